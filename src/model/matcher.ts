@@ -1,0 +1,100 @@
+// Label matchers with RE2 semantics, anchored at both ends as Prometheus anchors them.
+import RE2 from 're2';
+
+export enum MatchType {
+  Equal = '=',
+  NotEqual = '!=',
+  Regexp = '=~',
+  NotRegexp = '!~',
+}
+
+/** A regular expression that RE2 rejected; the message names the expression. */
+export class InvalidRegexError extends Error {
+  override readonly name = 'InvalidRegexError';
+  constructor(
+    readonly regex: string,
+    readonly reason: string,
+  ) {
+    super(`invalid regular expression ${JSON.stringify(regex)}: ${reason}`);
+  }
+}
+
+/** Bound on cached compiled regexes: matchers are rebuilt per query, patterns repeat. */
+const REGEX_CACHE_MAX = 1024;
+const regexCache = new Map<string, RE2>();
+
+function compileAnchored(re: string): RE2 {
+  let c = regexCache.get(re);
+  if (c !== undefined) return c;
+  try {
+    // (?s) lets `.` match newlines, as Prometheus's FastRegexMatcher does.
+    c = new RE2(`^(?s:${re})$`, 'u');
+  } catch (e) {
+    throw new InvalidRegexError(re, e instanceof Error ? e.message : String(e));
+  }
+  if (regexCache.size >= REGEX_CACHE_MAX) regexCache.delete(regexCache.keys().next().value!);
+  regexCache.set(re, c);
+  return c;
+}
+
+const LITERAL = /^[^\\.+*?()|[\]{}^$]*$/;
+
+export class Matcher {
+  private readonly re: RE2 | null;
+  /** For regexes that are a plain alternation of literals (`a|b|c`): the literals. */
+  private readonly set: readonly string[] | null;
+
+  private constructor(
+    readonly type: MatchType,
+    readonly name: string,
+    readonly value: string,
+  ) {
+    if (type === MatchType.Regexp || type === MatchType.NotRegexp) {
+      this.re = compileAnchored(value);
+      this.set = literalAlternation(value);
+    } else {
+      this.re = null;
+      this.set = null;
+    }
+  }
+
+  /** Throws InvalidRegexError for a bad regex. */
+  static create(type: MatchType, name: string, value: string): Matcher {
+    return new Matcher(type, name, value);
+  }
+
+  matches(v: string): boolean {
+    switch (this.type) {
+      case MatchType.Equal:
+        return v === this.value;
+      case MatchType.NotEqual:
+        return v !== this.value;
+      case MatchType.Regexp:
+        return this.set !== null ? this.set.includes(v) : this.re!.test(v);
+      case MatchType.NotRegexp:
+        return this.set !== null ? !this.set.includes(v) : !this.re!.test(v);
+    }
+  }
+
+  /** The exact values a positive regex matcher can match, when it is a literal alternation; else null. */
+  setMatches(): readonly string[] | null {
+    return this.type === MatchType.Regexp ? this.set : null;
+  }
+
+  /** True when the matcher matches the empty string (so it also selects series without the label). */
+  matchesEmpty(): boolean {
+    return this.matches('');
+  }
+
+  /** Prometheus's form: `name="value"`, quoting the name when it is not a legacy name. */
+  toString(): string {
+    const n = /^[a-zA-Z_][a-zA-Z0-9_]*$/.test(this.name) ? this.name : JSON.stringify(this.name);
+    return `${n}${this.type}${JSON.stringify(this.value)}`;
+  }
+}
+
+function literalAlternation(re: string): string[] | null {
+  const parts = re.split('|');
+  for (const p of parts) if (!LITERAL.test(p)) return null;
+  return parts;
+}

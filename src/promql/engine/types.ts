@@ -1,0 +1,123 @@
+// The engine's public contract, used by the HTTP API, rules, the query log and the test runner.
+import type { Labels } from '../../model/labels.js';
+import type { Expr } from '../parser/ast.js';
+import type { Queryable } from '../../storage/interface.js';
+
+/** One sample of an instant vector. Timestamps in ms. */
+export interface InstantSample {
+  metric: Labels;
+  t: number;
+  f: number;
+}
+
+/** One series of a range vector (matrix): parallel arrays of timestamps (ms) and values. */
+export interface RangeSeries {
+  metric: Labels;
+  ts: Float64Array;
+  fs: Float64Array;
+}
+
+export type QueryValue =
+  | { type: 'scalar'; t: number; v: number }
+  | { type: 'string'; t: number; v: string }
+  | { type: 'vector'; samples: InstantSample[] }
+  | { type: 'matrix'; series: RangeSeries[] };
+
+/** Prometheus's query stats, in seconds, as the API's `stats=all` and the query log show them. */
+export interface QueryTimings {
+  evalTotalTime: number;
+  resultSortTime: number;
+  queryPreparationTime: number;
+  innerEvalTime: number;
+  execQueueTime: number;
+  execTotalTime: number;
+}
+
+export interface QuerySamples {
+  totalQueryableSamples: number;
+  peakSamples: number;
+  /** Per-step totals when per-step stats were asked for: [t (s), count] pairs. */
+  totalQueryableSamplesPerStep?: Array<[number, number]>;
+}
+
+export interface QueryStats {
+  timings: QueryTimings;
+  samples: QuerySamples;
+}
+
+export interface QueryResult {
+  value: QueryValue;
+  warnings: string[];
+  infos: string[];
+}
+
+/** Where a query came from; copied into its query-log line. */
+export type QueryOrigin =
+  | { httpRequest: { clientIP: string; method: string; path: string } }
+  | { ruleGroup: { file: string; name: string } }
+  | Record<string, never>;
+
+export interface QueryParams {
+  query: string;
+  /** ms */
+  start: number;
+  end: number;
+  /** ms; 0 for instant queries */
+  step: number;
+}
+
+/** Handed to the query-log hook after every executed query. */
+export interface QueryLogRecord {
+  params: QueryParams;
+  stats: QueryStats;
+  /** Set when the query failed. */
+  error?: string;
+  origin: QueryOrigin;
+}
+
+export interface EngineOptions {
+  /** Default 2m. */
+  timeoutMs?: number;
+  /** Default 50,000,000. */
+  maxSamples?: number;
+  /** Default 5m. */
+  lookbackDeltaMs?: number;
+  /** Default 20; further queries wait in a bounded queue. */
+  maxConcurrency?: number;
+  /** Bound on queries waiting for a slot; past it a query fails at once. */
+  maxQueued?: number;
+  /** Feature flags as given to --enable-feature (e.g. "promql-experimental-functions"). */
+  features?: ReadonlySet<string>;
+  /** Step used by subqueries written without one (ms); default 1m, as Prometheus's global evaluation interval. */
+  noStepSubqueryIntervalMs?: number;
+  /** Called after every query; must not throw. */
+  onQueryDone?: (rec: QueryLogRecord) => void;
+}
+
+export interface QueryOptions {
+  /** Overrides the engine's lookback delta for this query (ms). */
+  lookbackDeltaMs?: number;
+  /** Collect totalQueryableSamplesPerStep. */
+  perStepStats?: boolean;
+}
+
+export interface ExecContext {
+  /** Aborting cancels the query (client went away). */
+  signal?: AbortSignal;
+  origin?: QueryOrigin;
+}
+
+export interface Query {
+  readonly statement: Expr;
+  readonly queryString: string;
+  /** Resolves with the result, or rejects with a typed error (see errors.ts). */
+  exec(ctx?: ExecContext): Promise<QueryResult>;
+  /** Available after exec settles. */
+  stats(): QueryStats;
+}
+
+export interface QueryEngine {
+  /** Throws ParseError synchronously for a malformed query. */
+  newInstantQuery(q: Queryable, qs: string, ts: number, opts?: QueryOptions): Query;
+  newRangeQuery(q: Queryable, qs: string, start: number, end: number, step: number, opts?: QueryOptions): Query;
+}

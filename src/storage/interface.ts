@@ -1,0 +1,143 @@
+// Storage contracts shared by the engine, the TSDB, scraping and remote write.
+//
+// Everything here is synchronous: the engine's inner loops must not await per
+// series. Timestamps are integer milliseconds since the epoch (JS numbers are
+// exact up to 2^53 ms, far beyond any real timestamp).
+import type { Labels } from '../model/labels.js';
+import type { Matcher } from '../model/matcher.js';
+
+/** What an iterator holds at its current position. Histograms come in a later milestone. */
+export enum ValueType {
+  None = 0,
+  Float = 1,
+}
+
+/**
+ * Iterates one series' samples in increasing timestamp order without
+ * allocating per sample: read the current sample with t() and v().
+ */
+export interface SampleIterator {
+  /** Moves to the next sample; ValueType.None at the end. */
+  next(): ValueType;
+  /**
+   * Moves to the first sample with timestamp >= t, staying put when the current
+   * sample already qualifies; ValueType.None when there is none.
+   */
+  seek(t: number): ValueType;
+  /** Timestamp (ms) of the current sample. */
+  t(): number;
+  /** Value of the current sample (staleness markers are the StaleNaN bit pattern). */
+  v(): number;
+  /** An error that ended iteration early, if any. */
+  err(): Error | null;
+}
+
+export interface Series {
+  readonly labels: Labels;
+  /** A fresh iterator over the series' samples (within the querier's time range). */
+  iterator(): SampleIterator;
+}
+
+/** A lazy sequence of series, sorted by labels when the caller asked for sorting. */
+export interface SeriesSet {
+  next(): boolean;
+  at(): Series;
+  err(): Error | null;
+  /** Non-fatal problems met while selecting (shown as query warnings). */
+  warnings(): readonly string[];
+}
+
+/** Hints that let a querier read only what a query needs. */
+export interface SelectHints {
+  /** Inclusive start and end (ms) of the samples the caller needs. */
+  start: number;
+  end: number;
+  /** Query step in ms (0 for instant queries). */
+  step?: number;
+  /** The function applied to the selection, e.g. "rate", "series" for metadata calls. */
+  func?: string;
+  /** Range of a matrix selector in ms. */
+  range?: number;
+  grouping?: readonly string[];
+  by?: boolean;
+}
+
+export interface LabelHints {
+  /** Maximum number of results; 0 means no limit. */
+  limit?: number;
+}
+
+/** Reads a fixed time range [mint, maxt] (ms, inclusive). Close it when done. */
+export interface Querier {
+  select(sortSeries: boolean, hints: SelectHints | null, ...matchers: Matcher[]): SeriesSet;
+  /** Sorted, distinct values of a label over series that match all matchers. */
+  labelValues(name: string, hints: LabelHints | null, ...matchers: Matcher[]): string[];
+  /** Sorted, distinct label names over series that match all matchers. */
+  labelNames(hints: LabelHints | null, ...matchers: Matcher[]): string[];
+  close(): void;
+}
+
+export interface Queryable {
+  querier(mint: number, maxt: number): Querier;
+}
+
+/** Opaque per-appender series reference; 0 means "unknown, look up by labels". */
+export type SeriesRef = number;
+
+/**
+ * Collects samples and makes them visible atomically on commit. An appender
+ * must be finished with commit() or rollback() and not reused afterwards.
+ */
+export interface Appender {
+  /**
+   * Adds one float sample. Returns a reference the caller may pass back for the
+   * same series to skip the label lookup. Throws a StorageError subclass for a
+   * rejected sample; the appender stays usable for the other samples.
+   */
+  append(ref: SeriesRef, labels: Labels, t: number, v: number): SeriesRef;
+  /** Makes all appended samples durable (WAL) and visible, then ends the appender. */
+  commit(): void;
+  /** Discards all appended samples and ends the appender. */
+  rollback(): void;
+}
+
+export interface Appendable {
+  appender(): Appender;
+}
+
+export interface Storage extends Queryable, Appendable {
+  /** Oldest timestamp held, or Infinity when empty. */
+  startTime(): number;
+  close(): void | Promise<void>;
+}
+
+/** Base class of typed storage errors. */
+export class StorageError extends Error {
+  override name = 'StorageError';
+}
+
+export class OutOfOrderSampleError extends StorageError {
+  override name = 'OutOfOrderSampleError';
+  constructor() {
+    super('out of order sample');
+  }
+}
+
+export class DuplicateSampleError extends StorageError {
+  override name = 'DuplicateSampleError';
+  constructor() {
+    super('duplicate sample for timestamp');
+  }
+}
+
+export class OutOfBoundsError extends StorageError {
+  override name = 'OutOfBoundsError';
+  constructor() {
+    super('out of bounds');
+  }
+}
+
+/** A sample for a label set that is not valid (empty, duplicate names, bad UTF-8). */
+export class InvalidSeriesError extends StorageError {
+  override name = 'InvalidSeriesError';
+}

@@ -1,0 +1,273 @@
+// An in-memory Storage for tests and the PromQL test runner.
+// Samples of each series live in growable typed arrays, sorted by timestamp.
+import { Labels } from '../model/labels.js';
+import type { Matcher } from '../model/matcher.js';
+import { isStaleNaN } from '../model/value.js';
+import {
+  DuplicateSampleError,
+  InvalidSeriesError,
+  OutOfOrderSampleError,
+  ValueType,
+  type Appender,
+  type LabelHints,
+  type Querier,
+  type SampleIterator,
+  type SelectHints,
+  type Series,
+  type SeriesRef,
+  type SeriesSet,
+  type Storage,
+} from './interface.js';
+
+class MemSeries {
+  ts = new Float64Array(16);
+  vs = new Float64Array(16);
+  n = 0;
+  constructor(
+    readonly ref: number,
+    readonly labels: Labels,
+  ) {}
+
+  push(t: number, v: number): void {
+    if (this.n === this.ts.length) {
+      const ts = new Float64Array(this.n * 2);
+      ts.set(this.ts);
+      const vs = new Float64Array(this.n * 2);
+      vs.set(this.vs);
+      this.ts = ts;
+      this.vs = vs;
+    }
+    this.ts[this.n] = t;
+    this.vs[this.n] = v;
+    this.n++;
+  }
+
+  lastT(): number {
+    return this.n === 0 ? -Infinity : this.ts[this.n - 1]!;
+  }
+}
+
+class ArrayIterator implements SampleIterator {
+  private i: number;
+  private readonly end: number;
+  constructor(
+    private readonly ts: Float64Array,
+    private readonly vs: Float64Array,
+    start: number,
+    end: number,
+  ) {
+    this.i = start - 1;
+    this.end = end;
+  }
+  next(): ValueType {
+    if (this.i < this.end) this.i++;
+    return this.i < this.end ? ValueType.Float : ValueType.None;
+  }
+  seek(t: number): ValueType {
+    if (this.i < 0) this.i = 0;
+    while (this.i < this.end && this.ts[this.i]! < t) this.i++;
+    return this.i < this.end ? ValueType.Float : ValueType.None;
+  }
+  t(): number {
+    return this.ts[this.i]!;
+  }
+  v(): number {
+    return this.vs[this.i]!;
+  }
+  err(): Error | null {
+    return null;
+  }
+}
+
+/** First index with ts[i] >= t. */
+function lowerBound(ts: Float64Array, n: number, t: number): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ts[mid]! < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+class ListSeriesSet implements SeriesSet {
+  private i = -1;
+  constructor(private readonly list: Series[]) {}
+  next(): boolean {
+    this.i++;
+    return this.i < this.list.length;
+  }
+  at(): Series {
+    return this.list[this.i]!;
+  }
+  err(): Error | null {
+    return null;
+  }
+  warnings(): readonly string[] {
+    return [];
+  }
+}
+
+function matchesAll(ls: Labels, matchers: readonly Matcher[]): boolean {
+  for (const m of matchers) if (!m.matches(ls.get(m.name))) return false;
+  return true;
+}
+
+export class MemoryStorage implements Storage {
+  private readonly byKey = new Map<string, MemSeries>();
+  private readonly byRef: MemSeries[] = [];
+
+  appender(): Appender {
+    return new MemAppender(this);
+  }
+
+  querier(mint: number, maxt: number): Querier {
+    return new MemQuerier([...this.byKey.values()], mint, maxt);
+  }
+
+  startTime(): number {
+    let min = Infinity;
+    for (const s of this.byKey.values()) if (s.n > 0 && s.ts[0]! < min) min = s.ts[0]!;
+    return min;
+  }
+
+  close(): void {}
+
+  /** Drops all data. */
+  clear(): void {
+    this.byKey.clear();
+    this.byRef.length = 0;
+  }
+
+  /** Number of series held. */
+  numSeries(): number {
+    return this.byKey.size;
+  }
+
+  /** @internal used by MemAppender */
+  getOrCreate(ls: Labels): MemSeries {
+    let s = this.byKey.get(ls.key());
+    if (s === undefined) {
+      s = new MemSeries(this.byRef.length + 1, ls);
+      this.byRef.push(s);
+      this.byKey.set(ls.key(), s);
+    }
+    return s;
+  }
+
+  /** @internal */
+  getByRef(ref: number): MemSeries | undefined {
+    return this.byRef[ref - 1];
+  }
+
+  /** @internal */
+  lookup(ls: Labels): MemSeries | undefined {
+    return this.byKey.get(ls.key());
+  }
+}
+
+interface Pending {
+  labels: Labels;
+  ref: number;
+  t: number;
+  v: number;
+}
+
+class MemAppender implements Appender {
+  private pending: Pending[] = [];
+  private done = false;
+  constructor(private readonly db: MemoryStorage) {}
+
+  append(ref: SeriesRef, labels: Labels, t: number, v: number): SeriesRef {
+    if (this.done) throw new Error('BUG: appender used after commit or rollback');
+    if (labels.isEmpty()) throw new InvalidSeriesError('empty labelset');
+    const s = ref !== 0 ? this.db.getByRef(ref) : this.db.lookup(labels);
+    let last = s !== undefined ? s.lastT() : -Infinity;
+    let lastV = s !== undefined && s.n > 0 ? s.vs[s.n - 1]! : NaN;
+    // Samples pending in this appender for the same series count too.
+    const key = labels.key();
+    for (let i = this.pending.length - 1; i >= 0; i--) {
+      const p = this.pending[i]!;
+      if (p.labels.key() === key) {
+        last = p.t;
+        lastV = p.v;
+        break;
+      }
+    }
+    if (t < last) throw new OutOfOrderSampleError();
+    if (t === last) {
+      const same = Object.is(lastV, v) || (isStaleNaN(lastV) && isStaleNaN(v));
+      if (!same) throw new DuplicateSampleError();
+      return s?.ref ?? 0;
+    }
+    this.pending.push({ labels, ref, t, v });
+    return s?.ref ?? 0;
+  }
+
+  commit(): void {
+    if (this.done) throw new Error('BUG: appender used after commit or rollback');
+    this.done = true;
+    for (const p of this.pending) this.db.getOrCreate(p.labels).push(p.t, p.v);
+    this.pending = [];
+  }
+
+  rollback(): void {
+    this.done = true;
+    this.pending = [];
+  }
+}
+
+class MemQuerier implements Querier {
+  constructor(
+    private readonly series: MemSeries[],
+    private readonly mint: number,
+    private readonly maxt: number,
+  ) {}
+
+  select(sortSeries: boolean, hints: SelectHints | null, ...matchers: Matcher[]): SeriesSet {
+    const mint = Math.max(this.mint, hints?.start ?? -Infinity);
+    const maxt = Math.min(this.maxt, hints?.end ?? Infinity);
+    const out: Series[] = [];
+    for (const s of this.series) {
+      if (!matchesAll(s.labels, matchers)) continue;
+      const start = lowerBound(s.ts, s.n, mint);
+      const end = lowerBound(s.ts, s.n, maxt + 1);
+      if (start >= end) continue;
+      const { ts, vs } = s;
+      out.push({ labels: s.labels, iterator: () => new ArrayIterator(ts, vs, start, end) });
+    }
+    if (sortSeries) out.sort((a, b) => Labels.compare(a.labels, b.labels));
+    return new ListSeriesSet(out);
+  }
+
+  labelValues(name: string, hints: LabelHints | null, ...matchers: Matcher[]): string[] {
+    const set = new Set<string>();
+    for (const s of this.series) {
+      if (!this.hasSamples(s) || !matchesAll(s.labels, matchers)) continue;
+      const v = s.labels.get(name);
+      if (v !== '') set.add(v);
+    }
+    return limit([...set].sort(), hints);
+  }
+
+  labelNames(hints: LabelHints | null, ...matchers: Matcher[]): string[] {
+    const set = new Set<string>();
+    for (const s of this.series) {
+      if (!this.hasSamples(s) || !matchesAll(s.labels, matchers)) continue;
+      s.labels.forEach((n) => set.add(n));
+    }
+    return limit([...set].sort(), hints);
+  }
+
+  close(): void {}
+
+  private hasSamples(s: MemSeries): boolean {
+    const start = lowerBound(s.ts, s.n, this.mint);
+    return start < s.n && s.ts[start]! <= this.maxt;
+  }
+}
+
+function limit(xs: string[], hints: LabelHints | null): string[] {
+  return hints?.limit ? xs.slice(0, hints.limit) : xs;
+}
