@@ -1,0 +1,57 @@
+// Contract between the HTTP server and the modules that contribute API endpoints.
+
+/** Prometheus's API error types; web/ maps each to its HTTP status in one place. */
+export type ApiErrorType =
+  | 'bad_data'
+  | 'execution'
+  | 'timeout'
+  | 'canceled'
+  | 'internal'
+  | 'unavailable'
+  | 'not_found'
+  | 'not_acceptable';
+
+export class ApiError extends Error {
+  override name = 'ApiError';
+  constructor(
+    readonly errorType: ApiErrorType,
+    message: string,
+    /** Overrides the status derived from errorType. */
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface ApiContext {
+  method: string;
+  url: URL;
+  /** Query-string and url-encoded form parameters together (form values after query-string values). */
+  params: URLSearchParams;
+  /** Path parameters, e.g. `name` in /api/v1/label/:name/values. */
+  pathParams: Record<string, string>;
+  clientIP: string;
+  /** Path as requested (without the route prefix), for logs. */
+  path: string;
+  /** Aborted when the client goes away. */
+  signal: AbortSignal;
+  /** Raw request body for endpoints that read one (remote write); empty otherwise. */
+  body: Buffer;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/** A successful API answer: serialised as {"status":"success","data":...,"warnings":[...],"infos":[...]}. */
+export interface ApiResult {
+  data: unknown;
+  warnings?: string[];
+  infos?: string[];
+}
+
+export type ApiHandler = (ctx: ApiContext) => Promise<ApiResult> | ApiResult;
+
+export interface ApiRoute {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** Path under /api/v1, with `:param` segments, e.g. `/status/query_log`. */
+  path: string;
+  handler: ApiHandler;
+}
