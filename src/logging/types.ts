@@ -1,0 +1,23 @@
+// The logger contract every module accepts. Implementations live in logger.ts.
+
+export type LogFields = Readonly<Record<string, unknown>>;
+
+export interface Logger {
+  debug(msg: string, fields?: LogFields): void;
+  info(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  error(msg: string, fields?: LogFields): void;
+  /** A new logger that adds these fields to every line; the receiver is never changed. */
+  with(fields: LogFields): Logger;
+}
+
+/** Discards everything; the default where no logger is given. */
+export const nopLogger: Logger = Object.freeze({
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  with() {
+    return nopLogger;
+  },
+});
