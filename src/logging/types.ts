@@ -2,6 +2,12 @@
 
 export type LogFields = Readonly<Record<string, unknown>>;
 
+/** Levels as Prometheus's --log.level accepts them. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** Line formats as Prometheus's --log.format accepts them. */
+export type LogFormat = 'logfmt' | 'json';
+
 export interface Logger {
   debug(msg: string, fields?: LogFields): void;
   info(msg: string, fields?: LogFields): void;

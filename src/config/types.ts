@@ -1,0 +1,312 @@
+// The typed model of Prometheus's prometheus.yml, as load.ts returns it.
+//
+// Keys are camelCase versions of the YAML keys. Every default Prometheus
+// applies is already filled in, so consumers never guess: durations are
+// integer milliseconds, sizes are bytes, relative file paths are resolved
+// against the config file's directory. A loaded Config is deeply frozen.
+import type { Labels } from '../model/labels.js';
+
+/** Relabel actions, spelled as in the YAML. */
+export type RelabelAction =
+  | 'replace'
+  | 'keep'
+  | 'drop'
+  | 'keepequal'
+  | 'dropequal'
+  | 'hashmod'
+  | 'labelmap'
+  | 'labeldrop'
+  | 'labelkeep'
+  | 'lowercase'
+  | 'uppercase';
+
+export interface RelabelConfig {
+  /** Default []. */
+  readonly sourceLabels: readonly string[];
+  /** Default ";". */
+  readonly separator: string;
+  /**
+   * The regex as written (default "(.*)"), not yet anchored: consumers compile
+   * `^(?:<regex>)$` with RE2, as Prometheus does. load.ts has checked it compiles.
+   */
+  readonly regex: string;
+  /** Default 0; non-zero is required for hashmod. */
+  readonly modulus: number;
+  /** Default "". */
+  readonly targetLabel: string;
+  /** Default "$1". */
+  readonly replacement: string;
+  /** Default "replace". */
+  readonly action: RelabelAction;
+}
+
+export interface BasicAuth {
+  readonly username: string;
+  readonly usernameFile: string;
+  readonly password: string;
+  readonly passwordFile: string;
+}
+
+export interface Authorization {
+  /** Default "Bearer". */
+  readonly type: string;
+  readonly credentials: string;
+  readonly credentialsFile: string;
+}
+
+export type TLSVersion = 'TLS10' | 'TLS11' | 'TLS12' | 'TLS13';
+
+export interface TLSConfig {
+  /** PEM text given inline (ca) or a file (caFile); at most one of each pair is set. */
+  readonly ca: string;
+  readonly caFile: string;
+  readonly cert: string;
+  readonly certFile: string;
+  readonly key: string;
+  readonly keyFile: string;
+  readonly serverName: string;
+  readonly insecureSkipVerify: boolean;
+  /** '' when not set (Node's default). */
+  readonly minVersion: TLSVersion | '';
+  readonly maxVersion: TLSVersion | '';
+}
+
+/** Prometheus's common HTTP client settings, shared by scraping, SD, alerting and remote write/read. */
+export interface HTTPClientConfig {
+  readonly basicAuth: BasicAuth | null;
+  readonly authorization: Authorization | null;
+  readonly tlsConfig: TLSConfig;
+  readonly proxyUrl: string;
+  readonly noProxy: string;
+  readonly proxyFromEnvironment: boolean;
+  readonly proxyConnectHeader: Readonly<Record<string, readonly string[]>>;
+  /** Default true. */
+  readonly followRedirects: boolean;
+  /** Default true. */
+  readonly enableHttp2: boolean;
+  /** Extra headers sent with every request (http_headers, values only; files and secrets resolved later). */
+  readonly httpHeaders: Readonly<Record<string, readonly string[]>>;
+}
+
+/** One static target group: addresses plus labels for all of them. */
+export interface StaticConfig {
+  readonly targets: readonly string[];
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export interface FileSDConfig {
+  /** Absolute paths or globs (only the last path element may hold a glob), *.json, *.yml or *.yaml. */
+  readonly files: readonly string[];
+  /** Default 5m. */
+  readonly refreshIntervalMs: number;
+}
+
+export interface HTTPSDConfig {
+  readonly url: string;
+  /** Default 1m. */
+  readonly refreshIntervalMs: number;
+  readonly httpClient: HTTPClientConfig;
+}
+
+export type DNSRecordType = 'SRV' | 'A' | 'AAAA' | 'MX' | 'NS';
+
+export interface DNSSDConfig {
+  readonly names: readonly string[];
+  /** Default 30s. */
+  readonly refreshIntervalMs: number;
+  /** Default "SRV". */
+  readonly type: DNSRecordType;
+  /** Required for every type except SRV; 0 for SRV. */
+  readonly port: number;
+}
+
+/** Service discovery settings shared by scrape configs and alertmanager configs. */
+export interface ServiceDiscoveryConfigs {
+  readonly staticConfigs: readonly StaticConfig[];
+  readonly fileSdConfigs: readonly FileSDConfig[];
+  readonly httpSdConfigs: readonly HTTPSDConfig[];
+  readonly dnsSdConfigs: readonly DNSSDConfig[];
+}
+
+export type ScrapeProtocol =
+  | 'PrometheusProto'
+  | 'OpenMetricsText0.0.1'
+  | 'OpenMetricsText1.0.0'
+  | 'PrometheusText0.0.4'
+  | 'PrometheusText1.0.0';
+
+/** Prometheus's default order of preference (classic histograms; no native histograms yet). */
+export const DEFAULT_SCRAPE_PROTOCOLS: readonly ScrapeProtocol[] = Object.freeze([
+  'OpenMetricsText1.0.0',
+  'OpenMetricsText0.0.1',
+  'PrometheusText1.0.0',
+  'PrometheusText0.0.4',
+]);
+
+export interface GlobalConfig {
+  /** Default 1m. */
+  readonly scrapeIntervalMs: number;
+  /** Default 10s, capped at the scrape interval. */
+  readonly scrapeTimeoutMs: number;
+  /** Default 1m. */
+  readonly evaluationIntervalMs: number;
+  /** Default 0. */
+  readonly ruleQueryOffsetMs: number;
+  readonly externalLabels: Labels;
+  /** Absolute path, '' when off. */
+  readonly queryLogFile: string;
+  /** Absolute path, '' when off. */
+  readonly scrapeFailureLogFile: string;
+  /** tsprom extension: rotate the query log at this size in bytes; 0 = never (default). */
+  readonly queryLogMaxSize: number;
+  /** tsprom extension: rotated files kept besides the live one; 0 = keep none beyond what max size allows (default). */
+  readonly queryLogMaxFiles: number;
+  /** tsprom extension: only log queries at least this slow (ms); failed queries are always logged. Default 0. */
+  readonly queryLogMinDurationMs: number;
+  /** Scrape limits inherited by scrape configs that do not set their own; 0 = no limit. */
+  readonly bodySizeLimit: number;
+  readonly sampleLimit: number;
+  readonly labelLimit: number;
+  readonly labelNameLengthLimit: number;
+  readonly labelValueLengthLimit: number;
+  readonly targetLimit: number;
+  readonly keepDroppedTargets: number;
+  readonly scrapeProtocols: readonly ScrapeProtocol[];
+}
+
+export interface ScrapeConfig extends ServiceDiscoveryConfigs {
+  readonly jobName: string;
+  /** Default false. */
+  readonly honorLabels: boolean;
+  /** Default true. */
+  readonly honorTimestamps: boolean;
+  /** Default false. */
+  readonly trackTimestampsStaleness: boolean;
+  /** URL query parameters, each possibly repeated. */
+  readonly params: Readonly<Record<string, readonly string[]>>;
+  /** Default: global scrape interval. */
+  readonly scrapeIntervalMs: number;
+  /** Default: global scrape timeout, capped at this config's scrape interval. */
+  readonly scrapeTimeoutMs: number;
+  /** Default: global scrape_protocols. */
+  readonly scrapeProtocols: readonly ScrapeProtocol[];
+  /** Protocol assumed when a target sends no or an unknown Content-Type; '' = fail such scrapes (Prometheus 3 default). */
+  readonly fallbackScrapeProtocol: ScrapeProtocol | '';
+  /** Absolute path, '' when off. Defaults to the global scrape_failure_log_file. */
+  readonly scrapeFailureLogFile: string;
+  /** Default "/metrics". */
+  readonly metricsPath: string;
+  /** Default "http". */
+  readonly scheme: 'http' | 'https';
+  /** Default true: ask for gzip. */
+  readonly enableCompression: boolean;
+  /** Bytes; 0 = no limit. Defaults to the global value. */
+  readonly bodySizeLimit: number;
+  readonly sampleLimit: number;
+  readonly labelLimit: number;
+  readonly labelNameLengthLimit: number;
+  readonly labelValueLengthLimit: number;
+  readonly targetLimit: number;
+  readonly keepDroppedTargets: number;
+  readonly httpClient: HTTPClientConfig;
+  readonly relabelConfigs: readonly RelabelConfig[];
+  readonly metricRelabelConfigs: readonly RelabelConfig[];
+}
+
+export interface AlertmanagerConfig extends ServiceDiscoveryConfigs {
+  /** Default "http". */
+  readonly scheme: 'http' | 'https';
+  /** Default "/". */
+  readonly pathPrefix: string;
+  /** Default 10s. */
+  readonly timeoutMs: number;
+  /** Default "v2" (the only one Prometheus 3 accepts). */
+  readonly apiVersion: 'v2';
+  readonly httpClient: HTTPClientConfig;
+  readonly relabelConfigs: readonly RelabelConfig[];
+  readonly alertRelabelConfigs: readonly RelabelConfig[];
+}
+
+export interface AlertingConfig {
+  readonly alertRelabelConfigs: readonly RelabelConfig[];
+  readonly alertmanagers: readonly AlertmanagerConfig[];
+}
+
+export interface QueueConfig {
+  /** Defaults as Prometheus's DefaultQueueConfig. */
+  readonly capacity: number;
+  readonly maxShards: number;
+  readonly minShards: number;
+  readonly maxSamplesPerSend: number;
+  readonly batchSendDeadlineMs: number;
+  readonly minBackoffMs: number;
+  readonly maxBackoffMs: number;
+  readonly retryOnHttp429: boolean;
+  readonly sampleAgeLimitMs: number;
+}
+
+export interface MetadataConfig {
+  /** Default true. */
+  readonly send: boolean;
+  /** Default 1m. */
+  readonly sendIntervalMs: number;
+  /** Default 2000. */
+  readonly maxSamplesPerSend: number;
+}
+
+export interface RemoteWriteConfig {
+  readonly url: string;
+  /** Default 30s. */
+  readonly remoteTimeoutMs: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly writeRelabelConfigs: readonly RelabelConfig[];
+  /** Default: a hash of the config, as Prometheus names queues. */
+  readonly name: string;
+  readonly sendExemplars: boolean;
+  readonly sendNativeHistograms: boolean;
+  /** Default "prometheus.WriteRequest" (remote write 1.0). */
+  readonly protobufMessage: 'prometheus.WriteRequest' | 'io.prometheus.write.v2.Request';
+  readonly httpClient: HTTPClientConfig;
+  readonly queueConfig: QueueConfig;
+  readonly metadataConfig: MetadataConfig;
+}
+
+export interface RemoteReadConfig {
+  readonly url: string;
+  /** Default 1m. */
+  readonly remoteTimeoutMs: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly name: string;
+  /** Default false. */
+  readonly readRecent: boolean;
+  readonly requiredMatchers: Readonly<Record<string, string>>;
+  /** Default true. */
+  readonly filterExternalLabels: boolean;
+  readonly httpClient: HTTPClientConfig;
+}
+
+export interface StorageConfig {
+  readonly tsdb: {
+    /** Default 0 (out-of-order samples rejected). */
+    readonly outOfOrderTimeWindowMs: number;
+  };
+  readonly exemplars: {
+    /** Default 100000 (used only with the exemplar-storage feature). */
+    readonly maxExemplars: number;
+  };
+}
+
+export interface Config {
+  readonly global: GlobalConfig;
+  /** Absolute paths or globs of rule files. */
+  readonly ruleFiles: readonly string[];
+  /** Absolute paths or globs of files holding more scrape_configs (merged into scrapeConfigs by load.ts). */
+  readonly scrapeConfigFiles: readonly string[];
+  readonly scrapeConfigs: readonly ScrapeConfig[];
+  readonly alerting: AlertingConfig;
+  readonly remoteWrite: readonly RemoteWriteConfig[];
+  readonly remoteRead: readonly RemoteReadConfig[];
+  readonly storage: StorageConfig;
+  /** Absolute path of the file it came from; '' when loaded from a string. */
+  readonly sourceFile: string;
+}

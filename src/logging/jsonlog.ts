@@ -1,0 +1,176 @@
+// Machinery shared by the query log and the scrape failure log: one JSON-lines file, replaced or
+// reopened on configuration changes, with its losses counted and its errors logged at most once a minute.
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { Logger } from './types.js';
+import { nopLogger } from './types.js';
+import type { LogFileSystem } from './logfs.js';
+import { LineFileSink, type DropReason, type SinkEvents, type SinkOp } from './sink.js';
+import { throttledLogger } from './throttle.js';
+
+/** Raised by configure() when the file cannot be opened; the previous file stays in use. */
+export class LogFileOpenError extends Error {
+  override name = 'LogFileOpenError';
+  constructor(
+    readonly path: string,
+    override readonly cause: Error,
+  ) {
+    super(`can't create json log file ${JSON.stringify(path)}: ${cause.message}`);
+  }
+}
+
+/** A full or failing disk repeats the same error on every attempt; once a minute is enough to notice. */
+export const ERROR_LOG_INTERVAL_MS = 60_000;
+
+export interface JsonLogFileOptions {
+  registry?: Registry;
+  logger?: Logger;
+  /** The file operations; tests pass one that fails like a full disk. */
+  fs?: LogFileSystem;
+  maxBufferBytes?: number;
+  maxBufferLines?: number;
+  retryDelayMs?: number;
+  /** Clock in ms for line timestamps and the error throttle. */
+  now?: () => number;
+  errorLogIntervalMs?: number;
+}
+
+export interface JsonLogFileMetricNames {
+  /** What the file is, for error messages ("query log"). */
+  what: string;
+  enabled?: string;
+  failures: string;
+  bytesWritten: string;
+  dropped: string;
+  buffered: string;
+}
+
+export interface FileSettings {
+  maxSizeBytes: number;
+  maxFiles: number;
+}
+
+/** Several files under one set of metrics: the query log uses one, the scrape failure log one per path. */
+export class JsonLogFiles {
+  private readonly sinks = new Map<string, LineFileSink>();
+  private readonly opts: JsonLogFileOptions;
+  private readonly events: SinkEvents;
+  private readonly enabled: Gauge | null;
+  private readonly failures: Counter<'op'>;
+  private readonly bytesWritten: Counter;
+  private readonly dropped: Counter<'reason'>;
+
+  constructor(names: JsonLogFileMetricNames, opts: JsonLogFileOptions) {
+    this.opts = opts;
+    const registers = [opts.registry ?? new Registry()];
+    const errLog = throttledLogger(opts.logger ?? nopLogger, {
+      intervalMs: opts.errorLogIntervalMs ?? ERROR_LOG_INTERVAL_MS,
+      now: opts.now,
+    });
+    this.enabled =
+      names.enabled === undefined
+        ? null
+        : new Gauge({ name: names.enabled, help: `State of the ${names.what} (1 = enabled).`, registers });
+    this.failures = new Counter({
+      name: names.failures,
+      help: `File operations on the ${names.what} that failed (open, write, rotate, close).`,
+      labelNames: ['op'],
+      registers,
+    });
+    this.bytesWritten = new Counter({ name: names.bytesWritten, help: `Bytes written to the ${names.what}.`, registers });
+    this.dropped = new Counter({
+      name: names.dropped,
+      help: `Lines of the ${names.what} lost: buffer_full (disk too slow), write_error (write or open failed), closed.`,
+      labelNames: ['reason'],
+      registers,
+    });
+    const sinks = this.sinks;
+    new Gauge({
+      name: names.buffered,
+      help: `Bytes of the ${names.what} waiting to be written.`,
+      registers,
+      collect() {
+        let n = 0;
+        for (const s of sinks.values()) n += s.bufferedBytes;
+        this.set(n);
+      },
+    });
+    for (const op of ['open', 'write', 'rotate', 'close'] as const) this.failures.labels(op);
+    for (const r of ['buffer_full', 'write_error', 'closed'] as const) this.dropped.labels(r);
+    this.enabled?.set(0);
+
+    const what = names.what;
+    this.events = {
+      written: (bytes: number) => this.bytesWritten.inc(bytes),
+      dropped: (lines: number, reason: DropReason) => this.dropped.labels(reason).inc(lines),
+      failed: (op: SinkOp, err: Error) => {
+        this.failures.labels(op).inc();
+        errLog.error(`Failed to ${op === 'write' ? 'write to' : op} the ${what}; lines are being dropped`, { err });
+      },
+    };
+  }
+
+  /** The paths open now. */
+  paths(): string[] {
+    return [...this.sinks.keys()];
+  }
+
+  get(path: string): LineFileSink | undefined {
+    return this.sinks.get(path);
+  }
+
+  /**
+   * Makes exactly `wanted` open: new paths are opened (all before anything changes, so one bad path
+   * leaves the previous set untouched), kept ones are reopened, dropped ones are closed.
+   */
+  configure(wanted: ReadonlyMap<string, FileSettings>): void {
+    const opened = new Map<string, LineFileSink>();
+    for (const [path, s] of wanted) {
+      if (this.sinks.has(path)) continue;
+      try {
+        opened.set(
+          path,
+          new LineFileSink(path, {
+            fs: this.opts.fs,
+            maxBufferBytes: this.opts.maxBufferBytes,
+            maxBufferLines: this.opts.maxBufferLines,
+            retryDelayMs: this.opts.retryDelayMs,
+            maxSizeBytes: s.maxSizeBytes,
+            maxFiles: s.maxFiles,
+            events: this.events,
+          }),
+        );
+      } catch (e) {
+        for (const sink of opened.values()) void sink.close();
+        throw new LogFileOpenError(path, e instanceof Error ? e : new Error(String(e)));
+      }
+    }
+    for (const [path, sink] of this.sinks) {
+      const s = wanted.get(path);
+      if (s === undefined) {
+        this.sinks.delete(path);
+        void sink.close();
+      } else {
+        sink.setRotation(s.maxSizeBytes, s.maxFiles);
+        sink.reopen();
+      }
+    }
+    for (const [path, sink] of opened) this.sinks.set(path, sink);
+    this.enabled?.set(this.sinks.size > 0 ? 1 : 0);
+  }
+
+  reopen(): void {
+    for (const s of this.sinks.values()) s.reopen();
+  }
+
+  /** Resolves once every file has written what it was given (or is waiting out a failure). */
+  async idle(): Promise<void> {
+    await Promise.all([...this.sinks.values()].map((s) => s.idle()));
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.sinks.values()];
+    this.sinks.clear();
+    this.enabled?.set(0);
+    await Promise.all(all.map((s) => s.close()));
+  }
+}

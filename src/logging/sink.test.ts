@@ -1,0 +1,129 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { LineFileSink, type DropReason, type SinkOp } from './sink.js';
+import { PartialWriteError, type LogFileHandle, type LogFileSystem } from './logfs.js';
+import { StringRing } from './ring.js';
+
+/** A scripted disk: `script` decides, per write, how many bytes land before an error (or all). */
+class ScriptedDisk implements LogFileSystem {
+  text = '';
+  openFails = false;
+  /** Bytes of the next writes to accept before failing; undefined = accept all. */
+  script: Array<number | undefined> = [];
+  open(): { handle: LogFileHandle; size: number } {
+    if (this.openFails) throw Object.assign(new Error('open: input/output error'), { code: 'EIO' });
+    return {
+      handle: {
+        write: async (data) => {
+          const cut = this.script.shift();
+          if (cut === undefined) {
+            this.text += Buffer.from(data).toString();
+            return;
+          }
+          this.text += Buffer.from(data.subarray(0, cut)).toString();
+          const err = Object.assign(new Error('write: input/output error'), { code: 'EIO' });
+          throw cut > 0 ? new PartialWriteError(err, cut) : err;
+        },
+        close: async () => {},
+      },
+      size: Buffer.byteLength(this.text),
+    };
+  }
+  async rename(): Promise<void> {}
+  async remove(): Promise<void> {}
+}
+
+function recorder() {
+  const ev = { written: 0, bytes: 0, dropped: {} as Record<string, number>, failed: [] as string[] };
+  return {
+    ev,
+    events: {
+      written: (b: number, n: number) => ((ev.bytes += b), (ev.written += n)),
+      dropped: (n: number, r: DropReason) => (ev.dropped[r] = (ev.dropped[r] ?? 0) + n),
+      failed: (op: SinkOp, e: Error) => ev.failed.push(`${op}: ${e.message}`),
+    },
+  };
+}
+
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('LineFileSink', () => {
+  test('a partial write is followed by a newline so every later line is whole', async () => {
+    const disk = new ScriptedDisk();
+    const { ev, events } = recorder();
+    const sink = new LineFileSink('/f', { fs: disk, events, retryDelayMs: 1 });
+    disk.script = [5];
+    sink.push('{"a":1}\n');
+    await sink.idle();
+    await wait(5);
+    sink.push('{"b":2}\n');
+    await sink.idle();
+    assert.equal(disk.text, '{"a":\n{"b":2}\n');
+    assert.deepEqual(ev.dropped, { write_error: 1 });
+    assert.deepEqual(ev.failed, ['write: write: input/output error']);
+    await sink.close();
+  });
+
+  test('a failed reopen drops lines until the file can be opened again', async () => {
+    const disk = new ScriptedDisk();
+    const { ev, events } = recorder();
+    const sink = new LineFileSink('/f', { fs: disk, events, retryDelayMs: 1 });
+    disk.openFails = true;
+    sink.reopen();
+    sink.push('x\n');
+    await sink.idle();
+    assert.deepEqual(ev.dropped, { write_error: 1 });
+    assert.deepEqual(ev.failed.slice(0, 2), ['open: open: input/output error', 'open: open: input/output error']);
+    disk.openFails = false;
+    await wait(5);
+    sink.push('y\n');
+    await sink.idle();
+    assert.equal(disk.text, 'y\n');
+    await sink.close();
+    sink.push('z\n');
+    assert.equal(ev.dropped.closed, 1);
+  });
+
+  test('lines queued in one turn of the event loop go out in one write', async () => {
+    const disk = new ScriptedDisk();
+    let writes = 0;
+    const open = disk.open.bind(disk);
+    disk.open = () => {
+      const o = open();
+      const w = o.handle.write;
+      o.handle.write = (d) => (writes++, w(d));
+      return o;
+    };
+    const { ev, events } = recorder();
+    const sink = new LineFileSink('/f', { fs: disk, events });
+    for (let i = 0; i < 100; i++) sink.push(`${i}\n`);
+    await sink.idle();
+    assert.equal(writes, 1);
+    assert.equal(ev.written, 100);
+    assert.equal(ev.bytes, Buffer.byteLength(disk.text));
+    await sink.close();
+  });
+
+  test('close writes what is queued', async () => {
+    const disk = new ScriptedDisk();
+    const sink = new LineFileSink('/f', { fs: disk, events: recorder().events });
+    sink.push('last\n');
+    await sink.close();
+    assert.equal(disk.text, 'last\n');
+  });
+});
+
+describe('StringRing', () => {
+  test('keeps the newest entries, newest first', () => {
+    const r = new StringRing(3);
+    assert.deepEqual(r.newest(5), []);
+    for (const s of ['a', 'b', 'c', 'd']) r.push(s);
+    assert.equal(r.size, 3);
+    assert.deepEqual(r.newest(5), ['d', 'c', 'b']);
+    assert.deepEqual(r.newest(1), ['d']);
+    const z = new StringRing(0);
+    z.push('a');
+    assert.deepEqual(z.newest(1), []);
+    assert.throws(() => new StringRing(-1), RangeError);
+  });
+});

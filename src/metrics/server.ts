@@ -1,0 +1,139 @@
+// The server's own metrics, under Prometheus's names, for /metrics.
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Summary, type Registry } from 'prom-client';
+import type { QueryLogRecord } from '../promql/engine/types.js';
+import { buildInfo } from './build.js';
+
+/** Process, heap, GC and event-loop-lag metrics (prom-client's defaults) plus prometheus_build_info. */
+export function registerProcessMetrics(registry: Registry): void {
+  collectDefaultMetrics({ register: registry });
+  const b = buildInfo();
+  new Gauge({
+    name: 'prometheus_build_info',
+    help: 'A metric with a constant \'1\' value labeled by version, revision, branch, goversion from which prometheus was built, and the goos and goarch for the build.',
+    labelNames: ['version', 'revision', 'branch', 'goversion', 'goos', 'goarch', 'tags'],
+    registers: [registry],
+  }).set({ version: b.version, revision: b.revision, branch: b.branch, goversion: b.goVersion, goos: process.platform, goarch: process.arch, tags: '' }, 1);
+}
+
+// Prometheus's buckets for its HTTP request durations (web/web.go).
+const HTTP_DURATION_BUCKETS = [0.1, 0.2, 0.4, 1, 3, 8, 20, 60, 120];
+// Prometheus's buckets for response sizes: 100 B to 1 GB by factors of 10.
+const HTTP_SIZE_BUCKETS = [100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
+
+export class HttpMetrics {
+  private readonly requests: Counter<'code' | 'handler'>;
+  private readonly duration: Histogram<'handler'>;
+  private readonly size: Histogram<'handler'>;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.requests = new Counter({
+      name: 'prometheus_http_requests_total',
+      help: 'Counter of HTTP requests.',
+      labelNames: ['code', 'handler'],
+      registers,
+    });
+    this.duration = new Histogram({
+      name: 'prometheus_http_request_duration_seconds',
+      help: 'Histogram of latencies for HTTP requests.',
+      labelNames: ['handler'],
+      buckets: HTTP_DURATION_BUCKETS,
+      registers,
+    });
+    this.size = new Histogram({
+      name: 'prometheus_http_response_size_bytes',
+      help: 'Histogram of response size for HTTP requests.',
+      labelNames: ['handler'],
+      buckets: HTTP_SIZE_BUCKETS,
+      registers,
+    });
+  }
+
+  /** handler is the route pattern (bounded set), never the raw path. */
+  observe(handler: string, code: number, seconds: number, bytes: number): void {
+    this.requests.inc({ code: String(code), handler });
+    this.duration.observe({ handler }, seconds);
+    this.size.observe({ handler }, bytes);
+  }
+}
+
+export class EngineMetrics {
+  private readonly running: Gauge;
+  private readonly duration: Summary<'slice'>;
+  private readonly samples: Counter;
+
+  constructor(registry: Registry, maxConcurrency: number) {
+    const registers = [registry];
+    this.running = new Gauge({ name: 'prometheus_engine_queries', help: 'The current number of queries being executed or waiting.', registers });
+    new Gauge({
+      name: 'prometheus_engine_queries_concurrent_max',
+      help: 'The max number of concurrent queries.',
+      registers,
+    }).set(maxConcurrency);
+    this.duration = new Summary({
+      name: 'prometheus_engine_query_duration_seconds',
+      help: 'Query timings',
+      labelNames: ['slice'],
+      percentiles: [0.5, 0.9, 0.99],
+      // Prometheus's summaries decay over 10 minutes in 5 buckets.
+      maxAgeSeconds: 600,
+      ageBuckets: 5,
+      registers,
+    });
+    this.samples = new Counter({
+      name: 'prometheus_engine_query_samples_total',
+      help: 'The total number of samples loaded by all queries.',
+      registers,
+    });
+  }
+
+  queryStarted(): void {
+    this.running.inc();
+  }
+
+  queryFinished(): void {
+    this.running.dec();
+  }
+
+  /** The engine's per-query hook: timings into the summary, as Prometheus slices them. */
+  observe(rec: QueryLogRecord): void {
+    const t = rec.stats.timings;
+    this.duration.observe({ slice: 'inner_eval' }, t.innerEvalTime);
+    this.duration.observe({ slice: 'prepare_time' }, t.queryPreparationTime);
+    this.duration.observe({ slice: 'queue_time' }, t.execQueueTime);
+    this.duration.observe({ slice: 'result_sort' }, t.resultSortTime);
+    this.samples.inc(rec.stats.samples.totalQueryableSamples);
+  }
+}
+
+export class ReloadMetrics {
+  private readonly successful: Gauge;
+  private readonly timestamp: Gauge;
+
+  constructor(registry: Registry) {
+    this.successful = new Gauge({
+      name: 'prometheus_config_last_reload_successful',
+      help: 'Whether the last configuration reload attempt was successful.',
+      registers: [registry],
+    });
+    this.timestamp = new Gauge({
+      name: 'prometheus_config_last_reload_success_timestamp_seconds',
+      help: 'Timestamp of the last successful configuration reload.',
+      registers: [registry],
+    });
+  }
+
+  succeeded(nowMs: number): void {
+    this.successful.set(1);
+    this.timestamp.set(nowMs / 1000);
+  }
+
+  failed(): void {
+    this.successful.set(0);
+  }
+}
+
+/** `prometheus_ready`: 1 once storage is open and the server serves queries. */
+export function readyGauge(registry: Registry): Gauge {
+  return new Gauge({ name: 'prometheus_ready', help: 'Whether Prometheus startup was fully completed and the server is ready for normal operation.', registers: [registry] });
+}

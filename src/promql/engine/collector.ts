@@ -1,0 +1,122 @@
+// Gathers per-step results into output series, reproducing how Prometheus's
+// rangeEval assembles them: an instant evaluation keeps the order in which
+// samples were produced, a range evaluation merges samples with the same
+// label set into one series and rejects two at the same timestamp.
+import type { Labels } from '../../model/labels.js';
+import { EvalError } from './errors.js';
+import { Series, type Matrix } from './value.js';
+
+export const DUPLICATE_LABELSET = 'vector cannot contain metrics with the same labelset';
+
+export class StepCollector {
+  readonly out: Matrix = [];
+  /** Samples emitted since the last call to takeEmitted(). */
+  private emitted = 0;
+  private readonly byKey: Map<string, Series> | null;
+  private readonly seenKeys: Set<string> | null;
+
+  constructor(
+    private readonly instant: boolean,
+    /** Instant evaluations reject duplicates right away unless names are removed late. */
+    checkInstantDuplicates: boolean,
+    private readonly capacity: number,
+  ) {
+    this.byKey = instant ? null : new Map();
+    this.seenKeys = instant && checkInstantDuplicates ? new Set() : null;
+  }
+
+  emit(metric: Labels, dropName: boolean, t: number, v: number): void {
+    this.emitted++;
+    if (this.byKey === null) {
+      if (this.seenKeys !== null) {
+        const key = metric.key();
+        if (this.seenKeys.has(key)) throw new EvalError(DUPLICATE_LABELSET);
+        this.seenKeys.add(key);
+      }
+      const s = new Series(metric, dropName, 1);
+      s.push(t, v);
+      this.out.push(s);
+      return;
+    }
+    const key = metric.key();
+    let s = this.byKey.get(key);
+    if (s === undefined) {
+      s = new Series(metric, dropName, this.capacity);
+      this.byKey.set(key, s);
+      this.out.push(s);
+    } else if (s.n > 0 && s.ts[s.n - 1] === t) {
+      throw new EvalError(DUPLICATE_LABELSET);
+    }
+    s.push(t, v);
+  }
+
+  takeEmitted(): number {
+    const n = this.emitted;
+    this.emitted = 0;
+    return n;
+  }
+
+  /** The output series, trimmed of spare capacity. */
+  result(): Matrix {
+    if (!this.instant) for (const s of this.out) s.trim();
+    return this.out;
+  }
+}
+
+/** True when two series share a label set. */
+export function containsSameLabelset(m: Matrix): boolean {
+  if (m.length < 2) return false;
+  if (m.length === 2) return m[0]!.metric.equals(m[1]!.metric);
+  const seen = new Set<string>();
+  for (const s of m) {
+    const k = s.metric.key();
+    if (seen.has(k)) return true;
+    seen.add(k);
+  }
+  return false;
+}
+
+/**
+ * Merges series that share a label set (after a name was dropped or a label
+ * rewritten); fails when two of them have a sample at the same timestamp.
+ */
+export function mergeSameLabelset(m: Matrix): Matrix {
+  if (!containsSameLabelset(m)) return m;
+  const groups = new Map<string, Series[]>();
+  for (const s of m) {
+    const k = s.metric.key();
+    const g = groups.get(k);
+    if (g === undefined) groups.set(k, [s]);
+    else g.push(s);
+  }
+  const out: Matrix = [];
+  for (const g of groups.values()) {
+    if (g.length === 1) {
+      out.push(g[0]!);
+      continue;
+    }
+    let total = 0;
+    for (const s of g) total += s.n;
+    const idx = new Array<number>(total);
+    const ts = new Float64Array(total);
+    const vs = new Float64Array(total);
+    let w = 0;
+    for (const s of g) {
+      for (let i = 0; i < s.n; i++) {
+        ts[w] = s.ts[i]!;
+        vs[w] = s.vs[i]!;
+        idx[w] = w;
+        w++;
+      }
+    }
+    idx.sort((a, b) => ts[a]! - ts[b]!);
+    const merged = new Series(g[0]!.metric, g[0]!.dropName, total);
+    for (let i = 0; i < total; i++) {
+      const j = idx[i]!;
+      if (i > 0 && ts[j] === merged.ts[merged.n - 1]) throw new EvalError(DUPLICATE_LABELSET);
+      merged.push(ts[j]!, vs[j]!);
+    }
+    out.push(merged);
+  }
+  return out;
+}

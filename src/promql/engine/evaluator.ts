@@ -1,0 +1,436 @@
+// The evaluator: computes an expression at every step of [start, end] and
+// returns a matrix whose points sit at the step timestamps, as Prometheus's
+// evaluator does. Instant queries are range evaluations with one step.
+//
+// Samples are decoded from storage once per selector into reusable typed
+// arrays and scanned with two pointers; results are series of parallel
+// Float64Arrays. Long loops call `await this.tick(n)` so the event loop keeps
+// serving other work and the deadline and cancellation are checked.
+import { Labels } from '../../model/labels.js';
+import { isStaleNaN } from '../../model/value.js';
+import { ValueType, type Querier, type SampleIterator, type Series as StorageSeries, type SeriesSet } from '../../storage/interface.js';
+import type { Logger } from '../../logging/types.js';
+import type {
+  Expr,
+  MatrixSelector,
+  StepInvariantExpr,
+  SubqueryExpr,
+  UnaryExpr,
+  VectorSelector,
+} from '../parser/ast.js';
+import type { Annotations } from './annotations.js';
+import { DUPLICATE_LABELSET, StepCollector, mergeSameLabelset } from './collector.js';
+import { EvalError, TooManySamplesError } from './errors.js';
+import type { Checkpoint } from './limits.js';
+import { setOffsetForAtModifier } from './preprocess.js';
+import { SampleStats } from './stats.js';
+import { Series, StringValue, dropMetadata, isString, type EvalValue, type Matrix } from './value.js';
+import { evalAggregate } from './aggregations.js';
+import { evalBinary } from './binops.js';
+import { evalCall } from './functions.js';
+
+/** Everything the evaluators of one query share. */
+export interface QueryContext {
+  readonly querier: Querier;
+  readonly lookbackDelta: number;
+  readonly maxSamples: number;
+  /** Feature promql-delayed-name-removal: __name__ is dropped at the end of evaluation. */
+  readonly delayedNameRemoval: boolean;
+  /** Feature type-and-unit-labels: rate() checks __type__ instead of the name suffix. */
+  readonly typeAndUnitLabels: boolean;
+  readonly noStepSubqueryIntervalMs: number;
+  readonly checkpoint: Checkpoint;
+  readonly annotations: Annotations;
+  /** Series sets selected during preparation, expanded on first use. */
+  readonly selections: Map<VectorSelector, SeriesSet>;
+  readonly logger: Logger;
+}
+
+/** Reusable decode buffers of one query. */
+class DecodeBuffers {
+  t = new Float64Array(1024);
+  v = new Float64Array(1024);
+
+  grow(): void {
+    const t = new Float64Array(this.t.length * 2);
+    t.set(this.t);
+    const v = new Float64Array(this.v.length * 2);
+    v.set(this.v);
+    this.t = t;
+    this.v = v;
+  }
+}
+
+/** The samples present at one step in one argument: indices into its matrix and their values. */
+export class StepVector {
+  n = 0;
+  readonly idx: Int32Array;
+  readonly v: Float64Array;
+  constructor(readonly m: Matrix) {
+    this.idx = new Int32Array(Math.max(1, m.length));
+    this.v = new Float64Array(Math.max(1, m.length));
+  }
+}
+
+export type StepFn = (step: number, t: number, vecs: StepVector[], out: StepCollector) => void;
+
+export class Evaluator {
+  readonly numSteps: number;
+  private readonly series = new Map<VectorSelector, StorageSeries[]>();
+  private readonly buffers: DecodeBuffers;
+
+  constructor(
+    readonly q: QueryContext,
+    readonly start: number,
+    readonly end: number,
+    /** Step in ms; 1 for instant evaluations. */
+    readonly interval: number,
+    readonly stats: SampleStats,
+    /** Samples currently held, counted as Prometheus counts them for --query.max-samples. */
+    public currentSamples = 0,
+    parent: Evaluator | null = null,
+  ) {
+    this.numSteps = end < start ? 0 : Math.floor((end - start) / interval) + 1;
+    this.buffers = parent !== null ? parent.buffers : new DecodeBuffers();
+    if (parent !== null) this.series = parent.series;
+  }
+
+  get instant(): boolean {
+    return this.start === this.end;
+  }
+
+  /** Creates an evaluator for a nested time range that shares this query's state. */
+  child(start: number, end: number, interval: number, stats: SampleStats): Evaluator {
+    return new Evaluator(this.q, start, end, interval, stats, this.currentSamples, this);
+  }
+
+  // ---------------------------------------------------------------------------
+  // Limits
+
+  /** Accounts work and, every so often, yields and checks deadline and cancellation. */
+  async tick(units: number): Promise<void> {
+    if (this.q.checkpoint.due(units)) await this.q.checkpoint.pause();
+  }
+
+  /** Throws when the samples held exceed --query.max-samples. */
+  checkSamples(extra = 0): void {
+    if (this.currentSamples + extra > this.q.maxSamples) throw new TooManySamplesError();
+  }
+
+  stepOf(t: number): number {
+    return Math.round((t - this.start) / this.interval);
+  }
+
+  stepTime(k: number): number {
+    return this.start + k * this.interval;
+  }
+
+  // ---------------------------------------------------------------------------
+  // Entry points
+
+  /** Evaluates the whole query expression, applying delayed name removal at the end. */
+  async evalTop(e: Expr): Promise<EvalValue> {
+    const v = await this.eval(e);
+    if (!this.q.delayedNameRemoval || isString(v)) return v;
+    for (const s of v) if (s.dropName) s.metric = dropMetadata(s.metric);
+    return mergeSameLabelset(v);
+  }
+
+  async eval(e: Expr): Promise<EvalValue> {
+    this.q.checkpoint.check();
+    if (this.end < this.start) return [];
+    switch (e.type) {
+      case 'AggregateExpr':
+        return evalAggregate(this, e);
+      case 'Call':
+        return evalCall(this, e);
+      case 'ParenExpr':
+        return this.eval(e.expr);
+      case 'UnaryExpr':
+        return this.evalUnary(e);
+      case 'BinaryExpr':
+        return evalBinary(this, e);
+      case 'NumberLiteral':
+        return this.constant(e.val);
+      case 'StringLiteral':
+        return new StringValue(e.val, this.start);
+      case 'VectorSelector':
+        return this.evalVectorSelector(e);
+      case 'MatrixSelector':
+        if (!this.instant) throw new EvalError('cannot do range evaluation of matrix selector');
+        return this.evalMatrixSelector(e);
+      case 'SubqueryExpr': {
+        const child = this.stats.child(this.start, this.interval);
+        const res = await this.runSubquery(e, child);
+        this.stats.updatePeakFrom(child);
+        this.stats.incAtTimestamp(this.end, child.totalSamples);
+        return res;
+      }
+      case 'StepInvariantExpr':
+        return this.evalStepInvariant(e);
+    }
+  }
+
+  /** Evaluates to a matrix (any non-string expression). */
+  async evalMatrix(e: Expr): Promise<Matrix> {
+    const v = await this.eval(e);
+    if (isString(v)) throw new EvalError(`BUG: expected a vector or scalar, got a string from ${e.type}`);
+    return v;
+  }
+
+  /** Evaluates a scalar expression to one value per step. */
+  async evalScalar(e: Expr): Promise<Float64Array> {
+    return this.dense(await this.evalMatrix(e));
+  }
+
+  /** The values of a scalar result (one series, a point per step) by step. */
+  dense(m: Matrix): Float64Array {
+    const out = new Float64Array(this.numSteps);
+    const s = m[0];
+    if (s === undefined) return out;
+    for (let i = 0; i < s.n; i++) {
+      const k = this.stepOf(s.ts[i]!);
+      if (k >= 0 && k < this.numSteps) out[k] = s.vs[i]!;
+    }
+    return out;
+  }
+
+  /** A scalar with the same value at every step. */
+  constant(v: number): Matrix {
+    const s = new Series(Labels.EMPTY, false, this.numSteps);
+    for (let k = 0; k < this.numSteps; k++) s.push(this.stepTime(k), v);
+    this.currentSamples += this.numSteps;
+    this.checkSamples();
+    this.stats.updatePeak(this.currentSamples);
+    return [s];
+  }
+
+  // ---------------------------------------------------------------------------
+  // Generic step-by-step evaluation (Prometheus's rangeEval)
+
+  /**
+   * Calls `fn` once per step with the samples each argument matrix has at
+   * that step (null arguments, for strings, give empty vectors). `before` is
+   * currentSamples from before the arguments were evaluated: the arguments are
+   * released afterwards and only the result stays counted.
+   */
+  async rangeEval(before: number, args: ReadonlyArray<Matrix | null>, fn: StepFn): Promise<Matrix> {
+    const originalSamples = before;
+    const mats = args.map((m) => m ?? []);
+    const vecs = mats.map((m) => new StepVector(m));
+    const cursors = mats.map((m) => new Int32Array(m.length));
+    const out = new StepCollector(this.instant, !this.q.delayedNameRemoval, Math.min(this.numSteps, 64));
+    let held = this.currentSamples;
+    for (let k = 0; k < this.numSteps; k++) {
+      const t = this.stepTime(k);
+      this.currentSamples = held;
+      let gathered = 0;
+      for (let a = 0; a < mats.length; a++) {
+        const m = mats[a]!;
+        const cur = cursors[a]!;
+        const vec = vecs[a]!;
+        let n = 0;
+        for (let i = 0; i < m.length; i++) {
+          const s = m[i]!;
+          const c = cur[i]!;
+          if (c < s.n && s.ts[c] === t) {
+            vec.idx[n] = i;
+            vec.v[n] = s.vs[c]!;
+            n++;
+            cur[i] = c + 1;
+          }
+        }
+        vec.n = n;
+        gathered += n;
+      }
+      this.currentSamples += gathered;
+      this.checkSamples();
+      fn(k, t, vecs, out);
+      const produced = out.takeEmitted();
+      this.currentSamples += produced;
+      held += produced;
+      this.stats.updatePeak(this.currentSamples);
+      this.checkSamples();
+      await this.tick(gathered + 1);
+    }
+    const res = out.result();
+    let total = 0;
+    for (const s of res) total += s.n;
+    this.currentSamples = originalSamples + total;
+    this.stats.updatePeak(this.currentSamples);
+    return res;
+  }
+
+  // ---------------------------------------------------------------------------
+  // Selectors
+
+  /** The storage series of a selector, expanded once per query. */
+  selected(vs: VectorSelector): StorageSeries[] {
+    let list = this.series.get(vs);
+    if (list !== undefined) return list;
+    const set = this.q.selections.get(vs);
+    list = [];
+    if (set !== undefined) {
+      while (set.next()) list.push(set.at());
+      const err = set.err();
+      if (err !== null) throw new EvalError(`expanding series: ${err.message}`);
+      for (const w of set.warnings()) this.q.annotations.add({ severity: 'warning', message: w, pos: null });
+    }
+    this.series.set(vs, list);
+    return list;
+  }
+
+  /**
+   * Decodes the samples of `it` with mint <= t <= maxt into the shared
+   * buffers (bufT/bufV) and returns their number. Staleness markers are kept
+   * for instant selectors (they end a series) and dropped for ranges.
+   */
+  decode(it: SampleIterator, mint: number, maxt: number, keepStale: boolean): number {
+    const b = this.buffers;
+    let n = 0;
+    let vt = it.seek(mint);
+    while (vt !== ValueType.None) {
+      const t = it.t();
+      if (t > maxt) break;
+      const v = it.v();
+      if (keepStale || !isStaleNaN(v)) {
+        if (n === b.t.length) b.grow();
+        b.t[n] = t;
+        b.v[n] = v;
+        n++;
+      }
+      vt = it.next();
+    }
+    const err = it.err();
+    if (err !== null) throw err;
+    return n;
+  }
+
+  get bufT(): Float64Array {
+    return this.buffers.t;
+  }
+
+  get bufV(): Float64Array {
+    return this.buffers.v;
+  }
+
+  async evalVectorSelector(vs: VectorSelector, recordOrigT = false): Promise<Matrix> {
+    const list = this.selected(vs);
+    const lookback = this.q.lookbackDelta;
+    const offset = vs.offset;
+    const mint = this.start - offset - lookback + 1;
+    const maxt = this.end - offset;
+    const out: Matrix = [];
+    for (const ss of list) {
+      const n = this.decode(ss.iterator(), mint, maxt, true);
+      const T = this.bufT;
+      const V = this.bufV;
+      let s: Series | null = null;
+      let j = -1;
+      for (let k = 0; k < this.numSteps; k++) {
+        const t = this.start + k * this.interval;
+        const ref = t - offset;
+        while (j + 1 < n && T[j + 1]! <= ref) j++;
+        if (j < 0 || T[j]! <= ref - lookback) continue;
+        const v = V[j]!;
+        if (v !== v && isStaleNaN(v)) continue;
+        if (s === null) s = new Series(ss.labels, false, Math.min(this.numSteps, n));
+        s.push(t, recordOrigT ? T[j]! : v);
+        this.stats.incAtStep(k, 1);
+      }
+      if (s !== null) {
+        this.currentSamples += s.n;
+        this.checkSamples();
+        out.push(s);
+      }
+      await this.tick(this.numSteps);
+    }
+    this.stats.updatePeak(this.currentSamples);
+    return out;
+  }
+
+  /** A range vector at the evaluation time (only valid in instant evaluations). */
+  async evalMatrixSelector(ms: MatrixSelector): Promise<Matrix> {
+    const vs = ms.vectorSelector;
+    const maxt = this.start - vs.offset;
+    const mint = maxt - ms.range;
+    const out: Matrix = [];
+    for (const ss of this.selected(vs)) {
+      const n = this.decode(ss.iterator(), mint + 1, maxt, false);
+      this.currentSamples += n;
+      this.checkSamples();
+      this.stats.incAtTimestamp(this.start, n);
+      if (n > 0) out.push(Series.fromArrays(ss.labels, this.bufT.slice(0, n), this.bufV.slice(0, n), n));
+      await this.tick(n + 1);
+    }
+    this.stats.updatePeak(this.currentSamples);
+    return out;
+  }
+
+  // ---------------------------------------------------------------------------
+  // Subqueries and step-invariant parts
+
+  /** Evaluates the inside of a subquery on its own step grid (Prometheus's runSubquery). */
+  async runSubquery(e: SubqueryExpr, childStats: SampleStats): Promise<Matrix> {
+    const offset = e.offset;
+    const range = e.range;
+    // The parent's last real step, so a subquery never runs past it.
+    const parentEnd = this.start + Math.floor((this.end - this.start) / this.interval) * this.interval;
+    const subqEnd = parentEnd - offset;
+    const step = e.step !== 0 ? e.step : this.q.noStepSubqueryIntervalMs;
+    const lowest = this.start - offset - range;
+    // Go's integer division truncates towards zero.
+    let subqStart = step * Math.trunc(lowest / step);
+    if (subqStart <= lowest) subqStart += step;
+    const ev = new Evaluator(this.q, subqStart, subqEnd, step, childStats, this.currentSamples, this);
+    if (subqStart !== this.start) setOffsetForAtModifier(subqStart, e.expr);
+    const res = await ev.evalMatrix(e.expr);
+    this.currentSamples = ev.currentSamples;
+    return res;
+  }
+
+  private async evalStepInvariant(e: StepInvariantExpr): Promise<EvalValue> {
+    const childStats = this.stats.child(this.start, this.interval);
+    const ev = new Evaluator(this.q, this.start, this.start, this.interval, childStats, this.currentSamples, this);
+    const res = await ev.eval(e.expr);
+    this.currentSamples = ev.currentSamples;
+    this.stats.updatePeakFrom(childStats);
+    for (let k = 0; k < this.numSteps; k++) this.stats.incAtStep(k, childStats.totalSamples);
+    if (isString(res) || e.expr.type === 'MatrixSelector' || e.expr.type === 'SubqueryExpr') return res;
+    if (this.numSteps <= 1) return res;
+    for (const s of res) {
+      if (s.n !== 1) throw new EvalError('BUG: unexpected number of samples in step-invariant result');
+      const v = s.vs[0]!;
+      const grown = new Series(s.metric, s.dropName, this.numSteps);
+      for (let k = 0; k < this.numSteps; k++) grown.push(this.stepTime(k), v);
+      s.ts = grown.ts;
+      s.vs = grown.vs;
+      s.n = grown.n;
+      this.currentSamples += this.numSteps - 1;
+      this.checkSamples();
+      await this.tick(this.numSteps);
+    }
+    this.stats.updatePeak(this.currentSamples);
+    return res;
+  }
+
+  // ---------------------------------------------------------------------------
+  // Unary minus
+
+  private async evalUnary(e: UnaryExpr): Promise<EvalValue> {
+    const m = await this.evalMatrix(e.expr);
+    if (e.op !== '-') return m;
+    for (const s of m) {
+      if (!this.q.delayedNameRemoval) s.metric = dropMetadata(s.metric);
+      s.dropName = true;
+      const vs = s.vs;
+      for (let i = 0; i < s.n; i++) vs[i] = -vs[i]!;
+    }
+    return this.q.delayedNameRemoval ? m : mergeSameLabelset(m);
+  }
+
+  /** Fails with Prometheus's duplicate-labelset error. */
+  duplicateLabelset(): never {
+    throw new EvalError(DUPLICATE_LABELSET);
+  }
+}

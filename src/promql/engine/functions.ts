@@ -1,0 +1,455 @@
+// Function calls: dispatch, instant-vector functions, and the label, sort
+// and absent functions. Range-vector functions live in rangefunctions.ts,
+// histogram functions in histograms.ts.
+import RE2 from 're2';
+import { Labels, LabelsBuilder, METRIC_NAME, isValidLabelName } from '../../model/labels.js';
+import { MatchType } from '../../model/matcher.js';
+import { isStaleNaN } from '../../model/value.js';
+import type { Call, Expr, StringLiteral, VectorSelector } from '../parser/ast.js';
+import { annotations } from './annotations.js';
+import { mergeSameLabelset } from './collector.js';
+import { EvalError } from './errors.js';
+import type { Evaluator } from './evaluator.js';
+import { evalHistogramFraction, evalHistogramQuantile, evalHistogramQuantiles } from './histograms.js';
+import { evalInfo } from './info.js';
+import { DATE_FUNCTIONS, MATH_FUNCTIONS, goMax, goMin, round } from './kernels.js';
+import { evalRangeFunction } from './rangefunctions.js';
+import { Series, dropMetadata, type EvalValue, type Matrix } from './value.js';
+
+const SORT_FUNCTIONS = new Set(['sort', 'sort_desc', 'sort_by_label', 'sort_by_label_desc']);
+
+/** Histogram-only functions: float samples are ignored, so they yield nothing on float data. */
+const HISTOGRAM_ONLY = new Set(['histogram_avg', 'histogram_count', 'histogram_sum', 'histogram_stddev', 'histogram_stdvar']);
+
+export async function evalCall(ev: Evaluator, e: Call): Promise<EvalValue> {
+  const name = e.func.name;
+  if ((name === 'timestamp' || name === 'start_timestamp') && e.args[0]?.type === 'VectorSelector') {
+    return timestampOfSelector(ev, e, e.args[0]);
+  }
+  const matrixArg = e.args.findIndex((a) => a.type === 'MatrixSelector' || a.type === 'SubqueryExpr');
+  switch (name) {
+    case 'label_replace':
+      return labelReplace(ev, e);
+    case 'label_join':
+      return labelJoin(ev, e);
+    case 'info':
+      return evalInfo(ev, e);
+  }
+  if (SORT_FUNCTIONS.has(name) && !ev.instant) ev.q.annotations.add(annotations.sortInRangeQuery(e.posRange));
+  if (matrixArg >= 0) return evalRangeFunction(ev, e, matrixArg);
+
+  const math = MATH_FUNCTIONS[name];
+  if (math !== undefined) return mapVector(ev, e.args[0]!, (v) => math(v));
+  const date = DATE_FUNCTIONS[name];
+  if (date !== undefined) {
+    if (e.args.length === 0) return scalarLike(ev, (t) => date(t / 1000));
+    return mapVector(ev, e.args[0]!, (v) => date(v));
+  }
+  if (HISTOGRAM_ONLY.has(name)) {
+    await ev.evalMatrix(e.args[0]!);
+    return [];
+  }
+  switch (name) {
+    case 'time':
+      return scalarLike(ev, (t) => t / 1000);
+    case 'pi':
+      return ev.constant(Math.PI);
+    case 'vector':
+      // The scalar's single label-less series is already the vector.
+      return ev.evalMatrix(e.args[0]!);
+    case 'scalar':
+      return scalarOf(ev, e);
+    case 'max_of':
+    case 'min_of': {
+      const a = await ev.evalScalar(e.args[0]!);
+      const b = await ev.evalScalar(e.args[1]!);
+      const f = name === 'max_of' ? goMax : goMin;
+      return scalarLike(ev, (_t, k) => f(a[k]!, b[k]!));
+    }
+    case 'abs':
+      return mapVector(ev, e.args[0]!, Math.abs);
+    case 'clamp':
+      return clampVector(ev, e.args[0]!, e.args[1]!, e.args[2]!);
+    case 'clamp_min':
+      return clampVector(ev, e.args[0]!, e.args[1]!, null);
+    case 'clamp_max':
+      return clampVector(ev, e.args[0]!, null, e.args[1]!);
+    case 'round': {
+      const m = await ev.evalMatrix(e.args[0]!);
+      const toNearest = e.args.length > 1 ? await ev.evalScalar(e.args[1]!) : null;
+      return mapMatrix(ev, m, (v, k) => round(v, toNearest === null ? 1 : toNearest[k]!));
+    }
+    case 'timestamp': {
+      const m = await ev.evalMatrix(e.args[0]!);
+      return mapMatrix(ev, m, (_v, _k, t) => t / 1000);
+    }
+    case 'start_timestamp':
+      // Start timestamps are not stored, so there is nothing to report.
+      await ev.evalMatrix(e.args[0]!);
+      return [];
+    case 'absent':
+      return absent(ev, e);
+    case 'sort':
+    case 'sort_desc':
+    case 'sort_by_label':
+    case 'sort_by_label_desc':
+      return sortVector(ev, e);
+    case 'histogram_quantile':
+      return evalHistogramQuantile(ev, e);
+    case 'histogram_fraction':
+      return evalHistogramFraction(ev, e);
+    case 'histogram_quantiles':
+      return evalHistogramQuantiles(ev, e);
+  }
+  throw new EvalError(`function "${name}" is not supported`);
+}
+
+// ---------------------------------------------------------------------------
+// Element-wise functions
+
+/**
+ * Applies `f` to every point of `m` in place. Points for which `f` returns
+ * null are dropped. The metric name is removed (at once, or marked for later
+ * with delayed name removal); series that then collide are merged.
+ */
+export async function mapMatrix(
+  ev: Evaluator,
+  m: Matrix,
+  f: (v: number, step: number, t: number) => number | null,
+): Promise<Matrix> {
+  const before = ev.currentSamples;
+  let removed = 0;
+  const out: Matrix = [];
+  for (const s of m) {
+    let w = 0;
+    const ts = s.ts;
+    const vs = s.vs;
+    for (let i = 0; i < s.n; i++) {
+      const t = ts[i]!;
+      const r = f(vs[i]!, ev.stepOf(t), t);
+      if (r === null) continue;
+      ts[w] = t;
+      vs[w] = r;
+      w++;
+    }
+    removed += s.n - w;
+    s.n = w;
+    if (!ev.q.delayedNameRemoval) s.metric = dropMetadata(s.metric);
+    s.dropName = true;
+    if (w > 0) out.push(s);
+    await ev.tick(s.n + 1);
+  }
+  ev.currentSamples = before - removed;
+  return ev.q.delayedNameRemoval ? out : mergeSameLabelset(out);
+}
+
+async function mapVector(ev: Evaluator, arg: Expr, f: (v: number) => number): Promise<Matrix> {
+  return mapMatrix(ev, await ev.evalMatrix(arg), (v) => f(v));
+}
+
+async function clampVector(ev: Evaluator, arg: Expr, minArg: Expr | null, maxArg: Expr | null): Promise<Matrix> {
+  const m = await ev.evalMatrix(arg);
+  const mins = minArg === null ? null : await ev.evalScalar(minArg);
+  const maxs = maxArg === null ? null : await ev.evalScalar(maxArg);
+  return mapMatrix(ev, m, (v, k) => {
+    const lo = mins === null ? -Infinity : mins[k]!;
+    const hi = maxs === null ? Infinity : maxs[k]!;
+    if (hi < lo) return null;
+    return goMax(lo, goMin(hi, v));
+  });
+}
+
+/** A label-less series with a value at every step (time(), max_of(), date functions without argument). */
+function scalarLike(ev: Evaluator, f: (t: number, step: number) => number): Matrix {
+  const s = new Series(Labels.EMPTY, false, ev.numSteps);
+  for (let k = 0; k < ev.numSteps; k++) {
+    const t = ev.stepTime(k);
+    s.push(t, f(t, k));
+  }
+  ev.currentSamples += s.n;
+  ev.checkSamples();
+  ev.stats.updatePeak(ev.currentSamples);
+  return [s];
+}
+
+async function scalarOf(ev: Evaluator, e: Call): Promise<Matrix> {
+  const before = ev.currentSamples;
+  const m = await ev.evalMatrix(e.args[0]!);
+  return ev.rangeEval(before, [m], (_k, t, vecs, out) => {
+    const v = vecs[0]!;
+    out.emit(Labels.EMPTY, false, t, v.n === 1 ? v.v[0]! : NaN);
+  });
+}
+
+// ---------------------------------------------------------------------------
+// timestamp() of a selector: the timestamp of the sample itself, not the step
+
+async function timestampOfSelector(ev: Evaluator, e: Call, vs: VectorSelector): Promise<Matrix> {
+  const list = ev.selected(vs);
+  const lookback = ev.q.lookbackDelta;
+  const out: Matrix = [];
+  if (e.func.name === 'start_timestamp') return out;
+  // With @, Prometheus pins the lookup to the @ time at every step (the written offset is not applied).
+  const pinned = vs.timestamp;
+  const offset = vs.offset;
+  const mint = pinned !== null ? pinned - lookback + 1 : ev.start - offset - lookback + 1;
+  const maxt = pinned !== null ? pinned : ev.end - offset;
+  for (const ss of list) {
+    const n = ev.decode(ss.iterator(), mint, maxt, true);
+    const T = ev.bufT;
+    const V = ev.bufV;
+    const metric = ev.q.delayedNameRemoval ? ss.labels : dropMetadata(ss.labels);
+    let s: Series | null = null;
+    let j = -1;
+    for (let k = 0; k < ev.numSteps; k++) {
+      const t = ev.stepTime(k);
+      const ref = pinned !== null ? pinned : t - offset;
+      if (pinned !== null) j = -1;
+      while (j + 1 < n && T[j + 1]! <= ref) j++;
+      if (j < 0 || T[j]! <= ref - lookback) continue;
+      const v = V[j]!;
+      if (v !== v && isStaleNaN(v)) continue;
+      if (s === null) s = new Series(metric, true, ev.numSteps);
+      s.push(t, T[j]! / 1000);
+      ev.stats.incAtTimestamp(t, 1);
+    }
+    if (s !== null) {
+      ev.currentSamples += s.n;
+      ev.checkSamples();
+      out.push(s);
+    }
+    await ev.tick(ev.numSteps);
+  }
+  ev.stats.updatePeak(ev.currentSamples);
+  return ev.q.delayedNameRemoval ? out : mergeSameLabelset(out);
+}
+
+// ---------------------------------------------------------------------------
+// absent()
+
+/** Labels that absent() reports: those fixed by equality matchers, except names matched more than once. */
+export function absentLabels(arg: Expr): Labels {
+  let matchers;
+  if (arg.type === 'VectorSelector') matchers = arg.matchers;
+  else if (arg.type === 'MatrixSelector') matchers = arg.vectorSelector.matchers;
+  else return Labels.EMPTY;
+  const b = new LabelsBuilder();
+  const has = new Set<string>();
+  for (const m of matchers) {
+    if (m.name === METRIC_NAME) continue;
+    if (m.type === MatchType.Equal && !has.has(m.name)) {
+      b.set(m.name, m.value);
+      has.add(m.name);
+    } else {
+      b.del(m.name);
+    }
+  }
+  return b.labels();
+}
+
+async function absent(ev: Evaluator, e: Call): Promise<Matrix> {
+  const before = ev.currentSamples;
+  const m = await ev.evalMatrix(e.args[0]!);
+  const ls = absentLabels(e.args[0]!);
+  return ev.rangeEval(before, [m], (_k, t, vecs, out) => {
+    if (vecs[0]!.n === 0) out.emit(ls, false, t, 1);
+  });
+}
+
+// ---------------------------------------------------------------------------
+// sort, sort_desc, sort_by_label, sort_by_label_desc
+
+/** NaN sorts last in both directions, as Prometheus's sort and sort_desc. */
+function byValue(desc: boolean): (a: Series, b: Series) => number {
+  return (a, b) => {
+    const x = a.vs[0]!;
+    const y = b.vs[0]!;
+    const xn = x !== x;
+    const yn = y !== y;
+    if (xn || yn) return xn === yn ? 0 : xn ? 1 : -1;
+    if (x === y) return 0;
+    return (x < y) !== desc ? -1 : 1;
+  };
+}
+
+async function sortVector(ev: Evaluator, e: Call): Promise<Matrix> {
+  const m = await ev.evalMatrix(e.args[0]!);
+  // Range results are ordered by labels at the end anyway; only instant results keep this order.
+  if (!ev.instant) return m;
+  const name = e.func.name;
+  if (name === 'sort' || name === 'sort_desc') return m.sort(byValue(name === 'sort_desc'));
+  const names = e.args.slice(1).map((a) => (a as StringLiteral).val);
+  const desc = name === 'sort_by_label_desc';
+  return m.sort((a, b) => {
+    for (const n of names) {
+      const x = a.metric.get(n);
+      const y = b.metric.get(n);
+      if (x === y) continue;
+      const less = natLess(x, y);
+      return less !== desc ? -1 : 1;
+    }
+    const c = Labels.compare(a.metric, b.metric);
+    return desc ? -c : c;
+  });
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/**
+ * Natural order as the facette/natsort package Prometheus uses: runs of
+ * digits compare by numeric length, then lexically (leading zeros skipped),
+ * everything else character by character.
+ */
+export function natLess(a: string, b: string): boolean {
+  let pa = 0;
+  let pb = 0;
+  const la = a.length;
+  const lb = b.length;
+  for (;;) {
+    if (la <= pa) return lb > pb;
+    if (lb <= pb) return false;
+    let av = a.charCodeAt(pa);
+    let bv = b.charCodeAt(pb);
+    if (isDigit(av) && isDigit(bv)) {
+      let na = 1;
+      let nb = 1;
+      while (pa + na < la) {
+        const x = a.charCodeAt(pa + na);
+        if (av === 48) {
+          pa++;
+          av = x;
+          continue;
+        }
+        if (isDigit(x)) na++;
+        else break;
+      }
+      while (pb + nb < lb) {
+        const x = b.charCodeAt(pb + nb);
+        if (bv === 48) {
+          pb++;
+          bv = x;
+          continue;
+        }
+        if (isDigit(x)) nb++;
+        else break;
+      }
+      if (nb > na) return true;
+      if (na > nb) return false;
+      const sa = a.slice(pa, pa + na);
+      const sb = b.slice(pb, pb + nb);
+      if (sa < sb) return true;
+      if (sa > sb) return false;
+      pa += na;
+      pb += nb;
+      continue;
+    }
+    if (av === bv) {
+      pa++;
+      pb++;
+      continue;
+    }
+    return av < bv;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// label_replace, label_join
+
+function stringArg(e: Expr): string {
+  if (e.type !== 'StringLiteral') throw new EvalError(`BUG: expected a string literal argument, got ${e.type}`);
+  return e.val;
+}
+
+/** Go's regexp.Expand template syntax: $1, ${1}, $name, ${name}, $$. */
+export function expandTemplate(template: string, groups: ReadonlyArray<string | undefined>, named: Readonly<Record<string, string | undefined>>): string {
+  let out = '';
+  let i = 0;
+  while (i < template.length) {
+    const c = template[i]!;
+    if (c !== '$' || i + 1 >= template.length) {
+      out += c;
+      i++;
+      continue;
+    }
+    i++;
+    if (template[i] === '$') {
+      out += '$';
+      i++;
+      continue;
+    }
+    let name: string;
+    if (template[i] === '{') {
+      const close = template.indexOf('}', i + 1);
+      const inner = close < 0 ? '' : template.slice(i + 1, close);
+      if (close < 0 || !/^[A-Za-z0-9_]+$/.test(inner)) {
+        // Not a valid reference: Go copies the '$' and goes on.
+        out += '$';
+        continue;
+      }
+      name = inner;
+      i = close + 1;
+    } else {
+      const m = /^[A-Za-z0-9_]+/.exec(template.slice(i));
+      if (m === null) {
+        out += '$';
+        continue;
+      }
+      name = m[0];
+      i += name.length;
+    }
+    if (/^[0-9]+$/.test(name)) {
+      const n = Number(name);
+      out += n < groups.length ? (groups[n] ?? '') : '';
+    } else {
+      out += named[name] ?? '';
+    }
+  }
+  return out;
+}
+
+function compileReplaceRegex(re: string): RE2 {
+  try {
+    return new RE2(`^(?s:${re})$`, 'u');
+  } catch {
+    throw new EvalError(`invalid regular expression in label_replace(): ${re}`);
+  }
+}
+
+async function labelReplace(ev: Evaluator, e: Call): Promise<Matrix> {
+  const dst = stringArg(e.args[1]!);
+  const repl = stringArg(e.args[2]!);
+  const src = stringArg(e.args[3]!);
+  const re = compileReplaceRegex(stringArg(e.args[4]!));
+  if (!isValidLabelName(dst)) throw new EvalError(`invalid destination label name in label_replace(): ${dst}`);
+  const m = await ev.evalMatrix(e.args[0]!);
+  for (const s of m) {
+    const match = re.exec(s.metric.get(src));
+    if (match === null) continue;
+    const groups = Array.from(match, (g) => g as string | undefined);
+    const value = expandTemplate(repl, groups, (match.groups ?? {}) as Record<string, string | undefined>);
+    s.metric = s.metric.builder().set(dst, value).labels();
+    if (dst === METRIC_NAME) s.dropName = false;
+  }
+  return mergeSameLabelset(m);
+}
+
+async function labelJoin(ev: Evaluator, e: Call): Promise<Matrix> {
+  const dst = stringArg(e.args[1]!);
+  const sep = stringArg(e.args[2]!);
+  const srcs: string[] = [];
+  for (let i = 3; i < e.args.length; i++) {
+    const src = stringArg(e.args[i]!);
+    if (!isValidLabelName(src)) throw new EvalError(`invalid source label name in label_join(): ${src}`);
+    srcs.push(src);
+  }
+  if (!isValidLabelName(dst)) throw new EvalError(`invalid destination label name in label_join(): ${dst}`);
+  const m = await ev.evalMatrix(e.args[0]!);
+  for (const s of m) {
+    const value = srcs.map((n) => s.metric.get(n)).join(sep);
+    s.metric = s.metric.builder().set(dst, value).labels();
+    if (dst === METRIC_NAME) s.dropName = false;
+  }
+  return mergeSameLabelset(m);
+}

@@ -1,0 +1,141 @@
+// Limits that keep one query from hurting the server: a deadline, client
+// cancellation, cooperative yielding to the event loop, and a concurrency gate
+// with a bounded wait queue.
+import { QueryCanceledError, QueryQueueFullError, QueryTimeoutError } from './errors.js';
+
+/**
+ * Longest stretch (ms) an evaluation runs before it lets other work (scrapes,
+ * HTTP requests, other queries) use the event loop. 10 ms keeps request
+ * latency low while a yield (one setImmediate round trip, a few µs) costs
+ * well under 1% of the evaluation.
+ */
+const YIELD_INTERVAL_MS = 10;
+
+/**
+ * Units of work (roughly: output points or input samples touched) between two
+ * looks at the clock. Reading the clock every unit would cost more than the
+ * work itself; 4096 units take well under a millisecond.
+ */
+const WORK_QUANTUM = 4096;
+
+const yieldNow = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** Tracks the deadline and cancellation of one query and decides when to yield. */
+export class Checkpoint {
+  private work = 0;
+  private lastYield = performance.now();
+
+  constructor(
+    /** performance.now() value after which the query times out. */
+    readonly deadline: number,
+    readonly signal: AbortSignal | undefined,
+  ) {}
+
+  /** Throws QueryCanceledError / QueryTimeoutError when the query must stop. */
+  check(where = 'expression evaluation'): void {
+    if (this.signal?.aborted === true) throw new QueryCanceledError(where);
+    if (performance.now() > this.deadline) throw new QueryTimeoutError(where);
+  }
+
+  /**
+   * Accounts `units` of work; true when the caller should `await pause()`.
+   * Kept synchronous so hot loops pay only an addition and a compare.
+   */
+  due(units: number): boolean {
+    this.work += units;
+    return this.work >= WORK_QUANTUM;
+  }
+
+  /** Yields to the event loop if the slice is used up, then checks deadline and cancellation. */
+  async pause(): Promise<void> {
+    this.work = 0;
+    const now = performance.now();
+    if (now - this.lastYield >= YIELD_INTERVAL_MS) {
+      await yieldNow();
+      this.lastYield = performance.now();
+    }
+    this.check();
+  }
+}
+
+interface Waiter {
+  resolve: () => void;
+  reject: (e: Error) => void;
+  cleanup: () => void;
+}
+
+/**
+ * At most `max` queries run at once; up to `maxQueued` more wait in FIFO order
+ * and the rest are rejected at once with QueryQueueFullError.
+ */
+export class ConcurrencyGate {
+  private running = 0;
+  private readonly queue: Waiter[] = [];
+
+  constructor(
+    readonly max: number,
+    readonly maxQueued: number,
+  ) {}
+
+  get active(): number {
+    return this.running;
+  }
+
+  get waiting(): number {
+    return this.queue.length;
+  }
+
+  /**
+   * Resolves when a slot is free. Rejects with QueryTimeoutError at `deadline`
+   * (a performance.now() value), QueryCanceledError when `signal` aborts, or
+   * QueryQueueFullError when the queue is full.
+   */
+  acquire(deadline: number, signal: AbortSignal | undefined): Promise<void> {
+    if (signal?.aborted === true) return Promise.reject(new QueryCanceledError('query queue'));
+    if (this.running < this.max && this.queue.length === 0) {
+      this.running++;
+      return Promise.resolve();
+    }
+    if (this.queue.length >= this.maxQueued) return Promise.reject(new QueryQueueFullError());
+    return new Promise<void>((resolve, reject) => {
+      const remove = (): void => {
+        const i = this.queue.indexOf(waiter);
+        if (i >= 0) this.queue.splice(i, 1);
+      };
+      const onAbort = (): void => {
+        remove();
+        waiter.cleanup();
+        reject(new QueryCanceledError('query queue'));
+      };
+      const timer = setTimeout(
+        () => {
+          remove();
+          waiter.cleanup();
+          reject(new QueryTimeoutError('query queue'));
+        },
+        Math.max(0, deadline - performance.now()),
+      );
+      const waiter: Waiter = {
+        resolve,
+        reject,
+        cleanup: () => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+        },
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.queue.push(waiter);
+    });
+  }
+
+  release(): void {
+    const next = this.queue.shift();
+    if (next !== undefined) {
+      // The slot passes straight to the next waiter; `running` stays the same.
+      next.cleanup();
+      next.resolve();
+      return;
+    }
+    this.running--;
+  }
+}

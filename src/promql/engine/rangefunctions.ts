@@ -1,0 +1,295 @@
+// Functions over range vectors (rate, *_over_time, deriv, ...).
+//
+// Each input series is decoded once into typed arrays; the window of every
+// step is found with two pointers that only move forward, and a kernel
+// computes the value from the window [lo, hi) without copying it.
+import type { Labels } from '../../model/labels.js';
+import type { Call, Expr, PosRange, SubqueryExpr } from '../parser/ast.js';
+import { annotations } from './annotations.js';
+import { containsSameLabelset, DUPLICATE_LABELSET } from './collector.js';
+import { EvalError, TooManySamplesError } from './errors.js';
+import type { Evaluator } from './evaluator.js';
+import { absentLabels } from './functions.js';
+import * as k from './kernels.js';
+import { Series, dropMetadata, type Matrix } from './value.js';
+import { ANCHORED_SAFE, SMOOTHED_SAFE, anchoredFirst, extendedRate } from './extended.js';
+
+/** Computes one output value from the window [lo, hi) of ts/vs at step `step` (time t); null for none. */
+type WindowFn = (ts: Float64Array, vs: Float64Array, lo: number, hi: number, t: number, step: number) => number | null;
+
+interface RangeSource {
+  count: number;
+  metric(i: number): Labels;
+  dropName(i: number): boolean;
+  /** Loads series i; its samples are then in ts()/vs() [0, n). */
+  load(i: number): number;
+  ts(): Float64Array;
+  vs(): Float64Array;
+  offset: number;
+  range: number;
+  /** The window stays at the first step's (selector or subquery with @). */
+  fixed: boolean;
+  anchored: boolean;
+  smoothed: boolean;
+  /** Position Prometheus reports annotations at. */
+  pos: PosRange;
+}
+
+function kernelFor(
+  ev: Evaluator,
+  e: Call,
+  src: RangeSource,
+  params: ReadonlyArray<Float64Array | null>,
+): WindowFn {
+  const { offset, range } = src;
+  switch (e.func.name) {
+    case 'rate':
+    case 'increase':
+    case 'delta': {
+      const isCounter = e.func.name !== 'delta';
+      const isRate = e.func.name === 'rate';
+      if (src.anchored || src.smoothed) {
+        const smoothed = src.smoothed;
+        return (ts, vs, lo, hi, t) => extendedRate(ts, vs, lo, hi, t - offset - range, t - offset, isCounter, isRate, smoothed);
+      }
+      return (ts, vs, lo, hi, t) => k.extrapolatedRate(ts, vs, lo, hi, t - offset - range, t - offset, isCounter, isRate);
+    }
+    case 'irate':
+      return (ts, vs, lo, hi) => k.instantDelta(ts, vs, lo, hi, true);
+    case 'idelta':
+      return (ts, vs, lo, hi) => k.instantDelta(ts, vs, lo, hi, false);
+    case 'avg_over_time':
+      return k.avgOverTime;
+    case 'sum_over_time':
+      return k.sumOverTime;
+    case 'min_over_time':
+      return k.minOverTime;
+    case 'max_over_time':
+      return k.maxOverTime;
+    case 'count_over_time':
+      return k.countOverTime;
+    case 'stddev_over_time':
+      return k.stddevOverTime;
+    case 'stdvar_over_time':
+      return k.stdvarOverTime;
+    case 'mad_over_time':
+      return k.madOverTime;
+    case 'last_over_time':
+      return k.lastOverTime;
+    case 'first_over_time':
+      return k.firstOverTime;
+    case 'ts_of_min_over_time':
+      return k.tsOfMinOverTime;
+    case 'ts_of_max_over_time':
+      return k.tsOfMaxOverTime;
+    case 'ts_of_first_over_time':
+      return k.tsOfFirstOverTime;
+    case 'ts_of_last_over_time':
+      return k.tsOfLastOverTime;
+    case 'present_over_time':
+    case 'absent_over_time':
+      return () => 1;
+    case 'changes':
+    case 'resets': {
+      const f = e.func.name === 'changes' ? k.changes : k.resets;
+      if (!src.anchored) return f;
+      return (ts, vs, lo, hi, t) => {
+        const first = anchoredFirst(ts, lo, hi, t - offset - range);
+        return first < 0 ? null : f(ts, vs, first, hi);
+      };
+    }
+    case 'deriv':
+      return k.deriv;
+    case 'quantile_over_time': {
+      const qs = params[0]!;
+      const pos = e.args[0]!.posRange;
+      return (ts, vs, lo, hi, _t, step) => {
+        const q = qs[step]!;
+        if (q !== q || q < 0 || q > 1) ev.q.annotations.add(annotations.invalidQuantile(q, pos));
+        return k.quantileOverTime(q, ts, vs, lo, hi);
+      };
+    }
+    case 'predict_linear': {
+      const ds = params[1]!;
+      return (ts, vs, lo, hi, t, step) => k.predictLinear(ts, vs, lo, hi, t, ds[step]!);
+    }
+    case 'double_exponential_smoothing': {
+      const sfs = params[1]!;
+      const tfs = params[2]!;
+      return (_ts, vs, lo, hi, _t, step) => {
+        const sf = sfs[step]!;
+        const tf = tfs[step]!;
+        const err = k.smoothingFactorError(sf, tf);
+        if (err !== null) throw new EvalError(err);
+        return k.doubleExponentialSmoothing(vs, lo, hi, sf, tf);
+      };
+    }
+  }
+  throw new EvalError(`function "${e.func.name}" is not supported`);
+}
+
+function storageSource(ev: Evaluator, arg: Expr): RangeSource {
+  if (arg.type !== 'MatrixSelector') throw new EvalError('BUG: expected a matrix selector');
+  const vs = arg.vectorSelector;
+  const list = ev.selected(vs);
+  const offset = vs.offset;
+  const range = arg.range;
+  const fixed = vs.timestamp !== null;
+  const anchored = vs.anchored === true;
+  const smoothed = vs.smoothed === true;
+  const lookback = ev.q.lookbackDelta;
+  let mint = ev.start - offset - range + 1;
+  let maxt = (fixed ? ev.start : ev.end) - offset;
+  if (anchored || smoothed) mint -= lookback;
+  if (smoothed) maxt += lookback;
+  return {
+    count: list.length,
+    metric: (i) => list[i]!.labels,
+    dropName: () => false,
+    load: (i) => ev.decode(list[i]!.iterator(), mint, maxt, false),
+    ts: () => ev.bufT,
+    vs: () => ev.bufV,
+    offset,
+    range,
+    fixed,
+    anchored,
+    smoothed,
+    pos: arg.posRange,
+  };
+}
+
+function subquerySource(ev: Evaluator, subq: SubqueryExpr, m: Matrix): RangeSource {
+  let offset = subq.offset;
+  if (subq.timestamp !== null) offset = subq.originalOffset + (ev.start - subq.timestamp);
+  let cur: Series | null = null;
+  return {
+    count: m.length,
+    metric: (i) => m[i]!.metric,
+    dropName: (i) => m[i]!.dropName,
+    load: (i) => {
+      cur = m[i]!;
+      return cur.n;
+    },
+    ts: () => cur!.ts,
+    vs: () => cur!.vs,
+    offset,
+    range: subq.range,
+    fixed: subq.timestamp !== null,
+    anchored: false,
+    smoothed: false,
+    // Prometheus reports at the synthetic selector that replaces the subquery, which has no position.
+    pos: { start: 0, end: 0 },
+  };
+}
+
+const COUNTER_SUFFIXES = ['_total', '_sum', '_count', '_bucket'];
+
+export async function evalRangeFunction(ev: Evaluator, e: Call, matrixArg: number): Promise<Matrix> {
+  const name = e.func.name;
+  const arg = e.args[matrixArg]!;
+  let src: RangeSource;
+  let subquerySamples = 0;
+  if (arg.type === 'SubqueryExpr') {
+    const child = ev.stats.child(ev.start, ev.interval);
+    const m = await ev.runSubquery(arg, child);
+    ev.stats.updatePeakFrom(child);
+    for (const s of m) subquerySamples += s.n;
+    src = subquerySource(ev, arg, m);
+  } else {
+    src = storageSource(ev, arg);
+  }
+
+  const params: Array<Float64Array | null> = [];
+  for (let i = 0; i < e.args.length; i++) {
+    params.push(i === matrixArg || e.args[i]!.type === 'StringLiteral' ? null : await ev.evalScalar(e.args[i]!));
+  }
+
+  if (src.anchored && !ANCHORED_SAFE.includes(name)) {
+    throw new EvalError(`anchored modifier can only be used with: ${ANCHORED_SAFE.join(', ')} - not with ${name}`);
+  }
+  if (src.smoothed && !SMOOTHED_SAFE.includes(name)) {
+    throw new EvalError(`smoothed modifier can only be used with: ${SMOOTHED_SAFE.join(', ')} - not with ${name}`);
+  }
+
+  const fn = kernelFor(ev, e, src, params);
+  const dropNameByFunc = name !== 'last_over_time' && name !== 'first_over_time';
+  const checkCounter = name === 'rate' || name === 'increase';
+  const isAbsent = name === 'absent_over_time';
+  const covered = isAbsent ? new Uint8Array(ev.numSteps) : null;
+  const lookback = ev.q.lookbackDelta;
+  const { offset, range, fixed } = src;
+  // Anchored and smoothed windows reach one lookback further back (and smoothed ones forward).
+  const leftExtra = src.anchored || src.smoothed ? lookback : 0;
+  const rightExtra = src.smoothed ? lookback : 0;
+  const delayed = ev.q.delayedNameRemoval;
+  const out: Matrix = [];
+  const numSteps = ev.numSteps;
+  let peak = ev.currentSamples;
+
+  for (let i = 0; i < src.count; i++) {
+    const n = src.load(i);
+    const T = src.ts();
+    const V = src.vs();
+    const inMetric = src.metric(i);
+    const dropName = dropNameByFunc || src.dropName(i);
+    let s: Series | null = null;
+    let lo = 0;
+    let hi = 0;
+    for (let step = 0; step < numSteps; step++) {
+      const t = ev.start + step * ev.interval;
+      if (step === 0 || !fixed) {
+        const maxt = t - offset + rightExtra;
+        const mint = t - offset - range - leftExtra;
+        while (hi < n && T[hi]! <= maxt) hi++;
+        while (lo < hi && T[lo]! <= mint) lo++;
+      }
+      const count = hi - lo;
+      if (count === 0) continue;
+      ev.stats.incAtStep(step, count);
+      const held = ev.currentSamples + count;
+      if (held > ev.q.maxSamples) throw new TooManySamplesError();
+      if (held > peak) peak = held;
+      if (covered !== null) {
+        covered[step] = 1;
+        continue;
+      }
+      const v = fn(T, V, lo, hi, t, step);
+      if (v === null) continue;
+      if (s === null) s = new Series(delayed || !dropName ? inMetric : dropMetadata(inMetric), dropName, numSteps);
+      s.push(t, v);
+    }
+    if (s !== null) {
+      s.trim();
+      ev.checkSamples(s.n);
+      ev.currentSamples += s.n;
+      out.push(s);
+      if (checkCounter) {
+        const metricName = inMetric.get('__name__');
+        if (metricName !== '') {
+          if (ev.q.typeAndUnitLabels) {
+            const type = inMetric.get('__type__');
+            if (type !== 'counter' && type !== 'histogram') {
+              ev.q.annotations.add(annotations.possibleNonCounterLabel(metricName, type, src.pos));
+            }
+          } else if (!COUNTER_SUFFIXES.some((x) => metricName.endsWith(x))) {
+            ev.q.annotations.add(annotations.possibleNonCounter(metricName, src.pos));
+          }
+        }
+      }
+    }
+    await ev.tick(numSteps + n);
+  }
+  ev.stats.updatePeak(Math.max(peak, ev.currentSamples));
+  ev.currentSamples -= subquerySamples;
+
+  if (covered !== null) {
+    let missing = 0;
+    for (let step = 0; step < numSteps; step++) if (covered[step] === 0) missing++;
+    if (missing === 0) return [];
+    const s = new Series(absentLabels(arg), true, missing);
+    for (let step = 0; step < numSteps; step++) if (covered[step] === 0) s.push(ev.stepTime(step), 1);
+    return [s];
+  }
+  if (!delayed && containsSameLabelset(out)) throw new EvalError(DUPLICATE_LABELSET);
+  return out;
+}

@@ -1,0 +1,94 @@
+// Prometheus durations (`1h30m`, `5m`, `90s`, `0`), parsed and printed as
+// prometheus/common's model.ParseDuration and model.Duration.String do.
+import { goQuote } from './quote.js';
+
+/** A duration string that model.ParseDuration rejects; the message is Prometheus's. */
+export class InvalidDurationError extends Error {
+  override readonly name = 'InvalidDurationError';
+}
+
+const NS_PER_MS = 1_000_000n;
+const MAX_INT64 = (1n << 63n) - 1n;
+
+/** Units in the order they must appear, with their length in nanoseconds. */
+const UNITS: ReadonlyMap<string, { pos: number; ns: bigint }> = new Map([
+  ['y', { pos: 1, ns: 365n * 24n * 3600n * 1_000_000_000n }],
+  ['w', { pos: 2, ns: 7n * 24n * 3600n * 1_000_000_000n }],
+  ['d', { pos: 3, ns: 24n * 3600n * 1_000_000_000n }],
+  ['h', { pos: 4, ns: 3600n * 1_000_000_000n }],
+  ['m', { pos: 5, ns: 60n * 1_000_000_000n }],
+  ['s', { pos: 6, ns: 1_000_000_000n }],
+  ['ms', { pos: 7, ns: 1_000_000n }],
+]);
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+/** Parses a duration to nanoseconds; throws InvalidDurationError. */
+export function parseDurationNs(s: string): bigint {
+  if (s === '0') return 0n;
+  if (s === '') throw new InvalidDurationError('empty duration string');
+  const invalid = (): InvalidDurationError => new InvalidDurationError(`not a valid duration string: ${goQuote(s)}`);
+  let dur = 0n;
+  let lastPos = 0;
+  let i = 0;
+  while (i < s.length) {
+    if (!isDigit(s.charCodeAt(i))) throw invalid();
+    let j = i;
+    while (j < s.length && isDigit(s.charCodeAt(j))) j++;
+    const v = BigInt(s.slice(i, j));
+    // strconv.ParseUint rejects values above 2^64-1.
+    if (v > 0xffff_ffff_ffff_ffffn) throw invalid();
+    i = j;
+    while (j < s.length && !isDigit(s.charCodeAt(j))) j++;
+    if (j === i) throw invalid();
+    const u = s.slice(i, j);
+    i = j;
+    const unit = UNITS.get(u);
+    if (unit === undefined) throw new InvalidDurationError(`unknown unit ${goQuote(u)} in duration ${goQuote(s)}`);
+    if (unit.pos <= lastPos) throw invalid();
+    lastPos = unit.pos;
+    if (v > (1n << 63n) / unit.ns) throw new InvalidDurationError('duration out of range');
+    dur += v * unit.ns;
+    if (dur > MAX_INT64) throw new InvalidDurationError('duration out of range');
+  }
+  return dur;
+}
+
+/** Parses a Prometheus duration (`1h30m`, `5m`, `0`) to milliseconds; throws InvalidDurationError. */
+export function parseDuration(s: string): number {
+  return Number(parseDurationNs(s) / NS_PER_MS);
+}
+
+const MS_UNITS: ReadonlyArray<readonly [string, number, boolean]> = [
+  // Years and weeks only when they divide exactly: 90d reads better than 12w6d.
+  ['y', 365 * 24 * 3600 * 1000, true],
+  ['w', 7 * 24 * 3600 * 1000, true],
+  ['d', 24 * 3600 * 1000, false],
+  ['h', 3600 * 1000, false],
+  ['m', 60 * 1000, false],
+  ['s', 1000, false],
+  ['ms', 1, false],
+];
+
+/** Formats milliseconds as model.Duration.String does (`1h30m`, `0s`, `-5m`); fractions of a ms are dropped. */
+export function formatDuration(ms: number): string {
+  let rest = Math.trunc(ms);
+  if (rest === 0 || !Number.isFinite(rest)) return '0s';
+  let sign = '';
+  if (rest < 0) {
+    sign = '-';
+    rest = -rest;
+  }
+  let out = '';
+  for (const [unit, mult, exact] of MS_UNITS) {
+    if (exact && rest % mult !== 0) continue;
+    const v = Math.floor(rest / mult);
+    if (v > 0) {
+      out += `${v}${unit}`;
+      rest -= v * mult;
+    }
+  }
+  return sign + out;
+}

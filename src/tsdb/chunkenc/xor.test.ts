@@ -1,0 +1,168 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { XORChunk, XorIterator } from './xor.js';
+import { bitsHi, bitsLo, joinFloat, splitFloat, sameBits } from './floatbits.js';
+import { STALE_NAN, isStaleNaN } from '../../model/value.js';
+
+function encode(ts: number[], vs: number[]): XORChunk {
+  const c = new XORChunk();
+  for (let i = 0; i < ts.length; i++) {
+    splitFloat(vs[i]!);
+    c.append(ts[i]!, bitsHi(), bitsLo());
+  }
+  return c;
+}
+
+function decode(bytes: Uint8Array): { ts: number[]; vs: number[] } {
+  const it = new XorIterator();
+  it.reset(bytes, 0, bytes.length);
+  const ts: number[] = [];
+  const vs: number[] = [];
+  while (it.next()) {
+    ts.push(it.t());
+    vs.push(it.v());
+  }
+  assert.equal(it.error, null);
+  return { ts, vs };
+}
+
+describe('XOR chunk', () => {
+  test('round-trips regular samples and compresses them', () => {
+    const ts: number[] = [];
+    const vs: number[] = [];
+    for (let i = 0; i < 120; i++) {
+      ts.push(1_700_000_000_000 + i * 15_000);
+      vs.push(1000 + i * 3);
+    }
+    const c = encode(ts, vs);
+    const d = decode(c.bytes());
+    assert.deepEqual(d.ts, ts);
+    assert.deepEqual(d.vs, vs);
+    assert.equal(c.numSamples(), 120);
+    // A regular counter needs a couple of bytes per sample at most.
+    assert.ok(c.bytes().length < 120 * 3, `size ${c.bytes().length}`);
+  });
+
+  test('constant values cost about two bits per sample', () => {
+    const ts = Array.from({ length: 120 }, (_, i) => i * 15_000);
+    const vs = ts.map(() => 1);
+    const c = encode(ts, vs);
+    assert.ok(c.bytes().length < 2 + 10 + 8 + 3 + 30 + 10, `size ${c.bytes().length}`);
+    assert.deepEqual(decode(c.bytes()).vs, vs);
+  });
+
+  test('staleness markers, NaN payloads, infinities and -0 survive bit-exactly', () => {
+    // Plain JS arrays of doubles quiet signalling NaNs in V8, so the cases are kept as raw bits.
+    const bits = new Uint32Array([
+      0x7ff00000, 2, // the staleness marker
+      0x7ff80000, 0, // the default NaN
+      0x7ff00000, 0x1234, // another NaN payload
+      0x7ff00000, 0, // +Inf
+      0xfff00000, 0, // -Inf
+      0x80000000, 0, // -0
+      0, 0,
+      0, 1, // smallest subnormal
+      0x7fefffff, 0xffffffff, // largest finite
+      0x7ff00000, 2,
+    ]);
+    const c = new XORChunk();
+    for (let i = 0; i < bits.length / 2; i++) c.append(i * 1000, bits[2 * i]!, bits[2 * i + 1]!);
+    const it = new XorIterator();
+    const b = c.bytes();
+    it.reset(b, 0, b.length);
+    for (let i = 0; i < bits.length / 2; i++) {
+      assert.ok(it.next());
+      assert.equal(it.vhi, bits[2 * i], `sample ${i} high word`);
+      assert.equal(it.vlo, bits[2 * i + 1], `sample ${i} low word`);
+    }
+    assert.equal(it.next(), false);
+    it.reset(b, 0, b.length);
+    it.next();
+    assert.equal(isStaleNaN(it.v()), true, 'decoded value is the staleness marker');
+    splitFloat(STALE_NAN);
+    assert.equal(bitsHi(), 0x7ff00000);
+    assert.equal(bitsLo(), 2);
+    assert.equal(isStaleNaN(joinFloat(0x7ff00000, 2)), true);
+  });
+
+  test('every delta-of-delta bucket, negative timestamps and huge jumps', () => {
+    const ts = [-5_000_000, -4_999_000, -4_998_000, -4_996_999, 0, 10, 9000, 80_000, 700_000, 2 ** 40, 2 ** 40 + 1, 2 ** 45];
+    const vs = ts.map((_, i) => i * 1.5);
+    const d = decode(encode(ts, vs).bytes());
+    assert.deepEqual(d.ts, ts);
+    assert.deepEqual(d.vs, vs);
+  });
+
+  test('seek finds the first sample at or after a time', () => {
+    const ts = Array.from({ length: 50 }, (_, i) => i * 10);
+    const c = encode(
+      ts,
+      ts.map((t) => t / 2),
+    );
+    const it = new XorIterator();
+    const b = c.bytes();
+    it.reset(b, 0, b.length);
+    assert.ok(it.seek(55));
+    assert.equal(it.t(), 60);
+    assert.ok(it.seek(60));
+    assert.equal(it.t(), 60);
+    assert.equal(it.seek(1000), false);
+  });
+
+  test('count limit reads a prefix; a truncated chunk reports an error', () => {
+    const ts = Array.from({ length: 30 }, (_, i) => i * 1000 + (i % 3));
+    const vs = ts.map((t) => Math.sin(t));
+    const b = encode(ts, vs).bytes();
+    const it = new XorIterator();
+    it.reset(b, 0, b.length, 10);
+    let n = 0;
+    while (it.next()) n++;
+    assert.equal(n, 10);
+    it.reset(b, 0, 12);
+    n = 0;
+    while (it.next()) n++;
+    assert.ok(n < 30);
+    assert.notEqual(it.error, null);
+  });
+
+  test('property: arbitrary increasing timestamps and arbitrary float bits round-trip', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 1, max: 2 ** 31 }), fc.double(), fc.boolean()), { minLength: 1, maxLength: 200 }),
+        fc.integer({ min: -(2 ** 41), max: 2 ** 41 }),
+        (rows, t0) => {
+          const ts: number[] = [];
+          const vs: number[] = [];
+          let t = t0;
+          let prev = 0;
+          for (const [dt, v, repeat] of rows) {
+            t += dt;
+            ts.push(t);
+            const val = repeat ? prev : v;
+            vs.push(val);
+            prev = val;
+          }
+          const d = decode(encode(ts, vs).bytes());
+          assert.deepEqual(d.ts, ts);
+          for (let i = 0; i < vs.length; i++) assert.ok(sameBits(d.vs[i]!, vs[i]!));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  test('is bit-compatible with a Prometheus-encoded chunk', () => {
+    // Bytes produced by Prometheus's chunkenc for t = 1000, 2000, 3000, 4500 and v = 1, 1, 2, 2.5.
+    const ts = [1000, 2000, 3000, 4500];
+    const vs = [1, 1, 2, 2.5];
+    const b = encode(ts, vs).bytes();
+    assert.equal((b[0]! << 8) | b[1]!, 4);
+    // First sample: zigzag varint of 1000 = 2000 -> d0 0f, then the float 1.0 = 3ff0000000000000.
+    assert.deepEqual([...b.subarray(2, 12)], [0xd0, 0x0f, 0x3f, 0xf0, 0, 0, 0, 0, 0, 0]);
+    // Second: uvarint delta 1000 -> e8 07, then a zero bit for the unchanged value.
+    assert.equal(b[12], 0xe8);
+    assert.equal(b[13], 0x07);
+    assert.equal(b[14]! >> 7, 0);
+  });
+});

@@ -1,0 +1,380 @@
+// Gorilla-style XOR chunks for float samples, bit-compatible with
+// Prometheus's XOR encoding: a 2-byte big-endian sample count, then the
+// first sample as varint timestamp + raw 64-bit value, the second as uvarint
+// delta + XOR value, and the rest as delta-of-delta timestamps in 1/16/20/
+// 24/68-bit buckets and XOR values with leading/trailing zero reuse.
+//
+// 64-bit quantities are handled as pairs of uint32 halves (hi, lo) because
+// JS bit operators work on 32 bits.
+import { BitReader, BitWriter } from './bstream.js';
+import { joinFloat } from './floatbits.js';
+
+/** Bytes before the first sample: the big-endian sample count. */
+export const CHUNK_HEADER_SIZE = 2;
+/** Encoding byte written in block chunk files (Prometheus's EncXOR). */
+export const ENC_XOR = 1;
+/**
+ * Upper bound of bytes one append can add: a 64-bit delta-of-delta (4+64
+ * bits) plus a value with new leading/trailing counts (2+5+6+64 bits) is 145
+ * bits; the first sample is at most a 10-byte varint plus 8 bytes.
+ */
+export const MAX_APPEND_BYTES = 20;
+/** Initial leading-zero count, meaning "no previous XOR window". */
+const NO_LEADING = 0xff;
+
+const TWO32 = 0x1_0000_0000;
+/** Payload bits of the delta-of-delta buckets, indexed by the number of leading one bits. */
+const DOD_BITS = [0, 14, 17, 20];
+
+function clz64(hi: number, lo: number): number {
+  return hi !== 0 ? Math.clz32(hi) : 32 + Math.clz32(lo);
+}
+
+function ctz32(x: number): number {
+  return 31 - Math.clz32(x & -x);
+}
+
+function ctz64(hi: number, lo: number): number {
+  return lo !== 0 ? ctz32(lo) : 32 + ctz32(hi);
+}
+
+/**
+ * Appends samples to a chunk held in someone else's bytes. The head keeps one
+ * encoder and loads each series' state into it (flyweight), so no object
+ * exists per series. The caller guarantees MAX_APPEND_BYTES of zeroed space
+ * after the current end.
+ */
+export class XorEncoder {
+  readonly w = new BitWriter();
+  num = 0;
+  t = 0;
+  tDelta = 0;
+  vhi = 0;
+  vlo = 0;
+  leading = NO_LEADING;
+  trailing = 0;
+
+  /** Starts an empty chunk at buf[base]. */
+  start(buf: Uint8Array, base: number): void {
+    this.w.buf = buf;
+    this.w.base = base;
+    this.w.bit = CHUNK_HEADER_SIZE * 8;
+    this.num = 0;
+    this.t = 0;
+    this.tDelta = 0;
+    this.vhi = 0;
+    this.vlo = 0;
+    this.leading = NO_LEADING;
+    this.trailing = 0;
+    buf[base] = 0;
+    buf[base + 1] = 0;
+  }
+
+  /** Bytes used so far (header included). */
+  byteLength(): number {
+    return (this.w.bit + 7) >>> 3;
+  }
+
+  /** Appends a sample with t strictly greater than the previous one. */
+  append(t: number, hi: number, lo: number): void {
+    const w = this.w;
+    const num = this.num;
+    if (num === 0) {
+      writeVarintBits(w, t);
+      w.writeBits(hi, 32);
+      w.writeBits(lo, 32);
+    } else if (num === 1) {
+      const d = t - this.t;
+      writeUvarintBits(w, d);
+      this.tDelta = d;
+      this.writeValue(hi, lo);
+    } else {
+      const d = t - this.t;
+      const dod = d - this.tDelta;
+      if (dod === 0) {
+        w.writeBit(0);
+      } else if (dod >= -8191 && dod <= 8192) {
+        w.writeBits(0b10, 2);
+        w.writeBits(dod & 0x3fff, 14);
+      } else if (dod >= -65535 && dod <= 65536) {
+        w.writeBits(0b110, 3);
+        w.writeBits(dod & 0x1ffff, 17);
+      } else if (dod >= -524287 && dod <= 524288) {
+        w.writeBits(0b1110, 4);
+        w.writeBits(dod & 0xfffff, 20);
+      } else {
+        w.writeBits(0b1111, 4);
+        w.writeBits(Math.floor(dod / TWO32) >>> 0, 32);
+        w.writeBits(dod >>> 0, 32);
+      }
+      this.tDelta = d;
+      this.writeValue(hi, lo);
+    }
+    this.t = t;
+    this.vhi = hi;
+    this.vlo = lo;
+    this.num = num + 1;
+    const b = w.buf;
+    b[w.base] = (num + 1) >>> 8;
+    b[w.base + 1] = (num + 1) & 0xff;
+  }
+
+  private writeValue(hi: number, lo: number): void {
+    const w = this.w;
+    let dh = (hi ^ this.vhi) >>> 0;
+    let dl = (lo ^ this.vlo) >>> 0;
+    if (dh === 0 && dl === 0) {
+      w.writeBit(0);
+      return;
+    }
+    w.writeBit(1);
+    let lead = clz64(dh, dl);
+    const trail = ctz64(dh, dl);
+    // Five bits hold the leading count, so cap it at 31.
+    if (lead >= 32) lead = 31;
+    let sig: number;
+    let shift: number;
+    if (this.leading !== NO_LEADING && lead >= this.leading && trail >= this.trailing) {
+      w.writeBit(0);
+      shift = this.trailing;
+      sig = 64 - this.leading - this.trailing;
+    } else {
+      this.leading = lead;
+      this.trailing = trail;
+      w.writeBit(1);
+      w.writeBits(lead, 5);
+      sig = 64 - lead - trail;
+      // 64 significant bits do not fit in 6 bits; 0 stands for 64 (0 itself never occurs).
+      w.writeBits(sig & 63, 6);
+      shift = trail;
+    }
+    if (shift >= 32) {
+      dl = dh >>> (shift - 32);
+      dh = 0;
+    } else if (shift > 0) {
+      dl = ((dl >>> shift) | (dh << (32 - shift))) >>> 0;
+      dh = dh >>> shift;
+    }
+    if (sig > 32) {
+      w.writeBits(dh, sig - 32);
+      w.writeBits(dl, 32);
+    } else {
+      w.writeBits(dl, sig);
+    }
+  }
+}
+
+function writeUvarintBits(w: BitWriter, v: number): void {
+  while (v >= 0x80) {
+    w.writeBits((v % 0x80) | 0x80, 8);
+    v = Math.floor(v / 0x80);
+  }
+  w.writeBits(v, 8);
+}
+
+function writeVarintBits(w: BitWriter, v: number): void {
+  writeUvarintBits(w, v >= 0 ? v * 2 : -v * 2 - 1);
+}
+
+/** A standalone chunk with its own growable buffer (compaction, backfill, tests). */
+export class XORChunk {
+  private buf = new Uint8Array(128);
+  private readonly enc = new XorEncoder();
+
+  constructor() {
+    this.enc.start(this.buf, 0);
+  }
+
+  numSamples(): number {
+    return this.enc.num;
+  }
+
+  /** Time of the last sample appended (undefined behaviour when empty). */
+  lastT(): number {
+    return this.enc.t;
+  }
+
+  byteLength(): number {
+    return this.enc.byteLength();
+  }
+
+  append(t: number, hi: number, lo: number): void {
+    const need = this.enc.byteLength() + MAX_APPEND_BYTES;
+    if (need > this.buf.length) {
+      const nb = new Uint8Array(Math.max(need, this.buf.length * 2));
+      nb.set(this.buf);
+      this.buf = nb;
+      this.enc.w.buf = nb;
+    }
+    this.enc.append(t, hi, lo);
+  }
+
+  /** The encoded bytes (a view that stays valid until the next append). */
+  bytes(): Uint8Array {
+    return this.buf.subarray(0, this.enc.byteLength());
+  }
+}
+
+/**
+ * Decodes a chunk without allocating per sample: next() advances, t()/v()
+ * read the current sample, vhi/vlo hold the raw value bits.
+ */
+export class XorIterator {
+  private readonly r = new BitReader();
+  private numTotal = 0;
+  private numRead = 0;
+  private tDelta = 0;
+  private leading = 0;
+  private trailing = 0;
+  ts = 0;
+  vhi = 0;
+  vlo = 0;
+  error: Error | null = null;
+
+  /** Iterates the chunk in buf[start, end); `count` limits the samples read (-1: use the header). */
+  reset(buf: Uint8Array, start: number, end: number, count = -1): void {
+    this.r.reset(buf, start + CHUNK_HEADER_SIZE, end);
+    const hdr = end - start >= CHUNK_HEADER_SIZE ? (buf[start]! << 8) | buf[start + 1]! : 0;
+    this.numTotal = count < 0 || count > hdr ? hdr : count;
+    this.numRead = 0;
+    this.ts = 0;
+    this.tDelta = 0;
+    this.vhi = 0;
+    this.vlo = 0;
+    this.leading = 0;
+    this.trailing = 0;
+    this.error = null;
+  }
+
+  t(): number {
+    return this.ts;
+  }
+
+  v(): number {
+    return joinFloat(this.vhi, this.vlo);
+  }
+
+  private corrupt(): boolean {
+    this.error = new Error(`corrupt XOR chunk: truncated after ${this.numRead} of ${this.numTotal} samples`);
+    this.numTotal = this.numRead;
+    return false;
+  }
+
+  /** Advances; false at the end or on a decoding error (see error). */
+  next(): boolean {
+    if (this.numRead >= this.numTotal) return false;
+    const r = this.r;
+    if (this.numRead === 0) {
+      const u = this.readUvarint();
+      if (u < 0) return this.corrupt();
+      this.ts = u % 2 === 0 ? u / 2 : -(u + 1) / 2;
+      const hi = r.readBits(32);
+      const lo = r.readBits(32);
+      if (hi < 0 || lo < 0) return this.corrupt();
+      this.vhi = hi;
+      this.vlo = lo;
+      this.numRead = 1;
+      return true;
+    }
+    if (this.numRead === 1) {
+      const d = this.readUvarint();
+      if (d < 0) return this.corrupt();
+      this.tDelta = d;
+      this.ts += d;
+      return this.readValue();
+    }
+    // Count the leading one bits of the bucket prefix: 0, 10, 110, 1110, 1111.
+    let ones = 0;
+    while (ones < 4) {
+      const bit = r.readBit();
+      if (bit < 0) return this.corrupt();
+      if (bit === 0) break;
+      ones++;
+    }
+    if (ones !== 0) {
+      let dod: number;
+      if (ones === 4) {
+        const hi = r.readBits(32);
+        const lo = r.readBits(32);
+        if (hi < 0 || lo < 0) return this.corrupt();
+        dod = (hi | 0) * TWO32 + lo;
+      } else {
+        const n = DOD_BITS[ones]!;
+        dod = r.readBits(n);
+        if (dod < 0) return this.corrupt();
+        // Negative values come back as large unsigned numbers; fold them back.
+        if (dod > 2 ** (n - 1)) dod -= 2 ** n;
+      }
+      this.tDelta += dod;
+    }
+    this.ts += this.tDelta;
+    return this.readValue();
+  }
+
+  /** Positions at the first sample with t >= target; false if none. */
+  seek(target: number): boolean {
+    if (this.numRead > 0 && this.ts >= target) return true;
+    while (this.next()) if (this.ts >= target) return true;
+    return false;
+  }
+
+  private readUvarint(): number {
+    let result = 0;
+    let mul = 1;
+    for (let i = 0; i < 10; i++) {
+      const c = this.r.readBits(8);
+      if (c < 0) return -1;
+      result += (c & 0x7f) * mul;
+      if (c < 0x80) return result;
+      mul *= 0x80;
+    }
+    return -1;
+  }
+
+  private readValue(): boolean {
+    const r = this.r;
+    const b = r.readBit();
+    if (b < 0) return this.corrupt();
+    if (b === 0) {
+      this.numRead++;
+      return true;
+    }
+    const c = r.readBit();
+    let sig: number;
+    if (c === 0) {
+      sig = 64 - this.leading - this.trailing;
+    } else if (c === 1) {
+      const lead = r.readBits(5);
+      let s = r.readBits(6);
+      if (lead < 0 || s < 0) return this.corrupt();
+      if (s === 0) s = 64;
+      this.leading = lead;
+      this.trailing = 64 - lead - s;
+      sig = s;
+    } else {
+      return this.corrupt();
+    }
+    let dh: number;
+    let dl: number;
+    if (sig > 32) {
+      dh = r.readBits(sig - 32);
+      dl = r.readBits(32);
+    } else {
+      dh = 0;
+      dl = r.readBits(sig);
+    }
+    if (dl < 0 || dh < 0) return this.corrupt();
+    const sh = this.trailing;
+    if (sh >= 32) {
+      dh = dl << (sh - 32);
+      dl = 0;
+    } else if (sh > 0) {
+      dh = (dh << sh) | (dl >>> (32 - sh));
+      dl = dl << sh;
+    }
+    this.vhi = (this.vhi ^ dh) >>> 0;
+    this.vlo = (this.vlo ^ dl) >>> 0;
+    this.numRead++;
+    return true;
+  }
+}

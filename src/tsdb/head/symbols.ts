@@ -1,0 +1,60 @@
+// Interned label names and values of the head. A series stores symbol ids;
+// each string exists once however many series use it. Reference counts let
+// garbage collection drop strings no series needs any more.
+
+export class SymbolTable {
+  private readonly ids = new Map<string, number>();
+  strs: string[] = [];
+  private refs = new Uint32Array(1024);
+  private readonly freeIds: number[] = [];
+
+  get size(): number {
+    return this.ids.size;
+  }
+
+  /** The id of s, or -1 when it is not interned. */
+  lookup(s: string): number {
+    const id = this.ids.get(s);
+    return id === undefined ? -1 : id;
+  }
+
+  /** Interns s and takes one reference to it. */
+  ref(s: string): number {
+    let id = this.ids.get(s);
+    if (id === undefined) {
+      id = this.freeIds.length > 0 ? this.freeIds.pop()! : this.strs.length;
+      if (id === this.strs.length) this.strs.push(s);
+      else this.strs[id] = s;
+      this.ids.set(s, id);
+      if (id >= this.refs.length) {
+        const r = new Uint32Array(this.refs.length * 2);
+        r.set(this.refs);
+        this.refs = r;
+      }
+    }
+    this.refs[id]!++;
+    return id;
+  }
+
+  /** Drops one reference; the string is forgotten when none is left. */
+  unref(id: number): void {
+    const n = this.refs[id]! - 1;
+    this.refs[id] = n;
+    if (n === 0) {
+      this.ids.delete(this.strs[id]!);
+      this.strs[id] = '';
+      this.freeIds.push(id);
+    }
+  }
+
+  str(id: number): string {
+    return this.strs[id]!;
+  }
+
+  /** Approximate bytes of string data (UTF-16 in V8's worst case counts 1 byte per char for ASCII). */
+  stringBytes(): number {
+    let n = 0;
+    for (const s of this.ids.keys()) n += s.length;
+    return n;
+  }
+}

@@ -1,0 +1,112 @@
+// Request parameter parsing with Prometheus's rules and error wording.
+import { ApiError } from '../types.js';
+import { parseDuration as parsePromDuration, UnitParseError } from '../../config/units.js';
+
+/**
+ * Defaults of optional time ranges (series, labels, admin). Prometheus uses
+ * roughly ±292 million years; we stay within exactly representable integers
+ * of milliseconds so storage arithmetic stays exact.
+ */
+export const MIN_TIME_MS = Number.MIN_SAFE_INTEGER;
+export const MAX_TIME_MS = Number.MAX_SAFE_INTEGER;
+
+// Go's strconv.ParseFloat accepts these decimal forms (hex floats are rare enough to leave out).
+const FLOAT_RE = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+const RFC3339_RE = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
+
+/** A malformed parameter value; the caller wraps it with the parameter's name. */
+export class ParamError extends Error {
+  override name = 'ParamError';
+}
+
+/** Prometheus's `invalid parameter "<name>": <reason>` bad_data error. */
+export function invalidParam(name: string, err: unknown): ApiError {
+  const msg = err instanceof Error ? err.message : String(err);
+  return new ApiError('bad_data', `invalid parameter ${JSON.stringify(name)}: ${msg}`);
+}
+
+/** Parses Unix seconds (with fractions, rounded to ms) or RFC 3339 into ms. */
+export function parseTime(s: string): number {
+  if (FLOAT_RE.test(s)) {
+    const f = Number(s);
+    if (Number.isFinite(f)) {
+      const sec = Math.trunc(f);
+      const ms = sec * 1000 + roundHalfAway((f - sec) * 1000);
+      if (Number.isSafeInteger(ms)) return ms;
+    }
+  }
+  const m = RFC3339_RE.exec(s);
+  if (m !== null) {
+    const [, y, mo, d, h, mi, sec, frac, z, sign, oh, om] = m;
+    const month = Number(mo);
+    const day = Number(d);
+    const hour = Number(h);
+    const minute = Number(mi);
+    const second = Number(sec);
+    if (month >= 1 && month <= 12 && day >= 1 && day <= daysIn(Number(y), month) && hour < 24 && minute < 60 && second < 60) {
+      let ms = Date.UTC(Number(y), month - 1, day, hour, minute, second);
+      // Date.UTC maps years 0-99 to 1900-1999; RFC 3339 years are literal.
+      if (Number(y) < 100) ms = new Date(ms).setUTCFullYear(Number(y));
+      if (frac !== undefined) ms += Number(frac.slice(0, 3).padEnd(3, '0'));
+      if (z === undefined) {
+        const off = (Number(oh) * 60 + Number(om)) * 60_000;
+        ms -= sign === '-' ? -off : off;
+      }
+      return ms;
+    }
+  }
+  throw new ParamError(`cannot parse ${JSON.stringify(s)} to a valid timestamp`);
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function daysIn(year: number, month: number): number {
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  return month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!;
+}
+
+/** Go's math.Round: halves away from zero (JS's Math.round rounds them up). */
+function roundHalfAway(x: number): number {
+  return x < 0 ? -Math.round(-x) : Math.round(x);
+}
+
+/** An optional time parameter: the default when absent or empty; errors worded as Prometheus's parseTimeParam. */
+export function parseTimeParam(params: URLSearchParams, name: string, def: number): number {
+  const v = params.get(name);
+  if (v === null || v === '') return def;
+  try {
+    return parseTime(v);
+  } catch (e) {
+    throw invalidParam(name, new ParamError(`invalid time value for '${name}': ${(e as Error).message}`));
+  }
+}
+
+/**
+ * Parses a duration given as float seconds or in Prometheus's notation ("5m")
+ * into ms, truncated to whole ms as Prometheus's engine truncates it.
+ */
+export function parseDurationParam(s: string): number {
+  if (FLOAT_RE.test(s)) {
+    const ns = Number(s) * 1e9;
+    if (!Number.isFinite(ns) || Math.abs(ns) > 9.223372036854776e18) {
+      throw new ParamError(`cannot parse ${JSON.stringify(s)} to a valid duration. It overflows int64`);
+    }
+    return Math.trunc(Math.trunc(ns) / 1e6);
+  }
+  try {
+    return parsePromDuration(s);
+  } catch (e) {
+    if (!(e instanceof UnitParseError)) throw e;
+    throw new ParamError(`cannot parse ${JSON.stringify(s)} to a valid duration`);
+  }
+}
+
+/** `limit`: 0 (no limit) when absent; a non-negative integer otherwise. */
+export function parseLimitParam(params: URLSearchParams): number {
+  const s = params.get('limit');
+  if (s === null || s === '') return 0;
+  if (!/^[+-]?\d+$/.test(s)) throw invalidParam('limit', new ParamError(`strconv.Atoi: parsing ${JSON.stringify(s)}: invalid syntax`));
+  const n = Number(s);
+  if (n < 0) throw invalidParam('limit', new ParamError('limit must be non-negative'));
+  return n;
+}

@@ -1,0 +1,444 @@
+// The HTTP server: routing under the route prefix, request bodies with size
+// limits, the API envelope, error mapping, gzip, CORS, basic auth, metrics,
+// readiness gating and graceful shutdown. Endpoint logic lives elsewhere.
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import { gzip, deflate } from 'node:zlib';
+import { promisify } from 'node:util';
+import { nopLogger, type Logger } from '../logging/types.js';
+import { ApiError, type ApiContext, type ApiErrorType, type ApiResult, type ApiRoute } from './types.js';
+import { ParseError } from '../promql/parser/errors.js';
+import { EvalError, QueryCanceledError, QueryQueueFullError, QueryTimeoutError } from '../promql/engine/errors.js';
+import { StorageError } from '../storage/interface.js';
+import { encodeJSON } from './api/json.js';
+import type { HttpMetrics } from '../metrics/server.js';
+import type { WebConfig } from './webconfig.js';
+import { verifyBasicAuth } from './webconfig.js';
+
+const gzipAsync = promisify(gzip);
+const deflateAsync = promisify(deflate);
+
+/** Go's net/http caps url-encoded form bodies at 10 MiB; we cap every body that is not remote write the same. */
+export const DEFAULT_MAX_FORM_BYTES = 10 * 1024 * 1024;
+/** Remote-write bodies are snappy-compressed; 32 MiB compressed is far beyond any sane batch. */
+export const DEFAULT_MAX_REMOTE_WRITE_BYTES = 32 * 1024 * 1024;
+/** Responses smaller than this go out uncompressed: gzip would not save a packet. */
+const MIN_COMPRESS_BYTES = 1024;
+
+export interface HttpResponse {
+  status: number;
+  headers?: Record<string, string>;
+  body: string | Buffer;
+  /** May be gzip/deflate-compressed when the client accepts it (default true). */
+  compressible?: boolean;
+}
+
+export interface RequestInfo {
+  method: string;
+  url: URL;
+  /** Path without the route prefix. */
+  path: string;
+  pathParams: Record<string, string>;
+  /** Query-string parameters, then url-encoded form parameters from the body. */
+  params: URLSearchParams;
+  body: Buffer;
+  headers: IncomingMessage['headers'];
+  clientIP: string;
+  signal: AbortSignal;
+}
+
+export type RawHandler = (req: RequestInfo) => Promise<HttpResponse> | HttpResponse;
+
+export interface RouteOptions {
+  /** Answer 503 until the server is ready (storage open). Default false. */
+  needsReady?: boolean;
+  /** Largest accepted request body; default DEFAULT_MAX_FORM_BYTES. */
+  maxBodyBytes?: number;
+  /** Parse an application/x-www-form-urlencoded body into params. Default true. */
+  parseForm?: boolean;
+}
+
+interface Route {
+  method: string;
+  segments: string[];
+  pattern: string;
+  handler: RawHandler;
+  opts: Required<RouteOptions>;
+}
+
+export interface WebServerOptions {
+  listenAddress: string;
+  /** '/' or a path like '/prometheus' (no trailing slash). */
+  routePrefix?: string;
+  webConfig?: WebConfig | null;
+  /** Access-Control-Allow-Origin is set for origins matching this (anchored). Default /^(?:.*)$/. */
+  corsOrigin?: RegExp;
+  logger?: Logger;
+  metrics?: HttpMetrics;
+  /** Limit on concurrent connections; 0 = none (Prometheus's --web.max-connections default is 512). */
+  maxConnections?: number;
+}
+
+/** Prometheus's HTTP status for each API error type (web/api/v1 getDefaultErrorCode). */
+export function statusForErrorType(t: ApiErrorType): number {
+  switch (t) {
+    case 'bad_data':
+      return 400;
+    case 'execution':
+      return 422;
+    case 'canceled':
+      // nginx's "client closed request", as Prometheus answers a canceled query.
+      return 499;
+    case 'timeout':
+      return 503;
+    case 'not_found':
+      return 404;
+    case 'not_acceptable':
+      return 406;
+    default:
+      return 500;
+  }
+}
+
+/** Maps any error thrown by an API handler to Prometheus's errorType, in one place. */
+export function toApiError(e: unknown): ApiError {
+  if (e instanceof ApiError) return e;
+  if (e instanceof ParseError) return new ApiError('bad_data', e.message);
+  if (e instanceof QueryTimeoutError) return new ApiError('timeout', e.message);
+  if (e instanceof QueryCanceledError) return new ApiError('canceled', e.message);
+  if (e instanceof QueryQueueFullError) return new ApiError('unavailable', e.message, 503);
+  if (e instanceof EvalError) return new ApiError('execution', e.message);
+  if (e instanceof StorageError) return new ApiError('internal', e.message);
+  return new ApiError('internal', e instanceof Error ? e.message : String(e));
+}
+
+function text(status: number, body: string, headers?: Record<string, string>): HttpResponse {
+  return { status, body, headers: { 'Content-Type': 'text/plain; charset=utf-8', ...headers } };
+}
+
+export class WebServer {
+  private readonly routes: Route[] = [];
+  private readonly prefix: string;
+  private readonly logger: Logger;
+  private readonly corsOrigin: RegExp;
+  private server: Server | null = null;
+  private readonly sockets = new Set<Socket>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private closing = false;
+  /** False until storage is open and WAL replay is done. */
+  ready = false;
+
+  constructor(private readonly opts: WebServerOptions) {
+    const p = (opts.routePrefix ?? '/').replace(/\/+$/, '');
+    this.prefix = p === '' ? '' : p.startsWith('/') ? p : `/${p}`;
+    this.logger = opts.logger ?? nopLogger;
+    this.corsOrigin = opts.corsOrigin ?? /^(?:.*)$/;
+  }
+
+  /** Registers a handler; `path` may hold `:name` segments and a final `*name` catch-all. */
+  route(method: string, path: string, handler: RawHandler, opts: RouteOptions = {}): void {
+    const full: Required<RouteOptions> = {
+      needsReady: opts.needsReady ?? false,
+      maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_FORM_BYTES,
+      parseForm: opts.parseForm ?? true,
+    };
+    const segments = path.split('/').filter((s) => s !== '');
+    // A later registration of the same method and path replaces the earlier one.
+    const i = this.routes.findIndex((r) => r.method === method && r.pattern === path);
+    const route = { method, segments, pattern: path, handler, opts: full };
+    if (i >= 0) this.routes[i] = route;
+    else this.routes.push(route);
+  }
+
+  /** Mounts API routes under /api/v1, wrapped in Prometheus's JSON envelope and readiness gate. */
+  api(routes: readonly ApiRoute[]): void {
+    for (const r of routes) {
+      this.route(r.method, `/api/v1${r.path}`, (req) => this.serveApi(r, req), { needsReady: true });
+    }
+  }
+
+  private async serveApi(route: ApiRoute, req: RequestInfo): Promise<HttpResponse> {
+    const ctx: ApiContext = {
+      method: req.method,
+      url: req.url,
+      params: req.params,
+      pathParams: req.pathParams,
+      clientIP: req.clientIP,
+      path: req.path,
+      signal: req.signal,
+      body: req.body,
+      headers: req.headers,
+    };
+    let result: ApiResult;
+    try {
+      result = await route.handler(ctx);
+    } catch (e) {
+      const err = toApiError(e);
+      if (err.errorType === 'internal') this.logger.error('API handler failed', { path: req.path, err: err.message });
+      return apiErrorResponse(err);
+    }
+    if (result.data === undefined) return { status: 204, body: '' };
+    let body = `{"status":"success","data":${encodeJSON(result.data)}`;
+    if (result.warnings !== undefined && result.warnings.length > 0) body += `,"warnings":${encodeJSON(result.warnings)}`;
+    if (result.infos !== undefined && result.infos.length > 0) body += `,"infos":${encodeJSON(result.infos)}`;
+    body += '}';
+    return { status: 200, body, headers: { 'Content-Type': 'application/json' } };
+  }
+
+  /** Starts listening; resolves with the bound address (port 0 picks a free port). */
+  async listen(): Promise<AddressInfo> {
+    const { host, port } = parseListenAddress(this.opts.listenAddress);
+    const handler = (req: IncomingMessage, res: ServerResponse): void => {
+      const p = this.handle(req, res).catch((e: unknown) => {
+        this.logger.error('HTTP handler crashed', { err: String(e) });
+        if (!res.headersSent) {
+          res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
+          res.end('internal server error\n');
+        } else {
+          res.destroy();
+        }
+      });
+      this.inFlight.add(p);
+      void p.finally(() => this.inFlight.delete(p));
+    };
+    const tls = this.opts.webConfig?.tls;
+    const server = tls ? createHttpsServer(tls, handler) : createHttpServer(handler);
+    if (this.opts.maxConnections) server.maxConnections = this.opts.maxConnections;
+    server.on('connection', (s: Socket) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    server.on('clientError', (err: Error, socket: Socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      this.logger.debug('HTTP client error', { err: err.message });
+    });
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host, port }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    return server.address() as AddressInfo;
+  }
+
+  /** Stops accepting, lets in-flight requests finish (up to graceMs), then drops what is left. */
+  async close(graceMs = 10_000): Promise<void> {
+    const server = this.server;
+    if (server === null || this.closing) return;
+    this.closing = true;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    });
+    await Promise.race([Promise.allSettled([...this.inFlight]), deadline]);
+    clearTimeout(timer);
+    for (const s of this.sockets) s.destroy();
+    await closed;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const start = process.hrtime.bigint();
+    const method = req.method ?? 'GET';
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      return this.send(req, res, text(400, 'bad request\n'), 'other', start);
+    }
+    if (this.closing) res.setHeader('Connection', 'close');
+
+    const auth = this.opts.webConfig?.basicAuthUsers;
+    if (auth !== undefined && auth.size > 0 && !verifyBasicAuth(auth, req.headers.authorization)) {
+      return this.send(req, res, text(401, 'Unauthorized\n', { 'WWW-Authenticate': 'Basic' }), 'other', start);
+    }
+
+    let path = url.pathname;
+    if (this.prefix !== '') {
+      if (path === '/' || path === '') {
+        return this.send(req, res, { status: 302, body: '', headers: { Location: this.prefix } }, 'other', start);
+      }
+      if (path !== this.prefix && !path.startsWith(`${this.prefix}/`)) return this.send(req, res, text(404, '404 page not found\n'), 'other', start);
+      path = path.slice(this.prefix.length) || '/';
+    }
+
+    const segs = path.split('/').filter((s) => s !== '');
+    const effMethod = method === 'HEAD' ? 'GET' : method;
+    let found: Route | null = null;
+    let pathParams: Record<string, string> = {};
+    let pathMatched = false;
+    for (const r of this.routes) {
+      const params = matchSegments(r.segments, segs);
+      if (params === null) continue;
+      pathMatched = true;
+      if (r.method === effMethod) {
+        found = r;
+        pathParams = params;
+        break;
+      }
+    }
+    if (found === null) {
+      if (method === 'OPTIONS' && path.startsWith('/api/v1/')) {
+        return this.send(req, res, { status: 204, body: '', headers: this.corsHeaders(req) }, '/api/v1/*path', start);
+      }
+      const resp = pathMatched ? text(405, 'Method Not Allowed\n') : text(404, '404 page not found\n');
+      return this.send(req, res, resp, 'other', start);
+    }
+
+    if (found.opts.needsReady && !this.ready) {
+      return this.send(req, res, text(503, 'Service Unavailable'), found.pattern, start);
+    }
+
+    let body: Buffer;
+    try {
+      body = await readBody(req, found.opts.maxBodyBytes);
+    } catch (e) {
+      if (e instanceof BodyTooLargeError) {
+        return this.send(req, res, text(413, `request body too large: limit is ${found.opts.maxBodyBytes} bytes\n`, { Connection: 'close' }), found.pattern, start);
+      }
+      res.destroy();
+      return;
+    }
+
+    const params = new URLSearchParams(url.search);
+    const ctype = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (found.opts.parseForm && body.length > 0 && ctype === 'application/x-www-form-urlencoded') {
+      for (const [k, v] of new URLSearchParams(body.toString('utf8'))) params.append(k, v);
+    }
+
+    const ac = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) ac.abort();
+    });
+    const info: RequestInfo = {
+      method,
+      url,
+      path,
+      pathParams,
+      params,
+      body,
+      headers: req.headers,
+      clientIP: req.socket.remoteAddress ?? '',
+      signal: ac.signal,
+    };
+    const resp = await found.handler(info);
+    if (path.startsWith('/api/v1/')) Object.assign((resp.headers ??= {}), this.corsHeaders(req));
+    return this.send(req, res, resp, found.pattern, start);
+  }
+
+  private corsHeaders(req: IncomingMessage): Record<string, string> {
+    const h: Record<string, string> = {
+      'Access-Control-Allow-Headers': 'Accept, Authorization, Content-Type, Origin',
+      'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
+      'Access-Control-Expose-Headers': 'Date',
+    };
+    const origin = req.headers.origin;
+    if (origin !== undefined && this.corsOrigin.test(origin)) h['Access-Control-Allow-Origin'] = origin;
+    return h;
+  }
+
+  private async send(req: IncomingMessage, res: ServerResponse, resp: HttpResponse, handlerName: string, start: bigint): Promise<void> {
+    let body: Buffer = typeof resp.body === 'string' ? Buffer.from(resp.body, 'utf8') : resp.body;
+    const headers: Record<string, string> = { ...this.opts.webConfig?.headers, ...resp.headers };
+    if (resp.compressible !== false && body.length >= MIN_COMPRESS_BYTES) {
+      const enc = pickEncoding(req.headers['accept-encoding']);
+      headers['Vary'] = 'Accept-Encoding';
+      if (enc === 'gzip') body = await gzipAsync(body);
+      else if (enc === 'deflate') body = await deflateAsync(body);
+      if (enc !== null) headers['Content-Encoding'] = enc;
+    }
+    if (resp.status !== 204 && resp.status !== 304) headers['Content-Length'] = String(body.length);
+    if (!res.destroyed) {
+      res.writeHead(resp.status, headers);
+      res.end(req.method === 'HEAD' || resp.status === 204 ? undefined : body);
+    }
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    this.opts.metrics?.observe(handlerName, resp.status, seconds, body.length);
+  }
+}
+
+/** Error envelope: {"status":"error","errorType":...,"error":...}. */
+export function apiErrorResponse(err: ApiError): HttpResponse {
+  return {
+    status: err.status ?? statusForErrorType(err.errorType),
+    body: `{"status":"error","errorType":${encodeJSON(err.errorType)},"error":${encodeJSON(err.message)}}`,
+    headers: { 'Content-Type': 'application/json' },
+  };
+}
+
+function matchSegments(pattern: string[], segs: string[]): Record<string, string> | null {
+  const params: Record<string, string> = {};
+  for (let i = 0; i < pattern.length; i++) {
+    const p = pattern[i]!;
+    if (p.startsWith('*')) {
+      params[p.slice(1)] = segs.slice(i).map(decodeSegment).join('/');
+      return params;
+    }
+    const s = segs[i];
+    if (s === undefined) return null;
+    if (p.startsWith(':')) params[p.slice(1)] = decodeSegment(s);
+    else if (p !== s) return null;
+  }
+  return pattern.length === segs.length ? params : null;
+}
+
+function decodeSegment(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+/** The first of gzip or deflate the client accepts (q=0 excluded), in its order, as Prometheus picks. */
+function pickEncoding(header: string | undefined): 'gzip' | 'deflate' | null {
+  if (header === undefined) return null;
+  for (const part of header.split(',')) {
+    const [name, ...params] = part.split(';').map((s) => s.trim());
+    if (params.some((p) => /^q=0(\.0*)?$/.test(p))) continue;
+    if (name === 'gzip' || name === 'deflate') return name;
+  }
+  return null;
+}
+
+export class BodyTooLargeError extends Error {
+  override name = 'BodyTooLargeError';
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (declared > limit) {
+    req.resume();
+    return Promise.reject(new BodyTooLargeError());
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(new BodyTooLargeError());
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/** Splits Prometheus-style listen addresses: "0.0.0.0:9090", ":9090", "[::1]:9090", "localhost:0". */
+export function parseListenAddress(addr: string): { host: string | undefined; port: number } {
+  const m = /^(?:\[([^\]]*)\]|([^:]*)):(\d+)$/.exec(addr);
+  if (m === null) throw new Error(`invalid listen address ${JSON.stringify(addr)}: want host:port`);
+  const host = m[1] ?? m[2] ?? '';
+  const port = Number(m[3]);
+  if (port > 65535) throw new Error(`invalid listen address ${JSON.stringify(addr)}: port out of range`);
+  return { host: host === '' ? undefined : host, port };
+}
