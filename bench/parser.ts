@@ -8,9 +8,9 @@ import { parseScript } from '../src/promql/promqltest/script.js';
 import { featuresFor, listTestFiles, testdataDir, testdataExists } from '../src/promql/promqltest/testdata.js';
 
 /** Passes over the whole corpus; the median pass is reported so one GC pause or noisy neighbour does not decide it. */
-const PASSES = 7;
+const PASSES = 10;
 /** Untimed passes first, so the JIT has compiled the parser before timing starts. */
-const WARMUP_PASSES = 3;
+const WARMUP_PASSES = 10;
 
 interface Item {
   query: string;

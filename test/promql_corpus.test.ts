@@ -14,15 +14,21 @@ import { checkExpectedFailure } from '../src/promql/promqltest/compare.js';
 import { parseScript, type EvalCmd } from '../src/promql/promqltest/script.js';
 import { featuresFor, listTestFiles, testdataDir, testdataExists } from '../src/promql/promqltest/testdata.js';
 
-/** The tree without positions; matchers and functions reduced to what they mean. */
+/**
+ * The tree without positions; matchers and functions reduced to what they
+ * mean. Matchers compare as a set: the canonical form sorts them, as
+ * Prometheus's printer does.
+ */
 function shape(v: unknown): unknown {
-  if (v instanceof Matcher) return { type: v.type, name: v.name, value: v.value };
+  if (v instanceof Matcher) return `${v.name}${v.type}${JSON.stringify(v.value)}`;
   if (Array.isArray(v)) return v.map(shape);
   if (v === null || typeof v !== 'object') return v;
   const out: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(v)) {
     if (k === 'posRange') continue;
-    out[k] = k === 'func' ? (x as { name: string }).name : shape(x);
+    if (k === 'func') out[k] = (x as { name: string }).name;
+    else if (k === 'matchers') out[k] = (shape(x) as string[]).sort();
+    else out[k] = shape(x);
   }
   return out;
 }

@@ -44,9 +44,28 @@ function num(n: number): string {
   return Number.isFinite(n) ? String(n) : '0';
 }
 
-/** Seconds rounded to whole nanoseconds, as Go's durations are, so lines carry no float noise. */
+const NS_DIGITS = ['', '0', '00', '000', '0000', '00000', '000000', '0000000', '00000000'];
+
+/**
+ * Seconds rounded to whole nanoseconds, as Go's durations are, so lines carry no float noise. Printed
+ * from the integer count of nanoseconds (much cheaper than printing a fraction); the text equals the
+ * shortest form of the rounded double, which is what Go's encoder writes.
+ */
 function secs(n: number): string {
-  return Number.isFinite(n) ? String(Math.round(n * 1e9) / 1e9) : '0';
+  if (!Number.isFinite(n)) return '0';
+  const ns = Math.round(n * 1e9);
+  // Below 1µs Go (and JS) switch to exponent form; above ~1e6 s the integer path loses nothing but is rare.
+  if (ns < 1000 || ns >= 1e15) return String(ns / 1e9);
+  const whole = Math.floor(ns / 1e9);
+  let frac = ns - whole * 1e9;
+  if (frac === 0) return String(whole);
+  let zeros = 0;
+  while (frac % 10 === 0) {
+    frac /= 10;
+    zeros++;
+  }
+  const digits = String(frac);
+  return String(whole) + '.' + NS_DIGITS[9 - zeros - digits.length] + digits;
 }
 
 /**
@@ -78,7 +97,15 @@ export function formatQueryLogLine(rec: QueryLogRecord, nowMs: number): string {
   }
   line += '"totalQueryableSamples":' + num(s.totalQueryableSamples) + ',"peakSamples":' + num(s.peakSamples) + '}}';
   const origin = rec.origin as Record<string, unknown>;
-  for (const k in origin) line += ',' + JSON.stringify(k) + ':' + stringMap(origin[k]);
+  if ('httpRequest' in rec.origin) {
+    const h = rec.origin.httpRequest;
+    line += ',"httpRequest":{"clientIP":' + JSON.stringify(h.clientIP) + ',"method":' + JSON.stringify(h.method) + ',"path":' + JSON.stringify(h.path) + '}';
+  } else if ('ruleGroup' in rec.origin) {
+    const g = rec.origin.ruleGroup;
+    line += ',"ruleGroup":{"file":' + JSON.stringify(g.file) + ',"name":' + JSON.stringify(g.name) + '}';
+  } else {
+    for (const k in origin) line += ',' + JSON.stringify(k) + ':' + stringMap(origin[k]);
+  }
   return line + '}\n';
 }
 

@@ -81,7 +81,7 @@ describe('LineFileSink', () => {
     assert.equal(disk.text, 'y\n');
     await sink.close();
     sink.push('z\n');
-    assert.equal(ev.dropped.closed, 1);
+    assert.equal((ev.dropped as Record<string, number>).closed, 1);
   });
 
   test('lines queued in one turn of the event loop go out in one write', async () => {

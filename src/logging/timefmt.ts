@@ -69,13 +69,42 @@ export function formatJSONTime(ms: number): string {
   return cachedDateTime + f + cachedZone;
 }
 
-/** UTC with exactly three decimals, as Prometheus formats a query's start and end in the query log. */
+const DAY_MS = 86_400_000;
+/** The "YYYY-MM-DD" of the last UTC day formatted: a query's start and end mostly fall on the same day. */
+let cachedDay = NaN;
+let cachedDayText = '';
+
+/** "YYYY-MM-DD" of a day number since the epoch (proleptic Gregorian, H. Hinnant's civil_from_days). */
+function civilDate(days: number): string {
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  return pad4(y) + '-' + pad2(m) + '-' + pad2(d);
+}
+
+/**
+ * UTC with exactly three decimals, as Prometheus formats a query's start and end in the query log.
+ * Computed with integer arithmetic: this runs twice per logged query.
+ */
 export function formatUTCDate(ms: number): string {
-  const d = new Date(ms);
-  if (Number.isNaN(d.getTime())) return String(ms);
-  return (
-    pad4(d.getUTCFullYear()) + '-' + pad2(d.getUTCMonth() + 1) + '-' + pad2(d.getUTCDate()) +
-    'T' + pad2(d.getUTCHours()) + ':' + pad2(d.getUTCMinutes()) + ':' + pad2(d.getUTCSeconds()) +
-    '.' + pad3(d.getUTCMilliseconds()) + 'Z'
-  );
+  if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) return String(ms);
+  const t = Math.floor(ms);
+  const days = Math.floor(t / DAY_MS);
+  if (days !== cachedDay) {
+    cachedDay = days;
+    cachedDayText = civilDate(days);
+  }
+  let r = t - days * DAY_MS;
+  const h = Math.floor(r / 3_600_000);
+  r -= h * 3_600_000;
+  const mi = Math.floor(r / 60_000);
+  r -= mi * 60_000;
+  const sec = Math.floor(r / 1000);
+  return cachedDayText + 'T' + pad2(h) + ':' + pad2(mi) + ':' + pad2(sec) + '.' + pad3(r - sec * 1000) + 'Z';
 }

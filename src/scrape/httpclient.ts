@@ -154,9 +154,11 @@ export class HttpClient {
     const limit = opts.bodySizeLimit !== undefined && opts.bodySizeLimit > 0 ? opts.bodySizeLimit : Infinity;
     return new Promise<HttpResponse>((resolve, reject) => {
       let settled = false;
+      const onAbort = () => fail(wrap('context deadline exceeded'));
       const fail = (e: Error) => {
         if (settled) return;
         settled = true;
+        signal.removeEventListener('abort', onAbort);
         req.destroy();
         reject(e);
       };
@@ -189,6 +191,7 @@ export class HttpClient {
             return;
           }
           settled = true;
+          signal.removeEventListener('abort', onAbort);
           resolve({ status, statusLine, headers: res.headers, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) });
         });
         src.on('error', (e: NodeJS.ErrnoException) => fail(gz && e.code !== 'ECONNRESET' && e.code !== 'ERR_STREAM_PREMATURE_CLOSE' ? new HttpRequestError(`gzip: ${e.message}`) : wrap(describe(e))));
@@ -196,7 +199,7 @@ export class HttpClient {
         res.on('error', (e: NodeJS.ErrnoException) => fail(wrap(e.code === 'ECONNRESET' || e.message === 'aborted' ? 'unexpected EOF' : describe(e))));
       });
       req.on('error', (e: NodeJS.ErrnoException) => fail(wrap(describe(e, u))));
-      signal.addEventListener('abort', () => fail(wrap('context deadline exceeded')), { once: true });
+      signal.addEventListener('abort', onAbort, { once: true });
       req.end();
     });
   }

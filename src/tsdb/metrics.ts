@@ -153,38 +153,6 @@ export class TSDBMetrics {
 
   /** Removes every metric from the registry (so a reopened DB can register again). */
   unregister(): void {
-    const names = new Set<string>();
-    for (const m of this.registry.getMetricsAsArray()) names.add(m.name);
-    for (const m of this.all) {
-      const name = (m as unknown as { name: string }).name;
-      if (names.has(name)) this.registry.removeSingleMetric(name);
-    }
-    for (const n of names) {
-      if (n.startsWith('prometheus_tsdb_') && this.ownsGauge(n)) this.registry.removeSingleMetric(n);
-    }
-  }
-
-  private ownsGauge(name: string): boolean {
-    return GAUGE_NAMES.has(name);
+    for (const m of this.all) this.registry.removeSingleMetric((m as unknown as { name: string }).name);
   }
 }
-
-const GAUGE_NAMES = new Set([
-  'prometheus_tsdb_head_series',
-  'prometheus_tsdb_head_chunks',
-  'prometheus_tsdb_head_min_time',
-  'prometheus_tsdb_head_max_time',
-  'prometheus_tsdb_head_min_time_seconds',
-  'prometheus_tsdb_head_max_time_seconds',
-  'prometheus_tsdb_head_chunks_storage_size_bytes',
-  'prometheus_tsdb_head_active_appenders',
-  'prometheus_tsdb_symbol_table_size_bytes',
-  'prometheus_tsdb_blocks_loaded',
-  'prometheus_tsdb_storage_blocks_bytes',
-  'prometheus_tsdb_lowest_timestamp',
-  'prometheus_tsdb_lowest_timestamp_seconds',
-  'prometheus_tsdb_wal_segment_current',
-  'prometheus_tsdb_wal_storage_size_bytes',
-  'prometheus_tsdb_retention_limit_bytes',
-  'prometheus_tsdb_data_replay_segments_current',
-]);

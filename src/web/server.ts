@@ -151,10 +151,10 @@ export class WebServer {
     else this.routes.push(route);
   }
 
-  /** Mounts API routes under /api/v1, wrapped in Prometheus's JSON envelope and readiness gate. */
-  api(routes: readonly ApiRoute[]): void {
+  /** Mounts API routes under /api/v1, wrapped in Prometheus's JSON envelope and (by default) the readiness gate. */
+  api(routes: readonly ApiRoute[], opts: { needsReady?: boolean } = {}): void {
     for (const r of routes) {
-      this.route(r.method, `/api/v1${r.path}`, (req) => this.serveApi(r, req), { needsReady: true });
+      this.route(r.method, `/api/v1${r.path}`, (req) => this.serveApi(r, req), { needsReady: opts.needsReady ?? true });
     }
   }
 
@@ -298,7 +298,7 @@ export class WebServer {
       body = await readBody(req, found.opts.maxBodyBytes);
     } catch (e) {
       if (e instanceof BodyTooLargeError) {
-        return this.send(req, res, text(413, `request body too large: limit is ${found.opts.maxBodyBytes} bytes\n`, { Connection: 'close' }), found.pattern, start);
+        return this.send(req, res, text(413, `request body too large: limit is ${found.opts.maxBodyBytes} bytes\n`), found.pattern, start);
       }
       res.destroy();
       return;
@@ -409,10 +409,27 @@ export class BodyTooLargeError extends Error {
   override name = 'BodyTooLargeError';
 }
 
+/**
+ * Past the limit the rest of a body is read and thrown away, so the client can
+ * finish sending and read the 413 (closing on it mid-upload makes most clients
+ * report a broken connection instead). Past this much more, the connection is cut.
+ */
+const MAX_DISCARD_BYTES = 64 * 1024 * 1024;
+
+function discard(req: IncomingMessage): void {
+  let dropped = 0;
+  req.removeAllListeners('data');
+  req.on('data', (c: Buffer) => {
+    dropped += c.length;
+    if (dropped > MAX_DISCARD_BYTES) req.destroy();
+  });
+  req.resume();
+}
+
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (declared > limit) {
-    req.resume();
+    discard(req);
     return Promise.reject(new BodyTooLargeError());
   }
   return new Promise((resolve, reject) => {
@@ -421,8 +438,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > limit) {
-        req.removeAllListeners('data');
-        req.resume();
+        discard(req);
         reject(new BodyTooLargeError());
         return;
       }

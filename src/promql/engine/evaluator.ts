@@ -22,6 +22,7 @@ import type { Annotations } from './annotations.js';
 import { DUPLICATE_LABELSET, StepCollector, mergeSameLabelset } from './collector.js';
 import { EvalError, TooManySamplesError } from './errors.js';
 import type { Checkpoint } from './limits.js';
+import { extendPoints, smoothedValue } from './extended.js';
 import { setOffsetForAtModifier } from './preprocess.js';
 import { SampleStats } from './stats.js';
 import { Series, StringValue, dropMetadata, isString, type EvalValue, type Matrix } from './value.js';
@@ -314,10 +315,18 @@ export class Evaluator {
     return this.buffers.v;
   }
 
-  async evalVectorSelector(vs: VectorSelector, recordOrigT = false): Promise<Matrix> {
-    const list = this.selected(vs);
+  async evalVectorSelector(vs: VectorSelector): Promise<Matrix> {
+    if (vs.smoothed === true) return this.evalSmoothedSelector(vs);
+    return this.evalSeries(this.selected(vs), vs.offset, false);
+  }
+
+  /**
+   * The value of each series at every step: its latest sample no older than
+   * the lookback delta, unless that sample is a staleness marker. With
+   * recordOrigT the value is the sample's timestamp instead (for info()).
+   */
+  async evalSeries(list: readonly StorageSeries[], offset: number, recordOrigT: boolean): Promise<Matrix> {
     const lookback = this.q.lookbackDelta;
-    const offset = vs.offset;
     const mint = this.start - offset - lookback + 1;
     const maxt = this.end - offset;
     const out: Matrix = [];
@@ -334,9 +343,42 @@ export class Evaluator {
         if (j < 0 || T[j]! <= ref - lookback) continue;
         const v = V[j]!;
         if (v !== v && isStaleNaN(v)) continue;
-        if (s === null) s = new Series(ss.labels, false, Math.min(this.numSteps, n));
+        if (s === null) s = new Series(ss.labels, false, Math.min(this.numSteps, n + 16));
         s.push(t, recordOrigT ? T[j]! : v);
         this.stats.incAtStep(k, 1);
+      }
+      if (s !== null) {
+        this.currentSamples += s.n;
+        this.checkSamples();
+        out.push(s);
+      }
+      await this.tick(this.numSteps);
+    }
+    this.stats.updatePeak(this.currentSamples);
+    return out;
+  }
+
+  /** A `smoothed` instant selector: values interpolated between the samples around each step. */
+  private async evalSmoothedSelector(vs: VectorSelector): Promise<Matrix> {
+    const lookback = this.q.lookbackDelta;
+    const offset = vs.offset;
+    const out: Matrix = [];
+    for (const ss of this.selected(vs)) {
+      const n = this.decode(ss.iterator(), this.start - offset - lookback + 1, this.end - offset + lookback, false);
+      const T = this.bufT;
+      const V = this.bufV;
+      let s: Series | null = null;
+      let lo = 0;
+      let hi = 0;
+      for (let k = 0; k < this.numSteps; k++) {
+        const t = this.stepTime(k);
+        const dataT = t - offset;
+        while (hi < n && T[hi]! <= dataT + lookback) hi++;
+        while (lo < hi && T[lo]! <= dataT - lookback) lo++;
+        const v = smoothedValue(T, V, lo, hi, dataT);
+        if (v === null) continue;
+        if (s === null) s = new Series(ss.labels, false, this.numSteps);
+        s.push(t, v);
       }
       if (s !== null) {
         this.currentSamples += s.n;
@@ -354,13 +396,27 @@ export class Evaluator {
     const vs = ms.vectorSelector;
     const maxt = this.start - vs.offset;
     const mint = maxt - ms.range;
+    const anchored = vs.anchored === true;
+    const smoothed = vs.smoothed === true;
+    const lookback = this.q.lookbackDelta;
+    const loadFrom = anchored || smoothed ? mint - lookback : mint;
+    const loadTo = smoothed ? maxt + lookback : maxt;
     const out: Matrix = [];
     for (const ss of this.selected(vs)) {
-      const n = this.decode(ss.iterator(), mint + 1, maxt, false);
-      this.currentSamples += n;
+      const n = this.decode(ss.iterator(), loadFrom + 1, loadTo, false);
+      let ts: Float64Array = this.bufT.slice(0, n);
+      let vals: Float64Array = this.bufV.slice(0, n);
+      let count = n;
+      if (anchored || smoothed) {
+        const ext = extendPoints(ts, vals, n, mint, maxt, smoothed);
+        ts = ext.ts;
+        vals = ext.vs;
+        count = ext.n;
+      }
+      this.currentSamples += count;
       this.checkSamples();
-      this.stats.incAtTimestamp(this.start, n);
-      if (n > 0) out.push(Series.fromArrays(ss.labels, this.bufT.slice(0, n), this.bufV.slice(0, n), n));
+      this.stats.incAtTimestamp(this.start, count);
+      if (count > 0) out.push(Series.fromArrays(ss.labels, ts, vals, count));
       await this.tick(n + 1);
     }
     this.stats.updatePeak(this.currentSamples);

@@ -137,3 +137,36 @@ export function formatRFC3339(ms: number): string {
   const d = new Date(Math.trunc(ms / 1000) * 1000);
   return d.toISOString().replace('.000Z', 'Z');
 }
+
+const DECIMAL_FLOAT = /^[+-]?(?:\d(?:_?\d)*(?:\.(?:\d(?:_?\d)*)?)?|\.\d(?:_?\d)*)(?:[eE][+-]?\d(?:_?\d)*)?$/;
+const HEX_FLOAT = /^([+-]?)0[xX]((?:[0-9a-fA-F](?:_?[0-9a-fA-F])*)?)(?:\.([0-9a-fA-F](?:_?[0-9a-fA-F])*)?)?[pP]([+-]?\d+)$/;
+const SPECIAL_FLOAT = /^([+-]?)(inf|infinity|nan)$/i;
+
+/**
+ * Go's strconv.ParseFloat(s, 64): decimal and hexadecimal literals with
+ * optional underscores between digits, "inf"/"infinity"/"nan" in any case.
+ * Null for what Go rejects, including values out of float64 range.
+ */
+export function parseGoFloat(s: string): number | null {
+  const sp = SPECIAL_FLOAT.exec(s);
+  if (sp !== null) {
+    if (sp[2]!.toLowerCase() === 'nan') return NaN;
+    return sp[1] === '-' ? -Infinity : Infinity;
+  }
+  let v: number;
+  if (DECIMAL_FLOAT.test(s)) {
+    v = Number(s.replace(/_/g, ''));
+  } else {
+    const h = HEX_FLOAT.exec(s);
+    if (h === null) return null;
+    const intPart = (h[2] ?? '').replace(/_/g, '');
+    const fracPart = (h[3] ?? '').replace(/_/g, '');
+    if (intPart === '' && fracPart === '') return null;
+    let mant = 0;
+    for (const c of intPart + fracPart) mant = mant * 16 + parseInt(c, 16);
+    v = mant * Math.pow(2, Number(h[4]) - 4 * fracPart.length);
+    if (h[1] === '-') v = -v;
+  }
+  if (!Number.isFinite(v)) return null;
+  return v;
+}

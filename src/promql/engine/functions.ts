@@ -37,6 +37,15 @@ export async function evalCall(ev: Evaluator, e: Call): Promise<EvalValue> {
   }
   if (SORT_FUNCTIONS.has(name) && !ev.instant) ev.q.annotations.add(annotations.sortInRangeQuery(e.posRange));
   if (matrixArg >= 0) return evalRangeFunction(ev, e, matrixArg);
+  if (e.func.argTypes.includes('matrix')) {
+    // The range argument was pinned with @ and wrapped as step-invariant while
+    // another argument varies; Prometheus then hands the function no range
+    // vector, and it returns nothing.
+    const before = ev.currentSamples;
+    for (const a of e.args) if (a.type !== 'StringLiteral') await ev.evalMatrix(a);
+    ev.currentSamples = before;
+    return [];
+  }
 
   const math = MATH_FUNCTIONS[name];
   if (math !== undefined) return mapVector(ev, e.args[0]!, (v) => math(v));

@@ -843,7 +843,7 @@ export function bucketFraction(lower: number, upper: number, upperBounds: Float6
 // Prometheus evaluates these with Go's math package, whose algorithms (Cephes
 // polynomials, an assembly log without subnormal handling, an FMA-based exp)
 // differ from V8's fdlibm in the last bit and in some visible cases: Go's
-// log10(1000) is 2.9999999999999996, sinh(710) is +Inf, log(5e-324) is
+// log10(1e15) is 14.999999999999998, sinh(710) is +Inf, log(5e-324) is
 // -709.09. The functions below follow Go's algorithms and constants so that
 // comparisons and floor() of results agree with Prometheus.
 

@@ -2,6 +2,7 @@
 import type { Labels } from '../../model/labels.js';
 import type { Expr } from '../parser/ast.js';
 import type { Queryable } from '../../storage/interface.js';
+import type { Logger } from '../../logging/types.js';
 
 /** One sample of an instant vector. Timestamps in ms. */
 export interface InstantSample {
@@ -47,8 +48,12 @@ export interface QueryStats {
 
 export interface QueryResult {
   value: QueryValue;
+  /** Annotation texts without positions (the form Prometheus's test files match). */
   warnings: string[];
   infos: string[];
+  /** The same texts as Prometheus's HTTP API shows them, each followed by its position in the query, e.g. "... (1:7)". */
+  warningsWithPosition?: string[];
+  infosWithPosition?: string[];
 }
 
 /** Where a query came from; copied into its query-log line. */
@@ -92,6 +97,8 @@ export interface EngineOptions {
   noStepSubqueryIntervalMs?: number;
   /** Called after every query; must not throw. */
   onQueryDone?: (rec: QueryLogRecord) => void;
+  /** Receives unexpected evaluation errors; default nopLogger. */
+  logger?: Logger;
 }
 
 export interface QueryOptions {

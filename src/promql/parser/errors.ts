@@ -1,18 +1,34 @@
 // Parse errors carry Prometheus's wording and a `line:col` position.
 import type { PosRange } from './ast.js';
 
-/** 1-based line and column of a UTF-16 offset in the query text. */
+/**
+ * 1-based line and column of a UTF-16 offset in the query text. The column
+ * counts UTF-8 bytes from the line start, as Prometheus's positions do.
+ */
 export function lineCol(query: string, pos: number): { line: number; col: number } {
   let line = 1;
-  let lineStart = 0;
+  let col = 1;
   const end = Math.min(pos, query.length);
   for (let i = 0; i < end; i++) {
-    if (query.charCodeAt(i) === 10) {
+    const c = query.charCodeAt(i);
+    if (c === 10) {
       line++;
-      lineStart = i + 1;
-    }
+      col = 1;
+    } else if (c < 0x80) col += 1;
+    else if (c < 0x800) col += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < end && (query.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      col += 4;
+      i++;
+    } else col += 3;
   }
-  return { line, col: pos - lineStart + 1 };
+  return { line, col: col + Math.max(0, pos - end) };
+}
+
+/** Prometheus's `line:col` prefix; an empty query has no position. */
+export function positionString(query: string, pos: number): string {
+  if (query === '') return 'unknown position';
+  const { line, col } = lineCol(query, pos);
+  return `${line}:${col}`;
 }
 
 export class ParseError extends Error {
@@ -23,8 +39,7 @@ export class ParseError extends Error {
   readonly query: string;
 
   constructor(detail: string, posRange: PosRange, query: string) {
-    const { line, col } = lineCol(query, posRange.start);
-    super(`${line}:${col}: parse error: ${detail}`);
+    super(`${positionString(query, posRange.start)}: parse error: ${detail}`);
     this.detail = detail;
     this.posRange = posRange;
     this.query = query;

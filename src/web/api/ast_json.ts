@@ -99,20 +99,8 @@ export function astJSON(e: Expr): unknown {
       return { expr: astJSON(e.expr), type: 'parenExpr' };
     case 'UnaryExpr':
       return { expr: astJSON(e.expr), op: e.op, type: 'unaryExpr' };
-    case 'VectorSelector': {
-      const f = selectorFields(e);
-      return {
-        anchored: f['anchored'],
-        matchers: f['matchers'],
-        name: f['name'],
-        offset: f['offset'],
-        offsetExpr: f['offsetExpr'],
-        smoothed: f['smoothed'],
-        startOrEnd: f['startOrEnd'],
-        timestamp: f['timestamp'],
-        type: 'vectorSelector',
-      };
-    }
+    case 'VectorSelector':
+      return { ...selectorFields(e), type: 'vectorSelector' };
     case 'StepInvariantExpr':
       return astJSON(e.expr);
   }

@@ -1,0 +1,191 @@
+// `npm run bench -- engine [--quick]`: PromQL engine throughput and memory.
+//
+// Builds an in-memory store of 10,000 series x 2h at 15s (4.8M samples):
+// counters, gauges, an info metric and classic histograms. Each query runs as
+// an instant query at the end and as a range query over the last hour at a
+// 15s step. Prints samples processed per second (Prometheus's
+// totalQueryableSamples over the evaluation time) and the peak heap the query
+// added over the bytes of samples it held at its peak (16 bytes each).
+// The last line is one JSON object with the figures.
+import { Labels } from '../src/model/labels.js';
+import { Engine } from '../src/promql/engine/engine.js';
+import { MemoryStorage } from '../src/storage/memory.js';
+
+const quick = process.argv.includes('--quick');
+const SCRAPE_MS = 15_000;
+const DURATION_MS = 2 * 3600_000;
+const START = 1_700_000_000_000;
+const END = START + DURATION_MS - SCRAPE_MS;
+
+// 10,000 series: 6,000 counters, 1,800 gauges, 200 info series and 2,000 histogram buckets (200 histograms x 10 le).
+const JOBS = 10;
+const INSTANCES_PER_JOB = 20;
+const COUNTERS_PER_INSTANCE = 30;
+const GAUGES_PER_INSTANCE = 9;
+const LE = ['0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '+Inf'];
+
+function gc(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
+/** Deterministic pseudo-random numbers so every run loads the same data. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296;
+  };
+}
+
+function buildStorage(): { db: MemoryStorage; samples: number } {
+  const db = new MemoryStorage();
+  const rand = rng(42);
+  const series: Array<{ ls: Labels; kind: 'counter' | 'gauge' | 'info' | 'bucket'; rate: number; le: number }> = [];
+  for (let j = 0; j < JOBS; j++) {
+    const job = `job-${j}`;
+    for (let i = 0; i < INSTANCES_PER_JOB; i++) {
+      const instance = `10.0.${j}.${i}:9100`;
+      for (let c = 0; c < COUNTERS_PER_INSTANCE; c++) {
+        const ls = Labels.fromPairs('__name__', 'http_requests_total', 'job', job, 'instance', instance, 'handler', `/api/v${c % 3}/h${c}`, 'code', c % 7 === 0 ? '500' : '200');
+        series.push({ ls, kind: 'counter', rate: 1 + rand() * 50, le: 0 });
+      }
+      for (let g = 0; g < GAUGES_PER_INSTANCE; g++) {
+        const ls = Labels.fromPairs('__name__', 'node_memory_bytes', 'job', job, 'instance', instance, 'kind', `k${g}`);
+        series.push({ ls, kind: 'gauge', rate: 1e6 + rand() * 1e9, le: 0 });
+      }
+      series.push({ ls: Labels.fromPairs('__name__', 'build_info', 'job', job, 'instance', instance, 'version', `v${i % 4}`), kind: 'info', rate: 1, le: 0 });
+      for (let b = 0; b < LE.length; b++) {
+        const ls = Labels.fromPairs('__name__', 'http_request_duration_seconds_bucket', 'job', job, 'instance', instance, 'le', LE[b]!);
+        series.push({ ls, kind: 'bucket', rate: 10, le: b });
+      }
+    }
+  }
+  let samples = 0;
+  const app = db.appender();
+  for (let t = START; t <= END; t += SCRAPE_MS) {
+    const step = (t - START) / SCRAPE_MS;
+    for (const s of series) {
+      let v: number;
+      switch (s.kind) {
+        case 'counter':
+          v = Math.floor(s.rate * step);
+          break;
+        case 'gauge':
+          v = s.rate * (1 + 0.1 * Math.sin(step / 20));
+          break;
+        case 'info':
+          v = 1;
+          break;
+        case 'bucket':
+          // Cumulative counts: each bucket holds a growing share of the +Inf count.
+          v = Math.floor(s.rate * step * (s.le + 1) / LE.length);
+          break;
+      }
+      app.append(0, s.ls, t, v);
+      samples++;
+    }
+  }
+  app.commit();
+  return { db, samples };
+}
+
+const QUERIES: Array<{ name: string; q: string }> = [
+  { name: 'rate', q: 'rate(http_requests_total[5m])' },
+  { name: 'sum by job of rate', q: 'sum by (job) (rate(http_requests_total[5m]))' },
+  { name: 'histogram_quantile', q: 'histogram_quantile(0.9, sum by (le) (rate(http_request_duration_seconds_bucket[5m])))' },
+  { name: 'topk', q: 'topk(10, rate(http_requests_total[5m]))' },
+  { name: 'group_left join', q: 'sum by (job, instance) (rate(http_requests_total[5m])) * on (job, instance) group_left (version) build_info' },
+  { name: 'subquery', q: 'max_over_time(sum by (job) (rate(http_requests_total[5m]))[30m:1m])' },
+];
+
+interface Result {
+  name: string;
+  mode: 'instant' | 'range';
+  seconds: number;
+  samples: number;
+  samplesPerSec: number;
+  peakHeapBytes: number;
+  heldBytes: number;
+  ratio: number;
+}
+
+async function measure(engine: Engine, db: MemoryStorage, name: string, q: string, mode: 'instant' | 'range', runs: number): Promise<Result> {
+  let best = Infinity;
+  let samples = 0;
+  let peakHeap = 0;
+  let peakSamples = 0;
+  for (let r = 0; r < runs; r++) {
+    gc();
+    const base = process.memoryUsage().heapUsed;
+    let peak = base;
+    // Sample the heap whenever the evaluation yields (it does every ~10 ms).
+    const timer = setInterval(() => {
+      const h = process.memoryUsage().heapUsed;
+      if (h > peak) peak = h;
+    }, 1);
+    const query = mode === 'instant' ? engine.newInstantQuery(db, q, END) : engine.newRangeQuery(db, q, END - 3600_000, END, 15_000);
+    const t0 = performance.now();
+    const res = await query.exec();
+    const dt = (performance.now() - t0) / 1000;
+    const h = process.memoryUsage().heapUsed;
+    if (h > peak) peak = h;
+    clearInterval(timer);
+    if (res.value.type !== 'vector' && res.value.type !== 'matrix') throw new Error(`unexpected result type for ${q}`);
+    const st = query.stats();
+    samples = st.samples.totalQueryableSamples;
+    peakSamples = st.samples.peakSamples;
+    best = Math.min(best, dt);
+    peakHeap = Math.max(peakHeap, peak - base);
+  }
+  const heldBytes = peakSamples * 16;
+  return {
+    name,
+    mode,
+    seconds: best,
+    samples,
+    samplesPerSec: samples / best,
+    peakHeapBytes: peakHeap,
+    heldBytes,
+    ratio: heldBytes > 0 ? peakHeap / heldBytes : 0,
+  };
+}
+
+function pad(s: string, n: number): string {
+  return s.length >= n ? s : s + ' '.repeat(n - s.length);
+}
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  const { db, samples } = buildStorage();
+  console.log(`loaded ${db.numSeries()} series, ${samples} samples in ${((performance.now() - t0) / 1000).toFixed(1)}s`);
+  const engine = new Engine({ maxSamples: 200_000_000, timeoutMs: 600_000 });
+  const runs = quick ? 1 : 3;
+  const results: Result[] = [];
+  for (const { name, q } of QUERIES) {
+    for (const mode of ['instant', 'range'] as const) results.push(await measure(engine, db, name, q, mode, runs));
+  }
+  console.log(`${pad('query', 22)} ${pad('mode', 8)} ${pad('time', 9)} ${pad('samples', 11)} ${pad('samples/s', 12)} ${pad('peak heap', 11)} ${pad('held', 10)} ratio`);
+  for (const r of results) {
+    console.log(
+      `${pad(r.name, 22)} ${pad(r.mode, 8)} ${pad(`${(r.seconds * 1000).toFixed(1)}ms`, 9)} ${pad(String(r.samples), 11)} ` +
+        `${pad(`${(r.samplesPerSec / 1e6).toFixed(1)}M`, 12)} ${pad(`${(r.peakHeapBytes / 1048576).toFixed(1)}MiB`, 11)} ` +
+        `${pad(`${(r.heldBytes / 1048576).toFixed(1)}MiB`, 10)} ${r.ratio.toFixed(2)}`,
+    );
+  }
+  const range = results.filter((r) => r.mode === 'range');
+  const geo = Math.exp(range.reduce((a, r) => a + Math.log(r.samplesPerSec), 0) / range.length);
+  const instant = results.filter((r) => r.mode === 'instant');
+  const geoInstant = Math.exp(instant.reduce((a, r) => a + Math.log(r.samplesPerSec), 0) / instant.length);
+  const worst = results.filter((r) => r.mode === 'range').reduce((a, r) => Math.max(a, r.ratio), 0);
+  console.log(
+    JSON.stringify({
+      range_samples_per_s: Math.round(geo),
+      instant_samples_per_s: Math.round(geoInstant),
+      peak_heap_ratio: Number(worst.toFixed(3)),
+      series: db.numSeries(),
+      samples,
+    }),
+  );
+}
+
+await main();

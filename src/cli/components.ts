@@ -1,0 +1,24 @@
+// The real parts the tsprom server runs on.
+import { Engine } from '../promql/engine/engine.js';
+import { parseExpr, parseMetricSelector } from '../promql/parser/parser.js';
+import { prettify } from '../promql/parser/printer.js';
+import { ScrapeManager } from '../scrape/manager.js';
+import { targetsRoutes } from '../web/api/targets.js';
+import { MemoryStorage } from '../storage/memory.js';
+import type { Components } from './server.js';
+
+export function realComponents(): Components {
+  return {
+    openStorage: async () => new MemoryStorage(),
+    createEngine: (opts) => new Engine(opts),
+    createParser: (features) => ({ parseExpr: (q) => parseExpr(q, { features }), parseMetricSelector, prettify: (e) => prettify(e) }),
+    createScrapeService: ({ storage, registry, logger, scrapeFailureLog }) => {
+      const m = new ScrapeManager({ appendable: storage, registry, logger, onScrapeFailure: scrapeFailureLog.log });
+      return {
+        applyConfig: (cfg) => m.applyConfig(cfg),
+        stop: () => m.stop(),
+        routes: () => targetsRoutes(m),
+      };
+    },
+  };
+}

@@ -1,0 +1,240 @@
+// The server's command-line flags: Prometheus's names, defaults and notations,
+// in both `--flag=value` and `--flag value` forms.
+import { parseDuration, parseSize, formatDuration, UnitParseError } from '../config/units.js';
+
+export class FlagError extends Error {
+  override name = 'FlagError';
+}
+
+type Kind = 'string' | 'bool' | 'duration' | 'size' | 'int' | 'list';
+
+interface FlagDef {
+  readonly name: string;
+  readonly kind: Kind;
+  readonly def: string;
+  readonly help: string;
+  /** Allowed values, for enumerations. */
+  readonly values?: readonly string[];
+}
+
+const FLAGS: readonly FlagDef[] = [
+  { name: 'config.file', kind: 'string', def: 'tsprom.yml', help: 'Configuration file path.' },
+  { name: 'web.listen-address', kind: 'string', def: '0.0.0.0:9090', help: 'Address to listen on for UI, API, and telemetry.' },
+  { name: 'web.config.file', kind: 'string', def: '', help: 'Path to configuration file that can enable TLS or authentication.' },
+  { name: 'web.read-timeout', kind: 'duration', def: '5m', help: 'Maximum duration before timing out read of the request, and closing idle connections.' },
+  { name: 'web.max-connections', kind: 'int', def: '512', help: 'Maximum number of simultaneous connections across all listeners.' },
+  {
+    name: 'web.external-url',
+    kind: 'string',
+    def: '',
+    help: 'The URL under which tsprom is externally reachable (for example, if served via a reverse proxy). Used for generating relative and absolute links back to tsprom itself. If the URL has a path portion, it will be used to prefix all HTTP endpoints served by tsprom. If omitted, relevant URL components will be derived automatically.',
+  },
+  { name: 'web.route-prefix', kind: 'string', def: '', help: 'Prefix for the internal routes of web endpoints. Defaults to path of --web.external-url.' },
+  { name: 'web.enable-lifecycle', kind: 'bool', def: 'false', help: 'Enable shutdown and reload via HTTP request.' },
+  { name: 'web.enable-admin-api', kind: 'bool', def: 'false', help: 'Enable API endpoints for admin control actions.' },
+  { name: 'web.enable-remote-write-receiver', kind: 'bool', def: 'false', help: 'Enable API endpoint accepting remote write requests.' },
+  { name: 'web.cors.origin', kind: 'string', def: '.*', help: 'Regex for CORS origin. It is fully anchored. Example: \'https?://(domain1|domain2)\\.com\'' },
+  { name: 'storage.tsdb.path', kind: 'string', def: 'data/', help: 'Base path for metrics storage.' },
+  {
+    name: 'storage.tsdb.retention.time',
+    kind: 'duration',
+    def: '0s',
+    help: 'How long to retain samples in storage. If neither this flag nor "storage.tsdb.retention.size" is set, the retention time defaults to 15d. Units Supported: y, w, d, h, m, s, ms.',
+  },
+  {
+    name: 'storage.tsdb.retention.size',
+    kind: 'size',
+    def: '0B',
+    help: 'Maximum number of bytes that can be stored for blocks. A unit is required, supported units: B, KB, MB, GB, TB, PB, EB. Ex: "512MB". Based on powers-of-2, so 1KB is 1024B.',
+  },
+  { name: 'query.lookback-delta', kind: 'duration', def: '5m', help: 'The maximum lookback duration for retrieving metrics during expression evaluations and federation.' },
+  { name: 'query.timeout', kind: 'duration', def: '2m', help: 'Maximum time a query may take before being aborted.' },
+  { name: 'query.max-concurrency', kind: 'int', def: '20', help: 'Maximum number of queries executed concurrently.' },
+  {
+    name: 'query.max-samples',
+    kind: 'int',
+    def: '50000000',
+    help: 'Maximum number of samples a single query can load into memory. Note that queries will fail if they try to load more samples than this into memory, so this also limits the number of samples a query can return.',
+  },
+  {
+    name: 'enable-feature',
+    kind: 'list',
+    def: '',
+    help: 'Comma separated feature names to enable, e.g. promql-experimental-functions, promql-per-step-stats. May be repeated.',
+  },
+  { name: 'log.level', kind: 'string', def: 'info', help: 'Only log messages with the given severity or above. One of: [debug, info, warn, error]', values: ['debug', 'info', 'warn', 'error'] },
+  { name: 'log.format', kind: 'string', def: 'logfmt', help: 'Output format of log messages. One of: [logfmt, json]', values: ['logfmt', 'json'] },
+];
+
+export interface ServerFlags {
+  readonly configFile: string;
+  readonly listenAddress: string;
+  readonly webConfigFile: string;
+  readonly readTimeoutMs: number;
+  readonly maxConnections: number;
+  readonly externalUrl: string;
+  readonly routePrefix: string;
+  readonly enableLifecycle: boolean;
+  readonly enableAdminApi: boolean;
+  readonly enableRemoteWriteReceiver: boolean;
+  readonly corsOrigin: string;
+  readonly storagePath: string;
+  /** 0 = not set. */
+  readonly retentionTimeMs: number;
+  /** 0 = not set. */
+  readonly retentionSizeBytes: number;
+  readonly lookbackDeltaMs: number;
+  readonly queryTimeoutMs: number;
+  readonly queryMaxConcurrency: number;
+  readonly queryMaxSamples: number;
+  readonly features: ReadonlySet<string>;
+  readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  readonly logFormat: 'logfmt' | 'json';
+  /** Every flag's value as given or defaulted, by name, for /api/v1/status/flags. */
+  readonly values: Readonly<Record<string, string>>;
+}
+
+export type ParsedArgs = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; flags: ServerFlags };
+
+/** Prometheus's retention when neither retention flag is given. */
+export const DEFAULT_RETENTION_MS = 15 * 86_400_000;
+
+function byName(name: string): FlagDef | undefined {
+  return FLAGS.find((f) => f.name === name);
+}
+
+function checkValue(def: FlagDef, value: string): void {
+  try {
+    if (def.kind === 'duration') parseDuration(value);
+    else if (def.kind === 'size') parseSize(value);
+  } catch (e) {
+    if (e instanceof UnitParseError) throw new FlagError(`invalid value ${JSON.stringify(value)} for flag --${def.name}: ${e.message}`);
+    throw e;
+  }
+  if (def.kind === 'int' && !/^\d+$/.test(value)) {
+    throw new FlagError(`invalid value ${JSON.stringify(value)} for flag --${def.name}: expected a non-negative integer`);
+  }
+  if (def.values !== undefined && !def.values.includes(value)) {
+    throw new FlagError(`invalid value ${JSON.stringify(value)} for flag --${def.name}: must be one of ${def.values.join(', ')}`);
+  }
+}
+
+/** Parses server flags; throws FlagError with a message for the user. */
+export function parseArgs(argv: readonly string[]): ParsedArgs {
+  const values = new Map<string, string>();
+  const lists = new Map<string, string[]>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '-h' || arg === '--help' || arg === '--help-long') return { kind: 'help' };
+    if (arg === '--version') return { kind: 'version' };
+    if (!arg.startsWith('--')) {
+      throw new FlagError(arg.startsWith('-') ? `unknown short flag '${arg}'` : `unexpected argument ${JSON.stringify(arg)}`);
+    }
+    const eq = arg.indexOf('=');
+    let name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
+    let value: string | undefined = eq >= 0 ? arg.slice(eq + 1) : undefined;
+    let def = byName(name);
+    if (def === undefined && name.startsWith('no-') && value === undefined) {
+      const positive = byName(name.slice(3));
+      if (positive?.kind === 'bool') {
+        def = positive;
+        name = positive.name;
+        value = 'false';
+      }
+    }
+    if (def === undefined) throw new FlagError(`unknown long flag '--${name}'`);
+    if (def.kind === 'bool') {
+      const v = value ?? 'true';
+      if (v !== 'true' && v !== 'false') throw new FlagError(`invalid value ${JSON.stringify(v)} for flag --${name}: expected true or false`);
+      values.set(name, v);
+      continue;
+    }
+    if (value === undefined) {
+      if (i + 1 >= argv.length) throw new FlagError(`expected argument for flag '--${name}'`);
+      value = argv[++i]!;
+    }
+    checkValue(def, value);
+    if (def.kind === 'list') {
+      const l = lists.get(name) ?? [];
+      l.push(...value.split(',').map((s) => s.trim()).filter((s) => s !== ''));
+      lists.set(name, l);
+    } else {
+      values.set(name, value);
+    }
+  }
+
+  const get = (name: string): string => values.get(name) ?? byName(name)!.def;
+  const features = new Set(lists.get('enable-feature') ?? []);
+  const shown: Record<string, string> = {};
+  for (const f of FLAGS) shown[f.name] = f.kind === 'list' ? (lists.get(f.name) ?? []).join(',') : get(f.name);
+  const retentionTimeMs = parseDuration(get('storage.tsdb.retention.time'));
+  const retentionSizeBytes = parseSize(get('storage.tsdb.retention.size'));
+  // As Prometheus: with neither limit given, keep 15 days.
+  if (retentionTimeMs === 0 && retentionSizeBytes === 0) shown['storage.tsdb.retention.time'] = formatDuration(DEFAULT_RETENTION_MS);
+  return {
+    kind: 'run',
+    flags: {
+      configFile: get('config.file'),
+      listenAddress: get('web.listen-address'),
+      webConfigFile: get('web.config.file'),
+      readTimeoutMs: parseDuration(get('web.read-timeout')),
+      maxConnections: Number(get('web.max-connections')),
+      externalUrl: get('web.external-url'),
+      routePrefix: get('web.route-prefix'),
+      enableLifecycle: get('web.enable-lifecycle') === 'true',
+      enableAdminApi: get('web.enable-admin-api') === 'true',
+      enableRemoteWriteReceiver: get('web.enable-remote-write-receiver') === 'true',
+      corsOrigin: get('web.cors.origin'),
+      storagePath: get('storage.tsdb.path'),
+      retentionTimeMs: retentionTimeMs === 0 && retentionSizeBytes === 0 ? DEFAULT_RETENTION_MS : retentionTimeMs,
+      retentionSizeBytes,
+      lookbackDeltaMs: parseDuration(get('query.lookback-delta')),
+      queryTimeoutMs: parseDuration(get('query.timeout')),
+      queryMaxConcurrency: Number(get('query.max-concurrency')),
+      queryMaxSamples: Number(get('query.max-samples')),
+      features,
+      logLevel: get('log.level') as ServerFlags['logLevel'],
+      logFormat: get('log.format') as ServerFlags['logFormat'],
+      values: shown,
+    },
+  };
+}
+
+function wrap(text: string, indent: number, width: number): string {
+  const words = text.split(' ');
+  const lines: string[] = [];
+  let line = '';
+  for (const w of words) {
+    if (line !== '' && indent + line.length + 1 + w.length > width) {
+      lines.push(line);
+      line = w;
+    } else {
+      line = line === '' ? w : `${line} ${w}`;
+    }
+  }
+  if (line !== '') lines.push(line);
+  return lines.map((l) => ' '.repeat(indent) + l).join('\n');
+}
+
+/** `tsprom --help`, laid out as Prometheus's (kingpin) help. */
+export function helpText(program: string): string {
+  const out = [
+    `usage: ${program} [<flags>] [<command> [<args> ...]]`,
+    '',
+    'The tsprom server: a Prometheus-compatible monitoring system in TypeScript.',
+    '',
+    'Commands (run "<command> --help" for their flags):',
+    '  tsdb ...      Inspect and import TSDB data.',
+    '  querylog ...  Summarise a query log file.',
+    '',
+    'Flags:',
+    '  -h, --help     Show context-sensitive help.',
+    '      --version  Show application version.',
+  ];
+  for (const f of FLAGS) {
+    let head = `      --${f.kind === 'bool' ? '[no-]' : ''}${f.name}`;
+    if (f.kind !== 'bool') head += f.kind === 'list' ? '=<name> ...' : `=${JSON.stringify(f.def)}`;
+    out.push(head, wrap(f.help, 12, 100));
+  }
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,495 @@
+// The tsprom server process: wires config, storage, engine, query log,
+// scraping, remote write and the HTTP server together, and owns reload and
+// graceful shutdown.
+import { hostname, availableParallelism } from 'node:os';
+import { getHeapStatistics } from 'node:v8';
+import { resolve } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { Registry, type Gauge } from 'prom-client';
+import type { Config } from '../config/types.js';
+import { loadConfigFile } from '../config/load.js';
+import { configToYAML } from '../config/marshal.js';
+import { formatDuration, formatSize } from '../config/units.js';
+import type { Logger } from '../logging/types.js';
+import { createLogger } from '../logging/logger.js';
+import { QueryLog } from '../logging/querylog.js';
+import { ScrapeFailureLog } from '../logging/scrapefailurelog.js';
+import type { Matcher } from '../model/matcher.js';
+import type { EngineOptions, QueryEngine } from '../promql/engine/types.js';
+import type { Storage } from '../storage/interface.js';
+import { EngineMetrics, HttpMetrics, ReloadMetrics, readyGauge, registerProcessMetrics } from '../metrics/server.js';
+import { buildInfo } from '../metrics/build.js';
+import { RemoteWriteHandler } from '../remote/write_handler.js';
+import { WebServer, DEFAULT_MAX_REMOTE_WRITE_BYTES, type HttpResponse } from '../web/server.js';
+import { createApiRoutes, walReplayRoute, type MetricMetadata, type PromQLParser, type TSDBStatus, type WALReplayStatus } from '../web/api/v1.js';
+import { queryLogRoutes } from '../web/api/querylog.js';
+import { federateHandler } from '../web/federate.js';
+import { loadWebConfig } from '../web/webconfig.js';
+import type { ApiRoute } from '../web/types.js';
+import type { ServerFlags } from './flags.js';
+
+/** The storage the server runs on: the TSDB, or any Storage for tests (admin endpoints then answer unavailable). */
+export interface ServerStorage extends Storage {
+  deleteSeries?(mint: number, maxt: number, matchers: Matcher[]): void | Promise<void>;
+  cleanTombstones?(): void | Promise<void>;
+  snapshot?(dir: string, withHead: boolean): void | Promise<void>;
+  tsdbStatus?(limit: number): TSDBStatus;
+}
+
+export interface StorageOpenOptions {
+  retentionTimeMs: number;
+  retentionSizeBytes: number;
+  registry: Registry;
+  logger: Logger;
+  onReplayProgress(status: WALReplayStatus): void;
+}
+
+/** The scrape manager as the server drives it. */
+export interface ScrapeService {
+  applyConfig(cfg: Config): void | Promise<void>;
+  stop(): void | Promise<void>;
+  /** API routes it serves (targets, targets/metadata, metadata ...). */
+  routes(): ApiRoute[];
+  /** Metadata for /api/v1/metadata when the routes above do not serve it. */
+  metadata?(metric: string): Map<string, MetricMetadata[]>;
+}
+
+export interface ScrapeServiceOptions {
+  storage: Storage;
+  registry: Registry;
+  logger: Logger;
+  scrapeFailureLog: ScrapeFailureLog;
+}
+
+/** The parts the server is built from; main.ts passes the real ones, tests may pass others. */
+export interface Components {
+  openStorage(dir: string, opts: StorageOpenOptions): Promise<ServerStorage>;
+  createEngine(opts: EngineOptions): QueryEngine;
+  /** The parser as the API uses it, accepting what the enabled features allow. */
+  createParser(features: ReadonlySet<string>): PromQLParser;
+  createScrapeService?(opts: ScrapeServiceOptions): ScrapeService;
+}
+
+export interface ServerOptions {
+  logger?: Logger;
+  registry?: Registry;
+}
+
+/** Shutdown waits this long for in-flight requests (queries) before dropping connections. */
+const SHUTDOWN_GRACE_MS = 30_000;
+
+export class TsPromServer {
+  readonly logger: Logger;
+  readonly registry: Registry;
+  private readonly web: WebServer;
+  private readonly queryLog: QueryLog;
+  private readonly scrapeFailureLog: ScrapeFailureLog;
+  private readonly reloadMetrics: ReloadMetrics;
+  private readonly engineMetrics: EngineMetrics;
+  private readonly readyMetric: Gauge;
+  private config: Config;
+  private storage: ServerStorage | null = null;
+  private engine: QueryEngine | null = null;
+  private scrape: ScrapeService | null = null;
+  private replay: WALReplayStatus = { min: 0, max: 0, current: 0 };
+  private readonly startTime = Date.now();
+  private lastConfigTime = Date.now();
+  private lastReloadOk = true;
+  private reloading: Promise<void> = Promise.resolve();
+  private stopping: Promise<void> | null = null;
+  private resolveDone!: () => void;
+  /** Resolves once the server has shut down. */
+  readonly done = new Promise<void>((r) => (this.resolveDone = r));
+  private readonly externalUrl: URL;
+
+  /** Loads the config and builds the HTTP side; throws ConfigError / WebConfigError for bad files. */
+  constructor(
+    private readonly flags: ServerFlags,
+    private readonly components: Components,
+    opts: ServerOptions = {},
+  ) {
+    this.logger = opts.logger ?? createLogger({ level: flags.logLevel, format: flags.logFormat });
+    this.registry = opts.registry ?? new Registry();
+    registerProcessMetrics(this.registry);
+    this.readyMetric = readyGauge(this.registry);
+    this.reloadMetrics = new ReloadMetrics(this.registry);
+    this.engineMetrics = new EngineMetrics(this.registry, flags.queryMaxConcurrency);
+    this.config = loadConfigFile(flags.configFile);
+    this.reloadMetrics.succeeded(Date.now());
+
+    this.queryLog = new QueryLog({ registry: this.registry, logger: this.logger });
+    this.scrapeFailureLog = new ScrapeFailureLog({ registry: this.registry, logger: this.logger });
+
+    this.externalUrl = computeExternalUrl(flags);
+    const routePrefix = flags.routePrefix || this.externalUrl.pathname || '/';
+    const webConfig = flags.webConfigFile ? loadWebConfig(flags.webConfigFile) : null;
+    this.web = new WebServer({
+      listenAddress: flags.listenAddress,
+      routePrefix,
+      webConfig,
+      corsOrigin: new RegExp(`^(?:${flags.corsOrigin})$`),
+      logger: this.logger.with({ component: 'web' }),
+      metrics: new HttpMetrics(this.registry),
+      maxConnections: flags.maxConnections,
+    });
+  }
+
+  /** Listens at once (so /-/ready answers 503 during WAL replay), then opens storage and starts serving. */
+  async start(): Promise<AddressInfo> {
+    this.logger.info('Starting tsprom', { version: buildInfo().version });
+    this.applyLogs(this.config);
+    this.mountRoutes();
+    const addr = await this.web.listen();
+    this.logger.info('Listening on', { address: `${addr.address}:${addr.port}` });
+
+    this.storage = await this.components.openStorage(resolve(this.flags.storagePath), {
+      retentionTimeMs: this.flags.retentionTimeMs,
+      retentionSizeBytes: this.flags.retentionSizeBytes,
+      registry: this.registry,
+      logger: this.logger.with({ component: 'tsdb' }),
+      onReplayProgress: (s) => {
+        this.replay = { ...s };
+      },
+    });
+    this.engine = this.createEngine(this.config);
+    if (this.components.createScrapeService !== undefined) {
+      this.scrape = this.components.createScrapeService({
+        storage: this.storage,
+        registry: this.registry,
+        logger: this.logger.with({ component: 'scrape manager' }),
+        scrapeFailureLog: this.scrapeFailureLog,
+      });
+      this.web.api(this.scrape.routes());
+      await this.scrape.applyConfig(this.config);
+    }
+    this.web.ready = true;
+    this.readyMetric.set(1);
+    this.logger.info('Server is ready to receive web requests.');
+    return addr;
+  }
+
+  private createEngine(cfg: Config): QueryEngine {
+    return this.components.createEngine({
+      timeoutMs: this.flags.queryTimeoutMs,
+      maxSamples: this.flags.queryMaxSamples,
+      lookbackDeltaMs: this.flags.lookbackDeltaMs,
+      maxConcurrency: this.flags.queryMaxConcurrency,
+      features: this.flags.features,
+      noStepSubqueryIntervalMs: cfg.global.evaluationIntervalMs,
+      onQueryDone: (rec) => {
+        this.engineMetrics.observe(rec);
+        this.queryLog.log(rec);
+      },
+    });
+  }
+
+  private applyLogs(cfg: Config): void {
+    const g = cfg.global;
+    this.queryLog.configure({
+      file: g.queryLogFile,
+      maxSizeBytes: g.queryLogMaxSize,
+      maxFiles: g.queryLogMaxFiles,
+      minDurationMs: g.queryLogMinDurationMs,
+    });
+    this.scrapeFailureLog.configure({ files: [g.scrapeFailureLogFile, ...cfg.scrapeConfigs.map((s) => s.scrapeFailureLogFile)] });
+  }
+
+  /**
+   * Reloads the config file. A bad file (or one a component refuses) leaves the
+   * running config in place and rejects with the reason. Reloads run one at a time.
+   */
+  reload(): Promise<void> {
+    const run = this.reloading.then(() => this.doReload());
+    this.reloading = run.catch(() => undefined);
+    return run;
+  }
+
+  private async doReload(): Promise<void> {
+    const file = this.flags.configFile;
+    this.logger.info('Loading configuration file', { filename: file });
+    const old = this.config;
+    try {
+      const cfg = loadConfigFile(file);
+      this.applyLogs(cfg);
+      try {
+        await this.scrape?.applyConfig(cfg);
+      } catch (e) {
+        this.applyLogs(old);
+        throw e;
+      }
+      if (cfg.global.evaluationIntervalMs !== old.global.evaluationIntervalMs && this.engine !== null) this.engine = this.createEngine(cfg);
+      this.config = cfg;
+      this.lastReloadOk = true;
+      this.lastConfigTime = Date.now();
+      this.reloadMetrics.succeeded(this.lastConfigTime);
+      this.logger.info('Completed loading of configuration file', { filename: file });
+    } catch (e) {
+      this.lastReloadOk = false;
+      this.reloadMetrics.failed();
+      this.logger.error('Error reloading config', { filename: file, err: (e as Error).message });
+      throw e;
+    }
+  }
+
+  /** Reopens log files by name (SIGHUP after logrotate moved them). */
+  reopenLogs(): void {
+    this.queryLog.reopen();
+    this.scrapeFailureLog.reopen();
+  }
+
+  /** Graceful shutdown: stop scraping, stop accepting, finish in-flight requests, flush logs, close storage. */
+  shutdown(): Promise<void> {
+    if (this.stopping !== null) return this.stopping;
+    this.stopping = (async () => {
+      this.logger.info('Stopping scrape manager...');
+      try {
+        await this.scrape?.stop();
+      } catch (e) {
+        this.logger.error('Error stopping scrape manager', { err: String(e) });
+      }
+      this.web.ready = false;
+      this.readyMetric.set(0);
+      await this.web.close(SHUTDOWN_GRACE_MS);
+      await this.queryLog.close();
+      await this.scrapeFailureLog.close();
+      if (this.storage !== null) {
+        try {
+          await this.storage.close();
+        } catch (e) {
+          this.logger.error('Error stopping storage', { err: String(e) });
+        }
+      }
+      this.logger.info('See you next time!');
+      this.resolveDone();
+    })();
+    return this.stopping;
+  }
+
+  private mountRoutes(): void {
+    // Getters below hand out storage and engine as they are when a request arrives.
+    const self = this;
+    const web = this.web;
+    const flags = this.flags;
+    const lifecycle = (fn: () => HttpResponse | Promise<HttpResponse>) => () =>
+      flags.enableLifecycle ? fn() : text(403, 'Lifecycle API is not enabled.');
+    const onlyPostPut = () => text(405, 'Only POST or PUT requests allowed');
+
+    web.route('GET', '/-/healthy', () => text(200, 'Prometheus Server is Healthy.\n'));
+    web.route('GET', '/-/ready', () => text(200, 'Prometheus Server is Ready.\n'), { needsReady: true });
+    const reload = lifecycle(async () => {
+      try {
+        await this.reload();
+        return text(200, '');
+      } catch (e) {
+        return text(500, `failed to reload config: ${(e as Error).message}\n`);
+      }
+    });
+    const quit = lifecycle(() => {
+      const first = this.stopping === null;
+      // Answer first, then stop: the response must get out before the listener closes.
+      if (first) setImmediate(() => void this.shutdown());
+      return text(200, first ? 'Requesting termination... Goodbye!' : 'Termination already in progress.');
+    });
+    for (const m of ['POST', 'PUT']) {
+      web.route(m, '/-/reload', reload);
+      web.route(m, '/-/quit', quit);
+    }
+    web.route('GET', '/-/reload', onlyPostPut);
+    web.route('GET', '/-/quit', onlyPostPut);
+
+    web.route('GET', '/metrics', async () => ({
+      status: 200,
+      body: await this.registry.metrics(),
+      headers: { 'Content-Type': this.registry.contentType },
+    }));
+    web.route('GET', '/version', () => ({ status: 200, body: `${JSON.stringify(this.buildInfoJSON())}\n`, headers: { 'Content-Type': 'application/json' } }));
+    web.route('GET', '/', () => ({ status: 200, body: indexPage(this.externalUrl), headers: { 'Content-Type': 'text/html; charset=utf-8' } }));
+
+    const parser = this.components.createParser(flags.features);
+    const fed = federateHandler({
+      get storage() {
+        return self.mustStorage();
+      },
+      parser,
+      externalLabels: () => this.config.global.externalLabels,
+      lookbackDeltaMs: flags.lookbackDeltaMs,
+      registry: this.registry,
+    });
+    web.route('GET', '/federate', fed, { needsReady: true });
+
+    const rw = new RemoteWriteHandler({
+      storage: { appender: () => this.mustStorage().appender() },
+      registry: this.registry,
+      logger: this.logger.with({ component: 'remote' }),
+    });
+    web.route(
+      'POST',
+      '/api/v1/write',
+      (req) => {
+        if (!flags.enableRemoteWriteReceiver) return text(404, 'remote write receiver needs to be enabled with --web.enable-remote-write-receiver\n');
+        const r = rw.handle(req.headers, req.body);
+        return text(r.status, r.body);
+      },
+      { needsReady: true, maxBodyBytes: DEFAULT_MAX_REMOTE_WRITE_BYTES, parseForm: false },
+    );
+
+    web.api(
+      createApiRoutes({
+        get engine() {
+          return self.mustEngine();
+        },
+        get storage() {
+          return self.mustStorage();
+        },
+        parser,
+        features: flags.features,
+        configYAML: () => configToYAML(this.config),
+        flags: () => ({ ...flags.values }),
+        runtimeInfo: () => this.runtimeInfo(),
+        buildInfo: () => this.buildInfoJSON(),
+        tsdb: () => this.tsdbAdmin(),
+        walReplayStatus: () => this.replay,
+        adminEnabled: flags.enableAdminApi,
+        dataDir: resolve(flags.storagePath),
+        metadata: (metric) => this.scrape?.metadata?.(metric) ?? new Map(),
+        onQueryStart: () => this.engineMetrics.queryStarted(),
+        onQueryEnd: () => this.engineMetrics.queryFinished(),
+      }),
+    );
+    web.api([walReplayRoute({ walReplayStatus: () => this.replay })], { needsReady: false });
+    web.api(queryLogRoutes(this.queryLog));
+  }
+
+  private mustStorage(): ServerStorage {
+    if (this.storage === null) throw new Error('BUG: storage used before it was opened');
+    return this.storage;
+  }
+
+  private mustEngine(): QueryEngine {
+    if (this.engine === null) throw new Error('BUG: engine used before it was created');
+    return this.engine;
+  }
+
+  private tsdbAdmin() {
+    const s = this.storage;
+    if (s === null || !s.deleteSeries || !s.cleanTombstones || !s.snapshot || !s.tsdbStatus) return null;
+    return {
+      deleteSeries: s.deleteSeries.bind(s),
+      cleanTombstones: s.cleanTombstones.bind(s),
+      snapshot: s.snapshot.bind(s),
+      status: s.tsdbStatus.bind(s),
+    };
+  }
+
+  private buildInfoJSON(): Record<string, string> {
+    const b = buildInfo();
+    return { version: b.version, revision: b.revision, branch: b.branch, buildUser: b.buildUser, buildDate: b.buildDate, goVersion: b.goVersion };
+  }
+
+  private runtimeInfo(): Record<string, unknown> {
+    const f = this.flags;
+    const retention = [f.retentionTimeMs ? formatDuration(f.retentionTimeMs) : '', f.retentionSizeBytes ? formatSize(f.retentionSizeBytes) : '']
+      .filter((s) => s !== '')
+      .join(' or ');
+    return {
+      startTime: new Date(this.startTime).toISOString(),
+      CWD: process.cwd(),
+      hostname: hostname(),
+      serverTime: new Date().toISOString(),
+      reloadConfigSuccess: this.lastReloadOk,
+      lastConfigTime: new Date(this.lastConfigTime).toISOString(),
+      corruptionCount: 0,
+      goroutineCount: process.getActiveResourcesInfo().length,
+      GOMAXPROCS: availableParallelism(),
+      GOMEMLIMIT: getHeapStatistics().heap_size_limit,
+      GOGC: '',
+      GODEBUG: '',
+      storageRetention: retention,
+    };
+  }
+}
+
+function text(status: number, body: string): HttpResponse {
+  return { status, body, headers: { 'Content-Type': 'text/plain; charset=utf-8' } };
+}
+
+/** --web.external-url, or http://<hostname>:<port>/ from the listen address, as Prometheus derives it. */
+function computeExternalUrl(flags: ServerFlags): URL {
+  if (flags.externalUrl !== '') {
+    try {
+      const u = new URL(flags.externalUrl);
+      u.pathname = u.pathname.replace(/\/+$/, '');
+      return u;
+    } catch {
+      throw new Error(`invalid --web.external-url ${JSON.stringify(flags.externalUrl)}`);
+    }
+  }
+  const port = /:(\d+)$/.exec(flags.listenAddress)?.[1] ?? '9090';
+  return new URL(`http://${hostname()}:${port}/`);
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+}
+
+/** A small landing page: a query box over the API and links to the server's own pages. */
+function indexPage(external: URL): string {
+  const base = escapeHtml(external.pathname.replace(/\/$/, ''));
+  return `<!doctype html>
+<html><head><meta charset="utf-8"><title>tsprom</title></head>
+<body>
+<h1>tsprom</h1>
+<form action="${base}/api/v1/query" method="get">
+<input name="query" size="80" placeholder="PromQL expression, e.g. up"> <button type="submit">Query</button>
+</form>
+<ul>
+<li><a href="${base}/api/v1/targets">Targets</a></li>
+<li><a href="${base}/api/v1/status/config">Configuration</a></li>
+<li><a href="${base}/api/v1/status/flags">Flags</a></li>
+<li><a href="${base}/api/v1/status/tsdb">TSDB status</a></li>
+<li><a href="${base}/metrics">Own metrics</a></li>
+</ul>
+</body></html>
+`;
+}
+
+/**
+ * Runs the server until it is told to stop: SIGHUP reloads the config and
+ * reopens log files, SIGTERM/SIGINT (or /-/quit) shut down gracefully.
+ * Resolves with the process exit code.
+ */
+export async function runServer(flags: ServerFlags, components: Components): Promise<number> {
+  const logger = createLogger({ level: flags.logLevel, format: flags.logFormat });
+  let server: TsPromServer;
+  try {
+    server = new TsPromServer(flags, components, { logger });
+  } catch (e) {
+    logger.error('Error loading config', { file: flags.configFile, err: (e as Error).message });
+    return 1;
+  }
+  const onHup = (): void => {
+    server.reopenLogs();
+    server.reload().catch(() => undefined);
+  };
+  const onTerm = (sig: string) => (): void => {
+    logger.warn('Received an OS signal, exiting gracefully...', { signal: sig });
+    void server.shutdown();
+  };
+  const term = onTerm('SIGTERM');
+  const int = onTerm('SIGINT');
+  process.on('SIGHUP', onHup);
+  process.on('SIGTERM', term);
+  process.on('SIGINT', int);
+  try {
+    await server.start();
+  } catch (e) {
+    logger.error('Error starting tsprom', { err: (e as Error).message });
+    await server.shutdown();
+    return 1;
+  }
+  await server.done;
+  process.off('SIGHUP', onHup);
+  process.off('SIGTERM', term);
+  process.off('SIGINT', int);
+  return 0;
+}

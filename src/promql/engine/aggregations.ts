@@ -1,0 +1,604 @@
+// Aggregation operators. Input series are mapped to groups once; each step
+// then folds the samples present into per-group accumulators held in typed
+// arrays, in input order, exactly as Prometheus's aggregation() does.
+import { Labels, isValidLabelName } from '../../model/labels.js';
+import type { AggregateExpr } from '../parser/ast.js';
+import { annotations } from './annotations.js';
+import { EvalError } from './errors.js';
+import type { Evaluator } from './evaluator.js';
+import { formatF, formatG, goQuote } from './format.js';
+import { goMax, goMin, kahanSumInc, quantile } from './kernels.js';
+import * as kernels from './kernels.js';
+import { Series, type Matrix } from './value.js';
+import { ratioOffset } from './xxhash.js';
+
+const SEP = '\xff';
+const NV = '\xfe';
+
+/** Key identifying the group of `ls` (Prometheus hashes the same labels). */
+export function groupingKey(ls: Labels, grouping: readonly string[], without: boolean): string {
+  let key = '';
+  if (without) {
+    const pairs = ls.toPairs();
+    for (let i = 0; i < pairs.length; i += 2) {
+      const n = pairs[i]!;
+      if (n === '__name__' || grouping.includes(n)) continue;
+      key += n + NV + pairs[i + 1]! + SEP;
+    }
+    return key;
+  }
+  for (const n of grouping) {
+    const v = ls.get(n);
+    if (v !== '') key += n + NV + v + SEP;
+  }
+  return key;
+}
+
+/** Labels of the output series of a group. */
+export function groupingLabels(ls: Labels, grouping: readonly string[], without: boolean): Labels {
+  if (without) return ls.without(...grouping, '__name__');
+  if (grouping.length === 0) return Labels.EMPTY;
+  return ls.keep(...grouping);
+}
+
+/** Parameter of topk, quantile, ...: a value per step plus Prometheus's min/max/NaN summary over all steps. */
+interface Params {
+  values: Float64Array;
+  min: number;
+  max: number;
+  hasNaN: boolean;
+}
+
+async function evalParams(ev: Evaluator, e: AggregateExpr): Promise<Params> {
+  const values = new Float64Array(ev.numSteps);
+  if (e.param === null || e.param.type === 'StringLiteral') return { values, min: 0, max: 0, hasNaN: false };
+  const m = await ev.evalMatrix(e.param);
+  const s = m[0];
+  if (s === undefined) return { values, min: 0, max: 0, hasNaN: false };
+  if (e.param.type === 'NumberLiteral') {
+    const c = e.param.val;
+    values.fill(c);
+    return { values, min: c, max: c, hasNaN: c !== c };
+  }
+  let min = Number.MAX_VALUE;
+  let max = -Number.MAX_VALUE;
+  let hasNaN = false;
+  for (let i = 0; i < s.n; i++) {
+    const v = s.vs[i]!;
+    const k = ev.stepOf(s.ts[i]!);
+    if (k >= 0 && k < values.length) values[k] = v;
+    max = goMax(max, v);
+    min = goMin(min, v);
+    if (v !== v) hasNaN = true;
+  }
+  return { values, min, max, hasNaN };
+}
+
+/** Largest float that converts to an int64 without overflow, and the smallest. */
+const MAX_INT64 = 9223372036854774784;
+const MIN_INT64 = -9223372036854775808;
+
+export async function evalAggregate(ev: Evaluator, e: AggregateExpr): Promise<Matrix> {
+  const grouping = [...e.grouping].sort();
+  if (e.op === 'count_values') return countValues(ev, e, grouping);
+  const before = ev.currentSamples;
+  const params = await evalParams(ev, e);
+  const input = await ev.evalMatrix(e.expr);
+  let result: Matrix;
+  switch (e.op) {
+    case 'topk':
+    case 'bottomk':
+    case 'limitk':
+    case 'limit_ratio':
+      result = await aggregateK(ev, e, grouping, input, params);
+      break;
+    default:
+      result = await aggregate(ev, e, grouping, input, params);
+  }
+  let total = 0;
+  for (const s of result) total += s.n;
+  ev.currentSamples = before + total;
+  ev.stats.updatePeak(ev.currentSamples);
+  return result;
+}
+
+interface Groups {
+  /** Group index of each input series. */
+  of: Int32Array;
+  count: number;
+  /** First input series of each group. */
+  first: number[];
+}
+
+function groupSeries(input: Matrix, grouping: readonly string[], without: boolean): Groups {
+  const of = new Int32Array(input.length);
+  const keys = new Map<string, number>();
+  const first: number[] = [];
+  for (let i = 0; i < input.length; i++) {
+    const key = groupingKey(input[i]!.metric, grouping, without);
+    let g = keys.get(key);
+    if (g === undefined) {
+      g = first.length;
+      keys.set(key, g);
+      first.push(i);
+    }
+    of[i] = g;
+  }
+  return { of, count: first.length, first };
+}
+
+const enum Op {
+  Sum,
+  Avg,
+  Count,
+  Min,
+  Max,
+  Group,
+  Stddev,
+  Stdvar,
+  Quantile,
+}
+
+function opCode(op: string): Op {
+  switch (op) {
+    case 'sum':
+      return Op.Sum;
+    case 'avg':
+      return Op.Avg;
+    case 'count':
+      return Op.Count;
+    case 'min':
+      return Op.Min;
+    case 'max':
+      return Op.Max;
+    case 'group':
+      return Op.Group;
+    case 'stddev':
+      return Op.Stddev;
+    case 'stdvar':
+      return Op.Stdvar;
+    case 'quantile':
+      return Op.Quantile;
+  }
+  throw new EvalError(`expected aggregation operator but got "${op}"`);
+}
+
+async function aggregate(ev: Evaluator, e: AggregateExpr, grouping: string[], input: Matrix, params: Params): Promise<Matrix> {
+  const op = opCode(e.op);
+  if (op === Op.Quantile && e.param !== null) {
+    const pos = e.param.posRange;
+    if (params.hasNaN) ev.q.annotations.add(annotations.invalidQuantile(NaN, pos));
+    if (params.max > 1) ev.q.annotations.add(annotations.invalidQuantile(params.max, pos));
+    if (params.min < 0) ev.q.annotations.add(annotations.invalidQuantile(params.min, pos));
+  }
+  const groups = groupSeries(input, grouping, e.without);
+  const G = groups.count;
+  const seen = new Uint8Array(G);
+  const value = new Float64Array(G);
+  const comp = new Float64Array(G);
+  const mean = new Float64Array(G);
+  const count = new Float64Array(G);
+  const incremental = new Uint8Array(G);
+  const dropName = new Uint8Array(G);
+  // Quantile: the values of each group, in a slice of one array sized by group membership.
+  let qStart: Int32Array | null = null;
+  let qLen: Int32Array | null = null;
+  let qVals: Float64Array | null = null;
+  if (op === Op.Quantile) {
+    qStart = new Int32Array(G);
+    qLen = new Int32Array(G);
+    const sizes = new Int32Array(G);
+    for (let i = 0; i < input.length; i++) sizes[groups.of[i]!]!++;
+    let off = 0;
+    for (let g = 0; g < G; g++) {
+      qStart[g] = off;
+      off += sizes[g]!;
+    }
+    qVals = new Float64Array(Math.max(1, off));
+  }
+  const out: Array<Series | null> = new Array<Series | null>(G).fill(null);
+  const metrics: Labels[] = groups.first.map((i) => groupingLabels(input[i]!.metric, grouping, e.without));
+  const cursors = new Int32Array(input.length);
+  const numSteps = ev.numSteps;
+
+  for (let step = 0; step < numSteps; step++) {
+    const t = ev.stepTime(step);
+    seen.fill(0);
+    for (let si = 0; si < input.length; si++) {
+      const s = input[si]!;
+      const c = cursors[si]!;
+      if (c >= s.n || s.ts[c] !== t) continue;
+      cursors[si] = c + 1;
+      const f = s.vs[c]!;
+      const g = groups.of[si]!;
+      if (seen[g] === 0) {
+        seen[g] = 1;
+        value[g] = f;
+        mean[g] = f;
+        comp[g] = 0;
+        count[g] = 1;
+        incremental[g] = 0;
+        dropName[g] = s.dropName ? 1 : 0;
+        if (op === Op.Stddev || op === Op.Stdvar) value[g] = f !== f || f === Infinity || f === -Infinity ? NaN : 0;
+        else if (op === Op.Group) value[g] = 1;
+        else if (op === Op.Quantile) {
+          qVals![qStart![g]!] = f;
+          qLen![g] = 1;
+        }
+        continue;
+      }
+      if (s.dropName) dropName[g] = 1;
+      switch (op) {
+        case Op.Sum:
+          value[g] = kahanSumInc(f, value[g]!, comp[g]!);
+          comp[g] = kernels.kahanC;
+          break;
+        case Op.Avg: {
+          const n = ++count[g]!;
+          if (incremental[g] === 0) {
+            const sum = kahanSumInc(f, value[g]!, comp[g]!);
+            if (sum !== Infinity && sum !== -Infinity) {
+              value[g] = sum;
+              comp[g] = kernels.kahanC;
+              break;
+            }
+            // The sum would overflow: continue with an incremental mean.
+            incremental[g] = 1;
+            mean[g] = value[g]! / (n - 1);
+            comp[g] = comp[g]! / (n - 1);
+          }
+          const q = (n - 1) / n;
+          mean[g] = kahanSumInc(f / n, q * mean[g]!, q * comp[g]!);
+          comp[g] = kernels.kahanC;
+          break;
+        }
+        case Op.Max:
+          if (value[g]! < f || value[g] !== value[g]) value[g] = f;
+          break;
+        case Op.Min:
+          if (value[g]! > f || value[g] !== value[g]) value[g] = f;
+          break;
+        case Op.Count:
+          count[g]!++;
+          break;
+        case Op.Stddev:
+        case Op.Stdvar: {
+          const n = ++count[g]!;
+          const delta = f - mean[g]!;
+          mean[g] = mean[g]! + delta / n;
+          value[g] = value[g]! + delta * (f - mean[g]!);
+          break;
+        }
+        case Op.Quantile:
+          qVals![qStart![g]! + qLen![g]!] = f;
+          qLen![g]!++;
+          break;
+        case Op.Group:
+          break;
+      }
+    }
+    for (let g = 0; g < G; g++) {
+      if (seen[g] === 0) continue;
+      let v: number;
+      switch (op) {
+        case Op.Avg:
+          v = incremental[g] === 1 ? mean[g]! + comp[g]! : value[g]! / count[g]! + comp[g]! / count[g]!;
+          break;
+        case Op.Count:
+          v = count[g]!;
+          break;
+        case Op.Stdvar:
+          v = value[g]! / count[g]!;
+          break;
+        case Op.Stddev:
+          v = Math.sqrt(value[g]! / count[g]!);
+          break;
+        case Op.Quantile:
+          v = quantile(params.values[step]!, qVals!.subarray(qStart![g]!), qLen![g]!);
+          break;
+        case Op.Sum:
+          v = value[g]! + comp[g]!;
+          break;
+        default:
+          v = value[g]!;
+      }
+      let o = out[g];
+      if (o === null || o === undefined) {
+        o = new Series(metrics[g]!, false, Math.min(numSteps, 64));
+        out[g] = o;
+      }
+      o.dropName = dropName[g] === 1;
+      o.push(t, v);
+    }
+    if (ev.currentSamples > ev.q.maxSamples) ev.checkSamples();
+    await ev.tick(input.length + G);
+  }
+  const res: Matrix = [];
+  for (const o of out) {
+    if (o !== null && o !== undefined) {
+      o.trim();
+      res.push(o);
+    }
+  }
+  return res;
+}
+
+// ---------------------------------------------------------------------------
+// topk, bottomk, limitk, limit_ratio
+
+/**
+ * A binary heap over input-series indices that reproduces Go's
+ * container/heap step for step, so results come out in Prometheus's order.
+ */
+class IndexHeap {
+  idx: number[] = [];
+  vals: number[] = [];
+  constructor(private readonly less: (a: number, b: number) => boolean) {}
+
+  get length(): number {
+    return this.idx.length;
+  }
+
+  private lessAt(i: number, j: number): boolean {
+    return this.less(this.vals[i]!, this.vals[j]!);
+  }
+
+  private swap(i: number, j: number): void {
+    const a = this.idx[i]!;
+    this.idx[i] = this.idx[j]!;
+    this.idx[j] = a;
+    const b = this.vals[i]!;
+    this.vals[i] = this.vals[j]!;
+    this.vals[j] = b;
+  }
+
+  private up(j: number): void {
+    for (;;) {
+      const i = Math.trunc((j - 1) / 2);
+      if (i === j || !this.lessAt(j, i)) break;
+      this.swap(i, j);
+      j = i;
+    }
+  }
+
+  private down(i0: number, n: number): boolean {
+    let i = i0;
+    for (;;) {
+      const j1 = 2 * i + 1;
+      if (j1 >= n || j1 < 0) break;
+      let j = j1;
+      const j2 = j1 + 1;
+      if (j2 < n && this.lessAt(j2, j1)) j = j2;
+      if (!this.lessAt(j, i)) break;
+      this.swap(i, j);
+      i = j;
+    }
+    return i > i0;
+  }
+
+  push(index: number, v: number): void {
+    this.idx.push(index);
+    this.vals.push(v);
+    this.up(this.idx.length - 1);
+  }
+
+  /** Appends without restoring the heap order (Prometheus seeds limitk's heap this way). */
+  append(index: number, v: number): void {
+    this.idx.push(index);
+    this.vals.push(v);
+  }
+
+  replaceTop(index: number, v: number): void {
+    this.idx[0] = index;
+    this.vals[0] = v;
+  }
+
+  fix(i: number): void {
+    if (!this.down(i, this.idx.length)) this.up(i);
+  }
+
+  /** Go's sort.Sort(sort.Reverse(h)): insertion sort for short heaps (as pdqsort does), stable merge sort beyond. */
+  sortReverse(): void {
+    const n = this.idx.length;
+    if (n <= 12) {
+      for (let i = 1; i < n; i++) {
+        for (let j = i; j > 0 && this.lessAt(j - 1, j); j--) this.swap(j, j - 1);
+      }
+      return;
+    }
+    const order = this.idx.map((_, i) => i);
+    order.sort((a, b) => (this.less(this.vals[b]!, this.vals[a]!) ? -1 : this.less(this.vals[a]!, this.vals[b]!) ? 1 : 0));
+    this.idx = order.map((i) => this.idx[i]!);
+    this.vals = order.map((i) => this.vals[i]!);
+  }
+}
+
+/** Prometheus's vectorByValueHeap order: NaN first, then ascending. */
+const lessAsc = (a: number, b: number): boolean => a !== a || a < b;
+/** vectorByReverseValueHeap order: NaN first, then descending. */
+const lessDesc = (a: number, b: number): boolean => a !== a || a > b;
+
+async function aggregateK(ev: Evaluator, e: AggregateExpr, grouping: string[], input: Matrix, params: Params): Promise<Matrix> {
+  const op = e.op;
+  const pos = e.param?.posRange ?? e.posRange;
+  if (op === 'limit_ratio') {
+    if (params.max === 0 && params.min === 0) return [];
+    if (params.hasNaN) throw new EvalError('Ratio value is NaN');
+    if (params.max > 1) ev.q.annotations.add(annotations.invalidRatio(params.max, 1, pos));
+    if (params.min < -1) ev.q.annotations.add(annotations.invalidRatio(params.min, -1, pos));
+  } else {
+    if (params.max < 1) return [];
+    if (params.hasNaN) throw new EvalError('Parameter value is NaN');
+    if (params.min <= MIN_INT64) throw new EvalError(`Scalar value ${formatG(params.min)} underflows int64`);
+    if (params.max >= MAX_INT64) throw new EvalError(`Scalar value ${formatG(params.max)} overflows int64`);
+  }
+  const groups = groupSeries(input, grouping, e.without);
+  const G = groups.count;
+  const heaps: Array<IndexHeap | null> = new Array<IndexHeap | null>(G).fill(null);
+  const offsets = op === 'limit_ratio' ? new Float64Array(input.length).fill(NaN) : null;
+  const ratioOf = (si: number): number => {
+    let o = offsets![si]!;
+    if (o !== o) {
+      o = ratioOffset(input[si]!.metric);
+      offsets![si] = o;
+    }
+    return o;
+  };
+  const addRatio = (r: number, si: number): boolean => {
+    const o = ratioOf(si);
+    return (r >= 0 && o < r) || (r < 0 && o >= 1 + r);
+  };
+  const cursors = new Int32Array(input.length);
+  const present = new Int32Array(input.length);
+  const presentV = new Float64Array(input.length);
+  const outInstant: Matrix = [];
+  const outByInput: Array<Series | null> = new Array<Series | null>(input.length).fill(null);
+  const numSteps = ev.numSteps;
+
+  for (let step = 0; step < numSteps; step++) {
+    const t = ev.stepTime(step);
+    let np = 0;
+    for (let si = 0; si < input.length; si++) {
+      const s = input[si]!;
+      const c = cursors[si]!;
+      if (c >= s.n || s.ts[c] !== t) continue;
+      cursors[si] = c + 1;
+      present[np] = si;
+      presentV[np] = s.vs[c]!;
+      np++;
+    }
+    if (np === 0) continue;
+    const fParam = params.values[step]!;
+    let k = 0;
+    let r = 0;
+    if (op === 'limit_ratio') {
+      if (fParam === 0) continue;
+      r = Math.max(-1, Math.min(1, fParam));
+    } else {
+      k = Math.min(Math.trunc(fParam), input.length);
+      if (k < 1) continue;
+    }
+    heaps.fill(null);
+    for (let p = 0; p < np; p++) {
+      const si = present[p]!;
+      const f = presentV[p]!;
+      const g = groups.of[si]!;
+      let h = heaps[g];
+      if (h === null || h === undefined) {
+        h = new IndexHeap(op === 'bottomk' ? lessDesc : lessAsc);
+        heaps[g] = h;
+        if (op === 'limitk') h.append(si, f);
+        else if (op === 'limit_ratio') {
+          if (addRatio(r, si)) h.push(si, f);
+        } else h.push(si, f);
+        continue;
+      }
+      switch (op) {
+        case 'topk': {
+          if (h.length < k) h.push(si, f);
+          else {
+            const top = h.vals[0]!;
+            if (top < f || (top !== top && f === f)) {
+              h.replaceTop(si, f);
+              if (k > 1) h.fix(0);
+            }
+          }
+          break;
+        }
+        case 'bottomk': {
+          if (h.length < k) h.push(si, f);
+          else {
+            const top = h.vals[0]!;
+            if (top > f || (top !== top && f === f)) {
+              h.replaceTop(si, f);
+              if (k > 1) h.fix(0);
+            }
+          }
+          break;
+        }
+        case 'limitk':
+          if (h.length < k) h.push(si, f);
+          break;
+        default:
+          if (addRatio(r, si)) h.push(si, f);
+      }
+    }
+    for (const h of heaps) {
+      if (h === null || h === undefined) continue;
+      if ((op === 'topk' || op === 'bottomk') && h.length > 1) h.sortReverse();
+      for (let i = 0; i < h.length; i++) {
+        const si = h.idx[i]!;
+        const src = input[si]!;
+        if (ev.instant) {
+          const s = new Series(src.metric, src.dropName, 1);
+          s.push(t, h.vals[i]!);
+          outInstant.push(s);
+        } else {
+          let o = outByInput[si];
+          if (o === null || o === undefined) {
+            o = new Series(src.metric, src.dropName, Math.min(numSteps, 64));
+            outByInput[si] = o;
+          }
+          o.push(t, h.vals[i]!);
+        }
+      }
+    }
+    await ev.tick(np + 1);
+  }
+  if (ev.instant) return outInstant;
+  return mergeByLabels(outByInput);
+}
+
+/** Output series of topk & co. keyed by label set: input series with equal labels (possible late in name removal) share one. */
+function mergeByLabels(list: Array<Series | null>): Matrix {
+  const byKey = new Map<string, Series>();
+  const res: Matrix = [];
+  for (const s of list) {
+    if (s === null) continue;
+    s.trim();
+    const key = s.metric.key();
+    const prev = byKey.get(key);
+    if (prev === undefined) {
+      byKey.set(key, s);
+      res.push(s);
+      continue;
+    }
+    for (let i = 0; i < s.n; i++) prev.push(s.ts[i]!, s.vs[i]!);
+    sortPoints(prev);
+  }
+  return res;
+}
+
+function sortPoints(s: Series): void {
+  const order = Array.from({ length: s.n }, (_, i) => i).sort((a, b) => s.ts[a]! - s.ts[b]!);
+  const ts = order.map((i) => s.ts[i]!);
+  const vs = order.map((i) => s.vs[i]!);
+  for (let i = 0; i < s.n; i++) {
+    s.ts[i] = ts[i]!;
+    s.vs[i] = vs[i]!;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// count_values
+
+async function countValues(ev: Evaluator, e: AggregateExpr, sortedGrouping: string[]): Promise<Matrix> {
+  if (e.param === null || e.param.type !== 'StringLiteral') throw new EvalError('BUG: count_values needs a string parameter');
+  const label = e.param.val;
+  if (!isValidLabelName(label)) throw new EvalError(`invalid label name ${goQuote(label)}`);
+  const grouping = e.without ? sortedGrouping : [...sortedGrouping, label].sort();
+  const before = ev.currentSamples;
+  const input = await ev.evalMatrix(e.expr);
+  return ev.rangeEval(before, [input], (_k, t, vecs, out) => {
+    const v = vecs[0]!;
+    const counts = new Map<string, { labels: Labels; n: number }>();
+    for (let i = 0; i < v.n; i++) {
+      const metric = input[v.idx[i]!]!.metric.builder().set(label, formatF(v.v[i]!)).labels();
+      const key = groupingKey(metric, grouping, e.without);
+      const c = counts.get(key);
+      if (c === undefined) counts.set(key, { labels: groupingLabels(metric, grouping, e.without), n: 1 });
+      else c.n++;
+    }
+    for (const c of counts.values()) out.emit(c.labels, false, t, c.n);
+  });
+}

@@ -1,0 +1,388 @@
+// Binary operators: arithmetic, comparison and set operators between
+// scalars and vectors, with one-to-one, many-to-one and one-to-many matching.
+import { Labels, LabelsBuilder } from '../../model/labels.js';
+import type { BinaryExpr, BinaryOp, VectorMatching } from '../parser/ast.js';
+import { mergeSameLabelset } from './collector.js';
+import { EvalError } from './errors.js';
+import type { Evaluator, StepVector } from './evaluator.js';
+import { typeOf } from './preprocess.js';
+import { Series, dropMetadata, type Matrix } from './value.js';
+
+/** Go's math.Pow, whose special cases differ from JavaScript's `**` for 1 and -1 bases. */
+export function goPow(x: number, y: number): number {
+  if (y === 0 || x === 1) return 1;
+  if (y === 1) return x;
+  if (x !== x || y !== y) return NaN;
+  if (x === -1 && (y === Infinity || y === -Infinity)) return 1;
+  return Math.pow(x, y);
+}
+
+/** Arithmetic result; NaN placeholders are never returned for comparisons (see compare). */
+export function arith(op: BinaryOp, l: number, r: number): number {
+  switch (op) {
+    case '+':
+      return l + r;
+    case '-':
+      return l - r;
+    case '*':
+      return l * r;
+    case '/':
+      return l / r;
+    case '%':
+      return l % r;
+    case '^':
+      return goPow(l, r);
+    case 'atan2':
+      return Math.atan2(l, r);
+    default:
+      throw new EvalError(`BUG: ${op} is not an arithmetic operator`);
+  }
+}
+
+export function compare(op: BinaryOp, l: number, r: number): boolean {
+  switch (op) {
+    case '==':
+      return l === r;
+    case '!=':
+      return l !== r;
+    case '>':
+      return l > r;
+    case '<':
+      return l < r;
+    case '>=':
+      return l >= r;
+    case '<=':
+      return l <= r;
+    default:
+      throw new EvalError(`BUG: ${op} is not a comparison operator`);
+  }
+}
+
+function isComparison(op: BinaryOp): boolean {
+  return op === '==' || op === '!=' || op === '>' || op === '<' || op === '>=' || op === '<=';
+}
+
+/** Operators whose result no longer means what the metric name says. */
+function changesMetricSchema(op: BinaryOp): boolean {
+  return op === '+' || op === '-' || op === '*' || op === '/' || op === '%' || op === '^' || op === 'atan2';
+}
+
+export async function evalBinary(ev: Evaluator, e: BinaryExpr): Promise<Matrix> {
+  const lt = typeOf(e.lhs);
+  const rt = typeOf(e.rhs);
+  const before = ev.currentSamples;
+  if (lt === 'scalar' && rt === 'scalar') {
+    const l = await ev.evalMatrix(e.lhs);
+    const r = await ev.evalMatrix(e.rhs);
+    const lv = ev.dense(l);
+    const rv = ev.dense(r);
+    const s = new Series(Labels.EMPTY, false, ev.numSteps);
+    for (let k = 0; k < ev.numSteps; k++) {
+      const x = lv[k]!;
+      const y = rv[k]!;
+      s.push(ev.stepTime(k), isComparison(e.op) ? (compare(e.op, x, y) ? 1 : 0) : arith(e.op, x, y));
+    }
+    ev.currentSamples = before + s.n;
+    ev.stats.updatePeak(ev.currentSamples);
+    return [s];
+  }
+  if (lt === 'vector' && rt === 'vector') {
+    const l = await ev.evalMatrix(e.lhs);
+    const r = await ev.evalMatrix(e.rhs);
+    const matching = e.matching ?? { card: 'one-to-one', matchingLabels: [], on: false, include: [] };
+    if (e.op === 'and' || e.op === 'or' || e.op === 'unless') return setOperation(ev, e.op, l, r, matching, before);
+    return vectorBinop(ev, e, l, r, matching, before);
+  }
+  // Vector and scalar.
+  const scalarLeft = lt === 'scalar';
+  const lm = await ev.evalMatrix(e.lhs);
+  const rm = await ev.evalMatrix(e.rhs);
+  const vec = scalarLeft ? rm : lm;
+  const scalar = ev.dense(scalarLeft ? lm : rm);
+  return vectorScalar(ev, e, vec, scalar, scalarLeft, before);
+}
+
+async function vectorScalar(
+  ev: Evaluator,
+  e: BinaryExpr,
+  vec: Matrix,
+  scalar: Float64Array,
+  scalarLeft: boolean,
+  before: number,
+): Promise<Matrix> {
+  const op = e.op;
+  const cmp = isComparison(op);
+  const dropsName = changesMetricSchema(op) || e.returnBool;
+  const delayed = ev.q.delayedNameRemoval;
+  const out: Matrix = [];
+  let total = 0;
+  for (const s of vec) {
+    const ts = s.ts;
+    const vs = s.vs;
+    let w = 0;
+    for (let i = 0; i < s.n; i++) {
+      const t = ts[i]!;
+      const x = vs[i]!;
+      const y = scalar[ev.stepOf(t)]!;
+      const l = scalarLeft ? y : x;
+      const r = scalarLeft ? x : y;
+      let v: number;
+      if (cmp) {
+        const keep = compare(op, l, r);
+        if (e.returnBool) v = keep ? 1 : 0;
+        else if (keep) v = x;
+        else continue;
+      } else {
+        v = arith(op, l, r);
+      }
+      ts[w] = t;
+      vs[w] = v;
+      w++;
+    }
+    s.n = w;
+    if (dropsName) {
+      if (!delayed) s.metric = dropMetadata(s.metric);
+      s.dropName = true;
+    }
+    if (w > 0) {
+      out.push(s);
+      total += w;
+    }
+    await ev.tick(w + 1);
+  }
+  ev.currentSamples = before + total;
+  ev.stats.updatePeak(ev.currentSamples);
+  ev.checkSamples();
+  return dropsName && !delayed ? mergeSameLabelset(out) : out;
+}
+
+// ---------------------------------------------------------------------------
+// Vector matching
+
+const SEP = '\xff';
+const NV = '\xfe';
+
+/** The join signature of a series: its values of the on(...) labels, or all labels but ignoring(...) ones and the name. */
+function signature(ls: Labels, m: VectorMatching, sortedNames: readonly string[]): string {
+  let key = '';
+  if (m.on) {
+    for (const n of sortedNames) {
+      const v = ls.get(n);
+      if (v !== '') key += n + NV + v + SEP;
+    }
+    return key;
+  }
+  const pairs = ls.toPairs();
+  for (let i = 0; i < pairs.length; i += 2) {
+    const n = pairs[i]!;
+    if (n === '__name__' || sortedNames.includes(n)) continue;
+    key += n + NV + pairs[i + 1]! + SEP;
+  }
+  return key;
+}
+
+/** Ordinals of the join signatures of both sides (equal signatures share an ordinal). */
+function signatures(l: Matrix, r: Matrix, m: VectorMatching): { ls: Int32Array; rs: Int32Array; count: number } {
+  const names = [...m.matchingLabels].sort();
+  const ords = new Map<string, number>();
+  const ord = (ls: Labels): number => {
+    const k = signature(ls, m, names);
+    let o = ords.get(k);
+    if (o === undefined) {
+      o = ords.size;
+      ords.set(k, o);
+    }
+    return o;
+  };
+  const lsig = new Int32Array(l.length);
+  for (let i = 0; i < l.length; i++) lsig[i] = ord(l[i]!.metric);
+  const rsig = new Int32Array(r.length);
+  for (let i = 0; i < r.length; i++) rsig[i] = ord(r[i]!.metric);
+  return { ls: lsig, rs: rsig, count: ords.size };
+}
+
+/** Prometheus's Labels.MatchLabels: the on(...) labels, or all but ignoring(...) ones and the name. */
+function matchLabels(ls: Labels, m: VectorMatching): Labels {
+  if (m.on) return ls.keep(...m.matchingLabels);
+  return ls.without('__name__', ...m.matchingLabels);
+}
+
+async function setOperation(
+  ev: Evaluator,
+  op: 'and' | 'or' | 'unless',
+  l: Matrix,
+  r: Matrix,
+  m: VectorMatching,
+  before: number,
+): Promise<Matrix> {
+  const sig = signatures(l, r, m);
+  const mark = new Uint8Array(Math.max(1, sig.count));
+  return ev.rangeEval(before, [l, r], (_k, t, vecs, out) => {
+    const lv = vecs[0]!;
+    const rv = vecs[1]!;
+    switch (op) {
+      case 'and':
+        if (lv.n === 0 || rv.n === 0) return;
+        mark.fill(0);
+        for (let i = 0; i < rv.n; i++) mark[sig.rs[rv.idx[i]!]!] = 1;
+        for (let i = 0; i < lv.n; i++) {
+          const si = lv.idx[i]!;
+          if (mark[sig.ls[si]!] === 1) emitInput(out, l[si]!, t, lv.v[i]!);
+        }
+        return;
+      case 'or':
+        mark.fill(0);
+        for (let i = 0; i < lv.n; i++) {
+          const si = lv.idx[i]!;
+          mark[sig.ls[si]!] = 1;
+          emitInput(out, l[si]!, t, lv.v[i]!);
+        }
+        for (let i = 0; i < rv.n; i++) {
+          const si = rv.idx[i]!;
+          if (lv.n === 0 || mark[sig.rs[si]!] === 0) emitInput(out, r[si]!, t, rv.v[i]!);
+        }
+        return;
+      case 'unless':
+        if (lv.n === 0 || rv.n === 0) {
+          for (let i = 0; i < lv.n; i++) emitInput(out, l[lv.idx[i]!]!, t, lv.v[i]!);
+          return;
+        }
+        mark.fill(0);
+        for (let i = 0; i < rv.n; i++) mark[sig.rs[rv.idx[i]!]!] = 1;
+        for (let i = 0; i < lv.n; i++) {
+          const si = lv.idx[i]!;
+          if (mark[sig.ls[si]!] === 0) emitInput(out, l[si]!, t, lv.v[i]!);
+        }
+        return;
+    }
+  });
+}
+
+function emitInput(out: { emit(metric: Labels, dropName: boolean, t: number, v: number): void }, s: Series, t: number, v: number): void {
+  out.emit(s.metric, s.dropName, t, v);
+}
+
+async function vectorBinop(ev: Evaluator, e: BinaryExpr, l: Matrix, r: Matrix, m: VectorMatching, before: number): Promise<Matrix> {
+  const op = e.op;
+  const cmp = isComparison(op);
+  const oneToMany = m.card === 'one-to-many';
+  const oneToOne = m.card === 'one-to-one';
+  const fillL = m.fillValues?.lhs ?? null;
+  const fillR = m.fillValues?.rhs ?? null;
+  const sig = signatures(l, r, m);
+  const numSigs = Math.max(1, sig.count);
+  // After the swap for one-to-many, "many" is always the left and "one" the right.
+  const manyM = oneToMany ? r : l;
+  const oneM = oneToMany ? l : r;
+  const manySig = oneToMany ? sig.rs : sig.ls;
+  const oneSig = oneToMany ? sig.ls : sig.rs;
+  const rightAt = new Int32Array(numSigs).fill(-1);
+  const rightVal = new Float64Array(numSigs);
+  const matched = new Uint8Array(numSigs);
+  const matchedSets = new Map<number, Set<string>>();
+  const delayed = ev.q.delayedNameRemoval;
+  const dropMetricName = !delayed && e.returnBool;
+  const resultCache = new Map<string, Labels>();
+
+  // Output labels for a pair; a missing side (fill) is given by its match labels.
+  const resultMetric = (many: Labels, one: Labels): Labels => {
+    const key = many.key() + '\x00' + one.key();
+    let res = resultCache.get(key);
+    if (res !== undefined) return res;
+    const b = new LabelsBuilder(many);
+    if (dropMetricName || changesMetricSchema(op)) b.del('__name__', '__type__', '__unit__');
+    if (oneToOne) {
+      if (m.on) b.keep(...m.matchingLabels);
+      else b.del(...m.matchingLabels);
+    }
+    for (const n of m.include) {
+      const v = one.get(n);
+      if (v !== '') b.set(n, v);
+      else b.del(n);
+    }
+    res = b.labels();
+    resultCache.set(key, res);
+    return res;
+  };
+
+  return ev.rangeEval(before, [l, r], (_k, t, vecs, out) => {
+    const lv = vecs[0]!;
+    const rv = vecs[1]!;
+    if ((lv.n === 0 && rv.n === 0) || ((lv.n === 0 || rv.n === 0) && fillL === null && fillR === null)) return;
+    const many: StepVector = oneToMany ? rv : lv;
+    const one: StepVector = oneToMany ? lv : rv;
+    rightAt.fill(-1);
+    for (let i = 0; i < one.n; i++) {
+      const si = one.idx[i]!;
+      const o = oneSig[si]!;
+      const prev = rightAt[o]!;
+      if (prev >= 0) {
+        const cur = oneM[si]!.metric;
+        const side = oneToMany ? 'left' : 'right';
+        throw new EvalError(
+          `found duplicate series for the match group ${matchLabels(cur, m).toString()} on the ${side} hand-side of the operation: ` +
+            `[${cur.toString()}, ${oneM[prev]!.metric.toString()}];many-to-many matching not allowed: matching labels must be unique on one side`,
+        );
+      }
+      rightAt[o] = si;
+      rightVal[o] = one.v[i]!;
+    }
+    if (oneToOne) matched.fill(0);
+    else matchedSets.clear();
+
+    const apply = (manyMetric: Labels, manyV: number, oneMetric: Labels, oneV: number, o: number): void => {
+      const x = oneToMany ? oneV : manyV;
+      const y = oneToMany ? manyV : oneV;
+      let v: number;
+      let keep = true;
+      if (cmp) {
+        keep = compare(op, x, y);
+        v = x;
+      } else {
+        v = arith(op, x, y);
+      }
+      if (e.returnBool) v = keep ? 1 : 0;
+      const metric = resultMetric(manyMetric, oneMetric);
+      if (oneToOne) {
+        if (matched[o] === 1) throw new EvalError('multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');
+        matched[o] = 1;
+      } else {
+        let set = matchedSets.get(o);
+        if (set === undefined) {
+          set = new Set();
+          matchedSets.set(o, set);
+        }
+        const mk = metric.key();
+        if (set.has(mk)) throw new EvalError('multiple matches for labels: grouping labels must ensure unique matches');
+        set.add(mk);
+      }
+      if (!keep && !e.returnBool) return;
+      out.emit(metric, e.returnBool, t, v);
+    };
+
+    // As in Prometheus, the fill values apply to the sides after the one-to-many swap:
+    // the right fill stands in for a missing "one" sample, the left fill for a missing "many" sample.
+    const fillForOne = fillR;
+    const fillForMany = fillL;
+    for (let i = 0; i < many.n; i++) {
+      const si = many.idx[i]!;
+      const o = manySig[si]!;
+      const ri = rightAt[o]!;
+      const mm = manyM[si]!.metric;
+      if (ri >= 0) {
+        apply(mm, many.v[i]!, oneM[ri]!.metric, rightVal[o]!, o);
+      } else if (fillForOne !== null) {
+        apply(mm, many.v[i]!, matchLabels(mm, m), fillForOne, o);
+      }
+    }
+    if (fillForMany !== null) {
+      for (let i = 0; i < one.n; i++) {
+        const si = one.idx[i]!;
+        const o = oneSig[si]!;
+        if (oneToOne ? matched[o] === 1 : (matchedSets.get(o)?.size ?? 0) > 0) continue;
+        const om = oneM[si]!.metric;
+        apply(matchLabels(om, m), fillForMany, om, one.v[i]!, o);
+      }
+    }
+  });
+}

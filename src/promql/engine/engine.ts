@@ -1,0 +1,312 @@
+// The query engine: parses and prepares queries, runs them under the
+// concurrency gate, deadline and sample limit, and reports stats to the
+// query-log hook after every execution.
+import { nopLogger, type Logger } from '../../logging/types.js';
+import type { Querier, Queryable, SeriesSet } from '../../storage/interface.js';
+import type { Expr, VectorSelector } from '../parser/ast.js';
+import { ParseError } from '../parser/errors.js';
+import { parseExpr } from '../parser/parser.js';
+import { Annotations } from './annotations.js';
+import { EvalError, QueryCanceledError, QueryQueueFullError, QueryTimeoutError } from './errors.js';
+import { Evaluator, type QueryContext } from './evaluator.js';
+import { Checkpoint, ConcurrencyGate } from './limits.js';
+import {
+  documentedType,
+  funcFromPath,
+  groupingFromPath,
+  lastSubqueryStep,
+  preprocess,
+  selectorTimeRange,
+  selectors,
+  setOffsetForAtModifier,
+  typeOf,
+} from './preprocess.js';
+import { SampleStats } from './stats.js';
+import type {
+  EngineOptions,
+  ExecContext,
+  Query,
+  QueryEngine,
+  QueryLogRecord,
+  QueryOptions,
+  QueryResult,
+  QueryStats,
+  QueryTimings,
+  QueryValue,
+  RangeSeries,
+} from './types.js';
+import { isString, sortMatrix, type EvalValue } from './value.js';
+
+/** Prometheus's defaults for --query.timeout, --query.max-samples, --query.lookback-delta, --query.max-concurrency. */
+export const DEFAULT_TIMEOUT_MS = 2 * 60_000;
+export const DEFAULT_MAX_SAMPLES = 50_000_000;
+export const DEFAULT_LOOKBACK_DELTA_MS = 5 * 60_000;
+export const DEFAULT_MAX_CONCURRENCY = 20;
+/**
+ * Queries allowed to wait for a slot. A waiting query holds only its parsed
+ * expression (kilobytes), and 1,000 waiting behind 20 running ones already
+ * means minutes of backlog; beyond that, failing fast beats piling up.
+ */
+export const DEFAULT_MAX_QUEUED = 1000;
+/** The default subquery step when none is written (Prometheus uses the global evaluation interval, 1m by default). */
+export const DEFAULT_NO_STEP_SUBQUERY_INTERVAL_MS = 60_000;
+
+export const FEATURE_DELAYED_NAME_REMOVAL = 'promql-delayed-name-removal';
+export const FEATURE_TYPE_AND_UNIT_LABELS = 'type-and-unit-labels';
+export const FEATURE_PER_STEP_STATS = 'promql-per-step-stats';
+
+const NO_FEATURES: ReadonlySet<string> = new Set();
+
+export class Engine implements QueryEngine {
+  readonly timeoutMs: number;
+  readonly maxSamples: number;
+  readonly lookbackDeltaMs: number;
+  readonly features: ReadonlySet<string>;
+  readonly noStepSubqueryIntervalMs: number;
+  private readonly gate: ConcurrencyGate;
+  private readonly onQueryDone: ((rec: QueryLogRecord) => void) | undefined;
+  readonly logger: Logger;
+
+  constructor(opts: EngineOptions = {}) {
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.maxSamples = opts.maxSamples ?? DEFAULT_MAX_SAMPLES;
+    this.lookbackDeltaMs = opts.lookbackDeltaMs !== undefined && opts.lookbackDeltaMs > 0 ? opts.lookbackDeltaMs : DEFAULT_LOOKBACK_DELTA_MS;
+    this.features = opts.features ?? NO_FEATURES;
+    this.noStepSubqueryIntervalMs = opts.noStepSubqueryIntervalMs ?? DEFAULT_NO_STEP_SUBQUERY_INTERVAL_MS;
+    this.gate = new ConcurrencyGate(opts.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY, opts.maxQueued ?? DEFAULT_MAX_QUEUED);
+    this.onQueryDone = opts.onQueryDone;
+    this.logger = opts.logger ?? nopLogger;
+  }
+
+  /** Queries executing now. */
+  get runningQueries(): number {
+    return this.gate.active;
+  }
+
+  /** Queries waiting for a free slot. */
+  get queuedQueries(): number {
+    return this.gate.waiting;
+  }
+
+  newInstantQuery(q: Queryable, qs: string, ts: number, opts?: QueryOptions): Query {
+    const expr = parseExpr(qs, { features: this.features });
+    return new EngineQuery(this, q, qs, expr, ts, ts, 0, opts);
+  }
+
+  newRangeQuery(q: Queryable, qs: string, start: number, end: number, step: number, opts?: QueryOptions): Query {
+    const expr = parseExpr(qs, { features: this.features });
+    const t = typeOf(expr);
+    if (t !== 'vector' && t !== 'scalar') {
+      throw new EvalError(`invalid expression type "${documentedType(t)}" for range query, must be Scalar or instant Vector`);
+    }
+    if (!(step > 0)) throw new EvalError('zero or negative query resolution step widths are not accepted');
+    return new EngineQuery(this, q, qs, expr, start, end, step, opts);
+  }
+
+  /** @internal Runs a query under the concurrency gate. */
+  async run(query: EngineQuery, ctx: ExecContext): Promise<QueryResult> {
+    const t0 = performance.now();
+    const deadline = t0 + this.timeoutMs;
+    const timings = query.timings;
+    let error: unknown = null;
+    try {
+      await this.gate.acquire(deadline, ctx.signal);
+      const t1 = performance.now();
+      timings.execQueueTime = (t1 - t0) / 1000;
+      try {
+        return await query.evaluate(new Checkpoint(deadline, ctx.signal));
+      } finally {
+        this.gate.release();
+        timings.evalTotalTime = (performance.now() - t1) / 1000;
+      }
+    } catch (e) {
+      error = this.typedError(e, query);
+      throw error;
+    } finally {
+      timings.execTotalTime = (performance.now() - t0) / 1000;
+      this.report(query, ctx, error);
+    }
+  }
+
+  private typedError(e: unknown, query: EngineQuery): Error {
+    if (
+      e instanceof EvalError ||
+      e instanceof QueryTimeoutError ||
+      e instanceof QueryCanceledError ||
+      e instanceof QueryQueueFullError ||
+      e instanceof ParseError
+    ) {
+      return e;
+    }
+    const msg = e instanceof Error ? e.message : String(e);
+    if (e instanceof RangeError) {
+      // Out of memory for an array or stack: the query is too big for this process.
+      this.logger.warn('query evaluation ran out of resources', { query: query.queryString, err: msg });
+    } else {
+      this.logger.error('unexpected error during query evaluation', {
+        query: query.queryString,
+        err: msg,
+        stack: e instanceof Error ? e.stack : undefined,
+      });
+    }
+    return new EvalError(`unexpected error: ${msg}`);
+  }
+
+  private report(query: EngineQuery, ctx: ExecContext, error: unknown): void {
+    if (this.onQueryDone === undefined) return;
+    const rec: QueryLogRecord = {
+      params: { query: query.queryString, start: query.start, end: query.end, step: query.step },
+      stats: query.stats(),
+      origin: ctx.origin ?? {},
+    };
+    if (error !== null) rec.error = error instanceof Error ? error.message : String(error);
+    try {
+      this.onQueryDone(rec);
+    } catch (e) {
+      this.logger.warn('query log hook failed', { err: e instanceof Error ? e.message : String(e) });
+    }
+  }
+}
+
+function zeroTimings(): QueryTimings {
+  return { evalTotalTime: 0, resultSortTime: 0, queryPreparationTime: 0, innerEvalTime: 0, execQueueTime: 0, execTotalTime: 0 };
+}
+
+class EngineQuery implements Query {
+  readonly timings: QueryTimings = zeroTimings();
+  private readonly expr: Expr;
+  private readonly lookbackDeltaMs: number;
+  private samples: SampleStats;
+  private executed = false;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly queryable: Queryable,
+    readonly queryString: string,
+    readonly statement: Expr,
+    readonly start: number,
+    readonly end: number,
+    readonly step: number,
+    private readonly opts: QueryOptions | undefined,
+  ) {
+    this.lookbackDeltaMs =
+      opts?.lookbackDeltaMs !== undefined && opts.lookbackDeltaMs > 0 ? opts.lookbackDeltaMs : engine.lookbackDeltaMs;
+    // Prometheus prepares (and may reject) the expression when the query is created.
+    this.expr = preprocess(statement, start, end, step);
+    const interval = step === 0 ? 1 : step;
+    const numSteps = Math.floor((end - start) / interval) + 1;
+    this.samples = new SampleStats(start, interval, numSteps, this.perStepStats());
+  }
+
+  private perStepStats(): boolean {
+    return this.opts?.perStepStats === true && this.engine.features.has('promql-per-step-stats');
+  }
+
+  exec(ctx: ExecContext = {}): Promise<QueryResult> {
+    if (this.executed) return Promise.reject(new EvalError('query already executed'));
+    this.executed = true;
+    return this.engine.run(this, ctx);
+  }
+
+  stats(): QueryStats {
+    return { timings: { ...this.timings }, samples: this.samples.toJSON() };
+  }
+
+  /** @internal Prepares and evaluates the query; called by the engine while holding a slot. */
+  async evaluate(cp: Checkpoint): Promise<QueryResult> {
+    cp.check('query execution');
+    const features = this.engine.features;
+    const interval = this.step === 0 ? 1 : this.step;
+
+    const tPrep = performance.now();
+    const visits = selectors(this.expr);
+    let mint = Infinity;
+    let maxt = -Infinity;
+    const ranges = visits.map((v) => {
+      const r = selectorTimeRange(this.start, this.end, this.lookbackDeltaMs, v.vs, v.path, v.rangeMs);
+      mint = Math.min(mint, r.start);
+      maxt = Math.max(maxt, r.end);
+      return r;
+    });
+    if (visits.length === 0) {
+      mint = 0;
+      maxt = 0;
+    }
+    const querier: Querier = this.queryable.querier(mint, maxt);
+    try {
+      const selections = new Map<VectorSelector, SeriesSet>();
+      visits.forEach((v, i) => {
+        const r = ranges[i]!;
+        const g = groupingFromPath(v.path);
+        const subStep = lastSubqueryStep(v.path, this.engine.noStepSubqueryIntervalMs);
+        selections.set(
+          v.vs,
+          querier.select(
+            false,
+            {
+              start: r.start,
+              end: r.end,
+              step: subStep !== 0 ? subStep : this.step,
+              range: v.rangeMs,
+              func: funcFromPath(v.path),
+              ...(g !== null ? { grouping: g.grouping, by: g.by } : {}),
+            },
+            ...v.vs.matchers,
+          ),
+        );
+      });
+      this.timings.queryPreparationTime = (performance.now() - tPrep) / 1000;
+
+      // Offsets for @ are relative to the start, the only time step-invariant parts are evaluated at.
+      setOffsetForAtModifier(this.start, this.expr);
+      const annotations = new Annotations();
+      const ctx: QueryContext = {
+        querier,
+        lookbackDelta: this.lookbackDeltaMs,
+        maxSamples: this.engine.maxSamples,
+        delayedNameRemoval: features.has('promql-delayed-name-removal'),
+        typeAndUnitLabels: features.has('type-and-unit-labels'),
+        noStepSubqueryIntervalMs: this.engine.noStepSubqueryIntervalMs,
+        checkpoint: cp,
+        annotations,
+        selections,
+        logger: this.engine.logger,
+      };
+      const tEval = performance.now();
+      const ev = new Evaluator(ctx, this.start, this.end, interval, this.samples);
+      const val = await ev.evalTop(this.expr);
+      this.timings.innerEvalTime = (performance.now() - tEval) / 1000;
+      cp.check('expression evaluation');
+
+      const tSort = performance.now();
+      const value = this.toQueryValue(val);
+      this.timings.resultSortTime = (performance.now() - tSort) / 1000;
+      const plain = annotations.strings();
+      const positioned = annotations.stringsWithPosition(this.queryString);
+      return {
+        value,
+        warnings: plain.warnings,
+        infos: plain.infos,
+        warningsWithPosition: positioned.warnings,
+        infosWithPosition: positioned.infos,
+      };
+    } finally {
+      querier.close();
+    }
+  }
+
+  private toQueryValue(val: EvalValue): QueryValue {
+    if (isString(val)) return { type: 'string', t: val.t, v: val.v };
+    const kind = typeOf(this.statement);
+    if (this.step === 0 && this.start === this.end) {
+      if (kind === 'scalar') return { type: 'scalar', t: this.start, v: val[0]?.vs[0] ?? NaN };
+      if (kind === 'vector') {
+        // The result keeps evaluation order (sort() and topk() rely on it) and is stamped with the evaluation time.
+        return { type: 'vector', samples: val.map((s) => ({ metric: s.metric, t: this.start, f: s.vs[0]! })) };
+      }
+    }
+    sortMatrix(val);
+    const series: RangeSeries[] = val.map((s) => ({ metric: s.metric, ts: s.ts.subarray(0, s.n), fs: s.vs.subarray(0, s.n) }));
+    return { type: 'matrix', series };
+  }
+}

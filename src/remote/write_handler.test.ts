@@ -1,0 +1,150 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { compressSync } from 'snappy';
+import { snappyDecode, SnappyError } from './snappy.js';
+import { decodeWriteRequest, ProtobufError } from './write_request.js';
+import { RemoteWriteHandler } from './write_handler.js';
+import { MemoryStorage } from '../storage/memory.js';
+import { Labels } from '../model/labels.js';
+import { Matcher, MatchType } from '../model/matcher.js';
+import { ValueType } from '../storage/interface.js';
+import { isStaleNaN } from '../model/value.js';
+import { encodeWriteRequest, writeRequestBody } from '../../test/remote_write_proto.js';
+
+const NOW = 1_700_000_000_000;
+
+/** Whether every sample of the series is a staleness marker (checked on the iterator: JS arrays may canonicalise NaN bits). */
+function allStale(db: MemoryStorage, name: string): boolean {
+  const q = db.querier(0, Number.MAX_SAFE_INTEGER);
+  const set = q.select(true, null, Matcher.create(MatchType.Equal, '__name__', name));
+  let n = 0;
+  let stale = 0;
+  while (set.next()) {
+    const it = set.at().iterator();
+    while (it.next() !== ValueType.None) {
+      n++;
+      if (isStaleNaN(it.v())) stale++;
+    }
+  }
+  q.close();
+  return n > 0 && n === stale;
+}
+
+function samples(db: MemoryStorage, name: string): Array<[number, number]> {
+  const q = db.querier(0, Number.MAX_SAFE_INTEGER);
+  const set = q.select(true, null, Matcher.create(MatchType.Equal, '__name__', name));
+  const out: Array<[number, number]> = [];
+  while (set.next()) {
+    const it = set.at().iterator();
+    while (it.next() !== ValueType.None) out.push([it.t(), it.v()]);
+  }
+  q.close();
+  return out;
+}
+
+describe('snappy', () => {
+  test('decodes what the reference implementation encodes', () => {
+    const inputs = [Buffer.alloc(0), Buffer.from('hello hello hello hello'), Buffer.alloc(100_000, 7), Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 7919) % 251))];
+    for (const input of inputs) assert.deepEqual(snappyDecode(compressSync(input), 1 << 20), input);
+  });
+  test('rejects corrupt input and oversized claims', () => {
+    const good = compressSync(Buffer.from('some data some data some data'));
+    assert.throws(() => snappyDecode(good.subarray(0, good.length - 3), 1 << 20), SnappyError);
+    assert.throws(() => snappyDecode(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f]), 1 << 20), /exceeds the limit/);
+    assert.throws(() => snappyDecode(Buffer.from([5, 0x01, 0x00]), 1 << 20), SnappyError);
+    assert.throws(() => snappyDecode(Buffer.from([]), 1 << 20), SnappyError);
+  });
+});
+
+describe('WriteRequest decoding', () => {
+  test('labels, samples, negative and large timestamps', () => {
+    const buf = encodeWriteRequest([
+      { labels: { __name__: 'a', job: 'x' }, samples: [[1, 1.5], [-5, -2], [2 ** 52, Infinity]] },
+      { labels: [['b', '1'], ['__name__', 'z']], samples: [] },
+    ]);
+    const d = decodeWriteRequest(buf);
+    assert.equal(d.series.length, 2);
+    assert.deepEqual(d.series[0]!.labels, ['__name__', 'a', 'job', 'x']);
+    assert.deepEqual([...d.timestamps.subarray(0, 3)], [1, -5, 2 ** 52]);
+    assert.deepEqual([...d.values.subarray(0, 3)], [1.5, -2, Infinity]);
+    assert.equal(d.series[1]!.start, d.series[1]!.end);
+  });
+  test('malformed messages are errors', () => {
+    const buf = encodeWriteRequest([{ labels: { __name__: 'a' }, samples: [[1, 1]] }]);
+    assert.throws(() => decodeWriteRequest(buf.subarray(0, buf.length - 2)), ProtobufError);
+    assert.throws(() => decodeWriteRequest(Buffer.from([0x0f])), ProtobufError);
+    assert.throws(() => decodeWriteRequest(Buffer.from([0x08, 0xff])), ProtobufError);
+  });
+});
+
+describe('RemoteWriteHandler', () => {
+  const mk = () => {
+    const db = new MemoryStorage();
+    return { db, h: new RemoteWriteHandler({ storage: db, now: () => NOW }) };
+  };
+
+  test('appends samples and answers 204', () => {
+    const { db, h } = mk();
+    const res = h.handle({ 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy' }, writeRequestBody([
+      { labels: { job: 'j', __name__: 'm' }, samples: [[NOW - 2000, 1], [NOW - 1000, 2]] },
+      { labels: { __name__: 'stale' }, samples: [[NOW - 1000, 'stale']] },
+    ]));
+    assert.deepEqual(res, { status: 204, body: '' });
+    assert.deepEqual(samples(db, 'm'), [[NOW - 2000, 1], [NOW - 1000, 2]]);
+    assert.ok(allStale(db, 'stale'));
+    assert.equal(db.lookup(Labels.fromPairs('__name__', 'm', 'job', 'j')) !== undefined, true);
+  });
+
+  test('malformed bodies are 400 and change nothing', () => {
+    const { db, h } = mk();
+    const good = encodeWriteRequest([{ labels: { __name__: 'm' }, samples: [[NOW, 1]] }]);
+    for (const body of [Buffer.from('not snappy at all'), compressSync(good.subarray(0, good.length - 1)), compressSync(Buffer.from([0xff]))]) {
+      const res = h.handle({}, body);
+      assert.equal(res.status, 400, res.body);
+    }
+    assert.equal(db.numSeries(), 0);
+  });
+
+  test('a rejected sample rolls the whole request back', () => {
+    const { db, h } = mk();
+    assert.equal(h.handle({}, writeRequestBody([{ labels: { __name__: 'm' }, samples: [[NOW, 1]] }])).status, 204);
+    const res = h.handle({}, writeRequestBody([
+      { labels: { __name__: 'other' }, samples: [[NOW, 5]] },
+      { labels: { __name__: 'm' }, samples: [[NOW - 60_000, 2]] },
+    ]));
+    assert.equal(res.status, 400);
+    assert.match(res.body, /out of order sample/);
+    assert.deepEqual(samples(db, 'other'), []);
+    const future = h.handle({}, writeRequestBody([{ labels: { __name__: 'f' }, samples: [[NOW + 11 * 60_000, 1]] }]));
+    assert.deepEqual(future, { status: 400, body: 'out of bounds: timestamp is too far in the future\n' });
+  });
+
+  test('series with invalid labels are skipped, the rest kept', () => {
+    const { db, h } = mk();
+    const res = h.handle({}, writeRequestBody([
+      { labels: { job: 'no name' }, samples: [[NOW, 1]] },
+      { labels: [['__name__', 'dup'], ['a', '1'], ['a', '2']], samples: [[NOW, 1]] },
+      { labels: { __name__: 'ok' }, samples: [[NOW, 3]] },
+    ]));
+    assert.equal(res.status, 204);
+    assert.equal(db.numSeries(), 1);
+    assert.deepEqual(samples(db, 'ok'), [[NOW, 3]]);
+  });
+
+  test('content type and encoding are checked', () => {
+    const { h } = mk();
+    const body = writeRequestBody([{ labels: { __name__: 'm' }, samples: [[NOW, 1]] }]);
+    assert.equal(h.handle({ 'content-type': 'application/json' }, body).status, 415);
+    assert.equal(h.handle({ 'content-type': 'application/x-protobuf;proto=io.prometheus.write.v2.Request' }, body).status, 415);
+    assert.equal(h.handle({ 'content-encoding': 'gzip' }, body).status, 415);
+    assert.equal(h.handle({ 'content-type': 'application/x-protobuf;proto=prometheus.WriteRequest' }, body).status, 204);
+  });
+
+  test('decoded size is limited', () => {
+    const db = new MemoryStorage();
+    const h = new RemoteWriteHandler({ storage: db, now: () => NOW, maxDecodedBytes: 100 });
+    const res = h.handle({}, writeRequestBody([{ labels: { __name__: 'x'.repeat(200) }, samples: [[NOW, 1]] }]));
+    assert.equal(res.status, 400);
+    assert.match(res.body, /exceeds the limit/);
+  });
+});

@@ -1,0 +1,656 @@
+// One target's scrape loop: fetch on a fixed schedule, parse, relabel, append through
+// the storage Appender, write staleness markers and the synthetic series.
+//
+// A scrape is all or nothing: when fetching or parsing fails, or a limit is hit,
+// everything appended from that scrape is rolled back. The failed scrape then counts
+// as an empty one (the previous scrape's series get staleness markers) and up=0 and
+// the other synthetic series are still written.
+import type { ScrapeConfig, ScrapeProtocol } from '../config/types.js';
+import type { ScrapeFailure } from '../logging/scrapefailurelog.js';
+import type { Logger } from '../logging/types.js';
+import { Labels, METRIC_NAME } from '../model/labels.js';
+import { STALE_NAN, isStaleNaN } from '../model/value.js';
+import { LabelMap, processBuilder } from '../relabel/relabel.js';
+import {
+  DuplicateSampleError,
+  OutOfBoundsError,
+  OutOfOrderSampleError,
+  type Appendable,
+  type Appender,
+  type SeriesRef,
+} from '../storage/interface.js';
+import { BodySizeLimitError, type HttpClient } from './httpclient.js';
+import type { ScrapeMetrics } from './metrics.js';
+import type { MetadataSource, MetricMetadata, Target } from './target.js';
+import { ContentTypeError, Entry, MEDIA_TYPE_OPENMETRICS, MEDIA_TYPE_PROMTEXT, MEDIA_TYPE_PROTOBUF, newTextParser, type MetricType, type SymbolTable } from './textparse.js';
+
+/** Samples more than this far in the future are rejected as out of bounds (Prometheus's maxAheadTime). */
+const MAX_AHEAD_MS = 10 * 60 * 1000;
+
+/**
+ * How close to its slot a scrape must start for its timestamp to be snapped to the
+ * slot. Exactly regular timestamps compress best in the TSDB; Node timers on a busy
+ * event loop fire a few ms late, so this is wider than Prometheus's 2ms (and capped at
+ * 1% of the interval as Prometheus caps it).
+ */
+const TIMESTAMP_TOLERANCE_MS = 25;
+
+/** Samples processed between yields to the event loop, so one huge scrape does not stall queries. */
+const YIELD_EVERY_SAMPLES = 1 << 16;
+
+/** Metadata of a family that stopped appearing is kept for this many scrapes (as Prometheus does). */
+const METADATA_KEEP_SCRAPES = 10;
+
+/** Accept header values per protocol (Prometheus's ScrapeProtocolsHeaders). */
+const PROTOCOL_HEADERS: Record<ScrapeProtocol, string> = {
+  PrometheusProto: 'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited',
+  'PrometheusText0.0.4': 'text/plain;version=0.0.4',
+  'PrometheusText1.0.0': 'text/plain;version=1.0.0',
+  'OpenMetricsText0.0.1': 'application/openmetrics-text;version=0.0.1',
+  'OpenMetricsText1.0.0': 'application/openmetrics-text;version=1.0.0',
+};
+
+const PROTOCOL_MEDIA_TYPES: Record<ScrapeProtocol, string> = {
+  PrometheusProto: MEDIA_TYPE_PROTOBUF,
+  'PrometheusText0.0.4': MEDIA_TYPE_PROMTEXT,
+  'PrometheusText1.0.0': MEDIA_TYPE_PROMTEXT,
+  'OpenMetricsText0.0.1': MEDIA_TYPE_OPENMETRICS,
+  'OpenMetricsText1.0.0': MEDIA_TYPE_OPENMETRICS,
+};
+
+/**
+ * Prometheus's Accept header: each protocol with a falling q weight, then any type.
+ * Protobuf is left out since this server cannot parse it; a target would otherwise
+ * choose it and fail.
+ */
+export function acceptHeader(protocols: readonly ScrapeProtocol[]): string {
+  const vals: string[] = [];
+  let weight = Object.keys(PROTOCOL_HEADERS).length + 1;
+  for (const p of protocols) {
+    if (p === 'PrometheusProto') continue;
+    let v = PROTOCOL_HEADERS[p];
+    if (p === 'PrometheusText1.0.0' || p === 'OpenMetricsText1.0.0') v += ';escaping=allow-utf-8';
+    vals.push(`${v};q=0.${weight}`);
+    weight--;
+  }
+  vals.push(`*/*;q=0.${weight}`);
+  return vals.join(',');
+}
+
+/** A scrape that failed after the response arrived (parse error, limit); the message is the target's lastError. */
+export class ScrapeError extends Error {
+  override name = 'ScrapeError';
+}
+
+interface CacheEntry {
+  ref: SeriesRef;
+  readonly labels: Labels;
+  /** Scrape iteration that last saw this series. */
+  lastIter: number;
+  /** Iteration in which it was tracked for staleness (-1 when not). */
+  trackedIter: number;
+}
+
+interface MetaEntry {
+  type: MetricType;
+  help: string;
+  unit: string;
+  lastIter: number;
+}
+
+/**
+ * What a loop remembers between scrapes: label sets by raw series text (so known
+ * series skip parsing labels and relabeling), series dropped by metric relabeling,
+ * the series seen last time (for staleness) and metric metadata. Bounded: after each
+ * successful scrape only what that scrape saw is kept, and failing scrapes that keep
+ * adding series force a flush once the cache doubles.
+ */
+export class ScrapeCache implements MetadataSource {
+  iter = 0;
+  readonly series = new Map<string, CacheEntry>();
+  readonly dropped = new Map<string, number>();
+  cur: CacheEntry[] = [];
+  prev: CacheEntry[] = [];
+  readonly metadata = new Map<string, MetaEntry>();
+  /** Entries created during the current scrape, removed again if it is rolled back. */
+  readonly created: string[] = [];
+  private successfulCount = 0;
+
+  track(ce: CacheEntry): void {
+    if (ce.trackedIter === this.iter) return;
+    ce.trackedIter = this.iter;
+    this.cur.push(ce);
+  }
+
+  /** Forgets what a rolled-back scrape added, so the failed scrape counts as empty. */
+  rollback(): void {
+    for (const ce of this.cur) ce.trackedIter = -1;
+    this.cur.length = 0;
+    for (const k of this.created) this.series.delete(k);
+    this.created.length = 0;
+  }
+
+  /** Ends a scrape iteration; flush removes what this iteration did not see. */
+  iterDone(flush: boolean, metrics: ScrapeMetrics): void {
+    const count = this.series.size + this.dropped.size + this.metadata.size;
+    if (flush) this.successfulCount = count;
+    else if (count > this.successfulCount * 2 + 1000) {
+      flush = true;
+      metrics.cacheFlushForced.inc();
+    }
+    if (flush) {
+      for (const [k, e] of this.series) if (e.lastIter !== this.iter) this.series.delete(k);
+      for (const [k, it] of this.dropped) if (it !== this.iter) this.dropped.delete(k);
+      for (const [k, m] of this.metadata) if (this.iter - m.lastIter > METADATA_KEEP_SCRAPES) this.metadata.delete(k);
+    }
+    const p = this.prev;
+    this.prev = this.cur;
+    p.length = 0;
+    this.cur = p;
+    this.created.length = 0;
+    this.iter++;
+  }
+
+  setMeta(name: string, iter: number, f: (m: MetaEntry) => void): void {
+    let m = this.metadata.get(name);
+    if (m === undefined) {
+      m = { type: 'unknown', help: '', unit: '', lastIter: iter };
+      this.metadata.set(name, m);
+    }
+    m.lastIter = iter;
+    f(m);
+  }
+
+  listMetadata(): MetricMetadata[] {
+    const out: MetricMetadata[] = [];
+    for (const [metricFamily, m] of this.metadata) out.push({ metricFamily, type: m.type, help: m.help, unit: m.unit });
+    return out;
+  }
+
+  getMetadata(family: string): MetricMetadata | undefined {
+    const m = this.metadata.get(family);
+    return m === undefined ? undefined : { metricFamily: family, type: m.type, help: m.help, unit: m.unit };
+  }
+}
+
+export interface ScrapeLoopDeps {
+  readonly appendable: Appendable;
+  readonly metrics: ScrapeMetrics;
+  readonly symbols: SymbolTable;
+  readonly logger: Logger;
+  readonly onScrapeFailure?: (rec: ScrapeFailure) => void;
+  readonly offsetSeed: number;
+  readonly userAgent: string;
+}
+
+interface Counts {
+  total: number;
+  added: number;
+  seriesAdded: number;
+}
+
+const REPORT_NAMES = ['up', 'scrape_duration_seconds', 'scrape_samples_scraped', 'scrape_samples_post_metric_relabeling', 'scrape_series_added'] as const;
+
+export class ScrapeLoop {
+  readonly cache = new ScrapeCache();
+  private cfg: ScrapeConfig;
+  private client: HttpClient;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private forcedError: string | null = null;
+  private aligned = -1;
+  private lastStart = -1;
+  private running: Promise<void> | null = null;
+  private accept: string;
+  private fallbackMediaType: string;
+  /** Labels and refs of the synthetic series, built once per target. */
+  private readonly reportLabels: Labels[];
+  private readonly reportRefs: SeriesRef[] = [0, 0, 0, 0, 0];
+  private lastScrapeTs = -1;
+  private readonly log: Logger;
+
+  constructor(
+    readonly target: Target,
+    cfg: ScrapeConfig,
+    client: HttpClient,
+    private readonly deps: ScrapeLoopDeps,
+  ) {
+    this.cfg = cfg;
+    this.client = client;
+    this.accept = acceptHeader(cfg.scrapeProtocols);
+    this.fallbackMediaType = cfg.fallbackScrapeProtocol === '' ? '' : PROTOCOL_MEDIA_TYPES[cfg.fallbackScrapeProtocol];
+    this.reportLabels = REPORT_NAMES.map((n) => target.labelsPublic().builder().set(METRIC_NAME, n).labels());
+    this.log = deps.logger.with({ scrape_pool: target.scrapePool, target: target.url });
+    target.setMetadataSource(this.cache);
+  }
+
+  start(): void {
+    const off = this.target.offset(this.target.intervalMs, this.deps.offsetSeed, Date.now());
+    this.timer = setTimeout(() => this.tick(), off);
+  }
+
+  /**
+   * Takes a new config without stopping: the next scrape uses it. When it changes how
+   * sample labels are built, the label cache starts over (old series then go stale).
+   */
+  updateConfig(cfg: ScrapeConfig, client: HttpClient): void {
+    const labelsChanged =
+      cfg.honorLabels !== this.cfg.honorLabels || JSON.stringify(cfg.metricRelabelConfigs) !== JSON.stringify(this.cfg.metricRelabelConfigs);
+    this.cfg = cfg;
+    this.client = client;
+    this.accept = acceptHeader(cfg.scrapeProtocols);
+    this.fallbackMediaType = cfg.fallbackScrapeProtocol === '' ? '' : PROTOCOL_MEDIA_TYPES[cfg.fallbackScrapeProtocol];
+    if (labelsChanged) {
+      this.cache.series.clear();
+      this.cache.dropped.clear();
+    }
+  }
+
+  setForcedError(err: string | null): void {
+    this.forcedError = err;
+  }
+
+  /**
+   * Stops scraping. With staleness, waits as Prometheus does (two intervals plus 10%,
+   * in case the target comes back) and then marks all its series stale; `abort` cancels
+   * that wait (used at shutdown).
+   */
+  async stop(staleness: boolean, abort?: AbortSignal): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.running !== null) await this.running;
+    this.target.setMetadataSource(null);
+    if (!staleness || this.lastScrapeTs < 0) return;
+    const interval = this.target.intervalMs;
+    const staleTime = this.lastScrapeTs + interval;
+    const waitMs = Math.max(0, this.lastScrapeTs + 2 * interval + interval / 10 - Date.now());
+    const cancelled = await sleep(waitMs, abort);
+    if (cancelled) return;
+    const app = this.deps.appendable.appender();
+    try {
+      this.appendStaleMarkers(app, staleTime);
+      for (let i = 0; i < this.reportLabels.length; i++) this.appendReport(app, i, staleTime, STALE_NAN);
+      app.commit();
+    } catch (e) {
+      app.rollback();
+      this.log.warn('Stale append failed', { err: errMessage(e) });
+    }
+  }
+
+  private tick(): void {
+    this.timer = null;
+    if (this.stopped) return;
+    const interval = this.target.intervalMs;
+    const now = Date.now();
+    if (this.aligned < 0) this.aligned = now;
+    while (now - this.aligned >= interval) this.aligned += interval;
+    const tolerance = Math.min(interval / 100, TIMESTAMP_TOLERANCE_MS);
+    const ts = now - this.aligned <= tolerance ? this.aligned : now;
+    if (this.lastStart >= 0) this.deps.metrics.intervalLength.observe({ interval: goDuration(interval) }, (now - this.lastStart) / 1000);
+    this.lastStart = now;
+    this.running = this.scrapeAndReport(ts).finally(() => {
+      this.running = null;
+      if (this.stopped) return;
+      // Like a ticker: the next slot after now (slots missed while scraping are skipped).
+      const iv = this.target.intervalMs;
+      let next = this.aligned + iv;
+      const t = Date.now();
+      while (next <= t) next += iv;
+      this.timer = setTimeout(() => this.tick(), next - t);
+    });
+  }
+
+  /** One scrape: fetch, append, report. Never throws. */
+  async scrapeAndReport(ts: number): Promise<void> {
+    const start = performance.now();
+    let scrapeErr: string | null = null;
+    let body: Buffer | null = null;
+    let contentType = '';
+    if (this.forcedError !== null) scrapeErr = this.forcedError;
+    else {
+      try {
+        const res = await this.client.get(this.target.url, {
+          headers: {
+            accept: this.accept,
+            'user-agent': this.deps.userAgent,
+            'x-prometheus-scrape-timeout-seconds': String(this.target.timeoutMs / 1000),
+          },
+          timeoutMs: this.target.timeoutMs,
+          bodySizeLimit: this.cfg.bodySizeLimit,
+          acceptGzip: this.cfg.enableCompression,
+        });
+        if (res.status !== 200) scrapeErr = `server returned HTTP status ${res.statusLine}`;
+        else {
+          body = res.body;
+          contentType = String(res.headers['content-type'] ?? '');
+        }
+      } catch (e) {
+        if (e instanceof BodySizeLimitError) this.deps.metrics.exceededBodySizeLimit.inc();
+        scrapeErr = errMessage(e);
+      }
+    }
+
+    const counts: Counts = { total: 0, added: 0, seriesAdded: 0 };
+    let app = this.deps.appendable.appender();
+    let appErr: string | null = null;
+    try {
+      if (body !== null && body.length > 0) {
+        await this.appendBody(app, body, contentType, ts, counts);
+      } else {
+        this.appendEmpty(app, ts);
+      }
+    } catch (e) {
+      appErr = errMessage(e);
+      app.rollback();
+      this.cache.rollback();
+      this.log.debug('Append failed', { err: appErr });
+      app = this.deps.appendable.appender();
+      try {
+        this.appendEmpty(app, ts);
+      } catch (e2) {
+        app.rollback();
+        app = this.deps.appendable.appender();
+        this.log.warn('Append failed', { err: errMessage(e2) });
+      }
+    }
+    if (scrapeErr === null) scrapeErr = appErr;
+    if (scrapeErr !== null) {
+      this.log.debug('Scrape failed', { err: scrapeErr });
+      this.deps.onScrapeFailure?.({ file: this.cfg.scrapeFailureLogFile, target: this.target.url, scrapePool: this.target.scrapePool, error: scrapeErr });
+    }
+    const durationS = (performance.now() - start) / 1000;
+    try {
+      this.appendReport(app, 0, ts, scrapeErr === null ? 1 : 0);
+      this.appendReport(app, 1, ts, durationS);
+      this.appendReport(app, 2, ts, counts.total);
+      this.appendReport(app, 3, ts, counts.added);
+      this.appendReport(app, 4, ts, counts.seriesAdded);
+      app.commit();
+    } catch (e) {
+      app.rollback();
+      this.log.warn('Appending scrape report failed', { err: errMessage(e) });
+    }
+    this.lastScrapeTs = ts;
+    this.target.report(ts, durationS, scrapeErr);
+    this.deps.metrics.scrapeDuration.observe((performance.now() - start) / 1000);
+  }
+
+  /** An empty scrape: the previous scrape's series go stale. */
+  private appendEmpty(app: Appender, ts: number): void {
+    this.appendStaleMarkers(app, ts);
+    this.cache.iterDone(false, this.deps.metrics);
+  }
+
+  /** Stale markers for the series the previous scrape had and the current one has not. */
+  private appendStaleMarkers(app: Appender, ts: number): void {
+    const iter = this.cache.iter;
+    for (const ce of this.cache.prev) {
+      if (ce.trackedIter === iter) continue;
+      try {
+        app.append(ce.ref, ce.labels, ts, STALE_NAN);
+      } catch (e) {
+        // Expected when the series came back under a new loop in the meantime.
+        if (e instanceof OutOfOrderSampleError || e instanceof DuplicateSampleError || e instanceof OutOfBoundsError) continue;
+        throw e;
+      }
+    }
+  }
+
+  private appendReport(app: Appender, i: number, ts: number, v: number): void {
+    try {
+      this.reportRefs[i] = app.append(this.reportRefs[i]!, this.reportLabels[i]!, ts, v);
+    } catch (e) {
+      if (e instanceof OutOfOrderSampleError || e instanceof DuplicateSampleError) return;
+      throw e;
+    }
+  }
+
+  private async appendBody(app: Appender, body: Buffer, contentType: string, defTime: number, counts: Counts): Promise<void> {
+    let parser;
+    try {
+      const r = newTextParser(body, contentType, this.fallbackMediaType, { symbols: this.deps.symbols });
+      if (r.warning !== null) this.log.debug(r.warning);
+      parser = r.parser;
+    } catch (e) {
+      if (e instanceof ContentTypeError) throw new ScrapeError(e.message);
+      throw e;
+    }
+    const cfg = this.cfg;
+    const cache = this.cache;
+    const iter = cache.iter;
+    const honorTs = cfg.honorTimestamps;
+    const trackTsStaleness = cfg.trackTimestampsStaleness;
+    const sampleLimit = cfg.sampleLimit;
+    const hasMetricRelabel = cfg.metricRelabelConfigs.length > 0;
+    const maxT = Date.now() + MAX_AHEAD_MS;
+    const metrics = this.deps.metrics;
+    let appended = 0;
+    let sampleLimitHit = false;
+    let nOOO = 0;
+    let nDup = 0;
+    let nOOB = 0;
+    let sinceYield = 0;
+
+    for (let e = parser.next(); e !== Entry.EOF; e = parser.next()) {
+      if (e !== Entry.Series) {
+        if (e === Entry.Type) {
+          const t = parser.metricType();
+          cache.setMeta(parser.metaName(), iter, (m) => (m.type = t));
+        } else if (e === Entry.Help) {
+          const h = parser.helpText();
+          cache.setMeta(parser.metaName(), iter, (m) => (m.help = h));
+        } else if (e === Entry.Unit) {
+          const u = parser.unitText();
+          cache.setMeta(parser.metaName(), iter, (m) => (m.unit = u));
+        }
+        continue;
+      }
+      counts.total++;
+      if (++sinceYield >= YIELD_EVERY_SAMPLES) {
+        sinceYield = 0;
+        await yieldToEventLoop();
+      }
+      const pts = honorTs ? parser.timestamp() : null;
+      const t = pts ?? defTime;
+      const key = parser.seriesKey();
+      if (cache.dropped.has(key)) {
+        cache.dropped.set(key, iter);
+        continue;
+      }
+      const ce = cache.series.get(key);
+      let labels: Labels;
+      let alreadyScraped = false;
+      if (ce !== undefined) {
+        alreadyScraped = ce.lastIter === iter;
+        ce.lastIter = iter;
+        labels = ce.labels;
+      } else {
+        if (sampleLimitHit && !hasMetricRelabel) {
+          // The scrape fails anyway; only the post-relabeling count is still needed, and without rules it is every sample.
+          counts.added++;
+          continue;
+        }
+        const mutated = this.mutateSampleLabels(parser.labels());
+        if (mutated === null) {
+          cache.dropped.set(key, iter);
+          continue;
+        }
+        if (!mutated.has(METRIC_NAME)) throw new ScrapeError('missing metric name (__name__ label)');
+        const limitErr = this.checkLabelLimits(mutated);
+        if (limitErr !== null) {
+          metrics.poolExceededLabelLimits.inc();
+          throw new ScrapeError(limitErr);
+        }
+        labels = mutated;
+      }
+      const v = parser.value();
+      counts.added++;
+      if (sampleLimit > 0 && (ce === undefined || ce.ref === 0 || !isStaleNaN(v)) && ++appended > sampleLimit) {
+        sampleLimitHit = true;
+        continue;
+      }
+      if (alreadyScraped && pts === null) {
+        nDup++;
+        continue;
+      }
+      if (t > maxT) {
+        nOOB++;
+        continue;
+      }
+      let ref: SeriesRef;
+      try {
+        ref = app.append(ce !== undefined ? ce.ref : 0, labels, t, v);
+      } catch (err) {
+        if (err instanceof OutOfOrderSampleError) nOOO++;
+        else if (err instanceof DuplicateSampleError) nDup++;
+        else if (err instanceof OutOfBoundsError) nOOB++;
+        else throw err;
+        continue;
+      }
+      const track = pts === null || trackTsStaleness;
+      if (ce !== undefined) {
+        if (ref !== 0) ce.ref = ref;
+        if (track) cache.track(ce);
+      } else {
+        const ne: CacheEntry = { ref, labels, lastIter: iter, trackedIter: -1 };
+        cache.series.set(key, ne);
+        cache.created.push(key);
+        if (track) cache.track(ne);
+        if (!sampleLimitHit) counts.seriesAdded++;
+      }
+    }
+    if (nOOO > 0) {
+      metrics.sampleOutOfOrder.inc(nOOO);
+      this.log.warn('Error on ingesting out-of-order samples', { num_dropped: nOOO });
+    }
+    if (nDup > 0) {
+      metrics.sampleDuplicate.inc(nDup);
+      this.log.warn('Error on ingesting samples with different value but same timestamp', { num_dropped: nDup });
+    }
+    if (nOOB > 0) {
+      metrics.sampleOutOfBounds.inc(nOOB);
+      this.log.warn('Error on ingesting samples that are too old or are too far into the future', { num_dropped: nOOB });
+    }
+    if (sampleLimitHit) {
+      metrics.exceededSampleLimit.inc();
+      throw new ScrapeError('sample limit exceeded');
+    }
+    this.appendStaleMarkers(app, defTime);
+    cache.iterDone(true, metrics);
+  }
+
+  /** Adds the target's labels (honor_labels decides conflicts) and applies metric_relabel_configs; null = dropped. */
+  private mutateSampleLabels(ls: Labels): Labels | null {
+    const targetLabels = this.target.labelsPublic();
+    const rules = this.cfg.metricRelabelConfigs;
+    if (targetLabels.isEmpty() && rules.length === 0) return ls;
+    const lb = new LabelMap(ls);
+    if (this.cfg.honorLabels) {
+      targetLabels.forEach((n, v) => {
+        if (!ls.has(n)) lb.set(n, v);
+      });
+    } else {
+      const conflicts: [string, string][] = [];
+      targetLabels.forEach((n, v) => {
+        const exposed = ls.get(n);
+        if (exposed !== '') conflicts.push([n, exposed]);
+        lb.set(n, v);
+      });
+      // Shorter names first, so exported_a is taken before exported_exported_a.
+      conflicts.sort((a, b) => a[0].length - b[0].length);
+      for (const [n, v] of conflicts) {
+        let name = n;
+        for (;;) {
+          name = 'exported_' + name;
+          if (lb.get(name) === '') {
+            lb.set(name, v);
+            break;
+          }
+        }
+      }
+    }
+    if (rules.length > 0 && !processBuilder(lb, rules)) return null;
+    const out = lb.labels();
+    return out.isEmpty() ? null : out;
+  }
+
+  /** label_limit, label_name_length_limit and label_value_length_limit, in Prometheus's words. */
+  private checkLabelLimits(ls: Labels): string | null {
+    const { labelLimit, labelNameLengthLimit, labelValueLengthLimit } = this.cfg;
+    const met = ls.get(METRIC_NAME);
+    if (labelLimit > 0 && ls.length > labelLimit) {
+      return `label_limit exceeded (metric: ${trunc(met)}, number of labels: ${ls.length}, limit: ${labelLimit})`;
+    }
+    if (labelNameLengthLimit === 0 && labelValueLengthLimit === 0) return null;
+    for (let i = 0; i < ls.length; i++) {
+      const n = ls.nameAt(i);
+      const v = ls.valueAt(i);
+      if (labelNameLengthLimit > 0) {
+        const len = byteLength(n);
+        if (len > labelNameLengthLimit) {
+          return `label_name_length_limit exceeded (metric: ${trunc(met)}, label name: ${trunc(n)}, length: ${len}, limit: ${labelNameLengthLimit})`;
+        }
+      }
+      if (labelValueLengthLimit > 0) {
+        const len = byteLength(v);
+        if (len > labelValueLengthLimit) {
+          return `label_value_length_limit exceeded (metric: ${trunc(met)}, label name: ${trunc(n)}, value: ${JSON.stringify(trunc(v))}, length: ${len}, limit: ${labelValueLengthLimit})`;
+        }
+      }
+    }
+    return null;
+  }
+}
+
+/** Go's %.50s: the first 50 characters. */
+function trunc(s: string): string {
+  if (s.length <= 50) return s;
+  return [...s].slice(0, 50).join('');
+}
+
+function byteLength(s: string): number {
+  // ASCII strings (nearly all) have as many bytes as UTF-16 units; only others need counting.
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return Buffer.byteLength(s, 'utf8');
+  return s.length;
+}
+
+function errMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Go's time.Duration String() for whole milliseconds: "15s", "1m0s", "1h0m0s", "500ms", "1.5s". */
+export function goDuration(ms: number): string {
+  if (ms === 0) return '0s';
+  if (ms < 1000) return `${ms}ms`;
+  const h = Math.floor(ms / 3_600_000);
+  const m = Math.floor((ms % 3_600_000) / 60_000);
+  const s = (ms % 60_000) / 1000;
+  let out = '';
+  if (h > 0) out += `${h}h`;
+  if (h > 0 || m > 0) out += `${m}m`;
+  return out + `${s}s`;
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Resolves true when aborted before ms elapsed. */
+function sleep(ms: number, abort?: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (abort?.aborted) {
+      resolve(true);
+      return;
+    }
+    const t = setTimeout(() => {
+      abort?.removeEventListener('abort', onAbort);
+      resolve(false);
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      resolve(true);
+    };
+    abort?.addEventListener('abort', onAbort, { once: true });
+  });
+}

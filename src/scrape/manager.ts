@@ -1,0 +1,152 @@
+// The scrape manager: one scrape pool per scrape config, fed by service discovery.
+//
+//   const m = new ScrapeManager({ appendable, registry, logger, onScrapeFailure });
+//   m.applyConfig(config);   // again on reload: unchanged pools and targets keep scraping
+//   m.activeTargets(); m.droppedTargets(); ...   // for /api/v1/targets and metadata
+//   await m.stop();
+import { Registry } from 'prom-client';
+import type { Config, ScrapeConfig } from '../config/types.js';
+import { DiscoveryManager } from '../discovery/manager.js';
+import type { DnsResolver } from '../discovery/discoverers.js';
+import type { TargetGroup } from '../discovery/targetgroup.js';
+import type { ScrapeFailure } from '../logging/scrapefailurelog.js';
+import { nopLogger, type Logger } from '../logging/types.js';
+import type { Appendable } from '../storage/interface.js';
+import { ScrapeMetrics } from './metrics.js';
+import { ScrapePool } from './pool.js';
+import type { DroppedTarget, Target } from './target.js';
+
+export interface ScrapeManagerOptions {
+  appendable: Appendable;
+  registry?: Registry;
+  logger?: Logger;
+  /** Called once per failed scrape (the scrape failure log writes these). */
+  onScrapeFailure?: (rec: ScrapeFailure) => void;
+  /** Minimum time between discovery updates; Prometheus's 5s by default. */
+  discoveryUpdateIntervalMs?: number;
+  /** Shifts every target's scrape slot; Prometheus derives one from the external labels so HA pairs do not scrape in lockstep. */
+  offsetSeed?: number;
+  userAgent?: string;
+  dnsResolver?: DnsResolver;
+}
+
+/** How often the bounded-cache gauges are refreshed; they are for dashboards, not control. */
+const CACHE_GAUGE_INTERVAL_MS = 15_000;
+
+export class ScrapeManager {
+  private readonly pools = new Map<string, ScrapePool>();
+  private readonly discovery: DiscoveryManager;
+  private readonly metrics: ScrapeMetrics;
+  private readonly logger: Logger;
+  private readonly shutdown = new AbortController();
+  private readonly removing = new Set<Promise<void>>();
+  private readonly gaugeTimer: NodeJS.Timeout;
+  private stopped = false;
+
+  constructor(private readonly opts: ScrapeManagerOptions) {
+    const registry = opts.registry ?? new Registry();
+    this.logger = (opts.logger ?? nopLogger).with({ component: 'scrape manager' });
+    this.metrics = new ScrapeMetrics(registry);
+    this.discovery = new DiscoveryManager((updates) => this.onTargets(updates), {
+      logger: (opts.logger ?? nopLogger).with({ component: 'discovery manager scrape' }),
+      registry,
+      updateIntervalMs: opts.discoveryUpdateIntervalMs,
+      name: 'scrape',
+      dnsResolver: opts.dnsResolver,
+      userAgent: opts.userAgent,
+    });
+    this.gaugeTimer = setInterval(() => this.updateCacheGauges(), CACHE_GAUGE_INTERVAL_MS);
+    this.gaugeTimer.unref();
+  }
+
+  /**
+   * Applies a (re)loaded configuration: new scrape configs start pools, removed ones stop
+   * (their series go stale), changed ones reload in place. Unchanged pools, and targets
+   * that survive a change, keep scraping without a gap.
+   */
+  applyConfig(cfg: Config): void {
+    if (this.stopped) throw new Error('BUG: ScrapeManager used after stop()');
+    const wanted = new Map<string, ScrapeConfig>();
+    for (const sc of cfg.scrapeConfigs) wanted.set(sc.jobName, sc);
+    for (const [name, pool] of this.pools) {
+      if (wanted.has(name)) continue;
+      this.pools.delete(name);
+      const p = pool.stop(true).finally(() => this.removing.delete(p));
+      this.removing.add(p);
+    }
+    for (const [name, sc] of wanted) {
+      const pool = this.pools.get(name);
+      if (pool === undefined) {
+        this.pools.set(
+          name,
+          new ScrapePool(name, sc, {
+            appendable: this.opts.appendable,
+            metrics: this.metrics,
+            logger: this.logger,
+            onScrapeFailure: this.opts.onScrapeFailure,
+            offsetSeed: this.opts.offsetSeed ?? 0,
+            userAgent: this.opts.userAgent ?? 'tsprom',
+            shutdown: this.shutdown.signal,
+          }),
+        );
+      } else if (JSON.stringify(pool.config()) !== JSON.stringify(sc)) {
+        pool.reload(sc);
+      }
+    }
+    this.discovery.applyConfig(wanted);
+  }
+
+  private onTargets(updates: ReadonlyMap<string, readonly TargetGroup[]>): void {
+    for (const [name, groups] of updates) this.pools.get(name)?.sync(groups);
+  }
+
+  private updateCacheGauges(): void {
+    for (const [name, p] of this.pools) {
+      const s = p.cacheSizes();
+      this.metrics.seriesCacheEntries.set({ scrape_job: name }, s.series);
+      this.metrics.metadataCacheEntries.set({ scrape_job: name }, s.metadata);
+    }
+  }
+
+  /** Scrape pool names, sorted. */
+  poolNames(): string[] {
+    return [...this.pools.keys()].sort();
+  }
+
+  scrapeConfig(pool: string): ScrapeConfig | undefined {
+    return this.pools.get(pool)?.config();
+  }
+
+  /** Active targets per pool. */
+  activeTargets(): Map<string, Target[]> {
+    const out = new Map<string, Target[]>();
+    for (const [name, p] of this.pools) out.set(name, p.activeTargets());
+    return out;
+  }
+
+  /** Dropped targets per pool (at most keep_dropped_targets each when that is set). */
+  droppedTargets(): Map<string, DroppedTarget[]> {
+    const out = new Map<string, DroppedTarget[]>();
+    for (const [name, p] of this.pools) out.set(name, p.droppedTargets());
+    return out;
+  }
+
+  /** All dropped targets per pool, including those not kept. */
+  droppedTargetCounts(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [name, p] of this.pools) out.set(name, p.droppedTargetsCount());
+    return out;
+  }
+
+  /** Stops discovery and every loop; no staleness markers are written (the server is going away). */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.shutdown.abort();
+    clearInterval(this.gaugeTimer);
+    this.discovery.stop();
+    const all = [...this.pools.values()].map((p) => p.stop(false));
+    this.pools.clear();
+    await Promise.all([...all, ...this.removing]);
+  }
+}

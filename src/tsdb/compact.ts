@@ -1,0 +1,326 @@
+// Writing blocks (from the head or from other blocks) and deciding which
+// blocks to compact, following Prometheus's leveled compactor: overlapping
+// blocks first, then aligned groups of ever larger ranges, then blocks with
+// many tombstones.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Labels } from '../model/labels.js';
+import type { Block, BlockDesc, BlockMetaFile, BlockStats } from './block.js';
+import { CHUNKS_DIR, INDEX_FILE, writeMeta } from './block.js';
+import { ChunkWriter } from './chunks.js';
+import { XORChunk, XorIterator } from './chunkenc/xor.js';
+import type { Head } from './head/head.js';
+import { IndexWriter, type ChunkMeta } from './index/index.js';
+import { isDeleted } from './querier.js';
+import { writeTombstones } from './tombstones.js';
+import { newULID } from './ulid.js';
+import { fsyncDir } from './wal/wal.js';
+
+/** Samples per chunk when compaction has to re-encode (Prometheus's target). */
+const SAMPLES_PER_CHUNK = 120;
+/** Give the event loop a turn after this much work (ms), so ingestion and queries keep up. */
+const YIELD_AFTER_MS = 10;
+export const TMP_CREATION_SUFFIX = '.tmp-for-creation';
+export const TMP_DELETION_SUFFIX = '.tmp-for-deletion';
+
+export const yieldLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/** One chunk of a series read for compaction. */
+export interface SourceChunk {
+  mint: number;
+  maxt: number;
+  /** Chunk bytes (count header included). */
+  bytes: Uint8Array;
+}
+
+export interface SourceSeries {
+  labels: Labels;
+  chunks: SourceChunk[];
+  /** Deleted intervals of this series in its source. */
+  intervals: Float64Array | null;
+}
+
+/** Series of one source, in label order. */
+export interface CompactionSource {
+  next(): SourceSeries | null;
+}
+
+/** The head's series with data in [mint, maxt] (inclusive). */
+export function headSource(head: Head, mint: number, maxt: number): CompactionSource {
+  const list = head.sortedSeriesIn(mint, maxt);
+  let i = 0;
+  return {
+    next() {
+      while (i < list.length) {
+        const { slot, labels } = list[i++]!;
+        const chunks = head.chunksForBlock(slot, mint, maxt);
+        if (chunks.length === 0) continue;
+        return { labels, chunks, intervals: head.tombstones.get(slot) ?? null };
+      }
+      return null;
+    },
+  };
+}
+
+export function blockSource(b: Block): CompactionSource {
+  let id = 0;
+  return {
+    next() {
+      if (id >= b.index.numSeries) return null;
+      const s = b.readSeries(id);
+      const chunks: SourceChunk[] = s.metas.map((m, k) => ({
+        mint: m.mint,
+        maxt: m.maxt,
+        bytes: s.buf.subarray(s.locs[k]!.start, s.locs[k]!.end),
+      }));
+      const intervals = b.tombstones.get(id) ?? null;
+      id++;
+      return { labels: s.labels, chunks, intervals };
+    },
+  };
+}
+
+function numSamplesOf(bytes: Uint8Array): number {
+  return (bytes[0]! << 8) | bytes[1]!;
+}
+
+function intersects(iv: Float64Array | null, mint: number, maxt: number): boolean {
+  if (iv === null) return false;
+  for (let i = 0; i < iv.length; i += 2) if (iv[i]! <= maxt && iv[i + 1]! >= mint) return true;
+  return false;
+}
+
+export interface WriteBlockOptions {
+  /** Directory holding the blocks. */
+  dir: string;
+  sources: CompactionSource[];
+  /** Block range [mint, maxt): samples outside are dropped. */
+  mint: number;
+  maxt: number;
+  level: number;
+  sourceULIDs: string[];
+  parents?: BlockDesc[];
+}
+
+/**
+ * Writes a block from merged sources. Returns its ULID, or null when no
+ * sample survived (no empty blocks are written).
+ */
+export async function writeBlock(o: WriteBlockOptions): Promise<{ ulid: string; meta: BlockMetaFile } | null> {
+  const ulid = newULID();
+  const tmp = path.join(o.dir, ulid + TMP_CREATION_SUFFIX);
+  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.mkdirSync(tmp, { recursive: true });
+  const cw = new ChunkWriter(path.join(tmp, CHUNKS_DIR));
+  const iw = new IndexWriter(path.join(tmp, INDEX_FILE));
+  const stats: BlockStats = { numSamples: 0, numSeries: 0, numChunks: 0, numTombstones: 0 };
+  let realMin = Infinity;
+  let realMax = -Infinity;
+  try {
+    const heads: (SourceSeries | null)[] = o.sources.map((s) => s.next());
+    let lastYield = performance.now();
+    for (;;) {
+      let min: Labels | null = null;
+      for (const h of heads) if (h !== null && (min === null || Labels.compare(h.labels, min) < 0)) min = h.labels;
+      if (min === null) break;
+      const group: SourceSeries[] = [];
+      for (let i = 0; i < heads.length; i++) {
+        const h = heads[i]!;
+        if (h !== null && h.labels.equals(min)) {
+          group.push(h);
+          heads[i] = o.sources[i]!.next();
+        }
+      }
+      const metas = writeSeriesChunks(cw, group, o.mint, o.maxt - 1, stats);
+      if (metas.length > 0) {
+        iw.addSeries(min, metas);
+        stats.numSeries++;
+        stats.numChunks += metas.length;
+        if (metas[0]!.mint < realMin) realMin = metas[0]!.mint;
+        if (metas[metas.length - 1]!.maxt > realMax) realMax = metas[metas.length - 1]!.maxt;
+      }
+      if (performance.now() - lastYield > YIELD_AFTER_MS) {
+        await yieldLoop();
+        lastYield = performance.now();
+      }
+    }
+    cw.close();
+    if (stats.numSeries === 0) {
+      fs.rmSync(tmp, { recursive: true, force: true });
+      return null;
+    }
+    iw.finish();
+    writeTombstones(tmp, new Map());
+    const meta: BlockMetaFile = {
+      ulid,
+      minTime: o.mint,
+      maxTime: o.maxt,
+      stats,
+      compaction: { level: o.level, sources: o.sourceULIDs.length > 0 ? [...o.sourceULIDs].sort() : [ulid] },
+      version: 1,
+    };
+    if (o.parents && o.parents.length > 0) meta.compaction.parents = o.parents;
+    writeMeta(tmp, meta);
+    fsyncDir(path.join(tmp, CHUNKS_DIR));
+    fsyncDir(tmp);
+    const final = path.join(o.dir, ulid);
+    fs.renameSync(tmp, final);
+    fsyncDir(o.dir);
+    return { ulid, meta };
+  } catch (e) {
+    cw.close();
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/**
+ * Writes one series' chunks. Chunks are copied as they are unless something
+ * forces re-encoding: overlap between chunks (several sources), deleted
+ * intervals, or samples outside [mint, maxt].
+ */
+function writeSeriesChunks(cw: ChunkWriter, group: SourceSeries[], mint: number, maxt: number, stats: BlockStats): ChunkMeta[] {
+  const all: { c: SourceChunk; iv: Float64Array | null }[] = [];
+  for (const s of group) for (const c of s.chunks) if (c.maxt >= mint && c.mint <= maxt) all.push({ c, iv: s.intervals });
+  all.sort((a, b) => a.c.mint - b.c.mint);
+  let reencode = false;
+  for (let i = 0; i < all.length && !reencode; i++) {
+    const { c, iv } = all[i]!;
+    if (c.mint < mint || c.maxt > maxt || intersects(iv, c.mint, c.maxt)) reencode = true;
+    if (i > 0 && c.mint <= all[i - 1]!.c.maxt) reencode = true;
+  }
+  const out: ChunkMeta[] = [];
+  if (!reencode) {
+    for (const { c } of all) {
+      out.push(cw.write(c.mint, c.maxt, c.bytes));
+      stats.numSamples += numSamplesOf(c.bytes);
+    }
+    return out;
+  }
+  // Decode everything that survives, merge by time (first source wins on ties), re-encode.
+  const ts: number[] = [];
+  const his: number[] = [];
+  const los: number[] = [];
+  const it = new XorIterator();
+  for (const { c, iv } of all) {
+    it.reset(c.bytes, 0, c.bytes.length);
+    while (it.next()) {
+      const t = it.ts;
+      if (t < mint || t > maxt || isDeleted(iv, t)) continue;
+      ts.push(t);
+      his.push(it.vhi);
+      los.push(it.vlo);
+    }
+    if (it.error !== null) throw it.error;
+  }
+  const order = Array.from(ts.keys()).sort((a, b) => ts[a]! - ts[b]! || a - b);
+  let chunk: XORChunk | null = null;
+  let cmin = 0;
+  let lastT = -Infinity;
+  const flush = (): void => {
+    if (chunk === null) return;
+    const bytes = chunk.bytes();
+    out.push(cw.write(cmin, lastT, bytes));
+    stats.numSamples += chunk.numSamples();
+    chunk = null;
+  };
+  for (const k of order) {
+    const t = ts[k]!;
+    if (t === lastT) continue;
+    if (chunk === null) {
+      chunk = new XORChunk();
+      cmin = t;
+    }
+    chunk.append(t, his[k]!, los[k]!);
+    lastT = t;
+    if (chunk.numSamples() >= SAMPLES_PER_CHUNK) flush();
+  }
+  flush();
+  return out;
+}
+
+// =====================================================================
+// planning
+// =====================================================================
+
+/** ranges[i] = min * factor^i, as Prometheus's ExponentialBlockRanges. */
+export function exponentialRanges(min: number, steps: number, factor: number): number[] {
+  const out: number[] = [];
+  let r = min;
+  for (let i = 0; i < steps; i++) {
+    out.push(r);
+    r *= factor;
+  }
+  return out;
+}
+
+/** Groups blocks (sorted by minTime) by aligned windows of width tr; blocks wider than a window are skipped. */
+export function splitByRange<T extends { minTime: number; maxTime: number }>(ds: T[], tr: number): T[][] {
+  const out: T[][] = [];
+  let i = 0;
+  while (i < ds.length) {
+    const m = ds[i]!;
+    const t0 = m.minTime >= 0 ? tr * Math.floor(m.minTime / tr) : tr * Math.trunc((m.minTime - tr + 1) / tr);
+    if (m.maxTime > t0 + tr) {
+      i++;
+      continue;
+    }
+    const group: T[] = [];
+    for (; i < ds.length; i++) {
+      if (ds[i]!.maxTime > t0 + tr) break;
+      group.push(ds[i]!);
+    }
+    if (group.length > 0) out.push(group);
+  }
+  return out;
+}
+
+/**
+ * Chooses the blocks to compact next (ULIDs), or [] when nothing is due.
+ * `ranges` are the block ranges (first = minimum block duration).
+ */
+export function planCompaction(metas: readonly BlockMetaFile[], ranges: readonly number[]): string[] {
+  if (metas.length === 0) return [];
+  const dms = [...metas].sort((a, b) => a.minTime - b.minTime);
+
+  // Overlapping blocks (backfill, out-of-order) are merged first.
+  const overlapping: string[] = [];
+  let globalMax = dms[0]!.maxTime;
+  for (let i = 1; i < dms.length; i++) {
+    const d = dms[i]!;
+    if (d.minTime < globalMax) {
+      if (overlapping.length === 0) overlapping.push(dms[i - 1]!.ulid);
+      overlapping.push(d.ulid);
+    } else if (overlapping.length > 0) {
+      break;
+    }
+    if (d.maxTime > globalMax) globalMax = d.maxTime;
+  }
+  if (overlapping.length > 0) return overlapping;
+
+  // Leave the newest block alone: it gives a window to back up fresh data piecewise.
+  const older = dms.slice(0, -1);
+  if (ranges.length >= 2 && older.length > 0) {
+    const highTime = older[older.length - 1]!.minTime;
+    for (const iv of ranges.slice(1)) {
+      for (const p of splitByRange(older, iv)) {
+        if (p.some((m) => m.compaction.failed)) continue;
+        const mint = p[0]!.minTime;
+        const maxt = p[p.length - 1]!.maxTime;
+        if ((maxt - mint === iv || maxt <= highTime) && p.length > 1) return p.map((m) => m.ulid);
+      }
+    }
+  }
+
+  // Rewrite large blocks with more than 5% of their series deleted.
+  const mid = ranges[Math.floor(ranges.length / 2)] ?? 0;
+  for (let i = older.length - 1; i >= 0; i--) {
+    const m = older[i]!;
+    if (m.maxTime - m.minTime < mid) {
+      if (m.stats.numTombstones > 0 && m.stats.numTombstones >= m.stats.numSeries) return [m.ulid];
+      break;
+    }
+    if (m.stats.numTombstones / (m.stats.numSeries + 1) > 0.05) return [m.ulid];
+  }
+  return [];
+}

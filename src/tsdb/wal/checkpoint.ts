@@ -1,0 +1,254 @@
+// WAL checkpoints. After the head drops data older than `mint`, the oldest
+// WAL segments are folded into checkpoint.NNNNNNNN (NNNNNNNN = the last
+// segment folded in): series records of series still in the head, samples
+// at or after mint and tombstones that still matter. Replay then reads the
+// checkpoint and only the segments after it, so its cost stays bounded.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Labels } from '../../model/labels.js';
+import { Encbuf } from '../encoding.js';
+import { decodeRecord, encodeBatch, encodeTombstones, type RecordHandler } from './record.js';
+import { FRAME_HEADER, SegmentReader, fsyncDir, listSegments, segmentName } from './wal.js';
+import { crc32c } from '../crc32c.js';
+
+export const CHECKPOINT_PREFIX = 'checkpoint.';
+const CHECKPOINT_RE = /^checkpoint\.(\d{8})$/;
+/** Output records are flushed at about this size, keeping decode buffers small on replay. */
+const FLUSH_BYTES = 1 << 20;
+/** Yield to the event loop after this many input records so scrapes and queries keep running. */
+const RECORDS_PER_YIELD = 2000;
+
+export interface CheckpointRef {
+  index: number;
+  dir: string;
+}
+
+export function checkpointName(i: number): string {
+  return CHECKPOINT_PREFIX + segmentName(i);
+}
+
+/** Completed checkpoints in a WAL directory, oldest first. */
+export function listCheckpoints(walDir: string): CheckpointRef[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(walDir);
+  } catch {
+    return [];
+  }
+  const out: CheckpointRef[] = [];
+  for (const n of names) {
+    const m = CHECKPOINT_RE.exec(n);
+    if (m) out.push({ index: Number(m[1]), dir: path.join(walDir, n) });
+  }
+  return out.sort((a, b) => a.index - b.index);
+}
+
+export function lastCheckpoint(walDir: string): CheckpointRef | null {
+  const l = listCheckpoints(walDir);
+  return l.length > 0 ? l[l.length - 1]! : null;
+}
+
+/** Deletes checkpoints older than `before`, and leftovers of interrupted checkpoint writes. */
+export function deleteCheckpoints(walDir: string, before: number): number {
+  let n = 0;
+  for (const c of listCheckpoints(walDir)) {
+    if (c.index < before) {
+      fs.rmSync(c.dir, { recursive: true, force: true });
+      n++;
+    }
+  }
+  for (const name of safeReaddir(walDir)) {
+    if (name.startsWith(CHECKPOINT_PREFIX) && name.endsWith('.tmp')) fs.rmSync(path.join(walDir, name), { recursive: true, force: true });
+  }
+  return n;
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+export interface CheckpointStats {
+  index: number;
+  seriesKept: number;
+  seriesDropped: number;
+  samplesKept: number;
+  samplesDropped: number;
+  tombstonesKept: number;
+  tombstonesDropped: number;
+}
+
+/** Accumulates kept entries and writes them as framed records into checkpoint segment files. */
+class CheckpointWriter implements RecordHandler {
+  private seriesList: { ref: number; labels: Labels }[] = [];
+  private refs: number[] = [];
+  private ts: number[] = [];
+  private his: number[] = [];
+  private los: number[] = [];
+  private tRefs: number[] = [];
+  private tMin: number[] = [];
+  private tMax: number[] = [];
+  private pendingBytes = 0;
+  private readonly enc = new Encbuf(FLUSH_BYTES + 4096);
+  private fd = -1;
+  private seg = 0;
+  private segBytes = 0;
+  readonly stats: CheckpointStats;
+
+  constructor(
+    private readonly dir: string,
+    private readonly keep: (ref: number) => boolean,
+    private readonly mint: number,
+    private readonly segmentSize: number,
+    index: number,
+  ) {
+    this.stats = { index, seriesKept: 0, seriesDropped: 0, samplesKept: 0, samplesDropped: 0, tombstonesKept: 0, tombstonesDropped: 0 };
+    this.fd = fs.openSync(path.join(dir, segmentName(0)), 'w');
+  }
+
+  series(ref: number, labels: Labels): void {
+    if (!this.keep(ref)) {
+      this.stats.seriesDropped++;
+      return;
+    }
+    this.stats.seriesKept++;
+    this.seriesList.push({ ref, labels });
+    this.pendingBytes += 16 + labels.key().length;
+  }
+
+  sample(ref: number, t: number, hi: number, lo: number): void {
+    if (t < this.mint || !this.keep(ref)) {
+      this.stats.samplesDropped++;
+      return;
+    }
+    this.stats.samplesKept++;
+    this.refs.push(ref);
+    this.ts.push(t);
+    this.his.push(hi);
+    this.los.push(lo);
+    this.pendingBytes += 16;
+  }
+
+  tombstone(ref: number, mint: number, maxt: number): void {
+    if (maxt < this.mint || !this.keep(ref)) {
+      this.stats.tombstonesDropped++;
+      return;
+    }
+    this.stats.tombstonesKept++;
+    this.tRefs.push(ref);
+    this.tMin.push(mint);
+    this.tMax.push(maxt);
+    this.pendingBytes += 16;
+  }
+
+  maybeFlush(): void {
+    if (this.pendingBytes >= FLUSH_BYTES) this.flush();
+  }
+
+  flush(): void {
+    if (this.seriesList.length > 0 || this.refs.length > 0) {
+      this.enc.reset();
+      encodeBatch(this.enc, this.seriesList, this.refs, this.ts, this.his, this.los, this.refs.length);
+      this.write(this.enc.get());
+    }
+    if (this.tRefs.length > 0) {
+      this.enc.reset();
+      encodeTombstones(this.enc, this.tRefs, this.tMin, this.tMax, this.tRefs.length);
+      this.write(this.enc.get());
+    }
+    this.seriesList = [];
+    this.refs = [];
+    this.ts = [];
+    this.his = [];
+    this.los = [];
+    this.tRefs = [];
+    this.tMin = [];
+    this.tMax = [];
+    this.pendingBytes = 0;
+  }
+
+  private write(payload: Buffer): void {
+    if (this.segBytes > 0 && this.segBytes + FRAME_HEADER + payload.length > this.segmentSize) {
+      fs.fsyncSync(this.fd);
+      fs.closeSync(this.fd);
+      this.seg++;
+      this.fd = fs.openSync(path.join(this.dir, segmentName(this.seg)), 'w');
+      this.segBytes = 0;
+    }
+    const hdr = Buffer.alloc(FRAME_HEADER);
+    hdr.writeUInt32LE(payload.length, 0);
+    hdr.writeUInt32LE(crc32c(payload), 4);
+    fs.writevSync(this.fd, [hdr, payload]);
+    this.segBytes += FRAME_HEADER + payload.length;
+  }
+
+  close(): void {
+    this.flush();
+    fs.fsyncSync(this.fd);
+    fs.closeSync(this.fd);
+    this.fd = -1;
+  }
+
+  abort(): void {
+    if (this.fd >= 0) fs.closeSync(this.fd);
+    this.fd = -1;
+  }
+}
+
+/** The files of a checkpoint directory, in order. */
+export function checkpointSegments(dir: string): string[] {
+  return listSegments(dir).map((i) => path.join(dir, segmentName(i)));
+}
+
+const yieldLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/**
+ * Folds the previous checkpoint and segments [from, to] into checkpoint.<to>.
+ * Throws on unreadable input (the caller then keeps the WAL as it is).
+ */
+export async function createCheckpoint(
+  walDir: string,
+  from: number,
+  to: number,
+  keep: (ref: number) => boolean,
+  mint: number,
+  segmentSize: number,
+): Promise<CheckpointStats> {
+  const inputs: string[] = [];
+  const prev = lastCheckpoint(walDir);
+  // The previous checkpoint holds what older, already deleted segments contributed.
+  if (prev !== null && prev.index < to) inputs.push(...checkpointSegments(prev.dir));
+  for (const s of listSegments(walDir)) if (s >= from && s <= to) inputs.push(path.join(walDir, segmentName(s)));
+
+  const final = path.join(walDir, checkpointName(to));
+  const tmp = final + '.tmp';
+  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.mkdirSync(tmp, { recursive: true });
+  const w = new CheckpointWriter(tmp, keep, mint, segmentSize, to);
+  try {
+    for (const file of inputs) {
+      const r = new SegmentReader(fs.readFileSync(file), file);
+      let n = 0;
+      while (r.next()) {
+        decodeRecord(r.buf, r.start, r.end, w, file);
+        r.accept();
+        w.maybeFlush();
+        if (++n % RECORDS_PER_YIELD === 0) await yieldLoop();
+      }
+      if (r.error !== null) throw r.error;
+    }
+    w.close();
+  } catch (e) {
+    w.abort();
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+  fsyncDir(tmp);
+  fs.rmSync(final, { recursive: true, force: true });
+  fs.renameSync(tmp, final);
+  fsyncDir(walDir);
+  return w.stats;
+}
