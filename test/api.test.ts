@@ -260,9 +260,16 @@ describe('API against the real server', () => {
 });
 
 describe('server process lifecycle', () => {
-  test('remote write and admin APIs are off unless enabled', async () => {
-    const s = await startTsprom();
+  test('remote write and admin APIs are off unless enabled; --query.max-samples applies', async () => {
+    const s = await startTsprom({ args: ['--query.max-samples=100'] });
     try {
+      const big = await api(`${s.base}/api/v1/query?${new URLSearchParams({ query: 'count_over_time(vector(1)[1000s:1s])', time: '2000' })}`);
+      assert.equal(big.status, 422);
+      assert.deepEqual(big.body, {
+        status: 'error',
+        errorType: 'execution',
+        error: 'query processing would load too many samples into memory in query execution',
+      });
       const w = await remoteWrite(s.base, SERIES);
       assert.equal(w.status, 404);
       const a = await api(`${s.base}/api/v1/admin/tsdb/snapshot`, { method: 'POST' });
@@ -288,6 +295,34 @@ describe('server process lifecycle', () => {
       s.proc.kill('SIGTERM');
       assert.equal(await s.exited, 0);
       assert.match(s.logs(), /See you next time!/);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  test('queries are logged to query_log_file with their HTTP origin; SIGHUP reopens it', async () => {
+    const { readFileSync, renameSync } = await import('node:fs');
+    const s = await startTsprom({ config: 'global:\n  query_log_file: queries.log\n' });
+    try {
+      const log = join(s.dir, 'queries.log');
+      assert.equal((await api(`${s.base}/api/v1/query?query=vector(1)&time=100`)).status, 200);
+      const readLines = async (path: string, n: number): Promise<Array<Record<string, unknown>>> => {
+        for (let i = 0; i < 200; i++) {
+          const lines = existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter((l) => l !== '') : [];
+          if (lines.length >= n) return lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        throw new Error(`no query log lines in ${path}`);
+      };
+      const [line] = await readLines(log, 1);
+      assert.deepEqual((line!['params'] as Record<string, unknown>)['query'], 'vector(1)');
+      assert.deepEqual((line!['httpRequest'] as Record<string, unknown>)['path'], '/api/v1/query');
+      renameSync(log, `${log}.1`);
+      s.proc.kill('SIGHUP');
+      for (let i = 0; i < 200 && !existsSync(log); i++) await new Promise((r) => setTimeout(r, 20));
+      assert.equal((await api(`${s.base}/api/v1/query?query=vector(2)&time=100`)).status, 200);
+      const [again] = await readLines(log, 1);
+      assert.deepEqual((again!['params'] as Record<string, unknown>)['query'], 'vector(2)');
     } finally {
       await s.stop();
     }

@@ -1,8 +1,11 @@
 // Property test: random well-typed PromQL queries over a small in-memory
 // dataset, run as instant and range queries, must either succeed or fail with
-// one of the engine's typed errors. Anything else (a TypeError escaping, an
-// "unexpected error" the engine had to wrap, a result of the wrong type, an
-// instant query disagreeing with the equivalent one-step range query) is a bug.
+// one of the engine's typed errors. Anything else is a bug: a TypeError
+// escaping, an "unexpected error" the engine had to wrap, a result of the
+// wrong type, or a range query whose steps disagree with instant queries at
+// the same times.
+//
+// The run is deterministic; PROP_RUNS=5000 PROP_SEED=<n> widen the search.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -245,12 +248,13 @@ class RecordingLogger implements Logger {
   }
 }
 
-const FEATURES = new Set([
-  'promql-experimental-functions',
-  'promql-duration-expr',
-  'promql-extended-range-selectors',
-  'promql-delayed-name-removal',
-]);
+const FEATURES = ['promql-experimental-functions', 'promql-duration-expr', 'promql-extended-range-selectors'];
+/**
+ * With delayed name removal, Prometheus merges a range query's series that
+ * differ only in whether their name is dropped later, so its steps may differ
+ * from instant queries; runs with it only check for crashes.
+ */
+const DELAYED_NAME_REMOVAL = 'promql-delayed-name-removal';
 
 /** Typed failures a query may end with; QueryTimeoutError is excluded on purpose: on this data nothing may take that long. */
 function isTypedError(e: unknown): boolean {
@@ -273,10 +277,6 @@ async function run(make: () => { exec(): Promise<QueryResult> }): Promise<Outcom
   } catch (error) {
     return { error };
   }
-}
-
-function expectedInstantType(kind: ValueKind): QueryValue['type'] {
-  return kind as QueryValue['type'];
 }
 
 /** Values of a result keyed by label set, for comparing an instant query with its one-step range query. */
@@ -339,8 +339,15 @@ async function compareWithOneStep(q: string, t: number, step: number, instant: O
   return [];
 }
 
-/** Queries whose value depends on the query's own start, end or step, so steps of a range query differ from instant queries. */
-const QUERY_CONTEXT = /\b(start|end|range|step)\(\)/;
+/**
+ * Queries whose results legitimately differ between a range query's steps and
+ * instant queries at the same times: start(), end(), range() and step()
+ * depend on the query itself; Prometheus evaluates an aggregation over an
+ * @-fixed expression once per range query even when its parameter (e.g.
+ * topk's k) varies per step; and topk/bottomk pick among equal values by
+ * input order, which Prometheus does not define.
+ */
+const STEPS_DIFFER = [/\b(start|end|range|step)\(\)/, /\b(topk|bottomk|limitk|limit_ratio|quantile)\b/];
 
 /** Differences between a range query's later steps and instant queries at those times. */
 async function compareSteps(q: string, ranged: QueryResult, times: number[], engine: Engine, db: MemoryStorage): Promise<string[]> {
@@ -356,7 +363,9 @@ async function compareSteps(q: string, ranged: QueryResult, times: number[], eng
 describe('engine property: random well-typed queries', () => {
   const db = buildStorage();
   const logger = new RecordingLogger();
-  const engine = new Engine({ features: FEATURES, timeoutMs: 60_000, logger });
+  const engines = [false, true].map(
+    (delayed) => new Engine({ features: new Set(delayed ? [...FEATURES, DELAYED_NAME_REMOVAL] : FEATURES), timeoutMs: 60_000, logger }),
+  );
   const stats = { ok: 0, parseErrors: 0, evalErrors: 0 };
 
   test('never fail with anything but typed errors', { timeout: 240_000 }, async () => {
@@ -366,7 +375,10 @@ describe('engine property: random well-typed queries', () => {
         fc.integer({ min: -2, max: 42 }).map((m) => m * 60_000),
         fc.constantFrom(15_000, 30_000, 60_000, 90_000),
         fc.integer({ min: 1, max: 30 }),
-        async ({ q, kind }, t, step, steps) => {
+        fc.boolean(),
+        async ({ q, kind }, t, step, steps, delayedNameRemoval) => {
+          const engine = engines[delayedNameRemoval ? 1 : 0]!;
+          const compare = !delayedNameRemoval;
           const failures: string[] = [];
           logger.errors.length = 0;
 
@@ -375,12 +387,10 @@ describe('engine property: random well-typed queries', () => {
             if (!isTypedError(instant.error)) failures.push(`instant query at ${t}: ${describeError(instant.error)}`);
             else if (instant.error instanceof ParseError) stats.parseErrors++;
             else stats.evalErrors++;
-            if (process.env.PROP_DEBUG) console.log('ERR', q, '=>', (instant.error as Error).message);
           } else {
             stats.ok++;
-            if (process.env.PROP_DEBUG === '2') console.log('OK', q, JSON.stringify([...valuesOf(instant.result!.value)].slice(0, 3)));
             const got = instant.result!.value.type;
-            if (got !== expectedInstantType(kind)) failures.push(`instant query at ${t} returned ${got}, expected ${kind}`);
+            if (got !== kind) failures.push(`instant query at ${t} returned ${got}, expected ${kind}`);
           }
 
           if (kind === 'vector' || kind === 'scalar') {
@@ -389,20 +399,25 @@ describe('engine property: random well-typed queries', () => {
               if (!isTypedError(ranged.error)) failures.push(`range query from ${t} step ${step}: ${describeError(ranged.error)}`);
             } else if (ranged.result!.value.type !== 'matrix') {
               failures.push(`range query returned ${ranged.result!.value.type}`);
-            } else if (!QUERY_CONTEXT.test(q) && steps > 1) {
+            } else if (compare && steps > 1 && !STEPS_DIFFER.some((re) => re.test(q))) {
               // Every step of a range query is the instant query at that time.
               const mid = t + Math.floor(steps / 2) * step;
               failures.push(...(await compareSteps(q, ranged.result!, [mid, t + (steps - 1) * step], engine, db)));
             }
             // An instant query and the one-step range query at the same time must
             // agree, except for step(), which is 0 for an instant query.
-            if (!q.includes('step()')) failures.push(...(await compareWithOneStep(q, t, step, instant, engine, db)));
+            if (compare && !q.includes('step()') && !/\b(topk|bottomk)\b/.test(q)) failures.push(...(await compareWithOneStep(q, t, step, instant, engine, db)));
           }
           failures.push(...logger.errors.map((e) => `engine logged an error: ${e}`));
           assert.deepEqual(failures, [], `query: ${q}\n${failures.join('\n')}`);
         },
       ),
-      { numRuns: Number(process.env.PROP_RUNS ?? 300), seed: Number(process.env.PROP_SEED ?? 20261125), endOnFailure: true, includeErrorInReport: true },
+      {
+        numRuns: Number(process.env.PROP_RUNS ?? 600),
+        seed: Number(process.env.PROP_SEED ?? 20261125),
+        endOnFailure: true,
+        includeErrorInReport: true,
+      },
     );
   });
 

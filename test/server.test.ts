@@ -6,6 +6,9 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { Registry } from 'prom-client';
 import { TsPromServer, type Components, type ServerStorage } from '../src/cli/server.js';
@@ -364,6 +367,13 @@ describe('server lifecycle', () => {
       assert.match((cfg.body['data'] as { yaml: string }).yaml, /scrape_interval: 15s/);
       assert.equal(((await getJSON(`${s.base}/api/v1/status/runtimeinfo`)).body['data'] as Record<string, unknown>)['reloadConfigSuccess'], false);
 
+      // A query log that cannot be opened fails the reload the same way.
+      writeFileSync(join(s.dir, 'p.yml'), 'global:\n  scrape_interval: 45s\n  query_log_file: /dev/null/q.log\n');
+      const r2 = await fetch(`${s.base}/-/reload`, { method: 'POST' });
+      assert.equal(r2.status, 500);
+      assert.match(await r2.text(), /failed to reload config: can't create json log file "\/dev\/null\/q.log"/);
+      assert.doesNotMatch(((await getJSON(`${s.base}/api/v1/status/config`)).body['data'] as { yaml: string }).yaml, /45s/);
+
       writeFileSync(join(s.dir, 'p.yml'), 'global:\n  scrape_interval: 30s\n');
       assert.equal((await fetch(`${s.base}/-/reload`, { method: 'POST' })).status, 200);
       const cfg2 = await getJSON(`${s.base}/api/v1/status/config`);
@@ -411,6 +421,29 @@ describe('server lifecycle', () => {
       assert.equal((await fetch(`${s.base}/-/healthy`, auth('alice', 'wrong'))).status, 401);
       assert.equal((await fetch(`${s.base}/-/healthy`, auth('bob', 's3cret'))).status, 401);
       assert.equal((await fetch(`${s.base}/-/healthy`, auth('alice', 's3cret'))).status, 200);
+    } finally {
+      await stop(s);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('TLS from the web config file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsprom-tls-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem'), '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1'], { stdio: 'ignore' });
+    writeFileSync(join(dir, 'web.yml'), 'tls_server_config:\n  cert_file: c.pem\n  key_file: k.pem\n');
+    const s = await start([`--web.config.file=${join(dir, 'web.yml')}`]);
+    try {
+      const body = await new Promise<string>((resolve, reject) => {
+        httpsRequest(`https://127.0.0.1:${s.port}/-/healthy`, { ca: readFileSync(join(dir, 'c.pem')) }, (r) => {
+          let b = '';
+          r.on('data', (c: Buffer) => (b += c.toString()));
+          r.on('end', () => resolve(b));
+        })
+          .on('error', reject)
+          .end();
+      });
+      assert.equal(body, 'Prometheus Server is Healthy.\n');
+      await assert.rejects(fetch(`http://127.0.0.1:${s.port}/-/healthy`));
     } finally {
       await stop(s);
       rmSync(dir, { recursive: true, force: true });

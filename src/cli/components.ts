@@ -4,12 +4,12 @@ import { parseExpr, parseMetricSelector } from '../promql/parser/parser.js';
 import { prettify } from '../promql/parser/printer.js';
 import { ScrapeManager } from '../scrape/manager.js';
 import { targetsRoutes } from '../web/api/targets.js';
-import { MemoryStorage } from '../storage/memory.js';
+import { openDB } from '../tsdb/db.js';
 import type { Components } from './server.js';
 
 export function realComponents(): Components {
   return {
-    openStorage: async () => new MemoryStorage(),
+    openStorage: (dir, opts) => openDB(dir, opts),
     createEngine: (opts) => new Engine(opts),
     createParser: (features) => ({ parseExpr: (q) => parseExpr(q, { features }), parseMetricSelector, prettify: (e) => prettify(e) }),
     createScrapeService: ({ storage, registry, logger, scrapeFailureLog }) => {

@@ -16,7 +16,7 @@ import { QueryLog } from '../logging/querylog.js';
 import { ScrapeFailureLog } from '../logging/scrapefailurelog.js';
 import type { Matcher } from '../model/matcher.js';
 import type { EngineOptions, QueryEngine } from '../promql/engine/types.js';
-import type { Storage } from '../storage/interface.js';
+import type { Appendable, Storage } from '../storage/interface.js';
 import { EngineMetrics, HttpMetrics, ReloadMetrics, readyGauge, registerProcessMetrics } from '../metrics/server.js';
 import { buildInfo } from '../metrics/build.js';
 import { RemoteWriteHandler } from '../remote/write_handler.js';
@@ -33,7 +33,8 @@ export interface ServerStorage extends Storage {
   deleteSeries?(mint: number, maxt: number, matchers: Matcher[]): void | Promise<void>;
   cleanTombstones?(): void | Promise<void>;
   snapshot?(dir: string, withHead: boolean): void | Promise<void>;
-  tsdbStatus?(limit: number): TSDBStatus;
+  /** Cardinality statistics for /api/v1/status/tsdb. */
+  headStats?(limit: number): TSDBStatus;
 }
 
 export interface StorageOpenOptions {
@@ -55,7 +56,7 @@ export interface ScrapeService {
 }
 
 export interface ScrapeServiceOptions {
-  storage: Storage;
+  storage: Appendable;
   registry: Registry;
   logger: Logger;
   scrapeFailureLog: ScrapeFailureLog;
@@ -131,6 +132,7 @@ export class TsPromServer {
       logger: this.logger.with({ component: 'web' }),
       metrics: new HttpMetrics(this.registry),
       maxConnections: flags.maxConnections,
+      readTimeoutMs: flags.readTimeoutMs,
     });
   }
 
@@ -138,6 +140,15 @@ export class TsPromServer {
   async start(): Promise<AddressInfo> {
     this.logger.info('Starting tsprom', { version: buildInfo().version });
     this.applyLogs(this.config);
+    if (this.components.createScrapeService !== undefined) {
+      // Built before storage opens so its API routes exist from the start; it appends only after applyConfig below.
+      this.scrape = this.components.createScrapeService({
+        storage: { appender: () => this.mustStorage().appender() },
+        registry: this.registry,
+        logger: this.logger,
+        scrapeFailureLog: this.scrapeFailureLog,
+      });
+    }
     this.mountRoutes();
     const addr = await this.web.listen();
     this.logger.info('Listening on', { address: `${addr.address}:${addr.port}` });
@@ -146,22 +157,13 @@ export class TsPromServer {
       retentionTimeMs: this.flags.retentionTimeMs,
       retentionSizeBytes: this.flags.retentionSizeBytes,
       registry: this.registry,
-      logger: this.logger.with({ component: 'tsdb' }),
+      logger: this.logger,
       onReplayProgress: (s) => {
         this.replay = { ...s };
       },
     });
     this.engine = this.createEngine(this.config);
-    if (this.components.createScrapeService !== undefined) {
-      this.scrape = this.components.createScrapeService({
-        storage: this.storage,
-        registry: this.registry,
-        logger: this.logger.with({ component: 'scrape manager' }),
-        scrapeFailureLog: this.scrapeFailureLog,
-      });
-      this.web.api(this.scrape.routes());
-      await this.scrape.applyConfig(this.config);
-    }
+    await this.scrape?.applyConfig(this.config);
     this.web.ready = true;
     this.readyMetric.set(1);
     this.logger.info('Server is ready to receive web requests.');
@@ -176,6 +178,7 @@ export class TsPromServer {
       maxConcurrency: this.flags.queryMaxConcurrency,
       features: this.flags.features,
       noStepSubqueryIntervalMs: cfg.global.evaluationIntervalMs,
+      logger: this.logger.with({ component: 'query engine' }),
       onQueryDone: (rec) => {
         this.engineMetrics.observe(rec);
         this.queryLog.log(rec);
@@ -210,11 +213,16 @@ export class TsPromServer {
     const old = this.config;
     try {
       const cfg = loadConfigFile(file);
-      this.applyLogs(cfg);
       try {
+        this.applyLogs(cfg);
         await this.scrape?.applyConfig(cfg);
       } catch (e) {
-        this.applyLogs(old);
+        // Put back what may already have switched; the old files opened before, so they open again.
+        try {
+          this.applyLogs(old);
+        } catch (restoreErr) {
+          this.logger.error('Error restoring log files after a failed reload', { err: (restoreErr as Error).message });
+        }
         throw e;
       }
       if (cfg.global.evaluationIntervalMs !== old.global.evaluationIntervalMs && this.engine !== null) this.engine = this.createEngine(cfg);
@@ -358,6 +366,7 @@ export class TsPromServer {
     );
     web.api([walReplayRoute({ walReplayStatus: () => this.replay })], { needsReady: false });
     web.api(queryLogRoutes(this.queryLog));
+    if (this.scrape !== null) web.api(this.scrape.routes());
   }
 
   private mustStorage(): ServerStorage {
@@ -372,12 +381,12 @@ export class TsPromServer {
 
   private tsdbAdmin() {
     const s = this.storage;
-    if (s === null || !s.deleteSeries || !s.cleanTombstones || !s.snapshot || !s.tsdbStatus) return null;
+    if (s === null || !s.deleteSeries || !s.cleanTombstones || !s.snapshot || !s.headStats) return null;
     return {
       deleteSeries: s.deleteSeries.bind(s),
       cleanTombstones: s.cleanTombstones.bind(s),
       snapshot: s.snapshot.bind(s),
-      status: s.tsdbStatus.bind(s),
+      status: s.headStats.bind(s),
     };
   }
 

@@ -195,3 +195,34 @@ scrape_configs:
     }
   });
 });
+
+describe('configToYAML', () => {
+  test('writes every default, hides secrets, and reads back to the same config', async () => {
+    const { configToYAML } = await import('./marshal.js');
+    const c = loadConfig(
+      `global:
+  scrape_interval: 15s
+  external_labels: {dc: x}
+scrape_configs:
+  - job_name: j
+    basic_auth: {username: u, password: hunter2}
+    static_configs: [{targets: ['a:1']}]
+    relabel_configs: [{source_labels: [a], target_label: b}]
+remote_write:
+  - url: http://w/
+    headers: {X-Scope: tenant}
+`,
+    );
+    const y = configToYAML(c);
+    assert.match(y, /^global:\n {2}scrape_interval: 15s\n {2}scrape_timeout: 10s\n/);
+    assert.ok(!y.includes('hunter2'));
+    assert.ok(!y.includes('tenant'));
+    assert.match(y, /password: <secret>/);
+    assert.match(y, /honor_timestamps: true/);
+    const back = loadConfig(y);
+    assert.deepEqual(back.scrapeConfigs[0]!.relabelConfigs, c.scrapeConfigs[0]!.relabelConfigs);
+    assert.equal(back.scrapeConfigs[0]!.scrapeTimeoutMs, c.scrapeConfigs[0]!.scrapeTimeoutMs);
+    assert.deepEqual(back.global.externalLabels.toObject(), { dc: 'x' });
+    assert.equal(back.remoteWrite[0]!.queueConfig.capacity, 10_000);
+  });
+});

@@ -4,7 +4,7 @@
 // the next (the Prometheus 3.0.0 leak came from fields accumulating on a shared logger).
 import type { QueryLogRecord } from '../promql/engine/types.js';
 import { JsonLogFiles, type JsonLogFileOptions } from './jsonlog.js';
-import { StringRing } from './ring.js';
+import { LineRing } from './ring.js';
 import { formatJSONTime, formatUTCDate } from './timefmt.js';
 import { Counter, Registry } from 'prom-client';
 
@@ -22,10 +22,14 @@ export interface QueryLogConfig {
 export interface QueryLogOptions extends JsonLogFileOptions {
   /** Entries kept in memory for recent(). Default 1,000. */
   ringSize?: number;
+  /** Bytes kept in memory for recent(); when lines are long, fewer than ringSize entries fit. Default 4 MiB. */
+  ringBytes?: number;
 }
 
-/** 1,000 lines of ~400 bytes is ~400 KB: enough for the API to show a busy minute, small next to the head. */
+/** 1,000 lines of ~500 bytes is ~500 KB: enough for the API to show a busy minute, small next to the head. */
 export const DEFAULT_RING_SIZE = 1000;
+/** Room for 1,000 entries averaging 4 KB, so only unusually long queries reduce the count kept. */
+export const DEFAULT_RING_BYTES = 4 * 1024 * 1024;
 
 /** JSON object of string values with keys sorted, as Go encodes a map[string]string. */
 function stringMap(m: unknown): string {
@@ -109,9 +113,13 @@ export function formatQueryLogLine(rec: QueryLogRecord, nowMs: number): string {
   return line + '}\n';
 }
 
+/** Lines are encoded here once and copied to the file buffer and the ring; longer ones get their own buffer. */
+const SCRATCH_BYTES = 64 * 1024;
+
 export class QueryLog {
+  private readonly scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
   private readonly files: JsonLogFiles;
-  private readonly ring: StringRing;
+  private readonly ring: LineRing;
   private readonly now: () => number;
   private readonly filtered: Counter;
   private path: string | null = null;
@@ -135,7 +143,7 @@ export class QueryLog {
       help: 'Successful queries not logged because they ran for less than query_log_min_duration.',
       registers: [registry],
     });
-    this.ring = new StringRing(opts.ringSize ?? DEFAULT_RING_SIZE);
+    this.ring = new LineRing(opts.ringSize ?? DEFAULT_RING_SIZE, opts.ringBytes ?? DEFAULT_RING_BYTES);
     this.now = opts.now ?? Date.now;
   }
 
@@ -172,8 +180,10 @@ export class QueryLog {
       // A malformed record (a bug upstream) must not fail the query that produced it.
       return;
     }
-    this.ring.push(line);
-    this.files.get(path)?.push(line);
+    // UTF-8 takes at most 3 bytes per UTF-16 unit.
+    const bytes = line.length * 3 <= SCRATCH_BYTES ? this.scratch.subarray(0, this.scratch.write(line, 0)) : Buffer.from(line);
+    this.ring.push(bytes);
+    this.files.get(path)?.push(bytes);
   };
 
   /** Reopens the file by name (SIGHUP after logrotate moved it). */
@@ -183,7 +193,7 @@ export class QueryLog {
 
   /** The newest logged entries, newest first; `limit` 0 means all that are kept. */
   recent(limit: number): object[] {
-    const lines = this.ring.newest(limit > 0 ? limit : this.ring.capacity);
+    const lines = this.ring.newest(limit > 0 ? limit : this.ring.maxEntries);
     return lines.map((l) => JSON.parse(l) as object);
   }
 

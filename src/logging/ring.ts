@@ -1,32 +1,73 @@
-// A fixed-capacity ring of strings: the newest `capacity` entries, oldest overwritten first.
+// A ring of the newest lines, kept as bytes in one fixed buffer: at most `maxEntries` lines and
+// `maxBytes` bytes, the oldest overwritten first. Holding bytes rather than strings means a line kept
+// here is not a long-lived JS object, so a busy log does not churn the old generation of the heap.
 
-export class StringRing {
-  private readonly slots: Array<string | undefined>;
-  /** Index the next entry goes to. */
-  private next = 0;
+export class LineRing {
+  private readonly buf: Buffer;
+  /** Start offset and byte length of each entry, indexed circularly from `oldest`. */
+  private readonly starts: Uint32Array;
+  private readonly lens: Uint32Array;
+  private oldest = 0;
   private count = 0;
+  /** Where the next entry goes. */
+  private head = 0;
 
-  constructor(readonly capacity: number) {
-    if (!Number.isInteger(capacity) || capacity < 0) throw new RangeError(`ring capacity must be a non-negative integer, got ${capacity}`);
-    this.slots = new Array<string | undefined>(capacity);
+  constructor(
+    readonly maxEntries: number,
+    maxBytes: number,
+  ) {
+    if (!Number.isInteger(maxEntries) || maxEntries < 0) throw new RangeError(`ring size must be a non-negative integer, got ${maxEntries}`);
+    if (!Number.isInteger(maxBytes) || maxBytes < 0) throw new RangeError(`ring bytes must be a non-negative integer, got ${maxBytes}`);
+    this.buf = Buffer.alloc(maxEntries === 0 ? 0 : maxBytes);
+    this.starts = new Uint32Array(maxEntries);
+    this.lens = new Uint32Array(maxEntries);
   }
 
   get size(): number {
     return this.count;
   }
 
-  push(s: string): void {
-    if (this.capacity === 0) return;
-    this.slots[this.next] = s;
-    this.next = (this.next + 1) % this.capacity;
-    if (this.count < this.capacity) this.count++;
+  /** Keeps `line` (text, or its UTF-8 bytes, copied); a line larger than the whole ring is not kept. */
+  push(line: string | Uint8Array): void {
+    if (this.maxEntries === 0) return;
+    const cap = this.buf.length;
+    const n = typeof line === 'string' ? Buffer.byteLength(line) : line.length;
+    if (n > cap) return;
+    if (this.head + n > cap) {
+      // Wrap: entries between head and the end are the oldest; they go first.
+      while (this.count > 0 && this.starts[this.oldest]! >= this.head) this.evict();
+      this.head = 0;
+    }
+    const end = this.head + n;
+    while (this.count > 0 && (this.count === this.maxEntries || this.overlapsOldest(this.head, end))) this.evict();
+    if (typeof line === 'string') this.buf.write(line, this.head);
+    else this.buf.set(line, this.head);
+    const slot = (this.oldest + this.count) % this.maxEntries;
+    this.starts[slot] = this.head;
+    this.lens[slot] = n;
+    this.count++;
+    this.head = end;
   }
 
   /** Up to `limit` entries, newest first. */
   newest(limit: number): string[] {
     const n = Math.min(limit, this.count);
     const out = new Array<string>(n);
-    for (let i = 0; i < n; i++) out[i] = this.slots[(this.next - 1 - i + 2 * this.capacity) % this.capacity]!;
+    for (let i = 0; i < n; i++) {
+      const slot = (this.oldest + this.count - 1 - i) % this.maxEntries;
+      const s = this.starts[slot]!;
+      out[i] = this.buf.toString('utf8', s, s + this.lens[slot]!);
+    }
     return out;
+  }
+
+  private overlapsOldest(from: number, to: number): boolean {
+    const s = this.starts[this.oldest]!;
+    return s < to && from < s + this.lens[this.oldest]!;
+  }
+
+  private evict(): void {
+    this.oldest = (this.oldest + 1) % this.maxEntries;
+    this.count--;
   }
 }

@@ -2,7 +2,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { LineFileSink, type DropReason, type SinkOp } from './sink.js';
 import { PartialWriteError, type LogFileHandle, type LogFileSystem } from './logfs.js';
-import { StringRing } from './ring.js';
+import { LineRing } from './ring.js';
 
 /** A scripted disk: `script` decides, per write, how many bytes land before an error (or all). */
 class ScriptedDisk implements LogFileSystem {
@@ -113,17 +113,37 @@ describe('LineFileSink', () => {
   });
 });
 
-describe('StringRing', () => {
-  test('keeps the newest entries, newest first', () => {
-    const r = new StringRing(3);
+describe('LineRing', () => {
+  test('keeps the newest entries, newest first, bounded in entries', () => {
+    const r = new LineRing(3, 1000);
     assert.deepEqual(r.newest(5), []);
     for (const s of ['a', 'b', 'c', 'd']) r.push(s);
     assert.equal(r.size, 3);
     assert.deepEqual(r.newest(5), ['d', 'c', 'b']);
     assert.deepEqual(r.newest(1), ['d']);
-    const z = new StringRing(0);
+    const z = new LineRing(0, 100);
     z.push('a');
     assert.deepEqual(z.newest(1), []);
-    assert.throws(() => new StringRing(-1), RangeError);
+    assert.throws(() => new LineRing(-1, 1), RangeError);
+  });
+
+  test('bounded in bytes: wrapping evicts the oldest, multi-byte text survives', () => {
+    const r = new LineRing(100, 10);
+    r.push('aaaa');
+    r.push('bbbb');
+    r.push('ccc');
+    assert.deepEqual(r.newest(10), ['ccc', 'bbbb']);
+    r.push('ddddd');
+    assert.deepEqual(r.newest(10), ['ddddd', 'ccc']);
+    // 5 bytes: wraps to the start, overlapping both older entries.
+    r.push('é€');
+    assert.deepEqual(r.newest(10), ['é€']);
+    r.push('ff');
+    r.push('x'.repeat(11));
+    assert.deepEqual(r.newest(10), ['ff', 'é€']);
+    for (let i = 0; i < 1000; i++) r.push(String(i % 7).repeat((i % 4) + 1));
+    const got = r.newest(100);
+    assert.equal(got[0], '5555');
+    assert.ok(got.join('').length <= 10);
   });
 });

@@ -1,10 +1,12 @@
 // A JSON-lines file with a bounded write buffer, size rotation and reopening.
 //
-// Callers hand over whole lines and never wait: lines are queued in a buffer bounded in bytes and in
-// lines, and written by one asynchronous loop. When the disk is slow the buffer fills and new lines
-// are dropped; when a write fails (ENOSPC, EIO, ...) its lines are dropped and the next attempt waits
-// `retryDelayMs`. Every lost line is reported, so the owner can count it, and writing resumes by
-// itself once the disk accepts data again.
+// Callers hand over whole lines and never wait: each line is encoded at once into a fixed byte buffer,
+// and one asynchronous loop writes the buffer out while the next one fills (two buffers, each half of
+// the byte and line bounds). Keeping bytes rather than strings means a queued line is not a JS object
+// the garbage collector has to copy and promote, which keeps logging cheap and the heap flat.
+// When the disk is slow the buffers fill and new lines are dropped; when a write fails (ENOSPC, EIO,
+// ...) its lines are dropped and the next attempt waits `retryDelayMs`. Every lost line is reported,
+// so the owner can count it, and writing resumes by itself once the disk accepts data again.
 import { nodeLogFileSystem, PartialWriteError, type LogFileHandle, type LogFileSystem } from './logfs.js';
 
 export type DropReason = 'buffer_full' | 'write_error' | 'closed';
@@ -20,9 +22,9 @@ export interface SinkEvents {
 
 export interface SinkOptions {
   fs?: LogFileSystem;
-  /** Bound on queued bytes. */
+  /** Bound on bytes queued plus bytes being written. */
   maxBufferBytes?: number;
-  /** Bound on queued lines. */
+  /** Bound on lines queued plus lines being written. */
   maxBufferLines?: number;
   /** Wait after a failed write or open before trying again. */
   retryDelayMs?: number;
@@ -34,7 +36,7 @@ export interface SinkOptions {
 }
 
 /**
- * 4 MiB holds about 10,000 query-log lines (~400 bytes each): a second or more of a busy server's
+ * 4 MiB holds about 8,000 query-log lines (~500 bytes each): a second or more of a busy server's
  * queries while the disk stalls, yet little memory should the disk never come back.
  */
 export const DEFAULT_MAX_BUFFER_BYTES = 4 * 1024 * 1024;
@@ -51,10 +53,47 @@ function asError(e: unknown): Error {
   return e instanceof Error ? e : new Error(String(e));
 }
 
+const NEWLINE = Buffer.from('\n');
+
+/** Encoded lines: bytes and the end offset of each line. */
+class LineBuffer {
+  readonly bytes: Buffer;
+  readonly ends: Uint32Array;
+  len = 0;
+  lines = 0;
+  constructor(maxBytes: number, maxLines: number) {
+    this.bytes = Buffer.allocUnsafe(maxBytes);
+    this.ends = new Uint32Array(maxLines);
+  }
+
+  /** Appends a line (text, or its UTF-8 bytes); false when it does not fit. */
+  add(line: string | Uint8Array): boolean {
+    if (this.lines >= this.ends.length) return false;
+    const room = this.bytes.length - this.len;
+    if (typeof line !== 'string') {
+      if (line.length > room) return false;
+      this.bytes.set(line, this.len);
+      this.len += line.length;
+      this.ends[this.lines++] = this.len;
+      return true;
+    }
+    // UTF-8 needs at most 3 bytes per UTF-16 unit, so the exact length is only needed near the end.
+    if (line.length * 3 > room && Buffer.byteLength(line) > room) return false;
+    this.len += this.bytes.write(line, this.len);
+    this.ends[this.lines++] = this.len;
+    return true;
+  }
+
+  clear(): void {
+    this.len = 0;
+    this.lines = 0;
+  }
+}
+
 export class LineFileSink {
   private readonly fs: LogFileSystem;
-  private readonly maxBufferBytes: number;
-  private readonly maxBufferLines: number;
+  private readonly halfBytes: number;
+  private readonly halfLines: number;
   private readonly retryDelayMs: number;
   private readonly events: SinkEvents;
   private maxSizeBytes: number;
@@ -66,9 +105,11 @@ export class LineFileSink {
   /** A failed write left a partial line; the next write starts with a newline. */
   private tailDirty = false;
 
-  private lines: string[] = [];
-  private lineBytes: number[] = [];
-  private bufBytes = 0;
+  /** Lines waiting; allocated on the first line, so an idle log costs no buffer memory. */
+  private fill: LineBuffer | null = null;
+  /** The other buffer, free for the next swap (null while it is being written or not yet needed). */
+  private spare: LineBuffer | null = null;
+  private inFlightBytes = 0;
 
   private running = false;
   private scheduled = false;
@@ -83,8 +124,8 @@ export class LineFileSink {
     opts: SinkOptions,
   ) {
     this.fs = opts.fs ?? nodeLogFileSystem;
-    this.maxBufferBytes = opts.maxBufferBytes ?? DEFAULT_MAX_BUFFER_BYTES;
-    this.maxBufferLines = opts.maxBufferLines ?? DEFAULT_MAX_BUFFER_LINES;
+    this.halfBytes = Math.max(1, Math.floor((opts.maxBufferBytes ?? DEFAULT_MAX_BUFFER_BYTES) / 2));
+    this.halfLines = Math.max(1, Math.floor((opts.maxBufferLines ?? DEFAULT_MAX_BUFFER_LINES) / 2));
     this.retryDelayMs = opts.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS;
     this.events = opts.events;
     this.maxSizeBytes = opts.maxSizeBytes ?? 0;
@@ -94,9 +135,9 @@ export class LineFileSink {
     this.size = size;
   }
 
-  /** Bytes waiting to be written. */
+  /** Bytes queued or being written. */
   get bufferedBytes(): number {
-    return this.bufBytes;
+    return (this.fill?.len ?? 0) + this.inFlightBytes;
   }
 
   setRotation(maxSizeBytes: number, maxFiles: number): void {
@@ -104,20 +145,17 @@ export class LineFileSink {
     this.maxFiles = maxFiles;
   }
 
-  /** Queues one line (with its trailing newline). Never throws, never waits. */
-  push(line: string): void {
+  /** Queues one line (with its trailing newline; text or UTF-8 bytes, copied). Never throws, never waits. */
+  push(line: string | Uint8Array): void {
     if (this.closed) {
       this.events.dropped(1, 'closed');
       return;
     }
-    const n = Buffer.byteLength(line);
-    if (this.lines.length >= this.maxBufferLines || this.bufBytes + n > this.maxBufferBytes) {
+    this.fill ??= new LineBuffer(this.halfBytes, this.halfLines);
+    if (!this.fill.add(line)) {
       this.events.dropped(1, 'buffer_full');
       return;
     }
-    this.lines.push(line);
-    this.lineBytes.push(n);
-    this.bufBytes += n;
     this.schedule();
   }
 
@@ -142,15 +180,9 @@ export class LineFileSink {
     }
     this.schedule();
     await this.idle();
-    const h = this.handle;
-    this.handle = null;
-    if (h !== null) {
-      try {
-        await h.close();
-      } catch (e) {
-        this.events.failed('close', asError(e));
-      }
-    }
+    await this.closeHandle();
+    this.fill = null;
+    this.spare = null;
   }
 
   /** Resolves once nothing is queued or being written (or the sink is waiting out a failed write). */
@@ -159,8 +191,12 @@ export class LineFileSink {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  private queued(): number {
+    return this.fill?.lines ?? 0;
+  }
+
   private isIdle(): boolean {
-    return !this.running && !this.scheduled && (this.retryTimer !== null || (this.lines.length === 0 && !this.reopenWanted));
+    return !this.running && !this.scheduled && (this.retryTimer !== null || (this.queued() === 0 && !this.reopenWanted));
   }
 
   private schedule(): void {
@@ -182,18 +218,23 @@ export class LineFileSink {
           await this.closeHandle();
           if (!this.closed) this.tryOpen();
         }
-        if (this.lines.length === 0) break;
+        const batch = this.fill;
+        if (batch === null || batch.lines === 0) break;
         if (this.handle === null && (this.closed || !this.tryOpen())) {
           this.dropQueued('write_error');
           this.backOff();
           break;
         }
-        const lines = this.lines;
-        const lens = this.lineBytes;
-        this.lines = [];
-        this.lineBytes = [];
-        this.bufBytes = 0;
-        if (!(await this.writeLines(lines, lens))) {
+        // Swap buffers: new lines fill the spare while this one is written.
+        this.fill = this.spare;
+        this.spare = null;
+        this.inFlightBytes = batch.len;
+        const ok = await this.writeBatch(batch);
+        this.inFlightBytes = 0;
+        batch.clear();
+        if (this.fill === null) this.fill = batch;
+        else this.spare = batch;
+        if (!ok) {
           this.backOff();
           break;
         }
@@ -203,7 +244,7 @@ export class LineFileSink {
       this.events.failed('write', asError(e));
     } finally {
       this.running = false;
-      if (this.lines.length > 0 && this.retryTimer === null && !this.closed) this.schedule();
+      if (this.queued() > 0 && this.retryTimer === null && !this.closed) this.schedule();
       if (this.isIdle()) {
         const waiters = this.idleWaiters;
         this.idleWaiters = [];
@@ -212,39 +253,42 @@ export class LineFileSink {
     }
   }
 
-  /** Writes lines in order, rotating at line boundaries; false after a failure (the rest are dropped). */
-  private async writeLines(lines: string[], lens: number[]): Promise<boolean> {
+  /** Writes a batch in order, rotating at line boundaries; false after a failure (the rest are dropped). */
+  private async writeBatch(b: LineBuffer): Promise<boolean> {
     let i = 0;
-    while (i < lines.length) {
+    while (i < b.lines) {
+      const from = i === 0 ? 0 : b.ends[i - 1]!;
       const room = this.maxSizeBytes > 0 ? this.maxSizeBytes - this.size : Infinity;
-      if (this.size > 0 && lens[i]! > room) {
+      if (this.size > 0 && b.ends[i]! - from > room) {
         await this.rotate();
         if (this.handle === null) {
-          this.events.dropped(lines.length - i, 'write_error');
+          this.events.dropped(b.lines - i, 'write_error');
           return false;
         }
         continue;
       }
       // At least one line per write, so a line longer than the limit still gets a file of its own.
       let j = i + 1;
-      let bytes = lens[i]!;
-      while (j < lines.length && bytes + lens[j]! <= room) bytes += lens[j++]!;
-      const text = (this.tailDirty ? '\n' : '') + (j - i === 1 ? lines[i]! : lines.slice(i, j).join(''));
-      const data = Buffer.from(text);
+      while (j < b.lines && b.ends[j]! - from <= room) j++;
+      const to = b.ends[j - 1]!;
       try {
-        await this.handle!.write(data);
+        if (this.tailDirty) {
+          await this.handle!.write(NEWLINE);
+          this.tailDirty = false;
+          this.size += 1;
+        }
+        await this.handle!.write(b.bytes.subarray(from, to));
       } catch (e) {
         if (e instanceof PartialWriteError) {
           this.tailDirty = true;
           this.size += e.bytesWritten;
         }
         this.events.failed('write', asError(e));
-        this.events.dropped(lines.length - i, 'write_error');
+        this.events.dropped(b.lines - i, 'write_error');
         return false;
       }
-      this.tailDirty = false;
-      this.size += data.length;
-      this.events.written(data.length, j - i);
+      this.size += to - from;
+      this.events.written(to - from, j - i);
       i = j;
     }
     return true;
@@ -269,7 +313,6 @@ export class LineFileSink {
     } catch (e) {
       this.events.failed('rotate', asError(e));
     }
-    this.tailDirty = false;
     this.tryOpen();
   }
 
@@ -298,10 +341,9 @@ export class LineFileSink {
   }
 
   private dropQueued(reason: DropReason): void {
-    if (this.lines.length > 0) this.events.dropped(this.lines.length, reason);
-    this.lines = [];
-    this.lineBytes = [];
-    this.bufBytes = 0;
+    const n = this.queued();
+    if (n > 0) this.events.dropped(n, reason);
+    this.fill?.clear();
   }
 
   private backOff(): void {

@@ -3,6 +3,7 @@
 // A Labels value never changes after construction: every edit goes through a
 // LabelsBuilder and yields a new value. The string key and hash are computed
 // lazily and cached, which is invisible to callers.
+import { goQuote } from '../promql/parser/quote.js';
 
 export const METRIC_NAME = '__name__';
 
@@ -182,8 +183,8 @@ export class Labels {
     const parts: string[] = [];
     const p = this.pairs;
     for (let i = 0; i < p.length; i += 2) {
-      const n = isValidLegacyLabelName(p[i]!) ? p[i]! : JSON.stringify(p[i]!);
-      parts.push(`${n}=${JSON.stringify(p[i + 1]!)}`);
+      const n = isValidLegacyLabelName(p[i]!) ? p[i]! : goQuote(p[i]!);
+      parts.push(`${n}=${goQuote(p[i + 1]!)}`);
     }
     return `{${parts.join(', ')}}`;
   }
@@ -199,11 +200,11 @@ export class Labels {
         continue;
       }
       if (p[i] === METRIC_NAME) {
-        parts.push(JSON.stringify(p[i + 1]!));
+        parts.push(goQuote(p[i + 1]!));
         continue;
       }
-      const n = isValidLegacyLabelName(p[i]!) ? p[i]! : JSON.stringify(p[i]!);
-      parts.push(`${n}=${JSON.stringify(p[i + 1]!)}`);
+      const n = isValidLegacyLabelName(p[i]!) ? p[i]! : goQuote(p[i]!);
+      parts.push(`${n}=${goQuote(p[i + 1]!)}`);
     }
     if (name !== '' && parts.length === 0) return name;
     return `${name}{${parts.join(', ')}}`;

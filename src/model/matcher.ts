@@ -1,5 +1,6 @@
 // Label matchers with RE2 semantics, anchored at both ends as Prometheus anchors them.
 import RE2 from 're2';
+import { goQuote } from '../promql/parser/quote.js';
 
 export enum MatchType {
   Equal = '=',
@@ -15,7 +16,7 @@ export class InvalidRegexError extends Error {
     readonly regex: string,
     readonly reason: string,
   ) {
-    super(`invalid regular expression ${JSON.stringify(regex)}: ${reason}`);
+    super(`invalid regular expression ${goQuote(regex)}: ${reason}`);
   }
 }
 
@@ -88,8 +89,8 @@ export class Matcher {
 
   /** Prometheus's form: `name="value"`, quoting the name when it is not a legacy name. */
   toString(): string {
-    const n = /^[a-zA-Z_][a-zA-Z0-9_]*$/.test(this.name) ? this.name : JSON.stringify(this.name);
-    return `${n}${this.type}${JSON.stringify(this.value)}`;
+    const n = /^[a-zA-Z_][a-zA-Z0-9_]*$/.test(this.name) ? this.name : goQuote(this.name);
+    return `${n}${this.type}${goQuote(this.value)}`;
   }
 }
 

@@ -70,7 +70,7 @@ export class RemoteWriteHandler {
       registers,
     });
     this.samplesIn = new Counter({
-      name: 'prometheus_remote_storage_samples_in_total',
+      name: 'tsprom_remote_write_received_samples_total',
       help: 'Samples appended to local storage from remote write requests.',
       registers,
     });

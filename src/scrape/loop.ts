@@ -22,7 +22,7 @@ import {
 import { BodySizeLimitError, type HttpClient } from './httpclient.js';
 import type { ScrapeMetrics } from './metrics.js';
 import type { MetadataSource, MetricMetadata, Target } from './target.js';
-import { ContentTypeError, Entry, MEDIA_TYPE_OPENMETRICS, MEDIA_TYPE_PROMTEXT, MEDIA_TYPE_PROTOBUF, newTextParser, type MetricType, type SymbolTable } from './textparse.js';
+import { ContentTypeError, Entry, MEDIA_TYPE_OPENMETRICS, MEDIA_TYPE_PROMTEXT, MEDIA_TYPE_PROTOBUF, newTextParser, type MetricType, type SymbolTable, type TextParser } from './textparse.js';
 
 /** Samples more than this far in the future are rejected as out of bounds (Prometheus's maxAheadTime). */
 const MAX_AHEAD_MS = 10 * 60 * 1000;
@@ -82,7 +82,90 @@ export class ScrapeError extends Error {
   override name = 'ScrapeError';
 }
 
-interface CacheEntry {
+/** An entry found by the hash of a series' raw bytes, verified against the bytes themselves. */
+interface Keyed {
+  readonly key: string;
+  readonly hash: number;
+  /** True for series dropped by metric relabeling. */
+  readonly dropped: boolean;
+  /** Next entry with the same hash. */
+  next: Keyed | null;
+}
+
+/**
+ * A map from raw series text to entries, keyed by the parser's allocation-free hash
+ * (with a byte comparison on every hit), so known series cost no string per sample.
+ */
+export class SeriesMap<E extends Keyed> {
+  private readonly m = new Map<number, E>();
+  private n = 0;
+
+  get size(): number {
+    return this.n;
+  }
+
+  /** The entry for the parser's current series. */
+  find(p: TextParser, hash: number): E | undefined {
+    let e: Keyed | null | undefined = this.m.get(hash);
+    while (e !== undefined && e !== null) {
+      if (p.seriesIs(e.key)) return e as E;
+      e = e.next;
+    }
+    return undefined;
+  }
+
+  add(e: E): void {
+    e.next = this.m.get(e.hash) ?? null;
+    this.m.set(e.hash, e);
+    this.n++;
+  }
+
+  remove(e: E): void {
+    let head: Keyed | null = this.m.get(e.hash) ?? null;
+    let prev: Keyed | null = null;
+    for (let cur = head; cur !== null; prev = cur, cur = cur.next) {
+      if (cur !== e) continue;
+      if (prev === null) head = cur.next;
+      else prev.next = cur.next;
+      this.n--;
+      break;
+    }
+    if (head === null) this.m.delete(e.hash);
+    else this.m.set(e.hash, head as E);
+  }
+
+  /** Removes every entry for which drop() is true. */
+  removeWhere(drop: (e: E) => boolean): void {
+    for (const [h, first] of this.m) {
+      let head: Keyed | null = null;
+      let tail: Keyed | null = null;
+      for (let cur: Keyed | null = first; cur !== null; ) {
+        const nx: Keyed | null = cur.next;
+        if (drop(cur as E)) this.n--;
+        else {
+          cur.next = null;
+          if (tail === null) head = cur;
+          else tail.next = cur;
+          tail = cur;
+        }
+        cur = nx;
+      }
+      if (head === null) this.m.delete(h);
+      else if (head !== first) this.m.set(h, head as E);
+    }
+  }
+
+  clear(): void {
+    this.m.clear();
+    this.n = 0;
+  }
+}
+
+interface DroppedEntry extends Keyed {
+  lastIter: number;
+}
+
+interface CacheEntry extends Keyed {
   ref: SeriesRef;
   readonly labels: Labels;
   /** Scrape iteration that last saw this series. */
@@ -107,13 +190,20 @@ interface MetaEntry {
  */
 export class ScrapeCache implements MetadataSource {
   iter = 0;
-  readonly series = new Map<string, CacheEntry>();
-  readonly dropped = new Map<string, number>();
+  readonly series = new SeriesMap<CacheEntry>();
+  readonly dropped = new SeriesMap<DroppedEntry>();
   cur: CacheEntry[] = [];
   prev: CacheEntry[] = [];
   readonly metadata = new Map<string, MetaEntry>();
   /** Entries created during the current scrape, removed again if it is rolled back. */
-  readonly created: string[] = [];
+  readonly created: CacheEntry[] = [];
+  /**
+   * The entry of each series line of the last successful scrape, in order, and of the
+   * current one. Exporters print their series in the same order every time, so the entry
+   * at the same position is tried first: one comparison instead of hashing and a lookup.
+   */
+  seq: (Keyed | null)[] = [];
+  nextSeq: (Keyed | null)[] = [];
   private successfulCount = 0;
 
   track(ce: CacheEntry): void {
@@ -126,8 +216,9 @@ export class ScrapeCache implements MetadataSource {
   rollback(): void {
     for (const ce of this.cur) ce.trackedIter = -1;
     this.cur.length = 0;
-    for (const k of this.created) this.series.delete(k);
+    for (const e of this.created) this.series.remove(e);
     this.created.length = 0;
+    this.nextSeq.length = 0;
   }
 
   /** Ends a scrape iteration; flush removes what this iteration did not see. */
@@ -139,9 +230,17 @@ export class ScrapeCache implements MetadataSource {
       metrics.cacheFlushForced.inc();
     }
     if (flush) {
-      for (const [k, e] of this.series) if (e.lastIter !== this.iter) this.series.delete(k);
-      for (const [k, it] of this.dropped) if (it !== this.iter) this.dropped.delete(k);
-      for (const [k, m] of this.metadata) if (this.iter - m.lastIter > METADATA_KEEP_SCRAPES) this.metadata.delete(k);
+      const iter = this.iter;
+      this.series.removeWhere((e) => e.lastIter !== iter);
+      this.dropped.removeWhere((e) => e.lastIter !== iter);
+      // Only a successful scrape's order is worth remembering; it holds only entries it saw, so none were just removed.
+      const s = this.seq;
+      this.seq = this.nextSeq;
+      s.length = 0;
+      this.nextSeq = s;
+      for (const [k, m] of this.metadata) if (iter - m.lastIter > METADATA_KEEP_SCRAPES) this.metadata.delete(k);
+    } else {
+      this.nextSeq.length = 0;
     }
     const p = this.prev;
     this.prev = this.cur;
@@ -243,6 +342,7 @@ export class ScrapeLoop {
     if (labelsChanged) {
       this.cache.series.clear();
       this.cache.dropped.clear();
+      this.cache.seq.length = 0;
     }
   }
 
@@ -453,12 +553,30 @@ export class ScrapeLoop {
       }
       const pts = honorTs ? parser.timestamp() : null;
       const t = pts ?? defTime;
-      const key = parser.seriesKey();
-      if (cache.dropped.has(key)) {
-        cache.dropped.set(key, iter);
-        continue;
+      const nextSeq = cache.nextSeq;
+      const guess = cache.seq[nextSeq.length];
+      let ce: CacheEntry | undefined;
+      let hash = -1;
+      if (guess !== undefined && guess !== null && parser.seriesIs(guess.key)) {
+        if (guess.dropped) {
+          (guess as DroppedEntry).lastIter = iter;
+          nextSeq.push(guess);
+          continue;
+        }
+        ce = guess as CacheEntry;
+      } else {
+        hash = parser.seriesHash();
+        if (cache.dropped.size > 0) {
+          const d = cache.dropped.find(parser, hash);
+          if (d !== undefined) {
+            d.lastIter = iter;
+            nextSeq.push(d);
+            continue;
+          }
+        }
+        ce = cache.series.find(parser, hash);
       }
-      const ce = cache.series.get(key);
+      nextSeq.push(ce ?? null);
       let labels: Labels;
       let alreadyScraped = false;
       if (ce !== undefined) {
@@ -473,7 +591,9 @@ export class ScrapeLoop {
         }
         const mutated = this.mutateSampleLabels(parser.labels());
         if (mutated === null) {
-          cache.dropped.set(key, iter);
+          const d: DroppedEntry = { key: parser.seriesKey(), hash, dropped: true, next: null, lastIter: iter };
+          cache.dropped.add(d);
+          nextSeq[nextSeq.length - 1] = d;
           continue;
         }
         if (!mutated.has(METRIC_NAME)) throw new ScrapeError('missing metric name (__name__ label)');
@@ -513,9 +633,10 @@ export class ScrapeLoop {
         if (ref !== 0) ce.ref = ref;
         if (track) cache.track(ce);
       } else {
-        const ne: CacheEntry = { ref, labels, lastIter: iter, trackedIter: -1 };
-        cache.series.set(key, ne);
-        cache.created.push(key);
+        const ne: CacheEntry = { key: parser.seriesKey(), hash, dropped: false, next: null, ref, labels, lastIter: iter, trackedIter: -1 };
+        cache.series.add(ne);
+        cache.created.push(ne);
+        cache.nextSeq[cache.nextSeq.length - 1] = ne;
         if (track) cache.track(ne);
         if (!sampleLimitHit) counts.seriesAdded++;
       }

@@ -300,3 +300,53 @@ test('SymbolTable interns and stays bounded', () => {
   for (let i = 0; i < 10; i++) st.intern(`s${i}`);
   assert.ok(st.size <= 4);
 });
+
+describe('fast path', () => {
+  /** Everything observable from a parse: entries, labels, values (as bits) and the error, if any. */
+  function trace(body: Buffer, noFastPath: boolean): string[] {
+    const p = new PromParser(body, { noFastPath });
+    const out: string[] = [];
+    const f64 = new Float64Array(1);
+    const u32 = new Uint32Array(f64.buffer);
+    try {
+      for (let e = p.next(); e !== Entry.EOF; e = p.next()) {
+        if (e !== Entry.Series) {
+          out.push(`entry ${e}`);
+          continue;
+        }
+        f64[0] = p.value();
+        let labels: string;
+        try {
+          labels = p.labels().toString();
+        } catch (err) {
+          labels = `labels error ${(err as Error).message}`;
+        }
+        out.push(`${p.seriesKey()}|${p.seriesHash()}|${labels}|${u32[0]},${u32[1]}|${p.timestamp()}`);
+      }
+    } catch (err) {
+      out.push(`error ${(err as Error).message}`);
+    }
+    return out;
+  }
+
+  test('gives the same results and errors as the general lexer', async () => {
+    const fc = (await import('fast-check')).default;
+    const piece = fc.constantFrom(
+      'a', 'metric_name', ':x', '_', '{', '}', '=', ',', '"', '\\', '\\"', '\\n', '\\\\', ' ', '\t', '\n', '\x00', '\xff', 'é',
+      'b="c"', 'le="0.5"', '"q.name"', '1', '-1.5e3', 'NaN', '+Inf', '1_0', '0x1', '12345', '99999999999999999999', '#', '# HELP a x', '# TYPE a counter', 'x{y="z"} 3 1000',
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 24 }), (pieces) => {
+        const body = Buffer.from(pieces.join(''), 'latin1');
+        assert.deepEqual(trace(body, false), trace(body, true));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  test('common lines take the fast path and match', () => {
+    const body = Buffer.from('a{b="c",d="e\\"f"} 1.5 1000\nm 2\nm{} 3\nm{a="b",} 4\nu{v="ü"} 5\n');
+    assert.deepEqual(trace(body, false), trace(body, true));
+    assert.equal(trace(body, false).length, 5);
+  });
+});

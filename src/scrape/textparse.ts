@@ -16,7 +16,9 @@
 //                         next() throws TextParseError on malformed input. Accessors describe
 //                         the current entry only:
 //                           Series:  seriesKey() (raw bytes of name and labels as a latin1
-//                                    string, a cache key), metricName(), labels() (built on
+//                                    string, a cache key), seriesHash() (a 30-bit hash of
+//                                    those bytes, no allocation) and seriesIs(key) (compares
+//                                    them with a key), metricName(), labels() (built on
 //                                    demand, interned), value(), timestamp() (ms or null),
 //                                    exemplar() (OpenMetrics), startTimestamp() (OpenMetrics
 //                                    `_created`, ms, 0 when unknown), currentType().
@@ -97,11 +99,15 @@ export interface TextParserOptions {
   symbols?: SymbolTable;
   /** OpenMetrics: skip `_created` series (used only for startTimestamp()), as Prometheus does with created-timestamp ingestion on. */
   skipCreatedSeries?: boolean;
+  /** Prometheus text: parse every line with the general lexer (tests compare it with the fast path). */
+  noFastPath?: boolean;
 }
 
 export interface TextParser {
   next(): Entry;
   seriesKey(): string;
+  seriesHash(): number;
+  seriesIs(key: string): boolean;
   metricName(): string;
   labels(): Labels;
   value(): number;
@@ -514,6 +520,24 @@ abstract class BaseParser implements TextParser {
     return latin1(this.b, this.pstart, this.seriesEnd);
   }
 
+  /** FNV-1a over the series bytes, folded to 30 bits so it stays a small integer (a cheap Map key). */
+  seriesHash(): number {
+    const b = this.b;
+    let h = 0x811c9dc5;
+    for (let i = this.pstart, e = this.seriesEnd; i < e; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+    return (h ^ (h >>> 30)) & 0x3fffffff;
+  }
+
+  /** True when the current series' bytes equal key (a string from seriesKey()). */
+  seriesIs(key: string): boolean {
+    const b = this.b;
+    const s = this.pstart;
+    const n = this.seriesEnd - s;
+    if (key.length !== n) return false;
+    for (let i = 0; i < n; i++) if (key.charCodeAt(i) !== b[s + i]) return false;
+    return true;
+  }
+
   metricName(): string {
     return this.symbols.intern(this.decode(this.offs[0]!, this.offs[1]!, this.flags[0]!));
   }
@@ -728,10 +752,107 @@ function sortLabels(list: Label[]): Labels | string {
 
 /** Parser for the Prometheus text format 0.0.4. */
 export class PromParser extends BaseParser {
+  private readonly fast: boolean;
+
   constructor(body: Buffer, opts: TextParserOptions = {}) {
     // The grammar needs a final newline; Prometheus appends one unconditionally, a
     // body that already ends in one is equivalent (a trailing blank line is allowed).
+    // The final newline also guarantees every scanning loop below stops inside the buffer.
     super(body.length > 0 && body[body.length - 1] === NL ? body : Buffer.concat([body, Buffer.from('\n')]), opts);
+    this.fast = opts.noFastPath !== true;
+  }
+
+  /**
+   * Parses the common series line `name{label="value",...} value [timestamp]\n` in one
+   * pass without the token machinery. Returns false (having changed nothing the general
+   * path depends on) at the first unusual byte: quoted names, null bytes, odd spacing,
+   * bad numbers, invalid UTF-8. The general lexer then parses the line, or fails with
+   * Prometheus's exact error.
+   */
+  private fastSeries(): boolean {
+    const b = this.b;
+    const n = this.n;
+    const start = this.i;
+    let i = start;
+    let c = b[i]!;
+    if (!M_START[c]) return false;
+    do c = b[++i]!;
+    while (M_CONT[c]);
+    this.nOffs = 0;
+    this.pushOff(start, i);
+    this.setFlag(0, 0);
+    if (c === LBRACE) {
+      c = b[++i]!;
+      for (;;) {
+        if (c === RBRACE) break;
+        if (!L_START[c]) return false;
+        const ls = i;
+        do c = b[++i]!;
+        while (L_CONT[c]);
+        const le = i;
+        if (c !== EQUAL || b[i + 1] !== QUOTE) return false;
+        i += 2;
+        const vs = i;
+        let f = F_QUOTED;
+        for (;;) {
+          if (i >= n) return false;
+          c = b[i]!;
+          if (c === QUOTE) break;
+          if (c === BACKSLASH) {
+            const d = b[i + 1]!;
+            if (d === NL || d === 0) return false;
+            f |= d >= 0x80 ? F_ESCAPE | F_HIGH : F_ESCAPE;
+            i += 2;
+            continue;
+          }
+          if (c === 0) return false;
+          if (c >= 0x80) f |= F_HIGH;
+          i++;
+        }
+        const ve = i;
+        if ((f & F_HIGH) !== 0 && !isUtf8(b.subarray(vs - 1, ve + 1))) return false;
+        const pair = this.nOffs >> 1;
+        this.pushOff(ls, le);
+        this.setFlag(pair, 0);
+        this.pushOff(vs, ve);
+        this.setFlag(pair + 1, f);
+        c = b[++i]!;
+        if (c === COMMA) c = b[++i]!;
+        else if (c !== RBRACE) return false;
+      }
+      c = b[++i]!;
+    }
+    const seriesEnd = i;
+    if (c !== SP && c !== TAB) return false;
+    do c = b[++i]!;
+    while (c === SP || c === TAB);
+    const vs = i;
+    while (c !== SP && c !== TAB && c !== NL && c !== 0 && c !== LBRACE) c = b[++i]!;
+    if (i === vs || c === 0 || c === LBRACE) return false;
+    const v = parseFloatBytes(b, vs, i);
+    if (floatError !== null) return false;
+    while (c === SP || c === TAB) c = b[++i]!;
+    let hasTs = false;
+    let ts = 0;
+    if (DIGIT[c]) {
+      const t0 = i;
+      do {
+        ts = ts * 10 + (c - 0x30);
+        c = b[++i]!;
+      } while (DIGIT[c]);
+      // Longer numbers may overflow int64; the general path reports that as Prometheus does.
+      if (i - t0 > 15) return false;
+      hasTs = true;
+      while (c === SP || c === TAB) c = b[++i]!;
+    }
+    if (c !== NL) return false;
+    this.pstart = start;
+    this.seriesEnd = seriesEnd;
+    this.val = v;
+    this.hasTs = hasTs;
+    this.ts = ts;
+    this.i = i + 1;
+    return true;
   }
 
   helpText(): string {
@@ -909,6 +1030,7 @@ export class PromParser extends BaseParser {
 
   next(): Entry {
     for (;;) {
+      if (this.fast && this.state === S_INIT && this.i < this.n && this.fastSeries()) return Entry.Series;
       this.pstart = this.i;
       this.nOffs = 0;
       const t = this.tok();

@@ -9,7 +9,7 @@ import { ChunkReader, type ChunkLocation } from './chunks.js';
 import { CorruptionError } from './encoding.js';
 import { addInterval } from './head/head.js';
 import { IndexReader, type ChunkMeta } from './index/index.js';
-import { ChunkList, ChunkSeriesIterator, EmptyIterator, ListSeriesSet } from './querier.js';
+import { ChunkList, ChunkSeriesIterator, EmptyIterator, ListSeriesSet, isCovered } from './querier.js';
 import { countIntervals, readTombstones, writeTombstones, type Tombstones } from './tombstones.js';
 import { fsyncDir } from './wal/wal.js';
 
@@ -269,8 +269,9 @@ class BlockQuerier implements Querier {
     for (const id of ids) {
       const metas: ChunkMeta[] = [];
       const labels = b.index.series(id, metas);
-      if (!metas.some((m) => m.maxt >= mint && m.mint <= maxt)) continue;
       const del = b.tombstones.get(id) ?? null;
+      const visible = (m: ChunkMeta): boolean => m.maxt >= mint && m.mint <= maxt && !isCovered(del, Math.max(mint, m.mint), Math.min(maxt, m.maxt));
+      if (!metas.some(visible)) continue;
       out.push(new BlockSeries(b, labels, metas, mint, maxt, del, skip));
     }
     return new ListSeriesSet(out);

@@ -339,6 +339,8 @@ export class DB implements Storage {
         const maxt = rangeForTimestamp(mint, this.minBlock);
         await this.compactHead(mint, maxt);
       }
+      // Pick up blocks written by others (backfill) before planning.
+      await this.reload();
       for (;;) {
         if (this.closed) return;
         const plan = planCompaction(

@@ -48,6 +48,13 @@ export function isDeleted(intervals: Float64Array | null, t: number): boolean {
   return false;
 }
 
+/** True when [a, b] lies entirely inside one of the (merged) intervals. */
+export function isCovered(intervals: Float64Array | null, a: number, b: number): boolean {
+  if (intervals === null) return false;
+  for (let i = 0; i < intervals.length; i += 2) if (intervals[i]! <= a && b <= intervals[i + 1]!) return true;
+  return false;
+}
+
 /** Iterates the samples of a ChunkList within [mint, maxt], skipping deleted intervals. */
 export class ChunkSeriesIterator implements SampleIterator {
   private ci = -1;

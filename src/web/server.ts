@@ -23,6 +23,7 @@ const deflateAsync = promisify(deflate);
 export const DEFAULT_MAX_FORM_BYTES = 10 * 1024 * 1024;
 /** Remote-write bodies are snappy-compressed; 32 MiB compressed is far beyond any sane batch. */
 export const DEFAULT_MAX_REMOTE_WRITE_BYTES = 32 * 1024 * 1024;
+const MAX_HEADER_BYTES = 1024 * 1024;
 /** Responses smaller than this go out uncompressed: gzip would not save a packet. */
 const MIN_COMPRESS_BYTES = 1024;
 
@@ -78,6 +79,8 @@ export interface WebServerOptions {
   metrics?: HttpMetrics;
   /** Limit on concurrent connections; 0 = none (Prometheus's --web.max-connections default is 512). */
   maxConnections?: number;
+  /** Time allowed to receive a whole request (--web.read-timeout); 0 = Node's default. */
+  readTimeoutMs?: number;
 }
 
 /** Prometheus's HTTP status for each API error type (web/api/v1 getDefaultErrorCode). */
@@ -203,8 +206,11 @@ export class WebServer {
       void p.finally(() => this.inFlight.delete(p));
     };
     const tls = this.opts.webConfig?.tls;
-    const server = tls ? createHttpsServer(tls, handler) : createHttpServer(handler);
+    // Go's net/http accepts 1 MiB of request headers (long GET queries); Node defaults to 16 KiB.
+    const serverOpts = { maxHeaderSize: MAX_HEADER_BYTES };
+    const server = tls ? createHttpsServer({ ...tls, ...serverOpts }, handler) : createHttpServer(serverOpts, handler);
     if (this.opts.maxConnections) server.maxConnections = this.opts.maxConnections;
+    if (this.opts.readTimeoutMs) server.requestTimeout = this.opts.readTimeoutMs;
     server.on('connection', (s: Socket) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));

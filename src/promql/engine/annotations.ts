@@ -156,14 +156,16 @@ export class Annotations {
   }
 }
 
-function positionText(pos: PosRange | null, query: string): string {
+function positionText(pos: PosRange, query: string): string {
   if (query === '') return 'unknown position';
-  if (pos === null || pos.start < 0 || pos.start > query.length) return 'invalid position';
+  if (pos.start < 0 || pos.start > query.length) return 'invalid position';
   const { line, col } = lineCol(query, pos.start);
   return `${line}:${col}`;
 }
 
 export function formatWithPosition(a: Annotation, query: string): string {
+  // Warnings from storage are plain errors in Prometheus and carry no position.
+  if (a.pos === null) return a.message;
   const where = positionText(a.pos, query);
   const m = a.monotonicity;
   if (m !== undefined) {

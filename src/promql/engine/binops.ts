@@ -77,13 +77,14 @@ export async function evalBinary(ev: Evaluator, e: BinaryExpr): Promise<Matrix> 
     const lv = ev.dense(l);
     const rv = ev.dense(r);
     const s = new Series(Labels.EMPTY, false, ev.numSteps);
+    const produced = new Int32Array(ev.numSteps);
     for (let k = 0; k < ev.numSteps; k++) {
       const x = lv[k]!;
       const y = rv[k]!;
       s.push(ev.stepTime(k), isComparison(e.op) ? (compare(e.op, x, y) ? 1 : 0) : arith(e.op, x, y));
+      produced[k] = 1;
     }
-    ev.currentSamples = before + s.n;
-    ev.stats.updatePeak(ev.currentSamples);
+    ev.accountStepwise(before, ev.currentSamples, ev.pointsPerStep([l, r]), produced);
     return [s];
   }
   if (lt === 'vector' && rt === 'vector') {
@@ -99,7 +100,8 @@ export async function evalBinary(ev: Evaluator, e: BinaryExpr): Promise<Matrix> 
   const rm = await ev.evalMatrix(e.rhs);
   const vec = scalarLeft ? rm : lm;
   const scalar = ev.dense(scalarLeft ? lm : rm);
-  return vectorScalar(ev, e, vec, scalar, scalarLeft, before);
+  const gathered = ev.pointsPerStep([lm, rm]);
+  return vectorScalar(ev, e, vec, scalar, scalarLeft, before, gathered);
 }
 
 async function vectorScalar(
@@ -109,13 +111,15 @@ async function vectorScalar(
   scalar: Float64Array,
   scalarLeft: boolean,
   before: number,
+  gathered: Int32Array,
 ): Promise<Matrix> {
+  const held = ev.currentSamples;
+  const produced = new Int32Array(ev.numSteps);
   const op = e.op;
   const cmp = isComparison(op);
   const dropsName = changesMetricSchema(op) || e.returnBool;
   const delayed = ev.q.delayedNameRemoval;
   const out: Matrix = [];
-  let total = 0;
   for (const s of vec) {
     const ts = s.ts;
     const vs = s.vs;
@@ -123,7 +127,8 @@ async function vectorScalar(
     for (let i = 0; i < s.n; i++) {
       const t = ts[i]!;
       const x = vs[i]!;
-      const y = scalar[ev.stepOf(t)]!;
+      const k = ev.stepOf(t);
+      const y = scalar[k]!;
       const l = scalarLeft ? y : x;
       const r = scalarLeft ? x : y;
       let v: number;
@@ -138,21 +143,17 @@ async function vectorScalar(
       ts[w] = t;
       vs[w] = v;
       w++;
+      produced[k]!++;
     }
     s.n = w;
     if (dropsName) {
       if (!delayed) s.metric = dropMetadata(s.metric);
       s.dropName = true;
     }
-    if (w > 0) {
-      out.push(s);
-      total += w;
-    }
+    if (w > 0) out.push(s);
     await ev.tick(w + 1);
   }
-  ev.currentSamples = before + total;
-  ev.stats.updatePeak(ev.currentSamples);
-  ev.checkSamples();
+  ev.accountStepwise(before, held, gathered, produced);
   return dropsName && !delayed ? mergeSameLabelset(out) : out;
 }
 
@@ -279,14 +280,16 @@ async function vectorBinop(ev: Evaluator, e: BinaryExpr, l: Matrix, r: Matrix, m
   const rightAt = new Int32Array(numSigs).fill(-1);
   const rightVal = new Float64Array(numSigs);
   const matched = new Uint8Array(numSigs);
-  const matchedSets = new Map<number, Set<string>>();
+  // Many-to-one: result label set -> (step, signature) of its last insertion, to reject duplicates within a step.
+  const inserted = new Map<string, number>();
   const delayed = ev.q.delayedNameRemoval;
   const dropMetricName = !delayed && e.returnBool;
-  const resultCache = new Map<string, Labels>();
+  const resultCache = new Map<number, Labels>();
+  const stride = oneM.length + 1;
 
-  // Output labels for a pair; a missing side (fill) is given by its match labels.
-  const resultMetric = (many: Labels, one: Labels): Labels => {
-    const key = many.key() + '\x00' + one.key();
+  // Output labels for a pair of input series; index -1 marks a side made up from a fill value.
+  const resultMetric = (mi: number, many: Labels, oi: number, one: Labels): Labels => {
+    const key = (mi + 1) * stride + (oi + 1);
     let res = resultCache.get(key);
     if (res !== undefined) return res;
     const b = new LabelsBuilder(many);
@@ -305,7 +308,7 @@ async function vectorBinop(ev: Evaluator, e: BinaryExpr, l: Matrix, r: Matrix, m
     return res;
   };
 
-  return ev.rangeEval(before, [l, r], (_k, t, vecs, out) => {
+  return ev.rangeEval(before, [l, r], (step, t, vecs, out) => {
     const lv = vecs[0]!;
     const rv = vecs[1]!;
     if ((lv.n === 0 && rv.n === 0) || ((lv.n === 0 || rv.n === 0) && fillL === null && fillR === null)) return;
@@ -328,9 +331,11 @@ async function vectorBinop(ev: Evaluator, e: BinaryExpr, l: Matrix, r: Matrix, m
       rightVal[o] = one.v[i]!;
     }
     if (oneToOne) matched.fill(0);
-    else matchedSets.clear();
+    const stepTag = step * numSigs;
+    // Many-to-one signatures that produced a result in this step (for the left fill below).
+    const produced = oneToOne ? null : new Uint8Array(numSigs);
 
-    const apply = (manyMetric: Labels, manyV: number, oneMetric: Labels, oneV: number, o: number): void => {
+    const apply = (mi: number, manyMetric: Labels, manyV: number, oi: number, oneMetric: Labels, oneV: number, o: number): void => {
       const x = oneToMany ? oneV : manyV;
       const y = oneToMany ? manyV : oneV;
       let v: number;
@@ -342,19 +347,16 @@ async function vectorBinop(ev: Evaluator, e: BinaryExpr, l: Matrix, r: Matrix, m
         v = arith(op, x, y);
       }
       if (e.returnBool) v = keep ? 1 : 0;
-      const metric = resultMetric(manyMetric, oneMetric);
+      const metric = resultMetric(mi, manyMetric, oi, oneMetric);
       if (oneToOne) {
         if (matched[o] === 1) throw new EvalError('multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');
         matched[o] = 1;
       } else {
-        let set = matchedSets.get(o);
-        if (set === undefined) {
-          set = new Set();
-          matchedSets.set(o, set);
-        }
         const mk = metric.key();
-        if (set.has(mk)) throw new EvalError('multiple matches for labels: grouping labels must ensure unique matches');
-        set.add(mk);
+        const tag = stepTag + o;
+        if (inserted.get(mk) === tag) throw new EvalError('multiple matches for labels: grouping labels must ensure unique matches');
+        inserted.set(mk, tag);
+        produced![o] = 1;
       }
       if (!keep && !e.returnBool) return;
       out.emit(metric, e.returnBool, t, v);
@@ -370,18 +372,18 @@ async function vectorBinop(ev: Evaluator, e: BinaryExpr, l: Matrix, r: Matrix, m
       const ri = rightAt[o]!;
       const mm = manyM[si]!.metric;
       if (ri >= 0) {
-        apply(mm, many.v[i]!, oneM[ri]!.metric, rightVal[o]!, o);
+        apply(si, mm, many.v[i]!, ri, oneM[ri]!.metric, rightVal[o]!, o);
       } else if (fillForOne !== null) {
-        apply(mm, many.v[i]!, matchLabels(mm, m), fillForOne, o);
+        apply(si, mm, many.v[i]!, -1, matchLabels(mm, m), fillForOne, o);
       }
     }
     if (fillForMany !== null) {
       for (let i = 0; i < one.n; i++) {
         const si = one.idx[i]!;
         const o = oneSig[si]!;
-        if (oneToOne ? matched[o] === 1 : (matchedSets.get(o)?.size ?? 0) > 0) continue;
+        if (oneToOne ? matched[o] === 1 : produced![o] === 1) continue;
         const om = oneM[si]!.metric;
-        apply(matchLabels(om, m), fillForMany, om, one.v[i]!, o);
+        apply(-1, matchLabels(om, m), fillForMany, si, om, one.v[i]!, o);
       }
     }
   });

@@ -274,8 +274,12 @@ class EngineQuery implements Query {
       };
       const tEval = performance.now();
       const ev = new Evaluator(ctx, this.start, this.end, interval, this.samples);
-      const val = await ev.evalTop(this.expr);
-      this.timings.innerEvalTime = (performance.now() - tEval) / 1000;
+      let val: EvalValue;
+      try {
+        val = await ev.evalTop(this.expr);
+      } finally {
+        this.timings.innerEvalTime = (performance.now() - tEval) / 1000;
+      }
       cp.check('expression evaluation');
 
       const tSort = performance.now();

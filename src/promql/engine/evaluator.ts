@@ -118,6 +118,43 @@ export class Evaluator {
     if (this.currentSamples + extra > this.q.maxSamples) throw new TooManySamplesError();
   }
 
+  /**
+   * Replays Prometheus's rangeEval accounting for a result computed series by
+   * series: at step k it holds the arguments (`held`), the samples gathered at
+   * k and everything produced up to k. Updates the peak, fails like Prometheus
+   * when the limit is crossed, and leaves `before` plus the output counted.
+   */
+  accountStepwise(before: number, held: number, gathered: Int32Array, produced: Int32Array): void {
+    let cum = held;
+    let peak = this.stats.peakSamples;
+    const max = this.q.maxSamples;
+    let total = 0;
+    for (let k = 0; k < gathered.length; k++) {
+      const g = gathered[k]!;
+      if (cum + g > max) throw new TooManySamplesError();
+      cum += produced[k]!;
+      total += produced[k]!;
+      const now = cum + g;
+      if (now > max) throw new TooManySamplesError();
+      if (now > peak) peak = now;
+    }
+    this.stats.updatePeak(peak);
+    this.currentSamples = before + total;
+  }
+
+  /** Points per step of the given matrices (what rangeEval would gather at each step). */
+  pointsPerStep(ms: readonly Matrix[], into: Int32Array = new Int32Array(this.numSteps)): Int32Array {
+    for (const m of ms) {
+      for (const s of m) {
+        for (let i = 0; i < s.n; i++) {
+          const k = this.stepOf(s.ts[i]!);
+          if (k >= 0 && k < into.length) into[k]!++;
+        }
+      }
+    }
+    return into;
+  }
+
   stepOf(t: number): number {
     return Math.round((t - this.start) / this.interval);
   }

@@ -84,13 +84,16 @@ export async function evalCall(ev: Evaluator, e: Call): Promise<EvalValue> {
     case 'clamp_max':
       return clampVector(ev, e.args[0]!, null, e.args[1]!);
     case 'round': {
+      const before = ev.currentSamples;
       const m = await ev.evalMatrix(e.args[0]!);
-      const toNearest = e.args.length > 1 ? await ev.evalScalar(e.args[1]!) : null;
-      return mapMatrix(ev, m, (v, k) => round(v, toNearest === null ? 1 : toNearest[k]!));
+      const pm = e.args.length > 1 ? await ev.evalMatrix(e.args[1]!) : null;
+      const toNearest = pm === null ? null : ev.dense(pm);
+      return mapMatrix(ev, before, m, pm === null ? [] : [pm], (v, k) => round(v, toNearest === null ? 1 : toNearest[k]!));
     }
     case 'timestamp': {
+      const before = ev.currentSamples;
       const m = await ev.evalMatrix(e.args[0]!);
-      return mapMatrix(ev, m, (_v, _k, t) => t / 1000);
+      return mapMatrix(ev, before, m, [], (_v, _k, t) => t / 1000);
     }
     case 'start_timestamp':
       // Start timestamps are not stored, so there is nothing to report.
@@ -119,15 +122,20 @@ export async function evalCall(ev: Evaluator, e: Call): Promise<EvalValue> {
 /**
  * Applies `f` to every point of `m` in place. Points for which `f` returns
  * null are dropped. The metric name is removed (at once, or marked for later
- * with delayed name removal); series that then collide are merged.
+ * with delayed name removal); series that then collide are merged. `before`
+ * is currentSamples before the arguments (`m` and the scalar `params`) were
+ * evaluated.
  */
 export async function mapMatrix(
   ev: Evaluator,
+  before: number,
   m: Matrix,
+  params: readonly Matrix[],
   f: (v: number, step: number, t: number) => number | null,
 ): Promise<Matrix> {
-  const before = ev.currentSamples;
-  let removed = 0;
+  const held = ev.currentSamples;
+  const gathered = ev.pointsPerStep([m, ...params]);
+  const produced = new Int32Array(ev.numSteps);
   const out: Matrix = [];
   for (const s of m) {
     let w = 0;
@@ -135,32 +143,46 @@ export async function mapMatrix(
     const vs = s.vs;
     for (let i = 0; i < s.n; i++) {
       const t = ts[i]!;
-      const r = f(vs[i]!, ev.stepOf(t), t);
+      const k = ev.stepOf(t);
+      const r = f(vs[i]!, k, t);
       if (r === null) continue;
       ts[w] = t;
       vs[w] = r;
       w++;
+      produced[k]!++;
     }
-    removed += s.n - w;
     s.n = w;
     if (!ev.q.delayedNameRemoval) s.metric = dropMetadata(s.metric);
     s.dropName = true;
     if (w > 0) out.push(s);
     await ev.tick(s.n + 1);
   }
-  ev.currentSamples = before - removed;
+  ev.accountStepwise(before, held, gathered, produced);
   return ev.q.delayedNameRemoval ? out : mergeSameLabelset(out);
 }
 
 async function mapVector(ev: Evaluator, arg: Expr, f: (v: number) => number): Promise<Matrix> {
-  return mapMatrix(ev, await ev.evalMatrix(arg), (v) => f(v));
+  const before = ev.currentSamples;
+  return mapMatrix(ev, before, await ev.evalMatrix(arg), [], (v) => f(v));
 }
 
 async function clampVector(ev: Evaluator, arg: Expr, minArg: Expr | null, maxArg: Expr | null): Promise<Matrix> {
+  const before = ev.currentSamples;
   const m = await ev.evalMatrix(arg);
-  const mins = minArg === null ? null : await ev.evalScalar(minArg);
-  const maxs = maxArg === null ? null : await ev.evalScalar(maxArg);
-  return mapMatrix(ev, m, (v, k) => {
+  const params: Matrix[] = [];
+  let mins: Float64Array | null = null;
+  let maxs: Float64Array | null = null;
+  if (minArg !== null) {
+    const pm = await ev.evalMatrix(minArg);
+    params.push(pm);
+    mins = ev.dense(pm);
+  }
+  if (maxArg !== null) {
+    const pm = await ev.evalMatrix(maxArg);
+    params.push(pm);
+    maxs = ev.dense(pm);
+  }
+  return mapMatrix(ev, before, m, params, (v, k) => {
     const lo = mins === null ? -Infinity : mins[k]!;
     const hi = maxs === null ? Infinity : maxs[k]!;
     if (hi < lo) return null;
@@ -198,6 +220,8 @@ async function timestampOfSelector(ev: Evaluator, e: Call, vs: VectorSelector): 
   const lookback = ev.q.lookbackDelta;
   const out: Matrix = [];
   if (e.func.name === 'start_timestamp') return out;
+  const before = ev.currentSamples;
+  const produced = new Int32Array(ev.numSteps);
   // With @, Prometheus pins the lookup to the @ time at every step (the written offset is not applied).
   const pinned = vs.timestamp;
   const offset = vs.offset;
@@ -220,16 +244,14 @@ async function timestampOfSelector(ev: Evaluator, e: Call, vs: VectorSelector): 
       if (v !== v && isStaleNaN(v)) continue;
       if (s === null) s = new Series(metric, true, ev.numSteps);
       s.push(t, T[j]! / 1000);
+      produced[k]!++;
       ev.stats.incAtTimestamp(t, 1);
     }
-    if (s !== null) {
-      ev.currentSamples += s.n;
-      ev.checkSamples();
-      out.push(s);
-    }
+    if (s !== null) out.push(s);
     await ev.tick(ev.numSteps);
   }
-  ev.stats.updatePeak(ev.currentSamples);
+  // Each selected sample is held once as input and once as output at its step.
+  ev.accountStepwise(before, before, produced, produced);
   return ev.q.delayedNameRemoval ? out : mergeSameLabelset(out);
 }
 

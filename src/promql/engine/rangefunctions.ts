@@ -235,6 +235,10 @@ export async function evalRangeFunction(ev: Evaluator, e: Call, matrixArg: numbe
     let s: Series | null = null;
     let lo = 0;
     let hi = 0;
+    // Prometheus keeps the last window buffered until the next series starts.
+    let lastCount = 0;
+    // absent_over_time: Prometheus first builds (and counts) a 1 for every step with samples.
+    let coveredHere = 0;
     for (let step = 0; step < numSteps; step++) {
       const t = ev.start + step * ev.interval;
       if (step === 0 || !fixed) {
@@ -244,6 +248,7 @@ export async function evalRangeFunction(ev: Evaluator, e: Call, matrixArg: numbe
         while (lo < hi && T[lo]! <= mint) lo++;
       }
       const count = hi - lo;
+      lastCount = count;
       if (count === 0) continue;
       ev.stats.incAtStep(step, count);
       const held = ev.currentSamples + count;
@@ -251,6 +256,7 @@ export async function evalRangeFunction(ev: Evaluator, e: Call, matrixArg: numbe
       if (held > peak) peak = held;
       if (covered !== null) {
         covered[step] = 1;
+        coveredHere++;
         continue;
       }
       const v = fn(T, V, lo, hi, t, step);
@@ -263,6 +269,7 @@ export async function evalRangeFunction(ev: Evaluator, e: Call, matrixArg: numbe
       ev.checkSamples(s.n);
       ev.currentSamples += s.n;
       out.push(s);
+      if (ev.currentSamples + lastCount > peak) peak = ev.currentSamples + lastCount;
       if (checkCounter) {
         const metricName = inMetric.get('__name__');
         if (metricName !== '') {
@@ -276,6 +283,10 @@ export async function evalRangeFunction(ev: Evaluator, e: Call, matrixArg: numbe
           }
         }
       }
+    } else if (coveredHere > 0) {
+      ev.checkSamples(coveredHere);
+      ev.currentSamples += coveredHere;
+      if (ev.currentSamples + lastCount > peak) peak = ev.currentSamples + lastCount;
     }
     await ev.tick(numSteps + n);
   }

@@ -10,23 +10,42 @@ export class InvalidDurationError extends Error {
 const NS_PER_MS = 1_000_000n;
 const MAX_INT64 = (1n << 63n) - 1n;
 
-/** Units in the order they must appear, with their length in nanoseconds. */
-const UNITS: ReadonlyMap<string, { pos: number; ns: bigint }> = new Map([
-  ['y', { pos: 1, ns: 365n * 24n * 3600n * 1_000_000_000n }],
-  ['w', { pos: 2, ns: 7n * 24n * 3600n * 1_000_000_000n }],
-  ['d', { pos: 3, ns: 24n * 3600n * 1_000_000_000n }],
-  ['h', { pos: 4, ns: 3600n * 1_000_000_000n }],
-  ['m', { pos: 5, ns: 60n * 1_000_000_000n }],
-  ['s', { pos: 6, ns: 1_000_000_000n }],
-  ['ms', { pos: 7, ns: 1_000_000n }],
+function unit(pos: number, ms: number): { pos: number; ms: number; ns: bigint } {
+  return { pos, ms, ns: BigInt(ms) * NS_PER_MS };
+}
+
+/** Units in the order they must appear, with their length. */
+const UNITS: ReadonlyMap<string, { pos: number; ms: number; ns: bigint }> = new Map([
+  ['y', unit(1, 365 * 86_400_000)],
+  ['w', unit(2, 7 * 86_400_000)],
+  ['d', unit(3, 86_400_000)],
+  ['h', unit(4, 3_600_000)],
+  ['m', unit(5, 60_000)],
+  ['s', unit(6, 1_000)],
+  ['ms', unit(7, 1)],
 ]);
 
 function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
 }
 
-/** Parses a duration to nanoseconds; throws InvalidDurationError. */
-export function parseDurationNs(s: string): bigint {
+/** Milliseconds of a single `<digits><unit>` duration such as `5m`, the common case; -1 when it is anything else. */
+function parseSimpleMs(s: string): number {
+  let i = 0;
+  let v = 0;
+  // At most 12 digits keep v * (one year in ms) below 2^53.
+  while (i < s.length && i < 12 && isDigit(s.charCodeAt(i))) v = v * 10 + (s.charCodeAt(i++) - 0x30);
+  if (i === 0 || i === s.length) return -1;
+  const unit = s.slice(i);
+  const u = UNITS.get(unit);
+  if (u === undefined) return -1;
+  const ms = v * u.ms;
+  // Larger values may overflow int64 nanoseconds; the exact path checks them.
+  return ms < 9_000_000_000_000 ? ms : -1;
+}
+
+/** The general case, in exact int64 nanosecond arithmetic as Go does it. */
+function parseDurationExact(s: string): bigint {
   if (s === '0') return 0n;
   if (s === '') throw new InvalidDurationError('empty duration string');
   const invalid = (): InvalidDurationError => new InvalidDurationError(`not a valid duration string: ${goQuote(s)}`);
@@ -58,7 +77,8 @@ export function parseDurationNs(s: string): bigint {
 
 /** Parses a Prometheus duration (`1h30m`, `5m`, `0`) to milliseconds; throws InvalidDurationError. */
 export function parseDuration(s: string): number {
-  return Number(parseDurationNs(s) / NS_PER_MS);
+  const simple = parseSimpleMs(s);
+  return simple >= 0 ? simple : Number(parseDurationExact(s) / NS_PER_MS);
 }
 
 const MS_UNITS: ReadonlyArray<readonly [string, number, boolean]> = [

@@ -1,7 +1,7 @@
 // The PromQL lexer: a state machine over the query string that yields one token
 // at a time, with the same token boundaries, modes (inside braces, inside a
 // range's duration) and error messages as Prometheus's lexer.
-import { goQuote, goQuoteRune, goUnicodeVerbose } from './quote.js';
+import { goQuote, goQuoteRune, goQuoteTruncated, goUnicodeVerbose } from './quote.js';
 
 /** Token types. Ranges group operators, aggregators, keywords and preprocessors. */
 export const T = {
@@ -92,7 +92,6 @@ export type TokenType = (typeof T)[keyof typeof T];
 export const isOperator = (t: number): boolean => t >= T.ADD && t <= T.ATAN2;
 export const isAggregator = (t: number): boolean => t >= T.AVG && t <= T.LIMIT_RATIO;
 export const isKeyword = (t: number): boolean => t >= T.BOOL && t <= T.WITHOUT;
-const isPreprocessor = (t: number): boolean => t >= T.START && t <= T.MIN_OF;
 
 export interface Token {
   type: TokenType;
@@ -182,37 +181,23 @@ export function tokenTypeString(type: number): string {
   return TYPE_STR.get(type) ?? `<Item ${type}>`;
 }
 
+/** How tokens without a fixed spelling are named in messages. */
+const TOKEN_KINDS = new Map<number, string>([
+  [T.ERROR, 'error'],
+  [T.COMMENT, 'comment'],
+  [T.IDENTIFIER, 'identifier'],
+  [T.METRIC_IDENTIFIER, 'metric identifier'],
+  [T.STRING, 'string'],
+  [T.NUMBER, 'number'],
+  [T.DURATION, 'duration'],
+]);
+
 /** Describes a token as Prometheus does in "unexpected ..." messages. */
 export function describeToken(tok: Token, input: string): string {
   if (tok.type === T.EOF) return 'end of input';
   const val = input.slice(tok.pos, tok.end);
   if (TYPE_STR.has(tok.type)) return tokenString(tok, val);
-  let kind: string;
-  switch (tok.type) {
-    case T.ERROR:
-      kind = 'error';
-      break;
-    case T.COMMENT:
-      kind = 'comment';
-      break;
-    case T.IDENTIFIER:
-      kind = 'identifier';
-      break;
-    case T.METRIC_IDENTIFIER:
-      kind = 'metric identifier';
-      break;
-    case T.STRING:
-      kind = 'string';
-      break;
-    case T.NUMBER:
-      kind = 'number';
-      break;
-    case T.DURATION:
-      kind = 'duration';
-      break;
-    default:
-      kind = goQuote(tokenTypeString(tok.type));
-  }
+  const kind = TOKEN_KINDS.get(tok.type) ?? 'token';
   return `${kind} ${tokenString(tok, val)}`;
 }
 
@@ -223,10 +208,8 @@ function tokenString(tok: Token, val: string): string {
   if (isKeyword(t)) return `<${val}>`;
   if (isOperator(t)) return `<op:${val}>`;
   if (isAggregator(t)) return `<aggr:${val}>`;
-  if (Array.from(val).length > 10) {
-    return `${goQuote(Array.from(val).slice(0, 10).join(''))}...`;
-  }
-  return goQuote(val);
+  // Long values are cut to ten characters, as Go's %.10q does.
+  return val.length > 10 && Array.from(val).length > 10 ? `${goQuoteTruncated(val, 10)}...` : goQuote(val);
 }
 
 const EOF_RUNE = -1;
@@ -257,7 +240,7 @@ function isAlphaNumeric(r: number): boolean {
 /** First letters of the keywords allowed inside a range's brackets (step, range, max_of, min_of). */
 function isDurationKeywordStart(r: number): boolean {
   const l = r | 0x20;
-  return (r < 0x80 && (l === 0x73 || l === 0x72 || l === 0x6d)) || r === 0x17f || r === 0x212a;
+  return r < 0x80 && (l === 0x73 || l === 0x72 || l === 0x6d);
 }
 
 const DURATION_KEYWORDS: ReadonlyMap<string, TokenType> = new Map<string, TokenType>([
@@ -822,4 +805,3 @@ function digitVal(ch: number): number {
   return 16;
 }
 
-export { isPreprocessor };

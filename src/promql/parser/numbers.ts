@@ -48,6 +48,8 @@ function underscoreOK(s: string): boolean {
 
 /** Go's strconv.ParseInt(s, 0, 64): the value, or null when Go returns an error. */
 export function parseGoInt(s: string): number | null {
+  // Plain decimal integers below 2^53 need no BigInt: the common case.
+  if (s.length <= 15 && /^(?:0|[1-9][0-9]*)$/.test(s)) return Number(s);
   let body = s;
   let neg = false;
   if (body[0] === '+' || body[0] === '-') {

@@ -339,6 +339,8 @@ describe('range selectors, subqueries and modifiers', () => {
     assertError('foo[5m:1m 2m]', 'unexpected duration "2m" in subquery selector, expected "]"', '2m');
     assertError('foo[5m x]', "unexpected character: 'x', expected ':'", [7, 9]);
     assertError('foo[5m:1m:]', "unexpected colon ':'", [9, 11]);
+    // The lexer remembers any earlier duration, as Prometheus's does.
+    assertError('a[1m] + foo[step():step():]', 'unexpected repeated colon in duration expression', [26, 27]);
     assertError('foo["5m"]', 'unexpected character in duration expression: \'"\'', [4, 9]);
     assertError('foo[5m', 'unclosed left bracket', [6, 6]);
     assertError('foo[', 'unexpected end of input in duration expression', [4, 4]);

@@ -28,7 +28,7 @@ import type {
 } from './ast.js';
 import { ParseError } from './errors.js';
 import { FUNCTIONS } from './functions.js';
-import { InvalidDurationError, parseDurationNs } from './duration.js';
+import { InvalidDurationError, parseDuration } from './duration.js';
 import { describeToken, isAggregator, Lexer, T, tokenTypeString, type Token, type TokenType } from './lexer.js';
 import { formatFloatFixed6, NumberSyntaxError, parseGoFloat, parseGoInt, roundHalfAway } from './numbers.js';
 import { goQuote, unquoteString } from './quote.js';
@@ -567,15 +567,15 @@ class Parser {
     const text = this.text(t);
     const posRange = { start: t.pos, end: t.end };
     if (t.type === T.DURATION) {
-      let ns: bigint;
+      let ms: number;
       try {
-        ns = parseDurationNs(text);
+        ms = parseDuration(text);
       } catch (e) {
         if (e instanceof InvalidDurationError) this.fail(e.message, t.pos, t.end);
         throw e;
       }
-      // time.Duration.Seconds(): whole seconds plus the fraction.
-      const val = Number(ns / 1_000_000_000n) + Number(ns % 1_000_000_000n) / 1e9;
+      // time.Duration.Seconds(): whole seconds plus the fraction (durations are whole milliseconds).
+      const val = Math.floor(ms / 1000) + (ms % 1000) / 1000;
       return { type: 'NumberLiteral', val, posRange, duration: true };
     }
     let val = parseGoInt(text);
@@ -1067,20 +1067,9 @@ class Parser {
   private setAnchoredOrSmoothed(e: Expr, which: 'anchored' | 'smoothed'): void {
     const { start, end } = e.posRange;
     if (!this.extendedRanges) this.fail(`${which} modifier is experimental and not enabled`, start, end);
-    let vs: VectorSelector;
-    switch (e.type) {
-      case 'VectorSelector':
-        vs = e;
-        break;
-      case 'MatrixSelector':
-        vs = e.vectorSelector;
-        break;
-      case 'SubqueryExpr':
-        this.fail(`${which} modifier is not supported for subqueries`, start, end);
-      // falls through: fail() never returns.
-      default:
-        this.fail(`${which} modifier not implemented`, start, end);
-    }
+    if (e.type === 'SubqueryExpr') this.fail(`${which} modifier is not supported for subqueries`, start, end);
+    if (e.type !== 'VectorSelector' && e.type !== 'MatrixSelector') this.fail(`${which} modifier not implemented`, start, end);
+    const vs = e.type === 'VectorSelector' ? e : e.vectorSelector;
     if (which === 'anchored') vs.anchored = true;
     else vs.smoothed = true;
     if (vs.anchored === true && vs.smoothed === true) {
@@ -1167,25 +1156,23 @@ class Checker {
     if (t !== want) this.fail(`expected type ${documentedType(want)} in ${context}, got ${documentedType(t)}`, e.posRange);
   }
 
+  /** Checks e and its children; returns e's type (computed bottom-up, as Expr.Type() would give it). */
   check(e: Expr): ValueKind {
-    const typ = exprType(e);
     switch (e.type) {
       case 'AggregateExpr':
         this.expectType(e.expr, 'vector', 'aggregation expression');
         if (e.param !== null) {
           this.expectType(e.param, e.op === 'count_values' ? 'string' : 'scalar', 'aggregation parameter');
         }
-        break;
+        return 'vector';
       case 'BinaryExpr':
-        this.checkBinary(e);
-        break;
+        return this.checkBinary(e);
       case 'Call':
         this.checkCall(e);
-        break;
+        return e.func.returnType;
       case 'ParenExpr':
       case 'StepInvariantExpr':
-        this.check(e.expr);
-        break;
+        return this.check(e.expr);
       case 'UnaryExpr': {
         const t = this.check(e.expr);
         if (t !== 'scalar' && t !== 'vector') {
@@ -1194,24 +1181,24 @@ class Checker {
             e.posRange,
           );
         }
-        break;
+        return t;
       }
       case 'SubqueryExpr': {
         const t = this.check(e.expr);
         if (t !== 'vector') this.fail(`subquery is only allowed on instant vector, got ${t} instead`, e.posRange);
-        break;
+        return 'matrix';
       }
       case 'MatrixSelector':
         this.check(e.vectorSelector);
-        break;
+        return 'matrix';
       case 'VectorSelector':
         this.checkVectorSelector(e);
-        break;
+        return 'vector';
       case 'NumberLiteral':
+        return 'scalar';
       case 'StringLiteral':
-        break;
+        return 'string';
     }
-    return typ;
   }
 
   private checkVectorSelector(e: VectorSelector): void {
@@ -1283,16 +1270,17 @@ class Checker {
     return { start, end };
   }
 
-  private checkBinary(e: BinaryExpr): void {
+  private checkBinary(e: BinaryExpr): ValueKind {
     const lt = this.check(e.lhs);
     const rt = this.check(e.rhs);
+    const typ: ValueKind = lt === 'scalar' && rt === 'scalar' ? 'scalar' : 'vector';
     const op = e.op;
     const vm = e.matching;
     if (e.returnBool && !isComparison(op)) this.fail('bool modifier can only be used on comparison operators', this.opRange(e));
     if (isComparison(op) && !e.returnBool && lt === 'scalar' && rt === 'scalar') {
       this.fail('comparisons between scalars must use BOOL modifier', this.opRange(e));
     }
-    if (vm === null) return;
+    if (vm === null) return typ;
     if (isSetOp(op) && vm.card === 'one-to-one') vm.card = 'many-to-many';
     if (vm.on) {
       for (const l of vm.matchingLabels) {
@@ -1306,13 +1294,14 @@ class Checker {
       if (vm.fillValues !== undefined) this.fail('filling in missing series only allowed between instant vectors', e.posRange);
       e.matching = null;
     } else if (isSetOp(op)) {
-      if (vm.card === 'one-to-many' || vm.card === 'many-to-one') this.fail(`no grouping allowed for ${goQuote(op)} operation`, e.posRange);
-      if (vm.card !== 'many-to-many') this.fail('set operations must always be many-to-many', e.posRange);
+      // One-to-one was turned into many-to-many above, so grouping is the only other case.
+      if (vm.card !== 'many-to-many') this.fail(`no grouping allowed for ${goQuote(op)} operation`, e.posRange);
       if (vm.fillValues !== undefined) this.fail('filling in missing series not allowed for set operators', e.posRange);
     }
     if ((lt === 'scalar' || rt === 'scalar') && isSetOp(op)) {
       this.fail(`set operator ${goQuote(op)} not allowed in binary scalar expression`, e.posRange);
     }
+    return typ;
   }
 }
 

@@ -60,6 +60,10 @@ describe('exprToString', () => {
     ['inf', '+Inf'],
     ['-Inf', '-Inf'],
     ['nan', 'NaN'],
+    // Before ^, +Inf prints as Inf: `+Inf ^ 2` would parse back as +(Inf ^ 2).
+    ['Inf ^ 2', 'Inf ^ 2'],
+    ['-Inf ^ 2', '-Inf ^ 2'],
+    ['2 ^ Inf', '2 ^ +Inf'],
     ['5m', '5m'],
     ['-5m', '-5m'],
     ["'sïngle \"q\"'", '"sïngle \\"q\\""'],

@@ -6,7 +6,6 @@ import { formatDuration } from './duration.js';
 import { formatFloatF, formatFloatG } from './numbers.js';
 import { compareCodePoints, goQuote, utf8Length } from './quote.js';
 import { isValidLegacyLabelName, METRIC_NAME } from '../../model/labels.js';
-import type { Matcher } from '../../model/matcher.js';
 
 /** Prometheus's canonical single-line form of an expression. */
 export function exprToString(e: Expr): string {
@@ -94,12 +93,6 @@ function matchingString(vm: VectorMatching): string {
   return s;
 }
 
-/** Prometheus's labels.Matcher.String(): the name quoted unless it is a plain identifier. */
-export function matcherToString(m: Matcher): string {
-  const plain = /^[a-zA-Z_][a-zA-Z0-9_]*$/.test(m.name);
-  return `${plain ? m.name : goQuote(m.name)}${m.type}${goQuote(m.value)}`;
-}
-
 function atString(timestamp: number | null, startOrEnd: 'start' | 'end' | null): string {
   if (timestamp !== null) return ` @ ${(timestamp / 1000).toFixed(3)}`;
   if (startOrEnd !== null) return ` @ ${startOrEnd}()`;
@@ -118,7 +111,7 @@ function vectorSelectorToString(e: VectorSelector, withModifiers: boolean): stri
   for (const m of e.matchers) {
     // The name outside the braces stands for its own matcher.
     if (m.name === METRIC_NAME && m.type === '=' && m.value === e.name && m.value !== '') continue;
-    parts.push(matcherToString(m));
+    parts.push(m.toString());
   }
   let s = e.name;
   if (parts.length > 0) s += `{${parts.sort(compareCodePoints).join(',')}}`;

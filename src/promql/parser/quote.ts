@@ -98,8 +98,7 @@ export function goQuote(s: string): string {
 
 /** Go's fmt `%.Nq`: the first n code points of s, quoted. */
 export function goQuoteTruncated(s: string, n: number): string {
-  const cps = Array.from(s);
-  return goQuote(cps.length > n ? cps.slice(0, n).join('') : s);
+  return goQuote(Array.from(s).slice(0, n).join(''));
 }
 
 /** Go's strconv.QuoteRune; -1 (end of input) prints as the replacement character, as Go does. */

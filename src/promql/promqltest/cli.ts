@@ -10,7 +10,7 @@ import { tspromDeps } from './deps.js';
 import { checkRatchet, knownFailuresPath, readKnownFailures, updateKnownFailures } from './knownFailures.js';
 import type { FileResult } from './runner.js';
 import { formatTally, runFiles, tally } from './suite.js';
-import { listTestFiles, testdataDir, testdataExists } from './testdata.js';
+import { CORE_FILES, listTestFiles, testdataDir, testdataExists } from './testdata.js';
 
 const USAGE = 'usage: npm run promqltest -- [--parse-only] [--verbose] [--update-known-failures] [files...]';
 
@@ -97,6 +97,13 @@ async function main(): Promise<number> {
     const n = updateKnownFailures(results);
     console.log(`promqltest: wrote ${n} known failures to ${knownFailuresPath()}`);
   } else {
+    const core = results.filter((r) => CORE_FILES.includes(r.file));
+    if (core.length > 0) {
+      const t = tally(core.flatMap((r) => r.cases));
+      const evaluated = t.passed + t.failed;
+      const rate = evaluated === 0 ? 100 : (100 * t.passed) / evaluated;
+      console.log(`promqltest: core files: ${formatTally(t)}; ${rate.toFixed(2)}% of the evaluated cases pass`);
+    }
     const rep = checkRatchet(results, known!);
     if (rep.newFailures.length > 0) {
       console.log(`promqltest: ${rep.newFailures.length} failing cases are not in known-failures.txt: ${rep.newFailures.map((c) => c.id).join(' ')}`);

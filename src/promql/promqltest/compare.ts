@@ -28,7 +28,7 @@ export function almostEqual(a: number, b: number, epsilon = DEFAULT_EPSILON): bo
   return diff / Math.min(absSum, Number.MAX_VALUE) < epsilon;
 }
 
-export function messageMatches(m: MessageMatch, text: string): boolean {
+function messageMatches(m: MessageMatch, text: string): boolean {
   switch (m.kind) {
     case 'any':
       return true;
@@ -44,7 +44,7 @@ function describeMatch(m: MessageMatch): string {
 }
 
 /** A float as Go's %v prints it (close enough for messages). */
-export function fmtFloat(v: number): string {
+function fmtFloat(v: number): string {
   if (isStaleNaN(v)) return 'stale';
   if (Number.isNaN(v)) return 'NaN';
   if (v === Infinity) return '+Inf';
@@ -97,7 +97,7 @@ function findExpected(cmd: EvalCmd, metric: Labels): EvalCmd['expected'][number]
 }
 
 /** Matrix results must come sorted by labels. */
-export function checkMatrixSorted(series: ReadonlyArray<{ metric: Labels }>): string | null {
+function checkMatrixSorted(series: ReadonlyArray<{ metric: Labels }>): string | null {
   for (let i = 1; i < series.length; i++) {
     if (Labels.compare(series[i - 1]!.metric, series[i]!.metric) > 0) {
       return `matrix results should always be sorted by labels, but series ${series[i]!.metric.toString()} at index ${i} sorts before ${series[i - 1]!.metric.toString()}`;

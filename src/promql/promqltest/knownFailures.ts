@@ -74,7 +74,7 @@ export function failureKind(message: string | undefined): string {
 const REASON_MAX_CHARS = 100;
 
 /** Renders the list: grouped by file and failure kind, each id with a short reason. */
-export function formatKnownFailures(failed: readonly CaseResult[]): string {
+function formatKnownFailures(failed: readonly CaseResult[]): string {
   const out = [
     '# PromQL conformance cases known to fail in evaluation mode (ids are <file>:<line of the eval>).',
     '# npm test fails when a case not listed here fails, or a listed case passes.',

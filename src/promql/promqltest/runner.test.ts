@@ -219,10 +219,16 @@ clear
 load_with_nhcb 1m
   m_bucket{le="1"} 1 2
   m_bucket{le="+Inf"} 2 3
+  only_inf_bucket{le="+Inf"} 2 3
+  bad_bucket{le="x"} 1
 
 eval instant at 1m m_bucket
 
 eval instant at 1m m
+
+eval instant at 1m only_inf
+
+eval instant at 1m bad
 `);
     assert.deepEqual(
       res.map((r) => [r[1], r[2]?.slice(0, 14)]),
@@ -232,6 +238,8 @@ eval instant at 1m m
         ['skipped', 'needs start ti'],
         ['failed', 'unexpected met'],
         ['skipped', 'needs native h'],
+        ['skipped', 'needs native h'],
+        ['passed', undefined],
       ],
     );
   });

@@ -8,7 +8,7 @@ import type { Expr, VectorSelector } from '../parser/ast.js';
 import { ParseError } from '../parser/errors.js';
 import type { QueryEngine, QueryResult, QueryValue } from '../engine/types.js';
 import { checkAnnotations, checkExpectedFailure, compareResult, instantFromRange } from './compare.js';
-import { parseScript, type EvalCmd, type LoadCmd } from './script.js';
+import { parseGoNumber, parseScript, type EvalCmd, type LoadCmd } from './script.js';
 
 /** What the runner needs from the parser and the engine; the CLI and tests pass the real ones. */
 export interface RunnerDeps {
@@ -74,7 +74,7 @@ interface Unsupported {
 }
 
 /** The direct sub-expressions of a node, as Prometheus's parser.Children lists them. */
-export function children(e: Expr): Expr[] {
+function children(e: Expr): Expr[] {
   switch (e.type) {
     case 'AggregateExpr':
       return e.param !== null ? [e.expr, e.param] : [e.expr];
@@ -230,7 +230,11 @@ class ScriptRun {
       const name = s.labels.get(METRIC_NAME);
       const m = /^(.*)_(bucket|sum|count)$/.exec(name);
       if (m === null) continue;
-      if (m[2] === 'bucket' && Number.isNaN(Number.parseFloat(s.labels.get('le')))) continue;
+      if (m[2] === 'bucket') {
+        // Buckets whose bound does not parse as a float (Go syntax, so `+Inf` counts) are left out.
+        const le = parseGoNumber(s.labels.get('le'));
+        if (le === null || Number.isNaN(le)) continue;
+      }
       const base = s.labels.builder().set(METRIC_NAME, m[1]!).del('le').labels();
       this.unsupported.push({ labels: base, reason: SKIP_NHCB });
     }

@@ -117,7 +117,7 @@ function skipSpaces(line: string, i: number): number {
 }
 
 /** Reads a PromQL string literal (all three quote styles) starting at its opening quote. */
-export function readString(line: string, pos: number): { value: string; end: number } {
+function readString(line: string, pos: number): { value: string; end: number } {
   const q = line[pos]!;
   let i = pos + 1;
   if (q === '`') {
@@ -199,7 +199,7 @@ export function goUnquote(s: string): string {
 }
 
 /** Parses the value sequence that follows a metric, starting at `pos`. */
-export function parseValues(line: string, pos: number): SequenceValue[] {
+function parseValues(line: string, pos: number): SequenceValue[] {
   const out: SequenceValue[] = [];
   let i = pos;
   for (;;) {

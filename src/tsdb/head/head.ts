@@ -30,7 +30,7 @@ import { bitsHi, bitsLo, splitFloat } from '../chunkenc/floatbits.js';
 import { Encbuf, uvarintSize } from '../encoding.js';
 import type { TSDBMetrics } from '../metrics.js';
 import { EMPTY_POSTINGS, PostingsList, postingsForMatchers, type PostingsIndex } from '../postings.js';
-import { ChunkList, ChunkSeriesIterator, EmptyIterator, ListSeriesSet } from '../querier.js';
+import { ChunkList, ChunkSeriesIterator, EmptyIterator, ListSeriesSet, isCovered } from '../querier.js';
 import { REC_BATCH, REC_TOMBSTONES } from '../wal/record.js';
 import { ChunkPool, SIZE_CLASSES } from './chunkpool.js';
 import { NumMultiMap } from './nummap.js';
@@ -42,9 +42,10 @@ export const DEFAULT_SAMPLES_PER_CHUNK = 120;
 /** Prometheus cuts a float chunk once it holds more than 1 KiB, whatever its sample count. */
 const MAX_BYTES_PER_CHUNK_BEFORE_APPEND = 1024;
 /**
- * Freed memory is not reused while a querier may still read it. A querier
- * open longer than this no longer holds frees back (it is assumed leaked),
- * as Prometheus stops waiting for readers after a minute at truncation.
+ * Freed memory is not reused, and truncated data not dropped, while a
+ * querier that was open at the time may still read it. A querier open longer
+ * than this no longer holds them back (it is assumed leaked), as Prometheus
+ * stops waiting for readers after a while at truncation.
  */
 const READER_TIMEOUT_MS = 2 * 60_000;
 /** Largest timestamp magnitude accepted: zigzag varints stay exact below 2^52. */
@@ -212,13 +213,21 @@ export class Head {
   /** Deleted intervals of head series, by slot. */
   readonly tombstones = new Map<number, Float64Array>();
 
-  // ---- readers and deferred frees ----
+  // ---- readers and deferred work ----
+  // Memory a querier may still read is not reused until every querier that
+  // was open when it was freed has closed: each deferred free carries the
+  // reader-id watermark of its time, and readers are released in id order.
   private nextReaderId = 1;
+  /** Open readers: id -> open time (ms). Ids increase, so the first key is the oldest. */
   private readonly readers = new Map<number, number>();
-  private pendingAddr: number[] = [];
-  private pendingCls: number[] = [];
-  private pendingChunks: number[] = [];
-  private pendingSlots: number[] = [];
+  private pendKind: number[] = [];
+  private pendA: number[] = [];
+  private pendB: number[] = [];
+  private pendWm: number[] = [];
+  private pendHead = 0;
+  /** Truncation waiting for older readers to finish before data is dropped. */
+  private gcMint = -Infinity;
+  private gcWm = 0;
 
   // ---- appenders ----
   private nextMark = 1;
@@ -381,7 +390,7 @@ export class Head {
 
   private growPool(extra: number): void {
     // Compact instead of growing when most of the pool is garbage from removed series.
-    if (this.poolLive * 2 < this.poolLen && this.readers.size === 0) {
+    if (this.poolLive * 2 < this.poolLen) {
       this.compactPool();
       if (this.poolLen + extra <= this.pool.length) return;
     }
@@ -623,37 +632,72 @@ export class Head {
 
   releaseReader(id: number): void {
     this.readers.delete(id);
-    if (this.readers.size === 0) this.flushFrees();
+    this.runDeferred();
+  }
+
+  private oldestReader(): number {
+    for (const id of this.readers.keys()) return id;
+    return Infinity;
+  }
+
+  /** Frees (kind 0: chunk bytes a/b = addr/class; 1: chunk entry a; 2: slot a) now or once older readers are gone. */
+  private release(kind: number, a: number, b: number): void {
+    if (this.readers.size === 0) {
+      this.releaseNow(kind, a, b);
+      return;
+    }
+    this.pendKind.push(kind);
+    this.pendA.push(a);
+    this.pendB.push(b);
+    this.pendWm.push(this.nextReaderId);
+  }
+
+  private releaseNow(kind: number, a: number, b: number): void {
+    if (kind === 0) this.chunks.release(a, b);
+    else if (kind === 1) this.cFree.push(a);
+    else this.freeSlots.push(a);
   }
 
   private freeBytes(addr: number, cls: number): void {
-    if (this.readers.size === 0) {
-      this.chunks.release(addr, cls);
+    this.release(0, addr, cls);
+  }
+
+  /** Releases deferred frees and runs a deferred truncation once the readers that blocked them are gone. */
+  private runDeferred(): void {
+    const oldest = this.oldestReader();
+    let i = this.pendHead;
+    const n = this.pendWm.length;
+    while (i < n && this.pendWm[i]! <= oldest) {
+      this.releaseNow(this.pendKind[i]!, this.pendA[i]!, this.pendB[i]!);
+      i++;
+    }
+    if (i === n) {
+      if (n > 0) {
+        this.pendKind = [];
+        this.pendA = [];
+        this.pendB = [];
+        this.pendWm = [];
+      }
+      this.pendHead = 0;
     } else {
-      this.pendingAddr.push(addr);
-      this.pendingCls.push(cls);
+      this.pendHead = i;
+    }
+    if (this.gcMint > -Infinity && oldest >= this.gcWm) {
+      const mint = this.gcMint;
+      this.gcMint = -Infinity;
+      this.gc(mint);
     }
   }
 
-  private flushFrees(): void {
-    for (let i = 0; i < this.pendingAddr.length; i++) this.chunks.release(this.pendingAddr[i]!, this.pendingCls[i]!);
-    for (const c of this.pendingChunks) this.cFree.push(c);
-    for (const s of this.pendingSlots) this.freeSlots.push(s);
-    this.pendingAddr = [];
-    this.pendingCls = [];
-    this.pendingChunks = [];
-    this.pendingSlots = [];
-  }
-
-  /** Forgets readers open for longer than READER_TIMEOUT_MS so memory can be reused. */
+  /** Forgets readers open for longer than READER_TIMEOUT_MS so memory can be reused and truncation proceed. */
   expireReaders(now = Date.now()): void {
     for (const [id, since] of this.readers) {
       if (now - since > READER_TIMEOUT_MS) {
-        this.logger.warn('querier open for too long; no longer deferring head memory reuse for it', { openForMs: now - since });
+        this.logger.warn('querier open for too long; head memory is reused despite it', { openForMs: now - since });
         this.readers.delete(id);
       }
     }
-    if (this.readers.size === 0) this.flushFrees();
+    this.runDeferred();
   }
 
   /** True when the series has a chunk overlapping [mint, maxt]. */
@@ -661,6 +705,21 @@ export class Head {
     for (let c = this.firstC[slot]!; c !== NONE; c = this.cNext[c]!) {
       if (this.cMinT[c]! > maxt) return false;
       if (this.cMaxT[c]! >= mint) return true;
+    }
+    return false;
+  }
+
+  /**
+   * True when the series has a chunk in [mint, maxt] that tombstones do not
+   * hide entirely (what a query should list; Prometheus decides per chunk too).
+   */
+  hasVisibleChunksIn(slot: number, mint: number, maxt: number): boolean {
+    const del = this.tombstones.get(slot);
+    if (del === undefined) return this.hasChunksIn(slot, mint, maxt);
+    for (let c = this.firstC[slot]!; c !== NONE; c = this.cNext[c]!) {
+      if (this.cMinT[c]! > maxt) return false;
+      if (this.cMaxT[c]! < mint) continue;
+      if (!isCovered(del, Math.max(mint, this.cMinT[c]!), Math.min(maxt, this.cMaxT[c]!))) return true;
     }
     return false;
   }
@@ -744,8 +803,9 @@ export class Head {
     return [...ids].map((id) => this.symbols.str(id)).sort();
   }
 
+  /** A querier over [mint, maxt]; data before the head's minimum time (already in blocks) is left out. */
   querier(mint: number, maxt: number): Querier {
-    return new HeadQuerier(this, mint, maxt);
+    return new HeadQuerier(this, Math.max(mint, this.minTime), maxt);
   }
 
   /** Live slots with data in [mint, maxt], sorted by their label sets. */
@@ -794,17 +854,27 @@ export class Head {
   }
 
   /**
-   * Drops all data older than mint: chunks that end before it, then series
-   * left without chunks (unless an open appender holds them), their postings
-   * and unused symbols. Returns the number of series removed.
+   * Drops all data older than mint. New samples and queries stop seeing that
+   * range at once; the memory is reclaimed (gc) when the queriers that were
+   * open at this moment have closed, so they keep reading what they saw, as
+   * Prometheus waits for pending readers before truncating.
    */
-  truncate(mint: number): number {
-    const start = performance.now();
+  truncate(mint: number): void {
     this.metrics.headTruncations.inc();
     if (mint > this.minValidTime) this.minValidTime = mint;
     if (this.minTime < mint) this.minTime = mint;
+    if (mint > this.gcMint) this.gcMint = mint;
+    this.gcWm = this.nextReaderId;
     this.expireReaders();
-    const deferring = this.readers.size > 0;
+  }
+
+  /**
+   * Garbage collection: frees chunks that end before mint, then series left
+   * without chunks (unless an open appender holds them), their postings and
+   * unused symbols.
+   */
+  private gc(mint: number): void {
+    const start = performance.now();
     const dead = new Uint8Array(this.numSlots);
     let removedSeries = 0;
     let removedChunks = 0;
@@ -813,7 +883,8 @@ export class Head {
       let c = this.firstC[s]!;
       while (c !== NONE && this.cMaxT[c]! < mint) {
         const next = this.cNext[c]!;
-        this.freeChunk(c, deferring);
+        this.freeBytes(this.cAddr[c]!, this.cCls[c]!);
+        this.release(1, c, 0);
         removedChunks++;
         c = next;
       }
@@ -827,7 +898,7 @@ export class Head {
         else if (kept.length !== tomb.length) this.tombstones.set(s, Float64Array.from(kept));
       }
       if (c === NONE && !this.isPending(s)) {
-        this.removeSeries(s, deferring);
+        this.removeSeries(s);
         dead[s] = 1;
         removedSeries++;
       }
@@ -838,7 +909,8 @@ export class Head {
         if (byValue.size === 0) this.postingsMap.delete(nid);
       }
       if (this.allList !== null && this.allList.prune(dead) === 0) this.allList = null;
-      if (!deferring && this.poolLive * 2 < this.poolLen) this.compactPool();
+      // Label offsets are only read synchronously, so the pool can move now.
+      if (this.poolLive * 2 < this.poolLen) this.compactPool();
     }
     this.numChunks -= removedChunks;
     this.metrics.chunksRemoved.inc(removedChunks);
@@ -848,16 +920,9 @@ export class Head {
       this.maxTime = -Infinity;
     }
     this.metrics.headGCDuration.observe((performance.now() - start) / 1000);
-    return removedSeries;
   }
 
-  private freeChunk(c: number, deferring: boolean): void {
-    this.freeBytes(this.cAddr[c]!, this.cCls[c]!);
-    if (deferring) this.pendingChunks.push(c);
-    else this.cFree.push(c);
-  }
-
-  private removeSeries(s: number, deferring: boolean): void {
+  private removeSeries(s: number): void {
     const ref = this.refOf[s]!;
     this.byHash.remove(this.hashOf[s]!, s);
     this.byRef.remove(ref, s);
@@ -874,8 +939,7 @@ export class Head {
     this.lastT[s] = -Infinity;
     this.tombstones.delete(s);
     this.numSeries--;
-    if (deferring) this.pendingSlots.push(s);
-    else this.freeSlots.push(s);
+    this.release(2, s, 0);
   }
 
   /** Refs of all live series (for WAL checkpoints: which records to keep). */
@@ -1178,7 +1242,7 @@ class HeadQuerier implements Querier {
     const slots = matchers.length === 0 ? head.index.allPostings() : head.postingsForMatchers(matchers);
     const out: Series[] = [];
     for (const s of slots) {
-      if (!head.hasChunksIn(s, mint, maxt)) continue;
+      if (!head.hasVisibleChunksIn(s, mint, maxt)) continue;
       out.push(new HeadSeries(head, s, head.refOf[s]!, head.labelsOf(s), mint, maxt, skip));
     }
     if (sortSeries) out.sort((a, b) => Labels.compare(a.labels, b.labels));

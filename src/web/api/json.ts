@@ -34,20 +34,16 @@ export function formatFloat(f: number): string {
 
 /** Milliseconds as Prometheus writes timestamps in JSON: seconds, up to three decimals, no trailing zeros. */
 export function formatTimestamp(ms: number): string {
-  if (Number.isInteger(ms)) {
-    const neg = ms < 0;
-    const abs = neg ? -ms : ms;
-    const sec = Math.floor(abs / 1000);
-    const frac = abs - sec * 1000;
-    let s = (neg ? '-' : '') + String(sec);
-    if (frac !== 0) {
-      let f = String(frac).padStart(3, '0');
-      while (f.endsWith('0')) f = f.slice(0, -1);
-      s += `.${f}`;
-    }
-    return s;
-  }
-  return String(ms / 1000);
+  // Below 1e15 ms the seconds value has at most 15 significant digits, so the
+  // shortest decimal JS prints for ms / 1000 is exactly the three-decimal form.
+  if (Number.isInteger(ms) && Math.abs(ms) < 1e15) return String(ms / 1000);
+  const neg = ms < 0;
+  const abs = Math.round(neg ? -ms : ms);
+  const sec = Math.floor(abs / 1000);
+  const frac = abs - sec * 1000;
+  let s = (neg ? '-' : '') + String(sec);
+  if (frac !== 0) s += `.${String(frac).padStart(3, '0').replace(/0+$/, '')}`;
+  return s;
 }
 
 // Characters Go's encoding/json escapes besides JSON's own: HTML-significant ones and the JS line separators.

@@ -395,8 +395,10 @@ export function createApiRoutes(deps: ApiDeps): ApiRoute[] {
     const found = new Map<string, Labels>();
     const warnings: string[] = [];
     try {
+      // As Prometheus: one selector is answered in storage order, several are sorted and merged.
+      const sort = sets.length > 1;
       for (const ms of sets) {
-        const set: SeriesSet = q.select(true, { start, end, func: 'series' }, ...ms);
+        const set: SeriesSet = q.select(sort, { start, end, func: 'series' }, ...ms);
         while (set.next()) {
           const ls = set.at().labels;
           found.set(ls.key(), ls);

@@ -1,0 +1,56 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { QueryCanceledError, QueryQueueFullError, QueryTimeoutError } from './errors.js';
+import { Checkpoint, ConcurrencyGate } from './limits.js';
+
+test('checkpoint reports cancellation before the deadline', () => {
+  const ac = new AbortController();
+  const cp = new Checkpoint(performance.now() + 60_000, ac.signal);
+  cp.check();
+  ac.abort();
+  assert.throws(() => cp.check(), QueryCanceledError);
+  assert.throws(() => cp.check(), { message: 'query was canceled in expression evaluation' });
+});
+
+test('checkpoint reports a passed deadline', async () => {
+  const cp = new Checkpoint(performance.now() - 1, undefined);
+  assert.throws(() => cp.check('query execution'), { message: 'query timed out in query execution' });
+  assert.ok(cp.due(1_000_000));
+  await assert.rejects(cp.pause(), QueryTimeoutError);
+});
+
+test('gate admits up to max, queues up to maxQueued in order, rejects beyond', async () => {
+  const gate = new ConcurrencyGate(1, 2);
+  const far = performance.now() + 60_000;
+  await gate.acquire(far, undefined);
+  const order: number[] = [];
+  const w1 = gate.acquire(far, undefined).then(() => order.push(1));
+  const w2 = gate.acquire(far, undefined).then(() => order.push(2));
+  assert.equal(gate.waiting, 2);
+  await assert.rejects(gate.acquire(far, undefined), QueryQueueFullError);
+  gate.release();
+  await w1;
+  gate.release();
+  await w2;
+  assert.deepEqual(order, [1, 2]);
+  assert.equal(gate.active, 1);
+  gate.release();
+  assert.equal(gate.active, 0);
+});
+
+test('a waiting query leaves the queue when canceled or timed out', async () => {
+  const gate = new ConcurrencyGate(1, 10);
+  await gate.acquire(performance.now() + 60_000, undefined);
+  const ac = new AbortController();
+  const canceled = gate.acquire(performance.now() + 60_000, ac.signal);
+  const timedOut = gate.acquire(performance.now() + 1, undefined);
+  ac.abort();
+  await assert.rejects(canceled, { message: 'query was canceled in query queue' });
+  await assert.rejects(timedOut, { message: 'query timed out in query queue' });
+  assert.equal(gate.waiting, 0);
+  gate.release();
+  assert.equal(gate.active, 0);
+  const pre = new AbortController();
+  pre.abort();
+  await assert.rejects(gate.acquire(performance.now() + 60_000, pre.signal), QueryCanceledError);
+});
