@@ -90,7 +90,7 @@ function buildShape(n: number): Shape {
         kind[i] = Kind.Counter;
         param[i] = rnd() < 0.3 ? rnd() * 0.5 : rnd() * 40;
         value[i] = Math.floor(rnd() * 1e5);
-        labels.push(Labels.fromPairs('__name__', 'http_requests_total', 'handler', `/api/v1/h${k % 30}`, 'method', k % 2 ? 'GET' : 'POST', 'code', k % 7 ? '200' : '500', ...common));
+        labels.push(Labels.fromPairs('__name__', 'http_requests_total', 'handler', `/api/v1/h${k}`, 'method', k % 2 ? 'GET' : 'POST', 'code', k % 7 ? '200' : '500', ...common));
       } else if (r < 0.85) {
         // Histograms: 11 buckets + _sum + _count per histogram.
         const h = Math.floor(k / 13);

@@ -46,22 +46,34 @@ export async function startTsprom(opts: StartOptions = {}): Promise<Tsprom> {
   proc.stderr!.on('data', (c: Buffer) => (out += c.toString()));
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
 
-  const port = await new Promise<number>((resolve, reject) => {
-    const deadline = setTimeout(() => reject(new Error(`tsprom did not start:\n${out}`)), START_TIMEOUT_MS);
-    const check = (): void => {
-      const m = /msg="Listening on" address=[^\s]*:(\d+)/.exec(out);
-      const ready = opts.waitReady === false || out.includes('Server is ready to receive web requests.');
-      if (m !== null && ready) {
-        clearTimeout(deadline);
-        resolve(Number(m[1]));
-      }
-    };
-    proc.stderr!.on('data', check);
-    void exited.then((code) => {
-      clearTimeout(deadline);
-      reject(new Error(`tsprom exited with ${code} before it was ready:\n${out}`));
-    });
+  const port = await waitForPort().catch(async (e: unknown) => {
+    // Never leave a half-started server or its directory behind.
+    if (proc.exitCode === null && proc.signalCode === null) {
+      proc.kill('SIGKILL');
+      await exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
   });
+
+  function waitForPort(): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+      const deadline = setTimeout(() => reject(new Error(`tsprom did not start:\n${out}`)), START_TIMEOUT_MS);
+      const check = (): void => {
+        const m = /msg="Listening on" address=[^\s]*:(\d+)/.exec(out);
+        const ready = opts.waitReady === false || out.includes('Server is ready to receive web requests.');
+        if (m !== null && ready) {
+          clearTimeout(deadline);
+          resolve(Number(m[1]));
+        }
+      };
+      proc.stderr!.on('data', check);
+      void exited.then((code) => {
+        clearTimeout(deadline);
+        reject(new Error(`tsprom exited with ${code} before it was ready:\n${out}`));
+      });
+    });
+  }
 
   const stop = async (): Promise<number | null> => {
     if (proc.exitCode === null && proc.signalCode === null) {

@@ -23,6 +23,7 @@ function hostileServer(): http.Server {
   for (let i = 0; i < MILLION; i++) lines.push(`many{i="${i}"} 1`);
   const million = Buffer.from(lines.join('\n') + '\n');
   const gz = zlib.gzipSync(Buffer.from(GOOD));
+  const bomb = zlib.gzipSync(Buffer.alloc(64 * 1024 * 1024, 'a'));
   return http.createServer((req, res) => {
     const text = (body: string | Buffer, ct = 'text/plain; version=0.0.4') => {
       res.setHeader('content-type', ct);
@@ -34,6 +35,12 @@ function hostileServer(): http.Server {
       case '/gzip':
         res.setHeader('content-encoding', 'gzip');
         return text(gz);
+      case '/gzip-bomb':
+        res.setHeader('content-encoding', 'gzip');
+        return text(bomb);
+      case '/bad-gzip':
+        res.setHeader('content-encoding', 'gzip');
+        return text('this is not gzip');
       case '/openmetrics':
         return text('# TYPE om counter\nom_total 1 # {trace_id="x"} 1\n# EOF\n', 'application/openmetrics-text; version=1.0.0; charset=utf-8');
       case '/truncated':
@@ -94,6 +101,8 @@ test('hostile targets fail alone with clear errors', { timeout: 120_000 }, async
     job('malformed', '/malformed'),
     job('big-label', '/big-label', { scrapeIntervalMs: 5000, scrapeTimeoutMs: 4900, labelValueLengthLimit: 1024 }),
     job('body-limit', '/big-label', { scrapeIntervalMs: 5000, scrapeTimeoutMs: 4900, bodySizeLimit: 1024 * 1024 }),
+    job('gzip-bomb', '/gzip-bomb', { bodySizeLimit: 1024 * 1024 }),
+    job('bad-gzip', '/bad-gzip'),
     job('million', '/million', { scrapeIntervalMs: 10_000, scrapeTimeoutMs: 9900, sampleLimit: 1000 }),
     job('duplicate', '/duplicate'),
     job('json', '/json'),
@@ -128,12 +137,14 @@ test('hostile targets fail alone with clear errors', { timeout: 120_000 }, async
     assert.match(err('big-label'), /^label_value_length_limit exceeded \(metric: big, label name: v, value: "a{50}", length: 10485760, limit: 1024\)$/);
     assert.equal(err('body-limit'), 'body size limit exceeded');
     assert.equal(err('million'), 'sample limit exceeded');
+    assert.equal(err('gzip-bomb'), 'body size limit exceeded');
+    assert.equal(err('bad-gzip'), 'gzip: incorrect header check');
     assert.equal(err('json'), 'received unsupported Content-Type "application/json" and no fallback_scrape_protocol specified for target');
     assert.equal(err('slow'), `Get "${url('/slow')}": context deadline exceeded`);
     assert.equal(err('status500'), 'server returned HTTP status 500 Internal Server Error');
     assert.equal(err('redirect-loop'), `Get "${url('/redirect-loop')}": stopped after 10 redirects`);
     assert.equal(err('redirect-off'), 'server returned HTTP status 301 Moved Permanently');
-    for (const j of ['truncated', 'invalid-utf8', 'malformed', 'big-label', 'body-limit', 'million', 'json', 'slow', 'status500', 'redirect-loop', 'redirect-off']) {
+    for (const j of ['truncated', 'invalid-utf8', 'malformed', 'big-label', 'body-limit', 'gzip-bomb', 'bad-gzip', 'million', 'json', 'slow', 'status500', 'redirect-loop', 'redirect-off']) {
       assert.equal(ts.get(j)!.health(), 'down', j);
       // The failed scrape appended nothing but its synthetic series.
       const up = readSeries(db, { job: j, __name__: 'up' });

@@ -5,7 +5,8 @@
 import type { QueryLogRecord } from '../promql/engine/types.js';
 import { JsonLogFiles, type JsonLogFileOptions } from './jsonlog.js';
 import { LineRing } from './ring.js';
-import { formatJSONTime, formatUTCDate } from './timefmt.js';
+import { DAY_MS, formatJSONTime, utcDayText } from './timefmt.js';
+import { ByteWriter } from './bytewriter.js';
 import { Counter, Registry } from 'prom-client';
 
 export interface QueryLogConfig {
@@ -44,80 +45,151 @@ function stringMap(m: unknown): string {
   return out + '}';
 }
 
-function num(n: number): string {
-  return Number.isFinite(n) ? String(n) : '0';
+/** Origins other than the two the server produces, already as JSON members (`,"k":{...}`). */
+function otherOrigin(origin: object): string {
+  let out = '';
+  for (const [k, v] of Object.entries(origin)) out += ',' + JSON.stringify(k) + ':' + stringMap(v);
+  return out;
 }
 
-const NS_DIGITS = ['', '0', '00', '000', '0000', '00000', '000000', '0000000', '00000000'];
-
-/**
- * Seconds rounded to whole nanoseconds, as Go's durations are, so lines carry no float noise. Printed
- * from the integer count of nanoseconds (much cheaper than printing a fraction); the text equals the
- * shortest form of the rounded double, which is what Go's encoder writes.
- */
-function secs(n: number): string {
-  if (!Number.isFinite(n)) return '0';
-  const ns = Math.round(n * 1e9);
-  // Below 1µs Go (and JS) switch to exponent form; above ~1e6 s the integer path loses nothing but is rare.
-  if (ns < 1000 || ns >= 1e15) return String(ns / 1e9);
-  const whole = Math.floor(ns / 1e9);
-  let frac = ns - whole * 1e9;
-  if (frac === 0) return String(whole);
-  let zeros = 0;
-  while (frac % 10 === 0) {
-    frac /= 10;
-    zeros++;
+/** `"2006-01-02T15:04:05.000Z"`: UTC with milliseconds, as Prometheus writes a query's start and end. */
+function utcDate(w: ByteWriter, ms: number): void {
+  if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) {
+    w.jsonString(String(ms));
+    return;
   }
-  const digits = String(frac);
-  return String(whole) + '.' + NS_DIGITS[9 - zeros - digits.length] + digits;
+  const t = Math.floor(ms);
+  const days = Math.floor(t / DAY_MS);
+  w.buf[w.pos++] = 0x22;
+  w.ascii(utcDayText(days));
+  let r = t - days * DAY_MS;
+  const h = Math.floor(r / 3_600_000);
+  r -= h * 3_600_000;
+  const mi = Math.floor(r / 60_000);
+  r -= mi * 60_000;
+  const sec = Math.floor(r / 1000);
+  w.buf[w.pos++] = 0x54; // T
+  w.padded(h, 2);
+  w.buf[w.pos++] = 0x3a;
+  w.padded(mi, 2);
+  w.buf[w.pos++] = 0x3a;
+  w.padded(sec, 2);
+  w.buf[w.pos++] = 0x2e;
+  w.padded(r - sec * 1000, 3);
+  w.ascii('Z"');
 }
 
+/** Bytes for everything in a line but its strings and per-step stats: keys, punctuation, numbers. */
+const FIXED_LINE_BYTES = 1024;
+/** A JSON-escaped UTF-16 unit takes at most 6 bytes (\u001f). */
+const MAX_BYTES_PER_CHAR = 6;
+/** One `[t,count],` pair of per-step stats: two numbers of at most 24 characters each. */
+const PER_STEP_BYTES = 52;
+
 /**
- * The log line for one query (with its newline): time, level, msg, params {end, query, start, step},
- * error when it failed, stats {timings, samples}, then its origin (httpRequest or ruleGroup).
- * Key order and formats follow Prometheus 3.x: start/end in UTC with milliseconds, step in whole seconds.
+ * Encodes the log line for one query (with its newline) into `w`, growing it when the line could not
+ * fit: time, level, msg, params {end, query, start, step}, error when it failed, stats {timings,
+ * samples}, then its origin (httpRequest or ruleGroup). Key order and formats follow Prometheus 3.x:
+ * start/end in UTC with milliseconds, step in whole seconds, timings in seconds to the nanosecond.
  */
-export function formatQueryLogLine(rec: QueryLogRecord, nowMs: number): string {
+export function encodeQueryLogLine(rec: QueryLogRecord, nowMs: number, w: ByteWriter): void {
   const p = rec.params;
   const t = rec.stats.timings;
   const s = rec.stats.samples;
-  let line =
-    '{"time":"' + formatJSONTime(nowMs) + '","level":"INFO","msg":"promql query logged","params":{"end":"' +
-    formatUTCDate(p.end) + '","query":' + JSON.stringify(p.query) + ',"start":"' + formatUTCDate(p.start) +
-    '","step":' + Math.trunc(p.step / 1000) + '}';
-  if (rec.error !== undefined) line += ',"error":' + JSON.stringify(rec.error);
-  line +=
-    ',"stats":{"timings":{"evalTotalTime":' + secs(t.evalTotalTime) + ',"resultSortTime":' + secs(t.resultSortTime) +
-    ',"queryPreparationTime":' + secs(t.queryPreparationTime) + ',"innerEvalTime":' + secs(t.innerEvalTime) +
-    ',"execQueueTime":' + secs(t.execQueueTime) + ',"execTotalTime":' + secs(t.execTotalTime) + '},"samples":{';
   const perStep = s.totalQueryableSamplesPerStep;
+  const o = rec.origin;
+  const http = 'httpRequest' in o ? o.httpRequest : undefined;
+  const rule = 'ruleGroup' in o ? o.ruleGroup : undefined;
+  const other = http === undefined && rule === undefined ? otherOrigin(o) : '';
+  const chars =
+    p.query.length + (rec.error?.length ?? 0) + other.length +
+    (http !== undefined ? http.clientIP.length + http.method.length + http.path.length : 0) +
+    (rule !== undefined ? rule.file.length + rule.name.length : 0);
+  const need = FIXED_LINE_BYTES + MAX_BYTES_PER_CHAR * chars + PER_STEP_BYTES * (perStep?.length ?? 0);
+  if (w.buf.length - w.pos < need) {
+    // A line this long is rare (a huge query); it gets a buffer of its own.
+    const bigger = Buffer.allocUnsafe(w.pos + need);
+    w.buf.copy(bigger, 0, 0, w.pos);
+    w.buf = bigger;
+  }
+  w.ascii('{"time":');
+  w.jsonString(formatJSONTime(nowMs));
+  w.ascii(',"level":"INFO","msg":"promql query logged","params":{"end":');
+  utcDate(w, p.end);
+  w.ascii(',"query":');
+  w.jsonString(p.query);
+  w.ascii(',"start":');
+  utcDate(w, p.start);
+  w.ascii(',"step":');
+  w.number(Math.trunc(p.step / 1000));
+  w.ascii('}');
+  if (rec.error !== undefined) {
+    w.ascii(',"error":');
+    w.jsonString(rec.error);
+  }
+  w.ascii(',"stats":{"timings":{"evalTotalTime":');
+  w.seconds(t.evalTotalTime);
+  w.ascii(',"resultSortTime":');
+  w.seconds(t.resultSortTime);
+  w.ascii(',"queryPreparationTime":');
+  w.seconds(t.queryPreparationTime);
+  w.ascii(',"innerEvalTime":');
+  w.seconds(t.innerEvalTime);
+  w.ascii(',"execQueueTime":');
+  w.seconds(t.execQueueTime);
+  w.ascii(',"execTotalTime":');
+  w.seconds(t.execTotalTime);
+  w.ascii('},"samples":{');
   if (perStep !== undefined && perStep.length > 0) {
-    line += '"totalQueryableSamplesPerStep":[';
+    w.ascii('"totalQueryableSamplesPerStep":[');
     for (let i = 0; i < perStep.length; i++) {
       const [ts, v] = perStep[i]!;
-      line += (i === 0 ? '' : ',') + '[' + num(ts) + ',' + num(v) + ']';
+      w.ascii(i === 0 ? '[' : ',[');
+      w.number(ts);
+      w.ascii(',');
+      w.number(v);
+      w.ascii(']');
     }
-    line += '],';
+    w.ascii('],');
   }
-  line += '"totalQueryableSamples":' + num(s.totalQueryableSamples) + ',"peakSamples":' + num(s.peakSamples) + '}}';
-  const origin = rec.origin as Record<string, unknown>;
-  if ('httpRequest' in rec.origin) {
-    const h = rec.origin.httpRequest;
-    line += ',"httpRequest":{"clientIP":' + JSON.stringify(h.clientIP) + ',"method":' + JSON.stringify(h.method) + ',"path":' + JSON.stringify(h.path) + '}';
-  } else if ('ruleGroup' in rec.origin) {
-    const g = rec.origin.ruleGroup;
-    line += ',"ruleGroup":{"file":' + JSON.stringify(g.file) + ',"name":' + JSON.stringify(g.name) + '}';
-  } else {
-    for (const k in origin) line += ',' + JSON.stringify(k) + ':' + stringMap(origin[k]);
+  w.ascii('"totalQueryableSamples":');
+  w.number(s.totalQueryableSamples);
+  w.ascii(',"peakSamples":');
+  w.number(s.peakSamples);
+  w.ascii('}}');
+  if (http !== undefined) {
+    w.ascii(',"httpRequest":{"clientIP":');
+    w.jsonString(http.clientIP);
+    w.ascii(',"method":');
+    w.jsonString(http.method);
+    w.ascii(',"path":');
+    w.jsonString(http.path);
+    w.ascii('}');
+  } else if (rule !== undefined) {
+    w.ascii(',"ruleGroup":{"file":');
+    w.jsonString(rule.file);
+    w.ascii(',"name":');
+    w.jsonString(rule.name);
+    w.ascii('}');
+  } else if (other !== '') {
+    w.pos += w.buf.write(other, w.pos);
   }
-  return line + '}\n';
+  w.ascii('}\n');
 }
 
-/** Lines are encoded here once and copied to the file buffer and the ring; longer ones get their own buffer. */
+/** The log line for one query as text (with its newline); see encodeQueryLogLine. */
+export function formatQueryLogLine(rec: QueryLogRecord, nowMs: number): string {
+  const w = new ByteWriter(Buffer.allocUnsafe(FIXED_LINE_BYTES));
+  encodeQueryLogLine(rec, nowMs, w);
+  return w.buf.toString('utf8', 0, w.pos);
+}
+
+/** Lines are encoded here and copied to the file buffer and the ring; a longer one gets its own buffer. */
 const SCRATCH_BYTES = 64 * 1024;
 
 export class QueryLog {
   private readonly scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
+  private readonly writer = new ByteWriter(this.scratch);
   private readonly files: JsonLogFiles;
   private readonly ring: LineRing;
   private readonly now: () => number;
@@ -173,15 +245,15 @@ export class QueryLog {
       this.filtered.inc();
       return;
     }
-    let line: string;
+    const w = this.writer;
+    w.reset(this.scratch);
     try {
-      line = formatQueryLogLine(rec, this.now());
+      encodeQueryLogLine(rec, this.now(), w);
     } catch {
       // A malformed record (a bug upstream) must not fail the query that produced it.
       return;
     }
-    // UTF-8 takes at most 3 bytes per UTF-16 unit.
-    const bytes = line.length * 3 <= SCRATCH_BYTES ? this.scratch.subarray(0, this.scratch.write(line, 0)) : Buffer.from(line);
+    const bytes = w.buf.subarray(0, w.pos);
     this.ring.push(bytes);
     this.files.get(path)?.push(bytes);
   };

@@ -88,6 +88,17 @@ function civilDate(days: number): string {
   return pad4(y) + '-' + pad2(m) + '-' + pad2(d);
 }
 
+/** "YYYY-MM-DD" of a UTC day number since the epoch. */
+export function utcDayText(days: number): string {
+  if (days !== cachedDay) {
+    cachedDay = days;
+    cachedDayText = civilDate(days);
+  }
+  return cachedDayText;
+}
+
+export { DAY_MS };
+
 /**
  * UTC with exactly three decimals, as Prometheus formats a query's start and end in the query log.
  * Computed with integer arithmetic: this runs twice per logged query.
@@ -96,15 +107,12 @@ export function formatUTCDate(ms: number): string {
   if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) return String(ms);
   const t = Math.floor(ms);
   const days = Math.floor(t / DAY_MS);
-  if (days !== cachedDay) {
-    cachedDay = days;
-    cachedDayText = civilDate(days);
-  }
+  const day = utcDayText(days);
   let r = t - days * DAY_MS;
   const h = Math.floor(r / 3_600_000);
   r -= h * 3_600_000;
   const mi = Math.floor(r / 60_000);
   r -= mi * 60_000;
   const sec = Math.floor(r / 1000);
-  return cachedDayText + 'T' + pad2(h) + ':' + pad2(mi) + ':' + pad2(sec) + '.' + pad3(r - sec * 1000) + 'Z';
+  return day + 'T' + pad2(h) + ':' + pad2(mi) + ':' + pad2(sec) + '.' + pad3(r - sec * 1000) + 'Z';
 }

@@ -57,6 +57,7 @@ export class RemoteWriteHandler {
   private readonly invalidLabels: Counter;
   private readonly samplesIn: Counter;
   private readonly requestsRejected: Counter<'code'>;
+  private readonly histogramsDropped: Counter;
 
   constructor(opts: RemoteWriteOptions) {
     this.storage = opts.storage;
@@ -72,6 +73,11 @@ export class RemoteWriteHandler {
     this.samplesIn = new Counter({
       name: 'tsprom_remote_write_received_samples_total',
       help: 'Samples appended to local storage from remote write requests.',
+      registers,
+    });
+    this.histogramsDropped = new Counter({
+      name: 'tsprom_remote_write_histograms_dropped_total',
+      help: 'Native histogram samples received by remote write and dropped: they are not stored yet.',
       registers,
     });
     this.requestsRejected = new Counter({
@@ -113,6 +119,7 @@ export class RemoteWriteHandler {
     const app = this.storage.appender();
     let appended = 0;
     let invalid = 0;
+    let histograms = 0;
     try {
       for (const s of decoded.series) {
         const ls = validLabels(s);
@@ -120,6 +127,7 @@ export class RemoteWriteHandler {
           invalid += s.end - s.start + s.histograms;
           continue;
         }
+        histograms += s.histograms;
         let ref = 0;
         for (let i = s.start; i < s.end; i++) {
           const t = decoded.timestamps[i]!;
@@ -145,6 +153,7 @@ export class RemoteWriteHandler {
       this.logger.warn('Invalid metric names or labels in remote write request', { num_dropped: invalid });
     }
     this.samplesIn.inc(appended);
+    if (histograms > 0) this.histogramsDropped.inc(histograms);
     return { status: 204, body: '' };
   }
 }

@@ -10,6 +10,7 @@
 // lastError: `Get "http://h:1/metrics": context deadline exceeded`,
 // `server returned HTTP status 404 Not Found` (status checks are the caller's), and
 // `body size limit exceeded`.
+import { constants } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -46,6 +47,9 @@ export interface HttpResponse {
   headers: http.IncomingHttpHeaders;
   body: Buffer;
 }
+
+/** The largest Buffer Node can make; an unlimited gzip body is still bounded by it. */
+const MAX_BUFFER = constants.MAX_LENGTH;
 
 /** Go's http.Client gives up after 10 redirects. */
 const MAX_REDIRECTS = 10;
@@ -172,29 +176,40 @@ export class HttpClient {
         const status = res.statusCode ?? 0;
         const statusLine = `${status} ${res.statusMessage ?? ''}`.trimEnd();
         const gz = res.headers['content-encoding'] === 'gzip';
-        const src: NodeJS.ReadableStream = gz ? res.pipe(zlib.createGunzip()) : res;
         const chunks: Buffer[] = [];
         let size = 0;
-        src.on('data', (c: Buffer) => {
+        res.on('data', (c: Buffer) => {
           if (settled) return;
           size += c.length;
+          // Compressed bytes count too: a compressed body is never larger than its content in practice.
           if (size >= limit) {
             fail(new BodySizeLimitError());
             return;
           }
           chunks.push(c);
         });
-        src.on('end', () => {
+        res.on('end', () => {
           if (settled) return;
           if (!res.complete) {
             fail(wrap('unexpected EOF'));
             return;
           }
+          let body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+          if (gz) {
+            // Bodies are small and arrive whole: one synchronous inflate is cheaper than a
+            // stream through the thread pool, and maxOutputLength bounds a zip bomb.
+            try {
+              body = zlib.gunzipSync(body, { maxOutputLength: Math.min(limit === Infinity ? MAX_BUFFER : limit - 1, MAX_BUFFER) });
+            } catch (e) {
+              const err = e as NodeJS.ErrnoException;
+              fail(err.code === 'ERR_BUFFER_TOO_LARGE' ? new BodySizeLimitError() : new HttpRequestError(`gzip: ${err.message}`));
+              return;
+            }
+          }
           settled = true;
           signal.removeEventListener('abort', onAbort);
-          resolve({ status, statusLine, headers: res.headers, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) });
+          resolve({ status, statusLine, headers: res.headers, body });
         });
-        src.on('error', (e: NodeJS.ErrnoException) => fail(gz && e.code !== 'ECONNRESET' && e.code !== 'ERR_STREAM_PREMATURE_CLOSE' ? new HttpRequestError(`gzip: ${e.message}`) : wrap(describe(e))));
         res.on('aborted', () => fail(wrap('unexpected EOF')));
         res.on('error', (e: NodeJS.ErrnoException) => fail(wrap(e.code === 'ECONNRESET' || e.message === 'aborted' ? 'unexpected EOF' : describe(e))));
       });

@@ -13,8 +13,7 @@ import { EvalError, QueryCanceledError, QueryQueueFullError, QueryTimeoutError }
 import { StorageError } from '../storage/interface.js';
 import { encodeJSON } from './api/json.js';
 import type { HttpMetrics } from '../metrics/server.js';
-import type { WebConfig } from './webconfig.js';
-import { verifyBasicAuth } from './webconfig.js';
+import { verifyBasicAuth, type WebConfig } from './webconfig.js';
 
 const gzipAsync = promisify(gzip);
 const deflateAsync = promisify(deflate);

@@ -290,6 +290,10 @@ describe('<aggregation>_over_time', () => {
     const values = Array.from({ length: 5000 }, (_, i) => (i * 7919) % 5000);
     assert.equal(over((ts, vs, lo, hi) => quantileOverTime(1, ts, vs, lo, hi), values), 4999);
     assert.equal(over((ts, vs, lo, hi) => quantileOverTime(0, ts, vs, lo, hi), values), 0);
+    // Beyond the retained scratch size a temporary array is used.
+    const huge = Array.from({ length: 70_000 }, (_, i) => 70_000 - i);
+    assert.equal(over((ts, vs, lo, hi) => quantileOverTime(0.5, ts, vs, lo, hi), huge), 35_000.5);
+    assert.equal(over(madOverTime, huge), 17_500);
   });
 });
 
@@ -440,6 +444,14 @@ describe('bucketQuantile', () => {
     const c = Float64Array.from(counts);
     bucketQuantile(0.5, Float64Array.from(bounds), c, 6);
     assert.deepEqual(Array.from(c), counts);
+  });
+
+  test('histograms with very many buckets', () => {
+    const n = 5000;
+    const bounds = Array.from({ length: n }, (_, i) => (i === n - 1 ? Infinity : i + 1));
+    const counts = Array.from({ length: n }, (_, i) => Math.min(i + 1, n - 1));
+    close(q(0.5, bounds.slice().reverse(), counts.slice().reverse()).value, 2499.5);
+    close(bucketFraction(0, 10, Float64Array.from(bounds), Float64Array.from(counts), n), 10 / (n - 1));
   });
 
   test('tiny relative deviations are precision noise, not forced monotonicity', () => {

@@ -165,20 +165,18 @@ export class VarianceAccumulator {
 // ---------------------------------------------------------------------------
 // Scratch buffers
 
-// Start small: windows are usually a few dozen samples, and the buffers grow
-// (doubling) to the largest window seen, then stay for reuse.
+// Start small: windows are usually a few dozen samples. The buffer grows
+// (doubling) up to MAX_RETAINED_SCRATCH values and stays for reuse; a larger
+// window gets a temporary array, so one huge query cannot pin memory forever.
 const INITIAL_SCRATCH = 256;
-let scratchA = new Float64Array(INITIAL_SCRATCH);
-let scratchB = new Float64Array(INITIAL_SCRATCH);
+// 64Ki values = 512 KiB: covers a 1-day window at 1.3s resolution.
+const MAX_RETAINED_SCRATCH = 65536;
+let scratch = new Float64Array(INITIAL_SCRATCH);
 
 function scratchFor(n: number): Float64Array {
-  if (scratchA.length < n) scratchA = new Float64Array(grownSize(scratchA.length, n));
-  return scratchA;
-}
-
-function scratch2For(n: number): Float64Array {
-  if (scratchB.length < n) scratchB = new Float64Array(grownSize(scratchB.length, n));
-  return scratchB;
+  if (n > MAX_RETAINED_SCRATCH) return new Float64Array(n);
+  if (scratch.length < n) scratch = new Float64Array(grownSize(scratch.length, n));
+  return scratch;
 }
 
 function grownSize(cur: number, need: number): number {
@@ -641,8 +639,21 @@ function almostEqual(a: number, b: number, epsilon: number): boolean {
   return diff / Math.min(absSum, Number.MAX_VALUE) < epsilon;
 }
 
-let bucketBounds = new Float64Array(64);
-let bucketCounts = new Float64Array(64);
+// Reused like the window scratch above; a histogram with more buckets than
+// MAX_RETAINED_BUCKETS gets temporary arrays.
+const MAX_RETAINED_BUCKETS = 4096;
+let retainedBounds = new Float64Array(64);
+let retainedCounts = new Float64Array(64);
+// The arrays the last sortAndCoalesce call filled.
+let bucketBounds = retainedBounds;
+let bucketCounts = retainedCounts;
+
+/**
+ * Up to this many buckets an insertion sort is fastest (classic histograms
+ * have a few dozen buckets, usually in order already); beyond it, a
+ * comparison sort of indices avoids quadratic time.
+ */
+const INSERTION_SORT_MAX = 64;
 
 /**
  * Copies the buckets into the scratch arrays sorted by upper bound and merges
@@ -650,24 +661,40 @@ let bucketCounts = new Float64Array(64);
  * left untouched.
  */
 function sortAndCoalesce(upperBounds: Float64Array, counts: Float64Array, n: number): number {
-  if (bucketBounds.length < n) {
-    bucketBounds = new Float64Array(grownSize(bucketBounds.length, n));
-    bucketCounts = new Float64Array(bucketBounds.length);
+  if (n > MAX_RETAINED_BUCKETS) {
+    bucketBounds = new Float64Array(n);
+    bucketCounts = new Float64Array(n);
+  } else {
+    if (retainedBounds.length < n) {
+      retainedBounds = new Float64Array(grownSize(retainedBounds.length, n));
+      retainedCounts = new Float64Array(retainedBounds.length);
+    }
+    bucketBounds = retainedBounds;
+    bucketCounts = retainedCounts;
   }
   const ub = bucketBounds;
   const cs = bucketCounts;
-  // Insertion sort: classic histograms have a few dozen buckets, usually already in order.
-  for (let i = 0; i < n; i++) {
-    const b = upperBounds[i]!;
-    const c = counts[i]!;
-    let j = i - 1;
-    while (j >= 0 && ub[j]! > b) {
-      ub[j + 1] = ub[j]!;
-      cs[j + 1] = cs[j]!;
-      j--;
+  if (n <= INSERTION_SORT_MAX) {
+    for (let i = 0; i < n; i++) {
+      const b = upperBounds[i]!;
+      const c = counts[i]!;
+      let j = i - 1;
+      while (j >= 0 && ub[j]! > b) {
+        ub[j + 1] = ub[j]!;
+        cs[j + 1] = cs[j]!;
+        j--;
+      }
+      ub[j + 1] = b;
+      cs[j + 1] = c;
     }
-    ub[j + 1] = b;
-    cs[j + 1] = c;
+  } else {
+    const order = new Uint32Array(n);
+    for (let i = 0; i < n; i++) order[i] = i;
+    order.sort((a, b) => upperBounds[a]! - upperBounds[b]!);
+    for (let i = 0; i < n; i++) {
+      ub[i] = upperBounds[order[i]!]!;
+      cs[i] = counts[order[i]!]!;
+    }
   }
   let w = 0;
   for (let i = 1; i < n; i++) {

@@ -12,9 +12,9 @@ import { QueryCanceledError, QueryQueueFullError, QueryTimeoutError } from './er
 const YIELD_INTERVAL_MS = 10;
 
 /**
- * Units of work (roughly: output points or input samples touched) between two
- * looks at the clock. Reading the clock every unit would cost more than the
- * work itself; 4096 units take well under a millisecond.
+ * Units of work (roughly: steps or samples touched) after which the caller is
+ * told to pause whatever the clock says; 4096 units take well under a
+ * millisecond, so a burst of cheap work cannot hide a passed deadline.
  */
 const WORK_QUANTUM = 4096;
 
@@ -38,12 +38,14 @@ export class Checkpoint {
   }
 
   /**
-   * Accounts `units` of work; true when the caller should `await pause()`.
-   * Kept synchronous so hot loops pay only an addition and a compare.
+   * Accounts `units` of work; true when the caller should `await pause()`:
+   * after a quantum of work or once the time slice is used up (storage reads
+   * can be slow while counting as little work). Callers invoke it per series
+   * or per step, never per sample, so reading the clock here is cheap.
    */
   due(units: number): boolean {
     this.work += units;
-    return this.work >= WORK_QUANTUM;
+    return this.work >= WORK_QUANTUM || performance.now() - this.lastYield >= YIELD_INTERVAL_MS;
   }
 
   /** Yields to the event loop if the slice is used up, then checks deadline and cancellation. */

@@ -183,7 +183,7 @@ function crashMessage(e: Error): string {
 }
 
 class ScriptRun {
-  private storage = new MemoryStorage();
+  private readonly storage = new MemoryStorage();
   private unsupported: Unsupported[] = [];
   private loadError: string | null = null;
   private engine: QueryEngine | null = null;

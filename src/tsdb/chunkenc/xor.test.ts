@@ -152,8 +152,7 @@ describe('XOR chunk', () => {
     );
   });
 
-  test('is bit-compatible with a Prometheus-encoded chunk', () => {
-    // Bytes produced by Prometheus's chunkenc for t = 1000, 2000, 3000, 4500 and v = 1, 1, 2, 2.5.
+  test('byte layout: Prometheus timestamps, then integer or XOR values', () => {
     const ts = [1000, 2000, 3000, 4500];
     const vs = [1, 1, 2, 2.5];
     const b = encode(ts, vs).bytes();
@@ -164,5 +163,30 @@ describe('XOR chunk', () => {
     assert.equal(b[12], 0xe8);
     assert.equal(b[13], 0x07);
     assert.equal(b[14]! >> 7, 0);
+    // Third: dod 0 (bit 0), value 1 -> 2 as integer delta: 10 0 00001.
+    assert.equal((b[14]! >> 6) & 1, 0);
+    assert.equal(((b[14]! & 0x3f) << 2) | (b[15]! >> 6), 0b10000001);
+  });
+
+  test('integer deltas of every size and sign round-trip and beat XOR for counters', () => {
+    const deltas = [0, 1, -1, 15, -16, 16, 127, -128, 128, 4095, -4096, 4096, 2 ** 21 - 1, -(2 ** 21), 2 ** 21, 2 ** 31 - 1, -(2 ** 31), 2 ** 31, 2 ** 52, -(2 ** 52), 3];
+    const vs: number[] = [0];
+    for (const d of deltas) vs.push(vs[vs.length - 1]! + d);
+    vs.push(-0, 5, 2 ** 60, 2 ** 60 + 2 ** 10, 7);
+    const ts = vs.map((_, i) => i * 15_000);
+    const d = decode(encode(ts, vs).bytes());
+    assert.deepEqual(d.ts, ts);
+    for (let i = 0; i < vs.length; i++) assert.ok(sameBits(d.vs[i]!, vs[i]!), `value ${i}: ${vs[i]} != ${d.vs[i]}`);
+    // A counter growing by 10-30 per scrape: 13 bits per sample with the timestamp (XOR needs ~20).
+    const cts: number[] = [];
+    const cvs: number[] = [];
+    let v = 123_456;
+    for (let i = 0; i < 120; i++) {
+      cts.push(i * 15_000);
+      v += 10 + ((i * 7919) % 21);
+      cvs.push(v);
+    }
+    const size = encode(cts, cvs).bytes().length;
+    assert.ok(size < 20 + 120 * 1.65, `size ${size}`);
   });
 });

@@ -1,21 +1,31 @@
-// Gorilla-style XOR chunks for float samples, bit-compatible with
-// Prometheus's XOR encoding: a 2-byte big-endian sample count, then the
-// first sample as varint timestamp + raw 64-bit value, the second as uvarint
-// delta + XOR value, and the rest as delta-of-delta timestamps in 1/16/20/
-// 24/68-bit buckets and XOR values with leading/trailing zero reuse.
+// Gorilla-style chunks for float samples. Timestamps are encoded exactly as
+// in Prometheus's XOR chunks: a 2-byte big-endian sample count, the first
+// sample as varint timestamp + raw 64-bit value, the second as uvarint delta,
+// then delta-of-delta in 1/16/20/24/68-bit buckets. Values (from the second
+// sample on) add an integer mode to Gorilla's XOR, because counters and
+// histogram buckets hold integers whose small differences XOR poorly:
 //
-// 64-bit quantities are handled as pairs of uint32 halves (hi, lo) because
-// JS bit operators work on 32 bits.
+//   0                      value unchanged
+//   10 <varint-delta>      both values integers (|v| <= 2^53, not -0): v - previous
+//   110 <bits>             XOR, reusing the previous leading/trailing window
+//   111 <5:lead> <6:sig> <bits>   XOR with a new window (sig 0 means 64)
+//
+//   varint-delta: 0+5 bits, 10+8, 110+13, 1110+22, 11110+32 (two's complement),
+//                 11111 + sign + 53-bit magnitude
+//
+// The encoder picks whichever of the integer and XOR forms is shorter. See
+// docs/storage-format.md. 64-bit quantities are handled as pairs of uint32
+// halves (hi, lo) because JS bit operators work on 32 bits.
 import { BitReader, BitWriter } from './bstream.js';
-import { joinFloat } from './floatbits.js';
+import { bitsHi, bitsLo, joinFloat, splitFloat } from './floatbits.js';
 
 /** Bytes before the first sample: the big-endian sample count. */
 export const CHUNK_HEADER_SIZE = 2;
-/** Encoding byte written in block chunk files (Prometheus's EncXOR). */
-export const ENC_XOR = 1;
+/** Encoding byte written in block chunk files; distinct from Prometheus's XOR (1) since values differ. */
+export const ENC_XOR = 0x81;
 /**
  * Upper bound of bytes one append can add: a 64-bit delta-of-delta (4+64
- * bits) plus a value with new leading/trailing counts (2+5+6+64 bits) is 145
+ * bits) plus a value with new leading/trailing counts (3+5+6+64 bits) is 146
  * bits; the first sample is at most a 10-byte varint plus 8 bytes.
  */
 export const MAX_APPEND_BYTES = 20;
@@ -23,6 +33,17 @@ export const MAX_APPEND_BYTES = 20;
 const NO_LEADING = 0xff;
 
 const TWO32 = 0x1_0000_0000;
+const TWO53 = 2 ** 53;
+
+/** Bits the integer form of a value delta takes, control bits included. */
+function intDeltaBits(d: number): number {
+  if (d >= -16 && d < 16) return 2 + 1 + 5;
+  if (d >= -128 && d < 128) return 2 + 2 + 8;
+  if (d >= -4096 && d < 4096) return 2 + 3 + 13;
+  if (d >= -2097152 && d < 2097152) return 2 + 4 + 22;
+  if (d >= -2147483648 && d < 2147483648) return 2 + 5 + 32;
+  return 2 + 5 + 1 + 53;
+}
 /** Payload bits of the delta-of-delta buckets, indexed by the number of leading one bits. */
 const DOD_BITS = [0, 14, 17, 20];
 
@@ -127,21 +148,35 @@ export class XorEncoder {
       w.writeBit(0);
       return;
     }
-    w.writeBit(1);
     let lead = clz64(dh, dl);
     const trail = ctz64(dh, dl);
     // Five bits hold the leading count, so cap it at 31.
     if (lead >= 32) lead = 31;
+    const reuse = this.leading !== NO_LEADING && lead >= this.leading && trail >= this.trailing;
+    const xorBits = reuse ? 3 + 64 - this.leading - this.trailing : 3 + 11 + 64 - lead - trail;
+
+    // Integer form, when both values are exact integers and the result cannot be -0.
+    const cur = joinFloat(hi, lo);
+    const prev = joinFloat(this.vhi, this.vlo);
+    if (Number.isInteger(cur) && Number.isInteger(prev) && !(hi === 0x80000000 && lo === 0)) {
+      const d = cur - prev;
+      if (Math.abs(cur) <= TWO53 && Math.abs(prev) <= TWO53 && Math.abs(d) < TWO53 && intDeltaBits(d) <= xorBits) {
+        w.writeBits(0b10, 2);
+        writeIntDelta(w, d);
+        return;
+      }
+    }
+
     let sig: number;
     let shift: number;
-    if (this.leading !== NO_LEADING && lead >= this.leading && trail >= this.trailing) {
-      w.writeBit(0);
+    if (reuse) {
+      w.writeBits(0b110, 3);
       shift = this.trailing;
       sig = 64 - this.leading - this.trailing;
     } else {
       this.leading = lead;
       this.trailing = trail;
-      w.writeBit(1);
+      w.writeBits(0b111, 3);
       w.writeBits(lead, 5);
       sig = 64 - lead - trail;
       // 64 significant bits do not fit in 6 bits; 0 stands for 64 (0 itself never occurs).
@@ -163,6 +198,34 @@ export class XorEncoder {
     }
   }
 }
+
+function writeIntDelta(w: BitWriter, d: number): void {
+  if (d >= -16 && d < 16) {
+    w.writeBit(0);
+    w.writeBits(d & 0x1f, 5);
+  } else if (d >= -128 && d < 128) {
+    w.writeBits(0b10, 2);
+    w.writeBits(d & 0xff, 8);
+  } else if (d >= -4096 && d < 4096) {
+    w.writeBits(0b110, 3);
+    w.writeBits(d & 0x1fff, 13);
+  } else if (d >= -2097152 && d < 2097152) {
+    w.writeBits(0b1110, 4);
+    w.writeBits(d & 0x3fffff, 22);
+  } else if (d >= -2147483648 && d < 2147483648) {
+    w.writeBits(0b11110, 5);
+    w.writeBits(d >>> 0, 32);
+  } else {
+    w.writeBits(0b11111, 5);
+    const m = Math.abs(d);
+    w.writeBit(d < 0 ? 1 : 0);
+    w.writeBits(Math.floor(m / TWO32), 21);
+    w.writeBits(m >>> 0, 32);
+  }
+}
+
+/** Payload bits of the integer delta buckets, indexed by the number of leading one bits. */
+const INT_BITS = [5, 8, 13, 22, 32];
 
 function writeUvarintBits(w: BitWriter, v: number): void {
   while (v >= 0x80) {
@@ -340,10 +403,13 @@ export class XorIterator {
       return true;
     }
     const c = r.readBit();
+    if (c < 0) return this.corrupt();
+    if (c === 0) return this.readIntDelta();
+    const e = r.readBit();
     let sig: number;
-    if (c === 0) {
+    if (e === 0) {
       sig = 64 - this.leading - this.trailing;
-    } else if (c === 1) {
+    } else if (e === 1) {
       const lead = r.readBits(5);
       let s = r.readBits(6);
       if (lead < 0 || s < 0) return this.corrupt();
@@ -363,7 +429,7 @@ export class XorIterator {
       dh = 0;
       dl = r.readBits(sig);
     }
-    if (dl < 0 || dh < 0) return this.corrupt();
+    if (dl < 0 || dh < 0 || sig <= 0) return this.corrupt();
     const sh = this.trailing;
     if (sh >= 32) {
       dh = dl << (sh - 32);
@@ -374,6 +440,36 @@ export class XorIterator {
     }
     this.vhi = (this.vhi ^ dh) >>> 0;
     this.vlo = (this.vlo ^ dl) >>> 0;
+    this.numRead++;
+    return true;
+  }
+
+  private readIntDelta(): boolean {
+    const r = this.r;
+    let ones = 0;
+    while (ones < 5) {
+      const bit = r.readBit();
+      if (bit < 0) return this.corrupt();
+      if (bit === 0) break;
+      ones++;
+    }
+    let d: number;
+    if (ones < 5) {
+      const n = INT_BITS[ones]!;
+      d = r.readBits(n);
+      if (d < 0) return this.corrupt();
+      if (d >= 2 ** (n - 1)) d -= 2 ** n;
+    } else {
+      const neg = r.readBit();
+      const hi = r.readBits(21);
+      const lo = r.readBits(32);
+      if (neg < 0 || hi < 0 || lo < 0) return this.corrupt();
+      d = hi * TWO32 + lo;
+      if (neg === 1) d = -d;
+    }
+    splitFloat(joinFloat(this.vhi, this.vlo) + d);
+    this.vhi = bitsHi();
+    this.vlo = bitsLo();
     this.numRead++;
     return true;
   }

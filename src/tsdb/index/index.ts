@@ -177,22 +177,23 @@ export class IndexWriter {
 /**
  * Chunk metas of one series: uvarint(#chunks), then per chunk
  * varint(mint - previous maxt, or mint itself for the first), uvarint(maxt - mint),
- * uvarint(ref - previous ref, or ref), uvarint(len).
+ * uvarint(ref - end of the previous chunk, or ref itself for the first; chunks of
+ * a series are usually adjacent, so this is mostly 0), uvarint(len).
  */
 function encodeChunkMetas(e: Encbuf, metas: readonly number[], from: number, to: number): void {
   e.putUvarint((to - from) / 4);
   let prevMaxt = 0;
-  let prevRef = 0;
+  let prevEnd = 0;
   for (let k = from; k < to; k += 4) {
     const mint = metas[k]!;
     const maxt = metas[k + 1]!;
     const ref = metas[k + 2]!;
     e.putVarint(k === from ? mint : mint - prevMaxt);
     e.putUvarint(maxt - mint);
-    e.putUvarint(k === from ? ref : ref - prevRef);
+    e.putUvarint(k === from ? ref : ref - prevEnd);
     e.putUvarint(metas[k + 3]!);
     prevMaxt = maxt;
-    prevRef = ref;
+    prevEnd = ref + metas[k + 3]!;
   }
 }
 
@@ -321,15 +322,15 @@ export class IndexReader implements PostingsIndex {
     if (out !== null) {
       const nc = d.uvarint();
       let prevMaxt = 0;
-      let prevRef = 0;
+      let prevEnd = 0;
       for (let k = 0; k < nc; k++) {
         const mint = k === 0 ? d.varint() : prevMaxt + d.varint();
         const maxt = mint + d.uvarint();
-        const ref = k === 0 ? d.uvarint() : prevRef + d.uvarint();
+        const ref = k === 0 ? d.uvarint() : prevEnd + d.uvarint();
         const len = d.uvarint();
         out.push({ mint, maxt, ref, len });
         prevMaxt = maxt;
-        prevRef = ref;
+        prevEnd = ref + len;
       }
     }
     return Labels.fromSortedPairs(pairs);

@@ -1,0 +1,97 @@
+// Writes JSON text straight into a byte buffer: no intermediate strings, so encoding a log line
+// leaves no garbage behind (the query log encodes one line per query on the query path).
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+export class ByteWriter {
+  buf: Buffer;
+  pos = 0;
+
+  constructor(buf: Buffer) {
+    this.buf = buf;
+  }
+
+  /** Restarts at offset 0 of `buf`. */
+  reset(buf: Buffer): void {
+    this.buf = buf;
+    this.pos = 0;
+  }
+
+  /** Text known to be ASCII (keys, punctuation, formatted numbers). */
+  ascii(s: string): void {
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < s.length; i++) b[p++] = s.charCodeAt(i);
+    this.pos = p;
+  }
+
+  /** A JSON string literal with its quotes: plain ASCII is copied as is, anything else goes through JSON.stringify. */
+  jsonString(s: string): void {
+    const b = this.buf;
+    const start = this.pos;
+    let p = start;
+    b[p++] = QUOTE;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x20 || c === QUOTE || c === BACKSLASH || c >= 0x7f) {
+        this.pos = start;
+        this.pos += b.write(JSON.stringify(s), start);
+        return;
+      }
+      b[p++] = c;
+    }
+    b[p++] = QUOTE;
+    this.pos = p;
+  }
+
+  /** A non-negative integer below 2^53. */
+  uint(n: number): void {
+    let digits = 1;
+    for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
+    this.padded(n, digits);
+  }
+
+  /** Exactly `width` digits, zero-padded. */
+  padded(n: number, width: number): void {
+    const b = this.buf;
+    let p = this.pos + width;
+    this.pos = p;
+    for (let i = 0; i < width; i++, n = Math.floor(n / 10)) b[--p] = 0x30 + (n % 10);
+  }
+
+  /** Any finite number as JSON.stringify writes it (the rare case: not a small non-negative integer). */
+  number(n: number): void {
+    if (Number.isSafeInteger(n) && n >= 0) this.uint(n);
+    else this.ascii(Number.isFinite(n) ? String(n) : '0');
+  }
+
+  /**
+   * Seconds rounded to whole nanoseconds, as Go's durations are, so lines carry no float noise. The
+   * digits come from the integer count of nanoseconds; the text equals the shortest form of the
+   * rounded double, which is what Go's JSON encoder writes.
+   */
+  seconds(n: number): void {
+    if (!Number.isFinite(n) || n <= 0) {
+      this.buf[this.pos++] = 0x30;
+      return;
+    }
+    const ns = Math.round(n * 1e9);
+    // Below 1µs Go (and JS) use exponent form; past 2^53 ns (104 days) integers lose precision.
+    if (ns < 1000 || ns > Number.MAX_SAFE_INTEGER) {
+      this.ascii(String(ns / 1e9));
+      return;
+    }
+    const whole = Math.floor(ns / 1e9);
+    let frac = ns - whole * 1e9;
+    this.uint(whole);
+    if (frac === 0) return;
+    let width = 9;
+    while (frac % 10 === 0) {
+      frac /= 10;
+      width--;
+    }
+    this.buf[this.pos++] = 0x2e;
+    this.padded(frac, width);
+  }
+}
