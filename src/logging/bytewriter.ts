@@ -18,6 +18,16 @@ export class ByteWriter {
     this.pos = 0;
   }
 
+  /** Pre-encoded bytes (the fixed parts of a line): one memcpy. */
+  bytes(b: Uint8Array): void {
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+
+  byte(c: number): void {
+    this.buf[this.pos++] = c;
+  }
+
   /** Text known to be ASCII (keys, punctuation, formatted numbers). */
   ascii(s: string): void {
     const b = this.buf;

@@ -5,7 +5,7 @@
 import type { QueryLogRecord } from '../promql/engine/types.js';
 import { JsonLogFiles, type JsonLogFileOptions } from './jsonlog.js';
 import { LineRing } from './ring.js';
-import { DAY_MS, formatJSONTime, utcDayText } from './timefmt.js';
+import { DAY_MS, localSecond, utcDayText } from './timefmt.js';
 import { ByteWriter } from './bytewriter.js';
 import { Counter, Registry } from 'prom-client';
 
@@ -60,7 +60,7 @@ function utcDate(w: ByteWriter, ms: number): void {
   }
   const t = Math.floor(ms);
   const days = Math.floor(t / DAY_MS);
-  w.buf[w.pos++] = 0x22;
+  w.byte(0x22);
   w.ascii(utcDayText(days));
   let r = t - days * DAY_MS;
   const h = Math.floor(r / 3_600_000);
@@ -68,15 +68,44 @@ function utcDate(w: ByteWriter, ms: number): void {
   const mi = Math.floor(r / 60_000);
   r -= mi * 60_000;
   const sec = Math.floor(r / 1000);
-  w.buf[w.pos++] = 0x54; // T
+  w.byte(0x54); // T
   w.padded(h, 2);
-  w.buf[w.pos++] = 0x3a;
+  w.byte(0x3a);
   w.padded(mi, 2);
-  w.buf[w.pos++] = 0x3a;
+  w.byte(0x3a);
   w.padded(sec, 2);
-  w.buf[w.pos++] = 0x2e;
+  w.byte(0x2e);
   w.padded(r - sec * 1000, 3);
-  w.ascii('Z"');
+  w.byte(0x5a); // Z
+  w.byte(0x22);
+}
+
+/** The encoded local date-time and zone of the last second a line was written in. */
+let timeSec = NaN;
+let timeDateTime: Uint8Array = new Uint8Array(0);
+let timeZone: Uint8Array = new Uint8Array(0);
+
+/** `"time":` value as slog's JSON handler writes it: local RFC 3339, fraction without trailing zeros. */
+function lineTime(w: ByteWriter, ms: number): void {
+  const sec = Math.floor(ms / 1000);
+  if (sec !== timeSec) {
+    const { dateTime, zone } = localSecond(sec);
+    timeSec = sec;
+    timeDateTime = Buffer.from('"' + dateTime);
+    timeZone = Buffer.from(zone + '"');
+  }
+  w.bytes(timeDateTime);
+  let frac = Math.floor(ms - sec * 1000);
+  if (frac !== 0) {
+    let width = 3;
+    while (frac % 10 === 0) {
+      frac /= 10;
+      width--;
+    }
+    w.byte(0x2e);
+    w.padded(frac, width);
+  }
+  w.bytes(timeZone);
 }
 
 /** Bytes for everything in a line but its strings and per-step stats: keys, punctuation, numbers. */
@@ -86,11 +115,39 @@ const MAX_BYTES_PER_CHAR = 6;
 /** One `[t,count],` pair of per-step stats: two numbers of at most 24 characters each. */
 const PER_STEP_BYTES = 52;
 
+// The fixed parts of a line, encoded once.
+const K_TIME = Buffer.from('{"time":');
+const K_END = Buffer.from(',"level":"INFO","msg":"promql query logged","params":{"end":');
+const K_QUERY = Buffer.from(',"query":');
+const K_START = Buffer.from(',"start":');
+const K_STEP = Buffer.from(',"step":');
+const K_ERROR = Buffer.from('},"error":');
+const K_EVAL = Buffer.from(',"stats":{"timings":{"evalTotalTime":');
+const K_EVAL_AFTER_PARAMS = Buffer.from('},"stats":{"timings":{"evalTotalTime":');
+const K_SORT = Buffer.from(',"resultSortTime":');
+const K_PREP = Buffer.from(',"queryPreparationTime":');
+const K_INNER = Buffer.from(',"innerEvalTime":');
+const K_QUEUE = Buffer.from(',"execQueueTime":');
+const K_EXEC = Buffer.from(',"execTotalTime":');
+const K_SAMPLES = Buffer.from('},"samples":{');
+const K_PER_STEP = Buffer.from('"totalQueryableSamplesPerStep":[');
+const K_TOTAL = Buffer.from('"totalQueryableSamples":');
+const K_PEAK = Buffer.from(',"peakSamples":');
+const K_HTTP = Buffer.from('}},"httpRequest":{"clientIP":');
+const K_METHOD = Buffer.from(',"method":');
+const K_PATH = Buffer.from(',"path":');
+const K_RULE = Buffer.from('}},"ruleGroup":{"file":');
+const K_NAME = Buffer.from(',"name":');
+const K_END_ORIGIN = Buffer.from('}}\n');
+const K_END_STATS = Buffer.from('}}');
+const K_END_LINE = Buffer.from('}\n');
+
 /**
  * Encodes the log line for one query (with its newline) into `w`, growing it when the line could not
  * fit: time, level, msg, params {end, query, start, step}, error when it failed, stats {timings,
  * samples}, then its origin (httpRequest or ruleGroup). Key order and formats follow Prometheus 3.x:
  * start/end in UTC with milliseconds, step in whole seconds, timings in seconds to the nanosecond.
+ * Fixed parts are copied pre-encoded and values written digit by digit, so nothing is allocated.
  */
 export function encodeQueryLogLine(rec: QueryLogRecord, nowMs: number, w: ByteWriter): void {
   const p = rec.params;
@@ -112,69 +169,72 @@ export function encodeQueryLogLine(rec: QueryLogRecord, nowMs: number, w: ByteWr
     w.buf.copy(bigger, 0, 0, w.pos);
     w.buf = bigger;
   }
-  w.ascii('{"time":');
-  w.jsonString(formatJSONTime(nowMs));
-  w.ascii(',"level":"INFO","msg":"promql query logged","params":{"end":');
+  w.bytes(K_TIME);
+  lineTime(w, nowMs);
+  w.bytes(K_END);
   utcDate(w, p.end);
-  w.ascii(',"query":');
+  w.bytes(K_QUERY);
   w.jsonString(p.query);
-  w.ascii(',"start":');
+  w.bytes(K_START);
   utcDate(w, p.start);
-  w.ascii(',"step":');
+  w.bytes(K_STEP);
   w.number(Math.trunc(p.step / 1000));
-  w.ascii('}');
   if (rec.error !== undefined) {
-    w.ascii(',"error":');
+    w.bytes(K_ERROR);
     w.jsonString(rec.error);
+    w.bytes(K_EVAL);
+  } else {
+    w.bytes(K_EVAL_AFTER_PARAMS);
   }
-  w.ascii(',"stats":{"timings":{"evalTotalTime":');
   w.seconds(t.evalTotalTime);
-  w.ascii(',"resultSortTime":');
+  w.bytes(K_SORT);
   w.seconds(t.resultSortTime);
-  w.ascii(',"queryPreparationTime":');
+  w.bytes(K_PREP);
   w.seconds(t.queryPreparationTime);
-  w.ascii(',"innerEvalTime":');
+  w.bytes(K_INNER);
   w.seconds(t.innerEvalTime);
-  w.ascii(',"execQueueTime":');
+  w.bytes(K_QUEUE);
   w.seconds(t.execQueueTime);
-  w.ascii(',"execTotalTime":');
+  w.bytes(K_EXEC);
   w.seconds(t.execTotalTime);
-  w.ascii('},"samples":{');
+  w.bytes(K_SAMPLES);
   if (perStep !== undefined && perStep.length > 0) {
-    w.ascii('"totalQueryableSamplesPerStep":[');
+    w.bytes(K_PER_STEP);
     for (let i = 0; i < perStep.length; i++) {
       const [ts, v] = perStep[i]!;
-      w.ascii(i === 0 ? '[' : ',[');
+      if (i > 0) w.byte(0x2c);
+      w.byte(0x5b);
       w.number(ts);
-      w.ascii(',');
+      w.byte(0x2c);
       w.number(v);
-      w.ascii(']');
+      w.byte(0x5d);
     }
-    w.ascii('],');
+    w.byte(0x5d);
+    w.byte(0x2c);
   }
-  w.ascii('"totalQueryableSamples":');
+  w.bytes(K_TOTAL);
   w.number(s.totalQueryableSamples);
-  w.ascii(',"peakSamples":');
+  w.bytes(K_PEAK);
   w.number(s.peakSamples);
-  w.ascii('}}');
   if (http !== undefined) {
-    w.ascii(',"httpRequest":{"clientIP":');
+    w.bytes(K_HTTP);
     w.jsonString(http.clientIP);
-    w.ascii(',"method":');
+    w.bytes(K_METHOD);
     w.jsonString(http.method);
-    w.ascii(',"path":');
+    w.bytes(K_PATH);
     w.jsonString(http.path);
-    w.ascii('}');
+    w.bytes(K_END_ORIGIN);
   } else if (rule !== undefined) {
-    w.ascii(',"ruleGroup":{"file":');
+    w.bytes(K_RULE);
     w.jsonString(rule.file);
-    w.ascii(',"name":');
+    w.bytes(K_NAME);
     w.jsonString(rule.name);
-    w.ascii('}');
-  } else if (other !== '') {
-    w.pos += w.buf.write(other, w.pos);
+    w.bytes(K_END_ORIGIN);
+  } else {
+    w.bytes(K_END_STATS);
+    if (other !== '') w.pos += w.buf.write(other, w.pos);
+    w.bytes(K_END_LINE);
   }
-  w.ascii('}\n');
 }
 
 /** The log line for one query as text (with its newline); see encodeQueryLogLine. */

@@ -52,6 +52,12 @@ function secondParts(ms: number): number {
   return ms - sec * 1000;
 }
 
+/** Local "YYYY-MM-DDTHH:MM:SS" and zone ("Z" or "+hh:mm") of a whole second since the epoch. */
+export function localSecond(sec: number): { dateTime: string; zone: string } {
+  secondParts(sec * 1000);
+  return { dateTime: cachedDateTime, zone: cachedZone };
+}
+
 /** Local time with exactly three decimals, as slog's text (logfmt) handler writes `time`. */
 export function formatLogfmtTime(ms: number): string {
   const frac = Math.floor(secondParts(ms));

@@ -100,11 +100,6 @@ export class Evaluator {
     return this.start === this.end;
   }
 
-  /** Creates an evaluator for a nested time range that shares this query's state. */
-  child(start: number, end: number, interval: number, stats: SampleStats): Evaluator {
-    return new Evaluator(this.q, start, end, interval, stats, this.currentSamples, this);
-  }
-
   // ---------------------------------------------------------------------------
   // Limits
 
@@ -520,10 +515,5 @@ export class Evaluator {
       for (let i = 0; i < s.n; i++) vs[i] = -vs[i]!;
     }
     return this.q.delayedNameRemoval ? m : mergeSameLabelset(m);
-  }
-
-  /** Fails with Prometheus's duplicate-labelset error. */
-  duplicateLabelset(): never {
-    throw new EvalError(DUPLICATE_LABELSET);
   }
 }

@@ -503,4 +503,3 @@ export function lastSubqueryStep(path: readonly Expr[], noStepIntervalMs: number
   return step;
 }
 
-export type { SubqueryExpr };

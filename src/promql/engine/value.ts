@@ -75,12 +75,6 @@ export function isString(v: EvalValue): v is StringValue {
   return v instanceof StringValue;
 }
 
-export function totalPoints(m: Matrix): number {
-  let n = 0;
-  for (const s of m) n += s.n;
-  return n;
-}
-
 /** Drops __name__ and the other metadata labels (__type__, __unit__), as Prometheus's DropReserved(IsMetadataLabel). */
 export function dropMetadata(ls: Labels): Labels {
   if (!ls.has('__name__') && !ls.has('__type__') && !ls.has('__unit__')) return ls;

@@ -189,4 +189,35 @@ describe('XOR chunk', () => {
     const size = encode(cts, cvs).bytes().length;
     assert.ok(size < 20 + 120 * 1.65, `size ${size}`);
   });
+
+  test('decimal values use the scaled form and round-trip exactly', () => {
+    const vs = [1234.567, 1234.568, 1240.1, 1240.1, 0.001, -0.5, 12.25, 1e-7, 3, 0.1 + 0.2, 1 / 3, 123456789.123, 9007199254740.99, -0, 0, 5];
+    const ts = vs.map((_, i) => i * 15_000);
+    const d = decode(encode(ts, vs).bytes());
+    for (let i = 0; i < vs.length; i++) assert.ok(sameBits(d.vs[i]!, vs[i]!), `value ${i}: ${vs[i]} != ${d.vs[i]}`);
+    // A float sum with 3 decimals growing steadily: far below XOR's ~60 bits per sample.
+    const sts: number[] = [];
+    const svs: number[] = [];
+    let v = 1000;
+    for (let i = 0; i < 120; i++) {
+      sts.push(i * 15_000);
+      v = Math.round((v + 0.5 + ((i * 37) % 100) / 100) * 1000) / 1000;
+      svs.push(v);
+    }
+    const b = encode(sts, svs).bytes();
+    assert.deepEqual(decode(b).vs, svs);
+    assert.ok(b.length < 20 + 120 * 2.75, `size ${b.length}`);
+  });
+
+  test('property: decimal-looking values round-trip bit-exactly', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: -1e9, max: 1e9 }), fc.integer({ min: 0, max: 7 })), { minLength: 2, maxLength: 150 }), (rows) => {
+        const vs = rows.map(([n, k]) => n / 10 ** k);
+        const ts = vs.map((_, i) => i * 1000);
+        const d = decode(encode(ts, vs).bytes());
+        for (let i = 0; i < vs.length; i++) assert.ok(sameBits(d.vs[i]!, vs[i]!), `${vs[i]}`);
+      }),
+      { numRuns: 300 },
+    );
+  });
 });

@@ -2,18 +2,25 @@
 // in Prometheus's XOR chunks: a 2-byte big-endian sample count, the first
 // sample as varint timestamp + raw 64-bit value, the second as uvarint delta,
 // then delta-of-delta in 1/16/20/24/68-bit buckets. Values (from the second
-// sample on) add an integer mode to Gorilla's XOR, because counters and
-// histogram buckets hold integers whose small differences XOR poorly:
+// sample on) add a decimal mode to Gorilla's XOR, because counters, histogram
+// buckets and most gauges hold integers or short decimals whose small
+// differences XOR poorly. A series carries a decimal scale k (0..7, starting
+// at 0): at scale k a finite value v is representable when v = N / 10^k
+// exactly for an integer |N| < 2^53.
 //
-//   0                      value unchanged
-//   10 <varint-delta>      both values integers (|v| <= 2^53, not -0): v - previous
-//   110 <bits>             XOR, reusing the previous leading/trailing window
-//   111 <5:lead> <6:sig> <bits>   XOR with a new window (sig 0 means 64)
+//   0                                 value unchanged
+//   10 <delta>                        N(v) - N(previous) at the current scale
+//   110 <bits>                        XOR, reusing the previous leading/trailing window
+//   1110 <5:lead> <6:sig> <bits>      XOR with a new window (sig 0 means 64)
+//   1111 <3:k> <delta>                switch to scale k, then as 10
 //
-//   varint-delta: 0+5 bits, 10+8, 110+13, 1110+22, 11110+32 (two's complement),
-//                 11111 + sign + 53-bit magnitude
+//   delta: 0+5 bits, 10+8, 110+13, 1110+22, 11110+32 (two's complement),
+//          11111 + sign + 53-bit magnitude
 //
-// The encoder picks whichever of the integer and XOR forms is shorter. See
+// The decoder computes N(previous) = round(previous * 10^k) and the value as
+// (N(previous) + delta) / 10^k; the encoder only uses the form when that
+// reproduces the value bit for bit (never for -0, NaN or infinities), and
+// picks whichever form is shortest. See
 // docs/storage-format.md. 64-bit quantities are handled as pairs of uint32
 // halves (hi, lo) because JS bit operators work on 32 bits.
 import { BitReader, BitWriter } from './bstream.js';
@@ -25,7 +32,7 @@ export const CHUNK_HEADER_SIZE = 2;
 export const ENC_XOR = 0x81;
 /**
  * Upper bound of bytes one append can add: a 64-bit delta-of-delta (4+64
- * bits) plus a value with new leading/trailing counts (3+5+6+64 bits) is 146
+ * bits) plus a value with new leading/trailing counts (4+5+6+64 bits) is 147
  * bits; the first sample is at most a 10-byte varint plus 8 bytes.
  */
 export const MAX_APPEND_BYTES = 20;
@@ -34,15 +41,38 @@ const NO_LEADING = 0xff;
 
 const TWO32 = 0x1_0000_0000;
 const TWO53 = 2 ** 53;
+/** Largest decimal scale: 3 bits. */
+const MAX_SCALE = 7;
+const POW10 = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000, 10_000_000];
 
-/** Bits the integer form of a value delta takes, control bits included. */
-function intDeltaBits(d: number): number {
-  if (d >= -16 && d < 16) return 2 + 1 + 5;
-  if (d >= -128 && d < 128) return 2 + 2 + 8;
-  if (d >= -4096 && d < 4096) return 2 + 3 + 13;
-  if (d >= -2097152 && d < 2097152) return 2 + 4 + 22;
-  if (d >= -2147483648 && d < 2147483648) return 2 + 5 + 32;
-  return 2 + 5 + 1 + 53;
+/** Bits of an encoded delta (without the value control bits). */
+function deltaBits(d: number): number {
+  if (d >= -16 && d < 16) return 1 + 5;
+  if (d >= -128 && d < 128) return 2 + 8;
+  if (d >= -4096 && d < 4096) return 3 + 13;
+  if (d >= -2097152 && d < 2097152) return 4 + 22;
+  if (d >= -2147483648 && d < 2147483648) return 5 + 32;
+  return 5 + 1 + 53;
+}
+
+/** N with v = N / 10^k exactly, or NaN when v is not representable at scale k. */
+function scaled(v: number, k: number): number {
+  const p = POW10[k]!;
+  const n = Math.round(v * p);
+  return Math.abs(n) < TWO53 && n / p === v ? n : NaN;
+}
+
+/**
+ * Smallest scale at which v is representable, or -1. A value representable
+ * at some scale k <= 7 is also representable at 7 (when |N| stays below
+ * 2^53), so one check at 7 turns away arbitrary floats cheaply.
+ */
+function minScale(v: number): number {
+  if (Number.isInteger(v)) return Math.abs(v) < TWO53 ? 0 : -1;
+  const n7 = scaled(v, MAX_SCALE);
+  if (n7 !== n7) return -1;
+  for (let k = 1; k < MAX_SCALE; k++) if (scaled(v, k) === scaled(v, k)) return k;
+  return MAX_SCALE;
 }
 /** Payload bits of the delta-of-delta buckets, indexed by the number of leading one bits. */
 const DOD_BITS = [0, 14, 17, 20];
@@ -74,6 +104,7 @@ export class XorEncoder {
   vlo = 0;
   leading = NO_LEADING;
   trailing = 0;
+  scale = 0;
 
   /** Starts an empty chunk at buf[base]. */
   start(buf: Uint8Array, base: number): void {
@@ -87,6 +118,7 @@ export class XorEncoder {
     this.vlo = 0;
     this.leading = NO_LEADING;
     this.trailing = 0;
+    this.scale = 0;
     buf[base] = 0;
     buf[base + 1] = 0;
   }
@@ -153,16 +185,49 @@ export class XorEncoder {
     // Five bits hold the leading count, so cap it at 31.
     if (lead >= 32) lead = 31;
     const reuse = this.leading !== NO_LEADING && lead >= this.leading && trail >= this.trailing;
-    const xorBits = reuse ? 3 + 64 - this.leading - this.trailing : 3 + 11 + 64 - lead - trail;
+    const xorBits = reuse ? 3 + 64 - this.leading - this.trailing : 4 + 11 + 64 - lead - trail;
 
-    // Integer form, when both values are exact integers and the result cannot be -0.
+    // Decimal form. -0 (hi 0x80000000, lo 0) would come back as +0, so it always goes XOR.
     const cur = joinFloat(hi, lo);
-    const prev = joinFloat(this.vhi, this.vlo);
-    if (Number.isInteger(cur) && Number.isInteger(prev) && !(hi === 0x80000000 && lo === 0)) {
-      const d = cur - prev;
-      if (Math.abs(cur) <= TWO53 && Math.abs(prev) <= TWO53 && Math.abs(d) < TWO53 && intDeltaBits(d) <= xorBits) {
+    if (Number.isFinite(cur) && !(hi === 0x80000000 && lo === 0)) {
+      const prev = joinFloat(this.vhi, this.vlo);
+      const k = this.scale;
+      const n = scaled(cur, k);
+      const p = scaled(prev, k);
+      let best = xorBits;
+      let mode = 0;
+      let delta = 0;
+      // n === n: not NaN, i.e. representable.
+      if (n === n && p === p && Math.abs(n - p) < TWO53) {
+        delta = n - p;
+        const c = 2 + deltaBits(delta);
+        if (c <= best) {
+          best = c;
+          mode = 1;
+        }
+      }
+      // A cheaper scale: needed when the current one fails, worth trying when it is not 0.
+      if (k !== 0 || mode === 0) {
+        const k2 = minScale(cur);
+        if (k2 >= 0 && k2 !== k) {
+          const n2 = scaled(cur, k2);
+          const p2 = scaled(prev, k2);
+          if (p2 === p2 && Math.abs(n2 - p2) < TWO53 && 7 + deltaBits(n2 - p2) < best) {
+            mode = 2;
+            this.scale = k2;
+            delta = n2 - p2;
+          }
+        }
+      }
+      if (mode === 1) {
         w.writeBits(0b10, 2);
-        writeIntDelta(w, d);
+        writeDelta(w, delta);
+        return;
+      }
+      if (mode === 2) {
+        w.writeBits(0b1111, 4);
+        w.writeBits(this.scale, 3);
+        writeDelta(w, delta);
         return;
       }
     }
@@ -176,7 +241,7 @@ export class XorEncoder {
     } else {
       this.leading = lead;
       this.trailing = trail;
-      w.writeBits(0b111, 3);
+      w.writeBits(0b1110, 4);
       w.writeBits(lead, 5);
       sig = 64 - lead - trail;
       // 64 significant bits do not fit in 6 bits; 0 stands for 64 (0 itself never occurs).
@@ -199,7 +264,7 @@ export class XorEncoder {
   }
 }
 
-function writeIntDelta(w: BitWriter, d: number): void {
+function writeDelta(w: BitWriter, d: number): void {
   if (d >= -16 && d < 16) {
     w.writeBit(0);
     w.writeBits(d & 0x1f, 5);
@@ -224,8 +289,8 @@ function writeIntDelta(w: BitWriter, d: number): void {
   }
 }
 
-/** Payload bits of the integer delta buckets, indexed by the number of leading one bits. */
-const INT_BITS = [5, 8, 13, 22, 32];
+/** Payload bits of the value delta buckets, indexed by the number of leading one bits. */
+const DELTA_BITS = [5, 8, 13, 22, 32];
 
 function writeUvarintBits(w: BitWriter, v: number): void {
   while (v >= 0x80) {
@@ -289,6 +354,7 @@ export class XorIterator {
   private tDelta = 0;
   private leading = 0;
   private trailing = 0;
+  private scale = 0;
   ts = 0;
   vhi = 0;
   vlo = 0;
@@ -306,6 +372,7 @@ export class XorIterator {
     this.vlo = 0;
     this.leading = 0;
     this.trailing = 0;
+    this.scale = 0;
     this.error = null;
   }
 
@@ -404,21 +471,26 @@ export class XorIterator {
     }
     const c = r.readBit();
     if (c < 0) return this.corrupt();
-    if (c === 0) return this.readIntDelta();
+    if (c === 0) return this.readDelta();
     const e = r.readBit();
     let sig: number;
     if (e === 0) {
       sig = 64 - this.leading - this.trailing;
-    } else if (e === 1) {
+    } else {
+      const f = r.readBit();
+      if (f === 1) {
+        const k = r.readBits(3);
+        if (k < 0) return this.corrupt();
+        this.scale = k;
+        return this.readDelta();
+      }
       const lead = r.readBits(5);
       let s = r.readBits(6);
-      if (lead < 0 || s < 0) return this.corrupt();
+      if (e < 0 || f < 0 || lead < 0 || s < 0) return this.corrupt();
       if (s === 0) s = 64;
       this.leading = lead;
       this.trailing = 64 - lead - s;
       sig = s;
-    } else {
-      return this.corrupt();
     }
     let dh: number;
     let dl: number;
@@ -444,7 +516,7 @@ export class XorIterator {
     return true;
   }
 
-  private readIntDelta(): boolean {
+  private readDelta(): boolean {
     const r = this.r;
     let ones = 0;
     while (ones < 5) {
@@ -455,7 +527,7 @@ export class XorIterator {
     }
     let d: number;
     if (ones < 5) {
-      const n = INT_BITS[ones]!;
+      const n = DELTA_BITS[ones]!;
       d = r.readBits(n);
       if (d < 0) return this.corrupt();
       if (d >= 2 ** (n - 1)) d -= 2 ** n;
@@ -467,7 +539,8 @@ export class XorIterator {
       d = hi * TWO32 + lo;
       if (neg === 1) d = -d;
     }
-    splitFloat(joinFloat(this.vhi, this.vlo) + d);
+    const p = POW10[this.scale]!;
+    splitFloat((Math.round(joinFloat(this.vhi, this.vlo) * p) + d) / p);
     this.vhi = bitsHi();
     this.vlo = bitsLo();
     this.numRead++;

@@ -164,6 +164,8 @@ export class Head {
   private tDelta = new Float64Array(0);
   private lead = new Uint8Array(0);
   private trail = new Uint8Array(0);
+  /** Decimal scale of the value encoding. */
+  private scl = new Uint8Array(0);
   /** Bits used in the open chunk, header included. */
   private bitPos = new Uint32Array(0);
   private nextAt = new Float64Array(0);
@@ -262,6 +264,7 @@ export class Head {
     this.tDelta = growF64(this.tDelta, n);
     this.lead = growU8(this.lead, n);
     this.trail = growU8(this.trail, n);
+    this.scl = growU8(this.scl, n);
     this.bitPos = growU32(this.bitPos, n);
     this.nextAt = growF64(this.nextAt, n);
     this.firstC = growI32(this.firstC, n);
@@ -545,6 +548,7 @@ export class Head {
     enc.vlo = this.vlo[slot]!;
     enc.leading = this.lead[slot]!;
     enc.trailing = this.trail[slot]!;
+    enc.scale = this.scl[slot]!;
     enc.append(t, hi, lo);
     this.bitPos[slot] = w.bit;
     this.tDelta[slot] = enc.tDelta;
@@ -552,6 +556,7 @@ export class Head {
     this.vlo[slot] = lo;
     this.lead[slot] = enc.leading;
     this.trail[slot] = enc.trailing;
+    this.scl[slot] = enc.scale;
     this.cNum[c] = enc.num;
     this.cMaxT[c] = t;
     this.lastT[slot] = t;
@@ -582,6 +587,7 @@ export class Head {
     this.bitPos[slot] = CHUNK_HEADER_SIZE * 8;
     this.lead[slot] = 0xff;
     this.trail[slot] = 0;
+    this.scl[slot] = 0;
     this.tDelta[slot] = 0;
     this.nextAt[slot] = rangeForTimestamp(t, this.chunkRange);
     this.numChunks++;
@@ -1002,6 +1008,7 @@ export class Head {
       this.tDelta.byteLength +
       this.lead.byteLength +
       this.trail.byteLength +
+      this.scl.byteLength +
       this.bitPos.byteLength +
       this.nextAt.byteLength +
       this.firstC.byteLength +
