@@ -62,12 +62,20 @@ export class ByteWriter {
     this.padded(n, digits);
   }
 
-  /** Exactly `width` digits, zero-padded. */
+  /** Exactly `width` digits, zero-padded, of a non-negative integer below 2^53. */
   padded(n: number, width: number): void {
     const b = this.buf;
     let p = this.pos + width;
     this.pos = p;
-    for (let i = 0; i < width; i++, n = Math.floor(n / 10)) b[--p] = 0x30 + (n % 10);
+    let i = 0;
+    // Big values first shed digits with float division; the rest use int32 arithmetic, much cheaper.
+    for (; n > 0x7fffffff && i < width; i++, n = Math.floor(n / 10)) b[--p] = 0x30 + (n % 10);
+    let x = n | 0;
+    for (; i < width; i++) {
+      const q = (x / 10) | 0;
+      b[--p] = 0x30 + x - q * 10;
+      x = q;
+    }
   }
 
   /** Any finite number as JSON.stringify writes it (the rare case: not a small non-negative integer). */
@@ -93,12 +101,14 @@ export class ByteWriter {
       return;
     }
     const whole = Math.floor(ns / 1e9);
-    let frac = ns - whole * 1e9;
-    this.uint(whole);
+    // Below 1e9, so int32 arithmetic is exact.
+    let frac = (ns - whole * 1e9) | 0;
+    if (whole < 10) this.buf[this.pos++] = 0x30 + whole;
+    else this.uint(whole);
     if (frac === 0) return;
     let width = 9;
-    while (frac % 10 === 0) {
-      frac /= 10;
+    for (let q = (frac / 10) | 0; frac === q * 10; q = (frac / 10) | 0) {
+      frac = q;
       width--;
     }
     this.buf[this.pos++] = 0x2e;

@@ -87,10 +87,14 @@ export class ScrapePool {
       this.loops.set(hash, loop);
       loop.start();
     }
+    // A target replaced by one with the same public labels (say its interval changed) writes
+    // the same series: its old loop must not mark them stale behind the new loop's back.
+    const publicKeys = new Set<string>();
+    for (const t of wanted.values()) publicKeys.add(t.labelsPublic().key());
     for (const [hash, l] of this.loops) {
       if (wanted.has(hash)) continue;
       this.loops.delete(hash);
-      this.trackStop(l.stop(true, this.deps.shutdown));
+      this.trackStop(l.stop(!publicKeys.has(l.target.labelsPublic().key()), this.deps.shutdown));
     }
     this.applyTargetLimit();
     m.poolSyncTotal.inc({ scrape_job: this.name });

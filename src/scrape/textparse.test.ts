@@ -350,3 +350,10 @@ describe('fast path', () => {
     assert.equal(trace(body, false).length, 5);
   });
 });
+
+test('errors quote at most the end of a huge line', () => {
+  const body = Buffer.from(`m{a="${'x'.repeat(1_000_000)}",b=oops} 1\n`);
+  const err = errorOf(new PromParser(body));
+  assert.ok(err.reason.length < 1500, `reason has ${err.reason.length} chars`);
+  assert.match(err.reason, /^expected label value, got "o" \("INVALID"\) while parsing: \.\.\."x+\\",b=o"$/);
+});

@@ -303,7 +303,7 @@ function parseFloatBytes(b: Uint8Array, s: number, e: number): number {
   } else {
     v = Number(latin1(b, neg ? s + 1 : s, e));
     if (!Number.isFinite(v)) {
-      floatError = `strconv.ParseFloat: parsing ${goQuote(b, s, e)}: value out of range`;
+      floatError = `strconv.ParseFloat: parsing ${quoteCtx(b, s, e)}: value out of range`;
       return NaN;
     }
   }
@@ -311,7 +311,7 @@ function parseFloatBytes(b: Uint8Array, s: number, e: number): number {
 }
 
 function syntaxError(b: Uint8Array, s: number, e: number): number {
-  floatError = `strconv.ParseFloat: parsing ${goQuote(b, s, e)}: invalid syntax`;
+  floatError = `strconv.ParseFloat: parsing ${quoteCtx(b, s, e)}: invalid syntax`;
   return NaN;
 }
 
@@ -351,6 +351,21 @@ export function goQuote(b: Uint8Array, s: number, e: number): string {
     i += n;
   }
   return out + '"';
+}
+
+/**
+ * Bytes of input quoted into an error message. Prometheus quotes the whole entry; a
+ * hostile line can be megabytes long, so only its last MAX_ERROR_CONTEXT bytes (where
+ * parsing stopped) are kept, after a "...".
+ */
+const MAX_ERROR_CONTEXT = 512;
+
+function quoteCtx(b: Uint8Array, s: number, e: number): string {
+  if (e - s <= MAX_ERROR_CONTEXT) return goQuote(b, s, e);
+  let from = e - MAX_ERROR_CONTEXT;
+  // Start on a character boundary so the excerpt does not begin with a broken sequence.
+  while (from < e && (b[from]! & 0xc0) === 0x80) from++;
+  return '...' + goQuote(b, from, e);
 }
 
 /** Go's %q of a JS string. */
@@ -690,24 +705,24 @@ abstract class BaseParser implements TextParser {
   /** Prometheus's "<expected>, got <token text> (<token>) while parsing: <entry so far>". */
   protected parseError(exp: string, got: number): never {
     const e = Math.min(this.n, this.i + 1);
-    this.fail(`${exp}, got ${goQuote(this.b, this.start, e)} (${JSON.stringify(TOKEN_NAMES[got])}) while parsing: ${goQuote(this.b, this.pstart, e)}`);
+    this.fail(`${exp}, got ${quoteCtx(this.b, this.start, e)} (${JSON.stringify(TOKEN_NAMES[got])}) while parsing: ${quoteCtx(this.b, this.pstart, e)}`);
   }
 
   protected entryText(): string {
-    return goQuote(this.b, this.pstart, this.i);
+    return quoteCtx(this.b, this.pstart, this.i);
   }
 
   /** Checks a label value token for valid UTF-8 (the token includes its quotes). */
   protected checkValueUtf8(): void {
     if ((this.qFlags & F_HIGH) !== 0 && !isUtf8(this.b.subarray(this.start, this.i))) {
-      this.fail(`invalid UTF-8 label value: ${goQuote(this.b, this.start, this.i)}`);
+      this.fail(`invalid UTF-8 label value: ${quoteCtx(this.b, this.start, this.i)}`);
     }
   }
 
   /** Quoted names are not checked by Prometheus's lexer; invalid UTF-8 in one fails as its label validation does. */
   protected checkNameUtf8(s: number, e: number, f: number): void {
     if ((f & F_HIGH) !== 0 && !isUtf8(this.b.subarray(s, e))) {
-      this.fail(`invalid metric name or label names: ${goQuote(this.b, s, e)}`);
+      this.fail(`invalid metric name or label names: ${quoteCtx(this.b, s, e)}`);
     }
   }
 
@@ -1051,10 +1066,10 @@ export class PromParser extends BaseParser {
           if (t === T_TYPE) {
             const word = latin1(this.b, this.textStart, this.textEnd);
             const mt = Object.hasOwn(TYPE_WORDS_PROM, word) ? TYPE_WORDS_PROM[word] : undefined;
-            if (mt === undefined) this.fail(`invalid metric type ${goQuote(this.b, this.textStart, this.textEnd)}`);
+            if (mt === undefined) this.fail(`invalid metric type ${quoteCtx(this.b, this.textStart, this.textEnd)}`);
             this.mtype = mt;
           } else if (!isUtf8(this.b.subarray(this.textStart, this.textEnd))) {
-            this.fail(`help text ${goQuote(this.b, this.textStart, this.textEnd)} is not a valid utf8 string`);
+            this.fail(`help text ${quoteCtx(this.b, this.textStart, this.textEnd)} is not a valid utf8 string`);
           }
           const t4 = this.tok();
           if (t4 !== T_LINEBREAK) this.parseError('linebreak expected after metadata', t4);
@@ -1163,7 +1178,7 @@ export class PromParser extends BaseParser {
     let v = 0;
     for (let i = s; i < e; i++) v = v * 10 + (this.b[i]! - 0x30);
     if (e - s > 19 || (e - s === 19 && latin1(this.b, s, e) > '9223372036854775807')) {
-      this.fail(`strconv.ParseInt: parsing ${goQuote(this.b, s, e)}: value out of range while parsing: ${this.entryText()}`);
+      this.fail(`strconv.ParseInt: parsing ${quoteCtx(this.b, s, e)}: value out of range while parsing: ${this.entryText()}`);
     }
     return v;
   }
@@ -1392,13 +1407,13 @@ export class OpenMetricsParser extends BaseParser {
           if (t === T_TYPE) {
             const word = latin1(this.b, this.textStart, this.textEnd);
             const mt = Object.hasOwn(TYPE_WORDS_OM, word) ? TYPE_WORDS_OM[word] : undefined;
-            if (mt === undefined) this.fail(`invalid metric type ${goQuote(this.b, this.textStart, this.textEnd)}`);
+            if (mt === undefined) this.fail(`invalid metric type ${quoteCtx(this.b, this.textStart, this.textEnd)}`);
             this.mtype = mt;
             return Entry.Type;
           }
           if (t === T_HELP) {
             if (!isUtf8(this.b.subarray(this.textStart, this.textEnd))) {
-              this.fail(`help text ${goQuote(this.b, this.textStart, this.textEnd)} is not a valid utf8 string`);
+              this.fail(`help text ${quoteCtx(this.b, this.textStart, this.textEnd)} is not a valid utf8 string`);
             }
             return Entry.Help;
           }

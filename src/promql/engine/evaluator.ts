@@ -19,7 +19,7 @@ import type {
   VectorSelector,
 } from '../parser/ast.js';
 import type { Annotations } from './annotations.js';
-import { DUPLICATE_LABELSET, StepCollector, mergeSameLabelset } from './collector.js';
+import { StepCollector, mergeSameLabelset } from './collector.js';
 import { EvalError, TooManySamplesError } from './errors.js';
 import type { Checkpoint } from './limits.js';
 import { extendPoints, smoothedValue } from './extended.js';

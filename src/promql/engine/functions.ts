@@ -75,8 +75,6 @@ export async function evalCall(ev: Evaluator, e: Call): Promise<EvalValue> {
       const f = name === 'max_of' ? goMax : goMin;
       return scalarLike(ev, (_t, k) => f(a[k]!, b[k]!));
     }
-    case 'abs':
-      return mapVector(ev, e.args[0]!, Math.abs);
     case 'clamp':
       return clampVector(ev, e.args[0]!, e.args[1]!, e.args[2]!);
     case 'clamp_min':
@@ -222,11 +220,12 @@ async function timestampOfSelector(ev: Evaluator, e: Call, vs: VectorSelector): 
   if (e.func.name === 'start_timestamp') return out;
   const before = ev.currentSamples;
   const produced = new Int32Array(ev.numSteps);
-  // With @, Prometheus pins the lookup to the @ time at every step (the written offset is not applied).
+  // With @, Prometheus looks up the sample at the @ time at every step, among
+  // the samples it selected for the @ time shifted by the written offset.
   const pinned = vs.timestamp;
   const offset = vs.offset;
-  const mint = pinned !== null ? pinned - lookback + 1 : ev.start - offset - lookback + 1;
-  const maxt = pinned !== null ? pinned : ev.end - offset;
+  const mint = pinned !== null ? pinned - vs.originalOffset - lookback + 1 : ev.start - offset - lookback + 1;
+  const maxt = pinned !== null ? pinned - vs.originalOffset : ev.end - offset;
   for (const ss of list) {
     const n = ev.decode(ss.iterator(), mint, maxt, true);
     const T = ev.bufT;

@@ -7,7 +7,6 @@ import type {
   MatrixSelector,
   NumberLiteral,
   StepInvariantExpr,
-  SubqueryExpr,
   ValueKind,
   VectorSelector,
 } from '../parser/ast.js';

@@ -44,11 +44,12 @@ describe('XOR chunk', () => {
     assert.ok(c.bytes().length < 120 * 3, `size ${c.bytes().length}`);
   });
 
-  test('constant values cost about two bits per sample', () => {
+  test('regular samples with constant values cost one bit each', () => {
     const ts = Array.from({ length: 120 }, (_, i) => i * 15_000);
     const vs = ts.map(() => 1);
     const c = encode(ts, vs);
-    assert.ok(c.bytes().length < 2 + 10 + 8 + 3 + 30 + 10, `size ${c.bytes().length}`);
+    // Header 2 + first sample 1+8 + second 2 bytes and a bit, then 118 bits.
+    assert.equal(c.bytes().length, 2 + 1 + 8 + 2 + Math.ceil(119 / 8));
     assert.deepEqual(decode(c.bytes()).vs, vs);
   });
 
@@ -152,7 +153,7 @@ describe('XOR chunk', () => {
     );
   });
 
-  test('byte layout: Prometheus timestamps, then integer or XOR values', () => {
+  test('byte layout: first samples as in Prometheus, then joint control bits', () => {
     const ts = [1000, 2000, 3000, 4500];
     const vs = [1, 1, 2, 2.5];
     const b = encode(ts, vs).bytes();
@@ -163,9 +164,9 @@ describe('XOR chunk', () => {
     assert.equal(b[12], 0xe8);
     assert.equal(b[13], 0x07);
     assert.equal(b[14]! >> 7, 0);
-    // Third: dod 0 (bit 0), value 1 -> 2 as integer delta: 10 0 00001.
-    assert.equal((b[14]! >> 6) & 1, 0);
-    assert.equal(((b[14]! & 0x3f) << 2) | (b[15]! >> 6), 0b10000001);
+    // Third: same interval, value 1 -> 2 as a decimal delta at scale 0: 10 0 0 00001.
+    assert.equal((b[14]! >> 3) & 0xf, 0b1000);
+    assert.equal(((b[14]! & 0b111) << 2) | (b[15]! >> 6), 0b00001);
   });
 
   test('integer deltas of every size and sign round-trip and beat XOR for counters', () => {

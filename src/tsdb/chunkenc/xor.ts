@@ -1,28 +1,34 @@
-// Gorilla-style chunks for float samples. Timestamps are encoded exactly as
-// in Prometheus's XOR chunks: a 2-byte big-endian sample count, the first
-// sample as varint timestamp + raw 64-bit value, the second as uvarint delta,
-// then delta-of-delta in 1/16/20/24/68-bit buckets. Values (from the second
-// sample on) add a decimal mode to Gorilla's XOR, because counters, histogram
-// buckets and most gauges hold integers or short decimals whose small
-// differences XOR poorly. A series carries a decimal scale k (0..7, starting
-// at 0): at scale k a finite value v is representable when v = N / 10^k
-// exactly for an integer |N| < 2^53.
+// Gorilla-style chunks for float samples (our own format; Prometheus's XOR
+// chunks were the model). A chunk is a 2-byte big-endian sample count, the
+// first sample as a zigzag varint timestamp and the raw 64-bit value, the
+// second as a uvarint timestamp delta and a <value>, and then per sample:
 //
-//   0                                 value unchanged
-//   10 <delta>                        N(v) - N(previous) at the current scale
-//   110 <bits>                        XOR, reusing the previous leading/trailing window
-//   1110 <5:lead> <6:sig> <bits>      XOR with a new window (sig 0 means 64)
-//   1111 <3:k> <delta>                switch to scale k, then as 10
+//   0                              same interval, same value
+//   10 <changed>                   same interval (delta-of-delta 0), new value
+//   110 <14 bits dod> <value>      delta-of-delta in [-8191, 8192]
+//   1110 <17 bits dod> <value>     [-65535, 65536]
+//   11110 <20 bits dod> <value>    [-524287, 524288]
+//   11111 <64 bits dod> <value>
 //
-//   delta: 0+5 bits, 10+8, 110+13, 1110+22, 11110+32 (two's complement),
-//          11111 + sign + 53-bit magnitude
+//   <value>   = 0 (unchanged) | 1 <changed>
+//   <changed> = 0 <delta>                      N(v) - N(previous) at the current decimal scale
+//             | 10 <bits>                      XOR, reusing the previous leading/trailing window
+//             | 110 <5:lead> <6:sig> <bits>    XOR with a new window (sig 0 means 64)
+//             | 111 <3:k> <delta>              switch to decimal scale k, then as 0 <delta>
+//   <delta>   = 0+5 bits | 10+8 | 110+13 | 1110+22 | 11110+32 (two's complement)
+//             | 11111 + sign + 53-bit magnitude
 //
-// The decoder computes N(previous) = round(previous * 10^k) and the value as
-// (N(previous) + delta) / 10^k; the encoder only uses the form when that
-// reproduces the value bit for bit (never for -0, NaN or infinities), and
-// picks whichever form is shortest. See
-// docs/storage-format.md. 64-bit quantities are handled as pairs of uint32
-// halves (hi, lo) because JS bit operators work on 32 bits.
+// Decimal mode: counters, histogram buckets and most gauges hold integers or
+// short decimals whose small differences XOR poorly. A series carries a
+// decimal scale k (0..7, starting at 0); at scale k a finite value v is
+// representable when v = N / 10^k exactly for an integer |N| < 2^53. The
+// decoder computes N(previous) = round(previous * 10^k) and the value as
+// (N(previous) + delta) / 10^k; the encoder uses the form only when that
+// gives back the value bit for bit (never for -0, NaN or infinities) and
+// picks whichever form is shortest. The joint first bit makes a regular,
+// unchanged sample cost one bit. 64-bit quantities are handled as pairs of
+// uint32 halves (hi, lo) because JS bit operators work on 32 bits. See
+// docs/storage-format.md.
 import { BitReader, BitWriter } from './bstream.js';
 import { bitsHi, bitsLo, joinFloat, splitFloat } from './floatbits.js';
 
@@ -31,9 +37,9 @@ export const CHUNK_HEADER_SIZE = 2;
 /** Encoding byte written in block chunk files; distinct from Prometheus's XOR (1) since values differ. */
 export const ENC_XOR = 0x81;
 /**
- * Upper bound of bytes one append can add: a 64-bit delta-of-delta (4+64
- * bits) plus a value with new leading/trailing counts (4+5+6+64 bits) is 147
- * bits; the first sample is at most a 10-byte varint plus 8 bytes.
+ * Upper bound of bytes one append can add: a 64-bit delta-of-delta (5+64
+ * bits) plus a value with new leading/trailing counts (1+3+5+6+64 bits) is
+ * 148 bits; the first sample is at most a 10-byte varint plus 8 bytes.
  */
 export const MAX_APPEND_BYTES = 20;
 /** Initial leading-zero count, meaning "no previous XOR window". */
@@ -74,8 +80,8 @@ function minScale(v: number): number {
   for (let k = 1; k < MAX_SCALE; k++) if (scaled(v, k) === scaled(v, k)) return k;
   return MAX_SCALE;
 }
-/** Payload bits of the delta-of-delta buckets, indexed by the number of leading one bits. */
-const DOD_BITS = [0, 14, 17, 20];
+/** Payload bits of the delta-of-delta buckets, indexed by the one bits after the leading 11. */
+const DOD_BITS = [14, 17, 20];
 
 function clz64(hi: number, lo: number): number {
   return hi !== 0 ? Math.clz32(hi) : 32 + Math.clz32(lo);
@@ -145,23 +151,30 @@ export class XorEncoder {
       const d = t - this.t;
       const dod = d - this.tDelta;
       if (dod === 0) {
-        w.writeBit(0);
-      } else if (dod >= -8191 && dod <= 8192) {
-        w.writeBits(0b10, 2);
-        w.writeBits(dod & 0x3fff, 14);
-      } else if (dod >= -65535 && dod <= 65536) {
-        w.writeBits(0b110, 3);
-        w.writeBits(dod & 0x1ffff, 17);
-      } else if (dod >= -524287 && dod <= 524288) {
-        w.writeBits(0b1110, 4);
-        w.writeBits(dod & 0xfffff, 20);
+        if (hi === this.vhi && lo === this.vlo) {
+          w.writeBit(0);
+        } else {
+          w.writeBits(0b10, 2);
+          this.writeChanged(hi, lo);
+        }
       } else {
-        w.writeBits(0b1111, 4);
-        w.writeBits(Math.floor(dod / TWO32) >>> 0, 32);
-        w.writeBits(dod >>> 0, 32);
+        if (dod >= -8191 && dod <= 8192) {
+          w.writeBits(0b110, 3);
+          w.writeBits(dod & 0x3fff, 14);
+        } else if (dod >= -65535 && dod <= 65536) {
+          w.writeBits(0b1110, 4);
+          w.writeBits(dod & 0x1ffff, 17);
+        } else if (dod >= -524287 && dod <= 524288) {
+          w.writeBits(0b11110, 5);
+          w.writeBits(dod & 0xfffff, 20);
+        } else {
+          w.writeBits(0b11111, 5);
+          w.writeBits(Math.floor(dod / TWO32) >>> 0, 32);
+          w.writeBits(dod >>> 0, 32);
+        }
+        this.tDelta = d;
+        this.writeValue(hi, lo);
       }
-      this.tDelta = d;
-      this.writeValue(hi, lo);
     }
     this.t = t;
     this.vhi = hi;
@@ -172,20 +185,27 @@ export class XorEncoder {
     b[w.base + 1] = (num + 1) & 0xff;
   }
 
+  /** <value>: one bit for "unchanged", else 1 and <changed>. */
   private writeValue(hi: number, lo: number): void {
+    if (hi === this.vhi && lo === this.vlo) {
+      this.w.writeBit(0);
+    } else {
+      this.w.writeBit(1);
+      this.writeChanged(hi, lo);
+    }
+  }
+
+  /** <changed>: the shortest of the decimal and XOR forms of a value that differs from the previous one. */
+  private writeChanged(hi: number, lo: number): void {
     const w = this.w;
     let dh = (hi ^ this.vhi) >>> 0;
     let dl = (lo ^ this.vlo) >>> 0;
-    if (dh === 0 && dl === 0) {
-      w.writeBit(0);
-      return;
-    }
     let lead = clz64(dh, dl);
     const trail = ctz64(dh, dl);
     // Five bits hold the leading count, so cap it at 31.
     if (lead >= 32) lead = 31;
     const reuse = this.leading !== NO_LEADING && lead >= this.leading && trail >= this.trailing;
-    const xorBits = reuse ? 3 + 64 - this.leading - this.trailing : 4 + 11 + 64 - lead - trail;
+    const xorBits = reuse ? 2 + 64 - this.leading - this.trailing : 3 + 11 + 64 - lead - trail;
 
     // Decimal form. -0 (hi 0x80000000, lo 0) would come back as +0, so it always goes XOR.
     const cur = joinFloat(hi, lo);
@@ -200,7 +220,7 @@ export class XorEncoder {
       // n === n: not NaN, i.e. representable.
       if (n === n && p === p && Math.abs(n - p) < TWO53) {
         delta = n - p;
-        const c = 2 + deltaBits(delta);
+        const c = 1 + deltaBits(delta);
         if (c <= best) {
           best = c;
           mode = 1;
@@ -212,7 +232,7 @@ export class XorEncoder {
         if (k2 >= 0 && k2 !== k) {
           const n2 = scaled(cur, k2);
           const p2 = scaled(prev, k2);
-          if (p2 === p2 && Math.abs(n2 - p2) < TWO53 && 7 + deltaBits(n2 - p2) < best) {
+          if (p2 === p2 && Math.abs(n2 - p2) < TWO53 && 6 + deltaBits(n2 - p2) < best) {
             mode = 2;
             this.scale = k2;
             delta = n2 - p2;
@@ -220,12 +240,12 @@ export class XorEncoder {
         }
       }
       if (mode === 1) {
-        w.writeBits(0b10, 2);
+        w.writeBit(0);
         writeDelta(w, delta);
         return;
       }
       if (mode === 2) {
-        w.writeBits(0b1111, 4);
+        w.writeBits(0b111, 3);
         w.writeBits(this.scale, 3);
         writeDelta(w, delta);
         return;
@@ -235,13 +255,13 @@ export class XorEncoder {
     let sig: number;
     let shift: number;
     if (reuse) {
-      w.writeBits(0b110, 3);
+      w.writeBits(0b10, 2);
       shift = this.trailing;
       sig = 64 - this.leading - this.trailing;
     } else {
       this.leading = lead;
       this.trailing = trail;
-      w.writeBits(0b1110, 4);
+      w.writeBits(0b110, 3);
       w.writeBits(lead, 5);
       sig = 64 - lead - trail;
       // 64 significant bits do not fit in 6 bits; 0 stands for 64 (0 itself never occurs).
@@ -413,30 +433,42 @@ export class XorIterator {
       this.ts += d;
       return this.readValue();
     }
-    // Count the leading one bits of the bucket prefix: 0, 10, 110, 1110, 1111.
+    const b0 = r.readBit();
+    if (b0 < 0) return this.corrupt();
+    if (b0 === 0) {
+      // Same interval, same value.
+      this.ts += this.tDelta;
+      this.numRead++;
+      return true;
+    }
+    const b1 = r.readBit();
+    if (b1 < 0) return this.corrupt();
+    if (b1 === 0) {
+      this.ts += this.tDelta;
+      return this.readChanged();
+    }
+    // 11 then 0, 10, 110 or 111 select the delta-of-delta bucket.
     let ones = 0;
-    while (ones < 4) {
+    while (ones < 3) {
       const bit = r.readBit();
       if (bit < 0) return this.corrupt();
       if (bit === 0) break;
       ones++;
     }
-    if (ones !== 0) {
-      let dod: number;
-      if (ones === 4) {
-        const hi = r.readBits(32);
-        const lo = r.readBits(32);
-        if (hi < 0 || lo < 0) return this.corrupt();
-        dod = (hi | 0) * TWO32 + lo;
-      } else {
-        const n = DOD_BITS[ones]!;
-        dod = r.readBits(n);
-        if (dod < 0) return this.corrupt();
-        // Negative values come back as large unsigned numbers; fold them back.
-        if (dod > 2 ** (n - 1)) dod -= 2 ** n;
-      }
-      this.tDelta += dod;
+    let dod: number;
+    if (ones === 3) {
+      const hi = r.readBits(32);
+      const lo = r.readBits(32);
+      if (hi < 0 || lo < 0) return this.corrupt();
+      dod = (hi | 0) * TWO32 + lo;
+    } else {
+      const n = DOD_BITS[ones]!;
+      dod = r.readBits(n);
+      if (dod < 0) return this.corrupt();
+      // Negative values come back as large unsigned numbers; fold them back.
+      if (dod > 2 ** (n - 1)) dod -= 2 ** n;
     }
+    this.tDelta += dod;
     this.ts += this.tDelta;
     return this.readValue();
   }
@@ -461,14 +493,20 @@ export class XorIterator {
     return -1;
   }
 
+  /** <value>. */
   private readValue(): boolean {
-    const r = this.r;
-    const b = r.readBit();
+    const b = this.r.readBit();
     if (b < 0) return this.corrupt();
     if (b === 0) {
       this.numRead++;
       return true;
     }
+    return this.readChanged();
+  }
+
+  /** <changed>. */
+  private readChanged(): boolean {
+    const r = this.r;
     const c = r.readBit();
     if (c < 0) return this.corrupt();
     if (c === 0) return this.readDelta();
