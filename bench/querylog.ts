@@ -177,6 +177,8 @@ const rows: Array<[string, string]> = [
   ['heap growth (target < 5 MB)', `${growth.toFixed(2)} MB`],
   [`bytes/line, first ${EDGE.toLocaleString('en-US')} lines`, firstBytes.toFixed(1)],
   [`bytes/line, last ${EDGE.toLocaleString('en-US')} lines`, lastBytes.toFixed(1)],
+  ['CPU µs/query with the log', ((on.cpuMs * 1000) / timed).toFixed(2)],
+  ['CPU µs/query without the log', ((off.cpuMs * 1000) / timed).toFixed(2)],
   ['queries/s with the log', qpsOn.toFixed(0)],
   ['queries/s without the log', qpsOff.toFixed(0)],
   ['log overhead in CPU time (target < 5%)', `${cpuOverhead.toFixed(2)} %`],

@@ -1,7 +1,7 @@
 // `npm start -- [flags]`: build if dist is missing or older than src, then run the server.
 import { existsSync, statSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 
 function newest(dir) {
   let t = 0;
@@ -18,5 +18,7 @@ if (!existsSync(entry) || !existsSync(stamp) || newest('src') > statSync(stamp).
   const b = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
   if (b.status !== 0) process.exit(b.status ?? 1);
 }
-const r = spawnSync(process.execPath, [entry, ...process.argv.slice(2)], { stdio: 'inherit' });
-process.exit(r.status ?? 1);
+// Run the server as a child and pass signals on, so SIGHUP reloads and SIGTERM shuts down gracefully.
+const child = spawn(process.execPath, [entry, ...process.argv.slice(2)], { stdio: 'inherit' });
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

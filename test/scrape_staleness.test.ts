@@ -115,6 +115,17 @@ test('reload keeps unchanged targets scraping and applies changes in place', { t
     const plain = ys.find((s) => s.labels.get('relabeled') === '');
     assert.ok(relabeled !== undefined && relabeled.vs.length >= 2);
     assert.ok(plain !== undefined && isStaleNaN(plain.vs.at(-1)!));
+
+    // A new interval makes a new target with the same public labels: its series continue
+    // under the new loop and the old loop does not mark them stale.
+    m.applyConfig(config([{ ...x, scrapeIntervalMs: 200, scrapeTimeoutMs: 150 }, y2]));
+    const k = upCount(db, 'x');
+    assert.notEqual(m.activeTargets().get('x')![0], tx);
+    // Long enough for the old loop's end-of-run markers (two old intervals) to have been due.
+    await waitFor(() => upCount(db, 'x') >= k + 5, 'scrapes at the new interval');
+    for (const s of readSeries(db, { job: 'x' })) {
+      assert.ok(!s.vs.some((v) => isStaleNaN(v)), `${s.labels.toString()} has no staleness marker`);
+    }
   } finally {
     await m.stop();
     srv.close();

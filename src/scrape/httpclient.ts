@@ -54,8 +54,15 @@ const MAX_BUFFER = constants.MAX_LENGTH;
 /** Go's http.Client gives up after 10 redirects. */
 const MAX_REDIRECTS = 10;
 
-/** Idle keep-alive sockets per agent: targets are scraped again every interval, reconnecting costs more CPU than the idle socket. */
-const MAX_FREE_SOCKETS = 256;
+/**
+ * Idle keep-alive sockets kept per host: targets are scraped again every interval and
+ * reconnecting costs more CPU than an idle socket. 1000 is what Prometheus's HTTP client
+ * allows per host (many targets often share one host:port behind different paths).
+ */
+const MAX_FREE_SOCKETS = 1000;
+
+/** A request on a reused keep-alive socket that the server had just closed; safe to send again (GET, nothing received). */
+class StaleSocketError extends Error {}
 
 const TLS_VERSIONS: Record<TLSVersion, 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3'> = {
   TLS10: 'TLSv1',
@@ -110,7 +117,19 @@ export class HttpClient {
       const origin = current.host;
       for (let hops = 0; ; hops++) {
         const headers = this.headersFor(current, opts, current.host === origin);
-        const res = await this.once(current, headers, opts, deadline.signal, url);
+        let res: HttpResponse;
+        try {
+          res = await this.once(current, headers, opts, deadline.signal, url);
+        } catch (e) {
+          // As Go's transport does: one retry on a fresh connection.
+          if (!(e instanceof StaleSocketError)) throw e;
+          try {
+            res = await this.once(current, headers, opts, deadline.signal, url);
+          } catch (e2) {
+            if (e2 instanceof StaleSocketError) throw new HttpRequestError(`Get ${JSON.stringify(url)}: read: connection reset by peer`);
+            throw e2;
+          }
+        }
         const loc = res.headers.location;
         if (this.cfg.followRedirects && isRedirect(res.status) && loc !== undefined) {
           if (hops >= MAX_REDIRECTS) throw new HttpRequestError(`Get ${JSON.stringify(current.href)}: stopped after ${MAX_REDIRECTS} redirects`);
@@ -213,7 +232,12 @@ export class HttpClient {
         res.on('aborted', () => fail(wrap('unexpected EOF')));
         res.on('error', (e: NodeJS.ErrnoException) => fail(wrap(e.code === 'ECONNRESET' || e.message === 'aborted' ? 'unexpected EOF' : describe(e))));
       });
-      req.on('error', (e: NodeJS.ErrnoException) => fail(wrap(describe(e, u))));
+      let gotResponse = false;
+      req.on('response', () => (gotResponse = true));
+      req.on('error', (e: NodeJS.ErrnoException) => {
+        if (!gotResponse && req.reusedSocket && (e.code === 'ECONNRESET' || e.code === 'EPIPE')) fail(new StaleSocketError(e.message));
+        else fail(wrap(describe(e, u)));
+      });
       signal.addEventListener('abort', onAbort, { once: true });
       req.end();
     });

@@ -478,8 +478,11 @@ export class ScrapeLoop {
 
   /** An empty scrape: the previous scrape's series go stale. */
   private appendEmpty(app: Appender, ts: number): void {
-    this.appendStaleMarkers(app, ts);
-    this.cache.iterDone(false, this.deps.metrics);
+    try {
+      this.appendStaleMarkers(app, ts);
+    } finally {
+      this.cache.iterDone(false, this.deps.metrics);
+    }
   }
 
   /** Stale markers for the series the previous scrape had and the current one has not. */
@@ -589,7 +592,7 @@ export class ScrapeLoop {
           counts.added++;
           continue;
         }
-        const mutated = this.mutateSampleLabels(parser.labels());
+        const mutated = this.mutateSampleLabels(parser.labels(), cfg);
         if (mutated === null) {
           const d: DroppedEntry = { key: parser.seriesKey(), hash, dropped: true, next: null, lastIter: iter };
           cache.dropped.add(d);
@@ -597,7 +600,7 @@ export class ScrapeLoop {
           continue;
         }
         if (!mutated.has(METRIC_NAME)) throw new ScrapeError('missing metric name (__name__ label)');
-        const limitErr = this.checkLabelLimits(mutated);
+        const limitErr = this.checkLabelLimits(mutated, cfg);
         if (limitErr !== null) {
           metrics.poolExceededLabelLimits.inc();
           throw new ScrapeError(limitErr);
@@ -662,12 +665,12 @@ export class ScrapeLoop {
   }
 
   /** Adds the target's labels (honor_labels decides conflicts) and applies metric_relabel_configs; null = dropped. */
-  private mutateSampleLabels(ls: Labels): Labels | null {
+  private mutateSampleLabels(ls: Labels, cfg: ScrapeConfig): Labels | null {
     const targetLabels = this.target.labelsPublic();
-    const rules = this.cfg.metricRelabelConfigs;
+    const rules = cfg.metricRelabelConfigs;
     if (targetLabels.isEmpty() && rules.length === 0) return ls;
     const lb = new LabelMap(ls);
-    if (this.cfg.honorLabels) {
+    if (cfg.honorLabels) {
       targetLabels.forEach((n, v) => {
         if (!ls.has(n)) lb.set(n, v);
       });
@@ -697,8 +700,8 @@ export class ScrapeLoop {
   }
 
   /** label_limit, label_name_length_limit and label_value_length_limit, in Prometheus's words. */
-  private checkLabelLimits(ls: Labels): string | null {
-    const { labelLimit, labelNameLengthLimit, labelValueLengthLimit } = this.cfg;
+  private checkLabelLimits(ls: Labels, cfg: ScrapeConfig): string | null {
+    const { labelLimit, labelNameLengthLimit, labelValueLengthLimit } = cfg;
     const met = ls.get(METRIC_NAME);
     if (labelLimit > 0 && ls.length > labelLimit) {
       return `label_limit exceeded (metric: ${trunc(met)}, number of labels: ${ls.length}, limit: ${labelLimit})`;

@@ -34,7 +34,7 @@
 // lexers token for token so error messages match. Nothing is allocated per sample on the
 // hot path: positions live in a reused Int32Array, values are decoded straight from bytes.
 import { isUtf8 } from 'node:buffer';
-import { Labels, METRIC_NAME, compareStrings, type Label } from '../model/labels.js';
+import { Labels, METRIC_NAME, type Label } from '../model/labels.js';
 
 export enum Entry {
   EOF = 0,

@@ -208,8 +208,8 @@ function writeSeriesChunks(cw: ChunkWriter, group: SourceSeries[], mint: number,
       const t = it.ts;
       if (t < mint || t > maxt || isDeleted(iv, t)) continue;
       ts.push(t);
-      his.push(it.vhi);
-      los.push(it.vlo);
+      his.push(it.valueHi());
+      los.push(it.valueLo());
     }
     if (it.error !== null) throw it.error;
   }

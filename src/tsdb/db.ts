@@ -107,7 +107,7 @@ export class DB implements Storage {
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
   private compactScheduled = false;
-  private replay = { min: -1, max: -1, current: -1 };
+  private replay = { min: 0, max: 0, current: 0 };
 
   /** @internal use openDB */
   constructor(

@@ -6,7 +6,7 @@ import { mergeSameLabelset } from './collector.js';
 import { EvalError } from './errors.js';
 import type { Evaluator, StepVector } from './evaluator.js';
 import { typeOf } from './preprocess.js';
-import { Series, dropMetadata, type Matrix } from './value.js';
+import { Series, dropMetadata, metricsOf, sameMetadata, type Matrix } from './value.js';
 
 /** Go's math.Pow, whose special cases differ from JavaScript's `**` for 1 and -1 bases. */
 export function goPow(x: number, y: number): number {
@@ -115,6 +115,7 @@ async function vectorScalar(
 ): Promise<Matrix> {
   const held = ev.currentSamples;
   const produced = new Int32Array(ev.numSteps);
+  const unique = sameMetadata(metricsOf(vec));
   const op = e.op;
   const cmp = isComparison(op);
   const dropsName = changesMetricSchema(op) || e.returnBool;
@@ -154,7 +155,7 @@ async function vectorScalar(
     await ev.tick(w + 1);
   }
   ev.accountStepwise(before, held, gathered, produced);
-  return dropsName && !delayed ? mergeSameLabelset(out) : out;
+  return dropsName && !delayed && !unique ? mergeSameLabelset(out) : out;
 }
 
 // ---------------------------------------------------------------------------

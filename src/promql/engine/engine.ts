@@ -90,10 +90,15 @@ export class Engine implements QueryEngine {
 
   newInstantQuery(q: Queryable, qs: string, ts: number, opts?: QueryOptions): Query {
     const expr = parseExpr(qs, { features: this.features });
-    return new EngineQuery(this, q, qs, expr, ts, ts, 0, opts);
+    // Times are whole milliseconds, as Prometheus's timestamp.FromTime makes them.
+    const t = Math.floor(ts);
+    return new EngineQuery(this, q, qs, expr, t, t, 0, opts);
   }
 
   newRangeQuery(q: Queryable, qs: string, start: number, end: number, step: number, opts?: QueryOptions): Query {
+    start = Math.floor(start);
+    end = Math.floor(end);
+    step = Math.trunc(step);
     const expr = parseExpr(qs, { features: this.features });
     const t = typeOf(expr);
     if (t !== 'vector' && t !== 'scalar') {

@@ -25,7 +25,7 @@ import type { Checkpoint } from './limits.js';
 import { extendPoints, smoothedValue } from './extended.js';
 import { setOffsetForAtModifier } from './preprocess.js';
 import { SampleStats } from './stats.js';
-import { Series, StringValue, dropMetadata, isString, type EvalValue, type Matrix } from './value.js';
+import { Series, StringValue, dropMetadata, isString, metricsOf, sameMetadata, type EvalValue, type Matrix } from './value.js';
 import { evalAggregate } from './aggregations.js';
 import { evalBinary } from './binops.js';
 import { evalCall } from './functions.js';
@@ -339,6 +339,37 @@ export class Evaluator {
     return n;
   }
 
+  /**
+   * Like decode, but only for the windows (end - width, end] with end =
+   * firstEnd + k * stride for every step k; used when the windows do not
+   * overlap (the step is longer than the window), so the iterator can seek
+   * over the samples between them instead of decoding them.
+   */
+  decodeWindows(it: SampleIterator, firstEnd: number, width: number, stride: number, keepStale: boolean): number {
+    const b = this.buffers;
+    let n = 0;
+    let vt: ValueType = ValueType.Float;
+    for (let k = 0; k < this.numSteps && vt !== ValueType.None; k++) {
+      const hi = firstEnd + k * stride;
+      vt = it.seek(hi - width + 1);
+      while (vt !== ValueType.None) {
+        const t = it.t();
+        if (t > hi) break;
+        const v = it.v();
+        if (keepStale || !isStaleNaN(v)) {
+          if (n === b.t.length) b.grow();
+          b.t[n] = t;
+          b.v[n] = v;
+          n++;
+        }
+        vt = it.next();
+      }
+    }
+    const err = it.err();
+    if (err !== null) throw err;
+    return n;
+  }
+
   get bufT(): Float64Array {
     return this.buffers.t;
   }
@@ -361,9 +392,13 @@ export class Evaluator {
     const lookback = this.q.lookbackDelta;
     const mint = this.start - offset - lookback + 1;
     const maxt = this.end - offset;
+    // With steps longer than the lookback, only the samples near each step are needed.
+    const sparse = this.interval > lookback && this.numSteps > 1;
     const out: Matrix = [];
     for (const ss of list) {
-      const n = this.decode(ss.iterator(), mint, maxt, true);
+      const n = sparse
+        ? this.decodeWindows(ss.iterator(), this.start - offset, lookback, this.interval, true)
+        : this.decode(ss.iterator(), mint, maxt, true);
       const T = this.bufT;
       const V = this.bufV;
       let s: Series | null = null;
@@ -508,12 +543,13 @@ export class Evaluator {
   private async evalUnary(e: UnaryExpr): Promise<EvalValue> {
     const m = await this.evalMatrix(e.expr);
     if (e.op !== '-') return m;
+    const unique = this.q.delayedNameRemoval || sameMetadata(metricsOf(m));
     for (const s of m) {
       if (!this.q.delayedNameRemoval) s.metric = dropMetadata(s.metric);
       s.dropName = true;
       const vs = s.vs;
       for (let i = 0; i < s.n; i++) vs[i] = -vs[i]!;
     }
-    return this.q.delayedNameRemoval ? m : mergeSameLabelset(m);
+    return unique ? m : mergeSameLabelset(m);
   }
 }

@@ -14,7 +14,7 @@ import { evalHistogramFraction, evalHistogramQuantile, evalHistogramQuantiles } 
 import { evalInfo } from './info.js';
 import { DATE_FUNCTIONS, MATH_FUNCTIONS, goMax, goMin, round } from './kernels.js';
 import { evalRangeFunction } from './rangefunctions.js';
-import { Series, dropMetadata, type EvalValue, type Matrix } from './value.js';
+import { Series, dropMetadata, metricsOf, sameMetadata, type EvalValue, type Matrix } from './value.js';
 
 const SORT_FUNCTIONS = new Set(['sort', 'sort_desc', 'sort_by_label', 'sort_by_label_desc']);
 
@@ -134,6 +134,7 @@ export async function mapMatrix(
   const held = ev.currentSamples;
   const gathered = ev.pointsPerStep([m, ...params]);
   const produced = new Int32Array(ev.numSteps);
+  const unique = ev.q.delayedNameRemoval || sameMetadata(metricsOf(m));
   const out: Matrix = [];
   for (const s of m) {
     let w = 0;
@@ -156,7 +157,7 @@ export async function mapMatrix(
     await ev.tick(s.n + 1);
   }
   ev.accountStepwise(before, held, gathered, produced);
-  return ev.q.delayedNameRemoval ? out : mergeSameLabelset(out);
+  return unique ? out : mergeSameLabelset(out);
 }
 
 async function mapVector(ev: Evaluator, arg: Expr, f: (v: number) => number): Promise<Matrix> {
@@ -251,7 +252,7 @@ async function timestampOfSelector(ev: Evaluator, e: Call, vs: VectorSelector): 
   }
   // Each selected sample is held once as input and once as output at its step.
   ev.accountStepwise(before, before, produced, produced);
-  return ev.q.delayedNameRemoval ? out : mergeSameLabelset(out);
+  return ev.q.delayedNameRemoval || sameMetadata(list.map((s) => s.labels)) ? out : mergeSameLabelset(out);
 }
 
 // ---------------------------------------------------------------------------

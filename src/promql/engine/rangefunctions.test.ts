@@ -90,3 +90,31 @@ describe('subqueries', () => {
     assert.deepEqual(matrixLines(res.value), ['{} 1@240 0.5@300 1@360']);
   });
 });
+
+describe('steps longer than the window', () => {
+  // One sample every 15s for 2h, with resets; steps of 10m only look at the windows around them.
+  const points: number[] = [];
+  for (let i = 0; i < 480; i++) points.push((i % 100) * 3 + (i % 7));
+  const big = store({ 'w_total{}': points }, 15_000);
+
+  for (const q of ['rate(w_total[1m])', 'max_over_time(w_total[2m] offset 1m)', 'w_total', 'w_total offset 30s', 'changes(w_total[1m])']) {
+    test(`${q} over a range agrees with instant queries at each step`, async () => {
+      const start = 5 * M;
+      const step = 10 * M;
+      const res = await range(big, q, start, 115 * M, step, { lookbackDeltaMs: 2 * M });
+      const got = matrixLines(res.value);
+      const want: string[] = [];
+      const byMetric = new Map<string, string[]>();
+      for (let t = start; t <= 115 * M; t += step) {
+        const v = (await instant(big, q, t, { lookbackDeltaMs: 2 * M })).value;
+        if (v.type !== 'vector') throw new Error('expected a vector');
+        for (const s of v.samples) {
+          const k = s.metric.toString();
+          byMetric.set(k, [...(byMetric.get(k) ?? []), `${s.f}@${t / 1000}`]);
+        }
+      }
+      for (const [k, pts] of byMetric) want.push(`${k} ${pts.join(' ')}`);
+      assert.deepEqual(got, want);
+    });
+  }
+});

@@ -11,7 +11,7 @@ import { EvalError, TooManySamplesError } from './errors.js';
 import type { Evaluator } from './evaluator.js';
 import { absentLabels } from './functions.js';
 import * as k from './kernels.js';
-import { Series, dropMetadata, type Matrix } from './value.js';
+import { Series, dropMetadata, sameMetadata, type Matrix } from './value.js';
 import { ANCHORED_SAFE, SMOOTHED_SAFE, anchoredFirst, extendedRate } from './extended.js';
 
 /** Computes one output value from the window [lo, hi) of ts/vs at step `step` (time t); null for none. */
@@ -142,11 +142,16 @@ function storageSource(ev: Evaluator, arg: Expr): RangeSource {
   let maxt = (fixed ? ev.start : ev.end) - offset;
   if (anchored || smoothed) mint -= lookback;
   if (smoothed) maxt += lookback;
+  // When the windows of successive steps do not overlap, skip the samples between them.
+  const width = maxt - (fixed ? ev.start : ev.end) + offset + range + (anchored || smoothed ? lookback : 0);
+  const sparse = !fixed && ev.numSteps > 1 && ev.interval > width;
+  const firstEnd = ev.start - offset + (smoothed ? lookback : 0);
   return {
     count: list.length,
     metric: (i) => list[i]!.labels,
     dropName: () => false,
-    load: (i) => ev.decode(list[i]!.iterator(), mint, maxt, false),
+    load: (i) =>
+      sparse ? ev.decodeWindows(list[i]!.iterator(), firstEnd, width, ev.interval, false) : ev.decode(list[i]!.iterator(), mint, maxt, false),
     ts: () => ev.bufT,
     vs: () => ev.bufV,
     offset,
@@ -183,6 +188,10 @@ function subquerySource(ev: Evaluator, subq: SubqueryExpr, m: Matrix): RangeSour
 }
 
 const COUNTER_SUFFIXES = ['_total', '_sum', '_count', '_bucket'];
+
+function* inputMetrics(src: RangeSource): Iterable<Labels> {
+  for (let i = 0; i < src.count; i++) yield src.metric(i);
+}
 
 export async function evalRangeFunction(ev: Evaluator, e: Call, matrixArg: number): Promise<Matrix> {
   const name = e.func.name;
@@ -225,6 +234,7 @@ export async function evalRangeFunction(ev: Evaluator, e: Call, matrixArg: numbe
   const out: Matrix = [];
   const numSteps = ev.numSteps;
   let peak = ev.currentSamples;
+  const inputsShareName = delayed || sameMetadata(inputMetrics(src));
 
   for (let i = 0; i < src.count; i++) {
     const n = src.load(i);
@@ -301,6 +311,6 @@ export async function evalRangeFunction(ev: Evaluator, e: Call, matrixArg: numbe
     for (let step = 0; step < numSteps; step++) if (covered[step] === 0) s.push(ev.stepTime(step), 1);
     return [s];
   }
-  if (!delayed && containsSameLabelset(out)) throw new EvalError(DUPLICATE_LABELSET);
+  if (!delayed && !inputsShareName && containsSameLabelset(out)) throw new EvalError(DUPLICATE_LABELSET);
   return out;
 }

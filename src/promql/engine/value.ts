@@ -81,6 +81,34 @@ export function dropMetadata(ls: Labels): Labels {
   return ls.without('__name__', '__type__', '__unit__');
 }
 
+/**
+ * True when all label sets carry the same name, type and unit. Dropping
+ * those from distinct label sets then cannot make two of them equal, so the
+ * duplicate check after name removal can be skipped (the common case, e.g.
+ * rate() over one metric).
+ */
+export function sameMetadata(list: Iterable<Labels>): boolean {
+  let first = true;
+  let name = '';
+  let type = '';
+  let unit = '';
+  for (const ls of list) {
+    if (first) {
+      name = ls.get('__name__');
+      type = ls.get('__type__');
+      unit = ls.get('__unit__');
+      first = false;
+    } else if (ls.get('__name__') !== name || ls.get('__type__') !== type || ls.get('__unit__') !== unit) {
+      return false;
+    }
+  }
+  return true;
+}
+
+export function* metricsOf(m: Matrix): Iterable<Labels> {
+  for (const s of m) yield s.metric;
+}
+
 /** Sorts series by label set, as the API returns range results. */
 export function sortMatrix(m: Matrix): void {
   m.sort((a, b) => Labels.compare(a.metric, b.metric));

@@ -74,8 +74,8 @@ describe('XOR chunk', () => {
     it.reset(b, 0, b.length);
     for (let i = 0; i < bits.length / 2; i++) {
       assert.ok(it.next());
-      assert.equal(it.vhi, bits[2 * i], `sample ${i} high word`);
-      assert.equal(it.vlo, bits[2 * i + 1], `sample ${i} low word`);
+      assert.equal(it.valueHi(), bits[2 * i], `sample ${i} high word`);
+      assert.equal(it.valueLo(), bits[2 * i + 1], `sample ${i} low word`);
     }
     assert.equal(it.next(), false);
     it.reset(b, 0, b.length);
@@ -85,6 +85,7 @@ describe('XOR chunk', () => {
     assert.equal(bitsHi(), 0x7ff00000);
     assert.equal(bitsLo(), 2);
     assert.equal(isStaleNaN(joinFloat(0x7ff00000, 2)), true);
+    assert.equal(it.valueHi(), 0x7ff00000);
   });
 
   test('every delta-of-delta bucket, negative timestamps and huge jumps', () => {

@@ -376,8 +376,15 @@ export class XorIterator {
   private trailing = 0;
   private scale = 0;
   ts = 0;
-  vhi = 0;
-  vlo = 0;
+  // The current value is held as bits (hi, lo) and/or as a number: decimal
+  // samples produce a number, XOR samples bits; each is derived from the
+  // other only when needed. NaNs only ever travel as bits, so their payload
+  // (the staleness marker) is kept exactly.
+  private hi = 0;
+  private lo = 0;
+  private val = 0;
+  private bitsOk = true;
+  private numOk = false;
   error: Error | null = null;
 
   /** Iterates the chunk in buf[start, end); `count` limits the samples read (-1: use the header). */
@@ -388,12 +395,35 @@ export class XorIterator {
     this.numRead = 0;
     this.ts = 0;
     this.tDelta = 0;
-    this.vhi = 0;
-    this.vlo = 0;
+    this.hi = 0;
+    this.lo = 0;
+    this.bitsOk = true;
+    this.numOk = false;
     this.leading = 0;
     this.trailing = 0;
     this.scale = 0;
     this.error = null;
+  }
+
+  /** High word of the current value's bit pattern. */
+  valueHi(): number {
+    this.syncBits();
+    return this.hi;
+  }
+
+  /** Low word of the current value's bit pattern. */
+  valueLo(): number {
+    this.syncBits();
+    return this.lo;
+  }
+
+  private syncBits(): void {
+    if (!this.bitsOk) {
+      splitFloat(this.val);
+      this.hi = bitsHi();
+      this.lo = bitsLo();
+      this.bitsOk = true;
+    }
   }
 
   t(): number {
@@ -401,7 +431,7 @@ export class XorIterator {
   }
 
   v(): number {
-    return joinFloat(this.vhi, this.vlo);
+    return this.numOk ? this.val : joinFloat(this.hi, this.lo);
   }
 
   private corrupt(): boolean {
@@ -421,8 +451,10 @@ export class XorIterator {
       const hi = r.readBits(32);
       const lo = r.readBits(32);
       if (hi < 0 || lo < 0) return this.corrupt();
-      this.vhi = hi;
-      this.vlo = lo;
+      this.hi = hi;
+      this.lo = lo;
+      this.bitsOk = true;
+      this.numOk = false;
       this.numRead = 1;
       return true;
     }
@@ -548,8 +580,10 @@ export class XorIterator {
       dh = (dh << sh) | (dl >>> (32 - sh));
       dl = dl << sh;
     }
-    this.vhi = (this.vhi ^ dh) >>> 0;
-    this.vlo = (this.vlo ^ dl) >>> 0;
+    this.syncBits();
+    this.hi = (this.hi ^ dh) >>> 0;
+    this.lo = (this.lo ^ dl) >>> 0;
+    this.numOk = false;
     this.numRead++;
     return true;
   }
@@ -578,9 +612,11 @@ export class XorIterator {
       if (neg === 1) d = -d;
     }
     const p = POW10[this.scale]!;
-    splitFloat((Math.round(joinFloat(this.vhi, this.vlo) * p) + d) / p);
-    this.vhi = bitsHi();
-    this.vlo = bitsLo();
+    // The previous value is finite here (the encoder never uses this form after NaN or infinities).
+    const prev = this.numOk ? this.val : joinFloat(this.hi, this.lo);
+    this.val = (Math.round(prev * p) + d) / p;
+    this.numOk = true;
+    this.bitsOk = false;
     this.numRead++;
     return true;
   }

@@ -463,6 +463,18 @@ export class Head {
     return new HeadAppender(this, id);
   }
 
+  private readonly bufferPool: PendingBuffers[] = [];
+
+  /** @internal */
+  takeBuffers(): PendingBuffers {
+    return this.bufferPool.pop() ?? new PendingBuffers();
+  }
+
+  /** @internal */
+  returnBuffers(b: PendingBuffers): void {
+    if (this.bufferPool.length < MAX_POOLED_BUFFERS && b.slots.length <= MAX_POOLED_CAPACITY) this.bufferPool.push(b);
+  }
+
   /** @internal a fresh mark for a commit pass. */
   newMark(): number {
     return this.nextMark++;
@@ -1034,13 +1046,33 @@ export class Head {
 
 /** Initial pending capacity; scrapes of a few hundred samples never regrow. */
 const PENDING_INITIAL = 256;
+/** Buffer sets kept for reuse: one per concurrently open appender in the common case. */
+const MAX_POOLED_BUFFERS = 16;
+/** Buffers larger than this (a huge batch) are not kept, so one burst does not pin memory. */
+const MAX_POOLED_CAPACITY = 1 << 16;
+
+/** An appender's pending samples, struct of arrays; pooled by the head to avoid garbage per commit. */
+export class PendingBuffers {
+  slots = new Uint32Array(PENDING_INITIAL);
+  refs = new Float64Array(PENDING_INITIAL);
+  ts = new Float64Array(PENDING_INITIAL);
+  his = new Uint32Array(PENDING_INITIAL);
+  los = new Uint32Array(PENDING_INITIAL);
+  keep = new Uint8Array(PENDING_INITIAL);
+
+  grow(): void {
+    const n = this.slots.length * 2;
+    this.slots = growU32(this.slots, n);
+    this.refs = growF64(this.refs, n);
+    this.ts = growF64(this.ts, n);
+    this.his = growU32(this.his, n);
+    this.los = growU32(this.los, n);
+    this.keep = new Uint8Array(n);
+  }
+}
 
 export class HeadAppender implements Appender {
-  private slots = new Uint32Array(PENDING_INITIAL);
-  private refs = new Float64Array(PENDING_INITIAL);
-  private ts = new Float64Array(PENDING_INITIAL);
-  private his = new Uint32Array(PENDING_INITIAL);
-  private los = new Uint32Array(PENDING_INITIAL);
+  private b: PendingBuffers;
   private n = 0;
   private done = false;
   private readonly minValid: number;
@@ -1050,6 +1082,7 @@ export class HeadAppender implements Appender {
     private readonly id: number,
   ) {
     this.minValid = head.appendableMinValidTime();
+    this.b = head.takeBuffers();
   }
 
   append(ref: SeriesRef, labels: Labels, t: number, v: number): SeriesRef {
@@ -1069,9 +1102,9 @@ export class HeadAppender implements Appender {
     let llo: number;
     if (head.pendingMark(slot) === this.id) {
       const i = head.pendingIndex(slot);
-      lastT = this.ts[i]!;
-      lhi = this.his[i]!;
-      llo = this.los[i]!;
+      lastT = this.b.ts[i]!;
+      lhi = this.b.his[i]!;
+      llo = this.b.los[i]!;
     } else {
       lastT = head.lastT[slot]!;
       lhi = head.lastValueHi(slot);
@@ -1088,24 +1121,16 @@ export class HeadAppender implements Appender {
       head.metrics.duplicateSamples.inc({ type: 'float' });
       throw new DuplicateSampleError();
     }
-    if (this.n === this.slots.length) this.grow();
+    const b = this.b;
+    if (this.n === b.slots.length) b.grow();
     const i = this.n++;
-    this.slots[i] = slot;
-    this.refs[i] = sref;
-    this.ts[i] = t;
-    this.his[i] = hi;
-    this.los[i] = lo;
+    b.slots[i] = slot;
+    b.refs[i] = sref;
+    b.ts[i] = t;
+    b.his[i] = hi;
+    b.los[i] = lo;
     head.setPending(slot, this.id, i);
     return sref;
-  }
-
-  private grow(): void {
-    const n = this.slots.length * 2;
-    this.slots = growU32(this.slots, n);
-    this.refs = growF64(this.refs, n);
-    this.ts = growF64(this.ts, n);
-    this.his = growU32(this.his, n);
-    this.los = growU32(this.los, n);
   }
 
   commit(): void {
@@ -1116,7 +1141,8 @@ export class HeadAppender implements Appender {
       if (this.n === 0) return;
       // Re-check order against what other appenders committed meanwhile, and
       // that the series still exists (garbage collection may have run).
-      const keep = new Uint8Array(this.n);
+      const { slots, refs, ts, his, los, keep } = this.b;
+      keep.fill(0, 0, this.n);
       const mark = head.newMark();
       // The bound as of now: samples must not land in a range being compacted.
       const minValid = head.appendableMinValidTime();
@@ -1124,14 +1150,14 @@ export class HeadAppender implements Appender {
       let ooo = 0;
       let oob = 0;
       for (let i = 0; i < this.n; i++) {
-        const s = this.slots[i]!;
-        if (head.refOf[s] !== this.refs[i]) continue;
-        const t = this.ts[i]!;
+        const s = slots[i]!;
+        if (head.refOf[s] !== refs[i]) continue;
+        const t = ts[i]!;
         if (t < minValid) {
           oob++;
           continue;
         }
-        const prev = head.pendingMark(s) === mark ? this.ts[head.pendingIndex(s)]! : head.lastT[s]!;
+        const prev = head.pendingMark(s) === mark ? ts[head.pendingIndex(s)]! : head.lastT[s]!;
         if (t <= prev) {
           if (t < prev) ooo++;
           continue;
@@ -1142,9 +1168,9 @@ export class HeadAppender implements Appender {
       }
       if (ooo > 0) head.metrics.outOfOrderSamples.inc({ type: 'float' }, ooo);
       if (oob > 0) head.metrics.outOfBoundSamples.inc({ type: 'float' }, oob);
-      if (head.walLog !== null) this.log(keep, kept);
+      if (head.walLog !== null) this.log(kept);
       for (let i = 0; i < this.n; i++) {
-        if (keep[i] === 1) head.appendSample(this.slots[i]!, this.ts[i]!, this.his[i]!, this.los[i]!);
+        if (keep[i] === 1) head.appendSample(slots[i]!, ts[i]!, his[i]!, los[i]!);
       }
       if (kept > 0) {
         head.metrics.samplesAppended.inc({ type: 'float' }, kept);
@@ -1152,20 +1178,22 @@ export class HeadAppender implements Appender {
       }
     } finally {
       head.openAppenders.delete(this.id);
+      head.returnBuffers(this.b);
     }
   }
 
   /** Writes one WAL record with the new series and the kept samples; throws when the write fails. */
-  private log(keep: Uint8Array, kept: number): void {
+  private log(kept: number): void {
     const head = this.head;
+    const { slots, refs, ts, his, los, keep } = this.b;
     const e = head.recBuf;
     e.reset();
     e.putByte(REC_BATCH);
     // Series first: every series this batch touches that the WAL has not seen.
     const fresh: number[] = [];
     for (let i = 0; i < this.n; i++) {
-      const s = this.slots[i]!;
-      if (head.refOf[s] === this.refs[i] && !head.isLogged(s)) {
+      const s = slots[i]!;
+      if (head.refOf[s] === refs[i] && !head.isLogged(s)) {
         head.markLogged(s);
         fresh.push(s);
       }
@@ -1179,14 +1207,14 @@ export class HeadAppender implements Appender {
     for (let i = 0; i < this.n; i++) {
       if (keep[i] !== 1) continue;
       if (baseRef < 0) {
-        baseRef = this.refs[i]!;
-        baseT = this.ts[i]!;
+        baseRef = refs[i]!;
+        baseT = ts[i]!;
         e.putUvarint(baseRef);
         e.putVarint(baseT);
       }
-      e.putVarint(this.refs[i]! - baseRef);
-      e.putVarint(this.ts[i]! - baseT);
-      e.putF64Bits(this.his[i]!, this.los[i]!);
+      e.putVarint(refs[i]! - baseRef);
+      e.putVarint(ts[i]! - baseT);
+      e.putF64Bits(his[i]!, los[i]!);
     }
     try {
       head.walLog!(e.get());
@@ -1202,6 +1230,7 @@ export class HeadAppender implements Appender {
     this.done = true;
     this.n = 0;
     this.head.openAppenders.delete(this.id);
+    this.head.returnBuffers(this.b);
   }
 }
 
