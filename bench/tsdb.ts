@@ -257,7 +257,7 @@ async function main(): Promise<void> {
     const blockDir = path.join(tmp, 'blocks');
     fs.mkdirSync(blockDir);
     timer = new Timer();
-    const res = await writeBlock({ dir: blockDir, sources: [headSource(db.head, START, START + SPAN - 1)], mint: START, maxt: START + SPAN, level: 1, sourceULIDs: [] });
+    const res = await writeBlock({ dir: blockDir, sources: [await headSource(db.head, START, START + SPAN - 1)], mint: START, maxt: START + SPAN, level: 1, sourceULIDs: [] });
     const compactSec = timer.cpuSec();
     const meta = readBlockMeta(path.join(blockDir, res!.ulid));
     const chunkBytes = fs.readdirSync(path.join(blockDir, res!.ulid, 'chunks')).reduce((n, f) => n + fs.statSync(path.join(blockDir, res!.ulid, 'chunks', f)).size, 0);

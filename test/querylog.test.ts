@@ -160,7 +160,7 @@ describe('QueryLog', () => {
       await ql.idle();
       now += 1000;
     }
-    const failures = await metric(registry, 'prometheus_engine_query_log_failures_total', { op: 'write' });
+    const failures = await metric(registry, 'prometheus_engine_query_log_failures_total');
     assert.ok(failures >= 5, `failures ${failures}`);
     assert.equal(await metric(registry, 'tsprom_query_log_dropped_total', { reason: 'write_error' }), 50);
     assert.equal(logged.length, 1, 'one error line within the minute');

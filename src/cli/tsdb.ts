@@ -267,7 +267,7 @@ export async function importOpenMetrics(file: string, dataDir: string, o: Import
     if (head.numSeries === 0 || !Number.isFinite(head.minTime)) continue;
     const res = await writeBlock({
       dir: dataDir,
-      sources: [headSource(head, head.minTime, head.maxTime)],
+      sources: [await headSource(head, head.minTime, head.maxTime)],
       mint: head.minTime,
       maxt: head.maxTime + 1,
       level: 1,

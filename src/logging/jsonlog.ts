@@ -55,7 +55,7 @@ export class JsonLogFiles {
   private readonly opts: JsonLogFileOptions;
   private readonly events: SinkEvents;
   private readonly enabled: Gauge | null;
-  private readonly failures: Counter<'op'>;
+  private readonly failures: Counter;
   private readonly bytesWritten: Counter;
   private readonly dropped: Counter<'reason'>;
 
@@ -70,10 +70,10 @@ export class JsonLogFiles {
       names.enabled === undefined
         ? null
         : new Gauge({ name: names.enabled, help: `State of the ${names.what} (1 = enabled).`, registers });
+    // Unlabelled, as Prometheus's own failure counter is, so existing alerts keep working.
     this.failures = new Counter({
       name: names.failures,
       help: `File operations on the ${names.what} that failed (open, write, rotate, close).`,
-      labelNames: ['op'],
       registers,
     });
     this.bytesWritten = new Counter({ name: names.bytesWritten, help: `Bytes written to the ${names.what}.`, registers });
@@ -94,8 +94,8 @@ export class JsonLogFiles {
         this.set(n);
       },
     });
-    for (const op of ['open', 'write', 'rotate', 'close'] as const) this.failures.labels(op);
-    for (const r of ['buffer_full', 'write_error', 'closed'] as const) this.dropped.labels(r);
+    // Every reason shows from the start (at 0), so rate() and alerts see the series before the first loss.
+    for (const r of ['buffer_full', 'write_error', 'closed'] as const) this.dropped.labels(r).inc(0);
     this.enabled?.set(0);
 
     const what = names.what;
@@ -103,7 +103,7 @@ export class JsonLogFiles {
       written: (bytes: number) => this.bytesWritten.inc(bytes),
       dropped: (lines: number, reason: DropReason) => this.dropped.labels(reason).inc(lines),
       failed: (op: SinkOp, err: Error) => {
-        this.failures.labels(op).inc();
+        this.failures.inc();
         errLog.error(`Failed to ${op === 'write' ? 'write to' : op} the ${what}; lines are being dropped`, { err });
       },
     };

@@ -7,10 +7,9 @@ import type { Matcher } from '../model/matcher.js';
 import type { LabelHints, Querier, SampleIterator, SelectHints, Series, SeriesSet } from '../storage/interface.js';
 import { ChunkReader, type ChunkLocation } from './chunks.js';
 import { CorruptionError } from './encoding.js';
-import { addInterval } from './head/head.js';
 import { IndexReader, type ChunkMeta } from './index/index.js';
 import { ChunkList, ChunkSeriesIterator, EmptyIterator, ListSeriesSet, isCovered } from './querier.js';
-import { countIntervals, readTombstones, writeTombstones, type Tombstones } from './tombstones.js';
+import { addInterval, countIntervals, readTombstones, writeTombstones, type Tombstones } from './tombstones.js';
 import { fsyncDir } from './wal/wal.js';
 
 export const META_FILE = 'meta.json';

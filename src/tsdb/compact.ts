@@ -14,16 +14,14 @@ import { IndexWriter, type ChunkMeta } from './index/index.js';
 import { isDeleted } from './querier.js';
 import { writeTombstones } from './tombstones.js';
 import { newULID } from './ulid.js';
+import { Pacer } from './pacer.js';
 import { fsyncDir } from './wal/wal.js';
 
 /** Samples per chunk when compaction has to re-encode (Prometheus's target). */
 const SAMPLES_PER_CHUNK = 120;
-/** Give the event loop a turn after this much work (ms), so ingestion and queries keep up. */
-const YIELD_AFTER_MS = 10;
 export const TMP_CREATION_SUFFIX = '.tmp-for-creation';
 export const TMP_DELETION_SUFFIX = '.tmp-for-deletion';
 
-export const yieldLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 /** One chunk of a series read for compaction. */
 export interface SourceChunk {
@@ -46,8 +44,8 @@ export interface CompactionSource {
 }
 
 /** The head's series with data in [mint, maxt] (inclusive). */
-export function headSource(head: Head, mint: number, maxt: number): CompactionSource {
-  const list = head.sortedSeriesIn(mint, maxt);
+export async function headSource(head: Head, mint: number, maxt: number): Promise<CompactionSource> {
+  const list = await head.sortedSeriesIn(mint, maxt);
   let i = 0;
   return {
     next() {
@@ -118,7 +116,7 @@ export async function writeBlock(o: WriteBlockOptions): Promise<{ ulid: string; 
   let realMax = -Infinity;
   try {
     const heads: (SourceSeries | null)[] = o.sources.map((s) => s.next());
-    let lastYield = performance.now();
+    const pacer = new Pacer();
     for (;;) {
       let min: Labels | null = null;
       for (const h of heads) if (h !== null && (min === null || Labels.compare(h.labels, min) < 0)) min = h.labels;
@@ -139,17 +137,14 @@ export async function writeBlock(o: WriteBlockOptions): Promise<{ ulid: string; 
         if (metas[0]!.mint < realMin) realMin = metas[0]!.mint;
         if (metas[metas.length - 1]!.maxt > realMax) realMax = metas[metas.length - 1]!.maxt;
       }
-      if (performance.now() - lastYield > YIELD_AFTER_MS) {
-        await yieldLoop();
-        lastYield = performance.now();
-      }
+      await pacer.maybeYield();
     }
     cw.close();
     if (stats.numSeries === 0) {
       fs.rmSync(tmp, { recursive: true, force: true });
       return null;
     }
-    iw.finish();
+    await iw.finish(pacer);
     writeTombstones(tmp, new Map());
     const meta: BlockMetaFile = {
       ulid,

@@ -37,7 +37,6 @@ async function closeDB(db: DB): Promise<void> {
   await db.close();
 }
 
-const nameEq = (v: string): Matcher => Matcher.create(MatchType.Equal, '__name__', v);
 
 /** Appends `n` series, one sample per `step` in [from, to), one commit per timestamp. */
 function fill(db: DB, n: number, from: number, to: number, step: number, name = 'm'): number {

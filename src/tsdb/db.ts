@@ -23,8 +23,8 @@ import {
   headSource,
   planCompaction,
   writeBlock,
-  yieldLoop,
 } from './compact.js';
+import { Pacer } from './pacer.js';
 import { Head, rangeForTimestamp, type TSDBStatus } from './head/head.js';
 import { acquireLock, type DirLock } from './lock.js';
 import { TSDBMetrics } from './metrics.js';
@@ -216,13 +216,8 @@ export class DB implements Storage {
       },
       tombstone: (ref: number, mint: number, maxt: number) => head.replayTombstone(ref, mint, maxt),
     };
-    let lastYield = performance.now();
-    const pace = async (): Promise<void> => {
-      if (performance.now() - lastYield > REPLAY_YIELD_MS) {
-        await yieldLoop();
-        lastYield = performance.now();
-      }
-    };
+    const pacer = new Pacer(REPLAY_YIELD_MS);
+    const pace = (): Promise<void> => pacer.maybeYield();
 
     const cp = lastCheckpoint(walDir);
     if (cp !== null) {
@@ -361,7 +356,7 @@ export class DB implements Storage {
     const start = performance.now();
     this.metrics.compactionsTriggered.inc();
     try {
-      const res = await writeBlock({ dir: this.dir, sources: [headSource(this.head, mint, maxt - 1)], mint, maxt, level: 1, sourceULIDs: [] });
+      const res = await writeBlock({ dir: this.dir, sources: [await headSource(this.head, mint, maxt - 1)], mint, maxt, level: 1, sourceULIDs: [] });
       if (res !== null) this.loaded = sortBlocks([...this.loaded, Block.open(path.join(this.dir, res.ulid))]);
       this.metrics.compactionsTotal.inc();
       this.metrics.compactionDuration.observe((performance.now() - start) / 1000);
@@ -580,7 +575,7 @@ export class DB implements Storage {
       for (const b of this.loaded) copyTree(b.dir, path.join(dir, b.ulid));
       const h = this.head;
       if (withHead && h.numSeries > 0 && Number.isFinite(h.minTime)) {
-        await writeBlock({ dir, sources: [headSource(h, h.minTime, h.maxTime)], mint: h.minTime, maxt: h.maxTime + 1, level: 1, sourceULIDs: [] });
+        await writeBlock({ dir, sources: [await headSource(h, h.minTime, h.maxTime)], mint: h.minTime, maxt: h.maxTime + 1, level: 1, sourceULIDs: [] });
       }
     });
   }
@@ -603,6 +598,9 @@ export class DB implements Storage {
     if (this.timer !== null) clearInterval(this.timer);
     // Wait for a running maintenance job to finish.
     await this.mutex.run(async () => {});
+    this.head.walLog = () => {
+      throw new Error('tsdb: database is closed');
+    };
     this.wal?.close();
     for (const b of this.loaded) await b.close(true);
     this.loaded = [];

@@ -9,7 +9,7 @@ import type { Evaluator } from './evaluator.js';
 import { formatF, formatG, goQuote } from './format.js';
 import { goMax, goMin, kahanSumInc, quantile } from './kernels.js';
 import * as kernels from './kernels.js';
-import { Series, type Matrix } from './value.js';
+import { GROWING_CAPACITY, Series, type Matrix } from './value.js';
 import { ratioOffset } from './xxhash.js';
 
 const SEP = '\xff';
@@ -304,7 +304,7 @@ async function aggregate(ev: Evaluator, e: AggregateExpr, grouping: string[], in
       }
       let o = out[g];
       if (o === null || o === undefined) {
-        o = new Series(metrics[g]!, false, Math.min(numSteps, 64));
+        o = new Series(metrics[g]!, false, Math.min(numSteps, GROWING_CAPACITY));
         out[g] = o;
       }
       o.dropName = dropName[g] === 1;
@@ -536,7 +536,7 @@ async function aggregateK(ev: Evaluator, e: AggregateExpr, grouping: string[], i
         } else {
           let o = outByInput[si];
           if (o === null || o === undefined) {
-            o = new Series(src.metric, src.dropName, Math.min(numSteps, 64));
+            o = new Series(src.metric, src.dropName, Math.min(numSteps, GROWING_CAPACITY));
             outByInput[si] = o;
           }
           o.push(t, h.vals[i]!);

@@ -25,7 +25,7 @@ import type { Checkpoint } from './limits.js';
 import { extendPoints, smoothedValue } from './extended.js';
 import { setOffsetForAtModifier } from './preprocess.js';
 import { SampleStats } from './stats.js';
-import { Series, StringValue, dropMetadata, isString, metricsOf, sameMetadata, type EvalValue, type Matrix } from './value.js';
+import { GROWING_CAPACITY, Series, StringValue, dropMetadata, isString, metricsOf, sameMetadata, type EvalValue, type Matrix } from './value.js';
 import { evalAggregate } from './aggregations.js';
 import { evalBinary } from './binops.js';
 import { evalCall } from './functions.js';
@@ -47,7 +47,10 @@ export interface QueryContext {
   readonly logger: Logger;
 }
 
-/** Reusable decode buffers of one query. */
+/**
+ * Reusable decode buffers of one query. They start at 1024 samples (16 KiB,
+ * a few hours of one series at 15s) and double up to the longest series read.
+ */
 class DecodeBuffers {
   t = new Float64Array(1024);
   v = new Float64Array(1024);
@@ -193,11 +196,11 @@ export class Evaluator {
         if (!this.instant) throw new EvalError('cannot do range evaluation of matrix selector');
         return this.evalMatrixSelector(e);
       case 'SubqueryExpr': {
-        const child = this.stats.child(this.start, this.interval);
-        const res = await this.runSubquery(e, child);
+        const { result, stats: child } = await this.runSubquery(e);
         this.stats.updatePeakFrom(child);
         this.stats.incAtTimestamp(this.end, child.totalSamples);
-        return res;
+        this.stats.mergeReadFrom(child, this.start, this.interval, this.numSteps, 0, 0);
+        return result;
       }
       case 'StepInvariantExpr':
         return this.evalStepInvariant(e);
@@ -252,7 +255,7 @@ export class Evaluator {
     const mats = args.map((m) => m ?? []);
     const vecs = mats.map((m) => new StepVector(m));
     const cursors = mats.map((m) => new Int32Array(m.length));
-    const out = new StepCollector(this.instant, !this.q.delayedNameRemoval, Math.min(this.numSteps, 64));
+    const out = new StepCollector(this.instant, !this.q.delayedNameRemoval, Math.min(this.numSteps, GROWING_CAPACITY));
     let held = this.currentSamples;
     for (let k = 0; k < this.numSteps; k++) {
       const t = this.stepTime(k);
@@ -413,6 +416,7 @@ export class Evaluator {
         if (s === null) s = new Series(ss.labels, false, Math.min(this.numSteps, n + 16));
         s.push(t, recordOrigT ? T[j]! : v);
         this.stats.incAtStep(k, 1);
+        this.stats.incReadAtStep(k, 1);
       }
       if (s !== null) {
         this.currentSamples += s.n;
@@ -483,6 +487,7 @@ export class Evaluator {
       this.currentSamples += count;
       this.checkSamples();
       this.stats.incAtTimestamp(this.start, count);
+      this.stats.incReadAtTimestamp(this.start, count);
       if (count > 0) out.push(Series.fromArrays(ss.labels, ts, vals, count));
       await this.tick(n + 1);
     }
@@ -494,7 +499,7 @@ export class Evaluator {
   // Subqueries and step-invariant parts
 
   /** Evaluates the inside of a subquery on its own step grid (Prometheus's runSubquery). */
-  async runSubquery(e: SubqueryExpr, childStats: SampleStats): Promise<Matrix> {
+  async runSubquery(e: SubqueryExpr): Promise<{ result: Matrix; stats: SampleStats }> {
     const offset = e.offset;
     const range = e.range;
     // The parent's last real step, so a subquery never runs past it.
@@ -505,11 +510,12 @@ export class Evaluator {
     // Go's integer division truncates towards zero.
     let subqStart = step * Math.trunc(lowest / step);
     if (subqStart <= lowest) subqStart += step;
+    const childStats = this.stats.subqueryChild(subqStart, subqEnd, step);
     const ev = new Evaluator(this.q, subqStart, subqEnd, step, childStats, this.currentSamples, this);
     if (subqStart !== this.start) setOffsetForAtModifier(subqStart, e.expr);
-    const res = await ev.evalMatrix(e.expr);
+    const result = await ev.evalMatrix(e.expr);
     this.currentSamples = ev.currentSamples;
-    return res;
+    return { result, stats: childStats };
   }
 
   private async evalStepInvariant(e: StepInvariantExpr): Promise<EvalValue> {
@@ -519,6 +525,8 @@ export class Evaluator {
     this.currentSamples = ev.currentSamples;
     this.stats.updatePeakFrom(childStats);
     for (let k = 0; k < this.numSteps; k++) this.stats.incAtStep(k, childStats.totalSamples);
+    // It ran once, so what it read counts once.
+    this.stats.incReadAtStep(0, childStats.samplesRead);
     if (isString(res) || e.expr.type === 'MatrixSelector' || e.expr.type === 'SubqueryExpr') return res;
     if (this.numSteps <= 1) return res;
     for (const s of res) {

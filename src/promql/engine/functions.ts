@@ -246,6 +246,7 @@ async function timestampOfSelector(ev: Evaluator, e: Call, vs: VectorSelector): 
       s.push(t, T[j]! / 1000);
       produced[k]!++;
       ev.stats.incAtTimestamp(t, 1);
+      ev.stats.incReadAtTimestamp(t, 1);
     }
     if (s !== null) out.push(s);
     await ev.tick(ev.numSteps);

@@ -198,10 +198,13 @@ export async function evalRangeFunction(ev: Evaluator, e: Call, matrixArg: numbe
   const arg = e.args[matrixArg]!;
   let src: RangeSource;
   let subquerySamples = 0;
+  // What a subquery read was counted when it ran; its points are not read again.
+  let fromSubquery = false;
   if (arg.type === 'SubqueryExpr') {
-    const child = ev.stats.child(ev.start, ev.interval);
-    const m = await ev.runSubquery(arg, child);
+    const { result: m, stats: child } = await ev.runSubquery(arg);
     ev.stats.updatePeakFrom(child);
+    ev.stats.mergeReadFrom(child, ev.start, ev.interval, ev.numSteps, arg.originalOffset, arg.range);
+    fromSubquery = true;
     for (const s of m) subquerySamples += s.n;
     src = subquerySource(ev, arg, m);
   } else {
@@ -261,6 +264,16 @@ export async function evalRangeFunction(ev: Evaluator, e: Call, matrixArg: numbe
       lastCount = count;
       if (count === 0) continue;
       ev.stats.incAtStep(step, count);
+      if (!fromSubquery && (step === 0 || !fixed)) {
+        // The first window is read whole; later ones add only samples newer than one step ago.
+        let read = count;
+        if (step > 0) {
+          const cutoff = t - offset + rightExtra - ev.interval;
+          read = 0;
+          for (let i = hi - 1; i >= lo && T[i]! > cutoff; i--) read++;
+        }
+        ev.stats.incReadAtStep(step, read);
+      }
       const held = ev.currentSamples + count;
       if (held > ev.q.maxSamples) throw new TooManySamplesError();
       if (held > peak) peak = held;

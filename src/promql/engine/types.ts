@@ -39,6 +39,10 @@ export interface QuerySamples {
   peakSamples: number;
   /** Per-step totals when per-step stats were asked for: [t (s), count] pairs. */
   totalQueryableSamplesPerStep?: Array<[number, number]>;
+  /** Samples read from storage (Prometheus 3.x's samplesRead), each counted once. */
+  samplesRead?: number;
+  /** Per-step samples read when per-step stats were asked for: [t (s), count] pairs. */
+  samplesReadPerStep?: Array<[number, number]>;
 }
 
 export interface QueryStats {

@@ -8,6 +8,13 @@ import { Labels } from '../../model/labels.js';
 /** Smallest capacity a growing point buffer starts with; most series are short or sized up front. */
 const MIN_CAPACITY = 8;
 
+/**
+ * First capacity of output series whose length is not known in advance
+ * (aggregations, per-step results): 64 points (1 KiB) covers an hour at 1m
+ * steps, and doubling from there wastes at most half of a long series.
+ */
+export const GROWING_CAPACITY = 64;
+
 export class Series {
   ts: Float64Array;
   vs: Float64Array;

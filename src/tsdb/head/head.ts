@@ -31,10 +31,12 @@ import { Encbuf, uvarintSize } from '../encoding.js';
 import type { TSDBMetrics } from '../metrics.js';
 import { EMPTY_POSTINGS, PostingsList, postingsForMatchers, type PostingsIndex } from '../postings.js';
 import { ChunkList, ChunkSeriesIterator, EmptyIterator, ListSeriesSet, isCovered } from '../querier.js';
-import { REC_BATCH, REC_TOMBSTONES } from '../wal/record.js';
+import { REC_BATCH, encodeTombstones } from '../wal/record.js';
+import { addInterval } from '../tombstones.js';
 import { ChunkPool, SIZE_CLASSES } from './chunkpool.js';
 import { NumMultiMap } from './nummap.js';
 import { SymbolTable } from './symbols.js';
+import { Pacer, sortAsync } from '../pacer.js';
 
 const NONE = -1;
 /** Prometheus's default target of samples per chunk. */
@@ -124,21 +126,6 @@ function growU8(a: Uint8Array, n: number): Uint8Array<ArrayBuffer> {
   const b = new Uint8Array(n);
   b.set(a);
   return b;
-}
-
-/** Merges [mint, maxt] into sorted disjoint intervals. */
-export function addInterval(iv: Float64Array | null | undefined, mint: number, maxt: number): Float64Array {
-  const pairs: [number, number][] = [];
-  if (iv) for (let i = 0; i < iv.length; i += 2) pairs.push([iv[i]!, iv[i + 1]!]);
-  pairs.push([mint, maxt]);
-  pairs.sort((a, b) => a[0] - b[0]);
-  const out: number[] = [];
-  for (const [a, b] of pairs) {
-    const n = out.length;
-    if (n > 0 && a <= out[n - 1]! + 1) out[n - 1] = Math.max(out[n - 1]!, b);
-    else out.push(a, b);
-  }
-  return Float64Array.from(out);
 }
 
 export class Head {
@@ -826,14 +813,17 @@ export class Head {
     return new HeadQuerier(this, Math.max(mint, this.minTime), maxt);
   }
 
-  /** Live slots with data in [mint, maxt], sorted by their label sets. */
-  sortedSeriesIn(mint: number, maxt: number): { slot: number; labels: Labels }[] {
-    const out: { slot: number; labels: Labels }[] = [];
+  /** Live slots with data in [mint, maxt], sorted by their label sets (yields while it works). */
+  async sortedSeriesIn(mint: number, maxt: number): Promise<{ slot: number; labels: Labels }[]> {
+    const pacer = new Pacer();
+    const out: { slot: number; labels: Labels; ref: number }[] = [];
     for (let s = 0; s < this.numSlots; s++) {
-      if (this.refOf[s] !== 0 && this.hasChunksIn(s, mint, maxt)) out.push({ slot: s, labels: this.labelsOf(s) });
+      if (this.refOf[s] !== 0 && this.hasChunksIn(s, mint, maxt)) out.push({ slot: s, labels: this.labelsOf(s), ref: this.refOf[s]! });
+      if ((s & 1023) === 0) await pacer.maybeYield();
     }
-    out.sort((a, b) => Labels.compare(a.labels, b.labels));
-    return out;
+    const sorted = await sortAsync(out, (a, b) => Labels.compare(a.labels, b.labels), pacer);
+    // Series collected before a yield may have been collected (garbage) since.
+    return sorted.filter((x) => this.refOf[x.slot] === x.ref);
   }
 
   // =====================================================================
@@ -843,15 +833,13 @@ export class Head {
   /** Marks [mint, maxt] deleted for the given slots and returns the (ref, mint, maxt) WAL record. */
   deleteRange(slots: Uint32Array, mint: number, maxt: number): Buffer | null {
     if (slots.length === 0) return null;
-    const e = new Encbuf(64 + slots.length * 12);
-    e.putByte(REC_TOMBSTONES);
-    e.putUvarint(slots.length);
+    const refs: number[] = [];
     for (const s of slots) {
       this.tombstones.set(s, addInterval(this.tombstones.get(s), mint, maxt));
-      e.putUvarint(this.refOf[s]!);
-      e.putVarint(mint);
-      e.putVarint(maxt);
+      refs.push(this.refOf[s]!);
     }
+    const e = new Encbuf(64 + slots.length * 12);
+    encodeTombstones(e, refs, refs.map(() => mint), refs.map(() => maxt), refs.length);
     return Buffer.from(e.get());
   }
 

@@ -17,7 +17,7 @@ function tmpfile(): string {
   return path.join(d, 'index');
 }
 
-function build(file: string, n: number): Labels[] {
+async function build(file: string, n: number): Promise<Labels[]> {
   const all: Labels[] = [];
   for (let i = 0; i < n; i++) {
     all.push(Labels.fromPairs('__name__', i % 3 === 0 ? 'a' : 'b', 'i', String(i).padStart(4, '0'), 'job', `j${i % 5}`, 'unicode', 'ü✓'));
@@ -31,13 +31,13 @@ function build(file: string, n: number): Labels[] {
     ];
     w.addSeries(ls, metas);
   });
-  w.finish();
+  await w.finish();
   return all;
 }
 
-test('index round-trips series, chunk metas, symbols and postings', () => {
+test('index round-trips series, chunk metas, symbols and postings', async () => {
   const file = tmpfile();
-  const all = build(file, 200);
+  const all = await build(file, 200);
   const r = new IndexReader(file);
   assert.equal(r.numSeries, 200);
   for (let i = 0; i < 200; i += 17) {
@@ -62,9 +62,9 @@ test('index round-trips series, chunk metas, symbols and postings', () => {
   assert.equal(r.labelValueOf(0, r.symbolId('unicode')), 'ü✓');
 });
 
-test('a damaged index is refused with a checksum error', () => {
+test('a damaged index is refused with a checksum error', async () => {
   const file = tmpfile();
-  build(file, 20);
+  await build(file, 20);
   const b = fs.readFileSync(file);
   b[40]! ^= 1;
   fs.writeFileSync(file, b);

@@ -18,6 +18,7 @@ import type { Matcher } from '../../model/matcher.js';
 import { crc32c, crc32cUpdate } from '../crc32c.js';
 import { CorruptionError, Decbuf, Encbuf } from '../encoding.js';
 import { EMPTY_POSTINGS, postingsForMatchers, type PostingsIndex } from '../postings.js';
+import { Pacer, sortAsync } from '../pacer.js';
 
 const MAGIC = 0x49505354; // "TSPI" read as little-endian u32
 const VERSION = 1;
@@ -60,14 +61,20 @@ export class IndexWriter {
     return this.labels.length;
   }
 
-  /** Writes the whole index file and fsyncs it. Returns its size. */
-  finish(): number {
+  /** Writes the whole index file and fsyncs it, yielding to the event loop as it goes. Returns its size. */
+  async finish(pacer = new Pacer()): Promise<number> {
     // Symbols: every name and value, sorted.
     const symSet = new Set<string>();
-    for (const ls of this.labels) for (const s of ls.toPairs()) symSet.add(s);
-    const symbols = [...symSet].sort(compareStrings);
+    for (let i = 0; i < this.labels.length; i++) {
+      for (const s of this.labels[i]!.toPairs()) symSet.add(s);
+      if ((i & 1023) === 0) await pacer.maybeYield();
+    }
+    const symbols = await sortAsync([...symSet], compareStrings, pacer);
     const symIdx = new Map<string, number>();
-    symbols.forEach((s, i) => symIdx.set(s, i));
+    for (let i = 0; i < symbols.length; i++) {
+      symIdx.set(symbols[i]!, i);
+      if ((i & 4095) === 0) await pacer.maybeYield();
+    }
 
     const fd = fs.openSync(this.file, 'w');
     const e = new Encbuf(WRITE_CHUNK * 2);
@@ -98,6 +105,7 @@ export class IndexWriter {
         e.putString(s);
         flush(false);
       }
+      await pacer.maybeYield();
 
       const seriesOff = pos();
       const offsets = new Uint32Array(this.labels.length);
@@ -123,6 +131,7 @@ export class IndexWriter {
         const to = i + 1 < this.metaStart.length ? this.metaStart[i + 1]! : this.metas.length;
         encodeChunkMetas(e, this.metas, from, to);
         flush(false);
+        if ((i & 255) === 0) await pacer.maybeYield();
       }
 
       align4();
@@ -146,6 +155,7 @@ export class IndexWriter {
           for (const id of ids) e.putU32LE(id);
           flush(false);
         }
+        await pacer.maybeYield();
       }
       const tableOff = pos();
       e.putU32LE(table.length);

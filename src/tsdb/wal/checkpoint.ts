@@ -10,13 +10,12 @@ import { Encbuf } from '../encoding.js';
 import { decodeRecord, encodeBatch, encodeTombstones, type RecordHandler } from './record.js';
 import { FRAME_HEADER, SegmentReader, fsyncDir, listSegments, segmentName } from './wal.js';
 import { crc32c } from '../crc32c.js';
+import { Pacer } from '../pacer.js';
 
 export const CHECKPOINT_PREFIX = 'checkpoint.';
 const CHECKPOINT_RE = /^checkpoint\.(\d{8})$/;
 /** Output records are flushed at about this size, keeping decode buffers small on replay. */
 const FLUSH_BYTES = 1 << 20;
-/** Yield to the event loop after this many input records so scrapes and queries keep running. */
-const RECORDS_PER_YIELD = 2000;
 
 export interface CheckpointRef {
   index: number;
@@ -203,8 +202,6 @@ export function checkpointSegments(dir: string): string[] {
   return listSegments(dir).map((i) => path.join(dir, segmentName(i)));
 }
 
-const yieldLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
-
 /**
  * Folds the previous checkpoint and segments [from, to] into checkpoint.<to>.
  * Throws on unreadable input (the caller then keeps the WAL as it is).
@@ -221,22 +218,24 @@ export async function createCheckpoint(
   const prev = lastCheckpoint(walDir);
   // The previous checkpoint holds what older, already deleted segments contributed.
   if (prev !== null && prev.index < to) inputs.push(...checkpointSegments(prev.dir));
-  for (const s of listSegments(walDir)) if (s >= from && s <= to) inputs.push(path.join(walDir, segmentName(s)));
+  // Segments the previous checkpoint already holds (left when a crash came between checkpoint and truncation) are skipped.
+  const first = prev !== null && prev.index < to ? Math.max(from, prev.index + 1) : from;
+  for (const s of listSegments(walDir)) if (s >= first && s <= to) inputs.push(path.join(walDir, segmentName(s)));
 
   const final = path.join(walDir, checkpointName(to));
   const tmp = final + '.tmp';
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(tmp, { recursive: true });
   const w = new CheckpointWriter(tmp, keep, mint, segmentSize, to);
+  const pacer = new Pacer();
   try {
     for (const file of inputs) {
       const r = new SegmentReader(fs.readFileSync(file), file);
-      let n = 0;
       while (r.next()) {
         decodeRecord(r.buf, r.start, r.end, w, file);
         r.accept();
         w.maybeFlush();
-        if (++n % RECORDS_PER_YIELD === 0) await yieldLoop();
+        await pacer.maybeYield();
       }
       if (r.error !== null) throw r.error;
     }

@@ -1,7 +1,21 @@
-// JSON encoding that reproduces Prometheus's API output byte for byte where it
-// matters: sample values as Go's strconv.FormatFloat(f, 'f', -1, 64) strings,
-// timestamps as seconds with at most three decimals, and strings escaped as
-// Go's encoding/json escapes them (HTML-safe).
+// JSON encoding that reproduces Prometheus's API output byte for byte.
+//
+// Prometheus encodes responses with json-iterator in its standard-library
+// compatible mode, plus hand-written encoders for query results
+// (web/api/v1/json_codec.go, util/jsonutil). That makes four number formats
+// and three string escapings, each used in a definite place:
+//
+//   sample values (vector, matrix)   strconv 'f', or 'e' below 1e-6 and from 1e21  formatSampleValue
+//   sample timestamps                integer seconds, '.', three digits ("1.500")  formatTimestamp
+//   scalar values                    strconv 'f' always                            formatFloat
+//   scalar/string timestamps, stats  encoding/json float64 of ms/1000              formatUnixSeconds
+//
+//   label names and values           json-iterator WriteString: no HTML escaping   labelString
+//   strings inside a string result   encoding/json: HTML-safe, \b and \f short     goJSONString
+//   every other string               json-iterator HTML-safe: \b and \f as \u00XX  jsonString
+//
+// Query results go through JsonWriter, which writes bytes straight into
+// reusable-size Buffers: no string or object per point.
 import { Labels } from '../../model/labels.js';
 import type { InstantSample, QueryValue, RangeSeries } from '../../promql/engine/types.js';
 
@@ -9,6 +23,9 @@ import type { InstantSample, QueryValue, RangeSeries } from '../../promql/engine
 export class RawJSON {
   constructor(readonly json: string) {}
 }
+
+// ---------------------------------------------------------------------------
+// numbers
 
 /** Go's strconv.FormatFloat(f, 'f', -1, 64): the shortest digits that read back exactly, never an exponent. */
 export function formatFloat(f: number): string {
@@ -22,9 +39,10 @@ export function formatFloat(f: number): string {
   const e = s.indexOf('e');
   if (e < 0) return s;
   const neg = s.charCodeAt(0) === 45;
+  const dot = s.indexOf('.');
   const mant = s.slice(neg ? 1 : 0, e).replace('.', '');
   const exp = Number(s.slice(e + 1));
-  const intDigits = (s.indexOf('.') >= 0 && s.indexOf('.') < e ? s.indexOf('.') - (neg ? 1 : 0) : e - (neg ? 1 : 0)) + exp;
+  const intDigits = (dot >= 0 && dot < e ? dot : e) - (neg ? 1 : 0) + exp;
   let out: string;
   if (intDigits <= 0) out = `0.${'0'.repeat(-intDigits)}${mant}`;
   else if (intDigits >= mant.length) out = mant + '0'.repeat(intDigits - mant.length);
@@ -32,86 +50,384 @@ export function formatFloat(f: number): string {
   return neg ? `-${out}` : out;
 }
 
-/** Milliseconds as Prometheus writes timestamps in JSON: seconds, up to three decimals, no trailing zeros. */
+/**
+ * A sample value as Prometheus's jsonutil.MarshalFloat writes it: strconv 'f'
+ * format, but 'e' format (two-digit exponent at least, "1e-07") below 1e-6
+ * and from 1e21.
+ */
+export function formatSampleValue(f: number): string {
+  if (f !== f) return 'NaN';
+  if (f === Infinity) return '+Inf';
+  if (f === -Infinity) return '-Inf';
+  if (f === 0) return Object.is(f, -0) ? '-0' : '0';
+  const s = String(f);
+  // JS uses exponent form at exactly Go's cut-offs; it only writes one exponent digit where Go writes two.
+  const e = s.indexOf('e');
+  if (e < 0 || s.length - e !== 3) return s;
+  return `${s.slice(0, e + 2)}0${s.slice(e + 2)}`;
+}
+
+/** A sample timestamp (ms) as jsonutil.MarshalTimestamp writes it: "1.5 s" is "1.500", whole seconds have no point. */
 export function formatTimestamp(ms: number): string {
-  // Below 1e15 ms the seconds value has at most 15 significant digits, so the
-  // shortest decimal JS prints for ms / 1000 is exactly the three-decimal form.
-  if (Number.isInteger(ms) && Math.abs(ms) < 1e15) return String(ms / 1000);
   const neg = ms < 0;
-  const abs = Math.round(neg ? -ms : ms);
-  const sec = Math.floor(abs / 1000);
-  const frac = abs - sec * 1000;
-  let s = (neg ? '-' : '') + String(sec);
-  if (frac !== 0) s += `.${String(frac).padStart(3, '0').replace(/0+$/, '')}`;
+  const abs = neg ? -ms : ms;
+  const frac = abs % 1000;
+  const sec = (abs - frac) / 1000;
+  let s = neg ? `-${sec}` : String(sec);
+  if (frac !== 0) s += frac < 10 ? `.00${frac}` : frac < 100 ? `.0${frac}` : `.${frac}`;
   return s;
 }
 
-// Characters Go's encoding/json escapes besides JSON's own: HTML-significant ones and the JS line separators.
-const NEEDS_GO_ESCAPE = /[<>&\u2028\u2029]/;
-const GO_ESCAPE_ALL = /[<>&\u2028\u2029]/g;
-const GO_ESCAPES: Record<string, string> = {
-  '<': '\\u003c',
-  '>': '\\u003e',
-  '&': '\\u0026',
-  '\u2028': '\\u2028',
-  '\u2029': '\\u2029',
-};
+/** encoding/json's float64 form of ms/1000 (scalar and string results, per-step stats): "1.5", "0.001". */
+export function formatUnixSeconds(ms: number): string {
+  // JS's shortest form equals Go's for every finite double, exponent cut-offs included.
+  return String(ms / 1000);
+}
 
-/** A JSON string literal escaped as Go's encoding/json writes it. */
+/** A JSON number as encoding/json writes a float64 or int; non-finite values (which Go refuses) as null. */
+export function formatJSONNumber(x: number): string {
+  return Number.isFinite(x) ? String(x) : 'null';
+}
+
+// ---------------------------------------------------------------------------
+// strings
+
+const HEX = '0123456789abcdef';
+
+function uEscape(c: number): string {
+  return `\\u00${HEX[c >> 4]}${HEX[c & 15]}`;
+}
+
+/** Escape tables for the characters below 0x80; undefined = written as is. */
+function asciiTable(html: boolean, shortBF: boolean): Array<string | undefined> {
+  const t: Array<string | undefined> = new Array(128).fill(undefined);
+  for (let c = 0; c < 0x20; c++) t[c] = uEscape(c);
+  t[0x0a] = '\\n';
+  t[0x0d] = '\\r';
+  t[0x09] = '\\t';
+  if (shortBF) {
+    t[0x08] = '\\b';
+    t[0x0c] = '\\f';
+  }
+  t[0x22] = '\\"';
+  t[0x5c] = '\\\\';
+  if (html) {
+    t[0x3c] = '\\u003c';
+    t[0x3e] = '\\u003e';
+    t[0x26] = '\\u0026';
+  }
+  return t;
+}
+
+const LABEL_ESC = asciiTable(false, false);
+const ITER_HTML_ESC = asciiTable(true, false);
+const GO_STD_ESC = asciiTable(true, true);
+
+function escapeWith(s: string, table: Array<string | undefined>, lineSeps: boolean): string {
+  let out = '"';
+  let start = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    let rep: string | undefined;
+    if (c < 0x80) rep = table[c];
+    else if (lineSeps && (c === 0x2028 || c === 0x2029)) rep = c === 0x2028 ? '\\u2028' : '\\u2029';
+    if (rep === undefined) continue;
+    out += s.slice(start, i) + rep;
+    start = i + 1;
+  }
+  return `${out}${s.slice(start)}"`;
+}
+
+/** json-iterator's plain WriteString, as used for label names and values: only quotes, backslashes and control characters are escaped. */
+export function labelString(s: string): string {
+  return escapeWith(s, LABEL_ESC, false);
+}
+
+/** json-iterator's HTML-safe string (Prometheus's default for strings): also <, >, &, U+2028 and U+2029; \b and \f as \u0008 and \u000c. */
 export function jsonString(s: string): string {
-  const q = JSON.stringify(s);
-  return NEEDS_GO_ESCAPE.test(q) ? q.replace(GO_ESCAPE_ALL, (c) => GO_ESCAPES[c]!) : q;
+  return escapeWith(s, ITER_HTML_ESC, true);
+}
+
+/** Go's encoding/json string (inside a string result's MarshalJSON): HTML-safe, with \b and \f. */
+export function goJSONString(s: string): string {
+  return escapeWith(s, GO_STD_ESC, true);
 }
 
 /** A label set as a JSON object, in label order. */
 export function labelsJSON(ls: Labels): string {
   let out = '{';
-  let first = true;
-  ls.forEach((name, value) => {
-    out += `${first ? '' : ','}${jsonString(name)}:${jsonString(value)}`;
-    first = false;
-  });
+  for (let i = 0; i < ls.length; i++) {
+    if (i > 0) out += ',';
+    out += `${labelString(ls.nameAt(i))}:${labelString(ls.valueAt(i))}`;
+  }
   return `${out}}`;
 }
 
-function pointJSON(t: number, f: number): string {
-  return `[${formatTimestamp(t)},"${formatFloat(f)}"]`;
-}
+// ---------------------------------------------------------------------------
+// byte writer
 
-function vectorJSON(samples: readonly InstantSample[]): string {
-  const parts = new Array<string>(samples.length);
-  for (let i = 0; i < samples.length; i++) {
-    const s = samples[i]!;
-    parts[i] = `{"metric":${labelsJSON(s.metric)},"value":${pointJSON(s.t, s.f)}}`;
+/**
+ * Output is cut into chunks of this size: big enough that per-chunk costs
+ * (a Buffer, a socket or gzip write) vanish next to encoding, small enough
+ * that a streamed answer starts flowing quickly and stays cheap to hold.
+ */
+export const CHUNK_BYTES = 64 * 1024;
+
+/** Longest text one point can produce: "[" timestamp "," quoted value "]" plus separators, with room to spare. */
+const MAX_POINT_BYTES = 96;
+
+const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+
+/** Appends JSON text to a list of Buffer chunks without building intermediate strings. */
+export class JsonWriter {
+  private buf: Buffer;
+  private pos = 0;
+  private readonly done: Buffer[] = [];
+  private doneBytes = 0;
+
+  constructor() {
+    this.buf = Buffer.allocUnsafe(CHUNK_BYTES);
   }
-  return `[${parts.join(',')}]`;
+
+  /** Makes room for n more bytes, sealing the current chunk when it is full. */
+  private room(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    if (this.pos > 0) {
+      this.done.push(this.buf.subarray(0, this.pos));
+      this.doneBytes += this.pos;
+    }
+    this.buf = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, n));
+    this.pos = 0;
+  }
+
+  /** Bytes sealed into chunks and not yet taken. */
+  get pendingBytes(): number {
+    return this.doneBytes;
+  }
+
+  /** Takes the sealed chunks (the one being filled stays). */
+  takeChunks(): Buffer[] {
+    const out = this.done.splice(0);
+    this.doneBytes = 0;
+    return out;
+  }
+
+  /** Seals and takes everything written. */
+  finish(): Buffer[] {
+    if (this.pos > 0) {
+      this.done.push(this.buf.subarray(0, this.pos));
+      this.buf = Buffer.allocUnsafe(0);
+      this.pos = 0;
+    }
+    return this.takeChunks();
+  }
+
+  /** ASCII text as is (punctuation, keys known to need no escaping, formatted numbers). */
+  ascii(s: string): void {
+    const n = s.length;
+    this.room(n);
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) b[p++] = s.charCodeAt(i);
+    this.pos = p;
+  }
+
+  byte(c: number): void {
+    this.room(1);
+    this.buf[this.pos++] = c;
+  }
+
+  /** Already-encoded JSON (any Unicode). */
+  raw(s: string): void {
+    this.room(s.length * 3);
+    this.pos += this.buf.write(s, this.pos, 'utf8');
+  }
+
+  /** A label name or value, escaped as json-iterator's WriteString does. */
+  labelString(s: string): void {
+    const n = s.length;
+    this.room(n + 2);
+    const b = this.buf;
+    let p = this.pos;
+    b[p++] = 0x22;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x20 || c === 0x22 || c === 0x5c || c >= 0x80) {
+        // Rare: escapes or non-ASCII; hand the rest to the general path.
+        this.pos = p - 1;
+        this.raw(labelString(s));
+        return;
+      }
+      b[p++] = c;
+    }
+    b[p++] = 0x22;
+    this.pos = p;
+  }
+
+  labels(ls: Labels): void {
+    this.byte(0x7b);
+    for (let i = 0; i < ls.length; i++) {
+      if (i > 0) this.byte(0x2c);
+      this.labelString(ls.nameAt(i));
+      this.byte(0x3a);
+      this.labelString(ls.valueAt(i));
+    }
+    this.byte(0x7d);
+  }
+
+  /** `[timestamp,"value"]` as Prometheus writes a float point. */
+  point(t: number, f: number): void {
+    this.room(MAX_POINT_BYTES);
+    const b = this.buf;
+    let p = this.pos;
+    b[p++] = 0x5b;
+    p = writeTimestamp(b, p, t);
+    b[p++] = 0x2c;
+    b[p++] = 0x22;
+    p = writeSampleValue(b, p, f);
+    b[p++] = 0x22;
+    b[p++] = 0x5d;
+    this.pos = p;
+  }
 }
 
-function seriesJSON(s: RangeSeries): string {
-  const n = s.ts.length;
-  const pts = new Array<string>(n);
-  for (let i = 0; i < n; i++) pts[i] = pointJSON(s.ts[i]!, s.fs[i]!);
-  return `{"metric":${labelsJSON(s.metric)},"values":[${pts.join(',')}]}`;
+/** Writes a non-negative integer below 2^53 (so at most 16 digits); returns the new position. */
+function writeUint(b: Buffer, p: number, n: number): number {
+  let len = 1;
+  while (len < 16 && n >= POW10[len]!) len++;
+  let end = p + len;
+  const stop = end;
+  if (n < 0x80000000) {
+    let x = n | 0;
+    do {
+      const q = (x / 10) | 0;
+      b[--end] = 48 + x - q * 10;
+      x = q;
+    } while (x !== 0);
+  } else {
+    let x = n;
+    do {
+      const q = Math.floor(x / 10);
+      b[--end] = 48 + x - q * 10;
+      x = q;
+    } while (x !== 0);
+  }
+  return stop;
 }
 
-/** `resultType` and `result` of a query answer, as Prometheus encodes them. */
-export function queryValueJSON(v: QueryValue): { resultType: string; result: string } {
+function writeTimestamp(b: Buffer, p: number, t: number): number {
+  if (t < 0) {
+    b[p++] = 0x2d;
+    t = -t;
+  }
+  const frac = t % 1000;
+  p = writeUint(b, p, (t - frac) / 1000);
+  if (frac !== 0) {
+    b[p++] = 0x2e;
+    b[p++] = 48 + ((frac / 100) | 0);
+    b[p++] = 48 + (((frac / 10) | 0) % 10);
+    b[p++] = 48 + (frac % 10);
+  }
+  return p;
+}
+
+// Below this magnitude every integer is exact and prints without an exponent.
+const INT_FAST_LIMIT = 2 ** 53;
+
+function writeSampleValue(b: Buffer, p: number, f: number): number {
+  if (Number.isInteger(f) && f < INT_FAST_LIMIT && f > -INT_FAST_LIMIT) {
+    if (f < 0) {
+      b[p++] = 0x2d;
+      return writeUint(b, p, -f);
+    }
+    if (f === 0 && Object.is(f, -0)) b[p++] = 0x2d;
+    return writeUint(b, p, f);
+  }
+  const s = formatSampleValue(f);
+  for (let i = 0; i < s.length; i++) b[p++] = s.charCodeAt(i);
+  return p;
+}
+
+// ---------------------------------------------------------------------------
+// query results
+
+/**
+ * Encodes a query result's `result` member into w, handing control back
+ * (yield) whenever at least a chunk is ready, so that callers can stream big
+ * answers and keep the event loop responsive.
+ */
+export function* writeQueryResult(w: JsonWriter, v: QueryValue): Generator<void, void, undefined> {
   switch (v.type) {
     case 'scalar':
-      return { resultType: 'scalar', result: pointJSON(v.t, v.v) };
+      w.ascii(`[${formatUnixSeconds(v.t)},"${formatFloat(v.v)}"]`);
+      return;
     case 'string':
-      return { resultType: 'string', result: `[${formatTimestamp(v.t)},${jsonString(v.v)}]` };
+      w.raw(`[${formatUnixSeconds(v.t)},${goJSONString(v.v)}]`);
+      return;
     case 'vector':
-      return { resultType: 'vector', result: vectorJSON(v.samples) };
+      yield* writeVector(w, v.samples);
+      return;
     case 'matrix':
-      return { resultType: 'matrix', result: `[${v.series.map(seriesJSON).join(',')}]` };
+      yield* writeMatrix(w, v.series);
+      return;
   }
 }
+
+function* writeVector(w: JsonWriter, samples: readonly InstantSample[]): Generator<void, void, undefined> {
+  w.byte(0x5b);
+  for (let i = 0; i < samples.length; i++) {
+    const s = samples[i]!;
+    w.ascii(i === 0 ? '{"metric":' : ',{"metric":');
+    w.labels(s.metric);
+    w.ascii(',"value":');
+    w.point(s.t, s.f);
+    w.byte(0x7d);
+    if (w.pendingBytes > 0) yield;
+  }
+  w.byte(0x5d);
+}
+
+function* writeMatrix(w: JsonWriter, series: readonly RangeSeries[]): Generator<void, void, undefined> {
+  w.byte(0x5b);
+  for (let i = 0; i < series.length; i++) {
+    const s = series[i]!;
+    w.ascii(i === 0 ? '{"metric":' : ',{"metric":');
+    w.labels(s.metric);
+    const ts = s.ts;
+    const fs = s.fs;
+    const n = ts.length;
+    // A series without float points has no "values" member at all, as in Prometheus.
+    if (n > 0) {
+      w.ascii(',"values":[');
+      for (let j = 0; j < n; j++) {
+        if (j > 0) w.byte(0x2c);
+        w.point(ts[j]!, fs[j]!);
+        if (w.pendingBytes > 0) yield;
+      }
+      w.byte(0x5d);
+    }
+    w.byte(0x7d);
+  }
+  w.byte(0x5d);
+}
+
+/** `resultType` and `result` of a query answer as strings (small results, tests). */
+export function queryValueJSON(v: QueryValue): { resultType: string; result: string } {
+  const w = new JsonWriter();
+  const chunks: Buffer[] = [];
+  for (const _ of writeQueryResult(w, v)) chunks.push(...w.takeChunks());
+  chunks.push(...w.finish());
+  return { resultType: v.type, result: Buffer.concat(chunks).toString('utf8') };
+}
+
+// ---------------------------------------------------------------------------
+// everything else
 
 /**
  * Encodes plain data (objects, arrays, strings, numbers, booleans, null,
- * RawJSON, Labels, values with toJSON) with Go's string escaping. Object keys keep
- * insertion order; undefined members are left out as encoding/json's omitempty does.
+ * RawJSON, Labels, values with toJSON) as json-iterator's standard-library
+ * mode does. Object keys keep insertion order; undefined members are left
+ * out as encoding/json's omitempty does.
  */
 export function encodeJSON(v: unknown): string {
   if (v === null || v === undefined) return 'null';
@@ -119,7 +435,7 @@ export function encodeJSON(v: unknown): string {
     case 'string':
       return jsonString(v);
     case 'number':
-      return Number.isFinite(v) ? JSON.stringify(v) : 'null';
+      return formatJSONNumber(v);
     case 'boolean':
       return v ? 'true' : 'false';
     case 'bigint':

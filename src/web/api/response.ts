@@ -1,0 +1,102 @@
+// The API's success envelope, {"status":"success","data":...,"warnings":[...],"infos":[...]},
+// encoded as bytes. Small answers come back as one Buffer; big query results
+// become a stream of chunks encoded a slice at a time, so a million-point
+// matrix neither sits in memory as one string nor blocks the event loop.
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import type { QueryValue } from '../../promql/engine/types.js';
+import type { ApiResult } from '../types.js';
+import { JsonWriter, RawJSON, encodeJSON, writeQueryResult } from './json.js';
+
+/** The `data` of a query answer: encoded straight from the engine's value, never as an intermediate object tree. */
+export class QueryData {
+  constructor(
+    readonly value: QueryValue,
+    /** The `stats` member (stats=...), already encoded. */
+    readonly stats?: RawJSON,
+  ) {}
+}
+
+/** A response body that is produced while it is sent. */
+export type BodyStream = AsyncIterable<Buffer>;
+
+/**
+ * Answers up to this size are encoded in one go (a few milliseconds at most)
+ * and sent with a Content-Length; past it the rest is streamed.
+ */
+const STREAM_AFTER_BYTES = 1024 * 1024;
+
+/** While streaming, the event loop gets a turn after every this many bytes encoded. */
+const YIELD_EVERY_BYTES = 1024 * 1024;
+
+function* envelope(w: JsonWriter, result: ApiResult): Generator<void, void, undefined> {
+  w.ascii('{"status":"success","data":');
+  const d = result.data;
+  if (d instanceof QueryData) {
+    w.ascii(`{"resultType":"${d.value.type}","result":`);
+    yield* writeQueryResult(w, d.value);
+    if (d.stats !== undefined) {
+      w.ascii(',"stats":');
+      w.raw(d.stats.json);
+    }
+    w.byte(0x7d);
+  } else {
+    w.raw(encodeJSON(d));
+  }
+  // omitempty: no member at all when there is nothing to say.
+  if (result.warnings !== undefined && result.warnings.length > 0) {
+    w.ascii(',"warnings":');
+    w.raw(encodeJSON(result.warnings));
+  }
+  if (result.infos !== undefined && result.infos.length > 0) {
+    w.ascii(',"infos":');
+    w.raw(encodeJSON(result.infos));
+  }
+  w.byte(0x7d);
+}
+
+/** Encodes a successful answer: a Buffer when small, a stream of chunks when big. */
+export function encodeApiSuccess(result: ApiResult): Buffer | BodyStream {
+  const w = new JsonWriter();
+  const gen = envelope(w, result);
+  const head: Buffer[] = [];
+  let headBytes = 0;
+  for (;;) {
+    const step = gen.next();
+    for (const c of w.takeChunks()) {
+      head.push(c);
+      headBytes += c.length;
+    }
+    if (step.done === true) {
+      head.push(...w.finish());
+      return head.length === 1 ? head[0]! : Buffer.concat(head);
+    }
+    if (headBytes >= STREAM_AFTER_BYTES) return streamRest(w, gen, head);
+  }
+}
+
+async function* streamRest(w: JsonWriter, gen: Generator<void, void, undefined>, head: Buffer[]): BodyStream {
+  try {
+    yield* head;
+    let sinceYield = 0;
+    for (;;) {
+      const step = gen.next();
+      for (const c of step.done === true ? w.finish() : w.takeChunks()) {
+        sinceYield += c.length;
+        yield c;
+      }
+      if (step.done === true) return;
+      if (sinceYield >= YIELD_EVERY_BYTES) {
+        sinceYield = 0;
+        await yieldToLoop();
+      }
+    }
+  } finally {
+    // The consumer may stop early (client gone): end the encoder too.
+    gen.return();
+  }
+}
+
+/** True for a streamed body. */
+export function isBodyStream(b: unknown): b is BodyStream {
+  return typeof b === 'object' && b !== null && Symbol.asyncIterator in b;
+}
