@@ -16,6 +16,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import zlib from 'node:zlib';
 import { Registry } from 'prom-client';
@@ -39,7 +40,7 @@ const NODE_EXPORTER = '/usr/bin/prometheus-node-exporter';
 const PROMETHEUS = '/usr/bin/prometheus';
 /** Linux's USER_HZ: /proc/<pid>/stat reports CPU time in these ticks. */
 const CLOCK_TICKS_PER_S = 100;
-/** Each parse measurement runs at least this long so timer resolution and JIT warm-up do not dominate. */
+/** Each parse measurement runs at least this long (wall time) so timer resolution and JIT warm-up do not dominate. */
 const PARSE_MIN_MS = 2000;
 
 // ---------------------------------------------------------------- the exporter child
@@ -107,13 +108,15 @@ function parseRate(body: Buffer): { samplesPerS: number; mbPerS: number; samples
   for (let i = 0; i < 3; i++) samples = once();
   (globalThis as { gc?: () => void }).gc?.();
   let iters = 0;
+  // CPU time, not wall time: the machine may be shared, and waiting for a core is not parsing.
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
-  let el = 0;
-  while ((el = performance.now() - t0) < PARSE_MIN_MS) {
+  while (performance.now() - t0 < PARSE_MIN_MS) {
     once();
     iters++;
   }
-  const s = el / 1000;
+  const c1 = process.cpuUsage(c0);
+  const s = (c1.user + c1.system) / 1e6;
   return { samplesPerS: (samples * iters) / s, mbPerS: (body.length * iters) / s / 1e6, samples };
 }
 
@@ -254,7 +257,19 @@ function p99(xs: number[]): number {
   return s[Math.min(s.length - 1, Math.ceil(0.99 * s.length) - 1)]!;
 }
 
-async function runOurs(port: number, targets: number, intervalMs: number, durationS: number, storageKind: string): Promise<{ cpuS: number; samples: number; p99S: number; scrapes: number; failed: number }> {
+interface OurResult {
+  cpuS: number;
+  samples: number;
+  p99S: number;
+  scrapes: number;
+  failed: number;
+  lagP99Ms: number;
+  lagMaxMs: number;
+  /** The most common last errors of failing targets, with counts. */
+  lastErrors: [string, number][];
+}
+
+async function runOurs(port: number, targets: number, intervalMs: number, durationS: number, storageKind: string): Promise<OurResult> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-scrape-tsdb-'));
   let storage: Storage;
   if (storageKind === 'memory') storage = new MemoryStorage();
@@ -262,12 +277,21 @@ async function runOurs(port: number, targets: number, intervalMs: number, durati
   const counting = new CountingAppendable(storage);
   const m = new ScrapeManager({ appendable: counting, registry: new Registry(), discoveryUpdateIntervalMs: 0 });
   (globalThis as { gc?: () => void }).gc?.();
+  const lag = monitorEventLoopDelay({ resolution: 10 });
+  lag.enable();
   const c0 = process.cpuUsage();
   const t0 = Date.now();
   m.applyConfig(benchConfig(port, targets, intervalMs));
   await sleep(durationS * 1000);
   const c1 = process.cpuUsage(c0);
+  lag.disable();
   const samples = counting.committed;
+  const errors = new Map<string, number>();
+  for (const t of m.activeTargets().get('bench') ?? []) {
+    // Ports differ per run; group messages by their shape.
+    const e = t.lastError().replace(/\d+/g, 'N');
+    if (e !== '') errors.set(e, (errors.get(e) ?? 0) + 1);
+  }
   await m.stop();
   // Scrape durations as stored in scrape_duration_seconds.
   const q = storage.querier(t0, Date.now());
@@ -286,7 +310,16 @@ async function runOurs(port: number, targets: number, intervalMs: number, durati
   q.close();
   await storage.close();
   rmSync(dir, { recursive: true, force: true });
-  return { cpuS: (c1.user + c1.system) / 1e6, samples, p99S: p99(durs), scrapes: durs.length, failed };
+  return {
+    cpuS: (c1.user + c1.system) / 1e6,
+    samples,
+    p99S: p99(durs),
+    scrapes: durs.length,
+    failed,
+    lagP99Ms: lag.percentile(99) / 1e6,
+    lagMaxMs: lag.max / 1e6,
+    lastErrors: [...errors].sort((a, b) => b[1] - a[1]).slice(0, 3),
+  };
 }
 
 // ---------------------------------------------------------------- Prometheus
@@ -433,7 +466,10 @@ async function main(): Promise<void> {
     figures.scrape_samples = ours.samples;
     figures.scrape_cpu_s_per_million_samples = Number(oursPerM.toFixed(3));
     figures.scrape_duration_p99_ms = Number((ours.p99S * 1000).toFixed(1));
+    console.log(`              event loop delay p99 ${fmt(ours.lagP99Ms, 1)} ms, max ${fmt(ours.lagMaxMs, 1)} ms`);
+    for (const [e, n] of ours.lastErrors) console.log(`              ${n} targets last failed with: ${e}`);
     figures.scrapes_failed = ours.failed;
+    figures.event_loop_delay_p99_ms = Number(ours.lagP99Ms.toFixed(1));
     figures.storage = storageKind;
     if (process.argv.includes('--no-prometheus')) {
       figures.cpu_ratio_vs_prometheus = 'not measured (--no-prometheus)';

@@ -176,6 +176,8 @@ interface Pending {
 
 class MemAppender implements Appender {
   private pending: Pending[] = [];
+  /** Last pending sample per series key, so ordering checks stay O(1) per append. */
+  private readonly lastPending = new Map<string, Pending>();
   private done = false;
   constructor(private readonly db: MemoryStorage) {}
 
@@ -183,17 +185,16 @@ class MemAppender implements Appender {
     if (this.done) throw new Error('BUG: appender used after commit or rollback');
     if (labels.isEmpty()) throw new InvalidSeriesError('empty labelset');
     const s = ref !== 0 ? this.db.getByRef(ref) : this.db.lookup(labels);
-    let last = s !== undefined ? s.lastT() : -Infinity;
-    let lastV = s !== undefined && s.n > 0 ? s.vs[s.n - 1]! : NaN;
-    // Samples pending in this appender for the same series count too.
     const key = labels.key();
-    for (let i = this.pending.length - 1; i >= 0; i--) {
-      const p = this.pending[i]!;
-      if (p.labels.key() === key) {
-        last = p.t;
-        lastV = p.v;
-        break;
-      }
+    const prev = this.lastPending.get(key);
+    let last: number;
+    let lastV: number;
+    if (prev !== undefined) {
+      last = prev.t;
+      lastV = prev.v;
+    } else {
+      last = s !== undefined ? s.lastT() : -Infinity;
+      lastV = s !== undefined && s.n > 0 ? s.vs[s.n - 1]! : NaN;
     }
     if (t < last) throw new OutOfOrderSampleError();
     if (t === last) {
@@ -201,7 +202,9 @@ class MemAppender implements Appender {
       if (!same) throw new DuplicateSampleError();
       return s?.ref ?? 0;
     }
-    this.pending.push({ labels, ref, t, v });
+    const p: Pending = { labels, ref, t, v };
+    this.pending.push(p);
+    this.lastPending.set(key, p);
     return s?.ref ?? 0;
   }
 
@@ -210,11 +213,13 @@ class MemAppender implements Appender {
     this.done = true;
     for (const p of this.pending) this.db.getOrCreate(p.labels).push(p.t, p.v);
     this.pending = [];
+    this.lastPending.clear();
   }
 
   rollback(): void {
     this.done = true;
     this.pending = [];
+    this.lastPending.clear();
   }
 }
 
