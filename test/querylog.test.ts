@@ -1,4 +1,4 @@
-import { test, describe } from 'node:test';
+import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,9 +15,16 @@ import { FakeDisk, keyPaths, metric, record } from './querylog_helpers.js';
 
 const NOW = Date.UTC(2024, 10, 14, 9, 51, 50, 620);
 
+const dirs: string[] = [];
+/** A temporary directory, removed after all tests even when one fails. */
 function tmp(): string {
-  return mkdtempSync(join(tmpdir(), 'tsprom-querylog-'));
+  const d = mkdtempSync(join(tmpdir(), 'tsprom-querylog-'));
+  dirs.push(d);
+  return d;
 }
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 describe('query log line', () => {
   test('has Prometheus 3.x keys, order and formats', () => {
@@ -101,7 +108,6 @@ describe('QueryLog', () => {
     assert.equal(await metric(registry, 'tsprom_query_log_bytes_written_total'), Buffer.byteLength(text));
     await ql.close();
     assert.equal(await metric(registry, 'prometheus_engine_query_log_enabled'), 0);
-    rmSync(dir, { recursive: true });
   });
 
   test('a stalled disk fills the bounded buffer, then lines are dropped and counted without blocking', async () => {
@@ -214,7 +220,6 @@ describe('QueryLog', () => {
     assert.equal(count('query.log.1'), 10);
     assert.equal(count('query.log'), 5);
     for (const f of readdirSync(dir)) assert.ok(readFileSync(join(dir, f)).length <= lineLen * 10 + 5);
-    rmSync(dir, { recursive: true });
   });
 
   test('max files 0 starts the file afresh when full', async () => {
@@ -245,7 +250,6 @@ describe('QueryLog', () => {
     assert.deepEqual(q(file + '.1'), [record(1).params.query, record(2).params.query]);
     assert.deepEqual(q(file), [record(3).params.query]);
     await ql.close();
-    rmSync(dir, { recursive: true });
   });
 
   test('configure: same file reopens, new file switches, no file closes; a bad path keeps the old', async () => {

@@ -512,7 +512,12 @@ export class Evaluator {
     if (subqStart <= lowest) subqStart += step;
     const childStats = this.stats.subqueryChild(subqStart, subqEnd, step);
     const ev = new Evaluator(this.q, subqStart, subqEnd, step, childStats, this.currentSamples, this);
-    if (subqStart !== this.start) setOffsetForAtModifier(subqStart, e.expr);
+    // Offsets for @ inside are relative to the time the child evaluator starts
+    // at. Prometheus skips this when subqStart equals the parent's start, but
+    // the offsets set for the parent were computed against the subquery's
+    // shifted time (its @ and offset), so the skip made results depend on the
+    // query time whenever the two happened to coincide.
+    setOffsetForAtModifier(subqStart, e.expr);
     const result = await ev.evalMatrix(e.expr);
     this.currentSamples = ev.currentSamples;
     return { result, stats: childStats };

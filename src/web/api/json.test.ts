@@ -1,24 +1,70 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatFloat, formatTimestamp, jsonString, queryValueJSON, encodeJSON, RawJSON } from './json.js';
+import fc from 'fast-check';
+import {
+  formatFloat,
+  formatSampleValue,
+  formatTimestamp,
+  formatUnixSeconds,
+  goJSONString,
+  jsonString,
+  labelString,
+  labelsJSON,
+  queryValueJSON,
+  encodeJSON,
+  JsonWriter,
+  RawJSON,
+  CHUNK_BYTES,
+} from './json.js';
 import { Labels } from '../../model/labels.js';
 import { STALE_NAN } from '../../model/value.js';
 
-test('formatFloat matches Go strconv.FormatFloat(f, f, -1, 64)', () => {
+/** A double from its IEEE-754 bits, as the vectors below give them. */
+function fromBits(hex: string): number {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64BE(BigInt(`0x${hex}`));
+  return b.readDoubleBE(0);
+}
+
+// [bits, strconv.FormatFloat(f,'f',-1,64), Prometheus jsonutil.MarshalFloat, encoding/json float64], produced by Go.
+const GO_VECTORS: Array<[string, string, string, string]> = [
+  ['4d65822107fcfd52', '70784065695346820000000000000000000000000000000000000000000000000', '7.078406569534682e+64', '7.078406569534682e+64'],
+  ['419495c70d647bce', '86340035.34812853', '86340035.34812853', '86340035.34812853'],
+  ['bef9411332449cbc', '-0.000024084281123351535', '-0.000024084281123351535', '-0.000024084281123351535'],
+  ['c4342f84485551cb', '-372358822622181100000', '-372358822622181100000', '-372358822622181100000'],
+  ['44a5c1504717d02d', '51367851182458875000000', '5.1367851182458875e+22', '5.1367851182458875e+22'],
+  ['4074d27ae147ae14', '333.155', '333.155', '333.155'],
+  ['444c33532ffe8f3c', '1040414373106480000000', '1.04041437310648e+21', '1.04041437310648e+21'],
+  ['be61d51452eb3dce', '-0.000000033215324148784455', '-3.3215324148784455e-08', '-3.3215324148784455e-8'],
+  ['3bc5f7e8f45fa9f6', '0.00000000000000000000930397860249074', '9.30397860249074e-21', '9.30397860249074e-21'],
+  ['30b418785ab341cf', '0.00000000000000000000000000000000000000000000000000000000000000000000000004442851120366232', '4.442851120366232e-74', '4.442851120366232e-74'],
+  ['4335bdef54790a94', '6119810122975892', '6119810122975892', '6119810122975892'],
+  ['c35cc0ab2e793e89', '-32372563198147108', '-32372563198147108', '-32372563198147108'],
+  ['442d0e6ac9dd1870', '267997221376537130000', '267997221376537130000', '267997221376537130000'],
+  ['3e71100010832fc1', '0.00000006356276938400627', '6.356276938400627e-08', '6.356276938400627e-8'],
+  ['408ef10000000000', '990.125', '990.125', '990.125'],
+];
+
+test('float formats match Go on vectors produced by Go', () => {
+  for (const [bits, f, sample, std] of GO_VECTORS) {
+    const x = fromBits(bits);
+    assert.equal(formatFloat(x), f, bits);
+    assert.equal(formatSampleValue(x), sample, bits);
+    assert.equal(String(x), std, bits);
+  }
+});
+
+test('formatFloat is strconv.FormatFloat(f, f, -1, 64): never an exponent', () => {
   const cases: Array<[number, string]> = [
     [0, '0'],
     [-0, '-0'],
     [1, '1'],
     [-2.5, '-2.5'],
-    [0.1, '0.1'],
     [1 / 3, '0.3333333333333333'],
     [1e21, '1000000000000000000000'],
-    [1.5e22, '15000000000000000000000'],
     [1e-7, '0.0000001'],
-    [-1.234e-9, '-0.000000001234'],
-    [123456789012, '123456789012'],
-    [5e-324, '0.' + '0'.repeat(323) + '5'],
-    [1.7976931348623157e308, '17976931348623157' + '0'.repeat(292)],
+    [5e-324, `0.${'0'.repeat(323)}5`],
+    [1.7976931348623157e308, `17976931348623157${'0'.repeat(292)}`],
     [Infinity, '+Inf'],
     [-Infinity, '-Inf'],
     [NaN, 'NaN'],
@@ -27,39 +73,101 @@ test('formatFloat matches Go strconv.FormatFloat(f, f, -1, 64)', () => {
   for (const [f, want] of cases) assert.equal(formatFloat(f), want, String(f));
 });
 
-test('formatTimestamp writes seconds with up to three decimals', () => {
-  assert.equal(formatTimestamp(1435781451781), '1435781451.781');
-  assert.equal(formatTimestamp(1435781451780), '1435781451.78');
-  assert.equal(formatTimestamp(1435781451000), '1435781451');
-  assert.equal(formatTimestamp(5), '0.005');
-  assert.equal(formatTimestamp(0), '0');
-  assert.equal(formatTimestamp(-1500), '-1.5');
+test('sample values use the exponent form below 1e-6 and from 1e21, with two exponent digits', () => {
+  const cases: Array<[number, string]> = [
+    [1e-7, '1e-07'],
+    [-1.5e-7, '-1.5e-07'],
+    [1e-6, '0.000001'],
+    [9.99e-7, '9.99e-07'],
+    [1e21, '1e+21'],
+    [9.99e20, '999000000000000000000'],
+    [1.2345678e-67, '1.2345678e-67'],
+    [1e100, '1e+100'],
+    [5e-324, '5e-324'],
+    [-0, '-0'],
+    [Infinity, '+Inf'],
+    [NaN, 'NaN'],
+    [1234567.8, '1234567.8'],
+    [1.2345678e-6, '0.0000012345678'],
+  ];
+  for (const [f, want] of cases) assert.equal(formatSampleValue(f), want, String(f));
 });
 
-test('jsonString escapes like Go encoding/json', () => {
-  assert.equal(jsonString('a<b>&"c"\n'), '"a\\u003cb\\u003e\\u0026\\"c\\"\\n"');
-  assert.equal(jsonString('\u2028'), '"\\u2028"');
+test('the point writer formats every double as formatSampleValue does', () => {
+  fc.assert(
+    fc.property(fc.double(), fc.integer({ min: -1e13, max: 1e13 }), (f, t) => {
+      const w = new JsonWriter();
+      w.point(t, f);
+      assert.equal(Buffer.concat(w.finish()).toString(), `[${formatTimestamp(t)},"${formatSampleValue(f)}"]`);
+    }),
+    { numRuns: 20_000 },
+  );
+});
+
+test('sample timestamps keep three decimals as Prometheus writes them', () => {
+  const cases: Array<[number, string]> = [
+    [0, '0'],
+    [1, '0.001'],
+    [10, '0.010'],
+    [100, '0.100'],
+    [1001, '1.001'],
+    [1010, '1.010'],
+    [1100, '1.100'],
+    [1500, '1.500'],
+    [1234567812345655, '1234567812345.655'],
+    [-1, '-0.001'],
+    [-1500, '-1.500'],
+    [1435781451000, '1435781451'],
+  ];
+  for (const [ms, want] of cases) assert.equal(formatTimestamp(ms), want, String(ms));
+  assert.equal(formatUnixSeconds(1500), '1.5');
+  assert.equal(formatUnixSeconds(1435781451781), '1435781451.781');
+});
+
+test('three string escapings, each where Prometheus uses it', () => {
+  const s = 'a<b>&"c"\\\n\t\b\f\u0001\u2028é';
+  assert.equal(labelString(s), '"a<b>&\\"c\\"\\\\\\n\\t\\u0008\\u000c\\u0001\u2028é"');
+  assert.equal(jsonString(s), '"a\\u003cb\\u003e\\u0026\\"c\\"\\\\\\n\\t\\u0008\\u000c\\u0001\\u2028é"');
+  assert.equal(goJSONString(s), '"a\\u003cb\\u003e\\u0026\\"c\\"\\\\\\n\\t\\b\\f\\u0001\\u2028é"');
   assert.equal(jsonString('plain'), '"plain"');
+  assert.equal(labelsJSON(Labels.fromPairs('__name__', 'up', 'job', 'a<b')), '{"__name__":"up","job":"a<b"}');
 });
 
 test('query values encode as Prometheus encodes them', () => {
-  const m = Labels.fromPairs('__name__', 'up', 'job', 'a<b');
-  assert.deepEqual(queryValueJSON({ type: 'vector', samples: [{ metric: m, t: 1000, f: 1 }] }), {
+  const m = Labels.fromPairs('__name__', 'up', 'job', 'a<b', 'note', 'é"\n');
+  assert.deepEqual(queryValueJSON({ type: 'vector', samples: [{ metric: m, t: 1500, f: 1e-7 }] }), {
     resultType: 'vector',
-    result: '[{"metric":{"__name__":"up","job":"a\\u003cb"},"value":[1,"1"]}]',
+    result: '[{"metric":{"__name__":"up","job":"a<b","note":"é\\"\\n"},"value":[1.500,"1e-07"]}]',
   });
-  assert.deepEqual(queryValueJSON({ type: 'scalar', t: 1500, v: NaN }), { resultType: 'scalar', result: '[1.5,"NaN"]' });
-  assert.deepEqual(queryValueJSON({ type: 'string', t: 2000, v: 'x' }), { resultType: 'string', result: '[2,"x"]' });
+  assert.deepEqual(queryValueJSON({ type: 'scalar', t: 1500, v: 1e-7 }), { resultType: 'scalar', result: '[1.5,"0.0000001"]' });
+  assert.deepEqual(queryValueJSON({ type: 'string', t: 2000, v: 'x<y' }), { resultType: 'string', result: '[2,"x\\u003cy"]' });
   assert.deepEqual(
-    queryValueJSON({ type: 'matrix', series: [{ metric: Labels.EMPTY, ts: Float64Array.of(1000, 2000), fs: Float64Array.of(Infinity, -0.5) }] }),
-    { resultType: 'matrix', result: '[{"metric":{},"values":[[1,"+Inf"],[2,"-0.5"]]}]' },
+    queryValueJSON({ type: 'matrix', series: [{ metric: Labels.EMPTY, ts: Float64Array.of(1000, 2010), fs: Float64Array.of(Infinity, -0.5) }] }),
+    { resultType: 'matrix', result: '[{"metric":{},"values":[[1,"+Inf"],[2.010,"-0.5"]]}]' },
   );
+  // A series without float points has no "values" member.
+  assert.equal(queryValueJSON({ type: 'matrix', series: [{ metric: Labels.EMPTY, ts: new Float64Array(0), fs: new Float64Array(0) }] }).result, '[{"metric":{}}]');
   assert.equal(queryValueJSON({ type: 'vector', samples: [] }).result, '[]');
+  assert.equal(queryValueJSON({ type: 'matrix', series: [] }).result, '[]');
+});
+
+test('big results are cut into chunks that join into valid JSON', () => {
+  const n = 20_000;
+  const ts = new Float64Array(n).map((_, i) => 1_700_000_000_000 + i * 15_000);
+  const fs = new Float64Array(n).map((_, i) => i / 7);
+  const series = [0, 1, 2].map((i) => ({ metric: Labels.fromPairs('__name__', 'x', 'i', String(i)), ts, fs }));
+  const { result } = queryValueJSON({ type: 'matrix', series });
+  assert.ok(result.length > 3 * CHUNK_BYTES);
+  const parsed = JSON.parse(result) as Array<{ metric: Record<string, string>; values: Array<[number, string]> }>;
+  assert.equal(parsed.length, 3);
+  assert.deepEqual(parsed[2]!.metric, { __name__: 'x', i: '2' });
+  assert.deepEqual(parsed[1]!.values[7], [1_700_000_105, '1']);
+  assert.equal(parsed[0]!.values.length, n);
 });
 
 test('encodeJSON embeds raw JSON and labels, drops undefined members', () => {
   assert.equal(
-    encodeJSON({ a: 1, b: undefined, c: [true, null], d: new RawJSON('[1]'), e: Labels.fromPairs('x', 'y') }),
-    '{"a":1,"c":[true,null],"d":[1],"e":{"x":"y"}}',
+    encodeJSON({ a: 1, b: undefined, c: [true, null], d: new RawJSON('[1]'), e: Labels.fromPairs('x', 'y<'), f: 'y<', g: 0.1 }),
+    '{"a":1,"c":[true,null],"d":[1],"e":{"x":"y<"},"f":"y\\u003c","g":0.1}',
   );
 });

@@ -12,7 +12,20 @@ export const MAX_TIME_MS = Number.MAX_SAFE_INTEGER;
 
 // Go's strconv.ParseFloat accepts these decimal forms (hex floats are rare enough to leave out).
 const FLOAT_RE = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
-const RFC3339_RE = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
+// ...and these special values, in any case ("+nan" is not one of them).
+const GO_INF_RE = /^[+-]?inf(?:inity)?$/i;
+const GO_NAN_RE = /^nan$/i;
+/**
+ * What Go's time.Parse(time.RFC3339Nano, s) accepts: its strict fast path plus
+ * the general layout parser it falls back to, which also takes a one-digit
+ * hour, a comma before the fraction and zone offsets up to 24:60.
+ */
+const RFC3339_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{1,2}):(\d{2}):(\d{2})(?:[.,](\d+))?(?:(Z)|([+-])(\d{2}):(\d{2}))$/;
+/** Prometheus's MinTime and MaxTime in RFC 3339, which Go's parser cannot read back but Prometheus accepts as such. */
+const MIN_TIME_TEXT = '-292273086-05-16T16:47:06Z';
+const MAX_TIME_TEXT = '292277025-08-18T07:12:54.999999999Z';
+/** Go's int64(x) of a NaN on amd64: the most negative int64. */
+const GO_NAN_TO_INT64 = -9.223372036854776e18;
 
 /** A malformed parameter value; the caller wraps it with the parameter's name. */
 export class ParamError extends Error {
@@ -35,6 +48,8 @@ export function parseTime(s: string): number {
       if (Number.isSafeInteger(ms)) return ms;
     }
   }
+  if (s === MIN_TIME_TEXT) return MIN_TIME_MS;
+  if (s === MAX_TIME_TEXT) return MAX_TIME_MS;
   const m = RFC3339_RE.exec(s);
   if (m !== null) {
     const [, y, mo, d, h, mi, sec, frac, z, sign, oh, om] = m;
@@ -43,7 +58,8 @@ export function parseTime(s: string): number {
     const hour = Number(h);
     const minute = Number(mi);
     const second = Number(sec);
-    if (month >= 1 && month <= 12 && day >= 1 && day <= daysIn(Number(y), month) && hour < 24 && minute < 60 && second < 60) {
+    const zoneOk = z !== undefined || (Number(oh) <= 24 && Number(om) <= 60);
+    if (zoneOk && month >= 1 && month <= 12 && day >= 1 && day <= daysIn(Number(y), month) && hour < 24 && minute < 60 && second < 60) {
       let ms = Date.UTC(Number(y), month - 1, day, hour, minute, second);
       // Date.UTC maps years 0-99 to 1900-1999; RFC 3339 years are literal.
       if (Number(y) < 100) ms = new Date(ms).setUTCFullYear(Number(y));
@@ -83,22 +99,30 @@ export function parseTimeParam(params: URLSearchParams, name: string, def: numbe
 
 /**
  * Parses a duration given as float seconds or in Prometheus's notation ("5m")
- * into ms, truncated to whole ms as Prometheus's engine truncates it.
+ * into nanoseconds, as Prometheus's parseDuration yields a time.Duration.
  */
-export function parseDurationParam(s: string): number {
-  if (FLOAT_RE.test(s)) {
-    const ns = Number(s) * 1e9;
-    if (!Number.isFinite(ns) || Math.abs(ns) > 9.223372036854776e18) {
+export function parseDurationNs(s: string): number {
+  const special = GO_INF_RE.test(s) || GO_NAN_RE.test(s);
+  if (FLOAT_RE.test(s) || special) {
+    const ns = Number(special ? s.replace(/inity$/i, '').replace(/inf$/i, 'Infinity').replace(/^nan$/i, 'NaN') : s) * 1e9;
+    // NaN passes Go's range check and converts to the most negative int64.
+    if (ns !== ns) return GO_NAN_TO_INT64;
+    if (ns > 9.223372036854776e18 || ns < -9.223372036854776e18) {
       throw new ParamError(`cannot parse ${JSON.stringify(s)} to a valid duration. It overflows int64`);
     }
-    return Math.trunc(Math.trunc(ns) / 1e6);
+    return Math.trunc(ns);
   }
   try {
-    return parsePromDuration(s);
+    return parsePromDuration(s) * 1e6;
   } catch (e) {
     if (!(e instanceof UnitParseError)) throw e;
     throw new ParamError(`cannot parse ${JSON.stringify(s)} to a valid duration`);
   }
+}
+
+/** parseDurationNs in whole ms, truncated as Prometheus's engine truncates durations. */
+export function parseDurationParam(s: string): number {
+  return Math.trunc(parseDurationNs(s) / 1e6);
 }
 
 /** `limit`: 0 (no limit) when absent; a non-negative integer otherwise. */

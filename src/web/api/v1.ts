@@ -12,8 +12,20 @@ import { EvalError, QueryCanceledError, QueryTimeoutError } from '../../promql/e
 import type { Query, QueryEngine, QueryResult, QueryStats } from '../../promql/engine/types.js';
 import type { Queryable, SeriesSet } from '../../storage/interface.js';
 import { StorageError } from '../../storage/interface.js';
-import { RawJSON, formatTimestamp, queryValueJSON } from './json.js';
-import { MAX_TIME_MS, MIN_TIME_MS, ParamError, invalidParam, parseDurationParam, parseLimitParam, parseTime, parseTimeParam } from './params.js';
+import { RawJSON, formatJSONNumber, formatUnixSeconds } from './json.js';
+import { QueryData } from './response.js';
+import {
+  MAX_TIME_MS,
+  MIN_TIME_MS,
+  ParamError,
+  invalidParam,
+  parseDurationNs,
+  parseDurationParam,
+  parseLimitParam,
+  parseTime,
+  parseTimeParam,
+} from './params.js';
+import { goQuote } from '../../promql/parser/quote.js';
 import { astJSON, extractSelectors } from './ast_json.js';
 
 /** What the API needs from the PromQL parser. */
@@ -90,26 +102,53 @@ const MAX_ANNOTATIONS = 10;
 const MAX_POINTS_PER_SERIES = 11_000;
 const MAX_TSDB_STATUS_LIMIT = 10_000;
 
+/** Distinct texts (Prometheus keeps annotations in a map keyed by text), capped as annotations.AsStrings caps them. */
 function capAnnotations(list: readonly string[], kind: 'warning' | 'info'): string[] {
-  if (list.length <= MAX_ANNOTATIONS) return [...list];
-  return [...list.slice(0, MAX_ANNOTATIONS), `${list.length - MAX_ANNOTATIONS} more ${kind} annotations omitted`];
+  const distinct = [...new Set(list)];
+  if (distinct.length <= MAX_ANNOTATIONS) return distinct;
+  return [...distinct.slice(0, MAX_ANNOTATIONS), `${distinct.length - MAX_ANNOTATIONS} more ${kind} annotations omitted`];
 }
 
+/** Per-step counts as stats.stepStat marshals them: [float64(t)/1000, n]. */
+function stepStatsJSON(steps: ReadonlyArray<readonly [number, number]>): string {
+  return `[${steps.map(([sec, n]) => `[${formatUnixSeconds(Math.round(sec * 1000))},${n}]`).join(',')}]`;
+}
+
+/** The `stats` member as Prometheus's stats.BuiltinStats marshals it, fields in its order. */
 function statsJSON(s: QueryStats): RawJSON {
   const t = s.timings;
-  const perStep = s.samples.totalQueryableSamplesPerStep;
+  const sm = s.samples;
   let samples = '{';
-  if (perStep !== undefined) {
-    samples += `"totalQueryableSamplesPerStep":[${perStep.map(([ts, n]) => `[${formatTimestamp(Math.round(ts * 1000))},${n}]`).join(',')}],`;
-  }
-  samples += `"totalQueryableSamples":${s.samples.totalQueryableSamples},"peakSamples":${s.samples.peakSamples}}`;
+  if (sm.totalQueryableSamplesPerStep !== undefined) samples += `"totalQueryableSamplesPerStep":${stepStatsJSON(sm.totalQueryableSamplesPerStep)},`;
+  samples += `"totalQueryableSamples":${sm.totalQueryableSamples},`;
+  if (sm.samplesReadPerStep !== undefined) samples += `"samplesReadPerStep":${stepStatsJSON(sm.samplesReadPerStep)},`;
+  if (sm.samplesRead !== undefined) samples += `"samplesRead":${sm.samplesRead},`;
+  samples += `"peakSamples":${sm.peakSamples}}`;
   return new RawJSON(
     `{"timings":{"evalTotalTime":${num(t.evalTotalTime)},"resultSortTime":${num(t.resultSortTime)},"queryPreparationTime":${num(t.queryPreparationTime)},"innerEvalTime":${num(t.innerEvalTime)},"execQueueTime":${num(t.execQueueTime)},"execTotalTime":${num(t.execTotalTime)}},"samples":${samples}}`,
   );
 }
 
 function num(x: number): string {
-  return Number.isFinite(x) ? JSON.stringify(x) : '0';
+  return Number.isFinite(x) ? formatJSONNumber(x) : '0';
+}
+
+/** Values of `stats` that Prometheus supports; others still enable stats, with a deprecation warning. */
+const STATS_VALUES = new Set(['', 'true', 'all']);
+
+/** Go's strings sort (slices.Sort): by UTF-8 bytes, which is code point order, not UTF-16 unit order. */
+export function compareUTF8(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    // Surrogates (code points above U+FFFF) belong after U+E000..U+FFFF.
+    if (x >= 0xd800) x = x < 0xe000 ? x + 0x2000 : x - 0x800;
+    if (y >= 0xd800) y = y < 0xe000 ? y + 0x2000 : y - 0x800;
+    return x - y;
+  }
+  return a.length - b.length;
 }
 
 /** Maps an error from running a query to Prometheus's error type (api.go returnAPIError). */
@@ -198,7 +237,9 @@ export function createApiRoutes(deps: ApiDeps): ApiRoute[] {
     } finally {
       deps.onQueryEnd?.();
     }
-    const warnings = [...res.warnings];
+    // The API shows annotations with their position in the query, as annotations.AsStrings does.
+    const warnings = [...(res.warningsWithPosition ?? res.warnings)];
+    const infos = res.infosWithPosition ?? res.infos;
     let value = res.value;
     if (limit > 0) {
       if (value.type === 'vector' && value.samples.length > limit) {
@@ -209,10 +250,12 @@ export function createApiRoutes(deps: ApiDeps): ApiRoute[] {
         warnings.push('results truncated due to limit');
       }
     }
-    const { resultType, result } = queryValueJSON(value);
-    const data: Record<string, unknown> = { resultType, result: new RawJSON(result) };
-    if ((ctx.params.get('stats') ?? '') !== '') data['stats'] = statsJSON(q.stats());
-    return { data, warnings: capAnnotations(warnings, 'warning'), infos: capAnnotations(res.infos, 'info') };
+    const statsParam = ctx.params.get('stats') ?? '';
+    if (!STATS_VALUES.has(statsParam)) {
+      warnings.push(`value ${goQuote(statsParam)} for parameter "stats" is deprecated and will be rejected in the next major release, use "true" or "all"`);
+    }
+    const data = new QueryData(value, statsParam !== '' ? statsJSON(q.stats()) : undefined);
+    return { data, warnings: capAnnotations(warnings, 'warning'), infos: capAnnotations(infos, 'info') };
   }
 
   function queryOpts(ctx: ApiContext): { lookbackDeltaMs?: number; perStepStats: boolean } {
@@ -263,7 +306,7 @@ export function createApiRoutes(deps: ApiDeps): ApiRoute[] {
     const p = ctx.params;
     let start: number;
     let end: number;
-    let step: number;
+    let stepNs: number;
     try {
       start = parseTime(p.get('start') ?? '');
     } catch (e) {
@@ -276,14 +319,15 @@ export function createApiRoutes(deps: ApiDeps): ApiRoute[] {
     }
     if (end < start) throw invalidParam('end', new ParamError('end timestamp must not be before start time'));
     try {
-      step = parseDurationParam(p.get('step') ?? '');
+      stepNs = parseDurationNs(p.get('step') ?? '');
     } catch (e) {
       throw invalidParam('step', e);
     }
-    if (step <= 0) {
+    if (stepNs <= 0) {
       throw invalidParam('step', new ParamError('zero or negative query resolution step widths are not accepted. Try a positive integer'));
     }
-    if (Math.floor((end - start) / step) > MAX_POINTS_PER_SERIES) {
+    // Go divides the range by the step as integer nanoseconds.
+    if (Math.floor(((end - start) * 1e6) / stepNs) > MAX_POINTS_PER_SERIES) {
       throw new ApiError(
         'bad_data',
         'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)',
@@ -292,7 +336,8 @@ export function createApiRoutes(deps: ApiDeps): ApiRoute[] {
     const timeoutMs = timeoutParam(ctx);
     const opts = queryOpts(ctx);
     const qs = p.get('query') ?? '';
-    const q = newQuery(() => deps.engine.newRangeQuery(deps.storage, qs, start, end, step, opts));
+    // The engine works in whole ms, as Prometheus's evaluator truncates the step.
+    const q = newQuery(() => deps.engine.newRangeQuery(deps.storage, qs, start, end, Math.trunc(stepNs / 1e6), opts));
     return runQuery(ctx, q, timeoutMs, limit);
   };
 
@@ -335,7 +380,7 @@ export function createApiRoutes(deps: ApiDeps): ApiRoute[] {
       if (sets.length > 1) {
         const all = new Set<string>();
         for (const ms of sets) for (const n of q.labelNames(hints, ...ms)) all.add(n);
-        names = [...all].sort();
+        names = [...all].sort(compareUTF8);
       } else {
         names = q.labelNames(hints, ...(sets[0] ?? []));
       }
@@ -354,7 +399,7 @@ export function createApiRoutes(deps: ApiDeps): ApiRoute[] {
 
   const labelValues = (ctx: ApiContext): ApiResult => {
     const name = unescapeLabelName(ctx.pathParams['name'] ?? '');
-    if (!isValidLabelName(name)) throw new ApiError('bad_data', `invalid label name: ${JSON.stringify(name)}`);
+    if (!isValidLabelName(name)) throw new ApiError('bad_data', `invalid label name: ${goQuote(name)}`);
     const limit = parseLimitParam(ctx.params);
     const start = parseTimeParam(ctx.params, 'start', MIN_TIME_MS);
     const end = parseTimeParam(ctx.params, 'end', MAX_TIME_MS);
@@ -375,7 +420,7 @@ export function createApiRoutes(deps: ApiDeps): ApiRoute[] {
     } finally {
       q.close();
     }
-    vals.sort();
+    vals.sort(compareUTF8);
     const warnings: string[] = [];
     if (limit > 0 && vals.length > limit) {
       vals = vals.slice(0, limit);
