@@ -120,7 +120,8 @@ describe('server in-process', () => {
       data: { resultType: 'vector', result: [{ metric: { __name__: 'temp', city: 'a<b' }, value: [T0 / 1000, '2.5'] }] },
     });
     const raw = await (await fetch(`${s.base}/api/v1/query?query=temp&time=${T0 / 1000}`)).text();
-    assert.equal(raw, `{"status":"success","data":{"resultType":"vector","result":[{"metric":{"__name__":"temp","city":"a\\u003cb"},"value":[${T0 / 1000},"2.5"]}]}}`);
+    // Label values are not HTML-escaped in results (json-iterator's plain string writer).
+    assert.equal(raw, `{"status":"success","data":{"resultType":"vector","result":[{"metric":{"__name__":"temp","city":"a<b"},"value":[${T0 / 1000},"2.5"]}]}}`);
     const sc = await getJSON(`${s.base}/api/v1/query?query=42&time=1.5`);
     assert.deepEqual(sc.body['data'], { resultType: 'scalar', result: [1.5, '42'] });
     const st = await getJSON(`${s.base}/api/v1/query`, form({ query: '"hi"', time: '2015-07-01T20:10:51.781Z' }));
@@ -131,7 +132,7 @@ describe('server in-process', () => {
     const { body } = await getJSON(`${s.base}/api/v1/query_range?query=temp&start=${(T0 - 15_000) / 1000}&end=${T0 / 1000}&step=15`);
     assert.deepEqual(body['data'], {
       resultType: 'matrix',
-      result: [{ metric: { __name__: 'temp', city: 'a<b' }, values: [[(T0 - 15_000) / 1000, '-0.00000015'], [T0 / 1000, '2.5']] }],
+      result: [{ metric: { __name__: 'temp', city: 'a<b' }, values: [[(T0 - 15_000) / 1000, '-1.5e-07'], [T0 / 1000, '2.5']] }],
     });
     const lim = await getJSON(`${s.base}/api/v1/query?query=up&time=${T0 / 1000}&limit=1&stats=all`);
     const data = lim.body['data'] as Record<string, unknown>;
@@ -314,7 +315,12 @@ describe('server in-process', () => {
     assert.equal((await fetch(`${s.base}/-/reload`)).status, 405);
     const opt = await fetch(`${s.base}/api/v1/query`, { method: 'OPTIONS', headers: { Origin: 'http://x' } });
     assert.equal(opt.status, 204);
-    assert.equal(opt.headers.get('access-control-allow-origin'), 'http://x');
+    // The default --web.cors.origin (".*") answers with "*", as Prometheus does.
+    assert.equal(opt.headers.get('access-control-allow-origin'), '*');
+    assert.equal(opt.headers.get('access-control-allow-methods'), 'GET, POST, OPTIONS');
+    const noOrigin = await fetch(`${s.base}/api/v1/labels`);
+    assert.equal(noOrigin.headers.get('access-control-allow-origin'), null);
+    assert.match(noOrigin.headers.get('vary') ?? '', /Origin/);
   });
 });
 

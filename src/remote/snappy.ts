@@ -19,7 +19,10 @@ export function snappyDecode(src: Uint8Array, maxBytes: number): Buffer {
     if (b < 0x80) break;
     shift += 7;
   }
-  if (declared > maxBytes) throw new SnappyError(`snappy: decoded length ${declared} exceeds the limit of ${maxBytes} bytes`);
+  // A block never claims more than 2^32 - 1 bytes.
+  if (declared > 0xffffffff) throw new SnappyError('snappy: corrupt input');
+  // Worded as Prometheus's receiver (client_golang's remote API) words it.
+  if (declared > maxBytes) throw new SnappyError(`decoded size exceeds the ${maxBytes} bytes limit`);
   const dst = Buffer.allocUnsafe(declared);
   let d = 0;
   const n = src.length;

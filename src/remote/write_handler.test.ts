@@ -7,7 +7,7 @@ import { RemoteWriteHandler } from './write_handler.js';
 import { MemoryStorage } from '../storage/memory.js';
 import { Labels } from '../model/labels.js';
 import { Matcher, MatchType } from '../model/matcher.js';
-import { ValueType } from '../storage/interface.js';
+import { InvalidSeriesError, ValueType } from '../storage/interface.js';
 import { isStaleNaN } from '../model/value.js';
 import { encodeWriteRequest, writeRequestBody } from '../../test/remote_write_proto.js';
 
@@ -50,7 +50,8 @@ describe('snappy', () => {
   test('rejects corrupt input and oversized claims', () => {
     const good = compressSync(Buffer.from('some data some data some data'));
     assert.throws(() => snappyDecode(good.subarray(0, good.length - 3), 1 << 20), SnappyError);
-    assert.throws(() => snappyDecode(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f]), 1 << 20), /exceeds the limit/);
+    assert.throws(() => snappyDecode(Buffer.from([0xff, 0xff, 0xff, 0x7f]), 1 << 20), /^SnappyError: decoded size exceeds the 1048576 bytes limit$/);
+    assert.throws(() => snappyDecode(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x1f]), 1 << 20), /snappy: corrupt input/);
     assert.throws(() => snappyDecode(Buffer.from([5, 0x01, 0x00]), 1 << 20), SnappyError);
     assert.throws(() => snappyDecode(Buffer.from([]), 1 << 20), SnappyError);
   });
@@ -145,6 +146,85 @@ describe('RemoteWriteHandler', () => {
     const h = new RemoteWriteHandler({ storage: db, now: () => NOW, maxDecodedBytes: 100 });
     const res = h.handle({}, writeRequestBody([{ labels: { __name__: 'x'.repeat(200) }, samples: [[NOW, 1]] }]));
     assert.equal(res.status, 400);
-    assert.match(res.body, /exceeds the limit/);
+    assert.equal(res.body, 'decoded size exceeds the 100 bytes limit\n');
+  });
+
+  test('samples behind an earlier sample of the same request are dropped, as Prometheus drops them at commit', () => {
+    const { db, h } = mk();
+    const res = h.handle({}, writeRequestBody([
+      { labels: { __name__: 'm' }, samples: [[NOW - 1000, 3], [NOW - 3000, 1], [NOW - 2000, 2], [NOW - 1000, 9]] },
+      { labels: { __name__: 'm' }, samples: [[NOW - 1500, 4], [NOW, 5]] },
+    ]));
+    assert.deepEqual(res, { status: 204, body: '' });
+    assert.deepEqual(samples(db, 'm'), [[NOW - 1000, 3], [NOW, 5]]);
+  });
+
+  test('within a request, a sample behind committed data still fails the whole request', () => {
+    const { db, h } = mk();
+    assert.equal(h.handle({}, writeRequestBody([{ labels: { __name__: 'm' }, samples: [[NOW - 1000, 1]] }])).status, 204);
+    const res = h.handle({}, writeRequestBody([
+      { labels: { __name__: 'fresh' }, samples: [[NOW, 1]] },
+      { labels: { __name__: 'm' }, samples: [[NOW, 2], [NOW - 2000, 3]] },
+    ]));
+    assert.deepEqual(res, { status: 400, body: 'out of order sample\n' });
+    assert.deepEqual(samples(db, 'fresh'), []);
+    assert.deepEqual(samples(db, 'm'), [[NOW - 1000, 1]]);
+    // The same timestamp as committed data with another value is a duplicate; with the same value it is accepted.
+    assert.equal(h.handle({}, writeRequestBody([{ labels: { __name__: 'm' }, samples: [[NOW, 7], [NOW - 1000, 2]] }])).status, 400);
+    assert.equal(h.handle({}, writeRequestBody([{ labels: { __name__: 'm' }, samples: [[NOW, 7], [NOW - 1000, 1]] }])).status, 204);
+    assert.deepEqual(samples(db, 'm'), [[NOW - 1000, 1], [NOW, 7]]);
+  });
+
+  test('empty label values are dropped; an empty metric name makes the series invalid', () => {
+    const { db, h } = mk();
+    const res = h.handle({}, writeRequestBody([
+      { labels: { __name__: 'm', empty: '', job: 'j' }, samples: [[NOW, 1]] },
+      { labels: { __name__: '', job: 'k' }, samples: [[NOW, 1]] },
+      { labels: { '': 'v', __name__: 'n' }, samples: [[NOW, 1]] },
+    ]));
+    assert.equal(res.status, 204);
+    assert.equal(db.numSeries(), 1);
+    assert.ok(db.lookup(Labels.fromPairs('__name__', 'm', 'job', 'j')) !== undefined);
+  });
+
+  test("checks run in Prometheus's order, with its wording", () => {
+    const { h } = mk();
+    const body = writeRequestBody([{ labels: { __name__: 'm' }, samples: [[NOW, 1]] }]);
+    // Encoding first, then snappy, then the content type.
+    assert.deepEqual(h.handle({ 'content-encoding': 'gzip', 'content-type': 'text/plain' }, body), {
+      status: 415,
+      body: 'gzip encoding (compression) is not accepted by this server; only snappy is acceptable\n',
+    });
+    assert.equal(h.handle({ 'content-type': 'text/plain' }, Buffer.from('junk')).status, 400);
+    assert.deepEqual(h.handle({ 'content-type': 'text/plain' }, body), {
+      status: 415,
+      body: 'expected application/x-protobuf as the first (media) part, got text/plain content-type\n',
+    });
+    assert.deepEqual(h.handle({ 'content-type': 'application/x-protobuf;proto=foo' }, body), {
+      status: 415,
+      body: 'got application/x-protobuf;proto=foo content type; unknown type for remote write protobuf message foo, supported: prometheus.WriteRequest, io.prometheus.write.v2.Request\n',
+    });
+    assert.equal(h.handle({ 'content-type': 'application/x-protobuf; proto=prometheus.WriteRequest' }, body).status, 204);
+    assert.deepEqual(h.handle({}, compressSync(Buffer.from([0x00]))), { status: 400, body: 'proto: WriteRequest: illegal tag 0 (wire type 0)\n' });
+    assert.deepEqual(h.handle({}, compressSync(Buffer.from([0x0a, 0x02, 0x10, 0x01]))), { status: 400, body: 'proto: wrong wireType = 0 for field Samples\n' });
+  });
+
+  test('storage failures other than rejected samples are 500s and roll back', () => {
+    let rolledBack = false;
+    const storage = {
+      appender: () => ({
+        append: () => {
+          throw new InvalidSeriesError('empty labelset: invalid sample');
+        },
+        commit: () => undefined,
+        rollback: () => {
+          rolledBack = true;
+        },
+      }),
+    };
+    const h = new RemoteWriteHandler({ storage, now: () => NOW });
+    const res = h.handle({}, writeRequestBody([{ labels: { __name__: 'm' }, samples: [[NOW, 1]] }]));
+    assert.deepEqual(res, { status: 500, body: 'empty labelset: invalid sample\n' });
+    assert.ok(rolledBack);
   });
 });

@@ -6,9 +6,18 @@
 // duplicate, too far in the future) rolls the whole request back with a 400
 // so the sender does not retry it. Series with invalid labels are skipped and
 // counted, also as Prometheus does.
+//
+// Checks run in the order of Prometheus's handler chain (client_golang's
+// remote API): Content-Encoding, snappy, Content-Type, protobuf, samples.
 import { Counter, Registry } from 'prom-client';
 import { Labels, METRIC_NAME, isValidLabelName } from '../model/labels.js';
-import { StorageError, OutOfBoundsError, type Appendable } from '../storage/interface.js';
+import {
+  DuplicateSampleError,
+  OutOfBoundsError,
+  OutOfOrderSampleError,
+  type Appendable,
+  type Appender,
+} from '../storage/interface.js';
 import { nopLogger, type Logger } from '../logging/types.js';
 import { snappyDecode, SnappyError } from './snappy.js';
 import { decodeWriteRequest, ProtobufError, type DecodedSeries } from './write_request.js';
@@ -17,14 +26,16 @@ import { decodeWriteRequest, ProtobufError, type DecodedSeries } from './write_r
 const MAX_AHEAD_MS = 10 * 60_000;
 
 /**
- * Bound on a decompressed body. Prometheus senders batch 2,000 samples per
- * request by default (well under 1 MiB); 64 MiB leaves room for very large
- * custom batches while keeping a hostile body from costing more than that.
+ * Bound on a decompressed body: Prometheus's receiver refuses more than 32 MiB
+ * (senders batch 2,000 samples per request by default, well under 1 MiB).
  */
-export const DEFAULT_MAX_DECODED_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_MAX_DECODED_BYTES = 32 * 1024 * 1024;
 
 const PROTO_CONTENT_TYPE = 'application/x-protobuf';
 const V1_MESSAGE = 'prometheus.WriteRequest';
+const V2_MESSAGE = 'io.prometheus.write.v2.Request';
+/** The message types a Content-Type may name, as Prometheus lists them in errors. */
+const KNOWN_MESSAGES = `${V1_MESSAGE}, ${V2_MESSAGE}`;
 
 /** Prometheus's wording for a sample past MAX_AHEAD_MS. */
 class TooFarInFutureError extends OutOfBoundsError {
@@ -98,20 +109,43 @@ export class RemoteWriteHandler {
     return res.status === 204 ? res : { status: res.status, body: `${res.body}\n` };
   }
 
+  /**
+   * Throws what the storage says about (ls, t, v) judged against committed
+   * data alone, as Prometheus's appender judges a sample that an earlier one
+   * of the same request already passes: a throwaway appender, rolled back.
+   */
+  private checkCommitted(ls: Labels, t: number, v: number): void {
+    const probe: Appender = this.storage.appender();
+    try {
+      probe.append(0, ls, t, v);
+    } finally {
+      probe.rollback();
+    }
+  }
+
   private process(headers: Readonly<Record<string, string | string[] | undefined>>, body: Buffer): RemoteWriteResponse {
-    const contentType = (header(headers, 'content-type') ?? '').trim() || PROTO_CONTENT_TYPE;
-    const typeErr = checkContentType(contentType);
-    if (typeErr !== null) return { status: 415, body: typeErr };
-    const enc = header(headers, 'content-encoding');
-    if (enc !== undefined && enc !== '' && enc.toLowerCase() !== 'snappy') {
+    const enc = header(headers, 'content-encoding') ?? '';
+    if (enc !== '' && enc !== 'snappy') {
       return { status: 415, body: `${enc} encoding (compression) is not accepted by this server; only snappy is acceptable` };
     }
-
+    let raw: Buffer;
+    try {
+      raw = snappyDecode(body, this.maxDecodedBytes);
+    } catch (e) {
+      if (e instanceof SnappyError) return { status: 400, body: e.message };
+      throw e;
+    }
+    const contentType = header(headers, 'content-type') ?? '';
+    const msgType = protoMessage(contentType === '' ? PROTO_CONTENT_TYPE : contentType);
+    if (msgType.error !== undefined) return { status: 415, body: msgType.error };
+    if (msgType.message !== V1_MESSAGE) {
+      return { status: 415, body: `${msgType.message} protobuf message is not accepted by this server; only accepts ${V1_MESSAGE}` };
+    }
     let decoded;
     try {
-      decoded = decodeWriteRequest(snappyDecode(body, this.maxDecodedBytes));
+      decoded = decodeWriteRequest(raw);
     } catch (e) {
-      if (e instanceof SnappyError || e instanceof ProtobufError) return { status: 400, body: e.message };
+      if (e instanceof ProtobufError) return { status: 400, body: e.message };
       throw e;
     }
 
@@ -120,6 +154,13 @@ export class RemoteWriteHandler {
     let appended = 0;
     let invalid = 0;
     let histograms = 0;
+    /**
+     * Newest timestamp appended per series in this request. Prometheus checks
+     * each sample against committed data only and silently drops, at commit,
+     * the ones that fall behind an earlier sample of the same request; our
+     * storage refuses those at once, so they are checked and dropped here.
+     */
+    const newest = new Map<string, number>();
     try {
       for (const s of decoded.series) {
         const ls = validLabels(s);
@@ -128,17 +169,29 @@ export class RemoteWriteHandler {
           continue;
         }
         histograms += s.histograms;
+        const key = ls.key();
+        let last = newest.get(key);
         let ref = 0;
         for (let i = s.start; i < s.end; i++) {
           const t = decoded.timestamps[i]!;
+          const v = decoded.values[i]!;
           if (t > maxT) throw new TooFarInFutureError();
-          ref = app.append(ref, ls, t, decoded.values[i]!);
+          if (last !== undefined && t <= last) {
+            this.checkCommitted(ls, t, v);
+            continue;
+          }
+          ref = app.append(ref, ls, t, v);
+          last = t;
+          appended++;
         }
-        appended += s.end - s.start;
+        if (last !== undefined) newest.set(key, last);
       }
     } catch (e) {
       app.rollback();
-      if (e instanceof StorageError) return { status: 400, body: e.message };
+      // What Prometheus answers 400 (do not retry); anything else is a 500 and may be retried.
+      if (e instanceof OutOfOrderSampleError || e instanceof OutOfBoundsError || e instanceof DuplicateSampleError) {
+        return { status: 400, body: e.message };
+      }
       this.logger.error('Error while remote writing the v1 request', { err: String(e) });
       return { status: 500, body: e instanceof Error ? e.message : String(e) };
     }
@@ -163,24 +216,30 @@ function header(headers: Readonly<Record<string, string | string[] | undefined>>
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** null when the content type names remote write 1.0 (or no message at all); else the error text. */
-function checkContentType(contentType: string): string | null {
+/**
+ * The protobuf message a Content-Type names, read as client_golang's
+ * ParseProtoMsg reads it (no trimming inside; no `proto` parameter means 1.0).
+ */
+function protoMessage(header: string): { message: string; error?: undefined } | { message?: undefined; error: string } {
+  const contentType = header.trim();
   const parts = contentType.split(';');
-  if (parts[0]!.trim() !== PROTO_CONTENT_TYPE) {
-    return `expected ${PROTO_CONTENT_TYPE} as the first (media) part, got ${contentType} content-type`;
+  if (parts[0] !== PROTO_CONTENT_TYPE) {
+    return { error: `expected ${PROTO_CONTENT_TYPE} as the first (media) part, got ${contentType} content-type` };
   }
   for (const p of parts.slice(1)) {
     const pair = p.split('=');
     if (pair.length !== 2) {
-      return `as per https://www.rfc-editor.org/rfc/rfc9110#parameter expected parameters to be key-values, got ${p} in ${contentType} content-type`;
+      return { error: `as per https://www.rfc-editor.org/rfc/rfc9110#parameter expected parameters to be key-values, got ${p} in ${contentType} content-type` };
     }
-    if (pair[0]!.trim() === 'proto') {
-      const msg = pair[1]!.trim();
-      if (msg === V1_MESSAGE) return null;
-      return `${msg} protobuf message is not accepted by this server; accepted [${V1_MESSAGE}]`;
+    if (pair[0] === 'proto') {
+      const msg = pair[1]!;
+      if (msg !== V1_MESSAGE && msg !== V2_MESSAGE) {
+        return { error: `got ${contentType} content type; unknown type for remote write protobuf message ${msg}, supported: ${KNOWN_MESSAGES}` };
+      }
+      return { message: msg };
     }
   }
-  return null;
+  return { message: V1_MESSAGE };
 }
 
 /** The series' labels, sorted; null when Prometheus would reject them (no name, bad UTF-8, duplicate names). */

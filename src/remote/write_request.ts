@@ -33,15 +33,24 @@ export interface DecodedWriteRequest {
 const WIRE_VARINT = 0;
 const WIRE_I64 = 1;
 const WIRE_LEN = 2;
+const WIRE_START_GROUP = 3;
+const WIRE_END_GROUP = 4;
 const WIRE_I32 = 5;
 
-/** A cursor over a protobuf message's bytes; every read is bounds-checked. */
+// Error texts as the gogo-protobuf code Prometheus decodes with words them.
+const UNEXPECTED_EOF = 'unexpected EOF';
+const INT_OVERFLOW = 'proto: integer overflow';
+const NEGATIVE_LENGTH = 'proto: negative length found during unmarshaling';
+
+/** A cursor over one protobuf message's bytes; every read is bounds-checked. */
 class Reader {
   pos: number;
   constructor(
     readonly buf: Buffer,
     start: number,
     readonly end: number,
+    /** The message's type name, for error texts. */
+    readonly msg: string,
   ) {
     this.pos = start;
   }
@@ -51,9 +60,8 @@ class Reader {
     let result = 0;
     let mul = 1;
     for (let i = 0; i < 10; i++) {
-      if (this.pos >= this.end) throw new ProtobufError('unexpected EOF');
+      if (this.pos >= this.end) throw new ProtobufError(UNEXPECTED_EOF);
       const b = buf[this.pos++]!;
-      if (i === 9 && b > 1) throw new ProtobufError('integer overflow');
       if (i >= 7 && b !== 0) {
         // Past 49 bits: finish exactly with BigInt (negative int64s take all ten bytes).
         return this.varintTail(result, i, b);
@@ -62,7 +70,7 @@ class Reader {
       if (b < 0x80) return result;
       mul *= 128;
     }
-    throw new ProtobufError('integer overflow');
+    throw new ProtobufError(INT_OVERFLOW);
   }
 
   private varintTail(low: number, i: number, first: number): number {
@@ -72,10 +80,10 @@ class Reader {
     for (;;) {
       v |= BigInt(b & 0x7f) << shift;
       if (b < 0x80) break;
-      if (++i >= 10) throw new ProtobufError('integer overflow');
-      if (this.pos >= this.end) throw new ProtobufError('unexpected EOF');
+      if (++i >= 10) throw new ProtobufError(INT_OVERFLOW);
+      if (this.pos >= this.end) throw new ProtobufError(UNEXPECTED_EOF);
       b = this.buf[this.pos++]!;
-      if (i === 9 && b > 1) throw new ProtobufError('integer overflow');
+      // Bits past the 64th are dropped, as Go's decoder drops them.
       shift += 7n;
     }
     return Number(BigInt.asIntN(64, v));
@@ -87,7 +95,7 @@ class Reader {
   }
 
   double(): number {
-    if (this.pos + 8 > this.end) throw new ProtobufError('unexpected EOF');
+    if (this.pos + 8 > this.end) throw new ProtobufError(UNEXPECTED_EOF);
     const v = this.buf.readDoubleLE(this.pos);
     this.pos += 8;
     return v;
@@ -96,45 +104,58 @@ class Reader {
   /** Bounds of a length-delimited field's payload; the cursor moves past it. */
   bytes(): [number, number] {
     const len = this.varint();
+    if (len < 0) throw new ProtobufError(NEGATIVE_LENGTH);
     const start = this.pos;
-    if (len > this.end - start) throw new ProtobufError('unexpected EOF');
+    if (len > this.end - start) throw new ProtobufError(UNEXPECTED_EOF);
     this.pos = start + len;
     return [start, start + len];
   }
 
+  /** Skips an unknown field's payload; a group is skipped up to its matching end. */
   skip(wire: number): void {
     switch (wire) {
       case WIRE_VARINT:
         this.varint();
         return;
       case WIRE_I64:
-        if (this.pos + 8 > this.end) throw new ProtobufError('unexpected EOF');
+        if (this.pos + 8 > this.end) throw new ProtobufError(UNEXPECTED_EOF);
         this.pos += 8;
         return;
       case WIRE_LEN:
         this.bytes();
         return;
+      case WIRE_START_GROUP:
+        for (;;) {
+          if (this.pos >= this.end) throw new ProtobufError(UNEXPECTED_EOF);
+          const inner = this.varint() & 7;
+          if (inner === WIRE_END_GROUP) return;
+          this.skip(inner);
+        }
       case WIRE_I32:
-        if (this.pos + 4 > this.end) throw new ProtobufError('unexpected EOF');
+        if (this.pos + 4 > this.end) throw new ProtobufError(UNEXPECTED_EOF);
         this.pos += 4;
         return;
+      case WIRE_END_GROUP:
+        throw new ProtobufError('proto: unexpected end of group');
       default:
-        throw new ProtobufError(`illegal wireType ${wire}`);
+        throw new ProtobufError(`proto: illegal wireType ${wire}`);
     }
   }
 
   /** Next field's number and wire type. */
   tag(): [number, number] {
     const t = this.varint();
-    const field = Math.floor(t / 8);
+    // Go reads the field number as an int32 of the tag's upper bits.
+    const field = Math.floor(t / 8) | 0;
     const wire = t & 7;
-    if (field <= 0) throw new ProtobufError(`illegal tag ${field} (wire type ${wire})`);
+    if (wire === WIRE_END_GROUP) throw new ProtobufError(`proto: ${this.msg}: wiretype end group for non-group`);
+    if (field <= 0) throw new ProtobufError(`proto: ${this.msg}: illegal tag ${field} (wire type ${t})`);
     return [field, wire];
   }
 }
 
 function expectWire(field: string, wire: number, want: number): void {
-  if (wire !== want) throw new ProtobufError(`wrong wireType = ${wire} for field ${field}`);
+  if (wire !== want) throw new ProtobufError(`proto: wrong wireType = ${wire} for field ${field}`);
 }
 
 /** Grows the sample arrays by doubling; bounded by the body size (each sample takes at least 11 bytes). */
@@ -170,15 +191,15 @@ export function decodeWriteRequest(buf: Buffer): DecodedWriteRequest {
   const samples = new SampleBuffer(Math.max(16, Math.ceil(buf.length / MIN_SAMPLE_BYTES / 4)));
   const series: DecodedSeries[] = [];
   let metadata = 0;
-  const r = new Reader(buf, 0, buf.length);
+  const r = new Reader(buf, 0, buf.length, 'WriteRequest');
   while (r.pos < r.end) {
     const [field, wire] = r.tag();
     if (field === 1) {
-      expectWire('WriteRequest.timeseries', wire, WIRE_LEN);
+      expectWire('Timeseries', wire, WIRE_LEN);
       const [s, e] = r.bytes();
       series.push(decodeTimeSeries(buf, s, e, samples));
     } else if (field === 3) {
-      expectWire('WriteRequest.metadata', wire, WIRE_LEN);
+      expectWire('Metadata', wire, WIRE_LEN);
       r.bytes();
       metadata++;
     } else {
@@ -189,7 +210,7 @@ export function decodeWriteRequest(buf: Buffer): DecodedWriteRequest {
 }
 
 function decodeTimeSeries(buf: Buffer, start: number, end: number, samples: SampleBuffer): DecodedSeries {
-  const r = new Reader(buf, start, end);
+  const r = new Reader(buf, start, end, 'TimeSeries');
   const labels: string[] = [];
   let utf8 = true;
   const first = samples.n;
@@ -199,24 +220,24 @@ function decodeTimeSeries(buf: Buffer, start: number, end: number, samples: Samp
     const [field, wire] = r.tag();
     switch (field) {
       case 1: {
-        expectWire('TimeSeries.labels', wire, WIRE_LEN);
+        expectWire('Labels', wire, WIRE_LEN);
         const [s, e] = r.bytes();
         utf8 = decodeLabel(buf, s, e, labels) && utf8;
         break;
       }
       case 2: {
-        expectWire('TimeSeries.samples', wire, WIRE_LEN);
+        expectWire('Samples', wire, WIRE_LEN);
         const [s, e] = r.bytes();
         decodeSample(buf, s, e, samples);
         break;
       }
       case 3:
-        expectWire('TimeSeries.exemplars', wire, WIRE_LEN);
+        expectWire('Exemplars', wire, WIRE_LEN);
         r.bytes();
         exemplars++;
         break;
       case 4:
-        expectWire('TimeSeries.histograms', wire, WIRE_LEN);
+        expectWire('Histograms', wire, WIRE_LEN);
         r.bytes();
         histograms++;
         break;
@@ -228,14 +249,14 @@ function decodeTimeSeries(buf: Buffer, start: number, end: number, samples: Samp
 }
 
 function decodeLabel(buf: Buffer, start: number, end: number, out: string[]): boolean {
-  const r = new Reader(buf, start, end);
+  const r = new Reader(buf, start, end, 'Label');
   let name = '';
   let value = '';
   let ok = true;
   while (r.pos < r.end) {
     const [field, wire] = r.tag();
     if (field === 1 || field === 2) {
-      expectWire(field === 1 ? 'Label.name' : 'Label.value', wire, WIRE_LEN);
+      expectWire(field === 1 ? 'Name' : 'Value', wire, WIRE_LEN);
       const [s, e] = r.bytes();
       const bytes = buf.subarray(s, e);
       if (!isUtf8(bytes)) ok = false;
@@ -251,16 +272,16 @@ function decodeLabel(buf: Buffer, start: number, end: number, out: string[]): bo
 }
 
 function decodeSample(buf: Buffer, start: number, end: number, samples: SampleBuffer): void {
-  const r = new Reader(buf, start, end);
+  const r = new Reader(buf, start, end, 'Sample');
   let v = 0;
   let t = 0;
   while (r.pos < r.end) {
     const [field, wire] = r.tag();
     if (field === 1) {
-      expectWire('Sample.value', wire, WIRE_I64);
+      expectWire('Value', wire, WIRE_I64);
       v = r.double();
     } else if (field === 2) {
-      expectWire('Sample.timestamp', wire, WIRE_VARINT);
+      expectWire('Timestamp', wire, WIRE_VARINT);
       t = r.int64();
     } else {
       r.skip(wire);

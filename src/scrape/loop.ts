@@ -669,6 +669,10 @@ export class ScrapeLoop {
     const targetLabels = this.target.labelsPublic();
     const rules = cfg.metricRelabelConfigs;
     if (targetLabels.isEmpty() && rules.length === 0) return ls;
+    if (rules.length === 0) {
+      const merged = mergeLabels(ls, targetLabels, cfg.honorLabels);
+      if (merged !== null) return merged;
+    }
     const lb = new LabelMap(ls);
     if (cfg.honorLabels) {
       targetLabels.forEach((n, v) => {
@@ -725,6 +729,38 @@ export class ScrapeLoop {
     }
     return null;
   }
+}
+
+/**
+ * Merges two sorted label sets in one pass (the common case of adding target labels).
+ * On a shared name the exposed value wins with honor_labels; without it a shared name is
+ * a conflict needing exported_ renaming, so null sends the caller to the general path.
+ */
+function mergeLabels(exposed: Labels, target: Labels, honor: boolean): Labels | null {
+  const a = exposed.toPairs();
+  const b = target.toPairs();
+  const out: string[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const an = a[i]!;
+    const bn = b[j]!;
+    if (an < bn) {
+      out.push(an, a[i + 1]!);
+      i += 2;
+    } else if (an > bn) {
+      out.push(bn, b[j + 1]!);
+      j += 2;
+    } else {
+      if (!honor) return null;
+      out.push(an, a[i + 1]!);
+      i += 2;
+      j += 2;
+    }
+  }
+  for (; i < a.length; i += 2) out.push(a[i]!, a[i + 1]!);
+  for (; j < b.length; j += 2) out.push(b[j]!, b[j + 1]!);
+  return Labels.fromSortedPairs(out);
 }
 
 /** Go's %.50s: the first 50 characters. */

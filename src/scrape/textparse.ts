@@ -558,9 +558,12 @@ abstract class BaseParser implements TextParser {
   }
 
   labels(): Labels {
-    const name = this.metricName();
     const nLabels = (this.nOffs - 2) >> 2;
-    const list: Label[] = [{ name: METRIC_NAME, value: name }];
+    // Name/value pairs in line order with __name__ first; exporters usually sort their
+    // labels, so this is often already the sorted form and needs no list or sort.
+    const pairs: string[] = [METRIC_NAME, this.metricName()];
+    let sorted = true;
+    let empty = false;
     for (let k = 0; k < nLabels; k++) {
       const o = 2 + 4 * k;
       const ln = this.symbols.intern(this.decode(this.offs[o]!, this.offs[o + 1]!, this.flags[1 + 2 * k]!));
@@ -568,8 +571,13 @@ abstract class BaseParser implements TextParser {
       if ((ln === 'le' && this.mtype === 'histogram') || (ln === 'quantile' && this.mtype === 'summary')) {
         lv = normalizeFloatLabel(lv);
       }
-      list.push({ name: ln, value: this.symbols.intern(lv) });
+      if (ln <= pairs[pairs.length - 2]!) sorted = false;
+      if (lv === '') empty = true;
+      pairs.push(ln, this.symbols.intern(lv));
     }
+    if (sorted && !empty) return Labels.fromSortedPairs(pairs);
+    const list: Label[] = [];
+    for (let i = 0; i < pairs.length; i += 2) list.push({ name: pairs[i]!, value: pairs[i + 1]! });
     const ls = sortLabels(list);
     // Prometheus's TSDB rejects such a sample, which fails the scrape.
     if (typeof ls === 'string') this.fail(`label name ${JSON.stringify(ls)} is not unique: invalid sample`);

@@ -65,7 +65,7 @@ export interface RequestInfo {
   /** Path without the route prefix. */
   path: string;
   pathParams: Record<string, string>;
-  /** Query-string parameters, then url-encoded form parameters from the body. */
+  /** Url-encoded form parameters from a POST, PUT or PATCH body, then query-string parameters (as Go orders r.Form). */
   params: URLSearchParams;
   body: Buffer;
   headers: IncomingMessage['headers'];
@@ -337,11 +337,14 @@ export class WebServer {
       return;
     }
 
-    const params = new URLSearchParams(url.search);
+    // As Go's Request.ParseForm: POST, PUT and PATCH bodies are read as forms,
+    // and their values come before (take precedence over) the query string's.
+    const params = new URLSearchParams();
     const ctype = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    if (found.opts.parseForm && body.length > 0 && ctype === 'application/x-www-form-urlencoded') {
+    if (found.opts.parseForm && FORM_METHODS.has(method) && body.length > 0 && ctype === 'application/x-www-form-urlencoded') {
       for (const [k, v] of new URLSearchParams(body.toString('utf8'))) params.append(k, v);
     }
+    for (const [k, v] of url.searchParams) params.append(k, v);
 
     const ac = new AbortController();
     res.on('close', () => {
@@ -450,6 +453,9 @@ export class WebServer {
     return bytes;
   }
 }
+
+/** Methods whose url-encoded bodies Go's ParseForm reads. */
+const FORM_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
 /** --web.cors.origin's default, ".*", anchored as the server anchors it. */
 const DEFAULT_CORS_SOURCE = '^(?:.*)$';

@@ -26,7 +26,7 @@ export class ApiError extends Error {
 export interface ApiContext {
   method: string;
   url: URL;
-  /** Query-string and url-encoded form parameters together (form values after query-string values). */
+  /** Url-encoded form parameters from a POST, PUT or PATCH body, then query-string parameters: body values win, as in Go's r.FormValue. */
   params: URLSearchParams;
   /** Path parameters, e.g. `name` in /api/v1/label/:name/values. */
   pathParams: Record<string, string>;

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { goPow } from './binops.js';
+import { goPow } from './kernels.js';
 import { instant, range, matrixLines, store, vectorLines } from './testutil.test.js';
 
 const M = 60_000;

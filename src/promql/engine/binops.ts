@@ -5,17 +5,9 @@ import type { BinaryExpr, BinaryOp, VectorMatching } from '../parser/ast.js';
 import { mergeSameLabelset } from './collector.js';
 import { EvalError } from './errors.js';
 import type { Evaluator, StepVector } from './evaluator.js';
+import { goAtan2, goPow } from './kernels.js';
 import { typeOf } from './preprocess.js';
 import { Series, dropMetadata, metricsOf, sameMetadata, type Matrix } from './value.js';
-
-/** Go's math.Pow, whose special cases differ from JavaScript's `**` for 1 and -1 bases. */
-export function goPow(x: number, y: number): number {
-  if (y === 0 || x === 1) return 1;
-  if (y === 1) return x;
-  if (x !== x || y !== y) return NaN;
-  if (x === -1 && (y === Infinity || y === -Infinity)) return 1;
-  return Math.pow(x, y);
-}
 
 /** Arithmetic result; NaN placeholders are never returned for comparisons (see compare). */
 export function arith(op: BinaryOp, l: number, r: number): number {
@@ -33,7 +25,7 @@ export function arith(op: BinaryOp, l: number, r: number): number {
     case '^':
       return goPow(l, r);
     case 'atan2':
-      return Math.atan2(l, r);
+      return goAtan2(l, r);
     default:
       throw new EvalError(`BUG: ${op} is not an arithmetic operator`);
   }

@@ -8,7 +8,7 @@ import { ParseError } from '../parser/errors.js';
 import { parseExpr } from '../parser/parser.js';
 import { Annotations } from './annotations.js';
 import { EvalError, QueryCanceledError, QueryQueueFullError, QueryTimeoutError } from './errors.js';
-import { Evaluator, type QueryContext } from './evaluator.js';
+import { Evaluator, stepCount, type QueryContext } from './evaluator.js';
 import { Checkpoint, ConcurrencyGate } from './limits.js';
 import {
   documentedType,
@@ -199,8 +199,9 @@ class EngineQuery implements Query {
     // Prometheus prepares (and may reject) the expression when the query is created.
     this.expr = preprocess(statement, start, end, step);
     const interval = step === 0 ? 1 : step;
-    const numSteps = Math.floor((end - start) / interval) + 1;
-    this.samples = new SampleStats(start, interval, numSteps, this.perStepStats());
+    const numSteps = stepCount(start, end, interval);
+    // A grid beyond --query.max-samples fails when evaluated; its per-step statistics are never allocated.
+    this.samples = new SampleStats(start, interval, numSteps, this.perStepStats() && numSteps <= engine.maxSamples);
   }
 
   private perStepStats(): boolean {

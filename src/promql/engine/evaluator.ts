@@ -25,7 +25,7 @@ import type { Checkpoint } from './limits.js';
 import { extendPoints, smoothedValue } from './extended.js';
 import { setOffsetForAtModifier } from './preprocess.js';
 import { SampleStats } from './stats.js';
-import { GROWING_CAPACITY, Series, StringValue, dropMetadata, isString, metricsOf, sameMetadata, type EvalValue, type Matrix } from './value.js';
+import { GROWING_CAPACITY, MAX_PREALLOCATED_POINTS, Series, StringValue, dropMetadata, isString, metricsOf, sameMetadata, type EvalValue, type Matrix } from './value.js';
 import { evalAggregate } from './aggregations.js';
 import { evalBinary } from './binops.js';
 import { evalCall } from './functions.js';
@@ -78,6 +78,22 @@ export class StepVector {
 
 export type StepFn = (step: number, t: number, vecs: StepVector[], out: StepCollector) => void;
 
+/** Steps of the grid start, start + interval, ..., <= end. */
+export function stepCount(start: number, end: number, interval: number): number {
+  return end < start ? 0 : Math.floor((end - start) / interval) + 1;
+}
+
+/**
+ * Throws unless a step grid of `numSteps` steps may be evaluated. Evaluation
+ * allocates per-step arrays (scalar values, per-step counts, statistics), so
+ * a grid must stay bounded; --query.max-samples is the bound, since a grid
+ * longer than it could not hold even one sample per step. Without this,
+ * `vector(1)[100000d:1s]` would try to allocate 8.64e9 entries at once.
+ */
+export function checkStepGrid(numSteps: number, maxSamples: number): void {
+  if (numSteps > maxSamples) throw new TooManySamplesError();
+}
+
 export class Evaluator {
   readonly numSteps: number;
   private readonly series = new Map<VectorSelector, StorageSeries[]>();
@@ -94,7 +110,8 @@ export class Evaluator {
     public currentSamples = 0,
     parent: Evaluator | null = null,
   ) {
-    this.numSteps = end < start ? 0 : Math.floor((end - start) / interval) + 1;
+    this.numSteps = stepCount(start, end, interval);
+    //x
     this.buffers = parent !== null ? parent.buffers : new DecodeBuffers();
     if (parent !== null) this.series = parent.series;
   }
@@ -233,10 +250,11 @@ export class Evaluator {
 
   /** A scalar with the same value at every step. */
   constant(v: number): Matrix {
+    // It holds a sample per step: fail before allocating them, as Prometheus fails while adding them.
+    this.checkSamples(this.numSteps);
     const s = new Series(Labels.EMPTY, false, this.numSteps);
     for (let k = 0; k < this.numSteps; k++) s.push(this.stepTime(k), v);
     this.currentSamples += this.numSteps;
-    this.checkSamples();
     this.stats.updatePeak(this.currentSamples);
     return [s];
   }
@@ -319,9 +337,12 @@ export class Evaluator {
   /**
    * Decodes the samples of `it` with mint <= t <= maxt into the shared
    * buffers (bufT/bufV) and returns their number. Staleness markers are kept
-   * for instant selectors (they end a series) and dropped for ranges.
+   * for instant selectors (they end a series) and dropped for ranges. More
+   * than `limit` samples fail the query: callers whose samples are all held
+   * at once pass what --query.max-samples has left, the others the whole
+   * limit, so one long series cannot grow the buffers without bound.
    */
-  decode(it: SampleIterator, mint: number, maxt: number, keepStale: boolean): number {
+  decode(it: SampleIterator, mint: number, maxt: number, keepStale: boolean, limit = this.q.maxSamples): number {
     const b = this.buffers;
     let n = 0;
     let vt = it.seek(mint);
@@ -330,7 +351,10 @@ export class Evaluator {
       if (t > maxt) break;
       const v = it.v();
       if (keepStale || !isStaleNaN(v)) {
-        if (n === b.t.length) b.grow();
+        if (n === b.t.length) {
+          if (n >= limit) throw new TooManySamplesError();
+          b.grow();
+        }
         b.t[n] = t;
         b.v[n] = v;
         n++;
@@ -350,6 +374,7 @@ export class Evaluator {
    */
   decodeWindows(it: SampleIterator, firstEnd: number, width: number, stride: number, keepStale: boolean): number {
     const b = this.buffers;
+    const limit = this.q.maxSamples;
     let n = 0;
     let vt: ValueType = ValueType.Float;
     for (let k = 0; k < this.numSteps && vt !== ValueType.None; k++) {
@@ -360,7 +385,10 @@ export class Evaluator {
         if (t > hi) break;
         const v = it.v();
         if (keepStale || !isStaleNaN(v)) {
-          if (n === b.t.length) b.grow();
+          if (n === b.t.length) {
+            if (n >= limit) throw new TooManySamplesError();
+            b.grow();
+          }
           b.t[n] = t;
           b.v[n] = v;
           n++;
@@ -413,14 +441,15 @@ export class Evaluator {
         if (j < 0 || T[j]! <= ref - lookback) continue;
         const v = V[j]!;
         if (v !== v && isStaleNaN(v)) continue;
-        if (s === null) s = new Series(ss.labels, false, Math.min(this.numSteps, n + 16));
+        if (s === null) s = new Series(ss.labels, false, Math.min(this.numSteps, n + 16, MAX_PREALLOCATED_POINTS));
+        // Prometheus checks the limit with every point it adds.
+        if (this.currentSamples + s.n >= this.q.maxSamples) throw new TooManySamplesError();
         s.push(t, recordOrigT ? T[j]! : v);
         this.stats.incAtStep(k, 1);
         this.stats.incReadAtStep(k, 1);
       }
       if (s !== null) {
         this.currentSamples += s.n;
-        this.checkSamples();
         out.push(s);
       }
       await this.tick(this.numSteps);
@@ -448,7 +477,8 @@ export class Evaluator {
         while (lo < hi && T[lo]! <= dataT - lookback) lo++;
         const v = smoothedValue(T, V, lo, hi, dataT);
         if (v === null) continue;
-        if (s === null) s = new Series(ss.labels, false, this.numSteps);
+        if (s === null) s = new Series(ss.labels, false, Math.min(this.numSteps, MAX_PREALLOCATED_POINTS));
+        if (this.currentSamples + s.n >= this.q.maxSamples) throw new TooManySamplesError();
         s.push(t, v);
       }
       if (s !== null) {
@@ -474,7 +504,9 @@ export class Evaluator {
     const loadTo = smoothed ? maxt + lookback : maxt;
     const out: Matrix = [];
     for (const ss of this.selected(vs)) {
-      const n = this.decode(ss.iterator(), loadFrom + 1, loadTo, false);
+      // A plain range holds every sample it decodes, so the limit left applies as they are read.
+      const limit = anchored || smoothed ? this.q.maxSamples : this.q.maxSamples - this.currentSamples;
+      const n = this.decode(ss.iterator(), loadFrom + 1, loadTo, false, limit);
       let ts: Float64Array = this.bufT.slice(0, n);
       let vals: Float64Array = this.bufV.slice(0, n);
       let count = n;
@@ -510,6 +542,8 @@ export class Evaluator {
     // Go's integer division truncates towards zero.
     let subqStart = step * Math.trunc(lowest / step);
     if (subqStart <= lowest) subqStart += step;
+    // Before the per-step statistics of the subquery are allocated.
+    checkStepGrid(stepCount(subqStart, subqEnd, step), this.q.maxSamples);
     const childStats = this.stats.subqueryChild(subqStart, subqEnd, step);
     const ev = new Evaluator(this.q, subqStart, subqEnd, step, childStats, this.currentSamples, this);
     // Offsets for @ inside are relative to the time the child evaluator starts
@@ -517,7 +551,7 @@ export class Evaluator {
     // the offsets set for the parent were computed against the subquery's
     // shifted time (its @ and offset), so the skip made results depend on the
     // query time whenever the two happened to coincide.
-    setOffsetForAtModifier(subqStart, e.expr);
+    if (subqStart !== this.start) setOffsetForAtModifier(subqStart, e.expr);
     const result = await ev.evalMatrix(e.expr);
     this.currentSamples = ev.currentSamples;
     return { result, stats: childStats };
@@ -536,6 +570,7 @@ export class Evaluator {
     if (this.numSteps <= 1) return res;
     for (const s of res) {
       if (s.n !== 1) throw new EvalError('BUG: unexpected number of samples in step-invariant result');
+      this.checkSamples(this.numSteps - 1);
       const v = s.vs[0]!;
       const grown = new Series(s.metric, s.dropName, this.numSteps);
       for (let k = 0; k < this.numSteps; k++) grown.push(this.stepTime(k), v);
@@ -543,7 +578,6 @@ export class Evaluator {
       s.vs = grown.vs;
       s.n = grown.n;
       this.currentSamples += this.numSteps - 1;
-      this.checkSamples();
       await this.tick(this.numSteps);
     }
     this.stats.updatePeak(this.currentSamples);

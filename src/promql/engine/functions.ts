@@ -14,7 +14,7 @@ import { evalHistogramFraction, evalHistogramQuantile, evalHistogramQuantiles } 
 import { evalInfo } from './info.js';
 import { DATE_FUNCTIONS, MATH_FUNCTIONS, goMax, goMin, round } from './kernels.js';
 import { evalRangeFunction } from './rangefunctions.js';
-import { Series, dropMetadata, metricsOf, sameMetadata, type EvalValue, type Matrix } from './value.js';
+import { MAX_PREALLOCATED_POINTS, Series, dropMetadata, metricsOf, sameMetadata, type EvalValue, type Matrix } from './value.js';
 
 const SORT_FUNCTIONS = new Set(['sort', 'sort_desc', 'sort_by_label', 'sort_by_label_desc']);
 
@@ -38,13 +38,8 @@ export async function evalCall(ev: Evaluator, e: Call): Promise<EvalValue> {
   if (SORT_FUNCTIONS.has(name) && !ev.instant) ev.q.annotations.add(annotations.sortInRangeQuery(e.posRange));
   if (matrixArg >= 0) return evalRangeFunction(ev, e, matrixArg);
   if (e.func.argTypes.includes('matrix')) {
-    // The range argument was pinned with @ and wrapped as step-invariant while
-    // another argument varies; Prometheus then hands the function no range
-    // vector, and it returns nothing.
-    const before = ev.currentSamples;
-    for (const a of e.args) if (a.type !== 'StringLiteral') await ev.evalMatrix(a);
-    ev.currentSamples = before;
-    return [];
+    // Preparation leaves every range argument a matrix selector or subquery.
+    throw new EvalError(`BUG: range argument of ${name} is a ${e.args.find((a) => a.type !== 'StringLiteral')?.type ?? 'missing'}`);
   }
 
   const math = MATH_FUNCTIONS[name];
@@ -191,13 +186,13 @@ async function clampVector(ev: Evaluator, arg: Expr, minArg: Expr | null, maxArg
 
 /** A label-less series with a value at every step (time(), max_of(), date functions without argument). */
 function scalarLike(ev: Evaluator, f: (t: number, step: number) => number): Matrix {
+  ev.checkSamples(ev.numSteps);
   const s = new Series(Labels.EMPTY, false, ev.numSteps);
   for (let k = 0; k < ev.numSteps; k++) {
     const t = ev.stepTime(k);
     s.push(t, f(t, k));
   }
   ev.currentSamples += s.n;
-  ev.checkSamples();
   ev.stats.updatePeak(ev.currentSamples);
   return [s];
 }
@@ -242,7 +237,7 @@ async function timestampOfSelector(ev: Evaluator, e: Call, vs: VectorSelector): 
       if (j < 0 || T[j]! <= ref - lookback) continue;
       const v = V[j]!;
       if (v !== v && isStaleNaN(v)) continue;
-      if (s === null) s = new Series(metric, true, ev.numSteps);
+      if (s === null) s = new Series(metric, true, Math.min(ev.numSteps, MAX_PREALLOCATED_POINTS));
       s.push(t, T[j]! / 1000);
       produced[k]!++;
       ev.stats.incAtTimestamp(t, 1);

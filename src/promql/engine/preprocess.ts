@@ -11,6 +11,7 @@ import type {
   VectorSelector,
 } from '../parser/ast.js';
 import { EvalError } from './errors.js';
+import { goPow } from './kernels.js';
 
 /** Functions whose value changes with the evaluation time even when their arguments do not. */
 const AT_MODIFIER_UNSAFE = new Set([
@@ -230,7 +231,7 @@ function evalDurationExpr(e: Expr, stepMs: number, rangeMs: number): number {
           if (r === 0) throw durationError(e, 'modulo by zero');
           return l % r;
         case '^':
-          return Math.pow(l, r);
+          return goPow(l, r);
       }
       throw new EvalError(`unexpected duration expression operator ${JSON.stringify(e.op)}`);
     }
@@ -323,12 +324,14 @@ function wrapInvariant(e: Expr, startMs: number, endMs: number): [boolean, boole
     }
     case 'SubqueryExpr': {
       // The inside of a subquery is wrapped whenever it is invariant, so it is
-      // evaluated once relative to the subquery's own start.
+      // evaluated once relative to the subquery's own start. Like a matrix
+      // selector, the subquery itself is never wrapped: range functions read
+      // it directly, and a wrapped one would reach them as no range at all.
       const [inv] = wrapInvariant(e.expr, startMs, endMs);
       if (inv) e.expr = stepInvariant(e.expr);
       if (e.startOrEnd === 'start') e.timestamp = startMs;
       else if (e.startOrEnd === 'end') e.timestamp = endMs;
-      return [e.timestamp !== null, e.timestamp !== null];
+      return [e.timestamp !== null, false];
     }
     case 'ParenExpr':
     case 'UnaryExpr':
@@ -351,7 +354,21 @@ export function preprocess(parsed: Expr, startMs: number, endMs: number, stepMs:
   e = foldQueryContext(e, startMs, endMs, stepMs);
   resolveDurations(e, stepMs, endMs - startMs);
   const [, wrap] = wrapInvariant(e, startMs, endMs);
+  // wrapInvariant does not descend into aggregation parameters (as in
+  // Prometheus), so calls there still need their parentheses removed, or
+  // `quantile(scalar(sum_over_time((x[5m]))), y)` would see no range argument.
+  unwrapArgumentParens(e);
   return wrap ? stepInvariant(e) : e;
+}
+
+function unwrapArgumentParens(root: Expr): void {
+  inspect(root, (n) => {
+    if (n.type === 'Call') {
+      for (let i = 0; i < n.args.length; i++) n.args[i] = unwrapParens(n.args[i]!);
+    } else if (n.type === 'AggregateExpr' && n.param !== null) {
+      n.param = unwrapParens(n.param);
+    }
+  });
 }
 
 // ---------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import { EvalError, TooManySamplesError } from './errors.js';
 import type { Evaluator } from './evaluator.js';
 import { absentLabels } from './functions.js';
 import * as k from './kernels.js';
-import { Series, dropMetadata, sameMetadata, type Matrix } from './value.js';
+import { MAX_PREALLOCATED_POINTS, Series, dropMetadata, sameMetadata, type Matrix } from './value.js';
 import { ANCHORED_SAFE, SMOOTHED_SAFE, anchoredFirst, extendedRate } from './extended.js';
 
 /** Computes one output value from the window [lo, hi) of ts/vs at step `step` (time t); null for none. */
@@ -146,12 +146,16 @@ function storageSource(ev: Evaluator, arg: Expr): RangeSource {
   const width = maxt - (fixed ? ev.start : ev.end) + offset + range + (anchored || smoothed ? lookback : 0);
   const sparse = !fixed && ev.numSteps > 1 && ev.interval > width;
   const firstEnd = ev.start - offset + (smoothed ? lookback : 0);
+  // With one window, everything decoded is held at once and counts against the limit as it is read.
+  const oneWindow = (fixed || ev.numSteps === 1) && !anchored && !smoothed;
   return {
     count: list.length,
     metric: (i) => list[i]!.labels,
     dropName: () => false,
     load: (i) =>
-      sparse ? ev.decodeWindows(list[i]!.iterator(), firstEnd, width, ev.interval, false) : ev.decode(list[i]!.iterator(), mint, maxt, false),
+      sparse
+        ? ev.decodeWindows(list[i]!.iterator(), firstEnd, width, ev.interval, false)
+        : ev.decode(list[i]!.iterator(), mint, maxt, false, oneWindow ? ev.q.maxSamples - ev.currentSamples : ev.q.maxSamples),
     ts: () => ev.bufT,
     vs: () => ev.bufV,
     offset,
@@ -284,7 +288,7 @@ export async function evalRangeFunction(ev: Evaluator, e: Call, matrixArg: numbe
       }
       const v = fn(T, V, lo, hi, t, step);
       if (v === null) continue;
-      if (s === null) s = new Series(delayed || !dropName ? inMetric : dropMetadata(inMetric), dropName, numSteps);
+      if (s === null) s = new Series(delayed || !dropName ? inMetric : dropMetadata(inMetric), dropName, Math.min(numSteps, MAX_PREALLOCATED_POINTS));
       s.push(t, v);
     }
     if (s !== null) {

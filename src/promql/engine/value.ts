@@ -15,6 +15,14 @@ const MIN_CAPACITY = 8;
  */
 export const GROWING_CAPACITY = 64;
 
+/**
+ * Most points a series buffer is sized for up front when its final length is
+ * only bounded by the step count: 5,000 points (80 KiB), the size Prometheus
+ * caps its pooled point slices at. Longer series grow by doubling, so a huge
+ * step grid costs memory only for the points really produced.
+ */
+export const MAX_PREALLOCATED_POINTS = 5000;
+
 export class Series {
   ts: Float64Array;
   vs: Float64Array;

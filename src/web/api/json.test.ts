@@ -133,6 +133,39 @@ test('three string escapings, each where Prometheus uses it', () => {
   assert.equal(labelsJSON(Labels.fromPairs('__name__', 'up', 'job', 'a<b')), '{"__name__":"up","job":"a<b"}');
 });
 
+test('label sets written by the byte writer read back exactly', () => {
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.string({ minLength: 1, unit: 'binary' }), fc.string({ minLength: 1, unit: 'binary' })), { maxLength: 6 }), (pairs) => {
+      const ls = Labels.fromPairs(...pairs.flat());
+      const w = new JsonWriter();
+      w.ascii('x');
+      w.labels(ls);
+      const text = Buffer.concat(w.finish()).toString('utf8');
+      assert.equal(text, `x${labelsJSON(ls)}`);
+      const want = new Map(Array.from({ length: ls.length }, (_, i) => [ls.nameAt(i), ls.valueAt(i)]));
+      assert.deepEqual(new Map(Object.entries(JSON.parse(text.slice(1)) as object)), want);
+    }),
+    { numRuns: 2000 },
+  );
+  const w = new JsonWriter();
+  w.labelString('ab"cd\\e');
+  w.labelString('x'.repeat(3 * CHUNK_BYTES));
+  const text = Buffer.concat(w.finish()).toString('utf8');
+  assert.equal(text, `"ab\\"cd\\\\e""${'x'.repeat(3 * CHUNK_BYTES)}"`);
+});
+
+test('repeated values reuse their text, also across chunk boundaries', () => {
+  const w = new JsonWriter();
+  const vals = [0.1, 0.1, 1 / 3, 1 / 3, 1 / 3, 2, NaN, NaN, -0.25, 1e-7, 1e-7];
+  let want = '';
+  for (let i = 0; i < 20_000; i++) {
+    const f = vals[i % vals.length]!;
+    w.point(i, f);
+    want += `[${formatTimestamp(i)},"${formatSampleValue(f)}"]`;
+  }
+  assert.equal(Buffer.concat(w.finish()).toString(), want);
+});
+
 test('query values encode as Prometheus encodes them', () => {
   const m = Labels.fromPairs('__name__', 'up', 'job', 'a<b', 'note', 'é"\n');
   assert.deepEqual(queryValueJSON({ type: 'vector', samples: [{ metric: m, t: 1500, f: 1e-7 }] }), {

@@ -184,6 +184,11 @@ export class JsonWriter {
   private pos = 0;
   private readonly done: Buffer[] = [];
   private doneBytes = 0;
+  /** The last non-integer value written, and where its text sits (chunks are never rewritten). */
+  private lastValue = NaN;
+  private lastBuf: Buffer = Buffer.alloc(0);
+  private lastStart = 0;
+  private lastEnd = 0;
 
   constructor() {
     this.buf = Buffer.allocUnsafe(CHUNK_BYTES);
@@ -253,8 +258,7 @@ export class JsonWriter {
     for (let i = 0; i < n; i++) {
       const c = s.charCodeAt(i);
       if (c < 0x20 || c === 0x22 || c === 0x5c || c >= 0x80) {
-        // Rare: escapes or non-ASCII; hand the rest to the general path.
-        this.pos = p - 1;
+        // Rare: escapes or non-ASCII; drop what was copied and take the general path.
         this.raw(labelString(s));
         return;
       }
@@ -284,7 +288,19 @@ export class JsonWriter {
     p = writeTimestamp(b, p, t);
     b[p++] = 0x2c;
     b[p++] = 0x22;
-    p = writeSampleValue(b, p, f);
+    if (Number.isInteger(f) && f < INT_FAST_LIMIT && f > -INT_FAST_LIMIT) {
+      p = writeInteger(b, p, f);
+    } else if (f === this.lastValue) {
+      // Steps finer than the scrape interval repeat each reading: copy its text.
+      const src = this.lastBuf;
+      for (let i = this.lastStart; i < this.lastEnd; i++) b[p++] = src[i]!;
+    } else {
+      this.lastBuf = b;
+      this.lastStart = p;
+      p = writeFraction(b, p, f);
+      this.lastEnd = p;
+      this.lastValue = f;
+    }
     b[p++] = 0x22;
     b[p++] = 0x5d;
     this.pos = p;
@@ -320,8 +336,9 @@ function writeTimestamp(b: Buffer, p: number, t: number): number {
     b[p++] = 0x2d;
     t = -t;
   }
-  const frac = t % 1000;
-  p = writeUint(b, p, (t - frac) / 1000);
+  const sec = Math.floor(t / 1000);
+  const frac = t - sec * 1000;
+  p = writeUint(b, p, sec);
   if (frac !== 0) {
     b[p++] = 0x2e;
     b[p++] = 48 + ((frac / 100) | 0);
@@ -334,19 +351,86 @@ function writeTimestamp(b: Buffer, p: number, t: number): number {
 // Below this magnitude every integer is exact and prints without an exponent.
 const INT_FAST_LIMIT = 2 ** 53;
 
-function writeSampleValue(b: Buffer, p: number, f: number): number {
-  if (Number.isInteger(f) && f < INT_FAST_LIMIT && f > -INT_FAST_LIMIT) {
-    if (f < 0) {
-      b[p++] = 0x2d;
-      return writeUint(b, p, -f);
-    }
-    if (f === 0 && Object.is(f, -0)) b[p++] = 0x2d;
-    return writeUint(b, p, f);
+/** An integer-valued double below 2^53 in magnitude, "-0" included. */
+function writeInteger(b: Buffer, p: number, f: number): number {
+  if (f < 0) {
+    b[p++] = 0x2d;
+    return writeUint(b, p, -f);
   }
+  if (f === 0 && Object.is(f, -0)) b[p++] = 0x2d;
+  return writeUint(b, p, f);
+}
+
+/** Any value that is not an integer below 2^53: NaN, infinities, fractions, huge values. */
+function writeFraction(b: Buffer, p: number, f: number): number {
+  const q = writeShortDecimal(b, p, f);
+  if (q >= 0) return q;
   const s = formatSampleValue(f);
   for (let i = 0; i < s.length; i++) b[p++] = s.charCodeAt(i);
   return p;
 }
+
+/**
+ * Writes a non-integer with 1e-6 <= |f| < 1e15 whose shortest decimal has at
+ * most 15 significant digits (most gauge readings: "0.25", "3.1415"), without
+ * going through a string; returns -1 for any other value.
+ *
+ * Why this is exact: decimals of 15 significant digits lie further apart than
+ * a double's rounding interval is wide, so at most one of them reads back as
+ * f. If one does, rounding f * 10^k (k chosen for 15 digits) finds it (the
+ * error is below 0.25), and it is the shortest form once trailing zeros are
+ * dropped: a shorter form would be another 15-digit decimal reading back as f.
+ * Shortest digits are what Go and JS print, so the text is theirs.
+ */
+function writeShortDecimal(b: Buffer, p: number, f: number): number {
+  const a = f < 0 ? -f : f;
+  if (!(a >= 1e-6 && a < 1e15)) return -1;
+  // e = floor(log10(a)), by comparisons (each power here is exact or the least double above it),
+  // searching up from 1 since most readings are small.
+  let e = 0;
+  if (a >= 1) {
+    while (e < 14 && a >= POW10[e + 1]!) e++;
+  } else {
+    e = -1;
+    while (e > -6 && a < NEG_POW10[-e]!) e--;
+  }
+  const scale = POW10_UP_TO_20[14 - e]!;
+  const m = Math.round(a * scale);
+  if (m / scale !== a || m >= 1e15) return -1;
+  // m has exactly 15 digits: spell them out with 32-bit arithmetic, 7 high and 8 low.
+  let hi = Math.floor(m / 1e8);
+  let lo = m - hi * 1e8;
+  for (let i = 15; i > 7; i--) {
+    const q = (lo / 10) | 0;
+    DIGITS[i] = 48 + lo - q * 10;
+    lo = q;
+  }
+  for (let i = 7; i > 0; i--) {
+    const q = (hi / 10) | 0;
+    DIGITS[i] = 48 + hi - q * 10;
+    hi = q;
+  }
+  // Digits 1..intEnd-1 are the integer part (none when e < 0); drop trailing zeros of the fraction.
+  const intEnd = e >= 0 ? e + 2 : 1;
+  let last = 15;
+  while (last >= intEnd && DIGITS[last] === 48) last--;
+  if (f < 0) b[p++] = 0x2d;
+  if (e >= 0) {
+    for (let i = 1; i < intEnd; i++) b[p++] = DIGITS[i]!;
+  } else {
+    b[p++] = 48;
+  }
+  b[p++] = 0x2e;
+  for (let i = e; i < -1; i++) b[p++] = 48;
+  for (let i = intEnd; i <= last; i++) b[p++] = DIGITS[i]!;
+  return p;
+}
+
+/** Scratch for writeShortDecimal: the 15 digits of a scaled value at indices 1..15. */
+const DIGITS = new Uint8Array(16);
+const NEG_POW10 = [1, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5];
+// 10^k is exact in a double up to 10^22.
+const POW10_UP_TO_20 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20];
 
 // ---------------------------------------------------------------------------
 // query results

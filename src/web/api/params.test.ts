@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseTime, parseDurationParam, parseTimeParam, parseLimitParam } from './params.js';
+import { parseTime, parseDurationNs, parseDurationParam, parseTimeParam, parseLimitParam } from './params.js';
 import { ApiError } from '../types.js';
 
 test('parseTime accepts Unix seconds and RFC 3339', () => {
@@ -40,4 +40,37 @@ test('time and limit parameters name themselves in errors', () => {
   assert.throws(() => parseLimitParam(p), /invalid parameter "limit": limit must be non-negative/);
   assert.equal(parseLimitParam(new URLSearchParams('limit=5')), 5);
   assert.throws(() => parseLimitParam(new URLSearchParams('limit=x')), /invalid parameter "limit": strconv.Atoi: parsing "x": invalid syntax/);
+});
+
+test('RFC 3339 as Go reads it: strict form, plus what its general parser takes', () => {
+  assert.equal(parseTime('2015-07-01T20:10:51.123456789123Z'), 1435781451123);
+  assert.equal(parseTime('2015-07-01T20:10:51,5Z'), 1435781451500);
+  assert.equal(parseTime('2015-07-01T2:10:51Z'), 1435716651000);
+  assert.equal(parseTime('2015-07-01T20:10:51+24:00'), 1435695051000);
+  assert.equal(parseTime('2015-07-01T20:10:51+01:60'), 1435774251000);
+  assert.equal(parseTime('0000-01-01T00:00:00Z'), -62167219200000);
+  for (const bad of ['2015-07-01t20:10:51Z', '2015-07-01T20:10:51z', '2015-07-01T20:10:51.Z', '2015-07-01T20:10:60Z', '2015-07-01T24:00:00Z', '2015-07-01 20:10:51Z', '2015-07-01T20:10:51+0100', '2015-7-01T20:10:51Z']) {
+    assert.throws(() => parseTime(bad), /cannot parse/, bad);
+  }
+});
+
+test("Prometheus's MinTime and MaxTime texts are accepted", () => {
+  assert.equal(parseTime('-292273086-05-16T16:47:06Z'), Number.MIN_SAFE_INTEGER);
+  assert.equal(parseTime('292277025-08-18T07:12:54.999999999Z'), Number.MAX_SAFE_INTEGER);
+});
+
+test('durations in nanoseconds, with Go float parsing of special values', () => {
+  assert.equal(parseDurationNs('0.0005'), 500_000);
+  assert.equal(parseDurationNs('1m'), 60e9);
+  assert.throws(() => parseDurationNs('Inf'), /cannot parse "Inf" to a valid duration. It overflows int64/);
+  assert.throws(() => parseDurationNs('-infinity'), /overflows int64/);
+  // A NaN converts to the most negative int64, as on amd64.
+  assert.ok(parseDurationNs('NaN') < 0);
+  assert.throws(() => parseDurationNs('+nan'), /cannot parse "\+nan" to a valid duration$/);
+});
+
+test('limit is a Go int', () => {
+  assert.equal(parseLimitParam(new URLSearchParams('limit=%2B7')), 7);
+  assert.throws(() => parseLimitParam(new URLSearchParams('limit=99999999999999999999')), /strconv.Atoi: parsing "99999999999999999999": value out of range/);
+  assert.throws(() => parseLimitParam(new URLSearchParams('limit=5.0')), /invalid syntax/);
 });

@@ -1,6 +1,9 @@
 // Request parameter parsing with Prometheus's rules and error wording.
 import { ApiError } from '../types.js';
 import { parseDuration as parsePromDuration, UnitParseError } from '../../config/units.js';
+import { goQuote } from '../../promql/parser/quote.js';
+
+const INT64_MAX = 2n ** 63n - 1n;
 
 /**
  * Defaults of optional time ranges (series, labels, admin). Prometheus uses
@@ -35,7 +38,7 @@ export class ParamError extends Error {
 /** Prometheus's `invalid parameter "<name>": <reason>` bad_data error. */
 export function invalidParam(name: string, err: unknown): ApiError {
   const msg = err instanceof Error ? err.message : String(err);
-  return new ApiError('bad_data', `invalid parameter ${JSON.stringify(name)}: ${msg}`);
+  return new ApiError('bad_data', `invalid parameter ${goQuote(name)}: ${msg}`);
 }
 
 /** Parses Unix seconds (with fractions, rounded to ms) or RFC 3339 into ms. */
@@ -71,7 +74,7 @@ export function parseTime(s: string): number {
       return ms;
     }
   }
-  throw new ParamError(`cannot parse ${JSON.stringify(s)} to a valid timestamp`);
+  throw new ParamError(`cannot parse ${goQuote(s)} to a valid timestamp`);
 }
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
@@ -108,7 +111,7 @@ export function parseDurationNs(s: string): number {
     // NaN passes Go's range check and converts to the most negative int64.
     if (ns !== ns) return GO_NAN_TO_INT64;
     if (ns > 9.223372036854776e18 || ns < -9.223372036854776e18) {
-      throw new ParamError(`cannot parse ${JSON.stringify(s)} to a valid duration. It overflows int64`);
+      throw new ParamError(`cannot parse ${goQuote(s)} to a valid duration. It overflows int64`);
     }
     return Math.trunc(ns);
   }
@@ -116,7 +119,7 @@ export function parseDurationNs(s: string): number {
     return parsePromDuration(s) * 1e6;
   } catch (e) {
     if (!(e instanceof UnitParseError)) throw e;
-    throw new ParamError(`cannot parse ${JSON.stringify(s)} to a valid duration`);
+    throw new ParamError(`cannot parse ${goQuote(s)} to a valid duration`);
   }
 }
 
@@ -129,8 +132,12 @@ export function parseDurationParam(s: string): number {
 export function parseLimitParam(params: URLSearchParams): number {
   const s = params.get('limit');
   if (s === null || s === '') return 0;
-  if (!/^[+-]?\d+$/.test(s)) throw invalidParam('limit', new ParamError(`strconv.Atoi: parsing ${JSON.stringify(s)}: invalid syntax`));
+  if (!/^[+-]?\d+$/.test(s)) throw invalidParam('limit', new ParamError(`strconv.Atoi: parsing ${goQuote(s)}: invalid syntax`));
   const n = Number(s);
+  // Go's int is 64 bits wide.
+  if (BigInt(s) > INT64_MAX || BigInt(s) < -INT64_MAX - 1n) {
+    throw invalidParam('limit', new ParamError(`strconv.Atoi: parsing ${goQuote(s)}: value out of range`));
+  }
   if (n < 0) throw invalidParam('limit', new ParamError('limit must be non-negative'));
   return n;
 }

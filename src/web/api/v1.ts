@@ -546,7 +546,7 @@ export function createApiRoutes(deps: ApiDeps): ApiRoute[] {
     if (sh !== null && sh !== '') {
       if (BOOL_TRUE.includes(sh)) skipHead = true;
       else if (!BOOL_FALSE.includes(sh)) {
-        throw invalidParam('skip_head', new ParamError(`unable to parse boolean: strconv.ParseBool: parsing ${JSON.stringify(sh)}: invalid syntax`));
+        throw invalidParam('skip_head', new ParamError(`unable to parse boolean: strconv.ParseBool: parsing ${goQuote(sh)}: invalid syntax`));
       }
     }
     const stamp = new Date(now()).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
