@@ -586,6 +586,25 @@ describe('differential check against Prometheus 2.42', () => {
     assert.ok(failures.length === 0, failures.join('\n'));
   });
 
+  test('bad query parameters are refused as Prometheus refuses them', async () => {
+    const t0 = T0_MS / 1000;
+    const cases: Array<[string, Record<string, string>]> = [
+      ['/api/v1/query_range', { query: 'up', start: String(t0 + 600), end: String(t0), step: '60' }],
+      ['/api/v1/query_range', { query: 'up', start: String(t0), end: String(t0 + 600), step: '0' }],
+      ['/api/v1/query_range', { query: 'up', start: String(t0), end: String(t0 + 86_400), step: '1' }],
+      ['/api/v1/query_range', { query: 'up', start: 'yesterday', end: String(t0), step: '60' }],
+      ['/api/v1/query', { query: 'up', time: 'noon' }],
+      ['/api/v1/query', { query: '', time: String(t0) }],
+    ];
+    const failures: string[] = [];
+    for (const [path, params] of cases) {
+      const [a, b] = await Promise.all([apiQuery(promBase, path, params), apiQuery(server!.base, path, params)]);
+      const kind = (x: ApiAnswer): string => `${x.status} ${x.norm.kind === 'error' ? (x.norm.errorType ?? '') : 'success'}`;
+      if (kind(a) !== kind(b)) failures.push(`${path} ${JSON.stringify(params)}: prometheus ${kind(a)} (${a.text.slice(0, 160)}), we ${kind(b)} (${b.text.slice(0, 160)})`);
+    }
+    assert.ok(failures.length === 0, failures.join('\n'));
+  });
+
   test('every allow-list entry names a query of the list', () => {
     const known = new Set(QUERIES.map((q) => q.q));
     assert.deepEqual(

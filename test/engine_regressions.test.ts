@@ -135,7 +135,7 @@ describe('subqueries with @ give the same result at every query time', () => {
     for (const t of [1_140_000, 1_170_000, 1_200_000]) assert.deepEqual(await instant(q, t), want, `at ${t}`);
   });
 
-  test('(3.7 >= x @ 600 offset 5m)[5m:30s] @ 1200.5', async () => {
+  test('(25 >= x @ 600 offset 5m)[5m:30s] @ 1200.5', async () => {
     // m at 300s is 20 for i="0" and 40 for i="1": both filtered out, at every time.
     const q = '(25 >= m @ 600 offset 5m)[5m:30s] @ 1200.5';
     const at480 = await instant(q, 480_000);

@@ -3,6 +3,27 @@
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
+const HEX = Buffer.from('0123456789abcdef');
+
+/** The letter after the backslash for characters JSON.stringify escapes by name; 0 = written as \u00XX. */
+const SHORT_ESCAPE = new Uint8Array(0x80);
+SHORT_ESCAPE[QUOTE] = QUOTE;
+SHORT_ESCAPE[BACKSLASH] = BACKSLASH;
+SHORT_ESCAPE[0x08] = 0x62; // b
+SHORT_ESCAPE[0x09] = 0x74; // t
+SHORT_ESCAPE[0x0a] = 0x6e; // n
+SHORT_ESCAPE[0x0c] = 0x66; // f
+SHORT_ESCAPE[0x0d] = 0x72; // r
+
+/** `uXXXX` (after a backslash the caller wrote), lowercase hex as JSON.stringify writes it; returns the new offset. */
+function hexEscape(b: Buffer, p: number, c: number): number {
+  b[p++] = 0x75;
+  b[p++] = HEX[(c >> 12) & 15]!;
+  b[p++] = HEX[(c >> 8) & 15]!;
+  b[p++] = HEX[(c >> 4) & 15]!;
+  b[p++] = HEX[c & 15]!;
+  return p;
+}
 
 export class ByteWriter {
   buf: Buffer;
@@ -36,22 +57,65 @@ export class ByteWriter {
     this.pos = p;
   }
 
-  /** A JSON string literal with its quotes: plain ASCII is copied as is, anything else goes through JSON.stringify. */
+  /**
+   * A JSON string literal with its quotes, byte for byte what JSON.stringify writes (UTF-8): printable
+   * ASCII is copied in a tight loop; escapes, multi-byte characters and lone surrogates go to jsonRest.
+   * The caller provides room for 6 bytes per UTF-16 unit plus the quotes.
+   */
   jsonString(s: string): void {
     const b = this.buf;
-    const start = this.pos;
-    let p = start;
+    let p = this.pos;
     b[p++] = QUOTE;
-    for (let i = 0; i < s.length; i++) {
+    const n = s.length;
+    let i = 0;
+    for (; i < n; i++) {
       const c = s.charCodeAt(i);
-      if (c < 0x20 || c === QUOTE || c === BACKSLASH || c >= 0x7f) {
-        this.pos = start;
-        this.pos += b.write(JSON.stringify(s), start);
-        return;
-      }
+      if (c < 0x20 || c === QUOTE || c === BACKSLASH || c >= 0x80) break;
       b[p++] = c;
     }
-    b[p++] = QUOTE;
+    this.pos = p;
+    if (i < n) this.jsonRest(s, i);
+    this.buf[this.pos++] = QUOTE;
+  }
+
+  /** The rest of a JSON string from index `i` (the first unit the fast loop could not copy). */
+  private jsonRest(s: string, i: number): void {
+    const b = this.buf;
+    let p = this.pos;
+    for (const n = s.length; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x80) {
+        if (c >= 0x20 && c !== QUOTE && c !== BACKSLASH) {
+          b[p++] = c;
+          continue;
+        }
+        b[p++] = BACKSLASH;
+        const short = SHORT_ESCAPE[c]!;
+        if (short !== 0) b[p++] = short;
+        else p = hexEscape(b, p, c);
+      } else if (c < 0x800) {
+        b[p++] = 0xc0 | (c >> 6);
+        b[p++] = 0x80 | (c & 0x3f);
+      } else if (c < 0xd800 || c > 0xdfff) {
+        b[p++] = 0xe0 | (c >> 12);
+        b[p++] = 0x80 | ((c >> 6) & 0x3f);
+        b[p++] = 0x80 | (c & 0x3f);
+      } else {
+        const d = i + 1 < n ? s.charCodeAt(i + 1) : 0;
+        if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
+          const cp = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+          b[p++] = 0xf0 | (cp >> 18);
+          b[p++] = 0x80 | ((cp >> 12) & 0x3f);
+          b[p++] = 0x80 | ((cp >> 6) & 0x3f);
+          b[p++] = 0x80 | (cp & 0x3f);
+          i++;
+        } else {
+          // A lone surrogate cannot be UTF-8; JSON.stringify writes it as an escape.
+          b[p++] = BACKSLASH;
+          p = hexEscape(b, p, c);
+        }
+      }
+    }
     this.pos = p;
   }
 

@@ -111,7 +111,7 @@ export class Evaluator {
     parent: Evaluator | null = null,
   ) {
     this.numSteps = stepCount(start, end, interval);
-    //x
+    checkStepGrid(this.numSteps, q.maxSamples);
     this.buffers = parent !== null ? parent.buffers : new DecodeBuffers();
     if (parent !== null) this.series = parent.series;
   }
@@ -551,7 +551,7 @@ export class Evaluator {
     // the offsets set for the parent were computed against the subquery's
     // shifted time (its @ and offset), so the skip made results depend on the
     // query time whenever the two happened to coincide.
-    if (subqStart !== this.start) setOffsetForAtModifier(subqStart, e.expr);
+    setOffsetForAtModifier(subqStart, e.expr);
     const result = await ev.evalMatrix(e.expr);
     this.currentSamples = ev.currentSamples;
     return { result, stats: childStats };
