@@ -88,9 +88,19 @@ const offsetAt: Gen = fc
   )
   .map(([o, a]) => [a, o].filter((x) => x !== null).join(' '));
 
-const instantSelector: Gen = fc.tuple(selectorBase, offsetAt).map(([s, m]) => (m ? `${s} ${m}` : s));
+/** An optional word or modifier, present once in `oneIn` cases. */
+const rarely = (oneIn: number, ...words: string[]): Gen =>
+  fc.oneof({ weight: oneIn - 1, arbitrary: fc.constant('') }, { weight: 1, arbitrary: fc.constantFrom(...words) });
 
-const range: Gen = fc.constantFrom('1m', '2m', '5m', '90s', '10m', '31s');
+/** Instant selectors are sometimes `smoothed` (feature promql-extended-range-selectors). */
+const instantSelector: Gen = fc
+  .tuple(selectorBase, rarely(10, 'smoothed'), offsetAt)
+  .map(([s, sm, m]) => [s, sm, m].filter((x) => x !== '').join(' '));
+
+// Durations, some written as expressions (feature promql-duration-expr).
+const range: Gen = fc.constantFrom('1m', '2m', '5m', '90s', '10m', '31s', '2m+30s', '1m*3', '(10m-1s)');
+/** Range selector modifiers (feature promql-extended-range-selectors); most functions reject them. */
+const rangeModifier: Gen = rarely(8, 'anchored', 'smoothed');
 const subqueryStep: Gen = fc.constantFrom('', '30s', '1m', '2m', '45s');
 
 const number: Gen = fc.constantFrom('0', '1', '-1', '0.5', '2', '100', '0.25', '0.99', '1e308', 'NaN', 'Inf', '-Inf', '3.7', '0x10', '-0.5');
@@ -127,7 +137,9 @@ interface Gens {
 
 function generators(depth: number): Gens {
   const leafScalar: Gen = fc.oneof(number, fc.constantFrom('time()', 'pi()', 'start()', 'end()', 'step()', 'range()'));
-  const leafMatrix: Gen = fc.tuple(selectorBase, range, offsetAt).map(([s, r, m]) => `${s}[${r}]${m ? ` ${m}` : ''}`);
+  const leafMatrix: Gen = fc
+    .tuple(selectorBase, range, rangeModifier, offsetAt)
+    .map(([s, r, x, m]) => [`${s}[${r}]`, x, m].filter((p) => p !== '').join(' '));
   if (depth <= 0) return { vector: instantSelector, scalar: leafScalar, matrix: leafMatrix };
 
   const sub = generators(depth - 1);
@@ -185,9 +197,13 @@ function generators(depth: number): Gens {
         .join(', ');
       return ` ${m} (${ls})${g ? ` ${g} (${extra})` : ''}`;
     });
+  /** Fill modifiers for missing series (feature promql-binop-fill-modifiers). */
+  const fill: Gen = rarely(6, ' fill(0)', ' fill_left(1)', ' fill_right(-1)', ' fill(NaN)', ' fill_left(0) fill_right(2)');
   const vectorBinary: Gen = fc.oneof(
-    fc.tuple(sub.vector, fc.constantFrom(...ARITH), matching, sub.vector).map(([a, op, m, b]) => `${a} ${op}${m} ${b}`),
-    fc.tuple(sub.vector, fc.constantFrom(...COMPARE), fc.boolean(), matching, sub.vector).map(([a, op, bool, m, b]) => `${a} ${op}${bool ? ' bool' : ''}${m} ${b}`),
+    fc.tuple(sub.vector, fc.constantFrom(...ARITH), matching, fill, sub.vector).map(([a, op, m, f, b]) => `${a} ${op}${m}${f} ${b}`),
+    fc
+      .tuple(sub.vector, fc.constantFrom(...COMPARE), fc.boolean(), matching, fill, sub.vector)
+      .map(([a, op, bool, m, f, b]) => `${a} ${op}${bool ? ' bool' : ''}${m}${f} ${b}`),
     fc.tuple(sub.vector, fc.constantFrom(...SET), fc.constantFrom('', ' on (job)', ' ignoring (instance)', ' on ()'), sub.vector).map(([a, op, m, b]) => `${a} ${op}${m} ${b}`),
     fc.tuple(sub.vector, fc.constantFrom(...ARITH, ...COMPARE), fc.boolean(), sub.scalar, fc.boolean()).map(([v, op, bool, s, flip]) => {
       const o = COMPARE.includes(op) && bool ? `${op} bool` : op;
@@ -248,7 +264,7 @@ class RecordingLogger implements Logger {
   }
 }
 
-const FEATURES = ['promql-experimental-functions', 'promql-duration-expr', 'promql-extended-range-selectors'];
+const FEATURES = ['promql-experimental-functions', 'promql-duration-expr', 'promql-extended-range-selectors', 'promql-binop-fill-modifiers'];
 /**
  * With delayed name removal, Prometheus merges a range query's series that
  * differ only in whether their name is dropped later, so its steps may differ
@@ -427,5 +443,78 @@ describe('engine property: random well-typed queries', () => {
     const total = stats.ok + stats.parseErrors + stats.evalErrors;
     assert.ok(total > 0);
     assert.ok(stats.parseErrors <= total * 0.2, `parse errors ${stats.parseErrors} of ${total}`);
+  });
+});
+
+/** Anything whose value depends on the query's own time or range: calls without arguments (time(), hour(), ...) and @ start()/end(). */
+const TIME_DEPENDENT = /\b(?!pi\()[a-z_]+\(\)/;
+
+/**
+ * Range functions whose result is a plain function of the points in the
+ * window, so a pinned window gives one answer at every query time (the
+ * extrapolating ones also use the window's bounds, which are pinned too).
+ */
+const PINNED_FUNCTIONS = ['min_over_time', 'max_over_time', 'count_over_time', 'last_over_time', 'sum_over_time', 'rate', 'changes', 'ts_of_max_over_time'];
+
+describe('engine property: a subquery pinned with @ is the same at every query time', () => {
+  // A subquery with @ evaluates its inside on a grid fixed by the @ time and
+  // its offset, so `f((expr)[r:s] @ t offset o)` may not depend on when it is
+  // asked, whatever @ and offsets the inside has. Found: the inner @ offsets
+  // were taken relative to the wrong time when the subquery's first step
+  // coincided with the query time.
+  const db = buildStorage();
+  const logger = new RecordingLogger();
+  const engine = new Engine({ features: new Set(FEATURES), timeoutMs: 60_000, logger });
+  const pinned: fc.Arbitrary<string> = fc
+    .tuple(
+      fc.constantFrom(...PINNED_FUNCTIONS),
+      generators(2).vector,
+      range,
+      subqueryStep,
+      fc.constantFrom('@ 600', '@ 1200.5', '@ 0', '@ 1170', '@ 480'),
+      fc.constantFrom('', ' offset 1m', ' offset -30s', ' offset 5m'),
+    )
+    .filter(([, v]) => !TIME_DEPENDENT.test(v))
+    .map(([f, v, r, s, at, off]) => `${f}((${v})[${r}:${s}] ${at}${off})`);
+
+  test('instant queries at different times and range query steps agree', { timeout: 240_000 }, async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        pinned,
+        fc.array(fc.integer({ min: -4, max: 84 }).map((h) => h * 30_000), { minLength: 2, maxLength: 4 }),
+        fc.constantFrom(30_000, 60_000, 90_000),
+        async (q, times, step) => {
+          logger.errors.length = 0;
+          const failures: string[] = [];
+          const results: Array<{ t: number; values: Map<string, number> }> = [];
+          for (const t of times) {
+            const o = await run(() => engine.newInstantQuery(db, q, t));
+            if (o.error !== undefined) {
+              if (!isTypedError(o.error)) failures.push(`instant query at ${t}: ${describeError(o.error)}`);
+              continue;
+            }
+            results.push({ t, values: valuesOf(o.result!.value) });
+          }
+          for (const r of results.slice(1)) failures.push(...diff(`at ${r.t} vs ${results[0]!.t}`, results[0]!.values, r.values));
+          if (results.length > 0) {
+            const start = times[0]!;
+            const ranged = await run(() => engine.newRangeQuery(db, q, start, start + 5 * step, step));
+            if (ranged.error !== undefined) {
+              if (!isTypedError(ranged.error)) failures.push(`range query: ${describeError(ranged.error)}`);
+            } else {
+              for (let t = start; t <= start + 5 * step; t += step) failures.push(...diff(`range step ${t}`, results[0]!.values, valuesAt(ranged.result!.value, t)));
+            }
+          }
+          failures.push(...logger.errors.map((e) => `engine logged an error: ${e}`));
+          assert.deepEqual(failures, [], `query: ${q}\n${failures.join('\n')}`);
+        },
+      ),
+      {
+        numRuns: Number(process.env.PROP_RUNS ?? 300),
+        seed: Number(process.env.PROP_SEED ?? 20261126),
+        endOnFailure: true,
+        includeErrorInReport: true,
+      },
+    );
   });
 });

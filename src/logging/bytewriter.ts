@@ -1,5 +1,5 @@
 // Writes JSON text straight into a byte buffer: no intermediate strings, so encoding a log line
-// leaves no garbage behind (the query log encodes one line per query on the query path).
+// leaves no garbage behind (the query log encodes one line per query).
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;

@@ -18,6 +18,8 @@ export class LogFileOpenError extends Error {
   }
 }
 
+const DROP_REASONS: readonly DropReason[] = ['buffer_full', 'write_error', 'closed'];
+
 /** A full or failing disk repeats the same error on every attempt; once a minute is enough to notice. */
 export const ERROR_LOG_INTERVAL_MS = 60_000;
 
@@ -26,8 +28,8 @@ export interface JsonLogFileOptions {
   logger?: Logger;
   /** The file operations; tests pass one that fails like a full disk. */
   fs?: LogFileSystem;
+  /** Bound on each file's write buffer (default DEFAULT_MAX_BUFFER_BYTES). */
   maxBufferBytes?: number;
-  maxBufferLines?: number;
   retryDelayMs?: number;
   /** Clock in ms for line timestamps and the error throttle. */
   now?: () => number;
@@ -58,6 +60,8 @@ export class JsonLogFiles {
   private readonly failures: Counter;
   private readonly bytesWritten: Counter;
   private readonly dropped: Counter<'reason'>;
+  private pendingBytes = 0;
+  private readonly pendingDrops: Record<DropReason, number> = { buffer_full: 0, write_error: 0, closed: 0 };
 
   constructor(names: JsonLogFileMetricNames, opts: JsonLogFileOptions) {
     this.opts = opts;
@@ -76,12 +80,29 @@ export class JsonLogFiles {
       help: `File operations on the ${names.what} that failed (open, write, rotate, close).`,
       registers,
     });
-    this.bytesWritten = new Counter({ name: names.bytesWritten, help: `Bytes written to the ${names.what}.`, registers });
+    // Bytes written and lines dropped are added up here and handed to the counters when they are read:
+    // a counter's inc() per write, or per dropped line while the disk is stuck, would cost more than the line.
+    this.bytesWritten = new Counter({
+      name: names.bytesWritten,
+      help: `Bytes written to the ${names.what}.`,
+      registers,
+      collect: () => {
+        this.bytesWritten.inc(this.pendingBytes);
+        this.pendingBytes = 0;
+      },
+    });
     this.dropped = new Counter({
       name: names.dropped,
       help: `Lines of the ${names.what} lost: buffer_full (disk too slow), write_error (write or open failed), closed.`,
       labelNames: ['reason'],
       registers,
+      collect: () => {
+        for (const r of DROP_REASONS) {
+          // Every reason shows from the start (at 0), so rate() and alerts see the series before the first loss.
+          this.dropped.labels(r).inc(this.pendingDrops[r]);
+          this.pendingDrops[r] = 0;
+        }
+      },
     });
     const sinks = this.sinks;
     new Gauge({
@@ -94,14 +115,16 @@ export class JsonLogFiles {
         this.set(n);
       },
     });
-    // Every reason shows from the start (at 0), so rate() and alerts see the series before the first loss.
-    for (const r of ['buffer_full', 'write_error', 'closed'] as const) this.dropped.labels(r).inc(0);
     this.enabled?.set(0);
 
     const what = names.what;
     this.events = {
-      written: (bytes: number) => this.bytesWritten.inc(bytes),
-      dropped: (lines: number, reason: DropReason) => this.dropped.labels(reason).inc(lines),
+      written: (bytes: number) => {
+        this.pendingBytes += bytes;
+      },
+      dropped: (lines: number, reason: DropReason) => {
+        this.pendingDrops[reason] += lines;
+      },
       failed: (op: SinkOp, err: Error) => {
         this.failures.inc();
         errLog.error(`Failed to ${op === 'write' ? 'write to' : op} the ${what}; lines are being dropped`, { err });
@@ -132,7 +155,6 @@ export class JsonLogFiles {
           new LineFileSink(path, {
             fs: this.opts.fs,
             maxBufferBytes: this.opts.maxBufferBytes,
-            maxBufferLines: this.opts.maxBufferLines,
             retryDelayMs: this.opts.retryDelayMs,
             maxSizeBytes: s.maxSizeBytes,
             maxFiles: s.maxFiles,

@@ -1,6 +1,7 @@
 // A ring of the newest lines, kept as bytes in one fixed buffer: at most `maxEntries` lines and
 // `maxBytes` bytes, the oldest overwritten first. Holding bytes rather than strings means a line kept
-// here is not a long-lived JS object, so a busy log does not churn the old generation of the heap.
+// here is not a long-lived JS object, so a busy log does not churn the old generation of the heap;
+// entries become text (and, in the API, objects) only when someone reads them.
 
 export class LineRing {
   private readonly buf: Buffer;
@@ -27,26 +28,25 @@ export class LineRing {
     return this.count;
   }
 
-  /** Keeps `line` (text, or its UTF-8 bytes, copied); a line larger than the whole ring is not kept. */
-  push(line: string | Uint8Array): void {
+  /** Keeps a copy of the line in `src` from `start` to `end`; a line larger than the whole ring is not kept. */
+  push(src: Buffer, start: number, end: number): void {
     if (this.maxEntries === 0) return;
     const cap = this.buf.length;
-    const n = typeof line === 'string' ? Buffer.byteLength(line) : line.length;
+    const n = end - start;
     if (n > cap) return;
     if (this.head + n > cap) {
       // Wrap: entries between head and the end are the oldest; they go first.
       while (this.count > 0 && this.starts[this.oldest]! >= this.head) this.evict();
       this.head = 0;
     }
-    const end = this.head + n;
-    while (this.count > 0 && (this.count === this.maxEntries || this.overlapsOldest(this.head, end))) this.evict();
-    if (typeof line === 'string') this.buf.write(line, this.head);
-    else this.buf.set(line, this.head);
+    const to = this.head + n;
+    while (this.count > 0 && (this.count === this.maxEntries || this.overlapsOldest(this.head, to))) this.evict();
+    src.copy(this.buf, this.head, start, end);
     const slot = (this.oldest + this.count) % this.maxEntries;
     this.starts[slot] = this.head;
     this.lens[slot] = n;
     this.count++;
-    this.head = end;
+    this.head = to;
   }
 
   /** Up to `limit` entries, newest first. */

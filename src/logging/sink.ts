@@ -1,12 +1,13 @@
 // A JSON-lines file with a bounded write buffer, size rotation and reopening.
 //
-// Callers hand over whole lines and never wait: each line is encoded at once into a fixed byte buffer,
-// and one asynchronous loop writes the buffer out while the next one fills (two buffers, each half of
-// the byte and line bounds). Keeping bytes rather than strings means a queued line is not a JS object
-// the garbage collector has to copy and promote, which keeps logging cheap and the heap flat.
-// When the disk is slow the buffers fill and new lines are dropped; when a write fails (ENOSPC, EIO,
-// ...) its lines are dropped and the next attempt waits `retryDelayMs`. Every lost line is reported,
-// so the owner can count it, and writing resumes by itself once the disk accepts data again.
+// Callers hand over whole lines and never wait: each line is copied into a byte buffer at once, and one
+// asynchronous loop appends the buffer to the file, one large write at a time (at least WRITE_BATCH_BYTES,
+// or whatever is there WRITE_DELAY_MS after the first waiting line). The buffer is a queue of chunks taken
+// as lines arrive and given back once written, bounded in bytes. Keeping bytes rather than strings means
+// a queued line is not a JS object the garbage collector has to copy and promote.
+// When the disk stalls for longer than the buffer covers, new lines are dropped; when a write fails
+// (ENOSPC, EIO, ...) everything queued is dropped and the next attempt waits `retryDelayMs`. Every lost
+// line is reported, so the owner can count it, and writing resumes by itself once the disk accepts data.
 import { nodeLogFileSystem, PartialWriteError, type LogFileHandle, type LogFileSystem } from './logfs.js';
 
 export type DropReason = 'buffer_full' | 'write_error' | 'closed';
@@ -22,10 +23,8 @@ export interface SinkEvents {
 
 export interface SinkOptions {
   fs?: LogFileSystem;
-  /** Bound on bytes queued plus bytes being written. */
+  /** Bound on the buffer's memory: lines queued plus lines being written. */
   maxBufferBytes?: number;
-  /** Bound on lines queued plus lines being written. */
-  maxBufferLines?: number;
   /** Wait after a failed write or open before trying again. */
   retryDelayMs?: number;
   /** Rotate before the file would grow past this; 0 = never (default). */
@@ -36,14 +35,29 @@ export interface SinkOptions {
 }
 
 /**
- * 4 MiB holds about 8,000 query-log lines (~500 bytes each): a second or more of a busy server's
- * queries while the disk stalls, yet little memory should the disk never come back.
+ * A working local disk takes a write into the page cache in well under a millisecond, but now and then
+ * pauses for much longer: a journal commit, writeback throttling at the dirty-page limit, a busy shared
+ * or virtual disk, the unlink of a rotated file. The buffer must ride such pauses out at the busiest
+ * rate the log sees: ~30,000 queries/s of ~500-byte lines is ~16 MB/s, so 32 MiB covers two seconds of
+ * it, far longer than the pauses measured here (tens of ms while writing 14 MB/s with rotation). It is
+ * taken chunk by chunk only while lines wait, so a disk that keeps up costs 1-2 MiB; all of it is held
+ * only while the disk is really stuck, and beyond it lines are dropped and counted.
  */
-export const DEFAULT_MAX_BUFFER_BYTES = 4 * 1024 * 1024;
-/** Bounds the per-line bookkeeping when lines are short (scrape failures). */
-export const DEFAULT_MAX_BUFFER_LINES = 20_000;
+export const DEFAULT_MAX_BUFFER_BYTES = 32 * 1024 * 1024;
+/**
+ * A write costs a thread-pool round trip and a syscall (~10 µs of CPU) on top of its bytes, so lines are
+ * written in batches: 64 KiB is ~130 query-log lines, a few milliseconds of a busy server.
+ */
+export const WRITE_BATCH_BYTES = 64 * 1024;
+/** Fewer lines than a batch are written this long after the first of them: soon enough for `tail -f`. */
+export const WRITE_DELAY_MS = 100;
 /** One attempt a second keeps a full disk from being hammered while noticing recovery quickly. */
 export const DEFAULT_RETRY_DELAY_MS = 1000;
+/** Buffer memory is taken and returned in pieces this large: big writes, and few allocations. */
+const CHUNK_BYTES = 1024 * 1024;
+
+const NL = 0x0a;
+const NEWLINE = Buffer.from('\n');
 
 function isNotFound(e: unknown): boolean {
   return (e as NodeJS.ErrnoException | null)?.code === 'ENOENT';
@@ -53,47 +67,36 @@ function asError(e: unknown): Error {
   return e instanceof Error ? e : new Error(String(e));
 }
 
-const NEWLINE = Buffer.from('\n');
+/** Lines in `b` from `from` to `to` (each ends with a newline). */
+function countLines(b: Buffer, from: number, to: number): number {
+  let n = 0;
+  for (let i = b.indexOf(NL, from); i >= 0 && i < to; i = b.indexOf(NL, i + 1)) n++;
+  return n;
+}
 
-/** Encoded lines: bytes and the end offset of each line. */
-class LineBuffer {
+/** Queued lines: bytes [done, len) are still to be written. */
+class Chunk {
   readonly bytes: Buffer;
-  readonly ends: Uint32Array;
   len = 0;
+  done = 0;
   lines = 0;
-  constructor(maxBytes: number, maxLines: number) {
-    this.bytes = Buffer.allocUnsafe(maxBytes);
-    this.ends = new Uint32Array(maxLines);
+  doneLines = 0;
+  constructor(size: number) {
+    this.bytes = Buffer.allocUnsafe(size);
   }
 
-  /** Appends a line (text, or its UTF-8 bytes); false when it does not fit. */
-  add(line: string | Uint8Array): boolean {
-    if (this.lines >= this.ends.length) return false;
-    const room = this.bytes.length - this.len;
-    if (typeof line !== 'string') {
-      if (line.length > room) return false;
-      this.bytes.set(line, this.len);
-      this.len += line.length;
-      this.ends[this.lines++] = this.len;
-      return true;
-    }
-    // UTF-8 needs at most 3 bytes per UTF-16 unit, so the exact length is only needed near the end.
-    if (line.length * 3 > room && Buffer.byteLength(line) > room) return false;
-    this.len += this.bytes.write(line, this.len);
-    this.ends[this.lines++] = this.len;
-    return true;
-  }
-
-  clear(): void {
+  reset(): void {
     this.len = 0;
+    this.done = 0;
     this.lines = 0;
+    this.doneLines = 0;
   }
 }
 
 export class LineFileSink {
   private readonly fs: LogFileSystem;
-  private readonly halfBytes: number;
-  private readonly halfLines: number;
+  private readonly maxBufferBytes: number;
+  private readonly chunkBytes: number;
   private readonly retryDelayMs: number;
   private readonly events: SinkEvents;
   private maxSizeBytes: number;
@@ -105,14 +108,20 @@ export class LineFileSink {
   /** A failed write left a partial line; the next write starts with a newline. */
   private tailDirty = false;
 
-  /** Lines waiting; allocated on the first line, so an idle log costs no buffer memory. */
-  private fill: LineBuffer | null = null;
-  /** The other buffer, free for the next swap (null while it is being written or not yet needed). */
-  private spare: LineBuffer | null = null;
-  private inFlightBytes = 0;
+  /** Oldest first: writes take from the first chunk, lines go into the last. Empty until the first line. */
+  private chunks: Chunk[] = [];
+  /** A written chunk kept for the next one needed, so a busy log does not allocate all the time. */
+  private spare: Chunk | null = null;
+  /** Memory of the chunks held (queued and spare): what maxBufferBytes bounds. */
+  private allocated = 0;
+  /** Bytes queued or being written. */
+  private queuedBytes = 0;
 
   private running = false;
   private scheduled = false;
+  /** Write everything queued, not only full batches (delay over, idle(), close(), a retry). */
+  private flushWanted = false;
+  private delayTimer: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private reopenWanted = false;
   private closed = false;
@@ -124,8 +133,8 @@ export class LineFileSink {
     opts: SinkOptions,
   ) {
     this.fs = opts.fs ?? nodeLogFileSystem;
-    this.halfBytes = Math.max(1, Math.floor((opts.maxBufferBytes ?? DEFAULT_MAX_BUFFER_BYTES) / 2));
-    this.halfLines = Math.max(1, Math.floor((opts.maxBufferLines ?? DEFAULT_MAX_BUFFER_LINES) / 2));
+    this.maxBufferBytes = Math.max(1, Math.floor(opts.maxBufferBytes ?? DEFAULT_MAX_BUFFER_BYTES));
+    this.chunkBytes = Math.min(CHUNK_BYTES, this.maxBufferBytes);
     this.retryDelayMs = opts.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS;
     this.events = opts.events;
     this.maxSizeBytes = opts.maxSizeBytes ?? 0;
@@ -137,7 +146,7 @@ export class LineFileSink {
 
   /** Bytes queued or being written. */
   get bufferedBytes(): number {
-    return (this.fill?.len ?? 0) + this.inFlightBytes;
+    return this.queuedBytes;
   }
 
   setRotation(maxSizeBytes: number, maxFiles: number): void {
@@ -145,17 +154,31 @@ export class LineFileSink {
     this.maxFiles = maxFiles;
   }
 
-  /** Queues one line (with its trailing newline; text or UTF-8 bytes, copied). Never throws, never waits. */
-  push(line: string | Uint8Array): void {
-    if (this.closed) {
-      this.events.dropped(1, 'closed');
-      return;
+  /** Queues one line of text ending with its newline (and holding no other). Never throws, never waits. */
+  push(line: string): void {
+    const n = Buffer.byteLength(line);
+    const c = this.room(n);
+    if (c === null) return;
+    c.bytes.write(line, c.len);
+    this.added(c, n);
+  }
+
+  /** Queues a copy of the line in `src` from `start` to `end` (UTF-8, ending with its newline). */
+  pushBytes(src: Buffer, start: number, end: number): void {
+    const n = end - start;
+    const c = this.room(n);
+    if (c === null) return;
+    src.copy(c.bytes, c.len, start, end);
+    this.added(c, n);
+  }
+
+  /** Starts writing what is queued now instead of waiting for a full batch. */
+  flush(): void {
+    if (this.delayTimer !== null) {
+      clearTimeout(this.delayTimer);
+      this.delayTimer = null;
     }
-    this.fill ??= new LineBuffer(this.halfBytes, this.halfLines);
-    if (!this.fill.add(line)) {
-      this.events.dropped(1, 'buffer_full');
-      return;
-    }
+    this.flushWanted = true;
     this.schedule();
   }
 
@@ -167,7 +190,7 @@ export class LineFileSink {
       clearTimeout(this.retryTimer);
       this.retryTimer = null;
     }
-    this.schedule();
+    this.flush();
   }
 
   /** Writes what is queued (one attempt), then closes the file. Later lines are dropped. */
@@ -178,31 +201,84 @@ export class LineFileSink {
       clearTimeout(this.retryTimer);
       this.retryTimer = null;
     }
-    this.schedule();
+    this.flush();
     await this.idle();
     await this.closeHandle();
-    this.fill = null;
+    this.chunks = [];
     this.spare = null;
+    this.allocated = 0;
   }
 
-  /** Resolves once nothing is queued or being written (or the sink is waiting out a failed write). */
+  /** Writes what is queued and resolves once nothing is queued or being written (or a failed write is being waited out). */
   idle(): Promise<void> {
     if (this.isIdle()) return Promise.resolve();
+    this.flush();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  private queued(): number {
-    return this.fill?.lines ?? 0;
+  /** The chunk with room for `n` more bytes, or null (and the line counted as dropped). */
+  private room(n: number): Chunk | null {
+    if (this.closed) {
+      this.events.dropped(1, 'closed');
+      return null;
+    }
+    const tail = this.chunks[this.chunks.length - 1];
+    if (tail !== undefined && tail.bytes.length - tail.len >= n) return tail;
+    const c = this.newChunk(n);
+    if (c === null) this.events.dropped(1, 'buffer_full');
+    return c;
+  }
+
+  /** A chunk for at least `n` bytes appended to the queue, or null when it would pass the bound. */
+  private newChunk(n: number): Chunk | null {
+    let c = this.spare;
+    if (c !== null && c.bytes.length >= n) {
+      this.spare = null;
+    } else {
+      // A line longer than a chunk gets a chunk of its own size.
+      const size = Math.max(this.chunkBytes, n);
+      if (this.allocated + size > this.maxBufferBytes) return null;
+      c = new Chunk(size);
+      this.allocated += size;
+    }
+    this.chunks.push(c);
+    return c;
+  }
+
+  /** Returns a written chunk: kept as the spare, or its memory given back. */
+  private release(c: Chunk): void {
+    if (this.spare === null && c.bytes.length === this.chunkBytes) {
+      c.reset();
+      this.spare = c;
+    } else {
+      this.allocated -= c.bytes.length;
+    }
+  }
+
+  private added(c: Chunk, n: number): void {
+    c.len += n;
+    c.lines++;
+    this.queuedBytes += n;
+    if (this.queuedBytes >= WRITE_BATCH_BYTES) this.schedule();
+    else if (this.delayTimer === null && !this.running && !this.scheduled) this.armDelay();
+  }
+
+  private armDelay(): void {
+    this.delayTimer = setTimeout(() => {
+      this.delayTimer = null;
+      this.flushWanted = true;
+      this.schedule();
+    }, WRITE_DELAY_MS);
   }
 
   private isIdle(): boolean {
-    return !this.running && !this.scheduled && (this.retryTimer !== null || (this.queued() === 0 && !this.reopenWanted));
+    return !this.running && !this.scheduled && (this.retryTimer !== null || (this.queuedBytes === 0 && !this.reopenWanted));
   }
 
   private schedule(): void {
     if (this.running || this.scheduled || this.retryTimer !== null) return;
     this.scheduled = true;
-    // setImmediate gathers every line queued in this turn of the event loop into one write.
+    // setImmediate lets the current turn of the event loop add its lines to the same write.
     setImmediate(() => {
       this.scheduled = false;
       void this.run();
@@ -218,25 +294,26 @@ export class LineFileSink {
           await this.closeHandle();
           if (!this.closed) this.tryOpen();
         }
-        const batch = this.fill;
-        if (batch === null || batch.lines === 0) break;
-        if (this.handle === null && (this.closed || !this.tryOpen())) {
-          this.dropQueued('write_error');
-          this.backOff();
+        const c = this.chunks[0];
+        if (c === undefined || c.done === c.len) {
+          this.flushWanted = false;
           break;
         }
-        // Swap buffers: new lines fill the spare while this one is written.
-        this.fill = this.spare;
-        this.spare = null;
-        this.inFlightBytes = batch.len;
-        const ok = await this.writeBatch(batch);
-        this.inFlightBytes = 0;
-        batch.clear();
-        if (this.fill === null) this.fill = batch;
-        else this.spare = batch;
-        if (!ok) {
-          this.backOff();
+        if (!this.flushWanted && this.queuedBytes < WRITE_BATCH_BYTES) {
+          if (this.delayTimer === null) this.armDelay();
           break;
+        }
+        if (this.handle === null && (this.closed || !this.tryOpen())) {
+          this.failed();
+          break;
+        }
+        if (!(await this.writeNext(c))) {
+          this.failed();
+          break;
+        }
+        if (c.done === c.len) {
+          if (this.chunks.length > 1) this.release(this.chunks.shift()!);
+          else c.reset();
         }
       }
     } catch (e) {
@@ -244,7 +321,6 @@ export class LineFileSink {
       this.events.failed('write', asError(e));
     } finally {
       this.running = false;
-      if (this.queued() > 0 && this.retryTimer === null && !this.closed) this.schedule();
       if (this.isIdle()) {
         const waiters = this.idleWaiters;
         this.idleWaiters = [];
@@ -253,45 +329,74 @@ export class LineFileSink {
     }
   }
 
-  /** Writes a batch in order, rotating at line boundaries; false after a failure (the rest are dropped). */
-  private async writeBatch(b: LineBuffer): Promise<boolean> {
-    let i = 0;
-    while (i < b.lines) {
-      const from = i === 0 ? 0 : b.ends[i - 1]!;
-      const room = this.maxSizeBytes > 0 ? this.maxSizeBytes - this.size : Infinity;
-      if (this.size > 0 && b.ends[i]! - from > room) {
-        await this.rotate();
-        if (this.handle === null) {
-          this.events.dropped(b.lines - i, 'write_error');
-          return false;
+  /**
+   * Writes the next lines of `c`: all of them, or as many whole lines as fit before the file must
+   * rotate (at least one, so a line longer than the limit still gets a file of its own). False after a
+   * failed write or reopen.
+   */
+  private async writeNext(c: Chunk): Promise<boolean> {
+    const from = c.done;
+    let to = c.len;
+    const room = this.maxSizeBytes > 0 ? this.maxSizeBytes - this.size : Infinity;
+    if (to - from > room) {
+      // The end of the last whole line within `room` (a newline ends every line).
+      let cut = room > 0 ? c.bytes.lastIndexOf(NL, from + room - 1) + 1 : 0;
+      if (cut <= from) {
+        if (this.size > 0) {
+          await this.rotate();
+          return this.handle !== null;
         }
-        continue;
+        cut = c.bytes.indexOf(NL, from) + 1;
+        if (cut <= from || cut > to) cut = to;
       }
-      // At least one line per write, so a line longer than the limit still gets a file of its own.
-      let j = i + 1;
-      while (j < b.lines && b.ends[j]! - from <= room) j++;
-      const to = b.ends[j - 1]!;
-      try {
-        if (this.tailDirty) {
-          await this.handle!.write(NEWLINE);
-          this.tailDirty = false;
-          this.size += 1;
-        }
-        await this.handle!.write(b.bytes.subarray(from, to));
-      } catch (e) {
-        if (e instanceof PartialWriteError) {
-          this.tailDirty = true;
-          this.size += e.bytesWritten;
-        }
-        this.events.failed('write', asError(e));
-        this.events.dropped(b.lines - i, 'write_error');
-        return false;
-      }
-      this.size += to - from;
-      this.events.written(to - from, j - i);
-      i = j;
+      to = cut;
     }
+    const lines = to === c.len ? c.lines - c.doneLines : countLines(c.bytes, from, to);
+    try {
+      if (this.tailDirty) {
+        await this.handle!.write(NEWLINE);
+        this.tailDirty = false;
+        this.size += 1;
+      }
+      await this.handle!.write(c.bytes.subarray(from, to));
+    } catch (e) {
+      if (e instanceof PartialWriteError) {
+        this.tailDirty = true;
+        this.size += e.bytesWritten;
+      }
+      this.events.failed('write', asError(e));
+      return false;
+    }
+    c.done = to;
+    c.doneLines += lines;
+    this.size += to - from;
+    this.queuedBytes -= to - from;
+    this.events.written(to - from, lines);
     return true;
+  }
+
+  /** A write or open failed: what is queued is lost, and the next attempt waits. */
+  private failed(): void {
+    let lines = 0;
+    for (const c of this.chunks) lines += c.lines - c.doneLines;
+    if (lines > 0) this.events.dropped(lines, 'write_error');
+    const first = this.chunks.shift();
+    for (const c of this.chunks) this.release(c);
+    this.chunks = [];
+    if (first !== undefined) {
+      first.reset();
+      this.chunks.push(first);
+    }
+    this.queuedBytes = 0;
+    this.flushWanted = false;
+    if (this.closed) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.flushWanted = true;
+      this.schedule();
+    }, this.retryDelayMs);
+    // A pending retry must not keep the process alive on its own.
+    this.retryTimer.unref();
   }
 
   /** path -> path.1 -> ... -> path.N (the oldest is overwritten), then a fresh path. */
@@ -338,24 +443,5 @@ export class LineFileSink {
       this.events.failed('open', asError(e));
       return false;
     }
-  }
-
-  private dropQueued(reason: DropReason): void {
-    const n = this.queued();
-    if (n > 0) this.events.dropped(n, reason);
-    this.fill?.clear();
-  }
-
-  private backOff(): void {
-    if (this.closed) {
-      this.dropQueued('write_error');
-      return;
-    }
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = null;
-      this.schedule();
-    }, this.retryDelayMs);
-    // A pending retry must not keep the process alive on its own.
-    this.retryTimer.unref();
   }
 }

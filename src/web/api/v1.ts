@@ -382,7 +382,8 @@ export function createApiRoutes(deps: ApiDeps): ApiRoute[] {
         for (const ms of sets) for (const n of q.labelNames(hints, ...ms)) all.add(n);
         names = [...all].sort(compareUTF8);
       } else {
-        names = q.labelNames(hints, ...(sets[0] ?? []));
+        // Storage sorts by UTF-16 units; Prometheus's order is by UTF-8 bytes.
+        names = [...q.labelNames(hints, ...(sets[0] ?? []))].sort(compareUTF8);
       }
     } catch (e) {
       throw new ApiError('execution', (e as Error).message);
