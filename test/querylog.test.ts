@@ -114,37 +114,60 @@ describe('QueryLog', () => {
     const disk = new FakeDisk();
     disk.mode = 'hang';
     const registry = new Registry();
-    const ql = new QueryLog({ fs: disk, registry, maxBufferLines: 50, maxBufferBytes: 1 << 20 });
-    ql.configure({ file: '/q.log' });
-    ql.log(record(0));
-    await new Promise((r) => setImmediate(r));
-    // One write is now in flight and never finishes; the other half of the buffer takes 25 more.
-    for (let i = 0; i < 1000; i++) ql.log(record(i));
-    assert.equal(await metric(registry, 'tsprom_query_log_dropped_total', { reason: 'buffer_full' }), 975);
-    assert.ok((await metric(registry, 'tsprom_query_log_buffered_bytes')) > 0);
-    disk.mode = 'ok';
-    disk.release();
-    await ql.idle();
-    assert.equal(disk.lines('/q.log').length, 26);
-    await ql.close();
-  });
-
-  test('the buffer is also bounded in bytes', async () => {
-    const disk = new FakeDisk();
-    disk.mode = 'hang';
-    const registry = new Registry();
     const ql = new QueryLog({ fs: disk, registry, maxBufferBytes: 4096, now: () => NOW });
     ql.configure({ file: '/q.log' });
     ql.log(record(0));
+    void ql.idle();
     await new Promise((r) => setImmediate(r));
+    // That line's write is now in flight and never finishes; its bytes stay in the buffer meanwhile.
     for (let i = 0; i < 100; i++) ql.log(record(i));
-    const buffered = await metric(registry, 'tsprom_query_log_buffered_bytes');
+    void ql.idle();
     const line = Buffer.byteLength(formatQueryLogLine(record(0), NOW));
-    // One line being written plus as many whole lines as fit in the other 2 KiB half.
-    assert.equal(buffered, line * (1 + Math.floor(2048 / line)));
-    assert.equal(await metric(registry, 'tsprom_query_log_dropped_total', { reason: 'buffer_full' }), 100 - Math.floor(2048 / line));
+    const fit = Math.floor(4096 / line);
+    assert.equal(await metric(registry, 'tsprom_query_log_buffered_bytes'), fit * line);
+    assert.equal(await metric(registry, 'tsprom_query_log_dropped_total', { reason: 'buffer_full' }), 100 - (fit - 1));
     disk.mode = 'ok';
     disk.release();
+    await ql.idle();
+    assert.equal(disk.lines('/q.log').length, fit);
+    assert.equal(await metric(registry, 'tsprom_query_log_buffered_bytes'), 0);
+    // With the disk back, the buffer takes lines again.
+    for (let i = 0; i < 5; i++) ql.log(record(i));
+    await ql.idle();
+    assert.equal(disk.lines('/q.log').length, fit + 5);
+    await ql.close();
+  });
+
+  test('a disk that keeps up loses nothing, in large writes, with a line per query', async () => {
+    const disk = new FakeDisk();
+    const registry = new Registry();
+    const ql = new QueryLog({ fs: disk, registry, now: () => NOW });
+    ql.configure({ file: '/q.log' });
+    // Twice the bound of the old two-buffer design, with the writer getting a turn only every 5,000 queries.
+    for (let i = 0; i < 20_000; i++) {
+      ql.log(record(i));
+      if (i % 5000 === 4999) await new Promise((r) => setImmediate(r));
+    }
+    await ql.idle();
+    assert.equal(disk.lines('/q.log').length, 20_000);
+    const line = Buffer.byteLength(formatQueryLogLine(record(0), NOW));
+    assert.equal(await metric(registry, 'tsprom_query_log_bytes_written_total'), 20_000 * line);
+    assert.equal(await metric(registry, 'tsprom_query_log_dropped_total'), 0);
+    assert.ok(disk.writeCalls <= Math.ceil((20_000 * line) / (64 * 1024)) + 4, `${disk.writeCalls} writes`);
+    await ql.close();
+  });
+
+  test('lines reach the file within the batch delay without anyone waiting for them', async () => {
+    const disk = new FakeDisk();
+    const ql = new QueryLog({ fs: disk });
+    ql.configure({ file: '/q.log' });
+    ql.log(record(1));
+    ql.log(record(2));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(disk.writeCalls, 0, 'two lines wait for more');
+    for (let i = 0; i < 50 && disk.lines('/q.log').length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(disk.lines('/q.log').length, 2);
+    assert.equal(disk.writeCalls, 1);
     await ql.close();
   });
 

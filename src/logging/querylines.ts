@@ -6,8 +6,8 @@
 // encoder's code and tables in the CPU caches, which query evaluation in between would evict; that
 // halves the cost of a line. Each line is still built from its own record alone.
 import type { QueryLogRecord } from '../promql/engine/types.js';
-import { ByteWriter } from './bytewriter.js';
-import { DAY_MS, localSecond, utcDayText } from './timefmt.js';
+import { ByteWriter, literal } from './bytewriter.js';
+import { localSecond, utcDayText } from './timefmt.js';
 
 /** JSON object of string values with keys sorted, as Go encodes a map[string]string. */
 function stringMap(m: unknown): string {
@@ -31,16 +31,22 @@ function otherOrigin(origin: object): string {
 
 const QUOTE = 0x22;
 
+/** Seconds whose text UtcMillisText keeps. */
+const UTC_SECONDS_KEPT = 4;
+
 /**
- * One field's `"2006-01-02T15:04:05.000Z"` (UTC with milliseconds, as Prometheus writes a query's
- * start and end). The text up to the milliseconds is kept for the last second seen: rule groups and
- * dashboards evaluate many queries at the same instant, so most values only need their last digits.
+ * `"2006-01-02T15:04:05.000Z"`: UTC with milliseconds, as Prometheus writes a query's start and end.
+ * The text up to the milliseconds is kept for the last few seconds seen: rule groups and dashboards
+ * evaluate many queries at the same instants (a range query's start and end, an instant query's time),
+ * so most values only need their last digits.
  */
 class UtcMillisText {
-  private sec = NaN;
-  /** `"YYYY-MM-DDTHH:MM:SS.` of `sec`. */
-  private readonly prefix = Buffer.alloc(21);
-  private readonly prefixWriter = new ByteWriter(this.prefix);
+  private readonly secs = new Float64Array(UTC_SECONDS_KEPT).fill(NaN);
+  /** `"YYYY-MM-DDTHH:MM:SS.` of each of `secs`. */
+  private readonly prefixes: Buffer[] = Array.from({ length: UTC_SECONDS_KEPT }, () => Buffer.alloc(21));
+  /** The slot the next new second replaces. */
+  private next = 0;
+  private readonly prefixWriter = new ByteWriter(Buffer.alloc(21));
 
   write(w: ByteWriter, ms: number): void {
     if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) {
@@ -49,16 +55,22 @@ class UtcMillisText {
     }
     const t = Math.floor(ms);
     const sec = Math.floor(t / 1000);
-    if (sec !== this.sec) this.setSecond(sec);
-    w.bytes(this.prefix);
+    const secs = this.secs;
+    let i = 0;
+    while (i < UTC_SECONDS_KEPT && secs[i] !== sec) i++;
+    if (i === UTC_SECONDS_KEPT) i = this.keep(sec);
+    w.bytes(this.prefixes[i]!);
     w.padded(t - sec * 1000, 3);
     w.byte(0x5a); // Z
     w.byte(QUOTE);
   }
 
-  private setSecond(sec: number): void {
+  /** Encodes the text of `sec` into the oldest slot; returns the slot. */
+  private keep(sec: number): number {
+    const i = this.next;
+    this.next = (i + 1) % UTC_SECONDS_KEPT;
     const w = this.prefixWriter;
-    w.reset(this.prefix);
+    w.reset(this.prefixes[i]!);
     const days = Math.floor(sec / 86_400);
     w.byte(QUOTE);
     w.ascii(utcDayText(days));
@@ -73,9 +85,12 @@ class UtcMillisText {
     w.byte(0x3a);
     w.padded(r - mi * 60, 2);
     w.byte(0x2e);
-    this.sec = sec;
+    this.secs[i] = sec;
+    return i;
   }
 }
+
+const utcMillis = new UtcMillisText();
 
 /** The encoded local date-time and zone of the last second a line was written in. */
 let timeSec = NaN;
@@ -113,31 +128,31 @@ const MAX_BYTES_PER_CHAR = 6;
 const PER_STEP_BYTES = 52;
 
 // The fixed parts of a line, encoded once.
-const K_TIME = Buffer.from('{"time":');
-const K_END = Buffer.from(',"level":"INFO","msg":"promql query logged","params":{"end":');
-const K_QUERY = Buffer.from(',"query":');
-const K_START = Buffer.from(',"start":');
-const K_STEP = Buffer.from(',"step":');
-const K_ERROR = Buffer.from('},"error":');
-const K_EVAL = Buffer.from(',"stats":{"timings":{"evalTotalTime":');
-const K_EVAL_AFTER_PARAMS = Buffer.from('},"stats":{"timings":{"evalTotalTime":');
-const K_SORT = Buffer.from(',"resultSortTime":');
-const K_PREP = Buffer.from(',"queryPreparationTime":');
-const K_INNER = Buffer.from(',"innerEvalTime":');
-const K_QUEUE = Buffer.from(',"execQueueTime":');
-const K_EXEC = Buffer.from(',"execTotalTime":');
-const K_SAMPLES = Buffer.from('},"samples":{');
-const K_PER_STEP = Buffer.from('"totalQueryableSamplesPerStep":[');
-const K_TOTAL = Buffer.from('"totalQueryableSamples":');
-const K_PEAK = Buffer.from(',"peakSamples":');
-const K_HTTP = Buffer.from('}},"httpRequest":{"clientIP":');
-const K_METHOD = Buffer.from(',"method":');
-const K_PATH = Buffer.from(',"path":');
-const K_RULE = Buffer.from('}},"ruleGroup":{"file":');
-const K_NAME = Buffer.from(',"name":');
-const K_END_ORIGIN = Buffer.from('}}\n');
-const K_END_STATS = Buffer.from('}}');
-const K_END_LINE = Buffer.from('}\n');
+const K_TIME = literal('{"time":');
+const K_END = literal(',"level":"INFO","msg":"promql query logged","params":{"end":');
+const K_QUERY = literal(',"query":');
+const K_START = literal(',"start":');
+const K_STEP = literal(',"step":');
+const K_ERROR = literal('},"error":');
+const K_EVAL = literal(',"stats":{"timings":{"evalTotalTime":');
+const K_EVAL_AFTER_PARAMS = literal('},"stats":{"timings":{"evalTotalTime":');
+const K_SORT = literal(',"resultSortTime":');
+const K_PREP = literal(',"queryPreparationTime":');
+const K_INNER = literal(',"innerEvalTime":');
+const K_QUEUE = literal(',"execQueueTime":');
+const K_EXEC = literal(',"execTotalTime":');
+const K_SAMPLES = literal('},"samples":{');
+const K_PER_STEP = literal('"totalQueryableSamplesPerStep":[');
+const K_TOTAL = literal('"totalQueryableSamples":');
+const K_PEAK = literal(',"peakSamples":');
+const K_HTTP = literal('}},"httpRequest":{"clientIP":');
+const K_METHOD = literal(',"method":');
+const K_PATH = literal(',"path":');
+const K_RULE = literal('}},"ruleGroup":{"file":');
+const K_NAME = literal(',"name":');
+const K_END_ORIGIN = literal('}}\n');
+const K_END_STATS = literal('}}');
+const K_END_LINE = literal('}\n');
 
 // Slots of one record's numbers: the line's time, params, the six timings, then the two sample counts.
 const N_NOW = 0;
@@ -173,8 +188,6 @@ export class QueryRecords {
   private readonly strs: Array<string | undefined>;
   private readonly origins: Uint8Array;
   private readonly perStep: Array<PerStep | undefined>;
-  private readonly startText = new UtcMillisText();
-  private readonly endText = new UtcMillisText();
 
   constructor(readonly capacity: number) {
     this.nums = new Float64Array(capacity * NUMS);
@@ -266,43 +279,39 @@ export class QueryRecords {
     const chars =
       query.length + (error?.length ?? 0) + (o0?.length ?? 0) + (o1?.length ?? 0) + (o2?.length ?? 0);
     const need = FIXED_LINE_BYTES + MAX_BYTES_PER_CHAR * chars + PER_STEP_BYTES * (perStep?.length ?? 0);
-    if (w.buf.length - w.pos < need) {
-      // A line this long is rare (a huge query); it gets a buffer of its own.
-      const bigger = Buffer.allocUnsafe(w.pos + need);
-      w.buf.copy(bigger, 0, 0, w.pos);
-      w.buf = bigger;
-    }
-    w.bytes(K_TIME);
+    // A line too long for the buffer is rare (a huge query); it gets a buffer of its own.
+    w.ensure(need);
+    w.lit(K_TIME);
     lineTime(w, n[i + N_NOW]!);
-    w.bytes(K_END);
-    this.endText.write(w, n[i + N_END]!);
-    w.bytes(K_QUERY);
+    w.lit(K_END);
+    utcMillis.write(w, n[i + N_END]!);
+    w.lit(K_QUERY);
     w.jsonString(query);
-    w.bytes(K_START);
-    this.startText.write(w, n[i + N_START]!);
-    w.bytes(K_STEP);
+    w.lit(K_START);
+    utcMillis.write(w, n[i + N_START]!);
+    w.lit(K_STEP);
     w.number(Math.trunc(n[i + N_STEP]! / 1000));
     if (error !== undefined) {
-      w.bytes(K_ERROR);
+      w.lit(K_ERROR);
       w.jsonString(error);
-      w.bytes(K_EVAL);
+      w.lit(K_EVAL);
     } else {
-      w.bytes(K_EVAL_AFTER_PARAMS);
+      w.lit(K_EVAL_AFTER_PARAMS);
     }
     w.seconds(n[i + N_EVAL]!);
-    w.bytes(K_SORT);
+    w.lit(K_SORT);
     w.seconds(n[i + N_SORT]!);
-    w.bytes(K_PREP);
+    w.lit(K_PREP);
     w.seconds(n[i + N_PREP]!);
-    w.bytes(K_INNER);
+    w.lit(K_INNER);
     w.seconds(n[i + N_INNER]!);
-    w.bytes(K_QUEUE);
+    w.lit(K_QUEUE);
     w.seconds(n[i + N_QUEUE]!);
-    w.bytes(K_EXEC);
+    w.lit(K_EXEC);
     w.seconds(n[i + N_EXEC]!);
-    w.bytes(K_SAMPLES);
+    w.lit(K_SAMPLES);
     if (perStep !== undefined) {
-      w.bytes(K_PER_STEP);
+      w.lit(K_PER_STEP);
       for (let x = 0; x < perStep.length; x++) {
         const [ts, v] = perStep[x]!;
         if (x > 0) w.byte(0x2c);
@@ -315,28 +324,28 @@ export class QueryRecords {
       w.byte(0x5d);
       w.byte(0x2c);
     }
-    w.bytes(K_TOTAL);
+    w.lit(K_TOTAL);
     w.number(n[i + N_TOTAL]!);
-    w.bytes(K_PEAK);
+    w.lit(K_PEAK);
     w.number(n[i + N_PEAK]!);
     if (origin === HTTP_ORIGIN) {
-      w.bytes(K_HTTP);
+      w.lit(K_HTTP);
       w.jsonString(o0!);
-      w.bytes(K_METHOD);
+      w.lit(K_METHOD);
       w.jsonString(o1!);
-      w.bytes(K_PATH);
+      w.lit(K_PATH);
       w.jsonString(o2!);
-      w.bytes(K_END_ORIGIN);
+      w.lit(K_END_ORIGIN);
     } else if (origin === RULE_ORIGIN) {
-      w.bytes(K_RULE);
+      w.lit(K_RULE);
       w.jsonString(o0!);
-      w.bytes(K_NAME);
+      w.lit(K_NAME);
       w.jsonString(o1!);
-      w.bytes(K_END_ORIGIN);
+      w.lit(K_END_ORIGIN);
     } else {
-      w.bytes(K_END_STATS);
+      w.lit(K_END_STATS);
       if (origin === OTHER_ORIGIN) w.pos += w.buf.write(o0!, w.pos);
-      w.bytes(K_END_LINE);
+      w.lit(K_END_LINE);
     }
   }
 }

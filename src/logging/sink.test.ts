@@ -116,7 +116,7 @@ describe('LineFileSink', () => {
 /** Pushes `s` from the middle of a larger buffer, as the query log hands over lines from its scratch buffer. */
 function put(r: LineRing, s: string): void {
   const b = Buffer.from('<<' + s + '>>');
-  put(r, b, 2, b.length - 2);
+  r.push(b, 2, b.length - 2);
 }
 
 describe('LineRing', () => {

@@ -1,6 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { compressSync } from 'snappy';
+import { Registry } from 'prom-client';
 import { snappyDecode, SnappyError } from './snappy.js';
 import { decodeWriteRequest, ProtobufError } from './write_request.js';
 import { RemoteWriteHandler } from './write_handler.js';
@@ -120,16 +121,20 @@ describe('RemoteWriteHandler', () => {
     assert.deepEqual(future, { status: 400, body: 'out of bounds: timestamp is too far in the future\n' });
   });
 
-  test('series with invalid labels are skipped, the rest kept', () => {
-    const { db, h } = mk();
+  test('series with invalid labels are skipped, the rest kept, one count per series', async () => {
+    const db = new MemoryStorage();
+    const registry = new Registry();
+    const h = new RemoteWriteHandler({ storage: db, now: () => NOW, registry });
     const res = h.handle({}, writeRequestBody([
-      { labels: { job: 'no name' }, samples: [[NOW, 1]] },
+      { labels: { job: 'no name' }, samples: [[NOW - 1000, 1], [NOW, 1]] },
       { labels: [['__name__', 'dup'], ['a', '1'], ['a', '2']], samples: [[NOW, 1]] },
       { labels: { __name__: 'ok' }, samples: [[NOW, 3]] },
     ]));
     assert.equal(res.status, 204);
     assert.equal(db.numSeries(), 1);
     assert.deepEqual(samples(db, 'ok'), [[NOW, 3]]);
+    const m = await registry.getSingleMetric('prometheus_api_remote_write_invalid_labels_samples_total')!.get();
+    assert.equal(m.values[0]!.value, 2);
   });
 
   test('content type and encoding are checked', () => {

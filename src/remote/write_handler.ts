@@ -165,7 +165,8 @@ export class RemoteWriteHandler {
       for (const s of decoded.series) {
         const ls = validLabels(s);
         if (ls === null) {
-          invalid += s.end - s.start + s.histograms;
+          // Prometheus's 1.0 handler counts one per invalid series, whatever its sample count.
+          invalid++;
           continue;
         }
         histograms += s.histograms;

@@ -7,7 +7,7 @@ import type { Matcher } from '../model/matcher.js';
 import { ValueType, type Queryable } from '../storage/interface.js';
 import { isStaleNaN } from '../model/value.js';
 import type { HttpResponse, RequestInfo } from './server.js';
-import { compareUTF8, type PromQLParser } from './api/v1.js';
+import { compareLabelsUTF8, compareUTF8, type PromQLParser } from './api/v1.js';
 // The text format writes values as Go's strconv.FormatFloat(f, 'g', -1, 64).
 import { formatG } from '../promql/engine/format.js';
 
@@ -142,16 +142,6 @@ interface FedSample {
   ls: Labels;
   t: number;
   v: number;
-}
-
-/** Prometheus's labels.Compare on UTF-8 bytes. */
-function compareLabels(a: Labels, b: Labels): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const c = compareUTF8(a.nameAt(i), b.nameAt(i)) || compareUTF8(a.valueAt(i), b.valueAt(i));
-    if (c !== 0) return c;
-  }
-  return a.length - b.length;
 }
 
 /** One metric family as Prometheus builds it: name, then metrics with label pairs, value and timestamp. */
@@ -314,7 +304,7 @@ export function federateHandler(deps: FederateDeps): (req: RequestInfo) => HttpR
     }
 
     // The selections merged: sorted by labels, each series once.
-    found.sort((a, b) => compareLabels(a.ls, b.ls));
+    found.sort((a, b) => compareLabelsUTF8(a.ls, b.ls));
     const samples = found.filter((s, i) => i === 0 || !s.ls.equals(found[i - 1]!.ls));
     // Then grouped by metric name (order kept within a name), as Prometheus sorts before writing families.
     samples.sort((a, b) => compareUTF8(a.ls.get(METRIC_NAME), b.ls.get(METRIC_NAME)));

@@ -544,7 +544,7 @@ export class Evaluator {
     if (subqStart <= lowest) subqStart += step;
     // Before the per-step statistics of the subquery are allocated.
     checkStepGrid(stepCount(subqStart, subqEnd, step), this.q.maxSamples);
-    const childStats = this.stats.subqueryChild(subqStart, subqEnd, step);
+    const childStats = this.stats.subqueryChild(subqStart, subqEnd, step, this.numSteps);
     const ev = new Evaluator(this.q, subqStart, subqEnd, step, childStats, this.currentSamples, this);
     // Offsets for @ inside are relative to the time the child evaluator starts
     // at. Prometheus skips this when subqStart equals the parent's start, but

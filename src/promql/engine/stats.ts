@@ -29,10 +29,14 @@ export class SampleStats {
     return new SampleStats(startMs, intervalMs, 0, false);
   }
 
-  /** Statistics of a subquery: samples read are kept per step of the subquery. */
-  subqueryChild(startMs: number, endMs: number, intervalMs: number): SampleStats {
+  /**
+   * Statistics of a subquery: samples read are kept per step of the subquery
+   * when the parent has several steps to attribute them to; an instant
+   * parent takes only the total, so a long subquery grid costs no array.
+   */
+  subqueryChild(startMs: number, endMs: number, intervalMs: number, parentSteps: number): SampleStats {
     const numSteps = endMs < startMs ? 0 : Math.floor((endMs - startMs) / intervalMs) + 1;
-    return new SampleStats(startMs, intervalMs, numSteps, false, true);
+    return new SampleStats(startMs, intervalMs, numSteps, false, parentSteps > 1);
   }
 
   private stepIndex(t: number, len: number): number {

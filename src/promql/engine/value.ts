@@ -23,6 +23,32 @@ export const GROWING_CAPACITY = 64;
  */
 export const MAX_PREALLOCATED_POINTS = 5000;
 
+/**
+ * Series of at most this many points take their arrays from a shared slab.
+ * A typed array of its own costs about 200 bytes of overhead whatever its
+ * length, so an instant query over thousands of series spent more on empty
+ * array headers than on samples; a view into a slab costs half of that.
+ */
+const SLAB_MAX_POINTS = 16;
+/** Doubles per slab (64 KiB): room for 4,096 one-point series (timestamp and value each). */
+const SLAB_DOUBLES = 8192;
+
+let slab = new Float64Array(SLAB_DOUBLES);
+let slabUsed = 0;
+
+/** `2 * c` doubles from the current slab, as timestamp and value views. A slab lives as long as any view into it. */
+function slabArrays(c: number): [Float64Array, Float64Array] {
+  if (slabUsed + 2 * c > SLAB_DOUBLES) {
+    slab = new Float64Array(SLAB_DOUBLES);
+    slabUsed = 0;
+  }
+  const at = slabUsed;
+  slabUsed += 2 * c;
+  return [slab.subarray(at, at + c), slab.subarray(at + c, at + 2 * c)];
+}
+
+const NO_POINTS = new Float64Array(0);
+
 export class Series {
   ts: Float64Array;
   vs: Float64Array;
@@ -34,14 +60,22 @@ export class Series {
     public dropName = false,
     capacity = MIN_CAPACITY,
   ) {
-    const c = Math.max(1, capacity);
-    this.ts = new Float64Array(c);
-    this.vs = new Float64Array(c);
+    const c = Math.max(0, capacity);
+    if (c === 0) {
+      // Arrays supplied by the caller (fromArrays); push() grows from here.
+      this.ts = NO_POINTS;
+      this.vs = NO_POINTS;
+    } else if (c <= SLAB_MAX_POINTS) {
+      [this.ts, this.vs] = slabArrays(c);
+    } else {
+      this.ts = new Float64Array(c);
+      this.vs = new Float64Array(c);
+    }
   }
 
   /** Wraps existing arrays (used for subquery results and fixtures); n points are valid. */
   static fromArrays(metric: Labels, ts: Float64Array, vs: Float64Array, n: number, dropName = false): Series {
-    const s = new Series(metric, dropName, 1);
+    const s = new Series(metric, dropName, 0);
     s.ts = ts;
     s.vs = vs;
     s.n = n;
@@ -90,10 +124,25 @@ export function isString(v: EvalValue): v is StringValue {
   return v instanceof StringValue;
 }
 
+function isMetadataLabel(name: string): boolean {
+  return name === '__name__' || name === '__type__' || name === '__unit__';
+}
+
 /** Drops __name__ and the other metadata labels (__type__, __unit__), as Prometheus's DropReserved(IsMetadataLabel). */
 export function dropMetadata(ls: Labels): Labels {
-  if (!ls.has('__name__') && !ls.has('__type__') && !ls.has('__unit__')) return ls;
-  return ls.without('__name__', '__type__', '__unit__');
+  const p = ls.toPairs();
+  let drop = 0;
+  for (let i = 0; i < p.length; i += 2) if (isMetadataLabel(p[i]!)) drop++;
+  if (drop === 0) return ls;
+  // An exactly sized array: every output series keeps one, so slack from push() would add up.
+  const out = new Array<string>(p.length - 2 * drop);
+  let w = 0;
+  for (let i = 0; i < p.length; i += 2) {
+    if (isMetadataLabel(p[i]!)) continue;
+    out[w++] = p[i]!;
+    out[w++] = p[i + 1]!;
+  }
+  return Labels.fromSortedPairs(out);
 }
 
 /**

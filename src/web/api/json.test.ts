@@ -104,6 +104,33 @@ test('the point writer formats every double as formatSampleValue does', () => {
   );
 });
 
+test('the string-free shortest-digits path agrees with JS (and so Go) across its whole range', () => {
+  // Full 52-bit mantissas, both signs, 1e-6 <= |f| < 1e15: the 15-, 16- and 17-digit cases and power-of-two edges.
+  const bits = new Float64Array(1);
+  const words = new BigUint64Array(bits.buffer);
+  fc.assert(
+    fc.property(fc.integer({ min: 1003, max: 1073 }), fc.bigInt({ min: 0n, max: 2n ** 52n - 1n }), fc.boolean(), (exp, mant, neg) => {
+      words[0] = (BigInt(exp) << 52n) | mant | (neg ? 1n << 63n : 0n);
+      const f = bits[0]!;
+      const w = new JsonWriter();
+      w.point(0, f);
+      assert.equal(Buffer.concat(w.finish()).toString(), `[0,"${formatSampleValue(f)}"]`);
+    }),
+    { numRuns: 50_000, examples: [[1023, 0n, false], [1023, 1n, false], [1022, 2n ** 52n - 1n, true]] },
+  );
+});
+
+test('integers at digit-count and 32-bit boundaries', () => {
+  const ints = [0, 1, 9, 10, 99, 100, 101, 999, 1000, 99_999_999, 100_000_000, 2 ** 31 - 1, 2 ** 31, 2 ** 32 + 5, 1e15, 2 ** 53 - 1];
+  for (const n of ints) {
+    for (const v of [n, -n]) {
+      const w = new JsonWriter();
+      w.point(n, v);
+      assert.equal(Buffer.concat(w.finish()).toString(), `[${formatTimestamp(n)},"${formatSampleValue(v)}"]`, String(v));
+    }
+  }
+});
+
 test('sample timestamps keep three decimals as Prometheus writes them', () => {
   const cases: Array<[number, string]> = [
     [0, '0'],

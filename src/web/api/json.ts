@@ -15,7 +15,7 @@
 //   every other string               json-iterator HTML-safe: \b and \f as \u00XX  jsonString
 //
 // Query results go through JsonWriter, which writes bytes straight into
-// reusable-size Buffers: no string or object per point.
+// fixed-size Buffer chunks: no string or object per point.
 import { Labels } from '../../model/labels.js';
 import type { InstantSample, QueryValue, RangeSeries } from '../../promql/engine/types.js';
 
@@ -307,26 +307,42 @@ export class JsonWriter {
   }
 }
 
+/** "00".."99" as bytes, to write two digits per division. */
+const DIGIT_PAIRS = Uint8Array.from({ length: 200 }, (_, i) => 48 + (i & 1 ? (i >> 1) % 10 : ((i >> 1) / 10) | 0));
+
 /** Writes a non-negative integer below 2^53 (so at most 16 digits); returns the new position. */
 function writeUint(b: Buffer, p: number, n: number): number {
   let len = 1;
   while (len < 16 && n >= POW10[len]!) len++;
   let end = p + len;
   const stop = end;
-  if (n < 0x80000000) {
-    let x = n | 0;
-    do {
-      const q = (x / 10) | 0;
-      b[--end] = 48 + x - q * 10;
-      x = q;
-    } while (x !== 0);
-  } else {
-    let x = n;
-    do {
-      const q = Math.floor(x / 10);
-      b[--end] = 48 + x - q * 10;
-      x = q;
-    } while (x !== 0);
+  let x = n;
+  // Above 2^31, peel off the low 8 digits with double arithmetic first (exact below 2^53).
+  if (x >= 0x80000000) {
+    const hi = Math.floor(x / 1e8);
+    let lo = (x - hi * 1e8) | 0;
+    for (let i = 0; i < 4; i++) {
+      const q = (lo / 100) | 0;
+      const r = (lo - q * 100) << 1;
+      b[--end] = DIGIT_PAIRS[r + 1]!;
+      b[--end] = DIGIT_PAIRS[r]!;
+      lo = q;
+    }
+    x = hi;
+  }
+  let y = x | 0;
+  while (y >= 100) {
+    const q = (y / 100) | 0;
+    const r = (y - q * 100) << 1;
+    b[--end] = DIGIT_PAIRS[r + 1]!;
+    b[--end] = DIGIT_PAIRS[r]!;
+    y = q;
+  }
+  if (y >= 10) {
+    b[--end] = DIGIT_PAIRS[(y << 1) + 1]!;
+    b[--end] = DIGIT_PAIRS[y << 1]!;
+  } else if (end > p) {
+    b[--end] = 48 + y;
   }
   return stop;
 }
@@ -340,10 +356,12 @@ function writeTimestamp(b: Buffer, p: number, t: number): number {
   const frac = t - sec * 1000;
   p = writeUint(b, p, sec);
   if (frac !== 0) {
+    const h = (frac / 100) | 0;
+    const r = (frac - h * 100) << 1;
     b[p++] = 0x2e;
-    b[p++] = 48 + ((frac / 100) | 0);
-    b[p++] = 48 + (((frac / 10) | 0) % 10);
-    b[p++] = 48 + (frac % 10);
+    b[p++] = 48 + h;
+    b[p++] = DIGIT_PAIRS[r]!;
+    b[p++] = DIGIT_PAIRS[r + 1]!;
   }
   return p;
 }
@@ -363,7 +381,7 @@ function writeInteger(b: Buffer, p: number, f: number): number {
 
 /** Any value that is not an integer below 2^53: NaN, infinities, fractions, huge values. */
 function writeFraction(b: Buffer, p: number, f: number): number {
-  const q = writeShortDecimal(b, p, f);
+  const q = writeShortest(b, p, f);
   if (q >= 0) return q;
   const s = formatSampleValue(f);
   for (let i = 0; i < s.length; i++) b[p++] = s.charCodeAt(i);
@@ -371,18 +389,29 @@ function writeFraction(b: Buffer, p: number, f: number): number {
 }
 
 /**
- * Writes a non-integer with 1e-6 <= |f| < 1e15 whose shortest decimal has at
- * most 15 significant digits (most gauge readings: "0.25", "3.1415"), without
- * going through a string; returns -1 for any other value.
+ * Writes a non-integer with 1e-6 <= |f| < 1e15 as its shortest round-trip
+ * decimal (what Go and JS print) without going through a string; returns -1
+ * for the rare cases it leaves to String().
  *
- * Why this is exact: decimals of 15 significant digits lie further apart than
- * a double's rounding interval is wide, so at most one of them reads back as
- * f. If one does, rounding f * 10^k (k chosen for 15 digits) finds it (the
- * error is below 0.25), and it is the shortest form once trailing zeros are
- * dropped: a shorter form would be another 15-digit decimal reading back as f.
- * Shortest digits are what Go and JS print, so the text is theirs.
+ * The shortest form has 15 digits or fewer, 16, or 17; each is tried in turn.
+ * - At most 15 digits: such decimals lie further apart than a double's
+ *   rounding interval is wide, so at most one reads back as f, and rounding
+ *   f * 10^k finds it (error below 0.25); `m / 10^k === f` tests it exactly
+ *   (m and 10^k are exact, the division correctly rounded). Dropping its
+ *   trailing zeros gives the shortest form: a shorter one would be another
+ *   such decimal.
+ * - 16 digits: f * 10^k is formed exactly as two doubles. A candidate m reads
+ *   back as f when its distance to that product is below half an ulp of f,
+ *   scaled (exact too: a power of two times 10^k), or a quarter of an ulp
+ *   below a power of two, where the spacing of doubles halves. The nearest
+ *   candidate that passes is the answer; if the nearest fails, the interval
+ *   lies on the other side, where only the next candidate can pass.
+ * - 17 digits: some 17-digit decimal always reads back, and the shortest form
+ *   is then the one nearest to f: the exact product rounded.
+ * Candidates at an exact tie or at the very edge of the interval, decided by
+ * round-half-even, go to String().
  */
-function writeShortDecimal(b: Buffer, p: number, f: number): number {
+function writeShortest(b: Buffer, p: number, f: number): number {
   const a = f < 0 ? -f : f;
   if (!(a >= 1e-6 && a < 1e15)) return -1;
   // e = floor(log10(a)), by comparisons (each power here is exact or the least double above it),
@@ -394,27 +423,122 @@ function writeShortDecimal(b: Buffer, p: number, f: number): number {
     e = -1;
     while (e > -6 && a < NEG_POW10[-e]!) e--;
   }
-  const scale = POW10_UP_TO_20[14 - e]!;
-  const m = Math.round(a * scale);
-  if (m / scale !== a || m >= 1e15) return -1;
-  // m has exactly 15 digits: spell them out with 32-bit arithmetic, 7 high and 8 low.
-  let hi = Math.floor(m / 1e8);
-  let lo = m - hi * 1e8;
-  for (let i = 15; i > 7; i--) {
-    const q = (lo / 10) | 0;
-    DIGITS[i] = 48 + lo - q * 10;
-    lo = q;
+  const s15 = POW10_UP_TO_22[14 - e]!;
+  const m15 = Math.round(a * s15);
+  if (m15 / s15 === a && m15 < 1e15) {
+    writeDigits(m15, 0, 1e8, 15);
+    return emitDigits(b, p, f < 0, e, 15);
   }
-  for (let i = 7; i > 0; i--) {
-    const q = (hi / 10) | 0;
-    DIGITS[i] = 48 + hi - q * 10;
-    hi = q;
+
+  const s16 = POW10_UP_TO_22[15 - e]!;
+  const hi = twoProduct(a, s16);
+  const lo = productError;
+  // The nearest integer to hi + lo, as r + adj (above 2^53, r + 1 would not be a double).
+  const r = Math.round(hi);
+  const frac = hi - r + lo; // hi - r is exact (Sterbenz)
+  const adj = frac > 0.5 ? 1 : frac < -0.5 ? -1 : 0;
+  const dist = frac - adj; // exact product minus the candidate
+  BITS_F64[0] = a;
+  const half = HALF_ULP[(BITS_U32[HI_WORD]! >>> 20) & 0x7ff]! * s16;
+  // Below a power of two (mantissa bits all zero) the next double down is half as far.
+  const halfBelow = (BITS_U32[HI_WORD]! & 0xfffff) === 0 && BITS_U32[LO_WORD] === 0 ? half / 2 : half;
+  const fit = readsBack(dist, half, halfBelow);
+  if (fit < 0) return -1;
+  if (fit === 1) return writeDigits(r, adj, 1e8, 16) ? emitDigits(b, p, f < 0, e, 16) : -1;
+  const other = dist > 0 ? adj + 1 : adj - 1;
+  const fitOther = readsBack(frac - other, half, halfBelow);
+  if (fitOther < 0) return -1;
+  if (fitOther === 1) return writeDigits(r, other, 1e8, 16) ? emitDigits(b, p, f < 0, e, 16) : -1;
+
+  const s17 = POW10_UP_TO_22[16 - e]!;
+  const h = twoProduct(a, s17);
+  const l = productError;
+  // h >= 1e16 > 2^53 is an integer, so the nearest integer is h + round(l).
+  const rl = Math.round(l);
+  if (Math.abs(Math.abs(l - rl) - 0.5) < TIE_SLACK) return -1;
+  if (!writeDigits(h, rl, 1e9, 17)) return -1;
+  return emitDigits(b, p, f < 0, e, 17);
+}
+
+/** 1 when a candidate at `dist` below the exact product reads back, 0 when not, -1 when too close to the edge to say. */
+function readsBack(dist: number, half: number, halfBelow: number): number {
+  // dist > 0: the candidate lies below f.
+  const margin = (dist > 0 ? halfBelow : half) - Math.abs(dist);
+  if (Math.abs(margin) < TIE_SLACK) return -1;
+  return margin > 0 ? 1 : 0;
+}
+
+/**
+ * Puts the digits of the integer r + adj (r a double below 2^57, adj small)
+ * at DIGITS[1..n], split exactly at `low` (1e8 or 1e9: the low part's width).
+ * False when r + adj does not have exactly n digits.
+ */
+function writeDigits(r: number, adj: number, low: number, n: number): boolean {
+  let q = Math.floor(r / low);
+  // q * low formed exactly as two doubles; r minus it is exact (Sterbenz), and all terms are integers.
+  const qp = twoProduct(q, low);
+  let rest = r - qp - productError + adj;
+  while (rest < 0) {
+    rest += low;
+    q--;
   }
-  // Digits 1..intEnd-1 are the integer part (none when e < 0); drop trailing zeros of the fraction.
+  while (rest >= low) {
+    rest -= low;
+    q++;
+  }
+  const lowDigits = low === 1e8 ? 8 : 9;
+  if (!(q >= POW10[n - lowDigits - 1]! && q < POW10[n - lowDigits]!)) return false;
+  let lo32 = rest | 0;
+  let hi32 = q | 0;
+  for (let i = n; i > n - lowDigits; i--) {
+    const d = (lo32 / 10) | 0;
+    DIGITS[i] = 48 + lo32 - d * 10;
+    lo32 = d;
+  }
+  for (let i = n - lowDigits; i > 0; i--) {
+    const d = (hi32 / 10) | 0;
+    DIGITS[i] = 48 + hi32 - d * 10;
+    hi32 = d;
+  }
+  return true;
+}
+
+/** Distances this close to an edge are left undecided: far beyond the error of the sums forming them, far below any real gap. */
+const TIE_SLACK = 1e-9;
+
+/** Half an ulp of a double, by its biased exponent. */
+const HALF_ULP = Float64Array.from({ length: 2048 }, (_, be) => 2 ** (Math.max(be, 1) - 1076));
+const BITS_F64 = new Float64Array(1);
+const BITS_U32 = new Uint32Array(BITS_F64.buffer);
+// Little-endian hosts keep the low word first.
+const LO_WORD = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1 ? 0 : 1;
+const HI_WORD = 1 - LO_WORD;
+
+/** Veltkamp's splitter for doubles: 2^27 + 1. */
+const SPLITTER = 134217729;
+/** The rounding error of the last twoProduct (module-level so the hot path allocates nothing). */
+let productError = 0;
+
+/** Dekker's exact product: returns fl(x * y) and leaves x * y - fl(x * y) in productError. */
+function twoProduct(x: number, y: number): number {
+  const prod = x * y;
+  let t = SPLITTER * x;
+  const xh = t - (t - x);
+  const xl = x - xh;
+  t = SPLITTER * y;
+  const yh = t - (t - y);
+  const yl = y - yh;
+  productError = xh * yh - prod + xh * yl + xl * yh + xl * yl;
+  return prod;
+}
+
+/** Writes DIGITS[1..n] (d1.d2... x 10^e) in fixed notation without trailing fraction zeros. */
+function emitDigits(b: Buffer, p: number, neg: boolean, e: number, n: number): number {
+  // Digits 1..intEnd-1 are the integer part (none when e < 0).
   const intEnd = e >= 0 ? e + 2 : 1;
-  let last = 15;
+  let last = n;
   while (last >= intEnd && DIGITS[last] === 48) last--;
-  if (f < 0) b[p++] = 0x2d;
+  if (neg) b[p++] = 0x2d;
   if (e >= 0) {
     for (let i = 1; i < intEnd; i++) b[p++] = DIGITS[i]!;
   } else {
@@ -426,11 +550,13 @@ function writeShortDecimal(b: Buffer, p: number, f: number): number {
   return p;
 }
 
-/** Scratch for writeShortDecimal: the 15 digits of a scaled value at indices 1..15. */
-const DIGITS = new Uint8Array(16);
+/** Scratch for writeShortest: the digits of a scaled value at indices 1..17. */
+const DIGITS = new Uint8Array(18);
 const NEG_POW10 = [1, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5];
 // 10^k is exact in a double up to 10^22.
-const POW10_UP_TO_20 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20];
+const POW10_UP_TO_22 = [
+  1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
 
 // ---------------------------------------------------------------------------
 // query results

@@ -133,6 +133,23 @@ function num(x: number): string {
   return Number.isFinite(x) ? formatJSONNumber(x) : '0';
 }
 
+/** Prometheus's labels.Compare: pairwise by name, then value, as UTF-8 bytes; shorter first. */
+export function compareLabelsUTF8(a: Labels, b: Labels): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const c = compareUTF8(a.nameAt(i), b.nameAt(i)) || compareUTF8(a.valueAt(i), b.valueAt(i));
+    if (c !== 0) return c;
+  }
+  return a.length - b.length;
+}
+
+/** A copy with keys in Go's sorted-map order (by bytes). */
+function sortedKeys<T>(o: Record<string, T>): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const k of Object.keys(o).sort(compareUTF8)) out[k] = o[k]!;
+  return out;
+}
+
 /** Values of `stats` that Prometheus supports; others still enable stats, with a deprecation warning. */
 const STATS_VALUES = new Set(['', 'true', 'all']);
 
@@ -458,7 +475,7 @@ export function createApiRoutes(deps: ApiDeps): ApiRoute[] {
       q.close();
     }
     let metrics = [...found.values()];
-    if (sets.length > 1) metrics.sort(Labels.compare);
+    if (sets.length > 1) metrics.sort(compareLabelsUTF8);
     if (limit > 0 && metrics.length > limit) {
       metrics = metrics.slice(0, limit);
       warnings.push('results truncated due to limit');
@@ -483,7 +500,7 @@ export function createApiRoutes(deps: ApiDeps): ApiRoute[] {
       out[family] = limitPerMetric > 0 ? entries.slice(0, limitPerMetric) : entries;
       n++;
     }
-    return { data: out };
+    return { data: sortedKeys(out) };
   };
 
   const tsdbStatus = (ctx: ApiContext): ApiResult => {
@@ -584,7 +601,8 @@ export function createApiRoutes(deps: ApiDeps): ApiRoute[] {
   routes.push(
     { method: 'GET', path: '/metadata', handler: metadata },
     { method: 'GET', path: '/status/config', handler: () => ({ data: { yaml: deps.configYAML() } }) },
-    { method: 'GET', path: '/status/flags', handler: () => ({ data: deps.flags() }) },
+    // A Go map: json-iterator writes its keys sorted.
+    { method: 'GET', path: '/status/flags', handler: () => ({ data: sortedKeys(deps.flags()) }) },
     { method: 'GET', path: '/status/runtimeinfo', handler: () => ({ data: deps.runtimeInfo() }) },
     { method: 'GET', path: '/status/buildinfo', handler: () => ({ data: deps.buildInfo() }) },
     { method: 'GET', path: '/status/tsdb', handler: tsdbStatus },
