@@ -136,6 +136,30 @@ describe('API parity with Prometheus 3.x', () => {
     assert.equal((await get('query_range?query=1&start=0&end=11000&step=1')).status, 200);
   });
 
+  test('a step under 1 ms is accepted, then fails evaluation as in Prometheus (its zero-ms step divides by zero)', async () => {
+    const divideByZero = { status: 'error', errorType: 'execution', error: 'unexpected error: runtime error: integer divide by zero' };
+    for (const p of ['query=1&start=0&end=1&step=0.0001', 'query=g&start=0&end=1.1&step=0.0001', 'query=up&start=5&end=5&step=0.0009999']) {
+      const r = await get(`query_range?${p}`);
+      assert.equal(r.status, 422, p);
+      assert.deepEqual(r.json, divideByZero, p);
+    }
+    // The query is still created first (a bad one is a bad parameter), after the points limit and the other parameters.
+    const cases: Array<[string, string]> = [
+      ['query=1&start=0&end=1.2&step=0.0001', 'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)'],
+      ['query=%22s%22&start=0&end=1&step=0.0001', 'invalid parameter "query": invalid expression type "string" for range query, must be Scalar or instant Vector'],
+      ['query=1&start=0&end=1&step=0.0001&timeout=x', 'invalid parameter "timeout": cannot parse "x" to a valid duration'],
+      ['query=sum(&start=0&end=1&step=0.0001', 'invalid parameter "query": 1:5: parse error: unclosed left parenthesis'],
+    ];
+    for (const [p, msg] of cases) {
+      const r = await get(`query_range?${p}`);
+      assert.equal(r.status, 400, p);
+      assert.deepEqual(r.json, { status: 'error', errorType: 'bad_data', error: msg }, p);
+    }
+    // 1.5 ms is evaluated on a 1 ms grid, as Prometheus truncates the step.
+    const r = await get('query_range?query=1&start=0&end=0.003&step=0.0015');
+    assert.deepEqual((r.json['data'] as { result: unknown }).result, [{ metric: {}, values: [[0, '1'], [0.001, '1'], [0.002, '1'], [0.003, '1']] }]);
+  });
+
   test('annotations carry their position; other warnings are plain; unsupported stats values warn', async () => {
     const r = await get(`query?query=${encodeURIComponent('rate(g[5m])')}&time=${T / 1000}&limit=1&stats=1`);
     assert.equal(r.status, 200);

@@ -1,4 +1,4 @@
-// A minimal prometheus.WriteRequest encoder for tests (the server only decodes).
+// Minimal prometheus.WriteRequest (1.0) and io.prometheus.write.v2.Request (2.0) encoders for tests (the server only decodes).
 import { compressSync } from 'snappy';
 import { STALE_NAN_BITS_HI, STALE_NAN_BITS_LO } from '../src/model/value.js';
 
@@ -54,3 +54,79 @@ export function encodeWriteRequest(series: TestSeries[]): Buffer {
 export function writeRequestBody(series: TestSeries[]): Buffer {
   return compressSync(encodeWriteRequest(series));
 }
+
+export interface TestV2Series {
+  labels: Record<string, string> | Array<[string, string]>;
+  samples?: Array<[number, number | 'stale']>;
+  /** Timestamps of native histograms (an integer histogram with one observation each). */
+  histograms?: number[];
+  exemplars?: Array<{ labels: Record<string, string>; value: number; t: number }>;
+  metadata?: { type: number; help: string; unit: string };
+  /** Label references sent instead of the labels' (to send bad ones). */
+  refs?: number[];
+  /** Send the label references unpacked, one field each. */
+  unpacked?: boolean;
+}
+
+function doubleBytes(v: number | 'stale'): Buffer {
+  const d = Buffer.alloc(8);
+  if (v === 'stale') {
+    d.writeUInt32LE(STALE_NAN_BITS_LO, 0);
+    d.writeUInt32LE(STALE_NAN_BITS_HI, 4);
+  } else {
+    d.writeDoubleLE(v);
+  }
+  return d;
+}
+
+function refsField(no: number, refs: number[], unpacked: boolean): number[] {
+  if (unpacked) return refs.flatMap((r) => [...field(no, 0), ...varint(r)]);
+  return lenField(no, refs.flatMap((r) => varint(r)));
+}
+
+/** An io.prometheus.write.v2.Request, symbols interned in order of use after the empty string, as Prometheus builds them. */
+export function encodeWriteV2Request(series: TestV2Series[]): Buffer {
+  const symbols = [''];
+  const index = new Map<string, number>([['', 0]]);
+  const sym = (s: string): number => {
+    let i = index.get(s);
+    if (i === undefined) {
+      i = symbols.length;
+      symbols.push(s);
+      index.set(s, i);
+    }
+    return i;
+  };
+  const labelRefs = (labels: Record<string, string> | Array<[string, string]>): number[] =>
+    (Array.isArray(labels) ? labels : Object.entries(labels)).flatMap(([n, v]) => [sym(n), sym(v)]);
+  const tsBytes: number[][] = [];
+  for (const s of series) {
+    const ts: number[] = [];
+    ts.push(...refsField(1, s.refs ?? labelRefs(s.labels), s.unpacked === true));
+    for (const [t, v] of s.samples ?? []) ts.push(...lenField(2, [...field(1, 1), ...doubleBytes(v), ...field(2, 0), ...varint(t)]));
+    for (const t of s.histograms ?? []) {
+      // count_int 1, sum 1, schema 0, one positive bucket holding the observation, timestamp.
+      const span = [...field(1, 0), ...varint(0), ...field(2, 0), ...varint(1)];
+      ts.push(...lenField(3, [...field(1, 0), 1, ...field(3, 1), ...doubleBytes(1), ...field(4, 0), 0, ...lenField(11, span), ...lenField(12, [2]), ...field(15, 0), ...varint(t)]));
+    }
+    for (const e of s.exemplars ?? []) {
+      ts.push(...lenField(4, [...refsField(1, labelRefs(e.labels), false), ...field(2, 1), ...doubleBytes(e.value), ...field(3, 0), ...varint(e.t)]));
+    }
+    if (s.metadata !== undefined) {
+      const m = s.metadata;
+      ts.push(...lenField(5, [...field(1, 0), ...varint(m.type), ...field(3, 0), ...varint(sym(m.help)), ...field(4, 0), ...varint(sym(m.unit))]));
+    }
+    tsBytes.push(ts);
+  }
+  const out: number[] = [];
+  for (const s of symbols) out.push(...lenField(4, Buffer.from(s)));
+  for (const ts of tsBytes) out.push(...lenField(5, ts));
+  return Buffer.from(out);
+}
+
+/** A snappy-compressed 2.0 Request, as a remote-write body. */
+export function writeV2RequestBody(series: TestV2Series[]): Buffer {
+  return compressSync(encodeWriteV2Request(series));
+}
+
+export const V2_CONTENT_TYPE = 'application/x-protobuf;proto=io.prometheus.write.v2.Request';

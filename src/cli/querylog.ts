@@ -30,6 +30,7 @@ const MAX_DISTINCT_ORIGINS = 1_000;
 const MAX_QUERY_KEY_CHARS = 1_000;
 /** Upper bound of --limit, so the top-N heaps stay small. */
 const MAX_LIMIT = 1_000;
+/** Ten rows per table keep the whole report on one terminal screen. */
 const DEFAULT_LIMIT = 10;
 
 const USAGE = `usage: tsprom querylog top <file> [--by duration|count|samples] [--limit N]

@@ -45,6 +45,7 @@ Commands:
 const DEFAULT_BLOCK_DURATION = 2 * 3_600_000;
 /** promtool commits the backfill appender every 5000 samples. */
 const SAMPLES_PER_COMMIT = 5000;
+/** promtool's default --limit for `tsdb analyze`. */
 const DEFAULT_ANALYZE_LIMIT = 20;
 
 class UsageError extends Error {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, loadConfigFile, ConfigError } from './load.js';
+import { loadConfig, loadConfigFile, ConfigError, globToRegExp } from './load.js';
 import { parseDuration, formatDuration, parseSize, formatSize } from './units.js';
 
 function err(text: string): ConfigError {
@@ -224,5 +224,32 @@ remote_write:
     assert.equal(back.scrapeConfigs[0]!.scrapeTimeoutMs, c.scrapeConfigs[0]!.scrapeTimeoutMs);
     assert.deepEqual(back.global.externalLabels.toObject(), { dc: 'x' });
     assert.equal(back.remoteWrite[0]!.queueConfig.capacity, 10_000);
+  });
+});
+
+describe('globToRegExp', () => {
+  const matches = (glob: string, name: string): boolean => globToRegExp(glob)!.test(name);
+
+  test("follows Go's filepath.Match", () => {
+    assert.ok(matches('*.json', 'a.json'));
+    assert.ok(!matches('*.json', 'a.yml'));
+    assert.ok(matches('t?.yml', 't1.yml'));
+    assert.ok(matches('?', '😀'), '? matches one code point');
+    assert.ok(matches('[a-c]x', 'bx'));
+    assert.ok(!matches('[a-c]x', 'dx'));
+    assert.ok(matches('[^a]x', 'bx'), '^ negates a class');
+    assert.ok(!matches('[^a]x', 'ax'));
+    assert.ok(matches('[!a]x', '!x'), '! is an ordinary character');
+    assert.ok(!matches('[!a]x', 'bx'));
+    assert.ok(matches('\\*.json', '*.json'));
+    assert.ok(!matches('\\*.json', 'a.json'));
+    assert.ok(matches('[\\]]', ']'));
+    assert.ok(matches('a.b+(c)', 'a.b+(c)'));
+    assert.ok(!matches('a.b', 'axb'));
+    assert.ok(!matches('[z-a]', 'm'), 'a reversed range never matches');
+  });
+
+  test('malformed patterns give null', () => {
+    for (const bad of ['[', '[a', '[]', '[^]', '[-a]', '[a-]', 'a\\']) assert.equal(globToRegExp(bad), null, bad);
   });
 });

@@ -30,6 +30,7 @@ import {
   type RemoteReadConfig,
   type RemoteWriteConfig,
   type ScrapeConfig,
+  type ScrapeLimits,
   type ScrapeProtocol,
   type ServiceDiscoveryConfigs,
   type StaticConfig,
@@ -195,14 +196,21 @@ function readGlobal(r: MapReader): GlobalConfig {
     queryLogMaxSize: r.size('query_log_max_size', 0, true),
     queryLogMaxFiles: r.uint('query_log_max_files', 0),
     queryLogMinDurationMs: r.duration('query_log_min_duration', 0),
-    bodySizeLimit: r.size('body_size_limit', 0),
-    sampleLimit: r.uint('sample_limit', 0),
-    labelLimit: r.uint('label_limit', 0),
-    labelNameLengthLimit: r.uint('label_name_length_limit', 0),
-    labelValueLengthLimit: r.uint('label_value_length_limit', 0),
-    targetLimit: r.uint('target_limit', 0),
-    keepDroppedTargets: r.uint('keep_dropped_targets', 0),
+    ...readScrapeLimits(r, null),
     scrapeProtocols: r.has('scrape_protocols') ? readScrapeProtocols(r, 'scrape_protocols', 'for global config') : DEFAULT_SCRAPE_PROTOCOLS,
+  };
+}
+
+/** The limits of a global or scrape config; a scrape config's unset (0) limits are the `inherited` ones. */
+function readScrapeLimits(r: MapReader, inherited: ScrapeLimits | null): ScrapeLimits {
+  return {
+    bodySizeLimit: r.size('body_size_limit', 0) || (inherited?.bodySizeLimit ?? 0),
+    sampleLimit: r.uint('sample_limit', 0) || (inherited?.sampleLimit ?? 0),
+    labelLimit: r.uint('label_limit', 0) || (inherited?.labelLimit ?? 0),
+    labelNameLengthLimit: r.uint('label_name_length_limit', 0) || (inherited?.labelNameLengthLimit ?? 0),
+    labelValueLengthLimit: r.uint('label_value_length_limit', 0) || (inherited?.labelValueLengthLimit ?? 0),
+    targetLimit: r.uint('target_limit', 0) || (inherited?.targetLimit ?? 0),
+    keepDroppedTargets: r.uint('keep_dropped_targets', 0) || (inherited?.keepDroppedTargets ?? 0),
   };
 }
 
@@ -348,13 +356,7 @@ function readScrapeConfig(r0: MapReader, global: GlobalConfig): ScrapeConfig {
     metricsPath,
     scheme,
     enableCompression: r.bool('enable_compression', true),
-    bodySizeLimit: r.size('body_size_limit', 0) || global.bodySizeLimit,
-    sampleLimit: r.uint('sample_limit', 0) || global.sampleLimit,
-    labelLimit: r.uint('label_limit', 0) || global.labelLimit,
-    labelNameLengthLimit: r.uint('label_name_length_limit', 0) || global.labelNameLengthLimit,
-    labelValueLengthLimit: r.uint('label_value_length_limit', 0) || global.labelValueLengthLimit,
-    targetLimit: r.uint('target_limit', 0) || global.targetLimit,
-    keepDroppedTargets: r.uint('keep_dropped_targets', 0) || global.keepDroppedTargets,
+    ...readScrapeLimits(r, global),
     httpClient,
     relabelConfigs,
     metricRelabelConfigs,
@@ -837,27 +839,71 @@ function checkGlob(pattern: string, r: MapReader, key: string, msg: string): voi
   }
 }
 
-/** Translates one path element's glob (`*`, `?`, `[...]`) into a RegExp; null when malformed. */
+/**
+ * Translates one path element's glob into a RegExp with Go's filepath.Match
+ * rules: `*` and `?` never match `/`, `[...]` is a class of characters and
+ * `lo-hi` ranges (negated by a leading `^`), `\\` escapes the next character.
+ * Null when Go would report ErrBadPattern (an unclosed or empty class, a bare
+ * `-` or `]` in a class, a trailing backslash).
+ */
 export function globToRegExp(glob: string): RegExp | null {
+  const cps = [...glob];
+  let i = 0;
+  // One class member: a character other than `-` and `]`, or an escaped one.
+  const member = (): string | null => {
+    const c = cps[i];
+    if (c === undefined || c === '-' || c === ']') return null;
+    i++;
+    if (c !== '\\') return c;
+    const e = cps[i++];
+    return e === undefined ? null : e;
+  };
   let re = '^';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
+  while (i < cps.length) {
+    const c = cps[i++]!;
     if (c === '*') re += '[^/]*';
     else if (c === '?') re += '[^/]';
-    else if (c === '[') {
-      const end = glob.indexOf(']', i + 2);
-      if (end < 0) return null;
-      let body = glob.slice(i + 1, end);
-      if (body.startsWith('^')) body = `\\^${body.slice(1)}`;
-      if (body.startsWith('!')) body = `^${body.slice(1)}`;
-      re += `[${body.replace(/\\/g, '\\\\')}]`;
-      i = end;
-    } else if (c === '\\') {
-      if (i + 1 >= glob.length) return null;
-      re += `\\${glob[++i]}`;
-    } else re += c.replace(/[.+^${}()|\]]/g, '\\$&');
+    else if (c === '\\') {
+      const e = cps[i++];
+      if (e === undefined) return null;
+      re += escapeRegExpChar(e);
+    } else if (c === '[') {
+      let cls = '';
+      if (cps[i] === '^') {
+        cls = '^';
+        i++;
+      }
+      let members = 0;
+      for (;;) {
+        if (cps[i] === ']' && members > 0) {
+          i++;
+          break;
+        }
+        const lo = member();
+        if (lo === null) return null;
+        let hi = lo;
+        if (cps[i] === '-') {
+          i++;
+          const h = member();
+          if (h === null) return null;
+          hi = h;
+        }
+        // Go accepts a reversed range and never matches it; a RegExp would reject it.
+        if (lo.codePointAt(0)! <= hi.codePointAt(0)!) cls += `${escapeClassChar(lo)}-${escapeClassChar(hi)}`;
+        members++;
+      }
+      re += cls === '' ? '(?!)' : cls === '^' ? '[^/]' : `[${cls}]`;
+    } else re += escapeRegExpChar(c);
   }
-  return new RegExp(`${re}$`);
+  return new RegExp(`${re}$`, 'u');
+}
+
+function escapeRegExpChar(c: string): string {
+  return /[\\^$.*+?()[\]{}|/]/.test(c) ? `\\${c}` : c;
+}
+
+function escapeClassChar(c: string): string {
+  return /[\\\]\[^-]/.test(c) ? `\\${c}` : c;
 }
 
 /** Files matching a pattern whose glob characters sit only in the last element, sorted. */

@@ -9,6 +9,7 @@ import type {
   RemoteReadConfig,
   RemoteWriteConfig,
   ScrapeConfig,
+  ScrapeLimits,
   ServiceDiscoveryConfigs,
 } from './types.js';
 import { formatDuration, formatSize } from './units.js';
@@ -39,6 +40,19 @@ function relabel(r: RelabelConfig): Obj {
     replacement: r.replacement,
     action: r.action,
   });
+}
+
+/** The limits as Prometheus writes them; unset (0) ones are left out. */
+function scrapeLimits(l: ScrapeLimits): Obj {
+  return {
+    body_size_limit: l.bodySizeLimit ? formatSize(l.bodySizeLimit) : undefined,
+    sample_limit: l.sampleLimit || undefined,
+    target_limit: l.targetLimit || undefined,
+    label_limit: l.labelLimit || undefined,
+    label_name_length_limit: l.labelNameLengthLimit || undefined,
+    label_value_length_limit: l.labelValueLengthLimit || undefined,
+    keep_dropped_targets: l.keepDroppedTargets || undefined,
+  };
 }
 
 function httpClient(h: HTTPClientConfig): Obj {
@@ -106,13 +120,7 @@ function scrape(s: ScrapeConfig): Obj {
     metrics_path: s.metricsPath,
     scheme: s.scheme,
     enable_compression: s.enableCompression,
-    body_size_limit: s.bodySizeLimit ? formatSize(s.bodySizeLimit) : undefined,
-    sample_limit: s.sampleLimit || undefined,
-    target_limit: s.targetLimit || undefined,
-    label_limit: s.labelLimit || undefined,
-    label_name_length_limit: s.labelNameLengthLimit || undefined,
-    label_value_length_limit: s.labelValueLengthLimit || undefined,
-    keep_dropped_targets: s.keepDroppedTargets || undefined,
+    ...scrapeLimits(s),
     ...httpClient(s.httpClient),
     ...sd(s),
     relabel_configs: s.relabelConfigs.map(relabel),
@@ -193,13 +201,7 @@ export function configToYAML(c: Config): string {
       query_log_max_files: g.queryLogMaxFiles || undefined,
       query_log_min_duration: g.queryLogMinDurationMs ? formatDuration(g.queryLogMinDurationMs) : undefined,
       scrape_failure_log_file: g.scrapeFailureLogFile,
-      body_size_limit: g.bodySizeLimit ? formatSize(g.bodySizeLimit) : undefined,
-      sample_limit: g.sampleLimit || undefined,
-      target_limit: g.targetLimit || undefined,
-      label_limit: g.labelLimit || undefined,
-      label_name_length_limit: g.labelNameLengthLimit || undefined,
-      label_value_length_limit: g.labelValueLengthLimit || undefined,
-      keep_dropped_targets: g.keepDroppedTargets || undefined,
+      ...scrapeLimits(g),
     }),
     alerting: compact({
       alert_relabel_configs: c.alerting.alertRelabelConfigs.map(relabel),

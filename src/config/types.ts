@@ -143,7 +143,23 @@ export const DEFAULT_SCRAPE_PROTOCOLS: readonly ScrapeProtocol[] = Object.freeze
   'PrometheusText0.0.4',
 ]);
 
-export interface GlobalConfig {
+/**
+ * Limits on what a scrape may bring in; 0 = no limit. The global ones are
+ * inherited by scrape configs that do not set their own.
+ */
+export interface ScrapeLimits {
+  /** Uncompressed bytes of a scrape's body. */
+  readonly bodySizeLimit: number;
+  readonly sampleLimit: number;
+  readonly labelLimit: number;
+  readonly labelNameLengthLimit: number;
+  readonly labelValueLengthLimit: number;
+  readonly targetLimit: number;
+  /** Dropped targets kept for the API (all of them at 0). */
+  readonly keepDroppedTargets: number;
+}
+
+export interface GlobalConfig extends ScrapeLimits {
   /** Default 1m. */
   readonly scrapeIntervalMs: number;
   /** Default 10s, capped at the scrape interval. */
@@ -163,18 +179,11 @@ export interface GlobalConfig {
   readonly queryLogMaxFiles: number;
   /** tsprom extension: only log queries at least this slow (ms); failed queries are always logged. Default 0. */
   readonly queryLogMinDurationMs: number;
-  /** Scrape limits inherited by scrape configs that do not set their own; 0 = no limit. */
-  readonly bodySizeLimit: number;
-  readonly sampleLimit: number;
-  readonly labelLimit: number;
-  readonly labelNameLengthLimit: number;
-  readonly labelValueLengthLimit: number;
-  readonly targetLimit: number;
-  readonly keepDroppedTargets: number;
   readonly scrapeProtocols: readonly ScrapeProtocol[];
 }
 
-export interface ScrapeConfig extends ServiceDiscoveryConfigs {
+/** A scrape config's limits default to the global ones (see ScrapeLimits). */
+export interface ScrapeConfig extends ServiceDiscoveryConfigs, ScrapeLimits {
   readonly jobName: string;
   /** Default false. */
   readonly honorLabels: boolean;
@@ -200,14 +209,6 @@ export interface ScrapeConfig extends ServiceDiscoveryConfigs {
   readonly scheme: 'http' | 'https';
   /** Default true: ask for gzip. */
   readonly enableCompression: boolean;
-  /** Bytes; 0 = no limit. Defaults to the global value. */
-  readonly bodySizeLimit: number;
-  readonly sampleLimit: number;
-  readonly labelLimit: number;
-  readonly labelNameLengthLimit: number;
-  readonly labelValueLengthLimit: number;
-  readonly targetLimit: number;
-  readonly keepDroppedTargets: number;
   readonly httpClient: HTTPClientConfig;
   readonly relabelConfigs: readonly RelabelConfig[];
   readonly metricRelabelConfigs: readonly RelabelConfig[];

@@ -2,10 +2,11 @@
 // dns_sd_configs. Each Discoverer pushes target groups to a callback until stopped;
 // a group replaces the earlier group with the same source.
 import { promises as dnsPromises } from 'node:dns';
-import { readFileSync, readdirSync, watch, type FSWatcher } from 'node:fs';
+import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { Counter, Histogram } from 'prom-client';
+import { expandGlob } from '../config/load.js';
 import type { DNSSDConfig, FileSDConfig, HTTPSDConfig, StaticConfig } from '../config/types.js';
 import type { Logger } from '../logging/types.js';
 import { HttpClient } from '../scrape/httpclient.js';
@@ -47,6 +48,28 @@ export class StaticDiscoverer implements Discoverer {
   stop(): void {}
 }
 
+/** A discoverer that refreshes when started and then every refresh interval; `up` is null once stopped. */
+abstract class PollingDiscoverer implements Discoverer {
+  protected up: GroupsCallback | null = null;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly refreshIntervalMs: number) {}
+
+  start(up: GroupsCallback): void {
+    this.up = up;
+    void this.refresh();
+    this.timer = setInterval(() => void this.refresh(), this.refreshIntervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    this.up = null;
+    if (this.timer !== null) clearInterval(this.timer);
+  }
+
+  protected abstract refresh(): void | Promise<void>;
+}
+
 /** Debounce for bursts of watch events (editors write a file in several steps). */
 const FILE_WATCH_DEBOUNCE_MS = 100;
 
@@ -55,10 +78,8 @@ const FILE_WATCH_DEBOUNCE_MS = 100;
  * re-reads them when the watcher reports a change and every refresh_interval. A file
  * that fails to read or parse keeps its last good targets; the error is logged and counted.
  */
-export class FileDiscoverer implements Discoverer {
-  private up: GroupsCallback | null = null;
+export class FileDiscoverer extends PollingDiscoverer {
   private readonly watchers = new Map<string, FSWatcher>();
-  private interval: NodeJS.Timeout | null = null;
   private debounce: NodeJS.Timeout | null = null;
   /** Number of groups each file produced last time, to empty the ones that went away. */
   private lastCounts = new Map<string, number>();
@@ -69,18 +90,12 @@ export class FileDiscoverer implements Discoverer {
     private readonly cfg: FileSDConfig,
     private readonly logger: Logger,
     private readonly metrics: DiscoveryMetrics,
-  ) {}
-
-  start(up: GroupsCallback): void {
-    this.up = up;
-    this.refresh();
-    this.interval = setInterval(() => this.refresh(), this.cfg.refreshIntervalMs);
-    this.interval.unref();
+  ) {
+    super(cfg.refreshIntervalMs);
   }
 
-  stop(): void {
-    this.up = null;
-    if (this.interval !== null) clearInterval(this.interval);
+  override stop(): void {
+    super.stop();
     if (this.debounce !== null) clearTimeout(this.debounce);
     for (const w of this.watchers.values()) w.close();
     this.watchers.clear();
@@ -89,24 +104,14 @@ export class FileDiscoverer implements Discoverer {
   private listFiles(): string[] {
     const out = new Set<string>();
     for (const pattern of this.cfg.files) {
-      const base = basename(pattern);
-      if (!/[*?[]/.test(base)) {
-        out.add(pattern);
-        continue;
-      }
-      const re = globToRegExp(base);
-      let names: string[];
-      try {
-        names = readdirSync(dirname(pattern));
-      } catch {
-        continue;
-      }
-      for (const n of names) if (re.test(n)) out.add(`${dirname(pattern)}/${n}`);
+      // A plain path is read even before it exists (a missing file is skipped quietly); a glob lists what is there.
+      if (!/[*?[]/.test(basename(pattern))) out.add(pattern);
+      else for (const f of expandGlob(pattern)) out.add(f);
     }
     return [...out].filter((p) => /\.(json|ya?ml)$/i.test(p)).sort();
   }
 
-  private refresh(): void {
+  protected refresh(): void {
     const up = this.up;
     if (up === null) return;
     const t0 = performance.now();
@@ -181,44 +186,23 @@ export function readTargetFile(path: string): TargetGroup[] {
   return parseTargetGroups(doc, (i) => `${path}:${i}`, { __meta_filepath: path });
 }
 
-/** Go's filepath.Match for one path element: * ? [...] and \ escapes; * and ? never match '/'. */
-export function globToRegExp(glob: string): RegExp {
-  let re = '^';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else if (c === '[') {
-      const end = glob.indexOf(']', i + 1);
-      if (end < 0) {
-        re += '\\[';
-        continue;
-      }
-      let cls = glob.slice(i + 1, end);
-      if (cls.startsWith('^')) cls = '^' + cls.slice(1);
-      re += `[${cls.replace(/\\/g, '\\\\')}]`;
-      i = end;
-    } else if (c === '\\' && i + 1 < glob.length) {
-      re += escapeRe(glob[++i]!);
-    } else re += escapeRe(c);
-  }
-  return new RegExp(re + '$');
-}
-
-function escapeRe(c: string): string {
-  return c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-}
-
 const HTTP_SD_CONTENT_TYPE = /^application\/json(;\s*charset=("utf-8"|utf-8))?$/i;
 
 /** How long one HTTP SD request may take: Prometheus's SD client uses the refresh interval as its bound too. */
 const HTTP_SD_MAX_TIMEOUT_MS = 60_000;
 
+/**
+ * Largest HTTP SD response accepted (uncompressed bytes). A target in a group
+ * takes 20-200 bytes of JSON, so 64 MiB holds hundreds of thousands of targets,
+ * more than one server scrapes; a larger answer is a broken or hostile endpoint
+ * and would otherwise be buffered, then parsed into ten times its size, whole.
+ * Such a refresh fails like any other (counted, logged, last targets kept).
+ */
+export const HTTP_SD_MAX_BODY_BYTES = 64 * 1024 * 1024;
+
 /** http_sd_configs: polls a URL for a JSON list of target groups. */
-export class HttpDiscoverer implements Discoverer {
+export class HttpDiscoverer extends PollingDiscoverer {
   private readonly client: HttpClient;
-  private timer: NodeJS.Timeout | null = null;
-  private up: GroupsCallback | null = null;
   private lastLength = 0;
   private inFlight: AbortController | null = null;
   lastError: string | null = null;
@@ -228,25 +212,19 @@ export class HttpDiscoverer implements Discoverer {
     private readonly logger: Logger,
     private readonly metrics: DiscoveryMetrics,
     private readonly userAgent: string,
+    private readonly maxBodyBytes = HTTP_SD_MAX_BODY_BYTES,
   ) {
+    super(cfg.refreshIntervalMs);
     this.client = new HttpClient(cfg.httpClient);
   }
 
-  start(up: GroupsCallback): void {
-    this.up = up;
-    void this.refresh();
-    this.timer = setInterval(() => void this.refresh(), this.cfg.refreshIntervalMs);
-    this.timer.unref();
-  }
-
-  stop(): void {
-    this.up = null;
-    if (this.timer !== null) clearInterval(this.timer);
+  override stop(): void {
+    super.stop();
     this.inFlight?.abort();
     this.client.close();
   }
 
-  private async refresh(): Promise<void> {
+  protected async refresh(): Promise<void> {
     if (this.inFlight !== null) return;
     const ac = new AbortController();
     this.inFlight = ac;
@@ -277,6 +255,7 @@ export class HttpDiscoverer implements Discoverer {
         'x-prometheus-refresh-interval-seconds': String(this.cfg.refreshIntervalMs / 1000),
       },
       timeoutMs: Math.min(this.cfg.refreshIntervalMs, HTTP_SD_MAX_TIMEOUT_MS),
+      bodySizeLimit: this.maxBodyBytes,
       signal,
     });
     if (res.status !== 200) throw new Error(`server returned HTTP status ${res.statusLine}`);
@@ -299,30 +278,17 @@ const DNS_META = {
 } as const;
 
 /** dns_sd_configs: SRV, A, AAAA, MX and NS lookups, one group per name. */
-export class DnsDiscoverer implements Discoverer {
-  private timer: NodeJS.Timeout | null = null;
-  private up: GroupsCallback | null = null;
-
+export class DnsDiscoverer extends PollingDiscoverer {
   constructor(
     private readonly cfg: DNSSDConfig,
     private readonly logger: Logger,
     private readonly metrics: DiscoveryMetrics,
     private readonly resolver: DnsResolver,
-  ) {}
-
-  start(up: GroupsCallback): void {
-    this.up = up;
-    void this.refresh();
-    this.timer = setInterval(() => void this.refresh(), this.cfg.refreshIntervalMs);
-    this.timer.unref();
+  ) {
+    super(cfg.refreshIntervalMs);
   }
 
-  stop(): void {
-    this.up = null;
-    if (this.timer !== null) clearInterval(this.timer);
-  }
-
-  private async refresh(): Promise<void> {
+  protected async refresh(): Promise<void> {
     await Promise.all(
       this.cfg.names.map(async (name) => {
         try {

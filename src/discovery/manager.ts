@@ -36,6 +36,7 @@ export interface DiscoveryManagerOptions {
 
 export type UpdateCallback = (updates: ReadonlyMap<string, readonly TargetGroup[]>) => void;
 
+/** Prometheus's 5s: a burst of discovery changes (a deploy) reaches the scrape pools as one sync. */
 const DEFAULT_UPDATE_INTERVAL_MS = 5000;
 
 interface Provider {

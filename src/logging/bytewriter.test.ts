@@ -39,4 +39,10 @@ test('numbers and seconds are written as JSON.stringify writes them', () => {
   assert.equal(text(() => w.seconds(12.5)), '12.5');
   assert.equal(text(() => w.seconds(1e-7)), '1e-7');
   assert.equal(text(() => w.seconds(-1)), '0');
+  assert.equal(text(() => w.seconds(4e-10)), '0');
+  assert.equal(text(() => w.seconds(Infinity)), '0');
+  assert.equal(text(() => w.seconds(NaN)), '0');
+  for (const ns of [1, 10, 100, 120, 999, 1000, 1001, 123456789, 1e9, 1e9 + 1, 86_400e9]) {
+    assert.equal(text(() => w.seconds(ns / 1e9)), JSON.stringify(ns / 1e9));
+  }
 });

@@ -207,11 +207,12 @@ export class ByteWriter {
    * rounded double, which is what Go's JSON encoder (and JSON.stringify) writes.
    */
   seconds(n: number): void {
-    if (!Number.isFinite(n) || n <= 0) {
+    const ns = Math.round(n * 1e9);
+    // Not positive, or less than half a nanosecond.
+    if (!(ns > 0 && ns !== Infinity)) {
       this.buf_[this.pos++] = 0x30;
       return;
     }
-    const ns = Math.round(n * 1e9);
     if (ns < 1000) {
       this.subMicroSeconds(ns);
       return;

@@ -1,11 +1,20 @@
 // The server's own metrics, under Prometheus's names, for /metrics.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Summary, type Registry } from 'prom-client';
+import { regexCacheStats } from '../model/matcher.js';
 import type { QueryLogRecord } from '../promql/engine/types.js';
 import { buildInfo } from './build.js';
 
-/** Process, heap, GC and event-loop-lag metrics (prom-client's defaults) plus prometheus_build_info. */
+/** Process, heap, GC and event-loop-lag metrics (prom-client's defaults), prometheus_build_info and process-wide caches. */
 export function registerProcessMetrics(registry: Registry): void {
   collectDefaultMetrics({ register: registry });
+  new Gauge({
+    name: 'tsprom_regex_cache_entries',
+    help: 'Compiled label regexes (matchers, relabeling, label_replace) held in the process-wide bounded cache.',
+    registers: [registry],
+    collect() {
+      this.set(regexCacheStats().entries);
+    },
+  });
   const b = buildInfo();
   new Gauge({
     name: 'prometheus_build_info',

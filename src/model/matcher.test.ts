@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { InvalidRegexError, Matcher, MatchType } from './matcher.js';
+import { InvalidRegexError, Matcher, MatchType, compileAnchoredRegex, regexCacheStats } from './matcher.js';
 
 const m = (type: MatchType, value: string, name = 'l'): Matcher => Matcher.create(type, name, value);
 
@@ -65,5 +65,24 @@ describe('Matcher', () => {
     assert.equal(m(MatchType.NotRegexp, 'a\\d\n', 'a.b').toString(), '"a.b"!~"a\\\\d\\n"');
     assert.equal(m(MatchType.NotEqual, '', '').toString(), '""!=""');
     assert.equal(m(MatchType.Regexp, '\x07', '_x1').toString(), '_x1=~"\\a"');
+  });
+
+  test('the compiled-regex cache is bounded by entries and by pattern length', () => {
+    // Many distinct short patterns: the oldest are evicted, the newest still compile and match.
+    for (let i = 0; i < 3000; i++) assert.ok(compileAnchoredRegex(`x${i}y.*`).test(`x${i}yz`));
+    assert.ok(regexCacheStats().entries <= 1024);
+    assert.equal(compileAnchoredRegex('x2999y.*'), compileAnchoredRegex('x2999y.*'), 'a recent pattern is served from the cache');
+    // Long patterns: the summed length stays within 1 Mi characters.
+    const long = (i: number): string => `${i}:` + 'a'.repeat(60_000);
+    for (let i = 0; i < 40; i++) assert.ok(compileAnchoredRegex(long(i)).test(long(i)));
+    const s = regexCacheStats();
+    assert.ok(s.chars <= 1 << 20, `cached characters ${s.chars}`);
+    assert.ok(s.entries >= 1);
+    // A pattern over 64 Ki characters still works but is never cached.
+    const huge = 'b'.repeat(70_000);
+    const before = regexCacheStats();
+    assert.ok(compileAnchoredRegex(huge).test(huge));
+    assert.notEqual(compileAnchoredRegex(huge), compileAnchoredRegex(huge));
+    assert.deepEqual(regexCacheStats(), before);
   });
 });

@@ -22,9 +22,30 @@ export class InvalidRegexError extends Error {
 
 /** Bound on cached compiled regexes: matchers are rebuilt per query, patterns repeat. */
 const REGEX_CACHE_MAX = 1024;
+/**
+ * Bound on the summed length of the cached patterns. A compiled RE2 program
+ * grows with its pattern, so the entry count alone does not bound the cache's
+ * memory: dashboards send alternations of hundreds of values, and 1024 of
+ * 100 KB each would pin gigabytes. 1 Mi characters keeps it to tens of MB.
+ */
+const REGEX_CACHE_MAX_CHARS = 1 << 20;
+/** Longer patterns are compiled on every use: caching one would evict a sixteenth of the cache. */
+const REGEX_CACHE_MAX_PATTERN_CHARS = REGEX_CACHE_MAX_CHARS / 16;
+/** Insertion order is eviction order (the oldest entry goes first when the cache is full). */
 const regexCache = new Map<string, RE2>();
+let regexCacheChars = 0;
 
-function compileAnchored(re: string): RE2 {
+/** Entries and summed pattern length of the compiled-regex cache, for the server's metrics. */
+export function regexCacheStats(): { entries: number; chars: number } {
+  return { entries: regexCache.size, chars: regexCacheChars };
+}
+
+/**
+ * Compiles a regex anchored at both ends, as Prometheus anchors label
+ * regexes (matchers, relabeling, label_replace), from a bounded cache.
+ * Throws InvalidRegexError.
+ */
+export function compileAnchoredRegex(re: string): RE2 {
   let c = regexCache.get(re);
   if (c !== undefined) return c;
   try {
@@ -33,8 +54,14 @@ function compileAnchored(re: string): RE2 {
   } catch (e) {
     throw new InvalidRegexError(re, e instanceof Error ? e.message : String(e));
   }
-  if (regexCache.size >= REGEX_CACHE_MAX) regexCache.delete(regexCache.keys().next().value!);
+  if (re.length > REGEX_CACHE_MAX_PATTERN_CHARS) return c;
+  while (regexCache.size >= REGEX_CACHE_MAX || (regexCache.size > 0 && regexCacheChars + re.length > REGEX_CACHE_MAX_CHARS)) {
+    const oldest = regexCache.keys().next().value!;
+    regexCache.delete(oldest);
+    regexCacheChars -= oldest.length;
+  }
   regexCache.set(re, c);
+  regexCacheChars += re.length;
   return c;
 }
 
@@ -51,7 +78,7 @@ export class Matcher {
     readonly value: string,
   ) {
     if (type === MatchType.Regexp || type === MatchType.NotRegexp) {
-      this.re = compileAnchored(value);
+      this.re = compileAnchoredRegex(value);
       this.set = literalAlternation(value);
     } else {
       this.re = null;

@@ -93,4 +93,9 @@ test('expandTemplate follows Go', () => {
   assert.equal(expandTemplate('${1}x', m), 'ax');
   assert.equal(expandTemplate('cost: $', m), 'cost: $');
   assert.equal(expandTemplate('${unclosed', m), '${unclosed');
+  const m2 = new RE2('^(?s:(a)(?P<name>b)(c)?)$', 'u').exec('ab')!;
+  assert.equal(expandTemplate('$1-${2}x-$$-$name-$9', m2), 'a-bx-$-b-');
+  // Group names are Unicode letters and digits, as in Go.
+  assert.equal(expandTemplate('$näme', m2), '');
+  assert.equal(expandTemplate('${1}ü', m2), 'aü');
 });

@@ -6,11 +6,13 @@
 //   expandTemplate(template, match)              Go's regexp.Expand ($1, ${name}, $$).
 //
 // Regexes are RE2 (the `re2` package), anchored as Prometheus anchors them:
-// `^(?s:<regex>)$`. Compiled forms are cached per (frozen) config object.
+// `^(?s:<regex>)$` (compileAnchoredRegex). Compiled forms are cached per
+// (frozen) config object.
 import { createHash } from 'node:crypto';
-import RE2 from 're2';
+import type RE2 from 're2';
 import type { RelabelConfig } from '../config/types.js';
 import { Labels, isValidLabelName, type Label } from '../model/labels.js';
+import { InvalidRegexError, compileAnchoredRegex } from '../model/matcher.js';
 
 /** Thrown when a rule's regex does not compile (load.ts normally catches this first). */
 export class RelabelConfigError extends Error {
@@ -32,9 +34,9 @@ function compile(cfg: RelabelConfig): Compiled {
   if (c !== undefined) return c;
   let re: RE2;
   try {
-    re = new RE2(`^(?s:${cfg.regex})$`, 'u');
+    re = compileAnchoredRegex(cfg.regex);
   } catch (e) {
-    throw new RelabelConfigError(`invalid relabel regex ${JSON.stringify(cfg.regex)}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new RelabelConfigError(`invalid relabel regex ${JSON.stringify(cfg.regex)}: ${e instanceof InvalidRegexError ? e.reason : String(e)}`);
   }
   c = { cfg, re, isDefaultRegex: cfg.regex === '(.*)', modulus: BigInt(Math.trunc(cfg.modulus)) };
   compiledCache.set(cfg, c);
@@ -162,12 +164,20 @@ export function hashMod(value: string, modulus: bigint): bigint {
 
 const NAME_CHAR = /[\p{L}\p{Nd}_]/u;
 
+/** A match as RegExp/RE2 exec() returns it: numbered groups, and named ones in `groups`. */
+export interface RegexMatch {
+  readonly length: number;
+  readonly [group: number]: string | undefined;
+  readonly groups?: Readonly<Record<string, string | undefined>>;
+}
+
 /**
  * Go's regexp Expand: `$name` / `${name}` name a group (a number or a named group; the
  * name is the longest run of letters, digits and `_`), `$$` is a literal `$`, and a `$`
- * that starts no valid reference is copied as is. Unknown groups expand to ''.
+ * that starts no valid reference is copied as is. Unknown groups expand to ''. Shared by
+ * relabeling and PromQL's label_replace, which both follow Go's regexp.Expand.
  */
-export function expandTemplate(template: string, m: RegExpExecArray): string {
+export function expandTemplate(template: string, m: RegexMatch): string {
   if (!template.includes('$')) return template;
   let out = '';
   let i = 0;
@@ -221,7 +231,7 @@ function allNameChars(s: string): boolean {
   return true;
 }
 
-function groupValue(m: RegExpExecArray, name: string): string {
+function groupValue(m: RegexMatch, name: string): string {
   if (/^[0-9]+$/.test(name)) {
     const n = Number(name);
     return n < m.length ? (m[n] ?? '') : '';

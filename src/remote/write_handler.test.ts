@@ -14,6 +14,11 @@ import { encodeWriteRequest, writeRequestBody } from '../../test/remote_write_pr
 
 const NOW = 1_700_000_000_000;
 
+/** Status and body of an answer (headers are checked where they matter). */
+function sb(res: { status: number; body: string }): { status: number; body: string } {
+  return { status: res.status, body: res.body };
+}
+
 /** Whether every sample of the series is a staleness marker (checked on the iterator: JS arrays may canonicalise NaN bits). */
 function allStale(db: MemoryStorage, name: string): boolean {
   const q = db.querier(0, Number.MAX_SAFE_INTEGER);
@@ -91,7 +96,7 @@ describe('RemoteWriteHandler', () => {
       { labels: { job: 'j', __name__: 'm' }, samples: [[NOW - 2000, 1], [NOW - 1000, 2]] },
       { labels: { __name__: 'stale' }, samples: [[NOW - 1000, 'stale']] },
     ]));
-    assert.deepEqual(res, { status: 204, body: '' });
+    assert.deepEqual(sb(res), { status: 204, body: '' });
     assert.deepEqual(samples(db, 'm'), [[NOW - 2000, 1], [NOW - 1000, 2]]);
     assert.ok(allStale(db, 'stale'));
     assert.equal(db.lookup(Labels.fromPairs('__name__', 'm', 'job', 'j')) !== undefined, true);
@@ -118,7 +123,7 @@ describe('RemoteWriteHandler', () => {
     assert.match(res.body, /out of order sample/);
     assert.deepEqual(samples(db, 'other'), []);
     const future = h.handle({}, writeRequestBody([{ labels: { __name__: 'f' }, samples: [[NOW + 11 * 60_000, 1]] }]));
-    assert.deepEqual(future, { status: 400, body: 'out of bounds: timestamp is too far in the future\n' });
+    assert.deepEqual(sb(future), { status: 400, body: 'out of bounds: timestamp is too far in the future\n' });
   });
 
   test('series with invalid labels are skipped, the rest kept, one count per series', async () => {
@@ -141,9 +146,30 @@ describe('RemoteWriteHandler', () => {
     const { h } = mk();
     const body = writeRequestBody([{ labels: { __name__: 'm' }, samples: [[NOW, 1]] }]);
     assert.equal(h.handle({ 'content-type': 'application/json' }, body).status, 415);
-    assert.equal(h.handle({ 'content-type': 'application/x-protobuf;proto=io.prometheus.write.v2.Request' }, body).status, 415);
     assert.equal(h.handle({ 'content-encoding': 'gzip' }, body).status, 415);
     assert.equal(h.handle({ 'content-type': 'application/x-protobuf;proto=prometheus.WriteRequest' }, body).status, 204);
+  });
+
+  test('only the accepted messages are taken; 1.0 answers carry no written-counts headers', () => {
+    const db = new MemoryStorage();
+    const h = new RemoteWriteHandler({ storage: db, now: () => NOW, acceptedMessages: ['prometheus.WriteRequest'] });
+    const body = writeRequestBody([{ labels: { __name__: 'm' }, samples: [[NOW, 1]] }]);
+    assert.deepEqual(h.handle({ 'content-type': 'application/x-protobuf;proto=io.prometheus.write.v2.Request' }, body), {
+      status: 415,
+      body: 'io.prometheus.write.v2.Request protobuf message is not accepted by this server; only accepts prometheus.WriteRequest\n',
+      headers: { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' },
+    });
+    assert.deepEqual(h.handle({}, body), { status: 204, body: '', headers: {} });
+  });
+
+  test('a duplicate sample is refused with its timestamp and both values, as Prometheus words it', () => {
+    const { h } = mk();
+    assert.equal(h.handle({}, writeRequestBody([{ labels: { __name__: 'm' }, samples: [[NOW, 0.5]] }])).status, 204);
+    const res = h.handle({}, writeRequestBody([{ labels: { __name__: 'm' }, samples: [[NOW, 1234567]] }]));
+    assert.deepEqual(sb(res), { status: 400, body: `duplicate sample for timestamp ${NOW}; overrides not allowed: existing 0.5, new value 1.234567e+06\n` });
+    // At timestamp 0 Prometheus's error has no details.
+    assert.equal(h.handle({}, writeRequestBody([{ labels: { __name__: 'z' }, samples: [[0, 1]] }])).status, 204);
+    assert.deepEqual(sb(h.handle({}, writeRequestBody([{ labels: { __name__: 'z' }, samples: [[0, 2]] }]))), { status: 400, body: 'duplicate sample for timestamp\n' });
   });
 
   test('decoded size is limited', () => {
@@ -160,7 +186,7 @@ describe('RemoteWriteHandler', () => {
       { labels: { __name__: 'm' }, samples: [[NOW - 1000, 3], [NOW - 3000, 1], [NOW - 2000, 2], [NOW - 1000, 9]] },
       { labels: { __name__: 'm' }, samples: [[NOW - 1500, 4], [NOW, 5]] },
     ]));
-    assert.deepEqual(res, { status: 204, body: '' });
+    assert.deepEqual(sb(res), { status: 204, body: '' });
     assert.deepEqual(samples(db, 'm'), [[NOW - 1000, 3], [NOW, 5]]);
   });
 
@@ -171,7 +197,7 @@ describe('RemoteWriteHandler', () => {
       { labels: { __name__: 'fresh' }, samples: [[NOW, 1]] },
       { labels: { __name__: 'm' }, samples: [[NOW, 2], [NOW - 2000, 3]] },
     ]));
-    assert.deepEqual(res, { status: 400, body: 'out of order sample\n' });
+    assert.deepEqual(sb(res), { status: 400, body: 'out of order sample\n' });
     assert.deepEqual(samples(db, 'fresh'), []);
     assert.deepEqual(samples(db, 'm'), [[NOW - 1000, 1]]);
     // The same timestamp as committed data with another value is a duplicate; with the same value it is accepted.
@@ -196,22 +222,22 @@ describe('RemoteWriteHandler', () => {
     const { h } = mk();
     const body = writeRequestBody([{ labels: { __name__: 'm' }, samples: [[NOW, 1]] }]);
     // Encoding first, then snappy, then the content type.
-    assert.deepEqual(h.handle({ 'content-encoding': 'gzip', 'content-type': 'text/plain' }, body), {
+    assert.deepEqual(sb(h.handle({ 'content-encoding': 'gzip', 'content-type': 'text/plain' }, body)), {
       status: 415,
       body: 'gzip encoding (compression) is not accepted by this server; only snappy is acceptable\n',
     });
     assert.equal(h.handle({ 'content-type': 'text/plain' }, Buffer.from('junk')).status, 400);
-    assert.deepEqual(h.handle({ 'content-type': 'text/plain' }, body), {
+    assert.deepEqual(sb(h.handle({ 'content-type': 'text/plain' }, body)), {
       status: 415,
       body: 'expected application/x-protobuf as the first (media) part, got text/plain content-type\n',
     });
-    assert.deepEqual(h.handle({ 'content-type': 'application/x-protobuf;proto=foo' }, body), {
+    assert.deepEqual(sb(h.handle({ 'content-type': 'application/x-protobuf;proto=foo' }, body)), {
       status: 415,
       body: 'got application/x-protobuf;proto=foo content type; unknown type for remote write protobuf message foo, supported: prometheus.WriteRequest, io.prometheus.write.v2.Request\n',
     });
     assert.equal(h.handle({ 'content-type': 'application/x-protobuf; proto=prometheus.WriteRequest' }, body).status, 204);
-    assert.deepEqual(h.handle({}, compressSync(Buffer.from([0x00]))), { status: 400, body: 'proto: WriteRequest: illegal tag 0 (wire type 0)\n' });
-    assert.deepEqual(h.handle({}, compressSync(Buffer.from([0x0a, 0x02, 0x10, 0x01]))), { status: 400, body: 'proto: wrong wireType = 0 for field Samples\n' });
+    assert.deepEqual(sb(h.handle({}, compressSync(Buffer.from([0x00])))), { status: 400, body: 'proto: WriteRequest: illegal tag 0 (wire type 0)\n' });
+    assert.deepEqual(sb(h.handle({}, compressSync(Buffer.from([0x0a, 0x02, 0x10, 0x01])))), { status: 400, body: 'proto: wrong wireType = 0 for field Samples\n' });
   });
 
   test('storage failures other than rejected samples are 500s and roll back', () => {
@@ -229,7 +255,7 @@ describe('RemoteWriteHandler', () => {
     };
     const h = new RemoteWriteHandler({ storage, now: () => NOW });
     const res = h.handle({}, writeRequestBody([{ labels: { __name__: 'm' }, samples: [[NOW, 1]] }]));
-    assert.deepEqual(res, { status: 500, body: 'empty labelset: invalid sample\n' });
+    assert.deepEqual(sb(res), { status: 500, body: 'empty labelset: invalid sample\n' });
     assert.ok(rolledBack);
   });
 });

@@ -1,16 +1,22 @@
-// The remote write 1.0 receiver: snappy-compressed prometheus.WriteRequest in,
-// samples appended in one transaction, Prometheus's status codes out.
+// The remote write receiver: snappy-compressed prometheus.WriteRequest (1.0)
+// or io.prometheus.write.v2.Request (2.0) in, samples appended, Prometheus's
+// status codes, texts and response headers out.
 //
-// All or nothing, as Prometheus does it: a body that does not decode is a 400
-// before anything is appended, and a sample the storage rejects (out of order,
-// duplicate, too far in the future) rolls the whole request back with a 400
-// so the sender does not retry it. Series with invalid labels are skipped and
-// counted, also as Prometheus does.
+// 1.0 is all or nothing, as Prometheus does it: a sample the storage rejects
+// (out of order, duplicate, too far in the future) rolls the whole request
+// back with a 400 so the sender does not retry it; series with invalid labels
+// are skipped and counted. 2.0 allows partial writes, as its spec and
+// Prometheus do: every rejected series or sample adds a line to the 400's
+// text and the rest is committed; the X-Prometheus-Remote-Write-*-Written
+// headers say how much was written. In both, a body that does not decode is a
+// 400 before anything is appended, and other storage failures roll everything
+// back with a 500 (the sender retries).
 //
 // Checks run in the order of Prometheus's handler chain (client_golang's
 // remote API): Content-Encoding, snappy, Content-Type, protobuf, samples.
 import { Counter, Registry } from 'prom-client';
-import { Labels, METRIC_NAME, isValidLabelName } from '../model/labels.js';
+import { isUtf8 } from 'node:buffer';
+import { Labels, METRIC_NAME, isValidLabelName, isValidLegacyLabelName } from '../model/labels.js';
 import {
   DuplicateSampleError,
   OutOfBoundsError,
@@ -19,8 +25,11 @@ import {
   type Appender,
 } from '../storage/interface.js';
 import { nopLogger, type Logger } from '../logging/types.js';
+import { formatG } from '../promql/engine/format.js';
+import { goQuote as goQuoteBytes } from '../scrape/textparse.js';
 import { snappyDecode, SnappyError } from './snappy.js';
 import { decodeWriteRequest, ProtobufError, type DecodedSeries } from './write_request.js';
+import { decodeWriteV2Request, type DecodedV2Request } from './write_request_v2.js';
 
 /** Prometheus rejects samples more than this far ahead of its clock (storage/remote maxAheadTime). */
 const MAX_AHEAD_MS = 10 * 60_000;
@@ -32,10 +41,15 @@ const MAX_AHEAD_MS = 10 * 60_000;
 export const DEFAULT_MAX_DECODED_BYTES = 32 * 1024 * 1024;
 
 const PROTO_CONTENT_TYPE = 'application/x-protobuf';
-const V1_MESSAGE = 'prometheus.WriteRequest';
-const V2_MESSAGE = 'io.prometheus.write.v2.Request';
+export const WRITE_V1_MESSAGE = 'prometheus.WriteRequest';
+export const WRITE_V2_MESSAGE = 'io.prometheus.write.v2.Request';
 /** The message types a Content-Type may name, as Prometheus lists them in errors. */
-const KNOWN_MESSAGES = `${V1_MESSAGE}, ${V2_MESSAGE}`;
+const KNOWN_MESSAGES = `${WRITE_V1_MESSAGE}, ${WRITE_V2_MESSAGE}`;
+
+/** Response headers of a 2.0 request: how much of it was written. */
+const SAMPLES_WRITTEN = 'X-Prometheus-Remote-Write-Samples-Written';
+const HISTOGRAMS_WRITTEN = 'X-Prometheus-Remote-Write-Histograms-Written';
+const EXEMPLARS_WRITTEN = 'X-Prometheus-Remote-Write-Exemplars-Written';
 
 /** Prometheus's wording for a sample past MAX_AHEAD_MS. */
 class TooFarInFutureError extends OutOfBoundsError {
@@ -45,11 +59,30 @@ class TooFarInFutureError extends OutOfBoundsError {
   }
 }
 
+/** Errors that reject a sample with a 400 (no retry); any other storage error is a 500. */
+function isRejection(e: unknown): e is OutOfOrderSampleError | OutOfBoundsError | DuplicateSampleError {
+  return e instanceof OutOfOrderSampleError || e instanceof OutOfBoundsError || e instanceof DuplicateSampleError;
+}
+
+/** A rejected sample's text as Prometheus's storage words it; a duplicate names its timestamp and both values (fmt's %g). */
+export function sampleErrorText(e: Error): string {
+  if (e instanceof DuplicateSampleError && e.details !== undefined && e.details.timestamp !== 0) {
+    const d = e.details;
+    return `duplicate sample for timestamp ${d.timestamp}; overrides not allowed: existing ${formatG(d.existing)}, new value ${formatG(d.newValue)}`;
+  }
+  return e.message;
+}
+
 export interface RemoteWriteOptions {
   storage: Appendable;
   logger?: Logger;
   registry?: Registry;
   maxDecodedBytes?: number;
+  /**
+   * Protobuf messages accepted (--web.remote-write-receiver.accepted-protobuf-messages);
+   * default both, as Prometheus.
+   */
+  acceptedMessages?: readonly string[];
   /** Clock in ms; tests pin it. */
   now?: () => number;
 }
@@ -58,12 +91,29 @@ export interface RemoteWriteResponse {
   status: number;
   /** Plain-text body ('' for 204). */
   body: string;
+  /** Response headers: Go's http.Error ones for errors, the written counts for 2.0. */
+  headers: Record<string, string>;
+}
+
+/** What a 2.0 request wrote, for the response headers. */
+interface WriteStats {
+  samples: number;
+  histograms: number;
+  exemplars: number;
+}
+
+interface Outcome {
+  status: number;
+  body: string;
+  /** Set for 2.0 requests that reached the storage step. */
+  stats?: WriteStats;
 }
 
 export class RemoteWriteHandler {
   private readonly storage: Appendable;
   private readonly logger: Logger;
   private readonly maxDecodedBytes: number;
+  private readonly accepted: readonly string[];
   private readonly now: () => number;
   private readonly invalidLabels: Counter;
   private readonly samplesIn: Counter;
@@ -74,6 +124,7 @@ export class RemoteWriteHandler {
     this.storage = opts.storage;
     this.logger = opts.logger ?? nopLogger;
     this.maxDecodedBytes = opts.maxDecodedBytes ?? DEFAULT_MAX_DECODED_BYTES;
+    this.accepted = opts.acceptedMessages ?? [WRITE_V1_MESSAGE, WRITE_V2_MESSAGE];
     this.now = opts.now ?? Date.now;
     const registers = [opts.registry ?? new Registry()];
     this.invalidLabels = new Counter({
@@ -102,11 +153,19 @@ export class RemoteWriteHandler {
   /** Handles one request's headers and raw (compressed) body. */
   handle(headers: Readonly<Record<string, string | string[] | undefined>>, body: Buffer): RemoteWriteResponse {
     const res = this.process(headers, body);
-    if (res.status >= 400) {
-      this.requestsRejected.inc({ code: String(res.status) });
-      this.logger.warn('Error handling remote write request', { status: res.status, err: res.body });
+    const out: Record<string, string> = {};
+    if (res.stats !== undefined) {
+      out[SAMPLES_WRITTEN] = String(res.stats.samples);
+      out[HISTOGRAMS_WRITTEN] = String(res.stats.histograms);
+      out[EXEMPLARS_WRITTEN] = String(res.stats.exemplars);
     }
-    return res.status === 204 ? res : { status: res.status, body: `${res.body}\n` };
+    if (res.status === 204) return { status: 204, body: '', headers: out };
+    this.requestsRejected.inc({ code: String(res.status) });
+    this.logger.warn('Error handling remote write request', { status: res.status, err: res.body });
+    // As Go's http.Error writes an error.
+    out['Content-Type'] = 'text/plain; charset=utf-8';
+    out['X-Content-Type-Options'] = 'nosniff';
+    return { status: res.status, body: `${res.body}\n`, headers: out };
   }
 
   /**
@@ -123,7 +182,7 @@ export class RemoteWriteHandler {
     }
   }
 
-  private process(headers: Readonly<Record<string, string | string[] | undefined>>, body: Buffer): RemoteWriteResponse {
+  private process(headers: Readonly<Record<string, string | string[] | undefined>>, body: Buffer): Outcome {
     const enc = header(headers, 'content-encoding') ?? '';
     if (enc !== '' && enc !== 'snappy') {
       return { status: 415, body: `${enc} encoding (compression) is not accepted by this server; only snappy is acceptable` };
@@ -138,9 +197,13 @@ export class RemoteWriteHandler {
     const contentType = header(headers, 'content-type') ?? '';
     const msgType = protoMessage(contentType === '' ? PROTO_CONTENT_TYPE : contentType);
     if (msgType.error !== undefined) return { status: 415, body: msgType.error };
-    if (msgType.message !== V1_MESSAGE) {
-      return { status: 415, body: `${msgType.message} protobuf message is not accepted by this server; only accepts ${V1_MESSAGE}` };
+    if (!this.accepted.includes(msgType.message)) {
+      return { status: 415, body: `${msgType.message} protobuf message is not accepted by this server; only accepts ${this.accepted.join(', ')}` };
     }
+    return msgType.message === WRITE_V1_MESSAGE ? this.writeV1(raw) : this.writeV2(raw);
+  }
+
+  private writeV1(raw: Buffer): Outcome {
     let decoded;
     try {
       decoded = decodeWriteRequest(raw);
@@ -189,10 +252,8 @@ export class RemoteWriteHandler {
       }
     } catch (e) {
       app.rollback();
-      // What Prometheus answers 400 (do not retry); anything else is a 500 and may be retried.
-      if (e instanceof OutOfOrderSampleError || e instanceof OutOfBoundsError || e instanceof DuplicateSampleError) {
-        return { status: 400, body: e.message };
-      }
+      // 1.0 answers with the storage's own text, without the series (Prometheus logs that).
+      if (isRejection(e)) return { status: 400, body: sampleErrorText(e) };
       this.logger.error('Error while remote writing the v1 request', { err: String(e) });
       return { status: 500, body: e instanceof Error ? e.message : String(e) };
     }
@@ -209,6 +270,116 @@ export class RemoteWriteHandler {
     this.samplesIn.inc(appended);
     if (histograms > 0) this.histogramsDropped.inc(histograms);
     return { status: 204, body: '' };
+  }
+
+  private writeV2(raw: Buffer): Outcome {
+    const stats: WriteStats = { samples: 0, histograms: 0, exemplars: 0 };
+    let req: DecodedV2Request;
+    try {
+      req = decodeWriteV2Request(raw);
+    } catch (e) {
+      if (e instanceof ProtobufError) return { status: 400, body: e.message, stats };
+      throw e;
+    }
+    const maxT = this.now() + MAX_AHEAD_MS;
+    const syms = new SymbolTable(req);
+    const app = this.storage.appender();
+    /** One line per rejected series, sample or exemplar, joined into the 400's text. */
+    const errs: string[] = [];
+    let invalid = 0;
+    let dropped = 0;
+    let futureExemplars = 0;
+    // As for 1.0: samples behind an earlier one of the same series in this request are dropped, not refused.
+    const newest = new Map<string, number>();
+    for (const s of req.series) {
+      const samples = s.end - s.start;
+      const histograms = s.hEnd - s.hStart;
+      const refsErr = checkRefs(req.refs, s.refStart, s.refEnd, req.symbolCount);
+      if (refsErr !== null) {
+        errs.push(`parsing labels for series ${goUintSlice(req.refs, s.refStart, s.refEnd)}: ${refsErr}`);
+        invalid += samples + histograms;
+        continue;
+      }
+      // Unit first, as Prometheus checks them.
+      const metaErr =
+        s.unitRef >= req.symbolCount
+          ? `metadata unit_ref ${s.unitRef} outside of symbols table (size ${req.symbolCount})`
+          : s.helpRef >= req.symbolCount
+            ? `metadata help_ref ${s.helpRef} outside of symbols table (size ${req.symbolCount})`
+            : null;
+      if (metaErr !== null) {
+        errs.push(`parsing metadata for series ${goUintSlice(req.refs, s.refStart, s.refEnd)}: ${metaErr}`);
+        continue;
+      }
+      const lbls = new SeriesLabels(syms, req.refs, s.refStart, s.refEnd);
+      const bad = lbls.problem();
+      if (bad !== null) {
+        errs.push(bad);
+        invalid += samples + histograms;
+        continue;
+      }
+      if (samples === 0 && histograms === 0) {
+        errs.push(`TimeSeries must contain at least one sample or histogram for series ${lbls.text()}`);
+        continue;
+      }
+      const ls = lbls.labels();
+      const key = ls.key();
+      let last = newest.get(key);
+      let ref = 0;
+      for (let i = s.start; i < s.end; i++) {
+        const t = req.timestamps[i]!;
+        const v = req.values[i]!;
+        try {
+          if (t > maxT) throw new TooFarInFutureError();
+          if (last !== undefined && t <= last) {
+            this.checkCommitted(ls, t, v);
+          } else {
+            ref = app.append(ref, ls, t, v);
+            last = t;
+          }
+          stats.samples++;
+        } catch (e) {
+          if (!isRejection(e)) {
+            // Retryable: nothing of the request may stay, since the storage is not idempotent.
+            app.rollback();
+            this.logger.error('Error while remote writing the v2 request', { err: String(e) });
+            return { status: 500, body: e instanceof Error ? e.message : String(e), stats: { samples: 0, histograms: 0, exemplars: 0 } };
+          }
+          this.logger.error('Out of order sample from remote write', { err: sampleErrorText(e), series: lbls.text(), timestamp: t });
+          errs.push(`${sampleErrorText(e)} for series ${lbls.text()}`);
+        }
+      }
+      if (last !== undefined) newest.set(key, last);
+      for (let i = s.hStart; i < s.hEnd; i++) {
+        if (req.histogramTs[i]! > maxT) errs.push(`${new TooFarInFutureError().message} for series ${lbls.text()}`);
+        else dropped++;
+      }
+      for (let i = s.exStart; i < s.exEnd; i++) {
+        const exErr = checkRefs(req.exRefs, req.exRefStart[i]!, req.exRefEnd[i]!, req.symbolCount);
+        if (exErr !== null) {
+          errs.push(`parsing exemplar for series ${lbls.text()}: ${exErr}`);
+        } else if (req.exTs[i]! > maxT) {
+          // Prometheus drops these with a log line and no error for the sender.
+          futureExemplars++;
+        } else {
+          // Exemplars are not stored, as in Prometheus without exemplar storage, which counts them as written all the same.
+          stats.exemplars++;
+        }
+      }
+    }
+    if (futureExemplars > 0) this.logger.debug('Dropped remote write exemplars too far in the future', { num_dropped: futureExemplars });
+    try {
+      // Partial writes: what was accepted is committed even when some of the request was refused.
+      app.commit();
+    } catch (e) {
+      this.logger.error('Error committing remote write request', { err: String(e) });
+      return { status: 500, body: e instanceof Error ? e.message : String(e), stats: { samples: 0, histograms: 0, exemplars: 0 } };
+    }
+    if (invalid > 0) this.invalidLabels.inc(invalid);
+    this.samplesIn.inc(stats.samples);
+    if (dropped > 0) this.histogramsDropped.inc(dropped);
+    if (errs.length > 0) return { status: 400, body: errs.join('\n'), stats };
+    return { status: 204, body: '', stats };
   }
 }
 
@@ -234,13 +405,13 @@ function protoMessage(header: string): { message: string; error?: undefined } | 
     }
     if (pair[0] === 'proto') {
       const msg = pair[1]!;
-      if (msg !== V1_MESSAGE && msg !== V2_MESSAGE) {
+      if (msg !== WRITE_V1_MESSAGE && msg !== WRITE_V2_MESSAGE) {
         return { error: `got ${contentType} content type; unknown type for remote write protobuf message ${msg}, supported: ${KNOWN_MESSAGES}` };
       }
       return { message: msg };
     }
   }
-  return { message: V1_MESSAGE };
+  return { message: WRITE_V1_MESSAGE };
 }
 
 /** The series' labels, sorted; null when Prometheus would reject them (no name, bad UTF-8, duplicate names). */
@@ -257,4 +428,126 @@ function validLabels(s: DecodedSeries): Labels | null {
   }
   if (!hasName) return null;
   return Labels.fromPairs(...pairs);
+}
+
+/** Go's %v of a []uint32: `[1 2 3]`. */
+function goUintSlice(a: Uint32Array, start: number, end: number): string {
+  return `[${Array.from(a.subarray(start, end)).join(' ')}]`;
+}
+
+/** Why label references do not resolve (writev2's desymbolizeLabels), or null. */
+function checkRefs(refs: Uint32Array, start: number, end: number, symbols: number): string | null {
+  if ((end - start) % 2 !== 0) return `invalid labelRefs length ${end - start}`;
+  for (let i = start; i < end; i += 2) {
+    const n = refs[i]!;
+    const v = refs[i + 1]!;
+    if (n >= symbols || v >= symbols) return `labelRefs ${n} (name) = ${v} (value) outside of symbols table (size ${symbols})`;
+  }
+  return null;
+}
+
+const METRIC_NAME_BYTES = Buffer.from(METRIC_NAME);
+
+/** A 2.0 request's symbols, decoded to strings once each and only when a series uses them. */
+class SymbolTable {
+  private readonly strings: Array<string | undefined>;
+  private readonly utf8: Array<boolean | undefined>;
+  constructor(readonly req: DecodedV2Request) {
+    this.strings = new Array<string | undefined>(req.symbolCount);
+    this.utf8 = new Array<boolean | undefined>(req.symbolCount);
+  }
+  bytes(i: number): Buffer {
+    return this.req.buf.subarray(this.req.symStart[i]!, this.req.symEnd[i]!);
+  }
+  string(i: number): string {
+    let s = this.strings[i];
+    if (s === undefined) {
+      s = this.bytes(i).toString('utf8');
+      this.strings[i] = s;
+    }
+    return s;
+  }
+  validUtf8(i: number): boolean {
+    let ok = this.utf8[i];
+    if (ok === undefined) {
+      ok = isUtf8(this.bytes(i));
+      this.utf8[i] = ok;
+    }
+    return ok;
+  }
+  length(i: number): number {
+    return this.req.symEnd[i]! - this.req.symStart[i]!;
+  }
+  /** Go's strings.Compare of two symbols: by bytes. */
+  compare(a: number, b: number): number {
+    return a === b ? 0 : Buffer.compare(this.bytes(a), this.bytes(b));
+  }
+  /** Go's %q of a symbol, from its bytes (invalid UTF-8 shows as \xNN, as Go shows it). */
+  quote(i: number): string {
+    return goQuoteBytes(this.req.buf, this.req.symStart[i]!, this.req.symEnd[i]!);
+  }
+}
+
+/** One 2.0 series' labels as symbol references, sorted by name as Prometheus sorts them before checking. */
+class SeriesLabels {
+  /** Name and value symbol ids, alternating, sorted by name (stable). */
+  private readonly ids: number[];
+  private cachedText: string | undefined;
+
+  constructor(
+    private readonly syms: SymbolTable,
+    refs: Uint32Array,
+    start: number,
+    end: number,
+  ) {
+    const pairs: Array<[number, number]> = [];
+    for (let i = start; i < end; i += 2) pairs.push([refs[i]!, refs[i + 1]!]);
+    pairs.sort((a, b) => syms.compare(a[0], b[0]));
+    this.ids = pairs.flat();
+  }
+
+  /** Prometheus's labels.String() of the series as sent (empty values included), for error texts. */
+  text(): string {
+    if (this.cachedText === undefined) {
+      const parts: string[] = [];
+      for (let i = 0; i < this.ids.length; i += 2) {
+        const n = this.ids[i]!;
+        const name = this.syms.string(n);
+        const shown = this.syms.validUtf8(n) && isValidLegacyLabelName(name) ? name : this.syms.quote(n);
+        parts.push(`${shown}=${this.syms.quote(this.ids[i + 1]!)}`);
+      }
+      this.cachedText = `{${parts.join(', ')}}`;
+    }
+    return this.cachedText;
+  }
+
+  /** Prometheus's text for labels it refuses (no metric name, invalid names or values, duplicate names), or null. */
+  problem(): string | null {
+    const syms = this.syms;
+    const ids = this.ids;
+    let hasName = false;
+    let valid = true;
+    for (let i = 0; i < ids.length; i += 2) {
+      const n = ids[i]!;
+      const v = ids[i + 1]!;
+      const isName = syms.bytes(n).equals(METRIC_NAME_BYTES);
+      if (isName) hasName = true;
+      // UTF-8 validation: names and the metric name non-empty, everything valid UTF-8.
+      if (syms.length(n) === 0 || !syms.validUtf8(n) || !syms.validUtf8(v) || (isName && syms.length(v) === 0)) valid = false;
+    }
+    if (!hasName || !valid) return `invalid metric name or labels, got ${this.text()}`;
+    for (let i = 2; i < ids.length; i += 2) {
+      if (syms.compare(ids[i]!, ids[i - 2]!) === 0) {
+        return `invalid labels for series, labels ${this.text()}, duplicated label ${syms.string(ids[i]!)}`;
+      }
+    }
+    return null;
+  }
+
+  /** The label set to store (empty values dropped, as the storage drops them). */
+  labels(): Labels {
+    const nv: string[] = [];
+    for (let i = 0; i < this.ids.length; i += 2) nv.push(this.syms.string(this.ids[i]!), this.syms.string(this.ids[i + 1]!));
+    return Labels.fromPairs(...nv);
+  }
 }

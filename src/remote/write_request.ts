@@ -30,9 +30,9 @@ export interface DecodedWriteRequest {
   readonly metadata: number;
 }
 
-const WIRE_VARINT = 0;
-const WIRE_I64 = 1;
-const WIRE_LEN = 2;
+export const WIRE_VARINT = 0;
+export const WIRE_I64 = 1;
+export const WIRE_LEN = 2;
 const WIRE_START_GROUP = 3;
 const WIRE_END_GROUP = 4;
 const WIRE_I32 = 5;
@@ -43,7 +43,7 @@ const INT_OVERFLOW = 'proto: integer overflow';
 const NEGATIVE_LENGTH = 'proto: negative length found during unmarshaling';
 
 /** A cursor over one protobuf message's bytes; every read is bounds-checked. */
-class Reader {
+export class Reader {
   pos: number;
   constructor(
     readonly buf: Buffer,
@@ -87,6 +87,18 @@ class Reader {
       shift += 7n;
     }
     return Number(BigInt.asIntN(64, v));
+  }
+
+  /** A uint32 field: Go keeps the low 32 bits of a longer varint. */
+  uint32(): number {
+    let v = 0;
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= this.end) throw new ProtobufError(UNEXPECTED_EOF);
+      const b = this.buf[this.pos++]!;
+      if (i < 5) v = (v + (b & 0x7f) * 2 ** (7 * i)) % 2 ** 32;
+      if (b < 0x80) return v;
+    }
+    throw new ProtobufError(INT_OVERFLOW);
   }
 
   /** An int64 field as a number (exact within ±2^53, as timestamps in ms always are). */
@@ -154,12 +166,12 @@ class Reader {
   }
 }
 
-function expectWire(field: string, wire: number, want: number): void {
+export function expectWire(field: string, wire: number, want: number): void {
   if (wire !== want) throw new ProtobufError(`proto: wrong wireType = ${wire} for field ${field}`);
 }
 
 /** Grows the sample arrays by doubling; bounded by the body size (each sample takes at least 11 bytes). */
-class SampleBuffer {
+export class SampleBuffer {
   ts: Float64Array;
   vs: Float64Array;
   n = 0;
@@ -184,7 +196,7 @@ class SampleBuffer {
 
 // A sample message is at least 2 bytes of tag+length plus 9 for the double and
 // 2 for the timestamp: a cheap first guess at the sample count.
-const MIN_SAMPLE_BYTES = 13;
+export const MIN_SAMPLE_BYTES = 13;
 
 /** Decodes a prometheus.WriteRequest; throws ProtobufError for malformed input. */
 export function decodeWriteRequest(buf: Buffer): DecodedWriteRequest {

@@ -734,6 +734,51 @@ abstract class BaseParser implements TextParser {
     }
   }
 
+  /** The next token inside a label set: the text format skips blanks between tokens, OpenMetrics has none. */
+  protected abstract labelToken(): number;
+
+  /** OpenMetrics needs `,` or `}` after a label value; the text format, as Prometheus's parser, goes on without one. */
+  protected abstract readonly strictLabelSeparators: boolean;
+
+  /** Parses `name="value",...}` after the opening brace into offs and flags. */
+  protected parseLabels(): void {
+    let t = this.labelToken();
+    for (;;) {
+      const ts = this.start;
+      const te = this.i;
+      const f = t === T_QSTRING ? this.qFlags : 0;
+      if (t === T_BRACE_CLOSE) return;
+      if (t !== T_LNAME && t !== T_QSTRING) this.parseError('expected label name', t);
+      t = this.labelToken();
+      if (f !== 0 && (t === T_COMMA || t === T_BRACE_CLOSE)) {
+        // A lone quoted string is the metric name.
+        if (this.offs[0] !== -1 || this.offs[1] !== -1) this.fail(`metric name already set while parsing: ${this.entryText()}`);
+        this.checkNameUtf8(ts + 1, te - 1, f);
+        this.offs[0] = ts + 1;
+        this.offs[1] = te - 1;
+        this.flags[0] = f;
+        if (t === T_BRACE_CLOSE) return;
+        t = this.labelToken();
+        continue;
+      }
+      const pair = this.nOffs >> 1;
+      if (f !== 0) {
+        this.checkNameUtf8(ts + 1, te - 1, f);
+        this.pushOff(ts + 1, te - 1);
+      } else this.pushOff(ts, te);
+      this.setFlag(pair, f);
+      if (t !== T_EQUAL) this.parseError('expected equal', t);
+      const t2 = this.labelToken();
+      if (t2 !== T_LVALUE) this.parseError('expected label value', t2);
+      this.checkValueUtf8();
+      this.setFlag(pair + 1, this.qFlags);
+      this.pushOff(this.start + 1, this.i - 1);
+      t = this.labelToken();
+      if (t === T_COMMA) t = this.labelToken();
+      else if (this.strictLabelSeparators && t !== T_BRACE_CLOSE) this.parseError('expected comma or brace close', t);
+    }
+  }
+
   /** Stores the value token's number (b[s:e]) or fails with Prometheus's message. */
   protected setValue(s: number, e: number): number {
     const v = parseFloatBytes(this.b, s, e);
@@ -776,6 +821,7 @@ function sortLabels(list: Label[]): Labels | string {
 /** Parser for the Prometheus text format 0.0.4. */
 export class PromParser extends BaseParser {
   private readonly fast: boolean;
+  protected readonly strictLabelSeparators = false;
 
   constructor(body: Buffer, opts: TextParserOptions = {}) {
     // The grammar needs a final newline; Prometheus appends one unconditionally, a
@@ -1051,6 +1097,10 @@ export class PromParser extends BaseParser {
     }
   }
 
+  protected labelToken(): number {
+    return this.tok();
+  }
+
   next(): Entry {
     for (;;) {
       if (this.fast && this.state === S_INIT && this.i < this.n && this.fastSeries()) return Entry.Series;
@@ -1130,43 +1180,6 @@ export class PromParser extends BaseParser {
     this.setFlag(0, f);
   }
 
-  private parseLabels(): void {
-    let t = this.tok();
-    for (;;) {
-      const ts = this.start;
-      const te = this.i;
-      const f = t === T_QSTRING ? this.qFlags : 0;
-      if (t === T_BRACE_CLOSE) return;
-      if (t !== T_LNAME && t !== T_QSTRING) this.parseError('expected label name', t);
-      t = this.tok();
-      if (f !== 0 && (t === T_COMMA || t === T_BRACE_CLOSE)) {
-        // A lone quoted string is the metric name.
-        if (this.offs[0] !== -1 || this.offs[1] !== -1) this.fail(`metric name already set while parsing: ${this.entryText()}`);
-        this.checkNameUtf8(ts + 1, te - 1, f);
-        this.offs[0] = ts + 1;
-        this.offs[1] = te - 1;
-        this.flags[0] = f;
-        if (t === T_BRACE_CLOSE) return;
-        t = this.tok();
-        continue;
-      }
-      const pair = (this.nOffs >> 1) | 0;
-      if (f !== 0) {
-        this.checkNameUtf8(ts + 1, te - 1, f);
-        this.pushOff(ts + 1, te - 1);
-      } else this.pushOff(ts, te);
-      this.setFlag(pair, f);
-      if (t !== T_EQUAL) this.parseError('expected equal', t);
-      const t2 = this.tok();
-      if (t2 !== T_LVALUE) this.parseError('expected label value', t2);
-      this.checkValueUtf8();
-      this.setFlag(pair + 1, this.qFlags);
-      this.pushOff(this.start + 1, this.i - 1);
-      t = this.tok();
-      if (t === T_COMMA) t = this.tok();
-    }
-  }
-
   private parseSuffix(t: number): void {
     if (this.offs[0] === -1) this.fail(`metric name not set while parsing: ${this.entryText()}`);
     if (t !== T_VALUE) this.parseError('expected value after metric', t);
@@ -1194,6 +1207,7 @@ export class PromParser extends BaseParser {
 
 /** Parser for OpenMetrics 1.0 text. */
 export class OpenMetricsParser extends BaseParser {
+  protected readonly strictLabelSeparators = true;
   private skipCreated: boolean;
   private mfNameLen = 0;
   // Exemplar of the current sample: offsets in eOffs, like offs but without the name slot.
@@ -1214,6 +1228,10 @@ export class OpenMetricsParser extends BaseParser {
 
   helpText(): string {
     return unescape(utf8(this.b, this.textStart, this.textEnd), true);
+  }
+
+  protected labelToken(): number {
+    return this.lex();
   }
 
   private lex(): number {
@@ -1459,43 +1477,6 @@ export class OpenMetricsParser extends BaseParser {
         default:
           this.parseError('expected a valid start token', t);
       }
-    }
-  }
-
-  private parseLabels(): void {
-    let t = this.lex();
-    for (;;) {
-      const ts = this.start;
-      const te = this.i;
-      const f = t === T_QSTRING ? this.qFlags : 0;
-      if (t === T_BRACE_CLOSE) return;
-      if (t !== T_LNAME && t !== T_QSTRING) this.parseError('expected label name', t);
-      t = this.lex();
-      if (f !== 0 && (t === T_COMMA || t === T_BRACE_CLOSE)) {
-        if (this.offs[0] !== -1 || this.offs[1] !== -1) this.fail(`metric name already set while parsing: ${this.entryText()}`);
-        this.checkNameUtf8(ts + 1, te - 1, f);
-        this.offs[0] = ts + 1;
-        this.offs[1] = te - 1;
-        this.flags[0] = f;
-        if (t === T_BRACE_CLOSE) return;
-        t = this.lex();
-        continue;
-      }
-      const pair = this.nOffs >> 1;
-      if (f !== 0) {
-        this.checkNameUtf8(ts + 1, te - 1, f);
-        this.pushOff(ts + 1, te - 1);
-      } else this.pushOff(ts, te);
-      this.setFlag(pair, f);
-      if (t !== T_EQUAL) this.parseError('expected equal', t);
-      const t2 = this.lex();
-      if (t2 !== T_LVALUE) this.parseError('expected label value', t2);
-      this.checkValueUtf8();
-      this.setFlag(pair + 1, this.qFlags);
-      this.pushOff(this.start + 1, this.i - 1);
-      t = this.lex();
-      if (t === T_COMMA) t = this.lex();
-      else if (t !== T_BRACE_CLOSE) this.parseError('expected comma or brace close', t);
     }
   }
 

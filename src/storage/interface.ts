@@ -123,10 +123,22 @@ export class OutOfOrderSampleError extends StorageError {
   }
 }
 
+/** The sample a DuplicateSampleError is about, when the storage knows it. */
+export interface DuplicateSampleDetails {
+  readonly timestamp: number;
+  /** The value stored at that timestamp. */
+  readonly existing: number;
+  /** The refused value. */
+  readonly newValue: number;
+}
+
 export class DuplicateSampleError extends StorageError {
   override name = 'DuplicateSampleError';
-  constructor() {
+  /** Callers that answer Prometheus's detailed text (remote write) format it from these. */
+  readonly details: DuplicateSampleDetails | undefined;
+  constructor(details?: DuplicateSampleDetails) {
     super('duplicate sample for timestamp');
+    this.details = details;
   }
 }
 

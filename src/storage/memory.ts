@@ -199,7 +199,7 @@ class MemAppender implements Appender {
     if (t < last) throw new OutOfOrderSampleError();
     if (t === last) {
       const same = Object.is(lastV, v) || (isStaleNaN(lastV) && isStaleNaN(v));
-      if (!same) throw new DuplicateSampleError();
+      if (!same) throw new DuplicateSampleError({ timestamp: t, existing: lastV, newValue: v });
       return s?.ref ?? 0;
     }
     const p: Pending = { labels, ref, t, v };

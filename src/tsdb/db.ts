@@ -40,7 +40,7 @@ export type { BlockMeta } from './block.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-/** Prometheus's defaults. */
+/** Prometheus's defaults: retention, the head block's width, and the cap on compacted blocks (31d, a tenth of retention otherwise). */
 const DEFAULT_RETENTION = 15 * DAY;
 const DEFAULT_MIN_BLOCK = 2 * HOUR;
 const MAX_BLOCK_CAP = 31 * DAY;

@@ -37,6 +37,13 @@ export class Encbuf {
     return this.buf.subarray(0, this.len);
   }
 
+  /** Replaces a buffer grown past `max` bytes by a fresh one of `max` (the written bytes are discarded). */
+  shrinkTo(max: number): void {
+    if (this.buf.length <= max) return;
+    this.buf = Buffer.allocUnsafe(max);
+    this.len = 0;
+  }
+
   ensure(n: number): void {
     const need = this.len + n;
     if (need <= this.buf.length) return;

@@ -2,11 +2,11 @@
 // scalars and vectors, with one-to-one, many-to-one and one-to-many matching.
 import { Labels, LabelsBuilder } from '../../model/labels.js';
 import type { BinaryExpr, BinaryOp, VectorMatching } from '../parser/ast.js';
+import { exprType } from '../parser/parser.js';
 import { mergeSameLabelset } from './collector.js';
 import { EvalError } from './errors.js';
 import type { Evaluator, StepVector } from './evaluator.js';
 import { goAtan2, goPow } from './kernels.js';
-import { typeOf } from './preprocess.js';
 import { Series, dropMetadata, metricsOf, sameMetadata, type Matrix } from './value.js';
 
 /** Arithmetic result; NaN placeholders are never returned for comparisons (see compare). */
@@ -60,8 +60,8 @@ function changesMetricSchema(op: BinaryOp): boolean {
 }
 
 export async function evalBinary(ev: Evaluator, e: BinaryExpr): Promise<Matrix> {
-  const lt = typeOf(e.lhs);
-  const rt = typeOf(e.rhs);
+  const lt = exprType(e.lhs);
+  const rt = exprType(e.rhs);
   const before = ev.currentSamples;
   if (lt === 'scalar' && rt === 'scalar') {
     const l = await ev.evalMatrix(e.lhs);

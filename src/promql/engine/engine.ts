@@ -5,13 +5,12 @@ import { nopLogger, type Logger } from '../../logging/types.js';
 import type { Querier, Queryable, SeriesSet } from '../../storage/interface.js';
 import type { Expr, VectorSelector } from '../parser/ast.js';
 import { ParseError } from '../parser/errors.js';
-import { parseExpr } from '../parser/parser.js';
+import { documentedType, exprType, parseExpr } from '../parser/parser.js';
 import { Annotations } from './annotations.js';
 import { EvalError, QueryCanceledError, QueryQueueFullError, QueryTimeoutError } from './errors.js';
 import { Evaluator, stepCount, type QueryContext } from './evaluator.js';
 import { Checkpoint, ConcurrencyGate } from './limits.js';
 import {
-  documentedType,
   funcFromPath,
   groupingFromPath,
   lastSubqueryStep,
@@ -19,7 +18,6 @@ import {
   selectorTimeRange,
   selectors,
   setOffsetForAtModifier,
-  typeOf,
 } from './preprocess.js';
 import { SampleStats } from './stats.js';
 import type {
@@ -100,7 +98,7 @@ export class Engine implements QueryEngine {
     end = Math.floor(end);
     step = Math.trunc(step);
     const expr = parseExpr(qs, { features: this.features });
-    const t = typeOf(expr);
+    const t = exprType(expr);
     if (t !== 'vector' && t !== 'scalar') {
       throw new EvalError(`invalid expression type "${documentedType(t)}" for range query, must be Scalar or instant Vector`);
     }
@@ -205,7 +203,7 @@ class EngineQuery implements Query {
   }
 
   private perStepStats(): boolean {
-    return this.opts?.perStepStats === true && this.engine.features.has('promql-per-step-stats');
+    return this.opts?.perStepStats === true && this.engine.features.has(FEATURE_PER_STEP_STATS);
   }
 
   exec(ctx: ExecContext = {}): Promise<QueryResult> {
@@ -270,8 +268,8 @@ class EngineQuery implements Query {
         querier,
         lookbackDelta: this.lookbackDeltaMs,
         maxSamples: this.engine.maxSamples,
-        delayedNameRemoval: features.has('promql-delayed-name-removal'),
-        typeAndUnitLabels: features.has('type-and-unit-labels'),
+        delayedNameRemoval: features.has(FEATURE_DELAYED_NAME_REMOVAL),
+        typeAndUnitLabels: features.has(FEATURE_TYPE_AND_UNIT_LABELS),
         noStepSubqueryIntervalMs: this.engine.noStepSubqueryIntervalMs,
         checkpoint: cp,
         annotations,
@@ -307,7 +305,7 @@ class EngineQuery implements Query {
 
   private toQueryValue(val: EvalValue): QueryValue {
     if (isString(val)) return { type: 'string', t: val.t, v: val.v };
-    const kind = typeOf(this.statement);
+    const kind = exprType(this.statement);
     if (this.step === 0 && this.start === this.end) {
       if (kind === 'scalar') return { type: 'scalar', t: this.start, v: val[0]?.vs[0] ?? NaN };
       if (kind === 'vector') {

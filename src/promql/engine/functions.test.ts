@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { absentLabels, expandTemplate, natLess } from './functions.js';
+import { absentLabels, natLess } from './functions.js';
 import { parseExpr } from '../parser/parser.js';
 import { instant, range, matrixLines, store, vectorLines } from './testutil.test.js';
 
@@ -73,12 +73,6 @@ describe('vector functions', () => {
 });
 
 describe('label_replace and label_join', () => {
-  test('templates follow Go regexp.Expand', () => {
-    assert.equal(expandTemplate('$1-${2}x-$$-$name-$9', ['all', 'a', 'b'], { name: 'N' }), 'a-bx-$-N-');
-    assert.equal(expandTemplate('$1x', ['all', 'a'], {}), '');
-    assert.equal(expandTemplate('${1}x', ['all', 'a'], {}), 'ax');
-  });
-
   test('replace on a full match only, and fail on bad input', async () => {
     const res = await instant(db, 'label_replace(m, "j", "v-$1", "i", "(a)")', 0);
     assert.deepEqual(vectorLines(res.value), ['{__name__="m", i="a", j="v-a"} 1.4', '{__name__="m", i="b"} 10']);

@@ -1,10 +1,11 @@
 // Function calls: dispatch, instant-vector functions, and the label, sort
 // and absent functions. Range-vector functions live in rangefunctions.ts,
 // histogram functions in histograms.ts.
-import RE2 from 're2';
+import type RE2 from 're2';
 import { Labels, LabelsBuilder, METRIC_NAME, isValidLabelName } from '../../model/labels.js';
-import { MatchType } from '../../model/matcher.js';
+import { MatchType, compileAnchoredRegex } from '../../model/matcher.js';
 import { isStaleNaN } from '../../model/value.js';
+import { expandTemplate } from '../../relabel/relabel.js';
 import type { Call, Expr, StringLiteral, VectorSelector } from '../parser/ast.js';
 import { annotations } from './annotations.js';
 import { mergeSameLabelset } from './collector.js';
@@ -389,56 +390,9 @@ function stringArg(e: Expr): string {
   return e.val;
 }
 
-/** Go's regexp.Expand template syntax: $1, ${1}, $name, ${name}, $$. */
-export function expandTemplate(template: string, groups: ReadonlyArray<string | undefined>, named: Readonly<Record<string, string | undefined>>): string {
-  let out = '';
-  let i = 0;
-  while (i < template.length) {
-    const c = template[i]!;
-    if (c !== '$' || i + 1 >= template.length) {
-      out += c;
-      i++;
-      continue;
-    }
-    i++;
-    if (template[i] === '$') {
-      out += '$';
-      i++;
-      continue;
-    }
-    let name: string;
-    if (template[i] === '{') {
-      const close = template.indexOf('}', i + 1);
-      const inner = close < 0 ? '' : template.slice(i + 1, close);
-      if (close < 0 || !/^[A-Za-z0-9_]+$/.test(inner)) {
-        // Not a valid reference: Go copies the '$' and goes on.
-        out += '$';
-        continue;
-      }
-      name = inner;
-      i = close + 1;
-    } else {
-      const m = /^[A-Za-z0-9_]+/.exec(template.slice(i));
-      if (m === null) {
-        out += '$';
-        continue;
-      }
-      name = m[0];
-      i += name.length;
-    }
-    if (/^[0-9]+$/.test(name)) {
-      const n = Number(name);
-      out += n < groups.length ? (groups[n] ?? '') : '';
-    } else {
-      out += named[name] ?? '';
-    }
-  }
-  return out;
-}
-
 function compileReplaceRegex(re: string): RE2 {
   try {
-    return new RE2(`^(?s:${re})$`, 'u');
+    return compileAnchoredRegex(re);
   } catch {
     throw new EvalError(`invalid regular expression in label_replace(): ${re}`);
   }
@@ -454,8 +408,7 @@ async function labelReplace(ev: Evaluator, e: Call): Promise<Matrix> {
   for (const s of m) {
     const match = re.exec(s.metric.get(src));
     if (match === null) continue;
-    const groups = Array.from(match, (g) => g as string | undefined);
-    const value = expandTemplate(repl, groups, (match.groups ?? {}) as Record<string, string | undefined>);
+    const value = expandTemplate(repl, match);
     s.metric = s.metric.builder().set(dst, value).labels();
     if (dst === METRIC_NAME) s.dropName = false;
   }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { Expr, VectorSelector } from '../parser/ast.js';
 import { parseExpr } from '../parser/parser.js';
 import { EvalError } from './errors.js';
-import { preprocess, selectorTimeRange, selectors, setOffsetForAtModifier, subqueryTimes, typeOf } from './preprocess.js';
+import { preprocess, selectorTimeRange, selectors, setOffsetForAtModifier, subqueryTimes } from './preprocess.js';
 
 const FEATURES = new Set(['promql-experimental-functions', 'promql-duration-expr']);
 
@@ -76,13 +76,6 @@ test('duration expressions resolve to milliseconds and reject bad values', () =>
   const sq = prep('foo[10m:step()]', 0, 600_000, 30_000);
   assert.ok(sq.type === 'SubqueryExpr' && sq.step === 30_000);
   assert.throws(() => prep('foo[step()]', 0, 0, 0), (err: unknown) => err instanceof EvalError && /duration must be greater than 0/.test(err.message));
-});
-
-test('typeOf follows the value types', () => {
-  assert.equal(typeOf(parseExpr('1 + 1')), 'scalar');
-  assert.equal(typeOf(parseExpr('foo + 1')), 'vector');
-  assert.equal(typeOf(parseExpr('foo[5m]')), 'matrix');
-  assert.equal(typeOf(parseExpr('"x"')), 'string');
 });
 
 test('selector time ranges include lookback, ranges, offsets and subqueries', () => {

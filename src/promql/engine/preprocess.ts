@@ -7,14 +7,13 @@ import type {
   MatrixSelector,
   NumberLiteral,
   StepInvariantExpr,
-  ValueKind,
   VectorSelector,
 } from '../parser/ast.js';
 import { EvalError } from './errors.js';
 import { goPow } from './kernels.js';
 
 /** Functions whose value changes with the evaluation time even when their arguments do not. */
-const AT_MODIFIER_UNSAFE = new Set([
+export const AT_MODIFIER_UNSAFE: ReadonlySet<string> = new Set([
   'days_in_month',
   'day_of_month',
   'day_of_week',
@@ -59,42 +58,6 @@ export function cloneExpr(e: Expr): Expr {
     case 'UnaryExpr':
     case 'StepInvariantExpr':
       return { ...e, expr: cloneExpr(e.expr) };
-  }
-}
-
-/** The value type of an expression, as Prometheus's Expr.Type(). */
-export function typeOf(e: Expr): ValueKind {
-  switch (e.type) {
-    case 'AggregateExpr':
-    case 'VectorSelector':
-      return 'vector';
-    case 'BinaryExpr':
-      return typeOf(e.lhs) === 'scalar' && typeOf(e.rhs) === 'scalar' ? 'scalar' : 'vector';
-    case 'Call':
-      return e.func.returnType;
-    case 'MatrixSelector':
-    case 'SubqueryExpr':
-      return 'matrix';
-    case 'NumberLiteral':
-      return 'scalar';
-    case 'StringLiteral':
-      return 'string';
-    case 'ParenExpr':
-    case 'UnaryExpr':
-    case 'StepInvariantExpr':
-      return typeOf(e.expr);
-  }
-}
-
-/** Prometheus's DocumentedType: the name of a value type in messages. */
-export function documentedType(k: ValueKind): string {
-  switch (k) {
-    case 'vector':
-      return 'instant vector';
-    case 'matrix':
-      return 'range vector';
-    default:
-      return k;
   }
 }
 

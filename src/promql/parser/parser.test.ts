@@ -448,6 +448,10 @@ describe('functions', () => {
     assert.equal(e.args.length, 6);
     assert.equal(exprType(parseAll('time()')), 'scalar');
     assert.equal(exprType(parseAll('vector(1)')), 'vector');
+    assert.equal(exprType(parseAll('1 + 1')), 'scalar');
+    assert.equal(exprType(parseAll('foo + 1')), 'vector');
+    assert.equal(exprType(parseAll('foo[5m]')), 'matrix');
+    assert.equal(exprType(parseAll('"x"')), 'string');
     assert.equal(exprToString(parseAll('round(x, 5)')), 'round(x, 5)');
     assert.equal(exprToString(parseAll('hour()')), 'hour()');
   });

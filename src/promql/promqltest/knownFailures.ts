@@ -71,6 +71,7 @@ export function failureKind(message: string | undefined): string {
   return 'wrong result values or series';
 }
 
+/** Reasons are cut to this length so each entry of the list stays one readable line. */
 const REASON_MAX_CHARS = 100;
 
 /** Renders the list: grouped by file and failure kind, each id with a short reason. */

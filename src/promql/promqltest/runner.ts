@@ -6,6 +6,7 @@ import { Labels, METRIC_NAME } from '../../model/labels.js';
 import { MemoryStorage } from '../../storage/memory.js';
 import type { Expr, VectorSelector } from '../parser/ast.js';
 import { ParseError } from '../parser/errors.js';
+import { AT_MODIFIER_UNSAFE, children, cloneExpr } from '../engine/preprocess.js';
 import type { QueryEngine, QueryResult, QueryValue } from '../engine/types.js';
 import { checkAnnotations, checkExpectedFailure, compareResult, instantFromRange } from './compare.js';
 import { parseGoNumber, parseScript, type EvalCmd, type LoadCmd } from './script.js';
@@ -50,12 +51,6 @@ export const TEST_ENGINE = {
   noStepSubqueryIntervalMs: 60_000,
 } as const;
 
-/** Functions whose value depends on the evaluation time itself, so `@` pinning changes their result. */
-const AT_MODIFIER_UNSAFE = new Set([
-  'days_in_month', 'day_of_month', 'day_of_week', 'day_of_year', 'end', 'hour', 'minute', 'month', 'year',
-  'predict_linear', 'range', 'start', 'step', 'time', 'timestamp',
-]);
-
 /** Queries using these resolve differently in a range query, so the range-mode check skips them. */
 const QUERY_CONTEXT_FUNCS = /(start|end|range|step)\(\)/;
 
@@ -73,63 +68,10 @@ interface Unsupported {
   reason: string;
 }
 
-/** The direct sub-expressions of a node, as Prometheus's parser.Children lists them. */
-function children(e: Expr): Expr[] {
-  switch (e.type) {
-    case 'AggregateExpr':
-      return e.param !== null ? [e.expr, e.param] : [e.expr];
-    case 'BinaryExpr':
-      return [e.lhs, e.rhs];
-    case 'Call':
-      return e.args;
-    case 'MatrixSelector':
-      return [e.vectorSelector];
-    case 'SubqueryExpr':
-    case 'ParenExpr':
-    case 'UnaryExpr':
-    case 'StepInvariantExpr':
-      return [e.expr];
-    case 'VectorSelector':
-    case 'NumberLiteral':
-    case 'StringLiteral':
-      return [];
-  }
-}
-
 function vectorSelectors(e: Expr, out: VectorSelector[] = []): VectorSelector[] {
   if (e.type === 'VectorSelector') out.push(e);
   for (const c of children(e)) vectorSelectors(c, out);
   return out;
-}
-
-/** A copy of the tree whose nodes may be changed freely; matchers and function defs are shared. */
-function cloneExpr<T extends Expr>(e: T): T {
-  const copy = { ...e } as Record<string, unknown>;
-  switch (e.type) {
-    case 'AggregateExpr':
-      copy.expr = cloneExpr(e.expr);
-      copy.param = e.param !== null ? cloneExpr(e.param) : null;
-      break;
-    case 'BinaryExpr':
-      copy.lhs = cloneExpr(e.lhs);
-      copy.rhs = cloneExpr(e.rhs);
-      break;
-    case 'Call':
-      copy.args = e.args.map((a) => cloneExpr(a));
-      break;
-    case 'MatrixSelector':
-      copy.vectorSelector = cloneExpr(e.vectorSelector);
-      break;
-    case 'SubqueryExpr':
-    case 'ParenExpr':
-    case 'UnaryExpr':
-    case 'StepInvariantExpr':
-      copy.expr = cloneExpr(e.expr);
-      break;
-    default:
-      break;
-  }
-  return copy as T;
 }
 
 /**

@@ -55,6 +55,23 @@ async function counter(reg: Registry, name: string): Promise<number> {
 }
 
 describe('head appends', () => {
+  test('the WAL record buffer does not stay at the size of one huge commit', () => {
+    const { head } = newHead();
+    const records: number[] = [];
+    head.walLog = (rec) => records.push(rec.length);
+    const a = head.appender();
+    const pad = 'x'.repeat(300);
+    for (let i = 0; i < 20_000; i++) a.append(0, ls('__name__', 'big', 'i', String(i), 'pad', pad), 1000, i);
+    a.commit();
+    assert.ok(records[0]! > 4 << 20, `record of ${records[0]} bytes`);
+    assert.ok(head.recBuf.buf.length <= 4 << 20, `buffer kept at ${head.recBuf.buf.length} bytes`);
+    const b = head.appender();
+    b.append(0, ls('__name__', 'small'), 2000, 1);
+    b.commit();
+    assert.equal(records.length, 2);
+    assert.equal(head.numSeries, 20_001);
+  });
+
   test('commit makes samples visible; rollback discards them', () => {
     const { head } = newHead();
     const a = head.appender();

@@ -26,7 +26,7 @@ import {
   type SeriesSet,
 } from '../../storage/interface.js';
 import { CHUNK_HEADER_SIZE, MAX_APPEND_BYTES, XorEncoder } from '../chunkenc/xor.js';
-import { bitsHi, bitsLo, splitFloat } from '../chunkenc/floatbits.js';
+import { bitsHi, bitsLo, joinFloat, splitFloat } from '../chunkenc/floatbits.js';
 import { Encbuf, uvarintSize } from '../encoding.js';
 import type { TSDBMetrics } from '../metrics.js';
 import { EMPTY_POSTINGS, PostingsList, postingsForMatchers, type PostingsIndex } from '../postings.js';
@@ -50,6 +50,15 @@ const MAX_BYTES_PER_CHUNK_BEFORE_APPEND = 1024;
  * stops waiting for readers after a while at truncation.
  */
 const READER_TIMEOUT_MS = 2 * 60_000;
+/** WAL record buffer: 64 KiB holds a typical scrape's batch without regrowing. */
+const REC_BUF_INITIAL = 1 << 16;
+/**
+ * The record buffer is cut back to this size after a larger record (a burst of
+ * new series, a huge remote-write request), so one burst does not pin its size
+ * for the life of the process. 4 MiB holds the largest pooled batch (64 Ki
+ * samples) with room for its new series.
+ */
+const REC_BUF_RETAINED = 4 << 20;
 /** Largest timestamp magnitude accepted: zigzag varints stay exact below 2^52. */
 const MAX_ABS_TIMESTAMP = 2 ** 52;
 
@@ -223,7 +232,7 @@ export class Head {
   readonly openAppenders = new Set<number>();
   /** Writes a WAL record; null when the head has no WAL (backfill). */
   walLog: ((rec: Buffer) => void) | null = null;
-  readonly recBuf = new Encbuf(1 << 16);
+  readonly recBuf = new Encbuf(REC_BUF_INITIAL);
   /** Called after every commit that added samples. */
   onCommit: (() => void) | null = null;
 
@@ -1107,7 +1116,7 @@ export class HeadAppender implements Appender {
       // Exact duplicates are accepted and dropped (federation sends them legitimately).
       if (hi === lhi && lo === llo) return sref;
       head.metrics.duplicateSamples.inc({ type: 'float' });
-      throw new DuplicateSampleError();
+      throw new DuplicateSampleError({ timestamp: t, existing: joinFloat(lhi, llo), newValue: v });
     }
     const b = this.b;
     if (this.n === b.slots.length) b.grow();
@@ -1210,6 +1219,9 @@ export class HeadAppender implements Appender {
       // The series were not logged after all.
       for (const s of fresh) if (head.refOf[s] !== 0) head.unmarkLogged(s);
       throw err;
+    } finally {
+      // The WAL writes synchronously, so the bytes are no longer needed here.
+      e.shrinkTo(REC_BUF_RETAINED);
     }
   }
 

@@ -101,6 +101,8 @@ const MAX_ANNOTATIONS = 10;
 // Prometheus's cap on points per series of a range query: 60s resolution for a week, 1h for a year.
 const MAX_POINTS_PER_SERIES = 11_000;
 const MAX_TSDB_STATUS_LIMIT = 10_000;
+/** What Prometheus answers for a range query whose step is under 1 ms (its evaluator's integer division by zero). */
+const SUB_MS_STEP_ERROR = 'unexpected error: runtime error: integer divide by zero';
 
 /** Distinct texts (Prometheus keeps annotations in a map keyed by text), capped as annotations.AsStrings caps them. */
 function capAnnotations(list: readonly string[], kind: 'warning' | 'info'): string[] {
@@ -354,7 +356,15 @@ export function createApiRoutes(deps: ApiDeps): ApiRoute[] {
     const opts = queryOpts(ctx);
     const qs = p.get('query') ?? '';
     // The engine works in whole ms, as Prometheus's evaluator truncates the step.
-    const q = newQuery(() => deps.engine.newRangeQuery(deps.storage, qs, start, end, Math.trunc(stepNs / 1e6), opts));
+    const stepMs = Math.trunc(stepNs / 1e6);
+    if (stepMs === 0) {
+      // Prometheus accepts a step under 1 ms and creates the query (so a bad
+      // query is still a bad parameter), then its evaluator divides the range
+      // by the truncated zero step and the query fails with the recovered panic.
+      newQuery(() => deps.engine.newRangeQuery(deps.storage, qs, start, end, 1, opts));
+      throw new ApiError('execution', SUB_MS_STEP_ERROR);
+    }
+    const q = newQuery(() => deps.engine.newRangeQuery(deps.storage, qs, start, end, stepMs, opts));
     return runQuery(ctx, q, timeoutMs, limit);
   };
 
