@@ -136,6 +136,39 @@ describe('API parity with Prometheus 3.x', () => {
     assert.equal((await get('query_range?query=1&start=0&end=11000&step=1')).status, 200);
   });
 
+  test('notifications: none by default, the provider\'s entries as Prometheus marshals them otherwise', async () => {
+    const r = await get('notifications');
+    assert.equal(r.text, '{"status":"success","data":[]}');
+    const routes = createApiRoutes({
+      engine: new Engine({}),
+      storage,
+      parser: { parseExpr: (q) => parseExpr(q), parseMetricSelector, prettify: (e) => prettify(e) },
+      features: new Set(),
+      configYAML: () => '',
+      flags: () => ({}),
+      runtimeInfo: () => ({}),
+      buildInfo: () => ({}),
+      tsdb: () => null,
+      walReplayStatus: () => ({ min: 0, max: 0, current: 0 }),
+      adminEnabled: false,
+      dataDir: '.',
+      notifications: () => [{ text: 'Configuration reload has failed.', date: '2026-01-02T03:04:05.123456789Z', active: true }],
+    });
+    const web2 = new WebServer({ listenAddress: '127.0.0.1:0' });
+    web2.api(routes);
+    web2.ready = true;
+    const p2 = ((await web2.listen()) as AddressInfo).port;
+    try {
+      const n = await raw(p2, '/api/v1/notifications');
+      assert.equal(
+        n.body.toString(),
+        '{"status":"success","data":[{"text":"Configuration reload has failed.","date":"2026-01-02T03:04:05.123456789Z","active":true}]}',
+      );
+    } finally {
+      await web2.close();
+    }
+  });
+
   test('a step under 1 ms is accepted, then fails evaluation as in Prometheus (its zero-ms step divides by zero)', async () => {
     const divideByZero = { status: 'error', errorType: 'execution', error: 'unexpected error: runtime error: integer divide by zero' };
     for (const p of ['query=1&start=0&end=1&step=0.0001', 'query=g&start=0&end=1.1&step=0.0001', 'query=up&start=5&end=5&step=0.0009999']) {

@@ -23,6 +23,11 @@ function field(no: number, wire: number): number[] {
   return varint(no * 8 + wire);
 }
 
+/** Appends without spreading into arguments (large messages would overflow the stack). */
+function pushAll(out: number[], bytes: number[]): void {
+  for (const b of bytes) out.push(b);
+}
+
 function lenField(no: number, payload: number[] | Buffer): number[] {
   return [...field(no, 2), ...varint(payload.length), ...payload];
 }
@@ -45,7 +50,7 @@ export function encodeWriteRequest(series: TestSeries[]): Buffer {
       }
       ts.push(...lenField(2, [...field(1, 1), ...d, ...field(2, 0), ...varint(t)]));
     }
-    out.push(...lenField(1, ts));
+    pushAll(out, lenField(1, ts));
   }
   return Buffer.from(out);
 }
@@ -102,25 +107,25 @@ export function encodeWriteV2Request(series: TestV2Series[]): Buffer {
   const tsBytes: number[][] = [];
   for (const s of series) {
     const ts: number[] = [];
-    ts.push(...refsField(1, s.refs ?? labelRefs(s.labels), s.unpacked === true));
-    for (const [t, v] of s.samples ?? []) ts.push(...lenField(2, [...field(1, 1), ...doubleBytes(v), ...field(2, 0), ...varint(t)]));
+    pushAll(ts, refsField(1, s.refs ?? labelRefs(s.labels), s.unpacked === true));
+    for (const [t, v] of s.samples ?? []) pushAll(ts, lenField(2, [...field(1, 1), ...doubleBytes(v), ...field(2, 0), ...varint(t)]));
     for (const t of s.histograms ?? []) {
       // count_int 1, sum 1, schema 0, one positive bucket holding the observation, timestamp.
       const span = [...field(1, 0), ...varint(0), ...field(2, 0), ...varint(1)];
-      ts.push(...lenField(3, [...field(1, 0), 1, ...field(3, 1), ...doubleBytes(1), ...field(4, 0), 0, ...lenField(11, span), ...lenField(12, [2]), ...field(15, 0), ...varint(t)]));
+      pushAll(ts, lenField(3, [...field(1, 0), 1, ...field(3, 1), ...doubleBytes(1), ...field(4, 0), 0, ...lenField(11, span), ...lenField(12, [2]), ...field(15, 0), ...varint(t)]));
     }
     for (const e of s.exemplars ?? []) {
-      ts.push(...lenField(4, [...refsField(1, labelRefs(e.labels), false), ...field(2, 1), ...doubleBytes(e.value), ...field(3, 0), ...varint(e.t)]));
+      pushAll(ts, lenField(4, [...refsField(1, labelRefs(e.labels), false), ...field(2, 1), ...doubleBytes(e.value), ...field(3, 0), ...varint(e.t)]));
     }
     if (s.metadata !== undefined) {
       const m = s.metadata;
-      ts.push(...lenField(5, [...field(1, 0), ...varint(m.type), ...field(3, 0), ...varint(sym(m.help)), ...field(4, 0), ...varint(sym(m.unit))]));
+      pushAll(ts, lenField(5, [...field(1, 0), ...varint(m.type), ...field(3, 0), ...varint(sym(m.help)), ...field(4, 0), ...varint(sym(m.unit))]));
     }
     tsBytes.push(ts);
   }
   const out: number[] = [];
-  for (const s of symbols) out.push(...lenField(4, Buffer.from(s)));
-  for (const ts of tsBytes) out.push(...lenField(5, ts));
+  for (const s of symbols) pushAll(out, lenField(4, Buffer.from(s)));
+  for (const ts of tsBytes) pushAll(out, lenField(5, ts));
   return Buffer.from(out);
 }
 

@@ -336,7 +336,7 @@ export class TsPromServer {
       (req) => {
         if (!flags.enableRemoteWriteReceiver) return text(404, 'remote write receiver needs to be enabled with --web.enable-remote-write-receiver\n');
         const r = rw.handle(req.headers, req.body);
-        return text(r.status, r.body);
+        return { status: r.status, body: r.body, headers: r.headers };
       },
       { needsReady: true, maxBodyBytes: DEFAULT_MAX_REMOTE_WRITE_BYTES, parseForm: false },
     );

@@ -172,6 +172,13 @@ describe('RemoteWriteHandler', () => {
     assert.deepEqual(sb(h.handle({}, writeRequestBody([{ labels: { __name__: 'z' }, samples: [[0, 2]] }]))), { status: 400, body: 'duplicate sample for timestamp\n' });
   });
 
+  test('a series with a huge label set does not overflow the stack', () => {
+    const { db, h } = mk();
+    const many: Array<[string, string]> = Array.from({ length: 150_000 }, (_, i): [string, string] => [`l${i}`, 'v']);
+    assert.equal(h.handle({}, writeRequestBody([{ labels: [['__name__', 'wide'], ...many], samples: [[NOW, 1]] }])).status, 204);
+    assert.equal(db.numSeries(), 1);
+  });
+
   test('decoded size is limited', () => {
     const db = new MemoryStorage();
     const h = new RemoteWriteHandler({ storage: db, now: () => NOW, maxDecodedBytes: 100 });

@@ -16,7 +16,7 @@
 // remote API): Content-Encoding, snappy, Content-Type, protobuf, samples.
 import { Counter, Registry } from 'prom-client';
 import { isUtf8 } from 'node:buffer';
-import { Labels, METRIC_NAME, isValidLabelName, isValidLegacyLabelName } from '../model/labels.js';
+import { Labels, METRIC_NAME, isValidLabelName, isValidLegacyLabelName, type Label } from '../model/labels.js';
 import {
   DuplicateSampleError,
   OutOfBoundsError,
@@ -26,6 +26,7 @@ import {
 } from '../storage/interface.js';
 import { nopLogger, type Logger } from '../logging/types.js';
 import { formatG } from '../promql/engine/format.js';
+import { compareCodePoints } from '../promql/parser/quote.js';
 import { goQuote as goQuoteBytes } from '../scrape/textparse.js';
 import { snappyDecode, SnappyError } from './snappy.js';
 import { decodeWriteRequest, ProtobufError, type DecodedSeries } from './write_request.js';
@@ -52,12 +53,30 @@ const HISTOGRAMS_WRITTEN = 'X-Prometheus-Remote-Write-Histograms-Written';
 const EXEMPLARS_WRITTEN = 'X-Prometheus-Remote-Write-Exemplars-Written';
 
 /** Prometheus's wording for a sample past MAX_AHEAD_MS. */
+const TOO_FAR_IN_FUTURE = 'out of bounds: timestamp is too far in the future';
+
 class TooFarInFutureError extends OutOfBoundsError {
   constructor() {
     super();
-    this.message = 'out of bounds: timestamp is too far in the future';
+    this.message = TOO_FAR_IN_FUTURE;
   }
 }
+
+/**
+ * Bound on the text of a partly refused 2.0 request's answer; lines past it
+ * are counted instead. Prometheus writes one line per refused item without a
+ * limit. A sender's batch (2,000 samples by default) of refused samples of
+ * series with 30 labels makes about 2 MiB; a hostile 32 MiB body could
+ * otherwise build hundreds of megabytes of text.
+ */
+const MAX_ERROR_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Labels shown in one error line. Prometheus shows them all; a hostile body
+ * can send a series with millions of labels, and no real series has a
+ * thousand.
+ */
+const MAX_TEXT_LABELS = 1_000;
 
 /** Errors that reject a sample with a 400 (no retry); any other storage error is a 500. */
 function isRejection(e: unknown): e is OutOfOrderSampleError | OutOfBoundsError | DuplicateSampleError {
@@ -102,11 +121,13 @@ interface WriteStats {
   exemplars: number;
 }
 
+const NO_STATS: Readonly<WriteStats> = Object.freeze({ samples: 0, histograms: 0, exemplars: 0 });
+
 interface Outcome {
   status: number;
   body: string;
   /** Set for 2.0 requests that reached the storage step. */
-  stats?: WriteStats;
+  stats?: Readonly<WriteStats>;
 }
 
 export class RemoteWriteHandler {
@@ -161,7 +182,10 @@ export class RemoteWriteHandler {
     }
     if (res.status === 204) return { status: 204, body: '', headers: out };
     this.requestsRejected.inc({ code: String(res.status) });
-    this.logger.warn('Error handling remote write request', { status: res.status, err: res.body });
+    // A partly refused 2.0 request has one line per refused item: log the first and how many.
+    const nl = res.body.indexOf('\n');
+    const err = nl < 0 ? res.body : res.body.slice(0, nl);
+    this.logger.warn('Error handling remote write request', { status: res.status, err, errors: nl < 0 ? 1 : res.body.split('\n').length });
     // As Go's http.Error writes an error.
     out['Content-Type'] = 'text/plain; charset=utf-8';
     out['X-Content-Type-Options'] = 'nosniff';
@@ -278,14 +302,21 @@ export class RemoteWriteHandler {
     try {
       req = decodeWriteV2Request(raw);
     } catch (e) {
-      if (e instanceof ProtobufError) return { status: 400, body: e.message, stats };
+      if (e instanceof ProtobufError) return { status: 400, body: e.message, stats: NO_STATS };
       throw e;
     }
     const maxT = this.now() + MAX_AHEAD_MS;
     const syms = new SymbolTable(req);
     const app = this.storage.appender();
-    /** One line per rejected series, sample or exemplar, joined into the 400's text. */
+    /** One line per refused series, sample or exemplar, joined into the 400's text. */
     const errs: string[] = [];
+    let errBytes = 0;
+    let omitted = 0;
+    const refuse = (line: string): void => {
+      errBytes += line.length + 1;
+      if (errBytes <= MAX_ERROR_BYTES) errs.push(line);
+      else omitted++;
+    };
     let invalid = 0;
     let dropped = 0;
     let futureExemplars = 0;
@@ -296,7 +327,7 @@ export class RemoteWriteHandler {
       const histograms = s.hEnd - s.hStart;
       const refsErr = checkRefs(req.refs, s.refStart, s.refEnd, req.symbolCount);
       if (refsErr !== null) {
-        errs.push(`parsing labels for series ${goUintSlice(req.refs, s.refStart, s.refEnd)}: ${refsErr}`);
+        refuse(`parsing labels for series ${goUintSlice(req.refs, s.refStart, s.refEnd)}: ${refsErr}`);
         invalid += samples + histograms;
         continue;
       }
@@ -308,18 +339,18 @@ export class RemoteWriteHandler {
             ? `metadata help_ref ${s.helpRef} outside of symbols table (size ${req.symbolCount})`
             : null;
       if (metaErr !== null) {
-        errs.push(`parsing metadata for series ${goUintSlice(req.refs, s.refStart, s.refEnd)}: ${metaErr}`);
+        refuse(`parsing metadata for series ${goUintSlice(req.refs, s.refStart, s.refEnd)}: ${metaErr}`);
         continue;
       }
       const lbls = new SeriesLabels(syms, req.refs, s.refStart, s.refEnd);
       const bad = lbls.problem();
       if (bad !== null) {
-        errs.push(bad);
+        refuse(bad);
         invalid += samples + histograms;
         continue;
       }
       if (samples === 0 && histograms === 0) {
-        errs.push(`TimeSeries must contain at least one sample or histogram for series ${lbls.text()}`);
+        refuse(`TimeSeries must contain at least one sample or histogram for series ${lbls.text()}`);
         continue;
       }
       const ls = lbls.labels();
@@ -343,21 +374,20 @@ export class RemoteWriteHandler {
             // Retryable: nothing of the request may stay, since the storage is not idempotent.
             app.rollback();
             this.logger.error('Error while remote writing the v2 request', { err: String(e) });
-            return { status: 500, body: e instanceof Error ? e.message : String(e), stats: { samples: 0, histograms: 0, exemplars: 0 } };
+            return { status: 500, body: e instanceof Error ? e.message : String(e), stats: NO_STATS };
           }
-          this.logger.error('Out of order sample from remote write', { err: sampleErrorText(e), series: lbls.text(), timestamp: t });
-          errs.push(`${sampleErrorText(e)} for series ${lbls.text()}`);
+          refuse(`${sampleErrorText(e)} for series ${lbls.text()}`);
         }
       }
       if (last !== undefined) newest.set(key, last);
       for (let i = s.hStart; i < s.hEnd; i++) {
-        if (req.histogramTs[i]! > maxT) errs.push(`${new TooFarInFutureError().message} for series ${lbls.text()}`);
+        if (req.histogramTs[i]! > maxT) refuse(`${TOO_FAR_IN_FUTURE} for series ${lbls.text()}`);
         else dropped++;
       }
       for (let i = s.exStart; i < s.exEnd; i++) {
         const exErr = checkRefs(req.exRefs, req.exRefStart[i]!, req.exRefEnd[i]!, req.symbolCount);
         if (exErr !== null) {
-          errs.push(`parsing exemplar for series ${lbls.text()}: ${exErr}`);
+          refuse(`parsing exemplar for series ${lbls.text()}: ${exErr}`);
         } else if (req.exTs[i]! > maxT) {
           // Prometheus drops these with a log line and no error for the sender.
           futureExemplars++;
@@ -373,11 +403,12 @@ export class RemoteWriteHandler {
       app.commit();
     } catch (e) {
       this.logger.error('Error committing remote write request', { err: String(e) });
-      return { status: 500, body: e instanceof Error ? e.message : String(e), stats: { samples: 0, histograms: 0, exemplars: 0 } };
+      return { status: 500, body: e instanceof Error ? e.message : String(e), stats: NO_STATS };
     }
     if (invalid > 0) this.invalidLabels.inc(invalid);
     this.samplesIn.inc(stats.samples);
     if (dropped > 0) this.histogramsDropped.inc(dropped);
+    if (omitted > 0) errs.push(`${omitted} more errors omitted`);
     if (errs.length > 0) return { status: 400, body: errs.join('\n'), stats };
     return { status: 204, body: '', stats };
   }
@@ -427,12 +458,19 @@ function validLabels(s: DecodedSeries): Labels | null {
     if (name === METRIC_NAME && pairs[i + 1] !== '') hasName = true;
   }
   if (!hasName) return null;
-  return Labels.fromPairs(...pairs);
+  const list: Label[] = [];
+  for (let i = 0; i < pairs.length; i += 2) list.push({ name: pairs[i]!, value: pairs[i + 1]! });
+  return Labels.fromList(list);
 }
+
+/** References shown in one error line; beyond it, as MAX_TEXT_LABELS, only hostile bodies go. */
+const MAX_TEXT_REFS = 2 * MAX_TEXT_LABELS;
 
 /** Go's %v of a []uint32: `[1 2 3]`. */
 function goUintSlice(a: Uint32Array, start: number, end: number): string {
-  return `[${Array.from(a.subarray(start, end)).join(' ')}]`;
+  const shown = Math.min(end - start, MAX_TEXT_REFS);
+  const more = end - start - shown;
+  return `[${Array.from(a.subarray(start, start + shown)).join(' ')}${more > 0 ? ` ... (${more} more)` : ''}]`;
 }
 
 /** Why label references do not resolve (writev2's desymbolizeLabels), or null. */
@@ -445,8 +483,6 @@ function checkRefs(refs: Uint32Array, start: number, end: number, symbols: numbe
   }
   return null;
 }
-
-const METRIC_NAME_BYTES = Buffer.from(METRIC_NAME);
 
 /** A 2.0 request's symbols, decoded to strings once each and only when a series uses them. */
 class SymbolTable {
@@ -478,9 +514,13 @@ class SymbolTable {
   length(i: number): number {
     return this.req.symEnd[i]! - this.req.symStart[i]!;
   }
-  /** Go's strings.Compare of two symbols: by bytes. */
+  /**
+   * Go's strings.Compare of two symbols (UTF-8 byte order, which is code
+   * point order). Symbols that are not valid UTF-8 compare as decoded; their
+   * series are refused before the order matters beyond an error's text.
+   */
   compare(a: number, b: number): number {
-    return a === b ? 0 : Buffer.compare(this.bytes(a), this.bytes(b));
+    return a === b ? 0 : compareCodePoints(this.string(a), this.string(b));
   }
   /** Go's %q of a symbol, from its bytes (invalid UTF-8 shows as \xNN, as Go shows it). */
   quote(i: number): string {
@@ -490,8 +530,9 @@ class SymbolTable {
 
 /** One 2.0 series' labels as symbol references, sorted by name as Prometheus sorts them before checking. */
 class SeriesLabels {
-  /** Name and value symbol ids, alternating, sorted by name (stable). */
-  private readonly ids: number[];
+  /** Name and value symbol ids in name order (stable for equal names). */
+  private readonly names: Uint32Array;
+  private readonly values: Uint32Array;
   private cachedText: string | undefined;
 
   constructor(
@@ -500,22 +541,30 @@ class SeriesLabels {
     start: number,
     end: number,
   ) {
-    const pairs: Array<[number, number]> = [];
-    for (let i = start; i < end; i += 2) pairs.push([refs[i]!, refs[i + 1]!]);
-    pairs.sort((a, b) => syms.compare(a[0], b[0]));
-    this.ids = pairs.flat();
+    const n = (end - start) >> 1;
+    const order = new Uint32Array(n);
+    for (let i = 0; i < n; i++) order[i] = i;
+    order.sort((a, b) => syms.compare(refs[start + 2 * a]!, refs[start + 2 * b]!) || a - b);
+    this.names = new Uint32Array(n);
+    this.values = new Uint32Array(n);
+    for (let i = 0; i < n; i++) {
+      this.names[i] = refs[start + 2 * order[i]!]!;
+      this.values[i] = refs[start + 2 * order[i]! + 1]!;
+    }
   }
 
   /** Prometheus's labels.String() of the series as sent (empty values included), for error texts. */
   text(): string {
     if (this.cachedText === undefined) {
       const parts: string[] = [];
-      for (let i = 0; i < this.ids.length; i += 2) {
-        const n = this.ids[i]!;
+      const shown = Math.min(this.names.length, MAX_TEXT_LABELS);
+      for (let i = 0; i < shown; i++) {
+        const n = this.names[i]!;
         const name = this.syms.string(n);
-        const shown = this.syms.validUtf8(n) && isValidLegacyLabelName(name) ? name : this.syms.quote(n);
-        parts.push(`${shown}=${this.syms.quote(this.ids[i + 1]!)}`);
+        const shownName = this.syms.validUtf8(n) && isValidLegacyLabelName(name) ? name : this.syms.quote(n);
+        parts.push(`${shownName}=${this.syms.quote(this.values[i]!)}`);
       }
+      if (this.names.length > shown) parts.push(`... (${this.names.length - shown} more labels)`);
       this.cachedText = `{${parts.join(', ')}}`;
     }
     return this.cachedText;
@@ -524,21 +573,21 @@ class SeriesLabels {
   /** Prometheus's text for labels it refuses (no metric name, invalid names or values, duplicate names), or null. */
   problem(): string | null {
     const syms = this.syms;
-    const ids = this.ids;
+    const names = this.names;
     let hasName = false;
     let valid = true;
-    for (let i = 0; i < ids.length; i += 2) {
-      const n = ids[i]!;
-      const v = ids[i + 1]!;
-      const isName = syms.bytes(n).equals(METRIC_NAME_BYTES);
+    for (let i = 0; i < names.length; i++) {
+      const n = names[i]!;
+      const v = this.values[i]!;
+      const isName = syms.string(n) === METRIC_NAME && syms.validUtf8(n);
       if (isName) hasName = true;
       // UTF-8 validation: names and the metric name non-empty, everything valid UTF-8.
       if (syms.length(n) === 0 || !syms.validUtf8(n) || !syms.validUtf8(v) || (isName && syms.length(v) === 0)) valid = false;
     }
     if (!hasName || !valid) return `invalid metric name or labels, got ${this.text()}`;
-    for (let i = 2; i < ids.length; i += 2) {
-      if (syms.compare(ids[i]!, ids[i - 2]!) === 0) {
-        return `invalid labels for series, labels ${this.text()}, duplicated label ${syms.string(ids[i]!)}`;
+    for (let i = 1; i < names.length; i++) {
+      if (syms.compare(names[i]!, names[i - 1]!) === 0) {
+        return `invalid labels for series, labels ${this.text()}, duplicated label ${syms.string(names[i]!)}`;
       }
     }
     return null;
@@ -546,8 +595,8 @@ class SeriesLabels {
 
   /** The label set to store (empty values dropped, as the storage drops them). */
   labels(): Labels {
-    const nv: string[] = [];
-    for (let i = 0; i < this.ids.length; i += 2) nv.push(this.syms.string(this.ids[i]!), this.syms.string(this.ids[i + 1]!));
-    return Labels.fromPairs(...nv);
+    const list: Label[] = [];
+    for (let i = 0; i < this.names.length; i++) list.push({ name: this.syms.string(this.names[i]!), value: this.syms.string(this.values[i]!) });
+    return Labels.fromList(list);
   }
 }

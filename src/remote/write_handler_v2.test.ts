@@ -158,6 +158,30 @@ describe('RemoteWriteHandler, remote write 2.0', () => {
     assert.deepEqual(samples(db, 'f'), [[NOW, 1]]);
   });
 
+  test('the answer to a partly refused request is bounded: past 4 MiB, the rest are counted', () => {
+    const { send } = mk();
+    const labels = { __name__: 'm', long: 'x'.repeat(1000) };
+    assert.equal(send([{ labels, samples: [[NOW, 1]] }]).status, 204);
+    const n = 4100;
+    const res = send([{ labels, samples: Array.from({ length: n }, (_, i): [number, number] => [NOW - 1 - i, 1]) }]);
+    const lines = res.body.split('\n');
+    assert.equal(lines[0], `out of order sample for series {__name__="m", long="${'x'.repeat(1000)}"}`);
+    const omitted = /^(\d+) more errors omitted$/.exec(lines[lines.length - 2]!);
+    assert.ok(omitted !== null, lines[lines.length - 2]);
+    assert.equal(lines.length - 2 + Number(omitted[1]), n);
+    assert.ok(res.body.length <= 4 * 1024 * 1024 + 100);
+    assert.equal(res.headers['X-Prometheus-Remote-Write-Samples-Written'], '0');
+  });
+
+  test('huge label sets neither overflow the stack nor the error texts', () => {
+    const { db, send } = mk();
+    const many: Array<[string, string]> = Array.from({ length: 150_000 }, (_, i): [string, string] => [`l${i}`, 'v']);
+    assert.equal(send([{ labels: [['__name__', 'wide'], ...many], samples: [[NOW, 1]] }]).status, 204);
+    assert.equal(db.lookup(Labels.fromList([{ name: '__name__', value: 'wide' }, ...many.map(([name, value]) => ({ name, value }))]))?.labels.length, 150_001);
+    const res = send([{ labels: many, samples: [[NOW, 1]] }]);
+    assert.match(res.body, /^invalid metric name or labels, got \{l0="v", l1="v", l10="v", .*, \.\.\. \(149000 more labels\)\}\n$/);
+  });
+
   test('samples behind an earlier one of the same request are dropped at commit and still counted, as Prometheus counts them', () => {
     const { db, send } = mk();
     const res = send([

@@ -61,11 +61,11 @@ export function cloneExpr(e: Expr): Expr {
   }
 }
 
-/** Direct children in Prometheus's traversal order. */
+/** Direct children in Prometheus's traversal order (parser.Children: an aggregation's expression before its parameter). */
 export function children(e: Expr): Expr[] {
   switch (e.type) {
     case 'AggregateExpr':
-      return e.param === null ? [e.expr] : [e.param, e.expr];
+      return e.param === null ? [e.expr] : [e.expr, e.param];
     case 'BinaryExpr':
       return [e.lhs, e.rhs];
     case 'Call':

@@ -72,6 +72,14 @@ export interface MetricMetadata {
   unit: string;
 }
 
+/** One entry of /api/v1/notifications, as Prometheus's notifications.Notification marshals it. */
+export interface Notification {
+  text: string;
+  /** RFC 3339 with fractional seconds, as Go marshals a time.Time. */
+  date: string;
+  active: boolean;
+}
+
 export interface ApiDeps {
   engine: QueryEngine;
   storage: Queryable;
@@ -90,6 +98,8 @@ export interface ApiDeps {
   dataDir: string;
   /** Metric metadata from scraped targets: metric family -> distinct entries. */
   metadata?(metric: string): Map<string, MetricMetadata[]>;
+  /** Server notifications (failed reload, shutting down); none when absent. */
+  notifications?(): readonly Notification[];
   /** Query bookkeeping (in-flight gauge). */
   onQueryStart?(): void;
   onQueryEnd?(): void;
@@ -616,6 +626,7 @@ export function createApiRoutes(deps: ApiDeps): ApiRoute[] {
     { method: 'GET', path: '/status/runtimeinfo', handler: () => ({ data: deps.runtimeInfo() }) },
     { method: 'GET', path: '/status/buildinfo', handler: () => ({ data: deps.buildInfo() }) },
     { method: 'GET', path: '/status/tsdb', handler: tsdbStatus },
+    { method: 'GET', path: '/notifications', handler: () => ({ data: deps.notifications?.() ?? [] }) },
   );
   admin('/admin/tsdb/delete_series', deleteSeries);
   admin('/admin/tsdb/clean_tombstones', cleanTombstones);
