@@ -62,10 +62,10 @@ export class ByteWriter {
     return this.buf_;
   }
 
-  /** Restarts at offset 0 of `buf`. */
-  reset(buf: Buffer): void {
+  /** Restarts at offset `at` of `buf`. */
+  reset(buf: Buffer, at = 0): void {
     if (buf !== this.buf_) this.use(buf);
-    this.pos = 0;
+    this.pos = at;
   }
 
   /** Makes sure `n` more bytes fit, moving what is written so far to a larger buffer if needed. */

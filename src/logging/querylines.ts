@@ -257,6 +257,15 @@ export class QueryRecords {
     this.count_ = 0;
   }
 
+  /** An upper bound on the bytes of record `k`'s line. */
+  maxLineBytes(k: number): number {
+    const st = this.strs;
+    const j = k * STRS;
+    let chars = 0;
+    for (let x = j; x < j + STRS; x++) chars += st[x]?.length ?? 0;
+    return FIXED_LINE_BYTES + MAX_BYTES_PER_CHAR * chars + PER_STEP_BYTES * (this.perStep[k]?.length ?? 0);
+  }
+
   /**
    * Encodes the line of record `k` (with its newline) into `w`, growing it when the line could not
    * fit: time, level, msg, params {end, query, start, step}, error when it failed, stats {timings,
@@ -276,11 +285,8 @@ export class QueryRecords {
     const o1 = st[j + S_ORIGIN + 1];
     const o2 = st[j + S_ORIGIN + 2];
     const perStep = this.perStep[k];
-    const chars =
-      query.length + (error?.length ?? 0) + (o0?.length ?? 0) + (o1?.length ?? 0) + (o2?.length ?? 0);
-    const need = FIXED_LINE_BYTES + MAX_BYTES_PER_CHAR * chars + PER_STEP_BYTES * (perStep?.length ?? 0);
     // A line too long for the buffer is rare (a huge query); it gets a buffer of its own.
-    w.ensure(need);
+    w.ensure(this.maxLineBytes(k));
     w.lit(K_TIME);
     lineTime(w, n[i + N_NOW]!);
     w.lit(K_END);

@@ -47,7 +47,7 @@ export const BATCH_QUERIES = 256;
  * recent(), idle() and close() encode what is waiting first, so nothing reads a stale view.
  */
 export const BATCH_DELAY_MS = 100;
-/** Lines are encoded here, then copied to the file's buffer and the ring; a longer one gets its own buffer. */
+/** Lines that do not fit the file's buffer in place are encoded here; a longer one gets its own buffer. */
 const SCRATCH_BYTES = 64 * 1024;
 
 export class QueryLog {
@@ -134,7 +134,7 @@ export class QueryLog {
     if (this.path !== null) this.files.get(this.path)?.flush();
   };
 
-  /** Encodes the waiting queries into the ring and the file's buffer. */
+  /** Encodes the waiting queries into the file's buffer (in place when there is room) and the ring. */
   private encodeBatch(): void {
     const b = this.batch;
     const n = b.count;
@@ -142,15 +142,19 @@ export class QueryLog {
     const sink = this.path === null ? undefined : this.files.get(this.path);
     const w = this.writer;
     for (let k = 0; k < n; k++) {
-      w.reset(this.scratch);
+      const space = sink?.spaceFor(b.maxLineBytes(k)) ?? null;
+      const start = space === null ? 0 : space.len;
+      if (space === null) w.reset(this.scratch);
+      else w.reset(space.bytes, start);
       try {
         b.encode(k, w);
       } catch {
         // As in log(): a record that cannot be encoded is skipped, the others are not.
         continue;
       }
-      this.ring.push(w.buf, 0, w.pos);
-      sink?.pushBytes(w.buf, 0, w.pos);
+      this.ring.push(w.buf, start, w.pos);
+      if (space !== null) sink!.commit(space, w.pos - start);
+      else sink?.pushBytes(w.buf, 0, w.pos);
     }
     b.clear();
   }

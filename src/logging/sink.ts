@@ -74,8 +74,14 @@ function countLines(b: Buffer, from: number, to: number): number {
   return n;
 }
 
+/** Room to encode a line in place: `bytes` from offset `len` on. */
+export interface LineSpace {
+  readonly bytes: Buffer;
+  readonly len: number;
+}
+
 /** Queued lines: bytes [done, len) are still to be written. */
-class Chunk {
+class Chunk implements LineSpace {
   readonly bytes: Buffer;
   len = 0;
   done = 0;
@@ -170,6 +176,22 @@ export class LineFileSink {
     if (c === null) return;
     src.copy(c.bytes, c.len, start, end);
     this.added(c, n);
+  }
+
+  /**
+   * Where a line of at most `maxBytes` can be encoded in place, saving the copy pushBytes makes: the
+   * buffer and the offset to write at, or null when the buffer's current chunk has no room for it
+   * (then encode elsewhere and use pushBytes). Finish with commit().
+   */
+  spaceFor(maxBytes: number): LineSpace | null {
+    if (this.closed) return null;
+    const tail = this.chunks[this.chunks.length - 1];
+    return tail !== undefined && tail.bytes.length - tail.len >= maxBytes ? tail : null;
+  }
+
+  /** Queues the `n` bytes just encoded at `space.len` (one whole line, ending with its newline). */
+  commit(space: LineSpace, n: number): void {
+    this.added(space as Chunk, n);
   }
 
   /** Starts writing what is queued now instead of waiting for a full batch. */

@@ -21,8 +21,3 @@ export function isStaleNaN(v: number): boolean {
   f64[0] = v;
   return u32[HI] === STALE_NAN_BITS_HI && u32[LO] === STALE_NAN_BITS_LO;
 }
-
-/** Milliseconds from a Date. */
-export function timeToMs(d: Date): number {
-  return d.getTime();
-}
