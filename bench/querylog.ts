@@ -8,7 +8,11 @@
 // thread pool), which other processes on the machine do not inflate the way they do wall time; each
 // logged block ends when everything it logged is encoded and written, and every block ends with a
 // young-generation GC, so each side pays for its own lines and its own garbage and nothing spills into
-// the other side's blocks.
+// the other side's blocks. The figure reported is the median over block pairs of (CPU with the log /
+// CPU without) - 1: on a shared machine a burst from another process lands in one block and moves the
+// ratio of the totals by several percent either way (an A/A run, with a hook that does nothing,
+// gives -4% to +7% that way), while the median stays within half a percent. The ratio of the totals is
+// printed too; it also counts the rare blocks that rotate the file.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -205,8 +209,8 @@ const rows: Array<[string, string]> = [
   ['CPU µs/query without the log', ((off.cpuMs * 1000) / timed).toFixed(2)],
   ['queries/s with the log', qpsOn.toFixed(0)],
   ['queries/s without the log', qpsOff.toFixed(0)],
-  ['log overhead in CPU time (target < 5%)', `${cpuOverhead.toFixed(2)} %`],
-  [`  median over ${pairRatios.length} block pairs`, `${medianOverhead.toFixed(2)} %`],
+  [`log overhead in CPU time, median of ${pairRatios.length} block pairs (target < 5%)`, `${medianOverhead.toFixed(2)} %`],
+  ['log overhead in CPU time, total with / total without', `${cpuOverhead.toFixed(2)} %`],
   ['log overhead in wall time', `${wallOverhead.toFixed(2)} %`],
   ['lines dropped (of them: buffer full, the disk fell behind)', `${dropped} (${droppedFull})`],
   ['write failures', String(failures)],
@@ -227,8 +231,8 @@ console.log(
     line_bytes_last: +lastBytes.toFixed(2),
     qps_log_on: Math.round(qpsOn),
     qps_log_off: Math.round(qpsOff),
-    log_overhead_pct: +cpuOverhead.toFixed(2),
-    log_overhead_median_pct: +medianOverhead.toFixed(2),
+    log_overhead_pct: +medianOverhead.toFixed(2),
+    log_overhead_total_pct: +cpuOverhead.toFixed(2),
     log_overhead_wall_pct: +wallOverhead.toFixed(2),
     lines_dropped: dropped,
     lines_dropped_buffer_full: droppedFull,

@@ -81,7 +81,7 @@ export class JsonLogFiles {
       registers,
     });
     // Bytes written and lines dropped are added up here and handed to the counters when they are read:
-    // a counter's inc() per write, or per dropped line while the disk is stuck, would cost more than the line.
+    // while the disk is stuck every line is dropped, and a labelled inc() per line costs more than the line.
     this.bytesWritten = new Counter({
       name: names.bytesWritten,
       help: `Bytes written to the ${names.what}.`,

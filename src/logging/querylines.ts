@@ -3,8 +3,9 @@
 // The query log does not encode a line while the query that produced it is finishing: it copies the
 // record's numbers into a typed array and keeps its strings by reference (QueryRecords.add, a few dozen
 // nanoseconds), then encodes the whole batch in one go. Encoding a batch back to back keeps the
-// encoder's code and tables in the CPU caches, which query evaluation in between would evict; that
-// halves the cost of a line. Each line is still built from its own record alone.
+// encoder's code and tables in the CPU caches, which query evaluation in between would evict, so a line
+// costs markedly less than one encoded on its own between two queries. Each line is still built from
+// its own record alone.
 import type { QueryLogRecord } from '../promql/engine/types.js';
 import { ByteWriter, literal } from './bytewriter.js';
 import { localSecond, utcDayText } from './timefmt.js';
@@ -141,6 +142,8 @@ const K_PREP = literal(',"queryPreparationTime":');
 const K_INNER = literal(',"innerEvalTime":');
 const K_QUEUE = literal(',"execQueueTime":');
 const K_EXEC = literal(',"execTotalTime":');
+/** Keys of the six timings in the order of their number slots (N_EVAL ... N_EXEC); the first goes out with what precedes it. */
+const TIMING_KEYS = [K_EVAL, K_SORT, K_PREP, K_INNER, K_QUEUE, K_EXEC];
 const K_SAMPLES = literal('},"samples":{');
 const K_PER_STEP = literal('"totalQueryableSamplesPerStep":[');
 const K_TOTAL = literal('"totalQueryableSamples":');
@@ -305,16 +308,11 @@ export class QueryRecords {
       w.lit(K_EVAL_AFTER_PARAMS);
     }
     w.seconds(n[i + N_EVAL]!);
-    w.lit(K_SORT);
-    w.seconds(n[i + N_SORT]!);
-    w.lit(K_PREP);
-    w.seconds(n[i + N_PREP]!);
-    w.lit(K_INNER);
-    w.seconds(n[i + N_INNER]!);
-    w.lit(K_QUEUE);
-    w.seconds(n[i + N_QUEUE]!);
-    w.lit(K_EXEC);
-    w.seconds(n[i + N_EXEC]!);
+    // A loop, not six copies: the JIT inlines one call site of each writer, not twelve.
+    for (let t = 1; t < TIMING_KEYS.length; t++) {
+      w.lit(TIMING_KEYS[t]!);
+      w.seconds(n[i + N_EVAL + t]!);
+    }
     w.lit(K_SAMPLES);
     if (perStep !== undefined) {
       w.lit(K_PER_STEP);

@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { LineFileSink, type DropReason, type SinkOp } from './sink.js';
+import { LineFileSink, WRITE_BATCH_BYTES, type DropReason, type SinkOp } from './sink.js';
 import { PartialWriteError, type LogFileHandle, type LogFileSystem } from './logfs.js';
 import { LineRing } from './ring.js';
 
@@ -10,11 +10,22 @@ class ScriptedDisk implements LogFileSystem {
   openFails = false;
   /** Bytes of the next writes to accept before failing; undefined = accept all. */
   script: Array<number | undefined> = [];
+  writes = 0;
+  /** While set, writes wait (a stalled disk) until release(). */
+  held: Array<() => void> | null = null;
+  release(): void {
+    const waiting = this.held ?? [];
+    this.held = null;
+    for (const go of waiting) go();
+  }
   open(): { handle: LogFileHandle; size: number } {
     if (this.openFails) throw Object.assign(new Error('open: input/output error'), { code: 'EIO' });
     return {
       handle: {
         write: async (data) => {
+          this.writes++;
+          // The bytes are taken when the disk gets to them, as the kernel would.
+          if (this.held !== null) await new Promise<void>((go) => this.held!.push(go));
           const cut = this.script.shift();
           if (cut === undefined) {
             this.text += Buffer.from(data).toString();
@@ -46,6 +57,7 @@ function recorder() {
 }
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const turn = () => new Promise((r) => setImmediate(r));
 
 describe('LineFileSink', () => {
   test('a partial write is followed by a newline so every later line is whole', async () => {
@@ -102,6 +114,96 @@ describe('LineFileSink', () => {
     assert.equal(ev.written, 100);
     assert.equal(ev.bytes, Buffer.byteLength(disk.text));
     await sink.close();
+  });
+
+  test('a full batch is written at once; fewer lines wait for the delay or a flush', async () => {
+    const disk = new ScriptedDisk();
+    const { ev, events } = recorder();
+    const sink = new LineFileSink('/f', { fs: disk, events });
+    sink.push('small\n');
+    await turn();
+    await turn();
+    assert.equal(disk.writes, 0, 'one short line waits');
+    const line = 'x'.repeat(1023) + '\n';
+    for (let i = 0; i < WRITE_BATCH_BYTES / 1024; i++) sink.push(line);
+    await turn();
+    await turn();
+    assert.equal(disk.writes, 1);
+    assert.equal(ev.written, 1 + WRITE_BATCH_BYTES / 1024);
+    // Nobody waits for this one: the delay writes it.
+    sink.push('late\n');
+    for (let i = 0; i < 100 && disk.writes < 2; i++) await wait(10);
+    assert.equal(disk.writes, 2);
+    assert.ok(disk.text.endsWith('late\n'));
+    await sink.close();
+  });
+
+  test('a stalled disk: the buffer grows chunk by chunk to its bound, then drops; everything queued goes out in order', async () => {
+    const disk = new ScriptedDisk();
+    disk.held = [];
+    const { ev, events } = recorder();
+    const sink = new LineFileSink('/f', { fs: disk, events, maxBufferBytes: 3 * 1024 * 1024 });
+    // 100 KiB lines: ten fill a 1 MiB chunk, three chunks reach the bound.
+    const line = (i: number) => String(i).padStart(6, '0') + 'x'.repeat(100 * 1024 - 7) + '\n';
+    sink.push(line(0));
+    void sink.idle();
+    await turn();
+    assert.equal(disk.writes, 1, 'the first write is stuck');
+    for (let i = 1; i < 40; i++) sink.push(line(i));
+    assert.equal(ev.dropped.buffer_full, 10);
+    assert.equal(sink.bufferedBytes, 30 * 100 * 1024);
+    disk.release();
+    await sink.idle();
+    const got = disk.text.split('\n').filter(Boolean).map((l) => Number(l.slice(0, 6)));
+    assert.deepEqual(got, Array.from({ length: 30 }, (_, i) => i));
+    assert.equal(sink.bufferedBytes, 0);
+    // The memory is back: as many lines fit again.
+    disk.held = [];
+    sink.push(line(100));
+    void sink.idle();
+    await turn();
+    for (let i = 101; i < 140; i++) sink.push(line(i));
+    assert.equal(ev.dropped.buffer_full, 20);
+    disk.release();
+    await sink.close();
+    assert.equal(disk.text.split('\n').filter(Boolean).length, 60);
+  });
+
+  test('a line longer than a chunk gets a chunk of its own', async () => {
+    const disk = new ScriptedDisk();
+    const { ev, events } = recorder();
+    const sink = new LineFileSink('/f', { fs: disk, events, maxBufferBytes: 4 * 1024 * 1024 });
+    const long = 'y'.repeat(1536 * 1024) + '\n';
+    sink.push('a\n');
+    sink.push(long);
+    sink.push('b\n');
+    await sink.idle();
+    assert.equal(disk.text, 'a\n' + long + 'b\n');
+    assert.equal(ev.written, 3);
+    // After the buffer emptied: the long line goes behind an empty chunk and is still written.
+    sink.push(long);
+    await sink.idle();
+    assert.equal(disk.text, 'a\n' + long + 'b\n' + long);
+    sink.push('z'.repeat(5 * 1024 * 1024) + '\n');
+    assert.equal(ev.dropped.buffer_full, 1, 'but not one past the bound');
+    await sink.close();
+  });
+
+  test('lines can be encoded in place: spaceFor, then commit', async () => {
+    const disk = new ScriptedDisk();
+    const { ev, events } = recorder();
+    const sink = new LineFileSink('/f', { fs: disk, events });
+    assert.equal(sink.spaceFor(10), null, 'no buffer before the first line');
+    sink.push('a\n');
+    const space = sink.spaceFor(10)!;
+    const n = space.bytes.write('b\n', space.len);
+    sink.commit(space, n);
+    assert.equal(sink.spaceFor(2 * 1024 * 1024), null, 'more than the chunk holds');
+    await sink.idle();
+    assert.equal(disk.text, 'a\nb\n');
+    assert.equal(ev.written, 2);
+    await sink.close();
+    assert.equal(sink.spaceFor(1), null, 'closed');
   });
 
   test('close writes what is queued', async () => {

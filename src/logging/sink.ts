@@ -316,6 +316,8 @@ export class LineFileSink {
           await this.closeHandle();
           if (!this.closed) this.tryOpen();
         }
+        // An emptied chunk ahead of others (a long line needed a chunk of its own) has nothing to write.
+        while (this.chunks.length > 1 && this.chunks[0]!.done === this.chunks[0]!.len) this.release(this.chunks.shift()!);
         const c = this.chunks[0];
         if (c === undefined || c.done === c.len) {
           this.flushWanted = false;
