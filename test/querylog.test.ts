@@ -300,15 +300,15 @@ describe('QueryLog', () => {
     await ql.close();
   });
 
-  test('recent() returns the newest entries first from a bounded ring', () => {
+  test('recent() returns the newest entries first from a bounded ring', async () => {
     const disk = new FakeDisk();
     const ql = new QueryLog({ fs: disk, ringSize: 5 });
     ql.configure({ file: '/q.log' });
     for (let i = 0; i < 12; i++) ql.log(record(0, { params: { query: `q${i}`, start: 0, end: 0, step: 0 } }));
     const q = (l: object[]) => l.map((o) => (o as { params: { query: string } }).params.query);
-    assert.deepEqual(q(ql.recent(3)), ['q11', 'q10', 'q9']);
-    assert.deepEqual(q(ql.recent(0)), ['q11', 'q10', 'q9', 'q8', 'q7']);
-    assert.deepEqual(q(ql.recent(100)), ['q11', 'q10', 'q9', 'q8', 'q7']);
+    assert.deepEqual(q(await ql.recent(3)), ['q11', 'q10', 'q9']);
+    assert.deepEqual(q(await ql.recent(0)), ['q11', 'q10', 'q9', 'q8', 'q7']);
+    assert.deepEqual(q(await ql.recent(100)), ['q11', 'q10', 'q9', 'q8', 'q7']);
     void ql.close();
   });
 });

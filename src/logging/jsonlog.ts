@@ -1,5 +1,9 @@
 // Machinery shared by the query log and the scrape failure log: one JSON-lines file, replaced or
 // reopened on configuration changes, with its losses counted and its errors logged at most once a minute.
+//
+// The metrics (JsonLogMetrics) and the files (JsonLogFiles) are separate objects because the query log
+// writes its files on a worker thread: there the files report to a relay that forwards what happened,
+// and the metrics stay with the registry on the main thread.
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Logger } from './types.js';
 import { nopLogger } from './types.js';
@@ -18,7 +22,7 @@ export class LogFileOpenError extends Error {
   }
 }
 
-const DROP_REASONS: readonly DropReason[] = ['buffer_full', 'write_error', 'closed'];
+export const DROP_REASONS: readonly DropReason[] = ['buffer_full', 'write_error', 'closed'];
 
 /** A full or failing disk repeats the same error on every attempt; once a minute is enough to notice. */
 export const ERROR_LOG_INTERVAL_MS = 60_000;
@@ -51,22 +55,23 @@ export interface FileSettings {
   maxFiles: number;
 }
 
-/** Several files under one set of metrics: the query log uses one, the scrape failure log one per path. */
-export class JsonLogFiles {
-  private readonly sinks = new Map<string, LineFileSink>();
-  private readonly opts: JsonLogFileOptions;
-  private readonly events: SinkEvents;
+/** The metrics of one kind of log file, fed by its sinks' events (directly, or relayed from a worker). */
+export class JsonLogMetrics implements SinkEvents {
   private readonly enabled: Gauge | null;
   private readonly failures: Counter;
   private readonly bytesWritten: Counter;
-  private readonly dropped: Counter<'reason'>;
+  private readonly droppedLines: Counter<'reason'>;
+  private readonly errLog: Logger;
+  private readonly what: string;
   private pendingBytes = 0;
   private readonly pendingDrops: Record<DropReason, number> = { buffer_full: 0, write_error: 0, closed: 0 };
+  /** Bytes waiting to be written, read when the gauge is collected. */
+  bufferedBytes: () => number = () => 0;
 
-  constructor(names: JsonLogFileMetricNames, opts: JsonLogFileOptions) {
-    this.opts = opts;
+  constructor(names: JsonLogFileMetricNames, opts: Pick<JsonLogFileOptions, 'registry' | 'logger' | 'now' | 'errorLogIntervalMs'>) {
     const registers = [opts.registry ?? new Registry()];
-    const errLog = throttledLogger(opts.logger ?? nopLogger, {
+    this.what = names.what;
+    this.errLog = throttledLogger(opts.logger ?? nopLogger, {
       intervalMs: opts.errorLogIntervalMs ?? ERROR_LOG_INTERVAL_MS,
       now: opts.now,
     });
@@ -91,7 +96,7 @@ export class JsonLogFiles {
         this.pendingBytes = 0;
       },
     });
-    this.dropped = new Counter({
+    this.droppedLines = new Counter({
       name: names.dropped,
       help: `Lines of the ${names.what} lost: buffer_full (disk too slow), write_error (write or open failed), closed.`,
       labelNames: ['reason'],
@@ -99,46 +104,74 @@ export class JsonLogFiles {
       collect: () => {
         for (const r of DROP_REASONS) {
           // Every reason shows from the start (at 0), so rate() and alerts see the series before the first loss.
-          this.dropped.labels(r).inc(this.pendingDrops[r]);
+          this.droppedLines.labels(r).inc(this.pendingDrops[r]);
           this.pendingDrops[r] = 0;
         }
       },
     });
-    const sinks = this.sinks;
+    const buffered = (): number => this.bufferedBytes();
     new Gauge({
       name: names.buffered,
       help: `Bytes of the ${names.what} waiting to be written.`,
       registers,
       collect() {
-        let n = 0;
-        for (const s of sinks.values()) n += s.bufferedBytes;
-        this.set(n);
+        this.set(buffered());
       },
     });
     this.enabled?.set(0);
-
-    const what = names.what;
-    this.events = {
-      written: (bytes: number) => {
-        this.pendingBytes += bytes;
-      },
-      dropped: (lines: number, reason: DropReason) => {
-        this.pendingDrops[reason] += lines;
-      },
-      failed: (op: SinkOp, err: Error) => {
-        this.failures.inc();
-        errLog.error(`Failed to ${op === 'write' ? 'write to' : op} the ${what}; lines are being dropped`, { err });
-      },
-    };
   }
+
+  setEnabled(on: boolean): void {
+    this.enabled?.set(on ? 1 : 0);
+  }
+
+  readonly written = (bytes: number): void => {
+    this.pendingBytes += bytes;
+  };
+
+  readonly dropped = (lines: number, reason: DropReason): void => {
+    this.pendingDrops[reason] += lines;
+  };
+
+  readonly failed = (op: SinkOp, err: Error): void => {
+    this.failures.inc();
+    this.errLog.error(`Failed to ${op === 'write' ? 'write to' : op} the ${this.what}; lines are being dropped`, { err });
+  };
+}
+
+export interface JsonLogFilesOptions {
+  fs?: LogFileSystem;
+  maxBufferBytes?: number;
+  retryDelayMs?: number;
+}
+
+/** Several files reporting to one set of events: the query log uses one, the scrape failure log one per path. */
+export class JsonLogFiles {
+  private readonly sinks = new Map<string, LineFileSink>();
+
+  constructor(
+    private readonly events: SinkEvents,
+    private readonly opts: JsonLogFilesOptions = {},
+  ) {}
 
   /** The paths open now. */
   paths(): string[] {
     return [...this.sinks.keys()];
   }
 
+  get size(): number {
+    return this.sinks.size;
+  }
+
   get(path: string): LineFileSink | undefined {
     return this.sinks.get(path);
+  }
+
+  /** Bytes queued or being written, over all files. */
+  bufferedBytes(): number {
+    let n = 0;
+    for (const s of this.sinks.values()) n += s.bufferedBytes;
+    return n;
   }
 
   /**
@@ -177,7 +210,6 @@ export class JsonLogFiles {
       }
     }
     for (const [path, sink] of opened) this.sinks.set(path, sink);
-    this.enabled?.set(this.sinks.size > 0 ? 1 : 0);
   }
 
   reopen(): void {
@@ -192,7 +224,6 @@ export class JsonLogFiles {
   async close(): Promise<void> {
     const all = [...this.sinks.values()];
     this.sinks.clear();
-    this.enabled?.set(0);
     await Promise.all(all.map((s) => s.close()));
   }
 }

@@ -184,6 +184,24 @@ const OTHER_ORIGIN = 3; // the members as JSON text
 
 type PerStep = ReadonlyArray<readonly [number, number]>;
 
+/**
+ * Records as they cross to the query log's worker thread: the numbers and origin kinds in typed arrays
+ * (transferred, not copied), and each distinct string once, since a batch mostly repeats the same few
+ * queries and origins.
+ */
+export interface RecordBatch {
+  count: number;
+  nums: Float64Array;
+  /** Index into `strings` of each string slot; -1 where the slot is empty. */
+  strIds: Int32Array;
+  strings: string[];
+  /** Bytes the batch takes in memory, about (strings as UTF-16): what bounds batches in flight. */
+  bytes: number;
+  origins: Uint8Array;
+  /** Per-step statistics by record, only where there are any. */
+  perStep: Array<[number, PerStep]>;
+}
+
 /** Finished queries waiting to be encoded: at most `capacity`, in the order they were added. */
 export class QueryRecords {
   private count_ = 0;
@@ -197,6 +215,61 @@ export class QueryRecords {
     this.strs = new Array<string | undefined>(capacity * STRS).fill(undefined);
     this.origins = new Uint8Array(capacity);
     this.perStep = new Array<PerStep | undefined>(capacity).fill(undefined);
+  }
+
+  /** The records as a transferable batch (see RecordBatch); this set is cleared. */
+  takeBatch(): RecordBatch {
+    const n = this.count_;
+    const ids = new Int32Array(n * STRS);
+    const strings: string[] = [];
+    let chars = 0;
+    const index = new Map<string, number>();
+    const st = this.strs;
+    for (let x = 0; x < n * STRS; x++) {
+      const v = st[x];
+      if (v === undefined) {
+        ids[x] = -1;
+        continue;
+      }
+      let id = index.get(v);
+      if (id === undefined) {
+        id = strings.length;
+        strings.push(v);
+        index.set(v, id);
+        chars += v.length;
+      }
+      ids[x] = id;
+    }
+    const perStep: Array<[number, PerStep]> = [];
+    for (let k = 0; k < n; k++) {
+      const p = this.perStep[k];
+      if (p !== undefined) perStep.push([k, p]);
+    }
+    const batch: RecordBatch = {
+      count: n,
+      nums: this.nums.slice(0, n * NUMS),
+      strIds: ids,
+      strings,
+      bytes: n * (NUMS * 8 + STRS * 4 + 1) + 2 * chars,
+      origins: this.origins.slice(0, n),
+      perStep,
+    };
+    this.clear();
+    return batch;
+  }
+
+  /** Records rebuilt from a batch made by takeBatch(), ready to encode. */
+  static fromBatch(b: RecordBatch): QueryRecords {
+    const r = new QueryRecords(b.count);
+    r.nums.set(b.nums.subarray(0, b.count * NUMS));
+    r.origins.set(b.origins.subarray(0, b.count));
+    for (let x = 0; x < b.count * STRS; x++) {
+      const id = b.strIds[x]!;
+      r.strs[x] = id < 0 ? undefined : b.strings[id];
+    }
+    for (const [k, p] of b.perStep) r.perStep[k] = p;
+    r.count_ = b.count;
+    return r;
   }
 
   get count(): number {

@@ -1,15 +1,16 @@
 // The query log: one JSON line per query, in the shape Prometheus 3.x writes to query_log_file.
 //
 // Each line is built from scratch from the query's record, so nothing carries over from one query to
-// the next (the Prometheus 3.0.0 leak came from fields accumulating on a shared logger). Finished
-// queries are collected in a small batch and encoded together (see querylines.ts): a query itself only
-// has its numbers and string references copied.
-import type { QueryLogRecord } from '../promql/engine/types.js';
-import { JsonLogFiles, type JsonLogFileOptions } from './jsonlog.js';
-import { LineRing } from './ring.js';
-import { ByteWriter } from './bytewriter.js';
-import { QueryRecords } from './querylines.js';
+// the next (the Prometheus 3.0.0 leak came from fields accumulating on a shared logger). A finished
+// query only has its numbers and string references copied into a batch (querylines.ts); full batches
+// are encoded and written on a worker thread (querylogthread.ts), so the log takes next to no time
+// from query evaluation.
 import { Counter, Registry } from 'prom-client';
+import type { QueryLogRecord } from '../promql/engine/types.js';
+import { JsonLogMetrics, type JsonLogFileOptions } from './jsonlog.js';
+import { QueryRecords } from './querylines.js';
+import { InlineBackend, ThreadBackend, type QueryLogBackend } from './querylogthread.js';
+import { nopLogger } from './types.js';
 
 export { encodeQueryLogLine, formatQueryLogLine } from './querylines.js';
 
@@ -29,6 +30,11 @@ export interface QueryLogOptions extends JsonLogFileOptions {
   ringSize?: number;
   /** Bytes kept in memory for recent(); when lines are long, fewer than ringSize entries fit. Default 4 MiB. */
   ringBytes?: number;
+  /**
+   * Encode and write on a worker thread (default). A simulated file system (`fs`) cannot cross
+   * threads, so with one the log works on the caller's thread.
+   */
+  thread?: boolean;
 }
 
 /** 1,000 lines of ~500 bytes is ~500 KB: enough for the API to show a busy minute, small next to the head. */
@@ -37,27 +43,22 @@ export const DEFAULT_RING_SIZE = 1000;
 export const DEFAULT_RING_BYTES = 4 * 1024 * 1024;
 
 /**
- * Queries encoded together. 256 lines are ~130 KB, two write batches' worth, encoded in about 0.15 ms,
- * so the query that fills the batch is barely delayed, while the encoder's per-batch warm-up is spread
- * over enough lines to vanish.
+ * Queries handed over together. 256 records are one message to the worker (~130 KB of lines once
+ * encoded), so the cost of a message is spread over enough queries to vanish.
  */
 export const BATCH_QUERIES = 256;
 /**
  * Longest a query waits in an unfilled batch before its line is encoded and written: short enough that
  * `tail -f` shows queries as they happen, long enough to gather a quiet server's queries into one write.
- * recent(), idle() and close() encode what is waiting first, so nothing reads a stale view.
+ * recent(), idle() and close() hand over what is waiting first, so nothing reads a stale view.
  */
 export const BATCH_DELAY_MS = 100;
-/** Lines that do not fit the file's buffer in place are encoded here; a longer one gets its own buffer. */
-const SCRATCH_BYTES = 64 * 1024;
 
 export class QueryLog {
-  private readonly scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
-  private readonly writer = new ByteWriter(this.scratch);
-  private readonly files: JsonLogFiles;
-  private readonly ring: LineRing;
+  private readonly backend: QueryLogBackend;
   private readonly now: () => number;
   private readonly batch = new QueryRecords(BATCH_QUERIES);
+  private readonly ringSize: number;
   private batchTimer: NodeJS.Timeout | null = null;
   /** Queries skipped by the min-duration filter, not yet added to the counter (counting one by one costs more than the check). */
   private filteredPending = 0;
@@ -66,7 +67,7 @@ export class QueryLog {
 
   constructor(opts: QueryLogOptions = {}) {
     const registry = opts.registry ?? new Registry();
-    this.files = new JsonLogFiles(
+    const metrics = new JsonLogMetrics(
       {
         what: 'query log',
         enabled: 'prometheus_engine_query_log_enabled',
@@ -77,6 +78,7 @@ export class QueryLog {
       },
       { ...opts, registry },
     );
+    this.metrics = metrics;
     const filtered: Counter = new Counter({
       name: 'tsprom_query_log_filtered_total',
       help: 'Successful queries not logged because they ran for less than query_log_min_duration.',
@@ -86,9 +88,22 @@ export class QueryLog {
         this.filteredPending = 0;
       },
     });
-    this.ring = new LineRing(opts.ringSize ?? DEFAULT_RING_SIZE, opts.ringBytes ?? DEFAULT_RING_BYTES);
+    this.ringSize = opts.ringSize ?? DEFAULT_RING_SIZE;
+    const writerOpts = {
+      maxBufferBytes: opts.maxBufferBytes,
+      retryDelayMs: opts.retryDelayMs,
+      ringSize: this.ringSize,
+      ringBytes: opts.ringBytes ?? DEFAULT_RING_BYTES,
+    };
+    const thread = opts.thread ?? opts.fs === undefined;
+    if (thread && opts.fs !== undefined) throw new Error('BUG: a simulated file system cannot be used from the query log thread');
+    this.backend = thread
+      ? new ThreadBackend(metrics, writerOpts, opts.logger ?? nopLogger)
+      : new InlineBackend(metrics, { ...writerOpts, fs: opts.fs });
     this.now = opts.now ?? Date.now;
   }
+
+  private readonly metrics: JsonLogMetrics;
 
   /** The file being written, or null when the log is off. */
   get file(): string | null {
@@ -101,13 +116,12 @@ export class QueryLog {
    * Queries logged before the change go to the file that was configured when they ran.
    */
   configure(cfg: QueryLogConfig): void {
-    this.encodeBatch();
+    this.handOver(false);
     const file = cfg.file === null || cfg.file === '' ? null : cfg.file;
-    const wanted = new Map<string, { maxSizeBytes: number; maxFiles: number }>();
-    if (file !== null) wanted.set(file, { maxSizeBytes: cfg.maxSizeBytes ?? 0, maxFiles: cfg.maxFiles ?? 0 });
-    this.files.configure(wanted);
+    this.backend.configure(file, { maxSizeBytes: cfg.maxSizeBytes ?? 0, maxFiles: cfg.maxFiles ?? 0 });
     this.path = file;
     this.minDurationMs = cfg.minDurationMs ?? 0;
+    this.metrics.setEnabled(file !== null);
   }
 
   /** Records one finished query; the engine's onQueryDone. Never throws, never waits for the disk. */
@@ -124,69 +138,55 @@ export class QueryLog {
       // A malformed record (a bug upstream) must not fail the query that produced it.
       return;
     }
-    if (b.full) this.encodeBatch();
+    if (b.full) this.handOver(false);
     else this.batchTimer ??= setTimeout(this.onBatchTimer, BATCH_DELAY_MS);
   };
 
   private readonly onBatchTimer = (): void => {
     this.batchTimer = null;
-    this.encodeBatch();
     // The batch waited long enough: write it now rather than wait for the file's own batching.
-    if (this.path !== null) this.files.get(this.path)?.flush();
+    this.handOver(true);
   };
 
-  /** Encodes the waiting queries into the file's buffer (in place when there is room) and the ring. */
-  private encodeBatch(): void {
-    const b = this.batch;
-    const n = b.count;
-    if (n === 0) return;
-    const sink = this.path === null ? undefined : this.files.get(this.path);
-    const w = this.writer;
-    for (let k = 0; k < n; k++) {
-      const space = sink?.spaceFor(b.maxLineBytes(k)) ?? null;
-      const start = space === null ? 0 : space.len;
-      if (space === null) w.reset(this.scratch);
-      else w.reset(space.bytes, start);
-      try {
-        b.encode(k, w);
-      } catch {
-        // As in log(): a record that cannot be encoded is skipped, the others are not.
-        continue;
-      }
-      this.ring.push(w.buf, start, w.pos);
-      if (space !== null) sink!.commit(space, w.pos - start);
-      else sink?.pushBytes(w.buf, 0, w.pos);
-    }
-    b.clear();
+  /** Passes the waiting records on to be encoded and written. */
+  private handOver(flush: boolean): void {
+    if (this.batch.count === 0) return;
+    this.backend.write(this.batch, flush);
   }
 
   /** Reopens the file by name (SIGHUP after logrotate moved it). */
   reopen(): void {
-    this.encodeBatch();
-    this.files.reopen();
+    this.handOver(false);
+    this.backend.reopen();
   }
 
   /** The newest logged entries, newest first; `limit` 0 means all that are kept. */
-  recent(limit: number): object[] {
-    this.encodeBatch();
-    const lines = this.ring.newest(limit > 0 ? limit : this.ring.maxEntries);
+  async recent(limit: number): Promise<object[]> {
+    this.handOver(false);
+    const lines = await this.backend.recent(limit > 0 ? limit : this.ringSize);
     return lines.map((l) => JSON.parse(l) as object);
   }
 
-  /** Resolves once everything logged so far has been written (or dropped). */
+  /** Resolves once everything logged so far has been written (or dropped), with the metrics up to date. */
   idle(): Promise<void> {
-    this.encodeBatch();
-    return this.files.idle();
+    this.handOver(true);
+    return this.backend.idle();
+  }
+
+  /** Heap in use on the log's worker thread (0 when it works inline); collected first under --expose-gc. */
+  threadHeapBytes(): Promise<number> {
+    return this.backend.threadHeapBytes();
   }
 
   /** Writes what is queued and closes the file; the log is off afterwards. */
   async close(): Promise<void> {
-    this.encodeBatch();
+    this.handOver(true);
     if (this.batchTimer !== null) {
       clearTimeout(this.batchTimer);
       this.batchTimer = null;
     }
     this.path = null;
-    await this.files.close();
+    this.metrics.setEnabled(false);
+    await this.backend.close();
   }
 }

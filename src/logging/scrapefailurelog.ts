@@ -1,7 +1,7 @@
 // The scrape failure log: one JSON line per failed scrape, as Prometheus 3.x writes to
 // scrape_failure_log_file ({"time","level":"ERROR","msg":<error>,"target":<url>}), plus the scrape pool.
 import { Registry } from 'prom-client';
-import { JsonLogFiles, type JsonLogFileOptions } from './jsonlog.js';
+import { JsonLogFiles, JsonLogMetrics, type JsonLogFileOptions } from './jsonlog.js';
 import { formatJSONTime } from './timefmt.js';
 
 export interface ScrapeFailure {
@@ -25,7 +25,7 @@ export class ScrapeFailureLog {
   private readonly now: () => number;
 
   constructor(opts: JsonLogFileOptions = {}) {
-    this.files = new JsonLogFiles(
+    const metrics = new JsonLogMetrics(
       {
         what: 'scrape failure log',
         failures: 'tsprom_scrape_failure_log_failures_total',
@@ -35,6 +35,8 @@ export class ScrapeFailureLog {
       },
       { ...opts, registry: opts.registry ?? new Registry() },
     );
+    this.files = new JsonLogFiles(metrics, opts);
+    metrics.bufferedBytes = () => this.files.bufferedBytes();
     this.now = opts.now ?? Date.now;
   }
 

@@ -16,7 +16,10 @@ export function queryLogRoutes(ql: QueryLog): ApiRoute[] {
     {
       method: 'GET',
       path: '/status/query_log',
-      handler: (ctx) => ({ data: ql.recent(parseLimit(ctx.params.get('limit'))) }),
+      handler: (ctx) => {
+        const limit = parseLimit(ctx.params.get('limit'));
+        return ql.recent(limit).then((data) => ({ data }));
+      },
     },
   ];
 }
