@@ -67,6 +67,9 @@ export class JsonLogMetrics implements SinkEvents {
   private readonly pendingDrops: Record<DropReason, number> = { buffer_full: 0, write_error: 0, closed: 0 };
   /** Bytes waiting to be written, read when the gauge is collected. */
   bufferedBytes: () => number = () => 0;
+  /** Brings the figures up to date before they are read (the query log's worker sends them on request). */
+  refresh: () => Promise<void> = () => Promise.resolve();
+  private refreshing: Promise<void> | null = null;
 
   constructor(names: JsonLogFileMetricNames, opts: Pick<JsonLogFileOptions, 'registry' | 'logger' | 'now' | 'errorLogIntervalMs'>) {
     const registers = [opts.registry ?? new Registry()];
@@ -84,6 +87,7 @@ export class JsonLogMetrics implements SinkEvents {
       name: names.failures,
       help: `File operations on the ${names.what} that failed (open, write, rotate, close).`,
       registers,
+      collect: () => this.refreshOnce(),
     });
     // Bytes written and lines dropped are added up here and handed to the counters when they are read:
     // while the disk is stuck every line is dropped, and a labelled inc() per line costs more than the line.
@@ -91,7 +95,8 @@ export class JsonLogMetrics implements SinkEvents {
       name: names.bytesWritten,
       help: `Bytes written to the ${names.what}.`,
       registers,
-      collect: () => {
+      collect: async () => {
+        await this.refreshOnce();
         this.bytesWritten.inc(this.pendingBytes);
         this.pendingBytes = 0;
       },
@@ -101,7 +106,8 @@ export class JsonLogMetrics implements SinkEvents {
       help: `Lines of the ${names.what} lost: buffer_full (disk too slow), write_error (write or open failed), closed.`,
       labelNames: ['reason'],
       registers,
-      collect: () => {
+      collect: async () => {
+        await this.refreshOnce();
         for (const r of DROP_REASONS) {
           // Every reason shows from the start (at 0), so rate() and alerts see the series before the first loss.
           this.droppedLines.labels(r).inc(this.pendingDrops[r]);
@@ -110,15 +116,25 @@ export class JsonLogMetrics implements SinkEvents {
       },
     });
     const buffered = (): number => this.bufferedBytes();
+    const refresh = (): Promise<void> => this.refreshOnce();
     new Gauge({
       name: names.buffered,
       help: `Bytes of the ${names.what} waiting to be written.`,
       registers,
-      collect() {
+      async collect() {
+        await refresh();
         this.set(buffered());
       },
     });
     this.enabled?.set(0);
+  }
+
+  /** One refresh shared by the collectors of a scrape. */
+  private refreshOnce(): Promise<void> {
+    this.refreshing ??= this.refresh().finally(() => {
+      this.refreshing = null;
+    });
+    return this.refreshing;
   }
 
   setEnabled(on: boolean): void {

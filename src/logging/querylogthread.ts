@@ -78,7 +78,8 @@ export type ToWorker =
   | { op: 'recent'; id: number; limit: number }
   | { op: 'idle'; id: number }
   | { op: 'close'; id: number }
-  | { op: 'heap'; id: number };
+  | { op: 'heap'; id: number }
+  | { op: 'stats'; id: number };
 
 export interface FailureReport {
   op: SinkOp;
@@ -97,6 +98,9 @@ export type FromWorker =
 export const MAX_RECORDS_IN_FLIGHT = 16_384;
 /** The same bound in memory, for records that carry very long queries or errors. */
 export const MAX_BYTES_IN_FLIGHT = 64 * 1024 * 1024;
+
+/** Longest a metrics scrape waits for the worker's current figures. */
+const STATS_WAIT_MS = 1000;
 
 const WORKER_URL = new URL('./querylogworker.js', import.meta.url);
 
@@ -120,6 +124,16 @@ export class ThreadBackend implements QueryLogBackend {
     private readonly logger: Logger,
   ) {
     metrics.bufferedBytes = () => this.buffered;
+    metrics.refresh = async () => {
+      // A worker stuck in a file operation (a hung network disk) must not hang /metrics: after a
+      // second the figures it last sent are served.
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, STATS_WAIT_MS);
+      });
+      await Promise.race([this.request((id) => ({ op: 'stats', id })), late]);
+      clearTimeout(timer);
+    };
   }
 
   configure(path: string | null, settings: FileSettings): void {

@@ -106,6 +106,10 @@ async function handle(m: ToWorker): Promise<void> {
       relay.send();
       post({ op: 'reply', id: m.id });
       return;
+    case 'stats':
+      relay.send();
+      post({ op: 'reply', id: m.id });
+      return;
     case 'heap':
       // Collected first when the process runs with --expose-gc (the worker inherits it), as benchmarks do.
       (globalThis as { gc?: () => void }).gc?.();
