@@ -206,11 +206,7 @@ export class ThreadBackend implements QueryLogBackend {
     Atomics.store(this.taken, 1, 0);
     this.sent = 0;
     this.sentBytes = 0;
-    const w = new Worker(WORKER_URL, {
-      workerData: { ...this.opts, progress: this.progress } satisfies WorkerSettings,
-      // Only --expose-gc (benchmarks) carries over: process-wide flags are not valid for a worker.
-      execArgv: process.execArgv.filter((a) => a === '--expose-gc'),
-    });
+    const w = new Worker(WORKER_URL, { workerData: { ...this.opts, progress: this.progress } satisfies WorkerSettings });
     // Only outstanding requests keep the process alive (see request()); an idle log must not.
     w.unref();
     w.on('message', (m: FromWorker) => this.onMessage(m));
