@@ -91,6 +91,21 @@ function lowerBound(ts: Float64Array, n: number, t: number): number {
   return lo;
 }
 
+/** A selected series: its arrays and bounds, not a closure, so thousands of them stay small. */
+class SelectedSeries implements Series {
+  constructor(
+    readonly labels: Labels,
+    private readonly ts: Float64Array,
+    private readonly vs: Float64Array,
+    private readonly start: number,
+    private readonly end: number,
+  ) {}
+
+  iterator(): SampleIterator {
+    return new ArrayIterator(this.ts, this.vs, this.start, this.end);
+  }
+}
+
 class ListSeriesSet implements SeriesSet {
   private i = -1;
   constructor(private readonly list: Series[]) {}
@@ -239,8 +254,7 @@ class MemQuerier implements Querier {
       const start = lowerBound(s.ts, s.n, mint);
       const end = lowerBound(s.ts, s.n, maxt + 1);
       if (start >= end) continue;
-      const { ts, vs } = s;
-      out.push({ labels: s.labels, iterator: () => new ArrayIterator(ts, vs, start, end) });
+      out.push(new SelectedSeries(s.labels, s.ts, s.vs, start, end));
     }
     if (sortSeries) out.sort((a, b) => Labels.compare(a.labels, b.labels));
     return new ListSeriesSet(out);

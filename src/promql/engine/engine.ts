@@ -283,6 +283,7 @@ class EngineQuery implements Query {
         val = await ev.evalTop(this.expr);
       } finally {
         this.timings.innerEvalTime = (performance.now() - tEval) / 1000;
+        ev.release();
       }
       cp.check('expression evaluation');
 

@@ -47,6 +47,12 @@ export interface QueryContext {
   readonly logger: Logger;
 }
 
+/** Sets kept between queries: a few cover the queries that run at once (max-concurrency bounds the rest). */
+const MAX_SPARE_BUFFERS = 4;
+/** Largest set kept (256 KiB each): a bigger one was grown for one unusual series and is let go. */
+const MAX_SPARE_BUFFER_SAMPLES = 16_384;
+const spareBuffers: DecodeBuffers[] = [];
+
 /**
  * Reusable decode buffers of one query. They start at 1024 samples (16 KiB,
  * a few hours of one series at 15s) and double up to the longest series read.
@@ -54,6 +60,16 @@ export interface QueryContext {
 class DecodeBuffers {
   t = new Float64Array(1024);
   v = new Float64Array(1024);
+
+  /** A spare set from an earlier query, or a new one: small queries should not pay 16 KiB of zeroing each. */
+  static acquire(): DecodeBuffers {
+    return spareBuffers.pop() ?? new DecodeBuffers();
+  }
+
+  /** Keeps the set for a later query unless enough are kept or it grew large (a long series once). */
+  static release(b: DecodeBuffers): void {
+    if (spareBuffers.length < MAX_SPARE_BUFFERS && b.t.length <= MAX_SPARE_BUFFER_SAMPLES) spareBuffers.push(b);
+  }
 
   grow(): void {
     const t = new Float64Array(this.t.length * 2);
@@ -112,8 +128,13 @@ export class Evaluator {
   ) {
     this.numSteps = stepCount(start, end, interval);
     checkStepGrid(this.numSteps, q.maxSamples);
-    this.buffers = parent !== null ? parent.buffers : new DecodeBuffers();
+    this.buffers = parent !== null ? parent.buffers : DecodeBuffers.acquire();
     if (parent !== null) this.series = parent.series;
+  }
+
+  /** Gives the decode buffers back for later queries; call once, on the top-level evaluator, when the query is done. */
+  release(): void {
+    DecodeBuffers.release(this.buffers);
   }
 
   get instant(): boolean {
