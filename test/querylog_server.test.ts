@@ -158,6 +158,47 @@ describe('query log through the HTTP server (needs `npm run build`)', () => {
     assert.match(text, /"query":"vector\(42\)"/);
     assert.doesNotMatch(readFileSync(file + '.1', 'utf8'), /vector\(42\)/);
   });
+
+  /** Points query_log_file at `path`, reloads with SIGHUP and waits until the server serves that config. */
+  async function switchLog(path: string): Promise<void> {
+    writeFileSync(join(dir, 'tsprom.yml'), `global:\n  query_log_file: ${path}\n`);
+    server.kill('SIGHUP');
+    for (let i = 0; i < 100; i++) {
+      if ((await get('/api/v1/status/config')).body.includes(path)) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.fail(`config with ${path} not applied`);
+  }
+
+  async function metricValue(re: RegExp): Promise<number> {
+    const m = re.exec((await get('/metrics')).body);
+    return m === null ? 0 : Number(m[1]);
+  }
+
+  test('a full disk (/dev/full) drops and counts lines while every query is served; a working file resumes', { skip: !existsSync('/dev/full') && 'no /dev/full here' }, async () => {
+    await switchLog('/dev/full');
+    for (let i = 0; i < 300; i++) {
+      const r = await get('/api/v1/query', { query: `vector(${i})` });
+      assert.equal(r.status, 200);
+    }
+    let dropped = 0;
+    for (let i = 0; i < 100 && dropped < 300; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      dropped = await metricValue(/\ntsprom_query_log_dropped_total\{reason="write_error"\} (\d+)\n/);
+    }
+    assert.equal(dropped, 300);
+    assert.ok((await metricValue(/\nprometheus_engine_query_log_failures_total (\d+)\n/)) >= 1);
+
+    const file = join(dir, 'after-full.log');
+    await switchLog(file);
+    assert.equal((await get('/api/v1/query', { query: 'vector(7)' })).status, 200);
+    let text = '';
+    for (let i = 0; i < 100 && !text.includes('vector(7)'); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    }
+    assert.match(text, /"query":"vector\(7\)"/);
+  });
 });
 
 describe('query log on a full disk, with the real engine', () => {

@@ -47,10 +47,20 @@ describe('query log on its worker thread', () => {
     assert.equal(lines(`${path}.moved`).length, 1000);
 
     assert.ok((await ql.threadHeapBytes()) > 0);
+    // Removing the setting closes the file: nothing more is written, and the log reports itself off.
+    ql.configure({ file: null });
+    assert.equal(await metric(registry, 'prometheus_engine_query_log_enabled'), 0);
+    ql.log(record(3));
+    await ql.idle();
+    assert.equal(lines(path).length, 1);
+    ql.configure({ file: path });
+    ql.log(record(4));
+    await ql.idle();
+    assert.equal(lines(path).length, 2, 'set again, the log appends to the same file');
     await ql.close();
     assert.equal(await metric(registry, 'prometheus_engine_query_log_enabled'), 0);
     ql.log(record(2));
-    assert.equal(lines(path).length, 1, 'nothing is logged after close');
+    assert.equal(lines(path).length, 2, 'nothing is logged after close');
   });
 
   test('a path that cannot be opened fails the configuration and keeps the old file', async () => {
