@@ -116,6 +116,10 @@ describe('Labels comparison and hashing', () => {
     const seen = new Set<number>();
     for (let i = 0; i < 10_000; i++) seen.add(Labels.fromPairs('series', String(i)).hash());
     assert.equal(seen.size, 10_000);
+    // The hash is that of the key, computed without building it.
+    for (const ls of [Labels.EMPTY, Labels.fromPairs('a', '1'), Labels.fromPairs('__name__', 'up', 'job', 'näive ☃', 'z', '')]) {
+      assert.equal(ls.hash(), hashString(ls.key()));
+    }
   });
 
   test('compareStrings', () => {

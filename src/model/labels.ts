@@ -127,7 +127,9 @@ export class Labels {
 
   /** A 53-bit hash of the label set (two FNV-1a lanes); equal sets hash equal. */
   hash(): number {
-    if (this.cachedHash < 0) this.cachedHash = hashString(this.key());
+    // Hashed from the pairs, equal to hashString(this.key()) without building the key: callers that only
+    // need the hash (duplicate checks over thousands of series) then keep no key string per series.
+    if (this.cachedHash < 0) this.cachedHash = hashPairs(this.pairs);
     return this.cachedHash;
   }
 
@@ -266,6 +268,28 @@ export function compareStrings(a: string, b: string): number {
 }
 
 /** FNV-1a over UTF-16 code units in two lanes, folded into a non-negative 53-bit integer. */
+/** hashString of the pairs joined with SEP, without joining them. */
+function hashPairs(pairs: readonly string[]): number {
+  let h1 = 0x811c9dc5;
+  let h2 = 0x01000193 ^ 0x5bd1e995;
+  const sep = SEP.charCodeAt(0);
+  for (let p = 0; p < pairs.length; p++) {
+    if (p > 0) {
+      h1 = Math.imul(h1 ^ sep, 0x01000193);
+      h2 = Math.imul(h2 ^ sep, 0x5bd1e995);
+      h2 ^= h2 >>> 15;
+    }
+    const s = pairs[p]!;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      h1 = Math.imul(h1 ^ c, 0x01000193);
+      h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+      h2 ^= h2 >>> 15;
+    }
+  }
+  return (h1 >>> 0) * 0x200000 + ((h2 >>> 0) & 0x1fffff);
+}
+
 export function hashString(s: string): number {
   let h1 = 0x811c9dc5;
   let h2 = 0x01000193 ^ 0x5bd1e995;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Labels } from '../../model/labels.js';
-import { DUPLICATE_LABELSET, StepCollector, containsSameLabelset, mergeSameLabelset } from './collector.js';
+import { DUPLICATE_LABELSET, LabelSetIndex, StepCollector, containsSameLabelset, mergeSameLabelset } from './collector.js';
 import { Series } from './value.js';
 
 const A = Labels.fromPairs('a', '1');
@@ -47,4 +47,22 @@ test('mergeSameLabelset joins disjoint series and fails on overlap', () => {
   s4.push(10, 7);
   assert.throws(() => mergeSameLabelset([s1, s2, s4]), { message: DUPLICATE_LABELSET });
   assert.equal(mergeSameLabelset([s3]).length, 1);
+});
+
+test('the label-set index tells apart different sets whose hashes collide', () => {
+  class Fake {
+    constructor(readonly id: string) {}
+    hash(): number {
+      return 42;
+    }
+    equals(o: Fake): boolean {
+      return o.id === this.id;
+    }
+  }
+  const idx = new LabelSetIndex<Fake>();
+  assert.equal(idx.add(new Fake('a')), true);
+  assert.equal(idx.add(new Fake('b')), true);
+  assert.equal(idx.add(new Fake('c')), true);
+  assert.equal(idx.add(new Fake('b')), false);
+  assert.equal(idx.add(new Fake('a')), false);
 });

@@ -8,12 +8,35 @@ import { Series, type Matrix } from './value.js';
 
 export const DUPLICATE_LABELSET = 'vector cannot contain metrics with the same labelset';
 
+/**
+ * Label sets seen so far, by hash: checking thousands of series for duplicates keeps a number per
+ * series instead of a key string. Different sets with the same hash are told apart by comparing them.
+ */
+export class LabelSetIndex<L extends { hash(): number; equals(o: L): boolean } = Labels> {
+  private readonly byHash = new Map<number, L | L[]>();
+
+  /** Adds `ls`; false when an equal set was added before. */
+  add(ls: L): boolean {
+    const h = ls.hash();
+    const prev = this.byHash.get(h);
+    if (prev === undefined) {
+      this.byHash.set(h, ls);
+      return true;
+    }
+    const list = Array.isArray(prev) ? prev : [prev];
+    for (const o of list) if (o.equals(ls)) return false;
+    list.push(ls);
+    this.byHash.set(h, list);
+    return true;
+  }
+}
+
 export class StepCollector {
   readonly out: Matrix = [];
   /** Samples emitted since the last call to takeEmitted(). */
   private emitted = 0;
   private readonly byKey: Map<string, Series> | null;
-  private readonly seenKeys: Set<string> | null;
+  private readonly seen: LabelSetIndex | null;
 
   constructor(
     private readonly instant: boolean,
@@ -22,17 +45,13 @@ export class StepCollector {
     private readonly capacity: number,
   ) {
     this.byKey = instant ? null : new Map();
-    this.seenKeys = instant && checkInstantDuplicates ? new Set() : null;
+    this.seen = instant && checkInstantDuplicates ? new LabelSetIndex() : null;
   }
 
   emit(metric: Labels, dropName: boolean, t: number, v: number): void {
     this.emitted++;
     if (this.byKey === null) {
-      if (this.seenKeys !== null) {
-        const key = metric.key();
-        if (this.seenKeys.has(key)) throw new EvalError(DUPLICATE_LABELSET);
-        this.seenKeys.add(key);
-      }
+      if (this.seen !== null && !this.seen.add(metric)) throw new EvalError(DUPLICATE_LABELSET);
       const s = new Series(metric, dropName, 1);
       s.push(t, v);
       this.out.push(s);
@@ -67,12 +86,8 @@ export class StepCollector {
 export function containsSameLabelset(m: Matrix): boolean {
   if (m.length < 2) return false;
   if (m.length === 2) return m[0]!.metric.equals(m[1]!.metric);
-  const seen = new Set<string>();
-  for (const s of m) {
-    const k = s.metric.key();
-    if (seen.has(k)) return true;
-    seen.add(k);
-  }
+  const seen = new LabelSetIndex();
+  for (const s of m) if (!seen.add(s.metric)) return true;
   return false;
 }
 
