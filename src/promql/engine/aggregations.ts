@@ -63,7 +63,7 @@ async function evalParams(ev: Evaluator, e: AggregateExpr): Promise<Params> {
   let min = Number.MAX_VALUE;
   let max = -Number.MAX_VALUE;
   let hasNaN = false;
-  for (let i = 0; i < s.n; i++) {
+  for (let i = s.off; i < s.off + s.n; i++) {
     const v = s.vs[i]!;
     const k = ev.stepOf(s.ts[i]!);
     if (k >= 0 && k < values.length) values[k] = v;
@@ -207,9 +207,9 @@ async function aggregate(ev: Evaluator, e: AggregateExpr, grouping: string[], in
     for (let si = 0; si < input.length; si++) {
       const s = input[si]!;
       const c = cursors[si]!;
-      if (c >= s.n || s.ts[c] !== t) continue;
+      if (c >= s.n || s.ts[s.off + c] !== t) continue;
       cursors[si] = c + 1;
-      const f = s.vs[c]!;
+      const f = s.vs[s.off + c]!;
       const g = groups.of[si]!;
       if (seen[g] === 0) {
         seen[g] = 1;
@@ -461,10 +461,10 @@ async function aggregateK(ev: Evaluator, e: AggregateExpr, grouping: string[], i
     for (let si = 0; si < input.length; si++) {
       const s = input[si]!;
       const c = cursors[si]!;
-      if (c >= s.n || s.ts[c] !== t) continue;
+      if (c >= s.n || s.ts[s.off + c] !== t) continue;
       cursors[si] = c + 1;
       present[np] = si;
-      presentV[np] = s.vs[c]!;
+      presentV[np] = s.vs[s.off + c]!;
       np++;
     }
     if (np === 0) continue;
@@ -563,19 +563,20 @@ function mergeByLabels(list: Array<Series | null>): Matrix {
       res.push(s);
       continue;
     }
-    for (let i = 0; i < s.n; i++) prev.push(s.ts[i]!, s.vs[i]!);
+    for (let i = s.off; i < s.off + s.n; i++) prev.push(s.ts[i]!, s.vs[i]!);
     sortPoints(prev);
   }
   return res;
 }
 
 function sortPoints(s: Series): void {
-  const order = Array.from({ length: s.n }, (_, i) => i).sort((a, b) => s.ts[a]! - s.ts[b]!);
+  const o = s.off;
+  const order = Array.from({ length: s.n }, (_, i) => o + i).sort((a, b) => s.ts[a]! - s.ts[b]!);
   const ts = order.map((i) => s.ts[i]!);
   const vs = order.map((i) => s.vs[i]!);
   for (let i = 0; i < s.n; i++) {
-    s.ts[i] = ts[i]!;
-    s.vs[i] = vs[i]!;
+    s.ts[o + i] = ts[i]!;
+    s.vs[o + i] = vs[i]!;
   }
 }
 

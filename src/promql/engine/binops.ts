@@ -116,10 +116,11 @@ async function vectorScalar(
   for (const s of vec) {
     const ts = s.ts;
     const vs = s.vs;
+    const o = s.off;
     let w = 0;
     for (let i = 0; i < s.n; i++) {
-      const t = ts[i]!;
-      const x = vs[i]!;
+      const t = ts[o + i]!;
+      const x = vs[o + i]!;
       const k = ev.stepOf(t);
       const y = scalar[k]!;
       const l = scalarLeft ? y : x;
@@ -133,8 +134,8 @@ async function vectorScalar(
       } else {
         v = arith(op, l, r);
       }
-      ts[w] = t;
-      vs[w] = v;
+      ts[o + w] = t;
+      vs[o + w] = v;
       w++;
       produced[k]!++;
     }

@@ -15,7 +15,7 @@ test('range collection merges equal label sets and rejects two samples at one ti
   assert.equal(c.takeEmitted(), 3);
   const out = c.result();
   assert.equal(out.length, 2);
-  assert.deepEqual([...out[0]!.vs.subarray(0, out[0]!.n)], [1, 3]);
+  assert.deepEqual([...out[0]!.vsView()], [1, 3]);
   assert.throws(() => c.emit(A, false, 10, 4), { message: DUPLICATE_LABELSET });
 });
 
@@ -42,7 +42,7 @@ test('mergeSameLabelset joins disjoint series and fails on overlap', () => {
   assert.ok(containsSameLabelset([s1, s2, s3]));
   const merged = mergeSameLabelset([s1, s2, s3]);
   assert.equal(merged.length, 2);
-  assert.deepEqual([...merged[0]!.ts.subarray(0, merged[0]!.n)], [0, 10, 20]);
+  assert.deepEqual([...merged[0]!.tsView()], [0, 10, 20]);
   const s4 = new Series(A);
   s4.push(10, 7);
   assert.throws(() => mergeSameLabelset([s1, s2, s4]), { message: DUPLICATE_LABELSET });

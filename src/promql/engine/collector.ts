@@ -63,7 +63,7 @@ export class StepCollector {
       s = new Series(metric, dropName, this.capacity);
       this.byKey.set(key, s);
       this.out.push(s);
-    } else if (s.n > 0 && s.ts[s.n - 1] === t) {
+    } else if (s.n > 0 && s.ts[s.off + s.n - 1] === t) {
       throw new EvalError(DUPLICATE_LABELSET);
     }
     s.push(t, v);
@@ -117,7 +117,7 @@ export function mergeSameLabelset(m: Matrix): Matrix {
     const vs = new Float64Array(total);
     let w = 0;
     for (const s of g) {
-      for (let i = 0; i < s.n; i++) {
+      for (let i = s.off; i < s.off + s.n; i++) {
         ts[w] = s.ts[i]!;
         vs[w] = s.vs[i]!;
         idx[w] = w;
@@ -128,7 +128,7 @@ export function mergeSameLabelset(m: Matrix): Matrix {
     const merged = new Series(g[0]!.metric, g[0]!.dropName, total);
     for (let i = 0; i < total; i++) {
       const j = idx[i]!;
-      if (i > 0 && ts[j] === merged.ts[merged.n - 1]) throw new EvalError(DUPLICATE_LABELSET);
+      if (i > 0 && ts[j] === merged.ts[merged.off + merged.n - 1]) throw new EvalError(DUPLICATE_LABELSET);
       merged.push(ts[j]!, vs[j]!);
     }
     out.push(merged);

@@ -308,14 +308,17 @@ class EngineQuery implements Query {
     if (isString(val)) return { type: 'string', t: val.t, v: val.v };
     const kind = exprType(this.statement);
     if (this.step === 0 && this.start === this.end) {
-      if (kind === 'scalar') return { type: 'scalar', t: this.start, v: val[0]?.vs[0] ?? NaN };
+      if (kind === 'scalar') {
+        const s = val[0];
+        return { type: 'scalar', t: this.start, v: s !== undefined && s.n > 0 ? s.vs[s.off]! : NaN };
+      }
       if (kind === 'vector') {
         // The result keeps evaluation order (sort() and topk() rely on it) and is stamped with the evaluation time.
-        return { type: 'vector', samples: val.map((s) => ({ metric: s.metric, t: this.start, f: s.vs[0]! })) };
+        return { type: 'vector', samples: val.map((s) => ({ metric: s.metric, t: this.start, f: s.vs[s.off]! })) };
       }
     }
     sortMatrix(val);
-    const series: RangeSeries[] = val.map((s) => ({ metric: s.metric, ts: s.ts.subarray(0, s.n), fs: s.vs.subarray(0, s.n) }));
+    const series: RangeSeries[] = val.map((s) => ({ metric: s.metric, ts: s.tsView(), fs: s.vsView() }));
     return { type: 'matrix', series };
   }
 }

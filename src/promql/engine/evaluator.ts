@@ -182,7 +182,7 @@ export class Evaluator {
   pointsPerStep(ms: readonly Matrix[], into: Int32Array = new Int32Array(this.numSteps)): Int32Array {
     for (const m of ms) {
       for (const s of m) {
-        for (let i = 0; i < s.n; i++) {
+        for (let i = s.off; i < s.off + s.n; i++) {
           const k = this.stepOf(s.ts[i]!);
           if (k >= 0 && k < into.length) into[k]!++;
         }
@@ -262,7 +262,7 @@ export class Evaluator {
     const out = new Float64Array(this.numSteps);
     const s = m[0];
     if (s === undefined) return out;
-    for (let i = 0; i < s.n; i++) {
+    for (let i = s.off; i < s.off + s.n; i++) {
       const k = this.stepOf(s.ts[i]!);
       if (k >= 0 && k < this.numSteps) out[k] = s.vs[i]!;
     }
@@ -308,9 +308,9 @@ export class Evaluator {
         for (let i = 0; i < m.length; i++) {
           const s = m[i]!;
           const c = cur[i]!;
-          if (c < s.n && s.ts[c] === t) {
+          if (c < s.n && s.ts[s.off + c] === t) {
             vec.idx[n] = i;
-            vec.v[n] = s.vs[c]!;
+            vec.v[n] = s.vs[s.off + c]!;
             n++;
             cur[i] = c + 1;
           }
@@ -592,12 +592,11 @@ export class Evaluator {
     for (const s of res) {
       if (s.n !== 1) throw new EvalError('BUG: unexpected number of samples in step-invariant result');
       this.checkSamples(this.numSteps - 1);
-      const v = s.vs[0]!;
-      const grown = new Series(s.metric, s.dropName, this.numSteps);
-      for (let k = 0; k < this.numSteps; k++) grown.push(this.stepTime(k), v);
-      s.ts = grown.ts;
-      s.vs = grown.vs;
-      s.n = grown.n;
+      const v = s.vs[s.off]!;
+      const ts = new Float64Array(this.numSteps);
+      const vs = new Float64Array(this.numSteps).fill(v);
+      for (let k = 0; k < this.numSteps; k++) ts[k] = this.stepTime(k);
+      s.setPoints(ts, vs, this.numSteps);
       this.currentSamples += this.numSteps - 1;
       await this.tick(this.numSteps);
     }
@@ -616,7 +615,7 @@ export class Evaluator {
       if (!this.q.delayedNameRemoval) s.metric = dropMetadata(s.metric);
       s.dropName = true;
       const vs = s.vs;
-      for (let i = 0; i < s.n; i++) vs[i] = -vs[i]!;
+      for (let i = s.off; i < s.off + s.n; i++) vs[i] = -vs[i]!;
     }
     return unique ? m : mergeSameLabelset(m);
   }

@@ -136,13 +136,14 @@ export async function mapMatrix(
     let w = 0;
     const ts = s.ts;
     const vs = s.vs;
+    const o = s.off;
     for (let i = 0; i < s.n; i++) {
-      const t = ts[i]!;
+      const t = ts[o + i]!;
       const k = ev.stepOf(t);
-      const r = f(vs[i]!, k, t);
+      const r = f(vs[o + i]!, k, t);
       if (r === null) continue;
-      ts[w] = t;
-      vs[w] = r;
+      ts[o + w] = t;
+      vs[o + w] = r;
       w++;
       produced[k]!++;
     }
@@ -290,8 +291,8 @@ async function absent(ev: Evaluator, e: Call): Promise<Matrix> {
 /** NaN sorts last in both directions, as Prometheus's sort and sort_desc. */
 function byValue(desc: boolean): (a: Series, b: Series) => number {
   return (a, b) => {
-    const x = a.vs[0]!;
-    const y = b.vs[0]!;
+    const x = a.vs[a.off]!;
+    const y = b.vs[b.off]!;
     const xn = x !== x;
     const yn = y !== y;
     if (xn || yn) return xn === yn ? 0 : xn ? 1 : -1;

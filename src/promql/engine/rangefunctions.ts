@@ -179,8 +179,8 @@ function subquerySource(ev: Evaluator, subq: SubqueryExpr, m: Matrix): RangeSour
       cur = m[i]!;
       return cur.n;
     },
-    ts: () => cur!.ts,
-    vs: () => cur!.vs,
+    ts: () => cur!.tsView(),
+    vs: () => cur!.vsView(),
     offset,
     range: subq.range,
     fixed: subq.timestamp !== null,

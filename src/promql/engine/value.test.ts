@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Labels } from '../../model/labels.js';
 import { Series, dropMetadata } from './value.js';
 
-test('short series share slabs without sharing points', () => {
+test('short series share slab arrays, each at its own offset, without sharing points', () => {
   const all: Series[] = [];
   // Enough one- and two-point series to fill several slabs.
   for (let i = 0; i < 10_000; i++) {
@@ -13,25 +13,29 @@ test('short series share slabs without sharing points', () => {
   }
   all.forEach((s, i) => {
     assert.equal(s.n, 1);
-    assert.equal(s.ts[0], i);
-    assert.equal(s.vs[0], -i);
+    assert.deepEqual([...s.tsView()], [i]);
+    assert.deepEqual([...s.vsView()], [-i]);
   });
+  // One pair of arrays serves many series.
+  assert.equal(all[0]!.ts, all[1]!.ts);
+  assert.notEqual(all[0]!.off, all[1]!.off);
   // Growing past the slab capacity moves a series to arrays of its own and keeps its neighbours intact.
   const a = all[0]!;
   for (let k = 1; k < 40; k++) a.push(k, k);
   assert.equal(a.n, 40);
-  assert.deepEqual(Array.from(a.ts.subarray(0, 3)), [0, 1, 2]);
-  assert.equal(all[1]!.ts[0], 1);
-  assert.equal(all[1]!.vs[0], -1);
+  assert.deepEqual(Array.from(a.tsView().subarray(0, 3)), [0, 1, 2]);
+  assert.equal(a.off, 0);
+  assert.deepEqual([...all[1]!.tsView()], [1]);
+  assert.deepEqual([...all[1]!.vsView()], [-1]);
 });
 
 test('series wrapping given arrays allocate none and can grow', () => {
   const s = Series.fromArrays(Labels.EMPTY, new Float64Array([1, 2]), new Float64Array([3, 4]), 2);
-  assert.deepEqual(Array.from(s.vs), [3, 4]);
+  assert.deepEqual(Array.from(s.vsView()), [3, 4]);
   const empty = new Series(Labels.EMPTY, false, 0);
   empty.push(5, 6);
   assert.equal(empty.n, 1);
-  assert.equal(empty.vs[0], 6);
+  assert.deepEqual([...empty.vsView()], [6]);
 });
 
 test('dropMetadata removes name, type and unit and keeps the rest', () => {

@@ -24,35 +24,47 @@ export const GROWING_CAPACITY = 64;
 export const MAX_PREALLOCATED_POINTS = 5000;
 
 /**
- * Series of at most this many points take their arrays from a shared slab.
- * A typed array of its own costs about 200 bytes of overhead whatever its
- * length, so an instant query over thousands of series spent more on empty
- * array headers than on samples; a view into a slab costs half of that.
+ * Series of at most this many points keep them in shared slab arrays, at an
+ * offset. A typed array or a view of one costs about 100 bytes of header
+ * whatever its length, so an instant query over thousands of series would
+ * spend more on array headers than on samples; with the slab a one-point
+ * series costs its 16 bytes of points and its own fields.
  */
 const SLAB_MAX_POINTS = 16;
-/** Doubles per slab (64 KiB): room for 4,096 one-point series (timestamp and value each). */
-const SLAB_DOUBLES = 8192;
+/** Points per slab (2 x 32 KiB): room for 4,096 one-point series. */
+const SLAB_POINTS = 4096;
 
-let slab = new Float64Array(SLAB_DOUBLES);
+let tsSlab = new Float64Array(SLAB_POINTS);
+let vsSlab = new Float64Array(SLAB_POINTS);
 let slabUsed = 0;
 
-/** `2 * c` doubles from the current slab, as timestamp and value views. A slab lives as long as any view into it. */
-function slabArrays(c: number): [Float64Array, Float64Array] {
-  if (slabUsed + 2 * c > SLAB_DOUBLES) {
-    slab = new Float64Array(SLAB_DOUBLES);
+/** Reserves `c` points in the current slabs; returns their offset. A slab lives as long as any series in it. */
+function slabOffset(c: number): number {
+  if (slabUsed + c > SLAB_POINTS) {
+    tsSlab = new Float64Array(SLAB_POINTS);
+    vsSlab = new Float64Array(SLAB_POINTS);
     slabUsed = 0;
   }
   const at = slabUsed;
-  slabUsed += 2 * c;
-  return [slab.subarray(at, at + c), slab.subarray(at + c, at + 2 * c)];
+  slabUsed += c;
+  return at;
 }
 
 const NO_POINTS = new Float64Array(0);
 
+/**
+ * A series' points: timestamps and values at ts[off .. off+n) and
+ * vs[off .. off+n). Small series share their arrays with others (see
+ * SLAB_MAX_POINTS), so code indexes from `off` and writes only within its
+ * own n points; tsView()/vsView() give the points as arrays of their own.
+ */
 export class Series {
   ts: Float64Array;
   vs: Float64Array;
+  off = 0;
   n = 0;
+  /** Points there is room for from `off`. */
+  private cap: number;
 
   constructor(
     public metric: Labels,
@@ -61,50 +73,68 @@ export class Series {
     capacity = MIN_CAPACITY,
   ) {
     const c = Math.max(0, capacity);
+    this.cap = c;
     if (c === 0) {
       // Arrays supplied by the caller (fromArrays); push() grows from here.
       this.ts = NO_POINTS;
       this.vs = NO_POINTS;
     } else if (c <= SLAB_MAX_POINTS) {
-      [this.ts, this.vs] = slabArrays(c);
+      this.off = slabOffset(c);
+      this.ts = tsSlab;
+      this.vs = vsSlab;
     } else {
       this.ts = new Float64Array(c);
       this.vs = new Float64Array(c);
     }
   }
 
-  /** Wraps existing arrays (used for subquery results and fixtures); n points are valid. */
+  /** Wraps existing arrays (used for subquery results and fixtures); n points are valid, from index 0. */
   static fromArrays(metric: Labels, ts: Float64Array, vs: Float64Array, n: number, dropName = false): Series {
     const s = new Series(metric, dropName, 0);
-    s.ts = ts;
-    s.vs = vs;
-    s.n = n;
+    s.setPoints(ts, vs, n);
     return s;
   }
 
+  /** Replaces the points with the first n of the given arrays, which the series then owns. */
+  setPoints(ts: Float64Array, vs: Float64Array, n: number): void {
+    this.ts = ts;
+    this.vs = vs;
+    this.off = 0;
+    this.n = n;
+    this.cap = ts.length;
+  }
+
   push(t: number, v: number): void {
-    if (this.n === this.ts.length) this.grow();
-    this.ts[this.n] = t;
-    this.vs[this.n] = v;
+    if (this.n === this.cap) this.grow();
+    const i = this.off + this.n;
+    this.ts[i] = t;
+    this.vs[i] = v;
     this.n++;
   }
 
+  /** The timestamps as an array of their own length (a view, not a copy). */
+  tsView(): Float64Array {
+    return this.ts.subarray(this.off, this.off + this.n);
+  }
+
+  /** The values as an array of their own length (a view, not a copy). */
+  vsView(): Float64Array {
+    return this.vs.subarray(this.off, this.off + this.n);
+  }
+
   private grow(): void {
-    const cap = Math.max(MIN_CAPACITY, this.ts.length * 2);
+    const cap = Math.max(MIN_CAPACITY, this.cap * 2);
     const ts = new Float64Array(cap);
-    ts.set(this.ts.subarray(0, this.n));
+    ts.set(this.tsView());
     const vs = new Float64Array(cap);
-    vs.set(this.vs.subarray(0, this.n));
-    this.ts = ts;
-    this.vs = vs;
+    vs.set(this.vsView());
+    this.setPoints(ts, vs, this.n);
   }
 
   /** Releases spare capacity when it is large; results that live long should not pin twice their size. */
   trim(): void {
-    if (this.ts.length > this.n * 2 && this.ts.length > MIN_CAPACITY) {
-      this.ts = this.ts.slice(0, this.n);
-      this.vs = this.vs.slice(0, this.n);
-    }
+    // Slab series are small by definition; copying them out would only add array headers.
+    if (this.cap > SLAB_MAX_POINTS && this.cap > this.n * 2) this.setPoints(this.tsView().slice(), this.vsView().slice(), this.n);
   }
 }
 
