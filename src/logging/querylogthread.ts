@@ -99,6 +99,8 @@ export const MAX_RECORDS_IN_FLIGHT = 16_384;
 /** The same bound in memory, for records that carry very long queries or errors. */
 export const MAX_BYTES_IN_FLIGHT = 64 * 1024 * 1024;
 
+/** Pause before a worker that stopped is started again; queries logged meanwhile are counted as dropped. */
+const RESTART_DELAY_MS = 5000;
 /** Longest a metrics scrape waits for the worker's current figures. */
 const STATS_WAIT_MS = 1000;
 
@@ -117,6 +119,8 @@ export class ThreadBackend implements QueryLogBackend {
   private buffered = 0;
   /** The file configured last, to restart a worker that died with it. */
   private current: { path: string; settings: FileSettings } | null = null;
+  /** performance.now() before which a dead worker is not restarted, so one that cannot start does not loop. */
+  private restartAt = 0;
 
   constructor(
     private readonly metrics: JsonLogMetrics,
@@ -154,9 +158,11 @@ export class ThreadBackend implements QueryLogBackend {
   }
 
   write(records: QueryRecords, flush: boolean): void {
-    if (this.worker === null && this.current !== null) this.start();
+    if (this.worker === null && this.current !== null && performance.now() >= this.restartAt) this.start();
     const w = this.worker;
     if (w === null) {
+      // The log is off, or its thread died a moment ago and waits to be restarted.
+      if (this.current !== null) this.metrics.dropped(records.count, 'write_error');
       records.clear();
       return;
     }
@@ -214,7 +220,11 @@ export class ThreadBackend implements QueryLogBackend {
     w.on('exit', (code) => {
       if (this.worker !== w) return;
       this.worker = null;
-      this.logger.error('query log worker stopped; it restarts with the next query', { code });
+      // What it had not taken in is lost; what it had taken in but not written is not counted.
+      const lost = (this.sent - Atomics.load(this.taken, 0)) | 0;
+      if (lost > 0) this.metrics.dropped(lost, 'write_error');
+      this.restartAt = performance.now() + RESTART_DELAY_MS;
+      this.logger.error('query log thread stopped; it is restarted with the first query after a pause', { code, pauseMs: RESTART_DELAY_MS });
       for (const resolve of this.pending.values()) resolve(null);
       this.pending.clear();
     });
