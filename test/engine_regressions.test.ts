@@ -193,3 +193,58 @@ describe('^ and atan2 compute as Go does', () => {
     assert.deepEqual(await instant('(-1) ^ Inf', 0), ['scalar 1']);
   });
 });
+
+describe('behaviour of Prometheus after 3.14', () => {
+  /** A counter c on host h, and target_info for h whose version changes from v1 to v2 at 5m. */
+  function infoStorage(): MemoryStorage {
+    const s = new MemoryStorage();
+    const app = s.appender();
+    for (let k = 0; k <= 10; k++) {
+      app.append(0, Labels.fromPairs('__name__', 'c', 'instance', 'h', 'job', 'j'), k * M, k);
+      app.append(0, Labels.fromPairs('__name__', 'target_info', 'instance', 'h', 'job', 'j', 'version', k < 5 ? 'v1' : 'v2'), k * M, 1);
+    }
+    // An info metric with one sample only, at 0.
+    app.append(0, Labels.fromPairs('__name__', 'sparse_info', 'instance', 'h', 'job', 'j', 'tier', 'gold'), 0, 1);
+    // Two series that collide on on(): listed as they arrive, the second would come first.
+    app.append(0, Labels.fromPairs('__name__', 'dup', 'l', 'a'), 0, 1);
+    app.append(0, Labels.fromPairs('__name__', 'dup', 'l', 'b'), 0, 1);
+    app.append(0, Labels.fromPairs('__name__', 'one'), 0, 1);
+    app.commit();
+    return s;
+  }
+  const idb = infoStorage();
+  const withInfo = new Engine({ features: new Set(['promql-experimental-functions']) });
+  const delayed = new Engine({ features: new Set(['promql-experimental-functions', 'promql-delayed-name-removal']) });
+
+  test('info(v @ T) enriches with the info series as of T at every step', async () => {
+    // At 10m and 11m the sample at 2m is beyond the lookback; as of 2m it is current.
+    const r = await withInfo.newRangeQuery(idb, 'info(c @ 120)', 10 * M, 11 * M, M).exec();
+    assert.equal(r.value.type, 'matrix');
+    if (r.value.type !== 'matrix') return;
+    assert.deepEqual(r.value.series.map((s) => s.metric.get('version')), ['v1']);
+    assert.deepEqual(Array.from(r.value.series[0]!.fs), [2, 2]);
+  });
+
+  test('info(v offset d) reads the info series d earlier', async () => {
+    // sparse_info's only sample (at 0) is within the lookback of 8m - 4m, not of 8m.
+    const r = await withInfo.newInstantQuery(idb, 'info(c offset 4m, {__name__="sparse_info"})', 8 * M).exec();
+    assert.equal(r.value.type, 'vector');
+    if (r.value.type !== 'vector') return;
+    assert.deepEqual(r.value.samples.map((s) => `${s.metric.get('tier')} ${s.f}`), ['gold 4']);
+  });
+
+  test('a name dropped before info() stays dropped with delayed name removal', async () => {
+    const r = await delayed.newInstantQuery(idb, 'info(floor(c))', 6 * M).exec();
+    assert.equal(r.value.type, 'vector');
+    if (r.value.type !== 'vector') return;
+    assert.deepEqual(r.value.samples.map((s) => s.metric.toString()), ['{instance="h", job="j", version="v2"}']);
+  });
+
+  test('the duplicate series of a many-to-many error are listed in text order', async () => {
+    await assert.rejects(withInfo.newInstantQuery(idb, 'one > on() dup', 0).exec(), {
+      message:
+        'found duplicate series for the match group {} on the right hand-side of the operation: [{__name__="dup", l="a"}, {__name__="dup", l="b"}];' +
+        'many-to-many matching not allowed: matching labels must be unique on one side',
+    });
+  });
+});

@@ -316,9 +316,13 @@ async function vectorBinop(ev: Evaluator, e: BinaryExpr, l: Matrix, r: Matrix, m
       if (prev >= 0) {
         const cur = oneM[si]!.metric;
         const side = oneToMany ? 'left' : 'right';
+        // The two series in text order, so the message does not depend on the order they arrived in.
+        let dup1 = cur.toString();
+        let dup2 = oneM[prev]!.metric.toString();
+        if (dup1 > dup2) [dup1, dup2] = [dup2, dup1];
         throw new EvalError(
           `found duplicate series for the match group ${matchLabels(cur, m).toString()} on the ${side} hand-side of the operation: ` +
-            `[${cur.toString()}, ${oneM[prev]!.metric.toString()}];many-to-many matching not allowed: matching labels must be unique on one side`,
+            `[${dup1}, ${dup2}];many-to-many matching not allowed: matching labels must be unique on one side`,
         );
       }
       rightAt[o] = si;

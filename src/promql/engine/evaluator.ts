@@ -440,12 +440,16 @@ export class Evaluator {
    * the lookback delta, unless that sample is a staleness marker. With
    * recordOrigT the value is the sample's timestamp instead (for info()).
    */
-  async evalSeries(list: readonly StorageSeries[], offset: number, recordOrigT: boolean): Promise<Matrix> {
+  /**
+   * The value of each series at every step (`offset` earlier), or with `at` set, the value as of
+   * that fixed time, repeated at every step (info() reads its info series so).
+   */
+  async evalSeries(list: readonly StorageSeries[], offset: number, recordOrigT: boolean, at: number | null = null): Promise<Matrix> {
     const lookback = this.q.lookbackDelta;
-    const mint = this.start - offset - lookback + 1;
-    const maxt = this.end - offset;
+    const mint = (at ?? this.start) - offset - lookback + 1;
+    const maxt = (at ?? this.end) - offset;
     // With steps longer than the lookback, only the samples near each step are needed.
-    const sparse = this.interval > lookback && this.numSteps > 1;
+    const sparse = at === null && this.interval > lookback && this.numSteps > 1;
     const out: Matrix = [];
     for (const ss of list) {
       const n = sparse
@@ -457,7 +461,7 @@ export class Evaluator {
       let j = -1;
       for (let k = 0; k < this.numSteps; k++) {
         const t = this.start + k * this.interval;
-        const ref = t - offset;
+        const ref = (at ?? t) - offset;
         while (j + 1 < n && T[j + 1]! <= ref) j++;
         if (j < 0 || T[j]! <= ref - lookback) continue;
         const v = V[j]!;

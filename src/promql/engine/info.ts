@@ -28,7 +28,32 @@ function signatureFor(name: string, ls: Labels): string {
   return Labels.fromList([{ name: '__name__', value: name }, ...kept]).key();
 }
 
+/**
+ * The time the info series are read at, from the first vector selector of info()'s first argument:
+ * its @ time, or the @ time of the innermost enclosing subquery that has one (null: the evaluation
+ * time), and the offsets of the selector and of the subqueries up to that one. Prometheus reads the
+ * info series at that time, so info(v @ T) is enriched as of T at every step.
+ */
+function infoTimeOf(arg: Expr): { at: number | null; offset: number } {
+  let found: { at: number | null; offset: number } | null = null;
+  inspect(arg, (n, path) => {
+    if (found !== null || n.type !== 'VectorSelector') return;
+    let at = n.timestamp;
+    let offset = n.originalOffset;
+    for (let i = path.length - 1; at === null && i >= 0; i--) {
+      const p = path[i]!;
+      if (p.type === 'SubqueryExpr') {
+        offset += p.originalOffset;
+        at = p.timestamp;
+      }
+    }
+    found = { at, offset };
+  });
+  return found ?? { at: null, offset: 0 };
+}
+
 export async function evalInfo(ev: Evaluator, e: Call): Promise<Matrix> {
+  const time = infoTimeOf(e.args[0]!);
   const mat = await ev.evalMatrix(e.args[0]!);
   const dataMatchers = new Map<string, Matcher[]>();
   let infoNameMatchers: Matcher[] = [];
@@ -50,7 +75,7 @@ export async function evalInfo(ev: Evaluator, e: Call): Promise<Matrix> {
     const name = s.metric.get('__name__');
     if (effective.every((m) => m.matches(name))) ignored.add(s.metric.key());
   }
-  const infoMat = await fetchInfoSeries(ev, e.args[0]!, mat, ignored, dataMatchers);
+  const infoMat = await fetchInfoSeries(ev, time, mat, ignored, dataMatchers);
   return combine(ev, mat, infoMat, ignored, dataMatchers);
 }
 
@@ -64,7 +89,7 @@ function removeNameMatchers(dataMatchers: Map<string, Matcher[]>): void {
 
 async function fetchInfoSeries(
   ev: Evaluator,
-  arg: Expr,
+  time: { at: number | null; offset: number },
   mat: Matrix,
   ignored: Set<string>,
   dataMatchers: Map<string, Matcher[]>,
@@ -99,16 +124,7 @@ async function fetchInfoSeries(
   removeNameMatchers(dataMatchers);
   matchers.push(...effectiveNameMatchers(nameMatchers));
 
-  // Select around the time of the first selector in the argument, as Prometheus does.
-  let at: number | null = null;
-  let offset = 0;
-  let found = false;
-  inspect(arg, (n) => {
-    if (found || n.type !== 'VectorSelector') return;
-    found = true;
-    at = n.timestamp;
-    offset = n.originalOffset;
-  });
+  const { at, offset } = time;
   let start = ev.start;
   let end = ev.end;
   if (at !== null) {
@@ -122,7 +138,7 @@ async function fetchInfoSeries(
   while (set.next()) list.push(set.at());
   const err = set.err();
   if (err !== null) throw err;
-  return ev.evalSeries(list, 0, true);
+  return ev.evalSeries(list, offset, true, at);
 }
 
 async function combine(
@@ -159,9 +175,11 @@ async function combine(
     for (let j = 0; j < base.n; j++) {
       const si = base.idx[j]!;
       const metric = mat[si]!.metric;
+      // A name already marked for removal stays marked (delayed name removal).
+      const dropName = mat[si]!.dropName;
       const v = base.v[j]!;
       if (ignored.has(metric.key())) {
-        out.emit(metric, false, t, v);
+        out.emit(metric, dropName, t, v);
         continue;
       }
       const lb = new LabelsBuilder();
@@ -183,7 +201,7 @@ async function combine(
       const add = lb.labels();
       const b = metric.builder();
       add.forEach((n, val) => b.set(n, val));
-      out.emit(b.labels(), false, t, v);
+      out.emit(b.labels(), dropName, t, v);
     }
   });
 }

@@ -78,4 +78,12 @@ describe('checkAnnotations', () => {
     assert.equal(checkAnnotations(cmdOf('eval instant at 0 x\n'), ['w'], ['i']), null);
     assert.match(checkAnnotations(cmdOf('eval_warn instant at 0 x\n'), [], [])!, /expected warnings/);
   });
+
+  test('an annotation matches in its plain form or with its position in the query', () => {
+    const positioned = cmdOf('eval instant at 0 x\n  expect warn msg: W1 (1:5)\n');
+    assert.equal(checkAnnotations(positioned, ['W1'], [], ['W1 (1:5)'], []), null);
+    assert.match(checkAnnotations(positioned, ['W1'], [], ['W1 (1:6)'], [])!, /no matching annotation/);
+    const plain = cmdOf('eval instant at 0 x\n  expect info msg: I1\n');
+    assert.equal(checkAnnotations(plain, [], ['I1'], [], ['I1 (1:1)']), null);
+  });
 });

@@ -60,26 +60,41 @@ export function checkExpectedFailure(cmd: EvalCmd, err: Error): string | null {
   return null;
 }
 
-function checkAnnotationsOfType(kind: string, expected: MessageMatch[], actual: readonly string[]): string | null {
+/**
+ * Every expected message must match an annotation and every annotation an expected message. As in
+ * Prometheus's runner, an annotation matches in its plain form or in its form with the position in
+ * the query (`... (1:5)`), so test files may be written either way.
+ */
+function checkAnnotationsOfType(kind: string, expected: MessageMatch[], actual: readonly string[], positioned: readonly string[]): string | null {
   if (expected.length === 0) return null;
   if (actual.length === 0) return `expected ${kind} annotations but none were found`;
   for (const e of expected) {
-    if (!actual.some((a) => messageMatches(e, a))) {
+    if (!actual.some((a) => messageMatches(e, a)) && !positioned.some((a) => messageMatches(e, a))) {
       return `expected ${kind} annotation matching ${describeMatch(e)} but no matching annotation was found, found: ${JSON.stringify(actual)}`;
     }
   }
-  for (const a of actual) {
-    if (!expected.some((e) => messageMatches(e, a))) return `unexpected ${kind} annotation ${JSON.stringify(a)}`;
+  for (let k = 0; k < actual.length; k++) {
+    const a = actual[k]!;
+    const p = positioned[k];
+    if (!expected.some((e) => messageMatches(e, a) || (p !== undefined && messageMatches(e, p)))) {
+      return `unexpected ${kind} annotation ${JSON.stringify(a)}`;
+    }
   }
   return null;
 }
 
-export function checkAnnotations(cmd: EvalCmd, warnings: readonly string[], infos: readonly string[]): string | null {
+export function checkAnnotations(
+  cmd: EvalCmd,
+  warnings: readonly string[],
+  infos: readonly string[],
+  warningsWithPosition: readonly string[] = [],
+  infosWithPosition: readonly string[] = [],
+): string | null {
   if (cmd.warnRequired && warnings.length === 0) return 'expected warnings but got none';
   if (cmd.infoRequired && infos.length === 0) return 'expected info annotations but got none';
-  const w = checkAnnotationsOfType('warn', cmd.warn, warnings);
+  const w = checkAnnotationsOfType('warn', cmd.warn, warnings, warningsWithPosition);
   if (w !== null) return w;
-  const i = checkAnnotationsOfType('info', cmd.info, infos);
+  const i = checkAnnotationsOfType('info', cmd.info, infos, infosWithPosition);
   if (i !== null) return i;
   if (cmd.noWarn && warnings.length > 0) return `unexpected warning annotations: ${JSON.stringify(warnings)}`;
   if (cmd.noInfo && infos.length > 0) return `unexpected info annotations: ${JSON.stringify(infos)}`;

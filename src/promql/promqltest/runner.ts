@@ -240,7 +240,7 @@ class ScriptRun {
       return m === null ? null : `${where}${m}`;
     }
     if (cmd.fail) return `${where}expected an error but the query succeeded`;
-    const a = checkAnnotations(cmd, res.warnings, res.infos);
+    const a = checkAnnotations(cmd, res.warnings, res.infos, res.warningsWithPosition, res.infosWithPosition);
     if (a !== null) return `${where}${a}`;
     const c = compareResult(cmd, res.value);
     return c === null ? null : `${where}${c}`;
