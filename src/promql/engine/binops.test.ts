@@ -60,7 +60,7 @@ describe('vector matching', () => {
     await assert.rejects(instant(db, 'req + on (job, inst) req', 0), {
       message:
         'found duplicate series for the match group {inst="1", job="a"} on the right hand-side of the operation: ' +
-        '[{__name__="req", code="500", inst="1", job="a"}, {__name__="req", code="200", inst="1", job="a"}];' +
+        '[{__name__="req", code="200", inst="1", job="a"}, {__name__="req", code="500", inst="1", job="a"}];' +
         'many-to-many matching not allowed: matching labels must be unique on one side',
     });
     const names = store({ 'a{x="1"}': [1], 'b{x="1"}': [2], 'one{x="1"}': [3] });
