@@ -26,12 +26,13 @@ export const MAX_PREALLOCATED_POINTS = 5000;
 /**
  * Series of at most this many points keep them in shared slab arrays, at an
  * offset. A typed array or a view of one costs about 100 bytes of header
- * whatever its length, so an instant query over thousands of series would
- * spend more on array headers than on samples; with the slab a one-point
- * series costs its 16 bytes of points and its own fields.
+ * whatever its length, so an instant query over thousands of series, or a
+ * short subquery (30 steps), would spend a large share of its memory on array
+ * headers; with the slab a series costs its 16 bytes per point and its own
+ * fields.
  */
-const SLAB_MAX_POINTS = 16;
-/** Points per slab (2 x 32 KiB): room for 4,096 one-point series. */
+const SLAB_MAX_POINTS = 64;
+/** Points per slab (2 x 32 KiB): room for 4,096 one-point series or 64 of the longest. */
 const SLAB_POINTS = 4096;
 
 let tsSlab = new Float64Array(SLAB_POINTS);
@@ -133,8 +134,19 @@ export class Series {
 
   /** Releases spare capacity when it is large; results that live long should not pin twice their size. */
   trim(): void {
-    // Slab series are small by definition; copying them out would only add array headers.
-    if (this.cap > SLAB_MAX_POINTS && this.cap > this.n * 2) this.setPoints(this.tsView().slice(), this.vsView().slice(), this.n);
+    if (this.cap <= this.n * 2 || this.cap <= MIN_CAPACITY) return;
+    if (this.n > SLAB_MAX_POINTS) {
+      this.setPoints(this.tsView().slice(), this.vsView().slice(), this.n);
+      return;
+    }
+    // A short series moves to a slab region of its own size: arrays of its own would cost more in headers.
+    const at = slabOffset(this.n);
+    tsSlab.set(this.tsView(), at);
+    vsSlab.set(this.vsView(), at);
+    this.ts = tsSlab;
+    this.vs = vsSlab;
+    this.off = at;
+    this.cap = this.n;
   }
 }
 
