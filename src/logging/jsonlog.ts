@@ -149,6 +149,11 @@ export class JsonLogMetrics implements SinkEvents {
     this.pendingDrops[reason] += lines;
   };
 
+  /** Failed operations reported without their errors (the error of one of them was logged). */
+  countFailures(n: number): void {
+    if (n > 0) this.failures.inc(n);
+  }
+
   readonly failed = (op: SinkOp, err: Error): void => {
     this.failures.inc();
     this.errLog.error(`Failed to ${op === 'write' ? 'write to' : op} the ${this.what}; lines are being dropped`, { err });

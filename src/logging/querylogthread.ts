@@ -88,7 +88,7 @@ export interface FailureReport {
 }
 
 export type FromWorker =
-  | { op: 'stats'; bytes: number; drops: number[]; failures: FailureReport[]; buffered: number }
+  | { op: 'stats'; bytes: number; drops: number[]; failureCount: number; failures: FailureReport[]; buffered: number }
   | { op: 'reply'; id: number; lines?: string[]; heapBytes?: number };
 
 /**
@@ -257,6 +257,7 @@ export class ThreadBackend implements QueryLogBackend {
       if (n > 0) this.metrics.dropped(n, DROP_REASONS[i]!);
     });
     for (const f of m.failures) this.metrics.failed(f.op, Object.assign(new Error(f.message), f.code === undefined ? {} : { code: f.code }));
+    this.metrics.countFailures(m.failureCount - m.failures.length);
     this.buffered = m.buffered;
   }
 }

@@ -6,12 +6,14 @@ import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import { DROP_REASONS } from './jsonlog.js';
 import { QueryRecords } from './querylines.js';
-import type { FromWorker, ToWorker, WorkerSettings } from './querylogthread.js';
+import type { FailureReport, FromWorker, ToWorker, WorkerSettings } from './querylogthread.js';
 import { QueryLogWriter } from './querylogwriter.js';
 import type { DropReason, SinkEvents, SinkOp } from './sink.js';
 
 /** Often enough that the metrics lag by at most this; rarely enough to cost nothing under load. */
 const STATS_INTERVAL_MS = 250;
+/** Failed operations sent with their error per message; the rest are only counted. */
+const MAX_FAILURES_SENT = 10;
 
 const port = parentPort;
 if (port === null) throw new Error('querylogworker.js runs as a worker thread');
@@ -24,7 +26,9 @@ function post(m: FromWorker): void {
 class Relay implements SinkEvents {
   private bytes = 0;
   private readonly drops = [0, 0, 0];
-  private failures: Array<{ op: SinkOp; message: string; code?: string }> = [];
+  /** Failed operations: all are counted, the first few are sent with their errors. */
+  private failureCount = 0;
+  private failures: FailureReport[] = [];
   private timer: NodeJS.Timeout | null = null;
   /** The buffered bytes last sent, so a change alone is worth a message. */
   private lastBuffered = 0;
@@ -41,8 +45,9 @@ class Relay implements SinkEvents {
   }
 
   failed(op: SinkOp, err: Error): void {
-    // A failing disk fails every attempt; the main thread logs once a minute, so a few are enough.
-    if (this.failures.length < 100) this.failures.push({ op, message: err.message, code: (err as NodeJS.ErrnoException).code });
+    // A failing disk fails every attempt; the main thread logs once a minute, so a few errors are enough.
+    this.failureCount++;
+    if (this.failures.length < MAX_FAILURES_SENT) this.failures.push({ op, message: err.message, code: (err as NodeJS.ErrnoException).code });
     this.arm();
   }
 
@@ -60,11 +65,12 @@ class Relay implements SinkEvents {
       this.timer = null;
     }
     const buffered = this.writer?.bufferedBytes() ?? 0;
-    const changed = this.bytes > 0 || this.drops.some((d) => d > 0) || this.failures.length > 0 || buffered !== this.lastBuffered;
+    const changed = this.bytes > 0 || this.drops.some((d) => d > 0) || this.failureCount > 0 || buffered !== this.lastBuffered;
     if (!changed) return;
-    post({ op: 'stats', bytes: this.bytes, drops: [...this.drops], failures: this.failures, buffered });
+    post({ op: 'stats', bytes: this.bytes, drops: [...this.drops], failureCount: this.failureCount, failures: this.failures, buffered });
     this.bytes = 0;
     this.drops.fill(0);
+    this.failureCount = 0;
     this.failures = [];
     this.lastBuffered = buffered;
     // While lines wait for the disk, keep the gauge current.
