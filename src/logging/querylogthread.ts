@@ -103,6 +103,21 @@ export const MAX_BYTES_IN_FLIGHT = 64 * 1024 * 1024;
 const RESTART_DELAY_MS = 5000;
 /** Longest a metrics scrape waits for the worker's current figures. */
 const STATS_WAIT_MS = 1000;
+/** Longest close() waits for the worker to write what is queued. */
+const CLOSE_WAIT_MS = 10_000;
+
+/** Resolves when `p` settles or after `ms`, whichever comes first. */
+async function within(ms: number, p: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  try {
+    await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 const WORKER_URL = new URL('./querylogworker.js', import.meta.url);
 
@@ -128,16 +143,9 @@ export class ThreadBackend implements QueryLogBackend {
     private readonly logger: Logger,
   ) {
     metrics.bufferedBytes = () => this.buffered;
-    metrics.refresh = async () => {
-      // A worker stuck in a file operation (a hung network disk) must not hang /metrics: after a
-      // second the figures it last sent are served.
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, STATS_WAIT_MS);
-      });
-      await Promise.race([this.request((id) => ({ op: 'stats', id })), late]);
-      clearTimeout(timer);
-    };
+    // A worker stuck in a file operation (a hung network disk) must not hang /metrics: after a
+    // second the figures it last sent are served.
+    metrics.refresh = () => within(STATS_WAIT_MS, this.request((id) => ({ op: 'stats', id })));
   }
 
   configure(path: string | null, settings: FileSettings): void {
@@ -201,7 +209,8 @@ export class ThreadBackend implements QueryLogBackend {
     this.current = null;
     const w = this.worker;
     if (w === null) return;
-    await this.request((id) => ({ op: 'close', id }));
+    // Shutdown waits for the queued lines, but not for ever on a disk that hangs.
+    await within(CLOSE_WAIT_MS, this.request((id) => ({ op: 'close', id })));
     this.worker = null;
     await w.terminate();
   }
