@@ -20,8 +20,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import zlib from 'node:zlib';
 import { Registry } from 'prom-client';
-import type { Config, ScrapeConfig } from '../src/config/types.js';
-import { DEFAULT_SCRAPE_PROTOCOLS } from '../src/config/types.js';
+import type { Config } from '../src/config/types.js';
 import { Labels } from '../src/model/labels.js';
 import { MatchType, Matcher } from '../src/model/matcher.js';
 import { isStaleNaN } from '../src/model/value.js';
@@ -30,6 +29,7 @@ import { Entry, PromParser } from '../src/scrape/textparse.js';
 import type { Appendable, Appender, Storage } from '../src/storage/interface.js';
 import { MemoryStorage } from '../src/storage/memory.js';
 import { openDB } from '../src/tsdb/db.js';
+import { config, relabelConfig, scrapeConfig } from '../test/fixtures/scrape/helpers.js';
 
 function flag(name: string, def: string): string {
   const a = process.argv.find((x) => x.startsWith(`--${name}=`));
@@ -154,79 +154,17 @@ function bigPayload(n: number): Buffer {
 
 // ---------------------------------------------------------------- our scraper
 
-const httpClient = {
-  basicAuth: null,
-  authorization: null,
-  tlsConfig: { ca: '', caFile: '', cert: '', certFile: '', key: '', keyFile: '', serverName: '', insecureSkipVerify: false, minVersion: '' as const, maxVersion: '' as const },
-  proxyUrl: '',
-  noProxy: '',
-  proxyFromEnvironment: false,
-  proxyConnectHeader: {},
-  followRedirects: true,
-  enableHttp2: true,
-  httpHeaders: {},
-};
-
 function benchConfig(port: number, targets: number, intervalMs: number): Config {
-  const sc: ScrapeConfig = {
+  const timeoutMs = Math.min(10_000, intervalMs);
+  const sc = scrapeConfig({
     jobName: 'bench',
-    honorLabels: false,
-    honorTimestamps: true,
-    trackTimestampsStaleness: false,
-    params: {},
     scrapeIntervalMs: intervalMs,
-    scrapeTimeoutMs: Math.min(10_000, intervalMs),
-    scrapeProtocols: DEFAULT_SCRAPE_PROTOCOLS,
-    fallbackScrapeProtocol: '',
-    scrapeFailureLogFile: '',
-    metricsPath: '/metrics',
-    scheme: 'http',
-    enableCompression: true,
-    bodySizeLimit: 0,
-    sampleLimit: 0,
-    labelLimit: 0,
-    labelNameLengthLimit: 0,
-    labelValueLengthLimit: 0,
-    targetLimit: 0,
-    keepDroppedTargets: 0,
-    httpClient,
-    relabelConfigs: [{ sourceLabels: ['__metrics_path__'], separator: ';', regex: '(.*)', modulus: 0, targetLabel: 'instance', replacement: '$1', action: 'replace' }],
-    metricRelabelConfigs: [],
+    scrapeTimeoutMs: timeoutMs,
+    relabelConfigs: [relabelConfig({ sourceLabels: ['__metrics_path__'], targetLabel: 'instance' })],
     staticConfigs: Array.from({ length: targets }, (_, i) => ({ targets: [`127.0.0.1:${port}`], labels: { __metrics_path__: `/m/${i}` } })),
-    fileSdConfigs: [],
-    httpSdConfigs: [],
-    dnsSdConfigs: [],
-  };
-  return {
-    global: {
-      scrapeIntervalMs: intervalMs,
-      scrapeTimeoutMs: sc.scrapeTimeoutMs,
-      evaluationIntervalMs: 60_000,
-      ruleQueryOffsetMs: 0,
-      externalLabels: Labels.EMPTY,
-      queryLogFile: '',
-      scrapeFailureLogFile: '',
-      queryLogMaxSize: 0,
-      queryLogMaxFiles: 0,
-      queryLogMinDurationMs: 0,
-      bodySizeLimit: 0,
-      sampleLimit: 0,
-      labelLimit: 0,
-      labelNameLengthLimit: 0,
-      labelValueLengthLimit: 0,
-      targetLimit: 0,
-      keepDroppedTargets: 0,
-      scrapeProtocols: DEFAULT_SCRAPE_PROTOCOLS,
-    },
-    ruleFiles: [],
-    scrapeConfigFiles: [],
-    scrapeConfigs: [sc],
-    alerting: { alertRelabelConfigs: [], alertmanagers: [] },
-    remoteWrite: [],
-    remoteRead: [],
-    storage: { tsdb: { outOfOrderTimeWindowMs: 0 }, exemplars: { maxExemplars: 100000 } },
-    sourceFile: '',
-  };
+  });
+  const c = config([sc]);
+  return { ...c, global: { ...c.global, scrapeIntervalMs: intervalMs, scrapeTimeoutMs: timeoutMs } };
 }
 
 /** Counts samples the storage accepted, as Prometheus's prometheus_tsdb_head_samples_appended_total does. */
