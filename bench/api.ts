@@ -12,11 +12,10 @@ import { request } from 'node:http';
 import { Labels } from '../src/model/labels.js';
 import { MemoryStorage } from '../src/storage/memory.js';
 import { Engine } from '../src/promql/engine/engine.js';
-import { parseExpr, parseMetricSelector } from '../src/promql/parser/parser.js';
-import { prettify } from '../src/promql/parser/printer.js';
 import type { RangeSeries } from '../src/promql/engine/types.js';
 import { WebServer } from '../src/web/server.js';
 import { createApiRoutes } from '../src/web/api/v1.js';
+import { queryApiDeps } from '../test/api_deps.js';
 import { QueryData, encodeApiSuccess, isBodyStream } from '../src/web/api/response.js';
 
 function flag(name: string, def: number): number {
@@ -123,20 +122,7 @@ const storage = new MemoryStorage();
 const engine = new Engine({ maxSamples: 4 * points });
 const web = new WebServer({ listenAddress: '127.0.0.1:0' });
 web.api(
-  createApiRoutes({
-    engine,
-    storage,
-    parser: { parseExpr: (q) => parseExpr(q), parseMetricSelector, prettify: (e) => prettify(e) },
-    features: new Set(),
-    configYAML: () => '',
-    flags: () => ({}),
-    runtimeInfo: () => ({}),
-    buildInfo: () => ({}),
-    tsdb: () => null,
-    walReplayStatus: () => ({ min: 0, max: 0, current: 0 }),
-    adminEnabled: false,
-    dataDir: '.',
-  }),
+  createApiRoutes(queryApiDeps(storage, { engine })),
 );
 web.ready = true;
 const addr: AddressInfo = await web.listen();

@@ -9,11 +9,9 @@ import { gunzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { Labels } from '../src/model/labels.js';
 import { MemoryStorage } from '../src/storage/memory.js';
-import { Engine } from '../src/promql/engine/engine.js';
-import { parseExpr, parseMetricSelector } from '../src/promql/parser/parser.js';
-import { prettify } from '../src/promql/parser/printer.js';
 import { WebServer } from '../src/web/server.js';
 import { createApiRoutes } from '../src/web/api/v1.js';
+import { queryApiDeps } from './api_deps.js';
 
 const T = 1_700_000_000_000;
 
@@ -57,20 +55,7 @@ describe('API parity with Prometheus 3.x', () => {
     app.commit();
     web = new WebServer({ listenAddress: '127.0.0.1:0' });
     web.api(
-      createApiRoutes({
-        engine: new Engine({}),
-        storage,
-        parser: { parseExpr: (q) => parseExpr(q), parseMetricSelector, prettify: (e) => prettify(e) },
-        features: new Set(),
-        configYAML: () => '',
-        flags: () => ({}),
-        runtimeInfo: () => ({}),
-        buildInfo: () => ({}),
-        tsdb: () => null,
-        walReplayStatus: () => ({ min: 0, max: 0, current: 0 }),
-        adminEnabled: false,
-        dataDir: '.',
-      }),
+      createApiRoutes(queryApiDeps(storage)),
     );
     web.ready = true;
     port = ((await web.listen()) as AddressInfo).port;
@@ -139,21 +124,11 @@ describe('API parity with Prometheus 3.x', () => {
   test('notifications: none by default, the provider\'s entries as Prometheus marshals them otherwise', async () => {
     const r = await get('notifications');
     assert.equal(r.text, '{"status":"success","data":[]}');
-    const routes = createApiRoutes({
-      engine: new Engine({}),
-      storage,
-      parser: { parseExpr: (q) => parseExpr(q), parseMetricSelector, prettify: (e) => prettify(e) },
-      features: new Set(),
-      configYAML: () => '',
-      flags: () => ({}),
-      runtimeInfo: () => ({}),
-      buildInfo: () => ({}),
-      tsdb: () => null,
-      walReplayStatus: () => ({ min: 0, max: 0, current: 0 }),
-      adminEnabled: false,
-      dataDir: '.',
-      notifications: () => [{ text: 'Configuration reload has failed.', date: '2026-01-02T03:04:05.123456789Z', active: true }],
-    });
+    const routes = createApiRoutes(
+      queryApiDeps(storage, {
+        notifications: () => [{ text: 'Configuration reload has failed.', date: '2026-01-02T03:04:05.123456789Z', active: true }],
+      }),
+    );
     const web2 = new WebServer({ listenAddress: '127.0.0.1:0' });
     web2.api(routes);
     web2.ready = true;
@@ -275,20 +250,7 @@ describe('big answers stream', () => {
     app.commit();
     web = new WebServer({ listenAddress: '127.0.0.1:0' });
     web.api(
-      createApiRoutes({
-        engine: new Engine({}),
-        storage,
-        parser: { parseExpr: (q) => parseExpr(q), parseMetricSelector, prettify: (e) => prettify(e) },
-        features: new Set(),
-        configYAML: () => '',
-        flags: () => ({}),
-        runtimeInfo: () => ({}),
-        buildInfo: () => ({}),
-        tsdb: () => null,
-        walReplayStatus: () => ({ min: 0, max: 0, current: 0 }),
-        adminEnabled: false,
-        dataDir: '.',
-      }),
+      createApiRoutes(queryApiDeps(storage)),
     );
     web.ready = true;
     port = ((await web.listen()) as AddressInfo).port;
