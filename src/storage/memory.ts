@@ -106,15 +106,35 @@ class SelectedSeries implements Series {
   }
 }
 
-class ListSeriesSet implements SeriesSet {
+/**
+ * The series matching a selection, created one at a time as the caller
+ * advances: a query over thousands of series then holds only the one it is
+ * reading, as Prometheus's lazy series sets do.
+ */
+class LazySeriesSet implements SeriesSet {
   private i = -1;
-  constructor(private readonly list: Series[]) {}
+  private cur: Series | null = null;
+  constructor(
+    private readonly list: readonly MemSeries[],
+    private readonly matchers: readonly Matcher[],
+    private readonly mint: number,
+    private readonly maxt: number,
+  ) {}
   next(): boolean {
-    this.i++;
-    return this.i < this.list.length;
+    while (++this.i < this.list.length) {
+      const s = this.list[this.i]!;
+      if (!matchesAll(s.labels, this.matchers)) continue;
+      const start = lowerBound(s.ts, s.n, this.mint);
+      const end = lowerBound(s.ts, s.n, this.maxt + 1);
+      if (start >= end) continue;
+      this.cur = new SelectedSeries(s.labels, s.ts, s.vs, start, end);
+      return true;
+    }
+    this.cur = null;
+    return false;
   }
   at(): Series {
-    return this.list[this.i]!;
+    return this.cur!;
   }
   err(): Error | null {
     return null;
@@ -248,16 +268,9 @@ class MemQuerier implements Querier {
   select(sortSeries: boolean, hints: SelectHints | null, ...matchers: Matcher[]): SeriesSet {
     const mint = Math.max(this.mint, hints?.start ?? -Infinity);
     const maxt = Math.min(this.maxt, hints?.end ?? Infinity);
-    const out: Series[] = [];
-    for (const s of this.series) {
-      if (!matchesAll(s.labels, matchers)) continue;
-      const start = lowerBound(s.ts, s.n, mint);
-      const end = lowerBound(s.ts, s.n, maxt + 1);
-      if (start >= end) continue;
-      out.push(new SelectedSeries(s.labels, s.ts, s.vs, start, end));
-    }
-    if (sortSeries) out.sort((a, b) => Labels.compare(a.labels, b.labels));
-    return new ListSeriesSet(out);
+    if (!sortSeries) return new LazySeriesSet(this.series, matchers, mint, maxt);
+    const sorted = this.series.filter((s) => matchesAll(s.labels, matchers)).sort((a, b) => Labels.compare(a.labels, b.labels));
+    return new LazySeriesSet(sorted, [], mint, maxt);
   }
 
   labelValues(name: string, hints: LabelHints | null, ...matchers: Matcher[]): string[] {

@@ -9,7 +9,7 @@ import type { Evaluator } from './evaluator.js';
 import { formatF, formatG, goQuote } from './format.js';
 import { goMax, goMin, kahanSumInc, quantile } from './kernels.js';
 import * as kernels from './kernels.js';
-import { GROWING_CAPACITY, Series, type Matrix } from './value.js';
+import { GROWING_CAPACITY, InstantColumns, Series, effectiveMetric, isString, type Matrix } from './value.js';
 import { ratioOffset } from './xxhash.js';
 
 const SEP = '\xff';
@@ -39,6 +39,100 @@ export function groupingLabels(ls: Labels, grouping: readonly string[], without:
   if (without) return ls.without(...grouping, '__name__');
   if (grouping.length === 0) return Labels.EMPTY;
   return ls.keep(...grouping);
+}
+
+function isMetadataName(n: string): boolean {
+  return n === '__name__' || n === '__type__' || n === '__unit__';
+}
+
+/**
+ * The argument of an aggregation as it reads it: a label set per input and,
+ * step by step, the inputs present and their values (in `idx`, or all of
+ * them in order when `idx` is null, and `vals`).
+ */
+interface AggInput {
+  readonly length: number;
+  /** The labels of input i as operators see them. */
+  metric(i: number): Labels;
+  /** Labels that give input i the same group as metric(i) does, built only when they must be. */
+  groupingMetric(i: number, grouping: readonly string[], without: boolean): Labels;
+  dropName(i: number): boolean;
+  /** Gathers the inputs with a sample at step time t; returns their number. */
+  gather(t: number): number;
+  idx: Int32Array | null;
+  vals: Float64Array;
+}
+
+/** A matrix argument: series with a point at some steps. */
+class MatrixInput implements AggInput {
+  private readonly cursors: Int32Array;
+  idx: Int32Array;
+  vals: Float64Array;
+  constructor(private readonly m: Matrix) {
+    this.cursors = new Int32Array(m.length);
+    this.idx = new Int32Array(m.length);
+    this.vals = new Float64Array(m.length);
+  }
+  get length(): number {
+    return this.m.length;
+  }
+  metric(i: number): Labels {
+    return this.m[i]!.metric;
+  }
+  groupingMetric(i: number): Labels {
+    return this.m[i]!.metric;
+  }
+  dropName(i: number): boolean {
+    return this.m[i]!.dropName;
+  }
+  gather(t: number): number {
+    const m = this.m;
+    const cursors = this.cursors;
+    const idx = this.idx;
+    const vals = this.vals;
+    let n = 0;
+    for (let si = 0; si < m.length; si++) {
+      const s = m[si]!;
+      const c = cursors[si]!;
+      if (c >= s.n || s.ts[s.off + c] !== t) continue;
+      cursors[si] = c + 1;
+      idx[n] = si;
+      vals[n] = s.vs[s.off + c]!;
+      n++;
+    }
+    return n;
+  }
+}
+
+/** A column-wise instant vector: every input has its one sample at the only step. */
+class ColumnsInput implements AggInput {
+  readonly idx = null;
+  readonly vals: Float64Array;
+  constructor(
+    private readonly c: InstantColumns,
+    private readonly delayed: boolean,
+  ) {
+    this.vals = c.vs;
+  }
+  get length(): number {
+    return this.c.n;
+  }
+  metric(i: number): Labels {
+    return effectiveMetric(this.c.metrics[i]!, this.c.drop[i] === 1, this.delayed);
+  }
+  groupingMetric(i: number, grouping: readonly string[], without: boolean): Labels {
+    const raw = this.c.metrics[i]!;
+    if (this.delayed || this.c.drop[i] === 0) return raw;
+    // The stored labels group alike unless the grouping looks at a metadata label the sample no longer has.
+    const alike = without ? !raw.has('__type__') && !raw.has('__unit__') : !grouping.some(isMetadataName);
+    return alike ? raw : this.metric(i);
+  }
+  dropName(i: number): boolean {
+    return this.c.drop[i] === 1;
+  }
+  gather(t: number): number {
+    return t === this.c.t ? this.c.n : 0;
+  }
 }
 
 /** Parameter of topk, quantile, ...: a value per step plus Prometheus's min/max/NaN summary over all steps. */
@@ -83,7 +177,9 @@ export async function evalAggregate(ev: Evaluator, e: AggregateExpr): Promise<Ma
   if (e.op === 'count_values') return countValues(ev, e, grouping);
   const before = ev.currentSamples;
   const params = await evalParams(ev, e);
-  const input = await ev.evalMatrix(e.expr);
+  const arg = await ev.evalColumns(e.expr);
+  if (isString(arg)) throw new EvalError('BUG: aggregation over a string');
+  const input: AggInput = arg instanceof InstantColumns ? new ColumnsInput(arg, ev.q.delayedNameRemoval) : new MatrixInput(arg);
   let result: Matrix;
   switch (e.op) {
     case 'topk':
@@ -110,12 +206,12 @@ interface Groups {
   first: number[];
 }
 
-function groupSeries(input: Matrix, grouping: readonly string[], without: boolean): Groups {
+function groupSeries(input: AggInput, grouping: readonly string[], without: boolean): Groups {
   const of = new Int32Array(input.length);
   const keys = new Map<string, number>();
   const first: number[] = [];
   for (let i = 0; i < input.length; i++) {
-    const key = groupingKey(input[i]!.metric, grouping, without);
+    const key = groupingKey(input.groupingMetric(i, grouping, without), grouping, without);
     let g = keys.get(key);
     if (g === undefined) {
       g = first.length;
@@ -163,7 +259,7 @@ function opCode(op: string): Op {
   throw new EvalError(`expected aggregation operator but got "${op}"`);
 }
 
-async function aggregate(ev: Evaluator, e: AggregateExpr, grouping: string[], input: Matrix, params: Params): Promise<Matrix> {
+async function aggregate(ev: Evaluator, e: AggregateExpr, grouping: string[], input: AggInput, params: Params): Promise<Matrix> {
   const op = opCode(e.op);
   if (op === Op.Quantile && e.param !== null) {
     const pos = e.param.posRange;
@@ -197,19 +293,18 @@ async function aggregate(ev: Evaluator, e: AggregateExpr, grouping: string[], in
     qVals = new Float64Array(Math.max(1, off));
   }
   const out: Array<Series | null> = new Array<Series | null>(G).fill(null);
-  const metrics: Labels[] = groups.first.map((i) => groupingLabels(input[i]!.metric, grouping, e.without));
-  const cursors = new Int32Array(input.length);
+  const metrics: Labels[] = groups.first.map((i) => groupingLabels(input.metric(i), grouping, e.without));
   const numSteps = ev.numSteps;
 
   for (let step = 0; step < numSteps; step++) {
     const t = ev.stepTime(step);
     seen.fill(0);
-    for (let si = 0; si < input.length; si++) {
-      const s = input[si]!;
-      const c = cursors[si]!;
-      if (c >= s.n || s.ts[s.off + c] !== t) continue;
-      cursors[si] = c + 1;
-      const f = s.vs[s.off + c]!;
+    const np = input.gather(t);
+    const idx = input.idx;
+    const vals = input.vals;
+    for (let p = 0; p < np; p++) {
+      const si = idx === null ? p : idx[p]!;
+      const f = vals[p]!;
       const g = groups.of[si]!;
       if (seen[g] === 0) {
         seen[g] = 1;
@@ -218,7 +313,7 @@ async function aggregate(ev: Evaluator, e: AggregateExpr, grouping: string[], in
         comp[g] = 0;
         count[g] = 1;
         incremental[g] = 0;
-        dropName[g] = s.dropName ? 1 : 0;
+        dropName[g] = input.dropName(si) ? 1 : 0;
         if (op === Op.Stddev || op === Op.Stdvar) value[g] = f !== f || f === Infinity || f === -Infinity ? NaN : 0;
         else if (op === Op.Group) value[g] = 1;
         else if (op === Op.Quantile) {
@@ -227,7 +322,7 @@ async function aggregate(ev: Evaluator, e: AggregateExpr, grouping: string[], in
         }
         continue;
       }
-      if (s.dropName) dropName[g] = 1;
+      if (input.dropName(si)) dropName[g] = 1;
       switch (op) {
         case Op.Sum:
           value[g] = kahanSumInc(f, value[g]!, comp[g]!);
@@ -418,7 +513,7 @@ const lessAsc = (a: number, b: number): boolean => a !== a || a < b;
 /** vectorByReverseValueHeap order: NaN first, then descending. */
 const lessDesc = (a: number, b: number): boolean => a !== a || a > b;
 
-async function aggregateK(ev: Evaluator, e: AggregateExpr, grouping: string[], input: Matrix, params: Params): Promise<Matrix> {
+async function aggregateK(ev: Evaluator, e: AggregateExpr, grouping: string[], input: AggInput, params: Params): Promise<Matrix> {
   const op = e.op;
   const pos = e.param?.posRange ?? e.posRange;
   if (op === 'limit_ratio') {
@@ -439,7 +534,7 @@ async function aggregateK(ev: Evaluator, e: AggregateExpr, grouping: string[], i
   const ratioOf = (si: number): number => {
     let o = offsets![si]!;
     if (o !== o) {
-      o = ratioOffset(input[si]!.metric);
+      o = ratioOffset(input.metric(si));
       offsets![si] = o;
     }
     return o;
@@ -448,26 +543,16 @@ async function aggregateK(ev: Evaluator, e: AggregateExpr, grouping: string[], i
     const o = ratioOf(si);
     return (r >= 0 && o < r) || (r < 0 && o >= 1 + r);
   };
-  const cursors = new Int32Array(input.length);
-  const present = new Int32Array(input.length);
-  const presentV = new Float64Array(input.length);
   const outInstant: Matrix = [];
   const outByInput: Array<Series | null> = new Array<Series | null>(input.length).fill(null);
   const numSteps = ev.numSteps;
 
   for (let step = 0; step < numSteps; step++) {
     const t = ev.stepTime(step);
-    let np = 0;
-    for (let si = 0; si < input.length; si++) {
-      const s = input[si]!;
-      const c = cursors[si]!;
-      if (c >= s.n || s.ts[s.off + c] !== t) continue;
-      cursors[si] = c + 1;
-      present[np] = si;
-      presentV[np] = s.vs[s.off + c]!;
-      np++;
-    }
+    const np = input.gather(t);
     if (np === 0) continue;
+    const present = input.idx;
+    const presentV = input.vals;
     const fParam = params.values[step]!;
     let k = 0;
     let r = 0;
@@ -480,7 +565,7 @@ async function aggregateK(ev: Evaluator, e: AggregateExpr, grouping: string[], i
     }
     heaps.fill(null);
     for (let p = 0; p < np; p++) {
-      const si = present[p]!;
+      const si = present === null ? p : present[p]!;
       const f = presentV[p]!;
       const g = groups.of[si]!;
       let h = heaps[g];
@@ -528,15 +613,14 @@ async function aggregateK(ev: Evaluator, e: AggregateExpr, grouping: string[], i
       if ((op === 'topk' || op === 'bottomk') && h.length > 1) h.sortReverse();
       for (let i = 0; i < h.length; i++) {
         const si = h.idx[i]!;
-        const src = input[si]!;
         if (ev.instant) {
-          const s = new Series(src.metric, src.dropName, 1);
+          const s = new Series(input.metric(si), input.dropName(si), 1);
           s.push(t, h.vals[i]!);
           outInstant.push(s);
         } else {
           let o = outByInput[si];
           if (o === null || o === undefined) {
-            o = new Series(src.metric, src.dropName, Math.min(numSteps, GROWING_CAPACITY));
+            o = new Series(input.metric(si), input.dropName(si), Math.min(numSteps, GROWING_CAPACITY));
             outByInput[si] = o;
           }
           o.push(t, h.vals[i]!);

@@ -23,6 +23,7 @@ import { SampleStats } from './stats.js';
 import type {
   EngineOptions,
   ExecContext,
+  InstantSample,
   Query,
   QueryEngine,
   QueryLogRecord,
@@ -33,7 +34,7 @@ import type {
   QueryValue,
   RangeSeries,
 } from './types.js';
-import { isString, sortMatrix, type EvalValue } from './value.js';
+import { InstantColumns, effectiveMetric, isString, sortMatrix, type EvalValue } from './value.js';
 
 /** Prometheus's defaults for --query.timeout, --query.max-samples, --query.lookback-delta, --query.max-concurrency. */
 export const DEFAULT_TIMEOUT_MS = 2 * 60_000;
@@ -278,7 +279,7 @@ class EngineQuery implements Query {
       };
       const tEval = performance.now();
       const ev = new Evaluator(ctx, this.start, this.end, interval, this.samples);
-      let val: EvalValue;
+      let val: EvalValue | InstantColumns;
       try {
         val = await ev.evalTop(this.expr);
       } finally {
@@ -304,7 +305,12 @@ class EngineQuery implements Query {
     }
   }
 
-  private toQueryValue(val: EvalValue): QueryValue {
+  private toQueryValue(res: EvalValue | InstantColumns): QueryValue {
+    if (res instanceof InstantColumns) {
+      if (this.step === 0 && this.start === this.end && exprType(this.statement) === 'vector') return new ColumnarVector(res);
+      res = res.toMatrix(false);
+    }
+    const val = res;
     if (isString(val)) return { type: 'string', t: val.t, v: val.v };
     const kind = exprType(this.statement);
     if (this.step === 0 && this.start === this.end) {
@@ -320,5 +326,23 @@ class EngineQuery implements Query {
     sortMatrix(val);
     const series: RangeSeries[] = val.map((s) => ({ metric: s.metric, ts: s.tsView(), fs: s.vsView() }));
     return { type: 'matrix', series };
+  }
+}
+
+/** An instant-query result kept column-wise; `samples` builds the sample objects only when asked for. */
+class ColumnarVector {
+  readonly type = 'vector';
+  private built: InstantSample[] | null = null;
+
+  constructor(readonly columns: InstantColumns) {}
+
+  get samples(): InstantSample[] {
+    if (this.built === null) {
+      const c = this.columns;
+      const out = new Array<InstantSample>(c.n);
+      for (let i = 0; i < c.n; i++) out[i] = { metric: effectiveMetric(c.metrics[i]!, c.drop[i] === 1, false), t: c.t, f: c.vs[i]! };
+      this.built = out;
+    }
+    return this.built;
   }
 }

@@ -25,10 +25,14 @@ import type { Checkpoint } from './limits.js';
 import { extendPoints, smoothedValue } from './extended.js';
 import { setOffsetForAtModifier } from './preprocess.js';
 import { SampleStats } from './stats.js';
-import { GROWING_CAPACITY, MAX_PREALLOCATED_POINTS, Series, StringValue, dropMetadata, isString, metricsOf, sameMetadata, type EvalValue, type Matrix } from './value.js';
+import { GROWING_CAPACITY, InstantColumns, MAX_PREALLOCATED_POINTS, Series, StringValue, dropMetadata, isString, metricsOf, sameMetadata, type EvalValue, type Matrix } from './value.js';
 import { evalAggregate } from './aggregations.js';
 import { evalBinary } from './binops.js';
 import { evalCall } from './functions.js';
+import { evalRangeFunction } from './rangefunctions.js';
+
+/** Functions evalCall handles before its range-vector path; they never give columns. */
+const COLUMNLESS_FUNCTIONS = new Set(['timestamp', 'start_timestamp', 'label_replace', 'label_join', 'info']);
 
 /** Everything the evaluators of one query share. */
 export interface QueryContext {
@@ -92,6 +96,16 @@ export class StepVector {
   }
 }
 
+/** Series read one at a time; null after the last. */
+export interface SeriesCursor {
+  next(): StorageSeries | null;
+}
+
+export function listCursor(list: readonly StorageSeries[]): SeriesCursor {
+  let i = 0;
+  return { next: () => (i < list.length ? list[i++]! : null) };
+}
+
 export type StepFn = (step: number, t: number, vecs: StepVector[], out: StepCollector) => void;
 
 /** Steps of the grid start, start + interval, ..., <= end. */
@@ -113,6 +127,8 @@ export function checkStepGrid(numSteps: number, maxSamples: number): void {
 export class Evaluator {
   readonly numSteps: number;
   private readonly series = new Map<VectorSelector, StorageSeries[]>();
+  /** Selectors whose series were read by streamSelected (and not kept). */
+  private readonly streamed = new Set<VectorSelector>();
   private readonly buffers: DecodeBuffers;
 
   constructor(
@@ -129,7 +145,10 @@ export class Evaluator {
     this.numSteps = stepCount(start, end, interval);
     checkStepGrid(this.numSteps, q.maxSamples);
     this.buffers = parent !== null ? parent.buffers : DecodeBuffers.acquire();
-    if (parent !== null) this.series = parent.series;
+    if (parent !== null) {
+      this.series = parent.series;
+      this.streamed = parent.streamed;
+    }
   }
 
   /** Gives the decode buffers back for later queries; call once, on the top-level evaluator, when the query is done. */
@@ -203,9 +222,11 @@ export class Evaluator {
   // Entry points
 
   /** Evaluates the whole query expression, applying delayed name removal at the end. */
-  async evalTop(e: Expr): Promise<EvalValue> {
+  async evalTop(e: Expr): Promise<EvalValue | InstantColumns> {
+    // Without delayed name removal the result can stay column-wise; the writer leaves the flagged names out.
+    if (!this.q.delayedNameRemoval) return this.evalColumns(e);
     const v = await this.eval(e);
-    if (!this.q.delayedNameRemoval || isString(v)) return v;
+    if (isString(v)) return v;
     for (const s of v) if (s.dropName) s.metric = dropMetadata(s.metric);
     return mergeSameLabelset(v);
   }
@@ -343,16 +364,42 @@ export class Evaluator {
   selected(vs: VectorSelector): StorageSeries[] {
     let list = this.series.get(vs);
     if (list !== undefined) return list;
+    if (this.streamed.has(vs)) throw new EvalError('BUG: the series of a selector were read twice');
     const set = this.q.selections.get(vs);
     list = [];
     if (set !== undefined) {
       while (set.next()) list.push(set.at());
-      const err = set.err();
-      if (err !== null) throw new EvalError(`expanding series: ${err.message}`);
-      for (const w of set.warnings()) this.q.annotations.add({ severity: 'warning', message: w, pos: null });
+      this.finishSet(set);
     }
     this.series.set(vs, list);
     return list;
+  }
+
+  /**
+   * The storage series of a selector one at a time, none kept: an evaluation
+   * that reads each series once (a function over a range) then holds only the
+   * series it is reading. A selector is evaluated once per query.
+   */
+  streamSelected(vs: VectorSelector): SeriesCursor {
+    const list = this.series.get(vs);
+    if (list !== undefined) return listCursor(list);
+    if (this.streamed.has(vs)) throw new EvalError('BUG: the series of a selector were read twice');
+    this.streamed.add(vs);
+    const set = this.q.selections.get(vs);
+    if (set === undefined) return listCursor([]);
+    return {
+      next: () => {
+        if (set.next()) return set.at();
+        this.finishSet(set);
+        return null;
+      },
+    };
+  }
+
+  private finishSet(set: SeriesSet): void {
+    const err = set.err();
+    if (err !== null) throw new EvalError(`expanding series: ${err.message}`);
+    for (const w of set.warnings()) this.q.annotations.add({ severity: 'warning', message: w, pos: null });
   }
 
   /**
@@ -432,7 +479,7 @@ export class Evaluator {
 
   async evalVectorSelector(vs: VectorSelector): Promise<Matrix> {
     if (vs.smoothed === true) return this.evalSmoothedSelector(vs);
-    return this.evalSeries(this.selected(vs), vs.offset, false);
+    return this.evalSeries(this.streamSelected(vs), vs.offset, false);
   }
 
   /**
@@ -444,14 +491,25 @@ export class Evaluator {
    * The value of each series at every step (`offset` earlier), or with `at` set, the value as of
    * that fixed time, repeated at every step (info() reads its info series so).
    */
-  async evalSeries(list: readonly StorageSeries[], offset: number, recordOrigT: boolean, at: number | null = null): Promise<Matrix> {
+  async evalSeries(cursor: SeriesCursor, offset: number, recordOrigT: boolean, at: number | null = null): Promise<Matrix> {
+    return (await this.evalSeriesInto(cursor, offset, recordOrigT, at, null)) as Matrix;
+  }
+
+  /** evalSeries into InstantColumns when `cols` is given (one step only), else into a matrix. */
+  private async evalSeriesInto(
+    cursor: SeriesCursor,
+    offset: number,
+    recordOrigT: boolean,
+    at: number | null,
+    cols: InstantColumns | null,
+  ): Promise<Matrix | InstantColumns> {
     const lookback = this.q.lookbackDelta;
     const mint = (at ?? this.start) - offset - lookback + 1;
     const maxt = (at ?? this.end) - offset;
     // With steps longer than the lookback, only the samples near each step are needed.
     const sparse = at === null && this.interval > lookback && this.numSteps > 1;
     const out: Matrix = [];
-    for (const ss of list) {
+    for (let ss = cursor.next(); ss !== null; ss = cursor.next()) {
       const n = sparse
         ? this.decodeWindows(ss.iterator(), this.start - offset, lookback, this.interval, true)
         : this.decode(ss.iterator(), mint, maxt, true);
@@ -466,6 +524,14 @@ export class Evaluator {
         if (j < 0 || T[j]! <= ref - lookback) continue;
         const v = V[j]!;
         if (v !== v && isStaleNaN(v)) continue;
+        if (cols !== null) {
+          if (this.currentSamples >= this.q.maxSamples) throw new TooManySamplesError();
+          cols.push(ss.labels, false, recordOrigT ? T[j]! : v);
+          this.currentSamples++;
+          this.stats.incAtStep(k, 1);
+          this.stats.incReadAtStep(k, 1);
+          continue;
+        }
         if (s === null) s = new Series(ss.labels, false, Math.min(this.numSteps, n + 16, MAX_PREALLOCATED_POINTS));
         // Prometheus checks the limit with every point it adds.
         if (this.currentSamples + s.n >= this.q.maxSamples) throw new TooManySamplesError();
@@ -480,7 +546,34 @@ export class Evaluator {
       await this.tick(this.numSteps);
     }
     this.stats.updatePeak(this.currentSamples);
+    if (cols !== null) {
+      cols.trim();
+      return cols;
+    }
     return out;
+  }
+
+  /**
+   * Evaluates an operand that can be taken column-wise: in a one-step
+   * evaluation a selector or a function over a range vector gives
+   * InstantColumns (no object or label set per sample); anything else a matrix.
+   */
+  async evalColumns(e: Expr): Promise<EvalValue | InstantColumns> {
+    let x = e;
+    while (x.type === 'ParenExpr') x = x.expr;
+    if (this.numSteps !== 1 || this.end < this.start) return this.eval(e);
+    if (x.type === 'VectorSelector' && x.smoothed !== true) {
+      this.q.checkpoint.check();
+      return this.evalSeriesInto(this.streamSelected(x), x.offset, false, null, new InstantColumns(this.start));
+    }
+    if (x.type === 'Call' && !COLUMNLESS_FUNCTIONS.has(x.func.name)) {
+      const matrixArg = x.args.findIndex((a) => a.type === 'MatrixSelector' || a.type === 'SubqueryExpr');
+      if (matrixArg >= 0) {
+        this.q.checkpoint.check();
+        return evalRangeFunction(this, x, matrixArg, true);
+      }
+    }
+    return this.eval(e);
   }
 
   /** A `smoothed` instant selector: values interpolated between the samples around each step. */

@@ -4,7 +4,7 @@ import { Labels, LabelsBuilder } from '../../model/labels.js';
 import { MatchType, Matcher } from '../../model/matcher.js';
 import type { Call, Expr } from '../parser/ast.js';
 import { EvalError } from './errors.js';
-import type { Evaluator } from './evaluator.js';
+import { listCursor, type Evaluator } from './evaluator.js';
 import { inspect } from './preprocess.js';
 import type { Matrix } from './value.js';
 
@@ -138,7 +138,7 @@ async function fetchInfoSeries(
   while (set.next()) list.push(set.at());
   const err = set.err();
   if (err !== null) throw err;
-  return ev.evalSeries(list, offset, true, at);
+  return ev.evalSeries(listCursor(list), offset, true, at);
 }
 
 async function combine(

@@ -11,18 +11,20 @@ import { EvalError, TooManySamplesError } from './errors.js';
 import type { Evaluator } from './evaluator.js';
 import { absentLabels } from './functions.js';
 import * as k from './kernels.js';
-import { MAX_PREALLOCATED_POINTS, Series, dropMetadata, sameMetadata, type Matrix } from './value.js';
+import { InstantColumns, MAX_PREALLOCATED_POINTS, Series, dropMetadata, sameMetadataAs, type Matrix } from './value.js';
+import type { Series as StorageSeries } from '../../storage/interface.js';
 import { ANCHORED_SAFE, SMOOTHED_SAFE, anchoredFirst, extendedRate } from './extended.js';
 
 /** Computes one output value from the window [lo, hi) of ts/vs at step `step` (time t); null for none. */
 type WindowFn = (ts: Float64Array, vs: Float64Array, lo: number, hi: number, t: number, step: number) => number | null;
 
 interface RangeSource {
-  count: number;
-  metric(i: number): Labels;
-  dropName(i: number): boolean;
-  /** Loads series i; its samples are then in ts()/vs() [0, n). */
-  load(i: number): number;
+  /** Moves to the next series; false after the last. */
+  next(): boolean;
+  metric(): Labels;
+  dropName(): boolean;
+  /** Loads the current series; its samples are then in ts()/vs() [0, n). */
+  load(): number;
   ts(): Float64Array;
   vs(): Float64Array;
   offset: number;
@@ -131,7 +133,8 @@ function kernelFor(
 function storageSource(ev: Evaluator, arg: Expr): RangeSource {
   if (arg.type !== 'MatrixSelector') throw new EvalError('BUG: expected a matrix selector');
   const vs = arg.vectorSelector;
-  const list = ev.selected(vs);
+  const cursor = ev.streamSelected(vs);
+  let cur: StorageSeries | null = null;
   const offset = vs.offset;
   const range = arg.range;
   const fixed = vs.timestamp !== null;
@@ -149,13 +152,13 @@ function storageSource(ev: Evaluator, arg: Expr): RangeSource {
   // With one window, everything decoded is held at once and counts against the limit as it is read.
   const oneWindow = (fixed || ev.numSteps === 1) && !anchored && !smoothed;
   return {
-    count: list.length,
-    metric: (i) => list[i]!.labels,
+    next: () => (cur = cursor.next()) !== null,
+    metric: () => cur!.labels,
     dropName: () => false,
-    load: (i) =>
+    load: () =>
       sparse
-        ? ev.decodeWindows(list[i]!.iterator(), firstEnd, width, ev.interval, false)
-        : ev.decode(list[i]!.iterator(), mint, maxt, false, oneWindow ? ev.q.maxSamples - ev.currentSamples : ev.q.maxSamples),
+        ? ev.decodeWindows(cur!.iterator(), firstEnd, width, ev.interval, false)
+        : ev.decode(cur!.iterator(), mint, maxt, false, oneWindow ? ev.q.maxSamples - ev.currentSamples : ev.q.maxSamples),
     ts: () => ev.bufT,
     vs: () => ev.bufV,
     offset,
@@ -170,15 +173,16 @@ function storageSource(ev: Evaluator, arg: Expr): RangeSource {
 function subquerySource(ev: Evaluator, subq: SubqueryExpr, m: Matrix): RangeSource {
   let offset = subq.offset;
   if (subq.timestamp !== null) offset = subq.originalOffset + (ev.start - subq.timestamp);
+  let i = -1;
   let cur: Series | null = null;
   return {
-    count: m.length,
-    metric: (i) => m[i]!.metric,
-    dropName: (i) => m[i]!.dropName,
-    load: (i) => {
-      cur = m[i]!;
-      return cur.n;
+    next: () => {
+      cur = ++i < m.length ? m[i]! : null;
+      return cur !== null;
     },
+    metric: () => cur!.metric,
+    dropName: () => cur!.dropName,
+    load: () => cur!.n,
     ts: () => cur!.tsView(),
     vs: () => cur!.vsView(),
     offset,
@@ -193,11 +197,14 @@ function subquerySource(ev: Evaluator, subq: SubqueryExpr, m: Matrix): RangeSour
 
 const COUNTER_SUFFIXES = ['_total', '_sum', '_count', '_bucket'];
 
-function* inputMetrics(src: RangeSource): Iterable<Labels> {
-  for (let i = 0; i < src.count; i++) yield src.metric(i);
-}
-
-export async function evalRangeFunction(ev: Evaluator, e: Call, matrixArg: number): Promise<Matrix> {
+/**
+ * Evaluates a function over a range vector. With `columns` (instant
+ * evaluations only) the result is an InstantColumns, whose samples keep
+ * their storage label sets and only flag the removal of the metric name.
+ */
+export async function evalRangeFunction(ev: Evaluator, e: Call, matrixArg: number): Promise<Matrix>;
+export async function evalRangeFunction(ev: Evaluator, e: Call, matrixArg: number, columns: boolean): Promise<Matrix | InstantColumns>;
+export async function evalRangeFunction(ev: Evaluator, e: Call, matrixArg: number, columns = false): Promise<Matrix | InstantColumns> {
   const name = e.func.name;
   const arg = e.args[matrixArg]!;
   let src: RangeSource;
@@ -240,16 +247,22 @@ export async function evalRangeFunction(ev: Evaluator, e: Call, matrixArg: numbe
   const delayed = ev.q.delayedNameRemoval;
   const out: Matrix = [];
   const numSteps = ev.numSteps;
+  const cols = columns && numSteps === 1 ? new InstantColumns(ev.start) : null;
   let peak = ev.currentSamples;
-  const inputsShareName = delayed || sameMetadata(inputMetrics(src));
+  // Series that all carry the same name (and type and unit) cannot collide once it is removed.
+  let firstMetric: Labels | null = null;
+  let inputsShareName = true;
 
-  for (let i = 0; i < src.count; i++) {
-    const n = src.load(i);
+  while (src.next()) {
+    const n = src.load();
     const T = src.ts();
     const V = src.vs();
-    const inMetric = src.metric(i);
-    const dropName = dropNameByFunc || src.dropName(i);
+    const inMetric = src.metric();
+    if (firstMetric === null) firstMetric = inMetric;
+    else if (inputsShareName && !sameMetadataAs(firstMetric, inMetric)) inputsShareName = false;
+    const dropName = dropNameByFunc || src.dropName();
     let s: Series | null = null;
+    let produced = 0;
     let lo = 0;
     let hi = 0;
     // Prometheus keeps the last window buffered until the next series starts.
@@ -288,14 +301,22 @@ export async function evalRangeFunction(ev: Evaluator, e: Call, matrixArg: numbe
       }
       const v = fn(T, V, lo, hi, t, step);
       if (v === null) continue;
+      if (cols !== null) {
+        cols.push(inMetric, dropName, v);
+        produced = 1;
+        continue;
+      }
       if (s === null) s = new Series(delayed || !dropName ? inMetric : dropMetadata(inMetric), dropName, Math.min(numSteps, MAX_PREALLOCATED_POINTS));
       s.push(t, v);
     }
     if (s !== null) {
       s.trim();
-      ev.checkSamples(s.n);
-      ev.currentSamples += s.n;
       out.push(s);
+      produced = s.n;
+    }
+    if (produced > 0) {
+      ev.checkSamples(produced);
+      ev.currentSamples += produced;
       if (ev.currentSamples + lastCount > peak) peak = ev.currentSamples + lastCount;
       if (checkCounter) {
         const metricName = inMetric.get('__name__');
@@ -327,6 +348,11 @@ export async function evalRangeFunction(ev: Evaluator, e: Call, matrixArg: numbe
     const s = new Series(absentLabels(arg), true, missing);
     for (let step = 0; step < numSteps; step++) if (covered[step] === 0) s.push(ev.stepTime(step), 1);
     return [s];
+  }
+  if (cols !== null) {
+    cols.trim();
+    if (!delayed && !inputsShareName && containsSameLabelset(cols.toMatrix(false))) throw new EvalError(DUPLICATE_LABELSET);
+    return cols;
   }
   if (!delayed && !inputsShareName && containsSameLabelset(out)) throw new EvalError(DUPLICATE_LABELSET);
   return out;

@@ -18,10 +18,24 @@ export interface RangeSeries {
   fs: Float64Array;
 }
 
+/**
+ * An instant vector held column-wise: the label sets as selected, a flag per
+ * sample whose metadata labels (__name__, __type__, __unit__) are not part of
+ * its labels, and the values, all at time t. Writers that stream a result
+ * read these instead of `samples`, which builds an object per sample.
+ */
+export interface VectorColumns {
+  readonly t: number;
+  readonly n: number;
+  readonly metrics: readonly Labels[];
+  readonly drop: Uint8Array;
+  readonly vs: Float64Array;
+}
+
 export type QueryValue =
   | { type: 'scalar'; t: number; v: number }
   | { type: 'string'; t: number; v: string }
-  | { type: 'vector'; samples: InstantSample[] }
+  | { type: 'vector'; samples: InstantSample[]; columns?: VectorColumns }
   | { type: 'matrix'; series: RangeSeries[] };
 
 /** Prometheus's query stats, in seconds, as the API's `stats=all` and the query log show them. */

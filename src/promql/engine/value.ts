@@ -162,7 +162,7 @@ export class StringValue {
 
 export type EvalValue = Matrix | StringValue;
 
-export function isString(v: EvalValue): v is StringValue {
+export function isString(v: EvalValue | InstantColumns): v is StringValue {
   return v instanceof StringValue;
 }
 
@@ -194,21 +194,17 @@ export function dropMetadata(ls: Labels): Labels {
  * rate() over one metric).
  */
 export function sameMetadata(list: Iterable<Labels>): boolean {
-  let first = true;
-  let name = '';
-  let type = '';
-  let unit = '';
+  let first: Labels | null = null;
   for (const ls of list) {
-    if (first) {
-      name = ls.get('__name__');
-      type = ls.get('__type__');
-      unit = ls.get('__unit__');
-      first = false;
-    } else if (ls.get('__name__') !== name || ls.get('__type__') !== type || ls.get('__unit__') !== unit) {
-      return false;
-    }
+    if (first === null) first = ls;
+    else if (!sameMetadataAs(first, ls)) return false;
   }
   return true;
+}
+
+/** True when two label sets carry the same name, type and unit. */
+export function sameMetadataAs(a: Labels, b: Labels): boolean {
+  return a.get('__name__') === b.get('__name__') && a.get('__type__') === b.get('__type__') && a.get('__unit__') === b.get('__unit__');
 }
 
 export function* metricsOf(m: Matrix): Iterable<Labels> {
@@ -218,4 +214,74 @@ export function* metricsOf(m: Matrix): Iterable<Labels> {
 /** Sorts series by label set, as the API returns range results. */
 export function sortMatrix(m: Matrix): void {
   m.sort((a, b) => Labels.compare(a.metric, b.metric));
+}
+
+/** Labels of an instant sample: metadata labels removed when `drop` is set and names are removed right away. */
+export function effectiveMetric(metric: Labels, drop: boolean, delayedNameRemoval: boolean): Labels {
+  return drop && !delayedNameRemoval ? dropMetadata(metric) : metric;
+}
+
+/**
+ * An instant vector (one evaluation time) held column-wise: the label set of
+ * each sample as it came from storage, a flag for samples whose metadata
+ * labels (__name__, __type__, __unit__) are removed, and the values. The
+ * samples of a selector or of a function over one then cost 17 bytes each
+ * instead of a series object and a new label set: the flagged labels are
+ * only built when an operator needs them or when the result is written.
+ */
+export class InstantColumns {
+  metrics: Labels[] = [];
+  drop: Uint8Array;
+  vs: Float64Array;
+  n = 0;
+
+  constructor(
+    readonly t: number,
+    capacity = 64,
+  ) {
+    const c = Math.max(1, capacity);
+    this.drop = new Uint8Array(c);
+    this.vs = new Float64Array(c);
+  }
+
+  push(metric: Labels, drop: boolean, v: number): void {
+    if (this.n === this.vs.length) {
+      const vs = new Float64Array(this.n * 2);
+      vs.set(this.vs);
+      this.vs = vs;
+      const d = new Uint8Array(this.n * 2);
+      d.set(this.drop);
+      this.drop = d;
+    }
+    this.metrics.push(metric);
+    this.drop[this.n] = drop ? 1 : 0;
+    this.vs[this.n] = v;
+    this.n++;
+  }
+
+  /** Releases spare capacity: the columns may be the query's result. */
+  trim(): void {
+    if (this.vs.length === this.n) return;
+    this.vs = this.vs.slice(0, this.n);
+    this.drop = this.drop.slice(0, this.n);
+    this.metrics = this.metrics.slice(0, this.n);
+  }
+
+  /** True when any sample has its metadata labels removed. */
+  anyDropped(): boolean {
+    for (let i = 0; i < this.n; i++) if (this.drop[i] === 1) return true;
+    return false;
+  }
+
+  /** The same samples as series of one point (what operators without a column-wise path take). */
+  toMatrix(delayedNameRemoval: boolean): Matrix {
+    const out: Matrix = new Array<Series>(this.n);
+    for (let i = 0; i < this.n; i++) {
+      const drop = this.drop[i] === 1;
+      const s = new Series(effectiveMetric(this.metrics[i]!, drop, delayedNameRemoval), drop, 1);
+      s.push(this.t, this.vs[i]!);
+      out[i] = s;
+    }
+    return out;
+  }
 }

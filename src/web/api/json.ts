@@ -17,7 +17,7 @@
 // Query results go through JsonWriter, which writes bytes straight into
 // fixed-size Buffer chunks: no string or object per point.
 import { Labels } from '../../model/labels.js';
-import type { InstantSample, QueryValue, RangeSeries } from '../../promql/engine/types.js';
+import type { InstantSample, QueryValue, RangeSeries, VectorColumns } from '../../promql/engine/types.js';
 
 /** Already-encoded JSON, embedded verbatim by encodeJSON. */
 export class RawJSON {
@@ -273,6 +273,22 @@ export class JsonWriter {
     for (let i = 0; i < ls.length; i++) {
       if (i > 0) this.byte(0x2c);
       this.labelString(ls.nameAt(i));
+      this.byte(0x3a);
+      this.labelString(ls.valueAt(i));
+    }
+    this.byte(0x7d);
+  }
+
+  /** A label set less __name__, __type__ and __unit__ (a sample whose name was removed). */
+  labelsWithoutMetadata(ls: Labels): void {
+    this.byte(0x7b);
+    let first = true;
+    for (let i = 0; i < ls.length; i++) {
+      const name = ls.nameAt(i);
+      if (name === '__name__' || name === '__type__' || name === '__unit__') continue;
+      if (!first) this.byte(0x2c);
+      first = false;
+      this.labelString(name);
       this.byte(0x3a);
       this.labelString(ls.valueAt(i));
     }
@@ -575,7 +591,8 @@ export function* writeQueryResult(w: JsonWriter, v: QueryValue): Generator<void,
       w.raw(`[${formatUnixSeconds(v.t)},${goJSONString(v.v)}]`);
       return;
     case 'vector':
-      yield* writeVector(w, v.samples);
+      if (v.columns !== undefined) yield* writeVectorColumns(w, v.columns);
+      else yield* writeVector(w, v.samples);
       return;
     case 'matrix':
       yield* writeMatrix(w, v.series);
@@ -591,6 +608,20 @@ function* writeVector(w: JsonWriter, samples: readonly InstantSample[]): Generat
     w.labels(s.metric);
     w.ascii(',"value":');
     w.point(s.t, s.f);
+    w.byte(0x7d);
+    if (w.pendingBytes > 0) yield;
+  }
+  w.byte(0x5d);
+}
+
+function* writeVectorColumns(w: JsonWriter, c: VectorColumns): Generator<void, void, undefined> {
+  w.byte(0x5b);
+  for (let i = 0; i < c.n; i++) {
+    w.ascii(i === 0 ? '{"metric":' : ',{"metric":');
+    if (c.drop[i] === 1) w.labelsWithoutMetadata(c.metrics[i]!);
+    else w.labels(c.metrics[i]!);
+    w.ascii(',"value":');
+    w.point(c.t, c.vs[i]!);
     w.byte(0x7d);
     if (w.pendingBytes > 0) yield;
   }
