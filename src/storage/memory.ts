@@ -116,12 +116,13 @@ class LazySeriesSet implements SeriesSet {
   private cur: Series | null = null;
   constructor(
     private readonly list: readonly MemSeries[],
+    private readonly count: number,
     private readonly matchers: readonly Matcher[],
     private readonly mint: number,
     private readonly maxt: number,
   ) {}
   next(): boolean {
-    while (++this.i < this.list.length) {
+    while (++this.i < this.count) {
       const s = this.list[this.i]!;
       if (!matchesAll(s.labels, this.matchers)) continue;
       const start = lowerBound(s.ts, s.n, this.mint);
@@ -151,14 +152,15 @@ function matchesAll(ls: Labels, matchers: readonly Matcher[]): boolean {
 
 export class MemoryStorage implements Storage {
   private readonly byKey = new Map<string, MemSeries>();
-  private readonly byRef: MemSeries[] = [];
+  /** Series in creation order. Queriers read a prefix of it, so clear() replaces it instead of emptying it. */
+  private byRef: MemSeries[] = [];
 
   appender(): Appender {
     return new MemAppender(this);
   }
 
   querier(mint: number, maxt: number): Querier {
-    return new MemQuerier([...this.byKey.values()], mint, maxt);
+    return new MemQuerier(this.byRef, this.byRef.length, mint, maxt);
   }
 
   startTime(): number {
@@ -172,7 +174,7 @@ export class MemoryStorage implements Storage {
   /** Drops all data. */
   clear(): void {
     this.byKey.clear();
-    this.byRef.length = 0;
+    this.byRef = [];
   }
 
   /** Number of series held. */
@@ -260,7 +262,9 @@ class MemAppender implements Appender {
 
 class MemQuerier implements Querier {
   constructor(
-    private readonly series: MemSeries[],
+    /** The storage's series; the first `count` existed when the querier was made. */
+    private readonly series: readonly MemSeries[],
+    private readonly count: number,
     private readonly mint: number,
     private readonly maxt: number,
   ) {}
@@ -268,14 +272,15 @@ class MemQuerier implements Querier {
   select(sortSeries: boolean, hints: SelectHints | null, ...matchers: Matcher[]): SeriesSet {
     const mint = Math.max(this.mint, hints?.start ?? -Infinity);
     const maxt = Math.min(this.maxt, hints?.end ?? Infinity);
-    if (!sortSeries) return new LazySeriesSet(this.series, matchers, mint, maxt);
-    const sorted = this.series.filter((s) => matchesAll(s.labels, matchers)).sort((a, b) => Labels.compare(a.labels, b.labels));
-    return new LazySeriesSet(sorted, [], mint, maxt);
+    if (!sortSeries) return new LazySeriesSet(this.series, this.count, matchers, mint, maxt);
+    const sorted = this.series.slice(0, this.count).filter((s) => matchesAll(s.labels, matchers)).sort((a, b) => Labels.compare(a.labels, b.labels));
+    return new LazySeriesSet(sorted, sorted.length, [], mint, maxt);
   }
 
   labelValues(name: string, hints: LabelHints | null, ...matchers: Matcher[]): string[] {
     const set = new Set<string>();
-    for (const s of this.series) {
+    for (let i = 0; i < this.count; i++) {
+      const s = this.series[i]!;
       if (!this.hasSamples(s) || !matchesAll(s.labels, matchers)) continue;
       const v = s.labels.get(name);
       if (v !== '') set.add(v);
@@ -285,7 +290,8 @@ class MemQuerier implements Querier {
 
   labelNames(hints: LabelHints | null, ...matchers: Matcher[]): string[] {
     const set = new Set<string>();
-    for (const s of this.series) {
+    for (let i = 0; i < this.count; i++) {
+      const s = this.series[i]!;
       if (!this.hasSamples(s) || !matchesAll(s.labels, matchers)) continue;
       s.labels.forEach((n) => set.add(n));
     }

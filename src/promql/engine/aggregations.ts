@@ -199,8 +199,8 @@ export async function evalAggregate(ev: Evaluator, e: AggregateExpr): Promise<Ma
 }
 
 interface Groups {
-  /** Group index of each input series. */
-  of: Int32Array;
+  /** Group index of each input series, in the narrowest array that holds the group count. */
+  of: Uint8Array | Uint16Array | Int32Array;
   count: number;
   /** First input series of each group. */
   first: number[];
@@ -220,7 +220,10 @@ function groupSeries(input: AggInput, grouping: readonly string[], without: bool
     }
     of[i] = g;
   }
-  return { of, count: first.length, first };
+  // An index per input is the one per-series cost of an aggregation: most have few groups.
+  const count = first.length;
+  const narrow = count <= 0x100 ? Uint8Array.from(of) : count <= 0x10000 ? Uint16Array.from(of) : of;
+  return { of: narrow, count, first };
 }
 
 const enum Op {

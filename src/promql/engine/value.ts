@@ -230,7 +230,7 @@ export function effectiveMetric(metric: Labels, drop: boolean, delayedNameRemova
  * only built when an operator needs them or when the result is written.
  */
 export class InstantColumns {
-  metrics: Labels[] = [];
+  metrics: Labels[];
   drop: Uint8Array;
   vs: Float64Array;
   n = 0;
@@ -240,31 +240,35 @@ export class InstantColumns {
     capacity = 64,
   ) {
     const c = Math.max(1, capacity);
+    this.metrics = new Array<Labels>(c);
     this.drop = new Uint8Array(c);
     this.vs = new Float64Array(c);
   }
 
   push(metric: Labels, drop: boolean, v: number): void {
-    if (this.n === this.vs.length) {
-      const vs = new Float64Array(this.n * 2);
-      vs.set(this.vs);
-      this.vs = vs;
-      const d = new Uint8Array(this.n * 2);
-      d.set(this.drop);
-      this.drop = d;
-    }
-    this.metrics.push(metric);
+    if (this.n === this.vs.length) this.resize(this.n + (this.n >> 2) + 64);
+    this.metrics[this.n] = metric;
     this.drop[this.n] = drop ? 1 : 0;
     this.vs[this.n] = v;
     this.n++;
   }
 
+  /** Growing by a quarter keeps the spare room small while a large vector is gathered. */
+  private resize(c: number): void {
+    const metrics = new Array<Labels>(c);
+    for (let i = 0; i < this.n; i++) metrics[i] = this.metrics[i]!;
+    this.metrics = metrics;
+    const vs = new Float64Array(c);
+    vs.set(this.vs.subarray(0, this.n));
+    this.vs = vs;
+    const d = new Uint8Array(c);
+    d.set(this.drop.subarray(0, this.n));
+    this.drop = d;
+  }
+
   /** Releases spare capacity: the columns may be the query's result. */
   trim(): void {
-    if (this.vs.length === this.n) return;
-    this.vs = this.vs.slice(0, this.n);
-    this.drop = this.drop.slice(0, this.n);
-    this.metrics = this.metrics.slice(0, this.n);
+    if (this.vs.length !== this.n) this.resize(this.n);
   }
 
   /** True when any sample has its metadata labels removed. */
