@@ -248,3 +248,35 @@ describe('behaviour of Prometheus after 3.14', () => {
     });
   });
 });
+
+describe('instant vectors held column-wise give what series did', () => {
+  test('a function that removes the name, alone and under aggregations that group by it or return its inputs', async () => {
+    // Range queries of two steps evaluate series by series: their last step is the oracle.
+    const queries = [
+      'rate(m[1m])',
+      'sum by (__name__) (rate(m[1m]))',
+      'sum without (i) (m)',
+      'topk(1, rate(m[1m]))',
+      'count by (i) (last_over_time(m[1m]))',
+      'quantile by (__name__) (0.5, deriv(m[5m]))',
+      'bottomk(1, sort_desc(m))',
+      'max by (i) (abs(m))',
+    ];
+    for (const q of queries) {
+      const want = (await rangeSteps(q, 10 * M - 30_000, 10 * M, 30_000)).get(10 * M)!;
+      assert.ok(want.length > 0, q);
+      assert.deepEqual(await instant(q, 10 * M), want, q);
+    }
+    assert.deepEqual(await instant('sum by (__name__) (rate(m[1m]))', 10 * M), ['{} 0.19999999999999996']);
+  });
+
+  test('names removed from series of different metrics still collide', async () => {
+    await assert.rejects(engine.newInstantQuery(db, 'rate({__name__=~"arg|metric"}[5m])', 2 * M).exec(), {
+      message: 'vector cannot contain metrics with the same labelset',
+    });
+  });
+
+  test('a selector read by two functions of one query is read twice', async () => {
+    assert.deepEqual(await instant('rate(m[1m]) / rate(m[1m])', 10 * M), ['{i="0"} 1', '{i="1"} 1']);
+  });
+});

@@ -57,6 +57,8 @@ interface AggInput {
   /** Labels that give input i the same group as metric(i) does, built only when they must be. */
   groupingMetric(i: number, grouping: readonly string[], without: boolean): Labels;
   dropName(i: number): boolean;
+  /** Lets go of the inputs' label sets once the groups are formed (metric() may not be called after). */
+  releaseLabels(): void;
   /** Gathers the inputs with a sample at step time t; returns their number. */
   gather(t: number): number;
   idx: Int32Array | null;
@@ -84,6 +86,9 @@ class MatrixInput implements AggInput {
   }
   dropName(i: number): boolean {
     return this.m[i]!.dropName;
+  }
+  releaseLabels(): void {
+    // The series objects hold them.
   }
   gather(t: number): number {
     const m = this.m;
@@ -129,6 +134,10 @@ class ColumnsInput implements AggInput {
   }
   dropName(i: number): boolean {
     return this.c.drop[i] === 1;
+  }
+  releaseLabels(): void {
+    // The columns belong to this aggregation: from here on it needs only the values and flags.
+    this.c.metrics = [];
   }
   gather(t: number): number {
     return t === this.c.t ? this.c.n : 0;
@@ -297,9 +306,12 @@ async function aggregate(ev: Evaluator, e: AggregateExpr, grouping: string[], in
   }
   const out: Array<Series | null> = new Array<Series | null>(G).fill(null);
   const metrics: Labels[] = groups.first.map((i) => groupingLabels(input.metric(i), grouping, e.without));
+  input.releaseLabels();
   const numSteps = ev.numSteps;
 
   for (let step = 0; step < numSteps; step++) {
+    // Yield between steps, not after the last: the input is let go before the result is handed on.
+    if (step > 0) await ev.tick(input.length + G);
     const t = ev.stepTime(step);
     seen.fill(0);
     const np = input.gather(t);
@@ -409,7 +421,6 @@ async function aggregate(ev: Evaluator, e: AggregateExpr, grouping: string[], in
       o.push(t, v);
     }
     if (ev.currentSamples > ev.q.maxSamples) ev.checkSamples();
-    await ev.tick(input.length + G);
   }
   const res: Matrix = [];
   for (const o of out) {
@@ -551,6 +562,7 @@ async function aggregateK(ev: Evaluator, e: AggregateExpr, grouping: string[], i
   const numSteps = ev.numSteps;
 
   for (let step = 0; step < numSteps; step++) {
+    if (step > 0) await ev.tick(input.length + 1);
     const t = ev.stepTime(step);
     const np = input.gather(t);
     if (np === 0) continue;
@@ -630,7 +642,6 @@ async function aggregateK(ev: Evaluator, e: AggregateExpr, grouping: string[], i
         }
       }
     }
-    await ev.tick(np + 1);
   }
   if (ev.instant) return outInstant;
   return mergeByLabels(outByInput);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Labels } from '../../model/labels.js';
-import { Series, dropMetadata } from './value.js';
+import { InstantColumns, Series, dropMetadata } from './value.js';
 
 test('short series share slab arrays, each at its own offset, without sharing points', () => {
   const all: Series[] = [];
@@ -44,4 +44,25 @@ test('dropMetadata removes name, type and unit and keeps the rest', () => {
   const plain = Labels.fromPairs('a', '1');
   assert.equal(dropMetadata(plain), plain);
   assert.equal(dropMetadata(Labels.fromPairs('__name__', 'x')), Labels.EMPTY);
+});
+
+test('instant columns grow, trim to their length and give series with the flagged names removed', () => {
+  const c = new InstantColumns(5000, 1);
+  const named = Labels.fromPairs('__name__', 'x', 'i', '0');
+  for (let i = 0; i < 300; i++) c.push(i % 2 === 0 ? named : Labels.fromPairs('i', String(i)), i % 2 === 0, i);
+  assert.equal(c.n, 300);
+  assert.ok(c.vs.length >= 300);
+  c.trim();
+  assert.equal(c.vs.length, 300);
+  assert.equal(c.drop.length, 300);
+  assert.equal(c.metrics.length, 300);
+  assert.ok(c.anyDropped());
+  const m = c.toMatrix(false);
+  assert.equal(m.length, 300);
+  assert.equal(m[0]!.metric.toString(), '{i="0"}');
+  assert.equal(m[0]!.dropName, true);
+  assert.deepEqual([...m[7]!.tsView()], [5000]);
+  assert.deepEqual([...m[7]!.vsView()], [7]);
+  // With delayed name removal the name stays until the end of the query; only the flag is carried.
+  assert.equal(c.toMatrix(true)[0]!.metric.toString(), '{__name__="x", i="0"}');
 });

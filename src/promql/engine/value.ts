@@ -32,8 +32,8 @@ export const MAX_PREALLOCATED_POINTS = 5000;
  * fields.
  */
 const SLAB_MAX_POINTS = 64;
-/** Points per slab (2 x 32 KiB): room for 4,096 one-point series or 64 of the longest. */
-const SLAB_POINTS = 4096;
+/** Points per slab (2 x 8 KiB): room for 1,024 one-point series or 16 of the longest; a small query adds at most one. */
+const SLAB_POINTS = 1024;
 
 let tsSlab = new Float64Array(SLAB_POINTS);
 let vsSlab = new Float64Array(SLAB_POINTS);

@@ -231,3 +231,13 @@ test('encodeJSON embeds raw JSON and labels, drops undefined members', () => {
     '{"a":1,"c":[true,null],"d":[1],"e":{"x":"y<"},"f":"y\\u003c","g":0.1}',
   );
 });
+
+test('a column-wise vector leaves out the metadata labels of the samples flagged for it, and only theirs', () => {
+  const a = Labels.fromPairs('__name__', 'up', '__type__', 'gauge', 'job', 'a');
+  const b = Labels.fromPairs('__name__', 'up', 'job', 'b');
+  const columns = { t: 1500, n: 2, metrics: [a, b], drop: Uint8Array.of(1, 0), vs: Float64Array.of(1, 2.5) };
+  assert.deepEqual(queryValueJSON({ type: 'vector', samples: [], columns }), {
+    resultType: 'vector',
+    result: '[{"metric":{"job":"a"},"value":[1.500,"1"]},{"metric":{"__name__":"up","job":"b"},"value":[1.500,"2.5"]}]',
+  });
+});
