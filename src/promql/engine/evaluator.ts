@@ -411,24 +411,7 @@ export class Evaluator {
    * limit, so one long series cannot grow the buffers without bound.
    */
   decode(it: SampleIterator, mint: number, maxt: number, keepStale: boolean, limit = this.q.maxSamples): number {
-    const b = this.buffers;
-    let n = 0;
-    let vt = it.seek(mint);
-    while (vt !== ValueType.None) {
-      const t = it.t();
-      if (t > maxt) break;
-      const v = it.v();
-      if (keepStale || !isStaleNaN(v)) {
-        if (n === b.t.length) {
-          if (n >= limit) throw new TooManySamplesError();
-          b.grow();
-        }
-        b.t[n] = t;
-        b.v[n] = v;
-        n++;
-      }
-      vt = it.next();
-    }
+    const n = this.decodeRun(it, mint, maxt, keepStale, limit, 0);
     const err = it.err();
     if (err !== null) throw err;
     return n;
@@ -441,31 +424,40 @@ export class Evaluator {
    * over the samples between them instead of decoding them.
    */
   decodeWindows(it: SampleIterator, firstEnd: number, width: number, stride: number, keepStale: boolean): number {
-    const b = this.buffers;
-    const limit = this.q.maxSamples;
     let n = 0;
-    let vt: ValueType = ValueType.Float;
-    for (let k = 0; k < this.numSteps && vt !== ValueType.None; k++) {
+    this.iteratorDone = false;
+    for (let k = 0; k < this.numSteps && !this.iteratorDone; k++) {
       const hi = firstEnd + k * stride;
-      vt = it.seek(hi - width + 1);
-      while (vt !== ValueType.None) {
-        const t = it.t();
-        if (t > hi) break;
-        const v = it.v();
-        if (keepStale || !isStaleNaN(v)) {
-          if (n === b.t.length) {
-            if (n >= limit) throw new TooManySamplesError();
-            b.grow();
-          }
-          b.t[n] = t;
-          b.v[n] = v;
-          n++;
-        }
-        vt = it.next();
-      }
+      n = this.decodeRun(it, hi - width + 1, hi, keepStale, this.q.maxSamples, n);
     }
     const err = it.err();
     if (err !== null) throw err;
+    return n;
+  }
+
+  /** Set by decodeRun when the iterator has no samples left. */
+  private iteratorDone = false;
+
+  /** Appends the samples from `from` to `to` (inclusive) to the buffers after the first n; returns the new count. */
+  private decodeRun(it: SampleIterator, from: number, to: number, keepStale: boolean, limit: number, n: number): number {
+    const b = this.buffers;
+    let vt = it.seek(from);
+    while (vt !== ValueType.None) {
+      const t = it.t();
+      if (t > to) break;
+      const v = it.v();
+      if (keepStale || !isStaleNaN(v)) {
+        if (n === b.t.length) {
+          if (n >= limit) throw new TooManySamplesError();
+          b.grow();
+        }
+        b.t[n] = t;
+        b.v[n] = v;
+        n++;
+      }
+      vt = it.next();
+    }
+    this.iteratorDone = vt === ValueType.None;
     return n;
   }
 
