@@ -24,7 +24,8 @@ export class Labels {
   private cachedHash = -1;
 
   private constructor(pairs: readonly string[]) {
-    this.pairs = pairs;
+    // A copy of exactly its length: arrays grown by push keep room for 17 elements, and label sets live long.
+    this.pairs = pairs.slice();
   }
 
   /** Builds from name/value pairs in any order. Empty values are dropped; a later duplicate name wins. */

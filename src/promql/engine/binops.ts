@@ -274,17 +274,19 @@ async function vectorBinop(ev: Evaluator, e: BinaryExpr, l: Matrix, r: Matrix, m
   const rightAt = new Int32Array(numSigs).fill(-1);
   const rightVal = new Float64Array(numSigs);
   const matched = new Uint8Array(numSigs);
-  // Many-to-one: result label set -> (step, signature) of its last insertion, to reject duplicates within a step.
-  const inserted = new Map<string, number>();
+  // Many-to-one: hash of a result label set -> (step, signature) of its last insertion, to reject duplicates
+  // within a step. Keyed by hash, as Prometheus does, so no key string is built per result.
+  const inserted = new Map<number, number>();
   const delayed = ev.q.delayedNameRemoval;
   const dropMetricName = !delayed && e.returnBool;
-  const resultCache = new Map<number, Labels>();
+  // A pair of series meets once per step, so only evaluations of several steps reuse its labels.
+  const resultCache = ev.numSteps > 1 ? new Map<number, Labels>() : null;
   const stride = oneM.length + 1;
 
   // Output labels for a pair of input series; index -1 marks a side made up from a fill value.
   const resultMetric = (mi: number, many: Labels, oi: number, one: Labels): Labels => {
     const key = (mi + 1) * stride + (oi + 1);
-    let res = resultCache.get(key);
+    let res = resultCache?.get(key);
     if (res !== undefined) return res;
     const b = new LabelsBuilder(many);
     if (dropMetricName || changesMetricSchema(op)) b.del('__name__', '__type__', '__unit__');
@@ -298,7 +300,7 @@ async function vectorBinop(ev: Evaluator, e: BinaryExpr, l: Matrix, r: Matrix, m
       else b.del(n);
     }
     res = b.labels();
-    resultCache.set(key, res);
+    resultCache?.set(key, res);
     return res;
   };
 
@@ -350,7 +352,7 @@ async function vectorBinop(ev: Evaluator, e: BinaryExpr, l: Matrix, r: Matrix, m
         if (matched[o] === 1) throw new EvalError('multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');
         matched[o] = 1;
       } else {
-        const mk = metric.key();
+        const mk = metric.hash();
         const tag = stepTag + o;
         if (inserted.get(mk) === tag) throw new EvalError('multiple matches for labels: grouping labels must ensure unique matches');
         inserted.set(mk, tag);

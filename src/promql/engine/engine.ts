@@ -9,7 +9,7 @@ import { documentedType, exprType, parseExpr } from '../parser/parser.js';
 import { Annotations } from './annotations.js';
 import { EvalError, QueryCanceledError, QueryQueueFullError, QueryTimeoutError } from './errors.js';
 import { Evaluator, stepCount, type QueryContext } from './evaluator.js';
-import { Checkpoint, ConcurrencyGate } from './limits.js';
+import { Checkpoint, ConcurrencyGate, DEFAULT_YIELD_INTERVAL_MS } from './limits.js';
 import {
   funcFromPath,
   groupingFromPath,
@@ -65,6 +65,7 @@ export class Engine implements QueryEngine {
   private readonly gate: ConcurrencyGate;
   private readonly onQueryDone: ((rec: QueryLogRecord) => void) | undefined;
   readonly logger: Logger;
+  private readonly yieldIntervalMs: number;
 
   constructor(opts: EngineOptions = {}) {
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -75,6 +76,7 @@ export class Engine implements QueryEngine {
     this.gate = new ConcurrencyGate(opts.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY, opts.maxQueued ?? DEFAULT_MAX_QUEUED);
     this.onQueryDone = opts.onQueryDone;
     this.logger = opts.logger ?? nopLogger;
+    this.yieldIntervalMs = opts.yieldIntervalMs ?? DEFAULT_YIELD_INTERVAL_MS;
   }
 
   /** Queries executing now. */
@@ -118,7 +120,7 @@ export class Engine implements QueryEngine {
       const t1 = performance.now();
       timings.execQueueTime = (t1 - t0) / 1000;
       try {
-        return await query.evaluate(new Checkpoint(deadline, ctx.signal));
+        return await query.evaluate(new Checkpoint(deadline, ctx.signal, this.yieldIntervalMs));
       } finally {
         this.gate.release();
         timings.evalTotalTime = (performance.now() - t1) / 1000;

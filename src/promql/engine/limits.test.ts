@@ -19,6 +19,18 @@ test('checkpoint reports a passed deadline', async () => {
   await assert.rejects(cp.pause(), QueryTimeoutError);
 });
 
+test('checkpoint yields after its interval, not before', async () => {
+  const far = performance.now() + 60_000;
+  const never = new Checkpoint(far, undefined, 60_000);
+  assert.equal(never.due(1), false);
+  const always = new Checkpoint(far, undefined, 0);
+  assert.equal(always.due(1), true);
+  let turned = false;
+  setImmediate(() => (turned = true));
+  await always.pause();
+  assert.ok(turned, 'pause() let the event loop run');
+});
+
 test('gate admits up to max, queues up to maxQueued in order, rejects beyond', async () => {
   const gate = new ConcurrencyGate(1, 2);
   const far = performance.now() + 60_000;

@@ -9,7 +9,7 @@ import { QueryCanceledError, QueryQueueFullError, QueryTimeoutError } from './er
  * latency low while a yield (one setImmediate round trip, a few µs) costs
  * well under 1% of the evaluation.
  */
-const YIELD_INTERVAL_MS = 10;
+export const DEFAULT_YIELD_INTERVAL_MS = 10;
 
 /**
  * Units of work (roughly: steps or samples touched) after which the caller is
@@ -29,6 +29,7 @@ export class Checkpoint {
     /** performance.now() value after which the query times out. */
     readonly deadline: number,
     readonly signal: AbortSignal | undefined,
+    private readonly yieldIntervalMs = DEFAULT_YIELD_INTERVAL_MS,
   ) {}
 
   /** Throws QueryCanceledError / QueryTimeoutError when the query must stop. */
@@ -45,14 +46,14 @@ export class Checkpoint {
    */
   due(units: number): boolean {
     this.work += units;
-    return this.work >= WORK_QUANTUM || performance.now() - this.lastYield >= YIELD_INTERVAL_MS;
+    return this.work >= WORK_QUANTUM || performance.now() - this.lastYield >= this.yieldIntervalMs;
   }
 
   /** Yields to the event loop if the slice is used up, then checks deadline and cancellation. */
   async pause(): Promise<void> {
     this.work = 0;
     const now = performance.now();
-    if (now - this.lastYield >= YIELD_INTERVAL_MS) {
+    if (now - this.lastYield >= this.yieldIntervalMs) {
       await yieldNow();
       this.lastYield = performance.now();
     }
