@@ -199,19 +199,20 @@ async function peakOf(engine: Engine, db: MemoryStorage, q: string, mode: 'insta
 
 /**
  * Memory is measured in a process of its own whose V8 collects on the main
- * thread, keeps bytecode and does not optimize: a forced collection then
- * leaves exactly the live heap, which a query of ~100 KiB needs to be
- * measured at all. With background sweeping and code flushing the same query
- * read anywhere from 80 to 500 KiB, and the optimizing compiler, which runs
- * whenever V8 decides, leaves tens of KiB of its own data in the heap (not in
- * code space) in the middle of a query. The data structures of a query do not
- * depend on the compiler tier. Those settings slow evaluation, so the timings
- * come from this process.
+ * thread, keeps bytecode, does not optimize and gives each function its
+ * inline-cache data on the first call: a forced collection then leaves
+ * exactly the live heap, which a query of ~100 KiB needs to be measured at
+ * all. With background sweeping and code flushing the same query read
+ * anywhere from 80 to 500 KiB, and the optimizing compiler and the inline
+ * caches, made whenever V8 decides, leave tens of KiB of V8's own data in
+ * the heap (not in code space) in the middle of a query. The data structures
+ * of a query do not depend on the compiler tier. Those settings slow
+ * evaluation, so the timings come from this process.
  */
 function measurePeaksInChild(): Map<string, number> {
   const r = spawnSync(
     process.execPath,
-    ['--expose-gc', '--single-threaded-gc', '--no-opt', '--no-flush-bytecode', fileURLToPath(import.meta.url), '--memory'],
+    ['--expose-gc', '--single-threaded-gc', '--no-opt', '--no-flush-bytecode', '--no-lazy-feedback-allocation', fileURLToPath(import.meta.url), '--memory'],
     { encoding: 'utf8', maxBuffer: 1 << 20 },
   );
   if (r.status !== 0) throw new Error(`memory measurement failed: ${r.stderr}`);
@@ -278,7 +279,7 @@ async function main(): Promise<void> {
   const worstInstant = instant.reduce((a, r) => Math.max(a, r.ratio), 0);
   console.log('peak heap: live JS heap (less JIT code) plus typed-array memory added by the query, read after a full GC at every');
   console.log('yield (every 1 ms of work for instant queries), median of 5 runs, in a child process with synchronous GC and');
-  console.log('no optimizing compiler (its data is not the query\'s);');
+  console.log('neither optimizing compiler nor lazily made inline caches (their data is V8\'s, not the query\'s);');
   console.log('held: peakSamples (as Prometheus counts them) x 16 bytes; peak_heap_ratio is the worst query of either mode.');
   console.log(
     JSON.stringify({
