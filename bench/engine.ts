@@ -287,7 +287,7 @@ async function main(): Promise<void> {
       instant_samples_per_s: Math.round(geoInstant),
       peak_heap_ratio: Number(Math.max(worstRange, worstInstant).toFixed(3)),
       range_peak_heap_ratio: Number(worstRange.toFixed(3)),
-      instant_peak_heap_ratio: Number(worstInstant.toFixed(1)),
+      instant_peak_heap_ratio: Number(worstInstant.toFixed(3)),
       series: db.numSeries(),
       samples,
     }),
