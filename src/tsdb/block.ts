@@ -241,6 +241,62 @@ class ErrorIterator extends EmptyIterator {
   }
 }
 
+/**
+ * The selected series of a block, read from its index one at a time: a
+ * reader that goes through them once (the engine does) holds one series'
+ * labels and chunk list, not those of all. Index order is label order, so
+ * the set comes out sorted.
+ */
+class BlockSeriesSet implements SeriesSet {
+  private i = 0;
+  private cur: Series | null = null;
+  private error: Error | null = null;
+
+  constructor(
+    private readonly block: Block,
+    /** As they were at select(): a later delete does not change what this set returns. */
+    private readonly tombstones: Tombstones,
+    private readonly ids: Uint32Array,
+    private readonly mint: number,
+    private readonly maxt: number,
+    private readonly skipChunks: boolean,
+  ) {}
+
+  next(): boolean {
+    const { mint, maxt } = this;
+    while (this.error === null && this.i < this.ids.length) {
+      const id = this.ids[this.i++]!;
+      const metas: ChunkMeta[] = [];
+      let labels: Labels;
+      try {
+        labels = this.block.index.series(id, metas);
+      } catch (e) {
+        this.error = e instanceof Error ? e : new Error(String(e));
+        break;
+      }
+      const del = this.tombstones.get(id) ?? null;
+      const visible = (m: ChunkMeta): boolean => m.maxt >= mint && m.mint <= maxt && !isCovered(del, Math.max(mint, m.mint), Math.min(maxt, m.maxt));
+      if (!metas.some(visible)) continue;
+      this.cur = new BlockSeries(this.block, labels, metas, mint, maxt, del, this.skipChunks);
+      return true;
+    }
+    this.cur = null;
+    return false;
+  }
+
+  at(): Series {
+    return this.cur!;
+  }
+
+  err(): Error | null {
+    return this.error;
+  }
+
+  warnings(): readonly string[] {
+    return [];
+  }
+}
+
 class BlockQuerier implements Querier {
   private closed = false;
 
@@ -263,17 +319,7 @@ class BlockQuerier implements Querier {
     } catch (e) {
       return new ListSeriesSet([], [], e instanceof Error ? e : new Error(String(e)));
     }
-    const out: Series[] = [];
-    // Index order is label order, so the set comes out sorted.
-    for (const id of ids) {
-      const metas: ChunkMeta[] = [];
-      const labels = b.index.series(id, metas);
-      const del = b.tombstones.get(id) ?? null;
-      const visible = (m: ChunkMeta): boolean => m.maxt >= mint && m.mint <= maxt && !isCovered(del, Math.max(mint, m.mint), Math.min(maxt, m.maxt));
-      if (!metas.some(visible)) continue;
-      out.push(new BlockSeries(b, labels, metas, mint, maxt, del, skip));
-    }
-    return new ListSeriesSet(out);
+    return new BlockSeriesSet(b, b.tombstones, ids, mint, maxt, skip);
   }
 
   labelValues(name: string, hints: LabelHints | null, ...matchers: Matcher[]): string[] {

@@ -7,7 +7,9 @@ import { Registry } from 'prom-client';
 import { Labels } from '../model/labels.js';
 import { Matcher, MatchType } from '../model/matcher.js';
 import { ValueType } from '../storage/interface.js';
+import type { Block } from './block.js';
 import { openDB, type DB, type DBOptions } from './db.js';
+import type { ChunkMeta } from './index/index.js';
 import { DBLockedError } from './lock.js';
 import { lastCheckpoint } from './wal/checkpoint.js';
 import { listSegments } from './wal/wal.js';
@@ -146,6 +148,34 @@ describe('DB', () => {
     const a = db.appender();
     assert.throws(() => a.append(0, Labels.fromPairs('__name__', 'm', 'i', '0', 'job', 'j0'), H, 1), /out of bounds/);
     a.rollback();
+  });
+
+  test('a block reads the selected series from its index one at a time; an index error ends the set through err()', async () => {
+    const db = await open(tmpdir());
+    fill(db, 30, 0, 9 * H, 60_000);
+    await db.compact();
+    const index = (db as unknown as { loaded: Block[] }).loaded[0]!.index;
+    const series = index.series;
+    let reads = 0;
+    index.series = function (this: typeof index, id: number, out: ChunkMeta[] | null) {
+      reads++;
+      if (reads === 3) throw new Error('unreadable series entry');
+      return series.call(this, id, out);
+    };
+    try {
+      const q = db.querier(0, H);
+      const ss = q.select(false, null, Matcher.create(MatchType.Equal, '__name__', 'm'));
+      assert.equal(reads, 0, 'select itself reads no series');
+      assert.ok(ss.next());
+      assert.equal(reads, 1);
+      assert.equal(ss.at().labels.get('__name__'), 'm');
+      assert.ok(ss.next());
+      assert.equal(ss.next(), false);
+      assert.equal(ss.err()?.message, 'unreadable series entry');
+      q.close();
+    } finally {
+      index.series = series;
+    }
   });
 
   test('blocks are compacted into larger ranges', async () => {
