@@ -257,6 +257,29 @@ describe('head chunks', () => {
   });
 });
 
+describe('head select', () => {
+  test('an unsorted select makes each series when the reader reaches it, and skips one whose slot was reused', () => {
+    const { head } = newHead(2 * HOUR);
+    const a = head.appender();
+    a.append(0, ls('s', '1'), 1000, 1);
+    a.append(0, ls('s', '2'), 3 * HOUR, 2);
+    a.commit();
+    const q = head.querier(0, 10 * HOUR);
+    const ss = q.select(false, null, Matcher.create(MatchType.Regexp, 's', '.+'));
+    // The querier outlives the reader timeout: truncation frees s=1's slot and a new series takes it.
+    head.truncate(2 * HOUR);
+    head.expireReaders(Date.now() + 3 * 60_000);
+    const b = head.appender();
+    b.append(0, ls('s', '3'), 3 * HOUR, 3);
+    b.commit();
+    const seen: string[] = [];
+    while (ss.next()) seen.push(ss.at().labels.get('s'));
+    assert.deepEqual(seen, ['2'], 'neither the freed series nor the one now in its slot');
+    assert.equal(ss.err(), null);
+    q.close();
+  });
+});
+
 describe('head index', () => {
   function fill(): Head {
     const { head } = newHead();

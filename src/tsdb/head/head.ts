@@ -1258,6 +1258,51 @@ class HeadSeries implements Series {
   }
 }
 
+/**
+ * Unsorted selected series of the head, made when the reader reaches them:
+ * a reader that goes through them once (the engine does) holds one series
+ * object, not one per selected series.
+ */
+class HeadSeriesSet implements SeriesSet {
+  private i = 0;
+  private cur: Series | null = null;
+
+  constructor(
+    private readonly head: Head,
+    private readonly slots: Uint32Array,
+    private readonly refs: Float64Array,
+    private readonly mint: number,
+    private readonly maxt: number,
+    private readonly skipChunks: boolean,
+  ) {}
+
+  next(): boolean {
+    const head = this.head;
+    while (this.i < this.slots.length) {
+      const k = this.i++;
+      const slot = this.slots[k]!;
+      const ref = this.refs[k]!;
+      if (head.refOf[slot] !== ref || !head.hasVisibleChunksIn(slot, this.mint, this.maxt)) continue;
+      this.cur = new HeadSeries(head, slot, ref, head.labelsOf(slot), this.mint, this.maxt, this.skipChunks);
+      return true;
+    }
+    this.cur = null;
+    return false;
+  }
+
+  at(): Series {
+    return this.cur!;
+  }
+
+  err(): Error | null {
+    return null;
+  }
+
+  warnings(): readonly string[] {
+    return [];
+  }
+}
+
 class HeadQuerier implements Querier {
   private readonly readerId: number;
   private closed = false;
@@ -1276,12 +1321,18 @@ class HeadQuerier implements Querier {
     const maxt = Math.min(this.maxt, hints?.end ?? Infinity);
     const skip = hints?.func === 'series';
     const slots = matchers.length === 0 ? head.index.allPostings() : head.postingsForMatchers(matchers);
+    if (!sortSeries) {
+      // The series refs as of now: a slot freed and reused later (only after this reader timed out) is skipped.
+      const refs = new Float64Array(slots.length);
+      for (let i = 0; i < slots.length; i++) refs[i] = head.refOf[slots[i]!]!;
+      return new HeadSeriesSet(head, slots, refs, mint, maxt, skip);
+    }
     const out: Series[] = [];
     for (const s of slots) {
       if (!head.hasVisibleChunksIn(s, mint, maxt)) continue;
       out.push(new HeadSeries(head, s, head.refOf[s]!, head.labelsOf(s), mint, maxt, skip));
     }
-    if (sortSeries) out.sort((a, b) => Labels.compare(a.labels, b.labels));
+    out.sort((a, b) => Labels.compare(a.labels, b.labels));
     return new ListSeriesSet(out);
   }
 
