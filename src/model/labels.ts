@@ -268,8 +268,10 @@ export function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** FNV-1a over UTF-16 code units in two lanes, folded into a non-negative 53-bit integer. */
-/** hashString of the pairs joined with SEP, without joining them. */
+/**
+ * FNV-1a over UTF-16 code units in two lanes, folded into a non-negative
+ * 53-bit integer, of the pairs joined with SEP, without joining them.
+ */
 function hashPairs(pairs: readonly string[]): number {
   let h1 = 0x811c9dc5;
   let h2 = 0x01000193 ^ 0x5bd1e995;
@@ -291,16 +293,9 @@ function hashPairs(pairs: readonly string[]): number {
   return (h1 >>> 0) * 0x200000 + ((h2 >>> 0) & 0x1fffff);
 }
 
+/** The same hash of one string. */
 export function hashString(s: string): number {
-  let h1 = 0x811c9dc5;
-  let h2 = 0x01000193 ^ 0x5bd1e995;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 0x01000193);
-    h2 = Math.imul(h2 ^ c, 0x5bd1e995);
-    h2 ^= h2 >>> 15;
-  }
-  return (h1 >>> 0) * 0x200000 + ((h2 >>> 0) & 0x1fffff);
+  return hashPairs([s]);
 }
 
 const LEGACY_METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;

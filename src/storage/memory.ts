@@ -18,6 +18,7 @@ import {
   type SeriesSet,
   type Storage,
 } from './interface.js';
+import { LazySeriesSet } from './lazy.js';
 
 class MemSeries {
   ts = new Float64Array(16);
@@ -106,42 +107,28 @@ class SelectedSeries implements Series {
   }
 }
 
-/**
- * The series matching a selection, created one at a time as the caller
- * advances: a query over thousands of series then holds only the one it is
- * reading, as Prometheus's lazy series sets do.
- */
-class LazySeriesSet implements SeriesSet {
+/** The series matching a selection, created one at a time as the caller advances. */
+class MemSeriesSet extends LazySeriesSet {
   private i = -1;
-  private cur: Series | null = null;
   constructor(
     private readonly list: readonly MemSeries[],
     private readonly count: number,
     private readonly matchers: readonly Matcher[],
     private readonly mint: number,
     private readonly maxt: number,
-  ) {}
-  next(): boolean {
+  ) {
+    super();
+  }
+  protected produce(): Series | null {
     while (++this.i < this.count) {
       const s = this.list[this.i]!;
       if (!matchesAll(s.labels, this.matchers)) continue;
       const start = lowerBound(s.ts, s.n, this.mint);
       const end = lowerBound(s.ts, s.n, this.maxt + 1);
       if (start >= end) continue;
-      this.cur = new SelectedSeries(s.labels, s.ts, s.vs, start, end);
-      return true;
+      return new SelectedSeries(s.labels, s.ts, s.vs, start, end);
     }
-    this.cur = null;
-    return false;
-  }
-  at(): Series {
-    return this.cur!;
-  }
-  err(): Error | null {
     return null;
-  }
-  warnings(): readonly string[] {
-    return [];
   }
 }
 
@@ -272,9 +259,9 @@ class MemQuerier implements Querier {
   select(sortSeries: boolean, hints: SelectHints | null, ...matchers: Matcher[]): SeriesSet {
     const mint = Math.max(this.mint, hints?.start ?? -Infinity);
     const maxt = Math.min(this.maxt, hints?.end ?? Infinity);
-    if (!sortSeries) return new LazySeriesSet(this.series, this.count, matchers, mint, maxt);
+    if (!sortSeries) return new MemSeriesSet(this.series, this.count, matchers, mint, maxt);
     const sorted = this.series.slice(0, this.count).filter((s) => matchesAll(s.labels, matchers)).sort((a, b) => Labels.compare(a.labels, b.labels));
-    return new LazySeriesSet(sorted, sorted.length, [], mint, maxt);
+    return new MemSeriesSet(sorted, sorted.length, [], mint, maxt);
   }
 
   labelValues(name: string, hints: LabelHints | null, ...matchers: Matcher[]): string[] {

@@ -11,6 +11,7 @@ import { IndexReader, type ChunkMeta } from './index/index.js';
 import { ChunkList, ChunkSeriesIterator, EmptyIterator, ListSeriesSet, isCovered } from './querier.js';
 import { addInterval, countIntervals, readTombstones, writeTombstones, type Tombstones } from './tombstones.js';
 import { fsyncDir } from './wal/wal.js';
+import { LazySeriesSet } from '../storage/lazy.js';
 
 export const META_FILE = 'meta.json';
 export const INDEX_FILE = 'index';
@@ -241,16 +242,9 @@ class ErrorIterator extends EmptyIterator {
   }
 }
 
-/**
- * The selected series of a block, read from its index one at a time: a
- * reader that goes through them once (the engine does) holds one series'
- * labels and chunk list, not those of all. Index order is label order, so
- * the set comes out sorted.
- */
-class BlockSeriesSet implements SeriesSet {
+/** The selected series of a block, read from its index when the reader reaches them; index order is label order. */
+class BlockSeriesSet extends LazySeriesSet {
   private i = 0;
-  private cur: Series | null = null;
-  private error: Error | null = null;
 
   constructor(
     private readonly block: Block,
@@ -260,11 +254,13 @@ class BlockSeriesSet implements SeriesSet {
     private readonly mint: number,
     private readonly maxt: number,
     private readonly skipChunks: boolean,
-  ) {}
+  ) {
+    super();
+  }
 
-  next(): boolean {
+  protected produce(): Series | null {
     const { mint, maxt } = this;
-    while (this.error === null && this.i < this.ids.length) {
+    while (this.i < this.ids.length) {
       const id = this.ids[this.i++]!;
       const metas: ChunkMeta[] = [];
       let labels: Labels;
@@ -272,28 +268,13 @@ class BlockSeriesSet implements SeriesSet {
         labels = this.block.index.series(id, metas);
       } catch (e) {
         this.error = e instanceof Error ? e : new Error(String(e));
-        break;
+        return null;
       }
       const del = this.tombstones.get(id) ?? null;
       const visible = (m: ChunkMeta): boolean => m.maxt >= mint && m.mint <= maxt && !isCovered(del, Math.max(mint, m.mint), Math.min(maxt, m.maxt));
-      if (!metas.some(visible)) continue;
-      this.cur = new BlockSeries(this.block, labels, metas, mint, maxt, del, this.skipChunks);
-      return true;
+      if (metas.some(visible)) return new BlockSeries(this.block, labels, metas, mint, maxt, del, this.skipChunks);
     }
-    this.cur = null;
-    return false;
-  }
-
-  at(): Series {
-    return this.cur!;
-  }
-
-  err(): Error | null {
-    return this.error;
-  }
-
-  warnings(): readonly string[] {
-    return [];
+    return null;
   }
 }
 

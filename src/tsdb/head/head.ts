@@ -37,6 +37,7 @@ import { ChunkPool, SIZE_CLASSES } from './chunkpool.js';
 import { NumMultiMap } from './nummap.js';
 import { SymbolTable } from './symbols.js';
 import { Pacer, sortAsync } from '../pacer.js';
+import { LazySeriesSet } from '../../storage/lazy.js';
 
 const NONE = -1;
 /** Prometheus's default target of samples per chunk. */
@@ -1258,14 +1259,9 @@ class HeadSeries implements Series {
   }
 }
 
-/**
- * Unsorted selected series of the head, made when the reader reaches them:
- * a reader that goes through them once (the engine does) holds one series
- * object, not one per selected series.
- */
-class HeadSeriesSet implements SeriesSet {
+/** Unsorted selected series of the head, made when the reader reaches them. */
+class HeadSeriesSet extends LazySeriesSet {
   private i = 0;
-  private cur: Series | null = null;
 
   constructor(
     private readonly head: Head,
@@ -1274,32 +1270,20 @@ class HeadSeriesSet implements SeriesSet {
     private readonly mint: number,
     private readonly maxt: number,
     private readonly skipChunks: boolean,
-  ) {}
+  ) {
+    super();
+  }
 
-  next(): boolean {
+  protected produce(): Series | null {
     const head = this.head;
     while (this.i < this.slots.length) {
       const k = this.i++;
       const slot = this.slots[k]!;
       const ref = this.refs[k]!;
       if (head.refOf[slot] !== ref || !head.hasVisibleChunksIn(slot, this.mint, this.maxt)) continue;
-      this.cur = new HeadSeries(head, slot, ref, head.labelsOf(slot), this.mint, this.maxt, this.skipChunks);
-      return true;
+      return new HeadSeries(head, slot, ref, head.labelsOf(slot), this.mint, this.maxt, this.skipChunks);
     }
-    this.cur = null;
-    return false;
-  }
-
-  at(): Series {
-    return this.cur!;
-  }
-
-  err(): Error | null {
     return null;
-  }
-
-  warnings(): readonly string[] {
-    return [];
   }
 }
 
