@@ -571,9 +571,8 @@ describe('differential check against Prometheus 2.42', () => {
     for (const [path, params] of calls) {
       const qs = new URLSearchParams(params);
       // GET: Prometheus 2.42 answers label values only to GET.
-      const [a, b] = await Promise.all(
-        [promBase, server!.base].map(async (base) => (await fetch(`${base}${path}?${qs}`)).json() as Promise<{ status: string; data?: unknown }>),
-      );
+      const get = async (base: string) => (await fetch(`${base}${path}?${qs}`)).json() as Promise<{ status: string; data?: unknown }>;
+      const [a, b] = await Promise.all([get(promBase), get(server!.base)]);
       // Series come in storage order for one matcher; compare them as sets.
       const norm = (x: { status: string; data?: unknown }): unknown =>
         path === '/api/v1/series' && Array.isArray(x.data) ? { ...x, data: x.data.map((m) => Labels.fromObject(m as Record<string, string>).toString()).sort() } : x;

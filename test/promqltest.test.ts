@@ -1,11 +1,11 @@
 // The conformance ratchet: evaluates every shared PromQL .test file and fails
-// when a case fails that is not in src/promql/promqltest/known-failures.txt,
+// when a case fails that is not in src/promql/promqltest/known_failures.txt,
 // or when a listed case passes (so the list only shrinks).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { basename } from 'node:path';
 import { tspromDeps } from '../src/promql/promqltest/deps.js';
-import { checkRatchet, readKnownFailures } from '../src/promql/promqltest/knownFailures.js';
+import { checkRatchet, readKnownFailures } from '../src/promql/promqltest/known_failures.js';
 import { formatTally, runFiles, tally } from '../src/promql/promqltest/suite.js';
 import { listTestFiles, testdataDir, testdataExists } from '../src/promql/promqltest/testdata.js';
 
@@ -24,8 +24,8 @@ if (!testdataExists(dir)) {
       const rep = checkRatchet([result!], known);
       const problems = [
         ...rep.newFailures.map((c) => `new failure ${c.id}: ${c.query}\n    ${c.message ?? ''}`),
-        ...rep.fixed.map((c) => `now passes, remove from known-failures.txt: ${c.id}: ${c.query}`),
-        ...rep.stale.map((id) => `known-failures.txt entry names no case: ${id}`),
+        ...rep.fixed.map((c) => `now passes, remove from known_failures.txt: ${c.id}: ${c.query}`),
+        ...rep.stale.map((id) => `known_failures.txt entry names no case: ${id}`),
       ];
       assert.equal(problems.length, 0, `\n${problems.join('\n')}\n(regenerate the list with: npm run promqltest -- --update-known-failures)`);
     });

@@ -1,6 +1,6 @@
 // Shared by the query-log tests: fake file systems, records, metric reads.
 import type { Registry } from 'prom-client';
-import type { LogFileHandle, LogFileSystem } from '../src/logging/logfs.js';
+import type { LogFileHandle, LogFileSystem } from '../src/logging/log_fs.js';
 import type { QueryLogRecord } from '../src/promql/engine/types.js';
 
 export type DiskMode = 'ok' | 'full' | 'hang';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { DiscoveryManager } from '../src/discovery/manager.js';
-import type { TargetGroup } from '../src/discovery/targetgroup.js';
+import type { TargetGroup } from '../src/discovery/target_group.js';
 import type { ServiceDiscoveryConfigs } from '../src/config/types.js';
 import { MemoryStorage } from '../src/storage/memory.js';
 import { ScrapeManager } from '../src/scrape/manager.js';

@@ -58,7 +58,7 @@ test('scrape options behave as in Prometheus', { timeout: 90_000 }, async () => 
   const srv = http.createServer(handler);
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   const addr = `127.0.0.1:${(srv.address() as AddressInfo).port}`;
-  const tls = https.createServer({ cert: readFileSync(join(FIXTURES, 'server.pem')), key: readFileSync(join(FIXTURES, 'server-key.pem')) }, handler);
+  const tls = https.createServer({ cert: readFileSync(join(FIXTURES, 'server.pem')), key: readFileSync(join(FIXTURES, 'server_key.pem')) }, handler);
   await new Promise<void>((r) => tls.listen(0, '127.0.0.1', r));
   const tlsAddr = `127.0.0.1:${(tls.address() as AddressInfo).port}`;
 

@@ -13,7 +13,7 @@ import { formatDuration, formatSize } from '../config/units.js';
 import type { Logger } from '../logging/types.js';
 import { createLogger } from '../logging/logger.js';
 import { QueryLog } from '../logging/querylog.js';
-import { ScrapeFailureLog } from '../logging/scrapefailurelog.js';
+import { ScrapeFailureLog } from '../logging/scrape_failure_log.js';
 import type { Matcher } from '../model/matcher.js';
 import type { EngineOptions, QueryEngine } from '../promql/engine/types.js';
 import type { Appendable, Storage } from '../storage/interface.js';
@@ -24,7 +24,7 @@ import { WebServer, DEFAULT_MAX_REMOTE_WRITE_BYTES, type HttpResponse } from '..
 import { createApiRoutes, walReplayRoute, type MetricMetadata, type PromQLParser, type TSDBStatus, type WALReplayStatus } from '../web/api/v1.js';
 import { queryLogRoutes } from '../web/api/querylog.js';
 import { federateHandler } from '../web/federate.js';
-import { loadWebConfig } from '../web/webconfig.js';
+import { loadWebConfig } from '../web/web_config.js';
 import type { ApiRoute } from '../web/types.js';
 import type { ServerFlags } from './flags.js';
 

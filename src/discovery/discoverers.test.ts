@@ -6,7 +6,7 @@ import { Counter, Histogram, Registry } from 'prom-client';
 import type { HTTPClientConfig } from '../config/types.js';
 import { nopLogger } from '../logging/types.js';
 import { HttpDiscoverer, type DiscoveryMetrics } from './discoverers.js';
-import type { TargetGroup } from './targetgroup.js';
+import type { TargetGroup } from './target_group.js';
 
 const httpClient: HTTPClientConfig = {
   basicAuth: null,

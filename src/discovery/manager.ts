@@ -20,7 +20,7 @@ import {
   type DiscoveryMetrics,
   type DnsResolver,
 } from './discoverers.js';
-import type { TargetGroup } from './targetgroup.js';
+import type { TargetGroup } from './target_group.js';
 
 export interface DiscoveryManagerOptions {
   logger?: Logger;

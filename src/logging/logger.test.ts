@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import { createLogger } from './logger.js';
 import { throttledLogger } from './throttle.js';
 import { nopLogger } from './types.js';
-import { formatJSONTime, formatLogfmtTime, formatUTCDate } from './timefmt.js';
+import { formatJSONTime, formatLogfmtTime, formatUTCDate } from './time_fmt.js';
 
 /** A stream that keeps every line written to it. */
 function sink(): { stream: Writable; lines: string[] } {

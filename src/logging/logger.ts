@@ -7,7 +7,7 @@ import type { Writable } from 'node:stream';
 import { basename } from 'node:path';
 import type { LogFields, LogFormat, Logger, LogLevel } from './types.js';
 import { jsonFields, logfmtFields, logfmtString } from './encode.js';
-import { formatJSONTime, formatLogfmtTime } from './timefmt.js';
+import { formatJSONTime, formatLogfmtTime } from './time_fmt.js';
 
 export interface LoggerOptions {
   /** Lines below this level are discarded. Default 'info'. */

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { formatQueryLogLine, encodeQueryLogLine } from './querylog.js';
-import { ByteWriter } from './bytewriter.js';
-import { formatJSONTime } from './timefmt.js';
+import { ByteWriter } from './byte_writer.js';
+import { formatJSONTime } from './time_fmt.js';
 import type { QueryLogRecord, QueryOrigin } from '../promql/engine/types.js';
 
 /** The line as JSON.stringify writes it: the byte encoder must produce exactly this text. */

@@ -7,12 +7,12 @@
 // from query evaluation.
 import { Counter, Registry } from 'prom-client';
 import type { QueryLogRecord } from '../promql/engine/types.js';
-import { JsonLogMetrics, type JsonLogFileOptions } from './jsonlog.js';
-import { QueryRecords } from './querylines.js';
-import { InlineBackend, ThreadBackend, type QueryLogBackend } from './querylogthread.js';
+import { JsonLogMetrics, type JsonLogFileOptions } from './json_log.js';
+import { QueryRecords } from './query_lines.js';
+import { InlineBackend, ThreadBackend, type QueryLogBackend } from './querylog_thread.js';
 import { nopLogger } from './types.js';
 
-export { encodeQueryLogLine, formatQueryLogLine } from './querylines.js';
+export { encodeQueryLogLine, formatQueryLogLine } from './query_lines.js';
 
 export interface QueryLogConfig {
   /** Path of the log; null or '' turns the log off (and closes the file). */

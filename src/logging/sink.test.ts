@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { LineFileSink, WRITE_BATCH_BYTES, type DropReason, type SinkOp } from './sink.js';
-import { PartialWriteError, type LogFileHandle, type LogFileSystem } from './logfs.js';
+import { PartialWriteError, type LogFileHandle, type LogFileSystem } from './log_fs.js';
 import { LineRing } from './ring.js';
 
 /** A scripted disk: `script` decides, per write, how many bytes land before an error (or all). */

@@ -8,7 +8,7 @@
 // When the disk stalls for longer than the buffer covers, new lines are dropped; when a write fails
 // (ENOSPC, EIO, ...) everything queued is dropped and the next attempt waits `retryDelayMs`. Every lost
 // line is reported, so the owner can count it, and writing resumes by itself once the disk accepts data.
-import { nodeLogFileSystem, PartialWriteError, type LogFileHandle, type LogFileSystem } from './logfs.js';
+import { nodeLogFileSystem, PartialWriteError, type LogFileHandle, type LogFileSystem } from './log_fs.js';
 
 export type DropReason = 'buffer_full' | 'write_error' | 'closed';
 export type SinkOp = 'open' | 'write' | 'rotate' | 'close';

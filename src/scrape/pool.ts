@@ -1,7 +1,7 @@
 // A scrape pool: the targets of one scrape config and their loops.
 import type { ScrapeConfig } from '../config/types.js';
 import type { Logger } from '../logging/types.js';
-import type { TargetGroup } from '../discovery/targetgroup.js';
+import type { TargetGroup } from '../discovery/target_group.js';
 import { HttpClient } from './httpclient.js';
 import { ScrapeLoop, type ScrapeLoopDeps } from './loop.js';
 import type { ScrapeMetrics } from './metrics.js';

@@ -5,7 +5,7 @@ import type { ScrapeConfig } from '../config/types.js';
 import { formatDuration, parseDuration } from '../config/units.js';
 import { Labels, hashString } from '../model/labels.js';
 import { LabelMap, processBuilder } from '../relabel/relabel.js';
-import type { LabelSet, TargetGroup } from '../discovery/targetgroup.js';
+import type { LabelSet, TargetGroup } from '../discovery/target_group.js';
 import type { MetricType } from './textparse.js';
 
 export const ADDRESS_LABEL = '__address__';

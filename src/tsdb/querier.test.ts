@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Labels } from '../model/labels.js';
 import { ValueType, type SampleIterator, type Series } from '../storage/interface.js';
 import { XORChunk } from './chunkenc/xor.js';
-import { bitsHi, bitsLo, splitFloat } from './chunkenc/floatbits.js';
+import { bitsHi, bitsLo, splitFloat } from './chunkenc/float_bits.js';
 import { ChunkList, ChunkSeriesIterator, ListSeriesSet, MergeSeriesSet, MergedIterator } from './querier.js';
 
 function chunk(ts: number[]): { bytes: Uint8Array; mint: number; maxt: number } {

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bcryptHash, bcryptVerify, isBcryptHash } from './bcrypt.js';
-import { loadWebConfig, verifyBasicAuth, WebConfigError } from './webconfig.js';
+import { loadWebConfig, verifyBasicAuth, WebConfigError } from './web_config.js';
 
 // Vectors from the Openwall crypt_blowfish test suite.
 const VECTORS: Array<[string, string]> = [

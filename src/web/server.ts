@@ -14,7 +14,7 @@ import { StorageError } from '../storage/interface.js';
 import { jsonString } from './api/json.js';
 import { encodeApiSuccess, isBodyStream, type BodyStream } from './api/response.js';
 import type { HttpMetrics } from '../metrics/server.js';
-import { verifyBasicAuth, type WebConfig } from './webconfig.js';
+import { verifyBasicAuth, type WebConfig } from './web_config.js';
 
 function compress(kind: 'gzip' | 'deflate', body: Buffer): Promise<Buffer> {
   const opts: ZlibOptions = { level: COMPRESSION_LEVEL };

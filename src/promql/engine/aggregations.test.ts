@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Labels } from '../../model/labels.js';
 import { groupingKey, groupingLabels } from './aggregations.js';
-import { instant, matrixLines, range, store, vectorLines } from './testutil.test.js';
+import { instant, matrixLines, range, store, vectorLines } from './test_util.test.js';
 
 const M = 60_000;
 const db = store({

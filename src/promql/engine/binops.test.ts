@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { goPow } from './kernels.js';
-import { instant, range, matrixLines, store, vectorLines } from './testutil.test.js';
+import { instant, range, matrixLines, store, vectorLines } from './test_util.test.js';
 
 const M = 60_000;
 const db = store({

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { ParseError } from '../parser/errors.js';
 import { EvalError } from './errors.js';
 import type { QueryLogRecord } from './types.js';
-import { STALE, _, engine, instant, matrixLines, range, store, vectorLines } from './testutil.test.js';
+import { STALE, _, engine, instant, matrixLines, range, store, vectorLines } from './test_util.test.js';
 
 const M = 60_000;
 

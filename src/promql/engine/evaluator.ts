@@ -29,7 +29,7 @@ import { GROWING_CAPACITY, InstantColumns, MAX_PREALLOCATED_POINTS, Series, Stri
 import { evalAggregate } from './aggregations.js';
 import { evalBinary } from './binops.js';
 import { evalCall } from './functions.js';
-import { evalRangeFunction } from './rangefunctions.js';
+import { evalRangeFunction } from './range_functions.js';
 
 /** Functions evalCall handles before its range-vector path; they never give columns. */
 const COLUMNLESS_FUNCTIONS = new Set(['timestamp', 'start_timestamp', 'label_replace', 'label_join', 'info']);

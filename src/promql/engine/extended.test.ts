@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { anchoredFirst, extendPoints, extendedRate, interpolate, smoothedValue } from './extended.js';
-import { instant, matrixLines, store, vectorLines } from './testutil.test.js';
+import { instant, matrixLines, store, vectorLines } from './test_util.test.js';
 
 const M = 60_000;
 const F = { features: new Set(['promql-extended-range-selectors']) };

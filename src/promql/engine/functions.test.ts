@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { absentLabels, natLess } from './functions.js';
 import { parseExpr } from '../parser/parser.js';
-import { instant, range, matrixLines, store, vectorLines } from './testutil.test.js';
+import { instant, range, matrixLines, store, vectorLines } from './test_util.test.js';
 
 const M = 60_000;
 const db = store({

@@ -14,7 +14,7 @@ import type { Evaluator } from './evaluator.js';
 import { evalHistogramFraction, evalHistogramQuantile, evalHistogramQuantiles } from './histograms.js';
 import { evalInfo } from './info.js';
 import { DATE_FUNCTIONS, MATH_FUNCTIONS, goMax, goMin, round } from './kernels.js';
-import { evalRangeFunction } from './rangefunctions.js';
+import { evalRangeFunction } from './range_functions.js';
 import { MAX_PREALLOCATED_POINTS, Series, dropMetadata, metricsOf, sameMetadata, type EvalValue, type Matrix } from './value.js';
 
 const SORT_FUNCTIONS = new Set(['sort', 'sort_desc', 'sort_by_label', 'sort_by_label_desc']);

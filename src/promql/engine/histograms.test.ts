@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatOpenMetricsFloat } from './histograms.js';
-import { instant, matrixLines, range, store, vectorLines } from './testutil.test.js';
+import { instant, matrixLines, range, store, vectorLines } from './test_util.test.js';
 
 const M = 60_000;
 const db = store({

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { instant, store, vectorLines } from './testutil.test.js';
+import { instant, store, vectorLines } from './test_util.test.js';
 
 const F = { features: new Set(['promql-experimental-functions']) };
 const db = store({

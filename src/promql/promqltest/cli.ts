@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { tspromDeps } from './deps.js';
-import { checkRatchet, knownFailuresPath, readKnownFailures, updateKnownFailures } from './knownFailures.js';
+import { checkRatchet, knownFailuresPath, readKnownFailures, updateKnownFailures } from './known_failures.js';
 import type { FileResult } from './runner.js';
 import { formatTally, runFiles, tally } from './suite.js';
 import { CORE_FILES, listTestFiles, testdataDir, testdataExists } from './testdata.js';
@@ -106,17 +106,17 @@ async function main(): Promise<number> {
     }
     const rep = checkRatchet(results, known!);
     if (rep.newFailures.length > 0) {
-      console.log(`promqltest: ${rep.newFailures.length} failing cases are not in known-failures.txt: ${rep.newFailures.map((c) => c.id).join(' ')}`);
+      console.log(`promqltest: ${rep.newFailures.length} failing cases are not in known_failures.txt: ${rep.newFailures.map((c) => c.id).join(' ')}`);
       code = 1;
     }
     if (rep.fixed.length > 0) {
       console.log(
-        `promqltest: ${rep.fixed.length} cases in known-failures.txt now pass (run with --update-known-failures): ${rep.fixed.map((c) => c.id).join(' ')}`,
+        `promqltest: ${rep.fixed.length} cases in known_failures.txt now pass (run with --update-known-failures): ${rep.fixed.map((c) => c.id).join(' ')}`,
       );
       code = 1;
     }
     if (rep.stale.length > 0) {
-      console.log(`promqltest: ${rep.stale.length} entries of known-failures.txt name no case: ${rep.stale.join(' ')}`);
+      console.log(`promqltest: ${rep.stale.length} entries of known_failures.txt name no case: ${rep.stale.join(' ')}`);
       code = 1;
     }
   }

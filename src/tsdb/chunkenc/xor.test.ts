@@ -2,7 +2,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { XORChunk, XorIterator } from './xor.js';
-import { bitsHi, bitsLo, joinFloat, splitFloat, sameBits } from './floatbits.js';
+import { bitsHi, bitsLo, joinFloat, splitFloat, sameBits } from './float_bits.js';
 import { STALE_NAN, isStaleNaN } from '../../model/value.js';
 
 function encode(ts: number[], vs: number[]): XORChunk {

@@ -30,7 +30,7 @@
 // uint32 halves (hi, lo) because JS bit operators work on 32 bits. See
 // docs/storage-format.md.
 import { BitReader, BitWriter } from './bstream.js';
-import { bitsHi, bitsLo, joinFloat, splitFloat } from './floatbits.js';
+import { bitsHi, bitsLo, joinFloat, splitFloat } from './float_bits.js';
 
 /** Bytes before the first sample: the big-endian sample count. */
 export const CHUNK_HEADER_SIZE = 2;

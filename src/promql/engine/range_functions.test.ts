@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { STALE, _, instant, matrixLines, range, store, vectorLines } from './testutil.test.js';
+import { STALE, _, instant, matrixLines, range, store, vectorLines } from './test_util.test.js';
 
 const M = 60_000;
 const db = store({

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ByteWriter } from './bytewriter.js';
+import { ByteWriter } from './byte_writer.js';
 
 function jsonBytes(s: string, at: number): string {
   const w = new ByteWriter(Buffer.alloc(at + 6 * s.length + 2));

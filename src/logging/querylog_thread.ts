@@ -4,9 +4,9 @@
 // batch (see querylines.ts); full batches go to the worker, which encodes and writes them.
 import { closeSync, openSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { DROP_REASONS, LogFileOpenError, type FileSettings, type JsonLogMetrics } from './jsonlog.js';
-import type { QueryRecords, RecordBatch } from './querylines.js';
-import { QueryLogWriter, type QueryLogWriterOptions } from './querylogwriter.js';
+import { DROP_REASONS, LogFileOpenError, type FileSettings, type JsonLogMetrics } from './json_log.js';
+import type { QueryRecords, RecordBatch } from './query_lines.js';
+import { QueryLogWriter, type QueryLogWriterOptions } from './querylog_writer.js';
 import type { SinkOp } from './sink.js';
 import type { Logger } from './types.js';
 
@@ -119,7 +119,7 @@ async function within(ms: number, p: Promise<unknown>): Promise<void> {
   }
 }
 
-const WORKER_URL = new URL('./querylogworker.js', import.meta.url);
+const WORKER_URL = new URL('./querylog_worker.js', import.meta.url);
 
 /** The writer on a worker thread, started when a file is first configured. */
 export class ThreadBackend implements QueryLogBackend {

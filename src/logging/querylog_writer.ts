@@ -1,9 +1,9 @@
 // Where query records become lines: encodes each batch into the file's write buffer and the ring of
 // recent entries. It runs beside the file it writes: on the query log's worker thread in the server,
 // or on the caller's thread when the file system is simulated (tests).
-import { ByteWriter } from './bytewriter.js';
-import { JsonLogFiles, type FileSettings, type JsonLogFilesOptions } from './jsonlog.js';
-import type { QueryRecords } from './querylines.js';
+import { ByteWriter } from './byte_writer.js';
+import { JsonLogFiles, type FileSettings, type JsonLogFilesOptions } from './json_log.js';
+import type { QueryRecords } from './query_lines.js';
 import { LineRing } from './ring.js';
 import type { SinkEvents } from './sink.js';
 

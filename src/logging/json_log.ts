@@ -7,7 +7,7 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Logger } from './types.js';
 import { nopLogger } from './types.js';
-import type { LogFileSystem } from './logfs.js';
+import type { LogFileSystem } from './log_fs.js';
 import { LineFileSink, type DropReason, type SinkEvents, type SinkOp } from './sink.js';
 import { throttledLogger } from './throttle.js';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkRatchet, failureKind, parseKnownFailures, updateKnownFailures } from './knownFailures.js';
+import { checkRatchet, failureKind, parseKnownFailures, updateKnownFailures } from './known_failures.js';
 import type { CaseResult, FileResult } from './runner.js';
 
 const c = (file: string, line: number, status: CaseResult['status'], message?: string): CaseResult => ({
@@ -25,7 +25,7 @@ test('ratchet: new failures, fixed cases and stale entries', () => {
 test('update rewrites the files that ran and keeps the others', () => {
   const dir = mkdtempSync(join(tmpdir(), 'promqltest-'));
   try {
-    const path = join(dir, 'known-failures.txt');
+    const path = join(dir, 'known_failures.txt');
     writeFileSync(path, 'a.test:1\nb.test:7\n');
     const n = updateKnownFailures([{ file: 'a.test', cases: [c('a.test', 5, 'failed', 'unexpected error: boom'), c('a.test', 1, 'passed')] }], path);
     assert.equal(n, 2);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChunkPool, PAGE_SIZE, SIZE_CLASSES } from './chunkpool.js';
+import { ChunkPool, PAGE_SIZE, SIZE_CLASSES } from './chunk_pool.js';
 
 test('slots are zeroed, distinct, and reused after release', () => {
   const p = new ChunkPool();

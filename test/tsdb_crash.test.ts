@@ -14,7 +14,7 @@ import { Matcher, MatchType } from '../src/model/matcher.js';
 import { ValueType } from '../src/storage/interface.js';
 import { openDB } from '../src/tsdb/db.js';
 import { DBLockedError } from '../src/tsdb/lock.js';
-import { CRASH_STEP_MS, crashValue } from './fixtures/tsdb-crash-shared.js';
+import { CRASH_STEP_MS, crashValue } from './fixtures/tsdb_crash_shared.js';
 
 const ROUNDS = 24;
 const SERIES = 20;
@@ -23,7 +23,7 @@ const SERIES = 20;
 function childCommand(): { cmd: string; args: string[] } {
   const here = fileURLToPath(import.meta.url);
   const ts = here.endsWith('.ts');
-  const child = path.join(path.dirname(here), 'fixtures', ts ? 'tsdb-crash-child.ts' : 'tsdb-crash-child.js');
+  const child = path.join(path.dirname(here), 'fixtures', ts ? 'tsdb_crash_child.ts' : 'tsdb_crash_child.js');
   return { cmd: process.execPath, args: ts ? ['--import', 'tsx', child] : [child] };
 }
 

@@ -7,7 +7,7 @@ import { repoRoot } from './testdata.js';
 import type { CaseResult, FileResult } from './runner.js';
 
 export function knownFailuresPath(): string {
-  return join(repoRoot(), 'src', 'promql', 'promqltest', 'known-failures.txt');
+  return join(repoRoot(), 'src', 'promql', 'promqltest', 'known_failures.txt');
 }
 
 /** Case ids (`file:line`) from the list; `#` starts a comment anywhere on a line. */
