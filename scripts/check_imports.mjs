@@ -1,5 +1,6 @@
 // Fails when an import under src/ closes a cycle between files or between folders
-// (type-only imports count), so the layering in docs/architecture.md stays true.
+// (type-only imports count), or reaches up the layer order written below and in
+// docs/architecture.md, so the layering stays true.
 // Each directory is its own folder (promql/engine and promql/parser are two).
 // Test files count in the file graph; in the folder graph they may reach upward,
 // since nothing imports them.
@@ -8,6 +9,35 @@ import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
 
 const root = resolve(process.argv[2] ?? 'src');
+
+// From the ground floor up: a folder may import folders on its own floor's left or
+// on lower floors. Folders on one line are peers that must not import each other.
+const LAYERS = [
+  ['gofmt'],
+  ['model'],
+  ['model/textparse'],
+  ['logging'],
+  ['config'],
+  ['relabel'],
+  ['storage'],
+  ['tsdb'],
+  ['promql/parser'],
+  ['promql/engine'],
+  ['promql/promqltest'],
+  ['querylog'],
+  ['metrics'],
+  ['httpclient'],
+  ['discovery'],
+  ['scrape'],
+  ['remote'],
+  ['web/api'],
+  ['web'],
+  ['cli'],
+];
+// A layer list given as the third argument replaces the one above (for tests of this script).
+const layers = process.argv[3] ? JSON.parse(readFileSync(process.argv[3], 'utf8')) : LAYERS;
+const floorOf = new Map();
+layers.forEach((floor, i) => floor.forEach((folder, j) => floorOf.set(folder, [i, j])));
 
 function walk(dir, out) {
   for (const e of readdirSync(dir)) {
@@ -72,7 +102,20 @@ function witness(comp, edges) {
   return comp.flatMap((v) => [...(edges.get(v) ?? [])].filter((w) => set.has(w)).map((w) => `${v} -> ${w}`));
 }
 
+// Upward imports, and folders the layer list does not name.
+const layerErrors = [];
+for (const [from, targets] of folderEdges) {
+  const a = floorOf.get(from);
+  if (!a) { layerErrors.push(`folder ${from} is not in the layer list (scripts/check_imports.mjs, docs/architecture.md)`); continue; }
+  for (const to of targets) {
+    const b = floorOf.get(to);
+    if (!b) continue; // reported as its own folder
+    if (b[0] > a[0] || (b[0] === a[0] && b[1] !== a[1])) layerErrors.push(`upward import: ${from} -> ${to}`);
+  }
+}
+
 const rel = (f) => relative(process.cwd(), f);
+for (const e of layerErrors) console.error(e);
 const fileCycles = cycles(fileEdges);
 const folderCycles = cycles(folderEdges);
 for (const c of folderCycles) {
@@ -83,5 +126,5 @@ for (const c of fileCycles) {
   console.error(`file cycle: ${c.map(rel).join(', ')}`);
   for (const e of witness(c, fileEdges)) console.error(`  ${e.split(' -> ').map(rel).join(' -> ')}`);
 }
-if (folderCycles.length || fileCycles.length) process.exit(1);
+if (folderCycles.length || fileCycles.length || layerErrors.length) process.exit(1);
 console.log(`imports: ${files.length} files, ${folderEdges.size} folders, no cycles`);
