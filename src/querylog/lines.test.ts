@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { formatQueryLogLine, encodeQueryLogLine } from './querylog.js';
-import { ByteWriter } from './byte_writer.js';
-import { formatJSONTime } from './time_fmt.js';
+import { formatQueryLogLine, encodeQueryLogLine } from './lines.js';
+import { ByteWriter } from '../logging/byte_writer.js';
+import { formatJSONTime } from '../logging/time_fmt.js';
 import type { QueryLogRecord, QueryOrigin } from '../promql/engine/types.js';
 
 /** The line as JSON.stringify writes it: the byte encoder must produce exactly this text. */

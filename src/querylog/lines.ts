@@ -7,8 +7,8 @@
 // costs markedly less than one encoded on its own between two queries. Each line is still built from
 // its own record alone.
 import type { QueryLogRecord } from '../promql/engine/types.js';
-import { ByteWriter, literal } from './byte_writer.js';
-import { localSecond, utcDayText } from './time_fmt.js';
+import { ByteWriter, literal } from '../logging/byte_writer.js';
+import { localSecond, utcDayText } from '../logging/time_fmt.js';
 
 /** JSON object of string values with keys sorted, as Go encodes a map[string]string. */
 function stringMap(m: unknown): string {

@@ -4,11 +4,11 @@
 // the main thread, which owns the metrics and the logger.
 import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
-import { DROP_REASONS } from './json_log.js';
-import { QueryRecords } from './query_lines.js';
-import type { FailureReport, FromWorker, ToWorker, WorkerSettings } from './querylog_thread.js';
-import { QueryLogWriter } from './querylog_writer.js';
-import type { DropReason, SinkEvents, SinkOp } from './sink.js';
+import { DROP_REASONS } from '../logging/json_log.js';
+import { QueryRecords } from './lines.js';
+import type { FailureReport, FromWorker, ToWorker, WorkerSettings } from './thread.js';
+import { QueryLogWriter } from './writer.js';
+import type { DropReason, SinkEvents, SinkOp } from '../logging/sink.js';
 
 /** Often enough that the metrics lag by at most this; rarely enough to cost nothing under load. */
 const STATS_INTERVAL_MS = 250;
@@ -16,7 +16,7 @@ const STATS_INTERVAL_MS = 250;
 const MAX_FAILURES_SENT = 10;
 
 const port = parentPort;
-if (port === null) throw new Error('querylog_worker.js runs as a worker thread');
+if (port === null) throw new Error('querylog/worker.js runs as a worker thread');
 
 function post(m: FromWorker): void {
   port!.postMessage(m);
