@@ -104,3 +104,17 @@ test('a line longer than the scratch buffer gets a bigger one', () => {
   encodeQueryLogLine(rec, 0, w);
   assert.equal(JSON.parse(w.buf.toString('utf8', 0, w.pos)).params.query, query);
 });
+
+test('start and end are UTC with three decimals', () => {
+  const rec: QueryLogRecord = {
+    params: { query: 'up', start: 0, end: Date.UTC(2024, 10, 14, 9, 51, 50, 620), step: 0 },
+    stats: {
+      timings: { evalTotalTime: 0, resultSortTime: 0, queryPreparationTime: 0, innerEvalTime: 0, execQueueTime: 0, execTotalTime: 0 },
+      samples: { totalQueryableSamples: 0, peakSamples: 0 },
+    },
+    origin: {},
+  };
+  const { params } = JSON.parse(formatQueryLogLine(rec, 0)) as { params: { start: string; end: string } };
+  assert.equal(params.end, '2024-11-14T09:51:50.620Z');
+  assert.equal(params.start, '1970-01-01T00:00:00.000Z');
+});

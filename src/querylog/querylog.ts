@@ -42,21 +42,21 @@ export interface QueryLogOptions extends JsonLogFileOptions {
 }
 
 /** 1,000 lines of ~500 bytes is ~500 KB: enough for the API to show a busy minute, small next to the head. */
-export const DEFAULT_RING_SIZE = 1000;
+const DEFAULT_RING_SIZE = 1000;
 /** Room for 1,000 entries averaging 4 KB, so only unusually long queries reduce the count kept. */
-export const DEFAULT_RING_BYTES = 4 * 1024 * 1024;
+const DEFAULT_RING_BYTES = 4 * 1024 * 1024;
 
 /**
  * Queries handed over together. 256 records are one message to the worker (~130 KB of lines once
  * encoded), so the cost of a message is spread over enough queries to vanish.
  */
-export const BATCH_QUERIES = 256;
+const BATCH_QUERIES = 256;
 /**
  * Longest a query waits in an unfilled batch before its line is encoded and written: short enough that
  * `tail -f` shows queries as they happen, long enough to gather a quiet server's queries into one write.
  * recent(), idle() and close() hand over what is waiting first, so nothing reads a stale view.
  */
-export const BATCH_DELAY_MS = 100;
+const BATCH_DELAY_MS = 100;
 
 export class QueryLog {
   private readonly backend: QueryLogBackend;

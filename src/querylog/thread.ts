@@ -95,9 +95,9 @@ export type FromWorker =
  * Records sent to the worker and not yet taken in, beyond which new batches are dropped (and counted):
  * 16,384 records are ~8 MB of lines, seconds of the busiest log, so only a stuck worker reaches it.
  */
-export const MAX_RECORDS_IN_FLIGHT = 16_384;
+const MAX_RECORDS_IN_FLIGHT = 16_384;
 /** The same bound in memory, for records that carry very long queries or errors. */
-export const MAX_BYTES_IN_FLIGHT = 64 * 1024 * 1024;
+const MAX_BYTES_IN_FLIGHT = 64 * 1024 * 1024;
 
 /** Pause before a worker that stopped is started again; queries logged meanwhile are counted as dropped. */
 const RESTART_DELAY_MS = 5000;
@@ -262,8 +262,9 @@ export class ThreadBackend implements QueryLogBackend {
       return;
     }
     if (m.bytes > 0) this.metrics.written(m.bytes);
-    m.drops.forEach((n, i) => {
-      if (n > 0) this.metrics.dropped(n, DROP_REASONS[i]!);
+    DROP_REASONS.forEach((r, i) => {
+      const n = m.drops[i] ?? 0;
+      if (n > 0) this.metrics.dropped(n, r);
     });
     for (const f of m.failures) this.metrics.failed(f.op, Object.assign(new Error(f.message), f.code === undefined ? {} : { code: f.code }));
     this.metrics.countFailures(m.failureCount - m.failures.length);

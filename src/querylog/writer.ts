@@ -27,15 +27,6 @@ export class QueryLogWriter {
     this.ring = new LineRing(opts.ringSize, opts.ringBytes);
   }
 
-  /** Whether a file is open. */
-  get enabled(): boolean {
-    return this.files.size > 0;
-  }
-
-  get maxEntries(): number {
-    return this.ring.maxEntries;
-  }
-
   bufferedBytes(): number {
     return this.files.bufferedBytes();
   }
