@@ -19,7 +19,7 @@ import { Engine } from '../src/promql/engine/engine.js';
 import type { QueryEngine, QueryOrigin } from '../src/promql/engine/types.js';
 import { MemoryStorage } from '../src/storage/memory.js';
 import { Labels } from '../src/model/labels.js';
-import { QueryLog } from '../src/logging/querylog.js';
+import { QueryLog } from '../src/querylog/querylog.js';
 
 function flag(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);

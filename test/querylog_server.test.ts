@@ -12,7 +12,7 @@ import { Registry } from 'prom-client';
 import { Engine } from '../src/promql/engine/engine.js';
 import { MemoryStorage } from '../src/storage/memory.js';
 import { Labels } from '../src/model/labels.js';
-import { QueryLog } from '../src/logging/querylog.js';
+import { QueryLog } from '../src/querylog/querylog.js';
 import { FakeDisk, keyPaths, metric } from './querylog_helpers.js';
 
 const QUERIES = 20_000;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
-import { QueryLog } from '../src/logging/querylog.js';
+import { QueryLog } from '../src/querylog/querylog.js';
 import { LogFileOpenError } from '../src/logging/json_log.js';
 import { createLogger } from '../src/logging/logger.js';
 import { metric, record } from './querylog_helpers.js';

@@ -9,7 +9,7 @@ import { Registry } from 'prom-client';
 import { MemoryStorage } from '../src/storage/memory.js';
 import { ScrapeManager } from '../src/scrape/manager.js';
 import type { Target } from '../src/scrape/target.js';
-import type { ScrapeFailure } from '../src/logging/scrape_failure_log.js';
+import type { ScrapeFailure } from '../src/querylog/scrape_failure_log.js';
 import { config, readSeries, scrapeConfig, waitFor, defaultHttpClient } from './fixtures/scrape/helpers.js';
 
 const GOOD = '# HELP good_total A good counter.\n# TYPE good_total counter\ngood_total{k="v"} 42\n';

@@ -40,6 +40,7 @@ SHORT_ESCAPE[0x0d] = 0x72; // r
 /** `uXXXX` (after a backslash the caller wrote), lowercase hex as JSON.stringify writes it; returns the new offset. */
 function hexEscape(b: Buffer, p: number, c: number): number {
   b[p++] = 0x75;
+  // Each index is masked to 0-15, within the 16 hex digits.
   b[p++] = HEX[(c >> 12) & 15]!;
   b[p++] = HEX[(c >> 8) & 15]!;
   b[p++] = HEX[(c >> 4) & 15]!;
@@ -85,6 +86,7 @@ export class ByteWriter {
     const v = this.view;
     const words = l.words;
     let p = this.pos;
+    // Both loops index below their array's length.
     for (let k = 0; k < words.length; k++, p += 4) v.setUint32(p, words[k]!, true);
     const tail = l.tail;
     const b = this.buf_;
@@ -143,6 +145,7 @@ export class ByteWriter {
           continue;
         }
         b[p++] = BACKSLASH;
+        // c < 0x80 = SHORT_ESCAPE.length.
         const short = SHORT_ESCAPE[c]!;
         if (short !== 0) b[p++] = short;
         else p = hexEscape(b, p, c);
@@ -233,6 +236,7 @@ export class ByteWriter {
     const v = this.view;
     let p = this.pos;
     b[p] = 0x2e;
+    // x - y * 100 is x % 100: within the 100 digit pairs.
     for (let q = p + 8; q > p + 1; q -= 2) {
       const y = (x / 100) | 0;
       v.setUint16(q, DIGIT_PAIRS[x - y * 100]!, true);

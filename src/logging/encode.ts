@@ -27,7 +27,7 @@ function jsonReplacer(_k: string, v: unknown): unknown {
   return v;
 }
 
-export function jsonValue(v: unknown): string {
+function jsonValue(v: unknown): string {
   switch (typeof v) {
     case 'string':
       return JSON.stringify(v);
@@ -71,7 +71,7 @@ function needsQuoting(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c <= 0x20 || c === 0x22 || c === 0x3d || c === 0x7f) return true;
-    if (c >= 0x80 && /[\s\p{C}]/u.test(s[i]!)) return true;
+    if (c >= 0x80 && /[\s\p{C}]/u.test(s.charAt(i))) return true;
   }
   return false;
 }
@@ -80,7 +80,7 @@ function needsQuoting(s: string): boolean {
 function quote(s: string): string {
   let out = '"';
   for (let i = 0; i < s.length; i++) {
-    const ch = s[i]!;
+    const ch = s.charAt(i);
     const c = s.charCodeAt(i);
     if (ch === '"' || ch === '\\') out += '\\' + ch;
     else if (ch === '\n') out += '\\n';

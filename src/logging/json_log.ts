@@ -25,14 +25,14 @@ export class LogFileOpenError extends Error {
 export const DROP_REASONS: readonly DropReason[] = ['buffer_full', 'write_error', 'closed'];
 
 /** A full or failing disk repeats the same error on every attempt; once a minute is enough to notice. */
-export const ERROR_LOG_INTERVAL_MS = 60_000;
+const ERROR_LOG_INTERVAL_MS = 60_000;
 
 export interface JsonLogFileOptions {
   registry?: Registry;
   logger?: Logger;
   /** The file operations; tests pass one that fails like a full disk. */
   fs?: LogFileSystem;
-  /** Bound on each file's write buffer (default DEFAULT_MAX_BUFFER_BYTES). */
+  /** Bound on each file's write buffer (default DEFAULT_MAX_BUFFER_BYTES in sink.ts). */
   maxBufferBytes?: number;
   retryDelayMs?: number;
   /** Clock in ms for line timestamps and the error throttle. */
@@ -178,10 +178,6 @@ export class JsonLogFiles {
   /** The paths open now. */
   paths(): string[] {
     return [...this.sinks.keys()];
-  }
-
-  get size(): number {
-    return this.sinks.size;
   }
 
   get(path: string): LineFileSink | undefined {

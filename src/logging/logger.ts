@@ -1,3 +1,9 @@
+// logging/: the structured logger every folder takes (types.ts, with immutable children) and the
+// JSON-lines file machinery the query log and the scrape failure log build on: file sink with
+// rotation (sink.ts, log_fs.ts), per-kind files and metrics (json_log.ts), ring of recent lines,
+// byte writer, time formats, throttled errors. It knows nothing of queries or scrapes and may import
+// only util/ and model/ (querylog/, above promql/, holds the logs themselves).
+//
 // Structured logger writing Prometheus 3.x style lines (logfmt or JSON).
 //
 // `with()` builds a new logger holding its bindings already serialised, so the
@@ -26,10 +32,6 @@ const LEVEL_RANK: Readonly<Record<LogLevel, number>> = Object.freeze({ debug: 0,
 /** slog's level names, which Prometheus 3.x prints. */
 const LEVEL_NAME: Readonly<Record<LogLevel, string>> = Object.freeze({ debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR' });
 
-export function isLogLevel(s: string): s is LogLevel {
-  return Object.prototype.hasOwnProperty.call(LEVEL_RANK, s);
-}
-
 /** Shared, frozen per-root settings; loggers derived with with() point at the same core. */
 interface Core {
   readonly minRank: number;
@@ -48,6 +50,7 @@ function callerSource(above: (...args: never[]) => unknown): string {
   Error.stackTraceLimit = limit;
   const frame = holder.stack?.split('\n')[1] ?? '';
   const m = /([^\s(]+):(\d+):\d+\)?\s*$/.exec(frame);
+  // Both groups are required by the pattern, so a match has them.
   return m ? basename(m[1]!) + ':' + m[2] : '';
 }
 

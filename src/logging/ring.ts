@@ -35,7 +35,8 @@ export class LineRing {
     const n = end - start;
     if (n > cap) return;
     if (this.head + n > cap) {
-      // Wrap: entries between head and the end are the oldest; they go first.
+      // Wrap: entries between head and the end are the oldest; they go first. (count > 0, so
+      // oldest < maxEntries = starts.length.)
       while (this.count > 0 && this.starts[this.oldest]! >= this.head) this.evict();
       this.head = 0;
     }
@@ -53,6 +54,7 @@ export class LineRing {
   newest(limit: number): string[] {
     const n = Math.min(limit, this.count);
     const out = new Array<string>(n);
+    // i < n <= count, so maxEntries > 0 and slot < maxEntries = starts.length = lens.length.
     for (let i = 0; i < n; i++) {
       const slot = (this.oldest + this.count - 1 - i) % this.maxEntries;
       const s = this.starts[slot]!;
@@ -61,6 +63,7 @@ export class LineRing {
     return out;
   }
 
+  /** Called only while count > 0, so oldest < maxEntries indexes a held entry. */
   private overlapsOldest(from: number, to: number): boolean {
     const s = this.starts[this.oldest]!;
     return s < to && from < s + this.lens[this.oldest]!;

@@ -43,16 +43,16 @@ export interface SinkOptions {
  * taken chunk by chunk only while lines wait, so a disk that keeps up costs 1-2 MiB; all of it is held
  * only while the disk is really stuck, and beyond it lines are dropped and counted.
  */
-export const DEFAULT_MAX_BUFFER_BYTES = 32 * 1024 * 1024;
+const DEFAULT_MAX_BUFFER_BYTES = 32 * 1024 * 1024;
 /**
  * A write costs a thread-pool round trip and a syscall (~10 µs of CPU) on top of its bytes, so lines are
  * written in batches: 64 KiB is ~130 query-log lines, a few milliseconds of a busy server.
  */
 export const WRITE_BATCH_BYTES = 64 * 1024;
 /** Fewer lines than a batch are written this long after the first of them: soon enough for `tail -f`. */
-export const WRITE_DELAY_MS = 100;
+const WRITE_DELAY_MS = 100;
 /** One attempt a second keeps a full disk from being hammered while noticing recovery quickly. */
-export const DEFAULT_RETRY_DELAY_MS = 1000;
+const DEFAULT_RETRY_DELAY_MS = 1000;
 /** Buffer memory is taken and returned in pieces this large: big writes, and few allocations. */
 const CHUNK_BYTES = 1024 * 1024;
 
@@ -317,7 +317,10 @@ export class LineFileSink {
           if (!this.closed) this.tryOpen();
         }
         // An emptied chunk ahead of others (a long line needed a chunk of its own) has nothing to write.
-        while (this.chunks.length > 1 && this.chunks[0]!.done === this.chunks[0]!.len) this.release(this.chunks.shift()!);
+        for (let first = this.chunks[0]; first !== undefined && this.chunks.length > 1 && first.done === first.len; first = this.chunks[0]) {
+          this.chunks.shift();
+          this.release(first);
+        }
         const c = this.chunks[0];
         if (c === undefined || c.done === c.len) {
           this.flushWanted = false;

@@ -75,7 +75,6 @@ export function formatJSONTime(ms: number): string {
   return cachedDateTime + f + cachedZone;
 }
 
-const DAY_MS = 86_400_000;
 /** The "YYYY-MM-DD" of the last UTC day formatted: a query's start and end mostly fall on the same day. */
 let cachedDay = NaN;
 let cachedDayText = '';
@@ -101,24 +100,4 @@ export function utcDayText(days: number): string {
     cachedDayText = civilDate(days);
   }
   return cachedDayText;
-}
-
-export { DAY_MS };
-
-/**
- * UTC with exactly three decimals, as Prometheus formats a query's start and end in the query log.
- * Computed with integer arithmetic: this runs twice per logged query.
- */
-export function formatUTCDate(ms: number): string {
-  if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) return String(ms);
-  const t = Math.floor(ms);
-  const days = Math.floor(t / DAY_MS);
-  const day = utcDayText(days);
-  let r = t - days * DAY_MS;
-  const h = Math.floor(r / 3_600_000);
-  r -= h * 3_600_000;
-  const mi = Math.floor(r / 60_000);
-  r -= mi * 60_000;
-  const sec = Math.floor(r / 1000);
-  return day + 'T' + pad2(h) + ':' + pad2(mi) + ':' + pad2(sec) + '.' + pad3(r - sec * 1000) + 'Z';
 }

@@ -6,7 +6,7 @@
 // as an empty one (the previous scrape's series get staleness markers) and up=0 and
 // the other synthetic series are still written.
 import type { ScrapeConfig, ScrapeProtocol } from '../config/types.js';
-import type { ScrapeFailure } from '../logging/scrape_failure_log.js';
+import type { ScrapeFailure } from '../querylog/scrape_failure_log.js';
 import type { Logger } from '../logging/types.js';
 import { Labels, METRIC_NAME } from '../model/labels.js';
 import { STALE_NAN, isStaleNaN } from '../model/value.js';

@@ -9,7 +9,7 @@ import type { Config, ScrapeConfig } from '../config/types.js';
 import { DiscoveryManager } from '../discovery/manager.js';
 import type { DnsResolver } from '../discovery/discoverers.js';
 import type { TargetGroup } from '../discovery/target_group.js';
-import type { ScrapeFailure } from '../logging/scrape_failure_log.js';
+import type { ScrapeFailure } from '../querylog/scrape_failure_log.js';
 import { nopLogger, type Logger } from '../logging/types.js';
 import type { Appendable } from '../storage/interface.js';
 import { ScrapeMetrics } from './metrics.js';

@@ -1,5 +1,5 @@
 // GET /api/v1/status/query_log?limit=N: the newest query-log entries kept in memory, newest first.
-import type { QueryLog } from '../../logging/querylog.js';
+import type { QueryLog } from '../../querylog/querylog.js';
 import { ApiError, type ApiRoute } from '../types.js';
 
 /** Parses `limit` as Prometheus parses its limit parameters: a non-negative integer, 0 = no limit. */

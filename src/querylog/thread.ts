@@ -1,14 +1,14 @@
 // Where the query log's lines are encoded and written: on a worker thread (the server), or inline on the
 // caller's thread (tests that simulate the disk, since a JS file-system object cannot cross threads).
 // The main thread's only work per query is copying the record's numbers and string references into a
-// batch (see querylines.ts); full batches go to the worker, which encodes and writes them.
+// batch (see lines.ts); full batches go to the worker, which encodes and writes them.
 import { closeSync, openSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { DROP_REASONS, LogFileOpenError, type FileSettings, type JsonLogMetrics } from './json_log.js';
-import type { QueryRecords, RecordBatch } from './query_lines.js';
-import { QueryLogWriter, type QueryLogWriterOptions } from './querylog_writer.js';
-import type { SinkOp } from './sink.js';
-import type { Logger } from './types.js';
+import { DROP_REASONS, LogFileOpenError, type FileSettings, type JsonLogMetrics } from '../logging/json_log.js';
+import type { QueryRecords, RecordBatch } from './lines.js';
+import { QueryLogWriter, type QueryLogWriterOptions } from './writer.js';
+import type { SinkOp } from '../logging/sink.js';
+import type { Logger } from '../logging/types.js';
 
 export interface QueryLogBackend {
   /** Opens, reopens or (null) closes the file; throws LogFileOpenError, changing nothing, when it cannot be opened. */
@@ -95,9 +95,9 @@ export type FromWorker =
  * Records sent to the worker and not yet taken in, beyond which new batches are dropped (and counted):
  * 16,384 records are ~8 MB of lines, seconds of the busiest log, so only a stuck worker reaches it.
  */
-export const MAX_RECORDS_IN_FLIGHT = 16_384;
+const MAX_RECORDS_IN_FLIGHT = 16_384;
 /** The same bound in memory, for records that carry very long queries or errors. */
-export const MAX_BYTES_IN_FLIGHT = 64 * 1024 * 1024;
+const MAX_BYTES_IN_FLIGHT = 64 * 1024 * 1024;
 
 /** Pause before a worker that stopped is started again; queries logged meanwhile are counted as dropped. */
 const RESTART_DELAY_MS = 5000;
@@ -119,7 +119,7 @@ async function within(ms: number, p: Promise<unknown>): Promise<void> {
   }
 }
 
-const WORKER_URL = new URL('./querylog_worker.js', import.meta.url);
+const WORKER_URL = new URL('./worker.js', import.meta.url);
 
 /** The writer on a worker thread, started when a file is first configured. */
 export class ThreadBackend implements QueryLogBackend {
@@ -262,8 +262,9 @@ export class ThreadBackend implements QueryLogBackend {
       return;
     }
     if (m.bytes > 0) this.metrics.written(m.bytes);
-    m.drops.forEach((n, i) => {
-      if (n > 0) this.metrics.dropped(n, DROP_REASONS[i]!);
+    DROP_REASONS.forEach((r, i) => {
+      const n = m.drops[i] ?? 0;
+      if (n > 0) this.metrics.dropped(n, r);
     });
     for (const f of m.failures) this.metrics.failed(f.op, Object.assign(new Error(f.message), f.code === undefined ? {} : { code: f.code }));
     this.metrics.countFailures(m.failureCount - m.failures.length);

@@ -1,18 +1,22 @@
+// querylog/: the query log and the scrape failure log, the two JSON-lines logs Prometheus 3.x writes
+// beside its own log. It sits above promql/ because it encodes the engine's QueryLogRecord; the engine
+// only calls its onQueryDone hook and never imports this folder (cli/ connects the two). It may import
+// logging/ (the file sinks, ring, byte writer, time formats), promql/engine (the record type) and the
+// folders below them; scrape/, web/api and cli/ import it.
+//
 // The query log: one JSON line per query, in the shape Prometheus 3.x writes to query_log_file.
 //
 // Each line is built from scratch from the query's record, so nothing carries over from one query to
 // the next (the Prometheus 3.0.0 leak came from fields accumulating on a shared logger). A finished
-// query only has its numbers and string references copied into a batch (querylines.ts); full batches
-// are encoded and written on a worker thread (querylogthread.ts), so the log takes next to no time
+// query only has its numbers and string references copied into a batch (lines.ts); full batches
+// are encoded and written on a worker thread (thread.ts, worker.ts), so the log takes next to no time
 // from query evaluation.
 import { Counter, Registry } from 'prom-client';
 import type { QueryLogRecord } from '../promql/engine/types.js';
-import { JsonLogMetrics, type JsonLogFileOptions } from './json_log.js';
-import { QueryRecords } from './query_lines.js';
-import { InlineBackend, ThreadBackend, type QueryLogBackend } from './querylog_thread.js';
-import { nopLogger } from './types.js';
-
-export { encodeQueryLogLine, formatQueryLogLine } from './query_lines.js';
+import { JsonLogMetrics, type JsonLogFileOptions } from '../logging/json_log.js';
+import { QueryRecords } from './lines.js';
+import { InlineBackend, ThreadBackend, type QueryLogBackend } from './thread.js';
+import { nopLogger } from '../logging/types.js';
 
 export interface QueryLogConfig {
   /** Path of the log; null or '' turns the log off (and closes the file). */
@@ -38,21 +42,21 @@ export interface QueryLogOptions extends JsonLogFileOptions {
 }
 
 /** 1,000 lines of ~500 bytes is ~500 KB: enough for the API to show a busy minute, small next to the head. */
-export const DEFAULT_RING_SIZE = 1000;
+const DEFAULT_RING_SIZE = 1000;
 /** Room for 1,000 entries averaging 4 KB, so only unusually long queries reduce the count kept. */
-export const DEFAULT_RING_BYTES = 4 * 1024 * 1024;
+const DEFAULT_RING_BYTES = 4 * 1024 * 1024;
 
 /**
  * Queries handed over together. 256 records are one message to the worker (~130 KB of lines once
  * encoded), so the cost of a message is spread over enough queries to vanish.
  */
-export const BATCH_QUERIES = 256;
+const BATCH_QUERIES = 256;
 /**
  * Longest a query waits in an unfilled batch before its line is encoded and written: short enough that
  * `tail -f` shows queries as they happen, long enough to gather a quiet server's queries into one write.
  * recent(), idle() and close() hand over what is waiting first, so nothing reads a stale view.
  */
-export const BATCH_DELAY_MS = 100;
+const BATCH_DELAY_MS = 100;
 
 export class QueryLog {
   private readonly backend: QueryLogBackend;

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { formatQueryLogLine, encodeQueryLogLine } from './querylog.js';
-import { ByteWriter } from './byte_writer.js';
-import { formatJSONTime } from './time_fmt.js';
+import { formatQueryLogLine, encodeQueryLogLine } from './lines.js';
+import { ByteWriter } from '../logging/byte_writer.js';
+import { formatJSONTime } from '../logging/time_fmt.js';
 import type { QueryLogRecord, QueryOrigin } from '../promql/engine/types.js';
 
 /** The line as JSON.stringify writes it: the byte encoder must produce exactly this text. */
@@ -103,4 +103,18 @@ test('a line longer than the scratch buffer gets a bigger one', () => {
   const w = new ByteWriter(Buffer.alloc(16));
   encodeQueryLogLine(rec, 0, w);
   assert.equal(JSON.parse(w.buf.toString('utf8', 0, w.pos)).params.query, query);
+});
+
+test('start and end are UTC with three decimals', () => {
+  const rec: QueryLogRecord = {
+    params: { query: 'up', start: 0, end: Date.UTC(2024, 10, 14, 9, 51, 50, 620), step: 0 },
+    stats: {
+      timings: { evalTotalTime: 0, resultSortTime: 0, queryPreparationTime: 0, innerEvalTime: 0, execQueueTime: 0, execTotalTime: 0 },
+      samples: { totalQueryableSamples: 0, peakSamples: 0 },
+    },
+    origin: {},
+  };
+  const { params } = JSON.parse(formatQueryLogLine(rec, 0)) as { params: { start: string; end: string } };
+  assert.equal(params.end, '2024-11-14T09:51:50.620Z');
+  assert.equal(params.start, '1970-01-01T00:00:00.000Z');
 });

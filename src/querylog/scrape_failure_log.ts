@@ -1,8 +1,8 @@
 // The scrape failure log: one JSON line per failed scrape, as Prometheus 3.x writes to
 // scrape_failure_log_file ({"time","level":"ERROR","msg":<error>,"target":<url>}), plus the scrape pool.
 import { Registry } from 'prom-client';
-import { JsonLogFiles, JsonLogMetrics, type JsonLogFileOptions } from './json_log.js';
-import { formatJSONTime } from './time_fmt.js';
+import { JsonLogFiles, JsonLogMetrics, type JsonLogFileOptions } from '../logging/json_log.js';
+import { formatJSONTime } from '../logging/time_fmt.js';
 
 export interface ScrapeFailure {
   /** The effective scrape_failure_log_file of the target's scrape config. */

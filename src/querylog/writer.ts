@@ -1,11 +1,11 @@
 // Where query records become lines: encodes each batch into the file's write buffer and the ring of
 // recent entries. It runs beside the file it writes: on the query log's worker thread in the server,
 // or on the caller's thread when the file system is simulated (tests).
-import { ByteWriter } from './byte_writer.js';
-import { JsonLogFiles, type FileSettings, type JsonLogFilesOptions } from './json_log.js';
-import type { QueryRecords } from './query_lines.js';
-import { LineRing } from './ring.js';
-import type { SinkEvents } from './sink.js';
+import { ByteWriter } from '../logging/byte_writer.js';
+import { JsonLogFiles, type FileSettings, type JsonLogFilesOptions } from '../logging/json_log.js';
+import type { QueryRecords } from './lines.js';
+import { LineRing } from '../logging/ring.js';
+import type { SinkEvents } from '../logging/sink.js';
 
 /** Lines that do not fit the file's buffer in place are encoded here; a longer one gets its own buffer. */
 const SCRATCH_BYTES = 64 * 1024;
@@ -25,15 +25,6 @@ export class QueryLogWriter {
   constructor(events: SinkEvents, opts: QueryLogWriterOptions) {
     this.files = new JsonLogFiles(events, opts);
     this.ring = new LineRing(opts.ringSize, opts.ringBytes);
-  }
-
-  /** Whether a file is open. */
-  get enabled(): boolean {
-    return this.files.size > 0;
-  }
-
-  get maxEntries(): number {
-    return this.ring.maxEntries;
   }
 
   bufferedBytes(): number {

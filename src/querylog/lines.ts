@@ -7,20 +7,17 @@
 // costs markedly less than one encoded on its own between two queries. Each line is still built from
 // its own record alone.
 import type { QueryLogRecord } from '../promql/engine/types.js';
-import { ByteWriter, literal } from './byte_writer.js';
-import { localSecond, utcDayText } from './time_fmt.js';
+import { ByteWriter, literal } from '../logging/byte_writer.js';
+import { localSecond, utcDayText } from '../logging/time_fmt.js';
 
 /** JSON object of string values with keys sorted, as Go encodes a map[string]string. */
 function stringMap(m: unknown): string {
   if (typeof m !== 'object' || m === null) return JSON.stringify(String(m));
   const obj = m as Record<string, unknown>;
   const keys = Object.keys(obj).sort();
-  let out = '{';
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i]!;
-    out += (i === 0 ? '' : ',') + JSON.stringify(k) + ':' + JSON.stringify(String(obj[k]));
-  }
-  return out + '}';
+  let out = '';
+  for (const k of keys) out += (out === '' ? '' : ',') + JSON.stringify(k) + ':' + JSON.stringify(String(obj[k]));
+  return '{' + out + '}';
 }
 
 /** Origins other than the two the server produces, already as JSON members (`,"k":{...}`). */
@@ -60,6 +57,7 @@ class UtcMillisText {
     let i = 0;
     while (i < UTC_SECONDS_KEPT && secs[i] !== sec) i++;
     if (i === UTC_SECONDS_KEPT) i = this.keep(sec);
+    // i < UTC_SECONDS_KEPT = prefixes.length (found above, or the slot keep() filled).
     w.bytes(this.prefixes[i]!);
     w.padded(t - sec * 1000, 3);
     w.byte(0x5a); // Z
@@ -71,6 +69,7 @@ class UtcMillisText {
     const i = this.next;
     this.next = (i + 1) % UTC_SECONDS_KEPT;
     const w = this.prefixWriter;
+    // next is kept below UTC_SECONDS_KEPT = prefixes.length.
     w.reset(this.prefixes[i]!);
     const days = Math.floor(sec / 86_400);
     w.byte(QUOTE);
@@ -263,6 +262,7 @@ export class QueryRecords {
     const r = new QueryRecords(b.count);
     r.nums.set(b.nums.subarray(0, b.count * NUMS));
     r.origins.set(b.origins.subarray(0, b.count));
+    // strIds holds count * STRS entries (takeBatch).
     for (let x = 0; x < b.count * STRS; x++) {
       const id = b.strIds[x]!;
       r.strs[x] = id < 0 ? undefined : b.strings[id];
@@ -350,6 +350,8 @@ export class QueryRecords {
    * Fixed parts are copied pre-encoded and values written digit by digit, so nothing is allocated.
    */
   encode(k: number, w: ByteWriter): void {
+    // k < count: every slot of record k read below is in range, add() set its query, and an HTTP or
+    // rule origin has its strings.
     const n = this.nums;
     const i = k * NUMS;
     const st = this.strs;
@@ -381,7 +383,8 @@ export class QueryRecords {
       w.lit(K_EVAL_AFTER_PARAMS);
     }
     w.seconds(n[i + N_EVAL]!);
-    // A loop, not six copies: the JIT inlines one call site of each writer, not twelve.
+    // A loop, not six copies: the JIT inlines one call site of each writer, not twelve. t stays
+    // below TIMING_KEYS.length, the six timing slots of the record.
     for (let t = 1; t < TIMING_KEYS.length; t++) {
       w.lit(TIMING_KEYS[t]!);
       w.seconds(n[i + N_EVAL + t]!);
@@ -389,6 +392,7 @@ export class QueryRecords {
     w.lit(K_SAMPLES);
     if (perStep !== undefined) {
       w.lit(K_PER_STEP);
+      // x < perStep.length.
       for (let x = 0; x < perStep.length; x++) {
         const [ts, v] = perStep[x]!;
         if (x > 0) w.byte(0x2c);

@@ -4,11 +4,11 @@
 // the main thread, which owns the metrics and the logger.
 import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
-import { DROP_REASONS } from './json_log.js';
-import { QueryRecords } from './query_lines.js';
-import type { FailureReport, FromWorker, ToWorker, WorkerSettings } from './querylog_thread.js';
-import { QueryLogWriter } from './querylog_writer.js';
-import type { DropReason, SinkEvents, SinkOp } from './sink.js';
+import { DROP_REASONS } from '../logging/json_log.js';
+import { QueryRecords } from './lines.js';
+import type { FailureReport, FromWorker, ToWorker, WorkerSettings } from './thread.js';
+import { QueryLogWriter } from './writer.js';
+import type { DropReason, SinkEvents, SinkOp } from '../logging/sink.js';
 
 /** Often enough that the metrics lag by at most this; rarely enough to cost nothing under load. */
 const STATS_INTERVAL_MS = 250;
@@ -16,7 +16,7 @@ const STATS_INTERVAL_MS = 250;
 const MAX_FAILURES_SENT = 10;
 
 const port = parentPort;
-if (port === null) throw new Error('querylog_worker.js runs as a worker thread');
+if (port === null) throw new Error('querylog/worker.js runs as a worker thread');
 
 function post(m: FromWorker): void {
   port!.postMessage(m);
@@ -25,7 +25,7 @@ function post(m: FromWorker): void {
 /** Adds up what the sink reports and sends it in one message per interval. */
 class Relay implements SinkEvents {
   private bytes = 0;
-  private readonly drops = [0, 0, 0];
+  private readonly drops: Record<DropReason, number> = { buffer_full: 0, write_error: 0, closed: 0 };
   /** Failed operations: all are counted, the first few are sent with their errors. */
   private failureCount = 0;
   private failures: FailureReport[] = [];
@@ -40,7 +40,7 @@ class Relay implements SinkEvents {
   }
 
   dropped(lines: number, reason: DropReason): void {
-    this.drops[DROP_REASONS.indexOf(reason)]! += lines;
+    this.drops[reason] += lines;
     this.arm();
   }
 
@@ -65,11 +65,11 @@ class Relay implements SinkEvents {
       this.timer = null;
     }
     const buffered = this.writer?.bufferedBytes() ?? 0;
-    const changed = this.bytes > 0 || this.drops.some((d) => d > 0) || this.failureCount > 0 || buffered !== this.lastBuffered;
+    const changed = this.bytes > 0 || DROP_REASONS.some((r) => this.drops[r] > 0) || this.failureCount > 0 || buffered !== this.lastBuffered;
     if (!changed) return;
-    post({ op: 'stats', bytes: this.bytes, drops: [...this.drops], failureCount: this.failureCount, failures: this.failures, buffered });
+    post({ op: 'stats', bytes: this.bytes, drops: DROP_REASONS.map((r) => this.drops[r]), failureCount: this.failureCount, failures: this.failures, buffered });
     this.bytes = 0;
-    this.drops.fill(0);
+    for (const r of DROP_REASONS) this.drops[r] = 0;
     this.failureCount = 0;
     this.failures = [];
     this.lastBuffered = buffered;
