@@ -1,5 +1,6 @@
 // Runs every compiled *.test.js under dist/src and dist/test with Node's test runner.
-import { readdirSync, statSync } from 'node:fs';
+// A compiled test whose .ts source is gone (moved or deleted) is stale output, not a test.
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -15,7 +16,9 @@ function find(dir, out) {
 }
 
 const filter = process.argv.slice(2);
-let files = [...find('dist/src', []), ...find('dist/test', [])].sort();
+let files = [...find('dist/src', []), ...find('dist/test', [])]
+  .filter((f) => existsSync(f.replace(/^dist[\\/]/, '').replace(/\.js$/, '.ts')))
+  .sort();
 if (filter.length) files = files.filter((f) => filter.some((s) => f.includes(s)));
 if (files.length === 0) { console.error('no test files found'); process.exit(1); }
 const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=300000', ...files], { stdio: 'inherit' });
