@@ -57,7 +57,12 @@ interface Parsed {
   flags: Map<string, string[]>;
 }
 
-const BOOL_FLAGS: Record<string, string> = { r: 'human-readable', q: 'quiet', 'human-readable': 'human-readable', quiet: 'quiet' };
+const BOOL_FLAGS = new Map([
+  ['r', 'human-readable'],
+  ['q', 'quiet'],
+  ['human-readable', 'human-readable'],
+  ['quiet', 'quiet'],
+]);
 
 function parseFlags(argv: string[]): Parsed {
   const positional: string[] = [];
@@ -80,9 +85,10 @@ function parseFlags(argv: string[]): Parsed {
     const body = a.replace(/^--?/, '');
     const eq = body.indexOf('=');
     const name = eq < 0 ? body : body.slice(0, eq);
-    if (BOOL_FLAGS[name] !== undefined) {
+    const bool = BOOL_FLAGS.get(name);
+    if (bool !== undefined) {
       if (eq >= 0) throw new UsageError(`flag --${name} takes no value`);
-      add(BOOL_FLAGS[name]!, 'true');
+      add(bool, 'true');
       continue;
     }
     if (!['max-block-duration', 'label', 'limit'].includes(name)) throw new UsageError(`unknown flag ${a}`);
@@ -165,15 +171,13 @@ export interface ImportOptions {
 /** The largest block range (2h * 3^k) not above the requested maximum, as promtool picks it. */
 export function compatibleBlockDuration(maxBlockDurationMs: number): number {
   if (maxBlockDurationMs <= DEFAULT_BLOCK_DURATION) return DEFAULT_BLOCK_DURATION;
-  const ranges = exponentialRanges(DEFAULT_BLOCK_DURATION, 10, 3);
-  let idx = ranges.length - 1;
-  for (let i = 0; i < ranges.length; i++) {
-    if (ranges[i]! > maxBlockDurationMs) {
-      idx = i - 1;
-      break;
-    }
+  // The ranges ascend from DEFAULT_BLOCK_DURATION.
+  let best = DEFAULT_BLOCK_DURATION;
+  for (const r of exponentialRanges(DEFAULT_BLOCK_DURATION, 10, 3)) {
+    if (r > maxBlockDurationMs) break;
+    best = r;
   }
-  return ranges[idx]!;
+  return best;
 }
 
 function silentMetrics(): TSDBMetrics {
@@ -344,6 +348,7 @@ function formatBytes(n: number, human: boolean): string {
 /** Columns padded like Go's tabwriter with promtool's settings (minimum width 13, padding 2). */
 function tabulate(rows: string[][]): string {
   const widths: number[] = [];
+  // widths has an entry for every column of every row.
   for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length + 2, 13)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('') + '\n').join('');
 }

@@ -737,7 +737,7 @@ class Parser {
         );
       }
       wanted = 2;
-      param = args[0]!;
+      param = args[0]!; // args is not empty (checked above)
     }
     if (args.length !== wanted) {
       this.fail(
@@ -746,6 +746,7 @@ class Parser {
         posRange.end,
       );
     }
+    // args.length === wanted (checked above).
     return { type: 'AggregateExpr', op, expr: args[wanted - 1]!, param, grouping, without, posRange };
   }
 
@@ -1243,6 +1244,7 @@ class Checker {
       if (arg.name !== '') this.fail('expected label selectors only, got vector selector instead', arg.posRange);
       this.bypassEmptyCheck.add(arg);
     }
+    // i < got = e.args.length, and ti < nargs (a variadic function declares at least one argument type).
     for (let i = 0; i < got; i++) {
       let ti = i;
       if (i >= nargs) {
