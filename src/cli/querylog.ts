@@ -148,10 +148,6 @@ class BoundedTally {
     t.totalSamples += samples;
   }
 
-  get size(): number {
-    return this.m.size;
-  }
-
   top(n: number): Tally[] {
     return [...this.m.values()].sort((a, b) => b.count - a.count || b.totalDuration - a.totalDuration).slice(0, n);
   }

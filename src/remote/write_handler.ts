@@ -39,11 +39,11 @@ const MAX_AHEAD_MS = 10 * 60_000;
  * Bound on a decompressed body: Prometheus's receiver refuses more than 32 MiB
  * (senders batch 2,000 samples per request by default, well under 1 MiB).
  */
-export const DEFAULT_MAX_DECODED_BYTES = 32 * 1024 * 1024;
+const DEFAULT_MAX_DECODED_BYTES = 32 * 1024 * 1024;
 
 const PROTO_CONTENT_TYPE = 'application/x-protobuf';
-export const WRITE_V1_MESSAGE = 'prometheus.WriteRequest';
-export const WRITE_V2_MESSAGE = 'io.prometheus.write.v2.Request';
+const WRITE_V1_MESSAGE = 'prometheus.WriteRequest';
+const WRITE_V2_MESSAGE = 'io.prometheus.write.v2.Request';
 /** The message types a Content-Type may name, as Prometheus lists them in errors. */
 const KNOWN_MESSAGES = `${WRITE_V1_MESSAGE}, ${WRITE_V2_MESSAGE}`;
 
@@ -84,7 +84,7 @@ function isRejection(e: unknown): e is OutOfOrderSampleError | OutOfBoundsError 
 }
 
 /** A rejected sample's text as Prometheus's storage words it; a duplicate names its timestamp and both values (fmt's %g). */
-export function sampleErrorText(e: Error): string {
+function sampleErrorText(e: Error): string {
   if (e instanceof DuplicateSampleError && e.details !== undefined && e.details.timestamp !== 0) {
     const d = e.details;
     return `duplicate sample for timestamp ${d.timestamp}; overrides not allowed: existing ${formatG(d.existing)}, new value ${formatG(d.newValue)}`;

@@ -35,8 +35,6 @@ import { goQuote, unquoteString } from './quote.js';
 import { InvalidRegexError, Matcher, MatchType } from '../../model/matcher.js';
 import { isValidLabelName, METRIC_NAME } from '../../model/labels.js';
 
-export { formatDuration, InvalidDurationError, parseDuration } from './duration.js';
-
 /** --enable-feature names that change what the parser accepts. */
 export const FEATURE_EXPERIMENTAL_FUNCTIONS = 'promql-experimental-functions';
 export const FEATURE_DURATION_EXPR = 'promql-duration-expr';
@@ -1109,7 +1107,7 @@ function checkDepth(root: Expr, input: string): void {
 }
 
 /** The sub-expressions of a node, including duration expressions of its modifiers. */
-export function children(e: Expr): Expr[] {
+function children(e: Expr): Expr[] {
   switch (e.type) {
     case 'AggregateExpr':
       return e.param !== null ? [e.expr, e.param] : [e.expr];

@@ -7,7 +7,7 @@ import type { QueryValue } from '../engine/types.js';
 import type { EvalCmd, MessageMatch } from './script.js';
 
 /** Relative error allowed between expected and actual sample values (Prometheus's defaultEpsilon). */
-export const DEFAULT_EPSILON = 0.000001;
+const DEFAULT_EPSILON = 0.000001;
 
 /** The smallest positive normal float64. */
 const MIN_NORMAL = 2.2250738585072014e-308;
