@@ -56,13 +56,18 @@ interface Execution {
   failed: boolean;
 }
 
-/** Keeps the `cap` largest items by `score` (a min-heap: the root is the smallest kept). */
+/**
+ * Keeps the `cap` largest items by `score` (a min-heap: the root is the smallest kept).
+ * h[0] is read only when the heap holds cap >= 1 items; up and down index below h.length.
+ */
 class TopN<T> {
   private readonly heap: T[] = [];
   constructor(
     private readonly cap: number,
     private readonly score: (t: T) => number,
-  ) {}
+  ) {
+    if (cap < 1) throw new Error(`BUG: TopN needs a capacity of at least 1, got ${cap}`);
+  }
 
   /** Whether an item with this score would be kept; lets callers skip building it. */
   wants(s: number): boolean {
@@ -143,10 +148,6 @@ class BoundedTally {
     t.totalSamples += samples;
   }
 
-  get size(): number {
-    return this.m.size;
-  }
-
   top(n: number): Tally[] {
     return [...this.m.values()].sort((a, b) => b.count - a.count || b.totalDuration - a.totalDuration).slice(0, n);
   }
@@ -154,8 +155,7 @@ class BoundedTally {
   private evictHalf(): void {
     const entries = [...this.m.entries()].sort((a, b) => a[1].count - b[1].count);
     const drop = entries.length >> 1;
-    for (let i = 0; i < drop; i++) {
-      const [k, t] = entries[i]!;
+    for (const [k, t] of entries.slice(0, drop)) {
       if (t.count > this.errorBound) this.errorBound = t.count;
       this.m.delete(k);
     }
@@ -282,6 +282,7 @@ function fmtInt(n: number): string {
 /** Plain aligned columns; the last column is left unpadded (it holds the query). */
 function table(head: string[], rows: string[][]): string {
   const all = [head, ...rows];
+  // Every row has head's columns, so widths[c] is defined.
   const widths = head.map((_, c) => Math.max(...all.map((r) => (r[c] ?? '').length)));
   return all
     .map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd())

@@ -57,7 +57,12 @@ interface Parsed {
   flags: Map<string, string[]>;
 }
 
-const BOOL_FLAGS: Record<string, string> = { r: 'human-readable', q: 'quiet', 'human-readable': 'human-readable', quiet: 'quiet' };
+const BOOL_FLAGS = new Map([
+  ['r', 'human-readable'],
+  ['q', 'quiet'],
+  ['human-readable', 'human-readable'],
+  ['quiet', 'quiet'],
+]);
 
 function parseFlags(argv: string[]): Parsed {
   const positional: string[] = [];
@@ -80,9 +85,10 @@ function parseFlags(argv: string[]): Parsed {
     const body = a.replace(/^--?/, '');
     const eq = body.indexOf('=');
     const name = eq < 0 ? body : body.slice(0, eq);
-    if (BOOL_FLAGS[name] !== undefined) {
+    const bool = BOOL_FLAGS.get(name);
+    if (bool !== undefined) {
       if (eq >= 0) throw new UsageError(`flag --${name} takes no value`);
-      add(BOOL_FLAGS[name]!, 'true');
+      add(bool, 'true');
       continue;
     }
     if (!['max-block-duration', 'label', 'limit'].includes(name)) throw new UsageError(`unknown flag ${a}`);
@@ -153,7 +159,7 @@ export async function runTsdbCommand(argv: string[], io: TsdbIO = { stdout: proc
 // import
 // =====================================================================
 
-export interface ImportOptions {
+interface ImportOptions {
   /** 0 = the default 2h. */
   maxBlockDurationMs: number;
   labels: [string, string][];
@@ -163,17 +169,15 @@ export interface ImportOptions {
 }
 
 /** The largest block range (2h * 3^k) not above the requested maximum, as promtool picks it. */
-export function compatibleBlockDuration(maxBlockDurationMs: number): number {
+function compatibleBlockDuration(maxBlockDurationMs: number): number {
   if (maxBlockDurationMs <= DEFAULT_BLOCK_DURATION) return DEFAULT_BLOCK_DURATION;
-  const ranges = exponentialRanges(DEFAULT_BLOCK_DURATION, 10, 3);
-  let idx = ranges.length - 1;
-  for (let i = 0; i < ranges.length; i++) {
-    if (ranges[i]! > maxBlockDurationMs) {
-      idx = i - 1;
-      break;
-    }
+  // The ranges ascend from DEFAULT_BLOCK_DURATION.
+  let best = DEFAULT_BLOCK_DURATION;
+  for (const r of exponentialRanges(DEFAULT_BLOCK_DURATION, 10, 3)) {
+    if (r > maxBlockDurationMs) break;
+    best = r;
   }
-  return ranges[idx]!;
+  return best;
 }
 
 function silentMetrics(): TSDBMetrics {
@@ -202,7 +206,7 @@ function parseError(e: unknown): Error {
 }
 
 /** Backfills an OpenMetrics file into blocks of one block duration each. Returns the blocks written. */
-export async function importOpenMetrics(file: string, dataDir: string, o: ImportOptions): Promise<BlockMeta[]> {
+async function importOpenMetrics(file: string, dataDir: string, o: ImportOptions): Promise<BlockMeta[]> {
   const input = fs.readFileSync(file);
   let mint = Infinity;
   let maxt = -Infinity;
@@ -290,7 +294,7 @@ export async function importOpenMetrics(file: string, dataDir: string, o: Import
 // =====================================================================
 
 /** Persisted blocks of a data directory, oldest first. */
-export function listBlocks(dataDir: string): BlockMeta[] {
+function listBlocks(dataDir: string): BlockMeta[] {
   if (!fs.existsSync(dataDir)) throw new Error(`data directory ${dataDir} does not exist`);
   const out: BlockMeta[] = [];
   for (const name of fs.readdirSync(dataDir)) {
@@ -302,7 +306,7 @@ export function listBlocks(dataDir: string): BlockMeta[] {
 }
 
 /** Go's time.Duration.String() for a millisecond count ("2h0m0s", "1h59m59.999s", "500ms"). */
-export function formatGoDuration(ms: number): string {
+function formatGoDuration(ms: number): string {
   if (ms === 0) return '0s';
   const neg = ms < 0;
   let rest = Math.abs(ms);
@@ -344,11 +348,12 @@ function formatBytes(n: number, human: boolean): string {
 /** Columns padded like Go's tabwriter with promtool's settings (minimum width 13, padding 2). */
 function tabulate(rows: string[][]): string {
   const widths: number[] = [];
+  // widths has an entry for every column of every row.
   for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length + 2, 13)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('') + '\n').join('');
 }
 
-export function formatBlockTable(blocks: readonly BlockMeta[], header: boolean, human: boolean): string {
+function formatBlockTable(blocks: readonly BlockMeta[], header: boolean, human: boolean): string {
   const rows: string[][] = [];
   if (header) rows.push(['BLOCK ULID', 'MIN TIME', 'MAX TIME', 'DURATION', 'NUM SAMPLES', 'NUM CHUNKS', 'NUM SERIES', 'SIZE']);
   for (const b of blocks) {
@@ -370,7 +375,7 @@ export function formatBlockTable(blocks: readonly BlockMeta[], header: boolean, 
 // analyze
 // =====================================================================
 
-export function analyzeBlock(dataDir: string, blockId: string, limit: number, out: Writable): void {
+function analyzeBlock(dataDir: string, blockId: string, limit: number, out: Writable): void {
   const blocks = listBlocks(dataDir);
   if (blocks.length === 0) throw new Error(`no blocks found in ${dataDir}`);
   const id = blockId === '' ? blocks[blocks.length - 1]!.ulid : blockId;

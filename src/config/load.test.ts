@@ -39,6 +39,7 @@ describe('units', () => {
     assert.equal(parseSize('0'), 0);
     assert.throws(() => parseSize('12'), /invalid size "12"/);
     assert.throws(() => parseSize('1XB'), /invalid size/);
+    assert.throws(() => parseSize('1constructor'), /invalid size/);
     assert.equal(formatSize(0), '0B');
     assert.equal(formatSize(512 * 2 ** 20), '512MiB');
   });

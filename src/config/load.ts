@@ -94,6 +94,7 @@ export function loadConfig(text: string, opts: LoadOptions = {}): Config {
 
   const scrapeConfigs: ScrapeConfig[] = root.list('scrape_configs', (r) => readScrapeConfig(r, global));
   const jobs = new Map<string, string>();
+  // root.list read the same items in order, one config each: i is in range.
   root.forEachItem('scrape_configs', (item, path, i) => {
     const name = scrapeConfigs[i]!.jobName;
     if (jobs.has(name)) throw root.errorAt(item, path, `found multiple scrape configs with job name ${JSON.stringify(name)}`);
@@ -799,6 +800,7 @@ function readRemoteRead(r0: MapReader): RemoteReadConfig {
 
 function checkUniqueNames(root: MapReader, key: string, list: readonly { name: string }[], what: string): void {
   const seen = new Set<string>();
+  // list was read from the same items in order, one entry each: i is in range.
   root.forEachItem(key, (item, path, i) => {
     const name = list[i]!.name;
     if (seen.has(name)) throw root.errorAt(item, path, `found multiple ${what} configs with job name ${JSON.stringify(name)}`);
@@ -860,7 +862,7 @@ export function globToRegExp(glob: string): RegExp | null {
   };
   let re = '^';
   while (i < cps.length) {
-    const c = cps[i++]!;
+    const c = cps[i++]!; // i < cps.length
     if (c === '*') re += '[^/]*';
     else if (c === '?') re += '[^/]';
     else if (c === '\\') {
@@ -944,6 +946,7 @@ function parseYaml(text: string, file: string, dir: string): Ctx {
   const err = doc.errors[0];
   if (err !== undefined) {
     const line = lc.linePos(err.pos[0]).line;
+    // split always yields at least one element.
     throw new ConfigError(err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''), file, line, '');
   }
   return { doc, lc, file, dir };

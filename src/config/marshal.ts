@@ -89,7 +89,7 @@ function httpClient(h: HTTPClientConfig): Obj {
     follow_redirects: h.followRedirects,
     enable_http2: h.enableHttp2,
     http_headers: Object.keys(h.httpHeaders).length
-      ? Object.fromEntries(Object.keys(h.httpHeaders).map((k) => [k, { secrets: h.httpHeaders[k]!.map(() => SECRET) }]))
+      ? Object.fromEntries(Object.entries(h.httpHeaders).map(([k, v]) => [k, { secrets: v.map(() => SECRET) }]))
       : undefined,
   });
 }

@@ -19,9 +19,9 @@ export function parseDuration(s: string): number {
   const m = DURATION_RE.exec(s);
   if (m === null) throw new UnitParseError(`not a valid duration string: ${JSON.stringify(s)}`);
   let ms = 0;
-  for (let i = 0; i < UNIT_MS.length; i++) {
+  for (const [i, unit] of UNIT_MS.entries()) {
     const part = m[i + 1];
-    if (part !== undefined) ms += Number(part) * UNIT_MS[i]!;
+    if (part !== undefined) ms += Number(part) * unit;
   }
   // Go's time.Duration is int64 nanoseconds; Prometheus rejects what does not fit.
   if (ms > 9_223_372_036_854) throw new UnitParseError(`duration out of range: ${JSON.stringify(s)}`);
@@ -33,8 +33,7 @@ export function formatDuration(ms: number): string {
   if (ms === 0) return '0s';
   let rest = Math.abs(ms);
   let out = ms < 0 ? '-' : '';
-  for (let i = 0; i < UNIT_MS.length; i++) {
-    const unit = UNIT_MS[i]!;
+  for (const [i, unit] of UNIT_MS.entries()) {
     // Years and weeks only when they divide exactly ("90d" reads better than "12w6d").
     if (i <= 1 && rest % unit !== 0) continue;
     const n = Math.floor(rest / unit);
@@ -46,21 +45,17 @@ export function formatDuration(ms: number): string {
   return out;
 }
 
-const SIZE_UNITS: Record<string, number> = {
-  B: 1,
-  KB: 2 ** 10,
-  KiB: 2 ** 10,
-  MB: 2 ** 20,
-  MiB: 2 ** 20,
-  GB: 2 ** 30,
-  GiB: 2 ** 30,
-  TB: 2 ** 40,
-  TiB: 2 ** 40,
-  PB: 2 ** 50,
-  PiB: 2 ** 50,
-  EB: 2 ** 60,
-  EiB: 2 ** 60,
-};
+/** The units formatSize prints, largest first. */
+const BASE2_UNITS: readonly (readonly [string, number])[] = [
+  ['EiB', 2 ** 60],
+  ['PiB', 2 ** 50],
+  ['TiB', 2 ** 40],
+  ['GiB', 2 ** 30],
+  ['MiB', 2 ** 20],
+  ['KiB', 2 ** 10],
+];
+// Every unit parseSize accepts; "KB" means KiB as in Prometheus. A Map, so that "constructor" is no unit.
+const SIZE_UNITS = new Map<string, number>([['B', 1], ...BASE2_UNITS, ...BASE2_UNITS.map(([u, n]) => [u.replace('i', ''), n] as const)]);
 const SIZE_PART_RE = /(\d+(?:\.\d+)?)([A-Za-z]+)/y;
 
 /** Parses a base-2 byte size ("512MB", "1GiB", "1GB512MB", "0") into bytes, as Prometheus's size settings. */
@@ -72,9 +67,10 @@ export function parseSize(s: string): number {
   while (pos < s.length) {
     SIZE_PART_RE.lastIndex = pos;
     const m = SIZE_PART_RE.exec(s);
-    const unit = m === null ? undefined : SIZE_UNITS[m[2]!];
-    if (m === null || unit === undefined) throw new UnitParseError(`invalid size ${JSON.stringify(s)}: want a number with a unit (B, KB, MB, GB, TB, PB, EB)`);
-    total += Number(m[1]) * unit;
+    const num = m?.[1];
+    const unit = m?.[2] === undefined ? undefined : SIZE_UNITS.get(m[2]);
+    if (num === undefined || unit === undefined) throw new UnitParseError(`invalid size ${JSON.stringify(s)}: want a number with a unit (B, KB, MB, GB, TB, PB, EB)`);
+    total += Number(num) * unit;
     pos = SIZE_PART_RE.lastIndex;
   }
   return Math.floor(total);
@@ -83,11 +79,9 @@ export function parseSize(s: string): number {
 /** Formats bytes as Prometheus prints base-2 sizes ("512MiB", "1GiB512MiB", "0B"). */
 export function formatSize(bytes: number): string {
   if (bytes === 0) return '0B';
-  const units = ['EiB', 'PiB', 'TiB', 'GiB', 'MiB', 'KiB'];
   let rest = bytes;
   let out = '';
-  for (const u of units) {
-    const size = SIZE_UNITS[u]!;
+  for (const [u, size] of BASE2_UNITS) {
     const n = Math.floor(rest / size);
     if (n > 0) {
       out += `${n}${u}`;

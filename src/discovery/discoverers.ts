@@ -174,7 +174,7 @@ export class FileDiscoverer extends PollingDiscoverer {
 }
 
 /** Reads one file_sd file; throws on unreadable or malformed content. */
-export function readTargetFile(path: string): TargetGroup[] {
+function readTargetFile(path: string): TargetGroup[] {
   const text = readFileSync(path, 'utf8');
   const ext = extname(path).toLowerCase();
   let doc: unknown;
@@ -198,7 +198,7 @@ const HTTP_SD_MAX_TIMEOUT_MS = 60_000;
  * and would otherwise be buffered, then parsed into ten times its size, whole.
  * Such a refresh fails like any other (counted, logged, last targets kept).
  */
-export const HTTP_SD_MAX_BODY_BYTES = 64 * 1024 * 1024;
+const HTTP_SD_MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 /** http_sd_configs: polls a URL for a JSON list of target groups. */
 export class HttpDiscoverer extends PollingDiscoverer {
@@ -340,6 +340,6 @@ export class DnsDiscoverer extends PollingDiscoverer {
 }
 
 /** Go's net.JoinHostPort: IPv6 literals get brackets. */
-export function joinHostPort(host: string, port: number): string {
+function joinHostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }

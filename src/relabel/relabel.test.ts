@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RelabelConfig } from '../config/types.js';
 import { Labels } from '../model/labels.js';
-import { expandTemplate, hashMod, relabel } from './relabel.js';
+import { LabelMap, expandTemplate, hashMod, processBuilder } from './relabel.js';
 import RE2 from 're2';
 
 function rc(over: Partial<RelabelConfig>): RelabelConfig {
@@ -10,6 +10,12 @@ function rc(over: Partial<RelabelConfig>): RelabelConfig {
 }
 
 const L = (o: Record<string, string>) => Labels.fromObject(o);
+
+/** The rules applied in order; null as soon as one drops the set. */
+function relabel(labels: Labels, configs: readonly RelabelConfig[]): Labels | null {
+  const lb = new LabelMap(labels);
+  return processBuilder(lb, configs) ? lb.labels() : null;
+}
 
 test('replace with groups, defaults and no match', () => {
   const ls = L({ a: 'foo', b: 'bar', c: 'baz' });

@@ -1,8 +1,7 @@
 // Relabeling as Prometheus does it: shared by target relabeling, metric relabeling,
 // alert relabeling and remote-write relabeling.
 //
-//   relabel(labels, configs): Labels | null     null when a rule dropped the set.
-//   processBuilder(lb, configs): boolean         the same on a mutable LabelMap (false = dropped).
+//   processBuilder(lb, configs): boolean         applies the rules to a mutable LabelMap (false = dropped).
 //   expandTemplate(template, match)              Go's regexp.Expand ($1, ${name}, $$).
 //
 // Regexes are RE2 (the `re2` package), anchored as Prometheus anchors them:
@@ -69,10 +68,6 @@ export class LabelMap {
     this.m.delete(name);
   }
 
-  has(name: string): boolean {
-    return this.m.has(name);
-  }
-
   /** A snapshot of the current labels, so callers may set and delete while walking it. */
   entries(): [string, string][] {
     return [...this.m];
@@ -83,14 +78,6 @@ export class LabelMap {
     for (const [name, value] of this.m) list.push({ name, value });
     return Labels.fromList(list);
   }
-}
-
-/** Applies the rules in order; returns null as soon as one drops the set. */
-export function relabel(labels: Labels, configs: readonly RelabelConfig[]): Labels | null {
-  if (configs.length === 0) return labels;
-  const lb = new LabelMap(labels);
-  if (!processBuilder(lb, configs)) return null;
-  return lb.labels();
 }
 
 /** Applies the rules to lb in place; false when a rule dropped the set. */

@@ -8,6 +8,7 @@ export class SnappyError extends Error {
 
 /** Decodes a snappy block; throws SnappyError when corrupt or when it would exceed maxBytes. */
 export function snappyDecode(src: Uint8Array, maxBytes: number): Buffer {
+  // Every src[...]! below reads at an index checked against src.length just before it.
   let pos = 0;
   // Header: uncompressed length as a varint.
   let declared = 0;
@@ -68,6 +69,7 @@ export function snappyDecode(src: Uint8Array, maxBytes: number): Buffer {
       dst.copyWithin(d, d - offset, d - offset + len);
       d += len;
     } else {
+      // 0 < offset <= d: d - offset is an already written byte.
       for (let i = 0; i < len; i++, d++) dst[d] = dst[d - offset]!;
     }
   }

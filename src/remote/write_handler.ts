@@ -39,11 +39,11 @@ const MAX_AHEAD_MS = 10 * 60_000;
  * Bound on a decompressed body: Prometheus's receiver refuses more than 32 MiB
  * (senders batch 2,000 samples per request by default, well under 1 MiB).
  */
-export const DEFAULT_MAX_DECODED_BYTES = 32 * 1024 * 1024;
+const DEFAULT_MAX_DECODED_BYTES = 32 * 1024 * 1024;
 
 const PROTO_CONTENT_TYPE = 'application/x-protobuf';
-export const WRITE_V1_MESSAGE = 'prometheus.WriteRequest';
-export const WRITE_V2_MESSAGE = 'io.prometheus.write.v2.Request';
+const WRITE_V1_MESSAGE = 'prometheus.WriteRequest';
+const WRITE_V2_MESSAGE = 'io.prometheus.write.v2.Request';
 /** The message types a Content-Type may name, as Prometheus lists them in errors. */
 const KNOWN_MESSAGES = `${WRITE_V1_MESSAGE}, ${WRITE_V2_MESSAGE}`;
 
@@ -84,7 +84,7 @@ function isRejection(e: unknown): e is OutOfOrderSampleError | OutOfBoundsError 
 }
 
 /** A rejected sample's text as Prometheus's storage words it; a duplicate names its timestamp and both values (fmt's %g). */
-export function sampleErrorText(e: Error): string {
+function sampleErrorText(e: Error): string {
   if (e instanceof DuplicateSampleError && e.details !== undefined && e.details.timestamp !== 0) {
     const d = e.details;
     return `duplicate sample for timestamp ${d.timestamp}; overrides not allowed: existing ${formatG(d.existing)}, new value ${formatG(d.newValue)}`;
@@ -260,6 +260,7 @@ export class RemoteWriteHandler {
         const key = ls.key();
         let last = newest.get(key);
         let ref = 0;
+        // [s.start, s.end) lies within the decoded sample arrays.
         for (let i = s.start; i < s.end; i++) {
           const t = decoded.timestamps[i]!;
           const v = decoded.values[i]!;
@@ -357,6 +358,7 @@ export class RemoteWriteHandler {
       const key = ls.key();
       let last = newest.get(key);
       let ref = 0;
+      // Here and in the two loops below, [start, end) lies within the decoded arrays.
       for (let i = s.start; i < s.end; i++) {
         const t = req.timestamps[i]!;
         const v = req.values[i]!;
@@ -451,6 +453,7 @@ function validLabels(s: DecodedSeries): Labels | null {
   const pairs = s.labels;
   const seen = new Set<string>();
   let hasName = false;
+  // pairs holds name, value pairs (even length): i and i + 1 are in range in both loops.
   for (let i = 0; i < pairs.length; i += 2) {
     const name = pairs[i]!;
     if (!isValidLabelName(name) || seen.has(name)) return null;
@@ -476,6 +479,7 @@ function goUintSlice(a: Uint32Array, start: number, end: number): string {
 /** Why label references do not resolve (writev2's desymbolizeLabels), or null. */
 function checkRefs(refs: Uint32Array, start: number, end: number, symbols: number): string | null {
   if ((end - start) % 2 !== 0) return `invalid labelRefs length ${end - start}`;
+  // [start, end) lies within refs and has even length: i + 1 < end.
   for (let i = start; i < end; i += 2) {
     const n = refs[i]!;
     const v = refs[i + 1]!;
@@ -484,7 +488,11 @@ function checkRefs(refs: Uint32Array, start: number, end: number, symbols: numbe
   return null;
 }
 
-/** A 2.0 request's symbols, decoded to strings once each and only when a series uses them. */
+/**
+ * A 2.0 request's symbols, decoded to strings once each and only when a series
+ * uses them. Callers pass only ids below symbolCount (checkRefs and the metadata
+ * check run first), so the symStart/symEnd reads are in range.
+ */
 class SymbolTable {
   private readonly strings: Array<string | undefined>;
   private readonly utf8: Array<boolean | undefined>;
@@ -530,7 +538,7 @@ class SymbolTable {
 
 /** One 2.0 series' labels as symbol references, sorted by name as Prometheus sorts them before checking. */
 class SeriesLabels {
-  /** Name and value symbol ids in name order (stable for equal names). */
+  /** Name and value symbol ids in name order (stable for equal names); both have the same length. */
   private readonly names: Uint32Array;
   private readonly values: Uint32Array;
   private cachedText: string | undefined;
@@ -542,6 +550,7 @@ class SeriesLabels {
     end: number,
   ) {
     const n = (end - start) >> 1;
+    // order holds 0..n-1 and checkRefs bounded [start, end) within refs: every index below is in range.
     const order = new Uint32Array(n);
     for (let i = 0; i < n; i++) order[i] = i;
     order.sort((a, b) => syms.compare(refs[start + 2 * a]!, refs[start + 2 * b]!) || a - b);

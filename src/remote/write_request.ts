@@ -42,7 +42,11 @@ const UNEXPECTED_EOF = 'unexpected EOF';
 const INT_OVERFLOW = 'proto: integer overflow';
 const NEGATIVE_LENGTH = 'proto: negative length found during unmarshaling';
 
-/** A cursor over one protobuf message's bytes; every read is bounds-checked. */
+/**
+ * A cursor over one protobuf message's bytes; every read is bounds-checked
+ * against end, and end <= buf.length (a nested message's end was checked
+ * against its parent's), so the buf[...]! reads below are in range.
+ */
 export class Reader {
   pos: number;
   constructor(

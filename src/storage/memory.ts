@@ -48,6 +48,7 @@ class MemSeries {
   }
 }
 
+/** Callers read t() and v() only after next() or seek() returned Float, so i < end <= ts.length there. */
 class ArrayIterator implements SampleIterator {
   private i: number;
   private readonly end: number;
@@ -85,7 +86,7 @@ function lowerBound(ts: Float64Array, n: number, t: number): number {
   let lo = 0;
   let hi = n;
   while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
+    const mid = (lo + hi) >>> 1; // mid < hi <= n <= ts.length
     if (ts[mid]! < t) lo = mid + 1;
     else hi = mid;
   }
@@ -120,6 +121,7 @@ class MemSeriesSet extends LazySeriesSet {
     super();
   }
   protected produce(): Series | null {
+    // count <= list.length.
     while (++this.i < this.count) {
       const s = this.list[this.i]!;
       if (!matchesAll(s.labels, this.matchers)) continue;
@@ -249,7 +251,7 @@ class MemAppender implements Appender {
 
 class MemQuerier implements Querier {
   constructor(
-    /** The storage's series; the first `count` existed when the querier was made. */
+    /** The storage's series; the first `count` (<= series.length) existed when the querier was made. */
     private readonly series: readonly MemSeries[],
     private readonly count: number,
     private readonly mint: number,

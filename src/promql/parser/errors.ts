@@ -25,7 +25,7 @@ export function lineCol(query: string, pos: number): { line: number; col: number
 }
 
 /** Prometheus's `line:col` prefix; an empty query has no position. */
-export function positionString(query: string, pos: number): string {
+function positionString(query: string, pos: number): string {
   if (query === '') return 'unknown position';
   const { line, col } = lineCol(query, pos);
   return `${line}:${col}`;

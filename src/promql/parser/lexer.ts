@@ -89,9 +89,9 @@ export const T = {
 
 export type TokenType = (typeof T)[keyof typeof T];
 
-export const isOperator = (t: number): boolean => t >= T.ADD && t <= T.ATAN2;
+const isOperator = (t: number): boolean => t >= T.ADD && t <= T.ATAN2;
 export const isAggregator = (t: number): boolean => t >= T.AVG && t <= T.LIMIT_RATIO;
-export const isKeyword = (t: number): boolean => t >= T.BOOL && t <= T.WITHOUT;
+const isKeyword = (t: number): boolean => t >= T.BOOL && t <= T.WITHOUT;
 
 export interface Token {
   type: TokenType;

@@ -35,8 +35,6 @@ import { goQuote, unquoteString } from './quote.js';
 import { InvalidRegexError, Matcher, MatchType } from '../../model/matcher.js';
 import { isValidLabelName, METRIC_NAME } from '../../model/labels.js';
 
-export { formatDuration, InvalidDurationError, parseDuration } from './duration.js';
-
 /** --enable-feature names that change what the parser accepts. */
 export const FEATURE_EXPERIMENTAL_FUNCTIONS = 'promql-experimental-functions';
 export const FEATURE_DURATION_EXPR = 'promql-duration-expr';
@@ -737,7 +735,7 @@ class Parser {
         );
       }
       wanted = 2;
-      param = args[0]!;
+      param = args[0]!; // args is not empty (checked above)
     }
     if (args.length !== wanted) {
       this.fail(
@@ -746,6 +744,7 @@ class Parser {
         posRange.end,
       );
     }
+    // args.length === wanted (checked above).
     return { type: 'AggregateExpr', op, expr: args[wanted - 1]!, param, grouping, without, posRange };
   }
 
@@ -1108,7 +1107,7 @@ function checkDepth(root: Expr, input: string): void {
 }
 
 /** The sub-expressions of a node, including duration expressions of its modifiers. */
-export function children(e: Expr): Expr[] {
+function children(e: Expr): Expr[] {
   switch (e.type) {
     case 'AggregateExpr':
       return e.param !== null ? [e.expr, e.param] : [e.expr];
@@ -1243,6 +1242,7 @@ class Checker {
       if (arg.name !== '') this.fail('expected label selectors only, got vector selector instead', arg.posRange);
       this.bypassEmptyCheck.add(arg);
     }
+    // i < got = e.args.length, and ti < nargs (a variadic function declares at least one argument type).
     for (let i = 0; i < got; i++) {
       let ti = i;
       if (i >= nargs) {

@@ -136,7 +136,7 @@ function subquerySuffix(e: SubqueryExpr): string {
 }
 
 /** Line width above which prettify splits an expression, as Prometheus's formatter. */
-export const PRETTY_MAX_WIDTH = 100;
+const PRETTY_MAX_WIDTH = 100;
 
 const INDENT = '  ';
 

@@ -7,7 +7,7 @@ import type { QueryValue } from '../engine/types.js';
 import type { EvalCmd, MessageMatch } from './script.js';
 
 /** Relative error allowed between expected and actual sample values (Prometheus's defaultEpsilon). */
-export const DEFAULT_EPSILON = 0.000001;
+const DEFAULT_EPSILON = 0.000001;
 
 /** The smallest positive normal float64. */
 const MIN_NORMAL = 2.2250738585072014e-308;
@@ -73,8 +73,7 @@ function checkAnnotationsOfType(kind: string, expected: MessageMatch[], actual: 
       return `expected ${kind} annotation matching ${describeMatch(e)} but no matching annotation was found, found: ${JSON.stringify(actual)}`;
     }
   }
-  for (let k = 0; k < actual.length; k++) {
-    const a = actual[k]!;
+  for (const [k, a] of actual.entries()) {
     const p = positioned[k];
     if (!expected.some((e) => messageMatches(e, a) || (p !== undefined && messageMatches(e, p)))) {
       return `unexpected ${kind} annotation ${JSON.stringify(a)}`;
@@ -103,6 +102,7 @@ export function checkAnnotations(
 
 function fmtPoints(ts: ArrayLike<number>, fs: ArrayLike<number>): string {
   const parts: string[] = [];
+  // fs is as long as ts.
   for (let i = 0; i < ts.length; i++) parts.push(`${fmtFloat(fs[i]!)} @[${ts[i]}]`);
   return `${ts.length} float point${ts.length === 1 ? '' : 's'} [${parts.join(' ')}]`;
 }
@@ -137,19 +137,20 @@ export function compareResult(cmd: EvalCmd, value: QueryValue): string | null {
         seen.add(s.metric.key());
         const expT: number[] = [];
         const expF: number[] = [];
-        for (let i = 0; i < exp.values.length; i++) {
+        for (const [i, v] of exp.values.entries()) {
           const t = cmd.start + i * cmd.step;
           if (t > cmd.end) {
             return `expected ${exp.values.length} points for ${exp.labels.toString()}, but query time range cannot return this many points`;
           }
-          if (!exp.values[i]!.omitted) {
+          if (!v.omitted) {
             expT.push(t);
-            expF.push(exp.values[i]!.value);
+            expF.push(v.value);
           }
         }
         if (expT.length !== s.ts.length) {
           return `expected ${expT.length} float points for ${exp.labels.toString()}, but got ${fmtPoints(s.ts, s.fs)}; expected ${fmtPoints(expT, expF)}`;
         }
+        // expF is as long as expT, which is as long as s.ts and s.fs (checked above).
         for (let i = 0; i < expT.length; i++) {
           if (expT[i] !== s.ts[i]) {
             return `expected float value at index ${i} for ${exp.labels.toString()} to have timestamp ${expT[i]}, but it had timestamp ${s.ts[i]} (result has ${fmtPoints(s.ts, s.fs)})`;
@@ -167,8 +168,7 @@ export function compareResult(cmd: EvalCmd, value: QueryValue): string | null {
     case 'vector': {
       if (expectScalar) return `expected scalar result, but got vector with ${value.samples.length} samples`;
       const seen = new Set<string>();
-      for (let pos = 0; pos < value.samples.length; pos++) {
-        const s = value.samples[pos]!;
+      for (const [pos, s] of value.samples.entries()) {
         const exp = findExpected(cmd, s.metric);
         if (exp === undefined) return `unexpected metric ${s.metric.toString()} in result, has value ${fmtFloat(s.f)}`;
         if (cmd.ordered && exp.pos !== pos + 1) {
@@ -210,7 +210,7 @@ export function instantFromRange(value: QueryValue, t: number, scalar: boolean):
   for (const s of value.series) {
     for (let i = 0; i < s.ts.length; i++) {
       if (s.ts[i] === t) {
-        samples.push({ metric: s.metric, t, f: s.fs[i]! });
+        samples.push({ metric: s.metric, t, f: s.fs[i]! }); // fs is as long as ts
         break;
       }
     }

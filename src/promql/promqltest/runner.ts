@@ -153,8 +153,7 @@ class ScriptRun {
           this.unsupported.push({ labels: s.labels, reason: SKIP_NATIVE_HISTOGRAMS });
           continue;
         }
-        for (let i = 0; i < s.values.length; i++) {
-          const v = s.values[i]!;
+        for (const [i, v] of s.values.entries()) {
           if (!v.omitted) app.append(0, s.labels, i * cmd.intervalMs, v.value);
         }
       }
@@ -171,7 +170,7 @@ class ScriptRun {
     for (const s of cmd.series) {
       const name = s.labels.get(METRIC_NAME);
       const m = /^(.*)_(bucket|sum|count)$/.exec(name);
-      if (m === null) continue;
+      if (m === null) continue; // both groups are then defined
       if (m[2] === 'bucket') {
         // Buckets whose bound does not parse as a float (Go syntax, so `+Inf` counts) are left out.
         const le = parseGoNumber(s.labels.get('le'));

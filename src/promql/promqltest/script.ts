@@ -97,6 +97,7 @@ export interface TestScript {
 }
 
 const PAT_SPACE = /[\t ]+/;
+// A group not marked optional always takes part in a match: the m[k]! reads of such groups below are defined.
 const PAT_LOAD = /^load(?:_(with_nhcb))?\s+(.+?)$/;
 const PAT_EVAL_INSTANT = /^eval(?:_(fail|warn|ordered|info))?\s+instant\s+(?:at\s+(.+?))?\s+(.+)$/;
 const PAT_EVAL_RANGE = /^eval(?:_(fail|warn|info))?\s+range\s+from\s+(.+)\s+to\s+(.+)\s+step\s+(.+?)\s+(.+)$/;
@@ -112,8 +113,8 @@ export function parseScriptDuration(s: string): number {
   const m = PAT_DURATION.exec(s);
   if (m === null) throw new Error(`not a valid duration string: ${JSON.stringify(s)}`);
   let ms = 0;
-  for (let i = 0; i < DURATION_UNITS_MS.length; i++) {
-    if (m[i + 1] !== undefined) ms += Number(m[i + 1]) * DURATION_UNITS_MS[i]!;
+  for (const [i, unit] of DURATION_UNITS_MS.entries()) {
+    if (m[i + 1] !== undefined) ms += Number(m[i + 1]) * unit;
   }
   if (!Number.isSafeInteger(ms)) throw new Error(`duration out of range: ${JSON.stringify(s)}`);
   return ms;
@@ -134,7 +135,7 @@ export function parseScript(input: string): TestScript {
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i]!;
     if (l === '') continue;
-    const word = l.split(PAT_SPACE, 1)[0]!.toLowerCase();
+    const word = l.split(PAT_SPACE, 1)[0]!.toLowerCase(); // l is not empty: split yields one element
     try {
       if (word === 'clear') commands.push({ kind: 'clear', line: i + 1 });
       else if (word.startsWith('load')) {
@@ -159,6 +160,7 @@ function seriesError(e: unknown, line: number): ScriptError {
   return e instanceof ScriptError ? e : new ScriptError(e instanceof Error ? e.message : String(e), line);
 }
 
+/** Parses the block starting at lines[i] (i < lines.length, as for parseEval). */
 function parseLoad(lines: string[], i: number): { cmd: LoadCmd; last: number } {
   const m = PAT_LOAD.exec(lines[i]!);
   if (m === null) throw new ScriptError('invalid load command. (load[_with_nhcb] <step:duration>)', i + 1);

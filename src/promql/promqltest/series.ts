@@ -31,7 +31,7 @@ export class SeriesSyntaxError extends Error {
   }
 }
 
-const isSpace = (c: string): boolean => c === ' ' || c === '\t';
+const isSpace = (c: string | undefined): boolean => c === ' ' || c === '\t';
 const isDigit = (c: string | undefined): boolean => c !== undefined && c >= '0' && c <= '9';
 const isAlpha = (c: string | undefined): boolean =>
   c !== undefined && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c === '_');
@@ -40,7 +40,7 @@ const isAlnum = (c: string | undefined): boolean => isAlpha(c) || isDigit(c);
 /** Parses `<metric> <values...>`. */
 export function parseSeriesDesc(line: string): SeriesDesc {
   const { labels, end } = parseMetric(line, 0);
-  if (end < line.length && !isSpace(line[end]!)) {
+  if (end < line.length && !isSpace(line[end])) {
     throw new SeriesSyntaxError(`unexpected character ${JSON.stringify(line[end])} after metric`, end);
   }
   return { labels, values: parseValues(line, end) };
@@ -112,13 +112,13 @@ function addLabel(out: string[], seen: Set<string>, name: string, value: string,
 }
 
 function skipSpaces(line: string, i: number): number {
-  while (i < line.length && isSpace(line[i]!)) i++;
+  while (i < line.length && isSpace(line[i])) i++;
   return i;
 }
 
 /** Reads a PromQL string literal (all three quote styles) starting at its opening quote. */
 function readString(line: string, pos: number): { value: string; end: number } {
-  const q = line[pos]!;
+  const q = line[pos]!; // callers found the quote at pos
   let i = pos + 1;
   if (q === '`') {
     const close = line.indexOf('`', i);
@@ -151,8 +151,9 @@ const SIMPLE_ESCAPES: Record<string, string> = { a: '\x07', b: '\b', f: '\f', n:
 function readEscape(line: string, i: number, quote: string, bytes: number[], pushText: (s: string) => void): number {
   const c = line[i];
   if (c === undefined) throw new SeriesSyntaxError('unterminated escape', i);
-  if (c in SIMPLE_ESCAPES) {
-    pushText(SIMPLE_ESCAPES[c]!);
+  const simple = SIMPLE_ESCAPES[c];
+  if (simple !== undefined) {
+    pushText(simple);
     return i + 1;
   }
   if (c === quote) {
@@ -206,7 +207,7 @@ function parseValues(line: string, pos: number): SequenceValue[] {
     i = skipSpaces(line, i);
     if (i >= line.length) return out;
     i = parseItem(line, i, out);
-    if (i < line.length && !isSpace(line[i]!)) {
+    if (i < line.length && !isSpace(line[i])) {
       throw new SeriesSyntaxError(`unexpected character in series values: ${JSON.stringify(line[i])}`, i);
     }
   }
@@ -231,7 +232,7 @@ function parseItem(line: string, pos: number, out: SequenceValue[]): number {
     for (let k = 0; k <= n.value; k++) out.push({ omitted: false, value: first.value });
     return n.end;
   }
-  if ((line[i] === '+' || line[i] === '-') && i + 1 < line.length && !isSpace(line[i + 1]!)) {
+  if ((line[i] === '+' || line[i] === '-') && i + 1 < line.length && !isSpace(line[i + 1])) {
     const sign = line[i] === '-' ? -1 : 1;
     const delta = readNumber(line, i + 1);
     i = delta.end;

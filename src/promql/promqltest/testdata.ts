@@ -8,10 +8,10 @@ import { fileURLToPath } from 'node:url';
  * enables experimental functions (functions.test uses them) and its engine
  * removes `__name__` with the delayed rules of 3.x.
  */
-export const BASE_FEATURES: readonly string[] = ['promql-experimental-functions', 'promql-delayed-name-removal'];
+const BASE_FEATURES: readonly string[] = ['promql-experimental-functions', 'promql-delayed-name-removal'];
 
 /** Extra `--enable-feature` names, as Prometheus spells them, for the experimental files. */
-export const FILE_FEATURES: Readonly<Record<string, readonly string[]>> = {
+const FILE_FEATURES: Readonly<Record<string, readonly string[]>> = {
   'duration_expression.test': ['promql-duration-expr'],
   'extended_vectors.test': ['promql-extended-range-selectors'],
   'fill-modifier.test': ['promql-binop-fill-modifiers'],
