@@ -5,12 +5,12 @@ import * as path from 'node:path';
 import type { Labels } from '../model/labels.js';
 import type { Matcher } from '../model/matcher.js';
 import type { LabelHints, Querier, SampleIterator, SelectHints, Series, SeriesSet } from '../storage/interface.js';
-import { ChunkReader, type ChunkLocation } from './chunks.js';
-import { CorruptionError } from './encoding.js';
+import { ChunkReader, type ChunkLocation } from './chunks/chunks.js';
+import { CorruptionError } from './encoding/encoding.js';
 import { IndexReader, type ChunkMeta } from './index/index.js';
-import { ChunkList, ChunkSeriesIterator, EmptyIterator, ListSeriesSet, isCovered } from './querier.js';
-import { addInterval, countIntervals, readTombstones, writeTombstones, type Tombstones } from './tombstones.js';
-import { fsyncDir } from './wal/wal.js';
+import { ChunkList, ChunkSeriesIterator, EmptyIterator, ListSeriesSet, isCovered } from './chunks/chunk_list.js';
+import { addInterval, countIntervals, readTombstones, writeTombstones, type Tombstones } from './tombstones/tombstones.js';
+import { fsyncDir } from './fileutil/fileutil.js';
 import { LazySeriesSet } from '../storage/lazy.js';
 
 export const META_FILE = 'meta.json';

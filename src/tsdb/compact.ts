@@ -7,15 +7,15 @@ import * as path from 'node:path';
 import { Labels } from '../model/labels.js';
 import type { Block, BlockDesc, BlockMetaFile, BlockStats } from './block.js';
 import { CHUNKS_DIR, INDEX_FILE, writeMeta } from './block.js';
-import { ChunkWriter } from './chunks.js';
+import { ChunkWriter } from './chunks/chunks.js';
 import { XORChunk, XorIterator } from './chunkenc/xor.js';
 import type { Head } from './head/head.js';
 import { IndexWriter, type ChunkMeta } from './index/index.js';
-import { isDeleted } from './querier.js';
-import { writeTombstones } from './tombstones.js';
+import { isDeleted } from './chunks/chunk_list.js';
+import { writeTombstones } from './tombstones/tombstones.js';
 import { newULID } from './ulid.js';
-import { Pacer } from './pacer.js';
-import { fsyncDir } from './wal/wal.js';
+import { Pacer } from './fileutil/pacer.js';
+import { fsyncDir } from './fileutil/fileutil.js';
 
 /** Samples per chunk when compaction has to re-encode (Prometheus's target). */
 const SAMPLES_PER_CHUNK = 120;

@@ -10,7 +10,7 @@ import { ValueType } from '../storage/interface.js';
 import type { Block } from './block.js';
 import { openDB, type DB, type DBOptions } from './db.js';
 import type { ChunkMeta } from './index/index.js';
-import { DBLockedError } from './lock.js';
+import { DBLockedError } from './fileutil/lock.js';
 import { lastCheckpoint } from './wal/checkpoint.js';
 import { listSegments } from './wal/wal.js';
 

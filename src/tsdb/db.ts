@@ -24,14 +24,14 @@ import {
   planCompaction,
   writeBlock,
 } from './compact.js';
-import { Pacer } from './pacer.js';
+import { Pacer } from './fileutil/pacer.js';
 import { Head, rangeForTimestamp, type TSDBStatus } from './head/head.js';
-import { acquireLock, type DirLock } from './lock.js';
+import { acquireLock, type DirLock } from './fileutil/lock.js';
 import { TSDBMetrics } from './metrics.js';
 import { MergeQuerier } from './querier.js';
 import { isULID } from './ulid.js';
 import { checkpointSegments, createCheckpoint, deleteCheckpoints, lastCheckpoint } from './wal/checkpoint.js';
-import { decodeRecord, type RecordHandler } from './wal/record.js';
+import { decodeRecord, type RecordHandler } from './record/record.js';
 import { DEFAULT_SEGMENT_SIZE, SegmentReader, WAL, listSegments, repairSegments, segmentName } from './wal/wal.js';
 import type { Labels } from '../model/labels.js';
 

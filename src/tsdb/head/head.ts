@@ -27,16 +27,16 @@ import {
 } from '../../storage/interface.js';
 import { CHUNK_HEADER_SIZE, MAX_APPEND_BYTES, XorEncoder } from '../chunkenc/xor.js';
 import { bitsHi, bitsLo, joinFloat, splitFloat } from '../chunkenc/float_bits.js';
-import { Encbuf, uvarintSize } from '../encoding.js';
+import { Encbuf, uvarintSize } from '../encoding/encoding.js';
 import type { TSDBMetrics } from '../metrics.js';
-import { EMPTY_POSTINGS, PostingsList, postingsForMatchers, type PostingsIndex } from '../postings.js';
-import { ChunkList, ChunkSeriesIterator, EmptyIterator, ListSeriesSet, isCovered } from '../querier.js';
+import { EMPTY_POSTINGS, PostingsList, postingsForMatchers, type PostingsIndex } from './postings.js';
+import { ChunkList, ChunkSeriesIterator, EmptyIterator, ListSeriesSet, isCovered } from '../chunks/chunk_list.js';
 import { REC_BATCH, encodeTombstones } from '../wal/record.js';
-import { addInterval } from '../tombstones.js';
+import { addInterval } from '../tombstones/tombstones.js';
 import { ChunkPool, SIZE_CLASSES } from './chunk_pool.js';
 import { NumMultiMap } from './num_map.js';
 import { SymbolTable } from './symbols.js';
-import { Pacer, sortAsync } from '../pacer.js';
+import { Pacer, sortAsync } from '../fileutil/pacer.js';
 import { LazySeriesSet } from '../../storage/lazy.js';
 
 const NONE = -1;

@@ -15,10 +15,10 @@
 import * as fs from 'node:fs';
 import { Labels, compareStrings } from '../../model/labels.js';
 import type { Matcher } from '../../model/matcher.js';
-import { crc32c, crc32cUpdate } from '../crc32c.js';
-import { CorruptionError, Decbuf, Encbuf } from '../encoding.js';
-import { EMPTY_POSTINGS, postingsForMatchers, type PostingsIndex } from '../postings.js';
-import { Pacer, sortAsync } from '../pacer.js';
+import { crc32c, crc32cUpdate } from '../encoding/crc32c.js';
+import { CorruptionError, Decbuf, Encbuf } from '../encoding/encoding.js';
+import { EMPTY_POSTINGS, postingsForMatchers, type PostingsIndex } from './postings.js';
+import { Pacer, sortAsync } from '../fileutil/pacer.js';
 
 const MAGIC = 0x49505354; // "TSPI" read as little-endian u32
 const VERSION = 1;

@@ -12,9 +12,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Logger } from '../../logging/types.js';
 import { nopLogger } from '../../logging/types.js';
-import { crc32c } from '../crc32c.js';
-import { CorruptionError } from '../encoding.js';
-import type { TSDBMetrics } from '../metrics.js';
+import { crc32c } from '../encoding/crc32c.js';
+import { CorruptionError } from '../encoding/encoding.js';
+import { fsyncDir } from '../fileutil/fileutil.js';
+import type { Counter, Summary } from 'prom-client';
 
 export const FRAME_HEADER = 8;
 /** Prometheus's default segment size. */
@@ -92,17 +93,27 @@ export class SegmentReader {
   }
 }
 
+/** What the WAL counts about itself (the TSDB's metrics provide these). */
+export interface WALMetrics {
+  readonly walFsyncDuration: Summary;
+  readonly walWritesFailed: Counter;
+  readonly walRecordsWritten: Counter;
+  readonly walRecordBytesWritten: Counter;
+  readonly walTruncations: Counter;
+  readonly walTruncationsFailed: Counter;
+}
+
 export interface WALOptions {
   segmentSize?: number;
   logger?: Logger;
-  metrics: TSDBMetrics;
+  metrics: WALMetrics;
 }
 
 export class WAL {
   readonly dir: string;
   readonly segmentSize: number;
   private readonly logger: Logger;
-  private readonly metrics: TSDBMetrics;
+  private readonly metrics: WALMetrics;
   private fd = -1;
   private seg = -1;
   private segBytes = 0;
@@ -220,19 +231,6 @@ function safeSize(p: string): number {
     return fs.statSync(p).size;
   } catch {
     return 0;
-  }
-}
-
-/** Makes a directory's entries (new files, renames) durable. */
-export function fsyncDir(dir: string): void {
-  let fd = -1;
-  try {
-    fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
-  } catch {
-    // Some filesystems do not allow fsync on directories; the data itself is synced.
-  } finally {
-    if (fd >= 0) fs.closeSync(fd);
   }
 }
 

@@ -6,10 +6,10 @@
 // A chunk reference is file number * 2^32 + offset of the record.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { crc32c } from './crc32c.js';
-import { CorruptionError, Encbuf } from './encoding.js';
-import { ENC_XOR } from './chunkenc/xor.js';
-import type { ChunkMeta } from './index/index.js';
+import { crc32c } from '../encoding/crc32c.js';
+import { CorruptionError, Encbuf } from '../encoding/encoding.js';
+import { ENC_XOR } from '../chunkenc/xor.js';
+import type { ChunkMeta } from '../index/index.js';
 
 const MAGIC = 0x43505354; // "TSPC" read as little-endian u32
 const VERSION = 1;

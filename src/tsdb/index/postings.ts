@@ -3,7 +3,7 @@
 // persisted blocks answer matcher sets through postingsForMatchers below, so
 // the Prometheus rules for matchers that match the empty string live in one
 // place.
-import { MatchType, Matcher } from '../model/matcher.js';
+import { MatchType, Matcher } from '../../model/matcher.js';
 
 export const EMPTY_POSTINGS: Uint32Array = new Uint32Array(0);
 

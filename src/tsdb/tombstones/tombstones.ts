@@ -6,9 +6,9 @@
 //
 // The file is replaced atomically (write to .tmp, fsync, rename).
 import * as fs from 'node:fs';
-import { crc32c } from './crc32c.js';
-import { CorruptionError, Decbuf, Encbuf } from './encoding.js';
-import { fsyncDir } from './wal/wal.js';
+import { crc32c } from '../encoding/crc32c.js';
+import { CorruptionError, Decbuf, Encbuf } from '../encoding/encoding.js';
+import { fsyncDir } from '../fileutil/fileutil.js';
 import * as path from 'node:path';
 
 const MAGIC = 0x54505354; // "TSPT" read as little-endian u32
