@@ -120,6 +120,8 @@ export class WAL {
   private readonly hdr = Buffer.alloc(FRAME_HEADER);
   /** Bytes of the segments before the current one (kept to avoid stat calls on every scrape of the size gauge). */
   private olderBytes = 0;
+  /** Set by close(): records are refused from then on. */
+  private closed = false;
 
   constructor(dir: string, opts: WALOptions) {
     this.dir = dir;
@@ -173,6 +175,8 @@ export class WAL {
 
   /** Appends one record; on return it is in the page cache. Throws when the write fails (nothing partial remains). */
   log(payload: Uint8Array): void {
+    // The WAL closes with its database; a commit racing the close fails like other calls on a closed database.
+    if (this.closed) throw new Error('tsdb: database is closed');
     if (this.fd < 0) throw new Error('BUG: WAL is not open for writing');
     const len = payload.length;
     if (this.segBytes > 0 && this.segBytes + FRAME_HEADER + len > this.segmentSize) this.nextSegment();
@@ -222,6 +226,7 @@ export class WAL {
   }
 
   close(): void {
+    this.closed = true;
     this.closeSegment();
   }
 }
