@@ -161,7 +161,8 @@ export class DB implements Storage {
   async init(): Promise<void> {
     this.removeTmpDirs();
     this.loadBlocksFromDisk();
-    if (this.loaded.length > 0) this.head.minValidTime = this.loaded[this.loaded.length - 1]!.maxTime;
+    const newest = this.loaded.at(-1);
+    if (newest !== undefined) this.head.minValidTime = newest.maxTime;
     const t0 = performance.now();
     await this.replayWAL(this.wal.dir);
     this.metrics.dataReplayDuration.set((performance.now() - t0) / 1000);
@@ -211,8 +212,7 @@ export class DB implements Storage {
     const cp = lastCheckpoint(walDir);
     if (cp !== null) {
       const files = checkpointSegments(cp.dir);
-      for (let i = 0; i < files.length; i++) {
-        const file = files[i]!;
+      for (const [i, file] of files.entries()) {
         const r = new SegmentReader(fs.readFileSync(file), file);
         await this.readRecords(r, handler, pace);
         if (r.error !== null) {
@@ -230,8 +230,10 @@ export class DB implements Storage {
     }
 
     const segs = listSegments(walDir).filter((s) => cp === null || s > cp.index);
-    if (segs.length > 0) {
-      this.replay = { min: segs[0]!, max: segs[segs.length - 1]!, current: segs[0]! };
+    const firstSeg = segs[0];
+    const lastSeg = segs.at(-1);
+    if (firstSeg !== undefined && lastSeg !== undefined) {
+      this.replay = { min: firstSeg, max: lastSeg, current: firstSeg };
     }
     for (const s of segs) {
       this.replay.current = s;
@@ -296,7 +298,7 @@ export class DB implements Storage {
   }
 
   startTime(): number {
-    const b = this.loaded.length > 0 ? this.loaded[0]!.minTime : Infinity;
+    const b = this.loaded[0]?.minTime ?? Infinity;
     return Math.min(b, this.head.numSeries > 0 ? this.head.minTime : Infinity);
   }
 
@@ -367,9 +369,8 @@ export class DB implements Storage {
   private async truncateWAL(mint: number): Promise<void> {
     const wal = this.wal;
     const walDir = wal.dir;
-    const segs = listSegments(walDir);
-    if (segs.length === 0) return;
-    const first = segs[0]!;
+    const first = listSegments(walDir)[0];
+    if (first === undefined) return;
     // Start a new segment so that low-volume databases do not keep more WAL than needed.
     let last = wal.nextSegment() - 1;
     last = first + Math.floor(((last - first) * 2) / 3);
@@ -467,8 +468,8 @@ export class DB implements Storage {
       for (const b of this.loaded) for (const p of b.meta.compaction.parents ?? []) deletable.add(p.ulid);
       // Newest first, as Prometheus's retention checks walk them.
       const newestFirst = [...this.loaded].filter((b) => !deletable.has(b.ulid)).sort((a, b) => b.maxTime - a.maxTime);
-      if (this.retentionTime > 0 && newestFirst.length > 0) {
-        const top = newestFirst[0]!.maxTime;
+      const top = newestFirst[0]?.maxTime;
+      if (this.retentionTime > 0 && top !== undefined) {
         const i = newestFirst.findIndex((b, k) => k > 0 && top - b.maxTime >= this.retentionTime);
         if (i > 0) {
           for (const b of newestFirst.slice(i)) deletable.add(b.ulid);
@@ -477,8 +478,8 @@ export class DB implements Storage {
       }
       if (this.retentionSize > 0) {
         let total = this.wal.sizeBytes();
-        for (let i = 0; i < newestFirst.length; i++) {
-          total += newestFirst[i]!.size();
+        for (const [i, b] of newestFirst.entries()) {
+          total += b.size();
           if (total > this.retentionSize) {
             for (const b of newestFirst.slice(i)) deletable.add(b.ulid);
             this.metrics.sizeRetentions.inc();

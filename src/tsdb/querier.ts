@@ -29,6 +29,7 @@ export class MergedIterator implements SampleIterator {
     this.ok = new Uint8Array(its.length);
   }
 
+  // its, ts and ok are parallel arrays, and cur/best index an iterator: every read in this class is in range.
   private pick(): ValueType {
     let best = -1;
     for (let i = 0; i < this.its.length; i++) {
@@ -107,6 +108,7 @@ export class MergeSeriesSet implements SeriesSet {
   next(): boolean {
     if (!this.started) {
       this.started = true;
+      // heads and sets are parallel arrays.
       for (let i = 0; i < this.sets.length; i++) this.heads[i] = this.sets[i]!.next() ? this.sets[i]!.at() : null;
     }
     let min: Labels | null = null;
@@ -116,6 +118,7 @@ export class MergeSeriesSet implements SeriesSet {
       return false;
     }
     const parts: Series[] = [];
+    // heads and sets are parallel arrays.
     for (let i = 0; i < this.heads.length; i++) {
       const h = this.heads[i]!;
       if (h !== null && h.labels.equals(min)) {
@@ -123,6 +126,7 @@ export class MergeSeriesSet implements SeriesSet {
         this.heads[i] = this.sets[i]!.next() ? this.sets[i]!.at() : null;
       }
     }
+    // parts holds at least the series labelled min.
     this.current = parts.length === 1 ? parts[0]! : new MergedSeries(parts[0]!.labels, parts);
     return true;
   }
@@ -161,6 +165,7 @@ export class MergeQuerier implements Querier {
 
   select(sortSeries: boolean, hints: SelectHints | null, ...matchers: Matcher[]): SeriesSet {
     if (this.queriers.length === 0) return EMPTY_SERIES_SET;
+    // length 1: index 0 exists.
     if (this.queriers.length === 1) return this.queriers[0]!.select(sortSeries, hints, ...matchers);
     // Merging needs every input sorted.
     return new MergeSeriesSet(this.queriers.map((q) => q.select(true, hints, ...matchers)));

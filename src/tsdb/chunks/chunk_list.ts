@@ -31,6 +31,7 @@ export class ChunkList {
 /** True when t falls in one of the sorted, disjoint [mint, maxt] intervals. */
 export function isDeleted(intervals: Float64Array | null, t: number): boolean {
   if (intervals === null) return false;
+  // i + 1 < intervals.length: intervals are stored as pairs.
   for (let i = 0; i < intervals.length; i += 2) {
     if (t < intervals[i]!) return false;
     if (t <= intervals[i + 1]!) return true;
@@ -41,6 +42,7 @@ export function isDeleted(intervals: Float64Array | null, t: number): boolean {
 /** True when [a, b] lies entirely inside one of the (merged) intervals. */
 export function isCovered(intervals: Float64Array | null, a: number, b: number): boolean {
   if (intervals === null) return false;
+  // i + 1 < intervals.length: intervals are stored as pairs.
   for (let i = 0; i < intervals.length; i += 2) if (intervals[i]! <= a && b <= intervals[i + 1]!) return true;
   return false;
 }
@@ -72,6 +74,7 @@ export class ChunkSeriesIterator implements SampleIterator {
   private load(from: number, minT: number): boolean {
     const cl = this.cl;
     let ci = from;
+    // ci < cl.n, the length of each of the list's arrays.
     while (ci < cl.n && cl.maxts[ci]! < minT) ci++;
     if (ci >= cl.n || cl.mints[ci]! > this.maxt) return false;
     this.ci = ci;
@@ -82,6 +85,7 @@ export class ChunkSeriesIterator implements SampleIterator {
 
   private deleted(t: number): boolean {
     const d = this.del!;
+    // di + 1 < d.length: intervals are stored as pairs.
     while (this.di < d.length && d[this.di + 1]! < t) this.di += 2;
     return this.di < d.length && d[this.di]! <= t;
   }
@@ -111,6 +115,7 @@ export class ChunkSeriesIterator implements SampleIterator {
     if (this.done) return ValueType.None;
     if (this.valid && this.x.ts >= t) return ValueType.Float;
     // Skip whole chunks that end before t.
+    // ci < cl.n while a chunk is loaded.
     if (!this.loaded || this.cl.maxts[this.ci]! < t) {
       if (!this.load(this.loaded ? this.ci + 1 : this.ci + 1, Math.max(t, this.mint))) return this.finish();
     }
@@ -163,6 +168,7 @@ export class ListSeriesSet implements SeriesSet {
     return this.i < this.list.length;
   }
   at(): Series {
+    // Called after next() returned true: i < list.length.
     return this.list[this.i]!;
   }
   err(): Error | null {

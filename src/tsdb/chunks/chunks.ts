@@ -142,6 +142,7 @@ export class ChunkReader {
     const out = Buffer.allocUnsafe(total);
     let i = 0;
     let w = 0;
+    // i <= j <= metas.length and i < k < j below: every metas read is in range.
     while (i < metas.length) {
       // A run of chunks adjacent in the same file is read at once.
       const seq = Math.floor(metas[i]!.ref / TWO32);
@@ -169,7 +170,8 @@ export class ChunkReader {
         let dataLen = 0;
         let mul = 1;
         for (;;) {
-          const c = out[p++]!;
+          const c = out[p++];
+          if (c === undefined) throw new CorruptionError('chunk record runs past the bytes read', file, off);
           dataLen += (c & 0x7f) * mul;
           if (c < 0x80) break;
           mul *= 0x80;

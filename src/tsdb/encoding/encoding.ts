@@ -153,6 +153,7 @@ export class Decbuf {
 
   byte(): number {
     if (this.pos >= this.end) this.fail('unexpected end of data reading a byte');
+    // pos < end <= buf.length, checked above.
     return this.buf[this.pos++]!;
   }
 
@@ -187,6 +188,7 @@ export class Decbuf {
         this.pos = p;
         this.fail('unexpected end of data reading a varint');
       }
+      // p < end <= buf.length, checked above.
       const c = b[p++]!;
       result += (c & 0x7f) * mul;
       if (c < 0x80) {

@@ -32,6 +32,12 @@ export interface HeadChunk {
   bytes: Uint8Array;
 }
 
+/**
+ * Index invariant (why reads below use `!`): every slot passed in is below
+ * slotCap (the head grows this table with the series table before handing a
+ * slot out), and every chunk index reached through firstC/lastC/cNext was
+ * allocated below cCap.
+ */
 export class ChunkTable {
   // ---- per-slot writing state ----
   /** Slots the per-slot arrays have room for. */

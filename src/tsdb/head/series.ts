@@ -41,6 +41,10 @@ export function validateLabels(ls: Labels): void {
   if (ls.length > 0xffff) throw new InvalidSeriesError(`too many labels (${ls.length}): invalid sample`);
 }
 
+/**
+ * Index invariant (why reads below use `!`): slots handed out are below cap,
+ * and a live slot's label set lies whole in the pool at lblOff[slot].
+ */
 export class SeriesTable {
   /** Slots the per-slot arrays have room for (the head grows its other tables to match). */
   cap = 0;

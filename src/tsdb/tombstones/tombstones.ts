@@ -85,12 +85,14 @@ export function countIntervals(ts: Tombstones): number {
 /** Merges [mint, maxt] into sorted disjoint intervals. */
 export function addInterval(iv: Float64Array | null | undefined, mint: number, maxt: number): Float64Array {
   const pairs: [number, number][] = [];
+  // i + 1 < iv.length: intervals are stored as pairs.
   if (iv) for (let i = 0; i < iv.length; i += 2) pairs.push([iv[i]!, iv[i + 1]!]);
   pairs.push([mint, maxt]);
   pairs.sort((a, b) => a[0] - b[0]);
   const out: number[] = [];
   for (const [a, b] of pairs) {
     const n = out.length;
+    // n > 0: out[n - 1] exists.
     if (n > 0 && a <= out[n - 1]! + 1) out[n - 1] = Math.max(out[n - 1]!, b);
     else out.push(a, b);
   }

@@ -43,8 +43,7 @@ export function listCheckpoints(walDir: string): CheckpointRef[] {
 }
 
 export function lastCheckpoint(walDir: string): CheckpointRef | null {
-  const l = listCheckpoints(walDir);
-  return l.length > 0 ? l[l.length - 1]! : null;
+  return listCheckpoints(walDir).at(-1) ?? null;
 }
 
 /** Deletes checkpoints older than `before`, and leftovers of interrupted checkpoint writes. */

@@ -134,8 +134,9 @@ export class WAL {
   /** Begins writing in a new segment after the existing ones (reusing an empty last one). */
   startWriting(): void {
     const segs = listSegments(this.dir);
-    let next = segs.length > 0 ? segs[segs.length - 1]! + 1 : 0;
-    if (segs.length > 0 && fs.statSync(this.segPath(next - 1)).size === 0) next--;
+    const last = segs.at(-1);
+    let next = last !== undefined ? last + 1 : 0;
+    if (last !== undefined && fs.statSync(this.segPath(next - 1)).size === 0) next--;
     this.openSegment(next);
   }
 
