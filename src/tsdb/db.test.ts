@@ -101,6 +101,18 @@ describe('DB', () => {
     assert.equal(countSamples(dump(db, 0, Infinity)), n + 1);
   });
 
+  test('an appender committing after close fails, and nothing reaches the closed WAL', async () => {
+    const dir = tmpdir();
+    const db = await open(dir);
+    const app = db.appender();
+    app.append(0, Labels.fromPairs('__name__', 'late'), 1000, 1);
+    await closeDB(db);
+    assert.throws(() => app.commit(), /tsdb: database is closed/);
+    assert.throws(() => db.appender(), /tsdb: database is closed/);
+    const again = await open(dir);
+    assert.equal(again.head.numSeries, 0);
+  });
+
   test('a second open of the same directory fails with a clear error', async () => {
     const dir = tmpdir();
     await open(dir);

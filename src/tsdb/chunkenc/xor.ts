@@ -1,3 +1,5 @@
+// Room tsdb/chunkenc (sample compression): a leaf, imports nothing of the project.
+//
 // Gorilla-style chunks for float samples (our own format; Prometheus's XOR
 // chunks were the model). A chunk is a 2-byte big-endian sample count, the
 // first sample as a zigzag varint timestamp and the raw 64-bit value, the

@@ -1,3 +1,5 @@
+// Room tsdb/encoding (byte codecs, CRC-32C): a leaf, imports nothing of the project.
+//
 // Byte-level encoding helpers shared by the WAL, index, chunk and tombstone
 // files: a growable writer and a bounds-checked reader. Integers up to 2^53
 // (JS's exact range) are supported by the varint codecs; timestamps and

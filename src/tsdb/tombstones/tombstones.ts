@@ -1,3 +1,5 @@
+// Room tsdb/tombstones: may import tsdb/encoding and tsdb/fileutil.
+//
 // Block tombstones: deleted time intervals per series of a block.
 //
 //   "TSPT" u8(version=1) 3 zero bytes

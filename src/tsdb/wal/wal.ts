@@ -1,3 +1,6 @@
+// Room tsdb/wal (segments, checkpoints): may import model/, logging/ and
+// tsdb/encoding, tsdb/fileutil, tsdb/record.
+//
 // Write-ahead log: numbered segment files of framed records.
 //
 //   frame: u32le(payload length) u32le(CRC-32C of payload) payload
