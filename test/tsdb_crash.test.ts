@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { Matcher, MatchType } from '../src/model/matcher.js';
 import { ValueType } from '../src/storage/interface.js';
 import { openDB } from '../src/tsdb/db.js';
-import { DBLockedError } from '../src/tsdb/lock.js';
+import { DBLockedError } from '../src/tsdb/fileutil/lock.js';
 import { CRASH_STEP_MS, crashValue } from './fixtures/tsdb_crash_shared.js';
 
 const ROUNDS = 24;

@@ -5,12 +5,12 @@ import * as path from 'node:path';
 import type { Labels } from '../model/labels.js';
 import type { Matcher } from '../model/matcher.js';
 import type { LabelHints, Querier, SampleIterator, SelectHints, Series, SeriesSet } from '../storage/interface.js';
-import { ChunkReader, type ChunkLocation } from './chunks.js';
-import { CorruptionError } from './encoding.js';
+import { ChunkReader, type ChunkLocation } from './chunks/chunks.js';
+import { CorruptionError } from './encoding/encoding.js';
 import { IndexReader, type ChunkMeta } from './index/index.js';
-import { ChunkList, ChunkSeriesIterator, EmptyIterator, ListSeriesSet, isCovered } from './querier.js';
-import { addInterval, countIntervals, readTombstones, writeTombstones, type Tombstones } from './tombstones.js';
-import { fsyncDir } from './wal/wal.js';
+import { ChunkList, ChunkSeriesIterator, EmptyIterator, ListSeriesSet, isCovered } from './chunks/chunk_list.js';
+import { addInterval, countIntervals, readTombstones, writeTombstones, type Tombstones } from './tombstones/tombstones.js';
+import { fsyncDir } from './fileutil/fileutil.js';
 import { LazySeriesSet } from '../storage/lazy.js';
 
 export const META_FILE = 'meta.json';
@@ -225,6 +225,7 @@ class BlockSeries implements Series {
     const cl = new ChunkList();
     try {
       const buf = this.block.chunks.readSeries(inRange, locs);
+      // readSeries fills one location per meta: i < inRange.length = locs.length.
       for (let i = 0; i < inRange.length; i++) cl.push(buf, locs[i]!.start, locs[i]!.end, -1, inRange[i]!.mint, inRange[i]!.maxt);
     } catch (e) {
       return new ErrorIterator(e instanceof Error ? e : new Error(String(e)));
@@ -260,6 +261,7 @@ class BlockSeriesSet extends LazySeriesSet {
 
   protected produce(): Series | null {
     const { mint, maxt } = this;
+    // i < ids.length when read.
     while (this.i < this.ids.length) {
       const id = this.ids[this.i++]!;
       const metas: ChunkMeta[] = [];
@@ -329,6 +331,7 @@ class BlockQuerier implements Querier {
     } else {
       const syms = new Set<number>();
       for (const id of ix.postingsForMatchers(matchers)) ix.labelNameSyms(id, syms);
+      // labelNameSyms adds symbol ids of the block's own symbol table.
       out = [...syms].map((s) => ix.symbols[s]!).sort();
     }
     return hints?.limit && out.length > hints.limit ? out.slice(0, hints.limit) : out;

@@ -7,15 +7,15 @@ import * as path from 'node:path';
 import { Labels } from '../model/labels.js';
 import type { Block, BlockDesc, BlockMetaFile, BlockStats } from './block.js';
 import { CHUNKS_DIR, INDEX_FILE, writeMeta } from './block.js';
-import { ChunkWriter } from './chunks.js';
+import { ChunkWriter } from './chunks/chunks.js';
 import { XORChunk, XorIterator } from './chunkenc/xor.js';
 import type { Head } from './head/head.js';
 import { IndexWriter, type ChunkMeta } from './index/index.js';
-import { isDeleted } from './querier.js';
-import { writeTombstones } from './tombstones.js';
+import { isDeleted } from './chunks/chunk_list.js';
+import { writeTombstones } from './tombstones/tombstones.js';
 import { newULID } from './ulid.js';
-import { Pacer } from './pacer.js';
-import { fsyncDir } from './wal/wal.js';
+import { Pacer } from './fileutil/pacer.js';
+import { fsyncDir } from './fileutil/fileutil.js';
 
 /** Samples per chunk when compaction has to re-encode (Prometheus's target). */
 const SAMPLES_PER_CHUNK = 120;
@@ -49,13 +49,14 @@ export async function headSource(head: Head, mint: number, maxt: number): Promis
   let i = 0;
   return {
     next() {
-      while (i < list.length) {
-        const { slot, labels } = list[i++]!;
+      for (;;) {
+        const item = list[i++];
+        if (item === undefined) return null;
+        const { slot, labels } = item;
         const chunks = head.chunksForBlock(slot, mint, maxt);
         if (chunks.length === 0) continue;
         return { labels, chunks, intervals: head.tombstones.get(slot) ?? null };
       }
-      return null;
     },
   };
 }
@@ -66,11 +67,11 @@ export function blockSource(b: Block): CompactionSource {
     next() {
       if (id >= b.index.numSeries) return null;
       const s = b.readSeries(id);
-      const chunks: SourceChunk[] = s.metas.map((m, k) => ({
-        mint: m.mint,
-        maxt: m.maxt,
-        bytes: s.buf.subarray(s.locs[k]!.start, s.locs[k]!.end),
-      }));
+      const chunks: SourceChunk[] = s.metas.map((m, k) => {
+        const loc = s.locs[k];
+        if (loc === undefined) throw new Error(`BUG: series ${id} of block ${b.ulid} has ${s.metas.length} chunk metas but ${s.locs.length} locations`);
+        return { mint: m.mint, maxt: m.maxt, bytes: s.buf.subarray(loc.start, loc.end) };
+      });
       const intervals = b.tombstones.get(id) ?? null;
       id++;
       return { labels: s.labels, chunks, intervals };
@@ -79,11 +80,12 @@ export function blockSource(b: Block): CompactionSource {
 }
 
 function numSamplesOf(bytes: Uint8Array): number {
-  return (bytes[0]! << 8) | bytes[1]!;
+  return ((bytes[0] ?? 0) << 8) | (bytes[1] ?? 0);
 }
 
 function intersects(iv: Float64Array | null, mint: number, maxt: number): boolean {
   if (iv === null) return false;
+  // i + 1 < iv.length: intervals are stored as pairs.
   for (let i = 0; i < iv.length; i += 2) if (iv[i]! <= maxt && iv[i + 1]! >= mint) return true;
   return false;
 }
@@ -122,6 +124,7 @@ export async function writeBlock(o: WriteBlockOptions): Promise<{ ulid: string; 
       for (const h of heads) if (h !== null && (min === null || Labels.compare(h.labels, min) < 0)) min = h.labels;
       if (min === null) break;
       const group: SourceSeries[] = [];
+      // heads[i] is the current series of sources[i]: both lists have the same length.
       for (let i = 0; i < heads.length; i++) {
         const h = heads[i]!;
         if (h !== null && h.labels.equals(min)) {
@@ -130,12 +133,14 @@ export async function writeBlock(o: WriteBlockOptions): Promise<{ ulid: string; 
         }
       }
       const metas = writeSeriesChunks(cw, group, o.mint, o.maxt - 1, stats);
-      if (metas.length > 0) {
+      const first = metas[0];
+      const last = metas.at(-1);
+      if (first !== undefined && last !== undefined) {
         iw.addSeries(min, metas);
         stats.numSeries++;
         stats.numChunks += metas.length;
-        if (metas[0]!.mint < realMin) realMin = metas[0]!.mint;
-        if (metas[metas.length - 1]!.maxt > realMax) realMax = metas[metas.length - 1]!.maxt;
+        if (first.mint < realMin) realMin = first.mint;
+        if (last.maxt > realMax) realMax = last.maxt;
       }
       await pacer.maybeYield();
     }
@@ -179,6 +184,7 @@ function writeSeriesChunks(cw: ChunkWriter, group: SourceSeries[], mint: number,
   for (const s of group) for (const c of s.chunks) if (c.maxt >= mint && c.mint <= maxt) all.push({ c, iv: s.intervals });
   all.sort((a, b) => a.c.mint - b.c.mint);
   let reencode = false;
+  // 0 <= i - 1 < i < all.length: both reads are in range.
   for (let i = 0; i < all.length && !reencode; i++) {
     const { c, iv } = all[i]!;
     if (c.mint < mint || c.maxt > maxt || intersects(iv, c.mint, c.maxt)) reencode = true;
@@ -208,6 +214,7 @@ function writeSeriesChunks(cw: ChunkWriter, group: SourceSeries[], mint: number,
     }
     if (it.error !== null) throw it.error;
   }
+  // ts, his and los are pushed together and order holds their indexes, so every read below is in range.
   const order = Array.from(ts.keys()).sort((a, b) => ts[a]! - ts[b]! || a - b);
   let chunk: XORChunk | null = null;
   let cmin = 0;
@@ -253,6 +260,7 @@ export function exponentialRanges(min: number, steps: number, factor: number): n
 export function splitByRange<T extends { minTime: number; maxTime: number }>(ds: T[], tr: number): T[][] {
   const out: T[][] = [];
   let i = 0;
+  // i < ds.length at every read below.
   while (i < ds.length) {
     const m = ds[i]!;
     const t0 = m.minTime >= 0 ? tr * Math.floor(m.minTime / tr) : tr * Math.trunc((m.minTime - tr + 1) / tr);
@@ -275,12 +283,14 @@ export function splitByRange<T extends { minTime: number; maxTime: number }>(ds:
  * `ranges` are the block ranges (first = minimum block duration).
  */
 export function planCompaction(metas: readonly BlockMetaFile[], ranges: readonly number[]): string[] {
-  if (metas.length === 0) return [];
   const dms = [...metas].sort((a, b) => a.minTime - b.minTime);
+  const oldest = dms[0];
+  if (oldest === undefined) return [];
 
   // Overlapping blocks (backfill, out-of-order) are merged first.
   const overlapping: string[] = [];
-  let globalMax = dms[0]!.maxTime;
+  let globalMax = oldest.maxTime;
+  // 1 <= i < dms.length: dms[i] and dms[i - 1] are in range.
   for (let i = 1; i < dms.length; i++) {
     const d = dms[i]!;
     if (d.minTime < globalMax) {
@@ -295,11 +305,13 @@ export function planCompaction(metas: readonly BlockMetaFile[], ranges: readonly
 
   // Leave the newest block alone: it gives a window to back up fresh data piecewise.
   const older = dms.slice(0, -1);
-  if (ranges.length >= 2 && older.length > 0) {
-    const highTime = older[older.length - 1]!.minTime;
+  const newestOlder = older.at(-1);
+  if (ranges.length >= 2 && newestOlder !== undefined) {
+    const highTime = newestOlder.minTime;
     for (const iv of ranges.slice(1)) {
       for (const p of splitByRange(older, iv)) {
         if (p.some((m) => m.compaction.failed)) continue;
+        // splitByRange returns non-empty groups.
         const mint = p[0]!.minTime;
         const maxt = p[p.length - 1]!.maxTime;
         if ((maxt - mint === iv || maxt <= highTime) && p.length > 1) return p.map((m) => m.ulid);
@@ -309,8 +321,7 @@ export function planCompaction(metas: readonly BlockMetaFile[], ranges: readonly
 
   // Rewrite large blocks with more than 5% of their series deleted.
   const mid = ranges[Math.floor(ranges.length / 2)] ?? 0;
-  for (let i = older.length - 1; i >= 0; i--) {
-    const m = older[i]!;
+  for (const m of older.toReversed()) {
     if (m.maxTime - m.minTime < mid) {
       if (m.stats.numTombstones > 0 && m.stats.numTombstones >= m.stats.numSeries) return [m.ulid];
       break;

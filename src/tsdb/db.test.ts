@@ -10,7 +10,7 @@ import { ValueType } from '../storage/interface.js';
 import type { Block } from './block.js';
 import { openDB, type DB, type DBOptions } from './db.js';
 import type { ChunkMeta } from './index/index.js';
-import { DBLockedError } from './lock.js';
+import { DBLockedError } from './fileutil/lock.js';
 import { lastCheckpoint } from './wal/checkpoint.js';
 import { listSegments } from './wal/wal.js';
 
@@ -99,6 +99,18 @@ describe('DB', () => {
     a.append(0, Labels.fromPairs('__name__', 'm', 'i', '0', 'job', 'j0'), 300_000, 42);
     a.commit();
     assert.equal(countSamples(dump(db, 0, Infinity)), n + 1);
+  });
+
+  test('an appender committing after close fails, and nothing reaches the closed WAL', async () => {
+    const dir = tmpdir();
+    const db = await open(dir);
+    const app = db.appender();
+    app.append(0, Labels.fromPairs('__name__', 'late'), 1000, 1);
+    await closeDB(db);
+    assert.throws(() => app.commit(), /tsdb: database is closed/);
+    assert.throws(() => db.appender(), /tsdb: database is closed/);
+    const again = await open(dir);
+    assert.equal(again.head.numSeries, 0);
   });
 
   test('a second open of the same directory fails with a clear error', async () => {

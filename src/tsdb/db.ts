@@ -1,3 +1,6 @@
+// Room tsdb (the top of the TSDB: db, blocks, compaction, merged querying,
+// metrics): may import model/, logging/, storage/ and every tsdb/* room below it.
+//
 // The database: a head with its WAL plus persisted blocks in one directory.
 //
 //   <dir>/lock                    owner PID (one process per directory)
@@ -24,16 +27,16 @@ import {
   planCompaction,
   writeBlock,
 } from './compact.js';
-import { Pacer } from './pacer.js';
+import { Pacer } from './fileutil/pacer.js';
 import { Head, rangeForTimestamp, type TSDBStatus } from './head/head.js';
-import { acquireLock, type DirLock } from './lock.js';
+import { HeadReplayer } from './head/replay.js';
+import { acquireLock, type DirLock } from './fileutil/lock.js';
 import { TSDBMetrics } from './metrics.js';
 import { MergeQuerier } from './querier.js';
 import { isULID } from './ulid.js';
 import { checkpointSegments, createCheckpoint, deleteCheckpoints, lastCheckpoint } from './wal/checkpoint.js';
-import { decodeRecord, type RecordHandler } from './wal/record.js';
+import { decodeRecord, type RecordHandler } from './record/record.js';
 import { DEFAULT_SEGMENT_SIZE, SegmentReader, WAL, listSegments, repairSegments, segmentName } from './wal/wal.js';
-import type { Labels } from '../model/labels.js';
 
 export type { TSDBStatus } from './head/head.js';
 export type { BlockMeta } from './block.js';
@@ -101,7 +104,7 @@ export class DB implements Storage {
   private readonly minBlock: number;
   private readonly ranges: number[];
   private readonly segmentSize: number;
-  private wal: WAL | null = null;
+  private readonly wal: WAL;
   private loaded: Block[] = [];
   private readonly mutex = new Mutex();
   private timer: NodeJS.Timeout | null = null;
@@ -136,12 +139,21 @@ export class DB implements Storage {
       blocksLoaded: () => this.loaded.length,
       blocksBytes: () => this.blocksBytes(),
       lowestTimestamp: () => this.startTime(),
-      walSegmentCurrent: () => this.wal?.currentSegment() ?? 0,
-      walStorageBytes: () => this.wal?.sizeBytes() ?? 0,
+      // -1 until writing starts (after replay); the gauge shows 0 then.
+      walSegmentCurrent: () => Math.max(this.wal.currentSegment(), 0),
+      walStorageBytes: () => this.wal.sizeBytes(),
       retentionLimitBytes: () => this.retentionSize,
       walReplayStatus: () => this.walReplayStatus(),
     });
-    this.head = new Head({ chunkRange: this.minBlock, metrics: this.metrics, logger: this.logger });
+    this.wal = new WAL(path.join(dir, 'wal'), { segmentSize: this.segmentSize, logger: this.logger, metrics: this.metrics });
+    this.head = new Head({
+      chunkRange: this.minBlock,
+      metrics: this.metrics,
+      logger: this.logger,
+      // Nothing is logged before init() has replayed the WAL and started writing: no appender exists yet.
+      wal: this.wal,
+      onCommit: opts.compactOnCommit !== false ? () => this.scheduleCompaction() : undefined,
+    });
   }
 
   // =====================================================================
@@ -152,16 +164,12 @@ export class DB implements Storage {
   async init(): Promise<void> {
     this.removeTmpDirs();
     this.loadBlocksFromDisk();
-    if (this.loaded.length > 0) this.head.minValidTime = this.loaded[this.loaded.length - 1]!.maxTime;
-    const walDir = path.join(this.dir, 'wal');
-    this.wal = new WAL(walDir, { segmentSize: this.segmentSize, logger: this.logger, metrics: this.metrics });
+    const newest = this.loaded.at(-1);
+    if (newest !== undefined) this.head.minValidTime = newest.maxTime;
     const t0 = performance.now();
-    await this.replayWAL(walDir);
+    await this.replayWAL(this.wal.dir);
     this.metrics.dataReplayDuration.set((performance.now() - t0) / 1000);
     this.wal.startWriting();
-    const wal = this.wal;
-    this.head.walLog = (rec) => wal.log(rec);
-    if (this.opts.compactOnCommit !== false) this.head.onCommit = () => this.scheduleCompaction();
     await this.reload();
     const interval = this.opts.maintenanceIntervalMs ?? DEFAULT_MAINTENANCE_INTERVAL;
     if (interval > 0) {
@@ -200,30 +208,14 @@ export class DB implements Storage {
 
   private async replayWAL(walDir: string): Promise<void> {
     const head = this.head;
-    let samples = 0;
-    let unknown = 0;
-    const handler: RecordHandler = {
-      series: (ref: number, ls: Labels) => head.replaySeries(ref, ls),
-      sample: (ref: number, t: number, hi: number, lo: number) => {
-        const slot = head.slotByRef(ref);
-        if (slot < 0) {
-          unknown++;
-          return;
-        }
-        if (t < head.minValidTime || t <= head.lastT[slot]!) return;
-        head.appendSample(slot, t, hi, lo);
-        samples++;
-      },
-      tombstone: (ref: number, mint: number, maxt: number) => head.replayTombstone(ref, mint, maxt),
-    };
+    const handler = new HeadReplayer(head);
     const pacer = new Pacer(REPLAY_YIELD_MS);
     const pace = (): Promise<void> => pacer.maybeYield();
 
     const cp = lastCheckpoint(walDir);
     if (cp !== null) {
       const files = checkpointSegments(cp.dir);
-      for (let i = 0; i < files.length; i++) {
-        const file = files[i]!;
+      for (const [i, file] of files.entries()) {
         const r = new SegmentReader(fs.readFileSync(file), file);
         await this.readRecords(r, handler, pace);
         if (r.error !== null) {
@@ -241,8 +233,10 @@ export class DB implements Storage {
     }
 
     const segs = listSegments(walDir).filter((s) => cp === null || s > cp.index);
-    if (segs.length > 0) {
-      this.replay = { min: segs[0]!, max: segs[segs.length - 1]!, current: segs[0]! };
+    const firstSeg = segs[0];
+    const lastSeg = segs.at(-1);
+    if (firstSeg !== undefined && lastSeg !== undefined) {
+      this.replay = { min: firstSeg, max: lastSeg, current: firstSeg };
     }
     for (const s of segs) {
       this.replay.current = s;
@@ -256,11 +250,11 @@ export class DB implements Storage {
         break;
       }
     }
-    if (unknown > 0) {
-      this.metrics.unknownSeriesRefsReplay.inc({ type: 'series' }, unknown);
-      this.logger.warn('WAL replay met samples of unknown series; they were dropped', { samples: unknown });
+    if (handler.unknown > 0) {
+      this.metrics.unknownSeriesRefsReplay.inc({ type: 'series' }, handler.unknown);
+      this.logger.warn('WAL replay met samples of unknown series; they were dropped', { samples: handler.unknown });
     }
-    this.logger.info('WAL replay completed', { samples, series: head.numSeries, segments: segs.length, checkpoint: cp?.index ?? null });
+    this.logger.info('WAL replay completed', { samples: handler.samples, series: head.numSeries, segments: segs.length, checkpoint: cp?.index ?? null });
   }
 
   private async readRecords(r: SegmentReader, h: RecordHandler, pace: () => Promise<void>): Promise<void> {
@@ -307,7 +301,7 @@ export class DB implements Storage {
   }
 
   startTime(): number {
-    const b = this.loaded.length > 0 ? this.loaded[0]!.minTime : Infinity;
+    const b = this.loaded[0]?.minTime ?? Infinity;
     return Math.min(b, this.head.numSeries > 0 ? this.head.minTime : Infinity);
   }
 
@@ -376,11 +370,10 @@ export class DB implements Storage {
 
   /** Folds the older two thirds of the WAL into a checkpoint and deletes those segments. */
   private async truncateWAL(mint: number): Promise<void> {
-    const wal = this.wal!;
+    const wal = this.wal;
     const walDir = wal.dir;
-    const segs = listSegments(walDir);
-    if (segs.length === 0) return;
-    const first = segs[0]!;
+    const first = listSegments(walDir)[0];
+    if (first === undefined) return;
     // Start a new segment so that low-volume databases do not keep more WAL than needed.
     let last = wal.nextSegment() - 1;
     last = first + Math.floor(((last - first) * 2) / 3);
@@ -478,8 +471,8 @@ export class DB implements Storage {
       for (const b of this.loaded) for (const p of b.meta.compaction.parents ?? []) deletable.add(p.ulid);
       // Newest first, as Prometheus's retention checks walk them.
       const newestFirst = [...this.loaded].filter((b) => !deletable.has(b.ulid)).sort((a, b) => b.maxTime - a.maxTime);
-      if (this.retentionTime > 0 && newestFirst.length > 0) {
-        const top = newestFirst[0]!.maxTime;
+      const top = newestFirst[0]?.maxTime;
+      if (this.retentionTime > 0 && top !== undefined) {
         const i = newestFirst.findIndex((b, k) => k > 0 && top - b.maxTime >= this.retentionTime);
         if (i > 0) {
           for (const b of newestFirst.slice(i)) deletable.add(b.ulid);
@@ -487,9 +480,9 @@ export class DB implements Storage {
         }
       }
       if (this.retentionSize > 0) {
-        let total = this.wal?.sizeBytes() ?? 0;
-        for (let i = 0; i < newestFirst.length; i++) {
-          total += newestFirst[i]!.size();
+        let total = this.wal.sizeBytes();
+        for (const [i, b] of newestFirst.entries()) {
+          total += b.size();
           if (total > this.retentionSize) {
             for (const b of newestFirst.slice(i)) deletable.add(b.ulid);
             this.metrics.sizeRetentions.inc();
@@ -533,8 +526,7 @@ export class DB implements Storage {
     for (const b of this.loaded) if (b.overlaps(mint, maxt)) b.delete(mint, maxt, matchers);
     const h = this.head;
     const slots = h.postingsForMatchers(matchers).filter((s) => h.hasChunksIn(s, mint, maxt));
-    const rec = h.deleteRange(slots, mint, maxt);
-    if (rec !== null) this.wal!.log(rec);
+    h.deleteRange(slots, mint, maxt);
   }
 
   /** Rewrites blocks that have tombstones without the deleted data. */
@@ -598,10 +590,8 @@ export class DB implements Storage {
     if (this.timer !== null) clearInterval(this.timer);
     // Wait for a running maintenance job to finish.
     await this.mutex.run(async () => {});
-    this.head.walLog = () => {
-      throw new Error('tsdb: database is closed');
-    };
-    this.wal?.close();
+    // From here on the WAL refuses records, so late commits fail.
+    this.wal.close();
     for (const b of this.loaded) await b.close(true);
     this.loaded = [];
     this.metrics.unregister();

@@ -4,7 +4,8 @@ import { Labels } from '../model/labels.js';
 import { ValueType, type SampleIterator, type Series } from '../storage/interface.js';
 import { XORChunk } from './chunkenc/xor.js';
 import { bitsHi, bitsLo, splitFloat } from './chunkenc/float_bits.js';
-import { ChunkList, ChunkSeriesIterator, ListSeriesSet, MergeSeriesSet, MergedIterator } from './querier.js';
+import { ChunkList, ChunkSeriesIterator, ListSeriesSet } from './chunks/chunk_list.js';
+import { MergeSeriesSet, MergedIterator } from './querier.js';
 
 function chunk(ts: number[]): { bytes: Uint8Array; mint: number; maxt: number } {
   const c = new XORChunk();

@@ -1,6 +1,5 @@
-// Reading side shared by the head and blocks: an iterator over a series'
-// chunks (range- and tombstone-aware), series sets, and the merge of several
-// queriers (head + blocks) with de-duplication where blocks overlap.
+// The merge of several queriers (head + blocks) with de-duplication where
+// blocks overlap.
 import { Labels } from '../model/labels.js';
 import type { Matcher } from '../model/matcher.js';
 import {
@@ -12,178 +11,7 @@ import {
   type Series,
   type SeriesSet,
 } from '../storage/interface.js';
-import { XorIterator } from './chunkenc/xor.js';
-
-/**
- * The chunks of one series, as views into bytes owned by the head (pages) or
- * by a block read (one buffer per series). count -1 means "read the header".
- */
-export class ChunkList {
-  n = 0;
-  bufs: Uint8Array[] = [];
-  starts: number[] = [];
-  ends: number[] = [];
-  counts: number[] = [];
-  mints: number[] = [];
-  maxts: number[] = [];
-
-  push(buf: Uint8Array, start: number, end: number, count: number, mint: number, maxt: number): void {
-    this.bufs.push(buf);
-    this.starts.push(start);
-    this.ends.push(end);
-    this.counts.push(count);
-    this.mints.push(mint);
-    this.maxts.push(maxt);
-    this.n++;
-  }
-}
-
-/** True when t falls in one of the sorted, disjoint [mint, maxt] intervals. */
-export function isDeleted(intervals: Float64Array | null, t: number): boolean {
-  if (intervals === null) return false;
-  for (let i = 0; i < intervals.length; i += 2) {
-    if (t < intervals[i]!) return false;
-    if (t <= intervals[i + 1]!) return true;
-  }
-  return false;
-}
-
-/** True when [a, b] lies entirely inside one of the (merged) intervals. */
-export function isCovered(intervals: Float64Array | null, a: number, b: number): boolean {
-  if (intervals === null) return false;
-  for (let i = 0; i < intervals.length; i += 2) if (intervals[i]! <= a && b <= intervals[i + 1]!) return true;
-  return false;
-}
-
-/** Iterates the samples of a ChunkList within [mint, maxt], skipping deleted intervals. */
-export class ChunkSeriesIterator implements SampleIterator {
-  private ci = -1;
-  private readonly x = new XorIterator();
-  private loaded = false;
-  private valid = false;
-  private done = false;
-  private di = 0;
-  private error: Error | null = null;
-
-  constructor(
-    private readonly cl: ChunkList,
-    private readonly mint: number,
-    private readonly maxt: number,
-    private readonly del: Float64Array | null,
-  ) {}
-
-  private finish(): ValueType {
-    this.valid = false;
-    this.done = true;
-    return ValueType.None;
-  }
-
-  /** Loads the first chunk at index >= from whose maxt >= minT; false when there is none in range. */
-  private load(from: number, minT: number): boolean {
-    const cl = this.cl;
-    let ci = from;
-    while (ci < cl.n && cl.maxts[ci]! < minT) ci++;
-    if (ci >= cl.n || cl.mints[ci]! > this.maxt) return false;
-    this.ci = ci;
-    this.x.reset(cl.bufs[ci]!, cl.starts[ci]!, cl.ends[ci]!, cl.counts[ci]!);
-    this.loaded = true;
-    return true;
-  }
-
-  private deleted(t: number): boolean {
-    const d = this.del!;
-    while (this.di < d.length && d[this.di + 1]! < t) this.di += 2;
-    return this.di < d.length && d[this.di]! <= t;
-  }
-
-  next(): ValueType {
-    if (this.done) return ValueType.None;
-    const x = this.x;
-    for (;;) {
-      if (!this.loaded && !this.load(this.ci + 1, this.mint)) return this.finish();
-      if (x.next()) {
-        const t = x.ts;
-        if (t < this.mint) continue;
-        if (t > this.maxt) return this.finish();
-        if (this.del !== null && this.deleted(t)) continue;
-        this.valid = true;
-        return ValueType.Float;
-      }
-      if (x.error !== null) {
-        this.error = x.error;
-        return this.finish();
-      }
-      this.loaded = false;
-    }
-  }
-
-  seek(t: number): ValueType {
-    if (this.done) return ValueType.None;
-    if (this.valid && this.x.ts >= t) return ValueType.Float;
-    // Skip whole chunks that end before t.
-    if (!this.loaded || this.cl.maxts[this.ci]! < t) {
-      if (!this.load(this.loaded ? this.ci + 1 : this.ci + 1, Math.max(t, this.mint))) return this.finish();
-    }
-    for (;;) {
-      const r = this.next();
-      if (r === ValueType.None || this.x.ts >= t) return r;
-    }
-  }
-
-  t(): number {
-    return this.x.ts;
-  }
-
-  v(): number {
-    return this.x.v();
-  }
-
-  err(): Error | null {
-    return this.error;
-  }
-}
-
-export class EmptyIterator implements SampleIterator {
-  next(): ValueType {
-    return ValueType.None;
-  }
-  seek(): ValueType {
-    return ValueType.None;
-  }
-  t(): number {
-    return 0;
-  }
-  v(): number {
-    return 0;
-  }
-  err(): Error | null {
-    return null;
-  }
-}
-
-export class ListSeriesSet implements SeriesSet {
-  private i = -1;
-  constructor(
-    private readonly list: Series[],
-    private readonly warns: readonly string[] = [],
-    private readonly error: Error | null = null,
-  ) {}
-  next(): boolean {
-    if (this.i < this.list.length) this.i++;
-    return this.i < this.list.length;
-  }
-  at(): Series {
-    return this.list[this.i]!;
-  }
-  err(): Error | null {
-    return this.error;
-  }
-  warnings(): readonly string[] {
-    return this.warns;
-  }
-}
-
-export const EMPTY_SERIES_SET: SeriesSet = new ListSeriesSet([]);
+import { EMPTY_SERIES_SET } from './chunks/chunk_list.js';
 
 /**
  * Merges iterators of the same series from several sources; at equal
@@ -201,6 +29,7 @@ export class MergedIterator implements SampleIterator {
     this.ok = new Uint8Array(its.length);
   }
 
+  // its, ts and ok are parallel arrays, and cur/best index an iterator: every read in this class is in range.
   private pick(): ValueType {
     let best = -1;
     for (let i = 0; i < this.its.length; i++) {
@@ -279,6 +108,7 @@ export class MergeSeriesSet implements SeriesSet {
   next(): boolean {
     if (!this.started) {
       this.started = true;
+      // heads and sets are parallel arrays.
       for (let i = 0; i < this.sets.length; i++) this.heads[i] = this.sets[i]!.next() ? this.sets[i]!.at() : null;
     }
     let min: Labels | null = null;
@@ -288,6 +118,7 @@ export class MergeSeriesSet implements SeriesSet {
       return false;
     }
     const parts: Series[] = [];
+    // heads and sets are parallel arrays.
     for (let i = 0; i < this.heads.length; i++) {
       const h = this.heads[i]!;
       if (h !== null && h.labels.equals(min)) {
@@ -295,6 +126,7 @@ export class MergeSeriesSet implements SeriesSet {
         this.heads[i] = this.sets[i]!.next() ? this.sets[i]!.at() : null;
       }
     }
+    // parts holds at least the series labelled min.
     this.current = parts.length === 1 ? parts[0]! : new MergedSeries(parts[0]!.labels, parts);
     return true;
   }
@@ -333,6 +165,7 @@ export class MergeQuerier implements Querier {
 
   select(sortSeries: boolean, hints: SelectHints | null, ...matchers: Matcher[]): SeriesSet {
     if (this.queriers.length === 0) return EMPTY_SERIES_SET;
+    // length 1: index 0 exists.
     if (this.queriers.length === 1) return this.queriers[0]!.select(sortSeries, hints, ...matchers);
     // Merging needs every input sorted.
     return new MergeSeriesSet(this.queriers.map((q) => q.select(true, hints, ...matchers)));

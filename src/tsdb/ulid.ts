@@ -10,7 +10,7 @@ export function newULID(now = Date.now()): string {
   let t = now;
   const timeChars: string[] = [];
   for (let i = 0; i < 10; i++) {
-    timeChars.push(ALPHABET[t % 32]!);
+    timeChars.push(ALPHABET.charAt(t % 32));
     t = Math.floor(t / 32);
   }
   out = timeChars.reverse().join('');
@@ -23,7 +23,7 @@ export function newULID(now = Date.now()): string {
     bits += 8;
     while (bits >= 5) {
       bits -= 5;
-      out += ALPHABET[(acc >>> bits) & 31]!;
+      out += ALPHABET.charAt((acc >>> bits) & 31);
     }
     acc &= (1 << bits) - 1;
   }
@@ -37,6 +37,7 @@ export function isULID(s: string): boolean {
 /** The creation time (ms) encoded in a ULID. */
 export function ulidTime(s: string): number {
   let t = 0;
+  // Callers pass ULIDs (isULID), which have 26 characters.
   for (let i = 0; i < 10; i++) t = t * 32 + ALPHABET.indexOf(s[i]!);
   return t;
 }

@@ -9,6 +9,7 @@ export class BitWriter {
   /** Bits written so far, relative to base. */
   bit = 0;
 
+  // The writer's buffer always has room for the bits appended (the head grows chunks before appending), and the reader stops at endBit: byte indexes below are in range.
   writeBit(b: number): void {
     const p = this.bit;
     if (b !== 0) this.buf[this.base + (p >>> 3)]! |= 0x80 >>> (p & 7);

@@ -15,6 +15,7 @@ export function splitFloat(v: number): void {
   f64[0] = v;
 }
 
+// u32 views the 8 bytes of f64: indexes 0 and 1 exist.
 export function bitsHi(): number {
   return u32[1]!;
 }

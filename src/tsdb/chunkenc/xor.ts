@@ -1,3 +1,5 @@
+// Room tsdb/chunkenc (sample compression): a leaf, imports nothing of the project.
+//
 // Gorilla-style chunks for float samples (our own format; Prometheus's XOR
 // chunks were the model). A chunk is a 2-byte big-endian sample count, the
 // first sample as a zigzag varint timestamp and the raw 64-bit value, the
@@ -63,6 +65,7 @@ function deltaBits(d: number): number {
 
 /** N with v = N / 10^k exactly, or NaN when v is not representable at scale k. */
 function scaled(v: number, k: number): number {
+  // k is a decimal scale, below POW10.length.
   const p = POW10[k]!;
   const n = Math.round(v * p);
   return Math.abs(n) < TWO53 && n / p === v ? n : NaN;
@@ -390,6 +393,7 @@ export class XorIterator {
   /** Iterates the chunk in buf[start, end); `count` limits the samples read (-1: use the header). */
   reset(buf: Uint8Array, start: number, end: number, count = -1): void {
     this.r.reset(buf, start + CHUNK_HEADER_SIZE, end);
+    // The header's two bytes exist when end - start >= CHUNK_HEADER_SIZE.
     const hdr = end - start >= CHUNK_HEADER_SIZE ? (buf[start]! << 8) | buf[start + 1]! : 0;
     this.numTotal = count < 0 || count > hdr ? hdr : count;
     this.numRead = 0;
@@ -494,6 +498,7 @@ export class XorIterator {
       if (hi < 0 || lo < 0) return this.corrupt();
       dod = (hi | 0) * TWO32 + lo;
     } else {
+      // ones < DOD_BITS.length in this branch.
       const n = DOD_BITS[ones]!;
       dod = r.readBits(n);
       if (dod < 0) return this.corrupt();
@@ -599,6 +604,7 @@ export class XorIterator {
     }
     let d: number;
     if (ones < 5) {
+      // ones < 5 = DELTA_BITS.length.
       const n = DELTA_BITS[ones]!;
       d = r.readBits(n);
       if (d < 0) return this.corrupt();
@@ -611,6 +617,7 @@ export class XorIterator {
       d = hi * TWO32 + lo;
       if (neg === 1) d = -d;
     }
+    // scale is a decimal scale, below POW10.length.
     const p = POW10[this.scale]!;
     // The previous value is finite here (the encoder never uses this form after NaN or infinities).
     const prev = this.numOk ? this.val : joinFloat(this.hi, this.lo);

@@ -55,6 +55,7 @@ export class ChunkPool {
   }
 
   /** Smallest class holding at least `bytes`, or -1 when none does. */
+  // c < SIZE_CLASSES.length.
   static classFor(bytes: number): number {
     for (let c = 0; c < SIZE_CLASSES.length; c++) if (SIZE_CLASSES[c]! >= bytes) return c;
     return -1;
@@ -85,6 +86,7 @@ export class ChunkPool {
   }
 
   /** A zeroed slot of the class. */
+  // cls is a valid size class (classFor), so every per-class array has an entry; addresses map to allocated pages.
   alloc(cls: number): number {
     const size = SIZE_CLASSES[cls]!;
     let addr = -1;
@@ -116,6 +118,7 @@ export class ChunkPool {
     return addr;
   }
 
+  // addr/cls come from alloc(): per-class and per-page entries exist.
   release(addr: number, cls: number): void {
     this.usedBytes -= SIZE_CLASSES[cls]!;
     const page = addr >>> PAGE_SHIFT;

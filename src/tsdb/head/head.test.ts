@@ -7,11 +7,11 @@ import { STALE_NAN, isStaleNaN } from '../../model/value.js';
 import { DuplicateSampleError, InvalidSeriesError, OutOfBoundsError, OutOfOrderSampleError, ValueType } from '../../storage/interface.js';
 import type { Querier } from '../../storage/interface.js';
 import { TSDBMetrics } from '../metrics.js';
-import { Head } from './head.js';
+import { Head, type WalWriter } from './head.js';
 
 const HOUR = 3_600_000;
 
-function newHead(chunkRange = 2 * HOUR): { head: Head; registry: Registry } {
+function newHead(chunkRange = 2 * HOUR, wal: WalWriter | null = null): { head: Head; registry: Registry } {
   const registry = new Registry();
   const state = {
     headSeries: () => 0,
@@ -29,7 +29,7 @@ function newHead(chunkRange = 2 * HOUR): { head: Head; registry: Registry } {
     retentionLimitBytes: () => 0,
     walReplayStatus: () => ({ min: 0, max: 0, current: 0 }),
   };
-  return { head: new Head({ chunkRange, metrics: new TSDBMetrics(registry, state) }), registry };
+  return { head: new Head({ chunkRange, metrics: new TSDBMetrics(registry, state), wal }), registry };
 }
 
 const ls = (...nv: string[]): Labels => Labels.fromPairs(...nv);
@@ -56,15 +56,14 @@ async function counter(reg: Registry, name: string): Promise<number> {
 
 describe('head appends', () => {
   test('the WAL record buffer does not stay at the size of one huge commit', () => {
-    const { head } = newHead();
     const records: number[] = [];
-    head.walLog = (rec) => records.push(rec.length);
+    const { head } = newHead(undefined, { log: (rec) => records.push(rec.length) });
     const a = head.appender();
     const pad = 'x'.repeat(300);
     for (let i = 0; i < 20_000; i++) a.append(0, ls('__name__', 'big', 'i', String(i), 'pad', pad), 1000, i);
     a.commit();
     assert.ok(records[0]! > 4 << 20, `record of ${records[0]} bytes`);
-    assert.ok(head.recBuf.buf.length <= 4 << 20, `buffer kept at ${head.recBuf.buf.length} bytes`);
+    assert.ok(head.appends.records.capacity() <= 4 << 20, `buffer kept at ${head.appends.records.capacity()} bytes`);
     const b = head.appender();
     b.append(0, ls('__name__', 'small'), 2000, 1);
     b.commit();

@@ -22,6 +22,7 @@ export class NumMultiMap {
   mask: number;
   size = 0;
 
+  // Positions are masked with mask = capacity - 1, so every keys/vals index below is in range.
   constructor(initial = 1024) {
     let cap = 16;
     while (cap < initial) cap <<= 1;

@@ -32,11 +32,13 @@ export class SymbolTable {
         this.refs = r;
       }
     }
+    // id was just found or assigned: refs has an entry for it.
     this.refs[id]!++;
     return id;
   }
 
   /** Drops one reference; the string is forgotten when none is left. */
+  // Callers pass ids of live symbols (held by a live label set).
   unref(id: number): void {
     const n = this.refs[id]! - 1;
     this.refs[id] = n;

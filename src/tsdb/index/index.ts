@@ -1,3 +1,6 @@
+// Room tsdb/index (block index; postings and their algebra in postings.ts): may
+// import model/ and tsdb/encoding, tsdb/fileutil.
+//
 // Block index: symbol table, series (label symbol ids + chunk metas),
 // postings lists and a postings table, followed by a table of contents.
 // Layout (all integers little-endian; see docs/storage-format.md):
@@ -15,10 +18,10 @@
 import * as fs from 'node:fs';
 import { Labels, compareStrings } from '../../model/labels.js';
 import type { Matcher } from '../../model/matcher.js';
-import { crc32c, crc32cUpdate } from '../crc32c.js';
-import { CorruptionError, Decbuf, Encbuf } from '../encoding.js';
-import { EMPTY_POSTINGS, postingsForMatchers, type PostingsIndex } from '../postings.js';
-import { Pacer, sortAsync } from '../pacer.js';
+import { crc32c, crc32cUpdate } from '../encoding/crc32c.js';
+import { CorruptionError, Decbuf, Encbuf } from '../encoding/encoding.js';
+import { EMPTY_POSTINGS, postingsForMatchers, type PostingsIndex } from './postings.js';
+import { Pacer, sortAsync } from '../fileutil/pacer.js';
 
 const MAGIC = 0x49505354; // "TSPI" read as little-endian u32
 const VERSION = 1;
@@ -65,12 +68,14 @@ export class IndexWriter {
   async finish(pacer = new Pacer()): Promise<number> {
     // Symbols: every name and value, sorted.
     const symSet = new Set<string>();
+    // i < labels.length: every index read below is in range.
     for (let i = 0; i < this.labels.length; i++) {
       for (const s of this.labels[i]!.toPairs()) symSet.add(s);
       if ((i & 1023) === 0) await pacer.maybeYield();
     }
     const symbols = await sortAsync([...symSet], compareStrings, pacer);
     const symIdx = new Map<string, number>();
+    // i < symbols.length.
     for (let i = 0; i < symbols.length; i++) {
       symIdx.set(symbols[i]!, i);
       if ((i & 4095) === 0) await pacer.maybeYield();
@@ -110,6 +115,7 @@ export class IndexWriter {
       const seriesOff = pos();
       const offsets = new Uint32Array(this.labels.length);
       const postings = new Map<number, Map<number, number[]>>();
+      // i < labels.length = offsets.length = metaStart.length; pairs come in twos and every label string is in symIdx.
       for (let i = 0; i < this.labels.length; i++) {
         const p = pos();
         if (p >= TWO32) throw new Error('index file exceeds 4 GiB');
@@ -136,6 +142,7 @@ export class IndexWriter {
 
       align4();
       const offsetsOff = pos();
+      // i < offsets.length.
       for (let i = 0; i < offsets.length; i++) {
         e.putU32LE(offsets[i]!);
         flush(false);
@@ -194,6 +201,7 @@ function encodeChunkMetas(e: Encbuf, metas: readonly number[], from: number, to:
   e.putUvarint((to - from) / 4);
   let prevMaxt = 0;
   let prevEnd = 0;
+  // metas holds 4 numbers per chunk and to <= metas.length: k + 3 is in range.
   for (let k = from; k < to; k += 4) {
     const mint = metas[k]!;
     const maxt = metas[k + 1]!;
@@ -302,6 +310,7 @@ export class IndexReader implements PostingsIndex {
     let hi = e.values.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
+      // lo <= mid < hi <= values.length (binary search); offsets parallels values.
       if (e.values[mid]! < value) lo = mid + 1;
       else hi = mid;
     }
@@ -323,9 +332,16 @@ export class IndexReader implements PostingsIndex {
     return ms.length === 0 ? this.allPostings() : postingsForMatchers(this, ms);
   }
 
+  /** Where series i's entry starts; a series id from damaged postings may be out of range. */
+  private seriesStart(i: number): number {
+    const off = this.offsets[i];
+    if (off === undefined) throw new CorruptionError(`series id ${i} out of range (${this.offsets.length} series)`, this.file);
+    return off;
+  }
+
   /** Decodes series i: its labels, and its chunk metas appended to `out` when given. */
   series(i: number, out: ChunkMeta[] | null): Labels {
-    const d = new Decbuf(this.buf, this.offsets[i]!, this.buf.length - TOC_SIZE, this.file);
+    const d = new Decbuf(this.buf, this.seriesStart(i), this.buf.length - TOC_SIZE, this.file);
     const nl = d.uvarint();
     const pairs: string[] = new Array(2 * nl);
     for (let j = 0; j < 2 * nl; j++) pairs[j] = this.sym(d.uvarint());
@@ -348,7 +364,7 @@ export class IndexReader implements PostingsIndex {
 
   /** Value of label `name` in series i, or '' (cheaper than decoding all labels as strings). */
   labelValueOf(i: number, nameSym: number): string {
-    const d = new Decbuf(this.buf, this.offsets[i]!, this.buf.length - TOC_SIZE, this.file);
+    const d = new Decbuf(this.buf, this.seriesStart(i), this.buf.length - TOC_SIZE, this.file);
     const nl = d.uvarint();
     for (let j = 0; j < nl; j++) {
       const n = d.uvarint();
@@ -360,7 +376,7 @@ export class IndexReader implements PostingsIndex {
 
   /** Label names of series i as symbol ids. */
   labelNameSyms(i: number, into: Set<number>): void {
-    const d = new Decbuf(this.buf, this.offsets[i]!, this.buf.length - TOC_SIZE, this.file);
+    const d = new Decbuf(this.buf, this.seriesStart(i), this.buf.length - TOC_SIZE, this.file);
     const nl = d.uvarint();
     for (let j = 0; j < nl; j++) {
       into.add(d.uvarint());
@@ -374,6 +390,7 @@ export class IndexReader implements PostingsIndex {
     let hi = this.symbols.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
+      // lo <= mid < hi <= symbols.length (binary search).
       if (this.symbols[mid]! < s) lo = mid + 1;
       else hi = mid;
     }

@@ -6,11 +6,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Labels } from '../../model/labels.js';
-import { Encbuf } from '../encoding.js';
-import { decodeRecord, encodeBatch, encodeTombstones, type RecordHandler } from './record.js';
-import { FRAME_HEADER, SegmentReader, fsyncDir, listSegments, segmentName } from './wal.js';
-import { crc32c } from '../crc32c.js';
-import { Pacer } from '../pacer.js';
+import { RecordEncoder, decodeRecord, type RecordHandler } from '../record/record.js';
+import { fsyncDir } from '../fileutil/fileutil.js';
+import { FRAME_HEADER, SegmentReader, listSegments, segmentName } from './wal.js';
+import { crc32c } from '../encoding/crc32c.js';
+import { Pacer } from '../fileutil/pacer.js';
 
 export const CHECKPOINT_PREFIX = 'checkpoint.';
 const CHECKPOINT_RE = /^checkpoint\.(\d{8})$/;
@@ -43,8 +43,7 @@ export function listCheckpoints(walDir: string): CheckpointRef[] {
 }
 
 export function lastCheckpoint(walDir: string): CheckpointRef | null {
-  const l = listCheckpoints(walDir);
-  return l.length > 0 ? l[l.length - 1]! : null;
+  return listCheckpoints(walDir).at(-1) ?? null;
 }
 
 /** Deletes checkpoints older than `before`, and leftovers of interrupted checkpoint writes. */
@@ -91,7 +90,7 @@ class CheckpointWriter implements RecordHandler {
   private tMin: number[] = [];
   private tMax: number[] = [];
   private pendingBytes = 0;
-  private readonly enc = new Encbuf(FLUSH_BYTES + 4096);
+  private readonly enc = new RecordEncoder(FLUSH_BYTES + 4096, FLUSH_BYTES + 4096);
   private fd = -1;
   private seg = 0;
   private segBytes = 0;
@@ -148,15 +147,22 @@ class CheckpointWriter implements RecordHandler {
   }
 
   flush(): void {
+    const enc = this.enc;
     if (this.seriesList.length > 0 || this.refs.length > 0) {
-      this.enc.reset();
-      encodeBatch(this.enc, this.seriesList, this.refs, this.ts, this.his, this.los, this.refs.length);
-      this.write(this.enc.get());
+      enc.startBatch(this.seriesList.length);
+      for (const s of this.seriesList) enc.series(s.ref, s.labels);
+      const n = this.refs.length;
+      enc.samples(n);
+      // i < n: the four sample lists are pushed together, so each index is in range.
+      for (let i = 0; i < n; i++) enc.sample(this.refs[i]!, this.ts[i]!, this.his[i]!, this.los[i]!);
+      this.write(enc.bytes());
     }
     if (this.tRefs.length > 0) {
-      this.enc.reset();
-      encodeTombstones(this.enc, this.tRefs, this.tMin, this.tMax, this.tRefs.length);
-      this.write(this.enc.get());
+      const n = this.tRefs.length;
+      enc.startTombstones(n);
+      // i < n: the three tombstone lists are pushed together.
+      for (let i = 0; i < n; i++) enc.tombstone(this.tRefs[i]!, this.tMin[i]!, this.tMax[i]!);
+      this.write(enc.bytes());
     }
     this.seriesList = [];
     this.refs = [];

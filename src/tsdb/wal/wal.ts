@@ -1,3 +1,6 @@
+// Room tsdb/wal (segments, checkpoints): may import model/, logging/ and
+// tsdb/encoding, tsdb/fileutil, tsdb/record.
+//
 // Write-ahead log: numbered segment files of framed records.
 //
 //   frame: u32le(payload length) u32le(CRC-32C of payload) payload
@@ -12,9 +15,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Logger } from '../../logging/types.js';
 import { nopLogger } from '../../logging/types.js';
-import { crc32c } from '../crc32c.js';
-import { CorruptionError } from '../encoding.js';
-import type { TSDBMetrics } from '../metrics.js';
+import { crc32c } from '../encoding/crc32c.js';
+import { CorruptionError } from '../encoding/encoding.js';
+import { fsyncDir } from '../fileutil/fileutil.js';
+import type { Counter, Summary } from 'prom-client';
 
 export const FRAME_HEADER = 8;
 /** Prometheus's default segment size. */
@@ -92,23 +96,35 @@ export class SegmentReader {
   }
 }
 
+/** What the WAL counts about itself (the TSDB's metrics provide these). */
+export interface WALMetrics {
+  readonly walFsyncDuration: Summary;
+  readonly walWritesFailed: Counter;
+  readonly walRecordsWritten: Counter;
+  readonly walRecordBytesWritten: Counter;
+  readonly walTruncations: Counter;
+  readonly walTruncationsFailed: Counter;
+}
+
 export interface WALOptions {
   segmentSize?: number;
   logger?: Logger;
-  metrics: TSDBMetrics;
+  metrics: WALMetrics;
 }
 
 export class WAL {
   readonly dir: string;
   readonly segmentSize: number;
   private readonly logger: Logger;
-  private readonly metrics: TSDBMetrics;
+  private readonly metrics: WALMetrics;
   private fd = -1;
   private seg = -1;
   private segBytes = 0;
   private readonly hdr = Buffer.alloc(FRAME_HEADER);
   /** Bytes of the segments before the current one (kept to avoid stat calls on every scrape of the size gauge). */
   private olderBytes = 0;
+  /** Set by close(): records are refused from then on. */
+  private closed = false;
 
   constructor(dir: string, opts: WALOptions) {
     this.dir = dir;
@@ -121,8 +137,9 @@ export class WAL {
   /** Begins writing in a new segment after the existing ones (reusing an empty last one). */
   startWriting(): void {
     const segs = listSegments(this.dir);
-    let next = segs.length > 0 ? segs[segs.length - 1]! + 1 : 0;
-    if (segs.length > 0 && fs.statSync(this.segPath(next - 1)).size === 0) next--;
+    const last = segs.at(-1);
+    let next = last !== undefined ? last + 1 : 0;
+    if (last !== undefined && fs.statSync(this.segPath(next - 1)).size === 0) next--;
     this.openSegment(next);
   }
 
@@ -162,6 +179,8 @@ export class WAL {
 
   /** Appends one record; on return it is in the page cache. Throws when the write fails (nothing partial remains). */
   log(payload: Uint8Array): void {
+    // The WAL closes with its database; a commit racing the close fails like other calls on a closed database.
+    if (this.closed) throw new Error('tsdb: database is closed');
     if (this.fd < 0) throw new Error('BUG: WAL is not open for writing');
     const len = payload.length;
     if (this.segBytes > 0 && this.segBytes + FRAME_HEADER + len > this.segmentSize) this.nextSegment();
@@ -211,6 +230,7 @@ export class WAL {
   }
 
   close(): void {
+    this.closed = true;
     this.closeSegment();
   }
 }
@@ -220,19 +240,6 @@ function safeSize(p: string): number {
     return fs.statSync(p).size;
   } catch {
     return 0;
-  }
-}
-
-/** Makes a directory's entries (new files, renames) durable. */
-export function fsyncDir(dir: string): void {
-  let fd = -1;
-  try {
-    fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
-  } catch {
-    // Some filesystems do not allow fsync on directories; the data itself is synced.
-  } finally {
-    if (fd >= 0) fs.closeSync(fd);
   }
 }
 

@@ -1,3 +1,5 @@
+// Room tsdb/encoding (byte codecs, CRC-32C): a leaf, imports nothing of the project.
+//
 // Byte-level encoding helpers shared by the WAL, index, chunk and tombstone
 // files: a growable writer and a bounds-checked reader. Integers up to 2^53
 // (JS's exact range) are supported by the varint codecs; timestamps and
@@ -153,6 +155,7 @@ export class Decbuf {
 
   byte(): number {
     if (this.pos >= this.end) this.fail('unexpected end of data reading a byte');
+    // pos < end <= buf.length, checked above.
     return this.buf[this.pos++]!;
   }
 
@@ -187,6 +190,7 @@ export class Decbuf {
         this.pos = p;
         this.fail('unexpected end of data reading a varint');
       }
+      // p < end <= buf.length, checked above.
       const c = b[p++]!;
       result += (c & 0x7f) * mul;
       if (c < 0x80) {

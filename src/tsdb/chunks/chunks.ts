@@ -1,3 +1,6 @@
+// Room tsdb/chunks (block chunk files; a series' chunk list and its iterator in
+// chunk_list.ts): may import storage/ and tsdb/chunkenc, tsdb/encoding, tsdb/index.
+//
 // Block chunk files: chunks/000001, 000002, ... Each starts with an 8-byte
 // header ("TSPC", version, 3 zero bytes) followed by chunk records:
 //
@@ -6,10 +9,10 @@
 // A chunk reference is file number * 2^32 + offset of the record.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { crc32c } from './crc32c.js';
-import { CorruptionError, Encbuf } from './encoding.js';
-import { ENC_XOR } from './chunkenc/xor.js';
-import type { ChunkMeta } from './index/index.js';
+import { crc32c } from '../encoding/crc32c.js';
+import { CorruptionError, Encbuf } from '../encoding/encoding.js';
+import { ENC_XOR } from '../chunkenc/xor.js';
+import type { ChunkMeta } from '../index/index.js';
 
 const MAGIC = 0x43505354; // "TSPC" read as little-endian u32
 const VERSION = 1;
@@ -142,6 +145,7 @@ export class ChunkReader {
     const out = Buffer.allocUnsafe(total);
     let i = 0;
     let w = 0;
+    // i <= j <= metas.length and i < k < j below: every metas read is in range.
     while (i < metas.length) {
       // A run of chunks adjacent in the same file is read at once.
       const seq = Math.floor(metas[i]!.ref / TWO32);
@@ -169,7 +173,8 @@ export class ChunkReader {
         let dataLen = 0;
         let mul = 1;
         for (;;) {
-          const c = out[p++]!;
+          const c = out[p++];
+          if (c === undefined) throw new CorruptionError('chunk record runs past the bytes read', file, off);
           dataLen += (c & 0x7f) * mul;
           if (c < 0x80) break;
           mul *= 0x80;

@@ -13,6 +13,7 @@ const TABLES: Uint32Array[] = (() => {
     t0[i] = c >>> 0;
   }
   const tables = [t0];
+  // 1 <= k < 8 tables, i < 256 entries, and table indexes are bytes: all in range.
   for (let k = 1; k < 8; k++) {
     const prev = tables[k - 1]!;
     const t = new Uint32Array(256);
@@ -38,6 +39,7 @@ export function crc32cUpdate(crc: number, buf: Uint8Array, start = 0, end = buf.
   let c = ~crc >>> 0;
   let i = start;
   const end8 = end - ((end - start) & 7);
+  // i + 7 < end8 <= end <= buf.length, and table indexes are bytes (< 256).
   while (i < end8) {
     const a = (c ^ (buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24))) >>> 0;
     c =

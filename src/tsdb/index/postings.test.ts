@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { Matcher, MatchType } from '../model/matcher.js';
+import { Matcher, MatchType } from '../../model/matcher.js';
 import { PostingsList, gallop, intersect, postingsForMatchers, union, without, type PostingsIndex } from './postings.js';
 
 const sortedSet = fc.uniqueArray(fc.integer({ min: 0, max: 500 }), { maxLength: 120 }).map((a) => Uint32Array.from(a.sort((x, y) => x - y)));

@@ -3,11 +3,12 @@
 // persisted blocks answer matcher sets through postingsForMatchers below, so
 // the Prometheus rules for matchers that match the empty string live in one
 // place.
-import { MatchType, Matcher } from '../model/matcher.js';
+import { MatchType, Matcher } from '../../model/matcher.js';
 
 export const EMPTY_POSTINGS: Uint32Array = new Uint32Array(0);
 
 /** First index i >= lo with a[i] >= x (exponential then binary search). */
+// Every a[...] read below is guarded by an index < n = a.length.
 export function gallop(a: Uint32Array, lo: number, x: number): number {
   const n = a.length;
   if (lo >= n || a[lo]! >= x) return lo;
@@ -37,6 +38,7 @@ export function intersect2(a: Uint32Array, b: Uint32Array): Uint32Array {
   let n = 0;
   let j = 0;
   const bn = b.length;
+  // i < a.length and j < bn = b.length.
   for (let i = 0; i < a.length && j < bn; i++) {
     const x = a[i]!;
     j = gallop(b, j, x);
@@ -52,6 +54,7 @@ export function intersect2(a: Uint32Array, b: Uint32Array): Uint32Array {
 export function intersect(lists: Uint32Array[]): Uint32Array {
   if (lists.length === 0) return EMPTY_POSTINGS;
   const sorted = [...lists].sort((x, y) => x.length - y.length);
+  // sorted has lists.length > 0 entries.
   let acc = sorted[0]!;
   for (let i = 1; i < sorted.length && acc.length > 0; i++) acc = intersect2(acc, sorted[i]!);
   return acc;
@@ -61,6 +64,7 @@ export function intersect(lists: Uint32Array[]): Uint32Array {
 export function union(lists: Uint32Array[]): Uint32Array {
   const nonEmpty = lists.filter((l) => l.length > 0);
   if (nonEmpty.length === 0) return EMPTY_POSTINGS;
+  // Indexes below are within the lengths just checked.
   if (nonEmpty.length === 1) return nonEmpty[0]!;
   if (nonEmpty.length === 2) return merge2(nonEmpty[0]!, nonEmpty[1]!);
   // Many lists (regex over many values): concatenating and sorting natively
@@ -75,6 +79,7 @@ export function union(lists: Uint32Array[]): Uint32Array {
   }
   all.sort();
   let n = 0;
+  // i < total = all.length.
   for (let i = 0; i < total; i++) if (i === 0 || all[i] !== all[i - 1]) all[n++] = all[i]!;
   return n === total ? all : all.slice(0, n);
 }
@@ -84,6 +89,7 @@ function merge2(a: Uint32Array, b: Uint32Array): Uint32Array {
   let i = 0;
   let j = 0;
   let n = 0;
+  // i < a.length and j < b.length at every read in this function.
   while (i < a.length && j < b.length) {
     const x = a[i]!;
     const y = b[j]!;
@@ -110,6 +116,7 @@ export function without(a: Uint32Array, b: Uint32Array): Uint32Array {
   const out = new Uint32Array(a.length);
   let n = 0;
   let j = 0;
+  // i < a.length.
   for (let i = 0; i < a.length; i++) {
     const x = a[i]!;
     j = gallop(b, j, x);
@@ -174,7 +181,7 @@ export function postingsForMatchers(ix: PostingsIndex, matchers: readonly Matche
       // A negative matcher that rejects "" (l!="" or l!~"" ...) needs the label set.
       its.push(postingsForMatcher(ix, m));
     }
-    if (its.length > 0 && its[its.length - 1]!.length === 0) return EMPTY_POSTINGS;
+    if (its.at(-1)?.length === 0) return EMPTY_POSTINGS;
   }
   const base = its.length === 0 ? ix.allPostings() : intersect(its);
   if (base.length === 0 || notIts.length === 0) return base;
@@ -203,6 +210,7 @@ export class PostingsList {
       b.set(this.a);
       this.a = b;
     }
+    // 0 < n <= a.length.
     if (this.n > 0 && this.a[this.n - 1]! > id) this.sorted = false;
     this.a[this.n++] = id;
   }
@@ -220,6 +228,7 @@ export class PostingsList {
   prune(dead: Uint8Array): number {
     let k = 0;
     const a = this.a;
+    // i < n <= a.length.
     for (let i = 0; i < this.n; i++) {
       const id = a[i]!;
       if (dead[id] !== 1) a[k++] = id;

@@ -1,3 +1,5 @@
+// Room tsdb/tombstones: may import tsdb/encoding and tsdb/fileutil.
+//
 // Block tombstones: deleted time intervals per series of a block.
 //
 //   "TSPT" u8(version=1) 3 zero bytes
@@ -6,9 +8,9 @@
 //
 // The file is replaced atomically (write to .tmp, fsync, rename).
 import * as fs from 'node:fs';
-import { crc32c } from './crc32c.js';
-import { CorruptionError, Decbuf, Encbuf } from './encoding.js';
-import { fsyncDir } from './wal/wal.js';
+import { crc32c } from '../encoding/crc32c.js';
+import { CorruptionError, Decbuf, Encbuf } from '../encoding/encoding.js';
+import { fsyncDir } from '../fileutil/fileutil.js';
 import * as path from 'node:path';
 
 const MAGIC = 0x54505354; // "TSPT" read as little-endian u32
@@ -85,12 +87,14 @@ export function countIntervals(ts: Tombstones): number {
 /** Merges [mint, maxt] into sorted disjoint intervals. */
 export function addInterval(iv: Float64Array | null | undefined, mint: number, maxt: number): Float64Array {
   const pairs: [number, number][] = [];
+  // i + 1 < iv.length: intervals are stored as pairs.
   if (iv) for (let i = 0; i < iv.length; i += 2) pairs.push([iv[i]!, iv[i + 1]!]);
   pairs.push([mint, maxt]);
   pairs.sort((a, b) => a[0] - b[0]);
   const out: number[] = [];
   for (const [a, b] of pairs) {
     const n = out.length;
+    // n > 0: out[n - 1] exists.
     if (n > 0 && a <= out[n - 1]! + 1) out[n - 1] = Math.max(out[n - 1]!, b);
     else out.push(a, b);
   }

@@ -33,6 +33,7 @@ export async function sortAsync<T>(a: T[], cmp: (x: T, y: T) => number, pacer = 
   if (n <= RUN) return a.sort(cmp);
   for (let i = 0; i < n; i += RUN) {
     const run = a.slice(i, i + RUN).sort(cmp);
+    // j < run.length.
     for (let j = 0; j < run.length; j++) a[i + j] = run[j]!;
     await pacer.maybeYield();
   }
@@ -45,6 +46,7 @@ export async function sortAsync<T>(a: T[], cmp: (x: T, y: T) => number, pacer = 
       let i = lo;
       let j = mid;
       let k = lo;
+      // i < mid <= hi and j < hi <= src.length.
       while (i < mid && j < hi) dst[k++] = cmp(src[j]!, src[i]!) < 0 ? src[j++]! : src[i++]!;
       while (i < mid) dst[k++] = src[i++]!;
       while (j < hi) dst[k++] = src[j++]!;

@@ -1,0 +1,183 @@
+// The chunks of one series as views into bytes (head pages or a block read),
+// the iterator over them (range- and tombstone-aware), and the simple series
+// sets both the head and blocks return. Shared by tsdb/head and the root.
+import { ValueType, type SampleIterator, type Series, type SeriesSet } from '../../storage/interface.js';
+import { XorIterator } from '../chunkenc/xor.js';
+
+/**
+ * The chunks of one series, as views into bytes owned by the head (pages) or
+ * by a block read (one buffer per series). count -1 means "read the header".
+ */
+export class ChunkList {
+  n = 0;
+  bufs: Uint8Array[] = [];
+  starts: number[] = [];
+  ends: number[] = [];
+  counts: number[] = [];
+  mints: number[] = [];
+  maxts: number[] = [];
+
+  push(buf: Uint8Array, start: number, end: number, count: number, mint: number, maxt: number): void {
+    this.bufs.push(buf);
+    this.starts.push(start);
+    this.ends.push(end);
+    this.counts.push(count);
+    this.mints.push(mint);
+    this.maxts.push(maxt);
+    this.n++;
+  }
+}
+
+/** True when t falls in one of the sorted, disjoint [mint, maxt] intervals. */
+export function isDeleted(intervals: Float64Array | null, t: number): boolean {
+  if (intervals === null) return false;
+  // i + 1 < intervals.length: intervals are stored as pairs.
+  for (let i = 0; i < intervals.length; i += 2) {
+    if (t < intervals[i]!) return false;
+    if (t <= intervals[i + 1]!) return true;
+  }
+  return false;
+}
+
+/** True when [a, b] lies entirely inside one of the (merged) intervals. */
+export function isCovered(intervals: Float64Array | null, a: number, b: number): boolean {
+  if (intervals === null) return false;
+  // i + 1 < intervals.length: intervals are stored as pairs.
+  for (let i = 0; i < intervals.length; i += 2) if (intervals[i]! <= a && b <= intervals[i + 1]!) return true;
+  return false;
+}
+
+/** Iterates the samples of a ChunkList within [mint, maxt], skipping deleted intervals. */
+export class ChunkSeriesIterator implements SampleIterator {
+  private ci = -1;
+  private readonly x = new XorIterator();
+  private loaded = false;
+  private valid = false;
+  private done = false;
+  private di = 0;
+  private error: Error | null = null;
+
+  constructor(
+    private readonly cl: ChunkList,
+    private readonly mint: number,
+    private readonly maxt: number,
+    private readonly del: Float64Array | null,
+  ) {}
+
+  private finish(): ValueType {
+    this.valid = false;
+    this.done = true;
+    return ValueType.None;
+  }
+
+  /** Loads the first chunk at index >= from whose maxt >= minT; false when there is none in range. */
+  private load(from: number, minT: number): boolean {
+    const cl = this.cl;
+    let ci = from;
+    // ci < cl.n, the length of each of the list's arrays.
+    while (ci < cl.n && cl.maxts[ci]! < minT) ci++;
+    if (ci >= cl.n || cl.mints[ci]! > this.maxt) return false;
+    this.ci = ci;
+    this.x.reset(cl.bufs[ci]!, cl.starts[ci]!, cl.ends[ci]!, cl.counts[ci]!);
+    this.loaded = true;
+    return true;
+  }
+
+  private deleted(t: number): boolean {
+    const d = this.del!;
+    // di + 1 < d.length: intervals are stored as pairs.
+    while (this.di < d.length && d[this.di + 1]! < t) this.di += 2;
+    return this.di < d.length && d[this.di]! <= t;
+  }
+
+  next(): ValueType {
+    if (this.done) return ValueType.None;
+    const x = this.x;
+    for (;;) {
+      if (!this.loaded && !this.load(this.ci + 1, this.mint)) return this.finish();
+      if (x.next()) {
+        const t = x.ts;
+        if (t < this.mint) continue;
+        if (t > this.maxt) return this.finish();
+        if (this.del !== null && this.deleted(t)) continue;
+        this.valid = true;
+        return ValueType.Float;
+      }
+      if (x.error !== null) {
+        this.error = x.error;
+        return this.finish();
+      }
+      this.loaded = false;
+    }
+  }
+
+  seek(t: number): ValueType {
+    if (this.done) return ValueType.None;
+    if (this.valid && this.x.ts >= t) return ValueType.Float;
+    // Skip whole chunks that end before t.
+    // ci < cl.n while a chunk is loaded.
+    if (!this.loaded || this.cl.maxts[this.ci]! < t) {
+      if (!this.load(this.loaded ? this.ci + 1 : this.ci + 1, Math.max(t, this.mint))) return this.finish();
+    }
+    for (;;) {
+      const r = this.next();
+      if (r === ValueType.None || this.x.ts >= t) return r;
+    }
+  }
+
+  t(): number {
+    return this.x.ts;
+  }
+
+  v(): number {
+    return this.x.v();
+  }
+
+  err(): Error | null {
+    return this.error;
+  }
+}
+
+export class EmptyIterator implements SampleIterator {
+  next(): ValueType {
+    return ValueType.None;
+  }
+  seek(): ValueType {
+    return ValueType.None;
+  }
+  t(): number {
+    return 0;
+  }
+  v(): number {
+    return 0;
+  }
+  err(): Error | null {
+    return null;
+  }
+}
+
+export class ListSeriesSet implements SeriesSet {
+  private i = -1;
+  constructor(
+    private readonly list: Series[],
+    private readonly warns: readonly string[] = [],
+    private readonly error: Error | null = null,
+  ) {}
+  next(): boolean {
+    if (this.i < this.list.length) this.i++;
+    return this.i < this.list.length;
+  }
+  at(): Series {
+    // Called after next() returned true: i < list.length.
+    return this.list[this.i]!;
+  }
+  err(): Error | null {
+    return this.error;
+  }
+  warnings(): readonly string[] {
+    return this.warns;
+  }
+}
+
+export const EMPTY_SERIES_SET: SeriesSet = new ListSeriesSet([]);
+

@@ -1,0 +1,52 @@
+// WAL replay into the head: applies decoded records (series, samples,
+// tombstones) straight to the series and chunk tables, bypassing appenders.
+// The caller (the DB) reads the checkpoint and segments and feeds them here.
+import type { Labels } from '../../model/labels.js';
+import type { RecordHandler } from '../record/record.js';
+import { addInterval } from '../tombstones/tombstones.js';
+import type { Head } from './head.js';
+
+export class HeadReplayer implements RecordHandler {
+  /** Samples applied. */
+  samples = 0;
+  /** Samples dropped because their series ref is unknown. */
+  unknown = 0;
+
+  constructor(private readonly head: Head) {}
+
+  /** Maps ref to the series, creating it when new; a known label set under a new ref becomes an alias. */
+  series(ref: number, ls: Labels): void {
+    const head = this.head;
+    const series = head.series;
+    if (series.slotByRef(ref) >= 0) return;
+    const slot = series.slotByLabels(ls);
+    if (slot >= 0) {
+      series.addAlias(ref, slot);
+      return;
+    }
+    const s = head.newSeries(ls, ref);
+    // It came from the WAL, so it is there already.
+    head.appends.logged[s] = 1;
+  }
+
+  sample(ref: number, t: number, hi: number, lo: number): void {
+    const head = this.head;
+    const slot = head.series.slotByRef(ref);
+    if (slot < 0) {
+      this.unknown++;
+      return;
+    }
+    const ct = head.chunkTable;
+    // slot is live, so within the chunk table's per-slot arrays.
+    if (t < head.minValidTime || t <= ct.lastT[slot]!) return;
+    ct.appendSample(slot, t, hi, lo);
+    this.samples++;
+  }
+
+  tombstone(ref: number, mint: number, maxt: number): void {
+    const head = this.head;
+    const slot = head.series.slotByRef(ref);
+    if (slot < 0) return;
+    head.tombstones.set(slot, addInterval(head.tombstones.get(slot), mint, maxt));
+  }
+}
