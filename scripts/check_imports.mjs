@@ -10,8 +10,8 @@ import ts from 'typescript';
 
 const root = resolve(process.argv[2] ?? 'src');
 
-// From the ground floor up: a folder may import folders on its own floor's left or
-// on lower floors. Folders on one line are peers that must not import each other.
+// From the ground floor up: a folder may import only folders on lower floors.
+// Folders on one line are peers that must not import each other.
 const LAYERS = [
   ['gofmt'],
   ['model'],
@@ -20,6 +20,10 @@ const LAYERS = [
   ['config'],
   ['relabel'],
   ['storage'],
+  ['tsdb/encoding', 'tsdb/fileutil', 'tsdb/chunkenc'],
+  ['tsdb/record', 'tsdb/tombstones', 'tsdb/index'],
+  ['tsdb/chunks', 'tsdb/wal'],
+  ['tsdb/head'],
   ['tsdb'],
   ['promql/parser'],
   ['promql/engine'],
