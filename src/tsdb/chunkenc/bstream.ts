@@ -32,10 +32,6 @@ export class BitWriter {
     }
     this.bit = p;
   }
-
-  writeByte(b: number): void {
-    this.writeBits(b & 0xff, 8);
-  }
 }
 
 /** Reads bits from buf[start, end). */

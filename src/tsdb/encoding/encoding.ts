@@ -68,12 +68,6 @@ export class Encbuf {
     this.len += n;
   }
 
-  putU16BE(v: number): void {
-    this.ensure(2);
-    this.buf.writeUInt16BE(v, this.len);
-    this.len += 2;
-  }
-
   putU32LE(v: number): void {
     this.ensure(4);
     this.buf.writeUInt32LE(v >>> 0, this.len);
@@ -145,10 +139,6 @@ export class Decbuf {
     this.pos = start;
   }
 
-  remaining(): number {
-    return this.end - this.pos;
-  }
-
   private fail(what: string): never {
     throw new CorruptionError(`${what} at offset ${this.pos}`, this.file, this.pos);
   }
@@ -157,13 +147,6 @@ export class Decbuf {
     if (this.pos >= this.end) this.fail('unexpected end of data reading a byte');
     // pos < end <= buf.length, checked above.
     return this.buf[this.pos++]!;
-  }
-
-  u16BE(): number {
-    if (this.pos + 2 > this.end) this.fail('unexpected end of data reading u16');
-    const v = this.buf.readUInt16BE(this.pos);
-    this.pos += 2;
-    return v;
   }
 
   u32LE(): number {

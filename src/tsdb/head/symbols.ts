@@ -52,11 +52,4 @@ export class SymbolTable {
   str(id: number): string {
     return this.strs[id]!;
   }
-
-  /** Approximate bytes of string data (UTF-16 in V8's worst case counts 1 byte per char for ASCII). */
-  stringBytes(): number {
-    let n = 0;
-    for (const s of this.ids.keys()) n += s.length;
-    return n;
-  }
 }
