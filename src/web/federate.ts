@@ -7,7 +7,8 @@ import type { Matcher } from '../model/matcher.js';
 import { ValueType, type Queryable } from '../storage/interface.js';
 import { isStaleNaN } from '../model/value.js';
 import type { HttpResponse, RequestInfo } from './server.js';
-import { compareLabelsUTF8, compareUTF8, type PromQLParser } from './api/v1.js';
+import { compareLabelsUTF8, compareUTF8 } from './api/sort.js';
+import type { PromQLParser } from './api/deps.js';
 // The text format writes values as Go's strconv.FormatFloat(f, 'g', -1, 64).
 import { formatG } from '../promql/engine/format.js';
 

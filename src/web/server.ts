@@ -7,12 +7,9 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { EventEmitter } from 'node:events';
 import { createDeflate, createGzip, deflate, gzip, type Deflate, type Gzip, type ZlibOptions } from 'node:zlib';
 import { nopLogger, type Logger } from '../logging/types.js';
-import { ApiError, type ApiContext, type ApiErrorType, type ApiResult, type ApiRoute } from './types.js';
-import { ParseError } from '../promql/parser/errors.js';
-import { EvalError, QueryCanceledError, QueryQueueFullError, QueryTimeoutError } from '../promql/engine/errors.js';
-import { StorageError } from '../storage/interface.js';
-import { jsonString } from './api/json.js';
-import { encodeApiSuccess, isBodyStream, type BodyStream } from './api/response.js';
+import type { ApiContext, ApiError, ApiResult, ApiRoute } from './api/types.js';
+import { statusForError, toApiError } from './api/errors.js';
+import { encodeApiError, encodeApiSuccess, isBodyStream, type BodyStream } from './api/response.js';
 import type { HttpMetrics } from '../metrics/server.js';
 import { verifyBasicAuth, type WebConfig } from './web_config.js';
 
@@ -110,40 +107,8 @@ export interface WebServerOptions {
   readTimeoutMs?: number;
 }
 
-/** Prometheus's HTTP status for each API error type (web/api/v1 getDefaultErrorCode). */
-export function statusForErrorType(t: ApiErrorType): number {
-  switch (t) {
-    case 'bad_data':
-      return 400;
-    case 'execution':
-      return 422;
-    case 'canceled':
-      // nginx's "client closed request", as Prometheus answers a canceled query.
-      return 499;
-    case 'timeout':
-      return 503;
-    case 'not_found':
-      return 404;
-    case 'not_acceptable':
-      return 406;
-    default:
-      return 500;
-  }
-}
-
-/** Maps any error thrown by an API handler to Prometheus's errorType, in one place. */
-export function toApiError(e: unknown): ApiError {
-  if (e instanceof ApiError) return e;
-  if (e instanceof ParseError) return new ApiError('bad_data', e.message);
-  if (e instanceof QueryTimeoutError) return new ApiError('timeout', e.message);
-  if (e instanceof QueryCanceledError) return new ApiError('canceled', e.message);
-  if (e instanceof QueryQueueFullError) return new ApiError('unavailable', e.message, 503);
-  if (e instanceof EvalError) return new ApiError('execution', e.message);
-  if (e instanceof StorageError) return new ApiError('internal', e.message);
-  return new ApiError('internal', e instanceof Error ? e.message : String(e));
-}
-
-function text(status: number, body: string, headers?: Record<string, string>): HttpResponse {
+/** A plain-text answer, as Go's handlers write one. */
+export function textResponse(status: number, body: string, headers?: Record<string, string>): HttpResponse {
   return { status, body, headers: { 'Content-Type': 'text/plain; charset=utf-8', ...headers } };
 }
 
@@ -281,13 +246,13 @@ export class WebServer {
     try {
       url = new URL(req.url ?? '/', 'http://localhost');
     } catch {
-      return this.send(req, res, text(400, 'bad request\n'), 'other', start);
+      return this.send(req, res, textResponse(400, 'bad request\n'), 'other', start);
     }
     if (this.closing) res.setHeader('Connection', 'close');
 
     const auth = this.opts.webConfig?.basicAuthUsers;
     if (auth !== undefined && auth.size > 0 && !verifyBasicAuth(auth, req.headers.authorization)) {
-      return this.send(req, res, text(401, 'Unauthorized\n', { 'WWW-Authenticate': 'Basic' }), 'other', start);
+      return this.send(req, res, textResponse(401, 'Unauthorized\n', { 'WWW-Authenticate': 'Basic' }), 'other', start);
     }
 
     let path = url.pathname;
@@ -295,7 +260,7 @@ export class WebServer {
       if (path === '/' || path === '') {
         return this.send(req, res, { status: 302, body: '', headers: { Location: this.prefix } }, 'other', start);
       }
-      if (path !== this.prefix && !path.startsWith(`${this.prefix}/`)) return this.send(req, res, text(404, '404 page not found\n'), 'other', start);
+      if (path !== this.prefix && !path.startsWith(`${this.prefix}/`)) return this.send(req, res, textResponse(404, '404 page not found\n'), 'other', start);
       path = path.slice(this.prefix.length) || '/';
     }
 
@@ -318,12 +283,12 @@ export class WebServer {
       if (method === 'OPTIONS' && path.startsWith('/api/v1/')) {
         return this.send(req, res, { status: 204, body: '', headers: this.corsHeaders(req, {}) }, '/api/v1/*path', start);
       }
-      const resp = pathMatched ? text(405, 'Method Not Allowed\n') : text(404, '404 page not found\n');
+      const resp = pathMatched ? textResponse(405, 'Method Not Allowed\n') : textResponse(404, '404 page not found\n');
       return this.send(req, res, resp, 'other', start);
     }
 
     if (found.opts.needsReady && !this.ready) {
-      return this.send(req, res, text(503, 'Service Unavailable'), found.pattern, start);
+      return this.send(req, res, textResponse(503, 'Service Unavailable'), found.pattern, start);
     }
 
     let body: Buffer;
@@ -332,7 +297,7 @@ export class WebServer {
     } catch (e) {
       if (e instanceof BodyTooLargeError) {
         // Worded as Prometheus's remote-write receiver words it.
-        return this.send(req, res, text(413, `request body exceeds the ${found.opts.maxBodyBytes} bytes limit\n`), found.pattern, start);
+        return this.send(req, res, textResponse(413, `request body exceeds the ${found.opts.maxBodyBytes} bytes limit\n`), found.pattern, start);
       }
       res.destroy();
       return;
@@ -466,8 +431,8 @@ const DEFAULT_CORS_SOURCE = '^(?:.*)$';
 /** Error envelope: {"status":"error","errorType":...,"error":...}. */
 export function apiErrorResponse(err: ApiError): HttpResponse {
   return {
-    status: err.status ?? statusForErrorType(err.errorType),
-    body: `{"status":"error","errorType":${jsonString(err.errorType)},"error":${jsonString(err.message)}}`,
+    status: statusForError(err),
+    body: encodeApiError(err),
     headers: { 'Content-Type': 'application/json' },
   };
 }

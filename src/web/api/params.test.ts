@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseTime, parseDurationNs, parseDurationParam, parseTimeParam, parseLimitParam } from './params.js';
-import { ApiError } from '../types.js';
+import { ApiError } from './types.js';
 
 test('parseTime accepts Unix seconds and RFC 3339', () => {
   assert.equal(parseTime('1435781451.781'), 1435781451781);
