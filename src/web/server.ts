@@ -1,6 +1,9 @@
-// The HTTP server: routing under the route prefix, request bodies with size
-// limits, the API envelope, error mapping, gzip, CORS, basic auth, metrics,
-// readiness gating and graceful shutdown. Endpoint logic lives elsewhere.
+// web/: the HTTP side. This file is the server: routing under the route
+// prefix, request bodies with size limits, the API envelope, gzip, CORS, basic
+// auth, metrics, readiness gating and graceful shutdown. Endpoints live in
+// web/api (API v1), lifecycle.ts, ui.ts and federate.ts; web/api/errors.ts maps
+// errors to statuses. May import web/api and the folders below it (logging,
+// metrics, model, storage, promql/*); only cli/ imports web/.
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
@@ -306,7 +309,8 @@ export class WebServer {
     // As Go's Request.ParseForm: POST, PUT and PATCH bodies are read as forms,
     // and their values come before (take precedence over) the query string's.
     const params = new URLSearchParams();
-    const ctype = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    const [mediaType = ''] = String(req.headers['content-type'] ?? '').split(';');
+    const ctype = mediaType.trim().toLowerCase();
     if (found.opts.parseForm && FORM_METHODS.has(method) && body.length > 0 && ctype === 'application/x-www-form-urlencoded') {
       for (const [k, v] of new URLSearchParams(body.toString('utf8'))) params.append(k, v);
     }
@@ -440,6 +444,7 @@ export function apiErrorResponse(err: ApiError): HttpResponse {
 function matchSegments(pattern: string[], segs: string[]): Record<string, string> | null {
   const params: Record<string, string> = {};
   for (let i = 0; i < pattern.length; i++) {
+    // i < pattern.length.
     const p = pattern[i]!;
     if (p.startsWith('*')) {
       params[p.slice(1)] = segs.slice(i).map(decodeSegment).join('/');
@@ -513,7 +518,10 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       }
       chunks.push(c);
     });
-    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.on('end', () => {
+      const [only] = chunks;
+      resolve(chunks.length === 1 && only !== undefined ? only : Buffer.concat(chunks));
+    });
     req.on('error', reject);
   });
 }

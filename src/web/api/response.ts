@@ -83,7 +83,8 @@ export function encodeApiSuccess(result: ApiResult): Buffer | BodyStream {
     }
     if (step.done === true) {
       head.push(...w.finish());
-      return head.length === 1 ? head[0]! : Buffer.concat(head);
+      const [only] = head;
+      return head.length === 1 && only !== undefined ? only : Buffer.concat(head);
     }
     if (headBytes >= STREAM_AFTER_BYTES) return streamRest(w, gen, head);
   }
