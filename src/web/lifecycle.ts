@@ -1,6 +1,6 @@
 // Prometheus's lifecycle endpoints: /-/healthy, /-/ready, and (with
 // --web.enable-lifecycle) /-/reload and /-/quit.
-import { textResponse, type HttpResponse, type WebServer } from './server.js';
+import { text, type HttpResponse, type WebServer } from './server.js';
 
 /** What the lifecycle endpoints drive; the server process (cli/) provides it. */
 export interface LifecycleTarget {
@@ -17,21 +17,21 @@ export class LifecycleApi {
   constructor(private readonly target: LifecycleTarget) {}
 
   healthy(): HttpResponse {
-    return textResponse(200, 'Prometheus Server is Healthy.\n');
+    return text(200, 'Prometheus Server is Healthy.\n');
   }
 
   /** Mounted behind the readiness gate, so it answers 503 until the server is ready. */
   ready(): HttpResponse {
-    return textResponse(200, 'Prometheus Server is Ready.\n');
+    return text(200, 'Prometheus Server is Ready.\n');
   }
 
   async reload(): Promise<HttpResponse> {
     if (!this.target.enabled) return disabled();
     try {
       await this.target.reload();
-      return textResponse(200, '');
+      return text(200, '');
     } catch (e) {
-      return textResponse(500, `failed to reload config: ${(e as Error).message}\n`);
+      return text(500, `failed to reload config: ${(e as Error).message}\n`);
     }
   }
 
@@ -40,7 +40,7 @@ export class LifecycleApi {
     const first = !this.target.stopping();
     // Answer first, then stop: the response must get out before the listener closes.
     if (first) setImmediate(() => this.target.shutdown());
-    return textResponse(200, first ? 'Requesting termination... Goodbye!' : 'Termination already in progress.');
+    return text(200, first ? 'Requesting termination... Goodbye!' : 'Termination already in progress.');
   }
 
   mount(web: WebServer): void {
@@ -50,12 +50,12 @@ export class LifecycleApi {
       web.route(m, '/-/reload', () => this.reload());
       web.route(m, '/-/quit', () => this.quit());
     }
-    const onlyPostPut = (): HttpResponse => textResponse(405, 'Only POST or PUT requests allowed');
+    const onlyPostPut = (): HttpResponse => text(405, 'Only POST or PUT requests allowed');
     web.route('GET', '/-/reload', onlyPostPut);
     web.route('GET', '/-/quit', onlyPostPut);
   }
 }
 
 function disabled(): HttpResponse {
-  return textResponse(403, 'Lifecycle API is not enabled.');
+  return text(403, 'Lifecycle API is not enabled.');
 }

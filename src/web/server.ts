@@ -111,7 +111,7 @@ export interface WebServerOptions {
 }
 
 /** A plain-text answer, as Go's handlers write one. */
-export function textResponse(status: number, body: string, headers?: Record<string, string>): HttpResponse {
+export function text(status: number, body: string, headers?: Record<string, string>): HttpResponse {
   return { status, body, headers: { 'Content-Type': 'text/plain; charset=utf-8', ...headers } };
 }
 
@@ -249,13 +249,13 @@ export class WebServer {
     try {
       url = new URL(req.url ?? '/', 'http://localhost');
     } catch {
-      return this.send(req, res, textResponse(400, 'bad request\n'), 'other', start);
+      return this.send(req, res, text(400, 'bad request\n'), 'other', start);
     }
     if (this.closing) res.setHeader('Connection', 'close');
 
     const auth = this.opts.webConfig?.basicAuthUsers;
     if (auth !== undefined && auth.size > 0 && !verifyBasicAuth(auth, req.headers.authorization)) {
-      return this.send(req, res, textResponse(401, 'Unauthorized\n', { 'WWW-Authenticate': 'Basic' }), 'other', start);
+      return this.send(req, res, text(401, 'Unauthorized\n', { 'WWW-Authenticate': 'Basic' }), 'other', start);
     }
 
     let path = url.pathname;
@@ -263,7 +263,7 @@ export class WebServer {
       if (path === '/' || path === '') {
         return this.send(req, res, { status: 302, body: '', headers: { Location: this.prefix } }, 'other', start);
       }
-      if (path !== this.prefix && !path.startsWith(`${this.prefix}/`)) return this.send(req, res, textResponse(404, '404 page not found\n'), 'other', start);
+      if (path !== this.prefix && !path.startsWith(`${this.prefix}/`)) return this.send(req, res, text(404, '404 page not found\n'), 'other', start);
       path = path.slice(this.prefix.length) || '/';
     }
 
@@ -286,12 +286,12 @@ export class WebServer {
       if (method === 'OPTIONS' && path.startsWith('/api/v1/')) {
         return this.send(req, res, { status: 204, body: '', headers: this.corsHeaders(req, {}) }, '/api/v1/*path', start);
       }
-      const resp = pathMatched ? textResponse(405, 'Method Not Allowed\n') : textResponse(404, '404 page not found\n');
+      const resp = pathMatched ? text(405, 'Method Not Allowed\n') : text(404, '404 page not found\n');
       return this.send(req, res, resp, 'other', start);
     }
 
     if (found.opts.needsReady && !this.ready) {
-      return this.send(req, res, textResponse(503, 'Service Unavailable'), found.pattern, start);
+      return this.send(req, res, text(503, 'Service Unavailable'), found.pattern, start);
     }
 
     let body: Buffer;
@@ -300,7 +300,7 @@ export class WebServer {
     } catch (e) {
       if (e instanceof BodyTooLargeError) {
         // Worded as Prometheus's remote-write receiver words it.
-        return this.send(req, res, textResponse(413, `request body exceeds the ${found.opts.maxBodyBytes} bytes limit\n`), found.pattern, start);
+        return this.send(req, res, text(413, `request body exceeds the ${found.opts.maxBodyBytes} bytes limit\n`), found.pattern, start);
       }
       res.destroy();
       return;
