@@ -11,7 +11,7 @@ import { ScrapeFailureLog, formatScrapeFailureLine } from '../src/querylog/scrap
 import { LogFileOpenError } from '../src/logging/json_log.js';
 import { createLogger } from '../src/logging/logger.js';
 import { queryLogRoutes } from '../src/web/api/querylog.js';
-import { ApiError, type ApiContext } from '../src/web/types.js';
+import { ApiError, type ApiContext } from '../src/web/api/types.js';
 import { FakeDisk, keyPaths, metric, record } from './querylog_helpers.js';
 
 const NOW = Date.UTC(2024, 10, 14, 9, 51, 50, 620);

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { MemoryStorage } from '../src/storage/memory.js';
 import { ScrapeManager } from '../src/scrape/manager.js';
 import { targetsRoutes } from '../src/web/api/targets.js';
-import { ApiError, type ApiContext, type ApiRoute } from '../src/web/types.js';
+import { ApiError, type ApiContext, type ApiRoute } from '../src/web/api/types.js';
 import { config, relabelConfig, scrapeConfig, waitFor } from './fixtures/scrape/helpers.js';
 
 function call(routes: ApiRoute[], path: string, query = ''): unknown {

@@ -20,12 +20,15 @@ import type { Appendable, Storage } from '../storage/interface.js';
 import { EngineMetrics, HttpMetrics, ReloadMetrics, readyGauge, registerProcessMetrics } from '../metrics/server.js';
 import { buildInfo } from '../metrics/build.js';
 import { RemoteWriteHandler } from '../remote/write_handler.js';
-import { WebServer, DEFAULT_MAX_REMOTE_WRITE_BYTES, type HttpResponse } from '../web/server.js';
+import { WebServer, DEFAULT_MAX_REMOTE_WRITE_BYTES } from '../web/server.js';
 import { createApiRoutes, walReplayRoute, type MetricMetadata, type PromQLParser, type TSDBStatus, type WALReplayStatus } from '../web/api/v1.js';
 import { queryLogRoutes } from '../web/api/querylog.js';
+import { RemoteWriteApi } from '../web/api/write.js';
 import { federateHandler } from '../web/federate.js';
+import { LifecycleApi } from '../web/lifecycle.js';
+import { mountIndexPage } from '../web/ui.js';
 import { loadWebConfig } from '../web/web_config.js';
-import type { ApiRoute } from '../web/types.js';
+import type { ApiRoute } from '../web/api/types.js';
 import type { ServerFlags } from './flags.js';
 
 /** The storage the server runs on: the TSDB, or any Storage for tests (admin endpoints then answer unavailable). */
@@ -278,40 +281,20 @@ export class TsPromServer {
     const self = this;
     const web = this.web;
     const flags = this.flags;
-    const lifecycle = (fn: () => HttpResponse | Promise<HttpResponse>) => () =>
-      flags.enableLifecycle ? fn() : text(403, 'Lifecycle API is not enabled.');
-    const onlyPostPut = () => text(405, 'Only POST or PUT requests allowed');
 
-    web.route('GET', '/-/healthy', () => text(200, 'Prometheus Server is Healthy.\n'));
-    web.route('GET', '/-/ready', () => text(200, 'Prometheus Server is Ready.\n'), { needsReady: true });
-    const reload = lifecycle(async () => {
-      try {
-        await this.reload();
-        return text(200, '');
-      } catch (e) {
-        return text(500, `failed to reload config: ${(e as Error).message}\n`);
-      }
-    });
-    const quit = lifecycle(() => {
-      const first = this.stopping === null;
-      // Answer first, then stop: the response must get out before the listener closes.
-      if (first) setImmediate(() => void this.shutdown());
-      return text(200, first ? 'Requesting termination... Goodbye!' : 'Termination already in progress.');
-    });
-    for (const m of ['POST', 'PUT']) {
-      web.route(m, '/-/reload', reload);
-      web.route(m, '/-/quit', quit);
-    }
-    web.route('GET', '/-/reload', onlyPostPut);
-    web.route('GET', '/-/quit', onlyPostPut);
-
+    new LifecycleApi({
+      enabled: flags.enableLifecycle,
+      reload: () => this.reload(),
+      stopping: () => this.stopping !== null,
+      shutdown: () => void this.shutdown(),
+    }).mount(web);
     web.route('GET', '/metrics', async () => ({
       status: 200,
       body: await this.registry.metrics(),
       headers: { 'Content-Type': this.registry.contentType },
     }));
     web.route('GET', '/version', () => ({ status: 200, body: `${JSON.stringify(this.buildInfoJSON())}\n`, headers: { 'Content-Type': 'application/json' } }));
-    web.route('GET', '/', () => ({ status: 200, body: indexPage(this.externalUrl), headers: { 'Content-Type': 'text/html; charset=utf-8' } }));
+    mountIndexPage(web, this.externalUrl);
 
     const parser = this.components.createParser(flags.features);
     const fed = federateHandler({
@@ -325,21 +308,19 @@ export class TsPromServer {
     });
     web.route('GET', '/federate', fed, { needsReady: true });
 
-    const rw = new RemoteWriteHandler({
-      storage: { appender: () => this.mustStorage().appender() },
-      registry: this.registry,
-      logger: this.logger.with({ component: 'remote' }),
-    });
-    web.route(
-      'POST',
-      '/api/v1/write',
-      (req) => {
-        if (!flags.enableRemoteWriteReceiver) return text(404, 'remote write receiver needs to be enabled with --web.enable-remote-write-receiver\n');
-        const r = rw.handle(req.headers, req.body);
-        return { status: r.status, body: r.body, headers: r.headers };
-      },
-      { needsReady: true, maxBodyBytes: DEFAULT_MAX_REMOTE_WRITE_BYTES, parseForm: false },
+    const rw = new RemoteWriteApi(
+      new RemoteWriteHandler({
+        storage: { appender: () => this.mustStorage().appender() },
+        registry: this.registry,
+        logger: this.logger.with({ component: 'remote' }),
+      }),
+      flags.enableRemoteWriteReceiver,
     );
+    web.route('POST', '/api/v1/write', (req) => rw.write(req.headers, req.body), {
+      needsReady: true,
+      maxBodyBytes: DEFAULT_MAX_REMOTE_WRITE_BYTES,
+      parseForm: false,
+    });
 
     web.api(
       createApiRoutes({
@@ -418,10 +399,6 @@ export class TsPromServer {
   }
 }
 
-function text(status: number, body: string): HttpResponse {
-  return { status, body, headers: { 'Content-Type': 'text/plain; charset=utf-8' } };
-}
-
 /** --web.external-url, or http://<hostname>:<port>/ from the listen address, as Prometheus derives it. */
 function computeExternalUrl(flags: ServerFlags): URL {
   if (flags.externalUrl !== '') {
@@ -435,31 +412,6 @@ function computeExternalUrl(flags: ServerFlags): URL {
   }
   const port = /:(\d+)$/.exec(flags.listenAddress)?.[1] ?? '9090';
   return new URL(`http://${hostname()}:${port}/`);
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
-}
-
-/** A small landing page: a query box over the API and links to the server's own pages. */
-function indexPage(external: URL): string {
-  const base = escapeHtml(external.pathname.replace(/\/$/, ''));
-  return `<!doctype html>
-<html><head><meta charset="utf-8"><title>tsprom</title></head>
-<body>
-<h1>tsprom</h1>
-<form action="${base}/api/v1/query" method="get">
-<input name="query" size="80" placeholder="PromQL expression, e.g. up"> <button type="submit">Query</button>
-</form>
-<ul>
-<li><a href="${base}/api/v1/targets">Targets</a></li>
-<li><a href="${base}/api/v1/status/config">Configuration</a></li>
-<li><a href="${base}/api/v1/status/flags">Flags</a></li>
-<li><a href="${base}/api/v1/status/tsdb">TSDB status</a></li>
-<li><a href="${base}/metrics">Own metrics</a></li>
-</ul>
-</body></html>
-`;
 }
 
 /**

@@ -64,12 +64,14 @@ class Blowfish {
 
   private f(x: number): number {
     const s = this.s;
+    // Each index is a byte of x plus 0, 256, 512 or 768: below S_WORDS = s.length.
     return (((s[x >>> 24]! + s[256 + ((x >>> 16) & 255)]!) ^ s[512 + ((x >>> 8) & 255)]!) + s[768 + (x & 255)]!) >>> 0;
   }
 
   /** Encrypts the block held in lr in place. */
   encipher(lr: Uint32Array): void {
     const p = this.p;
+    // lr holds 2 words and p P_WORDS = 18: every index below is in range.
     let l = lr[0]!;
     let r = lr[1]!;
     for (let i = 0; i < 16; i += 2) {
@@ -85,11 +87,13 @@ class Blowfish {
   /** Blowfish key schedule, with bcrypt's salt mixing when salt is given. */
   expand(key: Uint8Array, salt: Uint8Array | null): void {
     const pos = { key: 0, salt: 0 };
+    // i < P_WORDS = this.p.length.
     for (let i = 0; i < P_WORDS; i++) this.p[i] = (this.p[i]! ^ streamWord(key, pos, 'key')) >>> 0;
     const lr = this.lr;
     lr[0] = 0;
     lr[1] = 0;
     const fill = (arr: Uint32Array): void => {
+      // lr holds 2 words; arr (P or S) has an even length, so i + 1 < arr.length.
       for (let i = 0; i < arr.length; i += 2) {
         if (salt !== null) {
           lr[0] = (lr[0]! ^ streamWord(salt, pos, 'salt')) >>> 0;
@@ -108,6 +112,7 @@ class Blowfish {
 function streamWord(data: Uint8Array, pos: { key: number; salt: number }, which: 'key' | 'salt'): number {
   let w = 0;
   let j = pos[which];
+  // j stays below data.length (never 0: the key holds at least its NUL, the salt 16 bytes).
   for (let i = 0; i < 4; i++) {
     w = ((w << 8) | data[j]!) >>> 0;
     j = (j + 1) % data.length;
@@ -122,6 +127,7 @@ for (let i = 0; i < ALPHABET.length; i++) DECODE[ALPHABET.charCodeAt(i)] = i;
 
 function b64Encode(bytes: Uint8Array): string {
   let out = '';
+  // i < bytes.length; every ALPHABET index is a 6-bit value, below its 64 characters.
   for (let i = 0; i < bytes.length; i += 3) {
     const b0 = bytes[i]!;
     const b1 = bytes[i + 1] ?? 0;
@@ -140,6 +146,7 @@ function b64Decode(s: string, n: number): Uint8Array | null {
   let o = 0;
   for (let i = 0; i < s.length && o < n; i++) {
     const c = s.charCodeAt(i);
+    // c < 128 = DECODE.length.
     const v = c < 128 ? DECODE[c]! : -1;
     if (v < 0) return null;
     acc = (acc << 6) | v;
@@ -168,6 +175,7 @@ export function bcryptHash(password: string, settings: string): string {
   if (m === null) throw new Error('invalid bcrypt settings');
   const cost = Number(m[2]);
   if (cost < 4 || cost > 31) throw new Error('invalid bcrypt cost');
+  // Group 3 is not optional: a match always has it.
   const salt = b64Decode(m[3]!, 16);
   if (salt === null) throw new Error('invalid bcrypt salt');
   const pw = Buffer.from(password, 'utf8');
@@ -183,6 +191,7 @@ export function bcryptHash(password: string, settings: string): string {
   }
   const ctext = MAGIC.slice();
   const lr = new Uint32Array(2);
+  // ctext holds MAGIC's 6 words and lr 2: j + 1 < 6 below, and i < 6 in the loop after.
   for (let i = 0; i < 64; i++) {
     for (let j = 0; j < 6; j += 2) {
       lr[0] = ctext[j]!;

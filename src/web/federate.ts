@@ -7,7 +7,8 @@ import type { Matcher } from '../model/matcher.js';
 import { ValueType, type Queryable } from '../storage/interface.js';
 import { isStaleNaN } from '../model/value.js';
 import type { HttpResponse, RequestInfo } from './server.js';
-import { compareLabelsUTF8, compareUTF8, type PromQLParser } from './api/v1.js';
+import { compareLabelsUTF8, compareUTF8 } from './api/sort.js';
+import type { PromQLParser } from './api/deps.js';
 // The text format writes values as Go's strconv.FormatFloat(f, 'g', -1, 64).
 import { formatG } from '../promql/engine/format.js';
 
@@ -46,12 +47,13 @@ interface AcceptClause {
 function parseAccept(header: string): AcceptClause[] {
   const out: AcceptClause[] = [];
   for (const raw of header.split(',')) {
-    const [range, ...params] = raw.trim().split(';');
-    const sp = range!.split('/');
-    const type = sp[0]!.trim();
+    // split always yields at least one part.
+    const [range = '', ...params] = raw.trim().split(';');
+    const [first = '', second, ...more] = range.split('/');
+    const type = first.trim();
     let subType: string;
-    if (sp.length === 1 && type === '*') subType = '*';
-    else if (sp.length === 2) subType = sp[1]!.trim();
+    if (second === undefined && type === '*') subType = '*';
+    else if (second !== undefined && more.length === 0) subType = second.trim();
     else continue;
     const c: AcceptClause = { type, subType, q: 1, params: new Map() };
     for (const p of params) {
@@ -169,6 +171,7 @@ function buildFamilies(samples: FedSample[], externalLabels: Labels, scheme: Esc
       const n = s.ls.nameAt(i);
       if (n !== METRIC_NAME) labels.push([escaped(n, scheme), s.ls.valueAt(i)]);
     }
+    // extNames are ext's own keys.
     for (const n of extNames) if (!s.ls.has(n)) labels.push([escaped(n, scheme), ext[n]!]);
     current.metrics.push({ labels, v: s.v, t: s.t });
   }
@@ -305,6 +308,7 @@ export function federateHandler(deps: FederateDeps): (req: RequestInfo) => HttpR
 
     // The selections merged: sorted by labels, each series once.
     found.sort((a, b) => compareLabelsUTF8(a.ls, b.ls));
+    // found[i - 1] exists for every i > 0.
     const samples = found.filter((s, i) => i === 0 || !s.ls.equals(found[i - 1]!.ls));
     // Then grouped by metric name (order kept within a name), as Prometheus sorts before writing families.
     samples.sort((a, b) => compareUTF8(a.ls.get(METRIC_NAME), b.ls.get(METRIC_NAME)));

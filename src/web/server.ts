@@ -1,18 +1,18 @@
-// The HTTP server: routing under the route prefix, request bodies with size
-// limits, the API envelope, error mapping, gzip, CORS, basic auth, metrics,
-// readiness gating and graceful shutdown. Endpoint logic lives elsewhere.
+// web/: the HTTP side. This file is the server: routing under the route
+// prefix, request bodies with size limits, the API envelope, gzip, CORS, basic
+// auth, metrics, readiness gating and graceful shutdown. Endpoints live in
+// web/api (API v1), lifecycle.ts, ui.ts and federate.ts; web/api/errors.ts maps
+// errors to statuses. May import web/api and the folders below it (logging,
+// metrics, model, storage, promql/*); only cli/ imports web/.
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { EventEmitter } from 'node:events';
 import { createDeflate, createGzip, deflate, gzip, type Deflate, type Gzip, type ZlibOptions } from 'node:zlib';
 import { nopLogger, type Logger } from '../logging/types.js';
-import { ApiError, type ApiContext, type ApiErrorType, type ApiResult, type ApiRoute } from './types.js';
-import { ParseError } from '../promql/parser/errors.js';
-import { EvalError, QueryCanceledError, QueryQueueFullError, QueryTimeoutError } from '../promql/engine/errors.js';
-import { StorageError } from '../storage/interface.js';
-import { jsonString } from './api/json.js';
-import { encodeApiSuccess, isBodyStream, type BodyStream } from './api/response.js';
+import type { ApiContext, ApiError, ApiResult, ApiRoute } from './api/types.js';
+import { statusForError, toApiError } from './api/errors.js';
+import { encodeApiError, encodeApiSuccess, isBodyStream, type BodyStream } from './api/response.js';
 import type { HttpMetrics } from '../metrics/server.js';
 import { verifyBasicAuth, type WebConfig } from './web_config.js';
 
@@ -110,40 +110,8 @@ export interface WebServerOptions {
   readTimeoutMs?: number;
 }
 
-/** Prometheus's HTTP status for each API error type (web/api/v1 getDefaultErrorCode). */
-export function statusForErrorType(t: ApiErrorType): number {
-  switch (t) {
-    case 'bad_data':
-      return 400;
-    case 'execution':
-      return 422;
-    case 'canceled':
-      // nginx's "client closed request", as Prometheus answers a canceled query.
-      return 499;
-    case 'timeout':
-      return 503;
-    case 'not_found':
-      return 404;
-    case 'not_acceptable':
-      return 406;
-    default:
-      return 500;
-  }
-}
-
-/** Maps any error thrown by an API handler to Prometheus's errorType, in one place. */
-export function toApiError(e: unknown): ApiError {
-  if (e instanceof ApiError) return e;
-  if (e instanceof ParseError) return new ApiError('bad_data', e.message);
-  if (e instanceof QueryTimeoutError) return new ApiError('timeout', e.message);
-  if (e instanceof QueryCanceledError) return new ApiError('canceled', e.message);
-  if (e instanceof QueryQueueFullError) return new ApiError('unavailable', e.message, 503);
-  if (e instanceof EvalError) return new ApiError('execution', e.message);
-  if (e instanceof StorageError) return new ApiError('internal', e.message);
-  return new ApiError('internal', e instanceof Error ? e.message : String(e));
-}
-
-function text(status: number, body: string, headers?: Record<string, string>): HttpResponse {
+/** A plain-text answer, as Go's handlers write one. */
+export function text(status: number, body: string, headers?: Record<string, string>): HttpResponse {
   return { status, body, headers: { 'Content-Type': 'text/plain; charset=utf-8', ...headers } };
 }
 
@@ -341,7 +309,8 @@ export class WebServer {
     // As Go's Request.ParseForm: POST, PUT and PATCH bodies are read as forms,
     // and their values come before (take precedence over) the query string's.
     const params = new URLSearchParams();
-    const ctype = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    const [mediaType = ''] = String(req.headers['content-type'] ?? '').split(';');
+    const ctype = mediaType.trim().toLowerCase();
     if (found.opts.parseForm && FORM_METHODS.has(method) && body.length > 0 && ctype === 'application/x-www-form-urlencoded') {
       for (const [k, v] of new URLSearchParams(body.toString('utf8'))) params.append(k, v);
     }
@@ -466,8 +435,8 @@ const DEFAULT_CORS_SOURCE = '^(?:.*)$';
 /** Error envelope: {"status":"error","errorType":...,"error":...}. */
 export function apiErrorResponse(err: ApiError): HttpResponse {
   return {
-    status: err.status ?? statusForErrorType(err.errorType),
-    body: `{"status":"error","errorType":${jsonString(err.errorType)},"error":${jsonString(err.message)}}`,
+    status: statusForError(err),
+    body: encodeApiError(err),
     headers: { 'Content-Type': 'application/json' },
   };
 }
@@ -475,6 +444,7 @@ export function apiErrorResponse(err: ApiError): HttpResponse {
 function matchSegments(pattern: string[], segs: string[]): Record<string, string> | null {
   const params: Record<string, string> = {};
   for (let i = 0; i < pattern.length; i++) {
+    // i < pattern.length.
     const p = pattern[i]!;
     if (p.startsWith('*')) {
       params[p.slice(1)] = segs.slice(i).map(decodeSegment).join('/');
@@ -548,7 +518,10 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       }
       chunks.push(c);
     });
-    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.on('end', () => {
+      const [only] = chunks;
+      resolve(chunks.length === 1 && only !== undefined ? only : Buffer.concat(chunks));
+    });
     req.on('error', reject);
   });
 }

@@ -309,6 +309,7 @@ export class JsonWriter {
     } else if (f === this.lastValue) {
       // Steps finer than the scrape interval repeat each reading: copy its text.
       const src = this.lastBuf;
+      // lastStart..lastEnd is the span of src that the last fraction was written to.
       for (let i = this.lastStart; i < this.lastEnd; i++) b[p++] = src[i]!;
     } else {
       this.lastBuf = b;
@@ -328,6 +329,7 @@ const DIGIT_PAIRS = Uint8Array.from({ length: 200 }, (_, i) => 48 + (i & 1 ? (i 
 
 /** Writes a non-negative integer below 2^53 (so at most 16 digits); returns the new position. */
 function writeUint(b: Buffer, p: number, n: number): number {
+  // Indices below: len < 16 = POW10.length; r + 1 = 2 * (a two-digit number) + 1 < 200 = DIGIT_PAIRS.length.
   let len = 1;
   while (len < 16 && n >= POW10[len]!) len++;
   let end = p + len;
@@ -372,6 +374,7 @@ function writeTimestamp(b: Buffer, p: number, t: number): number {
   const frac = t - sec * 1000;
   p = writeUint(b, p, sec);
   if (frac !== 0) {
+    // frac < 1000, so r + 1 < 200 = DIGIT_PAIRS.length.
     const h = (frac / 100) | 0;
     const r = (frac - h * 100) << 1;
     b[p++] = 0x2e;
@@ -430,6 +433,8 @@ function writeFraction(b: Buffer, p: number, f: number): number {
 function writeShortest(b: Buffer, p: number, f: number): number {
   const a = f < 0 ? -f : f;
   if (!(a >= 1e-6 && a < 1e15)) return -1;
+  // Indices below: e stays in -6..14, so e + 1 <= 14 < POW10.length, -e <= 5 < NEG_POW10.length and
+  // 14 - e .. 16 - e lie in 0..22 (POW10_UP_TO_22); HI_WORD < 2 = BITS_U32.length; the exponent is masked below 2048.
   // e = floor(log10(a)), by comparisons (each power here is exact or the least double above it),
   // searching up from 1 since most readings are small.
   let e = 0;
@@ -503,6 +508,7 @@ function writeDigits(r: number, adj: number, low: number, n: number): boolean {
     q++;
   }
   const lowDigits = low === 1e8 ? 8 : 9;
+  // n is 15..17, so both POW10 indices lie in 5..9.
   if (!(q >= POW10[n - lowDigits - 1]! && q < POW10[n - lowDigits]!)) return false;
   let lo32 = rest | 0;
   let hi32 = q | 0;
@@ -555,6 +561,7 @@ function emitDigits(b: Buffer, p: number, neg: boolean, e: number, n: number): n
   let last = n;
   while (last >= intEnd && DIGITS[last] === 48) last--;
   if (neg) b[p++] = 0x2d;
+  // Both DIGITS loops stay in 1..n, n <= 17 < DIGITS.length.
   if (e >= 0) {
     for (let i = 1; i < intEnd; i++) b[p++] = DIGITS[i]!;
   } else {
@@ -602,6 +609,7 @@ export function* writeQueryResult(w: JsonWriter, v: QueryValue): Generator<void,
 
 function* writeVector(w: JsonWriter, samples: readonly InstantSample[]): Generator<void, void, undefined> {
   w.byte(0x5b);
+  // i < samples.length.
   for (let i = 0; i < samples.length; i++) {
     const s = samples[i]!;
     w.ascii(i === 0 ? '{"metric":' : ',{"metric":');
@@ -616,6 +624,7 @@ function* writeVector(w: JsonWriter, samples: readonly InstantSample[]): Generat
 
 function* writeVectorColumns(w: JsonWriter, c: VectorColumns): Generator<void, void, undefined> {
   w.byte(0x5b);
+  // i < c.n, which never exceeds the lengths of c.metrics and c.vs.
   for (let i = 0; i < c.n; i++) {
     w.ascii(i === 0 ? '{"metric":' : ',{"metric":');
     if (c.drop[i] === 1) w.labelsWithoutMetadata(c.metrics[i]!);
@@ -630,6 +639,7 @@ function* writeVectorColumns(w: JsonWriter, c: VectorColumns): Generator<void, v
 
 function* writeMatrix(w: JsonWriter, series: readonly RangeSeries[]): Generator<void, void, undefined> {
   w.byte(0x5b);
+  // i < series.length; j < n = ts.length = fs.length.
   for (let i = 0; i < series.length; i++) {
     const s = series[i]!;
     w.ascii(i === 0 ? '{"metric":' : ',{"metric":');

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseTime, parseDurationNs, parseDurationParam, parseTimeParam, parseLimitParam } from './params.js';
-import { ApiError } from '../types.js';
+import { parseBoolParam, parseDurationNs, parseDurationParam, parseIntParam, parseLimitParam, parseTime, parseTimeParam } from './params.js';
+import { ApiError } from './types.js';
 
 test('parseTime accepts Unix seconds and RFC 3339', () => {
   assert.equal(parseTime('1435781451.781'), 1435781451781);
@@ -73,4 +73,20 @@ test('limit is a Go int', () => {
   assert.equal(parseLimitParam(new URLSearchParams('limit=%2B7')), 7);
   assert.throws(() => parseLimitParam(new URLSearchParams('limit=99999999999999999999')), /strconv.Atoi: parsing "99999999999999999999": value out of range/);
   assert.throws(() => parseLimitParam(new URLSearchParams('limit=5.0')), /invalid syntax/);
+});
+
+test('integer and boolean parameters', () => {
+  const p = new URLSearchParams('limit=3&neg=-2&bad=x&yes=T&no=0&junk=yes&empty=');
+  assert.equal(parseIntParam(p, 'limit'), 3);
+  assert.equal(parseIntParam(p, 'neg'), -2);
+  assert.equal(parseIntParam(p, 'missing'), -1);
+  assert.equal(parseIntParam(p, 'empty'), -1);
+  assert.throws(() => parseIntParam(p, 'bad'), { message: 'bad must be a number' });
+  assert.equal(parseBoolParam(p, 'yes'), true);
+  assert.equal(parseBoolParam(p, 'no'), false);
+  assert.equal(parseBoolParam(p, 'missing'), false);
+  assert.equal(parseBoolParam(p, 'empty'), false);
+  assert.throws(() => parseBoolParam(p, 'junk'), {
+    message: 'invalid parameter "junk": unable to parse boolean: strconv.ParseBool: parsing "yes": invalid syntax',
+  });
 });

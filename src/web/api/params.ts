@@ -1,5 +1,8 @@
 // Request parameter parsing with Prometheus's rules and error wording.
-import { ApiError } from '../types.js';
+import { ApiError } from './types.js';
+import type { Matcher } from '../../model/matcher.js';
+import { ParseError } from '../../promql/parser/errors.js';
+import type { PromQLParser } from './deps.js';
 import { parseDuration as parsePromDuration, UnitParseError } from '../../config/units.js';
 import { goQuote } from '../../promql/parser/quote.js';
 
@@ -81,6 +84,7 @@ const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 function daysIn(year: number, month: number): number {
   const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  // Callers pass a month already checked to be 1..12.
   return month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!;
 }
 
@@ -140,4 +144,44 @@ export function parseLimitParam(params: URLSearchParams): number {
   }
   if (n < 0) throw invalidParam('limit', new ParamError('limit must be non-negative'));
   return n;
+}
+
+/** An optional integer parameter (metadata, targets): -1 when absent or empty. */
+export function parseIntParam(params: URLSearchParams, name: string): number {
+  const s = params.get(name);
+  if (s === null || s === '') return -1;
+  if (!/^[+-]?\d+$/.test(s)) throw new ApiError('bad_data', `${name} must be a number`);
+  return Number(s);
+}
+
+const BOOL_TRUE = ['1', 't', 'T', 'TRUE', 'true', 'True'];
+const BOOL_FALSE = ['0', 'f', 'F', 'FALSE', 'false', 'False'];
+
+/** An optional boolean parameter as Go's strconv.ParseBool reads it; false when absent or empty. */
+export function parseBoolParam(params: URLSearchParams, name: string): boolean {
+  const s = params.get(name);
+  if (s === null || s === '') return false;
+  if (BOOL_TRUE.includes(s)) return true;
+  if (BOOL_FALSE.includes(s)) return false;
+  throw invalidParam(name, new ParamError(`unable to parse boolean: strconv.ParseBool: parsing ${goQuote(s)}: invalid syntax`));
+}
+
+/** Parses match[] values; `wrap` names the parameter in errors as series and admin endpoints do. */
+export function parseMatcherSets(parser: PromQLParser, values: string[], wrap: boolean): Matcher[][] {
+  const sets: Matcher[][] = [];
+  for (const v of values) {
+    try {
+      sets.push(parser.parseMetricSelector(v));
+    } catch (e) {
+      if (e instanceof ParseError || e instanceof Error) throw wrap ? invalidParam('match[]', e) : new ApiError('bad_data', e.message);
+      throw e;
+    }
+  }
+  for (const set of sets) {
+    if (!set.some((m) => !m.matches(''))) {
+      const err = new ParamError('match[] must contain at least one non-empty matcher');
+      throw wrap ? invalidParam('match[]', err) : new ApiError('bad_data', err.message);
+    }
+  }
+  return sets;
 }

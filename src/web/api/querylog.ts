@@ -1,6 +1,6 @@
 // GET /api/v1/status/query_log?limit=N: the newest query-log entries kept in memory, newest first.
 import type { QueryLog } from '../../querylog/querylog.js';
-import { ApiError, type ApiRoute } from '../types.js';
+import { ApiError, type ApiRoute } from './types.js';
 
 /** Parses `limit` as Prometheus parses its limit parameters: a non-negative integer, 0 = no limit. */
 function parseLimit(raw: string | null): number {

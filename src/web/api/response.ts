@@ -4,8 +4,23 @@
 // matrix neither sits in memory as one string nor blocks the event loop.
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { QueryValue } from '../../promql/engine/types.js';
-import type { ApiResult } from '../types.js';
-import { JsonWriter, RawJSON, encodeJSON, writeQueryResult } from './json.js';
+import type { ApiError, ApiResult } from './types.js';
+import { JsonWriter, RawJSON, encodeJSON, jsonString, writeQueryResult } from './json.js';
+
+// Prometheus shows at most this many warnings and infos per response.
+const MAX_ANNOTATIONS = 10;
+
+/** Distinct texts (Prometheus keeps annotations in a map keyed by text), capped as annotations.AsStrings caps them. */
+export function capAnnotations(list: readonly string[], kind: 'warning' | 'info'): string[] {
+  const distinct = [...new Set(list)];
+  if (distinct.length <= MAX_ANNOTATIONS) return distinct;
+  return [...distinct.slice(0, MAX_ANNOTATIONS), `${distinct.length - MAX_ANNOTATIONS} more ${kind} annotations omitted`];
+}
+
+/** The error envelope: {"status":"error","errorType":...,"error":...}. */
+export function encodeApiError(err: ApiError): string {
+  return `{"status":"error","errorType":${jsonString(err.errorType)},"error":${jsonString(err.message)}}`;
+}
 
 /** The `data` of a query answer: encoded straight from the engine's value, never as an intermediate object tree. */
 export class QueryData {
@@ -68,7 +83,8 @@ export function encodeApiSuccess(result: ApiResult): Buffer | BodyStream {
     }
     if (step.done === true) {
       head.push(...w.finish());
-      return head.length === 1 ? head[0]! : Buffer.concat(head);
+      const [only] = head;
+      return head.length === 1 && only !== undefined ? only : Buffer.concat(head);
     }
     if (headBytes >= STREAM_AFTER_BYTES) return streamRest(w, gen, head);
   }

@@ -4,16 +4,41 @@ import type { Matcher } from '../../model/matcher.js';
 import { parseMetricSelector } from '../../promql/parser/parser.js';
 import type { ScrapeManager } from '../../scrape/manager.js';
 import { SCRAPE_INTERVAL_LABEL, SCRAPE_TIMEOUT_LABEL, type Target } from '../../scrape/target.js';
-import { ApiError, type ApiContext, type ApiRoute } from '../types.js';
-import { invalidParam } from './params.js';
+import type { ApiContext, ApiResult, ApiRoute } from './types.js';
+import { invalidParam, parseIntParam } from './params.js';
+
+/** The scrape manager's endpoints. */
+export class TargetsApi {
+  constructor(private readonly m: ScrapeManager) {}
+
+  targets(ctx: ApiContext): ApiResult {
+    return { data: targets(this.m, ctx) };
+  }
+
+  targetMetadata(ctx: ApiContext): ApiResult {
+    return { data: targetMetadata(this.m, ctx) };
+  }
+
+  metricMetadata(ctx: ApiContext): ApiResult {
+    return { data: metricMetadata(this.m, ctx) };
+  }
+
+  scrapePools(): ApiResult {
+    return { data: { scrapePools: this.m.poolNames() } };
+  }
+
+  routes(): ApiRoute[] {
+    return [
+      { method: 'GET', path: '/targets', handler: (ctx) => this.targets(ctx) },
+      { method: 'GET', path: '/targets/metadata', handler: (ctx) => this.targetMetadata(ctx) },
+      { method: 'GET', path: '/metadata', handler: (ctx) => this.metricMetadata(ctx) },
+      { method: 'GET', path: '/scrape_pools', handler: () => this.scrapePools() },
+    ];
+  }
+}
 
 export function targetsRoutes(m: ScrapeManager): ApiRoute[] {
-  return [
-    { method: 'GET', path: '/targets', handler: (ctx) => ({ data: targets(m, ctx) }) },
-    { method: 'GET', path: '/targets/metadata', handler: (ctx) => ({ data: targetMetadata(m, ctx) }) },
-    { method: 'GET', path: '/metadata', handler: (ctx) => ({ data: metricMetadata(m, ctx) }) },
-    { method: 'GET', path: '/scrape_pools', handler: () => ({ data: { scrapePools: m.poolNames() } }) },
-  ];
+  return new TargetsApi(m).routes();
 }
 
 interface ActiveTargetJSON {
@@ -80,15 +105,8 @@ export function formatGoTime(ms: number): string {
   return iso.replace(/\.?0+Z$/, 'Z');
 }
 
-function parseLimit(ctx: ApiContext, name: string): number {
-  const s = ctx.params.get(name) ?? '';
-  if (s === '') return -1;
-  if (!/^[+-]?\d+$/.test(s)) throw new ApiError('bad_data', `${name} must be a number`);
-  return Number(s);
-}
-
 function targetMetadata(m: ScrapeManager, ctx: ApiContext): unknown {
-  const limit = parseLimit(ctx, 'limit');
+  const limit = parseIntParam(ctx.params, 'limit');
   const matchTarget = ctx.params.get('match_target') ?? '';
   let matchers: Matcher[] = [];
   if (matchTarget !== '') {
@@ -123,8 +141,8 @@ function matchAll(ls: Labels, ms: readonly Matcher[]): boolean {
 }
 
 function metricMetadata(m: ScrapeManager, ctx: ApiContext): unknown {
-  const limit = parseLimit(ctx, 'limit');
-  const limitPerMetric = parseLimit(ctx, 'limit_per_metric');
+  const limit = parseIntParam(ctx.params, 'limit');
+  const limitPerMetric = parseIntParam(ctx.params, 'limit_per_metric');
   const metric = ctx.params.get('metric') ?? '';
   // Family -> distinct (type, help, unit), in first-seen order.
   const families = new Map<string, Map<string, { type: string; help: string; unit: string }>>();

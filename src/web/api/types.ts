@@ -1,6 +1,7 @@
-// Contract between the HTTP server and the modules that contribute API endpoints.
+// Contract between the HTTP server (web/) and the API endpoints (web/api): the
+// request an endpoint sees, the answer it gives, and its typed error.
 
-/** Prometheus's API error types; web/ maps each to its HTTP status in one place. */
+/** Prometheus's API error types; errors.ts maps each to its HTTP status in one place. */
 export type ApiErrorType =
   | 'bad_data'
   | 'execution'

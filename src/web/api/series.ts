@@ -1,0 +1,152 @@
+// Series and label endpoints: /series, /labels and /label/:name/values.
+import { ApiError, type ApiContext, type ApiResult, type ApiRoute } from './types.js';
+import type { ApiDeps } from './deps.js';
+import { isValidLabelName, type Labels } from '../../model/labels.js';
+import type { SeriesSet } from '../../storage/interface.js';
+import { apiErrorOf, queryExecError } from './errors.js';
+import { capAnnotations } from './response.js';
+import { MAX_TIME_MS, MIN_TIME_MS, parseLimitParam, parseMatcherSets, parseTimeParam } from './params.js';
+import { compareLabelsUTF8, compareUTF8 } from './sort.js';
+import { goQuote } from '../../promql/parser/quote.js';
+
+/** Prometheus's model.UnescapeName for the U__ value-encoding escape of label names in paths. */
+export function unescapeLabelName(name: string): string {
+  if (!name.startsWith('U__')) return name;
+  const s = name.slice(3);
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charAt(i);
+    if (c !== '_') {
+      out += c;
+      continue;
+    }
+    if (s[i + 1] === '_') {
+      out += '_';
+      i++;
+      continue;
+    }
+    const end = s.indexOf('_', i + 1);
+    if (end < 0) return name;
+    const hex = s.slice(i + 1, end);
+    if (!/^[0-9a-fA-F]+$/.test(hex)) return name;
+    const cp = parseInt(hex, 16);
+    if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return name;
+    out += String.fromCodePoint(cp);
+    i = end;
+  }
+  return out;
+}
+
+export class SeriesApi {
+  constructor(private readonly deps: ApiDeps) {}
+
+  series(ctx: ApiContext): ApiResult {
+    const matches = ctx.params.getAll('match[]');
+    if (matches.length === 0) throw new ApiError('bad_data', 'no match[] parameter provided');
+    const limit = parseLimitParam(ctx.params);
+    const start = parseTimeParam(ctx.params, 'start', MIN_TIME_MS);
+    const end = parseTimeParam(ctx.params, 'end', MAX_TIME_MS);
+    const sets = parseMatcherSets(this.deps.parser, matches, true);
+    const q = this.deps.storage.querier(start, end);
+    const found = new Map<string, Labels>();
+    const warnings: string[] = [];
+    try {
+      // As Prometheus: one selector is answered in storage order, several are sorted and merged.
+      const sort = sets.length > 1;
+      for (const ms of sets) {
+        const set: SeriesSet = q.select(sort, { start, end, func: 'series' }, ...ms);
+        while (set.next()) {
+          const ls = set.at().labels;
+          found.set(ls.key(), ls);
+          if (ctx.signal.aborted) throw new ApiError('canceled', 'context canceled');
+        }
+        const err = set.err();
+        if (err !== null) throw queryExecError(err);
+        warnings.push(...set.warnings());
+      }
+    } finally {
+      q.close();
+    }
+    let metrics = [...found.values()];
+    if (sets.length > 1) metrics.sort(compareLabelsUTF8);
+    if (limit > 0 && metrics.length > limit) {
+      metrics = metrics.slice(0, limit);
+      warnings.push('results truncated due to limit');
+    }
+    return { data: metrics, warnings: capAnnotations(warnings, 'warning') };
+  }
+
+  labelNames(ctx: ApiContext): ApiResult {
+    const limit = parseLimitParam(ctx.params);
+    const start = parseTimeParam(ctx.params, 'start', MIN_TIME_MS);
+    const end = parseTimeParam(ctx.params, 'end', MAX_TIME_MS);
+    const sets = parseMatcherSets(this.deps.parser, ctx.params.getAll('match[]'), false);
+    const hints = { limit: limit > 0 ? limit + 1 : 0 };
+    const q = this.deps.storage.querier(start, end);
+    let names: string[];
+    try {
+      if (sets.length > 1) {
+        const all = new Set<string>();
+        for (const ms of sets) for (const n of q.labelNames(hints, ...ms)) all.add(n);
+        names = [...all].sort(compareUTF8);
+      } else {
+        // Storage sorts by UTF-16 units; Prometheus's order is by UTF-8 bytes.
+        names = [...q.labelNames(hints, ...(sets[0] ?? []))].sort(compareUTF8);
+      }
+    } catch (e) {
+      throw apiErrorOf('execution', e);
+    } finally {
+      q.close();
+    }
+    const warnings: string[] = [];
+    if (limit > 0 && names.length > limit) {
+      names = names.slice(0, limit);
+      warnings.push('results truncated due to limit');
+    }
+    return { data: names, warnings };
+  }
+
+  labelValues(ctx: ApiContext): ApiResult {
+    const name = unescapeLabelName(ctx.pathParams['name'] ?? '');
+    if (!isValidLabelName(name)) throw new ApiError('bad_data', `invalid label name: ${goQuote(name)}`);
+    const limit = parseLimitParam(ctx.params);
+    const start = parseTimeParam(ctx.params, 'start', MIN_TIME_MS);
+    const end = parseTimeParam(ctx.params, 'end', MAX_TIME_MS);
+    const sets = parseMatcherSets(this.deps.parser, ctx.params.getAll('match[]'), false);
+    const hints = { limit: limit > 0 ? limit + 1 : 0 };
+    const q = this.deps.storage.querier(start, end);
+    let vals: string[];
+    try {
+      if (sets.length > 1) {
+        const all = new Set<string>();
+        for (const ms of sets) for (const v of q.labelValues(name, hints, ...ms)) all.add(v);
+        vals = [...all];
+      } else {
+        vals = [...q.labelValues(name, hints, ...(sets[0] ?? []))];
+      }
+    } catch (e) {
+      throw apiErrorOf('execution', e);
+    } finally {
+      q.close();
+    }
+    vals.sort(compareUTF8);
+    const warnings: string[] = [];
+    if (limit > 0 && vals.length > limit) {
+      vals = vals.slice(0, limit);
+      warnings.push('results truncated due to limit');
+    }
+    return { data: vals, warnings };
+  }
+
+  routes(): ApiRoute[] {
+    const labels: ApiRoute['handler'] = (ctx) => this.labelNames(ctx);
+    const series: ApiRoute['handler'] = (ctx) => this.series(ctx);
+    return [
+      { method: 'GET', path: '/labels', handler: labels },
+      { method: 'POST', path: '/labels', handler: labels },
+      { method: 'GET', path: '/label/:name/values', handler: (ctx) => this.labelValues(ctx) },
+      { method: 'GET', path: '/series', handler: series },
+      { method: 'POST', path: '/series', handler: series },
+    ];
+  }
+}
