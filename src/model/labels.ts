@@ -3,7 +3,8 @@
 // A Labels value never changes after construction: every edit goes through a
 // LabelsBuilder and yields a new value. The string key and hash are computed
 // lazily and cached, which is invisible to callers.
-import { goQuote } from '../promql/parser/quote.js';
+import { compareStrings } from '../gofmt/order.js';
+import { goQuote } from '../gofmt/quote.js';
 
 export const METRIC_NAME = '__name__';
 
@@ -262,10 +263,6 @@ export class LabelsBuilder {
     for (const [name, value] of this.changes) list.push({ name, value });
     return Labels.fromList(list);
   }
-}
-
-export function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /**

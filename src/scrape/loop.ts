@@ -8,6 +8,7 @@
 import type { ScrapeConfig, ScrapeProtocol } from '../config/types.js';
 import type { ScrapeFailure } from '../logging/scrape_failure_log.js';
 import type { Logger } from '../logging/types.js';
+import { formatGoDurationNs } from '../gofmt/duration.js';
 import { Labels, METRIC_NAME } from '../model/labels.js';
 import { STALE_NAN, isStaleNaN } from '../model/value.js';
 import { LabelMap, processBuilder } from '../relabel/relabel.js';
@@ -387,7 +388,7 @@ export class ScrapeLoop {
     while (now - this.aligned >= interval) this.aligned += interval;
     const tolerance = Math.min(interval / 100, TIMESTAMP_TOLERANCE_MS);
     const ts = now - this.aligned <= tolerance ? this.aligned : now;
-    if (this.lastStart >= 0) this.deps.metrics.intervalLength.observe({ interval: goDuration(interval) }, (now - this.lastStart) / 1000);
+    if (this.lastStart >= 0) this.deps.metrics.intervalLength.observe({ interval: formatGoDurationNs(interval * 1e6) }, (now - this.lastStart) / 1000);
     this.lastStart = now;
     this.running = this.scrapeAndReport(ts).finally(() => {
       this.running = null;
@@ -777,19 +778,6 @@ function byteLength(s: string): number {
 
 function errMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
-}
-
-/** Go's time.Duration String() for whole milliseconds: "15s", "1m0s", "1h0m0s", "500ms", "1.5s". */
-export function goDuration(ms: number): string {
-  if (ms === 0) return '0s';
-  if (ms < 1000) return `${ms}ms`;
-  const h = Math.floor(ms / 3_600_000);
-  const m = Math.floor((ms % 3_600_000) / 60_000);
-  const s = (ms % 60_000) / 1000;
-  let out = '';
-  if (h > 0) out += `${h}h`;
-  if (h > 0 || m > 0) out += `${m}m`;
-  return out + `${s}s`;
 }
 
 function yieldToEventLoop(): Promise<void> {

@@ -2,7 +2,7 @@
 // (defaults, relabel_configs, validation), and the per-target state the API shows.
 import { hostname } from 'node:os';
 import type { ScrapeConfig } from '../config/types.js';
-import { formatDuration, parseDuration } from '../config/units.js';
+import { formatDuration, parseDuration } from '../gofmt/duration.js';
 import { Labels, hashString } from '../model/labels.js';
 import { LabelMap, processBuilder } from '../relabel/relabel.js';
 import type { LabelSet, TargetGroup } from '../discovery/target_group.js';

@@ -13,7 +13,8 @@
 //
 // Series are numbered in label order, so postings order is label order.
 import * as fs from 'node:fs';
-import { Labels, compareStrings } from '../../model/labels.js';
+import { compareStrings } from '../../gofmt/order.js';
+import { Labels } from '../../model/labels.js';
 import type { Matcher } from '../../model/matcher.js';
 import { crc32c, crc32cUpdate } from '../crc32c.js';
 import { CorruptionError, Decbuf, Encbuf } from '../encoding.js';

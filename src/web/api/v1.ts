@@ -25,7 +25,8 @@ import {
   parseTime,
   parseTimeParam,
 } from './params.js';
-import { goQuote } from '../../promql/parser/quote.js';
+import { compareStrings } from '../../gofmt/order.js';
+import { goQuote } from '../../gofmt/quote.js';
 import { astJSON, extractSelectors } from './ast_json.js';
 
 /** What the API needs from the PromQL parser. */
@@ -149,7 +150,7 @@ function num(x: number): string {
 export function compareLabelsUTF8(a: Labels, b: Labels): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
-    const c = compareUTF8(a.nameAt(i), b.nameAt(i)) || compareUTF8(a.valueAt(i), b.valueAt(i));
+    const c = compareStrings(a.nameAt(i), b.nameAt(i)) || compareStrings(a.valueAt(i), b.valueAt(i));
     if (c !== 0) return c;
   }
   return a.length - b.length;
@@ -158,27 +159,12 @@ export function compareLabelsUTF8(a: Labels, b: Labels): number {
 /** A copy with keys in Go's sorted-map order (by bytes). */
 function sortedKeys<T>(o: Record<string, T>): Record<string, T> {
   const out: Record<string, T> = {};
-  for (const k of Object.keys(o).sort(compareUTF8)) out[k] = o[k]!;
+  for (const k of Object.keys(o).sort(compareStrings)) out[k] = o[k]!;
   return out;
 }
 
 /** Values of `stats` that Prometheus supports; others still enable stats, with a deprecation warning. */
 const STATS_VALUES = new Set(['', 'true', 'all']);
-
-/** Go's strings sort (slices.Sort): by UTF-8 bytes, which is code point order, not UTF-16 unit order. */
-export function compareUTF8(a: string, b: string): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    let x = a.charCodeAt(i);
-    let y = b.charCodeAt(i);
-    if (x === y) continue;
-    // Surrogates (code points above U+FFFF) belong after U+E000..U+FFFF.
-    if (x >= 0xd800) x = x < 0xe000 ? x + 0x2000 : x - 0x800;
-    if (y >= 0xd800) y = y < 0xe000 ? y + 0x2000 : y - 0x800;
-    return x - y;
-  }
-  return a.length - b.length;
-}
 
 /** Maps an error from running a query to Prometheus's error type (api.go returnAPIError). */
 function queryExecError(e: unknown): ApiError {
@@ -417,10 +403,10 @@ export function createApiRoutes(deps: ApiDeps): ApiRoute[] {
       if (sets.length > 1) {
         const all = new Set<string>();
         for (const ms of sets) for (const n of q.labelNames(hints, ...ms)) all.add(n);
-        names = [...all].sort(compareUTF8);
+        names = [...all].sort(compareStrings);
       } else {
         // Storage sorts by UTF-16 units; Prometheus's order is by UTF-8 bytes.
-        names = [...q.labelNames(hints, ...(sets[0] ?? []))].sort(compareUTF8);
+        names = [...q.labelNames(hints, ...(sets[0] ?? []))].sort(compareStrings);
       }
     } catch (e) {
       throw new ApiError('execution', (e as Error).message);
@@ -458,7 +444,7 @@ export function createApiRoutes(deps: ApiDeps): ApiRoute[] {
     } finally {
       q.close();
     }
-    vals.sort(compareUTF8);
+    vals.sort(compareStrings);
     const warnings: string[] = [];
     if (limit > 0 && vals.length > limit) {
       vals = vals.slice(0, limit);
