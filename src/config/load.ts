@@ -10,6 +10,7 @@ import { LineCounter, parseDocument, isAlias, isMap, isScalar, isSeq, type Docum
 import { Labels, isValidLabelName, isWellFormedUTF16 } from '../model/labels.js';
 import RE2 from 're2';
 import { InvalidDurationError, parseDuration } from '../gofmt/duration.js';
+import type { ScrapeProtocol } from '../model/textparse/media_type.js';
 import { parseSize, UnitParseError } from './units.js';
 import {
   DEFAULT_SCRAPE_PROTOCOLS,
@@ -32,7 +33,6 @@ import {
   type RemoteWriteConfig,
   type ScrapeConfig,
   type ScrapeLimits,
-  type ScrapeProtocol,
   type ServiceDiscoveryConfigs,
   type StaticConfig,
   type StorageConfig,

@@ -3,8 +3,6 @@ import assert from 'node:assert/strict';
 import { scrapeConfig, relabelConfig } from '../../test/fixtures/scrape/helpers.js';
 import { targetsFromGroup, Target } from './target.js';
 import { formatGoDurationNs } from '../gofmt/duration.js';
-import { acceptHeader } from './loop.js';
-import { DEFAULT_SCRAPE_PROTOCOLS } from '../config/types.js';
 
 test('targets get Prometheus defaults, relabeling, instance and no __meta_ labels', () => {
   const cfg = scrapeConfig({
@@ -77,14 +75,6 @@ test('offsets spread targets over the interval and are pinned to absolute time',
     offs.add(Math.floor(o / 1000));
   }
   assert.ok(offs.size > 5, 'offsets are spread');
-});
-
-test('Accept header follows scrape_protocols', () => {
-  assert.equal(
-    acceptHeader(DEFAULT_SCRAPE_PROTOCOLS),
-    'application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2',
-  );
-  assert.equal(acceptHeader(['PrometheusText0.0.4']), 'text/plain;version=0.0.4;q=0.6,*/*;q=0.5');
 });
 
 test('scrape intervals print as Go prints durations', () => {

@@ -6,7 +6,7 @@ import { formatDuration, parseDuration } from '../gofmt/duration.js';
 import { Labels, hashString } from '../model/labels.js';
 import { LabelMap, processBuilder } from '../relabel/relabel.js';
 import type { LabelSet, TargetGroup } from '../discovery/target_group.js';
-import type { MetricType } from './textparse.js';
+import type { MetricType } from '../model/textparse/interface.js';
 
 export const ADDRESS_LABEL = '__address__';
 export const SCHEME_LABEL = '__scheme__';

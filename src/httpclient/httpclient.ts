@@ -1,3 +1,7 @@
+// httpclient: the outgoing HTTP client, its own room so that scraping, service
+// discovery (and later remote write and the notifier) share it. Imports only
+// config (its settings' types) and node built-ins.
+//
 // The HTTP client behind scraping and HTTP service discovery, configured by
 // Prometheus's common HTTP client settings (basic_auth, authorization, tls_config,
 // follow_redirects, http_headers).
