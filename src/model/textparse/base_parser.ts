@@ -3,7 +3,7 @@
 import { isUtf8 } from 'node:buffer';
 import { formatOpenMetricsFloat } from '../../gofmt/float.js';
 import { Labels, METRIC_NAME, type Label } from '../labels.js';
-import { T_QSTRING, T_BRACE_CLOSE, T_LNAME, T_LVALUE, T_COMMA, T_EQUAL, TOKEN_NAMES, S_INIT, S_COMMENT, S_META2, S_LVALUE, NL, QUOTE, BACKSLASH, F_QUOTED, F_ESCAPE, F_HIGH, INITIAL_LABEL_SLOTS, floatError, parseFloatBytes, latin1, utf8, quoteCtx, unescape } from './scan.js';
+import { Tok, TOKEN_NAMES, St, Ch, Flag, INITIAL_LABEL_SLOTS, floatError, parseFloatBytes, latin1, utf8, quoteCtx, unescape } from './scan.js';
 import { Entry, TextParseError, SymbolTable, type MetricType, type Exemplar, type TextParserOptions, type TextParser } from './interface.js';
 
 /** State and helpers shared by both formats. */
@@ -12,7 +12,7 @@ export abstract class BaseParser implements TextParser {
   protected readonly n: number;
   protected i = 0;
   protected start = 0;
-  protected state = S_INIT;
+  protected state = St.INIT;
   /** Flags of the last quoted string lexed. */
   protected qFlags = 0;
 
@@ -134,9 +134,9 @@ export abstract class BaseParser implements TextParser {
 
   /** Decodes b[s:e] (already without quotes) into a string, undoing escapes. */
   protected decode(s: number, e: number, f: number): string {
-    if ((f & (F_ESCAPE | F_HIGH)) === 0) return latin1(this.b, s, e);
-    const str = (f & F_HIGH) !== 0 ? utf8(this.b, s, e) : latin1(this.b, s, e);
-    return (f & F_ESCAPE) !== 0 ? unescape(str, true) : str;
+    if ((f & (Flag.ESCAPE | Flag.HIGH)) === 0) return latin1(this.b, s, e);
+    const str = (f & Flag.HIGH) !== 0 ? utf8(this.b, s, e) : latin1(this.b, s, e);
+    return (f & Flag.ESCAPE) !== 0 ? unescape(str, true) : str;
   }
 
   protected setFlag(pair: number, f: number): void {
@@ -167,7 +167,7 @@ export abstract class BaseParser implements TextParser {
       return 0;
     }
     let c = b[i]!;
-    if (c === 0 && (this.state === S_LVALUE || this.state === S_META2 || this.state === S_COMMENT)) {
+    if (c === 0 && (this.state === St.LVALUE || this.state === St.META2 || this.state === St.COMMENT)) {
       while (c === 0) {
         i = ++this.i;
         if (i >= this.n) {
@@ -185,33 +185,33 @@ export abstract class BaseParser implements TextParser {
    * may appear inside. Returns true when the closing quote was found (this.i just past it).
    */
   protected quoted(allowNL: boolean): boolean {
-    let f = F_QUOTED;
+    let f = Flag.QUOTED;
     for (;;) {
       const c = this.adv();
-      if (c === QUOTE) {
+      if (c === Ch.QUOTE) {
         this.adv();
         this.qFlags = f;
         return true;
       }
-      if (c === BACKSLASH) {
+      if (c === Ch.BACKSLASH) {
         const d = this.adv();
-        if (d === 0 || d === NL) return false;
-        f |= F_ESCAPE;
-        if (d >= 0x80) f |= F_HIGH;
+        if (d === 0 || d === Ch.NL) return false;
+        f |= Flag.ESCAPE;
+        if (d >= 0x80) f |= Flag.HIGH;
         continue;
       }
-      if (c === 0 || (c === NL && !allowNL)) return false;
-      if (c >= 0x80) f |= F_HIGH;
+      if (c === 0 || (c === Ch.NL && !allowNL)) return false;
+      if (c >= 0x80) f |= Flag.HIGH;
     }
   }
 
   protected lineOf(pos: number): number {
     let line = 1;
     const b = this.b;
-    let i = b.indexOf(NL, 0);
+    let i = b.indexOf(Ch.NL, 0);
     while (i >= 0 && i < pos) {
       line++;
-      i = b.indexOf(NL, i + 1);
+      i = b.indexOf(Ch.NL, i + 1);
     }
     return line;
   }
@@ -232,14 +232,14 @@ export abstract class BaseParser implements TextParser {
 
   /** Checks a label value token for valid UTF-8 (the token includes its quotes). */
   protected checkValueUtf8(): void {
-    if ((this.qFlags & F_HIGH) !== 0 && !isUtf8(this.b.subarray(this.start, this.i))) {
+    if ((this.qFlags & Flag.HIGH) !== 0 && !isUtf8(this.b.subarray(this.start, this.i))) {
       this.fail(`invalid UTF-8 label value: ${quoteCtx(this.b, this.start, this.i)}`);
     }
   }
 
   /** Quoted names are not checked by Prometheus's lexer; invalid UTF-8 in one fails as its label validation does. */
   protected checkNameUtf8(s: number, e: number, f: number): void {
-    if ((f & F_HIGH) !== 0 && !isUtf8(this.b.subarray(s, e))) {
+    if ((f & Flag.HIGH) !== 0 && !isUtf8(this.b.subarray(s, e))) {
       this.fail(`invalid metric name or label names: ${quoteCtx(this.b, s, e)}`);
     }
   }
@@ -256,18 +256,18 @@ export abstract class BaseParser implements TextParser {
     for (;;) {
       const ts = this.start;
       const te = this.i;
-      const f = t === T_QSTRING ? this.qFlags : 0;
-      if (t === T_BRACE_CLOSE) return;
-      if (t !== T_LNAME && t !== T_QSTRING) this.parseError('expected label name', t);
+      const f = t === Tok.QSTRING ? this.qFlags : 0;
+      if (t === Tok.BRACE_CLOSE) return;
+      if (t !== Tok.LNAME && t !== Tok.QSTRING) this.parseError('expected label name', t);
       t = this.labelToken();
-      if (f !== 0 && (t === T_COMMA || t === T_BRACE_CLOSE)) {
+      if (f !== 0 && (t === Tok.COMMA || t === Tok.BRACE_CLOSE)) {
         // A lone quoted string is the metric name.
         if (this.offs[0] !== -1 || this.offs[1] !== -1) this.fail(`metric name already set while parsing: ${this.entryText()}`);
         this.checkNameUtf8(ts + 1, te - 1, f);
         this.offs[0] = ts + 1;
         this.offs[1] = te - 1;
         this.flags[0] = f;
-        if (t === T_BRACE_CLOSE) return;
+        if (t === Tok.BRACE_CLOSE) return;
         t = this.labelToken();
         continue;
       }
@@ -277,15 +277,15 @@ export abstract class BaseParser implements TextParser {
         this.pushOff(ts + 1, te - 1);
       } else this.pushOff(ts, te);
       this.setFlag(pair, f);
-      if (t !== T_EQUAL) this.parseError('expected equal', t);
+      if (t !== Tok.EQUAL) this.parseError('expected equal', t);
       const t2 = this.labelToken();
-      if (t2 !== T_LVALUE) this.parseError('expected label value', t2);
+      if (t2 !== Tok.LVALUE) this.parseError('expected label value', t2);
       this.checkValueUtf8();
       this.setFlag(pair + 1, this.qFlags);
       this.pushOff(this.start + 1, this.i - 1);
       t = this.labelToken();
-      if (t === T_COMMA) t = this.labelToken();
-      else if (this.strictLabelSeparators && t !== T_BRACE_CLOSE) this.parseError('expected comma or brace close', t);
+      if (t === Tok.COMMA) t = this.labelToken();
+      else if (this.strictLabelSeparators && t !== Tok.BRACE_CLOSE) this.parseError('expected comma or brace close', t);
     }
   }
 

@@ -1,6 +1,6 @@
 import type { Labels } from '../labels.js';
 
-export enum Entry {
+export const enum Entry {
   EOF = 0,
   Series = 1,
   Help = 2,

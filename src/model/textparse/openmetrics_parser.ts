@@ -3,7 +3,7 @@
 import { isUtf8 } from 'node:buffer';
 import { goQuote } from '../../gofmt/quote.js';
 import { Labels, type Label } from '../labels.js';
-import { T_INVALID, T_EOF, T_LINEBREAK, T_HELP, T_TYPE, T_UNIT, T_EOFWORD, T_TEXT, T_COMMENT, T_MNAME, T_QSTRING, T_BRACE_OPEN, T_BRACE_CLOSE, T_LNAME, T_LVALUE, T_COMMA, T_EQUAL, T_TIMESTAMP, T_VALUE, TOKEN_NAMES, S_INIT, S_COMMENT, S_META1, S_META2, S_LABELS, S_LVALUE, S_VALUE, S_TIMESTAMP, S_EXEMPLAR, S_EVALUE, S_ETIMESTAMP, NL, SP, HASH, QUOTE, LBRACE, RBRACE, COMMA, EQUAL, M_START, M_CONT, L_START, L_CONT, latin1, utf8, quoteCtx, unescape } from './scan.js';
+import { Tok, TOKEN_NAMES, St, Ch, M_START, M_CONT, L_START, L_CONT, latin1, utf8, quoteCtx, unescape } from './scan.js';
 import { Entry, TextParseError, type MetricType, type Exemplar, type TextParserOptions } from './interface.js';
 import { BaseParser } from './base_parser.js';
 
@@ -48,141 +48,141 @@ export class OpenMetricsParser extends BaseParser {
   }
 
   private lex(): number {
-    if (this.i >= this.n) return T_EOF;
+    if (this.i >= this.n) return Tok.EOF;
     let c = this.b[this.i]!;
     this.start = this.i;
     for (;;) {
       switch (this.state) {
-        case S_INIT:
-          if (c === HASH) {
-            if (this.adv() !== SP) return T_INVALID;
+        case St.INIT:
+          if (c === Ch.HASH) {
+            if (this.adv() !== Ch.SP) return Tok.INVALID;
             c = this.adv();
-            this.state = S_COMMENT;
+            this.state = St.COMMENT;
             continue;
           }
           if (M_START[c]) {
             do c = this.adv();
             while (M_CONT[c]);
-            this.state = S_VALUE;
-            return T_MNAME;
+            this.state = St.VALUE;
+            return Tok.MNAME;
           }
-          if (c === LBRACE) {
+          if (c === Ch.LBRACE) {
             this.adv();
-            this.state = S_LABELS;
-            return T_BRACE_OPEN;
+            this.state = St.LABELS;
+            return Tok.BRACE_OPEN;
           }
-          return T_INVALID;
-        case S_COMMENT:
+          return Tok.INVALID;
+        case St.COMMENT:
           if (c === 0x45) {
-            if (this.adv() !== 0x4f || this.adv() !== 0x46) return T_INVALID;
-            if (this.adv() === NL) this.adv();
-            this.state = S_INIT;
-            return T_EOFWORD;
+            if (this.adv() !== 0x4f || this.adv() !== 0x46) return Tok.INVALID;
+            if (this.adv() === Ch.NL) this.adv();
+            this.state = St.INIT;
+            return Tok.EOFWORD;
           }
-          if (c === 0x48) return this.word('HELP', T_HELP);
-          if (c === 0x54) return this.word('TYPE', T_TYPE);
-          if (c === 0x55) return this.word('UNIT', T_UNIT);
-          return T_INVALID;
-        case S_META1:
-          if (c === QUOTE) {
-            if (!this.quoted(true)) return T_INVALID;
-            this.state = S_META2;
-            return T_MNAME;
+          if (c === 0x48) return this.word('HELP', Tok.HELP);
+          if (c === 0x54) return this.word('TYPE', Tok.TYPE);
+          if (c === 0x55) return this.word('UNIT', Tok.UNIT);
+          return Tok.INVALID;
+        case St.META1:
+          if (c === Ch.QUOTE) {
+            if (!this.quoted(true)) return Tok.INVALID;
+            this.state = St.META2;
+            return Tok.MNAME;
           }
           if (M_START[c]) {
             do c = this.adv();
             while (M_CONT[c]);
-            this.state = S_META2;
-            return T_MNAME;
+            this.state = St.META2;
+            return Tok.MNAME;
           }
-          return T_INVALID;
-        case S_META2:
-          if (c !== SP) return T_INVALID;
+          return Tok.INVALID;
+        case St.META2:
+          if (c !== Ch.SP) return Tok.INVALID;
           do c = this.adv();
-          while (c !== 0 && c !== NL);
-          if (c !== NL) return T_INVALID;
+          while (c !== 0 && c !== Ch.NL);
+          if (c !== Ch.NL) return Tok.INVALID;
           this.adv();
-          this.state = S_INIT;
-          return T_TEXT;
-        case S_LABELS:
-        case S_EXEMPLAR: {
-          const inEx = this.state === S_EXEMPLAR;
-          if (c === QUOTE) return this.quoted(!inEx) ? T_QSTRING : T_INVALID;
-          if (c === COMMA) {
+          this.state = St.INIT;
+          return Tok.TEXT;
+        case St.LABELS:
+        case St.EXEMPLAR: {
+          const inEx = this.state === St.EXEMPLAR;
+          if (c === Ch.QUOTE) return this.quoted(!inEx) ? Tok.QSTRING : Tok.INVALID;
+          if (c === Ch.COMMA) {
             this.adv();
-            return T_COMMA;
+            return Tok.COMMA;
           }
-          if (c === EQUAL) {
+          if (c === Ch.EQUAL) {
             this.adv();
-            this.state = inEx ? S_EVALUE : S_LVALUE;
-            return T_EQUAL;
+            this.state = inEx ? St.EVALUE : St.LVALUE;
+            return Tok.EQUAL;
           }
-          if (c === RBRACE) {
+          if (c === Ch.RBRACE) {
             this.adv();
-            this.state = inEx ? S_EVALUE : S_VALUE;
-            return T_BRACE_CLOSE;
+            this.state = inEx ? St.EVALUE : St.VALUE;
+            return Tok.BRACE_CLOSE;
           }
           if (L_START[c]) {
             do c = this.adv();
             while (L_CONT[c]);
-            return T_LNAME;
+            return Tok.LNAME;
           }
-          return T_INVALID;
+          return Tok.INVALID;
         }
-        case S_LVALUE:
-          if (c !== QUOTE || !this.quoted(false)) return T_INVALID;
-          this.state = S_LABELS;
-          return T_LVALUE;
-        case S_VALUE:
-          if (c === LBRACE) {
+        case St.LVALUE:
+          if (c !== Ch.QUOTE || !this.quoted(false)) return Tok.INVALID;
+          this.state = St.LABELS;
+          return Tok.LVALUE;
+        case St.VALUE:
+          if (c === Ch.LBRACE) {
             this.adv();
-            this.state = S_LABELS;
-            return T_BRACE_OPEN;
+            this.state = St.LABELS;
+            return Tok.BRACE_OPEN;
           }
-          if (c !== SP) return T_INVALID;
-          if (!this.spaceWord()) return T_INVALID;
-          this.state = S_TIMESTAMP;
-          return T_VALUE;
-        case S_TIMESTAMP:
-          if (c === NL) {
+          if (c !== Ch.SP) return Tok.INVALID;
+          if (!this.spaceWord()) return Tok.INVALID;
+          this.state = St.TIMESTAMP;
+          return Tok.VALUE;
+        case St.TIMESTAMP:
+          if (c === Ch.NL) {
             this.adv();
-            this.state = S_INIT;
-            return T_LINEBREAK;
+            this.state = St.INIT;
+            return Tok.LINEBREAK;
           }
-          if (c !== SP) return T_INVALID;
+          if (c !== Ch.SP) return Tok.INVALID;
           c = this.adv();
-          if (c === HASH) {
+          if (c === Ch.HASH) {
             c = this.adv();
-            if (c === SP) {
-              if (this.adv() !== LBRACE) return T_INVALID;
+            if (c === Ch.SP) {
+              if (this.adv() !== Ch.LBRACE) return Tok.INVALID;
               this.adv();
-              this.state = S_EXEMPLAR;
-              return T_COMMENT;
+              this.state = St.EXEMPLAR;
+              return Tok.COMMENT;
             }
-            while (c !== 0 && c !== SP && c !== NL) c = this.adv();
-            return T_TIMESTAMP;
+            while (c !== 0 && c !== Ch.SP && c !== Ch.NL) c = this.adv();
+            return Tok.TIMESTAMP;
           }
-          if (c === 0 || c === SP || c === NL) return T_INVALID;
+          if (c === 0 || c === Ch.SP || c === Ch.NL) return Tok.INVALID;
           do c = this.adv();
-          while (c !== 0 && c !== SP && c !== NL);
-          return T_TIMESTAMP;
-        case S_EVALUE:
-          if (c === QUOTE) {
-            if (!this.quoted(false)) return T_INVALID;
-            this.state = S_EXEMPLAR;
-            return T_LVALUE;
+          while (c !== 0 && c !== Ch.SP && c !== Ch.NL);
+          return Tok.TIMESTAMP;
+        case St.EVALUE:
+          if (c === Ch.QUOTE) {
+            if (!this.quoted(false)) return Tok.INVALID;
+            this.state = St.EXEMPLAR;
+            return Tok.LVALUE;
           }
-          if (c !== SP || !this.spaceWord()) return T_INVALID;
-          this.state = S_ETIMESTAMP;
-          return T_VALUE;
-        case S_ETIMESTAMP:
-          if (c === NL) {
+          if (c !== Ch.SP || !this.spaceWord()) return Tok.INVALID;
+          this.state = St.ETIMESTAMP;
+          return Tok.VALUE;
+        case St.ETIMESTAMP:
+          if (c === Ch.NL) {
             this.adv();
-            this.state = S_INIT;
-            return T_LINEBREAK;
+            this.state = St.INIT;
+            return Tok.LINEBREAK;
           }
-          if (c !== SP || !this.spaceWord()) return T_INVALID;
-          return T_TIMESTAMP;
+          if (c !== Ch.SP || !this.spaceWord()) return Tok.INVALID;
+          return Tok.TIMESTAMP;
         default:
           throw new Error(`BUG: OpenMetrics lexer in state ${this.state}`);
       }
@@ -192,17 +192,17 @@ export class OpenMetricsParser extends BaseParser {
   /** At a space: consumes it and a following run of [^ \n\0]+; false when that run is empty. */
   private spaceWord(): boolean {
     let c = this.adv();
-    if (c === 0 || c === SP || c === NL) return false;
+    if (c === 0 || c === Ch.SP || c === Ch.NL) return false;
     do c = this.adv();
-    while (c !== 0 && c !== SP && c !== NL);
+    while (c !== 0 && c !== Ch.SP && c !== Ch.NL);
     return true;
   }
 
   private word(w: string, tok: number): number {
-    for (let k = 1; k < w.length; k++) if (this.adv() !== w.charCodeAt(k)) return T_INVALID;
-    if (this.adv() !== SP) return T_INVALID;
+    for (let k = 1; k < w.length; k++) if (this.adv() !== w.charCodeAt(k)) return Tok.INVALID;
+    if (this.adv() !== Ch.SP) return Tok.INVALID;
     this.adv();
-    this.state = S_META1;
+    this.state = St.META1;
     return tok;
   }
 
@@ -218,20 +218,20 @@ export class OpenMetricsParser extends BaseParser {
       }
       const t = this.lex();
       switch (t) {
-        case T_EOFWORD:
-          if (this.lex() !== T_EOF) this.fail('unexpected data after # EOF');
+        case Tok.EOFWORD:
+          if (this.lex() !== Tok.EOF) this.fail('unexpected data after # EOF');
           return Entry.EOF;
-        case T_EOF:
+        case Tok.EOF:
           return this.fail('data does not end with # EOF');
-        case T_HELP:
-        case T_TYPE:
-        case T_UNIT: {
+        case Tok.HELP:
+        case Tok.TYPE:
+        case Tok.UNIT: {
           const t2 = this.lex();
-          if (t2 !== T_MNAME) this.parseError(`expected metric name after ${TOKEN_NAMES[t]}`, t2);
+          if (t2 !== Tok.MNAME) this.parseError(`expected metric name after ${TOKEN_NAMES[t]}`, t2);
           let s = this.start;
           let e = this.i;
           let f = 0;
-          if (this.b[s] === QUOTE && this.b[e - 1] === QUOTE) {
+          if (this.b[s] === Ch.QUOTE && this.b[e - 1] === Ch.QUOTE) {
             s++;
             e--;
             f = this.qFlags;
@@ -240,17 +240,17 @@ export class OpenMetricsParser extends BaseParser {
           this.mfNameLen = e - s;
           this.pushOff(s, e);
           this.setFlag(0, f);
-          if (this.lex() !== T_TEXT) this.fail(`expected text in ${TOKEN_NAMES[t]}`);
+          if (this.lex() !== Tok.TEXT) this.fail(`expected text in ${TOKEN_NAMES[t]}`);
           this.textStart = this.i - this.start > 1 ? this.start + 1 : this.start;
           this.textEnd = this.i - this.start > 1 ? this.i - 1 : this.start;
-          if (t === T_TYPE) {
+          if (t === Tok.TYPE) {
             const word = latin1(this.b, this.textStart, this.textEnd);
             const mt = Object.hasOwn(TYPE_WORDS_OM, word) ? TYPE_WORDS_OM[word] : undefined;
             if (mt === undefined) this.fail(`invalid metric type ${quoteCtx(this.b, this.textStart, this.textEnd)}`);
             this.mtype = mt;
             return Entry.Type;
           }
-          if (t === T_HELP) {
+          if (t === Tok.HELP) {
             if (!isUtf8(this.b.subarray(this.textStart, this.textEnd))) {
               this.fail(`help text ${quoteCtx(this.b, this.textStart, this.textEnd)} is not a valid utf8 string`);
             }
@@ -265,7 +265,7 @@ export class OpenMetricsParser extends BaseParser {
           }
           return Entry.Unit;
         }
-        case T_BRACE_OPEN:
+        case Tok.BRACE_OPEN:
           this.pushOff(-1, -1);
           this.setFlag(0, 0);
           this.parseLabels();
@@ -273,12 +273,12 @@ export class OpenMetricsParser extends BaseParser {
           this.parseEndOfLine(this.lex());
           if (this.skipCreated && this.isCreatedSeries()) continue;
           return Entry.Series;
-        case T_MNAME: {
+        case Tok.MNAME: {
           this.pushOff(this.pstart, this.i);
           this.setFlag(0, 0);
           this.seriesEnd = this.i;
           let t2 = this.lex();
-          if (t2 === T_BRACE_OPEN) {
+          if (t2 === Tok.BRACE_OPEN) {
             this.parseLabels();
             this.seriesEnd = this.i;
             t2 = this.lex();
@@ -298,24 +298,24 @@ export class OpenMetricsParser extends BaseParser {
     for (;;) {
       const ts = this.start;
       const te = this.i;
-      const f = t === T_QSTRING ? this.qFlags : 0;
-      if (t === T_BRACE_CLOSE) return;
-      if (t !== T_LNAME && t !== T_QSTRING) this.parseError('expected label name', t);
+      const f = t === Tok.QSTRING ? this.qFlags : 0;
+      if (t === Tok.BRACE_CLOSE) return;
+      if (t !== Tok.LNAME && t !== Tok.QSTRING) this.parseError('expected label name', t);
       t = this.lex();
-      if (f !== 0 && (t === T_COMMA || t === T_BRACE_CLOSE)) this.parseError('expected label name', t);
+      if (f !== 0 && (t === Tok.COMMA || t === Tok.BRACE_CLOSE)) this.parseError('expected label name', t);
       const k = this.nEOffs >> 1;
       if (f !== 0) {
         this.checkNameUtf8(ts + 1, te - 1, f);
         this.pushEOff(ts + 1, te - 1, k, f);
       } else this.pushEOff(ts, te, k, 0);
-      if (t !== T_EQUAL) this.parseError('expected equal', t);
+      if (t !== Tok.EQUAL) this.parseError('expected equal', t);
       const t2 = this.lex();
-      if (t2 !== T_LVALUE) this.parseError('expected label value', t2);
+      if (t2 !== Tok.LVALUE) this.parseError('expected label value', t2);
       this.checkValueUtf8();
       this.pushEOff(this.start + 1, this.i - 1, k + 1, this.qFlags);
       t = this.lex();
-      if (t === T_COMMA) t = this.lex();
-      else if (t !== T_BRACE_CLOSE) this.parseError('expected comma or brace close', t);
+      if (t === Tok.COMMA) t = this.lex();
+      else if (t !== Tok.BRACE_CLOSE) this.parseError('expected comma or brace close', t);
     }
   }
 
@@ -339,19 +339,19 @@ export class OpenMetricsParser extends BaseParser {
     this.hasTs = false;
     const t2 = this.lex();
     switch (t2) {
-      case T_EOF:
+      case Tok.EOF:
         return this.fail('data does not end with # EOF');
-      case T_LINEBREAK:
+      case Tok.LINEBREAK:
         return;
-      case T_COMMENT:
+      case Tok.COMMENT:
         this.parseComment();
         return;
-      case T_TIMESTAMP: {
+      case Tok.TIMESTAMP: {
         this.ts = this.secondsToken('invalid timestamp');
         this.hasTs = true;
         const t3 = this.lex();
-        if (t3 === T_LINEBREAK) return;
-        if (t3 === T_COMMENT) {
+        if (t3 === Tok.LINEBREAK) return;
+        if (t3 === Tok.COMMENT) {
           this.parseComment();
           return;
         }
@@ -366,8 +366,8 @@ export class OpenMetricsParser extends BaseParser {
 
   private parseComment(): void {
     if (this.peeking) {
-      for (let t = this.lex(); t !== T_LINEBREAK; t = this.lex()) {
-        if (t === T_EOF) this.fail('data does not end with # EOF');
+      for (let t = this.lex(); t !== Tok.LINEBREAK; t = this.lex()) {
+        if (t === Tok.EOF) this.fail('data does not end with # EOF');
       }
       return;
     }
@@ -377,15 +377,15 @@ export class OpenMetricsParser extends BaseParser {
     this.exHasTs = false;
     const t2 = this.lex();
     switch (t2) {
-      case T_EOF:
+      case Tok.EOF:
         return this.fail('data does not end with # EOF');
-      case T_LINEBREAK:
+      case Tok.LINEBREAK:
         return;
-      case T_TIMESTAMP: {
+      case Tok.TIMESTAMP: {
         this.exTs = this.secondsToken('invalid exemplar timestamp');
         this.exHasTs = true;
         const t3 = this.lex();
-        if (t3 !== T_LINEBREAK) this.parseError('expected next entry after exemplar timestamp', t3);
+        if (t3 !== Tok.LINEBREAK) this.parseError('expected next entry after exemplar timestamp', t3);
         return;
       }
       default:
@@ -394,7 +394,7 @@ export class OpenMetricsParser extends BaseParser {
   }
 
   private floatToken(t: number, after: string): number {
-    if (t !== T_VALUE) this.parseError(`expected value after ${after}`, t);
+    if (t !== Tok.VALUE) this.parseError(`expected value after ${after}`, t);
     return this.setValue(this.start + 1, this.i);
   }
 

@@ -1,7 +1,7 @@
 // The Prometheus text format 0.0.4 parser, with a fast path for the common
 // line shape and Prometheus's lexer for the rest (and for its error messages).
 import { isUtf8 } from 'node:buffer';
-import { T_INVALID, T_EOF, T_LINEBREAK, T_WHITESPACE, T_HELP, T_TYPE, T_TEXT, T_COMMENT, T_MNAME, T_QSTRING, T_BRACE_OPEN, T_BRACE_CLOSE, T_LNAME, T_LVALUE, T_COMMA, T_EQUAL, T_TIMESTAMP, T_VALUE, TOKEN_NAMES, S_INIT, S_COMMENT, S_META1, S_META2, S_LABELS, S_LVALUE, S_VALUE, S_TIMESTAMP, NL, SP, TAB, HASH, QUOTE, BACKSLASH, LBRACE, RBRACE, COMMA, EQUAL, M_START, M_CONT, L_START, L_CONT, DIGIT, F_QUOTED, F_ESCAPE, F_HIGH, floatError, parseFloatBytes, latin1, utf8, quoteCtx, unescape } from './scan.js';
+import { Tok, TOKEN_NAMES, St, Ch, M_START, M_CONT, L_START, L_CONT, DIGIT, Flag, floatError, parseFloatBytes, latin1, utf8, quoteCtx, unescape } from './scan.js';
 import { Entry, type MetricType, type TextParserOptions } from './interface.js';
 import { BaseParser } from './base_parser.js';
 
@@ -22,7 +22,7 @@ export class PromParser extends BaseParser {
     // The grammar needs a final newline; Prometheus appends one unconditionally, a
     // body that already ends in one is equivalent (a trailing blank line is allowed).
     // The final newline also guarantees every scanning loop below stops inside the buffer.
-    super(body.length > 0 && body[body.length - 1] === NL ? body : Buffer.concat([body, Buffer.from('\n')]), opts);
+    super(body.length > 0 && body[body.length - 1] === Ch.NL ? body : Buffer.concat([body, Buffer.from('\n')]), opts);
     this.fast = opts.noFastPath !== true;
   }
 
@@ -45,57 +45,57 @@ export class PromParser extends BaseParser {
     this.nOffs = 0;
     this.pushOff(start, i);
     this.setFlag(0, 0);
-    if (c === LBRACE) {
+    if (c === Ch.LBRACE) {
       c = b[++i]!;
       for (;;) {
-        if (c === RBRACE) break;
+        if (c === Ch.RBRACE) break;
         if (!L_START[c]) return false;
         const ls = i;
         do c = b[++i]!;
         while (L_CONT[c]);
         const le = i;
-        if (c !== EQUAL || b[i + 1] !== QUOTE) return false;
+        if (c !== Ch.EQUAL || b[i + 1] !== Ch.QUOTE) return false;
         i += 2;
         const vs = i;
-        let f = F_QUOTED;
+        let f = Flag.QUOTED;
         for (;;) {
           if (i >= n) return false;
           c = b[i]!;
-          if (c === QUOTE) break;
-          if (c === BACKSLASH) {
+          if (c === Ch.QUOTE) break;
+          if (c === Ch.BACKSLASH) {
             const d = b[i + 1]!;
-            if (d === NL || d === 0) return false;
-            f |= d >= 0x80 ? F_ESCAPE | F_HIGH : F_ESCAPE;
+            if (d === Ch.NL || d === 0) return false;
+            f |= d >= 0x80 ? Flag.ESCAPE | Flag.HIGH : Flag.ESCAPE;
             i += 2;
             continue;
           }
           if (c === 0) return false;
-          if (c >= 0x80) f |= F_HIGH;
+          if (c >= 0x80) f |= Flag.HIGH;
           i++;
         }
         const ve = i;
-        if ((f & F_HIGH) !== 0 && !isUtf8(b.subarray(vs - 1, ve + 1))) return false;
+        if ((f & Flag.HIGH) !== 0 && !isUtf8(b.subarray(vs - 1, ve + 1))) return false;
         const pair = this.nOffs >> 1;
         this.pushOff(ls, le);
         this.setFlag(pair, 0);
         this.pushOff(vs, ve);
         this.setFlag(pair + 1, f);
         c = b[++i]!;
-        if (c === COMMA) c = b[++i]!;
-        else if (c !== RBRACE) return false;
+        if (c === Ch.COMMA) c = b[++i]!;
+        else if (c !== Ch.RBRACE) return false;
       }
       c = b[++i]!;
     }
     const seriesEnd = i;
-    if (c !== SP && c !== TAB) return false;
+    if (c !== Ch.SP && c !== Ch.TAB) return false;
     do c = b[++i]!;
-    while (c === SP || c === TAB);
+    while (c === Ch.SP || c === Ch.TAB);
     const vs = i;
-    while (c !== SP && c !== TAB && c !== NL && c !== 0 && c !== LBRACE) c = b[++i]!;
-    if (i === vs || c === 0 || c === LBRACE) return false;
+    while (c !== Ch.SP && c !== Ch.TAB && c !== Ch.NL && c !== 0 && c !== Ch.LBRACE) c = b[++i]!;
+    if (i === vs || c === 0 || c === Ch.LBRACE) return false;
     const v = parseFloatBytes(b, vs, i);
     if (floatError !== null) return false;
-    while (c === SP || c === TAB) c = b[++i]!;
+    while (c === Ch.SP || c === Ch.TAB) c = b[++i]!;
     let hasTs = false;
     let ts = 0;
     if (DIGIT[c]) {
@@ -107,9 +107,9 @@ export class PromParser extends BaseParser {
       // Longer numbers may overflow int64; the general path reports that as Prometheus does.
       if (i - t0 > 15) return false;
       hasTs = true;
-      while (c === SP || c === TAB) c = b[++i]!;
+      while (c === Ch.SP || c === Ch.TAB) c = b[++i]!;
     }
-    if (c !== NL) return false;
+    if (c !== Ch.NL) return false;
     this.pstart = start;
     this.seriesEnd = seriesEnd;
     this.val = v;
@@ -127,16 +127,16 @@ export class PromParser extends BaseParser {
   private ws(): number {
     let c: number;
     do c = this.adv();
-    while (c === SP || c === TAB);
-    return T_WHITESPACE;
+    while (c === Ch.SP || c === Ch.TAB);
+    return Tok.WHITESPACE;
   }
 
   private consumeComment(): number {
     for (let c = this.i < this.n ? this.b[this.i]! : 0; ; c = this.adv()) {
-      if (c === 0) return T_EOF;
-      if (c === NL) {
-        this.state = S_INIT;
-        return T_COMMENT;
+      if (c === 0) return Tok.EOF;
+      if (c === Ch.NL) {
+        this.state = St.INIT;
+        return Tok.COMMENT;
       }
     }
   }
@@ -147,36 +147,36 @@ export class PromParser extends BaseParser {
       if (this.adv() !== word.charCodeAt(k)) return this.consumeComment();
     }
     let c = this.adv();
-    if (c !== SP && c !== TAB) return this.consumeComment();
+    if (c !== Ch.SP && c !== Ch.TAB) return this.consumeComment();
     do c = this.adv();
-    while (c === SP || c === TAB);
-    this.state = S_META1;
+    while (c === Ch.SP || c === Ch.TAB);
+    this.state = St.META1;
     return tok;
   }
 
   private lex(): number {
-    if (this.i >= this.n) return T_EOF;
+    if (this.i >= this.n) return Tok.EOF;
     const b = this.b;
     let c = b[this.i]!;
     this.start = this.i;
     for (;;) {
       switch (this.state) {
-        case S_INIT:
+        case St.INIT:
           if (c === 0) {
             this.adv();
-            return T_EOF;
+            return Tok.EOF;
           }
-          if (c === NL) {
+          if (c === Ch.NL) {
             this.adv();
-            return T_LINEBREAK;
+            return Tok.LINEBREAK;
           }
-          if (c === SP || c === TAB) return this.ws();
-          if (c === HASH) {
+          if (c === Ch.SP || c === Ch.TAB) return this.ws();
+          if (c === Ch.HASH) {
             c = this.adv();
-            if (c === SP || c === TAB) {
+            if (c === Ch.SP || c === Ch.TAB) {
               do c = this.adv();
-              while (c === SP || c === TAB);
-              this.state = S_COMMENT;
+              while (c === Ch.SP || c === Ch.TAB);
+              this.state = St.COMMENT;
               continue;
             }
             return this.consumeComment();
@@ -184,101 +184,101 @@ export class PromParser extends BaseParser {
           if (M_START[c]) {
             do c = this.adv();
             while (M_CONT[c]);
-            this.state = S_VALUE;
-            return T_MNAME;
+            this.state = St.VALUE;
+            return Tok.MNAME;
           }
-          if (c === LBRACE) {
+          if (c === Ch.LBRACE) {
             this.adv();
-            this.state = S_LABELS;
-            return T_BRACE_OPEN;
+            this.state = St.LABELS;
+            return Tok.BRACE_OPEN;
           }
-          return T_INVALID;
-        case S_COMMENT:
-          if (c === 0x48) return this.expectWord('HELP', T_HELP);
-          if (c === 0x54) return this.expectWord('TYPE', T_TYPE);
-          if (c === SP || c === TAB) return this.ws();
+          return Tok.INVALID;
+        case St.COMMENT:
+          if (c === 0x48) return this.expectWord('HELP', Tok.HELP);
+          if (c === 0x54) return this.expectWord('TYPE', Tok.TYPE);
+          if (c === Ch.SP || c === Ch.TAB) return this.ws();
           return this.consumeComment();
-        case S_META1:
-          if (c === QUOTE) {
-            if (!this.quoted(true)) return T_INVALID;
-            this.state = S_META2;
-            return T_MNAME;
+        case St.META1:
+          if (c === Ch.QUOTE) {
+            if (!this.quoted(true)) return Tok.INVALID;
+            this.state = St.META2;
+            return Tok.MNAME;
           }
           if (M_START[c]) {
             do c = this.adv();
             while (M_CONT[c]);
-            this.state = S_META2;
-            return T_MNAME;
+            this.state = St.META2;
+            return Tok.MNAME;
           }
-          if (c === SP || c === TAB) return this.ws();
-          return T_INVALID;
-        case S_META2:
-          if (c === SP || c === TAB) {
+          if (c === Ch.SP || c === Ch.TAB) return this.ws();
+          return Tok.INVALID;
+        case St.META2:
+          if (c === Ch.SP || c === Ch.TAB) {
             do c = this.adv();
-            while (c === SP || c === TAB);
-            if (c === 0 || c === NL) return T_WHITESPACE;
+            while (c === Ch.SP || c === Ch.TAB);
+            if (c === 0 || c === Ch.NL) return Tok.WHITESPACE;
           }
-          while (c !== 0 && c !== NL) c = this.adv();
-          this.state = S_INIT;
-          return T_TEXT;
-        case S_LABELS:
-          if (c === QUOTE) return this.quoted(true) ? T_QSTRING : T_INVALID;
-          if (c === COMMA) {
+          while (c !== 0 && c !== Ch.NL) c = this.adv();
+          this.state = St.INIT;
+          return Tok.TEXT;
+        case St.LABELS:
+          if (c === Ch.QUOTE) return this.quoted(true) ? Tok.QSTRING : Tok.INVALID;
+          if (c === Ch.COMMA) {
             this.adv();
-            return T_COMMA;
+            return Tok.COMMA;
           }
-          if (c === EQUAL) {
+          if (c === Ch.EQUAL) {
             this.adv();
-            this.state = S_LVALUE;
-            return T_EQUAL;
+            this.state = St.LVALUE;
+            return Tok.EQUAL;
           }
-          if (c === RBRACE) {
+          if (c === Ch.RBRACE) {
             this.adv();
-            this.state = S_VALUE;
-            return T_BRACE_CLOSE;
+            this.state = St.VALUE;
+            return Tok.BRACE_CLOSE;
           }
           if (L_START[c]) {
             do c = this.adv();
             while (L_CONT[c]);
-            return T_LNAME;
+            return Tok.LNAME;
           }
-          if (c === SP || c === TAB) return this.ws();
-          return T_INVALID;
-        case S_LVALUE:
-          if (c === QUOTE) {
-            if (!this.quoted(true)) return T_INVALID;
-            this.state = S_LABELS;
-            return T_LVALUE;
+          if (c === Ch.SP || c === Ch.TAB) return this.ws();
+          return Tok.INVALID;
+        case St.LVALUE:
+          if (c === Ch.QUOTE) {
+            if (!this.quoted(true)) return Tok.INVALID;
+            this.state = St.LABELS;
+            return Tok.LVALUE;
           }
-          if (c === SP || c === TAB) return this.ws();
-          return T_INVALID;
-        case S_VALUE:
-          if (c === SP || c === TAB) return this.ws();
-          if (c === LBRACE) {
+          if (c === Ch.SP || c === Ch.TAB) return this.ws();
+          return Tok.INVALID;
+        case St.VALUE:
+          if (c === Ch.SP || c === Ch.TAB) return this.ws();
+          if (c === Ch.LBRACE) {
             this.adv();
-            this.state = S_LABELS;
-            return T_BRACE_OPEN;
+            this.state = St.LABELS;
+            return Tok.BRACE_OPEN;
           }
-          if (c !== 0 && c !== NL) {
+          if (c !== 0 && c !== Ch.NL) {
             do c = this.adv();
-            while (c !== 0 && c !== NL && c !== SP && c !== TAB && c !== LBRACE);
-            this.state = S_TIMESTAMP;
-            return T_VALUE;
+            while (c !== 0 && c !== Ch.NL && c !== Ch.SP && c !== Ch.TAB && c !== Ch.LBRACE);
+            this.state = St.TIMESTAMP;
+            return Tok.VALUE;
           }
-          return T_INVALID;
-        case S_TIMESTAMP:
-          if (c === NL) {
+          return Tok.INVALID;
+        case St.TIMESTAMP:
+          if (c === Ch.NL) {
             this.adv();
-            this.state = S_INIT;
-            return T_LINEBREAK;
+            this.state = St.INIT;
+            return Tok.LINEBREAK;
           }
-          if (c === SP || c === TAB) return this.ws();
+          if (c === Ch.SP || c === Ch.TAB) return this.ws();
           if (DIGIT[c]) {
             do c = this.adv();
             while (DIGIT[c]);
-            return T_TIMESTAMP;
+            return Tok.TIMESTAMP;
           }
-          return T_INVALID;
+          return Tok.INVALID;
         default:
           throw new Error(`BUG: prom lexer in state ${this.state}`);
       }
@@ -288,7 +288,7 @@ export class PromParser extends BaseParser {
   private tok(): number {
     for (;;) {
       const t = this.lex();
-      if (t !== T_WHITESPACE) return t;
+      if (t !== Tok.WHITESPACE) return t;
     }
   }
 
@@ -298,25 +298,25 @@ export class PromParser extends BaseParser {
 
   next(): Entry {
     for (;;) {
-      if (this.fast && this.state === S_INIT && this.i < this.n && this.fastSeries()) return Entry.Series;
+      if (this.fast && this.state === St.INIT && this.i < this.n && this.fastSeries()) return Entry.Series;
       this.pstart = this.i;
       this.nOffs = 0;
       const t = this.tok();
       switch (t) {
-        case T_EOF:
+        case Tok.EOF:
           return Entry.EOF;
-        case T_LINEBREAK:
+        case Tok.LINEBREAK:
           continue;
-        case T_HELP:
-        case T_TYPE: {
+        case Tok.HELP:
+        case Tok.TYPE: {
           const t2 = this.tok();
-          if (t2 !== T_MNAME) this.parseError(`expected metric name after ${TOKEN_NAMES[t]}`, t2);
+          if (t2 !== Tok.MNAME) this.parseError(`expected metric name after ${TOKEN_NAMES[t]}`, t2);
           this.pushMetaName();
           const t3 = this.tok();
-          if (t3 !== T_TEXT) this.fail(`expected text in ${TOKEN_NAMES[t]}, got ${TOKEN_NAMES[t3]}`);
+          if (t3 !== Tok.TEXT) this.fail(`expected text in ${TOKEN_NAMES[t]}, got ${TOKEN_NAMES[t3]}`);
           this.textStart = this.i - this.start > 1 ? this.start + 1 : this.start;
           this.textEnd = this.i - this.start > 1 ? this.i : this.start;
-          if (t === T_TYPE) {
+          if (t === Tok.TYPE) {
             const word = latin1(this.b, this.textStart, this.textEnd);
             const mt = Object.hasOwn(TYPE_WORDS_PROM, word) ? TYPE_WORDS_PROM[word] : undefined;
             if (mt === undefined) this.fail(`invalid metric type ${quoteCtx(this.b, this.textStart, this.textEnd)}`);
@@ -325,29 +325,29 @@ export class PromParser extends BaseParser {
             this.fail(`help text ${quoteCtx(this.b, this.textStart, this.textEnd)} is not a valid utf8 string`);
           }
           const t4 = this.tok();
-          if (t4 !== T_LINEBREAK) this.parseError('linebreak expected after metadata', t4);
-          return t === T_HELP ? Entry.Help : Entry.Type;
+          if (t4 !== Tok.LINEBREAK) this.parseError('linebreak expected after metadata', t4);
+          return t === Tok.HELP ? Entry.Help : Entry.Type;
         }
-        case T_COMMENT: {
+        case Tok.COMMENT: {
           this.textStart = this.start;
           this.textEnd = this.i;
           const t2 = this.tok();
-          if (t2 !== T_LINEBREAK) this.parseError('linebreak expected after comment', t2);
+          if (t2 !== Tok.LINEBREAK) this.parseError('linebreak expected after comment', t2);
           return Entry.Comment;
         }
-        case T_BRACE_OPEN:
+        case Tok.BRACE_OPEN:
           this.pushOff(-1, -1);
           this.setFlag(0, 0);
           this.parseLabels();
           this.seriesEnd = this.i;
           this.parseSuffix(this.tok());
           return Entry.Series;
-        case T_MNAME: {
+        case Tok.MNAME: {
           this.pushOff(this.pstart, this.i);
           this.setFlag(0, 0);
           this.seriesEnd = this.i;
           let t2 = this.tok();
-          if (t2 === T_BRACE_OPEN) {
+          if (t2 === Tok.BRACE_OPEN) {
             this.parseLabels();
             this.seriesEnd = this.i;
             t2 = this.tok();
@@ -365,7 +365,7 @@ export class PromParser extends BaseParser {
     let s = this.start;
     let e = this.i;
     let f = 0;
-    if (this.b[s] === QUOTE && this.b[e - 1] === QUOTE) {
+    if (this.b[s] === Ch.QUOTE && this.b[e - 1] === Ch.QUOTE) {
       s++;
       e--;
       f = this.qFlags;
@@ -377,16 +377,16 @@ export class PromParser extends BaseParser {
 
   private parseSuffix(t: number): void {
     if (this.offs[0] === -1) this.fail(`metric name not set while parsing: ${this.entryText()}`);
-    if (t !== T_VALUE) this.parseError('expected value after metric', t);
+    if (t !== Tok.VALUE) this.parseError('expected value after metric', t);
     this.val = this.setValue(this.start, this.i);
     this.hasTs = false;
     const t2 = this.tok();
-    if (t2 === T_LINEBREAK) return;
-    if (t2 !== T_TIMESTAMP) this.parseError('expected timestamp or new record', t2);
+    if (t2 === Tok.LINEBREAK) return;
+    if (t2 !== Tok.TIMESTAMP) this.parseError('expected timestamp or new record', t2);
     this.ts = this.parseTimestamp(this.start, this.i);
     this.hasTs = true;
     const t3 = this.tok();
-    if (t3 !== T_LINEBREAK) this.parseError('expected next entry after timestamp', t3);
+    if (t3 !== Tok.LINEBREAK) this.parseError('expected next entry after timestamp', t3);
   }
 
   /** Digits only (the lexer guarantees it); Go's ParseInt range check on int64. */

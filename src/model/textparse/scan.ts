@@ -4,73 +4,80 @@
 import { goQuoteBytes } from '../../gofmt/quote.js';
 
 // Tokens, named in errors exactly as Prometheus names them.
-export const T_INVALID = -1;
-export const T_EOF = 0;
-export const T_LINEBREAK = 1;
-export const T_WHITESPACE = 2;
-export const T_HELP = 3;
-export const T_TYPE = 4;
-export const T_UNIT = 5;
-export const T_EOFWORD = 6;
-export const T_TEXT = 7;
-export const T_COMMENT = 8;
-export const T_MNAME = 9;
-export const T_QSTRING = 10;
-export const T_BRACE_OPEN = 11;
-export const T_BRACE_CLOSE = 12;
-export const T_LNAME = 13;
-export const T_LVALUE = 14;
-export const T_COMMA = 15;
-export const T_EQUAL = 16;
-export const T_TIMESTAMP = 17;
-export const T_VALUE = 18;
+export const enum Tok {
+  INVALID = -1,
+  EOF = 0,
+  LINEBREAK = 1,
+  WHITESPACE = 2,
+  HELP = 3,
+  TYPE = 4,
+  UNIT = 5,
+  EOFWORD = 6,
+  TEXT = 7,
+  COMMENT = 8,
+  MNAME = 9,
+  QSTRING = 10,
+  BRACE_OPEN = 11,
+  BRACE_CLOSE = 12,
+  LNAME = 13,
+  LVALUE = 14,
+  COMMA = 15,
+  EQUAL = 16,
+  TIMESTAMP = 17,
+  VALUE = 18,
+}
 
 export const TOKEN_NAMES: Record<number, string> = {
-  [T_INVALID]: 'INVALID',
-  [T_EOF]: 'EOF',
-  [T_LINEBREAK]: 'LINEBREAK',
-  [T_WHITESPACE]: 'WHITESPACE',
-  [T_HELP]: 'HELP',
-  [T_TYPE]: 'TYPE',
-  [T_UNIT]: 'UNIT',
-  [T_EOFWORD]: 'EOFWORD',
-  [T_TEXT]: 'TEXT',
-  [T_COMMENT]: 'COMMENT',
-  [T_MNAME]: 'MNAME',
-  [T_QSTRING]: 'QSTRING',
-  [T_BRACE_OPEN]: 'BOPEN',
-  [T_BRACE_CLOSE]: 'BCLOSE',
-  [T_LNAME]: 'LNAME',
-  [T_LVALUE]: 'LVALUE',
-  [T_COMMA]: 'COMMA',
-  [T_EQUAL]: 'EQUAL',
-  [T_TIMESTAMP]: 'TIMESTAMP',
-  [T_VALUE]: 'VALUE',
+  [Tok.INVALID]: 'INVALID',
+  [Tok.EOF]: 'EOF',
+  [Tok.LINEBREAK]: 'LINEBREAK',
+  [Tok.WHITESPACE]: 'WHITESPACE',
+  [Tok.HELP]: 'HELP',
+  [Tok.TYPE]: 'TYPE',
+  [Tok.UNIT]: 'UNIT',
+  [Tok.EOFWORD]: 'EOFWORD',
+  [Tok.TEXT]: 'TEXT',
+  [Tok.COMMENT]: 'COMMENT',
+  [Tok.MNAME]: 'MNAME',
+  [Tok.QSTRING]: 'QSTRING',
+  [Tok.BRACE_OPEN]: 'BOPEN',
+  [Tok.BRACE_CLOSE]: 'BCLOSE',
+  [Tok.LNAME]: 'LNAME',
+  [Tok.LVALUE]: 'LVALUE',
+  [Tok.COMMA]: 'COMMA',
+  [Tok.EQUAL]: 'EQUAL',
+  [Tok.TIMESTAMP]: 'TIMESTAMP',
+  [Tok.VALUE]: 'VALUE',
 };
 
 // Lexer states.
-export const S_INIT = 0;
-export const S_COMMENT = 1;
-export const S_META1 = 2;
-export const S_META2 = 3;
-export const S_LABELS = 4;
-export const S_LVALUE = 5;
-export const S_VALUE = 6;
-export const S_TIMESTAMP = 7;
-export const S_EXEMPLAR = 8;
-export const S_EVALUE = 9;
-export const S_ETIMESTAMP = 10;
+export const enum St {
+  INIT = 0,
+  COMMENT = 1,
+  META1 = 2,
+  META2 = 3,
+  LABELS = 4,
+  LVALUE = 5,
+  VALUE = 6,
+  TIMESTAMP = 7,
+  EXEMPLAR = 8,
+  EVALUE = 9,
+  ETIMESTAMP = 10,
+}
 
-export const NL = 0x0a;
-export const SP = 0x20;
-export const TAB = 0x09;
-export const HASH = 0x23;
-export const QUOTE = 0x22;
-export const BACKSLASH = 0x5c;
-export const LBRACE = 0x7b;
-export const RBRACE = 0x7d;
-export const COMMA = 0x2c;
-export const EQUAL = 0x3d;
+// Bytes the lexers look for.
+export const enum Ch {
+  NL = 0x0a,
+  SP = 0x20,
+  TAB = 0x09,
+  HASH = 0x23,
+  QUOTE = 0x22,
+  BACKSLASH = 0x5c,
+  LBRACE = 0x7b,
+  RBRACE = 0x7d,
+  COMMA = 0x2c,
+  EQUAL = 0x3d,
+}
 
 // Character classes as lookup tables (index 0 is never a member: 0 also stands for end of input).
 export const M_START = new Uint8Array(256); // [a-zA-Z_:]
@@ -89,9 +96,11 @@ for (let c = 0; c < 256; c++) {
 }
 
 // Per-string flags recorded while lexing quoted strings, so decoding knows what work is needed.
-export const F_QUOTED = 1;
-export const F_ESCAPE = 2;
-export const F_HIGH = 4;
+export const enum Flag {
+  QUOTED = 1,
+  ESCAPE = 2,
+  HIGH = 4,
+}
 
 /** Growth step of the offsets array; a line with more labels than this grows it (bounded by the body). */
 export const INITIAL_LABEL_SLOTS = 32;
@@ -230,12 +239,12 @@ export function unescape(s: string, withQuote: boolean): string {
   let out = '';
   let last = 0;
   for (let i = 0; i < s.length - 1; i++) {
-    if (s.charCodeAt(i) !== BACKSLASH) continue;
+    if (s.charCodeAt(i) !== Ch.BACKSLASH) continue;
     const n = s.charCodeAt(i + 1);
     let rep: string | null = null;
-    if (n === BACKSLASH) rep = '\\';
+    if (n === Ch.BACKSLASH) rep = '\\';
     else if (n === 0x6e) rep = '\n';
-    else if (n === QUOTE && withQuote) rep = '"';
+    else if (n === Ch.QUOTE && withQuote) rep = '"';
     if (rep === null) continue;
     out += s.slice(last, i) + rep;
     i++;
