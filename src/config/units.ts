@@ -32,7 +32,7 @@ export function parseSize(s: string): number {
   while (pos < s.length) {
     SIZE_PART_RE.lastIndex = pos;
     const m = SIZE_PART_RE.exec(s);
-    const unit = m === null ? undefined : SIZE_UNITS[m[2]!];
+    const unit = m === null ? undefined : SIZE_UNITS[m[2]!]; // group 2 is not optional: set on a match
     if (m === null || unit === undefined) throw new UnitParseError(`invalid size ${JSON.stringify(s)}: want a number with a unit (B, KB, MB, GB, TB, PB, EB)`);
     total += Number(m[1]) * unit;
     pos = SIZE_PART_RE.lastIndex;
@@ -47,7 +47,7 @@ export function formatSize(bytes: number): string {
   let rest = bytes;
   let out = '';
   for (const u of units) {
-    const size = SIZE_UNITS[u]!;
+    const size = SIZE_UNITS[u]!; // every name in units is a key of SIZE_UNITS
     const n = Math.floor(rest / size);
     if (n > 0) {
       out += `${n}${u}`;

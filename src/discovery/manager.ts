@@ -74,18 +74,19 @@ export class DiscoveryManager {
     this.name = opts.name ?? 'scrape';
     this.resolver = opts.dnsResolver ?? new dnsPromises.Resolver();
     this.userAgent = opts.userAgent ?? 'tsprom';
-    const registers = [opts.registry ?? new Registry()];
+    const registry = opts.registry ?? new Registry();
+    const registers = [registry];
     this.metrics = {
-      fileReadErrors: getOrCreate(registers[0]!, () => new Counter({ name: 'prometheus_sd_file_read_errors_total', help: 'The number of File-SD read errors.', registers })),
-      fileScanDuration: getOrCreate(registers[0]!, () => new Histogram({ name: 'prometheus_sd_file_scan_duration_seconds', help: 'The duration of the File-SD scan in seconds.', registers })),
-      httpFailures: getOrCreate(registers[0]!, () => new Counter({ name: 'prometheus_sd_http_failures_total', help: 'Number of HTTP service discovery refresh failures.', registers })),
-      dnsLookups: getOrCreate(registers[0]!, () => new Counter({ name: 'prometheus_sd_dns_lookups_total', help: 'The number of DNS-SD lookups.', registers })),
-      dnsLookupFailures: getOrCreate(registers[0]!, () => new Counter({ name: 'prometheus_sd_dns_lookup_failures_total', help: 'The number of DNS-SD lookup failures.', registers })),
-      refreshFailures: getOrCreate(registers[0]!, () => new Counter({ name: 'prometheus_sd_refresh_failures_total', help: 'Number of refresh failures for the given SD mechanism.', labelNames: ['mechanism', 'config'] as const, registers })),
+      fileReadErrors: getOrCreate(registry, () => new Counter({ name: 'prometheus_sd_file_read_errors_total', help: 'The number of File-SD read errors.', registers })),
+      fileScanDuration: getOrCreate(registry, () => new Histogram({ name: 'prometheus_sd_file_scan_duration_seconds', help: 'The duration of the File-SD scan in seconds.', registers })),
+      httpFailures: getOrCreate(registry, () => new Counter({ name: 'prometheus_sd_http_failures_total', help: 'Number of HTTP service discovery refresh failures.', registers })),
+      dnsLookups: getOrCreate(registry, () => new Counter({ name: 'prometheus_sd_dns_lookups_total', help: 'The number of DNS-SD lookups.', registers })),
+      dnsLookupFailures: getOrCreate(registry, () => new Counter({ name: 'prometheus_sd_dns_lookup_failures_total', help: 'The number of DNS-SD lookup failures.', registers })),
+      refreshFailures: getOrCreate(registry, () => new Counter({ name: 'prometheus_sd_refresh_failures_total', help: 'Number of refresh failures for the given SD mechanism.', labelNames: ['mechanism', 'config'] as const, registers })),
     };
-    this.discoveredTargets = getOrCreate(registers[0]!, () => new Gauge({ name: 'prometheus_sd_discovered_targets', help: 'Current number of discovered targets.', labelNames: ['config', 'name'] as const, registers }));
-    this.receivedUpdates = getOrCreate(registers[0]!, () => new Counter({ name: 'prometheus_sd_received_updates_total', help: 'Total number of update events received from the SD providers.', labelNames: ['name'] as const, registers }));
-    this.sentUpdates = getOrCreate(registers[0]!, () => new Counter({ name: 'prometheus_sd_updates_total', help: 'Total number of update events sent to the SD consumers.', labelNames: ['name'] as const, registers }));
+    this.discoveredTargets = getOrCreate(registry, () => new Gauge({ name: 'prometheus_sd_discovered_targets', help: 'Current number of discovered targets.', labelNames: ['config', 'name'] as const, registers }));
+    this.receivedUpdates = getOrCreate(registry, () => new Counter({ name: 'prometheus_sd_received_updates_total', help: 'Total number of update events received from the SD providers.', labelNames: ['name'] as const, registers }));
+    this.sentUpdates = getOrCreate(registry, () => new Counter({ name: 'prometheus_sd_updates_total', help: 'Total number of update events sent to the SD consumers.', labelNames: ['name'] as const, registers }));
   }
 
   /**

@@ -147,7 +147,8 @@ function pushUtf8(cp: number, bytes: number[]): void {
 function decodeBytes(b: ArrayLike<number>, start: number, end: number): string {
   let out = '';
   let i = start;
-  // start <= i < end <= b.length: every b[i] read below is in range.
+  // start <= i < end <= b.length, and i + need < end is checked before reading ahead:
+  // every read below is in range.
   while (i < end) {
     const c = b[i]!;
     if (c < 0x80) {

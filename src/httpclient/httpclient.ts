@@ -217,7 +217,8 @@ export class HttpClient {
             fail(wrap('unexpected EOF'));
             return;
           }
-          let body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+          const only = chunks.length === 1 ? chunks[0] : undefined;
+          let body = only ?? Buffer.concat(chunks, size);
           if (gz) {
             // Bodies are small and arrive whole: one synchronous inflate is cheaper than a
             // stream through the thread pool, and maxOutputLength bounds a zip bomb.

@@ -9,6 +9,7 @@ import type { ScrapeConfig } from '../config/types.js';
 import type { ScrapeFailure } from '../logging/scrape_failure_log.js';
 import type { Logger } from '../logging/types.js';
 import { formatGoDurationNs } from '../gofmt/duration.js';
+import { compareStrings } from '../gofmt/order.js';
 import { Labels, METRIC_NAME } from '../model/labels.js';
 import { STALE_NAN, isStaleNaN } from '../model/value.js';
 import { LabelMap, processBuilder } from '../relabel/relabel.js';
@@ -466,6 +467,7 @@ export class ScrapeLoop {
     }
   }
 
+  /** i < REPORT_NAMES.length, the length of reportLabels and reportRefs. */
   private appendReport(app: Appender, i: number, ts: number, v: number): void {
     try {
       this.reportRefs[i] = app.append(this.reportRefs[i]!, this.reportLabels[i]!, ts, v);
@@ -708,13 +710,15 @@ function mergeLabels(exposed: Labels, target: Labels, honor: boolean): Labels | 
   const out: string[] = [];
   let i = 0;
   let j = 0;
+  // Both hold whole name/value pairs, so i + 1 < a.length and j + 1 < b.length below.
   while (i < a.length && j < b.length) {
     const an = a[i]!;
     const bn = b[j]!;
-    if (an < bn) {
+    const c = compareStrings(an, bn);
+    if (c < 0) {
       out.push(an, a[i + 1]!);
       i += 2;
-    } else if (an > bn) {
+    } else if (c > 0) {
       out.push(bn, b[j + 1]!);
       j += 2;
     } else {

@@ -189,7 +189,8 @@ export function populateDiscoveredLabels(cfg: ScrapeConfig, tLabels: LabelSet, t
   for (const [n, v] of defaults) if (lb.get(n) === '') lb.set(n, v);
   for (const [k, vs] of Object.entries(cfg.params)) {
     const name = PARAM_PREFIX + k;
-    if (vs.length > 0 && lb.get(name) === '') lb.set(name, vs[0]!);
+    const first = vs[0];
+    if (first !== undefined && lb.get(name) === '') lb.set(name, first);
   }
   return lb;
 }

@@ -2,6 +2,7 @@
 // series in the body, label decoding and sorting, values, errors.
 import { isUtf8 } from 'node:buffer';
 import { formatOpenMetricsFloat } from '../../gofmt/float.js';
+import { compareStrings } from '../../gofmt/order.js';
 import { Labels, METRIC_NAME, type Label } from '../labels.js';
 import { Tok, TOKEN_NAMES, St, Ch, Flag, INITIAL_LABEL_SLOTS, floatError, parseFloatBytes, latin1, utf8, quoteCtx, unescape } from './scan.js';
 import { Entry, TextParseError, SymbolTable, type MetricType, type Exemplar, type TextParserOptions, type TextParser } from './interface.js';
@@ -18,10 +19,13 @@ export abstract class BaseParser implements TextParser {
 
   /** Start of the current entry. */
   protected pstart = 0;
-  /** [nameStart, nameEnd, (labelNameStart, labelNameEnd, valueStart, valueEnd)*] */
+  /**
+   * [nameStart, nameEnd, (labelNameStart, labelNameEnd, valueStart, valueEnd)*]. It only
+   * grows, so offs[0], offs[1] (and flags[0]) always exist: the `!` on them below is safe.
+   */
   protected offs = new Int32Array(2 + 4 * INITIAL_LABEL_SLOTS);
   protected nOffs = 0;
-  /** F_* flags per offsets pair (index = pair number). */
+  /** Flag bits per offsets pair (index = pair number). */
   protected flags = new Uint8Array(1 + 2 * INITIAL_LABEL_SLOTS);
   protected seriesEnd = 0;
   protected val = 0;
@@ -49,6 +53,7 @@ export abstract class BaseParser implements TextParser {
   seriesHash(): number {
     const b = this.b;
     let h = 0x811c9dc5;
+    // pstart <= i < seriesEnd <= b.length: every b[i] is in range.
     for (let i = this.pstart, e = this.seriesEnd; i < e; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
     return (h ^ (h >>> 30)) & 0x3fffffff;
   }
@@ -72,8 +77,10 @@ export abstract class BaseParser implements TextParser {
     // Name/value pairs in line order with __name__ first; exporters usually sort their
     // labels, so this is often already the sorted form and needs no list or sort.
     const pairs: string[] = [METRIC_NAME, this.metricName()];
+    let prev = METRIC_NAME;
     let sorted = true;
     let empty = false;
+    // k < nLabels: parseLabels filled offs[o..o+3] and both flags of every such label.
     for (let k = 0; k < nLabels; k++) {
       const o = 2 + 4 * k;
       const ln = this.symbols.intern(this.decode(this.offs[o]!, this.offs[o + 1]!, this.flags[1 + 2 * k]!));
@@ -81,12 +88,14 @@ export abstract class BaseParser implements TextParser {
       if ((ln === 'le' && this.mtype === 'histogram') || (ln === 'quantile' && this.mtype === 'summary')) {
         lv = normalizeFloatLabel(lv);
       }
-      if (ln <= pairs[pairs.length - 2]!) sorted = false;
+      if (compareStrings(ln, prev) <= 0) sorted = false;
+      prev = ln;
       if (lv === '') empty = true;
       pairs.push(ln, this.symbols.intern(lv));
     }
     if (sorted && !empty) return Labels.fromSortedPairs(pairs);
     const list: Label[] = [];
+    // pairs holds whole name/value pairs: i + 1 < pairs.length.
     for (let i = 0; i < pairs.length; i += 2) list.push({ name: pairs[i]!, value: pairs[i + 1]! });
     const ls = sortLabels(list);
     // Prometheus's TSDB rejects such a sample, which fails the scrape.
@@ -166,6 +175,7 @@ export abstract class BaseParser implements TextParser {
       this.i = this.n;
       return 0;
     }
+    // i < this.n = b.length here and in the loop below.
     let c = b[i]!;
     if (c === 0 && (this.state === St.LVALUE || this.state === St.META2 || this.state === St.COMMENT)) {
       while (c === 0) {
@@ -311,19 +321,21 @@ function normalizeFloatLabel(v: string): string {
  * values. Returns the first duplicated name instead when there is one.
  */
 function sortLabels(list: Label[]): Labels | string {
+  // 0 <= j < i < list.length: every index below is in range.
   for (let i = 1; i < list.length; i++) {
     const x = list[i]!;
     let j = i - 1;
-    while (j >= 0 && list[j]!.name > x.name) {
+    while (j >= 0 && compareStrings(list[j]!.name, x.name) > 0) {
       list[j + 1] = list[j]!;
       j--;
     }
     list[j + 1] = x;
   }
   const pairs: string[] = [];
-  for (let i = 0; i < list.length; i++) {
-    const l = list[i]!;
-    if (i > 0 && list[i - 1]!.name === l.name) return l.name;
+  let prev: Label | undefined;
+  for (const l of list) {
+    if (prev !== undefined && prev.name === l.name) return l.name;
+    prev = l;
     if (l.value !== '') pairs.push(l.name, l.value);
   }
   return Labels.fromSortedPairs(pairs);

@@ -49,7 +49,7 @@ export class OpenMetricsParser extends BaseParser {
 
   private lex(): number {
     if (this.i >= this.n) return Tok.EOF;
-    let c = this.b[this.i]!;
+    let c = this.b[this.i]!; // i < n = b.length
     this.start = this.i;
     for (;;) {
       switch (this.state) {
@@ -415,6 +415,7 @@ export class OpenMetricsParser extends BaseParser {
   override exemplar(): Exemplar | null {
     if (!this.hasExemplar) return null;
     const list: Label[] = [];
+    // k < nEOffs: the exemplar lexer filled eOffs[k..k+3] and eFlags[p], eFlags[p + 1].
     for (let k = 0; k < this.nEOffs; k += 4) {
       const p = k >> 1;
       list.push({
@@ -479,6 +480,7 @@ export class OpenMetricsParser extends BaseParser {
   /** Family name plus label pairs, ignoring `le` of histograms and `quantile` of summaries. */
   private identity(family: string): string {
     let id = family;
+    // k < nOffs: offs[k..k+3] hold one whole label.
     for (let k = 2; k < this.nOffs; k += 4) {
       const name = latin1(this.b, this.offs[k]!, this.offs[k + 1]!);
       if (this.mtype === 'summary' && name === 'quantile') continue;

@@ -38,6 +38,8 @@ export class PromParser extends BaseParser {
     const n = this.n;
     const start = this.i;
     let i = start;
+    // The body ends in '\n' (see the constructor) and every scan below stops at a newline
+    // (or checks i < n): each b[...] read is in range.
     let c = b[i]!;
     if (!M_START[c]) return false;
     do c = b[++i]!;
@@ -132,7 +134,7 @@ export class PromParser extends BaseParser {
   }
 
   private consumeComment(): number {
-    for (let c = this.i < this.n ? this.b[this.i]! : 0; ; c = this.adv()) {
+    for (let c = this.i < this.n ? this.b[this.i]! : 0; ; c = this.adv()) { // i < n = b.length
       if (c === 0) return Tok.EOF;
       if (c === Ch.NL) {
         this.state = St.INIT;
@@ -157,7 +159,7 @@ export class PromParser extends BaseParser {
   private lex(): number {
     if (this.i >= this.n) return Tok.EOF;
     const b = this.b;
-    let c = b[this.i]!;
+    let c = b[this.i]!; // i < n = b.length
     this.start = this.i;
     for (;;) {
       switch (this.state) {
@@ -392,7 +394,7 @@ export class PromParser extends BaseParser {
   /** Digits only (the lexer guarantees it); Go's ParseInt range check on int64. */
   private parseTimestamp(s: number, e: number): number {
     let v = 0;
-    for (let i = s; i < e; i++) v = v * 10 + (this.b[i]! - 0x30);
+    for (let i = s; i < e; i++) v = v * 10 + (this.b[i]! - 0x30); // a token: s <= i < e <= b.length
     if (e - s > 19 || (e - s === 19 && latin1(this.b, s, e) > '9223372036854775807')) {
       this.fail(`strconv.ParseInt: parsing ${quoteCtx(this.b, s, e)}: value out of range while parsing: ${this.entryText()}`);
     }

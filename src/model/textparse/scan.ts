@@ -117,6 +117,7 @@ const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
  */
 export function parseFloatBytes(b: Uint8Array, s: number, e: number): number {
   floatError = null;
+  // Callers pass s <= e <= b.length, and every read below checks i < e first.
   for (let i = s; i < e; i++) {
     const c = b[i]!;
     if (c === 0x70 || c === 0x50 || c === 0x5f) {
@@ -189,7 +190,7 @@ export function parseFloatBytes(b: Uint8Array, s: number, e: number): number {
   if (exact && mant === 0) v = 0;
   else if (exact && exp10 >= -22 && exp10 <= 22) {
     // Both operands are exact doubles, so one multiplication or division rounds correctly.
-    v = exp10 >= 0 ? mant * POW10[exp10]! : mant / POW10[-exp10]!;
+    v = exp10 >= 0 ? mant * POW10[exp10]! : mant / POW10[-exp10]!; // |exp10| <= 22 < POW10.length
   } else {
     v = Number(latin1(b, neg ? s + 1 : s, e));
     if (!Number.isFinite(v)) {
@@ -206,6 +207,7 @@ function syntaxError(b: Uint8Array, s: number, e: number): number {
 }
 
 export function matchesFold(b: Uint8Array, s: number, e: number, word: string): boolean {
+  // s <= i < e <= b.length.
   for (let i = s; i < e; i++) if ((b[i]! | 0x20) !== word.charCodeAt(i - s)) return false;
   return true;
 }
@@ -229,7 +231,7 @@ export function quoteCtx(b: Uint8Array, s: number, e: number): string {
   if (e - s <= MAX_ERROR_CONTEXT) return goQuoteBytes(b, s, e);
   let from = e - MAX_ERROR_CONTEXT;
   // Start on a character boundary so the excerpt does not begin with a broken sequence.
-  while (from < e && (b[from]! & 0xc0) === 0x80) from++;
+  while (from < e && (b[from]! & 0xc0) === 0x80) from++; // from < e <= b.length
   return '...' + goQuoteBytes(b, from, e);
 }
 

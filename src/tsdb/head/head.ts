@@ -7,6 +7,7 @@
 // Series have two identities: the slot (dense, reused after garbage
 // collection, used in postings) and the ref (monotonic, never reused, handed
 // to appenders and written to the WAL).
+import { compareStrings } from '../../gofmt/order.js';
 import { Labels, isValidLabelName, isValidMetricName, METRIC_NAME } from '../../model/labels.js';
 import type { Matcher } from '../../model/matcher.js';
 import type { Logger } from '../../logging/types.js';
@@ -797,7 +798,7 @@ export class Head {
   }
 
   labelValues(name: string, matchers: readonly Matcher[]): string[] {
-    if (matchers.length === 0) return [...this.index.labelValuesOf(name)].sort();
+    if (matchers.length === 0) return [...this.index.labelValuesOf(name)].sort(compareStrings);
     const nid = this.symbols.lookup(name);
     if (nid < 0) return [];
     const ids = new Set<number>();
@@ -805,17 +806,17 @@ export class Head {
       const v = this.valueIdOf(slot, nid);
       if (v >= 0) ids.add(v);
     }
-    return [...ids].map((id) => this.symbols.str(id)).sort();
+    return [...ids].map((id) => this.symbols.str(id)).sort(compareStrings);
   }
 
   labelNames(matchers: readonly Matcher[]): string[] {
-    if (matchers.length === 0) return [...this.postingsMap.keys()].map((id) => this.symbols.str(id)).sort();
+    if (matchers.length === 0) return [...this.postingsMap.keys()].map((id) => this.symbols.str(id)).sort(compareStrings);
     const ids = new Set<number>();
     for (const slot of this.postingsForMatchers(matchers)) {
       const off = this.lblOff[slot]!;
       for (let i = 0; i < this.lblLen[slot]!; i++) ids.add(this.pool[off + 2 * i]!);
     }
-    return [...ids].map((id) => this.symbols.str(id)).sort();
+    return [...ids].map((id) => this.symbols.str(id)).sort(compareStrings);
   }
 
   /** A querier over [mint, maxt]; data before the head's minimum time (already in blocks) is left out. */

@@ -303,7 +303,7 @@ export class IndexReader implements PostingsIndex {
     let hi = e.values.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (e.values[mid]! < value) lo = mid + 1;
+      if (compareStrings(e.values[mid]!, value) < 0) lo = mid + 1;
       else hi = mid;
     }
     if (lo >= e.values.length || e.values[lo] !== value) return EMPTY_POSTINGS;
@@ -375,7 +375,7 @@ export class IndexReader implements PostingsIndex {
     let hi = this.symbols.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.symbols[mid]! < s) lo = mid + 1;
+      if (compareStrings(this.symbols[mid]!, s) < 0) lo = mid + 1;
       else hi = mid;
     }
     return lo < this.symbols.length && this.symbols[lo] === s ? lo : -1;
