@@ -13,7 +13,7 @@
 const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u;
 
 /** Go's unicode.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space. */
-export function isGoPrintable(cp: number): boolean {
+function isGoPrintable(cp: number): boolean {
   if (cp < 0x7f) return cp >= 0x20;
   return PRINTABLE.test(String.fromCodePoint(cp));
 }
