@@ -1,6 +1,7 @@
 // The server's command-line flags: Prometheus's names, defaults and notations,
 // in both `--flag=value` and `--flag value` forms.
-import { parseDuration, parseSize, formatDuration, UnitParseError } from '../config/units.js';
+import { formatDuration, InvalidDurationError, parseDuration } from '../gofmt/duration.js';
+import { parseSize, UnitParseError } from '../config/units.js';
 
 export class FlagError extends Error {
   override name = 'FlagError';
@@ -108,7 +109,7 @@ function checkValue(def: FlagDef, value: string): void {
     if (def.kind === 'duration') parseDuration(value);
     else if (def.kind === 'size') parseSize(value);
   } catch (e) {
-    if (e instanceof UnitParseError) throw new FlagError(`invalid value ${JSON.stringify(value)} for flag --${def.name}: ${e.message}`);
+    if (e instanceof UnitParseError || e instanceof InvalidDurationError) throw new FlagError(`invalid value ${JSON.stringify(value)} for flag --${def.name}: ${e.message}`);
     throw e;
   }
   if (def.kind === 'int' && !/^\d+$/.test(value)) {

@@ -12,8 +12,9 @@ import * as path from 'node:path';
 import type { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
 import { Labels, LabelsBuilder, METRIC_NAME } from '../model/labels.js';
-import { parseDuration } from '../config/units.js';
-import { Entry, OpenMetricsParser, TextParseError } from '../scrape/textparse.js';
+import { formatGoDurationNs, parseDuration } from '../gofmt/duration.js';
+import { Entry, TextParseError } from '../model/textparse/interface.js';
+import { OpenMetricsParser } from '../model/textparse/openmetrics_parser.js';
 import { Block, type BlockMeta } from '../tsdb/block.js';
 import { exponentialRanges, headSource, writeBlock } from '../tsdb/compact.js';
 import { readBlockMeta } from '../tsdb/db.js';
@@ -305,27 +306,6 @@ function listBlocks(dataDir: string): BlockMeta[] {
   return out.sort((a, b) => a.minTime - b.minTime);
 }
 
-/** Go's time.Duration.String() for a millisecond count ("2h0m0s", "1h59m59.999s", "500ms"). */
-function formatGoDuration(ms: number): string {
-  if (ms === 0) return '0s';
-  const neg = ms < 0;
-  let rest = Math.abs(ms);
-  let out: string;
-  if (rest < 1000) {
-    out = `${rest}ms`;
-  } else {
-    const h = Math.floor(rest / 3_600_000);
-    rest -= h * 3_600_000;
-    const m = Math.floor(rest / 60_000);
-    rest -= m * 60_000;
-    const s = Math.floor(rest / 1000);
-    const frac = rest - s * 1000;
-    const sec = frac === 0 ? `${s}` : `${s}.${String(frac).padStart(3, '0').replace(/0+$/, '')}`;
-    out = h > 0 ? `${h}h${m}m${sec}s` : m > 0 ? `${m}m${sec}s` : `${sec}s`;
-  }
-  return neg ? `-${out}` : out;
-}
-
 function formatTime(ms: number, human: boolean): string {
   if (!human) return String(ms);
   // Go's time.Time.String() in UTC, at second precision as promtool prints it.
@@ -361,7 +341,7 @@ function formatBlockTable(blocks: readonly BlockMeta[], header: boolean, human: 
       b.ulid,
       formatTime(b.minTime, human),
       formatTime(b.maxTime, human),
-      formatGoDuration(b.maxTime - b.minTime),
+      formatGoDurationNs((b.maxTime - b.minTime) * 1e6),
       String(b.stats.numSamples),
       String(b.stats.numChunks),
       String(b.stats.numSeries),
@@ -389,7 +369,7 @@ function analyzeBlock(dataDir: string, blockId: string, limit: number, out: Writ
       out.write(s);
     };
     w(`Block ID: ${meta.ulid}\n`);
-    w(`Duration: ${formatGoDuration(span)}\n`);
+    w(`Duration: ${formatGoDurationNs(span * 1e6)}\n`);
     w(`Total Series: ${meta.stats.numSeries}\n`);
     const names = ix.labelNamesAll();
     w(`Label names: ${names.length}\n`);

@@ -4,7 +4,8 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, loadConfigFile, ConfigError, globToRegExp } from './load.js';
-import { parseDuration, formatDuration, parseSize, formatSize } from './units.js';
+import { formatDuration, parseDuration } from '../gofmt/duration.js';
+import { parseSize, formatSize } from './units.js';
 
 function err(text: string): ConfigError {
   try {
@@ -24,7 +25,7 @@ describe('units', () => {
     assert.equal(parseDuration('1y'), 365 * 86_400_000);
     assert.equal(parseDuration('100ms'), 100);
     assert.throws(() => parseDuration('1m1h'), /not a valid duration string: "1m1h"/);
-    assert.throws(() => parseDuration('1.5s'), /not a valid duration string/);
+    assert.throws(() => parseDuration('1.5s'), /unknown unit "\." in duration "1\.5s"/);
     assert.throws(() => parseDuration(''), /empty duration string/);
     assert.equal(formatDuration(5_400_000), '1h30m');
     assert.equal(formatDuration(0), '0s');
@@ -119,7 +120,7 @@ scrape_configs:
 
   test('bad values are errors with their line', () => {
     const cases: Array<[string, RegExp, number]> = [
-      ['global:\n  scrape_interval: 5x\n', /global\.scrape_interval: not a valid duration string: "5x"/, 2],
+      ['global:\n  scrape_interval: 5x\n', /global\.scrape_interval: unknown unit "x" in duration "5x"/, 2],
       ['global:\n  scrape_interval: 5s\n  scrape_timeout: 10s\n', /global scrape timeout greater than scrape interval/, 3],
       ['scrape_configs:\n  - job_name: a\n    scrape_interval: 5s\n    scrape_timeout: 6s\n', /scrape timeout greater than scrape interval for scrape config with job name "a"/, 4],
       ['scrape_configs:\n  - job_name: a\n  - job_name: a\n', /found multiple scrape configs with job name "a"/, 3],

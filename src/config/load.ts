@@ -9,7 +9,9 @@ import { dirname, isAbsolute, join, resolve, basename } from 'node:path';
 import { LineCounter, parseDocument, isAlias, isMap, isScalar, isSeq, type Document, type Node, type YAMLMap, type Scalar } from 'yaml';
 import { Labels, isValidLabelName, isWellFormedUTF16 } from '../model/labels.js';
 import RE2 from 're2';
-import { parseDuration, parseSize, UnitParseError } from './units.js';
+import { InvalidDurationError, parseDuration } from '../gofmt/duration.js';
+import type { ScrapeProtocol } from '../model/textparse/media_type.js';
+import { parseSize, UnitParseError } from './units.js';
 import {
   DEFAULT_SCRAPE_PROTOCOLS,
   type AlertingConfig,
@@ -31,7 +33,6 @@ import {
   type RemoteWriteConfig,
   type ScrapeConfig,
   type ScrapeLimits,
-  type ScrapeProtocol,
   type ServiceDiscoveryConfigs,
   type StaticConfig,
   type StorageConfig,
@@ -43,7 +44,7 @@ import {
 export class ConfigError extends Error {
   override name = 'ConfigError';
   constructor(
-    /** The problem alone, e.g. `not a valid duration string: "5x"`. */
+    /** The problem alone, e.g. `unknown unit "x" in duration "5x"`. */
     readonly detail: string,
     readonly file: string,
     /** 1-based; 0 when the problem is not tied to a line. */
@@ -1066,7 +1067,7 @@ class MapReader {
     try {
       return parseDuration(s);
     } catch (e) {
-      if (e instanceof UnitParseError) throw this.error(key, e.message);
+      if (e instanceof InvalidDurationError) throw this.error(key, e.message);
       throw e;
     }
   }

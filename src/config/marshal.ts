@@ -12,7 +12,8 @@ import type {
   ScrapeLimits,
   ServiceDiscoveryConfigs,
 } from './types.js';
-import { formatDuration, formatSize } from './units.js';
+import { formatDuration } from '../gofmt/duration.js';
+import { formatSize } from './units.js';
 
 const SECRET = '<secret>';
 

@@ -5,6 +5,7 @@
 // integer milliseconds, sizes are bytes, relative file paths are resolved
 // against the config file's directory. A loaded Config is deeply frozen.
 import type { Labels } from '../model/labels.js';
+import type { ScrapeProtocol } from '../model/textparse/media_type.js';
 
 /** Relabel actions, spelled as in the YAML. */
 export type RelabelAction =
@@ -127,13 +128,6 @@ export interface ServiceDiscoveryConfigs {
   readonly httpSdConfigs: readonly HTTPSDConfig[];
   readonly dnsSdConfigs: readonly DNSSDConfig[];
 }
-
-export type ScrapeProtocol =
-  | 'PrometheusProto'
-  | 'OpenMetricsText0.0.1'
-  | 'OpenMetricsText1.0.0'
-  | 'PrometheusText0.0.4'
-  | 'PrometheusText1.0.0';
 
 /** Prometheus's default order of preference (classic histograms; no native histograms yet). */
 export const DEFAULT_SCRAPE_PROTOCOLS: readonly ScrapeProtocol[] = Object.freeze([

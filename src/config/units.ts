@@ -1,48 +1,9 @@
-// Prometheus's duration and byte-size notations, shared by the config file, the CLI flags and the API.
+// Prometheus's byte-size notation, shared by the config file and the CLI flags
+// (durations are gofmt/duration.ts).
 
-const DURATION_RE = /^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/;
-const UNIT_MS = [365 * 86_400_000, 7 * 86_400_000, 86_400_000, 3_600_000, 60_000, 1000, 1];
-const UNIT_NAMES = ['y', 'w', 'd', 'h', 'm', 's', 'ms'];
-
-/** Thrown for a malformed duration or size; callers add where it came from. */
+/** Thrown for a malformed size; callers add where it came from. */
 export class UnitParseError extends Error {
   override name = 'UnitParseError';
-}
-
-/**
- * Parses Prometheus's duration notation ("1h30m", "15s", "0", units y w d h m s ms
- * in that order, each at most once) into milliseconds.
- */
-export function parseDuration(s: string): number {
-  if (s === '') throw new UnitParseError('empty duration string');
-  if (s === '0') return 0;
-  const m = DURATION_RE.exec(s);
-  if (m === null) throw new UnitParseError(`not a valid duration string: ${JSON.stringify(s)}`);
-  let ms = 0;
-  for (const [i, unit] of UNIT_MS.entries()) {
-    const part = m[i + 1];
-    if (part !== undefined) ms += Number(part) * unit;
-  }
-  // Go's time.Duration is int64 nanoseconds; Prometheus rejects what does not fit.
-  if (ms > 9_223_372_036_854) throw new UnitParseError(`duration out of range: ${JSON.stringify(s)}`);
-  return ms;
-}
-
-/** Formats milliseconds as Prometheus prints durations ("1h30m", "0s"). */
-export function formatDuration(ms: number): string {
-  if (ms === 0) return '0s';
-  let rest = Math.abs(ms);
-  let out = ms < 0 ? '-' : '';
-  for (const [i, unit] of UNIT_MS.entries()) {
-    // Years and weeks only when they divide exactly ("90d" reads better than "12w6d").
-    if (i <= 1 && rest % unit !== 0) continue;
-    const n = Math.floor(rest / unit);
-    if (n > 0) {
-      out += `${n}${UNIT_NAMES[i]}`;
-      rest -= n * unit;
-    }
-  }
-  return out;
 }
 
 /** The units formatSize prints, largest first. */

@@ -9,7 +9,7 @@ import type { Counter, Histogram } from 'prom-client';
 import { expandGlob } from '../config/load.js';
 import type { DNSSDConfig, FileSDConfig, HTTPSDConfig, StaticConfig } from '../config/types.js';
 import type { Logger } from '../logging/types.js';
-import { HttpClient } from '../scrape/httpclient.js';
+import { HttpClient } from '../httpclient/httpclient.js';
 import { ADDRESS_LABEL, emptyGroup, parseTargetGroups, type LabelSet, type TargetGroup } from './target_group.js';
 
 export type GroupsCallback = (groups: readonly TargetGroup[]) => void;

@@ -1,3 +1,6 @@
+// discovery: service discovery (static, file, HTTP, DNS) producing target groups.
+// Imports model, config, logging and httpclient; nothing of scrape/.
+//
 // The discovery manager: runs the discoverers of every scrape pool (or alertmanager
 // set) and hands the merged target groups per pool to a consumer.
 //

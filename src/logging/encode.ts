@@ -1,4 +1,5 @@
 // Field encoders for logfmt and JSON lines, in the shape Go's log/slog handlers give Prometheus 3.x.
+import { goQuote } from '../gofmt/quote.js';
 import type { LogFields } from './types.js';
 
 /** Keys the line header owns; a field using one is renamed `logged_<key>`, as promslog does. */
@@ -76,24 +77,9 @@ function needsQuoting(s: string): boolean {
   return false;
 }
 
-/** A Go-style quoted string (strconv.Quote): backslash escapes, \xNN for other control bytes. */
-function quote(s: string): string {
-  let out = '"';
-  for (let i = 0; i < s.length; i++) {
-    const ch = s.charAt(i);
-    const c = s.charCodeAt(i);
-    if (ch === '"' || ch === '\\') out += '\\' + ch;
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\r') out += '\\r';
-    else if (ch === '\t') out += '\\t';
-    else if (c < 0x20 || c === 0x7f) out += '\\x' + c.toString(16).padStart(2, '0');
-    else out += ch;
-  }
-  return out + '"';
-}
-
 export function logfmtString(s: string): string {
-  return needsQuoting(s) ? quote(s) : s;
+  // slog's text handler quotes with strconv.Quote.
+  return needsQuoting(s) ? goQuote(s) : s;
 }
 
 function logfmtScalar(v: unknown): string {

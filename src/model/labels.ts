@@ -1,9 +1,12 @@
-// Immutable label sets, sorted by name.
+// model: the data model every other room shares (label sets, matchers, special
+// sample values; textparse/ below it parses exposition formats). Imports only
+// gofmt/. This file: immutable label sets, sorted by name (in Go's string order).
 //
 // A Labels value never changes after construction: every edit goes through a
 // LabelsBuilder and yields a new value. The string key and hash are computed
 // lazily and cached, which is invisible to callers.
-import { goQuote } from '../promql/parser/quote.js';
+import { compareStrings } from '../gofmt/order.js';
+import { goQuote } from '../gofmt/quote.js';
 
 export const METRIC_NAME = '__name__';
 
@@ -18,7 +21,11 @@ export interface Label {
 export class Labels {
   static readonly EMPTY: Labels = new Labels([]);
 
-  /** Alternating name, value; sorted by name; no empty values; no duplicate names. */
+  /**
+   * Alternating name, value; sorted by name; no empty values; no duplicate names.
+   * Its length is even, so for an even i < pairs.length both pairs[i] and pairs[i + 1]
+   * exist: the loops below index them with `!`.
+   */
   private readonly pairs: readonly string[];
   private cachedKey: string | undefined;
   private cachedHash = -1;
@@ -32,7 +39,7 @@ export class Labels {
   static fromPairs(...nv: string[]): Labels {
     if (nv.length % 2 !== 0) throw new Error('BUG: Labels.fromPairs needs an even number of strings');
     const list: Label[] = [];
-    for (let i = 0; i < nv.length; i += 2) list.push({ name: nv[i]!, value: nv[i + 1]! });
+    for (let i = 0; i < nv.length; i += 2) list.push({ name: nv[i]!, value: nv[i + 1]! }); // nv.length is even
     return Labels.fromList(list);
   }
 
@@ -65,10 +72,12 @@ export class Labels {
     return this.pairs.length === 0;
   }
 
+  /** The i-th name; callers keep 0 <= i < length. */
   nameAt(i: number): string {
     return this.pairs[2 * i]!;
   }
 
+  /** The i-th value; callers keep 0 <= i < length. */
   valueAt(i: number): string {
     return this.pairs[2 * i + 1]!;
   }
@@ -143,14 +152,14 @@ export class Labels {
     return true;
   }
 
-  /** Orders as Prometheus's labels.Compare: by name, then value, pairwise; shorter first. */
+  /** Orders as Prometheus's labels.Compare: by name, then value, pairwise (in Go's string order); shorter first. */
   static compare(x: Labels, y: Labels): number {
     const a = x.pairs;
     const b = y.pairs;
     const n = Math.min(a.length, b.length);
     for (let i = 0; i < n; i += 2) {
-      if (a[i] !== b[i]) return a[i]! < b[i]! ? -1 : 1;
-      if (a[i + 1] !== b[i + 1]) return a[i + 1]! < b[i + 1]! ? -1 : 1;
+      const c = compareStrings(a[i]!, b[i]!) || compareStrings(a[i + 1]!, b[i + 1]!);
+      if (c !== 0) return c;
     }
     return a.length - b.length;
   }
@@ -264,10 +273,6 @@ export class LabelsBuilder {
   }
 }
 
-export function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 /**
  * FNV-1a over UTF-16 code units in two lanes, folded into a non-negative
  * 53-bit integer, of the pairs joined with SEP, without joining them.
@@ -282,7 +287,7 @@ function hashPairs(pairs: readonly string[]): number {
       h2 = Math.imul(h2 ^ sep, 0x5bd1e995);
       h2 ^= h2 >>> 15;
     }
-    const s = pairs[p]!;
+    const s = pairs[p]!; // p < pairs.length
     for (let i = 0; i < s.length; i++) {
       const c = s.charCodeAt(i);
       h1 = Math.imul(h1 ^ c, 0x01000193);

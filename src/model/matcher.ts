@@ -1,6 +1,6 @@
 // Label matchers with RE2 semantics, anchored at both ends as Prometheus anchors them.
 import RE2 from 're2';
-import { goQuote } from '../promql/parser/quote.js';
+import { goQuote } from '../gofmt/quote.js';
 
 export enum MatchType {
   Equal = '=',

@@ -13,7 +13,7 @@ const HI = 1 - LO;
 u32[HI] = STALE_NAN_BITS_HI;
 u32[LO] = STALE_NAN_BITS_LO;
 /** The staleness marker as a number. Arithmetic on it may lose the payload; store it, do not compute with it. */
-export const STALE_NAN: number = f64[0]!;
+export const STALE_NAN: number = f64[0]!; // f64 has one element
 
 /** True only for the exact staleness-marker bit pattern (not for ordinary NaN). */
 export function isStaleNaN(v: number): boolean {

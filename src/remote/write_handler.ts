@@ -25,9 +25,9 @@ import {
   type Appender,
 } from '../storage/interface.js';
 import { nopLogger, type Logger } from '../logging/types.js';
-import { formatG } from '../promql/engine/format.js';
-import { compareCodePoints } from '../promql/parser/quote.js';
-import { goQuote as goQuoteBytes } from '../scrape/textparse.js';
+import { formatG } from '../gofmt/float.js';
+import { compareStrings } from '../gofmt/order.js';
+import { goQuoteBytes } from '../gofmt/quote.js';
 import { snappyDecode, SnappyError } from './snappy.js';
 import { decodeWriteRequest, ProtobufError, type DecodedSeries } from './write_request.js';
 import { decodeWriteV2Request, type DecodedV2Request } from './write_request_v2.js';
@@ -528,7 +528,7 @@ class SymbolTable {
    * series are refused before the order matters beyond an error's text.
    */
   compare(a: number, b: number): number {
-    return a === b ? 0 : compareCodePoints(this.string(a), this.string(b));
+    return a === b ? 0 : compareStrings(this.string(a), this.string(b));
   }
   /** Go's %q of a symbol, from its bytes (invalid UTF-8 shows as \xNN, as Go shows it). */
   quote(i: number): string {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SeriesMap } from './loop.js';
-import type { TextParser } from './textparse.js';
+import type { TextParser } from '../model/textparse/interface.js';
 
 interface E {
   dropped: boolean;

@@ -5,9 +5,11 @@
 // everything appended from that scrape is rolled back. The failed scrape then counts
 // as an empty one (the previous scrape's series get staleness markers) and up=0 and
 // the other synthetic series are still written.
-import type { ScrapeConfig, ScrapeProtocol } from '../config/types.js';
+import type { ScrapeConfig } from '../config/types.js';
 import type { ScrapeFailure } from '../querylog/scrape_failure_log.js';
 import type { Logger } from '../logging/types.js';
+import { formatGoDurationNs } from '../gofmt/duration.js';
+import { compareStrings } from '../gofmt/order.js';
 import { Labels, METRIC_NAME } from '../model/labels.js';
 import { STALE_NAN, isStaleNaN } from '../model/value.js';
 import { LabelMap, processBuilder } from '../relabel/relabel.js';
@@ -19,10 +21,11 @@ import {
   type Appender,
   type SeriesRef,
 } from '../storage/interface.js';
-import { BodySizeLimitError, type HttpClient } from './httpclient.js';
+import { BodySizeLimitError, type HttpClient } from '../httpclient/httpclient.js';
 import type { ScrapeMetrics } from './metrics.js';
 import type { MetadataSource, MetricMetadata, Target } from './target.js';
-import { ContentTypeError, Entry, MEDIA_TYPE_OPENMETRICS, MEDIA_TYPE_PROMTEXT, MEDIA_TYPE_PROTOBUF, newTextParser, type MetricType, type SymbolTable, type TextParser } from './textparse.js';
+import { Entry, type MetricType, type SymbolTable, type TextParser } from '../model/textparse/interface.js';
+import { acceptHeader, ContentTypeError, newTextParser, protocolMediaType } from '../model/textparse/media_type.js';
 
 /** Samples more than this far in the future are rejected as out of bounds (Prometheus's maxAheadTime). */
 const MAX_AHEAD_MS = 10 * 60 * 1000;
@@ -40,42 +43,6 @@ const YIELD_EVERY_SAMPLES = 1 << 16;
 
 /** Metadata of a family that stopped appearing is kept for this many scrapes (as Prometheus does). */
 const METADATA_KEEP_SCRAPES = 10;
-
-/** Accept header values per protocol (Prometheus's ScrapeProtocolsHeaders). */
-const PROTOCOL_HEADERS: Record<ScrapeProtocol, string> = {
-  PrometheusProto: 'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited',
-  'PrometheusText0.0.4': 'text/plain;version=0.0.4',
-  'PrometheusText1.0.0': 'text/plain;version=1.0.0',
-  'OpenMetricsText0.0.1': 'application/openmetrics-text;version=0.0.1',
-  'OpenMetricsText1.0.0': 'application/openmetrics-text;version=1.0.0',
-};
-
-const PROTOCOL_MEDIA_TYPES: Record<ScrapeProtocol, string> = {
-  PrometheusProto: MEDIA_TYPE_PROTOBUF,
-  'PrometheusText0.0.4': MEDIA_TYPE_PROMTEXT,
-  'PrometheusText1.0.0': MEDIA_TYPE_PROMTEXT,
-  'OpenMetricsText0.0.1': MEDIA_TYPE_OPENMETRICS,
-  'OpenMetricsText1.0.0': MEDIA_TYPE_OPENMETRICS,
-};
-
-/**
- * Prometheus's Accept header: each protocol with a falling q weight, then any type.
- * Protobuf is left out since this server cannot parse it; a target would otherwise
- * choose it and fail.
- */
-export function acceptHeader(protocols: readonly ScrapeProtocol[]): string {
-  const vals: string[] = [];
-  let weight = Object.keys(PROTOCOL_HEADERS).length + 1;
-  for (const p of protocols) {
-    if (p === 'PrometheusProto') continue;
-    let v = PROTOCOL_HEADERS[p];
-    if (p === 'PrometheusText1.0.0' || p === 'OpenMetricsText1.0.0') v += ';escaping=allow-utf-8';
-    vals.push(`${v};q=0.${weight}`);
-    weight--;
-  }
-  vals.push(`*/*;q=0.${weight}`);
-  return vals.join(',');
-}
 
 /** A scrape that failed after the response arrived (parse error, limit); the message is the target's lastError. */
 export class ScrapeError extends Error {
@@ -317,7 +284,7 @@ export class ScrapeLoop {
     this.cfg = cfg;
     this.client = client;
     this.accept = acceptHeader(cfg.scrapeProtocols);
-    this.fallbackMediaType = cfg.fallbackScrapeProtocol === '' ? '' : PROTOCOL_MEDIA_TYPES[cfg.fallbackScrapeProtocol];
+    this.fallbackMediaType = protocolMediaType(cfg.fallbackScrapeProtocol);
     this.reportLabels = REPORT_NAMES.map((n) => target.labelsPublic().builder().set(METRIC_NAME, n).labels());
     this.log = deps.logger.with({ scrape_pool: target.scrapePool, target: target.url });
     target.setMetadataSource(this.cache);
@@ -338,7 +305,7 @@ export class ScrapeLoop {
     this.cfg = cfg;
     this.client = client;
     this.accept = acceptHeader(cfg.scrapeProtocols);
-    this.fallbackMediaType = cfg.fallbackScrapeProtocol === '' ? '' : PROTOCOL_MEDIA_TYPES[cfg.fallbackScrapeProtocol];
+    this.fallbackMediaType = protocolMediaType(cfg.fallbackScrapeProtocol);
     if (labelsChanged) {
       this.cache.series.clear();
       this.cache.dropped.clear();
@@ -387,7 +354,7 @@ export class ScrapeLoop {
     while (now - this.aligned >= interval) this.aligned += interval;
     const tolerance = Math.min(interval / 100, TIMESTAMP_TOLERANCE_MS);
     const ts = now - this.aligned <= tolerance ? this.aligned : now;
-    if (this.lastStart >= 0) this.deps.metrics.intervalLength.observe({ interval: goDuration(interval) }, (now - this.lastStart) / 1000);
+    if (this.lastStart >= 0) this.deps.metrics.intervalLength.observe({ interval: formatGoDurationNs(interval * 1e6) }, (now - this.lastStart) / 1000);
     this.lastStart = now;
     this.running = this.scrapeAndReport(ts).finally(() => {
       this.running = null;
@@ -500,6 +467,7 @@ export class ScrapeLoop {
     }
   }
 
+  /** i < REPORT_NAMES.length, the length of reportLabels and reportRefs. */
   private appendReport(app: Appender, i: number, ts: number, v: number): void {
     try {
       this.reportRefs[i] = app.append(this.reportRefs[i]!, this.reportLabels[i]!, ts, v);
@@ -742,13 +710,15 @@ function mergeLabels(exposed: Labels, target: Labels, honor: boolean): Labels | 
   const out: string[] = [];
   let i = 0;
   let j = 0;
+  // Both hold whole name/value pairs, so i + 1 < a.length and j + 1 < b.length below.
   while (i < a.length && j < b.length) {
     const an = a[i]!;
     const bn = b[j]!;
-    if (an < bn) {
+    const c = compareStrings(an, bn);
+    if (c < 0) {
       out.push(an, a[i + 1]!);
       i += 2;
-    } else if (an > bn) {
+    } else if (c > 0) {
       out.push(bn, b[j + 1]!);
       j += 2;
     } else {
@@ -777,19 +747,6 @@ function byteLength(s: string): number {
 
 function errMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
-}
-
-/** Go's time.Duration String() for whole milliseconds: "15s", "1m0s", "1h0m0s", "500ms", "1.5s". */
-export function goDuration(ms: number): string {
-  if (ms === 0) return '0s';
-  if (ms < 1000) return `${ms}ms`;
-  const h = Math.floor(ms / 3_600_000);
-  const m = Math.floor((ms % 3_600_000) / 60_000);
-  const s = (ms % 60_000) / 1000;
-  let out = '';
-  if (h > 0) out += `${h}h`;
-  if (h > 0 || m > 0) out += `${m}m`;
-  return out + `${s}s`;
 }
 
 function yieldToEventLoop(): Promise<void> {

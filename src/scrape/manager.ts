@@ -1,3 +1,7 @@
+// scrape: scrape pools, targets and loops that fetch, parse and append samples.
+// Imports model (and model/textparse), config, relabel, storage, logging,
+// httpclient, discovery and gofmt.
+//
 // The scrape manager: one scrape pool per scrape config, fed by service discovery.
 //
 //   const m = new ScrapeManager({ appendable, registry, logger, onScrapeFailure });

@@ -2,11 +2,11 @@
 import type { ScrapeConfig } from '../config/types.js';
 import type { Logger } from '../logging/types.js';
 import type { TargetGroup } from '../discovery/target_group.js';
-import { HttpClient } from './httpclient.js';
+import { HttpClient } from '../httpclient/httpclient.js';
 import { ScrapeLoop, type ScrapeLoopDeps } from './loop.js';
 import type { ScrapeMetrics } from './metrics.js';
 import { targetsFromGroup, type DroppedTarget, type Target } from './target.js';
-import { SymbolTable } from './textparse.js';
+import { SymbolTable } from '../model/textparse/interface.js';
 
 export interface ScrapePoolDeps extends Omit<ScrapeLoopDeps, 'symbols' | 'logger' | 'metrics'> {
   readonly logger: Logger;

@@ -2,8 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { scrapeConfig, relabelConfig } from '../../test/fixtures/scrape/helpers.js';
 import { targetsFromGroup, Target } from './target.js';
-import { acceptHeader, goDuration } from './loop.js';
-import { DEFAULT_SCRAPE_PROTOCOLS } from '../config/types.js';
+import { formatGoDurationNs } from '../gofmt/duration.js';
 
 test('targets get Prometheus defaults, relabeling, instance and no __meta_ labels', () => {
   const cfg = scrapeConfig({
@@ -78,15 +77,8 @@ test('offsets spread targets over the interval and are pinned to absolute time',
   assert.ok(offs.size > 5, 'offsets are spread');
 });
 
-test('Accept header follows scrape_protocols', () => {
-  assert.equal(
-    acceptHeader(DEFAULT_SCRAPE_PROTOCOLS),
-    'application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2',
-  );
-  assert.equal(acceptHeader(['PrometheusText0.0.4']), 'text/plain;version=0.0.4;q=0.6,*/*;q=0.5');
-});
-
-test('goDuration matches Go', () => {
+test('scrape intervals print as Go prints durations', () => {
+  const goDuration = (ms: number): string => formatGoDurationNs(ms * 1e6);
   assert.equal(goDuration(15_000), '15s');
   assert.equal(goDuration(60_000), '1m0s');
   assert.equal(goDuration(90_000), '1m30s');

@@ -2,11 +2,11 @@
 // (defaults, relabel_configs, validation), and the per-target state the API shows.
 import { hostname } from 'node:os';
 import type { ScrapeConfig } from '../config/types.js';
-import { formatDuration, parseDuration } from '../config/units.js';
+import { formatDuration, parseDuration } from '../gofmt/duration.js';
 import { Labels, hashString } from '../model/labels.js';
 import { LabelMap, processBuilder } from '../relabel/relabel.js';
 import type { LabelSet, TargetGroup } from '../discovery/target_group.js';
-import type { MetricType } from './textparse.js';
+import type { MetricType } from '../model/textparse/interface.js';
 
 export const ADDRESS_LABEL = '__address__';
 export const SCHEME_LABEL = '__scheme__';
@@ -189,7 +189,8 @@ export function populateDiscoveredLabels(cfg: ScrapeConfig, tLabels: LabelSet, t
   for (const [n, v] of defaults) if (lb.get(n) === '') lb.set(n, v);
   for (const [k, vs] of Object.entries(cfg.params)) {
     const name = PARAM_PREFIX + k;
-    if (vs.length > 0 && lb.get(name) === '') lb.set(name, vs[0]!);
+    const first = vs[0];
+    if (first !== undefined && lb.get(name) === '') lb.set(name, first);
   }
   return lb;
 }

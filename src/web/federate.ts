@@ -7,10 +7,10 @@ import type { Matcher } from '../model/matcher.js';
 import { ValueType, type Queryable } from '../storage/interface.js';
 import { isStaleNaN } from '../model/value.js';
 import type { HttpResponse, RequestInfo } from './server.js';
-import { compareLabelsUTF8, compareUTF8 } from './api/sort.js';
+import { compareStrings } from '../gofmt/order.js';
 import type { PromQLParser } from './api/deps.js';
 // The text format writes values as Go's strconv.FormatFloat(f, 'g', -1, 64).
-import { formatG } from '../promql/engine/format.js';
+import { formatG } from '../gofmt/float.js';
 
 export interface FederateDeps {
   storage: Queryable;
@@ -155,7 +155,7 @@ interface Family {
 function buildFamilies(samples: FedSample[], externalLabels: Labels, scheme: Escaping): Family[] {
   const ext = externalLabels.toObject();
   if (!('instance' in ext)) ext['instance'] = '';
-  const extNames = Object.keys(ext).sort(compareUTF8);
+  const extNames = Object.keys(ext).sort(compareStrings);
   const families: Family[] = [];
   let current: Family | null = null;
   for (const s of samples) {
@@ -307,11 +307,11 @@ export function federateHandler(deps: FederateDeps): (req: RequestInfo) => HttpR
     }
 
     // The selections merged: sorted by labels, each series once.
-    found.sort((a, b) => compareLabelsUTF8(a.ls, b.ls));
+    found.sort((a, b) => Labels.compare(a.ls, b.ls));
     // found[i - 1] exists for every i > 0.
     const samples = found.filter((s, i) => i === 0 || !s.ls.equals(found[i - 1]!.ls));
     // Then grouped by metric name (order kept within a name), as Prometheus sorts before writing families.
-    samples.sort((a, b) => compareUTF8(a.ls.get(METRIC_NAME), b.ls.get(METRIC_NAME)));
+    samples.sort((a, b) => compareStrings(a.ls.get(METRIC_NAME), b.ls.get(METRIC_NAME)));
     const families = buildFamilies(samples, deps.externalLabels(), format.escaping);
     const body = format.kind === 'protobuf' ? protoFamilies(families) : textFamilies(families);
     return { status: 200, body, headers: { 'Content-Type': format.contentType } };

@@ -5,7 +5,9 @@
 // is about, so the API can show "... (1:7)" as Prometheus's API does.
 import { lineCol } from '../parser/errors.js';
 import type { PosRange } from '../parser/ast.js';
-import { formatG, formatRFC3339, goQuote } from './format.js';
+import { formatG } from '../../gofmt/float.js';
+import { goQuote } from '../../gofmt/quote.js';
+import { formatRFC3339 } from './format.js';
 
 export type Severity = 'warning' | 'info';
 

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatOpenMetricsFloat } from './histograms.js';
+import { formatOpenMetricsFloat } from '../../gofmt/float.js';
 import { instant, matrixLines, range, store, vectorLines } from './test_util.test.js';
 
 const M = 60_000;

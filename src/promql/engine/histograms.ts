@@ -2,11 +2,11 @@
 // histograms: series that differ only in their `le` label form one histogram.
 // Bucket membership is worked out once per query; each step only copies the
 // present bucket counts into typed arrays and runs the kernel.
+import { formatOpenMetricsFloat, NumError, parseGoFloat } from '../../gofmt/float.js';
 import type { Labels } from '../../model/labels.js';
 import type { Call, Expr } from '../parser/ast.js';
 import { annotations } from './annotations.js';
 import type { Evaluator } from './evaluator.js';
-import { formatG, parseGoFloat } from './format.js';
 import { bucketFraction, bucketQuantile } from './kernels.js';
 import { dropMetadata, type Matrix } from './value.js';
 
@@ -33,9 +33,12 @@ function bucketGroups(ev: Evaluator, input: Matrix): BucketGroups {
   const sizes: number[] = [];
   for (let i = 0; i < input.length; i++) {
     const ls = input[i]!.metric;
-    const bound = parseGoFloat(ls.get('le'));
-    if (bound === null) continue;
-    le[i] = bound;
+    try {
+      le[i] = parseGoFloat(ls.get('le'));
+    } catch (e) {
+      if (e instanceof NumError) continue;
+      throw e;
+    }
     const base = ls.without('le');
     const key = base.key();
     let g = keys.get(key);
@@ -145,13 +148,6 @@ export async function evalHistogramFraction(ev: Evaluator, e: Call): Promise<Mat
       out.emit(bg.metrics[g]!, true, t, f);
     }
   });
-}
-
-/** Prometheus's FormatOpenMetricsFloat: Go's shortest form, with ".0" added to plain integers. */
-export function formatOpenMetricsFloat(f: number): string {
-  const s = formatG(f);
-  if (f !== f || f === Infinity || f === -Infinity || /[e.]/.test(s)) return s;
-  return s + '.0';
 }
 
 export async function evalHistogramQuantiles(ev: Evaluator, e: Call): Promise<Matrix> {

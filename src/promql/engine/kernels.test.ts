@@ -17,7 +17,6 @@ import {
   durationSeconds,
   extrapolatedRate,
   firstOverTime,
-  formatGoFixed,
   goAtan2,
   goMax,
   goMin,
@@ -42,6 +41,7 @@ import {
   tsOfMaxOverTime,
   tsOfMinOverTime,
 } from './kernels.js';
+import { formatF } from '../../gofmt/float.js';
 
 const MIN = 60_000;
 
@@ -347,8 +347,8 @@ describe('deriv, predict_linear, double_exponential_smoothing', () => {
     assert.equal(smoothingFactorError(1, 0.5), 'invalid smoothing factor. Expected: 0 < sf < 1, got: 1.000000');
     assert.equal(smoothingFactorError(0.5, 0), 'invalid trend factor. Expected: 0 < tf < 1, got: 0.000000');
     assert.equal(smoothingFactorError(NaN, 0.5), 'invalid smoothing factor. Expected: 0 < sf < 1, got: NaN');
-    assert.equal(formatGoFixed(-Infinity), '-Inf');
-    assert.equal(formatGoFixed(1e21), '1000000000000000000000.000000');
+    assert.equal(formatF(-Infinity, 6), '-Inf');
+    assert.equal(formatF(1e21, 6), '1000000000000000000000.000000');
   });
 });
 

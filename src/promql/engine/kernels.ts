@@ -12,6 +12,7 @@
 // Prometheus emits no output sample for an empty window, so callers skip
 // those; for robustness the kernels answer an empty window with null (where
 // the signature allows it) or NaN (count_over_time: 0).
+import { formatF } from '../../gofmt/float.js';
 
 // ---------------------------------------------------------------------------
 // Kahan summation
@@ -561,19 +562,9 @@ export function doubleExponentialSmoothing(vs: Float64Array, lo: number, hi: num
  * (checked in that order), or null when both lie in (0, 1).
  */
 export function smoothingFactorError(sf: number, tf: number): string | null {
-  if (!(sf > 0 && sf < 1)) return `invalid smoothing factor. Expected: 0 < sf < 1, got: ${formatGoFixed(sf)}`;
-  if (!(tf > 0 && tf < 1)) return `invalid trend factor. Expected: 0 < tf < 1, got: ${formatGoFixed(tf)}`;
+  if (!(sf > 0 && sf < 1)) return `invalid smoothing factor. Expected: 0 < sf < 1, got: ${formatF(sf, 6)}`;
+  if (!(tf > 0 && tf < 1)) return `invalid trend factor. Expected: 0 < tf < 1, got: ${formatF(tf, 6)}`;
   return null;
-}
-
-/** Go's fmt %f: six decimals, no exponent, "NaN", "+Inf", "-Inf". */
-export function formatGoFixed(x: number): string {
-  if (x !== x) return 'NaN';
-  if (x === Infinity) return '+Inf';
-  if (x === -Infinity) return '-Inf';
-  if (Math.abs(x) < 1e21) return x.toFixed(6);
-  // toFixed switches to exponent notation from 1e21 on; such values are integers.
-  return `${x < 0 ? '-' : ''}${BigInt(Math.abs(x)).toString()}.000000`;
 }
 
 // ---------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 // The PromQL lexer: a state machine over the query string that yields one token
 // at a time, with the same token boundaries, modes (inside braces, inside a
 // range's duration) and error messages as Prometheus's lexer.
-import { goQuote, goQuoteRune, goQuoteTruncated, goUnicodeVerbose } from './quote.js';
+import { goQuote, goQuoteRune, goQuoteTruncated, goUnicodeVerbose } from '../../gofmt/quote.js';
 
 /** Token types. Ranges group operators, aggregators, keywords and preprocessors. */
 export const T = {

@@ -28,10 +28,10 @@ import type {
 } from './ast.js';
 import { ParseError } from './errors.js';
 import { FUNCTIONS } from './functions.js';
-import { InvalidDurationError, parseDuration } from './duration.js';
 import { describeToken, isAggregator, Lexer, T, tokenTypeString, type Token, type TokenType } from './lexer.js';
-import { formatFloatFixed6, NumberSyntaxError, parseGoFloat, parseGoInt, roundHalfAway } from './numbers.js';
-import { goQuote, unquoteString } from './quote.js';
+import { InvalidDurationError, parseDuration } from '../../gofmt/duration.js';
+import { formatF, goRound, NumError, parseGoFloat, parseGoInt } from '../../gofmt/float.js';
+import { goQuote, unquote } from '../../gofmt/quote.js';
 import { InvalidRegexError, Matcher, MatchType } from '../../model/matcher.js';
 import { isValidLabelName, METRIC_NAME } from '../../model/labels.js';
 
@@ -272,7 +272,7 @@ const INT64_BOUND = 2 ** 63;
 
 /** Milliseconds of a duration given in seconds, rounded to nanoseconds first as Prometheus does. */
 function secondsToMs(sec: number): number {
-  const ns = roundHalfAway(sec * 1e9);
+  const ns = goRound(sec * 1e9);
   return Number(BigInt(ns) / 1_000_000n);
 }
 
@@ -581,7 +581,7 @@ class Parser {
       try {
         val = parseGoFloat(text);
       } catch (e) {
-        if (e instanceof NumberSyntaxError) this.fail(`error parsing number: ${e.message}`, t.pos, t.end);
+        if (e instanceof NumError) this.fail(`error parsing number: ${e.message}`, t.pos, t.end);
         throw e;
       }
     }
@@ -591,7 +591,7 @@ class Parser {
   private unquote(t: Token): string {
     const raw = this.text(t);
     try {
-      return unquoteString(raw);
+      return unquote(raw);
     } catch {
       this.fail(`error unquoting string ${goQuote(raw)}: invalid syntax`, t.pos, t.end);
     }
@@ -1048,10 +1048,10 @@ class Parser {
     if (t.type !== T.NUMBER && t.type !== T.DURATION) this.unexpected(t, '@', 'timestamp');
     const ts = this.numberLiteral(this.consume()).val * sign;
     if (!Number.isFinite(ts) || ts >= INT64_BOUND || ts <= -INT64_BOUND) {
-      this.fail(`timestamp out of bounds for @ modifier: ${formatFloatFixed6(ts)}`, e.posRange.start, e.posRange.end);
+      this.fail(`timestamp out of bounds for @ modifier: ${formatF(ts, 6)}`, e.posRange.start, e.posRange.end);
     }
     const target = this.atTarget(e);
-    target.timestamp = roundHalfAway(ts * 1000);
+    target.timestamp = goRound(ts * 1000);
     e.posRange.end = this.lastEnd;
   }
 

@@ -2,9 +2,10 @@
 // one-line form (Expr.String()), prettify the indented multi-line form of
 // `promtool promql format` and /api/v1/format_query.
 import type { AggregateExpr, BinaryExpr, Expr, MatrixSelector, SubqueryExpr, VectorMatching, VectorSelector } from './ast.js';
-import { formatDuration } from './duration.js';
-import { formatFloatF, formatFloatG } from './numbers.js';
-import { compareCodePoints, goQuote, utf8Length } from './quote.js';
+import { formatDuration } from '../../gofmt/duration.js';
+import { formatF, formatG } from '../../gofmt/float.js';
+import { compareStrings } from '../../gofmt/order.js';
+import { goQuote, utf8Length } from '../../gofmt/quote.js';
 import { isValidLegacyLabelName, METRIC_NAME } from '../../model/labels.js';
 
 /** Prometheus's canonical single-line form of an expression. */
@@ -25,7 +26,7 @@ export function exprToString(e: Expr): string {
       return exprToString(e.expr) + subquerySuffix(e);
     case 'NumberLiteral':
       if (e.duration === true) return e.val < 0 ? '-' + formatDuration(secondsToMsTrunc(-e.val)) : formatDuration(secondsToMsTrunc(e.val));
-      return formatFloatF(e.val);
+      return formatF(e.val);
     case 'StringLiteral':
       return goQuote(e.val);
     case 'ParenExpr':
@@ -84,10 +85,10 @@ function matchingString(vm: VectorMatching): string {
   if (grouped) s += ` group_${vm.card === 'many-to-one' ? 'left' : 'right'} (${labelList(vm.include)})`;
   const fill = vm.fillValues;
   if (fill !== undefined && (fill.lhs !== null || fill.rhs !== null)) {
-    if (fill.lhs !== null && fill.rhs !== null && fill.lhs === fill.rhs) s += ` fill (${formatFloatG(fill.lhs)})`;
+    if (fill.lhs !== null && fill.rhs !== null && fill.lhs === fill.rhs) s += ` fill (${formatG(fill.lhs)})`;
     else {
-      if (fill.lhs !== null) s += ` fill_left (${formatFloatG(fill.lhs)})`;
-      if (fill.rhs !== null) s += ` fill_right (${formatFloatG(fill.rhs)})`;
+      if (fill.lhs !== null) s += ` fill_left (${formatG(fill.lhs)})`;
+      if (fill.rhs !== null) s += ` fill_right (${formatG(fill.rhs)})`;
     }
   }
   return s;
@@ -114,7 +115,7 @@ function vectorSelectorToString(e: VectorSelector, withModifiers: boolean): stri
     parts.push(m.toString());
   }
   let s = e.name;
-  if (parts.length > 0) s += `{${parts.sort(compareCodePoints).join(',')}}`;
+  if (parts.length > 0) s += `{${parts.sort(compareStrings).join(',')}}`;
   if (!withModifiers) return s;
   s += atString(e.timestamp, e.startOrEnd);
   if (e.anchored === true) s += ' anchored';

@@ -1,6 +1,7 @@
 // Checks a query result, its annotations and its errors against an eval command,
 // with the rules of Prometheus's runner. Each check returns an error message, or
 // null when the result is as expected.
+import { formatG } from '../../gofmt/float.js';
 import { Labels } from '../../model/labels.js';
 import { isStaleNaN } from '../../model/value.js';
 import type { QueryValue } from '../engine/types.js';
@@ -43,13 +44,9 @@ function describeMatch(m: MessageMatch): string {
   return m.kind === 'exact' ? `message ${JSON.stringify(m.text)}` : m.kind === 'regex' ? `pattern ${JSON.stringify(m.source)}` : 'anything';
 }
 
-/** A float as Go's %v prints it (close enough for messages). */
+/** A float as Go's %v prints it, or `stale`. */
 function fmtFloat(v: number): string {
-  if (isStaleNaN(v)) return 'stale';
-  if (Number.isNaN(v)) return 'NaN';
-  if (v === Infinity) return '+Inf';
-  if (v === -Infinity) return '-Inf';
-  return String(v);
+  return isStaleNaN(v) ? 'stale' : formatG(v);
 }
 
 /** Checks a thrown error against the failure expectations of a case that must fail. */

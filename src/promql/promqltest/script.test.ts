@@ -1,7 +1,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { Labels } from '../../model/labels.js';
-import { parseGoNumber, parseScript, parseScriptDuration, type EvalCmd, type LoadCmd } from './script.js';
+import { parseDuration } from '../../gofmt/duration.js';
+import { parseGoNumber, parseScript, type EvalCmd, type LoadCmd } from './script.js';
 
 const evals = (src: string): EvalCmd[] => parseScript(src).commands.filter((c): c is EvalCmd => c.kind === 'eval');
 
@@ -132,12 +133,12 @@ eval instant at 0 -Inf
 });
 
 test('durations and numbers use Go semantics', () => {
-  assert.equal(parseScriptDuration('1h30m'), 5400000);
-  assert.equal(parseScriptDuration('0'), 0);
-  assert.equal(parseScriptDuration('1d2ms'), 86400002);
-  assert.throws(() => parseScriptDuration('1.5m'));
-  assert.throws(() => parseScriptDuration('-1m'));
-  assert.throws(() => parseScriptDuration(''));
+  assert.equal(parseDuration('1h30m'), 5400000);
+  assert.equal(parseDuration('0'), 0);
+  assert.equal(parseDuration('1d2ms'), 86400002);
+  assert.throws(() => parseDuration('1.5m'));
+  assert.throws(() => parseDuration('-1m'));
+  assert.throws(() => parseDuration(''));
   assert.equal(parseGoNumber('0x10'), 16);
   assert.equal(parseGoNumber('010'), 8);
   assert.equal(parseGoNumber('-1e3'), -1000);

@@ -6,7 +6,10 @@
 // ScriptError and parsing resumes after it, so one bad block costs one case.
 import RE2 from 're2';
 import type { Labels } from '../../model/labels.js';
-import { goUnquote, parseMetric, parseSeriesDesc, SeriesSyntaxError, type SequenceValue } from './series.js';
+import { parseDuration } from '../../gofmt/duration.js';
+import { NumError, parseGoFloat, parseGoInt } from '../../gofmt/float.js';
+import { goUnquote } from '../../gofmt/quote.js';
+import { parseMetric, parseSeriesDesc, SeriesSyntaxError, type SequenceValue } from './series.js';
 
 export interface SeriesDef {
   labels: Labels;
@@ -103,22 +106,6 @@ const PAT_EVAL_INSTANT = /^eval(?:_(fail|warn|ordered|info))?\s+instant\s+(?:at\
 const PAT_EVAL_RANGE = /^eval(?:_(fail|warn|info))?\s+range\s+from\s+(.+)\s+to\s+(.+)\s+step\s+(.+?)\s+(.+)$/;
 const PAT_EXPECT = /^expect\s+(ordered|fail|warn|no_warn|info|no_info)(?:\s+(regex|msg):(.+))?$/;
 const PAT_EXPECT_RANGE = /^expect range vector\s+from\s+(.+)\s+to\s+(.+)\s+step\s+(.+)$/;
-const PAT_DURATION = /^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/;
-const DURATION_UNITS_MS = [365 * 86400000, 7 * 86400000, 86400000, 3600000, 60000, 1000, 1];
-
-/** Prometheus's model.ParseDuration (the form used in test scripts), in ms. */
-export function parseScriptDuration(s: string): number {
-  if (s === '0') return 0;
-  if (s === '') throw new Error('empty duration string');
-  const m = PAT_DURATION.exec(s);
-  if (m === null) throw new Error(`not a valid duration string: ${JSON.stringify(s)}`);
-  let ms = 0;
-  for (const [i, unit] of DURATION_UNITS_MS.entries()) {
-    if (m[i + 1] !== undefined) ms += Number(m[i + 1]) * unit;
-  }
-  if (!Number.isSafeInteger(ms)) throw new Error(`duration out of range: ${JSON.stringify(s)}`);
-  return ms;
-}
 
 /** Lines trimmed, comment lines blanked (they end a block, as in Prometheus). */
 function scriptLines(input: string): string[] {
@@ -166,7 +153,7 @@ function parseLoad(lines: string[], i: number): { cmd: LoadCmd; last: number } {
   if (m === null) throw new ScriptError('invalid load command. (load[_with_nhcb] <step:duration>)', i + 1);
   let intervalMs: number;
   try {
-    intervalMs = parseScriptDuration(m[2]!);
+    intervalMs = parseDuration(m[2]!);
   } catch (e) {
     throw new ScriptError(`invalid step definition ${JSON.stringify(m[2])}: ${(e as Error).message}`, i + 1);
   }
@@ -243,26 +230,14 @@ function parseMessageMatch(kind: string | undefined, text: string | undefined, w
 
 /** Parses a number as Go's strconv.ParseInt(s, 0, 64) and then ParseFloat would; null when it is none. */
 export function parseGoNumber(s: string): number | null {
-  const int = /^([+-]?)(0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO]?[0-7_]+|[1-9][0-9_]*|0)$/.exec(s);
-  if (int !== null && !/__|_$|^[+-]?_/.test(s)) {
-    let body = int[2]!.replaceAll('_', '');
-    if (/^0[0-7]/.test(body)) body = `0o${body.slice(1)}`;
-    const n = Number(body);
-    return int[1] === '-' ? -n : n;
+  const int = parseGoInt(s);
+  if (int !== null) return int;
+  try {
+    return parseGoFloat(s);
+  } catch (e) {
+    if (e instanceof NumError) return null;
+    throw e;
   }
-  const special = /^([+-]?)(inf|infinity|nan)$/i.exec(s);
-  if (special !== null) {
-    if (special[2]!.toLowerCase() === 'nan') return NaN;
-    return special[1] === '-' ? -Infinity : Infinity;
-  }
-  if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s)) return Number(s);
-  const hexFloat = /^([+-]?)0[xX]([0-9a-fA-F]*)\.?([0-9a-fA-F]*)[pP]([+-]?\d+)$/.exec(s);
-  if (hexFloat !== null && (hexFloat[2]! + hexFloat[3]!).length > 0) {
-    const mant = parseInt(hexFloat[2]! + hexFloat[3]!, 16) / 16 ** hexFloat[3]!.length;
-    const v = mant * 2 ** Number(hexFloat[4]);
-    return hexFloat[1] === '-' ? -v : v;
-  }
-  return null;
 }
 
 function parseEval(lines: string[], i: number): { cmd: EvalCmd; last: number } {
@@ -280,7 +255,7 @@ function parseEval(lines: string[], i: number): { cmd: EvalCmd; last: number } {
   const fail = (msg: string): ScriptError => new ScriptError(`error in eval ${query}: ${msg}`, line);
   const dur = (s: string, what: string): number => {
     try {
-      return parseScriptDuration(s);
+      return parseDuration(s);
     } catch (e) {
       throw fail(`invalid ${what} definition ${JSON.stringify(s)}: ${(e as Error).message}`);
     }

@@ -2,7 +2,8 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { Labels } from '../../model/labels.js';
 import { isStaleNaN } from '../../model/value.js';
-import { goUnquote, parseSeriesDesc, SeriesSyntaxError, type SequenceValue } from './series.js';
+import { goUnquote } from '../../gofmt/quote.js';
+import { parseSeriesDesc, SeriesSyntaxError, type SequenceValue } from './series.js';
 
 const vals = (vs: SequenceValue[]): Array<number | '_'> => vs.map((v) => (v.omitted ? '_' : v.value));
 

@@ -3,6 +3,7 @@
 // The metric part uses PromQL selector syntax restricted to equality; the
 // value part is the expansion language of Prometheus's series-description
 // lexer (no hex numbers, greedy exponents, `x` as the repeat token).
+import { unquote, UnquoteError } from '../../gofmt/quote.js';
 import { Labels, METRIC_NAME } from '../../model/labels.js';
 import { STALE_NAN } from '../../model/value.js';
 
@@ -118,85 +119,17 @@ function skipSpaces(line: string, i: number): number {
 
 /** Reads a PromQL string literal (all three quote styles) starting at its opening quote. */
 function readString(line: string, pos: number): { value: string; end: number } {
-  const q = line[pos]!; // callers found the quote at pos
+  const q = line.charCodeAt(pos);
   let i = pos + 1;
-  if (q === '`') {
-    const close = line.indexOf('`', i);
-    if (close < 0) throw new SeriesSyntaxError('unterminated raw string', pos);
-    return { value: line.slice(i, close).replaceAll('\r', ''), end: close + 1 };
+  // Find the closing quote; backslashes escape the next character except in raw strings.
+  while (i < line.length && line.charCodeAt(i) !== q) i += q !== 0x60 && line.charCodeAt(i) === 0x5c ? 2 : 1;
+  if (i >= line.length) throw new SeriesSyntaxError('unterminated quoted string', pos);
+  try {
+    return { value: unquote(line.slice(pos, i + 1)), end: i + 1 };
+  } catch (e) {
+    if (e instanceof UnquoteError) throw new SeriesSyntaxError(`invalid quoted string ${line.slice(pos, i + 1)}`, pos);
+    throw e;
   }
-  const bytes: number[] = [];
-  const pushText = (s: string): void => {
-    for (const b of Buffer.from(s, 'utf8')) bytes.push(b);
-  };
-  for (;;) {
-    if (i >= line.length) throw new SeriesSyntaxError('unterminated quoted string', pos);
-    const c = line[i]!;
-    if (c === q) break;
-    if (c === '\n') throw new SeriesSyntaxError('newline in quoted string', i);
-    if (c !== '\\') {
-      const cp = line.codePointAt(i)!;
-      pushText(String.fromCodePoint(cp));
-      i += cp > 0xffff ? 2 : 1;
-      continue;
-    }
-    i = readEscape(line, i + 1, q, bytes, pushText);
-  }
-  return { value: Buffer.from(bytes).toString('utf8'), end: i + 1 };
-}
-
-const SIMPLE_ESCAPES: Record<string, string> = { a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\' };
-
-/** Go's escape rules: byte escapes (\x, octal) may build arbitrary UTF-8; \u and \U give code points. */
-function readEscape(line: string, i: number, quote: string, bytes: number[], pushText: (s: string) => void): number {
-  const c = line[i];
-  if (c === undefined) throw new SeriesSyntaxError('unterminated escape', i);
-  const simple = SIMPLE_ESCAPES[c];
-  if (simple !== undefined) {
-    pushText(simple);
-    return i + 1;
-  }
-  if (c === quote) {
-    pushText(c);
-    return i + 1;
-  }
-  const hex = (n: number): number => {
-    const s = line.slice(i + 1, i + 1 + n);
-    if (s.length !== n || !/^[0-9a-fA-F]+$/.test(s)) throw new SeriesSyntaxError(`invalid escape \\${c}${s}`, i);
-    return parseInt(s, 16);
-  };
-  switch (c) {
-    case 'x':
-      bytes.push(hex(2));
-      return i + 3;
-    case 'u':
-    case 'U': {
-      const n = c === 'u' ? 4 : 8;
-      const cp = hex(n);
-      if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) throw new SeriesSyntaxError('invalid Unicode escape', i);
-      pushText(String.fromCodePoint(cp));
-      return i + 1 + n;
-    }
-    default: {
-      const s = line.slice(i, i + 3);
-      if (!/^[0-7]{3}$/.test(s) || parseInt(s, 8) > 255) throw new SeriesSyntaxError(`unknown escape sequence \\${c}`, i);
-      bytes.push(parseInt(s, 8));
-      return i + 3;
-    }
-  }
-}
-
-/** Go's strconv.Unquote: a double-quoted or raw string, or a single-quoted single character. */
-export function goUnquote(s: string): string {
-  if (s.length < 2) throw new SeriesSyntaxError('string too short to be quoted', 0);
-  const q = s[0]!;
-  if ((q !== '"' && q !== '`' && q !== "'") || s[s.length - 1] !== q) {
-    throw new SeriesSyntaxError('string is not quoted', 0);
-  }
-  const r = readString(s, 0);
-  if (r.end !== s.length) throw new SeriesSyntaxError('text after the closing quote', r.end);
-  if (q === "'" && [...r.value].length !== 1) throw new SeriesSyntaxError('a single-quoted literal holds one character', 0);
-  return r.value;
 }
 
 /** Parses the value sequence that follows a metric, starting at `pos`. */

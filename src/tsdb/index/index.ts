@@ -16,7 +16,8 @@
 //
 // Series are numbered in label order, so postings order is label order.
 import * as fs from 'node:fs';
-import { Labels, compareStrings } from '../../model/labels.js';
+import { compareStrings } from '../../gofmt/order.js';
+import { Labels } from '../../model/labels.js';
 import type { Matcher } from '../../model/matcher.js';
 import { crc32c, crc32cUpdate } from '../encoding/crc32c.js';
 import { CorruptionError, Decbuf, Encbuf } from '../encoding/encoding.js';
@@ -311,7 +312,7 @@ export class IndexReader implements PostingsIndex {
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       // lo <= mid < hi <= values.length (binary search); offsets parallels values.
-      if (e.values[mid]! < value) lo = mid + 1;
+      if (compareStrings(e.values[mid]!, value) < 0) lo = mid + 1;
       else hi = mid;
     }
     if (lo >= e.values.length || e.values[lo] !== value) return EMPTY_POSTINGS;
@@ -391,7 +392,7 @@ export class IndexReader implements PostingsIndex {
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       // lo <= mid < hi <= symbols.length (binary search).
-      if (this.symbols[mid]! < s) lo = mid + 1;
+      if (compareStrings(this.symbols[mid]!, s) < 0) lo = mid + 1;
       else hi = mid;
     }
     return lo < this.symbols.length && this.symbols[lo] === s ? lo : -1;

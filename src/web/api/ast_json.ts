@@ -2,7 +2,7 @@
 // Objects are built with keys in sorted order, as Go's map encoding emits them.
 import type { Expr, VectorSelector } from '../../promql/parser/ast.js';
 import type { Matcher } from '../../model/matcher.js';
-import { formatFloat } from './json.js';
+import { formatF } from '../../gofmt/float.js';
 
 function matchers(ms: readonly Matcher[]): unknown[] {
   return ms.map((m) => ({ name: m.name, type: m.type, value: m.value }));
@@ -10,7 +10,7 @@ function matchers(ms: readonly Matcher[]): unknown[] {
 
 function durationExpr(e: Expr | undefined): unknown {
   if (e === undefined) return null;
-  if (e.type === 'NumberLiteral') return { duration: e.duration ?? false, type: 'numberLiteral', val: formatFloat(e.val) };
+  if (e.type === 'NumberLiteral') return { duration: e.duration ?? false, type: 'numberLiteral', val: formatF(e.val) };
   return astJSON(e);
 }
 
@@ -92,7 +92,7 @@ export function astJSON(e: Expr): unknown {
         type: 'subquery',
       };
     case 'NumberLiteral':
-      return { type: 'numberLiteral', val: formatFloat(e.val) };
+      return { type: 'numberLiteral', val: formatF(e.val) };
     case 'StringLiteral':
       return { type: 'stringLiteral', val: e.val };
     case 'ParenExpr':

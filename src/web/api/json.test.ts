@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { formatF } from '../../gofmt/float.js';
 import {
-  formatFloat,
   formatSampleValue,
   formatTimestamp,
   formatUnixSeconds,
@@ -48,13 +48,13 @@ const GO_VECTORS: Array<[string, string, string, string]> = [
 test('float formats match Go on vectors produced by Go', () => {
   for (const [bits, f, sample, std] of GO_VECTORS) {
     const x = fromBits(bits);
-    assert.equal(formatFloat(x), f, bits);
+    assert.equal(formatF(x), f, bits);
     assert.equal(formatSampleValue(x), sample, bits);
     assert.equal(String(x), std, bits);
   }
 });
 
-test('formatFloat is strconv.FormatFloat(f, f, -1, 64): never an exponent', () => {
+test('formatF is strconv.FormatFloat(f, f, -1, 64): never an exponent', () => {
   const cases: Array<[number, string]> = [
     [0, '0'],
     [-0, '-0'],
@@ -70,7 +70,7 @@ test('formatFloat is strconv.FormatFloat(f, f, -1, 64): never an exponent', () =
     [NaN, 'NaN'],
     [STALE_NAN, 'NaN'],
   ];
-  for (const [f, want] of cases) assert.equal(formatFloat(f), want, String(f));
+  for (const [f, want] of cases) assert.equal(formatF(f), want, String(f));
 });
 
 test('sample values use the exponent form below 1e-6 and from 1e21, with two exponent digits', () => {

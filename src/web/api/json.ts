@@ -7,7 +7,7 @@
 //
 //   sample values (vector, matrix)   strconv 'f', or 'e' below 1e-6 and from 1e21  formatSampleValue
 //   sample timestamps                integer seconds, '.', three digits ("1.500")  formatTimestamp
-//   scalar values                    strconv 'f' always                            formatFloat
+//   scalar values                    strconv 'f' always                            formatF (gofmt)
 //   scalar/string timestamps, stats  encoding/json float64 of ms/1000              formatUnixSeconds
 //
 //   label names and values           json-iterator WriteString: no HTML escaping   labelString
@@ -16,6 +16,7 @@
 //
 // Query results go through JsonWriter, which writes bytes straight into
 // fixed-size Buffer chunks: no string or object per point.
+import { formatF } from '../../gofmt/float.js';
 import { Labels } from '../../model/labels.js';
 import type { InstantSample, QueryValue, RangeSeries, VectorColumns } from '../../promql/engine/types.js';
 
@@ -26,29 +27,6 @@ export class RawJSON {
 
 // ---------------------------------------------------------------------------
 // numbers
-
-/** Go's strconv.FormatFloat(f, 'f', -1, 64): the shortest digits that read back exactly, never an exponent. */
-export function formatFloat(f: number): string {
-  if (f !== f) return 'NaN';
-  if (f === Infinity) return '+Inf';
-  if (f === -Infinity) return '-Inf';
-  if (f === 0) return Object.is(f, -0) ? '-0' : '0';
-  const s = String(f);
-  // JS prints the same shortest digits as Go, but switches to exponent form
-  // below 1e-6 and from 1e21; spell those out as Go's 'f' format does.
-  const e = s.indexOf('e');
-  if (e < 0) return s;
-  const neg = s.charCodeAt(0) === 45;
-  const dot = s.indexOf('.');
-  const mant = s.slice(neg ? 1 : 0, e).replace('.', '');
-  const exp = Number(s.slice(e + 1));
-  const intDigits = (dot >= 0 && dot < e ? dot : e) - (neg ? 1 : 0) + exp;
-  let out: string;
-  if (intDigits <= 0) out = `0.${'0'.repeat(-intDigits)}${mant}`;
-  else if (intDigits >= mant.length) out = mant + '0'.repeat(intDigits - mant.length);
-  else out = `${mant.slice(0, intDigits)}.${mant.slice(intDigits)}`;
-  return neg ? `-${out}` : out;
-}
 
 /**
  * A sample value as Prometheus's jsonutil.MarshalFloat writes it: strconv 'f'
@@ -592,7 +570,7 @@ const POW10_UP_TO_22 = [
 export function* writeQueryResult(w: JsonWriter, v: QueryValue): Generator<void, void, undefined> {
   switch (v.type) {
     case 'scalar':
-      w.ascii(`[${formatUnixSeconds(v.t)},"${formatFloat(v.v)}"]`);
+      w.ascii(`[${formatUnixSeconds(v.t)},"${formatF(v.v)}"]`);
       return;
     case 'string':
       w.raw(`[${formatUnixSeconds(v.t)},${goJSONString(v.v)}]`);

@@ -3,8 +3,9 @@ import { ApiError } from './types.js';
 import type { Matcher } from '../../model/matcher.js';
 import { ParseError } from '../../promql/parser/errors.js';
 import type { PromQLParser } from './deps.js';
-import { parseDuration as parsePromDuration, UnitParseError } from '../../config/units.js';
-import { goQuote } from '../../promql/parser/quote.js';
+import { InvalidDurationError, parseDuration } from '../../gofmt/duration.js';
+import { goRound, NumError, parseGoFloat } from '../../gofmt/float.js';
+import { goQuote } from '../../gofmt/quote.js';
 
 const INT64_MAX = 2n ** 63n - 1n;
 
@@ -18,9 +19,6 @@ export const MAX_TIME_MS = Number.MAX_SAFE_INTEGER;
 
 // Go's strconv.ParseFloat accepts these decimal forms (hex floats are rare enough to leave out).
 const FLOAT_RE = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
-// ...and these special values, in any case ("+nan" is not one of them).
-const GO_INF_RE = /^[+-]?inf(?:inity)?$/i;
-const GO_NAN_RE = /^nan$/i;
 /**
  * What Go's time.Parse(time.RFC3339Nano, s) accepts: its strict fast path plus
  * the general layout parser it falls back to, which also takes a one-digit
@@ -50,7 +48,7 @@ export function parseTime(s: string): number {
     const f = Number(s);
     if (Number.isFinite(f)) {
       const sec = Math.trunc(f);
-      const ms = sec * 1000 + roundHalfAway((f - sec) * 1000);
+      const ms = sec * 1000 + goRound((f - sec) * 1000);
       if (Number.isSafeInteger(ms)) return ms;
     }
   }
@@ -88,11 +86,6 @@ function daysIn(year: number, month: number): number {
   return month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!;
 }
 
-/** Go's math.Round: halves away from zero (JS's Math.round rounds them up). */
-function roundHalfAway(x: number): number {
-  return x < 0 ? -Math.round(-x) : Math.round(x);
-}
-
 /** An optional time parameter: the default when absent or empty; errors worded as Prometheus's parseTimeParam. */
 export function parseTimeParam(params: URLSearchParams, name: string, def: number): number {
   const v = params.get(name);
@@ -109,9 +102,14 @@ export function parseTimeParam(params: URLSearchParams, name: string, def: numbe
  * into nanoseconds, as Prometheus's parseDuration yields a time.Duration.
  */
 export function parseDurationNs(s: string): number {
-  const special = GO_INF_RE.test(s) || GO_NAN_RE.test(s);
-  if (FLOAT_RE.test(s) || special) {
-    const ns = Number(special ? s.replace(/inity$/i, '').replace(/inf$/i, 'Infinity').replace(/^nan$/i, 'NaN') : s) * 1e9;
+  let seconds: number | null = null;
+  try {
+    seconds = parseGoFloat(s);
+  } catch (e) {
+    if (!(e instanceof NumError)) throw e;
+  }
+  if (seconds !== null) {
+    const ns = seconds * 1e9;
     // NaN passes Go's range check and converts to the most negative int64.
     if (ns !== ns) return GO_NAN_TO_INT64;
     if (ns > 9.223372036854776e18 || ns < -9.223372036854776e18) {
@@ -120,9 +118,9 @@ export function parseDurationNs(s: string): number {
     return Math.trunc(ns);
   }
   try {
-    return parsePromDuration(s) * 1e6;
+    return parseDuration(s) * 1e6;
   } catch (e) {
-    if (!(e instanceof UnitParseError)) throw e;
+    if (!(e instanceof InvalidDurationError)) throw e;
     throw new ParamError(`cannot parse ${goQuote(s)} to a valid duration`);
   }
 }

@@ -18,7 +18,7 @@ import {
   parseTime,
   parseTimeParam,
 } from './params.js';
-import { goQuote } from '../../promql/parser/quote.js';
+import { goQuote } from '../../gofmt/quote.js';
 import { astJSON, extractSelectors } from './ast_json.js';
 
 // Prometheus's cap on points per series of a range query: 60s resolution for a week, 1h for a year.

@@ -1,13 +1,13 @@
 // Series and label endpoints: /series, /labels and /label/:name/values.
 import { ApiError, type ApiContext, type ApiResult, type ApiRoute } from './types.js';
 import type { ApiDeps } from './deps.js';
-import { isValidLabelName, type Labels } from '../../model/labels.js';
+import { isValidLabelName, Labels } from '../../model/labels.js';
 import type { SeriesSet } from '../../storage/interface.js';
 import { apiErrorOf, queryExecError } from './errors.js';
 import { capAnnotations } from './response.js';
 import { MAX_TIME_MS, MIN_TIME_MS, parseLimitParam, parseMatcherSets, parseTimeParam } from './params.js';
-import { compareLabelsUTF8, compareUTF8 } from './sort.js';
-import { goQuote } from '../../promql/parser/quote.js';
+import { compareStrings } from '../../gofmt/order.js';
+import { goQuote } from '../../gofmt/quote.js';
 
 /** Prometheus's model.UnescapeName for the U__ value-encoding escape of label names in paths. */
 export function unescapeLabelName(name: string): string {
@@ -68,7 +68,7 @@ export class SeriesApi {
       q.close();
     }
     let metrics = [...found.values()];
-    if (sets.length > 1) metrics.sort(compareLabelsUTF8);
+    if (sets.length > 1) metrics.sort(Labels.compare);
     if (limit > 0 && metrics.length > limit) {
       metrics = metrics.slice(0, limit);
       warnings.push('results truncated due to limit');
@@ -88,10 +88,10 @@ export class SeriesApi {
       if (sets.length > 1) {
         const all = new Set<string>();
         for (const ms of sets) for (const n of q.labelNames(hints, ...ms)) all.add(n);
-        names = [...all].sort(compareUTF8);
+        names = [...all].sort(compareStrings);
       } else {
         // Storage sorts by UTF-16 units; Prometheus's order is by UTF-8 bytes.
-        names = [...q.labelNames(hints, ...(sets[0] ?? []))].sort(compareUTF8);
+        names = [...q.labelNames(hints, ...(sets[0] ?? []))].sort(compareStrings);
       }
     } catch (e) {
       throw apiErrorOf('execution', e);
@@ -129,7 +129,7 @@ export class SeriesApi {
     } finally {
       q.close();
     }
-    vals.sort(compareUTF8);
+    vals.sort(compareStrings);
     const warnings: string[] = [];
     if (limit > 0 && vals.length > limit) {
       vals = vals.slice(0, limit);

@@ -1,5 +1,6 @@
-// Prometheus durations (`1h30m`, `5m`, `90s`, `0`), parsed and printed as
-// prometheus/common's model.ParseDuration and model.Duration.String do.
+// Part of gofmt (see quote.ts): Prometheus durations (`1h30m`, `5m`, `90s`,
+// `0`), parsed and printed as prometheus/common's model.ParseDuration and
+// model.Duration.String do, and Go's time.Duration.String.
 import { goQuote } from './quote.js';
 
 /** A duration string that model.ParseDuration rejects; the message is Prometheus's. */
@@ -92,7 +93,11 @@ const MS_UNITS: ReadonlyArray<readonly [string, number, boolean]> = [
   ['ms', 1, false],
 ];
 
-/** Formats milliseconds as model.Duration.String does (`1h30m`, `0s`, `-5m`); fractions of a ms are dropped. */
+/**
+ * Formats milliseconds as model.Duration.String does (`1h30m`, `0s`); fractions
+ * of a ms are dropped. A negative duration prints as `-` and its magnitude
+ * (`-5m`), which is how Prometheus writes negative offsets.
+ */
 export function formatDuration(ms: number): string {
   let rest = Math.trunc(ms);
   if (rest === 0 || !Number.isFinite(rest)) return '0s';
@@ -110,5 +115,32 @@ export function formatDuration(ms: number): string {
       rest -= v * mult;
     }
   }
+  return sign + out;
+}
+
+/** `${int}.${frac}` of v / 10^prec with the fraction's trailing zeros (and a bare '.') dropped. */
+function decimal(v: number, prec: number): string {
+  const p = 10 ** prec;
+  const int = Math.floor(v / p);
+  const frac = v - int * p;
+  if (frac === 0) return String(int);
+  return `${int}.${String(frac).padStart(prec, '0').replace(/0+$/, '')}`;
+}
+
+/**
+ * Go's time.Duration.String for a count of nanoseconds (`1h0m0s`, `1m30s`,
+ * `1.5s`, `500ms`, `1.5µs`, `-2m0s`, `0s`). Exact for integer counts below 2^53.
+ */
+export function formatGoDurationNs(ns: number): string {
+  if (ns === 0) return '0s';
+  const sign = ns < 0 ? '-' : '';
+  const u = Math.abs(ns);
+  if (u < 1e3) return `${sign}${u}ns`;
+  if (u < 1e6) return `${sign}${decimal(u, 3)}µs`;
+  if (u < 1e9) return `${sign}${decimal(u, 6)}ms`;
+  const totalSec = Math.floor(u / 1e9);
+  let out = `${decimal(u - (totalSec - (totalSec % 60)) * 1e9, 9)}s`;
+  if (totalSec >= 60) out = `${Math.floor(totalSec / 60) % 60}m${out}`;
+  if (totalSec >= 3600) out = `${Math.floor(totalSec / 3600)}h${out}`;
   return sign + out;
 }

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatDuration, InvalidDurationError, parseDuration } from './duration.js';
+import { formatDuration, formatGoDurationNs, InvalidDurationError, parseDuration } from './duration.js';
 
 describe('parseDuration', () => {
   const ok: Array<[string, number]> = [
@@ -59,4 +59,42 @@ describe('formatDuration', () => {
       assert.equal(parseDuration(formatDuration(ms)), ms);
     }
   });
+});
+
+describe('formatGoDurationNs (time.Duration.String)', () => {
+  const NS = 1;
+  const US = 1e3;
+  const MS = 1e6;
+  const S = 1e9;
+  const M = 60 * S;
+  const H = 60 * M;
+  const cases: Array<[number, string]> = [
+    [0, '0s'],
+    [1 * NS, '1ns'],
+    [999 * NS, '999ns'],
+    [1 * US, '1µs'],
+    [1500 * NS, '1.5µs'],
+    [1 * MS, '1ms'],
+    [1 * MS + 1 * NS, '1.000001ms'],
+    [300 * MS, '300ms'],
+    [1 * S, '1s'],
+    [1500 * MS, '1.5s'],
+    [15 * S, '15s'],
+    [60 * S, '1m0s'],
+    [90 * S, '1m30s'],
+    [2 * M, '2m0s'],
+    [1 * H, '1h0m0s'],
+    [2 * H, '2h0m0s'],
+    [2 * H - 1 * MS, '1h59m59.999s'],
+    // The examples in Go's documentation of Duration.String and Duration.Round.
+    [1 * H + 2 * M + 300 * MS, '1h2m0.3s'],
+    [1 * H + 15 * M + 30 * S + 918273645 * NS, '1h15m30.918273645s'],
+    [100 * H, '100h0m0s'],
+    [-1 * NS, '-1ns'],
+    [-1500 * MS, '-1.5s'],
+    [-2 * M, '-2m0s'],
+    [-500 * MS, '-500ms'],
+    [-(1 * H + 1 * S), '-1h0m1s'],
+  ];
+  for (const [ns, want] of cases) test(`${ns} ns -> ${want}`, () => assert.equal(formatGoDurationNs(ns), want));
 });

@@ -1,3 +1,7 @@
+// httpclient: the outgoing HTTP client, its own room so that scraping, service
+// discovery (and later remote write and the notifier) share it. Imports only
+// config (its settings' types) and node built-ins.
+//
 // The HTTP client behind scraping and HTTP service discovery, configured by
 // Prometheus's common HTTP client settings (basic_auth, authorization, tls_config,
 // follow_redirects, http_headers).
@@ -213,7 +217,8 @@ export class HttpClient {
             fail(wrap('unexpected EOF'));
             return;
           }
-          let body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+          const only = chunks.length === 1 ? chunks[0] : undefined;
+          let body = only ?? Buffer.concat(chunks, size);
           if (gz) {
             // Bodies are small and arrive whole: one synchronous inflate is cheaper than a
             // stream through the thread pool, and maxOutputLength bounds a zip bomb.

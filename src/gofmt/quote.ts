@@ -1,5 +1,8 @@
-// String quoting and unquoting with Go's rules, so that printed queries and
-// error messages read exactly as Prometheus writes them.
+// gofmt: Go's and Prometheus's text conventions (strconv quoting, float and
+// duration formats, string order), kept once so every message, label value and
+// printed query reads exactly as Prometheus writes it. A leaf: it imports
+// nothing from src/ (node built-ins only). This file: quoting, unquoting and
+// string order.
 //
 // Raw bytes that do not form valid UTF-8 (which Go strings may hold, e.g. from
 // a "\xff" escape) are kept as lone surrogates U+DC80..U+DCFF, the convention
@@ -10,7 +13,7 @@
 const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u;
 
 /** Go's unicode.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space. */
-export function isGoPrintable(cp: number): boolean {
+function isGoPrintable(cp: number): boolean {
   if (cp < 0x7f) return cp >= 0x20;
   return PRINTABLE.test(String.fromCodePoint(cp));
 }
@@ -140,11 +143,13 @@ function pushUtf8(cp: number, bytes: number[]): void {
   else bytes.push(0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 0x3f), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f));
 }
 
-/** Decodes UTF-8 bytes, turning each byte of an invalid sequence into a lone surrogate (see header). */
-function decodeBytes(b: readonly number[]): string {
+/** Decodes b[start..end) as UTF-8, turning each byte of an invalid sequence into a lone surrogate (see header). */
+function decodeBytes(b: ArrayLike<number>, start: number, end: number): string {
   let out = '';
-  let i = 0;
-  while (i < b.length) {
+  let i = start;
+  // start <= i < end <= b.length, and i + need < end is checked before reading ahead:
+  // every read below is in range.
+  while (i < end) {
     const c = b[i]!;
     if (c < 0x80) {
       out += String.fromCharCode(c);
@@ -167,10 +172,10 @@ function decodeBytes(b: readonly number[]): string {
       cp = c & 0x07;
       min = 0x10000;
     }
-    let ok = need > 0 && i + need < b.length;
+    let ok = need > 0 && i + need < end;
     for (let k = 1; ok && k <= need; k++) {
-      const d = b[i + k];
-      if (d === undefined || (d & 0xc0) !== 0x80) ok = false;
+      const d = b[i + k]!;
+      if ((d & 0xc0) !== 0x80) ok = false;
       else cp = (cp << 6) | (d & 0x3f);
     }
     if (ok && cp >= min && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff)) {
@@ -185,10 +190,31 @@ function decodeBytes(b: readonly number[]): string {
 }
 
 /**
- * Unquotes a PromQL string literal as Prometheus's strutil.Unquote does: "..."
- * and '...' with Go escapes, `...` raw. `\x` and octal escapes produce bytes.
+ * Go's strconv.Quote of the bytes b[start..end), e.g. a piece of a scraped body
+ * or a remote-write symbol: invalid UTF-8 prints as `\xNN`, as Go prints it.
  */
-export function unquoteString(s: string): string {
+export function goQuoteBytes(b: Uint8Array, start: number, end: number): string {
+  return goQuote(decodeBytes(b, start, end));
+}
+
+/**
+ * Unquotes a PromQL string literal as Prometheus's strutil.Unquote does: "..."
+ * and '...' (any length) with Go escapes, `...` raw and kept as written.
+ * `\x` and octal escapes produce bytes. Throws UnquoteError.
+ */
+export function unquote(s: string): string {
+  return unquoteWith(s, false);
+}
+
+/**
+ * Go's strconv.Unquote: like unquote, but a single-quoted literal holds exactly
+ * one character and a raw string loses its carriage returns.
+ */
+export function goUnquote(s: string): string {
+  return unquoteWith(s, true);
+}
+
+function unquoteWith(s: string, strconv: boolean): string {
   const n = s.length;
   if (n < 2) throw new UnquoteError();
   const quote = s.charCodeAt(0);
@@ -196,18 +222,24 @@ export function unquoteString(s: string): string {
   const body = s.slice(1, n - 1);
   if (quote === 0x60) {
     if (body.includes('`')) throw new UnquoteError();
-    return body;
+    return strconv ? body.replaceAll('\r', '') : body;
   }
   if (quote !== 0x22 && quote !== 0x27) throw new UnquoteError();
   if (body.includes('\n')) throw new UnquoteError();
-  if (!body.includes('\\') && !body.includes(String.fromCharCode(quote))) return body;
+  const out = unescapeBody(body, quote);
+  if (strconv && quote === 0x27 && Array.from(out).length !== 1) throw new UnquoteError();
+  return out;
+}
 
+function unescapeBody(body: string, quote: number): string {
+  if (!body.includes('\\') && !body.includes(String.fromCharCode(quote))) return body;
   const bytes: number[] = [];
   let i = 0;
   while (i < body.length) {
     const c = body.charCodeAt(i);
     if (c === quote) throw new UnquoteError();
     if (c !== 0x5c) {
+      // i < body.length: there is a code point at i.
       const cp = body.codePointAt(i)!;
       if (cp >= 0xdc80 && cp <= 0xdcff) bytes.push(cp - 0xdc00);
       else pushUtf8(cp, bytes);
@@ -281,7 +313,7 @@ export function unquoteString(s: string): string {
       }
     }
   }
-  return decodeBytes(bytes);
+  return decodeBytes(bytes, 0, bytes.length);
 }
 
 /** Length of s in UTF-8 bytes (lone surrogates count as the raw byte or three bytes, as Go would see them). */
@@ -298,20 +330,4 @@ export function utf8Length(s: string): number {
     else n += 3;
   }
   return n;
-}
-
-/** Orders strings by code point, which is the byte order of their UTF-8 forms (Go's string order). */
-export function compareCodePoints(a: string, b: string): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a.charCodeAt(i);
-    const y = b.charCodeAt(i);
-    if (x === y) continue;
-    // Surrogates (astral code points) sort after all BMP code points above them in UTF-16 order.
-    const xs = x >= 0xd800 && x <= 0xdfff;
-    const ys = y >= 0xd800 && y <= 0xdfff;
-    if (xs !== ys) return xs ? 1 : -1;
-    return x < y ? -1 : 1;
-  }
-  return a.length - b.length;
 }
