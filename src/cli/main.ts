@@ -1,4 +1,8 @@
 #!/usr/bin/env node
+// cli: the top floor. Entry points (this file), the server's wiring (server.ts,
+// components.ts, flags.ts) and the subcommands (tsdb.ts, querylog.ts); it may import
+// every other room and nothing imports it.
+//
 // `tsprom`: the server, or a subcommand (`tsprom tsdb ...`, `tsprom querylog ...`).
 import { FlagError, helpText, parseArgs } from './flags.js';
 import { versionText } from '../metrics/build.js';

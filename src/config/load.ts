@@ -1,3 +1,6 @@
+// config: prometheus.yml and the web config: types, loading with validation, marshalling
+// back to YAML, byte sizes. May import gofmt/, model/ and model/textparse (scrape protocols).
+//
 // Loads and validates prometheus.yml into the typed, defaulted, frozen model of types.ts.
 //
 // The YAML is parsed with the failsafe schema (every scalar is a string) so

@@ -2,7 +2,7 @@
 // JSON-lines file machinery the query log and the scrape failure log build on: file sink with
 // rotation (sink.ts, log_fs.ts), per-kind files and metrics (json_log.ts), ring of recent lines,
 // byte writer, time formats, throttled errors. It knows nothing of queries or scrapes and may import
-// only util/ and model/ (querylog/, above promql/, holds the logs themselves).
+// only gofmt/ (querylog/, above promql/, holds the logs themselves).
 //
 // Structured logger writing Prometheus 3.x style lines (logfmt or JSON).
 //

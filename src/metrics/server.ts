@@ -1,3 +1,7 @@
+// metrics: the server's own /metrics (process, engine, HTTP, reload). It sits above
+// promql/engine because it counts the engine's query records; may import model/ and
+// promql/engine; web/ and cli/ import it.
+//
 // The server's own metrics, under Prometheus's names, for /metrics.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Summary, type Registry } from 'prom-client';
 import { regexCacheStats } from '../model/matcher.js';

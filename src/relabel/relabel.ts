@@ -1,3 +1,6 @@
+// relabel: Prometheus's relabel rules, one room so that scraping, and later remote write
+// and alerting, share them. May import model/ and config/ (the rule types).
+//
 // Relabeling as Prometheus does it: shared by target relabeling, metric relabeling,
 // alert relabeling and remote-write relabeling.
 //

@@ -1,3 +1,6 @@
+// remote: remote write receiving (1.0 and 2.0: protobuf decoding, snappy). May import
+// gofmt/, model/, logging/ and storage/; web/api mounts it.
+//
 // The remote write receiver: snappy-compressed prometheus.WriteRequest (1.0)
 // or io.prometheus.write.v2.Request (2.0) in, samples appended, Prometheus's
 // status codes, texts and response headers out.

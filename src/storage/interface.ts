@@ -1,3 +1,6 @@
+// storage: the contracts between the rooms that write samples and the rooms that read
+// them, plus the in-memory store and the lazy series-set base. May import gofmt/ and model/.
+//
 // Storage contracts shared by the engine, the TSDB, scraping and remote write.
 //
 // Everything here is synchronous: the engine's inner loops must not await per

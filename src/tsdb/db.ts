@@ -1,5 +1,5 @@
 // Room tsdb (the top of the TSDB: db, blocks, compaction, merged querying,
-// metrics): may import model/, logging/, storage/ and every tsdb/* room below it.
+// metrics): may import gofmt/, model/, logging/, storage/ and every tsdb/* room below it.
 //
 // The database: a head with its WAL plus persisted blocks in one directory.
 //

@@ -1,3 +1,6 @@
+// promql/parser: lexer, parser, AST, printer and type checks of PromQL. May import
+// gofmt/ and model/ only; the engine, the API and promqltest build on it.
+//
 // The PromQL parser: recursive descent with precedence climbing over the
 // lexer's tokens, producing the AST of ast.ts, followed by Prometheus's static
 // type checks. Errors carry Prometheus's wording and positions; the first error

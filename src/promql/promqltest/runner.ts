@@ -1,3 +1,6 @@
+// promql/promqltest: reads and runs Prometheus's .test files (`npm run promqltest`).
+// May import gofmt/, model/, storage/ (its in-memory store) and promql/*.
+//
 // Runs parsed .test scripts against an in-memory storage and a query engine,
 // following Prometheus's runner: every instant case is also evaluated with
 // `@ <t>` pinned on its selectors at other evaluation times, and as a range

@@ -5,7 +5,7 @@
 // head's tombstones. Per-series state lives in typed arrays indexed by a slot
 // number (struct of arrays); no JS object exists per series or per sample.
 //
-// Room tsdb/head: may import model/, logging/, storage/ and the tsdb rooms
+// Room tsdb/head: may import gofmt/, model/, logging/, storage/ and the tsdb rooms
 // chunkenc, chunks, encoding, fileutil, index, record and tombstones.
 import { Labels } from '../../model/labels.js';
 import type { Matcher } from '../../model/matcher.js';

@@ -1,5 +1,5 @@
 // Room tsdb/index (block index; postings and their algebra in postings.ts): may
-// import model/ and tsdb/encoding, tsdb/fileutil.
+// import gofmt/, model/ and tsdb/encoding, tsdb/fileutil.
 //
 // Block index: symbol table, series (label symbol ids + chunk metas),
 // postings lists and a postings table, followed by a table of contents.

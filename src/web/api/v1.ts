@@ -2,7 +2,7 @@
 // metadata, status, admin), each with one method per endpoint, plus targets,
 // the query log and the remote-write receiver. Parameter handling, error types
 // and wording follow Prometheus's web/api/v1. It knows nothing of HTTP
-// serving: web/ mounts these routes. May import util, model, logging,
+// serving: web/ mounts these routes. May import gofmt, model, logging,
 // config, storage, promql/parser, promql/engine, querylog, scrape and remote;
 // never web/.
 import type { ApiRoute } from './types.js';
