@@ -4,8 +4,8 @@
 import { Labels, isValidLabelName } from '../../model/labels.js';
 import type { AggregateExpr } from '../parser/ast.js';
 import { annotations } from './annotations.js';
+import type { EvalContext } from './context.js';
 import { EvalError } from './errors.js';
-import type { Evaluator } from './evaluator.js';
 import { formatF, formatG, goQuote } from './format.js';
 import { goMax, goMin, kahanSumInc, quantile } from './kernels.js';
 import * as kernels from './kernels.js';
@@ -152,7 +152,7 @@ interface Params {
   hasNaN: boolean;
 }
 
-async function evalParams(ev: Evaluator, e: AggregateExpr): Promise<Params> {
+async function evalParams(ev: EvalContext, e: AggregateExpr): Promise<Params> {
   const values = new Float64Array(ev.numSteps);
   if (e.param === null || e.param.type === 'StringLiteral') return { values, min: 0, max: 0, hasNaN: false };
   const m = await ev.evalMatrix(e.param);
@@ -181,7 +181,7 @@ async function evalParams(ev: Evaluator, e: AggregateExpr): Promise<Params> {
 const MAX_INT64 = 9223372036854774784;
 const MIN_INT64 = -9223372036854775808;
 
-export async function evalAggregate(ev: Evaluator, e: AggregateExpr): Promise<Matrix> {
+export async function evalAggregate(ev: EvalContext, e: AggregateExpr): Promise<Matrix> {
   const grouping = [...e.grouping].sort();
   if (e.op === 'count_values') return countValues(ev, e, grouping);
   const before = ev.currentSamples;
@@ -271,7 +271,7 @@ function opCode(op: string): Op {
   throw new EvalError(`expected aggregation operator but got "${op}"`);
 }
 
-async function aggregate(ev: Evaluator, e: AggregateExpr, grouping: string[], input: AggInput, params: Params): Promise<Matrix> {
+async function aggregate(ev: EvalContext, e: AggregateExpr, grouping: string[], input: AggInput, params: Params): Promise<Matrix> {
   const op = opCode(e.op);
   if (op === Op.Quantile && e.param !== null) {
     const pos = e.param.posRange;
@@ -527,7 +527,7 @@ const lessAsc = (a: number, b: number): boolean => a !== a || a < b;
 /** vectorByReverseValueHeap order: NaN first, then descending. */
 const lessDesc = (a: number, b: number): boolean => a !== a || a > b;
 
-async function aggregateK(ev: Evaluator, e: AggregateExpr, grouping: string[], input: AggInput, params: Params): Promise<Matrix> {
+async function aggregateK(ev: EvalContext, e: AggregateExpr, grouping: string[], input: AggInput, params: Params): Promise<Matrix> {
   const op = e.op;
   const pos = e.param?.posRange ?? e.posRange;
   if (op === 'limit_ratio') {
@@ -681,7 +681,7 @@ function sortPoints(s: Series): void {
 // ---------------------------------------------------------------------------
 // count_values
 
-async function countValues(ev: Evaluator, e: AggregateExpr, sortedGrouping: string[]): Promise<Matrix> {
+async function countValues(ev: EvalContext, e: AggregateExpr, sortedGrouping: string[]): Promise<Matrix> {
   if (e.param === null || e.param.type !== 'StringLiteral') throw new EvalError('BUG: count_values needs a string parameter');
   const label = e.param.val;
   if (!isValidLabelName(label)) throw new EvalError(`invalid label name ${goQuote(label)}`);

@@ -4,8 +4,9 @@ import { Labels, LabelsBuilder } from '../../model/labels.js';
 import type { BinaryExpr, BinaryOp, VectorMatching } from '../parser/ast.js';
 import { exprType } from '../parser/parser.js';
 import { mergeSameLabelset } from './collector.js';
+import type { EvalContext } from './context.js';
+import type { StepVector } from './cursors.js';
 import { EvalError } from './errors.js';
-import type { Evaluator, StepVector } from './evaluator.js';
 import { goAtan2, goPow } from './kernels.js';
 import { Series, dropMetadata, metricsOf, sameMetadata, type Matrix } from './value.js';
 
@@ -59,7 +60,7 @@ function changesMetricSchema(op: BinaryOp): boolean {
   return op === '+' || op === '-' || op === '*' || op === '/' || op === '%' || op === '^' || op === 'atan2';
 }
 
-export async function evalBinary(ev: Evaluator, e: BinaryExpr): Promise<Matrix> {
+export async function evalBinary(ev: EvalContext, e: BinaryExpr): Promise<Matrix> {
   const lt = exprType(e.lhs);
   const rt = exprType(e.rhs);
   const before = ev.currentSamples;
@@ -97,7 +98,7 @@ export async function evalBinary(ev: Evaluator, e: BinaryExpr): Promise<Matrix> 
 }
 
 async function vectorScalar(
-  ev: Evaluator,
+  ev: EvalContext,
   e: BinaryExpr,
   vec: Matrix,
   scalar: Float64Array,
@@ -203,7 +204,7 @@ function matchLabels(ls: Labels, m: VectorMatching): Labels {
 }
 
 async function setOperation(
-  ev: Evaluator,
+  ev: EvalContext,
   op: 'and' | 'or' | 'unless',
   l: Matrix,
   r: Matrix,
@@ -257,7 +258,7 @@ function emitInput(out: { emit(metric: Labels, dropName: boolean, t: number, v: 
   out.emit(s.metric, s.dropName, t, v);
 }
 
-async function vectorBinop(ev: Evaluator, e: BinaryExpr, l: Matrix, r: Matrix, m: VectorMatching, before: number): Promise<Matrix> {
+async function vectorBinop(ev: EvalContext, e: BinaryExpr, l: Matrix, r: Matrix, m: VectorMatching, before: number): Promise<Matrix> {
   const op = e.op;
   const cmp = isComparison(op);
   const oneToMany = m.card === 'one-to-many';

@@ -8,7 +8,8 @@ import { ParseError } from '../parser/errors.js';
 import { documentedType, exprType, parseExpr } from '../parser/parser.js';
 import { Annotations } from './annotations.js';
 import { EvalError, QueryCanceledError, QueryQueueFullError, QueryTimeoutError } from './errors.js';
-import { Evaluator, stepCount, type QueryContext } from './evaluator.js';
+import type { QueryContext } from './context.js';
+import { Evaluator, stepCount } from './evaluator.js';
 import { Checkpoint, ConcurrencyGate, DEFAULT_YIELD_INTERVAL_MS } from './limits.js';
 import {
   funcFromPath,

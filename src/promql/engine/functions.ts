@@ -1,5 +1,5 @@
 // Function calls: dispatch, instant-vector functions, and the label, sort
-// and absent functions. Range-vector functions live in rangefunctions.ts,
+// and absent functions. Range-vector functions live in range_functions.ts,
 // histogram functions in histograms.ts.
 import type RE2 from 're2';
 import { Labels, LabelsBuilder, METRIC_NAME, isValidLabelName } from '../../model/labels.js';
@@ -7,10 +7,11 @@ import { MatchType, compileAnchoredRegex } from '../../model/matcher.js';
 import { isStaleNaN } from '../../model/value.js';
 import { expandTemplate } from '../../relabel/relabel.js';
 import type { Call, Expr, StringLiteral, VectorSelector } from '../parser/ast.js';
+import { absentLabels } from './absent.js';
 import { annotations } from './annotations.js';
 import { mergeSameLabelset } from './collector.js';
+import type { EvalContext } from './context.js';
 import { EvalError } from './errors.js';
-import type { Evaluator } from './evaluator.js';
 import { evalHistogramFraction, evalHistogramQuantile, evalHistogramQuantiles } from './histograms.js';
 import { evalInfo } from './info.js';
 import { DATE_FUNCTIONS, MATH_FUNCTIONS, goMax, goMin, round } from './kernels.js';
@@ -22,7 +23,7 @@ const SORT_FUNCTIONS = new Set(['sort', 'sort_desc', 'sort_by_label', 'sort_by_l
 /** Histogram-only functions: float samples are ignored, so they yield nothing on float data. */
 const HISTOGRAM_ONLY = new Set(['histogram_avg', 'histogram_count', 'histogram_sum', 'histogram_stddev', 'histogram_stdvar']);
 
-export async function evalCall(ev: Evaluator, e: Call): Promise<EvalValue> {
+export async function evalCall(ev: EvalContext, e: Call): Promise<EvalValue> {
   const name = e.func.name;
   if ((name === 'timestamp' || name === 'start_timestamp') && e.args[0]?.type === 'VectorSelector') {
     return timestampOfSelector(ev, e, e.args[0]);
@@ -121,7 +122,7 @@ export async function evalCall(ev: Evaluator, e: Call): Promise<EvalValue> {
  * evaluated.
  */
 export async function mapMatrix(
-  ev: Evaluator,
+  ev: EvalContext,
   before: number,
   m: Matrix,
   params: readonly Matrix[],
@@ -157,12 +158,12 @@ export async function mapMatrix(
   return unique ? out : mergeSameLabelset(out);
 }
 
-async function mapVector(ev: Evaluator, arg: Expr, f: (v: number) => number): Promise<Matrix> {
+async function mapVector(ev: EvalContext, arg: Expr, f: (v: number) => number): Promise<Matrix> {
   const before = ev.currentSamples;
   return mapMatrix(ev, before, await ev.evalMatrix(arg), [], (v) => f(v));
 }
 
-async function clampVector(ev: Evaluator, arg: Expr, minArg: Expr | null, maxArg: Expr | null): Promise<Matrix> {
+async function clampVector(ev: EvalContext, arg: Expr, minArg: Expr | null, maxArg: Expr | null): Promise<Matrix> {
   const before = ev.currentSamples;
   const m = await ev.evalMatrix(arg);
   const params: Matrix[] = [];
@@ -187,7 +188,7 @@ async function clampVector(ev: Evaluator, arg: Expr, minArg: Expr | null, maxArg
 }
 
 /** A label-less series with a value at every step (time(), max_of(), date functions without argument). */
-function scalarLike(ev: Evaluator, f: (t: number, step: number) => number): Matrix {
+function scalarLike(ev: EvalContext, f: (t: number, step: number) => number): Matrix {
   ev.checkSamples(ev.numSteps);
   const s = new Series(Labels.EMPTY, false, ev.numSteps);
   for (let k = 0; k < ev.numSteps; k++) {
@@ -199,7 +200,7 @@ function scalarLike(ev: Evaluator, f: (t: number, step: number) => number): Matr
   return [s];
 }
 
-async function scalarOf(ev: Evaluator, e: Call): Promise<Matrix> {
+async function scalarOf(ev: EvalContext, e: Call): Promise<Matrix> {
   const before = ev.currentSamples;
   const m = await ev.evalMatrix(e.args[0]!);
   return ev.rangeEval(before, [m], (_k, t, vecs, out) => {
@@ -211,7 +212,7 @@ async function scalarOf(ev: Evaluator, e: Call): Promise<Matrix> {
 // ---------------------------------------------------------------------------
 // timestamp() of a selector: the timestamp of the sample itself, not the step
 
-async function timestampOfSelector(ev: Evaluator, e: Call, vs: VectorSelector): Promise<Matrix> {
+async function timestampOfSelector(ev: EvalContext, e: Call, vs: VectorSelector): Promise<Matrix> {
   const list = ev.selected(vs);
   const lookback = ev.q.lookbackDelta;
   const out: Matrix = [];
@@ -256,27 +257,7 @@ async function timestampOfSelector(ev: Evaluator, e: Call, vs: VectorSelector): 
 // ---------------------------------------------------------------------------
 // absent()
 
-/** Labels that absent() reports: those fixed by equality matchers, except names matched more than once. */
-export function absentLabels(arg: Expr): Labels {
-  let matchers;
-  if (arg.type === 'VectorSelector') matchers = arg.matchers;
-  else if (arg.type === 'MatrixSelector') matchers = arg.vectorSelector.matchers;
-  else return Labels.EMPTY;
-  const b = new LabelsBuilder();
-  const has = new Set<string>();
-  for (const m of matchers) {
-    if (m.name === METRIC_NAME) continue;
-    if (m.type === MatchType.Equal && !has.has(m.name)) {
-      b.set(m.name, m.value);
-      has.add(m.name);
-    } else {
-      b.del(m.name);
-    }
-  }
-  return b.labels();
-}
-
-async function absent(ev: Evaluator, e: Call): Promise<Matrix> {
+async function absent(ev: EvalContext, e: Call): Promise<Matrix> {
   const before = ev.currentSamples;
   const m = await ev.evalMatrix(e.args[0]!);
   const ls = absentLabels(e.args[0]!);
@@ -301,7 +282,7 @@ function byValue(desc: boolean): (a: Series, b: Series) => number {
   };
 }
 
-async function sortVector(ev: Evaluator, e: Call): Promise<Matrix> {
+async function sortVector(ev: EvalContext, e: Call): Promise<Matrix> {
   const m = await ev.evalMatrix(e.args[0]!);
   // Range results are ordered by labels at the end anyway; only instant results keep this order.
   if (!ev.instant) return m;
@@ -399,7 +380,7 @@ function compileReplaceRegex(re: string): RE2 {
   }
 }
 
-async function labelReplace(ev: Evaluator, e: Call): Promise<Matrix> {
+async function labelReplace(ev: EvalContext, e: Call): Promise<Matrix> {
   const dst = stringArg(e.args[1]!);
   const repl = stringArg(e.args[2]!);
   const src = stringArg(e.args[3]!);
@@ -416,7 +397,7 @@ async function labelReplace(ev: Evaluator, e: Call): Promise<Matrix> {
   return mergeSameLabelset(m);
 }
 
-async function labelJoin(ev: Evaluator, e: Call): Promise<Matrix> {
+async function labelJoin(ev: EvalContext, e: Call): Promise<Matrix> {
   const dst = stringArg(e.args[1]!);
   const sep = stringArg(e.args[2]!);
   const srcs: string[] = [];

@@ -5,7 +5,7 @@
 import type { Labels } from '../../model/labels.js';
 import type { Call, Expr } from '../parser/ast.js';
 import { annotations } from './annotations.js';
-import type { Evaluator } from './evaluator.js';
+import type { EvalContext } from './context.js';
 import { formatG, parseGoFloat } from './format.js';
 import { bucketFraction, bucketQuantile } from './kernels.js';
 import { dropMetadata, type Matrix } from './value.js';
@@ -25,7 +25,7 @@ interface BucketGroups {
   filled: Int32Array;
 }
 
-function bucketGroups(ev: Evaluator, input: Matrix): BucketGroups {
+function bucketGroups(ev: EvalContext, input: Matrix): BucketGroups {
   const of = new Int32Array(input.length).fill(-1);
   const le = new Float64Array(input.length);
   const keys = new Map<string, number>();
@@ -66,7 +66,7 @@ function bucketGroups(ev: Evaluator, input: Matrix): BucketGroups {
 }
 
 /** Collects the buckets present at one step into their groups, warning about bad `le` labels. */
-function fillBuckets(ev: Evaluator, input: Matrix, bg: BucketGroups, idx: Int32Array, vals: Float64Array, n: number, arg: Expr): void {
+function fillBuckets(ev: EvalContext, input: Matrix, bg: BucketGroups, idx: Int32Array, vals: Float64Array, n: number, arg: Expr): void {
   bg.filled.fill(0);
   for (let i = 0; i < n; i++) {
     const si = idx[i]!;
@@ -85,7 +85,7 @@ function fillBuckets(ev: Evaluator, input: Matrix, bg: BucketGroups, idx: Int32A
 }
 
 function quantileOfGroup(
-  ev: Evaluator,
+  ev: EvalContext,
   bg: BucketGroups,
   g: number,
   q: number,
@@ -104,11 +104,11 @@ function quantileOfGroup(
   return res.value;
 }
 
-function checkQuantile(ev: Evaluator, q: number, arg: Expr): void {
+function checkQuantile(ev: EvalContext, q: number, arg: Expr): void {
   if (q !== q || q < 0 || q > 1) ev.q.annotations.add(annotations.invalidQuantile(q, arg.posRange));
 }
 
-export async function evalHistogramQuantile(ev: Evaluator, e: Call): Promise<Matrix> {
+export async function evalHistogramQuantile(ev: EvalContext, e: Call): Promise<Matrix> {
   const before = ev.currentSamples;
   const qm = await ev.evalMatrix(e.args[0]!);
   const input = await ev.evalMatrix(e.args[1]!);
@@ -126,7 +126,7 @@ export async function evalHistogramQuantile(ev: Evaluator, e: Call): Promise<Mat
   });
 }
 
-export async function evalHistogramFraction(ev: Evaluator, e: Call): Promise<Matrix> {
+export async function evalHistogramFraction(ev: EvalContext, e: Call): Promise<Matrix> {
   const before = ev.currentSamples;
   const lm = await ev.evalMatrix(e.args[0]!);
   const um = await ev.evalMatrix(e.args[1]!);
@@ -154,7 +154,7 @@ export function formatOpenMetricsFloat(f: number): string {
   return s + '.0';
 }
 
-export async function evalHistogramQuantiles(ev: Evaluator, e: Call): Promise<Matrix> {
+export async function evalHistogramQuantiles(ev: EvalContext, e: Call): Promise<Matrix> {
   const before = ev.currentSamples;
   const input = await ev.evalMatrix(e.args[0]!);
   const labelArg = e.args[1]!;

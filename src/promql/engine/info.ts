@@ -3,8 +3,9 @@
 import { Labels, LabelsBuilder } from '../../model/labels.js';
 import { MatchType, Matcher } from '../../model/matcher.js';
 import type { Call, Expr } from '../parser/ast.js';
+import type { EvalContext } from './context.js';
+import { listCursor } from './cursors.js';
 import { EvalError } from './errors.js';
-import { listCursor, type Evaluator } from './evaluator.js';
 import { inspect } from './preprocess.js';
 import type { Matrix } from './value.js';
 
@@ -52,7 +53,7 @@ function infoTimeOf(arg: Expr): { at: number | null; offset: number } {
   return found ?? { at: null, offset: 0 };
 }
 
-export async function evalInfo(ev: Evaluator, e: Call): Promise<Matrix> {
+export async function evalInfo(ev: EvalContext, e: Call): Promise<Matrix> {
   const time = infoTimeOf(e.args[0]!);
   const mat = await ev.evalMatrix(e.args[0]!);
   const dataMatchers = new Map<string, Matcher[]>();
@@ -88,7 +89,7 @@ function removeNameMatchers(dataMatchers: Map<string, Matcher[]>): void {
 }
 
 async function fetchInfoSeries(
-  ev: Evaluator,
+  ev: EvalContext,
   time: { at: number | null; offset: number },
   mat: Matrix,
   ignored: Set<string>,
@@ -142,7 +143,7 @@ async function fetchInfoSeries(
 }
 
 async function combine(
-  ev: Evaluator,
+  ev: EvalContext,
   mat: Matrix,
   infoMat: Matrix,
   ignored: Set<string>,

@@ -4,16 +4,16 @@
 // step is found with two pointers that only move forward, and a kernel
 // computes the value from the window [lo, hi) without copying it.
 import type { Labels } from '../../model/labels.js';
+import type { Series as StorageSeries } from '../../storage/interface.js';
 import type { Call, Expr, PosRange, SubqueryExpr } from '../parser/ast.js';
+import { absentLabels } from './absent.js';
 import { annotations } from './annotations.js';
 import { containsSameLabelset, DUPLICATE_LABELSET } from './collector.js';
+import type { EvalContext } from './context.js';
 import { EvalError, TooManySamplesError } from './errors.js';
-import type { Evaluator } from './evaluator.js';
-import { absentLabels } from './functions.js';
+import { ANCHORED_SAFE, SMOOTHED_SAFE, anchoredFirst, extendedRate } from './extended.js';
 import * as k from './kernels.js';
 import { InstantColumns, MAX_PREALLOCATED_POINTS, Series, dropMetadata, sameMetadataAs, type Matrix } from './value.js';
-import type { Series as StorageSeries } from '../../storage/interface.js';
-import { ANCHORED_SAFE, SMOOTHED_SAFE, anchoredFirst, extendedRate } from './extended.js';
 
 /** Computes one output value from the window [lo, hi) of ts/vs at step `step` (time t); null for none. */
 type WindowFn = (ts: Float64Array, vs: Float64Array, lo: number, hi: number, t: number, step: number) => number | null;
@@ -38,7 +38,7 @@ interface RangeSource {
 }
 
 function kernelFor(
-  ev: Evaluator,
+  ev: EvalContext,
   e: Call,
   src: RangeSource,
   params: ReadonlyArray<Float64Array | null>,
@@ -130,7 +130,7 @@ function kernelFor(
   throw new EvalError(`function "${e.func.name}" is not supported`);
 }
 
-function storageSource(ev: Evaluator, arg: Expr): RangeSource {
+function storageSource(ev: EvalContext, arg: Expr): RangeSource {
   if (arg.type !== 'MatrixSelector') throw new EvalError('BUG: expected a matrix selector');
   const vs = arg.vectorSelector;
   const cursor = ev.streamSelected(vs);
@@ -170,7 +170,7 @@ function storageSource(ev: Evaluator, arg: Expr): RangeSource {
   };
 }
 
-function subquerySource(ev: Evaluator, subq: SubqueryExpr, m: Matrix): RangeSource {
+function subquerySource(ev: EvalContext, subq: SubqueryExpr, m: Matrix): RangeSource {
   let offset = subq.offset;
   if (subq.timestamp !== null) offset = subq.originalOffset + (ev.start - subq.timestamp);
   let i = -1;
@@ -202,9 +202,9 @@ const COUNTER_SUFFIXES = ['_total', '_sum', '_count', '_bucket'];
  * evaluations only) the result is an InstantColumns, whose samples keep
  * their storage label sets and only flag the removal of the metric name.
  */
-export async function evalRangeFunction(ev: Evaluator, e: Call, matrixArg: number): Promise<Matrix>;
-export async function evalRangeFunction(ev: Evaluator, e: Call, matrixArg: number, columns: boolean): Promise<Matrix | InstantColumns>;
-export async function evalRangeFunction(ev: Evaluator, e: Call, matrixArg: number, columns = false): Promise<Matrix | InstantColumns> {
+export async function evalRangeFunction(ev: EvalContext, e: Call, matrixArg: number): Promise<Matrix>;
+export async function evalRangeFunction(ev: EvalContext, e: Call, matrixArg: number, columns: boolean): Promise<Matrix | InstantColumns>;
+export async function evalRangeFunction(ev: EvalContext, e: Call, matrixArg: number, columns = false): Promise<Matrix | InstantColumns> {
   const name = e.func.name;
   const arg = e.args[matrixArg]!;
   let src: RangeSource;
