@@ -7,8 +7,9 @@ import { annotations } from './annotations.js';
 import type { EvalContext } from './context.js';
 import { EvalError } from './errors.js';
 import { formatF, formatG, goQuote } from './format.js';
-import { goMax, goMin, kahanSumInc, quantile } from './kernels.js';
-import * as kernels from './kernels.js';
+import { goMax, goMin } from './go_math.js';
+import { kahanCompensation } from './kahan.js';
+import { quantile } from './quantile.js';
 import { GROWING_CAPACITY, InstantColumns, Series, effectiveMetric, isString, type Matrix } from './value.js';
 import { ratioOffset } from './xxhash.js';
 
@@ -339,17 +340,20 @@ async function aggregate(ev: EvalContext, e: AggregateExpr, grouping: string[], 
       }
       if (input.dropName(si)) dropName[g] = 1;
       switch (op) {
-        case Op.Sum:
-          value[g] = kahanSumInc(f, value[g]!, comp[g]!);
-          comp[g] = kernels.kahanC;
+        case Op.Sum: {
+          const sum = value[g]!;
+          comp[g] = kahanCompensation(f, sum, comp[g]!);
+          value[g] = sum + f;
           break;
+        }
         case Op.Avg: {
           const n = ++count[g]!;
           if (incremental[g] === 0) {
-            const sum = kahanSumInc(f, value[g]!, comp[g]!);
+            const prev = value[g]!;
+            const sum = prev + f;
             if (sum !== Infinity && sum !== -Infinity) {
+              comp[g] = kahanCompensation(f, prev, comp[g]!);
               value[g] = sum;
-              comp[g] = kernels.kahanC;
               break;
             }
             // The sum would overflow: continue with an incremental mean.
@@ -358,8 +362,10 @@ async function aggregate(ev: EvalContext, e: AggregateExpr, grouping: string[], 
             comp[g] = comp[g]! / (n - 1);
           }
           const q = (n - 1) / n;
-          mean[g] = kahanSumInc(f / n, q * mean[g]!, q * comp[g]!);
-          comp[g] = kernels.kahanC;
+          const inc = f / n;
+          const base = q * mean[g]!;
+          comp[g] = kahanCompensation(inc, base, q * comp[g]!);
+          mean[g] = base + inc;
           break;
         }
         case Op.Max:

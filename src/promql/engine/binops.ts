@@ -7,7 +7,7 @@ import { mergeSameLabelset } from './collector.js';
 import type { EvalContext } from './context.js';
 import type { StepVector } from './cursors.js';
 import { EvalError } from './errors.js';
-import { goAtan2, goPow } from './kernels.js';
+import { goAtan2, goPow } from './go_math.js';
 import { Series, dropMetadata, metricsOf, sameMetadata, type Matrix } from './value.js';
 
 /** Arithmetic result; NaN placeholders are never returned for comparisons (see compare). */

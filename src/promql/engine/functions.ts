@@ -11,10 +11,11 @@ import { absentLabels } from './absent.js';
 import { annotations } from './annotations.js';
 import { mergeSameLabelset } from './collector.js';
 import type { EvalContext } from './context.js';
+import { CivilDate, DATE_FUNCTIONS } from './dates.js';
 import { EvalError } from './errors.js';
+import { MATH_FUNCTIONS, goMax, goMin, round } from './go_math.js';
 import { evalHistogramFraction, evalHistogramQuantile, evalHistogramQuantiles } from './histograms.js';
 import { evalInfo } from './info.js';
-import { DATE_FUNCTIONS, MATH_FUNCTIONS, goMax, goMin, round } from './kernels.js';
 import { evalRangeFunction } from './range_functions.js';
 import { MAX_PREALLOCATED_POINTS, Series, dropMetadata, metricsOf, sameMetadata, type EvalValue, type Matrix } from './value.js';
 
@@ -48,8 +49,9 @@ export async function evalCall(ev: EvalContext, e: Call): Promise<EvalValue> {
   if (math !== undefined) return mapVector(ev, e.args[0]!, (v) => math(v));
   const date = DATE_FUNCTIONS[name];
   if (date !== undefined) {
-    if (e.args.length === 0) return scalarLike(ev, (t) => date(t / 1000));
-    return mapVector(ev, e.args[0]!, (v) => date(v));
+    const d = new CivilDate();
+    if (e.args.length === 0) return scalarLike(ev, (t) => date(t / 1000, d));
+    return mapVector(ev, e.args[0]!, (v) => date(v, d));
   }
   if (HISTOGRAM_ONLY.has(name)) {
     await ev.evalMatrix(e.args[0]!);

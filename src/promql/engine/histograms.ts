@@ -7,7 +7,7 @@ import type { Call, Expr } from '../parser/ast.js';
 import { annotations } from './annotations.js';
 import type { EvalContext } from './context.js';
 import { formatG, parseGoFloat } from './format.js';
-import { bucketFraction, bucketQuantile } from './kernels.js';
+import { BucketScratch, bucketFraction, bucketQuantile } from './quantile.js';
 import { dropMetadata, type Matrix } from './value.js';
 
 interface BucketGroups {
@@ -23,6 +23,8 @@ interface BucketGroups {
   counts: Float64Array;
   /** Buckets filled in the current step, per group. */
   filled: Int32Array;
+  /** Where the kernels sort one group's buckets. */
+  scratch: BucketScratch;
 }
 
 function bucketGroups(ev: EvalContext, input: Matrix): BucketGroups {
@@ -62,6 +64,7 @@ function bucketGroups(ev: EvalContext, input: Matrix): BucketGroups {
     bounds: new Float64Array(Math.max(1, off)),
     counts: new Float64Array(Math.max(1, off)),
     filled: new Int32Array(metrics.length),
+    scratch: new BucketScratch(),
   };
 }
 
@@ -94,7 +97,7 @@ function quantileOfGroup(
 ): number {
   const s = bg.start[g]!;
   const n = bg.filled[g]!;
-  const res = bucketQuantile(q, bg.bounds.subarray(s, s + n), bg.counts.subarray(s, s + n), n);
+  const res = bucketQuantile(q, bg.bounds.subarray(s, s + n), bg.counts.subarray(s, s + n), n, bg.scratch);
   if (res.forcedMonotonicity) {
     const name = ev.q.delayedNameRemoval ? bg.metrics[g]!.get('__name__') : '';
     ev.q.annotations.add(
@@ -141,7 +144,7 @@ export async function evalHistogramFraction(ev: EvalContext, e: Call): Promise<M
       const n = bg.filled[g]!;
       if (n === 0) continue;
       const s = bg.start[g]!;
-      const f = bucketFraction(lower[k]!, upper[k]!, bg.bounds.subarray(s, s + n), bg.counts.subarray(s, s + n), n);
+      const f = bucketFraction(lower[k]!, upper[k]!, bg.bounds.subarray(s, s + n), bg.counts.subarray(s, s + n), n, bg.scratch);
       out.emit(bg.metrics[g]!, true, t, f);
     }
   });

@@ -10,7 +10,7 @@ import type {
   VectorSelector,
 } from '../parser/ast.js';
 import { EvalError } from './errors.js';
-import { goPow } from './kernels.js';
+import { goPow } from './go_math.js';
 
 /** Functions whose value changes with the evaluation time even when their arguments do not. */
 export const AT_MODIFIER_UNSAFE: ReadonlySet<string> = new Set([

@@ -13,6 +13,7 @@ import type { EvalContext } from './context.js';
 import { EvalError, TooManySamplesError } from './errors.js';
 import { ANCHORED_SAFE, SMOOTHED_SAFE, anchoredFirst, extendedRate } from './extended.js';
 import * as k from './kernels.js';
+import { Scratch } from './quantile.js';
 import { InstantColumns, MAX_PREALLOCATED_POINTS, Series, dropMetadata, sameMetadataAs, type Matrix } from './value.js';
 
 /** Computes one output value from the window [lo, hi) of ts/vs at step `step` (time t); null for none. */
@@ -74,8 +75,10 @@ function kernelFor(
       return k.stddevOverTime;
     case 'stdvar_over_time':
       return k.stdvarOverTime;
-    case 'mad_over_time':
-      return k.madOverTime;
+    case 'mad_over_time': {
+      const scratch = new Scratch();
+      return (ts, vs, lo, hi) => k.madOverTime(ts, vs, lo, hi, scratch);
+    }
     case 'last_over_time':
       return k.lastOverTime;
     case 'first_over_time':
@@ -105,15 +108,17 @@ function kernelFor(
     case 'quantile_over_time': {
       const qs = params[0]!;
       const pos = e.args[0]!.posRange;
+      const scratch = new Scratch();
       return (ts, vs, lo, hi, _t, step) => {
         const q = qs[step]!;
         if (q !== q || q < 0 || q > 1) ev.q.annotations.add(annotations.invalidQuantile(q, pos));
-        return k.quantileOverTime(q, ts, vs, lo, hi);
+        return k.quantileOverTime(q, ts, vs, lo, hi, scratch);
       };
     }
     case 'predict_linear': {
       const ds = params[1]!;
-      return (ts, vs, lo, hi, t, step) => k.predictLinear(ts, vs, lo, hi, t, ds[step]!);
+      const fit = new k.LinearFit();
+      return (ts, vs, lo, hi, t, step) => k.predictLinear(ts, vs, lo, hi, t, ds[step]!, fit);
     }
     case 'double_exponential_smoothing': {
       const sfs = params[1]!;
