@@ -21,6 +21,7 @@ export function groupingKey(ls: Labels, grouping: readonly string[], without: bo
   let key = '';
   if (without) {
     const pairs = ls.toPairs();
+    // Name/value pairs: i + 1 < pairs.length.
     for (let i = 0; i < pairs.length; i += 2) {
       const n = pairs[i]!;
       if (n === '__name__' || grouping.includes(n)) continue;
@@ -49,7 +50,9 @@ function isMetadataName(n: string): boolean {
 /**
  * The argument of an aggregation as it reads it: a label set per input and,
  * step by step, the inputs present and their values (in `idx`, or all of
- * them in order when `idx` is null, and `vals`).
+ * them in order when `idx` is null, and `vals`). Methods taking an input i
+ * expect 0 <= i < length; gather's count n keeps idx[0..n) and vals[0..n) in
+ * range, and every idx entry is an input.
  */
 interface AggInput {
   readonly length: number;
@@ -97,6 +100,7 @@ class MatrixInput implements AggInput {
     const idx = this.idx;
     const vals = this.vals;
     let n = 0;
+    // si < m.length = cursors.length; c < s.n is checked before the read at off + c; n <= si < idx.length = vals.length.
     for (let si = 0; si < m.length; si++) {
       const s = m[si]!;
       const c = cursors[si]!;
@@ -167,6 +171,7 @@ async function evalParams(ev: EvalContext, e: AggregateExpr): Promise<Params> {
   let min = Number.MAX_VALUE;
   let max = -Number.MAX_VALUE;
   let hasNaN = false;
+  // i in [off, off + n): a point of s; k is checked against values.
   for (let i = s.off; i < s.off + s.n; i++) {
     const v = s.vs[i]!;
     const k = ev.stepOf(s.ts[i]!);
@@ -297,8 +302,10 @@ async function aggregate(ev: EvalContext, e: AggregateExpr, grouping: string[], 
     qStart = new Int32Array(G);
     qLen = new Int32Array(G);
     const sizes = new Int32Array(G);
+    // i < input.length = groups.of.length, and groups are below G.
     for (let i = 0; i < input.length; i++) sizes[groups.of[i]!]!++;
     let off = 0;
+    // g < G = sizes.length.
     for (let g = 0; g < G; g++) {
       qStart[g] = off;
       off += sizes[g]!;
@@ -318,6 +325,8 @@ async function aggregate(ev: EvalContext, e: AggregateExpr, grouping: string[], 
     const np = input.gather(t);
     const idx = input.idx;
     const vals = input.vals;
+    // p < np (gather's count), si an input, g < G: the length of every per-group array. A group's quantile
+    // values stay inside its slice: qLen[g] < sizes[g] before each write.
     for (let p = 0; p < np; p++) {
       const si = idx === null ? p : idx[p]!;
       const f = vals[p]!;
@@ -393,6 +402,7 @@ async function aggregate(ev: EvalContext, e: AggregateExpr, grouping: string[], 
           break;
       }
     }
+    // g < G: the length of every per-group array; step < numSteps = params.values.length.
     for (let g = 0; g < G; g++) {
       if (seen[g] === 0) continue;
       let v: number;
@@ -453,6 +463,8 @@ class IndexHeap {
   get length(): number {
     return this.idx.length;
   }
+
+  // Heap positions i, j passed below are < length = idx.length = vals.length.
 
   private lessAt(i: number, j: number): boolean {
     return this.less(this.vals[i]!, this.vals[j]!);
@@ -521,6 +533,7 @@ class IndexHeap {
       }
       return;
     }
+    // order holds the positions 0..n-1.
     const order = this.idx.map((_, i) => i);
     order.sort((a, b) => (this.less(this.vals[b]!, this.vals[a]!) ? -1 : this.less(this.vals[a]!, this.vals[b]!) ? 1 : 0));
     this.idx = order.map((i) => this.idx[i]!);
@@ -551,6 +564,7 @@ async function aggregateK(ev: EvalContext, e: AggregateExpr, grouping: string[],
   const G = groups.count;
   const heaps: Array<IndexHeap | null> = new Array<IndexHeap | null>(G).fill(null);
   const offsets = op === 'limit_ratio' ? new Float64Array(input.length).fill(NaN) : null;
+  // si is an input: below input.length = offsets.length.
   const ratioOf = (si: number): number => {
     let o = offsets![si]!;
     if (o !== o) {
@@ -574,6 +588,7 @@ async function aggregateK(ev: EvalContext, e: AggregateExpr, grouping: string[],
     if (np === 0) continue;
     const present = input.idx;
     const presentV = input.vals;
+    // step < numSteps = params.values.length.
     const fParam = params.values[step]!;
     let k = 0;
     let r = 0;
@@ -585,6 +600,7 @@ async function aggregateK(ev: EvalContext, e: AggregateExpr, grouping: string[],
       if (k < 1) continue;
     }
     heaps.fill(null);
+    // p < np (gather's count), si an input, g < G = heaps.length; heaps with entries have vals[0].
     for (let p = 0; p < np; p++) {
       const si = present === null ? p : present[p]!;
       const f = presentV[p]!;
@@ -632,6 +648,7 @@ async function aggregateK(ev: EvalContext, e: AggregateExpr, grouping: string[],
     for (const h of heaps) {
       if (h === null || h === undefined) continue;
       if ((op === 'topk' || op === 'bottomk') && h.length > 1) h.sortReverse();
+      // i < h.length = h.idx.length = h.vals.length.
       for (let i = 0; i < h.length; i++) {
         const si = h.idx[i]!;
         if (ev.instant) {
@@ -667,6 +684,7 @@ function mergeByLabels(list: Array<Series | null>): Matrix {
       res.push(s);
       continue;
     }
+    // i in [off, off + n): a point of s.
     for (let i = s.off; i < s.off + s.n; i++) prev.push(s.ts[i]!, s.vs[i]!);
     sortPoints(prev);
   }
@@ -674,6 +692,7 @@ function mergeByLabels(list: Array<Series | null>): Matrix {
 }
 
 function sortPoints(s: Series): void {
+  // order holds the points' indices off..off+n-1; ts and vs have n entries.
   const o = s.off;
   const order = Array.from({ length: s.n }, (_, i) => o + i).sort((a, b) => s.ts[a]! - s.ts[b]!);
   const ts = order.map((i) => s.ts[i]!);
@@ -697,6 +716,7 @@ async function countValues(ev: EvalContext, e: AggregateExpr, sortedGrouping: st
   return ev.rangeEval(before, [input], (_k, t, vecs, out) => {
     const v = vecs[0]!;
     const counts = new Map<string, { labels: Labels; n: number }>();
+    // i < v.n: v.idx[i] is a series of input (see StepVector).
     for (let i = 0; i < v.n; i++) {
       const metric = input[v.idx[i]!]!.metric.builder().set(label, formatF(v.v[i]!)).labels();
       const key = groupingKey(metric, grouping, e.without);

@@ -30,7 +30,7 @@ export interface QueryContext {
   readonly logger: Logger;
 }
 
-/** Called by rangeEval once per step with the samples each argument has at that step. */
+/** Called by rangeEval once per step with the samples each argument has at that step (vecs[a] for argument a). */
 export type StepFn = (step: number, t: number, vecs: StepVector[], out: StepCollector) => void;
 
 /** One evaluation over the step grid start, start + interval, ..., end. */

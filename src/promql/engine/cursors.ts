@@ -3,7 +3,11 @@
 import type { Series as StorageSeries } from '../../storage/interface.js';
 import type { Matrix } from './value.js';
 
-/** The samples present at one step in one argument: indices into its matrix and their values. */
+/**
+ * The samples present at one step in one argument: idx[0..n) are indices into
+ * its matrix m and v[0..n) their values. n <= m.length <= idx.length, so for
+ * j < n, idx[j], v[j] and m[idx[j]] exist.
+ */
 export class StepVector {
   n = 0;
   readonly idx: Int32Array;

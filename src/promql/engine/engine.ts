@@ -244,7 +244,7 @@ class EngineQuery implements Query {
     try {
       const selections = new Map<VectorSelector, SeriesSet>();
       visits.forEach((v, i) => {
-        const r = ranges[i]!;
+        const r = ranges[i]!; // ranges has an entry per visit
         const g = groupingFromPath(v.path);
         const subStep = lastSubqueryStep(v.path, this.engine.noStepSubqueryIntervalMs);
         selections.set(
@@ -319,10 +319,11 @@ class EngineQuery implements Query {
     if (this.step === 0 && this.start === this.end) {
       if (kind === 'scalar') {
         const s = val[0];
-        return { type: 'scalar', t: this.start, v: s !== undefined && s.n > 0 ? s.vs[s.off]! : NaN };
+        return { type: 'scalar', t: this.start, v: s !== undefined && s.n > 0 ? s.vs[s.off]! : NaN }; // n > 0: a point at off
       }
       if (kind === 'vector') {
         // The result keeps evaluation order (sort() and topk() rely on it) and is stamped with the evaluation time.
+        // Every series of an instant vector has its one point at off.
         return { type: 'vector', samples: val.map((s) => ({ metric: s.metric, t: this.start, f: s.vs[s.off]! })) };
       }
     }
@@ -343,6 +344,7 @@ class ColumnarVector {
     if (this.built === null) {
       const c = this.columns;
       const out = new Array<InstantSample>(c.n);
+      // i < n <= the length of the columns.
       for (let i = 0; i < c.n; i++) out[i] = { metric: effectiveMetric(c.metrics[i]!, c.drop[i] === 1, false), t: c.t, f: c.vs[i]! };
       this.built = out;
     }

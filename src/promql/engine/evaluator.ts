@@ -136,6 +136,7 @@ export class Evaluator implements EvalContext {
     let peak = this.stats.peakSamples;
     const max = this.q.maxSamples;
     let total = 0;
+    // k < gathered.length = produced.length (callers pass one entry per step to both).
     for (let k = 0; k < gathered.length; k++) {
       const g = gathered[k]!;
       if (cum + g > max) throw new TooManySamplesError();
@@ -153,6 +154,7 @@ export class Evaluator implements EvalContext {
   pointsPerStep(ms: readonly Matrix[], into: Int32Array = new Int32Array(this.numSteps)): Int32Array {
     for (const m of ms) {
       for (const s of m) {
+        // i in [off, off + n): a point of s; k is checked against into.
         for (let i = s.off; i < s.off + s.n; i++) {
           const k = this.stepOf(s.ts[i]!);
           if (k >= 0 && k < into.length) into[k]!++;
@@ -235,6 +237,7 @@ export class Evaluator implements EvalContext {
     const out = new Float64Array(this.numSteps);
     const s = m[0];
     if (s === undefined) return out;
+    // i in [off, off + n): a point of s.
     for (let i = s.off; i < s.off + s.n; i++) {
       const k = this.stepOf(s.ts[i]!);
       if (k >= 0 && k < this.numSteps) out[k] = s.vs[i]!;
@@ -273,6 +276,8 @@ export class Evaluator implements EvalContext {
       const t = this.stepTime(k);
       this.currentSamples = held;
       let gathered = 0;
+      // a < mats.length = cursors.length = vecs.length; i < m.length = cur.length; c < s.n is checked
+      // before the read at off + c.
       for (let a = 0; a < mats.length; a++) {
         const m = mats[a]!;
         const cur = cursors[a]!;
@@ -461,6 +466,7 @@ export class Evaluator implements EvalContext {
       const V = this.bufV;
       let s: Series | null = null;
       let j = -1;
+      // -1 <= j < n <= T.length = V.length (the decoded samples); j >= 0 is checked before T[j] and V[j].
       for (let k = 0; k < this.numSteps; k++) {
         const t = this.start + k * this.interval;
         const ref = (at ?? t) - offset;
@@ -532,6 +538,7 @@ export class Evaluator implements EvalContext {
       let s: Series | null = null;
       let lo = 0;
       let hi = 0;
+      // lo <= hi < n <= T.length where T is read.
       for (let k = 0; k < this.numSteps; k++) {
         const t = this.stepTime(k);
         const dataT = t - offset;
@@ -633,6 +640,7 @@ export class Evaluator implements EvalContext {
     for (const s of res) {
       if (s.n !== 1) throw new EvalError('BUG: unexpected number of samples in step-invariant result');
       this.checkSamples(this.numSteps - 1);
+      // s.n === 1: its one point is at off.
       const v = s.vs[s.off]!;
       const ts = new Float64Array(this.numSteps);
       const vs = new Float64Array(this.numSteps).fill(v);
@@ -656,6 +664,7 @@ export class Evaluator implements EvalContext {
       if (!this.q.delayedNameRemoval) s.metric = dropMetadata(s.metric);
       s.dropName = true;
       const vs = s.vs;
+      // i in [off, off + n): a point of s.
       for (let i = s.off; i < s.off + s.n; i++) vs[i] = -vs[i]!;
     }
     return unique ? m : mergeSameLabelset(m);

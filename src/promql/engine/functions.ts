@@ -1,6 +1,10 @@
 // Function calls: dispatch, instant-vector functions, and the label, sort
 // and absent functions. Range-vector functions live in range_functions.ts,
 // histogram functions in histograms.ts.
+//
+// Calls arrive type-checked by the parser, with every argument their function
+// declares, so e.args[i] of a declared argument is asserted with `!`; so are
+// per-step scalars (numSteps values each) read at a step k < numSteps.
 import type RE2 from 're2';
 import { Labels, LabelsBuilder, METRIC_NAME, isValidLabelName } from '../../model/labels.js';
 import { MatchType, compileAnchoredRegex } from '../../model/matcher.js';
@@ -140,6 +144,7 @@ export async function mapMatrix(
     const ts = s.ts;
     const vs = s.vs;
     const o = s.off;
+    // o + i is a point of s; its timestamp is a step time, so 0 <= k < numSteps.
     for (let i = 0; i < s.n; i++) {
       const t = ts[o + i]!;
       const k = ev.stepOf(t);
@@ -234,6 +239,7 @@ async function timestampOfSelector(ev: EvalContext, e: Call, vs: VectorSelector)
     const metric = ev.q.delayedNameRemoval ? ss.labels : dropMetadata(ss.labels);
     let s: Series | null = null;
     let j = -1;
+    // -1 <= j < n <= T.length = V.length; j >= 0 is checked before T[j] and V[j].
     for (let k = 0; k < ev.numSteps; k++) {
       const t = ev.stepTime(k);
       const ref = pinned !== null ? pinned : t - offset;
@@ -273,6 +279,7 @@ async function absent(ev: EvalContext, e: Call): Promise<Matrix> {
 
 /** NaN sorts last in both directions, as Prometheus's sort and sort_desc. */
 function byValue(desc: boolean): (a: Series, b: Series) => number {
+  // Only instant vectors are sorted: every series has its one point at off.
   return (a, b) => {
     const x = a.vs[a.off]!;
     const y = b.vs[b.off]!;
@@ -369,8 +376,8 @@ export function natLess(a: string, b: string): boolean {
 // ---------------------------------------------------------------------------
 // label_replace, label_join
 
-function stringArg(e: Expr): string {
-  if (e.type !== 'StringLiteral') throw new EvalError(`BUG: expected a string literal argument, got ${e.type}`);
+function stringArg(e: Expr | undefined): string {
+  if (e?.type !== 'StringLiteral') throw new EvalError(`BUG: expected a string literal argument, got ${e?.type ?? 'none'}`);
   return e.val;
 }
 
@@ -383,10 +390,10 @@ function compileReplaceRegex(re: string): RE2 {
 }
 
 async function labelReplace(ev: EvalContext, e: Call): Promise<Matrix> {
-  const dst = stringArg(e.args[1]!);
-  const repl = stringArg(e.args[2]!);
-  const src = stringArg(e.args[3]!);
-  const re = compileReplaceRegex(stringArg(e.args[4]!));
+  const dst = stringArg(e.args[1]);
+  const repl = stringArg(e.args[2]);
+  const src = stringArg(e.args[3]);
+  const re = compileReplaceRegex(stringArg(e.args[4]));
   if (!isValidLabelName(dst)) throw new EvalError(`invalid destination label name in label_replace(): ${dst}`);
   const m = await ev.evalMatrix(e.args[0]!);
   for (const s of m) {
@@ -400,11 +407,11 @@ async function labelReplace(ev: EvalContext, e: Call): Promise<Matrix> {
 }
 
 async function labelJoin(ev: EvalContext, e: Call): Promise<Matrix> {
-  const dst = stringArg(e.args[1]!);
-  const sep = stringArg(e.args[2]!);
+  const dst = stringArg(e.args[1]);
+  const sep = stringArg(e.args[2]);
   const srcs: string[] = [];
   for (let i = 3; i < e.args.length; i++) {
-    const src = stringArg(e.args[i]!);
+    const src = stringArg(e.args[i]);
     if (!isValidLabelName(src)) throw new EvalError(`invalid source label name in label_join(): ${src}`);
     srcs.push(src);
   }

@@ -2,6 +2,11 @@
 // histograms: series that differ only in their `le` label form one histogram.
 // Bucket membership is worked out once per query; each step only copies the
 // present bucket counts into typed arrays and runs the kernel.
+//
+// Calls arrive type-checked by the parser, with every argument their
+// function declares, so e.args[i] of a declared argument is asserted with `!`;
+// so are the per-step scalars (numSteps values each, read at steps k < numSteps)
+// and the StepVectors rangeEval passes (one per argument).
 import type { Labels } from '../../model/labels.js';
 import type { Call, Expr } from '../parser/ast.js';
 import { annotations } from './annotations.js';
@@ -10,6 +15,7 @@ import { formatG, parseGoFloat } from './format.js';
 import { BucketScratch, bucketFraction, bucketQuantile } from './quantile.js';
 import { dropMetadata, type Matrix } from './value.js';
 
+/** Per-series arrays have input.length entries, per-group ones metrics.length: indices below those are asserted. */
 interface BucketGroups {
   /** Group of each input series, -1 when its `le` label is missing or malformed. */
   of: Int32Array;
@@ -33,6 +39,7 @@ function bucketGroups(ev: EvalContext, input: Matrix): BucketGroups {
   const keys = new Map<string, number>();
   const metrics: Labels[] = [];
   const sizes: number[] = [];
+  // i < input.length; g < metrics.length = sizes.length.
   for (let i = 0; i < input.length; i++) {
     const ls = input[i]!.metric;
     const bound = parseGoFloat(ls.get('le'));
@@ -52,6 +59,7 @@ function bucketGroups(ev: EvalContext, input: Matrix): BucketGroups {
   }
   const start = new Int32Array(metrics.length);
   let off = 0;
+  // g < metrics.length = sizes.length.
   for (let g = 0; g < metrics.length; g++) {
     start[g] = off;
     off += sizes[g]!;
@@ -71,6 +79,7 @@ function bucketGroups(ev: EvalContext, input: Matrix): BucketGroups {
 /** Collects the buckets present at one step into their groups, warning about bad `le` labels. */
 function fillBuckets(ev: EvalContext, input: Matrix, bg: BucketGroups, idx: Int32Array, vals: Float64Array, n: number, arg: Expr): void {
   bg.filled.fill(0);
+  // i < n: idx[i] is an input series (see StepVector), g >= 0 a group, and a group's slice has room for its series.
   for (let i = 0; i < n; i++) {
     const si = idx[i]!;
     const g = bg.of[si]!;
@@ -95,6 +104,7 @@ function quantileOfGroup(
   t: number,
   arg: Expr,
 ): number {
+  // g < metrics.length (callers loop over the groups).
   const s = bg.start[g]!;
   const n = bg.filled[g]!;
   const res = bucketQuantile(q, bg.bounds.subarray(s, s + n), bg.counts.subarray(s, s + n), n, bg.scratch);
@@ -122,6 +132,7 @@ export async function evalHistogramQuantile(ev: EvalContext, e: Call): Promise<M
     const q = qs[k]!;
     checkQuantile(ev, q, e.args[0]!);
     fillBuckets(ev, input, bg, v.idx, v.v, v.n, e.args[1]!);
+    // g < metrics.length: a group (see BucketGroups).
     for (let g = 0; g < bg.metrics.length; g++) {
       if (bg.filled[g] === 0) continue;
       out.emit(bg.metrics[g]!, true, t, quantileOfGroup(ev, bg, g, q, t, e.args[1]!));
@@ -140,6 +151,7 @@ export async function evalHistogramFraction(ev: EvalContext, e: Call): Promise<M
   return ev.rangeEval(before, [lm, um, input], (k, t, vecs, out) => {
     const v = vecs[2]!;
     fillBuckets(ev, input, bg, v.idx, v.v, v.n, e.args[2]!);
+    // g < metrics.length: a group (see BucketGroups).
     for (let g = 0; g < bg.metrics.length; g++) {
       const n = bg.filled[g]!;
       if (n === 0) continue;
@@ -179,10 +191,12 @@ export async function evalHistogramQuantiles(ev: EvalContext, e: Call): Promise<
   };
   return ev.rangeEval(before, [input, ...qMats], (k, t, vecs, out) => {
     const v = vecs[0]!;
+    // i < qs.length = qArgs.length.
     for (let i = 0; i < qs.length; i++) checkQuantile(ev, qs[i]![k]!, qArgs[i]!);
     fillBuckets(ev, input, bg, v.idx, v.v, v.n, e.args[0]!);
     for (let i = 0; i < qs.length; i++) {
       const q = qs[i]![k]!;
+      // g < metrics.length: a group (see BucketGroups).
       for (let g = 0; g < bg.metrics.length; g++) {
         if (bg.filled[g] === 0) continue;
         out.emit(withQuantile(g, q), true, t, quantileOfGroup(ev, bg, g, q, t, e.args[0]!));

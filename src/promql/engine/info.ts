@@ -41,6 +41,7 @@ function infoTimeOf(arg: Expr): { at: number | null; offset: number } {
     if (found !== null || n.type !== 'VectorSelector') return;
     let at = n.timestamp;
     let offset = n.originalOffset;
+    // 0 <= i < path.length.
     for (let i = path.length - 1; at === null && i >= 0; i--) {
       const p = path[i]!;
       if (p.type === 'SubqueryExpr') {
@@ -54,8 +55,10 @@ function infoTimeOf(arg: Expr): { at: number | null; offset: number } {
 }
 
 export async function evalInfo(ev: EvalContext, e: Call): Promise<Matrix> {
-  const time = infoTimeOf(e.args[0]!);
-  const mat = await ev.evalMatrix(e.args[0]!);
+  const arg = e.args[0];
+  if (arg === undefined) throw new EvalError('BUG: info() without arguments');
+  const time = infoTimeOf(arg);
+  const mat = await ev.evalMatrix(arg);
   const dataMatchers = new Map<string, Matcher[]>();
   let infoNameMatchers: Matcher[] = [];
   const selector = e.args[1];
@@ -155,6 +158,8 @@ async function combine(
   const infoSigs = infoMat.map((s) => signatureFor(s.metric.get('__name__'), s.metric));
   const before = ev.currentSamples;
   const allMatchEmpty = [...dataMatchers.values()].every((ms) => ms.every((m) => m.matches('')));
+  // vecs holds the two arguments' StepVectors; for j < n their idx[j] index mat/infoMat, and baseSigs/infoSigs
+  // have an entry per series of those.
   return ev.rangeEval(before, [mat, infoMat], (_k, t, vecs, out) => {
     const base = vecs[0]!;
     const info = vecs[1]!;

@@ -5,10 +5,11 @@
 //
 // A window is ts[lo..hi) (ascending timestamps in ms) and vs[lo..hi) of the
 // caller's Float64Arrays, with 0 <= lo <= hi <= their length; staleness
-// markers have already been removed. The kernels never allocate per sample:
-// those that reorder values copy them into a Scratch the caller keeps for one
-// evaluation, and predict_linear's intercept goes into a LinearFit the
-// caller passes.
+// markers have already been removed. Reads inside the window (checked
+// non-empty where needed) are asserted with `!`, each loop saying so once.
+// The kernels never allocate per sample: those that reorder values copy them
+// into a Scratch the caller keeps for one evaluation, and predict_linear's
+// intercept goes into a LinearFit the caller passes.
 //
 // Every kernel reproduces Prometheus 3.x (promql/functions.go, quantile.go,
 // engine.go) down to the order of floating-point operations, because users

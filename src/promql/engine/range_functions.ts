@@ -45,6 +45,8 @@ function kernelFor(
   params: ReadonlyArray<Float64Array | null>,
 ): WindowFn {
   const { offset, range } = src;
+  // The parser checked the arguments against the function's signature, and params holds numSteps values for each
+  // scalar argument (null only for the range and string ones): params[i]! and their [step]! below are in range.
   switch (e.func.name) {
     case 'rate':
     case 'increase':
@@ -182,7 +184,7 @@ function subquerySource(ev: EvalContext, subq: SubqueryExpr, m: Matrix): RangeSo
   let cur: Series | null = null;
   return {
     next: () => {
-      cur = ++i < m.length ? m[i]! : null;
+      cur = m[++i] ?? null;
       return cur !== null;
     },
     metric: () => cur!.metric,
@@ -211,7 +213,8 @@ export async function evalRangeFunction(ev: EvalContext, e: Call, matrixArg: num
 export async function evalRangeFunction(ev: EvalContext, e: Call, matrixArg: number, columns: boolean): Promise<Matrix | InstantColumns>;
 export async function evalRangeFunction(ev: EvalContext, e: Call, matrixArg: number, columns = false): Promise<Matrix | InstantColumns> {
   const name = e.func.name;
-  const arg = e.args[matrixArg]!;
+  const arg = e.args[matrixArg];
+  if (arg === undefined) throw new EvalError(`BUG: ${name} has no argument ${matrixArg}`);
   let src: RangeSource;
   let subquerySamples = 0;
   // What a subquery read was counted when it ran; its points are not read again.
@@ -228,8 +231,8 @@ export async function evalRangeFunction(ev: EvalContext, e: Call, matrixArg: num
   }
 
   const params: Array<Float64Array | null> = [];
-  for (let i = 0; i < e.args.length; i++) {
-    params.push(i === matrixArg || e.args[i]!.type === 'StringLiteral' ? null : await ev.evalScalar(e.args[i]!));
+  for (const [i, a] of e.args.entries()) {
+    params.push(i === matrixArg || a.type === 'StringLiteral' ? null : await ev.evalScalar(a));
   }
 
   if (src.anchored && !ANCHORED_SAFE.includes(name)) {
@@ -274,6 +277,7 @@ export async function evalRangeFunction(ev: EvalContext, e: Call, matrixArg: num
     let lastCount = 0;
     // absent_over_time: Prometheus first builds (and counts) a 1 for every step with samples.
     let coveredHere = 0;
+    // 0 <= lo <= hi <= n <= T.length: T is read at indices below n, and the read count at [lo, hi).
     for (let step = 0; step < numSteps; step++) {
       const t = ev.start + step * ev.interval;
       if (step === 0 || !fixed) {
