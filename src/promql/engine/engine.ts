@@ -1,6 +1,10 @@
 // The query engine: parses and prepares queries, runs them under the
 // concurrency gate, deadline and sample limit, and reports stats to the
 // query-log hook after every execution.
+//
+// Folder promql/engine evaluates parsed PromQL against storage. It may import
+// model, logging, relabel, storage and promql/parser. Inside it, the operator
+// files depend on context.ts (EvalContext), never on evaluator.ts.
 import { nopLogger, type Logger } from '../../logging/types.js';
 import type { Querier, Queryable, SeriesSet } from '../../storage/interface.js';
 import type { Expr, VectorSelector } from '../parser/ast.js';
