@@ -6,8 +6,8 @@
 // declares, so e.args[i] of a declared argument is asserted with `!`; so are
 // per-step scalars (numSteps values each) read at a step k < numSteps.
 import type RE2 from 're2';
-import { Labels, LabelsBuilder, METRIC_NAME, isValidLabelName } from '../../model/labels.js';
-import { MatchType, compileAnchoredRegex } from '../../model/matcher.js';
+import { Labels, METRIC_NAME, isValidLabelName } from '../../model/labels.js';
+import { compileAnchoredRegex } from '../../model/matcher.js';
 import { isStaleNaN } from '../../model/value.js';
 import { expandTemplate } from '../../relabel/relabel.js';
 import type { Call, Expr, StringLiteral, VectorSelector } from '../parser/ast.js';
