@@ -62,7 +62,6 @@ export interface EvalContext {
   stepTime(k: number): number;
 
   // Sub-expressions
-  eval(e: Expr): Promise<EvalValue>;
   /** Evaluates to a matrix (any non-string expression). */
   evalMatrix(e: Expr): Promise<Matrix>;
   /** Evaluates a scalar expression to one value per step. */
