@@ -4,12 +4,13 @@
 import { Labels, isValidLabelName } from '../../model/labels.js';
 import type { AggregateExpr } from '../parser/ast.js';
 import { annotations } from './annotations.js';
+import type { EvalContext } from './context.js';
 import { EvalError } from './errors.js';
-import type { Evaluator } from './evaluator.js';
 import { formatF, formatG } from '../../gofmt/float.js';
 import { goQuote } from '../../gofmt/quote.js';
-import { goMax, goMin, kahanSumInc, quantile } from './kernels.js';
-import * as kernels from './kernels.js';
+import { goMax, goMin } from './go_math.js';
+import { kahanCompensation } from './kahan.js';
+import { quantile } from './quantile.js';
 import { GROWING_CAPACITY, InstantColumns, Series, effectiveMetric, isString, type Matrix } from './value.js';
 import { ratioOffset } from './xxhash.js';
 
@@ -21,6 +22,7 @@ export function groupingKey(ls: Labels, grouping: readonly string[], without: bo
   let key = '';
   if (without) {
     const pairs = ls.toPairs();
+    // Name/value pairs: i + 1 < pairs.length.
     for (let i = 0; i < pairs.length; i += 2) {
       const n = pairs[i]!;
       if (n === '__name__' || grouping.includes(n)) continue;
@@ -49,7 +51,9 @@ function isMetadataName(n: string): boolean {
 /**
  * The argument of an aggregation as it reads it: a label set per input and,
  * step by step, the inputs present and their values (in `idx`, or all of
- * them in order when `idx` is null, and `vals`).
+ * them in order when `idx` is null, and `vals`). Methods taking an input i
+ * expect 0 <= i < length; gather's count n keeps idx[0..n) and vals[0..n) in
+ * range, and every idx entry is an input.
  */
 interface AggInput {
   readonly length: number;
@@ -97,6 +101,7 @@ class MatrixInput implements AggInput {
     const idx = this.idx;
     const vals = this.vals;
     let n = 0;
+    // si < m.length = cursors.length; c < s.n is checked before the read at off + c; n <= si < idx.length = vals.length.
     for (let si = 0; si < m.length; si++) {
       const s = m[si]!;
       const c = cursors[si]!;
@@ -153,7 +158,7 @@ interface Params {
   hasNaN: boolean;
 }
 
-async function evalParams(ev: Evaluator, e: AggregateExpr): Promise<Params> {
+async function evalParams(ev: EvalContext, e: AggregateExpr): Promise<Params> {
   const values = new Float64Array(ev.numSteps);
   if (e.param === null || e.param.type === 'StringLiteral') return { values, min: 0, max: 0, hasNaN: false };
   const m = await ev.evalMatrix(e.param);
@@ -167,6 +172,7 @@ async function evalParams(ev: Evaluator, e: AggregateExpr): Promise<Params> {
   let min = Number.MAX_VALUE;
   let max = -Number.MAX_VALUE;
   let hasNaN = false;
+  // i in [off, off + n): a point of s; k is checked against values.
   for (let i = s.off; i < s.off + s.n; i++) {
     const v = s.vs[i]!;
     const k = ev.stepOf(s.ts[i]!);
@@ -182,7 +188,7 @@ async function evalParams(ev: Evaluator, e: AggregateExpr): Promise<Params> {
 const MAX_INT64 = 9223372036854774784;
 const MIN_INT64 = -9223372036854775808;
 
-export async function evalAggregate(ev: Evaluator, e: AggregateExpr): Promise<Matrix> {
+export async function evalAggregate(ev: EvalContext, e: AggregateExpr): Promise<Matrix> {
   const grouping = [...e.grouping].sort();
   if (e.op === 'count_values') return countValues(ev, e, grouping);
   const before = ev.currentSamples;
@@ -272,7 +278,7 @@ function opCode(op: string): Op {
   throw new EvalError(`expected aggregation operator but got "${op}"`);
 }
 
-async function aggregate(ev: Evaluator, e: AggregateExpr, grouping: string[], input: AggInput, params: Params): Promise<Matrix> {
+async function aggregate(ev: EvalContext, e: AggregateExpr, grouping: string[], input: AggInput, params: Params): Promise<Matrix> {
   const op = opCode(e.op);
   if (op === Op.Quantile && e.param !== null) {
     const pos = e.param.posRange;
@@ -297,8 +303,10 @@ async function aggregate(ev: Evaluator, e: AggregateExpr, grouping: string[], in
     qStart = new Int32Array(G);
     qLen = new Int32Array(G);
     const sizes = new Int32Array(G);
+    // i < input.length = groups.of.length, and groups are below G.
     for (let i = 0; i < input.length; i++) sizes[groups.of[i]!]!++;
     let off = 0;
+    // g < G = sizes.length.
     for (let g = 0; g < G; g++) {
       qStart[g] = off;
       off += sizes[g]!;
@@ -318,6 +326,8 @@ async function aggregate(ev: Evaluator, e: AggregateExpr, grouping: string[], in
     const np = input.gather(t);
     const idx = input.idx;
     const vals = input.vals;
+    // p < np (gather's count), si an input, g < G: the length of every per-group array. A group's quantile
+    // values stay inside its slice: qLen[g] < sizes[g] before each write.
     for (let p = 0; p < np; p++) {
       const si = idx === null ? p : idx[p]!;
       const f = vals[p]!;
@@ -340,17 +350,20 @@ async function aggregate(ev: Evaluator, e: AggregateExpr, grouping: string[], in
       }
       if (input.dropName(si)) dropName[g] = 1;
       switch (op) {
-        case Op.Sum:
-          value[g] = kahanSumInc(f, value[g]!, comp[g]!);
-          comp[g] = kernels.kahanC;
+        case Op.Sum: {
+          const sum = value[g]!;
+          comp[g] = kahanCompensation(f, sum, comp[g]!);
+          value[g] = sum + f;
           break;
+        }
         case Op.Avg: {
           const n = ++count[g]!;
           if (incremental[g] === 0) {
-            const sum = kahanSumInc(f, value[g]!, comp[g]!);
+            const prev = value[g]!;
+            const sum = prev + f;
             if (sum !== Infinity && sum !== -Infinity) {
+              comp[g] = kahanCompensation(f, prev, comp[g]!);
               value[g] = sum;
-              comp[g] = kernels.kahanC;
               break;
             }
             // The sum would overflow: continue with an incremental mean.
@@ -359,8 +372,10 @@ async function aggregate(ev: Evaluator, e: AggregateExpr, grouping: string[], in
             comp[g] = comp[g]! / (n - 1);
           }
           const q = (n - 1) / n;
-          mean[g] = kahanSumInc(f / n, q * mean[g]!, q * comp[g]!);
-          comp[g] = kernels.kahanC;
+          const inc = f / n;
+          const base = q * mean[g]!;
+          comp[g] = kahanCompensation(inc, base, q * comp[g]!);
+          mean[g] = base + inc;
           break;
         }
         case Op.Max:
@@ -388,6 +403,7 @@ async function aggregate(ev: Evaluator, e: AggregateExpr, grouping: string[], in
           break;
       }
     }
+    // g < G: the length of every per-group array; step < numSteps = params.values.length.
     for (let g = 0; g < G; g++) {
       if (seen[g] === 0) continue;
       let v: number;
@@ -448,6 +464,8 @@ class IndexHeap {
   get length(): number {
     return this.idx.length;
   }
+
+  // Heap positions i, j passed below are < length = idx.length = vals.length.
 
   private lessAt(i: number, j: number): boolean {
     return this.less(this.vals[i]!, this.vals[j]!);
@@ -516,6 +534,7 @@ class IndexHeap {
       }
       return;
     }
+    // order holds the positions 0..n-1.
     const order = this.idx.map((_, i) => i);
     order.sort((a, b) => (this.less(this.vals[b]!, this.vals[a]!) ? -1 : this.less(this.vals[a]!, this.vals[b]!) ? 1 : 0));
     this.idx = order.map((i) => this.idx[i]!);
@@ -528,7 +547,7 @@ const lessAsc = (a: number, b: number): boolean => a !== a || a < b;
 /** vectorByReverseValueHeap order: NaN first, then descending. */
 const lessDesc = (a: number, b: number): boolean => a !== a || a > b;
 
-async function aggregateK(ev: Evaluator, e: AggregateExpr, grouping: string[], input: AggInput, params: Params): Promise<Matrix> {
+async function aggregateK(ev: EvalContext, e: AggregateExpr, grouping: string[], input: AggInput, params: Params): Promise<Matrix> {
   const op = e.op;
   const pos = e.param?.posRange ?? e.posRange;
   if (op === 'limit_ratio') {
@@ -546,6 +565,7 @@ async function aggregateK(ev: Evaluator, e: AggregateExpr, grouping: string[], i
   const G = groups.count;
   const heaps: Array<IndexHeap | null> = new Array<IndexHeap | null>(G).fill(null);
   const offsets = op === 'limit_ratio' ? new Float64Array(input.length).fill(NaN) : null;
+  // si is an input: below input.length = offsets.length.
   const ratioOf = (si: number): number => {
     let o = offsets![si]!;
     if (o !== o) {
@@ -569,6 +589,7 @@ async function aggregateK(ev: Evaluator, e: AggregateExpr, grouping: string[], i
     if (np === 0) continue;
     const present = input.idx;
     const presentV = input.vals;
+    // step < numSteps = params.values.length.
     const fParam = params.values[step]!;
     let k = 0;
     let r = 0;
@@ -580,6 +601,7 @@ async function aggregateK(ev: Evaluator, e: AggregateExpr, grouping: string[], i
       if (k < 1) continue;
     }
     heaps.fill(null);
+    // p < np (gather's count), si an input, g < G = heaps.length; heaps with entries have vals[0].
     for (let p = 0; p < np; p++) {
       const si = present === null ? p : present[p]!;
       const f = presentV[p]!;
@@ -627,6 +649,7 @@ async function aggregateK(ev: Evaluator, e: AggregateExpr, grouping: string[], i
     for (const h of heaps) {
       if (h === null || h === undefined) continue;
       if ((op === 'topk' || op === 'bottomk') && h.length > 1) h.sortReverse();
+      // i < h.length = h.idx.length = h.vals.length.
       for (let i = 0; i < h.length; i++) {
         const si = h.idx[i]!;
         if (ev.instant) {
@@ -662,6 +685,7 @@ function mergeByLabels(list: Array<Series | null>): Matrix {
       res.push(s);
       continue;
     }
+    // i in [off, off + n): a point of s.
     for (let i = s.off; i < s.off + s.n; i++) prev.push(s.ts[i]!, s.vs[i]!);
     sortPoints(prev);
   }
@@ -669,6 +693,7 @@ function mergeByLabels(list: Array<Series | null>): Matrix {
 }
 
 function sortPoints(s: Series): void {
+  // order holds the points' indices off..off+n-1; ts and vs have n entries.
   const o = s.off;
   const order = Array.from({ length: s.n }, (_, i) => o + i).sort((a, b) => s.ts[a]! - s.ts[b]!);
   const ts = order.map((i) => s.ts[i]!);
@@ -682,7 +707,7 @@ function sortPoints(s: Series): void {
 // ---------------------------------------------------------------------------
 // count_values
 
-async function countValues(ev: Evaluator, e: AggregateExpr, sortedGrouping: string[]): Promise<Matrix> {
+async function countValues(ev: EvalContext, e: AggregateExpr, sortedGrouping: string[]): Promise<Matrix> {
   if (e.param === null || e.param.type !== 'StringLiteral') throw new EvalError('BUG: count_values needs a string parameter');
   const label = e.param.val;
   if (!isValidLabelName(label)) throw new EvalError(`invalid label name ${goQuote(label)}`);
@@ -692,6 +717,7 @@ async function countValues(ev: Evaluator, e: AggregateExpr, sortedGrouping: stri
   return ev.rangeEval(before, [input], (_k, t, vecs, out) => {
     const v = vecs[0]!;
     const counts = new Map<string, { labels: Labels; n: number }>();
+    // i < v.n: v.idx[i] is a series of input (see StepVector).
     for (let i = 0; i < v.n; i++) {
       const metric = input[v.idx[i]!]!.metric.builder().set(label, formatF(v.v[i]!)).labels();
       const key = groupingKey(metric, grouping, e.without);

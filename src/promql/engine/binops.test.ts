@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { goPow } from './kernels.js';
+import { goPow } from './go_math.js';
 import { instant, range, matrixLines, store, vectorLines } from './test_util.test.js';
 
 const M = 60_000;

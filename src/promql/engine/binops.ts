@@ -4,9 +4,10 @@ import { Labels, LabelsBuilder } from '../../model/labels.js';
 import type { BinaryExpr, BinaryOp, VectorMatching } from '../parser/ast.js';
 import { exprType } from '../parser/parser.js';
 import { mergeSameLabelset } from './collector.js';
+import type { EvalContext } from './context.js';
+import type { StepVector } from './cursors.js';
 import { EvalError } from './errors.js';
-import type { Evaluator, StepVector } from './evaluator.js';
-import { goAtan2, goPow } from './kernels.js';
+import { goAtan2, goPow } from './go_math.js';
 import { Series, dropMetadata, metricsOf, sameMetadata, type Matrix } from './value.js';
 
 /** Arithmetic result; NaN placeholders are never returned for comparisons (see compare). */
@@ -59,7 +60,7 @@ function changesMetricSchema(op: BinaryOp): boolean {
   return op === '+' || op === '-' || op === '*' || op === '/' || op === '%' || op === '^' || op === 'atan2';
 }
 
-export async function evalBinary(ev: Evaluator, e: BinaryExpr): Promise<Matrix> {
+export async function evalBinary(ev: EvalContext, e: BinaryExpr): Promise<Matrix> {
   const lt = exprType(e.lhs);
   const rt = exprType(e.rhs);
   const before = ev.currentSamples;
@@ -70,6 +71,7 @@ export async function evalBinary(ev: Evaluator, e: BinaryExpr): Promise<Matrix> 
     const rv = ev.dense(r);
     const s = new Series(Labels.EMPTY, false, ev.numSteps);
     const produced = new Int32Array(ev.numSteps);
+    // k < numSteps = lv.length = rv.length.
     for (let k = 0; k < ev.numSteps; k++) {
       const x = lv[k]!;
       const y = rv[k]!;
@@ -97,7 +99,7 @@ export async function evalBinary(ev: Evaluator, e: BinaryExpr): Promise<Matrix> 
 }
 
 async function vectorScalar(
-  ev: Evaluator,
+  ev: EvalContext,
   e: BinaryExpr,
   vec: Matrix,
   scalar: Float64Array,
@@ -118,6 +120,7 @@ async function vectorScalar(
     const vs = s.vs;
     const o = s.off;
     let w = 0;
+    // o + i is a point of s; its timestamp is a step time, so 0 <= k < numSteps = scalar.length.
     for (let i = 0; i < s.n; i++) {
       const t = ts[o + i]!;
       const x = vs[o + i]!;
@@ -168,6 +171,7 @@ function signature(ls: Labels, m: VectorMatching, sortedNames: readonly string[]
     return key;
   }
   const pairs = ls.toPairs();
+  // Name/value pairs: i + 1 < pairs.length.
   for (let i = 0; i < pairs.length; i += 2) {
     const n = pairs[i]!;
     if (n === '__name__' || sortedNames.includes(n)) continue;
@@ -190,9 +194,9 @@ function signatures(l: Matrix, r: Matrix, m: VectorMatching): { ls: Int32Array; 
     return o;
   };
   const lsig = new Int32Array(l.length);
-  for (let i = 0; i < l.length; i++) lsig[i] = ord(l[i]!.metric);
+  for (const [i, s] of l.entries()) lsig[i] = ord(s.metric);
   const rsig = new Int32Array(r.length);
-  for (let i = 0; i < r.length; i++) rsig[i] = ord(r[i]!.metric);
+  for (const [i, s] of r.entries()) rsig[i] = ord(s.metric);
   return { ls: lsig, rs: rsig, count: ords.size };
 }
 
@@ -203,7 +207,7 @@ function matchLabels(ls: Labels, m: VectorMatching): Labels {
 }
 
 async function setOperation(
-  ev: Evaluator,
+  ev: EvalContext,
   op: 'and' | 'or' | 'unless',
   l: Matrix,
   r: Matrix,
@@ -212,6 +216,8 @@ async function setOperation(
 ): Promise<Matrix> {
   const sig = signatures(l, r, m);
   const mark = new Uint8Array(Math.max(1, sig.count));
+  // In every loop below: vecs has the two sides' StepVectors, their idx[i] (i < n) index l and r, sig.ls/sig.rs
+  // have an entry per series of l/r, and signature ordinals are below sig.count <= mark.length.
   return ev.rangeEval(before, [l, r], (_k, t, vecs, out) => {
     const lv = vecs[0]!;
     const rv = vecs[1]!;
@@ -257,7 +263,7 @@ function emitInput(out: { emit(metric: Labels, dropName: boolean, t: number, v: 
   out.emit(s.metric, s.dropName, t, v);
 }
 
-async function vectorBinop(ev: Evaluator, e: BinaryExpr, l: Matrix, r: Matrix, m: VectorMatching, before: number): Promise<Matrix> {
+async function vectorBinop(ev: EvalContext, e: BinaryExpr, l: Matrix, r: Matrix, m: VectorMatching, before: number): Promise<Matrix> {
   const op = e.op;
   const cmp = isComparison(op);
   const oneToMany = m.card === 'one-to-many';
@@ -304,6 +310,9 @@ async function vectorBinop(ev: Evaluator, e: BinaryExpr, l: Matrix, r: Matrix, m
     return res;
   };
 
+  // In every loop below: vecs has the two sides' StepVectors, their idx[i] (i < n) index the side's matrix,
+  // oneSig/manySig have an entry per series of it, and signature ordinals are below numSigs, the length of
+  // rightAt, rightVal, matched and produced.
   return ev.rangeEval(before, [l, r], (step, t, vecs, out) => {
     const lv = vecs[0]!;
     const rv = vecs[1]!;

@@ -85,7 +85,7 @@ export class StepCollector {
 /** True when two series share a label set. */
 export function containsSameLabelset(m: Matrix): boolean {
   if (m.length < 2) return false;
-  if (m.length === 2) return m[0]!.metric.equals(m[1]!.metric);
+  if (m.length === 2) return m[0]!.metric.equals(m[1]!.metric); // both exist: length 2
   const seen = new LabelSetIndex();
   for (const s of m) if (!seen.add(s.metric)) return true;
   return false;
@@ -106,6 +106,7 @@ export function mergeSameLabelset(m: Matrix): Matrix {
   }
   const out: Matrix = [];
   for (const g of groups.values()) {
+    // A group has at least one series (it is made with its first).
     if (g.length === 1) {
       out.push(g[0]!);
       continue;
@@ -117,6 +118,7 @@ export function mergeSameLabelset(m: Matrix): Matrix {
     const vs = new Float64Array(total);
     let w = 0;
     for (const s of g) {
+      // i in [off, off + n): a point of s; w < total = the arrays' length.
       for (let i = s.off; i < s.off + s.n; i++) {
         ts[w] = s.ts[i]!;
         vs[w] = s.vs[i]!;
@@ -126,6 +128,7 @@ export function mergeSameLabelset(m: Matrix): Matrix {
     }
     idx.sort((a, b) => ts[a]! - ts[b]!);
     const merged = new Series(g[0]!.metric, g[0]!.dropName, total);
+    // idx holds the positions 0..total-1 of ts/vs.
     for (let i = 0; i < total; i++) {
       const j = idx[i]!;
       if (i > 0 && ts[j] === merged.ts[merged.off + merged.n - 1]) throw new EvalError(DUPLICATE_LABELSET);

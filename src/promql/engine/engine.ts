@@ -1,6 +1,10 @@
 // The query engine: parses and prepares queries, runs them under the
 // concurrency gate, deadline and sample limit, and reports stats to the
 // query-log hook after every execution.
+//
+// Folder promql/engine evaluates parsed PromQL against storage. It may import
+// model, logging, relabel, storage and promql/parser. Inside it, the operator
+// files depend on context.ts (EvalContext), never on evaluator.ts.
 import { nopLogger, type Logger } from '../../logging/types.js';
 import type { Querier, Queryable, SeriesSet } from '../../storage/interface.js';
 import type { Expr, VectorSelector } from '../parser/ast.js';
@@ -8,7 +12,8 @@ import { ParseError } from '../parser/errors.js';
 import { documentedType, exprType, parseExpr } from '../parser/parser.js';
 import { Annotations } from './annotations.js';
 import { EvalError, QueryCanceledError, QueryQueueFullError, QueryTimeoutError } from './errors.js';
-import { Evaluator, stepCount, type QueryContext } from './evaluator.js';
+import type { QueryContext } from './context.js';
+import { Evaluator, stepCount } from './evaluator.js';
 import { Checkpoint, ConcurrencyGate, DEFAULT_YIELD_INTERVAL_MS } from './limits.js';
 import {
   funcFromPath,
@@ -243,7 +248,7 @@ class EngineQuery implements Query {
     try {
       const selections = new Map<VectorSelector, SeriesSet>();
       visits.forEach((v, i) => {
-        const r = ranges[i]!;
+        const r = ranges[i]!; // ranges has an entry per visit
         const g = groupingFromPath(v.path);
         const subStep = lastSubqueryStep(v.path, this.engine.noStepSubqueryIntervalMs);
         selections.set(
@@ -318,10 +323,11 @@ class EngineQuery implements Query {
     if (this.step === 0 && this.start === this.end) {
       if (kind === 'scalar') {
         const s = val[0];
-        return { type: 'scalar', t: this.start, v: s !== undefined && s.n > 0 ? s.vs[s.off]! : NaN };
+        return { type: 'scalar', t: this.start, v: s !== undefined && s.n > 0 ? s.vs[s.off]! : NaN }; // n > 0: a point at off
       }
       if (kind === 'vector') {
         // The result keeps evaluation order (sort() and topk() rely on it) and is stamped with the evaluation time.
+        // Every series of an instant vector has its one point at off.
         return { type: 'vector', samples: val.map((s) => ({ metric: s.metric, t: this.start, f: s.vs[s.off]! })) };
       }
     }
@@ -342,6 +348,7 @@ class ColumnarVector {
     if (this.built === null) {
       const c = this.columns;
       const out = new Array<InstantSample>(c.n);
+      // i < n <= the length of the columns.
       for (let i = 0; i < c.n; i++) out[i] = { metric: effectiveMetric(c.metrics[i]!, c.drop[i] === 1, false), t: c.t, f: c.vs[i]! };
       this.built = out;
     }

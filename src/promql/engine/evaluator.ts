@@ -8,48 +8,23 @@
 // serving other work and the deadline and cancellation are checked.
 import { Labels } from '../../model/labels.js';
 import { isStaleNaN } from '../../model/value.js';
-import { ValueType, type Querier, type SampleIterator, type Series as StorageSeries, type SeriesSet } from '../../storage/interface.js';
-import type { Logger } from '../../logging/types.js';
-import type {
-  Expr,
-  MatrixSelector,
-  StepInvariantExpr,
-  SubqueryExpr,
-  UnaryExpr,
-  VectorSelector,
-} from '../parser/ast.js';
-import type { Annotations } from './annotations.js';
-import { StepCollector, mergeSameLabelset } from './collector.js';
-import { EvalError, TooManySamplesError } from './errors.js';
-import type { Checkpoint } from './limits.js';
-import { extendPoints, smoothedValue } from './extended.js';
-import { setOffsetForAtModifier } from './preprocess.js';
-import { SampleStats } from './stats.js';
-import { GROWING_CAPACITY, InstantColumns, MAX_PREALLOCATED_POINTS, Series, StringValue, dropMetadata, isString, metricsOf, sameMetadata, type EvalValue, type Matrix } from './value.js';
+import { ValueType, type SampleIterator, type Series as StorageSeries, type SeriesSet } from '../../storage/interface.js';
+import type { Expr, MatrixSelector, StepInvariantExpr, SubqueryExpr, UnaryExpr, VectorSelector } from '../parser/ast.js';
 import { evalAggregate } from './aggregations.js';
 import { evalBinary } from './binops.js';
+import { StepCollector, mergeSameLabelset } from './collector.js';
+import type { EvalContext, QueryContext, StepFn } from './context.js';
+import { StepVector, listCursor, type SeriesCursor } from './cursors.js';
+import { EvalError, TooManySamplesError } from './errors.js';
+import { extendPoints, smoothedValue } from './extended.js';
 import { evalCall } from './functions.js';
+import { setOffsetForAtModifier } from './preprocess.js';
 import { evalRangeFunction } from './range_functions.js';
+import { SampleStats } from './stats.js';
+import { GROWING_CAPACITY, InstantColumns, MAX_PREALLOCATED_POINTS, Series, StringValue, dropMetadata, isString, metricsOf, sameMetadata, type EvalValue, type Matrix } from './value.js';
 
 /** Functions evalCall handles before its range-vector path; they never give columns. */
 const COLUMNLESS_FUNCTIONS = new Set(['timestamp', 'start_timestamp', 'label_replace', 'label_join', 'info']);
-
-/** Everything the evaluators of one query share. */
-export interface QueryContext {
-  readonly querier: Querier;
-  readonly lookbackDelta: number;
-  readonly maxSamples: number;
-  /** Feature promql-delayed-name-removal: __name__ is dropped at the end of evaluation. */
-  readonly delayedNameRemoval: boolean;
-  /** Feature type-and-unit-labels: rate() checks __type__ instead of the name suffix. */
-  readonly typeAndUnitLabels: boolean;
-  readonly noStepSubqueryIntervalMs: number;
-  readonly checkpoint: Checkpoint;
-  readonly annotations: Annotations;
-  /** Series sets selected during preparation, expanded on first use. */
-  readonly selections: Map<VectorSelector, SeriesSet>;
-  readonly logger: Logger;
-}
 
 /** Sets kept between queries: a few cover the queries that run at once (max-concurrency bounds the rest). */
 const MAX_SPARE_BUFFERS = 4;
@@ -85,29 +60,6 @@ class DecodeBuffers {
   }
 }
 
-/** The samples present at one step in one argument: indices into its matrix and their values. */
-export class StepVector {
-  n = 0;
-  readonly idx: Int32Array;
-  readonly v: Float64Array;
-  constructor(readonly m: Matrix) {
-    this.idx = new Int32Array(Math.max(1, m.length));
-    this.v = new Float64Array(Math.max(1, m.length));
-  }
-}
-
-/** Series read one at a time; null after the last. */
-export interface SeriesCursor {
-  next(): StorageSeries | null;
-}
-
-export function listCursor(list: readonly StorageSeries[]): SeriesCursor {
-  let i = 0;
-  return { next: () => (i < list.length ? list[i++]! : null) };
-}
-
-export type StepFn = (step: number, t: number, vecs: StepVector[], out: StepCollector) => void;
-
 /** Steps of the grid start, start + interval, ..., <= end. */
 export function stepCount(start: number, end: number, interval: number): number {
   return end < start ? 0 : Math.floor((end - start) / interval) + 1;
@@ -124,7 +76,7 @@ export function checkStepGrid(numSteps: number, maxSamples: number): void {
   if (numSteps > maxSamples) throw new TooManySamplesError();
 }
 
-export class Evaluator {
+export class Evaluator implements EvalContext {
   readonly numSteps: number;
   private readonly series = new Map<VectorSelector, StorageSeries[]>();
   /** Selectors whose series were read by streamSelected (and not kept). */
@@ -184,6 +136,7 @@ export class Evaluator {
     let peak = this.stats.peakSamples;
     const max = this.q.maxSamples;
     let total = 0;
+    // k < gathered.length = produced.length (callers pass one entry per step to both).
     for (let k = 0; k < gathered.length; k++) {
       const g = gathered[k]!;
       if (cum + g > max) throw new TooManySamplesError();
@@ -201,6 +154,7 @@ export class Evaluator {
   pointsPerStep(ms: readonly Matrix[], into: Int32Array = new Int32Array(this.numSteps)): Int32Array {
     for (const m of ms) {
       for (const s of m) {
+        // i in [off, off + n): a point of s; k is checked against into.
         for (let i = s.off; i < s.off + s.n; i++) {
           const k = this.stepOf(s.ts[i]!);
           if (k >= 0 && k < into.length) into[k]!++;
@@ -283,6 +237,7 @@ export class Evaluator {
     const out = new Float64Array(this.numSteps);
     const s = m[0];
     if (s === undefined) return out;
+    // i in [off, off + n): a point of s.
     for (let i = s.off; i < s.off + s.n; i++) {
       const k = this.stepOf(s.ts[i]!);
       if (k >= 0 && k < this.numSteps) out[k] = s.vs[i]!;
@@ -321,6 +276,8 @@ export class Evaluator {
       const t = this.stepTime(k);
       this.currentSamples = held;
       let gathered = 0;
+      // a < mats.length = cursors.length = vecs.length; i < m.length = cur.length; c < s.n is checked
+      // before the read at off + c.
       for (let a = 0; a < mats.length; a++) {
         const m = mats[a]!;
         const cur = cursors[a]!;
@@ -509,6 +466,7 @@ export class Evaluator {
       const V = this.bufV;
       let s: Series | null = null;
       let j = -1;
+      // -1 <= j < n <= T.length = V.length (the decoded samples); j >= 0 is checked before T[j] and V[j].
       for (let k = 0; k < this.numSteps; k++) {
         const t = this.start + k * this.interval;
         const ref = (at ?? t) - offset;
@@ -580,6 +538,7 @@ export class Evaluator {
       let s: Series | null = null;
       let lo = 0;
       let hi = 0;
+      // lo <= hi < n <= T.length where T is read.
       for (let k = 0; k < this.numSteps; k++) {
         const t = this.stepTime(k);
         const dataT = t - offset;
@@ -681,6 +640,7 @@ export class Evaluator {
     for (const s of res) {
       if (s.n !== 1) throw new EvalError('BUG: unexpected number of samples in step-invariant result');
       this.checkSamples(this.numSteps - 1);
+      // s.n === 1: its one point is at off.
       const v = s.vs[s.off]!;
       const ts = new Float64Array(this.numSteps);
       const vs = new Float64Array(this.numSteps).fill(v);
@@ -704,6 +664,7 @@ export class Evaluator {
       if (!this.q.delayedNameRemoval) s.metric = dropMetadata(s.metric);
       s.dropName = true;
       const vs = s.vs;
+      // i in [off, off + n): a point of s.
       for (let i = s.off; i < s.off + s.n; i++) vs[i] = -vs[i]!;
     }
     return unique ? m : mergeSameLabelset(m);

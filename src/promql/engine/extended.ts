@@ -2,6 +2,9 @@
 // promql-extended-range-selectors). Anchored windows also use the last sample
 // before the range start; smoothed ones interpolate values at both range
 // boundaries from the samples around them.
+//
+// The functions read windows [lo, hi) of the caller's arrays (0 <= lo <= hi
+// <= length), so indices shown to lie in the window are asserted with `!`.
 import { durationSeconds } from './kernels.js';
 
 /** Functions allowed with `anchored`, sorted as Prometheus lists them in its error. */
@@ -13,6 +16,7 @@ export const SMOOTHED_SAFE: readonly string[] = ['delta', 'increase', 'rate'];
 function search(ts: Float64Array, lo: number, hi: number, pred: (t: number) => boolean): number {
   let a = lo;
   let b = hi;
+  // lo <= a <= m < b <= hi.
   while (a < b) {
     const m = (a + b) >>> 1;
     if (pred(ts[m]!)) b = m;
@@ -47,6 +51,8 @@ export function extendedRate(
   let last = hi - 1;
   let first = Math.max(lo, search(ts, lo, last, (t) => t > rangeStart) - 1);
   if (smoothed) last = search(ts, lo, last, (t) => t >= rangeEnd);
+  // lo <= first, last < hi; where first + 1 or last - 1 is read, ts[first] < rangeStart < ts[last] (so first < last)
+  // or last > lo is checked.
   if (ts[last]! <= rangeStart) return null;
   if (smoothed && ts[first]! > rangeEnd) return null;
   const left =
@@ -63,6 +69,7 @@ export function extendedRate(
     if (ts[last]! >= rangeEnd) last--;
     let prev = left;
     let correction = 0;
+    // first <= i <= last < hi.
     for (let i = first; i <= last; i++) {
       const v = vs[i]!;
       if (v < prev) correction += prev;
@@ -104,6 +111,7 @@ export function extendPoints(
   let last = n - 1;
   let first = Math.max(0, search(ts, 0, last, (t) => t > mint) - 1);
   if (smoothed) last = search(ts, 0, last, (t) => t >= maxt);
+  // 0 <= first, last < n, as in extendedRate.
   if (ts[last]! <= mint) return empty;
   const left =
     smoothed && ts[first]! < mint ? interpolate(ts[first]!, vs[first]!, ts[first + 1]!, vs[first + 1]!, mint, false) : vs[first]!;
@@ -116,6 +124,7 @@ export function extendPoints(
   const outV = new Float64Array(inner + 2);
   outT[0] = mint;
   outV[0] = left;
+  // first + i <= last < n.
   for (let i = 0; i < inner; i++) {
     outT[i + 1] = ts[first + i]!;
     outV[i + 1] = vs[first + i]!;
@@ -133,6 +142,7 @@ export function extendPoints(
 export function smoothedValue(ts: Float64Array, vs: Float64Array, lo: number, hi: number, dataT: number): number | null {
   if (hi <= lo) return null;
   const i = search(ts, lo, hi, (t) => t >= dataT);
+  // lo <= i <= hi: each read below follows a check of i < hi or i > lo.
   if (i < hi && ts[i] === dataT) return vs[i]!;
   if (i > lo && i < hi) return interpolate(ts[i - 1]!, vs[i - 1]!, ts[i]!, vs[i]!, dataT, false);
   if (i > lo) return vs[i - 1]!;

@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { absentLabels, natLess } from './functions.js';
+import { absentLabels } from './absent.js';
+import { natLess } from './functions.js';
 import { parseExpr } from '../parser/parser.js';
 import { instant, range, matrixLines, store, vectorLines } from './test_util.test.js';
 

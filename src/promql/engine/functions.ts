@@ -1,19 +1,25 @@
 // Function calls: dispatch, instant-vector functions, and the label, sort
-// and absent functions. Range-vector functions live in rangefunctions.ts,
+// and absent functions. Range-vector functions live in range_functions.ts,
 // histogram functions in histograms.ts.
+//
+// Calls arrive type-checked by the parser, with every argument their function
+// declares, so e.args[i] of a declared argument is asserted with `!`; so are
+// per-step scalars (numSteps values each) read at a step k < numSteps.
 import type RE2 from 're2';
-import { Labels, LabelsBuilder, METRIC_NAME, isValidLabelName } from '../../model/labels.js';
-import { MatchType, compileAnchoredRegex } from '../../model/matcher.js';
+import { Labels, METRIC_NAME, isValidLabelName } from '../../model/labels.js';
+import { compileAnchoredRegex } from '../../model/matcher.js';
 import { isStaleNaN } from '../../model/value.js';
 import { expandTemplate } from '../../relabel/relabel.js';
 import type { Call, Expr, StringLiteral, VectorSelector } from '../parser/ast.js';
+import { absentLabels } from './absent.js';
 import { annotations } from './annotations.js';
 import { mergeSameLabelset } from './collector.js';
+import type { EvalContext } from './context.js';
+import { CivilDate, DATE_FUNCTIONS } from './dates.js';
 import { EvalError } from './errors.js';
-import type { Evaluator } from './evaluator.js';
+import { MATH_FUNCTIONS, goMax, goMin, round } from './go_math.js';
 import { evalHistogramFraction, evalHistogramQuantile, evalHistogramQuantiles } from './histograms.js';
 import { evalInfo } from './info.js';
-import { DATE_FUNCTIONS, MATH_FUNCTIONS, goMax, goMin, round } from './kernels.js';
 import { evalRangeFunction } from './range_functions.js';
 import { MAX_PREALLOCATED_POINTS, Series, dropMetadata, metricsOf, sameMetadata, type EvalValue, type Matrix } from './value.js';
 
@@ -22,7 +28,7 @@ const SORT_FUNCTIONS = new Set(['sort', 'sort_desc', 'sort_by_label', 'sort_by_l
 /** Histogram-only functions: float samples are ignored, so they yield nothing on float data. */
 const HISTOGRAM_ONLY = new Set(['histogram_avg', 'histogram_count', 'histogram_sum', 'histogram_stddev', 'histogram_stdvar']);
 
-export async function evalCall(ev: Evaluator, e: Call): Promise<EvalValue> {
+export async function evalCall(ev: EvalContext, e: Call): Promise<EvalValue> {
   const name = e.func.name;
   if ((name === 'timestamp' || name === 'start_timestamp') && e.args[0]?.type === 'VectorSelector') {
     return timestampOfSelector(ev, e, e.args[0]);
@@ -47,8 +53,9 @@ export async function evalCall(ev: Evaluator, e: Call): Promise<EvalValue> {
   if (math !== undefined) return mapVector(ev, e.args[0]!, (v) => math(v));
   const date = DATE_FUNCTIONS[name];
   if (date !== undefined) {
-    if (e.args.length === 0) return scalarLike(ev, (t) => date(t / 1000));
-    return mapVector(ev, e.args[0]!, (v) => date(v));
+    const d = new CivilDate();
+    if (e.args.length === 0) return scalarLike(ev, (t) => date(t / 1000, d));
+    return mapVector(ev, e.args[0]!, (v) => date(v, d));
   }
   if (HISTOGRAM_ONLY.has(name)) {
     await ev.evalMatrix(e.args[0]!);
@@ -121,7 +128,7 @@ export async function evalCall(ev: Evaluator, e: Call): Promise<EvalValue> {
  * evaluated.
  */
 export async function mapMatrix(
-  ev: Evaluator,
+  ev: EvalContext,
   before: number,
   m: Matrix,
   params: readonly Matrix[],
@@ -137,6 +144,7 @@ export async function mapMatrix(
     const ts = s.ts;
     const vs = s.vs;
     const o = s.off;
+    // o + i is a point of s; its timestamp is a step time, so 0 <= k < numSteps.
     for (let i = 0; i < s.n; i++) {
       const t = ts[o + i]!;
       const k = ev.stepOf(t);
@@ -157,12 +165,12 @@ export async function mapMatrix(
   return unique ? out : mergeSameLabelset(out);
 }
 
-async function mapVector(ev: Evaluator, arg: Expr, f: (v: number) => number): Promise<Matrix> {
+async function mapVector(ev: EvalContext, arg: Expr, f: (v: number) => number): Promise<Matrix> {
   const before = ev.currentSamples;
   return mapMatrix(ev, before, await ev.evalMatrix(arg), [], (v) => f(v));
 }
 
-async function clampVector(ev: Evaluator, arg: Expr, minArg: Expr | null, maxArg: Expr | null): Promise<Matrix> {
+async function clampVector(ev: EvalContext, arg: Expr, minArg: Expr | null, maxArg: Expr | null): Promise<Matrix> {
   const before = ev.currentSamples;
   const m = await ev.evalMatrix(arg);
   const params: Matrix[] = [];
@@ -187,7 +195,7 @@ async function clampVector(ev: Evaluator, arg: Expr, minArg: Expr | null, maxArg
 }
 
 /** A label-less series with a value at every step (time(), max_of(), date functions without argument). */
-function scalarLike(ev: Evaluator, f: (t: number, step: number) => number): Matrix {
+function scalarLike(ev: EvalContext, f: (t: number, step: number) => number): Matrix {
   ev.checkSamples(ev.numSteps);
   const s = new Series(Labels.EMPTY, false, ev.numSteps);
   for (let k = 0; k < ev.numSteps; k++) {
@@ -199,7 +207,7 @@ function scalarLike(ev: Evaluator, f: (t: number, step: number) => number): Matr
   return [s];
 }
 
-async function scalarOf(ev: Evaluator, e: Call): Promise<Matrix> {
+async function scalarOf(ev: EvalContext, e: Call): Promise<Matrix> {
   const before = ev.currentSamples;
   const m = await ev.evalMatrix(e.args[0]!);
   return ev.rangeEval(before, [m], (_k, t, vecs, out) => {
@@ -211,7 +219,7 @@ async function scalarOf(ev: Evaluator, e: Call): Promise<Matrix> {
 // ---------------------------------------------------------------------------
 // timestamp() of a selector: the timestamp of the sample itself, not the step
 
-async function timestampOfSelector(ev: Evaluator, e: Call, vs: VectorSelector): Promise<Matrix> {
+async function timestampOfSelector(ev: EvalContext, e: Call, vs: VectorSelector): Promise<Matrix> {
   const list = ev.selected(vs);
   const lookback = ev.q.lookbackDelta;
   const out: Matrix = [];
@@ -231,6 +239,7 @@ async function timestampOfSelector(ev: Evaluator, e: Call, vs: VectorSelector): 
     const metric = ev.q.delayedNameRemoval ? ss.labels : dropMetadata(ss.labels);
     let s: Series | null = null;
     let j = -1;
+    // -1 <= j < n <= T.length = V.length; j >= 0 is checked before T[j] and V[j].
     for (let k = 0; k < ev.numSteps; k++) {
       const t = ev.stepTime(k);
       const ref = pinned !== null ? pinned : t - offset;
@@ -256,27 +265,7 @@ async function timestampOfSelector(ev: Evaluator, e: Call, vs: VectorSelector): 
 // ---------------------------------------------------------------------------
 // absent()
 
-/** Labels that absent() reports: those fixed by equality matchers, except names matched more than once. */
-export function absentLabels(arg: Expr): Labels {
-  let matchers;
-  if (arg.type === 'VectorSelector') matchers = arg.matchers;
-  else if (arg.type === 'MatrixSelector') matchers = arg.vectorSelector.matchers;
-  else return Labels.EMPTY;
-  const b = new LabelsBuilder();
-  const has = new Set<string>();
-  for (const m of matchers) {
-    if (m.name === METRIC_NAME) continue;
-    if (m.type === MatchType.Equal && !has.has(m.name)) {
-      b.set(m.name, m.value);
-      has.add(m.name);
-    } else {
-      b.del(m.name);
-    }
-  }
-  return b.labels();
-}
-
-async function absent(ev: Evaluator, e: Call): Promise<Matrix> {
+async function absent(ev: EvalContext, e: Call): Promise<Matrix> {
   const before = ev.currentSamples;
   const m = await ev.evalMatrix(e.args[0]!);
   const ls = absentLabels(e.args[0]!);
@@ -290,6 +279,7 @@ async function absent(ev: Evaluator, e: Call): Promise<Matrix> {
 
 /** NaN sorts last in both directions, as Prometheus's sort and sort_desc. */
 function byValue(desc: boolean): (a: Series, b: Series) => number {
+  // Only instant vectors are sorted: every series has its one point at off.
   return (a, b) => {
     const x = a.vs[a.off]!;
     const y = b.vs[b.off]!;
@@ -301,7 +291,7 @@ function byValue(desc: boolean): (a: Series, b: Series) => number {
   };
 }
 
-async function sortVector(ev: Evaluator, e: Call): Promise<Matrix> {
+async function sortVector(ev: EvalContext, e: Call): Promise<Matrix> {
   const m = await ev.evalMatrix(e.args[0]!);
   // Range results are ordered by labels at the end anyway; only instant results keep this order.
   if (!ev.instant) return m;
@@ -386,8 +376,8 @@ export function natLess(a: string, b: string): boolean {
 // ---------------------------------------------------------------------------
 // label_replace, label_join
 
-function stringArg(e: Expr): string {
-  if (e.type !== 'StringLiteral') throw new EvalError(`BUG: expected a string literal argument, got ${e.type}`);
+function stringArg(e: Expr | undefined): string {
+  if (e?.type !== 'StringLiteral') throw new EvalError(`BUG: expected a string literal argument, got ${e?.type ?? 'none'}`);
   return e.val;
 }
 
@@ -399,11 +389,11 @@ function compileReplaceRegex(re: string): RE2 {
   }
 }
 
-async function labelReplace(ev: Evaluator, e: Call): Promise<Matrix> {
-  const dst = stringArg(e.args[1]!);
-  const repl = stringArg(e.args[2]!);
-  const src = stringArg(e.args[3]!);
-  const re = compileReplaceRegex(stringArg(e.args[4]!));
+async function labelReplace(ev: EvalContext, e: Call): Promise<Matrix> {
+  const dst = stringArg(e.args[1]);
+  const repl = stringArg(e.args[2]);
+  const src = stringArg(e.args[3]);
+  const re = compileReplaceRegex(stringArg(e.args[4]));
   if (!isValidLabelName(dst)) throw new EvalError(`invalid destination label name in label_replace(): ${dst}`);
   const m = await ev.evalMatrix(e.args[0]!);
   for (const s of m) {
@@ -416,12 +406,12 @@ async function labelReplace(ev: Evaluator, e: Call): Promise<Matrix> {
   return mergeSameLabelset(m);
 }
 
-async function labelJoin(ev: Evaluator, e: Call): Promise<Matrix> {
-  const dst = stringArg(e.args[1]!);
-  const sep = stringArg(e.args[2]!);
+async function labelJoin(ev: EvalContext, e: Call): Promise<Matrix> {
+  const dst = stringArg(e.args[1]);
+  const sep = stringArg(e.args[2]);
   const srcs: string[] = [];
   for (let i = 3; i < e.args.length; i++) {
-    const src = stringArg(e.args[i]!);
+    const src = stringArg(e.args[i]);
     if (!isValidLabelName(src)) throw new EvalError(`invalid source label name in label_join(): ${src}`);
     srcs.push(src);
   }

@@ -2,14 +2,20 @@
 // histograms: series that differ only in their `le` label form one histogram.
 // Bucket membership is worked out once per query; each step only copies the
 // present bucket counts into typed arrays and runs the kernel.
+//
+// Calls arrive type-checked by the parser, with every argument their
+// function declares, so e.args[i] of a declared argument is asserted with `!`;
+// so are the per-step scalars (numSteps values each, read at steps k < numSteps)
+// and the StepVectors rangeEval passes (one per argument).
 import { formatOpenMetricsFloat, NumError, parseGoFloat } from '../../gofmt/float.js';
 import type { Labels } from '../../model/labels.js';
 import type { Call, Expr } from '../parser/ast.js';
 import { annotations } from './annotations.js';
-import type { Evaluator } from './evaluator.js';
-import { bucketFraction, bucketQuantile } from './kernels.js';
+import type { EvalContext } from './context.js';
+import { BucketScratch, bucketFraction, bucketQuantile } from './quantile.js';
 import { dropMetadata, type Matrix } from './value.js';
 
+/** Per-series arrays have input.length entries, per-group ones metrics.length: indices below those are asserted. */
 interface BucketGroups {
   /** Group of each input series, -1 when its `le` label is missing or malformed. */
   of: Int32Array;
@@ -23,14 +29,17 @@ interface BucketGroups {
   counts: Float64Array;
   /** Buckets filled in the current step, per group. */
   filled: Int32Array;
+  /** Where the kernels sort one group's buckets. */
+  scratch: BucketScratch;
 }
 
-function bucketGroups(ev: Evaluator, input: Matrix): BucketGroups {
+function bucketGroups(ev: EvalContext, input: Matrix): BucketGroups {
   const of = new Int32Array(input.length).fill(-1);
   const le = new Float64Array(input.length);
   const keys = new Map<string, number>();
   const metrics: Labels[] = [];
   const sizes: number[] = [];
+  // i < input.length; g < metrics.length = sizes.length.
   for (let i = 0; i < input.length; i++) {
     const ls = input[i]!.metric;
     try {
@@ -53,6 +62,7 @@ function bucketGroups(ev: Evaluator, input: Matrix): BucketGroups {
   }
   const start = new Int32Array(metrics.length);
   let off = 0;
+  // g < metrics.length = sizes.length.
   for (let g = 0; g < metrics.length; g++) {
     start[g] = off;
     off += sizes[g]!;
@@ -65,12 +75,14 @@ function bucketGroups(ev: Evaluator, input: Matrix): BucketGroups {
     bounds: new Float64Array(Math.max(1, off)),
     counts: new Float64Array(Math.max(1, off)),
     filled: new Int32Array(metrics.length),
+    scratch: new BucketScratch(),
   };
 }
 
 /** Collects the buckets present at one step into their groups, warning about bad `le` labels. */
-function fillBuckets(ev: Evaluator, input: Matrix, bg: BucketGroups, idx: Int32Array, vals: Float64Array, n: number, arg: Expr): void {
+function fillBuckets(ev: EvalContext, input: Matrix, bg: BucketGroups, idx: Int32Array, vals: Float64Array, n: number, arg: Expr): void {
   bg.filled.fill(0);
+  // i < n: idx[i] is an input series (see StepVector), g >= 0 a group, and a group's slice has room for its series.
   for (let i = 0; i < n; i++) {
     const si = idx[i]!;
     const g = bg.of[si]!;
@@ -88,16 +100,17 @@ function fillBuckets(ev: Evaluator, input: Matrix, bg: BucketGroups, idx: Int32A
 }
 
 function quantileOfGroup(
-  ev: Evaluator,
+  ev: EvalContext,
   bg: BucketGroups,
   g: number,
   q: number,
   t: number,
   arg: Expr,
 ): number {
+  // g < metrics.length (callers loop over the groups).
   const s = bg.start[g]!;
   const n = bg.filled[g]!;
-  const res = bucketQuantile(q, bg.bounds.subarray(s, s + n), bg.counts.subarray(s, s + n), n);
+  const res = bucketQuantile(q, bg.bounds.subarray(s, s + n), bg.counts.subarray(s, s + n), n, bg.scratch);
   if (res.forcedMonotonicity) {
     const name = ev.q.delayedNameRemoval ? bg.metrics[g]!.get('__name__') : '';
     ev.q.annotations.add(
@@ -107,11 +120,11 @@ function quantileOfGroup(
   return res.value;
 }
 
-function checkQuantile(ev: Evaluator, q: number, arg: Expr): void {
+function checkQuantile(ev: EvalContext, q: number, arg: Expr): void {
   if (q !== q || q < 0 || q > 1) ev.q.annotations.add(annotations.invalidQuantile(q, arg.posRange));
 }
 
-export async function evalHistogramQuantile(ev: Evaluator, e: Call): Promise<Matrix> {
+export async function evalHistogramQuantile(ev: EvalContext, e: Call): Promise<Matrix> {
   const before = ev.currentSamples;
   const qm = await ev.evalMatrix(e.args[0]!);
   const input = await ev.evalMatrix(e.args[1]!);
@@ -122,6 +135,7 @@ export async function evalHistogramQuantile(ev: Evaluator, e: Call): Promise<Mat
     const q = qs[k]!;
     checkQuantile(ev, q, e.args[0]!);
     fillBuckets(ev, input, bg, v.idx, v.v, v.n, e.args[1]!);
+    // g < metrics.length: a group (see BucketGroups).
     for (let g = 0; g < bg.metrics.length; g++) {
       if (bg.filled[g] === 0) continue;
       out.emit(bg.metrics[g]!, true, t, quantileOfGroup(ev, bg, g, q, t, e.args[1]!));
@@ -129,7 +143,7 @@ export async function evalHistogramQuantile(ev: Evaluator, e: Call): Promise<Mat
   });
 }
 
-export async function evalHistogramFraction(ev: Evaluator, e: Call): Promise<Matrix> {
+export async function evalHistogramFraction(ev: EvalContext, e: Call): Promise<Matrix> {
   const before = ev.currentSamples;
   const lm = await ev.evalMatrix(e.args[0]!);
   const um = await ev.evalMatrix(e.args[1]!);
@@ -140,17 +154,18 @@ export async function evalHistogramFraction(ev: Evaluator, e: Call): Promise<Mat
   return ev.rangeEval(before, [lm, um, input], (k, t, vecs, out) => {
     const v = vecs[2]!;
     fillBuckets(ev, input, bg, v.idx, v.v, v.n, e.args[2]!);
+    // g < metrics.length: a group (see BucketGroups).
     for (let g = 0; g < bg.metrics.length; g++) {
       const n = bg.filled[g]!;
       if (n === 0) continue;
       const s = bg.start[g]!;
-      const f = bucketFraction(lower[k]!, upper[k]!, bg.bounds.subarray(s, s + n), bg.counts.subarray(s, s + n), n);
+      const f = bucketFraction(lower[k]!, upper[k]!, bg.bounds.subarray(s, s + n), bg.counts.subarray(s, s + n), n, bg.scratch);
       out.emit(bg.metrics[g]!, true, t, f);
     }
   });
 }
 
-export async function evalHistogramQuantiles(ev: Evaluator, e: Call): Promise<Matrix> {
+export async function evalHistogramQuantiles(ev: EvalContext, e: Call): Promise<Matrix> {
   const before = ev.currentSamples;
   const input = await ev.evalMatrix(e.args[0]!);
   const labelArg = e.args[1]!;
@@ -172,10 +187,12 @@ export async function evalHistogramQuantiles(ev: Evaluator, e: Call): Promise<Ma
   };
   return ev.rangeEval(before, [input, ...qMats], (k, t, vecs, out) => {
     const v = vecs[0]!;
+    // i < qs.length = qArgs.length.
     for (let i = 0; i < qs.length; i++) checkQuantile(ev, qs[i]![k]!, qArgs[i]!);
     fillBuckets(ev, input, bg, v.idx, v.v, v.n, e.args[0]!);
     for (let i = 0; i < qs.length; i++) {
       const q = qs[i]![k]!;
+      // g < metrics.length: a group (see BucketGroups).
       for (let g = 0; g < bg.metrics.length; g++) {
         if (bg.filled[g] === 0) continue;
         out.emit(withQuantile(g, q), true, t, quantileOfGroup(ev, bg, g, q, t, e.args[0]!));

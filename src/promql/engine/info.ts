@@ -3,8 +3,9 @@
 import { Labels, LabelsBuilder } from '../../model/labels.js';
 import { MatchType, Matcher } from '../../model/matcher.js';
 import type { Call, Expr } from '../parser/ast.js';
+import type { EvalContext } from './context.js';
+import { listCursor } from './cursors.js';
 import { EvalError } from './errors.js';
-import { listCursor, type Evaluator } from './evaluator.js';
 import { inspect } from './preprocess.js';
 import type { Matrix } from './value.js';
 
@@ -40,6 +41,7 @@ function infoTimeOf(arg: Expr): { at: number | null; offset: number } {
     if (found !== null || n.type !== 'VectorSelector') return;
     let at = n.timestamp;
     let offset = n.originalOffset;
+    // 0 <= i < path.length.
     for (let i = path.length - 1; at === null && i >= 0; i--) {
       const p = path[i]!;
       if (p.type === 'SubqueryExpr') {
@@ -52,9 +54,11 @@ function infoTimeOf(arg: Expr): { at: number | null; offset: number } {
   return found ?? { at: null, offset: 0 };
 }
 
-export async function evalInfo(ev: Evaluator, e: Call): Promise<Matrix> {
-  const time = infoTimeOf(e.args[0]!);
-  const mat = await ev.evalMatrix(e.args[0]!);
+export async function evalInfo(ev: EvalContext, e: Call): Promise<Matrix> {
+  const arg = e.args[0];
+  if (arg === undefined) throw new EvalError('BUG: info() without arguments');
+  const time = infoTimeOf(arg);
+  const mat = await ev.evalMatrix(arg);
   const dataMatchers = new Map<string, Matcher[]>();
   let infoNameMatchers: Matcher[] = [];
   const selector = e.args[1];
@@ -88,7 +92,7 @@ function removeNameMatchers(dataMatchers: Map<string, Matcher[]>): void {
 }
 
 async function fetchInfoSeries(
-  ev: Evaluator,
+  ev: EvalContext,
   time: { at: number | null; offset: number },
   mat: Matrix,
   ignored: Set<string>,
@@ -142,7 +146,7 @@ async function fetchInfoSeries(
 }
 
 async function combine(
-  ev: Evaluator,
+  ev: EvalContext,
   mat: Matrix,
   infoMat: Matrix,
   ignored: Set<string>,
@@ -154,6 +158,8 @@ async function combine(
   const infoSigs = infoMat.map((s) => signatureFor(s.metric.get('__name__'), s.metric));
   const before = ev.currentSamples;
   const allMatchEmpty = [...dataMatchers.values()].every((ms) => ms.every((m) => m.matches('')));
+  // vecs holds the two arguments' StepVectors; for j < n their idx[j] index mat/infoMat, and baseSigs/infoSigs
+  // have an entry per series of those.
   return ev.rangeEval(before, [mat, infoMat], (_k, t, vecs, out) => {
     const base = vecs[0]!;
     const info = vecs[1]!;

@@ -10,7 +10,7 @@ import type {
   VectorSelector,
 } from '../parser/ast.js';
 import { EvalError } from './errors.js';
-import { goPow } from './kernels.js';
+import { goPow } from './go_math.js';
 
 /** Functions whose value changes with the evaluation time even when their arguments do not. */
 export const AT_MODIFIER_UNSAFE: ReadonlySet<string> = new Set([
@@ -128,7 +128,7 @@ function foldQueryContext(e: Expr, startMs: number, endMs: number, stepMs: numbe
       e.rhs = foldQueryContext(e.rhs, startMs, endMs, stepMs);
       break;
     case 'Call':
-      for (let i = 0; i < e.args.length; i++) e.args[i] = foldQueryContext(e.args[i]!, startMs, endMs, stepMs);
+      for (const [i, a] of e.args.entries()) e.args[i] = foldQueryContext(a, startMs, endMs, stepMs);
       break;
     case 'AggregateExpr':
       e.expr = foldQueryContext(e.expr, startMs, endMs, stepMs);
@@ -168,6 +168,7 @@ function evalDurationExpr(e: Expr, stepMs: number, rangeMs: number): number {
           return stepMs / 1000;
         case 'range':
           return rangeMs / 1000;
+        // The parser checked that min, max, min_of and max_of have two arguments.
         case 'min':
         case 'min_of':
           return Math.min(args[0]!, args[1]!);
@@ -270,15 +271,16 @@ function wrapInvariant(e: Expr, startMs: number, endMs: number): [boolean, boole
       // timestamp(metric @ t) is invariant although timestamp() in general is not.
       let timestampOfInvariantSelectors = e.func.name === 'timestamp';
       const wrap: boolean[] = [];
-      for (let i = 0; i < e.args.length; i++) {
-        e.args[i] = unwrapParens(e.args[i]!);
-        const [argInv, argWrap] = wrapInvariant(e.args[i]!, startMs, endMs);
+      for (const [i, raw] of e.args.entries()) {
+        const a = unwrapParens(raw);
+        e.args[i] = a;
+        const [argInv, argWrap] = wrapInvariant(a, startMs, endMs);
         wrap.push(argWrap);
         invariant = invariant && argInv;
-        if (!argInv || e.args[i]!.type !== 'VectorSelector') timestampOfInvariantSelectors = false;
+        if (!argInv || a.type !== 'VectorSelector') timestampOfInvariantSelectors = false;
       }
       if (invariant || timestampOfInvariantSelectors) return [true, true];
-      for (let i = 0; i < wrap.length; i++) if (wrap[i]) e.args[i] = stepInvariant(e.args[i]!);
+      for (const [i, a] of e.args.entries()) if (wrap[i] === true) e.args[i] = stepInvariant(a);
       return [false, false];
     }
     case 'MatrixSelector': {
@@ -327,7 +329,7 @@ export function preprocess(parsed: Expr, startMs: number, endMs: number, stepMs:
 function unwrapArgumentParens(root: Expr): void {
   inspect(root, (n) => {
     if (n.type === 'Call') {
-      for (let i = 0; i < n.args.length; i++) n.args[i] = unwrapParens(n.args[i]!);
+      for (const [i, a] of n.args.entries()) n.args[i] = unwrapParens(a);
     } else if (n.type === 'AggregateExpr' && n.param !== null) {
       n.param = unwrapParens(n.param);
     }
@@ -457,6 +459,7 @@ export function selectors(e: Expr): SelectorVisit[] {
 
 /** The function or aggregation applied to a selector, as Prometheus's extractFuncFromPath. */
 export function funcFromPath(path: readonly Expr[]): string {
+  // 0 <= i < path.length.
   for (let i = path.length - 1; i >= 0; i--) {
     const n = path[i]!;
     if (n.type === 'AggregateExpr') return n.op;

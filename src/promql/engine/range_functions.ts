@@ -4,16 +4,17 @@
 // step is found with two pointers that only move forward, and a kernel
 // computes the value from the window [lo, hi) without copying it.
 import type { Labels } from '../../model/labels.js';
+import type { Series as StorageSeries } from '../../storage/interface.js';
 import type { Call, Expr, PosRange, SubqueryExpr } from '../parser/ast.js';
+import { absentLabels } from './absent.js';
 import { annotations } from './annotations.js';
 import { containsSameLabelset, DUPLICATE_LABELSET } from './collector.js';
+import type { EvalContext } from './context.js';
 import { EvalError, TooManySamplesError } from './errors.js';
-import type { Evaluator } from './evaluator.js';
-import { absentLabels } from './functions.js';
-import * as k from './kernels.js';
-import { InstantColumns, MAX_PREALLOCATED_POINTS, Series, dropMetadata, sameMetadataAs, type Matrix } from './value.js';
-import type { Series as StorageSeries } from '../../storage/interface.js';
 import { ANCHORED_SAFE, SMOOTHED_SAFE, anchoredFirst, extendedRate } from './extended.js';
+import * as k from './kernels.js';
+import { Scratch } from './quantile.js';
+import { InstantColumns, MAX_PREALLOCATED_POINTS, Series, dropMetadata, sameMetadataAs, type Matrix } from './value.js';
 
 /** Computes one output value from the window [lo, hi) of ts/vs at step `step` (time t); null for none. */
 type WindowFn = (ts: Float64Array, vs: Float64Array, lo: number, hi: number, t: number, step: number) => number | null;
@@ -38,12 +39,14 @@ interface RangeSource {
 }
 
 function kernelFor(
-  ev: Evaluator,
+  ev: EvalContext,
   e: Call,
   src: RangeSource,
   params: ReadonlyArray<Float64Array | null>,
 ): WindowFn {
   const { offset, range } = src;
+  // The parser checked the arguments against the function's signature, and params holds numSteps values for each
+  // scalar argument (null only for the range and string ones): params[i]! and their [step]! below are in range.
   switch (e.func.name) {
     case 'rate':
     case 'increase':
@@ -74,8 +77,10 @@ function kernelFor(
       return k.stddevOverTime;
     case 'stdvar_over_time':
       return k.stdvarOverTime;
-    case 'mad_over_time':
-      return k.madOverTime;
+    case 'mad_over_time': {
+      const scratch = new Scratch();
+      return (ts, vs, lo, hi) => k.madOverTime(ts, vs, lo, hi, scratch);
+    }
     case 'last_over_time':
       return k.lastOverTime;
     case 'first_over_time':
@@ -105,15 +110,17 @@ function kernelFor(
     case 'quantile_over_time': {
       const qs = params[0]!;
       const pos = e.args[0]!.posRange;
+      const scratch = new Scratch();
       return (ts, vs, lo, hi, _t, step) => {
         const q = qs[step]!;
         if (q !== q || q < 0 || q > 1) ev.q.annotations.add(annotations.invalidQuantile(q, pos));
-        return k.quantileOverTime(q, ts, vs, lo, hi);
+        return k.quantileOverTime(q, ts, vs, lo, hi, scratch);
       };
     }
     case 'predict_linear': {
       const ds = params[1]!;
-      return (ts, vs, lo, hi, t, step) => k.predictLinear(ts, vs, lo, hi, t, ds[step]!);
+      const fit = new k.LinearFit();
+      return (ts, vs, lo, hi, t, step) => k.predictLinear(ts, vs, lo, hi, t, ds[step]!, fit);
     }
     case 'double_exponential_smoothing': {
       const sfs = params[1]!;
@@ -130,7 +137,7 @@ function kernelFor(
   throw new EvalError(`function "${e.func.name}" is not supported`);
 }
 
-function storageSource(ev: Evaluator, arg: Expr): RangeSource {
+function storageSource(ev: EvalContext, arg: Expr): RangeSource {
   if (arg.type !== 'MatrixSelector') throw new EvalError('BUG: expected a matrix selector');
   const vs = arg.vectorSelector;
   const cursor = ev.streamSelected(vs);
@@ -170,14 +177,14 @@ function storageSource(ev: Evaluator, arg: Expr): RangeSource {
   };
 }
 
-function subquerySource(ev: Evaluator, subq: SubqueryExpr, m: Matrix): RangeSource {
+function subquerySource(ev: EvalContext, subq: SubqueryExpr, m: Matrix): RangeSource {
   let offset = subq.offset;
   if (subq.timestamp !== null) offset = subq.originalOffset + (ev.start - subq.timestamp);
   let i = -1;
   let cur: Series | null = null;
   return {
     next: () => {
-      cur = ++i < m.length ? m[i]! : null;
+      cur = m[++i] ?? null;
       return cur !== null;
     },
     metric: () => cur!.metric,
@@ -202,11 +209,12 @@ const COUNTER_SUFFIXES = ['_total', '_sum', '_count', '_bucket'];
  * evaluations only) the result is an InstantColumns, whose samples keep
  * their storage label sets and only flag the removal of the metric name.
  */
-export async function evalRangeFunction(ev: Evaluator, e: Call, matrixArg: number): Promise<Matrix>;
-export async function evalRangeFunction(ev: Evaluator, e: Call, matrixArg: number, columns: boolean): Promise<Matrix | InstantColumns>;
-export async function evalRangeFunction(ev: Evaluator, e: Call, matrixArg: number, columns = false): Promise<Matrix | InstantColumns> {
+export async function evalRangeFunction(ev: EvalContext, e: Call, matrixArg: number): Promise<Matrix>;
+export async function evalRangeFunction(ev: EvalContext, e: Call, matrixArg: number, columns: boolean): Promise<Matrix | InstantColumns>;
+export async function evalRangeFunction(ev: EvalContext, e: Call, matrixArg: number, columns = false): Promise<Matrix | InstantColumns> {
   const name = e.func.name;
-  const arg = e.args[matrixArg]!;
+  const arg = e.args[matrixArg];
+  if (arg === undefined) throw new EvalError(`BUG: ${name} has no argument ${matrixArg}`);
   let src: RangeSource;
   let subquerySamples = 0;
   // What a subquery read was counted when it ran; its points are not read again.
@@ -223,8 +231,8 @@ export async function evalRangeFunction(ev: Evaluator, e: Call, matrixArg: numbe
   }
 
   const params: Array<Float64Array | null> = [];
-  for (let i = 0; i < e.args.length; i++) {
-    params.push(i === matrixArg || e.args[i]!.type === 'StringLiteral' ? null : await ev.evalScalar(e.args[i]!));
+  for (const [i, a] of e.args.entries()) {
+    params.push(i === matrixArg || a.type === 'StringLiteral' ? null : await ev.evalScalar(a));
   }
 
   if (src.anchored && !ANCHORED_SAFE.includes(name)) {
@@ -269,6 +277,7 @@ export async function evalRangeFunction(ev: Evaluator, e: Call, matrixArg: numbe
     let lastCount = 0;
     // absent_over_time: Prometheus first builds (and counts) a 1 for every step with samples.
     let coveredHere = 0;
+    // 0 <= lo <= hi <= n <= T.length: T is read at indices below n, and the read count at [lo, hi).
     for (let step = 0; step < numSteps; step++) {
       const t = ev.start + step * ev.interval;
       if (step === 0 || !fixed) {

@@ -44,6 +44,7 @@ export class SampleStats {
     return i >= 0 && i < len ? i : -1;
   }
 
+  /** `step` is a step of this evaluation: below numSteps, the length of the per-step arrays. */
   incAtStep(step: number, n: number): void {
     this.totalSamples += n;
     if (this.perStep !== null) this.perStep[step] = this.perStep[step]! + n;
@@ -82,6 +83,7 @@ export class SampleStats {
       return;
     }
     const rs = child.readPerStep;
+    // k < rs.length.
     for (let k = 0; k < rs.length; k++) {
       const n = rs[k]!;
       if (n === 0) continue;
@@ -104,7 +106,7 @@ export class SampleStats {
 
   private points(arr: Float64Array): Array<[number, number]> {
     const out: Array<[number, number]> = [];
-    for (let i = 0; i < arr.length; i++) out.push([(this.startMs + i * this.intervalMs) / 1000, arr[i]!]);
+    for (const [i, v] of arr.entries()) out.push([(this.startMs + i * this.intervalMs) / 1000, v]);
     return out;
   }
 

@@ -1,5 +1,6 @@
 // Shared helpers for the engine's unit tests. Named *.test.ts so it is built
 // and shipped with the tests only; it defines no tests itself.
+import assert from 'node:assert/strict';
 import { Labels } from '../../model/labels.js';
 import { MatchType } from '../../model/matcher.js';
 import { STALE_NAN } from '../../model/value.js';
@@ -67,4 +68,19 @@ export async function instant(db: MemoryStorage, q: string, tMs: number, opts: E
 
 export async function range(db: MemoryStorage, q: string, startMs: number, endMs: number, stepMs: number, opts: EngineOptions = {}): Promise<QueryResult> {
   return engine(opts).newRangeQuery(db, q, startMs, endMs, stepMs).exec();
+}
+
+/** Asserts a number equal to `expected` up to a relative 1e-12 (NaN and infinities exactly). */
+export function close(actual: number | null, expected: number, msg?: string): void {
+  assert.ok(actual !== null, msg ?? 'expected a value, got null');
+  if (Number.isNaN(expected)) {
+    assert.ok(Number.isNaN(actual), `${msg ?? ''} expected NaN, got ${actual}`);
+    return;
+  }
+  if (!Number.isFinite(expected)) {
+    assert.equal(actual, expected, msg);
+    return;
+  }
+  const tol = Math.max(1e-12, Math.abs(expected) * 1e-12);
+  assert.ok(Math.abs(actual - expected) <= tol, `${msg ?? ''} expected ${expected}, got ${actual}`);
 }

@@ -58,6 +58,8 @@ const NO_POINTS = new Float64Array(0);
  * vs[off .. off+n). Small series share their arrays with others (see
  * SLAB_MAX_POINTS), so code indexes from `off` and writes only within its
  * own n points; tsView()/vsView() give the points as arrays of their own.
+ * off + n <= ts.length = vs.length always, so reads in [off, off + n) are
+ * asserted with `!`.
  */
 export class Series {
   ts: Float64Array;
@@ -174,6 +176,7 @@ function isMetadataLabel(name: string): boolean {
 export function dropMetadata(ls: Labels): Labels {
   const p = ls.toPairs();
   let drop = 0;
+  // Name/value pairs: i + 1 < p.length in both loops.
   for (let i = 0; i < p.length; i += 2) if (isMetadataLabel(p[i]!)) drop++;
   if (drop === 0) return ls;
   // An exactly sized array: every output series keeps one, so slack from push() would add up.
@@ -256,6 +259,7 @@ export class InstantColumns {
   /** Growing by an eighth keeps the spare room small while a large vector is gathered (copies stay cheap: 17 bytes a sample). */
   private resize(c: number): void {
     const metrics = new Array<Labels>(c);
+    // i < n: a sample of the columns.
     for (let i = 0; i < this.n; i++) metrics[i] = this.metrics[i]!;
     this.metrics = metrics;
     const vs = new Float64Array(c);
@@ -280,6 +284,7 @@ export class InstantColumns {
   /** The same samples as series of one point (what operators without a column-wise path take). */
   toMatrix(delayedNameRemoval: boolean): Matrix {
     const out: Matrix = new Array<Series>(this.n);
+    // i < n: a sample of the columns.
     for (let i = 0; i < this.n; i++) {
       const drop = this.drop[i] === 1;
       const s = new Series(effectiveMetric(this.metrics[i]!, drop, delayedNameRemoval), drop, 1);

@@ -25,6 +25,8 @@ function mergeRound(acc: bigint, val: bigint): bigint {
   return (acc * P1 + P4) & MASK;
 }
 
+// Callers read whole words inside b (i + 8 <= length, i + 4 <= length, i < length).
+
 function u64(b: Uint8Array, i: number): bigint {
   let v = 0n;
   for (let j = 7; j >= 0; j--) v = (v << 8n) | BigInt(b[i + j]!);
