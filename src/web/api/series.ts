@@ -2,7 +2,8 @@
 import { ApiError, type ApiContext, type ApiResult, type ApiRoute } from './types.js';
 import type { ApiDeps } from './deps.js';
 import { isValidLabelName, Labels } from '../../model/labels.js';
-import type { SeriesSet } from '../../storage/interface.js';
+import type { Matcher } from '../../model/matcher.js';
+import type { LabelHints, Querier, SeriesSet } from '../../storage/interface.js';
 import { apiErrorOf, queryExecError } from './errors.js';
 import { capAnnotations } from './response.js';
 import { MAX_TIME_MS, MIN_TIME_MS, parseLimitParam, parseMatcherSets, parseTimeParam } from './params.js';
@@ -77,65 +78,45 @@ export class SeriesApi {
   }
 
   labelNames(ctx: ApiContext): ApiResult {
-    const limit = parseLimitParam(ctx.params);
-    const start = parseTimeParam(ctx.params, 'start', MIN_TIME_MS);
-    const end = parseTimeParam(ctx.params, 'end', MAX_TIME_MS);
-    const sets = parseMatcherSets(this.deps.parser, ctx.params.getAll('match[]'), false);
-    const hints = { limit: limit > 0 ? limit + 1 : 0 };
-    const q = this.deps.storage.querier(start, end);
-    let names: string[];
-    try {
-      if (sets.length > 1) {
-        const all = new Set<string>();
-        for (const ms of sets) for (const n of q.labelNames(hints, ...ms)) all.add(n);
-        names = [...all].sort(compareStrings);
-      } else {
-        // Storage sorts by UTF-16 units; Prometheus's order is by UTF-8 bytes.
-        names = [...q.labelNames(hints, ...(sets[0] ?? []))].sort(compareStrings);
-      }
-    } catch (e) {
-      throw apiErrorOf('execution', e);
-    } finally {
-      q.close();
-    }
-    const warnings: string[] = [];
-    if (limit > 0 && names.length > limit) {
-      names = names.slice(0, limit);
-      warnings.push('results truncated due to limit');
-    }
-    return { data: names, warnings };
+    return this.labelQuery(ctx, (q, hints, ms) => q.labelNames(hints, ...ms));
   }
 
   labelValues(ctx: ApiContext): ApiResult {
     const name = unescapeLabelName(ctx.pathParams['name'] ?? '');
     if (!isValidLabelName(name)) throw new ApiError('bad_data', `invalid label name: ${goQuote(name)}`);
+    return this.labelQuery(ctx, (q, hints, ms) => q.labelValues(name, hints, ...ms));
+  }
+
+  /**
+   * /labels and /label/:name/values: the strings `read` gives for each match[] set (or for all
+   * series), merged, in Go's string order, truncated to `limit` with Prometheus's warning.
+   */
+  private labelQuery(ctx: ApiContext, read: (q: Querier, hints: LabelHints, matchers: readonly Matcher[]) => Iterable<string>): ApiResult {
     const limit = parseLimitParam(ctx.params);
     const start = parseTimeParam(ctx.params, 'start', MIN_TIME_MS);
     const end = parseTimeParam(ctx.params, 'end', MAX_TIME_MS);
     const sets = parseMatcherSets(this.deps.parser, ctx.params.getAll('match[]'), false);
+    // One more than the limit, so that truncation can be told apart from an exact fit.
     const hints = { limit: limit > 0 ? limit + 1 : 0 };
     const q = this.deps.storage.querier(start, end);
-    let vals: string[];
+    let out: string[];
     try {
-      if (sets.length > 1) {
-        const all = new Set<string>();
-        for (const ms of sets) for (const v of q.labelValues(name, hints, ...ms)) all.add(v);
-        vals = [...all];
-      } else {
-        vals = [...q.labelValues(name, hints, ...(sets[0] ?? []))];
-      }
+      const all = new Set<string>();
+      for (const ms of sets.length > 0 ? sets : [[]]) for (const v of read(q, hints, ms)) all.add(v);
+      out = [...all];
     } catch (e) {
       throw apiErrorOf('execution', e);
     } finally {
       q.close();
     }
-    vals.sort(compareStrings);
+    // Storage of any kind may answer in its own order; Prometheus's is by UTF-8 bytes.
+    out.sort(compareStrings);
     const warnings: string[] = [];
-    if (limit > 0 && vals.length > limit) {
-      vals = vals.slice(0, limit);
+    if (limit > 0 && out.length > limit) {
+      out = out.slice(0, limit);
       warnings.push('results truncated due to limit');
     }
-    return { data: vals, warnings };
+    return { data: out, warnings };
   }
 
   routes(): ApiRoute[] {
