@@ -2,8 +2,17 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { XORChunk, XorIterator } from './xor.js';
-import { bitsHi, bitsLo, joinFloat, splitFloat, sameBits } from './float_bits.js';
+import { bitsHi, bitsLo, joinFloat, splitFloat } from './float_bits.js';
 import { STALE_NAN, isStaleNaN } from '../../model/value.js';
+
+/** True when a and b have the same bit pattern (distinguishes NaN payloads and ±0). */
+function sameBits(a: number, b: number): boolean {
+  splitFloat(a);
+  const ah = bitsHi();
+  const al = bitsLo();
+  splitFloat(b);
+  return ah === bitsHi() && al === bitsLo();
+}
 
 function encode(ts: number[], vs: number[]): XORChunk {
   const c = new XORChunk();

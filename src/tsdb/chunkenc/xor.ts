@@ -340,14 +340,6 @@ export class XORChunk {
     return this.enc.num;
   }
 
-  /** Time of the last sample appended (undefined behaviour when empty). */
-  lastT(): number {
-    return this.enc.t;
-  }
-
-  byteLength(): number {
-    return this.enc.byteLength();
-  }
 
   append(t: number, hi: number, lo: number): void {
     const need = this.enc.byteLength() + MAX_APPEND_BYTES;

@@ -110,9 +110,6 @@ export class Head implements AppendTarget, QueryTarget, Freer {
   get openAppenders(): ReadonlySet<number> {
     return this.appends.open;
   }
-  get index(): PostingsIndex {
-    return this.series.index;
-  }
 
   // =====================================================================
   // series

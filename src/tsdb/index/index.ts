@@ -61,10 +61,6 @@ export class IndexWriter {
     for (const c of chunks) this.metas.push(c.mint, c.maxt, c.ref, c.len);
   }
 
-  get numSeries(): number {
-    return this.labels.length;
-  }
-
   /** Writes the whole index file and fsyncs it, yielding to the event loop as it goes. Returns its size. */
   async finish(pacer = new Pacer()): Promise<number> {
     // Symbols: every name and value, sorted.

@@ -237,8 +237,4 @@ export class PostingsList {
     if (k < a.length >>> 2 && a.length > 8) this.a = a.slice(0, Math.max(2, k));
     return k;
   }
-
-  bytes(): number {
-    return this.a.byteLength;
-  }
 }
