@@ -13,7 +13,6 @@ import type { Logger } from '../../logging/types.js';
 import { nopLogger } from '../../logging/types.js';
 import type { Querier } from '../../storage/interface.js';
 import { Pacer, sortAsync } from '../fileutil/pacer.js';
-import type { PostingsIndex } from '../index/postings.js';
 import { addInterval } from '../tombstones/tombstones.js';
 import { AppendState, HeadAppender, type AppendTarget, type WalWriter } from './appender.js';
 import { ChunkPool } from './chunk_pool.js';
@@ -29,7 +28,7 @@ export type { WalWriter } from './appender.js';
 export type { Stat } from './series.js';
 
 /** Prometheus's default target of samples per chunk. */
-export const DEFAULT_SAMPLES_PER_CHUNK = 120;
+const DEFAULT_SAMPLES_PER_CHUNK = 120;
 const INITIAL_SLOTS = 1024;
 const INITIAL_CHUNKS = 1024;
 

@@ -213,7 +213,7 @@ function encodeChunkMetas(e: Encbuf, metas: readonly number[], from: number, to:
 }
 
 /** Reads a whole file into a fresh, 8-byte aligned buffer (postings are viewed as Uint32Array in place). */
-export function readFileAligned(file: string): Buffer {
+function readFileAligned(file: string): Buffer {
   const fd = fs.openSync(file, 'r');
   try {
     const size = fs.fstatSync(fd).size;
