@@ -422,10 +422,6 @@ export class XorIterator {
     }
   }
 
-  t(): number {
-    return this.ts;
-  }
-
   v(): number {
     return this.numOk ? this.val : joinFloat(this.hi, this.lo);
   }
@@ -503,12 +499,6 @@ export class XorIterator {
   }
 
   /** Positions at the first sample with t >= target; false if none. */
-  seek(target: number): boolean {
-    if (this.numRead > 0 && this.ts >= target) return true;
-    while (this.next()) if (this.ts >= target) return true;
-    return false;
-  }
-
   private readUvarint(): number {
     let result = 0;
     let mul = 1;

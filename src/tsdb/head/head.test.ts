@@ -217,8 +217,9 @@ describe('head chunks', () => {
     head.truncate(2 * HOUR);
     assert.equal(head.numSeries, 1);
     assert.equal(head.minValidTime, 2 * HOUR);
-    assert.deepEqual(head.labelValues('__name__', []), ['new']);
-    assert.deepEqual(head.labelNames([]), ['__name__']);
+    const q = head.querier(0, 4 * HOUR);
+    assert.deepEqual(q.labelValues('__name__', null), ['new']);
+    assert.deepEqual(q.labelNames(null), ['__name__']);
     assert.equal(head.symbols.size, 2);
     const c = head.appender();
     c.append(0, ls('__name__', 'again'), 3 * HOUR, 1);

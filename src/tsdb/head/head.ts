@@ -209,14 +209,6 @@ export class Head implements AppendTarget, QueryTarget, Freer {
     return this.series.postingsForMatchers(matchers);
   }
 
-  labelValues(name: string, matchers: readonly Matcher[]): string[] {
-    return this.series.labelValues(name, matchers);
-  }
-
-  labelNames(matchers: readonly Matcher[]): string[] {
-    return this.series.labelNames(matchers);
-  }
-
   /** A querier over [mint, maxt]; data before the head's minimum time (already in blocks) is left out. */
   querier(mint: number, maxt: number): Querier {
     return new HeadQuerier(this, Math.max(mint, this.minTime), maxt);
