@@ -498,7 +498,6 @@ export class XorIterator {
     return this.readValue();
   }
 
-  /** Positions at the first sample with t >= target; false if none. */
   private readUvarint(): number {
     let result = 0;
     let mul = 1;

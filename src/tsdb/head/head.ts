@@ -21,7 +21,6 @@ import type { HeadMetrics } from './metrics.js';
 import { HeadQuerier, type QueryTarget } from './querier.js';
 import { FREE_CHUNK_BYTES, FREE_CHUNK_ENTRY, FREE_SLOT, ReaderEpochs, type Freer } from './readers.js';
 import { SeriesTable, validateLabels, type Stat } from './series.js';
-import type { SymbolTable } from './symbols.js';
 
 export { rangeForTimestamp, type HeadChunk } from './chunk_table.js';
 export type { WalWriter } from './appender.js';
@@ -90,10 +89,6 @@ export class Head implements AppendTarget, QueryTarget, Freer {
   get numSeries(): number {
     return this.series.numSeries;
   }
-  /** Slots ever used (live or free). */
-  get numSlots(): number {
-    return this.series.numSlots;
-  }
   get numChunks(): number {
     return this.chunkTable.numChunks;
   }
@@ -103,9 +98,6 @@ export class Head implements AppendTarget, QueryTarget, Freer {
   get maxTime(): number {
     return this.chunkTable.maxTime;
   }
-  get symbols(): SymbolTable {
-    return this.series.symbols;
-  }
   get openAppenders(): ReadonlySet<number> {
     return this.appends.open;
   }
@@ -113,11 +105,6 @@ export class Head implements AppendTarget, QueryTarget, Freer {
   // =====================================================================
   // series
   // =====================================================================
-
-  /** The slot of a series ref (or alias), or -1 when the series is gone. */
-  slotByRef(ref: number): number {
-    return this.series.slotByRef(ref);
-  }
 
   /** Finds or creates the series; `ref` 0 assigns a fresh ref. Returns the slot. */
   getOrCreate(ls: Labels, ref = 0): number {
