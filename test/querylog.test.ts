@@ -6,13 +6,12 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { Writable } from 'node:stream';
 import { QueryLog } from '../src/querylog/querylog.js';
-import { formatQueryLogLine } from '../src/querylog/lines.js';
 import { ScrapeFailureLog, formatScrapeFailureLine } from '../src/querylog/scrape_failure_log.js';
 import { LogFileOpenError } from '../src/logging/json_log.js';
 import { createLogger } from '../src/logging/logger.js';
 import { queryLogRoutes } from '../src/web/api/querylog.js';
 import { ApiError, type ApiContext } from '../src/web/api/types.js';
-import { FakeDisk, keyPaths, metric, record } from './querylog_helpers.js';
+import { FakeDisk, formatQueryLogLine, keyPaths, metric, record } from './querylog_helpers.js';
 
 const NOW = Date.UTC(2024, 10, 14, 9, 51, 50, 620);
 

@@ -6,8 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { runQuerylogCommand } from '../src/cli/querylog.js';
-import { formatQueryLogLine } from '../src/querylog/lines.js';
-import { record } from './querylog_helpers.js';
+import { formatQueryLogLine, record } from './querylog_helpers.js';
 
 function capture(): { io: { stdout: Writable; stderr: Writable }; out: () => string; err: () => string } {
   let out = '';

@@ -1,7 +1,16 @@
 // Shared by the query-log tests: fake file systems, records, metric reads.
 import type { Registry } from 'prom-client';
+import { ByteWriter } from '../src/logging/byte_writer.js';
 import type { LogFileHandle, LogFileSystem } from '../src/logging/log_fs.js';
 import type { QueryLogRecord } from '../src/promql/engine/types.js';
+import { encodeQueryLogLine } from '../src/querylog/lines.js';
+
+/** The log line for one query as text (with its newline). */
+export function formatQueryLogLine(rec: QueryLogRecord, nowMs: number): string {
+  const w = new ByteWriter(Buffer.allocUnsafe(1024));
+  encodeQueryLogLine(rec, nowMs, w);
+  return w.buf.toString('utf8', 0, w.pos);
+}
 
 export type DiskMode = 'ok' | 'full' | 'hang';
 

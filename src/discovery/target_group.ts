@@ -17,7 +17,7 @@ export interface TargetGroup {
 export const ADDRESS_LABEL = '__address__';
 
 /** A target group document that does not have Prometheus's shape. */
-export class TargetGroupError extends Error {
+class TargetGroupError extends Error {
   override name = 'TargetGroupError';
 }
 

@@ -12,6 +12,12 @@ import {
   METRIC_NAME,
 } from './labels.js';
 
+function names(ls: Labels): string[] {
+  const out: string[] = [];
+  ls.forEach((n) => out.push(n));
+  return out;
+}
+
 describe('Labels construction', () => {
   test('sorted by name, empty values dropped, later duplicates win', () => {
     const ls = Labels.fromPairs('job', 'api', '__name__', 'up', 'empty', '', 'job', 'web');
@@ -55,26 +61,25 @@ describe('Labels construction', () => {
 describe('Labels access', () => {
   const ls = Labels.fromPairs(METRIC_NAME, 'http_requests_total', 'code', '200', 'method', 'GET');
 
-  test('get, has, metricName', () => {
+  test('get, has', () => {
     assert.equal(ls.get('code'), '200');
     assert.equal(ls.get('missing'), '');
     assert.equal(ls.has('method'), true);
     assert.equal(ls.has('missing'), false);
-    assert.equal(ls.metricName(), 'http_requests_total');
   });
 
   test('iteration in name order', () => {
     assert.deepEqual([...ls].map((l) => l.name), ['__name__', 'code', 'method']);
-    assert.deepEqual(ls.names(), ['__name__', 'code', 'method']);
+    assert.deepEqual(names(ls), ['__name__', 'code', 'method']);
     const seen: string[] = [];
     ls.forEach((n, v) => seen.push(`${n}=${v}`));
     assert.deepEqual(seen, ['__name__=http_requests_total', 'code=200', 'method=GET']);
   });
 
-  test('without, keep and withoutMetricName return new sets and keep the original', () => {
-    assert.deepEqual(ls.without('code').names(), ['__name__', 'method']);
-    assert.deepEqual(ls.keep('code', 'nope').names(), ['code']);
-    assert.deepEqual(ls.withoutMetricName().names(), ['code', 'method']);
+  test('without and keep return new sets and keep the original', () => {
+    assert.deepEqual(names(ls.without('code')), ['__name__', 'method']);
+    assert.deepEqual(names(ls.keep('code', 'nope')), ['code']);
+    assert.deepEqual(names(ls.without(METRIC_NAME)), ['code', 'method']);
     assert.equal(ls.without('nope'), ls);
     assert.equal(ls.keep('__name__', 'code', 'method'), ls);
     assert.equal(ls.length, 3);
@@ -145,12 +150,9 @@ describe('LabelsBuilder', () => {
 
   test('keep drops everything else, including earlier additions', () => {
     const b = new LabelsBuilder(Labels.fromPairs('a', '1', 'b', '2', 'c', '3')).set('d', '4').keep('a', 'c');
-    assert.deepEqual(b.labels().names(), ['a', 'c']);
+    assert.deepEqual(names(b.labels()), ['a', 'c']);
     b.set('e', '5');
-    assert.deepEqual(b.labels().names(), ['a', 'c', 'e']);
-    const seen: string[] = [];
-    b.range((n) => seen.push(n));
-    assert.deepEqual(seen, ['a', 'c', 'e']);
+    assert.deepEqual(names(b.labels()), ['a', 'c', 'e']);
   });
 });
 
@@ -158,13 +160,6 @@ describe('printing', () => {
   test('toString quotes as Prometheus does', () => {
     const ls = Labels.fromPairs('__name__', 'up', 'a.b', 'x"y', 'tab', 'a\tb', 'bell', '\x07');
     assert.equal(ls.toString(), '{__name__="up", "a.b"="x\\"y", bell="\\a", tab="a\\tb"}');
-  });
-
-  test('toMetricString puts a plain name in front and a UTF-8 name in the braces', () => {
-    assert.equal(Labels.fromPairs('__name__', 'up').toMetricString(), 'up');
-    assert.equal(Labels.fromPairs('__name__', 'up', 'job', 'a').toMetricString(), 'up{job="a"}');
-    assert.equal(Labels.fromPairs('__name__', 'my.metric', 'job', 'a').toMetricString(), '{"my.metric", job="a"}');
-    assert.equal(Labels.fromPairs('job', 'a').toMetricString(), '{job="a"}');
   });
 });
 

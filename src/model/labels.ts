@@ -98,10 +98,6 @@ export class Labels {
     return false;
   }
 
-  metricName(): string {
-    return this.get(METRIC_NAME);
-  }
-
   forEach(fn: (name: string, value: string) => void): void {
     const p = this.pairs;
     for (let i = 0; i < p.length; i += 2) fn(p[i]!, p[i + 1]!);
@@ -110,12 +106,6 @@ export class Labels {
   *[Symbol.iterator](): IterableIterator<Label> {
     const p = this.pairs;
     for (let i = 0; i < p.length; i += 2) yield { name: p[i]!, value: p[i + 1]! };
-  }
-
-  names(): string[] {
-    const out: string[] = [];
-    for (let i = 0; i < this.pairs.length; i += 2) out.push(this.pairs[i]!);
-    return out;
   }
 
   /** The raw sorted name/value pairs (read-only view). */
@@ -182,10 +172,6 @@ export class Labels {
     return out.length === p.length ? this : Labels.fromSortedPairs(out);
   }
 
-  withoutMetricName(): Labels {
-    return this.without(METRIC_NAME);
-  }
-
   builder(): LabelsBuilder {
     return new LabelsBuilder(this);
   }
@@ -199,27 +185,6 @@ export class Labels {
       parts.push(`${n}=${goQuote(p[i + 1]!)}`);
     }
     return `{${parts.join(', ')}}`;
-  }
-
-  /** The metric form: `up{a="b"}`; a name that needs quoting goes inside the braces. */
-  toMetricString(): string {
-    const parts: string[] = [];
-    let name = '';
-    const p = this.pairs;
-    for (let i = 0; i < p.length; i += 2) {
-      if (p[i] === METRIC_NAME && isValidLegacyMetricName(p[i + 1]!)) {
-        name = p[i + 1]!;
-        continue;
-      }
-      if (p[i] === METRIC_NAME) {
-        parts.push(goQuote(p[i + 1]!));
-        continue;
-      }
-      const n = isValidLegacyLabelName(p[i]!) ? p[i]! : goQuote(p[i]!);
-      parts.push(`${n}=${goQuote(p[i + 1]!)}`);
-    }
-    if (name !== '' && parts.length === 0) return name;
-    return `${name}{${parts.join(', ')}}`;
   }
 }
 
@@ -256,10 +221,6 @@ export class LabelsBuilder {
     });
     for (const n of [...this.changes.keys()]) if (!k.has(n)) this.changes.set(n, '');
     return this;
-  }
-
-  range(fn: (name: string, value: string) => void): void {
-    this.labels().forEach(fn);
   }
 
   labels(): Labels {

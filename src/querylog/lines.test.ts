@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { formatQueryLogLine, encodeQueryLogLine } from './lines.js';
+import { encodeQueryLogLine } from './lines.js';
+import { formatQueryLogLine } from '../../test/querylog_helpers.js';
 import { ByteWriter } from '../logging/byte_writer.js';
 import { formatJSONTime } from '../logging/time_fmt.js';
 import type { QueryLogRecord, QueryOrigin } from '../promql/engine/types.js';

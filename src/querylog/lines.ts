@@ -443,10 +443,3 @@ export function encodeQueryLogLine(rec: QueryLogRecord, nowMs: number, w: ByteWr
     single.clear();
   }
 }
-
-/** The log line for one query as text (with its newline); see QueryRecords.encode. */
-export function formatQueryLogLine(rec: QueryLogRecord, nowMs: number): string {
-  const w = new ByteWriter(Buffer.allocUnsafe(FIXED_LINE_BYTES));
-  encodeQueryLogLine(rec, nowMs, w);
-  return w.buf.toString('utf8', 0, w.pos);
-}

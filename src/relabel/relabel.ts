@@ -17,7 +17,7 @@ import { Labels, isValidLabelName, type Label } from '../model/labels.js';
 import { InvalidRegexError, compileAnchoredRegex } from '../model/matcher.js';
 
 /** Thrown when a rule's regex does not compile (load.ts normally catches this first). */
-export class RelabelConfigError extends Error {
+class RelabelConfigError extends Error {
   override name = 'RelabelConfigError';
 }
 

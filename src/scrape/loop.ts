@@ -45,7 +45,7 @@ const YIELD_EVERY_SAMPLES = 1 << 16;
 const METADATA_KEEP_SCRAPES = 10;
 
 /** A scrape that failed after the response arrived (parse error, limit); the message is the target's lastError. */
-export class ScrapeError extends Error {
+class ScrapeError extends Error {
   override name = 'ScrapeError';
 }
 
@@ -155,7 +155,7 @@ interface MetaEntry {
  * successful scrape only what that scrape saw is kept, and failing scrapes that keep
  * adding series force a flush once the cache doubles.
  */
-export class ScrapeCache implements MetadataSource {
+class ScrapeCache implements MetadataSource {
   iter = 0;
   readonly series = new SeriesMap<CacheEntry>();
   readonly dropped = new SeriesMap<DroppedEntry>();

@@ -117,10 +117,6 @@ export class ScrapeManager {
     return [...this.pools.keys()].sort();
   }
 
-  scrapeConfig(pool: string): ScrapeConfig | undefined {
-    return this.pools.get(pool)?.config();
-  }
-
   /** Active targets per pool. */
   activeTargets(): Map<string, Target[]> {
     const out = new Map<string, Target[]>();

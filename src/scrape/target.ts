@@ -8,16 +8,16 @@ import { LabelMap, processBuilder } from '../relabel/relabel.js';
 import type { LabelSet, TargetGroup } from '../discovery/target_group.js';
 import type { MetricType } from '../model/textparse/interface.js';
 
-export const ADDRESS_LABEL = '__address__';
-export const SCHEME_LABEL = '__scheme__';
-export const METRICS_PATH_LABEL = '__metrics_path__';
+const ADDRESS_LABEL = '__address__';
+const SCHEME_LABEL = '__scheme__';
+const METRICS_PATH_LABEL = '__metrics_path__';
 export const SCRAPE_INTERVAL_LABEL = '__scrape_interval__';
 export const SCRAPE_TIMEOUT_LABEL = '__scrape_timeout__';
-export const PARAM_PREFIX = '__param_';
-export const META_PREFIX = '__meta_';
-export const RESERVED_PREFIX = '__';
-export const INSTANCE_LABEL = 'instance';
-export const JOB_LABEL = 'job';
+const PARAM_PREFIX = '__param_';
+const META_PREFIX = '__meta_';
+const RESERVED_PREFIX = '__';
+const INSTANCE_LABEL = 'instance';
+const JOB_LABEL = 'job';
 
 export type TargetHealth = 'up' | 'down' | 'unknown';
 
@@ -36,7 +36,7 @@ export interface MetadataSource {
 }
 
 /** Thrown by populateLabels for a target that cannot be scraped. */
-export class TargetError extends Error {
+class TargetError extends Error {
   override name = 'TargetError';
 }
 
@@ -155,7 +155,7 @@ export interface DroppedTarget {
 }
 
 /** Builds the scrape URL from the address, scheme, path and parameters. */
-export function targetURL(labels: Labels, params: Readonly<Record<string, readonly string[]>>): string {
+function targetURL(labels: Labels, params: Readonly<Record<string, readonly string[]>>): string {
   const values = new Map<string, string[]>();
   for (const [k, vs] of Object.entries(params)) values.set(k, [...vs]);
   labels.forEach((n, v) => {
@@ -175,7 +175,7 @@ export function targetURL(labels: Labels, params: Readonly<Record<string, readon
 }
 
 /** The discovered labels plus the scrape config's defaults (job, interval, timeout, path, scheme, params). */
-export function populateDiscoveredLabels(cfg: ScrapeConfig, tLabels: LabelSet, tgLabels: LabelSet): LabelMap {
+function populateDiscoveredLabels(cfg: ScrapeConfig, tLabels: LabelSet, tgLabels: LabelSet): LabelMap {
   const lb = new LabelMap();
   for (const [n, v] of Object.entries(tLabels)) lb.set(n, v);
   for (const [n, v] of Object.entries(tgLabels)) if (!Object.hasOwn(tLabels, n)) lb.set(n, v);
@@ -199,7 +199,7 @@ export function populateDiscoveredLabels(cfg: ScrapeConfig, tLabels: LabelSet, t
  * Applies relabel_configs and Prometheus's checks. Returns the final labels, or null
  * when relabeling dropped the target; throws TargetError for an unusable target.
  */
-export function populateLabels(cfg: ScrapeConfig, discovered: LabelMap): Labels | null {
+function populateLabels(cfg: ScrapeConfig, discovered: LabelMap): Labels | null {
   const lb = new LabelMap(discovered.entries().map(([name, value]) => ({ name, value })));
   if (!processBuilder(lb, cfg.relabelConfigs)) return null;
   const addr = lb.get(ADDRESS_LABEL);

@@ -14,7 +14,7 @@ import { addInterval, countIntervals, readTombstones, writeTombstones, type Tomb
 import { fsyncDir } from './fileutil/fileutil.js';
 import { LazySeriesSet } from '../storage/lazy.js';
 
-export const META_FILE = 'meta.json';
+const META_FILE = 'meta.json';
 export const INDEX_FILE = 'index';
 export const CHUNKS_DIR = 'chunks';
 

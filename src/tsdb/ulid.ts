@@ -33,11 +33,3 @@ export function newULID(now = Date.now()): string {
 export function isULID(s: string): boolean {
   return ULID_RE.test(s);
 }
-
-/** The creation time (ms) encoded in a ULID. */
-export function ulidTime(s: string): number {
-  let t = 0;
-  // Callers pass ULIDs (isULID), which have 26 characters.
-  for (let i = 0; i < 10; i++) t = t * 32 + ALPHABET.indexOf(s[i]!);
-  return t;
-}

@@ -39,7 +39,7 @@ function firstOf(a: EventEmitter, aEvent: string, b: EventEmitter, bEvent: strin
 }
 
 /** Go's net/http caps url-encoded form bodies at 10 MiB; we cap every body that is not remote write the same. */
-export const DEFAULT_MAX_FORM_BYTES = 10 * 1024 * 1024;
+const DEFAULT_MAX_FORM_BYTES = 10 * 1024 * 1024;
 /** Remote-write bodies are snappy-compressed; 32 MiB compressed is far beyond any sane batch. */
 export const DEFAULT_MAX_REMOTE_WRITE_BYTES = 32 * 1024 * 1024;
 const MAX_HEADER_BYTES = 1024 * 1024;
@@ -433,7 +433,7 @@ const FORM_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 const DEFAULT_CORS_SOURCE = '^(?:.*)$';
 
 /** Error envelope: {"status":"error","errorType":...,"error":...}. */
-export function apiErrorResponse(err: ApiError): HttpResponse {
+function apiErrorResponse(err: ApiError): HttpResponse {
   return {
     status: statusForError(err),
     body: encodeApiError(err),
@@ -479,7 +479,7 @@ function pickEncoding(header: string | undefined): 'gzip' | 'deflate' | null {
   return null;
 }
 
-export class BodyTooLargeError extends Error {
+class BodyTooLargeError extends Error {
   override name = 'BodyTooLargeError';
 }
 
@@ -527,7 +527,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 }
 
 /** Splits Prometheus-style listen addresses: "0.0.0.0:9090", ":9090", "[::1]:9090", "localhost:0". */
-export function parseListenAddress(addr: string): { host: string | undefined; port: number } {
+function parseListenAddress(addr: string): { host: string | undefined; port: number } {
   const m = /^(?:\[([^\]]*)\]|([^:]*)):(\d+)$/.exec(addr);
   if (m === null) throw new Error(`invalid listen address ${JSON.stringify(addr)}: want host:port`);
   const host = m[1] ?? m[2] ?? '';

@@ -6,9 +6,9 @@ import type { TextParser, TextParserOptions } from './interface.js';
 import { OpenMetricsParser } from './openmetrics_parser.js';
 import { PromParser } from './prom_parser.js';
 
-export const MEDIA_TYPE_OPENMETRICS = 'application/openmetrics-text';
-export const MEDIA_TYPE_PROMTEXT = 'text/plain';
-export const MEDIA_TYPE_PROTOBUF = 'application/vnd.google.protobuf';
+const MEDIA_TYPE_OPENMETRICS = 'application/openmetrics-text';
+const MEDIA_TYPE_PROMTEXT = 'text/plain';
+const MEDIA_TYPE_PROTOBUF = 'application/vnd.google.protobuf';
 
 /** The exposition protocols a scrape config may name (scrape_protocols, fallback_scrape_protocol). */
 export type ScrapeProtocol =

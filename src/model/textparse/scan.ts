@@ -206,7 +206,7 @@ function syntaxError(b: Uint8Array, s: number, e: number): number {
   return NaN;
 }
 
-export function matchesFold(b: Uint8Array, s: number, e: number, word: string): boolean {
+function matchesFold(b: Uint8Array, s: number, e: number, word: string): boolean {
   // s <= i < e <= b.length.
   for (let i = s; i < e; i++) if ((b[i]! | 0x20) !== word.charCodeAt(i - s)) return false;
   return true;

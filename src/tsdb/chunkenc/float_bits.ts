@@ -30,12 +30,3 @@ export function joinFloat(hi: number, lo: number): number {
   u32[0] = lo;
   return f64[0]!;
 }
-
-/** True when a and b have the same bit pattern (distinguishes NaN payloads and ±0). */
-export function sameBits(a: number, b: number): boolean {
-  f64[0] = a;
-  const ah = u32[1]!;
-  const al = u32[0]!;
-  f64[0] = b;
-  return ah === u32[1] && al === u32[0];
-}

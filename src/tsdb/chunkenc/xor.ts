@@ -340,14 +340,6 @@ export class XORChunk {
     return this.enc.num;
   }
 
-  /** Time of the last sample appended (undefined behaviour when empty). */
-  lastT(): number {
-    return this.enc.t;
-  }
-
-  byteLength(): number {
-    return this.enc.byteLength();
-  }
 
   append(t: number, hi: number, lo: number): void {
     const need = this.enc.byteLength() + MAX_APPEND_BYTES;
@@ -430,10 +422,6 @@ export class XorIterator {
     }
   }
 
-  t(): number {
-    return this.ts;
-  }
-
   v(): number {
     return this.numOk ? this.val : joinFloat(this.hi, this.lo);
   }
@@ -508,13 +496,6 @@ export class XorIterator {
     this.tDelta += dod;
     this.ts += this.tDelta;
     return this.readValue();
-  }
-
-  /** Positions at the first sample with t >= target; false if none. */
-  seek(target: number): boolean {
-    if (this.numRead > 0 && this.ts >= target) return true;
-    while (this.next()) if (this.ts >= target) return true;
-    return false;
   }
 
   private readUvarint(): number {

@@ -16,14 +16,14 @@ import type { ChunkMeta } from '../index/index.js';
 
 const MAGIC = 0x43505354; // "TSPC" read as little-endian u32
 const VERSION = 1;
-export const CHUNK_FILE_HEADER = 8;
+const CHUNK_FILE_HEADER = 8;
 const TWO32 = 0x1_0000_0000;
 /** Prometheus's segment size for block chunk files. */
 const MAX_CHUNK_FILE_SIZE = 512 * 1024 * 1024;
 /** Buffered output is flushed at this size. */
 const WRITE_CHUNK = 1 << 20;
 
-export function chunkFileName(seq: number): string {
+function chunkFileName(seq: number): string {
   return String(seq).padStart(6, '0');
 }
 

@@ -119,11 +119,6 @@ export class Encbuf {
     this.buf.write(s, this.len, n, 'utf8');
     this.len += n;
   }
-
-  /** Pads with zero bytes up to a multiple of `align` (relative to the buffer start). */
-  align(align: number): void {
-    while (this.len % align !== 0) this.putByte(0);
-  }
 }
 
 /** Bounds-checked reader over a byte range; throws CorruptionError on overrun. */
@@ -197,18 +192,6 @@ export class Decbuf {
     const s = this.buf.toString('utf8', this.pos, this.pos + n);
     this.pos += n;
     return s;
-  }
-
-  bytes(n: number): Buffer {
-    if (n < 0 || this.pos + n > this.end) this.fail(`${n} bytes run past the end`);
-    const s = this.buf.subarray(this.pos, this.pos + n);
-    this.pos += n;
-    return s;
-  }
-
-  skip(n: number): void {
-    if (n < 0 || this.pos + n > this.end) this.fail(`skipping ${n} bytes runs past the end`);
-    this.pos += n;
   }
 }
 

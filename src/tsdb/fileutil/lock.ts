@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-export const LOCK_FILE = 'lock';
+const LOCK_FILE = 'lock';
 
 /** Another live process (or this one) already has the directory open. */
 export class DBLockedError extends Error {

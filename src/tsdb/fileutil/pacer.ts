@@ -3,9 +3,9 @@
 // so they give it a turn every few milliseconds.
 
 /** Work slices are kept this short (ms) so that no caller waits much longer than that. */
-export const SLICE_MS = 10;
+const SLICE_MS = 10;
 
-export const yieldLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
+const yieldLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 /** Call maybeYield() often; it yields to the event loop once the slice is used up. */
 export class Pacer {

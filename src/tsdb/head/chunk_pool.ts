@@ -10,7 +10,7 @@
  * holds hundreds of chunks), small enough that a tiny database with a few
  * size classes in use stays around a megabyte.
  */
-export const PAGE_SHIFT = 18;
+const PAGE_SHIFT = 18;
 export const PAGE_SIZE = 1 << PAGE_SHIFT;
 const OFFSET_MASK = PAGE_SIZE - 1;
 /** Addresses are uint32, so at most 2^14 pages (4 GiB of chunk bytes). */
@@ -24,7 +24,7 @@ const NO_PAGE = new Uint8Array(0);
 export const SIZE_CLASSES: readonly number[] = [32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1280];
 
 /** Thrown when the head would need more than 4 GiB of chunk bytes. */
-export class ChunkPoolFullError extends Error {
+class ChunkPoolFullError extends Error {
   override name = 'ChunkPoolFullError';
 }
 

@@ -189,7 +189,7 @@ describe('head chunks', () => {
     assert.equal(got.length, 720);
     // 480 samples in [0, 2h) -> 4 chunks; 240 in [2h, 3h) so far -> 2 full chunks (the second open).
     assert.equal(head.numChunks, 6);
-    const slot = head.slotByRef(ref);
+    const slot = head.series.slotByRef(ref);
     const chunks = head.chunksForBlock(slot, 0, 2 * HOUR - 1);
     assert.equal(chunks.length, 4);
     for (const c of chunks) assert.equal((c.bytes[0]! << 8) | c.bytes[1]!, 120);
@@ -217,13 +217,14 @@ describe('head chunks', () => {
     head.truncate(2 * HOUR);
     assert.equal(head.numSeries, 1);
     assert.equal(head.minValidTime, 2 * HOUR);
-    assert.deepEqual(head.labelValues('__name__', []), ['new']);
-    assert.deepEqual(head.labelNames([]), ['__name__']);
-    assert.equal(head.symbols.size, 2);
+    const q = head.querier(0, 4 * HOUR);
+    assert.deepEqual(q.labelValues('__name__', null), ['new']);
+    assert.deepEqual(q.labelNames(null), ['__name__']);
+    assert.equal(head.series.symbols.size, 2);
     const c = head.appender();
     c.append(0, ls('__name__', 'again'), 3 * HOUR, 1);
     c.commit();
-    assert.ok(head.numSlots <= 101, 'a freed slot was reused');
+    assert.ok(head.series.numSlots <= 101, 'a freed slot was reused');
     assert.deepEqual([...read(head.querier(0, 4 * HOUR)).keys()], ['{__name__="again"}', '{__name__="new"}']);
   });
 

@@ -13,7 +13,6 @@ import type { Logger } from '../../logging/types.js';
 import { nopLogger } from '../../logging/types.js';
 import type { Querier } from '../../storage/interface.js';
 import { Pacer, sortAsync } from '../fileutil/pacer.js';
-import type { PostingsIndex } from '../index/postings.js';
 import { addInterval } from '../tombstones/tombstones.js';
 import { AppendState, HeadAppender, type AppendTarget, type WalWriter } from './appender.js';
 import { ChunkPool } from './chunk_pool.js';
@@ -22,14 +21,13 @@ import type { HeadMetrics } from './metrics.js';
 import { HeadQuerier, type QueryTarget } from './querier.js';
 import { FREE_CHUNK_BYTES, FREE_CHUNK_ENTRY, FREE_SLOT, ReaderEpochs, type Freer } from './readers.js';
 import { SeriesTable, validateLabels, type Stat } from './series.js';
-import type { SymbolTable } from './symbols.js';
 
 export { rangeForTimestamp, type HeadChunk } from './chunk_table.js';
 export type { WalWriter } from './appender.js';
 export type { Stat } from './series.js';
 
 /** Prometheus's default target of samples per chunk. */
-export const DEFAULT_SAMPLES_PER_CHUNK = 120;
+const DEFAULT_SAMPLES_PER_CHUNK = 120;
 const INITIAL_SLOTS = 1024;
 const INITIAL_CHUNKS = 1024;
 
@@ -91,10 +89,6 @@ export class Head implements AppendTarget, QueryTarget, Freer {
   get numSeries(): number {
     return this.series.numSeries;
   }
-  /** Slots ever used (live or free). */
-  get numSlots(): number {
-    return this.series.numSlots;
-  }
   get numChunks(): number {
     return this.chunkTable.numChunks;
   }
@@ -104,24 +98,13 @@ export class Head implements AppendTarget, QueryTarget, Freer {
   get maxTime(): number {
     return this.chunkTable.maxTime;
   }
-  get symbols(): SymbolTable {
-    return this.series.symbols;
-  }
   get openAppenders(): ReadonlySet<number> {
     return this.appends.open;
-  }
-  get index(): PostingsIndex {
-    return this.series.index;
   }
 
   // =====================================================================
   // series
   // =====================================================================
-
-  /** The slot of a series ref (or alias), or -1 when the series is gone. */
-  slotByRef(ref: number): number {
-    return this.series.slotByRef(ref);
-  }
 
   /** Finds or creates the series; `ref` 0 assigns a fresh ref. Returns the slot. */
   getOrCreate(ls: Labels, ref = 0): number {
@@ -211,14 +194,6 @@ export class Head implements AppendTarget, QueryTarget, Freer {
 
   postingsForMatchers(matchers: readonly Matcher[]): Uint32Array {
     return this.series.postingsForMatchers(matchers);
-  }
-
-  labelValues(name: string, matchers: readonly Matcher[]): string[] {
-    return this.series.labelValues(name, matchers);
-  }
-
-  labelNames(matchers: readonly Matcher[]): string[] {
-    return this.series.labelNames(matchers);
   }
 
   /** A querier over [mint, maxt]; data before the head's minimum time (already in blocks) is left out. */

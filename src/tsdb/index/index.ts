@@ -61,10 +61,6 @@ export class IndexWriter {
     for (const c of chunks) this.metas.push(c.mint, c.maxt, c.ref, c.len);
   }
 
-  get numSeries(): number {
-    return this.labels.length;
-  }
-
   /** Writes the whole index file and fsyncs it, yielding to the event loop as it goes. Returns its size. */
   async finish(pacer = new Pacer()): Promise<number> {
     // Symbols: every name and value, sorted.
@@ -217,7 +213,7 @@ function encodeChunkMetas(e: Encbuf, metas: readonly number[], from: number, to:
 }
 
 /** Reads a whole file into a fresh, 8-byte aligned buffer (postings are viewed as Uint32Array in place). */
-export function readFileAligned(file: string): Buffer {
+function readFileAligned(file: string): Buffer {
   const fd = fs.openSync(file, 'r');
   try {
     const size = fs.fstatSync(fd).size;

@@ -31,7 +31,7 @@ export function gallop(a: Uint32Array, lo: number, x: number): number {
 }
 
 /** Intersection of two sorted lists; gallops through the longer one. */
-export function intersect2(a: Uint32Array, b: Uint32Array): Uint32Array {
+function intersect2(a: Uint32Array, b: Uint32Array): Uint32Array {
   if (a.length > b.length) [a, b] = [b, a];
   if (a.length === 0) return EMPTY_POSTINGS;
   const out = new Uint32Array(a.length);
@@ -236,9 +236,5 @@ export class PostingsList {
     this.n = k;
     if (k < a.length >>> 2 && a.length > 8) this.a = a.slice(0, Math.max(2, k));
     return k;
-  }
-
-  bytes(): number {
-    return this.a.byteLength;
   }
 }

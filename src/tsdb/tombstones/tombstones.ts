@@ -16,7 +16,7 @@ import * as path from 'node:path';
 const MAGIC = 0x54505354; // "TSPT" read as little-endian u32
 const VERSION = 1;
 const HEADER = 8;
-export const TOMBSTONES_FILE = 'tombstones';
+const TOMBSTONES_FILE = 'tombstones';
 
 export type Tombstones = Map<number, Float64Array>;
 

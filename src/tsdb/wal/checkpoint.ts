@@ -12,7 +12,7 @@ import { FRAME_HEADER, SegmentReader, listSegments, segmentName } from './wal.js
 import { crc32c } from '../encoding/crc32c.js';
 import { Pacer } from '../fileutil/pacer.js';
 
-export const CHECKPOINT_PREFIX = 'checkpoint.';
+const CHECKPOINT_PREFIX = 'checkpoint.';
 const CHECKPOINT_RE = /^checkpoint\.(\d{8})$/;
 /** Output records are flushed at about this size, keeping decode buffers small on replay. */
 const FLUSH_BYTES = 1 << 20;
@@ -22,12 +22,12 @@ export interface CheckpointRef {
   dir: string;
 }
 
-export function checkpointName(i: number): string {
+function checkpointName(i: number): string {
   return CHECKPOINT_PREFIX + segmentName(i);
 }
 
 /** Completed checkpoints in a WAL directory, oldest first. */
-export function listCheckpoints(walDir: string): CheckpointRef[] {
+function listCheckpoints(walDir: string): CheckpointRef[] {
   let names: string[];
   try {
     names = fs.readdirSync(walDir);

@@ -6,7 +6,7 @@
 // and three string escapings, each used in a definite place:
 //
 //   sample values (vector, matrix)   strconv 'f', or 'e' below 1e-6 and from 1e21  formatSampleValue
-//   sample timestamps                integer seconds, '.', three digits ("1.500")  formatTimestamp
+//   sample timestamps                integer seconds, '.', three digits ("1.500")  JsonWriter.point
 //   scalar values                    strconv 'f' always                            formatF (gofmt)
 //   scalar/string timestamps, stats  encoding/json float64 of ms/1000              formatUnixSeconds
 //
@@ -43,17 +43,6 @@ export function formatSampleValue(f: number): string {
   const e = s.indexOf('e');
   if (e < 0 || s.length - e !== 3) return s;
   return `${s.slice(0, e + 2)}0${s.slice(e + 2)}`;
-}
-
-/** A sample timestamp (ms) as jsonutil.MarshalTimestamp writes it: "1.5 s" is "1.500", whole seconds have no point. */
-export function formatTimestamp(ms: number): string {
-  const neg = ms < 0;
-  const abs = neg ? -ms : ms;
-  const frac = abs % 1000;
-  const sec = (abs - frac) / 1000;
-  let s = neg ? `-${sec}` : String(sec);
-  if (frac !== 0) s += frac < 10 ? `.00${frac}` : frac < 100 ? `.0${frac}` : `.${frac}`;
-  return s;
 }
 
 /** encoding/json's float64 form of ms/1000 (scalar and string results, per-step stats): "1.5", "0.001". */
@@ -638,15 +627,6 @@ function* writeMatrix(w: JsonWriter, series: readonly RangeSeries[]): Generator<
     w.byte(0x7d);
   }
   w.byte(0x5d);
-}
-
-/** `resultType` and `result` of a query answer as strings (small results, tests). */
-export function queryValueJSON(v: QueryValue): { resultType: string; result: string } {
-  const w = new JsonWriter();
-  const chunks: Buffer[] = [];
-  for (const _ of writeQueryResult(w, v)) chunks.push(...w.takeChunks());
-  chunks.push(...w.finish());
-  return { resultType: v.type, result: Buffer.concat(chunks).toString('utf8') };
 }
 
 // ---------------------------------------------------------------------------

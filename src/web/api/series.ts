@@ -11,7 +11,7 @@ import { compareStrings } from '../../gofmt/order.js';
 import { goQuote } from '../../gofmt/quote.js';
 
 /** Prometheus's model.UnescapeName for the U__ value-encoding escape of label names in paths. */
-export function unescapeLabelName(name: string): string {
+function unescapeLabelName(name: string): string {
   if (!name.startsWith('U__')) return name;
   const s = name.slice(3);
   let out = '';

@@ -8,7 +8,7 @@ import type { ApiContext, ApiResult, ApiRoute } from './types.js';
 import { invalidParam, parseIntParam } from './params.js';
 
 /** The scrape manager's endpoints. */
-export class TargetsApi {
+class TargetsApi {
   constructor(private readonly m: ScrapeManager) {}
 
   targets(ctx: ApiContext): ApiResult {
@@ -99,7 +99,7 @@ function activeJSON(t: Target, pool: string): ActiveTargetJSON {
 }
 
 /** Go's time.Time JSON (RFC 3339 with trimmed fraction); 0 is Go's zero time. */
-export function formatGoTime(ms: number): string {
+function formatGoTime(ms: number): string {
   if (ms === 0) return '0001-01-01T00:00:00Z';
   const iso = new Date(ms).toISOString();
   return iso.replace(/\.?0+Z$/, 'Z');

@@ -17,7 +17,7 @@ export type { ApiDeps, MetricMetadata, Notification, PromQLParser, TSDBAdmin, TS
 export { walReplayRoute } from './status.js';
 
 /** The API's endpoints over one set of dependencies. */
-export class ApiV1 {
+class ApiV1 {
   readonly query: QueryApi;
   readonly series: SeriesApi;
   readonly metadata: MetadataApi;
