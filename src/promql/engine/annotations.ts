@@ -127,16 +127,8 @@ export class Annotations {
     this.byMessage.set(a.message, a);
   }
 
-  merge(o: Annotations): void {
-    for (const a of o.byMessage.values()) this.add(a);
-  }
-
   get size(): number {
     return this.byMessage.size;
-  }
-
-  list(): Annotation[] {
-    return [...this.byMessage.values()];
   }
 
   /** Texts without positions, split by severity. */

@@ -11,7 +11,7 @@ import { goAtan2, goPow } from './go_math.js';
 import { Series, dropMetadata, metricsOf, sameMetadata, type Matrix } from './value.js';
 
 /** Arithmetic result; NaN placeholders are never returned for comparisons (see compare). */
-export function arith(op: BinaryOp, l: number, r: number): number {
+function arith(op: BinaryOp, l: number, r: number): number {
   switch (op) {
     case '+':
       return l + r;
@@ -32,7 +32,7 @@ export function arith(op: BinaryOp, l: number, r: number): number {
   }
 }
 
-export function compare(op: BinaryOp, l: number, r: number): boolean {
+function compare(op: BinaryOp, l: number, r: number): boolean {
   switch (op) {
     case '==':
       return l === r;

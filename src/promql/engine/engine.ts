@@ -42,22 +42,22 @@ import type {
 import { InstantColumns, effectiveMetric, isString, sortMatrix, type EvalValue } from './value.js';
 
 /** Prometheus's defaults for --query.timeout, --query.max-samples, --query.lookback-delta, --query.max-concurrency. */
-export const DEFAULT_TIMEOUT_MS = 2 * 60_000;
-export const DEFAULT_MAX_SAMPLES = 50_000_000;
-export const DEFAULT_LOOKBACK_DELTA_MS = 5 * 60_000;
-export const DEFAULT_MAX_CONCURRENCY = 20;
+const DEFAULT_TIMEOUT_MS = 2 * 60_000;
+const DEFAULT_MAX_SAMPLES = 50_000_000;
+const DEFAULT_LOOKBACK_DELTA_MS = 5 * 60_000;
+const DEFAULT_MAX_CONCURRENCY = 20;
 /**
  * Queries allowed to wait for a slot. A waiting query holds only its parsed
  * expression (kilobytes), and 1,000 waiting behind 20 running ones already
  * means minutes of backlog; beyond that, failing fast beats piling up.
  */
-export const DEFAULT_MAX_QUEUED = 1000;
+const DEFAULT_MAX_QUEUED = 1000;
 /** The default subquery step when none is written (Prometheus uses the global evaluation interval, 1m by default). */
-export const DEFAULT_NO_STEP_SUBQUERY_INTERVAL_MS = 60_000;
+const DEFAULT_NO_STEP_SUBQUERY_INTERVAL_MS = 60_000;
 
-export const FEATURE_DELAYED_NAME_REMOVAL = 'promql-delayed-name-removal';
-export const FEATURE_TYPE_AND_UNIT_LABELS = 'type-and-unit-labels';
-export const FEATURE_PER_STEP_STATS = 'promql-per-step-stats';
+const FEATURE_DELAYED_NAME_REMOVAL = 'promql-delayed-name-removal';
+const FEATURE_TYPE_AND_UNIT_LABELS = 'type-and-unit-labels';
+const FEATURE_PER_STEP_STATS = 'promql-per-step-stats';
 
 const NO_FEATURES: ReadonlySet<string> = new Set();
 

@@ -72,7 +72,7 @@ export function stepCount(start: number, end: number, interval: number): number 
  * longer than it could not hold even one sample per step. Without this,
  * `vector(1)[100000d:1s]` would try to allocate 8.64e9 entries at once.
  */
-export function checkStepGrid(numSteps: number, maxSamples: number): void {
+function checkStepGrid(numSteps: number, maxSamples: number): void {
   if (numSteps > maxSamples) throw new TooManySamplesError();
 }
 

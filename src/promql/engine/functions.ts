@@ -127,7 +127,7 @@ export async function evalCall(ev: EvalContext, e: Call): Promise<EvalValue> {
  * is currentSamples before the arguments (`m` and the scalar `params`) were
  * evaluated.
  */
-export async function mapMatrix(
+async function mapMatrix(
   ev: EvalContext,
   before: number,
   m: Matrix,

@@ -1,5 +1,5 @@
 // Go's math package on amd64, bit for bit, and PromQL's element-wise math
-// functions built on it (MATH_FUNCTIONS, round, clamp, ^ and atan2).
+// functions built on it (MATH_FUNCTIONS, round, ^ and atan2).
 //
 // Prometheus evaluates these with Go's math package, whose algorithms (Cephes
 // polynomials, an assembly log without subnormal handling, an FMA-based exp)
@@ -750,11 +750,6 @@ export function goAtan2(y: number, x: number): number {
 export function round(x: number, toNearest: number): number {
   const inv = 1 / toNearest;
   return Math.floor(x * inv + 0.5) / inv;
-}
-
-/** clamp: values limited to [min, max] (NaN stays NaN); callers drop the sample when max < min. */
-export function clamp(x: number, min: number, max: number): number {
-  return goMax(min, goMin(max, x));
 }
 
 /** Go's math.Max: +Inf wins over NaN, NaN wins over the rest, +0 over -0. */

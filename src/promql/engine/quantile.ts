@@ -76,7 +76,7 @@ export function quantile(q: number, values: Float64Array, n: number): number {
  * below anything a real workload distinguishes, while sharded sums produce
  * errors of this order.
  */
-export const SMALL_DELTA_TOLERANCE = 1e-12;
+const SMALL_DELTA_TOLERANCE = 1e-12;
 
 /** Prometheus's almost.Equal for values that are never stale markers. */
 function almostEqual(a: number, b: number, epsilon: number): boolean {
