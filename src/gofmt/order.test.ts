@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compareStrings } from './order.js';
+import { compareStrings, sortStrings, utf16OrderIsGoOrder } from './order.js';
 
 test('compareStrings orders by code point (UTF-8 bytes), as Go does', () => {
   assert.equal(compareStrings('a', 'b'), -1);
@@ -17,4 +17,14 @@ test('compareStrings orders by code point (UTF-8 bytes), as Go does', () => {
   const byBytes = [...words].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
   assert.deepEqual([...words].sort(compareStrings), byBytes);
   assert.deepEqual(byBytes, ['', 'a', 'ab', 'b', 'é', '\ud7ff', '\uffff', '😀']);
+});
+
+test('sortStrings gives Go order, natively when UTF-16 order is the same', () => {
+  const byBytes = (xs: string[]): string[] => [...xs].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+  const ascii = ['job', 'instance', '__name__', 'le', 'a', ''];
+  assert.equal(utf16OrderIsGoOrder(ascii), true);
+  assert.deepEqual(sortStrings([...ascii]), byBytes(ascii));
+  const mixed = ['\uffff', '😀', 'b', '\ue000', 'a'];
+  assert.equal(utf16OrderIsGoOrder(mixed), false);
+  assert.deepEqual(sortStrings([...mixed]), byBytes(mixed));
 });

@@ -1,6 +1,6 @@
 // An in-memory Storage for tests and the PromQL test runner.
 // Samples of each series live in growable typed arrays, sorted by timestamp.
-import { compareStrings } from '../gofmt/order.js';
+import { sortStrings } from '../gofmt/order.js';
 import { Labels } from '../model/labels.js';
 import type { Matcher } from '../model/matcher.js';
 import { isStaleNaN } from '../model/value.js';
@@ -275,7 +275,7 @@ class MemQuerier implements Querier {
       const v = s.labels.get(name);
       if (v !== '') set.add(v);
     }
-    return limit([...set].sort(compareStrings), hints);
+    return limit(sortStrings([...set]), hints);
   }
 
   labelNames(hints: LabelHints | null, ...matchers: Matcher[]): string[] {
@@ -285,7 +285,7 @@ class MemQuerier implements Querier {
       if (!this.hasSamples(s) || !matchesAll(s.labels, matchers)) continue;
       s.labels.forEach((n) => set.add(n));
     }
-    return limit([...set].sort(compareStrings), hints);
+    return limit(sortStrings([...set]), hints);
   }
 
   close(): void {}

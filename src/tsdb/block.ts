@@ -1,6 +1,6 @@
 // A persisted block: an immutable directory <ULID>/ with meta.json, index,
 // chunks/ and tombstones. Only the tombstones file ever changes (deletes).
-import { compareStrings } from '../gofmt/order.js';
+import { sortStrings } from '../gofmt/order.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Labels } from '../model/labels.js';
@@ -319,7 +319,7 @@ class BlockQuerier implements Querier {
         const v = ix.labelValueOf(id, sym);
         if (v !== '') set.add(v);
       }
-      out = [...set].sort(compareStrings);
+      out = sortStrings([...set]);
     }
     return hints?.limit && out.length > hints.limit ? out.slice(0, hints.limit) : out;
   }
@@ -333,7 +333,7 @@ class BlockQuerier implements Querier {
       const syms = new Set<number>();
       for (const id of ix.postingsForMatchers(matchers)) ix.labelNameSyms(id, syms);
       // labelNameSyms adds symbol ids of the block's own symbol table.
-      out = [...syms].map((s) => ix.symbols[s]!).sort(compareStrings);
+      out = sortStrings([...syms].map((s) => ix.symbols[s]!));
     }
     return hints?.limit && out.length > hints.limit ? out.slice(0, hints.limit) : out;
   }

@@ -1,6 +1,6 @@
 // The merge of several queriers (head + blocks) with de-duplication where
 // blocks overlap.
-import { compareStrings } from '../gofmt/order.js';
+import { sortStrings } from '../gofmt/order.js';
 import { Labels } from '../model/labels.js';
 import type { Matcher } from '../model/matcher.js';
 import {
@@ -151,7 +151,7 @@ export class MergeSeriesSet implements SeriesSet {
 function mergeSortedStrings(lists: string[][], limit: number): string[] {
   const set = new Set<string>();
   for (const l of lists) for (const s of l) set.add(s);
-  const out = [...set].sort(compareStrings);
+  const out = sortStrings([...set]);
   return limit > 0 && out.length > limit ? out.slice(0, limit) : out;
 }
 

@@ -4,7 +4,9 @@
 import type { Labels } from '../../model/labels.js';
 import type { RecordHandler } from '../record/record.js';
 import { addInterval } from '../tombstones/tombstones.js';
+import type { ChunkTable } from './chunk_table.js';
 import type { Head } from './head.js';
+import type { SeriesTable } from './series.js';
 
 export class HeadReplayer implements RecordHandler {
   /** Samples applied. */
@@ -12,7 +14,14 @@ export class HeadReplayer implements RecordHandler {
   /** Samples dropped because their series ref is unknown. */
   unknown = 0;
 
-  constructor(private readonly head: Head) {}
+  // The tables are fixed for the head's life: held here, each sample skips a lookup through the head.
+  private readonly table: SeriesTable;
+  private readonly chunks: ChunkTable;
+
+  constructor(private readonly head: Head) {
+    this.table = head.series;
+    this.chunks = head.chunkTable;
+  }
 
   /** Maps ref to the series, creating it when new; a known label set under a new ref becomes an alias. */
   series(ref: number, ls: Labels): void {
@@ -30,15 +39,14 @@ export class HeadReplayer implements RecordHandler {
   }
 
   sample(ref: number, t: number, hi: number, lo: number): void {
-    const head = this.head;
-    const slot = head.series.slotByRef(ref);
+    const slot = this.table.slotByRef(ref);
     if (slot < 0) {
       this.unknown++;
       return;
     }
-    const ct = head.chunkTable;
+    const ct = this.chunks;
     // slot is live, so within the chunk table's per-slot arrays.
-    if (t < head.minValidTime || t <= ct.lastT[slot]!) return;
+    if (t < this.head.minValidTime || t <= ct.lastT[slot]!) return;
     ct.appendSample(slot, t, hi, lo);
     this.samples++;
   }

@@ -5,7 +5,7 @@
 // Series have two identities: the slot (dense, reused after garbage
 // collection, used in postings) and the ref (monotonic, never reused, handed
 // to appenders and written to the WAL).
-import { compareStrings } from '../../gofmt/order.js';
+import { sortStrings } from '../../gofmt/order.js';
 import { Labels, isValidLabelName, isValidMetricName, METRIC_NAME } from '../../model/labels.js';
 import type { Matcher } from '../../model/matcher.js';
 import { InvalidSeriesError } from '../../storage/interface.js';
@@ -282,7 +282,7 @@ export class SeriesTable {
   }
 
   labelValues(name: string, matchers: readonly Matcher[]): string[] {
-    if (matchers.length === 0) return [...this.index.labelValuesOf(name)].sort(compareStrings);
+    if (matchers.length === 0) return sortStrings([...this.index.labelValuesOf(name)]);
     const nid = this.symbols.lookup(name);
     if (nid < 0) return [];
     const ids = new Set<number>();
@@ -290,11 +290,11 @@ export class SeriesTable {
       const v = this.valueIdOf(slot, nid);
       if (v >= 0) ids.add(v);
     }
-    return [...ids].map((id) => this.symbols.str(id)).sort(compareStrings);
+    return sortStrings([...ids].map((id) => this.symbols.str(id)));
   }
 
   labelNames(matchers: readonly Matcher[]): string[] {
-    if (matchers.length === 0) return [...this.postingsMap.keys()].map((id) => this.symbols.str(id)).sort(compareStrings);
+    if (matchers.length === 0) return sortStrings([...this.postingsMap.keys()].map((id) => this.symbols.str(id)));
     const ids = new Set<number>();
     for (const slot of this.postingsForMatchers(matchers)) {
       const off = this.lblOff[slot]!;
@@ -302,7 +302,7 @@ export class SeriesTable {
       // i < n = lblLen[slot]: the label set is stored whole at off.
       for (let i = 0; i < n; i++) ids.add(this.pool[off + 2 * i]!);
     }
-    return [...ids].map((id) => this.symbols.str(id)).sort(compareStrings);
+    return sortStrings([...ids].map((id) => this.symbols.str(id)));
   }
 
   /** Label-pair statistics for the TSDB status API, each list cut to its top `limit`. */

@@ -16,7 +16,7 @@
 //
 // Series are numbered in label order, so postings order is label order.
 import * as fs from 'node:fs';
-import { compareStrings } from '../../gofmt/order.js';
+import { compareStrings, compareUTF16, sortStrings, utf16OrderIsGoOrder } from '../../gofmt/order.js';
 import { Labels } from '../../model/labels.js';
 import type { Matcher } from '../../model/matcher.js';
 import { crc32c, crc32cUpdate } from '../encoding/crc32c.js';
@@ -70,7 +70,8 @@ export class IndexWriter {
       for (const s of this.labels[i]!.toPairs()) symSet.add(s);
       if ((i & 1023) === 0) await pacer.maybeYield();
     }
-    const symbols = await sortAsync([...symSet], compareStrings, pacer);
+    const unsorted = [...symSet];
+    const symbols = await sortAsync(unsorted, utf16OrderIsGoOrder(unsorted) ? compareUTF16 : compareStrings, pacer);
     const symIdx = new Map<string, number>();
     // i < symbols.length.
     for (let i = 0; i < symbols.length; i++) {
@@ -322,7 +323,7 @@ export class IndexReader implements PostingsIndex {
   }
 
   labelNamesAll(): string[] {
-    return [...this.names.keys()].sort(compareStrings);
+    return sortStrings([...this.names.keys()]);
   }
 
   postingsForMatchers(ms: readonly Matcher[]): Uint32Array {

@@ -7,7 +7,7 @@ import type { LabelHints, Querier, SeriesSet } from '../../storage/interface.js'
 import { apiErrorOf, queryExecError } from './errors.js';
 import { capAnnotations } from './response.js';
 import { MAX_TIME_MS, MIN_TIME_MS, parseLimitParam, parseMatcherSets, parseTimeParam } from './params.js';
-import { compareStrings } from '../../gofmt/order.js';
+import { sortStrings } from '../../gofmt/order.js';
 import { goQuote } from '../../gofmt/quote.js';
 
 /** Prometheus's model.UnescapeName for the U__ value-encoding escape of label names in paths. */
@@ -110,7 +110,7 @@ export class SeriesApi {
       q.close();
     }
     // Storage of any kind may answer in its own order; Prometheus's is by UTF-8 bytes.
-    out.sort(compareStrings);
+    sortStrings(out);
     const warnings: string[] = [];
     if (limit > 0 && out.length > limit) {
       out = out.slice(0, limit);
