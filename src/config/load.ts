@@ -1,4 +1,4 @@
-// config: prometheus.yml and the web config: types, loading with validation, marshalling
+// config: prometheus.yml: types, loading with validation, marshalling
 // back to YAML, byte sizes. May import gofmt/, model/ and model/textparse (scrape protocols).
 //
 // Loads and validates prometheus.yml into the typed, defaulted, frozen model of types.ts.
