@@ -2,24 +2,9 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { Labels } from '../../model/labels.js';
 import { Encbuf } from '../encoding/encoding.js';
-import { RecordEncoder, REC_BATCH, REC_TOMBSTONES, decodeRecord, type RecordHandler } from './record.js';
+import { RecordEncoder, REC_BATCH, REC_TOMBSTONES, decodeRecord} from './record.js';
+import { collector } from './test_util.test.js';
 
-interface Collected {
-  series: [number, string][];
-  samples: [number, number, number, number][];
-  tombstones: [number, number, number][];
-}
-function collector(): { h: RecordHandler; c: Collected } {
-  const c: Collected = { series: [], samples: [], tombstones: [] };
-  return {
-    c,
-    h: {
-      series: (ref, ls) => c.series.push([ref, ls.toString()]),
-      sample: (ref, t, hi, lo) => c.samples.push([ref, t, hi, lo]),
-      tombstone: (ref, a, b) => c.tombstones.push([ref, a, b]),
-    },
-  };
-}
 
 describe('WAL records', () => {
   test('batch and tombstone records round-trip', () => {

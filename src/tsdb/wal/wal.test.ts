@@ -7,8 +7,9 @@ import { Registry } from 'prom-client';
 import { Labels } from '../../model/labels.js';
 import { TSDBMetrics, type TSDBGaugeState } from '../metrics.js';
 import { createCheckpoint, deleteCheckpoints, lastCheckpoint, checkpointSegments } from './checkpoint.js';
-import { RecordEncoder, decodeRecord, type RecordHandler } from '../record/record.js';
+import { RecordEncoder, decodeRecord} from '../record/record.js';
 import { FRAME_HEADER, SegmentReader, WAL, listSegments, repairSegments, segmentName } from './wal.js';
+import { collector, type Collected } from '../record/test_util.test.js';
 
 const dirs: string[] = [];
 function tmpdir(): string {
@@ -23,22 +24,6 @@ afterEach(() => {
 const noState = new Proxy({}, { get: () => () => 0 }) as unknown as TSDBGaugeState;
 const metrics = (): TSDBMetrics => new TSDBMetrics(new Registry(), { ...noState, walReplayStatus: () => ({ min: 0, max: 0, current: 0 }) });
 
-interface Collected {
-  series: [number, string][];
-  samples: [number, number, number, number][];
-  tombstones: [number, number, number][];
-}
-function collector(): { h: RecordHandler; c: Collected } {
-  const c: Collected = { series: [], samples: [], tombstones: [] };
-  return {
-    c,
-    h: {
-      series: (ref, ls) => c.series.push([ref, ls.toString()]),
-      sample: (ref, t, hi, lo) => c.samples.push([ref, t, hi, lo]),
-      tombstone: (ref, a, b) => c.tombstones.push([ref, a, b]),
-    },
-  };
-}
 
 function batch(refs: number[], ts: number[], series: { ref: number; labels: Labels }[] = []): Buffer {
   const e = new RecordEncoder(64, 64);
