@@ -58,6 +58,31 @@ const FLAGS: readonly FlagDef[] = [
     help: 'Maximum number of samples a single query can load into memory. Note that queries will fail if they try to load more samples than this into memory, so this also limits the number of samples a query can return.',
   },
   {
+    name: 'rules.alert.for-outage-tolerance',
+    kind: 'duration',
+    def: '1h',
+    help: 'Max time to tolerate tsprom outage for restoring "for" state of alert.',
+  },
+  {
+    name: 'rules.alert.for-grace-period',
+    kind: 'duration',
+    def: '10m',
+    help: 'Minimum duration between alert and restored "for" state. This is maintained only for alerts with configured "for" time greater than grace period.',
+  },
+  { name: 'rules.alert.resend-delay', kind: 'duration', def: '1m', help: 'Minimum amount of time to wait before resending an alert to Alertmanager.' },
+  {
+    name: 'alertmanager.notification-queue-capacity',
+    kind: 'int',
+    def: '10000',
+    help: 'The capacity of the queue for pending Alertmanager notifications. When full, the oldest notifications are dropped.',
+  },
+  {
+    name: 'alertmanager.drain-notification-queue-on-shutdown',
+    kind: 'bool',
+    def: 'true',
+    help: 'Send any outstanding Alertmanager notifications when shutting down. If false, any outstanding Alertmanager notifications will be dropped when shutting down.',
+  },
+  {
     name: 'enable-feature',
     kind: 'list',
     def: '',
@@ -88,6 +113,11 @@ export interface ServerFlags {
   readonly queryTimeoutMs: number;
   readonly queryMaxConcurrency: number;
   readonly queryMaxSamples: number;
+  readonly outageToleranceMs: number;
+  readonly forGracePeriodMs: number;
+  readonly resendDelayMs: number;
+  readonly notificationQueueCapacity: number;
+  readonly drainNotificationQueue: boolean;
   readonly features: ReadonlySet<string>;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   readonly logFormat: 'logfmt' | 'json';
@@ -193,6 +223,11 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       queryTimeoutMs: parseDuration(get('query.timeout')),
       queryMaxConcurrency: Number(get('query.max-concurrency')),
       queryMaxSamples: Number(get('query.max-samples')),
+      outageToleranceMs: parseDuration(get('rules.alert.for-outage-tolerance')),
+      forGracePeriodMs: parseDuration(get('rules.alert.for-grace-period')),
+      resendDelayMs: parseDuration(get('rules.alert.resend-delay')),
+      notificationQueueCapacity: Number(get('alertmanager.notification-queue-capacity')),
+      drainNotificationQueue: get('alertmanager.drain-notification-queue-on-shutdown') === 'true',
       features,
       logLevel: get('log.level') as ServerFlags['logLevel'],
       logFormat: get('log.format') as ServerFlags['logFormat'],
@@ -227,6 +262,8 @@ export function helpText(program: string): string {
     'Commands (run "<command> --help" for their flags):',
     '  tsdb ...      Inspect and import TSDB data.',
     '  querylog ...  Summarise a query log file.',
+    '  check ...     Check config and rule files (as promtool check).',
+    '  test rules    Unit-test rule files (as promtool test rules).',
     '',
     'Flags:',
     '  -h, --help     Show context-sensitive help.',

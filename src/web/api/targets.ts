@@ -1,4 +1,5 @@
 // /api/v1/targets, /targets/metadata, /metadata and /scrape_pools, as Prometheus serves them.
+import { formatGoTimeJSON } from '../../gofmt/time.js';
 import type { Labels } from '../../model/labels.js';
 import type { Matcher } from '../../model/matcher.js';
 import { parseMetricSelector } from '../../promql/parser/parser.js';
@@ -90,19 +91,12 @@ function activeJSON(t: Target, pool: string): ActiveTargetJSON {
     scrapeUrl: t.url,
     globalUrl: t.globalURL(),
     lastError: t.lastError(),
-    lastScrape: formatGoTime(t.lastScrape()),
+    lastScrape: formatGoTimeJSON(t.lastScrape()),
     lastScrapeDuration: t.lastScrapeDurationSeconds(),
     health: t.health(),
     scrapeInterval: t.labels.get(SCRAPE_INTERVAL_LABEL),
     scrapeTimeout: t.labels.get(SCRAPE_TIMEOUT_LABEL),
   };
-}
-
-/** Go's time.Time JSON (RFC 3339 with trimmed fraction); 0 is Go's zero time. */
-function formatGoTime(ms: number): string {
-  if (ms === 0) return '0001-01-01T00:00:00Z';
-  const iso = new Date(ms).toISOString();
-  return iso.replace(/\.?0+Z$/, 'Z');
 }
 
 function targetMetadata(m: ScrapeManager, ctx: ApiContext): unknown {
