@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatF, formatG, formatOpenMetricsFloat, goRound, NumError, parseGoFloat, parseGoInt } from './float.js';
+import { formatE, formatF, formatG, formatOpenMetricsFloat, goRound, NumError, parseGoFloat, parseGoInt } from './float.js';
 
 describe('Go number parsing', () => {
   test('ParseInt with base prefixes', () => {
@@ -163,4 +163,16 @@ test('formatOpenMetricsFloat matches Prometheus', () => {
   assert.equal(formatOpenMetricsFloat(NaN), 'NaN');
   assert.equal(formatOpenMetricsFloat(-0), '0.0');
   assert.equal(formatOpenMetricsFloat(-2), '-2.0');
+});
+
+test('formatE matches strconv.FormatFloat(x, \'e\', prec, 64)', () => {
+  assert.equal(formatE(1), '1e+00');
+  assert.equal(formatE(15), '1.5e+01');
+  assert.equal(formatE(-0.00012), '-1.2e-04');
+  assert.equal(formatE(0), '0e+00');
+  assert.equal(formatE(1e300), '1e+300');
+  assert.equal(formatE(Infinity), '+Inf');
+  assert.equal(formatE(NaN), 'NaN');
+  assert.equal(formatE(1234.5678, 2), '1.23e+03');
+  assert.equal(formatE(1, 3), '1.000e+00');
 });

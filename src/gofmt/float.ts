@@ -223,6 +223,15 @@ export function formatG(x: number, prec = -1): string {
   return fmtF(neg, g, Math.max(p - g.dp, 0));
 }
 
+/** Go's strconv.FormatFloat(x, 'e', prec, 64); prec -1 means the shortest digits that read back exactly. */
+export function formatE(x: number, prec = -1): string {
+  const sp = special(x);
+  if (sp !== null) return sp;
+  const neg = x < 0 || Object.is(x, -0);
+  const g = digitsOf(Math.abs(x), prec < 0 ? undefined : prec + 1);
+  return fmtE(neg, g, prec < 0 ? g.d.length - 1 : prec);
+}
+
 /**
  * Go's strconv.FormatFloat(x, 'f', prec, 64): never an exponent. prec -1 means
  * the shortest digits that read back exactly; prec 6 is fmt's %f.
