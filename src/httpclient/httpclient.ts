@@ -8,6 +8,7 @@
 //
 //   const c = new HttpClient(httpClientConfig);
 //   const res = await c.get(url, { headers, timeoutMs, bodySizeLimit, acceptGzip });
+//   const res2 = await c.post(url, body, { headers, timeoutMs });   // the notifier's alerts
 //   c.close();
 //
 // Errors are HttpRequestError with Go-like wording, since they end up in a target's
@@ -111,7 +112,20 @@ export class HttpClient {
   }
 
   /** GETs url, following redirects when configured; rejects with HttpRequestError. */
-  async get(url: string, opts: GetOptions): Promise<HttpResponse> {
+  get(url: string, opts: GetOptions): Promise<HttpResponse> {
+    return this.request('GET', url, null, opts);
+  }
+
+  /**
+   * POSTs body to url. Redirects are followed as Go's client does: 307/308 send the body
+   * again, 301/302/303 continue with a GET. A reused socket the server had closed is
+   * retried once, as for GET: the callers (Alertmanager alerts) are idempotent.
+   */
+  post(url: string, body: Buffer, opts: GetOptions): Promise<HttpResponse> {
+    return this.request('POST', url, body, opts);
+  }
+
+  private async request(firstMethod: 'GET' | 'POST', url: string, firstBody: Buffer | null, opts: GetOptions): Promise<HttpResponse> {
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), opts.timeoutMs);
     const onOuterAbort = () => deadline.abort();
@@ -119,25 +133,31 @@ export class HttpClient {
     try {
       let current = new URL(url);
       const origin = current.host;
+      let method = firstMethod;
+      let body = firstBody;
       for (let hops = 0; ; hops++) {
         const headers = this.headersFor(current, opts, current.host === origin);
         let res: HttpResponse;
         try {
-          res = await this.once(current, headers, opts, deadline.signal, url);
+          res = await this.once(current, method, body, headers, opts, deadline.signal, url);
         } catch (e) {
           // As Go's transport does: one retry on a fresh connection.
           if (!(e instanceof StaleSocketError)) throw e;
           try {
-            res = await this.once(current, headers, opts, deadline.signal, url);
+            res = await this.once(current, method, body, headers, opts, deadline.signal, url);
           } catch (e2) {
-            if (e2 instanceof StaleSocketError) throw new HttpRequestError(`Get ${JSON.stringify(url)}: read: connection reset by peer`);
+            if (e2 instanceof StaleSocketError) throw new HttpRequestError(`${goOp(firstMethod)} ${JSON.stringify(url)}: read: connection reset by peer`);
             throw e2;
           }
         }
         const loc = res.headers.location;
         if (this.cfg.followRedirects && isRedirect(res.status) && loc !== undefined) {
-          if (hops >= MAX_REDIRECTS) throw new HttpRequestError(`Get ${JSON.stringify(current.href)}: stopped after ${MAX_REDIRECTS} redirects`);
+          if (hops >= MAX_REDIRECTS) throw new HttpRequestError(`${goOp(firstMethod)} ${JSON.stringify(current.href)}: stopped after ${MAX_REDIRECTS} redirects`);
           current = new URL(loc, current);
+          if (res.status !== 307 && res.status !== 308) {
+            method = 'GET';
+            body = null;
+          }
           continue;
         }
         return res;
@@ -172,11 +192,20 @@ export class HttpClient {
     return h;
   }
 
-  private once(u: URL, headers: Record<string, string>, opts: GetOptions, signal: AbortSignal, origUrl: string): Promise<HttpResponse> {
+  private once(
+    u: URL,
+    method: 'GET' | 'POST',
+    body: Buffer | null,
+    headers: Record<string, string>,
+    opts: GetOptions,
+    signal: AbortSignal,
+    origUrl: string,
+  ): Promise<HttpResponse> {
+    const op = goOp(method);
     const isHttps = u.protocol === 'https:';
-    if (isHttps && this.httpsAgent === null) return Promise.reject(new HttpRequestError(`Get ${JSON.stringify(origUrl)}: ${this.tlsError}`));
+    if (isHttps && this.httpsAgent === null) return Promise.reject(new HttpRequestError(`${op} ${JSON.stringify(origUrl)}: ${this.tlsError}`));
     if (!isHttps && u.protocol !== 'http:') {
-      return Promise.reject(new HttpRequestError(`Get ${JSON.stringify(origUrl)}: unsupported protocol scheme ${JSON.stringify(u.protocol.slice(0, -1))}`));
+      return Promise.reject(new HttpRequestError(`${op} ${JSON.stringify(origUrl)}: unsupported protocol scheme ${JSON.stringify(u.protocol.slice(0, -1))}`));
     }
     const limit = opts.bodySizeLimit !== undefined && opts.bodySizeLimit > 0 ? opts.bodySizeLimit : Infinity;
     return new Promise<HttpResponse>((resolve, reject) => {
@@ -189,13 +218,14 @@ export class HttpClient {
         req.destroy();
         reject(e);
       };
-      const wrap = (msg: string) => new HttpRequestError(`Get ${JSON.stringify(origUrl)}: ${msg}`);
+      const wrap = (msg: string) => new HttpRequestError(`${op} ${JSON.stringify(origUrl)}: ${msg}`);
       if (signal.aborted) {
         reject(wrap('context deadline exceeded'));
         return;
       }
       const mod = isHttps ? https : http;
-      const req = mod.request(u, { method: 'GET', headers, agent: isHttps ? this.httpsAgent! : this.httpAgent }, (res) => {
+      const reqHeaders = body === null ? headers : { ...headers, 'content-length': String(body.length) };
+      const req = mod.request(u, { method, headers: reqHeaders, agent: isHttps ? this.httpsAgent! : this.httpAgent }, (res) => {
         const status = res.statusCode ?? 0;
         const statusLine = `${status} ${res.statusMessage ?? ''}`.trimEnd();
         const gz = res.headers['content-encoding'] === 'gzip';
@@ -244,9 +274,15 @@ export class HttpClient {
         else fail(wrap(describe(e, u)));
       });
       signal.addEventListener('abort', onAbort, { once: true });
-      req.end();
+      if (body === null) req.end();
+      else req.end(body);
     });
   }
+}
+
+/** The operation in Go's url.Error text: "Get", "Post". */
+function goOp(method: string): string {
+  return method[0] + method.slice(1).toLowerCase();
 }
 
 function isRedirect(s: number): boolean {
