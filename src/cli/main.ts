@@ -13,6 +13,8 @@ async function main(argv: string[]): Promise<number> {
   // Subcommands load only when asked for, so the server never pays for them.
   if (argv[0] === 'tsdb') return (await import('./tsdb.js')).runTsdbCommand(argv.slice(1));
   if (argv[0] === 'querylog') return (await import('./querylog.js')).runQuerylogCommand(argv.slice(1));
+  if (argv[0] === 'check') return (await import('./check.js')).runCheckCommand(argv.slice(1));
+  if (argv[0] === 'test') return (await import('./unittest.js')).runTestCommand(argv.slice(1));
   let parsed;
   try {
     parsed = parseArgs(argv);
