@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { loadConfig } from '../config/load.js';
+import type { DnsResolver } from '../discovery/discoverers.js';
 import type { LogFields, Logger } from '../logging/types.js';
 import { buildInfo } from '../metrics/build.js';
 import { Labels } from '../model/labels.js';
@@ -338,7 +339,7 @@ alerting:
   }
 });
 
-test('path_prefix, scheme, basic auth and relabel_configs shape the Alertmanager URLs', { timeout: 30_000 }, async () => {
+test('path_prefix, scheme, basic auth, authorization, headers and relabel_configs shape the Alertmanager URLs', { timeout: 30_000 }, async () => {
   const am = await fakeAlertmanager();
   const dir = mkdtempSync(join(tmpdir(), 'notifier-'));
   const reg = new Registry();
@@ -367,12 +368,15 @@ alerting:
     assert.equal(am.received[0]!.headers.authorization, `Basic ${Buffer.from('prom:secret').toString('base64')}`);
 
     // Without relabeling, path_prefix decides the path.
-    n.applyConfig(loadConfig(amConfig([am.addr], 'path_prefix: /sub/path/\nscheme: http')));
+    n.applyConfig(
+      loadConfig(amConfig([am.addr], 'path_prefix: /sub/path/\nscheme: http\nauthorization: {credentials: tok}\nhttp_headers: {X-Tenant: {values: [t1]}}')),
+    );
     await until(() => n.activeAlertmanagers()[0] === `http://${am.addr}/sub/path/api/v2/alerts`, 'prefixed path');
     n.send([alert('b')]);
     await until(() => am.received.length === 2, 'posted again');
     assert.equal(am.received[1]!.path, '/sub/path/api/v2/alerts');
-    assert.equal(am.received[1]!.headers.authorization, undefined);
+    assert.equal(am.received[1]!.headers.authorization, 'Bearer tok');
+    assert.equal(am.received[1]!.headers['x-tenant'], 't1');
   } finally {
     await n.stop();
     await am.close();
@@ -448,6 +452,36 @@ test('with draining off, stop() drops what is queued', { timeout: 30_000 }, asyn
     assert.equal(am.received.length, 0);
     assert.equal(await metric(reg, 'prometheus_notifications_dropped_total'), 2);
   } finally {
+    await am.close();
+  }
+});
+
+test('dns_sd_configs find Alertmanagers, and relabeling sees their __meta_dns_* labels', { timeout: 30_000 }, async () => {
+  const am = await fakeAlertmanager();
+  const port = Number(am.addr.split(':')[1]);
+  const reg = new Registry();
+  // SRV is the only lookup dns_sd_configs makes by default.
+  const resolver = {
+    resolveSrv: () => Promise.resolve([{ name: '127.0.0.1', port, priority: 0, weight: 0 }]),
+  } as unknown as DnsResolver;
+  const n = manager(reg, { dnsResolver: resolver });
+  try {
+    n.applyConfig(
+      loadConfig(`
+alerting:
+  alertmanagers:
+    - dns_sd_configs: [{names: [_am._tcp.example.org]}]
+      relabel_configs:
+        - {source_labels: [__meta_dns_name], target_label: __alerts_path__, replacement: '/via-dns/api/v2/alerts'}
+`),
+    );
+    await until(() => n.activeAlertmanagers().length === 1, 'discovered by DNS');
+    assert.deepEqual(n.activeAlertmanagers(), [`http://${am.addr}/via-dns/api/v2/alerts`]);
+    n.send([alert('a')]);
+    await until(() => am.received.length === 1, 'posted');
+    assert.equal(am.received[0]!.path, '/via-dns/api/v2/alerts');
+  } finally {
+    await n.stop();
     await am.close();
   }
 });

@@ -161,7 +161,7 @@ export class NotifierManager {
       this.metrics.dropped.inc(over);
     }
     for (const a of add) this.queue.push(a);
-    if (this.loop === null) this.loop = this.sendLoop().finally(() => (this.loop = null));
+    this.startLoop();
   }
 
   /** URLs of the Alertmanagers alerts go to. */
@@ -219,6 +219,15 @@ export class NotifierManager {
       // Sets removed by the last applyConfig get one last, empty update: nothing to do.
       this.sets.get(key)?.sync(groups);
     }
+  }
+
+  private startLoop(): void {
+    if (this.loop !== null || this.stopping) return;
+    this.loop = this.sendLoop().finally(() => {
+      this.loop = null;
+      // Alerts queued between the loop's last look and now.
+      if (this.queue.length > 0) this.startLoop();
+    });
   }
 
   private async sendLoop(): Promise<void> {
