@@ -24,7 +24,7 @@ class InvalidAlertmanagerAddressError extends Error {
 }
 
 /** An Alertmanager answered with a status outside 2xx. */
-export class AlertmanagerResponseError extends Error {
+class AlertmanagerResponseError extends Error {
   override name = 'AlertmanagerResponseError';
 }
 
@@ -95,7 +95,7 @@ export function configKey(cfg: AlertmanagerConfig): string {
   return JSON.stringify(cfg);
 }
 
-export interface PostOptions {
+interface PostOptions {
   readonly userAgent: string;
   /** Aborts the post early (the manager's shutdown bound). */
   readonly signal?: AbortSignal;
