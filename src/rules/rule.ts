@@ -1,9 +1,4 @@
-// rules: recording and alerting rules, their groups and the manager that
-// schedules them (Prometheus's rules package), and rule files. May import
-// everything up to remote/ (gofmt, model, logging, config, template, storage,
-// promql, metrics); never notifier/ (a peer) nor web/ or cli/ above it.
-//
-// This file: what every rule is (name, query, labels, health, last error,
+// What every rule is (name, query, labels, health, last error,
 // timings) and the query function rules evaluate through.
 import type { Labels } from '../model/labels.js';
 import type { InstantSample } from '../promql/engine/types.js';

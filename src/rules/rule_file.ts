@@ -180,16 +180,17 @@ class Decoder {
       return { list: [], pos: NO_POS };
     }
     const list: Label[] = [];
-    for (const { key, value } of this.entries(r, null)) list.push({ name: key, value: this.str(value) });
+    for (const { key, value } of this.entries(r)) list.push({ name: key, value: this.str(value) });
     return { list, pos: this.pos(r) };
   }
 
-  /**
-   * The key/value pairs of a mapping, with `<<` merge keys applied (explicit
-   * keys win) and duplicate keys reported; unknown keys are reported when
-   * `known` is given.
-   */
-  entries(m: YAMLMap, known: { type: string; keys: ReadonlySet<string> } | null): Array<{ key: string; keyNode: Node | null; value: Node | null }> {
+  /** Reports a key the struct does not have (unless unknown fields are ignored), in document order as yaml.v3. */
+  unknownField(keyNode: Node | null, key: string, type: string): void {
+    if (this.knownFields) this.typeErrors.push(`line ${this.pos(keyNode).line}: field ${key} not found in type ${type}`);
+  }
+
+  /** The key/value pairs of a mapping, with `<<` merge keys applied (explicit keys win) and duplicate keys reported. */
+  entries(m: YAMLMap): Array<{ key: string; keyNode: Node | null; value: Node | null }> {
     const out = new Map<string, { key: string; keyNode: Node | null; value: Node | null }>();
     const merged: Array<{ key: string; keyNode: Node | null; value: Node | null }> = [];
     for (const p of m.items) {
@@ -198,16 +199,12 @@ class Decoder {
       if (key === '<<' && keyNode !== null && isScalar(keyNode) && keyNode.type === 'PLAIN') {
         const v = this.resolve(p.value);
         const sources = v !== null && isSeq(v) ? v.items.map((x) => this.resolve(x)) : [v];
-        for (const s of sources) if (s !== null && isMap(s)) merged.push(...this.entries(s, known));
+        for (const s of sources) if (s !== null && isMap(s)) merged.push(...this.entries(s));
         continue;
       }
       const first = out.get(key);
       if (first !== undefined) {
         this.typeErrors.push(`line ${this.pos(keyNode).line}: mapping key ${goQuote(key)} already defined at line ${this.pos(first.keyNode).line}`);
-      }
-      if (known !== null && !known.keys.has(key)) {
-        if (this.knownFields) this.typeErrors.push(`line ${this.pos(keyNode).line}: field ${key} not found in type ${known.type}`);
-        continue;
       }
       out.set(key, { key, keyNode, value: (p.value ?? null) as Node | null });
     }
@@ -234,12 +231,6 @@ function parseGoInt(v: string): number | null {
   return m[1] === '-' ? -n : n;
 }
 
-const GROUPS_KEYS = { type: 'rulefmt.RuleGroups', keys: new Set(['groups']) };
-const GROUP_KEYS = { type: 'rulefmt.RuleGroup', keys: new Set(['name', 'interval', 'query_offset', 'limit', 'rules', 'labels']) };
-const RULE_KEYS = {
-  type: 'rulefmt.Rule',
-  keys: new Set(['record', 'alert', 'expr', 'for', 'keep_firing_for', 'labels', 'annotations']),
-};
 
 interface RawRule {
   record: string;
@@ -286,7 +277,7 @@ function decodeRule(d: Decoder, n: Node | null): RawRule {
     return r;
   }
   r.line = d.pos(m).line;
-  for (const { key, value } of d.entries(m, RULE_KEYS)) {
+  for (const { key, keyNode, value } of d.entries(m)) {
     const v = d.resolve(value);
     switch (key) {
       case 'record':
@@ -313,6 +304,8 @@ function decodeRule(d: Decoder, n: Node | null): RawRule {
       case 'annotations':
         r.annotations = d.stringMap(v).list;
         break;
+      default:
+        d.unknownField(keyNode, key, 'rulefmt.Rule');
     }
   }
   return r;
@@ -327,7 +320,7 @@ function decodeGroup(d: Decoder, n: Node | null): RawGroup {
     return g;
   }
   g.pos = d.pos(m);
-  for (const { key, value } of d.entries(m, GROUP_KEYS)) {
+  for (const { key, keyNode, value } of d.entries(m)) {
     const v = d.resolve(value);
     switch (key) {
       case 'name':
@@ -354,6 +347,8 @@ function decodeGroup(d: Decoder, n: Node | null): RawGroup {
         }
         g.rules = v.items.map((it) => decodeRule(d, it as Node | null));
         break;
+      default:
+        d.unknownField(keyNode, key, 'rulefmt.RuleGroup');
     }
   }
   return g;
@@ -383,8 +378,11 @@ function decode(text: string, opts: ParseOptions): { groups: RawGroup[]; errors:
     if (root !== null && !d.isNull(root)) {
       if (!isMap(root)) d.typeError(root, 'rulefmt.RuleGroups');
       else {
-        for (const { key, value } of d.entries(root, GROUPS_KEYS)) {
-          if (key !== 'groups') continue;
+        for (const { key, keyNode, value } of d.entries(root)) {
+          if (key !== 'groups') {
+            d.unknownField(keyNode, key, 'rulefmt.RuleGroups');
+            continue;
+          }
           const v = d.resolve(value);
           if (v === null || d.isNull(v)) continue;
           if (!isSeq(v)) {
@@ -422,7 +420,7 @@ function validateRule(r: RawRule, opts: ParseOptions): Array<{ msg: string; pos:
   const errs: Array<{ msg: string; pos: Pos | null; alt?: Pos | null }> = [];
   if (r.record !== '' && r.alert !== '') errs.push({ msg: "only one of 'record' and 'alert' must be set", pos: r.recordPos, alt: r.alertPos });
   if (r.record === '' && r.alert === '') errs.push({ msg: "one of 'record' or 'alert' must be set", pos: r.recordPos, alt: r.alertPos });
-  if (r.expr === '') errs.push({ msg: "field 'expr' must be set in rule", pos: r.exprPos });
+  if (r.expr === '') errs.push({ msg: "field 'expr' must be set in rule", pos: r.exprPos ?? NO_POS });
   else {
     try {
       parseExpr(r.expr, { features: opts.features });
@@ -449,6 +447,8 @@ function validateRule(r: RawRule, opts: ParseOptions): Array<{ msg: string; pos:
   if (r.alert !== '') {
     const tmplName = `__alert_${r.alert}`;
     const check = (what: string, l: Label): void => {
+      // Text without an action always parses.
+      if (!l.value.includes('{{')) return;
       try {
         compileAlertTemplate(l.value, tmplName);
       } catch (e) {
