@@ -21,10 +21,15 @@ import type { Appendable, Storage } from '../storage/interface.js';
 import { EngineMetrics, HttpMetrics, ReloadMetrics, readyGauge, registerProcessMetrics } from '../metrics/server.js';
 import { buildInfo } from '../metrics/build.js';
 import { RemoteWriteHandler } from '../remote/write_handler.js';
+import { NotifierManager, type NotifierAlert } from '../notifier/manager.js';
+import { RuleManager } from '../rules/manager.js';
+import type { Alert } from '../rules/alert.js';
+import { queryEscape } from '../template/funcs.js';
 import { WebServer, DEFAULT_MAX_REMOTE_WRITE_BYTES } from '../web/server.js';
 import { createApiRoutes, walReplayRoute, type MetricMetadata, type PromQLParser, type TSDBStatus, type WALReplayStatus } from '../web/api/v1.js';
 import { queryLogRoutes } from '../web/api/querylog.js';
 import { RemoteWriteApi } from '../web/api/write.js';
+import { alertmanagersRoute, rulesRoutes } from '../web/api/rules.js';
 import { federateHandler } from '../web/federate.js';
 import { LifecycleApi } from '../web/lifecycle.js';
 import { mountIndexPage } from '../web/ui.js';
@@ -96,6 +101,8 @@ export class TsPromServer {
   private storage: ServerStorage | null = null;
   private engine: QueryEngine | null = null;
   private scrape: ScrapeService | null = null;
+  private rules: RuleManager | null = null;
+  private readonly notifier: NotifierManager;
   private replay: WALReplayStatus = { min: 0, max: 0, current: 0 };
   private readonly startTime = Date.now();
   private lastConfigTime = Date.now();
@@ -126,6 +133,12 @@ export class TsPromServer {
     this.scrapeFailureLog = new ScrapeFailureLog({ registry: this.registry, logger: this.logger });
 
     this.externalUrl = computeExternalUrl(flags);
+    this.notifier = new NotifierManager({
+      queueCapacity: flags.notificationQueueCapacity,
+      drainOnShutdown: flags.drainNotificationQueue,
+      registry: this.registry,
+      logger: this.logger.with({ component: 'notifier' }),
+    });
     const routePrefix = flags.routePrefix || this.externalUrl.pathname || '/';
     const webConfig = flags.webConfigFile ? loadWebConfig(flags.webConfigFile) : null;
     this.web = new WebServer({
@@ -167,6 +180,9 @@ export class TsPromServer {
       },
     });
     this.engine = this.createEngine(this.config);
+    this.rules = this.createRuleManager();
+    await this.rules.update(this.ruleConfig(this.config));
+    this.notifier.applyConfig(this.config);
     await this.scrape?.applyConfig(this.config);
     this.web.ready = true;
     this.readyMetric.set(1);
@@ -188,6 +204,54 @@ export class TsPromServer {
         this.queryLog.log(rec);
       },
     });
+  }
+
+  private createRuleManager(): RuleManager {
+    // The engine may be replaced on reload: rules always use the current one.
+    const engine = {
+      newInstantQuery: (...args: Parameters<QueryEngine['newInstantQuery']>) => this.mustEngine().newInstantQuery(...args),
+      features: this.flags.features,
+    };
+    return new RuleManager({
+      appendable: { appender: () => this.mustStorage().appender() },
+      queryable: { querier: (mint, maxt) => this.mustStorage().querier(mint, maxt) },
+      engine,
+      notify: (expr, alerts) => this.sendAlerts(expr, alerts),
+      logger: this.logger.with({ component: 'rule manager' }),
+      registry: this.registry,
+      externalUrl: this.externalUrlText(),
+      outageToleranceMs: this.flags.outageToleranceMs,
+      forGracePeriodMs: this.flags.forGracePeriodMs,
+      resendDelayMs: this.flags.resendDelayMs,
+    });
+  }
+
+  private ruleConfig(cfg: Config) {
+    return {
+      intervalMs: cfg.global.evaluationIntervalMs,
+      files: cfg.ruleFiles,
+      externalLabels: cfg.global.externalLabels,
+      queryOffsetMs: cfg.global.ruleQueryOffsetMs,
+    };
+  }
+
+  /** --web.external-url without a trailing slash, as Prometheus prefixes links with it. */
+  private externalUrlText(): string {
+    return this.externalUrl.href.replace(/\/+$/, '');
+  }
+
+  /** Prometheus's sendAlerts: a resolved alert ends when it resolved, a firing one when its validity runs out. */
+  private sendAlerts(expr: string, alerts: readonly Alert[]): void {
+    if (alerts.length === 0) return;
+    const generatorURL = `${this.externalUrlText()}/graph?g0.expr=${queryEscape(expr)}&g0.tab=1`;
+    const out: NotifierAlert[] = alerts.map((a) => ({
+      labels: a.labels,
+      annotations: a.annotations,
+      startsAt: a.firedAt,
+      endsAt: a.resolvedAt !== 0 ? a.resolvedAt : a.validUntil,
+      generatorURL,
+    }));
+    this.notifier.send(out);
   }
 
   private applyLogs(cfg: Config): void {
@@ -217,8 +281,11 @@ export class TsPromServer {
     const old = this.config;
     try {
       const cfg = loadConfigFile(file);
+      // Rule files first: a bad one fails the reload before anything else changed (the old rules keep running).
+      await this.rules?.update(this.ruleConfig(cfg));
       try {
         this.applyLogs(cfg);
+        this.notifier.applyConfig(cfg);
         await this.scrape?.applyConfig(cfg);
       } catch (e) {
         // Put back what may already have switched; the old files opened before, so they open again.
@@ -259,6 +326,14 @@ export class TsPromServer {
       } catch (e) {
         this.logger.error('Error stopping scrape manager', { err: String(e) });
       }
+      this.logger.info('Stopping rule manager...');
+      try {
+        await this.rules?.stop();
+      } catch (e) {
+        this.logger.error('Error stopping rule manager', { err: String(e) });
+      }
+      this.logger.info('Stopping notification manager...');
+      await this.notifier.stop();
       this.web.ready = false;
       this.readyMetric.set(0);
       await this.web.close(SHUTDOWN_GRACE_MS);
@@ -349,6 +424,7 @@ export class TsPromServer {
     web.api([walReplayRoute({ walReplayStatus: () => this.replay })], { needsReady: false });
     web.api(queryLogRoutes(this.queryLog));
     if (this.scrape !== null) web.api(this.scrape.routes());
+    web.api([...rulesRoutes(() => this.rules, parser), alertmanagersRoute(() => this.notifier)]);
   }
 
   private mustStorage(): ServerStorage {
