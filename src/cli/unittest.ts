@@ -126,7 +126,7 @@ async function ruleUnitTestFile(filename: string, run: RE2 | null, io: CommandIO
   const errs: string[] = [];
   for (const tg of file.tests) {
     if (run !== null && !run.test(tg.name)) continue;
-    const group = tg.intervalMs > 0 ? tg : { ...tg, intervalMs: file.evaluationIntervalMs };
+    const group = tg.intervalMs > 0 ? tg : { ...tg, intervalMs: evalIntervalMs };
     errs.push(...(await runTestGroup(group, { evalIntervalMs, order, fuzzy: file.fuzzyCompare, ruleFiles })));
   }
   return errs;
