@@ -12,6 +12,8 @@ import { formatDuration, formatGoDurationNs } from '../gofmt/duration.js';
 import { Labels } from '../model/labels.js';
 import { nopLogger } from '../logging/types.js';
 import { Engine } from '../promql/engine/engine.js';
+import { ParseError } from '../promql/parser/errors.js';
+import { parseExpr } from '../promql/parser/parser.js';
 import { parseMetric, parseSeriesDesc, SeriesSyntaxError } from '../promql/promqltest/series.js';
 import { MemoryStorage } from '../storage/memory.js';
 import { RuleManager } from '../rules/manager.js';
@@ -320,11 +322,25 @@ export function nextAfter(x: number, y: number): number {
   return buf.getFloat64(0);
 }
 
-/** A metric as exp_samples write it (`up{job="a"}`, `{}`); the whole text must be one metric. */
+/**
+ * A metric as exp_samples write it (`up{job="a"}`, `{}`); the whole text must
+ * be one metric. Malformed ones report the PromQL parser's error, as promtool.
+ */
 export function parseTestMetric(text: string): Labels {
-  const { labels, end } = parseMetric(text, 0);
-  if (text.slice(end).trim() !== '') throw new SeriesSyntaxError(`unexpected ${JSON.stringify(text.slice(end).trim())} after metric`, end);
-  return labels;
+  try {
+    const { labels, end } = parseMetric(text, 0);
+    if (text.slice(end).trim() !== '') throw new SeriesSyntaxError(`unexpected ${JSON.stringify(text.slice(end).trim())} after metric`, end);
+    return labels;
+  } catch (e) {
+    if (!(e instanceof SeriesSyntaxError)) throw e;
+    try {
+      parseExpr(text);
+    } catch (pe) {
+      if (pe instanceof ParseError) throw pe;
+      throw e;
+    }
+    throw e;
+  }
 }
 
 /** An instant query whose result is a vector or a scalar (as a sample without labels). */
