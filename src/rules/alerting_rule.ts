@@ -267,7 +267,7 @@ export class AlertingRule extends BaseRule implements Rule {
 
   /** The highest state of the alerts; 'unknown' before the first evaluation. */
   state(): RuleState {
-    if (this.evaluationTimestamp() === 0) return 'unknown';
+    if (!this.wasEvaluated()) return 'unknown';
     let max: AlertState = 'inactive';
     this.active.forEach((a) => {
       if (a.state === 'firing') max = 'firing';

@@ -48,6 +48,7 @@ export abstract class BaseRule {
   private lastErr = '';
   private evalTs = 0;
   private evalDurationMs = 0;
+  private evaluated = false;
 
   health(): RuleHealth {
     return this.healthState;
@@ -70,7 +71,13 @@ export abstract class BaseRule {
     this.lastErr = err;
   }
 
+  /** Whether the rule was evaluated (a clock may stand at 0 in tests, so the timestamp cannot tell). */
+  wasEvaluated(): boolean {
+    return this.evaluated;
+  }
+
   setEvaluation(startMs: number, durationMs: number): void {
+    this.evaluated = true;
     this.evalTs = startMs;
     this.evalDurationMs = durationMs;
   }

@@ -126,7 +126,16 @@ export function manager(db: MemoryStorage, clock: FakeClock, o: Partial<RuleMana
 export function group(
   db: MemoryStorage,
   rules: Rule[],
-  o: { intervalMs?: number; limit?: number; queryOffsetMs?: number | null; resendDelayMs?: number; clock?: FakeClock; logger?: Logger } = {},
+  o: {
+    intervalMs?: number;
+    limit?: number;
+    queryOffsetMs?: number | null;
+    resendDelayMs?: number;
+    forGracePeriodMs?: number;
+    outageToleranceMs?: number;
+    clock?: FakeClock;
+    logger?: Logger;
+  } = {},
 ): { g: Group; sent: Sent[] } {
   const sent: Sent[] = [];
   const clock = o.clock ?? new FakeClock();
@@ -140,8 +149,8 @@ export function group(
       logger: o.logger ?? nopLogger,
       metrics: new RuleMetrics(null),
       externalUrl: 'http://prom.example:9090',
-      outageToleranceMs: 3_600_000,
-      forGracePeriodMs: 600_000,
+      outageToleranceMs: o.outageToleranceMs ?? 3_600_000,
+      forGracePeriodMs: o.forGracePeriodMs ?? 600_000,
       resendDelayMs: o.resendDelayMs ?? 60_000,
       defaultQueryOffsetMs: () => 0,
       now: clock.now,
