@@ -3,7 +3,7 @@
 // columns Go prints.
 import { goQuote, goUnicodeVerbose } from '../gofmt/quote.js';
 
-export const enum Tok {
+export enum Tok {
   Error,
   Bool,
   Char,
