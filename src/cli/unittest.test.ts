@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nextAfter, parseTestMetric, runTestCommand, sameFloat } from './unittest.js';
@@ -193,6 +193,19 @@ test('usage errors: no files, missing files', async () => {
   io = collect();
   assert.equal(await runTestCommand(['rules', join(dir, 'missing.yml')], io), 1);
   assert.match(io.err, /does not exist/);
+});
+
+test('--junit writes one suite per file and one case per test group', async () => {
+  const f = file(
+    'junit.yml',
+    HEAD + "  - name: a\n    input_series: [{series: input, values: '1'}]\n  - input_series: [{series: input, values: '1'}]\n    promql_expr_test: [{expr: input, eval_time: 0m}]\n",
+  );
+  const out = join(dir, 'junit.xml');
+  const io = collect();
+  assert.equal(await runTestCommand(['--junit', out, 'rules', f], io), 1);
+  const xml = readFileSync(out, 'utf8');
+  assert.match(xml, /^<testsuites><testsuite name="[^"]*junit\.yml" tests="2" failures="1" errors="0" skipped="0" timestamp="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d">/);
+  assert.match(xml, /<testcase name="a"><\/testcase><testcase name="unnamed#1"><failure>    expr: &#34;input&#34;, time: 0s,&#xA;/);
 });
 
 test('fuzzy comparison allows one ulp', () => {

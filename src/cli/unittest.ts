@@ -3,8 +3,9 @@
 // evaluates the rule groups at every evaluation step from its start to its
 // last eval_time (samples are appended lazily up to each step, as promtool's
 // loader does), checks the firing alerts at each alert test's eval_time, then
-// runs the expression tests as instant queries.
-import { readFileSync } from 'node:fs';
+// runs the expression tests as instant queries. --junit writes the results
+// as JUnit XML too.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import RE2 from 're2';
 import { expandGlob } from '../config/load.js';
@@ -20,6 +21,7 @@ import { RuleManager } from '../rules/manager.js';
 import type { Group } from '../rules/group.js';
 import { EXIT_FAILURE, EXIT_SUCCESS, parseCommandFlags, processIO, requireExistingFiles, UsageError, type CommandIO } from './check.js';
 import { parseUnitTestFile, UnitTestFileError, type TestGroup } from './unittest_file.js';
+import { JUnitSuite, junitTimestamp, junitXml } from './unittest_junit.js';
 import {
   alertMismatch,
   compareAlerts,
@@ -36,42 +38,49 @@ const DEFAULT_EVAL_INTERVAL_MS = 60_000;
 const TEST_MAX_SAMPLES = 10_000;
 const TEST_TIMEOUT_MS = 100_000;
 
-const USAGE = `usage: ${PROGRAM} test rules [<flags>] <test-rule-file>...
+const USAGE = `usage: ${PROGRAM} test [--junit=<file>] rules [<flags>] <test-rule-file>...
 
 Unit tests for rules.
 
 Flags:
-  --run=<regex>  If set, will only run test groups whose names match the regular expression. Can be specified multiple times.
+  --junit=<file>  File path to store JUnit XML test results.
+  --run=<regex>   If set, will only run test groups whose names match the regular expression. Can be specified multiple times.
 `;
 
 /** Entry point of `tsprom test ...`. */
 export async function runTestCommand(argv: readonly string[], io: CommandIO = processIO): Promise<number> {
-  const [cmd, ...rest] = argv;
   try {
-    if (cmd === 'rules') {
-      const p = parseCommandFlags(rest, new Set(['run']), new Set(['help']));
-      if (p.flags.has('help')) {
-        io.stdout(USAGE);
-        return EXIT_SUCCESS;
-      }
-      if (p.args.length === 0) throw new UsageError("required argument 'test-rule-file' not provided");
-      requireExistingFiles(p.args);
-      const runs = p.flags.get('run');
-      let run: RE2 | null = null;
-      if (runs !== undefined) {
-        try {
-          run = new RE2(runs.join('|'), 'u');
-        } catch (e) {
-          throw new UsageError(`invalid --run regular expression: ${(e as Error).message}`);
-        }
-      }
-      return await rulesUnitTest(p.args, run, io);
-    }
-    if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    // --junit belongs to `test`, --run to `test rules`; both may come anywhere after `test`.
+    const p = parseCommandFlags(argv, new Set(['run', 'junit']), new Set(['help']));
+    const [cmd, ...files] = p.args;
+    if (p.flags.has('help') || cmd === 'help') {
       io.stdout(USAGE);
-      return cmd === undefined ? EXIT_FAILURE : EXIT_SUCCESS;
+      return EXIT_SUCCESS;
     }
-    throw new UsageError(`expected command but got ${JSON.stringify(cmd)}`);
+    if (cmd === undefined) throw new UsageError('expected command but got nothing');
+    if (cmd !== 'rules') throw new UsageError(`expected command but got ${JSON.stringify(cmd)}`);
+    if (files.length === 0) throw new UsageError("required argument 'test-rule-file' not provided");
+    requireExistingFiles(files);
+    const runs = p.flags.get('run');
+    let run: RE2 | null = null;
+    if (runs !== undefined) {
+      try {
+        run = new RE2(runs.join('|'), 'u');
+      } catch (e) {
+        throw new UsageError(`invalid --run regular expression: ${(e as Error).message}`);
+      }
+    }
+    const junitFile = p.flags.get('junit')?.at(-1);
+    const suites: JUnitSuite[] = [];
+    const code = await rulesUnitTest(files, run, io, suites);
+    if (junitFile !== undefined) {
+      try {
+        writeFileSync(junitFile, junitXml(suites));
+      } catch (e) {
+        io.stderr(`failed to write JUnit XML: ${(e as Error).message}\n`);
+      }
+    }
+    return code;
   } catch (e) {
     if (e instanceof UsageError) {
       io.stderr(`${PROGRAM}: error: ${e.message}, try --help\n`);
@@ -81,12 +90,14 @@ export async function runTestCommand(argv: readonly string[], io: CommandIO = pr
   }
 }
 
-/** Runs the test files; prints promtool's report for each. 0 when all passed. */
-export async function rulesUnitTest(files: readonly string[], run: RE2 | null, io: CommandIO): Promise<number> {
+/** Runs the test files; prints promtool's report for each and adds a JUnit suite per file. 0 when all passed. */
+export async function rulesUnitTest(files: readonly string[], run: RE2 | null, io: CommandIO, suites: JUnitSuite[] = []): Promise<number> {
   let failed = false;
   for (const f of files) {
     io.stdout(`Unit Testing:  ${f}\n`);
-    const errs = await ruleUnitTestFile(f, run, io);
+    const suite = new JUnitSuite(f);
+    suites.push(suite);
+    const errs = await ruleUnitTestFile(f, run, io, suite);
     if (errs.length > 0) {
       io.stderr('  FAILED:\n');
       // promtool writes each error to stderr and a blank line to stdout.
@@ -104,13 +115,16 @@ export async function rulesUnitTest(files: readonly string[], run: RE2 | null, i
 }
 
 /** The failures of one test file (empty when all its tests pass). */
-async function ruleUnitTestFile(filename: string, run: RE2 | null, io: CommandIO): Promise<string[]> {
+async function ruleUnitTestFile(filename: string, run: RE2 | null, io: CommandIO, suite: JUnitSuite): Promise<string[]> {
+  const abort = (msg: string): string[] => {
+    suite.abort(msg);
+    return [msg];
+  };
   let file;
   try {
     file = parseUnitTestFile(readFileSync(filename, 'utf8'));
   } catch (e) {
-    if (e instanceof UnitTestFileError) return [e.message];
-    return [(e as Error).message];
+    return abort((e as Error).message);
   }
   const ruleFiles: string[] = [];
   for (const rf of file.ruleFiles) {
@@ -120,16 +134,20 @@ async function ruleUnitTestFile(filename: string, run: RE2 | null, io: CommandIO
     ruleFiles.push(...matches);
   }
   const evalIntervalMs = file.evaluationIntervalMs > 0 ? file.evaluationIntervalMs : DEFAULT_EVAL_INTERVAL_MS;
+  suite.timestamp = junitTimestamp(new Date());
   const order = new Map<string, number>();
   for (const [i, name] of file.groupEvalOrder.entries()) {
-    if (order.has(name)) return [`group name repeated in evaluation order: ${name}`];
+    if (order.has(name)) return abort(`group name repeated in evaluation order: ${name}`);
     order.set(name, i);
   }
   const errs: string[] = [];
-  for (const tg of file.tests) {
+  for (const [i, tg] of file.tests.entries()) {
     if (run !== null && !run.test(tg.name)) continue;
+    suite.addCase(tg.name !== '' ? tg.name : `unnamed#${i}`);
     const group = tg.intervalMs > 0 ? tg : { ...tg, intervalMs: evalIntervalMs };
-    errs.push(...(await runTestGroup(group, { evalIntervalMs, order, fuzzy: file.fuzzyCompare, ruleFiles })));
+    const failures = await runTestGroup(group, { evalIntervalMs, order, fuzzy: file.fuzzyCompare, ruleFiles });
+    for (const f of failures) suite.fail(f);
+    errs.push(...failures);
   }
   return errs;
 }
