@@ -27,13 +27,16 @@ export interface StartOptions {
   config?: string;
   /** Wait for readiness (default) or only for the listening port. */
   waitReady?: boolean;
+  /** Run in this directory (kept on stop, so a restart finds its data); default: a new temp dir, removed on stop. */
+  dir?: string;
 }
 
 const START_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 15_000;
 
 export async function startTsprom(opts: StartOptions = {}): Promise<Tsprom> {
-  const dir = mkdtempSync(join(tmpdir(), 'tsprom-api-'));
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'tsprom-api-'));
+  const removeDir = opts.dir === undefined;
   const configFile = join(dir, 'tsprom.yml');
   writeFileSync(configFile, opts.config ?? 'global:\n  scrape_interval: 15s\n');
   const proc = spawn(
@@ -52,7 +55,7 @@ export async function startTsprom(opts: StartOptions = {}): Promise<Tsprom> {
       proc.kill('SIGKILL');
       await exited;
     }
-    rmSync(dir, { recursive: true, force: true });
+    if (removeDir) rmSync(dir, { recursive: true, force: true });
     throw e;
   });
 
@@ -82,7 +85,7 @@ export async function startTsprom(opts: StartOptions = {}): Promise<Tsprom> {
       await exited;
       clearTimeout(timer);
     }
-    rmSync(dir, { recursive: true, force: true });
+    if (removeDir) rmSync(dir, { recursive: true, force: true });
     return proc.exitCode;
   };
   return { proc, port, base: `http://127.0.0.1:${port}`, dir, configFile, logs: () => out, exited, stop };
