@@ -38,19 +38,19 @@ export class UsageError extends Error {
 
 const USAGE = `usage: ${PROGRAM} check <command> [<flags>] [<args>...]
 
-Check the resources for validity.
+Validate configuration and rule files as promtool does.
 
 Commands:
   check config [<flags>] <config-files>...
-      --syntax-only              Only check the config file syntax, ignoring file and content validation referenced in the config.
-      --lint="duplicate-rules"   Linting checks to apply to the rules/scrape configs specified in the config. Available options are: all, duplicate-rules, none, too-long-scrape-interval. Use --lint=none to disable linting.
-      --lint-fatal               Make lint errors exit with exit code 3.
-      --ignore-unknown-fields    Ignore unknown fields in the rule groups read by the config files.
-      --query.lookback-delta=5m  The server's maximum query lookback duration.
+      --syntax-only              Parse the config only; do not look at the files it names.
+      --lint=duplicate-rules     Comma-separated lints: all, duplicate-rules, too-long-scrape-interval, none.
+      --lint-fatal               Exit with code 3 when a lint finds something.
+      --ignore-unknown-fields    Accept keys Prometheus does not know in the rule files.
+      --query.lookback-delta=5m  Lookback delta the too-long-scrape-interval lint compares with.
   check rules [<flags>] [<rule-files>...]
-      --lint="duplicate-rules"   Linting checks to apply. Available options are: all, duplicate-rules, none. Use --lint=none to disable linting.
-      --lint-fatal               Make lint errors exit with exit code 3.
-      --ignore-unknown-fields    Ignore unknown fields in the rule files.
+      --lint=duplicate-rules     Comma-separated lints: all, duplicate-rules, none.
+      --lint-fatal               Exit with code 3 when a lint finds something.
+      --ignore-unknown-fields    Accept keys Prometheus does not know in the rule files.
       Without files, the rules are read from standard input.
 `;
 

@@ -3,7 +3,8 @@
 // components.ts, flags.ts) and the subcommands (tsdb.ts, querylog.ts); it may import
 // every other room and nothing imports it.
 //
-// `tsprom`: the server, or a subcommand (`tsprom tsdb ...`, `tsprom querylog ...`).
+// `tsprom`: the server, or a subcommand (`tsprom tsdb ...`, `tsprom querylog ...`,
+// `tsprom check config|rules ...`, `tsprom test rules ...`).
 import { FlagError, helpText, parseArgs } from './flags.js';
 import { versionText } from '../metrics/build.js';
 

@@ -40,11 +40,11 @@ const TEST_TIMEOUT_MS = 100_000;
 
 const USAGE = `usage: ${PROGRAM} test [--junit=<file>] rules [<flags>] <test-rule-file>...
 
-Unit tests for rules.
+Run promtool-format unit tests of rule files.
 
 Flags:
-  --junit=<file>  File path to store JUnit XML test results.
-  --run=<regex>   If set, will only run test groups whose names match the regular expression. Can be specified multiple times.
+  --junit=<file>  Also write the results to <file> as JUnit XML.
+  --run=<regex>   Run only the test groups whose name matches (RE2); repeatable, any match counts.
 `;
 
 /** Entry point of `tsprom test ...`. */
@@ -223,7 +223,7 @@ async function runTestGroup(tg: TestGroup, ctx: TestContext): Promise<string[]> 
     now: () => mint,
   });
   const loaded = manager.loadGroups(tg.intervalMs, tg.externalLabels, [...ctx.ruleFiles]);
-  if (loaded.errors.length > 0) return loaded.errors.map((e) => (e instanceof Error ? e.message : String(e)));
+  if (loaded.errors.length > 0) return loaded.errors.map((e) => e.message);
   const rank = (g: Group): number => ctx.order.get(g.name) ?? 0;
   // A stable sort: groups keep their file order among equals.
   const groups = [...loaded.groups].sort((a, b) => rank(a) - rank(b));
