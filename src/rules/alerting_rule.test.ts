@@ -126,6 +126,17 @@ describe('AlertingRule', () => {
     assert.deepEqual(samples(db, 'ALERTS'), []);
   });
 
+  it('queries and writes ALERTS at ts - query_offset, activeAt staying ts', async () => {
+    const db = storage({ 'up{job="a"}': '1 0 1' });
+    const r = rule();
+    await group(db, [r], { queryOffsetMs: M }).g.eval(2 * M);
+    assert.deepEqual(
+      samples(db, 'ALERTS').map(([, p]) => p),
+      [[[M, 1]]],
+    );
+    assert.equal(r.activeAlerts()[0]!.activeAt, 2 * M);
+  });
+
   it('writes no ALERTS before the for state was restored', async () => {
     const db = storage({ 'up{job="a"}': '0' });
     const r = rule({ restored: false });

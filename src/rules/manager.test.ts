@@ -108,6 +108,15 @@ describe('RuleManager', () => {
     await m.stop();
   });
 
+  it('loads a file named twice once', async () => {
+    const db = storage({ 'up{job="a"}': '1' });
+    const f = ruleFile('groups:\n- name: g\n  rules:\n  - record: r\n    expr: up\n');
+    const { m } = manager(db, new FakeClock(T0));
+    await m.update(cfg([f, f]));
+    assert.equal(m.ruleGroups().length, 1);
+    await m.stop();
+  });
+
   it('runs the queries with the rule group as their origin', async () => {
     const db = storage({ 'up{job="a"}': '1' });
     const f = ruleFile('groups:\n- name: g\n  rules:\n  - record: r\n    expr: up\n');

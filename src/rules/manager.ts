@@ -114,10 +114,12 @@ export class RuleManager {
     }
     this.restored = true;
     this.queryOffsetMs = cfg.queryOffsetMs;
+    // A file named twice (overlapping globs) yields its groups once, the last ones winning as in Prometheus's map.
+    const loaded = new Map<string, Group>();
+    for (const g of groups) loaded.set(groupKey(g.file, g.name), g);
     const next = new Map<string, Group>();
     const starting: Array<Promise<void>> = [];
-    for (const g of groups) {
-      const key = groupKey(g.file, g.name);
+    for (const [key, g] of loaded) {
       const old = this.groups.get(key);
       this.groups.delete(key);
       if (old !== undefined && old.equals(g)) {
