@@ -127,7 +127,7 @@ describe('execution errors', () => {
       ['{{ printf }}', 'template: t:1:3: executing "t" at <printf>: wrong number of args for printf: want at least 1 got 0'],
       ['{{ not 1 2 }}', 'template: t:1:3: executing "t" at <not>: wrong number of args for not: want 1 got 2'],
       ['{{ .F | printf }}', 'template: t:1:8: executing "t" at <printf>: wrong type for value; expected string; got float64'],
-      ['{{ 99999999999999999999.5 | len }}', 'template: t:1:30: executing "t" at <len>: error calling len: len of type float64'],
+      ['{{ 99999999999999999999.5 | len }}', 'template: t:1:28: executing "t" at <len>: error calling len: len of type float64'],
       ['\n\n  {{ .Nope }}', `template: t:3:5: executing "t" at <.Nope>: can't evaluate field Nope in type ${DATA_TYPE.name}`],
       ['é{{ .Nope }}', `template: t:1:5: executing "t" at <.Nope>: can't evaluate field Nope in type ${DATA_TYPE.name}`],
       ['{{ define "d" }}{{ .x }}{{ end }}{{ template "d" 1 }}', 'template: t:1:19: executing "d" at <.x>: can\'t evaluate field x in type int'],
