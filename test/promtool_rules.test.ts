@@ -126,6 +126,11 @@ describe('tsprom check and test rules against promtool', () => {
     const invalid = await both('check', 'config', 'prometheus_invalid.yml');
     assertSameCode(invalid, 1);
     for (const out of [invalid.prom.stderr, invalid.ours.stderr]) assert.match(out, /^ {2}FAILED: .*"15x"/);
+    // file_sd files are read (missing ones are a warning), credentials files must exist.
+    const files = await both('check', 'config', 'prometheus_files.yml');
+    assertSameCode(files, 1);
+    assert.equal(files.ours.stdout, files.prom.stdout);
+    assert.equal(files.ours.stderr, files.prom.stderr);
   });
 
   test('test rules: passing files print the same report', async () => {

@@ -97,6 +97,25 @@ test('check config: rule files found, checked, and missing ones', async () => {
   assert.match(io.err, /^ {2}FAILED: .*unknown unit "x" in duration "15x"\n$/);
 });
 
+test('check config: credentials and TLS files must exist, file_sd files are read', async () => {
+  file('targets.json', '[{"targets": ["a:1"]}]');
+  file('bad_targets.json', '{"targets": []}');
+  const cfg = file('sd.yml', 'scrape_configs:\n  - job_name: a\n    file_sd_configs:\n      - files: [targets.json, "none*.json"]\n');
+  let io = collect();
+  assert.equal(await runCheckCommand(['config', cfg], io), 0);
+  assert.match(io.out, /\n {2}WARNING: file ".*none\*\.json" for file_sd in scrape job "a" does not exist\n/);
+  const bad = file('sd_bad.yml', 'scrape_configs:\n  - job_name: a\n    file_sd_configs:\n      - files: [bad_targets.json]\n');
+  io = collect();
+  assert.equal(await runCheckCommand(['config', bad], io), 1);
+  assert.match(io.err, /^ {2}FAILED: checking SD file ".*bad_targets\.json": /);
+  const tls = file('tls.yml', 'scrape_configs:\n  - job_name: a\n    tls_config:\n      cert_file: c.pem\n      key_file: k.pem\n');
+  io = collect();
+  assert.equal(await runCheckCommand(['config', tls], io), 1);
+  assert.equal(io.err, `  FAILED: error checking client cert file "${join(dir, 'c.pem')}": stat ${join(dir, 'c.pem')}: no such file or directory\n`);
+  io = collect();
+  assert.equal(await runCheckCommand(['config', '--syntax-only', tls], io), 0);
+});
+
 test('check config lints too long scrape intervals when asked', async () => {
   const cfg = file('slow.yml', 'scrape_configs:\n  - job_name: slow\n    scrape_interval: 10m\n    scrape_timeout: 10s\n');
   let io = collect();

@@ -4,11 +4,13 @@
 //
 //   check config [--syntax-only] [--lint=...] [--lint-fatal] <config-files...>
 //   check rules [--lint=...] [--lint-fatal] [<rule-files...>]   (standard input without files)
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, extname } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { formatDuration, InvalidDurationError, parseDuration } from '../gofmt/duration.js';
 import { ConfigError, expandGlob, loadConfig } from '../config/load.js';
-import type { ScrapeConfig } from '../config/types.js';
+import type { FileSDConfig, ScrapeConfig, TLSConfig } from '../config/types.js';
+import { parseTargetGroups } from '../discovery/target_group.js';
 import { lintRuleFile, loadRuleFile, parseRuleFile, type ParsedRules, type RuleFileError } from '../rules/rule_file.js';
 
 /** Where a subcommand writes and reads; tests pass collecting ones. */
@@ -201,7 +203,7 @@ function checkConfigFiles(files: readonly string[], syntaxOnly: boolean, lint: C
     let ruleFiles: string[] = [];
     let scrapeConfigs: readonly ScrapeConfig[] = [];
     try {
-      ({ ruleFiles, scrapeConfigs } = checkOneConfig(f, syntaxOnly));
+      ({ ruleFiles, scrapeConfigs } = checkOneConfig(f, syntaxOnly, io));
       if (ruleFiles.length > 0) io.stdout(`  SUCCESS: ${ruleFiles.length} rule files found\n`);
       io.stdout(` SUCCESS: ${f} is valid prometheus config file syntax\n`);
     } catch (e) {
@@ -225,26 +227,95 @@ class ConfigCheckError extends Error {
   override name = 'ConfigCheckError';
 }
 
-/** Loads one config; unless syntax only, its rule file patterns must name existing files. */
-function checkOneConfig(file: string, syntaxOnly: boolean): { ruleFiles: string[]; scrapeConfigs: readonly ScrapeConfig[] } {
+/**
+ * Loads one config. Unless syntax only, the files it names must be there:
+ * rule files, credentials, TLS certificates and keys; file_sd files are read
+ * (a missing one is only a warning, on stdout).
+ */
+function checkOneConfig(file: string, syntaxOnly: boolean, io: CommandIO): { ruleFiles: string[]; scrapeConfigs: readonly ScrapeConfig[] } {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     throw new ConfigCheckError(`parsing YAML file ${file}: ${(e as Error).message}`);
   }
-  // Relative rule files are joined to the config's directory as given, so they print as promtool prints them.
+  // Relative paths are joined to the config's directory as given, so they print as promtool prints them.
   const cfg = loadConfig(text, { file, dir: dirname(file) });
+  if (syntaxOnly) return { ruleFiles: [], scrapeConfigs: cfg.scrapeConfigs };
   const ruleFiles: string[] = [];
-  if (!syntaxOnly) {
-    for (const pattern of cfg.ruleFiles) {
-      const matches = expandGlob(pattern);
-      // An explicit file (no `*`) must exist; a glob may match nothing.
-      if (!pattern.includes('*') && matches.length === 0) throw new ConfigCheckError(`${JSON.stringify(pattern)} does not point to an existing file`);
-      ruleFiles.push(...matches);
+  for (const pattern of cfg.ruleFiles) {
+    const matches = expandGlob(pattern);
+    // An explicit file (no `*`) must exist; a glob may match nothing.
+    if (!pattern.includes('*') && matches.length === 0) throw new ConfigCheckError(`${JSON.stringify(pattern)} does not point to an existing file`);
+    ruleFiles.push(...matches);
+  }
+  for (const sc of cfg.scrapeConfigs) {
+    const cred = sc.httpClient.authorization?.credentialsFile ?? '';
+    checkFileExists(cred, (err) => `error checking authorization credentials or bearer token file ${JSON.stringify(cred)}: ${err}`);
+    checkTLSFiles(sc.httpClient.tlsConfig);
+    for (const sd of sc.fileSdConfigs) checkFileSD(sd, `in scrape job ${JSON.stringify(sc.jobName)}`, io);
+  }
+  for (const am of cfg.alerting.alertmanagers) for (const sd of am.fileSdConfigs) checkFileSD(sd, 'in alertmanager config', io);
+  return { ruleFiles, scrapeConfigs: cfg.scrapeConfigs };
+}
+
+/** Go's os.Stat error text for the common cases. */
+function statError(path: string, e: unknown): string {
+  const code = (e as { code?: string }).code;
+  if (code === 'ENOENT') return `stat ${path}: no such file or directory`;
+  if (code === 'EACCES') return `stat ${path}: permission denied`;
+  return `stat ${path}: ${(e as Error).message}`;
+}
+
+/** Nothing to check for an empty path. */
+function checkFileExists(path: string, message: (err: string) => string): void {
+  if (path === '') return;
+  try {
+    statSync(path);
+  } catch (e) {
+    throw new ConfigCheckError(message(statError(path, e)));
+  }
+}
+
+function checkTLSFiles(tls: TLSConfig): void {
+  checkFileExists(tls.certFile, (err) => `error checking client cert file ${JSON.stringify(tls.certFile)}: ${err}`);
+  checkFileExists(tls.keyFile, (err) => `error checking client key file ${JSON.stringify(tls.keyFile)}: ${err}`);
+}
+
+/** Reads every file a file_sd config names; promtool only warns about patterns that match nothing. */
+function checkFileSD(sd: FileSDConfig, where: string, io: CommandIO): void {
+  for (const pattern of sd.files) {
+    const files = expandGlob(pattern);
+    if (files.length === 0) {
+      io.stdout(`  WARNING: file ${JSON.stringify(pattern)} for file_sd ${where} does not exist\n`);
+      continue;
+    }
+    for (const f of files) {
+      try {
+        readSDFile(f);
+      } catch (e) {
+        throw new ConfigCheckError(`checking SD file ${JSON.stringify(pattern)}: ${(e as Error).message}`);
+      }
     }
   }
-  return { ruleFiles, scrapeConfigs: cfg.scrapeConfigs };
+}
+
+function readSDFile(path: string): void {
+  const ext = extname(path);
+  const text = readFileSync(path, 'utf8');
+  let doc: unknown;
+  switch (ext.toLowerCase()) {
+    case '.json':
+      doc = JSON.parse(text);
+      break;
+    case '.yml':
+    case '.yaml':
+      doc = parseYaml(text, { uniqueKeys: true, strict: true });
+      break;
+    default:
+      throw new Error(`invalid file extension: ${JSON.stringify(ext)}`);
+  }
+  parseTargetGroups(doc, (i) => `${path}:${i}`, {});
 }
 
 /** promtool's too-long-scrape-interval lint: a scrape interval at or past the lookback delta makes series go stale. */
