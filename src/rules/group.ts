@@ -182,7 +182,10 @@ export class Group {
     const adjNow = BigInt(Math.floor(startMs)) * 1_000_000n - offset;
     let rem = adjNow % intervalNs;
     if (rem < 0n) rem += intervalNs;
-    return Number((adjNow - rem + offset) / 1_000_000n);
+    const ns = adjNow - rem + offset;
+    // Floor to whole ms (BigInt division truncates toward zero).
+    const ms = ns / 1_000_000n;
+    return Number(ns < 0n && ms * 1_000_000n !== ns ? ms - 1n : ms);
   }
 
   /** Whether the group is configured exactly as `o` (then a reload keeps it running as it is). */
