@@ -431,29 +431,20 @@ function roundedDigits(x: number, sig: number): { d: string; dp: number } {
 
 /** Whether a equals d[0].d[1..] × 10^exp exactly. */
 function isExactDecimal(a: number, d: string, exp: number): boolean {
-  // a = m × 2^k with integer m; compare m × 2^k with D × 10^(exp - len + 1) as rationals.
-  const buf = new DataView(new ArrayBuffer(8));
-  buf.setFloat64(0, a);
-  const hi = buf.getUint32(0);
-  const lo = buf.getUint32(4);
-  const bexp = (hi >>> 20) & 0x7ff;
-  let m = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
-  let k: number;
-  if (bexp === 0) k = -1074;
-  else {
-    m |= 1n << 52n;
-    k = bexp - 1075;
-  }
-  const D = BigInt(d);
-  const p10 = exp - d.length + 1;
-  // m × 2^k == D × 10^p10  <=>  m × 2^k × 10^-p10 == D
-  let lhs = m;
+  return compareExact(a, BigInt(d), exp - d.length + 1) === 0;
+}
+
+/** The sign of a - D × 10^p10, computed exactly. */
+function compareExact(a: number, D: bigint, p10: number): number {
+  const { mant, exp: k } = floatBits(a);
+  // Compare mant × 2^k with D × 10^p10 after scaling both to integers.
+  let lhs = mant;
   let rhs = D;
   if (k >= 0) lhs <<= BigInt(k);
   else rhs <<= BigInt(-k);
   if (p10 >= 0) rhs *= 10n ** BigInt(p10);
   else lhs *= 10n ** BigInt(-p10);
-  return lhs === rhs;
+  return lhs === rhs ? 0 : lhs > rhs ? 1 : -1;
 }
 
 function expString(exp: number, letter: string): string {
@@ -514,9 +505,8 @@ export function formatFloat(x: number, verb: string, prec: number): string {
       }
       const sig = shortestDigits(a).dp + prec;
       if (sig <= 0) {
-        // Rounds to zero or to one unit in the last place.
-        const half = 0.5 * Math.pow(10, -prec);
-        const up = a > half || (a === half && false);
+        // Rounds to zero or to one unit in the last place; an exact half goes to the even 0.
+        const up = compareExact(a, 5n, -(prec + 1)) > 0;
         return fmtF(neg, up ? { d: '1', dp: 1 - prec } : { d: '0', dp: 1 }, prec);
       }
       return fmtF(neg, roundedDigits(a, sig), prec);
