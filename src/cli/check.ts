@@ -29,7 +29,7 @@ export const processIO: CommandIO = {
 export const EXIT_SUCCESS = 0;
 export const EXIT_FAILURE = 1;
 /** promtool's code for "lint problems found" under --lint-fatal. */
-export const EXIT_LINT = 3;
+const EXIT_LINT = 3;
 
 const PROGRAM = 'tsprom';
 
@@ -110,7 +110,7 @@ export function requireExistingFiles(files: readonly string[]): void {
   for (const f of files) if (!existsSync(f)) throw new UsageError(`path '${f}' does not exist`);
 }
 
-export interface RulesLintSettings {
+interface RulesLintSettings {
   readonly duplicateRules: boolean;
   readonly fatal: boolean;
   /** --ignore-unknown-fields: rule files may carry keys Prometheus does not know. */
@@ -118,7 +118,7 @@ export interface RulesLintSettings {
 }
 
 /** Reads `--lint` for rules; unknown options are warned about on stdout, as promtool does. */
-export function rulesLintSettings(value: string, fatal: boolean, ignoreUnknownFields: boolean, io: CommandIO): RulesLintSettings {
+function rulesLintSettings(value: string, fatal: boolean, ignoreUnknownFields: boolean, io: CommandIO): RulesLintSettings {
   let duplicateRules = false;
   if (value !== '') {
     for (const opt of value.split(',')) {
@@ -358,7 +358,7 @@ function checkRulesFromStdin(lint: RulesLintSettings, io: CommandIO): CheckOutco
   return reportRules(parseRuleFile(text, '', { ignoreUnknownFields: lint.ignoreUnknownFields }), (e) => e.detail, lint, io);
 }
 
-export function checkRuleFiles(files: readonly string[], lint: RulesLintSettings, io: CommandIO): CheckOutcome {
+function checkRuleFiles(files: readonly string[], lint: RulesLintSettings, io: CommandIO): CheckOutcome {
   const out: CheckOutcome = { failed: false, hasErrors: false };
   for (const f of files) {
     io.stdout(`Checking ${f}\n`);

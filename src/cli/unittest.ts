@@ -91,7 +91,7 @@ export async function runTestCommand(argv: readonly string[], io: CommandIO = pr
 }
 
 /** Runs the test files; prints promtool's report for each and adds a JUnit suite per file. 0 when all passed. */
-export async function rulesUnitTest(files: readonly string[], run: RE2 | null, io: CommandIO, suites: JUnitSuite[] = []): Promise<number> {
+async function rulesUnitTest(files: readonly string[], run: RE2 | null, io: CommandIO, suites: JUnitSuite[] = []): Promise<number> {
   let failed = false;
   for (const f of files) {
     io.stdout(`Unit Testing:  ${f}\n`);
