@@ -3,7 +3,8 @@
 // rules/alerts/alertmanagers API, a reload with a bad rule file, and kill -9 with alert state restored.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { api, startTsprom, type Tsprom } from './api_process.js';
@@ -66,6 +67,7 @@ describe('rules and alerting through the server', () => {
 global:
   evaluation_interval: 1s
   external_labels: {cluster: e2e}
+  query_log_file: ${join(dir, 'query.log')}
 rule_files: ['${join(dir, 'e2e.rules.yml')}']
 alerting:
   alertmanagers:
@@ -134,6 +136,13 @@ alerting:
     const bad = await api(`${s.base}/api/v1/rules?type=nope`);
     assert.equal(bad.status, 400);
     assert.equal(bad.body.errorType, 'bad_data');
+
+    // Rule queries are logged with their group as origin.
+    const logged = await until(async () => {
+      const lines = readFileSync(join(dir, 'query.log'), 'utf8').split('\n').filter((l) => l.includes('"ruleGroup"'));
+      return lines.length > 0 ? (JSON.parse(lines[0]!) as { params: { query: string }; ruleGroup: { file: string; name: string } }) : null;
+    }, 'a rule query in the query log');
+    assert.deepEqual(logged.ruleGroup, { file: join(dir, 'e2e.rules.yml'), name: 'e2e' });
 
     const ams = await api(`${s.base}/api/v1/alertmanagers`);
     assert.deepEqual(ams.body.data, { activeAlertmanagers: [{ url: `${am.base}/api/v2/alerts` }], droppedAlertmanagers: [] });
@@ -205,6 +214,52 @@ rule_files: ['${join(dir, 'crash.rules.yml')}']
     assert.equal(Date.parse(restored.activeAt), Math.floor(Date.parse(firing.activeAt) / 1000) * 1000, 'activeAt restored from ALERTS_FOR_STATE');
   } finally {
     await s.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an Alertmanager that never answers does not hold up evaluation; the queue stays bounded', { timeout: 60_000 }, async () => {
+  // Accepts connections and never answers.
+  const sockets: net.Socket[] = [];
+  const silent = net.createServer((c) => sockets.push(c));
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  const port = (silent.address() as net.AddressInfo).port;
+  const dir = mkdtempSync(join(tmpdir(), 'tsprom-rules-silent-'));
+  writeFileSync(
+    join(dir, 'many.rules.yml'),
+    'groups:\n  - name: many\n    interval: 200ms\n    rules:\n' +
+      ['A', 'B', 'C', 'D', 'E'].map((n) => `      - alert: Always${n}\n        expr: vector(1)\n`).join(''),
+  );
+  const s = await startTsprom({
+    config: `
+global:
+  evaluation_interval: 200ms
+rule_files: ['${join(dir, 'many.rules.yml')}']
+alerting:
+  alertmanagers:
+    - static_configs: [{targets: ['127.0.0.1:${port}']}]
+      timeout: 30s
+`,
+    args: ['--alertmanager.notification-queue-capacity=3', '--rules.alert.resend-delay=200ms'],
+  });
+  try {
+    // Evaluation goes on: the group's iteration count grows while every send hangs.
+    const iterations = async () => {
+      const text = await (await fetch(`${s.base}/metrics`)).text();
+      const m = /prometheus_rule_group_iterations_total\{[^}]*\} (\d+)/.exec(text);
+      return m === null ? 0 : Number(m[1]);
+    };
+    const first = await until(async () => ((await iterations()) > 0 ? iterations() : null), 'first iteration');
+    await until(async () => ((await iterations()) >= first + 10 ? true : null), 'ten more iterations');
+    const metrics = await (await fetch(`${s.base}/metrics`)).text();
+    const queueLength = Number(/prometheus_notifications_queue_length (\d+)/.exec(metrics)?.[1]);
+    assert.ok(queueLength <= 3, `queue length ${queueLength} within its capacity`);
+    assert.ok(Number(/prometheus_notifications_dropped_total (\d+)/.exec(metrics)?.[1]) > 0, 'alerts beyond the capacity are dropped and counted');
+    assert.ok((await apiAlerts(s.base)).length >= 1);
+  } finally {
+    await s.stop();
+    for (const c of sockets) c.destroy();
+    silent.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });
