@@ -245,13 +245,29 @@ function mapRunes(s: string, f: (c: string) => string, keepMulti: boolean): stri
 
 const WORD_CHAR = /[\p{L}\p{M}\p{Nd}_]/u;
 
+/** The letters whose title case differs from their upper case (digraphs such as ǅ). */
+const TITLE_CASE: ReadonlyMap<string, string> = new Map([
+  ['\u01c4', '\u01c5'],
+  ['\u01c5', '\u01c5'],
+  ['\u01c6', '\u01c5'],
+  ['\u01c7', '\u01c8'],
+  ['\u01c8', '\u01c8'],
+  ['\u01c9', '\u01c8'],
+  ['\u01ca', '\u01cb'],
+  ['\u01cb', '\u01cb'],
+  ['\u01cc', '\u01cb'],
+  ['\u01f1', '\u01f2'],
+  ['\u01f2', '\u01f2'],
+  ['\u01f3', '\u01f2'],
+]);
+
 /** x/text cases.Title with NoLower: the first letter of each word upper-cased, the rest kept. */
 function title(s: string): string {
   let out = '';
   let inWord = false;
   for (const c of s) {
     const word = WORD_CHAR.test(c);
-    if (word && !inWord && /\p{L}/u.test(c)) out += mapRunes(c, (x) => x.toUpperCase(), true);
+    if (word && !inWord && /\p{L}/u.test(c)) out += TITLE_CASE.get(c) ?? mapRunes(c, (x) => x.toUpperCase(), true);
     else out += c;
     inWord = word;
   }
