@@ -126,6 +126,15 @@ test('check config lints too long scrape intervals when asked', async () => {
   assert.equal(io.err, '  FAILED: too long scrape interval found, data point will be marked as stale - job: slow, interval: 10m\n');
 });
 
+test('--enable-feature lets rule expressions use experimental functions', async () => {
+  const f = file('exp.yml', 'groups:\n  - name: g\n    rules:\n      - record: a:b\n        expr: mad_over_time(up[5m])\n');
+  let io = collect();
+  assert.equal(await runCheckCommand(['rules', f], io), 1);
+  assert.match(io.err, /function "mad_over_time" is not enabled/);
+  io = collect();
+  assert.equal(await runCheckCommand(['rules', '--enable-feature=promql-experimental-functions', f], io), 0);
+});
+
 test('missing files and unknown commands are usage errors', async () => {
   let io = collect();
   assert.equal(await runCheckCommand(['rules', join(dir, 'nope.yml')], io), 1);

@@ -49,10 +49,12 @@ Commands:
       --lint-fatal               Exit with code 3 when a lint finds something.
       --ignore-unknown-fields    Accept keys Prometheus does not know in the rule files.
       --query.lookback-delta=5m  Lookback delta the too-long-scrape-interval lint compares with.
+      --enable-feature=<name>    PromQL features the rule expressions may use (e.g. promql-experimental-functions).
   check rules [<flags>] [<rule-files>...]
       --lint=duplicate-rules     Comma-separated lints: all, duplicate-rules, none.
       --lint-fatal               Exit with code 3 when a lint finds something.
       --ignore-unknown-fields    Accept keys Prometheus does not know in the rule files.
+      --enable-feature=<name>    PromQL features the rule expressions may use.
       Without files, the rules are read from standard input.
 `;
 
@@ -105,12 +107,19 @@ function lastFlag(p: ParsedFlags, name: string, def: string): string {
   return v === undefined ? def : v[v.length - 1]!;
 }
 
+/** --enable-feature values (repeatable, comma-separated), e.g. promql-experimental-functions. */
+export function enabledFeatures(p: ParsedFlags): ReadonlySet<string> {
+  return new Set((p.flags.get('enable-feature') ?? []).flatMap((v) => v.split(',')).filter((f) => f !== ''));
+}
+
 /** Files must exist, as promtool's argument parser requires. */
 export function requireExistingFiles(files: readonly string[]): void {
   for (const f of files) if (!existsSync(f)) throw new UsageError(`path '${f}' does not exist`);
 }
 
 interface RulesLintSettings {
+  /** PromQL features the rule expressions may use (--enable-feature). */
+  readonly features: ReadonlySet<string>;
   readonly duplicateRules: boolean;
   readonly fatal: boolean;
   /** --ignore-unknown-fields: rule files may carry keys Prometheus does not know. */
@@ -118,7 +127,7 @@ interface RulesLintSettings {
 }
 
 /** Reads `--lint` for rules; unknown options are warned about on stdout, as promtool does. */
-function rulesLintSettings(value: string, fatal: boolean, ignoreUnknownFields: boolean, io: CommandIO): RulesLintSettings {
+function rulesLintSettings(value: string, fatal: boolean, ignoreUnknownFields: boolean, features: ReadonlySet<string>, io: CommandIO): RulesLintSettings {
   let duplicateRules = false;
   if (value !== '') {
     for (const opt of value.split(',')) {
@@ -126,7 +135,7 @@ function rulesLintSettings(value: string, fatal: boolean, ignoreUnknownFields: b
       else if (opt !== 'none') io.stdout(`WARNING: unknown lint option: ${JSON.stringify(opt)}\n`);
     }
   }
-  return { duplicateRules, fatal, ignoreUnknownFields };
+  return { features, duplicateRules, fatal, ignoreUnknownFields };
 }
 
 interface ConfigLintSettings {
@@ -135,12 +144,19 @@ interface ConfigLintSettings {
   readonly lookbackDeltaMs: number;
 }
 
-function configLintSettings(value: string, fatal: boolean, ignoreUnknownFields: boolean, lookbackDeltaMs: number, io: CommandIO): ConfigLintSettings {
+function configLintSettings(
+  value: string,
+  fatal: boolean,
+  ignoreUnknownFields: boolean,
+  features: ReadonlySet<string>,
+  lookbackDeltaMs: number,
+  io: CommandIO,
+): ConfigLintSettings {
   const opts = value.split(',');
-  if (opts.includes('none')) return { rules: { duplicateRules: false, fatal, ignoreUnknownFields }, lookbackDeltaMs: 0 };
+  if (opts.includes('none')) return { rules: { features, duplicateRules: false, fatal, ignoreUnknownFields }, lookbackDeltaMs: 0 };
   const scrape = opts.includes('all') || opts.includes('too-long-scrape-interval');
   const ruleOpts = opts.filter((o) => o !== 'too-long-scrape-interval');
-  return { rules: rulesLintSettings(ruleOpts.join(','), fatal, ignoreUnknownFields, io), lookbackDeltaMs: scrape ? lookbackDeltaMs : 0 };
+  return { rules: rulesLintSettings(ruleOpts.join(','), fatal, ignoreUnknownFields, features, io), lookbackDeltaMs: scrape ? lookbackDeltaMs : 0 };
 }
 
 /** Outcome of checking some files: `failed` when anything was reported, `hasErrors` when more than lint. */
@@ -176,7 +192,7 @@ export async function runCheckCommand(argv: readonly string[], io: CommandIO = p
 }
 
 function checkConfigCommand(argv: readonly string[], io: CommandIO): number {
-  const p = parseCommandFlags(argv, new Set(['lint', 'query.lookback-delta']), new Set(['syntax-only', 'lint-fatal', 'ignore-unknown-fields', 'help']));
+  const p = parseCommandFlags(argv, new Set(['lint', 'query.lookback-delta', 'enable-feature']), new Set(['syntax-only', 'lint-fatal', 'ignore-unknown-fields', 'help']));
   if (p.flags.has('help')) {
     io.stdout(USAGE);
     return EXIT_SUCCESS;
@@ -192,7 +208,7 @@ function checkConfigCommand(argv: readonly string[], io: CommandIO): number {
   }
   const fatal = lastFlag(p, 'lint-fatal', 'false') === 'true';
   const ignore = lastFlag(p, 'ignore-unknown-fields', 'false') === 'true';
-  const lint = configLintSettings(lastFlag(p, 'lint', 'duplicate-rules'), fatal, ignore, lookbackMs, io);
+  const lint = configLintSettings(lastFlag(p, 'lint', 'duplicate-rules'), fatal, ignore, enabledFeatures(p), lookbackMs, io);
   return exitCode(checkConfigFiles(p.args, lastFlag(p, 'syntax-only', 'false') === 'true', lint, io), fatal);
 }
 
@@ -333,14 +349,14 @@ function lintScrapeConfigs(scrapeConfigs: readonly ScrapeConfig[], lookbackDelta
 }
 
 function checkRulesCommand(argv: readonly string[], io: CommandIO): number {
-  const p = parseCommandFlags(argv, new Set(['lint']), new Set(['lint-fatal', 'ignore-unknown-fields', 'help']));
+  const p = parseCommandFlags(argv, new Set(['lint', 'enable-feature']), new Set(['lint-fatal', 'ignore-unknown-fields', 'help']));
   if (p.flags.has('help')) {
     io.stdout(USAGE);
     return EXIT_SUCCESS;
   }
   requireExistingFiles(p.args);
   const fatal = lastFlag(p, 'lint-fatal', 'false') === 'true';
-  const lint = rulesLintSettings(lastFlag(p, 'lint', 'duplicate-rules'), fatal, lastFlag(p, 'ignore-unknown-fields', 'false') === 'true', io);
+  const lint = rulesLintSettings(lastFlag(p, 'lint', 'duplicate-rules'), fatal, lastFlag(p, 'ignore-unknown-fields', 'false') === 'true', enabledFeatures(p), io);
   const outcome = p.args.length === 0 ? checkRulesFromStdin(lint, io) : checkRuleFiles(p.args, lint, io);
   return exitCode(outcome, fatal);
 }
@@ -355,14 +371,14 @@ function checkRulesFromStdin(lint: RulesLintSettings, io: CommandIO): CheckOutco
     return { failed: true, hasErrors: true };
   }
   // Standard input has no file name to prefix the errors with.
-  return reportRules(parseRuleFile(text, '', { ignoreUnknownFields: lint.ignoreUnknownFields }), (e) => e.detail, lint, io);
+  return reportRules(parseRuleFile(text, '', { features: lint.features, ignoreUnknownFields: lint.ignoreUnknownFields }), (e) => e.detail, lint, io);
 }
 
 function checkRuleFiles(files: readonly string[], lint: RulesLintSettings, io: CommandIO): CheckOutcome {
   const out: CheckOutcome = { failed: false, hasErrors: false };
   for (const f of files) {
     io.stdout(`Checking ${f}\n`);
-    const r = reportRules(loadRuleFile(f, { ignoreUnknownFields: lint.ignoreUnknownFields }), (e) => e.message, lint, io);
+    const r = reportRules(loadRuleFile(f, { features: lint.features, ignoreUnknownFields: lint.ignoreUnknownFields }), (e) => e.message, lint, io);
     out.failed ||= r.failed;
     out.hasErrors ||= r.hasErrors;
   }

@@ -208,6 +208,15 @@ test('--junit writes one suite per file and one case per test group', async () =
   assert.match(xml, /<testcase name="a"><\/testcase><testcase name="unnamed#1"><failure>    expr: &#34;input&#34;, time: 0s,&#xA;/);
 });
 
+test('--enable-feature reaches the rules and the test queries', async () => {
+  file('exp.yml', 'groups:\n  - name: e\n    rules:\n      - record: x\n        expr: mad_over_time(up[5m])\n');
+  const text = "rule_files: [exp.yml]\ntests:\n  - input_series: [{series: up, values: '1 2 3 4'}]\n    promql_expr_test: [{expr: 'x', eval_time: 3m, exp_samples: [{labels: x, value: 1}]}]\n";
+  assert.equal((await runFile(text)).code, 1);
+  const r = await runFile(text, '--enable-feature=promql-experimental-functions');
+  assert.equal(r.err, '');
+  assert.equal(r.code, 0);
+});
+
 test('fuzzy comparison allows one ulp', () => {
   assert.equal(sameFloat(0.1 + 0.2, 0.3, false), false);
   assert.equal(sameFloat(0.1 + 0.2, 0.3, true), true);

@@ -19,7 +19,7 @@ import { parseMetric, parseSeriesDesc, SeriesSyntaxError } from '../promql/promq
 import { MemoryStorage } from '../storage/memory.js';
 import { RuleManager } from '../rules/manager.js';
 import type { Group } from '../rules/group.js';
-import { EXIT_FAILURE, EXIT_SUCCESS, parseCommandFlags, processIO, requireExistingFiles, UsageError, type CommandIO } from './check.js';
+import { enabledFeatures, EXIT_FAILURE, EXIT_SUCCESS, parseCommandFlags, processIO, requireExistingFiles, UsageError, type CommandIO } from './check.js';
 import { parseUnitTestFile, UnitTestFileError, type TestGroup } from './unittest_file.js';
 import { JUnitSuite, junitTimestamp, junitXml } from './unittest_junit.js';
 import {
@@ -45,13 +45,14 @@ Run promtool-format unit tests of rule files.
 Flags:
   --junit=<file>  Also write the results to <file> as JUnit XML.
   --run=<regex>   Run only the test groups whose name matches (RE2); repeatable, any match counts.
+  --enable-feature=<name>  PromQL features rules and tests may use (e.g. promql-experimental-functions).
 `;
 
 /** Entry point of `tsprom test ...`. */
 export async function runTestCommand(argv: readonly string[], io: CommandIO = processIO): Promise<number> {
   try {
     // --junit belongs to `test`, --run to `test rules`; both may come anywhere after `test`.
-    const p = parseCommandFlags(argv, new Set(['run', 'junit']), new Set(['help']));
+    const p = parseCommandFlags(argv, new Set(['run', 'junit', 'enable-feature']), new Set(['help']));
     const [cmd, ...files] = p.args;
     if (p.flags.has('help') || cmd === 'help') {
       io.stdout(USAGE);
@@ -72,7 +73,7 @@ export async function runTestCommand(argv: readonly string[], io: CommandIO = pr
     }
     const junitFile = p.flags.get('junit')?.at(-1);
     const suites: JUnitSuite[] = [];
-    const code = await rulesUnitTest(files, run, io, suites);
+    const code = await rulesUnitTest(files, run, enabledFeatures(p), io, suites);
     if (junitFile !== undefined) {
       try {
         writeFileSync(junitFile, junitXml(suites));
@@ -91,13 +92,13 @@ export async function runTestCommand(argv: readonly string[], io: CommandIO = pr
 }
 
 /** Runs the test files; prints promtool's report for each and adds a JUnit suite per file. 0 when all passed. */
-async function rulesUnitTest(files: readonly string[], run: RE2 | null, io: CommandIO, suites: JUnitSuite[] = []): Promise<number> {
+async function rulesUnitTest(files: readonly string[], run: RE2 | null, features: ReadonlySet<string>, io: CommandIO, suites: JUnitSuite[]): Promise<number> {
   let failed = false;
   for (const f of files) {
     io.stdout(`Unit Testing:  ${f}\n`);
     const suite = new JUnitSuite(f);
     suites.push(suite);
-    const errs = await ruleUnitTestFile(f, run, io, suite);
+    const errs = await ruleUnitTestFile(f, run, features, io, suite);
     if (errs.length > 0) {
       io.stderr('  FAILED:\n');
       // promtool writes each error to stderr and a blank line to stdout.
@@ -115,7 +116,7 @@ async function rulesUnitTest(files: readonly string[], run: RE2 | null, io: Comm
 }
 
 /** The failures of one test file (empty when all its tests pass). */
-async function ruleUnitTestFile(filename: string, run: RE2 | null, io: CommandIO, suite: JUnitSuite): Promise<string[]> {
+async function ruleUnitTestFile(filename: string, run: RE2 | null, features: ReadonlySet<string>, io: CommandIO, suite: JUnitSuite): Promise<string[]> {
   const abort = (msg: string): string[] => {
     suite.abort(msg);
     return [msg];
@@ -145,7 +146,7 @@ async function ruleUnitTestFile(filename: string, run: RE2 | null, io: CommandIO
     if (run !== null && !run.test(tg.name)) continue;
     suite.addCase(tg.name !== '' ? tg.name : `unnamed#${i}`);
     const group = tg.intervalMs > 0 ? tg : { ...tg, intervalMs: evalIntervalMs };
-    const failures = await runTestGroup(group, { evalIntervalMs, order, fuzzy: file.fuzzyCompare, ruleFiles });
+    const failures = await runTestGroup(group, { evalIntervalMs, order, fuzzy: file.fuzzyCompare, ruleFiles, features });
     for (const f of failures) suite.fail(f);
     errs.push(...failures);
   }
@@ -158,6 +159,7 @@ interface TestContext {
   readonly order: ReadonlyMap<string, number>;
   readonly fuzzy: boolean;
   readonly ruleFiles: readonly string[];
+  readonly features: ReadonlySet<string>;
 }
 
 /** The input series as samples, appended to the store step by step. */
@@ -212,7 +214,12 @@ async function runTestGroup(tg: TestGroup, ctx: TestContext): Promise<string[]> 
     throw e;
   }
   const storage = new MemoryStorage();
-  const engine = new Engine({ maxSamples: TEST_MAX_SAMPLES, timeoutMs: TEST_TIMEOUT_MS, noStepSubqueryIntervalMs: ctx.evalIntervalMs });
+  const engine = new Engine({
+    maxSamples: TEST_MAX_SAMPLES,
+    timeoutMs: TEST_TIMEOUT_MS,
+    noStepSubqueryIntervalMs: ctx.evalIntervalMs,
+    features: ctx.features,
+  });
   const manager = new RuleManager({
     appendable: storage,
     queryable: storage,
