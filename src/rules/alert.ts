@@ -46,6 +46,8 @@ export class ActiveAlert {
   seriesLabels: Labels | null = null;
   cachedState: AlertState | null = null;
   forStateLabels: Labels | null = null;
+  /** The rule's evaluation number that last returned this alert. */
+  seen = -1;
 
   constructor(
     readonly labels: Labels,

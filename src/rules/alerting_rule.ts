@@ -11,9 +11,9 @@ import type { InstantSample } from '../promql/engine/types.js';
 import { ValueType, type Querier } from '../storage/interface.js';
 import { compileAlertTemplate, type AlertTemplate, type TemplateQueryFunc } from '../template/template.js';
 import { ActiveAlert, UNSET, type Alert, type AlertState, type RuleState } from './alert.js';
-import { LabelsMap } from './labels_map.js';
+import { LabelsMap, LabelsSet } from './labels_map.js';
 import { RuleLimitError } from './recording_rule.js';
-import { BaseRule, type Rule, type RuleEvalContext } from './rule.js';
+import { BaseRule, mayCollide, overrideLabels, sortedPairs, type Rule, type RuleEvalContext } from './rule.js';
 
 export const ALERT_METRIC_NAME = 'ALERTS';
 export const ALERT_FOR_STATE_METRIC_NAME = 'ALERTS_FOR_STATE';
@@ -79,10 +79,17 @@ export class AlertingRule extends BaseRule implements Rule {
   private readonly annotationValues: TemplatedValue[];
   /** Annotations when none is templated: one Labels shared by every alert. */
   private readonly staticAnnotations: Labels | null;
-  private readonly templated: boolean;
+  private readonly labelsTemplated: boolean;
+  /** Without label templates: the rule labels and alertname, sorted, set on every alert; __name__ and removed labels dropped. */
+  private readonly setPairs: readonly string[];
+  private readonly dropNames: ReadonlySet<string>;
+  /** Label names other than __name__ the rule sets or removes. */
+  private readonly touched: readonly string[];
   private restored: boolean;
   /** Pending, firing, and resolved alerts still kept; keyed by their labels. */
   private active = new LabelsMap<ActiveAlert>();
+  /** Counts evaluations; alerts remember the last one that returned them. */
+  private evalSeq = 0;
 
   constructor(o: AlertingRuleOptions) {
     super();
@@ -102,7 +109,10 @@ export class AlertingRule extends BaseRule implements Rule {
     this.annotationValues = compileValues(this.annotations, tmplName);
     const annotationsTemplated = this.annotationValues.some((v) => v.tmpl !== null);
     this.staticAnnotations = annotationsTemplated ? null : this.annotations;
-    this.templated = annotationsTemplated || this.labelValues.some((v) => v.tmpl !== null);
+    this.labelsTemplated = this.labelValues.some((v) => v.tmpl !== null);
+    this.setPairs = sortedPairs(this.labels.without(...this.removedLabels), ALERT_NAME_LABEL, o.name);
+    this.dropNames = new Set([METRIC_NAME, ...this.removedLabels]);
+    this.touched = [...this.labels.toPairs().filter((_, i) => i % 2 === 0), ...this.removedLabels, ALERT_NAME_LABEL];
   }
 
   name(): string {
@@ -137,31 +147,34 @@ export class AlertingRule extends BaseRule implements Rule {
   async eval(ctx: RuleEvalContext): Promise<InstantSample[]> {
     const ts = ctx.ts;
     const res = await ctx.query(this.expr, ts - ctx.queryOffsetMs);
-    // This evaluation's alerts, by labels: the index of their sample.
-    const found = new LabelsMap<number>();
+    const seq = ++this.evalSeq;
+    // Only needed when relabelling may make two alerts equal.
+    const found = this.labelsTemplated || mayCollide(res, this.touched) ? new LabelsSet() : null;
     const lbsList: Labels[] = new Array<Labels>(res.length);
     const annList: Labels[] = new Array<Labels>(res.length);
     const queryFunc: TemplateQueryFunc = async (q, t) => (await ctx.query(q, t)).map((s) => ({ labels: s.metric, value: s.f }));
     for (let i = 0; i < res.length; i++) {
       const smpl = res[i]!; // i < res.length
-      const b = new LabelsBuilder(smpl.metric).del(METRIC_NAME);
       let annotations = this.staticAnnotations;
-      if (!this.templated) {
-        this.labels.forEach((n, v) => b.set(n, v));
-      } else {
+      // Replaced below when label templates need expanding.
+      let lbs = this.labelsTemplated ? Labels.EMPTY : overrideLabels(smpl.metric, this.setPairs, this.dropNames);
+      if (this.labelsTemplated || annotations === null) {
         const data = { labels: smpl.metric, externalLabels: this.externalLabels, externalUrl: this.externalUrl, value: smpl.f };
         const opts = { timestampMs: ts, queryFunc, externalUrl: ctx.externalUrl };
-        for (const v of this.labelValues) b.set(v.name, v.tmpl === null ? v.text : await this.expand(v.tmpl, data, opts));
+        if (this.labelsTemplated) {
+          const b = new LabelsBuilder(smpl.metric).del(METRIC_NAME);
+          for (const v of this.labelValues) b.set(v.name, v.tmpl === null ? v.text : await this.expand(v.tmpl, data, opts));
+          if (this.removedLabels.length > 0) b.del(...this.removedLabels);
+          b.set(ALERT_NAME_LABEL, this.alertName);
+          lbs = b.labels();
+        }
         if (annotations === null) {
           const list: Label[] = [];
           for (const v of this.annotationValues) list.push({ name: v.name, value: v.tmpl === null ? v.text : await this.expand(v.tmpl, data, opts) });
           annotations = Labels.fromList(list);
         }
       }
-      if (this.removedLabels.length > 0) b.del(...this.removedLabels);
-      b.set(ALERT_NAME_LABEL, this.alertName);
-      const lbs = b.labels();
-      if (!found.add(lbs, i)) throw new DuplicateAlertLabelSetError('vector contains metrics with the same labelset after applying alert labels');
+      if (found !== null && !found.add(lbs)) throw new DuplicateAlertLabelSetError('vector contains metrics with the same labelset after applying alert labels');
       lbsList[i] = lbs;
       annList[i] = annotations!; // set above in both branches
     }
@@ -172,9 +185,12 @@ export class AlertingRule extends BaseRule implements Rule {
       if (a !== undefined && a.state !== 'inactive') {
         a.value = res[i]!.f;
         a.annotations = annList[i]!;
+        a.seen = seq;
         continue;
       }
-      this.active.set(lbs, new ActiveAlert(lbs, annList[i]!, res[i]!.f, ts));
+      const fresh = new ActiveAlert(lbs, annList[i]!, res[i]!.f, ts);
+      fresh.seen = seq;
+      this.active.set(lbs, fresh);
     }
 
     const outTs = ts - ctx.queryOffsetMs;
@@ -182,7 +198,7 @@ export class AlertingRule extends BaseRule implements Rule {
     const drop: Labels[] = [];
     let numActivePending = 0;
     this.active.forEach((a, lbs) => {
-      if (!found.has(lbs)) {
+      if (a.seen !== seq) {
         let keepFiring = false;
         if (a.state === 'firing' && this.keepFiringForMs > 0) {
           if (a.keepFiringSince === UNSET) a.keepFiringSince = ts;
@@ -311,7 +327,11 @@ export class AlertingRule extends BaseRule implements Rule {
 
   /** Takes over the alerts of the rule this one replaces on a reload. */
   copyStateFrom(old: AlertingRule): void {
-    old.active.forEach((a, lbs) => this.active.set(lbs, a));
+    old.active.forEach((a, lbs) => {
+      // The old rule counted its evaluations differently.
+      a.seen = -1;
+      this.active.set(lbs, a);
+    });
   }
 
   /**

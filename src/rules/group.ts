@@ -9,7 +9,7 @@ import type { QueryEngine } from '../promql/engine/types.js';
 import { labelsHash } from '../promql/engine/xxhash.js';
 import { DuplicateSampleError, OutOfBoundsError, OutOfOrderSampleError, type Appendable, type Appender, type Queryable } from '../storage/interface.js';
 import { AlertingRule, type NotifyFunc } from './alerting_rule.js';
-import { LabelsMap } from './labels_map.js';
+import { LabelsSet } from './labels_map.js';
 import type { RuleMetrics } from './rule_metrics.js';
 import type { QueryFunc, Rule } from './rule.js';
 
@@ -65,7 +65,7 @@ export interface GroupOptions {
 }
 
 /** The series each rule wrote at its last successful evaluation. */
-type SeriesSet = LabelsMap<true>;
+type SeriesSet = LabelsSet;
 
 function errMsg(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -221,7 +221,7 @@ export class Group {
     });
     this.staleSeries = from.staleSeries.slice();
     for (const left of byName.values()) {
-      for (const fi of left) from.seriesInPreviousEval[fi]?.forEach((_, ls) => this.staleSeries.push(ls));
+      for (const fi of left) from.seriesInPreviousEval[fi]?.forEach((ls) => this.staleSeries.push(ls));
     }
   }
 
@@ -264,14 +264,14 @@ export class Group {
         }
       }
       const app = this.deps.appendable.appender();
-      const returned: SeriesSet = new LabelsMap<true>();
+      const returned: SeriesSet = new LabelsSet();
       let outOfOrder = 0;
       let duplicates = 0;
       let tooOld = 0;
       for (const s of vector) {
         try {
           app.append(0, s.metric, s.t, s.f);
-          returned.add(s.metric, true);
+          returned.add(s.metric);
         } catch (e) {
           rule.setHealth('err', errMsg(e));
           if (e instanceof OutOfOrderSampleError) outOfOrder++;
@@ -287,7 +287,7 @@ export class Group {
       }
       const prev = this.seriesInPreviousEval[i];
       if (prev !== null && prev !== undefined) {
-        prev.forEach((_, ls) => {
+        prev.forEach((ls) => {
           if (!returned.has(ls)) this.appendStale(app, ls, ts - offset, 'Adding stale sample failed');
         });
       }
@@ -440,7 +440,7 @@ export class Group {
     if (this.running !== null) await this.running;
     if (!this.markStaleOnStop) return;
     const stoppedAt = this.deps.now();
-    for (const s of this.seriesInPreviousEval) s?.forEach((_, ls) => this.staleSeries.push(ls));
+    for (const s of this.seriesInPreviousEval) s?.forEach((ls) => this.staleSeries.push(ls));
     this.seriesInPreviousEval = [];
     this.staleTimer = this.deps.timers.setTimeout(() => {
       this.staleTimer = null;

@@ -1,6 +1,11 @@
-// A map keyed by label sets through their 53-bit hash, with a collision check,
-// so that tens of thousands of entries keep no key string each.
+// A map and a set keyed by label sets through their hash, with a collision
+// check, so that tens of thousands of entries keep no key string each.
 import type { Labels } from '../model/labels.js';
+
+/** The low 30 bits of the label hash: small integers are the fastest Map keys; equal ones are told apart by equals(). */
+function slot(ls: Labels): number {
+  return ls.hash() % 0x40000000;
+}
 
 interface Entry<V> {
   readonly labels: Labels;
@@ -17,7 +22,7 @@ export class LabelsMap<V> {
   }
 
   get(ls: Labels): V | undefined {
-    const e = this.m.get(ls.hash());
+    const e = this.m.get(slot(ls));
     if (e === undefined) return undefined;
     if (!Array.isArray(e)) return e.labels.equals(ls) ? e.value : undefined;
     for (const x of e) if (x.labels.equals(ls)) return x.value;
@@ -30,7 +35,7 @@ export class LabelsMap<V> {
 
   /** Sets the value; returns false when the key was already present (and leaves it unchanged). */
   add(ls: Labels, value: V): boolean {
-    const h = ls.hash();
+    const h = slot(ls);
     const e = this.m.get(h);
     if (e === undefined) {
       this.m.set(h, { labels: ls, value });
@@ -47,13 +52,13 @@ export class LabelsMap<V> {
 
   set(ls: Labels, value: V): void {
     if (this.add(ls, value)) return;
-    const e = this.m.get(ls.hash())!; // add found the key
+    const e = this.m.get(slot(ls))!; // add found the key
     if (!Array.isArray(e)) e.value = value;
     else for (const x of e) if (x.labels.equals(ls)) x.value = value;
   }
 
   delete(ls: Labels): void {
-    const h = ls.hash();
+    const h = slot(ls);
     const e = this.m.get(h);
     if (e === undefined) return;
     if (!Array.isArray(e)) {
@@ -85,6 +90,44 @@ export class LabelsMap<V> {
     for (const e of this.m.values()) {
       if (!Array.isArray(e)) fn(e.value, e.labels);
       else for (const x of e) fn(x.value, x.labels);
+    }
+  }
+}
+
+/** A set of label sets: one Labels per slot, or a list in the rare case of a collision. */
+export class LabelsSet {
+  private readonly m = new Map<number, Labels | Labels[]>();
+
+  /** Adds ls; false when it was already there. */
+  add(ls: Labels): boolean {
+    const h = slot(ls);
+    const e = this.m.get(h);
+    if (e === undefined) {
+      this.m.set(h, ls);
+      return true;
+    }
+    if (!Array.isArray(e)) {
+      if (e.equals(ls)) return false;
+      this.m.set(h, [e, ls]);
+      return true;
+    }
+    for (const x of e) if (x.equals(ls)) return false;
+    e.push(ls);
+    return true;
+  }
+
+  has(ls: Labels): boolean {
+    const e = this.m.get(slot(ls));
+    if (e === undefined) return false;
+    if (!Array.isArray(e)) return e.equals(ls);
+    for (const x of e) if (x.equals(ls)) return true;
+    return false;
+  }
+
+  forEach(fn: (ls: Labels) => void): void {
+    for (const e of this.m.values()) {
+      if (!Array.isArray(e)) fn(e);
+      else for (const x of e) fn(x);
     }
   }
 }

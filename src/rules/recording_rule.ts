@@ -1,9 +1,9 @@
 // A recording rule: evaluates its expression and writes the result under a new
 // metric name with the rule's labels (Prometheus's rules.RecordingRule).
-import { LabelsBuilder, METRIC_NAME, type Labels } from '../model/labels.js';
+import { METRIC_NAME, type Labels } from '../model/labels.js';
 import type { InstantSample } from '../promql/engine/types.js';
-import { LabelsMap } from './labels_map.js';
-import { BaseRule, applyRuleLabels, type Rule, type RuleEvalContext } from './rule.js';
+import { LabelsSet } from './labels_map.js';
+import { BaseRule, mayCollide, overrideLabels, sortedPairs, type Rule, type RuleEvalContext } from './rule.js';
 
 /** Two outputs with one label set after the rule labels were applied. */
 export class DuplicateLabelSetError extends Error {
@@ -18,6 +18,12 @@ export class RuleLimitError extends Error {
 export class RecordingRule extends BaseRule implements Rule {
   readonly kind = 'recording';
 
+  /** __name__ and the rule labels, sorted, and the labels to remove: set on every output. */
+  private readonly setPairs: readonly string[];
+  private readonly dropNames: ReadonlySet<string>;
+  /** Label names other than __name__ the rule sets or removes. */
+  private readonly touched: readonly string[];
+
   constructor(
     private readonly recordName: string,
     /** The expression as printed. */
@@ -26,6 +32,9 @@ export class RecordingRule extends BaseRule implements Rule {
     private readonly removedLabels: readonly string[] = [],
   ) {
     super();
+    this.setPairs = sortedPairs(labels.without(...removedLabels), METRIC_NAME, recordName);
+    this.dropNames = new Set(removedLabels);
+    this.touched = [...labels.toPairs().filter((_, i) => i % 2 === 0), ...removedLabels].filter((n) => n !== METRIC_NAME);
   }
 
   name(): string {
@@ -42,14 +51,12 @@ export class RecordingRule extends BaseRule implements Rule {
 
   async eval(ctx: RuleEvalContext): Promise<InstantSample[]> {
     const vector = await ctx.query(this.expr, ctx.ts - ctx.queryOffsetMs);
-    const seen = new LabelsMap<true>();
+    const seen = mayCollide(vector, this.touched) ? new LabelsSet() : null;
     const out: InstantSample[] = new Array<InstantSample>(vector.length);
     for (let i = 0; i < vector.length; i++) {
       const s = vector[i]!; // i < vector.length
-      const b = new LabelsBuilder(s.metric).set(METRIC_NAME, this.recordName);
-      applyRuleLabels(b, this.labels, this.removedLabels);
-      const metric = b.labels();
-      if (!seen.add(metric, true)) throw new DuplicateLabelSetError('vector contains metrics with the same labelset after applying rule labels');
+      const metric = overrideLabels(s.metric, this.setPairs, this.dropNames);
+      if (seen !== null && !seen.add(metric)) throw new DuplicateLabelSetError('vector contains metrics with the same labelset after applying rule labels');
       out[i] = { metric, t: s.t, f: s.f };
     }
     if (ctx.limit > 0 && out.length > ctx.limit) throw new RuleLimitError(`exceeded limit of ${ctx.limit} with ${out.length} series`);
