@@ -217,6 +217,16 @@ test('--enable-feature reaches the rules and the test queries', async () => {
   assert.equal(r.code, 0);
 });
 
+test('--debug dumps every series of a test group to stderr', async () => {
+  const r = await runFile(HEAD + "  - name: dbg\n    interval: 1m\n    input_series: [{series: input, values: '1 2'}]\n    promql_expr_test: [{expr: input, eval_time: 1m, exp_samples: [{labels: input, value: 2}]}]\n", '--debug');
+  assert.equal(r.code, 0);
+  assert.equal(r.out, 'Unit Testing:  <f>\n  SUCCESS\n\n');
+  assert.match(r.err, /^DEBUG: Starting test dbg\nDEBUG: Dump of all data \(input_series and rules\) at 1m1s:\n/);
+  // The range is left-open, as in Prometheus 3.x: the samples at 0 are not in it.
+  assert.ok(r.err.includes('{__name__="input"} =>\n2 @[60000]\n{__name__="step1"} =>\n3 @[60000]\n'), r.err);
+  assert.match(r.err, /DEBUG: Test dbg finished, took \S+\n$/);
+});
+
 test('fuzzy comparison allows one ulp', () => {
   assert.equal(sameFloat(0.1 + 0.2, 0.3, false), false);
   assert.equal(sameFloat(0.1 + 0.2, 0.3, true), true);

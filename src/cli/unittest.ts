@@ -10,6 +10,8 @@ import { dirname, isAbsolute, join } from 'node:path';
 import RE2 from 're2';
 import { expandGlob } from '../config/load.js';
 import { formatDuration, formatGoDurationNs } from '../gofmt/duration.js';
+import { formatF } from '../gofmt/float.js';
+import { goQuote } from '../gofmt/quote.js';
 import { Labels } from '../model/labels.js';
 import { nopLogger } from '../logging/types.js';
 import { Engine } from '../promql/engine/engine.js';
@@ -46,13 +48,14 @@ Flags:
   --junit=<file>  Also write the results to <file> as JUnit XML.
   --run=<regex>   Run only the test groups whose name matches (RE2); repeatable, any match counts.
   --enable-feature=<name>  PromQL features rules and tests may use (e.g. promql-experimental-functions).
+  --debug         Print each test group's duration and all its series (input and recorded) to stderr.
 `;
 
 /** Entry point of `tsprom test ...`. */
 export async function runTestCommand(argv: readonly string[], io: CommandIO = processIO): Promise<number> {
   try {
     // --junit belongs to `test`, --run to `test rules`; both may come anywhere after `test`.
-    const p = parseCommandFlags(argv, new Set(['run', 'junit', 'enable-feature']), new Set(['help']));
+    const p = parseCommandFlags(argv, new Set(['run', 'junit', 'enable-feature']), new Set(['help', 'debug']));
     const [cmd, ...files] = p.args;
     if (p.flags.has('help') || cmd === 'help') {
       io.stdout(USAGE);
@@ -73,7 +76,8 @@ export async function runTestCommand(argv: readonly string[], io: CommandIO = pr
     }
     const junitFile = p.flags.get('junit')?.at(-1);
     const suites: JUnitSuite[] = [];
-    const code = await rulesUnitTest(files, run, enabledFeatures(p), io, suites);
+    const opts: RunOptions = { run, features: enabledFeatures(p), debug: p.flags.get('debug')?.at(-1) === 'true' };
+    const code = await rulesUnitTest(files, opts, io, suites);
     if (junitFile !== undefined) {
       try {
         writeFileSync(junitFile, junitXml(suites));
@@ -92,13 +96,23 @@ export async function runTestCommand(argv: readonly string[], io: CommandIO = pr
 }
 
 /** Runs the test files; prints promtool's report for each and adds a JUnit suite per file. 0 when all passed. */
-async function rulesUnitTest(files: readonly string[], run: RE2 | null, features: ReadonlySet<string>, io: CommandIO, suites: JUnitSuite[]): Promise<number> {
+/** What the command line says about running the tests. */
+interface RunOptions {
+  /** --run: only test groups whose name matches. */
+  readonly run: RE2 | null;
+  /** --enable-feature */
+  readonly features: ReadonlySet<string>;
+  /** --debug: timings and a dump of all series of each test group, on stderr. */
+  readonly debug: boolean;
+}
+
+async function rulesUnitTest(files: readonly string[], opts: RunOptions, io: CommandIO, suites: JUnitSuite[]): Promise<number> {
   let failed = false;
   for (const f of files) {
     io.stdout(`Unit Testing:  ${f}\n`);
     const suite = new JUnitSuite(f);
     suites.push(suite);
-    const errs = await ruleUnitTestFile(f, run, features, io, suite);
+    const errs = await ruleUnitTestFile(f, opts, io, suite);
     if (errs.length > 0) {
       io.stderr('  FAILED:\n');
       // promtool writes each error to stderr and a blank line to stdout.
@@ -116,7 +130,7 @@ async function rulesUnitTest(files: readonly string[], run: RE2 | null, features
 }
 
 /** The failures of one test file (empty when all its tests pass). */
-async function ruleUnitTestFile(filename: string, run: RE2 | null, features: ReadonlySet<string>, io: CommandIO, suite: JUnitSuite): Promise<string[]> {
+async function ruleUnitTestFile(filename: string, opts: RunOptions, io: CommandIO, suite: JUnitSuite): Promise<string[]> {
   const abort = (msg: string): string[] => {
     suite.abort(msg);
     return [msg];
@@ -143,10 +157,21 @@ async function ruleUnitTestFile(filename: string, run: RE2 | null, features: Rea
   }
   const errs: string[] = [];
   for (const [i, tg] of file.tests.entries()) {
-    if (run !== null && !run.test(tg.name)) continue;
-    suite.addCase(tg.name !== '' ? tg.name : `unnamed#${i}`);
+    if (opts.run !== null && !opts.run.test(tg.name)) continue;
+    const testName = tg.name !== '' ? tg.name : `unnamed#${i}`;
+    suite.addCase(testName);
     const group = tg.intervalMs > 0 ? tg : { ...tg, intervalMs: evalIntervalMs };
-    const failures = await runTestGroup(group, { evalIntervalMs, order, fuzzy: file.fuzzyCompare, ruleFiles, features });
+    const t0 = performance.now();
+    if (opts.debug) io.stderr(`DEBUG: Starting test ${testName}\n`);
+    const failures = await runTestGroup(group, {
+      evalIntervalMs,
+      order,
+      fuzzy: file.fuzzyCompare,
+      ruleFiles,
+      features: opts.features,
+      debugOut: opts.debug ? io.stderr : null,
+    });
+    if (opts.debug) io.stderr(`DEBUG: Test ${testName} finished, took ${formatGoDurationNs(Math.round((performance.now() - t0) * 1e6))}\n`);
     for (const f of failures) suite.fail(f);
     errs.push(...failures);
   }
@@ -160,6 +185,8 @@ interface TestContext {
   readonly fuzzy: boolean;
   readonly ruleFiles: readonly string[];
   readonly features: ReadonlySet<string>;
+  /** Where --debug writes the dump of all series; null without --debug. */
+  readonly debugOut: ((s: string) => void) | null;
 }
 
 /** The input series as samples, appended to the store step by step. */
@@ -318,7 +345,29 @@ async function runTestGroup(tg: TestGroup, ctx: TestContext): Promise<string[]> 
     got.sort((a, b) => Labels.compare(a.labels, b.labels));
     if (!sameSamples(exp, got, ctx.fuzzy)) errs.push(exprMismatch(tc.expr, tc.evalTimeMs, exp, got));
   }
+  if (ctx.debugOut !== null) await dumpAllSeries(engine, storage, mint, maxEvalMs, ctx.debugOut);
   return errs;
+}
+
+/** --debug: every series (input and recorded) up to the last eval_time, as promtool prints a matrix. */
+async function dumpAllSeries(engine: Engine, storage: MemoryStorage, mint: number, maxEvalMs: number, out: (s: string) => void): Promise<void> {
+  // A whole number of seconds past the last eval_time, which a range selector can name.
+  const rangeMs = Math.floor((maxEvalMs + 1000) / 1000) * 1000;
+  const range = formatGoDurationNs(rangeMs * 1e6);
+  const expr = `{__name__=~".+"}[${range}]`;
+  let res;
+  try {
+    res = await engine.newInstantQuery(storage, expr, mint + rangeMs).exec();
+  } catch (e) {
+    out(`DEBUG: Failed query exec, expr: ${goQuote(expr)}, err: ${(e as Error).message}\n`);
+    return;
+  }
+  if (res.value.type !== 'matrix') return;
+  const series = res.value.series.map((s) => {
+    const points = Array.from(s.ts, (t, i) => `${formatF(s.fs[i]!)} @[${t}]`);
+    return `${s.metric.toString()} =>\n${points.join('\n')}`;
+  });
+  out(`DEBUG: Dump of all data (input_series and rules) at ${range}:\n${series.join('\n')}\n`);
 }
 
 function sameAlerts(a: readonly LabelsAndAnnotations[], b: readonly LabelsAndAnnotations[]): boolean {
