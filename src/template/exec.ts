@@ -71,7 +71,7 @@ export function execute(env: ExecEnv, name: string, dot: GoVal, ctx: CallContext
   try {
     s.walk(dot, tree.root);
   } catch (e) {
-    if (e instanceof RangeError) {
+    if (e instanceof RangeError && /call stack/i.test(e.message)) {
       // The JS stack ran out before our own bounds did (deeply nested data or blocks).
       throw new TemplateError(`template: ${name}: executing ${goQuote(name)}: nesting too deep`, 'exec');
     }

@@ -406,27 +406,19 @@ function asciiQuote(q: string): string {
 
 // ---- Floats: strconv.FormatFloat with Go's exact (round-half-even) rounding.
 
-/** Decimal digits of |x| rounded to `sig` significant digits: |x| ≈ 0.d × 10^dp. */
-function roundedDigits(x: number, sig: number): { d: string; dp: number } {
-  const a = Math.abs(x);
+/** Decimal digits of a > 0 rounded to `sig` significant digits: a ≈ 0.d × 10^dp. */
+function roundedDigits(a: number, sig: number, shortest: Digits): Digits {
   if (a === 0) return { d: '0', dp: 1 };
+  // A double's shortest digits, when they fit in 15, are also its correct rounding to more digits.
+  if (shortest.d.length <= sig && sig <= 15) return shortest;
+  // JS rounds exact ties away from zero, Go to even: those keep the even digit below.
+  const sd = shortest.d;
+  if (sd.length === sig + 1 && sd.endsWith('5') && (sd.charCodeAt(sig - 1) - 0x30) % 2 === 0 && isExactDecimal(a, sd, shortest.dp - 1)) {
+    return { d: sd.slice(0, sig), dp: shortest.dp };
+  }
   const e = a.toExponential(Math.min(Math.max(sig - 1, 0), 100));
   const at = e.indexOf('e');
-  let d = e.slice(0, at).replace('.', '');
-  let dp = Number(e.slice(at + 1)) + 1;
-  // JS rounds exact ties away from zero, Go to even: redo those from the exact value.
-  const shortest = a.toExponential();
-  const sat = shortest.indexOf('e');
-  const sd = shortest.slice(0, sat).replace('.', '');
-  if (sd.length === sig + 1 && sd.endsWith('5') && isExactDecimal(a, sd, Number(shortest.slice(sat + 1)))) {
-    const head = sd.slice(0, sig);
-    const lastEven = (head.charCodeAt(head.length - 1) - 0x30) % 2 === 0;
-    if (lastEven) {
-      d = head;
-      dp = Number(shortest.slice(sat + 1)) + 1;
-    }
-  }
-  return { d, dp };
+  return { d: e.slice(0, at).replace('.', ''), dp: Number(e.slice(at + 1)) + 1 };
 }
 
 /** Whether a equals d[0].d[1..] × 10^exp exactly. */
@@ -452,7 +444,7 @@ function expString(exp: number, letter: string): string {
   return `${letter}${exp < 0 ? '-' : '+'}${a < 10 ? '0' : ''}${a}`;
 }
 
-function fmtE(neg: boolean, g: { d: string; dp: number }, prec: number, letter: string): string {
+function fmtE(neg: boolean, g: Digits, prec: number, letter: string): string {
   let s = (neg ? '-' : '') + (g.d[0] ?? '0');
   if (prec > 0) {
     s += '.';
@@ -461,7 +453,7 @@ function fmtE(neg: boolean, g: { d: string; dp: number }, prec: number, letter: 
   return s + expString(g.d === '0' ? 0 : g.dp - 1, letter);
 }
 
-function fmtF(neg: boolean, g: { d: string; dp: number }, prec: number): string {
+function fmtF(neg: boolean, g: Digits, prec: number): string {
   let s = neg ? '-' : '';
   if (g.dp > 0) {
     for (let i = 0; i < g.dp; i++) s += g.d[i] ?? '0';
@@ -476,8 +468,13 @@ function fmtF(neg: boolean, g: { d: string; dp: number }, prec: number): string 
   return s;
 }
 
+interface Digits {
+  readonly d: string;
+  readonly dp: number;
+}
+
 /** Shortest digits that read back exactly. */
-function shortestDigits(a: number): { d: string; dp: number } {
+function shortestDigits(a: number): Digits {
   if (a === 0) return { d: '0', dp: 1 };
   const e = a.toExponential();
   const at = e.indexOf('e');
@@ -494,34 +491,33 @@ export function formatFloat(x: number, verb: string, prec: number): string {
   switch (verb) {
     case 'e':
     case 'E': {
-      const g = prec < 0 ? shortestDigits(a) : roundedDigits(a, prec + 1);
+      const sh = shortestDigits(a);
+      const g = prec < 0 ? sh : roundedDigits(a, prec + 1, sh);
       return fmtE(neg, g, prec < 0 ? g.d.length - 1 : prec, verb);
     }
     case 'f':
     case 'F': {
-      if (prec < 0) {
-        const g = shortestDigits(a);
-        return fmtF(neg, g, Math.max(g.d.length - g.dp, 0));
-      }
-      const sig = shortestDigits(a).dp + prec;
+      const sh = shortestDigits(a);
+      if (prec < 0) return fmtF(neg, sh, Math.max(sh.d.length - sh.dp, 0));
+      const sig = sh.dp + prec;
       if (sig <= 0) {
         // Rounds to zero or to one unit in the last place; an exact half goes to the even 0.
         const up = compareExact(a, 5n, -(prec + 1)) > 0;
         return fmtF(neg, up ? { d: '1', dp: 1 - prec } : { d: '0', dp: 1 }, prec);
       }
-      return fmtF(neg, roundedDigits(a, sig), prec);
+      return fmtF(neg, roundedDigits(a, sig, sh), prec);
     }
     case 'g':
     case 'G': {
       const letter = verb === 'g' ? 'e' : 'E';
       let eprec = prec;
-      let g: { d: string; dp: number };
+      let g: Digits;
       if (prec < 0) {
         g = shortestDigits(a);
         eprec = 6;
       } else {
         if (prec === 0) prec = 1;
-        g = roundedDigits(a, prec);
+        g = roundedDigits(a, prec, shortestDigits(a));
         g = { d: g.d.replace(/0+$/, '') || '0', dp: g.dp };
         if (eprec > g.d.length && g.d.length >= g.dp) eprec = g.d.length;
       }

@@ -217,7 +217,7 @@ export function parseTemplate(name: string, text: string, hasFunc: (name: string
   try {
     p.parseTop();
   } catch (e) {
-    if (e instanceof RangeError) {
+    if (e instanceof RangeError && /call stack/i.test(e.message)) {
       throw new TemplateError(`template: ${name}:${p.line()}: template nests too deeply`, 'parse');
     }
     throw e;
