@@ -145,6 +145,22 @@ tests:
   assert.equal(r.code, 0);
 });
 
+test('start_timestamp moves the series and the eval times (3.x)', async () => {
+  const r = await runFile(
+    HEAD +
+      `  - interval: 1m
+    start_timestamp: 3600
+    input_series: [{series: input, values: '1 2 3'}]
+    promql_expr_test:
+      - {expr: input, eval_time: 1m, exp_samples: [{labels: input, value: 2}]}
+      - {expr: time(), eval_time: 1m, exp_samples: [{labels: '{}', value: 3660}]}
+      - {expr: step1, eval_time: 2m, exp_samples: [{labels: step1, value: 4}]}
+`,
+  );
+  assert.equal(r.err, '');
+  assert.equal(r.code, 0);
+});
+
 test('--run selects test groups by name', async () => {
   const text =
     HEAD +
