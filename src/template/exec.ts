@@ -574,6 +574,6 @@ function countChar(s: string, c: string): number {
 }
 
 /** Map keys in Go's order (fmtsort: strings by UTF-8 bytes). */
-export function sortedKeys(m: ReadonlyMap<string, unknown>): string[] {
+function sortedKeys(m: ReadonlyMap<string, unknown>): string[] {
   return [...m.keys()].sort(compareStrings);
 }

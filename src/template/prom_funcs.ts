@@ -49,7 +49,7 @@ export class QueryNeeded {
   constructor(readonly query: string) {}
 }
 
-export const T_HTML: GoType = { kind: 'string', name: 'template.HTML' };
+const T_HTML: GoType = { kind: 'string', name: 'template.HTML' };
 
 const SAMPLE: GoType = {
   kind: 'struct',
@@ -59,8 +59,8 @@ const SAMPLE: GoType = {
     { name: 'Value', type: T_ANY },
   ],
 };
-export const T_SAMPLE_PTR: GoType = { kind: 'ptr', name: '*template.sample', elem: SAMPLE };
-export const T_QUERY_RESULT: GoType = { kind: 'slice', name: 'template.queryResult', elem: T_SAMPLE_PTR };
+const T_SAMPLE_PTR: GoType = { kind: 'ptr', name: '*template.sample', elem: SAMPLE };
+const T_QUERY_RESULT: GoType = { kind: 'slice', name: 'template.queryResult', elem: T_SAMPLE_PTR };
 
 function method(params: readonly GoType[], call: (recv: Value, args: GoVal[]) => GoVal): GoFunc {
   return { params, variadic: null, call: ([recv, ...args]) => call(recv!, args) };
@@ -347,8 +347,17 @@ function labelOf(v: GoVal, name: string): string {
   return (m?.get(name)?.v as string | undefined) ?? '';
 }
 
+/** Without a state (a plain Template.execute), `query` fails and the rest see an empty URL at time 0. */
+const NO_STATE: PromFuncState = {
+  timestampMs: 0,
+  externalUrl: '',
+  queryResult: () => {
+    throw new GoError('no query function available');
+  },
+};
+
 function state(ctx: { readonly funcState: unknown }): PromFuncState {
-  return ctx.funcState as PromFuncState;
+  return (ctx.funcState as PromFuncState | null) ?? NO_STATE;
 }
 
 function f(params: readonly GoType[], call: GoFunc['call'], variadic: GoType | null = null): GoFunc {
