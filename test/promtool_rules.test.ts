@@ -197,4 +197,14 @@ describe('tsprom check and test rules against promtool', () => {
     const fuzzy = await exec(process.execPath, [TSPROM, 'test', 'rules', 'unittest_fuzzy.yml']);
     assert.equal(fuzzy.code, 0, fuzzy.stderr);
   });
+
+  test('the shipped examples: the self-monitoring rules check, the worked example of docs/rules.md passes', async () => {
+    const examples = resolve('examples');
+    const checked = await both('check', 'rules', `${examples}/tsprom_self.rules.yml`, `${examples}/rules/api.yml`);
+    assertSameCode(checked, 0);
+    assert.equal(checked.ours.stdout, checked.prom.stdout);
+    const tested = await both('test', 'rules', `${examples}/rules/api_test.yml`);
+    assertSameCode(tested, 0);
+    assert.equal(tested.ours.stdout, tested.prom.stdout);
+  });
 });
