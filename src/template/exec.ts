@@ -406,6 +406,7 @@ class State {
       case 'struct': {
         const i = r.type.fields?.findIndex((f) => f.name === fieldName) ?? -1;
         if (i >= 0) {
+          if (!/^\p{Lu}/u.test(fieldName)) this.errorf(`${fieldName} is an unexported field of struct type ${typName}`);
           if (hasArgs) this.errorf(`${fieldName} has arguments but cannot be invoked as function`);
           return (r.v as GoVal[])[i] ?? null;
         }

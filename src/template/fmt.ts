@@ -109,6 +109,10 @@ class Printer {
       else this.badVerb(verb, null);
       return;
     }
+    if (this.sharpV) {
+      this.goSyntax(v, depth);
+      return;
+    }
     if (this.handleMethods(v, verb)) return;
     const t = v.type;
     switch (t.kind) {
@@ -153,7 +157,7 @@ class Printer {
       }
       case 'struct': {
         this.out += '{';
-        (v.v as GoVal[]).forEach((e, i) => {
+        (t.rawFields?.(v) ?? (v.v as GoVal[])).forEach((e, i) => {
           if (i > 0) this.out += ' ';
           if (this.plusV) this.out += `${t.fields?.[i]?.name ?? ''}:`;
           this.printValue(e, verb, depth + 1);
@@ -178,6 +182,85 @@ class Printer {
 
   /** %+v prints struct field names. */
   plusV = false;
+  /** %#v prints Go syntax. */
+  sharpV = false;
+
+  /** %#v: the value as a Go literal (`map[string]string{"a":"b"}`, `&T{X:1}`). */
+  private goSyntax(v: GoVal, depth: number): void {
+    if (v === null) {
+      this.out += depth === 0 ? '<nil>' : 'interface {}(nil)';
+      return;
+    }
+    const t = v.type;
+    switch (t.kind) {
+      case 'bool':
+        this.out += v.v ? 'true' : 'false';
+        return;
+      case 'int':
+        this.out += String(v.v);
+        return;
+      case 'uint':
+        this.out += '0x' + (v.v as number).toString(16);
+        return;
+      case 'float': {
+        const x = v.v as number;
+        // %#v switches to an exponent only from 1e21, and keeps a float looking like one.
+        let s = formatFloat(x, 'g', -1);
+        const a = Math.abs(x);
+        if (Number.isFinite(x) && a >= 1e6 && a < 1e21) s = formatFloat(x, 'f', -1);
+        this.out += s;
+        return;
+      }
+      case 'complex':
+        this.fmtComplex(v.v as [number, number], 'g', v);
+        return;
+      case 'string':
+        this.out += goQuote(v.v as string);
+        return;
+      case 'map': {
+        this.out += t.name + '{';
+        const m = v.v as Map<string, Value>;
+        [...m.keys()].sort(compareStrings).forEach((k, i) => {
+          if (i > 0) this.out += ', ';
+          this.out += goQuote(k) + ':';
+          this.goSyntax(m.get(k) ?? null, depth + 1);
+        });
+        this.out += '}';
+        return;
+      }
+      case 'slice':
+        this.out += t.name + '{';
+        (v.v as Value[]).forEach((e, i) => {
+          if (i > 0) this.out += ', ';
+          this.goSyntax(e, depth + 1);
+        });
+        this.out += '}';
+        return;
+      case 'struct': {
+        this.out += t.name + '{';
+        const fields = t.rawFields?.(v) ?? (v.v as GoVal[]);
+        fields.forEach((e, i) => {
+          if (i > 0) this.out += ', ';
+          this.out += `${t.fields?.[i]?.name ?? `f${i}`}:`;
+          this.goSyntax(e, depth + 1);
+        });
+        this.out += '}';
+        return;
+      }
+      case 'ptr': {
+        const inner = v.v as Value | null;
+        if (depth === 0 && inner !== null && ['slice', 'struct', 'map'].includes(inner.type.kind)) {
+          this.out += '&';
+          this.goSyntax(inner, depth + 1);
+          return;
+        }
+        this.out += `(${t.name})(${inner === null ? 'nil' : addressOf(inner)})`;
+        return;
+      }
+      default:
+        this.out += t.name;
+    }
+  }
 
   private fmtStringOrBad(s: string, verb: string): void {
     if (!this.fmtString(s, verb)) this.badVerb(verb, new Value({ kind: 'string', name: 'string' }, s));
@@ -192,6 +275,18 @@ class Printer {
       case 'p':
         this.pad(p === null ? '0x0' : p);
         return;
+      case 'b':
+      case 'o':
+      case 'd':
+      case 'x':
+      case 'X': {
+        // Go prints the address as an integer; %x and %X with a 0x prefix.
+        const sharp = this.f.sharp;
+        if (verb === 'x' || verb === 'X') this.f.sharp = true;
+        this.fmtInteger(p === null ? 0 : parseInt(p, 16), verb, v);
+        this.f.sharp = sharp;
+        return;
+      }
       default:
         this.badVerb(verb, v);
     }
@@ -666,6 +761,7 @@ export function sprintf(format: string, args: readonly GoVal[]): string {
     const f = noFlags();
     p.f = f;
     p.plusV = false;
+    p.sharpV = false;
     flags: for (; i < end; i++) {
       switch (format[i]) {
         case '#':
@@ -774,7 +870,10 @@ export function sprintf(format: string, args: readonly GoVal[]): string {
       continue;
     }
     if (verb === 'v') {
-      if (f.sharp) f.sharp = false;
+      if (f.sharp) {
+        f.sharp = false;
+        p.sharpV = true;
+      }
       if (f.plus) {
         f.plus = false;
         p.plusV = true;
@@ -786,6 +885,7 @@ export function sprintf(format: string, args: readonly GoVal[]): string {
   if (!reordered && argNum < args.length) {
     p.f = { ...NO_FLAGS };
     p.plusV = false;
+    p.sharpV = false;
     p.out += '%!(EXTRA ';
     for (let k = argNum; k < args.length; k++) {
       if (k > argNum) p.out += ', ';

@@ -106,6 +106,29 @@ describe('Prometheus template functions', () => {
     assert.equal(formatGoTime(Date.UTC(2026, 11, 6, 12)), '2026-12-06 12:00:00 +0000 UTC');
   });
 
+  test('Go types, %T, %#v and time internals (outputs taken from Prometheus)', async () => {
+    assert.equal(
+      await expand('{{ title "hello.world o\'neil x1y ÉCOLE _a a-b c_d\\tz 3d" }}|{{ printf "%T|%T|%T|%T|%T" (query "up") (first (query "up")) (safeHtml "x") (toTime 1) $labels }}'),
+      "Hello.World O'Neil X1y ÉCOLE _a A-B C_d\tZ 3d|template.queryResult|*template.sample|template.HTML|*time.Time|map[string]string",
+    );
+    assert.equal(
+      await expand('{{ printf "%v|%s|%q" (toTime 1) (toTime 1) $labels }}|{{ (toTime 1).Unix }}|{{ index (query "up") 0 }}|{{ (index (query "up") 0).Labels.job }}|{{ slice (query "up") 1 | len }}'),
+      '1970-01-01 00:00:01 +0000 UTC|1970-01-01 00:00:01 +0000 UTC|map["__name__":"up" "instance":"h:9090" "job":"p"]|1|{map[__name__:up instance:h:9090 job:p] 1}|p|1',
+    );
+    assert.equal(await expand('{{ printf "%d" (toTime 1) }}'), '&{0 62135596801 0}');
+    assert.equal(
+      await expand('{{ humanizeDuration -0.5 }}|{{ humanize 999.99999 }}|{{ humanize 0.0009999 }}|{{ humanize1024 -2047.9 }}|{{ humanizePercentage -0.000012345 }}|{{ humanizeDuration 86400 }}|{{ humanizeDuration 3599.99 }}'),
+      '-500ms|1000|999.9u|-2ki|-0.001234%|1d 0h 0m 0s|59m 59s',
+    );
+    assert.equal(
+      await expand('{{ printf "%6.3v|%.3v|%10v|%-10v|%x|%X|% X" 3.14159 "abcdef" 1.5 true "héllo" 3.0 "ab" }}|{{ printf "%c|%q|%U" 0x10FFFF 0x7F 0x1F600 }}|{{ printf "%.3q|%#q|%+q" "abcdef" "a`b" "é" }}'),
+      '  3.14|abc|       1.5|true      |68c3a96c6c6f|0X1.8P+01|61 62|\u{10ffff}|\'\\x7f\'|U+1F600|"abc"|"a`b"|"\\u00e9"',
+    );
+    assert.equal(await expand('{{ printf "%e|%.0e|%#.0e|%#g|%#v" 0.0 5.5 5.5 1.0 "x" }}'), '0.000000e+00|6e+00|6.e+00|1.00000|"x"');
+    assert.equal(await expand('{{ printf "%08.3e|%-+8.2f|%+08d|% 08d|%x" -1.5 2.5 -3 4 -1.5 }}'), '-1.500e+00|+2.50   |-0000003| 0000004|-0x1.8p+00');
+    assert.equal(await expandError('{{ (toTime 1).wall }}'), 'wall is an unexported field of struct type *time.Time');
+  });
+
   test('args builds a map of arg0, arg1, ...', async () => {
     assert.equal(await expand('{{ args 1 "a" }}|{{ (args 1).arg0 }}|{{ (args 1).arg5 }}'), 'map[arg0:1 arg1:a]|1|<no value>');
   });

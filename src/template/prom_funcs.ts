@@ -83,11 +83,26 @@ export function formatGoTime(ms: number): string {
   return s + ' +0000 UTC';
 }
 
+const T_LOCATION_PTR: GoType = { kind: 'ptr', name: '*time.Location', elem: { kind: 'struct', name: 'time.Location', fields: [] } };
+const T_UINT64: GoType = { kind: 'uint', name: 'uint64' };
+/** Seconds from Go's zero time (January 1, year 1) to the Unix epoch. */
+const UNIX_TO_INTERNAL = 62135596800;
+
 const T_TIME: GoType = {
   kind: 'struct',
   name: 'time.Time',
-  fields: [],
+  fields: [
+    { name: 'wall', type: T_UINT64 },
+    { name: 'ext', type: T_INT64 },
+    { name: 'loc', type: T_LOCATION_PTR },
+  ],
   stringer: (v) => formatGoTime(v.v as number),
+  // Go's own layout of a UTC time without a monotonic reading: nanoseconds, seconds since year 1, no location.
+  rawFields: (v) => {
+    const ms = v.v as number;
+    const sec = Math.floor(ms / 1000);
+    return [new Value(T_UINT64, (ms - sec * 1000) * 1e6), new Value(T_INT64, sec + UNIX_TO_INTERNAL), new Value(T_LOCATION_PTR, null)];
+  },
   methods: new Map<string, GoFunc>([
     ['Unix', method([], (t) => new Value(T_INT64, Math.floor((t.v as number) / 1000)))],
     ['UnixMilli', method([], (t) => new Value(T_INT64, t.v as number))],

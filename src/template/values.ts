@@ -27,6 +27,8 @@ export interface GoType {
   readonly methods?: ReadonlyMap<string, GoFunc>;
   /** A String() method: fmt prints the value with it. */
   readonly stringer?: (v: Value) => string;
+  /** For a struct kept in another JS form (time.Time): its Go fields, as fmt prints them without String(). */
+  readonly rawFields?: (v: Value) => GoVal[];
 }
 
 export interface GoField {
