@@ -243,7 +243,7 @@ class State {
               break;
             }
             case 'map': {
-              const m = val.v as Map<string, Value>;
+              const m = val.v as Map<string, GoVal>;
               for (const k of sortedKeys(m)) {
                 ran = true;
                 one(stringV(k), m.get(k) ?? null);
@@ -414,7 +414,7 @@ class State {
       }
       case 'map': {
         if (hasArgs) this.errorf(`${fieldName} is not a method but has arguments`);
-        const result = (r.v as Map<string, Value>).get(fieldName);
+        const result = (r.v as Map<string, GoVal>).get(fieldName);
         if (result !== undefined) return result;
         if (this.env.missingKey === 'zero') return zeroOf(r.type.elem!);
         if (this.env.missingKey === 'error') this.errorf(`map has no entry for key ${goQuote(fieldName)}`);

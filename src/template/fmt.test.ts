@@ -121,7 +121,7 @@ describe('value printing', () => {
     for (const [v, want] of cases) assert.equal(formatValue(v), want);
     assert.match(formatValue(new Value(sliceT, [new Value(ptrT, st)])), /^\[0x[0-9a-f]+\]$/);
     assert.equal(sprintf('%+v', [st]), '{A:1 B:x}');
-    assert.equal(sprintf('%#v|%#v|%#v|%#v', [new Value(ptrT, st), stringMap([['a', 'b']]), f(1e6), new Value(sliceT, [i(1), null])]), '&T{A:1, B:"x"}|map[string]string{"a":"b"}|1000000|[]interface {}{1, interface {}(nil)}');
+    assert.equal(sprintf('%#v|%#v|%#v|%#v', [new Value(ptrT, st), stringMap([['a', 'b']]), f(1e6), new Value(sliceT, [i(1), null])]), '&T{A:1, B:"x"}|map[string]string{"a":"b"}|1e+06|[]interface {}{1, interface {}(nil)}');
   });
 
   test('the template prints through pointers, and <no value> for nothing', () => {

@@ -135,7 +135,7 @@ class Printer {
         return;
       case 'map': {
         this.out += 'map[';
-        const m = v.v as Map<string, Value>;
+        const m = v.v as Map<string, GoVal>;
         const keys = [...m.keys()].sort(compareStrings);
         keys.forEach((k, i) => {
           if (i > 0) this.out += ' ';
@@ -202,15 +202,9 @@ class Printer {
       case 'uint':
         this.out += '0x' + (v.v as number).toString(16);
         return;
-      case 'float': {
-        const x = v.v as number;
-        // %#v switches to an exponent only from 1e21, and keeps a float looking like one.
-        let s = formatFloat(x, 'g', -1);
-        const a = Math.abs(x);
-        if (Number.isFinite(x) && a >= 1e6 && a < 1e21) s = formatFloat(x, 'f', -1);
-        this.out += s;
+      case 'float':
+        this.out += formatFloat(v.v as number, 'g', -1);
         return;
-      }
       case 'complex':
         this.fmtComplex(v.v as [number, number], 'g', v);
         return;
@@ -219,7 +213,7 @@ class Printer {
         return;
       case 'map': {
         this.out += t.name + '{';
-        const m = v.v as Map<string, Value>;
+        const m = v.v as Map<string, GoVal>;
         [...m.keys()].sort(compareStrings).forEach((k, i) => {
           if (i > 0) this.out += ', ';
           this.out += goQuote(k) + ':';

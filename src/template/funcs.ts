@@ -165,7 +165,7 @@ function index(item: GoVal, indexes: readonly GoVal[]): GoVal {
         break;
       }
       case 'map': {
-        const m = item.v as Map<string, Value>;
+        const m = item.v as Map<string, GoVal>;
         if (idx === null) throw new GoError(`value is nil; should be of type string`);
         if (idx.type !== T_STRING) throw new GoError(`value has type ${idx.type.name}; should be string`);
         item = m.get(idx.v as string) ?? zeroOf(item.type.elem!);
@@ -214,7 +214,7 @@ function length(item: GoVal): GoVal {
     case 'slice':
       return intV((v.v as Value[]).length);
     case 'map':
-      return intV((v.v as Map<string, Value>).size);
+      return intV((v.v as Map<string, GoVal>).size);
     default:
       throw new GoError(`len of type ${v.type.name}`);
   }

@@ -127,6 +127,10 @@ describe('Prometheus template functions', () => {
     assert.equal(await expand('{{ printf "%e|%.0e|%#.0e|%#g|%#v" 0.0 5.5 5.5 1.0 "x" }}'), '0.000000e+00|6e+00|6.e+00|1.00000|"x"');
     assert.equal(await expand('{{ printf "%08.3e|%-+8.2f|%+08d|% 08d|%x" -1.5 2.5 -3 4 -1.5 }}'), '-1.500e+00|+2.50   |-0000003| 0000004|-0x1.8p+00');
     assert.equal(await expandError('{{ (toTime 1).wall }}'), 'wall is an unexported field of struct type *time.Time');
+    assert.equal(
+      await expand('{{ printf "%#v|%#v|%#v|%#v|%#v|%#v|%#v" 1e6 1.0 1e21 $labels (first (query "up")) (query "up" | len) (safeHtml "x") }}|{{ printf "%#v" (args 1 nil) }}'),
+      '1e+06|1|1e+21|map[string]string{"__name__":"up", "instance":"h:9090", "job":"p"}|&template.sample{Labels:map[string]string{"__name__":"up", "instance":"h:9090", "job":"p"}, Value:1}|2|"x"|map[string]interface {}{"arg0":1, "arg1":interface {}(nil)}',
+    );
   });
 
   test('args builds a map of arg0, arg1, ...', async () => {

@@ -403,10 +403,8 @@ export const PROM_FUNCS: ReadonlyMap<string, GoFunc> = new Map<string, GoFunc>([
     f(
       [],
       (args) => {
-        const m = new Map<string, Value>();
-        args.forEach((a, i) => {
-          if (a !== null) m.set(`arg${i}`, a);
-        });
+        const m = new Map<string, GoVal>();
+        args.forEach((a, i) => m.set(`arg${i}`, a));
         return new Value(T_ANY_MAP, m);
       },
       T_ANY,

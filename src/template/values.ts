@@ -38,8 +38,8 @@ export interface GoField {
 
 /**
  * A Go value: a type and its JS representation. bool: boolean; integers and
- * floats: number; complex: [re, im]; string: string; map: Map<string, Value>
- * (string keys only); slice: Value[]; ptr: Value or null (nil); struct:
+ * floats: number; complex: [re, im]; string: string; map: Map<string, GoVal>
+ * (string keys only; null for a nil interface element); slice: Value[]; ptr: Value or null (nil); struct:
  * Value[] in field order. Go's invalid reflect.Value (an untyped nil) is `null`.
  */
 export class Value {
