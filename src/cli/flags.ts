@@ -48,6 +48,12 @@ const FLAGS: readonly FlagDef[] = [
     def: '0B',
     help: 'Maximum number of bytes that can be stored for blocks. A unit is required, supported units: B, KB, MB, GB, TB, PB, EB. Ex: "512MB". Based on powers-of-2, so 1KB is 1024B.',
   },
+  {
+    name: 'storage.tsdb.max-head-series',
+    kind: 'int',
+    def: '0',
+    help: 'Maximum number of series in the head block. Samples of new series beyond it are rejected; existing series keep ingesting. 0 means no limit.',
+  },
   { name: 'query.lookback-delta', kind: 'duration', def: '5m', help: 'The maximum lookback duration for retrieving metrics during expression evaluations and federation.' },
   { name: 'query.timeout', kind: 'duration', def: '2m', help: 'Maximum time a query may take before being aborted.' },
   { name: 'query.max-concurrency', kind: 'int', def: '20', help: 'Maximum number of queries executed concurrently.' },
@@ -107,6 +113,8 @@ export interface ServerFlags {
   readonly storagePath: string;
   /** 0 = not set. */
   readonly retentionTimeMs: number;
+  /** 0 = no limit. */
+  readonly maxHeadSeries: number;
   /** 0 = not set. */
   readonly retentionSizeBytes: number;
   readonly lookbackDeltaMs: number;
@@ -219,6 +227,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       storagePath: get('storage.tsdb.path'),
       retentionTimeMs: retentionTimeMs === 0 && retentionSizeBytes === 0 ? DEFAULT_RETENTION_MS : retentionTimeMs,
       retentionSizeBytes,
+      maxHeadSeries: Number(get('storage.tsdb.max-head-series')),
       lookbackDeltaMs: parseDuration(get('query.lookback-delta')),
       queryTimeoutMs: parseDuration(get('query.timeout')),
       queryMaxConcurrency: Number(get('query.max-concurrency')),

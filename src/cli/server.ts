@@ -49,6 +49,8 @@ export interface ServerStorage extends Storage {
 export interface StorageOpenOptions {
   retentionTimeMs: number;
   retentionSizeBytes: number;
+  /** 0 = no limit. */
+  maxHeadSeries: number;
   registry: Registry;
   logger: Logger;
   onReplayProgress(status: WALReplayStatus): void;
@@ -173,6 +175,7 @@ export class TsPromServer {
     this.storage = await this.components.openStorage(resolve(this.flags.storagePath), {
       retentionTimeMs: this.flags.retentionTimeMs,
       retentionSizeBytes: this.flags.retentionSizeBytes,
+      maxHeadSeries: this.flags.maxHeadSeries,
       registry: this.registry,
       logger: this.logger,
       onReplayProgress: (s) => {

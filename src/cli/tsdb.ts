@@ -197,6 +197,7 @@ function silentMetrics(): TSDBMetrics {
     walSegmentCurrent: zero,
     walStorageBytes: zero,
     retentionLimitBytes: zero,
+    headSeriesLimit: zero,
     walReplayStatus: () => ({ min: 0, max: 0, current: 0 }),
   };
   return new TSDBMetrics(new Registry(), state);

@@ -152,6 +152,18 @@ export class OutOfBoundsError extends StorageError {
   }
 }
 
+/**
+ * The sample's series is not in the head and creating it would pass the head's
+ * series limit (--storage.tsdb.max-head-series); series already there still
+ * take samples.
+ */
+export class HeadSeriesLimitError extends StorageError {
+  override name = 'HeadSeriesLimitError';
+  constructor(readonly limit: number) {
+    super(`head series limit of ${limit} reached`);
+  }
+}
+
 /** A sample for a label set that is not valid (empty, duplicate names, bad UTF-8). */
 export class InvalidSeriesError extends StorageError {
   override name = 'InvalidSeriesError';

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { Registry } from 'prom-client';
 import { Labels } from '../model/labels.js';
 import { Matcher, MatchType } from '../model/matcher.js';
-import { ValueType } from '../storage/interface.js';
+import { HeadSeriesLimitError, ValueType } from '../storage/interface.js';
 import type { Block } from './block.js';
 import { openDB, type DB, type DBOptions } from './db.js';
 import type { ChunkMeta } from './index/index.js';
@@ -99,6 +99,21 @@ describe('DB', () => {
     a.append(0, Labels.fromPairs('__name__', 'm', 'i', '0', 'job', 'j0'), 300_000, 42);
     a.commit();
     assert.equal(countSamples(dump(db, 0, Infinity)), n + 1);
+  });
+
+  test('WAL replay keeps every series even past a newly lowered series limit; only new series are refused', async () => {
+    const dir = tmpdir();
+    let db = await open(dir);
+    fill(db, 20, 0, 60_000, 15_000);
+    await closeDB(db);
+    db = await open(dir, { maxHeadSeries: 5 });
+    assert.equal(db.head.numSeries, 20);
+    assert.deepEqual(db.headStats(1).headSeriesLimit, { maxSeries: 5, numSeries: 20, ratio: 4 });
+    const a = db.appender();
+    a.append(0, Labels.fromPairs('__name__', 'm', 'i', '0', 'job', 'j0'), 60_000, 1);
+    assert.throws(() => a.append(0, Labels.fromPairs('__name__', 'new'), 60_000, 1), HeadSeriesLimitError);
+    a.commit();
+    assert.equal(db.head.numSeries, 20);
   });
 
   test('an appender committing after close fails, and nothing reaches the closed WAL', async () => {

@@ -65,6 +65,8 @@ export interface DBOptions {
   maintenanceIntervalMs?: number;
   /** Compact as soon as the head becomes compactable after a commit (default true). */
   compactOnCommit?: boolean;
+  /** Most series the head takes new samples for (--storage.tsdb.max-head-series); 0 = no limit. */
+  maxHeadSeries?: number;
 }
 
 /** Serialises background jobs (compaction, retention, tombstone cleanup, snapshots). */
@@ -143,6 +145,7 @@ export class DB implements Storage {
       walSegmentCurrent: () => Math.max(this.wal.currentSegment(), 0),
       walStorageBytes: () => this.wal.sizeBytes(),
       retentionLimitBytes: () => this.retentionSize,
+      headSeriesLimit: () => this.head.maxSeries,
       walReplayStatus: () => this.walReplayStatus(),
     });
     this.wal = new WAL(path.join(dir, 'wal'), { segmentSize: this.segmentSize, logger: this.logger, metrics: this.metrics });
@@ -153,6 +156,7 @@ export class DB implements Storage {
       // Nothing is logged before init() has replayed the WAL and started writing: no appender exists yet.
       wal: this.wal,
       onCommit: opts.compactOnCommit !== false ? () => this.scheduleCompaction() : undefined,
+      maxSeries: opts.maxHeadSeries ?? 0,
     });
   }
 

@@ -18,6 +18,8 @@ export interface TSDBGaugeState {
   walSegmentCurrent(): number;
   walStorageBytes(): number;
   retentionLimitBytes(): number;
+  /** --storage.tsdb.max-head-series; 0 = no limit. */
+  headSeriesLimit(): number;
   walReplayStatus(): { min: number; max: number; current: number };
 }
 
@@ -28,6 +30,7 @@ function finite(v: number): number {
 export class TSDBMetrics {
   readonly headSeriesCreated: Counter;
   readonly headSeriesRemoved: Counter;
+  readonly headSeriesLimitRejected: Counter;
   readonly samplesAppended: Counter<'type'>;
   readonly outOfOrderSamples: Counter<'type'>;
   readonly outOfBoundSamples: Counter<'type'>;
@@ -84,6 +87,10 @@ export class TSDBMetrics {
     };
     this.headSeriesCreated = counter('prometheus_tsdb_head_series_created_total', 'Total number of series created in the head');
     this.headSeriesRemoved = counter('prometheus_tsdb_head_series_removed_total', 'Total number of series removed in the head');
+    this.headSeriesLimitRejected = counter(
+      'tsprom_tsdb_head_series_limit_rejected_total',
+      'Samples rejected because their series was new and the head already held --storage.tsdb.max-head-series series.',
+    );
     this.samplesAppended = counter('prometheus_tsdb_head_samples_appended_total', 'Total number of appended samples.', ['type']);
     this.outOfOrderSamples = counter('prometheus_tsdb_out_of_order_samples_total', 'Total number of out of order samples ingestion failed attempts due to out of order being disabled.', ['type']);
     this.outOfBoundSamples = counter('prometheus_tsdb_out_of_bound_samples_total', 'Total number of out of bound samples ingestion failed attempts with out of order support disabled.', ['type']);
@@ -148,6 +155,7 @@ export class TSDBMetrics {
     gauge('prometheus_tsdb_wal_segment_current', 'Write log segment index that TSDB is currently writing to.', () => state.walSegmentCurrent());
     gauge('prometheus_tsdb_wal_storage_size_bytes', 'Size of the write log directory.', () => state.walStorageBytes());
     gauge('prometheus_tsdb_retention_limit_bytes', 'Max number of bytes to be retained in the tsdb blocks, configured 0 means disabled', () => state.retentionLimitBytes());
+    gauge('tsprom_tsdb_head_series_limit', 'Maximum number of series in the head block (--storage.tsdb.max-head-series); 0 means no limit.', () => state.headSeriesLimit());
     gauge('prometheus_tsdb_data_replay_segments_current', 'Write log segment being replayed (as in the walreplay status).', () => state.walReplayStatus().current);
   }
 

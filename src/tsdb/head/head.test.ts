@@ -4,14 +4,14 @@ import { Registry } from 'prom-client';
 import { Labels } from '../../model/labels.js';
 import { Matcher, MatchType } from '../../model/matcher.js';
 import { STALE_NAN, isStaleNaN } from '../../model/value.js';
-import { DuplicateSampleError, InvalidSeriesError, OutOfBoundsError, OutOfOrderSampleError, ValueType } from '../../storage/interface.js';
+import { DuplicateSampleError, HeadSeriesLimitError, InvalidSeriesError, OutOfBoundsError, OutOfOrderSampleError, ValueType } from '../../storage/interface.js';
 import type { Querier } from '../../storage/interface.js';
 import { TSDBMetrics } from '../metrics.js';
 import { Head, type WalWriter } from './head.js';
 
 const HOUR = 3_600_000;
 
-function newHead(chunkRange = 2 * HOUR, wal: WalWriter | null = null): { head: Head; registry: Registry } {
+function newHead(chunkRange = 2 * HOUR, wal: WalWriter | null = null, maxSeries = 0): { head: Head; registry: Registry } {
   const registry = new Registry();
   const state = {
     headSeries: () => 0,
@@ -27,9 +27,10 @@ function newHead(chunkRange = 2 * HOUR, wal: WalWriter | null = null): { head: H
     walSegmentCurrent: () => 0,
     walStorageBytes: () => 0,
     retentionLimitBytes: () => 0,
+    headSeriesLimit: () => maxSeries,
     walReplayStatus: () => ({ min: 0, max: 0, current: 0 }),
   };
-  return { head: new Head({ chunkRange, metrics: new TSDBMetrics(registry, state), wal }), registry };
+  return { head: new Head({ chunkRange, metrics: new TSDBMetrics(registry, state), wal, maxSeries }), registry };
 }
 
 const ls = (...nv: string[]): Labels => Labels.fromPairs(...nv);
@@ -137,6 +138,31 @@ describe('head appends', () => {
     a.append(0, ls('__name__', 'ok'), 1, 1);
     a.commit();
     assert.equal(head.numSeries, 1);
+  });
+
+  test('the series limit refuses new series only; existing ones keep taking samples', async () => {
+    const { head, registry } = newHead(2 * HOUR, null, 2);
+    const app = head.appender();
+    app.append(0, ls('__name__', 'a'), 1000, 1);
+    app.append(0, ls('__name__', 'b'), 1000, 2);
+    assert.throws(
+      () => app.append(0, ls('__name__', 'c'), 1000, 3),
+      (e: unknown) => e instanceof HeadSeriesLimitError && e.limit === 2 && e.message === 'head series limit of 2 reached',
+    );
+    // The appender stays usable after the refusal.
+    app.append(0, ls('__name__', 'a'), 2000, 4);
+    app.commit();
+    assert.equal(head.numSeries, 2);
+    const app2 = head.appender();
+    assert.throws(() => app2.append(0, ls('__name__', 'd'), 3000, 1), HeadSeriesLimitError);
+    app2.append(0, ls('__name__', 'b'), 3000, 5);
+    app2.commit();
+    assert.equal(await counter(registry, 'tsprom_tsdb_head_series_limit_rejected_total'), 2);
+    const st = head.stats(10);
+    assert.deepEqual(st.headSeriesLimit, { maxSeries: 2, numSeries: 2, ratio: 1 });
+    const q = head.querier(0, 10_000);
+    assert.deepEqual([...read(q).keys()].sort(), ['{__name__="a"}', '{__name__="b"}']);
+    q.close();
   });
 
   test('ordering is checked against other appenders that committed in between', () => {

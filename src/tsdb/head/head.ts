@@ -11,7 +11,7 @@ import { Labels } from '../../model/labels.js';
 import type { Matcher } from '../../model/matcher.js';
 import type { Logger } from '../../logging/types.js';
 import { nopLogger } from '../../logging/types.js';
-import type { Querier } from '../../storage/interface.js';
+import { HeadSeriesLimitError, type Querier } from '../../storage/interface.js';
 import { Pacer, sortAsync } from '../fileutil/pacer.js';
 import { addInterval } from '../tombstones/tombstones.js';
 import { AppendState, HeadAppender, type AppendTarget, type WalWriter } from './appender.js';
@@ -41,6 +41,12 @@ export interface HeadOptions {
   wal?: WalWriter | null;
   /** Called after every commit that added samples. */
   onCommit?: () => void;
+  /**
+   * Most series appenders may create (--storage.tsdb.max-head-series); 0 or
+   * absent = no limit. WAL replay is not limited, so lowering the limit never
+   * keeps a data directory from opening.
+   */
+  maxSeries?: number;
 }
 
 export interface HeadStatsData {
@@ -51,8 +57,19 @@ export interface HeadStatsData {
   maxTime: number;
 }
 
+/** The head-series limit and how close the head is to it. */
+export interface HeadSeriesLimitStatus {
+  /** 0 = no limit. */
+  maxSeries: number;
+  numSeries: number;
+  /** numSeries / maxSeries; 0 without a limit. */
+  ratio: number;
+}
+
 export interface TSDBStatus {
   headStats: HeadStatsData;
+  /** tsprom's addition to Prometheus's answer. */
+  headSeriesLimit: HeadSeriesLimitStatus;
   seriesCountByMetricName: Stat[];
   labelValueCountByLabelName: Stat[];
   memoryInBytesByLabelName: Stat[];
@@ -74,10 +91,13 @@ export class Head implements AppendTarget, QueryTarget, Freer {
   readonly tombstones = new Map<number, Float64Array>();
   /** No sample older than this is accepted (the end of the newest block). */
   minValidTime = -Infinity;
+  /** 0 = no limit. */
+  readonly maxSeries: number;
 
   constructor(opts: HeadOptions) {
     this.chunkRange = opts.chunkRange;
     this.samplesPerChunk = opts.samplesPerChunk ?? DEFAULT_SAMPLES_PER_CHUNK;
+    this.maxSeries = opts.maxSeries ?? 0;
     this.metrics = opts.metrics;
     this.logger = opts.logger ?? nopLogger;
     this.readers = new ReaderEpochs(this, this.logger);
@@ -106,10 +126,18 @@ export class Head implements AppendTarget, QueryTarget, Freer {
   // series
   // =====================================================================
 
-  /** Finds or creates the series; `ref` 0 assigns a fresh ref. Returns the slot. */
+  /**
+   * Finds or creates the series for an appender; `ref` 0 assigns a fresh ref.
+   * Returns the slot. Throws HeadSeriesLimitError when the series is new and
+   * the head is at its series limit.
+   */
   getOrCreate(ls: Labels, ref = 0): number {
     const found = this.series.slotByLabels(ls);
     if (found >= 0) return found;
+    if (this.maxSeries > 0 && this.series.numSeries >= this.maxSeries) {
+      this.metrics.headSeriesLimitRejected.inc();
+      throw new HeadSeriesLimitError(this.maxSeries);
+    }
     return this.newSeries(ls, ref === 0 ? this.series.newRef() : ref);
   }
 
@@ -320,6 +348,11 @@ export class Head implements AppendTarget, QueryTarget, Freer {
         chunkCount: this.chunkTable.numChunks,
         minTime: Number.isFinite(minTime) ? minTime : 0,
         maxTime: Number.isFinite(maxTime) ? maxTime : 0,
+      },
+      headSeriesLimit: {
+        maxSeries: this.maxSeries,
+        numSeries: this.series.numSeries,
+        ratio: this.maxSeries > 0 ? this.series.numSeries / this.maxSeries : 0,
       },
       seriesCountByMetricName: ls.seriesCountByMetricName,
       labelValueCountByLabelName: ls.labelValueCountByLabelName,

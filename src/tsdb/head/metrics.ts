@@ -5,6 +5,8 @@ import type { Counter, Summary } from 'prom-client';
 export interface HeadMetrics {
   readonly headSeriesCreated: Counter;
   readonly headSeriesRemoved: Counter;
+  /** Samples refused because their new series would pass the head's series limit. */
+  readonly headSeriesLimitRejected: Counter;
   readonly samplesAppended: Counter<'type'>;
   readonly outOfOrderSamples: Counter<'type'>;
   readonly outOfBoundSamples: Counter<'type'>;
