@@ -18,6 +18,7 @@ const LAYERS = [
   ['model/textparse'],
   ['logging'],
   ['config'],
+  ['guard'],
   ['relabel', 'template'],
   ['storage'],
   ['tsdb/encoding', 'tsdb/fileutil', 'tsdb/chunkenc'],

@@ -1,0 +1,69 @@
+// Starting the server with its heap limit: Node fixes the old-space limit
+// when the isolate starts, so `tsprom` (main.ts) runs the server as one
+// child process with --max-old-space-size and an allocator tuned to hand
+// memory back, passing signals on and exiting as the child did. The child
+// dies with its launcher, so killing the launcher (even with SIGKILL) stops
+// the server.
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
+
+/** Set in the child's environment: the launcher's RSS at spawn time, which the child adds to its own. */
+export const SUPERVISOR_ENV = 'TSPROM_SUPERVISOR_RSS';
+
+/**
+ * glibc malloc settings for the child. Buffers and typed arrays come from malloc: with one arena per
+ * thread and a sliding mmap threshold, freed blocks stay in the process; two arenas, a fixed 128 KiB
+ * mmap threshold (large blocks are unmapped on free) and a low trim threshold return them. The user's
+ * own settings win.
+ */
+const MALLOC_ENV: Readonly<Record<string, string>> = {
+  MALLOC_ARENA_MAX: '2',
+  MALLOC_MMAP_THRESHOLD_: '131072',
+  MALLOC_TRIM_THRESHOLD_: '131072',
+};
+
+const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/** Runs `script argv` in a child with the given heap limit; resolves with its exit code (re-raises a fatal signal). */
+export function runWithHeapLimit(script: string, argv: readonly string[], heapMiB: number): Promise<number> {
+  const env: NodeJS.ProcessEnv = { ...MALLOC_ENV, ...process.env, [SUPERVISOR_ENV]: String(process.memoryUsage.rss()) };
+  const child = spawn(process.execPath, [...process.execArgv, `--max-old-space-size=${heapMiB}`, script, ...argv], {
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+    env,
+  });
+  const forward = (sig: NodeJS.Signals) => (): void => {
+    child.kill(sig);
+  };
+  const handlers = FORWARDED.map((sig) => [sig, forward(sig)] as const);
+  for (const [sig, h] of handlers) process.on(sig, h);
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      for (const [sig, h] of handlers) process.off(sig, h);
+      if (signal !== null) {
+        // Die the same way, so a supervisor of ours sees what happened to the server.
+        process.kill(process.pid, signal);
+        resolve(128 + (constants.signals[signal] ?? 0));
+        return;
+      }
+      resolve(code ?? 1);
+    });
+  });
+}
+
+/** In the child: true when started by runWithHeapLimit. Then it exits at once if its launcher goes away. */
+export function watchLauncher(): boolean {
+  if (process.env[SUPERVISOR_ENV] === undefined || process.channel === undefined) return false;
+  process.channel.unref();
+  process.once('disconnect', () => {
+    // The launcher was killed: a crashed launcher must not leave a server holding the port and the data dir.
+    process.kill(process.pid, 'SIGKILL');
+  });
+  return true;
+}
+
+/** The launcher's RSS, which counts against the same memory limit (0 without a launcher). */
+export function launcherRss(): number {
+  const v = Number(process.env[SUPERVISOR_ENV]);
+  return Number.isFinite(v) && v > 0 ? v : 0;
+}
