@@ -77,6 +77,12 @@ const FLAGS: readonly FlagDef[] = [
   },
   { name: 'rules.alert.resend-delay', kind: 'duration', def: '1m', help: 'Minimum amount of time to wait before resending an alert to Alertmanager.' },
   {
+    name: 'rules.self-monitoring',
+    kind: 'bool',
+    def: 'true',
+    help: 'Evaluate the built-in rule group "tsprom-self": alerts on tsprom\'s own memory, disk, WAL, query log, rule evaluation, notifications and scrape targets.',
+  },
+  {
     name: 'alertmanager.notification-queue-capacity',
     kind: 'int',
     def: '10000',
@@ -126,6 +132,8 @@ export interface ServerFlags {
   readonly resendDelayMs: number;
   readonly notificationQueueCapacity: number;
   readonly drainNotificationQueue: boolean;
+  /** --rules.self-monitoring: the built-in `tsprom-self` rule group. */
+  readonly selfMonitoringRules: boolean;
   readonly features: ReadonlySet<string>;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   readonly logFormat: 'logfmt' | 'json';
@@ -237,6 +245,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       resendDelayMs: parseDuration(get('rules.alert.resend-delay')),
       notificationQueueCapacity: Number(get('alertmanager.notification-queue-capacity')),
       drainNotificationQueue: get('alertmanager.drain-notification-queue-on-shutdown') === 'true',
+      selfMonitoringRules: get('rules.self-monitoring') === 'true',
       features,
       logLevel: get('log.level') as ServerFlags['logLevel'],
       logFormat: get('log.format') as ServerFlags['logFormat'],
