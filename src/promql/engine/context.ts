@@ -10,6 +10,7 @@ import type { Annotations } from './annotations.js';
 import type { StepCollector } from './collector.js';
 import type { SeriesCursor, StepVector } from './cursors.js';
 import type { Checkpoint } from './limits.js';
+import type { QueryMemory } from './memory.js';
 import type { SampleStats } from './stats.js';
 import type { EvalValue, InstantColumns, Matrix } from './value.js';
 
@@ -24,6 +25,8 @@ export interface QueryContext {
   readonly typeAndUnitLabels: boolean;
   readonly noStepSubqueryIntervalMs: number;
   readonly checkpoint: Checkpoint;
+  /** The query's memory account (--query.max-memory). */
+  readonly memory: QueryMemory;
   readonly annotations: Annotations;
   /** Series sets selected during preparation, expanded on first use. */
   readonly selections: Map<VectorSelector, SeriesSet>;

@@ -16,6 +16,16 @@ import type { QueryContext } from './context.js';
 import { Evaluator, stepCount } from './evaluator.js';
 import { Checkpoint, ConcurrencyGate, DEFAULT_YIELD_INTERVAL_MS } from './limits.js';
 import {
+  COLUMN_SAMPLE_BYTES,
+  QueryMemoryBudgetError,
+  QueryMemoryTracker,
+  SAMPLE_BYTES,
+  SERIES_OVERHEAD_BYTES,
+  STRING_OVERHEAD_BYTES,
+  labelsBytes,
+  type QueryMemory,
+} from './memory.js';
+import {
   funcFromPath,
   groupingFromPath,
   lastSubqueryStep,
@@ -71,6 +81,8 @@ export class Engine implements QueryEngine {
   private readonly onQueryDone: ((rec: QueryLogRecord) => void) | undefined;
   readonly logger: Logger;
   private readonly yieldIntervalMs: number;
+  /** The memory accounts of running queries, the per-query limit and the budget. */
+  readonly memory: QueryMemoryTracker;
 
   constructor(opts: EngineOptions = {}) {
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -78,7 +90,14 @@ export class Engine implements QueryEngine {
     this.lookbackDeltaMs = opts.lookbackDeltaMs !== undefined && opts.lookbackDeltaMs > 0 ? opts.lookbackDeltaMs : DEFAULT_LOOKBACK_DELTA_MS;
     this.features = opts.features ?? NO_FEATURES;
     this.noStepSubqueryIntervalMs = opts.noStepSubqueryIntervalMs ?? DEFAULT_NO_STEP_SUBQUERY_INTERVAL_MS;
-    this.gate = new ConcurrencyGate(opts.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY, opts.maxQueued ?? DEFAULT_MAX_QUEUED);
+    const memory = opts.memory ?? new QueryMemoryTracker({ perQueryBytes: opts.maxQueryMemoryBytes ?? 0, totalBytes: opts.maxTotalQueryMemoryBytes ?? 0 });
+    this.memory = memory;
+    this.gate = new ConcurrencyGate(
+      opts.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY,
+      opts.maxQueued ?? DEFAULT_MAX_QUEUED,
+      () => memory.overBudget(),
+      () => (memory.overBudget() ? new QueryMemoryBudgetError(memory.totalBytes) : new QueryQueueFullError()),
+    );
     this.onQueryDone = opts.onQueryDone;
     this.logger = opts.logger ?? nopLogger;
     this.yieldIntervalMs = opts.yieldIntervalMs ?? DEFAULT_YIELD_INTERVAL_MS;
@@ -124,9 +143,12 @@ export class Engine implements QueryEngine {
       await this.gate.acquire(deadline, ctx.signal);
       const t1 = performance.now();
       timings.execQueueTime = (t1 - t0) / 1000;
+      const mem = this.memory.open();
       try {
-        return await query.evaluate(new Checkpoint(deadline, ctx.signal, this.yieldIntervalMs));
+        return await query.evaluate(new Checkpoint(deadline, ctx.signal, this.yieldIntervalMs), mem);
       } finally {
+        // Before the slot is freed, so that waiting queries see the budget this query gives back.
+        mem.close();
         this.gate.release();
         timings.evalTotalTime = (performance.now() - t1) / 1000;
       }
@@ -179,6 +201,28 @@ export class Engine implements QueryEngine {
   }
 }
 
+/** Estimated bytes of a query's result as the engine hands it to its caller. */
+export function resultBytes(v: QueryValue): number {
+  switch (v.type) {
+    case 'scalar':
+      return SAMPLE_BYTES;
+    case 'string':
+      return STRING_OVERHEAD_BYTES + 2 * v.v.length;
+    case 'vector': {
+      // Columns keep the label sets read from storage, which the query has already accounted.
+      if (v.columns !== undefined) return v.columns.n * COLUMN_SAMPLE_BYTES;
+      let b = 0;
+      for (const s of v.samples) b += SERIES_OVERHEAD_BYTES + SAMPLE_BYTES + labelsBytes(s.metric);
+      return b;
+    }
+    case 'matrix': {
+      let b = 0;
+      for (const s of v.series) b += SERIES_OVERHEAD_BYTES + SAMPLE_BYTES * s.ts.length + labelsBytes(s.metric);
+      return b;
+    }
+  }
+}
+
 function zeroTimings(): QueryTimings {
   return { evalTotalTime: 0, resultSortTime: 0, queryPreparationTime: 0, innerEvalTime: 0, execQueueTime: 0, execTotalTime: 0 };
 }
@@ -225,7 +269,7 @@ class EngineQuery implements Query {
   }
 
   /** @internal Prepares and evaluates the query; called by the engine while holding a slot. */
-  async evaluate(cp: Checkpoint): Promise<QueryResult> {
+  async evaluate(cp: Checkpoint, memory: QueryMemory): Promise<QueryResult> {
     cp.check('query execution');
     const features = this.engine.features;
     const interval = this.step === 0 ? 1 : this.step;
@@ -280,6 +324,7 @@ class EngineQuery implements Query {
         typeAndUnitLabels: features.has(FEATURE_TYPE_AND_UNIT_LABELS),
         noStepSubqueryIntervalMs: this.engine.noStepSubqueryIntervalMs,
         checkpoint: cp,
+        memory,
         annotations,
         selections,
         logger: this.engine.logger,
@@ -298,6 +343,8 @@ class EngineQuery implements Query {
       const tSort = performance.now();
       const value = this.toQueryValue(val);
       this.timings.resultSortTime = (performance.now() - tSort) / 1000;
+      // What the caller gets: the result set, besides the label sets read (still referred to).
+      memory.set(memory.fixed + resultBytes(value));
       const plain = annotations.strings();
       const positioned = annotations.stringsWithPosition(this.queryString);
       return {

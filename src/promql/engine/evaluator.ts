@@ -19,12 +19,16 @@ import { EvalError, TooManySamplesError } from './errors.js';
 import { extendPoints, smoothedValue } from './extended.js';
 import { evalCall } from './functions.js';
 import { setOffsetForAtModifier } from './preprocess.js';
+import { SAMPLE_BYTES, SERIES_OVERHEAD_BYTES, labelsBytes } from './memory.js';
 import { evalRangeFunction } from './range_functions.js';
 import { SampleStats } from './stats.js';
 import { GROWING_CAPACITY, InstantColumns, MAX_PREALLOCATED_POINTS, Series, StringValue, dropMetadata, isString, metricsOf, sameMetadata, type EvalValue, type Matrix } from './value.js';
 
 /** Functions evalCall handles before its range-vector path; they never give columns. */
 const COLUMNLESS_FUNCTIONS = new Set(['timestamp', 'start_timestamp', 'label_replace', 'label_join', 'info']);
+
+/** Series read between memory checks while a selector's series are gathered into a list (a check is a few additions). */
+const SERIES_PER_MEMORY_CHECK = 1024;
 
 /** Sets kept between queries: a few cover the queries that run at once (max-concurrency bounds the rest). */
 const MAX_SPARE_BUFFERS = 4;
@@ -97,6 +101,7 @@ export class Evaluator implements EvalContext {
     this.numSteps = stepCount(start, end, interval);
     checkStepGrid(this.numSteps, q.maxSamples);
     this.buffers = parent !== null ? parent.buffers : DecodeBuffers.acquire();
+    if (parent === null) q.memory.fixed += this.buffers.t.length * SAMPLE_BYTES;
     if (parent !== null) {
       this.series = parent.series;
       this.streamed = parent.streamed;
@@ -115,8 +120,12 @@ export class Evaluator implements EvalContext {
   // ---------------------------------------------------------------------------
   // Limits
 
-  /** Accounts work and, every so often, yields and checks deadline and cancellation. */
+  /**
+   * Accounts work and the memory held (failing past --query.max-memory) and,
+   * every so often, yields and checks deadline and cancellation.
+   */
   async tick(units: number): Promise<void> {
+    this.q.memory.setSamples(this.currentSamples);
     if (this.q.checkpoint.due(units)) await this.q.checkpoint.pause();
   }
 
@@ -147,6 +156,8 @@ export class Evaluator implements EvalContext {
       if (now > peak) peak = now;
     }
     this.stats.updatePeak(peak);
+    // The peak was held at one step: the memory limit applies to it.
+    this.q.memory.setSamples(peak);
     this.currentSamples = before + total;
   }
 
@@ -325,8 +336,15 @@ export class Evaluator implements EvalContext {
     const set = this.q.selections.get(vs);
     list = [];
     if (set !== undefined) {
-      while (set.next()) list.push(set.at());
+      const mem = this.q.memory;
+      while (set.next()) {
+        const ss = set.at();
+        list.push(ss);
+        mem.fixed += SERIES_OVERHEAD_BYTES + labelsBytes(ss.labels);
+        if (list.length % SERIES_PER_MEMORY_CHECK === 0) mem.setSamples(this.currentSamples);
+      }
       this.finishSet(set);
+      mem.setSamples(this.currentSamples);
     }
     this.series.set(vs, list);
     return list;
@@ -344,9 +362,15 @@ export class Evaluator implements EvalContext {
     this.streamed.add(vs);
     const set = this.q.selections.get(vs);
     if (set === undefined) return listCursor([]);
+    const mem = this.q.memory;
     return {
       next: () => {
-        if (set.next()) return set.at();
+        if (set.next()) {
+          const ss = set.at();
+          // Its label set may stay referred to by the result: it counts until the query ends.
+          mem.fixed += SERIES_OVERHEAD_BYTES + labelsBytes(ss.labels);
+          return ss;
+        }
         this.finishSet(set);
         return null;
       },
@@ -407,6 +431,9 @@ export class Evaluator implements EvalContext {
         if (n === b.t.length) {
           if (n >= limit) throw new TooManySamplesError();
           b.grow();
+          // The buffers doubled: n more samples' room in each.
+          this.q.memory.fixed += n * SAMPLE_BYTES;
+          this.q.memory.setSamples(this.currentSamples);
         }
         b.t[n] = t;
         b.v[n] = v;

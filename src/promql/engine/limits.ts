@@ -69,7 +69,11 @@ interface Waiter {
 
 /**
  * At most `max` queries run at once; up to `maxQueued` more wait in FIFO order
- * and the rest are rejected at once with QueryQueueFullError.
+ * and the rest are rejected at once with QueryQueueFullError (or `full()`'s
+ * error). While `blocked()` is true (the running queries hold the memory
+ * budget), new queries wait even when a slot is free; they are let in as
+ * running queries end. With no query of this gate running nothing would wake
+ * them, so then one is let in whatever `blocked()` says.
  */
 export class ConcurrencyGate {
   private running = 0;
@@ -78,6 +82,8 @@ export class ConcurrencyGate {
   constructor(
     readonly max: number,
     readonly maxQueued: number,
+    private readonly blocked: () => boolean = () => false,
+    private readonly full: () => Error = () => new QueryQueueFullError(),
   ) {}
 
   get active(): number {
@@ -88,6 +94,10 @@ export class ConcurrencyGate {
     return this.queue.length;
   }
 
+  private canRun(): boolean {
+    return this.running < this.max && (this.running === 0 || !this.blocked());
+  }
+
   /**
    * Resolves when a slot is free. Rejects with QueryTimeoutError at `deadline`
    * (a performance.now() value), QueryCanceledError when `signal` aborts, or
@@ -95,11 +105,11 @@ export class ConcurrencyGate {
    */
   acquire(deadline: number, signal: AbortSignal | undefined): Promise<void> {
     if (signal?.aborted === true) return Promise.reject(new QueryCanceledError('query queue'));
-    if (this.running < this.max && this.queue.length === 0) {
+    if (this.queue.length === 0 && this.canRun()) {
       this.running++;
       return Promise.resolve();
     }
-    if (this.queue.length >= this.maxQueued) return Promise.reject(new QueryQueueFullError());
+    if (this.queue.length >= this.maxQueued) return Promise.reject(this.full());
     return new Promise<void>((resolve, reject) => {
       const remove = (): void => {
         const i = this.queue.indexOf(waiter);
@@ -131,14 +141,14 @@ export class ConcurrencyGate {
     });
   }
 
+  /** Frees a slot and lets in as many waiting queries as the slots and the budget allow. */
   release(): void {
-    const next = this.queue.shift();
-    if (next !== undefined) {
-      // The slot passes straight to the next waiter; `running` stays the same.
-      next.cleanup();
-      next.resolve();
-      return;
-    }
     this.running--;
+    while (this.queue.length > 0 && this.canRun()) {
+      const next = this.queue.shift()!; // the queue is not empty
+      next.cleanup();
+      this.running++;
+      next.resolve();
+    }
   }
 }

@@ -3,6 +3,7 @@ import type { Labels } from '../../model/labels.js';
 import type { Expr } from '../parser/ast.js';
 import type { Queryable } from '../../storage/interface.js';
 import type { Logger } from '../../logging/types.js';
+import type { QueryMemoryTracker } from './memory.js';
 
 /** One sample of an instant vector. Timestamps in ms. */
 export interface InstantSample {
@@ -122,6 +123,16 @@ export interface EngineOptions {
    * loop; default 10. Lower values trade throughput for latency of other work.
    */
   yieldIntervalMs?: number;
+  /** Most bytes one query may hold (--query.max-memory); 0 or unset: no limit (bytes are still accounted). */
+  maxQueryMemoryBytes?: number;
+  /** Bytes all running queries may hold before new ones wait (--query.max-total-memory); 0 or unset: no budget. */
+  maxTotalQueryMemoryBytes?: number;
+  /**
+   * A tracker shared with other engines (the server's engine is replaced on
+   * some reloads); when given, it holds the limits and the two options above
+   * are ignored.
+   */
+  memory?: QueryMemoryTracker;
 }
 
 export interface QueryOptions {
