@@ -2,6 +2,7 @@
 // in both `--flag=value` and `--flag value` forms.
 import { formatDuration, InvalidDurationError, parseDuration } from '../gofmt/duration.js';
 import { parseSize, UnitParseError } from '../config/units.js';
+import { DEFAULT_DISK_FREE_MIN, parseDiskFreeMin, type DiskFreeMin } from '../guard/disk_guard.js';
 
 export class FlagError extends Error {
   override name = 'FlagError';
@@ -53,6 +54,18 @@ const FLAGS: readonly FlagDef[] = [
     kind: 'int',
     def: '0',
     help: 'Maximum number of series in the head block. Samples of new series beyond it are rejected; existing series keep ingesting. 0 means no limit.',
+  },
+  {
+    name: 'storage.disk-free-min',
+    kind: 'string',
+    def: DEFAULT_DISK_FREE_MIN,
+    help: 'Free space (a size like "512MB", or a share like "1%") of the data and query log file systems under which the query log pauses and size retention runs.',
+  },
+  {
+    name: 'memory.limit',
+    kind: 'size',
+    def: '0B',
+    help: 'Memory the server keeps under; it sizes the JS heap and sheds load near it. 0B: the cgroup limit, else physical memory.',
   },
   { name: 'query.lookback-delta', kind: 'duration', def: '5m', help: 'The maximum lookback duration for retrieving metrics during expression evaluations and federation.' },
   { name: 'query.timeout', kind: 'duration', def: '2m', help: 'Maximum time a query may take before being aborted.' },
@@ -123,6 +136,9 @@ export interface ServerFlags {
   readonly maxHeadSeries: number;
   /** 0 = not set. */
   readonly retentionSizeBytes: number;
+  readonly diskFreeMin: DiskFreeMin;
+  /** 0 = detect (cgroup, else physical memory). */
+  readonly memoryLimitBytes: number;
   readonly lookbackDeltaMs: number;
   readonly queryTimeoutMs: number;
   readonly queryMaxConcurrency: number;
@@ -153,6 +169,7 @@ function byName(name: string): FlagDef | undefined {
 function checkValue(def: FlagDef, value: string): void {
   try {
     if (def.kind === 'duration') parseDuration(value);
+    else if (def.name === 'storage.disk-free-min') parseDiskFreeMin(value);
     else if (def.kind === 'size') parseSize(value);
   } catch (e) {
     if (e instanceof UnitParseError || e instanceof InvalidDurationError) throw new FlagError(`invalid value ${JSON.stringify(value)} for flag --${def.name}: ${e.message}`);
@@ -236,6 +253,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       retentionTimeMs: retentionTimeMs === 0 && retentionSizeBytes === 0 ? DEFAULT_RETENTION_MS : retentionTimeMs,
       retentionSizeBytes,
       maxHeadSeries: Number(get('storage.tsdb.max-head-series')),
+      diskFreeMin: parseDiskFreeMin(get('storage.disk-free-min')),
+      memoryLimitBytes: parseSize(get('memory.limit')),
       lookbackDeltaMs: parseDuration(get('query.lookback-delta')),
       queryTimeoutMs: parseDuration(get('query.timeout')),
       queryMaxConcurrency: Number(get('query.max-concurrency')),
