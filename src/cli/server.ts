@@ -23,6 +23,7 @@ import { buildInfo } from '../metrics/build.js';
 import { RemoteWriteHandler } from '../remote/write_handler.js';
 import { NotifierManager, type NotifierAlert } from '../notifier/manager.js';
 import { RuleManager } from '../rules/manager.js';
+import { SelfRules } from '../rules/self_rules.js';
 import type { Alert } from '../rules/alert.js';
 import { queryEscape } from '../template/funcs.js';
 import { WebServer, DEFAULT_MAX_REMOTE_WRITE_BYTES } from '../web/server.js';
@@ -104,6 +105,8 @@ export class TsPromServer {
   private engine: QueryEngine | null = null;
   private scrape: ScrapeService | null = null;
   private rules: RuleManager | null = null;
+  /** The built-in tsprom-self group; null with --no-rules.self-monitoring. */
+  private readonly selfRules: SelfRules | null;
   private readonly notifier: NotifierManager;
   private replay: WALReplayStatus = { min: 0, max: 0, current: 0 };
   private readonly startTime = Date.now();
@@ -128,6 +131,7 @@ export class TsPromServer {
     this.readyMetric = readyGauge(this.registry);
     this.reloadMetrics = new ReloadMetrics(this.registry);
     this.engineMetrics = new EngineMetrics(this.registry, flags.queryMaxConcurrency);
+    this.selfRules = flags.selfMonitoringRules ? new SelfRules({ registry: this.registry, logger: this.logger.with({ component: 'rule manager' }) }) : null;
     this.config = loadConfigFile(flags.configFile);
     this.reloadMetrics.succeeded(Date.now());
 
@@ -235,6 +239,7 @@ export class TsPromServer {
       files: cfg.ruleFiles,
       externalLabels: cfg.global.externalLabels,
       queryOffsetMs: cfg.global.ruleQueryOffsetMs,
+      builtin: this.selfRules === null ? [] : [this.selfRules],
     };
   }
 

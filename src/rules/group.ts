@@ -48,6 +48,13 @@ export interface GroupDeps {
   /** Wall clock (ms). */
   readonly now: () => number;
   readonly timers: Timers;
+  /** Load shedding (the memory guard): groups it tells to skip miss their iteration. */
+  readonly pause?: RulePause;
+}
+
+/** Shared by a manager's groups; `skip` is asked before each iteration with the group's last evaluation time. */
+export interface RulePause {
+  skip: ((lastEvaluationMs: number) => boolean) | null;
 }
 
 export interface GroupOptions {
@@ -62,6 +69,8 @@ export interface GroupOptions {
   shouldRestore: boolean;
   /** Part of the group's identity on reload (Prometheus ignores them there; a change must reach the rules). */
   externalLabels?: Labels;
+  /** Awaited before each evaluation with its query time (built-in groups read their data then). */
+  prepare?: (ts: number) => Promise<void>;
 }
 
 /** The series each rule wrote at its last successful evaluation. */
@@ -88,6 +97,7 @@ export class Group {
   private readonly logger: Logger;
   private readonly key: string;
   private readonly queryFunc: QueryFunc;
+  private readonly prepare: ((ts: number) => Promise<void>) | null;
   private seriesInPreviousEval: Array<SeriesSet | null>;
   private staleSeries: Labels[] = [];
   private shouldRestore: boolean;
@@ -113,6 +123,7 @@ export class Group {
     this.ownQueryOffsetMs = o.queryOffsetMs;
     this.externalLabels = o.externalLabels ?? Labels.EMPTY;
     this.shouldRestore = o.shouldRestore;
+    this.prepare = o.prepare ?? null;
     this.deps = deps;
     this.key = groupKey(o.file, o.name);
     this.logger = deps.logger.with({ file: o.file, group: o.name });
@@ -229,6 +240,7 @@ export class Group {
   async eval(ts: number): Promise<void> {
     let samples = 0;
     const offset = this.queryOffsetMs;
+    if (this.prepare !== null) await this.prepare(ts - offset);
     for (let i = 0; i < this.rules.length; i++) {
       if (this.stopped) return;
       samples += await this.evalRule(i, this.rules[i]!, ts, offset);
@@ -352,6 +364,10 @@ export class Group {
     const { metrics } = this.deps;
     const l = { rule_group: this.key };
     metrics.iterationsScheduled.inc(l);
+    if (this.deps.pause?.skip?.(this.evaluationTime) === true) {
+      metrics.iterationsMissed.inc(l);
+      return;
+    }
     const start = this.deps.now();
     const t0 = performance.now();
     await this.eval(ts);

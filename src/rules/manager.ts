@@ -14,9 +14,9 @@ import { exprToString } from '../promql/parser/printer.js';
 import { parseExpr } from '../promql/parser/parser.js';
 import type { Appendable, Queryable } from '../storage/interface.js';
 import { AlertingRule, type NotifyFunc } from './alerting_rule.js';
-import { Group, groupKey, realTimers, type GroupDeps, type Timers } from './group.js';
+import { Group, groupKey, realTimers, type GroupDeps, type RulePause, type Timers } from './group.js';
 import { RecordingRule } from './recording_rule.js';
-import { loadRuleFiles, type RuleFileError, type RuleGroupDef } from './rule_file.js';
+import { loadRuleFiles, parseRuleFile, type RuleFileError, type RuleGroupDef } from './rule_file.js';
 import { RuleMetrics } from './rule_metrics.js';
 import type { Rule } from './rule.js';
 
@@ -49,6 +49,24 @@ export interface RuleConfig {
   externalLabels: Labels;
   /** global.rule_query_offset */
   queryOffsetMs: number;
+  /** Groups built into the server, loaded after the files. */
+  builtin?: readonly BuiltinRules[];
+}
+
+/**
+ * Rule groups that come with the server instead of a file (the
+ * self-monitoring alerts). They are scheduled, listed and reloaded like the
+ * groups of files, and may read their own storage.
+ */
+export interface BuiltinRules {
+  /** Shown as the groups' file; not a path on disk. */
+  readonly file: string;
+  /** The groups in the rule file format. */
+  readonly text: string;
+  /** What the groups query, given the manager's queryable. */
+  queryable(base: Queryable): Queryable;
+  /** Awaited before each evaluation of the groups, with its query time (ms). */
+  prepare(ts: number): Promise<void>;
 }
 
 /** Rule files failed to load; the previous rule set keeps running. */
@@ -72,6 +90,7 @@ export class RuleManager {
   private readonly removed = new Set<Group>();
   /** update() calls run one after the other. */
   private updating: Promise<void> = Promise.resolve();
+  private readonly pause: RulePause = { skip: null };
 
   constructor(o: RuleManagerOptions) {
     this.logger = o.logger ?? nopLogger;
@@ -90,6 +109,7 @@ export class RuleManager {
       defaultQueryOffsetMs: () => this.queryOffsetMs,
       now: o.now ?? Date.now,
       timers: o.timers ?? realTimers,
+      pause: this.pause,
     };
   }
 
@@ -108,6 +128,13 @@ export class RuleManager {
   private async doUpdate(cfg: RuleConfig): Promise<void> {
     if (this.stopped) return;
     const { groups, errors } = this.loadGroups(cfg.intervalMs, cfg.externalLabels, cfg.files);
+    if (errors.length === 0) {
+      for (const b of cfg.builtin ?? []) {
+        const r = this.builtinGroups(b, cfg.intervalMs, cfg.externalLabels);
+        groups.push(...r.groups);
+        errors.push(...r.errors);
+      }
+    }
     if (errors.length > 0) {
       for (const e of errors) this.logger.error('loading groups failed', { err: e.message });
       throw new RuleLoadError(errors);
@@ -161,7 +188,24 @@ export class RuleManager {
     return { groups, errors: [] };
   }
 
-  private buildGroup(d: RuleGroupDef, intervalMs: number, externalLabels: Labels, externalUrl: string, shouldRestore: boolean, deps: GroupDeps): Group {
+  /** The groups of built-in rules, reading their own queryable. */
+  private builtinGroups(b: BuiltinRules, intervalMs: number, externalLabels: Labels): { groups: Group[]; errors: RuleFileError[] } {
+    const { groups: defs, errors } = parseRuleFile(b.text, b.file, { features: this.features, logger: this.logger });
+    if (errors.length > 0) return { groups: [], errors };
+    const deps = { ...this.deps, queryable: b.queryable(this.deps.queryable) };
+    const prepare = (ts: number): Promise<void> => b.prepare(ts);
+    return { groups: defs.map((d) => this.buildGroup(d, intervalMs, externalLabels, this.deps.externalUrl, !this.restored, deps, prepare)), errors: [] };
+  }
+
+  private buildGroup(
+    d: RuleGroupDef,
+    intervalMs: number,
+    externalLabels: Labels,
+    externalUrl: string,
+    shouldRestore: boolean,
+    deps: GroupDeps,
+    prepare?: (ts: number) => Promise<void>,
+  ): Group {
     const rules: Rule[] = d.rules.map((r) => {
       const b: LabelsBuilder = d.labels.builder();
       r.labels.forEach((n, v) => b.set(n, v));
@@ -196,9 +240,18 @@ export class RuleManager {
         rules,
         shouldRestore,
         externalLabels,
+        prepare,
       },
       deps,
     );
+  }
+
+  /**
+   * Sheds rule evaluation: while `skip` is set, a group for which it answers true (given the group's
+   * last evaluation time in ms) skips its iterations, counted as missed; null resumes them all.
+   */
+  setPaused(skip: ((lastEvaluationMs: number) => boolean) | null): void {
+    this.pause.skip = skip;
   }
 
   /** The groups, sorted by file, then name. */
