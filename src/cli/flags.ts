@@ -77,6 +77,18 @@ const FLAGS: readonly FlagDef[] = [
     help: 'Maximum number of samples a single query can load into memory. Note that queries will fail if they try to load more samples than this into memory, so this also limits the number of samples a query can return.',
   },
   {
+    name: 'query.max-memory',
+    kind: 'size',
+    def: '',
+    help: 'Maximum memory a single query may hold (samples, series and their labels, its result), e.g. "512MB". A query that would hold more fails. 0 means no limit. Defaults to a quarter of the JS heap limit.',
+  },
+  {
+    name: 'query.max-total-memory',
+    kind: 'size',
+    def: '',
+    help: 'Memory all running queries may hold together. While they hold more, new queries wait in the query queue. 0 means no limit. Defaults to twice --query.max-memory.',
+  },
+  {
     name: 'rules.alert.for-outage-tolerance',
     kind: 'duration',
     def: '1h',
@@ -143,6 +155,10 @@ export interface ServerFlags {
   readonly queryTimeoutMs: number;
   readonly queryMaxConcurrency: number;
   readonly queryMaxSamples: number;
+  /** --query.max-memory in bytes; null when not given (the server picks its default). */
+  readonly queryMaxMemoryBytes: number | null;
+  /** --query.max-total-memory in bytes; null when not given. */
+  readonly queryMaxTotalMemoryBytes: number | null;
   readonly outageToleranceMs: number;
   readonly forGracePeriodMs: number;
   readonly resendDelayMs: number;
@@ -259,6 +275,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       queryTimeoutMs: parseDuration(get('query.timeout')),
       queryMaxConcurrency: Number(get('query.max-concurrency')),
       queryMaxSamples: Number(get('query.max-samples')),
+      queryMaxMemoryBytes: get('query.max-memory') === '' ? null : parseSize(get('query.max-memory')),
+      queryMaxTotalMemoryBytes: get('query.max-total-memory') === '' ? null : parseSize(get('query.max-total-memory')),
       outageToleranceMs: parseDuration(get('rules.alert.for-outage-tolerance')),
       forGracePeriodMs: parseDuration(get('rules.alert.for-grace-period')),
       resendDelayMs: parseDuration(get('rules.alert.resend-delay')),
