@@ -77,6 +77,8 @@ export interface ApiDeps {
   metadata?(metric: string): Map<string, MetricMetadata[]>;
   /** Server notifications (failed reload, shutting down); none when absent. */
   notifications?(): readonly Notification[];
+  /** Load shedding: null admits a new query, a message refuses it (503 unavailable). */
+  admitQuery?(): string | null;
   /** Query bookkeeping (in-flight gauge). */
   onQueryStart?(): void;
   onQueryEnd?(): void;

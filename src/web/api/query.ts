@@ -195,6 +195,8 @@ export class QueryApi {
       timedOut = AbortSignal.timeout(Math.max(timeoutMs, 0));
       signal = AbortSignal.any([ctx.signal, timedOut]);
     }
+    const refusal = this.deps.admitQuery?.() ?? null;
+    if (refusal !== null) throw new ApiError('unavailable', refusal, 503);
     this.deps.onQueryStart?.();
     let res: QueryResult;
     try {
