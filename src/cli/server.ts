@@ -16,9 +16,10 @@ import { createLogger } from '../logging/logger.js';
 import { QueryLog } from '../querylog/querylog.js';
 import { ScrapeFailureLog } from '../querylog/scrape_failure_log.js';
 import type { Matcher } from '../model/matcher.js';
+import { QueryMemoryTracker, defaultQueryMemoryLimits } from '../promql/engine/memory.js';
 import type { EngineOptions, QueryEngine } from '../promql/engine/types.js';
 import type { Appendable, Storage } from '../storage/interface.js';
-import { EngineMetrics, HttpMetrics, ReloadMetrics, readyGauge, registerProcessMetrics } from '../metrics/server.js';
+import { EngineMetrics, HttpMetrics, ReloadMetrics, readyGauge, registerProcessMetrics, registerQueryMemoryMetrics } from '../metrics/server.js';
 import { buildInfo } from '../metrics/build.js';
 import { RemoteWriteHandler } from '../remote/write_handler.js';
 import { NotifierManager, type NotifierAlert } from '../notifier/manager.js';
@@ -99,6 +100,8 @@ export class TsPromServer {
   private readonly scrapeFailureLog: ScrapeFailureLog;
   private readonly reloadMetrics: ReloadMetrics;
   private readonly engineMetrics: EngineMetrics;
+  /** Shared by every engine this server makes, so the budget spans reloads. */
+  private readonly queryMemory: QueryMemoryTracker;
   private readonly readyMetric: Gauge;
   private config: Config;
   private storage: ServerStorage | null = null;
@@ -131,6 +134,9 @@ export class TsPromServer {
     this.readyMetric = readyGauge(this.registry);
     this.reloadMetrics = new ReloadMetrics(this.registry);
     this.engineMetrics = new EngineMetrics(this.registry, flags.queryMaxConcurrency);
+    // Query memory defaults are shares of the JS heap limit (see defaultQueryMemoryLimits).
+    this.queryMemory = new QueryMemoryTracker(defaultQueryMemoryLimits(getHeapStatistics().heap_size_limit, flags.queryMaxMemoryBytes, flags.queryMaxTotalMemoryBytes));
+    registerQueryMemoryMetrics(this.registry, this.queryMemory);
     this.selfRules = flags.selfMonitoringRules ? new SelfRules({ registry: this.registry, logger: this.logger.with({ component: 'rule manager' }) }) : null;
     this.config = loadConfigFile(flags.configFile);
     this.reloadMetrics.succeeded(Date.now());
@@ -203,6 +209,7 @@ export class TsPromServer {
       maxSamples: this.flags.queryMaxSamples,
       lookbackDeltaMs: this.flags.lookbackDeltaMs,
       maxConcurrency: this.flags.queryMaxConcurrency,
+      memory: this.queryMemory,
       features: this.flags.features,
       noStepSubqueryIntervalMs: cfg.global.evaluationIntervalMs,
       logger: this.logger.with({ component: 'query engine' }),

@@ -5,6 +5,7 @@
 // The server's own metrics, under Prometheus's names, for /metrics.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Summary, type Registry } from 'prom-client';
 import { regexCacheStats } from '../model/matcher.js';
+import type { QueryMemoryTracker } from '../promql/engine/memory.js';
 import type { QueryLogRecord } from '../promql/engine/types.js';
 import { buildInfo } from './build.js';
 
@@ -117,6 +118,43 @@ export class EngineMetrics {
     this.duration.observe({ slice: 'result_sort' }, t.resultSortTime);
     this.samples.inc(rec.stats.samples.totalQueryableSamples);
   }
+}
+
+/** The engine's query memory accounting (--query.max-memory, --query.max-total-memory), read when scraped. */
+export function registerQueryMemoryMetrics(registry: Registry, tracker: QueryMemoryTracker): void {
+  const registers = [registry];
+  new Gauge({
+    name: 'tsprom_query_memory_bytes',
+    help: 'Bytes of memory accounted to the queries running now.',
+    registers,
+    collect() {
+      this.set(tracker.heldBytes);
+    },
+  });
+  new Gauge({
+    name: 'tsprom_query_memory_peak_bytes',
+    help: 'The most bytes of memory a single query held since start.',
+    registers,
+    collect() {
+      this.set(tracker.peakQueryBytes);
+    },
+  });
+  new Gauge({ name: 'tsprom_query_memory_limit_bytes', help: 'The most memory a single query may hold (--query.max-memory); 0 means no limit.', registers }).set(tracker.perQueryBytes);
+  new Gauge({
+    name: 'tsprom_query_memory_budget_bytes',
+    help: 'The memory all running queries may hold before new queries wait (--query.max-total-memory); 0 means no limit.',
+    registers,
+  }).set(tracker.totalBytes);
+  let counted = 0;
+  const exceeded: Counter = new Counter({
+    name: 'tsprom_query_memory_limit_exceeded_total',
+    help: 'Queries stopped because they would have held more memory than --query.max-memory.',
+    registers,
+    collect: () => {
+      exceeded.inc(tracker.limitExceeded - counted);
+      counted = tracker.limitExceeded;
+    },
+  });
 }
 
 export class ReloadMetrics {

@@ -79,6 +79,22 @@ export interface QueryMemoryLimits {
   totalBytes: number;
 }
 
+/** Share of the JS heap limit one query may hold by default: a quarter leaves room for the head, scrapes and other queries. */
+const DEFAULT_QUERY_HEAP_SHARE = 4;
+/** The budget of all running queries by default, in per-query limits: two queries at their limit may run at once. */
+const DEFAULT_TOTAL_QUERY_LIMITS = 2;
+
+/**
+ * The limits for the flags as given (null: not given). By default one query
+ * may hold a quarter of the heap limit and all running queries twice that
+ * (half the heap limit when the per-query limit is off).
+ */
+export function defaultQueryMemoryLimits(heapLimitBytes: number, perQueryBytes: number | null, totalBytes: number | null): QueryMemoryLimits {
+  const perQuery = perQueryBytes ?? Math.floor(heapLimitBytes / DEFAULT_QUERY_HEAP_SHARE);
+  const fallbackTotal = perQuery > 0 ? perQuery * DEFAULT_TOTAL_QUERY_LIMITS : Math.floor((heapLimitBytes * DEFAULT_TOTAL_QUERY_LIMITS) / DEFAULT_QUERY_HEAP_SHARE);
+  return { perQueryBytes: perQuery, totalBytes: totalBytes ?? fallbackTotal };
+}
+
 /**
  * The accounts of all running queries: their sum, the highest single-query
  * peak and how often the per-query limit stopped a query. One tracker may be
