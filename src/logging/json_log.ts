@@ -22,7 +22,7 @@ export class LogFileOpenError extends Error {
   }
 }
 
-export const DROP_REASONS: readonly DropReason[] = ['buffer_full', 'write_error', 'closed'];
+export const DROP_REASONS: readonly DropReason[] = ['buffer_full', 'write_error', 'closed', 'disk_low'];
 
 /** A full or failing disk repeats the same error on every attempt; once a minute is enough to notice. */
 const ERROR_LOG_INTERVAL_MS = 60_000;
@@ -64,7 +64,7 @@ export class JsonLogMetrics implements SinkEvents {
   private readonly errLog: Logger;
   private readonly what: string;
   private pendingBytes = 0;
-  private readonly pendingDrops: Record<DropReason, number> = { buffer_full: 0, write_error: 0, closed: 0 };
+  private readonly pendingDrops: Record<DropReason, number> = { buffer_full: 0, write_error: 0, closed: 0, disk_low: 0 };
   /** Bytes waiting to be written, read when the gauge is collected. */
   bufferedBytes: () => number = () => 0;
   /** Brings the figures up to date before they are read (the query log's worker sends them on request). */

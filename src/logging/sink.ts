@@ -10,7 +10,8 @@
 // line is reported, so the owner can count it, and writing resumes by itself once the disk accepts data.
 import { nodeLogFileSystem, PartialWriteError, type LogFileHandle, type LogFileSystem } from './log_fs.js';
 
-export type DropReason = 'buffer_full' | 'write_error' | 'closed';
+/** disk_low: the owner paused the log because its file system is nearly full (the disk guard). */
+export type DropReason = 'buffer_full' | 'write_error' | 'closed' | 'disk_low';
 export type SinkOp = 'open' | 'write' | 'rotate' | 'close';
 
 /** How the sink reports what happened to the lines it was given. */

@@ -68,6 +68,8 @@ export class QueryLog {
   private filteredPending = 0;
   private path: string | null = null;
   private minDurationMs = 0;
+  /** Set by the disk guard while the log's file system is nearly full: queries are dropped, not queued. */
+  private paused = false;
 
   constructor(opts: QueryLogOptions = {}) {
     const registry = opts.registry ?? new Registry();
@@ -131,6 +133,10 @@ export class QueryLog {
   /** Records one finished query; the engine's onQueryDone. Never throws, never waits for the disk. */
   readonly log = (rec: QueryLogRecord): void => {
     if (this.path === null) return;
+    if (this.paused) {
+      this.metrics.dropped(1, 'disk_low');
+      return;
+    }
     if (rec.error === undefined && this.minDurationMs > 0 && rec.stats.timings.execTotalTime * 1000 < this.minDurationMs) {
       this.filteredPending++;
       return;
@@ -156,6 +162,14 @@ export class QueryLog {
   private handOver(flush: boolean): void {
     if (this.batch.count === 0) return;
     this.backend.write(this.batch, flush);
+  }
+
+  /**
+   * Pauses the log (its file system is nearly full) or resumes it. While paused, finished queries are
+   * counted as dropped with reason disk_low; what was logged before is still written.
+   */
+  setPaused(paused: boolean): void {
+    this.paused = paused;
   }
 
   /** Reopens the file by name (SIGHUP after logrotate moved it). */

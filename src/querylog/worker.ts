@@ -25,7 +25,7 @@ function post(m: FromWorker): void {
 /** Adds up what the sink reports and sends it in one message per interval. */
 class Relay implements SinkEvents {
   private bytes = 0;
-  private readonly drops: Record<DropReason, number> = { buffer_full: 0, write_error: 0, closed: 0 };
+  private readonly drops: Record<DropReason, number> = { buffer_full: 0, write_error: 0, closed: 0, disk_low: 0 };
   /** Failed operations: all are counted, the first few are sent with their errors. */
   private failureCount = 0;
   private failures: FailureReport[] = [];
