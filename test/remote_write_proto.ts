@@ -6,6 +6,8 @@ export interface TestSeries {
   labels: Record<string, string> | Array<[string, string]>;
   /** 'stale' writes Prometheus's staleness marker (JS arrays of numbers may not keep its NaN bits). */
   samples: Array<[number, number | 'stale']>;
+  /** Timestamps of native histograms (an integer histogram with one observation each). */
+  histograms?: number[];
 }
 
 function varint(n: number | bigint): number[] {
@@ -50,6 +52,7 @@ export function encodeWriteRequest(series: TestSeries[]): Buffer {
       }
       ts.push(...lenField(2, [...field(1, 1), ...d, ...field(2, 0), ...varint(t)]));
     }
+    for (const t of s.histograms ?? []) pushAll(ts, lenField(4, histogramBytes(t)));
     pushAll(out, lenField(1, ts));
   }
   return Buffer.from(out);
@@ -84,6 +87,12 @@ function doubleBytes(v: number | 'stale'): Buffer {
   return d;
 }
 
+/** A Histogram message (the same in 1.0 and 2.0): count_int 1, sum 1, schema 0, one positive bucket holding the observation, timestamp. */
+function histogramBytes(t: number): number[] {
+  const span = [...field(1, 0), ...varint(0), ...field(2, 0), ...varint(1)];
+  return [...field(1, 0), 1, ...field(3, 1), ...doubleBytes(1), ...field(4, 0), 0, ...lenField(11, span), ...lenField(12, [2]), ...field(15, 0), ...varint(t)];
+}
+
 function refsField(no: number, refs: number[], unpacked: boolean): number[] {
   if (unpacked) return refs.flatMap((r) => [...field(no, 0), ...varint(r)]);
   return lenField(no, refs.flatMap((r) => varint(r)));
@@ -109,11 +118,7 @@ export function encodeWriteV2Request(series: TestV2Series[]): Buffer {
     const ts: number[] = [];
     pushAll(ts, refsField(1, s.refs ?? labelRefs(s.labels), s.unpacked === true));
     for (const [t, v] of s.samples ?? []) pushAll(ts, lenField(2, [...field(1, 1), ...doubleBytes(v), ...field(2, 0), ...varint(t)]));
-    for (const t of s.histograms ?? []) {
-      // count_int 1, sum 1, schema 0, one positive bucket holding the observation, timestamp.
-      const span = [...field(1, 0), ...varint(0), ...field(2, 0), ...varint(1)];
-      pushAll(ts, lenField(3, [...field(1, 0), 1, ...field(3, 1), ...doubleBytes(1), ...field(4, 0), 0, ...lenField(11, span), ...lenField(12, [2]), ...field(15, 0), ...varint(t)]));
-    }
+    for (const t of s.histograms ?? []) pushAll(ts, lenField(3, histogramBytes(t)));
     for (const e of s.exemplars ?? []) {
       pushAll(ts, lenField(4, [...refsField(1, labelRefs(e.labels), false), ...field(2, 1), ...doubleBytes(e.value), ...field(3, 0), ...varint(e.t)]));
     }

@@ -8,7 +8,7 @@ import { RemoteWriteHandler } from './write_handler.js';
 import { MemoryStorage } from '../storage/memory.js';
 import { Labels } from '../model/labels.js';
 import { Matcher, MatchType } from '../model/matcher.js';
-import { InvalidSeriesError, ValueType } from '../storage/interface.js';
+import { HeadSeriesLimitError, InvalidSeriesError, ValueType, type Appendable } from '../storage/interface.js';
 import { isStaleNaN } from '../model/value.js';
 import { encodeWriteRequest, writeRequestBody } from '../../test/remote_write_proto.js';
 
@@ -46,6 +46,28 @@ function samples(db: MemoryStorage, name: string): Array<[number, number]> {
   }
   q.close();
   return out;
+}
+
+/** The storage with a head-series limit as the TSDB head enforces it: new series past `max` are refused. */
+function limited(db: MemoryStorage, max: number): Appendable {
+  return {
+    appender: () => {
+      const app = db.appender();
+      // The head creates series at append time; the memory store at commit.
+      const fresh = new Set<string>();
+      return {
+        append: (ref: number, ls: Labels, t: number, v: number) => {
+          if (db.lookup(ls) === undefined && !fresh.has(ls.key())) {
+            if (db.numSeries() + fresh.size >= max) throw new HeadSeriesLimitError(max);
+            fresh.add(ls.key());
+          }
+          return app.append(ref, ls, t, v);
+        },
+        commit: () => app.commit(),
+        rollback: () => app.rollback(),
+      };
+    },
+  };
 }
 
 describe('snappy', () => {
@@ -126,7 +148,7 @@ describe('RemoteWriteHandler', () => {
     assert.deepEqual(sb(future), { status: 400, body: 'out of bounds: timestamp is too far in the future\n' });
   });
 
-  test('series with invalid labels are skipped, the rest kept, one count per series', async () => {
+  test('series with invalid labels are refused with a 400 naming each; the rest is written; one count per series', async () => {
     const db = new MemoryStorage();
     const registry = new Registry();
     const h = new RemoteWriteHandler({ storage: db, now: () => NOW, registry });
@@ -134,12 +156,50 @@ describe('RemoteWriteHandler', () => {
       { labels: { job: 'no name' }, samples: [[NOW - 1000, 1], [NOW, 1]] },
       { labels: [['__name__', 'dup'], ['a', '1'], ['a', '2']], samples: [[NOW, 1]] },
       { labels: { __name__: 'ok' }, samples: [[NOW, 3]] },
+      { labels: [['__name__', 'e'], ['', 'v']], samples: [[NOW, 1]] },
+      { labels: [], samples: [[NOW, 1]] },
+      { labels: [['z', '1'], ['__name__', 'unsorted'], ['b', '2']], samples: [[NOW, 4]] },
     ]));
-    assert.equal(res.status, 204);
-    assert.equal(db.numSeries(), 1);
+    assert.deepEqual(sb(res), {
+      status: 400,
+      body:
+        'invalid metric name or labels, got {job="no name"}\n' +
+        'invalid labels for series, labels {__name__="dup", a="1", a="2"}, duplicated label a\n' +
+        'invalid metric name or labels, got {""="v", __name__="e"}\n' +
+        'invalid metric name or labels, got {}\n',
+    });
+    assert.equal(db.numSeries(), 2);
     assert.deepEqual(samples(db, 'ok'), [[NOW, 3]]);
+    // Unsorted labels are fine: Prometheus sorts them too.
+    assert.deepEqual(samples(db, 'unsorted'), [[NOW, 4]]);
     const m = await registry.getSingleMetric('prometheus_api_remote_write_invalid_labels_samples_total')!.get();
+    assert.equal(m.values[0]!.value, 4);
+  });
+
+  test('native histograms are refused with their series named; the float samples are written', async () => {
+    const db = new MemoryStorage();
+    const registry = new Registry();
+    const h = new RemoteWriteHandler({ storage: db, now: () => NOW, registry });
+    const res = h.handle({}, writeRequestBody([{ labels: { __name__: 'h' }, samples: [[NOW, 1]], histograms: [NOW - 1000, NOW] }]));
+    assert.deepEqual(sb(res), { status: 400, body: 'native histograms are not supported by this server: 2 histogram samples refused for series {__name__="h"}\n' });
+    assert.deepEqual(samples(db, 'h'), [[NOW, 1]]);
+    const m = await registry.getSingleMetric('tsprom_remote_write_histograms_dropped_total')!.get();
     assert.equal(m.values[0]!.value, 2);
+  });
+
+  test('the head series limit refuses new series by name; existing series and the rest of the request are written', () => {
+    const db = new MemoryStorage();
+    const h = new RemoteWriteHandler({ storage: limited(db, 2), now: () => NOW });
+    assert.equal(h.handle({}, writeRequestBody([{ labels: { __name__: 'a' }, samples: [[NOW - 2000, 1]] }])).status, 204);
+    const res = h.handle({}, writeRequestBody([
+      { labels: { __name__: 'b' }, samples: [[NOW - 1000, 2]] },
+      { labels: { __name__: 'c', job: 'x' }, samples: [[NOW - 1000, 3], [NOW, 3]] },
+      { labels: { __name__: 'a' }, samples: [[NOW - 1000, 4]] },
+    ]));
+    assert.deepEqual(sb(res), { status: 400, body: 'head series limit of 2 reached for series {__name__="c", job="x"}\n' });
+    assert.deepEqual(samples(db, 'a'), [[NOW - 2000, 1], [NOW - 1000, 4]]);
+    assert.deepEqual(samples(db, 'b'), [[NOW - 1000, 2]]);
+    assert.deepEqual(samples(db, 'c'), []);
   });
 
   test('content type and encoding are checked', () => {
@@ -220,7 +280,10 @@ describe('RemoteWriteHandler', () => {
       { labels: { __name__: '', job: 'k' }, samples: [[NOW, 1]] },
       { labels: { '': 'v', __name__: 'n' }, samples: [[NOW, 1]] },
     ]));
-    assert.equal(res.status, 204);
+    assert.deepEqual(sb(res), {
+      status: 400,
+      body: 'invalid metric name or labels, got {__name__="", job="k"}\ninvalid metric name or labels, got {""="v", __name__="n"}\n',
+    });
     assert.equal(db.numSeries(), 1);
     assert.ok(db.lookup(Labels.fromPairs('__name__', 'm', 'job', 'j')) !== undefined);
   });
@@ -247,12 +310,27 @@ describe('RemoteWriteHandler', () => {
     assert.deepEqual(sb(h.handle({}, compressSync(Buffer.from([0x0a, 0x02, 0x10, 0x01])))), { status: 400, body: 'proto: wrong wireType = 0 for field Samples\n' });
   });
 
+  test('a series the storage finds invalid is refused by name', () => {
+    const storage = {
+      appender: () => ({
+        append: () => {
+          throw new InvalidSeriesError('too many labels (70000): invalid sample');
+        },
+        commit: () => undefined,
+        rollback: () => undefined,
+      }),
+    };
+    const h = new RemoteWriteHandler({ storage, now: () => NOW });
+    const res = h.handle({}, writeRequestBody([{ labels: { __name__: 'm' }, samples: [[NOW, 1]] }]));
+    assert.deepEqual(sb(res), { status: 400, body: 'too many labels (70000): invalid sample for series {__name__="m"}\n' });
+  });
+
   test('storage failures other than rejected samples are 500s and roll back', () => {
     let rolledBack = false;
     const storage = {
       appender: () => ({
         append: () => {
-          throw new InvalidSeriesError('empty labelset: invalid sample');
+          throw new Error('ENOSPC: no space left on device');
         },
         commit: () => undefined,
         rollback: () => {
@@ -262,7 +340,7 @@ describe('RemoteWriteHandler', () => {
     };
     const h = new RemoteWriteHandler({ storage, now: () => NOW });
     const res = h.handle({}, writeRequestBody([{ labels: { __name__: 'm' }, samples: [[NOW, 1]] }]));
-    assert.deepEqual(sb(res), { status: 500, body: 'empty labelset: invalid sample\n' });
+    assert.deepEqual(sb(res), { status: 500, body: 'ENOSPC: no space left on device\n' });
     assert.ok(rolledBack);
   });
 });

@@ -5,15 +5,21 @@
 // or io.prometheus.write.v2.Request (2.0) in, samples appended, Prometheus's
 // status codes, texts and response headers out.
 //
-// 1.0 is all or nothing, as Prometheus does it: a sample the storage rejects
-// (out of order, duplicate, too far in the future) rolls the whole request
-// back with a 400 so the sender does not retry it; series with invalid labels
-// are skipped and counted. 2.0 allows partial writes, as its spec and
-// Prometheus do: every rejected series or sample adds a line to the 400's
-// text and the rest is committed; the X-Prometheus-Remote-Write-*-Written
-// headers say how much was written. In both, a body that does not decode is a
-// 400 before anything is appended, and other storage failures roll everything
-// back with a 500 (the sender retries).
+// 1.0: a sample the storage rejects (out of order, duplicate, too far in the
+// future) rolls the whole request back with a 400 so the sender does not
+// retry it, as Prometheus does. A series refused as a whole (invalid or
+// duplicate label names, no metric name, the head's series limit, native
+// histograms, which are not stored yet) is left out, the rest is committed,
+// and the answer is a 400 naming each refused series: Prometheus 3.x answers
+// 204 to invalid series and drops them without a word, which loses data the
+// sender believes stored. 2.0 allows partial writes, as its spec and
+// Prometheus do: every refused series or sample adds a line to the 400's text
+// and the rest is committed; the X-Prometheus-Remote-Write-*-Written headers
+// say how much was written. In both, a body that does not decode is a 400
+// before anything is appended, and other storage failures roll everything
+// back with a 500 (the sender retries). Nothing answered with 204 is dropped,
+// except what Prometheus drops the same way: samples behind an earlier one of
+// the same series in the request, and exemplars (no exemplar storage).
 //
 // Checks run in the order of Prometheus's handler chain (client_golang's
 // remote API): Content-Encoding, snappy, Content-Type, protobuf, samples.
@@ -22,6 +28,8 @@ import { isUtf8 } from 'node:buffer';
 import { Labels, METRIC_NAME, isValidLabelName, isValidLegacyLabelName, type Label } from '../model/labels.js';
 import {
   DuplicateSampleError,
+  HeadSeriesLimitError,
+  InvalidSeriesError,
   OutOfBoundsError,
   OutOfOrderSampleError,
   type Appendable,
@@ -30,7 +38,7 @@ import {
 import { nopLogger, type Logger } from '../logging/types.js';
 import { formatG } from '../gofmt/float.js';
 import { compareStrings } from '../gofmt/order.js';
-import { goQuoteBytes } from '../gofmt/quote.js';
+import { goQuote, goQuoteBytes } from '../gofmt/quote.js';
 import { snappyDecode, SnappyError } from './snappy.js';
 import { decodeWriteRequest, ProtobufError, type DecodedSeries } from './write_request.js';
 import { decodeWriteV2Request, type DecodedV2Request } from './write_request_v2.js';
@@ -84,6 +92,34 @@ const MAX_TEXT_LABELS = 1_000;
 /** Errors that reject a sample with a 400 (no retry); any other storage error is a 500. */
 function isRejection(e: unknown): e is OutOfOrderSampleError | OutOfBoundsError | DuplicateSampleError {
   return e instanceof OutOfOrderSampleError || e instanceof OutOfBoundsError || e instanceof DuplicateSampleError;
+}
+
+/** Storage errors that refuse a whole series (the head's limit, labels it cannot store): the series is left out. */
+function isSeriesRefusal(e: unknown): e is HeadSeriesLimitError | InvalidSeriesError {
+  return e instanceof HeadSeriesLimitError || e instanceof InvalidSeriesError;
+}
+
+/** The line for a series refused because it carries native histograms, which are not stored yet. */
+function histogramsRefused(n: number, series: string): string {
+  return `native histograms are not supported by this server: ${n} histogram samples refused for series ${series}`;
+}
+
+/** The lines of a partly refused request's 400, bounded by MAX_ERROR_BYTES (the rest are counted). */
+class ErrorLines {
+  readonly lines: string[] = [];
+  private bytes = 0;
+  private omitted = 0;
+  add(line: string): void {
+    this.bytes += line.length + 1;
+    if (this.bytes <= MAX_ERROR_BYTES) this.lines.push(line);
+    else this.omitted++;
+  }
+  get empty(): boolean {
+    return this.lines.length === 0;
+  }
+  text(): string {
+    return this.omitted > 0 ? `${this.lines.join('\n')}\n${this.omitted} more errors omitted` : this.lines.join('\n');
+  }
 }
 
 /** A rejected sample's text as Prometheus's storage words it; a duplicate names its timestamp and both values (fmt's %g). */
@@ -163,7 +199,7 @@ export class RemoteWriteHandler {
     });
     this.histogramsDropped = new Counter({
       name: 'tsprom_remote_write_histograms_dropped_total',
-      help: 'Native histogram samples received by remote write and dropped: they are not stored yet.',
+      help: 'Native histogram samples received by remote write and refused with a 400 naming their series: they are not stored yet.',
       registers,
     });
     this.requestsRejected = new Counter({
@@ -241,6 +277,7 @@ export class RemoteWriteHandler {
 
     const maxT = this.now() + MAX_AHEAD_MS;
     const app = this.storage.appender();
+    const errs = new ErrorLines();
     let appended = 0;
     let invalid = 0;
     let histograms = 0;
@@ -253,13 +290,18 @@ export class RemoteWriteHandler {
     const newest = new Map<string, number>();
     try {
       for (const s of decoded.series) {
-        const ls = validLabels(s);
-        if (ls === null) {
+        const problem = v1Problem(s);
+        if (problem !== null) {
           // Prometheus's 1.0 handler counts one per invalid series, whatever its sample count.
           invalid++;
+          errs.add(problem);
           continue;
         }
-        histograms += s.histograms;
+        const ls = v1Labels(s);
+        if (s.histograms > 0) {
+          histograms += s.histograms;
+          errs.add(histogramsRefused(s.histograms, v1Text(s.labels)));
+        }
         const key = ls.key();
         let last = newest.get(key);
         let ref = 0;
@@ -272,7 +314,14 @@ export class RemoteWriteHandler {
             this.checkCommitted(ls, t, v);
             continue;
           }
-          ref = app.append(ref, ls, t, v);
+          try {
+            ref = app.append(ref, ls, t, v);
+          } catch (e) {
+            if (!isSeriesRefusal(e)) throw e;
+            // Its first sample was refused, so none of it was appended.
+            errs.add(`${e.message} for series ${v1Text(s.labels)}`);
+            break;
+          }
           last = t;
           appended++;
         }
@@ -291,12 +340,11 @@ export class RemoteWriteHandler {
       this.logger.error('Error committing remote write request', { err: String(e) });
       return { status: 500, body: e instanceof Error ? e.message : String(e) };
     }
-    if (invalid > 0) {
-      this.invalidLabels.inc(invalid);
-      this.logger.warn('Invalid metric names or labels in remote write request', { num_dropped: invalid });
-    }
+    if (invalid > 0) this.invalidLabels.inc(invalid);
     this.samplesIn.inc(appended);
     if (histograms > 0) this.histogramsDropped.inc(histograms);
+    // The rest is committed; the 400 tells the sender not to retry and names what was left out.
+    if (!errs.empty) return { status: 400, body: errs.text() };
     return { status: 204, body: '' };
   }
 
@@ -313,14 +361,8 @@ export class RemoteWriteHandler {
     const syms = new SymbolTable(req);
     const app = this.storage.appender();
     /** One line per refused series, sample or exemplar, joined into the 400's text. */
-    const errs: string[] = [];
-    let errBytes = 0;
-    let omitted = 0;
-    const refuse = (line: string): void => {
-      errBytes += line.length + 1;
-      if (errBytes <= MAX_ERROR_BYTES) errs.push(line);
-      else omitted++;
-    };
+    const errs = new ErrorLines();
+    const refuse = (line: string): void => errs.add(line);
     let invalid = 0;
     let dropped = 0;
     let futureExemplars = 0;
@@ -375,6 +417,11 @@ export class RemoteWriteHandler {
           }
           stats.samples++;
         } catch (e) {
+          if (isSeriesRefusal(e)) {
+            // The series does not exist and will not be made: one line for all its samples.
+            refuse(`${e.message} for series ${lbls.text()}`);
+            break;
+          }
           if (!isRejection(e)) {
             // Retryable: nothing of the request may stay, since the storage is not idempotent.
             app.rollback();
@@ -385,9 +432,14 @@ export class RemoteWriteHandler {
         }
       }
       if (last !== undefined) newest.set(key, last);
+      let unstored = 0;
       for (let i = s.hStart; i < s.hEnd; i++) {
         if (req.histogramTs[i]! > maxT) refuse(`${TOO_FAR_IN_FUTURE} for series ${lbls.text()}`);
-        else dropped++;
+        else unstored++;
+      }
+      if (unstored > 0) {
+        dropped += unstored;
+        refuse(histogramsRefused(unstored, lbls.text()));
       }
       for (let i = s.exStart; i < s.exEnd; i++) {
         const exErr = checkRefs(req.exRefs, req.exRefStart[i]!, req.exRefEnd[i]!, req.symbolCount);
@@ -413,8 +465,7 @@ export class RemoteWriteHandler {
     if (invalid > 0) this.invalidLabels.inc(invalid);
     this.samplesIn.inc(stats.samples);
     if (dropped > 0) this.histogramsDropped.inc(dropped);
-    if (omitted > 0) errs.push(`${omitted} more errors omitted`);
-    if (errs.length > 0) return { status: 400, body: errs.join('\n'), stats };
+    if (!errs.empty) return { status: 400, body: errs.text(), stats };
     return { status: 204, body: '', stats };
   }
 }
@@ -450,20 +501,59 @@ function protoMessage(header: string): { message: string; error?: undefined } | 
   return { message: WRITE_V1_MESSAGE };
 }
 
-/** The series' labels, sorted; null when Prometheus would reject them (no name, bad UTF-8, duplicate names). */
-function validLabels(s: DecodedSeries): Labels | null {
-  if (!s.utf8) return null;
+/** A 1.0 series' label pairs in name order (stable for equal names), as Prometheus sorts them before checking. */
+function v1Order(pairs: readonly string[]): number[] {
+  const order: number[] = [];
+  for (let i = 0; i < pairs.length; i += 2) order.push(i);
+  // Indices are even and below pairs.length.
+  return order.sort((a, b) => compareStrings(pairs[a]!, pairs[b]!) || a - b);
+}
+
+/** Prometheus's labels.String() of a 1.0 series as sent (empty values and duplicates included), for error texts. */
+function v1Text(pairs: readonly string[]): string {
+  const order = v1Order(pairs);
+  const shown = Math.min(order.length, MAX_TEXT_LABELS);
+  const parts: string[] = [];
+  // order holds even indices below pairs.length.
+  for (let k = 0; k < shown; k++) {
+    const i = order[k]!;
+    const name = pairs[i]!;
+    parts.push(`${isValidLegacyLabelName(name) ? name : goQuote(name)}=${goQuote(pairs[i + 1]!)}`);
+  }
+  if (order.length > shown) parts.push(`... (${order.length - shown} more labels)`);
+  return `{${parts.join(', ')}}`;
+}
+
+/**
+ * Why Prometheus's checks refuse a 1.0 series (no metric name, an empty or
+ * invalid name, invalid UTF-8, duplicate names), in its 2.0 handler's words;
+ * null when the series is fine.
+ */
+function v1Problem(s: DecodedSeries): string | null {
   const pairs = s.labels;
-  const seen = new Set<string>();
   let hasName = false;
-  // pairs holds name, value pairs (even length): i and i + 1 are in range in both loops.
+  let valid = s.utf8;
+  // pairs holds name, value pairs (even length): i + 1 is in range.
   for (let i = 0; i < pairs.length; i += 2) {
     const name = pairs[i]!;
-    if (!isValidLabelName(name) || seen.has(name)) return null;
-    seen.add(name);
-    if (name === METRIC_NAME && pairs[i + 1] !== '') hasName = true;
+    if (!isValidLabelName(name)) valid = false;
+    if (name === METRIC_NAME) {
+      hasName = true;
+      if (pairs[i + 1] === '') valid = false;
+    }
   }
-  if (!hasName) return null;
+  if (!hasName || !valid) return `invalid metric name or labels, got ${v1Text(pairs)}`;
+  const order = v1Order(pairs);
+  for (let k = 1; k < order.length; k++) {
+    const name = pairs[order[k]!]!;
+    if (name === pairs[order[k - 1]!]!) return `invalid labels for series, labels ${v1Text(pairs)}, duplicated label ${name}`;
+  }
+  return null;
+}
+
+/** The label set to store of a series v1Problem passed (empty values dropped, as the storage drops them). */
+function v1Labels(s: DecodedSeries): Labels {
+  const pairs = s.labels;
   const list: Label[] = [];
   for (let i = 0; i < pairs.length; i += 2) list.push({ name: pairs[i]!, value: pairs[i + 1]! });
   return Labels.fromList(list);

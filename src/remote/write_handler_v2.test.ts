@@ -8,7 +8,7 @@ import { RemoteWriteHandler } from './write_handler.js';
 import { MemoryStorage } from '../storage/memory.js';
 import { Labels } from '../model/labels.js';
 import { Matcher, MatchType } from '../model/matcher.js';
-import { InvalidSeriesError, ValueType } from '../storage/interface.js';
+import { HeadSeriesLimitError, InvalidSeriesError, ValueType } from '../storage/interface.js';
 import { isStaleNaN } from '../model/value.js';
 import { encodeWriteV2Request, writeV2RequestBody, V2_CONTENT_TYPE, type TestV2Series } from '../../test/remote_write_proto.js';
 
@@ -244,7 +244,7 @@ describe('RemoteWriteHandler, remote write 2.0', () => {
     assert.equal(res.body, 'invalid metric name or labels, got {__name__="\\xff", "a-b"="\\xff"}\n');
   });
 
-  test('native histograms are dropped and not counted as written; exemplars are counted, as Prometheus without exemplar storage counts them', async () => {
+  test('native histograms are refused by series and not counted as written; exemplars are counted, as Prometheus without exemplar storage counts them', async () => {
     const { db, send, registry } = mk();
     const res = send([
       {
@@ -259,7 +259,9 @@ describe('RemoteWriteHandler, remote write 2.0', () => {
     ]);
     assert.deepEqual(res, {
       status: 400,
-      body: 'out of bounds: timestamp is too far in the future for series {__name__="h"}\n',
+      body:
+        'out of bounds: timestamp is too far in the future for series {__name__="h"}\n' +
+        'native histograms are not supported by this server: 1 histogram samples refused for series {__name__="h"}\n',
       headers: { ...written(1, 0, 2), ...ERR_HEADERS },
     });
     assert.equal(db.numSeries(), 1);
@@ -293,6 +295,40 @@ describe('RemoteWriteHandler, remote write 2.0', () => {
     assert.deepEqual(h.handle(V2, Buffer.from('not snappy')).headers, ERR_HEADERS);
   });
 
+  test('series the storage refuses as a whole (series limit, invalid) get one line each; the rest is written', () => {
+    const db = new MemoryStorage();
+    const storage = {
+      appender: () => {
+        const app = db.appender();
+        return {
+          append: (ref: number, ls: Labels, t: number, v: number) => {
+            const name = ls.get('__name__');
+            if (name === 'new') throw new HeadSeriesLimitError(10);
+            if (name === 'wide') throw new InvalidSeriesError('too many labels (70000): invalid sample');
+            return app.append(ref, ls, t, v);
+          },
+          commit: () => app.commit(),
+          rollback: () => app.rollback(),
+        };
+      },
+    };
+    const h = new RemoteWriteHandler({ storage, now: () => NOW });
+    const res = h.handle(
+      V2,
+      writeV2RequestBody([
+        { labels: { __name__: 'new', job: 'j' }, samples: [[NOW - 2, 1], [NOW - 1, 2], [NOW, 3]] },
+        { labels: { __name__: 'wide' }, samples: [[NOW, 1]] },
+        { labels: { __name__: 'old' }, samples: [[NOW, 4]] },
+      ]),
+    );
+    assert.deepEqual(res, {
+      status: 400,
+      body: 'head series limit of 10 reached for series {__name__="new", job="j"}\ntoo many labels (70000): invalid sample for series {__name__="wide"}\n',
+      headers: { ...written(1, 0, 0), ...ERR_HEADERS },
+    });
+    assert.deepEqual(samples(db, 'old'), [[NOW, 4]]);
+  });
+
   test('other storage failures roll everything back with a 500 and zero counts', () => {
     let rolledBack = false;
     let committed = false;
@@ -300,7 +336,7 @@ describe('RemoteWriteHandler, remote write 2.0', () => {
     const storage = {
       appender: () => ({
         append: () => {
-          if (++calls === 2) throw new InvalidSeriesError('disk on fire');
+          if (++calls === 2) throw new Error('disk on fire');
           return 1;
         },
         commit: () => {

@@ -15,6 +15,7 @@ import { STALE_NAN, isStaleNaN } from '../model/value.js';
 import { LabelMap, processBuilder } from '../relabel/relabel.js';
 import {
   DuplicateSampleError,
+  HeadSeriesLimitError,
   OutOfBoundsError,
   OutOfOrderSampleError,
   type Appendable,
@@ -460,8 +461,9 @@ export class ScrapeLoop {
       try {
         app.append(ce.ref, ce.labels, ts, STALE_NAN);
       } catch (e) {
-        // Expected when the series came back under a new loop in the meantime.
-        if (e instanceof OutOfOrderSampleError || e instanceof DuplicateSampleError || e instanceof OutOfBoundsError) continue;
+        // Expected when the series came back under a new loop in the meantime, or
+        // was collected and the head is at its series limit (nothing to mark then).
+        if (e instanceof OutOfOrderSampleError || e instanceof DuplicateSampleError || e instanceof OutOfBoundsError || e instanceof HeadSeriesLimitError) continue;
         throw e;
       }
     }
@@ -473,6 +475,8 @@ export class ScrapeLoop {
       this.reportRefs[i] = app.append(this.reportRefs[i]!, this.reportLabels[i]!, ts, v);
     } catch (e) {
       if (e instanceof OutOfOrderSampleError || e instanceof DuplicateSampleError) return;
+      // A new target's report series past the head's series limit: dropped (the head counts it), the scrape's samples kept.
+      if (e instanceof HeadSeriesLimitError) return;
       throw e;
     }
   }
@@ -501,6 +505,7 @@ export class ScrapeLoop {
     let nOOO = 0;
     let nDup = 0;
     let nOOB = 0;
+    let nSeriesLimit = 0;
     let sinceYield = 0;
 
     for (let e = parser.next(); e !== Entry.EOF; e = parser.next()) {
@@ -596,6 +601,8 @@ export class ScrapeLoop {
         if (err instanceof OutOfOrderSampleError) nOOO++;
         else if (err instanceof DuplicateSampleError) nDup++;
         else if (err instanceof OutOfBoundsError) nOOB++;
+        // Not cached: the next scrape tries again, and gets in once the head has room.
+        else if (err instanceof HeadSeriesLimitError) nSeriesLimit++;
         else throw err;
         continue;
       }
@@ -623,6 +630,10 @@ export class ScrapeLoop {
     if (nOOB > 0) {
       metrics.sampleOutOfBounds.inc(nOOB);
       this.log.warn('Error on ingesting samples that are too old or are too far into the future', { num_dropped: nOOB });
+    }
+    if (nSeriesLimit > 0) {
+      metrics.sampleHeadSeriesLimit.inc(nSeriesLimit);
+      this.log.warn('Error on ingesting samples of new series past the head series limit', { num_dropped: nSeriesLimit });
     }
     if (sampleLimitHit) {
       metrics.exceededSampleLimit.inc();

@@ -18,6 +18,7 @@ export class ScrapeMetrics {
   readonly sampleDuplicate: Counter;
   readonly sampleOutOfOrder: Counter;
   readonly sampleOutOfBounds: Counter;
+  readonly sampleHeadSeriesLimit: Counter;
   readonly cacheFlushForced: Counter;
   readonly intervalLength: Summary<'interval'>;
   readonly scrapeDuration: Histogram;
@@ -50,6 +51,11 @@ export class ScrapeMetrics {
     this.sampleDuplicate = new Counter({ name: 'prometheus_target_scrapes_sample_duplicate_timestamp_total', help: 'Total number of samples rejected due to duplicate timestamps but different values.', registers });
     this.sampleOutOfOrder = new Counter({ name: 'prometheus_target_scrapes_sample_out_of_order_total', help: 'Total number of samples rejected due to not being out of the expected order.', registers });
     this.sampleOutOfBounds = new Counter({ name: 'prometheus_target_scrapes_sample_out_of_bounds_total', help: 'Total number of samples rejected due to timestamp falling outside of the time bounds.', registers });
+    this.sampleHeadSeriesLimit = new Counter({
+      name: 'tsprom_target_scrapes_sample_head_series_limit_total',
+      help: 'Total number of scraped samples rejected because their series was new and the head already held --storage.tsdb.max-head-series series.',
+      registers,
+    });
     this.cacheFlushForced = new Counter({ name: 'prometheus_target_scrapes_cache_flush_forced_total', help: 'How many times a scrape cache was flushed due to getting big while scrapes are failing.', registers });
     this.intervalLength = new Summary({ name: 'prometheus_target_interval_length_seconds', help: 'Actual intervals between scrapes.', labelNames: ['interval'] as const, percentiles: [0.01, 0.05, 0.5, 0.9, 0.99], registers });
     this.scrapeDuration = new Histogram({ name: 'prometheus_target_scrape_duration_seconds', help: 'Total duration of the scrape from start to commit completion in seconds.', registers });
