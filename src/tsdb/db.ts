@@ -323,6 +323,13 @@ export class DB implements Storage {
     });
   }
 
+  /** Applies time and size retention now, without compacting (the disk guard calls it when space runs low). */
+  applyRetention(): Promise<void> {
+    return this.mutex.run(async () => {
+      if (!this.closed) await this.reload();
+    });
+  }
+
   /** Runs head compaction, block compaction and retention now (what the background timer does). */
   compact(): Promise<void> {
     return this.mutex.run(async () => {
