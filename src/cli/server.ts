@@ -3,7 +3,7 @@
 // graceful shutdown.
 import { hostname, availableParallelism } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Registry, type Gauge } from 'prom-client';
 import type { Config } from '../config/types.js';
@@ -37,6 +37,10 @@ import { LifecycleApi } from '../web/lifecycle.js';
 import { mountIndexPage } from '../web/ui.js';
 import { loadWebConfig } from '../web/web_config.js';
 import type { ApiRoute } from '../web/api/types.js';
+import { detectMemoryLimit } from '../guard/memory_limit.js';
+import { MemoryGuard, type MemoryState } from '../guard/memory_guard.js';
+import { DiskGuard } from '../guard/disk_guard.js';
+import { launcherRss } from '../guard/reexec.js';
 import type { ServerFlags } from './flags.js';
 
 /** The storage the server runs on: the TSDB, or any Storage for tests (admin endpoints then answer unavailable). */
@@ -46,6 +50,8 @@ export interface ServerStorage extends Storage {
   snapshot?(dir: string, withHead: boolean): void | Promise<void>;
   /** Cardinality statistics for /api/v1/status/tsdb. */
   headStats?(limit: number): TSDBStatus;
+  /** Time and size retention now (the disk guard runs it when space is low). */
+  applyRetention?(): Promise<void>;
 }
 
 export interface StorageOpenOptions {
@@ -89,6 +95,9 @@ export interface ServerOptions {
   registry?: Registry;
 }
 
+/** Under memory pressure (soft), rule groups whose last evaluation took this long (ms) or more skip. */
+const HEAVY_RULE_GROUP_MS = 100;
+
 /** Shutdown waits this long for in-flight requests (queries) before dropping connections. */
 const SHUTDOWN_GRACE_MS = 30_000;
 
@@ -97,6 +106,10 @@ export class TsPromServer {
   readonly registry: Registry;
   private readonly web: WebServer;
   private readonly queryLog: QueryLog;
+  private readonly memoryGuard: MemoryGuard;
+  private readonly diskGuard: DiskGuard;
+  /** API queries running now: the memory guard collects garbage only when there are none. */
+  private queriesInFlight = 0;
   private readonly scrapeFailureLog: ScrapeFailureLog;
   private readonly reloadMetrics: ReloadMetrics;
   private readonly engineMetrics: EngineMetrics;
@@ -143,6 +156,26 @@ export class TsPromServer {
 
     this.queryLog = new QueryLog({ registry: this.registry, logger: this.logger });
     this.scrapeFailureLog = new ScrapeFailureLog({ registry: this.registry, logger: this.logger });
+    this.memoryGuard = new MemoryGuard({
+      limit: detectMemoryLimit(flags.memoryLimitBytes),
+      registry: this.registry,
+      logger: this.logger.with({ component: 'memory guard' }),
+      extraRss: launcherRss(),
+      busy: () => this.queriesInFlight > 0,
+      onStateChange: (s) => this.shedRules(s),
+    });
+    const dataDir = resolve(flags.storagePath);
+    this.diskGuard = new DiskGuard({
+      paths: () => (this.queryLogDir() === null ? [dataDir] : [dataDir, this.queryLogDir()!]),
+      min: flags.diskFreeMin,
+      registry: this.registry,
+      logger: this.logger.with({ component: 'disk guard' }),
+      onChange: (path, low) => {
+        // The query log gives way first; the TSDB frees what its retention allows.
+        if (path === this.queryLogDir()) this.queryLog.setPaused(low);
+        if (path === dataDir && low) this.storage?.applyRetention?.().catch((e: unknown) => this.logger.error('Retention on low disk space failed', { err: String(e) }));
+      },
+    });
 
     this.externalUrl = computeExternalUrl(flags);
     this.notifier = new NotifierManager({
@@ -194,6 +227,9 @@ export class TsPromServer {
     });
     this.engine = this.createEngine(this.config);
     this.rules = this.createRuleManager();
+    this.shedRules(this.memoryGuard.state);
+    this.memoryGuard.start();
+    this.diskGuard.start();
     await this.rules.update(this.ruleConfig(this.config));
     this.notifier.applyConfig(this.config);
     await this.scrape?.applyConfig(this.config);
@@ -269,6 +305,17 @@ export class TsPromServer {
     this.notifier.send(out);
   }
 
+  /** The memory guard's order: under pressure heavy rule groups skip, at the limit all of them. */
+  private shedRules(state: MemoryState): void {
+    this.rules?.setPaused(state === 'ok' ? null : (ms) => this.memoryGuard.skipRuleGroup(ms, HEAVY_RULE_GROUP_MS));
+  }
+
+  /** The directory of the query log file, when one is configured. */
+  private queryLogDir(): string | null {
+    const f = this.queryLog.file;
+    return f === null ? null : dirname(resolve(f));
+  }
+
   private applyLogs(cfg: Config): void {
     const g = cfg.global;
     this.queryLog.configure({
@@ -277,6 +324,8 @@ export class TsPromServer {
       maxFiles: g.queryLogMaxFiles,
       minDurationMs: g.queryLogMinDurationMs,
     });
+    const dir = this.queryLogDir();
+    this.queryLog.setPaused(dir !== null && this.diskGuard.isLow(dir));
     this.scrapeFailureLog.configure({ files: [g.scrapeFailureLogFile, ...cfg.scrapeConfigs.map((s) => s.scrapeFailureLogFile)] });
   }
 
@@ -335,6 +384,8 @@ export class TsPromServer {
   shutdown(): Promise<void> {
     if (this.stopping !== null) return this.stopping;
     this.stopping = (async () => {
+      this.memoryGuard.stop();
+      this.diskGuard.stop();
       this.logger.info('Stopping scrape manager...');
       try {
         await this.scrape?.stop();
@@ -432,8 +483,15 @@ export class TsPromServer {
         adminEnabled: flags.enableAdminApi,
         dataDir: resolve(flags.storagePath),
         metadata: (metric) => this.scrape?.metadata?.(metric) ?? new Map(),
-        onQueryStart: () => this.engineMetrics.queryStarted(),
-        onQueryEnd: () => this.engineMetrics.queryFinished(),
+        admitQuery: () => this.memoryGuard.admitQuery(),
+        onQueryStart: () => {
+          this.queriesInFlight++;
+          this.engineMetrics.queryStarted();
+        },
+        onQueryEnd: () => {
+          this.queriesInFlight--;
+          this.engineMetrics.queryFinished();
+        },
       }),
     );
     web.api([walReplayRoute({ walReplayStatus: () => this.replay })], { needsReady: false });
