@@ -169,12 +169,18 @@ describe('API against the real server', () => {
       ['labels?match[]={a=~".*"}', 'match[] must contain at least one non-empty matcher'],
       ['labels?start=abc', `invalid parameter "start": invalid time value for 'start': cannot parse "abc" to a valid timestamp`],
       ['label/job/values?limit=abc', 'invalid parameter "limit": strconv.Atoi: parsing "abc": invalid syntax'],
+      // Prometheus 3.x takes any non-empty UTF-8 label name; invalid UTF-8 and empty names are refused.
+      ['label/%ff/values', 'invalid label name: "\\xff"'],
+      ['label/a%C3%28b/values', 'invalid label name: "a\\xc3(b"'],
+      ['label/U__/values', 'invalid label name: ""'],
     ];
     for (const [path, msg] of errs) {
       const { status, body } = await api(`${s.base}/api/v1/${path}`);
       assert.equal(status, 400, path);
       assert.deepEqual(body, { status: 'error', errorType: 'bad_data', error: msg }, path);
     }
+    // Not a legacy name, but valid UTF-8: Prometheus 3.x answers it.
+    assert.deepEqual((await api(`${s.base}/api/v1/label/foo-bar%C3%A9/values`)).body, { status: 'success', data: [] });
   });
 
   test('metadata, exemplars and status endpoints', async () => {
@@ -197,6 +203,8 @@ describe('API against the real server', () => {
     const st = tsdb.body['data'] as { headStats: { numSeries: number }; seriesCountByMetricName: Array<{ name: string; value: number }> };
     assert.ok(st.headStats.numSeries >= SERIES.length);
     assert.deepEqual(st.seriesCountByMetricName[0], { name: 'special', value: 7 });
+    // tsprom's addition: the head-series limit (off here) and the count it is compared with.
+    assert.deepEqual((tsdb.body['data'] as { headSeriesLimit: unknown }).headSeriesLimit, { maxSeries: 0, numSeries: st.headStats.numSeries, ratio: 0 });
     assert.equal((await api(`${s.base}/api/v1/status/tsdb?limit=10001`)).body['error'], 'limit must not exceed 10000');
   });
 

@@ -23,6 +23,8 @@ export interface TSDBStat {
 
 export interface TSDBStatus {
   headStats: { numSeries: number; numLabelPairs: number; chunkCount: number; minTime: number; maxTime: number };
+  /** tsprom's addition: --storage.tsdb.max-head-series (0 = off), the head's series and their ratio. */
+  headSeriesLimit?: { maxSeries: number; numSeries: number; ratio: number };
   seriesCountByMetricName: TSDBStat[];
   labelValueCountByLabelName: TSDBStat[];
   memoryInBytesByLabelName: TSDBStat[];

@@ -8,7 +8,8 @@ import { apiErrorOf, queryExecError } from './errors.js';
 import { capAnnotations } from './response.js';
 import { MAX_TIME_MS, MIN_TIME_MS, parseLimitParam, parseMatcherSets, parseTimeParam } from './params.js';
 import { sortStrings } from '../../gofmt/order.js';
-import { goQuote } from '../../gofmt/quote.js';
+import { goQuote, goQuoteBytes } from '../../gofmt/quote.js';
+import { isUtf8 } from 'node:buffer';
 
 /** Prometheus's model.UnescapeName for the U__ value-encoding escape of label names in paths. */
 function unescapeLabelName(name: string): string {
@@ -36,6 +37,29 @@ function unescapeLabelName(name: string): string {
     i = end;
   }
   return out;
+}
+
+/**
+ * The label name of a /label/<name>/values path as bytes, when its percent
+ * escapes decode to invalid UTF-8 (which Go keeps in the name and a JS string
+ * cannot hold); null otherwise.
+ */
+function invalidUtf8Name(path: string): Buffer | null {
+  const m = /\/label\/([^/]*)\/values$/.exec(path);
+  const raw = m?.[1];
+  if (raw === undefined || !raw.includes('%')) return null;
+  const bytes: number[] = [];
+  for (let i = 0; i < raw.length; i++) {
+    const hex = raw[i] === '%' ? raw.slice(i + 1, i + 3) : '';
+    if (/^[0-9a-fA-F]{2}$/.test(hex)) {
+      bytes.push(parseInt(hex, 16));
+      i += 2;
+    } else {
+      for (const b of Buffer.from(raw[i]!, 'utf8')) bytes.push(b);
+    }
+  }
+  const buf = Buffer.from(bytes);
+  return isUtf8(buf) ? null : buf;
 }
 
 export class SeriesApi {
@@ -82,6 +106,9 @@ export class SeriesApi {
   }
 
   labelValues(ctx: ApiContext): ApiResult {
+    // As Prometheus 3.x (UTF-8 names): only an empty name or invalid UTF-8 is refused.
+    const bad = invalidUtf8Name(ctx.path);
+    if (bad !== null) throw new ApiError('bad_data', `invalid label name: ${goQuoteBytes(bad, 0, bad.length)}`);
     const name = unescapeLabelName(ctx.pathParams['name'] ?? '');
     if (!isValidLabelName(name)) throw new ApiError('bad_data', `invalid label name: ${goQuote(name)}`);
     return this.labelQuery(ctx, (q, hints, ms) => q.labelValues(name, hints, ...ms));
