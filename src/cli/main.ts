@@ -5,6 +5,7 @@
 //
 // `tsprom`: the server, or a subcommand (`tsprom tsdb ...`, `tsprom querylog ...`,
 // `tsprom check config|rules ...`, `tsprom test rules ...`).
+import { fileURLToPath } from 'node:url';
 import { FlagError, helpText, parseArgs } from './flags.js';
 import { versionText } from '../metrics/build.js';
 
@@ -33,6 +34,13 @@ async function main(argv: string[]): Promise<number> {
   if (parsed.kind === 'version') {
     process.stdout.write(versionText(PROGRAM));
     return 0;
+  }
+  // The JS heap limit is fixed when Node starts: the server runs as a child started with a heap sized
+  // from the memory limit (guard/reexec.ts), unless the user chose one (NODE_OPTIONS, node flags).
+  const { detectMemoryLimit, heapLimitMiB, heapSizeGiven } = await import('../guard/memory_limit.js');
+  const { runWithHeapLimit, watchLauncher } = await import('../guard/reexec.js');
+  if (!watchLauncher() && !heapSizeGiven(process.execArgv, process.env['NODE_OPTIONS'])) {
+    return runWithHeapLimit(fileURLToPath(import.meta.url), argv, heapLimitMiB(detectMemoryLimit(parsed.flags.memoryLimitBytes).bytes));
   }
   const { runServer } = await import('./server.js');
   // The real storage, engine, parser and scraper are wired in components.ts;
