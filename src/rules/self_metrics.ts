@@ -52,9 +52,9 @@ class History {
     return this.n === 0 ? NaN : this.vs[this.n - 1]!;
   }
 
-  /** Appends (t after the last point), replacing the newest point while it is closer than minSpacing to the one before. */
+  /** Appends (t after the last point); the newest point is replaced instead while it is closer than minSpacing to the one before. */
   add(t: number, v: number, minSpacing: number): void {
-    if (this.n >= 2 && t - this.ts[this.n - 2]! < minSpacing && !isStaleNaN(this.vs[this.n - 1]!)) {
+    if (this.n >= 2 && this.ts[this.n - 1]! - this.ts[this.n - 2]! < minSpacing && !isStaleNaN(this.vs[this.n - 1]!)) {
       this.ts[this.n - 1] = t;
       this.vs[this.n - 1] = v;
       return;

@@ -22,7 +22,7 @@ export const PROCESS_METRICS: readonly string[] = [
   'process_resident_memory_bytes',
   'tsprom_memory_limit_bytes',
   'nodejs_heap_size_used_bytes',
-  'nodejs_heap_size_limit_bytes',
+  'tsprom_heap_limit_bytes',
   'tsprom_disk_free_bytes',
   'tsprom_disk_size_bytes',
   'tsprom_query_log_dropped_total',
@@ -56,7 +56,7 @@ export const SELF_RULES_YAML = `groups:
           description: 'Resident memory is {{ $value | humanizePercentage }} of the memory limit. Near the limit tsprom rejects new queries (503) to protect ingestion.'
 
       - alert: TspromHeapNearLimit
-        expr: nodejs_heap_size_used_bytes / nodejs_heap_size_limit_bytes > 0.85
+        expr: nodejs_heap_size_used_bytes / tsprom_heap_limit_bytes > 0.85
         for: 5m
         labels:
           severity: warning
