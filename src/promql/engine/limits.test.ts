@@ -66,3 +66,34 @@ test('a waiting query leaves the queue when canceled or timed out', async () => 
   pre.abort();
   await assert.rejects(gate.acquire(performance.now() + 60_000, pre.signal), QueryCanceledError);
 });
+
+test('while blocked (the memory budget is used up) queries wait even with free slots', async () => {
+  let blocked = false;
+  const gate = new ConcurrencyGate(3, 2, () => blocked, () => new Error('budget used up'));
+  const far = performance.now() + 60_000;
+  await gate.acquire(far, undefined);
+  await gate.acquire(far, undefined);
+  blocked = true;
+  let admitted = 0;
+  const w1 = gate.acquire(far, undefined).then(() => admitted++);
+  const w2 = gate.acquire(far, undefined).then(() => admitted++);
+  assert.equal(gate.waiting, 2);
+  await assert.rejects(gate.acquire(far, undefined), { message: 'budget used up' });
+  // A query ends, but those still running hold the budget: nobody is let in.
+  gate.release();
+  assert.equal(gate.waiting, 2);
+  assert.equal(gate.active, 1);
+  // The budget frees up: the next release lets in as many as the slots allow.
+  blocked = false;
+  gate.release();
+  await Promise.all([w1, w2]);
+  assert.equal(admitted, 2);
+  assert.equal(gate.active, 2);
+  // With nothing running, one query is let in whatever the budget says, or nothing would ever wake it.
+  blocked = true;
+  gate.release();
+  gate.release();
+  await gate.acquire(far, undefined);
+  assert.equal(gate.active, 1);
+  gate.release();
+});
