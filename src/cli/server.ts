@@ -195,6 +195,7 @@ export class TsPromServer {
       metrics: new HttpMetrics(this.registry),
       maxConnections: flags.maxConnections,
       readTimeoutMs: flags.readTimeoutMs,
+      registry: this.registry,
     });
   }
 

@@ -13,6 +13,7 @@ import { nopLogger, type Logger } from '../logging/types.js';
 import type { ApiContext, ApiError, ApiResult, ApiRoute } from './api/types.js';
 import { statusForError, toApiError } from './api/errors.js';
 import { encodeApiError, encodeApiSuccess, isBodyStream, type BodyStream } from './api/response.js';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { HttpMetrics } from '../metrics/server.js';
 import { verifyBasicAuth, type WebConfig } from './web_config.js';
 
@@ -43,6 +44,17 @@ const DEFAULT_MAX_FORM_BYTES = 10 * 1024 * 1024;
 /** Remote-write bodies are snappy-compressed; 32 MiB compressed is far beyond any sane batch. */
 export const DEFAULT_MAX_REMOTE_WRITE_BYTES = 32 * 1024 * 1024;
 const MAX_HEADER_BYTES = 1024 * 1024;
+/**
+ * At the connection cap, a newcomer may take the place of a connection that
+ * has had no request in progress for at least this long (idle keep-alive, or
+ * still sending its first headers): long enough for a real client to send its
+ * request after connecting, short enough that idle or stalled connections
+ * cannot lock new clients out.
+ */
+const EVICT_MIN_IDLE_MS = 1000;
+/** Node checks header and request deadlines on a timer; this bounds how late past --web.read-timeout a stalled connection is closed. */
+const MAX_TIMEOUT_CHECK_MS = 30_000;
+const MIN_TIMEOUT_CHECK_MS = 250;
 /**
  * zlib level for compressed responses. Query results (digits and repeated
  * label text) shrink nearly as well at level 1 as at Go's default 6, for a
@@ -104,10 +116,67 @@ export interface WebServerOptions {
   corsOrigin?: RegExp;
   logger?: Logger;
   metrics?: HttpMetrics;
-  /** Limit on concurrent connections; 0 = none (Prometheus's --web.max-connections default is 512). */
+  /**
+   * Limit on concurrent connections; 0 = none (Prometheus's --web.max-connections
+   * default is 512). At the limit the connection idle longest (no request in
+   * progress for EVICT_MIN_IDLE_MS) is closed to let a newcomer in; without one
+   * the newcomer is closed.
+   */
   maxConnections?: number;
-  /** Time allowed to receive a whole request (--web.read-timeout); 0 = Node's default. */
+  /**
+   * --web.read-timeout, as Go's http.Server.ReadTimeout (which Prometheus sets)
+   * with its IdleTimeout left at zero: the time allowed to receive a request's
+   * headers (headersTimeout) and the whole request with its body
+   * (requestTimeout), and how long a keep-alive connection may sit idle
+   * between requests (keepAliveTimeout). A connection past either deadline
+   * gets a 408 and is closed. 0 = Node's defaults.
+   */
   readTimeoutMs?: number;
+  /** Where the connection guard's metrics go; none when absent. */
+  registry?: Registry;
+}
+
+/** One accepted connection, for the connection cap. */
+interface Conn {
+  /** The TCP socket (under TLS, the one beneath the TLS socket). */
+  readonly socket: Socket;
+  /** Requests received and not yet answered. */
+  busy: number;
+  /** When it was accepted or last finished answering a request (ms). */
+  idleSince: number;
+}
+
+/** The connection guard's metrics; Prometheus's conntrack names where it has them. */
+class ConnMetrics {
+  readonly accepted: Counter<'listener_name'>;
+  readonly closed: Counter<'listener_name'>;
+  readonly guardClosed: Counter<'reason'>;
+
+  constructor(registry: Registry, open: () => number) {
+    const registers = [registry];
+    this.accepted = new Counter({ name: 'net_conntrack_listener_conn_accepted_total', help: 'Total number of connections opened to the listener of a given name.', labelNames: ['listener_name'], registers });
+    this.closed = new Counter({ name: 'net_conntrack_listener_conn_closed_total', help: 'Total number of connections closed that were made to the listener of a given name.', labelNames: ['listener_name'], registers });
+    this.guardClosed = new Counter({
+      name: 'tsprom_http_connections_closed_by_guard_total',
+      help: 'Connections the HTTP server closed to protect itself: read_timeout (request not received within --web.read-timeout), idle_evicted (idle connection closed at --web.max-connections to let a new one in), over_limit (new connection refused at --web.max-connections).',
+      labelNames: ['reason'],
+      registers,
+    });
+    for (const r of ['read_timeout', 'idle_evicted', 'over_limit']) this.guardClosed.inc({ reason: r }, 0);
+    new Gauge({
+      name: 'tsprom_http_open_connections',
+      help: 'HTTP connections open now (limited by --web.max-connections).',
+      registers,
+      collect() {
+        this.set(open());
+      },
+    });
+  }
+}
+
+/** Key of a connection: the same for the TCP socket and the TLS socket over it. */
+function connKey(s: Socket): string {
+  return `${s.remoteAddress ?? ''}|${s.remotePort ?? 0}`;
 }
 
 /** A plain-text answer, as Go's handlers write one. */
@@ -121,7 +190,8 @@ export class WebServer {
   private readonly logger: Logger;
   private readonly corsOrigin: RegExp;
   private server: Server | null = null;
-  private readonly sockets = new Set<Socket>();
+  private readonly conns = new Map<string, Conn>();
+  private readonly connMetrics: ConnMetrics | null;
   private readonly inFlight = new Set<Promise<void>>();
   private closing = false;
   /** False until storage is open and WAL replay is done. */
@@ -132,6 +202,7 @@ export class WebServer {
     this.prefix = p === '' ? '' : p.startsWith('/') ? p : `/${p}`;
     this.logger = opts.logger ?? nopLogger;
     this.corsOrigin = opts.corsOrigin ?? /^(?:.*)$/;
+    this.connMetrics = opts.registry !== undefined ? new ConnMetrics(opts.registry, () => this.conns.size) : null;
   }
 
   /** Registers a handler; `path` may hold `:name` segments and a final `*name` catch-all. */
@@ -188,6 +259,14 @@ export class WebServer {
   async listen(): Promise<AddressInfo> {
     const { host, port } = parseListenAddress(this.opts.listenAddress);
     const handler = (req: IncomingMessage, res: ServerResponse): void => {
+      const conn = this.conns.get(connKey(req.socket));
+      if (conn !== undefined) {
+        conn.busy++;
+        res.once('close', () => {
+          conn.busy--;
+          conn.idleSince = performance.now();
+        });
+      }
       const p = this.handle(req, res).catch((e: unknown) => {
         this.logger.error('HTTP handler crashed', { err: String(e) });
         if (!res.headersSent) {
@@ -201,17 +280,30 @@ export class WebServer {
       void p.finally(() => this.inFlight.delete(p));
     };
     const tls = this.opts.webConfig?.tls;
-    // Go's net/http accepts 1 MiB of request headers (long GET queries); Node defaults to 16 KiB.
-    const serverOpts = { maxHeaderSize: MAX_HEADER_BYTES };
+    const readTimeout = this.opts.readTimeoutMs ?? 0;
+    const serverOpts = {
+      // Go's net/http accepts 1 MiB of request headers (long GET queries); Node defaults to 16 KiB.
+      maxHeaderSize: MAX_HEADER_BYTES,
+      ...(readTimeout > 0
+        ? {
+            headersTimeout: readTimeout,
+            requestTimeout: readTimeout,
+            keepAliveTimeout: readTimeout,
+            connectionsCheckingInterval: Math.min(MAX_TIMEOUT_CHECK_MS, Math.max(MIN_TIMEOUT_CHECK_MS, Math.floor(readTimeout / 4))),
+          }
+        : {}),
+    };
     const server = tls ? createHttpsServer({ ...tls, ...serverOpts }, handler) : createHttpServer(serverOpts, handler);
-    if (this.opts.maxConnections) server.maxConnections = this.opts.maxConnections;
-    if (this.opts.readTimeoutMs) server.requestTimeout = this.opts.readTimeoutMs;
-    server.on('connection', (s: Socket) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
-    server.on('clientError', (err: Error, socket: Socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    server.on('connection', (s: Socket) => this.accept(s));
+    server.on('clientError', (err: Error & { code?: string }, socket: Socket) => {
+      const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+      if (timedOut) this.connMetrics?.guardClosed.inc({ reason: 'read_timeout' });
+      // Answer only when no request of this connection is being answered.
+      const conn = this.conns.get(connKey(socket));
+      if (socket.writable && (conn === undefined || conn.busy === 0)) {
+        socket.write(timedOut ? 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n' : 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      }
+      socket.destroy();
       this.logger.debug('HTTP client error', { err: err.message });
     });
     this.server = server;
@@ -238,8 +330,43 @@ export class WebServer {
     });
     await Promise.race([Promise.allSettled([...this.inFlight]), deadline]);
     clearTimeout(timer);
-    for (const s of this.sockets) s.destroy();
+    for (const c of this.conns.values()) c.socket.destroy();
     await closed;
+  }
+
+  /** Takes a new connection in, making room at the cap by closing the connection idle longest, or refusing it. */
+  private accept(s: Socket): void {
+    const m = this.connMetrics;
+    m?.accepted.inc({ listener_name: 'http' });
+    const max = this.opts.maxConnections ?? 0;
+    if (max > 0 && this.conns.size >= max) {
+      const victim = this.idlest(performance.now() - EVICT_MIN_IDLE_MS);
+      if (victim === null) {
+        m?.guardClosed.inc({ reason: 'over_limit' });
+        m?.closed.inc({ listener_name: 'http' });
+        this.logger.debug('Connection refused: connection limit reached', { limit: max });
+        s.destroy();
+        return;
+      }
+      m?.guardClosed.inc({ reason: 'idle_evicted' });
+      this.conns.delete(connKey(victim.socket));
+      victim.socket.destroy();
+    }
+    const key = connKey(s);
+    this.conns.set(key, { socket: s, busy: 0, idleSince: performance.now() });
+    s.once('close', () => {
+      m?.closed.inc({ listener_name: 'http' });
+      if (this.conns.get(key)?.socket === s) this.conns.delete(key);
+    });
+  }
+
+  /** The connection with no request in progress that has been idle longest, if idle since before `before`. */
+  private idlest(before: number): Conn | null {
+    let best: Conn | null = null;
+    for (const c of this.conns.values()) {
+      if (c.busy === 0 && c.idleSince < before && (best === null || c.idleSince < best.idleSince)) best = c;
+    }
+    return best;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
