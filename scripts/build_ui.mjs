@@ -94,6 +94,7 @@ const html = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
 <title>tsprom</title>
+<link rel="icon" href="data:,">
 ${manifest.css !== null ? `<link rel="stylesheet" href="${P}/${manifest.css}">` : ''}
 <meta name="tsprom-prefix" content="${P}">
 <script type="module" src="${P}/${manifest.main}"></script>

@@ -16,7 +16,7 @@ export function humanSeconds(s: number): string {
   if (!Number.isFinite(s)) return String(s);
   const a = Math.abs(s);
   if (a < 1e-3) return `${(s * 1e6).toFixed(0)}µs`;
-  if (a < 1) return `${(s * 1e3).toFixed(a < 0.01 ? 2 : 1)}ms`;
+  if (a < 1) return `${(s * 1e3).toFixed(a < 0.01 ? 2 : a < 0.1 ? 1 : 0)}ms`;
   if (a < 60) return `${s.toFixed(3).replace(/\.?0+$/, '')}s`;
   const parts: string[] = [];
   let rest = Math.round(a);
@@ -84,7 +84,7 @@ export function formatDuration(ms: number): string {
 /** A sample value as the API sends it ("1.5", "NaN", "+Inf"), shortened for display. */
 export function formatValue(v: string): string {
   const n = Number(v);
-  if (!Number.isFinite(n) || v.length <= 12) return v;
+  if (!Number.isFinite(n) || (v.length <= 12 && !/e/i.test(v))) return v;
   return String(Number(n.toPrecision(10)));
 }
 

@@ -32,7 +32,8 @@ const highlight = HighlightStyle.define([
 const theme = EditorView.theme({
   '&': { color: 'var(--fg)', backgroundColor: 'var(--input-bg)', fontSize: '14px', border: '1px solid var(--border)', borderRadius: '4px' },
   '&.cm-focused': { outline: '2px solid var(--accent)' },
-  '.cm-content': { fontFamily: 'var(--mono)', caretColor: 'var(--fg)', padding: '6px 0' },
+  '.cm-scroller': { fontFamily: 'var(--mono)', lineHeight: '1.6' },
+  '.cm-content': { caretColor: 'var(--fg)', padding: '6px 0' },
   '.cm-line': { padding: '0 8px' },
   '.cm-tooltip': { backgroundColor: 'var(--bg2)', color: 'var(--fg)', border: '1px solid var(--border)' },
   '.cm-tooltip-autocomplete ul li[aria-selected]': { backgroundColor: 'var(--accent)', color: '#fff' },

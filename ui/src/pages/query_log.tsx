@@ -30,6 +30,8 @@ interface Row {
 /** Entries asked for: the server's ring keeps at most 1,000 by default. */
 const LIMIT = '1000';
 const TOP_N = 10;
+/** Rows rendered at first and per "show more": a busy server's 1,000 entries would make a very long page. */
+const PAGE_ROWS = 100;
 
 type SortKey = 'time' | 'query' | 'duration' | 'samples' | 'origin' | 'error';
 
@@ -71,6 +73,7 @@ export function QueryLogPage(): JSX.Element {
   const [failedOnly, setFailedOnly] = useState(false);
   const [slowMs, setSlowMs] = useState('');
   const [hideRules, setHideRules] = useState(false);
+  const [limit, setLimit] = useState(PAGE_ROWS);
   const entries = st.state === 'ok' ? st.res.data : null;
   const rows = useMemo(() => (entries ?? []).map(toRow), [entries]);
   const th = (key: SortKey, label: string, num = false): JSX.Element => (
@@ -175,7 +178,7 @@ export function QueryLogPage(): JSX.Element {
                     </tr>
                   </thead>
                   <tbody>
-                    {visible.map((r, i) => (
+                    {visible.slice(0, limit).map((r, i) => (
                       <tr key={i} class={r.error !== '' ? 'failed' : ''}>
                         <td class="nowrap" title={r.timeText}>
                           {new Date(r.time).toLocaleString()}
@@ -195,6 +198,11 @@ export function QueryLogPage(): JSX.Element {
                   </tbody>
                 </table>
               </div>
+              {visible.length > limit && (
+                <button class="more" onClick={() => setLimit(limit + PAGE_ROWS)}>
+                  Show {Math.min(PAGE_ROWS, visible.length - limit)} more
+                </button>
+              )}
             </section>
           </div>
         );

@@ -31,9 +31,9 @@ export function RulesPage(): JSX.Element {
                   <thead>
                     <tr>
                       <th>Rule</th>
-                      <th>Health</th>
-                      <th>Last evaluation</th>
-                      <th>Duration</th>
+                      <th class="w">Health</th>
+                      <th class="w">Last evaluation</th>
+                      <th class="w">Duration</th>
                     </tr>
                   </thead>
                   <tbody>

@@ -81,11 +81,11 @@ export function TargetsPage(): JSX.Element {
                       <table class="data targets">
                         <thead>
                           <tr>
-                            <th>Endpoint</th>
-                            <th>State</th>
-                            <th>Labels</th>
-                            <th>Last scrape</th>
-                            <th>Duration</th>
+                            <th class="w-l">Endpoint</th>
+                            <th class="w-s">State</th>
+                            <th class="w-l">Labels</th>
+                            <th class="w">Last scrape</th>
+                            <th class="w">Duration</th>
                             <th>Error</th>
                           </tr>
                         </thead>
