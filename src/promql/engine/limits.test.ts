@@ -83,17 +83,21 @@ test('while blocked (the memory budget is used up) queries wait even with free s
   gate.release();
   assert.equal(gate.waiting, 2);
   assert.equal(gate.active, 1);
-  // The budget frees up: the next release lets in as many as the slots allow.
-  blocked = false;
-  gate.release();
-  await Promise.all([w1, w2]);
-  assert.equal(admitted, 2);
-  assert.equal(gate.active, 2);
   // With nothing running, one query is let in whatever the budget says, or nothing would ever wake it.
-  blocked = true;
   gate.release();
-  gate.release();
-  await gate.acquire(far, undefined);
+  await w1;
+  assert.equal(admitted, 1);
   assert.equal(gate.active, 1);
+  // The budget frees up: each release lets in one more (one just let in has not accounted its memory yet).
+  blocked = false;
+  const w3 = gate.acquire(far, undefined).then(() => admitted++);
   gate.release();
+  await w2;
+  assert.equal(gate.active, 1);
+  assert.equal(gate.waiting, 1);
+  gate.release();
+  await w3;
+  assert.equal(admitted, 3);
+  gate.release();
+  assert.equal(gate.active, 0);
 });

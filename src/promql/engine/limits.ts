@@ -71,8 +71,8 @@ interface Waiter {
  * At most `max` queries run at once; up to `maxQueued` more wait in FIFO order
  * and the rest are rejected at once with QueryQueueFullError (or `full()`'s
  * error). While `blocked()` is true (the running queries hold the memory
- * budget), new queries wait even when a slot is free; they are let in as
- * running queries end. With no query of this gate running nothing would wake
+ * budget), new queries wait even when a slot is free; they are let in one
+ * per query that ends. With no query of this gate running nothing would wake
  * them, so then one is let in whatever `blocked()` says.
  */
 export class ConcurrencyGate {
@@ -141,14 +141,18 @@ export class ConcurrencyGate {
     });
   }
 
-  /** Frees a slot and lets in as many waiting queries as the slots and the budget allow. */
+  /**
+   * Frees a slot and lets in the next waiting query if the slots and the
+   * budget allow. One at most: a query let in accounts its memory only once
+   * it runs, so letting in several at once could overrun the budget.
+   */
   release(): void {
     this.running--;
-    while (this.queue.length > 0 && this.canRun()) {
-      const next = this.queue.shift()!; // the queue is not empty
-      next.cleanup();
-      this.running++;
-      next.resolve();
-    }
+    const next = this.queue[0];
+    if (next === undefined || !this.canRun()) return;
+    this.queue.shift();
+    next.cleanup();
+    this.running++;
+    next.resolve();
   }
 }
