@@ -56,7 +56,7 @@ export interface RuleConfig {
 /**
  * Rule groups that come with the server instead of a file (the
  * self-monitoring alerts). They are scheduled, listed and reloaded like the
- * groups of files, and may read their own storage.
+ * groups of files, may read their own storage, and are never paused.
  */
 export interface BuiltinRules {
   /** Shown as the groups' file; not a path on disk. */
@@ -76,6 +76,9 @@ export class RuleLoadError extends Error {
     super('error loading rules, previous rule set restored');
   }
 }
+
+/** The pause of groups the memory guard never sheds. */
+const NEVER_PAUSED: RulePause = { skip: null };
 
 export class RuleManager {
   private groups = new Map<string, Group>();
@@ -192,7 +195,8 @@ export class RuleManager {
   private builtinGroups(b: BuiltinRules, intervalMs: number, externalLabels: Labels): { groups: Group[]; errors: RuleFileError[] } {
     const { groups: defs, errors } = parseRuleFile(b.text, b.file, { features: this.features, logger: this.logger });
     if (errors.length > 0) return { groups: [], errors };
-    const deps = { ...this.deps, queryable: b.queryable(this.deps.queryable) };
+    // Never shed by the memory guard: these groups are how the user hears of the memory pressure, and they cost a few ms.
+    const deps: GroupDeps = { ...this.deps, queryable: b.queryable(this.deps.queryable), pause: NEVER_PAUSED };
     const prepare = (ts: number): Promise<void> => b.prepare(ts);
     return { groups: defs.map((d) => this.buildGroup(d, intervalMs, externalLabels, this.deps.externalUrl, !this.restored, deps, prepare)), errors: [] };
   }

@@ -302,4 +302,22 @@ describe('the tsprom-self group in the rule manager', () => {
     assert.deepEqual(mgr.ruleGroups(), []);
     await mgr.stop();
   });
+
+  it('keeps evaluating while the memory guard pauses every other group', async () => {
+    const reg = new Registry();
+    healthyMetrics(reg, { ruleMetrics: true }).rss.set(900e6);
+    const clock = new FakeClock(T0);
+    const { m: mgr } = manager(targets(1), clock);
+    const dir = mkdtempSync(join(tmpdir(), 'self-rules-'));
+    writeFileSync(join(dir, 'r.yml'), 'groups:\n- name: user\n  rules:\n  - record: r\n    expr: up\n');
+    await mgr.update(cfg([new SelfRules({ registry: reg })], { files: [join(dir, 'r.yml')] }));
+    mgr.setPaused(() => true);
+    await clock.advance(4 * I);
+    const [user, self] = mgr.ruleGroups();
+    assert.equal(user!.name, 'user');
+    assert.equal(user!.lastEvaluation(), 0);
+    assert.ok(self!.lastEvaluation() > 0);
+    assert.deepEqual(mgr.alertingRules().find((r) => r.name() === 'TspromMemoryNearLimit')!.activeAlerts().map((a) => a.state), ['pending']);
+    await mgr.stop();
+  });
 });
