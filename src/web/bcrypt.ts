@@ -1,221 +1,158 @@
-// bcrypt hash verification ($2a$, $2b$, $2y$), for the web config's
-// basic_auth_users. Blowfish's initial state is the hexadecimal expansion of
-// pi; rather than carry 1,042 constants we compute those digits once, lazily,
-// with BigInt arithmetic (Machin's formula), and check the well-known first
-// words so a mistake cannot go unnoticed.
-import { timingSafeEqual } from 'node:crypto';
+// bcrypt for the web config's basic_auth_users, through the bcryptjs package.
+// The server checks passwords on worker threads (BcryptPool): a check costs
+// tens to hundreds of milliseconds of CPU by design, and on the event loop
+// every password guess would stall scrapes and queries for that long.
+// bcryptjs's own async API only slices the work on the main thread.
+import { Worker } from 'node:worker_threads';
+import bcrypt from 'bcryptjs';
+import type { BcryptJob, BcryptResult } from './bcrypt_worker.js';
 
-const P_WORDS = 18;
-const S_WORDS = 1024;
-const STATE_WORDS = P_WORDS + S_WORDS;
+const HASH_RE = /^\$2[aby]\$(\d\d)\$[./A-Za-z0-9]{53}$/;
 
-let initialState: Uint32Array | undefined;
-
-/** atan(1/x) scaled by `one`, by its alternating Taylor series. */
-function atanInv(x: bigint, one: bigint): bigint {
-  const x2 = x * x;
-  let power = one / x;
-  let sum = power;
-  let n = 1n;
-  let negative = true;
-  while (power !== 0n) {
-    power /= x2;
-    n += 2n;
-    const term = power / n;
-    sum = negative ? sum - term : sum + term;
-    negative = !negative;
-  }
-  return sum;
-}
-
-/** The first STATE_WORDS 32-bit words of pi's fractional part in hexadecimal (Blowfish's P-array then S-boxes). */
-function piWords(): Uint32Array {
-  if (initialState !== undefined) return initialState;
-  const bits = BigInt(STATE_WORDS * 32);
-  // Guard bits absorb the truncation error of the series (a few units per term).
-  const guard = 64n;
-  const one = 1n << (bits + guard);
-  const pi = 16n * atanInv(5n, one) - 4n * atanInv(239n, one);
-  const frac = (pi - 3n * one) >> guard;
-  const words = new Uint32Array(STATE_WORDS);
-  let v = frac;
-  for (let i = STATE_WORDS - 1; i >= 0; i--) {
-    words[i] = Number(v & 0xffffffffn);
-    v >>= 32n;
-  }
-  // P[0], P[17] and S[3][255] as published with Blowfish.
-  if (words[0] !== 0x243f6a88 || words[17] !== 0x8979fb1b || words[STATE_WORDS - 1] !== 0x3ac372e6) {
-    throw new Error('BUG: computed Blowfish initial state does not match pi');
-  }
-  initialState = words;
-  return words;
-}
-
-class Blowfish {
-  readonly p: Uint32Array;
-  readonly s: Uint32Array;
-  private readonly lr = new Uint32Array(2);
-
-  constructor() {
-    const state = piWords();
-    this.p = state.slice(0, P_WORDS);
-    this.s = state.slice(P_WORDS);
-  }
-
-  private f(x: number): number {
-    const s = this.s;
-    // Each index is a byte of x plus 0, 256, 512 or 768: below S_WORDS = s.length.
-    return (((s[x >>> 24]! + s[256 + ((x >>> 16) & 255)]!) ^ s[512 + ((x >>> 8) & 255)]!) + s[768 + (x & 255)]!) >>> 0;
-  }
-
-  /** Encrypts the block held in lr in place. */
-  encipher(lr: Uint32Array): void {
-    const p = this.p;
-    // lr holds 2 words and p P_WORDS = 18: every index below is in range.
-    let l = lr[0]!;
-    let r = lr[1]!;
-    for (let i = 0; i < 16; i += 2) {
-      l = (l ^ p[i]!) >>> 0;
-      r = (r ^ this.f(l)) >>> 0;
-      r = (r ^ p[i + 1]!) >>> 0;
-      l = (l ^ this.f(r)) >>> 0;
-    }
-    lr[0] = (r ^ p[17]!) >>> 0;
-    lr[1] = (l ^ p[16]!) >>> 0;
-  }
-
-  /** Blowfish key schedule, with bcrypt's salt mixing when salt is given. */
-  expand(key: Uint8Array, salt: Uint8Array | null): void {
-    const pos = { key: 0, salt: 0 };
-    // i < P_WORDS = this.p.length.
-    for (let i = 0; i < P_WORDS; i++) this.p[i] = (this.p[i]! ^ streamWord(key, pos, 'key')) >>> 0;
-    const lr = this.lr;
-    lr[0] = 0;
-    lr[1] = 0;
-    const fill = (arr: Uint32Array): void => {
-      // lr holds 2 words; arr (P or S) has an even length, so i + 1 < arr.length.
-      for (let i = 0; i < arr.length; i += 2) {
-        if (salt !== null) {
-          lr[0] = (lr[0]! ^ streamWord(salt, pos, 'salt')) >>> 0;
-          lr[1] = (lr[1]! ^ streamWord(salt, pos, 'salt')) >>> 0;
-        }
-        this.encipher(lr);
-        arr[i] = lr[0]!;
-        arr[i + 1] = lr[1]!;
-      }
-    };
-    fill(this.p);
-    fill(this.s);
-  }
-}
-
-function streamWord(data: Uint8Array, pos: { key: number; salt: number }, which: 'key' | 'salt'): number {
-  let w = 0;
-  let j = pos[which];
-  // j stays below data.length (never 0: the key holds at least its NUL, the salt 16 bytes).
-  for (let i = 0; i < 4; i++) {
-    w = ((w << 8) | data[j]!) >>> 0;
-    j = (j + 1) % data.length;
-  }
-  pos[which] = j;
-  return w;
-}
-
-const ALPHABET = './ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-const DECODE = new Int8Array(128).fill(-1);
-for (let i = 0; i < ALPHABET.length; i++) DECODE[ALPHABET.charCodeAt(i)] = i;
-
-function b64Encode(bytes: Uint8Array): string {
-  let out = '';
-  // i < bytes.length; every ALPHABET index is a 6-bit value, below its 64 characters.
-  for (let i = 0; i < bytes.length; i += 3) {
-    const b0 = bytes[i]!;
-    const b1 = bytes[i + 1] ?? 0;
-    const b2 = bytes[i + 2] ?? 0;
-    out += ALPHABET[b0 >>> 2]! + ALPHABET[((b0 & 3) << 4) | (b1 >>> 4)]!;
-    if (i + 1 < bytes.length) out += ALPHABET[((b1 & 15) << 2) | (b2 >>> 6)]!;
-    if (i + 2 < bytes.length) out += ALPHABET[b2 & 63]!;
-  }
-  return out;
-}
-
-function b64Decode(s: string, n: number): Uint8Array | null {
-  const out = new Uint8Array(n);
-  let bits = 0;
-  let acc = 0;
-  let o = 0;
-  for (let i = 0; i < s.length && o < n; i++) {
-    const c = s.charCodeAt(i);
-    // c < 128 = DECODE.length.
-    const v = c < 128 ? DECODE[c]! : -1;
-    if (v < 0) return null;
-    acc = (acc << 6) | v;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[o++] = (acc >>> bits) & 0xff;
-    }
-  }
-  return o === n ? out : null;
-}
-
-const HASH_RE = /^\$2([aby])\$(\d\d)\$([./A-Za-z0-9]{22})([./A-Za-z0-9]{31})$/;
-/** "OrpheanBeholderScryDoubt", the text bcrypt encrypts 64 times. */
-const MAGIC = new Uint32Array([0x4f727068, 0x65616e42, 0x65686f6c, 0x64657253, 0x63727944, 0x6f756274]);
-
-/** True when `hash` looks like a bcrypt hash this module can check. */
+/** True when `hash` is a bcrypt hash ($2a$, $2b$, $2y$) with a cost bcrypt accepts. */
 export function isBcryptHash(hash: string): boolean {
   const m = HASH_RE.exec(hash);
-  return m !== null && Number(m[2]) >= 4 && Number(m[2]) <= 31;
+  return m !== null && Number(m[1]) >= 4 && Number(m[1]) <= 31;
 }
 
-/** The bcrypt hash of `password` with the cost and salt of `settings` ("$2b$10$<22 salt chars>..."). */
+/** The cost (log2 of the rounds) of a hash isBcryptHash accepts. */
+export function bcryptCost(hash: string): number {
+  return Number(hash.slice(4, 6));
+}
+
+/** The bcrypt hash of `password` with the cost and salt of `settings` ("$2b$10$<22 salt chars>", or a whole hash). For tools and tests: it blocks. */
 export function bcryptHash(password: string, settings: string): string {
-  const m = HASH_RE.exec(settings.length === 29 ? `${settings}${'.'.repeat(31)}` : settings);
-  if (m === null) throw new Error('invalid bcrypt settings');
-  const cost = Number(m[2]);
-  if (cost < 4 || cost > 31) throw new Error('invalid bcrypt cost');
-  // Group 3 is not optional: a match always has it.
-  const salt = b64Decode(m[3]!, 16);
-  if (salt === null) throw new Error('invalid bcrypt salt');
-  const pw = Buffer.from(password, 'utf8');
-  // The key is the password with its terminating NUL, at most 72 bytes.
-  const key = new Uint8Array(Math.min(pw.length + 1, 72));
-  key.set(pw.subarray(0, key.length));
-  const bf = new Blowfish();
-  bf.expand(key, salt);
-  const rounds = 2 ** cost;
-  for (let i = 0; i < rounds; i++) {
-    bf.expand(key, null);
-    bf.expand(salt, null);
+  return bcrypt.hashSync(password, settings.slice(0, 29));
+}
+
+/** Checks a password against a bcrypt hash on the calling thread. For tools and tests: it blocks. */
+export function bcryptCompareSync(password: string, hash: string): boolean {
+  return isBcryptHash(hash) && bcrypt.compareSync(password, hash);
+}
+
+/** The pool's queue is full: the check is refused rather than queued. */
+export class BcryptBusyError extends Error {
+  override name = 'BcryptBusyError';
+  constructor() {
+    super('too many password checks waiting');
   }
-  const ctext = MAGIC.slice();
-  const lr = new Uint32Array(2);
-  // ctext holds MAGIC's 6 words and lr 2: j + 1 < 6 below, and i < 6 in the loop after.
-  for (let i = 0; i < 64; i++) {
-    for (let j = 0; j < 6; j += 2) {
-      lr[0] = ctext[j]!;
-      lr[1] = ctext[j + 1]!;
-      bf.encipher(lr);
-      ctext[j] = lr[0]!;
-      ctext[j + 1] = lr[1]!;
+}
+
+export interface BcryptPoolOptions {
+  /** Worker threads; default 1 (a second one takes a second core from scrapes and queries). */
+  size?: number;
+  /** Checks waiting for a worker beyond which new ones are refused with BcryptBusyError. */
+  maxQueued?: number;
+}
+
+/**
+ * Checks waiting for a worker, by default. At ~100 ms per check (cost 10) a
+ * full queue is about 3 s of waiting, past which a client is better told to
+ * come back than kept hanging.
+ */
+const DEFAULT_MAX_QUEUED = 32;
+
+const WORKER_URL = new URL('./bcrypt_worker.js', import.meta.url);
+
+interface Job {
+  readonly msg: BcryptJob;
+  resolve(ok: boolean): void;
+  reject(e: Error): void;
+}
+
+interface Slot {
+  worker: Worker | null;
+  job: Job | null;
+}
+
+/** What basic auth needs to check passwords (BcryptPool; tests pass fakes). */
+export interface PasswordChecker {
+  /** Resolves with whether `password` matches `hash`; rejects with BcryptBusyError when too many checks wait. */
+  compare(password: string, hash: string): Promise<boolean>;
+  /** Checks waiting now. */
+  readonly queued: number;
+  close(): Promise<void>;
+}
+
+/** Runs bcrypt checks on a few worker threads, one check per worker at a time, with a bounded queue. */
+export class BcryptPool implements PasswordChecker {
+  private readonly slots: Slot[];
+  private readonly queue: Job[] = [];
+  private readonly maxQueued: number;
+  private nextId = 1;
+  private closed = false;
+
+  constructor(opts: BcryptPoolOptions = {}) {
+    this.slots = Array.from({ length: Math.max(1, opts.size ?? 1) }, () => ({ worker: null, job: null }));
+    this.maxQueued = opts.maxQueued ?? DEFAULT_MAX_QUEUED;
+  }
+
+  /** Checks waiting for a worker now. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** Resolves with whether `password` matches `hash`; rejects with BcryptBusyError when the queue is full. */
+  compare(password: string, hash: string): Promise<boolean> {
+    if (this.closed) return Promise.reject(new Error('bcrypt pool closed'));
+    if (this.queue.length >= this.maxQueued) return Promise.reject(new BcryptBusyError());
+    return new Promise((resolve, reject) => {
+      this.queue.push({ msg: { id: this.nextId++, password, hash }, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  /** Stops the workers; waiting and running checks are rejected. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const err = new Error('bcrypt pool closed');
+    for (const j of this.queue.splice(0)) j.reject(err);
+    await Promise.all(
+      this.slots.map(async (s) => {
+        s.job?.reject(err);
+        s.job = null;
+        const w = s.worker;
+        s.worker = null;
+        if (w !== null) await w.terminate();
+      }),
+    );
+  }
+
+  private dispatch(): void {
+    for (const slot of this.slots) {
+      if (slot.job !== null) continue;
+      const job = this.queue.shift();
+      if (job === undefined) return;
+      slot.job = job;
+      const w = slot.worker ?? this.spawn(slot);
+      // A busy worker keeps the process alive until it answers; an idle one does not.
+      w.ref();
+      w.postMessage(job.msg);
     }
   }
-  const out = new Uint8Array(24);
-  for (let i = 0; i < 6; i++) {
-    out[4 * i] = ctext[i]! >>> 24;
-    out[4 * i + 1] = (ctext[i]! >>> 16) & 0xff;
-    out[4 * i + 2] = (ctext[i]! >>> 8) & 0xff;
-    out[4 * i + 3] = ctext[i]! & 0xff;
-  }
-  // The salt is re-encoded from its 16 bytes, so non-canonical trailing bits normalise as other implementations do.
-  return `$2${m[1]}$${m[2]}$${b64Encode(salt)}${b64Encode(out.subarray(0, 23))}`;
-}
 
-/** Checks a password against a bcrypt hash in constant time for equal-length hashes. */
-export function bcryptVerify(password: string, hash: string): boolean {
-  if (!isBcryptHash(hash)) return false;
-  const got = Buffer.from(bcryptHash(password, hash));
-  const want = Buffer.from(hash);
-  return got.length === want.length && timingSafeEqual(got, want);
+  private spawn(slot: Slot): Worker {
+    const w = new Worker(WORKER_URL);
+    slot.worker = w;
+    w.on('message', (r: BcryptResult) => {
+      const job = slot.job;
+      if (job === null || job.msg.id !== r.id) return;
+      slot.job = null;
+      w.unref();
+      job.resolve(r.ok);
+      this.dispatch();
+    });
+    const fail = (e: Error): void => {
+      if (slot.worker !== w) return;
+      // The next check starts a new worker.
+      slot.worker = null;
+      const job = slot.job;
+      slot.job = null;
+      job?.reject(e);
+      if (!this.closed) this.dispatch();
+    };
+    w.on('error', fail);
+    w.on('exit', (code) => fail(new Error(`bcrypt worker exited with code ${code}`)));
+    return w;
+  }
 }

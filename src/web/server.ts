@@ -15,7 +15,7 @@ import { statusForError, toApiError } from './api/errors.js';
 import { encodeApiError, encodeApiSuccess, isBodyStream, type BodyStream } from './api/response.js';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { HttpMetrics } from '../metrics/server.js';
-import { verifyBasicAuth, type WebConfig } from './web_config.js';
+import { BasicAuth, type AuthOutcome, type WebConfig } from './web_config.js';
 
 function compress(kind: 'gzip' | 'deflate', body: Buffer): Promise<Buffer> {
   const opts: ZlibOptions = { level: COMPRESSION_LEVEL };
@@ -192,6 +192,8 @@ export class WebServer {
   private server: Server | null = null;
   private readonly conns = new Map<string, Conn>();
   private readonly connMetrics: ConnMetrics | null;
+  /** Basic auth when the web config has users; checks run on worker threads. */
+  private readonly auth: BasicAuth | null;
   private readonly inFlight = new Set<Promise<void>>();
   private closing = false;
   /** False until storage is open and WAL replay is done. */
@@ -203,6 +205,8 @@ export class WebServer {
     this.logger = opts.logger ?? nopLogger;
     this.corsOrigin = opts.corsOrigin ?? /^(?:.*)$/;
     this.connMetrics = opts.registry !== undefined ? new ConnMetrics(opts.registry, () => this.conns.size) : null;
+    const users = opts.webConfig?.basicAuthUsers;
+    this.auth = users !== undefined && users.size > 0 ? new BasicAuth(users, { registry: opts.registry }) : null;
   }
 
   /** Registers a handler; `path` may hold `:name` segments and a final `*name` catch-all. */
@@ -332,6 +336,7 @@ export class WebServer {
     clearTimeout(timer);
     for (const c of this.conns.values()) c.socket.destroy();
     await closed;
+    await this.auth?.close();
   }
 
   /** Takes a new connection in, making room at the cap by closing the connection idle longest, or refusing it. */
@@ -380,9 +385,9 @@ export class WebServer {
     }
     if (this.closing) res.setHeader('Connection', 'close');
 
-    const auth = this.opts.webConfig?.basicAuthUsers;
-    if (auth !== undefined && auth.size > 0 && !verifyBasicAuth(auth, req.headers.authorization)) {
-      return this.send(req, res, text(401, 'Unauthorized\n', { 'WWW-Authenticate': 'Basic' }), 'other', start);
+    if (this.auth !== null) {
+      const a = await this.auth.check(req.headers.authorization, req.socket.remoteAddress ?? '');
+      if (!a.ok) return this.send(req, res, authRefusal(a), 'other', start);
     }
 
     let path = url.pathname;
@@ -550,6 +555,18 @@ export class WebServer {
       if (z !== null && !z.writableEnded) z.destroy();
     }
     return bytes;
+  }
+}
+
+/** The answer to a request basic auth did not let in. */
+function authRefusal(a: Exclude<AuthOutcome, { ok: true }>): HttpResponse {
+  switch (a.reason) {
+    case 'denied':
+      return text(401, 'Unauthorized\n', { 'WWW-Authenticate': 'Basic' });
+    case 'rate_limited':
+      return text(429, 'Too many failed login attempts; try again later\n', { 'Retry-After': String(a.retryAfterS) });
+    case 'busy':
+      return text(503, 'Too many login attempts in progress; try again later\n', { 'Retry-After': '1' });
   }
 }
 

@@ -3,9 +3,10 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import { parse } from 'yaml';
-import { bcryptVerify, isBcryptHash } from './bcrypt.js';
+import { BcryptBusyError, BcryptPool, bcryptCost, isBcryptHash, type PasswordChecker } from './bcrypt.js';
 
 export interface WebConfig {
   /** Options for node:https; null serves plain HTTP. */
@@ -117,28 +118,162 @@ export function loadWebConfig(path: string): WebConfig {
   return { tls, basicAuthUsers: users, headers };
 }
 
-/**
- * bcrypt is slow by design (tens of ms per check); successful checks are cached
- * by a digest of user and password so each request does not pay it again.
- * Bounded: clients are few, and the cache is simply cleared when full.
- */
-const AUTH_CACHE_MAX = 256;
-const authCache = new Map<string, true>();
+/** Why a request was not let in, and how to answer it. */
+export type AuthOutcome =
+  | { readonly ok: true }
+  /** 401: no or malformed credentials, unknown user or wrong password. */
+  | { readonly ok: false; readonly reason: 'denied' }
+  /** 429: too many failed attempts for this user from this client; retry after the given seconds. */
+  | { readonly ok: false; readonly reason: 'rate_limited'; readonly retryAfterS: number }
+  /** 503: too many password checks waiting; retry shortly. */
+  | { readonly ok: false; readonly reason: 'busy' };
 
-/** Checks an Authorization header against the configured users. */
-export function verifyBasicAuth(users: ReadonlyMap<string, string>, header: string | undefined): boolean {
-  if (header === undefined || !header.startsWith('Basic ')) return false;
-  const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon < 0) return false;
-  const user = decoded.slice(0, colon);
-  const password = decoded.slice(colon + 1);
-  const hash = users.get(user);
-  if (hash === undefined) return false;
-  const key = createHash('sha256').update(`${hash}\0${user}\0${password}`).digest('hex');
-  if (authCache.has(key)) return true;
-  if (!bcryptVerify(password, hash)) return false;
-  if (authCache.size >= AUTH_CACHE_MAX) authCache.clear();
-  authCache.set(key, true);
-  return true;
+export interface BasicAuthOptions {
+  /** Where password checks run; default a BcryptPool of one worker thread. */
+  pool?: PasswordChecker;
+  /** Clock in ms; tests move it. */
+  now?: () => number;
+  registry?: Registry;
+}
+
+/** Successful checks remembered, by a digest of user, hash and password (as exporter-toolkit caches them). */
+const SUCCESS_CACHE_MAX = 256;
+/** Failed checks remembered, so a client repeating a wrong password does not cost a check each time. */
+const FAILURE_CACHE_MAX = 1024;
+/**
+ * Failed checks allowed per client address and user name in a minute; past
+ * them the client is answered 429 without checking until the minute is over.
+ * Ten lets a person mistype a few times and stops a guessing client after
+ * about a second of CPU.
+ */
+const MAX_FAILURES_PER_MINUTE = 10;
+const FAILURE_WINDOW_MS = 60_000;
+/** Client/user pairs tracked by the rate limit; past it the oldest is forgotten. */
+const MAX_TRACKED_CLIENTS = 10_000;
+/** A salt for hashes of users that do not exist: any well-formed salt does. */
+const DUMMY_SALT = 'abcdefghijklmnopqrstuv';
+
+/** Adds to a bounded map, forgetting the oldest entry when full (Maps keep insertion order). */
+function remember<V>(m: Map<string, V>, key: string, v: V, max: number): void {
+  m.delete(key);
+  if (m.size >= max) {
+    const oldest = m.keys().next();
+    if (oldest.done !== true) m.delete(oldest.value);
+  }
+  m.set(key, v);
+}
+
+/**
+ * HTTP basic auth against basic_auth_users. Passwords are checked on worker
+ * threads; an unknown user is checked against a dummy hash of the cost most
+ * users have, so it costs as much as a known user's wrong password and the
+ * answer time does not tell which user names exist.
+ */
+export class BasicAuth {
+  private readonly pool: PasswordChecker;
+  private readonly ownPool: boolean;
+  private readonly now: () => number;
+  private readonly dummyHash: string;
+  private readonly successes = new Map<string, true>();
+  private readonly failures = new Map<string, true>();
+  /** client NUL user -> failed (and running) checks in the window that started at `start`. */
+  private readonly attempts = new Map<string, { start: number; n: number }>();
+  private readonly refused: Counter<'reason'> | null;
+
+  constructor(
+    private readonly users: ReadonlyMap<string, string>,
+    opts: BasicAuthOptions = {},
+  ) {
+    this.ownPool = opts.pool === undefined;
+    this.pool = opts.pool ?? new BcryptPool();
+    this.now = opts.now ?? Date.now;
+    // The most common cost among the users' hashes (the higher on a tie).
+    const byCost = new Map<number, number>();
+    for (const h of users.values()) byCost.set(bcryptCost(h), (byCost.get(bcryptCost(h)) ?? 0) + 1);
+    let cost = 10;
+    let most = 0;
+    for (const [c, n] of byCost) {
+      if (n > most || (n === most && c > cost)) {
+        cost = c;
+        most = n;
+      }
+    }
+    this.dummyHash = `$2y$${String(cost).padStart(2, '0')}$${DUMMY_SALT}${'.'.repeat(31)}`;
+    if (opts.registry !== undefined) {
+      const registers = [opts.registry];
+      this.refused = new Counter({
+        name: 'tsprom_http_basic_auth_refused_total',
+        help: 'Requests refused by basic auth: denied (401: no, unknown or wrong credentials), rate_limited (429: too many failures for the user from the client), busy (503: too many password checks waiting).',
+        labelNames: ['reason'],
+        registers,
+      });
+      for (const r of ['denied', 'rate_limited', 'busy']) this.refused.inc({ reason: r }, 0);
+      const pool = this.pool;
+      new Gauge({
+        name: 'tsprom_http_basic_auth_checks_queued',
+        help: 'Password checks waiting for a bcrypt worker thread.',
+        registers,
+        collect() {
+          this.set(pool.queued);
+        },
+      });
+    } else {
+      this.refused = null;
+    }
+  }
+
+  /** Checks an Authorization header from a client address. */
+  async check(header: string | undefined, client: string): Promise<AuthOutcome> {
+    const out = await this.verify(header, client);
+    if (!out.ok) this.refused?.inc({ reason: out.reason });
+    return out;
+  }
+
+  private async verify(header: string | undefined, client: string): Promise<AuthOutcome> {
+    const denied: AuthOutcome = { ok: false, reason: 'denied' };
+    if (header === undefined || !header.startsWith('Basic ')) return denied;
+    const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 0) return denied;
+    const user = decoded.slice(0, colon);
+    const password = decoded.slice(colon + 1);
+    const known = this.users.get(user);
+    const hash = known ?? this.dummyHash;
+    const digest = createHash('sha256').update(`${user}\0${hash}\0${password}`).digest('hex');
+    if (known !== undefined && this.successes.has(digest)) return { ok: true };
+    if (this.failures.has(digest)) return denied;
+
+    const key = `${client}\0${user}`;
+    const now = this.now();
+    let rec = this.attempts.get(key);
+    if (rec === undefined || now - rec.start >= FAILURE_WINDOW_MS) {
+      rec = { start: now, n: 0 };
+      remember(this.attempts, key, rec, MAX_TRACKED_CLIENTS);
+    }
+    if (rec.n >= MAX_FAILURES_PER_MINUTE) {
+      return { ok: false, reason: 'rate_limited', retryAfterS: Math.max(1, Math.ceil((rec.start + FAILURE_WINDOW_MS - now) / 1000)) };
+    }
+    // Counted as a failure while it runs, so concurrent guesses cannot all slip in before the first fails.
+    rec.n++;
+    let match: boolean;
+    try {
+      match = await this.pool.compare(password, hash);
+    } catch (e) {
+      rec.n--;
+      if (e instanceof BcryptBusyError) return { ok: false, reason: 'busy' };
+      throw e;
+    }
+    if (known !== undefined && match) {
+      rec.n--;
+      remember(this.successes, digest, true, SUCCESS_CACHE_MAX);
+      return { ok: true };
+    }
+    remember(this.failures, digest, true, FAILURE_CACHE_MAX);
+    return denied;
+  }
+
+  /** Stops the worker threads this instance started. */
+  async close(): Promise<void> {
+    if (this.ownPool) await this.pool.close();
+  }
 }
