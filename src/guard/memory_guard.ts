@@ -8,8 +8,9 @@
 // order when the larger share passes a threshold:
 //   ok   -> soft (85%): new queries are refused (503), heavy rule groups skip;
 //   soft -> hard (95%): every rule group skips.
-// Writes (scrapes, remote write) are never refused for memory. It returns to
-// ok by itself once the share is under the recovery mark (80%). It also
+// Writes (scrapes, remote write) are never refused for memory. It steps back
+// by itself: hard -> soft under the soft mark, soft -> ok under the recovery
+// mark (80%), so it does not flap around one threshold. It also
 // hands memory back: when the heap has grown well past its size after the
 // last full collection and no query is running, it runs one.
 import { getHeapStatistics } from 'node:v8';
