@@ -32,6 +32,9 @@ describe('estimates', () => {
     assert.equal(formatBytes(512 * MiB), '512MiB');
     assert.equal(formatBytes(530.24 * MiB), '530.2MiB');
     assert.equal(formatBytes(3 * 1024 * MiB), '3GiB');
+    assert.equal(formatBytes(MiB + 1), '1MiB');
+    assert.equal(formatBytes(MiB + 1, true), '1.1MiB');
+    assert.equal(formatBytes(1023.99 * 1024), '1024KiB');
   });
 
   test('defaults: a quarter of the heap limit per query, twice that for all queries', () => {

@@ -37,8 +37,12 @@ export function labelsBytes(ls: Labels): number {
   return LABELS_OVERHEAD_BYTES + p.length * STRING_OVERHEAD_BYTES + 2 * chars;
 }
 
-/** Bytes as a short base-2 size with one decimal ("512MiB", "530.2MiB"), for error messages. */
-export function formatBytes(bytes: number): string {
+/**
+ * Bytes as a short base-2 size with one decimal ("512MiB", "530.2MiB"), for
+ * error messages; `up` rounds up, so that a size just past a limit never
+ * prints as the limit itself.
+ */
+export function formatBytes(bytes: number, up = false): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let v = bytes;
   let u = 0;
@@ -46,7 +50,7 @@ export function formatBytes(bytes: number): string {
     v /= 1024;
     u++;
   }
-  const text = Number.isInteger(v) ? String(v) : v.toFixed(1).replace(/\.0$/, '');
+  const text = Number.isInteger(v) ? String(v) : (up ? Math.ceil(v * 10) / 10 : Math.round(v * 10) / 10).toString();
   return `${text}${units[u]!}`;
 }
 
@@ -58,7 +62,7 @@ export class QueryMemoryLimitError extends EvalError {
     readonly wouldHoldBytes: number,
   ) {
     super(
-      `query processing would use too much memory in query execution: it would hold ${formatBytes(wouldHoldBytes)}, more than the limit of ${formatBytes(limitBytes)} per query (--query.max-memory)`,
+      `query processing would use too much memory in query execution: it would hold ${formatBytes(wouldHoldBytes, true)}, more than the limit of ${formatBytes(limitBytes)} per query (--query.max-memory)`,
     );
   }
 }
