@@ -14,8 +14,8 @@ import { STEP_MS } from './rules_gen.js';
 export const PROMETHEUS = '/usr/bin/prometheus';
 /** Linux's USER_HZ: /proc/<pid>/stat reports CPU time in these ticks. */
 const CLOCK_TICKS_PER_S = 100;
-/** Evaluations every group completes on the pushed data before measuring (state and JIT-free Go, but caches and for-timers settle). */
-const WARMUP_ITERATIONS = 3;
+/** Evaluations every group completes on the pushed data before measuring (its caches and pools settle). */
+const WARMUP_ITERATIONS = 2;
 
 export interface PeerResult {
   /** Process CPU seconds per evaluation interval (every group evaluated once). */
