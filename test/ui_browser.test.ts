@@ -7,24 +7,13 @@
 // artifacts directory (printed) for a person to look at.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { api, startTsprom, type Tsprom } from './api_process.js';
 import { freePort, until } from './alertmanager_process.js';
-
-export const CHROMIUM = '/usr/bin/chromium';
-/** Flags for a quiet headless chromium in a container (no sandbox, no GPU, no network chatter). */
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-
-/** Builds dist/ui/ when it is missing (npm test builds it; a lone run_tests.mjs may not have). */
-export function ensureUiBuilt(): void {
-  if (existsSync(join(process.cwd(), 'dist', 'ui', 'manifest.json'))) return;
-  const b = spawnSync(process.execPath, ['scripts/build_ui.mjs'], { stdio: 'inherit' });
-  assert.equal(b.status, 0, 'UI build failed');
-}
+import { CHROMIUM, CHROMIUM_ARGS, ensureUiBuilt } from './ui_chromium.js';
 
 const RULES = `
 groups:
@@ -139,7 +128,7 @@ scrape_configs:
     await page.getByLabel('Range').fill('1m');
     const canvas = page.locator('.chart-box canvas').first();
     await canvas.waitFor();
-    await page.waitForFunction(() => performance.getEntriesByName('tsprom:graph-drawn').length > 0);
+    await page.waitForFunction(() => performance.getEntriesByName('tsprom:graph-drawn').length > 0, undefined, { polling: 50 });
     const inked = await canvas.evaluate((c: CanvasLike) => {
       const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
       let n = 0;

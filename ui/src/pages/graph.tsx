@@ -1,6 +1,6 @@
 // The Graph tab's chart: a range-query matrix drawn with uPlot as lines or stacked areas, with a legend that
 // shows hover values, toggles series on click and filters by text.
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { JSX } from 'preact';
 import uPlot from 'uplot';
 import { formatSeries, type Metric } from '../format.js';
@@ -60,7 +60,8 @@ export function Chart(props: { series: MatrixSeries[]; startS: number; endS: num
   const plot = useRef<uPlot | null>(null);
   const [filter, setFilter] = useState('');
 
-  useEffect(() => {
+  // A layout effect: the chart is built before the browser paints, not a frame later.
+  useLayoutEffect(() => {
     const el = box.current;
     if (el === null) return;
     const { series, startS, endS, stepS, stacked } = props;
