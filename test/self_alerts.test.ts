@@ -5,7 +5,8 @@
 // reload with its alert state, and --no-rules.self-monitoring removes it.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, startTsprom, type Tsprom } from './api_process.js';
+import { execFileSync } from 'node:child_process';
+import { api, MAIN_JS, startTsprom, type Tsprom } from './api_process.js';
 import { freePort, startAlertmanager, until, type Alertmanager } from './alertmanager_process.js';
 
 interface ApiAlert {
@@ -85,6 +86,10 @@ describe('built-in self-monitoring alerts (needs `npm run build`)', () => {
     assert.equal(g.interval, 1);
     assert.ok(g.rules.length >= 10);
     assert.ok(g.rules.every((r) => r.type === 'alerting' && r.name.startsWith('Tsprom')));
+    // `check config` checks the files the config names; the built-in group is none of them.
+    const checked = execFileSync(process.execPath, [MAIN_JS, 'check', 'config', s.configFile], { encoding: 'utf8' });
+    assert.match(checked, /SUCCESS/);
+    assert.doesNotMatch(checked, /rule file|builtin|tsprom-self/);
   });
 
   test('a target that is down: TspromTargetDown pending for its 5m `for`, kept over a reload', async () => {
