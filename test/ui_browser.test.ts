@@ -138,12 +138,49 @@ scrape_configs:
     assert.ok(inked > 200, `graph canvas has only ${inked} coloured pixels`);
     assert.equal(await page.locator('.u-legend .u-series').count(), 3, 'legend: x and two series');
     assert.match(new URL(page.url()).search, /g0\.tab=graph/);
+    // Hovering shows each series' value in the legend; the filter box hides series that do not match.
+    const box = (await canvas.boundingBox())!;
+    // Just inside the plot's right edge, where both series have data (uPlot pads the canvas on the right).
+    await page.mouse.move(box.x + box.width - 40, box.y + box.height / 2, { steps: 4 });
+    await page.waitForFunction(() => {
+      const d = (globalThis as unknown as { document: { querySelectorAll(s: string): ArrayLike<{ textContent: string | null }> } }).document;
+      const v = d.querySelectorAll('.u-legend .u-series .u-value');
+      return v.length === 3 && /^[01]$/.test(v[1]!.textContent ?? '') && /^[01]$/.test(v[2]!.textContent ?? '');
+    }, undefined, { polling: 50 });
     await shot('query-graph');
+    await page.getByPlaceholder('Filter series in the legend').fill('dead');
+    assert.equal(await page.locator('.u-legend .u-series:visible').count(), 2, 'legend: x and the dead series');
+    await page.getByPlaceholder('Filter series in the legend').fill('');
+    await page.getByLabel('stacked').check();
+    await page.locator('.chart-box canvas').first().waitFor();
+    assert.match(new URL(page.url()).search, /g0\.display_mode=stacked/);
+    await shot('query-graph-stacked');
+
+    // A second panel joins the URL as g1.
+    await page.getByRole('button', { name: 'Add panel' }).click();
+    assert.equal(await page.locator('.cm-content').count(), 2);
+    assert.match(new URL(page.url()).search, /g1\.expr=/);
+    await page.locator('.cm-content').nth(1).click();
+    await page.keyboard.type('job:up:sum');
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Enter');
+    await page.locator('.panel').nth(1).locator('table.result td.series', { hasText: 'job:up:sum{job="tsprom"}' }).waitFor();
+    await page.locator('.panel').nth(1).getByRole('button', { name: 'Remove panel' }).click();
+    assert.equal(await page.locator('.cm-content').count(), 1);
 
     // The reload of the same URL reproduces the panel.
     await page.reload();
     await page.locator('.chart-box canvas').first().waitFor();
     assert.equal(await page.locator('.cm-content').first().innerText(), 'up');
+    assert.equal(await page.getByLabel('stacked').isChecked(), true);
+
+    // Format rewrites the text with the server's formatting.
+    await page.locator('.cm-content').first().click();
+    await page.keyboard.press('ControlOrMeta+a');
+    await page.keyboard.type('sum(rate(up[5m]))by(job)');
+    await page.keyboard.press('Escape');
+    await page.getByRole('button', { name: 'Format' }).click();
+    await page.locator('.cm-content', { hasText: 'sum by (job) (rate(up[5m]))' }).waitFor();
 
     // Every other route loads by direct URL and shows its content.
     const routes: [string, string[]][] = [

@@ -71,7 +71,7 @@ export function Chart(props: { series: MatrixSeries[]; startS: number; endS: num
       width: Math.max(300, el.clientWidth),
       height: CHART_HEIGHT,
       series: [
-        {},
+        { value: '{YYYY}-{MM}-{DD} {HH}:{mm}:{ss}' },
         ...series.map((s, i) => ({
           label: formatSeries(s.metric),
           stroke: color(i),
