@@ -18,8 +18,9 @@ const PROMTOOL = '/usr/bin/promtool';
 const ANNOTATIONS: Record<string, string> = {
   humanize: '{{ $value | humanize }}',
   printf: '{{ printf "%.2f" $value }}',
-  range_query: '{{ range query "up" }}{{ .Labels.job }}={{ .Value }};{{ end }}',
-  with_first: '{{ with query "up" }}{{ . | first | label "instance" }}{{ end }}',
+  // Sorted: the order of an unsorted query result differs between runs of promtool (its series load order does).
+  range_query: '{{ range query "up" | sortByLabel "job" }}{{ .Labels.job }}={{ .Value }};{{ end }}',
+  with_first: '{{ with query "up" | sortByLabel "instance" }}{{ . | first | label "instance" }}{{ end }}',
   vars: '{{ $labels.job | toUpper }} {{ $labels.instance | stripPort }} {{ $externalLabels.region }} {{ $externalURL }} [{{ $labels.nope }}]',
   humanize_more: '{{ humanize1024 1048576 }} {{ humanizeDuration 90061 }} {{ humanizePercentage 0.1234 }} {{ humanizeTimestamp 1700000000 }} {{ humanize 0.000123 }} {{ humanize 1234.5 }}',
   control: '{{ if gt $value 0.5 }}high{{ else }}low{{ end }} {{ range $k, $v := $labels }}{{ $k }}={{ $v }},{{ end }}',
