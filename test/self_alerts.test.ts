@@ -120,6 +120,9 @@ describe('built-in self-monitoring alerts (needs `npm run build`)', () => {
     assert.equal(inAm.labels.source, 'tsprom-self');
     assert.equal(inAm.labels.severity, 'warning');
     assert.equal(inAm.annotations.summary, 'tsprom query log drops lines');
+    // /dev/full refuses every write (or the disk guard pauses the log first, should /dev look full).
+    assert.match(inAm.labels.reason!, /^(write_error|disk_low)$/);
+    assert.match(inAm.annotations.description!, /query log lines were dropped in the last 5 minutes \(reason (write_error|disk_low):/);
     // The alert read the process's own counter: the TSDB holds none of its metrics.
     const r = await api(`${s.base}/api/v1/query?query=${encodeURIComponent('tsprom_query_log_dropped_total')}`);
     assert.equal(r.status, 200);

@@ -88,7 +88,7 @@ export const SELF_RULES_YAML = `groups:
           severity: warning
         annotations:
           summary: tsprom query log drops lines
-          description: '{{ $value | humanize }} query log lines were dropped in the last 5 minutes: the file cannot be written or the disk is nearly full.'
+          description: '{{ $value | humanize }} query log lines were dropped in the last 5 minutes (reason {{ $labels.reason }}: buffer_full, the disk is too slow; write_error, the file cannot be written; disk_low, paused because the disk is nearly full).'
 
       - alert: TspromWALCorruption
         expr: increase(prometheus_tsdb_wal_corruptions_total[1h]) > 0
