@@ -174,15 +174,18 @@ export class MemoryGuard {
     return skip;
   }
 
+  /** Checks now (so work that starts next already sees the state), then every intervalMs. */
   start(intervalMs = MEMORY_CHECK_INTERVAL_MS): void {
     if (this.timer !== null) return;
-    this.timer = setInterval(() => {
+    const tick = (): void => {
       try {
         this.check();
       } catch (e) {
         this.logger.error('Memory check failed', { err: String(e) });
       }
-    }, intervalMs);
+    };
+    tick();
+    this.timer = setInterval(tick, intervalMs);
     this.timer.unref();
   }
 

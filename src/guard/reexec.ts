@@ -5,9 +5,10 @@
 // dies with its launcher, so killing the launcher (even with SIGKILL) stops
 // the server.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 
-/** Set in the child's environment: the launcher's RSS at spawn time, which the child adds to its own. */
+/** Set in the child's environment: the launcher's private memory at spawn time, which the child adds to its own RSS. */
 export const SUPERVISOR_ENV = 'TSPROM_SUPERVISOR_RSS';
 
 /**
@@ -26,7 +27,7 @@ const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /** Runs `script argv` in a child with the given heap limit; resolves with its exit code (re-raises a fatal signal). */
 export function runWithHeapLimit(script: string, argv: readonly string[], heapMiB: number): Promise<number> {
-  const env: NodeJS.ProcessEnv = { ...MALLOC_ENV, ...process.env, [SUPERVISOR_ENV]: String(process.memoryUsage.rss()) };
+  const env: NodeJS.ProcessEnv = { ...MALLOC_ENV, ...process.env, [SUPERVISOR_ENV]: String(privateBytes()) };
   const child = spawn(process.execPath, [...process.execArgv, `--max-old-space-size=${heapMiB}`, script, ...argv], {
     stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
     env,
@@ -51,6 +52,20 @@ export function runWithHeapLimit(script: string, argv: readonly string[], heapMi
   });
 }
 
+/**
+ * The launcher's anonymous resident memory (Linux's RssAnon): the Node binary's pages are shared
+ * with the child and already in its RSS, so only this is extra. Elsewhere, the whole RSS.
+ */
+function privateBytes(): number {
+  try {
+    const m = /^RssAnon:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m !== null) return Number(m[1]) * 1024;
+  } catch {
+    // Not Linux.
+  }
+  return process.memoryUsage.rss();
+}
+
 /** In the child: true when started by runWithHeapLimit. Then it exits at once if its launcher goes away. */
 export function watchLauncher(): boolean {
   if (process.env[SUPERVISOR_ENV] === undefined || process.channel === undefined) return false;
@@ -62,7 +77,7 @@ export function watchLauncher(): boolean {
   return true;
 }
 
-/** The launcher's RSS, which counts against the same memory limit (0 without a launcher). */
+/** The launcher's private memory, which counts against the same memory limit (0 without a launcher). */
 export function launcherRss(): number {
   const v = Number(process.env[SUPERVISOR_ENV]);
   return Number.isFinite(v) && v > 0 ? v : 0;
