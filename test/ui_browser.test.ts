@@ -149,12 +149,29 @@ scrape_configs:
     }, undefined, { polling: 50 });
     await shot('query-graph');
     await page.getByPlaceholder('Filter series in the legend').fill('dead');
+    await page.locator('.u-legend .u-series', { hasText: 'job="tsprom"' }).waitFor({ state: 'hidden' });
     assert.equal(await page.locator('.u-legend .u-series:visible').count(), 2, 'legend: x and the dead series');
     await page.getByPlaceholder('Filter series in the legend').fill('');
     await page.getByLabel('stacked').check();
     await page.locator('.chart-box canvas').first().waitFor();
     assert.match(new URL(page.url()).search, /g0\.display_mode=stacked/);
     await shot('query-graph-stacked');
+
+    // Explain: the tree of a query, with the series count of each vector node.
+    await page.locator('.cm-content').first().click();
+    await page.keyboard.press('ControlOrMeta+a');
+    await page.keyboard.type('sum by (job) (up) > 0');
+    await page.keyboard.press('Escape');
+    await page.locator('.tab', { hasText: 'Explain' }).first().click();
+    await page.locator('ul.explain li', { hasText: 'sum by (job) (up) > 0' }).locator('.count', { hasText: '1 series' }).waitFor();
+    await page.locator('ul.explain li', { hasText: /^up/ }).locator('.count', { hasText: '2 series' }).waitFor();
+    assert.match(new URL(page.url()).search, /g0\.tab=explain/);
+    await shot('query-explain');
+    await page.locator('.cm-content').first().click();
+    await page.keyboard.press('ControlOrMeta+a');
+    await page.keyboard.type('up');
+    await page.keyboard.press('Escape');
+    await page.locator('.tab', { hasText: 'Graph' }).first().click();
 
     // A second panel joins the URL as g1.
     await page.getByRole('button', { name: 'Add panel' }).click();

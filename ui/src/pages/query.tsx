@@ -11,10 +11,11 @@ import { formatDuration, formatSeries, formatUtc, formatValue, parseDuration, pa
 import type { Location } from '../router.js';
 import { createEditor, setDoc } from './editor.js';
 import { Chart, type MatrixSeries } from './graph.js';
+import { Explain } from './explain.js';
 
 export const MARK_RESPONSE = 'tsprom:range-response';
 
-type Tab = 'table' | 'graph';
+type Tab = 'table' | 'graph' | 'explain';
 
 export interface Panel {
   id: number;
@@ -61,7 +62,7 @@ export function panelsFromSearch(q: URLSearchParams): Panel[] {
       newPanel({
         expr,
         // Prometheus 2 numbered the tabs: 0 graph, 1 table.
-        tab: tab === 'graph' || tab === '0' ? 'graph' : 'table',
+        tab: tab === 'graph' || tab === '0' ? 'graph' : tab === 'explain' ? 'explain' : 'table',
         rangeMs: parseDuration(get('range_input') ?? '') ?? DEFAULT_RANGE_MS,
         endMs: parseTime(get('end_input')),
         momentMs: parseTime(get('moment_input')),
@@ -207,6 +208,7 @@ function PanelView(props: {
   const [table, setTable] = useState<Run<InstantData>>({ state: 'idle' });
   const [graph, setGraph] = useState<Run<MatrixSeries[]>>({ state: 'idle' });
   const [formatError, setFormatError] = useState<string | null>(null);
+  const [ranExpr, setRanExpr] = useState('');
   const [rangeText, setRangeText] = useState(formatDuration(panel.rangeMs));
   const run = (): void => setRunCount((n) => n + 1);
   const runRef = useRef(run);
@@ -232,7 +234,10 @@ function PanelView(props: {
     if (runCount === 0 || expr === '') return;
     const ac = new AbortController();
     const t0 = performance.now();
-    if (panel.tab === 'table') {
+    setRanExpr(expr);
+    if (panel.tab === 'explain') {
+      // The Explain tab loads its own tree from the expression.
+    } else if (panel.tab === 'table') {
       setTable({ state: 'loading' });
       const params: Record<string, string> = { query: expr };
       if (panel.momentMs !== null) params['time'] = String(panel.momentMs / 1000);
@@ -318,13 +323,17 @@ function PanelView(props: {
       </div>
       {formatError !== null && <ErrorBox title="Format" error={formatError} />}
       <div class="tabs" role="tablist">
-        {(['table', 'graph'] as const).map((t) => (
+        {(['table', 'graph', 'explain'] as const).map((t) => (
           <button key={t} role="tab" aria-selected={panel.tab === t} class={panel.tab === t ? 'tab active' : 'tab'} onClick={() => update({ tab: t })}>
-            {t === 'table' ? 'Table' : 'Graph'}
+            {t === 'table' ? 'Table' : t === 'graph' ? 'Graph' : 'Explain'}
           </button>
         ))}
       </div>
-      {panel.tab === 'table' ? (
+      {panel.tab === 'explain' ? (
+        <div class="tab-body">
+          {runCount === 0 ? <div class="muted">Run the query to explain it.</div> : <Explain expr={ranExpr} timeS={panel.momentMs === null ? null : panel.momentMs / 1000} runCount={runCount} />}
+        </div>
+      ) : panel.tab === 'table' ? (
         <div class="tab-body">
           <div class="toolbar small">
             <label>
