@@ -6,7 +6,17 @@ import { ago, formatValue, humanSeconds, parseTime } from '../format.js';
 import { Link } from '../router.js';
 import type { Rule, RulesData } from './rules_types.js';
 
-const STATES = ['firing', 'pending', 'inactive'] as const;
+/** Rule states in display order; "unknown" is a rule not evaluated yet. */
+const STATES = ['firing', 'pending', 'inactive', 'unknown'] as const;
+
+function pillClass(state: string): string {
+  return state === 'firing' ? 'bad' : state === 'pending' ? 'warn' : state === 'inactive' ? 'ok' : 'unknown';
+}
+
+/** Firing and pending rules start unfolded; quiet ones folded. */
+function startsOpen(state: string): boolean {
+  return state === 'firing' || state === 'pending';
+}
 
 function queryLink(expr: string): string {
   return `/query?${new URLSearchParams({ 'g0.expr': expr, 'g0.tab': 'table' }).toString()}`;
@@ -21,7 +31,7 @@ function AlertRule(props: { rule: Rule; group: string; open: boolean; toggle: ()
         <span>{props.open ? '▾' : '▸'}</span>
         <strong>{r.name}</strong>
         <span class="muted">{props.group}</span>
-        <span class={`pill ${r.state === 'firing' ? 'bad' : r.state === 'pending' ? 'warn' : 'ok'}`}>
+        <span class={`pill ${pillClass(r.state ?? 'inactive')}`}>
           {(r.state ?? 'inactive').toUpperCase()} ({alerts.length})
         </span>
       </div>
@@ -90,13 +100,13 @@ function AlertRule(props: { rule: Rule; group: string; open: boolean; toggle: ()
 export function AlertsPage(): JSX.Element {
   const [st] = useApi<RulesData>('rules', { type: 'alert' });
   const [text, setText] = useState('');
-  const [shown, setShown] = useState<Record<string, boolean>>({ firing: true, pending: true, inactive: true });
+  const [shown, setShown] = useState<Record<string, boolean>>({ firing: true, pending: true, inactive: true, unknown: true });
   const [open, setOpen] = useState<Record<string, boolean>>({});
   return (
     <Await st={st}>
       {(data) => {
         const rules = data.groups.flatMap((g) => g.rules.filter((r) => r.type === 'alerting').map((r) => ({ r, g: g.name, key: `${g.file}/${g.name}/${r.name}` })));
-        const counts: Record<string, number> = { firing: 0, pending: 0, inactive: 0 };
+        const counts: Record<string, number> = { firing: 0, pending: 0, inactive: 0, unknown: 0 };
         for (const { r } of rules) counts[r.state ?? 'inactive'] = (counts[r.state ?? 'inactive'] ?? 0) + 1;
         const visible = rules.filter(
           ({ r }) =>
@@ -109,7 +119,7 @@ export function AlertsPage(): JSX.Element {
               {STATES.map((s) => (
                 <label key={s} class="check">
                   <input type="checkbox" checked={shown[s]} onChange={() => setShown({ ...shown, [s]: !shown[s] })} />{' '}
-                  <span class={`pill ${s === 'firing' ? 'bad' : s === 'pending' ? 'warn' : 'ok'}`}>
+                  <span class={`pill ${pillClass(s)}`}>
                     {s} ({counts[s]})
                   </span>
                 </label>
@@ -121,7 +131,7 @@ export function AlertsPage(): JSX.Element {
               visible
                 .filter(({ r }) => (r.state ?? 'inactive') === s)
                 .map(({ r, g, key }) => (
-                  <AlertRule key={key} rule={r} group={g} open={open[key] ?? s !== 'inactive'} toggle={() => setOpen({ ...open, [key]: !(open[key] ?? s !== 'inactive') })} />
+                  <AlertRule key={key} rule={r} group={g} open={open[key] ?? startsOpen(s)} toggle={() => setOpen({ ...open, [key]: !(open[key] ?? startsOpen(s)) })} />
                 )),
             )}
           </div>

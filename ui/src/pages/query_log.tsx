@@ -165,7 +165,7 @@ export function QueryLogPage(): JSX.Element {
                 Recent queries <span class="muted small">{visible.length} of {rows.length}</span>
               </h2>
               <div class="table-wrap">
-                <table class="data querylog">
+                <table class="data querylog stack">
                   <thead>
                     <tr>
                       {th('time', 'Time')}
@@ -184,10 +184,10 @@ export function QueryLogPage(): JSX.Element {
                           {new Date(r.time).toLocaleString()}
                         </td>
                         <td class="mono expr">{r.query}</td>
-                        <td class="num">{humanSeconds(r.duration)}</td>
-                        <td class="num">{r.samples.toLocaleString('en-US')}</td>
-                        <td class="small">{r.origin}</td>
-                        <td class="err-text">{r.error}</td>
+                        <td class="num" data-label="Duration">{humanSeconds(r.duration)}</td>
+                        <td class="num" data-label="Samples">{r.samples.toLocaleString('en-US')}</td>
+                        <td class="small" data-label="Origin">{r.origin}</td>
+                        <td class="err-text" data-label="Error">{r.error}</td>
                         <td>
                           <Link href={queryPageLink(r.entry)} class="button">
                             Open

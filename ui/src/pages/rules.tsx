@@ -27,7 +27,7 @@ export function RulesPage(): JSX.Element {
                 {g.limit !== undefined && g.limit > 0 ? ` · limit ${g.limit}` : ''}
               </div>
               <div class="table-wrap">
-                <table class="data">
+                <table class="data stack">
                   <thead>
                     <tr>
                       <th>Rule</th>
@@ -55,11 +55,11 @@ export function RulesPage(): JSX.Element {
                           )}
                           {r.lastError !== undefined && r.lastError !== '' && <div class="err-text">error: {r.lastError}</div>}
                         </td>
-                        <td>
+                        <td data-label="Health">
                           <Health health={r.health} />
                         </td>
-                        <td title={r.lastEvaluation}>{when(r.lastEvaluation)}</td>
-                        <td>{humanSeconds(r.evaluationTime)}</td>
+                        <td data-label="Last evaluation" title={r.lastEvaluation}>{when(r.lastEvaluation)}</td>
+                        <td data-label="Duration">{humanSeconds(r.evaluationTime)}</td>
                       </tr>
                     ))}
                   </tbody>

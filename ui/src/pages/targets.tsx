@@ -78,7 +78,7 @@ export function TargetsPage(): JSX.Element {
                   </h2>
                   {collapsed[pool] !== true && (
                     <div class="table-wrap">
-                      <table class="data targets">
+                      <table class="data targets stack">
                         <thead>
                           <tr>
                             <th class="w-l">Endpoint</th>
@@ -94,20 +94,20 @@ export function TargetsPage(): JSX.Element {
                             const last = parseTime(t.lastScrape);
                             return (
                               <tr key={t.scrapeUrl + JSON.stringify(t.labels)}>
-                                <td class="mono">
+                                <td class="mono" data-label="Endpoint">
                                   <a href={t.globalUrl} target="_blank" rel="noreferrer">
                                     {t.scrapeUrl}
                                   </a>
                                 </td>
-                                <td>
+                                <td data-label="State">
                                   <Health health={t.health} />
                                 </td>
-                                <td>
+                                <td data-label="Labels">
                                   <Labels labels={t.labels} />
                                 </td>
-                                <td title={t.lastScrape}>{last === null ? 'never' : ago(last)}</td>
-                                <td>{humanSeconds(t.lastScrapeDuration)}</td>
-                                <td class="err-text">{t.lastError}</td>
+                                <td data-label="Last scrape" title={t.lastScrape}>{last === null ? 'never' : ago(last)}</td>
+                                <td data-label="Duration">{humanSeconds(t.lastScrapeDuration)}</td>
+                                <td class="err-text" data-label="Error">{t.lastError}</td>
                               </tr>
                             );
                           })}
