@@ -237,6 +237,9 @@ scrape_configs:
     await pp.goto(`${base}/query?g0.expr=up&g0.tab=table`);
     await pp.locator('table.result td.series').first().waitFor();
     await shot('phone-dark-query', pp);
+    await pp.locator('.tab', { hasText: 'Graph' }).first().click();
+    await pp.locator('.chart-box canvas').first().waitFor();
+    await shot('phone-dark-graph', pp);
     await pp.goto(`${base}/targets`);
     await pp.getByText('DOWN').first().waitFor();
     await shot('phone-dark-targets', pp);
