@@ -1,4 +1,4 @@
-// `npm run bench -- rules [--intervals=6] [--no-prometheus]`: what evaluating rules costs, tsprom against Prometheus.
+// `npm run bench -- rules [--intervals=6] [--no-prometheus]`: what evaluating rules costs, tsprom and Prometheus.
 //
 // 1,000 recording and 500 alerting rules in 50 groups (15s interval) over 10,000 series
 // of 15s samples covering 20 minutes before "now" and 8 after (see rules_gen.ts for the

@@ -1,6 +1,6 @@
 // The rules bench's data and rule files, generated the same way for tsprom and Prometheus.
 //
-// Data: 10,000 series of four families over 200 targets (10 jobs x 20 instances), one
+// Data: 10,000 series of four families on 200 targets (10 jobs x 20 instances), one
 // sample every 15s:
 //   http_requests_total{job,instance,method,handler,code}   6,000 counters (5 handlers x 2 methods x 3 codes)
 //   http_request_duration_seconds_{bucket,sum,count}        2,400 (a classic histogram, 10 buckets)
