@@ -21,7 +21,7 @@ function color(i: number): string {
   return `hsl(${(i * 137.508) % 360}, 65%, 50%)`;
 }
 
-/** Columns for uPlot: x (seconds) then one array per series, aligned on the query's steps; gaps are null. */
+/** Columns for uPlot: x (seconds) then one array per series, aligned on the query's steps; gaps (and non-finite values) are null. */
 export function toColumns(series: MatrixSeries[], startS: number, endS: number, stepS: number, stacked: boolean): (number | null)[][] {
   const n = Math.floor((endS - startS) / stepS) + 1;
   const xs = new Array<number>(n);
@@ -33,9 +33,11 @@ export function toColumns(series: MatrixSeries[], startS: number, endS: number, 
     for (const [t, v] of s.values ?? []) {
       const i = Math.round((t - startS) / stepS);
       if (i < 0 || i >= n) continue;
+      // NaN and ±Inf ("+Inf" is NaN to Number()) cannot be placed on an axis: they are left as gaps.
       const f = Number(v);
+      if (!Number.isFinite(f)) continue;
       if (acc !== null) {
-        acc[i]! += Number.isFinite(f) ? f : 0;
+        acc[i]! += f;
         col[i] = acc[i]!;
       } else col[i] = f;
     }
