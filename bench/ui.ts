@@ -96,8 +96,8 @@ try {
   console.log(`query page total         ${((shell + queryExtra) / 1024).toFixed(1).padStart(8)} KiB   (budget 350 KiB)`);
   console.log(
     JSON.stringify({
-      series: SERIES,
-      points_per_series: POINTS,
+      series_count: SERIES,
+      points_per_series_count: POINTS,
       nav_to_request_ms: median('sent'),
       request_to_response_ms: median('server'),
       nav_to_response_ms: median('response'),
