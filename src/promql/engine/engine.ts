@@ -202,7 +202,7 @@ export class Engine implements QueryEngine {
 }
 
 /** Estimated bytes of a query's result as the engine hands it to its caller. */
-export function resultBytes(v: QueryValue): number {
+function resultBytes(v: QueryValue): number {
   switch (v.type) {
     case 'scalar':
       return SAMPLE_BYTES;

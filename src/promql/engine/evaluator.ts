@@ -100,11 +100,13 @@ export class Evaluator implements EvalContext {
   ) {
     this.numSteps = stepCount(start, end, interval);
     checkStepGrid(this.numSteps, q.maxSamples);
-    this.buffers = parent !== null ? parent.buffers : DecodeBuffers.acquire();
-    if (parent === null) q.memory.fixed += this.buffers.t.length * SAMPLE_BYTES;
     if (parent !== null) {
+      this.buffers = parent.buffers;
       this.series = parent.series;
       this.streamed = parent.streamed;
+    } else {
+      this.buffers = DecodeBuffers.acquire();
+      q.memory.fixed += this.buffers.t.length * SAMPLE_BYTES;
     }
   }
 
