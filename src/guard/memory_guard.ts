@@ -11,8 +11,8 @@
 // Writes (scrapes, remote write) are never refused for memory. It steps back
 // by itself: hard -> soft under the soft mark, soft -> ok under the recovery
 // mark (80%), so it does not flap around one threshold. It also
-// hands memory back: when the heap has grown well past its size after the
-// last full collection and no query is running, it runs one.
+// hands memory back: when the heap or the RSS has grown well past its size
+// after the last full collection and no query is running, it runs one.
 import { getHeapStatistics } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
@@ -57,7 +57,7 @@ export interface MemoryGuardOptions {
 export const MEMORY_CHECK_INTERVAL_MS = 1000;
 /** A forced collection runs at most this often. */
 const GC_MIN_GAP_MS = 10_000;
-/** The heap must have grown this much past its size after the last collection before we collect. */
+/** The heap or the RSS must have grown this much past its size after the last collection before we collect. */
 const GC_GROWTH_BYTES = 64 * 2 ** 20;
 
 function realSample(): MemorySample {
@@ -90,8 +90,9 @@ export class MemoryGuard {
   private readonly shed: Counter<'what'>;
   private readonly stateGauge: Gauge;
   private lastGcAt = -Infinity;
-  /** Heap total right after our last collection (or at start). */
+  /** Heap total and RSS right after our last collection (or at start). */
   private heapAfterGc: number;
+  private rssAfterGc: number;
   private timer: NodeJS.Timeout | null = null;
   /** Last sample's share of the tighter limit. */
   private lastShare = 0;
@@ -105,7 +106,9 @@ export class MemoryGuard {
     this.gc = o.gc === undefined ? exposeGc() : o.gc;
     this.now = o.now ?? Date.now;
     this.logger = o.logger ?? nopLogger;
-    this.heapAfterGc = this.sample().heapTotal;
+    const first = this.sample();
+    this.heapAfterGc = first.heapTotal;
+    this.rssAfterGc = first.rss;
     const registers = [o.registry];
     new Gauge({ name: 'tsprom_memory_limit_bytes', help: 'The memory limit the server keeps under (--memory.limit, else the cgroup limit, else physical memory).', registers }).set(
       o.limit.bytes,
@@ -129,7 +132,7 @@ export class MemoryGuard {
       // Garbage counts as used until collected: look again before refusing work.
       s = this.sample();
       share = shareOf(s, this.o.limit.bytes, this.o.extraRss ?? 0);
-    } else if (share < this.soft && s.heapTotal > this.heapAfterGc + GC_GROWTH_BYTES && !(this.o.busy?.() ?? false)) {
+    } else if (share < this.soft && this.grown(s) && !(this.o.busy?.() ?? false)) {
       this.collect('idle');
     }
     this.lastShare = share;
@@ -155,9 +158,19 @@ export class MemoryGuard {
     if (this.gc === null || this.now() - this.lastGcAt < GC_MIN_GAP_MS) return false;
     this.lastGcAt = this.now();
     this.gc();
-    this.heapAfterGc = this.sample().heapTotal;
-    this.logger.debug('Full garbage collection', { reason: why, heapTotal: this.heapAfterGc });
+    const s = this.sample();
+    this.heapAfterGc = s.heapTotal;
+    this.rssAfterGc = s.rss;
+    this.logger.debug('Full garbage collection', { reason: why, heapTotal: s.heapTotal, rss: s.rss });
     return true;
+  }
+
+  /**
+   * The heap, or the memory outside it (Buffers and typed arrays, freed only when their JS owners are
+   * collected), grew well past where the last collection left them.
+   */
+  private grown(s: MemorySample): boolean {
+    return s.heapTotal > this.heapAfterGc + GC_GROWTH_BYTES || s.rss > this.rssAfterGc + GC_GROWTH_BYTES;
   }
 
   /** null when a new query may run; otherwise the refusal's message (and the refusal is counted). */
