@@ -29,6 +29,11 @@ export interface StartOptions {
   waitReady?: boolean;
   /** Run in this directory (kept on stop, so a restart finds its data); default: a new temp dir, removed on stop. */
   dir?: string;
+  /**
+   * Give Node this heap size, so tsprom runs as one process instead of a launcher with the
+   * server as its child: tests that kill -9 the server itself need that.
+   */
+  heapMiB?: number;
 }
 
 const START_TIMEOUT_MS = 20_000;
@@ -41,7 +46,7 @@ export async function startTsprom(opts: StartOptions = {}): Promise<Tsprom> {
   writeFileSync(configFile, opts.config ?? 'global:\n  scrape_interval: 15s\n');
   const proc = spawn(
     process.execPath,
-    [MAIN_JS, `--config.file=${configFile}`, `--storage.tsdb.path=${join(dir, 'data')}`, '--web.listen-address=127.0.0.1:0', ...(opts.args ?? [])],
+    [...(opts.heapMiB !== undefined ? [`--max-old-space-size=${opts.heapMiB}`] : []), MAIN_JS, `--config.file=${configFile}`, `--storage.tsdb.path=${join(dir, 'data')}`, '--web.listen-address=127.0.0.1:0', ...(opts.args ?? [])],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';

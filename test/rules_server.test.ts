@@ -188,7 +188,8 @@ global:
 rule_files: ['${join(dir, 'crash.rules.yml')}']
 `;
   const args = ['--web.enable-remote-write-receiver', '--rules.alert.for-grace-period=1s'];
-  let s = await startTsprom({ dir, config, args });
+  // One process (no launcher), so kill -9 hits the server itself.
+  let s = await startTsprom({ dir, config, args, heapMiB: 1024 });
   try {
     const body = writeRequestBody([{ labels: { __name__: 'crash_value', job: 'c' }, samples: [[Date.now(), 7]] }]);
     const r = await fetch(`${s.base}/api/v1/write`, { method: 'POST', body, headers: { 'Content-Encoding': 'snappy' } });
@@ -203,7 +204,7 @@ rule_files: ['${join(dir, 'crash.rules.yml')}']
 
     s.proc.kill('SIGKILL');
     await s.exited;
-    s = await startTsprom({ dir, config, args });
+    s = await startTsprom({ dir, config, args, heapMiB: 1024 });
 
     const after = await instant(s.base, 'count_over_time(crash:value[1m])');
     assert.ok(Number(after[0]!.value[1]) >= recordedBefore, `recorded samples before the kill survive: ${after[0]!.value[1]} >= ${recordedBefore}`);

@@ -175,6 +175,8 @@ scrape_configs:
 
     // A second panel joins the URL as g1.
     await page.getByRole('button', { name: 'Add panel' }).click();
+    // The new panel's editor mounts after the click has been handled.
+    await page.locator('.cm-content').nth(1).waitFor();
     assert.equal(await page.locator('.cm-content').count(), 2);
     assert.match(new URL(page.url()).search, /g1\.expr=/);
     await page.locator('.cm-content').nth(1).click();
