@@ -157,6 +157,9 @@ export class MemoryGuard {
   private collect(why: string): boolean {
     if (this.gc === null || this.now() - this.lastGcAt < GC_MIN_GAP_MS) return false;
     this.lastGcAt = this.now();
+    // Twice: V8 updates its count of memory outside the heap (freed Buffers and typed arrays)
+    // only at the collection after the one that freed them.
+    this.gc();
     this.gc();
     const s = this.sample();
     this.heapAfterGc = s.heapTotal;
