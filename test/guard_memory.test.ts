@@ -3,7 +3,8 @@
 // server needs at rest is real pressure: new queries get 503, rule groups skip their iterations,
 // and writes are still accepted and kept.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -41,6 +42,23 @@ describe('memory guard in a real process', () => {
       const heap = value(m, 'tsprom_heap_limit_bytes')!;
       assert.ok(heap >= 512 * MiB && heap < 640 * MiB, `heap limit ${heap}`);
       assert.equal(value(m, 'tsprom_memory_guard_state'), 0);
+      assert.equal((await api(`${s.base}/api/v1/query?query=1`)).status, 200);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('the server runs with jemalloc when it is installed, which hands freed memory back', { timeout: 60_000 }, async (t) => {
+    const lib = '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2';
+    if (!existsSync(lib)) {
+      t.skip(`${lib} is missing: install Debian's libjemalloc2 (.ci/run does)`);
+      return;
+    }
+    const s = await startTsprom();
+    try {
+      const child = Number(execFileSync('pgrep', ['-P', String(s.proc.pid)]).toString().trim().split('\n')[0]);
+      assert.ok(child > 0, 'the launcher has the server as its child');
+      assert.match(readFileSync(`/proc/${child}/maps`, 'utf8'), /libjemalloc\.so\.2/);
       assert.equal((await api(`${s.base}/api/v1/query?query=1`)).status, 200);
     } finally {
       await s.stop();

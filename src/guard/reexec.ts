@@ -5,7 +5,7 @@
 // dies with its launcher, so killing the launcher (even with SIGKILL) stops
 // the server.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 
 /** Set in the child's environment: the launcher's private memory at spawn time, which the child adds to its own RSS. */
@@ -23,11 +23,32 @@ const MALLOC_ENV: Readonly<Record<string, string>> = {
   MALLOC_TRIM_THRESHOLD_: '131072',
 };
 
+/**
+ * jemalloc, when installed (Debian's libjemalloc2), as the child's allocator: glibc returns freed
+ * memory only from the top of its heap, so the tens of thousands of small typed arrays a large query
+ * frees stay resident behind a few live blocks (measured: 188 MB at rest, still 234 MB 30 s after
+ * large queries); jemalloc purges freed pages within a second (193 MB at rest, 190 MB 30 s after). Not used when the user
+ * preloads a library of their own or sets TSPROM_ALLOCATOR=glibc.
+ */
+const JEMALLOC_PATHS = [
+  '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2',
+  '/usr/lib/aarch64-linux-gnu/libjemalloc.so.2',
+  '/usr/lib64/libjemalloc.so.2',
+  '/usr/lib/libjemalloc.so.2',
+];
+const JEMALLOC_CONF = 'background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0';
+
+function allocatorEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  if (env.LD_PRELOAD !== undefined || env.TSPROM_ALLOCATOR === 'glibc') return {};
+  const lib = JEMALLOC_PATHS.find((p) => existsSync(p));
+  return lib === undefined ? {} : { LD_PRELOAD: lib, MALLOC_CONF: JEMALLOC_CONF };
+}
+
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /** Runs `script argv` in a child with the given heap limit; resolves with its exit code (re-raises a fatal signal). */
 export function runWithHeapLimit(script: string, argv: readonly string[], heapMiB: number): Promise<number> {
-  const env: NodeJS.ProcessEnv = { ...MALLOC_ENV, ...process.env, [SUPERVISOR_ENV]: String(privateBytes()) };
+  const env: NodeJS.ProcessEnv = { ...MALLOC_ENV, ...allocatorEnv(process.env), ...process.env, [SUPERVISOR_ENV]: String(privateBytes()) };
   const child = spawn(process.execPath, [...process.execArgv, `--max-old-space-size=${heapMiB}`, script, ...argv], {
     stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
     env,
