@@ -143,8 +143,6 @@ function median(xs: readonly number[]): number {
   return s.length === 0 ? NaN : s.length % 2 === 1 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
-const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-
 async function runOurs(dir: string, ruleFile: string, series: readonly BenchSeries[], baseMs: number, intervals: number): Promise<OurResult> {
   const db = await openDB(join(dir, 'tsdb'), { registry: new Registry(), maintenanceIntervalMs: 0 });
   try {

@@ -3,17 +3,16 @@
 // (prometheus_rule_group_last_duration_seconds, prometheus_rule_group_iterations_total),
 // /proc/<pid>/stat for CPU, and its HTTP API for alerts and recorded series.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeRequestBody, type TestSeries } from '../test/remote_write_proto.js';
 import { STEP_MS } from './rules_gen.js';
+import { freePort } from '../test/free_port.js';
+import { procCpuSeconds } from './proc_stat.js';
 
 export const PROMETHEUS = '/usr/bin/prometheus';
-/** Linux's USER_HZ: /proc/<pid>/stat reports CPU time in these ticks. */
-const CLOCK_TICKS_PER_S = 100;
 /** Evaluations every group completes on the pushed data before measuring (its caches and pools settle). */
 const WARMUP_ITERATIONS = 2;
 
@@ -30,27 +29,11 @@ export interface PeerResult {
   pushSeconds: number;
 }
 
-function procCpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name (which may hold spaces) start after the last ')'; utime and stime are the 12th and 13th.
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / CLOCK_TICKS_PER_S;
-}
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 function request(url: string, method: string, body?: Buffer, headers: Record<string, string> = {}): Promise<Buffer> {
   return new Promise((resolve, reject) => {

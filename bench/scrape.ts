@@ -12,7 +12,7 @@
 //    loopback), measuring its CPU from /proc/<pid>/stat, and reports the CPU ratio.
 // The last line is one JSON object with the figures.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -31,6 +31,8 @@ import type { Appendable, Appender, Storage } from '../src/storage/interface.js'
 import { MemoryStorage } from '../src/storage/memory.js';
 import { openDB } from '../src/tsdb/db.js';
 import { config, relabelConfig, scrapeConfig } from '../test/fixtures/scrape/helpers.js';
+import { freePort } from '../test/free_port.js';
+import { procCpuSeconds } from './proc_stat.js';
 
 function flag(name: string, def: string): string {
   const a = process.argv.find((x) => x.startsWith(`--${name}=`));
@@ -39,8 +41,6 @@ function flag(name: string, def: string): string {
 
 const NODE_EXPORTER = '/usr/bin/prometheus-node-exporter';
 const PROMETHEUS = '/usr/bin/prometheus';
-/** Linux's USER_HZ: /proc/<pid>/stat reports CPU time in these ticks. */
-const CLOCK_TICKS_PER_S = 100;
 /** Each parse measurement runs at least this long (wall time) so timer resolution and JIT warm-up do not dominate. */
 const PARSE_MIN_MS = 2000;
 
@@ -263,13 +263,6 @@ async function runOurs(port: number, targets: number, intervalMs: number, durati
 
 // ---------------------------------------------------------------- Prometheus
 
-function procCpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name (which may hold spaces) start after the last ')'.
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // utime and stime are fields 14 and 15 of the full line, 12 and 13 here (0-based 11, 12).
-  return (Number(f[11]) + Number(f[12])) / CLOCK_TICKS_PER_S;
-}
 
 /** Sum of a metric over its label values, from Prometheus's own /metrics (0 before its first sample: counter vectors appear on first use). */
 async function promMetric(port: number, name: string): Promise<number> {
@@ -338,16 +331,6 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 function get(url: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {

@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './free_port.js';
 
 export const ALERTMANAGER = '/usr/bin/prometheus-alertmanager';
 
@@ -26,16 +26,6 @@ export interface Alertmanager {
   stop(): Promise<void>;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Polls f every 50 ms until it returns non-null (errors count as null), for at most `ms`. */
 export async function until<T>(f: () => Promise<T | null>, what: string, ms = 30_000): Promise<T> {

@@ -15,7 +15,6 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Labels } from '../src/model/labels.js';
@@ -27,6 +26,7 @@ import type { QueryValue } from '../src/promql/engine/types.js';
 import { generate, T0_MS, type DiffSeries } from './fixtures/differential/data.js';
 import { INSTANT_TIMES_MS, QUERIES, RANGES, type DiffQuery } from './fixtures/differential/queries.js';
 import { writeRequestBody, type TestSeries } from './remote_write_proto.js';
+import { freePort } from './free_port.js';
 
 const PROMETHEUS = '/usr/bin/prometheus';
 const READY_TIMEOUT_MS = 30_000;
@@ -283,16 +283,6 @@ function diff(prom: Norm, ours: Norm, ordered: boolean): string[] {
 
 // ---- Loading ------------------------------------------------------------
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function toTestSeries(all: readonly DiffSeries[], from: number, to: number): TestSeries[] {
   const out: TestSeries[] = [];

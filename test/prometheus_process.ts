@@ -5,7 +5,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, until } from './alertmanager_process.js';
+import { until } from './alertmanager_process.js';
+import { freePort } from './free_port.js';
 
 export const PROMETHEUS = '/usr/bin/prometheus';
 

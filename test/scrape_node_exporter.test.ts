@@ -8,19 +8,10 @@ import { MemoryStorage } from '../src/storage/memory.js';
 import { ScrapeManager } from '../src/scrape/manager.js';
 import { Engine } from '../src/promql/engine/engine.js';
 import { config, readSeries, scrapeConfig, waitFor } from './fixtures/scrape/helpers.js';
+import { freePort } from './free_port.js';
 
 const NODE_EXPORTER = '/usr/bin/prometheus-node-exporter';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {

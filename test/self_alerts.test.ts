@@ -7,7 +7,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { api, MAIN_JS, startTsprom, type Tsprom } from './api_process.js';
-import { freePort, startAlertmanager, until, type Alertmanager } from './alertmanager_process.js';
+import { startAlertmanager, until, type Alertmanager } from './alertmanager_process.js';
+import { freePort } from './free_port.js';
 
 interface ApiAlert {
   labels: Record<string, string>;

@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { api, startTsprom, type Tsprom } from './api_process.js';
-import { freePort, until } from './alertmanager_process.js';
+import { until } from './alertmanager_process.js';
+import { freePort } from './free_port.js';
 import { CHROMIUM, CHROMIUM_ARGS, ensureUiBuilt } from './ui_chromium.js';
 
 const RULES = `
