@@ -37,6 +37,7 @@ import { isULID } from './ulid.js';
 import { checkpointSegments, createCheckpoint, deleteCheckpoints, lastCheckpoint } from './wal/checkpoint.js';
 import { decodeRecord, type RecordHandler } from './record/record.js';
 import { DEFAULT_SEGMENT_SIZE, SegmentReader, WAL, listSegments, repairSegments, segmentName } from './wal/wal.js';
+import { lastTruncatableSegment, type WalRetention } from './wal/retention.js';
 
 export type { TSDBStatus } from './head/head.js';
 export type { BlockMeta } from './block.js';
@@ -67,6 +68,8 @@ export interface DBOptions {
   compactOnCommit?: boolean;
   /** Most series the head takes new samples for (--storage.tsdb.max-head-series); 0 = no limit. */
   maxHeadSeries?: number;
+  /** Readers tailing the WAL (remote write): WAL truncation keeps the segments they still need. */
+  walRetention?: WalRetention;
 }
 
 /** Serialises background jobs (compaction, retention, tombstone cleanup, snapshots). */
@@ -388,6 +391,8 @@ export class DB implements Storage {
     // Start a new segment so that low-volume databases do not keep more WAL than needed.
     let last = wal.nextSegment() - 1;
     last = first + Math.floor(((last - first) * 2) / 3);
+    // Segments a remote-write queue has not sent yet stay (replay skips their samples older than the head).
+    last = lastTruncatableSegment(last, this.opts.walRetention);
     if (last <= first) return;
     this.metrics.checkpointCreations.inc();
     try {
