@@ -255,3 +255,45 @@ describe('globToRegExp', () => {
     for (const bad of ['[', '[a', '[]', '[^]', '[-a]', '[a-]', 'a\\']) assert.equal(globToRegExp(bad), null, bad);
   });
 });
+
+describe('otlp', () => {
+  test('defaults, every key, and the section written back', async () => {
+    const { configToYAML } = await import('./marshal.js');
+    const d = loadConfig('');
+    assert.equal(d.otlp.translationStrategy, 'UnderscoreEscapingWithSuffixes');
+    assert.deepEqual(d.otlp.promoteResourceAttributes, []);
+    assert.match(configToYAML(d), /\notlp:\n {2}translation_strategy: UnderscoreEscapingWithSuffixes\n$/);
+    const c = loadConfig(`otlp:
+  promote_resource_attributes: [' k8s.pod.name ', service.version]
+  translation_strategy: NoUTF8EscapingWithSuffixes
+  keep_identifying_resource_attributes: true
+  convert_histograms_to_nhcb: true
+  promote_scope_metadata: true
+  label_name_underscore_sanitization: true
+  label_name_preserve_multiple_underscores: true
+`);
+    assert.deepEqual(c.otlp.promoteResourceAttributes, ['k8s.pod.name', 'service.version']);
+    assert.equal(c.otlp.translationStrategy, 'NoUTF8EscapingWithSuffixes');
+    assert.ok(c.otlp.keepIdentifyingResourceAttributes && c.otlp.convertHistogramsToNHCB && c.otlp.promoteScopeMetadata);
+    assert.ok(c.otlp.labelNameUnderscoreSanitization && c.otlp.labelNamePreserveMultipleUnderscores);
+    assert.deepEqual(loadConfig(configToYAML(c)).otlp, c.otlp);
+    const all = loadConfig('otlp: {promote_all_resource_attributes: true, ignore_resource_attributes: [a]}');
+    assert.ok(all.otlp.promoteAllResourceAttributes);
+    assert.deepEqual(all.otlp.ignoreResourceAttributes, ['a']);
+  });
+
+  test("Prometheus's errors for bad settings", () => {
+    assert.match(err('otlp: {translation_strategy: Foo}').message, /otlp\.translation_strategy: unsupported OTLP translation strategy "Foo"/);
+    assert.match(
+      err('otlp: {promote_all_resource_attributes: true, promote_resource_attributes: [a]}').message,
+      /'promote_all_resource_attributes' and 'promote_resource_attributes' cannot be configured simultaneously/,
+    );
+    assert.match(err('otlp: {ignore_resource_attributes: [a]}').message, /'ignore_resource_attributes' cannot be configured unless 'promote_all_resource_attributes' is true/);
+    assert.match(
+      err("otlp: {promote_resource_attributes: [a, ' a', '']}").message,
+      /invalid 'promote_resource_attributes': duplicated promoted OTel resource attribute "a"\nempty promoted OTel resource attribute/,
+    );
+    assert.match(err('otlp: {promote_all_resource_attributes: true, ignore_resource_attributes: [""]}').message, /empty ignored OTel resource attribute/);
+    assert.match(err('otlp: {unknown_key: 1}').message, /field unknown_key not found in otlp/);
+  });
+});

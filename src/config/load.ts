@@ -13,10 +13,13 @@ import { LineCounter, parseDocument, isAlias, isMap, isScalar, isSeq, type Docum
 import { Labels, isValidLabelName, isWellFormedUTF16 } from '../model/labels.js';
 import RE2 from 're2';
 import { InvalidDurationError, parseDuration } from '../gofmt/duration.js';
+import { goQuote } from '../gofmt/quote.js';
 import type { ScrapeProtocol } from '../model/textparse/media_type.js';
 import { parseSize, UnitParseError } from './units.js';
 import {
+  DEFAULT_OTLP_CONFIG,
   DEFAULT_SCRAPE_PROTOCOLS,
+  OTLP_TRANSLATION_STRATEGIES,
   type AlertingConfig,
   type AlertmanagerConfig,
   type Authorization,
@@ -29,11 +32,14 @@ import {
   type HTTPClientConfig,
   type HTTPSDConfig,
   type MetadataConfig,
+  type OTLPConfig,
+  type OTLPTranslationStrategy,
   type QueueConfig,
   type RelabelAction,
   type RelabelConfig,
   type RemoteReadConfig,
   type RemoteWriteConfig,
+  type OAuth2Config,
   type ScrapeConfig,
   type ScrapeLimits,
   type ServiceDiscoveryConfigs,
@@ -128,6 +134,7 @@ export function loadConfig(text: string, opts: LoadOptions = {}): Config {
   const remoteRead = root.list('remote_read', readRemoteRead);
   checkUniqueNames(root, 'remote_read', remoteRead, 'remote read');
   const storage = readStorage(root.map('storage', ['tsdb', 'exemplars']));
+  const otlp = readOTLP(root.map('otlp', OTLP_KEYS));
 
   return deepFreeze({
     global,
@@ -138,6 +145,7 @@ export function loadConfig(text: string, opts: LoadOptions = {}): Config {
     remoteWrite,
     remoteRead,
     storage,
+    otlp,
     sourceFile: file ? resolve(file) : '',
   });
 }
@@ -151,8 +159,9 @@ const ROOT_KEYS = [
   'remote_write',
   'remote_read',
   'storage',
+  'otlp',
 ];
-const UNSUPPORTED_ROOT = ['runtime', 'tracing', 'otlp'];
+const UNSUPPORTED_ROOT = ['runtime', 'tracing'];
 
 const GLOBAL_KEYS = [
   'scrape_interval',
@@ -719,9 +728,10 @@ function readRemoteWrite(r0: MapReader): RemoteWriteConfig {
       'protobuf_message',
       'queue_config',
       'metadata_config',
+      'oauth2',
       ...HTTP_CLIENT_KEYS,
     ],
-    UNSUPPORTED_HTTP_CLIENT,
+    UNSUPPORTED_HTTP_CLIENT.filter((k) => k !== 'oauth2'),
   );
   const url = r.str('url', '');
   if (url === '') throw r.error('url', 'url for remote_write is empty');
@@ -741,11 +751,39 @@ function readRemoteWrite(r0: MapReader): RemoteWriteConfig {
     sendExemplars: r.bool('send_exemplars', false),
     sendNativeHistograms: r.bool('send_native_histograms', false),
     protobufMessage,
-    httpClient: readHTTPClient(r),
+    // Prometheus's remote-write client defaults to HTTP/1.1.
+    httpClient: { ...readHTTPClient(r), enableHttp2: r.bool('enable_http2', false) },
+    oauth2: readOAuth2(r),
     queueConfig: readQueueConfig(r.map('queue_config', null)),
     metadataConfig: readMetadataConfig(r.map('metadata_config', ['send', 'send_interval', 'max_samples_per_send'])),
   } as const;
   return { ...cfg, name: r.str('name', '') || configHash(cfg) };
+}
+
+function readOAuth2(r: MapReader): OAuth2Config | null {
+  if (!r.has('oauth2')) return null;
+  const o = r.map('oauth2', ['client_id', 'client_secret', 'client_secret_file', 'scopes', 'token_url', 'endpoint_params', 'tls_config', 'proxy_url']);
+  const c: OAuth2Config = {
+    clientId: o.str('client_id', ''),
+    clientSecret: o.str('client_secret', ''),
+    clientSecretFile: o.path('client_secret_file'),
+    scopes: o.strList('scopes'),
+    tokenUrl: o.str('token_url', ''),
+    endpointParams: o.strMap('endpoint_params'),
+    tlsConfig: readTLS(o.has('tls_config') ? o.map('tls_config', null) : null),
+    proxyUrl: o.str('proxy_url', ''),
+  };
+  if (c.clientId === '') throw o.error('client_id', 'oauth2 client_id must be configured');
+  if (c.tokenUrl === '') throw o.error('token_url', 'oauth2 token_url must be configured');
+  parseURL(o, 'token_url', c.tokenUrl);
+  if (c.proxyUrl !== '') parseURL(o, 'proxy_url', c.proxyUrl);
+  if (c.clientSecret !== '' && c.clientSecretFile !== '') {
+    throw o.error('client_secret', 'at most one of oauth2 client_secret, client_secret_file & client_secret_ref must be configured');
+  }
+  if (r.has('basic_auth') || r.has('authorization') || r.has('bearer_token') || r.has('bearer_token_file')) {
+    throw r.error('oauth2', 'at most one of basic_auth, oauth2 & authorization must be configured');
+  }
+  return c;
 }
 
 function readQueueConfig(r0: MapReader): QueueConfig {
@@ -818,6 +856,65 @@ function readStorage(r: MapReader): StorageConfig {
   return {
     tsdb: { outOfOrderTimeWindowMs: tsdb.duration('out_of_order_time_window', 0) },
     exemplars: { maxExemplars: ex.uint('max_exemplars', 100_000) },
+  };
+}
+
+const OTLP_KEYS = [
+  'promote_all_resource_attributes',
+  'promote_resource_attributes',
+  'ignore_resource_attributes',
+  'translation_strategy',
+  'keep_identifying_resource_attributes',
+  'convert_histograms_to_nhcb',
+  'promote_scope_metadata',
+  'label_name_underscore_sanitization',
+  'label_name_preserve_multiple_underscores',
+];
+
+/** The otlp section, checked as Prometheus checks it (OTLPConfig.UnmarshalYAML and the strategy check in config.Load). */
+function readOTLP(r: MapReader): OTLPConfig {
+  const promoteAll = r.bool('promote_all_resource_attributes', false);
+  const promote = r.strList('promote_resource_attributes');
+  const ignore = r.strList('ignore_resource_attributes');
+  // Trimmed and checked for empty and duplicate names; every problem is listed, one per line, as Go's errors.Join does.
+  const attrs = (key: string, list: string[], adjective: string): string[] => {
+    const seen = new Set<string>();
+    const problems: string[] = [];
+    const out = list.map((a) => {
+      const t = a.trim();
+      if (t === '') problems.push(`empty ${adjective} OTel resource attribute`);
+      else if (seen.has(t)) problems.push(`duplicated ${adjective} OTel resource attribute ${goQuote(t)}`);
+      else seen.add(t);
+      return t;
+    });
+    if (problems.length > 0) throw r.error(key, `invalid '${key}': ${problems.join('\n')}`);
+    return out;
+  };
+  let promoted: string[] = [];
+  let ignored: string[] = [];
+  if (promoteAll) {
+    if (promote.length > 0) {
+      throw r.error('promote_resource_attributes', "'promote_all_resource_attributes' and 'promote_resource_attributes' cannot be configured simultaneously");
+    }
+    ignored = attrs('ignore_resource_attributes', ignore, 'ignored');
+  } else {
+    if (ignore.length > 0) throw r.error('ignore_resource_attributes', "'ignore_resource_attributes' cannot be configured unless 'promote_all_resource_attributes' is true");
+    promoted = attrs('promote_resource_attributes', promote, 'promoted');
+  }
+  const strategy = r.str('translation_strategy', DEFAULT_OTLP_CONFIG.translationStrategy);
+  if (!(OTLP_TRANSLATION_STRATEGIES as readonly string[]).includes(strategy)) {
+    throw r.error('translation_strategy', `unsupported OTLP translation strategy ${goQuote(strategy)}`);
+  }
+  return {
+    promoteAllResourceAttributes: promoteAll,
+    promoteResourceAttributes: promoted,
+    ignoreResourceAttributes: ignored,
+    translationStrategy: strategy as OTLPTranslationStrategy,
+    keepIdentifyingResourceAttributes: r.bool('keep_identifying_resource_attributes', false),
+    convertHistogramsToNHCB: r.bool('convert_histograms_to_nhcb', false),
+    promoteScopeMetadata: r.bool('promote_scope_metadata', false),
+    labelNameUnderscoreSanitization: r.bool('label_name_underscore_sanitization', false),
+    labelNamePreserveMultipleUnderscores: r.bool('label_name_preserve_multiple_underscores', false),
   };
 }
 

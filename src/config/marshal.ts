@@ -154,6 +154,17 @@ function remoteWrite(r: RemoteWriteConfig): Obj {
     send_native_histograms: r.sendNativeHistograms || undefined,
     protobuf_message: r.protobufMessage,
     ...httpClient(r.httpClient),
+    oauth2: r.oauth2
+      ? compact({
+          client_id: r.oauth2.clientId,
+          client_secret: r.oauth2.clientSecret ? SECRET : '',
+          client_secret_file: r.oauth2.clientSecretFile,
+          scopes: r.oauth2.scopes.length ? [...r.oauth2.scopes] : undefined,
+          token_url: r.oauth2.tokenUrl,
+          endpoint_params: Object.keys(r.oauth2.endpointParams).length ? { ...r.oauth2.endpointParams } : undefined,
+          proxy_url: r.oauth2.proxyUrl,
+        })
+      : undefined,
     queue_config: {
       capacity: q.capacity,
       max_shards: q.maxShards,
@@ -216,6 +227,17 @@ export function configToYAML(c: Config): string {
     storage: compact({
       tsdb: c.storage.tsdb.outOfOrderTimeWindowMs ? { out_of_order_time_window: formatDuration(c.storage.tsdb.outOfOrderTimeWindowMs) } : undefined,
       exemplars: { max_exemplars: c.storage.exemplars.maxExemplars },
+    }),
+    otlp: compact({
+      promote_all_resource_attributes: c.otlp.promoteAllResourceAttributes || undefined,
+      promote_resource_attributes: [...c.otlp.promoteResourceAttributes],
+      ignore_resource_attributes: [...c.otlp.ignoreResourceAttributes],
+      translation_strategy: c.otlp.translationStrategy,
+      keep_identifying_resource_attributes: c.otlp.keepIdentifyingResourceAttributes || undefined,
+      convert_histograms_to_nhcb: c.otlp.convertHistogramsToNHCB || undefined,
+      promote_scope_metadata: c.otlp.promoteScopeMetadata || undefined,
+      label_name_underscore_sanitization: c.otlp.labelNameUnderscoreSanitization || undefined,
+      label_name_preserve_multiple_underscores: c.otlp.labelNamePreserveMultipleUnderscores || undefined,
     }),
   });
   return stringify(doc, { lineWidth: 0 });

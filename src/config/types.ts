@@ -249,8 +249,23 @@ export interface MetadataConfig {
   readonly maxSamplesPerSend: number;
 }
 
+/** OAuth 2.0 client credentials (remote_write's oauth2 block). */
+export interface OAuth2Config {
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly clientSecretFile: string;
+  readonly scopes: readonly string[];
+  readonly tokenUrl: string;
+  readonly endpointParams: Readonly<Record<string, string>>;
+  /** For the token requests: TLS and proxy settings of the token endpoint. */
+  readonly tlsConfig: TLSConfig;
+  readonly proxyUrl: string;
+}
+
 export interface RemoteWriteConfig {
   readonly url: string;
+  /** null when not configured; at most one of it, basic_auth and authorization is set. */
+  readonly oauth2: OAuth2Config | null;
   /** Default 30s. */
   readonly remoteTimeoutMs: number;
   readonly headers: Readonly<Record<string, string>>;
@@ -291,6 +306,48 @@ export interface StorageConfig {
   };
 }
 
+/** How OTLP metric and label names become Prometheus names (otlp.translation_strategy). */
+export const OTLP_TRANSLATION_STRATEGIES = [
+  'UnderscoreEscapingWithSuffixes',
+  'UnderscoreEscapingWithoutSuffixes',
+  'NoUTF8EscapingWithSuffixes',
+  'NoTranslation',
+] as const;
+export type OTLPTranslationStrategy = (typeof OTLP_TRANSLATION_STRATEGIES)[number];
+
+/** The `otlp:` section: how the OTLP receiver translates what it gets. */
+export interface OTLPConfig {
+  /** Default false; then ignoreResourceAttributes lists the exceptions. */
+  readonly promoteAllResourceAttributes: boolean;
+  /** Resource attributes copied onto every series of their resource. */
+  readonly promoteResourceAttributes: readonly string[];
+  readonly ignoreResourceAttributes: readonly string[];
+  /** Default UnderscoreEscapingWithSuffixes. */
+  readonly translationStrategy: OTLPTranslationStrategy;
+  /** Default false: service.name, service.namespace and service.instance.id are left off target_info. */
+  readonly keepIdentifyingResourceAttributes: boolean;
+  /** Default false. */
+  readonly convertHistogramsToNHCB: boolean;
+  /** Default false: otel_scope_name/version/schema_url and otel_scope_<attr> labels. */
+  readonly promoteScopeMetadata: boolean;
+  /** Default false: a label name starting with one '_' gets a "key" prefix. */
+  readonly labelNameUnderscoreSanitization: boolean;
+  /** Default false: runs of '_' in escaped label names collapse to one. */
+  readonly labelNamePreserveMultipleUnderscores: boolean;
+}
+
+export const DEFAULT_OTLP_CONFIG: OTLPConfig = Object.freeze({
+  promoteAllResourceAttributes: false,
+  promoteResourceAttributes: Object.freeze([]),
+  ignoreResourceAttributes: Object.freeze([]),
+  translationStrategy: 'UnderscoreEscapingWithSuffixes',
+  keepIdentifyingResourceAttributes: false,
+  convertHistogramsToNHCB: false,
+  promoteScopeMetadata: false,
+  labelNameUnderscoreSanitization: false,
+  labelNamePreserveMultipleUnderscores: false,
+});
+
 export interface Config {
   readonly global: GlobalConfig;
   /** Absolute paths or globs of rule files. */
@@ -302,6 +359,7 @@ export interface Config {
   readonly remoteWrite: readonly RemoteWriteConfig[];
   readonly remoteRead: readonly RemoteReadConfig[];
   readonly storage: StorageConfig;
+  readonly otlp: OTLPConfig;
   /** Absolute path of the file it came from; '' when loaded from a string. */
   readonly sourceFile: string;
 }
