@@ -77,6 +77,12 @@ export interface Querier {
   labelValues(name: string, hints: LabelHints | null, ...matchers: Matcher[]): string[];
   /** Sorted, distinct label names over series that match all matchers. */
   labelNames(hints: LabelHints | null, ...matchers: Matcher[]): string[];
+  /**
+   * Queriers that fetch from elsewhere (remote read) start fetching in
+   * select(); the caller awaits ready() after its selects and before reading
+   * the sets, so reading stays synchronous. Absent for local storage.
+   */
+  ready?(): Promise<void>;
   close(): void;
 }
 
