@@ -311,6 +311,8 @@ class EngineQuery implements Query {
           ),
         );
       });
+      // Remote-read queriers fetch during the selects above; evaluation reads synchronously.
+      if (querier.ready !== undefined) await querier.ready();
       this.timings.queryPreparationTime = (performance.now() - tPrep) / 1000;
 
       // Offsets for @ are relative to the start, the only time step-invariant parts are evaluated at.

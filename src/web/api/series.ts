@@ -65,7 +65,7 @@ function invalidUtf8Name(path: string): Buffer | null {
 export class SeriesApi {
   constructor(private readonly deps: ApiDeps) {}
 
-  series(ctx: ApiContext): ApiResult {
+  async series(ctx: ApiContext): Promise<ApiResult> {
     const matches = ctx.params.getAll('match[]');
     if (matches.length === 0) throw new ApiError('bad_data', 'no match[] parameter provided');
     const limit = parseLimitParam(ctx.params);
@@ -78,8 +78,10 @@ export class SeriesApi {
     try {
       // As Prometheus: one selector is answered in storage order, several are sorted and merged.
       const sort = sets.length > 1;
-      for (const ms of sets) {
-        const set: SeriesSet = q.select(sort, { start, end, func: 'series' }, ...ms);
+      const selected: SeriesSet[] = sets.map((ms) => q.select(sort, { start, end, func: 'series' }, ...ms));
+      // Remote-read queriers fetch during the selects.
+      if (q.ready !== undefined) await q.ready();
+      for (const set of selected) {
         while (set.next()) {
           const ls = set.at().labels;
           found.set(ls.key(), ls);
