@@ -8,6 +8,12 @@ export class FlagError extends Error {
   override name = 'FlagError';
 }
 
+/** A flag of the other mode (server-only with --agent, agent-only without): Prometheus prints the list bare and exits 3. */
+export class FlagModeError extends FlagError {
+  override name = 'FlagModeError';
+  readonly exitCode = 3;
+}
+
 type Kind = 'string' | 'bool' | 'duration' | 'size' | 'int' | 'list';
 
 interface FlagDef {
@@ -17,6 +23,8 @@ interface FlagDef {
   readonly help: string;
   /** Allowed values, for enumerations. */
   readonly values?: readonly string[];
+  /** Only for the server (refused with --agent) or only for agent mode, as Prometheus marks its flags. */
+  readonly mode?: 'server' | 'agent';
 }
 
 const FLAGS: readonly FlagDef[] = [
@@ -36,21 +44,21 @@ const FLAGS: readonly FlagDef[] = [
   { name: 'web.enable-admin-api', kind: 'bool', def: 'false', help: 'Enable API endpoints for admin control actions.' },
   { name: 'web.enable-remote-write-receiver', kind: 'bool', def: 'false', help: 'Enable API endpoint accepting remote write requests.' },
   { name: 'web.cors.origin', kind: 'string', def: '.*', help: 'Regex for CORS origin. It is fully anchored. Example: \'https?://(domain1|domain2)\\.com\'' },
-  { name: 'storage.tsdb.path', kind: 'string', def: 'data/', help: 'Base path for metrics storage.' },
+  { name: 'storage.tsdb.path', mode: 'server', kind: 'string', def: 'data/', help: 'Base path for metrics storage.' },
   {
-    name: 'storage.tsdb.retention.time',
+    name: 'storage.tsdb.retention.time', mode: 'server',
     kind: 'duration',
     def: '0s',
     help: 'How long to retain samples in storage. If neither this flag nor "storage.tsdb.retention.size" is set, the retention time defaults to 15d. Units Supported: y, w, d, h, m, s, ms.',
   },
   {
-    name: 'storage.tsdb.retention.size',
+    name: 'storage.tsdb.retention.size', mode: 'server',
     kind: 'size',
     def: '0B',
     help: 'Maximum number of bytes that can be stored for blocks. A unit is required, supported units: B, KB, MB, GB, TB, PB, EB. Ex: "512MB". Based on powers-of-2, so 1KB is 1024B.',
   },
   {
-    name: 'storage.tsdb.max-head-series',
+    name: 'storage.tsdb.max-head-series', mode: 'server',
     kind: 'int',
     def: '0',
     help: 'Maximum number of series in the head block. Samples of new series beyond it are rejected; existing series keep ingesting. 0 means no limit.',
@@ -67,54 +75,100 @@ const FLAGS: readonly FlagDef[] = [
     def: '0B',
     help: 'Memory the server keeps under; it sizes the JS heap and sheds load near it. 0B: the cgroup limit, else physical memory.',
   },
-  { name: 'query.lookback-delta', kind: 'duration', def: '5m', help: 'The maximum lookback duration for retrieving metrics during expression evaluations and federation.' },
-  { name: 'query.timeout', kind: 'duration', def: '2m', help: 'Maximum time a query may take before being aborted.' },
-  { name: 'query.max-concurrency', kind: 'int', def: '20', help: 'Maximum number of queries executed concurrently.' },
   {
-    name: 'query.max-samples',
+    name: 'storage.remote.read-sample-limit',
+    mode: 'server',
+    kind: 'int',
+    def: '50000000',
+    help: 'Maximum overall number of samples to return via the remote read interface, in a single query. 0 means no limit. This limit is ignored for streamed response types.',
+  },
+  { name: 'storage.remote.read-concurrent-limit', mode: 'server', kind: 'int', def: '10', help: 'Maximum number of concurrent remote read calls. 0 means no limit.' },
+  {
+    name: 'storage.remote.read-max-bytes-in-frame',
+    mode: 'server',
+    kind: 'int',
+    def: '1048576',
+    help: 'Maximum number of bytes in a single frame for streaming remote read response types before marshalling. Note that client might have limit on frame size as well. 1MB as recommended by protobuf by default.',
+  },
+  { name: 'agent', kind: 'bool', def: 'false', help: 'Run tsprom in agent mode: scrape and remote-write only, with a WAL-only store.' },
+  { name: 'storage.agent.path', mode: 'agent', kind: 'string', def: 'data-agent/', help: 'Base path for metrics storage.' },
+  {
+    name: 'storage.agent.wal-compression',
+    mode: 'agent',
+    kind: 'bool',
+    def: 'true',
+    help: 'Compress the agent WAL. Accepted for compatibility: tsprom\'s WAL records are compact already and not compressed.',
+  },
+  {
+    name: 'storage.agent.wal-segment-size',
+    mode: 'agent',
+    kind: 'size',
+    def: '0B',
+    help: 'Size at which to split WAL segment files, between 10MB and 256MB. 0B means the default (128MB). Example: 100MB',
+  },
+  {
+    name: 'storage.agent.retention.min-time',
+    mode: 'agent',
+    kind: 'duration',
+    def: '5m',
+    help: 'Minimum age samples may be before being considered for deletion when the WAL is truncated',
+  },
+  {
+    name: 'storage.agent.retention.max-time',
+    mode: 'agent',
+    kind: 'duration',
+    def: '4h',
+    help: 'Maximum age samples may be before being forcibly deleted when the WAL is truncated',
+  },
+  { name: 'storage.agent.no-lockfile', mode: 'agent', kind: 'bool', def: 'false', help: 'Do not create lockfile in data directory.' },
+  { name: 'query.lookback-delta', mode: 'server', kind: 'duration', def: '5m', help: 'The maximum lookback duration for retrieving metrics during expression evaluations and federation.' },
+  { name: 'query.timeout', mode: 'server', kind: 'duration', def: '2m', help: 'Maximum time a query may take before being aborted.' },
+  { name: 'query.max-concurrency', mode: 'server', kind: 'int', def: '20', help: 'Maximum number of queries executed concurrently.' },
+  {
+    name: 'query.max-samples', mode: 'server',
     kind: 'int',
     def: '50000000',
     help: 'Maximum number of samples a single query can load into memory. Note that queries will fail if they try to load more samples than this into memory, so this also limits the number of samples a query can return.',
   },
   {
-    name: 'query.max-memory',
+    name: 'query.max-memory', mode: 'server',
     kind: 'size',
     def: '',
     help: 'Maximum memory a single query may hold (samples, series and their labels, its result), e.g. "512MB". A query that would hold more fails. 0 means no limit. Defaults to a quarter of the JS heap limit.',
   },
   {
-    name: 'query.max-total-memory',
+    name: 'query.max-total-memory', mode: 'server',
     kind: 'size',
     def: '',
     help: 'Memory all running queries may hold together. While they hold more, new queries wait in the query queue. 0 means no limit. Defaults to twice --query.max-memory.',
   },
   {
-    name: 'rules.alert.for-outage-tolerance',
+    name: 'rules.alert.for-outage-tolerance', mode: 'server',
     kind: 'duration',
     def: '1h',
     help: 'Max time to tolerate tsprom outage for restoring "for" state of alert.',
   },
   {
-    name: 'rules.alert.for-grace-period',
+    name: 'rules.alert.for-grace-period', mode: 'server',
     kind: 'duration',
     def: '10m',
     help: 'Minimum duration between alert and restored "for" state. This is maintained only for alerts with configured "for" time greater than grace period.',
   },
-  { name: 'rules.alert.resend-delay', kind: 'duration', def: '1m', help: 'Minimum amount of time to wait before resending an alert to Alertmanager.' },
+  { name: 'rules.alert.resend-delay', mode: 'server', kind: 'duration', def: '1m', help: 'Minimum amount of time to wait before resending an alert to Alertmanager.' },
   {
-    name: 'rules.self-monitoring',
+    name: 'rules.self-monitoring', mode: 'server',
     kind: 'bool',
     def: 'true',
     help: 'Evaluate the built-in rule group "tsprom-self": alerts on tsprom\'s own memory, disk, WAL, query log, rule evaluation, notifications and scrape targets.',
   },
   {
-    name: 'alertmanager.notification-queue-capacity',
+    name: 'alertmanager.notification-queue-capacity', mode: 'server',
     kind: 'int',
     def: '10000',
     help: 'The capacity of the queue for pending Alertmanager notifications. When full, the oldest notifications are dropped.',
   },
   {
-    name: 'alertmanager.drain-notification-queue-on-shutdown',
+    name: 'alertmanager.drain-notification-queue-on-shutdown', mode: 'server',
     kind: 'bool',
     def: 'true',
     help: 'Send any outstanding Alertmanager notifications when shutting down. If false, any outstanding Alertmanager notifications will be dropped when shutting down.',
@@ -164,6 +218,18 @@ export interface ServerFlags {
   readonly resendDelayMs: number;
   readonly notificationQueueCapacity: number;
   readonly drainNotificationQueue: boolean;
+  readonly remoteReadSampleLimit: number;
+  readonly remoteReadConcurrentLimit: number;
+  readonly remoteReadMaxBytesInFrame: number;
+  /** --agent: scrape and remote-write only, into a WAL-only store. */
+  readonly agent: boolean;
+  readonly agentStoragePath: string;
+  readonly agentWalCompression: boolean;
+  /** 0 = the WAL's default. */
+  readonly agentWalSegmentSize: number;
+  readonly agentRetentionMinTimeMs: number;
+  readonly agentRetentionMaxTimeMs: number;
+  readonly agentNoLockfile: boolean;
   /** --rules.self-monitoring: the built-in `tsprom-self` rule group. */
   readonly selfMonitoringRules: boolean;
   readonly features: ReadonlySet<string>;
@@ -203,6 +269,8 @@ function checkValue(def: FlagDef, value: string): void {
 export function parseArgs(argv: readonly string[]): ParsedArgs {
   const values = new Map<string, string>();
   const lists = new Map<string, string[]>();
+  /** Flags given on the command line, in order, for the mode checks. */
+  const given: FlagDef[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '-h' || arg === '--help' || arg === '--help-long') return { kind: 'help' };
@@ -223,6 +291,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       }
     }
     if (def === undefined) throw new FlagError(`unknown long flag '--${name}'`);
+    if (!given.includes(def)) given.push(def);
     if (def.kind === 'bool') {
       const v = value ?? 'true';
       if (v !== 'true' && v !== 'false') throw new FlagError(`invalid value ${JSON.stringify(v)} for flag --${name}: expected true or false`);
@@ -244,6 +313,15 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   }
 
   const get = (name: string): string => values.get(name) ?? byName(name)!.def;
+  const agent = get('agent') === 'true';
+  const wrongMode = given.filter((f) => f.mode === (agent ? 'server' : 'agent')).map((f) => JSON.stringify(`--${f.name}`));
+  if (wrongMode.length > 0) {
+    throw new FlagModeError(`The following flag(s) ${agent ? 'can not be used in agent mode' : 'can only be used in agent mode'}: [${wrongMode.join(' ')}]`);
+  }
+  const agentSegmentSize = parseSize(get('storage.agent.wal-segment-size'));
+  if (agentSegmentSize !== 0 && (agentSegmentSize < 10 * 1024 * 1024 || agentSegmentSize > 256 * 1024 * 1024)) {
+    throw new FlagError("flag 'storage.agent.wal-segment-size' must be set between 10MB and 256MB");
+  }
   const features = new Set(lists.get('enable-feature') ?? []);
   const shown: Record<string, string> = {};
   for (const f of FLAGS) shown[f.name] = f.kind === 'list' ? (lists.get(f.name) ?? []).join(',') : get(f.name);
@@ -283,6 +361,16 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       notificationQueueCapacity: Number(get('alertmanager.notification-queue-capacity')),
       drainNotificationQueue: get('alertmanager.drain-notification-queue-on-shutdown') === 'true',
       selfMonitoringRules: get('rules.self-monitoring') === 'true',
+      remoteReadSampleLimit: Number(get('storage.remote.read-sample-limit')),
+      remoteReadConcurrentLimit: Number(get('storage.remote.read-concurrent-limit')),
+      remoteReadMaxBytesInFrame: Number(get('storage.remote.read-max-bytes-in-frame')),
+      agent,
+      agentStoragePath: get('storage.agent.path'),
+      agentWalCompression: get('storage.agent.wal-compression') === 'true',
+      agentWalSegmentSize: agentSegmentSize,
+      agentRetentionMinTimeMs: parseDuration(get('storage.agent.retention.min-time')),
+      agentRetentionMaxTimeMs: parseDuration(get('storage.agent.retention.max-time')),
+      agentNoLockfile: get('storage.agent.no-lockfile') === 'true',
       features,
       logLevel: get('log.level') as ServerFlags['logLevel'],
       logFormat: get('log.format') as ServerFlags['logFormat'],
@@ -327,7 +415,8 @@ export function helpText(program: string): string {
   for (const f of FLAGS) {
     let head = `      --${f.kind === 'bool' ? '[no-]' : ''}${f.name}`;
     if (f.kind !== 'bool') head += f.kind === 'list' ? '=<name> ...' : `=${JSON.stringify(f.def)}`;
-    out.push(head, wrap(f.help, 12, 100));
+    const help = f.mode === undefined ? f.help : `${f.help} Use with ${f.mode} mode only.`;
+    out.push(head, wrap(help, 12, 100));
   }
   return `${out.join('\n')}\n`;
 }

@@ -6,7 +6,7 @@
 // `tsprom`: the server, or a subcommand (`tsprom tsdb ...`, `tsprom querylog ...`,
 // `tsprom check config|rules ...`, `tsprom test rules ...`).
 import { fileURLToPath } from 'node:url';
-import { FlagError, helpText, parseArgs } from './flags.js';
+import { FlagError, FlagModeError, helpText, parseArgs } from './flags.js';
 import { versionText } from '../metrics/build.js';
 
 const PROGRAM = 'tsprom';
@@ -21,6 +21,11 @@ async function main(argv: string[]): Promise<number> {
   try {
     parsed = parseArgs(argv);
   } catch (e) {
+    if (e instanceof FlagModeError) {
+      // Worded and exited as Prometheus does.
+      process.stderr.write(e.message);
+      return e.exitCode;
+    }
     if (e instanceof FlagError) {
       process.stderr.write(`${PROGRAM}: error: ${e.message}, try --help\n`);
       return 1;
