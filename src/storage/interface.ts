@@ -104,10 +104,47 @@ export interface Appender {
    * rejected sample; the appender stays usable for the other samples.
    */
   append(ref: SeriesRef, labels: Labels, t: number, v: number): SeriesRef;
+  /**
+   * Adds an exemplar to a series that exists (appended to before, in this
+   * appender or earlier); it is logged and made visible with the samples on
+   * commit. Returns the series reference, or 0 when exemplars are not stored
+   * (storage off) or the exemplar repeats the series' newest one. Throws
+   * OutOfOrderExemplarError, ExemplarLabelLengthError, or UnknownSeriesError
+   * for a series the storage does not have. Optional: stores without exemplar
+   * storage leave it out, and callers skip exemplars then.
+   */
+  appendExemplar?(ref: SeriesRef, labels: Labels, e: Exemplar): SeriesRef;
   /** Makes all appended samples durable (WAL) and visible, then ends the appender. */
   commit(): void;
   /** Discards all appended samples and ends the appender. */
   rollback(): void;
+}
+
+/**
+ * An exemplar: a sample of a trace (its labels, e.g. trace_id) linked to a
+ * series' sample. `ts` is in ms; `hasTs` is false when the exposition gave no
+ * timestamp and the scrape's was used (two such exemplars with equal labels
+ * and value are the same one, whatever their timestamps).
+ */
+export interface Exemplar {
+  readonly labels: Labels;
+  readonly value: number;
+  readonly ts: number;
+  readonly hasTs: boolean;
+}
+
+/** A series' exemplars in a time range, oldest first (query_exemplars). */
+export interface ExemplarQueryResult {
+  readonly seriesLabels: Labels;
+  readonly exemplars: readonly Exemplar[];
+}
+
+export interface ExemplarQuerier {
+  /**
+   * Exemplars in [start, end] (ms, inclusive) of series matching any one of
+   * the matcher sets, sorted by series labels.
+   */
+  select(start: number, end: number, matcherSets: readonly (readonly Matcher[])[]): ExemplarQueryResult[];
 }
 
 export interface Appendable {
@@ -173,4 +210,27 @@ export class HeadSeriesLimitError extends StorageError {
 /** A sample for a label set that is not valid (empty, duplicate names, bad UTF-8). */
 export class InvalidSeriesError extends StorageError {
   override name = 'InvalidSeriesError';
+}
+
+/** An exemplar older than its series' newest one (or at the same time with a lower value). */
+export class OutOfOrderExemplarError extends StorageError {
+  override name = 'OutOfOrderExemplarError';
+  constructor() {
+    super('out of order exemplar');
+  }
+}
+
+/** OpenMetrics's limit on an exemplar's label names and values together, in UTF-8 characters. */
+export const EXEMPLAR_MAX_LABEL_SET_LENGTH = 128;
+
+export class ExemplarLabelLengthError extends StorageError {
+  override name = 'ExemplarLabelLengthError';
+  constructor() {
+    super(`label length for exemplar exceeds maximum of ${EXEMPLAR_MAX_LABEL_SET_LENGTH} UTF-8 characters`);
+  }
+}
+
+/** An exemplar (or other per-series data) for a series the storage does not hold. */
+export class UnknownSeriesError extends StorageError {
+  override name = 'UnknownSeriesError';
 }

@@ -16,7 +16,7 @@ import { Registry } from 'prom-client';
 import type { Matcher } from '../model/matcher.js';
 import type { Logger } from '../logging/types.js';
 import { nopLogger } from '../logging/types.js';
-import type { Appender, Querier, Storage } from '../storage/interface.js';
+import type { Appender, ExemplarQuerier, Querier, Storage } from '../storage/interface.js';
 import { Block, type BlockDesc, type BlockMeta, readMeta, writeMeta } from './block.js';
 import {
   TMP_CREATION_SUFFIX,
@@ -30,6 +30,7 @@ import {
 import { Pacer } from './fileutil/pacer.js';
 import { Head, rangeForTimestamp, type TSDBStatus } from './head/head.js';
 import { HeadReplayer } from './head/replay.js';
+import { CircularExemplarStorage, ExemplarMetrics } from './head/exemplars.js';
 import { acquireLock, type DirLock } from './fileutil/lock.js';
 import { TSDBMetrics } from './metrics.js';
 import { MergeQuerier } from './querier.js';
@@ -70,6 +71,12 @@ export interface DBOptions {
   maxHeadSeries?: number;
   /** Readers tailing the WAL (remote write): WAL truncation keeps the segments they still need. */
   walRetention?: WalRetention;
+  /**
+   * Exemplar storage (--enable-feature=exemplar-storage) with this many
+   * exemplars (storage.exemplars.max_exemplars; 0 stores none until resized);
+   * absent = off: exemplars are not stored and exemplar records not replayed.
+   */
+  maxExemplars?: number;
 }
 
 /** Serialises background jobs (compaction, retention, tombstone cleanup, snapshots). */
@@ -110,6 +117,8 @@ export class DB implements Storage {
   private readonly ranges: number[];
   private readonly segmentSize: number;
   private readonly wal: WAL;
+  private readonly exemplars: CircularExemplarStorage | null;
+  private readonly exemplarMetrics: ExemplarMetrics | null;
   private loaded: Block[] = [];
   private readonly mutex = new Mutex();
   private timer: NodeJS.Timeout | null = null;
@@ -152,6 +161,16 @@ export class DB implements Storage {
       walReplayStatus: () => this.walReplayStatus(),
     });
     this.wal = new WAL(path.join(dir, 'wal'), { segmentSize: this.segmentSize, logger: this.logger, metrics: this.metrics });
+    if (opts.maxExemplars !== undefined) {
+      this.exemplarMetrics = new ExemplarMetrics(this.registry, () => {
+        const ex = this.exemplars!;
+        return { inStorage: ex.size, series: ex.numSeries, oldestTs: ex.oldestTs(), max: ex.capacity };
+      });
+      this.exemplars = new CircularExemplarStorage(opts.maxExemplars, this.exemplarMetrics);
+    } else {
+      this.exemplars = null;
+      this.exemplarMetrics = null;
+    }
     this.head = new Head({
       chunkRange: this.minBlock,
       metrics: this.metrics,
@@ -160,6 +179,7 @@ export class DB implements Storage {
       wal: this.wal,
       onCommit: opts.compactOnCommit !== false ? () => this.scheduleCompaction() : undefined,
       maxSeries: opts.maxHeadSeries ?? 0,
+      exemplars: this.exemplars,
     });
   }
 
@@ -261,7 +281,17 @@ export class DB implements Storage {
       this.metrics.unknownSeriesRefsReplay.inc({ type: 'series' }, handler.unknown);
       this.logger.warn('WAL replay met samples of unknown series; they were dropped', { samples: handler.unknown });
     }
-    this.logger.info('WAL replay completed', { samples: handler.samples, series: head.numSeries, segments: segs.length, checkpoint: cp?.index ?? null });
+    if (handler.unknownExemplars > 0) {
+      this.metrics.unknownSeriesRefsReplay.inc({ type: 'exemplars' }, handler.unknownExemplars);
+      this.logger.warn('WAL replay met exemplars of unknown series; they were dropped', { exemplars: handler.unknownExemplars });
+    }
+    this.logger.info('WAL replay completed', {
+      samples: handler.samples,
+      ...(this.exemplars !== null ? { exemplars: handler.exemplars } : {}),
+      series: head.numSeries,
+      segments: segs.length,
+      checkpoint: cp?.index ?? null,
+    });
   }
 
   private async readRecords(r: SegmentReader, h: RecordHandler, pace: () => Promise<void>): Promise<void> {
@@ -305,6 +335,24 @@ export class DB implements Storage {
     const h = this.head;
     if (h.numSeries > 0 && maxt >= h.minTime && mint <= h.maxTime) qs.push(h.querier(mint, maxt));
     return new MergeQuerier(qs);
+  }
+
+  /** Exemplars by series (query_exemplars); always empty when exemplar storage is off. */
+  exemplarQuerier(): ExemplarQuerier {
+    if (this.closed) throw new Error('tsdb: database is closed');
+    return this.exemplars ?? NO_EXEMPLARS;
+  }
+
+  /**
+   * Resizes exemplar storage (storage.exemplars.max_exemplars on reload),
+   * keeping the newest exemplars that fit; no-op when it is off.
+   */
+  resizeExemplars(maxExemplars: number): void {
+    const ex = this.exemplars;
+    if (ex === null || ex.capacity === maxExemplars) return;
+    const before = ex.capacity;
+    const kept = ex.resize(maxExemplars);
+    this.logger.info('Exemplar storage resized', { from: before, to: maxExemplars, migrated: kept });
   }
 
   startTime(): number {
@@ -611,9 +659,12 @@ export class DB implements Storage {
     for (const b of this.loaded) await b.close(true);
     this.loaded = [];
     this.metrics.unregister();
+    this.exemplarMetrics?.unregister();
     this.lock.release();
   }
 }
+
+const NO_EXEMPLARS: ExemplarQuerier = { select: () => [] };
 
 function sortBlocks(bs: Block[]): Block[] {
   return bs.sort((a, b) => a.minTime - b.minTime || a.maxTime - b.maxTime);

@@ -5,13 +5,17 @@ import type { Labels } from '../../model/labels.js';
 import {
   DuplicateSampleError,
   OutOfBoundsError,
+  OutOfOrderExemplarError,
   OutOfOrderSampleError,
+  UnknownSeriesError,
   type Appender,
+  type Exemplar,
   type SeriesRef,
 } from '../../storage/interface.js';
 import { bitsHi, bitsLo, joinFloat, splitFloat } from '../chunkenc/float_bits.js';
 import { RecordEncoder } from '../record/record.js';
 import type { ChunkTable } from './chunk_table.js';
+import { ExemplarCheck, type CircularExemplarStorage } from './exemplars.js';
 import { NONE, growF64, growI32, growU32, growU8 } from './grow.js';
 import type { HeadMetrics } from './metrics.js';
 import type { SeriesTable } from './series.js';
@@ -128,15 +132,26 @@ export interface AppendTarget {
   readonly chunkTable: ChunkTable;
   readonly appends: AppendState;
   readonly metrics: HeadMetrics;
+  /** Where exemplars go; null when exemplar storage is off. */
+  readonly exemplars: CircularExemplarStorage | null;
   /** Finds or creates the series; returns its slot. */
   getOrCreate(ls: Labels): number;
   /** The oldest timestamp an appender may write now. */
   appendableMinValidTime(): number;
 }
 
+/** An exemplar waiting for its appender's commit; exemplars are few (one per sample at most), so one object each. */
+interface PendingExemplar {
+  readonly slot: number;
+  readonly ref: number;
+  readonly series: Labels;
+  readonly e: Exemplar;
+}
+
 export class HeadAppender implements Appender {
   private b: PendingBuffers;
   private n = 0;
+  private exemplars: PendingExemplar[] = [];
   private done = false;
   private readonly minValid: number;
   private readonly id: number;
@@ -200,13 +215,30 @@ export class HeadAppender implements Appender {
     return sref;
   }
 
+  appendExemplar(ref: SeriesRef, labels: Labels, e: Exemplar): SeriesRef {
+    if (this.done) throw new Error('BUG: appender used after commit or rollback');
+    const head = this.head;
+    const store = head.exemplars;
+    if (store === null) return 0;
+    let slot = ref !== 0 ? head.series.slotByRef(ref) : NONE;
+    if (slot < 0) slot = head.series.slotByLabels(labels);
+    if (slot < 0) throw new UnknownSeriesError(`unknown HeadSeriesRef when trying to add exemplar: ${ref}`);
+    const series = head.series.labelsOf(slot);
+    // Throws for too long labels and out-of-order exemplars; repeats and a size-0 storage are ignored.
+    if (store.validate(series, e) !== ExemplarCheck.Ok) return 0;
+    // The slot is live, so within refOf.
+    const sref = head.series.refOf[slot]!;
+    this.exemplars.push({ slot, ref: sref, series, e });
+    return sref;
+  }
+
   commit(): void {
     if (this.done) throw new Error('BUG: appender used after commit or rollback');
     this.done = true;
     const head = this.head;
     const st = head.appends;
     try {
-      if (this.n === 0) return;
+      if (this.n === 0 && this.exemplars.length === 0) return;
       // Re-check order against what other appenders committed meanwhile, and
       // that the series still exists (garbage collection may have run).
       const { slots, refs, ts, his, los, keep } = this.b;
@@ -243,7 +275,9 @@ export class HeadAppender implements Appender {
       }
       if (ooo > 0) head.metrics.outOfOrderSamples.inc({ type: 'float' }, ooo);
       if (oob > 0) head.metrics.outOfBoundSamples.inc({ type: 'float' }, oob);
-      if (st.wal !== null) this.log(st.wal, kept);
+      // Exemplars of series collected since they were appended are dropped, as their samples are.
+      const exemplars = this.exemplars.filter((x) => refOf[x.slot] === x.ref);
+      if (st.wal !== null) this.log(st.wal, kept, exemplars);
       const ct = head.chunkTable;
       // i < n: as above.
       for (let i = 0; i < this.n; i++) {
@@ -253,14 +287,29 @@ export class HeadAppender implements Appender {
         head.metrics.samplesAppended.inc({ type: 'float' }, kept);
         st.onCommit?.();
       }
+      if (exemplars.length > 0 && st.wal !== null) this.logExemplars(st.wal, exemplars);
+      const store = head.exemplars;
+      if (store !== null) {
+        for (const x of exemplars) {
+          try {
+            store.add(x.series, x.e);
+          } catch (err) {
+            // Another appender's commit got a newer one in meanwhile: counted by the storage, dropped here.
+            if (!(err instanceof OutOfOrderExemplarError)) throw err;
+          }
+        }
+      }
     } finally {
       st.open.delete(this.id);
       st.returnBuffers(this.b);
     }
   }
 
-  /** Writes one WAL record with the new series and the kept samples; throws when the write fails. */
-  private log(wal: WalWriter, kept: number): void {
+  /**
+   * Writes one WAL record with the new series (those of the exemplars too)
+   * and the kept samples; throws when the write fails.
+   */
+  private log(wal: WalWriter, kept: number, exemplars: readonly PendingExemplar[]): void {
     const head = this.head;
     const st = head.appends;
     const series = head.series;
@@ -275,6 +324,13 @@ export class HeadAppender implements Appender {
       if (refOf[s] === refs[i] && logged[s] !== 1) {
         logged[s] = 1;
         fresh.push(s);
+      }
+    }
+    // The filter in commit() kept only live slots.
+    for (const x of exemplars) {
+      if (logged[x.slot] !== 1) {
+        logged[x.slot] = 1;
+        fresh.push(x.slot);
       }
     }
     if (fresh.length === 0 && kept === 0) return;
@@ -297,10 +353,27 @@ export class HeadAppender implements Appender {
     }
   }
 
+  /**
+   * Writes the exemplar record after the batch record. When that fails the
+   * samples are already durable and go in; the exemplars are dropped and the
+   * commit fails, so a sender retries (its samples then repeat harmlessly).
+   */
+  private logExemplars(wal: WalWriter, exemplars: readonly PendingExemplar[]): void {
+    const rec = this.head.appends.records;
+    rec.startExemplars(exemplars.length);
+    for (const x of exemplars) rec.exemplar(x.ref, x.e.ts, x.e.value, x.e.labels);
+    try {
+      wal.log(rec.bytes());
+    } finally {
+      rec.release();
+    }
+  }
+
   rollback(): void {
     if (this.done) return;
     this.done = true;
     this.n = 0;
+    this.exemplars = [];
     this.head.appends.open.delete(this.id);
     this.head.appends.returnBuffers(this.b);
   }

@@ -17,6 +17,7 @@ import { addInterval } from '../tombstones/tombstones.js';
 import { AppendState, HeadAppender, type AppendTarget, type WalWriter } from './appender.js';
 import { ChunkPool } from './chunk_pool.js';
 import { ChunkTable, type HeadChunk } from './chunk_table.js';
+import type { CircularExemplarStorage } from './exemplars.js';
 import type { HeadMetrics } from './metrics.js';
 import { HeadQuerier, type QueryTarget } from './querier.js';
 import { FREE_CHUNK_BYTES, FREE_CHUNK_ENTRY, FREE_SLOT, ReaderEpochs, type Freer } from './readers.js';
@@ -47,6 +48,8 @@ export interface HeadOptions {
    * keeps a data directory from opening.
    */
   maxSeries?: number;
+  /** Exemplar storage (--enable-feature=exemplar-storage); none when absent. */
+  exemplars?: CircularExemplarStorage | null;
 }
 
 export interface HeadStatsData {
@@ -93,11 +96,13 @@ export class Head implements AppendTarget, QueryTarget, Freer {
   minValidTime = -Infinity;
   /** 0 = no limit. */
   readonly maxSeries: number;
+  readonly exemplars: CircularExemplarStorage | null;
 
   constructor(opts: HeadOptions) {
     this.chunkRange = opts.chunkRange;
     this.samplesPerChunk = opts.samplesPerChunk ?? DEFAULT_SAMPLES_PER_CHUNK;
     this.maxSeries = opts.maxSeries ?? 0;
+    this.exemplars = opts.exemplars ?? null;
     this.metrics = opts.metrics;
     this.logger = opts.logger ?? nopLogger;
     this.readers = new ReaderEpochs(this, this.logger);

@@ -1,7 +1,8 @@
 // WAL replay into the head: applies decoded records (series, samples,
-// tombstones) straight to the series and chunk tables, bypassing appenders.
+// tombstones, exemplars) straight to the series and chunk tables, bypassing appenders.
 // The caller (the DB) reads the checkpoint and segments and feeds them here.
 import type { Labels } from '../../model/labels.js';
+import { StorageError } from '../../storage/interface.js';
 import type { RecordHandler } from '../record/record.js';
 import { addInterval } from '../tombstones/tombstones.js';
 import type { ChunkTable } from './chunk_table.js';
@@ -13,6 +14,9 @@ export class HeadReplayer implements RecordHandler {
   samples = 0;
   /** Samples dropped because their series ref is unknown. */
   unknown = 0;
+  /** Exemplars applied, and those dropped because their series ref is unknown. */
+  exemplars = 0;
+  unknownExemplars = 0;
 
   // The tables are fixed for the head's life: held here, each sample skips a lookup through the head.
   private readonly table: SeriesTable;
@@ -49,6 +53,24 @@ export class HeadReplayer implements RecordHandler {
     if (t < this.head.minValidTime || t <= ct.lastT[slot]!) return;
     ct.appendSample(slot, t, hi, lo);
     this.samples++;
+  }
+
+  exemplar(ref: number, t: number, v: number, labels: Labels): void {
+    const store = this.head.exemplars;
+    if (store === null) return;
+    const slot = this.table.slotByRef(ref);
+    if (slot < 0) {
+      this.unknownExemplars++;
+      return;
+    }
+    try {
+      // The WAL does not keep whether the exposition gave a timestamp, as Prometheus's does not.
+      store.add(this.table.labelsOf(slot), { labels, value: v, ts: t, hasTs: false });
+      this.exemplars++;
+    } catch (e) {
+      // Only a record written by another version could carry what validation refuses now.
+      if (!(e instanceof StorageError)) throw e;
+    }
   }
 
   tombstone(ref: number, mint: number, maxt: number): void {

@@ -7,11 +7,22 @@
 //     series   : uvarint(ref) uvarint(#labels) (string(name) string(value))*
 //     sample   : varint(ref-baseRef) varint(t-baseT) u32le(value low bits) u32le(value high bits)
 //   tombstones : 0x02 uvarint(#n) (uvarint(ref) varint(mint) varint(maxt))*
+//   exemplars  : 0x03 uvarint(#n) [uvarint(baseRef) varint(baseT) exemplar*]
+//     exemplar : varint(ref-baseRef) varint(t-baseT) u32le(value low bits) u32le(value high bits)
+//                uvarint(#labels) (string(name) string(value))*
+//
+// An exemplar record follows the batch record of the same commit (its series
+// are logged there or earlier), as Prometheus logs exemplars after samples.
 import { Labels } from '../../model/labels.js';
 import { CorruptionError, Decbuf, Encbuf } from '../encoding/encoding.js';
 
 export const REC_BATCH = 1;
 export const REC_TOMBSTONES = 2;
+export const REC_EXEMPLARS = 3;
+
+/** Scratch for an exemplar value's bit halves (the host is little-endian: the TSDB checks that at load). */
+const f64 = new Float64Array(1);
+const u32 = new Uint32Array(f64.buffer);
 
 /**
  * Writes records into one reused buffer; nothing is allocated per entry.
@@ -100,6 +111,37 @@ export class RecordEncoder {
     e.putVarint(maxt);
   }
 
+  /** Starts an exemplars record: exactly n exemplar() calls follow. */
+  startExemplars(n: number): void {
+    const e = this.e;
+    e.reset();
+    e.putByte(REC_EXEMPLARS);
+    e.putUvarint(n);
+    this.first = true;
+  }
+
+  exemplar(ref: number, t: number, v: number, labels: Labels): void {
+    const e = this.e;
+    if (this.first) {
+      this.first = false;
+      this.baseRef = ref;
+      this.baseT = t;
+      e.putUvarint(ref);
+      e.putVarint(t);
+    }
+    e.putVarint(ref - this.baseRef);
+    e.putVarint(t - this.baseT);
+    f64[0] = v;
+    // u32 views f64's 8 bytes: indexes 0 and 1 exist.
+    e.putF64Bits(u32[1]!, u32[0]!);
+    const n = labels.length;
+    e.putUvarint(n);
+    for (let i = 0; i < n; i++) {
+      e.putString(labels.nameAt(i));
+      e.putString(labels.valueAt(i));
+    }
+  }
+
   /** The record written so far: a view valid until the next record starts. */
   bytes(): Buffer {
     return this.e.get();
@@ -121,6 +163,8 @@ export interface RecordHandler {
   series(ref: number, labels: Labels): void;
   sample(ref: number, t: number, hi: number, lo: number): void;
   tombstone(ref: number, mint: number, maxt: number): void;
+  /** One exemplar (t in ms). Optional: exemplar records are skipped, undecoded, by handlers without it. */
+  exemplar?(ref: number, t: number, v: number, labels: Labels): void;
 }
 
 /** Decodes one record payload, calling the handler per entry. */
@@ -150,6 +194,23 @@ export function decodeRecord(buf: Buffer, start: number, end: number, h: RecordH
   } else if (type === REC_TOMBSTONES) {
     const n = d.uvarint();
     for (let i = 0; i < n; i++) h.tombstone(d.uvarint(), d.varint(), d.varint());
+  } else if (type === REC_EXEMPLARS) {
+    if (h.exemplar === undefined) return;
+    const n = d.uvarint();
+    if (n === 0) return;
+    const baseRef = d.uvarint();
+    const baseT = d.varint();
+    for (let i = 0; i < n; i++) {
+      const ref = baseRef + d.varint();
+      const t = baseT + d.varint();
+      u32[0] = d.u32LE();
+      u32[1] = d.u32LE();
+      const v = f64[0]!;
+      const nl = d.uvarint();
+      const pairs: string[] = new Array(2 * nl);
+      for (let j = 0; j < 2 * nl; j++) pairs[j] = d.string();
+      h.exemplar(ref, t, v, Labels.fromSortedPairs(pairs));
+    }
   } else {
     throw new CorruptionError(`unknown WAL record type ${type}`, file, start);
   }

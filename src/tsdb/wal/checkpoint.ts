@@ -1,7 +1,7 @@
 // WAL checkpoints. After the head drops data older than `mint`, the oldest
 // WAL segments are folded into checkpoint.NNNNNNNN (NNNNNNNN = the last
 // segment folded in): series records of series still in the head, samples
-// at or after mint and tombstones that still matter. Replay then reads the
+// and exemplars at or after mint of those series, and tombstones that still matter. Replay then reads the
 // checkpoint and only the segments after it, so its cost stays bounded.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -77,6 +77,8 @@ export interface CheckpointStats {
   samplesDropped: number;
   tombstonesKept: number;
   tombstonesDropped: number;
+  exemplarsKept: number;
+  exemplarsDropped: number;
 }
 
 /** Accumulates kept entries and writes them as framed records into checkpoint segment files. */
@@ -89,6 +91,7 @@ class CheckpointWriter implements RecordHandler {
   private tRefs: number[] = [];
   private tMin: number[] = [];
   private tMax: number[] = [];
+  private exemplars: { ref: number; t: number; v: number; labels: Labels }[] = [];
   private pendingBytes = 0;
   private readonly enc = new RecordEncoder(FLUSH_BYTES + 4096, FLUSH_BYTES + 4096);
   private fd = -1;
@@ -103,7 +106,7 @@ class CheckpointWriter implements RecordHandler {
     private readonly segmentSize: number,
     index: number,
   ) {
-    this.stats = { index, seriesKept: 0, seriesDropped: 0, samplesKept: 0, samplesDropped: 0, tombstonesKept: 0, tombstonesDropped: 0 };
+    this.stats = { index, seriesKept: 0, seriesDropped: 0, samplesKept: 0, samplesDropped: 0, tombstonesKept: 0, tombstonesDropped: 0, exemplarsKept: 0, exemplarsDropped: 0 };
     this.fd = fs.openSync(path.join(dir, segmentName(0)), 'w');
   }
 
@@ -142,6 +145,16 @@ class CheckpointWriter implements RecordHandler {
     this.pendingBytes += 16;
   }
 
+  exemplar(ref: number, t: number, v: number, labels: Labels): void {
+    if (t < this.mint || !this.keep(ref)) {
+      this.stats.exemplarsDropped++;
+      return;
+    }
+    this.stats.exemplarsKept++;
+    this.exemplars.push({ ref, t, v, labels });
+    this.pendingBytes += 24 + labels.key().length;
+  }
+
   maybeFlush(): void {
     if (this.pendingBytes >= FLUSH_BYTES) this.flush();
   }
@@ -164,6 +177,13 @@ class CheckpointWriter implements RecordHandler {
       for (let i = 0; i < n; i++) enc.tombstone(this.tRefs[i]!, this.tMin[i]!, this.tMax[i]!);
       this.write(enc.bytes());
     }
+    // After the batch: its series come first, as in the segments.
+    if (this.exemplars.length > 0) {
+      enc.startExemplars(this.exemplars.length);
+      for (const x of this.exemplars) enc.exemplar(x.ref, x.t, x.v, x.labels);
+      this.write(enc.bytes());
+    }
+    this.exemplars = [];
     this.seriesList = [];
     this.refs = [];
     this.ts = [];
