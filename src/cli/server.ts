@@ -18,10 +18,12 @@ import { ScrapeFailureLog } from '../querylog/scrape_failure_log.js';
 import type { Matcher } from '../model/matcher.js';
 import { QueryMemoryTracker, defaultQueryMemoryLimits } from '../promql/engine/memory.js';
 import type { EngineOptions, QueryEngine } from '../promql/engine/types.js';
-import type { Appendable, Storage } from '../storage/interface.js';
+import type { Appendable, Queryable, Storage } from '../storage/interface.js';
 import { EngineMetrics, HttpMetrics, ReloadMetrics, readyGauge, registerProcessMetrics, registerQueryMemoryMetrics } from '../metrics/server.js';
 import { buildInfo } from '../metrics/build.js';
 import { RemoteWriteHandler } from '../remote/write_handler.js';
+import { RemoteReadHandler } from '../remote/read_handler.js';
+import { RemoteReadStorage } from '../remote/read_storage.js';
 import { NotifierManager, type NotifierAlert } from '../notifier/manager.js';
 import { RuleManager } from '../rules/manager.js';
 import { SelfRules } from '../rules/self_rules.js';
@@ -31,6 +33,7 @@ import { WebServer, DEFAULT_MAX_REMOTE_WRITE_BYTES } from '../web/server.js';
 import { createApiRoutes, walReplayRoute, type MetricMetadata, type PromQLParser, type TSDBStatus, type WALReplayStatus } from '../web/api/v1.js';
 import { queryLogRoutes } from '../web/api/querylog.js';
 import { RemoteWriteApi } from '../web/api/write.js';
+import { MAX_READ_REQUEST_BYTES, RemoteReadApi } from '../web/api/read.js';
 import { alertmanagersRoute, rulesRoutes } from '../web/api/rules.js';
 import { federateHandler } from '../web/federate.js';
 import { LifecycleApi } from '../web/lifecycle.js';
@@ -124,6 +127,8 @@ export class TsPromServer {
   /** The built-in tsprom-self group; null with --no-rules.self-monitoring. */
   private readonly selfRules: SelfRules | null;
   private readonly notifier: NotifierManager;
+  /** remote_read endpoints, merged into queries with the local data. */
+  private readonly remoteRead: RemoteReadStorage;
   private replay: WALReplayStatus = { min: 0, max: 0, current: 0 };
   private readonly startTime = Date.now();
   private lastConfigTime = Date.now();
@@ -184,6 +189,7 @@ export class TsPromServer {
       registry: this.registry,
       logger: this.logger.with({ component: 'notifier' }),
     });
+    this.remoteRead = new RemoteReadStorage({ registry: this.registry, logger: this.logger.with({ component: 'remote' }), maxSamples: flags.queryMaxSamples });
     const routePrefix = flags.routePrefix || this.externalUrl.pathname || '/';
     const webConfig = flags.webConfigFile ? loadWebConfig(flags.webConfigFile) : null;
     this.web = new WebServer({
@@ -226,6 +232,7 @@ export class TsPromServer {
         this.replay = { ...s };
       },
     });
+    this.remoteRead.applyConfig(this.config);
     this.engine = this.createEngine(this.config);
     this.rules = this.createRuleManager();
     this.shedRules(this.memoryGuard.state);
@@ -265,7 +272,7 @@ export class TsPromServer {
     };
     return new RuleManager({
       appendable: { appender: () => this.mustStorage().appender() },
-      queryable: { querier: (mint, maxt) => this.mustStorage().querier(mint, maxt) },
+      queryable: { querier: (mint, maxt) => this.queryable().querier(mint, maxt) },
       engine,
       notify: (expr, alerts) => this.sendAlerts(expr, alerts),
       logger: this.logger.with({ component: 'rule manager' }),
@@ -352,6 +359,7 @@ export class TsPromServer {
         this.applyLogs(cfg);
         this.notifier.applyConfig(cfg);
         await this.scrape?.applyConfig(cfg);
+        this.remoteRead.applyConfig(cfg);
       } catch (e) {
         // Put back what may already have switched; the old files opened before, so they open again.
         try {
@@ -406,6 +414,7 @@ export class TsPromServer {
       await this.web.close(SHUTDOWN_GRACE_MS);
       await this.queryLog.close();
       await this.scrapeFailureLog.close();
+      this.remoteRead.close();
       if (this.storage !== null) {
         try {
           await this.storage.close();
@@ -465,13 +474,26 @@ export class TsPromServer {
       parseForm: false,
     });
 
+    const rr = new RemoteReadApi(
+      new RemoteReadHandler({
+        queryable: { querier: (mint, maxt) => this.queryable().querier(mint, maxt) },
+        externalLabels: () => this.config.global.externalLabels,
+        sampleLimit: flags.remoteReadSampleLimit,
+        concurrencyLimit: flags.remoteReadConcurrentLimit,
+        maxBytesInFrame: flags.remoteReadMaxBytesInFrame,
+        registry: this.registry,
+        logger: this.logger.with({ component: 'remote' }),
+      }),
+    );
+    web.route('POST', '/api/v1/read', (req) => rr.read(req.body), { needsReady: true, maxBodyBytes: MAX_READ_REQUEST_BYTES, parseForm: false });
+
     web.api(
       createApiRoutes({
         get engine() {
           return self.mustEngine();
         },
         get storage() {
-          return self.mustStorage();
+          return self.queryable();
         },
         parser,
         features: flags.features,
@@ -504,6 +526,11 @@ export class TsPromServer {
   private mustStorage(): ServerStorage {
     if (this.storage === null) throw new Error('BUG: storage used before it was opened');
     return this.storage;
+  }
+
+  /** Local data merged with the remote_read endpoints' (the local storage alone when there are none). */
+  private queryable(): Queryable {
+    return this.remoteRead.queryable(this.mustStorage());
   }
 
   private mustEngine(): QueryEngine {
