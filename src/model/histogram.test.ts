@@ -1,0 +1,414 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import {
+  bucketString,
+  CounterResetHint,
+  exponentialBound,
+  FloatHistogram,
+  Histogram,
+  HistogramError,
+  type Span,
+} from './histogram.js';
+
+const exampleInt = (): Histogram =>
+  new Histogram({
+    schema: 0,
+    count: 19,
+    sum: 2.7,
+    zeroThreshold: 0.001,
+    zeroCount: 4,
+    positiveSpans: [
+      { offset: 0, length: 4 },
+      { offset: 0, length: 0 },
+      { offset: 0, length: 3 },
+    ],
+    positiveBuckets: [1, 2, -2, 1, -1, 0, 0],
+    negativeSpans: [
+      { offset: 0, length: 5 },
+      { offset: 1, length: 0 },
+      { offset: 0, length: 1 },
+    ],
+    negativeBuckets: [1, 2, -2, 1, -1, 0],
+  });
+
+describe('bucket bounds', () => {
+  test('exponential bounds are Prometheus\'s, including the table values that are not correctly rounded', () => {
+    assert.equal(exponentialBound(0, 0), 1);
+    assert.equal(exponentialBound(1, 0), 2);
+    assert.equal(exponentialBound(-1, 0), 0.5);
+    assert.equal(exponentialBound(1, 1), 1.414213562373095);
+    assert.equal(exponentialBound(1, 2), 1.189207115002721);
+    assert.equal(exponentialBound(3, 2), 1.6817928305074288);
+    assert.equal(exponentialBound(1, -2), 16);
+    assert.equal(exponentialBound(-1, -4), 2 ** -16);
+    // The last bucket below the ±Inf one ends at the largest float.
+    assert.equal(exponentialBound(1024, 0), Number.MAX_VALUE);
+    assert.equal(exponentialBound(256, -2), Number.MAX_VALUE);
+    assert.equal(exponentialBound(1025, 0), Infinity);
+  });
+
+  test('bounds increase strictly across schemas and indexes', () => {
+    for (let s = -4; s <= 8; s++) {
+      let prev = 0;
+      for (let i = -60; i < 60; i++) {
+        const b = exponentialBound(i, s);
+        assert.ok(b > prev, `schema ${s} index ${i}`);
+        prev = b;
+      }
+    }
+  });
+});
+
+describe('validation', () => {
+  test('a valid histogram passes, float form too', () => {
+    const h = new Histogram({
+      count: 12,
+      zeroCount: 2,
+      zeroThreshold: 0.001,
+      sum: 19.4,
+      schema: 1,
+      positiveSpans: [
+        { offset: 0, length: 2 },
+        { offset: 1, length: 2 },
+      ],
+      positiveBuckets: [1, 1, -1, 0],
+      negativeSpans: [
+        { offset: 0, length: 2 },
+        { offset: 1, length: 2 },
+      ],
+      negativeBuckets: [1, 1, -1, 0],
+    });
+    h.validate();
+    h.toFloat().validate();
+  });
+
+  const cases: [string, Histogram, string][] = [
+    [
+      'spans vs buckets',
+      new Histogram({ count: 2, positiveSpans: [{ offset: 0, length: 3 }], positiveBuckets: [1, 0] }),
+      'positive side: spans need 3 buckets, have 2 buckets: histogram spans specify different number of buckets than provided',
+    ],
+    [
+      'negative offset',
+      new Histogram({
+        count: 2,
+        negativeSpans: [
+          { offset: 0, length: 1 },
+          { offset: -1, length: 1 },
+        ],
+        negativeBuckets: [1, 0],
+      }),
+      'negative side: span number 2 with offset -1: histogram has a span whose offset is negative',
+    ],
+    [
+      'negative bucket count',
+      new Histogram({ count: 0, positiveSpans: [{ offset: 0, length: 2 }], positiveBuckets: [1, -2] }),
+      'positive side: bucket number 2 has observation count of -1: histogram has a bucket whose observation count is negative',
+    ],
+    [
+      'count mismatch',
+      new Histogram({ count: 5, zeroCount: 1, positiveSpans: [{ offset: 0, length: 2 }], positiveBuckets: [1, 0], sum: 1 }),
+      "3 observations found in buckets, but the Count field is 5: histogram's observation count should equal the number of observations found in the buckets (in absence of NaN)",
+    ],
+    [
+      'count too small with NaN sum',
+      new Histogram({ count: 1, positiveSpans: [{ offset: 0, length: 2 }], positiveBuckets: [1, 0], sum: NaN }),
+      "2 observations found in buckets, but the Count field is 1: histogram's observation count should be at least the number of observations found in the buckets",
+    ],
+    [
+      'schema out of range',
+      new Histogram({ schema: 9 }),
+      'histogram has an invalid schema, which must be between -4 and 8 for exponential buckets, or -53 for custom buckets, got schema 9',
+    ],
+    [
+      'custom bounds not increasing',
+      new Histogram({ schema: -53, count: 1, customValues: [1, 1], positiveSpans: [{ offset: 0, length: 1 }], positiveBuckets: [1] }),
+      'custom buckets: previous bound is 1.000000 and current is 1.000000: histogram custom bounds must be in strictly increasing order',
+    ],
+    [
+      'custom +Inf bound',
+      new Histogram({ schema: -53, customValues: [1, Infinity] }),
+      'custom buckets: last +Inf bound must not be explicitly defined: histogram custom bounds must be finite',
+    ],
+    [
+      'custom bounds too few',
+      new Histogram({ schema: -53, count: 1, customValues: [1], positiveSpans: [{ offset: 2, length: 1 }], positiveBuckets: [1] }),
+      'custom buckets: only 1 custom bounds defined which is insufficient to cover total span length of 3: histogram custom bounds are too few',
+    ],
+    [
+      'custom with zero count',
+      new Histogram({ schema: -53, count: 1, zeroCount: 1, customValues: [1] }),
+      'custom buckets: must have zero count of 0',
+    ],
+    ['exponential with custom bounds', new Histogram({ schema: 0, customValues: [1] }), 'histogram with exponential schema must not have custom bounds'],
+  ];
+  for (const [name, h, msg] of cases) {
+    test(name, () => {
+      assert.throws(
+        () => h.validate(),
+        (e: unknown) => e instanceof HistogramError && e.message === msg,
+      );
+    });
+  }
+
+  test('float: negative count and negative zero count', () => {
+    assert.throws(() => new FloatHistogram({ count: -1 }).validate(), /observation count is  -1: histogram's observation count is negative/);
+    assert.throws(() => new FloatHistogram({ zeroCount: -1 }).validate(), /zero bucket has observation count of -1/);
+  });
+});
+
+describe('layout operations', () => {
+  test('compact removes empty buckets and merges spans (integer deltas kept right)', () => {
+    const h = new Histogram({
+      count: 6,
+      positiveSpans: [
+        { offset: -2, length: 5 },
+        { offset: 2, length: 2 },
+      ],
+      // absolute 0 1 0 0 2 | 3 0
+      positiveBuckets: [0, 1, -1, 0, 2, 1, -3],
+    });
+    const c0 = h.compact(0);
+    assert.deepEqual(c0.positiveSpans, [
+      { offset: -1, length: 1 },
+      { offset: 2, length: 1 },
+      { offset: 2, length: 1 },
+    ]);
+    assert.deepEqual(Array.from(c0.positiveBuckets), [1, 1, 1]);
+    const c2 = h.compact(2);
+    assert.deepEqual(c2.positiveSpans, [{ offset: -1, length: 7 }]);
+    assert.deepEqual(Array.from(c2.toFloat().positiveBuckets), [1, 0, 0, 2, 0, 0, 3]);
+    // The original is untouched.
+    assert.equal(h.positiveSpans.length, 2);
+  });
+
+  test('reduceResolution merges buckets into the lower schema', () => {
+    const h = new FloatHistogram({
+      schema: 1,
+      count: 10,
+      positiveSpans: [
+        { offset: -1, length: 4 },
+        { offset: 1, length: 1 },
+      ],
+      positiveBuckets: [1, 2, 3, 1, 3],
+      negativeSpans: [{ offset: 0, length: 2 }],
+      negativeBuckets: [5, 6],
+    });
+    // indexes -1,0,1,2 and 4 at schema 1 -> 0,0,1,1 and 2 at schema 0.
+    const r = h.reduceResolution(0);
+    assert.equal(r.schema, 0);
+    assert.deepEqual(r.positiveSpans, [{ offset: 0, length: 3 }]);
+    assert.deepEqual(Array.from(r.positiveBuckets), [3, 4, 3]);
+    assert.deepEqual(r.negativeSpans, [{ offset: 0, length: 2 }]);
+    assert.deepEqual(Array.from(r.negativeBuckets), [5, 6]);
+    const ri = new Histogram({ schema: 1, count: 10, positiveSpans: h.positiveSpans, positiveBuckets: [1, 1, 1, -2, 2] }).reduceResolution(0);
+    assert.deepEqual(Array.from(ri.positiveBuckets), [3, 1, -1]);
+    assert.throws(() => h.reduceResolution(2), /cannot reduce resolution from schema 1 to 2/);
+  });
+
+  test('compaction keeps every count and the reduced histogram agrees with the original', () => {
+    fc.assert(
+      fc.property(arbFloatHistogram(), fc.integer({ min: 0, max: 4 }), (h, max) => {
+        const c = h.compact(max);
+        assert.equal(sumOf(c.positiveBuckets), sumOf(h.positiveBuckets));
+        for (const b of c.positiveBucketIterator()) assert.ok(Number.isFinite(b.upper) || b.upper === Infinity);
+        if (h.schema > -4) {
+          const r = h.reduceResolution(h.schema - 1);
+          assert.equal(sumOf(r.positiveBuckets), sumOf(h.positiveBuckets));
+          r.validate();
+        }
+      }),
+    );
+  });
+});
+
+describe('arithmetic', () => {
+  test('add with different schemas and zero thresholds', () => {
+    const a = new FloatHistogram({
+      schema: 0,
+      zeroThreshold: 0.01,
+      zeroCount: 11,
+      count: 30,
+      sum: 2.345,
+      positiveSpans: [
+        { offset: -2, length: 2 },
+        { offset: 1, length: 3 },
+      ],
+      positiveBuckets: [1, 0, 3, 4, 7],
+      negativeSpans: [
+        { offset: 3, length: 2 },
+        { offset: 3, length: 2 },
+      ],
+      negativeBuckets: [3, 1, 5, 6],
+    });
+    const b = new FloatHistogram({
+      schema: 1,
+      zeroThreshold: 0.01,
+      zeroCount: 8,
+      count: 21,
+      sum: 1.234,
+      positiveSpans: [
+        { offset: -1, length: 4 },
+        { offset: 0, length: 3 },
+      ],
+      positiveBuckets: [0, 2, 3, 4, 0, 2, 5],
+      negativeSpans: [{ offset: 4, length: 3 }],
+      negativeBuckets: [1, 1, 1],
+    });
+    const r = a.add(b);
+    const h = r.histogram.compact(0);
+    assert.equal(h.schema, 0);
+    assert.equal(h.count, 51);
+    assert.equal(h.zeroCount, 19);
+    assert.equal(h.sum, 2.345 + 1.234);
+    // b's schema-1 indexes -1,0 | 1,2 | 3,4 | 5 fall into schema-0 buckets 0 | 1 | 2 | 3; a's empty bucket -1 is compacted away.
+    assert.deepEqual(h.positiveSpans, [
+      { offset: -2, length: 1 },
+      { offset: 1, length: 4 },
+    ]);
+    assert.deepEqual(Array.from(h.positiveBuckets), [1, 2, 10, 6, 12]);
+    // Negative: a's 3,4 and 8,9 with b's 4,5,6, which fall into 2,3,3 at schema 0.
+    assert.deepEqual(Array.from(h.negativeBuckets), [1, 5, 1, 5, 6]);
+    assert.equal(r.counterResetCollision, false);
+    // The operands are unchanged.
+    assert.equal(a.count, 30);
+  });
+
+  test('sub, mul and div', () => {
+    const a = new FloatHistogram({ count: 5, sum: 10, positiveSpans: [{ offset: 0, length: 2 }], positiveBuckets: [2, 3] });
+    const d = a.sub(a).histogram;
+    assert.equal(d.count, 0);
+    assert.deepEqual(Array.from(d.positiveBuckets), [0, 0]);
+    assert.deepEqual(Array.from(a.mul(2).positiveBuckets), [4, 6]);
+    assert.equal(a.mul(-1).counterResetHint, CounterResetHint.Gauge);
+    const z = a.div(0);
+    assert.equal(z.count, Infinity);
+    assert.equal(z.positiveBuckets.length, 0);
+  });
+
+  test('counter reset hints combine as in Prometheus', () => {
+    const mk = (hint: CounterResetHint): FloatHistogram => new FloatHistogram({ counterResetHint: hint });
+    const r = mk(CounterResetHint.CounterReset).add(mk(CounterResetHint.NotCounterReset));
+    assert.equal(r.counterResetCollision, true);
+    assert.equal(r.histogram.counterResetHint, CounterResetHint.Unknown);
+    assert.equal(mk(CounterResetHint.NotCounterReset).add(mk(CounterResetHint.Gauge)).histogram.counterResetHint, CounterResetHint.Gauge);
+    assert.equal(mk(CounterResetHint.CounterReset).add(mk(CounterResetHint.Unknown)).histogram.counterResetHint, CounterResetHint.Unknown);
+  });
+
+  test('custom buckets: mixing with exponential fails, differing bounds reconcile to the common ones', () => {
+    const nhcb = new FloatHistogram({ schema: -53, count: 3, customValues: [1, 2, 4], positiveSpans: [{ offset: 0, length: 4 }], positiveBuckets: [1, 1, 0, 1] });
+    assert.throws(() => nhcb.add(new FloatHistogram({})), (e: unknown) => e instanceof HistogramError && e.kind === 'incompatible_schema');
+    const other = new FloatHistogram({ schema: -53, count: 2, customValues: [2, 3, 4], positiveSpans: [{ offset: 0, length: 3 }], positiveBuckets: [1, 1, 0] });
+    const r = nhcb.add(other);
+    assert.equal(r.nhcbBoundsReconciled, true);
+    assert.deepEqual(Array.from(r.histogram.customValues), [2, 4]);
+    // Buckets (..1],(1,2] -> (..2]; (2,4] -> (2,4]; +Inf stays; other's (2,3],(3,4] -> (2,4].
+    assert.deepEqual(Array.from(r.histogram.positiveBuckets), [3, 1, 1]);
+    assert.deepEqual(r.histogram.positiveSpans, [{ offset: 0, length: 3 }]);
+  });
+});
+
+describe('counter reset detection', () => {
+  const base = new FloatHistogram({ count: 10, zeroCount: 2, sum: 5, positiveSpans: [{ offset: 0, length: 3 }], positiveBuckets: [2, 3, 3] });
+  test('growth is no reset, any decrease is', () => {
+    assert.equal(base.with({ count: 11, positiveBuckets: [3, 3, 3] }).detectReset(base), false);
+    assert.equal(base.with({ count: 11, positiveBuckets: [1, 5, 3] }).detectReset(base), true);
+    assert.equal(base.with({ count: 9 }).detectReset(base), true);
+    assert.equal(base.with({ zeroCount: 1 }).detectReset(base), true);
+    // A missing bucket that had observations is a reset; a new bucket is not.
+    assert.equal(base.with({ positiveSpans: [{ offset: 0, length: 2 }], positiveBuckets: [2, 3] }).detectReset(base), true);
+    assert.equal(base.with({ positiveSpans: [{ offset: 0, length: 4 }], positiveBuckets: [2, 3, 3, 1] }).detectReset(base), false);
+  });
+  test('hints decide, finer schema is a reset, lower schema is compared after reduction', () => {
+    assert.equal(base.with({ count: 0, counterResetHint: CounterResetHint.NotCounterReset }).detectReset(base), false);
+    assert.equal(base.with({ counterResetHint: CounterResetHint.CounterReset }).detectReset(base), true);
+    assert.equal(base.with({ schema: 1 }).detectReset(base), true);
+    const lower = base.reduceResolution(-1);
+    assert.equal(lower.detectReset(base), false);
+  });
+});
+
+describe('text forms', () => {
+  test('String() as Prometheus prints it', () => {
+    assert.equal(
+      exampleInt().toString(),
+      '{count:19, sum:2.7, [-64,-32):1, [-16,-8):1, [-8,-4):2, [-4,-2):1, [-2,-1):3, [-1,-0.5):1, [-0.001,0.001]:4, (0.5,1]:1, (1,2]:3, (2,4]:1, (4,8]:2, (8,16]:1, (16,32]:1, (32,64]:1}',
+    );
+    const nhcb = new FloatHistogram({ schema: -53, count: 3, sum: 1, customValues: [1, 2], positiveSpans: [{ offset: 0, length: 3 }], positiveBuckets: [1, 0, 2] });
+    assert.equal(nhcb.toString(), '{count:3, sum:1, [-Inf,1]:1, (2,+Inf]:2}');
+  });
+
+  test('promqltest notation', () => {
+    assert.equal(
+      exampleInt().testExpression(),
+      '{{count:19 sum:2.7 z_bucket:4 z_bucket_w:0.001 buckets:[1 3 1 2 1 1 1] n_buckets:[1 3 1 2 1 0 1]}}',
+    );
+    const h = new FloatHistogram({
+      schema: 1,
+      count: 3,
+      sum: -2,
+      counterResetHint: CounterResetHint.Gauge,
+      positiveSpans: [{ offset: 2, length: 2 }],
+      positiveBuckets: [1, 2],
+    });
+    assert.equal(h.testExpression(), '{{schema:1 count:3 sum:-2 counter_reset_hint:gauge offset:2 buckets:[1 2]}}');
+    assert.equal(new FloatHistogram({ schema: -53, customValues: [1, 2] }).testExpression(), '{{schema:-53 custom_values:[1 2]}}');
+  });
+
+  test('bucket iterators: bounds, inclusiveness, the zero bucket in the middle', () => {
+    const all = [...exampleInt().allBucketIterator()].map(bucketString);
+    assert.equal(all[0], '[-64,-32):1');
+    assert.ok(all.includes('[-0.001,0.001]:4'));
+    assert.equal(all[all.length - 1], '(32,64]:1');
+    const rev = [...exampleInt().allReverseBucketIterator()].map(bucketString);
+    assert.deepEqual(rev, [...all].reverse());
+  });
+
+  test('equals ignores empty spans and compares floats by bits', () => {
+    const a = exampleInt();
+    const b = a.compact(0).compact(0);
+    assert.ok(a.with({}).equals(a));
+    assert.ok(!a.equals(a.with({ sum: 2.8 })));
+    assert.ok(b.toFloat().equals(a.toFloat().compact(0)));
+  });
+});
+
+function sumOf(a: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]!;
+  return s;
+}
+
+/** Random valid float histograms with integral counts (sums stay exact). */
+export function arbFloatHistogram(): fc.Arbitrary<FloatHistogram> {
+  const side = fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.array(fc.integer({ min: 0, max: 20 }), { minLength: 1, maxLength: 5 })), {
+    maxLength: 3,
+  });
+  return fc
+    .record({ schema: fc.integer({ min: -4, max: 8 }), start: fc.integer({ min: -20, max: 20 }), pos: side, neg: side, zc: fc.integer({ min: 0, max: 5 }) })
+    .map(({ schema, start, pos, neg, zc }) => {
+      const build = (parts: [number, number[]][]): { spans: Span[]; buckets: number[] } => {
+        const spans: Span[] = [];
+        const buckets: number[] = [];
+        parts.forEach(([gap, counts], i) => {
+          spans.push({ offset: i === 0 ? start + gap : gap, length: counts.length });
+          buckets.push(...counts);
+        });
+        return { spans, buckets };
+      };
+      const p = build(pos);
+      const n = build(neg);
+      return new FloatHistogram({
+        schema,
+        zeroThreshold: 1e-128,
+        zeroCount: zc,
+        count: zc + sumOf(p.buckets) + sumOf(n.buckets),
+        sum: 42,
+        positiveSpans: p.spans,
+        positiveBuckets: p.buckets,
+        negativeSpans: n.spans,
+        negativeBuckets: n.buckets,
+      });
+    });
+}
