@@ -46,7 +46,7 @@ export async function startTsprom(opts: StartOptions = {}): Promise<Tsprom> {
   writeFileSync(configFile, opts.config ?? 'global:\n  scrape_interval: 15s\n');
   const proc = spawn(
     process.execPath,
-    [...(opts.heapMiB !== undefined ? [`--max-old-space-size=${opts.heapMiB}`] : []), MAIN_JS, `--config.file=${configFile}`, `--storage.tsdb.path=${join(dir, 'data')}`, '--web.listen-address=127.0.0.1:0', ...(opts.args ?? [])],
+    [...(opts.heapMiB !== undefined ? [`--max-old-space-size=${opts.heapMiB}`] : []), MAIN_JS, `--config.file=${configFile}`, storageFlag(dir, opts.args ?? []), '--web.listen-address=127.0.0.1:0', ...(opts.args ?? [])],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
@@ -94,6 +94,11 @@ export async function startTsprom(opts: StartOptions = {}): Promise<Tsprom> {
     return proc.exitCode;
   };
   return { proc, port, base: `http://127.0.0.1:${port}`, dir, configFile, logs: () => out, exited, stop };
+}
+
+/** Agent mode refuses --storage.tsdb.path (as Prometheus does): it stores under --storage.agent.path. */
+function storageFlag(dir: string, args: readonly string[]): string {
+  return args.includes('--agent') ? `--storage.agent.path=${join(dir, 'data-agent')}` : `--storage.tsdb.path=${join(dir, 'data')}`;
 }
 
 /** GET or POST, parsed as JSON, with the status. */
