@@ -1,0 +1,712 @@
+// One remote_write queue: a WAL watcher feeds it, shards send batches
+// concurrently, and it reports how far the WAL is safely sent.
+//
+// Series labels get the external labels and write_relabel_configs once, when
+// their series record is read. A sample goes to shard ref % shards, so one
+// series' samples stay in order. A shard holds at most `capacity` samples
+// and sends `max_samples_per_send` at a time (or what it has when
+// batch_send_deadline passes); while a batch is out it is copied out of the
+// queue, so memory is bounded by shards x (capacity + max_samples_per_send)
+// samples. A full shard holds the watcher (it stops reading the WAL).
+//
+// Progress: every record whose samples were queued stays tracked until each
+// of its samples was sent, refused (4xx) or dropped. The committed position
+// is the start of the oldest such record, or where the watcher read up to
+// when none is open; resuming there sends nothing twice except the rest of
+// that record.
+import { snappyCompress } from './snappy_compress.js';
+import type { RemoteWriteConfig } from '../config/types.js';
+import { LabelsBuilder, type Labels } from '../model/labels.js';
+import type { Logger } from '../logging/types.js';
+import { nopLogger } from '../logging/types.js';
+import { LabelMap, processBuilder } from '../relabel/relabel.js';
+import { RequestEncoder, labelBytesV1, type EncodableSeries } from './write_encode.js';
+import type { DropReason, RemoteWriteMetrics } from './write_metrics.js';
+import { WalWatcher, walEnd, type SampleRecord, type WalPosition, type WatcherSink } from './wal_watcher.js';
+
+/** What a send attempt returned. */
+export interface SendResponse {
+  status: number;
+  /** The Retry-After header, if any. */
+  retryAfter?: string;
+  /** Start of the response body, for the log. */
+  body: string;
+}
+
+/** Posts one compressed request; rejects on network errors and timeouts. */
+export type SendFn = (body: Buffer, headers: Record<string, string>, signal: AbortSignal) => Promise<SendResponse>;
+
+export interface QueueManagerOptions {
+  cfg: RemoteWriteConfig;
+  externalLabels: Labels;
+  walDir: string;
+  /** Where to resume; null starts after what the WAL holds now. */
+  start: WalPosition | null;
+  send: SendFn;
+  metrics: RemoteWriteMetrics;
+  logger?: Logger;
+  userAgent?: string;
+  /** Wall clock (ms) for sample_age_limit and rates; injectable for tests. */
+  now?: () => number;
+  /** Waits for backoff; injectable for tests. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Called whenever the committed position moves. */
+  onProgress?: (pos: WalPosition) => void;
+  /** Counts samples read from the WAL (the storage's samples_in). */
+  onRead?: (start: WalPosition, rec: SampleRecord) => void;
+  pollIntervalMs?: number;
+  /** How often the shard count is recomputed (Prometheus: 10s); 0 turns resharding off. */
+  shardUpdateIntervalMs?: number;
+}
+
+/** A series as the queue keeps it: final labels, 1.0 label bytes, the segment it was last declared in. */
+class QueuedSeries implements EncodableSeries {
+  constructor(
+    readonly labels: Labels,
+    readonly v1: Buffer | null,
+    public seg: number,
+  ) {}
+}
+
+/** Relabeling dropped the series; kept so its samples count as dropped, not unknown. */
+const DROPPED = 'dropped';
+
+const EWMA_WEIGHT = 0.2;
+const SHARD_TOLERANCE = 0.3;
+/** Prometheus's limit on the error text it logs from a response body. */
+const MAX_ERR_MSG = 1024;
+
+/** An exponentially weighted per-second rate, ticked every interval (Prometheus's ewmaRate). */
+class EwmaRate {
+  private events = 0;
+  private last = 0;
+  private init = false;
+  constructor(private readonly intervalS: number) {}
+  incr(n: number): void {
+    this.events += n;
+  }
+  tick(): void {
+    const instant = this.events / this.intervalS;
+    this.events = 0;
+    if (this.init) this.last += EWMA_WEIGHT * (instant - this.last);
+    else if (instant > 0) {
+      this.init = true;
+      this.last = instant;
+    }
+  }
+  rate(): number {
+    return this.last;
+  }
+}
+
+/** One shard's bounded queue (a ring) and its sender loop. */
+class Shard {
+  readonly series: (QueuedSeries | undefined)[];
+  readonly ts: Float64Array;
+  readonly vs: Float64Array;
+  readonly rec: Float64Array;
+  head = 0;
+  len = 0;
+  /** Set to make the loop send what it has and leave once empty. */
+  draining = false;
+  private wakeLoop: (() => void) | null = null;
+  loop: Promise<void> = Promise.resolve();
+
+  constructor(readonly capacity: number) {
+    this.series = new Array<QueuedSeries | undefined>(capacity);
+    this.ts = new Float64Array(capacity);
+    this.vs = new Float64Array(capacity);
+    this.rec = new Float64Array(capacity);
+  }
+
+  push(s: QueuedSeries, t: number, v: number, rec: number): void {
+    const i = (this.head + this.len) % this.capacity;
+    this.series[i] = s;
+    this.ts[i] = t;
+    this.vs[i] = v;
+    this.rec[i] = rec;
+    this.len++;
+  }
+
+  wake(): void {
+    const w = this.wakeLoop;
+    this.wakeLoop = null;
+    w?.();
+  }
+
+  /** Resolves on wake() or after ms. */
+  wait(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.wakeLoop = null;
+        resolve();
+      }, ms);
+      this.wakeLoop = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+}
+
+/** A batch taken out of a shard. */
+class Batch {
+  n = 0;
+  readonly series: QueuedSeries[] = [];
+  readonly ts: Float64Array;
+  readonly vs: Float64Array;
+  readonly rec: Float64Array;
+  constructor(size: number) {
+    this.ts = new Float64Array(size);
+    this.vs = new Float64Array(size);
+    this.rec = new Float64Array(size);
+  }
+}
+
+export class QueueManager implements WatcherSink {
+  readonly cfg: RemoteWriteConfig;
+  readonly name: string;
+  private readonly logger: Logger;
+  private readonly m: RemoteWriteMetrics;
+  private readonly l: { remote_name: string; url: string };
+  private readonly now: () => number;
+  private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  private readonly watcher: WalWatcher;
+  private readonly seriesMap = new Map<number, QueuedSeries | typeof DROPPED>();
+  private readonly externalLabels: Labels;
+  private readonly headers: Record<string, string>;
+  private shards: Shard[] = [];
+  private numShards: number;
+  /** Waiters for room in the shards (the watcher, when a shard is full). */
+  private spaceWaiters: (() => void)[] = [];
+  private resharding = false;
+  private stopping = false;
+  /** Aborts requests and backoff waits on a hard stop. */
+  private readonly abort = new AbortController();
+  private reshardTimer: NodeJS.Timeout | null = null;
+
+  // Open records, oldest first: ids recBase .. recBase + recSeg.length - 1.
+  private recBase = 0;
+  private recHead = 0;
+  private readonly recSeg: number[] = [];
+  private readonly recOff: number[] = [];
+  private readonly recOpen: number[] = [];
+  private readonly recComplete: boolean[] = [];
+  /** Where the watcher has read up to (the position after the last record handed over). */
+  private readEnd: WalPosition;
+  private committed: WalPosition;
+
+  /** Samples below this segment are dropped (the WAL retention cap passed them). */
+  dropBelowSegment = -1;
+
+  private readonly dataIn: EwmaRate;
+  private readonly dataOut: EwmaRate;
+  private readonly dataDropped: EwmaRate;
+  private readonly dataOutDuration: EwmaRate;
+  private highestRecv = 0;
+  private highestSent = 0;
+  private lastSendMs = 0;
+  private reshardDisabledUntil = 0;
+  private pendingSamples = 0;
+
+  constructor(private readonly opts: QueueManagerOptions) {
+    this.cfg = opts.cfg;
+    this.name = opts.cfg.name;
+    this.logger = (opts.logger ?? nopLogger).with({ component: 'remote', remote_name: this.name, url: opts.cfg.url });
+    this.m = opts.metrics;
+    this.l = { remote_name: this.name, url: opts.cfg.url };
+    this.now = opts.now ?? Date.now;
+    this.sleep = opts.sleep ?? abortableSleep;
+    this.externalLabels = opts.externalLabels;
+    const q = opts.cfg.queueConfig;
+    this.numShards = q.minShards;
+    const intervalS = (opts.shardUpdateIntervalMs ?? 10_000) / 1000 || 10;
+    this.dataIn = new EwmaRate(intervalS);
+    this.dataOut = new EwmaRate(intervalS);
+    this.dataDropped = new EwmaRate(intervalS);
+    this.dataOutDuration = new EwmaRate(intervalS);
+    const v2 = opts.cfg.protobufMessage === 'io.prometheus.write.v2.Request';
+    this.headers = {
+      ...opts.cfg.headers,
+      'content-encoding': 'snappy',
+      'content-type': v2 ? 'application/x-protobuf;proto=io.prometheus.write.v2.Request' : 'application/x-protobuf',
+      'x-prometheus-remote-write-version': v2 ? '2.0.0' : '0.1.0',
+      'user-agent': opts.userAgent ?? 'tsprom',
+    };
+    this.readEnd = opts.start ?? walEnd(opts.walDir);
+    this.committed = this.readEnd;
+    this.watcher = new WalWatcher({
+      dir: opts.walDir,
+      start: this.readEnd,
+      sink: this,
+      pollIntervalMs: opts.pollIntervalMs,
+      logger: this.logger,
+      metrics: {
+        recordRead: (type) => this.m.watcherRecords.inc({ consumer: this.name, type }),
+        currentSegment: (seg) => this.m.watcherSegment.set({ consumer: this.name }, seg),
+      },
+    });
+    this.m.shardCapacity.set(this.l, q.capacity);
+    this.m.shardsMax.set(this.l, q.maxShards);
+    this.m.shardsMin.set(this.l, q.minShards);
+    this.m.maxSamplesPerSend.set(this.l, q.maxSamplesPerSend);
+    this.m.shardsDesired.set(this.l, q.minShards);
+    this.m.pending.set(this.l, 0);
+    this.m.highestTimestamp.set(this.l, 0);
+    this.m.highestSentTimestamp.set(this.l, 0);
+    for (const reason of ['too_old', 'dropped_series', 'unintentionally_dropped_series'] as const) this.m.dropped.inc({ ...this.l, reason }, 0);
+    for (const c of [this.m.samples, this.m.failed, this.m.retried, this.m.bytes, this.m.enqueueRetries]) c.inc(this.l, 0);
+  }
+
+  start(): void {
+    this.startShards(this.numShards);
+    this.watcher.start();
+    const every = this.opts.shardUpdateIntervalMs ?? 10_000;
+    if (every > 0) {
+      this.reshardTimer = setInterval(() => this.updateShards(), every);
+      this.reshardTimer.unref();
+    }
+  }
+
+  /** The position a restart should resume from. */
+  position(): WalPosition {
+    return this.committed;
+  }
+
+  /** Samples queued in the shards now (bounded by shards x capacity). */
+  pending(): number {
+    return this.pendingSamples;
+  }
+
+  shardCount(): number {
+    return this.numShards;
+  }
+
+  /** Checks the WAL for new records now. */
+  notify(): void {
+    this.watcher.notify();
+  }
+
+  // ---------------------------------------------------------------------
+  // WatcherSink
+  // ---------------------------------------------------------------------
+
+  series(ref: number, labels: Labels, segment: number): void {
+    const old = this.seriesMap.get(ref);
+    if (old !== undefined) {
+      if (old !== DROPPED) old.seg = segment;
+      return;
+    }
+    const final = this.relabel(labels);
+    if (final === null) {
+      this.seriesMap.set(ref, DROPPED);
+      return;
+    }
+    const v1 = this.cfg.protobufMessage === 'prometheus.WriteRequest' ? labelBytesV1(final) : null;
+    this.seriesMap.set(ref, new QueuedSeries(final, v1, segment));
+  }
+
+  seriesReset(index: number): void {
+    for (const [ref, s] of this.seriesMap) if (s === DROPPED || s.seg < index) this.seriesMap.delete(ref);
+  }
+
+  lost(from: number, to: number): void {
+    this.logger.warn('Samples in deleted WAL segments were not sent', { fromSegment: from, toSegment: to });
+  }
+
+  caughtUp(pos: WalPosition): void {
+    this.readEnd = pos;
+    this.advance();
+  }
+
+  samples(rec: SampleRecord, start: WalPosition, end: WalPosition): void | Promise<void> {
+    this.opts.onRead?.(start, rec);
+    const id = this.recBase + this.recSeg.length - this.recHead;
+    this.recSeg.push(start.segment);
+    this.recOff.push(start.offset);
+    this.recOpen.push(0);
+    this.recComplete.push(false);
+    this.readEnd = end;
+    const i = this.enqueue(rec, 0, id, start.segment);
+    if (i === rec.n) {
+      this.completeRecord(id);
+      return;
+    }
+    return this.enqueueSlow(rec, i, id, start.segment);
+  }
+
+  private async enqueueSlow(rec: SampleRecord, i: number, id: number, seg: number): Promise<void> {
+    while (i < rec.n) {
+      this.m.enqueueRetries.inc(this.l);
+      await new Promise<void>((r) => this.spaceWaiters.push(r));
+      // Stopping: the record stays open, so the committed position stays before it.
+      if (this.stopping) return;
+      i = this.enqueue(rec, i, id, seg);
+    }
+    this.completeRecord(id);
+  }
+
+  /** Queues rec's samples from index i on; returns where it stopped (rec.n when all went). */
+  private enqueue(rec: SampleRecord, i: number, id: number, seg: number): number {
+    if (this.resharding || this.stopping) return i;
+    const n = rec.n;
+    const ageLimit = this.cfg.queueConfig.sampleAgeLimitMs;
+    const minT = ageLimit > 0 ? this.now() - ageLimit : -Infinity;
+    const dropAll = seg < this.dropBelowSegment;
+    const shards = this.shards;
+    const ns = shards.length;
+    let queued = 0;
+    let maxT = this.highestRecv;
+    for (; i < n; i++) {
+      // i < n = rec.n <= the arrays' length.
+      const ref = rec.refs[i]!;
+      const t = rec.ts[i]!;
+      const s = this.seriesMap.get(ref);
+      if (dropAll || s === undefined || s === DROPPED || t < minT) {
+        const reason: DropReason = dropAll ? 'wal_retention_exceeded' : s === undefined ? 'unintentionally_dropped_series' : s === DROPPED ? 'dropped_series' : 'too_old';
+        this.m.dropped.inc({ ...this.l, reason });
+        this.dataDropped.incr(1);
+        continue;
+      }
+      // ns > 0 while not resharding; ref % ns < ns.
+      const sh = shards[ref % ns]!;
+      if (sh.len >= sh.capacity) break;
+      sh.push(s, t, rec.vs[i]!, id);
+      if (sh.len >= this.cfg.queueConfig.maxSamplesPerSend) sh.wake();
+      queued++;
+      if (t > maxT) maxT = t;
+    }
+    this.recOpen[id - this.recBase + this.recHead] = (this.recOpen[id - this.recBase + this.recHead] ?? 0) + queued;
+    this.pendingSamples += queued;
+    this.dataIn.incr(queued);
+    if (maxT > this.highestRecv) {
+      this.highestRecv = maxT;
+      this.m.highestTimestamp.set(this.l, maxT / 1000);
+    }
+    this.m.pending.set(this.l, this.pendingSamples);
+    return i;
+  }
+
+  private completeRecord(id: number): void {
+    this.recComplete[id - this.recBase + this.recHead] = true;
+    this.advance();
+  }
+
+  /** Samples of these records are done (sent, refused or dropped). */
+  private release(recs: Float64Array, n: number): void {
+    for (let k = 0; k < n; k++) {
+      const idx = recs[k]! - this.recBase + this.recHead;
+      this.recOpen[idx] = this.recOpen[idx]! - 1;
+    }
+    this.pendingSamples -= n;
+    this.m.pending.set(this.l, this.pendingSamples);
+    this.advance();
+  }
+
+  /** Moves the committed position past finished records. */
+  private advance(): void {
+    const before = this.committed;
+    while (this.recHead < this.recSeg.length && this.recComplete[this.recHead] === true && this.recOpen[this.recHead] === 0) {
+      this.recHead++;
+      this.recBase++;
+    }
+    if (this.recHead < this.recSeg.length) {
+      this.committed = { segment: this.recSeg[this.recHead]!, offset: this.recOff[this.recHead]! };
+    } else {
+      this.committed = this.readEnd;
+    }
+    // Drop finished entries from the front now and then (amortised O(1)).
+    if (this.recHead > 1024 && this.recHead * 2 > this.recSeg.length) {
+      for (const a of [this.recSeg, this.recOff, this.recOpen]) a.splice(0, this.recHead);
+      this.recComplete.splice(0, this.recHead);
+      this.recHead = 0;
+    }
+    if (this.committed.segment !== before.segment || this.committed.offset !== before.offset) this.opts.onProgress?.(this.committed);
+  }
+
+  // ---------------------------------------------------------------------
+  // relabeling
+  // ---------------------------------------------------------------------
+
+  private relabel(labels: Labels): Labels | null {
+    let ls = labels;
+    if (!this.externalLabels.isEmpty()) {
+      const b = new LabelsBuilder(labels);
+      // External labels never override a label the series has.
+      this.externalLabels.forEach((n, v) => {
+        if (!labels.has(n)) b.set(n, v);
+      });
+      ls = b.labels();
+    }
+    const rules = this.cfg.writeRelabelConfigs;
+    if (rules.length === 0) return ls;
+    const lm = new LabelMap(ls);
+    if (!processBuilder(lm, rules)) return null;
+    const out = lm.labels();
+    return out.isEmpty() ? null : out;
+  }
+
+  // ---------------------------------------------------------------------
+  // shards
+  // ---------------------------------------------------------------------
+
+  private startShards(n: number): void {
+    const q = this.cfg.queueConfig;
+    this.shards = [];
+    for (let i = 0; i < n; i++) {
+      const sh = new Shard(q.capacity);
+      this.shards.push(sh);
+      sh.loop = this.runShard(sh);
+    }
+    this.numShards = n;
+    this.m.shards.set(this.l, n);
+    this.wakeEnqueuers();
+  }
+
+  private wakeEnqueuers(): void {
+    const ws = this.spaceWaiters;
+    this.spaceWaiters = [];
+    for (const w of ws) w();
+  }
+
+  private async runShard(sh: Shard): Promise<void> {
+    const q = this.cfg.queueConfig;
+    const batch = new Batch(q.maxSamplesPerSend);
+    const encoder = new RequestEncoder(this.cfg.protobufMessage === 'io.prometheus.write.v2.Request' ? 2 : 1);
+    let deadline = this.now() + q.batchSendDeadlineMs;
+    for (;;) {
+      if (this.abort.signal.aborted) return;
+      const full = sh.len >= q.maxSamplesPerSend;
+      const due = this.now() >= deadline;
+      if (sh.len > 0 && (full || due || sh.draining)) {
+        this.take(sh, batch, q.maxSamplesPerSend);
+        await this.sendBatch(batch, encoder);
+        deadline = this.now() + q.batchSendDeadlineMs;
+        continue;
+      }
+      if (sh.len === 0 && sh.draining) return;
+      if (sh.len === 0) deadline = Math.max(deadline, this.now() + q.batchSendDeadlineMs);
+      await sh.wait(Math.max(1, deadline - this.now()));
+    }
+  }
+
+  /** Moves up to max samples from the shard into the batch and wakes a waiting watcher. */
+  private take(sh: Shard, b: Batch, max: number): void {
+    const n = Math.min(sh.len, max);
+    b.series.length = n;
+    for (let k = 0; k < n; k++) {
+      const i = (sh.head + k) % sh.capacity;
+      b.series[k] = sh.series[i]!;
+      sh.series[i] = undefined;
+      b.ts[k] = sh.ts[i]!;
+      b.vs[k] = sh.vs[i]!;
+      b.rec[k] = sh.rec[i]!;
+    }
+    b.n = n;
+    sh.head = (sh.head + n) % sh.capacity;
+    sh.len -= n;
+    this.wakeEnqueuers();
+  }
+
+  /** Drops samples older than sample_age_limit from the batch (before each attempt, as Prometheus filters retries). */
+  private filterOld(b: Batch, dropped: Batch): boolean {
+    const limit = this.cfg.queueConfig.sampleAgeLimitMs;
+    if (limit <= 0) return false;
+    const minT = this.now() - limit;
+    let w = 0;
+    dropped.n = 0;
+    for (let k = 0; k < b.n; k++) {
+      if (b.ts[k]! < minT) {
+        dropped.rec[dropped.n++] = b.rec[k]!;
+        continue;
+      }
+      b.series[w] = b.series[k]!;
+      b.ts[w] = b.ts[k]!;
+      b.vs[w] = b.vs[k]!;
+      b.rec[w] = b.rec[k]!;
+      w++;
+    }
+    if (dropped.n === 0) return false;
+    b.n = w;
+    b.series.length = w;
+    this.m.dropped.inc({ ...this.l, reason: 'too_old' }, dropped.n);
+    this.dataDropped.incr(dropped.n);
+    this.release(dropped.rec, dropped.n);
+    return true;
+  }
+
+  private async sendBatch(b: Batch, encoder: RequestEncoder): Promise<void> {
+    const dropped = new Batch(this.cfg.queueConfig.sampleAgeLimitMs > 0 ? b.n : 0);
+    this.filterOld(b, dropped);
+    if (b.n === 0) return;
+    let body = snappyCompress(encoder.encode(b.series, b.ts, b.vs, b.n));
+    let backoff = this.cfg.queueConfig.minBackoffMs;
+    for (let attempt = 0; ; attempt++) {
+      if (this.abort.signal.aborted) return;
+      if (attempt > 0 && this.filterOld(b, dropped)) {
+        if (b.n === 0) return;
+        body = snappyCompress(encoder.encode(b.series, b.ts, b.vs, b.n));
+      }
+      const t0 = performance.now();
+      let res: SendResponse | null = null;
+      let err: string | null = null;
+      try {
+        res = await this.opts.send(body, this.headers, this.abort.signal);
+      } catch (e) {
+        err = e instanceof Error ? e.message : String(e);
+      }
+      const secs = (performance.now() - t0) / 1000;
+      this.m.sentBatchDuration.observe(this.l, secs);
+      if (this.abort.signal.aborted) return;
+      if (res !== null && res.status >= 200 && res.status < 300) {
+        this.m.samples.inc(this.l, b.n);
+        this.m.bytes.inc(this.l, body.length);
+        this.dataOut.incr(b.n);
+        this.dataOutDuration.incr(secs);
+        let maxT = 0;
+        for (let k = 0; k < b.n; k++) if (b.ts[k]! > maxT) maxT = b.ts[k]!;
+        if (maxT > this.highestSent) {
+          this.highestSent = maxT;
+          this.m.highestSentTimestamp.set(this.l, maxT / 1000);
+        }
+        this.lastSendMs = this.now();
+        this.release(b.rec, b.n);
+        return;
+      }
+      const status = res?.status ?? 0;
+      const recoverable = res === null || status >= 500 || (status === 429 && this.cfg.queueConfig.retryOnHttp429);
+      const msg = err ?? `server returned HTTP status ${status}: ${firstLine(res?.body ?? '')}`;
+      if (!recoverable) {
+        this.m.failed.inc(this.l, b.n);
+        this.logger.error('non-recoverable error', { count: b.n, err: msg });
+        this.release(b.rec, b.n);
+        return;
+      }
+      this.m.retried.inc(this.l, b.n);
+      const retryAfterMs = res?.retryAfter !== undefined ? parseRetryAfter(res.retryAfter, this.now()) : 0;
+      const wait = retryAfterMs > 0 ? retryAfterMs : backoff;
+      if (retryAfterMs > 0) this.reshardDisabledUntil = this.now() + retryAfterMs;
+      this.logger.warn('Failed to send batch, retrying', { err: msg, retryInMs: wait });
+      await this.sleep(wait, this.abort.signal);
+      backoff = Math.min(backoff * 2, this.cfg.queueConfig.maxBackoffMs);
+    }
+  }
+
+  // ---------------------------------------------------------------------
+  // resharding (Prometheus's calculateDesiredShards)
+  // ---------------------------------------------------------------------
+
+  /** Recomputes the shard count from the observed rates; reshards when it changed enough. Public for tests. */
+  updateShards(): void {
+    if (this.resharding || this.stopping) return;
+    const desired = this.desiredShards();
+    if (desired === this.numShards) return;
+    const intervalMs = this.opts.shardUpdateIntervalMs ?? 10_000;
+    if (this.lastSendMs < this.now() - intervalMs) {
+      this.logger.warn('Skipping resharding, last successful send was beyond threshold', { lastSendMs: this.lastSendMs });
+      return;
+    }
+    if (this.now() < this.reshardDisabledUntil) return;
+    this.logger.info('Remote storage resharding', { from: this.numShards, to: desired });
+    void this.reshard(desired);
+  }
+
+  private desiredShards(): number {
+    this.dataIn.tick();
+    this.dataOut.tick();
+    this.dataDropped.tick();
+    this.dataOutDuration.tick();
+    const inRate = this.dataIn.rate();
+    const outRate = this.dataOut.rate();
+    if (outRate <= 0) return this.numShards;
+    const keptRatio = outRate / (this.dataDropped.rate() + outRate);
+    const outDuration = this.dataOutDuration.rate();
+    const delay = (this.highestRecv - this.highestSent) / 1000;
+    const pending = delay * inRate * keptRatio;
+    const timePerSample = outDuration / outRate;
+    let desired = timePerSample * (inRate * keptRatio + 0.05 * pending);
+    this.m.shardsDesired.set(this.l, desired);
+    const lower = this.numShards * (1 - SHARD_TOLERANCE);
+    const upper = this.numShards * (1 + SHARD_TOLERANCE);
+    desired = Math.ceil(desired);
+    if (lower <= desired && desired <= upper) return this.numShards;
+    let n = desired;
+    // Not downsharding while more than ten seconds behind.
+    if (n < this.numShards && delay > 10) return this.numShards;
+    const q = this.cfg.queueConfig;
+    if (n > q.maxShards) n = q.maxShards;
+    if (n < q.minShards) n = q.minShards;
+    return n;
+  }
+
+  /** Lets the current shards send what they hold, then starts n new ones (a series' samples stay in order). */
+  private async reshard(n: number): Promise<void> {
+    this.resharding = true;
+    const old = this.shards;
+    for (const sh of old) {
+      sh.draining = true;
+      sh.wake();
+    }
+    await Promise.all(old.map((s) => s.loop));
+    this.resharding = false;
+    if (this.abort.signal.aborted) return;
+    this.startShards(n);
+  }
+
+  // ---------------------------------------------------------------------
+  // stopping
+  // ---------------------------------------------------------------------
+
+  /**
+   * Stops reading the WAL, sends what the shards hold for up to flushDeadlineMs,
+   * then abandons the rest (it stays in the WAL: the committed position is before it).
+   */
+  async stop(flushDeadlineMs: number): Promise<void> {
+    if (this.reshardTimer !== null) clearInterval(this.reshardTimer);
+    this.stopping = true;
+    this.wakeEnqueuers();
+    await this.watcher.stop();
+    for (const sh of this.shards) {
+      sh.draining = true;
+      sh.wake();
+    }
+    const flushed = Promise.all(this.shards.map((s) => s.loop));
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<void>((r) => (timer = setTimeout(r, flushDeadlineMs)));
+    await Promise.race([flushed, timedOut]);
+    clearTimeout(timer);
+    this.abort.abort();
+    for (const sh of this.shards) sh.wake();
+    await flushed;
+    this.m.remove(this.name, this.cfg.url);
+  }
+}
+
+function firstLine(s: string): string {
+  const line = s.split('\n', 1)[0] ?? '';
+  return line.length > MAX_ERR_MSG ? line.slice(0, MAX_ERR_MSG) : line;
+}
+
+/** Retry-After as seconds or an HTTP date; 0 when absent or unreadable. */
+export function parseRetryAfter(v: string, nowMs: number): number {
+  const s = v.trim();
+  if (/^\d+$/.test(s)) return Number(s) * 1000;
+  const d = Date.parse(s);
+  return Number.isNaN(d) ? 0 : Math.max(0, d - nowMs);
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve();
+      return;
+    }
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

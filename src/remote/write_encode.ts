@@ -1,0 +1,223 @@
+// Encoding of outgoing remote-write requests, by hand: prometheus.WriteRequest
+// (1.0) and io.prometheus.write.v2.Request (2.0). A batch is one TimeSeries
+// per sample, as Prometheus sends it. For 1.0 each series' Label messages are
+// encoded once (labelBytesV1) and copied into every request; 2.0 builds a
+// symbols table per request.
+import type { Labels } from '../model/labels.js';
+
+const WIRE_VARINT = 0;
+const WIRE_I64 = 1;
+const WIRE_LEN = 2;
+
+/** Bytes of v as a protobuf varint (v a non-negative safe integer). */
+function varintLen(v: number): number {
+  let n = 1;
+  while (v >= 0x80) {
+    v = Math.floor(v / 128);
+    n++;
+  }
+  return n;
+}
+
+/** Bytes of an int64 timestamp as a varint (negative ones take the full ten). */
+function int64Len(t: number): number {
+  return t < 0 ? 10 : varintLen(t);
+}
+
+/** A growable output buffer for one request. */
+class ProtoWriter {
+  buf: Buffer;
+  pos = 0;
+
+  constructor(initial: number) {
+    this.buf = Buffer.allocUnsafe(initial);
+  }
+
+  reset(): void {
+    this.pos = 0;
+  }
+
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  /** Callers ensure() room first. */
+  varint(v: number): void {
+    const b = this.buf;
+    let p = this.pos;
+    while (v >= 0x80) {
+      b[p++] = (v & 0x7f) | 0x80;
+      v = Math.floor(v / 128);
+    }
+    b[p++] = v;
+    this.pos = p;
+  }
+
+  int64(t: number): void {
+    if (t >= 0) {
+      this.varint(t);
+      return;
+    }
+    // Two's complement over 64 bits, ten bytes.
+    let u = BigInt.asUintN(64, BigInt(t));
+    for (let i = 0; i < 9; i++) {
+      this.buf[this.pos++] = Number(u & 0x7fn) | 0x80;
+      u >>= 7n;
+    }
+    this.buf[this.pos++] = Number(u);
+  }
+
+  double(v: number): void {
+    this.buf.writeDoubleLE(v, this.pos);
+    this.pos += 8;
+  }
+
+  bytes(b: Uint8Array): void {
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+
+  string(s: string, byteLen: number): void {
+    this.pos += this.buf.write(s, this.pos, byteLen, 'utf8');
+  }
+
+  result(): Buffer {
+    return this.buf.subarray(0, this.pos);
+  }
+}
+
+/** The Label messages (WriteRequest's TimeSeries field 1) of a label set. */
+export function labelBytesV1(labels: Labels): Buffer {
+  const n = labels.length;
+  let size = 0;
+  const lens: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const nl = Buffer.byteLength(labels.nameAt(i));
+    const vl = Buffer.byteLength(labels.valueAt(i));
+    const ll = 1 + varintLen(nl) + nl + 1 + varintLen(vl) + vl;
+    lens.push(nl, vl, ll);
+    size += 1 + varintLen(ll) + ll;
+  }
+  const w = new ProtoWriter(size);
+  for (let i = 0; i < n; i++) {
+    // lens holds three entries per label, pushed above.
+    const nl = lens[3 * i]!;
+    const vl = lens[3 * i + 1]!;
+    w.varint((1 << 3) | WIRE_LEN);
+    w.varint(lens[3 * i + 2]!);
+    w.varint((1 << 3) | WIRE_LEN);
+    w.varint(nl);
+    w.string(labels.nameAt(i), nl);
+    w.varint((2 << 3) | WIRE_LEN);
+    w.varint(vl);
+    w.string(labels.valueAt(i), vl);
+  }
+  return w.result();
+}
+
+/** What a request encoder needs of a queued series. */
+export interface EncodableSeries {
+  readonly labels: Labels;
+  /** labelBytesV1(labels), made once per series when 1.0 is sent. */
+  readonly v1: Buffer | null;
+}
+
+/** Encodes batches into one reused buffer; the result is valid until the next encode. */
+export class RequestEncoder {
+  private readonly w = new ProtoWriter(64 * 1024);
+  private readonly symbols = new Map<string, number>();
+  private symbolList: string[] = [];
+  private refs: number[] = [];
+
+  constructor(readonly version: 1 | 2) {}
+
+  /** series[i], ts[i], vs[i] for i < n: one TimeSeries with one sample each. */
+  encode(series: readonly EncodableSeries[], ts: Float64Array, vs: Float64Array, n: number): Buffer {
+    return this.version === 1 ? this.encodeV1(series, ts, vs, n) : this.encodeV2(series, ts, vs, n);
+  }
+
+  private encodeV1(series: readonly EncodableSeries[], ts: Float64Array, vs: Float64Array, n: number): Buffer {
+    const w = this.w;
+    w.reset();
+    for (let i = 0; i < n; i++) {
+      // i < n <= the lengths of the three arrays (the queue fills them together).
+      const s = series[i]!;
+      const lb = s.v1 ?? labelBytesV1(s.labels);
+      const t = ts[i]!;
+      const sampleLen = 1 + 8 + 1 + int64Len(t);
+      const tsLen = lb.length + 1 + varintLen(sampleLen) + sampleLen;
+      w.ensure(1 + 5 + tsLen);
+      w.varint((1 << 3) | WIRE_LEN);
+      w.varint(tsLen);
+      w.bytes(lb);
+      w.varint((2 << 3) | WIRE_LEN);
+      w.varint(sampleLen);
+      w.varint((1 << 3) | WIRE_I64);
+      w.double(vs[i]!);
+      w.varint((2 << 3) | WIRE_VARINT);
+      w.int64(t);
+    }
+    return w.result();
+  }
+
+  private symbol(s: string): number {
+    let id = this.symbols.get(s);
+    if (id === undefined) {
+      id = this.symbolList.length;
+      this.symbols.set(s, id);
+      this.symbolList.push(s);
+    }
+    return id;
+  }
+
+  private encodeV2(series: readonly EncodableSeries[], ts: Float64Array, vs: Float64Array, n: number): Buffer {
+    const w = this.w;
+    w.reset();
+    this.symbols.clear();
+    this.symbolList = [];
+    // The spec wants "" as the first symbol.
+    this.symbol('');
+    // Label references of all series first: the symbols table must precede nothing, but knowing it fully keeps one pass.
+    const refs = this.refs;
+    refs.length = 0;
+    const starts = new Array<number>(n + 1);
+    for (let i = 0; i < n; i++) {
+      starts[i] = refs.length;
+      const l = series[i]!.labels;
+      for (let j = 0; j < l.length; j++) refs.push(this.symbol(l.nameAt(j)), this.symbol(l.valueAt(j)));
+    }
+    starts[n] = refs.length;
+    for (const s of this.symbolList) {
+      const bl = Buffer.byteLength(s);
+      w.ensure(1 + 5 + bl);
+      w.varint((4 << 3) | WIRE_LEN);
+      w.varint(bl);
+      w.string(s, bl);
+    }
+    for (let i = 0; i < n; i++) {
+      const a = starts[i]!;
+      const b = starts[i + 1]!;
+      let refsLen = 0;
+      for (let k = a; k < b; k++) refsLen += varintLen(refs[k]!);
+      const t = ts[i]!;
+      const sampleLen = 1 + 8 + 1 + int64Len(t);
+      const tsLen = 1 + varintLen(refsLen) + refsLen + 1 + varintLen(sampleLen) + sampleLen;
+      w.ensure(1 + 5 + tsLen);
+      w.varint((5 << 3) | WIRE_LEN);
+      w.varint(tsLen);
+      w.varint((1 << 3) | WIRE_LEN);
+      w.varint(refsLen);
+      for (let k = a; k < b; k++) w.varint(refs[k]!);
+      w.varint((2 << 3) | WIRE_LEN);
+      w.varint(sampleLen);
+      w.varint((1 << 3) | WIRE_I64);
+      w.double(vs[i]!);
+      w.varint((2 << 3) | WIRE_VARINT);
+      w.int64(t);
+    }
+    return w.result();
+  }
+}
