@@ -35,6 +35,8 @@ const LAYERS = [
   ['discovery'],
   ['scrape'],
   ['remote'],
+  ['remote/otlp/gen'],
+  ['remote/otlp'],
   ['rules', 'notifier'],
   ['web/api'],
   ['web'],
