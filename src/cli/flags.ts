@@ -43,6 +43,7 @@ const FLAGS: readonly FlagDef[] = [
   { name: 'web.enable-lifecycle', kind: 'bool', def: 'false', help: 'Enable shutdown and reload via HTTP request.' },
   { name: 'web.enable-admin-api', kind: 'bool', def: 'false', help: 'Enable API endpoints for admin control actions.' },
   { name: 'web.enable-remote-write-receiver', kind: 'bool', def: 'false', help: 'Enable API endpoint accepting remote write requests.' },
+  { name: 'web.enable-otlp-receiver', kind: 'bool', def: 'false', help: 'Enable API endpoint accepting OTLP write requests.' },
   { name: 'web.cors.origin', kind: 'string', def: '.*', help: 'Regex for CORS origin. It is fully anchored. Example: \'https?://(domain1|domain2)\\.com\'' },
   { name: 'storage.tsdb.path', mode: 'server', kind: 'string', def: 'data/', help: 'Base path for metrics storage.' },
   {
@@ -194,6 +195,7 @@ export interface ServerFlags {
   readonly enableLifecycle: boolean;
   readonly enableAdminApi: boolean;
   readonly enableRemoteWriteReceiver: boolean;
+  readonly enableOtlpReceiver: boolean;
   readonly corsOrigin: string;
   readonly storagePath: string;
   /** 0 = not set. */
@@ -342,6 +344,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       enableLifecycle: get('web.enable-lifecycle') === 'true',
       enableAdminApi: get('web.enable-admin-api') === 'true',
       enableRemoteWriteReceiver: get('web.enable-remote-write-receiver') === 'true',
+      enableOtlpReceiver: get('web.enable-otlp-receiver') === 'true',
       corsOrigin: get('web.cors.origin'),
       storagePath: get('storage.tsdb.path'),
       retentionTimeMs: retentionTimeMs === 0 && retentionSizeBytes === 0 ? DEFAULT_RETENTION_MS : retentionTimeMs,

@@ -33,6 +33,8 @@ import { WebServer, DEFAULT_MAX_REMOTE_WRITE_BYTES } from '../web/server.js';
 import { createApiRoutes, walReplayRoute, type MetricMetadata, type PromQLParser, type TSDBStatus, type WALReplayStatus } from '../web/api/v1.js';
 import { queryLogRoutes } from '../web/api/querylog.js';
 import { RemoteWriteApi } from '../web/api/write.js';
+import { OtlpApi } from '../web/api/otlp.js';
+import { OtlpReceiver } from '../remote/otlp/handler.js';
 import { MAX_READ_REQUEST_BYTES, RemoteReadApi } from '../web/api/read.js';
 import { alertmanagersRoute, rulesRoutes } from '../web/api/rules.js';
 import { federateHandler } from '../web/federate.js';
@@ -469,6 +471,21 @@ export class TsPromServer {
       flags.enableRemoteWriteReceiver,
     );
     web.route('POST', '/api/v1/write', (req) => rw.write(req.headers, req.body), {
+      needsReady: true,
+      maxBodyBytes: DEFAULT_MAX_REMOTE_WRITE_BYTES,
+      parseForm: false,
+    });
+    const otlp = new OtlpApi(
+      new OtlpReceiver({
+        storage: { appender: () => this.mustStorage().appender() },
+        config: () => this.config.otlp,
+        lookbackDeltaMs: flags.lookbackDeltaMs,
+        registry: this.registry,
+        logger: this.logger.with({ component: 'otlp' }),
+      }),
+      flags.enableOtlpReceiver,
+    );
+    web.route('POST', '/api/v1/otlp/v1/metrics', (req) => otlp.write(req.headers, req.body), {
       needsReady: true,
       maxBodyBytes: DEFAULT_MAX_REMOTE_WRITE_BYTES,
       parseForm: false,
