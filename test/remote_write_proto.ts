@@ -8,6 +8,7 @@ export interface TestSeries {
   samples: Array<[number, number | 'stale']>;
   /** Timestamps of native histograms (an integer histogram with one observation each). */
   histograms?: number[];
+  exemplars?: Array<{ labels: Record<string, string>; value: number; t: number }>;
 }
 
 function varint(n: number | bigint): number[] {
@@ -51,6 +52,12 @@ export function encodeWriteRequest(series: TestSeries[]): Buffer {
         d.writeDoubleLE(v);
       }
       ts.push(...lenField(2, [...field(1, 1), ...d, ...field(2, 0), ...varint(t)]));
+    }
+    for (const e of s.exemplars ?? []) {
+      const ex: number[] = [];
+      for (const [name, value] of Object.entries(e.labels)) pushAll(ex, lenField(1, [...lenField(1, Buffer.from(name)), ...lenField(2, Buffer.from(value))]));
+      pushAll(ex, [...field(2, 1), ...doubleBytes(e.value), ...field(3, 0), ...varint(e.t)]);
+      pushAll(ts, lenField(3, ex));
     }
     for (const t of s.histograms ?? []) pushAll(ts, lenField(4, histogramBytes(t)));
     pushAll(out, lenField(1, ts));

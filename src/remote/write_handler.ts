@@ -19,7 +19,10 @@
 // before anything is appended, and other storage failures roll everything
 // back with a 500 (the sender retries). Nothing answered with 204 is dropped,
 // except what Prometheus drops the same way: samples behind an earlier one of
-// the same series in the request, and exemplars (no exemplar storage).
+// the same series in the request, and exemplars the storage refuses or does
+// not keep (storage off). Refused exemplars never fail a 1.0 request; in 2.0
+// an out-of-order one adds a line to the 400, as in Prometheus. Both count
+// them by reason.
 //
 // Checks run in the order of Prometheus's handler chain (client_golang's
 // remote API): Content-Encoding, snappy, Content-Type, protobuf, samples.
@@ -28,19 +31,25 @@ import { isUtf8 } from 'node:buffer';
 import { Labels, METRIC_NAME, isValidLabelName, isValidLegacyLabelName, type Label } from '../model/labels.js';
 import {
   DuplicateSampleError,
+  ExemplarLabelLengthError,
   HeadSeriesLimitError,
   InvalidSeriesError,
   OutOfBoundsError,
+  OutOfOrderExemplarError,
   OutOfOrderSampleError,
+  StorageError,
+  UnknownSeriesError,
   type Appendable,
   type Appender,
+  type Exemplar,
+  type SeriesRef,
 } from '../storage/interface.js';
 import { nopLogger, type Logger } from '../logging/types.js';
 import { formatG } from '../gofmt/float.js';
 import { compareStrings } from '../gofmt/order.js';
 import { goQuote, goQuoteBytes } from '../gofmt/quote.js';
 import { snappyDecode, SnappyError } from './snappy.js';
-import { decodeWriteRequest, ProtobufError, type DecodedSeries } from './write_request.js';
+import { decodeWriteRequest, ProtobufError, type DecodedExemplar, type DecodedSeries } from './write_request.js';
 import { decodeWriteV2Request, type DecodedV2Request } from './write_request_v2.js';
 
 /** Prometheus rejects samples more than this far ahead of its clock (storage/remote maxAheadTime). */
@@ -179,6 +188,8 @@ export class RemoteWriteHandler {
   private readonly samplesIn: Counter;
   private readonly requestsRejected: Counter<'code'>;
   private readonly histogramsDropped: Counter;
+  private readonly exemplarsIn: Counter;
+  private readonly exemplarsRejected: Counter<'reason'>;
 
   constructor(opts: RemoteWriteOptions) {
     this.storage = opts.storage;
@@ -200,6 +211,17 @@ export class RemoteWriteHandler {
     this.histogramsDropped = new Counter({
       name: 'tsprom_remote_write_histograms_dropped_total',
       help: 'Native histogram samples received by remote write and refused with a 400 naming their series: they are not stored yet.',
+      registers,
+    });
+    this.exemplarsIn = new Counter({
+      name: 'tsprom_remote_write_received_exemplars_total',
+      help: 'Exemplars appended to local storage from remote write requests.',
+      registers,
+    });
+    this.exemplarsRejected = new Counter({
+      name: 'tsprom_remote_write_exemplars_rejected_total',
+      help: 'Exemplars received by remote write and not stored, by reason (out_of_order, label_length, too_far_in_future, invalid_labels, unknown_series).',
+      labelNames: ['reason'],
       registers,
     });
     this.requestsRejected = new Counter({
@@ -245,6 +267,52 @@ export class RemoteWriteHandler {
     }
   }
 
+  /**
+   * Appends one exemplar: true when the storage keeps it, false when it took
+   * it without keeping it (exemplar storage off, a repeat of the newest), or
+   * the storage's refusal, counted by reason. Other errors are thrown.
+   */
+  private appendExemplar(app: Appender, ref: SeriesRef, ls: Labels, e: Exemplar): boolean | StorageError {
+    if (app.appendExemplar === undefined) return false;
+    try {
+      return app.appendExemplar(ref, ls, e) !== 0;
+    } catch (err) {
+      if (!(err instanceof StorageError)) throw err;
+      const reason =
+        err instanceof OutOfOrderExemplarError
+          ? 'out_of_order'
+          : err instanceof ExemplarLabelLengthError
+            ? 'label_length'
+            : err instanceof UnknownSeriesError
+              ? 'unknown_series'
+              : 'invalid_labels';
+      this.exemplarsRejected.inc({ reason });
+      return err;
+    }
+  }
+
+  /** A 1.0 exemplar: stored or not, it never fails the request (Prometheus logs refusals at debug level). */
+  private appendV1Exemplar(app: Appender, ref: SeriesRef, ls: Labels, de: DecodedExemplar, maxT: number): boolean {
+    if (!de.utf8) {
+      this.exemplarsRejected.inc({ reason: 'invalid_labels' });
+      this.logger.debug('Error while adding exemplar in AppendExemplar', { series: ls.toString(), err: 'invalid UTF-8 in exemplar labels' });
+      return false;
+    }
+    if (de.t > maxT) {
+      this.exemplarsRejected.inc({ reason: 'too_far_in_future' });
+      this.logger.debug('Error while adding exemplar in AppendExemplar', { series: ls.toString(), err: TOO_FAR_IN_FUTURE });
+      return false;
+    }
+    const pairs = de.labels;
+    const list: Label[] = [];
+    // pairs holds name, value pairs (even length).
+    for (let i = 0; i < pairs.length; i += 2) list.push({ name: pairs[i]!, value: pairs[i + 1]! });
+    const res = this.appendExemplar(app, ref, ls, { labels: Labels.fromList(list), value: de.value, ts: de.t, hasTs: de.t !== 0 });
+    if (typeof res === 'boolean') return res;
+    this.logger.debug('Error while adding exemplar in AppendExemplar', { series: ls.toString(), err: res.message });
+    return false;
+  }
+
   private process(headers: Readonly<Record<string, string | string[] | undefined>>, body: Buffer): Outcome {
     const enc = header(headers, 'content-encoding') ?? '';
     if (enc !== '' && enc !== 'snappy') {
@@ -279,6 +347,7 @@ export class RemoteWriteHandler {
     const app = this.storage.appender();
     const errs = new ErrorLines();
     let appended = 0;
+    let exemplars = 0;
     let invalid = 0;
     let histograms = 0;
     /**
@@ -326,6 +395,10 @@ export class RemoteWriteHandler {
           appended++;
         }
         if (last !== undefined) newest.set(key, last);
+        for (let i = s.exStart; i < s.exEnd; i++) {
+          // [exStart, exEnd) lies within the decoded exemplars.
+          if (this.appendV1Exemplar(app, ref, ls, decoded.exemplars[i]!, maxT)) exemplars++;
+        }
       }
     } catch (e) {
       app.rollback();
@@ -342,6 +415,7 @@ export class RemoteWriteHandler {
     }
     if (invalid > 0) this.invalidLabels.inc(invalid);
     this.samplesIn.inc(appended);
+    if (exemplars > 0) this.exemplarsIn.inc(exemplars);
     if (histograms > 0) this.histogramsDropped.inc(histograms);
     // The rest is committed; the 400 tells the sender not to retry and names what was left out.
     if (!errs.empty) return { status: 400, body: errs.text() };
@@ -366,6 +440,7 @@ export class RemoteWriteHandler {
     let invalid = 0;
     let dropped = 0;
     let futureExemplars = 0;
+    let stored = 0;
     // As for 1.0: samples behind an earlier one of the same series in this request are dropped, not refused.
     const newest = new Map<string, number>();
     for (const s of req.series) {
@@ -448,9 +523,20 @@ export class RemoteWriteHandler {
         } else if (req.exTs[i]! > maxT) {
           // Prometheus drops these with a log line and no error for the sender.
           futureExemplars++;
+          this.exemplarsRejected.inc({ reason: 'too_far_in_future' });
         } else {
-          // Exemplars are not stored, as in Prometheus without exemplar storage, which counts them as written all the same.
-          stats.exemplars++;
+          const t = req.exTs[i]!;
+          const e: Exemplar = { labels: exemplarLabels(syms, req.exRefs, req.exRefStart[i]!, req.exRefEnd[i]!), value: req.exValues[i]!, ts: t, hasTs: t !== 0 };
+          const res = this.appendExemplar(app, ref, ls, e);
+          if (typeof res === 'boolean') {
+            // Written also when not kept (storage off, a repeat), as Prometheus counts them.
+            stats.exemplars++;
+            if (res) stored++;
+          } else if (res instanceof OutOfOrderExemplarError) {
+            refuse(`${res.message} for series ${lbls.text()}`);
+          } else {
+            this.logger.error('failed to ingest exemplar, emitting error log, but no error for PRW caller', { err: res.message, series: lbls.text() });
+          }
         }
       }
     }
@@ -464,6 +550,7 @@ export class RemoteWriteHandler {
     }
     if (invalid > 0) this.invalidLabels.inc(invalid);
     this.samplesIn.inc(stats.samples);
+    if (stored > 0) this.exemplarsIn.inc(stored);
     if (dropped > 0) this.histogramsDropped.inc(dropped);
     if (!errs.empty) return { status: 400, body: errs.text(), stats };
     return { status: 204, body: '', stats };
@@ -556,6 +643,14 @@ function v1Labels(s: DecodedSeries): Labels {
   const pairs = s.labels;
   const list: Label[] = [];
   for (let i = 0; i < pairs.length; i += 2) list.push({ name: pairs[i]!, value: pairs[i + 1]! });
+  return Labels.fromList(list);
+}
+
+/** An exemplar's labels from its (checked) references; empty values dropped, a later duplicate name wins. */
+function exemplarLabels(syms: SymbolTable, refs: Uint32Array, start: number, end: number): Labels {
+  const list: Label[] = [];
+  // checkRefs bounded [start, end) within refs with even length, and every id below the symbol count.
+  for (let i = start; i < end; i += 2) list.push({ name: syms.string(refs[i]!), value: syms.string(refs[i + 1]!) });
   return Labels.fromList(list);
 }
 

@@ -19,7 +19,19 @@ export interface DecodedSeries {
   readonly start: number;
   readonly end: number;
   readonly histograms: number;
-  readonly exemplars: number;
+  /** Exemplars are exemplars[exStart..exEnd) of the request's list. */
+  readonly exStart: number;
+  readonly exEnd: number;
+}
+
+/** A 1.0 exemplar as sent; exemplars are few (one per sample at most), so one object each. */
+export interface DecodedExemplar {
+  /** name, value, name, value ... as sent (the caller checks them). */
+  readonly labels: string[];
+  /** False when a label name or value was not valid UTF-8. */
+  readonly utf8: boolean;
+  readonly value: number;
+  readonly t: number;
 }
 
 export interface DecodedWriteRequest {
@@ -28,6 +40,7 @@ export interface DecodedWriteRequest {
   readonly values: Float64Array;
   readonly samples: number;
   readonly metadata: number;
+  readonly exemplars: DecodedExemplar[];
 }
 
 export const WIRE_VARINT = 0;
@@ -206,6 +219,7 @@ export const MIN_SAMPLE_BYTES = 13;
 export function decodeWriteRequest(buf: Buffer): DecodedWriteRequest {
   const samples = new SampleBuffer(Math.max(16, Math.ceil(buf.length / MIN_SAMPLE_BYTES / 4)));
   const series: DecodedSeries[] = [];
+  const exemplars: DecodedExemplar[] = [];
   let metadata = 0;
   const r = new Reader(buf, 0, buf.length, 'WriteRequest');
   while (r.pos < r.end) {
@@ -213,7 +227,7 @@ export function decodeWriteRequest(buf: Buffer): DecodedWriteRequest {
     if (field === 1) {
       expectWire('Timeseries', wire, WIRE_LEN);
       const [s, e] = r.bytes();
-      series.push(decodeTimeSeries(buf, s, e, samples));
+      series.push(decodeTimeSeries(buf, s, e, samples, exemplars));
     } else if (field === 3) {
       expectWire('Metadata', wire, WIRE_LEN);
       r.bytes();
@@ -222,16 +236,16 @@ export function decodeWriteRequest(buf: Buffer): DecodedWriteRequest {
       r.skip(wire);
     }
   }
-  return { series, timestamps: samples.ts, values: samples.vs, samples: samples.n, metadata };
+  return { series, timestamps: samples.ts, values: samples.vs, samples: samples.n, metadata, exemplars };
 }
 
-function decodeTimeSeries(buf: Buffer, start: number, end: number, samples: SampleBuffer): DecodedSeries {
+function decodeTimeSeries(buf: Buffer, start: number, end: number, samples: SampleBuffer, exemplars: DecodedExemplar[]): DecodedSeries {
   const r = new Reader(buf, start, end, 'TimeSeries');
   const labels: string[] = [];
   let utf8 = true;
   const first = samples.n;
   let histograms = 0;
-  let exemplars = 0;
+  const exStart = exemplars.length;
   while (r.pos < r.end) {
     const [field, wire] = r.tag();
     switch (field) {
@@ -247,11 +261,12 @@ function decodeTimeSeries(buf: Buffer, start: number, end: number, samples: Samp
         decodeSample(buf, s, e, samples);
         break;
       }
-      case 3:
+      case 3: {
         expectWire('Exemplars', wire, WIRE_LEN);
-        r.bytes();
-        exemplars++;
+        const [s, e] = r.bytes();
+        exemplars.push(decodeExemplar(buf, s, e));
         break;
+      }
       case 4:
         expectWire('Histograms', wire, WIRE_LEN);
         r.bytes();
@@ -261,7 +276,32 @@ function decodeTimeSeries(buf: Buffer, start: number, end: number, samples: Samp
         r.skip(wire);
     }
   }
-  return { labels, utf8, start: first, end: samples.n, histograms, exemplars };
+  return { labels, utf8, start: first, end: samples.n, histograms, exStart, exEnd: exemplars.length };
+}
+
+function decodeExemplar(buf: Buffer, start: number, end: number): DecodedExemplar {
+  const r = new Reader(buf, start, end, 'Exemplar');
+  const labels: string[] = [];
+  let utf8 = true;
+  let value = 0;
+  let t = 0;
+  while (r.pos < r.end) {
+    const [field, wire] = r.tag();
+    if (field === 1) {
+      expectWire('Labels', wire, WIRE_LEN);
+      const [s, e] = r.bytes();
+      utf8 = decodeLabel(buf, s, e, labels) && utf8;
+    } else if (field === 2) {
+      expectWire('Value', wire, WIRE_I64);
+      value = r.double();
+    } else if (field === 3) {
+      expectWire('Timestamp', wire, WIRE_VARINT);
+      t = r.int64();
+    } else {
+      r.skip(wire);
+    }
+  }
+  return { labels, utf8, value, t };
 }
 
 function decodeLabel(buf: Buffer, start: number, end: number, out: string[]): boolean {

@@ -40,11 +40,12 @@ export interface DecodedV2Request {
   readonly timestamps: Float64Array;
   readonly values: Float64Array;
   readonly histogramTs: Float64Array;
-  /** Exemplar i's label references are exRefs[exRefStart[i]..exRefEnd[i]); its timestamp is exTs[i]. */
+  /** Exemplar i's label references are exRefs[exRefStart[i]..exRefEnd[i]); its timestamp is exTs[i], its value exValues[i]. */
   readonly exRefs: Uint32Array;
   readonly exRefStart: Uint32Array;
   readonly exRefEnd: Uint32Array;
   readonly exTs: Float64Array;
+  readonly exValues: Float64Array;
 }
 
 /** A growable Uint32Array. */
@@ -91,6 +92,7 @@ interface Sink {
   exRefStart: U32List;
   exRefEnd: U32List;
   exTs: F64List;
+  exValues: F64List;
 }
 
 // First guesses at array sizes; the arrays double as needed.
@@ -113,6 +115,7 @@ export function decodeWriteV2Request(buf: Buffer): DecodedV2Request {
     exRefStart: new U32List(INITIAL_CAPACITY),
     exRefEnd: new U32List(INITIAL_CAPACITY),
     exTs: new F64List(INITIAL_CAPACITY),
+    exValues: new F64List(INITIAL_CAPACITY),
   };
   const series: V2Series[] = [];
   const r = new Reader(buf, 0, buf.length, 'Request');
@@ -145,6 +148,7 @@ export function decodeWriteV2Request(buf: Buffer): DecodedV2Request {
     exRefStart: sink.exRefStart.a,
     exRefEnd: sink.exRefEnd.a,
     exTs: sink.exTs.a,
+    exValues: sink.exValues.a,
   };
 }
 
@@ -247,13 +251,14 @@ function decodeExemplar(sink: Sink, start: number, end: number): void {
   const r = new Reader(sink.buf, start, end, 'Exemplar');
   const refStart = sink.exRefs.n;
   let t = 0;
+  let v = 0;
   while (r.pos < r.end) {
     const [field, wire] = r.tag();
     if (field === 1) {
       readRefs(r, 'LabelsRefs', wire, sink.exRefs);
     } else if (field === 2) {
       expectWire('Value', wire, WIRE_I64);
-      r.double();
+      v = r.double();
     } else if (field === 3) {
       expectWire('Timestamp', wire, WIRE_VARINT);
       t = r.int64();
@@ -264,6 +269,7 @@ function decodeExemplar(sink: Sink, start: number, end: number): void {
   sink.exRefStart.push(refStart);
   sink.exRefEnd.push(sink.exRefs.n);
   sink.exTs.push(t);
+  sink.exValues.push(v);
 }
 
 /** [helpRef, unitRef] after merging this Metadata message into the given ones. */

@@ -17,7 +17,9 @@ import {
   DuplicateSampleError,
   HeadSeriesLimitError,
   OutOfBoundsError,
+  OutOfOrderExemplarError,
   OutOfOrderSampleError,
+  StorageError,
   type Appendable,
   type Appender,
   type SeriesRef,
@@ -506,7 +508,10 @@ export class ScrapeLoop {
     let nDup = 0;
     let nOOB = 0;
     let nSeriesLimit = 0;
+    let nExemplarOOO = 0;
     let sinceYield = 0;
+    // Exemplars are read only for storages that keep them.
+    const withExemplars = app.appendExemplar !== undefined;
 
     for (let e = parser.next(); e !== Entry.EOF; e = parser.next()) {
       if (e !== Entry.Series) {
@@ -604,8 +609,11 @@ export class ScrapeLoop {
         // Not cached: the next scrape tries again, and gets in once the head has room.
         else if (err instanceof HeadSeriesLimitError) nSeriesLimit++;
         else throw err;
+        // As Prometheus: the sample's exemplar is still offered (a repeated sample may bring a new one).
+        if (withExemplars && !(err instanceof HeadSeriesLimitError) && !this.appendExemplar(app, ce?.ref ?? 0, labels, parser, t)) nExemplarOOO++;
         continue;
       }
+      if (withExemplars && !this.appendExemplar(app, ref, labels, parser, t)) nExemplarOOO++;
       const track = pts === null || trackTsStaleness;
       if (ce !== undefined) {
         if (ref !== 0) ce.ref = ref;
@@ -635,12 +643,35 @@ export class ScrapeLoop {
       metrics.sampleHeadSeriesLimit.inc(nSeriesLimit);
       this.log.warn('Error on ingesting samples of new series past the head series limit', { num_dropped: nSeriesLimit });
     }
+    if (nExemplarOOO > 0) {
+      metrics.exemplarOutOfOrder.inc(nExemplarOOO);
+      this.log.warn('Error on ingesting out-of-order exemplars', { num_dropped: nExemplarOOO });
+    }
     if (sampleLimitHit) {
       metrics.exceededSampleLimit.inc();
       throw new ScrapeError('sample limit exceeded');
     }
     this.appendStaleMarkers(app, defTime);
     cache.iterDone(true, metrics);
+  }
+
+  /**
+   * Appends the current sample's exemplar, if it has one; one without a
+   * timestamp takes the sample's. False when the storage refused it as out of
+   * order; other refusals (labels too long, counted by the storage) are
+   * logged at debug level and do not fail the scrape, as in Prometheus.
+   */
+  private appendExemplar(app: Appender, ref: SeriesRef, labels: Labels, parser: TextParser, t: number): boolean {
+    const pe = parser.exemplar();
+    if (pe === null) return true;
+    try {
+      app.appendExemplar!(ref, labels, { labels: pe.labels, value: pe.value, ts: pe.timestamp ?? t, hasTs: pe.timestamp !== null });
+    } catch (err) {
+      if (err instanceof OutOfOrderExemplarError) return false;
+      if (!(err instanceof StorageError)) throw err;
+      this.log.debug('Error while adding exemplar in AddExemplar', { exemplar: pe.labels.toString(), err: err.message });
+    }
+    return true;
   }
 
   /** Adds the target's labels (honor_labels decides conflicts) and applies metric_relabel_configs; null = dropped. */

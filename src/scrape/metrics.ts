@@ -19,6 +19,7 @@ export class ScrapeMetrics {
   readonly sampleOutOfOrder: Counter;
   readonly sampleOutOfBounds: Counter;
   readonly sampleHeadSeriesLimit: Counter;
+  readonly exemplarOutOfOrder: Counter;
   readonly cacheFlushForced: Counter;
   readonly intervalLength: Summary<'interval'>;
   readonly scrapeDuration: Histogram;
@@ -54,6 +55,11 @@ export class ScrapeMetrics {
     this.sampleHeadSeriesLimit = new Counter({
       name: 'tsprom_target_scrapes_sample_head_series_limit_total',
       help: 'Total number of scraped samples rejected because their series was new and the head already held --storage.tsdb.max-head-series series.',
+      registers,
+    });
+    this.exemplarOutOfOrder = new Counter({
+      name: 'prometheus_target_scrapes_exemplar_out_of_order_total',
+      help: 'Total number of exemplar rejected due to not being out of the expected order.',
       registers,
     });
     this.cacheFlushForced = new Counter({ name: 'prometheus_target_scrapes_cache_flush_forced_total', help: 'How many times a scrape cache was flushed due to getting big while scrapes are failing.', registers });

@@ -152,6 +152,8 @@ export class HeadAppender implements Appender {
   private b: PendingBuffers;
   private n = 0;
   private exemplars: PendingExemplar[] = [];
+  /** The newest pending exemplar by slot. */
+  private readonly pendingExemplar = new Map<number, PendingExemplar>();
   private done = false;
   private readonly minValid: number;
   private readonly id: number;
@@ -223,12 +225,16 @@ export class HeadAppender implements Appender {
     let slot = ref !== 0 ? head.series.slotByRef(ref) : NONE;
     if (slot < 0) slot = head.series.slotByLabels(labels);
     if (slot < 0) throw new UnknownSeriesError(`unknown HeadSeriesRef when trying to add exemplar: ${ref}`);
-    const series = head.series.labelsOf(slot);
+    // Checked against this appender's newest exemplar of the series too, so a request's own disorder is refused here.
+    const pending = this.pendingExemplar.get(slot);
+    const series = pending?.series ?? head.series.labelsOf(slot);
     // Throws for too long labels and out-of-order exemplars; repeats and a size-0 storage are ignored.
-    if (store.validate(series, e) !== ExemplarCheck.Ok) return 0;
+    if (store.validate(series, e, false, pending?.e ?? null) !== ExemplarCheck.Ok) return 0;
     // The slot is live, so within refOf.
     const sref = head.series.refOf[slot]!;
-    this.exemplars.push({ slot, ref: sref, series, e });
+    const x = { slot, ref: sref, series, e };
+    this.exemplars.push(x);
+    this.pendingExemplar.set(slot, x);
     return sref;
   }
 

@@ -155,11 +155,13 @@ export class CircularExemplarStorage implements ExemplarQuerier {
 
   /**
    * Whether e may be added to the series: Duplicate when it equals the
-   * series' newest exemplar, Disabled when the ring has no room at all.
+   * series' newest exemplar (or `pendingNewest`, an appender's newest not yet
+   * committed, which passed this check and so is newer than any stored),
+   * Disabled when the ring has no room at all.
    * Throws ExemplarLabelLengthError (counted) or OutOfOrderExemplarError
    * (counted when `countOOO`, i.e. on add).
    */
-  validate(series: Labels, e: Exemplar, countOOO = false): ExemplarCheck {
+  validate(series: Labels, e: Exemplar, countOOO = false, pendingNewest: Exemplar | null = null): ExemplarCheck {
     if (this.capacity === 0) return ExemplarCheck.Disabled;
     let len = 0;
     const ls = e.labels;
@@ -170,15 +172,24 @@ export class CircularExemplarStorage implements ExemplarQuerier {
         throw new ExemplarLabelLengthError();
       }
     }
-    const id = this.byKey.get(series.key());
-    if (id === undefined) return ExemplarCheck.Ok;
-    // A live entry has a newest slot holding an exemplar.
-    const n = this.newest[id]!;
-    const nts = this.ts[n]!;
-    const nval = this.vals[n]!;
-    const nls = this.exLabels[n]!;
+    let nts: number;
+    let nval: number;
+    let nls: Labels;
+    let nHasTs: boolean;
+    if (pendingNewest !== null) {
+      ({ ts: nts, value: nval, labels: nls, hasTs: nHasTs } = pendingNewest);
+    } else {
+      const id = this.byKey.get(series.key());
+      if (id === undefined) return ExemplarCheck.Ok;
+      // A live entry has a newest slot holding an exemplar.
+      const n = this.newest[id]!;
+      nts = this.ts[n]!;
+      nval = this.vals[n]!;
+      nls = this.exLabels[n]!;
+      nHasTs = this.hasTs[n] === 1;
+    }
     // Without timestamps on both, the scrape time differs each time while it is the same exemplar.
-    const sameTs = !(e.hasTs || this.hasTs[n] === 1) || e.ts === nts;
+    const sameTs = !(e.hasTs || nHasTs) || e.ts === nts;
     if (sameTs && e.value === nval && e.labels.equals(nls)) return ExemplarCheck.Duplicate;
     // Same timestamp: order by value, then by label hash, so a repeat is caught without a scan.
     if (e.ts < nts || (e.ts === nts && (e.value < nval || (e.value === nval && e.labels.hash() < nls.hash())))) {
