@@ -18,7 +18,7 @@ import { ScrapeFailureLog } from '../querylog/scrape_failure_log.js';
 import type { Matcher } from '../model/matcher.js';
 import { QueryMemoryTracker, defaultQueryMemoryLimits } from '../promql/engine/memory.js';
 import type { EngineOptions, QueryEngine } from '../promql/engine/types.js';
-import type { Appendable, Queryable, Storage } from '../storage/interface.js';
+import type { Appendable, ExemplarQuerier, Queryable, Storage } from '../storage/interface.js';
 import { EngineMetrics, HttpMetrics, ReloadMetrics, readyGauge, registerProcessMetrics, registerQueryMemoryMetrics } from '../metrics/server.js';
 import { buildInfo } from '../metrics/build.js';
 import { RemoteWriteHandler } from '../remote/write_handler.js';
@@ -57,6 +57,10 @@ export interface ServerStorage extends Storage {
   headStats?(limit: number): TSDBStatus;
   /** Time and size retention now (the disk guard runs it when space is low). */
   applyRetention?(): Promise<void>;
+  /** Exemplars for query_exemplars (empty when exemplar storage is off). */
+  exemplarQuerier?(): ExemplarQuerier;
+  /** storage.exemplars.max_exemplars on reload (no-op when exemplar storage is off). */
+  resizeExemplars?(maxExemplars: number): void;
 }
 
 export interface StorageOpenOptions {
@@ -64,6 +68,8 @@ export interface StorageOpenOptions {
   retentionSizeBytes: number;
   /** 0 = no limit. */
   maxHeadSeries: number;
+  /** Exemplar storage size with --enable-feature=exemplar-storage; undefined = off. */
+  maxExemplars?: number;
   registry: Registry;
   logger: Logger;
   onReplayProgress(status: WALReplayStatus): void;
@@ -141,6 +147,8 @@ export class TsPromServer {
   /** Resolves once the server has shut down. */
   readonly done = new Promise<void>((r) => (this.resolveDone = r));
   private readonly externalUrl: URL;
+  /** --enable-feature=exemplar-storage. */
+  private readonly exemplarStorage: boolean;
 
   /** Loads the config and builds the HTTP side; throws ConfigError / WebConfigError for bad files. */
   constructor(
@@ -159,6 +167,8 @@ export class TsPromServer {
     registerQueryMemoryMetrics(this.registry, this.queryMemory);
     this.selfRules = flags.selfMonitoringRules ? new SelfRules({ registry: this.registry, logger: this.logger.with({ component: 'rule manager' }) }) : null;
     this.config = loadConfigFile(flags.configFile);
+    this.exemplarStorage = flags.features.has('exemplar-storage');
+    if (this.exemplarStorage) this.logger.info('Experimental in-memory exemplar storage enabled');
     this.reloadMetrics.succeeded(Date.now());
 
     this.queryLog = new QueryLog({ registry: this.registry, logger: this.logger });
@@ -228,6 +238,7 @@ export class TsPromServer {
       retentionTimeMs: this.flags.retentionTimeMs,
       retentionSizeBytes: this.flags.retentionSizeBytes,
       maxHeadSeries: this.flags.maxHeadSeries,
+      maxExemplars: this.exemplarStorage ? this.config.storage.exemplars.maxExemplars : undefined,
       registry: this.registry,
       logger: this.logger,
       onReplayProgress: (s) => {
@@ -362,6 +373,7 @@ export class TsPromServer {
         this.notifier.applyConfig(cfg);
         await this.scrape?.applyConfig(cfg);
         this.remoteRead.applyConfig(cfg);
+        if (this.exemplarStorage) this.storage?.resizeExemplars?.(cfg.storage.exemplars.maxExemplars);
       } catch (e) {
         // Put back what may already have switched; the old files opened before, so they open again.
         try {
@@ -514,6 +526,7 @@ export class TsPromServer {
         },
         parser,
         features: flags.features,
+        exemplars: () => this.storage?.exemplarQuerier?.() ?? null,
         configYAML: () => configToYAML(this.config),
         flags: () => ({ ...flags.values }),
         runtimeInfo: () => this.runtimeInfo(),

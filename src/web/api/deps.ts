@@ -3,7 +3,7 @@
 import type { Matcher } from '../../model/matcher.js';
 import type { Expr } from '../../promql/parser/ast.js';
 import type { QueryEngine } from '../../promql/engine/types.js';
-import type { Queryable } from '../../storage/interface.js';
+import type { ExemplarQuerier, Queryable } from '../../storage/interface.js';
 
 /** What the API needs from the PromQL parser. */
 export interface PromQLParser {
@@ -75,6 +75,8 @@ export interface ApiDeps {
   walReplayStatus(): WALReplayStatus;
   adminEnabled: boolean;
   dataDir: string;
+  /** Exemplar storage for query_exemplars; absent or null (storage off or not open): every answer is empty. */
+  exemplars?(): ExemplarQuerier | null;
   /** Metric metadata from scraped targets: metric family -> distinct entries. */
   metadata?(metric: string): Map<string, MetricMetadata[]>;
   /** Server notifications (failed reload, shutting down); none when absent. */

@@ -4,7 +4,8 @@ import type { ApiDeps } from './deps.js';
 import type { Expr } from '../../promql/parser/ast.js';
 import { QueryCanceledError, QueryTimeoutError } from '../../promql/engine/errors.js';
 import type { Query, QueryResult, QueryStats } from '../../promql/engine/types.js';
-import { RawJSON, formatJSONNumber, formatUnixSeconds } from './json.js';
+import { RawJSON, formatJSONNumber, formatSampleValue, formatUnixSeconds, labelsJSON } from './json.js';
+import type { ExemplarQueryResult } from '../../storage/interface.js';
 import { QueryData, capAnnotations } from './response.js';
 import { queryExecError } from './errors.js';
 import {
@@ -136,10 +137,12 @@ export class QueryApi {
     } catch (e) {
       throw new ApiError('bad_data', (e as Error).message);
     }
+    const selectors = extractSelectors(expr);
     // No selectors: Prometheus answers with no data at all (204).
-    if (extractSelectors(expr).length === 0) return { data: undefined };
-    // Exemplars are not stored yet, so every selection is empty.
-    return { data: [] };
+    if (selectors.length === 0) return { data: undefined };
+    const eq = this.deps.exemplars?.() ?? null;
+    if (eq === null) return { data: [] };
+    return { data: exemplarsJSON(eq.select(start, end, selectors)) };
   }
 
   formatQuery(ctx: ApiContext): ApiResult {
@@ -230,6 +233,26 @@ export class QueryApi {
     const data = new QueryData(value, statsParam !== '' ? statsJSON(q.stats()) : undefined);
     return { data, warnings: capAnnotations(warnings, 'warning'), infos: capAnnotations(infos, 'info') };
   }
+}
+
+/** query_exemplars' data as Prometheus writes it: labels, the value as a string, the timestamp in seconds. */
+function exemplarsJSON(results: readonly ExemplarQueryResult[]): RawJSON {
+  const parts: string[] = [];
+  for (const r of results) {
+    const ex = r.exemplars.map((e) => `{"labels":${labelsJSON(e.labels)},"value":"${formatSampleValue(e.value)}","timestamp":${exemplarTimestamp(e.ts)}}`);
+    parts.push(`{"seriesLabels":${labelsJSON(r.seriesLabels)},"exemplars":[${ex.join(',')}]}`);
+  }
+  return new RawJSON(`[${parts.join(',')}]`);
+}
+
+/** Milliseconds as seconds with up to three decimals, written from the integer as Prometheus writes point timestamps. */
+function exemplarTimestamp(ms: number): string {
+  const neg = ms < 0;
+  const a = Math.abs(ms);
+  const sec = Math.floor(a / 1000);
+  const frac = a % 1000;
+  const s = frac === 0 ? String(sec) : `${sec}.${String(frac).padStart(3, '0')}`;
+  return neg ? `-${s}` : s;
 }
 
 function timeoutParam(ctx: ApiContext): number | null {
