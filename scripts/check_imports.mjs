@@ -25,7 +25,7 @@ const LAYERS = [
   ['tsdb/record', 'tsdb/tombstones', 'tsdb/index'],
   ['tsdb/chunks', 'tsdb/wal'],
   ['tsdb/head'],
-  ['tsdb'],
+  ['tsdb', 'tsdb/agent'],
   ['promql/parser'],
   ['promql/engine'],
   ['promql/promqltest'],
