@@ -1,0 +1,130 @@
+// `npm run bench -- histograms [--series N] [--hours H]`: how compactly native
+// histograms are stored. A service with a 20-bucket exponential histogram
+// (schema 3, request latencies around 100 ms) scraped every 15 s for H hours
+// (default 2: one block) per series; every sample is appended to histogram
+// chunks in Prometheus's layout, cut as Prometheus's head cuts them (at about
+// 1 KiB, never below 10 samples, and at 120 samples for comparison).
+// Prints a table and, last, one JSON line with chunk_bytes_per_histogram_sample.
+// The query half (histogram_quantile over 1k series) comes with the engine.
+import { Histogram, type Span } from '../src/model/histogram.js';
+import { HistogramChunk } from '../src/tsdb/chunkenc/histogram_chunk.js';
+
+function flag(name: string, def: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return def;
+  const v = Number(process.argv[i + 1]);
+  if (!Number.isInteger(v) || v <= 0) {
+    console.error(`--${name} needs a positive integer`);
+    process.exit(2);
+  }
+  return v;
+}
+
+const SERIES = flag('series', 20);
+const HOURS = flag('hours', 2);
+const STEP = 15_000;
+const SCHEMA = 3;
+/** Prometheus's head cuts a histogram chunk once it holds about this many bytes (and at least 10 samples). */
+const TARGET_BYTES = 1024;
+const MIN_SAMPLES = 10;
+
+/** A deterministic generator (mulberry32), so every run measures the same data. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Latencies (seconds) of one scrape interval: lognormal around 100 ms, 50-150 requests. */
+function observe(r: () => number, counts: Map<number, number>): { n: number; sum: number } {
+  const n = 50 + Math.floor(r() * 100);
+  let sum = 0;
+  for (let k = 0; k < n; k++) {
+    const u = Math.max(r(), 1e-12);
+    const g = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * r());
+    const v = 0.1 * Math.exp(0.2 * g);
+    sum += v;
+    // Bucket index at schema 3: ceil(log2(v) * 8).
+    const idx = Math.ceil(Math.log2(v) * 2 ** SCHEMA);
+    counts.set(idx, (counts.get(idx) ?? 0) + 1);
+  }
+  return { n, sum };
+}
+
+function histogramOf(counts: Map<number, number>, count: number, sum: number): Histogram {
+  const idx = [...counts.keys()].sort((a, b) => a - b);
+  const spans: Span[] = [];
+  const deltas: number[] = [];
+  let last = 0;
+  let prev = 0;
+  for (const i of idx) {
+    const top = spans[spans.length - 1];
+    if (top !== undefined && i === last + 1) spans[spans.length - 1] = { offset: top.offset, length: top.length + 1 };
+    else spans.push({ offset: spans.length === 0 ? i : i - last - 1, length: 1 });
+    last = i;
+    const c = counts.get(i)!;
+    deltas.push(c - prev);
+    prev = c;
+  }
+  return new Histogram({ schema: SCHEMA, zeroThreshold: 2 ** -128, count, sum, positiveSpans: spans, positiveBuckets: deltas });
+}
+
+function measure(cut: (c: HistogramChunk) => boolean): { bytes: number; samples: number; chunks: number; buckets: number } {
+  let bytes = 0;
+  let samples = 0;
+  let chunks = 0;
+  let buckets = 0;
+  const points = (HOURS * 3600_000) / STEP;
+  for (let s = 0; s < SERIES; s++) {
+    const r = rng(1234 + s);
+    const counts = new Map<number, number>();
+    let count = 0;
+    let sum = 0;
+    // Warm up so that the layout has settled at about 20 buckets, as a long-running service's has.
+    for (let k = 0; k < 40; k++) {
+      const o = observe(r, counts);
+      count += o.n;
+      sum += o.sum;
+    }
+    let c = new HistogramChunk();
+    for (let k = 0; k < points; k++) {
+      const o = observe(r, counts);
+      count += o.n;
+      sum += o.sum;
+      const h = histogramOf(counts, count, sum);
+      buckets += h.positiveBuckets.length;
+      if (c.numSamples() > 0 && cut(c)) {
+        bytes += c.bytes().length;
+        chunks++;
+        c = new HistogramChunk();
+      }
+      c = c.append(1_700_000_000_000 + k * STEP, h).chunk;
+      samples++;
+    }
+    bytes += c.bytes().length;
+    chunks++;
+  }
+  return { bytes, samples, chunks, buckets };
+}
+
+const bySize = measure((c) => c.numSamples() >= MIN_SAMPLES && c.bytes().length >= TARGET_BYTES);
+const by120 = measure((c) => c.numSamples() >= 120);
+const row = (name: string, m: ReturnType<typeof measure>): void =>
+  console.log(
+    `${name.padEnd(28)} ${(m.bytes / m.samples).toFixed(2).padStart(8)} B/sample  ${(m.samples / m.chunks).toFixed(1).padStart(7)} samples/chunk  ${(m.buckets / m.samples).toFixed(1)} buckets`,
+  );
+console.log(`${SERIES} series x ${(HOURS * 3600_000) / STEP} samples, schema ${SCHEMA}, every 15 s`);
+row('cut at ~1 KiB (Prometheus)', bySize);
+row('cut at 120 samples', by120);
+console.log(
+  JSON.stringify({
+    chunk_bytes_per_histogram_sample: Number((bySize.bytes / bySize.samples).toFixed(2)),
+    chunk_bytes_per_histogram_sample_120: Number((by120.bytes / by120.samples).toFixed(2)),
+    buckets_per_sample: Number((bySize.buckets / bySize.samples).toFixed(1)),
+  }),
+);
