@@ -822,8 +822,8 @@ function readMetadataConfig(r: MapReader): MetadataConfig {
 
 function readRemoteRead(r0: MapReader): RemoteReadConfig {
   const r = r0.restrict(
-    ['url', 'remote_timeout', 'headers', 'read_recent', 'name', 'required_matchers', 'filter_external_labels', ...HTTP_CLIENT_KEYS],
-    UNSUPPORTED_HTTP_CLIENT,
+    ['url', 'remote_timeout', 'headers', 'read_recent', 'name', 'required_matchers', 'filter_external_labels', 'oauth2', ...HTTP_CLIENT_KEYS],
+    UNSUPPORTED_HTTP_CLIENT.filter((k) => k !== 'oauth2'),
   );
   const url = r.str('url', '');
   if (url === '') throw r.error('url', 'url for remote_read is empty');
@@ -836,6 +836,7 @@ function readRemoteRead(r0: MapReader): RemoteReadConfig {
     requiredMatchers: r.strMap('required_matchers'),
     filterExternalLabels: r.bool('filter_external_labels', true),
     httpClient: readHTTPClient(r),
+    oauth2: readOAuth2(r),
   };
   return { ...cfg, name: r.str('name', '') || configHash(cfg) };
 }

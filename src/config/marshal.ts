@@ -5,6 +5,7 @@ import type {
   AlertmanagerConfig,
   Config,
   HTTPClientConfig,
+  OAuth2Config,
   RelabelConfig,
   RemoteReadConfig,
   RemoteWriteConfig,
@@ -154,17 +155,7 @@ function remoteWrite(r: RemoteWriteConfig): Obj {
     send_native_histograms: r.sendNativeHistograms || undefined,
     protobuf_message: r.protobufMessage,
     ...httpClient(r.httpClient),
-    oauth2: r.oauth2
-      ? compact({
-          client_id: r.oauth2.clientId,
-          client_secret: r.oauth2.clientSecret ? SECRET : '',
-          client_secret_file: r.oauth2.clientSecretFile,
-          scopes: r.oauth2.scopes.length ? [...r.oauth2.scopes] : undefined,
-          token_url: r.oauth2.tokenUrl,
-          endpoint_params: Object.keys(r.oauth2.endpointParams).length ? { ...r.oauth2.endpointParams } : undefined,
-          proxy_url: r.oauth2.proxyUrl,
-        })
-      : undefined,
+    oauth2: oauth2(r.oauth2),
     queue_config: {
       capacity: q.capacity,
       max_shards: q.maxShards,
@@ -184,6 +175,20 @@ function remoteWrite(r: RemoteWriteConfig): Obj {
   });
 }
 
+/** remote_write's and remote_read's oauth2 block, the secret hidden. */
+function oauth2(o: OAuth2Config | null): Obj | undefined {
+  if (o === null) return undefined;
+  return compact({
+    client_id: o.clientId,
+    client_secret: o.clientSecret ? SECRET : '',
+    client_secret_file: o.clientSecretFile,
+    scopes: o.scopes.length ? [...o.scopes] : undefined,
+    token_url: o.tokenUrl,
+    endpoint_params: Object.keys(o.endpointParams).length ? { ...o.endpointParams } : undefined,
+    proxy_url: o.proxyUrl,
+  });
+}
+
 function remoteRead(r: RemoteReadConfig): Obj {
   return compact({
     url: r.url,
@@ -194,6 +199,7 @@ function remoteRead(r: RemoteReadConfig): Obj {
     required_matchers: { ...r.requiredMatchers },
     filter_external_labels: r.filterExternalLabels,
     ...httpClient(r.httpClient),
+    oauth2: oauth2(r.oauth2),
   });
 }
 

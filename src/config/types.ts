@@ -283,6 +283,8 @@ export interface RemoteWriteConfig {
 
 export interface RemoteReadConfig {
   readonly url: string;
+  /** null when not configured; at most one of it, basic_auth and authorization is set. */
+  readonly oauth2: OAuth2Config | null;
   /** Default 1m. */
   readonly remoteTimeoutMs: number;
   readonly headers: Readonly<Record<string, string>>;

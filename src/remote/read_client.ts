@@ -8,6 +8,7 @@ import type { RemoteReadConfig } from '../config/types.js';
 import { HttpClient } from '../httpclient/httpclient.js';
 import { Labels } from '../model/labels.js';
 import { buildInfo } from '../metrics/build.js';
+import { OAuth2TokenSource } from './oauth2.js';
 import { snappyDecode } from './snappy.js';
 import { RESPONSE_SAMPLES, decodeReadResponse, encodeReadRequest, type ReadQuery, type ReadSeries } from './read_request.js';
 
@@ -55,7 +56,9 @@ export class ReadClientMetrics {
 
 export class ReadClient {
   private readonly http: HttpClient;
+  private readonly oauth: OAuth2TokenSource | null;
   private readonly labels: { remote_name: string; url: string };
+  private readonly userAgent = `tsprom/${buildInfo().version}`;
 
   constructor(
     readonly cfg: RemoteReadConfig,
@@ -64,6 +67,7 @@ export class ReadClient {
     private readonly maxSamples: number,
   ) {
     this.http = new HttpClient(cfg.httpClient);
+    this.oauth = cfg.oauth2 !== null ? new OAuth2TokenSource(cfg.oauth2, this.userAgent) : null;
     this.labels = { remote_name: cfg.name, url: cfg.url };
   }
 
@@ -73,17 +77,21 @@ export class ReadClient {
     const m = this.metrics;
     m.inFlight.inc(this.labels);
     const end = m.duration.startTimer(this.labels);
+    const deadline = AbortSignal.timeout(this.cfg.remoteTimeoutMs);
     try {
+      const headers: Record<string, string> = {
+        ...this.cfg.headers,
+        'content-encoding': 'snappy',
+        'content-type': 'application/x-protobuf',
+        'user-agent': this.userAgent,
+        'x-prometheus-remote-read-version': '0.1.0',
+      };
+      if (this.oauth !== null) headers['authorization'] = await this.oauth.header(deadline);
       const res = await this.http.post(this.cfg.url, body, {
-        headers: {
-          ...this.cfg.headers,
-          'content-encoding': 'snappy',
-          'content-type': 'application/x-protobuf',
-          'user-agent': `tsprom/${buildInfo().version}`,
-          'x-prometheus-remote-read-version': '0.1.0',
-        },
+        headers,
         timeoutMs: this.cfg.remoteTimeoutMs,
         bodySizeLimit: MAX_READ_RESPONSE_BYTES,
+        signal: deadline,
       });
       end();
       m.queriesTotal.inc({ ...this.labels, code: String(res.status) });
@@ -112,5 +120,6 @@ export class ReadClient {
 
   close(): void {
     this.http.close();
+    this.oauth?.close();
   }
 }
