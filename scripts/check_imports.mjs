@@ -15,6 +15,7 @@ const root = resolve(process.argv[2] ?? 'src');
 const LAYERS = [
   ['gofmt'],
   ['model'],
+  ['model/textparse/gen'],
   ['model/textparse'],
   ['logging'],
   ['config'],

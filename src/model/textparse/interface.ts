@@ -4,7 +4,7 @@
 // gofmt/ (and node built-ins). This file: the parser interface and entry types.
 //
 // Exported API
-//   enum Entry            EOF | Series | Help | Type | Unit | Comment: what next() found
+//   enum Entry            EOF | Series | Help | Type | Unit | Comment | Histogram: what next() found
 //                         (a const enum: inlined where used, no object at run time).
 //   type MetricType       'counter' | 'gauge' | 'histogram' | 'gaugehistogram' | 'summary'
 //                         | 'info' | 'stateset' | 'unknown'.
@@ -47,6 +47,8 @@ export const enum Entry {
   Type = 3,
   Unit = 4,
   Comment = 5,
+  /** A native histogram (protobuf only; read it with ProtobufParser.histogram()). */
+  Histogram = 6,
 }
 
 export type MetricType =
