@@ -6,7 +6,7 @@
 // `tsprom`: the server, or a subcommand (`tsprom tsdb ...`, `tsprom querylog ...`,
 // `tsprom check config|rules ...`, `tsprom test rules ...`).
 import { fileURLToPath } from 'node:url';
-import { FlagError, FlagModeError, helpText, parseArgs } from './flags.js';
+import { FlagError, FlagModeError, helpText, parseArgs, type ServerFlags } from './flags.js';
 import { versionText } from '../metrics/build.js';
 
 const PROGRAM = 'tsprom';
@@ -51,7 +51,19 @@ async function main(argv: string[]): Promise<number> {
   // The real storage, engine, parser and scraper are wired in components.ts;
   // loaded here only, so `--help` and subcommands never pay for them.
   const { realComponents } = await import('./components.js');
-  return runServer(parsed.flags, realComponents());
+  return runServer(await withConfigFile(parsed.flags), realComponents());
+}
+
+/** The flags with the config file to load: a first start in an empty folder gets the shipped default. */
+async function withConfigFile(flags: ServerFlags): Promise<ServerFlags> {
+  const { chooseConfigFile } = await import('./default_config.js');
+  const choice = chooseConfigFile(flags.configFile);
+  if (choice.kind === 'as-given') return flags;
+  const { createLogger } = await import('../logging/logger.js');
+  const logger = createLogger({ level: flags.logLevel, format: flags.logFormat });
+  if (choice.kind === 'written') logger.info('Wrote the default configuration file', { file: choice.file, from: choice.from });
+  else logger.warn('Could not write the default configuration file, using the shipped one', { file: choice.file, err: choice.reason });
+  return { ...flags, configFile: choice.file };
 }
 
 main(process.argv.slice(2)).then(

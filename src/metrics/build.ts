@@ -1,5 +1,6 @@
 // Build information: version from package.json, revision and branch from the
-// git checkout when there is one (read from .git directly, no subprocess).
+// git checkout when there is one (read from .git directly, no subprocess), else
+// from dist/build_info.json, which `npm pack` writes (scripts/build_info.mjs).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,6 +52,21 @@ function gitRevision(root: string): { revision: string; branch: string } {
   return { revision, branch: ref.replace(/^refs\/heads\//, '') };
 }
 
+/** dist/build_info.json of a packed build: its fields when present and well-formed. */
+function packedBuildInfo(root: string): Partial<Record<'revision' | 'branch' | 'buildUser' | 'buildDate', string>> {
+  try {
+    const j = JSON.parse(readFileSync(join(root, 'dist', 'build_info.json'), 'utf8')) as Record<string, unknown>;
+    const out: Partial<Record<'revision' | 'branch' | 'buildUser' | 'buildDate', string>> = {};
+    for (const k of ['revision', 'branch', 'buildUser', 'buildDate'] as const) {
+      const v = j[k];
+      if (typeof v === 'string') out[k] = v;
+    }
+    return out;
+  } catch {
+    return {};
+  }
+}
+
 let cached: BuildInfo | undefined;
 
 export function buildInfo(): BuildInfo {
@@ -62,18 +78,33 @@ export function buildInfo(): BuildInfo {
   } catch {
     // A copied dist/ without package.json still runs; it reports an unknown version.
   }
-  const { revision, branch } = gitRevision(root);
-  cached = Object.freeze({ version, revision, branch, buildUser: '', buildDate: '', goVersion: `node${process.versions.node}` });
+  const git = gitRevision(root);
+  // A checkout says what is running now; an installed package has only what was stamped when packed.
+  const packed = git.revision === 'unknown' ? packedBuildInfo(root) : {};
+  cached = Object.freeze({
+    version,
+    revision: packed.revision ?? git.revision,
+    branch: packed.branch ?? git.branch,
+    buildUser: packed.buildUser ?? '',
+    buildDate: packed.buildDate ?? '',
+    goVersion: `node${process.versions.node}`,
+  });
   return cached;
 }
 
-/** `tsprom --version` text, shaped like Prometheus's. */
+/**
+ * `tsprom --version`: the lines and column of Prometheus's (prometheus/common's version.Print),
+ * the runtime line naming Node; no build tags, which Go prints as "unknown".
+ */
 export function versionText(program: string): string {
   const b = buildInfo();
   return [
     `${program}, version ${b.version} (branch: ${b.branch}, revision: ${b.revision})`,
+    `  build user:       ${b.buildUser}`,
+    `  build date:       ${b.buildDate}`,
     `  node version:     ${process.version}`,
     `  platform:         ${process.platform}/${process.arch}`,
+    '  tags:             unknown',
     '',
   ].join('\n');
 }
