@@ -47,6 +47,8 @@ import { MemoryGuard, type MemoryState } from '../guard/memory_guard.js';
 import { DiskGuard } from '../guard/disk_guard.js';
 import { launcherRss } from '../guard/reexec.js';
 import type { ServerFlags } from './flags.js';
+import { agentRoutes, checkAgentConfig } from './agent.js';
+import { openAgentDB } from '../tsdb/agent/db.js';
 
 /** The storage the server runs on: the TSDB, or any Storage for tests (admin endpoints then answer unavailable). */
 export interface ServerStorage extends Storage {
@@ -165,8 +167,10 @@ export class TsPromServer {
     // Query memory defaults are shares of the JS heap limit (see defaultQueryMemoryLimits).
     this.queryMemory = new QueryMemoryTracker(defaultQueryMemoryLimits(getHeapStatistics().heap_size_limit, flags.queryMaxMemoryBytes, flags.queryMaxTotalMemoryBytes));
     registerQueryMemoryMetrics(this.registry, this.queryMemory);
-    this.selfRules = flags.selfMonitoringRules ? new SelfRules({ registry: this.registry, logger: this.logger.with({ component: 'rule manager' }) }) : null;
+    // An agent evaluates no rules: the self-monitoring group would query a store that answers none.
+    this.selfRules = flags.selfMonitoringRules && !flags.agent ? new SelfRules({ registry: this.registry, logger: this.logger.with({ component: 'rule manager' }) }) : null;
     this.config = loadConfigFile(flags.configFile);
+    if (flags.agent) checkAgentConfig(this.config);
     this.exemplarStorage = flags.features.has('exemplar-storage');
     if (this.exemplarStorage) this.logger.info('Experimental in-memory exemplar storage enabled');
     this.reloadMetrics.succeeded(Date.now());
@@ -181,7 +185,7 @@ export class TsPromServer {
       busy: () => this.queriesInFlight > 0,
       onStateChange: (s) => this.shedRules(s),
     });
-    const dataDir = resolve(flags.storagePath);
+    const dataDir = this.dataDir();
     this.diskGuard = new DiskGuard({
       paths: () => (this.queryLogDir() === null ? [dataDir] : [dataDir, this.queryLogDir()!]),
       min: flags.diskFreeMin,
@@ -234,7 +238,7 @@ export class TsPromServer {
     const addr = await this.web.listen();
     this.logger.info('Listening on', { address: `${addr.address}:${addr.port}` });
 
-    this.storage = await this.components.openStorage(resolve(this.flags.storagePath), {
+    this.storage = this.flags.agent ? await this.openAgentStorage() : await this.components.openStorage(this.dataDir(), {
       retentionTimeMs: this.flags.retentionTimeMs,
       retentionSizeBytes: this.flags.retentionSizeBytes,
       maxHeadSeries: this.flags.maxHeadSeries,
@@ -366,6 +370,7 @@ export class TsPromServer {
     const old = this.config;
     try {
       const cfg = loadConfigFile(file);
+      if (this.flags.agent) checkAgentConfig(cfg);
       // Rule files first: a bad one fails the reload before anything else changed (the old rules keep running).
       await this.rules?.update(this.ruleConfig(cfg));
       try {
@@ -516,8 +521,10 @@ export class TsPromServer {
     );
     web.route('POST', '/api/v1/read', (req) => rr.read(req.body), { needsReady: true, maxBodyBytes: MAX_READ_REQUEST_BYTES, parseForm: false });
 
+    // An agent answers Prometheus's agent error on the query, rules and TSDB endpoints.
+    const mode = (routes: ApiRoute[]): ApiRoute[] => (flags.agent ? agentRoutes(routes) : routes);
     web.api(
-      createApiRoutes({
+      mode(createApiRoutes({
         get engine() {
           return self.mustEngine();
         },
@@ -534,7 +541,7 @@ export class TsPromServer {
         tsdb: () => this.tsdbAdmin(),
         walReplayStatus: () => this.replay,
         adminEnabled: flags.enableAdminApi,
-        dataDir: resolve(flags.storagePath),
+        dataDir: this.dataDir(),
         metadata: (metric) => this.scrape?.metadata?.(metric) ?? new Map(),
         admitQuery: () => this.memoryGuard.admitQuery(),
         onQueryStart: () => {
@@ -545,12 +552,31 @@ export class TsPromServer {
           this.queriesInFlight--;
           this.engineMetrics.queryFinished();
         },
-      }),
+      })),
     );
     web.api([walReplayRoute({ walReplayStatus: () => this.replay })], { needsReady: false });
     web.api(queryLogRoutes(this.queryLog));
     if (this.scrape !== null) web.api(this.scrape.routes());
-    web.api([...rulesRoutes(() => this.rules, parser), alertmanagersRoute(() => this.notifier)]);
+    web.api(mode([...rulesRoutes(() => this.rules, parser), alertmanagersRoute(() => this.notifier)]));
+  }
+
+  /** --storage.tsdb.path, or --storage.agent.path in agent mode. */
+  private dataDir(): string {
+    return resolve(this.flags.agent ? this.flags.agentStoragePath : this.flags.storagePath);
+  }
+
+  /** Agent mode's WAL-only store under --storage.agent.path. */
+  private openAgentStorage(): Promise<ServerStorage> {
+    const f = this.flags;
+    return openAgentDB({
+      dir: this.dataDir(),
+      segmentSize: f.agentWalSegmentSize,
+      minWalTimeMs: f.agentRetentionMinTimeMs,
+      maxWalTimeMs: f.agentRetentionMaxTimeMs,
+      noLockfile: f.agentNoLockfile,
+      registry: this.registry,
+      logger: this.logger.with({ component: 'agent' }),
+    });
   }
 
   private mustStorage(): ServerStorage {

@@ -1,0 +1,178 @@
+// tsprom --agent end to end: flags of the wrong mode and config sections an
+// agent cannot use are refused as Prometheus refuses them; the agent scrapes
+// into its WAL (read back here record by record), answers Prometheus's agent
+// error on the query endpoints, and still serves /metrics, the targets and
+// the UI; a restart replays the WAL and goes on.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { MAIN_JS, api, startTsprom, type Tsprom } from './api_process.js';
+import { until } from './alertmanager_process.js';
+import { decodeRecord } from '../src/tsdb/record/record.js';
+import { checkpointSegments, lastCheckpoint } from '../src/tsdb/wal/checkpoint.js';
+import { SegmentReader, listSegments, segmentName } from '../src/tsdb/wal/wal.js';
+import type { Labels } from '../src/model/labels.js';
+import { MatchType, Matcher } from '../src/model/matcher.js';
+import { encodeReadRequest } from '../src/remote/read_request.js';
+import { compressSync } from 'snappy';
+
+const run = promisify(execFile);
+
+async function tsprom(...args: string[]): Promise<{ code: number; stderr: string }> {
+  try {
+    const { stderr } = await run(process.execPath, [MAIN_JS, ...args], { timeout: 20_000 });
+    return { code: 0, stderr };
+  } catch (e) {
+    const err = e as { code: number; stderr: string };
+    return { code: err.code, stderr: err.stderr };
+  }
+}
+
+/** Series (by ref) and float samples in an agent WAL directory. */
+function readWal(walDir: string): { series: Map<number, Labels>; samples: Array<{ ref: number; t: number; v: number }> } {
+  const series = new Map<number, Labels>();
+  const samples: Array<{ ref: number; t: number; v: number }> = [];
+  const f64 = new Float64Array(1);
+  const u32 = new Uint32Array(f64.buffer);
+  const cp = lastCheckpoint(walDir);
+  const files = cp !== null ? checkpointSegments(cp.dir) : [];
+  for (const s of listSegments(walDir)) if (cp === null || s > cp.index) files.push(join(walDir, segmentName(s)));
+  for (const f of files) {
+    const r = new SegmentReader(readFileSync(f), f);
+    while (r.next()) {
+      decodeRecord(r.buf, r.start, r.end, {
+        series: (ref, l) => void series.set(ref, l),
+        sample: (ref, t, hi, lo) => {
+          u32[1] = hi;
+          u32[0] = lo;
+          samples.push({ ref, t, v: f64[0]! });
+        },
+        tombstone: () => {},
+      });
+      r.accept();
+    }
+  }
+  return { series, samples };
+}
+
+test('agent flags: server-only flags are refused with --agent, agent-only flags without it (exit 3)', async () => {
+  const a = await tsprom('--agent', '--storage.tsdb.path=/tmp/x', '--query.timeout=1m');
+  assert.equal(a.code, 3);
+  assert.equal(a.stderr, 'The following flag(s) can not be used in agent mode: ["--storage.tsdb.path" "--query.timeout"]');
+  const b = await tsprom('--storage.agent.path=/tmp/x');
+  assert.equal(b.code, 3);
+  assert.equal(b.stderr, 'The following flag(s) can only be used in agent mode: ["--storage.agent.path"]');
+  const c = await tsprom('--agent', '--storage.agent.wal-segment-size=1MB');
+  assert.equal(c.code, 1);
+  assert.match(c.stderr, /flag 'storage.agent.wal-segment-size' must be set between 10MB and 256MB/);
+});
+
+test('agent config: rule_files, alerting and remote_read are refused', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsprom-agentcfg-'));
+  try {
+    const cases: Array<[string, string]> = [
+      ['rule_files: [x.yml]\n', 'field rule_files is not allowed in agent mode'],
+      ["alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['127.0.0.1:9093']\n", 'field alerting is not allowed in agent mode'],
+      ['remote_read:\n  - url: http://127.0.0.1:1/api/v1/read\n', 'field remote_read is not allowed in agent mode'],
+    ];
+    for (const [cfg, msg] of cases) {
+      writeFileSync(join(dir, 'a.yml'), cfg);
+      const r = await tsprom('--agent', `--config.file=${join(dir, 'a.yml')}`, `--storage.agent.path=${join(dir, 'data')}`, '--web.listen-address=127.0.0.1:0');
+      assert.equal(r.code, 1, cfg);
+      assert.ok(r.stderr.includes(msg), r.stderr);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+describe('tsprom --agent scrapes into its WAL', () => {
+  let target: http.Server;
+  let targetPort: number;
+  let agent: Tsprom;
+  let dir: string;
+  let config: string;
+
+  before(async () => {
+    target = http.createServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' });
+      res.end('# TYPE agent_test gauge\nagent_test{kind="a"} 42\nagent_test{kind="b"} 7\n');
+    });
+    await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+    targetPort = (target.address() as AddressInfo).port;
+    dir = mkdtempSync(join(tmpdir(), 'tsprom-agent-'));
+    config = `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: t\n    static_configs:\n      - targets: ['127.0.0.1:${targetPort}']\n`;
+    agent = await startTsprom({ args: ['--agent'], config, dir });
+  });
+
+  after(async () => {
+    await agent?.stop();
+    await new Promise<void>((r) => target.close(() => r()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('the WAL holds the scraped series and samples', async () => {
+    const walDir = join(dir, 'data-agent', 'wal');
+    const got = await until(async () => {
+      if (!existsSync(walDir)) return null;
+      const w = readWal(walDir);
+      const a = [...w.series].find(([, l]) => l.get('__name__') === 'agent_test' && l.get('kind') === 'a');
+      if (a === undefined) return null;
+      const vs = w.samples.filter((s) => s.ref === a[0]);
+      return vs.length >= 2 ? { labels: a[1], vs } : null;
+    }, 'scraped samples in the agent WAL');
+    assert.equal(got.labels.get('job'), 't');
+    assert.equal(got.labels.get('instance'), `127.0.0.1:${targetPort}`);
+    assert.ok(got.vs.every((s) => s.v === 42));
+    const w = readWal(walDir);
+    assert.ok([...w.series.values()].some((l) => l.get('__name__') === 'up'));
+  });
+
+  test('query endpoints answer the agent error', async () => {
+    for (const path of ['query?query=up', 'query_range?query=up&start=0&end=1&step=1', 'labels', 'label/job/values', 'series?match[]=up', 'rules', 'alerts', 'status/tsdb', 'format_query?query=up', 'parse_query?query=up']) {
+      const r = await api(`${agent.base}/api/v1/${path}`);
+      assert.equal(r.status, 422, path);
+      assert.deepEqual(r.body, { status: 'error', errorType: 'execution', error: 'unavailable with Prometheus Agent' }, path);
+    }
+    // Remote read reaches the WAL-only store, which answers no queries.
+    const body = compressSync(encodeReadRequest({ queries: [{ startMs: 0, endMs: 1, matchers: [Matcher.create(MatchType.Equal, 'job', 't')], hints: null }], acceptedResponseTypes: [] }));
+    const read = await fetch(`${agent.base}/api/v1/read`, { method: 'POST', body });
+    assert.equal(read.status, 500);
+    assert.equal(await read.text(), 'unsupported operation with WAL-only storage\n');
+  });
+
+  test('/metrics, targets, config, flags and the UI still work', async () => {
+    const m = await fetch(`${agent.base}/metrics`);
+    assert.equal(m.status, 200);
+    const text = await m.text();
+    assert.match(text, /^prometheus_agent_active_series \d+/m);
+    assert.match(text, /^prometheus_agent_samples_appended_total \d+/m);
+    const t = await api(`${agent.base}/api/v1/targets`);
+    assert.equal(t.status, 200);
+    const active = (t.body['data'] as { activeTargets: Array<{ health: string }> }).activeTargets;
+    assert.equal(active.length, 1);
+    const f = await api(`${agent.base}/api/v1/status/flags`);
+    assert.equal((f.body['data'] as Record<string, string>)['agent'], 'true');
+    assert.equal((await api(`${agent.base}/api/v1/status/config`)).status, 200);
+    const ui = await fetch(`${agent.base}/`);
+    assert.ok(ui.status === 200 || ui.status === 302, String(ui.status));
+  });
+
+  test('a restart replays the WAL and keeps appending to the same series', async () => {
+    const walDir = join(dir, 'data-agent', 'wal');
+    const ref = [...readWal(walDir).series].find(([, l]) => l.get('kind') === 'a')![0];
+    await agent.stop();
+    agent = await startTsprom({ args: ['--agent'], config, dir });
+    const last = Math.max(...readWal(walDir).samples.filter((s) => s.ref === ref).map((s) => s.t));
+    await until(async () => (readWal(walDir).samples.some((s) => s.ref === ref && s.t > last) ? true : null), 'new samples after the restart');
+    // No second series record for the same labels: the replayed ref is reused.
+    const refs = [...readWal(walDir).series].filter(([, l]) => l.get('kind') === 'a').map(([r]) => r);
+    assert.deepEqual([...new Set(refs)], [ref]);
+  });
+});
