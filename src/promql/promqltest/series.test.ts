@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { Labels } from '../../model/labels.js';
 import { isStaleNaN } from '../../model/value.js';
 import { goUnquote } from '../../gofmt/quote.js';
+import { CounterResetHint, FloatHistogram } from '../../model/histogram.js';
 import { parseSeriesDesc, SeriesSyntaxError, type SequenceValue } from './series.js';
 
 const vals = (vs: SequenceValue[]): Array<number | '_'> => vs.map((v) => (v.omitted ? '_' : v.value));
@@ -32,11 +33,65 @@ describe('series values', () => {
     assert.equal(v.length, 3);
   });
 
-  test('native histograms are kept as text with their repetitions', () => {
-    const v = parseSeriesDesc('m {{schema:0 sum:1 count:2 buckets:[1 1]}}x2 {{sum:1}}+{{sum:2}}x1').values;
-    assert.equal(v.length, 5);
-    assert.equal(v[0]!.histogram, '{{schema:0 sum:1 count:2 buckets:[1 1]}}');
-    assert.equal(v[4]!.histogram, '{{sum:1}}+{{sum:2}}');
+  test('native histograms: every key, one span per side', () => {
+    const v = parseSeriesDesc(
+      'm {{schema:1 sum:-3.5 count:10 z_bucket:2 z_bucket_w:0.001 buckets:[1 2 3] offset:-1 n_buckets:[1 1] n_offset:2 counter_reset_hint:gauge}}',
+    ).values;
+    assert.equal(v.length, 1);
+    const h = v[0]!.histogram!;
+    assert.ok(h instanceof FloatHistogram);
+    assert.ok(Number.isNaN(v[0]!.value));
+    assert.equal(h.schema, 1);
+    assert.equal(h.sum, -3.5);
+    assert.equal(h.count, 10);
+    assert.equal(h.zeroCount, 2);
+    assert.equal(h.zeroThreshold, 0.001);
+    assert.deepEqual(h.positiveSpans, [{ offset: -1, length: 3 }]);
+    assert.deepEqual(Array.from(h.positiveBuckets), [1, 2, 3]);
+    assert.deepEqual(h.negativeSpans, [{ offset: 2, length: 2 }]);
+    assert.equal(h.counterResetHint, CounterResetHint.Gauge);
+    assert.equal(v[0]!.counterResetHintSet, true);
+    assert.equal(
+      h.testExpression(),
+      '{{schema:1 count:10 sum:-3.5 z_bucket:2 z_bucket_w:0.001 counter_reset_hint:gauge offset:-1 buckets:[1 2 3] n_offset:2 n_buckets:[1 1]}}',
+    );
+    const c = parseSeriesDesc('m {{schema:-53 sum:1 count:1 custom_values:[0.1 1 10] buckets:[0 1] }}').values[0]!.histogram!;
+    assert.deepEqual(Array.from(c.customValues), [0.1, 1, 10]);
+    assert.equal(parseSeriesDesc('m {{}} {{ }}').values.length, 2);
+    assert.equal(parseSeriesDesc('m {{Schema:2 COUNT:1}}').values[0]!.histogram!.schema, 2);
+  });
+
+  test('histogram expansions: repeat, increase and decrease', () => {
+    const v = parseSeriesDesc('m {{sum:1 count:2 buckets:[1 1]}}x2 _ {{sum:1}}+{{sum:2 counter_reset_hint:not_reset}}x2 stale').values;
+    assert.equal(v.length, 3 + 1 + 3 + 1);
+    assert.equal(v[0]!.histogram, v[2]!.histogram);
+    assert.equal(v[3]!.omitted, true);
+    assert.deepEqual(v.slice(4, 7).map((x) => x.histogram!.sum), [1, 3, 5]);
+    assert.equal(v[4]!.counterResetHintSet, true);
+    assert.equal(v[5]!.histogram!.counterResetHint, CounterResetHint.Unknown);
+    assert.ok(isStaleNaN(v[7]!.value) && v[7]!.histogram === undefined);
+    const d = parseSeriesDesc('m {{schema:0 count:10 buckets:[5 5]}}-{{schema:0 count:2 buckets:[1 1] offset:1}}x2').values;
+    assert.equal(d[2]!.histogram!.testExpression(), '{{count:6 buckets:[5 3 -2]}}');
+    // Schemas meet at the lower one; the step may not have a lower schema than the running value.
+    const m = parseSeriesDesc('m {{schema:0 count:1 buckets:[1]}}+{{schema:1 count:1 buckets:[1]}}x1').values;
+    assert.equal(m[1]!.histogram!.schema, 0);
+    assert.throws(() => parseSeriesDesc('m {{schema:1 count:1}}+{{schema:0 count:1}}x1'), /cannot merge from schema 0 to 1/);
+    assert.throws(() => parseSeriesDesc('m {{schema:-53 count:1}}+{{schema:0 count:1}}x1'), /mix of exponential and custom bucket schemas/);
+  });
+
+  test('bad histogram descriptions', () => {
+    for (const [bad, msg] of [
+      ['m {{foo:1}}', /bad histogram descriptor found: "foo"/],
+      ['m {{sum 1}}', /missing `:`/],
+      ['m {{sum:1 sum:2}}', /duplicate key "sum" in histogram/],
+      ['m {{buckets:[1,2]}}', /invalid character in buckets description/],
+      ['m {{counter_reset_hint:maybe}}', /counter_reset_hint/],
+      ['m {{sum:1', /unterminated histogram description/],
+      ['m {{sum:1}}+{{sum:1}}', /expected "x<count>"/],
+      ['m {{sum:stale}}', /expected a number/],
+    ] as const) {
+      assert.throws(() => parseSeriesDesc(bad), (e: unknown) => e instanceof SeriesSyntaxError && msg.test(e.message), bad);
+    }
   });
 
   test('rejects hex, garbage and missing counts', () => {

@@ -4,6 +4,7 @@
 // value part is the expansion language of Prometheus's series-description
 // lexer (no hex numbers, greedy exponents, `x` as the repeat token).
 import { unquote, UnquoteError } from '../../gofmt/quote.js';
+import { CounterResetHint, FloatHistogram, HistogramError, type Span } from '../../model/histogram.js';
 import { Labels, METRIC_NAME } from '../../model/labels.js';
 import { STALE_NAN } from '../../model/value.js';
 
@@ -12,8 +13,10 @@ export interface SequenceValue {
   /** `_`: no sample at this position. */
   omitted: boolean;
   value: number;
-  /** Native histogram description (`{{...}}`) as written; native histograms are not evaluated yet. */
-  histogram?: string;
+  /** A native histogram (`{{...}}`); value is then NaN. */
+  histogram?: FloatHistogram;
+  /** The histogram's description named a counter_reset_hint (for +/- expansions: the step's description did). */
+  counterResetHintSet?: boolean;
 }
 
 export interface SeriesDesc {
@@ -242,30 +245,176 @@ function readUint(line: string, pos: number): { value: number; end: number } {
   return { value: Number(line.slice(pos, i)), end: i };
 }
 
-/** `{{...}}`, `{{...}}xN`, `{{...}}+{{...}}xN`, `{{...}}-{{...}}xN`: kept as text. */
+/** `{{...}}`, `{{...}}xN` (N+1 copies), `{{a}}+{{b}}xN` and `{{a}}-{{b}}xN` (a, a±b, a±2b, ... N+1 values). */
 function parseHistogramItem(line: string, pos: number, out: SequenceValue[]): number {
   const first = readHistogram(line, pos);
   let i = first.end;
-  let count = 1;
-  let text = first.text;
   if (line[i] === 'x') {
     const n = readUint(line, i + 1);
-    count = n.value + 1;
-    i = n.end;
-  } else if ((line[i] === '+' || line[i] === '-') && line.startsWith('{{', i + 1)) {
+    for (let k = 0; k <= n.value; k++) out.push({ omitted: false, value: NaN, histogram: first.h, counterResetHintSet: first.hintSet });
+    return n.end;
+  }
+  if ((line[i] === '+' || line[i] === '-') && line.startsWith('{{', i + 1)) {
+    const sign = line[i] === '-' ? -1 : 1;
     const step = readHistogram(line, i + 1);
-    text = line.slice(pos, step.end);
     if (line[step.end] !== 'x') throw new SeriesSyntaxError('expected "x<count>" after a histogram step', step.end);
     const n = readUint(line, step.end + 1);
-    count = n.value + 1;
-    i = n.end;
+    let cur = first.h;
+    out.push({ omitted: false, value: NaN, histogram: cur, counterResetHintSet: step.hintSet });
+    for (let k = 1; k <= n.value; k++) {
+      if (cur.schema > step.h.schema) {
+        throw new SeriesSyntaxError(`error combining histograms: cannot merge from schema ${step.h.schema} to ${cur.schema}`, pos);
+      }
+      try {
+        cur = (sign > 0 ? cur.add(step.h) : cur.sub(step.h)).histogram;
+      } catch (e) {
+        if (e instanceof HistogramError) throw new SeriesSyntaxError(e.message, pos);
+        throw e;
+      }
+      out.push({ omitted: false, value: NaN, histogram: cur, counterResetHintSet: step.hintSet });
+    }
+    return n.end;
   }
-  for (let k = 0; k < count; k++) out.push({ omitted: false, value: NaN, histogram: text });
+  out.push({ omitted: false, value: NaN, histogram: first.h, counterResetHintSet: first.hintSet });
   return i;
 }
 
-function readHistogram(line: string, pos: number): { text: string; end: number } {
-  const close = line.indexOf('}}', pos + 2);
-  if (close < 0) throw new SeriesSyntaxError('unterminated histogram description', pos);
-  return { text: line.slice(pos, close + 2), end: close + 2 };
+const HINTS: Record<string, CounterResetHint> = {
+  unknown: CounterResetHint.Unknown,
+  reset: CounterResetHint.CounterReset,
+  not_reset: CounterResetHint.NotCounterReset,
+  gauge: CounterResetHint.Gauge,
+};
+
+/**
+ * One `{{key:value ...}}` description as Prometheus's series lexer reads it:
+ * keys (case-insensitive) schema, sum, count, z_bucket, z_bucket_w,
+ * custom_values:[...], buckets:[...], offset, n_buckets:[...], n_offset,
+ * counter_reset_hint:(unknown|reset|not_reset|gauge), separated by spaces, each
+ * at most once. Each side gets one span of its listed buckets at its offset.
+ */
+function readHistogram(line: string, pos: number): { h: FloatHistogram; hintSet: boolean; end: number } {
+  let i = pos + 2;
+  const seen = new Set<string>();
+  let schema = 0;
+  let sum = 0;
+  let count = 0;
+  let zeroCount = 0;
+  let zeroThreshold = 0;
+  let customValues: number[] = [];
+  let buckets: number[] = [];
+  let nBuckets: number[] = [];
+  let offset = 0;
+  let nOffset = 0;
+  let hint = CounterResetHint.Unknown;
+  let hintSet = false;
+  for (;;) {
+    i = skipSpaces(line, i);
+    if (line.startsWith('}}', i)) break;
+    if (i >= line.length) throw new SeriesSyntaxError('unterminated histogram description', pos);
+    const keyStart = i;
+    while (isAlpha(line[i])) i++;
+    const key = line.slice(keyStart, i).toLowerCase();
+    if (key === '') throw new SeriesSyntaxError(`histogram description incomplete unexpected: ${JSON.stringify(line[i] ?? '')}`, i);
+    if (line[i] !== ':') {
+      throw new SeriesSyntaxError(KEYS.has(key) ? 'missing `:` for histogram descriptor' : `bad histogram descriptor found: ${JSON.stringify(line.slice(keyStart, i))}`, keyStart);
+    }
+    if (!KEYS.has(key)) throw new SeriesSyntaxError(`bad histogram descriptor found: ${JSON.stringify(line.slice(keyStart, i))}`, keyStart);
+    if (seen.has(key)) throw new SeriesSyntaxError(`duplicate key "${key}" in histogram`, keyStart);
+    seen.add(key);
+    i++;
+    switch (key) {
+      case 'schema':
+      case 'offset':
+      case 'n_offset': {
+        const v = readInt(line, i);
+        i = v.end;
+        if (key === 'schema') schema = v.value;
+        else if (key === 'offset') offset = v.value;
+        else nOffset = v.value;
+        break;
+      }
+      case 'sum':
+      case 'count':
+      case 'z_bucket':
+      case 'z_bucket_w': {
+        const v = key === 'z_bucket_w' ? readNumber(line, i) : readSigned(line, i);
+        i = v.end;
+        if (key === 'sum') sum = v.value;
+        else if (key === 'count') count = v.value;
+        else if (key === 'z_bucket') zeroCount = v.value;
+        else zeroThreshold = v.value;
+        break;
+      }
+      case 'buckets':
+      case 'n_buckets':
+      case 'custom_values': {
+        const v = readBucketSet(line, i);
+        i = v.end;
+        if (key === 'buckets') buckets = v.values;
+        else if (key === 'n_buckets') nBuckets = v.values;
+        else customValues = v.values;
+        break;
+      }
+      default: {
+        const start = i;
+        while (isAlpha(line[i])) i++;
+        const word = line.slice(start, i).toLowerCase();
+        const h = HINTS[word];
+        if (h === undefined) throw new SeriesSyntaxError(`unexpected ${JSON.stringify(line.slice(start, i))} in counter_reset_hint`, start);
+        hint = h;
+        hintSet = true;
+      }
+    }
+    if (i >= line.length) throw new SeriesSyntaxError('unterminated histogram description', pos);
+    if (!isSpace(line[i]) && !line.startsWith('}}', i)) {
+      throw new SeriesSyntaxError(`unexpected character in histogram description: ${JSON.stringify(line[i] ?? '')}`, i);
+    }
+  }
+  const side = (b: number[], off: number): Span[] => (b.length > 0 ? [{ offset: off, length: b.length }] : []);
+  const h = new FloatHistogram({
+    counterResetHint: hint,
+    schema,
+    sum,
+    count,
+    zeroCount,
+    zeroThreshold,
+    customValues,
+    positiveSpans: side(buckets, offset),
+    positiveBuckets: buckets,
+    negativeSpans: side(nBuckets, nOffset),
+    negativeBuckets: nBuckets,
+  });
+  return { h, hintSet, end: i + 2 };
+}
+
+const KEYS = new Set(['schema', 'sum', 'count', 'z_bucket', 'z_bucket_w', 'custom_values', 'buckets', 'offset', 'n_buckets', 'n_offset', 'counter_reset_hint']);
+
+/** A number with an optional sign (not `stale`: histogram fields take numbers only). */
+function readSigned(line: string, pos: number): { value: number; end: number } {
+  if (line.startsWith('stale', pos)) throw new SeriesSyntaxError('unexpected "stale" in histogram description, expected a number', pos);
+  return readValue(line, pos);
+}
+
+/** An optionally negative integer. */
+function readInt(line: string, pos: number): { value: number; end: number } {
+  const neg = line[pos] === '-';
+  const n = readUint(line, neg ? pos + 1 : pos);
+  return { value: neg ? -n.value : n.value, end: n.end };
+}
+
+/** `[n n ...]`: signed numbers separated by spaces (a trailing space allowed). */
+function readBucketSet(line: string, pos: number): { values: number[]; end: number } {
+  if (line[pos] !== '[') throw new SeriesSyntaxError('expected "[" to start a bucket list', pos);
+  let i = pos + 1;
+  const values: number[] = [];
+  for (;;) {
+    if (line[i] === ']' && values.length > 0) return { values, end: i + 1 };
+    if (i >= line.length) throw new SeriesSyntaxError('unterminated bucket list', pos);
+    const v = readSigned(line, i);
+    values.push(v.value);
+    i = v.end;
+    if (isSpace(line[i])) i = skipSpaces(line, i);
+    else if (line[i] !== ']') throw new SeriesSyntaxError(`invalid character in buckets description: ${JSON.stringify(line[i] ?? '')}`, i);
+  }
 }
