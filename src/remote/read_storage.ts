@@ -67,12 +67,22 @@ export class RemoteReadStorage {
         old.delete(key);
         next.push(kept);
       } else {
+        this.warnUnsupported(c);
         next.push({ key, cfg: c, client: new ReadClient(c, this.metrics, this.opts.maxSamples) });
       }
     }
     for (const r of old.values()) r.client.close();
     this.remotes = next;
     this.externalLabels = cfg.global.externalLabels;
+  }
+
+  /** Keys the HTTP client cannot act on yet are named in the log, never ignored silently. */
+  private warnUnsupported(c: RemoteReadConfig): void {
+    const ignored: string[] = [];
+    const h = c.httpClient;
+    if (h.proxyUrl !== '' || h.proxyFromEnvironment) ignored.push('proxy_url / proxy_from_environment (requests go direct)');
+    if (h.enableHttp2) ignored.push('enable_http2 (requests use HTTP/1.1)');
+    if (ignored.length > 0) this.opts.logger.warn('remote_read settings accepted but not acted on', { remote_name: c.name, settings: ignored.join('; ') });
   }
 
   close(): void {
