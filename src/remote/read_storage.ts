@@ -76,12 +76,14 @@ export class RemoteReadStorage {
     this.externalLabels = cfg.global.externalLabels;
   }
 
-  /** Keys the HTTP client cannot act on yet are named in the log, never ignored silently. */
+  /**
+   * Keys the HTTP client cannot act on yet are named in the log, never ignored
+   * silently. (enable_http2, true by default, only changes the transport: HTTP/1.1 is used.)
+   */
   private warnUnsupported(c: RemoteReadConfig): void {
     const ignored: string[] = [];
     const h = c.httpClient;
     if (h.proxyUrl !== '' || h.proxyFromEnvironment) ignored.push('proxy_url / proxy_from_environment (requests go direct)');
-    if (h.enableHttp2) ignored.push('enable_http2 (requests use HTTP/1.1)');
     if (ignored.length > 0) this.opts.logger.warn('remote_read settings accepted but not acted on', { remote_name: c.name, settings: ignored.join('; ') });
   }
 
