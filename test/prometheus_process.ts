@@ -12,6 +12,8 @@ export const PROMETHEUS = '/usr/bin/prometheus';
 
 export interface Prometheus {
   readonly base: string;
+  /** The TSDB directory (removed by stop()). */
+  readonly dataDir: string;
   logs(): string;
   stop(): Promise<void>;
 }
@@ -54,5 +56,5 @@ export async function startPrometheus(config: string, args: readonly string[] = 
     await stop();
     throw e;
   }
-  return { base, logs: () => log, stop };
+  return { base, dataDir: join(dir, 'data'), logs: () => log, stop };
 }
