@@ -11,6 +11,7 @@ import { DEFAULT_OTLP_CONFIG } from '../../config/types.js';
 import { AggregationTemporality, MetricSchema } from './gen/metrics_pb.js';
 import { ExportMetricsServiceRequestSchema, ExportMetricsServiceResponseSchema } from './gen/metrics_service_pb.js';
 import { OtlpReceiver } from './handler.js';
+import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 
 const NOW = 1_700_000_000_000;
 const T = BigInt(NOW) * 1_000_000n;
@@ -129,6 +130,21 @@ test('bad input: Prometheus-style errors, nothing stored', () => {
   }
   assert.equal(db.numSeries(), 0);
   return registry.getSingleMetricAsString('tsprom_otlp_requests_rejected_total').then((m) => assert.match(m, /code="413"\} 2/));
+});
+
+test('a malformed metric after good ones: a 400 and nothing stored (metrics are decoded one at a time)', () => {
+  const db = new MemoryStorage();
+  const { r } = setup(db);
+  const good = toBinary(MetricSchema, create(MetricSchema, gauge('good', 1)));
+  const frame = (no: number, b: Uint8Array) => new BinaryWriter().tag(no, WireType.LengthDelimited).bytes(b).finish();
+  // A Metric whose name says 5 bytes and has 1.
+  const bad = Uint8Array.of(0x0a, 0x05, 0x61);
+  const scope = Buffer.concat([frame(2, good), frame(2, bad)]);
+  const body = Buffer.from(frame(1, frame(2, scope)));
+  const res = r.handle(PB, body);
+  assert.equal(res.status, 400);
+  assert.match(String(res.body), /^proto: cannot parse OTLP metrics request: premature EOF/);
+  assert.equal(db.numSeries(), 0);
 });
 
 test('a sample the storage rejects rolls the whole request back with a 400', () => {

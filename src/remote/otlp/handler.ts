@@ -18,7 +18,7 @@
 // a partial success (Prometheus rolls the whole request back with a 500).
 import { gunzipSync } from 'node:zlib';
 import { Counter, Registry } from 'prom-client';
-import { fromBinary, fromJson, toBinary, toJsonString, create, type JsonValue } from '@bufbuild/protobuf';
+import { toBinary, toJsonString, create } from '@bufbuild/protobuf';
 import { Labels } from '../../model/labels.js';
 import {
   DuplicateSampleError,
@@ -36,12 +36,8 @@ import {
 import type { OTLPConfig } from '../../config/types.js';
 import { nopLogger, type Logger } from '../../logging/types.js';
 import { formatG } from '../../gofmt/float.js';
-import {
-  ExportMetricsServiceRequestSchema,
-  ExportMetricsServiceResponseSchema,
-  ExportMetricsPartialSuccessSchema,
-  type ExportMetricsServiceRequest,
-} from './gen/metrics_service_pb.js';
+import { ExportMetricsServiceResponseSchema, ExportMetricsPartialSuccessSchema, type ExportMetricsServiceRequest } from './gen/metrics_service_pb.js';
+import { DecodeError, binaryResources, jsonRequest, messageResources, type ResourceSource } from './decode.js';
 import { Translator, type SampleSink, type TranslationReport } from './translate.js';
 
 const PROTOBUF = 'application/x-protobuf';
@@ -178,8 +174,7 @@ export class OtlpReceiver {
     try {
       const format = contentFormat(header(headers, 'content-type') ?? '');
       const raw = this.inflate(header(headers, 'content-encoding') ?? '', body);
-      const req = decode(format, raw);
-      return this.write(format, req);
+      return this.write(format, format === 'protobuf' ? decodeBinary(raw) : messageResources(decodeJson(raw)));
     } catch (e) {
       if (!(e instanceof OtlpRequestError)) throw e;
       this.requestsRejected.inc({ code: String(e.status) });
@@ -209,13 +204,15 @@ export class OtlpReceiver {
     }
   }
 
-  private write(format: Format, req: ExportMetricsServiceRequest): OtlpResponse {
+  private write(format: Format, resources: readonly ResourceSource[]): OtlpResponse {
     const sink = new AppenderSink(this.storage, this.now() + MAX_AHEAD_MS);
     let report: TranslationReport;
     try {
-      report = new Translator(sink, { config: this.config(), lookbackDeltaMs: this.lookbackDeltaMs }).translate(req);
+      report = new Translator(sink, { config: this.config(), lookbackDeltaMs: this.lookbackDeltaMs }).translateResources(resources);
     } catch (e) {
       sink.app.rollback();
+      // A metric found malformed when it was reached: nothing of the request stays.
+      if (e instanceof DecodeError) throw new OtlpRequestError(400, e.message);
       if (isRejection(e)) throw new OtlpRequestError(400, sampleErrorText(e));
       this.logger.error('Error appending OTLP write request', { err: String(e) });
       throw new OtlpRequestError(500, e instanceof Error ? e.message : String(e));
@@ -327,60 +324,20 @@ function contentFormat(contentType: string): Format {
   throw new OtlpRequestError(415, `unsupported content type: ${contentType}, supported: [${JSON_TYPE}, ${PROTOBUF}]`);
 }
 
-function decode(format: Format, raw: Buffer): ExportMetricsServiceRequest {
-  if (format === 'protobuf') {
-    try {
-      return fromBinary(ExportMetricsServiceRequestSchema, raw);
-    } catch (e) {
-      throw new OtlpRequestError(400, `proto: cannot parse OTLP metrics request: ${(e as Error).message}`);
-    }
-  }
-  let json: JsonValue;
+function decodeBinary(raw: Buffer): ResourceSource[] {
   try {
-    json = JSON.parse(raw.toString('utf8')) as JsonValue;
+    return binaryResources(raw);
   } catch (e) {
-    throw new OtlpRequestError(400, `cannot parse OTLP metrics request as JSON: ${(e as Error).message}`);
-  }
-  try {
-    hexIdsToBase64(json);
-    return fromJson(ExportMetricsServiceRequestSchema, json, { ignoreUnknownFields: true });
-  } catch (e) {
-    throw new OtlpRequestError(400, `cannot parse OTLP metrics request as JSON: ${(e as Error).message}`);
+    if (e instanceof DecodeError) throw new OtlpRequestError(400, e.message);
+    throw e;
   }
 }
 
-const HEX_ID = /^(?:[0-9a-fA-F]{2})*$/;
-
-/**
- * OTLP/JSON writes trace and span ids in hex where the protobuf JSON mapping
- * (which fromJson reads) has base64: rewrite them in place before decoding.
- */
-function hexIdsToBase64(json: JsonValue): void {
-  const list = (o: unknown, ...keys: string[]): unknown[] => {
-    if (o === null || typeof o !== 'object') return [];
-    for (const k of keys) {
-      const v = (o as Record<string, unknown>)[k];
-      if (Array.isArray(v)) return v;
-    }
-    return [];
-  };
-  for (const rm of list(json, 'resourceMetrics', 'resource_metrics')) {
-    for (const sm of list(rm, 'scopeMetrics', 'scope_metrics')) {
-      for (const m of list(sm, 'metrics')) {
-        if (m === null || typeof m !== 'object') continue;
-        for (const kind of ['gauge', 'sum', 'histogram', 'exponentialHistogram', 'exponential_histogram', 'summary']) {
-          for (const p of list((m as Record<string, unknown>)[kind], 'dataPoints', 'data_points')) {
-            for (const ex of list(p, 'exemplars')) {
-              if (ex === null || typeof ex !== 'object') continue;
-              const e = ex as Record<string, unknown>;
-              for (const k of ['traceId', 'trace_id', 'spanId', 'span_id']) {
-                const v = e[k];
-                if (typeof v === 'string' && HEX_ID.test(v)) e[k] = Buffer.from(v, 'hex').toString('base64');
-              }
-            }
-          }
-        }
-      }
-    }
+function decodeJson(raw: Buffer): ExportMetricsServiceRequest {
+  try {
+    return jsonRequest(raw);
+  } catch (e) {
+    if (e instanceof DecodeError) throw new OtlpRequestError(400, e.message);
+    throw e;
   }
 }

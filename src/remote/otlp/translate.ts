@@ -27,6 +27,7 @@ import {
 } from './gen/metrics_pb.js';
 import type { ExportMetricsServiceRequest } from './gen/metrics_service_pb.js';
 import { LabelNameCache, MetricKind, NameError, metricName, type NamingOptions } from './names.js';
+import { messageResources, type ResourceSource } from './decode.js';
 
 /** OTLP's flag for a point without a recorded value: stored as a stale marker. */
 const FLAG_NO_RECORDED_VALUE = 1;
@@ -318,31 +319,36 @@ export class Translator {
     this.lookbackNs = (BigInt(Math.max(opts.lookbackDeltaMs > 0 ? opts.lookbackDeltaMs : 5 * 60_000, 2)) * NS_PER_MS) / 2n;
   }
 
-  /** Translates a whole request into the sink; the report says what was refused. */
+  /** Translates a decoded request into the sink; the report says what was refused. */
   translate(req: ExportMetricsServiceRequest): TranslationReport {
-    for (const rm of req.resourceMetrics) {
-      const attrs = rm.resource?.attributes ?? [];
+    return this.translateResources(messageResources(req));
+  }
+
+  /** Translates resources (decoded as they are read) into the sink. */
+  translateResources(resources: Iterable<ResourceSource>): TranslationReport {
+    for (const rs of resources) {
+      const attrs = rs.attributes;
       try {
         this.resource = this.resourceContext(attrs);
       } catch (e) {
         if (!(e instanceof NameError)) throw e;
         let n = 0;
-        for (const sm of rm.scopeMetrics) for (const m of sm.metrics) n += pointCount(m);
+        for (const sc of rs.scopes()) for (const m of sc.metrics()) n += pointCount(m);
         this.report.refuse(n, e.message);
         continue;
       }
       const range: [bigint, bigint] = [U64_MAX, 0n];
-      for (const sm of rm.scopeMetrics) {
+      for (const sc of rs.scopes()) {
         try {
-          this.scope = this.scopeContext(sm.scope?.name ?? '', sm.scope?.version ?? '', sm.schemaUrl, sm.scope?.attributes ?? []);
+          this.scope = this.scopeContext(sc.name, sc.version, sc.schemaUrl, sc.attributes);
         } catch (e) {
           if (!(e instanceof NameError)) throw e;
           let n = 0;
-          for (const m of sm.metrics) n += pointCount(m);
+          for (const m of sc.metrics()) n += pointCount(m);
           this.report.refuse(n, e.message);
           continue;
         }
-        for (const m of sm.metrics) {
+        for (const m of sc.metrics()) {
           timeRange(m, range);
           this.metric(m);
         }
