@@ -21,6 +21,8 @@ import type { Labels } from '../src/model/labels.js';
 import { MatchType, Matcher } from '../src/model/matcher.js';
 import { encodeReadRequest } from '../src/remote/read_request.js';
 import { compressSync } from 'snappy';
+import { chromium } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS, ensureUiBuilt } from './ui_chromium.js';
 
 const run = promisify(execFile);
 
@@ -160,8 +162,31 @@ describe('tsprom --agent scrapes into its WAL', () => {
     const f = await api(`${agent.base}/api/v1/status/flags`);
     assert.equal((f.body['data'] as Record<string, string>)['agent'], 'true');
     assert.equal((await api(`${agent.base}/api/v1/status/config`)).status, 200);
-    const ui = await fetch(`${agent.base}/`);
-    assert.ok(ui.status === 200 || ui.status === 302, String(ui.status));
+    // The UI's home is the agent page.
+    const home = await fetch(`${agent.base}/`, { redirect: 'manual' });
+    assert.equal(home.status, 302);
+    assert.equal(home.headers.get('location'), '/agent');
+    assert.equal((await fetch(`${agent.base}/agent`)).status, 200);
+  });
+
+  test('in chromium the UI opens on the agent page, with only the pages that apply', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing` }, async () => {
+    ensureUiBuilt();
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      await page.goto(`${agent.base}/`);
+      await page.waitForSelector('text=agent mode');
+      assert.ok(page.url().endsWith('/agent'), page.url());
+      const nav = await page.$$eval('nav a', (as) => as.map((a) => a.textContent));
+      assert.deepEqual(nav, ['Agent', 'Targets', 'Service discovery', 'Status', 'Flags', 'Config']);
+      await page.click('nav >> text=Targets');
+      await page.waitForSelector(`text=127.0.0.1:${targetPort}`);
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+    }
   });
 
   test('a restart replays the WAL and keeps appending to the same series', async () => {

@@ -465,7 +465,7 @@ export class TsPromServer {
       headers: { 'Content-Type': this.registry.contentType },
     }));
     web.route('GET', '/version', () => ({ status: 200, body: `${JSON.stringify(this.buildInfoJSON())}\n`, headers: { 'Content-Type': 'application/json' } }));
-    mountIndexPage(web, this.externalUrl);
+    mountIndexPage(web, this.externalUrl, undefined, flags.agent ? '/agent' : '/query');
 
     const parser = this.components.createParser(flags.features);
     const fed = federateHandler({

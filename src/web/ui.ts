@@ -21,6 +21,7 @@ export const UI_ROUTES: readonly string[] = [
   '/flags',
   '/config',
   '/query-log',
+  '/agent',
 ];
 
 /** Where scripts/build_ui.mjs writes: dist/ui/, beside dist/src/. */
@@ -142,11 +143,11 @@ function serveAsset(build: UiBuild, req: RequestInfo): HttpResponse {
 }
 
 /**
- * Mounts the UI: / redirects to /query, /graph to /query with its parameters
+ * Mounts the UI: / redirects to `home` (/query; /agent for an agent), /graph to /query with its parameters
  * (old Prometheus links), each UI route answers index.html (no-cache, with an
  * ETag so reloads revalidate cheaply), and /assets/* the build's files.
  */
-export function mountIndexPage(web: WebServer, external: URL, build: UiBuild | null = loadUiBuild()): void {
+export function mountIndexPage(web: WebServer, external: URL, build: UiBuild | null = loadUiBuild(), home = '/query'): void {
   const base = basePath(external);
   const page = build !== null ? renderIndex(build.indexTemplate, external) : fallbackPage(external);
   const etag = `"${createHash('sha256').update(page).digest('base64url').slice(0, 22)}"`;
@@ -155,7 +156,7 @@ export function mountIndexPage(web: WebServer, external: URL, build: UiBuild | n
     if (req.headers['if-none-match'] === etag) return { status: 304, body: '', headers };
     return { status: 200, body: page, headers };
   };
-  web.route('GET', '/', () => ({ status: 302, body: '', headers: { Location: `${base}/query` } }));
+  web.route('GET', '/', () => ({ status: 302, body: '', headers: { Location: `${base}${home}` } }));
   web.route('GET', '/graph', (req) => ({ status: 302, body: '', headers: { Location: `${base}/query${req.url.search}` } }));
   for (const r of UI_ROUTES) web.route('GET', r, html);
   if (build !== null) web.route('GET', '/assets/*path', (req) => serveAsset(build, req));

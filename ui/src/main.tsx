@@ -10,6 +10,8 @@ import { TargetsPage } from './pages/targets.js';
 import { ServiceDiscoveryPage } from './pages/service_discovery.js';
 import { ConfigPage, FlagsPage, StatusPage, TsdbStatusPage } from './pages/status.js';
 import { QueryLogPage } from './pages/query_log.js';
+import { AgentPage } from './pages/agent.js';
+import { useApi } from './common.js';
 // uPlot's stylesheet sits here: esbuild does not load the CSS of lazily imported chunks.
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
@@ -45,6 +47,7 @@ const PAGES: Record<string, { title: string; render: (loc: Location) => JSX.Elem
   '/flags': { title: 'Flags', render: () => <FlagsPage /> },
   '/config': { title: 'Configuration', render: () => <ConfigPage /> },
   '/query-log': { title: 'Query log', render: () => <QueryLogPage /> },
+  '/agent': { title: 'Agent', render: () => <AgentPage /> },
 };
 
 const NAV: [string, string][] = [
@@ -60,29 +63,43 @@ const NAV: [string, string][] = [
   ['/config', 'Config'],
 ];
 
+/** In agent mode (--agent) the pages that need queries, rules or the TSDB are left out. */
+const AGENT_NAV: [string, string][] = [
+  ['/agent', 'Agent'],
+  ['/targets', 'Targets'],
+  ['/service-discovery', 'Service discovery'],
+  ['/status', 'Status'],
+  ['/flags', 'Flags'],
+  ['/config', 'Config'],
+];
+
 function App(): JSX.Element {
   const loc = useLocation();
   const [menuOpen, setMenuOpen] = useState(false);
   const page = PAGES[loc.path];
+  const [flags] = useApi<Record<string, string>>('status/flags');
+  const agent = flags.state === 'ok' && flags.res.data['agent'] === 'true';
+  const home = agent ? '/agent' : '/query';
+  const nav = agent ? AGENT_NAV : NAV;
   useEffect(() => {
     document.title = page !== undefined ? `${page.title} – tsprom` : 'tsprom';
     setMenuOpen(false);
   }, [loc.path]);
   useEffect(() => {
-    // The server redirects / to /query; a client-side / (e.g. from history) does the same.
-    if (loc.path === '/') navigate('/query', true);
-  }, [loc.path]);
+    // The server redirects / to /query (/agent for an agent); a client-side / (e.g. from history) does the same.
+    if (loc.path === '/' && flags.state !== 'loading') navigate(home, true);
+  }, [loc.path, home, flags.state]);
   return (
     <>
       <header class="topbar">
-        <Link href="/query" class="brand">
+        <Link href={home} class="brand">
           tsprom
         </Link>
         <button class="menu-toggle" aria-label="Menu" aria-expanded={menuOpen} onClick={() => setMenuOpen(!menuOpen)}>
           ☰
         </button>
         <nav class={menuOpen ? 'open' : ''}>
-          {NAV.map(([href, label]) => (
+          {nav.map(([href, label]) => (
             <Link key={href} href={href} class={loc.path === href ? 'active' : ''}>
               {label}
             </Link>
