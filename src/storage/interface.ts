@@ -107,8 +107,8 @@ export interface Appender {
   /**
    * Adds an exemplar to a series that exists (appended to before, in this
    * appender or earlier); it is logged and made visible with the samples on
-   * commit. Returns the series reference, or 0 when exemplars are not stored
-   * (storage off) or the exemplar repeats the series' newest one. Throws
+   * commit. Returns the series reference, or 0 when the exemplar is not kept
+   * (exemplar storage of size 0, or a repeat of the series' newest one). Throws
    * OutOfOrderExemplarError, ExemplarLabelLengthError, or UnknownSeriesError
    * for a series the storage does not have. Optional: stores without exemplar
    * storage leave it out, and callers skip exemplars then.

@@ -1,6 +1,7 @@
 // Appending to the head: appenders collect samples (struct of arrays, pooled
-// buffers), and a commit re-checks them, writes one WAL record through the
-// head's WalWriter, then appends to the chunk table.
+// buffers) and exemplars, and a commit re-checks them, writes one WAL record
+// through the head's WalWriter (and one for the exemplars), then appends to
+// the chunk table and the exemplar storage.
 import type { Labels } from '../../model/labels.js';
 import {
   DuplicateSampleError,
@@ -151,14 +152,13 @@ interface PendingExemplar {
 export class HeadAppender implements Appender {
   private b: PendingBuffers;
   private n = 0;
-  private exemplars: PendingExemplar[] = [];
-  /** The newest pending exemplar by slot. */
-  private readonly pendingExemplar = new Map<number, PendingExemplar>();
-  private done = false;
+  /** Pending exemplars (only an ExemplarAppender adds any). */
+  protected exemplars: PendingExemplar[] = [];
+  protected done = false;
   private readonly minValid: number;
   private readonly id: number;
 
-  constructor(private readonly head: AppendTarget) {
+  constructor(protected readonly head: AppendTarget) {
     this.id = head.appends.newMark();
     head.appends.open.add(this.id);
     this.minValid = head.appendableMinValidTime();
@@ -214,27 +214,6 @@ export class HeadAppender implements Appender {
     b.los[i] = lo;
     st.pendMark[slot] = this.id;
     st.pendIdx[slot] = i;
-    return sref;
-  }
-
-  appendExemplar(ref: SeriesRef, labels: Labels, e: Exemplar): SeriesRef {
-    if (this.done) throw new Error('BUG: appender used after commit or rollback');
-    const head = this.head;
-    const store = head.exemplars;
-    if (store === null) return 0;
-    let slot = ref !== 0 ? head.series.slotByRef(ref) : NONE;
-    if (slot < 0) slot = head.series.slotByLabels(labels);
-    if (slot < 0) throw new UnknownSeriesError(`unknown HeadSeriesRef when trying to add exemplar: ${ref}`);
-    // Checked against this appender's newest exemplar of the series too, so a request's own disorder is refused here.
-    const pending = this.pendingExemplar.get(slot);
-    const series = pending?.series ?? head.series.labelsOf(slot);
-    // Throws for too long labels and out-of-order exemplars; repeats and a size-0 storage are ignored.
-    if (store.validate(series, e, false, pending?.e ?? null) !== ExemplarCheck.Ok) return 0;
-    // The slot is live, so within refOf.
-    const sref = head.series.refOf[slot]!;
-    const x = { slot, ref: sref, series, e };
-    this.exemplars.push(x);
-    this.pendingExemplar.set(slot, x);
     return sref;
   }
 
@@ -382,5 +361,36 @@ export class HeadAppender implements Appender {
     this.exemplars = [];
     this.head.appends.open.delete(this.id);
     this.head.appends.returnBuffers(this.b);
+  }
+}
+
+/**
+ * The appender of a head with exemplar storage. Heads without it hand out
+ * plain HeadAppenders, which have no appendExemplar, so callers (the scrape
+ * loop) skip reading exemplars at all.
+ */
+export class ExemplarAppender extends HeadAppender {
+  /** The newest pending exemplar by slot. */
+  private readonly pendingExemplar = new Map<number, PendingExemplar>();
+
+  appendExemplar(ref: SeriesRef, labels: Labels, e: Exemplar): SeriesRef {
+    if (this.done) throw new Error('BUG: appender used after commit or rollback');
+    const head = this.head;
+    // Set whenever this class is used (Head.appender()).
+    const store = head.exemplars!;
+    let slot = ref !== 0 ? head.series.slotByRef(ref) : NONE;
+    if (slot < 0) slot = head.series.slotByLabels(labels);
+    if (slot < 0) throw new UnknownSeriesError(`unknown HeadSeriesRef when trying to add exemplar: ${ref}`);
+    // Checked against this appender's newest exemplar of the series too, so a request's own disorder is refused here.
+    const pending = this.pendingExemplar.get(slot);
+    const series = pending?.series ?? head.series.labelsOf(slot);
+    // Throws for too long labels and out-of-order exemplars; repeats and a size-0 storage are ignored.
+    if (store.validate(series, e, false, pending?.e ?? null) !== ExemplarCheck.Ok) return 0;
+    // The slot is live, so within refOf.
+    const sref = head.series.refOf[slot]!;
+    const x = { slot, ref: sref, series, e };
+    this.exemplars.push(x);
+    this.pendingExemplar.set(slot, x);
+    return sref;
   }
 }

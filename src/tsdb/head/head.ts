@@ -14,7 +14,7 @@ import { nopLogger } from '../../logging/types.js';
 import { HeadSeriesLimitError, type Querier } from '../../storage/interface.js';
 import { Pacer, sortAsync } from '../fileutil/pacer.js';
 import { addInterval } from '../tombstones/tombstones.js';
-import { AppendState, HeadAppender, type AppendTarget, type WalWriter } from './appender.js';
+import { AppendState, ExemplarAppender, HeadAppender, type AppendTarget, type WalWriter } from './appender.js';
 import { ChunkPool } from './chunk_pool.js';
 import { ChunkTable, type HeadChunk } from './chunk_table.js';
 import type { CircularExemplarStorage } from './exemplars.js';
@@ -179,7 +179,7 @@ export class Head implements AppendTarget, QueryTarget, Freer {
   }
 
   appender(): HeadAppender {
-    return new HeadAppender(this);
+    return this.exemplars !== null ? new ExemplarAppender(this) : new HeadAppender(this);
   }
 
   // =====================================================================
