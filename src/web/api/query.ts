@@ -195,7 +195,10 @@ export class QueryApi {
     let signal = ctx.signal;
     let timedOut: AbortSignal | null = null;
     if (timeoutMs !== null) {
-      timedOut = AbortSignal.timeout(Math.max(timeoutMs, 0));
+      // Prometheus sets a context deadline of now + timeout: one under a millisecond (0, 1ns) has
+      // passed when evaluation starts, and the query times out. A JS timer would fire 1 ms later,
+      // after a small query is done.
+      timedOut = timeoutMs < 1 ? AbortSignal.abort() : AbortSignal.timeout(timeoutMs);
       signal = AbortSignal.any([ctx.signal, timedOut]);
     }
     const refusal = this.deps.admitQuery?.() ?? null;
