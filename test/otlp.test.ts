@@ -154,6 +154,54 @@ describe('OTLP receiver with the OpenTelemetry JS SDK', () => {
   });
 });
 
+describe('OTLP exemplars into the exemplar storage', () => {
+  test('sum and histogram-bucket exemplars, ids in hex, are queryable', async () => {
+    const ts = await startTsprom({ args: ['--web.enable-otlp-receiver', '--enable-feature=exemplar-storage'] });
+    try {
+      const nowNs = String(BigInt(Date.now()) * 1_000_000n);
+      const ex = (v: number, trace: string) => ({ timeUnixNano: nowNs, asDouble: v, traceId: trace, spanId: 'a0a1a2a3a4a5a6a7' });
+      const body = {
+        resourceMetrics: [
+          {
+            resource: { attributes: [{ key: 'service.name', value: { stringValue: 'ex' } }] },
+            scopeMetrics: [
+              {
+                metrics: [
+                  { name: 'jobs', sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints: [{ timeUnixNano: nowNs, asInt: '4', exemplars: [ex(1, '0102030405060708090a0b0c0d0e0f10')] }] } },
+                  {
+                    name: 'latency',
+                    unit: 's',
+                    histogram: {
+                      aggregationTemporality: 2,
+                      dataPoints: [{ timeUnixNano: nowNs, count: '2', sum: 3.5, bucketCounts: ['1', '1'], explicitBounds: [1], exemplars: [ex(0.5, '11'.repeat(16)), ex(3, '22'.repeat(16))] }],
+                    },
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      };
+      const res = await fetch(`${ts.base}${PATH}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      assert.equal(res.status, 200, await res.clone().text());
+      const q = async (query: string) => {
+        const r = await api(`${ts.base}/api/v1/query_exemplars?${new URLSearchParams({ query, start: '0', end: String(Date.now() / 1000 + 60) })}`);
+        return (r.body['data'] as Array<{ seriesLabels: Record<string, string>; exemplars: Array<{ labels: Record<string, string>; value: string }> }>).map((d) => [
+          d.seriesLabels['le'] ?? d.seriesLabels['__name__'],
+          d.exemplars.map((e) => [e.labels['trace_id'], e.labels['span_id'], e.value]),
+        ]);
+      };
+      assert.deepEqual(await q('jobs_total'), [['jobs_total', [['0102030405060708090a0b0c0d0e0f10', 'a0a1a2a3a4a5a6a7', '1']]]]);
+      assert.deepEqual(await q('latency_seconds_bucket'), [
+        ['+Inf', [['22'.repeat(16), 'a0a1a2a3a4a5a6a7', '3']]],
+        ['1', [['11'.repeat(16), 'a0a1a2a3a4a5a6a7', '0.5']]],
+      ]);
+    } finally {
+      await ts.stop();
+    }
+  });
+});
+
 describe('OTLP receiver switched off', () => {
   test("404 with Prometheus's text", async () => {
     const ts = await startTsprom();
