@@ -288,6 +288,10 @@ scrape_configs:
     // `limit` is Prometheus 2.49+; 2.42 ignores it and answers everything.
     const cut = await post(tsprom.base, '/api/v1/labels', { ...form, limit: '2' });
     assert.deepEqual(cut.json, { status: 'success', data: ['__name__', 'code'], warnings: ['results truncated due to limit'] });
+    // Grafana's "0 = no limit"; a negative one is refused.
+    assert.deepEqual(data<string[]>(await post(tsprom.base, '/api/v1/labels', { ...form, limit: '0' })), ['__name__', 'code', 'instance', 'job']);
+    const neg = await post(tsprom.base, '/api/v1/labels', { ...form, limit: '-1' });
+    assert.deepEqual(neg.json, { status: 'error', errorType: 'bad_data', error: 'invalid parameter "limit": limit must be non-negative' });
     const all = data<string[]>(await post(tsprom.base, '/api/v1/labels', { ...range, limit: '40000' }));
     assert.ok(all.includes('http.status') && all.includes('code'), all.join());
   });
@@ -352,6 +356,8 @@ scrape_configs:
     assert.equal(Object.keys(limited).length, 1);
     const none = await get(tsprom.base, '/api/v1/metadata', { metric: 'no_such_metric' });
     assert.equal(none.text, '{"status":"success","data":{}}');
+    // limit=0 is a limit of nothing in /metadata (its default is -1), unlike labels and series.
+    assert.equal((await get(tsprom.base, '/api/v1/metadata', { limit: '0' })).text, '{"status":"success","data":{}}');
     const bad = await get(tsprom.base, '/api/v1/metadata', { limit: 'x' });
     assert.deepEqual(bad.json, { status: 'error', errorType: 'bad_data', error: 'limit must be a number' });
     assert.equal(bad.status, 400);
