@@ -473,20 +473,20 @@ export class QueueManager implements WatcherSink {
     const q = this.cfg.queueConfig;
     const batch = new Batch(q.maxSamplesPerSend);
     const encoder = new RequestEncoder(this.cfg.protobufMessage === 'io.prometheus.write.v2.Request' ? 2 : 1);
-    let deadline = this.now() + q.batchSendDeadlineMs;
+    let deadline = performance.now() + q.batchSendDeadlineMs;
     for (;;) {
       if (this.abort.signal.aborted) return;
       const full = sh.len >= q.maxSamplesPerSend;
-      const due = this.now() >= deadline;
+      const due = performance.now() >= deadline;
       if (sh.len > 0 && (full || due || sh.draining)) {
         this.take(sh, batch, q.maxSamplesPerSend);
         await this.sendBatch(batch, encoder);
-        deadline = this.now() + q.batchSendDeadlineMs;
+        deadline = performance.now() + q.batchSendDeadlineMs;
         continue;
       }
       if (sh.len === 0 && sh.draining) return;
-      if (sh.len === 0) deadline = Math.max(deadline, this.now() + q.batchSendDeadlineMs);
-      await sh.wait(Math.max(1, deadline - this.now()));
+      if (sh.len === 0) deadline = Math.max(deadline, performance.now() + q.batchSendDeadlineMs);
+      await sh.wait(Math.max(1, deadline - performance.now()));
     }
   }
 
@@ -547,7 +547,7 @@ export class QueueManager implements WatcherSink {
         if (b.n === 0) return;
         body = snappyCompress(encoder.encode(b.series, b.ts, b.vs, b.n));
       }
-      const t0 = performance.now();
+      const t0 = this.now();
       let res: SendResponse | null = null;
       let err: string | null = null;
       try {
@@ -555,7 +555,7 @@ export class QueueManager implements WatcherSink {
       } catch (e) {
         err = e instanceof Error ? e.message : String(e);
       }
-      const secs = (performance.now() - t0) / 1000;
+      const secs = (this.now() - t0) / 1000;
       this.m.sentBatchDuration.observe(this.l, secs);
       if (this.abort.signal.aborted) return;
       if (res !== null && res.status >= 200 && res.status < 300) {
