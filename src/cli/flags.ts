@@ -83,6 +83,18 @@ const FLAGS: readonly FlagDef[] = [
     def: '50000000',
     help: 'Maximum overall number of samples to return via the remote read interface, in a single query. 0 means no limit. This limit is ignored for streamed response types.',
   },
+  {
+    name: 'storage.remote.flush-deadline',
+    kind: 'duration',
+    def: '1m',
+    help: 'How long to wait flushing sample on shutdown or config reload.',
+  },
+  {
+    name: 'storage.remote.max-wal-retention-size',
+    kind: 'size',
+    def: '2GB',
+    help: 'Most WAL kept for remote-write queues that lag behind (receiver outages); past it the oldest unsent samples are dropped and counted. 0 means no limit.',
+  },
   { name: 'storage.remote.read-concurrent-limit', mode: 'server', kind: 'int', def: '10', help: 'Maximum number of concurrent remote read calls. 0 means no limit.' },
   {
     name: 'storage.remote.read-max-bytes-in-frame',
@@ -223,6 +235,10 @@ export interface ServerFlags {
   readonly remoteReadSampleLimit: number;
   readonly remoteReadConcurrentLimit: number;
   readonly remoteReadMaxBytesInFrame: number;
+  /** --storage.remote.flush-deadline (ms). */
+  readonly remoteFlushDeadlineMs: number;
+  /** --storage.remote.max-wal-retention-size (bytes); 0 = no cap. */
+  readonly remoteMaxWalRetentionBytes: number;
   /** --agent: scrape and remote-write only, into a WAL-only store. */
   readonly agent: boolean;
   readonly agentStoragePath: string;
@@ -367,6 +383,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       remoteReadSampleLimit: Number(get('storage.remote.read-sample-limit')),
       remoteReadConcurrentLimit: Number(get('storage.remote.read-concurrent-limit')),
       remoteReadMaxBytesInFrame: Number(get('storage.remote.read-max-bytes-in-frame')),
+      remoteFlushDeadlineMs: parseDuration(get('storage.remote.flush-deadline')),
+      remoteMaxWalRetentionBytes: parseSize(get('storage.remote.max-wal-retention-size')),
       agent,
       agentStoragePath: get('storage.agent.path'),
       agentWalCompression: get('storage.agent.wal-compression') === 'true',
