@@ -3,7 +3,7 @@
 // graceful shutdown.
 import { hostname, availableParallelism } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Registry, type Gauge } from 'prom-client';
 import type { Config } from '../config/types.js';
@@ -24,6 +24,8 @@ import { buildInfo } from '../metrics/build.js';
 import { RemoteWriteHandler } from '../remote/write_handler.js';
 import { RemoteReadHandler } from '../remote/read_handler.js';
 import { RemoteReadStorage } from '../remote/read_storage.js';
+import { RemoteWriteStorage } from '../remote/write_storage.js';
+import type { WalRetention } from '../tsdb/wal/retention.js';
 import { NotifierManager, type NotifierAlert } from '../notifier/manager.js';
 import { RuleManager } from '../rules/manager.js';
 import { SelfRules } from '../rules/self_rules.js';
@@ -72,6 +74,8 @@ export interface StorageOpenOptions {
   maxHeadSeries: number;
   /** Exemplar storage size with --enable-feature=exemplar-storage; undefined = off. */
   maxExemplars?: number;
+  /** Remote-write queues: WAL truncation keeps what they have not sent. */
+  walRetention?: WalRetention;
   registry: Registry;
   logger: Logger;
   onReplayProgress(status: WALReplayStatus): void;
@@ -139,6 +143,7 @@ export class TsPromServer {
   private readonly notifier: NotifierManager;
   /** remote_read endpoints, merged into queries with the local data. */
   private readonly remoteRead: RemoteReadStorage;
+  private readonly remoteWrite: RemoteWriteStorage;
   private replay: WALReplayStatus = { min: 0, max: 0, current: 0 };
   private readonly startTime = Date.now();
   private lastConfigTime = Date.now();
@@ -205,6 +210,15 @@ export class TsPromServer {
       registry: this.registry,
       logger: this.logger.with({ component: 'notifier' }),
     });
+    this.remoteWrite = new RemoteWriteStorage({
+      walDir: join(this.dataDir(), 'wal'),
+      stateDir: join(this.dataDir(), 'remote'),
+      registry: this.registry,
+      logger: this.logger,
+      maxWalRetentionBytes: flags.remoteMaxWalRetentionBytes,
+      flushDeadlineMs: flags.remoteFlushDeadlineMs,
+      userAgent: `tsprom/${buildInfo().version}`,
+    });
     this.remoteRead = new RemoteReadStorage({ registry: this.registry, logger: this.logger.with({ component: 'remote' }), maxSamples: flags.queryMaxSamples });
     const routePrefix = flags.routePrefix || this.externalUrl.pathname || '/';
     const webConfig = flags.webConfigFile ? loadWebConfig(flags.webConfigFile) : null;
@@ -243,6 +257,7 @@ export class TsPromServer {
       retentionSizeBytes: this.flags.retentionSizeBytes,
       maxHeadSeries: this.flags.maxHeadSeries,
       maxExemplars: this.exemplarStorage ? this.config.storage.exemplars.maxExemplars : undefined,
+      walRetention: this.remoteWrite,
       registry: this.registry,
       logger: this.logger,
       onReplayProgress: (s) => {
@@ -250,6 +265,7 @@ export class TsPromServer {
       },
     });
     this.remoteRead.applyConfig(this.config);
+    await this.remoteWrite.applyConfig(this.config);
     this.engine = this.createEngine(this.config);
     this.rules = this.createRuleManager();
     this.shedRules(this.memoryGuard.state);
@@ -378,6 +394,7 @@ export class TsPromServer {
         this.notifier.applyConfig(cfg);
         await this.scrape?.applyConfig(cfg);
         this.remoteRead.applyConfig(cfg);
+        await this.remoteWrite.applyConfig(cfg);
         if (this.exemplarStorage) this.storage?.resizeExemplars?.(cfg.storage.exemplars.maxExemplars);
       } catch (e) {
         // Put back what may already have switched; the old files opened before, so they open again.
@@ -428,6 +445,12 @@ export class TsPromServer {
       }
       this.logger.info('Stopping notification manager...');
       await this.notifier.stop();
+      this.logger.info('Stopping remote storage...');
+      try {
+        await this.remoteWrite.stop();
+      } catch (e) {
+        this.logger.error('Error stopping remote storage', { err: String(e) });
+      }
       this.web.ready = false;
       this.readyMetric.set(0);
       await this.web.close(SHUTDOWN_GRACE_MS);
@@ -574,6 +597,7 @@ export class TsPromServer {
       minWalTimeMs: f.agentRetentionMinTimeMs,
       maxWalTimeMs: f.agentRetentionMaxTimeMs,
       noLockfile: f.agentNoLockfile,
+      walRetention: this.remoteWrite,
       registry: this.registry,
       logger: this.logger.with({ component: 'agent' }),
     });
