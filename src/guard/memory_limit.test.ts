@@ -24,6 +24,15 @@ describe('detectMemoryLimit', () => {
     assert.deepEqual(detectMemoryLimit(0, probe({ [v1]: '9223372036854771712\n' })), { bytes: 16 * GiB, source: 'physical' });
   });
 
+  it('reads a systemd service\'s own cgroup (MemoryMax=) and its slice, taking the tightest', () => {
+    const cg = { '/proc/self/cgroup': '0::/system.slice/tsprom.service\n' };
+    const unit = '/sys/fs/cgroup/system.slice/tsprom.service/memory.max';
+    const slice = '/sys/fs/cgroup/system.slice/memory.max';
+    assert.deepEqual(detectMemoryLimit(0, probe({ ...cg, [unit]: String(4 * GiB), [slice]: 'max\n' })), { bytes: 4 * GiB, source: 'cgroup' });
+    assert.deepEqual(detectMemoryLimit(0, probe({ ...cg, [unit]: String(4 * GiB), [slice]: String(2 * GiB) })), { bytes: 2 * GiB, source: 'cgroup' });
+    assert.deepEqual(detectMemoryLimit(0, probe({ ...cg, [unit]: 'max', [slice]: 'max' })), { bytes: 16 * GiB, source: 'physical' });
+  });
+
   it('ignores a cgroup limit above physical memory', () => {
     assert.deepEqual(detectMemoryLimit(0, probe({ '/sys/fs/cgroup/memory.max': String(64 * GiB) })), { bytes: 16 * GiB, source: 'physical' });
   });
