@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { STALE_NAN as STALE } from './value.js';
 import {
   bucketString,
   CounterResetHint,
@@ -371,6 +372,87 @@ describe('text forms', () => {
     assert.ok(a.with({}).equals(a));
     assert.ok(!a.equals(a.with({ sum: 2.8 })));
     assert.ok(b.toFloat().equals(a.toFloat().compact(0)));
+  });
+});
+
+describe('edge cases checked against Prometheus\'s behaviour', () => {
+  test('equals: zero-length spans anywhere do not matter, NaN sums compare by bits, custom fields only count for custom schemas', () => {
+    const h = new Histogram({
+      schema: 3,
+      count: 62,
+      sum: 2.7,
+      zeroThreshold: 0.1,
+      zeroCount: 42,
+      positiveSpans: [
+        { offset: 0, length: 4 },
+        { offset: 10, length: 3 },
+      ],
+      positiveBuckets: [1, 2, -2, 1, -1, 0, 0],
+    });
+    const padded = h.with({
+      positiveSpans: [
+        { offset: 0, length: 4 },
+        { offset: 1, length: 0 },
+        { offset: 3, length: 0 },
+        { offset: 6, length: 3 },
+        { offset: 5, length: 0 },
+      ],
+    });
+    assert.ok(h.equals(padded) && padded.equals(h));
+    assert.ok(h.toFloat().equals(padded.toFloat()));
+    const stale = h.with({ sum: STALE });
+    const nan = h.with({ sum: NaN });
+    assert.ok(stale.equals(stale) && nan.equals(nan));
+    assert.ok(!stale.equals(nan) && !h.equals(nan));
+    assert.ok(h.equals(h.with({ customValues: [1, 2, 3] })));
+    const c = new Histogram({ schema: -53, count: 1, customValues: [1], positiveSpans: [{ offset: 0, length: 1 }], positiveBuckets: [1] });
+    const withJunk = c.with({ zeroThreshold: 0.1, zeroCount: 10, negativeSpans: [{ offset: 0, length: 1 }], negativeBuckets: [1] });
+    assert.ok(!c.equals(withJunk));
+    assert.ok(c.toFloat().equals(withJunk.toFloat()));
+  });
+
+  test('invalid layouts: iterators ignore undescribed buckets, compact keeps them, reduceResolution refuses', () => {
+    const h = new Histogram({ negativeSpans: [{ offset: 0, length: 2 }], negativeBuckets: [1, 2, 3] });
+    assert.deepEqual([...h.negativeBucketIterator()].map((b) => b.count), [1, 3]);
+    assert.deepEqual(Array.from(h.compact(0).negativeBuckets), [1, 2, 3]);
+    assert.equal(new FloatHistogram({ positiveSpans: [{ offset: 3, length: 0 }], positiveBuckets: [1, 2] }).compact(0).positiveBuckets.length, 0);
+    assert.throws(() => h.reduceResolution(-1), /^HistogramError: spans need 2 buckets, have 3 buckets: histogram spans specify/);
+    assert.throws(
+      () => new FloatHistogram({ positiveSpans: [{ offset: 0, length: 3 }], positiveBuckets: [1, 2] }).reduceResolution(-1),
+      (e: unknown) => e instanceof HistogramError && e.message === 'have 2 buckets but spans need more: histogram spans specify different number of buckets than provided',
+    );
+    assert.throws(
+      () =>
+        new FloatHistogram({
+          positiveSpans: [
+            { offset: 0, length: 1 },
+            { offset: -1, length: 1 },
+          ],
+          positiveBuckets: [1, 2],
+        }).reduceResolution(-1),
+      /span number 2 with offset -1: histogram has a span whose offset is negative/,
+    );
+  });
+
+  test('add: a wider zero bucket swallows the other side\'s small buckets (and grows to a bucket bound it cuts)', () => {
+    const narrow = new FloatHistogram({
+      zeroThreshold: 0.001,
+      zeroCount: 1,
+      count: 6,
+      positiveSpans: [{ offset: -1, length: 3 }],
+      positiveBuckets: [1, 2, 2],
+    });
+    // Buckets (0.25,0.5]:1 (0.5,1]:2 (1,2]:2; the other threshold, 0.6, falls inside the populated (0.5,1].
+    const wide = new FloatHistogram({ zeroThreshold: 0.6, zeroCount: 3, count: 3 });
+    const r = narrow.add(wide).histogram;
+    // The zero bucket widens to 1, the upper bound of the populated bucket the threshold fell into.
+    assert.equal(r.zeroThreshold, 1);
+    assert.equal(r.zeroCount, 1 + 1 + 2 + 3);
+    assert.deepEqual(r.positiveSpans, [{ offset: 1, length: 1 }]);
+    assert.deepEqual(Array.from(r.positiveBuckets), [2]);
+    assert.equal(r.count, 9);
+    // The same the other way round.
+    assert.ok(wide.add(narrow).histogram.compact(0).equals(r.compact(0)));
   });
 });
 

@@ -385,6 +385,21 @@ function sideOf(spans: readonly Span[], counts: ArrayLike<number>): Side {
 }
 
 /**
+ * compactSide for one side given as spans and absolute counts. Invalid layouts
+ * come out as Prometheus leaves them: nothing when every span is empty, and
+ * buckets beyond what the spans describe kept unchanged at the end.
+ */
+function compactLayout(spans: readonly Span[], abs: ArrayLike<number>, maxEmpty: number): { spans: Span[]; counts: number[] } {
+  let covered = 0;
+  for (const s of spans) covered += s.length;
+  if (spans.length > 0 && covered === 0) return { spans: [], counts: [] };
+  const n = Math.min(covered, abs.length);
+  const all = Array.from(abs);
+  const side = compactSide({ idx: Array.from(spanIndexes(spans, n)), cnt: all.slice(0, n) }, maxEmpty);
+  return { spans: spansFor(side.idx), counts: [...side.cnt, ...all.slice(n)] };
+}
+
+/**
  * Removes empty buckets: always at the edges of spans, within a span only in
  * runs longer than maxEmpty; spans closer than maxEmpty+1 merge (the gap filled
  * with zeros). This is the layout Prometheus's Compact produces.
@@ -468,8 +483,10 @@ function toAbsolute(deltas: ArrayLike<number>): Float64Array {
   return out;
 }
 
+/** Go's Float64bits equality: -0 differs from 0, NaNs are equal only with the same payload (the staleness marker is one). */
 function sameBits(a: number, b: number): boolean {
-  return Object.is(a, b) || (a !== a && b !== b && floatBitsEqual(a, b));
+  if (a !== a || b !== b) return a !== a && b !== b && floatBitsEqual(a, b);
+  return Object.is(a, b);
 }
 const f64a = new Float64Array(2);
 const u32a = new Uint32Array(f64a.buffer);
@@ -574,7 +591,10 @@ abstract class HistogramBase {
   private *sideBuckets(positive: boolean): Generator<Bucket> {
     const spans = positive ? this.positiveSpans : this.negativeSpans;
     const counts = this.absolute(positive);
-    const ix = spanIndexes(spans, counts.length);
+    // Buckets the spans do not describe (invalid input) are ignored, as Prometheus's iterators ignore them.
+    let described = 0;
+    for (const s of spans) described += s.length;
+    const ix = spanIndexes(spans, Math.min(described, counts.length));
     for (let i = 0; i < ix.length; i++) yield makeBucket(ix[i]!, counts[i]!, this.schema, positive, this.customValues);
   }
 
@@ -686,19 +706,21 @@ export class Histogram extends HistogramBase {
 
   /** Removes empty buckets (see FloatHistogram.compact). */
   compact(maxEmptyBuckets: number): Histogram {
-    const p = compactSide(sideOf(this.positiveSpans, toAbsolute(this.positiveBuckets)), maxEmptyBuckets);
-    const n = compactSide(sideOf(this.negativeSpans, toAbsolute(this.negativeBuckets)), maxEmptyBuckets);
+    const p = compactLayout(this.positiveSpans, toAbsolute(this.positiveBuckets), maxEmptyBuckets);
+    const n = compactLayout(this.negativeSpans, toAbsolute(this.negativeBuckets), maxEmptyBuckets);
     return this.with({
-      positiveSpans: spansFor(p.idx),
-      positiveBuckets: toDeltas(p.cnt),
-      negativeSpans: spansFor(n.idx),
-      negativeBuckets: toDeltas(n.cnt),
+      positiveSpans: p.spans,
+      positiveBuckets: toDeltas(p.counts),
+      negativeSpans: n.spans,
+      negativeBuckets: toDeltas(n.counts),
     });
   }
 
   /** Merges buckets down to a lower exponential schema. */
   reduceResolution(targetSchema: number): Histogram {
     checkReduce(this.schema, targetSchema);
+    checkReduceLayout(this.positiveSpans, this.positiveBuckets.length);
+    checkReduceLayout(this.negativeSpans, this.negativeBuckets.length);
     const p = reduceSide(sideOf(this.positiveSpans, toAbsolute(this.positiveBuckets)), this.schema, targetSchema);
     const n = reduceSide(sideOf(this.negativeSpans, toAbsolute(this.negativeBuckets)), this.schema, targetSchema);
     return this.with({
@@ -735,6 +757,18 @@ export class Histogram extends HistogramBase {
   testExpression(): string {
     return this.toFloat().testExpression();
   }
+}
+
+/** The layout checks Prometheus's reduceResolution makes, with its texts. */
+function checkReduceLayout(spans: readonly Span[], numBuckets: number): void {
+  let used = 0;
+  for (let n = 0; n < spans.length; n++) {
+    const s = spans[n]!;
+    if (n > 0 && s.offset < 0) throw new HistogramError('span_negative_offset', `span number ${n + 1} with offset ${s.offset}`);
+    used += s.length;
+    if (used > numBuckets) throw new HistogramError('spans_buckets_mismatch', `have ${numBuckets} buckets but spans need more`);
+  }
+  if (used !== numBuckets) throw new HistogramError('spans_buckets_mismatch', `spans need ${used} buckets, have ${numBuckets} buckets`);
 }
 
 function checkReduce(schema: number, target: number): void {
@@ -949,14 +983,16 @@ export class FloatHistogram extends HistogramBase {
    * spans are canonical (no empty or adjacent spans).
    */
   compact(maxEmptyBuckets: number): FloatHistogram {
-    const p = compactSide(sideOf(this.positiveSpans, this.positiveBuckets), maxEmptyBuckets);
-    const n = compactSide(sideOf(this.negativeSpans, this.negativeBuckets), maxEmptyBuckets);
-    return this.with({ positiveSpans: spansFor(p.idx), positiveBuckets: p.cnt, negativeSpans: spansFor(n.idx), negativeBuckets: n.cnt });
+    const p = compactLayout(this.positiveSpans, this.positiveBuckets, maxEmptyBuckets);
+    const n = compactLayout(this.negativeSpans, this.negativeBuckets, maxEmptyBuckets);
+    return this.with({ positiveSpans: p.spans, positiveBuckets: p.counts, negativeSpans: n.spans, negativeBuckets: n.counts });
   }
 
   /** Merges buckets down to a lower exponential schema (what a bucket limit needs). */
   reduceResolution(targetSchema: number): FloatHistogram {
     checkReduce(this.schema, targetSchema);
+    checkReduceLayout(this.positiveSpans, this.positiveBuckets.length);
+    checkReduceLayout(this.negativeSpans, this.negativeBuckets.length);
     const p = reduceSide(sideOf(this.positiveSpans, this.positiveBuckets), this.schema, targetSchema);
     const n = reduceSide(sideOf(this.negativeSpans, this.negativeBuckets), this.schema, targetSchema);
     return this.with({ schema: targetSchema, positiveSpans: spansFor(p.idx), positiveBuckets: p.cnt, negativeSpans: spansFor(n.idx), negativeBuckets: n.cnt });
