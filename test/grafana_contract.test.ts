@@ -446,6 +446,8 @@ scrape_configs:
       ['headStats', 'seriesCountByMetricName', 'labelValueCountByLabelName', 'memoryInBytesByLabelName', 'seriesCountByLabelValuePair'],
     );
     assert.deepEqual(Object.keys(tsdb['headStats'] as object), ['numSeries', 'numLabelPairs', 'chunkCount', 'minTime', 'maxTime']);
+    const targets = data<{ activeTargets: Array<{ health: string; scrapePool: string }> }>(await get(tsprom.base, '/api/v1/targets', { state: 'active' }));
+    assert.deepEqual(targets.activeTargets.map((t) => [t.scrapePool, t.health]), [['app', 'up'], ['app', 'up']]);
     const wal = data<Record<string, unknown>>(await get(tsprom.base, '/api/v1/status/walreplay'));
     assert.deepEqual(Object.keys(wal), ['min', 'max', 'current']);
   });

@@ -49,11 +49,14 @@ test('npm pack, a global install into a temp prefix, and the installed tsprom ru
     const [info] = JSON.parse(packed.stdout) as PackInfo[];
     assert.ok(info !== undefined);
     const paths = info.files.map((f) => f.path);
-    for (const want of ['dist/src/cli/main.js', 'dist/src/querylog/worker.js', 'dist/ui/manifest.json', 'dist/build_info.json', 'tsprom.yml', 'README.md', 'LICENSE', 'docs/operations.md', 'package.json']) {
+    for (const want of ['dist/src/cli/main.js', 'dist/src/querylog/worker.js', 'dist/ui/manifest.json', 'dist/build_info.json', 'tsprom.yml', 'README.md', 'LICENSE', 'docs/operations.md', 'examples/tsprom.service', 'package.json']) {
       assert.ok(paths.includes(want), `${want} is in the tarball`);
     }
     const stray = paths.filter((p) => /\.test\.js$|\.map$|\.ts$/.test(p) || /^(src|test|bench|ui|scripts|node_modules|dist\/test|dist\/bench)\//.test(p));
     assert.deepEqual(stray, [], 'no sources, tests, benches or maps');
+    // The build does not clean dist/: output of a source since moved or deleted would ship too.
+    const stale = paths.filter((p) => p.startsWith('dist/src/') && !existsSync(join(ROOT, p.slice('dist/'.length).replace(/\.js$/, '.ts'))));
+    assert.deepEqual(stale, [], 'compiled files without their source: clean dist/ and build again');
 
     // The re2 mirror: <platform>-<arch>-<ABI>.gz, the name its installer tries (paths and version skipped by the two variables).
     const mirror = join(tmp, 're2-mirror');
