@@ -117,8 +117,9 @@ export class DB implements Storage {
   private readonly ranges: number[];
   private readonly segmentSize: number;
   private readonly wal: WAL;
-  private readonly exemplars: CircularExemplarStorage | null;
-  private readonly exemplarMetrics: ExemplarMetrics | null;
+  /** Size 0 and never appended to when exemplar storage is off (its metrics exist all the same, as in Prometheus). */
+  private readonly exemplars: CircularExemplarStorage;
+  private readonly exemplarMetrics: ExemplarMetrics;
   private loaded: Block[] = [];
   private readonly mutex = new Mutex();
   private timer: NodeJS.Timeout | null = null;
@@ -161,16 +162,11 @@ export class DB implements Storage {
       walReplayStatus: () => this.walReplayStatus(),
     });
     this.wal = new WAL(path.join(dir, 'wal'), { segmentSize: this.segmentSize, logger: this.logger, metrics: this.metrics });
-    if (opts.maxExemplars !== undefined) {
-      this.exemplarMetrics = new ExemplarMetrics(this.registry, () => {
-        const ex = this.exemplars!;
-        return { inStorage: ex.size, series: ex.numSeries, oldestTs: ex.oldestTs(), max: ex.capacity };
-      });
-      this.exemplars = new CircularExemplarStorage(opts.maxExemplars, this.exemplarMetrics);
-    } else {
-      this.exemplars = null;
-      this.exemplarMetrics = null;
-    }
+    this.exemplarMetrics = new ExemplarMetrics(this.registry, () => {
+      const ex = this.exemplars;
+      return { inStorage: ex.size, series: ex.numSeries, oldestTs: ex.oldestTs(), max: ex.capacity };
+    });
+    this.exemplars = new CircularExemplarStorage(opts.maxExemplars ?? 0, this.exemplarMetrics);
     this.head = new Head({
       chunkRange: this.minBlock,
       metrics: this.metrics,
@@ -179,7 +175,7 @@ export class DB implements Storage {
       wal: this.wal,
       onCommit: opts.compactOnCommit !== false ? () => this.scheduleCompaction() : undefined,
       maxSeries: opts.maxHeadSeries ?? 0,
-      exemplars: this.exemplars,
+      exemplars: opts.maxExemplars !== undefined ? this.exemplars : null,
     });
   }
 
@@ -287,7 +283,7 @@ export class DB implements Storage {
     }
     this.logger.info('WAL replay completed', {
       samples: handler.samples,
-      ...(this.exemplars !== null ? { exemplars: handler.exemplars } : {}),
+      ...(this.opts.maxExemplars !== undefined ? { exemplars: handler.exemplars } : {}),
       series: head.numSeries,
       segments: segs.length,
       checkpoint: cp?.index ?? null,
@@ -340,7 +336,7 @@ export class DB implements Storage {
   /** Exemplars by series (query_exemplars); always empty when exemplar storage is off. */
   exemplarQuerier(): ExemplarQuerier {
     if (this.closed) throw new Error('tsdb: database is closed');
-    return this.exemplars ?? NO_EXEMPLARS;
+    return this.exemplars;
   }
 
   /**
@@ -349,7 +345,7 @@ export class DB implements Storage {
    */
   resizeExemplars(maxExemplars: number): void {
     const ex = this.exemplars;
-    if (ex === null || ex.capacity === maxExemplars) return;
+    if (this.opts.maxExemplars === undefined || ex.capacity === maxExemplars) return;
     const before = ex.capacity;
     const kept = ex.resize(maxExemplars);
     this.logger.info('Exemplar storage resized', { from: before, to: maxExemplars, migrated: kept });
@@ -659,12 +655,10 @@ export class DB implements Storage {
     for (const b of this.loaded) await b.close(true);
     this.loaded = [];
     this.metrics.unregister();
-    this.exemplarMetrics?.unregister();
+    this.exemplarMetrics.unregister();
     this.lock.release();
   }
 }
-
-const NO_EXEMPLARS: ExemplarQuerier = { select: () => [] };
 
 function sortBlocks(bs: Block[]): Block[] {
   return bs.sort((a, b) => a.minTime - b.minTime || a.maxTime - b.maxTime);
