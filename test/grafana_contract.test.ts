@@ -288,6 +288,16 @@ scrape_configs:
     // `limit` is Prometheus 2.49+; 2.42 ignores it and answers everything.
     const cut = await post(tsprom.base, '/api/v1/labels', { ...form, limit: '2' });
     assert.deepEqual(cut.json, { status: 'success', data: ['__name__', 'code'], warnings: ['results truncated due to limit'] });
+    // Nothing matched: empty lists, never null (Grafana's clients check Array.isArray).
+    for (const base of [tsprom.base, prom.base]) {
+      assert.equal((await post(base, '/api/v1/labels', { ...range, 'match[]': 'no_such_metric' })).text, '{"status":"success","data":[]}');
+      assert.equal((await post(base, '/api/v1/series', { ...range, 'match[]': 'no_such_metric' })).text, '{"status":"success","data":[]}');
+      assert.equal((await get(base, '/api/v1/label/no_such_label/values', range)).text, '{"status":"success","data":[]}');
+    }
+    // The backend's resource call keeps the browser's URL parameters and POSTs the body too: Go's
+    // r.Form holds both, body first, so both match[] count.
+    const both = await call(tsprom.base, `/api/v1/labels?${new URLSearchParams({ 'match[]': 'grafana_rw_utf8' }).toString()}`, { form: { ...range, 'match[]': 'grafana_rw_temp' } });
+    assert.deepEqual(data<string[]>(both), ['__name__', 'http.status', 'instance', 'job']);
     // Grafana's "0 = no limit"; a negative one is refused.
     assert.deepEqual(data<string[]>(await post(tsprom.base, '/api/v1/labels', { ...form, limit: '0' })), ['__name__', 'code', 'instance', 'job']);
     const neg = await post(tsprom.base, '/api/v1/labels', { ...form, limit: '-1' });

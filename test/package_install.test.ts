@@ -108,6 +108,9 @@ test('npm pack, a global install into a temp prefix, and the installed tsprom ru
 
     const q = (await (await fetch(`${base}/api/v1/query?query=1%2B1&time=4`)).json()) as unknown;
     assert.deepEqual(q, { status: 'success', data: { resultType: 'scalar', result: [4, '2'] } });
+    // Grafana's exemplar probe with exemplar storage off (the default): Prometheus 3.x's empty storage answers [].
+    const probe = await fetch(`${base}/api/v1/query_exemplars`, { method: 'POST', body: new URLSearchParams({ query: 'test', start: String(Date.now() - 1_800_000), end: String(Date.now()) }) });
+    assert.equal(await probe.text(), '{"status":"success","data":[]}');
     const bi = (await (await fetch(`${base}/api/v1/status/buildinfo`)).json()) as { data: Record<string, string> };
     assert.equal(bi.data['revision'], stamp.revision);
     assert.equal(bi.data['version'], pkg.version);
