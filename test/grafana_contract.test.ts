@@ -477,3 +477,17 @@ scrape_configs:
     assert.equal(none.headers['access-control-allow-origin'], undefined);
   });
 });
+
+test('--web.cors.origin: a matching Origin is echoed, another gets no Allow-Origin (anchored regex, as Prometheus)', async () => {
+  const s = await startTsprom({ args: ['--web.cors.origin=https?://grafana\\.example'] });
+  try {
+    const ok = await call(s.base, '/api/v1/labels', { headers: { Origin: 'https://grafana.example' } });
+    assert.equal(ok.headers['access-control-allow-origin'], 'https://grafana.example');
+    const other = await call(s.base, '/api/v1/labels', { headers: { Origin: 'https://grafana.example.evil' } });
+    assert.equal(other.status, 200);
+    assert.equal(other.headers['access-control-allow-origin'], undefined);
+    assert.equal(other.headers['access-control-allow-methods'], 'GET, POST, OPTIONS');
+  } finally {
+    await s.stop();
+  }
+});
