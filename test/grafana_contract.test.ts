@@ -191,8 +191,10 @@ scrape_configs:
       await until(async () => {
         const md = data<Record<string, Metadata[]>>(await get(base, '/api/v1/metadata', { metric: 'grafana_test_temp_celsius' }));
         const alerts = data<{ alerts: Array<{ state: string }> }>(await get(base, '/api/v1/alerts'));
-        return (md['grafana_test_temp_celsius']?.length ?? 0) === 2 && alerts.alerts.some((a) => a.state === 'firing') ? true : null;
-      }, `${base}: targets scraped and the alert firing`);
+        // The recording rule has seen a scrape (its first evaluation may have come before one).
+        const recorded = data<{ result: unknown[] }>(await post(base, '/api/v1/query', { query: 'job:up:sum' }));
+        return (md['grafana_test_temp_celsius']?.length ?? 0) === 2 && alerts.alerts.some((a) => a.state === 'firing') && recorded.result.length > 0 ? true : null;
+      }, `${base}: targets scraped, the rule recorded and the alert firing`);
     }
   });
 
