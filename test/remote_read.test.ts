@@ -1,7 +1,8 @@
 // Remote read against Debian's Prometheus 2.42, both ways: Prometheus with
-// remote_read pointed at tsprom answers with tsprom's data (2.42 asks for
-// SAMPLES), tsprom with remote_read pointed at Prometheus merges its data
-// into queries. The STREAMED_XOR_CHUNKS answer is read back frame by frame,
+// remote_read pointed at tsprom answers with tsprom's data (2.42's client asks
+// for SAMPLES), tsprom with remote_read pointed at Prometheus merges its data
+// into queries (Prometheus's server answers tsprom's client in streamed XOR
+// chunks). The STREAMED_XOR_CHUNKS answer is read back frame by frame,
 // and its chunks are compared byte for byte with the XOR chunks promtool
 // 2.42 writes into a block for the same samples.
 import { test, describe, before, after } from 'node:test';
@@ -258,6 +259,10 @@ describe('tsprom reads from Prometheus 2.42', () => {
       );
       const series = await api(`${ts.base}/api/v1/series?${new URLSearchParams({ 'match[]': 'remote_only', start: String((NOW - 600_000) / 1000), end: at })}`);
       assert.deepEqual(series.body['data'], [{ __name__: 'remote_only', job: 'p' }]);
+      // Prometheus 2.42 answered with streamed XOR chunks (tsprom asks for them first, as Prometheus 3.x does).
+      const metrics = await (await fetch(`${ts.base}/metrics`)).text();
+      assert.match(metrics, /^prometheus_remote_read_client_queries_total\{[^}]*response_type="chunked",code="200"\} [1-9]/m);
+      assert.doesNotMatch(metrics, /response_type="sampled"/);
     } finally {
       await ts.stop();
     }

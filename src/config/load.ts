@@ -822,7 +822,7 @@ function readMetadataConfig(r: MapReader): MetadataConfig {
 
 function readRemoteRead(r0: MapReader): RemoteReadConfig {
   const r = r0.restrict(
-    ['url', 'remote_timeout', 'headers', 'read_recent', 'name', 'required_matchers', 'filter_external_labels', 'oauth2', ...HTTP_CLIENT_KEYS],
+    ['url', 'remote_timeout', 'chunked_read_limit', 'headers', 'read_recent', 'name', 'required_matchers', 'filter_external_labels', 'oauth2', ...HTTP_CLIENT_KEYS],
     UNSUPPORTED_HTTP_CLIENT.filter((k) => k !== 'oauth2'),
   );
   const url = r.str('url', '');
@@ -831,6 +831,8 @@ function readRemoteRead(r0: MapReader): RemoteReadConfig {
   const cfg = {
     url,
     remoteTimeoutMs: r.duration('remote_timeout', 60_000),
+    // Prometheus's DefaultChunkedReadLimit.
+    chunkedReadLimit: r.uint('chunked_read_limit', 50_000_000),
     headers: readHeaders(r, 'headers'),
     readRecent: r.bool('read_recent', false),
     requiredMatchers: r.strMap('required_matchers'),

@@ -193,6 +193,7 @@ function remoteRead(r: RemoteReadConfig): Obj {
   return compact({
     url: r.url,
     remote_timeout: formatDuration(r.remoteTimeoutMs),
+    chunked_read_limit: r.chunkedReadLimit,
     headers: Object.keys(r.headers).length ? Object.fromEntries(Object.keys(r.headers).map((k) => [k, SECRET])) : undefined,
     read_recent: r.readRecent || undefined,
     name: r.name,

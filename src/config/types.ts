@@ -287,6 +287,8 @@ export interface RemoteReadConfig {
   readonly oauth2: OAuth2Config | null;
   /** Default 1m. */
   readonly remoteTimeoutMs: number;
+  /** Largest message (bytes) of a streamed answer; default 5e7. */
+  readonly chunkedReadLimit: number;
   readonly headers: Readonly<Record<string, string>>;
   readonly name: string;
   /** Default false. */

@@ -1,7 +1,8 @@
 // The remote read client: one configured `remote_read` endpoint. It sends one
-// query per request and asks for SAMPLES, as Prometheus's client does; the
-// answer is bounded (compressed body, decoded size, sample count) so a remote
-// cannot make tsprom hold more than a query may.
+// query per request and accepts a streamed answer (Prometheus XOR chunks) or
+// SAMPLES, streamed first, as Prometheus 3.x's client does. The answer is
+// bounded (body size, frame size, sample count) so a remote cannot make
+// tsprom hold more than a query may.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { compressSync } from 'snappy';
 import type { RemoteReadConfig } from '../config/types.js';
@@ -10,44 +11,59 @@ import { Labels } from '../model/labels.js';
 import { buildInfo } from '../metrics/build.js';
 import { OAuth2TokenSource } from './oauth2.js';
 import { snappyDecode } from './snappy.js';
-import { RESPONSE_SAMPLES, decodeReadResponse, encodeReadRequest, type ReadQuery, type ReadSeries } from './read_request.js';
+import {
+  RESPONSE_SAMPLES,
+  RESPONSE_STREAMED_XOR_CHUNKS,
+  decodeChunkedReadResponse,
+  decodeReadResponse,
+  encodeReadRequest,
+  readFrames,
+  type ReadQuery,
+  type ReadSeries,
+} from './read_request.js';
+import { PROM_ENC_XOR, decodePromXor } from './read_xor.js';
 
 /**
- * The largest decoded answer: 512 MiB holds about 40 million samples (13
- * bytes each with their framing), near --query.max-samples' default.
+ * The largest answer body (and decoded SAMPLES answer): 512 MiB holds about
+ * 40 million samples (13 bytes each with their framing), near
+ * --query.max-samples' default.
  */
 export const MAX_READ_RESPONSE_BYTES = 512 * 1024 * 1024;
-/** Prometheus truncates a remote's error text to this many bytes. */
+/** A remote's error text is cut to this many bytes. */
 const MAX_ERROR_BYTES = 1024;
+const SAMPLES_CONTENT_TYPE = 'application/x-protobuf';
+const STREAMED_CONTENT_TYPE = 'application/x-streamed-protobuf; proto=prometheus.ChunkedReadResponse';
 
 export class RemoteReadError extends Error {
   override name = 'RemoteReadError';
 }
 
-/** The read-side metrics of every remote, shared (labelled by remote_name and url). */
+type ResponseType = 'sampled' | 'chunked' | 'unsupported';
+
+/** The read-side metrics of every remote (Prometheus 3.x's names), labelled by remote_name and url. */
 export class ReadClientMetrics {
-  readonly queriesTotal: Counter<'remote_name' | 'url' | 'code'>;
+  readonly queriesTotal: Counter<'remote_name' | 'url' | 'response_type' | 'code'>;
   readonly inFlight: Gauge<'remote_name' | 'url'>;
-  readonly duration: Histogram<'remote_name' | 'url'>;
+  readonly duration: Histogram<'remote_name' | 'url' | 'response_type'>;
 
   constructor(registry?: Registry) {
     const registers = registry !== undefined ? [registry] : [];
     this.queriesTotal = new Counter({
-      name: 'prometheus_remote_storage_read_queries_total',
+      name: 'prometheus_remote_read_client_queries_total',
       help: 'The total number of remote read queries.',
-      labelNames: ['remote_name', 'url', 'code'],
+      labelNames: ['remote_name', 'url', 'response_type', 'code'],
       registers,
     });
     this.inFlight = new Gauge({
-      name: 'prometheus_remote_storage_remote_read_queries',
+      name: 'prometheus_remote_read_client_queries',
       help: 'The number of in-flight remote read queries.',
       labelNames: ['remote_name', 'url'],
       registers,
     });
     this.duration = new Histogram({
-      name: 'prometheus_remote_storage_read_request_duration_seconds',
-      help: 'Histogram of the latency for remote read requests.',
-      labelNames: ['remote_name', 'url'],
+      name: 'prometheus_remote_read_client_request_duration_seconds',
+      help: 'Histogram of the latency for remote read requests, until the whole answer is read.',
+      labelNames: ['remote_name', 'url', 'response_type'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 60],
       registers,
     });
@@ -73,16 +89,16 @@ export class ReadClient {
 
   /** The series of one query, sorted by labels. Rejects with RemoteReadError (or the HTTP client's error). */
   async read(q: ReadQuery): Promise<ReadSeries[]> {
-    const body = compressSync(encodeReadRequest({ queries: [q], acceptedResponseTypes: [RESPONSE_SAMPLES] }));
+    const body = compressSync(encodeReadRequest({ queries: [q], acceptedResponseTypes: [RESPONSE_STREAMED_XOR_CHUNKS, RESPONSE_SAMPLES] }));
     const m = this.metrics;
     m.inFlight.inc(this.labels);
-    const end = m.duration.startTimer(this.labels);
+    const start = performance.now();
     const deadline = AbortSignal.timeout(this.cfg.remoteTimeoutMs);
     try {
       const headers: Record<string, string> = {
         ...this.cfg.headers,
         'content-encoding': 'snappy',
-        'content-type': 'application/x-protobuf',
+        'content-type': SAMPLES_CONTENT_TYPE,
         'user-agent': this.userAgent,
         'x-prometheus-remote-read-version': '0.1.0',
       };
@@ -93,29 +109,87 @@ export class ReadClient {
         bodySizeLimit: MAX_READ_RESPONSE_BYTES,
         signal: deadline,
       });
-      end();
-      m.queriesTotal.inc({ ...this.labels, code: String(res.status) });
       if (Math.floor(res.status / 100) !== 2) {
-        const text = res.body.subarray(0, MAX_ERROR_BYTES).toString('utf8').trim();
-        throw new RemoteReadError(`remote server ${this.cfg.url} returned HTTP status ${res.statusLine}: ${text}`);
+        const text = res.body.subarray(0, MAX_ERROR_BYTES).toString('utf8').replace(/^\n+|\n+$/g, '');
+        throw new RemoteReadError(`remote server ${this.cfg.url} returned http status ${res.statusLine}: ${text}`);
       }
-      let results: ReadSeries[][];
+      const ct = String(res.headers['content-type'] ?? '');
+      const type: ResponseType = ct.startsWith(SAMPLES_CONTENT_TYPE) ? 'sampled' : ct.startsWith(STREAMED_CONTENT_TYPE) ? 'chunked' : 'unsupported';
+      m.queriesTotal.inc({ ...this.labels, response_type: type, code: String(res.status) });
       try {
-        results = decodeReadResponse(snappyDecode(res.body, MAX_READ_RESPONSE_BYTES));
-      } catch (e) {
-        throw new RemoteReadError(`error reading response: ${(e as Error).message}`);
+        if (type === 'unsupported') throw new RemoteReadError(`unsupported content type: ${ct}`);
+        const series = type === 'sampled' ? this.samples(res.body) : this.chunks(res.body, q);
+        return series.sort((a, b) => Labels.compare(a.labels, b.labels));
+      } finally {
+        m.duration.observe({ ...this.labels, response_type: type }, (performance.now() - start) / 1000);
       }
-      if (results.length !== 1) throw new RemoteReadError(`responses: want 1, got ${results.length}`);
-      const series = results[0]!;
-      let n = 0;
-      for (const s of series) n += s.timestamps.length;
-      if (this.maxSamples > 0 && n > this.maxSamples) {
-        throw new RemoteReadError(`remote answer holds ${n} samples, more than the ${this.maxSamples} a query may load`);
-      }
-      return series.slice().sort((a, b) => Labels.compare(a.labels, b.labels));
     } finally {
       m.inFlight.dec(this.labels);
     }
+  }
+
+  private checkLimit(n: number): void {
+    if (this.maxSamples > 0 && n > this.maxSamples) {
+      throw new RemoteReadError(`remote answer holds more than the ${this.maxSamples} samples a query may load`);
+    }
+  }
+
+  private samples(body: Buffer): ReadSeries[] {
+    let results: ReadSeries[][];
+    try {
+      results = decodeReadResponse(snappyDecode(body, MAX_READ_RESPONSE_BYTES));
+    } catch (e) {
+      throw new RemoteReadError(`error reading response: ${(e as Error).message}`);
+    }
+    if (results.length !== 1) throw new RemoteReadError(`responses: want 1, got ${results.length}`);
+    const series = results[0]!;
+    let n = 0;
+    for (const s of series) n += s.timestamps.length;
+    this.checkLimit(n);
+    return series;
+  }
+
+  /**
+   * A streamed answer: frames of one series each, a series possibly spread
+   * over consecutive frames; chunks hold whole chunks, so samples outside the
+   * query's range are dropped.
+   */
+  private chunks(body: Buffer, q: ReadQuery): ReadSeries[] {
+    const out: ReadSeries[] = [];
+    let cur: { labels: Labels; ts: number[]; vs: number[] } | null = null;
+    let n = 0;
+    const flush = (): void => {
+      if (cur !== null) out.push({ labels: cur.labels, timestamps: Float64Array.from(cur.ts), values: Float64Array.from(cur.vs) });
+      cur = null;
+    };
+    try {
+      for (const msg of readFrames(body, this.cfg.chunkedReadLimit)) {
+        const r = decodeChunkedReadResponse(msg);
+        if (r.queryIndex !== 0) throw new RemoteReadError(`streamed answer for query ${r.queryIndex}; only query 0 was asked`);
+        for (const s of r.series) {
+          if (cur === null || !cur.labels.equals(s.labels)) {
+            flush();
+            cur = { labels: s.labels, ts: [], vs: [] };
+          }
+          const into = cur;
+          for (const c of s.chunks) {
+            if (c.encoding !== PROM_ENC_XOR) throw new RemoteReadError(`unsupported chunk encoding ${c.encoding}`);
+            decodePromXor(c.data, (t, v) => {
+              if (t < q.startMs || t > q.endMs) return;
+              into.ts.push(t);
+              into.vs.push(v);
+              n++;
+            });
+            this.checkLimit(n);
+          }
+        }
+      }
+    } catch (e) {
+      if (e instanceof RemoteReadError) throw e;
+      throw new RemoteReadError(`error reading streamed response: ${(e as Error).message}`);
+    }
+    flush();
+    return out;
   }
 
   close(): void {

@@ -10,7 +10,9 @@ import { MatchType, Matcher } from '../model/matcher.js';
 import { nopLogger } from '../logging/types.js';
 import { MemoryStorage } from '../storage/memory.js';
 import { ValueType, type Querier, type Queryable } from '../storage/interface.js';
+import { compressSync, uncompressSync } from 'snappy';
 import { RemoteReadHandler } from './read_handler.js';
+import { decodeReadRequest, encodeReadRequest } from './read_request.js';
 import { RemoteReadStorage, addExternalLabels, requiredMatchersMet, type LocalQueryable } from './read_storage.js';
 
 interface Remote {
@@ -21,7 +23,8 @@ interface Remote {
   server: http.Server;
 }
 
-async function startRemote(): Promise<Remote> {
+/** A remote read server over an in-memory store; samplesOnly plays an old server that answers SAMPLES whatever is asked. */
+async function startRemote(samplesOnly = false): Promise<Remote> {
   const store = new MemoryStorage();
   const ranges: Array<[number, number]> = [];
   const recording: Queryable = {
@@ -35,9 +38,15 @@ async function startRemote(): Promise<Remote> {
     const parts: Buffer[] = [];
     req.on('data', (c: Buffer) => parts.push(c));
     req.on('end', () => {
-      void h.handle(Buffer.concat(parts)).then((r) => {
+      let body: Buffer = Buffer.concat(parts);
+      if (samplesOnly) body = compressSync(encodeReadRequest({ ...decodeReadRequest(uncompressSync(body) as Buffer), acceptedResponseTypes: [] }));
+      void h.handle(body).then(async (r) => {
         res.writeHead(r.status, r.headers);
-        res.end(r.body as Buffer);
+        if (Buffer.isBuffer(r.body)) res.end(r.body);
+        else {
+          for await (const part of r.body) res.write(part);
+          res.end();
+        }
       });
     });
   });
@@ -92,22 +101,46 @@ function fanout(yaml: string, local: LocalQueryable): { rs: RemoteReadStorage; q
   return { rs, q: rs.queryable(local) };
 }
 
-test('read_recent: remote and local series merged, the local sample winning at equal timestamps', async () => {
+test('read_recent: remote and local series merged, the local sample winning at equal timestamps (streamed and SAMPLES answers)', async () => {
   const local = new MemoryStorage();
   put(local, up, [
     [3000, 30],
     [4000, 40],
   ]);
-  const { rs, q } = fanout(`remote_read:\n  - url: ${remote.url}\n    read_recent: true\n`, local);
-  const got = await select(q.querier(0, 10_000), name);
-  assert.deepEqual(got.series[up.toString()], [
+  const old = await startRemote(true);
+  put(old.store, up, [
     [1000, 1],
     [2000, 2],
-    [3000, 30],
-    [4000, 40],
+    [3000, 3],
   ]);
-  assert.equal(Object.keys(got.series).length, 2);
-  assert.deepEqual(got.warnings, []);
+  try {
+    for (const url of [remote.url, old.url]) {
+      const { rs, q } = fanout(`remote_read:\n  - url: ${url}\n    read_recent: true\n`, local);
+      const got = await select(q.querier(0, 10_000), name);
+      assert.deepEqual(got.series[up.toString()], [
+        [1000, 1],
+        [2000, 2],
+        [3000, 30],
+        [4000, 40],
+      ]);
+      assert.equal(Object.keys(got.series).length, url === remote.url ? 2 : 1);
+      assert.deepEqual(got.warnings, []);
+      rs.close();
+    }
+  } finally {
+    old.server.close();
+  }
+});
+
+test('streamed answers hold whole chunks: samples outside the asked range are dropped', async () => {
+  const local = new MemoryStorage();
+  put(local, up, [[2500, 25]]);
+  const { rs, q } = fanout(`remote_read:\n  - url: ${remote.url}\n    read_recent: true\n`, local);
+  const got = await select(q.querier(1500, 2600), name);
+  assert.deepEqual(got.series[up.toString()], [
+    [2000, 2],
+    [2500, 25],
+  ]);
   rs.close();
 });
 
@@ -158,7 +191,7 @@ test('a failing remote, or one answering more samples than allowed, is a warning
   const small = new RemoteReadStorage({ logger: nopLogger, maxSamples: 2 });
   small.applyConfig(loadConfig(`remote_read:\n  - url: ${remote.url}\n    read_recent: true\n`));
   const capped = await select(small.queryable(local).querier(0, 10_000), name);
-  assert.match(capped.warnings[0]!, /more than the 2 a query may load/);
+  assert.match(capped.warnings[0]!, /more than the 2 samples a query may load/);
   small.close();
 });
 
