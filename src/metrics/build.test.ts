@@ -17,10 +17,3 @@ test('--version has the lines and the column of prometheus --version, the runtim
   // Values start in one column, as in Prometheus's template.
   for (const l of lines.slice(1, -1)) assert.match(l.slice(0, 20), /^ {2}[a-z ]+: +$/, l);
 });
-
-test('in a checkout the revision and branch come from .git', () => {
-  const b = buildInfo();
-  assert.match(b.revision, /^[0-9a-f]{40}$/);
-  assert.notEqual(b.branch, 'unknown');
-  assert.equal(b.goVersion, `node${process.versions.node}`);
-});
