@@ -4,10 +4,11 @@
 // (default 2: one block) per series; every sample is appended to histogram
 // chunks in Prometheus's layout, cut as Prometheus's head cuts them (at about
 // 1 KiB, never below 10 samples, and at 120 samples for comparison).
-// Prints a table and, last, one JSON line with chunk_bytes_per_histogram_sample.
+// Prints a table and, last, one JSON line with chunk_bytes_per_histogram_sample
+// (and the CPU rates of appending and decoding, as histograms per second).
 // The query half (histogram_quantile over 1k series) comes with the engine.
 import { Histogram, type Span } from '../src/model/histogram.js';
-import { HistogramChunk } from '../src/tsdb/chunkenc/histogram_chunk.js';
+import { HistogramChunk, decodeHistogramChunk } from '../src/tsdb/chunkenc/histogram_chunk.js';
 
 function flag(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -74,7 +75,20 @@ function histogramOf(counts: Map<number, number>, count: number, sum: number): H
   return new Histogram({ schema: SCHEMA, zeroThreshold: 2 ** -128, count, sum, positiveSpans: spans, positiveBuckets: deltas });
 }
 
-function measure(cut: (c: HistogramChunk) => boolean): { bytes: number; samples: number; chunks: number; buckets: number } {
+interface Measured {
+  bytes: number;
+  samples: number;
+  chunks: number;
+  buckets: number;
+  /** CPU ms spent in append and in decoding the finished chunks. */
+  appendMs: number;
+  decodeMs: number;
+}
+
+function measure(cut: (c: HistogramChunk) => boolean): Measured {
+  let appendMs = 0;
+  let decodeMs = 0;
+  const finished: Uint8Array[] = [];
   let bytes = 0;
   let samples = 0;
   let chunks = 0;
@@ -100,23 +114,35 @@ function measure(cut: (c: HistogramChunk) => boolean): { bytes: number; samples:
       buckets += h.positiveBuckets.length;
       if (c.numSamples() > 0 && cut(c)) {
         bytes += c.bytes().length;
+        finished.push(c.bytes());
         chunks++;
         c = new HistogramChunk();
       }
+      const t0 = process.cpuUsage();
       c = c.append(1_700_000_000_000 + k * STEP, h).chunk;
+      const d = process.cpuUsage(t0);
+      appendMs += (d.user + d.system) / 1000;
       samples++;
     }
     bytes += c.bytes().length;
+    finished.push(c.bytes());
     chunks++;
   }
-  return { bytes, samples, chunks, buckets };
+  const t0 = process.cpuUsage();
+  let decoded = 0;
+  for (const b of finished) for (const s of decodeHistogramChunk(b)) if (s.t > 0) decoded++;
+  const d = process.cpuUsage(t0);
+  decodeMs = (d.user + d.system) / 1000;
+  if (decoded !== samples) throw new Error(`decoded ${decoded} of ${samples} samples`);
+  return { bytes, samples, chunks, buckets, appendMs, decodeMs };
 }
 
 const bySize = measure((c) => c.numSamples() >= MIN_SAMPLES && c.bytes().length >= TARGET_BYTES);
 const by120 = measure((c) => c.numSamples() >= 120);
-const row = (name: string, m: ReturnType<typeof measure>): void =>
+const perSec = (n: number, ms: number): string => `${Math.round((n / ms) * 1000).toLocaleString('en-US')}/s`;
+const row = (name: string, m: Measured): void =>
   console.log(
-    `${name.padEnd(28)} ${(m.bytes / m.samples).toFixed(2).padStart(8)} B/sample  ${(m.samples / m.chunks).toFixed(1).padStart(7)} samples/chunk  ${(m.buckets / m.samples).toFixed(1)} buckets`,
+    `${name.padEnd(28)} ${(m.bytes / m.samples).toFixed(2).padStart(8)} B/sample  ${(m.samples / m.chunks).toFixed(1).padStart(7)} samples/chunk  ${(m.buckets / m.samples).toFixed(1)} buckets  append ${perSec(m.samples, m.appendMs)}  decode ${perSec(m.samples, m.decodeMs)}`,
   );
 console.log(`${SERIES} series x ${(HOURS * 3600_000) / STEP} samples, schema ${SCHEMA}, every 15 s`);
 row('cut at ~1 KiB (Prometheus)', bySize);
@@ -126,5 +152,7 @@ console.log(
     chunk_bytes_per_histogram_sample: Number((bySize.bytes / bySize.samples).toFixed(2)),
     chunk_bytes_per_histogram_sample_120: Number((by120.bytes / by120.samples).toFixed(2)),
     buckets_per_sample: Number((bySize.buckets / bySize.samples).toFixed(1)),
+    chunk_append_histograms_per_sec: Math.round((bySize.samples / bySize.appendMs) * 1000),
+    chunk_decode_histograms_per_sec: Math.round((bySize.samples / bySize.decodeMs) * 1000),
   }),
 );

@@ -470,8 +470,21 @@ interface Expansion {
   union: number[];
 }
 
+const UNCHANGED: Expansion = { ok: true, forward: false, backward: false, union: [] };
+
+function sameSpans(a: readonly Span[], b: readonly Span[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i]!.offset !== b[i]!.offset || a[i]!.length !== b[i]!.length) return false;
+  return true;
+}
+
 /** Counter histograms: a bucket may only appear, or vanish when it was empty, and never decrease. */
 function expandCounter(aSpans: readonly Span[], aAbs: ArrayLike<number>, bSpans: readonly Span[], bAbs: ArrayLike<number>): Expansion {
+  // The common case, an unchanged layout, needs no index walk.
+  if (aAbs.length === bAbs.length && sameSpans(aSpans, bSpans)) {
+    for (let i = 0; i < aAbs.length; i++) if (aAbs[i]! > bAbs[i]!) return { ok: false, forward: false, backward: false, union: [] };
+    return UNCHANGED;
+  }
   const ai = indexesOf(aSpans);
   const bi = indexesOf(bSpans);
   const union: number[] = [];
@@ -499,6 +512,7 @@ function expandCounter(aSpans: readonly Span[], aAbs: ArrayLike<number>, bSpans:
 
 /** Gauge histograms: any layout change is fine; the union of both layouts is used. */
 function expandGauge(aSpans: readonly Span[], bSpans: readonly Span[]): Expansion {
+  if (sameSpans(aSpans, bSpans)) return UNCHANGED;
   const ai = indexesOf(aSpans);
   const bi = indexesOf(bSpans);
   const set = new Set([...ai, ...bi]);
