@@ -133,6 +133,13 @@ const FLAGS: readonly FlagDef[] = [
     def: '4h',
     help: 'Maximum age samples may be before being forcibly deleted when the WAL is truncated',
   },
+  {
+    name: 'storage.agent.wal-truncate-frequency',
+    mode: 'agent',
+    kind: 'duration',
+    def: '2h',
+    help: 'The frequency at which to truncate the WAL and remove old data.',
+  },
   { name: 'storage.agent.no-lockfile', mode: 'agent', kind: 'bool', def: 'false', help: 'Do not create lockfile in data directory.' },
   { name: 'query.lookback-delta', mode: 'server', kind: 'duration', def: '5m', help: 'The maximum lookback duration for retrieving metrics during expression evaluations and federation.' },
   { name: 'query.timeout', mode: 'server', kind: 'duration', def: '2m', help: 'Maximum time a query may take before being aborted.' },
@@ -247,6 +254,7 @@ export interface ServerFlags {
   readonly agentWalSegmentSize: number;
   readonly agentRetentionMinTimeMs: number;
   readonly agentRetentionMaxTimeMs: number;
+  readonly agentTruncateFrequencyMs: number;
   readonly agentNoLockfile: boolean;
   /** --rules.self-monitoring: the built-in `tsprom-self` rule group. */
   readonly selfMonitoringRules: boolean;
@@ -391,6 +399,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       agentWalSegmentSize: agentSegmentSize,
       agentRetentionMinTimeMs: parseDuration(get('storage.agent.retention.min-time')),
       agentRetentionMaxTimeMs: parseDuration(get('storage.agent.retention.max-time')),
+      agentTruncateFrequencyMs: parseDuration(get('storage.agent.wal-truncate-frequency')),
       agentNoLockfile: get('storage.agent.no-lockfile') === 'true',
       features,
       logLevel: get('log.level') as ServerFlags['logLevel'],

@@ -50,7 +50,7 @@ import { DiskGuard } from '../guard/disk_guard.js';
 import { launcherRss } from '../guard/reexec.js';
 import type { ServerFlags } from './flags.js';
 import { agentRoutes, checkAgentConfig } from './agent.js';
-import { openAgentDB } from '../tsdb/agent/db.js';
+import { DEFAULT_TRUNCATE_FREQUENCY_MS, openAgentDB } from '../tsdb/agent/db.js';
 
 /** The storage the server runs on: the TSDB, or any Storage for tests (admin endpoints then answer unavailable). */
 export interface ServerStorage extends Storage {
@@ -596,6 +596,8 @@ export class TsPromServer {
       segmentSize: f.agentWalSegmentSize,
       minWalTimeMs: f.agentRetentionMinTimeMs,
       maxWalTimeMs: f.agentRetentionMaxTimeMs,
+      // 0 means the default, as in Prometheus.
+      truncateFrequencyMs: f.agentTruncateFrequencyMs || DEFAULT_TRUNCATE_FREQUENCY_MS,
       noLockfile: f.agentNoLockfile,
       walRetention: this.remoteWrite,
       registry: this.registry,
