@@ -123,6 +123,9 @@ test('npm pack, a global install into a temp prefix, and the installed tsprom ru
     server.kill('SIGTERM');
     assert.equal(await exited, 0, log);
     server = undefined;
+    // Subcommands load their modules only when called: they came along too.
+    const check = await run(bin, ['check', 'config', 'tsprom.yml'], { env, cwd: work });
+    assert.match(check.stdout, /SUCCESS: tsprom\.yml is valid prometheus config file syntax/);
   } finally {
     if (server !== undefined && server.exitCode === null) server.kill('SIGKILL');
     rmSync(tmp, { recursive: true, force: true });
