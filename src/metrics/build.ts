@@ -52,11 +52,13 @@ function gitRevision(root: string): { revision: string; branch: string } {
   return { revision, branch: ref.replace(/^refs\/heads\//, '') };
 }
 
+type Stamp = Partial<Record<'revision' | 'branch' | 'buildUser' | 'buildDate', string>>;
+
 /** dist/build_info.json of a packed build: its fields when present and well-formed. */
-function packedBuildInfo(root: string): Partial<Record<'revision' | 'branch' | 'buildUser' | 'buildDate', string>> {
+function packedBuildInfo(root: string): Stamp {
   try {
     const j = JSON.parse(readFileSync(join(root, 'dist', 'build_info.json'), 'utf8')) as Record<string, unknown>;
-    const out: Partial<Record<'revision' | 'branch' | 'buildUser' | 'buildDate', string>> = {};
+    const out: Stamp = {};
     for (const k of ['revision', 'branch', 'buildUser', 'buildDate'] as const) {
       const v = j[k];
       if (typeof v === 'string') out[k] = v;
