@@ -2,11 +2,13 @@
 // agent cannot use are refused as Prometheus refuses them; the agent scrapes
 // into its WAL (read back here record by record), answers Prometheus's agent
 // error on the query endpoints, and still serves /metrics, the targets and
-// the UI; a restart replays the WAL and goes on.
+// the UI; a restart replays the WAL and goes on. With Debian's
+// VictoriaMetrics as receiver, the agent remote-writes every sample, and its
+// WAL truncation keeps what a receiver outage left unsent.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,6 +16,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { MAIN_JS, api, startTsprom, type Tsprom } from './api_process.js';
 import { until } from './alertmanager_process.js';
+import { freePort } from './free_port.js';
 import { decodeRecord } from '../src/tsdb/record/record.js';
 import { checkpointSegments, lastCheckpoint } from '../src/tsdb/wal/checkpoint.js';
 import { SegmentReader, listSegments, segmentName } from '../src/tsdb/wal/wal.js';
@@ -200,4 +203,108 @@ describe('tsprom --agent scrapes into its WAL', () => {
     const refs = [...readWal(walDir).series].filter(([, l]) => l.get('kind') === 'a').map(([r]) => r);
     assert.deepEqual([...new Set(refs)], [ref]);
   });
+});
+
+const VM = '/usr/bin/victoria-metrics';
+
+interface Victoria {
+  readonly base: string;
+  stop(): Promise<void>;
+}
+
+/** Debian's VictoriaMetrics on a given port and data directory (the same ones again after an outage). */
+async function startVictoria(port: number, dataDir: string): Promise<Victoria> {
+  assert.ok(existsSync(VM), `${VM} is missing (.ci/run installs it)`);
+  const p = spawn(VM, [`-httpListenAddr=127.0.0.1:${port}`, `-storageDataPath=${dataDir}`, '-retentionPeriod=1y'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  p.stderr!.on('data', (c: Buffer) => (log = (log + c.toString()).slice(-10_000)));
+  const exited = new Promise<void>((r) => p.once('exit', () => r()));
+  const killOnExit = (): void => void p.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  const base = `http://127.0.0.1:${port}`;
+  const stop = async (): Promise<void> => {
+    if (p.exitCode === null && p.signalCode === null) {
+      p.kill('SIGTERM');
+      const t = setTimeout(() => p.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(t);
+    }
+    process.removeListener('exit', killOnExit);
+  };
+  await until(async () => {
+    assert.ok(p.exitCode === null, `victoria-metrics exited early:\n${log}`);
+    return (await fetch(`${base}/health`)).ok ? true : null;
+  }, 'victoria-metrics ready');
+  return { base, stop };
+}
+
+/** Timestamps VictoriaMetrics holds for agent_test{kind="a"}. */
+async function vmTimestamps(vm: Victoria): Promise<Set<number>> {
+  await fetch(`${vm.base}/internal/force_flush`);
+  const text = await (await fetch(`${vm.base}/api/v1/export?match[]=${encodeURIComponent('agent_test{kind="a"}')}`)).text();
+  const out = new Set<number>();
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    for (const t of (JSON.parse(line) as { timestamps: number[] }).timestamps) out.add(t);
+  }
+  return out;
+}
+
+/** Timestamps of agent_test{kind="a"} in the agent's WAL. */
+function walTimestamps(walDir: string): number[] {
+  const w = readWal(walDir);
+  const refs = new Set([...w.series].filter(([, l]) => l.get('__name__') === 'agent_test' && l.get('kind') === 'a').map(([r]) => r));
+  return w.samples.filter((x) => refs.has(x.ref)).map((x) => x.t);
+}
+
+test('agent remote-writes to VictoriaMetrics; truncation keeps the WAL a receiver outage left unsent', { timeout: 180_000 }, async () => {
+  let n = 0;
+  const target = http.createServer((_req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' });
+    res.end(`# TYPE agent_test counter\nagent_test{kind="a"} ${++n}\n`);
+  });
+  await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+  const dir = mkdtempSync(join(tmpdir(), 'tsprom-agent-vm-'));
+  const vmPort = await freePort();
+  let vm = await startVictoria(vmPort, join(dir, 'vm'));
+  let agent: Tsprom | null = null;
+  const walDir = join(dir, 'data-agent', 'wal');
+  const checkpoints = (): string[] => readdirSync(walDir).filter((f) => f.startsWith('checkpoint.'));
+  try {
+    const config = `global:\n  scrape_interval: 500ms\nscrape_configs:\n  - job_name: t\n    static_configs:\n      - targets: ['127.0.0.1:${(target.address() as AddressInfo).port}']\nremote_write:\n  - url: ${vm.base}/api/v1/write\n    remote_timeout: 2s\n    queue_config: { batch_send_deadline: 200ms, min_backoff: 100ms, max_backoff: 500ms }\n`;
+    // Truncation every second, keeping only the last second of samples: the remote's needs decide what stays.
+    agent = await startTsprom({ args: ['--agent', '--storage.agent.wal-truncate-frequency=1s', '--storage.agent.retention.min-time=1s'], config, dir });
+    // Samples arrive, and the WAL is truncated (a checkpoint, the first segments gone).
+    await until(async () => ((await vmTimestamps(vm)).size >= 6 ? true : null), 'samples at VictoriaMetrics');
+    await until(async () => (checkpoints().length > 0 && listSegments(walDir)[0]! > 0 ? true : null), 'a WAL truncation');
+
+    // Outage: whatever the agent scrapes now cannot be sent, so truncation must keep it.
+    await vm.stop();
+    const outageFrom = Date.now();
+    await new Promise((r) => setTimeout(r, 5000));
+    const pending = walTimestamps(walDir).filter((t) => t >= outageFrom);
+    assert.ok(pending.length >= 5, `only ${pending.length} samples scraped during the outage are in the WAL`);
+    // Several truncations ran meanwhile (one a second): the unsent samples are still in the WAL.
+    await new Promise((r) => setTimeout(r, 2000));
+    const still = new Set(walTimestamps(walDir));
+    assert.deepEqual(
+      pending.filter((t) => !still.has(t)),
+      [],
+    );
+
+    vm = await startVictoria(vmPort, join(dir, 'vm'));
+    await until(async () => {
+      const got = await vmTimestamps(vm);
+      return pending.every((t) => got.has(t)) ? true : null;
+    }, 'every sample of the outage at VictoriaMetrics', 60_000);
+    // Once sent, the outage's segments are truncated too.
+    await until(async () => (walTimestamps(walDir).some((t) => t === pending[0]) ? null : true), 'the sent outage segments truncated', 30_000);
+    const metrics = await (await fetch(`${agent.base}/metrics`)).text();
+    assert.match(metrics, /^prometheus_agent_checkpoint_creations_total [1-9]/m);
+  } finally {
+    await agent?.stop();
+    await vm.stop();
+    await new Promise<void>((r) => target.close(() => r()));
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
