@@ -106,6 +106,27 @@ test('histograms: cumulative _bucket with le, _sum, _count; summaries with quant
   });
 });
 
+test('series labels: le replaces an attribute of that name, names sort in Go order', () => {
+  const { sink } = run(
+    request([
+      {
+        name: 'h',
+        data: {
+          case: 'histogram',
+          value: { aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPoints: [{ attributes: attrs({ A: 'x', zone: 'z', le: 'mine', quantile: 'q' }), timeUnixNano: T, count: 1n, bucketCounts: [1n], explicitBounds: [] }] },
+        },
+      },
+    ]),
+  );
+  assert.deepEqual(
+    sink.got.map((g) => g.labels),
+    [
+      '{A="x", __name__="h_count", instance="i1", job="api", le="mine", quantile="q", zone="z"}',
+      '{A="x", __name__="h_bucket", instance="i1", job="api", le="+Inf", quantile="q", zone="z"}',
+    ],
+  );
+});
+
 test('target_info: non-identifying resource attributes, every half lookback delta', () => {
   const later = T + 400n * 1_000_000_000n;
   const { sink } = run(

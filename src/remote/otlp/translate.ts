@@ -48,6 +48,8 @@ const MAX_EXEMPLAR_RUNES = 128;
 const MAX_TARGET_INFO_SAMPLES = 10_000;
 /** Bound on the refusal lines kept for one answer; past it they are counted. */
 const MAX_PROBLEM_BYTES = 64 * 1024;
+/** Warning texts logged per request; each category is counted in full. */
+const MAX_WARNING_TEXTS = 100;
 
 /** Prometheus's translation warning categories (prometheus_api_otlp_translation_warnings_total). */
 export type WarningCategory = 'empty_data_points' | 'label_name_collision';
@@ -95,7 +97,7 @@ export class TranslationReport {
 
   warn(category: WarningCategory, text: string): void {
     this.warnings.set(category, (this.warnings.get(category) ?? 0) + 1);
-    if (this.warningTexts.length < 100) this.warningTexts.push(text);
+    if (this.warningTexts.length < MAX_WARNING_TEXTS) this.warningTexts.push(text);
   }
 
   /** The refusals as one message, one per line. */
@@ -116,7 +118,8 @@ export function anyValueString(v: AnyValue | undefined): string {
     case 'intValue':
       return val.value.toString();
     case 'doubleValue':
-      return Number.isFinite(val.value) ? esNumber(val.value) : `json: unsupported value: ${formatGoSpecial(val.value)}`;
+      // JS's number to string is the ES6 form Go's encoder writes (1e-7, 1e+21).
+      return Number.isFinite(val.value) ? String(val.value) : `json: unsupported value: ${formatGoSpecial(val.value)}`;
     case 'bytesValue':
       return Buffer.from(val.value).toString('base64');
     case 'arrayValue':
@@ -132,11 +135,6 @@ export function anyValueString(v: AnyValue | undefined): string {
     default:
       return '';
   }
-}
-
-/** ES6 number to string, as Go's JSON encoder writes floats (1e-7, 1e+21). */
-function esNumber(x: number): string {
-  return String(x);
 }
 
 function formatGoSpecial(x: number): string {
@@ -521,13 +519,52 @@ export class Translator {
     return true;
   }
 
-  /** A series of the current point: base labels with the metric name and at most one more label. */
+  /**
+   * A series of the current point: the base labels with the metric name and
+   * at most one more label (le, quantile) merged in, replacing equal names,
+   * in one pass (the hot path: a histogram point makes a dozen series).
+   */
   private series(name: string, extraName: string, extraValue: string): Labels {
-    const b = this.b;
-    b.copyFrom(this.base);
-    if (extraName !== '') b.set(extraName, extraValue);
-    b.set(METRIC_NAME, name);
-    return b.labels();
+    const names = this.base.names;
+    const values = this.base.values;
+    // The one or two labels to merge, in order.
+    let n1 = METRIC_NAME;
+    let v1 = name;
+    let n2 = extraName;
+    let v2 = extraValue;
+    if (extraName !== '' && compareStrings(extraName, METRIC_NAME) < 0) {
+      n1 = extraName;
+      v1 = extraValue;
+      n2 = METRIC_NAME;
+      v2 = name;
+    }
+    const pairs: string[] = [];
+    let k = 0;
+    // Base names are sorted and unique; every index below is in range.
+    for (let i = 0; i < names.length; i++) {
+      const n = names[i]!;
+      if (k === 0) {
+        const c = compareStrings(n, n1);
+        if (c >= 0) {
+          if (v1 !== '') pairs.push(n1, v1);
+          k = 1;
+          if (c === 0) continue;
+        }
+      }
+      if (k === 1 && n2 !== '') {
+        const c = compareStrings(n, n2);
+        if (c >= 0) {
+          if (v2 !== '') pairs.push(n2, v2);
+          k = 2;
+          if (c === 0) continue;
+        }
+      }
+      pairs.push(n, values[i]!);
+    }
+    // An empty value deletes, as in the builder: a metric name may be empty with NoTranslation.
+    if (k === 0 && v1 !== '') pairs.push(n1, v1);
+    if (k <= 1 && n2 !== '' && v2 !== '') pairs.push(n2, v2);
+    return Labels.fromSortedPairs(pairs);
   }
 
   private number(name: string, p: NumberDataPoint, withExemplars: boolean): void {
