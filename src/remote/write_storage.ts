@@ -262,6 +262,8 @@ export class RemoteWriteStorage implements WalRetention {
     const all = [...this.queues];
     this.queues.clear();
     await Promise.all(all.map(([name, q]) => this.stopQueue(name, q)));
+    // The saved positions stay binding for the WAL until the process ends.
+    this.configured = false;
   }
 }
 
