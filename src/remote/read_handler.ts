@@ -110,7 +110,10 @@ function selectHints(q: ReadQuery): SelectHints | null {
   return { start: h.startMs, end: h.endMs, step: h.stepMs, func: h.func, grouping: h.grouping, by: h.by, range: h.rangeMs };
 }
 
-/** A counting gate: at most `limit` holders, the others wait in arrival order. */
+/**
+ * A counting gate: at most `limit` holders, the others wait in arrival order.
+ * Waiters are requests, so --web.max-connections bounds their number.
+ */
 class Gate {
   private active = 0;
   private readonly waiting: (() => void)[] = [];
