@@ -1,9 +1,10 @@
 // A hand-written decoder for one MetricFamily message, producing the same
 // objects as the generated code's fromBinary (gen/metrics_pb.ts), faster
 // (`npm run bench -- protobuf_parse`: about 1.6x on a mixed scrape body);
-// protobuf_decode.test.ts checks on random messages that both decode identically. Proto3 wire rules apply:
-// unknown fields are skipped, the last value of a scalar field wins, repeated
-// scalars may come packed or not, a singular message field given twice is merged.
+// protobuf_decode.test.ts checks on random messages that both decode
+// identically. Proto3 wire rules apply: unknown fields are skipped, the last
+// value of a scalar field wins, repeated scalars may come packed or not, a
+// singular message field given twice is merged.
 import type { Timestamp } from '@bufbuild/protobuf/wkt';
 import type {
   Bucket,
