@@ -112,6 +112,9 @@ test('STREAMED_XOR_CHUNKS: series sorted, one per frame, with the query index', 
 test('bad bodies and unsupported response types are 400s; storage errors 500s', async () => {
   const h = handler(storage());
   assert.equal((await h.handle(Buffer.from([0xff, 0xff]))).status, 400);
+  // One query with {a=~"("}: a well-formed request whose matcher cannot compile fails the query.
+  const badRegex = await h.handle(compressSync(Buffer.from([0x0a, 0x0a, 0x1a, 0x08, 0x08, 0x02, 0x12, 0x01, 0x61, 0x1a, 0x01, 0x28])));
+  assert.equal(badRegex.status, 500);
   const t = await h.handle(body([byName], [5, 6]));
   assert.equal(t.status, 400);
   assert.match((await collect(t.body)).toString(), /requested response types: \[5 6\]/);

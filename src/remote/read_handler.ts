@@ -8,11 +8,12 @@
 import { Gauge, type Registry } from 'prom-client';
 import { compressSync } from 'snappy';
 import { Labels, LabelsBuilder } from '../model/labels.js';
-import { MatchType, Matcher } from '../model/matcher.js';
+import { InvalidRegexError, MatchType, Matcher } from '../model/matcher.js';
 import type { Logger } from '../logging/types.js';
 import { ValueType, type Queryable, type SelectHints, type SeriesSet } from '../storage/interface.js';
-import { SnappyError, snappyDecode } from './snappy.js';
+import { snappyDecode } from './snappy.js';
 import {
+  InvalidMatcherError,
   RESPONSE_SAMPLES,
   RESPONSE_STREAMED_XOR_CHUNKS,
   ReadResponseWriter,
@@ -182,8 +183,9 @@ export class RemoteReadHandler {
         req = decodeReadRequest(snappyDecode(body, MAX_READ_REQUEST_BYTES));
         type = negotiateResponseType(req.acceptedResponseTypes);
       } catch (e) {
-        if (e instanceof SnappyError || e instanceof Error) return httpError(400, e.message);
-        throw e;
+        // As Prometheus: an undecodable body is the client's fault (400), an unusable matcher fails the query (500).
+        const status = e instanceof InvalidMatcherError || e instanceof InvalidRegexError ? 500 : 400;
+        return httpError(status, e instanceof Error ? e.message : String(e));
       }
       const ext = this.opts.externalLabels();
       if (type === RESPONSE_STREAMED_XOR_CHUNKS) {

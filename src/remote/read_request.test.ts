@@ -5,6 +5,7 @@ import { MatchType, Matcher } from '../model/matcher.js';
 import { crc32c } from '../tsdb/encoding/crc32c.js';
 import {
   FrameError,
+  InvalidMatcherError,
   ProtoWriter,
   RESPONSE_SAMPLES,
   RESPONSE_STREAMED_XOR_CHUNKS,
@@ -67,7 +68,7 @@ test('ReadRequest: response types unpacked (one field each) decode too; an unkno
   bad.uvarint(9);
   bad.end(m);
   bad.end(q);
-  assert.throws(() => decodeReadRequest(bad.finish()), ProtobufError);
+  assert.throws(() => decodeReadRequest(bad.finish()), InvalidMatcherError);
   assert.throws(() => decodeReadRequest(Buffer.from([0x0a, 0x05, 0x01])), ProtobufError);
 });
 

@@ -60,6 +60,11 @@ export interface ChunkedReadResponse {
 
 const MATCH_TYPES = [MatchType.Equal, MatchType.NotEqual, MatchType.Regexp, MatchType.NotRegexp] as const;
 
+/** A matcher of a well-formed request that cannot be used (unknown type); Prometheus answers these with a 500, not a 400. */
+export class InvalidMatcherError extends Error {
+  override name = 'InvalidMatcherError';
+}
+
 // ---- encoding ----
 
 /**
@@ -379,7 +384,7 @@ function decodeMatcher(buf: Buffer, start: number, end: number): Matcher {
     }
   }
   const mt = MATCH_TYPES[type];
-  if (mt === undefined) throw new ProtobufError('invalid matcher type');
+  if (mt === undefined) throw new InvalidMatcherError('invalid matcher type');
   return Matcher.create(mt, name, value);
 }
 
@@ -445,7 +450,7 @@ function decodeQuery(buf: Buffer, start: number, end: number): ReadQuery {
   return { startMs, endMs, matchers, hints };
 }
 
-/** Decodes a ReadRequest; throws ProtobufError (or InvalidRegexError for a bad matcher). */
+/** Decodes a ReadRequest; throws ProtobufError, or InvalidMatcherError / InvalidRegexError for a matcher that cannot be used. */
 export function decodeReadRequest(buf: Buffer): ReadRequest {
   const r = new Reader(buf, 0, buf.length, 'ReadRequest');
   const queries: ReadQuery[] = [];
