@@ -73,8 +73,8 @@ describe('ProtobufParser', () => {
       'type reqs_total counter',
       '{__name__="reqs_total", code="200"} 7 # {trace_id="x"} 1 st=1000',
       'help temp ',
-      'type temp gauge',
       'unit temp celsius',
+      'type temp gauge',
       '{__name__="temp"} -1.5',
       'help lat ',
       'type lat summary',
@@ -137,7 +137,12 @@ describe('ProtobufParser', () => {
     assert.equal(fp.currentType(), 'gaugehistogram');
   });
 
-  test('bad histograms fail with Prometheus\'s texts, only when read', () => {
+  test('spans that do not match the buckets refuse the body; other bad histograms fail when read, with Prometheus\'s texts', () => {
+    assert.throws(
+      () => dump(new ProtobufParser(delimited(nativeFamily({ sampleCount: 2n, zeroThreshold: 0.001, positiveSpan: [{ offset: 0, length: 3 }], positiveDelta: [1n, 1n] })))),
+      (e: unknown) =>
+        e instanceof ProtobufParseError && e.message === 'protobuf parsing failed at byte 0: histogram "rpc_seconds": positive side: spans require 3 buckets, have 2',
+    );
     const read = (h: HistogramInit): (() => unknown) => () => {
       const p = new ProtobufParser(delimited(nativeFamily(h)));
       p.next();
@@ -146,13 +151,19 @@ describe('ProtobufParser', () => {
       return p.histogram();
     };
     assert.throws(
-      read({ sampleCount: 2n, zeroThreshold: 0.001, positiveSpan: [{ offset: 0, length: 3 }], positiveDelta: [1n, 1n] }),
+      read({ sampleCount: 0n, zeroThreshold: 0.001, positiveSpan: [{ offset: 0, length: 2 }], positiveDelta: [1n, -2n] }),
       (e: unknown) =>
         e instanceof HistogramError &&
-        e.message === 'histogram rpc_seconds: positive side: spans need 3 buckets, have 2 buckets: histogram spans specify different number of buckets than provided',
+        e.message === 'histogram rpc_seconds: positive side: bucket number 2 has observation count of -1: histogram has a bucket whose observation count is negative',
     );
-    assert.throws(read({ sampleCount: 0n, zeroThreshold: 0.001, positiveSpan: [{ offset: 0, length: 2 }], positiveDelta: [1n, -2n] }), /observation count is negative/);
     assert.throws(read({ sampleCount: 0n, schema: 9, positiveSpan: [{ offset: 0, length: 0 }] }), /invalid schema.*got schema 9/);
+    assert.throws(read({ sampleCount: 5n, zeroThreshold: 0.001, zeroCount: 1n }), /count should equal the number of observations/);
+  });
+
+  test('families without metrics yield nothing; unknown types and empty names are refused', () => {
+    assert.deepEqual(dump(new ProtobufParser(delimited({ name: 'empty', help: 'h', type: MetricType.GAUGE }))), []);
+    assert.throws(() => dump(new ProtobufParser(delimited({ name: 'x', type: 42 as MetricType, metric: [{}] }))), /unknown metric type for metric "x": 42/);
+    assert.throws(() => dump(new ProtobufParser(delimited({ type: MetricType.GAUGE, metric: [{ gauge: { value: 1 } }] }))), /invalid metric name: $/);
   });
 
   test('malformed input: truncated messages, bad lengths, garbage', () => {
@@ -160,6 +171,5 @@ describe('ProtobufParser', () => {
     assert.throws(() => dump(new ProtobufParser(good.subarray(0, good.length - 2))), (e: unknown) => e instanceof ProtobufParseError && /runs past the end/.test(e.message));
     assert.throws(() => dump(new ProtobufParser(Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]))), ProtobufParseError);
     assert.throws(() => dump(new ProtobufParser(Uint8Array.from([3, 0xff, 0xff, 0xff]))), (e: unknown) => e instanceof ProtobufParseError && /invalid MetricFamily/.test(e.message));
-    assert.throws(() => dump(new ProtobufParser(delimited({ type: MetricType.GAUGE }))), /without a name/);
   });
 });

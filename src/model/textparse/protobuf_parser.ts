@@ -8,6 +8,7 @@
 // for native histograms, with exemplars and created timestamps, in the order
 // Prometheus's protobuf parser yields them.
 import { formatOpenMetricsFloat } from '../../gofmt/float.js';
+import { goQuote } from '../../gofmt/quote.js';
 import {
   CounterResetHint,
   FloatHistogram,
@@ -74,6 +75,20 @@ function tsMs(t: { seconds: bigint; nanos: number } | undefined): number {
   return Number(t.seconds) * 1000 + Math.floor(t.nanos / 1e6);
 }
 
+/** Spans must describe as many buckets as the message has; else the whole body is refused (Prometheus's check, its text). */
+function checkSpans(name: string, h: PbHistogram, offset: number): void {
+  const isFloat = h.sampleCountFloat > 0 || h.zeroCountFloat > 0;
+  const sides: [string, { length: number }[], number][] = [
+    ['positive', h.positiveSpan, isFloat ? h.positiveCount.length : h.positiveDelta.length],
+    ['negative', h.negativeSpan, isFloat ? h.negativeCount.length : h.negativeDelta.length],
+  ];
+  for (const [side, spans, n] of sides) {
+    let total = 0;
+    for (const s of spans) total += s.length;
+    if (total !== n) throw new ProtobufParseError(`histogram ${goQuote(name)}: ${side} side: spans require ${total} buckets, have ${n}`, offset);
+  }
+}
+
 /** Prometheus's test for native buckets: any span, a zero threshold or a zero count. */
 export function isNativeHistogram(h: PbHistogram): boolean {
   return h.positiveSpan.length > 0 || h.negativeSpan.length > 0 || h.zeroThreshold > 0 || h.zeroCount > 0n || h.zeroCountFloat > 0;
@@ -128,16 +143,20 @@ export class ProtobufParser implements TextParser {
       throw e;
     }
     this.pos = p + len;
-    if (mf.name === '') throw new ProtobufParseError('metric family without a name', start);
+    // A family without metrics yields nothing, not even its metadata (as in Prometheus).
+    if (mf.metric.length === 0) return;
+    if (mf.name === '') throw new ProtobufParseError('invalid metric name: ', start);
+    if (TYPE_NAMES[mf.type] === undefined) throw new ProtobufParseError(`unknown metric type for metric ${goQuote(mf.name)}: ${mf.type}`, start);
     this.family = mf;
-    this.items = this.itemsOf(mf);
+    this.items = this.itemsOf(mf, start);
   }
 
-  private itemsOf(mf: MetricFamily): Item[] {
+  private itemsOf(mf: MetricFamily, offset: number): Item[] {
     const out: Item[] = [];
     const meta = (entry: Entry): Item => ({ entry, name: mf.name, magic: null, metric: null, value: 0, exemplar: null, startMs: 0 });
-    out.push(meta(Entry.Help), meta(Entry.Type));
+    out.push(meta(Entry.Help));
     if (mf.unit !== '') out.push(meta(Entry.Unit));
+    out.push(meta(Entry.Type));
     for (const m of mf.metric) {
       const series = (name: string, value: number, magic: [string, string] | null, exemplar: PbExemplar | null, startMs: number): void => {
         out.push({ entry: Entry.Series, name, magic, metric: m, value, exemplar, startMs });
@@ -166,6 +185,7 @@ export class ProtobufParser implements TextParser {
           const st = tsMs(h?.createdTimestamp);
           const native = h !== undefined && !this.opts.ignoreNativeHistograms && isNativeHistogram(h);
           if (native) {
+            checkSpans(mf.name, h, offset);
             out.push({ entry: Entry.Histogram, name: mf.name, magic: null, metric: m, value: 0, exemplar: null, startMs: st });
             if (!this.opts.parseClassicHistograms || h.bucket.length === 0) break;
           }
@@ -185,7 +205,7 @@ export class ProtobufParser implements TextParser {
           break;
         }
         default:
-          throw new ProtobufParseError(`unknown metric type ${mf.type} in family ${mf.name}`, this.pos);
+          break;
       }
     }
     return out;
@@ -287,9 +307,10 @@ export class ProtobufParser implements TextParser {
   /**
    * The native histogram of an Entry.Histogram: an integer Histogram, or a
    * FloatHistogram when the message carries float counts; compacted and
-   * validated. Throws HistogramError (Prometheus's texts) for spans that do not
-   * match the buckets, negative counts, a bad schema and the like, so the caller
-   * can reject this one sample.
+   * validated. Throws HistogramError (Prometheus's texts) for negative counts, a
+   * bad schema, a count that does not add up and the like, so the caller can
+   * reject this one sample (as Prometheus rejects it on append). Spans that do
+   * not match the bucket counts already made next() refuse the whole body.
    */
   histogram(): Histogram | FloatHistogram {
     const it = this.item();
