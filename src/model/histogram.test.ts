@@ -4,11 +4,14 @@ import fc from 'fast-check';
 import { STALE_NAN as STALE } from './value.js';
 import {
   bucketString,
+  capSchema,
   CounterResetHint,
   exponentialBound,
   FloatHistogram,
   Histogram,
   HistogramError,
+  limitBuckets,
+  schemaForBucketFactor,
   type Span,
 } from './histogram.js';
 
@@ -453,6 +456,40 @@ describe('edge cases checked against Prometheus\'s behaviour', () => {
     assert.equal(r.count, 9);
     // The same the other way round.
     assert.ok(wide.add(narrow).histogram.compact(0).equals(r.compact(0)));
+  });
+});
+
+describe('scrape-time resolution limits', () => {
+  test('bucket factor to schema as Prometheus picks it', () => {
+    assert.equal(schemaForBucketFactor(0), 8);
+    assert.equal(schemaForBucketFactor(1.1), 2);
+    assert.equal(schemaForBucketFactor(2), 0);
+    assert.equal(schemaForBucketFactor(4), -1);
+    assert.equal(schemaForBucketFactor(1e100), -4);
+  });
+
+  test('limitBuckets lowers the schema step by step, then gives up', () => {
+    const h = new Histogram({ schema: 2, count: 8, positiveSpans: [{ offset: 0, length: 8 }], positiveBuckets: [1, 0, 0, 0, 0, 0, 0, 0] });
+    const r = limitBuckets(h, 5);
+    assert.equal(r.schema, 1);
+    assert.deepEqual(Array.from(r.toFloat().positiveBuckets), [1, 2, 2, 2, 1]);
+    assert.equal(limitBuckets(h, 8), h);
+    // Schema 1 still has 5 buckets: one more step.
+    assert.deepEqual(Array.from(limitBuckets(h, 4).toFloat().positiveBuckets), [1, 4, 3]);
+    assert.equal(limitBuckets(h, 2).schema, -1);
+    // Bucket 0 (up to 1) and the buckets above 1 never merge: one bucket is out of reach.
+    assert.throws(() => limitBuckets(h, 1), /bucket limit exceeded/);
+    const wide = new FloatHistogram({ schema: -4, positiveSpans: [{ offset: 0, length: 3 }], positiveBuckets: [1, 1, 1] });
+    assert.throws(() => limitBuckets(wide, 2), (e: unknown) => e instanceof HistogramError && e.message === 'histogram bucket limit exceeded');
+    const nhcb = new FloatHistogram({ schema: -53, customValues: [1, 2], positiveSpans: [{ offset: 0, length: 3 }], positiveBuckets: [1, 1, 1] });
+    assert.throws(() => limitBuckets(nhcb, 2), /bucket limit exceeded/);
+  });
+
+  test('capSchema reduces reserved and high schemas only', () => {
+    const h = new Histogram({ schema: 12, count: 2, positiveSpans: [{ offset: 0, length: 2 }], positiveBuckets: [1, 0] });
+    assert.equal(capSchema(h, 8).schema, 8);
+    assert.equal(capSchema(h.with({ schema: 3 }), 8).schema, 3);
+    assert.equal(capSchema(h.with({ schema: -53, customValues: [1, 2] }), 0).schema, -53);
   });
 });
 

@@ -52,6 +52,7 @@ export type HistogramErrorKind =
   | 'exponential_schema_custom_bounds'
   | 'invalid_schema'
   | 'unknown_schema'
+  | 'bucket_limit'
   | 'bad_operation';
 
 const ERROR_TEXT: Record<HistogramErrorKind, string> = {
@@ -76,6 +77,7 @@ const ERROR_TEXT: Record<HistogramErrorKind, string> = {
   exponential_schema_custom_bounds: 'histogram with exponential schema must not have custom bounds',
   invalid_schema: `histogram has an invalid schema, which must be between ${EXPONENTIAL_SCHEMA_MIN} and ${EXPONENTIAL_SCHEMA_MAX} for exponential buckets, or ${CUSTOM_BUCKETS_SCHEMA} for custom buckets`,
   unknown_schema: `histogram has an unknown schema, which must be between ${EXPONENTIAL_SCHEMA_MIN_RESERVED} and ${EXPONENTIAL_SCHEMA_MAX_RESERVED} for exponential buckets, or ${CUSTOM_BUCKETS_SCHEMA} for custom buckets`,
+  bucket_limit: 'histogram bucket limit exceeded',
   bad_operation: 'invalid histogram operation',
 };
 
@@ -1163,4 +1165,47 @@ function sideDecreased(cur: Side, prev: Side): boolean {
     if (c < prev.cnt[j]!) return true;
   }
   return false;
+}
+
+// ---- scrape-time resolution limits ----
+
+/**
+ * The highest schema whose buckets grow by at least `factor` from one to the
+ * next (native_histogram_min_bucket_factor; 0 or anything up to 1 means
+ * no limit, i.e. schema 8).
+ */
+export function schemaForBucketFactor(factor: number): number {
+  const f = factor <= 1 ? 1.00271 : factor;
+  const floor = Math.floor(-Math.log2(Math.log2(f)));
+  if (floor >= EXPONENTIAL_SCHEMA_MAX) return EXPONENTIAL_SCHEMA_MAX;
+  if (floor <= EXPONENTIAL_SCHEMA_MIN) return EXPONENTIAL_SCHEMA_MIN;
+  // | 0 turns a -0 from Math.floor into 0.
+  return floor | 0;
+}
+
+/** An exponential histogram (reserved schemas 9..52 included) above maxSchema, reduced to it; others unchanged. */
+export function capSchema(h: Histogram, maxSchema: number): Histogram;
+export function capSchema(h: FloatHistogram, maxSchema: number): FloatHistogram;
+export function capSchema(h: Histogram | FloatHistogram, maxSchema: number): Histogram | FloatHistogram {
+  if (h.schema < EXPONENTIAL_SCHEMA_MIN_RESERVED || h.schema > EXPONENTIAL_SCHEMA_MAX_RESERVED || h.schema <= maxSchema) return h;
+  return h.reduceResolution(maxSchema);
+}
+
+/**
+ * At most `limit` buckets (native_histogram_bucket_limit): the schema is
+ * lowered one step at a time until the buckets fit. Throws HistogramError
+ * 'bucket_limit' ("histogram bucket limit exceeded") when schema -4 does not
+ * get there, or for custom buckets, which cannot be merged.
+ */
+export function limitBuckets(h: Histogram, limit: number): Histogram;
+export function limitBuckets(h: FloatHistogram, limit: number): FloatHistogram;
+export function limitBuckets(h: Histogram | FloatHistogram, limit: number): Histogram | FloatHistogram {
+  const n = (x: Histogram | FloatHistogram): number => x.positiveBuckets.length + x.negativeBuckets.length;
+  if (n(h) > limit && !isExponentialSchema(h.schema)) throw new HistogramError('bucket_limit');
+  let cur = h;
+  while (n(cur) > limit) {
+    if (cur.schema <= EXPONENTIAL_SCHEMA_MIN) throw new HistogramError('bucket_limit');
+    cur = cur.reduceResolution(cur.schema - 1);
+  }
+  return cur;
 }

@@ -156,7 +156,11 @@ describe('ProtobufParser', () => {
         e instanceof HistogramError &&
         e.message === 'histogram rpc_seconds: positive side: bucket number 2 has observation count of -1: histogram has a bucket whose observation count is negative',
     );
-    assert.throws(read({ sampleCount: 0n, schema: 9, positiveSpan: [{ offset: 0, length: 0 }] }), /invalid schema.*got schema 9/);
+    assert.throws(read({ sampleCount: 0n, schema: 53, positiveSpan: [{ offset: 0, length: 0 }] }), /invalid schema.*got schema 53/);
+    // Schemas 9..52 are reduced to 8: buckets 1 and 2 of schema 10 are bucket 1 of schema 8.
+    const fine = read({ sampleCount: 2n, schema: 10, positiveSpan: [{ offset: 1, length: 2 }], positiveDelta: [1n, 0n] })() as Histogram;
+    assert.equal(fine.schema, 8);
+    assert.deepEqual(Array.from(fine.positiveBuckets), [2]);
     assert.throws(read({ sampleCount: 5n, zeroThreshold: 0.001, zeroCount: 1n }), /count should equal the number of observations/);
   });
 

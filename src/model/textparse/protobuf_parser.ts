@@ -10,7 +10,9 @@
 import { formatOpenMetricsFloat } from '../../gofmt/float.js';
 import { goQuote } from '../../gofmt/quote.js';
 import {
+  capSchema,
   CounterResetHint,
+  EXPONENTIAL_SCHEMA_MAX,
   FloatHistogram,
   Histogram,
   HistogramError,
@@ -353,6 +355,8 @@ export class ProtobufParser implements TextParser {
       });
     }
     try {
+      // Schemas 9..52 are finer than Prometheus stores: reduced to 8 (a later min-bucket-factor cap composes with this).
+      out = out instanceof Histogram ? capSchema(out, EXPONENTIAL_SCHEMA_MAX) : capSchema(out, EXPONENTIAL_SCHEMA_MAX);
       out.validate();
     } catch (e) {
       if (e instanceof HistogramError) throw new HistogramError(e.kind, `histogram ${it.name}`, e.message);
