@@ -1,6 +1,6 @@
 // model: the data model every other room shares (label sets, matchers, special
-// sample values; textparse/ below it parses exposition formats). Imports only
-// gofmt/. This file: immutable label sets, sorted by name (in Go's string order).
+// sample values, native histograms in histogram.ts; textparse/ below it parses
+// exposition formats). Imports only gofmt/. This file: immutable label sets, sorted by name (in Go's string order).
 //
 // A Labels value never changes after construction: every edit goes through a
 // LabelsBuilder and yields a new value. The string key and hash are computed

@@ -1,7 +1,8 @@
-// textparse: the exposition-format parsers (Prometheus text 0.0.4, OpenMetrics 1.0;
-// protobuf later) and media-type negotiation, apart from the scrape loop so that
-// the CLI and tests parse metrics text without scrape/. Imports only model/ and
-// gofmt/ (and node built-ins). This file: the parser interface and entry types.
+// textparse: the exposition-format parsers (Prometheus text 0.0.4, OpenMetrics
+// 1.0, protobuf in protobuf_parser.ts with its schema's generated code in gen/)
+// and media-type negotiation, apart from the scrape loop so that the CLI and
+// tests parse metrics text without scrape/. Imports only model/, gofmt/, its
+// gen/ and @bufbuild/protobuf (and node built-ins). This file: the parser interface and entry types.
 //
 // Exported API
 //   enum Entry            EOF | Series | Help | Type | Unit | Comment | Histogram: what next() found

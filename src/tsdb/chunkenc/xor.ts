@@ -1,4 +1,5 @@
-// Room tsdb/chunkenc (sample compression): a leaf, imports nothing of the project.
+// Room tsdb/chunkenc (sample compression): imports only model/ (the histogram
+// types histogram_chunk.ts encodes).
 //
 // Gorilla-style chunks for float samples (our own format; Prometheus's XOR
 // chunks were the model). A chunk is a 2-byte big-endian sample count, the
