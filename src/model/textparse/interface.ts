@@ -2,7 +2,8 @@
 // 1.0, protobuf in protobuf_parser.ts with its schema's generated code in gen/)
 // and media-type negotiation, apart from the scrape loop so that the CLI and
 // tests parse metrics text without scrape/. Imports only model/, gofmt/, its
-// gen/ and @bufbuild/protobuf (and node built-ins). This file: the parser interface and entry types.
+// gen/ and @bufbuild/protobuf (and node built-ins). This file: the parser
+// interface and entry types.
 //
 // Exported API
 //   enum Entry            EOF | Series | Help | Type | Unit | Comment | Histogram: what next() found
