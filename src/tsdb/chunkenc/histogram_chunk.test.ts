@@ -327,4 +327,71 @@ describe('round trips (property)', () => {
       { numRuns: 150 },
     );
   });
+  test('gauge histograms with any layout changes and staleness markers, in both chunk kinds', () => {
+    const bucketMap = fc.array(fc.tuple(fc.integer({ min: -8, max: 8 }), fc.integer({ min: 0, max: 50 })), { maxLength: 6 });
+    const step = fc.oneof(
+      { weight: 1, arbitrary: fc.constant(null) },
+      { weight: 6, arbitrary: fc.record({ pos: bucketMap, neg: bucketMap, zero: fc.integer({ min: 0, max: 9 }), sum: fc.double({ noNaN: true, min: -1e3, max: 1e3 }) }) },
+    );
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 1, maxLength: 30 }), fc.integer({ min: -2, max: 4 }), (steps, schema) => {
+        const samples = steps.map((st, i) => {
+          const t = 1000 * (i + 1);
+          if (st === null) return { t, h: new Histogram({ sum: STALE_NAN }) };
+          const pos = layoutOf(new Map(st.pos));
+          const neg = layoutOf(new Map(st.neg));
+          const delta = (a: number[]): number[] => a.map((v, k) => v - (k > 0 ? a[k - 1]! : 0));
+          const count = st.zero + pos.abs.reduce((a, b) => a + b, 0) + neg.abs.reduce((a, b) => a + b, 0);
+          return {
+            t,
+            h: new Histogram({
+              counterResetHint: CounterResetHint.Gauge,
+              schema,
+              zeroThreshold: 0.001,
+              zeroCount: st.zero,
+              count,
+              sum: st.sum,
+              positiveSpans: pos.spans,
+              positiveBuckets: delta(pos.abs),
+              negativeSpans: neg.spans,
+              negativeBuckets: delta(neg.abs),
+            }),
+          };
+        });
+        const check = (got: { t: number; h: Histogram | FloatHistogram }[]): void => {
+          assert.equal(got.length, samples.length);
+          got.forEach((g, i) => {
+            const want = samples[i]!;
+            assert.equal(g.t, want.t);
+            if (isStaleNaN(want.h.sum)) {
+              assert.ok(isStaleNaN(g.h.sum), `sample ${i} is a staleness marker`);
+              return;
+            }
+            assert.equal(g.h.counterResetHint, CounterResetHint.Gauge);
+            const a = g.h instanceof Histogram ? g.h.toFloat() : g.h;
+            assert.ok(a.compact(0).equals(want.h.toFloat().compact(0)), `sample ${i}`);
+          });
+        };
+        const ints: HistogramChunk[] = [];
+        let c = new HistogramChunk();
+        for (const { t, h } of samples) {
+          const r = c.append(t, h);
+          if (r.newChunk) ints.push(c);
+          c = r.chunk;
+        }
+        ints.push(c);
+        check(ints.flatMap((ch) => [...ch.iterator()]));
+        const floats: FloatHistogramChunk[] = [];
+        let f = new FloatHistogramChunk();
+        for (const { t, h } of samples) {
+          const r = f.append(t, h.toFloat());
+          if (r.newChunk) floats.push(f);
+          f = r.chunk;
+        }
+        floats.push(f);
+        check(floats.flatMap((ch) => [...ch.iterator()]));
+      }),
+      { numRuns: 150 },
+    );
+  });
 });
