@@ -174,6 +174,27 @@ describe('appender rules', () => {
     assert.equal(r.chunk.append(3, base.toFloat()).newChunk, true);
   });
 
+  test('gauge: a bucket vanishing on one side keeps the other side\'s layout (found by the property test)', () => {
+    const g = (pos: boolean, neg: boolean, sum: number): Histogram =>
+      new Histogram({
+        counterResetHint: CounterResetHint.Gauge,
+        zeroThreshold: 0.001,
+        sum,
+        positiveSpans: pos ? [{ offset: 4, length: 1 }] : [],
+        positiveBuckets: pos ? [0] : [],
+        negativeSpans: neg ? [{ offset: 0, length: 1 }] : [],
+        negativeBuckets: neg ? [0] : [],
+      });
+    const c = new HistogramChunk();
+    c.append(1000, g(true, true, 0));
+    c.append(2000, g(true, false, 0));
+    c.append(3000, g(false, false, 5e-324));
+    const got = [...c.iterator()];
+    assert.equal(got.length, 3);
+    assert.equal(got[2]!.h.sum, 5e-324);
+    assert.deepEqual(got[2]!.h.positiveSpans, [{ offset: 4, length: 1 }]);
+  });
+
   test('staleness markers are stored and end the chunk for anything but more markers', () => {
     const c = new HistogramChunk();
     c.append(1, base);
@@ -391,7 +412,7 @@ describe('round trips (property)', () => {
         floats.push(f);
         check(floats.flatMap((ch) => [...ch.iterator()]));
       }),
-      { numRuns: 150 },
+      { numRuns: 300 },
     );
   });
 });

@@ -149,7 +149,7 @@ class Reader {
 const VARBIT_WIDTHS = [3, 6, 9, 12, 18, 25, 56];
 
 /** Signed: width w holds -(2^(w-1) - 1) .. 2^(w-1). */
-export function putVarbitInt(w: Writer, v: number): void {
+function putVarbitInt(w: Writer, v: number): void {
   if (v === 0) {
     w.writeBit(0);
     return;
@@ -180,7 +180,7 @@ function writeTwos(w: Writer, v: number, width: number): void {
   w.writeBits64(hi >>> 0, lo >>> 0, width);
 }
 
-export function putVarbitUint(w: Writer, v: number): void {
+function putVarbitUint(w: Writer, v: number): void {
   if (v === 0) {
     w.writeBit(0);
     return;
@@ -205,7 +205,7 @@ function readPrefix(r: Reader): number {
   return ones;
 }
 
-export function readVarbitInt(r: Reader): number {
+function readVarbitInt(r: Reader): number {
   const ones = readPrefix(r);
   if (ones === 0) return 0;
   const width = ones === 8 ? 64 : VARBIT_WIDTHS[ones - 1]!;
@@ -222,7 +222,7 @@ export function readVarbitInt(r: Reader): number {
   return hi * TWO32 + lo;
 }
 
-export function readVarbitUint(r: Reader): number {
+function readVarbitUint(r: Reader): number {
   const ones = readPrefix(r);
   if (ones === 0) return 0;
   const width = ones === 8 ? 64 : VARBIT_WIDTHS[ones - 1]!;
@@ -512,7 +512,8 @@ function expandCounter(aSpans: readonly Span[], aAbs: ArrayLike<number>, bSpans:
 
 /** Gauge histograms: any layout change is fine; the union of both layouts is used. */
 function expandGauge(aSpans: readonly Span[], bSpans: readonly Span[]): Expansion {
-  if (sameSpans(aSpans, bSpans)) return UNCHANGED;
+  // The union is needed even when this side is unchanged: a change on the other side rewrites both.
+  if (sameSpans(aSpans, bSpans)) return { ok: true, forward: false, backward: false, union: indexesOf(aSpans) };
   const ai = indexesOf(aSpans);
   const bi = indexesOf(bSpans);
   const set = new Set([...ai, ...bi]);
@@ -1115,4 +1116,3 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-export { Writer as HistogramBitWriter };
