@@ -313,6 +313,24 @@ describe('arithmetic', () => {
   });
 });
 
+describe('arithmetic properties', () => {
+  test('a + b = b + a, (a + b) - b = a at the common schema, and a + b never looks like a reset after a', () => {
+    fc.assert(
+      fc.property(arbFloatHistogram(), arbFloatHistogram(), (a, b) => {
+        const s = a.add(b).histogram;
+        assert.ok(s.compact(0).equals(b.add(a).histogram.compact(0)), 'commutative');
+        assert.equal(s.schema, Math.min(a.schema, b.schema));
+        const aAtS = a.schema > s.schema ? a.reduceResolution(s.schema) : a;
+        assert.ok(s.sub(b).histogram.compact(0).equals(aAtS.compact(0)), '(a + b) - b');
+        assert.equal(s.detectReset(a), false);
+        assert.equal(s.count, a.count + b.count);
+        s.validate();
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
 describe('counter reset detection', () => {
   const base = new FloatHistogram({ count: 10, zeroCount: 2, sum: 5, positiveSpans: [{ offset: 0, length: 3 }], positiveBuckets: [2, 3, 3] });
   test('growth is no reset, any decrease is', () => {
