@@ -329,6 +329,28 @@ describe('arithmetic properties', () => {
       { numRuns: 300 },
     );
   });
+
+  test('different zero thresholds: every observation is kept, the wider threshold (or a bucket bound above it) wins', () => {
+    const thresholds = fc.constantFrom(0, 1e-128, 0.001, 0.3, 1, 1.5, 40);
+    const total = (h: FloatHistogram): number => h.zeroCount + sumOf(h.positiveBuckets) + sumOf(h.negativeBuckets);
+    fc.assert(
+      fc.property(arbFloatHistogram(), arbFloatHistogram(), thresholds, thresholds, (a0, b0, ta, tb) => {
+        // One schema for both: Prometheus's Add widens zero buckets before it lowers the finer schema, so a
+        // threshold widened to a bound of the finer schema can count a coarser bucket twice; we follow it.
+        // Adding an empty histogram widens the zero bucket consistently (no bucket left inside it).
+        const widen = (h: FloatHistogram, t: number): FloatHistogram => h.add(new FloatHistogram({ schema: h.schema, zeroThreshold: t })).histogram;
+        const a = widen(a0, ta);
+        const b = widen(b0.with({ schema: a0.schema }), tb);
+        assert.equal(total(a), total(a0));
+        const s = a.add(b).histogram;
+        assert.equal(total(s), total(a) + total(b));
+        assert.ok(s.zeroThreshold >= Math.max(a.zeroThreshold, b.zeroThreshold));
+        assert.ok(s.compact(0).equals(b.add(a).histogram.compact(0)));
+        for (const bk of s.positiveBucketIterator()) assert.ok(bk.lower >= s.zeroThreshold || bk.upper <= s.zeroThreshold || bk.count === 0, 'no bucket straddles the zero bucket');
+      }),
+      { numRuns: 300 },
+    );
+  });
 });
 
 describe('counter reset detection', () => {
