@@ -1,5 +1,7 @@
-// remote: remote write receiving (1.0 and 2.0: protobuf decoding, snappy). May import
-// gofmt/, model/, logging/ and storage/; web/api mounts it.
+// remote: remote write receiving (1.0 and 2.0: protobuf decoding, snappy) and sending
+// (write_storage.ts: queues tailing the WAL). May import the rooms below it (gofmt/,
+// model/, logging/, config/, relabel/, storage/, tsdb/wal and tsdb/record, httpclient/);
+// web/api mounts the receiver, cli/ runs the sender.
 //
 // The remote write receiver: snappy-compressed prometheus.WriteRequest (1.0)
 // or io.prometheus.write.v2.Request (2.0) in, samples appended, Prometheus's

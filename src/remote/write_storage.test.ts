@@ -162,3 +162,30 @@ test('reload keeps queues whose config did not change and replaces the others', 
   await s.applyConfig(loadConfig(`remote_write:\n  - url: http://127.0.0.1:1/a\n    name: a\n`));
   await until(() => !fs.existsSync(path.join(dir, 'remote', 'b.json')), 'b.json to go');
 });
+
+test('settings accepted but not acted on are named in a warning', async () => {
+  const dir = tmp();
+  fs.mkdirSync(path.join(dir, 'db', 'wal'), { recursive: true });
+  const warnings: string[] = [];
+  const logger = {
+    debug: () => {},
+    info: () => {},
+    error: () => {},
+    warn: (msg: string, f?: Record<string, unknown>) => warnings.push(`${msg}: ${String(f?.settings ?? '')}`),
+    with: () => logger,
+  };
+  const { s } = newStorage(dir, receiver().factory, { logger });
+  cleanup.push(() => s.stop());
+  await s.applyConfig(
+    loadConfig(`remote_write:
+  - url: http://127.0.0.1:1/a
+    send_exemplars: true
+    send_native_histograms: true
+    enable_http2: true
+  - url: http://127.0.0.1:1/b
+    metadata_config: { send: false }
+`),
+  );
+  assert.equal(warnings.length, 1);
+  for (const k of ['send_exemplars', 'send_native_histograms', 'metadata_config.send', 'enable_http2']) assert.ok(warnings[0]!.includes(k), k);
+});

@@ -1,0 +1,140 @@
+import { test, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Registry } from 'prom-client';
+import { Labels } from '../model/labels.js';
+import { TSDBMetrics } from '../tsdb/metrics.js';
+import { RecordEncoder } from '../tsdb/record/record.js';
+import { createCheckpoint } from '../tsdb/wal/checkpoint.js';
+import { WAL } from '../tsdb/wal/wal.js';
+import { WalWatcher, walEnd, type SampleRecord, type WalPosition, type WatcherSink } from './wal_watcher.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+function newWAL(): WAL {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-watcher-'));
+  dirs.push(d);
+  const m = new TSDBMetrics(new Registry(), {
+    headSeries: () => 0,
+    headChunks: () => 0,
+    headMinTime: () => 0,
+    headMaxTime: () => 0,
+    headChunkBytes: () => 0,
+    symbolTableBytes: () => 0,
+    activeAppenders: () => 0,
+    blocksLoaded: () => 0,
+    blocksBytes: () => 0,
+    lowestTimestamp: () => 0,
+    walSegmentCurrent: () => 0,
+    walStorageBytes: () => 0,
+    retentionLimitBytes: () => 0,
+    headSeriesLimit: () => 0,
+    walReplayStatus: () => ({ min: 0, max: 0, current: 0 }),
+  });
+  const w = new WAL(path.join(d, 'wal'), { metrics: m });
+  w.startWriting();
+  return w;
+}
+
+const enc = new RecordEncoder(1024, 1024);
+const f64 = new Float64Array(1);
+const u32 = new Uint32Array(f64.buffer);
+
+/** One batch record: the given new series, then one sample per ref at t. */
+function batch(w: WAL, series: [number, string][], refs: number[], t: number): void {
+  enc.startBatch(series.length);
+  for (const [ref, name] of series) enc.series(ref, Labels.fromPairs('__name__', name));
+  enc.samples(refs.length);
+  for (const r of refs) {
+    f64[0] = r + t / 1000;
+    enc.sample(r, t, u32[1]!, u32[0]!);
+  }
+  w.log(enc.bytes());
+}
+
+class Sink implements WatcherSink {
+  labels = new Map<number, string>();
+  got: string[] = [];
+  lostRanges: [number, number][] = [];
+  resets: number[] = [];
+  caught: WalPosition | null = null;
+  series(ref: number, labels: Labels): void {
+    this.labels.set(ref, labels.get('__name__'));
+  }
+  samples(rec: SampleRecord): void {
+    for (let i = 0; i < rec.n; i++) this.got.push(`${this.labels.get(rec.refs[i]!) ?? '?'}@${rec.ts[i]}=${rec.vs[i]}`);
+  }
+  caughtUp(pos: WalPosition): void {
+    this.caught = pos;
+  }
+  seriesReset(index: number): void {
+    this.resets.push(index);
+  }
+  lost(from: number, to: number): void {
+    this.lostRanges.push([from, to]);
+  }
+}
+
+async function until(cond: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 2000; i++) {
+    if (cond()) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+test('sends samples from the start position on, with labels from earlier records and the tail as it grows', async () => {
+  const w = newWAL();
+  batch(w, [[1, 'a'], [2, 'b']], [1, 2], 1000);
+  const start = walEnd(w.dir);
+  batch(w, [], [1, 2], 2000);
+  // A tombstones record (and any type the watcher does not know) is skipped.
+  enc.startTombstones(1);
+  enc.tombstone(1, 0, 10);
+  w.log(enc.bytes());
+  w.log(Buffer.from([0x7f, 1, 2, 3]));
+  w.nextSegment();
+  batch(w, [[3, 'c']], [3], 3000);
+  const sink = new Sink();
+  const watcher = new WalWatcher({ dir: w.dir, start, sink, pollIntervalMs: 5 });
+  watcher.start();
+  try {
+    await until(() => sink.got.length === 3, 'the samples after the start');
+    assert.deepEqual(sink.got, ['a@2000=3', 'b@2000=4', 'c@3000=6']);
+    batch(w, [], [1], 4000);
+    watcher.notify();
+    await until(() => sink.got.length === 4, 'the tailed sample');
+    assert.equal(sink.got[3], 'a@4000=5');
+    await until(() => sink.caught !== null && sink.caught.segment === 1, 'caught up');
+  } finally {
+    await watcher.stop();
+    w.close();
+  }
+});
+
+test('labels come from the checkpoint; segments deleted before they were read are reported lost', async () => {
+  const w = newWAL();
+  batch(w, [[1, 'a']], [1], 1000);
+  w.nextSegment();
+  batch(w, [[2, 'b']], [2], 2000);
+  w.nextSegment();
+  batch(w, [], [1, 2], 3000);
+  await createCheckpoint(w.dir, 0, 1, () => true, 0, 1 << 20);
+  w.truncate(2);
+  const sink = new Sink();
+  const watcher = new WalWatcher({ dir: w.dir, start: { segment: 0, offset: 0 }, sink, pollIntervalMs: 5 });
+  watcher.start();
+  try {
+    await until(() => sink.got.length === 2, 'the samples of segment 2');
+    assert.deepEqual(sink.lostRanges, [[0, 2]]);
+    assert.deepEqual(sink.got, ['a@3000=4', 'b@3000=5']);
+  } finally {
+    await watcher.stop();
+    w.close();
+  }
+});
