@@ -1,5 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { Labels } from '../../model/labels.js';
 import { isStaleNaN } from '../../model/value.js';
 import { goUnquote } from '../../gofmt/quote.js';
@@ -77,6 +78,47 @@ describe('series values', () => {
     assert.equal(m[1]!.histogram!.schema, 0);
     assert.throws(() => parseSeriesDesc('m {{schema:1 count:1}}+{{schema:0 count:1}}x1'), /cannot merge from schema 0 to 1/);
     assert.throws(() => parseSeriesDesc('m {{schema:-53 count:1}}+{{schema:0 count:1}}x1'), /mix of exponential and custom bucket schemas/);
+  });
+
+  test('testExpression() reads back as the same histogram (property)', () => {
+    // -0 prints as 0 in the notation (as in Prometheus), so it cannot read back bit for bit.
+    const noNegZero = (x: number): number => (x === 0 ? 0 : x);
+    const counts = fc.array(fc.oneof(fc.integer({ min: 0, max: 1000 }), fc.double({ min: 0, max: 1e6, noNaN: true }).map(noNegZero)), { maxLength: 6 });
+    fc.assert(
+      fc.property(
+        fc.record({
+          schema: fc.integer({ min: -4, max: 8 }),
+          sum: fc.double({ noNaN: true }).map(noNegZero),
+          count: fc.double({ min: 0, max: 1e9, noNaN: true }).map(noNegZero),
+          zeroCount: fc.double({ min: 0, max: 1e3, noNaN: true }).map(noNegZero),
+          zeroThreshold: fc.constantFrom(0, 1e-128, 0.001, 0.25),
+          offset: fc.integer({ min: -50, max: 50 }),
+          nOffset: fc.integer({ min: -50, max: 50 }),
+          pos: counts,
+          neg: counts,
+          hint: fc.constantFrom(CounterResetHint.Unknown, CounterResetHint.CounterReset, CounterResetHint.NotCounterReset, CounterResetHint.Gauge),
+        }),
+        (r) => {
+          const h = new FloatHistogram({
+            schema: r.schema,
+            sum: r.sum,
+            count: r.count,
+            zeroCount: r.zeroCount,
+            zeroThreshold: r.zeroThreshold,
+            counterResetHint: r.hint,
+            positiveSpans: r.pos.length ? [{ offset: r.offset, length: r.pos.length }] : [],
+            positiveBuckets: r.pos,
+            negativeSpans: r.neg.length ? [{ offset: r.nOffset, length: r.neg.length }] : [],
+            negativeBuckets: r.neg,
+          });
+          const back = parseSeriesDesc(`m ${h.testExpression()}`).values[0]!;
+          assert.ok(back.histogram!.equals(h.compact(Number.MAX_SAFE_INTEGER)), h.testExpression());
+          assert.equal(back.histogram!.counterResetHint, h.counterResetHint);
+          assert.equal(back.counterResetHintSet, h.counterResetHint !== CounterResetHint.Unknown);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   test('bad histogram descriptions', () => {
