@@ -100,5 +100,9 @@ describe('hand-written MetricFamily decoder', () => {
     assert.throws(() => decodeMetricFamily(Uint8Array.from([0x4f]), 0, 1), /unsupported wire type 7/);
     assert.throws(() => decodeMetricFamily(Uint8Array.from([0x18, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]), 0, 12), /longer than 10 bytes/);
     assert.throws(() => decodeMetricFamily(Uint8Array.from([0x0d, 0, 0, 0, 0]), 0, 5), /wire type 5, want 2/);
+    // Invalid UTF-8 in a string, refused as the generated code refuses it.
+    const badUtf8 = Uint8Array.from([0x0a, 0x03, 0x61, 0xff, 0x62]);
+    assert.throws(() => fromBinary(MetricFamilySchema, badUtf8));
+    assert.throws(() => decodeMetricFamily(badUtf8, 0, badUtf8.length), /not valid UTF-8/);
   });
 });

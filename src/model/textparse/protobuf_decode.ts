@@ -39,7 +39,8 @@ const WIRE_LEN = 2;
 const WIRE_I32 = 5;
 const TWO32 = 0x1_0000_0000;
 
-const utf8 = new TextDecoder('utf-8');
+/** Fatal: proto3 strings must be valid UTF-8 (the generated code refuses them too). */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Cursor over the bytes of one message; nested messages are read by narrowing `end`. */
 class Cursor {
@@ -182,7 +183,11 @@ class Cursor {
       }
       if (ascii) return String.fromCharCode.apply(null, b.subarray(start, end) as unknown as number[]);
     }
-    return utf8.decode(b.subarray(start, end));
+    try {
+      return utf8.decode(b.subarray(start, end));
+    } catch {
+      throw new ProtobufDecodeError('string field is not valid UTF-8', start);
+    }
   }
 
   skip(wire: number): void {
