@@ -4,7 +4,8 @@
 // error on the query endpoints, and still serves /metrics, the targets and
 // the UI; a restart replays the WAL and goes on. With Debian's
 // VictoriaMetrics as receiver, the agent remote-writes every sample, and its
-// WAL truncation keeps what a receiver outage left unsent.
+// WAL truncation keeps what a receiver outage left unsent, also when the
+// agent restarts during the outage.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
@@ -257,7 +258,7 @@ function walTimestamps(walDir: string): number[] {
   return w.samples.filter((x) => refs.has(x.ref)).map((x) => x.t);
 }
 
-test('agent remote-writes to VictoriaMetrics; truncation keeps the WAL a receiver outage left unsent', { timeout: 180_000 }, async () => {
+test('agent remote-writes to VictoriaMetrics; truncation keeps what a receiver outage left unsent, across an agent restart', { timeout: 180_000 }, async () => {
   let n = 0;
   const target = http.createServer((_req, res) => {
     res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' });
@@ -273,7 +274,9 @@ test('agent remote-writes to VictoriaMetrics; truncation keeps the WAL a receive
   try {
     const config = `global:\n  scrape_interval: 500ms\nscrape_configs:\n  - job_name: t\n    static_configs:\n      - targets: ['127.0.0.1:${(target.address() as AddressInfo).port}']\nremote_write:\n  - url: ${vm.base}/api/v1/write\n    remote_timeout: 2s\n    queue_config: { batch_send_deadline: 200ms, min_backoff: 100ms, max_backoff: 500ms }\n`;
     // Truncation every second, keeping only the last second of samples: the remote's needs decide what stays.
-    agent = await startTsprom({ args: ['--agent', '--storage.agent.wal-truncate-frequency=1s', '--storage.agent.retention.min-time=1s'], config, dir });
+    // One process (heapMiB), and a short flush deadline so that a stop during the outage does not wait a minute.
+    const agentArgs = ['--agent', '--storage.agent.wal-truncate-frequency=1s', '--storage.agent.retention.min-time=1s', '--storage.remote.flush-deadline=1s'];
+    agent = await startTsprom({ args: agentArgs, config, dir, heapMiB: 256 });
     // Samples arrive, and the WAL is truncated (a checkpoint, the first segments gone).
     await until(async () => ((await vmTimestamps(vm)).size >= 6 ? true : null), 'samples at VictoriaMetrics');
     await until(async () => (checkpoints().length > 0 && listSegments(walDir)[0]! > 0 ? true : null), 'a WAL truncation');
@@ -291,12 +294,27 @@ test('agent remote-writes to VictoriaMetrics; truncation keeps the WAL a receive
       pending.filter((t) => !still.has(t)),
       [],
     );
+    // A restart of the agent inside the outage: it resumes where its queue stopped.
+    const restartAt = Date.now();
+    await agent.stop();
+    agent = await startTsprom({ args: agentArgs, config, dir, heapMiB: 256 });
+    await new Promise((r) => setTimeout(r, 3000));
+    pending.push(...walTimestamps(walDir).filter((t) => t > pending.at(-1)!));
 
     vm = await startVictoria(vmPort, join(dir, 'vm'));
-    await until(async () => {
-      const got = await vmTimestamps(vm);
-      return pending.every((t) => got.has(t)) ? true : null;
-    }, 'every sample of the outage at VictoriaMetrics', 60_000);
+    let lost: number[] = [];
+    try {
+      await until(async () => {
+        const got = await vmTimestamps(vm);
+        lost = pending.filter((t) => !got.has(t));
+        return lost.length === 0 ? true : null;
+      }, 'every sample of the outage at VictoriaMetrics', 60_000);
+    } catch {
+      const inWal = new Set(walTimestamps(walDir));
+      assert.fail(
+        `${lost.length} of ${pending.length} outage samples never arrived (ms after the outage began: ${lost.map((t) => t - outageFrom).join(' ')}; restart at ${restartAt - outageFrom}; ${lost.filter((t) => inWal.has(t)).length} of them still in the WAL; positions ${readdirSync(join(dir, 'data-agent', 'remote')).map((f) => readFileSync(join(dir, 'data-agent', 'remote', f), 'utf8').trim()).join(' ')}; segments ${listSegments(walDir).join(',')})`,
+      );
+    }
     // Once sent, the outage's segments are truncated too.
     await until(async () => (walTimestamps(walDir).some((t) => t === pending[0]) ? null : true), 'the sent outage segments truncated', 30_000);
     const metrics = await (await fetch(`${agent.base}/metrics`)).text();

@@ -260,10 +260,12 @@ export class RemoteWriteStorage implements WalRetention {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
     const all = [...this.queues];
+    // The saved positions bind the WAL from now until the process ends, also while the queues flush
+    // (with no queue and no saved position, lowestNeededSegment would free the whole WAL meanwhile).
+    for (const [name, q] of all) if (!this.saved.has(name)) this.saved.set(name, q.qm.position());
+    this.configured = false;
     this.queues.clear();
     await Promise.all(all.map(([name, q]) => this.stopQueue(name, q)));
-    // The saved positions stay binding for the WAL until the process ends.
-    this.configured = false;
   }
 }
 
