@@ -3,13 +3,16 @@
 // counter histogram, a gauge histogram and a float histogram, each changing its
 // layout. A TSDB snapshot writes the chunks; our decoders must read them back
 // and our appenders, fed the same scraped histograms, must write the same bytes.
+// A schema-8 histogram with a bucket at every fraction of an octave checks our
+// bucket bounds against those Prometheus's query API prints.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { create, toBinary, type MessageInitShape } from '@bufbuild/protobuf';
-import { FloatHistogram, Histogram } from '../src/model/histogram.js';
+import { type Bucket, FloatHistogram, Histogram } from '../src/model/histogram.js';
+import { formatF } from '../src/gofmt/float.js';
 import { HistogramSchema, MetricFamilySchema, MetricType } from '../src/model/textparse/gen/metrics_pb.js';
 import { ProtobufParser } from '../src/model/textparse/protobuf_parser.js';
 import { Entry } from '../src/model/textparse/interface.js';
@@ -109,6 +112,21 @@ function floats(n: number): MessageInitShape<typeof HistogramSchema> {
   };
 }
 
+/** Schema 8 with one bucket per fraction of an octave on each side: every bucket bound Prometheus's table gives. */
+function fine(n: number): MessageInitShape<typeof HistogramSchema> {
+  const deltas = Array.from({ length: 256 }, (_, i) => (i === 0 ? BigInt(n) : 0n));
+  return {
+    sampleCount: BigInt(512 * n),
+    sampleSum: 1000 + n,
+    schema: 8,
+    zeroThreshold: 2 ** -10,
+    positiveSpan: [{ offset: 0, length: 256 }],
+    positiveDelta: deltas,
+    negativeSpan: [{ offset: -100, length: 256 }],
+    negativeDelta: deltas,
+  };
+}
+
 function body(n: number): Uint8Array {
   const h = nth(n);
   const families: MessageInitShape<typeof MetricFamilySchema>[] = [
@@ -134,6 +152,7 @@ function body(n: number): Uint8Array {
     },
     { name: 'queue_sizes', type: MetricType.GAUGE_HISTOGRAM, metric: [{ histogram: gauge(n) }] },
     { name: 'work_seconds', type: MetricType.HISTOGRAM, metric: [{ histogram: floats(n) }] },
+    { name: 'fine_seconds', type: MetricType.HISTOGRAM, metric: [{ histogram: fine(n) }] },
   ];
   const out: number[] = [];
   for (const f of families) {
@@ -162,6 +181,19 @@ function sourceOf(h: Histogram | FloatHistogram): { name: string; n: number } {
     for (const [name, want] of parsed(n)) if (want.sum === h.sum && want.count === h.count) return { name, n };
   }
   throw new Error(`no scrape matches ${h.toString()}`);
+}
+
+/** Prometheus's JSON bucket boundary rule: 0 open left, 1 open right, 2 open both, 3 closed both. */
+function boundaryRule(b: Bucket): number {
+  if (b.lowerInclusive && b.upperInclusive) return 3;
+  if (b.lowerInclusive) return 1;
+  if (b.upperInclusive) return 0;
+  return 2;
+}
+
+/** The scrape a queried fine_seconds histogram came from: its first bucket holds n. */
+function scrapeCountOf(buckets: [number, string, string, string][]): number {
+  return Number(buckets[0]![3]);
 }
 
 /** Chunk records of a block chunk file: magic, version, padding, then uvarint length, encoding, data, CRC. */
@@ -255,5 +287,21 @@ describe('histogram chunks against Prometheus 2.42', { timeout: 120_000 }, () =>
     }
     assert.ok(seen.counter >= 8 && seen.gauge >= 8 && seen.float >= 8, `samples compared: ${JSON.stringify(seen)}`);
     assert.ok(recoded >= 3, 'the layout changes made both encoders recode');
+  });
+
+  test('bucket bounds (all 256 schema-8 fractions, both signs) print as Prometheus\'s query API prints them', async () => {
+    await until(async () => (scrapes >= 2 ? true : null), '2 scrapes', 30_000);
+    const res = await fetch(`${prom.base}/api/v1/query?query=fine_seconds`);
+    const body = (await res.json()) as { data: { result: { histogram: [number, { buckets: [number, string, string, string][] }] }[] } };
+    const theirs = body.data.result[0]!.histogram[1].buckets;
+    const n = scrapeCountOf(theirs);
+    const ours = [...(parsed(n).get('fine_seconds') as Histogram).toFloat().allBucketIterator()].map((b) => [
+      boundaryRule(b),
+      formatF(b.lower),
+      formatF(b.upper),
+      formatF(b.count),
+    ]);
+    assert.equal(theirs.length, 512);
+    assert.deepEqual(ours, theirs);
   });
 });
