@@ -61,7 +61,6 @@ export class RemoteWriteStorage implements WalRetention {
   private readonly saved = new Map<string, WalPosition>();
   /** Positions changed since they were last written. */
   private readonly dirty = new Map<string, WalPosition>();
-  private configured = false;
   private timer: NodeJS.Timeout | null = null;
   /** The furthest record any queue has read: samples_in counts each record once. */
   private inHigh: WalPosition = { segment: -1, offset: -1 };
@@ -133,6 +132,8 @@ export class RemoteWriteStorage implements WalRetention {
     const stops: Promise<void>[] = [];
     for (const [name, q] of this.queues) {
       if (want.get(name)?.key === q.key) continue;
+      // While it flushes, its position keeps binding the WAL.
+      if (!this.saved.has(name)) this.saved.set(name, q.qm.position());
       this.queues.delete(name);
       stops.push(this.stopQueue(name, q));
     }
@@ -147,7 +148,6 @@ export class RemoteWriteStorage implements WalRetention {
       this.saved.delete(name);
       fs.rmSync(this.stateFile(name), { force: true });
     }
-    this.configured = true;
   }
 
   private startQueue(rw: RemoteWriteConfig, key: string, ext: Labels): Running {
@@ -221,7 +221,10 @@ export class RemoteWriteStorage implements WalRetention {
   /** The lowest segment whose data a queue still needs, raised past what the cap allows. */
   lowestNeededSegment(): number | null {
     let lowest: number | null = null;
-    const positions = this.configured ? [...this.queues.keys()].map((n) => this.saved.get(n) ?? this.queues.get(n)!.qm.position()) : [...this.saved.values()];
+    // Saved positions lag the queues' own, so they never free too much; they also cover queues being
+    // stopped or replaced (a reload, the shutdown flush) and, before the config is applied, queues not started yet.
+    const positions = [...this.saved.values()];
+    for (const [n, q] of this.queues) if (!this.saved.has(n)) positions.push(q.qm.position());
     for (const p of positions) if (lowest === null || p.segment < lowest) lowest = p.segment;
     if (lowest === null) return null;
     return Math.max(lowest, this.capSegment());
@@ -260,10 +263,8 @@ export class RemoteWriteStorage implements WalRetention {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
     const all = [...this.queues];
-    // The saved positions bind the WAL from now until the process ends, also while the queues flush
-    // (with no queue and no saved position, lowestNeededSegment would free the whole WAL meanwhile).
+    // The positions bind the WAL until the process ends, also while the queues flush.
     for (const [name, q] of all) if (!this.saved.has(name)) this.saved.set(name, q.qm.position());
-    this.configured = false;
     this.queues.clear();
     await Promise.all(all.map(([name, q]) => this.stopQueue(name, q)));
   }
