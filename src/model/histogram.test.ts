@@ -409,6 +409,26 @@ describe('text forms', () => {
     assert.deepEqual(rev, [...all].reverse());
   });
 
+  test('custom buckets: the first is closed at -Inf, the rest open below, the last reaches +Inf; negative bounds are fine', () => {
+    const h = new FloatHistogram({
+      schema: -53,
+      count: 622,
+      positiveSpans: [
+        { offset: 0, length: 2 },
+        { offset: 1, length: 1 },
+        { offset: 1, length: 1 },
+      ],
+      positiveBuckets: [100, 344, 123, 55],
+      customValues: [-10, -5, 0, 10, 25],
+    });
+    assert.deepEqual([...h.allBucketIterator()].map(bucketString), ['[-Inf,-10]:100', '(-10,-5]:344', '(0,10]:123', '(25,+Inf]:55']);
+    assert.deepEqual(
+      [...h.allBucketIterator()].map((b) => b.index),
+      [0, 1, 3, 5],
+    );
+    assert.deepEqual([...h.allReverseBucketIterator()].map((b) => b.index), [5, 3, 1, 0]);
+  });
+
   test('equals ignores empty spans and compares floats by bits', () => {
     const a = exampleInt();
     const b = a.compact(0).compact(0);
