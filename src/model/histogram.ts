@@ -6,9 +6,10 @@
 // reset detection and the two text forms (String() and the promqltest notation).
 // Imports only gofmt/.
 //
-// Values are immutable: constructors copy what they are given, bucket arrays
-// are typed arrays that no method writes after construction, and every
-// operation returns a new histogram. Integer counts are JS numbers, exact up to
+// Values are immutable: constructors copy what they are given, spans are
+// frozen, bucket arrays are typed arrays that no method writes after
+// construction (they cannot be frozen: callers treat them as read-only), and
+// every operation returns a new histogram. Integer counts are JS numbers, exact up to
 // 2^53 (Prometheus uses uint64/int64; larger counts lose precision here).
 import { formatG } from '../gofmt/float.js';
 
