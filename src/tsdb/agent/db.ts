@@ -31,6 +31,7 @@ import {
   type Storage,
 } from '../../storage/interface.js';
 import { acquireLock, type DirLock } from '../fileutil/lock.js';
+import { Pacer } from '../fileutil/pacer.js';
 import { RecordEncoder, decodeRecord, type RecordHandler } from '../record/record.js';
 import { checkpointSegments, createCheckpoint, deleteCheckpoints, lastCheckpoint } from '../wal/checkpoint.js';
 import type { WalRetention } from '../wal/retention.js';
@@ -75,6 +76,8 @@ interface MemSeries {
   lastSeg: number;
 }
 
+/** Replay yields to the event loop this often (ms), so /-/healthy and /metrics answer while a long WAL replays. */
+const REPLAY_YIELD_MS = 50;
 /** Initial and retained record buffer sizes: a scrape's commit fits without growing. */
 const ENC_INITIAL_BYTES = 64 * 1024;
 const ENC_RETAINED_BYTES = 1024 * 1024;
@@ -128,7 +131,7 @@ export async function openAgentDB(opts: AgentOptions): Promise<AgentDB> {
   const lock = opts.noLockfile === true ? null : acquireLock(opts.dir);
   try {
     const db = new AgentDB(opts, lock);
-    db.replay();
+    await db.replay();
     db.start();
     return db;
   } catch (e) {
@@ -165,9 +168,10 @@ export class AgentDB implements Storage {
     this.wal = new WAL(this.walDir, { segmentSize, logger: this.logger, metrics: this.metrics });
   }
 
-  /** @internal Rebuilds the series table from the last checkpoint and the segments after it. */
-  replay(): void {
+  /** @internal Rebuilds the series table from the last checkpoint and the segments after it, giving the event loop turns. */
+  async replay(): Promise<void> {
     const t0 = performance.now();
+    const pacer = new Pacer(REPLAY_YIELD_MS);
     const self = this;
     let seg = -1;
     const handler: RecordHandler = {
@@ -200,7 +204,7 @@ export class AgentDB implements Storage {
       seg = cp.index;
       for (const file of checkpointSegments(cp.dir)) {
         const r = new SegmentReader(fs.readFileSync(file), file);
-        this.readAll(r, handler);
+        await this.readAll(r, handler, pacer);
         if (r.error !== null) {
           this.metrics.corruptions.inc();
           this.logger.warn('Agent checkpoint is corrupt; keeping what precedes the damage', { file, err: r.error.message });
@@ -214,7 +218,7 @@ export class AgentDB implements Storage {
       seg = s;
       const file = path.join(this.walDir, segmentName(s));
       const r = new SegmentReader(fs.readFileSync(file), file);
-      this.readAll(r, handler);
+      await this.readAll(r, handler, pacer);
       if (r.error !== null) {
         this.metrics.corruptions.inc();
         const dropped = repairSegments(this.walDir, s, r.validEnd);
@@ -222,13 +226,13 @@ export class AgentDB implements Storage {
         break;
       }
     }
-    // Refs that mapped to an earlier ref of the same labels are not live series of their own.
+    // Series by labels: a ref that maps to an earlier ref of the same labels is no series of its own.
     this.metrics.activeSeries.set(this.byKey.size);
     this.metrics.replayDuration.set((performance.now() - t0) / 1000);
     this.logger.info('Agent WAL replay completed', { series: this.byKey.size, durationSeconds: (performance.now() - t0) / 1000 });
   }
 
-  private readAll(r: SegmentReader, h: RecordHandler): void {
+  private async readAll(r: SegmentReader, h: RecordHandler, pacer: Pacer): Promise<void> {
     while (r.next()) {
       try {
         decodeRecord(r.buf, r.start, r.end, h, r.file);
@@ -237,6 +241,7 @@ export class AgentDB implements Storage {
         return;
       }
       r.accept();
+      await pacer.maybeYield();
     }
   }
 
