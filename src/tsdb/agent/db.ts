@@ -84,7 +84,6 @@ const ENC_RETAINED_BYTES = 1024 * 1024;
 
 class AgentMetrics implements WALMetrics {
   readonly activeSeries: Gauge;
-  readonly deletedSeries: Gauge;
   readonly samplesAppended: Counter;
   readonly outOfOrder: Counter;
   readonly corruptions: Counter;
@@ -105,7 +104,6 @@ class AgentMetrics implements WALMetrics {
     const registers = registry !== undefined ? [registry] : [];
     const counter = (name: string, help: string): Counter => new Counter({ name, help, registers });
     this.activeSeries = new Gauge({ name: 'prometheus_agent_active_series', help: 'Number of active series being tracked by the WAL storage', registers });
-    this.deletedSeries = new Gauge({ name: 'prometheus_agent_deleted_series', help: 'Number of series pending deletion from the WAL', registers });
     this.samplesAppended = counter('prometheus_agent_samples_appended_total', 'Total number of samples appended to the storage');
     this.outOfOrder = counter('prometheus_agent_out_of_order_samples_total', 'Total number of out of order samples ingestion failed attempts.');
     this.corruptions = counter('prometheus_agent_corruptions_total', 'Total number of WAL corruptions.');
