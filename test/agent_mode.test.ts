@@ -151,6 +151,9 @@ describe('tsprom --agent scrapes into its WAL', () => {
     const read = await fetch(`${agent.base}/api/v1/read`, { method: 'POST', body });
     assert.equal(read.status, 500);
     assert.equal(await read.text(), 'unsupported operation with WAL-only storage\n');
+    const fed = await fetch(`${agent.base}/federate?match[]=up`);
+    assert.equal(fed.status, 500);
+    assert.equal(await fed.text(), 'unsupported operation with WAL-only storage\n');
   });
 
   test('/metrics, targets, config, flags and the UI still work', async () => {

@@ -4,7 +4,7 @@
 import { Counter, type Registry } from 'prom-client';
 import { Labels, METRIC_NAME, isValidLegacyMetricName } from '../model/labels.js';
 import type { Matcher } from '../model/matcher.js';
-import { ValueType, type Queryable } from '../storage/interface.js';
+import { ValueType, type Querier, type Queryable } from '../storage/interface.js';
 import { isStaleNaN } from '../model/value.js';
 import type { HttpResponse, RequestInfo } from './server.js';
 import { compareStrings } from '../gofmt/order.js';
@@ -278,7 +278,14 @@ export function federateHandler(deps: FederateDeps): (req: RequestInfo) => HttpR
     const maxt = now();
     const mint = maxt - deps.lookbackDeltaMs;
     const found: FedSample[] = [];
-    const q = deps.storage.querier(mint, maxt);
+    let q: Querier;
+    try {
+      q = deps.storage.querier(mint, maxt);
+    } catch (e) {
+      // E.g. an agent's WAL-only store, which answers no queries.
+      errors.inc();
+      return plain(500, (e as Error).message);
+    }
     try {
       for (const ms of sets) {
         const set = q.select(true, { start: mint, end: maxt }, ...ms);
