@@ -138,6 +138,8 @@ async function fetchInfoSeries(
   start -= ev.q.lookbackDelta - 1 + offset;
   end -= offset;
   const set = ev.q.querier.select(false, { start, end, step: ev.interval, func: 'info' }, ...matchers);
+  // A remote-read querier fetches during the select.
+  await ev.q.querier.ready?.();
   const list = [];
   while (set.next()) list.push(set.at());
   const err = set.err();
