@@ -6,13 +6,18 @@
 // Everything here is synchronous: the engine's inner loops must not await per
 // series. Timestamps are integer milliseconds since the epoch (JS numbers are
 // exact up to 2^53 ms, far beyond any real timestamp).
+import type { FloatHistogram, Histogram } from '../model/histogram.js';
 import type { Labels } from '../model/labels.js';
 import type { Matcher } from '../model/matcher.js';
 
-/** What an iterator holds at its current position. Histograms come in a later milestone. */
+/** What an iterator holds at its current position. */
 export enum ValueType {
   None = 0,
   Float = 1,
+  /** An integer native histogram: read it with atHistogram() (or atFloatHistogram(), converted). */
+  Histogram = 2,
+  /** A float native histogram: read it with atFloatHistogram(). */
+  FloatHistogram = 3,
 }
 
 /**
@@ -29,8 +34,15 @@ export interface SampleIterator {
   seek(t: number): ValueType;
   /** Timestamp (ms) of the current sample. */
   t(): number;
-  /** Value of the current sample (staleness markers are the StaleNaN bit pattern). */
+  /** Value of the current float sample (staleness markers are the StaleNaN bit pattern). */
   v(): number;
+  /**
+   * The current sample when next()/seek() said ValueType.Histogram. Iterators of
+   * float-only sources may leave these out; callers only ask after such a result.
+   */
+  atHistogram?(): Histogram;
+  /** The current sample as a float histogram (ValueType.Histogram or FloatHistogram). */
+  atFloatHistogram?(): FloatHistogram;
   /** An error that ended iteration early, if any. */
   err(): Error | null;
 }
@@ -104,6 +116,13 @@ export interface Appender {
    * rejected sample; the appender stays usable for the other samples.
    */
   append(ref: SeriesRef, labels: Labels, t: number, v: number): SeriesRef;
+  /**
+   * Adds one native histogram sample: exactly one of h (integer) and fh (float)
+   * is given. Optional while stores gain histogram support: a caller holding a
+   * histogram for an appender without it rejects and counts that sample.
+   * Throws a StorageError subclass for a rejected sample, as append() does.
+   */
+  appendHistogram?(ref: SeriesRef, labels: Labels, t: number, h: Histogram | null, fh: FloatHistogram | null): SeriesRef;
   /**
    * Adds an exemplar to a series that exists (appended to before, in this
    * appender or earlier); it is logged and made visible with the samples on
