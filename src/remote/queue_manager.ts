@@ -355,6 +355,7 @@ export class QueueManager implements WatcherSink {
     const dropAll = seg < this.dropBelowSegment;
     const shards = this.shards;
     const ns = shards.length;
+    const perSend = this.cfg.queueConfig.maxSamplesPerSend;
     let queued = 0;
     let maxT = this.highestRecv;
     for (; i < n; i++) {
@@ -372,7 +373,7 @@ export class QueueManager implements WatcherSink {
       const sh = shards[ref % ns]!;
       if (sh.len >= sh.capacity) break;
       sh.push(s, t, rec.vs[i]!, id);
-      if (sh.len >= this.cfg.queueConfig.maxSamplesPerSend) sh.wake();
+      if (sh.len === perSend) sh.wake();
       queued++;
       if (t > maxT) maxT = t;
     }

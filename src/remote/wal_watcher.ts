@@ -26,7 +26,8 @@ export interface WalPosition {
 /** The samples of one record: refs[i], ts[i], vs[i] for i < n. Valid until the sink's call returns (or its promise settles). */
 export interface SampleRecord {
   n: number;
-  refs: Float64Array;
+  /** A plain array: series refs are small integers, which V8 keeps unboxed there (Map lookups by them allocate nothing). */
+  refs: number[];
   ts: Float64Array;
   vs: Float64Array;
 }
@@ -125,7 +126,7 @@ class SegmentFile {
 
 /** Collects a batch record's entries: series straight to the sink, samples into typed arrays. */
 class Collector implements RecordHandler {
-  readonly rec: SampleRecord = { n: 0, refs: new Float64Array(1024), ts: new Float64Array(1024), vs: new Float64Array(1024) };
+  readonly rec: SampleRecord = { n: 0, refs: [], ts: new Float64Array(1024), vs: new Float64Array(1024) };
   seriesCount = 0;
   segment = 0;
   private readonly f64 = new Float64Array(1);
@@ -140,13 +141,12 @@ class Collector implements RecordHandler {
 
   sample(ref: number, t: number, hi: number, lo: number): void {
     const r = this.rec;
-    if (r.n === r.refs.length) {
+    if (r.n === r.ts.length) {
       const grow = (a: Float64Array): Float64Array => {
         const b = new Float64Array(a.length * 2);
         b.set(a);
         return b;
       };
-      r.refs = grow(r.refs);
       r.ts = grow(r.ts);
       r.vs = grow(r.vs);
     }
@@ -163,8 +163,8 @@ class Collector implements RecordHandler {
 
   /** Drops a record's arrays back to their initial size when one burst grew them. */
   shrink(): void {
-    if (this.rec.refs.length > 1 << 16) {
-      this.rec.refs = new Float64Array(1024);
+    if (this.rec.ts.length > 1 << 16) {
+      this.rec.refs = [];
       this.rec.ts = new Float64Array(1024);
       this.rec.vs = new Float64Array(1024);
     }

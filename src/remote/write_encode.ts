@@ -180,7 +180,7 @@ export class RequestEncoder {
     this.symbolList = [];
     // The spec wants "" as the first symbol.
     this.symbol('');
-    // Label references of all series first: the symbols table must precede nothing, but knowing it fully keeps one pass.
+    // The symbols table is written first, so every label reference is resolved before any series is written.
     const refs = this.refs;
     refs.length = 0;
     const starts = new Array<number>(n + 1);
