@@ -59,17 +59,19 @@ export interface QueueManagerOptions {
   shardUpdateIntervalMs?: number;
 }
 
-/** A series as the queue keeps it: final labels, 1.0 label bytes, the segment it was last declared in. */
+/**
+ * A series as the queue keeps it: final labels, 1.0 label bytes, the segment it was last
+ * declared in. Series that relabeling dropped are kept too (dropped = true), so their
+ * samples count as dropped, not as unknown.
+ */
 class QueuedSeries implements EncodableSeries {
   constructor(
     readonly labels: Labels,
     readonly v1: Buffer | null,
     public seg: number,
+    readonly dropped: boolean,
   ) {}
 }
-
-/** Relabeling dropped the series; kept so its samples count as dropped, not unknown. */
-const DROPPED = 'dropped';
 
 const EWMA_WEIGHT = 0.2;
 const SHARD_TOLERANCE = 0.3;
@@ -172,7 +174,7 @@ export class QueueManager implements WatcherSink {
   private readonly now: () => number;
   private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   private readonly watcher: WalWatcher;
-  private readonly seriesMap = new Map<number, QueuedSeries | typeof DROPPED>();
+  private readonly seriesMap = new Map<number, QueuedSeries>();
   private readonly externalLabels: Labels;
   private readonly headers: Record<string, string>;
   private shards: Shard[] = [];
@@ -294,20 +296,20 @@ export class QueueManager implements WatcherSink {
   series(ref: number, labels: Labels, segment: number): void {
     const old = this.seriesMap.get(ref);
     if (old !== undefined) {
-      if (old !== DROPPED) old.seg = segment;
+      old.seg = segment;
       return;
     }
     const final = this.relabel(labels);
     if (final === null) {
-      this.seriesMap.set(ref, DROPPED);
+      this.seriesMap.set(ref, new QueuedSeries(labels, null, segment, true));
       return;
     }
     const v1 = this.cfg.protobufMessage === 'prometheus.WriteRequest' ? labelBytesV1(final) : null;
-    this.seriesMap.set(ref, new QueuedSeries(final, v1, segment));
+    this.seriesMap.set(ref, new QueuedSeries(final, v1, segment, false));
   }
 
   seriesReset(index: number): void {
-    for (const [ref, s] of this.seriesMap) if (s === DROPPED || s.seg < index) this.seriesMap.delete(ref);
+    for (const [ref, s] of this.seriesMap) if (s.seg < index) this.seriesMap.delete(ref);
   }
 
   lost(from: number, to: number): void {
@@ -358,15 +360,21 @@ export class QueueManager implements WatcherSink {
     const perSend = this.cfg.queueConfig.maxSamplesPerSend;
     let queued = 0;
     let maxT = this.highestRecv;
+    // Drops are counted per call, not per sample: labelled counter updates are not cheap.
+    let capped = 0;
+    let unknown = 0;
+    let relabeled = 0;
+    let old = 0;
     for (; i < n; i++) {
       // i < n = rec.n <= the arrays' length.
       const ref = rec.refs[i]!;
       const t = rec.ts[i]!;
       const s = this.seriesMap.get(ref);
-      if (dropAll || s === undefined || s === DROPPED || t < minT) {
-        const reason: DropReason = dropAll ? 'wal_retention_exceeded' : s === undefined ? 'unintentionally_dropped_series' : s === DROPPED ? 'dropped_series' : 'too_old';
-        this.m.dropped.inc({ ...this.l, reason });
-        this.dataDropped.incr(1);
+      if (dropAll || s === undefined || s.dropped || t < minT) {
+        if (dropAll) capped++;
+        else if (s === undefined) unknown++;
+        else if (s.dropped) relabeled++;
+        else old++;
         continue;
       }
       // ns > 0 while not resharding; ref % ns < ns.
@@ -377,6 +385,10 @@ export class QueueManager implements WatcherSink {
       queued++;
       if (t > maxT) maxT = t;
     }
+    this.countDropped('wal_retention_exceeded', capped);
+    this.countDropped('unintentionally_dropped_series', unknown);
+    this.countDropped('dropped_series', relabeled);
+    this.countDropped('too_old', old);
     this.recOpen[id - this.recBase + this.recHead] = (this.recOpen[id - this.recBase + this.recHead] ?? 0) + queued;
     this.pendingSamples += queued;
     this.dataIn.incr(queued);
@@ -386,6 +398,12 @@ export class QueueManager implements WatcherSink {
     }
     this.m.pending.set(this.l, this.pendingSamples);
     return i;
+  }
+
+  private countDropped(reason: DropReason, n: number): void {
+    if (n === 0) return;
+    this.m.dropped.inc({ ...this.l, reason }, n);
+    this.dataDropped.incr(n);
   }
 
   private completeRecord(id: number): void {
@@ -530,8 +548,7 @@ export class QueueManager implements WatcherSink {
     if (dropped.n === 0) return false;
     b.n = w;
     b.series.length = w;
-    this.m.dropped.inc({ ...this.l, reason: 'too_old' }, dropped.n);
-    this.dataDropped.incr(dropped.n);
+    this.countDropped('too_old', dropped.n);
     this.release(dropped.rec, dropped.n);
     return true;
   }
