@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Labels } from '../model/labels.js';
 import { MatchType, Matcher } from '../model/matcher.js';
+import { FloatHistogram, Histogram } from '../model/histogram.js';
 import { MemoryStorage } from './memory.js';
+import { DuplicateSampleError, ValueType } from './interface.js';
 import type { SeriesSet } from './interface.js';
 
 function add(db: MemoryStorage, ls: Labels, t: number, v: number): void {
@@ -42,4 +44,35 @@ test('a querier sees the series that existed when it was made, also after the st
   db.clear();
   assert.deepEqual(names(q.select(false, null, all)), ['{__name__="x", i="1"}']);
   assert.deepEqual(names(db.querier(0, 10_000).select(false, null, all)), []);
+});
+
+test('histogram samples: iterators say their type and give them back; float-only series are unchanged', () => {
+  const db = new MemoryStorage();
+  const ls = Labels.fromPairs('__name__', 'h');
+  const fh = new FloatHistogram({ count: 3, sum: 5, positiveSpans: [{ offset: 0, length: 2 }], positiveBuckets: [1, 2] });
+  const ih = new Histogram({ count: 2, sum: 1, positiveSpans: [{ offset: 1, length: 1 }], positiveBuckets: [2] });
+  const app = db.appender();
+  app.append(0, ls, 1000, 7);
+  app.appendHistogram!(0, ls, 2000, null, fh);
+  app.appendHistogram!(0, ls, 3000, ih, null);
+  // The same histogram again at the same time is ignored; a different one is a duplicate.
+  app.appendHistogram!(0, ls, 3000, ih, null);
+  assert.throws(() => app.appendHistogram!(0, ls, 3000, null, fh), DuplicateSampleError);
+  assert.throws(() => app.append(0, ls, 3000, 1), DuplicateSampleError);
+  app.commit();
+  const set = db.querier(0, 10_000).select(false, null, Matcher.create(MatchType.Equal, '__name__', 'h'));
+  assert.ok(set.next());
+  const it = set.at().iterator();
+  assert.equal(it.next(), ValueType.Float);
+  assert.equal(it.v(), 7);
+  assert.equal(it.next(), ValueType.FloatHistogram);
+  assert.equal(it.t(), 2000);
+  assert.ok(it.atFloatHistogram!().equals(fh));
+  assert.equal(it.next(), ValueType.Histogram);
+  assert.ok(it.atHistogram!().equals(ih));
+  assert.ok(it.atFloatHistogram!().equals(ih.toFloat()));
+  assert.equal(it.next(), ValueType.None);
+  assert.equal(it.seek(2500), ValueType.None);
+  const it2 = set.at().iterator();
+  assert.equal(it2.seek(1500), ValueType.FloatHistogram);
 });

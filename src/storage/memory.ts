@@ -1,6 +1,9 @@
 // An in-memory Storage for tests and the PromQL test runner.
-// Samples of each series live in growable typed arrays, sorted by timestamp.
+// Samples of each series live in growable typed arrays, sorted by timestamp;
+// a series that has native histogram samples also keeps a parallel array of
+// them (float-only series carry none).
 import { sortStrings } from '../gofmt/order.js';
+import { FloatHistogram, Histogram } from '../model/histogram.js';
 import { Labels } from '../model/labels.js';
 import type { Matcher } from '../model/matcher.js';
 import { isStaleNaN } from '../model/value.js';
@@ -21,16 +24,23 @@ import {
 } from './interface.js';
 import { LazySeriesSet } from './lazy.js';
 
+/** A histogram sample as stored, or null at a float sample's position. */
+type StoredHistogram = Histogram | FloatHistogram | null;
+
 class MemSeries {
   ts = new Float64Array(16);
   vs = new Float64Array(16);
+  /** Histogram samples by position, created with the first one; null entries are float samples. */
+  hs: StoredHistogram[] | null = null;
   n = 0;
   constructor(
     readonly ref: number,
     readonly labels: Labels,
   ) {}
 
-  push(t: number, v: number): void {
+  push(t: number, v: number, h: StoredHistogram = null): void {
+    if (h !== null && this.hs === null) this.hs = new Array<StoredHistogram>(this.n).fill(null);
+    if (this.hs !== null) this.hs.push(h);
     if (this.n === this.ts.length) {
       const ts = new Float64Array(this.n * 2);
       ts.set(this.ts);
@@ -40,7 +50,7 @@ class MemSeries {
       this.vs = vs;
     }
     this.ts[this.n] = t;
-    this.vs[this.n] = v;
+    this.vs[this.n] = h === null ? v : 0;
     this.n++;
   }
 
@@ -49,33 +59,54 @@ class MemSeries {
   }
 }
 
-/** Callers read t() and v() only after next() or seek() returned Float, so i < end <= ts.length there. */
+function typeOf(h: StoredHistogram | undefined): ValueType {
+  if (h === null || h === undefined) return ValueType.Float;
+  return h instanceof Histogram ? ValueType.Histogram : ValueType.FloatHistogram;
+}
+
+/** Callers read the sample only after next() or seek() returned a type, so i < end <= ts.length there. */
 class ArrayIterator implements SampleIterator {
   private i: number;
   private readonly end: number;
   constructor(
     private readonly ts: Float64Array,
     private readonly vs: Float64Array,
+    private readonly hs: readonly StoredHistogram[] | null,
     start: number,
     end: number,
   ) {
     this.i = start - 1;
     this.end = end;
   }
+  private type(): ValueType {
+    if (this.i >= this.end) return ValueType.None;
+    return this.hs === null ? ValueType.Float : typeOf(this.hs[this.i]);
+  }
   next(): ValueType {
     if (this.i < this.end) this.i++;
-    return this.i < this.end ? ValueType.Float : ValueType.None;
+    return this.type();
   }
   seek(t: number): ValueType {
     if (this.i < 0) this.i = 0;
     while (this.i < this.end && this.ts[this.i]! < t) this.i++;
-    return this.i < this.end ? ValueType.Float : ValueType.None;
+    return this.type();
   }
   t(): number {
     return this.ts[this.i]!;
   }
   v(): number {
     return this.vs[this.i]!;
+  }
+  atHistogram(): Histogram {
+    const h = this.hs?.[this.i];
+    if (!(h instanceof Histogram)) throw new Error('BUG: atHistogram() at a sample that is not an integer histogram');
+    return h;
+  }
+  atFloatHistogram(): FloatHistogram {
+    const h = this.hs?.[this.i];
+    if (h instanceof Histogram) return h.toFloat();
+    if (h instanceof FloatHistogram) return h;
+    throw new Error('BUG: atFloatHistogram() at a float sample');
   }
   err(): Error | null {
     return null;
@@ -100,12 +131,13 @@ class SelectedSeries implements Series {
     readonly labels: Labels,
     private readonly ts: Float64Array,
     private readonly vs: Float64Array,
+    private readonly hs: readonly StoredHistogram[] | null,
     private readonly start: number,
     private readonly end: number,
   ) {}
 
   iterator(): SampleIterator {
-    return new ArrayIterator(this.ts, this.vs, this.start, this.end);
+    return new ArrayIterator(this.ts, this.vs, this.hs, this.start, this.end);
   }
 }
 
@@ -129,7 +161,7 @@ class MemSeriesSet extends LazySeriesSet {
       const start = lowerBound(s.ts, s.n, this.mint);
       const end = lowerBound(s.ts, s.n, this.maxt + 1);
       if (start >= end) continue;
-      return new SelectedSeries(s.labels, s.ts, s.vs, start, end);
+      return new SelectedSeries(s.labels, s.ts, s.vs, s.hs, start, end);
     }
     return null;
   }
@@ -199,6 +231,15 @@ interface Pending {
   ref: number;
   t: number;
   v: number;
+  h: StoredHistogram;
+}
+
+/** Whether a repeated sample at the same timestamp is the same one (then it is ignored, as Prometheus ignores it). */
+function sameSample(v1: number, h1: StoredHistogram, v2: number, h2: StoredHistogram): boolean {
+  if (h1 === null || h2 === null) return h1 === h2 && (Object.is(v1, v2) || (isStaleNaN(v1) && isStaleNaN(v2)));
+  if (h1 instanceof Histogram && h2 instanceof Histogram) return h1.equals(h2);
+  if (h1 instanceof FloatHistogram && h2 instanceof FloatHistogram) return h1.equals(h2);
+  return false;
 }
 
 class MemAppender implements Appender {
@@ -209,6 +250,17 @@ class MemAppender implements Appender {
   constructor(private readonly db: MemoryStorage) {}
 
   append(ref: SeriesRef, labels: Labels, t: number, v: number): SeriesRef {
+    return this.add(ref, labels, t, v, null);
+  }
+
+  appendHistogram(ref: SeriesRef, labels: Labels, t: number, h: Histogram | null, fh: FloatHistogram | null): SeriesRef {
+    const hist = h ?? fh;
+    if (hist === null) throw new Error('BUG: appendHistogram() without a histogram');
+    hist.validate();
+    return this.add(ref, labels, t, 0, hist);
+  }
+
+  private add(ref: SeriesRef, labels: Labels, t: number, v: number, h: StoredHistogram): SeriesRef {
     if (this.done) throw new Error('BUG: appender used after commit or rollback');
     if (labels.isEmpty()) throw new InvalidSeriesError('empty labelset');
     const s = ref !== 0 ? this.db.getByRef(ref) : this.db.lookup(labels);
@@ -216,20 +268,24 @@ class MemAppender implements Appender {
     const prev = this.lastPending.get(key);
     let last: number;
     let lastV: number;
+    let lastH: StoredHistogram;
     if (prev !== undefined) {
       last = prev.t;
       lastV = prev.v;
+      lastH = prev.h;
     } else {
       last = s !== undefined ? s.lastT() : -Infinity;
       lastV = s !== undefined && s.n > 0 ? s.vs[s.n - 1]! : NaN;
+      lastH = s !== undefined && s.n > 0 ? (s.hs?.[s.n - 1] ?? null) : null;
     }
     if (t < last) throw new OutOfOrderSampleError();
     if (t === last) {
-      const same = Object.is(lastV, v) || (isStaleNaN(lastV) && isStaleNaN(v));
-      if (!same) throw new DuplicateSampleError({ timestamp: t, existing: lastV, newValue: v });
+      if (!sameSample(lastV, lastH, v, h)) {
+        throw new DuplicateSampleError(h === null && lastH === null ? { timestamp: t, existing: lastV, newValue: v } : undefined);
+      }
       return s?.ref ?? 0;
     }
-    const p: Pending = { labels, ref, t, v };
+    const p: Pending = { labels, ref, t, v, h };
     this.pending.push(p);
     this.lastPending.set(key, p);
     return s?.ref ?? 0;
@@ -238,7 +294,7 @@ class MemAppender implements Appender {
   commit(): void {
     if (this.done) throw new Error('BUG: appender used after commit or rollback');
     this.done = true;
-    for (const p of this.pending) this.db.getOrCreate(p.labels).push(p.t, p.v);
+    for (const p of this.pending) this.db.getOrCreate(p.labels).push(p.t, p.v, p.h);
     this.pending = [];
     this.lastPending.clear();
   }
