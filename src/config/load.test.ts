@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { loadConfig, loadConfigFile, ConfigError, globToRegExp } from './load.js';
 import { formatDuration, parseDuration } from '../gofmt/duration.js';
 import { parseSize, formatSize } from './units.js';
+import { configToYAML } from './marshal.js';
 
 function err(text: string): ConfigError {
   try {
@@ -295,5 +296,43 @@ describe('otlp', () => {
     );
     assert.match(err('otlp: {promote_all_resource_attributes: true, ignore_resource_attributes: [""]}').message, /empty ignored OTel resource attribute/);
     assert.match(err('otlp: {unknown_key: 1}').message, /field unknown_key not found in otlp/);
+  });
+});
+
+describe('native histogram scrape settings', () => {
+  test('scrape_protocols default follows scrape_native_histograms, as in Prometheus 3', () => {
+    const c = loadConfig(`
+global:
+  scrape_native_histograms: true
+  always_scrape_classic_histograms: true
+scrape_configs:
+  - job_name: a
+  - job_name: b
+    scrape_native_histograms: false
+    convert_classic_histograms_to_nhcb: true
+    native_histogram_bucket_limit: 160
+    native_histogram_min_bucket_factor: 1.1
+`);
+    assert.equal(c.global.scrapeProtocols, null);
+    const [a, b] = c.scrapeConfigs;
+    assert.deepEqual(a!.scrapeProtocols, ['PrometheusProto', 'OpenMetricsText1.0.0', 'OpenMetricsText0.0.1', 'PrometheusText1.0.0', 'PrometheusText0.0.4']);
+    assert.ok(a!.scrapeNativeHistograms && a!.alwaysScrapeClassicHistograms && !a!.convertClassicHistogramsToNhcb);
+    assert.deepEqual(b!.scrapeProtocols, ['OpenMetricsText1.0.0', 'OpenMetricsText0.0.1', 'PrometheusText1.0.0', 'PrometheusText0.0.4']);
+    assert.ok(!b!.scrapeNativeHistograms && b!.convertClassicHistogramsToNhcb && b!.alwaysScrapeClassicHistograms);
+    assert.equal(b!.nativeHistogramBucketLimit, 160);
+    assert.equal(b!.nativeHistogramMinBucketFactor, 1.1);
+    const again = loadConfig(configToYAML(c));
+    assert.deepEqual(again.scrapeConfigs, c.scrapeConfigs);
+  });
+
+  test('a global scrape_protocols wins over the native-histogram default', () => {
+    const c = loadConfig('global: {scrape_protocols: [PrometheusText0.0.4]}\nscrape_configs: [{job_name: a, scrape_native_histograms: true}]\n');
+    assert.deepEqual(c.scrapeConfigs[0]!.scrapeProtocols, ['PrometheusText0.0.4']);
+  });
+
+  test('bad values are refused', () => {
+    assert.match(err('scrape_configs: [{job_name: a, native_histogram_min_bucket_factor: x}]').message, /cannot unmarshal "x" into float64/);
+    assert.match(err('scrape_configs: [{job_name: a, native_histogram_bucket_limit: -1}]').message, /native_histogram_bucket_limit/);
+    assert.match(err('global: {native_histogram_bucket_limit: 1}').message, /native_histogram_bucket_limit not found/);
   });
 });

@@ -18,6 +18,7 @@ import type { ScrapeProtocol } from '../model/textparse/media_type.js';
 import { parseSize, UnitParseError } from './units.js';
 import {
   DEFAULT_OTLP_CONFIG,
+  DEFAULT_PROTO_FIRST_SCRAPE_PROTOCOLS,
   DEFAULT_SCRAPE_PROTOCOLS,
   OTLP_TRANSLATION_STRATEGIES,
   type AlertingConfig,
@@ -32,6 +33,7 @@ import {
   type HTTPClientConfig,
   type HTTPSDConfig,
   type MetadataConfig,
+  type NativeHistogramScrapeSettings,
   type OTLPConfig,
   type OTLPTranslationStrategy,
   type QueueConfig,
@@ -163,6 +165,8 @@ const ROOT_KEYS = [
 ];
 const UNSUPPORTED_ROOT = ['runtime', 'tracing'];
 
+const NATIVE_HISTOGRAM_KEYS = ['scrape_native_histograms', 'convert_classic_histograms_to_nhcb', 'always_scrape_classic_histograms'];
+
 const GLOBAL_KEYS = [
   'scrape_interval',
   'scrape_timeout',
@@ -182,6 +186,7 @@ const GLOBAL_KEYS = [
   'target_limit',
   'keep_dropped_targets',
   'scrape_protocols',
+  ...NATIVE_HISTOGRAM_KEYS,
 ];
 
 // Prometheus defaults (config.DefaultGlobalConfig and friends).
@@ -211,7 +216,17 @@ function readGlobal(r: MapReader): GlobalConfig {
     queryLogMaxFiles: r.uint('query_log_max_files', 0),
     queryLogMinDurationMs: r.duration('query_log_min_duration', 0),
     ...readScrapeLimits(r, null),
-    scrapeProtocols: r.has('scrape_protocols') ? readScrapeProtocols(r, 'scrape_protocols', 'for global config') : DEFAULT_SCRAPE_PROTOCOLS,
+    scrapeProtocols: r.has('scrape_protocols') ? readScrapeProtocols(r, 'scrape_protocols', 'for global config') : null,
+    ...readNativeHistogramSettings(r, null),
+  };
+}
+
+/** scrape_native_histograms and friends of a global or scrape config; a scrape config's unset ones are the `inherited` ones. */
+function readNativeHistogramSettings(r: MapReader, inherited: NativeHistogramScrapeSettings | null): NativeHistogramScrapeSettings {
+  return {
+    scrapeNativeHistograms: r.bool('scrape_native_histograms', inherited?.scrapeNativeHistograms ?? false),
+    convertClassicHistogramsToNhcb: r.bool('convert_classic_histograms_to_nhcb', inherited?.convertClassicHistogramsToNhcb ?? false),
+    alwaysScrapeClassicHistograms: r.bool('always_scrape_classic_histograms', inherited?.alwaysScrapeClassicHistograms ?? false),
   };
 }
 
@@ -317,6 +332,9 @@ const SCRAPE_KEYS = [
   'label_name_length_limit',
   'label_value_length_limit',
   'keep_dropped_targets',
+  ...NATIVE_HISTOGRAM_KEYS,
+  'native_histogram_bucket_limit',
+  'native_histogram_min_bucket_factor',
   'relabel_configs',
   'metric_relabel_configs',
   ...HTTP_CLIENT_KEYS,
@@ -356,6 +374,12 @@ function readScrapeConfig(r0: MapReader, global: GlobalConfig): ScrapeConfig {
     fallbackScrapeProtocol = p as ScrapeProtocol;
   }
   const metricsPath = r.str('metrics_path', '/metrics');
+  const nh = readNativeHistogramSettings(r, global);
+  const minFactorText = r.str('native_histogram_min_bucket_factor', '0');
+  const nativeHistogramMinBucketFactor = Number(minFactorText);
+  if (minFactorText.trim() === '' || Number.isNaN(nativeHistogramMinBucketFactor)) {
+    throw r.error('native_histogram_min_bucket_factor', `cannot unmarshal ${JSON.stringify(minFactorText)} into float64`);
+  }
   return {
     jobName,
     honorLabels: r.bool('honor_labels', false),
@@ -364,8 +388,14 @@ function readScrapeConfig(r0: MapReader, global: GlobalConfig): ScrapeConfig {
     params: r.strListMap('params'),
     scrapeIntervalMs,
     scrapeTimeoutMs,
-    scrapeProtocols: r.has('scrape_protocols') ? readScrapeProtocols(r, 'scrape_protocols', suffix) : global.scrapeProtocols,
+    // Unset in both places: protobuf first when this job scrapes native histograms (only protobuf carries them).
+    scrapeProtocols: r.has('scrape_protocols')
+      ? readScrapeProtocols(r, 'scrape_protocols', suffix)
+      : (global.scrapeProtocols ?? (nh.scrapeNativeHistograms ? DEFAULT_PROTO_FIRST_SCRAPE_PROTOCOLS : DEFAULT_SCRAPE_PROTOCOLS)),
     fallbackScrapeProtocol,
+    nativeHistogramBucketLimit: r.uint('native_histogram_bucket_limit', 0),
+    nativeHistogramMinBucketFactor,
+    ...nh,
     scrapeFailureLogFile: r.path('scrape_failure_log_file') || global.scrapeFailureLogFile,
     metricsPath,
     scheme,

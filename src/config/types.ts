@@ -129,13 +129,26 @@ export interface ServiceDiscoveryConfigs {
   readonly dnsSdConfigs: readonly DNSSDConfig[];
 }
 
-/** Prometheus's default order of preference (classic histograms; no native histograms yet). */
+/** Prometheus's default order of preference when native histograms are not scraped. */
 export const DEFAULT_SCRAPE_PROTOCOLS: readonly ScrapeProtocol[] = Object.freeze([
   'OpenMetricsText1.0.0',
   'OpenMetricsText0.0.1',
   'PrometheusText1.0.0',
   'PrometheusText0.0.4',
 ]);
+
+/** The default with scrape_native_histograms on (protobuf is the only format carrying native histograms). */
+export const DEFAULT_PROTO_FIRST_SCRAPE_PROTOCOLS: readonly ScrapeProtocol[] = Object.freeze(['PrometheusProto', ...DEFAULT_SCRAPE_PROTOCOLS]);
+
+/** Native histogram scraping settings; a scrape config's default to the global ones. */
+export interface NativeHistogramScrapeSettings {
+  /** scrape_native_histograms, default false. */
+  readonly scrapeNativeHistograms: boolean;
+  /** convert_classic_histograms_to_nhcb, default false. */
+  readonly convertClassicHistogramsToNhcb: boolean;
+  /** always_scrape_classic_histograms, default false. */
+  readonly alwaysScrapeClassicHistograms: boolean;
+}
 
 /**
  * Limits on what a scrape may bring in; 0 = no limit. The global ones are
@@ -153,7 +166,7 @@ export interface ScrapeLimits {
   readonly keepDroppedTargets: number;
 }
 
-export interface GlobalConfig extends ScrapeLimits {
+export interface GlobalConfig extends ScrapeLimits, NativeHistogramScrapeSettings {
   /** Default 1m. */
   readonly scrapeIntervalMs: number;
   /** Default 10s, capped at the scrape interval. */
@@ -173,11 +186,12 @@ export interface GlobalConfig extends ScrapeLimits {
   readonly queryLogMaxFiles: number;
   /** tsprom extension: only log queries at least this slow (ms); failed queries are always logged. Default 0. */
   readonly queryLogMinDurationMs: number;
-  readonly scrapeProtocols: readonly ScrapeProtocol[];
+  /** null when not set: each scrape config then picks its default from its scrape_native_histograms. */
+  readonly scrapeProtocols: readonly ScrapeProtocol[] | null;
 }
 
 /** A scrape config's limits default to the global ones (see ScrapeLimits). */
-export interface ScrapeConfig extends ServiceDiscoveryConfigs, ScrapeLimits {
+export interface ScrapeConfig extends ServiceDiscoveryConfigs, ScrapeLimits, NativeHistogramScrapeSettings {
   readonly jobName: string;
   /** Default false. */
   readonly honorLabels: boolean;
@@ -195,6 +209,10 @@ export interface ScrapeConfig extends ServiceDiscoveryConfigs, ScrapeLimits {
   readonly scrapeProtocols: readonly ScrapeProtocol[];
   /** Protocol assumed when a target sends no or an unknown Content-Type; '' = fail such scrapes (Prometheus 3 default). */
   readonly fallbackScrapeProtocol: ScrapeProtocol | '';
+  /** native_histogram_bucket_limit: more buckets lower the schema (0 = no limit). */
+  readonly nativeHistogramBucketLimit: number;
+  /** native_histogram_min_bucket_factor: the schema is lowered until buckets grow at least this much (<= 1 = no limit). */
+  readonly nativeHistogramMinBucketFactor: number;
   /** Absolute path, '' when off. Defaults to the global scrape_failure_log_file. */
   readonly scrapeFailureLogFile: string;
   /** Default "/metrics". */
