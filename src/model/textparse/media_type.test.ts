@@ -1,5 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { ProtobufParser } from './protobuf_parser.js';
 import { acceptHeader, ContentTypeError, negotiateMediaType, newTextParser, protocolMediaType } from './media_type.js';
 import { OpenMetricsParser } from './openmetrics_parser.js';
 import { PromParser } from './prom_parser.js';
@@ -20,6 +21,9 @@ describe('content types', () => {
     const { parser } = newTextParser(Buffer.from('a 1\n# EOF\n'), 'application/openmetrics-text', '');
     assert.ok(parser instanceof OpenMetricsParser);
     assert.ok(newTextParser(Buffer.from('a 1\n'), 'text/plain', '').parser instanceof PromParser);
+    const ct = 'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited';
+    assert.ok(newTextParser(Buffer.alloc(0), ct, '').parser instanceof ProtobufParser);
+    assert.ok(newTextParser(Buffer.alloc(0), '', 'application/vnd.google.protobuf').parser instanceof ProtobufParser);
   });
 });
 
@@ -29,6 +33,12 @@ test('Accept header follows scrape_protocols', () => {
     'application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2',
   );
   assert.equal(acceptHeader(['PrometheusText0.0.4']), 'text/plain;version=0.0.4;q=0.6,*/*;q=0.5');
+  assert.equal(
+    acceptHeader(['PrometheusProto', 'OpenMetricsText1.0.0', 'OpenMetricsText0.0.1', 'PrometheusText1.0.0', 'PrometheusText0.0.4']),
+    'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.6,' +
+      'application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,' +
+      'text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,text/plain;version=0.0.4;q=0.2,*/*;q=0.1',
+  );
 });
 
 test('a fallback protocol names its media type', () => {

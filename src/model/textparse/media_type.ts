@@ -5,6 +5,7 @@ import { goQuote } from '../../gofmt/quote.js';
 import type { TextParser, TextParserOptions } from './interface.js';
 import { OpenMetricsParser } from './openmetrics_parser.js';
 import { PromParser } from './prom_parser.js';
+import { ProtobufParser, type ProtobufParserOptions } from './protobuf_parser.js';
 
 const MEDIA_TYPE_OPENMETRICS = 'application/openmetrics-text';
 const MEDIA_TYPE_PROMTEXT = 'text/plain';
@@ -40,16 +41,11 @@ export function protocolMediaType(p: ScrapeProtocol | ''): string {
   return p === '' ? '' : PROTOCOL_MEDIA_TYPES[p];
 }
 
-/**
- * Prometheus's Accept header: each protocol with a falling q weight, then any type.
- * Protobuf is left out since this server cannot parse it; a target would otherwise
- * choose it and fail.
- */
+/** Prometheus's Accept header: each protocol with a falling q weight, then any type. */
 export function acceptHeader(protocols: readonly ScrapeProtocol[]): string {
   const vals: string[] = [];
   let weight = Object.keys(PROTOCOL_HEADERS).length + 1;
   for (const p of protocols) {
-    if (p === 'PrometheusProto') continue;
     let v = PROTOCOL_HEADERS[p];
     if (p === 'PrometheusText1.0.0' || p === 'OpenMetricsText1.0.0') v += ';escaping=allow-utf-8';
     vals.push(`${v};q=0.${weight}`);
@@ -80,7 +76,7 @@ export function negotiateMediaType(contentType: string, fallback: string): { med
     if (fallback === '') throw new ContentTypeError(`cannot parse Content-Type ${goQuote(contentType)} and no fallback_scrape_protocol for target`);
     return { mediaType: fallback, warning: `could not parse received Content-Type ${goQuote(contentType)}, using fallback_scrape_protocol ${goQuote(fallback)}` };
   }
-  if (mediaType === MEDIA_TYPE_OPENMETRICS || mediaType === MEDIA_TYPE_PROMTEXT) return { mediaType, warning: null };
+  if (mediaType === MEDIA_TYPE_OPENMETRICS || mediaType === MEDIA_TYPE_PROMTEXT || mediaType === MEDIA_TYPE_PROTOBUF) return { mediaType, warning: null };
   if (fallback === '') throw new ContentTypeError(`received unsupported Content-Type ${goQuote(contentType)} and no fallback_scrape_protocol specified for target`);
   return { mediaType: fallback, warning: `received unsupported Content-Type ${goQuote(contentType)}, using fallback_scrape_protocol ${goQuote(fallback)}` };
 }
@@ -107,12 +103,19 @@ function parseMediaType(ct: string): string | null {
 
 /**
  * A parser for a body of the given Content-Type. `fallback` is the scrape config's
- * fallback_scrape_protocol as a media type ('' for none). Protobuf is not supported and
- * is rejected with a ContentTypeError.
+ * fallback_scrape_protocol as a media type ('' for none). `proto` holds the protobuf
+ * parser's histogram options (its symbols are opts.symbols).
  */
-export function newTextParser(body: Buffer, contentType: string, fallback: string, opts: TextParserOptions = {}): { parser: TextParser; warning: string | null } {
+export function newTextParser(
+  body: Buffer,
+  contentType: string,
+  fallback: string,
+  opts: TextParserOptions = {},
+  proto: Omit<ProtobufParserOptions, 'symbols'> = {},
+): { parser: TextParser; warning: string | null } {
   const { mediaType, warning } = negotiateMediaType(contentType, fallback);
   if (mediaType === MEDIA_TYPE_OPENMETRICS) return { parser: new OpenMetricsParser(body, opts), warning };
   if (mediaType === MEDIA_TYPE_PROMTEXT) return { parser: new PromParser(body, opts), warning };
-  throw new ContentTypeError(`unsupported media type ${goQuote(mediaType)}: only the Prometheus text and OpenMetrics text formats are supported`);
+  if (mediaType === MEDIA_TYPE_PROTOBUF) return { parser: new ProtobufParser(body, { ...proto, symbols: opts.symbols }), warning };
+  throw new ContentTypeError(`unsupported media type ${goQuote(mediaType)}`);
 }
