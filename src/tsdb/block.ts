@@ -227,7 +227,7 @@ class BlockSeries implements Series {
     try {
       const buf = this.block.chunks.readSeries(inRange, locs);
       // readSeries fills one location per meta: i < inRange.length = locs.length.
-      for (let i = 0; i < inRange.length; i++) cl.push(buf, locs[i]!.start, locs[i]!.end, -1, inRange[i]!.mint, inRange[i]!.maxt);
+      for (let i = 0; i < inRange.length; i++) cl.push(buf, locs[i]!.start, locs[i]!.end, -1, inRange[i]!.mint, inRange[i]!.maxt, locs[i]!.enc);
     } catch (e) {
       return new ErrorIterator(e instanceof Error ? e : new Error(String(e)));
     }

@@ -8,7 +8,16 @@ import { Labels } from '../model/labels.js';
 import type { Block, BlockDesc, BlockMetaFile, BlockStats } from './block.js';
 import { CHUNKS_DIR, INDEX_FILE, writeMeta } from './block.js';
 import { ChunkWriter } from './chunks/chunks.js';
-import { XORChunk, XorIterator } from './chunkenc/xor.js';
+import { FloatHistogram, Histogram } from '../model/histogram.js';
+import {
+  decodeFloatHistogramChunk,
+  decodeHistogramChunk,
+  ENC_FLOAT_HISTOGRAM,
+  ENC_HISTOGRAM,
+  FloatHistogramChunk,
+  HistogramChunk,
+} from './chunkenc/histogram_chunk.js';
+import { ENC_XOR, XORChunk, XorIterator } from './chunkenc/xor.js';
 import type { Head } from './head/head.js';
 import { IndexWriter, type ChunkMeta } from './index/index.js';
 import { isDeleted } from './chunks/chunk_list.js';
@@ -27,6 +36,8 @@ export const TMP_DELETION_SUFFIX = '.tmp-for-deletion';
 export interface SourceChunk {
   mint: number;
   maxt: number;
+  /** ENC_XOR, ENC_HISTOGRAM or ENC_FLOAT_HISTOGRAM. */
+  enc: number;
   /** Chunk bytes (count header included). */
   bytes: Uint8Array;
 }
@@ -70,7 +81,7 @@ export function blockSource(b: Block): CompactionSource {
       const chunks: SourceChunk[] = s.metas.map((m, k) => {
         const loc = s.locs[k];
         if (loc === undefined) throw new Error(`BUG: series ${id} of block ${b.ulid} has ${s.metas.length} chunk metas but ${s.locs.length} locations`);
-        return { mint: m.mint, maxt: m.maxt, bytes: s.buf.subarray(loc.start, loc.end) };
+        return { mint: m.mint, maxt: m.maxt, enc: loc.enc, bytes: s.buf.subarray(loc.start, loc.end) };
       });
       const intervals = b.tombstones.get(id) ?? null;
       id++;
@@ -193,7 +204,8 @@ function writeSeriesChunks(cw: ChunkWriter, group: SourceSeries[], mint: number,
   const out: ChunkMeta[] = [];
   if (!reencode) {
     for (const { c } of all) {
-      out.push(cw.write(c.mint, c.maxt, c.bytes));
+      out.push(cw.write(c.mint, c.maxt, c.bytes, c.enc));
+      // Both chunk kinds start with the sample count (uint16 big-endian).
       stats.numSamples += numSamplesOf(c.bytes);
     }
     return out;
@@ -202,8 +214,21 @@ function writeSeriesChunks(cw: ChunkWriter, group: SourceSeries[], mint: number,
   const ts: number[] = [];
   const his: number[] = [];
   const los: number[] = [];
+  /** The histogram of each sample, null for floats. */
+  const hs: (Histogram | FloatHistogram | null)[] = [];
   const it = new XorIterator();
   for (const { c, iv } of all) {
+    if (c.enc !== ENC_XOR) {
+      const samples = c.enc === ENC_HISTOGRAM ? decodeHistogramChunk(c.bytes) : decodeFloatHistogramChunk(c.bytes);
+      for (const x of samples) {
+        if (x.t < mint || x.t > maxt || isDeleted(iv, x.t)) continue;
+        ts.push(x.t);
+        his.push(0);
+        los.push(0);
+        hs.push(x.h);
+      }
+      continue;
+    }
     it.reset(c.bytes, 0, c.bytes.length);
     while (it.next()) {
       const t = it.ts;
@@ -211,34 +236,99 @@ function writeSeriesChunks(cw: ChunkWriter, group: SourceSeries[], mint: number,
       ts.push(t);
       his.push(it.valueHi());
       los.push(it.valueLo());
+      hs.push(null);
     }
     if (it.error !== null) throw it.error;
   }
-  // ts, his and los are pushed together and order holds their indexes, so every read below is in range.
+  // ts, his, los and hs are pushed together and order holds their indexes, so every read below is in range.
   const order = Array.from(ts.keys()).sort((a, b) => ts[a]! - ts[b]! || a - b);
-  let chunk: XORChunk | null = null;
-  let cmin = 0;
+  const enc = new SeriesReencoder(cw, out, stats);
   let lastT = -Infinity;
-  const flush = (): void => {
-    if (chunk === null) return;
-    const bytes = chunk.bytes();
-    out.push(cw.write(cmin, lastT, bytes));
-    stats.numSamples += chunk.numSamples();
-    chunk = null;
-  };
   for (const k of order) {
     const t = ts[k]!;
     if (t === lastT) continue;
-    if (chunk === null) {
-      chunk = new XORChunk();
-      cmin = t;
-    }
-    chunk.append(t, his[k]!, los[k]!);
+    const h = hs[k]!;
+    if (h === null) enc.float(t, his[k]!, los[k]!);
+    else enc.histogram(t, h);
     lastT = t;
-    if (chunk.numSamples() >= SAMPLES_PER_CHUNK) flush();
   }
-  flush();
+  enc.flush();
   return out;
+}
+
+/**
+ * Re-encodes one series' merged samples into chunks: a new chunk at a type
+ * change, at SAMPLES_PER_CHUNK samples, and where a histogram chunk asks for
+ * one (counter reset, layout it cannot take); a histogram chunk recodes
+ * itself for new buckets.
+ */
+class SeriesReencoder {
+  private xor: XORChunk | null = null;
+  private hc: HistogramChunk | null = null;
+  private fhc: FloatHistogramChunk | null = null;
+  /** The last histogram chunk written: a fresh chunk's counter reset header follows from it. */
+  private prevH: HistogramChunk | FloatHistogramChunk | null = null;
+  private cmin = 0;
+  private lastT = 0;
+
+  constructor(
+    private readonly cw: ChunkWriter,
+    private readonly out: ChunkMeta[],
+    private readonly stats: BlockStats,
+  ) {}
+
+  float(t: number, hi: number, lo: number): void {
+    if (this.xor === null) this.start(t);
+    this.xor ??= new XORChunk();
+    this.xor.append(t, hi, lo);
+    this.lastT = t;
+    if (this.xor.numSamples() >= SAMPLES_PER_CHUNK) this.flush();
+  }
+
+  histogram(t: number, h: Histogram | FloatHistogram): void {
+    let r;
+    if (h instanceof Histogram) {
+      if (this.hc === null) this.start(t);
+      const prev = this.prevH instanceof HistogramChunk ? this.prevH : null;
+      r = (this.hc ?? new HistogramChunk()).append(t, h, this.hc === null ? prev : null);
+    } else {
+      if (this.fhc === null) this.start(t);
+      const prev = this.prevH instanceof FloatHistogramChunk ? this.prevH : null;
+      r = (this.fhc ?? new FloatHistogramChunk()).append(t, h, this.fhc === null ? prev : null);
+    }
+    if (r.newChunk) {
+      // The full chunk ends at the previous sample; the new one holds this one.
+      this.flush();
+      this.cmin = t;
+    }
+    if (r.chunk instanceof HistogramChunk) this.hc = r.chunk;
+    else this.fhc = r.chunk;
+    this.lastT = t;
+    if (r.chunk.numSamples() >= SAMPLES_PER_CHUNK) this.flush();
+  }
+
+  /** Ends the open chunk of another type and notes where the new one starts. */
+  private start(t: number): void {
+    this.flush();
+    this.cmin = t;
+  }
+
+  flush(): void {
+    if (this.xor !== null) {
+      this.out.push(this.cw.write(this.cmin, this.lastT, this.xor.bytes()));
+      this.stats.numSamples += this.xor.numSamples();
+      this.xor = null;
+      this.prevH = null;
+    }
+    const h = this.hc ?? this.fhc;
+    if (h !== null) {
+      this.out.push(this.cw.write(this.cmin, this.lastT, h.bytes(), h.encoding));
+      this.stats.numSamples += h.numSamples();
+      this.prevH = h;
+      this.hc = null;
+      this.fhc = null;
+    }
+  }
 }
 
 // =====================================================================

@@ -148,7 +148,7 @@ export class DB implements Storage {
       headChunks: () => this.head.numChunks,
       headMinTime: () => this.head.minTime,
       headMaxTime: () => this.head.maxTime,
-      headChunkBytes: () => this.head.chunks.usedBytes,
+      headChunkBytes: () => this.head.chunks.usedBytes + this.head.chunkTable.histBytes,
       symbolTableBytes: () => this.loaded.reduce((n, b) => n + b.index.symbolBytes(), 0),
       activeAppenders: () => this.head.openAppenders.size,
       blocksLoaded: () => this.loaded.length,

@@ -1,8 +1,11 @@
 // The chunks of one series as views into bytes (head pages or a block read),
 // the iterator over them (range- and tombstone-aware), and the simple series
 // sets both the head and blocks return. Shared by tsdb/head and the root.
+import { isStaleNaN, STALE_NAN } from '../../model/value.js';
+import type { FloatHistogram, Histogram } from '../../model/histogram.js';
 import { ValueType, type SampleIterator, type Series, type SeriesSet } from '../../storage/interface.js';
-import { XorIterator } from '../chunkenc/xor.js';
+import { decodeFloatHistogramChunk, decodeHistogramChunk, ENC_HISTOGRAM } from '../chunkenc/histogram_chunk.js';
+import { ENC_XOR, XorIterator } from '../chunkenc/xor.js';
 
 /**
  * The chunks of one series, as views into bytes owned by the head (pages) or
@@ -16,9 +19,12 @@ export class ChunkList {
   counts: number[] = [];
   mints: number[] = [];
   maxts: number[] = [];
+  /** Chunk encodings: ENC_XOR, ENC_HISTOGRAM or ENC_FLOAT_HISTOGRAM. */
+  encs: number[] = [];
 
-  push(buf: Uint8Array, start: number, end: number, count: number, mint: number, maxt: number): void {
+  push(buf: Uint8Array, start: number, end: number, count: number, mint: number, maxt: number, enc = ENC_XOR): void {
     this.bufs.push(buf);
+    this.encs.push(enc);
     this.starts.push(start);
     this.ends.push(end);
     this.counts.push(count);
@@ -47,10 +53,52 @@ export function isCovered(intervals: Float64Array | null, a: number, b: number):
   return false;
 }
 
+/**
+ * The samples of one histogram chunk (decoded when the iterator reaches it).
+ * A histogram whose sum is the StaleNaN bits is a staleness marker.
+ */
+class HistogramChunkCursor {
+  private gen: Generator<{ t: number; h: Histogram | FloatHistogram }> | null = null;
+  ts = 0;
+  h: Histogram | FloatHistogram | null = null;
+  error: Error | null = null;
+  isInt = false;
+
+  reset(buf: Uint8Array, start: number, end: number, enc: number): void {
+    const b = buf.subarray(start, end);
+    this.isInt = enc === ENC_HISTOGRAM;
+    this.gen = this.isInt ? decodeHistogramChunk(b) : decodeFloatHistogramChunk(b);
+    this.h = null;
+    this.error = null;
+  }
+
+  next(): boolean {
+    if (this.gen === null) return false;
+    try {
+      const r = this.gen.next();
+      if (r.done === true) {
+        this.gen = null;
+        return false;
+      }
+      this.ts = r.value.t;
+      this.h = r.value.h;
+      return true;
+    } catch (e) {
+      this.error = e instanceof Error ? e : new Error(String(e));
+      this.gen = null;
+      return false;
+    }
+  }
+}
+
 /** Iterates the samples of a ChunkList within [mint, maxt], skipping deleted intervals. */
 export class ChunkSeriesIterator implements SampleIterator {
   private ci = -1;
   private readonly x = new XorIterator();
+  /** The histogram cursor, made when the first histogram chunk is reached. */
+  private hx: HistogramChunkCursor | null = null;
+  /** What the loaded chunk holds: Float, Histogram or FloatHistogram. */
+  private kind = ValueType.Float;
   private loaded = false;
   private valid = false;
   private done = false;
@@ -78,7 +126,15 @@ export class ChunkSeriesIterator implements SampleIterator {
     while (ci < cl.n && cl.maxts[ci]! < minT) ci++;
     if (ci >= cl.n || cl.mints[ci]! > this.maxt) return false;
     this.ci = ci;
-    this.x.reset(cl.bufs[ci]!, cl.starts[ci]!, cl.ends[ci]!, cl.counts[ci]!);
+    const enc = cl.encs[ci]!;
+    if (enc === ENC_XOR) {
+      this.kind = ValueType.Float;
+      this.x.reset(cl.bufs[ci]!, cl.starts[ci]!, cl.ends[ci]!, cl.counts[ci]!);
+    } else {
+      this.hx ??= new HistogramChunkCursor();
+      this.hx.reset(cl.bufs[ci]!, cl.starts[ci]!, cl.ends[ci]!, enc);
+      this.kind = enc === ENC_HISTOGRAM ? ValueType.Histogram : ValueType.FloatHistogram;
+    }
     this.loaded = true;
     return true;
   }
@@ -95,16 +151,19 @@ export class ChunkSeriesIterator implements SampleIterator {
     const x = this.x;
     for (;;) {
       if (!this.loaded && !this.load(this.ci + 1, this.mint)) return this.finish();
-      if (x.next()) {
-        const t = x.ts;
+      const float = this.kind === ValueType.Float;
+      // hx exists whenever a histogram chunk is loaded.
+      if (float ? x.next() : this.hx!.next()) {
+        const t = float ? x.ts : this.hx!.ts;
         if (t < this.mint) continue;
         if (t > this.maxt) return this.finish();
         if (this.del !== null && this.deleted(t)) continue;
         this.valid = true;
-        return ValueType.Float;
+        return this.kind;
       }
-      if (x.error !== null) {
-        this.error = x.error;
+      const e = float ? x.error : this.hx!.error;
+      if (e !== null) {
+        this.error = e;
         return this.finish();
       }
       this.loaded = false;
@@ -113,7 +172,7 @@ export class ChunkSeriesIterator implements SampleIterator {
 
   seek(t: number): ValueType {
     if (this.done) return ValueType.None;
-    if (this.valid && this.x.ts >= t) return ValueType.Float;
+    if (this.valid && this.t() >= t) return this.kind;
     // Skip whole chunks that end before t.
     // ci < cl.n while a chunk is loaded.
     if (!this.loaded || this.cl.maxts[this.ci]! < t) {
@@ -121,16 +180,30 @@ export class ChunkSeriesIterator implements SampleIterator {
     }
     for (;;) {
       const r = this.next();
-      if (r === ValueType.None || this.x.ts >= t) return r;
+      if (r === ValueType.None || this.t() >= t) return r;
     }
   }
 
   t(): number {
-    return this.x.ts;
+    return this.kind === ValueType.Float ? this.x.ts : this.hx!.ts;
   }
 
+  /** The float value; for a histogram staleness marker, StaleNaN (callers that read v() of histograms see markers). */
   v(): number {
-    return this.x.v();
+    if (this.kind === ValueType.Float) return this.x.v();
+    const h = this.hx!.h;
+    return h !== null && isStaleNaN(h.sum) ? STALE_NAN : 0;
+  }
+
+  atHistogram(): Histogram {
+    const h = this.hx!.h!;
+    if (this.hx!.isInt) return h as Histogram;
+    throw new Error('BUG: atHistogram() on a float histogram sample');
+  }
+
+  atFloatHistogram(): FloatHistogram {
+    const h = this.hx!.h!;
+    return this.hx!.isInt ? (h as Histogram).toFloat() : (h as FloatHistogram);
   }
 
   err(): Error | null {

@@ -6,11 +6,14 @@
 //
 //   uvarint(data length) u8(encoding) data u32le(CRC-32C of encoding byte and data)
 //
+// Encodings: 0x81 XOR floats, 2 integer histograms, 3 float histograms.
+//
 // A chunk reference is file number * 2^32 + offset of the record.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { crc32c } from '../encoding/crc32c.js';
 import { CorruptionError, Encbuf } from '../encoding/encoding.js';
+import { ENC_FLOAT_HISTOGRAM, ENC_HISTOGRAM } from '../chunkenc/histogram_chunk.js';
 import { ENC_XOR } from '../chunkenc/xor.js';
 import type { ChunkMeta } from '../index/index.js';
 
@@ -68,15 +71,15 @@ export class ChunkWriter {
     this.fd = -1;
   }
 
-  /** Writes one XOR chunk; returns its meta. */
-  write(mint: number, maxt: number, data: Uint8Array): ChunkMeta {
+  /** Writes one chunk of the given encoding; returns its meta. */
+  write(mint: number, maxt: number, data: Uint8Array, enc = ENC_XOR): ChunkMeta {
     const rec = uvarintLen(data.length) + 1 + data.length + 4;
     if (this.fd < 0 || (this.fileBytes + rec > MAX_CHUNK_FILE_SIZE && this.fileBytes > CHUNK_FILE_HEADER)) this.cut();
     const ref = this.seq * TWO32 + this.fileBytes;
     const b = this.buf;
     b.putUvarint(data.length);
     const encAt = b.len;
-    b.putByte(ENC_XOR);
+    b.putByte(enc);
     b.putBytes(data);
     const crc = crc32c(b.buf, encAt, b.len);
     this.crcScratch.writeUInt32LE(crc, 0);
@@ -105,6 +108,8 @@ function uvarintLen(v: number): number {
 export interface ChunkLocation {
   start: number;
   end: number;
+  /** The chunk's encoding byte. */
+  enc: number;
 }
 
 export class ChunkReader {
@@ -182,9 +187,11 @@ export class ChunkReader {
         const encAt = p;
         const end = encAt + 1 + dataLen;
         if (end + 4 !== recStart + metas[k]!.len) throw new CorruptionError('chunk length mismatch', file, off + (recStart - w));
-        if (out[encAt] !== ENC_XOR) throw new CorruptionError(`unknown chunk encoding ${out[encAt]}`, file, off);
+        // encAt < end: the length check above holds the record within the bytes read.
+        const enc = out[encAt]!;
+        if (enc !== ENC_XOR && enc !== ENC_HISTOGRAM && enc !== ENC_FLOAT_HISTOGRAM) throw new CorruptionError(`unknown chunk encoding ${enc}`, file, off);
         if (crc32c(out, encAt, end) !== out.readUInt32LE(end)) throw new CorruptionError('chunk checksum mismatch', file, off);
-        locs.push({ start: encAt + 1, end });
+        locs.push({ start: encAt + 1, end, enc });
         w = recStart + metas[k]!.len;
       }
       i = j;

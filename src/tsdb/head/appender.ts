@@ -1,10 +1,15 @@
 // Appending to the head: appenders collect samples (struct of arrays, pooled
 // buffers) and exemplars, and a commit re-checks them, writes one WAL record
 // through the head's WalWriter (and one for the exemplars), then appends to
-// the chunk table and the exemplar storage.
+// the chunk table and the exemplar storage. Native histogram samples are few
+// per scrape next to floats: they wait in a plain list and go into the same
+// WAL record (a batch with histograms), after the floats of the commit.
+import { FloatHistogram, Histogram, HistogramError } from '../../model/histogram.js';
 import type { Labels } from '../../model/labels.js';
+import { isStaleNaN, STALE_NAN } from '../../model/value.js';
 import {
   DuplicateSampleError,
+  StorageError,
   OutOfBoundsError,
   OutOfOrderExemplarError,
   OutOfOrderSampleError,
@@ -29,6 +34,14 @@ import type { SeriesTable } from './series.js';
  */
 export interface WalWriter {
   log(rec: Uint8Array): void;
+}
+
+/** A histogram sample the head refuses as invalid; the message is Prometheus's validation text. */
+export class InvalidHistogramError extends StorageError {
+  override name = 'InvalidHistogramError';
+  constructor(readonly histogramError: HistogramError) {
+    super(histogramError.message);
+  }
 }
 
 /** WAL record buffer: 64 KiB holds a typical scrape's batch without regrowing. */
@@ -83,6 +96,8 @@ export class AppendState {
   slotCap = 0;
   private nextMark = 1;
   readonly open = new Set<number>();
+  /** Series with a histogram pending in an appender, and that appender (pendMark is for float samples). */
+  readonly histHolds = new Map<number, number>();
   private readonly bufferPool: PendingBuffers[] = [];
   readonly records = new RecordEncoder(REC_BUF_INITIAL, REC_BUF_RETAINED);
 
@@ -123,7 +138,14 @@ export class AppendState {
 
   /** True while the appender that last touched the slot is open (its series must not be collected). */
   isPending(slot: number): boolean {
-    return this.open.has(this.pendMark[slot]!);
+    if (this.open.has(this.pendMark[slot]!)) return true;
+    const h = this.histHolds.get(slot);
+    return h !== undefined && this.open.has(h);
+  }
+
+  /** Forgets the histogram holds of an appender that ended. */
+  releaseHolds(id: number, slots: Iterable<number>): void {
+    for (const s of slots) if (this.histHolds.get(s) === id) this.histHolds.delete(s);
   }
 }
 
@@ -141,6 +163,20 @@ export interface AppendTarget {
   appendableMinValidTime(): number;
 }
 
+/** A histogram sample waiting for its appender's commit (exactly one of h and fh). */
+interface PendingHistogram {
+  readonly slot: number;
+  readonly ref: number;
+  readonly t: number;
+  /** Float samples the appender held when this one came. */
+  readonly seq: number;
+  readonly h: Histogram | null;
+  readonly fh: FloatHistogram | null;
+}
+
+const STALE_HISTOGRAM = new Histogram({ sum: STALE_NAN });
+const STALE_FLOAT_HISTOGRAM = new FloatHistogram({ sum: STALE_NAN });
+
 /** An exemplar waiting for its appender's commit; exemplars are few (one per sample at most), so one object each. */
 interface PendingExemplar {
   readonly slot: number;
@@ -154,6 +190,9 @@ export class HeadAppender implements Appender {
   private n = 0;
   /** Pending exemplars (only an ExemplarAppender adds any). */
   protected exemplars: PendingExemplar[] = [];
+  /** Pending histogram samples, and the index of each series' newest one. */
+  private hists: PendingHistogram[] = [];
+  private readonly histBySlot = new Map<number, number>();
   protected done = false;
   private readonly minValid: number;
   private readonly id: number;
@@ -174,6 +213,11 @@ export class HeadAppender implements Appender {
     }
     let slot = ref !== 0 ? head.series.slotByRef(ref) : NONE;
     if (slot < 0) slot = head.getOrCreate(labels);
+    if (isStaleNaN(v)) {
+      // A staleness marker for a histogram series is a histogram with a StaleNaN sum, as Prometheus writes it.
+      const last = this.newestHistogram(slot);
+      if (last !== null) return this.appendHistogramAt(slot, t, last instanceof Histogram ? STALE_HISTOGRAM : null, last instanceof FloatHistogram ? STALE_FLOAT_HISTOGRAM : null);
+    }
     splitFloat(v);
     const hi = bitsHi();
     const lo = bitsLo();
@@ -194,10 +238,19 @@ export class HeadAppender implements Appender {
       llo = ct.vlo[slot]!;
     }
     const sref = head.series.refOf[slot]!;
+    // After a histogram, the float compares with the histogram's time (any value at that time is a duplicate).
+    const pendH = this.histBySlot.get(slot);
+    const histT = pendH !== undefined ? this.hists[pendH]!.t : ct.lastHist.has(slot) ? ct.lastT[slot]! : -Infinity;
+    const afterHist = histT >= lastT;
+    if (afterHist) lastT = histT;
     if (t <= lastT) {
       if (t < lastT) {
         head.metrics.outOfOrderSamples.inc({ type: 'float' });
         throw new OutOfOrderSampleError();
+      }
+      if (afterHist) {
+        head.metrics.duplicateSamples.inc({ type: 'float' });
+        throw new DuplicateSampleError();
       }
       // Exact duplicates are accepted and dropped (federation sends them legitimately).
       if (hi === lhi && lo === llo) return sref;
@@ -217,13 +270,86 @@ export class HeadAppender implements Appender {
     return sref;
   }
 
+  /** The series' newest sample when it is a histogram (pending in this appender or committed), else null. */
+  private newestHistogram(slot: number): Histogram | FloatHistogram | null {
+    const st = this.head.appends;
+    const ct = this.head.chunkTable;
+    const floatT = st.pendMark[slot] === this.id ? this.b.ts[st.pendIdx[slot]!]! : -Infinity;
+    const pendH = this.histBySlot.get(slot);
+    if (pendH !== undefined) {
+      const p = this.hists[pendH]!;
+      return p.t > floatT ? (p.h ?? p.fh) : null;
+    }
+    if (floatT > -Infinity) return null;
+    return ct.lastHist.get(slot) ?? null;
+  }
+
+  appendHistogram(ref: SeriesRef, labels: Labels, t: number, h: Histogram | null, fh: FloatHistogram | null): SeriesRef {
+    if (this.done) throw new Error('BUG: appender used after commit or rollback');
+    if ((h === null) === (fh === null)) throw new Error('BUG: appendHistogram needs exactly one of h and fh');
+    const head = this.head;
+    if (!(t >= this.minValid) || !Number.isInteger(t) || Math.abs(t) > MAX_ABS_TIMESTAMP) {
+      head.metrics.outOfBoundSamples.inc({ type: 'histogram' });
+      throw new OutOfBoundsError();
+    }
+    try {
+      (h ?? fh)!.validate();
+    } catch (e) {
+      if (e instanceof HistogramError) throw new InvalidHistogramError(e);
+      throw e;
+    }
+    let slot = ref !== 0 ? head.series.slotByRef(ref) : NONE;
+    if (slot < 0) slot = head.getOrCreate(labels);
+    return this.appendHistogramAt(slot, t, h, fh);
+  }
+
+  /** Order and duplicate checks of a histogram sample against the series' newest sample, then queues it. */
+  private appendHistogramAt(slot: number, t: number, h: Histogram | null, fh: FloatHistogram | null): SeriesRef {
+    const head = this.head;
+    const st = head.appends;
+    const ct = head.chunkTable;
+    const sref = head.series.refOf[slot]!;
+    let lastT = ct.lastT[slot]!;
+    let last: Histogram | FloatHistogram | null = ct.lastHist.get(slot) ?? null;
+    if (st.pendMark[slot] === this.id) {
+      const ft = this.b.ts[st.pendIdx[slot]!]!;
+      if (ft >= lastT) {
+        lastT = ft;
+        last = null;
+      }
+    }
+    const pendH = this.histBySlot.get(slot);
+    if (pendH !== undefined) {
+      const p = this.hists[pendH]!;
+      if (p.t >= lastT) {
+        lastT = p.t;
+        last = p.h ?? p.fh;
+      }
+    }
+    if (t <= lastT) {
+      if (t < lastT) {
+        head.metrics.outOfOrderSamples.inc({ type: 'histogram' });
+        throw new OutOfOrderSampleError();
+      }
+      // An equal histogram at the same time is a harmless repeat, as for floats.
+      if (h !== null && last instanceof Histogram && last.equals(h)) return sref;
+      if (fh !== null && last instanceof FloatHistogram && last.equals(fh)) return sref;
+      head.metrics.duplicateSamples.inc({ type: 'histogram' });
+      throw new DuplicateSampleError();
+    }
+    this.histBySlot.set(slot, this.hists.length);
+    this.hists.push({ slot, ref: sref, t, seq: this.n, h, fh });
+    st.histHolds.set(slot, this.id);
+    return sref;
+  }
+
   commit(): void {
     if (this.done) throw new Error('BUG: appender used after commit or rollback');
     this.done = true;
     const head = this.head;
     const st = head.appends;
     try {
-      if (this.n === 0 && this.exemplars.length === 0) return;
+      if (this.n === 0 && this.exemplars.length === 0 && this.hists.length === 0) return;
       // Re-check order against what other appenders committed meanwhile, and
       // that the series still exists (garbage collection may have run).
       const { slots, refs, ts, his, los, keep } = this.b;
@@ -239,8 +365,38 @@ export class HeadAppender implements Appender {
       let kept = 0;
       let ooo = 0;
       let oob = 0;
+      // Histograms are checked where they were appended among the floats (a
+      // series may switch type inside one appender), against the newest kept
+      // sample of either type; each kept one records how many kept floats precede it.
+      const hs = this.hists;
+      const keptHists: PendingHistogram[] = [];
+      const keptSeq: number[] = [];
+      const newestHist = new Map<number, number>();
+      let hooo = 0;
+      let hoob = 0;
+      let hi = 0;
+      const checkHist = (p: PendingHistogram): void => {
+        const s = p.slot;
+        if (refOf[s] !== p.ref) return;
+        if (p.t < minValid) {
+          hoob++;
+          return;
+        }
+        let prev = pendMark[s] === mark ? ts[pendIdx[s]!]! : lastTs[s]!;
+        const nh = newestHist.get(s);
+        if (nh !== undefined && nh > prev) prev = nh;
+        if (p.t <= prev) {
+          if (p.t < prev) hooo++;
+          return;
+        }
+        newestHist.set(s, p.t);
+        keptHists.push(p);
+        keptSeq.push(kept);
+      };
       // i < n <= the buffers' length, and each slot held a live series when appended.
       for (let i = 0; i < this.n; i++) {
+        // hi < hs.length.
+        while (hi < hs.length && hs[hi]!.seq <= i) checkHist(hs[hi++]!);
         const s = slots[i]!;
         if (refOf[s] !== refs[i]) continue;
         const t = ts[i]!;
@@ -248,7 +404,11 @@ export class HeadAppender implements Appender {
           oob++;
           continue;
         }
-        const prev = pendMark[s] === mark ? ts[pendIdx[s]!]! : lastTs[s]!;
+        let prev = pendMark[s] === mark ? ts[pendIdx[s]!]! : lastTs[s]!;
+        if (newestHist.size > 0) {
+          const nh = newestHist.get(s);
+          if (nh !== undefined && nh > prev) prev = nh;
+        }
         if (t <= prev) {
           if (t < prev) ooo++;
           continue;
@@ -258,20 +418,34 @@ export class HeadAppender implements Appender {
         keep[i] = 1;
         kept++;
       }
+      while (hi < hs.length) checkHist(hs[hi++]!);
       if (ooo > 0) head.metrics.outOfOrderSamples.inc({ type: 'float' }, ooo);
       if (oob > 0) head.metrics.outOfBoundSamples.inc({ type: 'float' }, oob);
+      if (hooo > 0) head.metrics.outOfOrderSamples.inc({ type: 'histogram' }, hooo);
+      if (hoob > 0) head.metrics.outOfBoundSamples.inc({ type: 'histogram' }, hoob);
       // Exemplars of series collected since they were appended are dropped, as their samples are.
       const exemplars = this.exemplars.filter((x) => refOf[x.slot] === x.ref);
-      if (st.wal !== null) this.log(st.wal, kept, exemplars);
+      if (st.wal !== null) this.log(st.wal, kept, keptHists, keptSeq, exemplars);
       const ct = head.chunkTable;
-      // i < n: as above.
+      // i < n: as above; the kept histograms go in among the floats in append order.
+      let k = 0;
+      let hk = 0;
       for (let i = 0; i < this.n; i++) {
-        if (keep[i] === 1) ct.appendSample(slots[i]!, ts[i]!, his[i]!, los[i]!);
+        if (keep[i] !== 1) continue;
+        while (hk < keptHists.length && keptSeq[hk]! <= k) {
+          const p = keptHists[hk++]!;
+          ct.appendHistogram(p.slot, p.t, p.h, p.fh);
+        }
+        ct.appendSample(slots[i]!, ts[i]!, his[i]!, los[i]!);
+        k++;
       }
-      if (kept > 0) {
-        head.metrics.samplesAppended.inc({ type: 'float' }, kept);
-        st.onCommit?.();
+      while (hk < keptHists.length) {
+        const p = keptHists[hk++]!;
+        ct.appendHistogram(p.slot, p.t, p.h, p.fh);
       }
+      if (kept > 0) head.metrics.samplesAppended.inc({ type: 'float' }, kept);
+      if (keptHists.length > 0) head.metrics.samplesAppended.inc({ type: 'histogram' }, keptHists.length);
+      if (kept > 0 || keptHists.length > 0) st.onCommit?.();
       if (exemplars.length > 0 && st.wal !== null) this.logExemplars(st.wal, exemplars);
       const store = head.exemplars;
       if (store !== null) {
@@ -286,6 +460,7 @@ export class HeadAppender implements Appender {
       }
     } finally {
       st.open.delete(this.id);
+      st.releaseHolds(this.id, this.histBySlot.keys());
       st.returnBuffers(this.b);
     }
   }
@@ -294,7 +469,7 @@ export class HeadAppender implements Appender {
    * Writes one WAL record with the new series (those of the exemplars too)
    * and the kept samples; throws when the write fails.
    */
-  private log(wal: WalWriter, kept: number, exemplars: readonly PendingExemplar[]): void {
+  private log(wal: WalWriter, kept: number, hists: readonly PendingHistogram[], seqs: readonly number[], exemplars: readonly PendingExemplar[]): void {
     const head = this.head;
     const st = head.appends;
     const series = head.series;
@@ -311,17 +486,31 @@ export class HeadAppender implements Appender {
         fresh.push(s);
       }
     }
-    // The filter in commit() kept only live slots.
+    // The filters in commit() kept only live slots.
+    for (const p of hists) {
+      if (logged[p.slot] !== 1) {
+        logged[p.slot] = 1;
+        fresh.push(p.slot);
+      }
+    }
     for (const x of exemplars) {
       if (logged[x.slot] !== 1) {
         logged[x.slot] = 1;
         fresh.push(x.slot);
       }
     }
-    if (fresh.length === 0 && kept === 0) return;
+    if (fresh.length === 0 && kept === 0 && hists.length === 0) return;
     const rec = st.records;
-    rec.startBatch(fresh.length);
+    rec.startBatch(fresh.length, hists.length > 0);
     for (const s of fresh) series.encodeSeries(rec, s);
+    if (hists.length > 0) {
+      rec.histograms(hists.length);
+      // seqs[j] pairs with hists[j].
+      for (let j = 0; j < hists.length; j++) {
+        const p = hists[j]!;
+        rec.histogram(p.ref, p.t, p.h, p.fh, seqs[j]!);
+      }
+    }
     rec.samples(kept);
     for (let i = 0; i < this.n; i++) {
       if (keep[i] === 1) rec.sample(refs[i]!, ts[i]!, his[i]!, los[i]!);
@@ -360,6 +549,8 @@ export class HeadAppender implements Appender {
     this.n = 0;
     this.exemplars = [];
     this.head.appends.open.delete(this.id);
+    this.head.appends.releaseHolds(this.id, this.histBySlot.keys());
+    this.hists = [];
     this.head.appends.returnBuffers(this.b);
   }
 }

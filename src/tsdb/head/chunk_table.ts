@@ -2,8 +2,13 @@
 // whose bytes live in shared pages (ChunkPool), and each series' chunk-writing
 // state (last sample, XOR encoder state, open chunk). Appending a sample and
 // reading a series' chunks both happen here, so the hot paths touch only this
-// object's arrays.
-import { CHUNK_HEADER_SIZE, MAX_APPEND_BYTES, XorEncoder } from '../chunkenc/xor.js';
+// object's arrays. Native histogram chunks are entries of the same per-series
+// list whose bytes live in their chunk objects (HistogramChunk and
+// FloatHistogramChunk grow, cut and recode themselves); a series switching
+// between floats and histograms cuts a new chunk, as Prometheus does.
+import type { FloatHistogram, Histogram } from '../../model/histogram.js';
+import { ENC_FLOAT_HISTOGRAM, ENC_HISTOGRAM, FloatHistogramChunk, HistogramChunk } from '../chunkenc/histogram_chunk.js';
+import { CHUNK_HEADER_SIZE, ENC_XOR, MAX_APPEND_BYTES, XorEncoder } from '../chunkenc/xor.js';
 import { isCovered, type ChunkList } from '../chunks/chunk_list.js';
 import { ChunkPool, SIZE_CLASSES } from './chunk_pool.js';
 import { NONE, growF64, growI32, growU16, growU32, growU8, nextCap } from './grow.js';
@@ -12,6 +17,11 @@ import { FREE_CHUNK_BYTES, FREE_CHUNK_ENTRY, type ReaderEpochs } from './readers
 
 /** Prometheus cuts a float chunk once it holds more than 1 KiB, whatever its sample count. */
 const MAX_BYTES_PER_CHUNK_BEFORE_APPEND = 1024;
+/** Prometheus's size target of a histogram chunk, and the samples a chunk gets before a size cut. */
+const TARGET_BYTES_PER_HISTOGRAM_CHUNK = 1024;
+const MIN_SAMPLES_PER_HISTOGRAM_CHUNK = 10;
+
+type AnyHistogramChunk = HistogramChunk | FloatHistogramChunk;
 
 /** Go's (t/width)*width + width: the end of the aligned range holding t. */
 export function rangeForTimestamp(t: number, width: number): number {
@@ -29,6 +39,8 @@ function computeChunkEndTime(start: number, cur: number, maxT: number, ratioToFu
 export interface HeadChunk {
   mint: number;
   maxt: number;
+  /** ENC_XOR, ENC_HISTOGRAM or ENC_FLOAT_HISTOGRAM. */
+  enc: number;
   bytes: Uint8Array;
 }
 
@@ -57,6 +69,10 @@ export class ChunkTable {
   private nextAt = new Float64Array(0);
   private firstC = new Int32Array(0);
   private lastC = new Int32Array(0);
+  /** 1 once the open histogram chunk's end time was predicted (Prometheus's histogramChunkHasComputedEndTime). */
+  private hComputed = new Uint8Array(0);
+  /** The newest sample of series whose newest sample is a histogram (duplicate checks, stale markers). */
+  readonly lastHist = new Map<number, Histogram | FloatHistogram>();
 
   // ---- chunk entries ----
   private cCap = 0;
@@ -64,7 +80,13 @@ export class ChunkTable {
   private cFree: number[] = [];
   private cAddr = new Uint32Array(0);
   private cCls = new Uint8Array(0);
-  private cBytes = new Uint16Array(0);
+  private cBytes = new Uint32Array(0);
+  /** Encoding of each chunk entry: ENC_XOR, ENC_HISTOGRAM or ENC_FLOAT_HISTOGRAM. */
+  private cEnc = new Uint8Array(0);
+  /** The chunk objects holding the bytes of histogram chunk entries. */
+  private readonly hChunks = new Map<number, AnyHistogramChunk>();
+  /** Bytes held by histogram chunks (the pool counts the XOR chunks'). */
+  histBytes = 0;
   private cMinT = new Float64Array(0);
   private cMaxT = new Float64Array(0);
   private cNum = new Uint16Array(0);
@@ -101,13 +123,15 @@ export class ChunkTable {
     this.nextAt = growF64(this.nextAt, n);
     this.firstC = growI32(this.firstC, n);
     this.lastC = growI32(this.lastC, n);
+    this.hComputed = growU8(this.hComputed, n);
     this.slotCap = n;
   }
 
   private growChunks(n: number): void {
     this.cAddr = growU32(this.cAddr, n);
     this.cCls = growU8(this.cCls, n);
-    this.cBytes = growU16(this.cBytes, n);
+    this.cBytes = growU32(this.cBytes, n);
+    this.cEnc = growU8(this.cEnc, n);
     this.cMinT = growF64(this.cMinT, n);
     this.cMaxT = growF64(this.cMaxT, n);
     this.cNum = growU16(this.cNum, n);
@@ -122,6 +146,13 @@ export class ChunkTable {
     this.vlo[slot] = 0;
     this.firstC[slot] = NONE;
     this.lastC[slot] = NONE;
+    this.lastHist.delete(slot);
+  }
+
+  /** Encoding of the series' open chunk, 0 when it has none. */
+  openEncoding(slot: number): number {
+    const c = this.lastC[slot]!;
+    return c === NONE ? 0 : this.cEnc[c]!;
   }
 
   // =====================================================================
@@ -137,7 +168,7 @@ export class ChunkTable {
   appendSample(slot: number, t: number, hi: number, lo: number): void {
     // slot < slotCap and every chunk index c < cCap: all indexes below are in range.
     let c = this.lastC[slot]!;
-    if (c === NONE) {
+    if (c === NONE || this.cEnc[c] !== ENC_XOR) {
       c = this.cutChunk(slot, t);
     } else {
       const num = this.cNum[c]!;
@@ -180,6 +211,66 @@ export class ChunkTable {
     this.lastT[slot] = t;
     if (t < this.minTime) this.minTime = t;
     if (t > this.maxTime) this.maxTime = t;
+    this.lastHist.delete(slot);
+  }
+
+  /**
+   * Appends a histogram sample known to be newer than the series' last one
+   * (exactly one of h and fh). Cuts as Prometheus cuts histogram chunks: on an
+   * encoding change, at the aligned range end or where the prediction made at
+   * a quarter of the byte target says, or at twice the target, but not before
+   * the chunk holds its minimum samples unless the range ends; the chunk
+   * itself asks for a new chunk on a counter reset or a layout it cannot take,
+   * and recodes itself for new buckets.
+   */
+  appendHistogram(slot: number, t: number, h: Histogram | null, fh: FloatHistogram | null): void {
+    const enc = h !== null ? ENC_HISTOGRAM : ENC_FLOAT_HISTOGRAM;
+    let c = this.lastC[slot]!;
+    const prevC = c;
+    let created = false;
+    if (c === NONE || this.cEnc[c] !== enc) {
+      c = this.cutChunk(slot, t, enc);
+      created = true;
+    } else {
+      // c is a histogram entry of this encoding, so it has its object.
+      const cur = this.hChunks.get(c)!;
+      const num = cur.numSamples();
+      const numBytes = cur.bytes().length;
+      const rangeStart = this.hComputed[slot] === 1 ? rangeForTimestamp(this.cMinT[c]!, this.chunkRange) : this.nextAt[slot]!;
+      if (this.hComputed[slot] === 0 && numBytes >= TARGET_BYTES_PER_HISTOGRAM_CHUNK / 4) {
+        this.nextAt[slot] = computeChunkEndTime(this.cMinT[c]!, this.cMaxT[c]!, this.nextAt[slot]!, TARGET_BYTES_PER_HISTOGRAM_CHUNK / numBytes);
+        this.hComputed[slot] = 1;
+      }
+      const due = t >= this.nextAt[slot]! || numBytes >= TARGET_BYTES_PER_HISTOGRAM_CHUNK * 2;
+      if (due && (num >= MIN_SAMPLES_PER_HISTOGRAM_CHUNK || t >= rangeStart)) {
+        c = this.cutChunk(slot, t, enc);
+        created = true;
+      }
+    }
+    if (created) this.hComputed[slot] = 0;
+    // The previous chunk decides the counter reset header of a fresh one when it has the same encoding.
+    const prev = created && prevC !== NONE && this.cEnc[prevC] === enc ? (this.hChunks.get(prevC) ?? null) : null;
+    const obj = this.hChunks.get(c)!;
+    const before = obj.bytes().length;
+    let res;
+    if (h !== null) res = (obj as HistogramChunk).append(t, h, prev as HistogramChunk | null);
+    else res = (obj as FloatHistogramChunk).append(t, fh!, prev as FloatHistogramChunk | null);
+    if (res.recoded) {
+      this.hChunks.set(c, res.chunk);
+      this.histBytes += res.chunk.bytes().length - before;
+    } else if (res.newChunk) {
+      this.histBytes += obj.bytes().length - before;
+      c = this.cutChunk(slot, t, enc, res.chunk);
+      this.hComputed[slot] = 0;
+    } else {
+      this.histBytes += obj.bytes().length - before;
+    }
+    this.cNum[c] = Math.min(res.chunk.numSamples(), 0xffff);
+    this.cMaxT[c] = t;
+    this.lastT[slot] = t;
+    this.lastHist.set(slot, h ?? fh!);
+    if (t < this.minTime) this.minTime = t;
+    if (t > this.maxTime) this.maxTime = t;
   }
 
   private allocChunkEntry(): number {
@@ -189,11 +280,19 @@ export class ChunkTable {
     return this.cHigh++;
   }
 
-  private cutChunk(slot: number, t: number): number {
+  /** Opens a new chunk (an XOR one, or a histogram one holding `obj` or a fresh chunk object). */
+  private cutChunk(slot: number, t: number, enc = ENC_XOR, obj: AnyHistogramChunk | null = null): number {
     const prev = this.lastC[slot]!;
     if (prev !== NONE) this.sealChunk(prev, slot);
     const c = this.allocChunkEntry();
-    this.cAddr[c] = this.pool.alloc(0);
+    this.cEnc[c] = enc;
+    if (enc === ENC_XOR) {
+      this.cAddr[c] = this.pool.alloc(0);
+    } else {
+      const o = obj ?? (enc === ENC_HISTOGRAM ? new HistogramChunk() : new FloatHistogramChunk());
+      this.hChunks.set(c, o);
+      this.histBytes += o.bytes().length;
+    }
     this.cCls[c] = 0;
     this.cBytes[c] = 0;
     this.cMinT[c] = t;
@@ -216,6 +315,11 @@ export class ChunkTable {
 
   /** Records the final size of a full chunk and moves it to the tightest size class. */
   private sealChunk(c: number, slot: number): void {
+    if (this.cEnc[c] !== ENC_XOR) {
+      // Histogram chunk objects hold their bytes; only the size is recorded.
+      this.cBytes[c] = this.hChunks.get(c)!.bytes().length;
+      return;
+    }
     const bytes = (this.bitPos[slot]! + 7) >>> 3;
     this.cBytes[c] = bytes;
     const cls = ChunkPool.classFor(bytes);
@@ -242,6 +346,7 @@ export class ChunkTable {
 
   /** Bytes of a chunk: exact for full chunks, current fill for the open one. */
   private chunkLen(c: number, slot: number): number {
+    if (this.cEnc[c] !== ENC_XOR) return this.hChunks.get(c)!.bytes().length;
     return c === this.lastC[slot] ? (this.bitPos[slot]! + 7) >>> 3 : this.cBytes[c]!;
   }
 
@@ -278,6 +383,14 @@ export class ChunkTable {
     for (let c = this.firstC[slot]!; c !== NONE; c = this.cNext[c]!) {
       if (this.cMaxT[c]! < mint) continue;
       if (this.cMinT[c]! > maxt) break;
+      const enc = this.cEnc[c]!;
+      if (enc !== ENC_XOR) {
+        // The open chunk keeps changing in place (and may be recoded): the reader gets a copy of it as of now.
+        const b = this.hChunks.get(c)!.bytes();
+        const view = c === this.lastC[slot] ? b.slice() : b;
+        out.push(view, 0, view.length, -1, this.cMinT[c]!, this.cMaxT[c]!, enc);
+        continue;
+      }
       const addr = this.cAddr[c]!;
       const off = ChunkPool.offset(addr);
       out.push(this.pool.page(addr), off, off + this.chunkLen(c, slot), this.cNum[c]!, this.cMinT[c]!, this.cMaxT[c]!);
@@ -290,10 +403,15 @@ export class ChunkTable {
     for (let c = this.firstC[slot]!; c !== NONE; c = this.cNext[c]!) {
       if (this.cMaxT[c]! < mint) continue;
       if (this.cMinT[c]! > maxt) break;
+      const enc = this.cEnc[c]!;
+      if (enc !== ENC_XOR) {
+        out.push({ mint: this.cMinT[c]!, maxt: this.cMaxT[c]!, enc, bytes: this.hChunks.get(c)!.bytes().slice() });
+        continue;
+      }
       const addr = this.cAddr[c]!;
       const off = ChunkPool.offset(addr);
       const bytes = this.pool.page(addr).slice(off, off + this.chunkLen(c, slot));
-      out.push({ mint: this.cMinT[c]!, maxt: this.cMaxT[c]!, bytes });
+      out.push({ mint: this.cMinT[c]!, maxt: this.cMaxT[c]!, enc, bytes });
     }
     return out;
   }
@@ -308,13 +426,23 @@ export class ChunkTable {
     let c = this.firstC[slot]!;
     while (c !== NONE && this.cMaxT[c]! < mint) {
       const next = this.cNext[c]!;
-      this.readers.free(FREE_CHUNK_BYTES, this.cAddr[c]!, this.cCls[c]!);
+      const h = this.hChunks.get(c);
+      if (h !== undefined) {
+        // Readers hold views of the bytes, not the object: it can go now.
+        this.histBytes -= h.bytes().length;
+        this.hChunks.delete(c);
+      } else {
+        this.readers.free(FREE_CHUNK_BYTES, this.cAddr[c]!, this.cCls[c]!);
+      }
       this.readers.free(FREE_CHUNK_ENTRY, c, 0);
       removed++;
       c = next;
     }
     this.firstC[slot] = c;
-    if (c === NONE) this.lastC[slot] = NONE;
+    if (c === NONE) {
+      this.lastC[slot] = NONE;
+      this.lastHist.delete(slot);
+    }
     this.numChunks -= removed;
     return removed;
   }
@@ -343,6 +471,8 @@ export class ChunkTable {
       this.nextAt.byteLength +
       this.firstC.byteLength +
       this.lastC.byteLength +
+      this.hComputed.byteLength +
+      this.cEnc.byteLength +
       this.cAddr.byteLength +
       this.cCls.byteLength +
       this.cBytes.byteLength +

@@ -1,6 +1,7 @@
 // WAL replay into the head: applies decoded records (series, samples,
-// tombstones, exemplars) straight to the series and chunk tables, bypassing appenders.
+// tombstones, exemplars, histograms) straight to the series and chunk tables, bypassing appenders.
 // The caller (the DB) reads the checkpoint and segments and feeds them here.
+import type { FloatHistogram, Histogram } from '../../model/histogram.js';
 import type { Labels } from '../../model/labels.js';
 import { StorageError } from '../../storage/interface.js';
 import type { RecordHandler } from '../record/record.js';
@@ -52,6 +53,27 @@ export class HeadReplayer implements RecordHandler {
     // slot is live, so within the chunk table's per-slot arrays.
     if (t < this.head.minValidTime || t <= ct.lastT[slot]!) return;
     ct.appendSample(slot, t, hi, lo);
+    this.samples++;
+  }
+
+  histogram(ref: number, t: number, h: Histogram): void {
+    this.applyHistogram(ref, t, h, null);
+  }
+
+  floatHistogram(ref: number, t: number, fh: FloatHistogram): void {
+    this.applyHistogram(ref, t, null, fh);
+  }
+
+  private applyHistogram(ref: number, t: number, h: Histogram | null, fh: FloatHistogram | null): void {
+    const slot = this.table.slotByRef(ref);
+    if (slot < 0) {
+      this.unknown++;
+      return;
+    }
+    const ct = this.chunks;
+    // slot is live, so within the chunk table's per-slot arrays.
+    if (t < this.head.minValidTime || t <= ct.lastT[slot]!) return;
+    ct.appendHistogram(slot, t, h, fh);
     this.samples++;
   }
 

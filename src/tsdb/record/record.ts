@@ -6,6 +6,18 @@
 //   batch      : 0x01 uvarint(#series) series* uvarint(#samples) [uvarint(baseRef) varint(baseT) sample*]
 //     series   : uvarint(ref) uvarint(#labels) (string(name) string(value))*
 //     sample   : varint(ref-baseRef) varint(t-baseT) u32le(value low bits) u32le(value high bits)
+//   batch with histograms: 0x04 uvarint(#series) series*
+//              uvarint(#histograms) [uvarint(baseRef) varint(baseT) histogram*]
+//              uvarint(#samples) [uvarint(baseRef) varint(baseT) sample*]
+//     histogram: varint(ref-baseRef) varint(t-baseT) uvarint(seq) u8(0 integer, 1 float) u8(counter reset hint)
+//                varint(schema) f64(zero threshold) count zeroCount f64(sum)
+//                spans(positive) buckets(positive) spans(negative) buckets(negative)
+//                uvarint(#custom bounds) f64*
+//       count, zeroCount, bucket: uvarint / uvarint / varint (integer: bucket deltas) or f64 each (float)
+//       spans    : uvarint(#spans) (varint(offset) uvarint(length))*
+//       f64      : u32le(low bits) u32le(high bits)
+//       seq      : how many of the record's float samples were appended before this histogram
+//                  (a series may switch type inside one commit; replay keeps the order)
 //   tombstones : 0x02 uvarint(#n) (uvarint(ref) varint(mint) varint(maxt))*
 //   exemplars  : 0x03 uvarint(#n) [uvarint(baseRef) varint(baseT) exemplar*]
 //     exemplar : varint(ref-baseRef) varint(t-baseT) u32le(value low bits) u32le(value high bits)
@@ -13,12 +25,14 @@
 //
 // An exemplar record follows the batch record of the same commit (its series
 // are logged there or earlier), as Prometheus logs exemplars after samples.
+import { FloatHistogram, Histogram, type Span } from '../../model/histogram.js';
 import { Labels } from '../../model/labels.js';
 import { CorruptionError, Decbuf, Encbuf } from '../encoding/encoding.js';
 
 export const REC_BATCH = 1;
 export const REC_TOMBSTONES = 2;
 export const REC_EXEMPLARS = 3;
+export const REC_BATCH_HISTOGRAMS = 4;
 
 /** Scratch for an exemplar value's bit halves (the host is little-endian: the TSDB checks that at load). */
 const f64 = new Float64Array(1);
@@ -48,10 +62,11 @@ export class RecordEncoder {
     this.e = new Encbuf(initial);
   }
 
-  startBatch(numSeries: number): void {
+  /** withHistograms: the batch ends with a histograms() part (a REC_BATCH_HISTOGRAMS record). */
+  startBatch(numSeries: number, withHistograms = false): void {
     const e = this.e;
     e.reset();
-    e.putByte(REC_BATCH);
+    e.putByte(withHistograms ? REC_BATCH_HISTOGRAMS : REC_BATCH);
     e.putUvarint(numSeries);
   }
 
@@ -94,6 +109,51 @@ export class RecordEncoder {
     e.putVarint(ref - this.baseRef);
     e.putVarint(t - this.baseT);
     e.putF64Bits(hi, lo);
+  }
+
+  /**
+   * Starts the histogram part of a batch begun withHistograms (after the
+   * series, before samples()): exactly n histogram() calls follow.
+   */
+  histograms(n: number): void {
+    this.e.putUvarint(n);
+    this.first = true;
+  }
+
+  /** One histogram sample (exactly one of h and fh), appended after the batch's first `seq` float samples. */
+  histogram(ref: number, t: number, h: Histogram | null, fh: FloatHistogram | null, seq: number): void {
+    const e = this.e;
+    if (this.first) {
+      this.first = false;
+      this.baseRef = ref;
+      this.baseT = t;
+      e.putUvarint(ref);
+      e.putVarint(t);
+    }
+    e.putVarint(ref - this.baseRef);
+    e.putVarint(t - this.baseT);
+    e.putUvarint(seq);
+    // One of the two is given (the appender checks).
+    const x = (h ?? fh)!;
+    const int = h !== null;
+    e.putByte(int ? 0 : 1);
+    e.putByte(x.counterResetHint);
+    e.putVarint(x.schema);
+    putF64(e, x.zeroThreshold);
+    if (int) {
+      e.putUvarint(x.count);
+      e.putUvarint(x.zeroCount);
+    } else {
+      putF64(e, x.count);
+      putF64(e, x.zeroCount);
+    }
+    putF64(e, x.sum);
+    putSpans(e, x.positiveSpans);
+    putBuckets(e, x.positiveBuckets, int);
+    putSpans(e, x.negativeSpans);
+    putBuckets(e, x.negativeBuckets, int);
+    e.putUvarint(x.customValues.length);
+    for (const v of x.customValues) putF64(e, v);
   }
 
   /** Starts a tombstones record: exactly n tombstone() calls follow. */
@@ -158,6 +218,52 @@ export class RecordEncoder {
   }
 }
 
+function putF64(e: Encbuf, v: number): void {
+  f64[0] = v;
+  // u32 views f64's 8 bytes: indexes 0 and 1 exist.
+  e.putF64Bits(u32[1]!, u32[0]!);
+}
+
+function getF64(d: Decbuf): number {
+  u32[0] = d.u32LE();
+  u32[1] = d.u32LE();
+  return f64[0]!;
+}
+
+function putSpans(e: Encbuf, spans: readonly Span[]): void {
+  e.putUvarint(spans.length);
+  for (const s of spans) {
+    e.putVarint(s.offset);
+    e.putUvarint(s.length);
+  }
+}
+
+function putBuckets(e: Encbuf, b: Float64Array, int: boolean): void {
+  e.putUvarint(b.length);
+  if (int) for (const v of b) e.putVarint(v);
+  else for (const v of b) putF64(e, v);
+}
+
+/** Refuses a count read from a record that no valid record holds, before allocating for it. */
+function checkCount(d: Decbuf, n: number, file: string, start: number): number {
+  if (n > d.end - d.pos) throw new CorruptionError(`histogram record entry count ${n} exceeds the record`, file, start);
+  return n;
+}
+
+function getSpans(d: Decbuf, file: string, start: number): Span[] {
+  const n = checkCount(d, d.uvarint(), file, start);
+  const out: Span[] = new Array(n);
+  for (let i = 0; i < n; i++) out[i] = { offset: d.varint(), length: d.uvarint() };
+  return out;
+}
+
+function getBuckets(d: Decbuf, int: boolean, file: string, start: number): Float64Array {
+  const n = checkCount(d, d.uvarint(), file, start);
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = int ? d.varint() : getF64(d);
+  return out;
+}
+
 /** Receives the decoded content of records. */
 export interface RecordHandler {
   series(ref: number, labels: Labels): void;
@@ -165,13 +271,20 @@ export interface RecordHandler {
   tombstone(ref: number, mint: number, maxt: number): void;
   /** One exemplar (t in ms). Optional: exemplar records are skipped, undecoded, by handlers without it. */
   exemplar?(ref: number, t: number, v: number, labels: Labels): void;
+  /**
+   * One integer / float histogram sample. Optional: handlers without them get
+   * the series and float samples of a batch with histograms, and its
+   * histograms are skipped undecoded.
+   */
+  histogram?(ref: number, t: number, h: Histogram): void;
+  floatHistogram?(ref: number, t: number, fh: FloatHistogram): void;
 }
 
 /** Decodes one record payload, calling the handler per entry. */
 export function decodeRecord(buf: Buffer, start: number, end: number, h: RecordHandler, file = ''): void {
   const d = new Decbuf(buf, start, end, file);
   const type = d.byte();
-  if (type === REC_BATCH) {
+  if (type === REC_BATCH || type === REC_BATCH_HISTOGRAMS) {
     const ns = d.uvarint();
     for (let i = 0; i < ns; i++) {
       const ref = d.uvarint();
@@ -180,17 +293,23 @@ export function decodeRecord(buf: Buffer, start: number, end: number, h: RecordH
       for (let j = 0; j < 2 * nl; j++) pairs[j] = d.string();
       h.series(ref, Labels.fromSortedPairs(pairs));
     }
+    const hs = type === REC_BATCH_HISTOGRAMS ? decodeHistograms(d, file, start) : NO_HISTOGRAMS;
+    let hi = 0;
     const n = d.uvarint();
-    if (n === 0) return;
-    const baseRef = d.uvarint();
-    const baseT = d.varint();
-    for (let i = 0; i < n; i++) {
-      const ref = baseRef + d.varint();
-      const t = baseT + d.varint();
-      const lo = d.u32LE();
-      const hi = d.u32LE();
-      h.sample(ref, t, hi, lo);
+    if (n > 0) {
+      const baseRef = d.uvarint();
+      const baseT = d.varint();
+      for (let i = 0; i < n; i++) {
+        // Histograms appended before this float go first.
+        while (hi < hs.length && hs[hi]!.seq <= i) emitHistogram(h, hs[hi++]!);
+        const ref = baseRef + d.varint();
+        const t = baseT + d.varint();
+        const lo = d.u32LE();
+        const hiBits = d.u32LE();
+        h.sample(ref, t, hiBits, lo);
+      }
     }
+    while (hi < hs.length) emitHistogram(h, hs[hi++]!);
   } else if (type === REC_TOMBSTONES) {
     const n = d.uvarint();
     for (let i = 0; i < n; i++) h.tombstone(d.uvarint(), d.varint(), d.varint());
@@ -214,4 +333,53 @@ export function decodeRecord(buf: Buffer, start: number, end: number, h: RecordH
   } else {
     throw new CorruptionError(`unknown WAL record type ${type}`, file, start);
   }
+}
+
+interface DecodedHistogram {
+  readonly ref: number;
+  readonly t: number;
+  readonly seq: number;
+  readonly h: Histogram | null;
+  readonly fh: FloatHistogram | null;
+}
+
+const NO_HISTOGRAMS: readonly DecodedHistogram[] = [];
+
+function emitHistogram(h: RecordHandler, x: DecodedHistogram): void {
+  if (x.h !== null) h.histogram?.(x.ref, x.t, x.h);
+  else if (x.fh !== null) h.floatHistogram?.(x.ref, x.t, x.fh);
+}
+
+/** The histogram part of a batch; decoded even for handlers without histogram methods, to reach the floats after it. */
+function decodeHistograms(d: Decbuf, file: string, start: number): DecodedHistogram[] {
+  const n = checkCount(d, d.uvarint(), file, start);
+  if (n === 0) return [];
+  const out: DecodedHistogram[] = [];
+  const baseRef = d.uvarint();
+  const baseT = d.varint();
+  for (let i = 0; i < n; i++) {
+    const ref = baseRef + d.varint();
+    const t = baseT + d.varint();
+    const seq = d.uvarint();
+    const kind = d.byte();
+    if (kind > 1) throw new CorruptionError(`unknown histogram kind ${kind} in WAL record`, file, start);
+    const int = kind === 0;
+    const counterResetHint = d.byte();
+    if (counterResetHint > 3) throw new CorruptionError(`unknown counter reset hint ${counterResetHint} in WAL record`, file, start);
+    const schema = d.varint();
+    const zeroThreshold = getF64(d);
+    const count = int ? d.uvarint() : getF64(d);
+    const zeroCount = int ? d.uvarint() : getF64(d);
+    const sum = getF64(d);
+    const positiveSpans = getSpans(d, file, start);
+    const positiveBuckets = getBuckets(d, int, file, start);
+    const negativeSpans = getSpans(d, file, start);
+    const negativeBuckets = getBuckets(d, int, file, start);
+    const nc = checkCount(d, d.uvarint(), file, start);
+    const customValues = new Float64Array(nc);
+    for (let j = 0; j < nc; j++) customValues[j] = getF64(d);
+    const init = { counterResetHint, schema, zeroThreshold, count, zeroCount, sum, positiveSpans, positiveBuckets, negativeSpans, negativeBuckets, customValues };
+    out.push({ ref, t, seq, h: int ? new Histogram(init) : null, fh: int ? null : new FloatHistogram(init) });
+  }
+  return out;
 }

@@ -5,6 +5,7 @@
 // checkpoint and only the segments after it, so its cost stays bounded.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { FloatHistogram, Histogram } from '../../model/histogram.js';
 import type { Labels } from '../../model/labels.js';
 import { RecordEncoder, decodeRecord, type RecordHandler } from '../record/record.js';
 import { fsyncDir } from '../fileutil/fileutil.js';
@@ -92,6 +93,7 @@ class CheckpointWriter implements RecordHandler {
   private tMin: number[] = [];
   private tMax: number[] = [];
   private exemplars: { ref: number; t: number; v: number; labels: Labels }[] = [];
+  private hists: { ref: number; t: number; seq: number; h: Histogram | null; fh: FloatHistogram | null }[] = [];
   private pendingBytes = 0;
   private readonly enc = new RecordEncoder(FLUSH_BYTES + 4096, FLUSH_BYTES + 4096);
   private fd = -1;
@@ -133,6 +135,25 @@ class CheckpointWriter implements RecordHandler {
     this.pendingBytes += 16;
   }
 
+  histogram(ref: number, t: number, h: Histogram): void {
+    this.keepHistogram(ref, t, h, null);
+  }
+
+  floatHistogram(ref: number, t: number, fh: FloatHistogram): void {
+    this.keepHistogram(ref, t, null, fh);
+  }
+
+  private keepHistogram(ref: number, t: number, h: Histogram | null, fh: FloatHistogram | null): void {
+    if (t < this.mint || !this.keep(ref)) {
+      this.stats.samplesDropped++;
+      return;
+    }
+    this.stats.samplesKept++;
+    this.hists.push({ ref, t, seq: this.refs.length, h, fh });
+    const x = (h ?? fh)!;
+    this.pendingBytes += 64 + 12 * (x.positiveBuckets.length + x.negativeBuckets.length + x.customValues.length);
+  }
+
   tombstone(ref: number, mint: number, maxt: number): void {
     if (maxt < this.mint || !this.keep(ref)) {
       this.stats.tombstonesDropped++;
@@ -161,9 +182,13 @@ class CheckpointWriter implements RecordHandler {
 
   flush(): void {
     const enc = this.enc;
-    if (this.seriesList.length > 0 || this.refs.length > 0) {
-      enc.startBatch(this.seriesList.length);
+    if (this.seriesList.length > 0 || this.refs.length > 0 || this.hists.length > 0) {
+      enc.startBatch(this.seriesList.length, this.hists.length > 0);
       for (const s of this.seriesList) enc.series(s.ref, s.labels);
+      if (this.hists.length > 0) {
+        enc.histograms(this.hists.length);
+        for (const x of this.hists) enc.histogram(x.ref, x.t, x.h, x.fh, x.seq);
+      }
       const n = this.refs.length;
       enc.samples(n);
       // i < n: the four sample lists are pushed together, so each index is in range.
@@ -184,6 +209,7 @@ class CheckpointWriter implements RecordHandler {
       this.write(enc.bytes());
     }
     this.exemplars = [];
+    this.hists = [];
     this.seriesList = [];
     this.refs = [];
     this.ts = [];
