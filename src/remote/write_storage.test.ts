@@ -56,6 +56,7 @@ function newStorage(dir: string, factory: ReturnType<typeof receiver>['factory']
     pollIntervalMs: 5,
     shardUpdateIntervalMs: 0,
     saveIntervalMs: 10,
+    capCheckIntervalMs: 10,
     ...opts,
   });
   const value = async (name: string, labels: Record<string, string> = {}): Promise<number> => {

@@ -5,8 +5,8 @@
 // (reason wal_retention_exceeded).
 //
 // Each queue's position is saved in <stateDir>/<name>.json (written to a temp
-// file and renamed) about once a second while it moves and on stop, so a
-// restart resumes there: an outage across a restart loses nothing.
+// file and renamed) every 100 ms while it moves and on stop, so a restart
+// resumes there: an outage across a restart loses nothing.
 // Reloading keeps queues whose config (and external labels) did not change.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -39,8 +39,10 @@ export interface RemoteWriteStorageOptions {
   sendFactory?: (cfg: RemoteWriteConfig) => { send: SendFn; close(): void };
   pollIntervalMs?: number;
   shardUpdateIntervalMs?: number;
-  /** How often positions are saved and the retention cap checked (ms). */
+  /** How often moved positions are saved (ms; default 100): what a crash may send twice. */
   saveIntervalMs?: number;
+  /** How often the retention cap is checked (ms; default 10 s). */
+  capCheckIntervalMs?: number;
   now?: () => number;
 }
 
@@ -50,7 +52,8 @@ interface Running {
   close(): void;
 }
 
-const DEFAULT_SAVE_MS = 1000;
+const DEFAULT_SAVE_MS = 100;
+const DEFAULT_CAP_CHECK_MS = 10_000;
 
 export class RemoteWriteStorage implements WalRetention {
   private readonly opts: RemoteWriteStorageOptions;
@@ -62,6 +65,7 @@ export class RemoteWriteStorage implements WalRetention {
   /** Positions changed since they were last written. */
   private readonly dirty = new Map<string, WalPosition>();
   private timer: NodeJS.Timeout | null = null;
+  private capTimer: NodeJS.Timeout | null = null;
   /** The furthest record any queue has read: samples_in counts each record once. */
   private inHigh: WalPosition = { segment: -1, offset: -1 };
   private highestIn = 0;
@@ -72,9 +76,10 @@ export class RemoteWriteStorage implements WalRetention {
     this.logger = (opts.logger ?? nopLogger).with({ component: 'remote' });
     this.metrics = new RemoteWriteMetrics(opts.registry);
     this.loadState();
-    const every = opts.saveIntervalMs ?? DEFAULT_SAVE_MS;
-    this.timer = setInterval(() => this.tick(), every);
+    this.timer = setInterval(() => this.save(), opts.saveIntervalMs ?? DEFAULT_SAVE_MS);
     this.timer.unref();
+    this.capTimer = setInterval(() => this.checkCap(), opts.capCheckIntervalMs ?? DEFAULT_CAP_CHECK_MS);
+    this.capTimer.unref();
   }
 
   private stateFile(name: string): string {
@@ -112,10 +117,9 @@ export class RemoteWriteStorage implements WalRetention {
     }
   }
 
-  private tick(): void {
+  private save(): void {
     for (const [name, pos] of this.dirty) this.writeState(name, pos);
     this.dirty.clear();
-    this.checkCap();
   }
 
   /** Starts, keeps or stops queues to match cfg.remoteWrite; resolves once removed queues stopped. */
@@ -261,7 +265,9 @@ export class RemoteWriteStorage implements WalRetention {
   async stop(): Promise<void> {
     await this.applying;
     if (this.timer !== null) clearInterval(this.timer);
+    if (this.capTimer !== null) clearInterval(this.capTimer);
     this.timer = null;
+    this.capTimer = null;
     const all = [...this.queues];
     // The positions bind the WAL until the process ends, also while the queues flush.
     for (const [name, q] of all) if (!this.saved.has(name)) this.saved.set(name, q.qm.position());
