@@ -10,6 +10,8 @@ import type { ScrapeFailure } from '../querylog/scrape_failure_log.js';
 import type { Logger } from '../logging/types.js';
 import { formatGoDurationNs } from '../gofmt/duration.js';
 import { compareStrings } from '../gofmt/order.js';
+import { CounterResetHint, FloatHistogram, Histogram, HistogramError, capSchema, limitBuckets, schemaForBucketFactor, EXPONENTIAL_SCHEMA_MAX } from '../model/histogram.js';
+import { NhcbConversionError } from '../model/histogram_nhcb.js';
 import { Labels, METRIC_NAME } from '../model/labels.js';
 import { STALE_NAN, isStaleNaN } from '../model/value.js';
 import { LabelMap, processBuilder } from '../relabel/relabel.js';
@@ -26,8 +28,9 @@ import {
 } from '../storage/interface.js';
 import { BodySizeLimitError, type HttpClient } from '../httpclient/httpclient.js';
 import type { ScrapeMetrics } from './metrics.js';
+import { NhcbParser, type HistogramParser } from './nhcb_parser.js';
 import type { MetadataSource, MetricMetadata, Target } from './target.js';
-import { Entry, type MetricType, type SymbolTable, type TextParser } from '../model/textparse/interface.js';
+import { Entry, type Exemplar as ParsedExemplar, type MetricType, type SymbolTable, type TextParser } from '../model/textparse/interface.js';
 import { acceptHeader, ContentTypeError, newTextParser, protocolMediaType } from '../model/textparse/media_type.js';
 
 /** Samples more than this far in the future are rejected as out of bounds (Prometheus's maxAheadTime). */
@@ -250,6 +253,12 @@ export interface ScrapeLoopDeps {
   readonly onScrapeFailure?: (rec: ScrapeFailure) => void;
   readonly offsetSeed: number;
   readonly userAgent: string;
+  /**
+   * --enable-feature=created-timestamp-zero-ingestion: a sample with a created
+   * (start) timestamp gets a zero sample at that time first, and OpenMetrics
+   * `_created` series are read as start timestamps, not samples.
+   */
+  readonly createdTimestampZeroIngestion?: boolean;
 }
 
 interface Counts {
@@ -484,16 +493,26 @@ export class ScrapeLoop {
   }
 
   private async appendBody(app: Appender, body: Buffer, contentType: string, defTime: number, counts: Counts): Promise<void> {
-    let parser;
+    const cfg = this.cfg;
+    const ctZero = this.deps.createdTimestampZeroIngestion === true;
+    let parser: TextParser;
     try {
-      const r = newTextParser(body, contentType, this.fallbackMediaType, { symbols: this.deps.symbols });
+      const r = newTextParser(
+        body,
+        contentType,
+        this.fallbackMediaType,
+        { symbols: this.deps.symbols, skipCreatedSeries: ctZero },
+        { ignoreNativeHistograms: !cfg.scrapeNativeHistograms, parseClassicHistograms: cfg.alwaysScrapeClassicHistograms },
+      );
       if (r.warning !== null) this.log.debug(r.warning);
       parser = r.parser;
     } catch (e) {
       if (e instanceof ContentTypeError) throw new ScrapeError(e.message);
       throw e;
     }
-    const cfg = this.cfg;
+    if (cfg.convertClassicHistogramsToNhcb) parser = new NhcbParser(parser, cfg.alwaysScrapeClassicHistograms);
+    const maxSchema = schemaForBucketFactor(cfg.nativeHistogramMinBucketFactor);
+    const bucketLimit = cfg.nativeHistogramBucketLimit;
     const cache = this.cache;
     const iter = cache.iter;
     const honorTs = cfg.honorTimestamps;
@@ -509,12 +528,16 @@ export class ScrapeLoop {
     let nOOB = 0;
     let nSeriesLimit = 0;
     let nExemplarOOO = 0;
+    let bucketLimitHit = false;
+    let nHistInvalid = 0;
+    let firstHistInvalid = '';
+    let nHistUnsupported = 0;
     let sinceYield = 0;
     // Exemplars are read only for storages that keep them.
     const withExemplars = app.appendExemplar !== undefined;
 
     for (let e = parser.next(); e !== Entry.EOF; e = parser.next()) {
-      if (e !== Entry.Series) {
+      if (e !== Entry.Series && e !== Entry.Histogram) {
         if (e === Entry.Type) {
           const t = parser.metricType();
           cache.setMeta(parser.metaName(), iter, (m) => (m.type = t));
@@ -585,9 +608,30 @@ export class ScrapeLoop {
         }
         labels = mutated;
       }
-      const v = parser.value();
+      const isHist = e === Entry.Histogram;
+      const v = isHist ? 0 : parser.value();
       counts.added++;
-      if (sampleLimit > 0 && (ce === undefined || ce.ref === 0 || !isStaleNaN(v)) && ++appended > sampleLimit) {
+      let hv: Histogram | FloatHistogram | null = null;
+      if (isHist) {
+        // Prometheus's appender order: schema cap, then the bucket limit, then the sample limit.
+        try {
+          hv = (parser as HistogramParser).histogram();
+          if (maxSchema < EXPONENTIAL_SCHEMA_MAX) hv = hv instanceof Histogram ? capSchema(hv, maxSchema) : capSchema(hv, maxSchema);
+          if (bucketLimit > 0) hv = hv instanceof Histogram ? limitBuckets(hv, bucketLimit) : limitBuckets(hv, bucketLimit);
+        } catch (err) {
+          if (err instanceof HistogramError && err.kind === 'bucket_limit') {
+            bucketLimitHit = true;
+            continue;
+          }
+          // Unlike Prometheus (which fails the scrape), only this sample is rejected.
+          if (err instanceof HistogramError || err instanceof NhcbConversionError) {
+            if (nHistInvalid++ === 0) firstHistInvalid = err.message;
+            continue;
+          }
+          throw err;
+        }
+      }
+      if (sampleLimit > 0 && (isHist || ce === undefined || ce.ref === 0 || !isStaleNaN(v)) && ++appended > sampleLimit) {
         sampleLimitHit = true;
         continue;
       }
@@ -599,10 +643,20 @@ export class ScrapeLoop {
         nOOB++;
         continue;
       }
+      if (isHist && app.appendHistogram === undefined) {
+        nHistUnsupported++;
+        continue;
+      }
+      if (ctZero) this.appendCreatedZero(app, ce !== undefined ? ce.ref : 0, labels, t, parser.startTimestamp(), hv);
       let ref: SeriesRef;
       try {
-        ref = app.append(ce !== undefined ? ce.ref : 0, labels, t, v);
+        if (hv === null) ref = app.append(ce !== undefined ? ce.ref : 0, labels, t, v);
+        else ref = app.appendHistogram!(ce !== undefined ? ce.ref : 0, labels, t, hv instanceof Histogram ? hv : null, hv instanceof FloatHistogram ? hv : null);
       } catch (err) {
+        if (err instanceof HistogramError) {
+          if (nHistInvalid++ === 0) firstHistInvalid = err.message;
+          continue;
+        }
         if (err instanceof OutOfOrderSampleError) nOOO++;
         else if (err instanceof DuplicateSampleError) nDup++;
         else if (err instanceof OutOfBoundsError) nOOB++;
@@ -610,10 +664,10 @@ export class ScrapeLoop {
         else if (err instanceof HeadSeriesLimitError) nSeriesLimit++;
         else throw err;
         // As Prometheus: the sample's exemplar is still offered (a repeated sample may bring a new one).
-        if (withExemplars && !(err instanceof HeadSeriesLimitError) && !this.appendExemplar(app, ce?.ref ?? 0, labels, parser, t)) nExemplarOOO++;
+        if (withExemplars && !(err instanceof HeadSeriesLimitError)) nExemplarOOO += this.appendExemplars(app, ce?.ref ?? 0, labels, parser, t, isHist);
         continue;
       }
-      if (withExemplars && !this.appendExemplar(app, ref, labels, parser, t)) nExemplarOOO++;
+      if (withExemplars) nExemplarOOO += this.appendExemplars(app, ref, labels, parser, t, isHist);
       const track = pts === null || trackTsStaleness;
       if (ce !== undefined) {
         if (ref !== 0) ce.ref = ref;
@@ -647,31 +701,72 @@ export class ScrapeLoop {
       metrics.exemplarOutOfOrder.inc(nExemplarOOO);
       this.log.warn('Error on ingesting out-of-order exemplars', { num_dropped: nExemplarOOO });
     }
-    if (sampleLimitHit) {
-      metrics.exceededSampleLimit.inc();
-      throw new ScrapeError('sample limit exceeded');
+    if (nHistInvalid > 0) {
+      metrics.histogramRejected.inc({ reason: 'invalid' }, nHistInvalid);
+      this.log.warn('Error on ingesting invalid native histograms', { num_dropped: nHistInvalid, err: firstHistInvalid });
     }
+    if (nHistUnsupported > 0) {
+      metrics.histogramRejected.inc({ reason: 'unsupported' }, nHistUnsupported);
+      this.log.warn('Error on ingesting native histograms: the storage does not support them yet', { num_dropped: nHistUnsupported });
+    }
+    if (sampleLimitHit) metrics.exceededSampleLimit.inc();
+    if (bucketLimitHit) metrics.exceededNativeHistogramBucketLimit.inc();
+    // The sample limit's error takes precedence, as in Prometheus.
+    if (sampleLimitHit) throw new ScrapeError('sample limit exceeded');
+    if (bucketLimitHit) throw new ScrapeError('histogram bucket limit exceeded');
     this.appendStaleMarkers(app, defTime);
     cache.iterDone(true, metrics);
   }
 
   /**
-   * Appends the current sample's exemplar, if it has one; one without a
-   * timestamp takes the sample's. False when the storage refused it as out of
-   * order; other refusals (labels too long, counted by the storage) are
-   * logged at debug level and do not fail the scrape, as in Prometheus.
+   * Appends the current sample's exemplars: a float sample's one (without a
+   * timestamp it takes the sample's), a native histogram's list (only those
+   * with timestamps, oldest first, as Prometheus keeps them). Returns how many
+   * the storage refused as out of order, counted only when all were (else it
+   * was a partial update of what the storage has); other refusals (labels too
+   * long, counted by the storage) are logged at debug level and do not fail
+   * the scrape, as in Prometheus.
    */
-  private appendExemplar(app: Appender, ref: SeriesRef, labels: Labels, parser: TextParser, t: number): boolean {
-    const pe = parser.exemplar();
-    if (pe === null) return true;
-    try {
-      app.appendExemplar!(ref, labels, { labels: pe.labels, value: pe.value, ts: pe.timestamp ?? t, hasTs: pe.timestamp !== null });
-    } catch (err) {
-      if (err instanceof OutOfOrderExemplarError) return false;
-      if (!(err instanceof StorageError)) throw err;
-      this.log.debug('Error while adding exemplar in AddExemplar', { exemplar: pe.labels.toString(), err: err.message });
+  private appendExemplars(app: Appender, ref: SeriesRef, labels: Labels, parser: TextParser, t: number, isHist: boolean): number {
+    let list: ParsedExemplar[];
+    if (isHist) {
+      list = (parser as HistogramParser).exemplars();
+      if (list.length > 1) list.sort((a, b) => a.timestamp! - b.timestamp! || a.value - b.value);
+    } else {
+      const pe = parser.exemplar();
+      list = pe === null ? [] : [pe];
     }
-    return true;
+    let ooo = 0;
+    for (const pe of list) {
+      try {
+        app.appendExemplar!(ref, labels, { labels: pe.labels, value: pe.value, ts: pe.timestamp ?? t, hasTs: pe.timestamp !== null });
+      } catch (err) {
+        if (err instanceof OutOfOrderExemplarError) ooo++;
+        else if (!(err instanceof StorageError)) throw err;
+        else this.log.debug('Error while adding exemplar in AddExemplar', { exemplar: pe.labels.toString(), err: err.message });
+      }
+    }
+    return ooo > 0 && ooo === list.length ? ooo : 0;
+  }
+
+  /**
+   * created-timestamp-zero-ingestion: a zero sample (a counter reset) at the
+   * start timestamp, before the sample itself. Refusals are expected (the zero
+   * is older than what the series has after its first scrape) and ignored.
+   */
+  private appendCreatedZero(app: Appender, ref: SeriesRef, labels: Labels, t: number, st: number, hv: Histogram | FloatHistogram | null): void {
+    if (st === 0 || st >= t) return;
+    try {
+      if (hv === null) app.append(ref, labels, st, 0);
+      else {
+        const zero = { counterResetHint: CounterResetHint.CounterReset, schema: hv.schema, zeroThreshold: hv.zeroThreshold, customValues: hv.customValues };
+        if (hv instanceof Histogram) app.appendHistogram!(ref, labels, st, new Histogram(zero), null);
+        else app.appendHistogram!(ref, labels, st, null, new FloatHistogram(zero));
+      }
+    } catch (err) {
+      if (!(err instanceof StorageError) && !(err instanceof HistogramError)) throw err;
+      this.log.debug('Error when appending created timestamp in scrape loop', { series: labels.toString(), ct: st, t, err: (err as Error).message });
+    }
   }
 
   /** Adds the target's labels (honor_labels decides conflicts) and applies metric_relabel_configs; null = dropped. */

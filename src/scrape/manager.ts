@@ -32,6 +32,8 @@ export interface ScrapeManagerOptions {
   offsetSeed?: number;
   userAgent?: string;
   dnsResolver?: DnsResolver;
+  /** --enable-feature=created-timestamp-zero-ingestion (see ScrapeLoopDeps). */
+  createdTimestampZeroIngestion?: boolean;
 }
 
 /** How often the bounded-cache gauges are refreshed; they are for dashboards, not control. */
@@ -90,6 +92,7 @@ export class ScrapeManager {
             onScrapeFailure: this.opts.onScrapeFailure,
             offsetSeed: this.opts.offsetSeed ?? 0,
             userAgent: this.opts.userAgent ?? 'tsprom',
+            createdTimestampZeroIngestion: this.opts.createdTimestampZeroIngestion,
             shutdown: this.shutdown.signal,
           }),
         );

@@ -15,6 +15,8 @@ export class ScrapeMetrics {
   readonly syncFailed: Counter<'scrape_job'>;
   readonly exceededBodySizeLimit: Counter;
   readonly exceededSampleLimit: Counter;
+  readonly exceededNativeHistogramBucketLimit: Counter;
+  readonly histogramRejected: Counter<'reason'>;
   readonly sampleDuplicate: Counter;
   readonly sampleOutOfOrder: Counter;
   readonly sampleOutOfBounds: Counter;
@@ -49,6 +51,17 @@ export class ScrapeMetrics {
     this.syncFailed = new Counter({ name: 'prometheus_target_sync_failed_total', help: 'Total number of target sync failures.', labelNames: ['scrape_job'] as const, registers });
     this.exceededBodySizeLimit = new Counter({ name: 'prometheus_target_scrapes_exceeded_body_size_limit_total', help: 'Total number of scrapes that hit the body size limit', registers });
     this.exceededSampleLimit = new Counter({ name: 'prometheus_target_scrapes_exceeded_sample_limit_total', help: 'Total number of scrapes that hit the sample limit and were rejected.', registers });
+    this.exceededNativeHistogramBucketLimit = new Counter({
+      name: 'prometheus_target_scrapes_exceeded_native_histogram_bucket_limit_total',
+      help: 'Total number of scrapes that hit the native histogram bucket limit and were rejected.',
+      registers,
+    });
+    this.histogramRejected = new Counter({
+      name: 'tsprom_target_scrapes_histogram_rejected_total',
+      help: 'Scraped native histogram samples rejected: reason="invalid" (fails validation: negative or inconsistent counts, bad schema, NHCB conversion error), "unsupported" (the storage cannot hold histograms).',
+      labelNames: ['reason'] as const,
+      registers,
+    });
     this.sampleDuplicate = new Counter({ name: 'prometheus_target_scrapes_sample_duplicate_timestamp_total', help: 'Total number of samples rejected due to duplicate timestamps but different values.', registers });
     this.sampleOutOfOrder = new Counter({ name: 'prometheus_target_scrapes_sample_out_of_order_total', help: 'Total number of samples rejected due to not being out of the expected order.', registers });
     this.sampleOutOfBounds = new Counter({ name: 'prometheus_target_scrapes_sample_out_of_bounds_total', help: 'Total number of samples rejected due to timestamp falling outside of the time bounds.', registers });
