@@ -2,7 +2,8 @@
 // `tsdb` commands.
 //
 //   import openmetrics <file> <data-dir>   backfill an OpenMetrics text file into blocks
-//   analyze <data-dir> [block-id]          cardinality and churn of a block (the newest by default)
+//   analyze <data-dir> [block-id]          cardinality and churn of a block (the newest by default);
+//                                          --extended adds promtool's per-chunk analysis (floats and histograms)
 //   list <data-dir>                        blocks with their time ranges and sizes
 //
 // Blocks are written next to whatever is in the directory (a running server
@@ -16,6 +17,7 @@ import { formatGoDurationNs, parseDuration } from '../gofmt/duration.js';
 import { Entry, TextParseError } from '../model/textparse/interface.js';
 import { OpenMetricsParser } from '../model/textparse/openmetrics_parser.js';
 import { Block, type BlockMeta } from '../tsdb/block.js';
+import { decodeFloatHistogramChunk, decodeHistogramChunk, ENC_FLOAT_HISTOGRAM, ENC_HISTOGRAM } from '../tsdb/chunkenc/histogram_chunk.js';
 import { exponentialRanges, headSource, writeBlock } from '../tsdb/compact.js';
 import { readBlockMeta } from '../tsdb/db.js';
 import { Head } from '../tsdb/head/head.js';
@@ -38,6 +40,7 @@ Commands:
       -q, --quiet                        Do not print the created blocks.
   analyze <data-dir> [block-id]          Cardinality and churn of a block (default: the newest).
       --limit=<n>                        Entries per list (default 20).
+      --extended                         Also samples, bytes and buckets per float and histogram chunk.
   list <data-dir>                        List blocks.
       -r, --human-readable               Print times and sizes for humans.
 `;
@@ -63,6 +66,7 @@ const BOOL_FLAGS = new Map([
   ['q', 'quiet'],
   ['human-readable', 'human-readable'],
   ['quiet', 'quiet'],
+  ['extended', 'extended'],
 ]);
 
 function parseFlags(argv: string[]): Parsed {
@@ -130,7 +134,7 @@ export async function runTsdbCommand(argv: string[], io: TsdbIO = { stdout: proc
         const lim = flags.get('limit')?.at(-1);
         const limit = lim === undefined ? DEFAULT_ANALYZE_LIMIT : Number(lim);
         if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a positive integer, got ${JSON.stringify(lim)}`);
-        analyzeBlock(rest[0]!, rest[1] ?? '', limit, io.stdout);
+        analyzeBlock(rest[0]!, rest[1] ?? '', limit, flags.has('extended'), io.stdout);
         return 0;
       }
       case 'list': {
@@ -356,7 +360,7 @@ function formatBlockTable(blocks: readonly BlockMeta[], header: boolean, human: 
 // analyze
 // =====================================================================
 
-function analyzeBlock(dataDir: string, blockId: string, limit: number, out: Writable): void {
+function analyzeBlock(dataDir: string, blockId: string, limit: number, extended: boolean, out: Writable): void {
   const blocks = listBlocks(dataDir);
   if (blocks.length === 0) throw new Error(`no blocks found in ${dataDir}`);
   const id = blockId === '' ? blocks[blocks.length - 1]!.ulid : blockId;
@@ -420,7 +424,76 @@ function analyzeBlock(dataDir: string, blockId: string, limit: number, out: Writ
       'Highest cardinality metric names',
       ix.labelValuesOf(METRIC_NAME).map((v) => [v, ix.postings(METRIC_NAME, v).length]),
     );
+    if (extended) analyzeCompaction(block, w);
   } finally {
     void block.close(true);
   }
+}
+
+/** Prometheus's extended analysis: samples, bytes and buckets per chunk, floats and native histograms apart. */
+function analyzeCompaction(block: Block, w: (s: string) => void): void {
+  const floatSamples: number[] = [];
+  const floatBytes: number[] = [];
+  const histSamples: number[] = [];
+  const histBytes: number[] = [];
+  const histBuckets: number[] = [];
+  let total = 0;
+  for (let id = 0; id < block.index.numSeries; id++) {
+    const s = block.readSeries(id);
+    for (const loc of s.locs) {
+      const data = s.buf.subarray(loc.start, loc.end);
+      // Every chunk encoding starts with its sample count (uint16 big-endian).
+      const n = ((data[0] ?? 0) << 8) | (data[1] ?? 0);
+      if (loc.enc === ENC_HISTOGRAM || loc.enc === ENC_FLOAT_HISTOGRAM) {
+        histSamples.push(n);
+        histBytes.push(data.length);
+        let buckets = 0;
+        const samples = loc.enc === ENC_HISTOGRAM ? decodeHistogramChunk(data) : decodeFloatHistogramChunk(data);
+        for (const x of samples) buckets += x.h.positiveBuckets.length + x.h.negativeBuckets.length;
+        histBuckets.push(buckets);
+      } else {
+        floatSamples.push(n);
+        floatBytes.push(data.length);
+      }
+      total++;
+    }
+  }
+  w('\nCompaction analysis:\n\n');
+  displayDistribution(w, 'samples per float chunk', floatSamples, total);
+  displayDistribution(w, 'bytes per float chunk', floatBytes, total);
+  displayDistribution(w, 'samples per histogram chunk', histSamples, total);
+  displayDistribution(w, 'bytes per histogram chunk', histBytes, total);
+  displayDistribution(w, 'buckets per histogram chunk', histBuckets, total);
+}
+
+/** min/avg/max and a text bar chart in buckets of a power of ten wide, as promtool prints them. */
+function displayDistribution(w: (s: string) => void, what: string, data: number[], total: number): void {
+  if (data.length === 0) {
+    w(`${what}: N/A\n\n`);
+    return;
+  }
+  data.sort((a, b) => a - b);
+  const lo = data[0]!;
+  const hi = data[data.length - 1]!;
+  let step = 10;
+  const spread = Math.trunc((hi - lo) / 10);
+  while (step < spread && step <= 10000) step *= 10;
+  const start = lo - (lo % step);
+  const end = hi - (hi % step) + step;
+  const counts = new Array<number>(Math.trunc((end - start) / step) + 1).fill(0);
+  let sum = 0;
+  for (const c of data) {
+    sum += c;
+    counts[Math.trunc((c - start) / step)]!++;
+  }
+  const maxCount = Math.max(...counts);
+  w(`${what} (min/avg/max): ${lo}/${Math.trunc(sum / data.length)}/${hi}\n`);
+  const lw = String(end).length;
+  const rw = String(end + step).length;
+  const cw = String(maxCount).length;
+  counts.forEach((count, b) => {
+    const pct = Math.trunc((100 * count) / total);
+    w(`[${String(b * step + start + 1).padStart(lw)}, ${String((b + 1) * step + start).padStart(rw)}]: ${String(count).padStart(cw)} ${'#'.repeat(pct)}\n`);
+  });
+  w('\n');
 }

@@ -1,6 +1,7 @@
 // The merge of several queriers (head + blocks) with de-duplication where
 // blocks overlap.
 import { sortStrings } from '../gofmt/order.js';
+import type { FloatHistogram, Histogram } from '../model/histogram.js';
 import { Labels } from '../model/labels.js';
 import type { Matcher } from '../model/matcher.js';
 import {
@@ -20,6 +21,7 @@ import { EMPTY_SERIES_SET } from './chunks/chunk_list.js';
  */
 export class MergedIterator implements SampleIterator {
   private readonly ts: Float64Array;
+  /** What each iterator holds now (ValueType.None at its end). */
   private readonly ok: Uint8Array;
   private cur = -1;
   private started = false;
@@ -34,20 +36,20 @@ export class MergedIterator implements SampleIterator {
   private pick(): ValueType {
     let best = -1;
     for (let i = 0; i < this.its.length; i++) {
-      if (this.ok[i] === 1 && (best < 0 || this.ts[i]! < this.ts[best]!)) best = i;
+      if (this.ok[i] !== ValueType.None && (best < 0 || this.ts[i]! < this.ts[best]!)) best = i;
     }
     this.cur = best;
     if (best < 0) {
       for (const it of this.its) if (it.err() !== null) this.error = it.err();
       return ValueType.None;
     }
-    return ValueType.Float;
+    return this.ok[best]!;
   }
 
   private advance(i: number, seekT: number): void {
     const it = this.its[i]!;
     const r = seekT === -Infinity ? it.next() : it.seek(seekT);
-    this.ok[i] = r === ValueType.None ? 0 : 1;
+    this.ok[i] = r;
     if (r !== ValueType.None) this.ts[i] = it.t();
   }
 
@@ -59,15 +61,15 @@ export class MergedIterator implements SampleIterator {
     }
     if (this.cur < 0) return ValueType.None;
     const t = this.ts[this.cur]!;
-    for (let i = 0; i < this.its.length; i++) if (this.ok[i] === 1 && this.ts[i] === t) this.advance(i, -Infinity);
+    for (let i = 0; i < this.its.length; i++) if (this.ok[i] !== ValueType.None && this.ts[i] === t) this.advance(i, -Infinity);
     return this.pick();
   }
 
   seek(t: number): ValueType {
-    if (this.started && this.cur >= 0 && this.ts[this.cur]! >= t) return ValueType.Float;
+    if (this.started && this.cur >= 0 && this.ts[this.cur]! >= t) return this.ok[this.cur]!;
     if (this.started && this.cur < 0) return ValueType.None;
     for (let i = 0; i < this.its.length; i++) {
-      if (!this.started || (this.ok[i] === 1 && this.ts[i]! < t)) this.advance(i, t);
+      if (!this.started || (this.ok[i] !== ValueType.None && this.ts[i]! < t)) this.advance(i, t);
     }
     this.started = true;
     return this.pick();
@@ -79,6 +81,18 @@ export class MergedIterator implements SampleIterator {
 
   v(): number {
     return this.its[this.cur]!.v();
+  }
+
+  atHistogram(): Histogram {
+    const it = this.its[this.cur]!;
+    if (it.atHistogram === undefined) throw new Error('BUG: atHistogram() on an iterator without histograms');
+    return it.atHistogram();
+  }
+
+  atFloatHistogram(): FloatHistogram {
+    const it = this.its[this.cur]!;
+    if (it.atFloatHistogram === undefined) throw new Error('BUG: atFloatHistogram() on an iterator without histograms');
+    return it.atFloatHistogram();
   }
 
   err(): Error | null {
