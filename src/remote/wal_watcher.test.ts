@@ -99,7 +99,14 @@ test('sends samples from the start position on, with labels from earlier records
   w.log(enc.bytes());
   w.log(Buffer.from([0x7f, 1, 2, 3]));
   w.nextSegment();
-  batch(w, [[3, 'c']], [3], 3000);
+  // A batch that also carries (here no) histograms gives its float samples.
+  enc.startBatch(1, true);
+  enc.series(3, Labels.fromPairs('__name__', 'c'));
+  enc.histograms(0);
+  enc.samples(1);
+  f64[0] = 6;
+  enc.sample(3, 3000, u32[1]!, u32[0]!);
+  w.log(enc.bytes());
   const sink = new Sink();
   const watcher = new WalWatcher({ dir: w.dir, start, sink, pollIntervalMs: 5 });
   watcher.start();

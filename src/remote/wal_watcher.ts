@@ -1,7 +1,7 @@
 // Tails a WAL directory (the TSDB's <data>/wal or the agent's) for one
 // remote-write queue: the last checkpoint and the segments give series
-// labels, the segments from a start position on give samples. Records of
-// types it does not know (tombstones, anything newer) are skipped.
+// labels, the segments from a start position on give float samples. Other
+// records (tombstones, exemplars, types it does not know) are skipped.
 //
 // Positions are (segment, offset of a record's frame). The watcher reads
 // series up to its start position and sends samples from it on; a new queue
@@ -13,7 +13,7 @@ import type { Labels } from '../model/labels.js';
 import type { Logger } from '../logging/types.js';
 import { nopLogger } from '../logging/types.js';
 import { crc32c } from '../tsdb/encoding/crc32c.js';
-import { REC_BATCH, decodeRecord, type RecordHandler } from '../tsdb/record/record.js';
+import { REC_BATCH, REC_BATCH_HISTOGRAMS, decodeRecord, type RecordHandler } from '../tsdb/record/record.js';
 import { checkpointSegments, lastCheckpoint } from '../tsdb/wal/checkpoint.js';
 import { FRAME_HEADER, listSegments, segmentName } from '../tsdb/wal/wal.js';
 
@@ -287,7 +287,8 @@ export class WalWatcher {
   /** Decodes one record into the collector; false for record types it skips. */
   private decode(f: SegmentFile, start: number, end: number): boolean {
     const buf = f.buffer;
-    if (buf[start] !== REC_BATCH) {
+    // A batch with histograms gives its series and float samples; the histograms are not sent (yet) and stay undecoded.
+    if (buf[start] !== REC_BATCH && buf[start] !== REC_BATCH_HISTOGRAMS) {
       this.metrics?.recordRead('other');
       return false;
     }

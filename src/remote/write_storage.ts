@@ -190,7 +190,7 @@ export class RemoteWriteStorage implements WalRetention {
   /** Keys tsprom accepts but cannot act on are named in the log, never ignored silently. */
   private warnUnsupported(rw: RemoteWriteConfig): void {
     const ignored: string[] = [];
-    if (rw.sendExemplars) ignored.push('send_exemplars (exemplars are not in the WAL the queue reads)');
+    if (rw.sendExemplars) ignored.push('send_exemplars (exemplars are not sent yet)');
     if (rw.sendNativeHistograms) ignored.push('send_native_histograms (tsprom stores no native histograms yet)');
     if (rw.metadataConfig.send) ignored.push('metadata_config.send (metric metadata is not sent)');
     const h = rw.httpClient;
