@@ -75,6 +75,49 @@ export const annotations = {
       pos,
     );
   },
+  mixedFloatsHistograms(metricName: string, pos: PosRange | null): Annotation {
+    return warning(`encountered a mix of histograms and floats for metric name ${goQuote(metricName)}`, pos);
+  },
+  mixedFloatsHistogramsAgg(pos: PosRange | null): Annotation {
+    return warning('encountered a mix of histograms and floats for aggregation', pos);
+  },
+  nativeHistogramNotCounter(metricName: string, pos: PosRange | null): Annotation {
+    return warning(`this native histogram metric is not a counter: ${goQuote(metricName)}`, pos);
+  },
+  nativeHistogramNotGauge(metricName: string, pos: PosRange | null): Annotation {
+    return warning(`this native histogram metric is not a gauge: ${goQuote(metricName)}`, pos);
+  },
+  mixedExponentialCustomHistograms(metricName: string, pos: PosRange | null): Annotation {
+    return warning(`vector contains a mix of histograms with exponential and custom buckets schemas for metric name ${goQuote(metricName)}`, pos);
+  },
+  incompatibleTypesInBinOp(op: string, lhsType: string, rhsType: string, pos: PosRange | null): Annotation {
+    return info(`incompatible sample types encountered for binary operator ${goQuote(op)}: ${lhsType} ${op} ${rhsType}`, pos);
+  },
+  incompatibleBucketLayoutInBinOp(op: string, pos: PosRange | null): Annotation {
+    return warning(`incompatible bucket layout encountered for binary operator ${op}`, pos);
+  },
+  histogramIgnoredInAggregation(aggregation: string, pos: PosRange | null): Annotation {
+    return info(`ignored histogram in ${aggregation} aggregation`, pos);
+  },
+  histogramIgnoredInMixedRange(metricName: string, pos: PosRange | null): Annotation {
+    return info(`ignored histograms in a range containing both floats and histograms for metric name ${goQuote(metricName)}`, pos);
+  },
+  nativeHistogramQuantileNaNResult(metricName: string, pos: PosRange | null): Annotation {
+    return info(forMetric('input to histogram_quantile has NaN observations, result is NaN', metricName), pos);
+  },
+  nativeHistogramQuantileNaNSkew(metricName: string, pos: PosRange | null): Annotation {
+    return info(forMetric('input to histogram_quantile has NaN observations, result is skewed higher', metricName), pos);
+  },
+  nativeHistogramFractionNaNs(metricName: string, pos: PosRange | null): Annotation {
+    return info(forMetric('input to histogram_fraction has NaN observations, which are excluded from all fractions', metricName), pos);
+  },
+  /** `operation`: addition, subtraction or aggregation. */
+  histogramCounterResetCollision(operation: string, pos: PosRange | null): Annotation {
+    return warning(`conflicting counter resets during histogram ${operation}`, pos);
+  },
+  mismatchedCustomBuckets(operation: string, pos: PosRange | null): Annotation {
+    return info(`mismatched custom buckets were reconciled during ${operation}`, pos);
+  },
   histogramQuantileForcedMonotonicity(
     metricName: string,
     pos: PosRange | null,

@@ -2,6 +2,7 @@
 // rangeEval assembles them: an instant evaluation keeps the order in which
 // samples were produced, a range evaluation merges samples with the same
 // label set into one series and rejects two at the same timestamp.
+import type { FloatHistogram } from '../../model/histogram.js';
 import type { Labels } from '../../model/labels.js';
 import { EvalError } from './errors.js';
 import { Series, type Matrix } from './value.js';
@@ -49,13 +50,20 @@ export class StepCollector {
   }
 
   emit(metric: Labels, dropName: boolean, t: number, v: number): void {
+    this.seriesFor(metric, dropName, t).push(t, v);
+  }
+
+  emitHistogram(metric: Labels, dropName: boolean, t: number, h: FloatHistogram): void {
+    this.seriesFor(metric, dropName, t).pushHistogram(t, h);
+  }
+
+  private seriesFor(metric: Labels, dropName: boolean, t: number): Series {
     this.emitted++;
     if (this.byKey === null) {
       if (this.seen !== null && !this.seen.add(metric)) throw new EvalError(DUPLICATE_LABELSET);
       const s = new Series(metric, dropName, 1);
-      s.push(t, v);
       this.out.push(s);
-      return;
+      return s;
     }
     const key = metric.key();
     let s = this.byKey.get(key);
@@ -66,7 +74,7 @@ export class StepCollector {
     } else if (s.n > 0 && s.ts[s.off + s.n - 1] === t) {
       throw new EvalError(DUPLICATE_LABELSET);
     }
-    s.push(t, v);
+    return s;
   }
 
   takeEmitted(): number {
@@ -116,12 +124,15 @@ export function mergeSameLabelset(m: Matrix): Matrix {
     const idx = new Array<number>(total);
     const ts = new Float64Array(total);
     const vs = new Float64Array(total);
+    let hs: Array<FloatHistogram | undefined> | null = null;
     let w = 0;
     for (const s of g) {
       // i in [off, off + n): a point of s; w < total = the arrays' length.
       for (let i = s.off; i < s.off + s.n; i++) {
         ts[w] = s.ts[i]!;
         vs[w] = s.vs[i]!;
+        const h = s.histogramAt(i - s.off);
+        if (h !== undefined) (hs ??= [])[w] = h;
         idx[w] = w;
         w++;
       }
@@ -132,7 +143,9 @@ export function mergeSameLabelset(m: Matrix): Matrix {
     for (let i = 0; i < total; i++) {
       const j = idx[i]!;
       if (i > 0 && ts[j] === merged.ts[merged.off + merged.n - 1]) throw new EvalError(DUPLICATE_LABELSET);
-      merged.push(ts[j]!, vs[j]!);
+      const h = hs === null ? undefined : hs[j];
+      if (h !== undefined) merged.pushHistogram(ts[j]!, h);
+      else merged.push(ts[j]!, vs[j]!);
     }
     out.push(merged);
   }

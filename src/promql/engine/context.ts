@@ -4,6 +4,7 @@
 // (so calls through it stay monomorphic). Calls go through it per expression
 // or per step, never per sample.
 import type { Logger } from '../../logging/types.js';
+import type { FloatHistogram } from '../../model/histogram.js';
 import type { Querier, SampleIterator, Series as StorageSeries, SeriesSet } from '../../storage/interface.js';
 import type { Expr, SubqueryExpr, VectorSelector } from '../parser/ast.js';
 import type { Annotations } from './annotations.js';
@@ -30,6 +31,8 @@ export interface QueryContext {
   readonly annotations: Annotations;
   /** Series sets selected during preparation, expanded on first use. */
   readonly selections: Map<VectorSelector, SeriesSet>;
+  /** Selectors whose native histogram samples their consumers handle (see histogram_paths.ts). */
+  readonly histogramSelectors: ReadonlySet<VectorSelector>;
   readonly logger: Logger;
 }
 
@@ -95,4 +98,6 @@ export interface EvalContext {
   readonly bufT: Float64Array;
   /** Values decoded by the last decode call. */
   readonly bufV: Float64Array;
+  /** Histograms of the last decode by position, null when it had none. */
+  readonly bufH: ReadonlyArray<FloatHistogram | undefined> | null;
 }

@@ -1,5 +1,6 @@
 // Cursors the evaluator and the operator files share: the samples of a step
 // (StepVector) and storage series read one at a time (SeriesCursor).
+import type { FloatHistogram } from '../../model/histogram.js';
 import type { Series as StorageSeries } from '../../storage/interface.js';
 import type { Matrix } from './value.js';
 
@@ -12,6 +13,8 @@ export class StepVector {
   n = 0;
   readonly idx: Int32Array;
   readonly v: Float64Array;
+  /** Histogram samples by position j < n, once an argument series with histograms was met (else null). */
+  h: Array<FloatHistogram | undefined> | null = null;
   constructor(readonly m: Matrix) {
     this.idx = new Int32Array(Math.max(1, m.length));
     this.v = new Float64Array(Math.max(1, m.length));

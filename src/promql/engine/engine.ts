@@ -5,6 +5,8 @@
 // Folder promql/engine evaluates parsed PromQL against storage. It may import
 // model, logging, relabel, storage and promql/parser. Inside it, the operator
 // files depend on context.ts (EvalContext), never on evaluator.ts.
+import type { FloatHistogram } from '../../model/histogram.js';
+import type { Labels } from '../../model/labels.js';
 import { nopLogger, type Logger } from '../../logging/types.js';
 import type { Querier, Queryable, SeriesSet } from '../../storage/interface.js';
 import type { Expr, VectorSelector } from '../parser/ast.js';
@@ -14,6 +16,7 @@ import { Annotations } from './annotations.js';
 import { EvalError, QueryCanceledError, QueryQueueFullError, QueryTimeoutError } from './errors.js';
 import type { QueryContext } from './context.js';
 import { Evaluator, stepCount } from './evaluator.js';
+import { histogramSelectors } from './histogram_paths.js';
 import { Checkpoint, ConcurrencyGate, DEFAULT_YIELD_INTERVAL_MS } from './limits.js';
 import {
   COLUMN_SAMPLE_BYTES,
@@ -49,7 +52,7 @@ import type {
   QueryValue,
   RangeSeries,
 } from './types.js';
-import { InstantColumns, effectiveMetric, isString, sortMatrix, type EvalValue } from './value.js';
+import { InstantColumns, effectiveMetric, isString, sortMatrix, type EvalValue, type Series } from './value.js';
 
 /** Prometheus's defaults for --query.timeout, --query.max-samples, --query.lookback-delta, --query.max-concurrency. */
 const DEFAULT_TIMEOUT_MS = 2 * 60_000;
@@ -329,6 +332,7 @@ class EngineQuery implements Query {
         memory,
         annotations,
         selections,
+        histogramSelectors: histogramSelectors(this.expr),
         logger: this.engine.logger,
       };
       const tEval = performance.now();
@@ -377,13 +381,39 @@ class EngineQuery implements Query {
       if (kind === 'vector') {
         // The result keeps evaluation order (sort() and topk() rely on it) and is stamped with the evaluation time.
         // Every series of an instant vector has its one point at off.
-        return { type: 'vector', samples: val.map((s) => ({ metric: s.metric, t: this.start, f: s.vs[s.off]! })) };
+        return { type: 'vector', samples: val.map((s) => instantSample(s.metric, this.start, s.vs[s.off]!, s.histogramAt(0))) };
       }
     }
     sortMatrix(val);
-    const series: RangeSeries[] = val.map((s) => ({ metric: s.metric, ts: s.tsView(), fs: s.vsView() }));
+    const series: RangeSeries[] = val.map(rangeSeries);
     return { type: 'matrix', series };
   }
+}
+
+function instantSample(metric: Labels, t: number, f: number, h: FloatHistogram | undefined): InstantSample {
+  return h === undefined ? { metric, t, f } : { metric, t, f: NaN, h };
+}
+
+/** A result series: its float points, and its histogram points apart when it has any. */
+function rangeSeries(s: Series): RangeSeries {
+  if (s.hs === null) return { metric: s.metric, ts: s.tsView(), fs: s.vsView() };
+  const ts: number[] = [];
+  const fs: number[] = [];
+  const hts: number[] = [];
+  const hs: FloatHistogram[] = [];
+  // i < n: a point of s, at off + i in its arrays.
+  for (let i = 0; i < s.n; i++) {
+    const h = s.hs[i];
+    const t = s.ts[s.off + i]!;
+    if (h !== undefined) {
+      hts.push(t);
+      hs.push(h);
+    } else {
+      ts.push(t);
+      fs.push(s.vs[s.off + i]!);
+    }
+  }
+  return { metric: s.metric, ts: Float64Array.from(ts), fs: Float64Array.from(fs), hts: Float64Array.from(hts), hs };
 }
 
 /** An instant-query result kept column-wise; `samples` builds the sample objects only when asked for. */
@@ -398,7 +428,7 @@ class ColumnarVector {
       const c = this.columns;
       const out = new Array<InstantSample>(c.n);
       // i < n <= the length of the columns.
-      for (let i = 0; i < c.n; i++) out[i] = { metric: effectiveMetric(c.metrics[i]!, c.drop[i] === 1, false), t: c.t, f: c.vs[i]! };
+      for (let i = 0; i < c.n; i++) out[i] = instantSample(effectiveMetric(c.metrics[i]!, c.drop[i] === 1, false), c.t, c.vs[i]!, c.hs?.[i]);
       this.built = out;
     }
     return this.built;

@@ -36,3 +36,14 @@ export class QueryQueueFullError extends Error {
     super('too many queries waiting to run');
   }
 }
+
+/**
+ * A native histogram sample reached an operation that does not handle them
+ * yet: the query fails rather than reading it as a float or dropping it.
+ */
+export class HistogramsUnsupportedError extends EvalError {
+  override name = 'HistogramsUnsupportedError';
+  constructor() {
+    super('native histogram samples are not supported in this part of the query yet');
+  }
+}

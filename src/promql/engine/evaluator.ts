@@ -6,6 +6,7 @@
 // arrays and scanned with two pointers; results are series of parallel
 // Float64Arrays. Long loops call `await this.tick(n)` so the event loop keeps
 // serving other work and the deadline and cancellation are checked.
+import type { FloatHistogram } from '../../model/histogram.js';
 import { Labels } from '../../model/labels.js';
 import { isStaleNaN } from '../../model/value.js';
 import { ValueType, type SampleIterator, type Series as StorageSeries, type SeriesSet } from '../../storage/interface.js';
@@ -15,7 +16,7 @@ import { evalBinary } from './binops.js';
 import { StepCollector, mergeSameLabelset } from './collector.js';
 import type { EvalContext, QueryContext, StepFn } from './context.js';
 import { StepVector, listCursor, type SeriesCursor } from './cursors.js';
-import { EvalError, TooManySamplesError } from './errors.js';
+import { EvalError, HistogramsUnsupportedError, TooManySamplesError } from './errors.js';
 import { extendPoints, smoothedValue } from './extended.js';
 import { evalCall } from './functions.js';
 import { setOffsetForAtModifier } from './preprocess.js';
@@ -43,6 +44,11 @@ const spareBuffers: DecodeBuffers[] = [];
 class DecodeBuffers {
   t = new Float64Array(1024);
   v = new Float64Array(1024);
+  /**
+   * Native histograms of the last decode by position, or null when it had
+   * none (set per decode, so float-only series cost nothing).
+   */
+  h: Array<FloatHistogram | undefined> | null = null;
 
   /** A spare set from an earlier query, or a new one: small queries should not pay 16 KiB of zeroing each. */
   static acquire(): DecodeBuffers {
@@ -302,6 +308,8 @@ export class Evaluator implements EvalContext {
           if (c < s.n && s.ts[s.off + c] === t) {
             vec.idx[n] = i;
             vec.v[n] = s.vs[s.off + c]!;
+            if (s.hs !== null) (vec.h ??= [])[n] = s.hs[c];
+            else if (vec.h !== null) vec.h[n] = undefined;
             n++;
             cur[i] = c + 1;
           }
@@ -332,6 +340,7 @@ export class Evaluator implements EvalContext {
 
   /** The storage series of a selector, expanded once per query. */
   selected(vs: VectorSelector): StorageSeries[] {
+    this.histogramsAllowed = this.q.histogramSelectors.has(vs);
     let list = this.series.get(vs);
     if (list !== undefined) return list;
     if (this.streamed.has(vs)) throw new EvalError('BUG: the series of a selector were read twice');
@@ -358,6 +367,7 @@ export class Evaluator implements EvalContext {
    * series it is reading. A selector is evaluated once per query.
    */
   streamSelected(vs: VectorSelector): SeriesCursor {
+    this.histogramsAllowed = this.q.histogramSelectors.has(vs);
     const list = this.series.get(vs);
     if (list !== undefined) return listCursor(list);
     if (this.streamed.has(vs)) throw new EvalError('BUG: the series of a selector were read twice');
@@ -394,6 +404,7 @@ export class Evaluator implements EvalContext {
    * limit, so one long series cannot grow the buffers without bound.
    */
   decode(it: SampleIterator, mint: number, maxt: number, keepStale: boolean, limit = this.q.maxSamples): number {
+    this.buffers.h = null;
     const n = this.decodeRun(it, mint, maxt, keepStale, limit, 0);
     const err = it.err();
     if (err !== null) throw err;
@@ -409,6 +420,7 @@ export class Evaluator implements EvalContext {
   decodeWindows(it: SampleIterator, firstEnd: number, width: number, stride: number, keepStale: boolean): number {
     let n = 0;
     this.iteratorDone = false;
+    this.buffers.h = null;
     for (let k = 0; k < this.numSteps && !this.iteratorDone; k++) {
       const hi = firstEnd + k * stride;
       n = this.decodeRun(it, hi - width + 1, hi, keepStale, this.q.maxSamples, n);
@@ -428,6 +440,11 @@ export class Evaluator implements EvalContext {
     while (vt !== ValueType.None) {
       const t = it.t();
       if (t > to) break;
+      if (vt !== ValueType.Float) {
+        n = this.decodeHistogram(it, t, keepStale, limit, n);
+        vt = it.next();
+        continue;
+      }
       const v = it.v();
       if (keepStale || !isStaleNaN(v)) {
         if (n === b.t.length) {
@@ -445,6 +462,37 @@ export class Evaluator implements EvalContext {
     }
     this.iteratorDone = vt === ValueType.None;
     return n;
+  }
+
+  /**
+   * Set while a selector whose histogram samples its consumers handle is read
+   * (selected() and streamSelected() set it); elsewhere a histogram sample
+   * fails the query: it is never taken for a float nor silently dropped.
+   */
+  private histogramsAllowed = false;
+
+  /** decodeRun's histogram case: the sample goes to the histogram buffer, its float slot unused. */
+  private decodeHistogram(it: SampleIterator, t: number, keepStale: boolean, limit: number, n: number): number {
+    if (!this.histogramsAllowed || it.atFloatHistogram === undefined) throw new HistogramsUnsupportedError();
+    const h = it.atFloatHistogram();
+    if (!keepStale && isStaleNaN(h.sum)) return n;
+    const b = this.buffers;
+    if (n === b.t.length) {
+      if (n >= limit) throw new TooManySamplesError();
+      b.grow();
+      this.q.memory.fixed += n * SAMPLE_BYTES;
+      this.q.memory.setSamples(this.currentSamples);
+    }
+    if (b.h === null) b.h = [];
+    b.t[n] = t;
+    b.v[n] = isStaleNaN(h.sum) ? h.sum : 0;
+    b.h[n] = h;
+    return n + 1;
+  }
+
+  /** Histograms of the last decode by position (null when it had none). */
+  get bufH(): ReadonlyArray<FloatHistogram | undefined> | null {
+    return this.buffers.h;
   }
 
   get bufT(): Float64Array {
@@ -493,6 +541,7 @@ export class Evaluator implements EvalContext {
         : this.decode(ss.iterator(), mint, maxt, true);
       const T = this.bufT;
       const V = this.bufV;
+      const H = this.bufH;
       let s: Series | null = null;
       let j = -1;
       // -1 <= j < n <= T.length = V.length (the decoded samples); j >= 0 is checked before T[j] and V[j].
@@ -503,9 +552,11 @@ export class Evaluator implements EvalContext {
         if (j < 0 || T[j]! <= ref - lookback) continue;
         const v = V[j]!;
         if (v !== v && isStaleNaN(v)) continue;
+        const h = H === null || recordOrigT ? undefined : H[j];
         if (cols !== null) {
           if (this.currentSamples >= this.q.maxSamples) throw new TooManySamplesError();
-          cols.push(ss.labels, false, recordOrigT ? T[j]! : v);
+          if (h !== undefined) cols.pushHistogram(ss.labels, false, h);
+          else cols.push(ss.labels, false, recordOrigT ? T[j]! : v);
           this.currentSamples++;
           this.stats.incAtStep(k, 1);
           this.stats.incReadAtStep(k, 1);
@@ -514,7 +565,8 @@ export class Evaluator implements EvalContext {
         if (s === null) s = new Series(ss.labels, false, Math.min(this.numSteps, n + 16, MAX_PREALLOCATED_POINTS));
         // Prometheus checks the limit with every point it adds.
         if (this.currentSamples + s.n >= this.q.maxSamples) throw new TooManySamplesError();
-        s.push(t, recordOrigT ? T[j]! : v);
+        if (h !== undefined) s.pushHistogram(t, h);
+        else s.push(t, recordOrigT ? T[j]! : v);
         this.stats.incAtStep(k, 1);
         this.stats.incReadAtStep(k, 1);
       }
@@ -618,7 +670,15 @@ export class Evaluator implements EvalContext {
       this.checkSamples();
       this.stats.incAtTimestamp(this.start, count);
       this.stats.incReadAtTimestamp(this.start, count);
-      if (count > 0) out.push(Series.fromArrays(ss.labels, ts, vals, count));
+      if (count > 0) {
+        const s = Series.fromArrays(ss.labels, ts, vals, count);
+        const H = this.bufH;
+        if (H !== null) {
+          if (anchored || smoothed) throw new HistogramsUnsupportedError();
+          s.hs = H.slice(0, n);
+        }
+        out.push(s);
+      }
       await this.tick(n + 1);
     }
     this.stats.updatePeak(this.currentSamples);
@@ -671,10 +731,12 @@ export class Evaluator implements EvalContext {
       this.checkSamples(this.numSteps - 1);
       // s.n === 1: its one point is at off.
       const v = s.vs[s.off]!;
+      const h = s.histogramAt(0);
       const ts = new Float64Array(this.numSteps);
       const vs = new Float64Array(this.numSteps).fill(v);
       for (let k = 0; k < this.numSteps; k++) ts[k] = this.stepTime(k);
       s.setPoints(ts, vs, this.numSteps);
+      if (h !== undefined) s.hs = new Array<FloatHistogram>(this.numSteps).fill(h);
       this.currentSamples += this.numSteps - 1;
       await this.tick(this.numSteps);
     }

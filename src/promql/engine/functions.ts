@@ -6,6 +6,7 @@
 // declares, so e.args[i] of a declared argument is asserted with `!`; so are
 // per-step scalars (numSteps values each) read at a step k < numSteps.
 import type RE2 from 're2';
+import type { FloatHistogram } from '../../model/histogram.js';
 import { Labels, METRIC_NAME, isValidLabelName } from '../../model/labels.js';
 import { compileAnchoredRegex } from '../../model/matcher.js';
 import { isStaleNaN } from '../../model/value.js';
@@ -20,13 +21,20 @@ import { EvalError } from './errors.js';
 import { MATH_FUNCTIONS, goMax, goMin, round } from './go_math.js';
 import { evalHistogramFraction, evalHistogramQuantile, evalHistogramQuantiles } from './histograms.js';
 import { evalInfo } from './info.js';
+import { histogramVariance } from './native_histograms.js';
 import { evalRangeFunction } from './range_functions.js';
 import { MAX_PREALLOCATED_POINTS, Series, dropMetadata, metricsOf, sameMetadata, type EvalValue, type Matrix } from './value.js';
 
 const SORT_FUNCTIONS = new Set(['sort', 'sort_desc', 'sort_by_label', 'sort_by_label_desc']);
 
-/** Histogram-only functions: float samples are ignored, so they yield nothing on float data. */
-const HISTOGRAM_ONLY = new Set(['histogram_avg', 'histogram_count', 'histogram_sum', 'histogram_stddev', 'histogram_stdvar']);
+/** Histogram-only functions: a float of each native histogram sample; float samples are ignored. */
+const HISTOGRAM_ONLY: ReadonlyMap<string, (h: FloatHistogram) => number> = new Map([
+  ['histogram_avg', (h: FloatHistogram) => h.sum / h.count],
+  ['histogram_count', (h: FloatHistogram) => h.count],
+  ['histogram_sum', (h: FloatHistogram) => h.sum],
+  ['histogram_stddev', (h: FloatHistogram) => Math.sqrt(histogramVariance(h))],
+  ['histogram_stdvar', (h: FloatHistogram) => histogramVariance(h)],
+]);
 
 export async function evalCall(ev: EvalContext, e: Call): Promise<EvalValue> {
   const name = e.func.name;
@@ -57,9 +65,21 @@ export async function evalCall(ev: EvalContext, e: Call): Promise<EvalValue> {
     if (e.args.length === 0) return scalarLike(ev, (t) => date(t / 1000, d));
     return mapVector(ev, e.args[0]!, (v) => date(v, d));
   }
-  if (HISTOGRAM_ONLY.has(name)) {
-    await ev.evalMatrix(e.args[0]!);
-    return [];
+  const ofHistogram = HISTOGRAM_ONLY.get(name);
+  if (ofHistogram !== undefined) {
+    const before = ev.currentSamples;
+    const m = await ev.evalMatrix(e.args[0]!);
+    return ev.rangeEval(before, [m], (_k, t, vecs, out) => {
+      const v = vecs[0]!;
+      if (v.h === null) return;
+      // j < n: a sample of the step (see StepVector).
+      for (let j = 0; j < v.n; j++) {
+        const h = v.h[j];
+        if (h === undefined) continue;
+        const ls = m[v.idx[j]!]!.metric;
+        out.emit(ev.q.delayedNameRemoval ? ls : dropMetadata(ls), true, t, ofHistogram(h));
+      }
+    });
   }
   switch (name) {
     case 'time':

@@ -1,5 +1,6 @@
 // histogram_quantile, histogram_fraction and histogram_quantiles over classic
-// histograms: series that differ only in their `le` label form one histogram.
+// histograms (series that differ only in their `le` label form one histogram)
+// and over native histogram samples, each its own histogram.
 // Bucket membership is worked out once per query; each step only copies the
 // present bucket counts into typed arrays and runs the kernel.
 //
@@ -8,10 +9,14 @@
 // so are the per-step scalars (numSteps values each, read at steps k < numSteps)
 // and the StepVectors rangeEval passes (one per argument).
 import { formatOpenMetricsFloat, NumError, parseGoFloat } from '../../gofmt/float.js';
+import type { FloatHistogram } from '../../model/histogram.js';
 import type { Labels } from '../../model/labels.js';
 import type { Call, Expr } from '../parser/ast.js';
 import { annotations } from './annotations.js';
 import type { EvalContext } from './context.js';
+import type { StepCollector } from './collector.js';
+import type { StepVector } from './cursors.js';
+import { histogramFraction, histogramQuantile } from './native_histograms.js';
 import { BucketScratch, bucketFraction, bucketQuantile } from './quantile.js';
 import { dropMetadata, type Matrix } from './value.js';
 
@@ -23,6 +28,8 @@ interface BucketGroups {
   le: Float64Array;
   /** Output labels of each group. */
   metrics: Labels[];
+  /** Group of each label set without `le` (by key). */
+  keys: Map<string, number>;
   /** Start of each group's slice in the per-step bucket arrays. */
   start: Int32Array;
   bounds: Float64Array;
@@ -71,6 +78,7 @@ function bucketGroups(ev: EvalContext, input: Matrix): BucketGroups {
     of,
     le,
     metrics,
+    keys,
     start,
     bounds: new Float64Array(Math.max(1, off)),
     counts: new Float64Array(Math.max(1, off)),
@@ -80,11 +88,13 @@ function bucketGroups(ev: EvalContext, input: Matrix): BucketGroups {
 }
 
 /** Collects the buckets present at one step into their groups, warning about bad `le` labels. */
-function fillBuckets(ev: EvalContext, input: Matrix, bg: BucketGroups, idx: Int32Array, vals: Float64Array, n: number, arg: Expr): void {
+function fillBuckets(ev: EvalContext, input: Matrix, bg: BucketGroups, vec: StepVector, arg: Expr): void {
+  const { idx, v: vals, n, h: hs } = vec;
   bg.filled.fill(0);
   // i < n: idx[i] is an input series (see StepVector), g >= 0 a group, and a group's slice has room for its series.
   for (let i = 0; i < n; i++) {
     const si = idx[i]!;
+    if (hs !== null && hs[i] !== undefined) continue;
     const g = bg.of[si]!;
     if (g < 0) {
       const ls = input[si]!.metric;
@@ -96,6 +106,41 @@ function fillBuckets(ev: EvalContext, input: Matrix, bg: BucketGroups, idx: Int3
     bg.bounds[at] = bg.le[si]!;
     bg.counts[at] = vals[i]!;
     bg.filled[g]!++;
+  }
+}
+
+/**
+ * The native histogram samples of a step, each with its output labels; a
+ * sample whose label set is also a classic histogram's (at this step) is
+ * left out with that histogram, and a warning.
+ */
+function nativeSamples(ev: EvalContext, input: Matrix, bg: BucketGroups, vec: StepVector, arg: Expr): Array<{ metric: Labels; name: string; h: FloatHistogram }> {
+  const out: Array<{ metric: Labels; name: string; h: FloatHistogram }> = [];
+  const hs = vec.h;
+  if (hs === null) return out;
+  // j < n: a sample of the step (see StepVector).
+  for (let j = 0; j < vec.n; j++) {
+    const h = hs[j];
+    if (h === undefined) continue;
+    const ls = input[vec.idx[j]!]!.metric;
+    const g = bg.keys.get(ls.key());
+    if (g !== undefined && bg.filled[g]! > 0) {
+      ev.q.annotations.add(annotations.mixedClassicNativeHistograms(ev.q.delayedNameRemoval ? ls.get('__name__') : '', arg.posRange));
+      bg.filled[g] = 0;
+      continue;
+    }
+    const metric = ev.q.delayedNameRemoval ? ls : dropMetadata(ls);
+    out.push({ metric, name: metric.get('__name__'), h });
+  }
+  return out;
+}
+
+function emitNativeQuantiles(ev: EvalContext, natives: ReturnType<typeof nativeSamples>, q: number, t: number, arg: Expr, out: StepCollector, label: (m: Labels) => Labels): void {
+  for (const s of natives) {
+    const r = histogramQuantile(q, s.h);
+    if (r.nanResult) ev.q.annotations.add(annotations.nativeHistogramQuantileNaNResult(s.name, arg.posRange));
+    if (r.nanSkew) ev.q.annotations.add(annotations.nativeHistogramQuantileNaNSkew(s.name, arg.posRange));
+    out.emit(label(s.metric), true, t, r.value);
   }
 }
 
@@ -134,7 +179,8 @@ export async function evalHistogramQuantile(ev: EvalContext, e: Call): Promise<M
     const v = vecs[1]!;
     const q = qs[k]!;
     checkQuantile(ev, q, e.args[0]!);
-    fillBuckets(ev, input, bg, v.idx, v.v, v.n, e.args[1]!);
+    fillBuckets(ev, input, bg, v, e.args[1]!);
+    emitNativeQuantiles(ev, nativeSamples(ev, input, bg, v, e.args[1]!), q, t, e.args[1]!, out, (m) => m);
     // g < metrics.length: a group (see BucketGroups).
     for (let g = 0; g < bg.metrics.length; g++) {
       if (bg.filled[g] === 0) continue;
@@ -153,7 +199,12 @@ export async function evalHistogramFraction(ev: EvalContext, e: Call): Promise<M
   const bg = bucketGroups(ev, input);
   return ev.rangeEval(before, [lm, um, input], (k, t, vecs, out) => {
     const v = vecs[2]!;
-    fillBuckets(ev, input, bg, v.idx, v.v, v.n, e.args[2]!);
+    fillBuckets(ev, input, bg, v, e.args[2]!);
+    for (const s of nativeSamples(ev, input, bg, v, e.args[2]!)) {
+      const r = histogramFraction(lower[k]!, upper[k]!, s.h);
+      if (r.nans) ev.q.annotations.add(annotations.nativeHistogramFractionNaNs(s.name, e.args[2]!.posRange));
+      out.emit(s.metric, true, t, r.value);
+    }
     // g < metrics.length: a group (see BucketGroups).
     for (let g = 0; g < bg.metrics.length; g++) {
       const n = bg.filled[g]!;
@@ -189,9 +240,11 @@ export async function evalHistogramQuantiles(ev: EvalContext, e: Call): Promise<
     const v = vecs[0]!;
     // i < qs.length = qArgs.length.
     for (let i = 0; i < qs.length; i++) checkQuantile(ev, qs[i]![k]!, qArgs[i]!);
-    fillBuckets(ev, input, bg, v.idx, v.v, v.n, e.args[0]!);
+    fillBuckets(ev, input, bg, v, e.args[0]!);
+    const natives = nativeSamples(ev, input, bg, v, e.args[0]!);
     for (let i = 0; i < qs.length; i++) {
       const q = qs[i]![k]!;
+      emitNativeQuantiles(ev, natives, q, t, e.args[0]!, out, (m) => m.builder().set(label, formatOpenMetricsFloat(q)).labels());
       // g < metrics.length: a group (see BucketGroups).
       for (let g = 0; g < bg.metrics.length; g++) {
         if (bg.filled[g] === 0) continue;

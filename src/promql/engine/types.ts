@@ -1,4 +1,5 @@
 // The engine's public contract, used by the HTTP API, rules, the query log and the test runner.
+import type { FloatHistogram } from '../../model/histogram.js';
 import type { Labels } from '../../model/labels.js';
 import type { Expr } from '../parser/ast.js';
 import type { Queryable } from '../../storage/interface.js';
@@ -10,13 +11,22 @@ export interface InstantSample {
   metric: Labels;
   t: number;
   f: number;
+  /** Set when the sample is a native histogram (f is then unused). */
+  h?: FloatHistogram;
 }
 
-/** One series of a range vector (matrix): parallel arrays of timestamps (ms) and values. */
+/**
+ * One series of a range vector (matrix): parallel arrays of timestamps (ms)
+ * and values of its float points, and, when it has any, its native histogram
+ * points apart (as Prometheus's Series holds Floats and Histograms).
+ */
 export interface RangeSeries {
   metric: Labels;
   ts: Float64Array;
   fs: Float64Array;
+  /** Timestamps of the histogram points, parallel to `hs`. */
+  hts?: Float64Array;
+  hs?: FloatHistogram[];
 }
 
 /**
@@ -31,6 +41,8 @@ export interface VectorColumns {
   readonly metrics: readonly Labels[];
   readonly drop: Uint8Array;
   readonly vs: Float64Array;
+  /** Native histogram samples by index when the vector has some (their vs entries are unused). */
+  readonly hs?: ReadonlyArray<FloatHistogram | undefined> | null;
 }
 
 export type QueryValue =

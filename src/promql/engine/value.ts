@@ -3,6 +3,7 @@
 // A series keeps its points in parallel Float64Arrays (timestamps in ms and
 // values) with a fill count, so evaluation allocates one pair of arrays per
 // series instead of one object per sample.
+import type { FloatHistogram } from '../../model/histogram.js';
 import { Labels } from '../../model/labels.js';
 
 /** Smallest capacity a growing point buffer starts with; most series are short or sized up front. */
@@ -66,6 +67,12 @@ export class Series {
   vs: Float64Array;
   off = 0;
   n = 0;
+  /**
+   * Native histogram points by point number (0 .. n-1; not offset by `off`),
+   * only in series that have them: a point whose entry is set is that
+   * histogram (its vs value is unused), the others are floats.
+   */
+  hs: Array<FloatHistogram | undefined> | null = null;
   /** Points there is room for from `off`. */
   private cap: number;
 
@@ -113,6 +120,18 @@ export class Series {
     this.ts[i] = t;
     this.vs[i] = v;
     this.n++;
+  }
+
+  /** Adds a histogram point. */
+  pushHistogram(t: number, h: FloatHistogram): void {
+    this.push(t, 0);
+    if (this.hs === null) this.hs = [];
+    this.hs[this.n - 1] = h;
+  }
+
+  /** The histogram at point i (0-based), or undefined when it is a float. */
+  histogramAt(i: number): FloatHistogram | undefined {
+    return this.hs === null ? undefined : this.hs[i];
   }
 
   /** The timestamps as an array of their own length (a view, not a copy). */
@@ -236,6 +255,8 @@ export class InstantColumns {
   metrics: Labels[];
   drop: Uint8Array;
   vs: Float64Array;
+  /** Native histogram samples by index, only when the vector has some; the others are floats. */
+  hs: Array<FloatHistogram | undefined> | null = null;
   n = 0;
 
   constructor(
@@ -254,6 +275,12 @@ export class InstantColumns {
     this.drop[this.n] = drop ? 1 : 0;
     this.vs[this.n] = v;
     this.n++;
+  }
+
+  pushHistogram(metric: Labels, drop: boolean, h: FloatHistogram): void {
+    this.push(metric, drop, 0);
+    if (this.hs === null) this.hs = [];
+    this.hs[this.n - 1] = h;
   }
 
   /** Growing by an eighth keeps the spare room small while a large vector is gathered (copies stay cheap: 17 bytes a sample). */
@@ -288,7 +315,9 @@ export class InstantColumns {
     for (let i = 0; i < this.n; i++) {
       const drop = this.drop[i] === 1;
       const s = new Series(effectiveMetric(this.metrics[i]!, drop, delayedNameRemoval), drop, 1);
-      s.push(this.t, this.vs[i]!);
+      const h = this.hs?.[i];
+      if (h !== undefined) s.pushHistogram(this.t, h);
+      else s.push(this.t, this.vs[i]!);
       out[i] = s;
     }
     return out;

@@ -31,6 +31,7 @@ eval instant at 1m a
   a 7
 
 eval instant at 1m h
+  h {{schema:0 sum:1 count:1}}
 
 eval instant at 0 sum(
   expect fail
@@ -42,10 +43,10 @@ test('CLI: a line per file, failures in verbose mode, the total last', () => {
     writeFileSync(join(dir, 'cli_probe.test'), SCRIPT);
     const ev = run(['--verbose'], dir);
     assert.equal(ev.code, 1, 'a failure not on the known list fails the run');
-    assert.equal(ev.lines[0], 'cli_probe.test: 2 passed, 1 failed, 1 skipped (0 of the failures known)');
+    assert.equal(ev.lines[0], 'cli_probe.test: 3 passed, 1 failed, 0 skipped (0 of the failures known)');
     assert.ok(ev.lines.includes('  FAIL cli_probe.test:8: a'));
     assert.ok(ev.lines.some((l) => /expected 7 for \{__name__="a"\} but got 2/.test(l)));
-    assert.equal(ev.lines.at(-1), 'promqltest: 2 passed, 1 failed, 1 skipped');
+    assert.equal(ev.lines.at(-1), 'promqltest: 3 passed, 1 failed, 0 skipped');
 
     const po = run(['--parse-only', 'cli_probe.test'], dir);
     assert.equal(po.code, 0);

@@ -2,6 +2,7 @@
 // with the rules of Prometheus's runner. Each check returns an error message, or
 // null when the result is as expected.
 import { formatG } from '../../gofmt/float.js';
+import { spansMatch, customBoundsMatch, type FloatHistogram } from '../../model/histogram.js';
 import { Labels } from '../../model/labels.js';
 import { isStaleNaN } from '../../model/value.js';
 import type { QueryValue } from '../engine/types.js';
@@ -27,6 +28,28 @@ export function almostEqual(a: number, b: number, epsilon = DEFAULT_EPSILON): bo
   const diff = Math.abs(a - b);
   if (a === 0 || b === 0 || absSum < MIN_NORMAL) return diff < epsilon * MIN_NORMAL;
   return diff / Math.min(absSum, Number.MAX_VALUE) < epsilon;
+}
+
+function bucketsMatch(a: Float64Array, b: Float64Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!almostEqual(a[i]!, b[i]!)) return false;
+  return true;
+}
+
+/**
+ * Prometheus's compareNativeHistogram, on both histograms compacted: counts
+ * within the float tolerance, layout exact, and the counter reset hint only
+ * when the expectation named one.
+ */
+export function histogramsMatch(expected: FloatHistogram, actual: FloatHistogram, hintSet: boolean): boolean {
+  const exp = expected.compact(0);
+  const cur = actual.compact(0);
+  if (exp.schema !== cur.schema || !almostEqual(exp.count, cur.count) || !almostEqual(exp.sum, cur.sum)) return false;
+  if (exp.usesCustomBuckets() && !customBoundsMatch(exp.customValues, cur.customValues)) return false;
+  if (exp.zeroThreshold !== cur.zeroThreshold || !almostEqual(exp.zeroCount, cur.zeroCount)) return false;
+  if (!spansMatch(exp.negativeSpans, cur.negativeSpans) || !bucketsMatch(exp.negativeBuckets, cur.negativeBuckets)) return false;
+  if (!spansMatch(exp.positiveSpans, cur.positiveSpans) || !bucketsMatch(exp.positiveBuckets, cur.positiveBuckets)) return false;
+  return !hintSet || exp.counterResetHint === cur.counterResetHint;
 }
 
 function messageMatches(m: MessageMatch, text: string): boolean {
@@ -104,6 +127,15 @@ function fmtPoints(ts: ArrayLike<number>, fs: ArrayLike<number>): string {
   return `${ts.length} float point${ts.length === 1 ? '' : 's'} [${parts.join(' ')}]`;
 }
 
+/** A result series' points as the messages show them: floats, then histograms. */
+function fmtSeries(s: { ts: Float64Array; fs: Float64Array; hts?: Float64Array; hs?: readonly FloatHistogram[] }): string {
+  const floats = fmtPoints(s.ts, s.fs);
+  const hs = s.hs ?? [];
+  if (hs.length === 0) return floats;
+  const parts = hs.map((h, i) => `${h.testExpression()} @[${s.hts?.[i] ?? '?'}]`);
+  return `${floats} and ${hs.length} histogram point${hs.length === 1 ? '' : 's'} [${parts.join(' ')}]`;
+}
+
 function findExpected(cmd: EvalCmd, metric: Labels): EvalCmd['expected'][number] | undefined {
   return cmd.expected.find((e) => e.labels.equals(metric));
 }
@@ -130,22 +162,36 @@ export function compareResult(cmd: EvalCmd, value: QueryValue): string | null {
       const seen = new Set<string>();
       for (const s of value.series) {
         const exp = findExpected(cmd, s.metric);
-        if (exp === undefined) return `unexpected metric ${s.metric.toString()} in result, has ${fmtPoints(s.ts, s.fs)}`;
+        if (exp === undefined) return `unexpected metric ${s.metric.toString()} in result, has ${fmtSeries(s)}`;
         seen.add(s.metric.key());
         const expT: number[] = [];
         const expF: number[] = [];
+        const expH: Array<{ t: number; h: FloatHistogram; hintSet: boolean }> = [];
         for (const [i, v] of exp.values.entries()) {
           const t = cmd.start + i * cmd.step;
           if (t > cmd.end) {
             return `expected ${exp.values.length} points for ${exp.labels.toString()}, but query time range cannot return this many points`;
           }
-          if (!v.omitted) {
+          if (v.histogram !== undefined) {
+            expH.push({ t, h: v.histogram, hintSet: v.counterResetHintSet === true });
+          } else if (!v.omitted) {
             expT.push(t);
             expF.push(v.value);
           }
         }
-        if (expT.length !== s.ts.length) {
-          return `expected ${expT.length} float points for ${exp.labels.toString()}, but got ${fmtPoints(s.ts, s.fs)}; expected ${fmtPoints(expT, expF)}`;
+        const hts = s.hts ?? new Float64Array(0);
+        const hs = s.hs ?? [];
+        if (expT.length !== s.ts.length || expH.length !== hs.length) {
+          return `expected ${expT.length} float points and ${expH.length} histogram points for ${exp.labels.toString()}, but got ${fmtSeries(s)}`;
+        }
+        // expH is as long as hs and hts (checked above).
+        for (const [i, e] of expH.entries()) {
+          if (e.t !== hts[i]) {
+            return `expected histogram value at index ${i} for ${exp.labels.toString()} to have timestamp ${e.t}, but it had timestamp ${hts[i]} (result has ${fmtSeries(s)})`;
+          }
+          if (!histogramsMatch(e.h, hs[i]!, e.hintSet)) {
+            return `expected histogram value at index ${i} (t=${e.t}) for ${exp.labels.toString()} to be ${e.h.testExpression()}, but got ${hs[i]!.testExpression()} (result has ${fmtSeries(s)})`;
+          }
         }
         // expF is as long as expT, which is as long as s.ts and s.fs (checked above).
         for (let i = 0; i < expT.length; i++) {
@@ -167,9 +213,21 @@ export function compareResult(cmd: EvalCmd, value: QueryValue): string | null {
       const seen = new Set<string>();
       for (const [pos, s] of value.samples.entries()) {
         const exp = findExpected(cmd, s.metric);
-        if (exp === undefined) return `unexpected metric ${s.metric.toString()} in result, has value ${fmtFloat(s.f)}`;
+        if (exp === undefined) return `unexpected metric ${s.metric.toString()} in result, has value ${s.h !== undefined ? s.h.testExpression() : fmtFloat(s.f)}`;
         if (cmd.ordered && exp.pos !== pos + 1) {
           return `expected metric ${s.metric.toString()} at position ${exp.pos} but was at ${pos + 1}`;
+        }
+        const wantH = exp.values[0]?.histogram;
+        if (wantH === undefined && s.h !== undefined) {
+          return `expected float value ${fmtFloat(exp.values[0]?.value ?? 0)} for ${s.metric.toString()} but got histogram ${s.h.testExpression()}`;
+        }
+        if (wantH !== undefined) {
+          if (s.h === undefined) return `expected histogram ${wantH.testExpression()} for ${s.metric.toString()} but got float value ${fmtFloat(s.f)}`;
+          if (!histogramsMatch(wantH, s.h, exp.values[0]?.counterResetHintSet === true)) {
+            return `expected ${wantH.testExpression()} for ${s.metric.toString()} but got ${s.h.testExpression()}`;
+          }
+          seen.add(s.metric.key());
+          continue;
         }
         const want = exp.values[0]?.value ?? 0;
         if (!almostEqual(want, s.f)) return `expected ${fmtFloat(want)} for ${s.metric.toString()} but got ${fmtFloat(s.f)}`;
@@ -184,6 +242,9 @@ export function compareResult(cmd: EvalCmd, value: QueryValue): string | null {
     }
     case 'scalar':
       if (!expectScalar) return `expected vector or matrix result, but got scalar ${fmtFloat(value.v)}`;
+      if (cmd.expected[0]?.values[0]?.histogram !== undefined) {
+        return `expected histogram ${cmd.expected[0].values[0].histogram.testExpression()} but got scalar ${fmtFloat(value.v)}`;
+      }
       if (!almostEqual(cmd.expectScalar!, value.v)) return `expected scalar ${fmtFloat(cmd.expectScalar!)} but got ${fmtFloat(value.v)}`;
       return null;
     case 'string': {
@@ -203,11 +264,20 @@ export function instantFromRange(value: QueryValue, t: number, scalar: boolean):
   if (value.type !== 'matrix') return `range query returned a ${value.type}, not a matrix`;
   const sorted = checkMatrixSorted(value.series);
   if (sorted !== null) return sorted;
-  const samples: Array<{ metric: Labels; t: number; f: number }> = [];
+  const samples: Array<{ metric: Labels; t: number; f: number; h?: FloatHistogram }> = [];
   for (const s of value.series) {
+    let found = false;
     for (let i = 0; i < s.ts.length; i++) {
       if (s.ts[i] === t) {
         samples.push({ metric: s.metric, t, f: s.fs[i]! }); // fs is as long as ts
+        found = true;
+        break;
+      }
+    }
+    if (found || s.hts === undefined || s.hs === undefined) continue;
+    for (let i = 0; i < s.hts.length; i++) {
+      if (s.hts[i] === t) {
+        samples.push({ metric: s.metric, t, f: NaN, h: s.hs[i]! }); // hs is as long as hts
         break;
       }
     }

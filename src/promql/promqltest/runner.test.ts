@@ -11,6 +11,7 @@ import { ParseError } from '../parser/errors.js';
 import { EvalError } from '../engine/errors.js';
 import type { InstantSample, Query, QueryEngine, QueryResult, QueryValue, RangeSeries } from '../engine/types.js';
 import { atModifierTimes, pinAtModifier, runTestFile, type RunnerDeps } from './runner.js';
+import { tspromDeps } from './deps.js';
 
 const LOOKBACK_MS = 300_000;
 
@@ -200,8 +201,8 @@ eval instant at 0 warned
     assert.match(res[3]![2]!, /unexpected warning annotations/);
   });
 
-  test('cases that touch native histograms or start timestamps are skipped', async () => {
-    const res = await statuses(`load 1m
+  test('native histograms load and compare (load_with_nhcb builds custom-bucket ones); start timestamps are skipped', async () => {
+    const src = `load 1m
   h {{schema:0 sum:1 count:1}}x3
   f 1 2 3
   st@st _ 1s
@@ -210,10 +211,19 @@ eval instant at 0 warned
 eval instant at 1m h
   h {{schema:0 sum:1 count:1}}
 
+eval instant at 1m h
+  h {{schema:0 sum:1 count:2}}
+
 eval instant at 1m f
   f 2
 
 eval instant at 1m st
+
+eval range from 0 to 2m step 1m h
+  h {{schema:0 sum:1 count:1}}x2
+
+eval instant at 1m h
+  h 1
 
 clear
 load_with_nhcb 1m
@@ -225,20 +235,26 @@ load_with_nhcb 1m
 eval instant at 1m m_bucket
 
 eval instant at 1m m
+  m {{schema:-53 count:3 custom_values:[1] buckets:[2 1]}}
 
 eval instant at 1m only_inf
+  only_inf {{schema:-53 count:3 buckets:[3]}}
 
 eval instant at 1m bad
-`);
+`;
+    const r = await runTestFile('t.test', src, tspromDeps, { mode: 'eval', features: new Set() });
     assert.deepEqual(
-      res.map((r) => [r[1], r[2]?.slice(0, 14)]),
+      r.cases.map((c) => [c.status, c.message?.slice(0, 30)]),
       [
-        ['skipped', 'expects native'],
         ['passed', undefined],
-        ['skipped', 'needs start ti'],
-        ['failed', 'unexpected met'],
-        ['skipped', 'needs native h'],
-        ['skipped', 'needs native h'],
+        ['failed', 'expected {{count:2 sum:1}} for'],
+        ['passed', undefined],
+        ['skipped', 'needs start timestamps (@st), '],
+        ['passed', undefined],
+        ['failed', 'expected float value 1 for {__'],
+        ['failed', 'unexpected metric {__name__="m'],
+        ['passed', undefined],
+        ['passed', undefined],
         ['passed', undefined],
       ],
     );

@@ -5,6 +5,8 @@
 // following Prometheus's runner: every instant case is also evaluated with
 // `@ <t>` pinned on its selectors at other evaluation times, and as a range
 // query around t whose middle step must give the same answer.
+import { Histogram, type FloatHistogram } from '../../model/histogram.js';
+import { ClassicHistogramBuilder, classicHistogramSeries } from '../../model/histogram_nhcb.js';
 import { Labels, METRIC_NAME } from '../../model/labels.js';
 import { MemoryStorage } from '../../storage/memory.js';
 import type { Expr, VectorSelector } from '../parser/ast.js';
@@ -60,10 +62,7 @@ const QUERY_CONTEXT_FUNCS = /(start|end|range|step)\(\)/;
 /** The range-mode check runs a range query from t-1m to t+1m with a 1m step and reads its middle step. */
 const RANGE_MODE_HALF_WIDTH_MS = 60_000;
 
-const SKIP_NATIVE_HISTOGRAMS = 'needs native histograms (a later milestone)';
-const SKIP_NHCB = 'needs native histograms with custom buckets from load_with_nhcb (a later milestone)';
 const SKIP_START_TIMESTAMPS = 'needs start timestamps (@st), which the storage does not hold yet';
-const SKIP_EXPECTED_HISTOGRAMS = 'expects native histogram results (a later milestone)';
 
 /** Series the runner could not load, with the reason a query touching them is skipped. */
 interface Unsupported {
@@ -152,35 +151,16 @@ class ScriptRun {
           this.unsupported.push({ labels: s.labels, reason: SKIP_START_TIMESTAMPS });
           continue;
         }
-        if (s.values.some((v) => v.histogram !== undefined)) {
-          this.unsupported.push({ labels: s.labels, reason: SKIP_NATIVE_HISTOGRAMS });
-          continue;
-        }
         for (const [i, v] of s.values.entries()) {
-          if (!v.omitted) app.append(0, s.labels, i * cmd.intervalMs, v.value);
+          if (v.histogram !== undefined) app.appendHistogram!(0, s.labels, i * cmd.intervalMs, null, v.histogram);
+          else if (!v.omitted) app.append(0, s.labels, i * cmd.intervalMs, v.value);
         }
       }
+      if (cmd.withNhcb) appendNhcb(app, cmd);
       app.commit();
     } catch (e) {
       app.rollback();
       this.loadError = `data could not be loaded (load at line ${cmd.line}): ${errorOf(e).message}`;
-    }
-    if (cmd.withNhcb) this.markNhcb(cmd);
-  }
-
-  /** The native histograms load_with_nhcb would build: one per classic histogram, named without the suffix. */
-  private markNhcb(cmd: LoadCmd): void {
-    for (const s of cmd.series) {
-      const name = s.labels.get(METRIC_NAME);
-      const m = /^(.*)_(bucket|sum|count)$/.exec(name);
-      if (m === null) continue; // both groups are then defined
-      if (m[2] === 'bucket') {
-        // Buckets whose bound does not parse as a float (Go syntax, so `+Inf` counts) are left out.
-        const le = parseGoNumber(s.labels.get('le'));
-        if (le === null || Number.isNaN(le)) continue;
-      }
-      const base = s.labels.builder().set(METRIC_NAME, m[1]!).del('le').labels();
-      this.unsupported.push({ labels: base, reason: SKIP_NHCB });
     }
   }
 
@@ -194,7 +174,6 @@ class ScriptRun {
   }
 
   private skipReason(cmd: EvalCmd): string | null {
-    if (cmd.expectsHistograms) return SKIP_EXPECTED_HISTOGRAMS;
     if (this.unsupported.length === 0) return null;
     let expr: Expr;
     try {
@@ -291,6 +270,58 @@ class ScriptRun {
     if (typeof inst === 'string') return `${where}${inst}`;
     const c = compareResult(cmd, inst);
     return c === null ? null : `${where}${c}`;
+  }
+}
+
+/**
+ * load_with_nhcb: every classic histogram (its _bucket, _sum and _count
+ * series) is also loaded as native histograms with custom buckets, one per
+ * timestamp, named without the suffix, as Prometheus's runner converts them.
+ */
+function appendNhcb(app: ReturnType<MemoryStorage['appender']>, cmd: LoadCmd): void {
+  const byBase = new Map<string, { labels: Labels; byT: Map<number, ClassicHistogramBuilder> }>();
+  for (const s of cmd.series) {
+    const { suffix, base } = classicHistogramSeries(s.labels.get(METRIC_NAME));
+    if (suffix === null) continue;
+    let le = NaN;
+    if (suffix === 'bucket') {
+      // Buckets whose bound does not parse as a float (Go syntax, so `+Inf` counts) are left out.
+      const parsed = parseGoNumber(s.labels.get('le'));
+      if (parsed === null || Number.isNaN(parsed)) continue;
+      le = parsed;
+    }
+    const labels = s.labels.builder().set(METRIC_NAME, base).del('le').labels();
+    let entry = byBase.get(labels.key());
+    if (entry === undefined) {
+      entry = { labels, byT: new Map() };
+      byBase.set(labels.key(), entry);
+    }
+    for (const [i, v] of s.values.entries()) {
+      if (v.omitted || v.histogram !== undefined) continue;
+      const t = i * cmd.intervalMs;
+      let b = entry.byT.get(t);
+      if (b === undefined) {
+        b = new ClassicHistogramBuilder();
+        entry.byT.set(t, b);
+      }
+      // As in Prometheus's runner, a value the builder refuses leaves its histogram failing at conversion.
+      try {
+        if (suffix === 'bucket') b.setBucketCount(le, v.value);
+        else if (suffix === 'count') b.setCount(v.value);
+        else b.setSum(v.value);
+      } catch {
+        // The builder keeps the error; convert() throws it.
+      }
+    }
+  }
+  for (const { labels, byT } of byBase.values()) {
+    for (const t of [...byT.keys()].sort((a, b) => a - b)) {
+      const h = byT.get(t)!.convert();
+      h.validate();
+      const fh: FloatHistogram = h instanceof Histogram ? h.toFloat() : h;
+      fh.validate();
+      app.appendHistogram!(0, labels, t, null, fh);
+    }
   }
 }
 

@@ -1,0 +1,162 @@
+// Functions of one native histogram (Prometheus's HistogramQuantile,
+// HistogramFraction and the variance of histogram_stddev/stdvar): pure math
+// on a FloatHistogram, returning flags for the annotations the caller adds.
+import type { Bucket, FloatHistogram } from '../../model/histogram.js';
+import { kahanCompensation } from './kahan.js';
+
+export interface QuantileResult {
+  value: number;
+  /** The rank fell among the NaN observations: the result is NaN. */
+  nanResult: boolean;
+  /** Some observations are NaN, so the result is skewed higher. */
+  nanSkew: boolean;
+}
+
+/**
+ * The q-quantile estimated from the buckets: exponential interpolation within
+ * an exponential bucket, linear within custom buckets and the zero bucket.
+ */
+export function histogramQuantile(q: number, h: FloatHistogram): QuantileResult {
+  const res: QuantileResult = { value: NaN, nanResult: false, nanSkew: false };
+  if (q < 0) return { ...res, value: -Infinity };
+  if (q > 1) return { ...res, value: Infinity };
+  if (h.count === 0 || q !== q) return res;
+  const forward = h.sum !== h.sum || q < 0.5;
+  const buckets = forward ? [...h.allBucketIterator()] : [...h.allReverseBucketIterator()];
+  let rank = forward ? q * h.count : (1 - q) * h.count;
+  let count = 0;
+  let k = 0;
+  let bucket: Bucket | undefined;
+  for (; k < buckets.length; k++) {
+    const b = buckets[k]!;
+    bucket = b;
+    if (b.count === 0) continue;
+    count += b.count;
+    if (count >= rank) break;
+  }
+  // No buckets at all (every observation NaN): Prometheus reads a zero-valued bucket then.
+  if (bucket === undefined) bucket = { lower: 0, upper: 0, lowerInclusive: false, upperInclusive: false, count: 0, index: 0 };
+  let lower = bucket.lower;
+  let upper = bucket.upper;
+  const custom = h.usesCustomBuckets();
+  if (!custom && lower < 0 && upper > 0) {
+    if (h.negativeBuckets.length === 0 && h.positiveBuckets.length > 0) lower = 0;
+    else if (h.positiveBuckets.length === 0 && h.negativeBuckets.length > 0) upper = 0;
+  } else if (custom) {
+    if (lower === -Infinity) {
+      if (upper <= 0) return { ...res, value: upper };
+      lower = 0;
+    } else if (upper === Infinity) {
+      return { ...res, value: lower };
+    }
+  }
+  if (count > h.count) count = h.count;
+  if (count < rank) {
+    if (h.sum !== h.sum) return { ...res, value: NaN, nanResult: true };
+    return { ...res, value: upper };
+  }
+  if (forward) rank -= count - bucket.count;
+  else rank = count - rank;
+  if (h.sum !== h.sum) {
+    for (k++; k < buckets.length; k++) count += buckets[k]!.count;
+    if (count < h.count) res.nanSkew = true;
+  }
+  const fraction = rank / bucket.count;
+  if (custom || (lower <= 0 && upper >= 0)) return { ...res, value: lower + (upper - lower) * fraction };
+  const logLower = Math.log2(Math.abs(lower));
+  const logUpper = Math.log2(Math.abs(upper));
+  if (lower > 0) return { ...res, value: 2 ** (logLower + (logUpper - logLower) * fraction) };
+  return { ...res, value: -(2 ** (logUpper + (logLower - logUpper) * (1 - fraction))) };
+}
+
+function fractionBelow(lower: number, upper: number, v: number, linear: boolean): number {
+  if (linear) return (v - lower) / (upper - lower);
+  const logLower = Math.log2(Math.abs(lower));
+  const logUpper = Math.log2(Math.abs(upper));
+  const logV = Math.log2(Math.abs(v));
+  if (v > 0) return (logV - logLower) / (logUpper - logLower);
+  return 1 - (logV - logUpper) / (logLower - logUpper);
+}
+
+/** The estimated fraction of observations in [lower, upper]; `nans` when NaN observations were left out. */
+export function histogramFraction(lower: number, upper: number, h: FloatHistogram): { value: number; nans: boolean } {
+  if (h.count === 0 || lower !== lower || upper !== upper) return { value: NaN, nans: false };
+  if (lower >= upper) return { value: 0, nans: false };
+  const buckets = [...h.allBucketIterator()];
+  const custom = h.usesCustomBuckets();
+  let count = 0;
+  let rank = 0;
+  let lowerRank = 0;
+  let upperRank = 0;
+  let lowerSet = false;
+  let upperSet = false;
+  let k = 0;
+  for (; k < buckets.length; k++) {
+    const b = buckets[k]!;
+    count += b.count;
+    let bl = b.lower;
+    let bu = b.upper;
+    const interpolate = (v: number, linear: boolean): number => {
+      if (linear && b.lower === -Infinity) return b.count;
+      return rank + b.count * fractionBelow(bl, bu, v, linear);
+    };
+    let zeroBucket = false;
+    if (bl <= 0 && bu >= 0) {
+      zeroBucket = true;
+      if (h.negativeBuckets.length === 0 && h.positiveBuckets.length > 0) bl = 0;
+      else if (h.positiveBuckets.length === 0 && h.negativeBuckets.length > 0) bu = 0;
+    }
+    if (!lowerSet && bl >= lower) {
+      lowerRank = rank;
+      lowerSet = true;
+    }
+    if (!upperSet && bl >= upper) {
+      upperRank = rank;
+      upperSet = true;
+    }
+    if (lowerSet && upperSet) break;
+    if (!lowerSet && bl < lower && bu > lower) {
+      lowerRank = interpolate(lower, custom || zeroBucket);
+      lowerSet = true;
+    }
+    if (!upperSet && bl < upper && bu > upper) {
+      upperRank = interpolate(upper, custom || zeroBucket);
+      upperSet = true;
+    }
+    if (lowerSet && upperSet) break;
+    rank += b.count;
+  }
+  let nans = false;
+  if (h.sum !== h.sum) {
+    for (k++; k < buckets.length; k++) count += buckets[k]!.count;
+    if (count < h.count) nans = true;
+  } else {
+    count = h.count;
+  }
+  if (!lowerSet || lowerRank > count) lowerRank = count;
+  if (!upperSet || upperRank > count) upperRank = count;
+  return { value: (upperRank - lowerRank) / h.count, nans };
+}
+
+/** The variance of the observations, each bucket's taken at its (geometric, for exponential buckets) middle. */
+export function histogramVariance(h: FloatHistogram): number {
+  const mean = h.sum / h.count;
+  let variance = 0;
+  let c = 0;
+  const custom = h.usesCustomBuckets();
+  for (const b of h.allBucketIterator()) {
+    if (b.count === 0) continue;
+    let val: number;
+    if (custom) val = (b.upper + b.lower) / 2;
+    else if (b.lower <= 0 && b.upper >= 0) val = 0;
+    else {
+      val = Math.sqrt(b.upper * b.lower);
+      if (b.upper < 0) val = -val;
+    }
+    const delta = val - mean;
+    const x = b.count * delta * delta;
+    c = kahanCompensation(x, variance, c);
+    variance += x;
+  }
+  return (variance + c) / h.count;
+}
