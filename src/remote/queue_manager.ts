@@ -667,7 +667,8 @@ export class QueueManager implements WatcherSink {
     }
     await Promise.all(old.map((s) => s.loop));
     this.resharding = false;
-    if (this.abort.signal.aborted) return;
+    // A stop that came meanwhile has already waited for the old shards: start none.
+    if (this.stopping) return;
     this.startShards(n);
   }
 

@@ -296,7 +296,15 @@ export class WalWatcher {
     c.segment = f.seg;
     c.seriesCount = 0;
     c.rec.n = 0;
-    decodeRecord(buf, start, end, c);
+    try {
+      decodeRecord(buf, start, end, c);
+    } catch (e) {
+      // The record's checksum matched, so this is a format this reader does not know: skip it.
+      this.logger.warn('Skipping an undecodable WAL record', { segment: f.seg, err: String(e) });
+      c.rec.n = 0;
+      this.metrics?.recordRead('other');
+      return false;
+    }
     if (c.seriesCount > 0) this.metrics?.recordRead('series');
     if (c.rec.n > 0) this.metrics?.recordRead('samples');
     return true;
