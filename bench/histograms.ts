@@ -4,11 +4,25 @@
 // (default 2: one block) per series; every sample is appended to histogram
 // chunks in Prometheus's layout, cut as Prometheus's head cuts them (at about
 // 1 KiB, never below 10 samples, and at 120 samples for comparison).
+// The same data also goes through the TSDB (head appends, a block written
+// from the head): block_bytes_per_histogram_sample is what the block's chunk
+// files take per sample, next to prometheus_block_bytes_per_histogram_sample,
+// what Prometheus's encoding gives for it (its chunk records around chunks cut
+// by its head's rules, computed here with the bit-exact chunk encoder).
 // Prints a table and, last, one JSON line with chunk_bytes_per_histogram_sample
 // (and the CPU rates of appending and decoding, as histograms per second).
 // The query half (histogram_quantile over 1k series) comes with the engine.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Registry } from 'prom-client';
 import { Histogram, type Span } from '../src/model/histogram.js';
+import { Labels } from '../src/model/labels.js';
+import { CHUNKS_DIR, INDEX_FILE } from '../src/tsdb/block.js';
 import { HistogramChunk, decodeHistogramChunk } from '../src/tsdb/chunkenc/histogram_chunk.js';
+import { headSource, writeBlock } from '../src/tsdb/compact.js';
+import { Head } from '../src/tsdb/head/head.js';
+import { TSDBMetrics } from '../src/tsdb/metrics.js';
 
 function flag(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -137,8 +151,160 @@ function measure(cut: (c: HistogramChunk) => boolean): Measured {
   return { bytes, samples, chunks, buckets, appendMs, decodeMs };
 }
 
+/** Every series' samples, as the measurements above generate them. */
+function* series(): Generator<{ s: number; k: number; h: Histogram }> {
+  const points = (HOURS * 3600_000) / STEP;
+  for (let s = 0; s < SERIES; s++) {
+    const r = rng(1234 + s);
+    const counts = new Map<number, number>();
+    let count = 0;
+    let sum = 0;
+    for (let k = 0; k < 40; k++) {
+      const o = observe(r, counts);
+      count += o.n;
+      sum += o.sum;
+    }
+    for (let k = 0; k < points; k++) {
+      const o = observe(r, counts);
+      count += o.n;
+      sum += o.sum;
+      yield { s, k, h: histogramOf(counts, count, sum) };
+    }
+  }
+}
+
+const BLOCK_RANGE = 2 * 3600_000;
+/** The first sample's time, at a block boundary so that 2 hours make one block. */
+const BASE = Math.floor(1_700_000_000_000 / BLOCK_RANGE) * BLOCK_RANGE;
+
+function uvarintLen(v: number): number {
+  let n = 1;
+  for (; v >= 0x80; v = Math.floor(v / 0x80)) n++;
+  return n;
+}
+
+/**
+ * Bytes of Prometheus's block chunk records (length uvarint, encoding byte,
+ * data, CRC32) for chunks cut by its head's rules: at the end of the aligned
+ * range or the time predicted when the chunk reached a quarter of 1 KiB, or at
+ * 2 KiB, not below 10 samples unless the range ends.
+ */
+function prometheusBlockChunkBytes(): { bytes: number; samples: number } {
+  let bytes = 0;
+  let samples = 0;
+  let c: HistogramChunk | null = null;
+  let minT = 0;
+  let maxT = 0;
+  let nextAt = 0;
+  let computed = false;
+  let cur = -1;
+  const finish = (): void => {
+    if (c !== null) bytes += uvarintLen(c.bytes().length) + 1 + c.bytes().length + 4;
+  };
+  for (const { s, k, h } of series()) {
+    const t = BASE + k * STEP;
+    if (s !== cur) {
+      finish();
+      c = null;
+      cur = s;
+    }
+    let cut = c === null;
+    if (c !== null) {
+      const n = c.bytes().length;
+      const rangeStart = computed ? Math.trunc(minT / BLOCK_RANGE) * BLOCK_RANGE + BLOCK_RANGE : nextAt;
+      if (!computed && n >= TARGET_BYTES / 4) {
+        const ratio = TARGET_BYTES / n;
+        const m = (nextAt - minT) / ((maxT - minT + 1) * ratio);
+        if (m > 1) nextAt = Math.trunc(minT + (nextAt - minT) / Math.floor(m));
+        computed = true;
+      }
+      cut = (t >= nextAt || n >= 2 * TARGET_BYTES) && (c.numSamples() >= MIN_SAMPLES || t >= rangeStart);
+    }
+    if (cut) {
+      finish();
+      c = new HistogramChunk();
+      minT = t;
+      nextAt = Math.trunc(t / BLOCK_RANGE) * BLOCK_RANGE + BLOCK_RANGE;
+      computed = false;
+    }
+    // c was set above whenever it was null.
+    const r: { chunk: HistogramChunk; newChunk: boolean } = c!.append(t, h);
+    if (r.newChunk) {
+      finish();
+      minT = t;
+      nextAt = Math.trunc(t / BLOCK_RANGE) * BLOCK_RANGE + BLOCK_RANGE;
+      computed = false;
+    }
+    c = r.chunk;
+    maxT = t;
+    samples++;
+  }
+  finish();
+  return { bytes, samples };
+}
+
+function dirBytes(dir: string): number {
+  let n = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    n += e.isDirectory() ? dirBytes(p) : fs.statSync(p).size;
+  }
+  return n;
+}
+
+/** Appends every sample to a TSDB head and writes one block from it; bytes of its chunk files and of the whole block. */
+async function tsdbBlockBytes(): Promise<{ chunkBytes: number; blockBytes: number; indexBytes: number; samples: number }> {
+  const zero = (): number => 0;
+  const metrics = new TSDBMetrics(new Registry(), {
+    headSeries: zero,
+    headChunks: zero,
+    headMinTime: zero,
+    headMaxTime: zero,
+    headChunkBytes: zero,
+    symbolTableBytes: zero,
+    activeAppenders: zero,
+    blocksLoaded: zero,
+    blocksBytes: zero,
+    lowestTimestamp: zero,
+    walSegmentCurrent: zero,
+    walStorageBytes: zero,
+    retentionLimitBytes: zero,
+    headSeriesLimit: zero,
+    walReplayStatus: () => ({ min: 0, max: 0, current: 0 }),
+  });
+  const head = new Head({ chunkRange: BLOCK_RANGE, metrics });
+  let samples = 0;
+  let app = head.appender();
+  // In time order, as scrapes append them (the head refuses samples far behind its newest).
+  const all = [...series()].sort((a, b) => a.k - b.k || a.s - b.s);
+  for (const { s, k, h } of all) {
+    app.appendHistogram(0, Labels.fromPairs('__name__', 'http_request_duration_seconds', 'instance', `host-${s}:9100`), BASE + k * STEP, h, null);
+    samples++;
+    if (samples % 1000 === 0) {
+      app.commit();
+      app = head.appender();
+    }
+  }
+  app.commit();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-hist-block-'));
+  try {
+    const res = await writeBlock({ dir, sources: [await headSource(head, head.minTime, head.maxTime)], mint: head.minTime, maxt: head.maxTime + 1, level: 1, sourceULIDs: [] });
+    if (res === null) throw new Error('no block written');
+    if (res.meta.stats.numSamples !== samples) throw new Error(`block holds ${res.meta.stats.numSamples} of ${samples} samples`);
+    const b = path.join(dir, res.ulid);
+    // The chunk files' 8-byte headers are left out: they do not grow with the data.
+    const files = fs.readdirSync(path.join(b, CHUNKS_DIR));
+    const chunkBytes = dirBytes(path.join(b, CHUNKS_DIR)) - 8 * files.length;
+    return { chunkBytes, blockBytes: dirBytes(b), indexBytes: fs.statSync(path.join(b, INDEX_FILE)).size, samples };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const bySize = measure((c) => c.numSamples() >= MIN_SAMPLES && c.bytes().length >= TARGET_BYTES);
 const by120 = measure((c) => c.numSamples() >= 120);
+const prom = prometheusBlockChunkBytes();
+const block = await tsdbBlockBytes();
 const perSec = (n: number, ms: number): string => `${Math.round((n / ms) * 1000).toLocaleString('en-US')}/s`;
 const row = (name: string, m: Measured): void =>
   console.log(
@@ -148,9 +314,15 @@ console.log(`${SERIES} series x ${(HOURS * 3600_000) / STEP} samples, schema ${S
 row('cut at ~1 KiB (Prometheus)', bySize);
 row('cut at 120 samples', by120);
 console.log(
+  `block (TSDB head -> block)   ${(block.chunkBytes / block.samples).toFixed(2).padStart(8)} B/sample in chunk files, ${(block.blockBytes / block.samples).toFixed(2)} B/sample with index and meta; Prometheus's encoding: ${(prom.bytes / prom.samples).toFixed(2)} B/sample in chunk files`,
+);
+console.log(
   JSON.stringify({
     chunk_bytes_per_histogram_sample: Number((bySize.bytes / bySize.samples).toFixed(2)),
     chunk_bytes_per_histogram_sample_120: Number((by120.bytes / by120.samples).toFixed(2)),
+    block_bytes_per_histogram_sample: Number((block.chunkBytes / block.samples).toFixed(2)),
+    prometheus_block_bytes_per_histogram_sample: Number((prom.bytes / prom.samples).toFixed(2)),
+    block_total_bytes_per_histogram_sample: Number((block.blockBytes / block.samples).toFixed(2)),
     buckets_per_sample: Number((bySize.buckets / bySize.samples).toFixed(1)),
     chunk_append_histograms_per_sec: Math.round((bySize.samples / bySize.appendMs) * 1000),
     chunk_decode_histograms_per_sec: Math.round((bySize.samples / bySize.decodeMs) * 1000),
