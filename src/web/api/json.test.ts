@@ -15,6 +15,7 @@ import {
   writeQueryResult,
   CHUNK_BYTES,
 } from './json.js';
+import { FloatHistogram } from '../../model/histogram.js';
 import { Labels } from '../../model/labels.js';
 import { STALE_NAN } from '../../model/value.js';
 import type { QueryValue } from '../../promql/engine/types.js';
@@ -264,4 +265,36 @@ test('a column-wise vector leaves out the metadata labels of the samples flagged
     resultType: 'vector',
     result: '[{"metric":{"job":"a"},"value":[1.500,"1"]},{"metric":{"__name__":"up","job":"b"},"value":[1.500,"2.5"]}]',
   });
+});
+
+test('native histograms: "histogram" in vectors and "histograms" in matrices, buckets with their boundary rule', () => {
+  const h = new FloatHistogram({
+    count: 5,
+    sum: 10.5,
+    zeroThreshold: 0.001,
+    zeroCount: 1,
+    positiveSpans: [{ offset: 0, length: 3 }],
+    positiveBuckets: [2, 0, 2],
+    negativeSpans: [{ offset: 0, length: 1 }],
+    negativeBuckets: [1e-7],
+  });
+  const hj =
+    '{"count":"5","sum":"10.5","buckets":[[1,"-1","-0.5","1e-07"],[3,"-0.001","0.001","1"],[0,"0.5","1","2"],[0,"2","4","2"]]}';
+  const m = Labels.fromPairs('__name__', 'h');
+  assert.equal(
+    queryValueJSON({ type: 'vector', samples: [{ metric: m, t: 1500, f: NaN, h }] }).result,
+    `[{"metric":{"__name__":"h"},"histogram":[1.500,${hj}]}]`,
+  );
+  assert.equal(
+    queryValueJSON({
+      type: 'matrix',
+      series: [{ metric: m, ts: Float64Array.of(1000), fs: Float64Array.of(2), hts: Float64Array.of(2000, 3000), hs: [h, new FloatHistogram({ count: 0, sum: 0 })] }],
+    }).result,
+    `[{"metric":{"__name__":"h"},"values":[[1,"2"]],"histograms":[[2,${hj}],[3,{"count":"0","sum":"0"}]]}]`,
+  );
+  const cb = new FloatHistogram({ schema: -53, count: 3, sum: 1, customValues: [1, 5], positiveSpans: [{ offset: 0, length: 3 }], positiveBuckets: [1, 1, 1] });
+  assert.equal(
+    queryValueJSON({ type: 'vector', samples: [{ metric: m, t: 0, f: NaN, h: cb }] }).result,
+    '[{"metric":{"__name__":"h"},"histogram":[0,{"count":"3","sum":"1","buckets":[[3,"-Inf","1","1"],[0,"1","5","1"],[0,"5","+Inf","1"]]}]}]',
+  );
 });

@@ -17,6 +17,7 @@
 // Query results go through JsonWriter, which writes bytes straight into
 // fixed-size Buffer chunks: no string or object per point.
 import { formatF } from '../../gofmt/float.js';
+import type { FloatHistogram } from '../../model/histogram.js';
 import { Labels } from '../../model/labels.js';
 import type { InstantSample, QueryValue, RangeSeries, VectorColumns } from '../../promql/engine/types.js';
 
@@ -260,6 +261,16 @@ export class JsonWriter {
       this.labelString(ls.valueAt(i));
     }
     this.byte(0x7d);
+  }
+
+  /** `[timestamp,{"count":..,"sum":..,"buckets":[..]}]` as Prometheus writes a histogram point. */
+  histogramPoint(t: number, h: FloatHistogram): void {
+    this.room(MAX_POINT_BYTES);
+    this.buf[this.pos++] = 0x5b;
+    this.pos = writeTimestamp(this.buf, this.pos, t);
+    this.buf[this.pos++] = 0x2c;
+    this.ascii(histogramJSON(h));
+    this.byte(0x5d);
   }
 
   /** `[timestamp,"value"]` as Prometheus writes a float point. */
@@ -574,6 +585,26 @@ export function* writeQueryResult(w: JsonWriter, v: QueryValue): Generator<void,
   }
 }
 
+/**
+ * A histogram as Prometheus's jsonutil writes it: count and sum as strings,
+ * then its non-empty buckets from the lowest, each [boundary rule, lower,
+ * upper, count] where the rule is 0 for (a,b], 1 for [a,b), 2 for (a,b) and
+ * 3 for [a,b].
+ */
+export function histogramJSON(h: FloatHistogram): string {
+  let s = `{"count":"${formatSampleValue(h.count)}","sum":"${formatSampleValue(h.sum)}"`;
+  let first = true;
+  for (const b of h.allBucketIterator()) {
+    if (b.count === 0) continue;
+    s += first ? ',"buckets":[' : ',';
+    first = false;
+    const rule = b.lowerInclusive ? (b.upperInclusive ? 3 : 1) : b.upperInclusive ? 0 : 2;
+    s += `[${rule},"${formatSampleValue(b.lower)}","${formatSampleValue(b.upper)}","${formatSampleValue(b.count)}"]`;
+  }
+  if (!first) s += ']';
+  return `${s}}`;
+}
+
 function* writeVector(w: JsonWriter, samples: readonly InstantSample[]): Generator<void, void, undefined> {
   w.byte(0x5b);
   // i < samples.length.
@@ -581,8 +612,13 @@ function* writeVector(w: JsonWriter, samples: readonly InstantSample[]): Generat
     const s = samples[i]!;
     w.ascii(i === 0 ? '{"metric":' : ',{"metric":');
     w.labels(s.metric);
-    w.ascii(',"value":');
-    w.point(s.t, s.f);
+    if (s.h !== undefined) {
+      w.ascii(',"histogram":');
+      w.histogramPoint(s.t, s.h);
+    } else {
+      w.ascii(',"value":');
+      w.point(s.t, s.f);
+    }
     w.byte(0x7d);
     if (w.pendingBytes > 0) yield;
   }
@@ -596,8 +632,14 @@ function* writeVectorColumns(w: JsonWriter, c: VectorColumns): Generator<void, v
     w.ascii(i === 0 ? '{"metric":' : ',{"metric":');
     if (c.drop[i] === 1) w.labelsWithoutMetadata(c.metrics[i]!);
     else w.labels(c.metrics[i]!);
-    w.ascii(',"value":');
-    w.point(c.t, c.vs[i]!);
+    const h = c.hs?.[i];
+    if (h !== undefined) {
+      w.ascii(',"histogram":');
+      w.histogramPoint(c.t, h);
+    } else {
+      w.ascii(',"value":');
+      w.point(c.t, c.vs[i]!);
+    }
     w.byte(0x7d);
     if (w.pendingBytes > 0) yield;
   }
@@ -620,6 +662,18 @@ function* writeMatrix(w: JsonWriter, series: readonly RangeSeries[]): Generator<
       for (let j = 0; j < n; j++) {
         if (j > 0) w.byte(0x2c);
         w.point(ts[j]!, fs[j]!);
+        if (w.pendingBytes > 0) yield;
+      }
+      w.byte(0x5d);
+    }
+    const hs = s.hs;
+    const hts = s.hts;
+    if (hs !== undefined && hts !== undefined && hs.length > 0) {
+      w.ascii(',"histograms":[');
+      // j < hs.length = hts.length.
+      for (let j = 0; j < hs.length; j++) {
+        if (j > 0) w.byte(0x2c);
+        w.histogramPoint(hts[j]!, hs[j]!);
         if (w.pendingBytes > 0) yield;
       }
       w.byte(0x5d);
