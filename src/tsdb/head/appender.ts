@@ -239,8 +239,9 @@ export class HeadAppender implements Appender {
     }
     const sref = head.series.refOf[slot]!;
     // After a histogram, the float compares with the histogram's time (any value at that time is a duplicate).
-    const pendH = this.histBySlot.get(slot);
-    const histT = pendH !== undefined ? this.hists[pendH]!.t : ct.lastHist.has(slot) ? ct.lastT[slot]! : -Infinity;
+    // Float-only appenders on float series skip the map lookup.
+    const pendH = this.hists.length > 0 ? this.histBySlot.get(slot) : undefined;
+    const histT = pendH !== undefined ? this.hists[pendH]!.t : ct.histogramIsNewest(slot) ? ct.lastT[slot]! : -Infinity;
     const afterHist = histT >= lastT;
     if (afterHist) lastT = histT;
     if (t <= lastT) {

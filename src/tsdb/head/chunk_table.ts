@@ -149,10 +149,10 @@ export class ChunkTable {
     this.lastHist.delete(slot);
   }
 
-  /** Encoding of the series' open chunk, 0 when it has none. */
-  openEncoding(slot: number): number {
+  /** True when the series' newest sample is a histogram (its open chunk is a histogram chunk). */
+  histogramIsNewest(slot: number): boolean {
     const c = this.lastC[slot]!;
-    return c === NONE ? 0 : this.cEnc[c]!;
+    return c !== NONE && this.cEnc[c] !== ENC_XOR;
   }
 
   // =====================================================================
