@@ -22,10 +22,10 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
-async function openTmpDB(): Promise<DB> {
+async function openTmpDB(maxExemplars?: number): Promise<DB> {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-qm-'));
   dirs.push(d);
-  const db = await openDB(d, { maintenanceIntervalMs: 0, compactOnCommit: false, walSegmentSizeBytes: 64 * 1024 });
+  const db = await openDB(d, { maintenanceIntervalMs: 0, compactOnCommit: false, walSegmentSizeBytes: 64 * 1024, maxExemplars });
   dbs.push(db);
   return db;
 }
@@ -50,9 +50,17 @@ interface Received {
   v: number;
 }
 
+interface ReceivedExemplar {
+  labels: string;
+  exemplar: string;
+  t: number;
+  v: number;
+}
+
 /** A fake receiver: answers from `script` per request (then 200), records accepted samples. */
 function fakeReceiver(script: (n: number, body: Buffer, signal: AbortSignal) => SendResponse | Promise<SendResponse> = () => ({ status: 200, body: '' })) {
   const received: Received[] = [];
+  const exemplars: ReceivedExemplar[] = [];
   let calls = 0;
   const send: SendFn = async (body, headers, signal) => {
     assert.equal(headers['content-encoding'], 'snappy');
@@ -64,11 +72,15 @@ function fakeReceiver(script: (n: number, body: Buffer, signal: AbortSignal) => 
         const pairs: string[] = [];
         for (let k = 0; k < s.labels.length; k += 2) pairs.push(`${s.labels[k]}=${s.labels[k + 1]}`);
         for (let k = s.start; k < s.end; k++) received.push({ labels: pairs.join(','), t: req.timestamps[k]!, v: req.values[k]! });
+        for (let k = s.exStart; k < s.exEnd; k++) {
+          const e = req.exemplars[k]!;
+          exemplars.push({ labels: pairs.join(','), exemplar: e.labels.join('='), t: e.t, v: e.value });
+        }
       }
     }
     return res;
   };
-  return { send, received, calls: () => calls };
+  return { send, received, exemplars, calls: () => calls };
 }
 
 async function until(cond: () => boolean, what: string): Promise<void> {
@@ -247,4 +259,32 @@ test('Retry-After is read as seconds or as an HTTP date', () => {
   assert.equal(parseRetryAfter('7', 0), 7000);
   assert.equal(parseRetryAfter('Thu, 01 Jan 1970 00:00:10 GMT', 4000), 6000);
   assert.equal(parseRetryAfter('soon', 0), 0);
+});
+
+test('with send_exemplars, exemplars from the WAL go with the samples and are counted apart', async () => {
+  const db = await openTmpDB(1000);
+  for (let j = 0; j < 3; j++) {
+    const app = db.appender();
+    for (let i = 0; i < 4; i++) {
+      const ls = Labels.fromPairs('__name__', 'req', 'i', String(i));
+      const ref = app.append(0, ls, 1000 * (j + 1), j);
+      if (i === 0) app.appendExemplar!(ref, ls, { labels: Labels.fromPairs('trace_id', `t${j}`), value: j, ts: 1000 * (j + 1), hasTs: true });
+    }
+    app.commit();
+  }
+  const rx = fakeReceiver();
+  const { value } = startQueue(db, rwConfig('    send_exemplars: true\n    queue_config: { batch_send_deadline: 10ms }\n'), rx.send);
+  await until(() => rx.received.length === 12 && rx.exemplars.length === 3, 'samples and exemplars');
+  assert.deepEqual(
+    rx.exemplars.map((e) => `${e.labels} ${e.exemplar}@${e.t}=${e.v}`),
+    ['__name__=req,i=0 trace_id=t0@1000=0', '__name__=req,i=0 trace_id=t1@2000=1', '__name__=req,i=0 trace_id=t2@3000=2'],
+  );
+  assert.equal(await value('prometheus_remote_storage_samples_total'), 12);
+  assert.equal(await value('prometheus_remote_storage_exemplars_total'), 3);
+
+  // Without send_exemplars the exemplar records are skipped.
+  const rx2 = fakeReceiver();
+  startQueue(db, rwConfig('    queue_config: { batch_send_deadline: 10ms }\n'), rx2.send);
+  await until(() => rx2.received.length === 12, 'the samples');
+  assert.equal(rx2.exemplars.length, 0);
 });

@@ -101,9 +101,10 @@ class EwmaRate {
   }
 }
 
-/** One shard's bounded queue (a ring) and its sender loop. */
+/** One shard's bounded queue (a ring) and its sender loop. An entry is a sample, or an exemplar where ex holds its labels. */
 class Shard {
   readonly series: (QueuedSeries | undefined)[];
+  readonly ex: (Labels | undefined)[];
   readonly ts: Float64Array;
   readonly vs: Float64Array;
   readonly rec: Float64Array;
@@ -116,14 +117,16 @@ class Shard {
 
   constructor(readonly capacity: number) {
     this.series = new Array<QueuedSeries | undefined>(capacity);
+    this.ex = new Array<Labels | undefined>(capacity);
     this.ts = new Float64Array(capacity);
     this.vs = new Float64Array(capacity);
     this.rec = new Float64Array(capacity);
   }
 
-  push(s: QueuedSeries, t: number, v: number, rec: number): void {
+  push(s: QueuedSeries, t: number, v: number, rec: number, ex: Labels | undefined): void {
     const i = (this.head + this.len) % this.capacity;
     this.series[i] = s;
+    this.ex[i] = ex;
     this.ts[i] = t;
     this.vs[i] = v;
     this.rec[i] = rec;
@@ -151,10 +154,12 @@ class Shard {
   }
 }
 
-/** A batch taken out of a shard. */
+/** A batch taken out of a shard; exCount of its n entries are exemplars. */
 class Batch {
   n = 0;
+  exCount = 0;
   readonly series: QueuedSeries[] = [];
+  readonly ex: (Labels | undefined)[] = [];
   readonly ts: Float64Array;
   readonly vs: Float64Array;
   readonly rec: Float64Array;
@@ -209,7 +214,9 @@ export class QueueManager implements WatcherSink {
   private highestSent = 0;
   private lastSendMs = 0;
   private reshardDisabledUntil = 0;
+  /** Entries queued (samples and exemplars), and the exemplars among them. */
   private pendingSamples = 0;
+  private pendingExemplars = 0;
 
   constructor(private readonly opts: QueueManagerOptions) {
     this.cfg = opts.cfg;
@@ -240,6 +247,7 @@ export class QueueManager implements WatcherSink {
     this.watcher = new WalWatcher({
       dir: opts.walDir,
       start: this.readEnd,
+      exemplars: opts.cfg.sendExemplars,
       sink: this,
       pollIntervalMs: opts.pollIntervalMs,
       logger: this.logger,
@@ -258,6 +266,10 @@ export class QueueManager implements WatcherSink {
     this.m.highestSentTimestamp.set(this.l, 0);
     for (const reason of ['too_old', 'dropped_series', 'unintentionally_dropped_series'] as const) this.m.dropped.inc({ ...this.l, reason }, 0);
     for (const c of [this.m.samples, this.m.failed, this.m.retried, this.m.bytes, this.m.enqueueRetries]) c.inc(this.l, 0);
+    if (opts.cfg.sendExemplars) {
+      for (const c of [this.m.exemplars, this.m.exemplarsFailed, this.m.exemplarsRetried]) c.inc(this.l, 0);
+      this.m.exemplarsPending.set(this.l, 0);
+    }
   }
 
   start(): void {
@@ -275,7 +287,7 @@ export class QueueManager implements WatcherSink {
     return this.committed;
   }
 
-  /** Samples queued in the shards now (bounded by shards x capacity). */
+  /** Samples and exemplars queued in the shards now (bounded by shards x capacity). */
   pending(): number {
     return this.pendingSamples;
   }
@@ -323,29 +335,64 @@ export class QueueManager implements WatcherSink {
 
   samples(rec: SampleRecord, start: WalPosition, end: WalPosition): void | Promise<void> {
     this.opts.onRead?.(start, rec);
+    const exemplars = rec.exN > 0;
     const id = this.recBase + this.recSeg.length - this.recHead;
     this.recSeg.push(start.segment);
     this.recOff.push(start.offset);
     this.recOpen.push(0);
     this.recComplete.push(false);
     this.readEnd = end;
-    const i = this.enqueue(rec, 0, id, start.segment);
-    if (i === rec.n) {
+    const n = exemplars ? rec.exN : rec.n;
+    const i = exemplars ? this.enqueueExemplars(rec, 0, id, start.segment) : this.enqueue(rec, 0, id, start.segment);
+    if (i === n) {
       this.completeRecord(id);
       return;
     }
-    return this.enqueueSlow(rec, i, id, start.segment);
+    return this.enqueueSlow(rec, i, id, start.segment, exemplars);
   }
 
-  private async enqueueSlow(rec: SampleRecord, i: number, id: number, seg: number): Promise<void> {
-    while (i < rec.n) {
+  private async enqueueSlow(rec: SampleRecord, i: number, id: number, seg: number, exemplars: boolean): Promise<void> {
+    const n = exemplars ? rec.exN : rec.n;
+    while (i < n) {
       this.m.enqueueRetries.inc(this.l);
       await new Promise<void>((r) => this.spaceWaiters.push(r));
       // Stopping: the record stays open, so the committed position stays before it.
       if (this.stopping) return;
-      i = this.enqueue(rec, i, id, seg);
+      i = exemplars ? this.enqueueExemplars(rec, i, id, seg) : this.enqueue(rec, i, id, seg);
     }
     this.completeRecord(id);
+  }
+
+  /** As enqueue(), for an exemplar record (exemplars are few: no fast path). */
+  private enqueueExemplars(rec: SampleRecord, i: number, id: number, seg: number): number {
+    if (this.resharding || this.stopping) return i;
+    const ageLimit = this.cfg.queueConfig.sampleAgeLimitMs;
+    const minT = ageLimit > 0 ? this.now() - ageLimit : -Infinity;
+    const dropAll = seg < this.dropBelowSegment;
+    const ns = this.shards.length;
+    let queued = 0;
+    for (; i < rec.exN; i++) {
+      const ref = rec.exRefs[i]!;
+      const t = rec.exTs[i]!;
+      const s = this.seriesMap.get(ref);
+      if (dropAll || s === undefined || s.dropped || t < minT) {
+        const reason: DropReason = dropAll ? 'wal_retention_exceeded' : s === undefined ? 'unintentionally_dropped_series' : s.dropped ? 'dropped_series' : 'too_old';
+        this.m.exemplarsDropped.inc({ ...this.l, reason });
+        continue;
+      }
+      // ns > 0 while not resharding; ref % ns < ns.
+      const sh = this.shards[ref % ns]!;
+      if (sh.len >= sh.capacity) break;
+      sh.push(s, t, rec.exVs[i]!, id, rec.exLabels[i]!);
+      if (sh.len === this.cfg.queueConfig.maxSamplesPerSend) sh.wake();
+      queued++;
+    }
+    this.recOpen[id - this.recBase + this.recHead] = (this.recOpen[id - this.recBase + this.recHead] ?? 0) + queued;
+    this.pendingSamples += queued;
+    this.pendingExemplars += queued;
+    this.dataIn.incr(queued);
+    this.m.exemplarsPending.set(this.l, this.pendingExemplars);
+    return i;
   }
 
   /** Queues rec's samples from index i on; returns where it stopped (rec.n when all went). */
@@ -380,7 +427,7 @@ export class QueueManager implements WatcherSink {
       // ns > 0 while not resharding; ref % ns < ns.
       const sh = shards[ref % ns]!;
       if (sh.len >= sh.capacity) break;
-      sh.push(s, t, rec.vs[i]!, id);
+      sh.push(s, t, rec.vs[i]!, id, undefined);
       if (sh.len === perSend) sh.wake();
       queued++;
       if (t > maxT) maxT = t;
@@ -396,7 +443,7 @@ export class QueueManager implements WatcherSink {
       this.highestRecv = maxT;
       this.m.highestTimestamp.set(this.l, maxT / 1000);
     }
-    this.m.pending.set(this.l, this.pendingSamples);
+    this.m.pending.set(this.l, this.pendingSamples - this.pendingExemplars);
     return i;
   }
 
@@ -411,14 +458,16 @@ export class QueueManager implements WatcherSink {
     this.advance();
   }
 
-  /** Samples of these records are done (sent, refused or dropped). */
-  private release(recs: Float64Array, n: number): void {
+  /** Entries of these records are done (sent, refused or dropped); exCount of the n were exemplars. */
+  private release(recs: Float64Array, n: number, exCount: number): void {
     for (let k = 0; k < n; k++) {
       const idx = recs[k]! - this.recBase + this.recHead;
       this.recOpen[idx] = this.recOpen[idx]! - 1;
     }
     this.pendingSamples -= n;
-    this.m.pending.set(this.l, this.pendingSamples);
+    this.pendingExemplars -= exCount;
+    this.m.pending.set(this.l, this.pendingSamples - this.pendingExemplars);
+    if (exCount > 0) this.m.exemplarsPending.set(this.l, this.pendingExemplars);
     this.advance();
   }
 
@@ -513,15 +562,24 @@ export class QueueManager implements WatcherSink {
   private take(sh: Shard, b: Batch, max: number): void {
     const n = Math.min(sh.len, max);
     b.series.length = n;
+    b.ex.length = n;
+    let exCount = 0;
     for (let k = 0; k < n; k++) {
       const i = (sh.head + k) % sh.capacity;
       b.series[k] = sh.series[i]!;
       sh.series[i] = undefined;
+      const e = sh.ex[i];
+      if (e !== undefined) {
+        exCount++;
+        sh.ex[i] = undefined;
+      }
+      b.ex[k] = e;
       b.ts[k] = sh.ts[i]!;
       b.vs[k] = sh.vs[i]!;
       b.rec[k] = sh.rec[i]!;
     }
     b.n = n;
+    b.exCount = exCount;
     sh.head = (sh.head + n) % sh.capacity;
     sh.len -= n;
     this.wakeEnqueuers();
@@ -534,12 +592,15 @@ export class QueueManager implements WatcherSink {
     const minT = this.now() - limit;
     let w = 0;
     dropped.n = 0;
+    dropped.exCount = 0;
     for (let k = 0; k < b.n; k++) {
       if (b.ts[k]! < minT) {
         dropped.rec[dropped.n++] = b.rec[k]!;
+        if (b.ex[k] !== undefined) dropped.exCount++;
         continue;
       }
       b.series[w] = b.series[k]!;
+      b.ex[w] = b.ex[k];
       b.ts[w] = b.ts[k]!;
       b.vs[w] = b.vs[k]!;
       b.rec[w] = b.rec[k]!;
@@ -548,8 +609,11 @@ export class QueueManager implements WatcherSink {
     if (dropped.n === 0) return false;
     b.n = w;
     b.series.length = w;
-    this.countDropped('too_old', dropped.n);
-    this.release(dropped.rec, dropped.n);
+    b.ex.length = w;
+    b.exCount -= dropped.exCount;
+    this.countDropped('too_old', dropped.n - dropped.exCount);
+    if (dropped.exCount > 0) this.m.exemplarsDropped.inc({ ...this.l, reason: 'too_old' }, dropped.exCount);
+    this.release(dropped.rec, dropped.n, dropped.exCount);
     return true;
   }
 
@@ -557,13 +621,13 @@ export class QueueManager implements WatcherSink {
     const dropped = new Batch(this.cfg.queueConfig.sampleAgeLimitMs > 0 ? b.n : 0);
     this.filterOld(b, dropped);
     if (b.n === 0) return;
-    let body = snappyCompress(encoder.encode(b.series, b.ts, b.vs, b.n));
+    let body = snappyCompress(encoder.encode(b.series, b.ts, b.vs, b.n, b.ex));
     let backoff = this.cfg.queueConfig.minBackoffMs;
     for (let attempt = 0; ; attempt++) {
       if (this.abort.signal.aborted) return;
       if (attempt > 0 && this.filterOld(b, dropped)) {
         if (b.n === 0) return;
-        body = snappyCompress(encoder.encode(b.series, b.ts, b.vs, b.n));
+        body = snappyCompress(encoder.encode(b.series, b.ts, b.vs, b.n, b.ex));
       }
       const t0 = this.now();
       let res: SendResponse | null = null;
@@ -576,8 +640,10 @@ export class QueueManager implements WatcherSink {
       const secs = (this.now() - t0) / 1000;
       this.m.sentBatchDuration.observe(this.l, secs);
       if (this.abort.signal.aborted) return;
+      const samples = b.n - b.exCount;
       if (res !== null && res.status >= 200 && res.status < 300) {
-        this.m.samples.inc(this.l, b.n);
+        this.m.samples.inc(this.l, samples);
+        if (b.exCount > 0) this.m.exemplars.inc(this.l, b.exCount);
         this.m.bytes.inc(this.l, body.length);
         this.dataOut.incr(b.n);
         this.dataOutDuration.incr(secs);
@@ -588,19 +654,21 @@ export class QueueManager implements WatcherSink {
           this.m.highestSentTimestamp.set(this.l, maxT / 1000);
         }
         this.lastSendMs = this.now();
-        this.release(b.rec, b.n);
+        this.release(b.rec, b.n, b.exCount);
         return;
       }
       const status = res?.status ?? 0;
       const recoverable = res === null || status >= 500 || (status === 429 && this.cfg.queueConfig.retryOnHttp429);
       const msg = err ?? `server returned HTTP status ${status}: ${firstLine(res?.body ?? '')}`;
       if (!recoverable) {
-        this.m.failed.inc(this.l, b.n);
+        this.m.failed.inc(this.l, samples);
+        if (b.exCount > 0) this.m.exemplarsFailed.inc(this.l, b.exCount);
         this.logger.error('non-recoverable error', { count: b.n, err: msg });
-        this.release(b.rec, b.n);
+        this.release(b.rec, b.n, b.exCount);
         return;
       }
-      this.m.retried.inc(this.l, b.n);
+      this.m.retried.inc(this.l, samples);
+      if (b.exCount > 0) this.m.exemplarsRetried.inc(this.l, b.exCount);
       const retryAfterMs = res?.retryAfter !== undefined ? parseRetryAfter(res.retryAfter, this.now()) : 0;
       const wait = retryAfterMs > 0 ? retryAfterMs : backoff;
       if (retryAfterMs > 0) this.reshardDisabledUntil = this.now() + retryAfterMs;

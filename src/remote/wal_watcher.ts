@@ -13,7 +13,7 @@ import type { Labels } from '../model/labels.js';
 import type { Logger } from '../logging/types.js';
 import { nopLogger } from '../logging/types.js';
 import { crc32c } from '../tsdb/encoding/crc32c.js';
-import { REC_BATCH, REC_BATCH_HISTOGRAMS, decodeRecord, type RecordHandler } from '../tsdb/record/record.js';
+import { REC_BATCH, REC_BATCH_HISTOGRAMS, REC_EXEMPLARS, decodeRecord, type RecordHandler } from '../tsdb/record/record.js';
 import { checkpointSegments, lastCheckpoint } from '../tsdb/wal/checkpoint.js';
 import { FRAME_HEADER, listSegments, segmentName } from '../tsdb/wal/wal.js';
 
@@ -23,13 +23,22 @@ export interface WalPosition {
   readonly offset: number;
 }
 
-/** The samples of one record: refs[i], ts[i], vs[i] for i < n. Valid until the sink's call returns (or its promise settles). */
+/**
+ * The samples of one record: refs[i], ts[i], vs[i] for i < n; or the exemplars of one
+ * exemplar record: exRefs[i], exTs[i], exVs[i], exLabels[i] for i < exN (a record holds
+ * one kind). Valid until the sink's call returns (or its promise settles).
+ */
 export interface SampleRecord {
   n: number;
   /** A plain array: series refs are small integers, which V8 keeps unboxed there (Map lookups by them allocate nothing). */
   refs: number[];
   ts: Float64Array;
   vs: Float64Array;
+  exN: number;
+  exRefs: number[];
+  exTs: number[];
+  exVs: number[];
+  exLabels: Labels[];
 }
 
 export interface WatcherSink {
@@ -49,7 +58,7 @@ export interface WatcherSink {
 }
 
 export interface WatcherMetrics {
-  recordRead(type: 'series' | 'samples' | 'other'): void;
+  recordRead(type: 'series' | 'samples' | 'exemplars' | 'other'): void;
   currentSegment(seg: number): void;
 }
 
@@ -57,6 +66,8 @@ export interface WalWatcherOptions {
   dir: string;
   /** Where sending starts (walEnd(dir) for a new queue). */
   start: WalPosition;
+  /** Hand over exemplar records too (send_exemplars). */
+  exemplars?: boolean;
   sink: WatcherSink;
   /** How often the end of the WAL is checked for new records (ms). */
   pollIntervalMs?: number;
@@ -126,7 +137,7 @@ class SegmentFile {
 
 /** Collects a batch record's entries: series straight to the sink, samples into typed arrays. */
 class Collector implements RecordHandler {
-  readonly rec: SampleRecord = { n: 0, refs: [], ts: new Float64Array(1024), vs: new Float64Array(1024) };
+  readonly rec: SampleRecord = { n: 0, refs: [], ts: new Float64Array(1024), vs: new Float64Array(1024), exN: 0, exRefs: [], exTs: [], exVs: [], exLabels: [] };
   seriesCount = 0;
   segment = 0;
   private readonly f64 = new Float64Array(1);
@@ -161,8 +172,29 @@ class Collector implements RecordHandler {
 
   tombstone(): void {}
 
+  exemplar(ref: number, t: number, v: number, labels: Labels): void {
+    const r = this.rec;
+    r.exRefs[r.exN] = ref;
+    r.exTs[r.exN] = t;
+    r.exVs[r.exN] = v;
+    r.exLabels[r.exN] = labels;
+    r.exN++;
+  }
+
+  /** Forgets the current record's entries. */
+  clear(): void {
+    this.rec.n = 0;
+    this.rec.exN = 0;
+  }
+
   /** Drops a record's arrays back to their initial size when one burst grew them. */
   shrink(): void {
+    if (this.rec.exLabels.length > 1024) {
+      this.rec.exRefs = [];
+      this.rec.exTs = [];
+      this.rec.exVs = [];
+      this.rec.exLabels = [];
+    }
     if (this.rec.ts.length > 1 << 16) {
       this.rec.refs = [];
       this.rec.ts = new Float64Array(1024);
@@ -278,7 +310,7 @@ export class WalWatcher {
       const fr = f.frameAt(off);
       if (typeof fr === 'string') return;
       this.decode(f, fr.start, fr.end);
-      this.collector.rec.n = 0;
+      this.collector.clear();
       off = fr.next;
       if (++n % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
     }
@@ -287,26 +319,28 @@ export class WalWatcher {
   /** Decodes one record into the collector; false for record types it skips. */
   private decode(f: SegmentFile, start: number, end: number): boolean {
     const buf = f.buffer;
+    const type = buf[start];
     // A batch with histograms gives its series and float samples; the histograms are not sent (yet) and stay undecoded.
-    if (buf[start] !== REC_BATCH && buf[start] !== REC_BATCH_HISTOGRAMS) {
+    if (type !== REC_BATCH && type !== REC_BATCH_HISTOGRAMS && (type !== REC_EXEMPLARS || this.opts.exemplars !== true)) {
       this.metrics?.recordRead('other');
       return false;
     }
     const c = this.collector;
     c.segment = f.seg;
     c.seriesCount = 0;
-    c.rec.n = 0;
+    c.clear();
     try {
       decodeRecord(buf, start, end, c);
     } catch (e) {
       // The record's checksum matched, so this is a format this reader does not know: skip it.
       this.logger.warn('Skipping an undecodable WAL record', { segment: f.seg, err: String(e) });
-      c.rec.n = 0;
+      c.clear();
       this.metrics?.recordRead('other');
       return false;
     }
     if (c.seriesCount > 0) this.metrics?.recordRead('series');
     if (c.rec.n > 0) this.metrics?.recordRead('samples');
+    if (c.rec.exN > 0) this.metrics?.recordRead('exemplars');
     return true;
   }
 
@@ -339,7 +373,7 @@ export class WalWatcher {
         if (typeof fr !== 'string') {
           const ok = this.decode(f, fr.start, fr.end);
           const rec = this.collector.rec;
-          if (ok && rec.n > 0) {
+          if (ok && (rec.n > 0 || rec.exN > 0)) {
             const p = this.sink.samples(rec, { segment: seg, offset: off }, { segment: seg, offset: fr.next });
             if (p !== undefined) await p;
           }

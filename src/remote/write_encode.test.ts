@@ -20,7 +20,7 @@ function batch(version: 1 | 2): EncodableSeries[] {
 }
 
 test('1.0 requests decode as sent: one series per sample, negative and large timestamps, NaN', () => {
-  const req = decodeWriteRequest(Buffer.from(new RequestEncoder(1).encode(batch(1), ts, vs, 3)));
+  const req = decodeWriteRequest(Buffer.from(new RequestEncoder(1).encode(batch(1), ts, vs, 3, [])));
   assert.equal(req.series.length, 3);
   assert.deepEqual(req.series[0]!.labels, ['__name__', 'up', 'job', 'näme']);
   assert.deepEqual(req.series[1]!.labels, ['__name__', 'up', 'job', 'x'.repeat(300)]);
@@ -30,7 +30,7 @@ test('1.0 requests decode as sent: one series per sample, negative and large tim
 });
 
 test('2.0 requests decode as sent, symbols shared and "" first', () => {
-  const req = decodeWriteV2Request(Buffer.from(new RequestEncoder(2).encode(batch(2), ts, vs, 3)));
+  const req = decodeWriteV2Request(Buffer.from(new RequestEncoder(2).encode(batch(2), ts, vs, 3, [])));
   const sym = (i: number) => req.buf.subarray(req.symStart[i]!, req.symEnd[i]!).toString('utf8');
   assert.equal(sym(0), '');
   assert.equal(req.symbolCount, 6);
@@ -39,4 +39,27 @@ test('2.0 requests decode as sent, symbols shared and "" first', () => {
   assert.deepEqual(labels[0], ['__name__', 'up', 'job', 'näme']);
   assert.deepEqual(labels[2], labels[0]);
   assert.deepEqual([...req.timestamps.subarray(0, 3)], [1000, -5, 2 ** 45]);
+});
+
+test('exemplars go as a TimeSeries with the series labels and one exemplar, in 1.0 and 2.0', () => {
+  const trace = Labels.fromPairs('trace_id', 'abc');
+  const ex = [undefined, trace, undefined];
+  const v1 = decodeWriteRequest(Buffer.from(new RequestEncoder(1).encode(batch(1), ts, vs, 3, ex)));
+  assert.equal(v1.series.length, 3);
+  assert.equal(v1.series[1]!.end - v1.series[1]!.start, 0);
+  assert.equal(v1.exemplars.length, 1);
+  assert.deepEqual(v1.exemplars[0]!.labels, ['trace_id', 'abc']);
+  assert.equal(v1.exemplars[0]!.t, -5);
+  assert.ok(Number.isNaN(v1.exemplars[0]!.value));
+  assert.deepEqual(v1.series[1]!.labels, ['__name__', 'up', 'job', 'x'.repeat(300)]);
+
+  const v2 = decodeWriteV2Request(Buffer.from(new RequestEncoder(2).encode(batch(2), ts, vs, 3, ex)));
+  const sym = (i: number) => v2.buf.subarray(v2.symStart[i]!, v2.symEnd[i]!).toString('utf8');
+  const s1 = v2.series[1]!;
+  assert.equal(s1.end - s1.start, 0);
+  assert.equal(s1.exEnd - s1.exStart, 1);
+  const e = s1.exStart;
+  assert.deepEqual([...v2.exRefs.subarray(v2.exRefStart[e]!, v2.exRefEnd[e]!)].map(sym), ['trace_id', 'abc']);
+  assert.equal(v2.exTs[e], -5);
+  assert.deepEqual([...v2.refs.subarray(s1.refStart, s1.refEnd)].map(sym), ['__name__', 'up', 'job', 'x'.repeat(300)]);
 });

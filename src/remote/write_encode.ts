@@ -1,6 +1,6 @@
 // Encoding of outgoing remote-write requests, by hand: prometheus.WriteRequest
 // (1.0) and io.prometheus.write.v2.Request (2.0). A batch is one TimeSeries
-// per sample, as Prometheus sends it. For 1.0 each series' Label messages are
+// per sample or exemplar, as Prometheus sends it. For 1.0 each series' Label messages are
 // encoded once (labelBytesV1) and copied into every request; 2.0 builds a
 // symbols table per request.
 import type { Labels } from '../model/labels.js';
@@ -134,19 +134,41 @@ export class RequestEncoder {
 
   constructor(readonly version: 1 | 2) {}
 
-  /** series[i], ts[i], vs[i] for i < n: one TimeSeries with one sample each. */
-  encode(series: readonly EncodableSeries[], ts: Float64Array, vs: Float64Array, n: number): Buffer {
-    return this.version === 1 ? this.encodeV1(series, ts, vs, n) : this.encodeV2(series, ts, vs, n);
+  /**
+   * series[i], ts[i], vs[i] for i < n: one TimeSeries with one sample each, or with
+   * one exemplar where ex[i] holds the exemplar's labels.
+   */
+  encode(series: readonly EncodableSeries[], ts: Float64Array, vs: Float64Array, n: number, ex: readonly (Labels | undefined)[]): Buffer {
+    return this.version === 1 ? this.encodeV1(series, ts, vs, n, ex) : this.encodeV2(series, ts, vs, n, ex);
   }
 
-  private encodeV1(series: readonly EncodableSeries[], ts: Float64Array, vs: Float64Array, n: number): Buffer {
+  private encodeV1(series: readonly EncodableSeries[], ts: Float64Array, vs: Float64Array, n: number, ex: readonly (Labels | undefined)[]): Buffer {
     const w = this.w;
     w.reset();
     for (let i = 0; i < n; i++) {
-      // i < n <= the lengths of the three arrays (the queue fills them together).
+      // i < n <= the lengths of the arrays (the queue fills them together).
       const s = series[i]!;
       const lb = s.v1 ?? labelBytesV1(s.labels);
       const t = ts[i]!;
+      const e = ex[i];
+      if (e !== undefined) {
+        // Exemplar: labels (1), value (2), timestamp (3), in TimeSeries field 3.
+        const el = labelBytesV1(e);
+        const exLen = el.length + 1 + 8 + 1 + int64Len(t);
+        const tsLen = lb.length + 1 + varintLen(exLen) + exLen;
+        w.ensure(1 + 5 + tsLen);
+        w.varint((1 << 3) | WIRE_LEN);
+        w.varint(tsLen);
+        w.bytes(lb);
+        w.varint((3 << 3) | WIRE_LEN);
+        w.varint(exLen);
+        w.bytes(el);
+        w.varint((2 << 3) | WIRE_I64);
+        w.double(vs[i]!);
+        w.varint((3 << 3) | WIRE_VARINT);
+        w.int64(t);
+        continue;
+      }
       const sampleLen = 1 + 8 + 1 + int64Len(t);
       const tsLen = lb.length + 1 + varintLen(sampleLen) + sampleLen;
       w.ensure(1 + 5 + tsLen);
@@ -173,7 +195,7 @@ export class RequestEncoder {
     return id;
   }
 
-  private encodeV2(series: readonly EncodableSeries[], ts: Float64Array, vs: Float64Array, n: number): Buffer {
+  private encodeV2(series: readonly EncodableSeries[], ts: Float64Array, vs: Float64Array, n: number, ex: readonly (Labels | undefined)[]): Buffer {
     const w = this.w;
     w.reset();
     this.symbols.clear();
@@ -183,11 +205,16 @@ export class RequestEncoder {
     // The symbols table is written first, so every label reference is resolved before any series is written.
     const refs = this.refs;
     refs.length = 0;
+    // Per entry: its series' label refs, then (for an exemplar) the exemplar's label refs.
     const starts = new Array<number>(n + 1);
+    const exStarts = new Array<number>(n);
     for (let i = 0; i < n; i++) {
       starts[i] = refs.length;
       const l = series[i]!.labels;
       for (let j = 0; j < l.length; j++) refs.push(this.symbol(l.nameAt(j)), this.symbol(l.valueAt(j)));
+      exStarts[i] = refs.length;
+      const e = ex[i];
+      if (e !== undefined) for (let j = 0; j < e.length; j++) refs.push(this.symbol(e.nameAt(j)), this.symbol(e.valueAt(j)));
     }
     starts[n] = refs.length;
     for (const s of this.symbolList) {
@@ -199,10 +226,34 @@ export class RequestEncoder {
     }
     for (let i = 0; i < n; i++) {
       const a = starts[i]!;
+      const m = exStarts[i]!;
       const b = starts[i + 1]!;
       let refsLen = 0;
-      for (let k = a; k < b; k++) refsLen += varintLen(refs[k]!);
+      for (let k = a; k < m; k++) refsLen += varintLen(refs[k]!);
       const t = ts[i]!;
+      if (ex[i] !== undefined) {
+        // Exemplar (TimeSeries field 4): labels_refs (1, packed), value (2), timestamp (3).
+        let exRefsLen = 0;
+        for (let k = m; k < b; k++) exRefsLen += varintLen(refs[k]!);
+        const exLen = 1 + varintLen(exRefsLen) + exRefsLen + 1 + 8 + 1 + int64Len(t);
+        const tsLen = 1 + varintLen(refsLen) + refsLen + 1 + varintLen(exLen) + exLen;
+        w.ensure(1 + 5 + tsLen);
+        w.varint((5 << 3) | WIRE_LEN);
+        w.varint(tsLen);
+        w.varint((1 << 3) | WIRE_LEN);
+        w.varint(refsLen);
+        for (let k = a; k < m; k++) w.varint(refs[k]!);
+        w.varint((4 << 3) | WIRE_LEN);
+        w.varint(exLen);
+        w.varint((1 << 3) | WIRE_LEN);
+        w.varint(exRefsLen);
+        for (let k = m; k < b; k++) w.varint(refs[k]!);
+        w.varint((2 << 3) | WIRE_I64);
+        w.double(vs[i]!);
+        w.varint((3 << 3) | WIRE_VARINT);
+        w.int64(t);
+        continue;
+      }
       const sampleLen = 1 + 8 + 1 + int64Len(t);
       const tsLen = 1 + varintLen(refsLen) + refsLen + 1 + varintLen(sampleLen) + sampleLen;
       w.ensure(1 + 5 + tsLen);
@@ -210,7 +261,7 @@ export class RequestEncoder {
       w.varint(tsLen);
       w.varint((1 << 3) | WIRE_LEN);
       w.varint(refsLen);
-      for (let k = a; k < b; k++) w.varint(refs[k]!);
+      for (let k = a; k < m; k++) w.varint(refs[k]!);
       w.varint((2 << 3) | WIRE_LEN);
       w.varint(sampleLen);
       w.varint((1 << 3) | WIRE_I64);

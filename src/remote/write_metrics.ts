@@ -28,6 +28,12 @@ export class RemoteWriteMetrics {
   readonly shardsDesired: Gauge<'remote_name' | 'url'>;
   readonly bytes: Counter<'remote_name' | 'url'>;
   readonly maxSamplesPerSend: Gauge<'remote_name' | 'url'>;
+  readonly exemplarsIn: Counter;
+  readonly exemplars: Counter<'remote_name' | 'url'>;
+  readonly exemplarsFailed: Counter<'remote_name' | 'url'>;
+  readonly exemplarsRetried: Counter<'remote_name' | 'url'>;
+  readonly exemplarsDropped: Counter<'remote_name' | 'url' | 'reason'>;
+  readonly exemplarsPending: Gauge<'remote_name' | 'url'>;
   readonly watcherRecords: Counter<'consumer' | 'type'>;
   readonly watcherSegment: Gauge<'consumer'>;
 
@@ -71,6 +77,20 @@ export class RemoteWriteMetrics {
     this.shardsDesired = gauge('shards_desired', "The number of shards that the queue's shard calculation wants to run based on the rate of samples in vs. samples out.");
     this.bytes = counter('bytes_total', 'The total number of bytes of data sent by the queue after compression.');
     this.maxSamplesPerSend = gauge('max_samples_per_send', 'The maximum number of samples to be sent, in a single request, to the remote storage.');
+    this.exemplarsIn = new Counter({ name: NS + 'exemplars_in_total', help: 'Exemplars read from the WAL for remote storage (each record counted once over all queues).', registers });
+    this.exemplars = counter('exemplars_total', 'Total number of exemplars sent to remote storage.');
+    this.exemplarsFailed = counter('exemplars_failed_total', 'Total number of exemplars which failed on send to remote storage, non-recoverable errors.');
+    this.exemplarsRetried = counter(
+      'exemplars_retried_total',
+      'Total number of exemplars which failed on send to remote storage but were retried because the send error was recoverable.',
+    );
+    this.exemplarsDropped = new Counter({
+      name: NS + 'exemplars_dropped_total',
+      help: 'Total number of exemplars which were dropped after being read from the WAL before being sent via remote write (relabelling, too old, unknown series, WAL retention cap).',
+      labelNames: [...Q, 'reason'],
+      registers,
+    });
+    this.exemplarsPending = gauge('exemplars_pending', "The number of exemplars pending in the queue's shards to be sent to the remote storage.");
     this.watcherRecords = new Counter({
       name: 'prometheus_wal_watcher_records_read_total',
       help: 'Number of records read by the WAL watcher from the WAL.',
@@ -104,11 +124,18 @@ export class RemoteWriteMetrics {
       this.shardsDesired,
       this.bytes,
       this.maxSamplesPerSend,
+      this.exemplars,
+      this.exemplarsFailed,
+      this.exemplarsRetried,
+      this.exemplarsPending,
     ]) {
       m.remove(l);
     }
-    for (const reason of ['too_old', 'dropped_series', 'unintentionally_dropped_series', 'wal_retention_exceeded']) this.dropped.remove({ ...l, reason });
-    for (const type of ['series', 'samples', 'other']) this.watcherRecords.remove({ consumer: name, type });
+    for (const reason of ['too_old', 'dropped_series', 'unintentionally_dropped_series', 'wal_retention_exceeded']) {
+      this.dropped.remove({ ...l, reason });
+      this.exemplarsDropped.remove({ ...l, reason });
+    }
+    for (const type of ['series', 'samples', 'exemplars', 'other']) this.watcherRecords.remove({ consumer: name, type });
     this.watcherSegment.remove({ consumer: name });
   }
 }

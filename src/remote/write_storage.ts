@@ -190,7 +190,6 @@ export class RemoteWriteStorage implements WalRetention {
   /** Keys tsprom accepts but cannot act on are named in the log, never ignored silently. */
   private warnUnsupported(rw: RemoteWriteConfig): void {
     const ignored: string[] = [];
-    if (rw.sendExemplars) ignored.push('send_exemplars (exemplars are not sent yet)');
     if (rw.sendNativeHistograms) ignored.push('send_native_histograms (tsprom stores no native histograms yet)');
     if (rw.metadataConfig.send) ignored.push('metadata_config.send (metric metadata is not sent)');
     const h = rw.httpClient;
@@ -204,6 +203,7 @@ export class RemoteWriteStorage implements WalRetention {
     const h = this.inHigh;
     if (pos.segment < h.segment || (pos.segment === h.segment && pos.offset <= h.offset)) return;
     this.inHigh = pos;
+    if (rec.exN > 0) this.metrics.exemplarsIn.inc(rec.exN);
     this.metrics.samplesIn.inc(rec.n);
     let maxT = -Infinity;
     for (let i = 0; i < rec.n; i++) if (rec.ts[i]! > maxT) maxT = rec.ts[i]!;
