@@ -185,6 +185,52 @@ describe('head native histograms', () => {
     assert.deepEqual(seen, ['s1', 's2', 'f500']);
   });
 
+  test('a series switching kind inside one appender keeps its append order, in the head and through the WAL', () => {
+    const recs: Buffer[] = [];
+    const { head } = newHead({ log: (r) => recs.push(Buffer.from(r)) });
+    const l = ls('__name__', 'm');
+    const app = head.appender();
+    app.appendHistogram!(0, l, 1000, hist(1), null);
+    app.append(0, l, 2000, 5);
+    app.appendHistogram!(0, l, 3000, null, hist(2).toFloat());
+    // A float at a pending histogram's time is a duplicate; samples behind the newest of either kind are out of order.
+    assert.throws(() => app.append(0, l, 3000, 1), DuplicateSampleError);
+    app.append(0, l, 4000, 6);
+    assert.throws(() => app.appendHistogram!(0, l, 3500, hist(3), null), OutOfOrderSampleError);
+    app.commit();
+    const kinds = (h: Head): string[] => readAll(h.querier(0, Infinity)).map((g) => `${g.t}:${g.type}`);
+    const want = [`1000:${ValueType.Histogram}`, `2000:${ValueType.Float}`, `3000:${ValueType.FloatHistogram}`, `4000:${ValueType.Float}`];
+    assert.deepEqual(kinds(head), want);
+    assert.equal(head.numChunks, 4);
+    const { head: h2 } = newHead();
+    const r = new HeadReplayer(h2);
+    for (const b of recs) decodeRecord(b, 0, b.length, r);
+    assert.deepEqual(kinds(h2), want);
+  });
+
+  test('a commit drops histograms another appender overtook, counting them out of order', async () => {
+    const { head, registry } = newHead();
+    const l = ls('__name__', 'h');
+    const a = head.appender();
+    const b = head.appender();
+    a.appendHistogram!(0, l, 1000, hist(1), null);
+    b.appendHistogram!(0, l, 2000, hist(2), null);
+    b.commit();
+    a.commit();
+    assert.deepEqual(readAll(head.querier(0, Infinity)).map((g) => g.t), [2000]);
+    assert.equal(await counter(registry, 'prometheus_tsdb_out_of_order_samples_total', 'histogram'), 1);
+  });
+
+  test('deleted ranges hide histogram samples', () => {
+    const { head } = newHead();
+    const l = ls('__name__', 'h');
+    const app = head.appender();
+    for (let i = 0; i < 10; i++) app.appendHistogram!(0, l, i * 1000, hist(i), null);
+    app.commit();
+    head.deleteRange(head.postingsForMatchers([eq('__name__', 'h')]), 2000, 6000);
+    assert.deepEqual(readAll(head.querier(0, Infinity)).map((g) => g.t), [0, 1000, 7000, 8000, 9000]);
+  });
+
   test('truncation frees histogram chunks and their bytes', () => {
     const { head } = newHead();
     const l = ls('__name__', 'h');
