@@ -355,7 +355,9 @@ export class AlertingRule extends BaseRule implements Rule {
         const it = s.iterator();
         let t = NaN;
         let v = NaN;
-        while (it.next() !== ValueType.None) {
+        for (let vt = it.next(); vt !== ValueType.None; vt = it.next()) {
+          // ALERTS_FOR_STATE holds floats; a histogram sample there is none of ours and is skipped.
+          if (vt !== ValueType.Float) continue;
           t = it.t();
           v = it.v();
         }
