@@ -3,7 +3,7 @@
 // a series that has native histogram samples also keeps a parallel array of
 // them (float-only series carry none).
 import { sortStrings } from '../gofmt/order.js';
-import { FloatHistogram, Histogram } from '../model/histogram.js';
+import { CounterResetHint, FloatHistogram, Histogram, customBoundsMatch } from '../model/histogram.js';
 import { Labels } from '../model/labels.js';
 import type { Matcher } from '../model/matcher.js';
 import { isStaleNaN } from '../model/value.js';
@@ -33,12 +33,16 @@ class MemSeries {
   /** Histogram samples by position, created with the first one; null entries are float samples. */
   hs: StoredHistogram[] | null = null;
   n = 0;
+  /** The histogram chunk the TSDB would be filling (see readBackHint), null after a float sample. */
+  private chunk: { gauge: boolean; n: number; last: FloatHistogram } | null = null;
   constructor(
     readonly ref: number,
     readonly labels: Labels,
   ) {}
 
   push(t: number, v: number, h: StoredHistogram = null): void {
+    if (h !== null) h = this.withReadBackHint(h);
+    else this.chunk = null;
     if (h !== null && this.hs === null) this.hs = new Array<StoredHistogram>(this.n).fill(null);
     if (this.hs !== null) this.hs.push(h);
     if (this.n === this.ts.length) {
@@ -54,9 +58,70 @@ class MemSeries {
     this.n++;
   }
 
+  /**
+   * The histogram with the counter reset hint the TSDB gives it back with,
+   * so that tests see what queries over real storage see: unknown for the
+   * first sample of a chunk (a new chunk starts after a float sample, at a
+   * counter reset, at a layout change and when one is full), not-a-reset for
+   * the samples after it, gauge for gauge histograms.
+   */
+  private withReadBackHint<H extends Histogram | FloatHistogram>(h: H): H {
+    const fh = h instanceof Histogram ? h.toFloat() : (h as FloatHistogram);
+    const gauge = fh.counterResetHint === CounterResetHint.Gauge;
+    const c = this.chunk;
+    let continues: boolean;
+    if (c === null || c.gauge !== gauge || c.n >= SAMPLES_PER_CHUNK) continues = false;
+    else if (gauge) continues = sameLayout(c.last, fh);
+    else continues = chunkContinuation(c.last, fh) === 'append';
+    if (continues && c !== null) {
+      c.n++;
+      c.last = fh;
+    } else {
+      this.chunk = { gauge, n: 1, last: fh };
+    }
+    const hint = gauge ? CounterResetHint.Gauge : continues ? CounterResetHint.NotCounterReset : CounterResetHint.Unknown;
+    if (h.counterResetHint === hint) return h;
+    return h.with({ counterResetHint: hint }) as H;
+  }
+
   lastT(): number {
     return this.n === 0 ? -Infinity : this.ts[this.n - 1]!;
   }
+}
+
+/** Samples a TSDB histogram chunk holds before the next one is started (Prometheus's default). */
+const SAMPLES_PER_CHUNK = 120;
+
+function sameLayout(a: FloatHistogram, b: FloatHistogram): boolean {
+  return a.schema === b.schema && a.zeroThreshold === b.zeroThreshold && (!a.usesCustomBuckets() || customBoundsMatch(a.customValues, b.customValues));
+}
+
+/** Absolute bucket counts by index, per side. */
+function countsByIndex(h: FloatHistogram, positive: boolean): Map<number, number> {
+  const m = new Map<number, number>();
+  for (const b of positive ? h.positiveBucketIterator() : h.negativeBucketIterator()) m.set(b.index, b.count);
+  return m;
+}
+
+/**
+ * Whether `h` continues the histogram chunk whose last sample is `prev`, as
+ * the TSDB's appender decides: appended, a new chunk after a counter reset,
+ * or a new chunk because the layout changed (schema, zero threshold, after a
+ * staleness marker).
+ */
+function chunkContinuation(prev: FloatHistogram, h: FloatHistogram): 'append' | 'reset' | 'cut' {
+  if (h.counterResetHint === CounterResetHint.CounterReset) return 'reset';
+  if (isStaleNaN(h.sum)) return 'append';
+  if (isStaleNaN(prev.sum)) return 'cut';
+  if (h.count < prev.count) return 'reset';
+  if (h.schema !== prev.schema || h.zeroThreshold !== prev.zeroThreshold) return 'cut';
+  if (h.usesCustomBuckets() && !customBoundsMatch(h.customValues, prev.customValues)) return 'reset';
+  if (h.zeroCount < prev.zeroCount) return 'reset';
+  for (const positive of [true, false]) {
+    const now = countsByIndex(h, positive);
+    for (const [idx, c] of countsByIndex(prev, positive)) if ((now.get(idx) ?? 0) < c) return 'reset';
+  }
+  return 'append';
 }
 
 function typeOf(h: StoredHistogram | undefined): ValueType {

@@ -17,10 +17,34 @@ const HISTOGRAM_TO_FLOAT: ReadonlyMap<string, number> = new Map([
 ]);
 
 /** Functions that take histograms and give histograms back (argument index). */
-const HISTOGRAM_TO_HISTOGRAM: ReadonlyMap<string, number> = new Map([]);
+const HISTOGRAM_TO_HISTOGRAM: ReadonlyMap<string, number> = new Map([
+  ['rate', 0],
+  ['increase', 0],
+  ['delta', 0],
+  ['irate', 0],
+  ['idelta', 0],
+  ['sum_over_time', 0],
+  ['avg_over_time', 0],
+  ['last_over_time', 0],
+  ['first_over_time', 0],
+]);
 
-/** Functions over ranges that count samples whatever their kind. */
-const ANY_SAMPLE_TO_FLOAT: ReadonlySet<string> = new Set([]);
+/** Functions over ranges whose result is floats whatever the samples: they count histograms or ignore them (argument index). */
+const ANY_SAMPLE_TO_FLOAT: ReadonlyMap<string, number> = new Map([
+  ['count_over_time', 0],
+  ['present_over_time', 0],
+  ['absent_over_time', 0],
+  ['ts_of_first_over_time', 0],
+  ['ts_of_last_over_time', 0],
+  ['min_over_time', 0],
+  ['max_over_time', 0],
+  ['ts_of_min_over_time', 0],
+  ['ts_of_max_over_time', 0],
+  ['stddev_over_time', 0],
+  ['stdvar_over_time', 0],
+  ['mad_over_time', 0],
+  ['quantile_over_time', 1],
+]);
 
 /** Aggregations that sum histograms (their result may hold histograms). */
 const HISTOGRAM_AGGREGATIONS: ReadonlySet<string> = new Set([]);
@@ -46,9 +70,8 @@ export function histogramSelectors(root: Expr): Set<VectorSelector> {
         const name = e.func.name;
         const toFloat = HISTOGRAM_TO_FLOAT.get(name);
         const toHist = HISTOGRAM_TO_HISTOGRAM.get(name);
-        e.args.forEach((a, i) => {
-          visit(a, i === toFloat || (ok && i === toHist) || (i === 0 && ANY_SAMPLE_TO_FLOAT.has(name)));
-        });
+        const anySample = ANY_SAMPLE_TO_FLOAT.get(name);
+        e.args.forEach((a, i) => visit(a, i === toFloat || i === anySample || (ok && i === toHist)));
         return;
       }
       case 'AggregateExpr':

@@ -3,6 +3,7 @@
 // Each input series is decoded once into typed arrays; the window of every
 // step is found with two pointers that only move forward, and a kernel
 // computes the value from the window [lo, hi) without copying it.
+import type { FloatHistogram } from '../../model/histogram.js';
 import type { Labels } from '../../model/labels.js';
 import type { Series as StorageSeries } from '../../storage/interface.js';
 import type { Call, Expr, PosRange, SubqueryExpr } from '../parser/ast.js';
@@ -12,6 +13,7 @@ import { containsSameLabelset, DUPLICATE_LABELSET } from './collector.js';
 import type { EvalContext } from './context.js';
 import { EvalError, TooManySamplesError } from './errors.js';
 import { ANCHORED_SAFE, SMOOTHED_SAFE, anchoredFirst, extendedRate } from './extended.js';
+import { hasHistogram, histogramKernelFor, type Histograms } from './histogram_range.js';
 import * as k from './kernels.js';
 import { Scratch } from './quantile.js';
 import { InstantColumns, MAX_PREALLOCATED_POINTS, Series, dropMetadata, sameMetadataAs, type Matrix } from './value.js';
@@ -28,6 +30,8 @@ interface RangeSource {
   load(): number;
   ts(): Float64Array;
   vs(): Float64Array;
+  /** The current series' histograms by sample position, or null when it has none. */
+  hs(): Histograms | null;
   offset: number;
   range: number;
   /** The window stays at the first step's (selector or subquery with @). */
@@ -168,6 +172,7 @@ function storageSource(ev: EvalContext, arg: Expr): RangeSource {
         : ev.decode(cur!.iterator(), mint, maxt, false, oneWindow ? ev.q.maxSamples - ev.currentSamples : ev.q.maxSamples),
     ts: () => ev.bufT,
     vs: () => ev.bufV,
+    hs: () => ev.bufH,
     offset,
     range,
     fixed,
@@ -192,6 +197,7 @@ function subquerySource(ev: EvalContext, subq: SubqueryExpr, m: Matrix): RangeSo
     load: () => cur!.n,
     ts: () => cur!.tsView(),
     vs: () => cur!.vsView(),
+    hs: () => cur!.hs,
     offset,
     range: subq.range,
     fixed: subq.timestamp !== null,
@@ -243,6 +249,8 @@ export async function evalRangeFunction(ev: EvalContext, e: Call, matrixArg: num
   }
 
   const fn = kernelFor(ev, e, src, params);
+  // Made when a window with histograms is first met.
+  let histFn: ReturnType<typeof histogramKernelFor> | null = null;
   const dropNameByFunc = name !== 'last_over_time' && name !== 'first_over_time';
   const checkCounter = name === 'rate' || name === 'increase';
   const isAbsent = name === 'absent_over_time';
@@ -265,6 +273,7 @@ export async function evalRangeFunction(ev: EvalContext, e: Call, matrixArg: num
     const n = src.load();
     const T = src.ts();
     const V = src.vs();
+    const H = src.hs();
     const inMetric = src.metric();
     if (firstMetric === null) firstMetric = inMetric;
     else if (inputsShareName && !sameMetadataAs(firstMetric, inMetric)) inputsShareName = false;
@@ -308,15 +317,23 @@ export async function evalRangeFunction(ev: EvalContext, e: Call, matrixArg: num
         coveredHere++;
         continue;
       }
-      const v = fn(T, V, lo, hi, t, step);
+      let v: number | FloatHistogram | null;
+      if (H !== null && hasHistogram(H, lo, hi)) {
+        histFn ??= histogramKernelFor(ev, e, offset, range, src.pos, fn, src.anchored || src.smoothed);
+        v = histFn(T, V, H, lo, hi, t, step, inMetric);
+      } else {
+        v = fn(T, V, lo, hi, t, step);
+      }
       if (v === null) continue;
       if (cols !== null) {
-        cols.push(inMetric, dropName, v);
+        if (typeof v === 'number') cols.push(inMetric, dropName, v);
+        else cols.pushHistogram(inMetric, dropName, v);
         produced = 1;
         continue;
       }
       if (s === null) s = new Series(delayed || !dropName ? inMetric : dropMetadata(inMetric), dropName, Math.min(numSteps, MAX_PREALLOCATED_POINTS));
-      s.push(t, v);
+      if (typeof v === 'number') s.push(t, v);
+      else s.pushHistogram(t, v);
     }
     if (s !== null) {
       s.trim();

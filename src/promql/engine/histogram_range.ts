@@ -1,0 +1,270 @@
+// Functions over range vectors whose window holds native histograms: the
+// histogram versions of rate, increase, delta, irate, idelta, sum_over_time
+// and avg_over_time, and for the float-only functions the rule that
+// histograms in the window are ignored (with Prometheus's info). Windows
+// without histograms never come here: they keep the float kernels.
+import { CounterResetHint, FloatHistogram, HistogramError } from '../../model/histogram.js';
+import type { Labels } from '../../model/labels.js';
+import type { Call, PosRange } from '../parser/ast.js';
+import { annotations } from './annotations.js';
+import type { EvalContext } from './context.js';
+import { HistogramsUnsupportedError } from './errors.js';
+
+export type Histograms = ReadonlyArray<FloatHistogram | undefined>;
+
+/** A window's result: a float, a histogram, or null for no sample. */
+export type HistogramWindowFn = (ts: Float64Array, vs: Float64Array, hs: Histograms, lo: number, hi: number, t: number, metric: Labels) => number | FloatHistogram | null;
+
+/** The float kernel of the function, for the float samples of a mixed window. */
+export type FloatWindowFn = (ts: Float64Array, vs: Float64Array, lo: number, hi: number, t: number, step: number) => number | null;
+
+/** Functions that ignore histogram samples in their window (with an info when there are floats too). */
+const FLOAT_ONLY = new Set([
+  'min_over_time',
+  'max_over_time',
+  'ts_of_min_over_time',
+  'ts_of_max_over_time',
+  'stddev_over_time',
+  'stdvar_over_time',
+  'quantile_over_time',
+  'mad_over_time',
+]);
+
+export function hasHistogram(hs: Histograms, lo: number, hi: number): boolean {
+  for (let i = lo; i < hi; i++) if (hs[i] !== undefined) return true;
+  return false;
+}
+
+function isIncompatible(e: unknown): boolean {
+  return e instanceof HistogramError && e.kind === 'incompatible_schema';
+}
+
+/**
+ * The window function for windows with histograms, or throws
+ * HistogramsUnsupportedError for a function that has none yet.
+ */
+export function histogramKernelFor(ev: EvalContext, e: Call, offset: number, range: number, pos: PosRange, floatFn: FloatWindowFn, anchoredOrSmoothed: boolean): (ts: Float64Array, vs: Float64Array, hs: Histograms, lo: number, hi: number, t: number, step: number, metric: Labels) => number | FloatHistogram | null {
+  const name = e.func.name;
+  const ann = ev.q.annotations;
+  if (FLOAT_ONLY.has(name)) {
+    let fts = new Float64Array(16);
+    let fvs = new Float64Array(16);
+    return (ts, vs, hs, lo, hi, t, step, metric) => {
+      if (hi - lo > fts.length) {
+        fts = new Float64Array(hi - lo);
+        fvs = new Float64Array(hi - lo);
+      }
+      let m = 0;
+      for (let i = lo; i < hi; i++) {
+        if (hs[i] !== undefined) continue;
+        fts[m] = ts[i]!;
+        fvs[m] = vs[i]!;
+        m++;
+      }
+      if (m === 0) return null;
+      ann.add(annotations.histogramIgnoredInMixedRange(metric.get('__name__'), pos));
+      return floatFn(fts, fvs, 0, m, t, step);
+    };
+  }
+  if (anchoredOrSmoothed) throw new HistogramsUnsupportedError();
+  switch (name) {
+    case 'count_over_time':
+      return (_ts, _vs, _hs, lo, hi) => hi - lo;
+    case 'present_over_time':
+      return () => 1;
+    case 'ts_of_first_over_time':
+      return (ts, _vs, _hs, lo) => ts[lo]! / 1000;
+    case 'ts_of_last_over_time':
+      return (ts, _vs, _hs, _lo, hi) => ts[hi - 1]! / 1000;
+    case 'last_over_time':
+      return (_ts, vs, hs, _lo, hi) => hs[hi - 1] ?? vs[hi - 1]!;
+    case 'first_over_time':
+      return (_ts, vs, hs, lo) => hs[lo] ?? vs[lo]!;
+    case 'rate':
+    case 'increase':
+    case 'delta': {
+      const isCounter = name !== 'delta';
+      const isRate = name === 'rate';
+      return (ts, _vs, hs, lo, hi, t, _step, metric) => {
+        const metricName = metric.get('__name__');
+        if (!allHistograms(hs, lo, hi)) {
+          ann.add(annotations.mixedFloatsHistograms(metricName, pos));
+          return null;
+        }
+        if (hi - lo < 2) return null;
+        const res = histogramRate(ev, hs, lo, hi, isCounter, metricName, pos);
+        if (res === null) return null;
+        return extrapolate(ts, hs, lo, hi, res, t - offset - range, t - offset, isCounter, isRate);
+      };
+    }
+    case 'irate':
+    case 'idelta': {
+      const isRate = name === 'irate';
+      return (ts, _vs, hs, lo, hi, _t, _step, metric) => {
+        if (hi - lo < 2) return null;
+        const h0 = hs[hi - 2];
+        const h1 = hs[hi - 1];
+        const interval = ts[hi - 1]! - ts[hi - 2]!;
+        if (interval === 0) return null;
+        const metricName = metric.get('__name__');
+        if (h0 === undefined || h1 === undefined) {
+          ann.add(annotations.mixedFloatsHistograms(metricName, pos));
+          return null;
+        }
+        if (isRate && (h1.counterResetHint === CounterResetHint.Gauge || h0.counterResetHint === CounterResetHint.Gauge)) {
+          ann.add(annotations.nativeHistogramNotCounter(metricName, pos));
+        }
+        if (!isRate && (h1.counterResetHint !== CounterResetHint.Gauge || h0.counterResetHint !== CounterResetHint.Gauge)) {
+          ann.add(annotations.nativeHistogramNotGauge(metricName, pos));
+        }
+        let res = h1;
+        if (!isRate || !h1.detectReset(h0)) {
+          try {
+            const r = h1.sub(h0);
+            if (r.nhcbBoundsReconciled) ann.add(annotations.mismatchedCustomBuckets('subtraction', pos));
+            res = r.histogram;
+          } catch (err) {
+            if (!isIncompatible(err)) throw err;
+            ann.add(annotations.mixedExponentialCustomHistograms(metricName, pos));
+            return null;
+          }
+        }
+        res = res.with({ counterResetHint: CounterResetHint.Gauge }).compact(0);
+        return isRate ? res.div(interval / 1000) : res;
+      };
+    }
+    case 'sum_over_time':
+    case 'avg_over_time': {
+      const avg = name === 'avg_over_time';
+      return (_ts, _vs, hs, lo, hi, _t, _step, metric) => {
+        const metricName = metric.get('__name__');
+        if (!allHistograms(hs, lo, hi)) {
+          ann.add(annotations.mixedFloatsHistograms(metricName, pos));
+          return null;
+        }
+        const r = sumHistograms(ev, hs, lo, hi, pos);
+        if (r === null) {
+          ann.add(annotations.mixedExponentialCustomHistograms(metricName, pos));
+          return null;
+        }
+        return avg ? r.div(hi - lo) : r;
+      };
+    }
+  }
+  throw new HistogramsUnsupportedError();
+}
+
+function allHistograms(hs: Histograms, lo: number, hi: number): boolean {
+  for (let i = lo; i < hi; i++) if (hs[i] === undefined) return false;
+  return true;
+}
+
+/** The sum of the window's histograms, with the annotations of an aggregation; null for a mix of schemas. */
+function sumHistograms(ev: EvalContext, hs: Histograms, lo: number, hi: number, pos: PosRange): FloatHistogram | null {
+  let sum = hs[lo]!;
+  let reset = sum.counterResetHint === CounterResetHint.CounterReset;
+  let notReset = sum.counterResetHint === CounterResetHint.NotCounterReset;
+  let reconciled = false;
+  for (let i = lo + 1; i < hi; i++) {
+    const h = hs[i]!;
+    if (h.counterResetHint === CounterResetHint.CounterReset) reset = true;
+    else if (h.counterResetHint === CounterResetHint.NotCounterReset) notReset = true;
+    try {
+      const r = sum.add(h);
+      sum = r.histogram;
+      if (r.nhcbBoundsReconciled) reconciled = true;
+    } catch (err) {
+      if (!isIncompatible(err)) throw err;
+      return null;
+    }
+  }
+  if (reset && notReset) ev.q.annotations.add(annotations.histogramCounterResetCollision('aggregation', pos));
+  if (reconciled) ev.q.annotations.add(annotations.mismatchedCustomBuckets('aggregation', pos));
+  return sum;
+}
+
+/**
+ * Prometheus's histogramRate: last minus first, with the histograms before
+ * each counter reset added back for counters, at the lowest schema of the
+ * window; a gauge histogram. Null (with its warning) when the window mixes
+ * exponential and custom buckets.
+ */
+function histogramRate(ev: EvalContext, hs: Histograms, lo: number, hi: number, isCounter: boolean, metricName: string, pos: PosRange): FloatHistogram | null {
+  const ann = ev.q.annotations;
+  const first = hs[lo]!;
+  const last = hs[hi - 1]!;
+  let prev = first;
+  let custom = prev.usesCustomBuckets();
+  if (isCounter && (prev.counterResetHint === CounterResetHint.Gauge || last.counterResetHint === CounterResetHint.Gauge)) {
+    ann.add(annotations.nativeHistogramNotCounter(metricName, pos));
+  }
+  if (isCounter) {
+    const second = hs[lo + 1]!;
+    if (second.detectReset(prev)) {
+      prev = new FloatHistogram({ schema: second.schema, customValues: second.customValues });
+      custom = second.usesCustomBuckets();
+    }
+  }
+  if (last.usesCustomBuckets() !== custom) {
+    ann.add(annotations.mixedExponentialCustomHistograms(metricName, pos));
+    return null;
+  }
+  let minSchema = Math.min(last.schema, prev.schema);
+  for (let i = lo + 1; i < hi - 1; i++) {
+    if (!isCounter) continue;
+    const cur = hs[i]!;
+    if (cur.counterResetHint === CounterResetHint.Gauge) ann.add(annotations.nativeHistogramNotCounter(metricName, pos));
+    if (cur.schema < minSchema) minSchema = cur.schema;
+    if (cur.usesCustomBuckets() !== custom) {
+      ann.add(annotations.mixedExponentialCustomHistograms(metricName, pos));
+      return null;
+    }
+  }
+  let h = last.schema > minSchema && !last.usesCustomBuckets() ? last.reduceResolution(minSchema) : last;
+  try {
+    const r = h.sub(prev);
+    if (r.nhcbBoundsReconciled) ann.add(annotations.mismatchedCustomBuckets('subtraction', pos));
+    h = r.histogram;
+    if (isCounter) {
+      for (let i = lo + 1; i < hi; i++) {
+        const cur = hs[i]!;
+        if (cur.detectReset(prev)) {
+          const a = h.add(prev);
+          if (a.nhcbBoundsReconciled) ann.add(annotations.mismatchedCustomBuckets('addition', pos));
+          h = a.histogram;
+        }
+        prev = cur;
+      }
+    } else if (first.counterResetHint !== CounterResetHint.Gauge || last.counterResetHint !== CounterResetHint.Gauge) {
+      ann.add(annotations.nativeHistogramNotGauge(metricName, pos));
+    }
+  } catch (err) {
+    if (!isIncompatible(err)) throw err;
+    ann.add(annotations.mixedExponentialCustomHistograms(metricName, pos));
+    return null;
+  }
+  return h.with({ counterResetHint: CounterResetHint.Gauge }).compact(0);
+}
+
+/** extrapolatedRate's scaling of the histogram difference to the whole range (and per second for rate). */
+function extrapolate(ts: Float64Array, hs: Histograms, lo: number, hi: number, res: FloatHistogram, rangeStart: number, rangeEnd: number, isCounter: boolean, isRate: boolean): FloatHistogram {
+  const firstT = ts[lo]!;
+  const lastT = ts[hi - 1]!;
+  let durationToStart = (firstT - rangeStart) / 1000;
+  let durationToEnd = (rangeEnd - lastT) / 1000;
+  const sampledInterval = (lastT - firstT) / 1000;
+  const averageInterval = sampledInterval / (hi - lo - 1);
+  const threshold = averageInterval * 1.1;
+  if (durationToStart >= threshold) durationToStart = averageInterval / 2;
+  if (isCounter) {
+    let durationToZero = durationToStart;
+    const firstCount = hs[lo]!.count;
+    if (res.count > 0 && firstCount >= 0) durationToZero = sampledInterval * (firstCount / res.count);
+    if (durationToZero < durationToStart) durationToStart = durationToZero;
+  }
+  if (durationToEnd >= threshold) durationToEnd = averageInterval / 2;
+  let factor = 1;
+  if (sampledInterval !== 0) factor = (sampledInterval + durationToStart + durationToEnd) / sampledInterval;
+  if (isRate) factor /= (rangeEnd - rangeStart) / 1000;
+  return res.mul(factor);
+}
