@@ -4,6 +4,7 @@
 // the chunk table and the exemplar storage. Native histogram samples are few
 // per scrape next to floats: they wait in a plain list and go into the same
 // WAL record (a batch with histograms), after the floats of the commit.
+import { formatG } from '../../gofmt/float.js';
 import { FloatHistogram, Histogram, HistogramError } from '../../model/histogram.js';
 import type { Labels } from '../../model/labels.js';
 import { isStaleNaN, STALE_NAN } from '../../model/value.js';
@@ -41,6 +42,15 @@ export class InvalidHistogramError extends StorageError {
   override name = 'InvalidHistogramError';
   constructor(readonly histogramError: HistogramError) {
     super(histogramError.message);
+  }
+}
+
+/** A float at the time of the series' newest sample, which is a histogram (Prometheus's text). */
+export class DuplicateHistogramToFloatError extends DuplicateSampleError {
+  override name = 'DuplicateHistogramToFloatError';
+  constructor(t: number, newValue: number) {
+    super();
+    this.message = `duplicate sample for timestamp ${t}; overrides not allowed: existing is a histogram, new value ${formatG(newValue)}`;
   }
 }
 
@@ -251,7 +261,7 @@ export class HeadAppender implements Appender {
       }
       if (afterHist) {
         head.metrics.duplicateSamples.inc({ type: 'float' });
-        throw new DuplicateSampleError();
+        throw new DuplicateHistogramToFloatError(t, v);
       }
       // Exact duplicates are accepted and dropped (federation sends them legitimately).
       if (hi === lhi && lo === llo) return sref;

@@ -108,7 +108,7 @@ describe('head native histograms', () => {
     app = head.appender();
     assert.throws(() => app.appendHistogram!(0, l, 500, hist(2), null), OutOfOrderSampleError);
     assert.throws(() => app.appendHistogram!(0, l, 1000, hist(2), null), DuplicateSampleError);
-    assert.throws(() => app.append(0, l, 1000, 1), DuplicateSampleError);
+    assert.throws(() => app.append(0, l, 1000, 1.5), (e: unknown) => e instanceof DuplicateSampleError && e.message === 'duplicate sample for timestamp 1000; overrides not allowed: existing is a histogram, new value 1.5');
     // The same histogram again is accepted and dropped.
     app.appendHistogram!(0, l, 1000, hist(1), null);
     app.appendHistogram!(0, l, 2000, hist(2), null);
