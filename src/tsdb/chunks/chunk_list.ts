@@ -1,6 +1,7 @@
 // The chunks of one series as views into bytes (head pages or a block read),
-// the iterator over them (range- and tombstone-aware), and the simple series
-// sets both the head and blocks return. Shared by tsdb/head and the root.
+// the iterator over them (range- and tombstone-aware; float chunks and
+// native histogram chunks, a series may hold both over time), and the simple
+// series sets both the head and blocks return. Shared by tsdb/head and the root.
 import { isStaleNaN, STALE_NAN } from '../../model/value.js';
 import type { FloatHistogram, Histogram } from '../../model/histogram.js';
 import { ValueType, type SampleIterator, type Series, type SeriesSet } from '../../storage/interface.js';

@@ -1,5 +1,5 @@
 // Room tsdb/chunks (block chunk files; a series' chunk list and its iterator in
-// chunk_list.ts): may import storage/ and tsdb/chunkenc, tsdb/encoding, tsdb/index.
+// chunk_list.ts): may import model/, storage/ and tsdb/chunkenc, tsdb/encoding, tsdb/index.
 //
 // Block chunk files: chunks/000001, 000002, ... Each starts with an 8-byte
 // header ("TSPC", version, 3 zero bytes) followed by chunk records:
