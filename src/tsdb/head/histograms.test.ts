@@ -221,6 +221,29 @@ describe('head native histograms', () => {
     assert.equal(await counter(registry, 'prometheus_tsdb_out_of_order_samples_total', 'histogram'), 1);
   });
 
+  test('seek lands on histogram samples and says their kind', () => {
+    const { head } = newHead();
+    const l = ls('__name__', 'h');
+    const app = head.appender();
+    for (let i = 0; i < 5; i++) app.append(0, l, i * 1000, i);
+    for (let i = 5; i < 40; i++) app.appendHistogram!(0, l, i * 1000, hist(i), null);
+    app.commit();
+    const ss = head.querier(0, Infinity).select(false, null, eq('__name__', 'h'));
+    assert.ok(ss.next());
+    const it = ss.at().iterator();
+    assert.equal(it.seek(2500), ValueType.Float);
+    assert.equal(it.t(), 3000);
+    assert.equal(it.seek(4500), ValueType.Histogram);
+    assert.equal(it.t(), 5000);
+    // Staying put when the current sample qualifies.
+    assert.equal(it.seek(5000), ValueType.Histogram);
+    assert.equal(it.seek(33_000), ValueType.Histogram);
+    assert.ok(it.atHistogram!().equals(hist(33)));
+    assert.ok(it.atFloatHistogram!().equals(hist(33).toFloat()));
+    assert.equal(it.seek(40_000), ValueType.None);
+    assert.equal(it.err(), null);
+  });
+
   test('deleted ranges hide histogram samples', () => {
     const { head } = newHead();
     const l = ls('__name__', 'h');
