@@ -6,9 +6,26 @@ export interface TestSeries {
   labels: Record<string, string> | Array<[string, string]>;
   /** 'stale' writes Prometheus's staleness marker (JS arrays of numbers may not keep its NaN bits). */
   samples: Array<[number, number | 'stale']>;
-  /** Timestamps of native histograms (an integer histogram with one observation each). */
-  histograms?: number[];
+  /** Native histograms: a timestamp alone is an integer histogram with one observation. */
+  histograms?: (number | TestHistogram)[];
   exemplars?: Array<{ labels: Record<string, string>; value: number; t: number }>;
+}
+
+/** A native histogram message, field by field (buckets: deltas for integer histograms, counts for float ones). */
+export interface TestHistogram {
+  t: number;
+  float?: boolean;
+  count: number;
+  sum: number;
+  schema?: number;
+  zeroThreshold?: number;
+  zeroCount?: number;
+  positiveSpans?: Array<[offset: number, length: number]>;
+  positiveBuckets?: number[];
+  negativeSpans?: Array<[offset: number, length: number]>;
+  negativeBuckets?: number[];
+  customValues?: number[];
+  resetHint?: number;
 }
 
 function varint(n: number | bigint): number[] {
@@ -73,8 +90,8 @@ export function writeRequestBody(series: TestSeries[]): Buffer {
 export interface TestV2Series {
   labels: Record<string, string> | Array<[string, string]>;
   samples?: Array<[number, number | 'stale']>;
-  /** Timestamps of native histograms (an integer histogram with one observation each). */
-  histograms?: number[];
+  /** Native histograms: a timestamp alone is an integer histogram with one observation. */
+  histograms?: (number | TestHistogram)[];
   exemplars?: Array<{ labels: Record<string, string>; value: number; t: number }>;
   metadata?: { type: number; help: string; unit: string };
   /** Label references sent instead of the labels' (to send bad ones). */
@@ -94,8 +111,15 @@ function doubleBytes(v: number | 'stale'): Buffer {
   return d;
 }
 
-/** A Histogram message (the same in 1.0 and 2.0): count_int 1, sum 1, schema 0, one positive bucket holding the observation, timestamp. */
-function histogramBytes(t: number): number[] {
+function zigzag(n: number): bigint {
+  const b = BigInt(n);
+  return b >= 0n ? b * 2n : -b * 2n - 1n;
+}
+
+/** A Histogram message (the same in 1.0 and 2.0); a bare timestamp: count_int 1, sum 1, schema 0, one positive bucket holding the observation. */
+function histogramBytes(spec: number | TestHistogram): number[] {
+  if (typeof spec !== 'number') return fullHistogramBytes(spec);
+  const t = spec;
   const span = [...field(1, 0), ...varint(0), ...field(2, 0), ...varint(1)];
   return [...field(1, 0), 1, ...field(3, 1), ...doubleBytes(1), ...field(4, 0), 0, ...lenField(11, span), ...lenField(12, [2]), ...field(15, 0), ...varint(t)];
 }
@@ -147,3 +171,30 @@ export function writeV2RequestBody(series: TestV2Series[]): Buffer {
 }
 
 export const V2_CONTENT_TYPE = 'application/x-protobuf;proto=io.prometheus.write.v2.Request';
+
+function fullHistogramBytes(h: TestHistogram): number[] {
+  const out: number[] = [];
+  const spans = (no: number, list: Array<[number, number]> | undefined) => {
+    for (const [o, l] of list ?? []) pushAll(out, lenField(no, [...field(1, 0), ...varint(zigzag(o)), ...field(2, 0), ...varint(l)]));
+  };
+  const buckets = (deltaNo: number, countNo: number, list: number[] | undefined) => {
+    if (list === undefined || list.length === 0) return;
+    if (h.float) pushAll(out, lenField(countNo, list.flatMap((v) => [...doubleBytes(v)])));
+    else pushAll(out, lenField(deltaNo, list.flatMap((v) => varint(zigzag(v)))));
+  };
+  if (h.float) pushAll(out, [...field(2, 1), ...doubleBytes(h.count)]);
+  else pushAll(out, [...field(1, 0), ...varint(h.count)]);
+  pushAll(out, [...field(3, 1), ...doubleBytes(h.sum)]);
+  pushAll(out, [...field(4, 0), ...varint(zigzag(h.schema ?? 0))]);
+  if (h.zeroThreshold !== undefined) pushAll(out, [...field(5, 1), ...doubleBytes(h.zeroThreshold)]);
+  if (h.float) pushAll(out, [...field(7, 1), ...doubleBytes(h.zeroCount ?? 0)]);
+  else pushAll(out, [...field(6, 0), ...varint(h.zeroCount ?? 0)]);
+  spans(8, h.negativeSpans);
+  buckets(9, 10, h.negativeBuckets);
+  spans(11, h.positiveSpans);
+  buckets(12, 13, h.positiveBuckets);
+  if (h.resetHint !== undefined) pushAll(out, [...field(14, 0), ...varint(h.resetHint)]);
+  pushAll(out, [...field(15, 0), ...varint(h.t)]);
+  if (h.customValues !== undefined && h.customValues.length > 0) pushAll(out, lenField(16, h.customValues.flatMap((v) => [...doubleBytes(v)])));
+  return out;
+}

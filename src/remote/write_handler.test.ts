@@ -10,7 +10,8 @@ import { Labels } from '../model/labels.js';
 import { Matcher, MatchType } from '../model/matcher.js';
 import { HeadSeriesLimitError, InvalidSeriesError, ValueType, type Appendable } from '../storage/interface.js';
 import { isStaleNaN } from '../model/value.js';
-import { encodeWriteRequest, writeRequestBody } from '../../test/remote_write_proto.js';
+import { encodeWriteRequest, writeRequestBody, type TestHistogram } from '../../test/remote_write_proto.js';
+import type { FloatHistogram, Histogram } from '../model/histogram.js';
 
 const NOW = 1_700_000_000_000;
 
@@ -176,15 +177,59 @@ describe('RemoteWriteHandler', () => {
     assert.equal(m.values[0]!.value, 4);
   });
 
-  test('native histograms are refused with their series named; the float samples are written', async () => {
+  test('native histograms are stored (integer and float, schemas above 8 reduced); a storage without them refuses them by series', async () => {
     const db = new MemoryStorage();
     const registry = new Registry();
     const h = new RemoteWriteHandler({ storage: db, now: () => NOW, registry });
-    const res = h.handle({}, writeRequestBody([{ labels: { __name__: 'h' }, samples: [[NOW, 1]], histograms: [NOW - 1000, NOW] }]));
-    assert.deepEqual(sb(res), { status: 400, body: 'native histograms are not supported by this server: 2 histogram samples refused for series {__name__="h"}\n' });
-    assert.deepEqual(samples(db, 'h'), [[NOW, 1]]);
-    const m = await registry.getSingleMetric('tsprom_remote_write_histograms_dropped_total')!.get();
-    assert.equal(m.values[0]!.value, 2);
+    const res = h.handle({}, writeRequestBody([
+      { labels: { __name__: 'h' }, samples: [[NOW - 2000, 1]], histograms: [NOW - 1000, { t: NOW, count: 3, sum: 2, schema: 9, positiveSpans: [[0, 2]], positiveBuckets: [1, 1] }] },
+      { labels: { __name__: 'f' }, samples: [], histograms: [{ t: NOW, float: true, count: 2.5, sum: 1, zeroCount: 0.5, zeroThreshold: 0.001, negativeSpans: [[-2, 1]], negativeBuckets: [2] }] },
+      { labels: { __name__: 'c' }, samples: [], histograms: [{ t: NOW, count: 5, sum: 7, schema: -53, positiveSpans: [[0, 2]], positiveBuckets: [2, 1], customValues: [0.5] }] },
+    ]));
+    assert.deepEqual(sb(res), { status: 204, body: '' });
+    const got = readHistograms(db, 'h').filter((r) => r.h !== null);
+    assert.equal(got.length, 2);
+    assert.equal(got[0]!.h!.count, 1);
+    assert.equal(got[1]!.h!.schema, 8);
+    assert.equal(got[1]!.h!.count, 3);
+    const f = readHistograms(db, 'f')[0]!.h!;
+    assert.ok(f.constructor.name === 'FloatHistogram' && f.count === 2.5 && f.zeroThreshold === 0.001);
+    assert.deepEqual([...readHistograms(db, 'c')[0]!.h!.customValues], [0.5]);
+    assert.equal(await counter(registry, 'tsprom_remote_write_received_histograms_total'), 4);
+
+    // A float-only storage (as an agent without histogram support would be).
+    const floats = new MemoryStorage();
+    const reg2 = new Registry();
+    const floatOnly: Appendable = {
+      appender: () => {
+        const a = floats.appender();
+        return { append: (r, l, t, v) => a.append(r, l, t, v), commit: () => a.commit(), rollback: () => a.rollback() };
+      },
+    };
+    const h2 = new RemoteWriteHandler({ storage: floatOnly, now: () => NOW, registry: reg2 });
+    const res2 = h2.handle({}, writeRequestBody([{ labels: { __name__: 'h' }, samples: [[NOW, 1]], histograms: [NOW - 1000, NOW] }]));
+    assert.deepEqual(sb(res2), { status: 400, body: 'native histograms are not supported by this storage: 2 histogram samples refused for series {__name__="h"}\n' });
+    assert.deepEqual(samples(floats, 'h'), [[NOW, 1]]);
+    assert.equal(await counter(reg2, 'tsprom_remote_write_histograms_dropped_total'), 2);
+  });
+
+  test('an invalid native histogram rejects the 1.0 request with a 400 and stores nothing of it, as Prometheus', async () => {
+    const cases: [string, TestHistogram][] = [
+      ['negative bucket', { t: NOW, count: 1, sum: 1, positiveSpans: [[0, 2]], positiveBuckets: [2, -3] }],
+      ['spans not matching buckets', { t: NOW, count: 1, sum: 1, positiveSpans: [[0, 3]], positiveBuckets: [1] }],
+      ['count mismatch', { t: NOW, count: 9, sum: 1, positiveSpans: [[0, 1]], positiveBuckets: [1] }],
+      ['schema out of range', { t: NOW, count: 1, sum: 1, schema: 60, positiveSpans: [[0, 1]], positiveBuckets: [1] }],
+    ];
+    for (const [what, hist] of cases) {
+      const db = new MemoryStorage();
+      const registry = new Registry();
+      const h = new RemoteWriteHandler({ storage: db, now: () => NOW, registry });
+      const res = h.handle({}, writeRequestBody([{ labels: { __name__: 'ok' }, samples: [[NOW, 1]] }, { labels: { __name__: 'bad' }, samples: [], histograms: [hist] }]));
+      assert.equal(res.status, 400, what);
+      assert.match(res.body, /histogram/, what);
+      assert.equal(db.numSeries(), 0, what);
+      assert.equal(await counter(registry, 'tsprom_remote_write_histograms_invalid_total'), 1, what);
+    }
   });
 
   test('the head series limit refuses new series by name; existing series and the rest of the request are written', () => {
@@ -344,3 +389,21 @@ describe('RemoteWriteHandler', () => {
     assert.ok(rolledBack);
   });
 });
+
+function readHistograms(db: MemoryStorage, name: string): Array<{ t: number; h: Histogram | FloatHistogram | null }> {
+  const q = db.querier(-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+  const set = q.select(true, null, Matcher.create(MatchType.Equal, '__name__', name));
+  const out: Array<{ t: number; h: Histogram | FloatHistogram | null }> = [];
+  while (set.next()) {
+    const it = set.at().iterator();
+    for (let vt = it.next(); vt !== ValueType.None; vt = it.next()) {
+      out.push({ t: it.t(), h: vt === ValueType.Histogram ? it.atHistogram!() : vt === ValueType.FloatHistogram ? it.atFloatHistogram!() : null });
+    }
+  }
+  q.close();
+  return out;
+}
+
+async function counter(registry: Registry, name: string): Promise<number> {
+  return (await registry.getSingleMetric(name)!.get()).values[0]?.value ?? 0;
+}

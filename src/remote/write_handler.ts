@@ -11,7 +11,7 @@
 // future) rolls the whole request back with a 400 so the sender does not
 // retry it, as Prometheus does. A series refused as a whole (invalid or
 // duplicate label names, no metric name, the head's series limit, native
-// histograms, which are not stored yet) is left out, the rest is committed,
+// histograms when the storage cannot hold them) is left out, the rest is committed,
 // and the answer is a 400 naming each refused series: Prometheus 3.x answers
 // 204 to invalid series and drops them without a word, which loses data the
 // sender believes stored. 2.0 allows partial writes, as its spec and
@@ -26,10 +26,15 @@
 // an out-of-order one adds a line to the 400, as in Prometheus. Both count
 // them by reason.
 //
+// Native histograms are appended as Prometheus appends them: schemas 9..52
+// reduced to 8, then validated; an invalid one is a rejected sample (1.0: a
+// 400 for the whole request; 2.0: a line of the 400).
+//
 // Checks run in the order of Prometheus's handler chain (client_golang's
 // remote API): Content-Encoding, snappy, Content-Type, protobuf, samples.
 import { Counter, Registry } from 'prom-client';
 import { isUtf8 } from 'node:buffer';
+import { EXPONENTIAL_SCHEMA_MAX, FloatHistogram, Histogram, HistogramError, capSchema } from '../model/histogram.js';
 import { Labels, METRIC_NAME, isValidLabelName, isValidLegacyLabelName, type Label } from '../model/labels.js';
 import {
   DuplicateSampleError,
@@ -51,7 +56,7 @@ import { formatG } from '../gofmt/float.js';
 import { compareStrings } from '../gofmt/order.js';
 import { goQuote, goQuoteBytes } from '../gofmt/quote.js';
 import { snappyDecode, SnappyError } from './snappy.js';
-import { decodeWriteRequest, ProtobufError, type DecodedExemplar, type DecodedSeries } from './write_request.js';
+import { decodeWriteRequest, ProtobufError, type DecodedExemplar, type DecodedHistogram, type DecodedSeries } from './write_request.js';
 import { decodeWriteV2Request, type DecodedV2Request } from './write_request_v2.js';
 
 /** Prometheus rejects samples more than this far ahead of its clock (storage/remote maxAheadTime). */
@@ -110,9 +115,21 @@ function isSeriesRefusal(e: unknown): e is HeadSeriesLimitError | InvalidSeriesE
   return e instanceof HeadSeriesLimitError || e instanceof InvalidSeriesError;
 }
 
-/** The line for a series refused because it carries native histograms, which are not stored yet. */
+/** The line for a series refused because it carries native histograms and the storage cannot hold them. */
 function histogramsRefused(n: number, series: string): string {
-  return `native histograms are not supported by this server: ${n} histogram samples refused for series ${series}`;
+  return `native histograms are not supported by this storage: ${n} histogram samples refused for series ${series}`;
+}
+
+/** A received histogram as it is appended: finer schemas reduced to 8, validated. Throws HistogramError. */
+function prepareHistogram(d: DecodedHistogram): { h: Histogram | null; fh: FloatHistogram | null } {
+  if (d.h !== null) {
+    const h = capSchema(d.h, EXPONENTIAL_SCHEMA_MAX);
+    h.validate();
+    return { h, fh: null };
+  }
+  const fh = capSchema(d.fh!, EXPONENTIAL_SCHEMA_MAX);
+  fh.validate();
+  return { h: null, fh };
 }
 
 /** The lines of a partly refused request's 400, bounded by MAX_ERROR_BYTES (the rest are counted). */
@@ -190,6 +207,8 @@ export class RemoteWriteHandler {
   private readonly samplesIn: Counter;
   private readonly requestsRejected: Counter<'code'>;
   private readonly histogramsDropped: Counter;
+  private readonly histogramsIn: Counter;
+  private readonly histogramsInvalid: Counter;
   private readonly exemplarsIn: Counter;
   private readonly exemplarsRejected: Counter<'reason'>;
 
@@ -212,7 +231,17 @@ export class RemoteWriteHandler {
     });
     this.histogramsDropped = new Counter({
       name: 'tsprom_remote_write_histograms_dropped_total',
-      help: 'Native histogram samples received by remote write and refused with a 400 naming their series: they are not stored yet.',
+      help: 'Native histogram samples received by remote write and refused with a 400 naming their series: the storage cannot hold them (an agent, a store without histogram support).',
+      registers,
+    });
+    this.histogramsIn = new Counter({
+      name: 'tsprom_remote_write_received_histograms_total',
+      help: 'Native histogram samples appended to local storage from remote write requests.',
+      registers,
+    });
+    this.histogramsInvalid = new Counter({
+      name: 'tsprom_remote_write_histograms_invalid_total',
+      help: 'Native histogram samples received by remote write and refused as invalid (negative or inconsistent counts, spans not matching buckets, bad schema).',
       registers,
     });
     this.exemplarsIn = new Counter({
@@ -264,6 +293,16 @@ export class RemoteWriteHandler {
     const probe: Appender = this.storage.appender();
     try {
       probe.append(0, ls, t, v);
+    } finally {
+      probe.rollback();
+    }
+  }
+
+  /** checkCommitted for a histogram. */
+  private checkCommittedHistogram(ls: Labels, t: number, h: Histogram | null, fh: FloatHistogram | null): void {
+    const probe: Appender = this.storage.appender();
+    try {
+      probe.appendHistogram!(0, ls, t, h, fh);
     } finally {
       probe.rollback();
     }
@@ -352,6 +391,7 @@ export class RemoteWriteHandler {
     let exemplars = 0;
     let invalid = 0;
     let histograms = 0;
+    let appendedHist = 0;
     /**
      * Newest timestamp appended per series in this request. Prometheus checks
      * each sample against committed data only and silently drops, at commit,
@@ -369,9 +409,10 @@ export class RemoteWriteHandler {
           continue;
         }
         const ls = v1Labels(s);
-        if (s.histograms > 0) {
-          histograms += s.histograms;
-          errs.add(histogramsRefused(s.histograms, v1Text(s.labels)));
+        const nHist = s.hEnd - s.hStart;
+        if (nHist > 0 && app.appendHistogram === undefined) {
+          histograms += nHist;
+          errs.add(histogramsRefused(nHist, v1Text(s.labels)));
         }
         const key = ls.key();
         let last = newest.get(key);
@@ -396,6 +437,27 @@ export class RemoteWriteHandler {
           last = t;
           appended++;
         }
+        if (nHist > 0 && app.appendHistogram !== undefined) {
+          // [hStart, hEnd) lies within the decoded histograms.
+          for (let i = s.hStart; i < s.hEnd; i++) {
+            const d = decoded.histograms[i]!;
+            if (d.t > maxT) throw new TooFarInFutureError();
+            const { h, fh } = prepareHistogram(d);
+            if (last !== undefined && d.t <= last) {
+              this.checkCommittedHistogram(ls, d.t, h, fh);
+              continue;
+            }
+            try {
+              ref = app.appendHistogram(ref, ls, d.t, h, fh);
+            } catch (e) {
+              if (!isSeriesRefusal(e)) throw e;
+              errs.add(`${e.message} for series ${v1Text(s.labels)}`);
+              break;
+            }
+            last = d.t;
+            appendedHist++;
+          }
+        }
         if (last !== undefined) newest.set(key, last);
         for (let i = s.exStart; i < s.exEnd; i++) {
           // [exStart, exEnd) lies within the decoded exemplars.
@@ -406,6 +468,10 @@ export class RemoteWriteHandler {
       app.rollback();
       // 1.0 answers with the storage's own text, without the series (Prometheus logs that).
       if (isRejection(e)) return { status: 400, body: sampleErrorText(e) };
+      if (e instanceof HistogramError) {
+        this.histogramsInvalid.inc();
+        return { status: 400, body: e.message };
+      }
       this.logger.error('Error while remote writing the v1 request', { err: String(e) });
       return { status: 500, body: e instanceof Error ? e.message : String(e) };
     }
@@ -417,6 +483,7 @@ export class RemoteWriteHandler {
     }
     if (invalid > 0) this.invalidLabels.inc(invalid);
     this.samplesIn.inc(appended);
+    if (appendedHist > 0) this.histogramsIn.inc(appendedHist);
     if (exemplars > 0) this.exemplarsIn.inc(exemplars);
     if (histograms > 0) this.histogramsDropped.inc(histograms);
     // The rest is committed; the 400 tells the sender not to retry and names what was left out.
@@ -443,6 +510,7 @@ export class RemoteWriteHandler {
     let dropped = 0;
     let futureExemplars = 0;
     let stored = 0;
+    let invalidHist = 0;
     // As for 1.0: samples behind an earlier one of the same series in this request are dropped, not refused.
     const newest = new Map<string, number>();
     for (const s of req.series) {
@@ -511,9 +579,43 @@ export class RemoteWriteHandler {
       if (last !== undefined) newest.set(key, last);
       let unstored = 0;
       for (let i = s.hStart; i < s.hEnd; i++) {
-        if (req.histogramTs[i]! > maxT) refuse(`${TOO_FAR_IN_FUTURE} for series ${lbls.text()}`);
-        else unstored++;
+        const d = req.histograms[i]!;
+        if (d.t > maxT) {
+          refuse(`${TOO_FAR_IN_FUTURE} for series ${lbls.text()}`);
+          continue;
+        }
+        if (app.appendHistogram === undefined) {
+          unstored++;
+          continue;
+        }
+        try {
+          const { h, fh } = prepareHistogram(d);
+          if (last !== undefined && d.t <= last) {
+            this.checkCommittedHistogram(ls, d.t, h, fh);
+          } else {
+            ref = app.appendHistogram(ref, ls, d.t, h, fh);
+            last = d.t;
+          }
+          stats.histograms++;
+        } catch (e) {
+          if (e instanceof HistogramError) {
+            invalidHist++;
+            refuse(`${e.message} for series ${lbls.text()}`);
+            continue;
+          }
+          if (isSeriesRefusal(e)) {
+            refuse(`${e.message} for series ${lbls.text()}`);
+            break;
+          }
+          if (!isRejection(e)) {
+            app.rollback();
+            this.logger.error('Error while remote writing the v2 request', { err: String(e) });
+            return { status: 500, body: e instanceof Error ? e.message : String(e), stats: NO_STATS };
+          }
+          refuse(`${sampleErrorText(e)} for series ${lbls.text()}`);
+        }
       }
+      if (last !== undefined) newest.set(key, last);
       if (unstored > 0) {
         dropped += unstored;
         refuse(histogramsRefused(unstored, lbls.text()));
@@ -552,6 +654,8 @@ export class RemoteWriteHandler {
     }
     if (invalid > 0) this.invalidLabels.inc(invalid);
     this.samplesIn.inc(stats.samples);
+    if (stats.histograms > 0) this.histogramsIn.inc(stats.histograms);
+    if (invalidHist > 0) this.histogramsInvalid.inc(invalidHist);
     if (stored > 0) this.exemplarsIn.inc(stored);
     if (dropped > 0) this.histogramsDropped.inc(dropped);
     if (!errs.empty) return { status: 400, body: errs.text(), stats };

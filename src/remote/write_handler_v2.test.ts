@@ -80,7 +80,7 @@ describe('2.0 Request decoding', () => {
     assert.deepEqual([...d.refs.subarray(a.refStart, a.refEnd)], [1, 2, 3, 4]);
     assert.deepEqual([...d.timestamps.subarray(a.start, a.end)], [1, -5, 2 ** 52]);
     assert.deepEqual([...d.values.subarray(a.start, a.end)], [1.5, -2, Infinity]);
-    assert.deepEqual([...d.histogramTs.subarray(a.hStart, a.hEnd)], [7, 8]);
+    assert.deepEqual(d.histograms.slice(a.hStart, a.hEnd).map((h) => [h.t, h.h?.count]), [[7, 1], [8, 1]]);
     assert.equal(a.exEnd - a.exStart, 1);
     assert.deepEqual([...d.exRefs.subarray(d.exRefStart[a.exStart]!, d.exRefEnd[a.exStart]!)], [5, 6]);
     assert.equal(d.exTs[a.exStart], 3);
@@ -244,12 +244,12 @@ describe('RemoteWriteHandler, remote write 2.0', () => {
     assert.equal(res.body, 'invalid metric name or labels, got {__name__="\\xff", "a-b"="\\xff"}\n');
   });
 
-  test('native histograms are refused by series and not counted as written; exemplars are counted, as Prometheus without exemplar storage counts them', async () => {
+  test('native histograms are written and counted; invalid or too new ones are lines of the 400, the rest is committed', async () => {
     const { db, send, registry } = mk();
     const res = send([
       {
         labels: { __name__: 'h' },
-        histograms: [NOW, NOW + 11 * 60_000],
+        histograms: [NOW - 1000, NOW + 11 * 60_000, { t: NOW, count: 1, sum: 1, positiveSpans: [[0, 2]], positiveBuckets: [2, -3] }],
         exemplars: [
           { labels: { trace_id: 'a' }, value: 1, t: NOW },
           { labels: { trace_id: 'b' }, value: 1, t: NOW + 11 * 60_000 },
@@ -257,15 +257,15 @@ describe('RemoteWriteHandler, remote write 2.0', () => {
       },
       { labels: { __name__: 'm' }, samples: [[NOW, 1]], exemplars: [{ labels: {}, value: 2, t: 0 }] },
     ]);
-    assert.deepEqual(res, {
-      status: 400,
-      body:
-        'out of bounds: timestamp is too far in the future for series {__name__="h"}\n' +
-        'native histograms are not supported by this server: 1 histogram samples refused for series {__name__="h"}\n',
-      headers: { ...written(1, 0, 2), ...ERR_HEADERS },
-    });
-    assert.equal(db.numSeries(), 1);
-    assert.equal(await counter(registry, 'tsprom_remote_write_histograms_dropped_total'), 1);
+    assert.equal(res.status, 400);
+    const lines = res.body.trimEnd().split('\n');
+    assert.equal(lines.length, 2);
+    assert.equal(lines[0], 'out of bounds: timestamp is too far in the future for series {__name__="h"}');
+    assert.match(lines[1]!, /histogram has a bucket whose observation count is negative for series \{__name__="h"\}$/);
+    assert.deepEqual(res.headers, { ...written(1, 1, 2), ...ERR_HEADERS });
+    assert.equal(db.numSeries(), 2);
+    assert.equal(await counter(registry, 'tsprom_remote_write_received_histograms_total'), 1);
+    assert.equal(await counter(registry, 'tsprom_remote_write_histograms_invalid_total'), 1);
   });
 
   test('exemplars with bad references are refused with their series named', () => {

@@ -3,8 +3,9 @@
 // The whole message is decoded and checked before the caller appends
 // anything, so a malformed body changes nothing. Samples land in two shared
 // Float64Arrays (timestamps, values) with per-series offsets: no object per
-// sample.
+// sample. Native histograms are few and large: one object each.
 import { isUtf8 } from 'node:buffer';
+import { CounterResetHint, FloatHistogram, Histogram, type Span } from '../model/histogram.js';
 
 export class ProtobufError extends Error {
   override name = 'ProtobufError';
@@ -18,7 +19,9 @@ export interface DecodedSeries {
   /** Samples are timestamps[start..end) and values[start..end). */
   readonly start: number;
   readonly end: number;
-  readonly histograms: number;
+  /** Native histograms are histograms[hStart..hEnd) of the request's list. */
+  readonly hStart: number;
+  readonly hEnd: number;
   /** Exemplars are exemplars[exStart..exEnd) of the request's list. */
   readonly exStart: number;
   readonly exEnd: number;
@@ -41,6 +44,20 @@ export interface DecodedWriteRequest {
   readonly samples: number;
   readonly metadata: number;
   readonly exemplars: DecodedExemplar[];
+  readonly histograms: DecodedHistogram[];
+}
+
+/**
+ * A native histogram as sent (remote write 1.0 and 2.0 share the message):
+ * integer when its count came as count_int, float when as count_float.
+ * Not validated: the caller checks it before appending.
+ */
+export interface DecodedHistogram {
+  readonly t: number;
+  /** 2.0's start timestamp (0 when absent). */
+  readonly st: number;
+  readonly h: Histogram | null;
+  readonly fh: FloatHistogram | null;
 }
 
 export const WIRE_VARINT = 0;
@@ -220,6 +237,7 @@ export function decodeWriteRequest(buf: Buffer): DecodedWriteRequest {
   const samples = new SampleBuffer(Math.max(16, Math.ceil(buf.length / MIN_SAMPLE_BYTES / 4)));
   const series: DecodedSeries[] = [];
   const exemplars: DecodedExemplar[] = [];
+  const histograms: DecodedHistogram[] = [];
   let metadata = 0;
   const r = new Reader(buf, 0, buf.length, 'WriteRequest');
   while (r.pos < r.end) {
@@ -227,7 +245,7 @@ export function decodeWriteRequest(buf: Buffer): DecodedWriteRequest {
     if (field === 1) {
       expectWire('Timeseries', wire, WIRE_LEN);
       const [s, e] = r.bytes();
-      series.push(decodeTimeSeries(buf, s, e, samples, exemplars));
+      series.push(decodeTimeSeries(buf, s, e, samples, exemplars, histograms));
     } else if (field === 3) {
       expectWire('Metadata', wire, WIRE_LEN);
       r.bytes();
@@ -236,15 +254,22 @@ export function decodeWriteRequest(buf: Buffer): DecodedWriteRequest {
       r.skip(wire);
     }
   }
-  return { series, timestamps: samples.ts, values: samples.vs, samples: samples.n, metadata, exemplars };
+  return { series, timestamps: samples.ts, values: samples.vs, samples: samples.n, metadata, exemplars, histograms };
 }
 
-function decodeTimeSeries(buf: Buffer, start: number, end: number, samples: SampleBuffer, exemplars: DecodedExemplar[]): DecodedSeries {
+function decodeTimeSeries(
+  buf: Buffer,
+  start: number,
+  end: number,
+  samples: SampleBuffer,
+  exemplars: DecodedExemplar[],
+  histograms: DecodedHistogram[],
+): DecodedSeries {
   const r = new Reader(buf, start, end, 'TimeSeries');
   const labels: string[] = [];
   let utf8 = true;
   const first = samples.n;
-  let histograms = 0;
+  const hStart = histograms.length;
   const exStart = exemplars.length;
   while (r.pos < r.end) {
     const [field, wire] = r.tag();
@@ -267,16 +292,17 @@ function decodeTimeSeries(buf: Buffer, start: number, end: number, samples: Samp
         exemplars.push(decodeExemplar(buf, s, e));
         break;
       }
-      case 4:
+      case 4: {
         expectWire('Histograms', wire, WIRE_LEN);
-        r.bytes();
-        histograms++;
+        const [s, e] = r.bytes();
+        histograms.push(decodeHistogram(buf, s, e));
         break;
+      }
       default:
         r.skip(wire);
     }
   }
-  return { labels, utf8, start: first, end: samples.n, histograms, exStart, exEnd: exemplars.length };
+  return { labels, utf8, start: first, end: samples.n, hStart, hEnd: histograms.length, exStart, exEnd: exemplars.length };
 }
 
 function decodeExemplar(buf: Buffer, start: number, end: number): DecodedExemplar {
@@ -344,4 +370,144 @@ function decodeSample(buf: Buffer, start: number, end: number, samples: SampleBu
     }
   }
   samples.push(t, v);
+}
+
+/** Histogram's fields 1, 2, 3 ... with the wire types they take (repeated scalars may also come packed). */
+const HISTOGRAM_FIELDS: ReadonlyArray<readonly [name: string, wire: number, packable: boolean]> = [
+  ['CountInt', WIRE_VARINT, false],
+  ['CountFloat', WIRE_I64, false],
+  ['Sum', WIRE_I64, false],
+  ['Schema', WIRE_VARINT, false],
+  ['ZeroThreshold', WIRE_I64, false],
+  ['ZeroCountInt', WIRE_VARINT, false],
+  ['ZeroCountFloat', WIRE_I64, false],
+  ['NegativeSpans', WIRE_LEN, false],
+  ['NegativeDeltas', WIRE_VARINT, true],
+  ['NegativeCounts', WIRE_I64, true],
+  ['PositiveSpans', WIRE_LEN, false],
+  ['PositiveDeltas', WIRE_VARINT, true],
+  ['PositiveCounts', WIRE_I64, true],
+  ['ResetHint', WIRE_VARINT, false],
+  ['Timestamp', WIRE_VARINT, false],
+  ['CustomValues', WIRE_I64, true],
+  ['StartTimestamp', WIRE_VARINT, false],
+];
+
+/** A zigzag-encoded sint32/sint64 (exact within ±2^53). */
+function zigzag(n: number): number {
+  if (n < 0) return Number(BigInt.asIntN(64, (BigInt.asUintN(64, BigInt(n)) >> 1n) ^ -(BigInt.asUintN(64, BigInt(n)) & 1n)));
+  return n % 2 === 0 ? n / 2 : -(n + 1) / 2;
+}
+
+/** A Histogram message (the same in 1.0 and 2.0), checked as gogo decodes it; fields met twice: the last wins, repeated ones append. */
+export function decodeHistogram(buf: Buffer, start: number, end: number): DecodedHistogram {
+  const r = new Reader(buf, start, end, 'Histogram');
+  let isFloat = false;
+  let countInt = 0;
+  let countFloat = 0;
+  let zeroInt = 0;
+  let zeroFloat = 0;
+  let sum = 0;
+  let schema = 0;
+  let zeroThreshold = 0;
+  let hint = 0;
+  let t = 0;
+  let st = 0;
+  const negSpans: Span[] = [];
+  const posSpans: Span[] = [];
+  const negDeltas: number[] = [];
+  const posDeltas: number[] = [];
+  const negCounts: number[] = [];
+  const posCounts: number[] = [];
+  const customValues: number[] = [];
+  const repeated = (field: number): number[] | null =>
+    field === 9 ? negDeltas : field === 10 ? negCounts : field === 12 ? posDeltas : field === 13 ? posCounts : field === 16 ? customValues : null;
+  while (r.pos < r.end) {
+    const [field, wire] = r.tag();
+    const spec = HISTOGRAM_FIELDS[field - 1];
+    if (spec === undefined) {
+      r.skip(wire);
+      continue;
+    }
+    const [name, want, packable] = spec;
+    if (packable && wire === WIRE_LEN) {
+      const out = repeated(field)!;
+      const [s, post] = r.bytes();
+      // Read to the run's end, bounds-checked against the message, as gogo reads them.
+      r.pos = s;
+      while (r.pos < post) out.push(want === WIRE_I64 ? r.double() : zigzag(r.varint()));
+      continue;
+    }
+    expectWire(name, wire, want);
+    switch (field) {
+      case 1:
+        countInt = r.varint();
+        isFloat = false;
+        break;
+      case 2:
+        countFloat = r.double();
+        isFloat = true;
+        break;
+      case 3:
+        sum = r.double();
+        break;
+      case 4:
+        schema = zigzag(r.varint());
+        break;
+      case 5:
+        zeroThreshold = r.double();
+        break;
+      case 6:
+        zeroInt = r.varint();
+        break;
+      case 7:
+        zeroFloat = r.double();
+        break;
+      case 8:
+      case 11: {
+        const [s, e] = r.bytes();
+        (field === 8 ? negSpans : posSpans).push(decodeBucketSpan(buf, s, e));
+        break;
+      }
+      case 14:
+        hint = r.varint();
+        break;
+      case 15:
+        t = r.int64();
+        break;
+      case 17:
+        st = r.int64();
+        break;
+      default: {
+        const out = repeated(field)!;
+        out.push(want === WIRE_I64 ? r.double() : zigzag(r.varint()));
+      }
+    }
+  }
+  // An unknown hint value is kept as Unknown (Go keeps the number; no code path gives it meaning).
+  const counterResetHint = hint >= 0 && hint <= 3 ? (hint as CounterResetHint) : CounterResetHint.Unknown;
+  const common = { counterResetHint, schema, zeroThreshold, sum, negativeSpans: negSpans, positiveSpans: posSpans, customValues };
+  if (isFloat) {
+    return { t, st, h: null, fh: new FloatHistogram({ ...common, count: countFloat, zeroCount: zeroFloat, negativeBuckets: negCounts, positiveBuckets: posCounts }) };
+  }
+  return { t, st, h: new Histogram({ ...common, count: countInt, zeroCount: zeroInt, negativeBuckets: negDeltas, positiveBuckets: posDeltas }), fh: null };
+}
+
+function decodeBucketSpan(buf: Buffer, start: number, end: number): Span {
+  const r = new Reader(buf, start, end, 'BucketSpan');
+  let offset = 0;
+  let length = 0;
+  while (r.pos < r.end) {
+    const [field, wire] = r.tag();
+    if (field === 1) {
+      expectWire('Offset', wire, WIRE_VARINT);
+      offset = zigzag(r.varint()) | 0;
+    } else if (field === 2) {
+      expectWire('Length', wire, WIRE_VARINT);
+      length = r.uint32();
+    } else {
+      r.skip(wire);
+    }
+  }
+  return { offset, length };
 }

@@ -3,14 +3,26 @@
 // As for 1.0, the whole message is decoded and checked before anything is
 // appended, so a malformed body changes nothing. Strings stay where they are
 // in the body: the symbols table is a list of byte ranges, decoded only when a
-// series refers to them. Label references, samples, histogram timestamps and
-// exemplars land in shared typed arrays with per-series offsets; every array
-// grows by doubling and is bounded by the (already size-limited) body.
+// series refers to them. Label references, samples and exemplars land in
+// shared typed arrays with per-series offsets; every array grows by doubling
+// and is bounded by the (already size-limited) body. Native histograms (few,
+// large) are one object each, decoded as in 1.0 (the message is the same).
 //
 // Fields are checked as the gogo-protobuf code Prometheus decodes with checks
 // them (wire types, lengths, integer overflow), with its error texts, so a body
 // Prometheus refuses is refused here too and one it accepts is accepted.
-import { ProtobufError, Reader, SampleBuffer, MIN_SAMPLE_BYTES, WIRE_I64, WIRE_LEN, WIRE_VARINT, expectWire } from './write_request.js';
+import {
+  ProtobufError,
+  Reader,
+  SampleBuffer,
+  MIN_SAMPLE_BYTES,
+  WIRE_I64,
+  WIRE_LEN,
+  WIRE_VARINT,
+  decodeHistogram,
+  expectWire,
+  type DecodedHistogram,
+} from './write_request.js';
 
 export interface V2Series {
   /** Label references (name, value, name, value ...) are refs[refStart..refEnd). */
@@ -19,7 +31,7 @@ export interface V2Series {
   /** Float samples are timestamps[start..end) and values[start..end). */
   readonly start: number;
   readonly end: number;
-  /** Native histograms (not stored yet): their timestamps are histogramTs[hStart..hEnd). */
+  /** Native histograms are histograms[hStart..hEnd). */
   readonly hStart: number;
   readonly hEnd: number;
   /** Exemplars exStart..exEnd of the exemplar arrays. */
@@ -39,7 +51,7 @@ export interface DecodedV2Request {
   readonly series: V2Series[];
   readonly timestamps: Float64Array;
   readonly values: Float64Array;
-  readonly histogramTs: Float64Array;
+  readonly histograms: DecodedHistogram[];
   /** Exemplar i's label references are exRefs[exRefStart[i]..exRefEnd[i]); its timestamp is exTs[i], its value exValues[i]. */
   readonly exRefs: Uint32Array;
   readonly exRefStart: Uint32Array;
@@ -88,7 +100,7 @@ interface Sink {
   refs: U32List;
   exRefs: U32List;
   samples: SampleBuffer;
-  histogramTs: F64List;
+  histograms: DecodedHistogram[];
   exRefStart: U32List;
   exRefEnd: U32List;
   exTs: F64List;
@@ -111,7 +123,7 @@ export function decodeWriteV2Request(buf: Buffer): DecodedV2Request {
     refs: new U32List(guess),
     exRefs: new U32List(INITIAL_CAPACITY),
     samples: new SampleBuffer(Math.max(INITIAL_CAPACITY, Math.ceil(buf.length / MIN_SAMPLE_BYTES / 4))),
-    histogramTs: new F64List(INITIAL_CAPACITY),
+    histograms: [],
     exRefStart: new U32List(INITIAL_CAPACITY),
     exRefEnd: new U32List(INITIAL_CAPACITY),
     exTs: new F64List(INITIAL_CAPACITY),
@@ -143,7 +155,7 @@ export function decodeWriteV2Request(buf: Buffer): DecodedV2Request {
     series,
     timestamps: sink.samples.ts,
     values: sink.samples.vs,
-    histogramTs: sink.histogramTs.a,
+    histograms: sink.histograms,
     exRefs: sink.exRefs.a,
     exRefStart: sink.exRefStart.a,
     exRefEnd: sink.exRefEnd.a,
@@ -169,7 +181,7 @@ function decodeTimeSeries(sink: Sink, start: number, end: number): V2Series {
   const r = new Reader(sink.buf, start, end, 'TimeSeries');
   const refStart = sink.refs.n;
   const first = sink.samples.n;
-  const hStart = sink.histogramTs.n;
+  const hStart = sink.histograms.length;
   const exStart = sink.exTs.n;
   let helpRef = 0;
   let unitRef = 0;
@@ -188,7 +200,7 @@ function decodeTimeSeries(sink: Sink, start: number, end: number): V2Series {
       case 3: {
         expectWire('Histograms', wire, WIRE_LEN);
         const [s, e] = r.bytes();
-        sink.histogramTs.push(decodeHistogram(sink.buf, s, e));
+        sink.histograms.push(decodeHistogram(sink.buf, s, e));
         break;
       }
       case 4: {
@@ -216,7 +228,7 @@ function decodeTimeSeries(sink: Sink, start: number, end: number): V2Series {
     start: first,
     end: sink.samples.n,
     hStart,
-    hEnd: sink.histogramTs.n,
+    hEnd: sink.histograms.length,
     exStart,
     exEnd: sink.exTs.n,
     helpRef,
@@ -291,81 +303,4 @@ function decodeMetadata(buf: Buffer, start: number, end: number, help: number, u
     }
   }
   return [help, unit];
-}
-
-/** Histogram's fields 1, 2, 3 ... with the wire types they take (repeated scalars may also come packed). */
-const HISTOGRAM_FIELDS: ReadonlyArray<readonly [name: string, wire: number, packable: boolean]> = [
-  ['CountInt', WIRE_VARINT, false],
-  ['CountFloat', WIRE_I64, false],
-  ['Sum', WIRE_I64, false],
-  ['Schema', WIRE_VARINT, false],
-  ['ZeroThreshold', WIRE_I64, false],
-  ['ZeroCountInt', WIRE_VARINT, false],
-  ['ZeroCountFloat', WIRE_I64, false],
-  ['NegativeSpans', WIRE_LEN, false],
-  ['NegativeDeltas', WIRE_VARINT, true],
-  ['NegativeCounts', WIRE_I64, true],
-  ['PositiveSpans', WIRE_LEN, false],
-  ['PositiveDeltas', WIRE_VARINT, true],
-  ['PositiveCounts', WIRE_I64, true],
-  ['ResetHint', WIRE_VARINT, false],
-  ['Timestamp', WIRE_VARINT, false],
-  ['CustomValues', WIRE_I64, true],
-  ['StartTimestamp', WIRE_VARINT, false],
-];
-const HISTOGRAM_TIMESTAMP = 15;
-const NEGATIVE_SPANS = 8;
-const POSITIVE_SPANS = 11;
-
-/**
- * Checks a Histogram message as gogo decodes it and returns its timestamp.
- * Native histograms are not stored yet, so nothing else of it is kept.
- */
-function decodeHistogram(buf: Buffer, start: number, end: number): number {
-  const r = new Reader(buf, start, end, 'Histogram');
-  let t = 0;
-  while (r.pos < r.end) {
-    const [field, wire] = r.tag();
-    const spec = HISTOGRAM_FIELDS[field - 1];
-    if (spec === undefined) {
-      r.skip(wire);
-      continue;
-    }
-    const [name, want, packable] = spec;
-    if (packable && wire === WIRE_LEN) {
-      const [s, post] = r.bytes();
-      // As for refs: read to the run's end, bounds-checked against the message.
-      r.pos = s;
-      while (r.pos < post) {
-        if (want === WIRE_I64) r.double();
-        else r.varint();
-      }
-      continue;
-    }
-    expectWire(name, wire, want);
-    if (field === NEGATIVE_SPANS || field === POSITIVE_SPANS) {
-      const [s, e] = r.bytes();
-      decodeBucketSpan(buf, s, e);
-    } else if (want === WIRE_I64) {
-      r.double();
-    } else if (field === HISTOGRAM_TIMESTAMP) {
-      t = r.int64();
-    } else {
-      r.varint();
-    }
-  }
-  return t;
-}
-
-function decodeBucketSpan(buf: Buffer, start: number, end: number): void {
-  const r = new Reader(buf, start, end, 'BucketSpan');
-  while (r.pos < r.end) {
-    const [field, wire] = r.tag();
-    if (field === 1 || field === 2) {
-      expectWire(field === 1 ? 'Offset' : 'Length', wire, WIRE_VARINT);
-      r.varint();
-    } else {
-      r.skip(wire);
-    }
-  }
 }
