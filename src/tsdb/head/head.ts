@@ -25,6 +25,7 @@ import { SeriesTable, validateLabels, type Stat } from './series.js';
 
 export { rangeForTimestamp, type HeadChunk } from './chunk_table.js';
 export type { WalWriter } from './appender.js';
+export { DuplicateHistogramToFloatError, InvalidHistogramError } from './appender.js';
 export type { Stat } from './series.js';
 
 /** Prometheus's default target of samples per chunk. */
