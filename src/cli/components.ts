@@ -18,6 +18,7 @@ export function realComponents(): Components {
         applyConfig: (cfg) => m.applyConfig(cfg),
         stop: () => m.stop(),
         routes: () => targetsRoutes(m),
+        metadataList: () => [...m.activeTargets().values()].flatMap((ts) => ts.flatMap((t) => t.listMetadata())),
       };
     },
   };

@@ -25,6 +25,7 @@ import { RemoteWriteHandler } from '../remote/write_handler.js';
 import { RemoteReadHandler } from '../remote/read_handler.js';
 import { RemoteReadStorage } from '../remote/read_storage.js';
 import { RemoteWriteStorage } from '../remote/write_storage.js';
+import type { MetadataEntry } from '../remote/write_encode.js';
 import type { WalRetention } from '../tsdb/wal/retention.js';
 import { NotifierManager, type NotifierAlert } from '../notifier/manager.js';
 import { RuleManager } from '../rules/manager.js';
@@ -89,6 +90,8 @@ export interface ScrapeService {
   routes(): ApiRoute[];
   /** Metadata for /api/v1/metadata when the routes above do not serve it. */
   metadata?(metric: string): Map<string, MetricMetadata[]>;
+  /** Every active target's metric metadata, for remote write's metadata_config. */
+  metadataList?(): readonly MetadataEntry[];
 }
 
 export interface ScrapeServiceOptions {
@@ -218,6 +221,7 @@ export class TsPromServer {
       maxWalRetentionBytes: flags.remoteMaxWalRetentionBytes,
       flushDeadlineMs: flags.remoteFlushDeadlineMs,
       userAgent: `tsprom/${buildInfo().version}`,
+      metadata: () => this.scrape?.metadataList?.() ?? [],
     });
     this.remoteRead = new RemoteReadStorage({ registry: this.registry, logger: this.logger.with({ component: 'remote' }), maxSamples: flags.queryMaxSamples });
     const routePrefix = flags.routePrefix || this.externalUrl.pathname || '/';

@@ -61,6 +61,7 @@ interface ReceivedExemplar {
 function fakeReceiver(script: (n: number, body: Buffer, signal: AbortSignal) => SendResponse | Promise<SendResponse> = () => ({ status: 200, body: '' })) {
   const received: Received[] = [];
   const exemplars: ReceivedExemplar[] = [];
+  let metadata = 0;
   let calls = 0;
   const send: SendFn = async (body, headers, signal) => {
     assert.equal(headers['content-encoding'], 'snappy');
@@ -68,6 +69,7 @@ function fakeReceiver(script: (n: number, body: Buffer, signal: AbortSignal) => 
     const res = await script(calls++, raw, signal);
     if (res.status >= 200 && res.status < 300) {
       const req = decodeWriteRequest(raw);
+      metadata += req.metadata;
       for (const s of req.series) {
         const pairs: string[] = [];
         for (let k = 0; k < s.labels.length; k += 2) pairs.push(`${s.labels[k]}=${s.labels[k + 1]}`);
@@ -80,7 +82,7 @@ function fakeReceiver(script: (n: number, body: Buffer, signal: AbortSignal) => 
     }
     return res;
   };
-  return { send, received, exemplars, calls: () => calls };
+  return { send, received, exemplars, metadata: () => metadata, calls: () => calls };
 }
 
 async function until(cond: () => boolean, what: string): Promise<void> {
@@ -287,4 +289,17 @@ test('with send_exemplars, exemplars from the WAL go with the samples and are co
   startQueue(db, rwConfig('    queue_config: { batch_send_deadline: 10ms }\n'), rx2.send);
   await until(() => rx2.received.length === 12, 'the samples');
   assert.equal(rx2.exemplars.length, 0);
+});
+
+test('metadata of the scraped targets goes every send_interval, in chunks of its max_samples_per_send', async () => {
+  const db = await openTmpDB();
+  const rx = fakeReceiver();
+  const entries = Array.from({ length: 5 }, (_, i) => ({ metricFamily: `m${i}`, type: 'counter' as const, help: `help ${i}`, unit: i === 0 ? 'seconds' : '' }));
+  const cfg = rwConfig('    metadata_config: { send_interval: 20ms, max_samples_per_send: 2 }\n');
+  const { value } = startQueue(db, cfg, rx.send, { metadata: () => entries });
+  // Every round sends 5 entries in 3 requests.
+  await until(() => rx.metadata() >= 10, 'two rounds of metadata');
+  assert.ok((await value('prometheus_remote_storage_metadata_total')) >= 10);
+  assert.ok((await value('prometheus_remote_storage_metadata_bytes_total')) > 0);
+  assert.equal(rx.received.length, 0);
 });

@@ -20,7 +20,7 @@ import { LabelsBuilder, type Labels } from '../model/labels.js';
 import type { Logger } from '../logging/types.js';
 import { nopLogger } from '../logging/types.js';
 import { LabelMap, processBuilder } from '../relabel/relabel.js';
-import { RequestEncoder, labelBytesV1, type EncodableSeries } from './write_encode.js';
+import { RequestEncoder, encodeMetadataV1, labelBytesV1, type EncodableSeries, type MetadataEntry } from './write_encode.js';
 import type { DropReason, RemoteWriteMetrics } from './write_metrics.js';
 import { WalWatcher, walEnd, type SampleRecord, type WalPosition, type WatcherSink } from './wal_watcher.js';
 
@@ -52,6 +52,8 @@ export interface QueueManagerOptions {
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Called whenever the committed position moves. */
   onProgress?: (pos: WalPosition) => void;
+  /** The scraped targets' metric metadata, sent every metadata_config.send_interval (1.0 only). */
+  metadata?: () => readonly MetadataEntry[];
   /** Counts samples read from the WAL (the storage's samples_in). */
   onRead?: (start: WalPosition, rec: SampleRecord) => void;
   pollIntervalMs?: number;
@@ -191,6 +193,7 @@ export class QueueManager implements WatcherSink {
   /** Aborts requests and backoff waits on a hard stop. */
   private readonly abort = new AbortController();
   private reshardTimer: NodeJS.Timeout | null = null;
+  private metadataLoop: Promise<void> = Promise.resolve();
 
   // Open records, oldest first: ids recBase .. recBase + recSeg.length - 1.
   private recBase = 0;
@@ -266,6 +269,7 @@ export class QueueManager implements WatcherSink {
     this.m.highestSentTimestamp.set(this.l, 0);
     for (const reason of ['too_old', 'dropped_series', 'unintentionally_dropped_series'] as const) this.m.dropped.inc({ ...this.l, reason }, 0);
     for (const c of [this.m.samples, this.m.failed, this.m.retried, this.m.bytes, this.m.enqueueRetries]) c.inc(this.l, 0);
+    if (this.sendsMetadata()) for (const c of [this.m.metadata, this.m.metadataFailed, this.m.metadataRetried, this.m.metadataBytes]) c.inc(this.l, 0);
     if (opts.cfg.sendExemplars) {
       for (const c of [this.m.exemplars, this.m.exemplarsFailed, this.m.exemplarsRetried]) c.inc(this.l, 0);
       this.m.exemplarsPending.set(this.l, 0);
@@ -275,6 +279,7 @@ export class QueueManager implements WatcherSink {
   start(): void {
     this.startShards(this.numShards);
     this.watcher.start();
+    if (this.sendsMetadata()) this.metadataLoop = this.runMetadata();
     const every = this.opts.shardUpdateIntervalMs ?? 10_000;
     if (every > 0) {
       this.reshardTimer = setInterval(() => this.updateShards(), every);
@@ -679,6 +684,61 @@ export class QueueManager implements WatcherSink {
   }
 
   // ---------------------------------------------------------------------
+  // metadata
+  // ---------------------------------------------------------------------
+
+  /** Remote write 2.0 carries metadata per series, from the WAL, which holds none: only 1.0 sends it. */
+  sendsMetadata(): boolean {
+    return this.cfg.metadataConfig.send && this.cfg.protobufMessage === 'prometheus.WriteRequest' && this.opts.metadata !== undefined;
+  }
+
+  private async runMetadata(): Promise<void> {
+    const mc = this.cfg.metadataConfig;
+    for (;;) {
+      await abortableSleep(mc.sendIntervalMs, this.abort.signal);
+      if (this.stopping || this.abort.signal.aborted) return;
+      const all = this.opts.metadata?.() ?? [];
+      for (let i = 0; i < all.length; i += mc.maxSamplesPerSend) {
+        await this.sendMetadata(all.slice(i, i + mc.maxSamplesPerSend));
+        if (this.abort.signal.aborted) return;
+      }
+    }
+  }
+
+  /** Sends one metadata request with the samples' retry rules. */
+  private async sendMetadata(entries: readonly MetadataEntry[]): Promise<void> {
+    const body = snappyCompress(encodeMetadataV1(entries));
+    const n = entries.length;
+    let backoff = this.cfg.queueConfig.minBackoffMs;
+    for (;;) {
+      let res: SendResponse | null = null;
+      let err: string | null = null;
+      try {
+        res = await this.opts.send(body, this.headers, this.abort.signal);
+      } catch (e) {
+        err = e instanceof Error ? e.message : String(e);
+      }
+      if (this.abort.signal.aborted) return;
+      if (res !== null && res.status >= 200 && res.status < 300) {
+        this.m.metadata.inc(this.l, n);
+        this.m.metadataBytes.inc(this.l, body.length);
+        return;
+      }
+      const status = res?.status ?? 0;
+      const msg = err ?? `server returned HTTP status ${status}: ${firstLine(res?.body ?? '')}`;
+      if (!(res === null || status >= 500 || (status === 429 && this.cfg.queueConfig.retryOnHttp429))) {
+        this.m.metadataFailed.inc(this.l, n);
+        this.logger.error('non-recoverable error while sending metadata', { count: n, err: msg });
+        return;
+      }
+      this.m.metadataRetried.inc(this.l, n);
+      const retryAfterMs = res?.retryAfter !== undefined ? parseRetryAfter(res.retryAfter, this.now()) : 0;
+      await this.sleep(retryAfterMs > 0 ? retryAfterMs : backoff, this.abort.signal);
+      backoff = Math.min(backoff * 2, this.cfg.queueConfig.maxBackoffMs);
+    }
+  }
+
+  // ---------------------------------------------------------------------
   // resharding (Prometheus's calculateDesiredShards)
   // ---------------------------------------------------------------------
 
@@ -765,6 +825,7 @@ export class QueueManager implements WatcherSink {
     this.abort.abort();
     for (const sh of this.shards) sh.wake();
     await flushed;
+    await this.metadataLoop;
     this.m.remove(this.name, this.cfg.url);
   }
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Labels } from '../model/labels.js';
-import { RequestEncoder, labelBytesV1, type EncodableSeries } from './write_encode.js';
+import { RequestEncoder, encodeMetadataV1, labelBytesV1, type EncodableSeries } from './write_encode.js';
 import { decodeWriteRequest } from './write_request.js';
 import { decodeWriteV2Request } from './write_request_v2.js';
 
@@ -62,4 +62,13 @@ test('exemplars go as a TimeSeries with the series labels and one exemplar, in 1
   assert.deepEqual([...v2.exRefs.subarray(v2.exRefStart[e]!, v2.exRefEnd[e]!)].map(sym), ['trace_id', 'abc']);
   assert.equal(v2.exTs[e], -5);
   assert.deepEqual([...v2.refs.subarray(s1.refStart, s1.refEnd)].map(sym), ['__name__', 'up', 'job', 'x'.repeat(300)]);
+});
+
+test('metadata: MetricMetadata messages in WriteRequest field 3, empty fields left out', () => {
+  const b = encodeMetadataV1([
+    { metricFamily: 'm', type: 'counter', help: 'h', unit: '' },
+    { metricFamily: 'u', type: 'unknown', help: '', unit: 's' },
+  ]);
+  assert.equal(b.toString('hex'), '1a08' + '0801' + '12016d' + '220168' + '1a06' + '120175' + '2a0173');
+  assert.equal(decodeWriteRequest(Buffer.from(b)).metadata, 2);
 });

@@ -4,6 +4,7 @@
 // encoded once (labelBytesV1) and copied into every request; 2.0 builds a
 // symbols table per request.
 import type { Labels } from '../model/labels.js';
+import type { MetricType } from '../model/textparse/interface.js';
 
 const WIRE_VARINT = 0;
 const WIRE_I64 = 1;
@@ -271,4 +272,58 @@ export class RequestEncoder {
     }
     return w.result();
   }
+}
+
+/** One metric family's metadata, as remote write 1.0 sends it. */
+export interface MetadataEntry {
+  readonly metricFamily: string;
+  readonly type: MetricType;
+  readonly help: string;
+  readonly unit: string;
+}
+
+/** MetricMetadata.MetricType's numbers. */
+const METRIC_TYPES: Record<MetricType, number> = {
+  unknown: 0,
+  counter: 1,
+  gauge: 2,
+  histogram: 3,
+  gaugehistogram: 4,
+  summary: 5,
+  info: 6,
+  stateset: 7,
+};
+
+/** A WriteRequest holding only metadata (field 3): type (1), metric_family_name (2), help (4), unit (5). */
+export function encodeMetadataV1(entries: readonly MetadataEntry[]): Buffer {
+  const w = new ProtoWriter(4096);
+  for (const m of entries) {
+    const type = METRIC_TYPES[m.type];
+    const nl = Buffer.byteLength(m.metricFamily);
+    const hl = Buffer.byteLength(m.help);
+    const ul = Buffer.byteLength(m.unit);
+    const len =
+      (type !== 0 ? 2 : 0) + 1 + varintLen(nl) + nl + (hl > 0 ? 1 + varintLen(hl) + hl : 0) + (ul > 0 ? 1 + varintLen(ul) + ul : 0);
+    w.ensure(1 + 5 + len);
+    w.varint((3 << 3) | WIRE_LEN);
+    w.varint(len);
+    if (type !== 0) {
+      w.varint((1 << 3) | WIRE_VARINT);
+      w.varint(type);
+    }
+    w.varint((2 << 3) | WIRE_LEN);
+    w.varint(nl);
+    w.string(m.metricFamily, nl);
+    if (hl > 0) {
+      w.varint((4 << 3) | WIRE_LEN);
+      w.varint(hl);
+      w.string(m.help, hl);
+    }
+    if (ul > 0) {
+      w.varint((5 << 3) | WIRE_LEN);
+      w.varint(ul);
+      w.string(m.unit, ul);
+    }
+  }
+  return w.result();
 }

@@ -34,6 +34,10 @@ export class RemoteWriteMetrics {
   readonly exemplarsRetried: Counter<'remote_name' | 'url'>;
   readonly exemplarsDropped: Counter<'remote_name' | 'url' | 'reason'>;
   readonly exemplarsPending: Gauge<'remote_name' | 'url'>;
+  readonly metadata: Counter<'remote_name' | 'url'>;
+  readonly metadataFailed: Counter<'remote_name' | 'url'>;
+  readonly metadataRetried: Counter<'remote_name' | 'url'>;
+  readonly metadataBytes: Counter<'remote_name' | 'url'>;
   readonly watcherRecords: Counter<'consumer' | 'type'>;
   readonly watcherSegment: Gauge<'consumer'>;
 
@@ -91,6 +95,13 @@ export class RemoteWriteMetrics {
       registers,
     });
     this.exemplarsPending = gauge('exemplars_pending', "The number of exemplars pending in the queue's shards to be sent to the remote storage.");
+    this.metadata = counter('metadata_total', 'Total number of metadata entries sent to remote storage.');
+    this.metadataFailed = counter('metadata_failed_total', 'Total number of metadata entries which failed on send to remote storage, non-recoverable errors.');
+    this.metadataRetried = counter(
+      'metadata_retried_total',
+      'Total number of metadata entries which failed on send to remote storage but were retried because the send error was recoverable.',
+    );
+    this.metadataBytes = counter('metadata_bytes_total', 'The total number of bytes of metadata sent by the queue after compression.');
     this.watcherRecords = new Counter({
       name: 'prometheus_wal_watcher_records_read_total',
       help: 'Number of records read by the WAL watcher from the WAL.',
@@ -128,6 +139,10 @@ export class RemoteWriteMetrics {
       this.exemplarsFailed,
       this.exemplarsRetried,
       this.exemplarsPending,
+      this.metadata,
+      this.metadataFailed,
+      this.metadataRetried,
+      this.metadataBytes,
     ]) {
       m.remove(l);
     }

@@ -22,6 +22,7 @@ import { OAuth2TokenSource } from './oauth2.js';
 import { QueueManager, type SendFn } from './queue_manager.js';
 import { RemoteWriteMetrics } from './write_metrics.js';
 import type { SampleRecord, WalPosition } from './wal_watcher.js';
+import type { MetadataEntry } from './write_encode.js';
 
 export interface RemoteWriteStorageOptions {
   /** The WAL directory the queues tail. */
@@ -35,6 +36,8 @@ export interface RemoteWriteStorageOptions {
   /** How long stop() lets queues send what they hold (--storage.remote.flush-deadline). */
   flushDeadlineMs: number;
   userAgent: string;
+  /** The scraped targets' metric metadata (metadata_config.send); none when absent. */
+  metadata?: () => readonly MetadataEntry[];
   /** Builds a queue's sender; tests pass fakes. Default: HTTP POST with the queue's client settings. */
   sendFactory?: (cfg: RemoteWriteConfig) => { send: SendFn; close(): void };
   pollIntervalMs?: number;
@@ -170,6 +173,7 @@ export class RemoteWriteStorage implements WalRetention {
       now: this.opts.now,
       pollIntervalMs: this.opts.pollIntervalMs,
       shardUpdateIntervalMs: this.opts.shardUpdateIntervalMs,
+      metadata: this.opts.metadata,
       onProgress: (pos) => this.dirty.set(rw.name, pos),
       onRead: (pos, rec) => this.countIn(pos, rec),
     });
@@ -191,7 +195,9 @@ export class RemoteWriteStorage implements WalRetention {
   private warnUnsupported(rw: RemoteWriteConfig): void {
     const ignored: string[] = [];
     if (rw.sendNativeHistograms) ignored.push('send_native_histograms (tsprom stores no native histograms yet)');
-    if (rw.metadataConfig.send) ignored.push('metadata_config.send (metric metadata is not sent)');
+    if (rw.metadataConfig.send && (rw.protobufMessage !== 'prometheus.WriteRequest' || this.opts.metadata === undefined)) {
+      ignored.push('metadata_config.send (metadata goes with remote write 1.0 from scraped targets only)');
+    }
     const h = rw.httpClient;
     if (h.enableHttp2) ignored.push('enable_http2 (requests use HTTP/1.1)');
     if (h.proxyUrl !== '' || h.proxyFromEnvironment) ignored.push('proxy_url / proxy_from_environment (requests go direct)');
