@@ -9,6 +9,7 @@ import type { Call, PosRange } from '../parser/ast.js';
 import { annotations } from './annotations.js';
 import type { EvalContext } from './context.js';
 import { HistogramsUnsupportedError } from './errors.js';
+import { HistogramSum, histogramMean } from './native_histograms.js';
 
 export type Histograms = ReadonlyArray<FloatHistogram | undefined>;
 
@@ -142,12 +143,9 @@ export function histogramKernelFor(ev: EvalContext, e: Call, offset: number, ran
           ann.add(annotations.mixedFloatsHistograms(metricName, pos));
           return null;
         }
-        const r = sumHistograms(ev, hs, lo, hi, pos);
-        if (r === null) {
-          ann.add(annotations.mixedExponentialCustomHistograms(metricName, pos));
-          return null;
-        }
-        return avg ? r.div(hi - lo) : r;
+        const r = sumHistograms(ev, hs, lo, hi, pos, avg);
+        if (r === null) ann.add(annotations.mixedExponentialCustomHistograms(metricName, pos));
+        return r;
       };
     }
   }
@@ -159,28 +157,26 @@ function allHistograms(hs: Histograms, lo: number, hi: number): boolean {
   return true;
 }
 
-/** The sum of the window's histograms, with the annotations of an aggregation; null for a mix of schemas. */
-function sumHistograms(ev: EvalContext, hs: Histograms, lo: number, hi: number, pos: PosRange): FloatHistogram | null {
-  let sum = hs[lo]!;
-  let reset = sum.counterResetHint === CounterResetHint.CounterReset;
-  let notReset = sum.counterResetHint === CounterResetHint.NotCounterReset;
-  let reconciled = false;
-  for (let i = lo + 1; i < hi; i++) {
-    const h = hs[i]!;
-    if (h.counterResetHint === CounterResetHint.CounterReset) reset = true;
-    else if (h.counterResetHint === CounterResetHint.NotCounterReset) notReset = true;
-    try {
-      const r = sum.add(h);
-      sum = r.histogram;
-      if (r.nhcbBoundsReconciled) reconciled = true;
-    } catch (err) {
-      if (!isIncompatible(err)) throw err;
-      return null;
+/** The sum (or mean) of the window's histograms, with the annotations of an aggregation; null for a mix of schemas. */
+function sumHistograms(ev: EvalContext, hs: Histograms, lo: number, hi: number, pos: PosRange, avg: boolean): FloatHistogram | null {
+  const sum = new HistogramSum(hs[lo]!);
+  let res: FloatHistogram;
+  try {
+    if (avg) {
+      const list: FloatHistogram[] = [];
+      for (let i = lo; i < hi; i++) list.push(hs[i]!);
+      res = histogramMean(list, sum);
+    } else {
+      for (let i = lo + 1; i < hi; i++) sum.add(hs[i]!);
+      res = sum.result();
     }
+  } catch (err) {
+    if (!isIncompatible(err)) throw err;
+    return null;
   }
-  if (reset && notReset) ev.q.annotations.add(annotations.histogramCounterResetCollision('aggregation', pos));
-  if (reconciled) ev.q.annotations.add(annotations.mismatchedCustomBuckets('aggregation', pos));
-  return sum;
+  if (sum.reset && sum.notReset) ev.q.annotations.add(annotations.histogramCounterResetCollision('aggregation', pos));
+  if (sum.reconciled) ev.q.annotations.add(annotations.mismatchedCustomBuckets('aggregation', pos));
+  return res;
 }
 
 /**

@@ -1,7 +1,7 @@
 // Functions of one native histogram (Prometheus's HistogramQuantile,
 // HistogramFraction and the variance of histogram_stddev/stdvar): pure math
 // on a FloatHistogram, returning flags for the annotations the caller adds.
-import type { Bucket, FloatHistogram } from '../../model/histogram.js';
+import { CounterResetHint, type Bucket, type FloatHistogram } from '../../model/histogram.js';
 import { kahanCompensation } from './kahan.js';
 
 export interface QuantileResult {
@@ -97,7 +97,7 @@ export function histogramFraction(lower: number, upper: number, h: FloatHistogra
     let bl = b.lower;
     let bu = b.upper;
     const interpolate = (v: number, linear: boolean): number => {
-      if (linear && b.lower === -Infinity) return b.count;
+      if (linear && bl === -Infinity) return b.count;
       return rank + b.count * fractionBelow(bl, bu, v, linear);
     };
     let zeroBucket = false;
@@ -159,4 +159,105 @@ export function histogramVariance(h: FloatHistogram): number {
     variance += x;
   }
   return (variance + c) / h.count;
+}
+
+function hasOverflow(h: FloatHistogram): boolean {
+  const inf = (x: number): boolean => x === Infinity || x === -Infinity;
+  if (inf(h.count) || inf(h.sum) || inf(h.zeroCount)) return true;
+  for (const v of h.positiveBuckets) if (inf(v)) return true;
+  for (const v of h.negativeBuckets) if (inf(v)) return true;
+  return false;
+}
+
+/**
+ * A running sum of histograms with compensated (Kahan) summation of the
+ * count, sum and zero count, as Prometheus's KahanAdd keeps them (bucket
+ * counts are added plainly). add() throws the model's HistogramError for a
+ * mix of exponential and custom buckets.
+ */
+export class HistogramSum {
+  private cCount = 0;
+  private cSum = 0;
+  private cZero = 0;
+  /** Seen a CounterReset hint / a NotCounterReset hint (both: Prometheus warns of a collision). */
+  reset = false;
+  notReset = false;
+  reconciled = false;
+
+  constructor(private sum: FloatHistogram) {
+    this.track(sum);
+  }
+
+  private track(h: FloatHistogram): void {
+    if (h.counterResetHint === CounterResetHint.CounterReset) this.reset = true;
+    else if (h.counterResetHint === CounterResetHint.NotCounterReset) this.notReset = true;
+  }
+
+  /** The sum with `h` added, not kept; null when that overflows (the caller then averages incrementally). */
+  tryAdd(h: FloatHistogram): FloatHistogram | null {
+    const r = this.sum.add(h);
+    return hasOverflow(r.histogram) ? null : r.histogram;
+  }
+
+  add(h: FloatHistogram): void {
+    this.track(h);
+    this.addScaled(this.sum, h);
+  }
+
+  /** Turns the sum of n histograms into their mean, from which meanAdd() goes on. */
+  toMean(n: number): void {
+    this.sum = this.sum.div(n);
+    this.cCount /= n;
+    this.cSum /= n;
+    this.cZero /= n;
+  }
+
+  /** The mean of `count` histograms from the mean of the first count - 1 and `h`. */
+  meanAdd(h: FloatHistogram, count: number): void {
+    this.track(h);
+    const q = (count - 1) / count;
+    this.cCount *= q;
+    this.cSum *= q;
+    this.cZero *= q;
+    this.addScaled(this.sum.mul(q), h.div(count));
+  }
+
+  private addScaled(prev: FloatHistogram, h: FloatHistogram): void {
+    const r = prev.add(h);
+    if (r.nhcbBoundsReconciled) this.reconciled = true;
+    this.cCount = kahanCompensation(h.count, prev.count, this.cCount);
+    this.cSum = kahanCompensation(h.sum, prev.sum, this.cSum);
+    if (prev.zeroThreshold === h.zeroThreshold) this.cZero = kahanCompensation(h.zeroCount, prev.zeroCount, this.cZero);
+    this.sum = r.histogram;
+  }
+
+  /** The compensated sum. */
+  result(): FloatHistogram {
+    const s = this.sum;
+    if (this.cCount === 0 && this.cSum === 0 && this.cZero === 0) return s;
+    return s.with({ count: s.count + this.cCount, sum: s.sum + this.cSum, zeroCount: s.zeroCount + this.cZero });
+  }
+}
+
+/**
+ * The mean of histograms: their compensated sum divided by their number, or,
+ * once the sum overflows, a running mean (Prometheus's avg_over_time and avg).
+ */
+export function histogramMean(hs: readonly FloatHistogram[], sum: HistogramSum): FloatHistogram {
+  let incremental = false;
+  for (let i = 1; i < hs.length; i++) {
+    const h = hs[i]!;
+    const count = i + 1;
+    if (!incremental) {
+      if (sum.tryAdd(h) !== null) {
+        sum.add(h);
+        continue;
+      }
+      incremental = true;
+      sum.toMean(count - 1);
+    }
+    sum.meanAdd(h, count);
+  }
+  if (incremental) return sum.result();
+  return sum.result().div(hs.length);
 }

@@ -3,7 +3,7 @@
 // Each input series is decoded once into typed arrays; the window of every
 // step is found with two pointers that only move forward, and a kernel
 // computes the value from the window [lo, hi) without copying it.
-import type { FloatHistogram } from '../../model/histogram.js';
+import { CounterResetHint, type FloatHistogram } from '../../model/histogram.js';
 import type { Labels } from '../../model/labels.js';
 import type { Series as StorageSeries } from '../../storage/interface.js';
 import type { Call, Expr, PosRange, SubqueryExpr } from '../parser/ast.js';
@@ -182,14 +182,26 @@ function storageSource(ev: EvalContext, arg: Expr): RangeSource {
   };
 }
 
+/**
+ * A subquery's histograms lose their counter reset hints (as in Prometheus):
+ * it may skip the sample after a reset, or repeat one, so the hints would
+ * mislead; resets are then detected from the values.
+ */
+function unknownResets(h: FloatHistogram | undefined): FloatHistogram | undefined {
+  if (h === undefined || (h.counterResetHint !== CounterResetHint.CounterReset && h.counterResetHint !== CounterResetHint.NotCounterReset)) return h;
+  return h.with({ counterResetHint: CounterResetHint.Unknown });
+}
+
 function subquerySource(ev: EvalContext, subq: SubqueryExpr, m: Matrix): RangeSource {
   let offset = subq.offset;
   if (subq.timestamp !== null) offset = subq.originalOffset + (ev.start - subq.timestamp);
   let i = -1;
   let cur: Series | null = null;
+  let curHs: Histograms | null = null;
   return {
     next: () => {
       cur = m[++i] ?? null;
+      curHs = cur?.hs?.map(unknownResets) ?? null;
       return cur !== null;
     },
     metric: () => cur!.metric,
@@ -197,7 +209,7 @@ function subquerySource(ev: EvalContext, subq: SubqueryExpr, m: Matrix): RangeSo
     load: () => cur!.n,
     ts: () => cur!.tsView(),
     vs: () => cur!.vsView(),
-    hs: () => cur!.hs,
+    hs: () => curHs,
     offset,
     range: subq.range,
     fixed: subq.timestamp !== null,
