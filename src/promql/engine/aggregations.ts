@@ -1,8 +1,9 @@
 // Aggregation operators. Input series are mapped to groups once; each step
 // then folds the samples present into per-group accumulators held in typed
 // arrays, in input order, exactly as Prometheus's aggregation() does.
+import { HistogramError, type FloatHistogram } from '../../model/histogram.js';
 import { Labels, isValidLabelName } from '../../model/labels.js';
-import type { AggregateExpr } from '../parser/ast.js';
+import type { AggregateExpr, PosRange } from '../parser/ast.js';
 import { annotations } from './annotations.js';
 import type { EvalContext } from './context.js';
 import { EvalError } from './errors.js';
@@ -10,6 +11,7 @@ import { formatF, formatG } from '../../gofmt/float.js';
 import { goQuote } from '../../gofmt/quote.js';
 import { goMax, goMin } from './go_math.js';
 import { kahanCompensation } from './kahan.js';
+import { HistogramSum, histogramMean } from './native_histograms.js';
 import { quantile } from './quantile.js';
 import { GROWING_CAPACITY, InstantColumns, Series, effectiveMetric, isString, type Matrix } from './value.js';
 import { ratioOffset } from './xxhash.js';
@@ -68,6 +70,10 @@ interface AggInput {
   gather(t: number): number;
   idx: Int32Array | null;
   vals: Float64Array;
+  /** Histogram samples of the last gather by position, or null when the input has none. */
+  hs: Array<FloatHistogram | undefined> | null;
+  /** Whether any input sample is a native histogram. */
+  hasHistograms(): boolean;
 }
 
 /** A matrix argument: series with a point at some steps. */
@@ -75,6 +81,7 @@ class MatrixInput implements AggInput {
   private readonly cursors: Int32Array;
   idx: Int32Array;
   vals: Float64Array;
+  hs: Array<FloatHistogram | undefined> | null = null;
   constructor(private readonly m: Matrix) {
     this.cursors = new Int32Array(m.length);
     this.idx = new Int32Array(m.length);
@@ -95,6 +102,9 @@ class MatrixInput implements AggInput {
   releaseLabels(): void {
     // The series objects hold them.
   }
+  hasHistograms(): boolean {
+    return this.m.some((s) => s.hs !== null);
+  }
   gather(t: number): number {
     const m = this.m;
     const cursors = this.cursors;
@@ -109,6 +119,8 @@ class MatrixInput implements AggInput {
       cursors[si] = c + 1;
       idx[n] = si;
       vals[n] = s.vs[s.off + c]!;
+      if (s.hs !== null) (this.hs ??= [])[n] = s.hs[c];
+      else if (this.hs !== null) this.hs[n] = undefined;
       n++;
     }
     return n;
@@ -119,11 +131,16 @@ class MatrixInput implements AggInput {
 class ColumnsInput implements AggInput {
   readonly idx = null;
   readonly vals: Float64Array;
+  readonly hs: Array<FloatHistogram | undefined> | null;
   constructor(
     private readonly c: InstantColumns,
     private readonly delayed: boolean,
   ) {
     this.vals = c.vs;
+    this.hs = c.hs;
+  }
+  hasHistograms(): boolean {
+    return this.hs !== null;
   }
   get length(): number {
     return this.c.n;
@@ -315,6 +332,13 @@ async function aggregate(ev: EvalContext, e: AggregateExpr, grouping: string[], 
   }
   const out: Array<Series | null> = new Array<Series | null>(G).fill(null);
   const metrics: Labels[] = groups.first.map((i) => groupingLabels(input.metric(i), grouping, e.without));
+  // Native histograms: summed (sum, avg), counted (count, group) or ignored with an info (the others).
+  const histograms = input.hasHistograms();
+  const names: string[] | null = histograms ? Array.from({ length: input.length }, (_, i) => input.metric(i).get('__name__')) : null;
+  const hasFloat = histograms ? new Uint8Array(G) : null;
+  const hl: Array<Array<{ h: FloatHistogram; si: number }> | null> | null = histograms ? new Array(G).fill(null) : null;
+  const sums = op === Op.Sum || op === Op.Avg;
+  const ignores = op === Op.Min || op === Op.Max || op === Op.Stddev || op === Op.Stdvar || op === Op.Quantile;
   input.releaseLabels();
   const numSteps = ev.numSteps;
 
@@ -328,10 +352,32 @@ async function aggregate(ev: EvalContext, e: AggregateExpr, grouping: string[], 
     const vals = input.vals;
     // p < np (gather's count), si an input, g < G: the length of every per-group array. A group's quantile
     // values stay inside its slice: qLen[g] < sizes[g] before each write.
+    const hs = input.hs;
     for (let p = 0; p < np; p++) {
       const si = idx === null ? p : idx[p]!;
       const f = vals[p]!;
       const g = groups.of[si]!;
+      const h = hs === null ? undefined : hs[p];
+      if (h !== undefined && ignores) {
+        ev.q.annotations.add(annotations.histogramIgnoredInAggregation(e.op, e.expr.posRange));
+        continue;
+      }
+      if (hl !== null && sums) {
+        if (seen[g] === 0) {
+          hl[g] = null;
+          hasFloat![g] = 0;
+        }
+        if (h !== undefined) {
+          (hl[g] ??= []).push({ h, si });
+          if (seen[g] === 0) {
+            seen[g] = 1;
+            dropName[g] = input.dropName(si) ? 1 : 0;
+          } else if (input.dropName(si)) dropName[g] = 1;
+          continue;
+        }
+        hasFloat![g] = 1;
+        if (seen[g] === 1 && hl[g] !== null) continue; // a mixed group gives no result
+      }
       if (seen[g] === 0) {
         seen[g] = 1;
         value[g] = f;
@@ -406,6 +452,23 @@ async function aggregate(ev: EvalContext, e: AggregateExpr, grouping: string[], 
     // g < G: the length of every per-group array; step < numSteps = params.values.length.
     for (let g = 0; g < G; g++) {
       if (seen[g] === 0) continue;
+      const list = hl === null ? null : hl[g];
+      if (list !== null && list !== undefined && sums) {
+        if (hasFloat![g] === 1) {
+          ev.q.annotations.add(annotations.mixedFloatsHistogramsAgg(e.expr.posRange));
+          continue;
+        }
+        const hv = sumHistogramGroup(ev, list, op === Op.Avg, names!, e.expr.posRange);
+        if (hv === null) continue;
+        let o = out[g];
+        if (o === null || o === undefined) {
+          o = new Series(metrics[g]!, false, Math.min(numSteps, GROWING_CAPACITY));
+          out[g] = o;
+        }
+        o.dropName = dropName[g] === 1;
+        o.pushHistogram(t, hv);
+        continue;
+      }
       let v: number;
       switch (op) {
         case Op.Avg:
@@ -447,6 +510,28 @@ async function aggregate(ev: EvalContext, e: AggregateExpr, grouping: string[], 
     }
   }
   return res;
+}
+
+/** A group's histograms summed (or averaged), with Prometheus's annotations; null when schemas do not mix. */
+function sumHistogramGroup(ev: EvalContext, list: ReadonlyArray<{ h: FloatHistogram; si: number }>, avg: boolean, names: readonly string[], pos: PosRange): FloatHistogram | null {
+  const sum = new HistogramSum(list[0]!.h);
+  let res: FloatHistogram;
+  let at = 0;
+  try {
+    if (avg) {
+      res = histogramMean(list.map((x) => x.h), sum);
+    } else {
+      for (at = 1; at < list.length; at++) sum.add(list[at]!.h);
+      res = sum.result();
+    }
+  } catch (err) {
+    if (!(err instanceof HistogramError && err.kind === 'incompatible_schema')) throw err;
+    ev.q.annotations.add(annotations.mixedExponentialCustomHistograms(names[list[Math.min(at, list.length - 1)]!.si] ?? '', pos));
+    return null;
+  }
+  if (sum.reconciled) ev.q.annotations.add(annotations.mismatchedCustomBuckets('aggregation', pos));
+  if (sum.reset && sum.notReset) ev.q.annotations.add(annotations.histogramCounterResetCollision('aggregation', pos));
+  return res.compact(0);
 }
 
 // ---------------------------------------------------------------------------
@@ -580,6 +665,8 @@ async function aggregateK(ev: EvalContext, e: AggregateExpr, grouping: string[],
   };
   const outInstant: Matrix = [];
   const outByInput: Array<Series | null> = new Array<Series | null>(input.length).fill(null);
+  /** The histogram samples of the current step by input (limitk, limit_ratio). */
+  let stepH: Array<FloatHistogram | undefined> | null = null;
   const numSteps = ev.numSteps;
 
   for (let step = 0; step < numSteps; step++) {
@@ -601,11 +688,23 @@ async function aggregateK(ev: EvalContext, e: AggregateExpr, grouping: string[],
       if (k < 1) continue;
     }
     heaps.fill(null);
+    const hs = input.hs;
     // p < np (gather's count), si an input, g < G = heaps.length; heaps with entries have vals[0].
     for (let p = 0; p < np; p++) {
       const si = present === null ? p : present[p]!;
       const f = presentV[p]!;
       const g = groups.of[si]!;
+      const hist = hs === null ? undefined : hs[p];
+      if (hist !== undefined) {
+        // topk and bottomk rank floats only; limitk and limit_ratio pass histograms on.
+        if (op === 'topk' || op === 'bottomk') {
+          ev.q.annotations.add(annotations.histogramIgnoredInAggregation(op, e.expr.posRange));
+          continue;
+        }
+        (stepH ??= new Array<FloatHistogram | undefined>(input.length))[si] = hist;
+      } else if (stepH !== null) {
+        stepH[si] = undefined;
+      }
       let h = heaps[g];
       if (h === null || h === undefined) {
         h = new IndexHeap(op === 'bottomk' ? lessDesc : lessAsc);
@@ -652,18 +751,20 @@ async function aggregateK(ev: EvalContext, e: AggregateExpr, grouping: string[],
       // i < h.length = h.idx.length = h.vals.length.
       for (let i = 0; i < h.length; i++) {
         const si = h.idx[i]!;
+        const hist = stepH === null ? undefined : stepH[si];
+        let o: Series | null | undefined;
         if (ev.instant) {
-          const s = new Series(input.metric(si), input.dropName(si), 1);
-          s.push(t, h.vals[i]!);
-          outInstant.push(s);
+          o = new Series(input.metric(si), input.dropName(si), 1);
+          outInstant.push(o);
         } else {
-          let o = outByInput[si];
+          o = outByInput[si];
           if (o === null || o === undefined) {
             o = new Series(input.metric(si), input.dropName(si), Math.min(numSteps, GROWING_CAPACITY));
             outByInput[si] = o;
           }
-          o.push(t, h.vals[i]!);
         }
+        if (hist !== undefined) o.pushHistogram(t, hist);
+        else o.push(t, h.vals[i]!);
       }
     }
   }
@@ -686,7 +787,11 @@ function mergeByLabels(list: Array<Series | null>): Matrix {
       continue;
     }
     // i in [off, off + n): a point of s.
-    for (let i = s.off; i < s.off + s.n; i++) prev.push(s.ts[i]!, s.vs[i]!);
+    for (let i = s.off; i < s.off + s.n; i++) {
+      const h = s.histogramAt(i - s.off);
+      if (h !== undefined) prev.pushHistogram(s.ts[i]!, h);
+      else prev.push(s.ts[i]!, s.vs[i]!);
+    }
     sortPoints(prev);
   }
   return res;
@@ -698,10 +803,12 @@ function sortPoints(s: Series): void {
   const order = Array.from({ length: s.n }, (_, i) => o + i).sort((a, b) => s.ts[a]! - s.ts[b]!);
   const ts = order.map((i) => s.ts[i]!);
   const vs = order.map((i) => s.vs[i]!);
+  const hs = s.hs === null ? null : order.map((i) => s.histogramAt(i - o));
   for (let i = 0; i < s.n; i++) {
     s.ts[o + i] = ts[i]!;
     s.vs[o + i] = vs[i]!;
   }
+  if (hs !== null) s.hs = hs;
 }
 
 // ---------------------------------------------------------------------------

@@ -46,10 +46,10 @@ const ANY_SAMPLE_TO_FLOAT: ReadonlyMap<string, number> = new Map([
   ['quantile_over_time', 1],
 ]);
 
-/** Aggregations that sum histograms (their result may hold histograms). */
-const HISTOGRAM_AGGREGATIONS: ReadonlySet<string> = new Set([]);
-/** Aggregations whose result is floats whatever the samples (count, group). */
-const COUNTING_AGGREGATIONS: ReadonlySet<string> = new Set([]);
+/** Aggregations whose result may hold histograms (sums, means, or the samples passed on). */
+const HISTOGRAM_AGGREGATIONS: ReadonlySet<string> = new Set(['sum', 'avg', 'limitk', 'limit_ratio']);
+/** Aggregations whose result is floats whatever the samples: they count histograms or ignore them. */
+const COUNTING_AGGREGATIONS: ReadonlySet<string> = new Set(['count', 'group', 'min', 'max', 'stddev', 'stdvar', 'quantile', 'topk', 'bottomk']);
 
 export function histogramSelectors(root: Expr): Set<VectorSelector> {
   const out = new Set<VectorSelector>();
