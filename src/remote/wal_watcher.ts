@@ -320,7 +320,7 @@ export class WalWatcher {
   private decode(f: SegmentFile, start: number, end: number): boolean {
     const buf = f.buffer;
     const type = buf[start];
-    // A batch with histograms gives its series and float samples; the histograms are not sent (yet) and stay undecoded.
+    // A batch with histograms gives its series and float samples; its histograms are not sent (yet).
     if (type !== REC_BATCH && type !== REC_BATCH_HISTOGRAMS && (type !== REC_EXEMPLARS || this.opts.exemplars !== true)) {
       this.metrics?.recordRead('other');
       return false;
