@@ -1,12 +1,14 @@
 // Binary operators: arithmetic, comparison and set operators between
 // scalars and vectors, with one-to-one, many-to-one and one-to-many matching.
+import { CounterResetHint, HistogramError, type FloatHistogram } from '../../model/histogram.js';
 import { Labels, LabelsBuilder } from '../../model/labels.js';
-import type { BinaryExpr, BinaryOp, VectorMatching } from '../parser/ast.js';
+import type { BinaryExpr, BinaryOp, PosRange, VectorMatching } from '../parser/ast.js';
+import { annotations, type Annotation } from './annotations.js';
 import { exprType } from '../parser/parser.js';
-import { mergeSameLabelset } from './collector.js';
+import { mergeSameLabelset, type StepCollector } from './collector.js';
 import type { EvalContext } from './context.js';
 import type { StepVector } from './cursors.js';
-import { EvalError } from './errors.js';
+import { EvalError, HistogramsUnsupportedError } from './errors.js';
 import { goAtan2, goPow } from './go_math.js';
 import { Series, dropMetadata, metricsOf, sameMetadata, type Matrix } from './value.js';
 
@@ -58,6 +60,62 @@ function isComparison(op: BinaryOp): boolean {
 /** Operators whose result no longer means what the metric name says. */
 function changesMetricSchema(op: BinaryOp): boolean {
   return op === '+' || op === '-' || op === '*' || op === '/' || op === '%' || op === '^' || op === 'atan2';
+}
+
+/** An element-wise operation with a histogram on either side (Prometheus's vectorElemBinop). */
+interface HistogramElemResult {
+  v: number;
+  h: FloatHistogram | undefined;
+  keep: boolean;
+  /** An annotation that drops the sample (an info about incompatible types, a collision warning). */
+  err: Annotation | null;
+  /** An info that keeps the sample (custom buckets reconciled). */
+  info: Annotation | null;
+}
+
+function histogramElemBinop(op: BinaryOp, l: number, r: number, hl: FloatHistogram | undefined, hr: FloatHistogram | undefined, pos: PosRange): HistogramElemResult {
+  const res: HistogramElemResult = { v: 0, h: undefined, keep: false, err: null, info: null };
+  const incompatible = (): HistogramElemResult => ({ ...res, err: annotations.incompatibleTypesInBinOp(op, hl ? 'histogram' : 'float', hr ? 'histogram' : 'float', pos) });
+  if (hl === undefined && hr !== undefined) {
+    if (op === '*') return { ...res, h: hr.mul(l).compact(0), keep: true };
+    return incompatible();
+  }
+  if (hl !== undefined && hr === undefined) {
+    if (op === '*') return { ...res, h: hl.mul(r).compact(0), keep: true };
+    if (op === '/') return { ...res, h: hl.div(r).compact(0), keep: true };
+    if (op === '</' || op === '>/') throw new HistogramsUnsupportedError();
+    return incompatible();
+  }
+  if (hl === undefined || hr === undefined) {
+    if (op === '</' || op === '>/') return incompatible();
+    throw new EvalError('BUG: a float operation on the histogram path');
+  }
+  switch (op) {
+    case '+':
+    case '-': {
+      const r2 = op === '+' ? hl.add(hr) : hl.sub(hr);
+      let h = r2.histogram;
+      if (op === '-') h = h.with({ counterResetHint: CounterResetHint.Gauge });
+      const what = op === '+' ? 'addition' : 'subtraction';
+      return {
+        ...res,
+        h: h.compact(0),
+        keep: true,
+        err: r2.counterResetCollision ? annotations.histogramCounterResetCollision(what, pos) : null,
+        info: r2.nhcbBoundsReconciled ? annotations.mismatchedCustomBuckets(what, pos) : null,
+      };
+    }
+    case '==':
+      return { ...res, h: hl, keep: hl.equals(hr) };
+    case '!=':
+      return { ...res, h: hl, keep: !hl.equals(hr) };
+    default:
+      return incompatible();
+  }
+}
+
+function isIncompatibleSchema(e: unknown): boolean {
+  return e instanceof HistogramError && e.kind === 'incompatible_schema';
 }
 
 export async function evalBinary(ev: EvalContext, e: BinaryExpr): Promise<Matrix> {
@@ -118,6 +176,7 @@ async function vectorScalar(
   for (const s of vec) {
     const ts = s.ts;
     const vs = s.vs;
+    const hs = s.hs;
     const o = s.off;
     let w = 0;
     // o + i is a point of s; its timestamp is a step time, so 0 <= k < numSteps = scalar.length.
@@ -128,6 +187,27 @@ async function vectorScalar(
       const y = scalar[k]!;
       const l = scalarLeft ? y : x;
       const r = scalarLeft ? x : y;
+      const hx = hs === null ? undefined : hs[i];
+      if (hx !== undefined) {
+        const res = histogramElemBinop(op, l, r, scalarLeft ? undefined : hx, scalarLeft ? hx : undefined, e.posRange);
+        if (res.err !== null) {
+          ev.q.annotations.add(res.err);
+          continue;
+        }
+        if (!res.keep && !e.returnBool) continue;
+        ts[o + w] = t;
+        if (e.returnBool) {
+          vs[o + w] = res.keep ? 1 : 0;
+          hs![w] = undefined;
+        } else {
+          // A comparison keeps the vector's sample, whichever side it is on.
+          hs![w] = cmp ? hx : res.h;
+        }
+        w++;
+        produced[k]!++;
+        continue;
+      }
+      if (hs !== null) hs[w] = undefined;
       let v: number;
       if (cmp) {
         const keep = compare(op, l, r);
@@ -143,6 +223,7 @@ async function vectorScalar(
       produced[k]!++;
     }
     s.n = w;
+    if (hs !== null) hs.length = w;
     if (dropsName) {
       if (!delayed) s.metric = dropMetadata(s.metric);
       s.dropName = true;
@@ -228,7 +309,7 @@ async function setOperation(
         for (let i = 0; i < rv.n; i++) mark[sig.rs[rv.idx[i]!]!] = 1;
         for (let i = 0; i < lv.n; i++) {
           const si = lv.idx[i]!;
-          if (mark[sig.ls[si]!] === 1) emitInput(out, l[si]!, t, lv.v[i]!);
+          if (mark[sig.ls[si]!] === 1) emitInput(out, l[si]!, t, lv.v[i]!, lv.h?.[i]);
         }
         return;
       case 'or':
@@ -236,31 +317,32 @@ async function setOperation(
         for (let i = 0; i < lv.n; i++) {
           const si = lv.idx[i]!;
           mark[sig.ls[si]!] = 1;
-          emitInput(out, l[si]!, t, lv.v[i]!);
+          emitInput(out, l[si]!, t, lv.v[i]!, lv.h?.[i]);
         }
         for (let i = 0; i < rv.n; i++) {
           const si = rv.idx[i]!;
-          if (lv.n === 0 || mark[sig.rs[si]!] === 0) emitInput(out, r[si]!, t, rv.v[i]!);
+          if (lv.n === 0 || mark[sig.rs[si]!] === 0) emitInput(out, r[si]!, t, rv.v[i]!, rv.h?.[i]);
         }
         return;
       case 'unless':
         if (lv.n === 0 || rv.n === 0) {
-          for (let i = 0; i < lv.n; i++) emitInput(out, l[lv.idx[i]!]!, t, lv.v[i]!);
+          for (let i = 0; i < lv.n; i++) emitInput(out, l[lv.idx[i]!]!, t, lv.v[i]!, lv.h?.[i]);
           return;
         }
         mark.fill(0);
         for (let i = 0; i < rv.n; i++) mark[sig.rs[rv.idx[i]!]!] = 1;
         for (let i = 0; i < lv.n; i++) {
           const si = lv.idx[i]!;
-          if (mark[sig.ls[si]!] === 0) emitInput(out, l[si]!, t, lv.v[i]!);
+          if (mark[sig.ls[si]!] === 0) emitInput(out, l[si]!, t, lv.v[i]!, lv.h?.[i]);
         }
         return;
     }
   });
 }
 
-function emitInput(out: { emit(metric: Labels, dropName: boolean, t: number, v: number): void }, s: Series, t: number, v: number): void {
-  out.emit(s.metric, s.dropName, t, v);
+function emitInput(out: StepCollector, s: Series, t: number, v: number, h: FloatHistogram | undefined): void {
+  if (h !== undefined) out.emitHistogram(s.metric, s.dropName, t, h);
+  else out.emit(s.metric, s.dropName, t, v);
 }
 
 async function vectorBinop(ev: EvalContext, e: BinaryExpr, l: Matrix, r: Matrix, m: VectorMatching, before: number): Promise<Matrix> {
@@ -279,6 +361,7 @@ async function vectorBinop(ev: EvalContext, e: BinaryExpr, l: Matrix, r: Matrix,
   const oneSig = oneToMany ? sig.ls : sig.rs;
   const rightAt = new Int32Array(numSigs).fill(-1);
   const rightVal = new Float64Array(numSigs);
+  const rightH = new Array<FloatHistogram | undefined>(numSigs);
   const matched = new Uint8Array(numSigs);
   // Many-to-one: hash of a result label set -> (step, signature) of its last insertion, to reject duplicates
   // within a step. Keyed by hash, as Prometheus does, so no key string is built per result.
@@ -320,6 +403,11 @@ async function vectorBinop(ev: EvalContext, e: BinaryExpr, l: Matrix, r: Matrix,
     const many: StepVector = oneToMany ? rv : lv;
     const one: StepVector = oneToMany ? lv : rv;
     rightAt.fill(-1);
+    const manyH = many.h;
+    const oneH = one.h;
+    if (oneH !== null) rightH.fill(undefined);
+    // As Prometheus reports only the last problem of a step.
+    let lastAnn: Annotation | null = null;
     for (let i = 0; i < one.n; i++) {
       const si = one.idx[i]!;
       const o = oneSig[si]!;
@@ -338,18 +426,37 @@ async function vectorBinop(ev: EvalContext, e: BinaryExpr, l: Matrix, r: Matrix,
       }
       rightAt[o] = si;
       rightVal[o] = one.v[i]!;
+      if (oneH !== null) rightH[o] = oneH[i];
     }
     if (oneToOne) matched.fill(0);
     const stepTag = step * numSigs;
     // Many-to-one signatures that produced a result in this step (for the left fill below).
     const produced = oneToOne ? null : new Uint8Array(numSigs);
 
-    const apply = (mi: number, manyMetric: Labels, manyV: number, oi: number, oneMetric: Labels, oneV: number, o: number): void => {
+    const apply = (mi: number, manyMetric: Labels, manyV: number, oi: number, oneMetric: Labels, oneV: number, o: number, manyHist?: FloatHistogram, oneHist?: FloatHistogram): void => {
       const x = oneToMany ? oneV : manyV;
       const y = oneToMany ? manyV : oneV;
       let v: number;
+      let h: FloatHistogram | undefined;
       let keep = true;
-      if (cmp) {
+      if (manyHist !== undefined || oneHist !== undefined) {
+        let res: HistogramElemResult;
+        try {
+          res = histogramElemBinop(op, x, y, oneToMany ? oneHist : manyHist, oneToMany ? manyHist : oneHist, e.posRange);
+        } catch (err) {
+          if (!isIncompatibleSchema(err)) throw err;
+          lastAnn = annotations.incompatibleBucketLayoutInBinOp(op, e.posRange);
+          return;
+        }
+        if (res.err !== null) {
+          lastAnn = res.err;
+          return;
+        }
+        if (res.info !== null) lastAnn = res.info;
+        keep = res.keep;
+        v = res.v;
+        h = e.returnBool ? undefined : res.h;
+      } else if (cmp) {
         keep = compare(op, x, y);
         v = x;
       } else {
@@ -368,7 +475,8 @@ async function vectorBinop(ev: EvalContext, e: BinaryExpr, l: Matrix, r: Matrix,
         produced![o] = 1;
       }
       if (!keep && !e.returnBool) return;
-      out.emit(metric, e.returnBool, t, v);
+      if (h !== undefined) out.emitHistogram(metric, e.returnBool, t, h);
+      else out.emit(metric, e.returnBool, t, v);
     };
 
     // As in Prometheus, the fill values apply to the sides after the one-to-many swap:
@@ -380,10 +488,11 @@ async function vectorBinop(ev: EvalContext, e: BinaryExpr, l: Matrix, r: Matrix,
       const o = manySig[si]!;
       const ri = rightAt[o]!;
       const mm = manyM[si]!.metric;
+      const mh = manyH === null ? undefined : manyH[i];
       if (ri >= 0) {
-        apply(si, mm, many.v[i]!, ri, oneM[ri]!.metric, rightVal[o]!, o);
+        apply(si, mm, many.v[i]!, ri, oneM[ri]!.metric, rightVal[o]!, o, mh, oneH === null ? undefined : rightH[o]);
       } else if (fillForOne !== null) {
-        apply(si, mm, many.v[i]!, -1, matchLabels(mm, m), fillForOne, o);
+        apply(si, mm, many.v[i]!, -1, matchLabels(mm, m), fillForOne, o, mh);
       }
     }
     if (fillForMany !== null) {
@@ -392,8 +501,9 @@ async function vectorBinop(ev: EvalContext, e: BinaryExpr, l: Matrix, r: Matrix,
         const o = oneSig[si]!;
         if (oneToOne ? matched[o] === 1 : produced![o] === 1) continue;
         const om = oneM[si]!.metric;
-        apply(-1, matchLabels(om, m), fillForMany, si, om, one.v[i]!, o);
+        apply(-1, matchLabels(om, m), fillForMany, si, om, one.v[i]!, o, undefined, oneH === null ? undefined : oneH[i]);
       }
     }
+    if (lastAnn !== null) ev.q.annotations.add(lastAnn);
   });
 }

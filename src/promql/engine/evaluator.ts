@@ -757,6 +757,8 @@ export class Evaluator implements EvalContext {
       const vs = s.vs;
       // i in [off, off + n): a point of s.
       for (let i = s.off; i < s.off + s.n; i++) vs[i] = -vs[i]!;
+      const hs = s.hs;
+      if (hs !== null) for (let i = 0; i < s.n; i++) hs[i] = hs[i]?.mul(-1);
     }
     return unique ? m : mergeSameLabelset(m);
   }

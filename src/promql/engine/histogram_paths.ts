@@ -78,6 +78,14 @@ export function histogramSelectors(root: Expr): Set<VectorSelector> {
         if (e.param !== null) visit(e.param, false);
         visit(e.expr, COUNTING_AGGREGATIONS.has(e.op) || (ok && HISTOGRAM_AGGREGATIONS.has(e.op)));
         return;
+      case 'BinaryExpr':
+        // Arithmetic may give histograms, comparisons and set operators pass them on; `bool` gives floats.
+        visit(e.lhs, ok || e.returnBool);
+        visit(e.rhs, ok || e.returnBool);
+        return;
+      case 'UnaryExpr':
+        visit(e.expr, ok);
+        return;
       default:
         for (const c of children(e)) visit(c, false);
     }
