@@ -95,21 +95,21 @@ export class NativeHistogram {
   }
 }
 
-/** An HTTP exporter answering every scrape with `body(n)` (n counts scrapes from 1); it records the Accept headers it got. */
+/** An HTTP exporter answering every scrape with `body(n, userAgent)` (n counts scrapes from 1); it records the Accept headers it got. */
 export class NativeHistogramExporter {
   private readonly srv: http.Server;
   readonly accepts: string[] = [];
   scrapes = 0;
 
   constructor(
-    private readonly body: (n: number) => Buffer,
+    private readonly body: (n: number, userAgent: string) => Buffer,
     private readonly contentType = PROTOBUF_CONTENT_TYPE,
   ) {
     this.srv = http.createServer((req, res) => {
       this.scrapes++;
       if (this.accepts.length < 100) this.accepts.push(String(req.headers.accept ?? ''));
       res.setHeader('content-type', this.contentType);
-      res.end(this.body(this.scrapes));
+      res.end(this.body(this.scrapes, String(req.headers['user-agent'] ?? '')));
     });
   }
 
