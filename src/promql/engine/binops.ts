@@ -8,7 +8,8 @@ import { exprType } from '../parser/parser.js';
 import { mergeSameLabelset, type StepCollector } from './collector.js';
 import type { EvalContext } from './context.js';
 import type { StepVector } from './cursors.js';
-import { EvalError, HistogramsUnsupportedError } from './errors.js';
+import { EvalError } from './errors.js';
+import { trimBuckets } from './native_histograms.js';
 import { goAtan2, goPow } from './go_math.js';
 import { Series, dropMetadata, metricsOf, sameMetadata, type Matrix } from './value.js';
 
@@ -83,7 +84,7 @@ function histogramElemBinop(op: BinaryOp, l: number, r: number, hl: FloatHistogr
   if (hl !== undefined && hr === undefined) {
     if (op === '*') return { ...res, h: hl.mul(r).compact(0), keep: true };
     if (op === '/') return { ...res, h: hl.div(r).compact(0), keep: true };
-    if (op === '</' || op === '>/') throw new HistogramsUnsupportedError();
+    if (op === '</' || op === '>/') return { ...res, h: trimBuckets(hl, r, op === '</'), keep: true };
     return incompatible();
   }
   if (hl === undefined || hr === undefined) {
@@ -170,6 +171,7 @@ async function vectorScalar(
   const unique = sameMetadata(metricsOf(vec));
   const op = e.op;
   const cmp = isComparison(op);
+  const trim = op === '</' || op === '>/';
   const dropsName = changesMetricSchema(op) || e.returnBool;
   const delayed = ev.q.delayedNameRemoval;
   const out: Matrix = [];
@@ -208,6 +210,10 @@ async function vectorScalar(
         continue;
       }
       if (hs !== null) hs[w] = undefined;
+      if (trim) {
+        ev.q.annotations.add(annotations.incompatibleTypesInBinOp(op, 'float', 'float', e.posRange));
+        continue;
+      }
       let v: number;
       if (cmp) {
         const keep = compare(op, l, r);
@@ -439,7 +445,7 @@ async function vectorBinop(ev: EvalContext, e: BinaryExpr, l: Matrix, r: Matrix,
       let v: number;
       let h: FloatHistogram | undefined;
       let keep = true;
-      if (manyHist !== undefined || oneHist !== undefined) {
+      if (manyHist !== undefined || oneHist !== undefined || op === '</' || op === '>/') {
         let res: HistogramElemResult;
         try {
           res = histogramElemBinop(op, x, y, oneToMany ? oneHist : manyHist, oneToMany ? manyHist : oneHist, e.posRange);

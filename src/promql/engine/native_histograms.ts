@@ -261,3 +261,119 @@ export function histogramMean(hs: readonly FloatHistogram[], sum: HistogramSum):
   if (incremental) return sum.result();
   return sum.result().div(hs.length);
 }
+
+// ---- trim operators (`h </ x` keeps observations below x, `h >/ x` those above) ----
+
+function midpoint(lower: number, upper: number, positive: boolean, linear: boolean): number {
+  const infL = lower === Infinity || lower === -Infinity;
+  const infU = upper === Infinity || upper === -Infinity;
+  if (infL) {
+    if (infU) return 0;
+    return upper > 0 ? upper / 2 : upper;
+  }
+  if (infU) return lower;
+  if (linear) return (lower + upper) / 2;
+  const geo = Math.sqrt(Math.abs(lower * upper));
+  return positive ? geo : -geo;
+}
+
+/** The kept count and the midpoint of the kept part of a bucket with an infinite bound. */
+function trimInfiniteBucket(upperTrim: boolean, b: Bucket, x: number): [number, number] {
+  const zeroIfInf = (v: number): number => (v === Infinity || v === -Infinity ? 0 : v);
+  if (b.lower === -Infinity) {
+    if (upperTrim) {
+      if (x >= b.upper) return [b.count, 0];
+      if (x > 0 && b.upper > 0 && b.upper !== Infinity) return [(b.count * x) / b.upper, x / 2];
+      if (b.upper <= 0) return [b.count, x];
+      return [0, zeroIfInf(b.upper)];
+    }
+    if (x <= b.lower) return [b.count, 0];
+    if (x >= 0 && b.upper > x && b.upper !== Infinity) return [b.count * (1 - x / b.upper), (x + b.upper) / 2];
+    return [0, zeroIfInf(b.upper)];
+  }
+  if (upperTrim) return [0, zeroIfInf(b.lower)];
+  if (x >= b.lower) return [b.count, x];
+  return [0, zeroIfInf(b.lower)];
+}
+
+function trimBucket(b: Bucket, x: number, upperTrim: boolean, positive: boolean, custom: boolean): [number, number] {
+  if (b.lower === -Infinity || b.upper === Infinity) return trimInfiniteBucket(upperTrim, b, x);
+  let under: number;
+  if (x <= b.lower) under = 0;
+  else if (x >= b.upper) under = b.count;
+  else under = b.count * fractionBelow(b.lower, b.upper, x, custom);
+  if (upperTrim) return [under, midpoint(b.lower, x, positive, custom)];
+  return [b.count - under, midpoint(x, b.upper, positive, custom)];
+}
+
+function trimZeroBucket(z: Bucket, x: number, hasNegative: boolean, hasPositive: boolean, upperTrim: boolean): [number, number] {
+  let lower = z.lower;
+  let upper = z.upper;
+  if (hasNegative && !hasPositive) upper = 0;
+  if (hasPositive && !hasNegative) lower = 0;
+  if (upperTrim) {
+    if (x <= lower) return [0, 0];
+    if (x >= upper) return [z.count, (lower + upper) / 2];
+    return [(z.count * (x - lower)) / (upper - lower), (lower + x) / 2];
+  }
+  if (x <= lower) return [z.count, (lower + upper) / 2];
+  if (x >= upper) return [0, 0];
+  return [(z.count * (upper - x)) / (upper - lower), (x + upper) / 2];
+}
+
+/**
+ * Prometheus's TrimBuckets: the histogram with the observations above x
+ * (upperTrim) or below x removed, partly filled buckets interpolated; count
+ * and sum are then estimated from the kept buckets (midpoints), unless
+ * nothing was removed.
+ */
+export function trimBuckets(h: FloatHistogram, x: number, upperTrim: boolean): FloatHistogram {
+  const custom = h.usesCustomBuckets();
+  let count = 0;
+  let sum = 0;
+  let trimmed = false;
+  let hasPositive = false;
+  let hasNegative = false;
+  const sides: Array<{ positive: boolean; counts: Float64Array }> = [
+    { positive: true, counts: Float64Array.from(h.positiveBuckets) },
+    { positive: false, counts: Float64Array.from(h.negativeBuckets) },
+  ];
+  for (const side of sides) {
+    let i = 0;
+    for (const b of side.positive ? h.positiveBucketIterator() : h.negativeBucketIterator()) {
+      const at = i++;
+      if (b.count === 0) continue;
+      if (side.positive) hasPositive = true;
+      else hasNegative = true;
+      const whole = upperTrim ? b.upper <= x : b.lower >= x;
+      const partly = upperTrim ? b.lower < x : b.upper > x;
+      if (whole) {
+        count += b.count;
+        sum += midpoint(b.lower, b.upper, side.positive, custom) * b.count;
+      } else if (partly) {
+        const [keep, mid] = trimBucket(b, x, upperTrim, side.positive, custom);
+        count += keep;
+        sum += mid * keep;
+        if (side.counts[at] !== keep) {
+          side.counts[at] = keep;
+          trimmed = true;
+        }
+      } else {
+        side.counts[at] = 0;
+        trimmed = true;
+      }
+    }
+  }
+  let zeroCount = h.zeroCount;
+  if (zeroCount > 0) {
+    const [keep, mid] = trimZeroBucket(h.zeroBucket(), x, hasNegative, hasPositive, upperTrim);
+    if (keep !== zeroCount) {
+      zeroCount = keep;
+      trimmed = true;
+    }
+    sum += mid * keep;
+    count += keep;
+  }
+  if (!trimmed) return h;
+  return h.with({ count, sum, zeroCount, positiveBuckets: sides[0]!.counts, negativeBuckets: sides[1]!.counts }).compact(0);
+}
