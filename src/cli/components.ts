@@ -12,8 +12,14 @@ export function realComponents(): Components {
     openStorage: (dir, opts) => openDB(dir, opts),
     createEngine: (opts) => new Engine(opts),
     createParser: (features) => ({ parseExpr: (q) => parseExpr(q, { features }), parseMetricSelector, prettify: (e) => prettify(e) }),
-    createScrapeService: ({ storage, registry, logger, scrapeFailureLog }) => {
-      const m = new ScrapeManager({ appendable: storage, registry, logger, onScrapeFailure: scrapeFailureLog.log });
+    createScrapeService: ({ storage, registry, logger, scrapeFailureLog, features }) => {
+      const m = new ScrapeManager({
+        appendable: storage,
+        registry,
+        logger,
+        onScrapeFailure: scrapeFailureLog.log,
+        createdTimestampZeroIngestion: features.has('created-timestamp-zero-ingestion'),
+      });
       return {
         applyConfig: (cfg) => m.applyConfig(cfg),
         stop: () => m.stop(),

@@ -53,6 +53,9 @@ import type { ServerFlags } from './flags.js';
 import { agentRoutes, checkAgentConfig } from './agent.js';
 import { DEFAULT_TRUNCATE_FREQUENCY_MS, openAgentDB } from '../tsdb/agent/db.js';
 
+/** Created timestamps become zero samples; scrape_protocols default to protobuf first (as Prometheus 3). */
+const CT_ZERO_INGESTION = 'created-timestamp-zero-ingestion';
+
 /** The storage the server runs on: the TSDB, or any Storage for tests (admin endpoints then answer unavailable). */
 export interface ServerStorage extends Storage {
   deleteSeries?(mint: number, maxt: number, matchers: Matcher[]): void | Promise<void>;
@@ -99,6 +102,7 @@ export interface ScrapeServiceOptions {
   registry: Registry;
   logger: Logger;
   scrapeFailureLog: ScrapeFailureLog;
+  features: ReadonlySet<string>;
 }
 
 /** The parts the server is built from; main.ts passes the real ones, tests may pass others. */
@@ -177,7 +181,7 @@ export class TsPromServer {
     registerQueryMemoryMetrics(this.registry, this.queryMemory);
     // An agent evaluates no rules: the self-monitoring group would query a store that answers none.
     this.selfRules = flags.selfMonitoringRules && !flags.agent ? new SelfRules({ registry: this.registry, logger: this.logger.with({ component: 'rule manager' }) }) : null;
-    this.config = loadConfigFile(flags.configFile);
+    this.config = loadConfigFile(flags.configFile, { protoFirstScrapeProtocols: flags.features.has(CT_ZERO_INGESTION) });
     if (flags.agent) checkAgentConfig(this.config);
     this.exemplarStorage = flags.features.has('exemplar-storage');
     if (this.exemplarStorage) this.logger.info('Experimental in-memory exemplar storage enabled');
@@ -250,6 +254,7 @@ export class TsPromServer {
         registry: this.registry,
         logger: this.logger,
         scrapeFailureLog: this.scrapeFailureLog,
+        features: this.flags.features,
       });
     }
     this.mountRoutes();
@@ -389,7 +394,7 @@ export class TsPromServer {
     this.logger.info('Loading configuration file', { filename: file });
     const old = this.config;
     try {
-      const cfg = loadConfigFile(file);
+      const cfg = loadConfigFile(file, { protoFirstScrapeProtocols: this.flags.features.has(CT_ZERO_INGESTION) });
       if (this.flags.agent) checkAgentConfig(cfg);
       // Rule files first: a bad one fails the reload before anything else changed (the old rules keep running).
       await this.rules?.update(this.ruleConfig(cfg));

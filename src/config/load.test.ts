@@ -330,6 +330,12 @@ scrape_configs:
     assert.deepEqual(c.scrapeConfigs[0]!.scrapeProtocols, ['PrometheusText0.0.4']);
   });
 
+  test('created-timestamp-zero-ingestion makes protobuf the first protocol of every job', () => {
+    const c = loadConfig('scrape_configs: [{job_name: a}]', { protoFirstScrapeProtocols: true });
+    assert.equal(c.global.scrapeProtocols![0], 'PrometheusProto');
+    assert.equal(c.scrapeConfigs[0]!.scrapeProtocols[0], 'PrometheusProto');
+  });
+
   test('bad values are refused', () => {
     assert.match(err('scrape_configs: [{job_name: a, native_histogram_min_bucket_factor: x}]').message, /cannot unmarshal "x" into float64/);
     assert.match(err('scrape_configs: [{job_name: a, native_histogram_bucket_limit: -1}]').message, /native_histogram_bucket_limit/);

@@ -73,10 +73,15 @@ export interface LoadOptions {
   file?: string;
   /** Base directory of relative paths; defaults to the file's directory, else the working directory. */
   dir?: string;
+  /**
+   * Default scrape_protocols with protobuf first for every job, as Prometheus
+   * sets it with --enable-feature=created-timestamp-zero-ingestion.
+   */
+  protoFirstScrapeProtocols?: boolean;
 }
 
 /** Reads and validates a config file. Throws ConfigError. */
-export function loadConfigFile(path: string): Config {
+export function loadConfigFile(path: string, opts: Pick<LoadOptions, 'protoFirstScrapeProtocols'> = {}): Config {
   const abs = resolve(path);
   let text: string;
   try {
@@ -84,7 +89,7 @@ export function loadConfigFile(path: string): Config {
   } catch (e) {
     throw new ConfigError(`cannot read config file: ${(e as Error).message}`, path, 0, '');
   }
-  return loadConfig(text, { file: abs });
+  return loadConfig(text, { ...opts, file: abs });
 }
 
 /** Parses and validates config text. Throws ConfigError. */
@@ -94,7 +99,7 @@ export function loadConfig(text: string, opts: LoadOptions = {}): Config {
   const ctx = parseYaml(text, file, dir);
   const root = new MapReader(ctx, ctx.doc.contents as Node | null, '', 'config', ROOT_KEYS, UNSUPPORTED_ROOT);
 
-  const global = readGlobal(root.map('global', GLOBAL_KEYS));
+  const global = readGlobal(root.map('global', GLOBAL_KEYS), opts.protoFirstScrapeProtocols === true);
   const ruleFiles = root.strList('rule_files').map((f, i) => {
     checkGlob(f, root, `rule_files[${i}]`, 'invalid rule file path');
     return joinDir(dir, f);
@@ -194,7 +199,7 @@ const DEFAULT_SCRAPE_INTERVAL_MS = 60_000;
 const DEFAULT_SCRAPE_TIMEOUT_MS = 10_000;
 const DEFAULT_EVALUATION_INTERVAL_MS = 60_000;
 
-function readGlobal(r: MapReader): GlobalConfig {
+function readGlobal(r: MapReader, protoFirst: boolean): GlobalConfig {
   const externalLabels = r.strMap('external_labels');
   for (const [name, value] of Object.entries(externalLabels)) {
     if (!isValidLabelName(name)) throw r.error('external_labels', `${JSON.stringify(name)} is not a valid label name`);
@@ -216,7 +221,7 @@ function readGlobal(r: MapReader): GlobalConfig {
     queryLogMaxFiles: r.uint('query_log_max_files', 0),
     queryLogMinDurationMs: r.duration('query_log_min_duration', 0),
     ...readScrapeLimits(r, null),
-    scrapeProtocols: r.has('scrape_protocols') ? readScrapeProtocols(r, 'scrape_protocols', 'for global config') : null,
+    scrapeProtocols: r.has('scrape_protocols') ? readScrapeProtocols(r, 'scrape_protocols', 'for global config') : protoFirst ? DEFAULT_PROTO_FIRST_SCRAPE_PROTOCOLS : null,
     ...readNativeHistogramSettings(r, null),
   };
 }
