@@ -114,7 +114,7 @@ export async function evalCall(ev: EvalContext, e: Call): Promise<EvalValue> {
     case 'timestamp': {
       const before = ev.currentSamples;
       const m = await ev.evalMatrix(e.args[0]!);
-      return mapMatrix(ev, before, m, [], (_v, _k, t) => t / 1000);
+      return mapMatrix(ev, before, m, [], (_v, _k, t) => t / 1000, true);
     }
     case 'start_timestamp':
       // Start timestamps are not stored, so there is nothing to report.
@@ -153,6 +153,8 @@ async function mapMatrix(
   m: Matrix,
   params: readonly Matrix[],
   f: (v: number, step: number, t: number) => number | null,
+  /** Apply f to histogram samples too (timestamp()); otherwise they are dropped, as Prometheus's float functions drop them. */
+  histogramsToo = false,
 ): Promise<Matrix> {
   const held = ev.currentSamples;
   const gathered = ev.pointsPerStep([m, ...params]);
@@ -165,7 +167,9 @@ async function mapMatrix(
     const vs = s.vs;
     const o = s.off;
     // o + i is a point of s; its timestamp is a step time, so 0 <= k < numSteps.
+    const hs = s.hs;
     for (let i = 0; i < s.n; i++) {
+      if (hs !== null && hs[i] !== undefined && !histogramsToo) continue;
       const t = ts[o + i]!;
       const k = ev.stepOf(t);
       const r = f(vs[o + i]!, k, t);
@@ -176,6 +180,7 @@ async function mapMatrix(
       produced[k]!++;
     }
     s.n = w;
+    s.hs = null;
     if (!ev.q.delayedNameRemoval) s.metric = dropMetadata(s.metric);
     s.dropName = true;
     if (w > 0) out.push(s);
@@ -232,7 +237,17 @@ async function scalarOf(ev: EvalContext, e: Call): Promise<Matrix> {
   const m = await ev.evalMatrix(e.args[0]!);
   return ev.rangeEval(before, [m], (_k, t, vecs, out) => {
     const v = vecs[0]!;
-    out.emit(Labels.EMPTY, false, t, v.n === 1 ? v.v[0]! : NaN);
+    // Histogram samples do not count: one float sample makes the scalar.
+    let found = -1;
+    for (let j = 0; j < v.n; j++) {
+      if (v.h !== null && v.h[j] !== undefined) continue;
+      if (found >= 0) {
+        found = -2;
+        break;
+      }
+      found = j;
+    }
+    out.emit(Labels.EMPTY, false, t, found >= 0 ? v.v[found]! : NaN);
   });
 }
 
@@ -311,11 +326,30 @@ function byValue(desc: boolean): (a: Series, b: Series) => number {
   };
 }
 
+/** The series with its histogram points removed (in place). */
+function withoutHistograms(s: Series): Series {
+  const hs = s.hs;
+  if (hs === null) return s;
+  let w = 0;
+  // i < n: a point of s, at off + i.
+  for (let i = 0; i < s.n; i++) {
+    if (hs[i] !== undefined) continue;
+    s.ts[s.off + w] = s.ts[s.off + i]!;
+    s.vs[s.off + w] = s.vs[s.off + i]!;
+    w++;
+  }
+  s.n = w;
+  s.hs = null;
+  return s;
+}
+
 async function sortVector(ev: EvalContext, e: Call): Promise<Matrix> {
-  const m = await ev.evalMatrix(e.args[0]!);
+  const all = await ev.evalMatrix(e.args[0]!);
+  const name = e.func.name;
+  // sort and sort_desc order floats only: histogram samples are left out.
+  const m = name === 'sort' || name === 'sort_desc' ? all.map(withoutHistograms).filter((s) => s.n > 0) : all;
   // Range results are ordered by labels at the end anyway; only instant results keep this order.
   if (!ev.instant) return m;
-  const name = e.func.name;
   if (name === 'sort' || name === 'sort_desc') return m.sort(byValue(name === 'sort_desc'));
   const names = e.args.slice(1).map((a) => (a as StringLiteral).val);
   const desc = name === 'sort_by_label_desc';

@@ -3,6 +3,8 @@
 // fails the query (HistogramsUnsupportedError) instead of being read as a
 // float or dropped, until that operator learns them.
 import type { Expr, VectorSelector } from '../parser/ast.js';
+import { DATE_FUNCTIONS } from './dates.js';
+import { MATH_FUNCTIONS } from './go_math.js';
 import { children } from './preprocess.js';
 
 /** Functions whose result is floats computed from the histograms of an argument (index given). */
@@ -27,6 +29,10 @@ const HISTOGRAM_TO_HISTOGRAM: ReadonlyMap<string, number> = new Map([
   ['avg_over_time', 0],
   ['last_over_time', 0],
   ['first_over_time', 0],
+  ['label_replace', 0],
+  ['label_join', 0],
+  ['sort_by_label', 0],
+  ['sort_by_label_desc', 0],
 ]);
 
 /** Functions over ranges whose result is floats whatever the samples: they count histograms or ignore them (argument index). */
@@ -44,6 +50,17 @@ const ANY_SAMPLE_TO_FLOAT: ReadonlyMap<string, number> = new Map([
   ['stdvar_over_time', 0],
   ['mad_over_time', 0],
   ['quantile_over_time', 1],
+  ['timestamp', 0],
+  ['absent', 0],
+  ['scalar', 0],
+  ['sort', 0],
+  ['sort_desc', 0],
+  ['clamp', 0],
+  ['clamp_min', 0],
+  ['clamp_max', 0],
+  ['round', 0],
+  ...Object.keys(MATH_FUNCTIONS).map((n): [string, number] => [n, 0]),
+  ...Object.keys(DATE_FUNCTIONS).map((n): [string, number] => [n, 0]),
 ]);
 
 /** Aggregations whose result may hold histograms (sums, means, or the samples passed on). */
