@@ -29,9 +29,16 @@ interface Fixture {
 }
 
 /** A loop scraping `bodies` in turn (the last one repeats). */
-function fixture(cfg: Partial<ScrapeConfig>, appendable: Appendable, bodies: (Buffer | string)[], contentType = PROTOBUF_CONTENT_TYPE, ctZero = false): Fixture {
+function fixture(
+  cfg: Partial<ScrapeConfig>,
+  appendable: Appendable,
+  bodies: (Buffer | string)[],
+  contentType = PROTOBUF_CONTENT_TYPE,
+  ctZero = false,
+  targetLabels: Record<string, string> = {},
+): Fixture {
   const sc = scrapeConfig({ jobName: 'j', ...cfg });
-  const target = targetsFromGroup({ source: '0', targets: [{ __address__: 'h:1' }], labels: {} }, sc, 'j').targets[0]!;
+  const target = targetsFromGroup({ source: '0', targets: [{ __address__: 'h:1', ...targetLabels }], labels: {} }, sc, 'j').targets[0]!;
   const accepts: string[] = [];
   let n = 0;
   const client = {
@@ -134,6 +141,11 @@ test('without scrape_native_histograms the classic series are scraped; always_sc
   assert.equal(read(off, 'lat_seconds').size, 0);
   // Sorted by labels: le="+Inf", le="1", le="5".
   assert.deepEqual([...read(off, 'lat_seconds_bucket').values()].map((r) => r[0]!.v), [2, 1, 2]);
+  // A target label overrides the job's setting, as in Prometheus.
+  const byLabel = new MemoryStorage();
+  await fixture({}, byLabel, [body], PROTOBUF_CONTENT_TYPE, false, { __scrape_native_histograms__: 'true' }).loop.scrapeAndReport(1000);
+  assert.ok(read(byLabel, 'lat_seconds').get(SERIES)![0]!.h instanceof Histogram);
+  assert.equal(read(byLabel, 'lat_seconds_bucket').size, 0);
   const both = new MemoryStorage();
   await fixture({ scrapeNativeHistograms: true, alwaysScrapeClassicHistograms: true }, both, [body]).loop.scrapeAndReport(1000);
   assert.ok(read(both, 'lat_seconds').get(SERIES)![0]!.h instanceof Histogram);

@@ -495,6 +495,11 @@ export class ScrapeLoop {
   private async appendBody(app: Appender, body: Buffer, contentType: string, defTime: number, counts: Counts): Promise<void> {
     const cfg = this.cfg;
     const ctZero = this.deps.createdTimestampZeroIngestion === true;
+    // A target's __scrape_native_histograms__ (and friends) label overrides its job's setting, as in Prometheus.
+    const tl = this.target.labels;
+    const nativeOn = boolLabel(tl, '__scrape_native_histograms__', cfg.scrapeNativeHistograms);
+    const keepClassic = boolLabel(tl, '__always_scrape_classic_histograms__', cfg.alwaysScrapeClassicHistograms);
+    const toNhcb = boolLabel(tl, '__convert_classic_histograms_to_nhcb__', cfg.convertClassicHistogramsToNhcb);
     let parser: TextParser;
     try {
       const r = newTextParser(
@@ -502,7 +507,7 @@ export class ScrapeLoop {
         contentType,
         this.fallbackMediaType,
         { symbols: this.deps.symbols, skipCreatedSeries: ctZero },
-        { ignoreNativeHistograms: !cfg.scrapeNativeHistograms, parseClassicHistograms: cfg.alwaysScrapeClassicHistograms },
+        { ignoreNativeHistograms: !nativeOn, parseClassicHistograms: keepClassic },
       );
       if (r.warning !== null) this.log.debug(r.warning);
       parser = r.parser;
@@ -510,7 +515,7 @@ export class ScrapeLoop {
       if (e instanceof ContentTypeError) throw new ScrapeError(e.message);
       throw e;
     }
-    if (cfg.convertClassicHistogramsToNhcb) parser = new NhcbParser(parser, cfg.alwaysScrapeClassicHistograms);
+    if (toNhcb) parser = new NhcbParser(parser, keepClassic);
     const maxSchema = schemaForBucketFactor(cfg.nativeHistogramMinBucketFactor);
     const bucketLimit = cfg.nativeHistogramBucketLimit;
     const cache = this.cache;
@@ -868,6 +873,14 @@ function mergeLabels(exposed: Labels, target: Labels, honor: boolean): Labels | 
   for (; i < a.length; i += 2) out.push(a[i]!, a[i + 1]!);
   for (; j < b.length; j += 2) out.push(b[j]!, b[j + 1]!);
   return Labels.fromSortedPairs(out);
+}
+
+/** A target label read as Go's strconv.ParseBool reads it; `def` when absent or not a boolean. */
+function boolLabel(ls: Labels, name: string, def: boolean): boolean {
+  const v = ls.get(name);
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
+  return def;
 }
 
 /** Go's %.50s: the first 50 characters. */
