@@ -209,9 +209,13 @@ async function measure(s: Sender, withRemote: string, relay: { state: { down: bo
   await sleep(steadyS * 1000);
   const baselineCpuPerS = (procCpuSeconds(s.pid) - b0) / ((performance.now() - bt0) / 1000);
   await s.reload(withRemote);
-  // Warm-up: the queue starts, first batches out.
+  // Warm-up: the queue starts (reading the series of the WAL so far), first batches out, and it catches up.
   for (let i = 0; i < 600 && (await sent()) < 1; i++) await sleep(200);
-  await sleep(interval * 2000);
+  for (let i = 0; i < 300; i++) {
+    if ((await metric(s.base, 'prometheus_remote_storage_queue_highest_sent_timestamp_seconds')) >= Date.now() / 1000 - 2 * interval) break;
+    await sleep(200);
+  }
+  await sleep(interval * 1000);
 
   const c0 = procCpuSeconds(s.pid);
   const n0 = await sent();
