@@ -35,6 +35,7 @@ const LAYERS = [
   ['httpclient'],
   ['discovery'],
   ['scrape'],
+  ['remote/gen'],
   ['remote'],
   ['remote/otlp/gen'],
   ['remote/otlp'],
