@@ -826,7 +826,8 @@ async function countValues(ev: EvalContext, e: AggregateExpr, sortedGrouping: st
     const counts = new Map<string, { labels: Labels; n: number }>();
     // i < v.n: v.idx[i] is a series of input (see StepVector).
     for (let i = 0; i < v.n; i++) {
-      const metric = input[v.idx[i]!]!.metric.builder().set(label, formatF(v.v[i]!)).labels();
+      const h = v.h === null ? undefined : v.h[i];
+      const metric = input[v.idx[i]!]!.metric.builder().set(label, h !== undefined ? h.toString() : formatF(v.v[i]!)).labels();
       const key = groupingKey(metric, grouping, e.without);
       const c = counts.get(key);
       if (c === undefined) counts.set(key, { labels: groupingLabels(metric, grouping, e.without), n: 1 });

@@ -16,6 +16,7 @@ const HISTOGRAM_TO_FLOAT: ReadonlyMap<string, number> = new Map([
   ['histogram_stdvar', 0],
   ['histogram_quantile', 1],
   ['histogram_fraction', 2],
+  ['histogram_quantiles', 0],
 ]);
 
 /** Functions that take histograms and give histograms back (argument index). */
@@ -50,6 +51,11 @@ const ANY_SAMPLE_TO_FLOAT: ReadonlyMap<string, number> = new Map([
   ['stdvar_over_time', 0],
   ['mad_over_time', 0],
   ['quantile_over_time', 1],
+  ['changes', 0],
+  ['resets', 0],
+  ['deriv', 0],
+  ['predict_linear', 0],
+  ['double_exponential_smoothing', 0],
   ['timestamp', 0],
   ['absent', 0],
   ['scalar', 0],
@@ -66,7 +72,7 @@ const ANY_SAMPLE_TO_FLOAT: ReadonlyMap<string, number> = new Map([
 /** Aggregations whose result may hold histograms (sums, means, or the samples passed on). */
 const HISTOGRAM_AGGREGATIONS: ReadonlySet<string> = new Set(['sum', 'avg', 'limitk', 'limit_ratio']);
 /** Aggregations whose result is floats whatever the samples: they count histograms or ignore them. */
-const COUNTING_AGGREGATIONS: ReadonlySet<string> = new Set(['count', 'group', 'min', 'max', 'stddev', 'stdvar', 'quantile', 'topk', 'bottomk']);
+const COUNTING_AGGREGATIONS: ReadonlySet<string> = new Set(['count', 'group', 'count_values', 'min', 'max', 'stddev', 'stdvar', 'quantile', 'topk', 'bottomk']);
 
 export function histogramSelectors(root: Expr): Set<VectorSelector> {
   const out = new Set<VectorSelector>();

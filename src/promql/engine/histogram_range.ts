@@ -29,6 +29,9 @@ const FLOAT_ONLY = new Set([
   'stdvar_over_time',
   'quantile_over_time',
   'mad_over_time',
+  'deriv',
+  'predict_linear',
+  'double_exponential_smoothing',
 ]);
 
 export function hasHistogram(hs: Histograms, lo: number, hi: number): boolean {
@@ -69,6 +72,28 @@ export function histogramKernelFor(ev: EvalContext, e: Call, offset: number, ran
   }
   if (anchoredOrSmoothed) throw new HistogramsUnsupportedError();
   switch (name) {
+    case 'changes':
+    case 'resets': {
+      const resets = name === 'resets';
+      // Samples in time order, floats and histograms mixed: a change of kind counts as a change (and a reset).
+      return (_ts, vs, hs, lo, hi) => {
+        let n = 0;
+        for (let i = lo + 1; i < hi; i++) {
+          const ph = hs[i - 1];
+          const ch = hs[i];
+          if (ph === undefined && ch === undefined) {
+            const p = vs[i - 1]!;
+            const c = vs[i]!;
+            if (resets ? c < p : c !== p && !(c !== c && p !== p)) n++;
+          } else if (ph === undefined || ch === undefined) {
+            n++;
+          } else if (resets ? ch.detectReset(ph) : !ch.equals(ph)) {
+            n++;
+          }
+        }
+        return n;
+      };
+    }
     case 'count_over_time':
       return (_ts, _vs, _hs, lo, hi) => hi - lo;
     case 'present_over_time':
