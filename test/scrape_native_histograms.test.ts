@@ -14,11 +14,15 @@ import { Matcher, MatchType } from '../src/model/matcher.js';
 import { isStaleNaN } from '../src/model/value.js';
 import { SymbolTable } from '../src/model/textparse/interface.js';
 import { nopLogger } from '../src/logging/types.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ScrapeLoop } from '../src/scrape/loop.js';
+import { openDB } from '../src/tsdb/db.js';
 import { ScrapeMetrics } from '../src/scrape/metrics.js';
 import { targetsFromGroup } from '../src/scrape/target.js';
 import { MemoryStorage } from '../src/storage/memory.js';
-import { ValueType, type Appendable, type Appender, type Exemplar, type SeriesRef } from '../src/storage/interface.js';
+import { ValueType, type Appendable, type Queryable, type Appender, type Exemplar, type SeriesRef } from '../src/storage/interface.js';
 import { scrapeConfig } from './fixtures/scrape/helpers.js';
 import { encodeFamilies, MetricType, NativeHistogram, PROTOBUF_CONTENT_TYPE, type FamilyInit } from './native_histogram_exporter.js';
 
@@ -77,7 +81,7 @@ interface Read {
   v: number;
 }
 
-function read(db: MemoryStorage, name: string): Map<string, Read[]> {
+function read(db: Queryable, name: string): Map<string, Read[]> {
   const q = db.querier(-Infinity, Infinity);
   const ss = q.select(true, null, Matcher.create(MatchType.Equal, '__name__', name));
   const out = new Map<string, Read[]>();
@@ -288,4 +292,24 @@ test('histogram exemplars (with timestamps only) and created timestamps', async 
       ['{__name__="c", instance="h:1", job="j"}', 1_000_000, 3],
     ],
   );
+});
+
+test('in the TSDB, a histogram series that vanishes gets a histogram staleness marker', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'scrape-nh-'));
+  const db = await openDB(dir, { maintenanceIntervalMs: 0 });
+  try {
+    const b1 = encodeFamilies([family('lat_seconds', [{ histogram: latency([1, 2]).message() }])]);
+    const b2 = encodeFamilies([family('g', [{ gauge: { value: 1 } }], MetricType.GAUGE)]);
+    const now = Date.now();
+    const f = fixture({ scrapeNativeHistograms: true }, db, [b1, b2]);
+    await f.loop.scrapeAndReport(now);
+    await f.loop.scrapeAndReport(now + 1000);
+    const got = read(db, 'lat_seconds').get(SERIES)!;
+    assert.equal(got.length, 2);
+    assert.equal(got[0]!.h!.count, 2);
+    assert.ok(got[1]!.h !== null && isStaleNaN(got[1]!.h.sum), 'a stale histogram');
+  } finally {
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
