@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { federateHandler, negotiateFormat, escapeName } from './federate.js';
 import type { RequestInfo } from './server.js';
 import { MemoryStorage } from '../storage/memory.js';
+import { FloatHistogram } from '../model/histogram.js';
+import { ProtobufParser } from '../model/textparse/protobuf_parser.js';
+import { Entry } from '../model/textparse/interface.js';
 import { Labels } from '../model/labels.js';
 import { STALE_NAN } from '../model/value.js';
 import { parseExpr, parseMetricSelector } from '../promql/parser/parser.js';
@@ -126,5 +129,67 @@ describe('format negotiation and name escaping', () => {
     assert.equal(escapeName('a.b_c', 'values'), 'U__a_2e_b__c');
     assert.equal(escapeName('ok_name', 'values'), 'ok_name');
     assert.equal(escapeName('a.b', 'allow-utf-8'), 'a.b');
+  });
+});
+
+describe('federation of native histograms', () => {
+  const exp = new FloatHistogram({ schema: 1, count: 5, sum: 7.5, zeroThreshold: 0.001, zeroCount: 1, positiveSpans: [{ offset: -1, length: 2 }], positiveBuckets: [1, 2], negativeSpans: [{ offset: 0, length: 1 }], negativeBuckets: [1] });
+  const custom = new FloatHistogram({ schema: -53, count: 4, sum: 3, customValues: [1, 5], positiveSpans: [{ offset: 0, length: 3 }], positiveBuckets: [1, 2, 1] });
+  function histogramSetup() {
+    const db = new MemoryStorage();
+    const app = db.appender();
+    app.appendHistogram!(0, Labels.fromPairs('__name__', 'h_exp', 'job', 'j'), NOW - 1000, null, exp);
+    app.appendHistogram!(0, Labels.fromPairs('__name__', 'h_custom', 'job', 'j'), NOW - 1000, null, custom);
+    app.append(0, Labels.fromPairs('__name__', 'h_custom', 'job', 'k'), NOW - 1000, 2);
+    app.commit();
+    return federateHandler({
+      storage: db,
+      parser: { parseExpr: (q) => parseExpr(q), parseMetricSelector, prettify: (e) => prettify(e) },
+      externalLabels: () => Labels.EMPTY,
+      lookbackDeltaMs: 300_000,
+      now: () => NOW,
+    });
+  }
+
+  test('text: exponential histograms are left out, custom-bucket ones go out as classic histograms', () => {
+    const r = histogramSetup()(req('match[]={__name__=~"h_.*"}'));
+    assert.equal(
+      (r.body as string).toString(),
+      [
+        '# TYPE h_custom histogram',
+        `h_custom_bucket{job="j",instance="",le="1"} 1 ${NOW - 1000}`,
+        `h_custom_bucket{job="j",instance="",le="5"} 3 ${NOW - 1000}`,
+        `h_custom_bucket{job="j",instance="",le="+Inf"} 4 ${NOW - 1000}`,
+        `h_custom_sum{job="j",instance=""} 3 ${NOW - 1000}`,
+        `h_custom_count{job="j",instance=""} 4 ${NOW - 1000}`,
+        '# TYPE h_custom untyped',
+        `h_custom{job="k",instance=""} 2 ${NOW - 1000}`,
+        '',
+      ].join('\n'),
+    );
+  });
+
+  test('protobuf: native histograms with their buckets, read back by our protobuf parser', () => {
+    const r = histogramSetup()(req('match[]={__name__=~"h_.*"}', { accept: 'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited' }));
+    const p = new ProtobufParser(new Uint8Array(r.body as Buffer));
+    const got: string[] = [];
+    for (let e = p.next(); e !== Entry.EOF; e = p.next()) {
+      if (e === Entry.Histogram) {
+        const h = p.histogram();
+        got.push(`${p.labels().toString()} ${h.toString()}`);
+      } else if (e === Entry.Series) {
+        got.push(`${p.labels().toString()} ${p.value()}`);
+      }
+    }
+    // The parser leaves out empty labels (instance="") and writes bounds as OpenMetrics does.
+    assert.deepEqual(got, [
+      '{__name__="h_custom_count", job="j"} 4',
+      '{__name__="h_custom_sum", job="j"} 3',
+      '{__name__="h_custom_bucket", job="j", le="1.0"} 1',
+      '{__name__="h_custom_bucket", job="j", le="5.0"} 3',
+      '{__name__="h_custom_bucket", job="j", le="+Inf"} 4',
+      '{__name__="h_custom", job="k"} 2',
+      `{__name__="h_exp", job="j"} ${exp.toString()}`,
+    ]);
   });
 });

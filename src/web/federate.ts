@@ -2,6 +2,7 @@
 // labels attached, in the exposition format the client negotiates, as
 // Prometheus serves it (web/federate.go and prometheus/common's expfmt).
 import { Counter, type Registry } from 'prom-client';
+import { CounterResetHint, type FloatHistogram } from '../model/histogram.js';
 import { Labels, METRIC_NAME, isValidLegacyMetricName } from '../model/labels.js';
 import type { Matcher } from '../model/matcher.js';
 import { ValueType, type Querier, type Queryable } from '../storage/interface.js';
@@ -144,26 +145,44 @@ interface FedSample {
   ls: Labels;
   t: number;
   v: number;
+  /** Set when the latest sample is a native histogram. */
+  h?: FloatHistogram;
 }
 
-/** One metric family as Prometheus builds it: name, then metrics with label pairs, value and timestamp. */
+type FamilyType = 'untyped' | 'histogram' | 'gaugehistogram';
+
+/** One metric family as Prometheus builds it: name, then metrics with label pairs, value (or histogram) and timestamp. */
 interface Family {
   name: string;
-  metrics: Array<{ labels: Array<[string, string]>; v: number; t: number }>;
+  type: FamilyType;
+  metrics: Array<{ labels: Array<[string, string]>; v: number; t: number; h?: FloatHistogram }>;
 }
 
-function buildFamilies(samples: FedSample[], externalLabels: Labels, scheme: Escaping): Family[] {
+function familyType(h: FloatHistogram | undefined): FamilyType {
+  if (h === undefined) return 'untyped';
+  return h.counterResetHint === CounterResetHint.Gauge ? 'gaugehistogram' : 'histogram';
+}
+
+/**
+ * Families in sample order: a new one starts when the name changes, or the
+ * sample kind (float, counter histogram, gauge histogram) does. The text
+ * formats cannot carry exponential histograms: as in Prometheus, those are
+ * left out there; custom-bucket ones go out as classic histograms.
+ */
+function buildFamilies(samples: FedSample[], externalLabels: Labels, scheme: Escaping, text: boolean): Family[] {
   const ext = externalLabels.toObject();
   if (!('instance' in ext)) ext['instance'] = '';
   const extNames = Object.keys(ext).sort(compareStrings);
   const families: Family[] = [];
   let current: Family | null = null;
   for (const s of samples) {
+    if (text && s.h !== undefined && !s.h.usesCustomBuckets()) continue;
     const name = s.ls.get(METRIC_NAME);
     // Nameless series are ignored, as Prometheus ignores them.
     if (name === '') continue;
-    if (current === null || current.name !== name) {
-      current = { name, metrics: [] };
+    const type = familyType(s.h);
+    if (current === null || current.name !== name || current.type !== type) {
+      current = { name, type, metrics: [] };
       families.push(current);
     }
     const labels: Array<[string, string]> = [];
@@ -173,23 +192,46 @@ function buildFamilies(samples: FedSample[], externalLabels: Labels, scheme: Esc
     }
     // extNames are ext's own keys.
     for (const n of extNames) if (!s.ls.has(n)) labels.push([escaped(n, scheme), ext[n]!]);
-    current.metrics.push({ labels, v: s.v, t: s.t });
+    current.metrics.push(s.h === undefined ? { labels, v: s.v, t: s.t } : { labels, v: 0, t: s.t, h: s.h });
   }
   for (const f of families) f.name = escaped(f.name, scheme);
   return families;
+}
+
+/** Cumulative counts at each custom bound of a custom-bucket histogram (Prometheus's makeClassicHistogram). */
+function classicBuckets(h: FloatHistogram): Array<[number, number]> {
+  const counts = new Map<number, number>();
+  for (const b of h.positiveBucketIterator()) counts.set(b.index, b.count);
+  let cum = 0;
+  return Array.from(h.customValues, (le, i) => {
+    cum += counts.get(i) ?? 0;
+    return [le, cum];
+  });
 }
 
 function textFamilies(families: Family[]): string {
   let out = '';
   for (const f of families) {
     const name = textName(f.name);
-    out += `# TYPE ${name} untyped\n`;
+    out += `# TYPE ${name} ${f.type}\n`;
     // A name that is not legacy-valid goes inside the braces.
     const inside = !isValidLegacyMetricName(f.name);
+    const line = (suffix: string, parts: string[], v: number, t: number): string => {
+      const n = suffix === '' ? name : textName(f.name + suffix);
+      const lbl = inside ? `{${[n, ...parts].join(',')}}` : parts.length > 0 ? `{${parts.join(',')}}` : '';
+      return `${inside ? '' : n}${lbl} ${textFloat(v)} ${t}\n`;
+    };
     for (const m of f.metrics) {
       const parts = m.labels.map(([n, v]) => `${textName(n)}="${escapeLabelValue(v)}"`);
-      const lbl = inside ? `{${[name, ...parts].join(',')}}` : parts.length > 0 ? `{${parts.join(',')}}` : '';
-      out += `${inside ? '' : name}${lbl} ${textFloat(m.v)} ${m.t}\n`;
+      if (m.h === undefined) {
+        out += line('', parts, m.v, m.t);
+        continue;
+      }
+      // Custom bounds are finite: the +Inf bucket is the count, as expfmt adds it.
+      for (const [le, cum] of classicBuckets(m.h)) out += line('_bucket', [...parts, `le="${textFloat(le)}"`], cum, m.t);
+      out += line('_bucket', [...parts, 'le="+Inf"'], m.h.count, m.t);
+      out += line('_sum', parts, m.h.sum, m.t);
+      out += line('_count', parts, m.h.count, m.t);
     }
   }
   return out;
@@ -226,7 +268,48 @@ class ProtoWriter {
   }
 }
 
-const METRIC_TYPE_UNTYPED = 3;
+const METRIC_TYPE: Record<FamilyType, number> = { untyped: 3, histogram: 4, gaugehistogram: 5 };
+
+/** io.prometheus.client.Histogram of a native histogram (float counts), or of a custom-bucket one as classic buckets. */
+function protoHistogram(h: FloatHistogram): number[] {
+  // Fields in number order, as Go's marshalling writes them.
+  const w = new ProtoWriter();
+  w.double(2, h.sum);
+  if (h.usesCustomBuckets()) {
+    for (const [le, cum] of classicBuckets(h)) {
+      const b = new ProtoWriter();
+      b.double(2, le);
+      b.double(4, cum);
+      w.lenDelimited(3, b.bytes);
+    }
+    w.double(4, h.count);
+    return w.bytes;
+  }
+  w.double(4, h.count);
+  w.tag(5, 0);
+  w.varint(zigzag(h.schema));
+  w.double(6, h.zeroThreshold);
+  w.double(8, h.zeroCount);
+  const spans = (field: number, list: ReadonlyArray<{ offset: number; length: number }>): void => {
+    for (const sp of list) {
+      const b = new ProtoWriter();
+      b.tag(1, 0);
+      b.varint(zigzag(sp.offset));
+      b.tag(2, 0);
+      b.varint(sp.length);
+      w.lenDelimited(field, b.bytes);
+    }
+  };
+  spans(9, h.negativeSpans);
+  for (const c of h.negativeBuckets) w.double(11, c);
+  spans(12, h.positiveSpans);
+  for (const c of h.positiveBuckets) w.double(14, c);
+  return w.bytes;
+}
+
+function zigzag(n: number): number {
+  return n >= 0 ? 2 * n : -2 * n - 1;
+}
 
 function protoFamilies(families: Family[]): Buffer {
   const out: Buffer[] = [];
@@ -234,7 +317,7 @@ function protoFamilies(families: Family[]): Buffer {
     const fam = new ProtoWriter();
     fam.string(1, f.name);
     fam.tag(3, 0);
-    fam.varint(METRIC_TYPE_UNTYPED);
+    fam.varint(METRIC_TYPE[f.type]);
     for (const m of f.metrics) {
       const mw = new ProtoWriter();
       for (const [n, v] of m.labels) {
@@ -243,9 +326,13 @@ function protoFamilies(families: Family[]): Buffer {
         lp.string(2, v);
         mw.lenDelimited(1, lp.bytes);
       }
-      const untyped = new ProtoWriter();
-      untyped.double(1, m.v);
-      mw.lenDelimited(5, untyped.bytes);
+      if (m.h !== undefined) {
+        mw.lenDelimited(7, protoHistogram(m.h));
+      } else {
+        const untyped = new ProtoWriter();
+        untyped.double(1, m.v);
+        mw.lenDelimited(5, untyped.bytes);
+      }
       mw.tag(6, 0);
       mw.varint(m.t);
       fam.lenDelimited(4, mw.bytes);
@@ -294,14 +381,22 @@ export function federateHandler(deps: FederateDeps): (req: RequestInfo) => HttpR
           const it = s.iterator();
           let t = NaN;
           let v = NaN;
-          while (it.next() !== ValueType.None) {
+          let h: FloatHistogram | undefined;
+          for (let vt = it.next(); vt !== ValueType.None; vt = it.next()) {
             if (it.t() > maxt) break;
             t = it.t();
-            v = it.v();
+            if (vt === ValueType.Float) {
+              v = it.v();
+              h = undefined;
+            } else {
+              // Stores that yield histograms can read them back as float histograms.
+              h = it.atFloatHistogram!();
+              v = h.sum;
+            }
           }
           // The exposition formats cannot carry staleness markers: such series are left out.
           if (t !== t || isStaleNaN(v)) continue;
-          found.push({ ls: s.labels, t, v });
+          found.push(h === undefined ? { ls: s.labels, t, v } : { ls: s.labels, t, v, h });
         }
         const err = set.err();
         if (err !== null) throw err;
@@ -319,7 +414,7 @@ export function federateHandler(deps: FederateDeps): (req: RequestInfo) => HttpR
     const samples = found.filter((s, i) => i === 0 || !s.ls.equals(found[i - 1]!.ls));
     // Then grouped by metric name (order kept within a name), as Prometheus sorts before writing families.
     samples.sort((a, b) => compareStrings(a.ls.get(METRIC_NAME), b.ls.get(METRIC_NAME)));
-    const families = buildFamilies(samples, deps.externalLabels(), format.escaping);
+    const families = buildFamilies(samples, deps.externalLabels(), format.escaping, format.kind === 'text');
     const body = format.kind === 'protobuf' ? protoFamilies(families) : textFamilies(families);
     return { status: 200, body, headers: { 'Content-Type': format.contentType } };
   };
