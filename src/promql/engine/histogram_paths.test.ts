@@ -29,7 +29,8 @@ test('histograms may reach only operators that handle them', () => {
   assert.deepEqual(selectorNames('a * on() group_left b'), ['a', 'b']);
   // Not (yet) histogram-aware: info() reads its arguments as floats.
   assert.deepEqual(selectorNames('info(a)'), []);
-  assert.deepEqual(selectorNames('deriv(a[5m]) * b'), ['a']);
+  assert.deepEqual(selectorNames('deriv(a[5m]) * b'), ['a', 'b']);
+  assert.deepEqual(selectorNames('-info(a)'), []);
 });
 
 function histogramStore(): MemoryStorage {
