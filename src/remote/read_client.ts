@@ -1,6 +1,6 @@
 // The remote read client: one configured `remote_read` endpoint. It sends one
-// query per request and accepts a streamed answer (Prometheus XOR chunks) or
-// SAMPLES, streamed first, as Prometheus 3.x's client does. The answer is
+// query per request and accepts a streamed answer (Prometheus XOR and native
+// histogram chunks) or SAMPLES, streamed first, as Prometheus 3.x's client does. The answer is
 // bounded (body size, frame size, sample count) so a remote cannot make
 // tsprom hold more than a query may.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
@@ -19,9 +19,10 @@ import {
   encodeReadRequest,
   readFrames,
   type ReadQuery,
+  type ReadHistogram,
   type ReadSeries,
 } from './read_request.js';
-import { PROM_ENC_XOR, decodePromXor } from './read_xor.js';
+import { ChunkEncodingError, decodeReadChunk } from './read_chunks.js';
 
 /**
  * The largest answer body (and decoded SAMPLES answer): 512 MiB holds about
@@ -144,7 +145,7 @@ export class ReadClient {
     if (results.length !== 1) throw new RemoteReadError(`responses: want 1, got ${results.length}`);
     const series = results[0]!;
     let n = 0;
-    for (const s of series) n += s.timestamps.length;
+    for (const s of series) n += s.timestamps.length + s.histograms.length;
     this.checkLimit(n);
     return series;
   }
@@ -156,10 +157,10 @@ export class ReadClient {
    */
   private chunks(body: Buffer, q: ReadQuery): ReadSeries[] {
     const out: ReadSeries[] = [];
-    let cur: { labels: Labels; ts: number[]; vs: number[] } | null = null;
+    let cur: { labels: Labels; ts: number[]; vs: number[]; hs: ReadHistogram[] } | null = null;
     let n = 0;
     const flush = (): void => {
-      if (cur !== null) out.push({ labels: cur.labels, timestamps: Float64Array.from(cur.ts), values: Float64Array.from(cur.vs) });
+      if (cur !== null) out.push({ labels: cur.labels, timestamps: Float64Array.from(cur.ts), values: Float64Array.from(cur.vs), histograms: cur.hs });
       cur = null;
     };
     try {
@@ -169,23 +170,32 @@ export class ReadClient {
         for (const s of r.series) {
           if (cur === null || !cur.labels.equals(s.labels)) {
             flush();
-            cur = { labels: s.labels, ts: [], vs: [] };
+            cur = { labels: s.labels, ts: [], vs: [], hs: [] };
           }
           const into = cur;
+          const inRange = (t: number): boolean => t >= q.startMs && t <= q.endMs;
           for (const c of s.chunks) {
-            if (c.encoding !== PROM_ENC_XOR) throw new RemoteReadError(`unsupported chunk encoding ${c.encoding}`);
-            decodePromXor(c.data, (t, v) => {
-              if (t < q.startMs || t > q.endMs) return;
-              into.ts.push(t);
-              into.vs.push(v);
-              n++;
-            });
+            decodeReadChunk(
+              c,
+              (t, v) => {
+                if (!inRange(t)) return;
+                into.ts.push(t);
+                into.vs.push(v);
+                n++;
+              },
+              (x) => {
+                if (!inRange(x.t)) return;
+                into.hs.push(x);
+                n++;
+              },
+            );
             this.checkLimit(n);
           }
         }
       }
     } catch (e) {
       if (e instanceof RemoteReadError) throw e;
+      if (e instanceof ChunkEncodingError) throw new RemoteReadError(e.message);
       throw new RemoteReadError(`error reading streamed response: ${(e as Error).message}`);
     }
     flush();

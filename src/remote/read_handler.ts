@@ -1,7 +1,8 @@
 // The remote read server (POST /api/v1/read): a snappy-compressed
 // ReadRequest in, either one snappy-compressed ReadResponse (SAMPLES) or a
 // stream of framed ChunkedReadResponse messages holding Prometheus XOR chunks
-// (STREAMED_XOR_CHUNKS). Behaviour follows Prometheus's read handler:
+// (STREAMED_XOR_CHUNKS; native histograms in HISTOGRAM / FLOAT_HISTOGRAM
+// chunks, in the SAMPLES answer as TimeSeries.histograms). Behaviour follows Prometheus's read handler:
 // external labels are added to every returned series (the series' own labels
 // win) and an equality matcher on an external label's value selects series
 // without that label; the SAMPLES answer is capped by the sample limit.
@@ -23,10 +24,11 @@ import {
   frame,
   labelSize,
   type ReadChunk,
+  type ReadHistogram,
   type ReadQuery,
   type ReadRequest,
 } from './read_request.js';
-import { PROM_ENC_XOR, PromXorEncoder } from './read_xor.js';
+import { SeriesChunker } from './read_chunks.js';
 
 /** Prometheus's decodeReadLimit: the largest request body, compressed or not. */
 export const MAX_READ_REQUEST_BYTES = 32 * 1024 * 1024;
@@ -234,14 +236,17 @@ export class RemoteReadHandler {
           const s = set.at();
           const it = s.iterator();
           let n = 0;
-          while (it.next() !== ValueType.None) {
+          const hs: ReadHistogram[] = [];
+          for (let vt = it.next(); vt !== ValueType.None; vt = it.next()) {
             total++;
             if (limit > 0 && total > limit) throw new ReadHTTPError(`exceeded sample limit (${limit})`, 400);
-            scratch.push(n++, it.t(), it.v());
+            if (vt === ValueType.Float) scratch.push(n++, it.t(), it.v());
+            else if (vt === ValueType.Histogram) hs.push({ t: it.t(), h: it.atHistogram!(), fh: null });
+            else hs.push({ t: it.t(), h: null, fh: it.atFloatHistogram!() });
           }
           const err = it.err();
           if (err !== null) throw err;
-          w.series(withExternalLabels(s.labels, ext), scratch.ts, scratch.vs, n);
+          w.series(withExternalLabels(s.labels, ext), scratch.ts, scratch.vs, n, hs);
         }
         const err = set.err();
         if (err !== null) throw err;
@@ -261,7 +266,7 @@ export class RemoteReadHandler {
    * open while its frames are sent, so only one frame is held at a time.
    */
   private async *streamChunks(req: ReadRequest, ext: Labels): AsyncGenerator<Buffer> {
-    const enc = new PromXorEncoder();
+    const chunker = new SeriesChunker();
     for (let qi = 0; qi < req.queries.length; qi++) {
       const q = req.queries[qi]!;
       const querier = this.opts.queryable.querier(q.startMs, q.endMs);
@@ -276,18 +281,20 @@ export class RemoteReadHandler {
           let left = maxData;
           let chunks: ReadChunk[] = [];
           const it = s.iterator();
-          enc.reset();
-          let more = it.next() !== ValueType.None;
-          while (more) {
-            enc.append(it.t(), it.v());
-            more = it.next() !== ValueType.None;
-            if (more && !enc.full()) continue;
-            const c: ReadChunk = { minTimeMs: enc.minT, maxTimeMs: enc.maxT, encoding: PROM_ENC_XOR, data: enc.bytes() };
-            enc.reset();
-            chunks.push(c);
-            left -= chunkSize(c);
+          chunker.reset();
+          let vt = it.next();
+          while (vt !== ValueType.None) {
+            const c = chunker.add(it, vt);
+            vt = it.next();
+            const last = vt === ValueType.None ? chunker.flush() : null;
+            if (c === null && last === null) continue;
+            for (const done of [c, last]) {
+              if (done === null) continue;
+              chunks.push(done);
+              left -= chunkSize(done);
+            }
             // A frame may pass the limit by up to one chunk, as Prometheus's do.
-            if (left > 0 && more) continue;
+            if (left > 0 && vt !== ValueType.None) continue;
             yield frame(encodeChunkedReadResponse(labels, chunks, qi));
             chunks = [];
             left = maxData;

@@ -1,12 +1,15 @@
 // Remote read's protobuf messages (prometheus.ReadRequest, ReadResponse,
 // ChunkedReadResponse), encoded and decoded by hand as the remote-write
-// decoder is, plus the frames of the streamed response:
+// decoder is (native histograms are remote write 1.0's Histogram message,
+// decoded by its decoder and encoded here), plus the frames of the streamed
+// response:
 //
 //   frame = uvarint(len(message)) u32be(CRC-32C of message) message
+import type { FloatHistogram, Histogram, Span } from '../model/histogram.js';
 import { Labels } from '../model/labels.js';
 import { MatchType, Matcher } from '../model/matcher.js';
 import { crc32c } from '../tsdb/encoding/crc32c.js';
-import { ProtobufError, Reader, WIRE_I64, WIRE_LEN, WIRE_VARINT, expectWire } from './write_request.js';
+import { Reader, WIRE_I64, WIRE_LEN, WIRE_VARINT, decodeHistogram, expectWire } from './write_request.js';
 
 /** ReadRequest.ResponseType. */
 export const RESPONSE_SAMPLES = 0;
@@ -34,11 +37,19 @@ export interface ReadRequest {
   readonly acceptedResponseTypes: readonly number[];
 }
 
-/** One series of a SAMPLES answer: samples are timestamps[i], values[i]. */
+/** A native histogram sample: exactly one of h and fh. */
+export interface ReadHistogram {
+  readonly t: number;
+  readonly h: Histogram | null;
+  readonly fh: FloatHistogram | null;
+}
+
+/** One series of an answer: float samples are timestamps[i], values[i]; histograms apart, each list in time order. */
 export interface ReadSeries {
   readonly labels: Labels;
   readonly timestamps: Float64Array;
   readonly values: Float64Array;
+  readonly histograms: readonly ReadHistogram[];
 }
 
 export interface ReadChunk {
@@ -177,6 +188,85 @@ function writeLabels(w: ProtoWriter, field: number, labels: Labels): void {
   }
 }
 
+function zigzag(x: number): number {
+  return x >= 0 ? 2 * x : -2 * x - 1;
+}
+
+function writeSpans(w: ProtoWriter, field: number, spans: readonly Span[]): void {
+  for (const sp of spans) {
+    const s = w.begin(field);
+    if (sp.offset !== 0) {
+      w.tag(1, WIRE_VARINT);
+      w.uvarint(zigzag(sp.offset));
+    }
+    if (sp.length !== 0) {
+      w.tag(2, WIRE_VARINT);
+      w.uvarint(sp.length);
+    }
+    w.end(s);
+  }
+}
+
+function writePacked(w: ProtoWriter, field: number, xs: ArrayLike<number>, doubles: boolean): void {
+  if (xs.length === 0) return;
+  const s = w.begin(field);
+  for (let i = 0; i < xs.length; i++) {
+    if (doubles) w.double(xs[i]!);
+    else w.uvarint(zigzag(xs[i]!));
+  }
+  w.end(s);
+}
+
+/**
+ * A Histogram message (remote write 1.0's, which remote read shares) in
+ * field order with zero scalars left out, as gogo writes it; the count and
+ * zero count are a oneof, so they are written even when zero.
+ */
+export function writeHistogram(w: ProtoWriter, field: number, t: number, h: Histogram | null, fh: FloatHistogram | null): void {
+  const x = (h ?? fh)!;
+  const s = w.begin(field);
+  if (h !== null) {
+    w.tag(1, WIRE_VARINT);
+    w.uvarint(h.count);
+  } else {
+    w.tag(2, WIRE_I64);
+    w.double(x.count);
+  }
+  if (x.sum !== 0) {
+    w.tag(3, WIRE_I64);
+    w.double(x.sum);
+  }
+  if (x.schema !== 0) {
+    w.tag(4, WIRE_VARINT);
+    w.uvarint(zigzag(x.schema));
+  }
+  if (x.zeroThreshold !== 0) {
+    w.tag(5, WIRE_I64);
+    w.double(x.zeroThreshold);
+  }
+  if (h !== null) {
+    w.tag(6, WIRE_VARINT);
+    w.uvarint(h.zeroCount);
+  } else {
+    w.tag(7, WIRE_I64);
+    w.double(x.zeroCount);
+  }
+  writeSpans(w, 8, x.negativeSpans);
+  writePacked(w, h !== null ? 9 : 10, x.negativeBuckets, h === null);
+  writeSpans(w, 11, x.positiveSpans);
+  writePacked(w, h !== null ? 12 : 13, x.positiveBuckets, h === null);
+  if (x.counterResetHint !== 0) {
+    w.tag(14, WIRE_VARINT);
+    w.uvarint(x.counterResetHint);
+  }
+  if (t !== 0) {
+    w.tag(15, WIRE_VARINT);
+    w.int64(t);
+  }
+  writePacked(w, 16, x.customValues, true);
+  w.end(s);
+}
+
 export function encodeReadRequest(req: ReadRequest): Buffer {
   const w = new ProtoWriter();
   for (const q of req.queries) {
@@ -242,7 +332,8 @@ export class ReadResponseWriter {
     this.result = this.w.begin(1);
   }
 
-  series(labels: Labels, ts: Float64Array, vs: Float64Array, n: number): void {
+  /** A series: n float samples from ts/vs, then its histograms (TimeSeries field 4). */
+  series(labels: Labels, ts: Float64Array, vs: Float64Array, n: number, histograms: readonly ReadHistogram[] = []): void {
     const w = this.w;
     const s = w.begin(1);
     writeLabels(w, 1, labels);
@@ -261,6 +352,7 @@ export class ReadResponseWriter {
       }
       w.end(ss);
     }
+    for (const x of histograms) writeHistogram(w, 4, x.t, x.h, x.fh);
     w.end(s);
   }
 
@@ -492,6 +584,7 @@ function decodeTimeSeries(buf: Buffer, start: number, end: number): ReadSeries {
   const pairs: string[] = [];
   const ts: number[] = [];
   const vs: number[] = [];
+  const hs: ReadHistogram[] = [];
   while (r.pos < r.end) {
     const [field, wire] = r.tag();
     if (field === 1) {
@@ -519,12 +612,15 @@ function decodeTimeSeries(buf: Buffer, start: number, end: number): ReadSeries {
       ts.push(t);
       vs.push(v);
     } else if (field === 4) {
-      throw new ProtobufError('remote read: native histograms are not supported');
+      expectWire('Histograms', wire, WIRE_LEN);
+      const [s, e] = r.bytes();
+      const d = decodeHistogram(buf, s, e);
+      hs.push({ t: d.t, h: d.h, fh: d.fh });
     } else {
       r.skip(wire);
     }
   }
-  return { labels: toLabels(pairs), timestamps: Float64Array.from(ts), values: Float64Array.from(vs) };
+  return { labels: toLabels(pairs), timestamps: Float64Array.from(ts), values: Float64Array.from(vs), histograms: hs };
 }
 
 /** Decodes a ReadResponse into each query's series. */

@@ -6,13 +6,22 @@
 // selectors holding all of them as equality matchers; with
 // filter_external_labels (the default) the external labels are sent as
 // equality matchers and removed from the answer. Series present on both sides
-// are merged, the local sample winning at equal timestamps.
+// are merged, the local sample winning at equal timestamps. Native histograms
+// come back as histogram samples (validated as Prometheus's client does).
 //
 // Remote fetches start in select() and the caller awaits Querier.ready()
 // before reading, so the storage interface stays synchronous.
 import type { Registry } from 'prom-client';
 import type { Config, RemoteReadConfig } from '../config/types.js';
 import type { Logger } from '../logging/types.js';
+import {
+  EXPONENTIAL_SCHEMA_MAX,
+  capSchema,
+  isKnownSchema,
+  unknownSchemaError,
+  type FloatHistogram,
+  type Histogram,
+} from '../model/histogram.js';
 import { Labels, LabelsBuilder } from '../model/labels.js';
 import { MatchType, Matcher } from '../model/matcher.js';
 import {
@@ -229,7 +238,7 @@ class RemoteSeriesSet implements SeriesSet {
     this.i++;
     const s = this.series[this.i];
     if (s === undefined) return false;
-    this.cur = { labels: s.labels, iterator: () => new ArrayIterator(s.timestamps, s.values) };
+    this.cur = { labels: s.labels, iterator: () => new ReadSeriesIterator(s) };
     return true;
   }
 
@@ -246,33 +255,105 @@ class RemoteSeriesSet implements SeriesSet {
   }
 }
 
-class ArrayIterator implements SampleIterator {
-  private i = -1;
-  constructor(
-    private readonly ts: Float64Array,
-    private readonly vs: Float64Array,
-  ) {}
+/**
+ * One remote series' floats and histograms in time order; at a timestamp
+ * both have, the float wins (Prometheus's concreteSeriesIterator). A
+ * histogram of an unknown schema or an invalid one ends iteration with an
+ * error; finer exponential schemas are reduced to 8 first.
+ */
+export class ReadSeriesIterator implements SampleIterator {
+  private fi = -1;
+  private hi = -1;
+  private cur = ValueType.None;
+  private h: Histogram | null = null;
+  private fh: FloatHistogram | null = null;
+  private error: Error | null = null;
+
+  constructor(private readonly s: ReadSeries) {}
 
   next(): ValueType {
-    this.i++;
-    return this.i < this.ts.length ? ValueType.Float : ValueType.None;
+    if (this.error !== null) return ValueType.None;
+    const s = this.s;
+    const ft = this.fi + 1 < s.timestamps.length ? s.timestamps[this.fi + 1]! : Infinity;
+    const ht = this.hi + 1 < s.histograms.length ? s.histograms[this.hi + 1]!.t : Infinity;
+    if (ft === Infinity && ht === Infinity) {
+      this.fi = s.timestamps.length;
+      this.hi = s.histograms.length;
+      this.cur = ValueType.None;
+      return this.cur;
+    }
+    if (ft <= ht) {
+      this.fi++;
+      // The histogram at the same time is passed over.
+      if (ft === ht) this.hi++;
+      this.cur = ValueType.Float;
+      return this.cur;
+    }
+    this.hi++;
+    return this.loadHistogram();
   }
 
   seek(t: number): ValueType {
-    if (this.i < 0) this.i = 0;
-    while (this.i < this.ts.length && this.ts[this.i]! < t) this.i++;
-    return this.i < this.ts.length ? ValueType.Float : ValueType.None;
+    if (this.error !== null) return ValueType.None;
+    if (this.cur !== ValueType.None && this.t() >= t) return this.cur;
+    const s = this.s;
+    let f = Math.max(this.fi, 0);
+    while (f < s.timestamps.length && s.timestamps[f]! < t) f++;
+    let h = Math.max(this.hi, 0);
+    while (h < s.histograms.length && s.histograms[h]!.t < t) h++;
+    // Step back one on each side so that next() picks the earlier of the two.
+    this.fi = f - 1;
+    this.hi = h - 1;
+    return this.next();
+  }
+
+  private loadHistogram(): ValueType {
+    const x = this.s.histograms[this.hi]!;
+    try {
+      if (x.h !== null) {
+        const schema = x.h.schema;
+        if (!isKnownSchema(schema)) throw unknownSchemaError(schema);
+        const h = capSchema(x.h, EXPONENTIAL_SCHEMA_MAX);
+        h.validate();
+        this.h = h;
+        this.fh = null;
+        this.cur = ValueType.Histogram;
+      } else {
+        const schema = x.fh!.schema;
+        if (!isKnownSchema(schema)) throw unknownSchemaError(schema);
+        const fh = capSchema(x.fh!, EXPONENTIAL_SCHEMA_MAX);
+        fh.validate();
+        this.h = null;
+        this.fh = fh;
+        this.cur = ValueType.FloatHistogram;
+      }
+    } catch (e) {
+      this.error = e instanceof Error ? e : new Error(String(e));
+      this.cur = ValueType.None;
+    }
+    return this.cur;
   }
 
   t(): number {
-    return this.ts[this.i]!;
+    return this.cur === ValueType.Float ? this.s.timestamps[this.fi]! : this.s.histograms[this.hi]!.t;
   }
 
   v(): number {
-    return this.vs[this.i]!;
+    return this.s.values[this.fi]!;
+  }
+
+  atHistogram(): Histogram {
+    if (this.h === null) throw new Error('BUG: atHistogram() on a sample that is no integer histogram');
+    return this.h;
+  }
+
+  atFloatHistogram(): FloatHistogram {
+    if (this.cur === ValueType.Histogram) return this.h!.toFloat();
+    if (this.fh === null) throw new Error('BUG: atFloatHistogram() on a sample that is no histogram');
+    return this.fh;
   }
 
   err(): Error | null {
-    return null;
+    return this.error;
   }
 }

@@ -5,7 +5,8 @@
 // segments, records and checkpoints as the TSDB's, so the remote-write queues
 // tail `<path>/wal` the same way) and nowhere else; it answers no queries.
 // Memory holds one entry per live series (labels, last timestamp and value,
-// the last segment that mentions it).
+// the last segment that mentions it). Native histograms are checked as the
+// head checks them and logged in the batch-with-histograms record.
 //
 // Truncation (every truncateFrequencyMs, default 2 h as Prometheus's agent)
 // folds the older two thirds of the segments into a checkpoint holding the
@@ -16,9 +17,10 @@
 // Series whose last mention lies in the deleted segments are forgotten.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Counter, Gauge, Histogram, Summary, type Registry } from 'prom-client';
+import { Counter, Gauge, Summary, type Registry } from 'prom-client';
 import type { Logger } from '../../logging/types.js';
 import { nopLogger } from '../../logging/types.js';
+import { FloatHistogram, Histogram, HistogramError } from '../../model/histogram.js';
 import type { Labels } from '../../model/labels.js';
 import {
   DuplicateSampleError,
@@ -31,6 +33,7 @@ import {
   type Storage,
 } from '../../storage/interface.js';
 import { acquireLock, type DirLock } from '../fileutil/lock.js';
+import { InvalidHistogramError } from '../head/appender.js';
 import { Pacer } from '../fileutil/pacer.js';
 import { RecordEncoder, decodeRecord, type RecordHandler } from '../record/record.js';
 import { checkpointSegments, createCheckpoint, deleteCheckpoints, lastCheckpoint } from '../wal/checkpoint.js';
@@ -72,6 +75,8 @@ interface MemSeries {
   lastT: number;
   lastHi: number;
   lastLo: number;
+  /** The newest sample when it is a histogram, else null. */
+  lastHist: Histogram | FloatHistogram | null;
   /** Highest WAL segment holding a record of this series. */
   lastSeg: number;
 }
@@ -172,12 +177,22 @@ export class AgentDB implements Storage {
     const pacer = new Pacer(REPLAY_YIELD_MS);
     const self = this;
     let seg = -1;
+    const replayHistogram = (ref: number, t: number, x: Histogram | FloatHistogram): void => {
+      const s = this.byRef.get(ref);
+      if (s === undefined) return;
+      if (t >= s.lastT) {
+        s.lastT = t;
+        s.lastHist = x;
+      }
+      s.lastSeg = Math.max(s.lastSeg, seg);
+      if (seg >= 0) this.segMaxT.set(seg, Math.max(this.segMaxT.get(seg) ?? -Infinity, t));
+    };
     const handler: RecordHandler = {
       series(ref, labels) {
         const key = labels.key();
         const old = self.byKey.get(key);
         // A series logged twice (two appenders raced to create it) keeps its first ref; the other ref maps to it.
-        const s: MemSeries = old ?? { ref, labels, lastT: -Infinity, lastHi: 0, lastLo: 0, lastSeg: seg };
+        const s: MemSeries = old ?? { ref, labels, lastT: -Infinity, lastHi: 0, lastLo: 0, lastHist: null, lastSeg: seg };
         if (old === undefined) self.byKey.set(key, s);
         self.byRef.set(ref, s);
         s.lastSeg = Math.max(s.lastSeg, seg);
@@ -190,9 +205,16 @@ export class AgentDB implements Storage {
           s.lastT = t;
           s.lastHi = hi;
           s.lastLo = lo;
+          s.lastHist = null;
         }
         s.lastSeg = Math.max(s.lastSeg, seg);
         if (seg >= 0) self.segMaxT.set(seg, Math.max(self.segMaxT.get(seg) ?? -Infinity, t));
+      },
+      histogram(ref, t, h) {
+        replayHistogram(ref, t, h);
+      },
+      floatHistogram(ref, t, fh) {
+        replayHistogram(ref, t, fh);
       },
       tombstone() {},
     };
@@ -290,7 +312,14 @@ export class AgentDB implements Storage {
   }
 
   /** @internal Logs one commit as one record and updates the series table. */
-  commit(newSeries: readonly { ref: number; labels: Labels }[], refs: number[], ts: number[], his: number[], los: number[]): void {
+  commit(
+    newSeries: readonly { ref: number; labels: Labels }[],
+    refs: number[],
+    ts: number[],
+    his: number[],
+    los: number[],
+    hists: readonly PendingHistogram[] = [],
+  ): void {
     if (this.closed) throw new Error('tsdb: database is closed');
     // A series another appender created meanwhile takes over: its ref is used instead.
     const remap = new Map<number, number>();
@@ -301,20 +330,28 @@ export class AgentDB implements Storage {
       else created.push(s);
     }
     const n = refs.length;
+    const nh = hists.length;
     const enc = this.enc;
-    enc.startBatch(created.length);
+    enc.startBatch(created.length, nh > 0);
     for (const s of created) enc.series(s.ref, s.labels);
+    if (nh > 0) {
+      enc.histograms(nh);
+      for (const x of hists) {
+        x.ref = remap.get(x.ref) ?? x.ref;
+        enc.histogram(x.ref, x.t, x.h, x.fh, x.seq);
+      }
+    }
     enc.samples(n);
     for (let i = 0; i < n; i++) {
       const ref = remap.get(refs[i]!) ?? refs[i]!;
       refs[i] = ref;
       enc.sample(ref, ts[i]!, his[i]!, los[i]!);
     }
-    if (created.length > 0 || n > 0) this.wal.log(enc.bytes());
+    if (created.length > 0 || n > 0 || nh > 0) this.wal.log(enc.bytes());
     enc.release();
     const seg = this.wal.currentSegment();
     for (const s of created) {
-      const m: MemSeries = { ref: s.ref, labels: s.labels, lastT: -Infinity, lastHi: 0, lastLo: 0, lastSeg: seg };
+      const m: MemSeries = { ref: s.ref, labels: s.labels, lastT: -Infinity, lastHi: 0, lastLo: 0, lastHist: null, lastSeg: seg };
       this.byKey.set(s.labels.key(), m);
       this.byRef.set(s.ref, m);
     }
@@ -326,12 +363,23 @@ export class AgentDB implements Storage {
         s.lastT = t;
         s.lastHi = his[i]!;
         s.lastLo = los[i]!;
+        s.lastHist = null;
       }
       s.lastSeg = seg;
       if (t > maxT) maxT = t;
     }
-    if (n > 0) this.segMaxT.set(seg, maxT);
-    this.metrics.samplesAppended.inc(n);
+    // A histogram after a float at the same time cannot be (the appender refuses it), so ">=" keeps the newest.
+    for (const x of hists) {
+      const s = this.byRef.get(x.ref)!;
+      if (x.t >= s.lastT) {
+        s.lastT = x.t;
+        s.lastHist = x.h ?? x.fh;
+      }
+      s.lastSeg = seg;
+      if (x.t > maxT) maxT = x.t;
+    }
+    if (n > 0 || nh > 0) this.segMaxT.set(seg, maxT);
+    this.metrics.samplesAppended.inc(n + nh);
     this.metrics.activeSeries.set(this.byKey.size);
   }
 
@@ -430,6 +478,15 @@ export class AgentDB implements Storage {
 const f64 = new Float64Array(1);
 const u32 = new Uint32Array(f64.buffer);
 
+/** @internal A histogram sample of an open appender; seq = float samples appended before it. */
+interface PendingHistogram {
+  ref: number;
+  readonly t: number;
+  readonly h: Histogram | null;
+  readonly fh: FloatHistogram | null;
+  readonly seq: number;
+}
+
 class AgentAppender implements Appender {
   private readonly newSeries: { ref: number; labels: Labels }[] = [];
   /** New series of this appender by label key, so repeated appends reuse their ref. */
@@ -440,33 +497,33 @@ class AgentAppender implements Appender {
   private readonly ts: number[] = [];
   private readonly his: number[] = [];
   private readonly los: number[] = [];
+  private readonly hists: PendingHistogram[] = [];
   private done = false;
 
   constructor(private readonly db: AgentDB) {}
 
-  append(ref: SeriesRef, labels: Labels, t: number, v: number): SeriesRef {
+  /** The series' ref (new ones are created pending) and its newest committed sample. */
+  private resolve(ref: SeriesRef, labels: Labels): { r: number; s: MemSeries | undefined } {
     if (this.done) throw new Error('BUG: appender used after commit or rollback');
-    let r = 0;
-    let lastT = -Infinity;
-    let last: { hi: number; lo: number } | null = null;
     const known = ref !== 0 ? this.db.byReference(ref) : undefined;
     const s = known ?? this.db.lookup(labels);
-    if (s !== undefined) {
-      r = s.ref;
-      lastT = s.lastT;
-      last = { hi: s.lastHi, lo: s.lastLo };
-    } else if (ref !== 0 && this.pendingLastT.has(ref)) {
-      r = ref;
-    } else {
-      if (labels.isEmpty()) throw new InvalidSeriesError('empty labelset');
-      const key = labels.key();
-      r = this.pendingByKey.get(key) ?? 0;
-      if (r === 0) {
-        r = this.db.newRef();
-        this.pendingByKey.set(key, r);
-        this.newSeries.push({ ref: r, labels });
-      }
+    if (s !== undefined) return { r: s.ref, s };
+    if (ref !== 0 && this.pendingLastT.has(ref)) return { r: ref, s: undefined };
+    if (labels.isEmpty()) throw new InvalidSeriesError('empty labelset');
+    const key = labels.key();
+    let r = this.pendingByKey.get(key) ?? 0;
+    if (r === 0) {
+      r = this.db.newRef();
+      this.pendingByKey.set(key, r);
+      this.newSeries.push({ ref: r, labels });
     }
+    return { r, s: undefined };
+  }
+
+  append(ref: SeriesRef, labels: Labels, t: number, v: number): SeriesRef {
+    const { r, s } = this.resolve(ref, labels);
+    let lastT = s?.lastT ?? -Infinity;
+    let last: { hi: number; lo: number } | null = s !== undefined && s.lastHist === null ? { hi: s.lastHi, lo: s.lastLo } : null;
     const pending = this.pendingLastT.get(r);
     if (pending !== undefined && pending > lastT) {
       lastT = pending;
@@ -480,7 +537,7 @@ class AgentAppender implements Appender {
       throw new OutOfOrderSampleError();
     }
     if (t === lastT) {
-      // The same sample again is dropped; another value at the same time (or any repeat within this appender) is refused.
+      // The same sample again is dropped; another value at the same time (a histogram there, or any repeat within this appender) is refused.
       if (last !== null && last.hi === hi && last.lo === lo) return r;
       throw new DuplicateSampleError();
     }
@@ -492,10 +549,41 @@ class AgentAppender implements Appender {
     return r;
   }
 
+  /** Validated as the head validates (InvalidHistogramError), ordered and deduplicated as floats are. */
+  appendHistogram(ref: SeriesRef, labels: Labels, t: number, h: Histogram | null, fh: FloatHistogram | null): SeriesRef {
+    if ((h === null) === (fh === null)) throw new Error('BUG: appendHistogram needs exactly one of h and fh');
+    try {
+      (h ?? fh)!.validate();
+    } catch (e) {
+      if (e instanceof HistogramError) throw new InvalidHistogramError(e);
+      throw e;
+    }
+    const { r, s } = this.resolve(ref, labels);
+    let lastT = s?.lastT ?? -Infinity;
+    let last = s?.lastHist ?? null;
+    const pending = this.pendingLastT.get(r);
+    if (pending !== undefined && pending > lastT) {
+      lastT = pending;
+      last = null;
+    }
+    if (t < lastT) {
+      this.db.countOutOfOrder();
+      throw new OutOfOrderSampleError();
+    }
+    if (t === lastT) {
+      if (h !== null && last instanceof Histogram && last.equals(h)) return r;
+      if (fh !== null && last instanceof FloatHistogram && last.equals(fh)) return r;
+      throw new DuplicateSampleError();
+    }
+    this.pendingLastT.set(r, t);
+    this.hists.push({ ref: r, t, h, fh, seq: this.refs.length });
+    return r;
+  }
+
   commit(): void {
     if (this.done) return;
     this.done = true;
-    this.db.commit(this.newSeries, this.refs, this.ts, this.his, this.los);
+    this.db.commit(this.newSeries, this.refs, this.ts, this.his, this.los, this.hists);
   }
 
   rollback(): void {
