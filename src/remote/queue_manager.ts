@@ -3,7 +3,10 @@
 //
 // Series labels get the external labels and write_relabel_configs once, when
 // their series record is read. A sample goes to shard ref % shards, so one
-// series' samples stay in order. A shard holds at most `capacity` samples
+// series' samples stay in order. Exemplars and native histograms (with
+// send_exemplars / send_native_histograms) share the shards: an entry is one
+// of the three, and max_samples_per_send and capacity count them all, as
+// Prometheus's shards do. A shard holds at most `capacity` samples
 // and sends `max_samples_per_send` at a time (or what it has when
 // batch_send_deadline passes); while a batch is out it is copied out of the
 // queue, so memory is bounded by shards x (capacity + max_samples_per_send)
@@ -16,12 +19,13 @@
 // that record.
 import { snappyCompress } from './snappy_compress.js';
 import type { RemoteWriteConfig } from '../config/types.js';
+import { CUSTOM_BUCKETS_SCHEMA, type FloatHistogram, type Histogram } from '../model/histogram.js';
 import { LabelsBuilder, type Labels } from '../model/labels.js';
 import type { Logger } from '../logging/types.js';
 import { nopLogger } from '../logging/types.js';
 import { LabelMap, processBuilder } from '../relabel/relabel.js';
 import { RequestEncoder, encodeMetadataV1, labelBytesV1, type EncodableSeries, type MetadataEntry } from './write_encode.js';
-import type { DropReason, RemoteWriteMetrics } from './write_metrics.js';
+import type { DropReason, HistogramDropReason, RemoteWriteMetrics } from './write_metrics.js';
 import { WalWatcher, walEnd, type SampleRecord, type WalPosition, type WatcherSink } from './wal_watcher.js';
 
 /** What a send attempt returned. */
@@ -103,10 +107,16 @@ class EwmaRate {
   }
 }
 
-/** One shard's bounded queue (a ring) and its sender loop. An entry is a sample, or an exemplar where ex holds its labels. */
+type AnyHistogram = Histogram | FloatHistogram;
+
+/**
+ * One shard's bounded queue (a ring) and its sender loop. An entry is a sample,
+ * an exemplar where ex holds its labels, or a native histogram where h holds it.
+ */
 class Shard {
   readonly series: (QueuedSeries | undefined)[];
   readonly ex: (Labels | undefined)[];
+  readonly h: (AnyHistogram | undefined)[];
   readonly ts: Float64Array;
   readonly vs: Float64Array;
   readonly rec: Float64Array;
@@ -120,15 +130,17 @@ class Shard {
   constructor(readonly capacity: number) {
     this.series = new Array<QueuedSeries | undefined>(capacity);
     this.ex = new Array<Labels | undefined>(capacity);
+    this.h = new Array<AnyHistogram | undefined>(capacity);
     this.ts = new Float64Array(capacity);
     this.vs = new Float64Array(capacity);
     this.rec = new Float64Array(capacity);
   }
 
-  push(s: QueuedSeries, t: number, v: number, rec: number, ex: Labels | undefined): void {
+  push(s: QueuedSeries, t: number, v: number, rec: number, ex: Labels | undefined, h?: AnyHistogram): void {
     const i = (this.head + this.len) % this.capacity;
     this.series[i] = s;
     this.ex[i] = ex;
+    this.h[i] = h;
     this.ts[i] = t;
     this.vs[i] = v;
     this.rec[i] = rec;
@@ -156,12 +168,14 @@ class Shard {
   }
 }
 
-/** A batch taken out of a shard; exCount of its n entries are exemplars. */
+/** A batch taken out of a shard; exCount of its n entries are exemplars, hCount histograms. */
 class Batch {
   n = 0;
   exCount = 0;
+  hCount = 0;
   readonly series: QueuedSeries[] = [];
   readonly ex: (Labels | undefined)[] = [];
+  readonly h: (AnyHistogram | undefined)[] = [];
   readonly ts: Float64Array;
   readonly vs: Float64Array;
   readonly rec: Float64Array;
@@ -217,9 +231,10 @@ export class QueueManager implements WatcherSink {
   private highestSent = 0;
   private lastSendMs = 0;
   private reshardDisabledUntil = 0;
-  /** Entries queued (samples and exemplars), and the exemplars among them. */
+  /** Entries queued (samples, exemplars, histograms), and the exemplars and histograms among them. */
   private pendingSamples = 0;
   private pendingExemplars = 0;
+  private pendingHistograms = 0;
 
   constructor(private readonly opts: QueueManagerOptions) {
     this.cfg = opts.cfg;
@@ -251,6 +266,7 @@ export class QueueManager implements WatcherSink {
       dir: opts.walDir,
       start: this.readEnd,
       exemplars: opts.cfg.sendExemplars,
+      histograms: opts.cfg.sendNativeHistograms,
       sink: this,
       pollIntervalMs: opts.pollIntervalMs,
       logger: this.logger,
@@ -274,6 +290,10 @@ export class QueueManager implements WatcherSink {
       for (const c of [this.m.exemplars, this.m.exemplarsFailed, this.m.exemplarsRetried]) c.inc(this.l, 0);
       this.m.exemplarsPending.set(this.l, 0);
     }
+    if (opts.cfg.sendNativeHistograms) {
+      for (const c of [this.m.histograms, this.m.histogramsFailed, this.m.histogramsRetried]) c.inc(this.l, 0);
+      this.m.histogramsPending.set(this.l, 0);
+    }
   }
 
   start(): void {
@@ -292,7 +312,7 @@ export class QueueManager implements WatcherSink {
     return this.committed;
   }
 
-  /** Samples and exemplars queued in the shards now (bounded by shards x capacity). */
+  /** Samples, exemplars and histograms queued in the shards now (bounded by shards x capacity). */
   pending(): number {
     return this.pendingSamples;
   }
@@ -347,7 +367,7 @@ export class QueueManager implements WatcherSink {
     this.recOpen.push(0);
     this.recComplete.push(false);
     this.readEnd = end;
-    const n = exemplars ? rec.exN : rec.n;
+    const n = exemplars ? rec.exN : rec.n + rec.hN;
     const i = exemplars ? this.enqueueExemplars(rec, 0, id, start.segment) : this.enqueue(rec, 0, id, start.segment);
     if (i === n) {
       this.completeRecord(id);
@@ -357,7 +377,7 @@ export class QueueManager implements WatcherSink {
   }
 
   private async enqueueSlow(rec: SampleRecord, i: number, id: number, seg: number, exemplars: boolean): Promise<void> {
-    const n = exemplars ? rec.exN : rec.n;
+    const n = exemplars ? rec.exN : rec.n + rec.hN;
     while (i < n) {
       this.m.enqueueRetries.inc(this.l);
       await new Promise<void>((r) => this.spaceWaiters.push(r));
@@ -400,9 +420,13 @@ export class QueueManager implements WatcherSink {
     return i;
   }
 
-  /** Queues rec's samples from index i on; returns where it stopped (rec.n when all went). */
+  /**
+   * Queues rec's samples from index i on, then its histograms (index rec.n + j is
+   * histogram j); returns where it stopped (rec.n + rec.hN when all went).
+   */
   private enqueue(rec: SampleRecord, i: number, id: number, seg: number): number {
     if (this.resharding || this.stopping) return i;
+    if (i >= rec.n) return this.enqueueHistograms(rec, i, id, seg);
     const n = rec.n;
     const ageLimit = this.cfg.queueConfig.sampleAgeLimitMs;
     const minT = ageLimit > 0 ? this.now() - ageLimit : -Infinity;
@@ -448,7 +472,55 @@ export class QueueManager implements WatcherSink {
       this.highestRecv = maxT;
       this.m.highestTimestamp.set(this.l, maxT / 1000);
     }
-    this.m.pending.set(this.l, this.pendingSamples - this.pendingExemplars);
+    this.m.pending.set(this.l, this.pendingSamples - this.pendingExemplars - this.pendingHistograms);
+    return i === n && rec.hN > 0 ? this.enqueueHistograms(rec, i, id, seg) : i;
+  }
+
+  /** As enqueue(), for the histograms (rec.n + j is histogram j; histograms are few: no fast path). */
+  private enqueueHistograms(rec: SampleRecord, i: number, id: number, seg: number): number {
+    const ageLimit = this.cfg.queueConfig.sampleAgeLimitMs;
+    const minT = ageLimit > 0 ? this.now() - ageLimit : -Infinity;
+    const dropAll = seg < this.dropBelowSegment;
+    const v1 = this.cfg.protobufMessage === 'prometheus.WriteRequest';
+    const ns = this.shards.length;
+    const end = rec.n + rec.hN;
+    let queued = 0;
+    let maxT = this.highestRecv;
+    for (; i < end; i++) {
+      const j = i - rec.n;
+      const ref = rec.hRefs[j]!;
+      const t = rec.hTs[j]!;
+      const h = rec.hs[j]!;
+      const s = this.seriesMap.get(ref);
+      let reason: HistogramDropReason | null = null;
+      if (dropAll) reason = 'wal_retention_exceeded';
+      else if (t < minT) reason = 'too_old';
+      else if (v1 && h.schema === CUSTOM_BUCKETS_SCHEMA) reason = 'nhcb_in_rw1_not_supported';
+      else if (s === undefined) reason = 'unintentionally_dropped_series';
+      else if (s.dropped) reason = 'dropped_series';
+      if (reason !== null || s === undefined) {
+        if (reason === 'nhcb_in_rw1_not_supported') this.logger.warn('Dropped native histogram with custom buckets (NHCB): remote write 1.0 cannot carry it', { ref });
+        this.m.histogramsDropped.inc({ ...this.l, reason: reason ?? 'unintentionally_dropped_series' });
+        this.dataDropped.incr(1);
+        continue;
+      }
+      // ns > 0 while not resharding; ref % ns < ns.
+      const sh = this.shards[ref % ns]!;
+      if (sh.len >= sh.capacity) break;
+      sh.push(s, t, 0, id, undefined, h);
+      if (sh.len === this.cfg.queueConfig.maxSamplesPerSend) sh.wake();
+      queued++;
+      if (t > maxT) maxT = t;
+    }
+    this.recOpen[id - this.recBase + this.recHead] = (this.recOpen[id - this.recBase + this.recHead] ?? 0) + queued;
+    this.pendingSamples += queued;
+    this.pendingHistograms += queued;
+    this.dataIn.incr(queued);
+    if (maxT > this.highestRecv) {
+      this.highestRecv = maxT;
+      this.m.highestTimestamp.set(this.l, maxT / 1000);
+    }
+    this.m.histogramsPending.set(this.l, this.pendingHistograms);
     return i;
   }
 
@@ -463,16 +535,18 @@ export class QueueManager implements WatcherSink {
     this.advance();
   }
 
-  /** Entries of these records are done (sent, refused or dropped); exCount of the n were exemplars. */
-  private release(recs: Float64Array, n: number, exCount: number): void {
+  /** Entries of these records are done (sent, refused or dropped); exCount of the n were exemplars, hCount histograms. */
+  private release(recs: Float64Array, n: number, exCount: number, hCount: number): void {
     for (let k = 0; k < n; k++) {
       const idx = recs[k]! - this.recBase + this.recHead;
       this.recOpen[idx] = this.recOpen[idx]! - 1;
     }
     this.pendingSamples -= n;
     this.pendingExemplars -= exCount;
-    this.m.pending.set(this.l, this.pendingSamples - this.pendingExemplars);
+    this.pendingHistograms -= hCount;
+    this.m.pending.set(this.l, this.pendingSamples - this.pendingExemplars - this.pendingHistograms);
     if (exCount > 0) this.m.exemplarsPending.set(this.l, this.pendingExemplars);
+    if (hCount > 0) this.m.histogramsPending.set(this.l, this.pendingHistograms);
     this.advance();
   }
 
@@ -568,7 +642,9 @@ export class QueueManager implements WatcherSink {
     const n = Math.min(sh.len, max);
     b.series.length = n;
     b.ex.length = n;
+    b.h.length = n;
     let exCount = 0;
+    let hCount = 0;
     for (let k = 0; k < n; k++) {
       const i = (sh.head + k) % sh.capacity;
       b.series[k] = sh.series[i]!;
@@ -579,12 +655,19 @@ export class QueueManager implements WatcherSink {
         sh.ex[i] = undefined;
       }
       b.ex[k] = e;
+      const h = sh.h[i];
+      if (h !== undefined) {
+        hCount++;
+        sh.h[i] = undefined;
+      }
+      b.h[k] = h;
       b.ts[k] = sh.ts[i]!;
       b.vs[k] = sh.vs[i]!;
       b.rec[k] = sh.rec[i]!;
     }
     b.n = n;
     b.exCount = exCount;
+    b.hCount = hCount;
     sh.head = (sh.head + n) % sh.capacity;
     sh.len -= n;
     this.wakeEnqueuers();
@@ -598,14 +681,17 @@ export class QueueManager implements WatcherSink {
     let w = 0;
     dropped.n = 0;
     dropped.exCount = 0;
+    dropped.hCount = 0;
     for (let k = 0; k < b.n; k++) {
       if (b.ts[k]! < minT) {
         dropped.rec[dropped.n++] = b.rec[k]!;
         if (b.ex[k] !== undefined) dropped.exCount++;
+        if (b.h[k] !== undefined) dropped.hCount++;
         continue;
       }
       b.series[w] = b.series[k]!;
       b.ex[w] = b.ex[k];
+      b.h[w] = b.h[k];
       b.ts[w] = b.ts[k]!;
       b.vs[w] = b.vs[k]!;
       b.rec[w] = b.rec[k]!;
@@ -615,10 +701,13 @@ export class QueueManager implements WatcherSink {
     b.n = w;
     b.series.length = w;
     b.ex.length = w;
+    b.h.length = w;
     b.exCount -= dropped.exCount;
-    this.countDropped('too_old', dropped.n - dropped.exCount);
+    b.hCount -= dropped.hCount;
+    this.countDropped('too_old', dropped.n - dropped.exCount - dropped.hCount);
     if (dropped.exCount > 0) this.m.exemplarsDropped.inc({ ...this.l, reason: 'too_old' }, dropped.exCount);
-    this.release(dropped.rec, dropped.n, dropped.exCount);
+    if (dropped.hCount > 0) this.m.histogramsDropped.inc({ ...this.l, reason: 'too_old' }, dropped.hCount);
+    this.release(dropped.rec, dropped.n, dropped.exCount, dropped.hCount);
     return true;
   }
 
@@ -626,13 +715,13 @@ export class QueueManager implements WatcherSink {
     const dropped = new Batch(this.cfg.queueConfig.sampleAgeLimitMs > 0 ? b.n : 0);
     this.filterOld(b, dropped);
     if (b.n === 0) return;
-    let body = snappyCompress(encoder.encode(b.series, b.ts, b.vs, b.n, b.ex));
+    let body = snappyCompress(encoder.encode(b.series, b.ts, b.vs, b.n, b.ex, b.h));
     let backoff = this.cfg.queueConfig.minBackoffMs;
     for (let attempt = 0; ; attempt++) {
       if (this.abort.signal.aborted) return;
       if (attempt > 0 && this.filterOld(b, dropped)) {
         if (b.n === 0) return;
-        body = snappyCompress(encoder.encode(b.series, b.ts, b.vs, b.n, b.ex));
+        body = snappyCompress(encoder.encode(b.series, b.ts, b.vs, b.n, b.ex, b.h));
       }
       const t0 = this.now();
       let res: SendResponse | null = null;
@@ -645,10 +734,11 @@ export class QueueManager implements WatcherSink {
       const secs = (this.now() - t0) / 1000;
       this.m.sentBatchDuration.observe(this.l, secs);
       if (this.abort.signal.aborted) return;
-      const samples = b.n - b.exCount;
+      const samples = b.n - b.exCount - b.hCount;
       if (res !== null && res.status >= 200 && res.status < 300) {
         this.m.samples.inc(this.l, samples);
         if (b.exCount > 0) this.m.exemplars.inc(this.l, b.exCount);
+        if (b.hCount > 0) this.m.histograms.inc(this.l, b.hCount);
         this.m.bytes.inc(this.l, body.length);
         this.dataOut.incr(b.n);
         this.dataOutDuration.incr(secs);
@@ -659,7 +749,7 @@ export class QueueManager implements WatcherSink {
           this.m.highestSentTimestamp.set(this.l, maxT / 1000);
         }
         this.lastSendMs = this.now();
-        this.release(b.rec, b.n, b.exCount);
+        this.release(b.rec, b.n, b.exCount, b.hCount);
         return;
       }
       const status = res?.status ?? 0;
@@ -668,12 +758,14 @@ export class QueueManager implements WatcherSink {
       if (!recoverable) {
         this.m.failed.inc(this.l, samples);
         if (b.exCount > 0) this.m.exemplarsFailed.inc(this.l, b.exCount);
+        if (b.hCount > 0) this.m.histogramsFailed.inc(this.l, b.hCount);
         this.logger.error('non-recoverable error', { count: b.n, err: msg });
-        this.release(b.rec, b.n, b.exCount);
+        this.release(b.rec, b.n, b.exCount, b.hCount);
         return;
       }
       this.m.retried.inc(this.l, samples);
       if (b.exCount > 0) this.m.exemplarsRetried.inc(this.l, b.exCount);
+      if (b.hCount > 0) this.m.histogramsRetried.inc(this.l, b.hCount);
       const retryAfterMs = res?.retryAfter !== undefined ? parseRetryAfter(res.retryAfter, this.now()) : 0;
       const wait = retryAfterMs > 0 ? retryAfterMs : backoff;
       if (retryAfterMs > 0) this.reshardDisabledUntil = this.now() + retryAfterMs;

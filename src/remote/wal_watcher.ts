@@ -1,7 +1,8 @@
 // Tails a WAL directory (the TSDB's <data>/wal or the agent's) for one
 // remote-write queue: the last checkpoint and the segments give series
-// labels, the segments from a start position on give float samples. Other
-// records (tombstones, exemplars, types it does not know) are skipped.
+// labels, the segments from a start position on give float samples, and
+// native histograms and exemplars when the queue sends them. Other records
+// (tombstones, types it does not know) are skipped.
 //
 // Positions are (segment, offset of a record's frame). The watcher reads
 // series up to its start position and sends samples from it on; a new queue
@@ -9,6 +10,7 @@
 // were read are reported to the sink.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { FloatHistogram, Histogram } from '../model/histogram.js';
 import type { Labels } from '../model/labels.js';
 import type { Logger } from '../logging/types.js';
 import { nopLogger } from '../logging/types.js';
@@ -24,9 +26,11 @@ export interface WalPosition {
 }
 
 /**
- * The samples of one record: refs[i], ts[i], vs[i] for i < n; or the exemplars of one
- * exemplar record: exRefs[i], exTs[i], exVs[i], exLabels[i] for i < exN (a record holds
- * one kind). Valid until the sink's call returns (or its promise settles).
+ * The samples of one record: refs[i], ts[i], vs[i] for i < n and its native
+ * histograms hRefs[i], hTs[i], hs[i] for i < hN; or the exemplars of one
+ * exemplar record: exRefs[i], exTs[i], exVs[i], exLabels[i] for i < exN (an
+ * exemplar record holds nothing else). Valid until the sink's call returns (or
+ * its promise settles).
  */
 export interface SampleRecord {
   n: number;
@@ -39,6 +43,10 @@ export interface SampleRecord {
   exTs: number[];
   exVs: number[];
   exLabels: Labels[];
+  hN: number;
+  hRefs: number[];
+  hTs: number[];
+  hs: (Histogram | FloatHistogram)[];
 }
 
 export interface WatcherSink {
@@ -57,8 +65,11 @@ export interface WatcherSink {
   lost(from: number, to: number): void;
 }
 
+/** The record types prometheus_wal_watcher_records_read_total counts (Prometheus's names for the histogram ones). */
+export type WatcherRecordType = 'series' | 'samples' | 'exemplars' | 'histogram_samples' | 'float_histogram_samples' | 'other';
+
 export interface WatcherMetrics {
-  recordRead(type: 'series' | 'samples' | 'exemplars' | 'other'): void;
+  recordRead(type: WatcherRecordType): void;
   currentSegment(seg: number): void;
 }
 
@@ -68,6 +79,8 @@ export interface WalWatcherOptions {
   start: WalPosition;
   /** Hand over exemplar records too (send_exemplars). */
   exemplars?: boolean;
+  /** Hand over native histograms too (send_native_histograms); otherwise they are skipped undecoded. */
+  histograms?: boolean;
   sink: WatcherSink;
   /** How often the end of the WAL is checked for new records (ms). */
   pollIntervalMs?: number;
@@ -137,13 +150,51 @@ class SegmentFile {
 
 /** Collects a batch record's entries: series straight to the sink, samples into typed arrays. */
 class Collector implements RecordHandler {
-  readonly rec: SampleRecord = { n: 0, refs: [], ts: new Float64Array(1024), vs: new Float64Array(1024), exN: 0, exRefs: [], exTs: [], exVs: [], exLabels: [] };
+  readonly rec: SampleRecord = {
+    n: 0,
+    refs: [],
+    ts: new Float64Array(1024),
+    vs: new Float64Array(1024),
+    exN: 0,
+    exRefs: [],
+    exTs: [],
+    exVs: [],
+    exLabels: [],
+    hN: 0,
+    hRefs: [],
+    hTs: [],
+    hs: [],
+  };
   seriesCount = 0;
+  /** Integer histograms among the record's hN. */
+  intHistograms = 0;
+  /** Set when histograms are handed over: decodeRecord skips them, undecoded, for a handler without these. */
+  readonly histogram?: (ref: number, t: number, h: Histogram) => void;
+  readonly floatHistogram?: (ref: number, t: number, fh: FloatHistogram) => void;
   segment = 0;
   private readonly f64 = new Float64Array(1);
   private readonly u32 = new Uint32Array(this.f64.buffer);
 
-  constructor(private readonly sink: WatcherSink) {}
+  constructor(
+    private readonly sink: WatcherSink,
+    histograms: boolean,
+  ) {
+    if (histograms) {
+      this.histogram = (ref, t, h) => {
+        this.intHistograms++;
+        this.addHistogram(ref, t, h);
+      };
+      this.floatHistogram = (ref, t, fh) => this.addHistogram(ref, t, fh);
+    }
+  }
+
+  private addHistogram(ref: number, t: number, h: Histogram | FloatHistogram): void {
+    const r = this.rec;
+    r.hRefs[r.hN] = ref;
+    r.hTs[r.hN] = t;
+    r.hs[r.hN] = h;
+    r.hN++;
+  }
 
   series(ref: number, labels: Labels): void {
     this.seriesCount++;
@@ -185,6 +236,9 @@ class Collector implements RecordHandler {
   clear(): void {
     this.rec.n = 0;
     this.rec.exN = 0;
+    // Histograms are objects: let them go with the record.
+    this.rec.hs.length = this.rec.hN = 0;
+    this.intHistograms = 0;
   }
 
   /** Drops a record's arrays back to their initial size when one burst grew them. */
@@ -194,6 +248,10 @@ class Collector implements RecordHandler {
       this.rec.exTs = [];
       this.rec.exVs = [];
       this.rec.exLabels = [];
+    }
+    if (this.rec.hRefs.length > 1024) {
+      this.rec.hRefs = [];
+      this.rec.hTs = [];
     }
     if (this.rec.ts.length > 1 << 16) {
       this.rec.refs = [];
@@ -221,7 +279,7 @@ export class WalWatcher {
     this.pollMs = opts.pollIntervalMs ?? DEFAULT_POLL_MS;
     this.logger = opts.logger ?? nopLogger;
     this.metrics = opts.metrics;
-    this.collector = new Collector(this.sink);
+    this.collector = new Collector(this.sink, opts.histograms === true);
   }
 
   start(): void {
@@ -320,7 +378,7 @@ export class WalWatcher {
   private decode(f: SegmentFile, start: number, end: number): boolean {
     const buf = f.buffer;
     const type = buf[start];
-    // A batch with histograms gives its series and float samples; its histograms are not sent (yet).
+    // A batch with histograms gives its series and float samples, and its histograms when the queue sends them.
     if (type !== REC_BATCH && type !== REC_BATCH_HISTOGRAMS && (type !== REC_EXEMPLARS || this.opts.exemplars !== true)) {
       this.metrics?.recordRead('other');
       return false;
@@ -341,6 +399,8 @@ export class WalWatcher {
     if (c.seriesCount > 0) this.metrics?.recordRead('series');
     if (c.rec.n > 0) this.metrics?.recordRead('samples');
     if (c.rec.exN > 0) this.metrics?.recordRead('exemplars');
+    if (c.intHistograms > 0) this.metrics?.recordRead('histogram_samples');
+    if (c.rec.hN > c.intHistograms) this.metrics?.recordRead('float_histogram_samples');
     return true;
   }
 
@@ -373,7 +433,7 @@ export class WalWatcher {
         if (typeof fr !== 'string') {
           const ok = this.decode(f, fr.start, fr.end);
           const rec = this.collector.rec;
-          if (ok && (rec.n > 0 || rec.exN > 0)) {
+          if (ok && (rec.n > 0 || rec.exN > 0 || rec.hN > 0)) {
             const p = this.sink.samples(rec, { segment: seg, offset: off }, { segment: seg, offset: fr.next });
             if (p !== undefined) await p;
           }

@@ -1,8 +1,9 @@
 // Encoding of outgoing remote-write requests, by hand: prometheus.WriteRequest
 // (1.0) and io.prometheus.write.v2.Request (2.0). A batch is one TimeSeries
-// per sample or exemplar, as Prometheus sends it. For 1.0 each series' Label messages are
+// per sample, exemplar or native histogram, as Prometheus sends it. For 1.0 each series' Label messages are
 // encoded once (labelBytesV1) and copied into every request; 2.0 builds a
 // symbols table per request.
+import { FloatHistogram, type Histogram, type Span } from '../model/histogram.js';
 import type { Labels } from '../model/labels.js';
 import type { MetricType } from '../model/textparse/interface.js';
 
@@ -81,6 +82,14 @@ class ProtoWriter {
     this.pos += b.length;
   }
 
+  /** A packed repeated double field (callers ensure() room). */
+  packedDoubles(field: number, vs: ArrayLike<number>): void {
+    if (vs.length === 0) return;
+    this.varint((field << 3) | WIRE_LEN);
+    this.varint(8 * vs.length);
+    for (let i = 0; i < vs.length; i++) this.double(vs[i]!);
+  }
+
   string(s: string, byteLen: number): void {
     this.pos += this.buf.write(s, this.pos, byteLen, 'utf8');
   }
@@ -119,6 +128,99 @@ export function labelBytesV1(labels: Labels): Buffer {
   return w.result();
 }
 
+/** Zigzag of a safe integer, as sint32/sint64 varints carry it. */
+function zigzag(v: number): number {
+  return v >= 0 ? 2 * v : -2 * v - 1;
+}
+
+function spanLen(sp: Span): number {
+  return (sp.offset !== 0 ? 1 + varintLen(zigzag(sp.offset)) : 0) + (sp.length !== 0 ? 1 + varintLen(sp.length) : 0);
+}
+
+function writeSpans(w: ProtoWriter, field: number, spans: readonly Span[]): void {
+  for (const sp of spans) {
+    w.varint((field << 3) | WIRE_LEN);
+    w.varint(spanLen(sp));
+    if (sp.offset !== 0) {
+      w.varint((1 << 3) | WIRE_VARINT);
+      w.varint(zigzag(sp.offset));
+    }
+    if (sp.length !== 0) {
+      w.varint((2 << 3) | WIRE_VARINT);
+      w.varint(sp.length);
+    }
+  }
+}
+
+function writeDeltas(w: ProtoWriter, field: number, ds: Float64Array): void {
+  if (ds.length === 0) return;
+  let n = 0;
+  for (let i = 0; i < ds.length; i++) n += varintLen(zigzag(ds[i]!));
+  w.varint((field << 3) | WIRE_LEN);
+  w.varint(n);
+  for (let i = 0; i < ds.length; i++) w.varint(zigzag(ds[i]!));
+}
+
+/**
+ * Writes the Histogram message (the same in 1.0 and 2.0) of h at t, without
+ * its tag and length. The count's oneof is always written (it says integer or
+ * float); other zero fields are left out, as protobuf encoders do.
+ */
+function writeHistogram(w: ProtoWriter, h: Histogram | FloatHistogram, t: number): void {
+  const float = h instanceof FloatHistogram;
+  const nb = h.positiveBuckets.length + h.negativeBuckets.length;
+  // An upper bound: tags, varints of up to 10 bytes, doubles, spans.
+  w.ensure(96 + 11 * nb + 8 * h.customValues.length + 20 * (h.positiveSpans.length + h.negativeSpans.length));
+  if (float) {
+    w.varint((2 << 3) | WIRE_I64);
+    w.double(h.count);
+  } else {
+    w.varint((1 << 3) | WIRE_VARINT);
+    w.varint(h.count);
+  }
+  if (h.sum !== 0 || Object.is(h.sum, -0)) {
+    w.varint((3 << 3) | WIRE_I64);
+    w.double(h.sum);
+  }
+  if (h.schema !== 0) {
+    w.varint((4 << 3) | WIRE_VARINT);
+    w.varint(zigzag(h.schema));
+  }
+  if (h.zeroThreshold !== 0) {
+    w.varint((5 << 3) | WIRE_I64);
+    w.double(h.zeroThreshold);
+  }
+  if (float) {
+    w.varint((7 << 3) | WIRE_I64);
+    w.double(h.zeroCount);
+  } else {
+    w.varint((6 << 3) | WIRE_VARINT);
+    w.varint(h.zeroCount);
+  }
+  writeSpans(w, 8, h.negativeSpans);
+  if (float) w.packedDoubles(10, h.negativeBuckets);
+  else writeDeltas(w, 9, h.negativeBuckets);
+  writeSpans(w, 11, h.positiveSpans);
+  if (float) w.packedDoubles(13, h.positiveBuckets);
+  else writeDeltas(w, 12, h.positiveBuckets);
+  if (h.counterResetHint !== 0) {
+    w.varint((14 << 3) | WIRE_VARINT);
+    w.varint(h.counterResetHint);
+  }
+  if (t !== 0) {
+    w.varint((15 << 3) | WIRE_VARINT);
+    w.int64(t);
+  }
+  w.packedDoubles(16, h.customValues);
+}
+
+/** One Histogram message's bytes (for tests against the generated code). */
+export function encodeHistogramMessage(h: Histogram | FloatHistogram, t: number): Buffer {
+  const w = new ProtoWriter(256);
+  writeHistogram(w, h, t);
+  return Buffer.from(w.result());
+}
+
 /** What a request encoder needs of a queued series. */
 export interface EncodableSeries {
   readonly labels: Labels;
@@ -129,6 +231,8 @@ export interface EncodableSeries {
 /** Encodes batches into one reused buffer; the result is valid until the next encode. */
 export class RequestEncoder {
   private readonly w = new ProtoWriter(64 * 1024);
+  /** One histogram message at a time, before its length is known. */
+  private readonly hw = new ProtoWriter(1024);
   private readonly symbols = new Map<string, number>();
   private symbolList: string[] = [];
   private refs: number[] = [];
@@ -137,13 +241,35 @@ export class RequestEncoder {
 
   /**
    * series[i], ts[i], vs[i] for i < n: one TimeSeries with one sample each, or with
-   * one exemplar where ex[i] holds the exemplar's labels.
+   * one exemplar where ex[i] holds the exemplar's labels, or with one native
+   * histogram where hs[i] holds it (vs[i] unused).
    */
-  encode(series: readonly EncodableSeries[], ts: Float64Array, vs: Float64Array, n: number, ex: readonly (Labels | undefined)[]): Buffer {
-    return this.version === 1 ? this.encodeV1(series, ts, vs, n, ex) : this.encodeV2(series, ts, vs, n, ex);
+  encode(
+    series: readonly EncodableSeries[],
+    ts: Float64Array,
+    vs: Float64Array,
+    n: number,
+    ex: readonly (Labels | undefined)[],
+    hs: readonly (Histogram | FloatHistogram | undefined)[] = [],
+  ): Buffer {
+    return this.version === 1 ? this.encodeV1(series, ts, vs, n, ex, hs) : this.encodeV2(series, ts, vs, n, ex, hs);
   }
 
-  private encodeV1(series: readonly EncodableSeries[], ts: Float64Array, vs: Float64Array, n: number, ex: readonly (Labels | undefined)[]): Buffer {
+  /** The histogram message of h at t in the scratch writer. */
+  private histogram(h: Histogram | FloatHistogram, t: number): Buffer {
+    this.hw.reset();
+    writeHistogram(this.hw, h, t);
+    return this.hw.result();
+  }
+
+  private encodeV1(
+    series: readonly EncodableSeries[],
+    ts: Float64Array,
+    vs: Float64Array,
+    n: number,
+    ex: readonly (Labels | undefined)[],
+    hs: readonly (Histogram | FloatHistogram | undefined)[],
+  ): Buffer {
     const w = this.w;
     w.reset();
     for (let i = 0; i < n; i++) {
@@ -152,6 +278,20 @@ export class RequestEncoder {
       const lb = s.v1 ?? labelBytesV1(s.labels);
       const t = ts[i]!;
       const e = ex[i];
+      const h = hs[i];
+      if (h !== undefined) {
+        // Histogram: TimeSeries field 4.
+        const hb = this.histogram(h, t);
+        const tsLen = lb.length + 1 + varintLen(hb.length) + hb.length;
+        w.ensure(1 + 5 + tsLen);
+        w.varint((1 << 3) | WIRE_LEN);
+        w.varint(tsLen);
+        w.bytes(lb);
+        w.varint((4 << 3) | WIRE_LEN);
+        w.varint(hb.length);
+        w.bytes(hb);
+        continue;
+      }
       if (e !== undefined) {
         // Exemplar: labels (1), value (2), timestamp (3), in TimeSeries field 3.
         const el = labelBytesV1(e);
@@ -196,7 +336,14 @@ export class RequestEncoder {
     return id;
   }
 
-  private encodeV2(series: readonly EncodableSeries[], ts: Float64Array, vs: Float64Array, n: number, ex: readonly (Labels | undefined)[]): Buffer {
+  private encodeV2(
+    series: readonly EncodableSeries[],
+    ts: Float64Array,
+    vs: Float64Array,
+    n: number,
+    ex: readonly (Labels | undefined)[],
+    hs: readonly (Histogram | FloatHistogram | undefined)[],
+  ): Buffer {
     const w = this.w;
     w.reset();
     this.symbols.clear();
@@ -232,6 +379,22 @@ export class RequestEncoder {
       let refsLen = 0;
       for (let k = a; k < m; k++) refsLen += varintLen(refs[k]!);
       const t = ts[i]!;
+      const h = hs[i];
+      if (h !== undefined) {
+        // Histogram: TimeSeries field 3.
+        const hb = this.histogram(h, t);
+        const tsLen = 1 + varintLen(refsLen) + refsLen + 1 + varintLen(hb.length) + hb.length;
+        w.ensure(1 + 5 + tsLen);
+        w.varint((5 << 3) | WIRE_LEN);
+        w.varint(tsLen);
+        w.varint((1 << 3) | WIRE_LEN);
+        w.varint(refsLen);
+        for (let k = a; k < m; k++) w.varint(refs[k]!);
+        w.varint((3 << 3) | WIRE_LEN);
+        w.varint(hb.length);
+        w.bytes(hb);
+        continue;
+      }
       if (ex[i] !== undefined) {
         // Exemplar (TimeSeries field 4): labels_refs (1, packed), value (2), timestamp (3).
         let exRefsLen = 0;

@@ -8,6 +8,8 @@ const Q = ['remote_name', 'url'] as const;
 
 /** Reasons samples are dropped, as Prometheus labels them (wal_retention_exceeded is tsprom's own). */
 export type DropReason = 'too_old' | 'dropped_series' | 'unintentionally_dropped_series' | 'wal_retention_exceeded';
+/** Histograms have one more: custom-bucket ones cannot go over remote write 1.0. */
+export type HistogramDropReason = DropReason | 'nhcb_in_rw1_not_supported';
 
 export class RemoteWriteMetrics {
   readonly samplesIn: Counter;
@@ -34,6 +36,12 @@ export class RemoteWriteMetrics {
   readonly exemplarsRetried: Counter<'remote_name' | 'url'>;
   readonly exemplarsDropped: Counter<'remote_name' | 'url' | 'reason'>;
   readonly exemplarsPending: Gauge<'remote_name' | 'url'>;
+  readonly histogramsIn: Counter;
+  readonly histograms: Counter<'remote_name' | 'url'>;
+  readonly histogramsFailed: Counter<'remote_name' | 'url'>;
+  readonly histogramsRetried: Counter<'remote_name' | 'url'>;
+  readonly histogramsDropped: Counter<'remote_name' | 'url' | 'reason'>;
+  readonly histogramsPending: Gauge<'remote_name' | 'url'>;
   readonly metadata: Counter<'remote_name' | 'url'>;
   readonly metadataFailed: Counter<'remote_name' | 'url'>;
   readonly metadataRetried: Counter<'remote_name' | 'url'>;
@@ -95,6 +103,24 @@ export class RemoteWriteMetrics {
       registers,
     });
     this.exemplarsPending = gauge('exemplars_pending', "The number of exemplars pending in the queue's shards to be sent to the remote storage.");
+    this.histogramsIn = new Counter({
+      name: NS + 'histograms_in_total',
+      help: 'Native histograms read from the WAL for remote storage (each record counted once over all queues; only while some queue sends them).',
+      registers,
+    });
+    this.histograms = counter('histograms_total', 'Total number of histograms sent to remote storage.');
+    this.histogramsFailed = counter('histograms_failed_total', 'Total number of histograms which failed on send to remote storage, non-recoverable errors.');
+    this.histogramsRetried = counter(
+      'histograms_retried_total',
+      'Total number of histograms which failed on send to remote storage but were retried because the send error was recoverable.',
+    );
+    this.histogramsDropped = new Counter({
+      name: NS + 'histograms_dropped_total',
+      help: 'Total number of histograms which were dropped after being read from the WAL before being sent via remote write (relabelling, too old, unknown series, WAL retention cap, custom buckets over 1.0).',
+      labelNames: [...Q, 'reason'],
+      registers,
+    });
+    this.histogramsPending = gauge('histograms_pending', "The number of histograms pending in the queue's shards to be sent to the remote storage.");
     this.metadata = counter('metadata_total', 'Total number of metadata entries sent to remote storage.');
     this.metadataFailed = counter('metadata_failed_total', 'Total number of metadata entries which failed on send to remote storage, non-recoverable errors.');
     this.metadataRetried = counter(
@@ -139,6 +165,10 @@ export class RemoteWriteMetrics {
       this.exemplarsFailed,
       this.exemplarsRetried,
       this.exemplarsPending,
+      this.histograms,
+      this.histogramsFailed,
+      this.histogramsRetried,
+      this.histogramsPending,
       this.metadata,
       this.metadataFailed,
       this.metadataRetried,
@@ -149,8 +179,10 @@ export class RemoteWriteMetrics {
     for (const reason of ['too_old', 'dropped_series', 'unintentionally_dropped_series', 'wal_retention_exceeded']) {
       this.dropped.remove({ ...l, reason });
       this.exemplarsDropped.remove({ ...l, reason });
+      this.histogramsDropped.remove({ ...l, reason });
     }
-    for (const type of ['series', 'samples', 'exemplars', 'other']) this.watcherRecords.remove({ consumer: name, type });
+    this.histogramsDropped.remove({ ...l, reason: 'nhcb_in_rw1_not_supported' });
+    for (const type of ['series', 'samples', 'exemplars', 'histogram_samples', 'float_histogram_samples', 'other']) this.watcherRecords.remove({ consumer: name, type });
     this.watcherSegment.remove({ consumer: name });
   }
 }

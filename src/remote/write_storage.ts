@@ -194,7 +194,6 @@ export class RemoteWriteStorage implements WalRetention {
   /** Keys tsprom accepts but cannot act on are named in the log, never ignored silently. */
   private warnUnsupported(rw: RemoteWriteConfig): void {
     const ignored: string[] = [];
-    if (rw.sendNativeHistograms) ignored.push('send_native_histograms (tsprom stores no native histograms yet)');
     if (rw.metadataConfig.send && (rw.protobufMessage !== 'prometheus.WriteRequest' || this.opts.metadata === undefined)) {
       ignored.push('metadata_config.send (metadata goes with remote write 1.0 from scraped targets only)');
     }
@@ -210,9 +209,11 @@ export class RemoteWriteStorage implements WalRetention {
     if (pos.segment < h.segment || (pos.segment === h.segment && pos.offset <= h.offset)) return;
     this.inHigh = pos;
     if (rec.exN > 0) this.metrics.exemplarsIn.inc(rec.exN);
+    if (rec.hN > 0) this.metrics.histogramsIn.inc(rec.hN);
     this.metrics.samplesIn.inc(rec.n);
     let maxT = -Infinity;
     for (let i = 0; i < rec.n; i++) if (rec.ts[i]! > maxT) maxT = rec.ts[i]!;
+    for (let i = 0; i < rec.hN; i++) if (rec.hTs[i]! > maxT) maxT = rec.hTs[i]!;
     if (maxT > this.highestIn) {
       this.highestIn = maxT;
       this.metrics.highestTimestampIn.set(maxT / 1000);
