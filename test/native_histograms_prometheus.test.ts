@@ -4,6 +4,8 @@
 //    histogram_quantile(0.9, rate(x[1m])) agree.
 // 2. Prometheus remote-writes the histograms it scraped (send_native_histograms) into
 //    tsprom's receiver; what arrives equals what Prometheus stored.
+// 3. The same through a tsprom server process (which also scrapes the exporter):
+//    its query API's `histograms` equal Prometheus's, for both paths.
 //
 // The exporter serves a step function of time with explicit timestamps (one step
 // per second, scraped four times a step), starting once both servers have scraped
@@ -19,6 +21,9 @@
 //   rates differ (2.42 gave 4.5 where 3.x gives 4.4), so the exporter's first sample
 //   already holds a step of observations: the zero point then lies beyond the half
 //   interval both extrapolate by, and the rates agree exactly.
+// - Range selectors: 2.42's include a sample exactly at the window's start, 3.x's
+//   (left-open) do not. Queries are evaluated half a step off the sample grid, so
+//   no sample sits on a window's edge.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -38,6 +43,7 @@ import { config, scrapeConfig } from './fixtures/scrape/helpers.js';
 import { freePort } from './free_port.js';
 import { encodeFamilies, MetricType, NativeHistogram, NativeHistogramExporter } from './native_histogram_exporter.js';
 import { startPrometheus, type Prometheus } from './prometheus_process.js';
+import { startTsprom, type Tsprom } from './api_process.js';
 
 const STEP_MS = 1000;
 const SCHEMAS: Record<string, number> = { '/a': 3, '/b': 0 };
@@ -150,6 +156,7 @@ describe('native histograms with Prometheus 2.42', { timeout: 180_000 }, () => {
   let receiverDb: DB;
   let receiverDir: string;
   let received = 0;
+  let server: Tsprom;
   let source: Source;
 
   before(async () => {
@@ -160,6 +167,12 @@ describe('native histograms with Prometheus 2.42', { timeout: 180_000 }, () => {
     receiverDir = mkdtempSync(join(tmpdir(), 'nh-rw-'));
     receiverDb = await openDB(receiverDir, { maintenanceIntervalMs: 0 });
     const handler = new RemoteWriteHandler({ storage: receiverDb, registry: new Registry() });
+    server = await startTsprom({
+      args: ['--web.enable-remote-write-receiver'],
+      config:
+        `scrape_configs:\n  - job_name: nh\n    scrape_interval: 250ms\n    scrape_timeout: 200ms\n    scrape_native_histograms: true\n` +
+        `    static_configs:\n      - targets: ['${addr}']\n        labels: {via: tsprom}\n`,
+    });
     const rwPort = await freePort();
     receiver = http.createServer((req, res) => {
       const parts: Buffer[] = [];
@@ -176,7 +189,8 @@ describe('native histograms with Prometheus 2.42', { timeout: 180_000 }, () => {
     prom = await startPrometheus(
       `global:\n  scrape_interval: 250ms\n  scrape_timeout: 200ms\n` +
         `scrape_configs:\n  - job_name: nh\n    static_configs:\n      - targets: ['${addr}']\n` +
-        `remote_write:\n  - url: http://127.0.0.1:${rwPort}/api/v1/write\n    send_native_histograms: true\n    queue_config:\n      batch_send_deadline: 1s\n`,
+        `remote_write:\n  - url: http://127.0.0.1:${rwPort}/api/v1/write\n    send_native_histograms: true\n    queue_config:\n      batch_send_deadline: 1s\n` +
+        `  - url: ${server.base}/api/v1/write\n    send_native_histograms: true\n    queue_config:\n      batch_send_deadline: 1s\n`,
       ['--enable-feature=native-histograms'],
     );
 
@@ -193,6 +207,7 @@ describe('native histograms with Prometheus 2.42', { timeout: 180_000 }, () => {
   after(async () => {
     await manager?.stop();
     await prom?.stop();
+    await server?.stop();
     await exporter?.stop();
     await new Promise<void>((r) => (receiver ? receiver.close(() => r()) : r()));
     await db?.close();
@@ -207,7 +222,7 @@ describe('native histograms with Prometheus 2.42', { timeout: 180_000 }, () => {
 
   test('stored samples and histogram_count, histogram_sum, histogram_quantile(0.9, rate(x[1m])) agree', async () => {
     const engine = new Engine({});
-    const last = Math.floor(Date.now() / STEP_MS) * STEP_MS - 3 * STEP_MS;
+    const last = Math.floor(Date.now() / STEP_MS) * STEP_MS - 3 * STEP_MS - STEP_MS / 2;
     for (const t of [last, last - 2 * STEP_MS, last - 7 * STEP_MS]) {
       for (const path of Object.keys(SCHEMAS)) {
         const theirs = await promQuery(prom, `req_seconds{path="${path}"}[30s]`, t);
@@ -259,6 +274,30 @@ describe('native histograms with Prometheus 2.42', { timeout: 180_000 }, () => {
         assert.equal(s.h.sum, Number(p.sum));
         assert.deepEqual(bucketsOf(s.h), promBuckets(p));
       }
+    }
+  });
+
+  test("a tsprom server's query API gives the histograms Prometheus gives, scraped or remote-written", async () => {
+    const t = Math.floor(Date.now() / STEP_MS) * STEP_MS - 3 * STEP_MS - STEP_MS / 2;
+    const get = async (base: string, q: string): Promise<Record<string, unknown>[]> => {
+      const res = await fetch(`${base}/api/v1/query?query=${encodeURIComponent(q)}&time=${t / 1000}`);
+      const body = (await res.json()) as { status: string; data: { result: Record<string, unknown>[] } };
+      assert.equal(body.status, 'success', q);
+      return body.data.result;
+    };
+    for (const path of Object.keys(SCHEMAS)) {
+      const theirs = (await get(prom.base, `req_seconds{path="${path}"}[20s]`))[0]!;
+      for (const sel of [`via="tsprom"`, `via=""`]) {
+        const ours = await until(async () => {
+          const r = await get(server.base, `req_seconds{path="${path}",${sel}}[20s]`);
+          return r.length === 1 && JSON.stringify(r[0]!.histograms) === JSON.stringify(theirs.histograms) ? r : null;
+        }, `${path} ${sel}: tsprom's answer equals Prometheus's`, 20_000).catch(async () => get(server.base, `req_seconds{path="${path}",${sel}}[20s]`));
+        assert.equal(ours.length, 1, `${path} ${sel}`);
+        assert.deepEqual(ours[0]!.histograms, theirs.histograms, `${path} ${sel}`);
+      }
+      const inst = await get(server.base, `req_seconds{path="${path}",via="tsprom"}`);
+      const theirInst = await get(prom.base, `req_seconds{path="${path}"}`);
+      assert.deepEqual(inst[0]!.histogram, theirInst[0]!.histogram);
     }
   });
 });
