@@ -11,7 +11,9 @@
 // by its head's rules, computed here with the bit-exact chunk encoder).
 // Prints a table and, last, one JSON line with chunk_bytes_per_histogram_sample
 // (and the CPU rates of appending and decoding, as histograms per second).
-// The query half (histogram_quantile over 1k series) comes with the engine.
+// The query half (bench/histograms_query.ts): histogram_quantile(0.9,
+// rate(...[5m])) as a range query over --query-series (default 1000) native
+// histogram series, next to the same query over equivalent classic buckets.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -23,6 +25,7 @@ import { HistogramChunk, decodeHistogramChunk } from '../src/tsdb/chunkenc/histo
 import { headSource, writeBlock } from '../src/tsdb/compact.js';
 import { Head } from '../src/tsdb/head/head.js';
 import { TSDBMetrics } from '../src/tsdb/metrics.js';
+import { histogramQueryBench } from './histograms_query.js';
 
 function flag(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -316,8 +319,15 @@ row('cut at 120 samples', by120);
 console.log(
   `block (TSDB head -> block)   ${(block.chunkBytes / block.samples).toFixed(2).padStart(8)} B/sample in chunk files, ${(block.blockBytes / block.samples).toFixed(2)} B/sample with index and meta; Prometheus's encoding: ${(prom.bytes / prom.samples).toFixed(2)} B/sample in chunk files`,
 );
+const query = await histogramQueryBench(flag('query-series', 1000), 1);
+console.log(
+  `query (${query.series} series, 1h)  histogram_quantile(0.9, rate(x[5m])): native ${query.nativeSamplesPerSec.toLocaleString('en-US')} histogram samples/s, classic buckets ${query.classicHistogramsPerSec.toLocaleString('en-US')} histograms/s (${query.bucketsPerHistogram} buckets each): ${(query.ratio * 100).toFixed(0)}%`,
+);
 console.log(
   JSON.stringify({
+    query_native_histogram_samples_per_sec: query.nativeSamplesPerSec,
+    query_classic_histograms_per_sec: query.classicHistogramsPerSec,
+    query_native_vs_classic: query.ratio,
     chunk_bytes_per_histogram_sample: Number((bySize.bytes / bySize.samples).toFixed(2)),
     chunk_bytes_per_histogram_sample_120: Number((by120.bytes / by120.samples).toFixed(2)),
     block_bytes_per_histogram_sample: Number((block.chunkBytes / block.samples).toFixed(2)),

@@ -1,7 +1,7 @@
 // Functions of one native histogram (Prometheus's HistogramQuantile,
 // HistogramFraction and the variance of histogram_stddev/stdvar): pure math
 // on a FloatHistogram, returning flags for the annotations the caller adds.
-import { CounterResetHint, type Bucket, type FloatHistogram } from '../../model/histogram.js';
+import { CounterResetHint, bucketBound, type Bucket, type FloatHistogram } from '../../model/histogram.js';
 import { kahanCompensation } from './kahan.js';
 
 export interface QuantileResult {
@@ -22,17 +22,22 @@ export function histogramQuantile(q: number, h: FloatHistogram): QuantileResult 
   if (q > 1) return { ...res, value: Infinity };
   if (h.count === 0 || q !== q) return res;
   const forward = h.sum !== h.sum || q < 0.5;
-  const buckets = forward ? [...h.allBucketIterator()] : [...h.allReverseBucketIterator()];
   let rank = forward ? q * h.count : (1 - q) * h.count;
   let count = 0;
   let k = 0;
   let bucket: Bucket | undefined;
-  for (; k < buckets.length; k++) {
-    const b = buckets[k]!;
-    bucket = b;
-    if (b.count === 0) continue;
-    count += b.count;
-    if (count >= rank) break;
+  let buckets: Bucket[] = [];
+  if (!forward && h.negativeBuckets.length === 0 && h.zeroCount === 0) {
+    ({ bucket, count } = topBucket(h, rank));
+  } else {
+    buckets = forward ? [...h.allBucketIterator()] : [...h.allReverseBucketIterator()];
+    for (; k < buckets.length; k++) {
+      const b = buckets[k]!;
+      bucket = b;
+      if (b.count === 0) continue;
+      count += b.count;
+      if (count >= rank) break;
+    }
   }
   // No buckets at all (every observation NaN): Prometheus reads a zero-valued bucket then.
   if (bucket === undefined) bucket = { lower: 0, upper: 0, lowerInclusive: false, upperInclusive: false, count: 0, index: 0 };
@@ -67,6 +72,40 @@ export function histogramQuantile(q: number, h: FloatHistogram): QuantileResult 
   const logUpper = Math.log2(Math.abs(upper));
   if (lower > 0) return { ...res, value: 2 ** (logLower + (logUpper - logLower) * fraction) };
   return { ...res, value: -(2 ** (logUpper + (logLower - logUpper) * (1 - fraction))) };
+}
+
+/**
+ * The reverse walk of histogramQuantile over positive buckets only (no
+ * negative or zero-bucket counts), from the bucket counts alone: only the
+ * bucket it stops in gets its bounds worked out.
+ */
+function topBucket(h: FloatHistogram, rank: number): { bucket: Bucket | undefined; count: number } {
+  const idx: number[] = [];
+  let at = 0;
+  for (const sp of h.positiveSpans) {
+    at += sp.offset;
+    for (let j = 0; j < sp.length; j++) idx.push(at++);
+  }
+  const counts = h.positiveBuckets;
+  const n = Math.min(idx.length, counts.length);
+  let count = 0;
+  let k = n - 1;
+  for (; k >= 0; k--) {
+    const c = counts[k]!;
+    if (c === 0) {
+      if (k === 0) break;
+      continue;
+    }
+    count += c;
+    if (count >= rank) break;
+  }
+  if (n === 0) return { bucket: undefined, count };
+  k = Math.max(k, 0);
+  const i = idx[k]!;
+  let lower = bucketBound(i - 1, h.schema, h.customValues);
+  if (lower > 0 && lower < h.zeroThreshold) lower = h.zeroThreshold;
+  const custom = h.usesCustomBuckets();
+  return { bucket: { lower, upper: bucketBound(i, h.schema, h.customValues), lowerInclusive: custom ? i === 0 : lower < 0, upperInclusive: true, count: counts[k]!, index: i }, count };
 }
 
 function fractionBelow(lower: number, upper: number, v: number, linear: boolean): number {
