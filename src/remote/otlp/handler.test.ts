@@ -190,7 +190,7 @@ test('what cannot be stored is reported as a partial success; the rest is commit
     out.partialSuccess?.errorMessage,
     [
       'invalid temporality and type combination for metric "delta"',
-      'native histograms are not supported by this server: 2 data points of exponential histograms refused for metric "expo"',
+      'native histograms are not supported by this storage: 2 data points of exponential histograms refused for metric "expo"',
       `${new HeadSeriesLimitError(10).message} for series {__name__="refused", job="svc"}`,
     ].join('\n'),
   );

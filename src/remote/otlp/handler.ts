@@ -13,13 +13,14 @@
 // unsupported Content-Type or Content-Encoding is a 415 (Prometheus: 400), a
 // body inflating past the limit is a 413 (Prometheus cuts it and fails to
 // decode), and what cannot be translated or stored (delta temporality,
-// exponential histograms, series the head refuses) is left out while the
+// exponential scales below -4, series the head refuses) is left out while the
 // rest is committed and the 200's ExportMetricsServiceResponse reports it as
 // a partial success (Prometheus rolls the whole request back with a 500).
 import { gunzipSync } from 'node:zlib';
 import { Counter, Registry } from 'prom-client';
 import { toBinary, toJsonString, create } from '@bufbuild/protobuf';
 import { Labels } from '../../model/labels.js';
+import type { Histogram } from '../../model/histogram.js';
 import {
   DuplicateSampleError,
   HeadSeriesLimitError,
@@ -153,12 +154,12 @@ export class OtlpReceiver {
     });
     this.pointsRejected = new Counter({
       name: 'tsprom_otlp_rejected_data_points_total',
-      help: 'OTLP data points left out of committed requests (delta temporality, native histograms, invalid names, series the storage refused), reported to the sender as a partial success.',
+      help: 'OTLP data points left out of committed requests (delta temporality, unconvertible histograms, invalid names, series the storage refused), reported to the sender as a partial success.',
       registers,
     });
     this.histogramsDropped = new Counter({
       name: 'tsprom_otlp_histograms_dropped_total',
-      help: 'OTLP exponential histogram data points (and histograms to convert to native histograms) refused: native histograms are not stored yet.',
+      help: 'OTLP exponential histogram data points (and histograms to convert to native histograms) refused because the storage takes no native histograms.',
       registers,
     });
     this.requestsRejected = new Counter({
@@ -261,15 +262,25 @@ class AppenderSink implements SampleSink {
 
   readonly app: Appender;
 
+  readonly histogram?: (ls: Labels, t: number, h: Histogram, exemplars: readonly Exemplar[] | null) => boolean;
+
   constructor(
     private readonly storage: Appendable,
     private readonly maxT: number,
   ) {
     this.app = storage.appender();
     this.wantsExemplars = this.app.appendExemplar !== undefined;
+    if (this.app.appendHistogram !== undefined) {
+      this.histogram = (ls, t, h, exemplars) => this.add(ls, t, (app, ref) => app.appendHistogram!(ref, ls, t, h, null), exemplars);
+    }
   }
 
   sample(ls: Labels, t: number, v: number, exemplars: readonly Exemplar[] | null): boolean {
+    return this.add(ls, t, (app, ref) => app.append(ref, ls, t, v), exemplars);
+  }
+
+  /** Appends one sample of either kind through `put`; see SampleSink.sample. */
+  private add(ls: Labels, t: number, put: (app: Appender, ref: SeriesRef) => SeriesRef, exemplars: readonly Exemplar[] | null): boolean {
     if (t > this.maxT) throw new TooFarInFutureError();
     const key = ls.key();
     if (this.refused.has(key)) return false;
@@ -278,7 +289,7 @@ class AppenderSink implements SampleSink {
       // Judged against committed data alone, through a throwaway appender.
       const probe = this.storage.appender();
       try {
-        probe.append(0, ls, t, v);
+        put(probe, 0);
       } finally {
         probe.rollback();
       }
@@ -286,7 +297,7 @@ class AppenderSink implements SampleSink {
     }
     let ref: SeriesRef;
     try {
-      ref = this.app.append(this.refs.get(key) ?? 0, ls, t, v);
+      ref = put(this.app, this.refs.get(key) ?? 0);
     } catch (e) {
       if (!isSeriesRefusal(e)) throw e;
       this.refused.add(key);

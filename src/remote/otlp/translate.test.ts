@@ -187,7 +187,7 @@ test('what cannot be stored is refused and counted, the rest goes through', () =
   assert.equal(report.histogramPoints, 1);
   assert.deepEqual(report.problems, [
     'invalid temporality and type combination for metric "d"',
-    'native histograms are not supported by this server: 1 data points of exponential histograms refused for metric "e"',
+    'native histograms are not supported by this storage: 1 data points of exponential histograms refused for metric "e"',
     'normalization for metric "..." resulted in empty name',
     'normalization for label name "..." resulted in invalid name "_"',
   ]);

@@ -1,17 +1,20 @@
 // OTLP metrics to Prometheus samples, as Prometheus 3.x's OTLP translator
 // turns them: labels from data point attributes plus job/instance from the
 // resource, promoted resource attributes and (optionally) scope metadata;
-// gauges, sums, classic histograms (_bucket/_sum/_count) and summaries;
+// gauges, sums, classic histograms (_bucket/_sum/_count), exponential
+// histograms as native histograms, explicit-bucket histograms as native
+// histograms with custom buckets (convert_histograms_to_nhcb) and summaries;
 // target_info per resource; stale markers for points without a recorded value.
 //
-// What tsprom cannot store yet is refused per metric and counted, so the
-// answer can report it as an OTLP partial success: exponential histograms and
-// histograms to convert to native histograms with custom buckets (native
-// histograms are not stored yet), and delta temporality (as Prometheus
-// without its delta feature flags).
+// What cannot be stored is refused per metric or point and counted, so the
+// answer can report it as an OTLP partial success: delta temporality (as
+// Prometheus without its delta feature flags), exponential scales below -4,
+// and native histograms when the storage takes none (its appender has no
+// appendHistogram).
 import { Labels, METRIC_NAME } from '../../model/labels.js';
 import { STALE_NAN } from '../../model/value.js';
 import type { Exemplar } from '../../storage/interface.js';
+import { HistogramError, type Histogram } from '../../model/histogram.js';
 import type { OTLPConfig } from '../../config/types.js';
 import { compareStrings } from '../../gofmt/order.js';
 import { formatF } from '../../gofmt/float.js';
@@ -20,6 +23,7 @@ import type { AnyValue, KeyValue } from './gen/common_pb.js';
 import {
   AggregationTemporality,
   type Exemplar as OtlpExemplar,
+  type ExponentialHistogramDataPoint,
   type HistogramDataPoint,
   type Metric,
   type NumberDataPoint,
@@ -28,6 +32,7 @@ import {
 import type { ExportMetricsServiceRequest } from './gen/metrics_service_pb.js';
 import { LabelNameCache, MetricKind, NameError, metricName, type NamingOptions } from './names.js';
 import { messageResources, type ResourceSource } from './decode.js';
+import { HistogramConversionError, explicitToCustomBuckets, exponentialToNative, type Converted } from './native_histograms.js';
 
 /** OTLP's flag for a point without a recorded value: stored as a stale marker. */
 const FLAG_NO_RECORDED_VALUE = 1;
@@ -52,7 +57,7 @@ const MAX_PROBLEM_BYTES = 64 * 1024;
 const MAX_WARNING_TEXTS = 100;
 
 /** Prometheus's translation warning categories (prometheus_api_otlp_translation_warnings_total). */
-export type WarningCategory = 'empty_data_points' | 'label_name_collision';
+export type WarningCategory = 'empty_data_points' | 'label_name_collision' | 'histogram_zero_count_non_zero_sum';
 
 /** Where translated samples go. */
 export interface SampleSink {
@@ -63,6 +68,8 @@ export interface SampleSink {
    * (the data point is then counted as rejected). Throws to abort the request.
    */
   sample(ls: Labels, t: number, v: number, exemplars: readonly Exemplar[] | null): boolean;
+  /** Appends one native histogram sample, as sample(); absent when the storage takes no native histograms. */
+  histogram?(ls: Labels, t: number, h: Histogram, exemplars: readonly Exemplar[] | null): boolean;
 }
 
 export interface TranslateOptions {
@@ -75,7 +82,7 @@ export interface TranslateOptions {
 export class TranslationReport {
   /** Data points not stored (OTLP's partial success rejected_data_points). */
   rejectedPoints = 0;
-  /** Of those, points of histograms refused because native histograms are not stored yet. */
+  /** Of those, histogram points refused because the storage takes no native histograms. */
   histogramPoints = 0;
   readonly problems: string[] = [];
   private problemBytes = 0;
@@ -487,13 +494,21 @@ export class Translator {
         return;
       case 'histogram':
         if (this.cfg.convertHistogramsToNHCB) {
-          this.nativeHistogramsRefused(points, m.name, 'histograms converted to native histograms with custom buckets (otlp.convert_histograms_to_nhcb)');
+          if (this.sink.histogram === undefined) {
+            this.nativeHistogramsRefused(points, m.name, 'histograms converted to native histograms with custom buckets (otlp.convert_histograms_to_nhcb)');
+            return;
+          }
+          for (const p of data.value.dataPoints) this.native(name, p, explicitToCustomBuckets);
           return;
         }
         for (const p of data.value.dataPoints) this.histogram(name, p);
         return;
       case 'exponentialHistogram':
-        this.nativeHistogramsRefused(points, m.name, 'exponential histograms');
+        if (this.sink.histogram === undefined) {
+          this.nativeHistogramsRefused(points, m.name, 'exponential histograms');
+          return;
+        }
+        for (const p of data.value.dataPoints) this.native(name, p, exponentialToNative);
         return;
       case 'summary':
         for (const p of data.value.dataPoints) this.summary(name, p);
@@ -503,7 +518,25 @@ export class Translator {
 
   private nativeHistogramsRefused(points: number, metric: string, what: string): void {
     this.report.histogramPoints += points;
-    this.report.refuse(points, `native histograms are not supported by this server: ${points} data points of ${what} refused for metric ${goQuote(metric)}`);
+    this.report.refuse(points, `native histograms are not supported by this storage: ${points} data points of ${what} refused for metric ${goQuote(metric)}`);
+  }
+
+  /** A histogram point as one native histogram sample, with all its exemplars (Prometheus attaches them to the series). */
+  private native<P extends HistogramDataPoint | ExponentialHistogramDataPoint>(name: string, p: P, convert: (p: P) => Converted): void {
+    let c: Converted;
+    try {
+      c = convert(p);
+      // Checked here so a malformed point (more observations in buckets than counted) is refused alone.
+      c.h.validate();
+    } catch (e) {
+      if (!(e instanceof HistogramConversionError || e instanceof HistogramError)) throw e;
+      this.report.refuse(1, e.message);
+      return;
+    }
+    if (c.warning !== null) this.report.warn('histogram_zero_count_non_zero_sum', c.warning);
+    if (!this.baseLabels(p.attributes)) return;
+    const ex = this.sink.wantsExemplars ? this.exemplars(p.exemplars) : null;
+    if (!this.sink.histogram!(this.series(name, '', ''), toMs(p.timeUnixNano), c.h, ex)) this.report.rejected(1);
   }
 
   /** Builds a point's base labels into this.base; false (and the point counted) when a name cannot be made valid. */
