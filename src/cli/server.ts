@@ -185,6 +185,10 @@ export class TsPromServer {
     if (flags.agent) checkAgentConfig(this.config);
     this.exemplarStorage = flags.features.has('exemplar-storage');
     if (this.exemplarStorage) this.logger.info('Experimental in-memory exemplar storage enabled');
+    // As Prometheus 3: native histograms are a per-job setting now, the old flag does nothing.
+    if (flags.features.has('native-histograms')) {
+      this.logger.warn('This option for --enable-feature is a no-op. To scrape native histograms, set the scrape_native_histograms scrape config setting to true.', { option: 'native-histograms' });
+    }
     this.reloadMetrics.succeeded(Date.now());
 
     this.queryLog = new QueryLog({ registry: this.registry, logger: this.logger });
