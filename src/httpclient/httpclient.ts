@@ -4,9 +4,10 @@
 //
 // The HTTP client behind scraping and HTTP service discovery, configured by
 // Prometheus's common HTTP client settings (basic_auth, authorization, tls_config,
-// follow_redirects, http_headers).
+// proxy_url, no_proxy, proxy_from_environment, proxy_connect_header,
+// follow_redirects, http_headers). Requests are HTTP/1.1 (enable_http2 changes nothing).
 //
-//   const c = new HttpClient(httpClientConfig);
+//   const c = new HttpClient(httpClientConfig);          // or (cfg, { env }) for proxy_from_environment
 //   const res = await c.get(url, { headers, timeoutMs, bodySizeLimit, acceptGzip });
 //   const res2 = await c.post(url, body, { headers, timeoutMs });   // the notifier's alerts
 //   c.close();
@@ -19,8 +20,11 @@ import { constants } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import type { Duplex } from 'node:stream';
+import tls from 'node:tls';
 import zlib from 'node:zlib';
 import type { HTTPClientConfig, TLSVersion } from '../config/types.js';
+import { proxyFunc, type ProxyEnv, type ProxyFunc } from './proxy.js';
 
 export class HttpRequestError extends Error {
   override name = 'HttpRequestError';
@@ -66,6 +70,9 @@ const MAX_REDIRECTS = 10;
  */
 const MAX_FREE_SOCKETS = 1000;
 
+/** Setting up the way through a proxy failed; the message is Go's text, without the request. */
+class ProxyConnectError extends Error {}
+
 /** A request on a reused keep-alive socket that the server had just closed; safe to send again (GET, nothing received). */
 class StaleSocketError extends Error {}
 
@@ -76,21 +83,41 @@ const TLS_VERSIONS: Record<TLSVersion, 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.
   TLS13: 'TLSv1.3',
 };
 
+export interface HttpClientOptions {
+  /** Where proxy_from_environment reads HTTP_PROXY, HTTPS_PROXY and NO_PROXY; default process.env. */
+  env?: ProxyEnv;
+}
+
+/** The keep-alive pools for one proxy: absolute-form requests (http targets) and CONNECT tunnels (https targets). */
+interface ProxyAgents {
+  forward: http.Agent;
+  tunnel: TunnelAgent;
+}
+
 export class HttpClient {
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent | null;
+  /** The TLS settings of targets, also used towards https:// proxies (as Go's transport does). */
+  private readonly tlsOptions: tls.ConnectionOptions | null;
   /** Set when the TLS files could not be read: every https request then fails with it. */
   private readonly tlsError: string | null;
+  private readonly proxyFor: ProxyFunc | null;
+  /**
+   * Per proxy URL. Bounded: the proxy function only ever returns the configured proxy_url or
+   * the two environment proxies (HTTP_PROXY, HTTPS_PROXY).
+   */
+  private readonly proxyAgents = new Map<string, ProxyAgents>();
 
-  constructor(private readonly cfg: HTTPClientConfig) {
+  constructor(
+    private readonly cfg: HTTPClientConfig,
+    opts: HttpClientOptions = {},
+  ) {
     this.httpAgent = new http.Agent({ keepAlive: true, maxFreeSockets: MAX_FREE_SOCKETS });
-    let agent: https.Agent | null = null;
+    let tlsOptions: tls.ConnectionOptions | null = null;
     let tlsError: string | null = null;
     try {
       const t = cfg.tlsConfig;
-      agent = new https.Agent({
-        keepAlive: true,
-        maxFreeSockets: MAX_FREE_SOCKETS,
+      tlsOptions = {
         ca: t.ca !== '' ? t.ca : t.caFile !== '' ? readFileSync(t.caFile) : undefined,
         cert: t.cert !== '' ? t.cert : t.certFile !== '' ? readFileSync(t.certFile) : undefined,
         key: t.key !== '' ? t.key : t.keyFile !== '' ? readFileSync(t.keyFile) : undefined,
@@ -98,17 +125,39 @@ export class HttpClient {
         rejectUnauthorized: !t.insecureSkipVerify,
         minVersion: t.minVersion !== '' ? TLS_VERSIONS[t.minVersion] : undefined,
         maxVersion: t.maxVersion !== '' ? TLS_VERSIONS[t.maxVersion] : undefined,
-      });
+      };
     } catch (e) {
       tlsError = `unable to load TLS configuration: ${e instanceof Error ? e.message : String(e)}`;
     }
-    this.httpsAgent = agent;
+    this.tlsOptions = tlsOptions;
+    this.httpsAgent = tlsOptions === null ? null : new https.Agent({ keepAlive: true, maxFreeSockets: MAX_FREE_SOCKETS, ...tlsOptions });
     this.tlsError = tlsError;
+    this.proxyFor = proxyFunc(cfg, opts.env ?? process.env);
   }
 
   close(): void {
     this.httpAgent.destroy();
     this.httpsAgent?.destroy();
+    for (const a of this.proxyAgents.values()) {
+      a.forward.destroy();
+      a.tunnel.destroy();
+    }
+    this.proxyAgents.clear();
+  }
+
+  /** The pools for a proxy; null when it needs TLS settings that could not be loaded. */
+  private agentsFor(proxy: URL): ProxyAgents | null {
+    let a = this.proxyAgents.get(proxy.href);
+    if (a !== undefined) return a;
+    const proxyTls = proxy.protocol === 'https:' ? this.tlsOptions : {};
+    if (proxyTls === null || this.tlsOptions === null) return null;
+    const pooled = { keepAlive: true, maxFreeSockets: MAX_FREE_SOCKETS };
+    a = {
+      forward: proxy.protocol === 'https:' ? new https.Agent({ ...pooled, ...proxyTls }) : new http.Agent(pooled),
+      tunnel: new TunnelAgent({ ...pooled, ...this.tlsOptions }, this.tlsOptions, proxy, proxyTls, connectHeaders(this.cfg.proxyConnectHeader, proxy)),
+    };
+    this.proxyAgents.set(proxy.href, a);
+    return a;
   }
 
   /** GETs url, following redirects when configured; rejects with HttpRequestError. */
@@ -207,6 +256,30 @@ export class HttpClient {
     if (!isHttps && u.protocol !== 'http:') {
       return Promise.reject(new HttpRequestError(`${op} ${JSON.stringify(origUrl)}: unsupported protocol scheme ${JSON.stringify(u.protocol.slice(0, -1))}`));
     }
+    const proxy = this.proxyFor?.(u) ?? null;
+    let route: { mod: typeof http | typeof https; target: URL | http.RequestOptions; agent: http.Agent };
+    if (proxy === null) {
+      route = { mod: isHttps ? https : http, target: u, agent: isHttps ? this.httpsAgent! : this.httpAgent };
+    } else {
+      if (proxy.protocol !== 'http:' && proxy.protocol !== 'https:') {
+        return Promise.reject(new HttpRequestError(`${op} ${JSON.stringify(origUrl)}: proxyconnect tcp: proxy scheme ${JSON.stringify(proxy.protocol.slice(0, -1))} is not supported (http and https are)`));
+      }
+      const agents = this.agentsFor(proxy);
+      if (agents === null) return Promise.reject(new HttpRequestError(`${op} ${JSON.stringify(origUrl)}: ${this.tlsError}`));
+      if (isHttps) {
+        // Through a CONNECT tunnel: the request itself is an ordinary one to the target.
+        route = { mod: https, target: u, agent: agents.tunnel };
+      } else {
+        // Absolute-form request line to the proxy, as RFC 9112 asks for proxies.
+        const auth = proxyAuthorization(proxy);
+        headers = { ...headers, host: u.host, ...(auth !== null ? { 'proxy-authorization': auth } : {}) };
+        route = {
+          mod: proxy.protocol === 'https:' ? https : http,
+          target: { hostname: unbracket(proxy.hostname), port: proxy.port !== '' ? Number(proxy.port) : undefined, path: `${u.protocol}//${u.host}${u.pathname}${u.search}` },
+          agent: agents.forward,
+        };
+      }
+    }
     const limit = opts.bodySizeLimit !== undefined && opts.bodySizeLimit > 0 ? opts.bodySizeLimit : Infinity;
     return new Promise<HttpResponse>((resolve, reject) => {
       let settled = false;
@@ -223,9 +296,9 @@ export class HttpClient {
         reject(wrap('context deadline exceeded'));
         return;
       }
-      const mod = isHttps ? https : http;
       const reqHeaders = body === null ? headers : { ...headers, 'content-length': String(body.length) };
-      const req = mod.request(u, { method, headers: reqHeaders, agent: isHttps ? this.httpsAgent! : this.httpAgent }, (res) => {
+      const reqOpts: TunnelRequestOptions = { method, headers: reqHeaders, agent: route.agent, tunnelSignal: signal };
+      const onRes = (res: http.IncomingMessage) => {
         const status = res.statusCode ?? 0;
         const statusLine = `${status} ${res.statusMessage ?? ''}`.trimEnd();
         const gz = res.headers['content-encoding'] === 'gzip';
@@ -266,11 +339,14 @@ export class HttpClient {
         });
         res.on('aborted', () => fail(wrap('unexpected EOF')));
         res.on('error', (e: NodeJS.ErrnoException) => fail(wrap(e.code === 'ECONNRESET' || e.message === 'aborted' ? 'unexpected EOF' : describe(e))));
-      });
+      };
+      const req = route.target instanceof URL ? route.mod.request(route.target, reqOpts, onRes) : route.mod.request({ ...route.target, ...reqOpts }, onRes);
       let gotResponse = false;
       req.on('response', () => (gotResponse = true));
       req.on('error', (e: NodeJS.ErrnoException) => {
         if (!gotResponse && req.reusedSocket && (e.code === 'ECONNRESET' || e.code === 'EPIPE')) fail(new StaleSocketError(e.message));
+        else if (e instanceof ProxyConnectError) fail(wrap(e.message));
+        else if (proxy !== null && !isHttps && isDialError(e)) fail(wrap(`proxyconnect tcp: ${describe(e, proxy)}`));
         else fail(wrap(describe(e, u)));
       });
       signal.addEventListener('abort', onAbort, { once: true });
@@ -278,6 +354,102 @@ export class HttpClient {
       else req.end(body);
     });
   }
+}
+
+/** Request options with the deadline, which a tunnel being set up for the request honours too. */
+interface TunnelRequestOptions extends https.RequestOptions {
+  tunnelSignal?: AbortSignal;
+}
+
+/**
+ * An https.Agent whose sockets are TLS sessions inside CONNECT tunnels through one proxy.
+ * Node's Agent pools them per target (host:port and TLS settings), so they are kept alive
+ * and reused like direct ones.
+ */
+class TunnelAgent extends https.Agent {
+  constructor(
+    opts: https.AgentOptions,
+    private readonly targetTls: tls.ConnectionOptions,
+    private readonly proxy: URL,
+    /** TLS towards the proxy itself, when it is an https:// one. */
+    private readonly proxyTls: tls.ConnectionOptions,
+    private readonly connectHeaders: Record<string, string | string[]>,
+  ) {
+    super(opts);
+  }
+
+  override createConnection(options: TunnelRequestOptions, cb?: (err: Error | null, stream: Duplex) => void): undefined {
+    const done = cb as (err: Error | null, stream?: Duplex) => void;
+    const host = options.host ?? options.hostname ?? 'localhost';
+    const authority = `${host.includes(':') ? `[${host}]` : host}:${options.port ?? 443}`;
+    const p = this.proxy;
+    const isHttpsProxy = p.protocol === 'https:';
+    const connect = (isHttpsProxy ? https : http).request({
+      ...(isHttpsProxy ? this.proxyTls : {}),
+      hostname: unbracket(p.hostname),
+      port: p.port !== '' ? Number(p.port) : undefined,
+      method: 'CONNECT',
+      path: authority,
+      headers: { host: authority, ...this.connectHeaders },
+      agent: false,
+    });
+    const signal = options.tunnelSignal;
+    const onAbort = () => connect.destroy();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let settled = false;
+    const settle = (err: Error | null, sock?: Duplex) => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      done(err, sock);
+    };
+    connect.on('connect', (res, socket, head) => {
+      if (res.statusCode !== 200) {
+        socket.destroy();
+        // Go's transport reports only the reason phrase of the proxy's answer.
+        settle(new ProxyConnectError(res.statusMessage !== undefined && res.statusMessage !== '' ? res.statusMessage : 'unknown status code'));
+        return;
+      }
+      if (head.length > 0) socket.unshift(head);
+      // The host is what the certificate is checked against; servername is Node's SNI choice (none for IPs).
+      settle(null, tls.connect({ ...this.targetTls, host, servername: options.servername !== '' ? options.servername : undefined, socket }));
+    });
+    connect.on('response', (res) => {
+      // A proxy that answers CONNECT with a body-carrying response never opens the tunnel.
+      res.resume();
+      settle(new ProxyConnectError(res.statusMessage !== undefined && res.statusMessage !== '' ? res.statusMessage : 'unknown status code'));
+    });
+    connect.on('error', (e: NodeJS.ErrnoException) => {
+      if (signal?.aborted) settle(new ProxyConnectError('context deadline exceeded'));
+      else settle(new ProxyConnectError(isDialError(e) ? `proxyconnect tcp: ${describe(e, p)}` : describe(e)));
+    });
+    connect.end();
+    return undefined;
+  }
+}
+
+/** proxy_connect_header plus the proxy URL's credentials, sent with CONNECT only (as Go does). */
+function connectHeaders(cfg: Readonly<Record<string, readonly string[]>>, proxy: URL): Record<string, string | string[]> {
+  const h: Record<string, string | string[]> = {};
+  for (const [k, vs] of Object.entries(cfg)) if (vs.length > 0) h[k] = [...vs];
+  const auth = proxyAuthorization(proxy);
+  if (auth !== null) h['proxy-authorization'] = auth;
+  return h;
+}
+
+/** Basic credentials from the proxy URL's userinfo, or null without any. */
+function proxyAuthorization(proxy: URL): string | null {
+  if (proxy.username === '' && proxy.password === '') return null;
+  return 'Basic ' + Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString('base64');
+}
+
+function unbracket(h: string): string {
+  return h.startsWith('[') && h.endsWith(']') ? h.slice(1, -1) : h;
+}
+
+/** Errors of reaching an address at all, which Go words as a dial error. */
+function isDialError(e: NodeJS.ErrnoException): boolean {
+  return e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === 'ETIMEDOUT' || e.code === 'EHOSTUNREACH';
 }
 
 /** The operation in Go's url.Error text: "Get", "Post". */
