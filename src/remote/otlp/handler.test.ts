@@ -6,6 +6,7 @@ import { create, fromBinary, toBinary, toJsonString, type MessageInitShape } fro
 import { MemoryStorage } from '../../storage/memory.js';
 import { Matcher, MatchType } from '../../model/matcher.js';
 import { Labels } from '../../model/labels.js';
+import { isStaleNaN } from '../../model/value.js';
 import { HeadSeriesLimitError, ValueType, type Appendable } from '../../storage/interface.js';
 import { DEFAULT_OTLP_CONFIG } from '../../config/types.js';
 import { AggregationTemporality, MetricSchema } from './gen/metrics_pb.js';
@@ -200,4 +201,56 @@ test('what cannot be stored is reported as a partial success; the rest is commit
   const json = r.handle(JSON_CT, Buffer.from(toJsonString(ExportMetricsServiceRequestSchema, create(ExportMetricsServiceRequestSchema, req))));
   assert.equal(json.status, 200);
   assert.match(String(json.body), /^\{"partialSuccess":\{"rejectedDataPoints":"4","errorMessage":"invalid temporality/);
+});
+
+test('exponential histograms are stored as native histograms, a point without a recorded value as their stale marker', async () => {
+  const db = new MemoryStorage();
+  const { r, registry } = setup(db);
+  const req = (t: bigint, flags: number): Init => ({
+    resourceMetrics: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { value: { case: 'stringValue', value: 'svc' } } }] },
+        scopeMetrics: [
+          {
+            metrics: [
+              {
+                name: 'latency',
+                unit: 's',
+                data: {
+                  case: 'exponentialHistogram',
+                  value: {
+                    aggregationTemporality: AggregationTemporality.CUMULATIVE,
+                    dataPoints: [{ timeUnixNano: t, flags, scale: 3, count: 4n, sum: 5, zeroCount: 1n, positive: { offset: 2, bucketCounts: [1n, 2n] } }],
+                  },
+                },
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  });
+  const res = r.handle(PB, pb(req(T, 0)));
+  assert.equal(res.status, 200);
+  assert.equal(fromBinary(ExportMetricsServiceResponseSchema, res.body as Buffer).partialSuccess, undefined);
+  assert.equal(r.handle(PB, pb(req(T + 15_000_000_000n, 1))).status, 200);
+  const q = db.querier(0, Number.MAX_SAFE_INTEGER);
+  const set = q.select(true, null, Matcher.create(MatchType.Equal, '__name__', 'latency_seconds'));
+  assert.ok(set.next());
+  assert.equal(set.at().labels.toString(), '{__name__="latency_seconds", job="svc"}');
+  const it = set.at().iterator();
+  assert.equal(it.next(), ValueType.Histogram);
+  assert.equal(it.t(), NOW);
+  const h = it.atHistogram!();
+  assert.equal(h.schema, 3);
+  assert.equal(h.count, 4);
+  assert.equal(h.zeroCount, 1);
+  assert.deepEqual(h.positiveSpans, [{ offset: 3, length: 2 }]);
+  assert.equal(it.next(), ValueType.Histogram);
+  assert.equal(it.t(), NOW + 15_000);
+  assert.ok(isStaleNaN(it.atHistogram!().sum));
+  assert.equal(it.next(), ValueType.None);
+  q.close();
+  assert.match(await registry.getSingleMetricAsString('tsprom_otlp_received_samples_total'), / 2$/m);
+  assert.match(await registry.getSingleMetricAsString('tsprom_otlp_histograms_dropped_total'), / 0$/m);
 });

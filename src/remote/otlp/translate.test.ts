@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import type { Labels } from '../../model/labels.js';
+import type { Histogram } from '../../model/histogram.js';
 import { isStaleNaN } from '../../model/value.js';
 import type { Exemplar } from '../../storage/interface.js';
 import { DEFAULT_OTLP_CONFIG, type OTLPConfig } from '../../config/types.js';
@@ -44,7 +45,7 @@ function request(metrics: MetricInit[], resource: Record<string, string> = { 'se
   return { resourceMetrics: [{ resource: { attributes: attrs(resource) }, scopeMetrics: [{ scope: { name: 'lib', version: '1.2' }, metrics }] }] };
 }
 
-function run(init: RequestInit, config: Partial<OTLPConfig> = {}, sink = new Collect()): { sink: Collect; report: TranslationReport } {
+function run<S extends Collect = Collect>(init: RequestInit, config: Partial<OTLPConfig> = {}, sink: S = new Collect() as S): { sink: S; report: TranslationReport } {
   const report = new Translator(sink, { config: { ...DEFAULT_OTLP_CONFIG, ...config }, lookbackDeltaMs: 300_000 }).translate(create(ExportMetricsServiceRequestSchema, init));
   return { sink, report };
 }
@@ -250,4 +251,59 @@ test('attribute values as Go writes them', () => {
     '{"a":null,"z":false}',
   );
   assert.equal(anyValueString(undefined), '');
+});
+
+class CollectHistograms extends Collect {
+  readonly hists: Array<{ labels: string; t: number; h: Histogram; exemplars: readonly Exemplar[] | null }> = [];
+  histogram(ls: Labels, t: number, h: Histogram, exemplars: readonly Exemplar[] | null): boolean {
+    this.hists.push({ labels: ls.toString(), t, h, exemplars });
+    return true;
+  }
+}
+
+test('native histograms: exponential ones under the base name with all exemplars, NHCB when configured, bad scales refused alone', () => {
+  const traceId = Uint8Array.from({ length: 16 }, (_, i) => i + 1);
+  const point = (scale: number, exemplars = false) => ({
+    timeUnixNano: T,
+    scale,
+    count: 3n,
+    sum: 4,
+    positive: { offset: 0, bucketCounts: [1n, 2n] },
+    exemplars: exemplars ? [{ timeUnixNano: T, value: { case: 'asDouble' as const, value: 1.1 }, traceId }] : [],
+  });
+  const expoMetric: MetricInit = {
+    name: 'rpc.duration',
+    unit: 's',
+    data: { case: 'exponentialHistogram', value: { aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPoints: [point(1, true), point(-5)] } },
+  };
+  const classic: MetricInit = {
+    name: 'req.size',
+    unit: 'By',
+    data: { case: 'histogram', value: { aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPoints: [{ timeUnixNano: T, count: 2n, sum: 3, explicitBounds: [1, 2], bucketCounts: [0n, 2n, 0n] }] } },
+  };
+  const { sink, report } = run(request([expoMetric, classic]), { convertHistogramsToNHCB: true }, new CollectHistograms(true));
+  assert.equal(report.rejectedPoints, 1);
+  assert.equal(report.histogramPoints, 0);
+  assert.deepEqual(report.problems, ['cannot convert exponential to native histogram. Scale must be >= -4, was -5']);
+  assert.deepEqual(
+    sink.hists.map((x) => [x.labels, x.t, x.h.schema, x.h.count]),
+    [
+      ['{__name__="rpc_duration_seconds", instance="i1", job="api"}', MS, 1, 3],
+      ['{__name__="req_size_bytes", instance="i1", job="api"}', MS, -53, 2],
+    ],
+  );
+  assert.deepEqual(sink.hists[0]!.exemplars?.map((e) => [e.value, e.labels.get('trace_id')]), [[1.1, '0102030405060708090a0b0c0d0e0f10']]);
+  assert.ok(!sink.got.some((g) => g.labels.includes('_bucket')), 'no classic series');
+  // Without the setting, explicit buckets stay classic series.
+  const plain = run(request([classic]), {}, new CollectHistograms()).sink;
+  assert.equal(plain.hists.length, 0);
+  assert.ok(plain.got.some((g) => g.labels.startsWith('{__name__="req_size_bytes_bucket"')));
+  // A malformed point (more observations in buckets than counted) is refused with the model's error.
+  const bad: MetricInit = { name: 'bad', data: { case: 'exponentialHistogram', value: { aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPoints: [{ ...point(0), count: 1n }] } } };
+  const refused = run(request([bad]), {}, new CollectHistograms());
+  assert.equal(refused.sink.hists.length, 0);
+  assert.match(refused.report.problems[0]!, /observation count should equal the number of observations found in the buckets/);
+  // Delta temporality is still refused.
+  const delta: MetricInit = { name: 'd', data: { case: 'exponentialHistogram', value: { aggregationTemporality: AggregationTemporality.DELTA, dataPoints: [point(0)] } } };
+  assert.deepEqual(run(request([delta]), {}, new CollectHistograms()).report.problems, ['invalid temporality and type combination for metric "d"']);
 });
