@@ -1,6 +1,7 @@
 // Native histograms against Debian's Prometheus 2.42 (--enable-feature=native-histograms):
 // 1. Side by side: Prometheus and tsprom (scrape manager, TSDB, engine) scrape our
-//    protobuf exporter; the stored samples and histogram_count, histogram_sum and
+//    protobuf exporter (two integer counter histograms, one float gauge histogram);
+//    the stored samples and histogram_count, histogram_sum and
 //    histogram_quantile(0.9, rate(x[1m])) agree.
 // 2. Prometheus remote-writes the histograms it scraped (send_native_histograms) into
 //    tsprom's receiver; what arrives equals what Prometheus stored.
@@ -41,12 +42,19 @@ import { openDB, type DB } from '../src/tsdb/db.js';
 import { until } from './alertmanager_process.js';
 import { config, scrapeConfig } from './fixtures/scrape/helpers.js';
 import { freePort } from './free_port.js';
-import { encodeFamilies, MetricType, NativeHistogram, NativeHistogramExporter } from './native_histogram_exporter.js';
+import { encodeFamilies, MetricType, NativeHistogram, NativeHistogramExporter, type HistogramMessage } from './native_histogram_exporter.js';
 import { startPrometheus, type Prometheus } from './prometheus_process.js';
 import { startTsprom, type Tsprom } from './api_process.js';
 
 const STEP_MS = 1000;
 const SCHEMAS: Record<string, number> = { '/a': 3, '/b': 0 };
+/** Every histogram series served: the counters by path, and a float gauge histogram. */
+const SERIES: readonly { name: string; path: string }[] = [
+  { name: 'req_seconds', path: '/a' },
+  { name: 'req_seconds', path: '/b' },
+  { name: 'queue_size', path: '' },
+];
+const selector = (s: { name: string; path: string }): string => (s.path === '' ? s.name : `${s.name}{path="${s.path}"}`);
 
 /** Step j's observations: spread over several octaves, a few negative and zero ones. */
 function observations(j: number, path: string): number[] {
@@ -56,6 +64,21 @@ function observations(j: number, path: string): number[] {
     out.push(i === 11 ? 0 : i === 10 ? -x * 3 : 0.001 * 2 ** (x * 14));
   }
   return out;
+}
+
+/** A float gauge histogram that rises and falls with the step. */
+function gaugeHistogram(step: number): HistogramMessage {
+  const counts = [0.5 + (step % 5), 2.25, 1 + ((step * 3) % 7) / 4];
+  const zero = (step % 3) / 2;
+  return {
+    sampleCountFloat: counts.reduce((a, b) => a + b, zero),
+    sampleSum: 10 + (step % 11),
+    schema: 0,
+    zeroThreshold: 1e-3,
+    zeroCountFloat: zero,
+    positiveSpan: [{ offset: 1, length: 3 }],
+    positiveCount: counts,
+  };
 }
 
 /** Cumulative histograms per path, advanced one step at a time. */
@@ -98,6 +121,7 @@ class Source {
         type: MetricType.HISTOGRAM,
         metric: [...this.hists].map(([path, h]) => ({ label: [{ name: 'path', value: path }], histogram: h.message(), timestampMs: ts })),
       },
+      { name: 'queue_size', help: 'A float gauge histogram.', type: MetricType.GAUGE_HISTOGRAM, metric: [{ histogram: gaugeHistogram(this.step), timestampMs: ts }] },
     ]);
   }
 }
@@ -126,9 +150,9 @@ function promBuckets(h: PromHistogram): [number, number, number][] {
 }
 
 /** Every histogram sample of a series in (from, to], from tsprom's storage. */
-function storedHistograms(db: Queryable, path: string, from: number, to: number): { t: number; h: Histogram | FloatHistogram }[] {
+function storedHistograms(db: Queryable, series: { name: string; path: string }, from: number, to: number): { t: number; h: Histogram | FloatHistogram }[] {
   const q = db.querier(from + 1, to);
-  const ss = q.select(true, null, Matcher.create(MatchType.Equal, '__name__', 'req_seconds'), Matcher.create(MatchType.Equal, 'path', path));
+  const ss = q.select(true, null, Matcher.create(MatchType.Equal, '__name__', series.name), Matcher.create(MatchType.Equal, 'path', series.path));
   const out: { t: number; h: Histogram | FloatHistogram }[] = [];
   while (ss.next()) {
     const it = ss.at().iterator();
@@ -224,9 +248,10 @@ describe('native histograms with Prometheus 2.42', { timeout: 180_000 }, () => {
     const engine = new Engine({});
     const last = Math.floor(Date.now() / STEP_MS) * STEP_MS - 3 * STEP_MS - STEP_MS / 2;
     for (const t of [last, last - 2 * STEP_MS, last - 7 * STEP_MS]) {
-      for (const path of Object.keys(SCHEMAS)) {
-        const theirs = await promQuery(prom, `req_seconds{path="${path}"}[30s]`, t);
-        const ours = storedHistograms(db, path, t - 30_000, t);
+      for (const sr of SERIES) {
+        const path = selector(sr);
+        const theirs = await promQuery(prom, `${path}[30s]`, t);
+        const ours = storedHistograms(db, sr, t - 30_000, t);
         const theirSamples = theirs[0]!.histograms!;
         assert.ok(theirSamples.length >= 15, `Prometheus holds ${theirSamples.length} samples`);
         assert.deepEqual(ours.map((s) => s.t), theirSamples.map(([ts]) => Math.round(ts * 1000)), `${path}: same sample timestamps`);
@@ -237,16 +262,24 @@ describe('native histograms with Prometheus 2.42', { timeout: 180_000 }, () => {
           assert.deepEqual(bucketsOf(s.h), promBuckets(p), `${path} at ${s.t}: same buckets`);
         }
       }
-      for (const q of ['histogram_count(req_seconds)', 'histogram_sum(req_seconds)', 'histogram_count(rate(req_seconds[1m]))', 'histogram_quantile(0.9, rate(req_seconds[1m]))']) {
+      const queries = [
+        'histogram_count(req_seconds)',
+        'histogram_sum(req_seconds)',
+        'histogram_count(rate(req_seconds[1m]))',
+        'histogram_quantile(0.9, rate(req_seconds[1m]))',
+        'histogram_count(queue_size)',
+        'histogram_sum(queue_size)',
+      ];
+      for (const q of queries) {
         const theirs = await promQuery(prom, q, t);
         const res = await engine.newInstantQuery(db, q, t).exec();
         assert.equal(res.value.type, 'vector', q);
         const ours = new Map(res.value.samples.map((s) => [s.metric.get('path'), s.f]));
-        assert.equal(theirs.length, 2, `${q}: both paths`);
+        assert.equal(theirs.length, q.includes('queue_size') ? 1 : 2, `${q}: every series`);
         assert.equal(ours.size, theirs.length, `${q}: as many series`);
         for (const r of theirs) {
           const want = Number(r.value![1]);
-          const got = ours.get(r.metric.path!)!;
+          const got = ours.get(r.metric.path ?? '')!;
           if (q.startsWith('histogram_quantile')) {
             // Linear (2.42) vs exponential (3.x) interpolation inside the same bucket.
             const schema = SCHEMAS[r.metric.path!]!;
@@ -262,10 +295,11 @@ describe('native histograms with Prometheus 2.42', { timeout: 180_000 }, () => {
   test('Prometheus remote-writes its native histograms into tsprom and they round-trip', async () => {
     await until(async () => (received >= 3 ? true : null), 'three remote-write requests stored', 60_000);
     const to = Math.floor(Date.now() / STEP_MS) * STEP_MS;
-    for (const path of Object.keys(SCHEMAS)) {
-      const got = storedHistograms(receiverDb, path, 0, to);
+    for (const sr of SERIES) {
+      const path = selector(sr);
+      const got = storedHistograms(receiverDb, sr, 0, to);
       assert.ok(got.length >= 5, `${path}: ${got.length} histograms received`);
-      const theirs = await promQuery(prom, `req_seconds{path="${path}"}[5m]`, to);
+      const theirs = await promQuery(prom, `${path}[5m]`, to);
       const byT = new Map(theirs[0]!.histograms!.map(([ts, h]) => [Math.round(ts * 1000), h]));
       for (const s of got) {
         const p = byT.get(s.t);
@@ -285,18 +319,20 @@ describe('native histograms with Prometheus 2.42', { timeout: 180_000 }, () => {
       assert.equal(body.status, 'success', q);
       return body.data.result;
     };
-    for (const path of Object.keys(SCHEMAS)) {
-      const theirs = (await get(prom.base, `req_seconds{path="${path}"}[20s]`))[0]!;
+    for (const sr of SERIES) {
+      const m = `${sr.name}{path="${sr.path}"`;
+      const theirs = (await get(prom.base, `${m}}[20s]`))[0]!;
       for (const sel of [`via="tsprom"`, `via=""`]) {
+        const q = `${m},${sel}}[20s]`;
         const ours = await until(async () => {
-          const r = await get(server.base, `req_seconds{path="${path}",${sel}}[20s]`);
+          const r = await get(server.base, q);
           return r.length === 1 && JSON.stringify(r[0]!.histograms) === JSON.stringify(theirs.histograms) ? r : null;
-        }, `${path} ${sel}: tsprom's answer equals Prometheus's`, 20_000).catch(async () => get(server.base, `req_seconds{path="${path}",${sel}}[20s]`));
-        assert.equal(ours.length, 1, `${path} ${sel}`);
-        assert.deepEqual(ours[0]!.histograms, theirs.histograms, `${path} ${sel}`);
+        }, `${q}: tsprom's answer equals Prometheus's`, 20_000).catch(async () => get(server.base, q));
+        assert.equal(ours.length, 1, q);
+        assert.deepEqual(ours[0]!.histograms, theirs.histograms, q);
       }
-      const inst = await get(server.base, `req_seconds{path="${path}",via="tsprom"}`);
-      const theirInst = await get(prom.base, `req_seconds{path="${path}"}`);
+      const inst = await get(server.base, `${m},via="tsprom"}`);
+      const theirInst = await get(prom.base, `${m}}`);
       assert.deepEqual(inst[0]!.histogram, theirInst[0]!.histogram);
     }
   });
