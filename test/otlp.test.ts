@@ -6,7 +6,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createGzip } from 'node:zlib';
 import type { Meter } from '@opentelemetry/api';
-import { MeterProvider, PeriodicExportingMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
+import { AggregationType, MeterProvider, PeriodicExportingMetricReader, type PushMetricExporter, type ViewOptions } from '@opentelemetry/sdk-metrics';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { OTLPMetricExporter as ProtoExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { OTLPMetricExporter as JsonExporter } from '@opentelemetry/exporter-metrics-otlp-http';
@@ -35,8 +35,9 @@ async function eventually(base: string, query: string): Promise<Vector> {
 }
 
 /** A provider exporting through `exporter`; the test flushes it instead of waiting for the interval. */
-function provider(exporter: PushMetricExporter, service: string): { mp: MeterProvider; meter: Meter } {
+function provider(exporter: PushMetricExporter, service: string, views: ViewOptions[] = []): { mp: MeterProvider; meter: Meter } {
   const mp = new MeterProvider({
+    views,
     resource: resourceFromAttributes({ 'service.name': service, 'service.namespace': 'shop', 'service.instance.id': `${service}-1`, 'host.name': 'box' }),
     readers: [new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 60_000 })],
   });
@@ -151,6 +152,88 @@ describe('OTLP receiver with the OpenTelemetry JS SDK', () => {
     const own = await (await fetch(`${ts.base}/metrics`)).text();
     const rejected = [...own.matchAll(/^tsprom_otlp_requests_rejected_total\{code="(\d+)"\} (\S+)$/gm)].map((m) => [m[1], m[2]]);
     assert.deepEqual(Object.fromEntries(rejected), { '400': '3', '413': '1', '415': '1' });
+  });
+});
+
+interface HistogramJSON {
+  count: string;
+  sum: string;
+  buckets?: Array<[number, string, string, string]>;
+}
+
+/** The native histogram samples of an instant query's vector (Prometheus's `histogram` field). */
+async function histograms(base: string, query: string): Promise<Array<{ metric: Record<string, string>; h: HistogramJSON }>> {
+  const { body } = await api(`${base}/api/v1/query?${new URLSearchParams({ query })}`);
+  if (body['status'] !== 'success') throw new Error(JSON.stringify(body));
+  const result = (body['data'] as { result: Array<{ metric: Record<string, string>; histogram?: [number, HistogramJSON] }> }).result;
+  return result.map((s) => {
+    assert.ok(s.histogram !== undefined, `a native histogram for ${query}: ${JSON.stringify(s)}`);
+    return { metric: s.metric, h: s.histogram[1] };
+  });
+}
+
+describe('OTLP histograms as native histograms', () => {
+  let ts: Tsprom;
+
+  before(async () => {
+    ts = await startTsprom({ args: ['--web.enable-otlp-receiver'], config: 'global:\n  scrape_interval: 15s\notlp:\n  convert_histograms_to_nhcb: true\n' });
+  });
+
+  after(async () => {
+    await ts?.stop();
+  });
+
+  test('exponential histograms (SDK view) and explicit-bucket ones (convert_histograms_to_nhcb), queried by PromQL', async () => {
+    const views: ViewOptions[] = [
+      { instrumentName: 'rpc.latency', aggregation: { type: AggregationType.EXPONENTIAL_HISTOGRAM } },
+      { instrumentName: 'job.runtime', aggregation: { type: AggregationType.EXPONENTIAL_HISTOGRAM } },
+    ];
+    const { mp, meter } = provider(new ProtoExporter({ url: `${ts.base}${PATH}` }), 'native', views);
+    const latency = meter.createHistogram('rpc.latency', { unit: 's' });
+    for (const v of [0.003, 0.007, 0.03, 0.6]) latency.record(v, { method: 'get' });
+    // One value: the SDK keeps its finest scale (20), merged down to schema 8.
+    meter.createHistogram('job.runtime', { unit: 's' }).record(1.5);
+    const size = meter.createHistogram('payload.size', { unit: 'By', advice: { explicitBucketBoundaries: [100, 1000, 10000] } });
+    for (const v of [50, 500, 600, 20000]) size.record(v);
+    await mp.forceFlush();
+    await mp.shutdown();
+    const job = 'shop/native';
+
+    await eventually(ts.base, `histogram_count(rpc_latency_seconds{job="${job}"})`);
+    const [lat] = await histograms(ts.base, `rpc_latency_seconds{job="${job}"}`);
+    assert.deepEqual(lat?.metric, { __name__: 'rpc_latency_seconds', job, instance: 'native-1', method: 'get' });
+    assert.equal(lat.h.count, '4');
+    assert.equal(Number(lat.h.sum).toFixed(3), '0.640');
+    // Each observation lies in one bucket of the exponential layout.
+    const buckets = lat.h.buckets ?? [];
+    assert.equal(buckets.reduce((n, b) => n + Number(b[3]), 0), 4);
+    for (const v of [0.003, 0.007, 0.03, 0.6]) assert.ok(buckets.some((b) => Number(b[1]) < v && v <= Number(b[2])), `a bucket holds ${v}`);
+    assert.equal((await instant(ts.base, `histogram_count(rpc_latency_seconds{job="${job}"})`))[0]?.value[1], '4');
+    assert.equal(Number((await instant(ts.base, `histogram_sum(rpc_latency_seconds{job="${job}"})`))[0]?.value[1]).toFixed(3), '0.640');
+    const median = Number((await instant(ts.base, `histogram_quantile(0.5, rpc_latency_seconds{job="${job}"})`))[0]?.value[1]);
+    assert.ok(median > 0.006 && median < 0.031, `median ${median}`);
+    assert.equal((await instant(ts.base, `count({__name__=~"rpc_latency_seconds.+", job="${job}"})`)).length, 0, 'no classic series');
+
+    const [runtime] = await histograms(ts.base, `job_runtime_seconds{job="${job}"}`);
+    const only = runtime?.h.buckets ?? [];
+    assert.equal(only.length, 1);
+    // A schema-8 bucket: its upper bound is 2^(1/256) times its lower one.
+    assert.ok(Number(only[0]![1]) < 1.5 && 1.5 <= Number(only[0]![2]));
+    assert.equal((Number(only[0]![2]) / Number(only[0]![1])).toFixed(6), (2 ** (1 / 256)).toFixed(6));
+
+    const [payload] = await histograms(ts.base, `payload_size_bytes{job="${job}"}`);
+    assert.equal(payload?.h.count, '4');
+    // Custom bounds as Prometheus writes them (the boundary rule code aside); the empty (1000, 10000] left out.
+    assert.deepEqual(
+      payload.h.buckets?.map((x) => x.slice(1)),
+      [
+        ['-Inf', '100', '1'],
+        ['100', '1000', '2'],
+        ['10000', '+Inf', '1'],
+      ],
+    );
+    assert.equal((await instant(ts.base, `histogram_count(payload_size_bytes{job="${job}"})`))[0]?.value[1], '4');
+    assert.equal((await instant(ts.base, `count(payload_size_bytes_bucket{job="${job}"})`)).length, 0, 'no classic buckets');
   });
 });
 
