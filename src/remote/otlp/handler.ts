@@ -270,17 +270,15 @@ class AppenderSink implements SampleSink {
   ) {
     this.app = storage.appender();
     this.wantsExemplars = this.app.appendExemplar !== undefined;
-    if (this.app.appendHistogram !== undefined) {
-      this.histogram = (ls, t, h, exemplars) => this.add(ls, t, (app, ref) => app.appendHistogram!(ref, ls, t, h, null), exemplars);
-    }
+    if (this.app.appendHistogram !== undefined) this.histogram = (ls, t, h, exemplars) => this.add(ls, t, 0, h, exemplars);
   }
 
   sample(ls: Labels, t: number, v: number, exemplars: readonly Exemplar[] | null): boolean {
-    return this.add(ls, t, (app, ref) => app.append(ref, ls, t, v), exemplars);
+    return this.add(ls, t, v, null, exemplars);
   }
 
-  /** Appends one sample of either kind through `put`; see SampleSink.sample. */
-  private add(ls: Labels, t: number, put: (app: Appender, ref: SeriesRef) => SeriesRef, exemplars: readonly Exemplar[] | null): boolean {
+  /** Appends a float sample (h null) or an integer native histogram sample; see SampleSink.sample. */
+  private add(ls: Labels, t: number, v: number, h: Histogram | null, exemplars: readonly Exemplar[] | null): boolean {
     if (t > this.maxT) throw new TooFarInFutureError();
     const key = ls.key();
     if (this.refused.has(key)) return false;
@@ -289,7 +287,7 @@ class AppenderSink implements SampleSink {
       // Judged against committed data alone, through a throwaway appender.
       const probe = this.storage.appender();
       try {
-        put(probe, 0);
+        put(probe, 0, ls, t, v, h);
       } finally {
         probe.rollback();
       }
@@ -297,7 +295,7 @@ class AppenderSink implements SampleSink {
     }
     let ref: SeriesRef;
     try {
-      ref = put(this.app, this.refs.get(key) ?? 0);
+      ref = put(this.app, this.refs.get(key) ?? 0, ls, t, v, h);
     } catch (e) {
       if (!isSeriesRefusal(e)) throw e;
       this.refused.add(key);
@@ -320,6 +318,11 @@ class AppenderSink implements SampleSink {
     }
     return true;
   }
+}
+
+/** A float sample (h null) or an integer native histogram sample; appendHistogram exists when h is given. */
+function put(app: Appender, ref: SeriesRef, ls: Labels, t: number, v: number, h: Histogram | null): SeriesRef {
+  return h === null ? app.append(ref, ls, t, v) : app.appendHistogram!(ref, ls, t, h, null);
 }
 
 function header(headers: Readonly<Record<string, string | string[] | undefined>>, name: string): string | undefined {
