@@ -26,7 +26,7 @@ export class OAuth2TokenSource {
       basicAuth: null,
       authorization: null,
       tlsConfig: cfg.tlsConfig,
-      proxyUrl: '',
+      proxyUrl: cfg.proxyUrl,
       noProxy: '',
       proxyFromEnvironment: false,
       proxyConnectHeader: {},

@@ -76,24 +76,13 @@ export class RemoteReadStorage {
         old.delete(key);
         next.push(kept);
       } else {
-        this.warnUnsupported(c);
+        // enable_http2 (true by default) changes nothing: requests use HTTP/1.1.
         next.push({ key, cfg: c, client: new ReadClient(c, this.metrics, this.opts.maxSamples) });
       }
     }
     for (const r of old.values()) r.client.close();
     this.remotes = next;
     this.externalLabels = cfg.global.externalLabels;
-  }
-
-  /**
-   * Keys the HTTP client cannot act on yet are named in the log, never ignored
-   * silently. (enable_http2, true by default, only changes the transport: HTTP/1.1 is used.)
-   */
-  private warnUnsupported(c: RemoteReadConfig): void {
-    const ignored: string[] = [];
-    const h = c.httpClient;
-    if (h.proxyUrl !== '' || h.proxyFromEnvironment) ignored.push('proxy_url / proxy_from_environment (requests go direct)');
-    if (ignored.length > 0) this.opts.logger.warn('remote_read settings accepted but not acted on', { remote_name: c.name, settings: ignored.join('; ') });
   }
 
   close(): void {

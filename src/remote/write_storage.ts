@@ -199,8 +199,6 @@ export class RemoteWriteStorage implements WalRetention {
     }
     const h = rw.httpClient;
     if (h.enableHttp2) ignored.push('enable_http2 (requests use HTTP/1.1)');
-    if (h.proxyUrl !== '' || h.proxyFromEnvironment) ignored.push('proxy_url / proxy_from_environment (requests go direct)');
-    if (rw.oauth2 !== null && rw.oauth2.proxyUrl !== '') ignored.push('oauth2.proxy_url (token requests go direct)');
     if (ignored.length > 0) this.logger.warn('remote_write settings accepted but not acted on', { remote_name: rw.name, settings: ignored.join('; ') });
   }
 
