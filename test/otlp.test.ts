@@ -259,6 +259,14 @@ describe('OTLP exemplars into the exemplar storage', () => {
                       dataPoints: [{ timeUnixNano: nowNs, count: '2', sum: 3.5, bucketCounts: ['1', '1'], explicitBounds: [1], exemplars: [ex(0.5, '11'.repeat(16)), ex(3, '22'.repeat(16))] }],
                     },
                   },
+                  {
+                    name: 'rpc',
+                    unit: 's',
+                    exponentialHistogram: {
+                      aggregationTemporality: 2,
+                      dataPoints: [{ timeUnixNano: nowNs, count: '2', sum: 3.5, scale: 0, positive: { offset: -1, bucketCounts: ['1', '0', '1'] }, exemplars: [ex(0.5, '33'.repeat(16)), ex(3, '44'.repeat(16))] }],
+                    },
+                  },
                 ],
               },
             ],
@@ -278,6 +286,16 @@ describe('OTLP exemplars into the exemplar storage', () => {
       assert.deepEqual(await q('latency_seconds_bucket'), [
         ['+Inf', [['22'.repeat(16), 'a0a1a2a3a4a5a6a7', '3']]],
         ['1', [['11'.repeat(16), 'a0a1a2a3a4a5a6a7', '0.5']]],
+      ]);
+      // A native histogram's exemplars all go with its one series.
+      assert.deepEqual(await q('rpc_seconds'), [
+        [
+          'rpc_seconds',
+          [
+            ['33'.repeat(16), 'a0a1a2a3a4a5a6a7', '0.5'],
+            ['44'.repeat(16), 'a0a1a2a3a4a5a6a7', '3'],
+          ],
+        ],
       ]);
     } finally {
       await ts.stop();
