@@ -207,6 +207,13 @@ test('bad histograms: spans not matching the buckets fail the scrape; invalid co
   assert.equal(read(db2, 'g').size, 1);
   assert.equal(await counter(f2.registry, 'tsprom_target_scrapes_histogram_rejected_total', { reason: 'invalid' }), 3);
 
+  // A span claiming 2^32-1 buckets is refused without allocating them.
+  const huge = encodeFamilies([family('lat_seconds', [{ histogram: { ...latency([1]).message(), positiveSpan: [{ offset: 0, length: 2 ** 32 - 1 }] } }])]);
+  const dbHuge = new MemoryStorage();
+  const fHuge = fixture({ scrapeNativeHistograms: true }, dbHuge, [huge]);
+  await fHuge.loop.scrapeAndReport(1000);
+  assert.match(fHuge.loop.target.lastError(), /spans require 4294967295 buckets, have 1/);
+
   const malformed = Buffer.from([0x05, 0x0a, 0x02, 0xff]);
   const db3 = new MemoryStorage();
   const f3 = fixture({ scrapeNativeHistograms: true }, db3, [malformed]);

@@ -219,6 +219,8 @@ describe('RemoteWriteHandler', () => {
       ['spans not matching buckets', { t: NOW, count: 1, sum: 1, positiveSpans: [[0, 3]], positiveBuckets: [1] }],
       ['count mismatch', { t: NOW, count: 9, sum: 1, positiveSpans: [[0, 1]], positiveBuckets: [1] }],
       ['schema out of range', { t: NOW, count: 1, sum: 1, schema: 60, positiveSpans: [[0, 1]], positiveBuckets: [1] }],
+      ['a span claiming 2^32-1 buckets', { t: NOW, count: 1, sum: 1, positiveSpans: [[0, 2 ** 32 - 1]], positiveBuckets: [1] }],
+      ['custom bounds not increasing', { t: NOW, count: 1, sum: 1, schema: -53, positiveSpans: [[0, 1]], positiveBuckets: [1], customValues: [2, 1] }],
     ];
     for (const [what, hist] of cases) {
       const db = new MemoryStorage();
