@@ -33,6 +33,8 @@ export interface QueryContext {
   readonly selections: Map<VectorSelector, SeriesSet>;
   /** Selectors whose native histogram samples their consumers handle (see histogram_paths.ts). */
   readonly histogramSelectors: ReadonlySet<VectorSelector>;
+  /** Selectors whose histograms are read as count and sum only (see histogramStatsSelectors). */
+  readonly histogramStatsSelectors: ReadonlySet<VectorSelector>;
   readonly logger: Logger;
 }
 

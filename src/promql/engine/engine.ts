@@ -16,7 +16,7 @@ import { Annotations } from './annotations.js';
 import { EvalError, QueryCanceledError, QueryQueueFullError, QueryTimeoutError } from './errors.js';
 import type { QueryContext } from './context.js';
 import { Evaluator, stepCount } from './evaluator.js';
-import { histogramSelectors } from './histogram_paths.js';
+import { histogramSelectors, histogramStatsSelectors } from './histogram_paths.js';
 import { Checkpoint, ConcurrencyGate, DEFAULT_YIELD_INTERVAL_MS } from './limits.js';
 import {
   COLUMN_SAMPLE_BYTES,
@@ -333,6 +333,7 @@ class EngineQuery implements Query {
         annotations,
         selections,
         histogramSelectors: histogramSelectors(this.expr),
+        histogramStatsSelectors: histogramStatsSelectors(this.expr),
         logger: this.engine.logger,
       };
       const tEval = performance.now();

@@ -6,7 +6,7 @@
 // arrays and scanned with two pointers; results are series of parallel
 // Float64Arrays. Long loops call `await this.tick(n)` so the event loop keeps
 // serving other work and the deadline and cancellation are checked.
-import type { FloatHistogram } from '../../model/histogram.js';
+import { CounterResetHint, FloatHistogram } from '../../model/histogram.js';
 import { Labels } from '../../model/labels.js';
 import { isStaleNaN } from '../../model/value.js';
 import { ValueType, type SampleIterator, type Series as StorageSeries, type SeriesSet } from '../../storage/interface.js';
@@ -341,6 +341,7 @@ export class Evaluator implements EvalContext {
   /** The storage series of a selector, expanded once per query. */
   selected(vs: VectorSelector): StorageSeries[] {
     this.histogramsAllowed = this.q.histogramSelectors.has(vs);
+    this.histogramStats = this.q.histogramStatsSelectors.has(vs);
     let list = this.series.get(vs);
     if (list !== undefined) return list;
     if (this.streamed.has(vs)) throw new EvalError('BUG: the series of a selector were read twice');
@@ -368,6 +369,7 @@ export class Evaluator implements EvalContext {
    */
   streamSelected(vs: VectorSelector): SeriesCursor {
     this.histogramsAllowed = this.q.histogramSelectors.has(vs);
+    this.histogramStats = this.q.histogramStatsSelectors.has(vs);
     const list = this.series.get(vs);
     if (list !== undefined) return listCursor(list);
     if (this.streamed.has(vs)) throw new EvalError('BUG: the series of a selector were read twice');
@@ -436,6 +438,7 @@ export class Evaluator implements EvalContext {
   /** Appends the samples from `from` to `to` (inclusive) to the buffers after the first n; returns the new count. */
   private decodeRun(it: SampleIterator, from: number, to: number, keepStale: boolean, limit: number, n: number): number {
     const b = this.buffers;
+    this.lastHistogram = null;
     let vt = it.seek(from);
     while (vt !== ValueType.None) {
       const t = it.t();
@@ -470,12 +473,16 @@ export class Evaluator implements EvalContext {
    * fails the query: it is never taken for a float nor silently dropped.
    */
   private histogramsAllowed = false;
+  /** Set with histogramsAllowed for selectors read as count and sum only; lastHistogram is the previous one read. */
+  private histogramStats = false;
+  private lastHistogram: FloatHistogram | null = null;
 
   /** decodeRun's histogram case: the sample goes to the histogram buffer, its float slot unused. */
   private decodeHistogram(it: SampleIterator, t: number, keepStale: boolean, limit: number, n: number): number {
     if (!this.histogramsAllowed || it.atFloatHistogram === undefined) throw new HistogramsUnsupportedError();
-    const h = it.atFloatHistogram();
+    let h = it.atFloatHistogram();
     if (!keepStale && isStaleNaN(h.sum)) return n;
+    if (this.histogramStats && !isStaleNaN(h.sum)) h = this.statsOf(h);
     const b = this.buffers;
     if (n === b.t.length) {
       if (n >= limit) throw new TooManySamplesError();
@@ -488,6 +495,19 @@ export class Evaluator implements EvalContext {
     b.v[n] = isStaleNaN(h.sum) ? h.sum : 0;
     b.h[n] = h;
     return n + 1;
+  }
+
+  /**
+   * Count and sum of a histogram with the counter reset hint Prometheus's
+   * HistogramStatsIterator gives it: an unknown hint becomes a reset or not
+   * from the previous histogram read in the same pass.
+   */
+  private statsOf(h: FloatHistogram): FloatHistogram {
+    let hint = h.counterResetHint;
+    const last = this.lastHistogram;
+    if (hint === CounterResetHint.Unknown && last !== null) hint = h.detectReset(last) ? CounterResetHint.CounterReset : CounterResetHint.NotCounterReset;
+    this.lastHistogram = h;
+    return new FloatHistogram({ schema: h.schema, count: h.count, sum: h.sum, counterResetHint: hint });
   }
 
   /** Histograms of the last decode by position (null when it had none). */
@@ -614,6 +634,8 @@ export class Evaluator implements EvalContext {
     const out: Matrix = [];
     for (const ss of this.selected(vs)) {
       const n = this.decode(ss.iterator(), this.start - offset - lookback + 1, this.end - offset + lookback, false);
+      // Interpolating histograms is not done yet: never read them as floats.
+      if (this.bufH !== null) throw new HistogramsUnsupportedError();
       const T = this.bufT;
       const V = this.bufV;
       let s: Series | null = null;

@@ -116,3 +116,45 @@ export function histogramSelectors(root: Expr): Set<VectorSelector> {
   visit(root, true);
   return out;
 }
+
+/**
+ * Selectors whose histograms only feed histogram_count, histogram_sum or
+ * histogram_avg (with no subquery, bucket-reading function or trim on the
+ * way): Prometheus reads just their count and sum, and gives them counter
+ * reset hints worked out on the fly (its HistogramStatsIterator), which its
+ * annotations about conflicting hints then see.
+ */
+export function histogramStatsSelectors(root: Expr): Set<VectorSelector> {
+  const out = new Set<VectorSelector>();
+  const path: Expr[] = [];
+  const visit = (e: Expr): void => {
+    if (e.type === 'VectorSelector') {
+      let stats = false;
+      for (let i = path.length - 1; i >= 0; i--) {
+        const p = path[i]!;
+        if (p.type === 'SubqueryExpr') {
+          stats = false;
+          break;
+        }
+        if (p.type === 'Call') {
+          const n = p.func.name;
+          if (n === 'histogram_count' || n === 'histogram_sum' || n === 'histogram_avg') stats = true;
+          else if (n === 'histogram_quantile' || n === 'histogram_quantiles' || n === 'histogram_fraction') {
+            stats = false;
+            break;
+          }
+        }
+        if (p.type === 'BinaryExpr' && (p.op === '</' || p.op === '>/')) {
+          stats = false;
+          break;
+        }
+      }
+      if (stats) out.add(e);
+    }
+    path.push(e);
+    for (const c of children(e)) visit(c);
+    path.pop();
+  };
+  visit(root);
+  return out;
+}
