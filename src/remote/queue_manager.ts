@@ -286,14 +286,12 @@ export class QueueManager implements WatcherSink {
     for (const reason of ['too_old', 'dropped_series', 'unintentionally_dropped_series'] as const) this.m.dropped.inc({ ...this.l, reason }, 0);
     for (const c of [this.m.samples, this.m.failed, this.m.retried, this.m.bytes, this.m.enqueueRetries]) c.inc(this.l, 0);
     if (this.sendsMetadata()) for (const c of [this.m.metadata, this.m.metadataFailed, this.m.metadataRetried, this.m.metadataBytes]) c.inc(this.l, 0);
-    if (opts.cfg.sendExemplars) {
-      for (const c of [this.m.exemplars, this.m.exemplarsFailed, this.m.exemplarsRetried]) c.inc(this.l, 0);
-      this.m.exemplarsPending.set(this.l, 0);
+    // Prometheus shows every queue's exemplar and histogram series, sent or not.
+    for (const c of [this.m.exemplars, this.m.exemplarsFailed, this.m.exemplarsRetried, this.m.histograms, this.m.histogramsFailed, this.m.histogramsRetried]) {
+      c.inc(this.l, 0);
     }
-    if (opts.cfg.sendNativeHistograms) {
-      for (const c of [this.m.histograms, this.m.histogramsFailed, this.m.histogramsRetried]) c.inc(this.l, 0);
-      this.m.histogramsPending.set(this.l, 0);
-    }
+    this.m.exemplarsPending.set(this.l, 0);
+    this.m.histogramsPending.set(this.l, 0);
   }
 
   start(): void {

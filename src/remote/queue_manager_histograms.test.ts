@@ -161,7 +161,7 @@ test('2.0 sends custom-bucket histograms too', async () => {
   assert.equal(await value('prometheus_remote_storage_histograms_total'), 9);
 });
 
-test('without send_native_histograms the histograms are skipped unread and nothing counts them', async () => {
+test('without send_native_histograms the histograms are skipped unread and counted nowhere', async () => {
   const db = await openTmpDB();
   appendMixed(db);
   const rx = fakeReceiver();
@@ -169,7 +169,9 @@ test('without send_native_histograms the histograms are skipped unread and nothi
   await until(() => rx.got.length === 3, 'the float samples');
   await until(() => qm.pending() === 0, 'an empty queue');
   assert.ok(rx.got.every((g) => g.name === 'up'));
-  assert.equal(await has('prometheus_remote_storage_histograms_total'), false);
+  // As in Prometheus, the queue's histogram series exist, at 0.
+  assert.equal(await has('prometheus_remote_storage_histograms_total'), true);
+  assert.equal(await value('prometheus_remote_storage_histograms_total'), 0);
   assert.equal(await has('prometheus_remote_storage_histograms_dropped_total'), false);
   assert.equal(await value('prometheus_wal_watcher_records_read_total', { type: 'histogram_samples' }), 0);
 });
