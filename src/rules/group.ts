@@ -7,7 +7,7 @@ import type { Logger } from '../logging/types.js';
 import { QueryCanceledError } from '../promql/engine/errors.js';
 import type { QueryEngine } from '../promql/engine/types.js';
 import { labelsHash } from '../promql/engine/xxhash.js';
-import { DuplicateSampleError, OutOfBoundsError, OutOfOrderSampleError, type Appendable, type Appender, type Queryable } from '../storage/interface.js';
+import { DuplicateSampleError, OutOfBoundsError, OutOfOrderSampleError, StorageError, type Appendable, type Appender, type Queryable } from '../storage/interface.js';
 import { AlertingRule, type NotifyFunc } from './alerting_rule.js';
 import { LabelsSet } from './labels_map.js';
 import type { RuleMetrics } from './rule_metrics.js';
@@ -282,7 +282,9 @@ export class Group {
       let tooOld = 0;
       for (const s of vector) {
         try {
-          app.append(0, s.metric, s.t, s.f);
+          if (s.h === undefined) app.append(0, s.metric, s.t, s.f);
+          else if (app.appendHistogram !== undefined) app.appendHistogram(0, s.metric, s.t, null, s.h);
+          else throw new StorageError('native histogram samples are not supported by this storage');
           returned.add(s.metric);
         } catch (e) {
           rule.setHealth('err', errMsg(e));

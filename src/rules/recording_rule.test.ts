@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { FloatHistogram } from '../model/histogram.js';
 import { Labels } from '../model/labels.js';
+import { MatchType, Matcher } from '../model/matcher.js';
+import { ValueType } from '../storage/interface.js';
 import { RecordingRule } from './recording_rule.js';
 import { group, ls, samples, storage } from './test_util.test.js';
 
@@ -19,6 +22,22 @@ describe('RecordingRule', () => {
     assert.equal(r.health(), 'ok');
     assert.equal(r.lastError(), '');
     assert.equal(r.query(), 'sum by (job) (x)');
+  });
+
+  it('records native histogram results as histograms', async () => {
+    const db = storage({});
+    const app = db.appender();
+    const h = new FloatHistogram({ count: 4, sum: 2, positiveSpans: [{ offset: 0, length: 1 }], positiveBuckets: [4] });
+    app.appendHistogram!(0, ls('{__name__="h", i="1"}'), 0, null, h);
+    app.appendHistogram!(0, ls('{__name__="h", i="2"}'), 0, null, h);
+    app.commit();
+    const { g } = group(db, [new RecordingRule('h:sum', 'sum(h)', Labels.EMPTY)]);
+    await g.eval(M);
+    const set = db.querier(0, 2 * M).select(false, null, Matcher.create(MatchType.Equal, '__name__', 'h:sum'));
+    assert.ok(set.next());
+    const it = set.at().iterator();
+    assert.equal(it.next(), ValueType.FloatHistogram);
+    assert.equal(it.atFloatHistogram!().count, 8);
   });
 
   it('turns a scalar into one sample and removes labels given an empty value', async () => {

@@ -57,7 +57,7 @@ export class RecordingRule extends BaseRule implements Rule {
       const s = vector[i]!; // i < vector.length
       const metric = overrideLabels(s.metric, this.setPairs, this.dropNames);
       if (seen !== null && !seen.add(metric)) throw new DuplicateLabelSetError('vector contains metrics with the same labelset after applying rule labels');
-      out[i] = { metric, t: s.t, f: s.f };
+      out[i] = s.h === undefined ? { metric, t: s.t, f: s.f } : { metric, t: s.t, f: s.f, h: s.h };
     }
     if (ctx.limit > 0 && out.length > ctx.limit) throw new RuleLimitError(`exceeded limit of ${ctx.limit} with ${out.length} series`);
     return out;
