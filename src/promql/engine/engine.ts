@@ -391,8 +391,9 @@ class EngineQuery implements Query {
   }
 }
 
+/** A result sample; a histogram one has f 0, as Prometheus's Sample.F is then (alerting rules read it as the value). */
 function instantSample(metric: Labels, t: number, f: number, h: FloatHistogram | undefined): InstantSample {
-  return h === undefined ? { metric, t, f } : { metric, t, f: NaN, h };
+  return h === undefined ? { metric, t, f } : { metric, t, f: 0, h };
 }
 
 /** A result series: its float points, and its histogram points apart when it has any. */

@@ -11,7 +11,7 @@ export interface InstantSample {
   metric: Labels;
   t: number;
   f: number;
-  /** Set when the sample is a native histogram (f is then unused). */
+  /** Set when the sample is a native histogram (f is then 0). */
   h?: FloatHistogram;
 }
 

@@ -277,7 +277,7 @@ export function instantFromRange(value: QueryValue, t: number, scalar: boolean):
     if (found || s.hts === undefined || s.hs === undefined) continue;
     for (let i = 0; i < s.hts.length; i++) {
       if (s.hts[i] === t) {
-        samples.push({ metric: s.metric, t, f: NaN, h: s.hs[i]! }); // hs is as long as hts
+        samples.push({ metric: s.metric, t, f: 0, h: s.hs[i]! }); // hs is as long as hts
         break;
       }
     }
