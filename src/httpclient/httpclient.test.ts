@@ -197,7 +197,9 @@ test('no_proxy and proxy_from_environment send matching and loopback targets dir
     }
     // HTTPS_PROXY is unset: https goes direct.
     assert.equal((await fromEnv.get(`https://127.0.0.1:${srv.https}/`, { timeoutMs: 5000 })).status, 200);
-    await assert.rejects(withNoProxy.get(`http://a.skip.invalid:${srv.http}/`, { timeoutMs: 5000 }), /^Get "http:\/\/a\.skip\.invalid:\d+\/": (dial tcp: lookup a\.skip\.invalid: no such host|getaddrinfo EAI_AGAIN)/);
+    await assert.rejects(withNoProxy.get(`http://a.skip.invalid:${srv.http}/`, { timeoutMs: 5000 }), {
+      message: /^Get "http:\/\/a\.skip\.invalid:\d+\/": (dial tcp: lookup a\.skip\.invalid: no such host|getaddrinfo EAI_AGAIN)/,
+    });
   } finally {
     withNoProxy.close();
     fromEnv.close();
