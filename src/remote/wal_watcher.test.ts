@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Registry } from 'prom-client';
+import { FloatHistogram, Histogram } from '../model/histogram.js';
 import { Labels } from '../model/labels.js';
 import { TSDBMetrics } from '../tsdb/metrics.js';
 import { RecordEncoder } from '../tsdb/record/record.js';
@@ -68,6 +69,7 @@ class Sink implements WatcherSink {
   }
   samples(rec: SampleRecord): void {
     for (let i = 0; i < rec.n; i++) this.got.push(`${this.labels.get(rec.refs[i]!) ?? '?'}@${rec.ts[i]}=${rec.vs[i]}`);
+    for (let i = 0; i < rec.hN; i++) this.got.push(`${this.labels.get(rec.hRefs[i]!) ?? '?'}@${rec.hTs[i]}=${rec.hs[i]!.toString()}`);
   }
   caughtUp(pos: WalPosition): void {
     this.caught = pos;
@@ -142,6 +144,44 @@ test('labels come from the checkpoint; segments deleted before they were read ar
     assert.deepEqual(sink.got, ['a@3000=4', 'b@3000=5']);
   } finally {
     await watcher.stop();
+    w.close();
+  }
+});
+
+test('native histograms are handed over with `histograms`, after the float samples of their record; otherwise skipped', async () => {
+  const w = newWAL();
+  const h = new Histogram({ count: 2, sum: 3, positiveSpans: [{ offset: 0, length: 1 }], positiveBuckets: [2] });
+  const fh = new FloatHistogram({ count: 1.5, sum: 1, zeroCount: 1.5 });
+  enc.startBatch(3, true);
+  enc.series(1, Labels.fromPairs('__name__', 'a'));
+  enc.series(2, Labels.fromPairs('__name__', 'h'));
+  enc.series(3, Labels.fromPairs('__name__', 'fh'));
+  enc.histograms(2);
+  enc.histogram(2, 1000, h, null, 0);
+  enc.histogram(3, 1000, null, fh, 1);
+  enc.samples(1);
+  f64[0] = 7;
+  enc.sample(1, 1000, u32[1]!, u32[0]!);
+  w.log(enc.bytes());
+  const reads: string[] = [];
+  const metrics = { recordRead: (t: string) => reads.push(t), currentSegment: () => {} };
+  try {
+    for (const histograms of [true, false]) {
+      const sink = new Sink();
+      reads.length = 0;
+      const watcher = new WalWatcher({ dir: w.dir, start: { segment: 0, offset: 0 }, sink, pollIntervalMs: 5, histograms, metrics });
+      watcher.start();
+      await until(() => sink.caught !== null, 'caught up');
+      await watcher.stop();
+      if (histograms) {
+        assert.deepEqual(sink.got, ['a@1000=7', `h@1000=${h.toString()}`, `fh@1000=${fh.toString()}`]);
+        assert.deepEqual(reads, ['series', 'samples', 'histogram_samples', 'float_histogram_samples']);
+      } else {
+        assert.deepEqual(sink.got, ['a@1000=7']);
+        assert.deepEqual(reads, ['series', 'samples']);
+      }
+    }
+  } finally {
     w.close();
   }
 });
