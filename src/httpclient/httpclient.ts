@@ -403,6 +403,7 @@ class TunnelAgent extends https.Agent {
       signal?.removeEventListener('abort', onAbort);
       done(err, sock);
     };
+    // Node hands every answer to CONNECT, whatever its status, to this event.
     connect.on('connect', (res, socket, head) => {
       if (res.statusCode !== 200) {
         socket.destroy();
@@ -413,11 +414,6 @@ class TunnelAgent extends https.Agent {
       if (head.length > 0) socket.unshift(head);
       // The host is what the certificate is checked against; servername is Node's SNI choice (none for IPs).
       settle(null, tls.connect({ ...this.targetTls, host, servername: options.servername !== '' ? options.servername : undefined, socket }));
-    });
-    connect.on('response', (res) => {
-      // A proxy that answers CONNECT with a body-carrying response never opens the tunnel.
-      res.resume();
-      settle(new ProxyConnectError(res.statusMessage !== undefined && res.statusMessage !== '' ? res.statusMessage : 'unknown status code'));
     });
     connect.on('error', (e: NodeJS.ErrnoException) => {
       if (signal?.aborted) settle(new ProxyConnectError('context deadline exceeded'));
