@@ -12,6 +12,7 @@ import { loadConfig } from '../config/load.js';
 import type { RemoteWriteConfig } from '../config/types.js';
 import { FloatHistogram, Histogram } from '../model/histogram.js';
 import { Labels } from '../model/labels.js';
+import { openAgentDB } from '../tsdb/agent/db.js';
 import { openDB, type DB } from '../tsdb/db.js';
 import { QueueManager, type SendFn, type SendResponse } from './queue_manager.js';
 import { RemoteWriteMetrics } from './write_metrics.js';
@@ -45,7 +46,7 @@ const flt = (i: number) => new FloatHistogram({ schema: 2, count: 2 + i, sum: i,
 const nhcb = (i: number) => new Histogram({ schema: -53, count: 1 + i, sum: i, positiveSpans: [{ offset: 0, length: 2 }], positiveBuckets: [1, i - 1], customValues: [0.5] });
 
 /** Three commits, each with a float sample, an integer, a float and a custom-bucket histogram. */
-function appendMixed(db: DB): void {
+function appendMixed(db: Pick<DB, 'appender'>): void {
   for (let j = 1; j <= 3; j++) {
     const app = db.appender();
     const t = 1000 * j;
@@ -102,7 +103,7 @@ async function until(cond: () => boolean, what: string): Promise<void> {
   assert.fail(`timed out waiting for ${what}`);
 }
 
-function startQueue(db: DB, cfg: RemoteWriteConfig, send: SendFn) {
+function startQueue(db: { dir: string }, cfg: RemoteWriteConfig, send: SendFn) {
   const reg = new Registry();
   const qm = new QueueManager({
     cfg,
@@ -192,4 +193,21 @@ test('refused and retried batches count their histograms apart from their sample
   assert.equal(await value('prometheus_remote_storage_histograms_failed_total'), 1);
   assert.equal(await value('prometheus_remote_storage_samples_failed_total'), 1);
   assert.equal(await value('prometheus_remote_storage_histograms_total'), 0);
+});
+
+test("the agent's WAL sends its histograms the same way", async () => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-qmh-agent-'));
+  dirs.push(d);
+  const agent = await openAgentDB({ dir: d, truncateFrequencyMs: 0, minWalTimeMs: 0, maxWalTimeMs: 1e12 });
+  try {
+    appendMixed(agent);
+    const rx = fakeReceiver();
+    startQueue({ dir: d }, rwConfig('    send_native_histograms: true\n    protobuf_message: io.prometheus.write.v2.Request\n'), rx.send);
+    await until(() => rx.got.length === 12, 'samples and histograms');
+    byName(rx.got, 'h_int').forEach((g, i) => assert.ok(g.h instanceof Histogram && g.h.equals(exp(i + 1)), `h_int ${i}`));
+    byName(rx.got, 'h_float').forEach((g, i) => assert.ok(g.h instanceof FloatHistogram && g.h.equals(flt(i + 1)), `h_float ${i}`));
+  } finally {
+    for (const q of queues.splice(0)) await q.stop(0);
+    await agent.close();
+  }
 });
