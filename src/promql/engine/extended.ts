@@ -13,7 +13,7 @@ export const ANCHORED_SAFE: readonly string[] = ['changes', 'delta', 'increase',
 export const SMOOTHED_SAFE: readonly string[] = ['delta', 'increase', 'rate'];
 
 /** First index in [lo, hi) whose timestamp satisfies `pred` (monotone), else hi. */
-function search(ts: Float64Array, lo: number, hi: number, pred: (t: number) => boolean): number {
+export function search(ts: Float64Array, lo: number, hi: number, pred: (t: number) => boolean): number {
   let a = lo;
   let b = hi;
   // lo <= a <= m < b <= hi.

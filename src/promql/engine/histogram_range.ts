@@ -9,6 +9,7 @@ import type { Call, PosRange } from '../parser/ast.js';
 import { annotations } from './annotations.js';
 import type { EvalContext } from './context.js';
 import { HistogramsUnsupportedError } from './errors.js';
+import { search } from './extended.js';
 import { HistogramSum, histogramMean } from './native_histograms.js';
 
 export type Histograms = ReadonlyArray<FloatHistogram | undefined>;
@@ -70,7 +71,20 @@ export function histogramKernelFor(ev: EvalContext, e: Call, offset: number, ran
       return floatFn(fts, fvs, 0, m, t, step);
     };
   }
-  if (anchoredOrSmoothed) throw new HistogramsUnsupportedError();
+  if (anchoredOrSmoothed) {
+    if (name !== 'rate' && name !== 'increase' && name !== 'delta') throw new HistogramsUnsupportedError();
+    const isCounter = name !== 'delta';
+    const isRate = name === 'rate';
+    const smoothed = e.args[0]?.type === 'MatrixSelector' && e.args[0].vectorSelector.smoothed === true;
+    return (ts, _vs, hs, lo, hi, t, _step, metric) => {
+      const metricName = metric.get('__name__');
+      if (!allHistograms(hs, lo, hi)) {
+        ann.add(annotations.mixedFloatsHistograms(metricName, pos));
+        return null;
+      }
+      return extendedHistogramRate(ev, ts, hs, lo, hi, t - offset - range, t - offset, isCounter, isRate, smoothed, metricName, pos);
+    };
+  }
   switch (name) {
     case 'changes':
     case 'resets': {
@@ -288,4 +302,89 @@ function extrapolate(ts: Float64Array, hs: Histograms, lo: number, hi: number, r
   if (sampledInterval !== 0) factor = (sampledInterval + durationToStart + durationToEnd) / sampledInterval;
   if (isRate) factor /= (rangeEnd - rangeStart) / 1000;
   return res.mul(factor);
+}
+
+/** Prometheus's interpolateHistograms: the histogram at t between two samples (a counter reset restarts from zero). */
+function interpolateHistograms(h1: FloatHistogram, t1: number, h2: FloatHistogram, t2: number, t: number, isCounter: boolean, ev: EvalContext, pos: PosRange): FloatHistogram {
+  if (t === t1) return h1;
+  if (t === t2) return h2;
+  const fraction = (t - t1) / (t2 - t1);
+  if (isCounter && h2.detectReset(h1)) return h2.mul(fraction);
+  const d = h2.sub(h1);
+  if (d.nhcbBoundsReconciled) ev.q.annotations.add(annotations.mismatchedCustomBuckets('subtraction', pos));
+  const r = d.histogram.mul(fraction).add(h1);
+  if (r.nhcbBoundsReconciled) ev.q.annotations.add(annotations.mismatchedCustomBuckets('addition', pos));
+  return r.histogram;
+}
+
+/**
+ * rate/increase/delta of an anchored or smoothed window of histograms
+ * (Prometheus's extendedHistogramRate): the boundary histograms picked or
+ * interpolated, their difference plus the histograms before counter resets.
+ */
+function extendedHistogramRate(ev: EvalContext, ts: Float64Array, hs: Histograms, lo: number, hi: number, rangeStart: number, rangeEnd: number, isCounter: boolean, isRate: boolean, smoothed: boolean, metricName: string, pos: PosRange): FloatHistogram | null {
+  const ann = ev.q.annotations;
+  if (hi <= lo) return null;
+  let last = hi - 1;
+  const first = Math.max(lo, search(ts, lo, last, (x) => x > rangeStart) - 1);
+  if (smoothed) last = search(ts, lo, last, (x) => x >= rangeEnd);
+  if (ts[last]! <= rangeStart) return null;
+  if (smoothed && ts[first]! > rangeEnd) return null;
+  const custom = hs[first]!.usesCustomBuckets();
+  for (let i = first; i <= last; i++) {
+    const h = hs[i]!;
+    if (h.usesCustomBuckets() !== custom) {
+      ann.add(annotations.mixedExponentialCustomHistograms(metricName, pos));
+      return null;
+    }
+    if (isCounter && h.counterResetHint === CounterResetHint.Gauge) ann.add(annotations.nativeHistogramNotCounter(metricName, pos));
+  }
+  try {
+    const left = smoothed && ts[first]! < rangeStart ? interpolateHistograms(hs[first]!, ts[first]!, hs[first + 1]!, ts[first + 1]!, rangeStart, isCounter, ev, pos) : hs[first]!;
+    const right = smoothed && last > lo && ts[last]! > rangeEnd ? interpolateHistograms(hs[last - 1]!, ts[last - 1]!, hs[last]!, ts[last]!, rangeEnd, isCounter, ev, pos) : hs[last]!;
+    if (!isCounter && (left.counterResetHint !== CounterResetHint.Gauge || right.counterResetHint !== CounterResetHint.Gauge)) {
+      ann.add(annotations.nativeHistogramNotGauge(metricName, pos));
+    }
+    const d = right.sub(left);
+    if (d.nhcbBoundsReconciled) ann.add(annotations.mismatchedCustomBuckets('subtraction', pos));
+    let result = d.histogram;
+    if (isCounter) {
+      let f = first + 1;
+      let prev = left;
+      if (smoothed && ts[first]! < rangeStart && hs[first + 1]!.detectReset(hs[first]!)) {
+        prev = hs[first + 1]!;
+        f++;
+      }
+      const l = last - 1;
+      if (f <= l + 1) {
+        let correction: FloatHistogram | null = null;
+        const addCorrection = (h: FloatHistogram): void => {
+          if (correction === null) {
+            correction = h;
+            return;
+          }
+          const r = correction.add(h);
+          if (r.nhcbBoundsReconciled) ann.add(annotations.mismatchedCustomBuckets('addition', pos));
+          correction = r.histogram;
+        };
+        for (let i = f; i <= l; i++) {
+          const p = hs[i]!;
+          if (p.detectReset(prev)) addCorrection(prev);
+          prev = p;
+        }
+        if (right.detectReset(prev)) addCorrection(prev);
+        if (correction !== null) {
+          const r = result.add(correction);
+          if (r.nhcbBoundsReconciled) ann.add(annotations.mismatchedCustomBuckets('addition', pos));
+          result = r.histogram;
+        }
+      }
+    }
+    if (isRate) result = result.div((rangeEnd - rangeStart) / 1000);
+    return result.with({ counterResetHint: CounterResetHint.Gauge }).compact(0);
+  } catch (err) {
+    if (!isIncompatible(err)) throw err;
+    ann.add(annotations.mixedExponentialCustomHistograms(metricName, pos));
+    return null;
+  }
 }
