@@ -117,7 +117,7 @@ describe('agent mode with native histograms', () => {
       assert.deepEqual(got.slice(0, logged.length), logged, name);
     }
     const m = await (await fetch(`${agent.base}/metrics`)).text();
-    assert.match(m, /^prometheus_agent_samples_appended_total [1-9]/m);
+    assert.match(m, /^prometheus_agent_samples_appended_total\{type="histogram"\} [1-9]/m);
     assert.doesNotMatch(m, /^prometheus_agent_out_of_order_samples_total [1-9]/m);
   });
 });

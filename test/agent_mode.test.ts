@@ -161,7 +161,7 @@ describe('tsprom --agent scrapes into its WAL', () => {
     assert.equal(m.status, 200);
     const text = await m.text();
     assert.match(text, /^prometheus_agent_active_series \d+/m);
-    assert.match(text, /^prometheus_agent_samples_appended_total \d+/m);
+    assert.match(text, /^prometheus_agent_samples_appended_total\{type="float"\} \d+/m);
     const t = await api(`${agent.base}/api/v1/targets`);
     assert.equal(t.status, 200);
     const active = (t.body['data'] as { activeTargets: Array<{ health: string }> }).activeTargets;

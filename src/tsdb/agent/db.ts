@@ -89,7 +89,7 @@ const ENC_RETAINED_BYTES = 1024 * 1024;
 
 class AgentMetrics implements WALMetrics {
   readonly activeSeries: Gauge;
-  readonly samplesAppended: Counter;
+  readonly samplesAppended: Counter<'type'>;
   readonly outOfOrder: Counter;
   readonly corruptions: Counter;
   readonly truncateDuration: Summary;
@@ -109,7 +109,7 @@ class AgentMetrics implements WALMetrics {
     const registers = registry !== undefined ? [registry] : [];
     const counter = (name: string, help: string): Counter => new Counter({ name, help, registers });
     this.activeSeries = new Gauge({ name: 'prometheus_agent_active_series', help: 'Number of active series being tracked by the WAL storage', registers });
-    this.samplesAppended = counter('prometheus_agent_samples_appended_total', 'Total number of samples appended to the storage');
+    this.samplesAppended = new Counter({ name: 'prometheus_agent_samples_appended_total', help: 'Total number of samples appended to the storage', labelNames: ['type'], registers });
     this.outOfOrder = counter('prometheus_agent_out_of_order_samples_total', 'Total number of out of order samples ingestion failed attempts.');
     this.corruptions = counter('prometheus_agent_corruptions_total', 'Total number of WAL corruptions.');
     this.truncateDuration = new Summary({ name: 'prometheus_agent_truncate_duration_seconds', help: 'Duration of WAL truncation.', registers });
@@ -379,7 +379,8 @@ export class AgentDB implements Storage {
       if (x.t > maxT) maxT = x.t;
     }
     if (n > 0 || nh > 0) this.segMaxT.set(seg, maxT);
-    this.metrics.samplesAppended.inc(n + nh);
+    if (n > 0) this.metrics.samplesAppended.inc({ type: 'float' }, n);
+    if (nh > 0) this.metrics.samplesAppended.inc({ type: 'histogram' }, nh);
     this.metrics.activeSeries.set(this.byKey.size);
   }
 
