@@ -135,6 +135,30 @@ test('proxy_url: http targets by absolute-form requests, https targets through C
   }
 });
 
+test('an https:// proxy is reached over TLS with the client\'s TLS settings, for both kinds of targets', async () => {
+  const proxy = await startProxy({ tls: { cert: readFileSync(join(FIXTURES, 'server.pem')), key: readFileSync(join(FIXTURES, 'server_key.pem')) } });
+  const srv = await echoServers();
+  const c = new HttpClient(withCA({ proxyUrl: proxy.url }));
+  const noCA = new HttpClient({ ...defaultHttpClient, proxyUrl: proxy.url });
+  try {
+    assert.equal((await c.get(`http://127.0.0.1:${srv.http}/a`, { timeoutMs: 5000 })).body.toString(), `GET /a host=127.0.0.1:${srv.http} body= pa=`);
+    assert.equal((await c.get(`https://127.0.0.1:${srv.https}/b`, { timeoutMs: 5000 })).body.toString(), `GET /b host=127.0.0.1:${srv.https} body= pa=`);
+    assert.deepEqual(
+      proxy.seen.map((s) => `${s.method} ${s.target}`),
+      [`GET http://127.0.0.1:${srv.http}/a`, `CONNECT 127.0.0.1:${srv.https}`],
+    );
+    // Without the CA the proxy's own certificate is refused.
+    for (const u of [`http://127.0.0.1:${srv.http}/a`, `https://127.0.0.1:${srv.https}/b`]) {
+      await assert.rejects(noCA.get(u, { timeoutMs: 5000 }), { message: new RegExp(`^Get "${u.replaceAll('.', '\\.')}": proxyconnect tcp: .*certificate`) });
+    }
+  } finally {
+    c.close();
+    noCA.close();
+    srv.close();
+    await proxy.close();
+  }
+});
+
 test('proxy failures are reported in Go words', async () => {
   const proxy = await startProxy({ requiredAuth: 'Basic never' });
   const srv = await echoServers();

@@ -343,10 +343,18 @@ export class HttpClient {
       const req = route.target instanceof URL ? route.mod.request(route.target, reqOpts, onRes) : route.mod.request({ ...route.target, ...reqOpts }, onRes);
       let gotResponse = false;
       req.on('response', () => (gotResponse = true));
+      // For absolute-form requests, whether the proxy itself was reached (a new socket's TCP, or TLS to an https:// proxy).
+      let reachedProxy = false;
+      if (proxy !== null && !isHttps) {
+        req.on('socket', (s) => {
+          if (req.reusedSocket) reachedProxy = true;
+          else s.once(proxy.protocol === 'https:' ? 'secureConnect' : 'connect', () => (reachedProxy = true));
+        });
+      }
       req.on('error', (e: NodeJS.ErrnoException) => {
         if (!gotResponse && req.reusedSocket && (e.code === 'ECONNRESET' || e.code === 'EPIPE')) fail(new StaleSocketError(e.message));
         else if (e instanceof ProxyConnectError) fail(wrap(e.message));
-        else if (proxy !== null && !isHttps && isDialError(e)) fail(wrap(`proxyconnect tcp: ${describe(e, proxy)}`));
+        else if (proxy !== null && !isHttps && !reachedProxy) fail(wrap(`proxyconnect tcp: ${describe(e, proxy)}`));
         else fail(wrap(describe(e, u)));
       });
       signal.addEventListener('abort', onAbort, { once: true });
@@ -415,9 +423,12 @@ class TunnelAgent extends https.Agent {
       // The host is what the certificate is checked against; servername is Node's SNI choice (none for IPs).
       settle(null, tls.connect({ ...this.targetTls, host, servername: options.servername !== '' ? options.servername : undefined, socket }));
     });
+    // Failing to reach the proxy (TCP, or TLS to an https:// one) is a "proxyconnect" error in Go.
+    let reached = false;
+    connect.on('socket', (s) => s.once(isHttpsProxy ? 'secureConnect' : 'connect', () => (reached = true)));
     connect.on('error', (e: NodeJS.ErrnoException) => {
       if (signal?.aborted) settle(new ProxyConnectError('context deadline exceeded'));
-      else settle(new ProxyConnectError(isDialError(e) ? `proxyconnect tcp: ${describe(e, p)}` : describe(e)));
+      else settle(new ProxyConnectError(reached ? describe(e) : `proxyconnect tcp: ${describe(e, p)}`));
     });
     connect.end();
     return undefined;
@@ -441,11 +452,6 @@ function proxyAuthorization(proxy: URL): string | null {
 
 function unbracket(h: string): string {
   return h.startsWith('[') && h.endsWith(']') ? h.slice(1, -1) : h;
-}
-
-/** Errors of reaching an address at all, which Go words as a dial error. */
-function isDialError(e: NodeJS.ErrnoException): boolean {
-  return e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === 'ETIMEDOUT' || e.code === 'EHOSTUNREACH';
 }
 
 /** The operation in Go's url.Error text: "Get", "Post". */
