@@ -9,7 +9,7 @@ import type { Call, PosRange } from '../parser/ast.js';
 import { annotations } from './annotations.js';
 import type { EvalContext } from './context.js';
 import { HistogramsUnsupportedError } from './errors.js';
-import { search } from './extended.js';
+import { anchoredFirst, search } from './extended.js';
 import { HistogramSum, histogramMean } from './native_histograms.js';
 
 export type Histograms = ReadonlyArray<FloatHistogram | undefined>;
@@ -71,6 +71,14 @@ export function histogramKernelFor(ev: EvalContext, e: Call, offset: number, ran
       return floatFn(fts, fvs, 0, m, t, step);
     };
   }
+  if (anchoredOrSmoothed && (name === 'changes' || name === 'resets')) {
+    // Anchored: from the last sample at or before the range start.
+    const count = changesOrResets(name === 'resets');
+    return (ts, vs, hs, lo, hi, t) => {
+      const first = anchoredFirst(ts, lo, hi, t - offset - range);
+      return first < 0 ? null : count(ts, vs, hs, first, hi);
+    };
+  }
   if (anchoredOrSmoothed) {
     if (name !== 'rate' && name !== 'increase' && name !== 'delta') throw new HistogramsUnsupportedError();
     const isCounter = name !== 'delta';
@@ -87,27 +95,8 @@ export function histogramKernelFor(ev: EvalContext, e: Call, offset: number, ran
   }
   switch (name) {
     case 'changes':
-    case 'resets': {
-      const resets = name === 'resets';
-      // Samples in time order, floats and histograms mixed: a change of kind counts as a change (and a reset).
-      return (_ts, vs, hs, lo, hi) => {
-        let n = 0;
-        for (let i = lo + 1; i < hi; i++) {
-          const ph = hs[i - 1];
-          const ch = hs[i];
-          if (ph === undefined && ch === undefined) {
-            const p = vs[i - 1]!;
-            const c = vs[i]!;
-            if (resets ? c < p : c !== p && !(c !== c && p !== p)) n++;
-          } else if (ph === undefined || ch === undefined) {
-            n++;
-          } else if (resets ? ch.detectReset(ph) : !ch.equals(ph)) {
-            n++;
-          }
-        }
-        return n;
-      };
-    }
+    case 'resets':
+      return changesOrResets(name === 'resets');
     case 'count_over_time':
       return (_ts, _vs, _hs, lo, hi) => hi - lo;
     case 'present_over_time':
@@ -387,4 +376,25 @@ function extendedHistogramRate(ev: EvalContext, ts: Float64Array, hs: Histograms
     ann.add(annotations.mixedExponentialCustomHistograms(metricName, pos));
     return null;
   }
+}
+
+/** changes() or resets() over samples in time order, floats and histograms mixed: a change of kind counts as a change (and a reset). */
+function changesOrResets(resets: boolean): (ts: Float64Array, vs: Float64Array, hs: Histograms, lo: number, hi: number) => number {
+  return (_ts, vs, hs, lo, hi) => {
+    let n = 0;
+    for (let i = lo + 1; i < hi; i++) {
+      const ph = hs[i - 1];
+      const ch = hs[i];
+      if (ph === undefined && ch === undefined) {
+        const p = vs[i - 1]!;
+        const c = vs[i]!;
+        if (resets ? c < p : c !== p && !(c !== c && p !== p)) n++;
+      } else if (ph === undefined || ch === undefined) {
+        n++;
+      } else if (resets ? ch.detectReset(ph) : !ch.equals(ph)) {
+        n++;
+      }
+    }
+    return n;
+  };
 }
