@@ -662,9 +662,12 @@ function readHTTPClient(r: MapReader): HTTPClientConfig {
   if (proxyUrl) parseURL(r, 'proxy_url', proxyUrl);
   const proxyFromEnvironment = r.bool('proxy_from_environment', false);
   const noProxy = r.str('no_proxy', '');
-  if (proxyFromEnvironment && (proxyUrl || noProxy)) {
-    throw r.error('proxy_from_environment', 'if proxy_from_environment is configured, proxy_url and no_proxy must not be configured');
+  const proxyConnectHeader = r.strListMap('proxy_connect_header');
+  if (Object.keys(proxyConnectHeader).length > 0 && !proxyFromEnvironment && !proxyUrl) {
+    throw r.error('proxy_connect_header', 'if proxy_connect_header is configured, proxy_url or proxy_from_environment must also be configured');
   }
+  if (proxyFromEnvironment && proxyUrl) throw r.error('proxy_from_environment', 'if proxy_from_environment is configured, proxy_url must not be configured');
+  if (proxyFromEnvironment && noProxy) throw r.error('proxy_from_environment', 'if proxy_from_environment is configured, no_proxy must not be configured');
   if (noProxy && !proxyUrl) throw r.error('no_proxy', 'if no_proxy is configured, proxy_url must also be configured');
   return {
     basicAuth,
@@ -673,7 +676,7 @@ function readHTTPClient(r: MapReader): HTTPClientConfig {
     proxyUrl,
     noProxy,
     proxyFromEnvironment,
-    proxyConnectHeader: r.strListMap('proxy_connect_header'),
+    proxyConnectHeader,
     followRedirects: r.bool('follow_redirects', true),
     enableHttp2: r.bool('enable_http2', true),
     httpHeaders: readHTTPHeaders(r),

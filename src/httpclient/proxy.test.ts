@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { ConfigError, loadConfig } from '../config/load.js';
 import { noProxyMatcher, parseProxy, proxyFunc } from './proxy.js';
 
 const direct = (noProxy: string, host: string, port = '80') => noProxyMatcher(noProxy)(host, port);
@@ -71,4 +72,17 @@ test('proxy_from_environment reads HTTP_PROXY, HTTPS_PROXY, NO_PROXY, upper case
   assert.equal(onlyHttp(new URL('http://t.example/'))?.href, 'http://lower:1/');
   assert.equal(onlyHttp(new URL('https://t.example/')), null);
   assert.equal(proxyFunc({ proxyUrl: '', noProxy: '', proxyFromEnvironment: true }, {}), null);
+});
+
+test('proxy settings are validated as prometheus/common validates them', () => {
+  const bad = (keys: string, msg: string) =>
+    assert.throws(
+      () => loadConfig(`scrape_configs:\n  - job_name: j\n${keys}`),
+      (e: Error) => e instanceof ConfigError && e.message.includes(msg),
+    );
+  bad('    proxy_connect_header: { X: [y] }\n', 'if proxy_connect_header is configured, proxy_url or proxy_from_environment must also be configured');
+  bad('    proxy_from_environment: true\n    proxy_url: http://p\n', 'if proxy_from_environment is configured, proxy_url must not be configured');
+  bad('    no_proxy: x\n', 'if no_proxy is configured, proxy_url must also be configured');
+  const ok = loadConfig('scrape_configs:\n  - job_name: j\n    proxy_from_environment: true\n    proxy_connect_header: { X: [y] }\n');
+  assert.deepEqual(ok.scrapeConfigs[0]!.httpClient.proxyConnectHeader, { X: ['y'] });
 });
