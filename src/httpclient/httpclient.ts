@@ -1,6 +1,7 @@
 // httpclient: the outgoing HTTP client, its own room so that scraping, service
-// discovery (and later remote write and the notifier) share it. Imports only
-// config (its settings' types) and node built-ins.
+// discovery, the notifier and remote write/read share it. Imports only config
+// (its settings' types) and node built-ins. proxy.ts decides which proxy a request
+// takes; this file sends it there.
 //
 // The HTTP client behind scraping and HTTP service discovery, configured by
 // Prometheus's common HTTP client settings (basic_auth, authorization, tls_config,
