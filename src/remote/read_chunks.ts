@@ -63,8 +63,7 @@ export class SeriesChunker {
         this.minT = t;
       }
       const r = this.hc.append(t, h);
-      if (r.newChunk) done = this.histogramChunk(this.hc, this.maxT);
-      if (r.newChunk) this.minT = t;
+      if (r.newChunk) done = this.cut(this.hc, t);
       this.hc = r.chunk;
     } else {
       const fh = it.atFloatHistogram!();
@@ -73,8 +72,7 @@ export class SeriesChunker {
         this.minT = t;
       }
       const r = this.fc.append(t, fh);
-      if (r.newChunk) done = this.histogramChunk(this.fc, this.maxT);
-      if (r.newChunk) this.minT = t;
+      if (r.newChunk) done = this.cut(this.fc, t);
       this.fc = r.chunk;
     }
     this.maxT = t;
@@ -87,9 +85,9 @@ export class SeriesChunker {
     if (this.kind === ValueType.Float && this.xor.num > 0) {
       c = { minTimeMs: this.xor.minT, maxTimeMs: this.xor.maxT, encoding: PROM_ENC_XOR, data: this.xor.bytes() };
     } else if (this.kind === ValueType.Histogram && this.hc !== null) {
-      c = this.histogramChunk(this.hc, this.maxT);
+      c = this.histogramChunk(this.hc);
     } else if (this.kind === ValueType.FloatHistogram && this.fc !== null) {
-      c = this.histogramChunk(this.fc, this.maxT);
+      c = this.histogramChunk(this.fc);
     }
     this.xor.reset();
     this.hc = null;
@@ -106,8 +104,15 @@ export class SeriesChunker {
     return n >= SAMPLES_PER_CHUNK || (n >= MIN_HISTOGRAM_SAMPLES && c.bytes().length >= HISTOGRAM_CHUNK_BYTES);
   }
 
-  private histogramChunk(c: HistogramChunk | FloatHistogramChunk, maxT: number): ReadChunk {
-    return { minTimeMs: this.minT, maxTimeMs: maxT, encoding: c.encoding, data: c.bytes().slice() };
+  private histogramChunk(c: HistogramChunk | FloatHistogramChunk): ReadChunk {
+    return { minTimeMs: this.minT, maxTimeMs: this.maxT, encoding: c.encoding, data: c.bytes().slice() };
+  }
+
+  /** The chunk appending cut (a counter reset or a layout it cannot take): finished, the next starts at t. */
+  private cut(c: HistogramChunk | FloatHistogramChunk, t: number): ReadChunk {
+    const done = this.histogramChunk(c);
+    this.minT = t;
+    return done;
   }
 }
 

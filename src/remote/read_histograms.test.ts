@@ -299,3 +299,42 @@ test('the iterator ends with an error at a histogram of an unknown schema or an 
   assert.match(String(bad(new Histogram({ schema: 60 }))), /histogram has an unknown schema/);
   assert.match(String(bad(new Histogram({ count: 1, sum: 1, positiveSpans: [{ offset: 0, length: 1 }], positiveBuckets: [5] }))), /observations found in buckets/);
 });
+
+test('histogram chunks are cut at 120 samples or, past 10 samples, at 1 KiB', async () => {
+  const s = new MemoryStorage();
+  const app = s.appender();
+  const small = Labels.fromPairs('__name__', 'small');
+  const wide = Labels.fromPairs('__name__', 'wide');
+  for (let i = 1; i <= 300; i++) {
+    app.appendHistogram!(0, small, i * 1000, ih(i), null);
+    // 40 buckets with irregular growth: about 40 bytes a sample.
+    const counts = Array.from({ length: 40 }, (_, k) => i * (k + 1) + k * (i % 2));
+    app.appendHistogram!(0, wide, i * 1000, null, new FloatHistogram({ count: counts.reduce((x, y) => x + y, 0), sum: i, positiveSpans: [{ offset: 0, length: 40 }], positiveBuckets: counts }));
+  }
+  app.commit();
+  const r = await handler(s).handle(body([RESPONSE_STREAMED_XOR_CHUNKS], { ...all, endMs: 400_000 }));
+  const sizes = new Map<string, number[]>();
+  const bytes = new Map<string, number[]>();
+  for (const msg of readFrames(await collect(r.body), 1 << 20)) {
+    for (const cs of decodeChunkedReadResponse(msg).series) {
+      const name = cs.labels.get('__name__');
+      for (const c of cs.chunks) {
+        let n = 0;
+        decodeReadChunk(c, () => assert.fail('a float'), () => n++);
+        sizes.set(name, [...(sizes.get(name) ?? []), n]);
+        bytes.set(name, [...(bytes.get(name) ?? []), c.data.length]);
+      }
+    }
+  }
+  // Every chunk but a series' last is full: 120 samples, or at least 10 in 1 KiB or more.
+  for (const [name, ns] of sizes) {
+    for (let i = 0; i < ns.length - 1; i++) {
+      const n = ns[i]!;
+      assert.ok(n === 120 || (n >= 10 && bytes.get(name)![i]! >= 1024), `${name}: ${n} samples in ${bytes.get(name)![i]} bytes`);
+    }
+  }
+  assert.deepEqual(sizes.get('small'), [120, 120, 60]);
+  const wideSizes = sizes.get('wide')!;
+  assert.equal(wideSizes.reduce((x, y) => x + y, 0), 300);
+  assert.ok(wideSizes.length > 3);
+});

@@ -1,5 +1,6 @@
 // Room tsdb/agent (agent mode's WAL-only store): may import model/, logging/,
-// storage/ and the tsdb rooms below it (encoding, fileutil, record, wal).
+// storage/ and the tsdb rooms below it (encoding, fileutil, record, wal, head:
+// for the head's histogram error).
 //
 // The store behind `--agent`: appended samples go to the WAL (the same
 // segments, records and checkpoints as the TSDB's, so the remote-write queues
