@@ -18,6 +18,7 @@ import type { EvalContext, QueryContext, StepFn } from './context.js';
 import { StepVector, listCursor, type SeriesCursor } from './cursors.js';
 import { EvalError, HistogramsUnsupportedError, TooManySamplesError } from './errors.js';
 import { extendPoints, smoothedValue } from './extended.js';
+import { smoothedHistogram } from './histogram_range.js';
 import { evalCall } from './functions.js';
 import { setOffsetForAtModifier } from './preprocess.js';
 import { SAMPLE_BYTES, SERIES_OVERHEAD_BYTES, labelsBytes } from './memory.js';
@@ -634,10 +635,9 @@ export class Evaluator implements EvalContext {
     const out: Matrix = [];
     for (const ss of this.selected(vs)) {
       const n = this.decode(ss.iterator(), this.start - offset - lookback + 1, this.end - offset + lookback, false);
-      // Interpolating histograms is not done yet: never read them as floats.
-      if (this.bufH !== null) throw new HistogramsUnsupportedError();
       const T = this.bufT;
       const V = this.bufV;
+      const H = this.bufH;
       let s: Series | null = null;
       let lo = 0;
       let hi = 0;
@@ -647,11 +647,14 @@ export class Evaluator implements EvalContext {
         const dataT = t - offset;
         while (hi < n && T[hi]! <= dataT + lookback) hi++;
         while (lo < hi && T[lo]! <= dataT - lookback) lo++;
-        const v = smoothedValue(T, V, lo, hi, dataT);
+        const h = H === null ? undefined : smoothedHistogram(this, T, H, lo, hi, dataT, ss.labels.get('__name__'), vs.posRange);
+        if (h === null) continue;
+        const v = h === undefined ? smoothedValue(T, V, lo, hi, dataT) : 0;
         if (v === null) continue;
         if (s === null) s = new Series(ss.labels, false, Math.min(this.numSteps, MAX_PREALLOCATED_POINTS));
         if (this.currentSamples + s.n >= this.q.maxSamples) throw new TooManySamplesError();
-        s.push(t, v);
+        if (h !== undefined) s.pushHistogram(t, h);
+        else s.push(t, v);
       }
       if (s !== null) {
         this.currentSamples += s.n;

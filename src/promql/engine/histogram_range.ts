@@ -35,6 +35,40 @@ const FLOAT_ONLY = new Set([
   'double_exponential_smoothing',
 ]);
 
+/**
+ * The value of a `smoothed` selector at dataT from a window of samples:
+ * a histogram picked or interpolated (or carried forward with an unknown
+ * hint), with Prometheus's warnings; undefined when the window has no
+ * histograms (the float rule applies), null for no sample.
+ */
+export function smoothedHistogram(ev: EvalContext, ts: Float64Array, hs: Histograms, lo: number, hi: number, dataT: number, metricName: string, pos: PosRange): FloatHistogram | null | undefined {
+  if (!hasHistogram(hs, lo, hi)) return undefined;
+  if (!allHistograms(hs, lo, hi)) {
+    ev.q.annotations.add(annotations.mixedFloatsHistograms(metricName, pos));
+    return null;
+  }
+  const i = search(ts, lo, hi, (x) => x >= dataT);
+  if (i < hi && ts[i] === dataT) return hs[i]!;
+  if (i > lo && i < hi) {
+    const prev = hs[i - 1]!;
+    const next = hs[i]!;
+    if (prev.usesCustomBuckets() !== next.usesCustomBuckets()) {
+      ev.q.annotations.add(annotations.mixedExponentialCustomHistograms(metricName, pos));
+      return null;
+    }
+    const isCounter = prev.counterResetHint !== CounterResetHint.Gauge || next.counterResetHint !== CounterResetHint.Gauge;
+    try {
+      return interpolateHistograms(prev, ts[i - 1]!, next, ts[i]!, dataT, isCounter, ev, pos);
+    } catch (err) {
+      if (!isIncompatible(err)) throw err;
+      ev.q.annotations.add(annotations.mixedExponentialCustomHistograms(metricName, pos));
+      return null;
+    }
+  }
+  if (i > lo) return hs[i - 1]!.with({ counterResetHint: CounterResetHint.Unknown });
+  return null;
+}
+
 export function hasHistogram(hs: Histograms, lo: number, hi: number): boolean {
   for (let i = lo; i < hi; i++) if (hs[i] !== undefined) return true;
   return false;
@@ -294,7 +328,7 @@ function extrapolate(ts: Float64Array, hs: Histograms, lo: number, hi: number, r
 }
 
 /** Prometheus's interpolateHistograms: the histogram at t between two samples (a counter reset restarts from zero). */
-function interpolateHistograms(h1: FloatHistogram, t1: number, h2: FloatHistogram, t2: number, t: number, isCounter: boolean, ev: EvalContext, pos: PosRange): FloatHistogram {
+export function interpolateHistograms(h1: FloatHistogram, t1: number, h2: FloatHistogram, t2: number, t: number, isCounter: boolean, ev: EvalContext, pos: PosRange): FloatHistogram {
   if (t === t1) return h1;
   if (t === t2) return h2;
   const fraction = (t - t1) / (t2 - t1);
