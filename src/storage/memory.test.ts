@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Labels } from '../model/labels.js';
 import { MatchType, Matcher } from '../model/matcher.js';
-import { FloatHistogram, Histogram } from '../model/histogram.js';
+import { CounterResetHint, FloatHistogram, Histogram } from '../model/histogram.js';
 import { MemoryStorage } from './memory.js';
 import { DuplicateSampleError, ValueType } from './interface.js';
 import type { SeriesSet } from './interface.js';
@@ -75,4 +75,31 @@ test('histogram samples: iterators say their type and give them back; float-only
   assert.equal(it.seek(2500), ValueType.None);
   const it2 = set.at().iterator();
   assert.equal(it2.seek(1500), ValueType.FloatHistogram);
+});
+
+test('histograms come back with the counter reset hints TSDB chunks give them', () => {
+  const db = new MemoryStorage();
+  const ls = Labels.fromPairs('__name__', 'h');
+  const at = (count: number, hint = CounterResetHint.Unknown) =>
+    new FloatHistogram({ count, sum: count, positiveSpans: [{ offset: 0, length: 1 }], positiveBuckets: [count], counterResetHint: hint });
+  const app = db.appender();
+  [at(1), at(2), at(1), at(3), at(4, CounterResetHint.Gauge), at(5)].forEach((h, i) => app.appendHistogram!(0, ls, i * 1000, null, h));
+  app.append(0, ls, 6000, 1);
+  app.appendHistogram!(0, ls, 7000, null, at(6));
+  app.commit();
+  const set = db.querier(0, 10_000).select(false, null, Matcher.create(MatchType.Equal, '__name__', 'h'));
+  assert.ok(set.next());
+  const it = set.at().iterator();
+  const hints: CounterResetHint[] = [];
+  for (let vt = it.next(); vt !== ValueType.None; vt = it.next()) if (vt !== ValueType.Float) hints.push(it.atFloatHistogram!().counterResetHint);
+  // A chunk starts (unknown) at the first sample, at the reset, at the gauge one, after it and after the float.
+  assert.deepEqual(hints, [
+    CounterResetHint.Unknown,
+    CounterResetHint.NotCounterReset,
+    CounterResetHint.Unknown,
+    CounterResetHint.NotCounterReset,
+    CounterResetHint.Gauge,
+    CounterResetHint.Unknown,
+    CounterResetHint.Unknown,
+  ]);
 });
