@@ -20,6 +20,7 @@ import { PROM_ENC_FLOAT_HISTOGRAM, PROM_ENC_HISTOGRAM, decodeReadChunk } from '.
 import { RemoteReadHandler } from './read_handler.js';
 import {
   ProtoWriter,
+  ReadResponseWriter,
   RESPONSE_SAMPLES,
   RESPONSE_STREAMED_XOR_CHUNKS,
   decodeChunkedReadResponse,
@@ -337,4 +338,31 @@ test('histogram chunks are cut at 120 samples or, past 10 samples, at 1 KiB', as
   const wideSizes = sizes.get('wide')!;
   assert.equal(wideSizes.reduce((x, y) => x + y, 0), 300);
   assert.ok(wideSizes.length > 3);
+});
+
+test('the client reads histograms from SAMPLES answers and counts them against its sample limit', async () => {
+  const server = http.createServer((_req, res) => {
+    const w = new ReadResponseWriter();
+    w.beginResult();
+    w.series(H, Float64Array.from([1000]), Float64Array.from([1]), 1, [
+      { t: 2000, h: ih(1), fh: null },
+      { t: 3000, h: null, fh: fh(2) },
+    ]);
+    w.endResult();
+    res.writeHead(200, { 'Content-Type': 'application/x-protobuf', 'Content-Encoding': 'snappy' });
+    res.end(compressSync(w.finish()));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const cfg = loadConfig(`remote_read:\n  - url: http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/read\n`).remoteRead[0]!;
+  const c = new ReadClient(cfg, new ReadClientMetrics(), 0);
+  const limited = new ReadClient(cfg, new ReadClientMetrics(), 2);
+  try {
+    const got = read(await c.read(all));
+    assert.deepEqual(got.get(H.toString())!.map((x) => x.split(' ').slice(0, 2).join(' ')), ['1000 1', '2000 int', '3000 float']);
+    await assert.rejects(limited.read(all), /more than the 2 samples/);
+  } finally {
+    c.close();
+    limited.close();
+    server.close();
+  }
 });
