@@ -19,6 +19,7 @@ import { StepVector, listCursor, type SeriesCursor } from './cursors.js';
 import { EvalError, HistogramsUnsupportedError, TooManySamplesError } from './errors.js';
 import { extendPoints, smoothedValue } from './extended.js';
 import { smoothedHistogram } from './histogram_range.js';
+import { histogramSampleWeight } from './native_histograms.js';
 import { evalCall } from './functions.js';
 import { setOffsetForAtModifier } from './preprocess.js';
 import { SAMPLE_BYTES, SERIES_OVERHEAD_BYTES, labelsBytes } from './memory.js';
@@ -564,6 +565,8 @@ export class Evaluator implements EvalContext {
       const V = this.bufV;
       const H = this.bufH;
       let s: Series | null = null;
+      // What the series' histogram points count beyond one sample each.
+      let extra = 0;
       let j = -1;
       // -1 <= j < n <= T.length = V.length (the decoded samples); j >= 0 is checked before T[j] and V[j].
       for (let k = 0; k < this.numSteps; k++) {
@@ -576,23 +579,31 @@ export class Evaluator implements EvalContext {
         const h = H === null || recordOrigT ? undefined : H[j];
         if (cols !== null) {
           if (this.currentSamples >= this.q.maxSamples) throw new TooManySamplesError();
+          // A histogram counts by its size, as Prometheus counts it.
+          const w = h === undefined ? 1 : histogramSampleWeight(h);
           if (h !== undefined) cols.pushHistogram(ss.labels, false, h);
           else cols.push(ss.labels, false, recordOrigT ? T[j]! : v);
-          this.currentSamples++;
-          this.stats.incAtStep(k, 1);
-          this.stats.incReadAtStep(k, 1);
+          this.currentSamples += w;
+          this.stats.incAtStep(k, w);
+          this.stats.incReadAtStep(k, w);
           continue;
         }
         if (s === null) s = new Series(ss.labels, false, Math.min(this.numSteps, n + 16, MAX_PREALLOCATED_POINTS));
         // Prometheus checks the limit with every point it adds.
         if (this.currentSamples + s.n >= this.q.maxSamples) throw new TooManySamplesError();
-        if (h !== undefined) s.pushHistogram(t, h);
-        else s.push(t, recordOrigT ? T[j]! : v);
-        this.stats.incAtStep(k, 1);
-        this.stats.incReadAtStep(k, 1);
+        let w = 1;
+        if (h !== undefined) {
+          s.pushHistogram(t, h);
+          w = histogramSampleWeight(h);
+          extra += w - 1;
+        } else {
+          s.push(t, recordOrigT ? T[j]! : v);
+        }
+        this.stats.incAtStep(k, w);
+        this.stats.incReadAtStep(k, w);
       }
       if (s !== null) {
-        this.currentSamples += s.n;
+        this.currentSamples += s.n + extra;
         out.push(s);
       }
       await this.tick(this.numSteps);

@@ -8,7 +8,7 @@ import type { VectorSelector } from '../parser/ast.js';
 import { children } from './preprocess.js';
 import { HistogramsUnsupportedError } from './errors.js';
 import { histogramSelectors } from './histogram_paths.js';
-import { instant, range } from './test_util.test.js';
+import { engine, instant, range } from './test_util.test.js';
 
 function selectorNames(q: string): string[] {
   const e = parseExpr(q, { features: new Set(['promql-experimental-functions']) });
@@ -59,4 +59,15 @@ test('a selector gives its histograms; range functions and histogram functions r
 test('an operator without histogram support fails the query instead of reading a histogram as a float', async () => {
   const db = histogramStore();
   await assert.rejects(instant(db, 'info(h)', 240_000, { features: new Set(['promql-experimental-functions']) }), HistogramsUnsupportedError);
+});
+
+test('statistics count a histogram sample by its size, as Prometheus does', async () => {
+  const db = histogramStore();
+  // One span and two buckets: (168 + 3 * 8 + 8) / 16 = 12 samples.
+  const q = engine().newInstantQuery(db, 'h', 240_000);
+  await q.exec();
+  assert.equal(q.stats().samples.totalQueryableSamples, 12);
+  const r = engine().newInstantQuery(db, 'count_over_time(h[5m])', 240_000);
+  await r.exec();
+  assert.equal(r.stats().samples.totalQueryableSamples, 5 * 12);
 });

@@ -416,3 +416,13 @@ export function trimBuckets(h: FloatHistogram, x: number, upperTrim: boolean): F
   if (!trimmed) return h;
   return h.with({ count, sum, zeroCount, positiveBuckets: sides[0]!.counts, negativeBuckets: sides[1]!.counts }).compact(0);
 }
+
+/**
+ * How many samples a histogram sample counts as in query statistics and the
+ * samples limit, as Prometheus counts an HPoint: its in-memory size in
+ * 16-byte units (a 168-byte struct plus 8 bytes per span, bucket and bound).
+ */
+export function histogramSampleWeight(h: FloatHistogram): number {
+  const size = 168 + 8 * (h.positiveSpans.length + h.negativeSpans.length + h.positiveBuckets.length + h.negativeBuckets.length + h.customValues.length);
+  return Math.trunc((size + 8) / 16);
+}

@@ -15,6 +15,7 @@ import { EvalError, TooManySamplesError } from './errors.js';
 import { ANCHORED_SAFE, SMOOTHED_SAFE, anchoredFirst, extendedRate } from './extended.js';
 import { hasHistogram, histogramKernelFor, type Histograms } from './histogram_range.js';
 import * as k from './kernels.js';
+import { histogramSampleWeight } from './native_histograms.js';
 import { Scratch } from './quantile.js';
 import { InstantColumns, MAX_PREALLOCATED_POINTS, Series, dropMetadata, sameMetadataAs, type Matrix } from './value.js';
 
@@ -182,6 +183,16 @@ function storageSource(ev: EvalContext, arg: Expr): RangeSource {
   };
 }
 
+/** Samples of [lo, hi) with each histogram counted by its size. */
+function weightedCount(hs: Histograms, lo: number, hi: number): number {
+  let n = 0;
+  for (let i = lo; i < hi; i++) {
+    const h = hs[i];
+    n += h === undefined ? 1 : histogramSampleWeight(h);
+  }
+  return n;
+}
+
 /**
  * A subquery's histograms lose their counter reset hints (as in Prometheus):
  * it may skip the sample after a reset, or repeat one, so the hints would
@@ -307,7 +318,8 @@ export async function evalRangeFunction(ev: EvalContext, e: Call, matrixArg: num
         while (hi < n && T[hi]! <= maxt) hi++;
         while (lo < hi && T[lo]! <= mint) lo++;
       }
-      const count = hi - lo;
+      // A histogram sample counts by its size, as Prometheus counts it.
+      const count = H === null ? hi - lo : weightedCount(H, lo, hi);
       lastCount = count;
       if (count === 0) continue;
       ev.stats.incAtStep(step, count);
@@ -317,7 +329,7 @@ export async function evalRangeFunction(ev: EvalContext, e: Call, matrixArg: num
         if (step > 0) {
           const cutoff = t - offset + rightExtra - ev.interval;
           read = 0;
-          for (let i = hi - 1; i >= lo && T[i]! > cutoff; i--) read++;
+          for (let i = hi - 1; i >= lo && T[i]! > cutoff; i--) read += H === null ? 1 : weightedCount(H, i, i + 1);
         }
         ev.stats.incReadAtStep(step, read);
       }
