@@ -148,6 +148,34 @@ test('every sample in the WAL arrives once, with external labels and write relab
   await until(() => qm.pending() === 0, 'nothing pending');
 });
 
+test('series refs in any order and far apart find their samples; a checkpoint reset forgets the older ones', async () => {
+  const db = await openTmpDB();
+  const rx = fakeReceiver();
+  const { qm, value } = startQueue(db, rwConfig(QUEUE), rx.send);
+  const refs = [5, 2, 5_000_000, 3, 1];
+  for (const [k, ref] of refs.entries()) qm.series(ref, Labels.fromPairs('__name__', 'up', 'ref', String(ref)), k < 3 ? 0 : 2);
+  const rec = (rs: number[], t: number) => ({
+    n: rs.length,
+    refs: rs,
+    ts: Float64Array.from(rs, () => t),
+    vs: Float64Array.from(rs),
+    exN: 0, exRefs: [], exTs: [], exVs: [], exLabels: [],
+    hN: 0, hRefs: [], hTs: [], hs: [],
+  });
+  const pos = { segment: 2, offset: 0 };
+  // Ref 7 was never declared.
+  await qm.samples(rec([1, 2, 3, 5, 7, 5_000_000], 1000), pos, pos);
+  await until(() => rx.received.length === 5, 'the known series\' samples');
+  assert.deepEqual(rx.received.map((r) => `${r.labels}=${r.v}`).sort(), ['__name__=up,ref=1=1', '__name__=up,ref=2=2', '__name__=up,ref=3=3', '__name__=up,ref=5000000=5000000', '__name__=up,ref=5=5']);
+  assert.equal(await value('prometheus_remote_storage_samples_dropped_total', { reason: 'unintentionally_dropped_series' }), 1);
+  // Series last seen before segment 1 (refs 5, 2, 5000000) are gone; 1 and 3 stay.
+  qm.seriesReset(1);
+  await qm.samples(rec([1, 2, 3, 5, 5_000_000], 2000), pos, pos);
+  await until(() => rx.received.length === 7, 'the remaining series\' samples');
+  assert.deepEqual(rx.received.slice(5).map((r) => r.labels).sort(), ['__name__=up,ref=1', '__name__=up,ref=3']);
+  assert.equal(await value('prometheus_remote_storage_samples_dropped_total', { reason: 'unintentionally_dropped_series' }), 4);
+});
+
 test('5xx and network errors are retried with exponential backoff until they succeed', async () => {
   const db = await openTmpDB();
   appendSamples(db, 10, 5);

@@ -79,6 +79,62 @@ class QueuedSeries implements EncodableSeries {
   ) {}
 }
 
+/** Past the table's end by more than this, a ref goes to the overflow map instead of growing the array. */
+const MAX_REF_GAP = 1 << 20;
+
+/**
+ * The queue's series by WAL ref. The head hands out refs from a counter, so the
+ * live ones are a dense run: an array from the lowest live ref looks them up
+ * for every sample far cheaper than a Map. Refs far outside the run (never from
+ * our head) go to a Map, so memory stays bounded by the refs' spread.
+ */
+class SeriesTable {
+  private slots: (QueuedSeries | undefined)[] = [];
+  private base = 0;
+  private readonly far = new Map<number, QueuedSeries>();
+
+  get(ref: number): QueuedSeries | undefined {
+    const i = ref - this.base;
+    if (i >= 0 && i < this.slots.length) return this.slots[i];
+    return this.far.size === 0 ? undefined : this.far.get(ref);
+  }
+
+  set(ref: number, s: QueuedSeries): void {
+    if (this.slots.length === 0) this.base = ref;
+    let i = ref - this.base;
+    if (i < 0 && -i <= MAX_REF_GAP) {
+      this.slots = new Array<QueuedSeries | undefined>(-i).fill(undefined).concat(this.slots);
+      this.base = ref;
+      i = 0;
+    }
+    if (i < 0 || i > this.slots.length + MAX_REF_GAP) {
+      this.far.set(ref, s);
+      return;
+    }
+    // Filled, not left as holes: V8 keeps a hole-free array in its fast form.
+    while (this.slots.length < i) this.slots.push(undefined);
+    this.slots[i] = s;
+  }
+
+  /** Forgets the series last seen in segments before index, and shrinks the array from the front. */
+  dropBefore(index: number): void {
+    const sl = this.slots;
+    let first = -1;
+    for (let i = 0; i < sl.length; i++) {
+      const s = sl[i];
+      if (s === undefined) continue;
+      if (s.seg < index) sl[i] = undefined;
+      else if (first < 0) first = i;
+    }
+    if (first < 0) this.slots = [];
+    else if (first > 0) {
+      this.slots = sl.slice(first);
+      this.base += first;
+    }
+    for (const [ref, s] of this.far) if (s.seg < index) this.far.delete(ref);
+  }
+}
+
 const EWMA_WEIGHT = 0.2;
 const SHARD_TOLERANCE = 0.3;
 /** Prometheus's limit on the error text it logs from a response body. */
@@ -122,6 +178,9 @@ class Shard {
   readonly rec: Float64Array;
   head = 0;
   len = 0;
+  /** Exemplars and histograms among the queued entries. */
+  exN = 0;
+  hN = 0;
   /** Set to make the loop send what it has and leave once empty. */
   draining = false;
   private wakeLoop: (() => void) | null = null;
@@ -137,10 +196,18 @@ class Shard {
   }
 
   push(s: QueuedSeries, t: number, v: number, rec: number, ex: Labels | undefined, h?: AnyHistogram): void {
-    const i = (this.head + this.len) % this.capacity;
+    let i = this.head + this.len;
+    if (i >= this.capacity) i -= this.capacity;
     this.series[i] = s;
-    this.ex[i] = ex;
-    this.h[i] = h;
+    // ex and h slots stay undefined but for the entries that are exemplars or histograms (counted, so take() skips them when none).
+    if (ex !== undefined) {
+      this.ex[i] = ex;
+      this.exN++;
+    }
+    if (h !== undefined) {
+      this.h[i] = h;
+      this.hN++;
+    }
     this.ts[i] = t;
     this.vs[i] = v;
     this.rec[i] = rec;
@@ -195,7 +262,7 @@ export class QueueManager implements WatcherSink {
   private readonly now: () => number;
   private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   private readonly watcher: WalWatcher;
-  private readonly seriesMap = new Map<number, QueuedSeries>();
+  private readonly seriesMap = new SeriesTable();
   private readonly externalLabels: Labels;
   private readonly headers: Record<string, string>;
   private shards: Shard[] = [];
@@ -344,7 +411,7 @@ export class QueueManager implements WatcherSink {
   }
 
   seriesReset(index: number): void {
-    for (const [ref, s] of this.seriesMap) if (s.seg < index) this.seriesMap.delete(ref);
+    this.seriesMap.dropBefore(index);
   }
 
   lost(from: number, to: number): void {
@@ -638,34 +705,45 @@ export class QueueManager implements WatcherSink {
   /** Moves up to max samples from the shard into the batch and wakes a waiting watcher. */
   private take(sh: Shard, b: Batch, max: number): void {
     const n = Math.min(sh.len, max);
+    // The ring's entries [head, head + n) in at most two runs: numbers by block copies, objects by loops.
+    const first = Math.min(n, sh.capacity - sh.head);
+    const runs: [number, number, number][] = [[sh.head, first, 0]];
+    if (first < n) runs.push([0, n - first, first]);
+    const objects = sh.exN > 0 || sh.hN > 0;
     b.series.length = n;
-    b.ex.length = n;
-    b.h.length = n;
+    // Without exemplars and histograms the batch's ex and h stay empty (the encoder's fast path).
+    b.ex.length = objects ? n : 0;
+    b.h.length = objects ? n : 0;
     let exCount = 0;
     let hCount = 0;
-    for (let k = 0; k < n; k++) {
-      const i = (sh.head + k) % sh.capacity;
-      b.series[k] = sh.series[i]!;
-      sh.series[i] = undefined;
-      const e = sh.ex[i];
-      if (e !== undefined) {
-        exCount++;
-        sh.ex[i] = undefined;
+    for (const [from, len, to] of runs) {
+      b.ts.set(sh.ts.subarray(from, from + len), to);
+      b.vs.set(sh.vs.subarray(from, from + len), to);
+      b.rec.set(sh.rec.subarray(from, from + len), to);
+      // Series slots are overwritten later, not cleared: the series map holds them anyway.
+      for (let k = 0; k < len; k++) b.series[to + k] = sh.series[from + k]!;
+      if (!objects) continue;
+      for (let k = 0; k < len; k++) {
+        const i = from + k;
+        const e = sh.ex[i];
+        if (e !== undefined) {
+          exCount++;
+          sh.ex[i] = undefined;
+        }
+        b.ex[to + k] = e;
+        const h = sh.h[i];
+        if (h !== undefined) {
+          hCount++;
+          sh.h[i] = undefined;
+        }
+        b.h[to + k] = h;
       }
-      b.ex[k] = e;
-      const h = sh.h[i];
-      if (h !== undefined) {
-        hCount++;
-        sh.h[i] = undefined;
-      }
-      b.h[k] = h;
-      b.ts[k] = sh.ts[i]!;
-      b.vs[k] = sh.vs[i]!;
-      b.rec[k] = sh.rec[i]!;
     }
     b.n = n;
     b.exCount = exCount;
     b.hCount = hCount;
+    sh.exN -= exCount;
+    sh.hN -= hCount;
     sh.head = (sh.head + n) % sh.capacity;
     sh.len -= n;
     this.wakeEnqueuers();
@@ -688,8 +766,8 @@ export class QueueManager implements WatcherSink {
         continue;
       }
       b.series[w] = b.series[k]!;
-      b.ex[w] = b.ex[k];
-      b.h[w] = b.h[k];
+      if (b.ex.length > 0) b.ex[w] = b.ex[k];
+      if (b.h.length > 0) b.h[w] = b.h[k];
       b.ts[w] = b.ts[k]!;
       b.vs[w] = b.vs[k]!;
       b.rec[w] = b.rec[k]!;
@@ -698,8 +776,8 @@ export class QueueManager implements WatcherSink {
     if (dropped.n === 0) return false;
     b.n = w;
     b.series.length = w;
-    b.ex.length = w;
-    b.h.length = w;
+    if (b.ex.length > 0) b.ex.length = w;
+    if (b.h.length > 0) b.h.length = w;
     b.exCount -= dropped.exCount;
     b.hCount -= dropped.hCount;
     this.countDropped('too_old', dropped.n - dropped.exCount - dropped.hCount);
