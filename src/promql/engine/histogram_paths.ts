@@ -57,6 +57,7 @@ const ANY_SAMPLE_TO_FLOAT: ReadonlyMap<string, number> = new Map([
   ['predict_linear', 0],
   ['double_exponential_smoothing', 0],
   ['timestamp', 0],
+  ['start_timestamp', 0],
   ['absent', 0],
   ['scalar', 0],
   ['sort', 0],
