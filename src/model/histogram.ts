@@ -283,7 +283,15 @@ function spansFor(indexes: ArrayLike<number>): Span[] {
 
 function freezeSpans(spans: readonly Span[] | undefined): readonly Span[] {
   if (spans === undefined || spans.length === 0) return EMPTY_SPANS;
+  // Another histogram's spans (frozen all through) are shared rather than copied.
+  if (Object.isFrozen(spans) && spans.every((s) => Object.isFrozen(s))) return spans;
   return Object.freeze(spans.map((s) => Object.freeze({ offset: s.offset, length: s.length })));
+}
+
+/** A copy of counts as a Float64Array (a plain memory copy when they are one already). */
+function copyCounts(counts: ArrayLike<number> | undefined): Float64Array {
+  if (counts === undefined || counts.length === 0) return EMPTY;
+  return counts instanceof Float64Array ? counts.slice() : Float64Array.from(counts);
 }
 const EMPTY_SPANS: readonly Span[] = Object.freeze([]);
 const EMPTY = new Float64Array(0);
@@ -507,6 +515,32 @@ function arraysSameBits(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
 
 // ---- the two histogram types ----
 
+/**
+ * Set only while ownedFloatHistogram constructs: the constructor then keeps
+ * the Float64Arrays it is given instead of copying them.
+ */
+let adopting = false;
+
+function adopted(counts: ArrayLike<number> | undefined): Float64Array {
+  if (counts === undefined || counts.length === 0) return EMPTY;
+  return counts instanceof Float64Array ? counts : Float64Array.from(counts);
+}
+
+/**
+ * A FloatHistogram that takes over the Float64Arrays in init without copying
+ * them (other array types and spans are copied as usual). For code that builds
+ * a result in fresh arrays, such as PromQL's rate: the caller must never
+ * write to those arrays afterwards, as the histogram is immutable.
+ */
+export function ownedFloatHistogram(init: HistogramInit): FloatHistogram {
+  adopting = true;
+  try {
+    return new FloatHistogram(init);
+  } finally {
+    adopting = false;
+  }
+}
+
 /** Fields both constructors take; missing ones are zero / empty / Unknown. */
 export interface HistogramInit {
   counterResetHint?: CounterResetHint;
@@ -546,9 +580,15 @@ abstract class HistogramBase {
     this.sum = init.sum ?? 0;
     this.positiveSpans = freezeSpans(init.positiveSpans);
     this.negativeSpans = freezeSpans(init.negativeSpans);
-    this.positiveBuckets = init.positiveBuckets?.length ? Float64Array.from(init.positiveBuckets) : EMPTY;
-    this.negativeBuckets = init.negativeBuckets?.length ? Float64Array.from(init.negativeBuckets) : EMPTY;
-    this.customValues = init.customValues?.length ? Float64Array.from(init.customValues) : EMPTY;
+    if (adopting) {
+      this.positiveBuckets = adopted(init.positiveBuckets);
+      this.negativeBuckets = adopted(init.negativeBuckets);
+      this.customValues = adopted(init.customValues);
+    } else {
+      this.positiveBuckets = copyCounts(init.positiveBuckets);
+      this.negativeBuckets = copyCounts(init.negativeBuckets);
+      this.customValues = copyCounts(init.customValues);
+    }
   }
 
   usesCustomBuckets(): boolean {
@@ -1033,6 +1073,11 @@ export class FloatHistogram extends HistogramBase {
     }
     if (this.schema > previous.schema) return true;
     if (this.zeroThreshold < previous.zeroThreshold) return true;
+    if (this.sameLayout(previous)) {
+      // The usual case (bucket for bucket the same layout): compare the counts in place.
+      if (this.zeroCount < previous.zeroCount) return true;
+      return countsDecreased(this.positiveBuckets, previous.positiveBuckets) || countsDecreased(this.negativeBuckets, previous.negativeBuckets);
+    }
     const prevZero = previous.zeroCountForLargerThreshold(this.zeroThreshold);
     if (prevZero.threshold !== this.zeroThreshold) return true;
     if (this.zeroCount < prevZero.zeroCount) return true;
@@ -1042,6 +1087,22 @@ export class FloatHistogram extends HistogramBase {
       if (sideDecreased(cur, prev)) return true;
     }
     return false;
+  }
+
+  /**
+   * Whether both have the same schema, zero threshold and spans with exactly
+   * the buckets they describe (and custom bounds), and no bucket reaches into
+   * the zero bucket: then their counts line up index for index.
+   */
+  sameLayout(o: FloatHistogram): boolean {
+    if (this.schema !== o.schema || this.zeroThreshold !== o.zeroThreshold) return false;
+    if (this.usesCustomBuckets() && this.customValues !== o.customValues && !customBoundsMatch(this.customValues, o.customValues)) return false;
+    if (!sameSpans(this.positiveSpans, o.positiveSpans, this.positiveBuckets.length, o.positiveBuckets.length)) return false;
+    if (!sameSpans(this.negativeSpans, o.negativeSpans, this.negativeBuckets.length, o.negativeBuckets.length)) return false;
+    if (this.zeroThreshold === 0 || !isExponentialSchema(this.schema)) return true;
+    const p = this.positiveSpans[0];
+    const n = this.negativeSpans[0];
+    return (p === undefined || exponentialBound(p.offset, this.schema) > this.zeroThreshold) && (n === undefined || exponentialBound(n.offset, this.schema) > this.zeroThreshold);
   }
 
   /** One side's buckets in targetSchema (<= schema), leaving out those whose upper bound is at or below startValue. */
@@ -1157,6 +1218,33 @@ function mapToBounds(side: Side, bounds: ArrayLike<number>, common: number[], ta
 }
 
 /** True when a bucket of prev has more than the same bucket of cur (a missing bucket counts as 0). */
+/** Spans equal one by one, each describing exactly its bucket count. */
+function sameSpans(a: readonly Span[], b: readonly Span[], na: number, nb: number): boolean {
+  if (na !== nb) return false;
+  if (a === b) return spansLength(a) === na;
+  if (a.length !== b.length) return false;
+  let n = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.offset !== y.offset || x.length !== y.length) return false;
+    n += x.length;
+  }
+  return n === na;
+}
+
+function spansLength(spans: readonly Span[]): number {
+  let n = 0;
+  for (let i = 0; i < spans.length; i++) n += spans[i]!.length;
+  return n;
+}
+
+/** A count in cur lower than the one at the same position in prev (same layout). */
+function countsDecreased(cur: Float64Array, prev: Float64Array): boolean {
+  for (let i = 0; i < prev.length; i++) if (cur[i]! < prev[i]!) return true;
+  return false;
+}
+
 function sideDecreased(cur: Side, prev: Side): boolean {
   let i = 0;
   for (let j = 0; j < prev.idx.length; j++) {

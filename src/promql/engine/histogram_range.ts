@@ -3,7 +3,7 @@
 // and avg_over_time, and for the float-only functions the rule that
 // histograms in the window are ignored (with Prometheus's info). Windows
 // without histograms never come here: they keep the float kernels.
-import { CounterResetHint, FloatHistogram, HistogramError } from '../../model/histogram.js';
+import { CounterResetHint, FloatHistogram, HistogramError, ownedFloatHistogram, type Span } from '../../model/histogram.js';
 import type { Labels } from '../../model/labels.js';
 import type { Call, PosRange } from '../parser/ast.js';
 import { annotations } from './annotations.js';
@@ -155,6 +155,7 @@ export function histogramKernelFor(ev: EvalContext, e: Call, offset: number, ran
           return null;
         }
         if (hi - lo < 2) return null;
+        if (sameLayoutWindow(hs, lo, hi, isCounter)) return fastRate(ev, ts, hs, lo, hi, t - offset - range, t - offset, isCounter, isRate, metricName, pos);
         const res = histogramRate(ev, hs, lo, hi, isCounter, metricName, pos);
         if (res === null) return null;
         return extrapolate(ts, hs, lo, hi, res, t - offset - range, t - offset, isCounter, isRate);
@@ -304,8 +305,140 @@ function histogramRate(ev: EvalContext, hs: Histograms, lo: number, hi: number, 
   return h.with({ counterResetHint: CounterResetHint.Gauge }).compact(0);
 }
 
+/**
+ * Whether histogramRate over the window reduces to bucket-wise arithmetic:
+ * every histogram has the last one's layout, and (for counters) the second
+ * does not reset against the first (histogramRate then starts from an empty
+ * histogram).
+ */
+function sameLayoutWindow(hs: Histograms, lo: number, hi: number, isCounter: boolean): boolean {
+  const last = hs[hi - 1]!;
+  for (let i = lo; i < hi - 1; i++) if (!hs[i]!.sameLayout(last)) return false;
+  return !isCounter || !hs[lo + 1]!.detectReset(hs[lo]!);
+}
+
+/** Reused between windows: the bucket differences before compaction. */
+let scratchPos = new Float64Array(64);
+let scratchNeg = new Float64Array(64);
+
+/**
+ * histogramRate plus extrapolate for a window where sameLayoutWindow holds:
+ * the same annotations and bit for bit the same result, computed in reused
+ * arrays with one histogram built at the end instead of one per step.
+ */
+function fastRate(ev: EvalContext, ts: Float64Array, hs: Histograms, lo: number, hi: number, rangeStart: number, rangeEnd: number, isCounter: boolean, isRate: boolean, metricName: string, pos: PosRange): FloatHistogram {
+  const ann = ev.q.annotations;
+  const first = hs[lo]!;
+  const last = hs[hi - 1]!;
+  if (isCounter) {
+    if (first.counterResetHint === CounterResetHint.Gauge || last.counterResetHint === CounterResetHint.Gauge) ann.add(annotations.nativeHistogramNotCounter(metricName, pos));
+    for (let i = lo + 1; i < hi - 1; i++) if (hs[i]!.counterResetHint === CounterResetHint.Gauge) ann.add(annotations.nativeHistogramNotCounter(metricName, pos));
+  }
+  const np = last.positiveBuckets.length;
+  const nn = last.negativeBuckets.length;
+  if (scratchPos.length < np) scratchPos = new Float64Array(np * 2);
+  if (scratchNeg.length < nn) scratchNeg = new Float64Array(nn * 2);
+  const dp = scratchPos;
+  const dn = scratchNeg;
+  // last - first, then + the histogram before each counter reset, in histogramRate's order of operations.
+  // Custom-bucket arithmetic leaves the zero bucket and the negative side as the minuend has them.
+  const custom = last.usesCustomBuckets();
+  subInto(dp, last.positiveBuckets, first.positiveBuckets);
+  if (custom) dn.set(last.negativeBuckets);
+  else subInto(dn, last.negativeBuckets, first.negativeBuckets);
+  let count = last.count + -1 * first.count;
+  let sum = last.sum + -1 * first.sum;
+  let zeroCount = custom ? last.zeroCount : last.zeroCount + -1 * first.zeroCount;
+  if (isCounter) {
+    let prev = first;
+    for (let i = lo + 1; i < hi; i++) {
+      const cur = hs[i]!;
+      if (cur.detectReset(prev)) {
+        addInto(dp, prev.positiveBuckets);
+        count += prev.count;
+        sum += prev.sum;
+        if (!custom) {
+          addInto(dn, prev.negativeBuckets);
+          zeroCount += prev.zeroCount;
+        }
+      }
+      prev = cur;
+    }
+  } else if (first.counterResetHint !== CounterResetHint.Gauge || last.counterResetHint !== CounterResetHint.Gauge) {
+    ann.add(annotations.nativeHistogramNotGauge(metricName, pos));
+  }
+  const factor = extrapolationFactor(ts, hs, lo, hi, count, rangeStart, rangeEnd, isCounter, isRate);
+  const p = compactScaled(dp, np, last.positiveSpans, factor);
+  const n = compactScaled(dn, nn, last.negativeSpans, factor);
+  return ownedFloatHistogram({
+    counterResetHint: CounterResetHint.Gauge,
+    schema: last.schema,
+    zeroThreshold: last.zeroThreshold,
+    zeroCount: zeroCount * factor,
+    count: count * factor,
+    sum: sum * factor,
+    positiveSpans: p.spans,
+    positiveBuckets: p.counts,
+    negativeSpans: n.spans,
+    negativeBuckets: n.counts,
+    customValues: last.customValues,
+  });
+}
+
+function subInto(out: Float64Array, a: Float64Array, b: Float64Array): void {
+  for (let k = 0; k < a.length; k++) out[k] = a[k]! + -1 * b[k]!;
+}
+
+function addInto(out: Float64Array, a: Float64Array): void {
+  for (let k = 0; k < a.length; k++) out[k] = out[k]! + a[k]!;
+}
+
+/** compact(0) then mul(factor) of the first n counts laid out by spans: the non-zero buckets, scaled, with canonical spans. */
+function compactScaled(counts: Float64Array, n: number, spans: readonly Span[], factor: number): { spans: readonly Span[]; counts: Float64Array } {
+  let kept = 0;
+  for (let k = 0; k < n; k++) if (counts[k] !== 0) kept++;
+  const out = new Float64Array(kept);
+  if (kept === n && canonical(spans)) {
+    // Nothing to drop: the (immutable) spans are shared.
+    for (let k = 0; k < n; k++) out[k] = counts[k]! * factor;
+    return { spans, counts: out };
+  }
+  const outSpans: Array<{ offset: number; length: number }> = [];
+  let k = 0;
+  let j = 0;
+  let idx = 0;
+  let lastIdx = 0;
+  for (const s of spans) {
+    idx += s.offset;
+    for (let e = 0; e < s.length; e++, idx++, k++) {
+      const c = counts[k]!;
+      if (c === 0) continue;
+      out[j++] = c * factor;
+      const open = outSpans[outSpans.length - 1];
+      if (open !== undefined && idx === lastIdx + 1) open.length++;
+      else outSpans.push({ offset: open === undefined ? idx : idx - lastIdx - 1, length: 1 });
+      lastIdx = idx;
+    }
+  }
+  return { spans: outSpans, counts: out };
+}
+
+/** No empty spans and none adjacent to the previous one: what compaction leaves. */
+function canonical(spans: readonly Span[]): boolean {
+  for (let i = 0; i < spans.length; i++) {
+    const s = spans[i]!;
+    if (s.length === 0 || (i > 0 && s.offset <= 0)) return false;
+  }
+  return true;
+}
+
 /** extrapolatedRate's scaling of the histogram difference to the whole range (and per second for rate). */
 function extrapolate(ts: Float64Array, hs: Histograms, lo: number, hi: number, res: FloatHistogram, rangeStart: number, rangeEnd: number, isCounter: boolean, isRate: boolean): FloatHistogram {
+  return res.mul(extrapolationFactor(ts, hs, lo, hi, res.count, rangeStart, rangeEnd, isCounter, isRate));
+}
+
+/** The factor extrapolate scales by, from the difference's count. */
+function extrapolationFactor(ts: Float64Array, hs: Histograms, lo: number, hi: number, resCount: number, rangeStart: number, rangeEnd: number, isCounter: boolean, isRate: boolean): number {
   const firstT = ts[lo]!;
   const lastT = ts[hi - 1]!;
   let durationToStart = (firstT - rangeStart) / 1000;
@@ -317,14 +450,14 @@ function extrapolate(ts: Float64Array, hs: Histograms, lo: number, hi: number, r
   if (isCounter) {
     let durationToZero = durationToStart;
     const firstCount = hs[lo]!.count;
-    if (res.count > 0 && firstCount >= 0) durationToZero = sampledInterval * (firstCount / res.count);
+    if (resCount > 0 && firstCount >= 0) durationToZero = sampledInterval * (firstCount / resCount);
     if (durationToZero < durationToStart) durationToStart = durationToZero;
   }
   if (durationToEnd >= threshold) durationToEnd = averageInterval / 2;
   let factor = 1;
   if (sampledInterval !== 0) factor = (sampledInterval + durationToStart + durationToEnd) / sampledInterval;
   if (isRate) factor /= (rangeEnd - rangeStart) / 1000;
-  return res.mul(factor);
+  return factor;
 }
 
 /** Prometheus's interpolateHistograms: the histogram at t between two samples (a counter reset restarts from zero). */
