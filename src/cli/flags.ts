@@ -197,7 +197,7 @@ const FLAGS: readonly FlagDef[] = [
     name: 'enable-feature',
     kind: 'list',
     def: '',
-    help: 'Comma separated feature names to enable, e.g. exemplar-storage, promql-experimental-functions, promql-per-step-stats. May be repeated.',
+    help: 'Comma separated feature names to enable, e.g. exemplar-storage, promql-experimental-functions, promql-per-step-stats, use-start-timestamps. May be repeated.',
   },
   { name: 'log.level', kind: 'string', def: 'info', help: 'Only log messages with the given severity or above. One of: [debug, info, warn, error]', values: ['debug', 'info', 'warn', 'error'] },
   { name: 'log.format', kind: 'string', def: 'logfmt', help: 'Output format of log messages. One of: [logfmt, json]', values: ['logfmt', 'json'] },

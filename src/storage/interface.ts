@@ -37,6 +37,11 @@ export interface SampleIterator {
   /** Value of the current float sample (staleness markers are the StaleNaN bit pattern). */
   v(): number;
   /**
+   * Start timestamp (ms) of the current sample, 0 when it has none. Optional:
+   * only iterators of series that carry start timestamps have it.
+   */
+  st?(): number;
+  /**
    * The current sample when next()/seek() said ValueType.Histogram. Iterators of
    * float-only sources may leave these out; callers only ask after such a result.
    */
@@ -123,6 +128,12 @@ export interface Appender {
    * Throws a StorageError subclass for a rejected sample, as append() does.
    */
   appendHistogram?(ref: SeriesRef, labels: Labels, t: number, h: Histogram | null, fh: FloatHistogram | null): SeriesRef;
+  /**
+   * Sets the start timestamp (ms, 0 = none) of the next sample appended (by
+   * append or appendHistogram), for that sample only. Optional: only the in-memory store keeps
+   * start timestamps yet (the TSDB does not).
+   */
+  setStartTimestamp?(st: number): void;
   /**
    * Adds an exemplar to a series that exists (appended to before, in this
    * appender or earlier); it is logged and made visible with the samples on

@@ -103,3 +103,30 @@ test('histograms come back with the counter reset hints TSDB chunks give them', 
     CounterResetHint.Unknown,
   ]);
 });
+
+test('start timestamps: kept per sample for series that get one, absent from iterators of the others', () => {
+  const db = new MemoryStorage();
+  const withST = Labels.fromPairs('__name__', 'c', 'st', 'yes');
+  const without = Labels.fromPairs('__name__', 'c', 'st', 'no');
+  const app = db.appender();
+  for (let i = 0; i < 20; i++) {
+    // The first sample has none; the others start at 0.5s before their time.
+    if (i > 0) app.setStartTimestamp!(i * 1000 - 500);
+    app.append(0, withST, i * 1000, i);
+    app.append(0, without, i * 1000, i);
+  }
+  // A rejected sample does not pass its ST on to the next one.
+  app.setStartTimestamp!(7);
+  assert.throws(() => app.append(0, without, 0, 5));
+  app.append(0, without, 20_000, 20);
+  app.commit();
+  const set = db.querier(-Infinity, Infinity).select(true, null, Matcher.create(MatchType.Equal, '__name__', 'c'));
+  assert.ok(set.next());
+  const noIt = set.at().iterator();
+  assert.equal(noIt.st, undefined);
+  assert.ok(set.next());
+  const it = set.at().iterator();
+  const sts: number[] = [];
+  while (it.next() !== ValueType.None) sts.push(it.st!());
+  assert.deepEqual(sts, [0, ...Array.from({ length: 19 }, (_v, i) => (i + 1) * 1000 - 500)]);
+});

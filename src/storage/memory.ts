@@ -32,6 +32,8 @@ class MemSeries {
   vs = new Float64Array(16);
   /** Histogram samples by position, created with the first one; null entries are float samples. */
   hs: StoredHistogram[] | null = null;
+  /** Start timestamps by position (0 = none), created with the first non-zero one. */
+  sts: Float64Array | null = null;
   n = 0;
   /** The histogram chunk the TSDB would be filling (see readBackHint), null after a float sample. */
   private chunk: { gauge: boolean; n: number; last: FloatHistogram } | null = null;
@@ -40,7 +42,7 @@ class MemSeries {
     readonly labels: Labels,
   ) {}
 
-  push(t: number, v: number, h: StoredHistogram = null): void {
+  push(t: number, v: number, h: StoredHistogram = null, st = 0): void {
     if (h !== null) h = this.withReadBackHint(h);
     else this.chunk = null;
     if (h !== null && this.hs === null) this.hs = new Array<StoredHistogram>(this.n).fill(null);
@@ -52,7 +54,14 @@ class MemSeries {
       vs.set(this.vs);
       this.ts = ts;
       this.vs = vs;
+      if (this.sts !== null) {
+        const sts = new Float64Array(this.n * 2);
+        sts.set(this.sts);
+        this.sts = sts;
+      }
     }
+    if (st !== 0 && this.sts === null) this.sts = new Float64Array(this.ts.length);
+    if (this.sts !== null) this.sts[this.n] = st;
     this.ts[this.n] = t;
     this.vs[this.n] = h === null ? v : 0;
     this.n++;
@@ -159,6 +168,9 @@ class ArrayIterator implements SampleIterator {
   t(): number {
     return this.ts[this.i]!;
   }
+  protected index(): number {
+    return this.i;
+  }
   v(): number {
     return this.vs[this.i]!;
   }
@@ -175,6 +187,23 @@ class ArrayIterator implements SampleIterator {
   }
   err(): Error | null {
     return null;
+  }
+}
+
+/** An ArrayIterator over a series that carries start timestamps. */
+class STArrayIterator extends ArrayIterator {
+  constructor(
+    ts: Float64Array,
+    vs: Float64Array,
+    hs: readonly StoredHistogram[] | null,
+    private readonly sts: Float64Array,
+    start: number,
+    end: number,
+  ) {
+    super(ts, vs, hs, start, end);
+  }
+  st(): number {
+    return this.sts[this.index()]!;
   }
 }
 
@@ -197,11 +226,13 @@ class SelectedSeries implements Series {
     private readonly ts: Float64Array,
     private readonly vs: Float64Array,
     private readonly hs: readonly StoredHistogram[] | null,
+    private readonly sts: Float64Array | null,
     private readonly start: number,
     private readonly end: number,
   ) {}
 
   iterator(): SampleIterator {
+    if (this.sts !== null) return new STArrayIterator(this.ts, this.vs, this.hs, this.sts, this.start, this.end);
     return new ArrayIterator(this.ts, this.vs, this.hs, this.start, this.end);
   }
 }
@@ -226,7 +257,7 @@ class MemSeriesSet extends LazySeriesSet {
       const start = lowerBound(s.ts, s.n, this.mint);
       const end = lowerBound(s.ts, s.n, this.maxt + 1);
       if (start >= end) continue;
-      return new SelectedSeries(s.labels, s.ts, s.vs, s.hs, start, end);
+      return new SelectedSeries(s.labels, s.ts, s.vs, s.hs, s.sts, start, end);
     }
     return null;
   }
@@ -297,6 +328,7 @@ interface Pending {
   t: number;
   v: number;
   h: StoredHistogram;
+  st: number;
 }
 
 /** Whether a repeated sample at the same timestamp is the same one (then it is ignored, as Prometheus ignores it). */
@@ -312,7 +344,13 @@ class MemAppender implements Appender {
   /** Last pending sample per series key, so ordering checks stay O(1) per append. */
   private readonly lastPending = new Map<string, Pending>();
   private done = false;
+  /** Start timestamp for the next appended sample (setStartTimestamp), 0 = none. */
+  private nextST = 0;
   constructor(private readonly db: MemoryStorage) {}
+
+  setStartTimestamp(st: number): void {
+    this.nextST = st;
+  }
 
   append(ref: SeriesRef, labels: Labels, t: number, v: number): SeriesRef {
     return this.add(ref, labels, t, v, null);
@@ -326,6 +364,8 @@ class MemAppender implements Appender {
   }
 
   private add(ref: SeriesRef, labels: Labels, t: number, v: number, h: StoredHistogram): SeriesRef {
+    const st = this.nextST;
+    this.nextST = 0;
     if (this.done) throw new Error('BUG: appender used after commit or rollback');
     if (labels.isEmpty()) throw new InvalidSeriesError('empty labelset');
     const s = ref !== 0 ? this.db.getByRef(ref) : this.db.lookup(labels);
@@ -350,7 +390,7 @@ class MemAppender implements Appender {
       }
       return s?.ref ?? 0;
     }
-    const p: Pending = { labels, ref, t, v, h };
+    const p: Pending = { labels, ref, t, v, h, st };
     this.pending.push(p);
     this.lastPending.set(key, p);
     return s?.ref ?? 0;
@@ -359,7 +399,7 @@ class MemAppender implements Appender {
   commit(): void {
     if (this.done) throw new Error('BUG: appender used after commit or rollback');
     this.done = true;
-    for (const p of this.pending) this.db.getOrCreate(p.labels).push(p.t, p.v, p.h);
+    for (const p of this.pending) this.db.getOrCreate(p.labels).push(p.t, p.v, p.h, p.st);
     this.pending = [];
     this.lastPending.clear();
   }

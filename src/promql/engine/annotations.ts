@@ -63,6 +63,9 @@ export const annotations = {
   sortInRangeQuery(pos: PosRange | null): Annotation {
     return warning('sort is ineffective for range queries since results are always ordered by labels', pos);
   },
+  startTimeOverlap(metricName: string, pos: PosRange | null): Annotation {
+    return warning(`sample has start time that overlaps with previous sample timestamp for metric ${goQuote(metricName)}`, pos);
+  },
   possibleNonCounter(metricName: string, pos: PosRange | null): Annotation {
     return info(
       `metric might not be a counter, name does not end in _total/_sum/_count/_bucket: ${goQuote(metricName)}`,

@@ -24,6 +24,8 @@ export interface QueryContext {
   readonly delayedNameRemoval: boolean;
   /** Feature type-and-unit-labels: rate() checks __type__ instead of the name suffix. */
   readonly typeAndUnitLabels: boolean;
+  /** use-start-timestamps: rate, increase, irate, resets and start_timestamp() read samples' start timestamps. */
+  readonly useStartTimestamps: boolean;
   readonly noStepSubqueryIntervalMs: number;
   readonly checkpoint: Checkpoint;
   /** The query's memory account (--query.max-memory). */
@@ -102,4 +104,6 @@ export interface EvalContext {
   readonly bufV: Float64Array;
   /** Histograms of the last decode by position, null when it had none. */
   readonly bufH: ReadonlyArray<FloatHistogram | undefined> | null;
+  /** Start timestamps of the last decode by position (0 = none), null when its series carries none. */
+  readonly bufST: Float64Array | null;
 }

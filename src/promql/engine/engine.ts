@@ -71,6 +71,7 @@ const DEFAULT_NO_STEP_SUBQUERY_INTERVAL_MS = 60_000;
 const FEATURE_DELAYED_NAME_REMOVAL = 'promql-delayed-name-removal';
 const FEATURE_TYPE_AND_UNIT_LABELS = 'type-and-unit-labels';
 const FEATURE_PER_STEP_STATS = 'promql-per-step-stats';
+const FEATURE_USE_START_TIMESTAMPS = 'use-start-timestamps';
 
 const NO_FEATURES: ReadonlySet<string> = new Set();
 
@@ -327,6 +328,7 @@ class EngineQuery implements Query {
         maxSamples: this.engine.maxSamples,
         delayedNameRemoval: features.has(FEATURE_DELAYED_NAME_REMOVAL),
         typeAndUnitLabels: features.has(FEATURE_TYPE_AND_UNIT_LABELS),
+        useStartTimestamps: features.has(FEATURE_USE_START_TIMESTAMPS),
         noStepSubqueryIntervalMs: this.engine.noStepSubqueryIntervalMs,
         checkpoint: cp,
         memory,

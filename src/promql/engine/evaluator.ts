@@ -51,6 +51,16 @@ class DecodeBuffers {
    * none (set per decode, so float-only series cost nothing).
    */
   h: Array<FloatHistogram | undefined> | null = null;
+  /** Start timestamps by position (0 = none); made for the first series that carries them. */
+  st: Float64Array | null = null;
+  /** Whether the last decode's series carries start timestamps (then st holds them). */
+  hasST = false;
+
+  /** Prepares st for a decode of `it`: used only when its series carries start timestamps. */
+  startST(it: SampleIterator): void {
+    this.hasST = it.st !== undefined;
+    if (this.hasST && (this.st === null || this.st.length < this.t.length)) this.st = new Float64Array(this.t.length);
+  }
 
   /** A spare set from an earlier query, or a new one: small queries should not pay 16 KiB of zeroing each. */
   static acquire(): DecodeBuffers {
@@ -69,6 +79,11 @@ class DecodeBuffers {
     v.set(this.v);
     this.t = t;
     this.v = v;
+    if (this.st !== null) {
+      const st = new Float64Array(t.length);
+      st.set(this.st);
+      this.st = st;
+    }
   }
 }
 
@@ -409,6 +424,7 @@ export class Evaluator implements EvalContext {
    */
   decode(it: SampleIterator, mint: number, maxt: number, keepStale: boolean, limit = this.q.maxSamples): number {
     this.buffers.h = null;
+    this.buffers.startST(it);
     const n = this.decodeRun(it, mint, maxt, keepStale, limit, 0);
     const err = it.err();
     if (err !== null) throw err;
@@ -425,6 +441,7 @@ export class Evaluator implements EvalContext {
     let n = 0;
     this.iteratorDone = false;
     this.buffers.h = null;
+    this.buffers.startST(it);
     for (let k = 0; k < this.numSteps && !this.iteratorDone; k++) {
       const hi = firstEnd + k * stride;
       n = this.decodeRun(it, hi - width + 1, hi, keepStale, this.q.maxSamples, n);
@@ -461,6 +478,7 @@ export class Evaluator implements EvalContext {
         }
         b.t[n] = t;
         b.v[n] = v;
+        if (b.hasST) b.st![n] = it.st!();
         n++;
       }
       vt = it.next();
@@ -496,6 +514,7 @@ export class Evaluator implements EvalContext {
     b.t[n] = t;
     b.v[n] = isStaleNaN(h.sum) ? h.sum : 0;
     b.h[n] = h;
+    if (b.hasST) b.st![n] = it.st!();
     return n + 1;
   }
 
@@ -515,6 +534,10 @@ export class Evaluator implements EvalContext {
   /** Histograms of the last decode by position (null when it had none). */
   get bufH(): ReadonlyArray<FloatHistogram | undefined> | null {
     return this.buffers.h;
+  }
+
+  get bufST(): Float64Array | null {
+    return this.buffers.hasST ? this.buffers.st : null;
   }
 
   get bufT(): Float64Array {

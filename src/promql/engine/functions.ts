@@ -117,7 +117,7 @@ export async function evalCall(ev: EvalContext, e: Call): Promise<EvalValue> {
       return mapMatrix(ev, before, m, [], (_v, _k, t) => t / 1000, true);
     }
     case 'start_timestamp':
-      // Start timestamps are not stored, so there is nothing to report.
+      // An expression's samples carry no start timestamps (as in Prometheus): nothing to report.
       await ev.evalMatrix(e.args[0]!);
       return [];
     case 'absent':
@@ -258,7 +258,9 @@ async function timestampOfSelector(ev: EvalContext, e: Call, vs: VectorSelector)
   const list = ev.selected(vs);
   const lookback = ev.q.lookbackDelta;
   const out: Matrix = [];
-  if (e.func.name === 'start_timestamp') return out;
+  // start_timestamp() gives the sample's start timestamp (0 for none); only with use-start-timestamps.
+  const ofStart = e.func.name === 'start_timestamp';
+  if (ofStart && !ev.q.useStartTimestamps) return out;
   const before = ev.currentSamples;
   const produced = new Int32Array(ev.numSteps);
   // With @, Prometheus looks up the sample at the @ time at every step, among
@@ -271,6 +273,7 @@ async function timestampOfSelector(ev: EvalContext, e: Call, vs: VectorSelector)
     const n = ev.decode(ss.iterator(), mint, maxt, true);
     const T = ev.bufT;
     const V = ev.bufV;
+    const ST = ev.bufST;
     const metric = ev.q.delayedNameRemoval ? ss.labels : dropMetadata(ss.labels);
     let s: Series | null = null;
     let j = -1;
@@ -284,7 +287,7 @@ async function timestampOfSelector(ev: EvalContext, e: Call, vs: VectorSelector)
       const v = V[j]!;
       if (v !== v && isStaleNaN(v)) continue;
       if (s === null) s = new Series(metric, true, Math.min(ev.numSteps, MAX_PREALLOCATED_POINTS));
-      s.push(t, T[j]! / 1000);
+      s.push(t, (ofStart ? (ST?.[j] ?? 0) : T[j]!) / 1000);
       produced[k]!++;
       ev.stats.incAtTimestamp(t, 1);
       ev.stats.incReadAtTimestamp(t, 1);

@@ -17,6 +17,7 @@ import { hasHistogram, histogramKernelFor, type Histograms } from './histogram_r
 import * as k from './kernels.js';
 import { histogramSampleWeight } from './native_histograms.js';
 import { Scratch } from './quantile.js';
+import { extrapolatedRateST, instantRateST, resetsST } from './start_timestamps.js';
 import { InstantColumns, MAX_PREALLOCATED_POINTS, Series, dropMetadata, sameMetadataAs, type Matrix } from './value.js';
 
 /** Computes one output value from the window [lo, hi) of ts/vs at step `step` (time t); null for none. */
@@ -33,6 +34,8 @@ interface RangeSource {
   vs(): Float64Array;
   /** The current series' histograms by sample position, or null when it has none. */
   hs(): Histograms | null;
+  /** The current series' start timestamps by sample position, or null when it carries none. */
+  sts(): Float64Array | null;
   offset: number;
   range: number;
   /** The window stays at the first step's (selector or subquery with @). */
@@ -174,6 +177,7 @@ function storageSource(ev: EvalContext, arg: Expr): RangeSource {
     ts: () => ev.bufT,
     vs: () => ev.bufV,
     hs: () => ev.bufH,
+    sts: () => ev.bufST,
     offset,
     range,
     fixed,
@@ -181,6 +185,30 @@ function storageSource(ev: EvalContext, arg: Expr): RangeSource {
     smoothed,
     pos: arg.posRange,
   };
+}
+
+/** Computes one output value from the window [lo, hi) with the samples' start timestamps. */
+type WindowFnST = (ts: Float64Array, vs: Float64Array, sts: Float64Array, lo: number, hi: number, t: number, metric: Labels) => number | null;
+
+/** The start-timestamp kernel of the functions that read them (use-start-timestamps), else null. */
+function stKernelFor(ev: EvalContext, e: Call, src: RangeSource): WindowFnST | null {
+  if (!ev.q.useStartTimestamps || src.anchored || src.smoothed) return null;
+  const { offset, range } = src;
+  switch (e.func.name) {
+    case 'rate':
+    case 'increase': {
+      const isRate = e.func.name === 'rate';
+      return (ts, vs, sts, lo, hi, t, metric) =>
+        extrapolatedRateST(ts, vs, sts, lo, hi, t - offset - range, t - offset, true, isRate, () =>
+          ev.q.annotations.add(annotations.startTimeOverlap(metric.get('__name__'), src.pos)),
+        );
+    }
+    case 'irate':
+      return (ts, vs, sts, lo, hi) => instantRateST(ts, vs, sts, lo, hi);
+    case 'resets':
+      return (ts, vs, sts, lo, hi) => resetsST(ts, vs, sts, lo, hi);
+  }
+  return null;
 }
 
 /** Samples of [lo, hi) with each histogram counted by its size. */
@@ -221,6 +249,8 @@ function subquerySource(ev: EvalContext, subq: SubqueryExpr, m: Matrix): RangeSo
     ts: () => cur!.tsView(),
     vs: () => cur!.vsView(),
     hs: () => curHs,
+    // A subquery's points have no start timestamps (as in Prometheus).
+    sts: () => null,
     offset,
     range: subq.range,
     fixed: subq.timestamp !== null,
@@ -272,6 +302,7 @@ export async function evalRangeFunction(ev: EvalContext, e: Call, matrixArg: num
   }
 
   const fn = kernelFor(ev, e, src, params);
+  const stFn = stKernelFor(ev, e, src);
   // Made when a window with histograms is first met.
   let histFn: ReturnType<typeof histogramKernelFor> | null = null;
   const dropNameByFunc = name !== 'last_over_time' && name !== 'first_over_time';
@@ -297,6 +328,7 @@ export async function evalRangeFunction(ev: EvalContext, e: Call, matrixArg: num
     const T = src.ts();
     const V = src.vs();
     const H = src.hs();
+    const ST = stFn !== null ? src.sts() : null;
     const inMetric = src.metric();
     if (firstMetric === null) firstMetric = inMetric;
     else if (inputsShareName && !sameMetadataAs(firstMetric, inMetric)) inputsShareName = false;
@@ -345,6 +377,8 @@ export async function evalRangeFunction(ev: EvalContext, e: Call, matrixArg: num
       if (H !== null && hasHistogram(H, lo, hi)) {
         histFn ??= histogramKernelFor(ev, e, offset, range, src.pos, fn, src.anchored || src.smoothed);
         v = histFn(T, V, H, lo, hi, t, step, inMetric);
+      } else if (ST !== null) {
+        v = stFn!(T, V, ST, lo, hi, t, inMetric);
       } else {
         v = fn(T, V, lo, hi, t, step);
       }

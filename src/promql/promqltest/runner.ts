@@ -62,9 +62,9 @@ const QUERY_CONTEXT_FUNCS = /(start|end|range|step)\(\)/;
 /** The range-mode check runs a range query from t-1m to t+1m with a 1m step and reads its middle step. */
 const RANGE_MODE_HALF_WIDTH_MS = 60_000;
 
-const SKIP_START_TIMESTAMPS = 'needs start timestamps (@st), which the storage does not hold yet';
+const SKIP_START_TIMESTAMPS = 'needs start timestamps (@st) on native histograms, which histogram rate does not read yet';
 
-/** Series the runner could not load, with the reason a query touching them is skipped. */
+/** Series whose start timestamps the engine cannot use yet, with the reason a rate (etc.) over them is skipped. */
 interface Unsupported {
   labels: Labels;
   reason: string;
@@ -73,6 +73,18 @@ interface Unsupported {
 function vectorSelectors(e: Expr, out: VectorSelector[] = []): VectorSelector[] {
   if (e.type === 'VectorSelector') out.push(e);
   for (const c of children(e)) vectorSelectors(c, out);
+  return out;
+}
+
+/** The functions that read start timestamps of the samples they are given. */
+const ST_FUNCTIONS = new Set(['rate', 'increase', 'irate', 'resets']);
+
+/** Selectors read by rate, increase, irate or resets (directly, not through a subquery). */
+function stReadSelectors(e: Expr, out: VectorSelector[] = []): VectorSelector[] {
+  if (e.type === 'Call' && ST_FUNCTIONS.has(e.func.name)) {
+    for (const a of e.args) if (a.type === 'MatrixSelector') out.push(a.vectorSelector);
+  }
+  for (const c of children(e)) stReadSelectors(c, out);
   return out;
 }
 
@@ -147,11 +159,11 @@ class ScriptRun {
     const app = this.storage.appender();
     try {
       for (const s of cmd.series) {
-        if (s.startTimestamps) {
-          this.unsupported.push({ labels: s.labels, reason: SKIP_START_TIMESTAMPS });
-          continue;
-        }
+        const sts = s.startTimestamps;
+        if (sts !== null && s.values.some((v) => v.histogram !== undefined)) this.unsupported.push({ labels: s.labels, reason: SKIP_START_TIMESTAMPS });
         for (const [i, v] of s.values.entries()) {
+          const st = sts?.[i];
+          if (st !== undefined && st !== null) app.setStartTimestamp!(i * cmd.intervalMs + st);
           if (v.histogram !== undefined) app.appendHistogram!(0, s.labels, i * cmd.intervalMs, null, v.histogram);
           else if (!v.omitted) app.append(0, s.labels, i * cmd.intervalMs, v.value);
         }
@@ -182,7 +194,7 @@ class ScriptRun {
       // The engine reports the parse error when the case runs.
       return null;
     }
-    for (const vs of vectorSelectors(expr)) {
+    for (const vs of stReadSelectors(expr)) {
       for (const u of this.unsupported) {
         if (vs.matchers.every((m) => m.matches(u.labels.get(m.name)))) return u.reason;
       }

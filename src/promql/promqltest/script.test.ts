@@ -47,7 +47,9 @@ eval range from 0 to 10m step 5m b
     assert.deepEqual(s.errors, []);
     const load = s.commands[0] as LoadCmd;
     assert.equal(load.withNhcb, true);
-    assert.deepEqual(load.series.map((d) => d.startTimestamps), [true, false]);
+    assert.deepEqual(load.series.map((d) => d.startTimestamps), [[null, -60_000, -60_000, -60_000], null]);
+    const steps = parseScript('load 1m\n  m@st -30s-1mx2 0 +1m -0ms\n  m 1 2 3 4 5 6\n');
+    assert.deepEqual((steps.commands[0] as LoadCmd).series[0]!.startTimestamps, [-30_000, -90_000, -150_000, 0, 60_000, 0]);
     const bad = parseScript('load 1m\n  m@st 1m 2m\n  m 1\n');
     assert.match(bad.errors[0]!.message, /@st line has 2 values but sample line has 1/);
   });

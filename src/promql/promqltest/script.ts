@@ -14,8 +14,11 @@ import { parseMetric, parseSeriesDesc, SeriesSyntaxError, type SequenceValue } f
 export interface SeriesDef {
   labels: Labels;
   values: SequenceValue[];
-  /** Start-timestamp offsets (`metric@st ...` lines); the storage cannot hold them yet. */
-  startTimestamps: boolean;
+  /**
+   * Start-timestamp offsets (ms, relative to each sample's time) by position
+   * from a `metric@st ...` line (null = no ST for that sample), or null without one.
+   */
+  startTimestamps: Array<number | null> | null;
   /** 1-based line of the definition. */
   line: number;
 }
@@ -160,7 +163,7 @@ function parseLoad(lines: string[], i: number): { cmd: LoadCmd; last: number } {
   const cmd: LoadCmd = { kind: 'load', line: i + 1, intervalMs, withNhcb: m[1] === 'with_nhcb', series: [] };
   // Series defined twice in one block: the later definition replaces the earlier one.
   const byKey = new Map<string, SeriesDef>();
-  let pendingSt: { labels: Labels; count: number; line: number } | null = null;
+  let pendingSt: { labels: Labels; offsets: Array<number | null>; line: number } | null = null;
   while (i + 1 < lines.length && lines[i + 1] !== '') {
     i++;
     const def = lines[i]!;
@@ -176,11 +179,11 @@ function parseLoad(lines: string[], i: number): { cmd: LoadCmd; last: number } {
         if (!pendingSt.labels.equals(s.labels)) {
           throw new ScriptError('@st metric does not match the following sample line metric', pendingSt.line);
         }
-        if (pendingSt.count !== s.values.length) {
-          throw new ScriptError(`@st line has ${pendingSt.count} values but sample line has ${s.values.length}`, pendingSt.line);
+        if (pendingSt.offsets.length !== s.values.length) {
+          throw new ScriptError(`@st line has ${pendingSt.offsets.length} values but sample line has ${s.values.length}`, pendingSt.line);
         }
       }
-      byKey.set(s.labels.key(), { labels: s.labels, values: s.values, startTimestamps: pendingSt !== null, line: i + 1 });
+      byKey.set(s.labels.key(), { labels: s.labels, values: s.values, startTimestamps: pendingSt?.offsets ?? null, line: i + 1 });
       pendingSt = null;
     } catch (e) {
       throw seriesError(e, i + 1);
@@ -191,29 +194,45 @@ function parseLoad(lines: string[], i: number): { cmd: LoadCmd; last: number } {
   return { cmd, last: i };
 }
 
-/** `metric{...}@st <offsets>`: returns the metric and the number of positions, or null for other lines. */
-function startTimestampLine(def: string): { labels: Labels; count: number } | null {
+/** `metric{...}@st <offsets>`: returns the metric and the offsets by position, or null for other lines. */
+function startTimestampLine(def: string): { labels: Labels; offsets: Array<number | null> } | null {
   const sp = def.search(/[ \t]/);
   if (sp < 0 || !def.slice(0, sp).endsWith('@st')) return null;
   const metricText = def.slice(0, sp - 3);
   const { labels, end } = parseMetric(metricText, 0);
   if (end !== metricText.length) throw new ScriptError(`invalid @st line metric ${JSON.stringify(metricText)}`, 0);
-  let count = 0;
-  for (const item of def.slice(sp).trim().split(PAT_SPACE)) count += stItemCount(item);
-  return { labels, count };
+  const offsets: Array<number | null> = [];
+  for (const item of def.slice(sp).trim().split(PAT_SPACE)) offsets.push(...stItem(item));
+  return { labels, offsets };
 }
 
-/** Number of positions of one start-timestamp item: `_`, `_xN`, `<dur>`, `<dur>xN`, `<dur>±<dur>xN`. */
-function stItemCount(item: string): number {
-  if (item === '_') return 1;
+/** One start-timestamp item's offsets (ms): `_`, `_xN`, `<dur>`, `<dur>xN`, `<dur>±<dur>xN` (N + 1 positions). */
+function stItem(item: string): Array<number | null> {
+  if (item === '_') return [null];
   const blank = /^_x(\d+)$/.exec(item);
-  if (blank !== null && Number(blank[1]) > 0) return Number(blank[1]);
-  const m = /^[+-]?\d+[a-wyzA-Z]*(?:[+-]\d+[a-wyzA-Z]*)?(?:x(\d+))?$/.exec(item);
+  if (blank !== null && Number(blank[1]) > 0) return new Array<null>(Number(blank[1])).fill(null);
+  const m = /^([+-]?)(\d+[a-wyzA-Z]*)(?:([+-])(\d+[a-wyzA-Z]*))?(?:x(\d+))?$/.exec(item);
   if (m === null) throw new Error(`invalid ST item ${JSON.stringify(item)}`);
-  if (/^[+-]?\d+[a-wyzA-Z]*[+-]/.test(item) && m[1] === undefined) {
+  if (m[3] !== undefined && m[5] === undefined) {
     throw new Error(`invalid ST item ${JSON.stringify(item)}: expected 'x<count>' after step duration`);
   }
-  return m[1] === undefined ? 1 : Number(m[1]) + 1;
+  const base = signed(m[1]!, m[2]!, item);
+  const delta = m[3] === undefined ? 0 : signed(m[3], m[4]!, item);
+  const count = m[5] === undefined ? 1 : Number(m[5]) + 1;
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) out.push(base + i * delta);
+  return out;
+}
+
+/** A signed Prometheus duration in ms; `-0ms` is 0. */
+function signed(sign: string, dur: string, item: string): number {
+  let ms: number;
+  try {
+    ms = parseDuration(dur);
+  } catch {
+    throw new Error(`invalid ST item ${JSON.stringify(item)}: invalid duration ${JSON.stringify(dur)}`);
+  }
+  return sign === '-' ? -ms || 0 : ms;
 }
 
 function parseMessageMatch(kind: string | undefined, text: string | undefined, what: string): MessageMatch {
