@@ -366,10 +366,12 @@ async function main(): Promise<void> {
     }
   } finally {
     relay.close();
+    // VictoriaMetrics flushes its parts on SIGTERM: removing its directory before it exits fails (ENOTEMPTY).
+    const vmExited = new Promise<void>((r) => (vm.exitCode !== null ? r() : vm.once('exit', () => r())));
     vm.kill('SIGTERM');
     exporter.child.kill('SIGTERM');
-    await sleep(500);
-    rmSync(vmDir, { recursive: true, force: true });
+    await Promise.race([vmExited, sleep(10_000)]);
+    rmSync(vmDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
   }
 
   console.log(`tsprom queue heap per pending sample (in-process, 10 shards, capacity 1000 vs 10000): ${tspromHeapPerPending.toFixed(1)} B`);
