@@ -314,7 +314,7 @@ function histogramRate(ev: EvalContext, hs: Histograms, lo: number, hi: number, 
 function sameLayoutWindow(hs: Histograms, lo: number, hi: number, isCounter: boolean): boolean {
   const last = hs[hi - 1]!;
   for (let i = lo; i < hi - 1; i++) if (!hs[i]!.sameLayout(last)) return false;
-  return !isCounter || !hs[lo + 1]!.detectReset(hs[lo]!);
+  return !isCounter || !sameLayoutReset(hs[lo + 1]!, hs[lo]!);
 }
 
 /** Reused between windows: the bucket differences before compaction. */
@@ -353,7 +353,7 @@ function fastRate(ev: EvalContext, ts: Float64Array, hs: Histograms, lo: number,
     let prev = first;
     for (let i = lo + 1; i < hi; i++) {
       const cur = hs[i]!;
-      if (cur.detectReset(prev)) {
+      if (sameLayoutReset(cur, prev)) {
         addInto(dp, prev.positiveBuckets);
         count += prev.count;
         sum += prev.sum;
@@ -383,6 +383,19 @@ function fastRate(ev: EvalContext, ts: Float64Array, hs: Histograms, lo: number,
     negativeBuckets: n.counts,
     customValues: last.customValues,
   });
+}
+
+/** cur.detectReset(prev) for two histograms of the same layout (FloatHistogram.sameLayout), without checking that again. */
+function sameLayoutReset(cur: FloatHistogram, prev: FloatHistogram): boolean {
+  if (cur.counterResetHint === CounterResetHint.CounterReset) return true;
+  if (cur.counterResetHint === CounterResetHint.NotCounterReset) return false;
+  if (cur.count < prev.count || cur.zeroCount < prev.zeroCount) return true;
+  return decreased(cur.positiveBuckets, prev.positiveBuckets) || decreased(cur.negativeBuckets, prev.negativeBuckets);
+}
+
+function decreased(cur: Float64Array, prev: Float64Array): boolean {
+  for (let k = 0; k < prev.length; k++) if (cur[k]! < prev[k]!) return true;
+  return false;
 }
 
 function subInto(out: Float64Array, a: Float64Array, b: Float64Array): void {

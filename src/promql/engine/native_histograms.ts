@@ -80,14 +80,10 @@ export function histogramQuantile(q: number, h: FloatHistogram): QuantileResult 
  * bucket it stops in gets its bounds worked out.
  */
 function topBucket(h: FloatHistogram, rank: number): { bucket: Bucket | undefined; count: number } {
-  const idx: number[] = [];
-  let at = 0;
-  for (const sp of h.positiveSpans) {
-    at += sp.offset;
-    for (let j = 0; j < sp.length; j++) idx.push(at++);
-  }
+  let described = 0;
+  for (const sp of h.positiveSpans) described += sp.length;
   const counts = h.positiveBuckets;
-  const n = Math.min(idx.length, counts.length);
+  const n = Math.min(described, counts.length);
   let count = 0;
   let k = n - 1;
   for (; k >= 0; k--) {
@@ -101,11 +97,23 @@ function topBucket(h: FloatHistogram, rank: number): { bucket: Bucket | undefine
   }
   if (n === 0) return { bucket: undefined, count };
   k = Math.max(k, 0);
-  const i = idx[k]!;
+  const i = bucketIndex(h, k);
   let lower = bucketBound(i - 1, h.schema, h.customValues);
   if (lower > 0 && lower < h.zeroThreshold) lower = h.zeroThreshold;
   const custom = h.usesCustomBuckets();
   return { bucket: { lower, upper: bucketBound(i, h.schema, h.customValues), lowerInclusive: custom ? i === 0 : lower < 0, upperInclusive: true, count: counts[k]!, index: i }, count };
+}
+
+/** The schema index of the k-th positive bucket (k within what the spans describe). */
+function bucketIndex(h: FloatHistogram, k: number): number {
+  let at = 0;
+  for (const sp of h.positiveSpans) {
+    at += sp.offset;
+    if (k < sp.length) return at + k;
+    k -= sp.length;
+    at += sp.length;
+  }
+  return at;
 }
 
 function fractionBelow(lower: number, upper: number, v: number, linear: boolean): number {
