@@ -11,6 +11,7 @@ import {
   Histogram,
   HistogramError,
   limitBuckets,
+  ownedFloatHistogram,
   schemaForBucketFactor,
   type Span,
 } from './histogram.js';
@@ -370,6 +371,51 @@ describe('counter reset detection', () => {
     assert.equal(base.with({ schema: 1 }).detectReset(base), true);
     const lower = base.reduceResolution(-1);
     assert.equal(lower.detectReset(base), false);
+  });
+});
+
+describe('same layout and ownership', () => {
+  const base = new FloatHistogram({ count: 10, zeroCount: 2, zeroThreshold: 0.5, sum: 5, positiveSpans: [{ offset: 1, length: 3 }], positiveBuckets: [2, 3, 3] });
+  test('same spans, schema and zero threshold line up; other spellings of the spans do not', () => {
+    assert.equal(base.with({ positiveBuckets: [5, 0, 1] }).sameLayout(base), true);
+    assert.equal(base.with({ positiveSpans: [{ offset: 1, length: 1 }, { offset: 0, length: 2 }] }).sameLayout(base), false);
+    assert.equal(base.with({ schema: 1 }).sameLayout(base), false);
+    assert.equal(base.with({ zeroThreshold: 0.25 }).sameLayout(base), false);
+    // A bucket inside the zero bucket (upper bound 1 at index 0 <= threshold 1): left to the general rules.
+    const inside = base.with({ zeroThreshold: 1, positiveSpans: [{ offset: 0, length: 3 }] });
+    assert.equal(inside.sameLayout(inside), false);
+    const nhcb = new FloatHistogram({ schema: -53, count: 3, positiveSpans: [{ offset: 0, length: 2 }], positiveBuckets: [1, 2], customValues: [1, 2] });
+    assert.equal(nhcb.with({ customValues: [1, 3] }).sameLayout(nhcb), false);
+  });
+  test('reset detection in place agrees with the general comparison', () => {
+    fc.assert(
+      fc.property(arbFloatHistogram(), fc.array(fc.integer({ min: -3, max: 3 }), { minLength: 40, maxLength: 40 }), fc.integer({ min: -2, max: 2 }), (prev, deltas, dz) => {
+        const bump = (b: Float64Array, off: number): number[] => Array.from(b, (v, i) => Math.max(0, v + deltas[(i + off) % 40]!));
+        const cur = prev.with({ positiveBuckets: bump(prev.positiveBuckets, 0), negativeBuckets: bump(prev.negativeBuckets, 20), zeroCount: Math.max(0, prev.zeroCount + dz) });
+        assert.equal(cur.sameLayout(prev), true);
+        // The same histogram with its first positive span split off by an empty span goes the general way.
+        const p0 = cur.positiveSpans[0];
+        const respelled = p0 === undefined ? cur : cur.with({ positiveSpans: [{ offset: p0.offset, length: 0 }, { offset: 0, length: p0.length }, ...cur.positiveSpans.slice(1)] });
+        if (p0 !== undefined) assert.equal(respelled.sameLayout(prev), false);
+        assert.equal(cur.detectReset(prev), respelled.detectReset(prev));
+      }),
+    );
+  });
+  test('constructors copy what they are given; ownedFloatHistogram keeps its Float64Arrays', () => {
+    const counts = new Float64Array([1, 2]);
+    const spans: Span[] = [{ offset: 0, length: 2 }];
+    const copied = new FloatHistogram({ count: 3, positiveSpans: spans, positiveBuckets: counts });
+    counts[0] = 9;
+    spans[0] = { offset: 5, length: 2 };
+    assert.equal(copied.positiveBuckets[0], 1);
+    assert.equal(copied.positiveSpans[0]!.offset, 0);
+    assert.ok(Object.isFrozen(copied.positiveSpans));
+    const owned = ownedFloatHistogram({ count: 3, positiveSpans: copied.positiveSpans, positiveBuckets: counts });
+    assert.equal(owned.positiveBuckets, counts);
+    // Frozen spans of another histogram are shared, not copied.
+    assert.equal(owned.positiveSpans, copied.positiveSpans);
+    assert.equal(copied.with({ count: 4 }).positiveSpans, copied.positiveSpans);
+    assert.notEqual(copied.with({ count: 4 }).positiveBuckets, copied.positiveBuckets);
   });
 });
 
