@@ -414,8 +414,13 @@ describe('same layout and ownership', () => {
     assert.equal(owned.positiveBuckets, counts);
     // Frozen spans of another histogram are shared, not copied.
     assert.equal(owned.positiveSpans, copied.positiveSpans);
+    // with() shares what it keeps and copies what it is given.
     assert.equal(copied.with({ count: 4 }).positiveSpans, copied.positiveSpans);
-    assert.notEqual(copied.with({ count: 4 }).positiveBuckets, copied.positiveBuckets);
+    assert.equal(copied.with({ count: 4 }).positiveBuckets, copied.positiveBuckets);
+    const given = new Float64Array([3, 4]);
+    const changed = copied.with({ positiveBuckets: given });
+    given[0] = 9;
+    assert.equal(changed.positiveBuckets[0], 3);
   });
 });
 

@@ -9,7 +9,9 @@
 // Values are immutable: constructors copy what they are given, spans are
 // frozen, bucket arrays are typed arrays that no method writes after
 // construction (they cannot be frozen: callers treat them as read-only), and
-// every operation returns a new histogram. Integer counts are JS numbers, exact up to
+// every operation returns a new histogram. So histograms share each other's
+// arrays and spans, and operations hand the arrays they build to the result
+// without a copy (ownedFloatHistogram does that for PromQL's kernels). Integer counts are JS numbers, exact up to
 // 2^53 (Prometheus uses uint64/int64; larger counts lose precision here).
 import { formatG } from '../gofmt/float.js';
 
@@ -533,12 +535,25 @@ function adopted(counts: ArrayLike<number> | undefined): Float64Array {
  * write to those arrays afterwards, as the histogram is immutable.
  */
 export function ownedFloatHistogram(init: HistogramInit): FloatHistogram {
+  return adopt(() => new FloatHistogram(init));
+}
+
+function adopt<T>(make: () => T): T {
   adopting = true;
   try {
-    return new FloatHistogram(init);
+    return make();
   } finally {
     adopting = false;
   }
+}
+
+/** changes with copies of the count arrays it holds (what a histogram is built from otherwise is its own). */
+function copiedCounts(changes: HistogramInit): HistogramInit {
+  const out = { ...changes };
+  if (changes.positiveBuckets !== undefined) out.positiveBuckets = copyCounts(changes.positiveBuckets);
+  if (changes.negativeBuckets !== undefined) out.negativeBuckets = copyCounts(changes.negativeBuckets);
+  if (changes.customValues !== undefined) out.customValues = copyCounts(changes.customValues);
+  return out;
 }
 
 /** Fields both constructors take; missing ones are zero / empty / Unknown. */
@@ -731,12 +746,13 @@ export class Histogram extends HistogramBase {
   }
 
   with(changes: HistogramInit): Histogram {
-    return new Histogram({ ...this.fields(), ...changes });
+    const init = { ...this.fields(), ...copiedCounts(changes) };
+    return adopt(() => new Histogram(init));
   }
 
   toFloat(): FloatHistogram {
     const custom = this.usesCustomBuckets();
-    return new FloatHistogram({
+    return ownedFloatHistogram({
       ...this.fields(),
       zeroThreshold: custom ? 0 : this.zeroThreshold,
       zeroCount: custom ? 0 : this.zeroCount,
@@ -831,7 +847,12 @@ export class FloatHistogram extends HistogramBase {
   }
 
   with(changes: HistogramInit): FloatHistogram {
-    return new FloatHistogram({ ...this.fields(), ...changes });
+    return ownedFloatHistogram({ ...this.fields(), ...copiedCounts(changes) });
+  }
+
+  /** with() for changes holding only arrays just built for the result (nothing to copy). */
+  private derive(changes: HistogramInit): FloatHistogram {
+    return ownedFloatHistogram({ ...this.fields(), ...changes });
   }
 
   /** Prometheus's FloatHistogram.Validate (no count-vs-buckets check: floats may not add up exactly). */
@@ -843,7 +864,7 @@ export class FloatHistogram extends HistogramBase {
 
   /** Scales every count and the sum; a negative factor makes it a gauge histogram. */
   mul(factor: number): FloatHistogram {
-    return this.with({
+    return this.derive({
       zeroCount: this.zeroCount * factor,
       count: this.count * factor,
       sum: this.sum * factor,
@@ -856,7 +877,7 @@ export class FloatHistogram extends HistogramBase {
   /** Divides every count and the sum; dividing by 0 leaves no buckets (count, sum and zero count become ±Inf/NaN). */
   div(scalar: number): FloatHistogram {
     if (scalar === 0) {
-      return this.with({
+      return this.derive({
         zeroCount: this.zeroCount / scalar,
         count: this.count / scalar,
         sum: this.sum / scalar,
@@ -866,7 +887,7 @@ export class FloatHistogram extends HistogramBase {
         negativeBuckets: EMPTY,
       });
     }
-    return this.with({
+    return this.derive({
       zeroCount: this.zeroCount / scalar,
       count: this.count / scalar,
       sum: this.sum / scalar,
@@ -897,7 +918,7 @@ export class FloatHistogram extends HistogramBase {
       if (customBoundsMatch(this.customValues, other.customValues)) {
         const m = mergeSides(a, b, sign, -Infinity, this.schema);
         return {
-          histogram: this.with({ counterResetHint: hint, count, sum, positiveSpans: spansFor(m.idx), positiveBuckets: m.cnt }),
+          histogram: this.derive({ counterResetHint: hint, count, sum, positiveSpans: spansFor(m.idx), positiveBuckets: m.cnt }),
           counterResetCollision: collision,
           nhcbBoundsReconciled: false,
         };
@@ -915,7 +936,7 @@ export class FloatHistogram extends HistogramBase {
         }
       });
       return {
-        histogram: this.with({ counterResetHint: hint, count, sum, positiveSpans: spansFor(idx), positiveBuckets: cnt, customValues: bounds }),
+        histogram: this.derive({ counterResetHint: hint, count, sum, positiveSpans: spansFor(idx), positiveBuckets: cnt, customValues: bounds }),
         counterResetCollision: collision,
         nhcbBoundsReconciled: true,
       };
@@ -950,7 +971,7 @@ export class FloatHistogram extends HistogramBase {
     const p = mergeSides(ap, bp, sign, h.zeroThreshold, schema);
     const n = mergeSides(an, bn, sign, h.zeroThreshold, schema);
     return {
-      histogram: h.with({
+      histogram: h.derive({
         counterResetHint: hint,
         schema,
         count,
@@ -1017,7 +1038,7 @@ export class FloatHistogram extends HistogramBase {
       if (b.upper <= -r.threshold) break;
       neg[i++] = 0;
     }
-    return this.with({ zeroCount: r.zeroCount, zeroThreshold: r.threshold, positiveBuckets: pos, negativeBuckets: neg }).compact(0);
+    return this.derive({ zeroCount: r.zeroCount, zeroThreshold: r.threshold, positiveBuckets: pos, negativeBuckets: neg }).compact(0);
   }
 
   /**
@@ -1028,7 +1049,7 @@ export class FloatHistogram extends HistogramBase {
   compact(maxEmptyBuckets: number): FloatHistogram {
     const p = compactLayout(this.positiveSpans, this.positiveBuckets, maxEmptyBuckets);
     const n = compactLayout(this.negativeSpans, this.negativeBuckets, maxEmptyBuckets);
-    return this.with({ positiveSpans: p.spans, positiveBuckets: p.counts, negativeSpans: n.spans, negativeBuckets: n.counts });
+    return this.derive({ positiveSpans: p.spans, positiveBuckets: p.counts, negativeSpans: n.spans, negativeBuckets: n.counts });
   }
 
   /** Merges buckets down to a lower exponential schema (what a bucket limit needs). */
@@ -1038,7 +1059,7 @@ export class FloatHistogram extends HistogramBase {
     checkReduceLayout(this.negativeSpans, this.negativeBuckets.length);
     const p = reduceSide(sideOf(this.positiveSpans, this.positiveBuckets), this.schema, targetSchema);
     const n = reduceSide(sideOf(this.negativeSpans, this.negativeBuckets), this.schema, targetSchema);
-    return this.with({ schema: targetSchema, positiveSpans: spansFor(p.idx), positiveBuckets: p.cnt, negativeSpans: spansFor(n.idx), negativeBuckets: n.cnt });
+    return this.derive({ schema: targetSchema, positiveSpans: spansFor(p.idx), positiveBuckets: p.cnt, negativeSpans: spansFor(n.idx), negativeBuckets: n.cnt });
   }
 
   /** Prometheus's Equals: floats compared by bit pattern, the hint ignored. */
