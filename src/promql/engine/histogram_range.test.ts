@@ -74,7 +74,7 @@ async function histogramsOf(db: MemoryStorage, q: string): Promise<{ hs: FloatHi
   return { hs: [...hs], annotations: [...res.warnings, ...res.infos].map(strip).sort() };
 }
 
-for (const fn of ['rate', 'increase', 'delta']) {
+for (const fn of ['rate', 'increase', 'delta', 'irate', 'idelta']) {
   for (const hint of [undefined, CounterResetHint.Gauge, CounterResetHint.NotCounterReset]) {
     test(`${fn} over one bucket layout equals the general arithmetic (hint ${hint ?? 'none'})`, async () => {
       const db = twinStore(hint);

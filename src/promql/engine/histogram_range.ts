@@ -181,6 +181,10 @@ export function histogramKernelFor(ev: EvalContext, e: Call, offset: number, ran
         if (!isRate && (h1.counterResetHint !== CounterResetHint.Gauge || h0.counterResetHint !== CounterResetHint.Gauge)) {
           ann.add(annotations.nativeHistogramNotGauge(metricName, pos));
         }
+        if (h1.sameLayout(h0)) {
+          const reset = isRate && sameLayoutReset(h1, h0);
+          return sameLayoutDiff(h1, reset ? null : h0, isRate ? interval / 1000 : 1, isRate);
+        }
         let res = h1;
         if (!isRate || !h1.detectReset(h0)) {
           try {
@@ -368,20 +372,48 @@ function fastRate(ev: EvalContext, ts: Float64Array, hs: Histograms, lo: number,
     ann.add(annotations.nativeHistogramNotGauge(metricName, pos));
   }
   const factor = extrapolationFactor(ts, hs, lo, hi, count, rangeStart, rangeEnd, isCounter, isRate);
-  const p = compactScaled(dp, np, last.positiveSpans, factor);
-  const n = compactScaled(dn, nn, last.negativeSpans, factor);
+  return scaledResult(last, dp, dn, count, sum, zeroCount, factor, false);
+}
+
+/**
+ * irate/idelta's h1 - h0 (or h1 alone after a reset: h0 null) for two
+ * histograms of the same layout, compacted and divided by `divisor` (or
+ * multiplied by 1): what sub, compact(0) and div give, in one histogram.
+ */
+function sameLayoutDiff(h1: FloatHistogram, h0: FloatHistogram | null, divisor: number, divide: boolean): FloatHistogram {
+  const np = h1.positiveBuckets.length;
+  const nn = h1.negativeBuckets.length;
+  if (scratchPos.length < np) scratchPos = new Float64Array(np * 2);
+  if (scratchNeg.length < nn) scratchNeg = new Float64Array(nn * 2);
+  if (h0 === null) {
+    scratchPos.set(h1.positiveBuckets);
+    scratchNeg.set(h1.negativeBuckets);
+    return scaledResult(h1, scratchPos, scratchNeg, h1.count, h1.sum, h1.zeroCount, divisor, divide);
+  }
+  const custom = h1.usesCustomBuckets();
+  subInto(scratchPos, h1.positiveBuckets, h0.positiveBuckets);
+  if (custom) scratchNeg.set(h1.negativeBuckets);
+  else subInto(scratchNeg, h1.negativeBuckets, h0.negativeBuckets);
+  const zeroCount = custom ? h1.zeroCount : h1.zeroCount + -1 * h0.zeroCount;
+  return scaledResult(h1, scratchPos, scratchNeg, h1.count + -1 * h0.count, h1.sum + -1 * h0.sum, zeroCount, divisor, divide);
+}
+
+/** A gauge histogram in layout's schema, zero threshold and custom bounds from computed counts, compacted, then scaled (times or divided by `by`). */
+function scaledResult(layout: FloatHistogram, dp: Float64Array, dn: Float64Array, count: number, sum: number, zeroCount: number, by: number, divide: boolean): FloatHistogram {
+  const p = compactScaled(dp, layout.positiveBuckets.length, layout.positiveSpans, by, divide);
+  const n = compactScaled(dn, layout.negativeBuckets.length, layout.negativeSpans, by, divide);
   return ownedFloatHistogram({
     counterResetHint: CounterResetHint.Gauge,
-    schema: last.schema,
-    zeroThreshold: last.zeroThreshold,
-    zeroCount: zeroCount * factor,
-    count: count * factor,
-    sum: sum * factor,
+    schema: layout.schema,
+    zeroThreshold: layout.zeroThreshold,
+    zeroCount: divide ? zeroCount / by : zeroCount * by,
+    count: divide ? count / by : count * by,
+    sum: divide ? sum / by : sum * by,
     positiveSpans: p.spans,
     positiveBuckets: p.counts,
     negativeSpans: n.spans,
     negativeBuckets: n.counts,
-    customValues: last.customValues,
+    customValues: layout.customValues,
   });
 }
 
@@ -406,14 +438,15 @@ function addInto(out: Float64Array, a: Float64Array): void {
   for (let k = 0; k < a.length; k++) out[k] = out[k]! + a[k]!;
 }
 
-/** compact(0) then mul(factor) of the first n counts laid out by spans: the non-zero buckets, scaled, with canonical spans. */
-function compactScaled(counts: Float64Array, n: number, spans: readonly Span[], factor: number): { spans: readonly Span[]; counts: Float64Array } {
+/** compact(0) then mul(by) or div(by) of the first n counts laid out by spans: the non-zero buckets, scaled, with canonical spans. */
+function compactScaled(counts: Float64Array, n: number, spans: readonly Span[], by: number, divide: boolean): { spans: readonly Span[]; counts: Float64Array } {
   let kept = 0;
   for (let k = 0; k < n; k++) if (counts[k] !== 0) kept++;
   const out = new Float64Array(kept);
   if (kept === n && canonical(spans)) {
     // Nothing to drop: the (immutable) spans are shared.
-    for (let k = 0; k < n; k++) out[k] = counts[k]! * factor;
+    if (divide) for (let k = 0; k < n; k++) out[k] = counts[k]! / by;
+    else for (let k = 0; k < n; k++) out[k] = counts[k]! * by;
     return { spans, counts: out };
   }
   const outSpans: Array<{ offset: number; length: number }> = [];
@@ -426,7 +459,7 @@ function compactScaled(counts: Float64Array, n: number, spans: readonly Span[], 
     for (let e = 0; e < s.length; e++, idx++, k++) {
       const c = counts[k]!;
       if (c === 0) continue;
-      out[j++] = c * factor;
+      out[j++] = divide ? c / by : c * by;
       const open = outSpans[outSpans.length - 1];
       if (open !== undefined && idx === lastIdx + 1) open.length++;
       else outSpans.push({ offset: open === undefined ? idx : idx - lastIdx - 1, length: 1 });
