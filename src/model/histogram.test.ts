@@ -374,6 +374,8 @@ describe('counter reset detection', () => {
   });
 });
 
+const canonical = (spans: readonly Span[]): boolean => spans.every((s, i) => s.length > 0 && (i === 0 || s.offset > 0));
+
 describe('same layout and ownership', () => {
   const base = new FloatHistogram({ count: 10, zeroCount: 2, zeroThreshold: 0.5, sum: 5, positiveSpans: [{ offset: 1, length: 3 }], positiveBuckets: [2, 3, 3] });
   test('same spans, schema and zero threshold line up; other spellings of the spans do not', () => {
@@ -398,6 +400,27 @@ describe('same layout and ownership', () => {
         const respelled = p0 === undefined ? cur : cur.with({ positiveSpans: [{ offset: p0.offset, length: 0 }, { offset: 0, length: p0.length }, ...cur.positiveSpans.slice(1)] });
         if (p0 !== undefined) assert.equal(respelled.sameLayout(prev), false);
         assert.equal(cur.detectReset(prev), respelled.detectReset(prev));
+      }),
+    );
+  });
+  test('add and sub of the same layout equal the general merge', () => {
+    fc.assert(
+      fc.property(arbFloatHistogram(), fc.array(fc.integer({ min: -3, max: 3 }), { minLength: 40, maxLength: 40 }), (a, deltas) => {
+        const bump = (x: Float64Array, off: number): number[] => Array.from(x, (v, i) => v + deltas[(i + off) % 40]!);
+        const b = a.with({ positiveBuckets: bump(a.positiveBuckets, 0), negativeBuckets: bump(a.negativeBuckets, 20), zeroCount: a.zeroCount + 1, count: a.count + 2 });
+        const p0 = b.positiveSpans[0];
+        const respelled = p0 === undefined ? b : b.with({ positiveSpans: [{ offset: p0.offset, length: 0 }, { offset: 0, length: p0.length }, ...b.positiveSpans.slice(1)] });
+        for (const [fast, general] of [
+          [a.add(b), a.add(respelled)],
+          [a.sub(b), a.sub(respelled)],
+        ] as const) {
+          assert.ok(fast.histogram.equals(general.histogram), `${fast.histogram.toString()} != ${general.histogram.toString()}`);
+          if (canonical(a.positiveSpans) && canonical(a.negativeSpans)) {
+            assert.deepEqual(fast.histogram.positiveSpans, general.histogram.positiveSpans);
+            assert.deepEqual(Array.from(fast.histogram.positiveBuckets), Array.from(general.histogram.positiveBuckets));
+            assert.deepEqual(Array.from(fast.histogram.negativeBuckets), Array.from(general.histogram.negativeBuckets));
+          }
+        }
       }),
     );
   });

@@ -388,13 +388,13 @@ function checkCustomBounds(bounds: ArrayLike<number>, spans: readonly Span[], nu
 
 /** A side of a histogram as absolute counts keyed by index (increasing). */
 interface Side {
-  idx: number[];
-  cnt: number[];
+  idx: Int32Array | number[];
+  cnt: Float64Array | number[];
 }
 
-function sideOf(spans: readonly Span[], counts: ArrayLike<number>): Side {
-  const ix = spanIndexes(spans, counts.length);
-  return { idx: Array.from(ix), cnt: Array.from(counts) };
+/** The side over the histogram's own counts (read, never written). */
+function sideOf(spans: readonly Span[], counts: Float64Array): Side {
+  return { idx: spanIndexes(spans, counts.length), cnt: counts };
 }
 
 /**
@@ -912,6 +912,22 @@ export class FloatHistogram extends HistogramBase {
     const { hint, collision } = combineHints(this.counterResetHint, other.counterResetHint);
     const count = this.count + sign * other.count;
     const sum = this.sum + sign * other.sum;
+    if (canonicalSpans(this.positiveSpans) && canonicalSpans(this.negativeSpans) && this.sameLayout(other)) {
+      // Bucket for bucket the same layout: the general merge below would give these spans and counts.
+      const custom = this.usesCustomBuckets();
+      return {
+        histogram: this.derive({
+          counterResetHint: hint,
+          count,
+          sum,
+          zeroCount: custom ? this.zeroCount : this.zeroCount + sign * other.zeroCount,
+          positiveBuckets: combined(this.positiveBuckets, other.positiveBuckets, sign),
+          negativeBuckets: custom ? this.negativeBuckets : combined(this.negativeBuckets, other.negativeBuckets, sign),
+        }),
+        counterResetCollision: collision,
+        nhcbBoundsReconciled: false,
+      };
+    }
     if (this.usesCustomBuckets()) {
       const a = sideOf(this.positiveSpans, this.positiveBuckets);
       const b = sideOf(other.positiveSpans, other.positiveBuckets);
@@ -1239,6 +1255,22 @@ function mapToBounds(side: Side, bounds: ArrayLike<number>, common: number[], ta
 }
 
 /** True when a bucket of prev has more than the same bucket of cur (a missing bucket counts as 0). */
+/** No empty spans and none adjacent to the one before: the spans spansFor gives. */
+function canonicalSpans(spans: readonly Span[]): boolean {
+  for (let i = 0; i < spans.length; i++) {
+    const s = spans[i]!;
+    if (s.length === 0 || (i > 0 && s.offset <= 0)) return false;
+  }
+  return true;
+}
+
+/** a + sign * b, bucket by bucket. */
+function combined(a: Float64Array, b: Float64Array, sign: number): Float64Array {
+  const out = new Float64Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i]! + sign * b[i]!;
+  return out;
+}
+
 /** Spans equal one by one, each describing exactly its bucket count. */
 function sameSpans(a: readonly Span[], b: readonly Span[], na: number, nb: number): boolean {
   if (na !== nb) return false;
