@@ -11,6 +11,7 @@ import type { EvalContext } from './context.js';
 import { HistogramsUnsupportedError } from './errors.js';
 import { anchoredFirst, search } from './extended.js';
 import { HistogramSum, histogramMean } from './native_histograms.js';
+import { isStartTimestampReset, startTimeOverlaps } from './start_timestamps.js';
 
 export type Histograms = ReadonlyArray<FloatHistogram | undefined>;
 
@@ -18,6 +19,13 @@ export type Histograms = ReadonlyArray<FloatHistogram | undefined>;
 export type HistogramWindowFn = (ts: Float64Array, vs: Float64Array, hs: Histograms, lo: number, hi: number, t: number, metric: Labels) => number | FloatHistogram | null;
 
 /** The float kernel of the function, for the float samples of a mixed window. */
+/**
+ * A window kernel over samples that may hold histograms; `sts` are the
+ * samples' start timestamps when the function reads them (use-start-timestamps
+ * on, rate/increase/irate/resets), else null.
+ */
+export type HistogramKernel = (ts: Float64Array, vs: Float64Array, hs: Histograms, lo: number, hi: number, t: number, step: number, metric: Labels, sts: Float64Array | null) => number | FloatHistogram | null;
+
 export type FloatWindowFn = (ts: Float64Array, vs: Float64Array, lo: number, hi: number, t: number, step: number) => number | null;
 
 /** Functions that ignore histogram samples in their window (with an info when there are floats too). */
@@ -82,7 +90,7 @@ function isIncompatible(e: unknown): boolean {
  * The window function for windows with histograms, or throws
  * HistogramsUnsupportedError for a function that has none yet.
  */
-export function histogramKernelFor(ev: EvalContext, e: Call, offset: number, range: number, pos: PosRange, floatFn: FloatWindowFn, anchoredOrSmoothed: boolean): (ts: Float64Array, vs: Float64Array, hs: Histograms, lo: number, hi: number, t: number, step: number, metric: Labels) => number | FloatHistogram | null {
+export function histogramKernelFor(ev: EvalContext, e: Call, offset: number, range: number, pos: PosRange, floatFn: FloatWindowFn, anchoredOrSmoothed: boolean): HistogramKernel {
   const name = e.func.name;
   const ann = ev.q.annotations;
   if (FLOAT_ONLY.has(name)) {
@@ -129,8 +137,10 @@ export function histogramKernelFor(ev: EvalContext, e: Call, offset: number, ran
   }
   switch (name) {
     case 'changes':
-    case 'resets':
-      return changesOrResets(name === 'resets');
+    case 'resets': {
+      const count = changesOrResets(name === 'resets');
+      return (ts, vs, hs, lo, hi, _t, _step, _metric, sts) => count(ts, vs, hs, lo, hi, sts);
+    }
     case 'count_over_time':
       return (_ts, _vs, _hs, lo, hi) => hi - lo;
     case 'present_over_time':
@@ -148,15 +158,17 @@ export function histogramKernelFor(ev: EvalContext, e: Call, offset: number, ran
     case 'delta': {
       const isCounter = name !== 'delta';
       const isRate = name === 'rate';
-      return (ts, _vs, hs, lo, hi, t, _step, metric) => {
+      return (ts, _vs, hs, lo, hi, t, _step, metric, sts) => {
         const metricName = metric.get('__name__');
         if (!allHistograms(hs, lo, hi)) {
           ann.add(annotations.mixedFloatsHistograms(metricName, pos));
           return null;
         }
+        // STs only reach counters (rate and increase); the fast path does not read them.
+        if (sts !== null) return histogramRateST(ev, ts, hs, sts, lo, hi, t - offset - range, t - offset, isRate, metricName, pos);
         if (hi - lo < 2) return null;
         if (sameLayoutWindow(hs, lo, hi, isCounter)) return fastRate(ev, ts, hs, lo, hi, t - offset - range, t - offset, isCounter, isRate, metricName, pos);
-        const res = histogramRate(ev, hs, lo, hi, isCounter, metricName, pos);
+        const res = histogramRate(ev, ts, hs, null, lo, hi, isCounter, metricName, pos);
         if (res === null) return null;
         return extrapolate(ts, hs, lo, hi, res, t - offset - range, t - offset, isCounter, isRate);
       };
@@ -164,7 +176,7 @@ export function histogramKernelFor(ev: EvalContext, e: Call, offset: number, ran
     case 'irate':
     case 'idelta': {
       const isRate = name === 'irate';
-      return (ts, _vs, hs, lo, hi, _t, _step, metric) => {
+      return (ts, _vs, hs, lo, hi, _t, _step, metric, sts) => {
         if (hi - lo < 2) return null;
         const h0 = hs[hi - 2];
         const h1 = hs[hi - 1];
@@ -181,12 +193,13 @@ export function histogramKernelFor(ev: EvalContext, e: Call, offset: number, ran
         if (!isRate && (h1.counterResetHint !== CounterResetHint.Gauge || h0.counterResetHint !== CounterResetHint.Gauge)) {
           ann.add(annotations.nativeHistogramNotGauge(metricName, pos));
         }
+        const stReset = sts !== null && isStartTimestampReset(sts[hi - 2]!, ts[hi - 2]!, sts[hi - 1]!, ts[hi - 1]!);
         if (h1.sameLayout(h0)) {
-          const reset = isRate && sameLayoutReset(h1, h0);
+          const reset = isRate && (stReset || sameLayoutReset(h1, h0));
           return sameLayoutDiff(h1, reset ? null : h0, isRate ? interval / 1000 : 1, isRate);
         }
         let res = h1;
-        if (!isRate || !h1.detectReset(h0)) {
+        if (!isRate || !(stReset || h1.detectReset(h0))) {
           try {
             const r = h1.sub(h0);
             if (r.nhcbBoundsReconciled) ann.add(annotations.mismatchedCustomBuckets('subtraction', pos));
@@ -252,8 +265,10 @@ function sumHistograms(ev: EvalContext, hs: Histograms, lo: number, hi: number, 
  * window; a gauge histogram. Null (with its warning) when the window mixes
  * exponential and custom buckets.
  */
-function histogramRate(ev: EvalContext, hs: Histograms, lo: number, hi: number, isCounter: boolean, metricName: string, pos: PosRange): FloatHistogram | null {
+function histogramRate(ev: EvalContext, ts: Float64Array, hs: Histograms, sts: Float64Array | null, lo: number, hi: number, isCounter: boolean, metricName: string, pos: PosRange): FloatHistogram | null {
   const ann = ev.q.annotations;
+  // Whether the ST of sample i (> lo) says the counter restarted after sample i - 1.
+  const stReset = (i: number): boolean => sts !== null && isStartTimestampReset(sts[i - 1]!, ts[i - 1]!, sts[i]!, ts[i]!);
   const first = hs[lo]!;
   const last = hs[hi - 1]!;
   let prev = first;
@@ -263,7 +278,7 @@ function histogramRate(ev: EvalContext, hs: Histograms, lo: number, hi: number, 
   }
   if (isCounter) {
     const second = hs[lo + 1]!;
-    if (second.detectReset(prev)) {
+    if (stReset(lo + 1) || second.detectReset(prev)) {
       prev = new FloatHistogram({ schema: second.schema, customValues: second.customValues });
       custom = second.usesCustomBuckets();
     }
@@ -289,9 +304,14 @@ function histogramRate(ev: EvalContext, hs: Histograms, lo: number, hi: number, 
     if (r.nhcbBoundsReconciled) ann.add(annotations.mismatchedCustomBuckets('subtraction', pos));
     h = r.histogram;
     if (isCounter) {
+      let overlapped = false;
       for (let i = lo + 1; i < hi; i++) {
         const cur = hs[i]!;
-        if (cur.detectReset(prev)) {
+        if (!overlapped && sts !== null && startTimeOverlaps(sts[i - 1]!, ts[i - 1]!, sts[i]!)) {
+          ann.add(annotations.startTimeOverlap(metricName, pos));
+          overlapped = true;
+        }
+        if (stReset(i) || cur.detectReset(prev)) {
           const a = h.add(prev);
           if (a.nhcbBoundsReconciled) ann.add(annotations.mismatchedCustomBuckets('addition', pos));
           h = a.histogram;
@@ -307,6 +327,60 @@ function histogramRate(ev: EvalContext, hs: Histograms, lo: number, hi: number, 
     return null;
   }
   return h.with({ counterResetHint: CounterResetHint.Gauge }).compact(0);
+}
+
+/**
+ * rate/increase of counter histograms with their STs: ST resets count as
+ * counter resets, and a first sample whose ST lies inside the window counts
+ * from an assumed empty histogram at that ST instead of extrapolating to the
+ * left (so one sample can be enough). Null when the window gives no value.
+ */
+function histogramRateST(ev: EvalContext, ts: Float64Array, hs: Histograms, sts: Float64Array, lo: number, hi: number, rangeStart: number, rangeEnd: number, isRate: boolean, metricName: string, pos: PosRange): FloatHistogram | null {
+  const n = hi - lo;
+  if (n < 1) return null;
+  let res: FloatHistogram | null = null;
+  if (n > 1) {
+    res = histogramRate(ev, ts, hs, sts, lo, hi, true, metricName, pos);
+    if (res === null) return null;
+  }
+  const first = hs[lo]!;
+  const firstT = ts[lo]!;
+  const lastT = ts[hi - 1]!;
+  const firstST = sts[lo]!;
+  let durationToStart = (firstT - rangeStart) / 1000;
+  let durationToEnd = (rangeEnd - lastT) / 1000;
+  let sampledInterval = (lastT - firstT) / 1000;
+  const averageInterval = n > 1 ? sampledInterval / (n - 1) : 0;
+  const threshold = averageInterval * 1.1;
+  if (firstST !== 0 && firstST > rangeStart && firstST < firstT) {
+    durationToStart = 0;
+    sampledInterval = (lastT - firstST) / 1000;
+    if (res === null) {
+      res = first;
+    } else {
+      try {
+        const a = res.add(first);
+        if (a.nhcbBoundsReconciled) ev.q.annotations.add(annotations.mismatchedCustomBuckets('addition', pos));
+        res = a.histogram;
+      } catch (err) {
+        if (!isIncompatible(err)) throw err;
+        ev.q.annotations.add(annotations.mixedExponentialCustomHistograms(metricName, pos));
+        return null;
+      }
+    }
+  } else if (res === null) {
+    return null;
+  } else {
+    if (durationToStart >= threshold) durationToStart = averageInterval / 2;
+    let durationToZero = durationToStart;
+    if (res.count > 0 && first.count >= 0) durationToZero = sampledInterval * (first.count / res.count);
+    if (durationToZero < durationToStart) durationToStart = durationToZero;
+  }
+  if (durationToEnd >= threshold) durationToEnd = averageInterval / 2;
+  let factor = 1;
+  if (sampledInterval !== 0) factor = (sampledInterval + durationToStart + durationToEnd) / sampledInterval;
+  if (isRate) factor /= (rangeEnd - rangeStart) / 1000;
+  return res.mul(factor);
 }
 
 /**
@@ -592,19 +666,21 @@ function extendedHistogramRate(ev: EvalContext, ts: Float64Array, hs: Histograms
 }
 
 /** changes() or resets() over samples in time order, floats and histograms mixed: a change of kind counts as a change (and a reset). */
-function changesOrResets(resets: boolean): (ts: Float64Array, vs: Float64Array, hs: Histograms, lo: number, hi: number) => number {
-  return (_ts, vs, hs, lo, hi) => {
+function changesOrResets(resets: boolean): (ts: Float64Array, vs: Float64Array, hs: Histograms, lo: number, hi: number, sts?: Float64Array | null) => number {
+  return (ts, vs, hs, lo, hi, sts = null) => {
     let n = 0;
     for (let i = lo + 1; i < hi; i++) {
       const ph = hs[i - 1];
       const ch = hs[i];
+      // resets(): an ST reset between two samples of one kind counts too.
+      const stReset = sts !== null && isStartTimestampReset(sts[i - 1]!, ts[i - 1]!, sts[i]!, ts[i]!);
       if (ph === undefined && ch === undefined) {
         const p = vs[i - 1]!;
         const c = vs[i]!;
-        if (resets ? c < p : c !== p && !(c !== c && p !== p)) n++;
+        if (resets ? c < p || stReset : c !== p && !(c !== c && p !== p)) n++;
       } else if (ph === undefined || ch === undefined) {
         n++;
-      } else if (resets ? ch.detectReset(ph) : !ch.equals(ph)) {
+      } else if (resets ? stReset || ch.detectReset(ph) : !ch.equals(ph)) {
         n++;
       }
     }

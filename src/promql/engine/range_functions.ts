@@ -376,7 +376,7 @@ export async function evalRangeFunction(ev: EvalContext, e: Call, matrixArg: num
       let v: number | FloatHistogram | null;
       if (H !== null && hasHistogram(H, lo, hi)) {
         histFn ??= histogramKernelFor(ev, e, offset, range, src.pos, fn, src.anchored || src.smoothed);
-        v = histFn(T, V, H, lo, hi, t, step, inMetric);
+        v = histFn(T, V, H, lo, hi, t, step, inMetric, ST);
       } else if (ST !== null) {
         v = stFn!(T, V, ST, lo, hi, t, inMetric);
       } else {

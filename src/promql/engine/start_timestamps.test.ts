@@ -1,5 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { FloatHistogram } from '../../model/histogram.js';
 import { Labels } from '../../model/labels.js';
 import { MemoryStorage } from '../../storage/memory.js';
 import { extrapolatedRateST, instantRateST, isStartTimestampReset, resetsST, startTimeOverlaps } from './start_timestamps.js';
@@ -82,5 +83,39 @@ describe('use-start-timestamps', () => {
     assert.deepEqual(vectorLines((await instant(db, 'start_timestamp(d_total)', 5 * M, on)).value), ['{} 240']);
     assert.deepEqual(vectorLines((await instant(db, 'start_timestamp(d_total)', 5 * M, { features: new Set(['promql-experimental-functions']) })).value), []);
     assert.deepEqual(vectorLines((await instant(db, 'start_timestamp(d_total * 1)', 5 * M, on)).value), []);
+  });
+});
+
+describe('use-start-timestamps on native histograms', () => {
+  const db = new MemoryStorage();
+  const app = db.appender();
+  const ls = Labels.fromPairs('__name__', 'dh');
+  const h = new FloatHistogram({ schema: 0, count: 60, sum: 60 });
+  for (let i = 1; i <= 5; i++) {
+    app.setStartTimestamp!((i - 1) * M);
+    app.appendHistogram!(0, ls, i * M, null, h);
+  }
+  app.setStartTimestamp!(150_000);
+  app.appendHistogram!(0, Labels.fromPairs('__name__', 'one'), 3 * M, null, h);
+  app.commit();
+  const on = { features: new Set(['use-start-timestamps']) };
+  const countOf = (v: Awaited<ReturnType<typeof instant>>['value']): number[] => {
+    assert.equal(v.type, 'vector');
+    return v.type === 'vector' ? v.samples.map((s) => s.h?.count ?? NaN) : [];
+  };
+
+  test('ST resets count in increase, irate and resets; only with the feature', async () => {
+    assert.deepEqual(countOf((await instant(db, 'increase(dh[3m])', 5 * M)).value), [0]);
+    assert.deepEqual(countOf((await instant(db, 'increase(dh[3m])', 5 * M, on)).value), [180]);
+    assert.deepEqual(countOf((await instant(db, 'irate(dh[3m])', 5 * M, on)).value), [1]);
+    assert.deepEqual(vectorLines((await instant(db, 'resets(dh[3m])', 5 * M, on)).value), ['{} 2']);
+  });
+
+  test('one sample whose ST lies in the window counts from zero at its ST', async () => {
+    // Window (160s, 180s]: the ST (150s) lies before it, so one sample gives no value.
+    assert.deepEqual(countOf((await instant(db, 'increase(one[20s])', 3 * M, on)).value), []);
+    // Window (120s, 180s]: 60 since the ST, not extrapolated.
+    assert.deepEqual(countOf((await instant(db, 'increase(one[1m])', 3 * M, on)).value), [60]);
+    assert.deepEqual(countOf((await instant(db, 'increase(one[1m])', 3 * M)).value), []);
   });
 });

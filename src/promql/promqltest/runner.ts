@@ -9,7 +9,7 @@ import { Histogram, type FloatHistogram } from '../../model/histogram.js';
 import { ClassicHistogramBuilder, classicHistogramSeries } from '../../model/histogram_nhcb.js';
 import { Labels, METRIC_NAME } from '../../model/labels.js';
 import { MemoryStorage } from '../../storage/memory.js';
-import type { Expr, VectorSelector } from '../parser/ast.js';
+import type { Expr } from '../parser/ast.js';
 import { ParseError } from '../parser/errors.js';
 import { AT_MODIFIER_UNSAFE, children, cloneExpr } from '../engine/preprocess.js';
 import type { QueryEngine, QueryResult, QueryValue } from '../engine/types.js';
@@ -61,32 +61,6 @@ const QUERY_CONTEXT_FUNCS = /(start|end|range|step)\(\)/;
 
 /** The range-mode check runs a range query from t-1m to t+1m with a 1m step and reads its middle step. */
 const RANGE_MODE_HALF_WIDTH_MS = 60_000;
-
-const SKIP_START_TIMESTAMPS = 'needs start timestamps (@st) on native histograms, which histogram rate does not read yet';
-
-/** Series whose start timestamps the engine cannot use yet, with the reason a rate (etc.) over them is skipped. */
-interface Unsupported {
-  labels: Labels;
-  reason: string;
-}
-
-function vectorSelectors(e: Expr, out: VectorSelector[] = []): VectorSelector[] {
-  if (e.type === 'VectorSelector') out.push(e);
-  for (const c of children(e)) vectorSelectors(c, out);
-  return out;
-}
-
-/** The functions that read start timestamps of the samples they are given. */
-const ST_FUNCTIONS = new Set(['rate', 'increase', 'irate', 'resets']);
-
-/** Selectors read by rate, increase, irate or resets (directly, not through a subquery). */
-function stReadSelectors(e: Expr, out: VectorSelector[] = []): VectorSelector[] {
-  if (e.type === 'Call' && ST_FUNCTIONS.has(e.func.name)) {
-    for (const a of e.args) if (a.type === 'MatrixSelector') out.push(a.vectorSelector);
-  }
-  for (const c of children(e)) stReadSelectors(c, out);
-  return out;
-}
 
 /**
  * The query with `@ t` on every selector and subquery not already pinned
@@ -140,7 +114,6 @@ function crashMessage(e: Error): string {
 
 class ScriptRun {
   private readonly storage = new MemoryStorage();
-  private unsupported: Unsupported[] = [];
   private loadError: string | null = null;
   private engine: QueryEngine | null = null;
 
@@ -151,7 +124,6 @@ class ScriptRun {
 
   clear(): void {
     this.storage.clear();
-    this.unsupported = [];
     this.loadError = null;
   }
 
@@ -160,7 +132,6 @@ class ScriptRun {
     try {
       for (const s of cmd.series) {
         const sts = s.startTimestamps;
-        if (sts !== null && s.values.some((v) => v.histogram !== undefined)) this.unsupported.push({ labels: s.labels, reason: SKIP_START_TIMESTAMPS });
         for (const [i, v] of s.values.entries()) {
           const st = sts?.[i];
           if (st !== undefined && st !== null) app.setStartTimestamp!(i * cmd.intervalMs + st);
@@ -179,27 +150,8 @@ class ScriptRun {
   async eval(file: string, cmd: EvalCmd): Promise<CaseResult> {
     const base = { id: `${file}:${cmd.line}`, file, line: cmd.line, query: cmd.query };
     if (this.loadError !== null) return { ...base, status: 'failed', message: this.loadError };
-    const skip = this.skipReason(cmd);
-    if (skip !== null) return { ...base, status: 'skipped', message: skip };
     const err = cmd.isRange ? await this.runRange(cmd) : await this.runInstant(cmd);
     return err === null ? { ...base, status: 'passed' } : { ...base, status: 'failed', message: err };
-  }
-
-  private skipReason(cmd: EvalCmd): string | null {
-    if (this.unsupported.length === 0) return null;
-    let expr: Expr;
-    try {
-      expr = this.deps.parseExpr(cmd.query, this.features);
-    } catch {
-      // The engine reports the parse error when the case runs.
-      return null;
-    }
-    for (const vs of stReadSelectors(expr)) {
-      for (const u of this.unsupported) {
-        if (vs.matchers.every((m) => m.matches(u.labels.get(m.name)))) return u.reason;
-      }
-    }
-    return null;
   }
 
   private getEngine(): QueryEngine {
