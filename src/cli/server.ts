@@ -189,6 +189,10 @@ export class TsPromServer {
     if (flags.features.has('native-histograms')) {
       this.logger.warn('This option for --enable-feature is a no-op. To scrape native histograms, set the scrape_native_histograms scrape config setting to true.', { option: 'native-histograms' });
     }
+    // PromQL reads start timestamps, but nothing stores them yet: say so rather than let the flag look effective.
+    if (flags.features.has('use-start-timestamps')) {
+      this.logger.warn('start timestamps are used by PromQL, but the TSDB does not store them yet: queries over stored data are unchanged', { option: 'use-start-timestamps' });
+    }
     this.reloadMetrics.succeeded(Date.now());
 
     this.queryLog = new QueryLog({ registry: this.registry, logger: this.logger });
