@@ -76,17 +76,29 @@ export function extrapolatedRate(
   // still counts as "the series covers the range up to the boundary".
   const extrapolationThreshold = averageInterval * 1.1;
 
-  if (durationToStart >= extrapolationThreshold) durationToStart = averageInterval / 2;
+  return extrapolate(result, clampStart(durationToStart, extrapolationThreshold, averageInterval, sampledInterval, result, firstV, isCounter), durationToEnd, sampledInterval, averageInterval, isRate, rangeEndMs - rangeStartMs);
+}
+
+/**
+ * The left extrapolation of a rate window: half an interval past a gap, and
+ * for counters never below zero (the first value over the window's slope).
+ */
+export function clampStart(durationToStart: number, threshold: number, averageInterval: number, sampledInterval: number, result: number, firstV: number, isCounter: boolean): number {
+  if (durationToStart >= threshold) durationToStart = averageInterval / 2;
   if (isCounter) {
     let durationToZero = durationToStart;
     if (result > 0 && firstV >= 0) durationToZero = sampledInterval * (firstV / result);
     if (durationToZero < durationToStart) durationToStart = durationToZero;
   }
-  if (durationToEnd >= extrapolationThreshold) durationToEnd = averageInterval / 2;
+  return durationToStart;
+}
 
+/** Scales a window's increase to the whole range (and to per second for rate), with the right edge clamped as the left. */
+export function extrapolate(result: number, durationToStart: number, durationToEnd: number, sampledInterval: number, averageInterval: number, isRate: boolean, rangeMs: number): number {
+  if (durationToEnd >= averageInterval * 1.1) durationToEnd = averageInterval / 2;
   let factor = 1;
   if (sampledInterval !== 0) factor = (sampledInterval + durationToStart + durationToEnd) / sampledInterval;
-  if (isRate) factor /= durationSeconds(rangeEndMs - rangeStartMs);
+  if (isRate) factor /= durationSeconds(rangeMs);
   return result * factor;
 }
 

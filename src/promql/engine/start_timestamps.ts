@@ -2,7 +2,7 @@
 // Prometheus's experimental use-start-timestamps feature does: an ST change
 // marks a counter reset, and an ST inside the window replaces extrapolation to
 // the left by an assumed zero sample at the ST. An ST of 0 means "none".
-import { durationSeconds } from './kernels.js';
+import { clampStart, extrapolate } from './kernels.js';
 
 /** Whether the current sample's ST says the counter restarted since the previous sample. */
 export function isStartTimestampReset(prevST: number, prevT: number, curST: number, curT: number): boolean {
@@ -76,19 +76,9 @@ export function extrapolatedRateST(
   } else if (n === 1) {
     return null;
   } else {
-    if (durationToStart >= extrapolationThreshold) durationToStart = averageInterval / 2;
-    if (isCounter) {
-      let durationToZero = durationToStart;
-      if (result > 0 && firstV >= 0) durationToZero = sampledInterval * (firstV / result);
-      if (durationToZero < durationToStart) durationToStart = durationToZero;
-    }
+    durationToStart = clampStart(durationToStart, extrapolationThreshold, averageInterval, sampledInterval, result, firstV, isCounter);
   }
-  if (durationToEnd >= extrapolationThreshold) durationToEnd = averageInterval / 2;
-
-  let factor = 1;
-  if (sampledInterval !== 0) factor = (sampledInterval + durationToStart + durationToEnd) / sampledInterval;
-  if (isRate) factor /= durationSeconds(rangeEndMs - rangeStartMs);
-  return result * factor;
+  return extrapolate(result, durationToStart, durationToEnd, sampledInterval, averageInterval, isRate, rangeEndMs - rangeStartMs);
 }
 
 /** irate of floats with STs: an ST reset, like a value drop, makes the later value the increase. */
