@@ -14,6 +14,7 @@ const root = resolve(process.argv[2] ?? 'src');
 // Folders on one line are peers that must not import each other.
 const LAYERS = [
   ['gofmt'],
+  ['workers'],
   ['model'],
   ['model/textparse/gen'],
   ['model/textparse'],

@@ -1,0 +1,89 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PoolClosedError, PoolFullError, WorkerCrashError, WorkerJobError, WorkerPool } from './pool.js';
+import type { TestJob } from './pool_test_worker.js';
+
+const MODULE = new URL('./pool_test_worker.js', import.meta.url);
+
+function pool(size: number, maxQueued: number, perWorker = 1): WorkerPool<TestJob, unknown> {
+  return new WorkerPool<TestJob, unknown>({ module: MODULE, size, maxQueued, perWorker, name: 'test' });
+}
+
+function release(flag: Int32Array): void {
+  Atomics.store(flag, 0, 1);
+  Atomics.notify(flag, 0);
+}
+
+test('jobs run and answer in order of their requests', async () => {
+  const p = pool(2, 10);
+  const got = await Promise.all([1, 2, 3, 4, 5].map((x) => p.run({ op: 'echo', x })));
+  assert.deepEqual(got, [1, 2, 3, 4, 5]);
+  assert.equal(p.completed, 5);
+  await p.close();
+});
+
+test('typed arrays move to the worker and back', async () => {
+  const p = pool(1, 1);
+  const a = new Float64Array([1, 2.5, -3]);
+  const r = (await p.run({ op: 'double', a }, [a.buffer])) as Float64Array;
+  assert.equal(a.byteLength, 0, 'the request buffer was moved, not copied');
+  assert.deepEqual([...r], [2, 5, -6]);
+  await p.close();
+});
+
+test('a throwing handler fails its job with the error name and text; the worker stays', async () => {
+  const p = pool(1, 1);
+  await assert.rejects(p.run({ op: 'throw' }), (e: unknown) => e instanceof WorkerJobError && e.errorName === 'RangeError' && e.message === 'bad job');
+  assert.equal(await p.run({ op: 'echo', x: 7 }), 7);
+  assert.equal(p.crashes, 0);
+  await p.close();
+});
+
+test('a full queue refuses at once; the queued jobs still run', async () => {
+  const p = pool(1, 2);
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  const running = p.run({ op: 'block', flag, x: 1 });
+  const q1 = p.run({ op: 'echo', x: 2 });
+  const q2 = p.run({ op: 'echo', x: 3 });
+  assert.equal(p.queued, 2);
+  assert.equal(p.full, true);
+  await assert.rejects(p.run({ op: 'echo', x: 4 }), PoolFullError);
+  assert.equal(p.refused, 1);
+  release(flag);
+  assert.deepEqual(await Promise.all([running, q1, q2]), [1, 2, 3]);
+  assert.equal(p.full, false);
+  await p.close();
+});
+
+test('a crashing worker fails only its own jobs and is replaced', async () => {
+  const p = pool(2, 10);
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  // Worker A blocks on the flag; worker B takes the crash.
+  const blocked = p.run({ op: 'block', flag, x: 9 });
+  const crashed = p.run({ op: 'crash' });
+  await assert.rejects(crashed, (e: unknown) => e instanceof WorkerCrashError && /exited with code 3/.test(e.message));
+  assert.equal(p.crashes, 1);
+  // The replacement answers.
+  const after = p.run({ op: 'echo', x: 5 });
+  assert.equal(await after, 5);
+  release(flag);
+  assert.equal(await blocked, 9);
+  await p.close();
+});
+
+test('close lets queued jobs finish, then refuses new ones', async () => {
+  const p = pool(1, 4);
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  const jobs = [p.run({ op: 'block', flag, x: 1 }), p.run({ op: 'echo', x: 2 })];
+  const closed = p.close();
+  await assert.rejects(p.run({ op: 'echo', x: 3 }), PoolClosedError);
+  release(flag);
+  assert.deepEqual(await Promise.all(jobs), [1, 2]);
+  await closed;
+  assert.equal(p.running + p.queued, 0);
+});
+
+test('bad sizes are refused', () => {
+  assert.throws(() => pool(0, 1), RangeError);
+  assert.throws(() => pool(1, -1), RangeError);
+});
