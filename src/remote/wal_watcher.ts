@@ -17,7 +17,7 @@ import { nopLogger } from '../logging/types.js';
 import { crc32c } from '../tsdb/encoding/crc32c.js';
 import { REC_BATCH, REC_BATCH_HISTOGRAMS, REC_EXEMPLARS, decodeRecord, type RecordHandler } from '../tsdb/record/record.js';
 import { checkpointSegments, lastCheckpoint } from '../tsdb/wal/checkpoint.js';
-import { FRAME_HEADER, listSegments, segmentName } from '../tsdb/wal/wal.js';
+import { FRAME_HEADER, FRAME_LENGTH_MASK, FramePayload, listSegments, segmentName, unreadableFrame } from '../tsdb/wal/wal.js';
 
 export interface WalPosition {
   readonly segment: number;
@@ -105,11 +105,13 @@ class SegmentFile {
   constructor(
     readonly seg: number,
     private readonly fd: number,
+    /** Decompresses records (shared by the watcher's files: one record is read at a time). */
+    private readonly payload: FramePayload,
   ) {}
 
-  static open(dir: string, seg: number): SegmentFile | null {
+  static open(dir: string, seg: number, payload: FramePayload): SegmentFile | null {
     try {
-      return new SegmentFile(seg, fs.openSync(path.join(dir, segmentName(seg)), 'r'));
+      return new SegmentFile(seg, fs.openSync(path.join(dir, segmentName(seg)), 'r'), payload);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw e;
@@ -120,8 +122,9 @@ class SegmentFile {
     fs.closeSync(this.fd);
   }
 
+  /** Holds the payload of the last frame frameAt() returned. */
   get buffer(): Buffer {
-    return this.buf;
+    return this.payload.buf;
   }
 
   /** Makes file bytes [off, off + need) available in the buffer; false when the file is shorter. */
@@ -134,17 +137,23 @@ class SegmentFile {
     return this.bufLen >= need;
   }
 
-  /** The frame at file offset off; payload offsets are into `buffer`. */
+  /** The frame at file offset off; payload offsets are into `buffer` (decompressed when the record is). */
   frameAt(off: number): Frame {
     if (!this.fill(off, FRAME_HEADER)) return 'incomplete';
     const h = off - this.bufStart;
-    const len = this.buf.readUInt32LE(h);
+    const word = this.buf.readUInt32LE(h);
     const crc = this.buf.readUInt32LE(h + 4);
+    const len = word & FRAME_LENGTH_MASK;
     if (len === 0) return 'corrupt';
     if (!this.fill(off, FRAME_HEADER + len)) return 'incomplete';
     const start = off - this.bufStart + FRAME_HEADER;
-    if (crc32c(this.buf, start, start + len) !== crc) return 'corrupt';
-    return { start, end: start + len, next: off + FRAME_HEADER + len };
+    if (crc32c(this.buf, start, start + len) !== crc || unreadableFrame(word) !== null) return 'corrupt';
+    try {
+      this.payload.load(this.buf, start, start + len, word);
+    } catch {
+      return 'corrupt';
+    }
+    return { start: this.payload.start, end: this.payload.end, next: off + FRAME_HEADER + len };
   }
 }
 
@@ -268,6 +277,7 @@ export class WalWatcher {
   private readonly logger: Logger;
   private readonly metrics: WatcherMetrics | undefined;
   private readonly collector: Collector;
+  private readonly payload = new FramePayload();
   private stopped = false;
   private wake: (() => void) | null = null;
   private lastCheckpointIndex = -1;
@@ -330,7 +340,7 @@ export class WalWatcher {
     if (cp !== null) await this.readCheckpoint(cp.index, cp.dir);
     for (const s of segs) {
       if (s > pos.segment || this.stopped) break;
-      const f = SegmentFile.open(this.dir, s);
+      const f = SegmentFile.open(this.dir, s, this.payload);
       if (f === null) continue;
       try {
         await this.readSeriesOnly(f, s === pos.segment ? pos.offset : Infinity);
@@ -350,7 +360,7 @@ export class WalWatcher {
         // Replaced by a newer checkpoint meanwhile; that one is read when the watcher gets there.
         return;
       }
-      const f = new SegmentFile(index, fd);
+      const f = new SegmentFile(index, fd, this.payload);
       try {
         await this.readSeriesOnly(f, Infinity);
       } finally {
@@ -412,7 +422,7 @@ export class WalWatcher {
       while (!this.stopped) {
         if (f === null || f.seg !== seg) {
           f?.close();
-          f = SegmentFile.open(this.dir, seg);
+          f = SegmentFile.open(this.dir, seg, this.payload);
           this.metrics?.currentSegment(seg);
           if (f === null) {
             const next = listSegments(this.dir).find((s) => s > seg);
@@ -438,6 +448,7 @@ export class WalWatcher {
             if (p !== undefined) await p;
           }
           this.collector.shrink();
+          this.payload.shrink();
           off = fr.next;
           continue;
         }

@@ -37,7 +37,7 @@ import { MergeQuerier } from './querier.js';
 import { isULID } from './ulid.js';
 import { checkpointSegments, createCheckpoint, deleteCheckpoints, lastCheckpoint } from './wal/checkpoint.js';
 import { decodeRecord, type RecordHandler } from './record/record.js';
-import { DEFAULT_SEGMENT_SIZE, SegmentReader, WAL, listSegments, repairSegments, segmentName } from './wal/wal.js';
+import { DEFAULT_SEGMENT_SIZE, SegmentReader, WAL, listSegments, repairSegments, segmentName, type WALCompression } from './wal/wal.js';
 import { lastTruncatableSegment, type WalRetention } from './wal/retention.js';
 
 export type { TSDBStatus } from './head/head.js';
@@ -60,6 +60,8 @@ export interface DBOptions {
   minBlockDurationMs?: number;
   maxBlockDurationMs?: number;
   walSegmentSizeBytes?: number;
+  /** How WAL records are stored (--storage.tsdb.wal-compression[-type]); default snappy. */
+  walCompression?: WALCompression;
   registry?: Registry;
   logger?: Logger;
   onReplayProgress?: (s: { min: number; max: number; current: number }) => void;
@@ -161,7 +163,7 @@ export class DB implements Storage {
       headSeriesLimit: () => this.head.maxSeries,
       walReplayStatus: () => this.walReplayStatus(),
     });
-    this.wal = new WAL(path.join(dir, 'wal'), { segmentSize: this.segmentSize, logger: this.logger, metrics: this.metrics });
+    this.wal = new WAL(path.join(dir, 'wal'), { segmentSize: this.segmentSize, compression: opts.walCompression, logger: this.logger, metrics: this.metrics });
     this.exemplarMetrics = new ExemplarMetrics(this.registry, () => {
       const ex = this.exemplars;
       return { inStorage: ex.size, series: ex.numSeries, oldestTs: ex.oldestTs(), max: ex.capacity };
@@ -244,7 +246,7 @@ export class DB implements Storage {
         if (r.error !== null) {
           // Keep what precedes the damage; later checkpoint files go too.
           fs.truncateSync(file, r.validEnd);
-          let dropped = r.buf.length - r.validEnd;
+          let dropped = r.segment.length - r.validEnd;
           for (const f of files.slice(i + 1)) {
             dropped += fs.statSync(f).size;
             fs.rmSync(f, { force: true });
@@ -441,7 +443,7 @@ export class DB implements Storage {
     this.metrics.checkpointCreations.inc();
     try {
       const head = this.head;
-      const st = await createCheckpoint(walDir, first, last, (ref) => head.hasRef(ref), mint, this.segmentSize);
+      const st = await createCheckpoint(walDir, first, last, (ref) => head.hasRef(ref), mint, this.segmentSize, this.wal.compression);
       this.logger.info('WAL checkpoint created', { ...st, from: first });
     } catch (e) {
       this.metrics.checkpointCreationsFailed.inc();

@@ -39,7 +39,7 @@ import { Pacer } from '../fileutil/pacer.js';
 import { RecordEncoder, decodeRecord, type RecordHandler } from '../record/record.js';
 import { checkpointSegments, createCheckpoint, deleteCheckpoints, lastCheckpoint } from '../wal/checkpoint.js';
 import type { WalRetention } from '../wal/retention.js';
-import { DEFAULT_SEGMENT_SIZE, SegmentReader, WAL, listSegments, repairSegments, segmentName, type WALMetrics } from '../wal/wal.js';
+import { DEFAULT_SEGMENT_SIZE, SegmentReader, WAL, listSegments, repairSegments, segmentName, type WALCompression, type WALMetrics } from '../wal/wal.js';
 
 /** Prometheus's agent defaults. */
 export const DEFAULT_TRUNCATE_FREQUENCY_MS = 2 * 3600_000;
@@ -59,6 +59,8 @@ export interface AgentOptions {
   dir: string;
   /** 0 or absent: the WAL default (128 MiB). */
   segmentSize?: number;
+  /** How WAL records are stored (--storage.agent.wal-compression); default snappy. */
+  walCompression?: WALCompression;
   minWalTimeMs?: number;
   maxWalTimeMs?: number;
   truncateFrequencyMs?: number;
@@ -169,7 +171,7 @@ export class AgentDB implements Storage {
     this.metrics = new AgentMetrics(opts.registry);
     this.now = opts.now ?? Date.now;
     const segmentSize = opts.segmentSize !== undefined && opts.segmentSize > 0 ? opts.segmentSize : DEFAULT_SEGMENT_SIZE;
-    this.wal = new WAL(this.walDir, { segmentSize, logger: this.logger, metrics: this.metrics });
+    this.wal = new WAL(this.walDir, { segmentSize, compression: opts.walCompression, logger: this.logger, metrics: this.metrics });
   }
 
   /** @internal Rebuilds the series table from the last checkpoint and the segments after it, giving the event loop turns. */
@@ -436,7 +438,7 @@ export class AgentDB implements Storage {
     this.metrics.checkpointCreations.inc();
     try {
       // Only series records are kept: the samples of deleted segments were sent (or are past max-time).
-      const st = await createCheckpoint(this.walDir, first, last, (ref) => this.byRef.has(ref), Number.MAX_SAFE_INTEGER, this.wal.segmentSize);
+      const st = await createCheckpoint(this.walDir, first, last, (ref) => this.byRef.has(ref), Number.MAX_SAFE_INTEGER, this.wal.segmentSize, this.wal.compression);
       this.logger.info('Agent WAL checkpoint complete', { first, last, seriesKept: st.seriesKept, seriesDropped: st.seriesDropped });
     } catch (e) {
       this.metrics.checkpointCreationsFailed.inc();

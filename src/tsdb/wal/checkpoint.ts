@@ -9,8 +9,7 @@ import type { FloatHistogram, Histogram } from '../../model/histogram.js';
 import type { Labels } from '../../model/labels.js';
 import { RecordEncoder, decodeRecord, type RecordHandler } from '../record/record.js';
 import { fsyncDir } from '../fileutil/fileutil.js';
-import { FRAME_HEADER, SegmentReader, listSegments, segmentName } from './wal.js';
-import { crc32c } from '../encoding/crc32c.js';
+import { FRAME_HEADER, FrameEncoder, SegmentReader, listSegments, segmentName, type WALCompression } from './wal.js';
 import { Pacer } from '../fileutil/pacer.js';
 
 const CHECKPOINT_PREFIX = 'checkpoint.';
@@ -99,6 +98,7 @@ class CheckpointWriter implements RecordHandler {
   private fd = -1;
   private seg = 0;
   private segBytes = 0;
+  private readonly frames: FrameEncoder;
   readonly stats: CheckpointStats;
 
   constructor(
@@ -107,7 +107,9 @@ class CheckpointWriter implements RecordHandler {
     private readonly mint: number,
     private readonly segmentSize: number,
     index: number,
+    compression: WALCompression,
   ) {
+    this.frames = new FrameEncoder(compression);
     this.stats = { index, seriesKept: 0, seriesDropped: 0, samplesKept: 0, samplesDropped: 0, tombstonesKept: 0, tombstonesDropped: 0, exemplarsKept: 0, exemplarsDropped: 0 };
     this.fd = fs.openSync(path.join(dir, segmentName(0)), 'w');
   }
@@ -222,18 +224,16 @@ class CheckpointWriter implements RecordHandler {
   }
 
   private write(payload: Buffer): void {
-    if (this.segBytes > 0 && this.segBytes + FRAME_HEADER + payload.length > this.segmentSize) {
+    const body = this.frames.encode(payload);
+    if (this.segBytes > 0 && this.segBytes + FRAME_HEADER + body.length > this.segmentSize) {
       fs.fsyncSync(this.fd);
       fs.closeSync(this.fd);
       this.seg++;
       this.fd = fs.openSync(path.join(this.dir, segmentName(this.seg)), 'w');
       this.segBytes = 0;
     }
-    const hdr = Buffer.alloc(FRAME_HEADER);
-    hdr.writeUInt32LE(payload.length, 0);
-    hdr.writeUInt32LE(crc32c(payload), 4);
-    fs.writevSync(this.fd, [hdr, payload]);
-    this.segBytes += FRAME_HEADER + payload.length;
+    writeFully(this.fd, this.frames.header, body);
+    this.segBytes += FRAME_HEADER + body.length;
   }
 
   close(): void {
@@ -246,6 +246,16 @@ class CheckpointWriter implements RecordHandler {
   abort(): void {
     if (this.fd >= 0) fs.closeSync(this.fd);
     this.fd = -1;
+  }
+}
+
+/** Writes header and body; writev may write less than asked. */
+function writeFully(fd: number, hdr: Buffer, body: Uint8Array): void {
+  const total = hdr.length + body.length;
+  let written = fs.writevSync(fd, [hdr, body]);
+  while (written < total) {
+    if (written < hdr.length) written += fs.writeSync(fd, hdr, written, hdr.length - written);
+    else written += fs.writeSync(fd, body, written - hdr.length, total - written);
   }
 }
 
@@ -265,6 +275,7 @@ export async function createCheckpoint(
   keep: (ref: number) => boolean,
   mint: number,
   segmentSize: number,
+  compression: WALCompression = 'snappy',
 ): Promise<CheckpointStats> {
   const inputs: string[] = [];
   const prev = lastCheckpoint(walDir);
@@ -278,7 +289,7 @@ export async function createCheckpoint(
   const tmp = final + '.tmp';
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(tmp, { recursive: true });
-  const w = new CheckpointWriter(tmp, keep, mint, segmentSize, to);
+  const w = new CheckpointWriter(tmp, keep, mint, segmentSize, to, compression);
   const pacer = new Pacer();
   try {
     for (const file of inputs) {

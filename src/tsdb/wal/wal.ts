@@ -3,24 +3,113 @@
 //
 // Write-ahead log: numbered segment files of framed records.
 //
-//   frame: u32le(payload length) u32le(CRC-32C of payload) payload
+//   frame: u32le(flags << 30 | stored length) u32le(CRC-32C of the stored bytes) stored bytes
+//
+// Flag bit 31 marks a snappy-compressed record (the stored bytes are a
+// snappy block of the payload); bit 30 is reserved for zstd, which this
+// version refuses. WALs written before compression existed have both bits
+// clear and read unchanged. A record is stored compressed only when that is
+// smaller, so tiny records stay raw.
 //
 // A record never spans segments. Every commit is written with one
 // synchronous writev before the commit returns: once it returns, the bytes
 // are in the page cache and survive a process crash. fsync happens when a
 // segment is completed and on close. Reading stops at the first frame that
-// is short or fails its checksum; repair() truncates there and drops later
-// segments.
+// is short, fails its checksum or does not decompress; repair() truncates
+// there and drops later segments.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { compressSync } from 'snappy';
 import type { Logger } from '../../logging/types.js';
 import { nopLogger } from '../../logging/types.js';
 import { crc32c } from '../encoding/crc32c.js';
 import { CorruptionError } from '../encoding/encoding.js';
 import { fsyncDir } from '../fileutil/fileutil.js';
+import { snappyDecodeInto, snappyDecodedLength } from './snappy_block.js';
 import type { Counter, Summary } from 'prom-client';
 
 export const FRAME_HEADER = 8;
+/** Length-word flag: the stored bytes are a snappy block. */
+export const FRAME_SNAPPY = 0x80000000;
+/** Length-word flag reserved for zstd blocks. */
+export const FRAME_ZSTD = 0x40000000;
+/** The stored length's bits in the length word; also the largest record. */
+export const FRAME_LENGTH_MASK = 0x3fffffff;
+/** Records shorter than this are stored raw: snappy rarely shrinks them. */
+const MIN_COMPRESS_BYTES = 64;
+/** A decompression buffer grown past this by one large record is dropped afterwards. */
+const RETAINED_SCRATCH_BYTES = 4 << 20;
+
+/** How records are stored (Prometheus's --storage.tsdb.wal-compression-type, plus 'none' for the flag turned off). */
+export type WALCompression = 'none' | 'snappy';
+
+/**
+ * Frames record payloads: fills `header` and returns the bytes to store after
+ * it (the payload, or its snappy block when that is smaller).
+ */
+export class FrameEncoder {
+  readonly header = Buffer.alloc(FRAME_HEADER);
+
+  constructor(readonly compression: WALCompression) {}
+
+  encode(payload: Uint8Array): Uint8Array {
+    let body = payload;
+    let word = payload.length;
+    if (word > FRAME_LENGTH_MASK) throw new RangeError(`WAL record of ${word} bytes exceeds the ${FRAME_LENGTH_MASK} bytes limit`);
+    if (this.compression === 'snappy' && word >= MIN_COMPRESS_BYTES) {
+      const c = compressSync(payload);
+      if (c.length < word) {
+        body = c;
+        word = (c.length | FRAME_SNAPPY) >>> 0;
+      }
+    }
+    this.header.writeUInt32LE(word, 0);
+    this.header.writeUInt32LE(crc32c(body), 4);
+    return body;
+  }
+}
+
+/**
+ * The payload of a frame: the stored bytes themselves, or their
+ * decompression into a buffer reused from record to record.
+ */
+export class FramePayload {
+  buf: Buffer = EMPTY;
+  start = 0;
+  end = 0;
+  private scratch: Buffer = EMPTY;
+
+  /** Loads the frame whose length word is `word` and stored bytes src[start, end). Throws CorruptionError. */
+  load(src: Buffer, start: number, end: number, word: number): void {
+    if ((word & FRAME_SNAPPY) === 0) {
+      this.buf = src;
+      this.start = start;
+      this.end = end;
+      return;
+    }
+    const { length, pos } = snappyDecodedLength(src, start, end);
+    // No writer stores an empty or over-long record; refuse before allocating.
+    if (length === 0 || length > FRAME_LENGTH_MASK) throw new CorruptionError(`snappy: record declares ${length} bytes`);
+    if (this.scratch.length < length) this.scratch = Buffer.allocUnsafe(Math.max(length, Math.min(2 * this.scratch.length, RETAINED_SCRATCH_BYTES)));
+    snappyDecodeInto(src, pos, end, this.scratch, length);
+    this.buf = this.scratch;
+    this.start = 0;
+    this.end = length;
+  }
+
+  /** Lets go of a buffer one large record grew (for long-lived readers). */
+  shrink(): void {
+    if (this.scratch.length > RETAINED_SCRATCH_BYTES) this.scratch = EMPTY;
+    this.buf = EMPTY;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** A frame's flags that this version cannot read, as an error message; null when readable. */
+export function unreadableFrame(word: number): string | null {
+  return (word & FRAME_ZSTD) !== 0 ? 'zstd-compressed record (this version reads snappy only)' : null;
+}
 /** Prometheus's default segment size. */
 export const DEFAULT_SEGMENT_SIZE = 128 * 1024 * 1024;
 const SEGMENT_RE = /^\d{8}$/;
@@ -45,43 +134,58 @@ export function listSegments(dir: string): number[] {
 
 /**
  * Walks the intact records of a segment's bytes. next() stops at the end or
- * at the first frame that is short or fails its checksum; then `error` says
- * what was wrong and `validEnd` where the good part ends.
+ * at the first frame that is short, fails its checksum or does not
+ * decompress; then `error` says what was wrong and `validEnd` where the good
+ * part ends.
  */
 export class SegmentReader {
-  /** Payload range of the current record. */
+  /** The current record's payload is buf[start, end): the segment itself, or a decompression buffer. */
+  buf: Buffer = EMPTY;
   start = 0;
   end = 0;
   records = 0;
   /** Offset just after the last good record. */
   validEnd = 0;
   error: CorruptionError | null = null;
+  /** Segment offset just after the current frame. */
+  private frameEnd = 0;
+  private readonly payload = new FramePayload();
 
   constructor(
-    readonly buf: Buffer,
+    readonly segment: Buffer,
     readonly file: string,
   ) {}
 
   next(): boolean {
-    const buf = this.buf;
+    const buf = this.segment;
     const n = buf.length;
     const pos = this.validEnd;
     if (pos >= n || this.error !== null) return false;
     if (n - pos < FRAME_HEADER) return this.fail(`torn record header (${n - pos} bytes)`);
-    const len = buf.readUInt32LE(pos);
+    const word = buf.readUInt32LE(pos);
     const crc = buf.readUInt32LE(pos + 4);
+    const len = word & FRAME_LENGTH_MASK;
     const start = pos + FRAME_HEADER;
     if (len === 0) return this.fail('zero-length record');
     if (start + len > n) return this.fail(`record of ${len} bytes runs past the end of the segment (${n - start} left)`);
     if (crc32c(buf, start, start + len) !== crc) return this.fail('record checksum mismatch');
-    this.start = start;
-    this.end = start + len;
+    const bad = unreadableFrame(word);
+    if (bad !== null) return this.fail(bad);
+    try {
+      this.payload.load(buf, start, start + len, word);
+    } catch (e) {
+      return this.fail(`undecodable record: ${(e as Error).message}`);
+    }
+    this.buf = this.payload.buf;
+    this.start = this.payload.start;
+    this.end = this.payload.end;
+    this.frameEnd = start + len;
     return true;
   }
 
   /** Accepts the current record (it decoded); the good part now ends after it. */
   accept(): void {
-    this.validEnd = this.end;
+    this.validEnd = this.frameEnd;
     this.records++;
   }
 
@@ -108,6 +212,8 @@ export interface WALMetrics {
 
 export interface WALOptions {
   segmentSize?: number;
+  /** Default snappy, as Prometheus's --storage.tsdb.wal-compression. */
+  compression?: WALCompression;
   logger?: Logger;
   metrics: WALMetrics;
 }
@@ -115,12 +221,13 @@ export interface WALOptions {
 export class WAL {
   readonly dir: string;
   readonly segmentSize: number;
+  readonly compression: WALCompression;
   private readonly logger: Logger;
   private readonly metrics: WALMetrics;
   private fd = -1;
   private seg = -1;
   private segBytes = 0;
-  private readonly hdr = Buffer.alloc(FRAME_HEADER);
+  private readonly frames: FrameEncoder;
   /** Bytes of the segments before the current one (kept to avoid stat calls on every scrape of the size gauge). */
   private olderBytes = 0;
   /** Set by close(): records are refused from then on. */
@@ -131,6 +238,8 @@ export class WAL {
     this.segmentSize = opts.segmentSize ?? DEFAULT_SEGMENT_SIZE;
     this.logger = opts.logger ?? nopLogger;
     this.metrics = opts.metrics;
+    this.compression = opts.compression ?? 'snappy';
+    this.frames = new FrameEncoder(this.compression);
     fs.mkdirSync(dir, { recursive: true });
   }
 
@@ -182,17 +291,17 @@ export class WAL {
     // The WAL closes with its database; a commit racing the close fails like other calls on a closed database.
     if (this.closed) throw new Error('tsdb: database is closed');
     if (this.fd < 0) throw new Error('BUG: WAL is not open for writing');
-    const len = payload.length;
+    const body = this.frames.encode(payload);
+    const hdr = this.frames.header;
+    const len = body.length;
     if (this.segBytes > 0 && this.segBytes + FRAME_HEADER + len > this.segmentSize) this.nextSegment();
-    this.hdr.writeUInt32LE(len, 0);
-    this.hdr.writeUInt32LE(crc32c(payload), 4);
     const before = this.segBytes;
     try {
-      let written = fs.writevSync(this.fd, [this.hdr, payload]);
+      let written = fs.writevSync(this.fd, [hdr, body]);
       // writev may write less than asked (signals, quotas); finish the frame.
       while (written < FRAME_HEADER + len) {
-        if (written < FRAME_HEADER) written += fs.writeSync(this.fd, this.hdr, written, FRAME_HEADER - written);
-        else written += fs.writeSync(this.fd, payload, written - FRAME_HEADER, len - (written - FRAME_HEADER));
+        if (written < FRAME_HEADER) written += fs.writeSync(this.fd, hdr, written, FRAME_HEADER - written);
+        else written += fs.writeSync(this.fd, body, written - FRAME_HEADER, len - (written - FRAME_HEADER));
       }
     } catch (e) {
       this.metrics.walWritesFailed.inc();
