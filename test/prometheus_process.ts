@@ -12,6 +12,8 @@ export const PROMETHEUS = '/usr/bin/prometheus';
 
 export interface Prometheus {
   readonly base: string;
+  /** The server's process id (for /proc figures in benches). */
+  readonly pid: number;
   /** The TSDB directory (removed by stop()). */
   readonly dataDir: string;
   logs(): string;
@@ -56,5 +58,5 @@ export async function startPrometheus(config: string, args: readonly string[] = 
     await stop();
     throw e;
   }
-  return { base, dataDir: join(dir, 'data'), logs: () => log, stop };
+  return { base, pid: p.pid!, dataDir: join(dir, 'data'), logs: () => log, stop };
 }
