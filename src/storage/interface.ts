@@ -122,6 +122,13 @@ export interface Appender {
    */
   append(ref: SeriesRef, labels: Labels, t: number, v: number): SeriesRef;
   /**
+   * append() for a series known by a reference alone (remote write's series
+   * cache): returns 0 and appends nothing when the reference is not live (the
+   * series was collected), so the caller falls back to append() with labels.
+   * Optional: stores that always need labels leave it out.
+   */
+  appendByRef?(ref: SeriesRef, t: number, v: number): SeriesRef;
+  /**
    * Adds one native histogram sample: exactly one of h (integer) and fh (float)
    * is given. Optional while stores gain histogram support: a caller holding a
    * histogram for an appender without it rejects and counts that sample.

@@ -223,6 +223,23 @@ export class HeadAppender implements Appender {
     }
     let slot = ref !== 0 ? head.series.slotByRef(ref) : NONE;
     if (slot < 0) slot = head.getOrCreate(labels);
+    return this.appendAt(slot, t, v);
+  }
+
+  appendByRef(ref: SeriesRef, t: number, v: number): SeriesRef {
+    if (this.done) throw new Error('BUG: appender used after commit or rollback');
+    const head = this.head;
+    if (!(t >= this.minValid) || !Number.isInteger(t) || Math.abs(t) > MAX_ABS_TIMESTAMP) {
+      head.metrics.outOfBoundSamples.inc({ type: 'float' });
+      throw new OutOfBoundsError();
+    }
+    const slot = ref !== 0 ? head.series.slotByRef(ref) : NONE;
+    return slot < 0 ? 0 : this.appendAt(slot, t, v);
+  }
+
+  /** append() once the series' slot is known (bounds already checked). */
+  private appendAt(slot: number, t: number, v: number): SeriesRef {
+    const head = this.head;
     if (isStaleNaN(v)) {
       // A staleness marker for a histogram series is a histogram with a StaleNaN sum, as Prometheus writes it.
       const last = this.newestHistogram(slot);

@@ -414,3 +414,16 @@ describe('head index', () => {
     assert.equal(st.headStats.numLabelPairs, 8);
   });
 });
+
+test('appendByRef appends to a live series and answers 0 for an unknown ref', () => {
+  const { head: h } = newHead();
+  const a = h.appender();
+  const ref = a.append(0, Labels.fromPairs('__name__', 'm'), 1000, 1);
+  a.commit();
+  const b = h.appender();
+  assert.equal(b.appendByRef(ref, 2000, 2), ref);
+  assert.equal(b.appendByRef(ref + 1000, 2000, 2), 0);
+  assert.throws(() => b.appendByRef(ref, 1500, 3), OutOfOrderSampleError);
+  b.commit();
+  assert.equal(h.numSeries, 1);
+});
