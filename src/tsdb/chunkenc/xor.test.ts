@@ -215,4 +215,48 @@ describe('XOR chunk', () => {
       { numRuns: 300 },
     );
   });
+
+  test('a chunk decodes the same inside a larger array, at its very end, and after a longer one', () => {
+    const ts = Array.from({ length: 120 }, (_, i) => i * 15_000 + (i % 7 === 0 ? 4 : 0));
+    const vs = ts.map((_, i) => (i % 3 === 0 ? Math.round(i * 12.34 * 100) / 100 : Math.sqrt(i)));
+    const b = encode(ts, vs).bytes();
+    const want = decode(b);
+    const big = new Uint8Array(b.length + 300).fill(0xff);
+    big.set(b, 100);
+    const it = new XorIterator();
+    for (const [buf, start] of [
+      [big, 100],
+      [b, 0],
+      [big, 100],
+    ] as const) {
+      it.reset(buf, start, start + b.length);
+      const got: number[] = [];
+      while (it.next()) got.push(it.ts, it.v());
+      assert.equal(it.error, null);
+      assert.deepEqual(got, want.ts.flatMap((t, i) => [t, want.vs[i]!]));
+    }
+  });
+
+  test('truncated at every length: a prefix of the samples and an error, never a throw', () => {
+    const ts = Array.from({ length: 40 }, (_, i) => i * 1000 + (i % 3) * 777 + (i === 20 ? 2 ** 40 : 0));
+    const vs = ts.map((t, i) => (i % 4 === 0 ? Math.sin(t) : i % 4 === 1 ? i * 1.5 : i % 4 === 2 ? 2 ** 60 : -0));
+    const b = encode(ts, vs).bytes();
+    const full = decode(b);
+    const it = new XorIterator();
+    for (let len = 2; len < b.length; len++) {
+      // Header says 40 samples; the bytes stop early, followed by garbage ones.
+      const buf = new Uint8Array(len + 64).fill(0xff);
+      buf.set(b.subarray(0, len));
+      for (const end of [len, buf.length]) {
+        it.reset(buf.subarray(0, end), 0, len);
+        let n = 0;
+        while (it.next()) {
+          assert.equal(it.ts, full.ts[n], `len ${len} sample ${n}`);
+          n++;
+        }
+        assert.ok(n < 40, `len ${len}`);
+        assert.notEqual(it.error, null, `len ${len}`);
+      }
+    }
+  });
 });

@@ -32,7 +32,7 @@
 // unchanged sample cost one bit. 64-bit quantities are handled as pairs of
 // uint32 halves (hi, lo) because JS bit operators work on 32 bits. See
 // docs/storage-format.md.
-import { BitReader, BitWriter } from './bstream.js';
+import { BitWriter } from './bstream.js';
 import { bitsHi, bitsLo, joinFloat, splitFloat } from './float_bits.js';
 
 /** Bytes before the first sample: the big-endian sample count. */
@@ -362,11 +362,27 @@ export class XORChunk {
 }
 
 /**
+ * Bytes the decoder may read past a chunk's last byte: the widest sample
+ * (MAX_APPEND_BYTES) plus its 4-byte read window. A chunk closer than this to
+ * the end of its array is copied into the iterator's own padded buffer, so
+ * reads never leave the array; bits past the end are read but never used
+ * (each sample checks that it ended within the chunk).
+ */
+const READ_PAD = 32;
+
+/**
  * Decodes a chunk without allocating per sample: next() advances, t()/v()
- * read the current sample, vhi/vlo hold the raw value bits.
+ * read the current sample, vhi/vlo hold the raw value bits. Bits are read
+ * through a 32-bit window (four bytes at once), so a control prefix and the
+ * payload behind it cost one read instead of one per bit.
  */
 export class XorIterator {
-  private readonly r = new BitReader();
+  private buf: Uint8Array = new Uint8Array(0);
+  /** Absolute bit position in buf, and the end of the chunk's bits. */
+  private pos = 0;
+  private endBit = 0;
+  /** Padded copy of a chunk that ends too near the end of its array. */
+  private scratch: Uint8Array = new Uint8Array(0);
   private numTotal = 0;
   private numRead = 0;
   private tDelta = 0;
@@ -383,14 +399,28 @@ export class XorIterator {
   private val = 0;
   private bitsOk = true;
   private numOk = false;
+  /** round(val * 10^scale), known after a decimal sample at the current scale (saves the multiplication and rounding). */
+  private scaledVal = 0;
+  private scaledOk = false;
   error: Error | null = null;
 
   /** Iterates the chunk in buf[start, end); `count` limits the samples read (-1: use the header). */
   reset(buf: Uint8Array, start: number, end: number, count = -1): void {
-    this.r.reset(buf, start + CHUNK_HEADER_SIZE, end);
     // The header's two bytes exist when end - start >= CHUNK_HEADER_SIZE.
     const hdr = end - start >= CHUNK_HEADER_SIZE ? (buf[start]! << 8) | buf[start + 1]! : 0;
     this.numTotal = count < 0 || count > hdr ? hdr : count;
+    if (end + READ_PAD > buf.length && this.numTotal > 0) {
+      const len = end - start;
+      if (this.scratch.length < len + READ_PAD) this.scratch = new Uint8Array(len + READ_PAD);
+      this.scratch.set(buf.subarray(start, end));
+      this.scratch.fill(0, len, len + READ_PAD);
+      buf = this.scratch;
+      end = len;
+      start = 0;
+    }
+    this.buf = buf;
+    this.pos = (start + CHUNK_HEADER_SIZE) * 8;
+    this.endBit = end * 8;
     this.numRead = 0;
     this.ts = 0;
     this.tDelta = 0;
@@ -398,6 +428,7 @@ export class XorIterator {
     this.lo = 0;
     this.bitsOk = true;
     this.numOk = false;
+    this.scaledOk = false;
     this.leading = 0;
     this.trailing = 0;
     this.scale = 0;
@@ -429,70 +460,75 @@ export class XorIterator {
     return this.numOk ? this.val : joinFloat(this.hi, this.lo);
   }
 
+  /**
+   * The 32 bits from bit p on, as an int32 (the first at the top); the last
+   * p & 7 are zeros, so at least 25 are real. Bytes i..i+3 are in the array:
+   * p stays within a sample's reach of the chunk's end, READ_PAD covers it.
+   */
+  private window(p: number): number {
+    const b = this.buf;
+    const i = p >>> 3;
+    return ((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) << (p & 7);
+  }
+
+  /** The next n bits (1 <= n <= 25) as an unsigned number. */
+  private take(n: number): number {
+    const v = this.window(this.pos) >>> (32 - n);
+    this.pos += n;
+    return v;
+  }
+
+  /** The next n bits (1 <= n <= 32) as an unsigned number. */
+  private takeWide(n: number): number {
+    if (n <= 25) return this.take(n);
+    const hi = this.take(n - 16);
+    return hi * 0x10000 + this.take(16);
+  }
+
   private corrupt(): boolean {
     this.error = new Error(`corrupt XOR chunk: truncated after ${this.numRead} of ${this.numTotal} samples`);
     this.numTotal = this.numRead;
     return false;
   }
 
+  /** Counts a sample that was decoded, or reports corruption when it ran past the chunk's end. */
+  private done(): boolean {
+    if (this.pos > this.endBit) return this.corrupt();
+    this.numRead++;
+    return true;
+  }
+
   /** Advances; false at the end or on a decoding error (see error). */
   next(): boolean {
     if (this.numRead >= this.numTotal) return false;
-    const r = this.r;
-    if (this.numRead === 0) {
-      const u = this.readUvarint();
-      if (u < 0) return this.corrupt();
-      this.ts = u % 2 === 0 ? u / 2 : -(u + 1) / 2;
-      const hi = r.readBits(32);
-      const lo = r.readBits(32);
-      if (hi < 0 || lo < 0) return this.corrupt();
-      this.hi = hi;
-      this.lo = lo;
-      this.bitsOk = true;
-      this.numOk = false;
-      this.numRead = 1;
-      return true;
-    }
-    if (this.numRead === 1) {
-      const d = this.readUvarint();
-      if (d < 0) return this.corrupt();
-      this.tDelta = d;
-      this.ts += d;
-      return this.readValue();
-    }
-    const b0 = r.readBit();
-    if (b0 < 0) return this.corrupt();
-    if (b0 === 0) {
-      // Same interval, same value.
+    if (this.numRead < 2) return this.nextHead();
+    const p = this.pos;
+    const w = this.window(p);
+    if (w >= 0) {
+      // 0: same interval, same value.
+      this.pos = p + 1;
       this.ts += this.tDelta;
-      this.numRead++;
-      return true;
+      return this.done();
     }
-    const b1 = r.readBit();
-    if (b1 < 0) return this.corrupt();
-    if (b1 === 0) {
+    if ((w & 0x4000_0000) === 0) {
+      // 10: same interval, new value.
+      this.pos = p + 2;
       this.ts += this.tDelta;
       return this.readChanged();
     }
     // 11 then 0, 10, 110 or 111 select the delta-of-delta bucket.
-    let ones = 0;
-    while (ones < 3) {
-      const bit = r.readBit();
-      if (bit < 0) return this.corrupt();
-      if (bit === 0) break;
-      ones++;
-    }
+    const ones = Math.clz32(~(w << 2));
     let dod: number;
-    if (ones === 3) {
-      const hi = r.readBits(32);
-      const lo = r.readBits(32);
-      if (hi < 0 || lo < 0) return this.corrupt();
+    if (ones >= 3) {
+      this.pos = p + 5;
+      const hi = this.takeWide(32);
+      const lo = this.takeWide(32);
       dod = (hi | 0) * TWO32 + lo;
     } else {
       // ones < DOD_BITS.length in this branch.
       const n = DOD_BITS[ones]!;
-      dod = r.readBits(n);
-      if (dod < 0) return this.corrupt();
+      this.pos = p + 3 + ones;
+      dod = this.take(n);
       // Negative values come back as large unsigned numbers; fold them back.
       if (dod > POW2[n - 1]!) dod -= POW2[n]!;
     }
@@ -501,12 +537,31 @@ export class XorIterator {
     return this.readValue();
   }
 
+  /** The first sample (varint time, raw value) and the second (uvarint delta, value). */
+  private nextHead(): boolean {
+    if (this.numRead === 0) {
+      const u = this.readUvarint();
+      if (u < 0) return this.corrupt();
+      this.ts = u % 2 === 0 ? u / 2 : -(u + 1) / 2;
+      this.hi = this.takeWide(32);
+      this.lo = this.takeWide(32);
+      this.bitsOk = true;
+      this.numOk = false;
+      return this.done();
+    }
+    const d = this.readUvarint();
+    if (d < 0) return this.corrupt();
+    this.tDelta = d;
+    this.ts += d;
+    return this.readValue();
+  }
+
   private readUvarint(): number {
     let result = 0;
     let mul = 1;
     for (let i = 0; i < 10; i++) {
-      const c = this.r.readBits(8);
-      if (c < 0) return -1;
+      if (this.pos + 8 > this.endBit) return -1;
+      const c = this.take(8);
       result += (c & 0x7f) * mul;
       if (c < 0x80) return result;
       mul *= 0x80;
@@ -516,51 +571,51 @@ export class XorIterator {
 
   /** <value>. */
   private readValue(): boolean {
-    const b = this.r.readBit();
-    if (b < 0) return this.corrupt();
-    if (b === 0) {
-      this.numRead++;
-      return true;
-    }
+    const p = this.pos;
+    this.pos = p + 1;
+    if (this.window(p) >= 0) return this.done();
     return this.readChanged();
   }
 
   /** <changed>. */
   private readChanged(): boolean {
-    const r = this.r;
-    const c = r.readBit();
-    if (c < 0) return this.corrupt();
-    if (c === 0) return this.readDelta();
-    const e = r.readBit();
+    const p = this.pos;
+    const w = this.window(p);
+    if (w >= 0) {
+      this.pos = p + 1;
+      return this.readDelta();
+    }
     let sig: number;
-    if (e === 0) {
+    if ((w & 0x4000_0000) === 0) {
+      // 10: the previous leading/trailing window.
+      this.pos = p + 2;
       sig = 64 - this.leading - this.trailing;
+    } else if ((w & 0x2000_0000) !== 0) {
+      // 111: a new decimal scale, then a delta.
+      this.scale = (w >>> 26) & 7;
+      this.scaledOk = false;
+      this.pos = p + 6;
+      return this.readDelta();
     } else {
-      const f = r.readBit();
-      if (f === 1) {
-        const k = r.readBits(3);
-        if (k < 0) return this.corrupt();
-        this.scale = k;
-        return this.readDelta();
-      }
-      const lead = r.readBits(5);
-      let s = r.readBits(6);
-      if (e < 0 || f < 0 || lead < 0 || s < 0) return this.corrupt();
+      // 110 <5:lead> <6:sig>.
+      const lead = (w >>> 24) & 31;
+      let s = (w >>> 18) & 63;
       if (s === 0) s = 64;
+      this.pos = p + 14;
       this.leading = lead;
       this.trailing = 64 - lead - s;
       sig = s;
     }
+    if (sig <= 0) return this.corrupt();
     let dh: number;
     let dl: number;
     if (sig > 32) {
-      dh = r.readBits(sig - 32);
-      dl = r.readBits(32);
+      dh = this.takeWide(sig - 32);
+      dl = this.takeWide(32);
     } else {
       dh = 0;
-      dl = r.readBits(sig);
+      dl = this.takeWide(sig);
     }
-    if (dl < 0 || dh < 0 || sig <= 0) return this.corrupt();
     const sh = this.trailing;
     if (sh >= 32) {
       dh = dl << (sh - 32);
@@ -573,42 +628,44 @@ export class XorIterator {
     this.hi = (this.hi ^ dh) >>> 0;
     this.lo = (this.lo ^ dl) >>> 0;
     this.numOk = false;
-    this.numRead++;
-    return true;
+    this.scaledOk = false;
+    return this.done();
   }
 
   private readDelta(): boolean {
-    const r = this.r;
-    let ones = 0;
-    while (ones < 5) {
-      const bit = r.readBit();
-      if (bit < 0) return this.corrupt();
-      if (bit === 0) break;
-      ones++;
-    }
+    const p = this.pos;
+    const ones = Math.clz32(~this.window(p));
     let d: number;
     if (ones < 5) {
       // ones < 5 = DELTA_BITS.length.
       const n = DELTA_BITS[ones]!;
-      d = r.readBits(n);
-      if (d < 0) return this.corrupt();
+      this.pos = p + ones + 1;
+      d = this.takeWide(n);
       if (d >= POW2[n - 1]!) d -= POW2[n]!;
     } else {
-      const neg = r.readBit();
-      const hi = r.readBits(21);
-      const lo = r.readBits(32);
-      if (neg < 0 || hi < 0 || lo < 0) return this.corrupt();
+      this.pos = p + 5;
+      const neg = this.take(1);
+      const hi = this.take(21);
+      const lo = this.takeWide(32);
       d = hi * TWO32 + lo;
       if (neg === 1) d = -d;
     }
     // scale is a decimal scale, below POW10.length.
-    const p = POW10[this.scale]!;
-    // The previous value is finite here (the encoder never uses this form after NaN or infinities).
-    const prev = this.numOk ? this.val : joinFloat(this.hi, this.lo);
-    this.val = (Math.round(prev * p) + d) / p;
+    const k = POW10[this.scale]!;
+    let n: number;
+    if (this.scaledOk) {
+      n = this.scaledVal;
+    } else {
+      // The previous value is finite here (the encoder never uses this form after NaN or infinities).
+      n = Math.round((this.numOk ? this.val : joinFloat(this.hi, this.lo)) * k);
+    }
+    // The encoder checked that (n + d) / 10^k reads back as the value, so round(value * 10^k) is n + d.
+    n += d;
+    this.scaledVal = n;
+    this.scaledOk = true;
+    this.val = n / k;
     this.numOk = true;
     this.bitsOk = false;
-    this.numRead++;
-    return true;
+    return this.done();
   }
 }
