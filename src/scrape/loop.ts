@@ -178,17 +178,51 @@ class ScrapeCache implements MetadataSource {
   seq: (Keyed | null)[] = [];
   nextSeq: (Keyed | null)[] = [];
   private successfulCount = 0;
+  /**
+   * Distinct series and dropped entries seen by the current scrape. When a successful
+   * scrape saw every entry, flushing has nothing to remove and skips the walk over the maps.
+   */
+  seenSeries = 0;
+  seenDropped = 0;
+  /** Entries of `prev` tracked again by the current scrape: when all are, no series went stale. */
+  prevTracked = 0;
 
   track(ce: CacheEntry): void {
     if (ce.trackedIter === this.iter) return;
+    // Exactly the entries of `prev` carry the previous iteration's number (a rollback resets them to -1).
+    if (ce.trackedIter === this.iter - 1) this.prevTracked++;
     ce.trackedIter = this.iter;
     this.cur.push(ce);
+  }
+
+  /** Marks a series entry seen by the current scrape; returns false when this scrape saw it already. */
+  see(ce: CacheEntry): boolean {
+    if (ce.lastIter === this.iter) return false;
+    ce.lastIter = this.iter;
+    this.seenSeries++;
+    return true;
+  }
+
+  seeDropped(d: DroppedEntry): void {
+    if (d.lastIter === this.iter) return;
+    d.lastIter = this.iter;
+    this.seenDropped++;
+  }
+
+  /** Forgets every series and dropped entry (their label sets are built anew). */
+  clearSeries(): void {
+    this.series.clear();
+    this.dropped.clear();
+    this.seq.length = 0;
+    this.seenSeries = 0;
+    this.seenDropped = 0;
   }
 
   /** Forgets what a rolled-back scrape added, so the failed scrape counts as empty. */
   rollback(): void {
     for (const ce of this.cur) ce.trackedIter = -1;
     this.cur.length = 0;
+    this.prevTracked = 0;
     for (const e of this.created) this.series.remove(e);
     this.created.length = 0;
     this.nextSeq.length = 0;
@@ -197,6 +231,8 @@ class ScrapeCache implements MetadataSource {
   /** Ends a scrape iteration; flush removes what this iteration did not see. */
   iterDone(flush: boolean, metrics: ScrapeMetrics): void {
     const count = this.series.size + this.dropped.size + this.metadata.size;
+    // A successful scrape's counts are exact; a forced flush follows a rollback, which they do not follow.
+    const counted = flush;
     if (flush) this.successfulCount = count;
     else if (count > this.successfulCount * 2 + 1000) {
       flush = true;
@@ -204,8 +240,8 @@ class ScrapeCache implements MetadataSource {
     }
     if (flush) {
       const iter = this.iter;
-      this.series.removeWhere((e) => e.lastIter !== iter);
-      this.dropped.removeWhere((e) => e.lastIter !== iter);
+      if (!counted || this.seenSeries !== this.series.size) this.series.removeWhere((e) => e.lastIter !== iter);
+      if (!counted || this.seenDropped !== this.dropped.size) this.dropped.removeWhere((e) => e.lastIter !== iter);
       // Only a successful scrape's order is worth remembering; it holds only entries it saw, so none were just removed.
       const s = this.seq;
       this.seq = this.nextSeq;
@@ -220,6 +256,9 @@ class ScrapeCache implements MetadataSource {
     p.length = 0;
     this.cur = p;
     this.created.length = 0;
+    this.seenSeries = 0;
+    this.seenDropped = 0;
+    this.prevTracked = 0;
     this.iter++;
   }
 
@@ -318,11 +357,7 @@ export class ScrapeLoop {
     this.client = client;
     this.accept = acceptHeader(cfg.scrapeProtocols);
     this.fallbackMediaType = protocolMediaType(cfg.fallbackScrapeProtocol);
-    if (labelsChanged) {
-      this.cache.series.clear();
-      this.cache.dropped.clear();
-      this.cache.seq.length = 0;
-    }
+    if (labelsChanged) this.cache.clearSeries();
   }
 
   setForcedError(err: string | null): void {
@@ -467,6 +502,7 @@ export class ScrapeLoop {
   /** Stale markers for the series the previous scrape had and the current one has not. */
   private appendStaleMarkers(app: Appender, ts: number): void {
     const iter = this.cache.iter;
+    if (this.cache.prevTracked === this.cache.prev.length) return;
     for (const ce of this.cache.prev) {
       if (ce.trackedIter === iter) continue;
       try {
@@ -568,7 +604,7 @@ export class ScrapeLoop {
       let hash = -1;
       if (guess !== undefined && guess !== null && parser.seriesIs(guess.key)) {
         if (guess.dropped) {
-          (guess as DroppedEntry).lastIter = iter;
+          cache.seeDropped(guess as DroppedEntry);
           nextSeq.push(guess);
           continue;
         }
@@ -578,7 +614,7 @@ export class ScrapeLoop {
         if (cache.dropped.size > 0) {
           const d = cache.dropped.find(parser, hash);
           if (d !== undefined) {
-            d.lastIter = iter;
+            cache.seeDropped(d);
             nextSeq.push(d);
             continue;
           }
@@ -589,8 +625,7 @@ export class ScrapeLoop {
       let labels: Labels;
       let alreadyScraped = false;
       if (ce !== undefined) {
-        alreadyScraped = ce.lastIter === iter;
-        ce.lastIter = iter;
+        alreadyScraped = !cache.see(ce);
         labels = ce.labels;
       } else {
         if (sampleLimitHit && !hasMetricRelabel) {
@@ -600,7 +635,8 @@ export class ScrapeLoop {
         }
         const mutated = this.mutateSampleLabels(parser.labels(), cfg);
         if (mutated === null) {
-          const d: DroppedEntry = { key: parser.seriesKey(), hash, dropped: true, next: null, lastIter: iter };
+          const d: DroppedEntry = { key: parser.seriesKey(), hash, dropped: true, next: null, lastIter: -1 };
+          cache.seeDropped(d);
           cache.dropped.add(d);
           nextSeq[nextSeq.length - 1] = d;
           continue;
@@ -678,7 +714,8 @@ export class ScrapeLoop {
         if (ref !== 0) ce.ref = ref;
         if (track) cache.track(ce);
       } else {
-        const ne: CacheEntry = { key: parser.seriesKey(), hash, dropped: false, next: null, ref, labels, lastIter: iter, trackedIter: -1 };
+        const ne: CacheEntry = { key: parser.seriesKey(), hash, dropped: false, next: null, ref, labels, lastIter: -1, trackedIter: -1 };
+        cache.see(ne);
         cache.series.add(ne);
         cache.created.push(ne);
         cache.nextSeq[cache.nextSeq.length - 1] = ne;
