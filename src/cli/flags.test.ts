@@ -64,6 +64,23 @@ test('bad flags are clear errors', () => {
   for (const [args, re] of cases) assert.throws(() => parseArgs(args), (e: unknown) => e instanceof FlagError && re.test(e.message), args.join(' '));
 });
 
+test('WAL compression flags: snappy by default, off with --no-..., zstd refused', () => {
+  const run = (args: string[]): ServerFlagsOf => {
+    const r = parseArgs(args);
+    assert.equal(r.kind, 'run');
+    return (r as { flags: ServerFlagsOf }).flags;
+  };
+  type ServerFlagsOf = { walCompression: string; agentWalCompression: string };
+  assert.equal(run([]).walCompression, 'snappy');
+  assert.equal(run(['--no-storage.tsdb.wal-compression']).walCompression, 'none');
+  assert.equal(run(['--storage.tsdb.wal-compression=false', '--storage.tsdb.wal-compression-type=zstd']).walCompression, 'none');
+  assert.equal(run(['--agent', '--no-storage.agent.wal-compression']).agentWalCompression, 'none');
+  assert.equal(run(['--agent']).agentWalCompression, 'snappy');
+  assert.throws(() => parseArgs(['--storage.tsdb.wal-compression-type=zstd']), /--storage.tsdb.wal-compression-type=zstd is not supported/);
+  assert.throws(() => parseArgs(['--agent', '--storage.agent.wal-compression-type=zstd']), /--storage.agent.wal-compression-type=zstd is not supported/);
+  assert.throws(() => parseArgs(['--storage.tsdb.wal-compression-type=lz4']), /must be one of snappy, zstd/);
+});
+
 test('help and version', () => {
   assert.deepEqual(parseArgs(['--query.timeout=1m', '--help']), { kind: 'help' });
   assert.deepEqual(parseArgs(['-h']), { kind: 'help' });

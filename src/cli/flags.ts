@@ -65,6 +65,21 @@ const FLAGS: readonly FlagDef[] = [
     help: 'Maximum number of series in the head block. Samples of new series beyond it are rejected; existing series keep ingesting. 0 means no limit.',
   },
   {
+    name: 'storage.tsdb.wal-compression',
+    mode: 'server',
+    kind: 'bool',
+    def: 'true',
+    help: 'Compress the records of the tsdb WAL. When false, --storage.tsdb.wal-compression-type has no effect.',
+  },
+  {
+    name: 'storage.tsdb.wal-compression-type',
+    mode: 'server',
+    kind: 'string',
+    def: 'snappy',
+    values: ['snappy', 'zstd'],
+    help: 'Algorithm compressing the tsdb WAL when --storage.tsdb.wal-compression is on. tsprom supports snappy only.',
+  },
+  {
     name: 'storage.disk-free-min',
     kind: 'string',
     def: DEFAULT_DISK_FREE_MIN,
@@ -110,7 +125,15 @@ const FLAGS: readonly FlagDef[] = [
     mode: 'agent',
     kind: 'bool',
     def: 'true',
-    help: 'Compress the agent WAL. Accepted for compatibility: tsprom\'s WAL records are compact already and not compressed.',
+    help: 'Compress the records of the agent WAL. When false, --storage.agent.wal-compression-type has no effect.',
+  },
+  {
+    name: 'storage.agent.wal-compression-type',
+    mode: 'agent',
+    kind: 'string',
+    def: 'snappy',
+    values: ['snappy', 'zstd'],
+    help: 'Algorithm compressing the agent WAL when --storage.agent.wal-compression is on. tsprom supports snappy only.',
   },
   {
     name: 'storage.agent.wal-segment-size',
@@ -246,10 +269,13 @@ export interface ServerFlags {
   readonly remoteFlushDeadlineMs: number;
   /** --storage.remote.max-wal-retention-size (bytes); 0 = no cap. */
   readonly remoteMaxWalRetentionBytes: number;
+  /** --storage.tsdb.wal-compression[-type]. */
+  readonly walCompression: 'none' | 'snappy';
   /** --agent: scrape and remote-write only, into a WAL-only store. */
   readonly agent: boolean;
   readonly agentStoragePath: string;
-  readonly agentWalCompression: boolean;
+  /** --storage.agent.wal-compression[-type]. */
+  readonly agentWalCompression: 'none' | 'snappy';
   /** 0 = the WAL's default. */
   readonly agentWalSegmentSize: number;
   readonly agentRetentionMinTimeMs: number;
@@ -348,6 +374,15 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   if (agentSegmentSize !== 0 && (agentSegmentSize < 10 * 1024 * 1024 || agentSegmentSize > 256 * 1024 * 1024)) {
     throw new FlagError("flag 'storage.agent.wal-segment-size' must be set between 10MB and 256MB");
   }
+  // Node has no zstd: refused rather than silently written as snappy.
+  const compression = (flag: string): 'none' | 'snappy' => {
+    if (get(flag) !== 'true') return 'none';
+    if (get(`${flag}-type`) === 'zstd') throw new FlagError(`--${flag}-type=zstd is not supported: tsprom compresses the WAL with snappy only`);
+    return 'snappy';
+  };
+  // Flags of the other mode were refused above, so each pair holds its default or what was given.
+  const walCompression = compression('storage.tsdb.wal-compression');
+  const agentWalCompression = compression('storage.agent.wal-compression');
   const features = new Set(lists.get('enable-feature') ?? []);
   const shown: Record<string, string> = {};
   for (const f of FLAGS) shown[f.name] = f.kind === 'list' ? (lists.get(f.name) ?? []).join(',') : get(f.name);
@@ -393,9 +428,10 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       remoteReadMaxBytesInFrame: Number(get('storage.remote.read-max-bytes-in-frame')),
       remoteFlushDeadlineMs: parseDuration(get('storage.remote.flush-deadline')),
       remoteMaxWalRetentionBytes: parseSize(get('storage.remote.max-wal-retention-size')),
+      walCompression,
       agent,
       agentStoragePath: get('storage.agent.path'),
-      agentWalCompression: get('storage.agent.wal-compression') === 'true',
+      agentWalCompression,
       agentWalSegmentSize: agentSegmentSize,
       agentRetentionMinTimeMs: parseDuration(get('storage.agent.retention.min-time')),
       agentRetentionMaxTimeMs: parseDuration(get('storage.agent.retention.max-time')),

@@ -76,6 +76,8 @@ export interface StorageOpenOptions {
   retentionSizeBytes: number;
   /** 0 = no limit. */
   maxHeadSeries: number;
+  /** --storage.tsdb.wal-compression[-type]. */
+  walCompression: 'none' | 'snappy';
   /** Exemplar storage size with --enable-feature=exemplar-storage; undefined = off. */
   maxExemplars?: number;
   /** Remote-write queues: WAL truncation keeps what they have not sent. */
@@ -273,6 +275,7 @@ export class TsPromServer {
       retentionTimeMs: this.flags.retentionTimeMs,
       retentionSizeBytes: this.flags.retentionSizeBytes,
       maxHeadSeries: this.flags.maxHeadSeries,
+      walCompression: this.flags.walCompression,
       maxExemplars: this.exemplarStorage ? this.config.storage.exemplars.maxExemplars : undefined,
       walRetention: this.remoteWrite,
       registry: this.registry,
@@ -611,6 +614,7 @@ export class TsPromServer {
     return openAgentDB({
       dir: this.dataDir(),
       segmentSize: f.agentWalSegmentSize,
+      walCompression: f.agentWalCompression,
       minWalTimeMs: f.agentRetentionMinTimeMs,
       maxWalTimeMs: f.agentRetentionMaxTimeMs,
       // 0 means the default, as in Prometheus.
