@@ -1,5 +1,5 @@
 // `npm run bench -- ingest [--sizes 10150,101500] [--only tsprom|prometheus] [--rounds N]
-//                          [--latency-interval-ms 20] [--latency-idle-s 6] [--latency-query-step 2]
+//                          [--latency-interval-ms 20] [--latency-idle-s 6] [--latency-query-step 1]
 //                          [--latency-query-runs 1] [--latency-query 'sum by (instance) (rate(...[1m]))']`
 //
 // Remote-write ingest through the real HTTP servers, one process at a time, each with a fresh
@@ -19,15 +19,15 @@ import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { BenchFailure, pacedSender, quantile, runQuery, sendConcurrently } from './load_client.js';
 import { flagValue, listFlag, numberFlag, FlagError } from './load_flags.js';
-import { bodyFor, HEADERS, templateV1, templateV2, type Protocol, type RequestTemplate } from './load_proto.js';
-import { buildWorkload, STEP_MS, type Workload } from './load_workload.js';
+import { batches, BodyEncoder, HEADERS, type Protocol } from './load_proto.js';
+import { buildWorkload, STEP_MS } from './load_workload.js';
 import { diskBytes, rssMiB, startServer, type Server, type ServerName } from './peer_servers.js';
 
 const CLIENTS = 4;
 const BATCH = 2000;
 /** Default rounds per size: about this many samples, 10-25 s per server today. */
-const DEFAULT_SAMPLES = 4_000_000;
-const DEFAULT_QUERY = 'sum by (instance) (rate(node_interrupts_total[1m]))';
+const DEFAULT_SAMPLES = 3_000_000;
+const DEFAULT_QUERY = 'sum by (instance) (rate(node_cpu_seconds_total[1m]))';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -53,17 +53,10 @@ interface LatencyFigures {
   queryS: number;
 }
 
-/** Per client, its series split into requests of at most BATCH. */
-function split(size: number): number[][][] {
+/** Per client, its disjoint share of the series: a quarter each. */
+function shares(size: number): number[][] {
   const quarter = Math.ceil(size / CLIENTS);
-  const out: number[][][] = [];
-  for (let c = 0; c < CLIENTS; c++) {
-    const chunks: number[][] = [];
-    const end = Math.min(size, (c + 1) * quarter);
-    for (let s = c * quarter; s < end; s += BATCH) chunks.push(Array.from({ length: Math.min(BATCH, end - s) }, (_, k) => s + k));
-    out.push(chunks);
-  }
-  return out;
+  return Array.from({ length: CLIENTS }, (_, c) => Array.from({ length: Math.max(0, Math.min(size, (c + 1) * quarter) - c * quarter) }, (_, k) => c * quarter + k));
 }
 
 interface Bodies {
@@ -74,23 +67,19 @@ interface Bodies {
   bytes: number;
 }
 
-function buildBodies(wl: Workload, templates: RequestTemplate[][], rounds: number, lightRounds: number, t0: number): Bodies {
+function buildBodies(enc: BodyEncoder, size: number, rounds: number, lightRounds: number): Bodies {
   let samples = 0;
   let bytes = 0;
-  const perClient = templates.map((ts) => {
-    const out: Buffer[] = [];
-    for (let r = 0; r < rounds; r++) {
-      for (const t of ts) {
-        const b = bodyFor(t, wl, r, t0 + r * STEP_MS);
-        out.push(b);
-        samples += t.series.length;
-        bytes += b.length;
-      }
-    }
-    return out;
-  });
-  const light: Buffer[] = [];
-  for (let r = rounds; r < rounds + lightRounds; r++) for (const ts of templates) for (const t of ts) light.push(bodyFor(t, wl, r, t0 + r * STEP_MS));
+  const perClient = shares(size).map((share) =>
+    batches(share, 0, rounds, BATCH).map((b) => {
+      const body = enc.body(b);
+      samples += b.series.length;
+      bytes += body.length;
+      return body;
+    }),
+  );
+  const all = Array.from({ length: size }, (_, i) => i);
+  const light = lightRounds === 0 ? [] : batches(all, rounds, lightRounds, BATCH).map((b) => enc.body(b));
   return { perClient, samples, light, bytes };
 }
 
@@ -174,7 +163,7 @@ async function main(): Promise<void> {
   const intervalMs = numberFlag('latency-interval-ms', 20);
   const idleS = numberFlag('latency-idle-s', 6);
   const queryRuns = numberFlag('latency-query-runs', 1);
-  const queryStep = numberFlag('latency-query-step', 2);
+  const queryStep = numberFlag('latency-query-step', 1);
   const query = flagValue('latency-query') ?? DEFAULT_QUERY;
   const latencySize = Math.max(...sizes);
 
@@ -182,16 +171,14 @@ async function main(): Promise<void> {
   const lat: LatencyFigures[] = [];
   for (const size of sizes) {
     const wl = buildWorkload(size);
-    const chunks = split(size);
     const rounds = Math.round(roundsFlag ?? Math.max(10, DEFAULT_SAMPLES / size));
-    const requestsPerRound = chunks.reduce((a, c) => a + c.length, 0);
     // Enough light rounds for the idle phase and a query of up to 20 s per run.
-    const lightRounds = size === latencySize ? Math.ceil(((idleS + 20 * queryRuns) * 1000) / intervalMs / requestsPerRound) : 0;
+    const lightRounds = size === latencySize ? Math.ceil((((idleS + 20 * queryRuns) * 1000) / intervalMs) * (BATCH / size)) : 0;
     const t0 = Math.floor(Date.now() / STEP_MS) * STEP_MS - (rounds + lightRounds) * STEP_MS;
     const plan: LatencyPlan = { intervalMs, idleS, queryRuns, query, start: t0 / 1000 + 60, end: (t0 + (rounds - 1) * STEP_MS) / 1000, step: queryStep };
 
     const b0 = performance.now();
-    let bodies = buildBodies(wl, chunks.map((cs) => cs.map((s) => templateV1(wl, s))), rounds, lightRounds, t0);
+    let bodies = buildBodies(new BodyEncoder(wl, '1.0', t0), size, rounds, lightRounds);
     console.error(`${size} series, ${rounds} rounds: ${bodies.samples} samples in ${bodies.perClient.reduce((a, c) => a + c.length, 0)} bodies of ${fmt(bodies.bytes / 1e6, 1)} MB (1.0), built in ${fmt((performance.now() - b0) / 1000, 1)} s`);
     for (const name of servers) {
       await withServer(name, async (s) => {
@@ -202,7 +189,7 @@ async function main(): Promise<void> {
       });
     }
     if (servers.includes('tsprom')) {
-      bodies = buildBodies(wl, chunks.map((cs) => cs.map((s) => templateV2(wl, s))), rounds, 0, t0);
+      bodies = buildBodies(new BodyEncoder(wl, '2.0', t0), size, rounds, 0);
       await withServer('tsprom', async (s) => {
         const f = await ingest(s, '2.0', size, bodies);
         results.push(f);

@@ -1,19 +1,11 @@
-// Remote-write request bodies for the ingest and queries benches, built before any timing:
-// each request's protobuf (1.0 WriteRequest or 2.0 Request) is encoded once with one sample
-// per series, then every round patches its timestamp and values in place and compresses a
-// copy with snappy. Timestamps are written as 6-byte varints (every millisecond timestamp
-// from 2^35 to 2^42, i.e. 1971 to 2109, has that length), so the offsets never move.
+// Remote-write request bodies for the ingest and queries benches, built before any timing.
+// A sender's samples form a stream (every series of its share for round 0, then round 1, ...)
+// cut into requests of at most 2,000 samples, as Prometheus's queue batches them; a request
+// may hold the end of one round and the start of the next, never two samples of one series
+// while the share has more series than a request. Each series' labels are encoded once
+// (1.0: its Label fields; 2.0: its symbols), so a body costs a copy, a few bytes and snappy.
 import { compressSync } from 'snappy';
-import { valueAt, type Workload } from './load_workload.js';
-
-export interface RequestTemplate {
-  /** The uncompressed message; patched by bodyFor. */
-  readonly message: Buffer;
-  /** Per sample: the workload series, the offset of its 8-byte value and of its 6-byte timestamp. */
-  readonly series: Int32Array;
-  readonly valueAt: Uint32Array;
-  readonly tsAt: Uint32Array;
-}
+import { STEP_MS, valueAt, type Workload } from './load_workload.js';
 
 export type Protocol = '1.0' | '2.0';
 
@@ -22,9 +14,28 @@ export const HEADERS: Readonly<Record<Protocol, Readonly<Record<string, string>>
   '2.0': { 'content-type': 'application/x-protobuf;proto=io.prometheus.write.v2.Request', 'content-encoding': 'snappy', 'x-prometheus-remote-write-version': '2.0.0' },
 };
 
-const TS_BYTES = 6;
-/** A Sample message: tag, double, tag, 6-byte varint. */
-const SAMPLE_LEN = 1 + 8 + 1 + TS_BYTES;
+/** One request's samples: series[k] at round rounds[k]. */
+export interface Batch {
+  readonly series: Int32Array;
+  readonly rounds: Int32Array;
+}
+
+/** The stream of `share` (series ids) over rounds first..first+count-1, cut into batches of at most `size`. */
+export function batches(share: readonly number[], first: number, count: number, size: number): Batch[] {
+  const total = share.length * count;
+  const out: Batch[] = [];
+  for (let at = 0; at < total; at += size) {
+    const n = Math.min(size, total - at);
+    const series = new Int32Array(n);
+    const rounds = new Int32Array(n);
+    for (let k = 0; k < n; k++) {
+      series[k] = share[(at + k) % share.length]!;
+      rounds[k] = first + Math.floor((at + k) / share.length);
+    }
+    out.push({ series, rounds });
+  }
+  return out;
+}
 
 function varintLen(n: number): number {
   let len = 1;
@@ -35,12 +46,15 @@ function varintLen(n: number): number {
   return len;
 }
 
-/** Bounded by construction: every template's size is computed before it is written. */
+/** A growable byte buffer, reused for every body (its size is bounded by the largest request). */
 class Writer {
-  readonly buf: Buffer;
+  buf = Buffer.alloc(1 << 20);
   pos = 0;
-  constructor(size: number) {
-    this.buf = Buffer.alloc(size);
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const next = Buffer.alloc(Math.max(this.buf.length * 2, this.pos + n));
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
   }
   byte(b: number): void {
     this.buf[this.pos++] = b;
@@ -52,136 +66,138 @@ class Writer {
     }
     this.buf[this.pos++] = n;
   }
-  string(field: number, s: string): void {
-    const len = Buffer.byteLength(s);
-    this.varint((field << 3) | 2);
-    this.varint(len);
-    this.pos += this.buf.write(s, this.pos, 'utf8');
+  bytes(b: Buffer): void {
+    this.pos += b.copy(this.buf, this.pos);
   }
-  /** A Sample with a zero value and timestamp; returns the value's offset (the timestamp's is 9 further). */
-  sample(field: number): number {
+  /** A Sample message as field `field`: value (field 1, double) and timestamp (field 2, varint). */
+  sample(field: number, v: number, t: number): void {
     this.byte((field << 3) | 2);
-    this.byte(SAMPLE_LEN);
+    this.byte(1 + 8 + 1 + varintLen(t));
     this.byte(0x09);
-    const at = this.pos;
+    this.buf.writeDoubleLE(v, this.pos);
     this.pos += 8;
     this.byte(0x10);
-    for (let i = 0; i < TS_BYTES - 1; i++) this.byte(0x80);
-    this.byte(0x40);
-    return at;
+    this.varint(t);
   }
 }
 
-function stringFieldLen(s: string): number {
-  const n = Buffer.byteLength(s);
-  return 1 + varintLen(n) + n;
-}
-
-function finish(w: Writer, series: ArrayLike<number>, valueOffsets: number[]): RequestTemplate {
-  if (w.pos !== w.buf.length) throw new Error(`template size mismatch: wrote ${w.pos} of ${w.buf.length}`);
-  return {
-    message: w.buf,
-    series: Int32Array.from(series),
-    valueAt: Uint32Array.from(valueOffsets),
-    tsAt: Uint32Array.from(valueOffsets, (o) => o + 9),
-  };
-}
-
-/** A 1.0 WriteRequest with one sample for each of `series`. */
-export function templateV1(wl: Workload, series: ArrayLike<number>): RequestTemplate {
-  const tsLens: number[] = [];
-  let size = 0;
-  for (let k = 0; k < series.length; k++) {
-    let len = 2 + SAMPLE_LEN;
-    for (const [n, v] of wl.labels[series[k]!]!) {
-      const l = stringFieldLen(n) + stringFieldLen(v);
-      len += 1 + varintLen(l) + l;
+function lenPrefixed(field: number, payload: Buffer): Buffer {
+  const head: number[] = [(field << 3) | 2];
+  for (let n = payload.length; ; n = Math.floor(n / 128)) {
+    if (n < 0x80) {
+      head.push(n);
+      break;
     }
-    tsLens.push(len);
-    size += 1 + varintLen(len) + len;
+    head.push((n % 128) | 0x80);
   }
-  const w = new Writer(size);
-  const offsets: number[] = [];
-  for (let k = 0; k < series.length; k++) {
-    w.byte((1 << 3) | 2);
-    w.varint(tsLens[k]!);
-    for (const [n, v] of wl.labels[series[k]!]!) {
-      w.byte((1 << 3) | 2);
-      w.varint(stringFieldLen(n) + stringFieldLen(v));
-      w.string(1, n);
-      w.string(2, v);
-    }
-    offsets.push(w.sample(2));
-  }
-  return finish(w, series, offsets);
+  return Buffer.concat([Buffer.from(head), payload]);
 }
 
 /** io.prometheus.write.v2.Request's metric types, by the workload's series kind. */
 const V2_TYPE = [1 /* counter */, 2 /* gauge */, 3 /* histogram */, 3, 2];
 
-/** A 2.0 Request with one sample for each of `series`, symbols interned in order of use as Prometheus does. */
-export function templateV2(wl: Workload, series: ArrayLike<number>): RequestTemplate {
-  const symbols = [''];
-  const index = new Map<string, number>([['', 0]]);
-  const sym = (s: string): number => {
-    let i = index.get(s);
-    if (i === undefined) {
-      i = symbols.length;
-      symbols.push(s);
-      index.set(s, i);
+/** Encodes batches of one workload; timestamps are t0 + round * STEP_MS. */
+export class BodyEncoder {
+  private readonly w = new Writer();
+  /** 1.0: the Label fields of each series. */
+  private readonly labelBytes: Buffer[] = [];
+  /** 2.0: each series' labels as global symbol ids, and each symbol's field-4 bytes. */
+  private readonly seriesSyms: Uint32Array[] = [];
+  private readonly symbolBytes: Buffer[] = [];
+  private readonly localOf: Int32Array = new Int32Array(0);
+
+  constructor(
+    private readonly wl: Workload,
+    readonly protocol: Protocol,
+    private readonly t0: number,
+  ) {
+    if (protocol === '1.0') {
+      for (const ls of wl.labels) {
+        this.labelBytes.push(Buffer.concat(ls.map(([n, v]) => lenPrefixed(1, Buffer.concat([lenPrefixed(1, Buffer.from(n)), lenPrefixed(2, Buffer.from(v))])))));
+      }
+      return;
     }
-    return i;
-  };
-  const refs: number[][] = [];
-  const tsLens: number[] = [];
-  let size = 0;
-  for (let k = 0; k < series.length; k++) {
-    const r = wl.labels[series[k]!]!.flatMap(([n, v]) => [sym(n), sym(v)]);
-    refs.push(r);
-    const packed = r.reduce((a, x) => a + varintLen(x), 0);
-    const len = 1 + varintLen(packed) + packed + 2 + SAMPLE_LEN + 4;
-    tsLens.push(len);
-    size += 1 + varintLen(len) + len;
+    const ids = new Map<string, number>();
+    const id = (s: string): number => {
+      let i = ids.get(s);
+      if (i === undefined) {
+        i = this.symbolBytes.length;
+        ids.set(s, i);
+        this.symbolBytes.push(lenPrefixed(4, Buffer.from(s)));
+      }
+      return i;
+    };
+    id('');
+    for (const ls of wl.labels) this.seriesSyms.push(Uint32Array.from(ls.flatMap(([n, v]) => [id(n), id(v)])));
+    this.localOf = new Int32Array(this.symbolBytes.length).fill(-1);
   }
-  for (const s of symbols) size += stringFieldLen(s);
-  const w = new Writer(size);
-  for (const s of symbols) w.string(4, s);
-  const offsets: number[] = [];
-  for (let k = 0; k < series.length; k++) {
-    const r = refs[k]!;
-    w.byte((5 << 3) | 2);
-    w.varint(tsLens[k]!);
-    w.byte((1 << 3) | 2);
-    w.varint(r.reduce((a, x) => a + varintLen(x), 0));
-    for (const x of r) w.varint(x);
-    offsets.push(w.sample(2));
-    // Metadata { type }: 4 bytes.
-    w.byte((5 << 3) | 2);
-    w.byte(2);
-    w.byte(0x08);
-    w.byte(V2_TYPE[wl.kind[series[k]!]!] ?? 0);
-  }
-  return finish(w, series, offsets);
-}
 
-/** Writes n (below 2^42) as a 6-byte varint at `at`. */
-function writeTs(buf: Buffer, at: number, n: number): void {
-  for (let i = 0; i < TS_BYTES - 1; i++) {
-    buf[at + i] = (n % 128) | 0x80;
-    n = Math.floor(n / 128);
+  /** The uncompressed message of a batch (valid until the next call). */
+  message(b: Batch): Buffer {
+    const w = this.w;
+    w.pos = 0;
+    if (this.protocol === '1.0') {
+      for (let k = 0; k < b.series.length; k++) {
+        const s = b.series[k]!;
+        const t = this.t0 + b.rounds[k]! * STEP_MS;
+        const lb = this.labelBytes[s]!;
+        const sampleLen = 2 + 1 + 8 + 1 + varintLen(t);
+        w.ensure(12 + lb.length + sampleLen);
+        w.byte((1 << 3) | 2);
+        w.varint(lb.length + sampleLen);
+        w.bytes(lb);
+        w.sample(2, valueAt(this.wl, s, b.rounds[k]!), t);
+      }
+      return w.buf.subarray(0, w.pos);
+    }
+    // 2.0: symbols in order of first use, starting with the empty string, as Prometheus interns them.
+    const used: number[] = [0];
+    this.localOf[0] = 0;
+    const local: Uint32Array[] = [];
+    for (let k = 0; k < b.series.length; k++) {
+      const g = this.seriesSyms[b.series[k]!]!;
+      const l = new Uint32Array(g.length);
+      for (let j = 0; j < g.length; j++) {
+        let x = this.localOf[g[j]!]!;
+        if (x < 0) {
+          x = used.length;
+          this.localOf[g[j]!] = x;
+          used.push(g[j]!);
+        }
+        l[j] = x;
+      }
+      local.push(l);
+    }
+    for (const g of used) {
+      w.ensure(this.symbolBytes[g]!.length);
+      w.bytes(this.symbolBytes[g]!);
+      this.localOf[g] = -1;
+    }
+    for (let k = 0; k < b.series.length; k++) {
+      const s = b.series[k]!;
+      const l = local[k]!;
+      const t = this.t0 + b.rounds[k]! * STEP_MS;
+      let packed = 0;
+      for (const x of l) packed += varintLen(x);
+      // labels_refs (packed), one Sample, Metadata { type }.
+      const len = 1 + varintLen(packed) + packed + 2 + 1 + 8 + 1 + varintLen(t) + 4;
+      w.ensure(6 + len);
+      w.byte((5 << 3) | 2);
+      w.varint(len);
+      w.byte((1 << 3) | 2);
+      w.varint(packed);
+      for (const x of l) w.varint(x);
+      w.sample(2, valueAt(this.wl, s, b.rounds[k]!), t);
+      w.byte((5 << 3) | 2);
+      w.byte(2);
+      w.byte(0x08);
+      w.byte(V2_TYPE[this.wl.kind[s]!] ?? 0);
+    }
+    return w.buf.subarray(0, w.pos);
   }
-  buf[at + TS_BYTES - 1] = n;
-}
 
-export const MIN_TS = 2 ** 35;
-export const MAX_TS = 2 ** 42 - 1;
-
-/** The snappy body of `t` for round `round` at timestamp `tsMs`. */
-export function bodyFor(t: RequestTemplate, wl: Workload, round: number, tsMs: number): Buffer {
-  if (tsMs < MIN_TS || tsMs > MAX_TS) throw new Error(`timestamp ${tsMs} does not fit 6 varint bytes`);
-  for (let k = 0; k < t.series.length; k++) {
-    t.message.writeDoubleLE(valueAt(wl, t.series[k]!, round), t.valueAt[k]!);
-    writeTs(t.message, t.tsAt[k]!, tsMs);
+  /** The snappy-compressed body of a batch. */
+  body(b: Batch): Buffer {
+    return compressSync(this.message(b));
   }
-  return compressSync(t.message);
 }

@@ -1,48 +1,56 @@
-// The ingest and queries benches' request bodies: the patched templates are the messages the
-// test encoders (an independent implementation) and the server's 2.0 decoder agree on, and the
+// The ingest and queries benches' request bodies: the messages the test encoder (an independent
+// implementation) writes and the server's 2.0 decoder reads back, batching over rounds, and the
 // workload keeps histogram buckets cumulative and counters monotonic.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { uncompressSync } from 'snappy';
-import { bodyFor, templateV1, templateV2 } from '../bench/load_proto.js';
+import { batches, BodyEncoder } from '../bench/load_proto.js';
 import { BUCKET_BOUNDS, buildWorkload, SERIES_PER_HOST, valueAt } from '../bench/load_workload.js';
 import { decodeWriteV2Request } from '../src/remote/write_request_v2.js';
 import { encodeWriteRequest } from './remote_write_proto.js';
 
 const T = 1_765_000_000_000;
 
-test('a patched 1.0 template is the WriteRequest the test encoder writes', () => {
+test("batches cut a share's stream over rounds into requests, never two samples of one series while the share is larger", () => {
+  const bs = batches([10, 11, 12], 4, 3, 2);
+  assert.deepEqual(
+    bs.map((b) => [...b.series].map((s, k) => `${s}@${b.rounds[k]}`)),
+    [['10@4', '11@4'], ['12@4', '10@5'], ['11@5', '12@5'], ['10@6', '11@6'], ['12@6']],
+  );
+});
+
+test('a 1.0 body is the WriteRequest the test encoder writes, across a round boundary', () => {
   const wl = buildWorkload(3000);
-  const ids = [0, 5, 1014, 1015, 2999];
-  const t = templateV1(wl, ids);
-  for (const round of [0, 7]) {
-    const got = Buffer.from(uncompressSync(bodyFor(t, wl, round, T + round * 15_000)) as Buffer);
-    const want = encodeWriteRequest(ids.map((i) => ({ labels: wl.labels[i]!.map(([n, v]): [string, string] => [n, v]), samples: [[T + round * 15_000, valueAt(wl, i, round)]] })));
-    assert.deepEqual(got, want);
-  }
+  const enc = new BodyEncoder(wl, '1.0', T);
+  const b = { series: Int32Array.from([1014, 1015, 2999, 0, 5]), rounds: Int32Array.from([6, 6, 6, 7, 7]) };
+  const got = Buffer.from(uncompressSync(enc.body(b)) as Buffer);
+  const want = encodeWriteRequest(
+    [...b.series].map((i, k) => ({ labels: wl.labels[i]!.map(([n, v]): [string, string] => [n, v]), samples: [[T + b.rounds[k]! * 15_000, valueAt(wl, i, b.rounds[k]!)]] })),
+  );
+  assert.deepEqual(got, want);
 });
 
-test('a patched 2.0 template decodes to the series, samples and symbols it was built from', () => {
+test('a 2.0 body decodes to its series, samples and a symbols table of only the symbols it uses', () => {
   const wl = buildWorkload(2030);
-  const ids = [3, 400, 1100, 2029];
-  const body = Buffer.from(uncompressSync(bodyFor(templateV2(wl, ids), wl, 4, T)) as Buffer);
-  const d = decodeWriteV2Request(body);
-  assert.equal(d.series.length, ids.length);
-  const sym = (r: number): string => body.toString('utf8', d.symStart[r]!, d.symEnd[r]!);
-  assert.equal(sym(0), '');
-  d.series.forEach((s, k) => {
-    const pairs: string[] = [];
-    for (let j = s.refStart; j < s.refEnd; j++) pairs.push(sym(d.refs[j]!));
-    assert.deepEqual(pairs, wl.labels[ids[k]!]!.flat());
-    assert.equal(s.end - s.start, 1);
-    assert.equal(d.timestamps[s.start], T);
-    assert.equal(d.values[s.start], valueAt(wl, ids[k]!, 4));
-  });
-});
-
-test('every timestamp a template holds must fit its fixed-width varint', () => {
-  const wl = buildWorkload(10);
-  assert.throws(() => bodyFor(templateV1(wl, [0]), wl, 0, 2 ** 42), /does not fit/);
+  const enc = new BodyEncoder(wl, '2.0', T);
+  for (const ids of [[3, 400, 1100, 2029], [1015]]) {
+    const body = Buffer.from(uncompressSync(enc.body({ series: Int32Array.from(ids), rounds: Int32Array.from(ids, () => 4) })) as Buffer);
+    const d = decodeWriteV2Request(body);
+    assert.equal(d.series.length, ids.length);
+    const sym = (r: number): string => body.toString('utf8', d.symStart[r]!, d.symEnd[r]!);
+    assert.equal(sym(0), '');
+    const symbols = Array.from({ length: d.symbolCount }, (_, r) => sym(r));
+    assert.deepEqual(new Set(symbols), new Set(['', ...ids.flatMap((i) => wl.labels[i]!.flat())]));
+    assert.equal(new Set(symbols).size, symbols.length);
+    d.series.forEach((s, k) => {
+      const pairs: string[] = [];
+      for (let j = s.refStart; j < s.refEnd; j++) pairs.push(sym(d.refs[j]!));
+      assert.deepEqual(pairs, wl.labels[ids[k]!]!.flat());
+      assert.equal(s.end - s.start, 1);
+      assert.equal(d.timestamps[s.start], T + 4 * 15_000);
+      assert.equal(d.values[s.start], valueAt(wl, ids[k]!, 4));
+    });
+  }
 });
 
 test('hosts have 1,015 series of 8 to 12 sorted labels; buckets are cumulative, counters never fall', () => {
