@@ -141,6 +141,19 @@ test('the string-free shortest-digits path agrees with JS (and so Go) across its
   );
 });
 
+test('short decimals (the fast path) print as formatSampleValue prints them', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: -(2 ** 53) + 1, max: 2 ** 53 - 1 }), fc.integer({ min: 0, max: 9 }), (n, k) => {
+      for (const f of [n / 10 ** k, n / 10 ** k + 1e-9, (n % 1e6) / 10 ** k]) {
+        const w = new JsonWriter();
+        w.point(1_700_000_000_123, f);
+        assert.equal(Buffer.concat(w.finish()).toString(), `[1700000000.123,"${formatSampleValue(f)}"]`, String(f));
+      }
+    }),
+    { numRuns: 50_000, examples: [[1, 6], [-1, 6], [999_999_999_999_999, 1], [100_000_000_000_001, 6], [5, 2], [-12_345, 3]] },
+  );
+});
+
 test('integers at digit-count and 32-bit boundaries', () => {
   const ints = [0, 1, 9, 10, 99, 100, 101, 999, 1000, 99_999_999, 100_000_000, 2 ** 31 - 1, 2 ** 31, 2 ** 32 + 5, 1e15, 2 ** 53 - 1];
   for (const n of ints) {

@@ -308,7 +308,8 @@ const DIGIT_PAIRS = Uint8Array.from({ length: 200 }, (_, i) => 48 + (i & 1 ? (i 
 /** Writes a non-negative integer below 2^53 (so at most 16 digits); returns the new position. */
 function writeUint(b: Buffer, p: number, n: number): number {
   // Indices below: len < 16 = POW10.length; r + 1 = 2 * (a two-digit number) + 1 < 200 = DIGIT_PAIRS.length.
-  let len = 1;
+  // Epoch seconds, the most frequent number here, have 10 digits: start there.
+  let len = n >= 1e9 ? 10 : 1;
   while (len < 16 && n >= POW10[len]!) len++;
   let end = p + len;
   const stop = end;
@@ -411,6 +412,16 @@ function writeFraction(b: Buffer, p: number, f: number): number {
 function writeShortest(b: Buffer, p: number, f: number): number {
   const a = f < 0 ? -f : f;
   if (!(a >= 1e-6 && a < 1e15)) return -1;
+  // Short decimals (most gauges and counters) first: the fewest decimals k at
+  // which round(a * 10^k) / 10^k reads back as a. With at most 15 digits no
+  // other decimal of that length reads back, so it is the shortest form (what
+  // the 15-digit case below finds, for less work).
+  for (let k = 1; k <= MAX_SHORT_DECIMALS; k++) {
+    const s = POW10[k]!;
+    const m = Math.round(a * s);
+    if (m >= 1e15) break;
+    if (m / s === a) return writeDecimal(b, p, f < 0, m, k);
+  }
   // Indices below: e stays in -6..14, so e + 1 <= 14 < POW10.length, -e <= 5 < NEG_POW10.length and
   // 14 - e .. 16 - e lie in 0..22 (POW10_UP_TO_22); HI_WORD < 2 = BITS_U32.length; the exponent is masked below 2048.
   // e = floor(log10(a)), by comparisons (each power here is exact or the least double above it),
@@ -457,6 +468,28 @@ function writeShortest(b: Buffer, p: number, f: number): number {
   if (Math.abs(Math.abs(l - rl) - 0.5) < TIE_SLACK) return -1;
   if (!writeDigits(h, rl, 1e9, 17)) return -1;
   return emitDigits(b, p, f < 0, e, 17);
+}
+
+/** Decimals the short path of writeShortest tries before the general one. */
+const MAX_SHORT_DECIMALS = 6;
+
+/** Writes m / 10^k (m < 1e15, 1 <= k <= MAX_SHORT_DECIMALS, m not a multiple of 10) in fixed notation. */
+function writeDecimal(b: Buffer, p: number, neg: boolean, m: number, k: number): number {
+  // k indexes POW10 below 16. The quotient's floor is exact: m < 1e15 leaves the
+  // doubles near it far closer together than the fraction's distance to the next integer.
+  const s = POW10[k]!;
+  const ip = Math.floor(m / s);
+  let fr = m - ip * s;
+  if (neg) b[p++] = 0x2d;
+  p = writeUint(b, p, ip);
+  b[p++] = 0x2e;
+  // fr < 10^6 fits an int32; its k digits go right to left, leading zeros included.
+  for (let i = p + k - 1; i >= p; i--) {
+    const d = (fr / 10) | 0;
+    b[i] = 48 + fr - d * 10;
+    fr = d;
+  }
+  return p + k;
 }
 
 /** 1 when a candidate at `dist` below the exact product reads back, 0 when not, -1 when too close to the edge to say. */
