@@ -19,12 +19,11 @@ import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { BenchFailure, pacedSender, quantile, runQuery, sendConcurrently } from './load_client.js';
 import { flagValue, listFlag, numberFlag, FlagError } from './load_flags.js';
-import { batches, BodyEncoder, HEADERS, type Protocol } from './load_proto.js';
+import { BATCH, buildBodies, type Bodies } from './load_ingest.js';
+import { BodyEncoder, HEADERS, type Protocol } from './load_proto.js';
 import { buildWorkload, STEP_MS } from './load_workload.js';
 import { diskBytes, rssMiB, startServer, type Server, type ServerName } from './peer_servers.js';
 
-const CLIENTS = 4;
-const BATCH = 2000;
 /** Default rounds per size: about this many samples, 10-25 s per server today. */
 const DEFAULT_SAMPLES = 3_000_000;
 const DEFAULT_QUERY = 'sum by (instance) (rate(node_cpu_seconds_total[1m]))';
@@ -51,36 +50,6 @@ interface LatencyFigures {
   idleRequests: number;
   duringRequests: number;
   queryS: number;
-}
-
-/** Per client, its disjoint share of the series: a quarter each. */
-function shares(size: number): number[][] {
-  const quarter = Math.ceil(size / CLIENTS);
-  return Array.from({ length: CLIENTS }, (_, c) => Array.from({ length: Math.max(0, Math.min(size, (c + 1) * quarter) - c * quarter) }, (_, k) => c * quarter + k));
-}
-
-interface Bodies {
-  perClient: Buffer[][];
-  samples: number;
-  /** The light sender's: the rounds after ingest, all series in order. */
-  light: Buffer[];
-  bytes: number;
-}
-
-function buildBodies(enc: BodyEncoder, size: number, rounds: number, lightRounds: number): Bodies {
-  let samples = 0;
-  let bytes = 0;
-  const perClient = shares(size).map((share) =>
-    batches(share, 0, rounds, BATCH).map((b) => {
-      const body = enc.body(b);
-      samples += b.series.length;
-      bytes += body.length;
-      return body;
-    }),
-  );
-  const all = Array.from({ length: size }, (_, i) => i);
-  const light = lightRounds === 0 ? [] : batches(all, rounds, lightRounds, BATCH).map((b) => enc.body(b));
-  return { perClient, samples, light, bytes };
 }
 
 async function ingest(server: Server, protocol: Protocol, size: number, bodies: Bodies): Promise<IngestFigures> {
