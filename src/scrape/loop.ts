@@ -31,7 +31,9 @@ import type { ScrapeMetrics } from './metrics.js';
 import { NhcbParser, type HistogramParser } from './nhcb_parser.js';
 import type { MetadataSource, MetricMetadata, Target } from './target.js';
 import { Entry, type Exemplar as ParsedExemplar, type MetricType, type SymbolTable, type TextParser } from '../model/textparse/interface.js';
-import { acceptHeader, ContentTypeError, newTextParser, protocolMediaType } from '../model/textparse/media_type.js';
+import { acceptHeader, ContentTypeError, MEDIA_TYPE_PROMTEXT, negotiateMediaType, parserForMediaType, protocolMediaType } from '../model/textparse/media_type.js';
+import { PoolFullError, type WorkerPool } from '../workers/pool.js';
+import { BatchParser, type ParseBatch, type ParseJob } from './parse_batch.js';
 
 /** Samples more than this far in the future are rejected as out of bounds (Prometheus's maxAheadTime). */
 const MAX_AHEAD_MS = 10 * 60 * 1000;
@@ -298,6 +300,13 @@ export interface ScrapeLoopDeps {
    * `_created` series are read as start timestamps, not samples.
    */
   readonly createdTimestampZeroIngestion?: boolean;
+  /** Parses bodies of at least minBytes on the pool's worker threads (Prometheus text format); absent: all inline. */
+  readonly parseOffload?: ParseOffload;
+}
+
+export interface ParseOffload {
+  readonly pool: WorkerPool<ParseJob, ParseBatch>;
+  readonly minBytes: number;
 }
 
 interface Counts {
@@ -536,17 +545,17 @@ export class ScrapeLoop {
     const nativeOn = boolLabel(tl, '__scrape_native_histograms__', cfg.scrapeNativeHistograms);
     const keepClassic = boolLabel(tl, '__always_scrape_classic_histograms__', cfg.alwaysScrapeClassicHistograms);
     const toNhcb = boolLabel(tl, '__convert_classic_histograms_to_nhcb__', cfg.convertClassicHistogramsToNhcb);
-    let parser: TextParser;
+    let parser: TextParser | null = null;
     try {
-      const r = newTextParser(
+      const { mediaType, warning } = negotiateMediaType(contentType, this.fallbackMediaType);
+      if (warning !== null) this.log.debug(warning);
+      if (mediaType === MEDIA_TYPE_PROMTEXT) parser = await this.parseOffThread(body);
+      parser ??= parserForMediaType(
+        mediaType,
         body,
-        contentType,
-        this.fallbackMediaType,
         { symbols: this.deps.symbols, skipCreatedSeries: ctZero },
         { ignoreNativeHistograms: !nativeOn, parseClassicHistograms: keepClassic },
       );
-      if (r.warning !== null) this.log.debug(r.warning);
-      parser = r.parser;
     } catch (e) {
       if (e instanceof ContentTypeError) throw new ScrapeError(e.message);
       throw e;
@@ -758,6 +767,35 @@ export class ScrapeLoop {
     if (bucketLimitHit) throw new ScrapeError('histogram bucket limit exceeded');
     this.appendStaleMarkers(app, defTime);
     cache.iterDone(true, metrics);
+  }
+
+  /**
+   * Parses a large Prometheus-text body on a worker thread and returns its replay, or
+   * null to parse inline: small bodies (the round trip costs more than it saves), a full
+   * pool queue (never wait without bound), a failed worker (inline gives the same result,
+   * errors included).
+   */
+  private async parseOffThread(body: Buffer): Promise<TextParser | null> {
+    const off = this.deps.parseOffload;
+    if (off === undefined || body.length < off.minBytes) return null;
+    const metrics = this.deps.metrics;
+    if (off.pool.full) {
+      metrics.parseInline.inc({ reason: 'pool_full' });
+      return null;
+    }
+    // Shared memory: the worker reads the bytes and the replay compares series keys with the same copy.
+    const shared = Buffer.from(new SharedArrayBuffer(body.length));
+    shared.set(body);
+    try {
+      const batch = await off.pool.run({ body: shared.buffer as SharedArrayBuffer, length: shared.length });
+      metrics.parseOffloaded.inc();
+      // The replay reads the unshared original: element reads from shared memory are slower.
+      return new BatchParser(body, batch, this.deps.symbols);
+    } catch (e) {
+      metrics.parseInline.inc({ reason: e instanceof PoolFullError ? 'pool_full' : 'worker_failed' });
+      if (!(e instanceof PoolFullError)) this.log.warn('Parsing on a worker thread failed, parsing inline', { err: errMessage(e) });
+      return null;
+    }
   }
 
   /**

@@ -27,6 +27,8 @@ export class ScrapeMetrics {
   readonly scrapeDuration: Histogram;
   readonly seriesCacheEntries: Gauge<'scrape_job'>;
   readonly metadataCacheEntries: Gauge<'scrape_job'>;
+  readonly parseOffloaded: Counter;
+  readonly parseInline: Counter<'reason'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -79,6 +81,13 @@ export class ScrapeMetrics {
     this.intervalLength = new Summary({ name: 'prometheus_target_interval_length_seconds', help: 'Actual intervals between scrapes.', labelNames: ['interval'] as const, percentiles: [0.01, 0.05, 0.5, 0.9, 0.99], registers });
     this.scrapeDuration = new Histogram({ name: 'prometheus_target_scrape_duration_seconds', help: 'Total duration of the scrape from start to commit completion in seconds.', registers });
     this.seriesCacheEntries = new Gauge({ name: 'tsprom_target_scrape_cache_series', help: 'Series held in the scrape caches of this scrape pool (bounded by the last successful scrapes).', labelNames: ['scrape_job'] as const, registers });
+    this.parseOffloaded = new Counter({ name: 'tsprom_target_scrape_parses_offloaded_total', help: 'Scrape bodies parsed on a worker thread.', registers });
+    this.parseInline = new Counter({
+      name: 'tsprom_target_scrape_parse_fallbacks_total',
+      help: 'Scrape bodies large enough for a worker thread that were parsed on the main thread instead, by reason (pool full, worker failed).',
+      labelNames: ['reason'] as const,
+      registers,
+    });
     this.metadataCacheEntries = new Gauge({ name: 'prometheus_target_metadata_cache_entries', help: 'Total number of metric metadata entries in the cache', labelNames: ['scrape_job'] as const, registers });
   }
 }

@@ -4,7 +4,7 @@ import { isUtf8 } from 'node:buffer';
 import { formatOpenMetricsFloat } from '../../gofmt/float.js';
 import { compareStrings } from '../../gofmt/order.js';
 import { Labels, METRIC_NAME, type Label } from '../labels.js';
-import { Tok, TOKEN_NAMES, St, Ch, Flag, INITIAL_LABEL_SLOTS, floatError, parseFloatBytes, latin1, utf8, quoteCtx, unescape } from './scan.js';
+import { Tok, TOKEN_NAMES, St, Ch, Flag, INITIAL_LABEL_SLOTS, floatError, parseFloatBytes, latin1, utf8, quoteCtx, unescape, bytesHash, bytesAre } from './scan.js';
 import { Entry, TextParseError, SymbolTable, type MetricType, type Exemplar, type TextParserOptions, type TextParser } from './interface.js';
 
 /** State and helpers shared by both formats. */
@@ -49,23 +49,21 @@ export abstract class BaseParser implements TextParser {
     return latin1(this.b, this.pstart, this.seriesEnd);
   }
 
-  /** FNV-1a over the series bytes, folded to 30 bits so it stays a small integer (a cheap Map key). */
   seriesHash(): number {
-    const b = this.b;
-    let h = 0x811c9dc5;
-    // pstart <= i < seriesEnd <= b.length: every b[i] is in range.
-    for (let i = this.pstart, e = this.seriesEnd; i < e; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
-    return (h ^ (h >>> 30)) & 0x3fffffff;
+    return bytesHash(this.b, this.pstart, this.seriesEnd);
   }
 
-  /** True when the current series' bytes equal key (a string from seriesKey()). */
   seriesIs(key: string): boolean {
-    const b = this.b;
-    const s = this.pstart;
-    const n = this.seriesEnd - s;
-    if (key.length !== n) return false;
-    for (let i = 0; i < n; i++) if (key.charCodeAt(i) !== b[s + i]) return false;
-    return true;
+    return bytesAre(this.b, this.pstart, this.seriesEnd, key);
+  }
+
+  /** Where the current series' bytes start and end in the body (seriesKey() is b[start:end]). */
+  seriesStart(): number {
+    return this.pstart;
+  }
+
+  seriesStop(): number {
+    return this.seriesEnd;
   }
 
   metricName(): string {

@@ -8,7 +8,7 @@ import { PromParser } from './prom_parser.js';
 import { ProtobufParser, type ProtobufParserOptions } from './protobuf_parser.js';
 
 const MEDIA_TYPE_OPENMETRICS = 'application/openmetrics-text';
-const MEDIA_TYPE_PROMTEXT = 'text/plain';
+export const MEDIA_TYPE_PROMTEXT = 'text/plain';
 const MEDIA_TYPE_PROTOBUF = 'application/vnd.google.protobuf';
 
 /** The exposition protocols a scrape config may name (scrape_protocols, fallback_scrape_protocol). */
@@ -114,8 +114,13 @@ export function newTextParser(
   proto: Omit<ProtobufParserOptions, 'symbols'> = {},
 ): { parser: TextParser; warning: string | null } {
   const { mediaType, warning } = negotiateMediaType(contentType, fallback);
-  if (mediaType === MEDIA_TYPE_OPENMETRICS) return { parser: new OpenMetricsParser(body, opts), warning };
-  if (mediaType === MEDIA_TYPE_PROMTEXT) return { parser: new PromParser(body, opts), warning };
-  if (mediaType === MEDIA_TYPE_PROTOBUF) return { parser: new ProtobufParser(body, { ...proto, symbols: opts.symbols }), warning };
+  return { parser: parserForMediaType(mediaType, body, opts, proto), warning };
+}
+
+/** The parser for a media type negotiateMediaType() chose. */
+export function parserForMediaType(mediaType: string, body: Buffer, opts: TextParserOptions = {}, proto: Omit<ProtobufParserOptions, 'symbols'> = {}): TextParser {
+  if (mediaType === MEDIA_TYPE_OPENMETRICS) return new OpenMetricsParser(body, opts);
+  if (mediaType === MEDIA_TYPE_PROMTEXT) return new PromParser(body, opts);
+  if (mediaType === MEDIA_TYPE_PROTOBUF) return new ProtobufParser(body, { ...proto, symbols: opts.symbols });
   throw new ContentTypeError(`unsupported media type ${goQuote(mediaType)}`);
 }

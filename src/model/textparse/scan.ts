@@ -212,6 +212,22 @@ function matchesFold(b: Uint8Array, s: number, e: number, word: string): boolean
   return true;
 }
 
+/** FNV-1a over b[s:e], folded to 30 bits so it stays a small integer (a cheap Map key): a series' seriesHash(). */
+export function bytesHash(b: Uint8Array, s: number, e: number): number {
+  let h = 0x811c9dc5;
+  // Callers pass s <= e <= b.length: every b[i] is in range.
+  for (let i = s; i < e; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  return (h ^ (h >>> 30)) & 0x3fffffff;
+}
+
+/** True when b[s:e] equals key, a latin1 string of such bytes (a seriesKey()). */
+export function bytesAre(b: Uint8Array, s: number, e: number, key: string): boolean {
+  const n = e - s;
+  if (key.length !== n) return false;
+  for (let i = 0; i < n; i++) if (key.charCodeAt(i) !== b[s + i]) return false;
+  return true;
+}
+
 export function latin1(b: Uint8Array, s: number, e: number): string {
   return Buffer.prototype.latin1Slice.call(b, s, e);
 }

@@ -1,0 +1,154 @@
+// Scrape bodies parsed on worker threads (parse_batch.ts replayed by the scrape loop)
+// store exactly what inline parsing stores: the same sequence of bodies, scraped at the
+// same timestamps by a loop that offloads every body and by one that parses inline,
+// leaves equal series, samples (staleness markers included), report series, errors and
+// metadata. A full pool or a failing worker falls back to inline parsing.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Registry } from 'prom-client';
+import type { ScrapeConfig } from '../src/config/types.js';
+import type { HttpClient, HttpResponse } from '../src/httpclient/httpclient.js';
+import { nopLogger } from '../src/logging/types.js';
+import { SymbolTable } from '../src/model/textparse/interface.js';
+import { ScrapeLoop, type ParseOffload } from '../src/scrape/loop.js';
+import { ScrapeMetrics } from '../src/scrape/metrics.js';
+import type { ParseBatch, ParseJob } from '../src/scrape/parse_batch.js';
+import { targetsFromGroup } from '../src/scrape/target.js';
+import { MemoryStorage } from '../src/storage/memory.js';
+import { PoolFullError, WorkerCrashError, WorkerPool } from '../src/workers/pool.js';
+import { readSeries, relabelConfig, scrapeConfig } from './fixtures/scrape/helpers.js';
+
+const BODY_1 = [
+  '# HELP req_total Requests.',
+  '# TYPE req_total counter',
+  'req_total{code="200",job="exposed"} 10',
+  'req_total{code="500",job="exposed"} 1 1000',
+  '# TYPE lat histogram',
+  'lat_bucket{le="1"} 1',
+  'lat_bucket{le="+Inf"} 2',
+  'lat_sum 3',
+  'lat_count 2',
+  'drop_me{a="b"} 5',
+  'unsorted{z="1",b="2"} 6',
+  '',
+].join('\n');
+
+const BODIES = [
+  BODY_1,
+  // req_total 500 and lat_* vanish (stale), a new series comes.
+  '# TYPE req_total counter\nreq_total{code="200",job="exposed"} 11\nnew_one 1\ndrop_me{a="b"} 6\nunsorted{z="1",b="2"} 7\n',
+  // A parse error after two good lines: the whole scrape is rolled back.
+  'req_total{code="200",job="exposed"} 12\nnew_one 2\nbroken{ 3\n',
+  // The same series twice in one scrape.
+  'req_total{code="200",job="exposed"} 13\nreq_total{code="200",job="exposed"} 14\nnew_one 3\n',
+  BODY_1,
+  'duplicate_labels{x="1",x="2"} 1\n',
+  BODY_1.replace('10', '20'),
+  '',
+];
+
+const JOBS: Record<string, Partial<ScrapeConfig>> = {
+  default: {},
+  'honor labels': { honorLabels: true },
+  'metric relabeling drops a series': { metricRelabelConfigs: [relabelConfig({ sourceLabels: ['__name__'], regex: 'drop_me', action: 'drop' })] },
+  'sample limit': { sampleLimit: 8 },
+  'label limit': { labelLimit: 3 },
+  'timestamps ignored, tracked staleness': { honorTimestamps: false, trackTimestampsStaleness: true },
+};
+
+class FixedClient {
+  body = '';
+  async get(): Promise<HttpResponse> {
+    return { status: 200, statusLine: '200 OK', headers: { 'content-type': 'text/plain; version=0.0.4' }, body: Buffer.from(this.body) };
+  }
+}
+
+function newLoop(sc: ScrapeConfig, db: MemoryStorage, client: FixedClient, parseOffload?: ParseOffload): { loop: ScrapeLoop; metrics: Registry } {
+  const registry = new Registry();
+  const r = targetsFromGroup({ source: 't', targets: [{ __address__: 'example.com:9100' }], labels: {} }, sc, sc.jobName);
+  const target = r.targets[0]!;
+  const loop = new ScrapeLoop(target, sc, client as unknown as HttpClient, {
+    appendable: db,
+    metrics: new ScrapeMetrics(registry),
+    symbols: new SymbolTable(),
+    logger: nopLogger,
+    offsetSeed: 0,
+    userAgent: 'test',
+    parseOffload,
+  });
+  return { loop, metrics: registry };
+}
+
+/** Every stored series but the scrape durations (wall time), with its samples as raw bits. */
+function dump(db: MemoryStorage): string[] {
+  return readSeries(db, {})
+    .filter((s) => s.labels.get('__name__') !== 'scrape_duration_seconds')
+    .map((s) => `${s.labels.toString()} ${s.ts.join(',')} ${[...new Uint32Array(s.vs.buffer)].join(',')}`)
+    .sort();
+}
+
+async function runBoth(sc: ScrapeConfig, offload: ParseOffload): Promise<{ inline: string[]; offloaded: string[]; errors: [string, string][]; registry: Registry }> {
+  const dbA = new MemoryStorage();
+  const dbB = new MemoryStorage();
+  const cA = new FixedClient();
+  const cB = new FixedClient();
+  const a = newLoop(sc, dbA, cA);
+  const b = newLoop(sc, dbB, cB, offload);
+  const t0 = Date.now() - 60_000;
+  const errors: [string, string][] = [];
+  for (let i = 0; i < BODIES.length; i++) {
+    cA.body = cB.body = BODIES[i]!;
+    await a.loop.scrapeAndReport(t0 + i * 1000);
+    await b.loop.scrapeAndReport(t0 + i * 1000);
+    errors.push([a.loop.target.lastError(), b.loop.target.lastError()]);
+    assert.deepEqual(b.loop.cache.listMetadata(), a.loop.cache.listMetadata(), `metadata after scrape ${i}`);
+  }
+  return { inline: dump(dbA), offloaded: dump(dbB), errors, registry: b.metrics };
+}
+
+async function counter(r: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const m = await r.getSingleMetric(name)?.get();
+  return m?.values.find((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x))?.value ?? 0;
+}
+
+test('bodies parsed on workers store exactly what inline parsing stores', { timeout: 60_000 }, async () => {
+  const pool = new WorkerPool<ParseJob, ParseBatch>({ module: new URL('../src/scrape/parse_worker.js', import.meta.url), size: 2, maxQueued: 8, name: 'test parse' });
+  try {
+    for (const [name, over] of Object.entries(JOBS)) {
+      const sc = scrapeConfig({ jobName: 'j', scrapeIntervalMs: 1000, scrapeTimeoutMs: 1000, ...over });
+      const r = await runBoth(sc, { pool, minBytes: 0 });
+      assert.deepEqual(r.offloaded, r.inline, name);
+      for (const [i, [x, y]] of r.errors.entries()) assert.equal(y, x, `${name}: error of scrape ${i}`);
+      if (name === 'default') assert.ok(r.errors.some(([x]) => x.includes('line 3')), 'the parse error is reported');
+      assert.equal(await counter(r.registry, 'tsprom_target_scrape_parses_offloaded_total'), BODIES.filter((b) => b !== '').length, name);
+    }
+  } finally {
+    await pool.close();
+  }
+});
+
+test('a full pool or a failing worker parses inline, with the same result', async () => {
+  const sc = scrapeConfig({ jobName: 'j', scrapeIntervalMs: 1000, scrapeTimeoutMs: 1000 });
+  const full = { full: true, run: () => Promise.reject(new Error('not called')) } as unknown as WorkerPool<ParseJob, ParseBatch>;
+  const refusing = { full: false, run: () => Promise.reject(new PoolFullError('p')) } as unknown as WorkerPool<ParseJob, ParseBatch>;
+  const crashing = { full: false, run: () => Promise.reject(new WorkerCrashError('p', 'exited with code 1')) } as unknown as WorkerPool<ParseJob, ParseBatch>;
+  const nonEmpty = BODIES.filter((b) => b !== '').length;
+  for (const [pool, reason] of [
+    [full, 'pool_full'],
+    [refusing, 'pool_full'],
+    [crashing, 'worker_failed'],
+  ] as const) {
+    const r = await runBoth(sc, { pool, minBytes: 0 });
+    assert.deepEqual(r.offloaded, r.inline, reason);
+    assert.equal(await counter(r.registry, 'tsprom_target_scrape_parse_fallbacks_total', { reason }), nonEmpty, reason);
+    assert.equal(await counter(r.registry, 'tsprom_target_scrape_parses_offloaded_total'), 0, reason);
+  }
+});
+
+test('bodies below the threshold never reach the pool', async () => {
+  const sc = scrapeConfig({ jobName: 'j', scrapeIntervalMs: 1000, scrapeTimeoutMs: 1000 });
+  const never = { full: false, run: () => assert.fail('a small body went to the pool') } as unknown as WorkerPool<ParseJob, ParseBatch>;
+  const r = await runBoth(sc, { pool: never, minBytes: 1 << 20 });
+  assert.deepEqual(r.offloaded, r.inline);
+  assert.equal(await counter(r.registry, 'tsprom_target_scrape_parse_fallbacks_total', { reason: 'pool_full' }), 0);
+});
