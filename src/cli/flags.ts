@@ -1,5 +1,6 @@
 // The server's command-line flags: Prometheus's names, defaults and notations,
 // in both `--flag=value` and `--flag value` forms.
+import { availableParallelism } from 'node:os';
 import { formatDuration, InvalidDurationError, parseDuration } from '../gofmt/duration.js';
 import { parseSize, UnitParseError } from '../config/units.js';
 import { DEFAULT_DISK_FREE_MIN, parseDiskFreeMin, type DiskFreeMin } from '../guard/disk_guard.js';
@@ -43,6 +44,12 @@ const FLAGS: readonly FlagDef[] = [
   { name: 'web.enable-lifecycle', kind: 'bool', def: 'false', help: 'Enable shutdown and reload via HTTP request.' },
   { name: 'web.enable-admin-api', kind: 'bool', def: 'false', help: 'Enable API endpoints for admin control actions.' },
   { name: 'web.enable-remote-write-receiver', kind: 'bool', def: 'false', help: 'Enable API endpoint accepting remote write requests.' },
+  {
+    name: 'web.remote-write-receiver.decode-workers', mode: 'server',
+    kind: 'int',
+    def: String(availableParallelism()),
+    help: 'Worker threads that decompress and decode remote write requests (default: one per core). 0 decodes them on the main thread.',
+  },
   { name: 'web.enable-otlp-receiver', kind: 'bool', def: 'false', help: 'Enable API endpoint accepting OTLP write requests.' },
   { name: 'web.cors.origin', kind: 'string', def: '.*', help: 'Regex for CORS origin. It is fully anchored. Example: \'https?://(domain1|domain2)\\.com\'' },
   { name: 'storage.tsdb.path', mode: 'server', kind: 'string', def: 'data/', help: 'Base path for metrics storage.' },
@@ -238,6 +245,8 @@ export interface ServerFlags {
   readonly enableAdminApi: boolean;
   readonly enableRemoteWriteReceiver: boolean;
   readonly enableOtlpReceiver: boolean;
+  /** --web.remote-write-receiver.decode-workers. */
+  readonly remoteWriteDecodeWorkers: number;
   readonly corsOrigin: string;
   readonly storagePath: string;
   /** 0 = not set. */
@@ -404,6 +413,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       enableAdminApi: get('web.enable-admin-api') === 'true',
       enableRemoteWriteReceiver: get('web.enable-remote-write-receiver') === 'true',
       enableOtlpReceiver: get('web.enable-otlp-receiver') === 'true',
+      remoteWriteDecodeWorkers: Number(get('web.remote-write-receiver.decode-workers')),
       corsOrigin: get('web.cors.origin'),
       storagePath: get('storage.tsdb.path'),
       retentionTimeMs: retentionTimeMs === 0 && retentionSizeBytes === 0 ? DEFAULT_RETENTION_MS : retentionTimeMs,

@@ -153,6 +153,8 @@ export class TsPromServer {
   /** remote_read endpoints, merged into queries with the local data. */
   private readonly remoteRead: RemoteReadStorage;
   private readonly remoteWrite: RemoteWriteStorage;
+  /** The remote write receiver (its decode workers stop with the server). */
+  private rwReceiver: RemoteWriteHandler | null = null;
   private replay: WALReplayStatus = { min: 0, max: 0, current: 0 };
   private readonly startTime = Date.now();
   private lastConfigTime = Date.now();
@@ -477,6 +479,7 @@ export class TsPromServer {
       await this.queryLog.close();
       await this.scrapeFailureLog.close();
       this.remoteRead.close();
+      await this.rwReceiver?.close();
       if (this.storage !== null) {
         try {
           await this.storage.close();
@@ -522,14 +525,13 @@ export class TsPromServer {
     });
     web.route('GET', '/federate', fed, { needsReady: true });
 
-    const rw = new RemoteWriteApi(
-      new RemoteWriteHandler({
-        storage: { appender: () => this.mustStorage().appender() },
-        registry: this.registry,
-        logger: this.logger.with({ component: 'remote' }),
-      }),
-      flags.enableRemoteWriteReceiver,
-    );
+    this.rwReceiver = new RemoteWriteHandler({
+      storage: { appender: () => this.mustStorage().appender() },
+      registry: this.registry,
+      logger: this.logger.with({ component: 'remote' }),
+      decodeWorkers: flags.enableRemoteWriteReceiver ? flags.remoteWriteDecodeWorkers : 0,
+    });
+    const rw = new RemoteWriteApi(this.rwReceiver, flags.enableRemoteWriteReceiver);
     web.route('POST', '/api/v1/write', (req) => rw.write(req.headers, req.body), {
       needsReady: true,
       maxBodyBytes: DEFAULT_MAX_REMOTE_WRITE_BYTES,
