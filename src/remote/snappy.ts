@@ -24,7 +24,8 @@ export function snappyDecode(src: Uint8Array, maxBytes: number): Buffer {
   if (declared > 0xffffffff) throw new SnappyError('snappy: corrupt input');
   // Worded as Prometheus's receiver (client_golang's remote API) words it.
   if (declared > maxBytes) throw new SnappyError(`decoded size exceeds the ${maxBytes} bytes limit`);
-  const dst = Buffer.allocUnsafe(declared);
+  // Not from Node's shared pool: the decode workers move this buffer to the main thread.
+  const dst = Buffer.allocUnsafeSlow(declared);
   let d = 0;
   const n = src.length;
   while (pos < n) {

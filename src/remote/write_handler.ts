@@ -32,7 +32,7 @@
 //
 // Checks run in the order of Prometheus's handler chain (client_golang's
 // remote API): Content-Encoding, snappy, Content-Type, protobuf, samples.
-import { Counter, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import { isUtf8 } from 'node:buffer';
 import { EXPONENTIAL_SCHEMA_MAX, FloatHistogram, Histogram, HistogramError, capSchema } from '../model/histogram.js';
 import { Labels, METRIC_NAME, isValidLabelName, isValidLegacyLabelName, type Label } from '../model/labels.js';
@@ -55,8 +55,12 @@ import { nopLogger, type Logger } from '../logging/types.js';
 import { formatG } from '../gofmt/float.js';
 import { compareStrings } from '../gofmt/order.js';
 import { goQuote, goQuoteBytes } from '../gofmt/quote.js';
+import { PoolFullError } from '../workers/pool.js';
 import { snappyDecode, SnappyError } from './snappy.js';
-import { decodeWriteRequest, ProtobufError, type DecodedExemplar, type DecodedHistogram, type DecodedSeries } from './write_request.js';
+import { decodeCompactV1, type CompactV1 } from './ingest_decode.js';
+import { newIngestPool, type IngestPool, type IngestReply } from './ingest_pool.js';
+import { SeriesCache } from './ingest_series_cache.js';
+import { decodeLabelFields, decodeWriteRequest, ProtobufError, type DecodedExemplar, type DecodedHistogram } from './write_request.js';
 import { decodeWriteV2Request, type DecodedV2Request } from './write_request_v2.js';
 
 /** Prometheus rejects samples more than this far ahead of its clock (storage/remote maxAheadTime). */
@@ -159,8 +163,34 @@ function sampleErrorText(e: Error): string {
   return e.message;
 }
 
+/**
+ * Bodies smaller than this are decoded on the main thread even with workers:
+ * posting one to a worker and back costs about as much as decoding it.
+ */
+const INLINE_MAX_BYTES = 4 * 1024;
+
+/**
+ * Series the series cache holds by default: the 1M-series heads this server
+ * is sized for, at ~190 bytes each (label bytes as sent plus the entry).
+ */
+const DEFAULT_CACHE_ENTRIES = 1 << 20;
+/** Label bytes the series cache holds at most: a bound against senders with huge label sets. */
+const DEFAULT_CACHE_BYTES = 256 * 1024 * 1024;
+
+/** Seconds a sender is asked to wait when the decode queue is full. */
+const RETRY_AFTER_SECONDS = 1;
+
 export interface RemoteWriteOptions {
   storage: Appendable;
+  /**
+   * Worker threads that decompress and decode bodies (0 or absent: the main
+   * thread does, and handleAsync() is handle()). close() stops them.
+   */
+  decodeWorkers?: number;
+  /** Bodies waiting for a decode worker beyond which requests get a 503 (default 16 per worker). */
+  decodeQueue?: number;
+  /** Bound of the series cache (entries; default 1Mi). */
+  seriesCacheEntries?: number;
   logger?: Logger;
   registry?: Registry;
   maxDecodedBytes?: number;
@@ -211,8 +241,13 @@ export class RemoteWriteHandler {
   private readonly histogramsInvalid: Counter;
   private readonly exemplarsIn: Counter;
   private readonly exemplarsRejected: Counter<'reason'>;
+  private readonly cache: SeriesCache;
+  private readonly pool: IngestPool | null;
 
   constructor(opts: RemoteWriteOptions) {
+    this.cache = new SeriesCache({ maxEntries: opts.seriesCacheEntries ?? DEFAULT_CACHE_ENTRIES, maxBytes: DEFAULT_CACHE_BYTES });
+    const workers = opts.decodeWorkers ?? 0;
+    this.pool = workers > 0 ? newIngestPool(workers, opts.decodeQueue) : null;
     this.storage = opts.storage;
     this.logger = opts.logger ?? nopLogger;
     this.maxDecodedBytes = opts.maxDecodedBytes ?? DEFAULT_MAX_DECODED_BYTES;
@@ -261,11 +296,90 @@ export class RemoteWriteHandler {
       labelNames: ['code'],
       registers,
     });
+    const cache = this.cache;
+    new Gauge({
+      name: 'tsprom_remote_write_series_cache_entries',
+      help: 'Series in the remote write receiver\'s cache of label bytes to series refs.',
+      registers,
+      collect() {
+        this.set(cache.size);
+      },
+    });
+    new Gauge({
+      name: 'tsprom_remote_write_series_cache_bytes',
+      help: 'Bytes of label pages held by the remote write receiver\'s series cache.',
+      registers,
+      collect() {
+        this.set(cache.bytes);
+      },
+    });
+    const pool = this.pool;
+    if (pool !== null) {
+      new Gauge({
+        name: 'tsprom_remote_write_decode_queue_length',
+        help: 'Remote write bodies waiting for a decode worker.',
+        registers,
+        collect() {
+          this.set(pool.queued);
+        },
+      });
+    }
+  }
+
+  /** Stops the decode workers once the bodies they hold are decoded. */
+  async close(): Promise<void> {
+    await this.pool?.close();
+  }
+
+  /**
+   * handle() with the body decompressed and decoded on a worker thread when
+   * the handler has workers and the body is a 1.0 request worth moving. A
+   * full decode queue answers 503 with Retry-After. The samples are appended
+   * and committed on the calling thread, so the answer still comes after the
+   * WAL write.
+   */
+  async handleAsync(headers: Readonly<Record<string, string | string[] | undefined>>, body: Buffer): Promise<RemoteWriteResponse> {
+    const pool = this.pool;
+    if (pool === null || body.length < INLINE_MAX_BYTES || !this.isAcceptedV1(headers)) return this.handle(headers, body);
+    let reply: IngestReply;
+    try {
+      reply = await pool.run({ body, maxDecodedBytes: this.maxDecodedBytes });
+    } catch (e) {
+      if (e instanceof PoolFullError) {
+        const res = this.finish({ status: 503, body: 'remote write receiver busy: too many requests waiting to be decoded; retry later' });
+        res.headers['Retry-After'] = String(RETRY_AFTER_SECONDS);
+        return res;
+      }
+      // A worker died or failed on this body: a 500, which the sender retries.
+      this.logger.error('Error decoding remote write request on a worker', { err: String(e) });
+      return this.finish({ status: 500, body: e instanceof Error ? e.message : String(e) });
+    }
+    switch (reply.kind) {
+      case 'snappy_error':
+        return this.finish({ status: 400, body: reply.message });
+      case 'raw':
+        return this.finish(this.writeV1(asBuffer(reply.raw)));
+      case 'compact':
+        return this.finish(this.writeV1Compact(reply.c));
+    }
+  }
+
+  /** Whether the headers pass handle()'s checks for a snappy 1.0 request (the rest goes to handle(), which words refusals). */
+  private isAcceptedV1(headers: Readonly<Record<string, string | string[] | undefined>>): boolean {
+    const enc = header(headers, 'content-encoding') ?? '';
+    if (enc !== '' && enc !== 'snappy') return false;
+    const contentType = header(headers, 'content-type') ?? '';
+    const msgType = protoMessage(contentType === '' ? PROTO_CONTENT_TYPE : contentType);
+    return msgType.message === WRITE_V1_MESSAGE && this.accepted.includes(WRITE_V1_MESSAGE);
   }
 
   /** Handles one request's headers and raw (compressed) body. */
   handle(headers: Readonly<Record<string, string | string[] | undefined>>, body: Buffer): RemoteWriteResponse {
-    const res = this.process(headers, body);
+    return this.finish(this.process(headers, body));
+  }
+
+  /** The response to an outcome: status, text and headers as Prometheus writes them; counts and logs refusals. */
+  private finish(res: Outcome): RemoteWriteResponse {
     const out: Record<string, string> = {};
     if (res.stats !== undefined) {
       out[SAMPLES_WRITTEN] = String(res.stats.samples);
@@ -372,7 +486,115 @@ export class RemoteWriteHandler {
     if (!this.accepted.includes(msgType.message)) {
       return { status: 415, body: `${msgType.message} protobuf message is not accepted by this server; only accepts ${this.accepted.join(', ')}` };
     }
-    return msgType.message === WRITE_V1_MESSAGE ? this.writeV1(raw) : this.writeV2(raw);
+    if (msgType.message === WRITE_V2_MESSAGE) return this.writeV2(raw);
+    const c = decodeCompactV1(raw);
+    return c !== null ? this.writeV1Compact(c) : this.writeV1(raw);
+  }
+
+  /**
+   * writeV1 for a compactly decoded request (float samples only): a series
+   * the cache knows is appended by ref without building its labels; an
+   * unknown one is decoded, checked and appended as writeV1 does, and its ref
+   * cached. Statuses, texts and metrics are writeV1's.
+   */
+  private writeV1Compact(c: CompactV1): Outcome {
+    const buf = asBuffer(c.buf);
+    const app = this.storage.appender();
+    if (app.appendByRef === undefined) {
+      // A store that needs labels for every sample: the cache cannot help.
+      app.rollback();
+      return this.writeV1(buf);
+    }
+    const maxT = this.now() + MAX_AHEAD_MS;
+    const errs = new ErrorLines();
+    const cache = this.cache;
+    let appended = 0;
+    let invalid = 0;
+    /** Newest timestamp appended per series ref in this request (see writeV1's `newest`). */
+    const newest = new Map<number, number>();
+    const { ts, vs, sampleStart, lblStart, lblEnd, hash } = c;
+    try {
+      // Every per-series array has at least c.series entries (sampleStart one more), and sample ranges lie within ts and vs.
+      for (let i = 0; i < c.series; i++) {
+        const ls0 = lblStart[i]!;
+        const ls1 = lblEnd[i]!;
+        const h = hash[i]!;
+        let ref = cache.get(buf, ls0, ls1, h);
+        let ls: Labels | null = null;
+        let pairs: string[] | null = null;
+        if (ref === 0) {
+          const d = decodeLabelFields(buf, ls0, ls1);
+          const problem = v1Problem(d.labels, d.utf8);
+          if (problem !== null) {
+            invalid++;
+            errs.add(problem);
+            continue;
+          }
+          pairs = d.labels;
+          ls = v1Labels(pairs);
+        }
+        let last = ref !== 0 ? newest.get(ref) : undefined;
+        const s1 = sampleStart[i + 1]!;
+        for (let j = sampleStart[i]!; j < s1; j++) {
+          const t = ts[j]!;
+          const v = vs[j]!;
+          if (t > maxT) throw new TooFarInFutureError();
+          if (last !== undefined && t <= last) {
+            ls ??= v1Labels(decodeLabelFields(buf, ls0, ls1).labels);
+            this.checkCommitted(ls, t, v);
+            continue;
+          }
+          if (ls === null) {
+            const r = app.appendByRef(ref, t, v);
+            if (r !== 0) {
+              last = t;
+              appended++;
+              continue;
+            }
+            // The cached series is gone (collected by head truncation): append by labels from here on.
+            pairs = decodeLabelFields(buf, ls0, ls1).labels;
+            ls = v1Labels(pairs);
+            ref = 0;
+          }
+          try {
+            ref = app.append(ref, ls, t, v);
+          } catch (e) {
+            if (isSeriesRefusal(e)) {
+              // Its first sample was refused, so none of it was appended.
+              errs.add(`${e.message} for series ${v1Text(pairs ?? decodeLabelFields(buf, ls0, ls1).labels)}`);
+              ref = 0;
+              break;
+            }
+            // A rejection the committed data does not make comes from an earlier sample of this series
+            // in this request (sent under other label bytes): dropped, as writeV1 drops it.
+            if (!isRejection(e)) throw e;
+            this.checkCommitted(ls, t, v);
+            continue;
+          }
+          last = t;
+          appended++;
+        }
+        if (ref !== 0) {
+          if (last !== undefined) newest.set(ref, last);
+          if (pairs !== null) cache.set(buf, ls0, ls1, h, ref);
+        }
+      }
+    } catch (e) {
+      app.rollback();
+      if (isRejection(e)) return { status: 400, body: sampleErrorText(e) };
+      this.logger.error('Error while remote writing the v1 request', { err: String(e) });
+      return { status: 500, body: e instanceof Error ? e.message : String(e) };
+    }
+    try {
+      app.commit();
+    } catch (e) {
+      this.logger.error('Error committing remote write request', { err: String(e) });
+      return { status: 500, body: e instanceof Error ? e.message : String(e) };
+    }
+    if (invalid > 0) this.invalidLabels.inc(invalid);
+    this.samplesIn.inc(appended);
+    if (!errs.empty) return { status: 400, body: errs.text() };
+    return { status: 204, body: '' };
   }
 
   private writeV1(raw: Buffer): Outcome {
@@ -401,14 +623,14 @@ export class RemoteWriteHandler {
     const newest = new Map<string, number>();
     try {
       for (const s of decoded.series) {
-        const problem = v1Problem(s);
+        const problem = v1Problem(s.labels, s.utf8);
         if (problem !== null) {
           // Prometheus's 1.0 handler counts one per invalid series, whatever its sample count.
           invalid++;
           errs.add(problem);
           continue;
         }
-        const ls = v1Labels(s);
+        const ls = v1Labels(s.labels);
         const nHist = s.hEnd - s.hStart;
         if (nHist > 0 && app.appendHistogram === undefined) {
           histograms += nHist;
@@ -663,6 +885,11 @@ export class RemoteWriteHandler {
   }
 }
 
+/** A Buffer over a typed array's bytes (no copy). */
+function asBuffer(a: Uint8Array): Buffer {
+  return Buffer.isBuffer(a) ? a : Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+}
+
 function header(headers: Readonly<Record<string, string | string[] | undefined>>, name: string): string | undefined {
   const v = headers[name];
   return Array.isArray(v) ? v[0] : v;
@@ -722,10 +949,9 @@ function v1Text(pairs: readonly string[]): string {
  * invalid name, invalid UTF-8, duplicate names), in its 2.0 handler's words;
  * null when the series is fine.
  */
-function v1Problem(s: DecodedSeries): string | null {
-  const pairs = s.labels;
+function v1Problem(pairs: readonly string[], utf8: boolean): string | null {
   let hasName = false;
-  let valid = s.utf8;
+  let valid = utf8;
   // pairs holds name, value pairs (even length): i + 1 is in range.
   for (let i = 0; i < pairs.length; i += 2) {
     const name = pairs[i]!;
@@ -745,8 +971,7 @@ function v1Problem(s: DecodedSeries): string | null {
 }
 
 /** The label set to store of a series v1Problem passed (empty values dropped, as the storage drops them). */
-function v1Labels(s: DecodedSeries): Labels {
-  const pairs = s.labels;
+function v1Labels(pairs: readonly string[]): Labels {
   const list: Label[] = [];
   for (let i = 0; i < pairs.length; i += 2) list.push({ name: pairs[i]!, value: pairs[i + 1]! });
   return Labels.fromList(list);

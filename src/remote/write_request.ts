@@ -305,6 +305,24 @@ function decodeTimeSeries(
   return { labels, utf8, start: first, end: samples.n, hStart, hEnd: histograms.length, exStart, exEnd: exemplars.length };
 }
 
+/**
+ * The labels of a run of TimeSeries label fields (a CompactV1 series' label
+ * bytes), decoded as decodeWriteRequest decodes them.
+ */
+export function decodeLabelFields(buf: Buffer, start: number, end: number): { labels: string[]; utf8: boolean } {
+  const r = new Reader(buf, start, end, 'TimeSeries');
+  const labels: string[] = [];
+  let utf8 = true;
+  while (r.pos < r.end) {
+    const [field, wire] = r.tag();
+    if (field !== 1) throw new ProtobufError(`BUG: field ${field} in a run of label fields`);
+    expectWire('Labels', wire, WIRE_LEN);
+    const [s, e] = r.bytes();
+    utf8 = decodeLabel(buf, s, e, labels) && utf8;
+  }
+  return { labels, utf8 };
+}
+
 function decodeExemplar(buf: Buffer, start: number, end: number): DecodedExemplar {
   const r = new Reader(buf, start, end, 'Exemplar');
   const labels: string[] = [];

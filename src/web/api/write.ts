@@ -13,7 +13,7 @@ export class RemoteWriteApi {
     private readonly enabled: boolean,
   ) {}
 
-  write(headers: Readonly<Record<string, string | string[] | undefined>>, body: Buffer): RemoteWriteResponse {
+  async write(headers: Readonly<Record<string, string | string[] | undefined>>, body: Buffer): Promise<RemoteWriteResponse> {
     if (!this.enabled) {
       return {
         status: 404,
@@ -21,7 +21,7 @@ export class RemoteWriteApi {
         headers: { 'Content-Type': 'text/plain; charset=utf-8' },
       };
     }
-    const r = this.receiver.handle(headers, body);
+    const r = await this.receiver.handleAsync(headers, body);
     // A full disk is passing (space returns, retention frees some): say so, with a status senders retry.
     if (r.status === 500 && DISK_FULL_RE.test(r.body)) {
       return { status: 503, body: `${DISK_FULL_TEXT} (${r.body.trim()})\n`, headers: r.headers };
