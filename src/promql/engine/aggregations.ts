@@ -14,6 +14,7 @@ import { kahanCompensation } from './kahan.js';
 import { HistogramSum, histogramMean } from './native_histograms.js';
 import { quantile } from './quantile.js';
 import { GROWING_CAPACITY, InstantColumns, Series, effectiveMetric, isString, type Matrix } from './value.js';
+import { SignatureIndex } from './signature_index.js';
 import { ratioOffset } from './xxhash.js';
 
 const SEP = '\xff';
@@ -89,6 +90,9 @@ class MatrixInput implements AggInput {
   }
   get length(): number {
     return this.m.length;
+  }
+  get matrix(): Matrix {
+    return this.m;
   }
   metric(i: number): Labels {
     return this.m[i]!.metric;
@@ -239,19 +243,18 @@ interface Groups {
   first: number[];
 }
 
-function groupSeries(input: AggInput, grouping: readonly string[], without: boolean): Groups {
+/** Input series mapped to groups between yields: a few milliseconds of work. */
+const SERIES_PER_GROUPING_TICK = 2048;
+
+async function groupSeries(ev: EvalContext, input: AggInput, grouping: readonly string[], without: boolean): Promise<Groups> {
   const of = new Int32Array(input.length);
-  const keys = new Map<string, number>();
+  const index = new SignatureIndex(grouping, !without);
   const first: number[] = [];
   for (let i = 0; i < input.length; i++) {
-    const key = groupingKey(input.groupingMetric(i, grouping, without), grouping, without);
-    let g = keys.get(key);
-    if (g === undefined) {
-      g = first.length;
-      keys.set(key, g);
-      first.push(i);
-    }
+    const g = index.ordinal(input.groupingMetric(i, grouping, without));
+    if (g === first.length) first.push(i);
     of[i] = g;
+    if ((i + 1) % SERIES_PER_GROUPING_TICK === 0) await ev.tick(SERIES_PER_GROUPING_TICK);
   }
   // An index per input is the one per-series cost of an aggregation: most have few groups.
   const count = first.length;
@@ -295,6 +298,199 @@ function opCode(op: string): Op {
   throw new EvalError(`expected aggregation operator but got "${op}"`);
 }
 
+/**
+ * Running state of sum, avg, count, min, max, group, stddev and stdvar, one
+ * cell per group (or per group and step): Kahan sums, the incremental mean
+ * avg switches to before a sum overflows, and Welford's mean and squares.
+ */
+class Accumulators {
+  readonly value: Float64Array;
+  readonly comp: Float64Array;
+  readonly mean: Float64Array;
+  readonly count: Float64Array;
+  readonly incremental: Uint8Array;
+  constructor(cells: number) {
+    this.value = new Float64Array(cells);
+    this.comp = new Float64Array(cells);
+    this.mean = new Float64Array(cells);
+    this.count = new Float64Array(cells);
+    this.incremental = new Uint8Array(cells);
+  }
+}
+
+// The fold functions take a cell below the accumulators' size.
+
+/** The first sample f of a cell. */
+function foldFirst(a: Accumulators, op: Op, c: number, f: number): void {
+  a.value[c] = op === Op.Stddev || op === Op.Stdvar ? (f !== f || f === Infinity || f === -Infinity ? NaN : 0) : op === Op.Group ? 1 : f;
+  a.mean[c] = f;
+  a.comp[c] = 0;
+  a.count[c] = 1;
+  a.incremental[c] = 0;
+}
+
+/** A further sample f of a cell (not for quantile, whose values are kept). */
+function foldNext(a: Accumulators, op: Op, c: number, f: number): void {
+  const value = a.value;
+  switch (op) {
+    case Op.Sum: {
+      const sum = value[c]!;
+      a.comp[c] = kahanCompensation(f, sum, a.comp[c]!);
+      value[c] = sum + f;
+      return;
+    }
+    case Op.Avg: {
+      const comp = a.comp;
+      const mean = a.mean;
+      const n = ++a.count[c]!;
+      if (a.incremental[c] === 0) {
+        const prev = value[c]!;
+        const sum = prev + f;
+        if (sum !== Infinity && sum !== -Infinity) {
+          comp[c] = kahanCompensation(f, prev, comp[c]!);
+          value[c] = sum;
+          return;
+        }
+        // The sum would overflow: continue with an incremental mean.
+        a.incremental[c] = 1;
+        mean[c] = value[c]! / (n - 1);
+        comp[c] = comp[c]! / (n - 1);
+      }
+      const q = (n - 1) / n;
+      const inc = f / n;
+      const base = q * mean[c]!;
+      comp[c] = kahanCompensation(inc, base, q * comp[c]!);
+      mean[c] = base + inc;
+      return;
+    }
+    case Op.Max:
+      if (value[c]! < f || value[c] !== value[c]) value[c] = f;
+      return;
+    case Op.Min:
+      if (value[c]! > f || value[c] !== value[c]) value[c] = f;
+      return;
+    case Op.Count:
+      a.count[c]!++;
+      return;
+    case Op.Stddev:
+    case Op.Stdvar: {
+      const mean = a.mean;
+      const n = ++a.count[c]!;
+      const delta = f - mean[c]!;
+      mean[c] = mean[c]! + delta / n;
+      value[c] = value[c]! + delta * (f - mean[c]!);
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+/** The aggregated value of a cell that saw at least one sample (not for quantile). */
+function foldResult(a: Accumulators, op: Op, c: number): number {
+  switch (op) {
+    case Op.Avg:
+      return a.incremental[c] === 1 ? a.mean[c]! + a.comp[c]! : a.value[c]! / a.count[c]! + a.comp[c]! / a.count[c]!;
+    case Op.Count:
+      return a.count[c]!;
+    case Op.Stdvar:
+      return a.value[c]! / a.count[c]!;
+    case Op.Stddev:
+      return Math.sqrt(a.value[c]! / a.count[c]!);
+    case Op.Sum:
+      return a.value[c]! + a.comp[c]!;
+    default:
+      return a.value[c]!;
+  }
+}
+
+/**
+ * Most cells (group x step) the series-major path folds at once, about 2.5
+ * MiB of accumulators: with few groups a block spans many steps, with more
+ * groups than this it is one step at a time.
+ */
+const MAX_BLOCK_CELLS = 1 << 16;
+/** Input series folded between yields. */
+const SERIES_PER_FOLD_TICK = 2048;
+
+/**
+ * sum, avg, count, min, max, group, stddev and stdvar over a matrix of
+ * floats, read series by series instead of step by step: every point of a
+ * series goes straight to its (group, step) cell, so no step scans all the
+ * series for the few that have a point there. Each cell still takes its
+ * samples in input order, so results are the ones the step-by-step fold gives.
+ */
+async function aggregateSeriesMajor(ev: EvalContext, op: Op, groups: Groups, m: Matrix, metrics: readonly Labels[]): Promise<Matrix> {
+  const G = groups.count;
+  const numSteps = ev.numSteps;
+  const B = Math.max(1, Math.min(numSteps, Math.floor(MAX_BLOCK_CELLS / Math.max(1, G))));
+  const cells = G * B;
+  const acc = new Accumulators(cells);
+  const seen = new Uint8Array(cells);
+  const drop = new Uint8Array(cells);
+  const cursors = new Int32Array(m.length);
+  const out: Array<Series | null> = new Array<Series | null>(G).fill(null);
+  const start = ev.start;
+  const interval = ev.interval;
+  for (let k0 = 0; k0 < numSteps; k0 += B) {
+    const k1 = Math.min(numSteps, k0 + B);
+    seen.fill(0);
+    // si < m.length = cursors.length; c < s.n before each read at off + c; a point's step k is in
+    // [k0, k1) (points sit on steps, in order, and earlier blocks took those before k0), so its cell
+    // g * B + k - k0 < G * B = cells.
+    for (let si = 0; si < m.length; si++) {
+      const s = m[si]!;
+      const base = groups.of[si]! * B - k0;
+      const ts = s.ts;
+      const vs = s.vs;
+      const off = s.off;
+      const n = s.n;
+      const dn = s.dropName ? 1 : 0;
+      let c = cursors[si]!;
+      for (; c < n; c++) {
+        const k = Math.round((ts[off + c]! - start) / interval);
+        if (k >= k1) break;
+        const cell = base + k;
+        const f = vs[off + c]!;
+        if (seen[cell] === 0) {
+          seen[cell] = 1;
+          drop[cell] = dn;
+          foldFirst(acc, op, cell, f);
+        } else {
+          if (dn === 1) drop[cell] = 1;
+          foldNext(acc, op, cell, f);
+        }
+      }
+      cursors[si] = c;
+      if ((si + 1) % SERIES_PER_FOLD_TICK === 0) await ev.tick(SERIES_PER_FOLD_TICK);
+    }
+    // g < G = out.length = metrics.length; cells as above.
+    for (let g = 0; g < G; g++) {
+      const base = g * B - k0;
+      for (let k = k0; k < k1; k++) {
+        const cell = base + k;
+        if (seen[cell] === 0) continue;
+        let o = out[g];
+        if (o === null || o === undefined) {
+          o = new Series(metrics[g]!, false, Math.min(numSteps, GROWING_CAPACITY));
+          out[g] = o;
+        }
+        o.dropName = drop[cell] === 1;
+        o.push(start + k * interval, foldResult(acc, op, cell));
+      }
+    }
+    await ev.tick(G * (k1 - k0) + 1);
+  }
+  const res: Matrix = [];
+  for (const o of out) {
+    if (o !== null) {
+      o.trim();
+      res.push(o);
+    }
+  }
+  return res;
+}
+
 async function aggregate(ev: EvalContext, e: AggregateExpr, grouping: string[], input: AggInput, params: Params): Promise<Matrix> {
   const op = opCode(e.op);
   if (op === Op.Quantile && e.param !== null) {
@@ -303,14 +499,10 @@ async function aggregate(ev: EvalContext, e: AggregateExpr, grouping: string[], 
     if (params.max > 1) ev.q.annotations.add(annotations.invalidQuantile(params.max, pos));
     if (params.min < 0) ev.q.annotations.add(annotations.invalidQuantile(params.min, pos));
   }
-  const groups = groupSeries(input, grouping, e.without);
+  const groups = await groupSeries(ev, input, grouping, e.without);
   const G = groups.count;
   const seen = new Uint8Array(G);
-  const value = new Float64Array(G);
-  const comp = new Float64Array(G);
-  const mean = new Float64Array(G);
-  const count = new Float64Array(G);
-  const incremental = new Uint8Array(G);
+  const acc = new Accumulators(G);
   const dropName = new Uint8Array(G);
   // Quantile: the values of each group, in a slice of one array sized by group membership.
   let qStart: Int32Array | null = null;
@@ -341,6 +533,9 @@ async function aggregate(ev: EvalContext, e: AggregateExpr, grouping: string[], 
   const ignores = op === Op.Min || op === Op.Max || op === Op.Stddev || op === Op.Stdvar || op === Op.Quantile;
   input.releaseLabels();
   const numSteps = ev.numSteps;
+  if (input instanceof MatrixInput && !histograms && op !== Op.Quantile && numSteps > 1) {
+    return aggregateSeriesMajor(ev, op, groups, input.matrix, metrics);
+  }
 
   for (let step = 0; step < numSteps; step++) {
     // Yield between steps, not after the last: the input is let go before the result is handed on.
@@ -380,74 +575,21 @@ async function aggregate(ev: EvalContext, e: AggregateExpr, grouping: string[], 
       }
       if (seen[g] === 0) {
         seen[g] = 1;
-        value[g] = f;
-        mean[g] = f;
-        comp[g] = 0;
-        count[g] = 1;
-        incremental[g] = 0;
         dropName[g] = input.dropName(si) ? 1 : 0;
-        if (op === Op.Stddev || op === Op.Stdvar) value[g] = f !== f || f === Infinity || f === -Infinity ? NaN : 0;
-        else if (op === Op.Group) value[g] = 1;
-        else if (op === Op.Quantile) {
+        foldFirst(acc, op, g, f);
+        if (op === Op.Quantile) {
           qVals![qStart![g]!] = f;
           qLen![g] = 1;
         }
         continue;
       }
       if (input.dropName(si)) dropName[g] = 1;
-      switch (op) {
-        case Op.Sum: {
-          const sum = value[g]!;
-          comp[g] = kahanCompensation(f, sum, comp[g]!);
-          value[g] = sum + f;
-          break;
-        }
-        case Op.Avg: {
-          const n = ++count[g]!;
-          if (incremental[g] === 0) {
-            const prev = value[g]!;
-            const sum = prev + f;
-            if (sum !== Infinity && sum !== -Infinity) {
-              comp[g] = kahanCompensation(f, prev, comp[g]!);
-              value[g] = sum;
-              break;
-            }
-            // The sum would overflow: continue with an incremental mean.
-            incremental[g] = 1;
-            mean[g] = value[g]! / (n - 1);
-            comp[g] = comp[g]! / (n - 1);
-          }
-          const q = (n - 1) / n;
-          const inc = f / n;
-          const base = q * mean[g]!;
-          comp[g] = kahanCompensation(inc, base, q * comp[g]!);
-          mean[g] = base + inc;
-          break;
-        }
-        case Op.Max:
-          if (value[g]! < f || value[g] !== value[g]) value[g] = f;
-          break;
-        case Op.Min:
-          if (value[g]! > f || value[g] !== value[g]) value[g] = f;
-          break;
-        case Op.Count:
-          count[g]!++;
-          break;
-        case Op.Stddev:
-        case Op.Stdvar: {
-          const n = ++count[g]!;
-          const delta = f - mean[g]!;
-          mean[g] = mean[g]! + delta / n;
-          value[g] = value[g]! + delta * (f - mean[g]!);
-          break;
-        }
-        case Op.Quantile:
-          qVals![qStart![g]! + qLen![g]!] = f;
-          qLen![g]!++;
-          break;
-        case Op.Group:
-          break;
+      if (op === Op.Quantile) {
+        qVals![qStart![g]! + qLen![g]!] = f;
+        qLen![g]!++;
+        continue;
       }
+      foldNext(acc, op, g, f);
     }
     // g < G: the length of every per-group array; step < numSteps = params.values.length.
     for (let g = 0; g < G; g++) {
@@ -469,29 +611,7 @@ async function aggregate(ev: EvalContext, e: AggregateExpr, grouping: string[], 
         o.pushHistogram(t, hv);
         continue;
       }
-      let v: number;
-      switch (op) {
-        case Op.Avg:
-          v = incremental[g] === 1 ? mean[g]! + comp[g]! : value[g]! / count[g]! + comp[g]! / count[g]!;
-          break;
-        case Op.Count:
-          v = count[g]!;
-          break;
-        case Op.Stdvar:
-          v = value[g]! / count[g]!;
-          break;
-        case Op.Stddev:
-          v = Math.sqrt(value[g]! / count[g]!);
-          break;
-        case Op.Quantile:
-          v = quantile(params.values[step]!, qVals!.subarray(qStart![g]!), qLen![g]!);
-          break;
-        case Op.Sum:
-          v = value[g]! + comp[g]!;
-          break;
-        default:
-          v = value[g]!;
-      }
+      const v = op === Op.Quantile ? quantile(params.values[step]!, qVals!.subarray(qStart![g]!), qLen![g]!) : foldResult(acc, op, g);
       let o = out[g];
       if (o === null || o === undefined) {
         o = new Series(metrics[g]!, false, Math.min(numSteps, GROWING_CAPACITY));
@@ -646,7 +766,7 @@ async function aggregateK(ev: EvalContext, e: AggregateExpr, grouping: string[],
     if (params.min <= MIN_INT64) throw new EvalError(`Scalar value ${formatG(params.min)} underflows int64`);
     if (params.max >= MAX_INT64) throw new EvalError(`Scalar value ${formatG(params.max)} overflows int64`);
   }
-  const groups = groupSeries(input, grouping, e.without);
+  const groups = await groupSeries(ev, input, grouping, e.without);
   const G = groups.count;
   const heaps: Array<IndexHeap | null> = new Array<IndexHeap | null>(G).fill(null);
   const offsets = op === 'limit_ratio' ? new Float64Array(input.length).fill(NaN) : null;

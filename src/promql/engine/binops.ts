@@ -1,7 +1,8 @@
 // Binary operators: arithmetic, comparison and set operators between
 // scalars and vectors, with one-to-one, many-to-one and one-to-many matching.
 import { CounterResetHint, HistogramError, type FloatHistogram } from '../../model/histogram.js';
-import { Labels, LabelsBuilder } from '../../model/labels.js';
+import { compareStrings } from '../../gofmt/order.js';
+import { Labels } from '../../model/labels.js';
 import type { BinaryExpr, BinaryOp, PosRange, VectorMatching } from '../parser/ast.js';
 import { annotations, type Annotation } from './annotations.js';
 import { exprType } from '../parser/parser.js';
@@ -10,6 +11,7 @@ import type { EvalContext } from './context.js';
 import type { StepVector } from './cursors.js';
 import { EvalError } from './errors.js';
 import { trimBuckets } from './native_histograms.js';
+import { SignatureIndex } from './signature_index.js';
 import { goAtan2, goPow } from './go_math.js';
 import { Series, dropMetadata, metricsOf, sameMetadata, type Matrix } from './value.js';
 
@@ -244,53 +246,77 @@ async function vectorScalar(
 // ---------------------------------------------------------------------------
 // Vector matching
 
-const SEP = '\xff';
-const NV = '\xfe';
+/** Series given a join signature between yields. */
+const SERIES_PER_SIGNATURE_TICK = 2048;
 
-/** The join signature of a series: its values of the on(...) labels, or all labels but ignoring(...) ones and the name. */
-function signature(ls: Labels, m: VectorMatching, sortedNames: readonly string[]): string {
-  let key = '';
-  if (m.on) {
-    for (const n of sortedNames) {
-      const v = ls.get(n);
-      if (v !== '') key += n + NV + v + SEP;
+/**
+ * Ordinals of the join signatures of both sides (equal signatures share an ordinal): the values of the
+ * on(...) labels, or all labels but the ignoring(...) ones and the name.
+ */
+async function signatures(ev: EvalContext, l: Matrix, r: Matrix, m: VectorMatching): Promise<{ ls: Int32Array; rs: Int32Array; count: number }> {
+  const index = new SignatureIndex([...m.matchingLabels].sort(), m.on);
+  const side = async (x: Matrix): Promise<Int32Array> => {
+    const sig = new Int32Array(x.length);
+    // i < x.length = sig.length.
+    for (let i = 0; i < x.length; i++) {
+      sig[i] = index.ordinal(x[i]!.metric);
+      if ((i + 1) % SERIES_PER_SIGNATURE_TICK === 0) await ev.tick(SERIES_PER_SIGNATURE_TICK);
     }
-    return key;
-  }
-  const pairs = ls.toPairs();
-  // Name/value pairs: i + 1 < pairs.length.
-  for (let i = 0; i < pairs.length; i += 2) {
-    const n = pairs[i]!;
-    if (n === '__name__' || sortedNames.includes(n)) continue;
-    key += n + NV + pairs[i + 1]! + SEP;
-  }
-  return key;
-}
-
-/** Ordinals of the join signatures of both sides (equal signatures share an ordinal). */
-function signatures(l: Matrix, r: Matrix, m: VectorMatching): { ls: Int32Array; rs: Int32Array; count: number } {
-  const names = [...m.matchingLabels].sort();
-  const ords = new Map<string, number>();
-  const ord = (ls: Labels): number => {
-    const k = signature(ls, m, names);
-    let o = ords.get(k);
-    if (o === undefined) {
-      o = ords.size;
-      ords.set(k, o);
-    }
-    return o;
+    return sig;
   };
-  const lsig = new Int32Array(l.length);
-  for (const [i, s] of l.entries()) lsig[i] = ord(s.metric);
-  const rsig = new Int32Array(r.length);
-  for (const [i, s] of r.entries()) rsig[i] = ord(s.metric);
-  return { ls: lsig, rs: rsig, count: ords.size };
+  const lsig = await side(l);
+  const rsig = await side(r);
+  return { ls: lsig, rs: rsig, count: index.size };
 }
 
 /** Prometheus's Labels.MatchLabels: the on(...) labels, or all but ignoring(...) ones and the name. */
 function matchLabels(ls: Labels, m: VectorMatching): Labels {
   if (m.on) return ls.keep(...m.matchingLabels);
   return ls.without('__name__', ...m.matchingLabels);
+}
+
+function isMetadataName(n: string): boolean {
+  return n === '__name__' || n === '__type__' || n === '__unit__';
+}
+
+/**
+ * The labels of a vector-matching result, built from the "many" side's sorted pairs in one pass: the
+ * metadata labels dropped when the operation changes what the metric means, a one-to-one result reduced
+ * to its matching labels, and the group_left/group_right labels taken from the "one" side (unset there: removed).
+ */
+function resultLabelsFn(m: VectorMatching, oneToOne: boolean, dropMeta: boolean): (many: Labels, one: Labels) => Labels {
+  const matching = m.matchingLabels;
+  const include = [...new Set(m.include)].sort(compareStrings);
+  return (many, one) => {
+    const p = many.toPairs();
+    const out: string[] = [];
+    let changed = false;
+    // Name/value pairs: i + 1 < p.length.
+    for (let i = 0; i < p.length; i += 2) {
+      const n = p[i]!;
+      if ((dropMeta && isMetadataName(n)) || (oneToOne && matching.includes(n) !== m.on) || include.includes(n)) {
+        changed = true;
+        continue;
+      }
+      out.push(n, p[i + 1]!);
+    }
+    if (include.length === 0) return changed ? Labels.fromSortedPairs(out) : many;
+    // Merge the included labels (sorted) into the sorted pairs kept.
+    const merged: string[] = [];
+    let i = 0;
+    for (const n of include) {
+      const v = one.get(n);
+      if (v === '') continue;
+      // i + 1 < out.length while i < out.length (pairs).
+      while (i < out.length && compareStrings(out[i]!, n) < 0) {
+        merged.push(out[i]!, out[i + 1]!);
+        i += 2;
+      }
+      merged.push(n, v);
+    }
+    for (; i < out.length; i++) merged.push(out[i]!);
+    return Labels.fromSortedPairs(merged);
+  };
 }
 
 async function setOperation(
@@ -301,7 +327,7 @@ async function setOperation(
   m: VectorMatching,
   before: number,
 ): Promise<Matrix> {
-  const sig = signatures(l, r, m);
+  const sig = await signatures(ev, l, r, m);
   const mark = new Uint8Array(Math.max(1, sig.count));
   // In every loop below: vecs has the two sides' StepVectors, their idx[i] (i < n) index l and r, sig.ls/sig.rs
   // have an entry per series of l/r, and signature ordinals are below sig.count <= mark.length.
@@ -358,7 +384,7 @@ async function vectorBinop(ev: EvalContext, e: BinaryExpr, l: Matrix, r: Matrix,
   const oneToOne = m.card === 'one-to-one';
   const fillL = m.fillValues?.lhs ?? null;
   const fillR = m.fillValues?.rhs ?? null;
-  const sig = signatures(l, r, m);
+  const sig = await signatures(ev, l, r, m);
   const numSigs = Math.max(1, sig.count);
   // After the swap for one-to-many, "many" is always the left and "one" the right.
   const manyM = oneToMany ? r : l;
@@ -377,24 +403,14 @@ async function vectorBinop(ev: EvalContext, e: BinaryExpr, l: Matrix, r: Matrix,
   // A pair of series meets once per step, so only evaluations of several steps reuse its labels.
   const resultCache = ev.numSteps > 1 ? new Map<number, Labels>() : null;
   const stride = oneM.length + 1;
+  const joinedLabels = resultLabelsFn(m, oneToOne, dropMetricName || changesMetricSchema(op));
 
   // Output labels for a pair of input series; index -1 marks a side made up from a fill value.
   const resultMetric = (mi: number, many: Labels, oi: number, one: Labels): Labels => {
     const key = (mi + 1) * stride + (oi + 1);
     let res = resultCache?.get(key);
     if (res !== undefined) return res;
-    const b = new LabelsBuilder(many);
-    if (dropMetricName || changesMetricSchema(op)) b.del('__name__', '__type__', '__unit__');
-    if (oneToOne) {
-      if (m.on) b.keep(...m.matchingLabels);
-      else b.del(...m.matchingLabels);
-    }
-    for (const n of m.include) {
-      const v = one.get(n);
-      if (v !== '') b.set(n, v);
-      else b.del(n);
-    }
-    res = b.labels();
+    res = joinedLabels(many, one);
     resultCache?.set(key, res);
     return res;
   };

@@ -33,18 +33,29 @@ export const MAX_PREALLOCATED_POINTS = 5000;
  * fields.
  */
 const SLAB_MAX_POINTS = 64;
-/** Points per slab (2 x 2 KiB): room for 256 one-point series or 4 of the longest; a small query adds at most one. */
-const SLAB_POINTS = 256;
+/**
+ * Points per slab (2 x 32 KiB in one buffer): room for 4096 one-point series
+ * or 64 of the longest. Every typed array buffer costs an allocation outside
+ * the heap and GC bookkeeping, so small slabs made that the main cost of
+ * reading 100k short series; one slab is the most a small query keeps alive.
+ */
+const SLAB_POINTS = 4096;
 
-let tsSlab = new Float64Array(SLAB_POINTS);
-let vsSlab = new Float64Array(SLAB_POINTS);
+function newSlab(): Float64Array {
+  return new Float64Array(2 * SLAB_POINTS);
+}
+
+let slab = newSlab();
+let tsSlab = slab.subarray(0, SLAB_POINTS);
+let vsSlab = slab.subarray(SLAB_POINTS);
 let slabUsed = 0;
 
 /** Reserves `c` points in the current slabs; returns their offset. A slab lives as long as any series in it. */
 function slabOffset(c: number): number {
   if (slabUsed + c > SLAB_POINTS) {
-    tsSlab = new Float64Array(SLAB_POINTS);
-    vsSlab = new Float64Array(SLAB_POINTS);
+    slab = newSlab();
+    tsSlab = slab.subarray(0, SLAB_POINTS);
+    vsSlab = slab.subarray(SLAB_POINTS);
     slabUsed = 0;
   }
   const at = slabUsed;
