@@ -448,7 +448,7 @@ export class WalWatcher {
             if (p !== undefined) await p;
           }
           this.collector.shrink();
-          this.payload.shrink();
+          this.payload.release();
           off = fr.next;
           continue;
         }
