@@ -26,6 +26,8 @@ import { diskBytes, rssMiB, startServer, type Server, type ServerName } from './
 
 /** Default rounds per size: about this many samples, 10-25 s per server today. */
 const DEFAULT_SAMPLES = 3_000_000;
+/** The pause between the end of ingest and the light sender's start. */
+const SETTLE_MS = 3000;
 const DEFAULT_QUERY = 'sum by (instance) (rate(node_cpu_seconds_total[1m]))';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -81,6 +83,8 @@ interface LatencyPlan {
 }
 
 async function latency(server: Server, light: Buffer[], p: LatencyPlan): Promise<LatencyFigures> {
+  // Work the ingest left behind (garbage collection, chunk writing) is not the idle state.
+  await sleep(SETTLE_MS);
   const paced = pacedSender(server.base, HEADERS['1.0'], light, p.intervalMs);
   await sleep(p.idleS * 1000);
   const agent = new http.Agent({ keepAlive: true });
@@ -154,7 +158,11 @@ async function main(): Promise<void> {
         const f = await ingest(s, '1.0', size, bodies);
         results.push(f);
         console.error(`  ${name} 1.0: ${fmt(f.samplesPerS)} samples/s`);
-        if (size === latencySize) lat.push(await latency(s, bodies.light, plan));
+        if (size === latencySize) {
+          const l = await latency(s, bodies.light, plan);
+          lat.push(l);
+          console.error(`  ${name} latency: p99 idle ${fmt(l.p99IdleMs, 1)} ms, during query ${fmt(l.p99DuringMs, 1)} ms; query ${fmt(l.queryS, 2)} s`);
+        }
       });
     }
     if (servers.includes('tsprom')) {
