@@ -6,7 +6,7 @@ import { Labels } from '../../model/labels.js';
 import type { BinaryExpr, BinaryOp, PosRange, VectorMatching } from '../parser/ast.js';
 import { annotations, type Annotation } from './annotations.js';
 import { exprType } from '../parser/parser.js';
-import { mergeSameLabelset, type StepCollector } from './collector.js';
+import { LabelOrdinals, mergeSameLabelset, type StepCollector } from './collector.js';
 import type { EvalContext } from './context.js';
 import type { StepVector } from './cursors.js';
 import { EvalError } from './errors.js';
@@ -395,24 +395,45 @@ async function vectorBinop(ev: EvalContext, e: BinaryExpr, l: Matrix, r: Matrix,
   const rightVal = new Float64Array(numSigs);
   const rightH = new Array<FloatHistogram | undefined>(numSigs);
   const matched = new Uint8Array(numSigs);
-  // Many-to-one: hash of a result label set -> (step, signature) of its last insertion, to reject duplicates
-  // within a step. Keyed by hash, as Prometheus does, so no key string is built per result.
-  const inserted = new Map<number, number>();
   const delayed = ev.q.delayedNameRemoval;
   const dropMetricName = !delayed && e.returnBool;
-  // A pair of series meets once per step, so only evaluations of several steps reuse its labels.
-  const resultCache = ev.numSteps > 1 ? new Map<number, Labels>() : null;
-  const stride = oneM.length + 1;
   const joinedLabels = resultLabelsFn(m, oneToOne, dropMetricName || changesMetricSchema(op));
+  // Result label sets by ordinal, and per ordinal the (step, signature) of its last insertion: many-to-one
+  // rejects a label set produced twice for one signature within a step.
+  const results = new LabelOrdinals();
+  const resultLabels: Labels[] = [];
+  let lastTag = new Float64Array(64).fill(-1);
+  // A many-side series meets the same one-side series at every step as a rule: its last partner and the
+  // ordinal of their result; other pairs (and fill values, index -1) go through pairCache.
+  const lastOne = new Int32Array(manyM.length).fill(-2);
+  const lastResult = new Int32Array(manyM.length);
+  const pairCache = ev.numSteps > 1 ? new Map<number, number>() : null;
+  const stride = oneM.length + 1;
 
-  // Output labels for a pair of input series; index -1 marks a side made up from a fill value.
-  const resultMetric = (mi: number, many: Labels, oi: number, one: Labels): Labels => {
+  // The ordinal of the output labels of a pair of input series; index -1 marks a side made up from a fill value.
+  // mi < manyM.length = lastOne.length = lastResult.length when mi >= 0.
+  const resultOrdinal = (mi: number, many: Labels, oi: number, one: Labels): number => {
+    if (mi >= 0 && lastOne[mi] === oi) return lastResult[mi]!;
     const key = (mi + 1) * stride + (oi + 1);
-    let res = resultCache?.get(key);
-    if (res !== undefined) return res;
-    res = joinedLabels(many, one);
-    resultCache?.set(key, res);
-    return res;
+    let r = pairCache?.get(key);
+    if (r === undefined) {
+      const ls = joinedLabels(many, one);
+      r = results.ordinal(ls);
+      if (r === resultLabels.length) {
+        resultLabels.push(ls);
+        if (r >= lastTag.length) {
+          const grown = new Float64Array(lastTag.length * 2).fill(-1);
+          grown.set(lastTag);
+          lastTag = grown;
+        }
+      }
+      pairCache?.set(key, r);
+    }
+    if (mi >= 0) {
+      lastOne[mi] = oi;
+      lastResult[mi] = r;
+    }
+    return r;
   };
 
   // In every loop below: vecs has the two sides' StepVectors, their idx[i] (i < n) index the side's matrix,
@@ -485,20 +506,21 @@ async function vectorBinop(ev: EvalContext, e: BinaryExpr, l: Matrix, r: Matrix,
         v = arith(op, x, y);
       }
       if (e.returnBool) v = keep ? 1 : 0;
-      const metric = resultMetric(mi, manyMetric, oi, oneMetric);
+      const r = resultOrdinal(mi, manyMetric, oi, oneMetric);
       if (oneToOne) {
         if (matched[o] === 1) throw new EvalError('multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');
         matched[o] = 1;
       } else {
-        const mk = metric.hash();
         const tag = stepTag + o;
-        if (inserted.get(mk) === tag) throw new EvalError('multiple matches for labels: grouping labels must ensure unique matches');
-        inserted.set(mk, tag);
+        // r < resultLabels.length <= lastTag.length (grown with each new ordinal).
+        if (lastTag[r] === tag) throw new EvalError('multiple matches for labels: grouping labels must ensure unique matches');
+        lastTag[r] = tag;
         produced![o] = 1;
       }
       if (!keep && !e.returnBool) return;
-      if (h !== undefined) out.emitHistogram(metric, e.returnBool, t, h);
-      else out.emit(metric, e.returnBool, t, v);
+      // r < resultLabels.length: every ordinal's labels are kept when it is made.
+      if (h !== undefined) out.emitHistogramAt(r, resultLabels[r]!, e.returnBool, t, h);
+      else out.emitAt(r, resultLabels[r]!, e.returnBool, t, v);
     };
 
     // As in Prometheus, the fill values apply to the sides after the one-to-many swap:

@@ -32,12 +32,42 @@ export class LabelSetIndex<L extends { hash(): number; equals(o: L): boolean } =
   }
 }
 
+/**
+ * Ordinals for label sets: equal sets get the same ordinal (0, 1, ...), told
+ * apart by hash and then by comparison. Operators that know a result's
+ * ordinal emit by it (StepCollector.emitAt) instead of by key string.
+ */
+export class LabelOrdinals {
+  private readonly byHash = new Map<number, number | number[]>();
+  private readonly list: Labels[] = [];
+
+  ordinal(ls: Labels): number {
+    const h = ls.hash();
+    const prev = this.byHash.get(h);
+    if (prev === undefined) {
+      this.byHash.set(h, this.list.length);
+      this.list.push(ls);
+      return this.list.length - 1;
+    }
+    // Ordinals stored here are below list.length.
+    const cands = typeof prev === 'number' ? [prev] : prev;
+    for (const o of cands) if (this.list[o]!.equals(ls)) return o;
+    const o = this.list.length;
+    this.list.push(ls);
+    this.byHash.set(h, [...cands, o]);
+    return o;
+  }
+}
+
 export class StepCollector {
   readonly out: Matrix = [];
   /** Samples emitted since the last call to takeEmitted(). */
   private emitted = 0;
   private readonly byKey: Map<string, Series> | null;
   private readonly seen: LabelSetIndex | null;
+  /** Series by label-set ordinal for emitAt (a collector is fed either by ordinal or by label set, not both). */
+  private readonly byOrdinal: Array<Series | undefined> = [];
+  private readonly checkInstantDuplicates: boolean;
 
   constructor(
     private readonly instant: boolean,
@@ -47,6 +77,37 @@ export class StepCollector {
   ) {
     this.byKey = instant ? null : new Map();
     this.seen = instant && checkInstantDuplicates ? new LabelSetIndex() : null;
+    this.checkInstantDuplicates = checkInstantDuplicates;
+  }
+
+  /** Like emit, for a label set whose ordinal (see LabelOrdinals) the caller knows: no key or hash per sample. */
+  emitAt(ordinal: number, metric: Labels, dropName: boolean, t: number, v: number): void {
+    this.seriesAt(ordinal, metric, dropName, t).push(t, v);
+  }
+
+  emitHistogramAt(ordinal: number, metric: Labels, dropName: boolean, t: number, h: FloatHistogram): void {
+    this.seriesAt(ordinal, metric, dropName, t).pushHistogram(t, h);
+  }
+
+  private seriesAt(ordinal: number, metric: Labels, dropName: boolean, t: number): Series {
+    this.emitted++;
+    let s = this.byOrdinal[ordinal];
+    if (this.instant) {
+      // One step: a label set met again is a duplicate (unless names are removed late, as in emit).
+      if (s !== undefined && this.checkInstantDuplicates) throw new EvalError(DUPLICATE_LABELSET);
+      s = new Series(metric, dropName, 1);
+      this.byOrdinal[ordinal] = s;
+      this.out.push(s);
+      return s;
+    }
+    if (s === undefined) {
+      s = new Series(metric, dropName, this.capacity);
+      this.byOrdinal[ordinal] = s;
+      this.out.push(s);
+    } else if (s.n > 0 && s.ts[s.off + s.n - 1] === t) {
+      throw new EvalError(DUPLICATE_LABELSET);
+    }
+    return s;
   }
 
   emit(metric: Labels, dropName: boolean, t: number, v: number): void {
