@@ -9,7 +9,7 @@ import { Labels } from '../model/labels.js';
 import { TSDBMetrics } from '../tsdb/metrics.js';
 import { RecordEncoder } from '../tsdb/record/record.js';
 import { createCheckpoint } from '../tsdb/wal/checkpoint.js';
-import { WAL } from '../tsdb/wal/wal.js';
+import { FRAME_LENGTH_MASK, FRAME_SNAPPY, WAL } from '../tsdb/wal/wal.js';
 import { WalWatcher, walEnd, type SampleRecord, type WalPosition, type WatcherSink } from './wal_watcher.js';
 
 const dirs: string[] = [];
@@ -182,6 +182,58 @@ test('native histograms are handed over with `histograms`, after the float sampl
       }
     }
   } finally {
+    w.close();
+  }
+});
+
+test('compressed records: samples, labels from a compressed checkpoint, and positions at the frames in the file', async () => {
+  const w = newWAL();
+  assert.equal(w.compression, 'snappy');
+  const many = (from: number): [number, string][] => Array.from({ length: 200 }, (_, i) => [from + i, `m${from + i}`]);
+  const refs = (from: number): number[] => Array.from({ length: 200 }, (_, i) => from + i);
+  batch(w, many(1), refs(1), 1000);
+  w.nextSegment();
+  batch(w, many(201), refs(201), 2000);
+  await createCheckpoint(w.dir, 0, 0, () => true, 0, 1 << 20);
+  w.truncate(1);
+  const start = walEnd(w.dir);
+  batch(w, [], refs(1), 3000);
+  // A record too small to compress sits between compressed ones.
+  batch(w, [], [5], 4000);
+  batch(w, [], refs(201), 5000);
+  const file = path.join(w.dir, '00000001');
+  const seg = fs.readFileSync(file);
+  // Frame offsets and whether each is compressed, read straight from the file.
+  const offs: number[] = [];
+  const flags: boolean[] = [];
+  for (let off = 0; off < seg.length; off += 8 + (seg.readUInt32LE(off) & FRAME_LENGTH_MASK)) {
+    offs.push(off);
+    flags.push((seg.readUInt32LE(off) & FRAME_SNAPPY) !== 0);
+  }
+  assert.deepEqual(flags, [true, true, false, true]);
+  assert.deepEqual(start, { segment: 1, offset: offs[1] });
+
+  const positions: [number, number, number][] = [];
+  const sink = new (class extends Sink {
+    override samples(rec: SampleRecord, s?: WalPosition, e?: WalPosition): void {
+      super.samples(rec);
+      positions.push([s!.offset, e!.offset, rec.n]);
+    }
+  })();
+  const watcher = new WalWatcher({ dir: w.dir, start, sink, pollIntervalMs: 5 });
+  watcher.start();
+  try {
+    await until(() => sink.got.length === 401, 'the samples after the start');
+    assert.deepEqual(positions, [
+      [offs[1], offs[2], 200],
+      [offs[2], offs[3], 1],
+      [offs[3], seg.length, 200],
+    ]);
+    assert.equal(sink.got[0], 'm1@3000=4');
+    assert.equal(sink.got[200], 'm5@4000=9');
+    assert.equal(sink.got[201], 'm201@5000=206');
+  } finally {
+    await watcher.stop();
     w.close();
   }
 });
