@@ -460,6 +460,12 @@ export class XorIterator {
     return this.numOk ? this.val : joinFloat(this.hi, this.lo);
   }
 
+  /** Advances to the first sample at or after t; false when the chunk ends first (or on a decoding error). */
+  seekTo(t: number): boolean {
+    while (this.next()) if (this.ts >= t) return true;
+    return false;
+  }
+
   /**
    * The 32 bits from bit p on, as an int32 (the first at the top); the last
    * p & 7 are zeros, so at least 25 are real. Bytes i..i+3 are in the array:

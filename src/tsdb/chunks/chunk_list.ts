@@ -177,7 +177,22 @@ export class ChunkSeriesIterator implements SampleIterator {
     // Skip whole chunks that end before t.
     // ci < cl.n while a chunk is loaded.
     if (!this.loaded || this.cl.maxts[this.ci]! < t) {
-      if (!this.load(this.loaded ? this.ci + 1 : this.ci + 1, Math.max(t, this.mint))) return this.finish();
+      if (!this.load(this.ci + 1, Math.max(t, this.mint))) return this.finish();
+    }
+    if (this.kind === ValueType.Float && this.del === null) {
+      // Skip inside the decoder: no per-sample range checks, values not materialized.
+      const x = this.x;
+      if (x.seekTo(Math.max(t, this.mint))) {
+        if (x.ts > this.maxt) return this.finish();
+        this.valid = true;
+        return ValueType.Float;
+      }
+      if (x.error !== null) {
+        this.error = x.error;
+        return this.finish();
+      }
+      // The chunk ended before t: the loop below goes on from the next one.
+      this.loaded = false;
     }
     for (;;) {
       const r = this.next();

@@ -1,11 +1,11 @@
 // Reading the head: a querier holds a reader epoch for its lifetime, selects
 // slots through the series table's postings and iterates their chunks in
 // place (views into the chunk pages).
-import { Labels } from '../../model/labels.js';
+import type { Labels } from '../../model/labels.js';
 import type { Matcher } from '../../model/matcher.js';
 import type { LabelHints, Querier, SampleIterator, SelectHints, Series, SeriesSet } from '../../storage/interface.js';
 import { LazySeriesSet } from '../../storage/lazy.js';
-import { ChunkList, ChunkSeriesIterator, EmptyIterator, ListSeriesSet } from '../chunks/chunk_list.js';
+import { ChunkList, ChunkSeriesIterator, EmptyIterator } from '../chunks/chunk_list.js';
 import type { ChunkTable } from './chunk_table.js';
 import type { SeriesTable } from './series.js';
 
@@ -43,7 +43,7 @@ class HeadSeries implements Series {
   }
 }
 
-/** Unsorted selected series of the head, made when the reader reaches them. */
+/** Selected series of the head (in postings order, or sorted by labels), made when the reader reaches them. */
 class HeadSeriesSet extends LazySeriesSet {
   private i = 0;
 
@@ -90,22 +90,22 @@ export class HeadQuerier implements Querier {
     const mint = Math.max(this.mint, hints?.start ?? -Infinity);
     const maxt = Math.min(this.maxt, hints?.end ?? Infinity);
     const skip = hints?.func === 'series';
-    const slots = matchers.length === 0 ? series.index.allPostings() : series.postingsForMatchers(matchers);
+    let slots = matchers.length === 0 ? series.index.allPostings() : series.postingsForMatchers(matchers);
     const refOf = series.refOf;
-    if (!sortSeries) {
-      // The series refs as of now: a slot freed and reused later (only after this reader timed out) is skipped.
-      const refs = new Float64Array(slots.length);
-      // i < slots.length, and postings hold slots below the table's capacity.
-      for (let i = 0; i < slots.length; i++) refs[i] = refOf[slots[i]!]!;
-      return new HeadSeriesSet(head, slots, refs, mint, maxt, skip);
+    if (sortSeries) {
+      // Only the series the set will list are sorted; a copy, since postings lists are shared.
+      const keep = new Uint32Array(slots.length);
+      let n = 0;
+      // i < slots.length.
+      for (let i = 0; i < slots.length; i++) if (hasVisibleChunksIn(head, slots[i]!, mint, maxt)) keep[n++] = slots[i]!;
+      slots = keep.subarray(0, n);
+      series.sortByLabels(slots);
     }
-    const out: Series[] = [];
-    for (const s of slots) {
-      if (!hasVisibleChunksIn(head, s, mint, maxt)) continue;
-      out.push(new HeadSeries(head, s, refOf[s]!, series.labelsOf(s), mint, maxt, skip));
-    }
-    out.sort((a, b) => Labels.compare(a.labels, b.labels));
-    return new ListSeriesSet(out);
+    // The series refs as of now: a slot freed and reused later (only after this reader timed out) is skipped.
+    const refs = new Float64Array(slots.length);
+    // i < slots.length, and postings hold slots below the table's capacity.
+    for (let i = 0; i < slots.length; i++) refs[i] = refOf[slots[i]!]!;
+    return new HeadSeriesSet(head, slots, refs, mint, maxt, skip);
   }
 
   labelValues(name: string, hints: LabelHints | null, ...matchers: Matcher[]): string[] {

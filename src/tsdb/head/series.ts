@@ -5,7 +5,7 @@
 // Series have two identities: the slot (dense, reused after garbage
 // collection, used in postings) and the ref (monotonic, never reused, handed
 // to appenders and written to the WAL).
-import { sortStrings } from '../../gofmt/order.js';
+import { compareStrings, sortStrings } from '../../gofmt/order.js';
 import { Labels, isValidLabelName, isValidMetricName, METRIC_NAME } from '../../model/labels.js';
 import type { Matcher } from '../../model/matcher.js';
 import { InvalidSeriesError } from '../../storage/interface.js';
@@ -121,6 +121,46 @@ export class SeriesTable {
     // Symbol ids of live label sets are live symbols.
     for (let i = 0; i < 2 * n; i++) pairs[i] = strs[this.pool[off + i]!]!;
     return Labels.fromSortedPairs(pairs);
+  }
+
+  /**
+   * Sorts live slots in place by label set (Labels.compare's order) without
+   * materialising the sets: the distinct symbols of the slots are ranked once
+   * (few strings compared), then series compare rank by rank.
+   */
+  sortByLabels(slots: Uint32Array): void {
+    const strs = this.symbols.strs;
+    const pool = this.pool;
+    const lblOff = this.lblOff;
+    const lblLen = this.lblLen;
+    // Symbol ids of live label sets are below strs.length; slots are live (see the class invariant).
+    const rank = new Uint32Array(strs.length);
+    const distinct: number[] = [];
+    for (let k = 0; k < slots.length; k++) {
+      const off = lblOff[slots[k]!]!;
+      const end = off + 2 * lblLen[slots[k]!]!;
+      for (let i = off; i < end; i++) {
+        const id = pool[i]!;
+        if (rank[id] === 0) {
+          rank[id] = 1;
+          distinct.push(id);
+        }
+      }
+    }
+    distinct.sort((a, b) => compareStrings(strs[a]!, strs[b]!));
+    for (let r = 0; r < distinct.length; r++) rank[distinct[r]!] = r + 1;
+    slots.sort((x, y) => {
+      const ox = lblOff[x]!;
+      const oy = lblOff[y]!;
+      const nx = 2 * lblLen[x]!;
+      const ny = 2 * lblLen[y]!;
+      const n = nx < ny ? nx : ny;
+      for (let i = 0; i < n; i++) {
+        const d = rank[pool[ox + i]!]! - rank[pool[oy + i]!]!;
+        if (d !== 0) return d;
+      }
+      return nx - ny;
+    });
   }
 
   /** Writes a WAL series entry for a live slot. */
