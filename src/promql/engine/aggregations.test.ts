@@ -84,3 +84,46 @@ describe('aggregations', () => {
     assert.equal(vectorLines((await instant(db, 'limitk by (job) (1, r)', 0, EXP)).value).length, 2);
   });
 });
+
+describe('range aggregations read series by series', () => {
+  // Gaps, NaN, infinities and values whose sum overflows, so every op's special cases are met.
+  const values: Array<number | null> = [1, null, 3, NaN, 1e308, 1e308, -Infinity, 0.1, 0.7, null];
+  const series: Record<string, Array<number | null>> = {};
+  for (let i = 0; i < 60; i++) series[`v{g="${i % 7}", i="${i}"}`] = values.map((v, k) => (v === null || (i + k) % 5 === 0 ? null : v === 1 ? i + k / 3 : v));
+  const vdb = store(series);
+
+  for (const op of ['sum', 'avg', 'count', 'min', 'max', 'group', 'stddev', 'stdvar']) {
+    test(`${op}: every step equals the instant evaluation at that time`, async () => {
+      const q = `${op} by (g) (v)`;
+      const r = (await range(vdb, q, 0, 9 * M, M)).value;
+      assert.equal(r.type, 'matrix');
+      const got = new Map<string, number>();
+      if (r.type === 'matrix') for (const s of r.series) s.ts.forEach((t, j) => got.set(`${s.metric.toString()}@${t}`, s.fs[j]!));
+      let points = 0;
+      for (let k = 0; k <= 9; k++) {
+        const v = (await instant(vdb, q, k * M)).value;
+        assert.equal(v.type, 'vector');
+        if (v.type !== 'vector') continue;
+        for (const s of v.samples) {
+          assert.ok(Object.is(got.get(`${s.metric.toString()}@${k * M}`), s.f), `${s.metric.toString()} at step ${k}`);
+          points++;
+        }
+      }
+      assert.equal(points, got.size);
+    });
+  }
+
+  test('more groups than one block of cells holds: the steps are folded a few at a time', async () => {
+    const many: Record<string, number[]> = {};
+    for (let i = 0; i < 30_000; i++) many[`w{i="${i}"}`] = [i, i + 1, i + 2, i + 3, i + 4];
+    const wdb = store(many);
+    const r = (await range(wdb, 'sum by (i) (w) + 0', 0, 4 * M, M)).value;
+    assert.equal(r.type, 'matrix');
+    if (r.type !== 'matrix') return;
+    assert.equal(r.series.length, 30_000);
+    for (const s of r.series) {
+      const i = Number(s.metric.get('i'));
+      assert.deepEqual([...s.fs], [i, i + 1, i + 2, i + 3, i + 4]);
+    }
+  });
+});

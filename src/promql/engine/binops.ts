@@ -329,8 +329,21 @@ async function setOperation(
 ): Promise<Matrix> {
   const sig = await signatures(ev, l, r, m);
   const mark = new Uint8Array(Math.max(1, sig.count));
+  // Output series are told apart by label-set ordinals found once per input series, not per emitted sample.
+  const ords = new LabelOrdinals();
+  const ordinalsOf = async (x: Matrix): Promise<Int32Array> => {
+    const o = new Int32Array(x.length);
+    // i < x.length = o.length.
+    for (let i = 0; i < x.length; i++) {
+      o[i] = ords.ordinal(x[i]!.metric);
+      if ((i + 1) % SERIES_PER_SIGNATURE_TICK === 0) await ev.tick(SERIES_PER_SIGNATURE_TICK);
+    }
+    return o;
+  };
+  const lo = await ordinalsOf(l);
+  const ro = op === 'or' ? await ordinalsOf(r) : new Int32Array(0);
   // In every loop below: vecs has the two sides' StepVectors, their idx[i] (i < n) index l and r, sig.ls/sig.rs
-  // have an entry per series of l/r, and signature ordinals are below sig.count <= mark.length.
+  // have an entry per series of l/r, as lo (and ro for or), and signature ordinals are below sig.count <= mark.length.
   return ev.rangeEval(before, [l, r], (_k, t, vecs, out) => {
     const lv = vecs[0]!;
     const rv = vecs[1]!;
@@ -341,7 +354,7 @@ async function setOperation(
         for (let i = 0; i < rv.n; i++) mark[sig.rs[rv.idx[i]!]!] = 1;
         for (let i = 0; i < lv.n; i++) {
           const si = lv.idx[i]!;
-          if (mark[sig.ls[si]!] === 1) emitInput(out, l[si]!, t, lv.v[i]!, lv.h?.[i]);
+          if (mark[sig.ls[si]!] === 1) emitInput(out, lo[si]!, l[si]!, t, lv.v[i]!, lv.h?.[i]);
         }
         return;
       case 'or':
@@ -349,32 +362,32 @@ async function setOperation(
         for (let i = 0; i < lv.n; i++) {
           const si = lv.idx[i]!;
           mark[sig.ls[si]!] = 1;
-          emitInput(out, l[si]!, t, lv.v[i]!, lv.h?.[i]);
+          emitInput(out, lo[si]!, l[si]!, t, lv.v[i]!, lv.h?.[i]);
         }
         for (let i = 0; i < rv.n; i++) {
           const si = rv.idx[i]!;
-          if (lv.n === 0 || mark[sig.rs[si]!] === 0) emitInput(out, r[si]!, t, rv.v[i]!, rv.h?.[i]);
+          if (lv.n === 0 || mark[sig.rs[si]!] === 0) emitInput(out, ro[si]!, r[si]!, t, rv.v[i]!, rv.h?.[i]);
         }
         return;
       case 'unless':
         if (lv.n === 0 || rv.n === 0) {
-          for (let i = 0; i < lv.n; i++) emitInput(out, l[lv.idx[i]!]!, t, lv.v[i]!, lv.h?.[i]);
+          for (let i = 0; i < lv.n; i++) emitInput(out, lo[lv.idx[i]!]!, l[lv.idx[i]!]!, t, lv.v[i]!, lv.h?.[i]);
           return;
         }
         mark.fill(0);
         for (let i = 0; i < rv.n; i++) mark[sig.rs[rv.idx[i]!]!] = 1;
         for (let i = 0; i < lv.n; i++) {
           const si = lv.idx[i]!;
-          if (mark[sig.ls[si]!] === 0) emitInput(out, l[si]!, t, lv.v[i]!, lv.h?.[i]);
+          if (mark[sig.ls[si]!] === 0) emitInput(out, lo[si]!, l[si]!, t, lv.v[i]!, lv.h?.[i]);
         }
         return;
     }
   });
 }
 
-function emitInput(out: StepCollector, s: Series, t: number, v: number, h: FloatHistogram | undefined): void {
-  if (h !== undefined) out.emitHistogram(s.metric, s.dropName, t, h);
-  else out.emit(s.metric, s.dropName, t, v);
+function emitInput(out: StepCollector, ordinal: number, s: Series, t: number, v: number, h: FloatHistogram | undefined): void {
+  if (h !== undefined) out.emitHistogramAt(ordinal, s.metric, s.dropName, t, h);
+  else out.emitAt(ordinal, s.metric, s.dropName, t, v);
 }
 
 async function vectorBinop(ev: EvalContext, e: BinaryExpr, l: Matrix, r: Matrix, m: VectorMatching, before: number): Promise<Matrix> {
@@ -439,6 +452,20 @@ async function vectorBinop(ev: EvalContext, e: BinaryExpr, l: Matrix, r: Matrix,
   // In every loop below: vecs has the two sides' StepVectors, their idx[i] (i < n) index the side's matrix,
   // oneSig/manySig have an entry per series of it, and signature ordinals are below numSigs, the length of
   // rightAt, rightVal, matched and produced.
+  // Result labels are built here, with yields, rather than all in the first step: where a signature has one
+  // series on the "one" side, each "many" series meets that series whenever both have a sample.
+  const oneOfSig = new Int32Array(numSigs).fill(-1);
+  // oi < oneM.length = oneSig.length; mi < manyM.length = manySig.length; ordinals < numSigs.
+  for (let oi = 0; oi < oneM.length; oi++) {
+    const o = oneSig[oi]!;
+    oneOfSig[o] = oneOfSig[o] === -1 ? oi : -2;
+  }
+  for (let mi = 0; mi < manyM.length; mi++) {
+    const oi = oneOfSig[manySig[mi]!]!;
+    if (oi >= 0) resultOrdinal(mi, manyM[mi]!.metric, oi, oneM[oi]!.metric);
+    if ((mi + 1) % SERIES_PER_SIGNATURE_TICK === 0) await ev.tick(SERIES_PER_SIGNATURE_TICK);
+  }
+
   return ev.rangeEval(before, [l, r], (step, t, vecs, out) => {
     const lv = vecs[0]!;
     const rv = vecs[1]!;

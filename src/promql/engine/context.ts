@@ -94,6 +94,8 @@ export interface EvalContext {
   streamSelected(vs: VectorSelector): SeriesCursor;
   /** The value of each series at every step (`offset` earlier), or as of `at` at every step. */
   evalSeries(cursor: SeriesCursor, offset: number, recordOrigT: boolean, at?: number | null): Promise<Matrix>;
+  /** Per step, the number of series of a plain selector with a value there, accounted as evaluating it is. */
+  countSelected(vs: VectorSelector): Promise<Int32Array>;
   /** Decodes the samples of `it` in [mint, maxt] into bufT/bufV; returns their number. */
   decode(it: SampleIterator, mint: number, maxt: number, keepStale: boolean, limit?: number): number;
   /** Like decode, for the windows (end - width, end] of every step only. */

@@ -566,13 +566,28 @@ export class Evaluator implements EvalContext {
     return (await this.evalSeriesInto(cursor, offset, recordOrigT, at, null)) as Matrix;
   }
 
-  /** evalSeries into InstantColumns when `cols` is given (one step only), else into a matrix. */
+  /**
+   * The number of series of a plain selector with a value at each step,
+   * read and accounted (statistics, limits) as evaluating the selector does,
+   * without building its series: what absent() needs to know.
+   */
+  async countSelected(vs: VectorSelector): Promise<Int32Array> {
+    const counts = new Int32Array(this.numSteps);
+    await this.evalSeriesInto(this.streamSelected(vs), vs.offset, false, null, null, counts);
+    return counts;
+  }
+
+  /**
+   * evalSeries into InstantColumns when `cols` is given (one step only), into
+   * per-step counts of series when `counts` is, else into a matrix.
+   */
   private async evalSeriesInto(
     cursor: SeriesCursor,
     offset: number,
     recordOrigT: boolean,
     at: number | null,
     cols: InstantColumns | null,
+    counts: Int32Array | null = null,
   ): Promise<Matrix | InstantColumns> {
     const lookback = this.q.lookbackDelta;
     const mint = (at ?? this.start) - offset - lookback + 1;
@@ -590,6 +605,8 @@ export class Evaluator implements EvalContext {
       let s: Series | null = null;
       // What the series' histogram points count beyond one sample each.
       let extra = 0;
+      // Points counted (not kept) in counting mode.
+      let held = 0;
       let j = -1;
       // -1 <= j < n <= T.length = V.length (the decoded samples); j >= 0 is checked before T[j] and V[j].
       for (let k = 0; k < this.numSteps; k++) {
@@ -611,6 +628,17 @@ export class Evaluator implements EvalContext {
           this.stats.incReadAtStep(k, w);
           continue;
         }
+        if (counts !== null) {
+          // As below, with the series' points counted instead of kept (k < numSteps = counts.length).
+          if (this.currentSamples + held >= this.q.maxSamples) throw new TooManySamplesError();
+          const w = h === undefined ? 1 : histogramSampleWeight(h);
+          extra += w - 1;
+          held++;
+          counts[k]!++;
+          this.stats.incAtStep(k, w);
+          this.stats.incReadAtStep(k, w);
+          continue;
+        }
         if (s === null) s = new Series(ss.labels, false, Math.min(this.numSteps, n + 16, MAX_PREALLOCATED_POINTS));
         // Prometheus checks the limit with every point it adds.
         if (this.currentSamples + s.n >= this.q.maxSamples) throw new TooManySamplesError();
@@ -628,6 +656,8 @@ export class Evaluator implements EvalContext {
       if (s !== null) {
         this.currentSamples += s.n + extra;
         out.push(s);
+      } else if (held > 0) {
+        this.currentSamples += held + extra;
       }
       await this.tick(this.numSteps);
     }

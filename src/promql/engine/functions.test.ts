@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { absentLabels } from './absent.js';
 import { natLess } from './functions.js';
 import { parseExpr } from '../parser/parser.js';
-import { instant, range, matrixLines, store, vectorLines } from './test_util.test.js';
+import { _, engine, instant, range, matrixLines, store, vectorLines } from './test_util.test.js';
 
 const M = 60_000;
 const db = store({
@@ -87,3 +87,31 @@ describe('label_replace and label_join', () => {
     assert.deepEqual(vectorLines(res.value), ['{__name__="m", i="a", j="m-a-"} 1.4']);
   });
 });
+
+describe('absent over a selector', () => {
+  const gaps = store({ 'g{i="a"}': [1, _, _, _, _, _, _, 2, _, _], 'g{i="b"}': [_, _, 3, _, _, _, _, _, _, _] });
+
+  test('counts instead of building the series, with the result and statistics of the general path', async () => {
+    for (const [start, end] of [
+      [0, 9 * M],
+      [4 * M, 4 * M],
+      [20 * M, 20 * M],
+    ] as const) {
+      const fast = engine().newRangeQuery(gaps, 'absent(g)', start, end, M);
+      const general = engine().newRangeQuery(gaps, 'absent((g))', start, end, M);
+      const a = await fast.exec();
+      const b = await general.exec();
+      assert.deepEqual(matrixLines(a.value), matrixLines(b.value));
+      assert.deepEqual(fast.stats().samples, general.stats().samples);
+    }
+  });
+
+  test('fails on the sample limit where the general path does', async () => {
+    for (const maxSamples of [1, 4, 8]) {
+      const fast = range(gaps, 'absent(g{i="a"})', 0, 9 * M, M, { maxSamples }).then(() => 'ok', (e: Error) => e.message);
+      const general = range(gaps, 'absent((g{i="a"}))', 0, 9 * M, M, { maxSamples }).then(() => 'ok', (e: Error) => e.message);
+      assert.equal(await fast, await general);
+    }
+  });
+});
+

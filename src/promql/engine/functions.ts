@@ -305,8 +305,23 @@ async function timestampOfSelector(ev: EvalContext, e: Call, vs: VectorSelector)
 
 async function absent(ev: EvalContext, e: Call): Promise<Matrix> {
   const before = ev.currentSamples;
-  const m = await ev.evalMatrix(e.args[0]!);
-  const ls = absentLabels(e.args[0]!);
+  const arg = e.args[0]!;
+  const ls = absentLabels(arg);
+  if (arg.type === 'VectorSelector' && arg.smoothed !== true) {
+    // Only whether a step has samples matters: count them, and account as the step-by-step path does.
+    const counts = await ev.countSelected(arg);
+    const produced = new Int32Array(ev.numSteps);
+    const s = new Series(ls, false, 0);
+    // k < numSteps = counts.length = produced.length.
+    for (let k = 0; k < ev.numSteps; k++) {
+      if (counts[k] !== 0) continue;
+      produced[k] = 1;
+      s.push(ev.stepTime(k), 1);
+    }
+    ev.accountStepwise(before, ev.currentSamples, counts, produced);
+    return s.n === 0 ? [] : [s];
+  }
+  const m = await ev.evalMatrix(arg);
   return ev.rangeEval(before, [m], (_k, t, vecs, out) => {
     if (vecs[0]!.n === 0) out.emit(ls, false, t, 1);
   });
