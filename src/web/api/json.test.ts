@@ -15,6 +15,7 @@ import {
   writeQueryResult,
   CHUNK_BYTES,
 } from './json.js';
+import { LabelSetsData, encodeApiSuccess, isBodyStream } from './response.js';
 import { FloatHistogram } from '../../model/histogram.js';
 import { Labels } from '../../model/labels.js';
 import { STALE_NAN } from '../../model/value.js';
@@ -310,4 +311,26 @@ test('native histograms: "histogram" in vectors and "histograms" in matrices, bu
     queryValueJSON({ type: 'vector', samples: [{ metric: m, t: 0, f: NaN, h: cb }] }).result,
     '[{"metric":{"__name__":"h"},"histogram":[0,{"count":"3","sum":"1","buckets":[[3,"-Inf","1","1"],[0,"1","5","1"],[0,"5","+Inf","1"]]}]}]',
   );
+});
+
+test('series lists written from the label sets equal encodeJSON of the list, streamed when big', async () => {
+  const collect = async (b: Buffer | AsyncIterable<Buffer>): Promise<string> => {
+    if (!isBodyStream(b)) return b.toString('utf8');
+    const parts: Buffer[] = [];
+    for await (const c of b) parts.push(c);
+    return Buffer.concat(parts).toString('utf8');
+  };
+  const name = fc.string({ minLength: 1, maxLength: 6, unit: 'binary' });
+  await fc.assert(
+    fc.asyncProperty(fc.array(fc.array(fc.tuple(name, name), { maxLength: 4 }), { maxLength: 8 }), async (rows) => {
+      const sets = rows.map((r) => Labels.fromPairs(...r.flat()));
+      const got = await collect(encodeApiSuccess({ data: new LabelSetsData(sets) }));
+      assert.equal(got, `{"status":"success","data":${encodeJSON(sets)}}`);
+    }),
+    { numRuns: 500 },
+  );
+  const many = Array.from({ length: 30_000 }, (_, i) => Labels.fromPairs('__name__', 'node_cpu_seconds_total', 'instance', `host-${i}:9100`, 'mode', 'a"b'));
+  const body = encodeApiSuccess({ data: new LabelSetsData(many), warnings: ['w'] });
+  assert.ok(isBodyStream(body));
+  assert.equal(await collect(body), `{"status":"success","data":${encodeJSON(many)},"warnings":["w"]}`);
 });

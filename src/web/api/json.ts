@@ -716,6 +716,18 @@ function* writeMatrix(w: JsonWriter, series: readonly RangeSeries[]): Generator<
   w.byte(0x5d);
 }
 
+/** A JSON array of label sets, yielding whenever a chunk is ready. */
+export function* writeLabelSets(w: JsonWriter, sets: readonly Labels[]): Generator<void, void, undefined> {
+  w.byte(0x5b);
+  // i < sets.length.
+  for (let i = 0; i < sets.length; i++) {
+    if (i > 0) w.byte(0x2c);
+    w.labels(sets[i]!);
+    if (w.pendingBytes > 0) yield;
+  }
+  w.byte(0x5d);
+}
+
 // ---------------------------------------------------------------------------
 // everything else
 

@@ -1,11 +1,12 @@
 // The API's success envelope, {"status":"success","data":...,"warnings":[...],"infos":[...]},
 // encoded as bytes. Small answers come back as one Buffer; big query results
-// become a stream of chunks encoded a slice at a time, so a million-point
+// and series lists become a stream of chunks encoded a slice at a time, so a million-point
 // matrix neither sits in memory as one string nor blocks the event loop.
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { QueryValue } from '../../promql/engine/types.js';
 import type { ApiError, ApiResult } from './types.js';
-import { JsonWriter, RawJSON, encodeJSON, jsonString, writeQueryResult } from './json.js';
+import type { Labels } from '../../model/labels.js';
+import { JsonWriter, RawJSON, encodeJSON, jsonString, writeLabelSets, writeQueryResult } from './json.js';
 
 // Prometheus shows at most this many warnings and infos per response.
 const MAX_ANNOTATIONS = 10;
@@ -31,6 +32,11 @@ export class QueryData {
   ) {}
 }
 
+/** A list of label sets (the /series answer), written straight from the sets and streamed when big. */
+export class LabelSetsData {
+  constructor(readonly sets: readonly Labels[]) {}
+}
+
 /** A response body that is produced while it is sent. */
 export type BodyStream = AsyncIterable<Buffer>;
 
@@ -54,6 +60,8 @@ function* envelope(w: JsonWriter, result: ApiResult): Generator<void, void, unde
       w.raw(d.stats.json);
     }
     w.byte(0x7d);
+  } else if (d instanceof LabelSetsData) {
+    yield* writeLabelSets(w, d.sets);
   } else {
     w.raw(encodeJSON(d));
   }

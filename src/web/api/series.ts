@@ -5,7 +5,7 @@ import { isValidLabelName, Labels } from '../../model/labels.js';
 import type { Matcher } from '../../model/matcher.js';
 import type { LabelHints, Querier, SeriesSet } from '../../storage/interface.js';
 import { apiErrorOf, queryExecError } from './errors.js';
-import { capAnnotations } from './response.js';
+import { LabelSetsData, capAnnotations } from './response.js';
 import { MAX_TIME_MS, MIN_TIME_MS, parseLimitParam, parseMatcherSets, parseTimeParam } from './params.js';
 import { sortStrings } from '../../gofmt/order.js';
 import { goQuote, goQuoteBytes } from '../../gofmt/quote.js';
@@ -73,7 +73,9 @@ export class SeriesApi {
     const end = parseTimeParam(ctx.params, 'end', MAX_TIME_MS);
     const sets = parseMatcherSets(this.deps.parser, matches, true);
     const q = this.deps.storage.querier(start, end);
-    const found = new Map<string, Labels>();
+    let metrics: Labels[] = [];
+    // One set lists each series once (storage merges its sources); several may overlap.
+    const found = sets.length > 1 ? new Map<string, Labels>() : null;
     const warnings: string[] = [];
     try {
       // As Prometheus: one selector is answered in storage order, several are sorted and merged.
@@ -84,7 +86,8 @@ export class SeriesApi {
       for (const set of selected) {
         while (set.next()) {
           const ls = set.at().labels;
-          found.set(ls.key(), ls);
+          if (found === null) metrics.push(ls);
+          else found.set(ls.key(), ls);
           if (ctx.signal.aborted) throw new ApiError('canceled', 'context canceled');
         }
         const err = set.err();
@@ -94,13 +97,12 @@ export class SeriesApi {
     } finally {
       q.close();
     }
-    let metrics = [...found.values()];
-    if (sets.length > 1) metrics.sort(Labels.compare);
+    if (found !== null) metrics = [...found.values()].sort(Labels.compare);
     if (limit > 0 && metrics.length > limit) {
       metrics = metrics.slice(0, limit);
       warnings.push('results truncated due to limit');
     }
-    return { data: metrics, warnings: capAnnotations(warnings, 'warning') };
+    return { data: new LabelSetsData(metrics), warnings: capAnnotations(warnings, 'warning') };
   }
 
   labelNames(ctx: ApiContext): ApiResult {
