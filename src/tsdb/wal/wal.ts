@@ -1,5 +1,5 @@
-// Room tsdb/wal (segments, checkpoints): may import model/, logging/ and
-// tsdb/encoding, tsdb/fileutil, tsdb/record.
+// Room tsdb/wal (segments, checkpoints): may import model/, logging/,
+// tsdb/encoding, tsdb/fileutil, tsdb/record and the snappy package.
 //
 // Write-ahead log: numbered segment files of framed records.
 //
@@ -128,6 +128,7 @@ const EMPTY = Buffer.alloc(0);
 export function unreadableFrame(word: number): string | null {
   return (word & FRAME_ZSTD) !== 0 ? 'zstd-compressed record (this version reads snappy only)' : null;
 }
+
 /** Prometheus's default segment size. */
 export const DEFAULT_SEGMENT_SIZE = 128 * 1024 * 1024;
 const SEGMENT_RE = /^\d{8}$/;
