@@ -12,7 +12,7 @@ import { nopLogger } from '../src/logging/types.js';
 import { SymbolTable } from '../src/model/textparse/interface.js';
 import { ScrapeLoop, type ParseOffload } from '../src/scrape/loop.js';
 import { ScrapeMetrics } from '../src/scrape/metrics.js';
-import type { ParseBatch, ParseJob } from '../src/scrape/parse_batch.js';
+import { SharedBodies, type ParseBatch, type ParseJob } from '../src/scrape/parse_batch.js';
 import { targetsFromGroup } from '../src/scrape/target.js';
 import { MemoryStorage } from '../src/storage/memory.js';
 import { PoolFullError, WorkerCrashError, WorkerPool } from '../src/workers/pool.js';
@@ -44,7 +44,11 @@ const BODIES = [
   BODY_1,
   'duplicate_labels{x="1",x="2"} 1\n',
   BODY_1.replace('10', '20'),
+  // Every series one position later than last time.
+  'first 1\n' + BODY_1,
+  BODY_1,
   '',
+  BODY_1,
 ];
 
 const JOBS: Record<string, Partial<ScrapeConfig>> = {
@@ -116,7 +120,7 @@ test('bodies parsed on workers store exactly what inline parsing stores', { time
   try {
     for (const [name, over] of Object.entries(JOBS)) {
       const sc = scrapeConfig({ jobName: 'j', scrapeIntervalMs: 1000, scrapeTimeoutMs: 1000, ...over });
-      const r = await runBoth(sc, { pool, minBytes: 0 });
+      const r = await runBoth(sc, { pool, minBytes: 0, bodies: new SharedBodies(8, 1 << 24) });
       assert.deepEqual(r.offloaded, r.inline, name);
       for (const [i, [x, y]] of r.errors.entries()) assert.equal(y, x, `${name}: error of scrape ${i}`);
       if (name === 'default') assert.ok(r.errors.some(([x]) => x.includes('line 3')), 'the parse error is reported');
@@ -138,7 +142,7 @@ test('a full pool or a failing worker parses inline, with the same result', asyn
     [refusing, 'pool_full'],
     [crashing, 'worker_failed'],
   ] as const) {
-    const r = await runBoth(sc, { pool, minBytes: 0 });
+    const r = await runBoth(sc, { pool, minBytes: 0, bodies: new SharedBodies(8, 1 << 24) });
     assert.deepEqual(r.offloaded, r.inline, reason);
     assert.equal(await counter(r.registry, 'tsprom_target_scrape_parse_fallbacks_total', { reason }), nonEmpty, reason);
     assert.equal(await counter(r.registry, 'tsprom_target_scrape_parses_offloaded_total'), 0, reason);
@@ -148,7 +152,7 @@ test('a full pool or a failing worker parses inline, with the same result', asyn
 test('bodies below the threshold never reach the pool', async () => {
   const sc = scrapeConfig({ jobName: 'j', scrapeIntervalMs: 1000, scrapeTimeoutMs: 1000 });
   const never = { full: false, run: () => assert.fail('a small body went to the pool') } as unknown as WorkerPool<ParseJob, ParseBatch>;
-  const r = await runBoth(sc, { pool: never, minBytes: 1 << 20 });
+  const r = await runBoth(sc, { pool: never, minBytes: 1 << 20, bodies: new SharedBodies(8, 1 << 24) });
   assert.deepEqual(r.offloaded, r.inline);
   assert.equal(await counter(r.registry, 'tsprom_target_scrape_parse_fallbacks_total', { reason: 'pool_full' }), 0);
 });

@@ -33,7 +33,7 @@ import type { MetadataSource, MetricMetadata, Target } from './target.js';
 import { Entry, type Exemplar as ParsedExemplar, type MetricType, type SymbolTable, type TextParser } from '../model/textparse/interface.js';
 import { acceptHeader, ContentTypeError, MEDIA_TYPE_PROMTEXT, negotiateMediaType, parserForMediaType, protocolMediaType } from '../model/textparse/media_type.js';
 import { PoolFullError, type WorkerPool } from '../workers/pool.js';
-import { BatchParser, type ParseBatch, type ParseJob } from './parse_batch.js';
+import { BatchParser, type ParseBatch, type ParseJob, type PreviousBody, type SharedBodies } from './parse_batch.js';
 
 /** Samples more than this far in the future are rejected as out of bounds (Prometheus's maxAheadTime). */
 const MAX_AHEAD_MS = 10 * 60 * 1000;
@@ -179,6 +179,15 @@ class ScrapeCache implements MetadataSource {
    */
   seq: (Keyed | null)[] = [];
   nextSeq: (Keyed | null)[] = [];
+  /**
+   * The body `seq` was built from, when that scrape was parsed on a worker: the next job
+   * compares its series with it position by position, so a known series costs the main
+   * thread no byte comparison. `pendingBody` is the current scrape's, adopted if it succeeds.
+   */
+  seqBody: PreviousBody | null = null;
+  pendingBody: PreviousBody | null = null;
+  /** Where bodies no longer needed go (the offload's buffer reuse). */
+  freeBody: (b: SharedArrayBuffer) => void = () => {};
   private successfulCount = 0;
   /**
    * Distinct series and dropped entries seen by the current scrape. When a successful
@@ -216,6 +225,7 @@ class ScrapeCache implements MetadataSource {
     this.series.clear();
     this.dropped.clear();
     this.seq.length = 0;
+    this.setSeqBody(null);
     this.seenSeries = 0;
     this.seenDropped = 0;
   }
@@ -249,10 +259,15 @@ class ScrapeCache implements MetadataSource {
       this.seq = this.nextSeq;
       s.length = 0;
       this.nextSeq = s;
+      // After a forced flush seq is empty (the rollback emptied nextSeq): no body matches it.
+      this.setSeqBody(counted ? this.pendingBody : null);
+      if (!counted && this.pendingBody !== null) this.freeBody(this.pendingBody.body);
       for (const [k, m] of this.metadata) if (iter - m.lastIter > METADATA_KEEP_SCRAPES) this.metadata.delete(k);
     } else {
       this.nextSeq.length = 0;
+      if (this.pendingBody !== null) this.freeBody(this.pendingBody.body);
     }
+    this.pendingBody = null;
     const p = this.prev;
     this.prev = this.cur;
     p.length = 0;
@@ -262,6 +277,11 @@ class ScrapeCache implements MetadataSource {
     this.seenDropped = 0;
     this.prevTracked = 0;
     this.iter++;
+  }
+
+  private setSeqBody(b: PreviousBody | null): void {
+    if (this.seqBody !== null && this.seqBody !== b) this.freeBody(this.seqBody.body);
+    this.seqBody = b;
   }
 
   setMeta(name: string, iter: number, f: (m: MetaEntry) => void): void {
@@ -307,6 +327,7 @@ export interface ScrapeLoopDeps {
 export interface ParseOffload {
   readonly pool: WorkerPool<ParseJob, ParseBatch>;
   readonly minBytes: number;
+  readonly bodies: SharedBodies;
 }
 
 interface Counts {
@@ -348,6 +369,8 @@ export class ScrapeLoop {
     this.reportLabels = REPORT_NAMES.map((n) => target.labelsPublic().builder().set(METRIC_NAME, n).labels());
     this.log = deps.logger.with({ scrape_pool: target.scrapePool, target: target.url });
     target.setMetadataSource(this.cache);
+    const bodies = deps.parseOffload?.bodies;
+    if (bodies !== undefined) this.cache.freeBody = (b) => bodies.give(b);
   }
 
   start(): void {
@@ -560,11 +583,18 @@ export class ScrapeLoop {
       if (e instanceof ContentTypeError) throw new ScrapeError(e.message);
       throw e;
     }
+    if (parser instanceof BatchParser) {
+      // The wrapper changes the series order that seq records: then its body cannot serve as the next comparison.
+      if (toNhcb) this.cache.freeBody(parser.body.body);
+      else this.cache.pendingBody = parser.body;
+    }
     if (toNhcb) parser = new NhcbParser(parser, keepClassic);
     const maxSchema = schemaForBucketFactor(cfg.nativeHistogramMinBucketFactor);
     const bucketLimit = cfg.nativeHistogramBucketLimit;
     const cache = this.cache;
     const iter = cache.iter;
+    // The worker compared this body with the one seq was built from: same[j] stands for seriesIs(seq[j].key).
+    const replay = parser instanceof BatchParser && cache.seqBody !== null && parser.comparedWith === cache.seqBody ? parser : null;
     const honorTs = cfg.honorTimestamps;
     const trackTsStaleness = cfg.trackTimestampsStaleness;
     const sampleLimit = cfg.sampleLimit;
@@ -611,7 +641,7 @@ export class ScrapeLoop {
       const guess = cache.seq[nextSeq.length];
       let ce: CacheEntry | undefined;
       let hash = -1;
-      if (guess !== undefined && guess !== null && parser.seriesIs(guess.key)) {
+      if (guess !== undefined && guess !== null && (replay !== null ? replay.sameAsPrevious() : parser.seriesIs(guess.key))) {
         if (guess.dropped) {
           cache.seeDropped(guess as DroppedEntry);
           nextSeq.push(guess);
@@ -783,15 +813,16 @@ export class ScrapeLoop {
       metrics.parseInline.inc({ reason: 'pool_full' });
       return null;
     }
-    // Shared memory: the worker reads the bytes and the replay compares series keys with the same copy.
-    const shared = Buffer.from(new SharedArrayBuffer(body.length));
-    shared.set(body);
+    const sab = off.bodies.take(body.length);
+    new Uint8Array(sab, 0, body.length).set(body);
+    const prev = this.cache.seqBody;
     try {
-      const batch = await off.pool.run({ body: shared.buffer as SharedArrayBuffer, length: shared.length });
+      const batch = await off.pool.run({ body: sab, length: body.length, prev });
       metrics.parseOffloaded.inc();
       // The replay reads the unshared original: element reads from shared memory are slower.
-      return new BatchParser(body, batch, this.deps.symbols);
+      return new BatchParser(body, batch, this.deps.symbols, { body: sab, length: body.length, ranges: batch.ranges, count: batch.count }, prev);
     } catch (e) {
+      off.bodies.give(sab);
       metrics.parseInline.inc({ reason: e instanceof PoolFullError ? 'pool_full' : 'worker_failed' });
       if (!(e instanceof PoolFullError)) this.log.warn('Parsing on a worker thread failed, parsing inline', { err: errMessage(e) });
       return null;

@@ -28,6 +28,7 @@ export class ScrapeMetrics {
   readonly seriesCacheEntries: Gauge<'scrape_job'>;
   readonly metadataCacheEntries: Gauge<'scrape_job'>;
   readonly parseOffloaded: Counter;
+  readonly cacheBodyBytes: Gauge<'scrape_job'>;
   readonly parseInline: Counter<'reason'>;
 
   constructor(registry: Registry) {
@@ -82,6 +83,12 @@ export class ScrapeMetrics {
     this.scrapeDuration = new Histogram({ name: 'prometheus_target_scrape_duration_seconds', help: 'Total duration of the scrape from start to commit completion in seconds.', registers });
     this.seriesCacheEntries = new Gauge({ name: 'tsprom_target_scrape_cache_series', help: 'Series held in the scrape caches of this scrape pool (bounded by the last successful scrapes).', labelNames: ['scrape_job'] as const, registers });
     this.parseOffloaded = new Counter({ name: 'tsprom_target_scrape_parses_offloaded_total', help: 'Scrape bodies parsed on a worker thread.', registers });
+    this.cacheBodyBytes = new Gauge({
+      name: 'tsprom_target_scrape_cache_body_bytes',
+      help: 'Bytes of the last bodies kept by the scrape caches of this scrape pool to compare the next scrape with (one per target parsed on a worker thread).',
+      labelNames: ['scrape_job'] as const,
+      registers,
+    });
     this.parseInline = new Counter({
       name: 'tsprom_target_scrape_parse_fallbacks_total',
       help: 'Scrape bodies large enough for a worker thread that were parsed on the main thread instead, by reason (pool full, worker failed).',

@@ -2,7 +2,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { Entry, TextParseError, type TextParser } from '../model/textparse/interface.js';
 import { PromParser } from '../model/textparse/prom_parser.js';
-import { BatchParser, parseBatch } from './parse_batch.js';
+import { BatchParser, bodySize, parseBatch, SharedBodies, type PreviousBody } from './parse_batch.js';
 
 /** Everything the scrape loop can ask of each entry, in order; a parse error ends the list. */
 function transcript(p: TextParser): unknown[] {
@@ -29,9 +29,17 @@ function transcript(p: TextParser): unknown[] {
   return out;
 }
 
-function replay(text: string): BatchParser {
-  const body = Buffer.from(text);
-  return new BatchParser(body, parseBatch(Buffer.from(body)), undefined);
+function shared(text: string): { sab: SharedArrayBuffer; length: number; buf: Buffer } {
+  const b = Buffer.from(text);
+  const sab = new SharedArrayBuffer(b.length + 7);
+  new Uint8Array(sab).set(b);
+  return { sab, length: b.length, buf: Buffer.from(sab, 0, b.length) };
+}
+
+function replay(text: string, prev: PreviousBody | null = null): BatchParser {
+  const s = shared(text);
+  const batch = parseBatch(s.buf, prev);
+  return new BatchParser(Buffer.from(text), batch, undefined, { body: s.sab, length: s.length, ranges: batch.ranges, count: batch.count }, prev);
 }
 
 const BODIES: Record<string, string> = {
@@ -90,5 +98,48 @@ describe('BatchParser', () => {
     assert.equal(bad.next(), Entry.Series);
     assert.throws(() => bad.next(), TextParseError);
     assert.throws(() => bad.next(), TextParseError);
+  });
+
+  test('each series is compared with the series at the same position of the previous body', () => {
+    const first = replay('# TYPE a counter\na{x="1"} 1\nb 2\nc{y="2"} 3\n');
+    const prev = first.body;
+    assert.equal(prev.count, 3);
+    const r = replay('a{x="1"} 5 1000\nb{z="1"} 6\n# comment\nc{y="2"} 7\nd 8\n', prev);
+    const same: boolean[] = [];
+    for (let e = r.next(); e !== Entry.EOF; e = r.next()) if (e === Entry.Series) same.push(r.sameAsPrevious());
+    // a: same bytes; b{z="1"}: other bytes; c: same position and bytes; d: no series 3 before.
+    assert.deepEqual(same, [true, false, true, false]);
+    assert.equal(r.comparedWith, prev);
+    const none = replay('a{x="1"} 1\n');
+    none.next();
+    assert.equal(none.sameAsPrevious(), false, 'without a previous body nothing is the same');
+  });
+});
+
+describe('SharedBodies', () => {
+  test('sizes waste at most an eighth', () => {
+    assert.equal(bodySize(1), 1 << 14);
+    assert.equal(bodySize(1 << 16), 1 << 16);
+    assert.equal(bodySize((1 << 16) + 1), 9 * 8192);
+    for (const n of [20_000, 65_537, 1_000_000, 3_700_000]) assert.ok(bodySize(n) >= n && bodySize(n) <= n * 1.125, String(n));
+  });
+
+  test('reuses fitting buffers and keeps at most its count and bytes', () => {
+    const b = new SharedBodies(2, 300_000);
+    const x = b.take(60_000);
+    assert.equal(x.byteLength, 61_440);
+    b.give(x);
+    assert.equal(b.take(55_000), x, 'a fitting idle buffer is reused');
+    b.give(x);
+    assert.notEqual(b.take(30_000), x, 'a buffer more than 25% too large is not handed out');
+    const big = b.take(200_000);
+    assert.equal(big.byteLength, 212_992);
+    b.give(big);
+    assert.equal(b.bytes, 61_440 + 212_992);
+    b.give(b.take(10_000));
+    assert.equal(b.bytes, 61_440 + 212_992, 'the count bound refused a third buffer');
+    const c = new SharedBodies(4, 100_000);
+    c.give(big);
+    assert.equal(c.bytes, 0, 'the byte bound refused a buffer too large');
   });
 });

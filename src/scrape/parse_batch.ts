@@ -13,25 +13,45 @@ import type { Labels } from '../model/labels.js';
 import { PromParser } from '../model/textparse/prom_parser.js';
 import { bytesAre, bytesHash, latin1 } from '../model/textparse/scan.js';
 
-/** A parse job: the body in shared memory, so both threads read the same bytes without a copy back. */
+/**
+ * A parse job: the body in shared memory (both threads read the same bytes without a
+ * copy back), and the body of the target's last successful scrape with its series'
+ * byte ranges, against which the worker compares each series at the same position.
+ */
 export interface ParseJob {
   readonly body: SharedArrayBuffer;
   readonly length: number;
+  readonly prev: PreviousBody | null;
+}
+
+/** A body kept from a successful scrape, with the byte ranges of its series in order. */
+export interface PreviousBody {
+  readonly body: SharedArrayBuffer;
+  readonly length: number;
+  /** start, end of series j at 2j, 2j + 1 (a ParseBatch's `ranges`). */
+  readonly ranges: Int32Array;
+  readonly count: number;
 }
 
 /**
  * The entries of one body, in order. Entry i: kinds[i] is its Entry (| HAS_TS when a
- * series carries a timestamp); types[i] the metric type in force (index in MTYPES);
- * ints[2i], ints[2i+1] the series' byte range in the body, or for metadata the index
- * of its first string in strs; floats[2i], floats[2i+1] the value and timestamp.
- * `err` is the parse error after the last entry, thrown when the replay reaches it.
+ * series carries a timestamp), types[i] the metric type in force (index in MTYPES),
+ * idx[i] its series number j, or for metadata the index of its first string in strs.
+ * Series j: bytes ranges[2j]..ranges[2j+1] of the body (in shared memory, so the batch
+ * can be handed back as the next job's PreviousBody), value floats[2j], timestamp
+ * floats[2j+1], and same[j] = 1 when its bytes equal those of series j of the previous
+ * body (null when there was none). `err` is the parse error after the last entry,
+ * thrown when the replay reaches it.
  */
 export interface ParseBatch {
   readonly n: number;
+  readonly count: number;
   readonly kinds: Uint8Array;
   readonly types: Uint8Array;
-  readonly ints: Int32Array;
+  readonly idx: Int32Array;
+  readonly ranges: Int32Array;
   readonly floats: Float64Array;
+  readonly same: Uint8Array | null;
   readonly strs: string[];
   readonly err: { readonly reason: string; readonly line: number } | null;
 }
@@ -43,17 +63,24 @@ function typeCode(t: MetricType): number {
   return MTYPES.indexOf(t);
 }
 
+function sharedInts(n: number): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(4 * n));
+}
+
 /** Parses a Prometheus text body into a batch (on a worker thread; plain function, so tests call it directly). */
-export function parseBatch(body: Buffer): ParseBatch {
+export function parseBatch(body: Buffer, prev: PreviousBody | null = null): ParseBatch {
   const p = new PromParser(body);
   // Series lines are rarely shorter than 32 bytes; the arrays double when they are.
   let cap = Math.max(64, body.length >> 5);
   let kinds = new Uint8Array(cap);
   let types = new Uint8Array(cap);
-  let ints = new Int32Array(2 * cap);
-  let floats = new Float64Array(2 * cap);
+  let idx = new Int32Array(cap);
+  let scap = cap;
+  let ranges = sharedInts(2 * scap);
+  let floats = new Float64Array(2 * scap);
   const strs: string[] = [];
   let n = 0;
+  let count = 0;
   let err: ParseBatch['err'] = null;
   try {
     for (let e = p.next(); e !== Entry.EOF; e = p.next()) {
@@ -61,23 +88,29 @@ export function parseBatch(body: Buffer): ParseBatch {
         cap *= 2;
         kinds = grow(kinds, new Uint8Array(cap));
         types = grow(types, new Uint8Array(cap));
-        ints = grow(ints, new Int32Array(2 * cap));
-        floats = grow(floats, new Float64Array(2 * cap));
+        idx = grow(idx, new Int32Array(cap));
       }
-      // n < cap and the arrays hold cap (or 2 * cap) elements: the writes below are in range.
+      // n < cap and count < scap: the writes below are in range.
       kinds[n] = e;
       if (e === Entry.Series) {
+        if (count === scap) {
+          scap *= 2;
+          ranges = grow(ranges, sharedInts(2 * scap));
+          floats = grow(floats, new Float64Array(2 * scap));
+        }
         types[n] = typeCode(p.currentType());
-        ints[2 * n] = p.seriesStart();
-        ints[2 * n + 1] = p.seriesStop();
-        floats[2 * n] = p.value();
+        idx[n] = count;
+        ranges[2 * count] = p.seriesStart();
+        ranges[2 * count + 1] = p.seriesStop();
+        floats[2 * count] = p.value();
         const ts = p.timestamp();
         if (ts !== null) {
           kinds[n] = e | HAS_TS;
-          floats[2 * n + 1] = ts;
+          floats[2 * count + 1] = ts;
         }
+        count++;
       } else {
-        ints[2 * n] = strs.length;
+        idx[n] = strs.length;
         if (e === Entry.Type) {
           types[n] = typeCode(p.metricType());
           strs.push(p.metaName());
@@ -91,7 +124,28 @@ export function parseBatch(body: Buffer): ParseBatch {
     if (!(e instanceof TextParseError)) throw e;
     err = { reason: e.reason, line: e.line };
   }
-  return { n, kinds, types, ints, floats, strs, err };
+  // Kept as the next job's PreviousBody: exactly as long as needed.
+  if (ranges.length !== 2 * count) ranges = grow(ranges.subarray(0, 2 * count), sharedInts(2 * count));
+  return { n, count, kinds, types, idx, ranges, floats, same: prev === null ? null : compareWith(body, ranges, count, prev), strs, err };
+}
+
+/** same[j] = 1 when series j has the bytes of series j of the previous body. */
+function compareWith(body: Uint8Array, ranges: Int32Array, count: number, prev: PreviousBody): Uint8Array {
+  const same = new Uint8Array(count);
+  const pb = new Uint8Array(prev.body, 0, prev.length);
+  const pr = prev.ranges;
+  const m = Math.min(count, prev.count);
+  // j < m <= both counts: every range index below is in range, and ranges lie inside their bodies.
+  for (let j = 0; j < m; j++) {
+    const s = ranges[2 * j]!;
+    const len = ranges[2 * j + 1]! - s;
+    const ps = pr[2 * j]!;
+    if (pr[2 * j + 1]! - ps !== len) continue;
+    let k = 0;
+    while (k < len && body[s + k] === pb[ps + k]) k++;
+    if (k === len) same[j] = 1;
+  }
+  return same;
 }
 
 function grow<T extends Uint8Array | Int32Array | Float64Array>(from: T, to: T): T {
@@ -99,14 +153,72 @@ function grow<T extends Uint8Array | Int32Array | Float64Array>(from: T, to: T):
   return to;
 }
 
-/** The buffers of a batch, to move (not copy) between threads. */
+/** The buffers of a batch to move (not copy) between threads; `ranges` is shared memory and travels as such. */
 export function batchTransfer(b: ParseBatch): ArrayBuffer[] {
-  return [b.kinds.buffer as ArrayBuffer, b.types.buffer as ArrayBuffer, b.ints.buffer as ArrayBuffer, b.floats.buffer as ArrayBuffer];
+  const out = [b.kinds.buffer as ArrayBuffer, b.types.buffer as ArrayBuffer, b.idx.buffer as ArrayBuffer, b.floats.buffer as ArrayBuffer];
+  if (b.same !== null) out.push(b.same.buffer as ArrayBuffer);
+  return out;
+}
+
+/** n rounded up to a multiple of the largest power of two at most n/8 (at least 16 KiB): at most 12.5% more. */
+export function bodySize(n: number): number {
+  let step = 1 << 11;
+  while (step * 16 <= n) step *= 2;
+  return Math.max(1 << 14, Math.ceil(n / step) * step);
+}
+
+/**
+ * Idle shared buffers for bodies on their way to a worker, reused because a fresh
+ * SharedArrayBuffer per scrape (allocation, zeroing, the first post to a thread) costs
+ * the main thread more than parsing a small body. Bounded in count and bytes; a buffer
+ * is given back once no worker reads it.
+ */
+export class SharedBodies {
+  private readonly idle: SharedArrayBuffer[] = [];
+  private idleBytes = 0;
+
+  constructor(
+    private readonly maxIdle: number,
+    private readonly maxIdleBytes: number,
+  ) {}
+
+  /**
+   * A buffer of at least n bytes, bodySize(n) when new: a kept body
+   * (the scrape cache holds one per target) wastes at most 12.5%, and a target's next
+   * body, usually of about the same size, fits the buffer its last one left.
+   */
+  take(n: number): SharedArrayBuffer {
+    let best = -1;
+    for (let i = 0; i < this.idle.length; i++) {
+      const len = this.idle[i]!.byteLength;
+      if (len >= n && len <= n + (n >> 2) && (best < 0 || len < this.idle[best]!.byteLength)) best = i;
+    }
+    if (best >= 0) {
+      const b = this.idle[best]!;
+      this.idle[best] = this.idle[this.idle.length - 1]!;
+      this.idle.pop();
+      this.idleBytes -= b.byteLength;
+      return b;
+    }
+    return new SharedArrayBuffer(bodySize(n));
+  }
+
+  give(b: SharedArrayBuffer): void {
+    if (this.idle.length >= this.maxIdle || this.idleBytes + b.byteLength > this.maxIdleBytes) return;
+    this.idle.push(b);
+    this.idleBytes += b.byteLength;
+  }
+
+  get bytes(): number {
+    return this.idleBytes;
+  }
 }
 
 /** Replays a batch over the body it was parsed from, as the PromParser that parsed it would have answered. */
 export class BatchParser implements TextParser {
   private i = -1;
+  /** Series number of the current entry. */
+  private j = -1;
   /** Parses entries again for labels(), positioned at entry `at`. */
   private again: PromParser | null = null;
   private at = -1;
@@ -115,6 +227,10 @@ export class BatchParser implements TextParser {
     private readonly b: Buffer,
     private readonly batch: ParseBatch,
     private readonly symbols: SymbolTable | undefined,
+    /** The body as the worker read it, to be the next job's PreviousBody. */
+    readonly body: PreviousBody,
+    /** The previous body the worker compared with (sameAsPrevious() refers to it). */
+    readonly comparedWith: PreviousBody | null,
   ) {}
 
   next(): Entry {
@@ -124,23 +240,28 @@ export class BatchParser implements TextParser {
       if (bt.err !== null) throw new TextParseError(bt.err.reason, bt.err.line);
       return Entry.EOF;
     }
-    // i + 1 < n <= kinds.length.
-    return (this.batch.kinds[++this.i]! & ~HAS_TS) as Entry;
+    // i + 1 < n <= kinds.length = idx.length.
+    const e = (bt.kinds[++this.i]! & ~HAS_TS) as Entry;
+    if (e === Entry.Series) this.j = bt.idx[this.i]!;
+    return e;
   }
 
+  // j < count: the ranges and floats of series j exist.
   seriesKey(): string {
-    const o = 2 * this.i;
-    return latin1(this.b, this.batch.ints[o]!, this.batch.ints[o + 1]!);
+    return latin1(this.b, this.batch.ranges[2 * this.j]!, this.batch.ranges[2 * this.j + 1]!);
   }
 
   seriesHash(): number {
-    const o = 2 * this.i;
-    return bytesHash(this.b, this.batch.ints[o]!, this.batch.ints[o + 1]!);
+    return bytesHash(this.b, this.batch.ranges[2 * this.j]!, this.batch.ranges[2 * this.j + 1]!);
   }
 
   seriesIs(key: string): boolean {
-    const o = 2 * this.i;
-    return bytesAre(this.b, this.batch.ints[o]!, this.batch.ints[o + 1]!, key);
+    return bytesAre(this.b, this.batch.ranges[2 * this.j]!, this.batch.ranges[2 * this.j + 1]!, key);
+  }
+
+  /** Whether the current series has the bytes of the series at the same position in the previous body the worker compared with. */
+  sameAsPrevious(): boolean {
+    return this.batch.same !== null && this.batch.same[this.j] === 1;
   }
 
   metricName(): string {
@@ -152,11 +273,11 @@ export class BatchParser implements TextParser {
   }
 
   value(): number {
-    return this.batch.floats[2 * this.i]!;
+    return this.batch.floats[2 * this.j]!;
   }
 
   timestamp(): number | null {
-    return (this.batch.kinds[this.i]! & HAS_TS) !== 0 ? this.batch.floats[2 * this.i + 1]! : null;
+    return (this.batch.kinds[this.i]! & HAS_TS) !== 0 ? this.batch.floats[2 * this.j + 1]! : null;
   }
 
   exemplar(): Exemplar | null {
@@ -172,11 +293,11 @@ export class BatchParser implements TextParser {
   }
 
   metaName(): string {
-    return this.batch.strs[this.batch.ints[2 * this.i]!]!;
+    return this.batch.strs[this.batch.idx[this.i]!]!;
   }
 
   helpText(): string {
-    return this.batch.strs[this.batch.ints[2 * this.i]! + 1]!;
+    return this.batch.strs[this.batch.idx[this.i]! + 1]!;
   }
 
   metricType(): MetricType {
@@ -195,7 +316,7 @@ export class BatchParser implements TextParser {
   private reparsed(): PromParser {
     if (this.again === null) this.again = new PromParser(this.b, { symbols: this.symbols });
     if (this.at !== this.i) {
-      this.again.seekEntry(this.batch.ints[2 * this.i]!, this.currentType());
+      this.again.seekEntry(this.batch.ranges[2 * this.j]!, this.currentType());
       this.again.next();
       this.at = this.i;
     }

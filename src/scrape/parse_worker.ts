@@ -4,6 +4,6 @@ import { serveJobs } from '../workers/serve.js';
 import { batchTransfer, parseBatch, type ParseBatch, type ParseJob } from './parse_batch.js';
 
 serveJobs<ParseJob, ParseBatch>((job) => {
-  const batch = parseBatch(Buffer.from(job.body, 0, job.length));
+  const batch = parseBatch(Buffer.from(job.body, 0, job.length), job.prev);
   return { value: batch, transfer: batchTransfer(batch) };
 });

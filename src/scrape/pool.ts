@@ -133,14 +133,16 @@ export class ScrapePool {
   }
 
   /** Series and metadata entries held by the loops' caches (for the bounded-cache gauges). */
-  cacheSizes(): { series: number; metadata: number } {
+  cacheSizes(): { series: number; metadata: number; bodyBytes: number } {
     let series = 0;
     let metadata = 0;
+    let bodyBytes = 0;
     for (const l of this.loops.values()) {
       series += l.cache.series.size;
       metadata += l.cache.metadata.size;
+      bodyBytes += l.cache.seqBody?.body.byteLength ?? 0;
     }
-    return { series, metadata };
+    return { series, metadata, bodyBytes };
   }
 
   /**
