@@ -1,5 +1,5 @@
 // `npm run bench -- scrape [--duration=120] [--targets=1000] [--series=1000] [--interval=15]
-//                          [--storage=tsdb|memory] [--parse-only] [--no-parse] [--no-prometheus]`
+//                          [--storage=tsdb|memory] [--parse-workers=N] [--parse-only] [--no-parse] [--no-prometheus]`
 //
 // 1. Parse throughput of the text format on a node_exporter payload (fetched from
 //    Debian's prometheus-node-exporter when installed, else a synthetic one of the same
@@ -7,12 +7,14 @@
 // 2. Scrapes <targets> loopback targets of <series> series each at <interval> for
 //    <duration> seconds with a ScrapeManager into the TSDB (or MemoryStorage), served by
 //    one node:http server in a child process (one path per target, gzip as exporters do).
-//    Reports CPU seconds per million samples appended and the p99 scrape duration.
+//    Reports CPU seconds per million samples appended (all threads, and the main thread
+//    alone: bodies of 16 KiB or more are parsed on worker threads, --parse-workers=0
+//    parses all inline) and the p99 scrape duration.
 // 3. Scrapes the same targets with Debian's Prometheus (/usr/bin/prometheus, temp dir,
 //    loopback), measuring its CPU from /proc/<pid>/stat, and reports the CPU ratio.
 // The last line is one JSON object with the figures.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -198,6 +200,9 @@ function p99(xs: number[]): number {
 
 interface OurResult {
   cpuS: number;
+  /** CPU of the main thread alone (the event loop that scraping shares with queries and ingestion). */
+  mainCpuS: number;
+  offloaded: number;
   samples: number;
   p99S: number;
   scrapes: number;
@@ -208,21 +213,36 @@ interface OurResult {
   lastErrors: [string, number][];
 }
 
-async function runOurs(port: number, targets: number, intervalMs: number, durationS: number, storageKind: string): Promise<OurResult> {
+/** CPU seconds of this process's main thread (Linux: its task's utime + stime); NaN elsewhere. */
+function mainThreadCpuS(): number {
+  try {
+    const s = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+async function runOurs(port: number, targets: number, intervalMs: number, durationS: number, storageKind: string, parseWorkers: number | undefined): Promise<OurResult> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-scrape-tsdb-'));
   let storage: Storage;
   if (storageKind === 'memory') storage = new MemoryStorage();
   else storage = await openDB(dir, { registry: new Registry(), maintenanceIntervalMs: 0 });
   const counting = new CountingAppendable(storage);
-  const m = new ScrapeManager({ appendable: counting, registry: new Registry(), discoveryUpdateIntervalMs: 0 });
+  const registry = new Registry();
+  const m = new ScrapeManager({ appendable: counting, registry, discoveryUpdateIntervalMs: 0, parseWorkers });
   (globalThis as { gc?: () => void }).gc?.();
   const lag = monitorEventLoopDelay({ resolution: 10 });
   lag.enable();
   const c0 = process.cpuUsage();
+  const m0 = mainThreadCpuS();
   const t0 = Date.now();
   m.applyConfig(benchConfig(port, targets, intervalMs));
   await sleep(durationS * 1000);
   const c1 = process.cpuUsage(c0);
+  const mainCpuS = mainThreadCpuS() - m0;
+  const offloaded = (await registry.getSingleMetric('tsprom_target_scrape_parses_offloaded_total')?.get())?.values[0]?.value ?? 0;
   lag.disable();
   const samples = counting.committed;
   const errors = new Map<string, number>();
@@ -251,6 +271,8 @@ async function runOurs(port: number, targets: number, intervalMs: number, durati
   rmSync(dir, { recursive: true, force: true });
   return {
     cpuS: (c1.user + c1.system) / 1e6,
+    mainCpuS,
+    offloaded,
     samples,
     p99S: p99(durs),
     scrapes: durs.length,
@@ -359,6 +381,8 @@ async function main(): Promise<void> {
   const series = Number(flag('series', '1000'));
   const intervalMs = Number(flag('interval', '15')) * 1000;
   const storageKind = flag('storage', 'tsdb');
+  const pw = flag('parse-workers', '');
+  const parseWorkers = pw === '' ? undefined : Number(pw);
 
   const figures: Record<string, number | string> = {};
   if (!process.argv.includes('--no-parse')) {
@@ -381,9 +405,13 @@ async function main(): Promise<void> {
   const exporter = await startExporter(series);
   try {
     console.log(`\nscraping ${targets} targets x ${series} series every ${intervalMs / 1000}s for ${durationS}s (storage: ${storageKind})`);
-    const ours = await runOurs(exporter.port, targets, intervalMs, durationS, storageKind);
+    const ours = await runOurs(exporter.port, targets, intervalMs, durationS, storageKind, parseWorkers);
     const oursPerM = ours.cpuS / (ours.samples / 1e6);
+    const mainPerM = ours.mainCpuS / (ours.samples / 1e6);
     console.log(`  tsprom:     ${fmt(ours.cpuS)} CPU s, ${ours.samples} samples, ${fmt(oursPerM, 3)} CPU s per million samples, scrape p99 ${fmt(ours.p99S * 1000, 1)} ms (${ours.scrapes} scrapes, ${ours.failed} failed)`);
+    console.log(`              main thread ${fmt(ours.mainCpuS)} CPU s, ${fmt(mainPerM, 3)} per million samples; ${ours.offloaded} bodies parsed on worker threads`);
+    figures.scrape_main_thread_cpu_s_per_million_samples = Number(mainPerM.toFixed(3));
+    figures.scrape_parses_offloaded = ours.offloaded;
     figures.scrape_cpu_s = Number(ours.cpuS.toFixed(2));
     figures.scrape_samples = ours.samples;
     figures.scrape_cpu_s_per_million_samples = Number(oursPerM.toFixed(3));
