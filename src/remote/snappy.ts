@@ -2,6 +2,13 @@
 // decoded size checked against a limit before anything is allocated, so a
 // small hostile body cannot claim gigabytes.
 
+/**
+ * Copies shorter than this go byte by byte: a native copy's call (and, for
+ * literals, the subarray it needs) costs more than the loop for the short
+ * literals and back-references remote write bodies are made of.
+ */
+const SHORT_COPY = 32;
+
 export class SnappyError extends Error {
   override name = 'SnappyError';
 }
@@ -42,7 +49,12 @@ export function snappyDecode(src: Uint8Array, maxBytes: number): Buffer {
       }
       len += 1;
       if (pos + len > n || d + len > declared) throw new SnappyError('snappy: corrupt input');
-      dst.set(src.subarray(pos, pos + len), d);
+      if (len < SHORT_COPY) {
+        // pos + len <= n and d + len <= declared were checked.
+        for (let i = 0; i < len; i++) dst[d + i] = src[pos + i]!;
+      } else {
+        dst.set(src.subarray(pos, pos + len), d);
+      }
       pos += len;
       d += len;
       continue;
@@ -66,7 +78,7 @@ export function snappyDecode(src: Uint8Array, maxBytes: number): Buffer {
     }
     if (offset === 0 || offset > d || d + len > declared) throw new SnappyError('snappy: corrupt input');
     // Copies may overlap their own output (run-length style), so go byte by byte when they do.
-    if (offset >= len) {
+    if (offset >= len && len >= SHORT_COPY) {
       dst.copyWithin(d, d - offset, d - offset + len);
       d += len;
     } else {

@@ -243,6 +243,8 @@ export class RemoteWriteHandler {
   private readonly exemplarsRejected: Counter<'reason'>;
   private readonly cache: SeriesCache;
   private readonly pool: IngestPool | null;
+  /** False once the storage's appender proved to lack appendByRef: then the compact decode is skipped. */
+  private byRef = true;
 
   constructor(opts: RemoteWriteOptions) {
     this.cache = new SeriesCache({ maxEntries: opts.seriesCacheEntries ?? DEFAULT_CACHE_ENTRIES, maxBytes: DEFAULT_CACHE_BYTES });
@@ -487,7 +489,7 @@ export class RemoteWriteHandler {
       return { status: 415, body: `${msgType.message} protobuf message is not accepted by this server; only accepts ${this.accepted.join(', ')}` };
     }
     if (msgType.message === WRITE_V2_MESSAGE) return this.writeV2(raw);
-    const c = decodeCompactV1(raw);
+    const c = this.byRef ? decodeCompactV1(raw) : null;
     return c !== null ? this.writeV1Compact(c) : this.writeV1(raw);
   }
 
@@ -502,6 +504,7 @@ export class RemoteWriteHandler {
     const app = this.storage.appender();
     if (app.appendByRef === undefined) {
       // A store that needs labels for every sample: the cache cannot help.
+      this.byRef = false;
       app.rollback();
       return this.writeV1(buf);
     }
