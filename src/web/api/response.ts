@@ -41,13 +41,17 @@ export class LabelSetsData {
 export type BodyStream = AsyncIterable<Buffer>;
 
 /**
- * Answers up to this size are encoded in one go (a few milliseconds at most)
- * and sent with a Content-Length; past it the rest is streamed.
+ * Answers up to this size are encoded in one go (under 2 ms) and sent with a
+ * Content-Length; past it the rest is streamed.
  */
-const STREAM_AFTER_BYTES = 1024 * 1024;
+const STREAM_AFTER_BYTES = 256 * 1024;
 
-/** While streaming, the event loop gets a turn after every this many bytes encoded. */
-const YIELD_EVERY_BYTES = 1024 * 1024;
+/**
+ * While streaming, the event loop gets a turn after every this many bytes
+ * encoded: about 1-2 ms of work, so remote-write requests and scrapes on the
+ * same loop wait no longer than that behind a big answer.
+ */
+const YIELD_EVERY_BYTES = 256 * 1024;
 
 function* envelope(w: JsonWriter, result: ApiResult): Generator<void, void, undefined> {
   w.ascii('{"status":"success","data":');
