@@ -466,7 +466,7 @@ async function vectorBinop(ev: EvalContext, e: BinaryExpr, l: Matrix, r: Matrix,
     if ((mi + 1) % SERIES_PER_SIGNATURE_TICK === 0) await ev.tick(SERIES_PER_SIGNATURE_TICK);
   }
 
-  return ev.rangeEval(before, [l, r], (step, t, vecs, out) => {
+  return ev.rangeEval(before, [l, r], async (step, t, vecs, out) => {
     const lv = vecs[0]!;
     const rv = vecs[1]!;
     if ((lv.n === 0 && rv.n === 0) || ((lv.n === 0 || rv.n === 0) && fillL === null && fillR === null)) return;
@@ -565,6 +565,8 @@ async function vectorBinop(ev: EvalContext, e: BinaryExpr, l: Matrix, r: Matrix,
       } else if (fillForOne !== null) {
         apply(si, mm, many.v[i]!, -1, matchLabels(mm, m), fillForOne, o, mh);
       }
+      // A step over many series yields on the way: the first one creates every output series.
+      if ((i + 1) % SERIES_PER_SIGNATURE_TICK === 0) await ev.tick(SERIES_PER_SIGNATURE_TICK);
     }
     if (fillForMany !== null) {
       for (let i = 0; i < one.n; i++) {

@@ -40,8 +40,11 @@ export interface QueryContext {
   readonly logger: Logger;
 }
 
-/** Called by rangeEval once per step with the samples each argument has at that step (vecs[a] for argument a). */
-export type StepFn = (step: number, t: number, vecs: StepVector[], out: StepCollector) => void;
+/**
+ * Called by rangeEval once per step with the samples each argument has at that step (vecs[a] for argument a);
+ * a step over many series may return a promise and yield inside (rangeEval waits for it).
+ */
+export type StepFn = (step: number, t: number, vecs: StepVector[], out: StepCollector) => void | Promise<void>;
 
 /** One evaluation over the step grid start, start + interval, ..., end. */
 export interface EvalContext {

@@ -350,7 +350,9 @@ class EngineQuery implements Query {
       cp.check('expression evaluation');
 
       const tSort = performance.now();
-      const value = this.toQueryValue(val);
+      const value = await this.toQueryValue(val, async (units) => {
+        if (cp.due(units)) await cp.pause(false);
+      });
       this.timings.resultSortTime = (performance.now() - tSort) / 1000;
       // What the caller gets: the result set, besides the label sets read (still referred to).
       memory.set(memory.fixed + resultBytes(value));
@@ -368,7 +370,8 @@ class EngineQuery implements Query {
     }
   }
 
-  private toQueryValue(res: EvalValue | InstantColumns): QueryValue {
+  /** The result as the engine hands it on; `pause` lets a long sort yield. */
+  private async toQueryValue(res: EvalValue | InstantColumns, pause: (units: number) => Promise<void>): Promise<QueryValue> {
     if (res instanceof InstantColumns) {
       if (this.step === 0 && this.start === this.end && exprType(this.statement) === 'vector') return new ColumnarVector(res);
       res = res.toMatrix(false);
@@ -387,7 +390,7 @@ class EngineQuery implements Query {
         return { type: 'vector', samples: val.map((s) => instantSample(s.metric, this.start, s.vs[s.off]!, s.histogramAt(0))) };
       }
     }
-    sortMatrix(val);
+    await sortMatrix(val, pause);
     const series: RangeSeries[] = val.map(rangeSeries);
     return { type: 'matrix', series };
   }

@@ -336,7 +336,8 @@ export class Evaluator implements EvalContext {
       }
       this.currentSamples += gathered;
       this.checkSamples();
-      fn(k, t, vecs, out);
+      const pending = fn(k, t, vecs, out);
+      if (pending !== undefined) await pending;
       const produced = out.takeEmitted();
       this.currentSamples += produced;
       held += produced;

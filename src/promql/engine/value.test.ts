@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Labels } from '../../model/labels.js';
-import { InstantColumns, Series, dropMetadata } from './value.js';
+import { InstantColumns, Series, dropMetadata, sortMatrix } from './value.js';
 
 test('short series share slab arrays, each at its own offset, without sharing points', () => {
   const all: Series[] = [];
@@ -65,4 +65,24 @@ test('instant columns grow, trim to their length and give series with the flagge
   assert.deepEqual([...m[7]!.vsView()], [7]);
   // With delayed name removal the name stays until the end of the query; only the flag is carried.
   assert.equal(c.toMatrix(true)[0]!.metric.toString(), '{__name__="x", i="0"}');
+});
+
+test('sortMatrix orders a large matrix by labels in runs and merges, yielding on the way', async () => {
+  let seed = 7;
+  const rand = (): number => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    return seed;
+  };
+  const m: Series[] = [];
+  for (let i = 0; i < 9000; i++) m.push(new Series(Labels.fromPairs('__name__', `m${rand() % 5}`, 'i', String(rand() % 100_000), 'k', String(i)), false, 1));
+  const expected = [...m].sort((a, b) => Labels.compare(a.metric, b.metric));
+  let pauses = 0;
+  await sortMatrix(m, async () => {
+    pauses++;
+  });
+  assert.deepEqual(
+    m.map((s) => s.metric.toString()),
+    expected.map((s) => s.metric.toString()),
+  );
+  assert.ok(pauses >= 5, `paused ${pauses} times`);
 });

@@ -244,9 +244,53 @@ export function* metricsOf(m: Matrix): Iterable<Labels> {
   for (const s of m) yield s.metric;
 }
 
-/** Sorts series by label set, as the API returns range results. */
-export function sortMatrix(m: Matrix): void {
-  m.sort((a, b) => Labels.compare(a.metric, b.metric));
+const byLabels = (a: Series, b: Series): number => Labels.compare(a.metric, b.metric);
+
+/** Series sorted at once before sortMatrix merges runs, yielding between them. */
+const SORT_RUN = 2048;
+
+/**
+ * Sorts series by label set, as the API returns range results. A large
+ * matrix is sorted in runs that are then merged, with `pause` called between
+ * pieces of about SORT_RUN series, so sorting 100k series does not hold the
+ * event loop for its whole length.
+ */
+export async function sortMatrix(m: Matrix, pause: (units: number) => Promise<void>): Promise<void> {
+  const n = m.length;
+  if (n <= SORT_RUN) {
+    m.sort(byLabels);
+    return;
+  }
+  for (let i = 0; i < n; i += SORT_RUN) {
+    const run = m.slice(i, i + SORT_RUN).sort(byLabels);
+    // j < run.length, i + j < n.
+    for (let j = 0; j < run.length; j++) m[i + j] = run[j]!;
+    await pause(SORT_RUN);
+  }
+  let src = m;
+  let dst = new Array<Series>(n);
+  for (let width = SORT_RUN; width < n; width *= 2) {
+    let done = 0;
+    for (let lo = 0; lo < n; lo += 2 * width) {
+      const mid = Math.min(lo + width, n);
+      const hi = Math.min(lo + 2 * width, n);
+      let a = lo;
+      let b = mid;
+      let w = lo;
+      // a < mid and b < hi are checked before each read; w < hi <= n = dst.length. Ties take the left run (stable).
+      while (a < mid && b < hi) dst[w++] = byLabels(src[a]!, src[b]!) <= 0 ? src[a++]! : src[b++]!;
+      while (a < mid) dst[w++] = src[a++]!;
+      while (b < hi) dst[w++] = src[b++]!;
+      done += hi - lo;
+      if (done >= SORT_RUN) {
+        await pause(done);
+        done = 0;
+      }
+    }
+    [src, dst] = [dst, src];
+  }
+  // i < n = src.length = m.length.
+  if (src !== m) for (let i = 0; i < n; i++) m[i] = src[i]!;
 }
 
 /** Labels of an instant sample: metadata labels removed when `drop` is set and names are removed right away. */
