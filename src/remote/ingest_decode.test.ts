@@ -1,0 +1,92 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { decodeCompactV1, hashBytes, type CompactV1 } from './ingest_decode.js';
+import { decodeLabelFields, decodeWriteRequest, type DecodedWriteRequest } from './write_request.js';
+import { encodeWriteRequest, type TestSeries } from '../../test/remote_write_proto.js';
+
+/** Asserts that the compact decoding says what the full decoder says of the same body. */
+function assertSame(c: CompactV1, full: DecodedWriteRequest): void {
+  assert.equal(c.series, full.series.length);
+  assert.equal(c.samples, full.samples);
+  assert.equal(c.metadata, full.metadata);
+  for (let i = 0; i < c.series; i++) {
+    const s = full.series[i]!;
+    const lbl = decodeLabelFields(Buffer.from(c.buf.buffer, c.buf.byteOffset, c.buf.byteLength), c.lblStart[i]!, c.lblEnd[i]!);
+    assert.deepEqual(lbl.labels, s.labels);
+    assert.equal(lbl.utf8, s.utf8);
+    assert.equal(c.hash[i], hashBytes(c.buf, c.lblStart[i]!, c.lblEnd[i]!));
+    assert.equal(c.sampleStart[i], s.start);
+    assert.equal(c.sampleStart[i + 1], s.end);
+    assert.equal(s.exEnd - s.exStart, 0);
+    assert.equal(s.hEnd - s.hStart, 0);
+  }
+  for (let j = 0; j < c.samples; j++) {
+    assert.ok(Object.is(c.ts[j], full.timestamps[j]), `timestamp ${j}`);
+    assert.ok(Object.is(c.vs[j], full.values[j]), `value ${j}`);
+  }
+}
+
+/** The compact decoder either declines or agrees with the full one; when the full one throws, it declines. */
+function check(body: Buffer): void {
+  let full: DecodedWriteRequest | null = null;
+  try {
+    full = decodeWriteRequest(body);
+  } catch {
+    full = null;
+  }
+  const c = decodeCompactV1(body);
+  if (c === null) return;
+  assert.ok(full !== null, 'compact decoder took a body the full decoder refuses');
+  assertSame(c, full);
+}
+
+const label = fc.tuple(fc.string({ maxLength: 12, unit: 'binary' }), fc.string({ maxLength: 20, unit: 'binary' }));
+const sample = fc.tuple(fc.oneof(fc.integer({ min: 0, max: 2 ** 48 }), fc.integer({ min: -1000, max: 2 ** 53 - 1 })), fc.double());
+const series: fc.Arbitrary<TestSeries> = fc.record({
+  labels: fc.array(label, { maxLength: 10 }),
+  samples: fc.array(sample, { maxLength: 4 }),
+});
+
+test('a common body is taken and decodes as the full decoder decodes it', () => {
+  const body = encodeWriteRequest([
+    { labels: { __name__: 'up', job: 'node', instance: 'a:9100' }, samples: [[1_700_000_000_000, 1], [1_700_000_015_000, 0]] },
+    { labels: { __name__: 'x', 'ünï': 'cödé' }, samples: [[5, -2.5]] },
+    { labels: {}, samples: [] },
+  ]);
+  const c = decodeCompactV1(body);
+  assert.ok(c !== null);
+  assertSame(c, decodeWriteRequest(body));
+});
+
+test('equal label bytes hash equal; series with exemplars, histograms or negative timestamps are declined', () => {
+  const body = encodeWriteRequest([
+    { labels: { __name__: 'a', b: 'c' }, samples: [[1, 1]] },
+    { labels: { __name__: 'a', b: 'c' }, samples: [[2, 2]] },
+  ]);
+  const c = decodeCompactV1(body)!;
+  assert.equal(c.hash[0], c.hash[1]);
+  assert.equal(decodeCompactV1(encodeWriteRequest([{ labels: { __name__: 'a' }, samples: [[1, 1]], exemplars: [{ labels: { t: '1' }, value: 1, t: 1 }] }])), null);
+  assert.equal(decodeCompactV1(encodeWriteRequest([{ labels: { __name__: 'a' }, samples: [], histograms: [5] }])), null);
+  assert.equal(decodeCompactV1(encodeWriteRequest([{ labels: { __name__: 'a' }, samples: [[-5, 1]] }])), null);
+});
+
+test('property: on random bodies the compact decoder declines or agrees with the full decoder', () => {
+  fc.assert(
+    fc.property(fc.array(series, { maxLength: 8 }), (ss) => check(encodeWriteRequest(ss))),
+    { numRuns: 500 },
+  );
+});
+
+test('property: truncated and corrupted bodies are declined unless the full decoder takes them alike', () => {
+  fc.assert(
+    fc.property(fc.array(series, { minLength: 1, maxLength: 5 }), fc.nat(), fc.nat(255), fc.boolean(), (ss, at, byte, truncate) => {
+      const body = encodeWriteRequest(ss);
+      const i = at % body.length;
+      const bad = truncate ? body.subarray(0, i) : Buffer.from(body);
+      if (!truncate) bad[i] = byte;
+      check(bad);
+    }),
+    { numRuns: 1000 },
+  );
+});
