@@ -197,10 +197,10 @@ test('compressed records: samples, labels from a compressed checkpoint, and posi
   await createCheckpoint(w.dir, 0, 0, () => true, 0, 1 << 20);
   w.truncate(1);
   const start = walEnd(w.dir);
-  batch(w, [], refs(1), 3000);
-  // A record too small to compress sits between compressed ones.
+  // Records with series compress; a small one sits between them.
+  batch(w, many(401), refs(401), 3000);
   batch(w, [], [5], 4000);
-  batch(w, [], refs(201), 5000);
+  batch(w, many(601), refs(601), 5000);
   const file = path.join(w.dir, '00000001');
   const seg = fs.readFileSync(file);
   // Frame offsets and whether each is compressed, read straight from the file.
@@ -229,9 +229,10 @@ test('compressed records: samples, labels from a compressed checkpoint, and posi
       [offs[2], offs[3], 1],
       [offs[3], seg.length, 200],
     ]);
-    assert.equal(sink.got[0], 'm1@3000=4');
+    assert.equal(sink.got[0], 'm401@3000=404');
     assert.equal(sink.got[200], 'm5@4000=9');
-    assert.equal(sink.got[201], 'm201@5000=206');
+    assert.equal(sink.got[201], 'm601@5000=606');
+    assert.equal(sink.got[400], 'm800@5000=805');
   } finally {
     await watcher.stop();
     w.close();

@@ -15,7 +15,7 @@ import type { Labels } from '../model/labels.js';
 import type { Logger } from '../logging/types.js';
 import { nopLogger } from '../logging/types.js';
 import { crc32c } from '../tsdb/encoding/crc32c.js';
-import { REC_BATCH, REC_BATCH_HISTOGRAMS, REC_EXEMPLARS, decodeRecord, type RecordHandler } from '../tsdb/record/record.js';
+import { REC_EXEMPLARS, decodeRecord, isBatchRecord, type RecordHandler } from '../tsdb/record/record.js';
 import { checkpointSegments, lastCheckpoint } from '../tsdb/wal/checkpoint.js';
 import { FRAME_HEADER, FRAME_LENGTH_MASK, FramePayload, listSegments, segmentName, unreadableFrame } from '../tsdb/wal/wal.js';
 
@@ -389,7 +389,7 @@ export class WalWatcher {
     const buf = f.buffer;
     const type = buf[start];
     // A batch with histograms gives its series and float samples, and its histograms when the queue sends them.
-    if (type !== REC_BATCH && type !== REC_BATCH_HISTOGRAMS && (type !== REC_EXEMPLARS || this.opts.exemplars !== true)) {
+    if (!isBatchRecord(type) && (type !== REC_EXEMPLARS || this.opts.exemplars !== true)) {
       this.metrics?.recordRead('other');
       return false;
     }

@@ -68,10 +68,11 @@ test('replay reads a WAL written compressed, then raw, whatever the setting now'
   const want = dump(db);
   await db.close();
   const wal = path.join(dir, 'wal');
-  assert.deepEqual(
-    listSegments(wal).map((s) => new Set(frames(path.join(wal, segmentName(s))).map((f) => f.compressed))),
-    [new Set([true]), new Set([false])],
-  );
+  // The first commit (series records) compresses well; commits of 100 compact samples may not shrink and stay raw.
+  const kinds = listSegments(wal).map((s) => frames(path.join(wal, segmentName(s))).map((f) => f.compressed));
+  assert.equal(kinds.length, 2);
+  assert.equal(kinds[0]![0], true);
+  assert.ok(kinds[1]!.every((c) => !c));
   for (const walCompression of ['snappy', 'none'] as const) {
     db = await open(dir, { walCompression });
     assert.deepEqual(dump(db), want);
@@ -86,7 +87,10 @@ test('a torn compressed commit at the end is dropped whole on replay; the commit
   let db = await open(dir, {});
   fill(db, 1000, 10_000);
   const before = dump(db);
-  fill(db, 10_000, 11_000);
+  // The last commit brings new series: a record that compresses.
+  const a = db.appender();
+  for (let i = 0; i < 100; i++) a.append(0, Labels.fromPairs('__name__', 'n', 'i', String(i), 'job', 'api'), 10_000, i);
+  a.commit();
   await db.close();
   const file = path.join(dir, 'wal', segmentName(0));
   const fr = frames(file);

@@ -3,10 +3,12 @@
 // is one record, so a torn write loses the whole commit and never part of it.
 // Room tsdb/record: may import model/ and tsdb/encoding only.
 //
-//   batch      : 0x01 uvarint(#series) series* uvarint(#samples) [uvarint(baseRef) varint(baseT) sample*]
+//   batch      : 0x05 uvarint(#series) series* uvarint(#samples) [uvarint(baseRef) varint(baseT) sample*]
 //     series   : uvarint(ref) uvarint(#labels) (string(name) string(value))*
-//     sample   : varint(ref-baseRef) varint(t-baseT) u32le(value low bits) u32le(value high bits)
-//   batch with histograms: 0x04 uvarint(#series) series*
+//     sample   : varint(ref-baseRef) varint(t-baseT) value
+//     value    : uvarint(0) u32le(low bits) u32le(high bits)          any float, bit for bit
+//              | uvarint(1 + 8 * zigzag(N) + k)                        N / 10^k exactly, k in 0..6, |N| < 2^49
+//   batch with histograms: 0x06 uvarint(#series) series*
 //              uvarint(#histograms) [uvarint(baseRef) varint(baseT) histogram*]
 //              uvarint(#samples) [uvarint(baseRef) varint(baseT) sample*]
 //     histogram: varint(ref-baseRef) varint(t-baseT) uvarint(seq) u8(0 integer, 1 float) u8(counter reset hint)
@@ -19,6 +21,8 @@
 //       seq      : how many of the record's float samples were appended before this histogram
 //                  (a series may switch type inside one commit; replay keeps the order)
 //   tombstones : 0x02 uvarint(#n) (uvarint(ref) varint(mint) varint(maxt))*
+//   0x01 and 0x04: batches as 0x05 and 0x06 with every sample value as
+//              u32le(low bits) u32le(high bits) (written before compact values; still read)
 //   exemplars  : 0x03 uvarint(#n) [uvarint(baseRef) varint(baseT) exemplar*]
 //     exemplar : varint(ref-baseRef) varint(t-baseT) u32le(value low bits) u32le(value high bits)
 //                uvarint(#labels) (string(name) string(value))*
@@ -29,10 +33,24 @@ import { FloatHistogram, Histogram, type Span } from '../../model/histogram.js';
 import { Labels } from '../../model/labels.js';
 import { CorruptionError, Decbuf, Encbuf } from '../encoding/encoding.js';
 
-export const REC_BATCH = 1;
+/** Batches with raw 8-byte values (read only). */
+export const REC_BATCH_RAW = 1;
 export const REC_TOMBSTONES = 2;
 export const REC_EXEMPLARS = 3;
-export const REC_BATCH_HISTOGRAMS = 4;
+export const REC_BATCH_HISTOGRAMS_RAW = 4;
+/** Batches with compact values (what is written). */
+export const REC_BATCH = 5;
+export const REC_BATCH_HISTOGRAMS = 6;
+
+/** Whether a record of this type is a batch (series, floats, maybe histograms). */
+export function isBatchRecord(type: number | undefined): boolean {
+  return type === REC_BATCH || type === REC_BATCH_HISTOGRAMS || type === REC_BATCH_RAW || type === REC_BATCH_HISTOGRAMS_RAW;
+}
+
+/** Powers of ten a compact value may be scaled by. */
+const POW10 = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000];
+/** |N| bound of a compact value: 1 + 8 * zigzag(N) + k stays below 2^53. */
+const MAX_COMPACT = 2 ** 49;
 
 /** Scratch for an exemplar value's bit halves (the host is little-endian: the TSDB checks that at load). */
 const f64 = new Float64Array(1);
@@ -108,7 +126,7 @@ export class RecordEncoder {
     }
     e.putVarint(ref - this.baseRef);
     e.putVarint(t - this.baseT);
-    e.putF64Bits(hi, lo);
+    putValue(e, hi, lo);
   }
 
   /**
@@ -218,6 +236,34 @@ export class RecordEncoder {
   }
 }
 
+/**
+ * A sample value: integers and decimals with up to 6 places (counters,
+ * gauges such as 12.75) as a scaled integer, anything else (NaN, staleness
+ * markers, -0, infinities, other fractions) as raw bits. A value takes the
+ * compact form only when dividing back gives the same float, so replay
+ * restores it bit for bit.
+ */
+function putValue(e: Encbuf, hi: number, lo: number): void {
+  u32[0] = lo;
+  u32[1] = hi;
+  const v = f64[0]!;
+  // -0 is 0 to arithmetic: keep its sign bit raw.
+  if (v === v && !(v === 0 && hi !== 0)) {
+    for (let k = 0; k < POW10.length; k++) {
+      const p = POW10[k]!;
+      const n = Math.round(v * p);
+      if (n / p !== v) continue;
+      if (n < MAX_COMPACT && n > -MAX_COMPACT) {
+        e.putUvarint(1 + 8 * (n >= 0 ? 2 * n : -2 * n - 1) + k);
+        return;
+      }
+      break;
+    }
+  }
+  e.putUvarint(0);
+  e.putF64Bits(hi, lo);
+}
+
 function putF64(e: Encbuf, v: number): void {
   f64[0] = v;
   // u32 views f64's 8 bytes: indexes 0 and 1 exist.
@@ -284,7 +330,8 @@ export interface RecordHandler {
 export function decodeRecord(buf: Buffer, start: number, end: number, h: RecordHandler, file = ''): void {
   const d = new Decbuf(buf, start, end, file);
   const type = d.byte();
-  if (type === REC_BATCH || type === REC_BATCH_HISTOGRAMS) {
+  if (isBatchRecord(type)) {
+    const compact = type === REC_BATCH || type === REC_BATCH_HISTOGRAMS;
     const ns = d.uvarint();
     for (let i = 0; i < ns; i++) {
       const ref = d.uvarint();
@@ -293,7 +340,7 @@ export function decodeRecord(buf: Buffer, start: number, end: number, h: RecordH
       for (let j = 0; j < 2 * nl; j++) pairs[j] = d.string();
       h.series(ref, Labels.fromSortedPairs(pairs));
     }
-    const hs = type === REC_BATCH_HISTOGRAMS ? decodeHistograms(d, file, start) : NO_HISTOGRAMS;
+    const hs = type === REC_BATCH_HISTOGRAMS || type === REC_BATCH_HISTOGRAMS_RAW ? decodeHistograms(d, file, start) : NO_HISTOGRAMS;
     let hi = 0;
     const n = d.uvarint();
     if (n > 0) {
@@ -304,9 +351,18 @@ export function decodeRecord(buf: Buffer, start: number, end: number, h: RecordH
         while (hi < hs.length && hs[hi]!.seq <= i) emitHistogram(h, hs[hi++]!);
         const ref = baseRef + d.varint();
         const t = baseT + d.varint();
-        const lo = d.u32LE();
-        const hiBits = d.u32LE();
-        h.sample(ref, t, hiBits, lo);
+        const c = compact ? d.uvarint() : 0;
+        if (c === 0) {
+          const lo = d.u32LE();
+          h.sample(ref, t, d.u32LE(), lo);
+        } else {
+          const k = (c - 1) % 8;
+          const z = (c - 1 - k) / 8;
+          if (k >= POW10.length) throw new CorruptionError(`compact sample value with scale ${k} in WAL record`, file, start);
+          // k < POW10.length, checked above.
+          f64[0] = (z % 2 === 0 ? z / 2 : -(z + 1) / 2) / POW10[k]!;
+          h.sample(ref, t, u32[1]!, u32[0]!);
+        }
       }
     }
     while (hi < hs.length) emitHistogram(h, hs[hi++]!);
