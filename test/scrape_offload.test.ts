@@ -7,12 +7,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
 import type { ScrapeConfig } from '../src/config/types.js';
-import type { HttpClient, HttpResponse } from '../src/httpclient/httpclient.js';
+import zlib from 'node:zlib';
+import { gunzipBody, type GetOptions, type HttpClient, type HttpResponse } from '../src/httpclient/httpclient.js';
 import { nopLogger } from '../src/logging/types.js';
 import { SymbolTable } from '../src/model/textparse/interface.js';
 import { ScrapeLoop, type ParseOffload } from '../src/scrape/loop.js';
 import { ScrapeMetrics } from '../src/scrape/metrics.js';
-import { SharedBodies, type ParseBatch, type ParseJob } from '../src/scrape/parse_batch.js';
+import { SharedBodies, type ParseJob, type ParseReply } from '../src/scrape/parse_batch.js';
 import { targetsFromGroup } from '../src/scrape/target.js';
 import { MemoryStorage } from '../src/storage/memory.js';
 import { PoolFullError, WorkerCrashError, WorkerPool } from '../src/workers/pool.js';
@@ -60,10 +61,16 @@ const JOBS: Record<string, Partial<ScrapeConfig>> = {
   'timestamps ignored, tracked staleness': { honorTimestamps: false, trackTimestampsStaleness: true },
 };
 
+/** Serves `body`; with `gzip` compressed, inflated as the HTTP client does unless the loop asks to keep it (keepGzip). */
 class FixedClient {
   body = '';
-  async get(): Promise<HttpResponse> {
-    return { status: 200, statusLine: '200 OK', headers: { 'content-type': 'text/plain; version=0.0.4' }, body: Buffer.from(this.body) };
+  gzip = false;
+  async get(_url: string, opts: GetOptions): Promise<HttpResponse> {
+    const headers = { 'content-type': 'text/plain; version=0.0.4' };
+    if (!this.gzip) return { status: 200, statusLine: '200 OK', headers, body: Buffer.from(this.body) };
+    const gz = this.body === 'corrupt' ? Buffer.from('\x1f\x8b not gzip at all', 'latin1') : zlib.gzipSync(this.body);
+    if (opts.keepGzip === true) return { status: 200, statusLine: '200 OK', headers, body: gz, gzipped: true };
+    return { status: 200, statusLine: '200 OK', headers, body: gunzipBody(gz, opts.bodySizeLimit) };
   }
 }
 
@@ -91,17 +98,18 @@ function dump(db: MemoryStorage): string[] {
     .sort();
 }
 
-async function runBoth(sc: ScrapeConfig, offload: ParseOffload): Promise<{ inline: string[]; offloaded: string[]; errors: [string, string][]; registry: Registry }> {
+async function runBoth(sc: ScrapeConfig, offload: ParseOffload, gzip = false, bodies = BODIES): Promise<{ inline: string[]; offloaded: string[]; errors: [string, string][]; registry: Registry }> {
   const dbA = new MemoryStorage();
   const dbB = new MemoryStorage();
   const cA = new FixedClient();
   const cB = new FixedClient();
+  cA.gzip = cB.gzip = gzip;
   const a = newLoop(sc, dbA, cA);
   const b = newLoop(sc, dbB, cB, offload);
   const t0 = Date.now() - 60_000;
   const errors: [string, string][] = [];
-  for (let i = 0; i < BODIES.length; i++) {
-    cA.body = cB.body = BODIES[i]!;
+  for (let i = 0; i < bodies.length; i++) {
+    cA.body = cB.body = bodies[i]!;
     await a.loop.scrapeAndReport(t0 + i * 1000);
     await b.loop.scrapeAndReport(t0 + i * 1000);
     errors.push([a.loop.target.lastError(), b.loop.target.lastError()]);
@@ -116,7 +124,7 @@ async function counter(r: Registry, name: string, labels: Record<string, string>
 }
 
 test('bodies parsed on workers store exactly what inline parsing stores', { timeout: 60_000 }, async () => {
-  const pool = new WorkerPool<ParseJob, ParseBatch>({ module: new URL('../src/scrape/parse_worker.js', import.meta.url), size: 2, maxQueued: 8, name: 'test parse' });
+  const pool = new WorkerPool<ParseJob, ParseReply>({ module: new URL('../src/scrape/parse_worker.js', import.meta.url), size: 2, maxQueued: 8, name: 'test parse' });
   try {
     for (const [name, over] of Object.entries(JOBS)) {
       const sc = scrapeConfig({ jobName: 'j', scrapeIntervalMs: 1000, scrapeTimeoutMs: 1000, ...over });
@@ -133,9 +141,9 @@ test('bodies parsed on workers store exactly what inline parsing stores', { time
 
 test('a full pool or a failing worker parses inline, with the same result', async () => {
   const sc = scrapeConfig({ jobName: 'j', scrapeIntervalMs: 1000, scrapeTimeoutMs: 1000 });
-  const full = { full: true, run: () => Promise.reject(new Error('not called')) } as unknown as WorkerPool<ParseJob, ParseBatch>;
-  const refusing = { full: false, run: () => Promise.reject(new PoolFullError('p')) } as unknown as WorkerPool<ParseJob, ParseBatch>;
-  const crashing = { full: false, run: () => Promise.reject(new WorkerCrashError('p', 'exited with code 1')) } as unknown as WorkerPool<ParseJob, ParseBatch>;
+  const full = { full: true, run: () => Promise.reject(new Error('not called')) } as unknown as WorkerPool<ParseJob, ParseReply>;
+  const refusing = { full: false, run: () => Promise.reject(new PoolFullError('p')) } as unknown as WorkerPool<ParseJob, ParseReply>;
+  const crashing = { full: false, run: () => Promise.reject(new WorkerCrashError('p', 'exited with code 1')) } as unknown as WorkerPool<ParseJob, ParseReply>;
   const nonEmpty = BODIES.filter((b) => b !== '').length;
   for (const [pool, reason] of [
     [full, 'pool_full'],
@@ -151,8 +159,28 @@ test('a full pool or a failing worker parses inline, with the same result', asyn
 
 test('bodies below the threshold never reach the pool', async () => {
   const sc = scrapeConfig({ jobName: 'j', scrapeIntervalMs: 1000, scrapeTimeoutMs: 1000 });
-  const never = { full: false, run: () => assert.fail('a small body went to the pool') } as unknown as WorkerPool<ParseJob, ParseBatch>;
+  const never = { full: false, run: () => assert.fail('a small body went to the pool') } as unknown as WorkerPool<ParseJob, ParseReply>;
   const r = await runBoth(sc, { pool: never, minBytes: 1 << 20, bodies: new SharedBodies(8, 1 << 24) });
   assert.deepEqual(r.offloaded, r.inline);
   assert.equal(await counter(r.registry, 'tsprom_target_scrape_parse_fallbacks_total', { reason: 'pool_full' }), 0);
+});
+
+test('gzip bodies inflated on workers: same samples, same errors over the body size limit and for corrupt data', { timeout: 60_000 }, async () => {
+  const pool = new WorkerPool<ParseJob, ParseReply>({ module: new URL('../src/scrape/parse_worker.js', import.meta.url), size: 1, maxQueued: 4, name: 'test parse' });
+  try {
+    const bodies = [...BODIES.filter((b) => b !== ''), 'corrupt', BODY_1, 'x{a="' + 'y'.repeat(5000) + '"} 1\n', BODY_1];
+    for (const [name, over] of Object.entries({ ...JOBS, 'body size limit': { bodySizeLimit: 2000 } })) {
+      const sc = scrapeConfig({ jobName: 'j', scrapeIntervalMs: 1000, scrapeTimeoutMs: 1000, ...over });
+      const r = await runBoth(sc, { pool, minBytes: 0, bodies: new SharedBodies(8, 1 << 24) }, true, bodies);
+      assert.deepEqual(r.offloaded, r.inline, name);
+      for (const [i, [x, y]] of r.errors.entries()) assert.equal(y, x, `${name}: error of scrape ${i}`);
+      assert.ok(r.errors.some(([x]) => x.startsWith('gzip: ')), `${name}: the corrupt body fails`);
+      if (name === 'body size limit') {
+        assert.ok(r.errors.some(([x]) => x === 'body size limit exceeded'), 'the long body is over the limit');
+        assert.equal(await counter(r.registry, 'prometheus_target_scrapes_exceeded_body_size_limit_total'), 1);
+      }
+    }
+  } finally {
+    await pool.close();
+  }
 });

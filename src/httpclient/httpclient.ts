@@ -47,6 +47,12 @@ export interface GetOptions {
   bodySizeLimit?: number;
   /** Ask for gzip (Accept-Encoding) and decode it. */
   acceptGzip?: boolean;
+  /**
+   * Return a gzip body still compressed (HttpResponse.gzipped), for a caller that
+   * inflates it elsewhere (the scrape loop, on a worker thread); bodySizeLimit then
+   * bounds the compressed bytes here, and the caller bounds the inflated ones.
+   */
+  keepGzip?: boolean;
   signal?: AbortSignal;
 }
 
@@ -56,6 +62,8 @@ export interface HttpResponse {
   statusLine: string;
   headers: http.IncomingHttpHeaders;
   body: Buffer;
+  /** The body is gzip-compressed (only with GetOptions.keepGzip). */
+  gzipped?: boolean;
 }
 
 /** The largest Buffer Node can make; an unlimited gzip body is still bounded by it. */
@@ -83,6 +91,26 @@ const TLS_VERSIONS: Record<TLSVersion, 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.
   TLS12: 'TLSv1.2',
   TLS13: 'TLSv1.3',
 };
+
+/** The most bytes a gzip body may inflate to under a body size limit (0 or absent: none); maxOutputLength bounds a zip bomb. */
+export function inflatedLimit(bodySizeLimit: number | undefined): number {
+  return bodySizeLimit !== undefined && bodySizeLimit > 0 ? Math.min(bodySizeLimit - 1, MAX_BUFFER) : MAX_BUFFER;
+}
+
+/** The error of a failed inflate, from zlib's error code and message: over the limit, or gzip's own complaint. */
+export function gunzipError(code: string | undefined, message: string): HttpRequestError {
+  return code === 'ERR_BUFFER_TOO_LARGE' ? new BodySizeLimitError() : new HttpRequestError(`gzip: ${message}`);
+}
+
+/** Inflates a gzip body within the body size limit; throws BodySizeLimitError or HttpRequestError. */
+export function gunzipBody(body: Buffer, bodySizeLimit: number | undefined): Buffer {
+  try {
+    return zlib.gunzipSync(body, { maxOutputLength: inflatedLimit(bodySizeLimit) });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw gunzipError(err.code, err.message);
+  }
+}
 
 export interface HttpClientOptions {
   /** Where proxy_from_environment reads HTTP_PROXY, HTTPS_PROXY and NO_PROXY; default process.env. */
@@ -323,14 +351,19 @@ export class HttpClient {
           }
           const only = chunks.length === 1 ? chunks[0] : undefined;
           let body = only ?? Buffer.concat(chunks, size);
+          if (gz && opts.keepGzip === true) {
+            settled = true;
+            signal.removeEventListener('abort', onAbort);
+            resolve({ status, statusLine, headers: res.headers, body, gzipped: true });
+            return;
+          }
           if (gz) {
             // Bodies are small and arrive whole: one synchronous inflate is cheaper than a
-            // stream through the thread pool, and maxOutputLength bounds a zip bomb.
+            // stream through the thread pool.
             try {
-              body = zlib.gunzipSync(body, { maxOutputLength: Math.min(limit === Infinity ? MAX_BUFFER : limit - 1, MAX_BUFFER) });
+              body = gunzipBody(body, opts.bodySizeLimit);
             } catch (e) {
-              const err = e as NodeJS.ErrnoException;
-              fail(err.code === 'ERR_BUFFER_TOO_LARGE' ? new BodySizeLimitError() : new HttpRequestError(`gzip: ${err.message}`));
+              fail(e as HttpRequestError);
               return;
             }
           }

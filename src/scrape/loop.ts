@@ -26,14 +26,17 @@ import {
   type Appender,
   type SeriesRef,
 } from '../storage/interface.js';
-import { BodySizeLimitError, type HttpClient } from '../httpclient/httpclient.js';
+import { BodySizeLimitError, gunzipBody, gunzipError, HttpRequestError, inflatedLimit, type HttpClient } from '../httpclient/httpclient.js';
 import type { ScrapeMetrics } from './metrics.js';
 import { NhcbParser, type HistogramParser } from './nhcb_parser.js';
 import type { MetadataSource, MetricMetadata, Target } from './target.js';
 import { Entry, type Exemplar as ParsedExemplar, type MetricType, type SymbolTable, type TextParser } from '../model/textparse/interface.js';
 import { acceptHeader, ContentTypeError, MEDIA_TYPE_PROMTEXT, negotiateMediaType, parserForMediaType, protocolMediaType } from '../model/textparse/media_type.js';
 import { PoolFullError, type WorkerPool } from '../workers/pool.js';
-import { BatchParser, type ParseBatch, type ParseJob, type PreviousBody, type SharedBodies } from './parse_batch.js';
+import { BatchParser, type ParseJob, type ParseReply, type PreviousBody, type SharedBodies } from './parse_batch.js';
+
+/** Exposition text compresses about 8-20x with gzip: a compressed body this much smaller than minBytes is as much work. */
+const GZIP_RATIO = 8;
 
 /** Samples more than this far in the future are rejected as out of bounds (Prometheus's maxAheadTime). */
 const MAX_AHEAD_MS = 10 * 60 * 1000;
@@ -325,7 +328,8 @@ export interface ScrapeLoopDeps {
 }
 
 export interface ParseOffload {
-  readonly pool: WorkerPool<ParseJob, ParseBatch>;
+  readonly pool: WorkerPool<ParseJob, ParseReply>;
+  /** Bodies of at least this many bytes are parsed on a worker; gzip bodies of at least minBytes / GZIP_RATIO. */
   readonly minBytes: number;
   readonly bodies: SharedBodies;
 }
@@ -453,6 +457,7 @@ export class ScrapeLoop {
     let scrapeErr: string | null = null;
     let body: Buffer | null = null;
     let contentType = '';
+    let prepared: BatchParser | null = null;
     if (this.forcedError !== null) scrapeErr = this.forcedError;
     else {
       try {
@@ -465,11 +470,17 @@ export class ScrapeLoop {
           timeoutMs: this.target.timeoutMs,
           bodySizeLimit: this.cfg.bodySizeLimit,
           acceptGzip: this.cfg.enableCompression,
+          // With worker threads, large gzip bodies are inflated there (see inflate()).
+          keepGzip: this.deps.parseOffload !== undefined,
         });
         if (res.status !== 200) scrapeErr = `server returned HTTP status ${res.statusLine}`;
         else {
-          body = res.body;
           contentType = String(res.headers['content-type'] ?? '');
+          if (res.gzipped === true) {
+            const r = await this.inflate(res.body, contentType);
+            body = r.body;
+            prepared = r.parser;
+          } else body = res.body;
         }
       } catch (e) {
         if (e instanceof BodySizeLimitError) this.deps.metrics.exceededBodySizeLimit.inc();
@@ -482,7 +493,7 @@ export class ScrapeLoop {
     let appErr: string | null = null;
     try {
       if (body !== null && body.length > 0) {
-        await this.appendBody(app, body, contentType, ts, counts);
+        await this.appendBody(app, body, contentType, ts, counts, prepared);
       } else {
         this.appendEmpty(app, ts);
       }
@@ -560,7 +571,7 @@ export class ScrapeLoop {
     }
   }
 
-  private async appendBody(app: Appender, body: Buffer, contentType: string, defTime: number, counts: Counts): Promise<void> {
+  private async appendBody(app: Appender, body: Buffer, contentType: string, defTime: number, counts: Counts, prepared: BatchParser | null): Promise<void> {
     const cfg = this.cfg;
     const ctZero = this.deps.createdTimestampZeroIngestion === true;
     // A target's __scrape_native_histograms__ (and friends) label overrides its job's setting, as in Prometheus.
@@ -572,7 +583,7 @@ export class ScrapeLoop {
     try {
       const { mediaType, warning } = negotiateMediaType(contentType, this.fallbackMediaType);
       if (warning !== null) this.log.debug(warning);
-      if (mediaType === MEDIA_TYPE_PROMTEXT) parser = await this.parseOffThread(body);
+      if (mediaType === MEDIA_TYPE_PROMTEXT) parser = prepared ?? (await this.parseOffThread(body));
       parser ??= parserForMediaType(
         mediaType,
         body,
@@ -800,6 +811,48 @@ export class ScrapeLoop {
   }
 
   /**
+   * Inflates a gzip body within body_size_limit, with the errors the HTTP client gives.
+   * A large Prometheus-text body is inflated and parsed in one worker job (the inflated
+   * bytes stay in shared memory for the replay); others, or when the pool is full or
+   * fails, are inflated here.
+   */
+  private async inflate(gz: Buffer, contentType: string): Promise<{ body: Buffer; parser: BatchParser | null }> {
+    const off = this.deps.parseOffload;
+    let promText = false;
+    try {
+      promText = negotiateMediaType(contentType, this.fallbackMediaType).mediaType === MEDIA_TYPE_PROMTEXT;
+    } catch {
+      // appendBody reports the unusable Content-Type.
+    }
+    if (off !== undefined && promText && gz.length * GZIP_RATIO >= off.minBytes) {
+      const metrics = this.deps.metrics;
+      if (off.pool.full) metrics.parseInline.inc({ reason: 'pool_full' });
+      else {
+        const sab = off.bodies.take(gz.length);
+        new Uint8Array(sab, 0, gz.length).set(gz);
+        const prev = this.cache.seqBody;
+        try {
+          const r = await off.pool.run({ body: sab, length: gz.length, prev, inflate: inflatedLimit(this.cfg.bodySizeLimit), parse: true });
+          if (r.inflateError !== null) throw gunzipError(r.inflateError.code, r.inflateError.message);
+          // Both exist when a parse was asked for and the inflate succeeded.
+          const inflated = r.inflated!;
+          const batch = r.batch!;
+          const body = Buffer.from(inflated.body, 0, inflated.length);
+          metrics.parseOffloaded.inc();
+          return { body, parser: new BatchParser(body, batch, this.deps.symbols, { body: inflated.body, length: inflated.length, ranges: batch.ranges, count: batch.count }, prev) };
+        } catch (e) {
+          if (e instanceof HttpRequestError) throw e;
+          metrics.parseInline.inc({ reason: e instanceof PoolFullError ? 'pool_full' : 'worker_failed' });
+          if (!(e instanceof PoolFullError)) this.log.warn('Inflating on a worker thread failed, inflating inline', { err: errMessage(e) });
+        } finally {
+          off.bodies.give(sab);
+        }
+      }
+    }
+    return { body: gunzipBody(gz, this.cfg.bodySizeLimit), parser: null };
+  }
+
+  /**
    * Parses a large Prometheus-text body on a worker thread and returns its replay, or
    * null to parse inline: small bodies (the round trip costs more than it saves), a full
    * pool queue (never wait without bound), a failed worker (inline gives the same result,
@@ -817,7 +870,9 @@ export class ScrapeLoop {
     new Uint8Array(sab, 0, body.length).set(body);
     const prev = this.cache.seqBody;
     try {
-      const batch = await off.pool.run({ body: sab, length: body.length, prev });
+      const r = await off.pool.run({ body: sab, length: body.length, prev, inflate: 0, parse: true });
+      // A parse job without inflating always has a batch.
+      const batch = r.batch!;
       metrics.parseOffloaded.inc();
       // The replay reads the unshared original: element reads from shared memory are slower.
       return new BatchParser(body, batch, this.deps.symbols, { body: sab, length: body.length, ranges: batch.ranges, count: batch.count }, prev);

@@ -19,7 +19,7 @@ import type { Appendable } from '../storage/interface.js';
 import { availableParallelism } from 'node:os';
 import { WorkerPool } from '../workers/pool.js';
 import { ScrapeMetrics } from './metrics.js';
-import { SharedBodies, type ParseBatch, type ParseJob } from './parse_batch.js';
+import { SharedBodies, type ParseJob, type ParseReply } from './parse_batch.js';
 import type { ParseOffload } from './loop.js';
 import { ScrapePool } from './pool.js';
 import type { DroppedTarget, Target } from './target.js';
@@ -56,7 +56,7 @@ export const PARSE_OFFLOAD_MIN_BYTES = 16 * 1024;
 const PARSE_QUEUE_PER_WORKER = 4;
 
 /** Idle shared body buffers kept for reuse: enough for the jobs a full pool holds, and never more than this many bytes. */
-const PARSE_IDLE_BODY_BYTES = 64 * 1024 * 1024;
+const PARSE_IDLE_BODY_BYTES = 16 * 1024 * 1024;
 
 /** How often the bounded-cache gauges are refreshed; they are for dashboards, not control. */
 const CACHE_GAUGE_INTERVAL_MS = 15_000;
@@ -89,7 +89,7 @@ export class ScrapeManager {
     this.parseOffload =
       workers > 0
         ? {
-            pool: new WorkerPool<ParseJob, ParseBatch>({ module: new URL('./parse_worker.js', import.meta.url), size: workers, maxQueued: workers * PARSE_QUEUE_PER_WORKER, name: 'scrape parse' }),
+            pool: new WorkerPool<ParseJob, ParseReply>({ module: new URL('./parse_worker.js', import.meta.url), size: workers, maxQueued: workers * PARSE_QUEUE_PER_WORKER, name: 'scrape parse' }),
             minBytes: opts.parseOffloadMinBytes ?? PARSE_OFFLOAD_MIN_BYTES,
             bodies: new SharedBodies(workers * (PARSE_QUEUE_PER_WORKER + 2), PARSE_IDLE_BODY_BYTES),
           }

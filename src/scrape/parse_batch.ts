@@ -22,6 +22,20 @@ export interface ParseJob {
   readonly body: SharedArrayBuffer;
   readonly length: number;
   readonly prev: PreviousBody | null;
+  /** Nonzero: the body is gzip-compressed, inflate it to at most this many bytes first. */
+  readonly inflate: number;
+  /** Parse the (inflated) body into a batch. */
+  readonly parse: boolean;
+}
+
+/**
+ * A job's answer: the batch (when asked for), the inflated body in shared memory (when
+ * the job inflated one), or zlib's error code and message when inflating failed.
+ */
+export interface ParseReply {
+  readonly batch: ParseBatch | null;
+  readonly inflated: { readonly body: SharedArrayBuffer; readonly length: number } | null;
+  readonly inflateError: { readonly code: string | undefined; readonly message: string } | null;
 }
 
 /** A body kept from a successful scrape, with the byte ranges of its series in order. */
