@@ -248,7 +248,12 @@ function putValue(e: Encbuf, hi: number, lo: number): void {
   u32[1] = hi;
   const v = f64[0]!;
   // -0 is 0 to arithmetic: keep its sign bit raw.
-  if (v === v && !(v === 0 && hi !== 0)) {
+  // When v = N / 10^k with k <= 6 and |v * 10^6| < 2^40, v * 10^6 lies within 2^-12 of an integer:
+  // a larger remainder rules out every k at once (the usual case for measured fractions).
+  const x = v * 1e6;
+  const r = x - Math.round(x);
+  const hopeless = (r > 1e-3 || r < -1e-3) && x < 2 ** 40 && x > -(2 ** 40);
+  if (v === v && !(v === 0 && hi !== 0) && !hopeless) {
     for (let k = 0; k < POW10.length; k++) {
       const p = POW10[k]!;
       const n = Math.round(v * p);
