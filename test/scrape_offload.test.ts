@@ -132,7 +132,8 @@ test('bodies parsed on workers store exactly what inline parsing stores', { time
       assert.deepEqual(r.offloaded, r.inline, name);
       for (const [i, [x, y]] of r.errors.entries()) assert.equal(y, x, `${name}: error of scrape ${i}`);
       if (name === 'default') assert.ok(r.errors.some(([x]) => x.includes('line 3')), 'the parse error is reported');
-      assert.equal(await counter(r.registry, 'tsprom_target_scrape_parses_offloaded_total'), BODIES.filter((b) => b !== '').length, name);
+      // A target's first scrape, and scrapes after the cache was emptied, parse inline.
+      if (name === 'default') assert.equal(await counter(r.registry, 'tsprom_target_scrape_parses_offloaded_total'), BODIES.filter((b) => b !== '').length - 1);
     }
   } finally {
     await pool.close();
@@ -144,7 +145,6 @@ test('a full pool or a failing worker parses inline, with the same result', asyn
   const full = { full: true, run: () => Promise.reject(new Error('not called')) } as unknown as WorkerPool<ParseJob, ParseReply>;
   const refusing = { full: false, run: () => Promise.reject(new PoolFullError('p')) } as unknown as WorkerPool<ParseJob, ParseReply>;
   const crashing = { full: false, run: () => Promise.reject(new WorkerCrashError('p', 'exited with code 1')) } as unknown as WorkerPool<ParseJob, ParseReply>;
-  const nonEmpty = BODIES.filter((b) => b !== '').length;
   for (const [pool, reason] of [
     [full, 'pool_full'],
     [refusing, 'pool_full'],
@@ -152,7 +152,7 @@ test('a full pool or a failing worker parses inline, with the same result', asyn
   ] as const) {
     const r = await runBoth(sc, { pool, minBytes: 0, bodies: new SharedBodies(8, 1 << 24) });
     assert.deepEqual(r.offloaded, r.inline, reason);
-    assert.equal(await counter(r.registry, 'tsprom_target_scrape_parse_fallbacks_total', { reason }), nonEmpty, reason);
+    assert.equal(await counter(r.registry, 'tsprom_target_scrape_parse_fallbacks_total', { reason }), BODIES.filter((b) => b !== '').length - 1, reason);
     assert.equal(await counter(r.registry, 'tsprom_target_scrape_parses_offloaded_total'), 0, reason);
   }
 });
@@ -175,6 +175,7 @@ test('gzip bodies inflated on workers: same samples, same errors over the body s
       assert.deepEqual(r.offloaded, r.inline, name);
       for (const [i, [x, y]] of r.errors.entries()) assert.equal(y, x, `${name}: error of scrape ${i}`);
       assert.ok(r.errors.some(([x]) => x.startsWith('gzip: ')), `${name}: the corrupt body fails`);
+      if (name === 'default') assert.ok((await counter(r.registry, 'tsprom_target_scrape_parses_offloaded_total')) >= bodies.length - 3, 'inflated and parsed on the worker');
       if (name === 'body size limit') {
         assert.ok(r.errors.some(([x]) => x === 'body size limit exceeded'), 'the long body is over the limit');
         assert.equal(await counter(r.registry, 'prometheus_target_scrapes_exceeded_body_size_limit_total'), 1);

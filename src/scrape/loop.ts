@@ -812,9 +812,9 @@ export class ScrapeLoop {
 
   /**
    * Inflates a gzip body within body_size_limit, with the errors the HTTP client gives.
-   * A large Prometheus-text body is inflated and parsed in one worker job (the inflated
-   * bytes stay in shared memory for the replay); others, or when the pool is full or
-   * fails, are inflated here.
+   * A large Prometheus-text body of a target scraped before is inflated and parsed in one
+   * worker job (the inflated bytes stay in shared memory for the replay); others, or when
+   * the pool is full or fails, are inflated here.
    */
   private async inflate(gz: Buffer, contentType: string): Promise<{ body: Buffer; parser: BatchParser | null }> {
     const off = this.deps.parseOffload;
@@ -824,7 +824,7 @@ export class ScrapeLoop {
     } catch {
       // appendBody reports the unusable Content-Type.
     }
-    if (off !== undefined && promText && gz.length * GZIP_RATIO >= off.minBytes) {
+    if (off !== undefined && promText && this.cache.seq.length > 0 && gz.length * GZIP_RATIO >= off.minBytes) {
       const metrics = this.deps.metrics;
       if (off.pool.full) metrics.parseInline.inc({ reason: 'pool_full' });
       else {
@@ -860,7 +860,9 @@ export class ScrapeLoop {
    */
   private async parseOffThread(body: Buffer): Promise<TextParser | null> {
     const off = this.deps.parseOffload;
-    if (off === undefined || body.length < off.minBytes) return null;
+    // A target's first scrape (or one after a failure that emptied the cache) stays inline:
+    // every series is new, and the replay would parse each line a second time for its labels.
+    if (off === undefined || body.length < off.minBytes || this.cache.seq.length === 0) return null;
     const metrics = this.deps.metrics;
     if (off.pool.full) {
       metrics.parseInline.inc({ reason: 'pool_full' });
