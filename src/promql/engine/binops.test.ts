@@ -94,3 +94,17 @@ describe('vector matching', () => {
     assert.deepEqual(matrixLines(res.value), ['{inst="1"} 4@0 -7@60']);
   });
 });
+
+describe('one-to-one on(...) results keyed by signature', () => {
+  const jdb = store({
+    '{__name__="x", i="1", j="p"}': [1, 2],
+    '{__name__="y", i="2", j="p"}': [3, 4],
+    '{__name__="x", i="1", j="q"}': [10, 20],
+    '{__name__="y", i="2", j="q"}': [30, 40],
+  });
+
+  test('an on(...) list with the name keeps results apart while the name is kept, and collides when it is dropped', async () => {
+    assert.deepEqual(matrixLines((await range(jdb, '{j="p"} < on(__name__, i) {j="q"}', 0, M, M)).value), ['{__name__="x", i="1"} 1@0 2@60', '{__name__="y", i="2"} 3@0 4@60']);
+    await assert.rejects(range(jdb, '{j="p"} + on(__name__) {j="q"}', 0, M, M), { message: 'vector cannot contain metrics with the same labelset' });
+  });
+});

@@ -410,11 +410,15 @@ async function vectorBinop(ev: EvalContext, e: BinaryExpr, l: Matrix, r: Matrix,
   const matched = new Uint8Array(numSigs);
   const delayed = ev.q.delayedNameRemoval;
   const dropMetricName = !delayed && e.returnBool;
-  const joinedLabels = resultLabelsFn(m, oneToOne, dropMetricName || changesMetricSchema(op));
+  const dropMeta = dropMetricName || changesMetricSchema(op);
+  const joinedLabels = resultLabelsFn(m, oneToOne, dropMeta);
+  // One-to-one on(...) results carry just the on(...) labels (fill values included): their label set is the
+  // join signature, so the signature ordinal serves as the result's, unless the operation drops an on(...) label.
+  const bySignature = oneToOne && m.on && !(dropMeta && m.matchingLabels.some(isMetadataName));
   // Result label sets by ordinal, and per ordinal the (step, signature) of its last insertion: many-to-one
   // rejects a label set produced twice for one signature within a step.
   const results = new LabelOrdinals();
-  const resultLabels: Labels[] = [];
+  const resultLabels: Array<Labels | undefined> = [];
   let lastTag = new Float64Array(64).fill(-1);
   // A many-side series meets the same one-side series at every step as a rule: its last partner and the
   // ordinal of their result; other pairs (and fill values, index -1) go through pairCache.
@@ -425,7 +429,12 @@ async function vectorBinop(ev: EvalContext, e: BinaryExpr, l: Matrix, r: Matrix,
 
   // The ordinal of the output labels of a pair of input series; index -1 marks a side made up from a fill value.
   // mi < manyM.length = lastOne.length = lastResult.length when mi >= 0.
-  const resultOrdinal = (mi: number, many: Labels, oi: number, one: Labels): number => {
+  const resultOrdinal = (mi: number, many: Labels, oi: number, one: Labels, o: number): number => {
+    if (bySignature) {
+      // o < numSigs; resultLabels grows to hold it.
+      if (resultLabels[o] === undefined) resultLabels[o] = joinedLabels(many, one);
+      return o;
+    }
     if (mi >= 0 && lastOne[mi] === oi) return lastResult[mi]!;
     const key = (mi + 1) * stride + (oi + 1);
     let r = pairCache?.get(key);
@@ -462,7 +471,7 @@ async function vectorBinop(ev: EvalContext, e: BinaryExpr, l: Matrix, r: Matrix,
   }
   for (let mi = 0; mi < manyM.length; mi++) {
     const oi = oneOfSig[manySig[mi]!]!;
-    if (oi >= 0) resultOrdinal(mi, manyM[mi]!.metric, oi, oneM[oi]!.metric);
+    if (oi >= 0) resultOrdinal(mi, manyM[mi]!.metric, oi, oneM[oi]!.metric, manySig[mi]!);
     if ((mi + 1) % SERIES_PER_SIGNATURE_TICK === 0) await ev.tick(SERIES_PER_SIGNATURE_TICK);
   }
 
@@ -533,7 +542,7 @@ async function vectorBinop(ev: EvalContext, e: BinaryExpr, l: Matrix, r: Matrix,
         v = arith(op, x, y);
       }
       if (e.returnBool) v = keep ? 1 : 0;
-      const r = resultOrdinal(mi, manyMetric, oi, oneMetric);
+      const r = resultOrdinal(mi, manyMetric, oi, oneMetric, o);
       if (oneToOne) {
         if (matched[o] === 1) throw new EvalError('multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');
         matched[o] = 1;

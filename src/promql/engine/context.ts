@@ -61,8 +61,11 @@ export interface EvalContext {
   readonly instant: boolean;
 
   // Limits
-  /** Accounts work and, every so often, yields and checks deadline and cancellation. */
-  tick(units: number): Promise<void>;
+  /**
+   * Accounts work and, every so often, gives a promise to await that yields and checks deadline and
+   * cancellation; null when there is nothing to wait for (per-series loops then skip the await).
+   */
+  tick(units: number): Promise<void> | null;
   /** Throws when the samples held (plus `extra`) exceed --query.max-samples. */
   checkSamples(extra?: number): void;
   /** Replays Prometheus's per-step sample accounting for a result computed series by series. */

@@ -4,7 +4,7 @@
 //
 // Samples are decoded from storage once per selector into reusable typed
 // arrays and scanned with two pointers; results are series of parallel
-// Float64Arrays. Long loops call `await this.tick(n)` so the event loop keeps
+// Float64Arrays. Long loops call `this.tick(n)` (awaiting the promise it gives when it is time) so the event loop keeps
 // serving other work and the deadline and cancellation are checked.
 import { CounterResetHint, FloatHistogram } from '../../model/histogram.js';
 import { Labels } from '../../model/labels.js';
@@ -149,9 +149,9 @@ export class Evaluator implements EvalContext {
    * Accounts work and the memory held (failing past --query.max-memory) and,
    * every so often, yields and checks deadline and cancellation.
    */
-  async tick(units: number): Promise<void> {
+  tick(units: number): Promise<void> | null {
     this.q.memory.setSamples(this.currentSamples);
-    if (this.q.checkpoint.due(units)) await this.q.checkpoint.pause();
+    return this.q.checkpoint.due(units) ? this.q.checkpoint.pause() : null;
   }
 
   /** Throws when the samples held exceed --query.max-samples. */
@@ -660,7 +660,9 @@ export class Evaluator implements EvalContext {
       } else if (held > 0) {
         this.currentSamples += held + extra;
       }
-      await this.tick(this.numSteps);
+      // Per series: awaited only when it is time to yield, as an await costs a turn of the microtask queue.
+      const pending = this.tick(this.numSteps);
+      if (pending !== null) await pending;
     }
     this.stats.updatePeak(this.currentSamples);
     if (cols !== null) {
@@ -769,7 +771,8 @@ export class Evaluator implements EvalContext {
         }
         out.push(s);
       }
-      await this.tick(n + 1);
+      const pending = this.tick(n + 1);
+      if (pending !== null) await pending;
     }
     this.stats.updatePeak(this.currentSamples);
     return out;

@@ -420,7 +420,8 @@ export async function evalRangeFunction(ev: EvalContext, e: Call, matrixArg: num
       ev.currentSamples += coveredHere;
       if (ev.currentSamples + lastCount > peak) peak = ev.currentSamples + lastCount;
     }
-    await ev.tick(numSteps + n);
+    const pending = ev.tick(numSteps + n);
+    if (pending !== null) await pending;
   }
   ev.stats.updatePeak(Math.max(peak, ev.currentSamples));
   ev.currentSamples -= subquerySamples;
