@@ -59,6 +59,7 @@ const JOBS: Record<string, Partial<ScrapeConfig>> = {
   'sample limit': { sampleLimit: 8 },
   'label limit': { labelLimit: 3 },
   'timestamps ignored, tracked staleness': { honorTimestamps: false, trackTimestampsStaleness: true },
+  'classic histograms converted to NHCB': { convertClassicHistogramsToNhcb: true },
 };
 
 /** Serves `body`; with `gzip` compressed, inflated as the HTTP client does unless the loop asks to keep it (keepGzip). */

@@ -594,11 +594,10 @@ export class ScrapeLoop {
       if (e instanceof ContentTypeError) throw new ScrapeError(e.message);
       throw e;
     }
-    if (parser instanceof BatchParser) {
-      // The wrapper changes the series order that seq records: then its body cannot serve as the next comparison.
-      if (toNhcb) this.cache.freeBody(parser.body.body);
-      else this.cache.pendingBody = parser.body;
-    }
+    // With the NHCB wrapper the series order differs from what seq records, so its body
+    // cannot serve as the next comparison; it is not freed for reuse either, since the
+    // replay may still read it (an inflated body is the replay's only copy).
+    if (parser instanceof BatchParser && !toNhcb) this.cache.pendingBody = parser.body;
     if (toNhcb) parser = new NhcbParser(parser, keepClassic);
     const maxSchema = schemaForBucketFactor(cfg.nativeHistogramMinBucketFactor);
     const bucketLimit = cfg.nativeHistogramBucketLimit;
