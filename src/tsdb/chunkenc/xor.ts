@@ -369,6 +369,8 @@ export class XORChunk {
  * (each sample checks that it ended within the chunk).
  */
 const READ_PAD = 32;
+/** The initial buffer of every iterator (one shared array: iterators are made per series and query). */
+const NO_BYTES = new Uint8Array(0);
 
 /**
  * Decodes a chunk without allocating per sample: next() advances, t()/v()
@@ -377,12 +379,12 @@ const READ_PAD = 32;
  * payload behind it cost one read instead of one per bit.
  */
 export class XorIterator {
-  private buf: Uint8Array = new Uint8Array(0);
+  private buf: Uint8Array = NO_BYTES;
   /** Absolute bit position in buf, and the end of the chunk's bits. */
   private pos = 0;
   private endBit = 0;
   /** Padded copy of a chunk that ends too near the end of its array. */
-  private scratch: Uint8Array = new Uint8Array(0);
+  private scratch: Uint8Array = NO_BYTES;
   private numTotal = 0;
   private numRead = 0;
   private tDelta = 0;
@@ -517,9 +519,13 @@ export class XorIterator {
       return this.done();
     }
     if ((w & 0x4000_0000) === 0) {
-      // 10: same interval, new value.
-      this.pos = p + 2;
+      // 10: same interval, new value; 10 0 <delta> in the decimal form, usually decoded from this window.
       this.ts += this.tDelta;
+      if ((w & 0x2000_0000) === 0) {
+        const r = this.shortDelta(w, p, 3);
+        if (r >= 0) return r === 1;
+      }
+      this.pos = p + 2;
       return this.readChanged();
     }
     // 11 then 0, 10, 110 or 111 select the delta-of-delta bucket.
@@ -578,8 +584,14 @@ export class XorIterator {
   /** <value>. */
   private readValue(): boolean {
     const p = this.pos;
+    const w = this.window(p);
     this.pos = p + 1;
-    if (this.window(p) >= 0) return this.done();
+    if (w >= 0) return this.done();
+    // 1 0 <delta>: the decimal form, usually short enough to decode from this window.
+    if ((w & 0x4000_0000) === 0) {
+      const r = this.shortDelta(w, p, 2);
+      if (r >= 0) return r === 1;
+    }
     return this.readChanged();
   }
 
@@ -656,6 +668,29 @@ export class XorIterator {
       d = hi * TWO32 + lo;
       if (neg === 1) d = -d;
     }
+    return this.addDelta(d);
+  }
+
+  /**
+   * A decimal delta of at most 13 bits whose prefix starts `at` bits into the
+   * window w read at bit p (the common case of counters and gauges), decoded
+   * from w without further reads. Returns 1 for a decoded sample, 0 for a
+   * corrupt chunk, -1 when the delta is longer (the caller reads it).
+   */
+  private shortDelta(w: number, p: number, at: number): number {
+    const ones = Math.clz32(~(w << at));
+    // ones < 3 < DELTA_BITS.length; at + ones + 1 + 13 <= 25 bits, all within the window.
+    if (ones >= 3) return -1;
+    const n = DELTA_BITS[ones]!;
+    const skip = at + ones + 1;
+    let d = (w << skip) >>> (32 - n);
+    if (d >= POW2[n - 1]!) d -= POW2[n]!;
+    this.pos = p + skip + n;
+    return this.addDelta(d) ? 1 : 0;
+  }
+
+  /** Applies a decimal delta to the value at the current scale. */
+  private addDelta(d: number): boolean {
     // scale is a decimal scale, below POW10.length.
     const k = POW10[this.scale]!;
     let n: number;

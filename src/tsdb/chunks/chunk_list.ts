@@ -11,29 +11,42 @@ import { ENC_XOR, XorIterator } from '../chunkenc/xor.js';
 /**
  * The chunks of one series, as views into bytes owned by the head (pages) or
  * by a block read (one buffer per series). count -1 means "read the header".
+ * Made per series and query, so it holds two arrays rather than one per field.
  */
 export class ChunkList {
   n = 0;
-  bufs: Uint8Array[] = [];
-  starts: number[] = [];
-  ends: number[] = [];
-  counts: number[] = [];
-  mints: number[] = [];
-  maxts: number[] = [];
-  /** Chunk encodings: ENC_XOR, ENC_HISTOGRAM or ENC_FLOAT_HISTOGRAM. */
-  encs: number[] = [];
+  readonly bufs: Uint8Array[] = [];
+  /** Per chunk, META numbers: start, end, count, mint, maxt, encoding (ENC_XOR, ENC_HISTOGRAM or ENC_FLOAT_HISTOGRAM). */
+  readonly meta: number[] = [];
 
   push(buf: Uint8Array, start: number, end: number, count: number, mint: number, maxt: number, enc = ENC_XOR): void {
     this.bufs.push(buf);
-    this.encs.push(enc);
-    this.starts.push(start);
-    this.ends.push(end);
-    this.counts.push(count);
-    this.mints.push(mint);
-    this.maxts.push(maxt);
+    this.meta.push(start, end, count, mint, maxt, enc);
     this.n++;
   }
+
+  // Accessors for chunk i < n: meta holds META entries per chunk.
+  start(i: number): number {
+    return this.meta[i * META]!;
+  }
+  end(i: number): number {
+    return this.meta[i * META + 1]!;
+  }
+  count(i: number): number {
+    return this.meta[i * META + 2]!;
+  }
+  mint(i: number): number {
+    return this.meta[i * META + 3]!;
+  }
+  maxt(i: number): number {
+    return this.meta[i * META + 4]!;
+  }
+  enc(i: number): number {
+    return this.meta[i * META + 5]!;
+  }
 }
+
+const META = 6;
 
 /** True when t falls in one of the sorted, disjoint [mint, maxt] intervals. */
 export function isDeleted(intervals: Float64Array | null, t: number): boolean {
@@ -123,17 +136,17 @@ export class ChunkSeriesIterator implements SampleIterator {
   private load(from: number, minT: number): boolean {
     const cl = this.cl;
     let ci = from;
-    // ci < cl.n, the length of each of the list's arrays.
-    while (ci < cl.n && cl.maxts[ci]! < minT) ci++;
-    if (ci >= cl.n || cl.mints[ci]! > this.maxt) return false;
+    // ci < cl.n, the number of chunks in the list.
+    while (ci < cl.n && cl.maxt(ci) < minT) ci++;
+    if (ci >= cl.n || cl.mint(ci) > this.maxt) return false;
     this.ci = ci;
-    const enc = cl.encs[ci]!;
+    const enc = cl.enc(ci);
     if (enc === ENC_XOR) {
       this.kind = ValueType.Float;
-      this.x.reset(cl.bufs[ci]!, cl.starts[ci]!, cl.ends[ci]!, cl.counts[ci]!);
+      this.x.reset(cl.bufs[ci]!, cl.start(ci), cl.end(ci), cl.count(ci));
     } else {
       this.hx ??= new HistogramChunkCursor();
-      this.hx.reset(cl.bufs[ci]!, cl.starts[ci]!, cl.ends[ci]!, enc);
+      this.hx.reset(cl.bufs[ci]!, cl.start(ci), cl.end(ci), enc);
       this.kind = enc === ENC_HISTOGRAM ? ValueType.Histogram : ValueType.FloatHistogram;
     }
     this.loaded = true;
@@ -176,7 +189,7 @@ export class ChunkSeriesIterator implements SampleIterator {
     if (this.valid && this.t() >= t) return this.kind;
     // Skip whole chunks that end before t.
     // ci < cl.n while a chunk is loaded.
-    if (!this.loaded || this.cl.maxts[this.ci]! < t) {
+    if (!this.loaded || this.cl.maxt(this.ci) < t) {
       if (!this.load(this.ci + 1, Math.max(t, this.mint))) return this.finish();
     }
     if (this.kind === ValueType.Float && this.del === null) {
