@@ -21,6 +21,35 @@ export interface Server {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Servers started and not stopped yet: an interrupted bench (Ctrl-C, SIGTERM) stops them first. */
+const running = new Set<Server>();
+
+function onSignal(sig: NodeJS.Signals): void {
+  process.removeListener('SIGINT', onSignal);
+  process.removeListener('SIGTERM', onSignal);
+  console.error(`${sig}: stopping ${running.size} server(s)`);
+  void Promise.allSettled([...running].map((s) => s.stop())).then(() => process.exit(130));
+}
+
+function track(s: Server): Server {
+  if (running.size === 0) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+  running.add(s);
+  return {
+    ...s,
+    stop: async () => {
+      running.delete(s);
+      if (running.size === 0) {
+        process.removeListener('SIGINT', onSignal);
+        process.removeListener('SIGTERM', onSignal);
+      }
+      await s.stop();
+    },
+  };
+}
+
 /** The one child of `pid` (tsprom's launcher starts the server as its only child). */
 async function childOf(pid: number): Promise<number> {
   for (let i = 0; i < 100; i++) {
@@ -36,7 +65,7 @@ export async function startServer(name: ServerName): Promise<Server> {
   if (name === 'tsprom') {
     const t = await startTsprom({ args: ['--web.enable-remote-write-receiver'] });
     const pid = await childOf(t.proc.pid!);
-    return {
+    return track({
       name,
       base: t.base,
       pid,
@@ -46,10 +75,10 @@ export async function startServer(name: ServerName): Promise<Server> {
         // The figures are taken by then: say so, but keep them.
         if (code !== 0) console.error(`warning: tsprom exited with ${code}:\n${t.logs().slice(-3000)}`);
       },
-    };
+    });
   }
   const p = await startPrometheus('global:\n  scrape_interval: 15s\nscrape_configs: []\n', ['--web.enable-remote-write-receiver']);
-  return { name, base: p.base, pid: p.pid, dataDir: p.dataDir, stop: () => p.stop() };
+  return track({ name, base: p.base, pid: p.pid, dataDir: p.dataDir, stop: () => p.stop() });
 }
 
 /** VmRSS of a process, in MiB. */

@@ -43,10 +43,10 @@ const QUERIES: ReadonlyArray<readonly [string, string]> = [
   ['quantile', 'quantile by (mode) (0.9, rate(node_cpu_seconds_total[5m]))'],
   ['count_values', 'count_values("cores", count by (instance) (node_cpu_seconds_total{mode="idle"}))'],
   ['ratio_on', 'node_filesystem_avail_bytes / on(instance, device, mountpoint, fstype) node_filesystem_size_bytes'],
-  ['ratio_on_big', 'rate(node_interrupts_total[5m]) / on(instance, cpu, devices, type) (node_interrupts_total + 1)'],
+  ['ratio_on_cpu', 'irate(node_cpu_seconds_total[5m]) / on(instance, cpu, mode) rate(node_cpu_seconds_total[5m])'],
   ['ignoring', 'rate(node_disk_read_bytes_total[5m]) / ignoring(__name__) rate(node_disk_reads_completed_total[5m])'],
   ['group_left', 'rate(node_cpu_seconds_total[5m]) * on(instance) group_left(release, nodename) node_uname_info'],
-  ['group_left_big', 'node_interrupts_total * on(instance) group_left(release) node_uname_info'],
+  ['group_left_share', 'sum by (instance, mode) (rate(node_cpu_seconds_total[5m])) / on(instance) group_left sum by (instance) (rate(node_cpu_seconds_total[5m]))'],
   ['absent_present', 'absent(node_load1{instance="node-007.dc2.example.net:9100"})'],
   ['absent_missing', 'absent(node_not_exported_total{job="node"})'],
   ['hist_quantile', 'histogram_quantile(0.99, sum by (le, handler) (rate(http_request_duration_seconds_bucket[5m])))'],
@@ -95,6 +95,7 @@ async function measure(servers: Server[], execs: Execution[], runs: number): Pro
         }
       }
       for (const s of servers) e.ms[s.name] = median(times.get(s.name)!);
+      console.error(`  ${e.name}: ${servers.map((s) => `${s.name} ${fmt(e.ms[s.name]!)} ms`).join(', ')}`);
     }
   } finally {
     for (const a of agents.values()) a.destroy();
