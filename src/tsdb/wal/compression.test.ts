@@ -198,6 +198,36 @@ describe('compressed WAL records', () => {
     }
   });
 
+  test('after a sample-only batch did not shrink, the next ones are stored raw untried for a while; series batches are always tried', () => {
+    let seed = 7;
+    const samples = (n: number, random: boolean): Buffer => {
+      const e = new RecordEncoder(64, 1 << 20);
+      e.startBatch(0);
+      e.samples(n);
+      for (let i = 0; i < n; i++) {
+        seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+        // Random raw bits do not compress; a repeated value does.
+        e.sample(1 + i, 1000, random ? seed & 0x3fffffff : 0x40590000, random ? Math.imul(seed, 7) >>> 0 : 0);
+      }
+      return Buffer.from(e.bytes());
+    };
+    const R = samples(100, true);
+    const C = samples(300, false);
+    const S = bigBatch(1, 200, 1000);
+    const dir = tmpdir();
+    // R fails (skip 1), C skipped, C tried and compressed (backoff reset), R fails, S tried regardless, C skipped,
+    // C tried; then R, R (skipped), R fails (skip 2 more), C, C skipped, C compressed.
+    const records = [R, C, C, R, S, C, C, R, R, R, C, C, C];
+    writeWAL(dir, 'snappy', records);
+    assert.deepEqual(
+      frames(path.join(dir, segmentName(0))).map((f) => (f.word & FRAME_SNAPPY) !== 0),
+      [false, false, true, false, true, false, true, false, false, false, false, false, true],
+    );
+    const { r, c } = readFile(path.join(dir, segmentName(0)));
+    assert.equal(r.error, null);
+    assert.deepEqual(c, decodeAll(records));
+  });
+
   test('checkpoints are written compressed and fold in compressed segments', async () => {
     const dir = tmpdir();
     const w = new WAL(dir, { metrics: metrics(), segmentSize: 1 << 20 });

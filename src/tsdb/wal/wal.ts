@@ -26,6 +26,7 @@ import { nopLogger } from '../../logging/types.js';
 import { crc32c } from '../encoding/crc32c.js';
 import { CorruptionError } from '../encoding/encoding.js';
 import { fsyncDir } from '../fileutil/fileutil.js';
+import { isBatchRecord } from '../record/record.js';
 import type { Counter, Summary } from 'prom-client';
 
 export const FRAME_HEADER = 8;
@@ -44,6 +45,8 @@ const SNAPPY_OPTIONS = { copyOutputData: true };
 const UNSNAPPY_OPTIONS = { asBuffer: true, copyOutputData: true };
 /** Records shorter than this are stored raw: snappy rarely shrinks them. */
 const MIN_COMPRESS_BYTES = 64;
+/** Most sample-only batches skipped between two tries while they do not shrink. */
+const MAX_SKIP = 32;
 
 /** How records are stored (Prometheus's --storage.tsdb.wal-compression-type, plus 'none' for the flag turned off). */
 export type WALCompression = 'none' | 'snappy';
@@ -51,9 +54,17 @@ export type WALCompression = 'none' | 'snappy';
 /**
  * Frames record payloads: fills `header` and returns the bytes to store after
  * it (the payload, or its snappy block when that is smaller).
+ *
+ * Batches without series records (samples only) often do not shrink: their
+ * values are compact already. After such a batch failed to shrink, the next
+ * ones are stored raw without trying, 1, 2, 4 ... up to MAX_SKIP of them
+ * before the next try, and compression resumes at once when a try pays.
+ * Everything else is always tried.
  */
 export class FrameEncoder {
   readonly header = Buffer.alloc(FRAME_HEADER);
+  private backoff = 0;
+  private skip = 0;
 
   constructor(readonly compression: WALCompression) {}
 
@@ -62,10 +73,20 @@ export class FrameEncoder {
     let word = payload.length;
     if (word > FRAME_LENGTH_MASK) throw new RangeError(`WAL record of ${word} bytes exceeds the ${FRAME_LENGTH_MASK} bytes limit`);
     if (this.compression === 'snappy' && word >= MIN_COMPRESS_BYTES) {
-      const c = compressSync(payload, SNAPPY_OPTIONS);
-      if (c.length < word) {
-        body = c;
-        word = (c.length | FRAME_SNAPPY) >>> 0;
+      // Byte 1 of a batch is its series count's uvarint: 0 means samples only.
+      const samplesOnly = isBatchRecord(payload[0]) && payload[1] === 0;
+      if (samplesOnly && this.skip > 0) this.skip--;
+      else {
+        const c = compressSync(payload, SNAPPY_OPTIONS);
+        const pays = c.length < word;
+        if (pays) {
+          body = c;
+          word = (c.length | FRAME_SNAPPY) >>> 0;
+        }
+        if (samplesOnly) {
+          this.backoff = pays ? 0 : Math.min(MAX_SKIP, 2 * this.backoff || 1);
+          this.skip = this.backoff;
+        }
       }
     }
     this.header.writeUInt32LE(word, 0);
