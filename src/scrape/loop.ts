@@ -5,6 +5,10 @@
 // everything appended from that scrape is rolled back. The failed scrape then counts
 // as an empty one (the previous scrape's series get staleness markers) and up=0 and
 // the other synthetic series are still written.
+//
+// Large Prometheus-text bodies (gzip ones included) of targets scraped before are
+// inflated and parsed on worker threads (parse_batch.ts, parse_worker.ts); the loop
+// replays the batch through the same code, so the result is the same as parsing here.
 import type { ScrapeConfig } from '../config/types.js';
 import type { ScrapeFailure } from '../querylog/scrape_failure_log.js';
 import type { Logger } from '../logging/types.js';
