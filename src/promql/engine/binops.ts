@@ -344,7 +344,8 @@ async function setOperation(
   const ro = op === 'or' ? await ordinalsOf(r) : new Int32Array(0);
   // In every loop below: vecs has the two sides' StepVectors, their idx[i] (i < n) index l and r, sig.ls/sig.rs
   // have an entry per series of l/r, as lo (and ro for or), and signature ordinals are below sig.count <= mark.length.
-  return ev.rangeEval(before, [l, r], (_k, t, vecs, out) => {
+  // A step over many series yields on the way (the first one creates every output series).
+  return ev.rangeEval(before, [l, r], async (_k, t, vecs, out) => {
     const lv = vecs[0]!;
     const rv = vecs[1]!;
     switch (op) {
@@ -355,6 +356,7 @@ async function setOperation(
         for (let i = 0; i < lv.n; i++) {
           const si = lv.idx[i]!;
           if (mark[sig.ls[si]!] === 1) emitInput(out, lo[si]!, l[si]!, t, lv.v[i]!, lv.h?.[i]);
+          if ((i + 1) % SERIES_PER_SIGNATURE_TICK === 0) await ev.tick(SERIES_PER_SIGNATURE_TICK);
         }
         return;
       case 'or':
@@ -363,15 +365,20 @@ async function setOperation(
           const si = lv.idx[i]!;
           mark[sig.ls[si]!] = 1;
           emitInput(out, lo[si]!, l[si]!, t, lv.v[i]!, lv.h?.[i]);
+          if ((i + 1) % SERIES_PER_SIGNATURE_TICK === 0) await ev.tick(SERIES_PER_SIGNATURE_TICK);
         }
         for (let i = 0; i < rv.n; i++) {
           const si = rv.idx[i]!;
           if (lv.n === 0 || mark[sig.rs[si]!] === 0) emitInput(out, ro[si]!, r[si]!, t, rv.v[i]!, rv.h?.[i]);
+          if ((i + 1) % SERIES_PER_SIGNATURE_TICK === 0) await ev.tick(SERIES_PER_SIGNATURE_TICK);
         }
         return;
       case 'unless':
         if (lv.n === 0 || rv.n === 0) {
-          for (let i = 0; i < lv.n; i++) emitInput(out, lo[lv.idx[i]!]!, l[lv.idx[i]!]!, t, lv.v[i]!, lv.h?.[i]);
+          for (let i = 0; i < lv.n; i++) {
+            emitInput(out, lo[lv.idx[i]!]!, l[lv.idx[i]!]!, t, lv.v[i]!, lv.h?.[i]);
+            if ((i + 1) % SERIES_PER_SIGNATURE_TICK === 0) await ev.tick(SERIES_PER_SIGNATURE_TICK);
+          }
           return;
         }
         mark.fill(0);
@@ -379,6 +386,7 @@ async function setOperation(
         for (let i = 0; i < lv.n; i++) {
           const si = lv.idx[i]!;
           if (mark[sig.ls[si]!] === 0) emitInput(out, lo[si]!, l[si]!, t, lv.v[i]!, lv.h?.[i]);
+          if ((i + 1) % SERIES_PER_SIGNATURE_TICK === 0) await ev.tick(SERIES_PER_SIGNATURE_TICK);
         }
         return;
     }
