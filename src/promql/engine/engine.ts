@@ -205,6 +205,9 @@ export class Engine implements QueryEngine {
   }
 }
 
+/** Result series converted between pauses (a few hundred microseconds of work). */
+const RESULT_SERIES_PER_PAUSE = 2048;
+
 /** Estimated bytes of a query's result as the engine hands it to its caller. */
 function resultBytes(v: QueryValue): number {
   switch (v.type) {
@@ -391,7 +394,12 @@ class EngineQuery implements Query {
       }
     }
     await sortMatrix(val, pause);
-    const series: RangeSeries[] = val.map(rangeSeries);
+    const series = new Array<RangeSeries>(val.length);
+    // i < val.length = series.length.
+    for (let i = 0; i < val.length; i++) {
+      series[i] = rangeSeries(val[i]!);
+      if ((i + 1) % RESULT_SERIES_PER_PAUSE === 0) await pause(RESULT_SERIES_PER_PAUSE);
+    }
     return { type: 'matrix', series };
   }
 }

@@ -278,14 +278,15 @@ export async function sortMatrix(m: Matrix, pause: (units: number) => Promise<vo
       let b = mid;
       let w = lo;
       // a < mid and b < hi are checked before each read; w < hi <= n = dst.length. Ties take the left run (stable).
-      while (a < mid && b < hi) dst[w++] = byLabels(src[a]!, src[b]!) <= 0 ? src[a++]! : src[b++]!;
+      while (a < mid && b < hi) {
+        dst[w++] = byLabels(src[a]!, src[b]!) <= 0 ? src[a++]! : src[b++]!;
+        if (++done === SORT_RUN) {
+          await pause(done);
+          done = 0;
+        }
+      }
       while (a < mid) dst[w++] = src[a++]!;
       while (b < hi) dst[w++] = src[b++]!;
-      done += hi - lo;
-      if (done >= SORT_RUN) {
-        await pause(done);
-        done = 0;
-      }
     }
     [src, dst] = [dst, src];
   }
