@@ -46,7 +46,8 @@ describe('WAL on a full disk', () => {
     try {
       const metrics = new TSDBMetrics(new Registry(), { ...noState, walReplayStatus: () => ({ min: 0, max: 0, current: 0 }) });
       const dir = join(mnt, 'wal');
-      wal = new WAL(dir, { segmentSize: 256 * 1024, metrics });
+      // Raw records: the test counts stored bytes against the file system's size.
+      wal = new WAL(dir, { segmentSize: 256 * 1024, metrics, compression: 'none' });
       wal.startWriting();
       const ok: number[] = [];
       let failure: NodeJS.ErrnoException | null = null;

@@ -13,7 +13,7 @@ import { Matcher, MatchType } from '../src/model/matcher.js';
 import { ValueType } from '../src/storage/interface.js';
 import { openDB, type DB, type DBOptions } from '../src/tsdb/db.js';
 import { checkpointSegments, lastCheckpoint } from '../src/tsdb/wal/checkpoint.js';
-import { listSegments, segmentName } from '../src/tsdb/wal/wal.js';
+import { FRAME_LENGTH_MASK, listSegments, segmentName } from '../src/tsdb/wal/wal.js';
 
 const H = 3_600_000;
 const dirs: string[] = [];
@@ -113,7 +113,7 @@ test('a last segment cut mid-record opens with every record before the cut', asy
 
 test('a flipped byte in a middle segment keeps the records before it and drops the rest', async () => {
   const dir = tmpdir();
-  const db = await openDB(dir, { ...base, walSegmentSizeBytes: 4096 });
+  const db = await openDB(dir, { ...base, walSegmentSizeBytes: 1024 });
   const written = writeBatches(db, 5, 0, 200, 1000);
   await db.close();
   const wal = path.join(dir, 'wal');
@@ -124,13 +124,13 @@ test('a flipped byte in a middle segment keeps the records before it and drops t
   const b = fs.readFileSync(file);
   // Somewhere inside the third record's payload (each record is well over 16 bytes).
   let off = 0;
-  for (let r = 0; r < 2; r++) off += 8 + b.readUInt32LE(off);
+  for (let r = 0; r < 2; r++) off += 8 + (b.readUInt32LE(off) & FRAME_LENGTH_MASK);
   b[off + 12]! ^= 0x5a;
   fs.writeFileSync(file, b);
 
   const reg = new Registry();
   const log = new CaptureLogger();
-  const db2 = await openDB(dir, { ...base, registry: reg, logger: log, walSegmentSizeBytes: 4096 });
+  const db2 = await openDB(dir, { ...base, registry: reg, logger: log, walSegmentSizeBytes: 1024 });
   const got = timestamps(db2).get('0')!;
   // Everything before the damage: the first segment plus two records of the second.
   assert.ok(got.length > 0 && got.length < written.length);
