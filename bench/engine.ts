@@ -6,10 +6,13 @@
 // 15s step. Prints samples processed per second (Prometheus's
 // totalQueryableSamples over the evaluation time) and the peak heap the query
 // added (median of five runs, measured in a child process: see measurePeaksInChild)
-// over the bytes of samples it held at its peak (16 bytes each).
+// over the bytes of samples it held at its peak (16 bytes each), and the
+// longest the event loop was blocked while a range query ran (what a request
+// handled meanwhile, e.g. a remote write, waits at worst).
 // The last line is one JSON object with the figures.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { Labels } from '../src/model/labels.js';
 import { Engine } from '../src/promql/engine/engine.js';
@@ -114,11 +117,18 @@ interface Result {
   ratio: number;
 }
 
+/** Longest event-loop delay (ms) seen while a range query ran: its longest stretch without yielding. */
+let maxRangeBlockMs = 0;
+
 async function runOnce(engine: Engine, db: MemoryStorage, q: string, mode: 'instant' | 'range'): Promise<{ seconds: number; samples: number; peakSamples: number }> {
   const query = mode === 'instant' ? engine.newInstantQuery(db, q, END) : engine.newRangeQuery(db, q, END - 3600_000, END, 15_000);
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  if (mode === 'range') delay.enable();
   const t0 = performance.now();
   const res = await query.exec();
   const seconds = (performance.now() - t0) / 1000;
+  delay.disable();
+  if (mode === 'range') maxRangeBlockMs = Math.max(maxRangeBlockMs, delay.max / 1e6);
   if (res.value.type !== 'vector' && res.value.type !== 'matrix') throw new Error(`unexpected result type for ${q}`);
   const st = query.stats();
   return { seconds, samples: st.samples.totalQueryableSamples, peakSamples: st.samples.peakSamples };
@@ -281,6 +291,7 @@ async function main(): Promise<void> {
   console.log('yield (every 1 ms of work for instant queries), median of 5 runs, in a child process with synchronous GC and');
   console.log('neither optimizing compiler nor lazily made inline caches (their data is V8\'s, not the query\'s);');
   console.log('held: peakSamples (as Prometheus counts them) x 16 bytes; peak_heap_ratio is the worst query of either mode.');
+  console.log(`longest event-loop block during a range query: ${maxRangeBlockMs.toFixed(1)} ms (max_event_loop_block_ms)`);
   console.log(
     JSON.stringify({
       range_samples_per_s: Math.round(geo),
@@ -290,6 +301,7 @@ async function main(): Promise<void> {
       instant_peak_heap_ratio: Number(worstInstant.toFixed(3)),
       series: db.numSeries(),
       samples,
+      max_event_loop_block_ms: Number(maxRangeBlockMs.toFixed(1)),
     }),
   );
 }
