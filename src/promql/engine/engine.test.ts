@@ -137,3 +137,32 @@ describe('stats and the query-log hook', () => {
     assert.equal(plain.stats().samples.totalQueryableSamplesPerStep, undefined);
   });
 });
+
+describe('yielding', () => {
+  test('joins, set operations and aggregations over thousands of series let the event loop run while they are evaluated', async () => {
+    const series: Record<string, number[]> = {};
+    for (let i = 0; i < 5000; i++) {
+      series[`a{i="${i}"}`] = [i, i];
+      series[`b{i="${i}"}`] = [1, 2];
+    }
+    const db = store(series);
+    const ng = engine({ yieldIntervalMs: 0 });
+    for (const q of ['a * on(i) b', 'a and on(i) b', 'sum by (i) (a)', 'absent(a)']) {
+      for (const [start, end] of [
+        [M, M],
+        [0, M],
+      ] as const) {
+        let turns = 0;
+        let running = true;
+        const spin = (): void => {
+          turns++;
+          if (running) setImmediate(spin);
+        };
+        setImmediate(spin);
+        await ng.newRangeQuery(db, q, start, end, M).exec();
+        running = false;
+        assert.ok(turns >= 3, `${q} over [${start}, ${end}]: the event loop turned ${turns} times`);
+      }
+    }
+  });
+});

@@ -101,3 +101,14 @@ test('while blocked (the memory budget is used up) queries wait even with free s
   gate.release();
   assert.equal(gate.active, 0);
 });
+
+test('checkpoint reads the clock on every 16th call; a quantum of work is due at once', () => {
+  const cp = new Checkpoint(performance.now() + 60_000, undefined, 0);
+  const due: boolean[] = [];
+  for (let i = 0; i < 17; i++) due.push(cp.due(1));
+  assert.deepEqual(
+    due.map((d, i) => (d ? i : -1)).filter((i) => i >= 0),
+    [0, 16],
+  );
+  assert.equal(cp.due(4096), true);
+});
