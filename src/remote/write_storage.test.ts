@@ -126,15 +126,16 @@ test('past the WAL retention cap the oldest unsent samples are dropped and count
   const dir = tmp();
   const rx = receiver();
   rx.r.status = 503;
-  const { s, value } = newStorage(dir, rx.factory, { maxWalRetentionBytes: 8192 });
+  const { s, value } = newStorage(dir, rx.factory, { maxWalRetentionBytes: 2048 });
   cleanup.push(() => s.stop());
-  const db = await openDB(path.join(dir, 'db'), { maintenanceIntervalMs: 0, compactOnCommit: false, walSegmentSizeBytes: 4096, walRetention: s });
+  // Small segments: the WAL's compact records take about 3 bytes per sample here.
+  const db = await openDB(path.join(dir, 'db'), { maintenanceIntervalMs: 0, compactOnCommit: false, walSegmentSizeBytes: 1024, walRetention: s });
   cleanup.push(() => db.close());
   await s.applyConfig(cfg('capped', 100));
   append(db, 60, 0);
   const segs = listSegments(path.join(dir, 'db', 'wal'));
   assert.ok(segs.length > 4);
-  // Only the newest segments within 8 KiB are kept for the queue.
+  // Only the newest segments within 2 KiB are kept for the queue.
   await until(() => (s.lowestNeededSegment() ?? 0) >= segs.at(-2)!, 'the cap to apply');
   rx.r.status = 200;
   const sent = () => value('prometheus_remote_storage_samples_total');
