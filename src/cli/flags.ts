@@ -47,8 +47,9 @@ const FLAGS: readonly FlagDef[] = [
   {
     name: 'web.remote-write-receiver.decode-workers', mode: 'server',
     kind: 'int',
-    def: String(availableParallelism()),
-    help: 'Worker threads that decompress and decode remote write requests (default: one per core). 0 decodes them on the main thread.',
+    // The main thread appends and commits what the workers decode: it keeps a core of its own.
+    def: String(Math.max(1, availableParallelism() - 1)),
+    help: 'Worker threads that decompress and decode remote write requests (default: one per core but one). 0 decodes them on the main thread.',
   },
   { name: 'web.enable-otlp-receiver', kind: 'bool', def: 'false', help: 'Enable API endpoint accepting OTLP write requests.' },
   { name: 'web.cors.origin', kind: 'string', def: '.*', help: 'Regex for CORS origin. It is fully anchored. Example: \'https?://(domain1|domain2)\\.com\'' },

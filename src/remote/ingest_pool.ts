@@ -5,7 +5,7 @@ import type { CompactV1 } from './ingest_decode.js';
 
 /** One request body to decompress and decode. */
 export interface IngestJob {
-  /** The snappy-compressed body (copied to the worker: bodies are small next to their decoded size). */
+  /** The snappy-compressed body (a copy moved to the worker: bodies are small next to their decoded size). */
   readonly body: Uint8Array;
   readonly maxDecodedBytes: number;
 }
