@@ -415,12 +415,17 @@ function writeShortest(b: Buffer, p: number, f: number): number {
   // Short decimals (most gauges and counters) first: the fewest decimals k at
   // which round(a * 10^k) / 10^k reads back as a. With at most 15 digits no
   // other decimal of that length reads back, so it is the shortest form (what
-  // the 15-digit case below finds, for less work).
-  for (let k = 1; k <= MAX_SHORT_DECIMALS; k++) {
-    const s = POW10[k]!;
-    const m = Math.round(a * s);
-    if (m >= 1e15) break;
-    if (m / s === a) return writeDecimal(b, p, f < 0, m, k);
+  // the 15-digit case below finds, for less work). A value with up to 6
+  // decimals reads back at 6 too, so one test at 6 turns the others away.
+  const m6 = Math.round(a * 1e6);
+  // From 1e9 on, a * 10^6 passes 15 digits but fewer decimals may still fit.
+  if (m6 >= 1e15 || m6 / 1e6 === a) {
+    for (let k = 1; k <= MAX_SHORT_DECIMALS; k++) {
+      const s = POW10[k]!;
+      const m = Math.round(a * s);
+      if (m >= 1e15) break;
+      if (m / s === a) return writeDecimal(b, p, f < 0, m, k);
+    }
   }
   // Indices below: e stays in -6..14, so e + 1 <= 14 < POW10.length, -e <= 5 < NEG_POW10.length and
   // 14 - e .. 16 - e lie in 0..22 (POW10_UP_TO_22); HI_WORD < 2 = BITS_U32.length; the exponent is masked below 2048.
@@ -470,7 +475,7 @@ function writeShortest(b: Buffer, p: number, f: number): number {
   return emitDigits(b, p, f < 0, e, 17);
 }
 
-/** Decimals the short path of writeShortest tries before the general one. */
+/** Decimals the short path of writeShortest covers before the general one. */
 const MAX_SHORT_DECIMALS = 6;
 
 /** Writes m / 10^k (m < 1e15, 1 <= k <= MAX_SHORT_DECIMALS, m not a multiple of 10) in fixed notation. */
