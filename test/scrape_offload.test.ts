@@ -66,8 +66,9 @@ const JOBS: Record<string, Partial<ScrapeConfig>> = {
 class FixedClient {
   body = '';
   gzip = false;
+  contentType = 'text/plain; version=0.0.4';
   async get(_url: string, opts: GetOptions): Promise<HttpResponse> {
-    const headers = { 'content-type': 'text/plain; version=0.0.4' };
+    const headers = { 'content-type': this.contentType };
     if (!this.gzip) return { status: 200, statusLine: '200 OK', headers, body: Buffer.from(this.body) };
     const gz = this.body === 'corrupt' ? Buffer.from('\x1f\x8b not gzip at all', 'latin1') : zlib.gzipSync(this.body);
     if (opts.keepGzip === true) return { status: 200, statusLine: '200 OK', headers, body: gz, gzipped: true };
@@ -75,7 +76,7 @@ class FixedClient {
   }
 }
 
-function newLoop(sc: ScrapeConfig, db: MemoryStorage, client: FixedClient, parseOffload?: ParseOffload): { loop: ScrapeLoop; metrics: Registry } {
+function newLoop(sc: ScrapeConfig, db: MemoryStorage, client: FixedClient, parseOffload?: ParseOffload, createdTimestampZeroIngestion = false): { loop: ScrapeLoop; metrics: Registry } {
   const registry = new Registry();
   const r = targetsFromGroup({ source: 't', targets: [{ __address__: 'example.com:9100' }], labels: {} }, sc, sc.jobName);
   const target = r.targets[0]!;
@@ -87,6 +88,7 @@ function newLoop(sc: ScrapeConfig, db: MemoryStorage, client: FixedClient, parse
     offsetSeed: 0,
     userAgent: 'test',
     parseOffload,
+    createdTimestampZeroIngestion,
   });
   return { loop, metrics: registry };
 }
@@ -99,14 +101,22 @@ function dump(db: MemoryStorage): string[] {
     .sort();
 }
 
-async function runBoth(sc: ScrapeConfig, offload: ParseOffload, gzip = false, bodies = BODIES): Promise<{ inline: string[]; offloaded: string[]; errors: [string, string][]; registry: Registry }> {
+async function runBoth(
+  sc: ScrapeConfig,
+  offload: ParseOffload,
+  gzip = false,
+  bodies = BODIES,
+  contentType = 'text/plain; version=0.0.4',
+  ctZero = false,
+): Promise<{ inline: string[]; offloaded: string[]; errors: [string, string][]; registry: Registry }> {
   const dbA = new MemoryStorage();
   const dbB = new MemoryStorage();
   const cA = new FixedClient();
   const cB = new FixedClient();
   cA.gzip = cB.gzip = gzip;
-  const a = newLoop(sc, dbA, cA);
-  const b = newLoop(sc, dbB, cB, offload);
+  cA.contentType = cB.contentType = contentType;
+  const a = newLoop(sc, dbA, cA, undefined, ctZero);
+  const b = newLoop(sc, dbB, cB, offload, ctZero);
   const t0 = Date.now() - 60_000;
   const errors: [string, string][] = [];
   for (let i = 0; i < bodies.length; i++) {
@@ -180,6 +190,38 @@ test('gzip bodies inflated on workers: same samples, same errors over the body s
       if (name === 'body size limit') {
         assert.ok(r.errors.some(([x]) => x === 'body size limit exceeded'), 'the long body is over the limit');
         assert.equal(await counter(r.registry, 'prometheus_target_scrapes_exceeded_body_size_limit_total'), 1);
+      }
+    }
+  } finally {
+    await pool.close();
+  }
+});
+
+const OM_1 = [
+  '# TYPE req counter',
+  '# HELP req Requests.',
+  'req_total{code="200"} 10 # {trace_id="a"} 1',
+  'req_created{code="200"} 1000',
+  'req_total{code="500"} 1',
+  '# TYPE g gauge',
+  'g{x="1"} 5',
+  '# EOF',
+  '',
+].join('\n');
+const OM_BODIES = [OM_1, OM_1.replace(' 10 ', ' 11 '), 'g{x="1"} 6\n', OM_1.replace('g{x="1"} 5', 'g{x="2"} 5'), OM_1, 'g{ 1\n# EOF\n', OM_1];
+
+test('OpenMetrics bodies parsed on workers store what inline parsing stores, created timestamps included', { timeout: 60_000 }, async () => {
+  const pool = new WorkerPool<ParseJob, ParseReply>({ module: new URL('../src/scrape/parse_worker.js', import.meta.url), size: 1, maxQueued: 4, name: 'test parse' });
+  try {
+    for (const ctZero of [false, true]) {
+      for (const gzip of [false, true]) {
+        const what = `ctZero ${ctZero}, gzip ${gzip}`;
+        const sc = scrapeConfig({ jobName: 'j', scrapeIntervalMs: 1000, scrapeTimeoutMs: 1000 });
+        const r = await runBoth(sc, { pool, minBytes: 0, bodies: new SharedBodies(8, 1 << 24) }, gzip, OM_BODIES, 'application/openmetrics-text; version=1.0.0', ctZero);
+        assert.deepEqual(r.offloaded, r.inline, what);
+        for (const [i, [x, y]] of r.errors.entries()) assert.equal(y, x, `${what}: error of scrape ${i}`);
+        assert.ok(r.errors.some(([x]) => x.includes('# EOF')), `${what}: the body without # EOF fails`);
+        assert.ok((await counter(r.registry, 'tsprom_target_scrape_parses_offloaded_total')) >= OM_BODIES.length - 2, `${what}: parsed on the worker`);
       }
     }
   } finally {

@@ -6,7 +6,7 @@
 // as an empty one (the previous scrape's series get staleness markers) and up=0 and
 // the other synthetic series are still written.
 //
-// Large Prometheus-text bodies (gzip ones included) of targets scraped before are
+// Large Prometheus-text and OpenMetrics bodies (gzip ones included) of targets scraped before are
 // inflated and parsed on worker threads (parse_batch.ts, parse_worker.ts); the loop
 // replays the batch through the same code, so the result is the same as parsing here.
 import type { ScrapeConfig } from '../config/types.js';
@@ -35,9 +35,9 @@ import type { ScrapeMetrics } from './metrics.js';
 import { NhcbParser, type HistogramParser } from './nhcb_parser.js';
 import type { MetadataSource, MetricMetadata, Target } from './target.js';
 import { Entry, type Exemplar as ParsedExemplar, type MetricType, type SymbolTable, type TextParser } from '../model/textparse/interface.js';
-import { acceptHeader, ContentTypeError, MEDIA_TYPE_PROMTEXT, negotiateMediaType, parserForMediaType, protocolMediaType } from '../model/textparse/media_type.js';
+import { acceptHeader, ContentTypeError, MEDIA_TYPE_OPENMETRICS, MEDIA_TYPE_PROMTEXT, negotiateMediaType, parserForMediaType, protocolMediaType } from '../model/textparse/media_type.js';
 import { PoolFullError, type WorkerPool } from '../workers/pool.js';
-import { BatchParser, type ParseJob, type ParseReply, type PreviousBody, type SharedBodies } from './parse_batch.js';
+import { BatchParser, PROM_TEXT, type ParseJob, type ParseReply, type PreviousBody, type SharedBodies, type TextFormat } from './parse_batch.js';
 
 /** Exposition text compresses about 8-20x with gzip: a compressed body this much smaller than minBytes is as much work. */
 const GZIP_RATIO = 8;
@@ -587,7 +587,8 @@ export class ScrapeLoop {
     try {
       const { mediaType, warning } = negotiateMediaType(contentType, this.fallbackMediaType);
       if (warning !== null) this.log.debug(warning);
-      if (mediaType === MEDIA_TYPE_PROMTEXT) parser = prepared ?? (await this.parseOffThread(body));
+      const format = this.textFormat(mediaType);
+      if (format !== null) parser = prepared ?? (await this.parseOffThread(body, format));
       parser ??= parserForMediaType(
         mediaType,
         body,
@@ -815,19 +816,19 @@ export class ScrapeLoop {
 
   /**
    * Inflates a gzip body within body_size_limit, with the errors the HTTP client gives.
-   * A large Prometheus-text body of a target scraped before is inflated and parsed in one
+   * A large text body of a target scraped before is inflated and parsed in one
    * worker job (the inflated bytes stay in shared memory for the replay); others, or when
    * the pool is full or fails, are inflated here.
    */
   private async inflate(gz: Buffer, contentType: string): Promise<{ body: Buffer; parser: BatchParser | null }> {
     const off = this.deps.parseOffload;
-    let promText = false;
+    let format: TextFormat | null = null;
     try {
-      promText = negotiateMediaType(contentType, this.fallbackMediaType).mediaType === MEDIA_TYPE_PROMTEXT;
+      format = this.textFormat(negotiateMediaType(contentType, this.fallbackMediaType).mediaType);
     } catch {
       // appendBody reports the unusable Content-Type.
     }
-    if (off !== undefined && promText && this.cache.seq.length > 0 && gz.length * GZIP_RATIO >= off.minBytes) {
+    if (off !== undefined && format !== null && this.cache.seq.length > 0 && gz.length * GZIP_RATIO >= off.minBytes) {
       const metrics = this.deps.metrics;
       if (off.pool.full) metrics.parseInline.inc({ reason: 'pool_full' });
       else {
@@ -835,7 +836,7 @@ export class ScrapeLoop {
         new Uint8Array(sab, 0, gz.length).set(gz);
         const prev = this.cache.seqBody;
         try {
-          const r = await off.pool.run({ body: sab, length: gz.length, prev, inflate: inflatedLimit(this.cfg.bodySizeLimit), parse: true });
+          const r = await off.pool.run({ body: sab, length: gz.length, prev, inflate: inflatedLimit(this.cfg.bodySizeLimit), parse: true, format });
           if (r.inflateError !== null) throw gunzipError(r.inflateError.code, r.inflateError.message);
           // Both exist when a parse was asked for and the inflate succeeded.
           const inflated = r.inflated!;
@@ -856,12 +857,19 @@ export class ScrapeLoop {
   }
 
   /**
-   * Parses a large Prometheus-text body on a worker thread and returns its replay, or
+   * Parses a large text body on a worker thread and returns its replay, or
    * null to parse inline: small bodies (the round trip costs more than it saves), a full
    * pool queue (never wait without bound), a failed worker (inline gives the same result,
    * errors included).
    */
-  private async parseOffThread(body: Buffer): Promise<TextParser | null> {
+  /** How a worker parses bodies of a media type; null for formats parsed inline (protobuf). */
+  private textFormat(mediaType: string): TextFormat | null {
+    if (mediaType === MEDIA_TYPE_PROMTEXT) return PROM_TEXT;
+    if (mediaType === MEDIA_TYPE_OPENMETRICS) return { openMetrics: true, createdTimestamps: this.deps.createdTimestampZeroIngestion === true };
+    return null;
+  }
+
+  private async parseOffThread(body: Buffer, format: TextFormat): Promise<TextParser | null> {
     const off = this.deps.parseOffload;
     // A target's first scrape (or one after a failure that emptied the cache) stays inline:
     // every series is new, and the replay would parse each line a second time for its labels.
@@ -875,7 +883,7 @@ export class ScrapeLoop {
     new Uint8Array(sab, 0, body.length).set(body);
     const prev = this.cache.seqBody;
     try {
-      const r = await off.pool.run({ body: sab, length: body.length, prev, inflate: 0, parse: true });
+      const r = await off.pool.run({ body: sab, length: body.length, prev, inflate: 0, parse: true, format });
       // A parse job without inflating always has a batch.
       const batch = r.batch!;
       metrics.parseOffloaded.inc();

@@ -2,10 +2,16 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { Entry, TextParseError, type TextParser } from '../model/textparse/interface.js';
 import { PromParser } from '../model/textparse/prom_parser.js';
-import { BatchParser, bodySize, parseBatch, SharedBodies, type PreviousBody } from './parse_batch.js';
+import { OpenMetricsParser } from '../model/textparse/openmetrics_parser.js';
+import { BatchParser, bodySize, parseBatch, PROM_TEXT, SharedBodies, type PreviousBody, type TextFormat } from './parse_batch.js';
+
+function exemplarOf(p: TextParser): unknown {
+  const e = p.exemplar();
+  return e === null ? null : { labels: e.labels.toString(), value: e.value, ts: e.timestamp };
+}
 
 /** Everything the scrape loop can ask of each entry, in order; a parse error ends the list. */
-function transcript(p: TextParser): unknown[] {
+function transcript(p: TextParser, withSt = true): unknown[] {
   const out: unknown[] = [];
   try {
     for (let e = p.next(); e !== Entry.EOF; e = p.next()) {
@@ -16,9 +22,10 @@ function transcript(p: TextParser): unknown[] {
         } catch (err) {
           labels = `labels error: ${(err as Error).message}`;
         }
-        out.push({ e, key: p.seriesKey(), hash: p.seriesHash(), is: p.seriesIs(p.seriesKey()), isOther: p.seriesIs('x'), name: p.metricName(), labels, v: p.value(), ts: p.timestamp(), type: p.currentType(), ex: p.exemplar(), st: p.startTimestamp() });
+        out.push({ e, key: p.seriesKey(), hash: p.seriesHash(), is: p.seriesIs(p.seriesKey()), isOther: p.seriesIs('x'), name: p.metricName(), labels, v: p.value(), ts: p.timestamp(), type: p.currentType(), ex: exemplarOf(p), st: withSt ? p.startTimestamp() : 0 });
       } else if (e === Entry.Help) out.push({ e, name: p.metaName(), text: p.helpText() });
       else if (e === Entry.Type) out.push({ e, name: p.metaName(), type: p.metricType() });
+      else if (e === Entry.Unit) out.push({ e, name: p.metaName(), unit: p.unitText() });
       else out.push({ e, text: p.commentText() });
     }
     out.push('EOF');
@@ -36,9 +43,9 @@ function shared(text: string): { sab: SharedArrayBuffer; length: number; buf: Bu
   return { sab, length: b.length, buf: Buffer.from(sab, 0, b.length) };
 }
 
-function replay(text: string, prev: PreviousBody | null = null): BatchParser {
+function replay(text: string, prev: PreviousBody | null = null, format: TextFormat = PROM_TEXT): BatchParser {
   const s = shared(text);
-  const batch = parseBatch(s.buf, prev);
+  const batch = parseBatch(s.buf, prev, format);
   return new BatchParser(Buffer.from(text), batch, undefined, { body: s.sab, length: s.length, ranges: batch.ranges, count: batch.count }, prev);
 }
 
@@ -80,6 +87,38 @@ describe('BatchParser', () => {
     test(`replays what PromParser reads: ${name}`, () => {
       assert.deepEqual(transcript(replay(text)), transcript(new PromParser(Buffer.from(text))));
     });
+  }
+
+  const OM: Record<string, string> = {
+    'exemplars, units, created series': [
+      '# TYPE foo counter',
+      '# HELP foo A counter.',
+      '# UNIT foo_seconds seconds',
+      'foo_total{a="1"} 17.0 1520879607.789 # {id="counter-test"} 5',
+      'foo_created{a="1"} 1520872607.123',
+      'foo_total{a="2"} 3 # {id="x",z="y"} 1 1520879607.5',
+      '# TYPE h histogram',
+      'h_bucket{le="0.5"} 1',
+      'h_bucket{le="+Inf"} 2 # {t="u"} 0.7',
+      'h_count 2',
+      'h_sum 1.2',
+      'h_created 1520872607.5',
+      '# TYPE g gauge',
+      'g 1',
+      '# EOF',
+      '',
+    ].join('\n'),
+    'no # EOF': '# TYPE g gauge\ng 1\n',
+    'a bad line after a good one': 'g 1\ng{ 2\n# EOF\n',
+  };
+  for (const [name, text] of Object.entries(OM)) {
+    for (const createdTimestamps of [false, true]) {
+      test(`replays what OpenMetricsParser reads: ${name}${createdTimestamps ? ', created timestamps' : ''}`, () => {
+        const inline = new OpenMetricsParser(Buffer.from(text), { skipCreatedSeries: createdTimestamps });
+        // Start timestamps are carried only when asked for (the loop reads them only then).
+        assert.deepEqual(transcript(replay(text, null, { openMetrics: true, createdTimestamps }), createdTimestamps), transcript(inline, createdTimestamps));
+      });
+    }
   }
 
   test('a large generated body replays entry for entry', () => {

@@ -5,11 +5,11 @@
 // replaces. A known series then costs the main thread one byte comparison with its
 // cache key; only series the cache does not know are parsed again (labels()).
 //
-// Prometheus's text format only: it is what large targets serve, and its entries
-// carry nothing but a series, a value and a timestamp. OpenMetrics (exemplars,
-// `_created` lookahead) and protobuf (histograms) are parsed inline.
+// Prometheus's text format and OpenMetrics (with exemplars and `_created` start
+// timestamps carried in the batch); protobuf bodies (native histograms) are parsed inline.
 import { Entry, TextParseError, type Exemplar, type MetricType, type SymbolTable, type TextParser } from '../model/textparse/interface.js';
-import type { Labels } from '../model/labels.js';
+import { Labels, type Label } from '../model/labels.js';
+import { OpenMetricsParser } from '../model/textparse/openmetrics_parser.js';
 import { PromParser } from '../model/textparse/prom_parser.js';
 import { bytesAre, bytesHash, latin1 } from '../model/textparse/scan.js';
 
@@ -26,6 +26,24 @@ export interface ParseJob {
   readonly inflate: number;
   /** Parse the (inflated) body into a batch. */
   readonly parse: boolean;
+  readonly format: TextFormat;
+}
+
+/** The text formats a worker parses, and their parser options. */
+export interface TextFormat {
+  readonly openMetrics: boolean;
+  /** OpenMetrics: skip `_created` series and read each sample's start timestamp (created-timestamp-zero-ingestion). */
+  readonly createdTimestamps: boolean;
+}
+
+export const PROM_TEXT: TextFormat = { openMetrics: false, createdTimestamps: false };
+
+/** An exemplar of series j: label names and values in pairs. */
+export interface BatchExemplar {
+  readonly j: number;
+  readonly pairs: readonly string[];
+  readonly value: number;
+  readonly ts: number | null;
 }
 
 /**
@@ -58,6 +76,7 @@ export interface PreviousBody {
  * thrown when the replay reaches it.
  */
 export interface ParseBatch {
+  readonly format: TextFormat;
   readonly n: number;
   readonly count: number;
   readonly kinds: Uint8Array;
@@ -66,6 +85,10 @@ export interface ParseBatch {
   readonly ranges: Int32Array;
   readonly floats: Float64Array;
   readonly same: Uint8Array | null;
+  /** Start timestamps of the series (format.createdTimestamps only). */
+  readonly sts: Float64Array | null;
+  /** Exemplars in series order. */
+  readonly exemplars: BatchExemplar[];
   readonly strs: string[];
   readonly err: { readonly reason: string; readonly line: number } | null;
 }
@@ -81,9 +104,14 @@ function sharedInts(n: number): Int32Array {
   return new Int32Array(new SharedArrayBuffer(4 * n));
 }
 
-/** Parses a Prometheus text body into a batch (on a worker thread; plain function, so tests call it directly). */
-export function parseBatch(body: Buffer, prev: PreviousBody | null = null): ParseBatch {
-  const p = new PromParser(body);
+function newParser(body: Buffer, format: TextFormat, symbols?: SymbolTable): PromParser | OpenMetricsParser {
+  const opts = { symbols, skipCreatedSeries: format.createdTimestamps };
+  return format.openMetrics ? new OpenMetricsParser(body, opts) : new PromParser(body, opts);
+}
+
+/** Parses a text body into a batch (on a worker thread; plain function, so tests call it directly). */
+export function parseBatch(body: Buffer, prev: PreviousBody | null = null, format: TextFormat = PROM_TEXT): ParseBatch {
+  const p = newParser(body, format);
   // Series lines are rarely shorter than 32 bytes; the arrays double when they are.
   let cap = Math.max(64, body.length >> 5);
   let kinds = new Uint8Array(cap);
@@ -92,6 +120,8 @@ export function parseBatch(body: Buffer, prev: PreviousBody | null = null): Pars
   let scap = cap;
   let ranges = sharedInts(2 * scap);
   let floats = new Float64Array(2 * scap);
+  let sts = format.createdTimestamps ? new Float64Array(scap) : null;
+  const exemplars: BatchExemplar[] = [];
   const strs: string[] = [];
   let n = 0;
   let count = 0;
@@ -111,6 +141,7 @@ export function parseBatch(body: Buffer, prev: PreviousBody | null = null): Pars
           scap *= 2;
           ranges = grow(ranges, sharedInts(2 * scap));
           floats = grow(floats, new Float64Array(2 * scap));
+          if (sts !== null) sts = grow(sts, new Float64Array(scap));
         }
         types[n] = typeCode(p.currentType());
         idx[n] = count;
@@ -121,6 +152,11 @@ export function parseBatch(body: Buffer, prev: PreviousBody | null = null): Pars
         if (ts !== null) {
           kinds[n] = e | HAS_TS;
           floats[2 * count + 1] = ts;
+        }
+        if (format.openMetrics) {
+          const ex = p.exemplar();
+          if (ex !== null) exemplars.push({ j: count, pairs: ex.labels.toPairs(), value: ex.value, ts: ex.timestamp });
+          if (sts !== null) sts[count] = p.startTimestamp();
         }
         count++;
       } else {
@@ -140,7 +176,8 @@ export function parseBatch(body: Buffer, prev: PreviousBody | null = null): Pars
   }
   // Kept as the next job's PreviousBody: exactly as long as needed.
   if (ranges.length !== 2 * count) ranges = grow(ranges.subarray(0, 2 * count), sharedInts(2 * count));
-  return { n, count, kinds, types, idx, ranges, floats, same: prev === null ? null : compareWith(body, ranges, count, prev), strs, err };
+  const same = prev === null ? null : compareWith(body, ranges, count, prev);
+  return { format, n, count, kinds, types, idx, ranges, floats, same, sts, exemplars, strs, err };
 }
 
 /** same[j] = 1 when series j has the bytes of series j of the previous body. */
@@ -171,6 +208,7 @@ function grow<T extends Uint8Array | Int32Array | Float64Array>(from: T, to: T):
 export function batchTransfer(b: ParseBatch): ArrayBuffer[] {
   const out = [b.kinds.buffer as ArrayBuffer, b.types.buffer as ArrayBuffer, b.idx.buffer as ArrayBuffer, b.floats.buffer as ArrayBuffer];
   if (b.same !== null) out.push(b.same.buffer as ArrayBuffer);
+  if (b.sts !== null) out.push(b.sts.buffer as ArrayBuffer);
   return out;
 }
 
@@ -228,14 +266,16 @@ export class SharedBodies {
   }
 }
 
-/** Replays a batch over the body it was parsed from, as the PromParser that parsed it would have answered. */
+/** Replays a batch over the body it was parsed from, as the parser that parsed it would have answered. */
 export class BatchParser implements TextParser {
   private i = -1;
   /** Series number of the current entry. */
   private j = -1;
   /** Parses entries again for labels(), positioned at entry `at`. */
-  private again: PromParser | null = null;
+  private again: PromParser | OpenMetricsParser | null = null;
   private at = -1;
+  /** First exemplar not of an earlier series. */
+  private ex = 0;
 
   constructor(
     private readonly b: Buffer,
@@ -295,11 +335,19 @@ export class BatchParser implements TextParser {
   }
 
   exemplar(): Exemplar | null {
-    return null;
+    const list = this.batch.exemplars;
+    while (this.ex < list.length && list[this.ex]!.j < this.j) this.ex++;
+    const e = list[this.ex];
+    if (e === undefined || e.j !== this.j) return null;
+    const ls: Label[] = [];
+    // pairs holds whole name/value pairs.
+    for (let k = 0; k < e.pairs.length; k += 2) ls.push({ name: this.symbols?.intern(e.pairs[k]!) ?? e.pairs[k]!, value: e.pairs[k + 1]! });
+    return { labels: Labels.fromList(ls), value: e.value, timestamp: e.ts };
   }
 
+  /** 0 unless the batch was parsed with format.createdTimestamps (the scrape loop reads it only then). */
   startTimestamp(): number {
-    return 0;
+    return this.batch.sts?.[this.j] ?? 0;
   }
 
   currentType(): MetricType {
@@ -327,8 +375,8 @@ export class BatchParser implements TextParser {
   }
 
   /** A parser standing on the current series (read again from its bytes). */
-  private reparsed(): PromParser {
-    if (this.again === null) this.again = new PromParser(this.b, { symbols: this.symbols });
+  private reparsed(): PromParser | OpenMetricsParser {
+    if (this.again === null) this.again = newParser(this.b, this.batch.format, this.symbols);
     if (this.at !== this.i) {
       this.again.seekEntry(this.batch.ranges[2 * this.j]!, this.currentType());
       this.again.next();

@@ -23,6 +23,6 @@ serveJobs<ParseJob, ParseReply>((job): HandlerResult<ParseReply> => {
     inflated = { body: sab, length: out.length };
   }
   if (!job.parse) return { value: { batch: null, inflated, inflateError: null } };
-  const batch = parseBatch(body, job.prev);
+  const batch = parseBatch(body, job.prev, job.format);
   return { value: { batch, inflated, inflateError: null }, transfer: batchTransfer(batch) };
 });

@@ -57,6 +57,18 @@ export abstract class BaseParser implements TextParser {
     return bytesAre(this.b, this.pstart, this.seriesEnd, key);
   }
 
+  /**
+   * Positions the parser at the start of an entry another parser over the same bytes
+   * already read (its seriesStart()), with the metric type in force there, so that
+   * next() reads that entry again. Labels of series parsed on a worker thread are built
+   * on the main thread this way, only for series the scrape cache does not know.
+   */
+  seekEntry(pos: number, mtype: MetricType): void {
+    this.i = pos;
+    this.state = St.INIT;
+    this.mtype = mtype;
+  }
+
   /** Where the current series' bytes start and end in the body (seriesKey() is b[start:end]). */
   seriesStart(): number {
     return this.pstart;

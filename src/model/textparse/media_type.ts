@@ -7,7 +7,7 @@ import { OpenMetricsParser } from './openmetrics_parser.js';
 import { PromParser } from './prom_parser.js';
 import { ProtobufParser, type ProtobufParserOptions } from './protobuf_parser.js';
 
-const MEDIA_TYPE_OPENMETRICS = 'application/openmetrics-text';
+export const MEDIA_TYPE_OPENMETRICS = 'application/openmetrics-text';
 export const MEDIA_TYPE_PROMTEXT = 'text/plain';
 const MEDIA_TYPE_PROTOBUF = 'application/vnd.google.protobuf';
 

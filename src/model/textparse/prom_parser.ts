@@ -121,18 +121,6 @@ export class PromParser extends BaseParser {
     return true;
   }
 
-  /**
-   * Positions the parser at the start of an entry another parser over the same bytes
-   * already read (its seriesStart()), with the metric type in force there, so that
-   * next() reads that entry again. Labels of series parsed on a worker thread are built
-   * on the main thread this way, only for series the scrape cache does not know.
-   */
-  seekEntry(pos: number, mtype: MetricType): void {
-    this.i = pos;
-    this.state = St.INIT;
-    this.mtype = mtype;
-  }
-
   helpText(): string {
     const s = utf8(this.b, this.textStart, this.textEnd);
     return unescape(s, false);
