@@ -60,7 +60,8 @@ describe('disk guard on a real tmpfs', () => {
     const opts = {
       dir,
       config: `global:\n  scrape_interval: 15s\n  query_log_file: ${queryLog}\n`,
-      args: [`--storage.tsdb.path=${data}`, '--web.enable-remote-write-receiver', '--storage.disk-free-min=8MB'],
+      // Raw WAL records: the padded labels are what fills the disk, and snappy would squeeze them away.
+      args: [`--storage.tsdb.path=${data}`, '--web.enable-remote-write-receiver', '--storage.disk-free-min=8MB', '--no-storage.tsdb.wal-compression'],
     };
     let s: Tsprom | null = null;
     try {
