@@ -57,7 +57,7 @@ import { compareStrings } from '../gofmt/order.js';
 import { goQuote, goQuoteBytes } from '../gofmt/quote.js';
 import { PoolFullError } from '../workers/pool.js';
 import { snappyDecode, SnappyError } from './snappy.js';
-import { decodeCompactV1, type CompactV1 } from './ingest_decode.js';
+import { decodeCompactV1, hashBytes, type CompactV1 } from './ingest_decode.js';
 import { newIngestPool, type IngestPool, type IngestReply } from './ingest_pool.js';
 import { SeriesCache } from './ingest_series_cache.js';
 import { decodeLabelFields, decodeWriteRequest, ProtobufError, type DecodedExemplar, type DecodedHistogram } from './write_request.js';
@@ -245,6 +245,8 @@ export class RemoteWriteHandler {
   private readonly pool: IngestPool | null;
   /** False once the storage's appender proved to lack appendByRef: then the compact decode is skipped. */
   private byRef = true;
+  /** Scratch for a 2.0 series' cache key (v2Key); grows to the largest label set seen. */
+  private keyBuf = Buffer.allocUnsafeSlow(1024);
 
   constructor(opts: RemoteWriteOptions) {
     this.cache = new SeriesCache({ maxEntries: opts.seriesCacheEntries ?? DEFAULT_CACHE_ENTRIES, maxBytes: DEFAULT_CACHE_BYTES });
@@ -366,6 +368,37 @@ export class RemoteWriteHandler {
       case 'compact':
         return this.finish(this.writeV1Compact(reply.c));
     }
+  }
+
+  /**
+   * Writes a 2.0 series' cache key into keyBuf and returns its length: 0xff
+   * (no 1.0 label run starts so, so the two protocols' keys never meet), then
+   * each label's name and value as sent, length-prefixed. The refs were checked.
+   */
+  private v2Key(req: DecodedV2Request, start: number, end: number): number {
+    let need = 1;
+    for (let i = start; i < end; i++) need += 5 + req.symEnd[req.refs[i]!]! - req.symStart[req.refs[i]!]!;
+    if (need > this.keyBuf.length) this.keyBuf = Buffer.allocUnsafeSlow(Math.max(need, 2 * this.keyBuf.length));
+    const k = this.keyBuf;
+    const src = req.buf;
+    k[0] = 0xff;
+    let p = 1;
+    // checkRefs bounded [start, end) within refs and every id below the symbol count.
+    for (let i = start; i < end; i++) {
+      const sym = req.refs[i]!;
+      const a = req.symStart[sym]!;
+      const n = req.symEnd[sym]! - a;
+      let len = n;
+      while (len >= 0x80) {
+        k[p++] = (len & 0x7f) | 0x80;
+        len >>>= 7;
+      }
+      k[p++] = len;
+      if (n < 32) for (let j = 0; j < n; j++) k[p + j] = src[a + j]!;
+      else src.copy(k, p, a, a + n);
+      p += n;
+    }
+    return p;
   }
 
   /** Whether the headers pass handle()'s checks for a snappy 1.0 request (the rest goes to handle(), which words refusals). */
@@ -740,6 +773,9 @@ export class RemoteWriteHandler {
     let invalidHist = 0;
     // As for 1.0: samples behind an earlier one of the same series in this request are dropped, not refused.
     const newest = new Map<string, number>();
+    /** The same for series appended by ref (the series cache's hits), by ref. */
+    const newestByRef = new Map<number, number>();
+    const byRef = app.appendByRef !== undefined;
     for (const s of req.series) {
       const samples = s.end - s.start;
       const histograms = s.hEnd - s.hStart;
@@ -760,6 +796,49 @@ export class RemoteWriteHandler {
         refuse(`parsing metadata for series ${goUintSlice(req.refs, s.refStart, s.refEnd)}: ${metaErr}`);
         continue;
       }
+      // A series the cache knows, with float samples only, is appended by ref; its labels are built only for an error's text.
+      let from = s.start;
+      let carried: number | undefined;
+      let keyLen = -1;
+      let keyHash = 0;
+      let hitRef = 0;
+      if (byRef && samples > 0 && histograms === 0 && s.exEnd === s.exStart) {
+        keyLen = this.v2Key(req, s.refStart, s.refEnd);
+        keyHash = hashBytes(this.keyBuf, 0, keyLen);
+        hitRef = this.cache.get(this.keyBuf, 0, keyLen, keyHash);
+      }
+      if (hitRef !== 0) {
+        let known: SeriesLabels | null = null;
+        const knownLabels = (): SeriesLabels => (known ??= new SeriesLabels(syms, req.refs, s.refStart, s.refEnd));
+        let last = newestByRef.get(hitRef);
+        let i = s.start;
+        for (; i < s.end; i++) {
+          const t = req.timestamps[i]!;
+          const v = req.values[i]!;
+          try {
+            if (t > maxT) throw new TooFarInFutureError();
+            if (last !== undefined && t <= last) {
+              this.checkCommitted(knownLabels().labels(), t, v);
+            } else {
+              // 0: the series was collected since it was cached; the labels' way below takes the rest.
+              if (app.appendByRef!(hitRef, t, v) === 0) break;
+              last = t;
+            }
+            stats.samples++;
+          } catch (e) {
+            if (!isRejection(e)) {
+              app.rollback();
+              this.logger.error('Error while remote writing the v2 request', { err: String(e) });
+              return { status: 500, body: e instanceof Error ? e.message : String(e), stats: NO_STATS };
+            }
+            refuse(`${sampleErrorText(e)} for series ${knownLabels().text()}`);
+          }
+        }
+        if (last !== undefined) newestByRef.set(hitRef, last);
+        if (i === s.end) continue;
+        from = i;
+        carried = last;
+      }
       const lbls = new SeriesLabels(syms, req.refs, s.refStart, s.refEnd);
       const bad = lbls.problem();
       if (bad !== null) {
@@ -775,8 +854,9 @@ export class RemoteWriteHandler {
       const key = ls.key();
       let last = newest.get(key);
       let ref = 0;
+      if (carried !== undefined && (last === undefined || carried > last)) last = carried;
       // Here and in the two loops below, [start, end) lies within the decoded arrays.
-      for (let i = s.start; i < s.end; i++) {
+      for (let i = from; i < s.end; i++) {
         const t = req.timestamps[i]!;
         const v = req.values[i]!;
         try {
@@ -804,6 +884,10 @@ export class RemoteWriteHandler {
         }
       }
       if (last !== undefined) newest.set(key, last);
+      if (ref !== 0) {
+        if (last !== undefined) newestByRef.set(ref, last);
+        if (keyLen >= 0) this.cache.set(this.keyBuf, 0, keyLen, keyHash, ref);
+      }
       let unstored = 0;
       for (let i = s.hStart; i < s.hEnd; i++) {
         const d = req.histograms[i]!;

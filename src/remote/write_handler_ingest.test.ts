@@ -11,10 +11,11 @@ import { Matcher, MatchType } from '../model/matcher.js';
 import { ValueType, type Appendable, type Appender, type Queryable } from '../storage/interface.js';
 import { openDB, type DB } from '../tsdb/db.js';
 import { RemoteWriteHandler } from './write_handler.js';
-import { encodeWriteRequest, writeRequestBody, type TestSeries } from '../../test/remote_write_proto.js';
+import { encodeWriteRequest, writeRequestBody, writeV2RequestBody, V2_CONTENT_TYPE, type TestSeries } from '../../test/remote_write_proto.js';
 
 const NOW = 1_700_000_000_000;
 const V1 = { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy' };
+const V2 = { 'content-type': V2_CONTENT_TYPE, 'content-encoding': 'snappy' };
 
 async function withDB(fn: (db: DB) => Promise<void>, maxHeadSeries = 0): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsprom-rw-ingest-'));
@@ -201,5 +202,21 @@ test('decode workers: a full queue answers 503 with Retry-After; nothing of that
     } finally {
       await h.close();
     }
+  });
+});
+
+test('2.0: series the cache knows answer and store exactly what the full path does', async () => {
+  await withDB(async (fast) => {
+    await withDB(async (full) => {
+      const hf = new RemoteWriteHandler({ storage: fast, registry: new Registry(), now: () => NOW });
+      const hs = new RemoteWriteHandler({ storage: labelsOnly(full), registry: new Registry(), now: () => NOW });
+      for (const [i, req] of REQUESTS.entries()) {
+        const body = writeV2RequestBody(req);
+        const a = hf.handle(V2, body);
+        const b = hs.handle(V2, body);
+        assert.deepEqual({ ...sb(a), h: a.headers }, { ...sb(b), h: b.headers }, `request ${i}`);
+      }
+      assert.deepEqual(dump(fast), dump(full));
+    });
   });
 });
