@@ -1,5 +1,5 @@
 // remote: remote write receiving (1.0 and 2.0: protobuf decoding, snappy) and sending
-// (write_storage.ts: queues tailing the WAL). May import the rooms below it (gofmt/,
+// (write_storage.ts: queues tailing the WAL). May import the rooms below it (gofmt/, workers/,
 // model/, logging/, config/, relabel/, storage/, tsdb/wal and tsdb/record, httpclient/);
 // web/api mounts the receiver, cli/ runs the sender.
 //
@@ -32,6 +32,12 @@
 //
 // Checks run in the order of Prometheus's handler chain (client_golang's
 // remote API): Content-Encoding, snappy, Content-Type, protobuf, samples.
+//
+// The fast path (same answers): 1.0 bodies of the common shapes are decoded
+// compactly (ingest_decode.ts), on decode workers with handleAsync()
+// (ingest_pool.ts); series already known are found by their label bytes in
+// the series cache (ingest_series_cache.ts) and appended by ref; so are 2.0
+// series with float samples only. Everything else takes the full decoders.
 import { Counter, Gauge, Registry } from 'prom-client';
 import { isUtf8 } from 'node:buffer';
 import { EXPONENTIAL_SCHEMA_MAX, FloatHistogram, Histogram, HistogramError, capSchema } from '../model/histogram.js';
