@@ -350,7 +350,8 @@ export class RemoteWriteHandler {
    */
   async handleAsync(headers: Readonly<Record<string, string | string[] | undefined>>, body: Buffer): Promise<RemoteWriteResponse> {
     const pool = this.pool;
-    if (pool === null || body.length < INLINE_MAX_BYTES || !this.isAcceptedV1(headers)) return this.handle(headers, body);
+    // A store without appendByRef (the agent's) needs the full decode, which runs on this thread.
+    if (pool === null || !this.byRef || body.length < INLINE_MAX_BYTES || !this.isAcceptedV1(headers)) return this.handle(headers, body);
     let reply: IngestReply;
     try {
       // A copy of its own moves to the worker: cheaper than cloning, and the body may share its memory with other buffers.
