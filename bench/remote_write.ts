@@ -115,6 +115,9 @@ const ingestV2 = ingest(v2Bodies, { 'content-type': V2_CONTENT_TYPE, 'content-en
 /** Rounds of all requests into one TSDB: the first creates the series, the others are timed. */
 const HEAD_ROUNDS = 1 + REPEATS;
 
+/** Decode workers, as the server's default: one per core but one. */
+const DECODE_WORKERS = Math.max(1, os.availableParallelism() - 1);
+
 /** Clients sending at once with workers, each with its own series (as senders' shards), one request in flight each. */
 const CLIENTS = 4;
 
@@ -156,7 +159,7 @@ async function ingestHead(workers: number): Promise<number> {
   return min;
 }
 const headInline = await ingestHead(0);
-const headWorkers = await ingestHead(Math.max(1, os.availableParallelism()));
+const headWorkers = await ingestHead(DECODE_WORKERS);
 
 const avg = (bs: Buffer[]): number => Math.round(bs.reduce((n, b) => n + b.length, 0) / bs.length);
 console.log(`remote write: ${REQUESTS} requests x ${SERIES} series x 1 sample, 8 labels each`);
@@ -166,7 +169,7 @@ console.log(`1.0       ${String(avg(v1Bodies)).padStart(9)} B  ${String(rate(dec
 console.log(`1.0 full  ${String(avg(v1Bodies)).padStart(9)} B  ${String(rate(decodeV1Full)).padStart(18)}  ${String(mbPerS(v1Decoded, decodeV1Full)).padStart(13)}`);
 console.log(`2.0       ${String(avg(v2Bodies)).padStart(9)} B  ${String(rate(decodeV2)).padStart(18)}  ${String(mbPerS(v2Decoded, decodeV2)).padStart(13)}  ${String(rate(ingestV2)).padStart(31)}`);
 console.log(`snappy alone (1.0 bodies): ${mbPerS(v1Decoded, snappyV1)} MB/s of output`);
-console.log(`1.0 into a TSDB (WAL on, series known): main thread ${rate(headInline)} samples/s, with ${Math.max(1, os.availableParallelism())} decode workers and 4 in flight ${rate(headWorkers)} samples/s`);
+console.log(`1.0 into a TSDB (WAL on, series known): main thread ${rate(headInline)} samples/s, with ${DECODE_WORKERS} decode workers and 4 in flight ${rate(headWorkers)} samples/s`);
 console.log(
   JSON.stringify({
     v1_body_bytes: avg(v1Bodies),
