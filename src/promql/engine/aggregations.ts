@@ -410,8 +410,13 @@ function foldResult(a: Accumulators, op: Op, c: number): number {
  * groups than this it is one step at a time.
  */
 const MAX_BLOCK_CELLS = 1 << 16;
-/** Input series folded between yields. */
-const SERIES_PER_FOLD_TICK = 2048;
+/**
+ * Points folded between accountings of work: a series of a long range query
+ * holds thousands, so counting by series would let one tick cover tens of
+ * milliseconds. A point is about 1/32 of a work unit (a series or step).
+ */
+const POINTS_PER_FOLD_TICK = 4096;
+const POINTS_PER_UNIT_SHIFT = 5;
 
 /**
  * sum, avg, count, min, max, group, stddev and stdvar over a matrix of
@@ -438,6 +443,7 @@ async function aggregateSeriesMajor(ev: EvalContext, op: Op, groups: Groups, m: 
     // si < m.length = cursors.length; c < s.n before each read at off + c; a point's step k is in
     // [k0, k1) (points sit on steps, in order, and earlier blocks took those before k0), so its cell
     // g * B + k - k0 < G * B = cells.
+    let folded = 0;
     for (let si = 0; si < m.length; si++) {
       const s = m[si]!;
       const base = groups.of[si]! * B - k0;
@@ -446,7 +452,8 @@ async function aggregateSeriesMajor(ev: EvalContext, op: Op, groups: Groups, m: 
       const off = s.off;
       const n = s.n;
       const dn = s.dropName ? 1 : 0;
-      let c = cursors[si]!;
+      const c0 = cursors[si]!;
+      let c = c0;
       for (; c < n; c++) {
         const k = Math.round((ts[off + c]! - start) / interval);
         if (k >= k1) break;
@@ -462,7 +469,12 @@ async function aggregateSeriesMajor(ev: EvalContext, op: Op, groups: Groups, m: 
         }
       }
       cursors[si] = c;
-      if ((si + 1) % SERIES_PER_FOLD_TICK === 0) await ev.tick(SERIES_PER_FOLD_TICK);
+      folded += c - c0 + 1;
+      if (folded >= POINTS_PER_FOLD_TICK) {
+        const pending = ev.tick(folded >> POINTS_PER_UNIT_SHIFT);
+        folded = 0;
+        if (pending !== null) await pending;
+      }
     }
     // g < G = out.length = metrics.length; cells as above.
     for (let g = 0; g < G; g++) {
