@@ -1,6 +1,6 @@
 // `npm run bench -- ingest [--sizes 10150,101500] [--only tsprom|prometheus] [--rounds N]
 //                          [--latency-interval-ms 20] [--latency-idle-s 6] [--latency-query-step 1]
-//                          [--latency-query-runs 1] [--latency-query 'sum by (instance) (rate(...[1m]))']`
+//                          [--latency-query-s 5] [--latency-query 'sum by (instance) (rate(...[1m]))']`
 //
 // Remote-write ingest through the real HTTP servers, one process at a time, each with a fresh
 // data directory: tsprom (remote write 1.0, then 2.0) and Debian's Prometheus 2.42 (1.0 only:
@@ -13,8 +13,9 @@
 // first send to the last 2xx; any other status fails the bench), the server's VmRSS right after
 // ingest, and its data directory's disk usage per sample (WAL and head chunks: no block is cut
 // yet). On the largest size, after ingest, a light sender (one request every 20 ms, continuing
-// the rounds) measures remote-write latency idle and while one heavy range query runs (the same
-// query and range on both servers). The last line is one JSON object with the figures.
+// the rounds) measures remote-write latency idle and while a heavy range query runs back to back
+// for at least 5 s (the same query and range on both servers): one run of it takes about a
+// second, too few requests for a p99. The last line is one JSON object with the figures.
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { BenchFailure, pacedSender, quantile, runQuery, sendConcurrently } from './load_client.js';
@@ -51,7 +52,9 @@ interface LatencyFigures {
   p99DuringMs: number;
   idleRequests: number;
   duringRequests: number;
+  /** Seconds per run of the query, and how many runs the phase took. */
   queryS: number;
+  queryRuns: number;
 }
 
 async function ingest(server: Server, protocol: Protocol, size: number, bodies: Bodies): Promise<IngestFigures> {
@@ -75,7 +78,8 @@ async function ingest(server: Server, protocol: Protocol, size: number, bodies: 
 interface LatencyPlan {
   intervalMs: number;
   idleS: number;
-  queryRuns: number;
+  /** The query runs back to back, at least once, until this many seconds have passed. */
+  queryS: number;
   query: string;
   start: number;
   end: number;
@@ -89,8 +93,10 @@ async function latency(server: Server, light: Buffer[], p: LatencyPlan): Promise
   await sleep(p.idleS * 1000);
   const agent = new http.Agent({ keepAlive: true });
   const q0 = performance.now();
+  let runs = 0;
   try {
-    for (let i = 0; i < p.queryRuns; i++) {
+    while (runs === 0 || performance.now() - q0 < p.queryS * 1000) {
+      runs++;
       const r = await runQuery(agent, server.base, { query: p.query, start: p.start, end: p.end, step: p.step });
       if (r.status !== 200) throw new BenchFailure(`${server.name}: the latency query failed (${r.status}): ${r.error ?? ''}`);
     }
@@ -100,7 +106,7 @@ async function latency(server: Server, light: Buffer[], p: LatencyPlan): Promise
   const q1 = performance.now();
   const ranOut = paced.exhausted();
   await paced.stop();
-  if (ranOut) console.error(`warning: ${server.name}: the light sender ran out of bodies before the query ended (raise --latency-interval-ms or lower --latency-query-runs)`);
+  if (ranOut) console.error(`warning: ${server.name}: the light sender ran out of bodies before the query ended (raise --latency-interval-ms or lower --latency-query-s)`);
   // The first second warms the connection up.
   const idle = paced.latencies.filter((_, i) => paced.starts[i]! >= paced.starts[0]! + 1000 && paced.starts[i]! < q0);
   const during = paced.latencies.filter((_, i) => paced.starts[i]! >= q0 && paced.starts[i]! < q1);
@@ -111,7 +117,8 @@ async function latency(server: Server, light: Buffer[], p: LatencyPlan): Promise
     p99DuringMs: quantile(during, 0.99),
     idleRequests: idle.length,
     duringRequests: during.length,
-    queryS: (q1 - q0) / 1000 / p.queryRuns,
+    queryS: (q1 - q0) / 1000 / runs,
+    queryRuns: runs,
   };
 }
 
@@ -135,7 +142,7 @@ async function main(): Promise<void> {
   const roundsFlag = flagValue('rounds') === undefined ? undefined : numberFlag('rounds', 1);
   const intervalMs = numberFlag('latency-interval-ms', 20);
   const idleS = numberFlag('latency-idle-s', 6);
-  const queryRuns = numberFlag('latency-query-runs', 1);
+  const queryS = numberFlag('latency-query-s', 5);
   const queryStep = numberFlag('latency-query-step', 1);
   const query = flagValue('latency-query') ?? DEFAULT_QUERY;
   const latencySize = Math.max(...sizes);
@@ -146,9 +153,9 @@ async function main(): Promise<void> {
     const wl = buildWorkload(size);
     const rounds = Math.round(roundsFlag ?? Math.max(10, DEFAULT_SAMPLES / size));
     // Enough light rounds for the idle phase and a query of up to 20 s per run.
-    const lightRounds = size === latencySize ? Math.ceil((((idleS + 20 * queryRuns) * 1000) / intervalMs) * (BATCH / size)) : 0;
+    const lightRounds = size === latencySize ? Math.ceil((((idleS + queryS + 20) * 1000) / intervalMs) * (BATCH / size)) : 0;
     const t0 = Math.floor(Date.now() / STEP_MS) * STEP_MS - (rounds + lightRounds) * STEP_MS;
-    const plan: LatencyPlan = { intervalMs, idleS, queryRuns, query, start: t0 / 1000 + 60, end: (t0 + (rounds - 1) * STEP_MS) / 1000, step: queryStep };
+    const plan: LatencyPlan = { intervalMs, idleS, queryS, query, start: t0 / 1000 + 60, end: (t0 + (rounds - 1) * STEP_MS) / 1000, step: queryStep };
 
     const b0 = performance.now();
     let bodies = buildBodies(new BodyEncoder(wl, '1.0', t0), size, rounds, lightRounds);
@@ -186,11 +193,11 @@ async function main(): Promise<void> {
     );
   }
   if (lat.length > 0) {
-    console.log(`remote-write latency at ${latencySize} series: one request every ${intervalMs} ms; query: ${query} over the ingested range, step ${queryStep}s`);
-    console.log('server      p50 idle ms  p99 idle ms  p99 during query ms  ratio  requests idle/during  query s');
+    console.log(`remote-write latency at ${latencySize} series: one request every ${intervalMs} ms; query: ${query} over the ingested range, step ${queryStep}s, back to back for at least ${queryS} s`);
+    console.log('server      p50 idle ms  p99 idle ms  p99 during query ms  ratio  requests idle/during  query s  runs');
     for (const l of lat) {
       console.log(
-        `${l.server.padEnd(11)} ${fmt(l.p50IdleMs, 1).padStart(11)} ${fmt(l.p99IdleMs, 1).padStart(12)} ${fmt(l.p99DuringMs, 1).padStart(20)} ${fmt(l.p99DuringMs / l.p99IdleMs, 2).padStart(6)} ${`${l.idleRequests}/${l.duringRequests}`.padStart(21)} ${fmt(l.queryS, 2).padStart(8)}`,
+        `${l.server.padEnd(11)} ${fmt(l.p50IdleMs, 1).padStart(11)} ${fmt(l.p99IdleMs, 1).padStart(12)} ${fmt(l.p99DuringMs, 1).padStart(20)} ${fmt(l.p99DuringMs / l.p99IdleMs, 2).padStart(6)} ${`${l.idleRequests}/${l.duringRequests}`.padStart(21)} ${fmt(l.queryS, 2).padStart(8)} ${String(l.queryRuns).padStart(5)}`,
       );
     }
   }
@@ -226,6 +233,7 @@ async function main(): Promise<void> {
     json[`${pre}rw_p99_during_query_ms`] = round(l.p99DuringMs, 2);
     json[`${pre}rw_p99_ratio_during_query`] = round(l.p99DuringMs / l.p99IdleMs, 3);
     json[`${pre}latency_query_s`] = round(l.queryS, 3);
+    json[`${pre}latency_query_runs`] = l.queryRuns;
   }
   console.log(JSON.stringify(json));
 }
