@@ -27,14 +27,14 @@ export interface Alertmanager {
 }
 
 
-/** Polls f every 50 ms until it returns non-null (errors count as null), for at most `ms`. */
-export async function until<T>(f: () => Promise<T | null>, what: string, ms = 30_000): Promise<T> {
+/** Polls f every `pollMs` until it returns non-null (errors count as null), for at most `ms`. */
+export async function until<T>(f: () => Promise<T | null>, what: string, ms = 30_000, pollMs = 50): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const v = await f().catch(() => null);
     if (v !== null) return v;
     if (Date.now() > deadline) assert.fail(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, pollMs));
   }
 }
 

@@ -123,10 +123,16 @@ scrape_configs:
     assert.match(new URL(page.url()).search, /g0\.expr=up&g0\.tab=table/);
     await shot('query-table');
 
-    // Graph tab over the last minute: a uPlot canvas with coloured pixels (the series; axes and grid are
-    // grey) and a legend naming both series.
+    // Graph tab over the last 10 s: a uPlot canvas with coloured pixels (the series; axes and grid are
+    // grey) and a legend naming both series. Both series first hold 5 s of scrapes, so each line spans
+    // half the plot however fast the steps above ran (over a minute, a fast machine drew only stubs).
+    // Polled slowly: each poll is a query-log entry, and the log check below reads the latest 200.
+    await until(async () => {
+      const r = await api(`${base}/api/v1/query?query=${encodeURIComponent('count_over_time(up[10s]) >= 5')}`);
+      return ((r.body['data'] as { result: unknown[] }).result.length === 2 ? true : null);
+    }, 'five seconds of scrapes of both targets', 30_000, 500);
     await page.locator('.tab', { hasText: 'Graph' }).first().click();
-    await page.getByLabel('Range').fill('1m');
+    await page.getByLabel('Range').fill('10s');
     const canvas = page.locator('.chart-box canvas').first();
     await canvas.waitFor();
     await page.waitForFunction(() => performance.getEntriesByName('tsprom:graph-drawn').length > 0, undefined, { polling: 50 });
@@ -136,6 +142,7 @@ scrape_configs:
       for (let i = 0; i < d.length; i += 4) if (d[i + 3]! > 0 && Math.max(d[i]!, d[i + 1]!, d[i + 2]!) - Math.min(d[i]!, d[i + 1]!, d[i + 2]!) > 60) n++;
       return n;
     });
+    t.diagnostic(`graph canvas: ${inked} coloured pixels`);
     assert.ok(inked > 200, `graph canvas has only ${inked} coloured pixels`);
     assert.equal(await page.locator('.u-legend .u-series').count(), 3, 'legend: x and two series');
     assert.match(new URL(page.url()).search, /g0\.tab=graph/);
