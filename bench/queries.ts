@@ -1,12 +1,12 @@
-// `npm run bench -- queries [--sizes 101500] [--rounds 60] [--runs 5] [--only tsprom] [--filter name,...]`
+// `npm run bench -- queries [--sizes 101500] [--rounds 60] [--runs 5] [--warmups 2] [--only tsprom] [--filter name,...]`
 //
 // PromQL through HTTP on tsprom and Debian's Prometheus 2.42, both real processes holding the
 // same data: the node_exporter fleet workload (bench/load_workload.ts, 101,500 series by
 // default; `--sizes 10150,101500` adds the small fleet) pushed by remote write 1.0, `rounds`
 // rounds 15 s apart. Then ~30 queries of the kinds issue 17 names, each as an instant query at
 // the last round and as a range query over the data (step 15 s), POSTed as forms as Grafana
-// sends them. Each execution runs once per server to warm up, then `runs` times alternating
-// tsprom, Prometheus, tsprom, ...; the figure is the median. Both must answer 200; a result
+// sends them. After `warmups` untimed passes over all executions, each execution runs once more
+// per server, then `runs` times alternating tsprom, Prometheus, tsprom, ...; the figure is the median. Both must answer 200; a result
 // size (series count) that differs between them is flagged in the table's last column.
 // The last line is one JSON object: geometric means, ratios and per-query times.
 import http from 'node:http';
@@ -80,9 +80,20 @@ async function ingestInto(s: Server, perClient: Buffer[][], samples: number): Pr
   console.error(`  ${s.name}: ${samples} samples in ${fmt(r.wallS, 1)} s (${fmt(samples / r.wallS, 0)} samples/s)`);
 }
 
-async function measure(servers: Server[], execs: Execution[], runs: number): Promise<void> {
+async function measure(servers: Server[], execs: Execution[], runs: number, warmups: number): Promise<void> {
   const agents = new Map(servers.map((s) => [s.name, new http.Agent({ keepAlive: true, maxSockets: 1 })]));
   try {
+    // Whole passes over every execution before any is timed: a long-running server has run each code
+    // path many times (tsprom's JIT has optimized it); the first queries after ingest would otherwise
+    // pay for that alone.
+    for (let pass = 0; pass < warmups; pass++) {
+      for (const e of execs) {
+        for (const s of servers) {
+          const r: QueryResult = await runQuery(agents.get(s.name)!, s.base, e.params);
+          if (r.status !== 200) throw new BenchFailure(`${s.name}: ${e.name} answered ${r.status}: ${r.error ?? ''}`);
+        }
+      }
+    }
     for (const e of execs) {
       const times = new Map<ServerName, number[]>(servers.map((s) => [s.name, []]));
       for (let run = -1; run < runs; run++) {
@@ -138,6 +149,7 @@ async function main(): Promise<void> {
   const sizes = listFlag('sizes', [101500]);
   const rounds = Math.round(numberFlag('rounds', 60));
   const runs = Math.round(numberFlag('runs', 5));
+  const warmups = Math.round(numberFlag('warmups', 2));
   const only = flagValue('only');
   if (only !== undefined && only !== 'tsprom' && only !== 'prometheus') throw new FlagError(`--only must be tsprom or prometheus, got ${JSON.stringify(only)}`);
   if (rounds < 25) throw new FlagError('--rounds must be at least 25: the range queries start 5 minutes into the data');
@@ -172,7 +184,7 @@ async function main(): Promise<void> {
       }
       bodies.perClient.length = 0;
       await sleep(2000);
-      await measure(servers, execs, runs);
+      await measure(servers, execs, runs, warmups);
     } finally {
       for (const s of servers) await s.stop();
     }
