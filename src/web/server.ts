@@ -8,7 +8,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { EventEmitter } from 'node:events';
-import { createDeflate, createGzip, deflate, gzip, type Deflate, type Gzip, type ZlibOptions } from 'node:zlib';
+import { createDeflate, createGzip, deflate, deflateSync, gzip, gzipSync, type Deflate, type Gzip, type ZlibOptions } from 'node:zlib';
 import { nopLogger, type Logger } from '../logging/types.js';
 import type { ApiContext, ApiError, ApiResult, ApiRoute } from './api/types.js';
 import { statusForError, toApiError } from './api/errors.js';
@@ -16,6 +16,11 @@ import { encodeApiError, encodeApiSuccess, isBodyStream, type BodyStream } from 
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { HttpMetrics } from '../metrics/server.js';
 import { BasicAuth, type AuthOutcome, type WebConfig } from './web_config.js';
+
+function compressSync(kind: 'gzip' | 'deflate', body: Buffer): Buffer {
+  const opts: ZlibOptions = { level: COMPRESSION_LEVEL };
+  return kind === 'gzip' ? gzipSync(body, opts) : deflateSync(body, opts);
+}
 
 function compress(kind: 'gzip' | 'deflate', body: Buffer): Promise<Buffer> {
   const opts: ZlibOptions = { level: COMPRESSION_LEVEL };
@@ -62,6 +67,16 @@ const MIN_TIMEOUT_CHECK_MS = 250;
  * 8.1 MB in 593 ms at level 6.
  */
 const COMPRESSION_LEVEL = 1;
+/**
+ * Bodies up to this size are compressed on the event loop: a few tens of
+ * microseconds, less than the round trip to zlib's thread pool.
+ */
+const SYNC_COMPRESS_BYTES = 8 * 1024;
+/**
+ * Bodies up to this size go out in the same write as the head (as one
+ * string: copying it is cheaper than the second buffer of a writev).
+ */
+const ONE_WRITE_BYTES = 64 * 1024;
 
 export interface HttpResponse {
   status: number;
@@ -100,6 +115,8 @@ export interface RouteOptions {
 interface Route {
   method: string;
   segments: string[];
+  /** The path's segments joined by '/' when it has no `:` or `*` segment (matched by one string compare); null otherwise. */
+  staticPath: string | null;
   pattern: string;
   handler: RawHandler;
   opts: Required<RouteOptions>;
@@ -221,9 +238,10 @@ export class WebServer {
       parseForm: opts.parseForm ?? true,
     };
     const segments = path.split('/').filter((s) => s !== '');
+    const staticPath = segments.some((s) => s.startsWith(':') || s.startsWith('*')) ? null : segments.join('/');
     // A later registration of the same method and path replaces the earlier one.
     const i = this.routes.findIndex((r) => r.method === method && r.pattern === path);
-    const route: Route = { method, segments, pattern: path, handler, opts: full, cors };
+    const route: Route = { method, segments, staticPath, pattern: path, handler, opts: full, cors };
     if (i >= 0) this.routes[i] = route;
     else this.routes.push(route);
   }
@@ -400,12 +418,13 @@ export class WebServer {
     }
 
     const segs = path.split('/').filter((s) => s !== '');
+    const joined = segs.join('/');
     const effMethod = method === 'HEAD' ? 'GET' : method;
     let found: Route | null = null;
-    let pathParams: Record<string, string> = {};
+    let pathParams: Record<string, string> = NO_PARAMS;
     let pathMatched = false;
     for (const r of this.routes) {
-      const params = matchSegments(r.segments, segs);
+      const params = r.staticPath !== null ? (r.staticPath === joined ? NO_PARAMS : null) : matchSegments(r.segments, segs);
       if (params === null) continue;
       pathMatched = true;
       if (r.method === effMethod) {
@@ -416,7 +435,7 @@ export class WebServer {
     }
     if (found === null) {
       if (method === 'OPTIONS' && path.startsWith('/api/v1/')) {
-        return this.send(req, res, { status: 204, body: '', headers: this.corsHeaders(req, {}) }, '/api/v1/*path', start);
+        return this.send(req, res, { status: 204, body: '' }, '/api/v1/*path', start, true);
       }
       const resp = pathMatched ? text(405, 'Method Not Allowed\n') : text(404, '404 page not found\n');
       return this.send(req, res, resp, 'other', start);
@@ -464,25 +483,28 @@ export class WebServer {
       signal: ac.signal,
     };
     const resp = await found.handler(info);
-    if (found.cors) resp.headers = this.corsHeaders(req, resp.headers ?? {});
-    return this.send(req, res, resp, found.pattern, start);
+    return this.send(req, res, resp, found.pattern, start, found.cors);
   }
 
   /** Prometheus's httputil.SetCORS: CORS headers only when the request names an Origin; `*` for the default pattern. */
-  private corsHeaders(req: IncomingMessage, headers: Record<string, string>): Record<string, string> {
-    const h: Record<string, string> = { ...headers, Vary: 'Origin' };
+  private addCorsHeaders(req: IncomingMessage, h: Record<string, string>): void {
+    h['Vary'] = 'Origin';
     const origin = req.headers.origin;
-    if (origin === undefined || origin === '') return h;
+    if (origin === undefined || origin === '') return;
     h['Access-Control-Allow-Headers'] = 'Accept, Authorization, Content-Type, Origin';
     h['Access-Control-Allow-Methods'] = 'GET, POST, OPTIONS';
     h['Access-Control-Expose-Headers'] = 'Date';
     if (this.corsOrigin.source === DEFAULT_CORS_SOURCE) h['Access-Control-Allow-Origin'] = '*';
     else if (this.corsOrigin.test(origin)) h['Access-Control-Allow-Origin'] = origin;
-    return h;
   }
 
-  private async send(req: IncomingMessage, res: ServerResponse, resp: HttpResponse, handlerName: string, start: bigint): Promise<void> {
-    const headers: Record<string, string> = { ...this.opts.webConfig?.headers, ...resp.headers };
+  /** Sends an answer; API routes (cors) carry the CORS headers, which win over the handler's and the web config's. */
+  private async send(req: IncomingMessage, res: ServerResponse, resp: HttpResponse, handlerName: string, start: bigint, cors = false): Promise<void> {
+    const headers: Record<string, string> = {};
+    const configured = this.opts.webConfig?.headers;
+    if (configured !== undefined) Object.assign(headers, configured);
+    if (resp.headers !== undefined) Object.assign(headers, resp.headers);
+    if (cors) this.addCorsHeaders(req, headers);
     const hasBody = resp.status !== 204 && resp.status !== 304;
     let enc: 'gzip' | 'deflate' | null = null;
     if (resp.compressible !== false) {
@@ -496,11 +518,14 @@ export class WebServer {
       bytes = await this.sendStream(req, res, resp.status, headers, resp.body, enc);
     } else {
       let body: Buffer = typeof resp.body === 'string' ? Buffer.from(resp.body, 'utf8') : resp.body;
-      if (enc !== null) body = await compress(enc, body);
+      if (enc !== null) body = body.length <= SYNC_COMPRESS_BYTES ? compressSync(enc, body) : await compress(enc, body);
       if (hasBody) headers['Content-Length'] = String(body.length);
       if (!res.destroyed) {
         res.writeHead(resp.status, headers);
-        res.end(req.method === 'HEAD' || !hasBody ? undefined : body);
+        if (req.method === 'HEAD' || !hasBody) res.end();
+        // Node writes the head and a latin1 string body with one write; a Buffer body costs a second (writev) buffer.
+        else if (body.length <= ONE_WRITE_BYTES) res.end(body.toString('latin1'), 'latin1');
+        else res.end(body);
       }
       bytes = body.length;
     }
@@ -584,6 +609,9 @@ function apiErrorResponse(err: ApiError): HttpResponse {
     headers: { 'Content-Type': 'application/json' },
   };
 }
+
+/** Path parameters of a route without any (shared: handlers only read them). */
+const NO_PARAMS: Record<string, string> = Object.freeze({});
 
 function matchSegments(pattern: string[], segs: string[]): Record<string, string> | null {
   const params: Record<string, string> = {};
