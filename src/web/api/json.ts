@@ -144,6 +144,15 @@ export const CHUNK_BYTES = 64 * 1024;
 /** Longest text one point can produce: "[" timestamp "," quoted value "]" plus separators, with room to spare. */
 const MAX_POINT_BYTES = 96;
 
+/**
+ * The first chunk of one writer at a time. Most answers are a few hundred
+ * bytes, and a fresh 64 KiB Buffer for each cost more than encoding them; a
+ * chunk sealed from it is copied out, which frees it for the next writer.
+ */
+const SCRATCH = Buffer.allocUnsafe(CHUNK_BYTES);
+let scratchFree = true;
+const EMPTY = Buffer.alloc(0);
+
 const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
 
 /** Appends JSON text to a list of Buffer chunks without building intermediate strings. */
@@ -159,18 +168,39 @@ export class JsonWriter {
   private lastEnd = 0;
 
   constructor() {
-    this.buf = Buffer.allocUnsafe(CHUNK_BYTES);
+    if (scratchFree) {
+      scratchFree = false;
+      this.buf = SCRATCH;
+    } else {
+      this.buf = Buffer.allocUnsafe(CHUNK_BYTES);
+    }
   }
 
   /** Makes room for n more bytes, sealing the current chunk when it is full. */
   private room(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    if (this.pos > 0) {
-      this.done.push(this.buf.subarray(0, this.pos));
-      this.doneBytes += this.pos;
-    }
+    this.seal();
     this.buf = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, n));
-    this.pos = 0;
+  }
+
+  /** Moves what the current chunk holds to the sealed chunks (out of the scratch buffer, which is then free). */
+  private seal(): void {
+    const b = this.buf;
+    if (this.pos > 0) {
+      let chunk = b.subarray(0, this.pos);
+      if (b === SCRATCH) {
+        chunk = Buffer.allocUnsafe(this.pos);
+        b.copy(chunk, 0, 0, this.pos);
+        if (this.lastBuf === b) this.lastBuf = chunk;
+      }
+      this.done.push(chunk);
+      this.doneBytes += this.pos;
+      this.pos = 0;
+    }
+    if (b === SCRATCH) {
+      this.buf = EMPTY;
+      scratchFree = true;
+    }
   }
 
   /** Bytes sealed into chunks and not yet taken. */
@@ -187,11 +217,8 @@ export class JsonWriter {
 
   /** Seals and takes everything written. */
   finish(): Buffer[] {
-    if (this.pos > 0) {
-      this.done.push(this.buf.subarray(0, this.pos));
-      this.buf = Buffer.allocUnsafe(0);
-      this.pos = 0;
-    }
+    this.seal();
+    this.buf = EMPTY;
     return this.takeChunks();
   }
 

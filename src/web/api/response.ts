@@ -88,7 +88,14 @@ export function encodeApiSuccess(result: ApiResult): Buffer | BodyStream {
   const head: Buffer[] = [];
   let headBytes = 0;
   for (;;) {
-    const step = gen.next();
+    let step: IteratorResult<void, void>;
+    try {
+      step = gen.next();
+    } catch (e) {
+      // Frees the writer's scratch buffer for the next answer.
+      w.finish();
+      throw e;
+    }
     for (const c of w.takeChunks()) {
       head.push(c);
       headBytes += c.length;
