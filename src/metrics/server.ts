@@ -34,18 +34,34 @@ const HTTP_DURATION_BUCKETS = [0.1, 0.2, 0.4, 1, 3, 8, 20, 60, 120];
 // Prometheus's buckets for response sizes: 100 B to 1 GB by factors of 10.
 const HTTP_SIZE_BUCKETS = [100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
 
+/**
+ * Observations are queued and applied to the metrics right after the answer
+ * is out (next turn of the event loop), or before a scrape reads them: the
+ * label hashing and, for summaries, the t-digests of every age bucket cost
+ * microseconds that a small query's answer should not wait for. The queue
+ * holds at most this many; a full one is applied at once.
+ */
+const MAX_PENDING = 1024;
+
 export class HttpMetrics {
   private readonly requests: Counter<'code' | 'handler'>;
   private readonly duration: Histogram<'handler'>;
   private readonly size: Histogram<'handler'>;
+  private readonly handlers: string[] = [];
+  private readonly codes = new Uint16Array(MAX_PENDING);
+  private readonly seconds = new Float64Array(MAX_PENDING);
+  private readonly bytes = new Float64Array(MAX_PENDING);
+  private flushQueued = false;
 
   constructor(registry: Registry) {
     const registers = [registry];
+    const collect = (): void => this.flush();
     this.requests = new Counter({
       name: 'prometheus_http_requests_total',
       help: 'Counter of HTTP requests.',
       labelNames: ['code', 'handler'],
       registers,
+      collect,
     });
     this.duration = new Histogram({
       name: 'prometheus_http_request_duration_seconds',
@@ -53,6 +69,7 @@ export class HttpMetrics {
       labelNames: ['handler'],
       buckets: HTTP_DURATION_BUCKETS,
       registers,
+      collect,
     });
     this.size = new Histogram({
       name: 'prometheus_http_response_size_bytes',
@@ -60,24 +77,56 @@ export class HttpMetrics {
       labelNames: ['handler'],
       buckets: HTTP_SIZE_BUCKETS,
       registers,
+      collect,
     });
   }
 
   /** handler is the route pattern (bounded set), never the raw path. */
   observe(handler: string, code: number, seconds: number, bytes: number): void {
-    this.requests.inc({ code: String(code), handler });
-    this.duration.observe({ handler }, seconds);
-    this.size.observe({ handler }, bytes);
+    const i = this.handlers.length;
+    this.handlers.push(handler);
+    this.codes[i] = code;
+    this.seconds[i] = seconds;
+    this.bytes[i] = bytes;
+    if (i + 1 === MAX_PENDING) this.flush();
+    else if (!this.flushQueued) {
+      this.flushQueued = true;
+      setImmediate(this.onImmediate);
+    }
+  }
+
+  private readonly onImmediate = (): void => {
+    this.flushQueued = false;
+    this.flush();
+  };
+
+  /** Applies the queued observations. */
+  private flush(): void {
+    const hs = this.handlers;
+    for (let i = 0; i < hs.length; i++) {
+      const handler = hs[i]!;
+      this.requests.inc({ code: String(this.codes[i]), handler });
+      this.duration.observe({ handler }, this.seconds[i]!);
+      this.size.observe({ handler }, this.bytes[i]!);
+    }
+    hs.length = 0;
   }
 }
+
+/** Per queued query: inner_eval, prepare_time, queue_time, result_sort, samples. */
+const QUERY_FIELDS = 5;
 
 export class EngineMetrics {
   private readonly running: Gauge;
   private readonly duration: Summary<'slice'>;
   private readonly samples: Counter;
+  private readonly pending = new Float64Array(MAX_PENDING * QUERY_FIELDS);
+  private pendingCount = 0;
+  private flushQueued = false;
 
   constructor(registry: Registry, maxConcurrency: number) {
     const registers = [registry];
+    const collect = (): void => this.flush();
     this.running = new Gauge({ name: 'prometheus_engine_queries', help: 'The current number of queries being executed or waiting.', registers });
     new Gauge({
       name: 'prometheus_engine_queries_concurrent_max',
@@ -93,11 +142,13 @@ export class EngineMetrics {
       maxAgeSeconds: 600,
       ageBuckets: 5,
       registers,
+      collect,
     });
     this.samples = new Counter({
       name: 'prometheus_engine_query_samples_total',
       help: 'The total number of samples loaded by all queries.',
       registers,
+      collect,
     });
   }
 
@@ -109,14 +160,40 @@ export class EngineMetrics {
     this.running.dec();
   }
 
-  /** The engine's per-query hook: timings into the summary, as Prometheus slices them. */
+  /** The engine's per-query hook: timings into the summary, as Prometheus slices them (queued, see MAX_PENDING). */
   observe(rec: QueryLogRecord): void {
     const t = rec.stats.timings;
-    this.duration.observe({ slice: 'inner_eval' }, t.innerEvalTime);
-    this.duration.observe({ slice: 'prepare_time' }, t.queryPreparationTime);
-    this.duration.observe({ slice: 'queue_time' }, t.execQueueTime);
-    this.duration.observe({ slice: 'result_sort' }, t.resultSortTime);
-    this.samples.inc(rec.stats.samples.totalQueryableSamples);
+    const p = this.pending;
+    const i = this.pendingCount * QUERY_FIELDS;
+    p[i] = t.innerEvalTime;
+    p[i + 1] = t.queryPreparationTime;
+    p[i + 2] = t.execQueueTime;
+    p[i + 3] = t.resultSortTime;
+    p[i + 4] = rec.stats.samples.totalQueryableSamples;
+    if (++this.pendingCount === MAX_PENDING) this.flush();
+    else if (!this.flushQueued) {
+      this.flushQueued = true;
+      setImmediate(this.onImmediate);
+    }
+  }
+
+  private readonly onImmediate = (): void => {
+    this.flushQueued = false;
+    this.flush();
+  };
+
+  /** Applies the queued observations. */
+  private flush(): void {
+    const p = this.pending;
+    const end = this.pendingCount * QUERY_FIELDS;
+    for (let i = 0; i < end; i += QUERY_FIELDS) {
+      this.duration.observe({ slice: 'inner_eval' }, p[i]!);
+      this.duration.observe({ slice: 'prepare_time' }, p[i + 1]!);
+      this.duration.observe({ slice: 'queue_time' }, p[i + 2]!);
+      this.duration.observe({ slice: 'result_sort' }, p[i + 3]!);
+      this.samples.inc(p[i + 4]!);
+    }
+    this.pendingCount = 0;
   }
 }
 
