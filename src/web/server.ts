@@ -254,17 +254,8 @@ export class WebServer {
   }
 
   private async serveApi(route: ApiRoute, req: RequestInfo): Promise<HttpResponse> {
-    const ctx: ApiContext = {
-      method: req.method,
-      url: req.url,
-      params: req.params,
-      pathParams: req.pathParams,
-      clientIP: req.clientIP,
-      path: req.path,
-      signal: req.signal,
-      body: req.body,
-      headers: req.headers,
-    };
+    // RequestInfo is an ApiContext; passed as is, its lazy URL and signal stay unmade unless the endpoint asks.
+    const ctx: ApiContext = req;
     let result: ApiResult;
     try {
       result = await route.handler(ctx);
@@ -395,11 +386,17 @@ export class WebServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const start = process.hrtime.bigint();
     const method = req.method ?? 'GET';
-    let url: URL;
-    try {
-      url = new URL(req.url ?? '/', 'http://localhost');
-    } catch {
-      return this.send(req, res, text(400, 'bad request\n'), 'other', start);
+    const target = req.url ?? '/';
+    // A plain path (most API calls: POSTed forms) is its own pathname; anything else goes through URL's normalising parser.
+    let url: URL | null = null;
+    let pathname = target;
+    if (!PLAIN_PATH_RE.test(target)) {
+      try {
+        url = new URL(target, 'http://localhost');
+      } catch {
+        return this.send(req, res, text(400, 'bad request\n'), 'other', start);
+      }
+      pathname = url.pathname;
     }
     if (this.closing) res.setHeader('Connection', 'close');
 
@@ -408,7 +405,7 @@ export class WebServer {
       if (!a.ok) return this.send(req, res, authRefusal(a), 'other', start);
     }
 
-    let path = url.pathname;
+    let path = pathname;
     if (this.prefix !== '') {
       if (path === '/' || path === '') {
         return this.send(req, res, { status: 302, body: '', headers: { Location: this.prefix } }, 'other', start);
@@ -459,29 +456,22 @@ export class WebServer {
 
     // As Go's Request.ParseForm: POST, PUT and PATCH bodies are read as forms,
     // and their values come before (take precedence over) the query string's.
-    const params = new URLSearchParams();
+    let params: URLSearchParams;
     const [mediaType = ''] = String(req.headers['content-type'] ?? '').split(';');
     const ctype = mediaType.trim().toLowerCase();
-    if (found.opts.parseForm && FORM_METHODS.has(method) && body.length > 0 && ctype === 'application/x-www-form-urlencoded') {
-      for (const [k, v] of new URLSearchParams(body.toString('utf8'))) params.append(k, v);
+    const form = found.opts.parseForm && FORM_METHODS.has(method) && body.length > 0 && ctype === 'application/x-www-form-urlencoded';
+    if (url === null) {
+      params = new URLSearchParams(form ? body.toString('utf8') : '');
+    } else {
+      params = new URLSearchParams();
+      if (form) for (const [k, v] of new URLSearchParams(body.toString('utf8'))) params.append(k, v);
+      for (const [k, v] of url.searchParams) params.append(k, v);
     }
-    for (const [k, v] of url.searchParams) params.append(k, v);
 
-    const ac = new AbortController();
+    const info = new Request(method, url, target, path, pathParams, params, body, req);
     res.on('close', () => {
-      if (!res.writableFinished) ac.abort();
+      if (!res.writableFinished) info.abort();
     });
-    const info: RequestInfo = {
-      method,
-      url,
-      path,
-      pathParams,
-      params,
-      body,
-      headers: req.headers,
-      clientIP: req.socket.remoteAddress ?? '',
-      signal: ac.signal,
-    };
     const resp = await found.handler(info);
     return this.send(req, res, resp, found.pattern, start, found.cors);
   }
@@ -592,6 +582,49 @@ function authRefusal(a: Exclude<AuthOutcome, { ok: true }>): HttpResponse {
       return text(429, 'Too many failed login attempts; try again later\n', { 'Retry-After': String(a.retryAfterS) });
     case 'busy':
       return text(503, 'Too many login attempts in progress; try again later\n', { 'Retry-After': '1' });
+  }
+}
+
+/** A request target that URL would leave as it is: a path without query, escapes, dot segments or characters it encodes. */
+const PLAIN_PATH_RE = /^\/(?!\/)[A-Za-z0-9\-_~/!$&'()*+,;=:@]*$/;
+
+/** RequestInfo whose URL and abort signal are made only when a handler asks for them. */
+class Request implements RequestInfo {
+  private ac: AbortController | null = null;
+  private aborted = false;
+  readonly headers: IncomingMessage['headers'];
+  readonly clientIP: string;
+
+  constructor(
+    readonly method: string,
+    private parsedUrl: URL | null,
+    private readonly target: string,
+    readonly path: string,
+    readonly pathParams: Record<string, string>,
+    readonly params: URLSearchParams,
+    readonly body: Buffer,
+    req: IncomingMessage,
+  ) {
+    this.headers = req.headers;
+    this.clientIP = req.socket.remoteAddress ?? '';
+  }
+
+  get url(): URL {
+    return (this.parsedUrl ??= new URL(this.target, 'http://localhost'));
+  }
+
+  get signal(): AbortSignal {
+    if (this.ac === null) {
+      this.ac = new AbortController();
+      if (this.aborted) this.ac.abort();
+    }
+    return this.ac.signal;
+  }
+
+  /** The client went away before the answer was sent. */
+  abort(): void {
+    this.aborted = true;
+    this.ac?.abort();
   }
 }
 
