@@ -50,6 +50,7 @@ export function extrapolatedRate(
   rangeEndMs: number,
   isCounter: boolean,
   isRate: boolean,
+  noResets = false,
 ): number | null {
   const n = hi - lo;
   if (n < 2) return null;
@@ -58,7 +59,8 @@ export function extrapolatedRate(
   const lastT = ts[hi - 1]!;
   const firstV = vs[lo]!;
   let result = vs[hi - 1]! - firstV;
-  if (isCounter) {
+  // Without a reset in the window the loop below would add nothing.
+  if (isCounter && !noResets) {
     let prev = firstV;
     // lo < i < hi: inside the window.
     for (let i = lo + 1; i < hi; i++) {
@@ -100,6 +102,32 @@ export function extrapolate(result: number, durationToStart: number, durationToE
   if (sampledInterval !== 0) factor = (sampledInterval + durationToStart + durationToEnd) / sampledInterval;
   if (isRate) factor /= durationSeconds(rangeMs);
   return result * factor;
+}
+
+/**
+ * Finds counter resets (a value below the one before it) for windows that move
+ * forward over one series, each sample looked at once: rate() over
+ * overlapping windows then skips the per-window reset scan where there is
+ * none, the common case. begin() starts a series.
+ */
+export class ResetTracker {
+  /** Samples below this index were looked at. */
+  private scanned = 0;
+  /** The last reset index below `scanned` (i: vs[i] < vs[i - 1]), -1 for none. */
+  private last = -1;
+
+  begin(): void {
+    this.scanned = 0;
+    this.last = -1;
+  }
+
+  /** True when vs[lo..hi) has no reset; lo and hi never decrease between begin() calls. */
+  noneIn(vs: Float64Array, lo: number, hi: number): boolean {
+    // lo + 1 <= i < hi <= vs.length: both i and i - 1 lie in the window.
+    for (let i = Math.max(this.scanned, lo + 1); i < hi; i++) if (vs[i]! < vs[i - 1]!) this.last = i;
+    if (hi > this.scanned) this.scanned = hi;
+    return this.last <= lo;
+  }
 }
 
 /**

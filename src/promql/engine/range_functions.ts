@@ -51,6 +51,8 @@ function kernelFor(
   e: Call,
   src: RangeSource,
   params: ReadonlyArray<Float64Array | null>,
+  /** For windows that move forward over each series' samples (null: any windows, e.g. the floats of a mixed one). */
+  resets: k.ResetTracker | null,
 ): WindowFn {
   const { offset, range } = src;
   // The parser checked the arguments against the function's signature, and params holds numSteps values for each
@@ -65,7 +67,8 @@ function kernelFor(
         const smoothed = src.smoothed;
         return (ts, vs, lo, hi, t) => extendedRate(ts, vs, lo, hi, t - offset - range, t - offset, isCounter, isRate, smoothed);
       }
-      return (ts, vs, lo, hi, t) => k.extrapolatedRate(ts, vs, lo, hi, t - offset - range, t - offset, isCounter, isRate);
+      if (!isCounter || resets === null) return (ts, vs, lo, hi, t) => k.extrapolatedRate(ts, vs, lo, hi, t - offset - range, t - offset, isCounter, isRate);
+      return (ts, vs, lo, hi, t) => k.extrapolatedRate(ts, vs, lo, hi, t - offset - range, t - offset, true, isRate, resets.noneIn(vs, lo, hi));
     }
     case 'irate':
       return (ts, vs, lo, hi) => k.instantDelta(ts, vs, lo, hi, true);
@@ -301,7 +304,9 @@ export async function evalRangeFunction(ev: EvalContext, e: Call, matrixArg: num
     throw new EvalError(`smoothed modifier can only be used with: ${SMOOTHED_SAFE.join(', ')} - not with ${name}`);
   }
 
-  const fn = kernelFor(ev, e, src, params);
+  // rate() and increase() carry what they found of counter resets from one window of a series to the next.
+  const resets = new k.ResetTracker();
+  const fn = kernelFor(ev, e, src, params, resets);
   const stFn = stKernelFor(ev, e, src);
   // Made when a window with histograms is first met.
   let histFn: ReturnType<typeof histogramKernelFor> | null = null;
@@ -325,6 +330,7 @@ export async function evalRangeFunction(ev: EvalContext, e: Call, matrixArg: num
 
   while (src.next()) {
     const n = src.load();
+    resets.begin();
     const T = src.ts();
     const V = src.vs();
     const H = src.hs();
@@ -375,7 +381,7 @@ export async function evalRangeFunction(ev: EvalContext, e: Call, matrixArg: num
       }
       let v: number | FloatHistogram | null;
       if (H !== null && hasHistogram(H, lo, hi)) {
-        histFn ??= histogramKernelFor(ev, e, offset, range, src.pos, fn, src.anchored || src.smoothed);
+        histFn ??= histogramKernelFor(ev, e, offset, range, src.pos, kernelFor(ev, e, src, params, null), src.anchored || src.smoothed);
         v = histFn(T, V, H, lo, hi, t, step, inMetric, ST);
       } else if (ST !== null) {
         v = stFn!(T, V, ST, lo, hi, t, inMetric);
