@@ -50,6 +50,25 @@ describe('aggregations', () => {
     await assert.rejects(instant(db, 'count_values("", r)', 0), { message: 'invalid label name ""' });
   });
 
+  test('count_values by: -0 and 0 are distinct values, NaN is one, and the count label replaces an input label', async () => {
+    const zdb = store({
+      'z{job="a", i="1"}': [0, -0, NaN],
+      'z{job="a", i="2"}': [-0, -0, NaN],
+      'z{job="b", i="1"}': [0, 0, 1],
+    });
+    const by = (await range(zdb, 'count_values by (job) ("v", z)', 0, 2 * M, M)).value;
+    // The without form groups the same series by the generic path.
+    assert.deepEqual(sorted(matrixLines(by)), sorted(matrixLines((await range(zdb, 'count_values without (i) ("v", z)', 0, 2 * M, M)).value)));
+    assert.deepEqual(sorted(matrixLines(by)), [
+      '{job="a", v="-0"} 1@0 2@60',
+      '{job="a", v="0"} 1@0',
+      '{job="a", v="NaN"} 2@120',
+      '{job="b", v="0"} 1@0 1@60',
+      '{job="b", v="1"} 1@120',
+    ]);
+    assert.deepEqual(sorted(vectorLines((await instant(zdb, 'count_values by (job) ("job", z)', 0)).value)), ['{job="-0"} 1', '{job="0"} 2']);
+  });
+
   test('topk and bottomk order instant results and keep the input labels', async () => {
     assert.deepEqual(vectorLines((await instant(db, 'topk(2, r)', 2 * M)).value), ['{__name__="r", i="1", job="b"} 30', '{__name__="r", i="2", job="b"} 20']);
     assert.deepEqual(vectorLines((await instant(db, 'bottomk by (job) (1, r)', M)).value), [

@@ -953,6 +953,7 @@ async function countValues(ev: EvalContext, e: AggregateExpr, sortedGrouping: st
   const grouping = e.without ? sortedGrouping : [...sortedGrouping, label].sort();
   const before = ev.currentSamples;
   const input = await ev.evalMatrix(e.expr);
+  if (!e.without) return countValuesBy(ev, input, label, grouping, before);
   return ev.rangeEval(before, [input], (_k, t, vecs, out) => {
     const v = vecs[0]!;
     const counts = new Map<string, { labels: Labels; n: number }>();
@@ -966,5 +967,57 @@ async function countValues(ev: EvalContext, e: AggregateExpr, sortedGrouping: st
       else c.n++;
     }
     for (const c of counts.values()) out.emit(c.labels, false, t, c.n);
+  });
+}
+
+/**
+ * count_values by (...): the same groups as setting the label on each input and grouping, without building a
+ * label set per sample. A group is an input's grouping labels but the count label (worked out once per input)
+ * plus the formatted value (kept per input while it repeats), and its labels are built only when it first appears.
+ */
+function countValuesBy(ev: EvalContext, input: Matrix, label: string, grouping: readonly string[], before: number): Promise<Matrix> {
+  const rest = grouping.filter((n) => n !== label);
+  const baseKey: Array<string | undefined> = new Array(input.length);
+  const lastV = new Float64Array(input.length);
+  const lastStr: Array<string | undefined> = new Array(input.length);
+  // One label set per output series, however many steps it has points at.
+  const labelsOf = new Map<string, Labels>();
+  return ev.rangeEval(before, [input], (_k, t, vecs, out) => {
+    const v = vecs[0]!;
+    const counts = new Map<string, { j: number; str: string; n: number }>();
+    // i < v.n: v.idx[i] is a series of input (see StepVector), j < input.length.
+    for (let i = 0; i < v.n; i++) {
+      const j = v.idx[i]!;
+      const h = v.h === null ? undefined : v.h[i];
+      let str: string;
+      if (h !== undefined) {
+        str = h.toString();
+      } else {
+        const x = v.v[i]!;
+        const prev = lastStr[j];
+        // Object.is tells -0 ("-0") from 0; a NaN is formatted again.
+        if (prev !== undefined && Object.is(lastV[j], x)) {
+          str = prev;
+        } else {
+          str = formatF(x);
+          lastV[j] = x;
+          lastStr[j] = str;
+        }
+      }
+      const base = (baseKey[j] ??= groupingKey(input[j]!.metric, rest, false));
+      // Neither a formatted float nor a histogram's text holds SEP, so the key splits back into its parts.
+      const key = str + SEP + base;
+      const c = counts.get(key);
+      if (c === undefined) counts.set(key, { j, str, n: 1 });
+      else c.n++;
+    }
+    for (const [key, c] of counts) {
+      let labels = labelsOf.get(key);
+      if (labels === undefined) {
+        labels = groupingLabels(input[c.j]!.metric, rest, false).builder().set(label, c.str).labels();
+        labelsOf.set(key, labels);
+      }
+      out.emit(labels, false, t, c.n);
+    }
   });
 }

@@ -18,6 +18,7 @@ import {
   predictLinear,
   quantileOverTime,
   resets,
+  ResetTracker,
   smoothingFactorError,
   stddevOverTime,
   stdvarOverTime,
@@ -74,6 +75,33 @@ function rate(values: number[], stepMs: number, evalT: number, rangeMs: number, 
 const scratch = new Scratch();
 const fit = new LinearFit();
 const mad = (ts: Float64Array, vs: Float64Array, lo: number, hi: number): number => madOverTime(ts, vs, lo, hi, scratch);
+
+describe('ResetTracker', () => {
+  test('answers as a scan of each window would, for windows moving forward, and starts over with begin()', () => {
+    const vs = Float64Array.from([1, 2, 0, 3, 4, NaN, 5, 5, 1, 2]);
+    const scan = (lo: number, hi: number): boolean => {
+      for (let i = lo + 1; i < hi; i++) if (vs[i]! < vs[i - 1]!) return false;
+      return true;
+    };
+    for (const width of [1, 2, 3, 5, 10]) {
+      const r = new ResetTracker();
+      for (let lo = 0; lo + width <= vs.length; lo++) assert.equal(r.noneIn(vs, lo, lo + width), scan(lo, lo + width), `[${lo}, ${lo + width})`);
+      r.begin();
+      assert.equal(r.noneIn(vs, 0, 2), true);
+      assert.equal(r.noneIn(vs, 0, 3), false);
+      // Skipping ahead past the resets.
+      assert.equal(r.noneIn(vs, 3, 7), true);
+      r.begin();
+      assert.equal(r.noneIn(vs, 7, 9), false);
+    }
+  });
+
+  test('a window without resets gives the same rate with and without the hint', () => {
+    const ts = Float64Array.from([0, 15_000, 30_000, 45_000]);
+    const vs = Float64Array.from([0.1, 0.30000000000000004, 7.7, 1e17]);
+    assert.equal(extrapolatedRate(ts, vs, 0, 4, -1000, 60_000, true, true, true), extrapolatedRate(ts, vs, 0, 4, -1000, 60_000, true, true));
+  });
+});
 
 describe('extrapolatedRate', () => {
   test('increase over a range covering the whole series', () => {
