@@ -45,3 +45,35 @@ test('property: a corrupted body fails with SnappyError or decodes as the native
     { numRuns: 500 },
   );
 });
+
+/** A snappy block: a literal of `lit` (< 256) distinct bytes, then one 2-byte-offset copy (len 1-64) per [offset, len]. */
+function block(lit: number, copies: Array<[number, number]>): Buffer {
+  const total = lit + copies.reduce((n, [, len]) => n + len, 0);
+  const out = [(total & 0x7f) | (total >= 0x80 ? 0x80 : 0), ...(total >= 0x80 ? [total >>> 7] : [])];
+  // Literal lengths from 61 on take one extra byte.
+  out.push(...(lit <= 60 ? [(lit - 1) << 2] : [60 << 2, lit - 1]));
+  for (let i = 0; i < lit; i++) out.push(1 + i);
+  for (const [offset, len] of copies) out.push(((len - 1) << 2) | 2, offset & 0xff, offset >>> 8);
+  return Buffer.from(out);
+}
+
+test('copies of every length overlapping their output at every small offset decode as the native decoder decodes them', () => {
+  for (let offset = 1; offset <= 16; offset++) {
+    for (let len = 1; len <= 64; len++) {
+      // Once as the last element (no room to write past it) and once followed by another copy.
+      for (const copies of [[[offset, len]], [[offset, len], [offset, 3]]] as Array<Array<[number, number]>>) {
+        const body = block(16, copies);
+        assert.deepEqual(snappyDecode(body, 1 << 16), uncompressSync(body), `offset ${offset} len ${len} copies ${copies.length}`);
+      }
+    }
+  }
+});
+
+test('literals of every length up to 70, last or followed by a copy, decode as the native decoder decodes them', () => {
+  for (let lit = 1; lit <= 70; lit++) {
+    for (const copies of [[], [[1, 5]]] as Array<Array<[number, number]>>) {
+      const body = block(lit, copies);
+      assert.deepEqual(snappyDecode(body, 1 << 16), uncompressSync(body), `literal ${lit} copies ${copies.length}`);
+    }
+  }
+});
