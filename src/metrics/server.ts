@@ -3,7 +3,8 @@
 // promql/engine; web/ and cli/ import it.
 //
 // The server's own metrics, under Prometheus's names, for /metrics.
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Summary, type Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { WindowedSummary, type SummaryChild } from './summary.js';
 import { regexCacheStats } from '../model/matcher.js';
 import type { QueryMemoryTracker } from '../promql/engine/memory.js';
 import type { QueryLogRecord } from '../promql/engine/types.js';
@@ -113,42 +114,42 @@ export class HttpMetrics {
   }
 }
 
-/** Per queued query: inner_eval, prepare_time, queue_time, result_sort, samples. */
-const QUERY_FIELDS = 5;
-
 export class EngineMetrics {
   private readonly running: Gauge;
-  private readonly duration: Summary<'slice'>;
   private readonly samples: Counter;
-  private readonly pending = new Float64Array(MAX_PENDING * QUERY_FIELDS);
-  private pendingCount = 0;
-  private flushQueued = false;
+  private readonly innerEval: SummaryChild;
+  private readonly prepareTime: SummaryChild;
+  private readonly queueTime: SummaryChild;
+  private readonly resultSort: SummaryChild;
+  private readonly now: () => number;
 
-  constructor(registry: Registry, maxConcurrency: number) {
+  constructor(registry: Registry, maxConcurrency: number, now: () => number = Date.now) {
     const registers = [registry];
-    const collect = (): void => this.flush();
+    this.now = now;
     this.running = new Gauge({ name: 'prometheus_engine_queries', help: 'The current number of queries being executed or waiting.', registers });
     new Gauge({
       name: 'prometheus_engine_queries_concurrent_max',
       help: 'The max number of concurrent queries.',
       registers,
     }).set(maxConcurrency);
-    this.duration = new Summary({
+    // Prometheus's default objectives, over 10 minutes in 5 age buckets; every slice is shown from the start, as Prometheus shows them.
+    const duration = new WindowedSummary({
       name: 'prometheus_engine_query_duration_seconds',
       help: 'Query timings',
       labelNames: ['slice'],
-      percentiles: [0.5, 0.9, 0.99],
-      // Prometheus's summaries decay over 10 minutes in 5 buckets.
       maxAgeSeconds: 600,
       ageBuckets: 5,
       registers,
-      collect,
+      now,
     });
+    this.innerEval = duration.child({ slice: 'inner_eval' });
+    this.prepareTime = duration.child({ slice: 'prepare_time' });
+    this.queueTime = duration.child({ slice: 'queue_time' });
+    this.resultSort = duration.child({ slice: 'result_sort' });
     this.samples = new Counter({
       name: 'prometheus_engine_query_samples_total',
       help: 'The total number of samples loaded by all queries.',
       registers,
-      collect,
     });
   }
 
@@ -160,40 +161,15 @@ export class EngineMetrics {
     this.running.dec();
   }
 
-  /** The engine's per-query hook: timings into the summary, as Prometheus slices them (queued, see MAX_PENDING). */
+  /** The engine's per-query hook: timings into the summary, as Prometheus slices them. */
   observe(rec: QueryLogRecord): void {
     const t = rec.stats.timings;
-    const p = this.pending;
-    const i = this.pendingCount * QUERY_FIELDS;
-    p[i] = t.innerEvalTime;
-    p[i + 1] = t.queryPreparationTime;
-    p[i + 2] = t.execQueueTime;
-    p[i + 3] = t.resultSortTime;
-    p[i + 4] = rec.stats.samples.totalQueryableSamples;
-    if (++this.pendingCount === MAX_PENDING) this.flush();
-    else if (!this.flushQueued) {
-      this.flushQueued = true;
-      setImmediate(this.onImmediate);
-    }
-  }
-
-  private readonly onImmediate = (): void => {
-    this.flushQueued = false;
-    this.flush();
-  };
-
-  /** Applies the queued observations. */
-  private flush(): void {
-    const p = this.pending;
-    const end = this.pendingCount * QUERY_FIELDS;
-    for (let i = 0; i < end; i += QUERY_FIELDS) {
-      this.duration.observe({ slice: 'inner_eval' }, p[i]!);
-      this.duration.observe({ slice: 'prepare_time' }, p[i + 1]!);
-      this.duration.observe({ slice: 'queue_time' }, p[i + 2]!);
-      this.duration.observe({ slice: 'result_sort' }, p[i + 3]!);
-      this.samples.inc(p[i + 4]!);
-    }
-    this.pendingCount = 0;
+    const now = this.now();
+    this.innerEval.observe(t.innerEvalTime, now);
+    this.prepareTime.observe(t.queryPreparationTime, now);
+    this.queueTime.observe(t.execQueueTime, now);
+    this.resultSort.observe(t.resultSortTime, now);
+    this.samples.inc(rec.stats.samples.totalQueryableSamples);
   }
 }
 
