@@ -126,3 +126,21 @@ test('request metrics are counted by the time they are scraped', async () => {
     await w.close(100);
   }
 });
+
+test('route lookups: 405 for a known path, 404 otherwise, HEAD as GET, and routes added later are found', async () => {
+  await withServer(
+    (w) => w.route('GET', '/a/:x', (req) => text(200, `got ${req.pathParams['x'] ?? ''}`)),
+    async (port, w) => {
+      const status = async (m: string, p: string): Promise<string> =>
+        (await raw(port, `${m} ${p} HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`, /$^/)).split('\r\n')[0]!;
+      assert.equal(await status('GET', '/a/b%2Fc'), 'HTTP/1.1 200 OK');
+      assert.equal(await status('HEAD', '/a/b'), 'HTTP/1.1 200 OK');
+      assert.equal(await status('POST', '/a/b'), 'HTTP/1.1 405 Method Not Allowed');
+      assert.equal(await status('GET', '/nope'), 'HTTP/1.1 404 Not Found');
+      w.route('POST', '/a/:x', () => text(200, 'posted'));
+      assert.equal(await status('POST', '/a/b'), 'HTTP/1.1 200 OK');
+      const body = await raw(port, 'GET /a/b%2Fc HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n', /$^/);
+      assert.match(body, /got b\/c$/);
+    },
+  );
+});

@@ -124,6 +124,17 @@ interface Route {
   cors: boolean;
 }
 
+/** What a method and path resolve to: the route and its path parameters, and whether any route has that path. */
+interface RouteMatch {
+  readonly route: Route | null;
+  readonly pathParams: Readonly<Record<string, string>>;
+  readonly pathMatched: boolean;
+}
+
+/** Method and path pairs whose route lookup is remembered (each a short string and a small object). */
+const MAX_REMEMBERED_MATCHES = 1024;
+const MAX_REMEMBERED_KEY_CHARS = 256;
+
 export interface WebServerOptions {
   listenAddress: string;
   /** '/' or a path like '/prometheus' (no trailing slash). */
@@ -203,6 +214,7 @@ export function text(status: number, body: string, headers?: Record<string, stri
 
 export class WebServer {
   private readonly routes: Route[] = [];
+  private readonly matches = new Map<string, RouteMatch>();
   private readonly prefix: string;
   private readonly logger: Logger;
   private readonly corsOrigin: RegExp;
@@ -244,6 +256,7 @@ export class WebServer {
     const route: Route = { method, segments, staticPath, pattern: path, handler, opts: full, cors };
     if (i >= 0) this.routes[i] = route;
     else this.routes.push(route);
+    this.matches.clear();
   }
 
   /** Mounts API routes under /api/v1, wrapped in Prometheus's JSON envelope and (by default) the readiness gate. */
@@ -414,22 +427,8 @@ export class WebServer {
       path = path.slice(this.prefix.length) || '/';
     }
 
-    const segs = path.split('/').filter((s) => s !== '');
-    const joined = segs.join('/');
     const effMethod = method === 'HEAD' ? 'GET' : method;
-    let found: Route | null = null;
-    let pathParams: Record<string, string> = NO_PARAMS;
-    let pathMatched = false;
-    for (const r of this.routes) {
-      const params = r.staticPath !== null ? (r.staticPath === joined ? NO_PARAMS : null) : matchSegments(r.segments, segs);
-      if (params === null) continue;
-      pathMatched = true;
-      if (r.method === effMethod) {
-        found = r;
-        pathParams = params;
-        break;
-      }
-    }
+    const { route: found, pathParams, pathMatched } = this.lookup(effMethod, path);
     if (found === null) {
       if (method === 'OPTIONS' && path.startsWith('/api/v1/')) {
         return this.send(req, res, { status: 204, body: '' }, '/api/v1/*path', start, true);
@@ -474,6 +473,31 @@ export class WebServer {
     });
     const resp = await found.handler(info);
     return this.send(req, res, resp, found.pattern, start, found.cors);
+  }
+
+  /** The first route (in registration order) for a method and path; remembered per method and path, since few are asked for. */
+  private lookup(method: string, path: string): RouteMatch {
+    const key = `${method} ${path}`;
+    const hit = this.matches.get(key);
+    if (hit !== undefined) return hit;
+    const segs = path.split('/').filter((s) => s !== '');
+    const joined = segs.join('/');
+    let m: RouteMatch = { route: null, pathParams: NO_PARAMS, pathMatched: false };
+    for (const r of this.routes) {
+      const params = r.staticPath !== null ? (r.staticPath === joined ? NO_PARAMS : null) : matchSegments(r.segments, segs);
+      if (params === null) continue;
+      m = { route: null, pathParams: NO_PARAMS, pathMatched: true };
+      if (r.method === method) {
+        m = { route: r, pathParams: Object.freeze(params), pathMatched: true };
+        break;
+      }
+    }
+    // Paths are the client's choice: only short ones are remembered, and when the memory is full it starts over.
+    if (key.length <= MAX_REMEMBERED_KEY_CHARS) {
+      if (this.matches.size >= MAX_REMEMBERED_MATCHES) this.matches.clear();
+      this.matches.set(key, m);
+    }
+    return m;
   }
 
   /** Prometheus's httputil.SetCORS: CORS headers only when the request names an Origin; `*` for the default pattern. */
