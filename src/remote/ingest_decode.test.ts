@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decodeCompactV1, hashBytes, type CompactV1 } from './ingest_decode.js';
+import { decodeCompactV1, hashBytes, hashView, type CompactV1 } from './ingest_decode.js';
 import { decodeLabelFields, decodeWriteRequest, type DecodedWriteRequest } from './write_request.js';
 import { encodeWriteRequest, type TestSeries } from '../../test/remote_write_proto.js';
 
@@ -89,4 +89,70 @@ test('property: truncated and corrupted bodies are declined unless the full deco
     }),
     { numRuns: 1000 },
   );
+});
+
+/** Protobuf bytes by hand, for shapes encodeWriteRequest never writes. */
+function varint(n: number): number[] {
+  const out: number[] = [];
+  for (; n >= 0x80; n = Math.floor(n / 128)) out.push((n % 128) | 0x80);
+  out.push(n);
+  return out;
+}
+const lenField = (tag: number, payload: number[]): number[] => [tag, ...varint(payload.length), ...payload];
+const str = (tag: number, s: string): number[] => lenField(tag, [...Buffer.from(s)]);
+/** A body of one series with these Label messages (payloads) and one sample. */
+function bodyWithLabels(labels: number[][]): Buffer {
+  const sample = [0x09, ...Buffer.alloc(8), 0x10, ...varint(1000)];
+  return Buffer.from(lenField(0x0a, [...labels.flatMap((l) => lenField(0x0a, l)), ...lenField(0x12, sample)]));
+}
+
+test('label messages of other shapes than name-then-value are checked field by field', () => {
+  const long = 'v'.repeat(200);
+  const cases: Array<[string, number[][], boolean]> = [
+    ['name then value', [[...str(0x0a, '__name__'), ...str(0x12, 'up')]], true],
+    ['value then name', [[...str(0x12, 'up'), ...str(0x0a, '__name__')]], true],
+    ['name only (empty value)', [[...str(0x0a, '__name__')], [...str(0x0a, 'job')]], true],
+    ['empty label message', [[...str(0x0a, '__name__'), ...str(0x12, 'up')], []], true],
+    ['value of 200 bytes (two-byte lengths)', [[...str(0x0a, '__name__'), ...str(0x12, long)]], true],
+    ['name repeated', [[...str(0x0a, 'a'), ...str(0x0a, '__name__'), ...str(0x12, 'up')]], true],
+    ['unknown field', [[...str(0x0a, '__name__'), ...str(0x12, 'up'), 0x18, 1]], false],
+    ['value length past the message', [[...str(0x0a, '__name__'), 0x12, 5, 0x75, 0x70]], false],
+  ];
+  for (const [name, labels, taken] of cases) {
+    const body = bodyWithLabels(labels);
+    const c = decodeCompactV1(body);
+    assert.equal(c !== null, taken, name);
+    if (c !== null) assertSame(c, decodeWriteRequest(body));
+  }
+});
+
+test('property: label names and values longer than 127 bytes decode as the full decoder decodes them', () => {
+  const longLabel = fc.tuple(fc.string({ maxLength: 150 }), fc.string({ minLength: 100, maxLength: 300 }));
+  // Timestamps the compact decoder takes (up to 7 varint bytes), so every body is taken.
+  const taken = fc.tuple(fc.integer({ min: 0, max: 2 ** 48 }), fc.double());
+  fc.assert(
+    fc.property(fc.array(fc.record({ labels: fc.array(longLabel, { maxLength: 4 }), samples: fc.array(taken, { maxLength: 2 }) }), { maxLength: 3 }), (ss) => {
+      const body = encodeWriteRequest(ss);
+      const c = decodeCompactV1(body);
+      assert.ok(c !== null);
+      assertSame(c, decodeWriteRequest(body));
+    }),
+    { numRuns: 200 },
+  );
+});
+
+test('hashView over a view of a buffer equals hashBytes; the length and every byte change it', () => {
+  const buf = Buffer.from('0123456789abcdefghij');
+  const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const seen = new Set<number>();
+  for (let end = 0; end <= buf.length; end++) {
+    assert.equal(hashView(v, 0, end), hashBytes(buf, 0, end));
+    seen.add(hashBytes(buf, 0, end));
+  }
+  assert.equal(seen.size, buf.length + 1);
+  for (let i = 0; i < buf.length; i++) {
+    const b = Buffer.from(buf);
+    b[i] = b[i]! ^ 1;
+    assert.notEqual(hashBytes(b, 0, b.length), hashBytes(buf, 0, buf.length), `byte ${i}`);
+  }
 });
