@@ -50,6 +50,12 @@ export interface SampleIterator {
   atFloatHistogram?(): FloatHistogram;
   /** An error that ended iteration early, if any. */
   err(): Error | null;
+  /**
+   * Optional, for readers that want only the newest sample at or before t (an instant selector): true when the
+   * iterator knows it without decoding (a head series' newest sample, a float) and moved to it; false when it
+   * cannot tell cheaply, leaving the iterator as it was (the caller then seeks and reads as usual).
+   */
+  newestFloatAtOrBefore?(t: number): boolean;
 }
 
 export interface Series {

@@ -433,6 +433,22 @@ export class Evaluator implements EvalContext {
   }
 
   /**
+   * What one step of a selector needs of a series: its newest sample in [mint, maxt] (staleness markers
+   * kept), as decode would leave it last in the buffers. Taken without decoding when the iterator knows it.
+   */
+  private decodeNewest(it: SampleIterator, mint: number, maxt: number): number {
+    if (it.newestFloatAtOrBefore === undefined || it.st !== undefined || !it.newestFloatAtOrBefore(maxt)) return this.decode(it, mint, maxt, true);
+    this.buffers.h = null;
+    this.buffers.startST(it);
+    const t = it.t();
+    if (t < mint) return 0;
+    // The buffers hold at least one sample.
+    this.buffers.t[0] = t;
+    this.buffers.v[0] = it.v();
+    return 1;
+  }
+
+  /**
    * Like decode, but only for the windows (end - width, end] with end =
    * firstEnd + k * stride for every step k; used when the windows do not
    * overlap (the step is longer than the window), so the iterator can seek
@@ -595,11 +611,15 @@ export class Evaluator implements EvalContext {
     const maxt = (at ?? this.end) - offset;
     // With steps longer than the lookback, only the samples near each step are needed.
     const sparse = at === null && this.interval > lookback && this.numSteps > 1;
+    // The one step's reference time (end may lie a little after start with a single step).
+    const ref0 = (at ?? this.start) - offset;
     const out: Matrix = [];
     for (let ss = cursor.next(); ss !== null; ss = cursor.next()) {
       const n = sparse
         ? this.decodeWindows(ss.iterator(), this.start - offset, lookback, this.interval, true)
-        : this.decode(ss.iterator(), mint, maxt, true);
+        : this.numSteps === 1
+          ? this.decodeNewest(ss.iterator(), ref0 - lookback + 1, ref0)
+          : this.decode(ss.iterator(), mint, maxt, true);
       const T = this.bufT;
       const V = this.bufV;
       const H = this.bufH;

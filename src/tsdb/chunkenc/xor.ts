@@ -437,6 +437,19 @@ export class XorIterator {
     this.error = null;
   }
 
+  /** Makes (t, bits hi:lo) the current sample, known without decoding, and the chunk's last (next() then ends). */
+  placeAt(t: number, hi: number, lo: number): void {
+    this.numTotal = 0;
+    this.numRead = 0;
+    this.ts = t;
+    this.hi = hi;
+    this.lo = lo;
+    this.bitsOk = true;
+    this.numOk = false;
+    this.scaledOk = false;
+    this.error = null;
+  }
+
   /** High word of the current value's bit pattern. */
   valueHi(): number {
     this.syncBits();

@@ -18,6 +18,19 @@ export class ChunkList {
   readonly bufs: Uint8Array[] = [];
   /** Per chunk, META numbers: start, end, count, mint, maxt, encoding (ENC_XOR, ENC_HISTOGRAM or ENC_FLOAT_HISTOGRAM). */
   readonly meta: number[] = [];
+  /** Set when the head knows the last chunk's newest sample (its open float chunk): its time and value bits. */
+  lastKnown = false;
+  lastT = 0;
+  lastHi = 0;
+  lastLo = 0;
+
+  /** Records the newest sample of the last chunk pushed, a float with bits (hi, lo). */
+  setLast(t: number, hi: number, lo: number): void {
+    this.lastKnown = true;
+    this.lastT = t;
+    this.lastHi = hi;
+    this.lastLo = lo;
+  }
 
   push(buf: Uint8Array, start: number, end: number, count: number, mint: number, maxt: number, enc = ENC_XOR): void {
     this.bufs.push(buf);
@@ -211,6 +224,21 @@ export class ChunkSeriesIterator implements SampleIterator {
       const r = this.next();
       if (r === ValueType.None || this.t() >= t) return r;
     }
+  }
+
+  /** Places the iterator on the newest sample the chunk list knows, when that answers for t without decoding. */
+  newestFloatAtOrBefore(t: number): boolean {
+    const cl = this.cl;
+    if (!cl.lastKnown || this.del !== null || this.loaded || this.done || cl.n === 0) return false;
+    const lt = cl.lastT;
+    // An older sample would be the answer (or none is in range): decoding finds it.
+    if (lt > t || lt > this.maxt || lt < this.mint) return false;
+    this.ci = cl.n - 1;
+    this.kind = ValueType.Float;
+    this.x.placeAt(lt, cl.lastHi, cl.lastLo);
+    this.loaded = true;
+    this.valid = true;
+    return true;
   }
 
   t(): number {

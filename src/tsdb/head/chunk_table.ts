@@ -394,6 +394,8 @@ export class ChunkTable {
       const addr = this.cAddr[c]!;
       const off = ChunkPool.offset(addr);
       out.push(this.pool.page(addr), off, off + this.chunkLen(c, slot), this.cNum[c]!, this.cMinT[c]!, this.cMaxT[c]!);
+      // The open float chunk's newest sample is at hand: an instant selector reads it without decoding the chunk.
+      if (c === this.lastC[slot] && this.cNum[c]! > 0 && this.lastT[slot] === this.cMaxT[c]) out.setLast(this.cMaxT[c]!, this.vhi[slot]!, this.vlo[slot]!);
     }
   }
 
