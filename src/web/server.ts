@@ -467,7 +467,7 @@ export class WebServer {
       for (const [k, v] of url.searchParams) params.append(k, v);
     }
 
-    const info = new Request(method, url, target, path, pathParams, params, body, req);
+    const info = new ServedRequest(method, url, target, path, pathParams, params, body, req);
     res.on('close', () => {
       if (!res.writableFinished) info.abort();
     });
@@ -613,7 +613,7 @@ function authRefusal(a: Exclude<AuthOutcome, { ok: true }>): HttpResponse {
 const PLAIN_PATH_RE = /^\/(?!\/)[A-Za-z0-9\-_~/!$&'()*+,;=:@]*$/;
 
 /** RequestInfo whose URL and abort signal are made only when a handler asks for them. */
-class Request implements RequestInfo {
+class ServedRequest implements RequestInfo {
   private ac: AbortController | null = null;
   private aborted = false;
   readonly headers: IncomingMessage['headers'];
