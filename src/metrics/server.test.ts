@@ -28,3 +28,12 @@ test('query timings reach the engine summary and sample counter by the time they
   assert.match(text, /^prometheus_engine_query_duration_seconds_count\{slice="prepare_time"\} 3$/m);
   assert.match(text, /^prometheus_engine_query_samples_total 21$/m);
 });
+
+test('prometheus_engine_queries counts the queries started and not finished when scraped', async () => {
+  const registry = new Registry();
+  const m = new EngineMetrics(registry, 20);
+  m.queryStarted();
+  m.queryStarted();
+  m.queryFinished();
+  assert.match(await registry.metrics(), /^prometheus_engine_queries 1$/m);
+});

@@ -115,7 +115,7 @@ export class HttpMetrics {
 }
 
 export class EngineMetrics {
-  private readonly running: Gauge;
+  private running = 0;
   private readonly samples: Counter;
   private readonly innerEval: SummaryChild;
   private readonly prepareTime: SummaryChild;
@@ -126,7 +126,13 @@ export class EngineMetrics {
   constructor(registry: Registry, maxConcurrency: number, now: () => number = Date.now) {
     const registers = [registry];
     this.now = now;
-    this.running = new Gauge({ name: 'prometheus_engine_queries', help: 'The current number of queries being executed or waiting.', registers });
+    // Read when scraped: a plain count per query instead of a gauge update.
+    const running: Gauge = new Gauge({
+      name: 'prometheus_engine_queries',
+      help: 'The current number of queries being executed or waiting.',
+      registers,
+      collect: () => running.set(this.running),
+    });
     new Gauge({
       name: 'prometheus_engine_queries_concurrent_max',
       help: 'The max number of concurrent queries.',
@@ -154,11 +160,11 @@ export class EngineMetrics {
   }
 
   queryStarted(): void {
-    this.running.inc();
+    this.running++;
   }
 
   queryFinished(): void {
-    this.running.dec();
+    this.running--;
   }
 
   /** The engine's per-query hook: timings into the summary, as Prometheus slices them. */
