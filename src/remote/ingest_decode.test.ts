@@ -126,6 +126,16 @@ test('label messages of other shapes than name-then-value are checked field by f
   }
 });
 
+test('a label whose length runs past its series into the next one is declined', () => {
+  // The Label message and its value claim 2 bytes more than the series holds; the next series' bytes would fill them.
+  const label = [...str(0x0a, '__name__'), 0x12, 4, ...Buffer.from('up')];
+  const first = lenField(0x0a, [0x0a, label.length + 2, ...label]);
+  const next = lenField(0x0a, lenField(0x0a, [...str(0x0a, 'a'), ...str(0x12, 'b')]));
+  const body = Buffer.from([...first, ...next]);
+  assert.throws(() => decodeWriteRequest(body));
+  assert.equal(decodeCompactV1(body), null);
+});
+
 test('property: label names and values longer than 127 bytes decode as the full decoder decodes them', () => {
   const longLabel = fc.tuple(fc.string({ maxLength: 150 }), fc.string({ minLength: 100, maxLength: 300 }));
   // Timestamps the compact decoder takes (up to 7 varint bytes), so every body is taken.

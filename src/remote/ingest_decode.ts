@@ -212,8 +212,30 @@ class CompactDecoder {
     let lblS = -1;
     let lblE = -1;
     let afterLabels = false;
+    const v = this.view;
     let p = start;
     while (p < end) {
+      // The label field senders write: a Label message of a name then a
+      // value, every length under 128 bytes. Its tags and one-byte lengths are
+      // checked two and four bytes at a time; any other shape goes below.
+      if (p + 4 <= end) {
+        // Bytes: label tag, message length (< 0x80), name tag, name length (< 0x80).
+        const w = v.getUint32(p, true);
+        if ((w & 0x80ff80ff) === 0x000a000a) {
+          const e = p + 2 + ((w >>> 8) & 0xff);
+          const m = p + 4 + (w >>> 24);
+          // Then the value's tag and length (< 0x80), ending the message.
+          if (e <= end && m + 2 <= e) {
+            const x = v.getUint16(m, true);
+            if ((x & 0x80ff) === TAG_VALUE && m + 2 + (x >>> 8) === e) {
+              if (afterLabels) throw NOT_TAKEN;
+              if (lblS < 0) lblS = p;
+              p = lblE = e;
+              continue;
+            }
+          }
+        }
+      }
       const tag = buf[p]!;
       const r = lengthAt(buf, p + 1, end);
       const s = p + 2 + (r & 3);
@@ -222,19 +244,7 @@ class CompactDecoder {
         // Labels must be one run: label bytes are the series' identity in the cache.
         if (afterLabels) throw NOT_TAKEN;
         if (lblS < 0) lblS = p;
-        // A Label message holds only name and value fields, each within the
-        // message. Senders write exactly a name then a value, each under 128
-        // bytes: that shape is checked in one go, any other walked field by field.
-        if (e - s >= 4 && buf[s] === TAG_NAME) {
-          const n1 = buf[s + 1]!;
-          const m = s + 2 + n1;
-          // m + 2 <= e before buf[m + 1] is read: every read stays inside the message.
-          if (n1 < 0x80 && m + 2 <= e && buf[m] === TAG_VALUE && buf[m + 1]! < 0x80 && m + 2 + buf[m + 1]! === e) {
-            p = e;
-            lblE = e;
-            continue;
-          }
-        }
+        // A Label message holds only name and value fields, each within the message.
         for (let q = s; q < e; ) {
           const t = buf[q]!;
           if (t !== TAG_NAME && t !== TAG_VALUE) throw NOT_TAKEN;
@@ -253,7 +263,7 @@ class CompactDecoder {
     if (lblS < 0) lblS = lblE = start;
     this.lblStart[i] = lblS;
     this.lblEnd[i] = lblE;
-    this.hash[i] = hashView(this.view, lblS, lblE);
+    this.hash[i] = hashView(v, lblS, lblE);
   }
 
   /** The Sample message buf[start, end); a field seen twice counts once, the last, as protobuf says. */
