@@ -89,3 +89,17 @@ test('a collect hook runs before the values are read', async () => {
   });
   assert.match(await registry.metrics(), /^c\{quantile="0.5"\} 5$/m);
 });
+
+test('after a jump past the whole window only new values count', async () => {
+  let now = 0;
+  const m = new WindowedSummary({ name: 'j', help: 'h', maxAgeSeconds: 600, ageBuckets: 5, now: () => now });
+  m.observe(1);
+  now += 86_400_000;
+  const q = async (): Promise<number> => (await m.get()).values.find((x) => (x.labels as Record<string, unknown>)['quantile'] === 0.99)!.value;
+  assert.ok(Number.isNaN(await q()));
+  m.observe(7);
+  assert.equal(await q(), 7);
+  now += 119_000;
+  m.observe(9);
+  assert.equal(await q(), 9);
+});

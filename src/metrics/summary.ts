@@ -190,6 +190,12 @@ export class SummaryChild {
 
   /** The head stream has seen the whole window; when its bucket time is up it starts afresh and the next one leads. */
   private rotate(nowMs: number): void {
+    if (nowMs - this.headExpiresMs >= this.bucketMs * this.streams.length) {
+      // The whole window has passed (a long quiet spell, a clock jump): start it afresh in one step.
+      for (const s of this.streams) s.reset();
+      this.headExpiresMs = nowMs + this.bucketMs;
+      return;
+    }
     while (nowMs >= this.headExpiresMs) {
       this.streams[this.head]!.reset();
       this.head = (this.head + 1) % this.streams.length;
