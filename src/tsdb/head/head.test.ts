@@ -199,6 +199,29 @@ describe('head appends', () => {
   });
 });
 
+describe('head postings', () => {
+  test('postingsForMatchers answers with its own copy: later series and a caller writing into it change nothing', () => {
+    const { head } = newHead();
+    const a = head.appender();
+    for (let i = 0; i < 5; i++) a.append(0, ls('__name__', 'm', 'job', i % 2 === 0 ? 'x' : 'y', 'i', String(i)), 1000, i);
+    a.commit();
+    const one = head.postingsForMatchers([eq('job', 'x')]);
+    const both = head.postingsForMatchers([eq('__name__', 'm'), eq('job', 'x')]);
+    assert.deepEqual([one.length, both.length], [3, 3]);
+    one.fill(0);
+    both.fill(0);
+    const b = head.appender();
+    b.append(0, ls('__name__', 'm', 'job', 'x', 'i', '9'), 2000, 9);
+    b.commit();
+    const again = head.postingsForMatchers([eq('job', 'x')]);
+    assert.equal(again.length, 4);
+    assert.equal(new Set(again).size, 4);
+    assert.deepEqual(one, new Uint32Array(3));
+    // A matcher whose list is missing ends the search with nothing.
+    assert.equal(head.postingsForMatchers([eq('job', 'x'), eq('__name__', 'absent')]).length, 0);
+  });
+});
+
 describe('head chunks', () => {
   test('cuts chunks near 120 samples and at chunk range boundaries', () => {
     const { head } = newHead(2 * HOUR);

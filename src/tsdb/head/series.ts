@@ -309,8 +309,25 @@ export class SeriesTable {
     },
   };
 
+  /**
+   * The index as one synchronous postingsForMatchers call reads it: views of the lists, no copies (a
+   * matcher on a label every series has, job="node", would copy them all). Only the result is copied.
+   */
+  private readonly viewIndex: PostingsIndex = {
+    allPostings: () => (this.allList === null ? EMPTY_POSTINGS : this.allList.view()),
+    postings: (name, value) => {
+      const nid = this.symbols.lookup(name);
+      const vid = this.symbols.lookup(value);
+      if (nid < 0 || vid < 0) return EMPTY_POSTINGS;
+      return this.postingsMap.get(nid)?.get(vid)?.view() ?? EMPTY_POSTINGS;
+    },
+    labelValuesOf: (name) => this.index.labelValuesOf(name),
+  };
+
   postingsForMatchers(matchers: readonly Matcher[]): Uint32Array {
-    return postingsForMatchers(this.index, matchers);
+    const r = postingsForMatchers(this.viewIndex, matchers);
+    // The result may be one of the lists, which change as series come and go: the caller gets its own.
+    return r.length === 0 ? EMPTY_POSTINGS : r.slice();
   }
 
   /** Symbol id of a label's value in a series, or -1. */
