@@ -136,6 +136,17 @@ test('a label whose length runs past its series into the next one is declined', 
   assert.equal(decodeCompactV1(body), null);
 });
 
+test('bodies past the first guesses of series and samples grow the arrays and decode as the full decoder decodes them', () => {
+  const many = encodeWriteRequest(Array.from({ length: 600 }, (_, i) => ({ labels: { __name__: 'm', i: String(i) }, samples: [[i, i / 2]] })));
+  // Empty Sample messages (2 bytes each: value 0 at time 0) outnumber the guess made from the body's length.
+  const empty = Buffer.from(lenField(0x0a, [...lenField(0x0a, [...str(0x0a, '__name__'), ...str(0x12, 'e')]), ...Array.from({ length: 3000 }, () => [0x12, 0]).flat()]));
+  for (const body of [many, empty, Buffer.concat([many, empty])]) {
+    const c = decodeCompactV1(body);
+    assert.ok(c !== null);
+    assertSame(c, decodeWriteRequest(body));
+  }
+});
+
 test('property: label names and values longer than 127 bytes decode as the full decoder decodes them', () => {
   const longLabel = fc.tuple(fc.string({ maxLength: 150 }), fc.string({ minLength: 100, maxLength: 300 }));
   // Timestamps the compact decoder takes (up to 7 varint bytes), so every body is taken.

@@ -146,179 +146,162 @@ function lengthAt(buf: Uint8Array, p: number, end: number): number {
  */
 export function decodeCompactV1(buf: Uint8Array): CompactV1 | null {
   try {
-    return new CompactDecoder(buf).run();
+    return decode(buf);
   } catch (e) {
     if (e === NOT_TAKEN) return null;
     throw e;
   }
 }
 
-// Positions are local variables, not fields, and each message is walked once:
-// label fields are checked in the same pass that finds the run's bounds.
-class CompactDecoder {
-  private n = 0;
-  private lblStart = new Uint32Array(INITIAL_SERIES);
-  private lblEnd = new Uint32Array(INITIAL_SERIES);
-  private hash = new Int32Array(INITIAL_SERIES);
-  private sampleStart = new Uint32Array(INITIAL_SERIES + 1);
-  private ts: Float64Array;
-  private vs: Float64Array;
-  private ns = 0;
-  private metadata = 0;
-  private readonly view: DataView;
-
-  constructor(private readonly buf: Uint8Array) {
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    // A sample takes at least 13 bytes with both fields set: a first guess that rarely regrows.
-    const guess = Math.max(INITIAL_SERIES, Math.ceil(buf.length / 64));
-    this.ts = new Float64Array(guess);
-    this.vs = new Float64Array(guess);
-  }
-
-  run(): CompactV1 {
-    const buf = this.buf;
-    const end = buf.length;
-    let p = 0;
-    while (p < end) {
-      const tag = buf[p]!;
-      const r = lengthAt(buf, p + 1, end);
-      const s = p + 2 + (r & 3);
-      p = s + (r >>> 2);
-      if (tag === TAG_TIMESERIES) this.series(s, p);
-      else if (tag === TAG_METADATA) this.metadata++;
-      else throw NOT_TAKEN;
+// One function with its state in locals, each message walked once (label
+// fields are checked in the pass that finds the run's bounds). No class:
+// optimized code holds an instance's map only weakly, and when no instance is
+// alive at a full GC the map goes and the code is thrown away (seen at every
+// GC: about twice as slow until it is optimized again).
+function decode(buf: Uint8Array): CompactV1 {
+  const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const end = buf.length;
+  let lblStart = new Uint32Array(INITIAL_SERIES);
+  let lblEnd = new Uint32Array(INITIAL_SERIES);
+  let hash = new Int32Array(INITIAL_SERIES);
+  let sampleStart = new Uint32Array(INITIAL_SERIES + 1);
+  // A sample takes at least 13 bytes with both fields set: a first guess that rarely regrows.
+  const guess = Math.max(INITIAL_SERIES, Math.ceil(end / 64));
+  let ts = new Float64Array(guess);
+  let vs = new Float64Array(guess);
+  let n = 0;
+  let ns = 0;
+  let metadata = 0;
+  let p = 0;
+  while (p < end) {
+    const tag = buf[p]!;
+    const r = lengthAt(buf, p + 1, end);
+    const start = p + 2 + (r & 3);
+    p = start + (r >>> 2);
+    if (tag === TAG_METADATA) {
+      metadata++;
+      continue;
     }
-    this.sampleStart[this.n] = this.ns;
-    return {
-      buf,
-      series: this.n,
-      lblStart: this.lblStart,
-      lblEnd: this.lblEnd,
-      hash: this.hash,
-      sampleStart: this.sampleStart,
-      ts: this.ts,
-      vs: this.vs,
-      samples: this.ns,
-      metadata: this.metadata,
-    };
-  }
-
-  /** The TimeSeries message buf[start, end). */
-  private series(start: number, end: number): void {
-    const buf = this.buf;
-    if (this.n + 1 >= this.lblStart.length) this.growSeries();
-    const i = this.n++;
-    this.sampleStart[i] = this.ns;
+    if (tag !== TAG_TIMESERIES) throw NOT_TAKEN;
+    // The TimeSeries message buf[start, p).
+    if (n + 1 >= lblStart.length) {
+      const cap = lblStart.length * 2;
+      lblStart = grownU32(lblStart, cap);
+      lblEnd = grownU32(lblEnd, cap);
+      const h = new Int32Array(cap);
+      h.set(hash);
+      hash = h;
+      sampleStart = grownU32(sampleStart, cap + 1);
+    }
+    sampleStart[n] = ns;
     let lblS = -1;
     let lblE = -1;
     let afterLabels = false;
-    const v = this.view;
-    let p = start;
-    while (p < end) {
+    for (let q = start; q < p; ) {
       // The label field senders write: a Label message of a name then a
       // value, every length under 128 bytes. Its tags and one-byte lengths are
       // checked two and four bytes at a time; any other shape goes below.
-      if (p + 4 <= end) {
+      if (q + 4 <= p) {
         // Bytes: label tag, message length (< 0x80), name tag, name length (< 0x80).
-        const w = v.getUint32(p, true);
+        const w = v.getUint32(q, true);
         if ((w & 0x80ff80ff) === 0x000a000a) {
-          const e = p + 2 + ((w >>> 8) & 0xff);
-          const m = p + 4 + (w >>> 24);
+          const e = q + 2 + ((w >>> 8) & 0xff);
+          const m = q + 4 + (w >>> 24);
           // Then the value's tag and length (< 0x80), ending the message.
-          if (e <= end && m + 2 <= e) {
+          if (e <= p && m + 2 <= e) {
             const x = v.getUint16(m, true);
             if ((x & 0x80ff) === TAG_VALUE && m + 2 + (x >>> 8) === e) {
               if (afterLabels) throw NOT_TAKEN;
-              if (lblS < 0) lblS = p;
-              p = lblE = e;
+              if (lblS < 0) lblS = q;
+              q = lblE = e;
               continue;
             }
           }
         }
       }
-      const tag = buf[p]!;
-      const r = lengthAt(buf, p + 1, end);
-      const s = p + 2 + (r & 3);
-      const e = s + (r >>> 2);
-      if (tag === TAG_LABEL) {
+      const field = buf[q]!;
+      const rf = lengthAt(buf, q + 1, p);
+      const s = q + 2 + (rf & 3);
+      const e = s + (rf >>> 2);
+      if (field === TAG_LABEL) {
         // Labels must be one run: label bytes are the series' identity in the cache.
         if (afterLabels) throw NOT_TAKEN;
-        if (lblS < 0) lblS = p;
-        // A Label message holds only name and value fields, each within the message.
-        for (let q = s; q < e; ) {
-          const t = buf[q]!;
-          if (t !== TAG_NAME && t !== TAG_VALUE) throw NOT_TAKEN;
-          const rq = lengthAt(buf, q + 1, e);
-          q += 2 + (rq & 3) + (rq >>> 2);
-        }
+        if (lblS < 0) lblS = q;
+        checkLabel(buf, s, e);
         lblE = e;
-      } else if (tag === TAG_SAMPLE) {
+      } else if (field === TAG_SAMPLE) {
         if (lblS >= 0) afterLabels = true;
-        this.sample(s, e);
+        if (ns === ts.length) {
+          const grownTs = new Float64Array(ts.length * 2);
+          grownTs.set(ts);
+          ts = grownTs;
+          const grownVs = new Float64Array(vs.length * 2);
+          grownVs.set(vs);
+          vs = grownVs;
+        }
+        readSample(buf, v, s, e, ts, vs, ns);
+        ns++;
       } else {
         throw NOT_TAKEN;
       }
-      p = e;
+      q = e;
     }
     if (lblS < 0) lblS = lblE = start;
-    this.lblStart[i] = lblS;
-    this.lblEnd[i] = lblE;
-    this.hash[i] = hashView(v, lblS, lblE);
+    lblStart[n] = lblS;
+    lblEnd[n] = lblE;
+    hash[n] = hashView(v, lblS, lblE);
+    n++;
   }
+  sampleStart[n] = ns;
+  return { buf, series: n, lblStart, lblEnd, hash, sampleStart, ts, vs, samples: ns, metadata };
+}
 
-  /** The Sample message buf[start, end); a field seen twice counts once, the last, as protobuf says. */
-  private sample(start: number, end: number): void {
-    const buf = this.buf;
-    let v = 0;
-    let t = 0;
-    let p = start;
-    while (p < end) {
-      const tag = buf[p++]!;
-      if (tag === TAG_SAMPLE_VALUE) {
-        if (p + 8 > end) throw NOT_TAKEN;
-        v = this.view.getFloat64(p, true);
-        p += 8;
-      } else if (tag === TAG_SAMPLE_TS) {
-        // Up to 7 bytes (49 bits, exact in a double); longer ones (negative timestamps) go to the full decoder.
-        let mul = 1;
-        t = 0;
-        for (let k = 0; ; k++) {
-          if (k === 7 || p >= end) throw NOT_TAKEN;
-          const b = buf[p++]!;
-          t += (b & 0x7f) * mul;
-          if (b < 0x80) break;
-          mul *= 128;
-        }
-      } else {
-        throw NOT_TAKEN;
+/** Checks a Label message buf[start, end): only name and value fields, each within the message. */
+function checkLabel(buf: Uint8Array, start: number, end: number): void {
+  for (let q = start; q < end; ) {
+    const t = buf[q]!;
+    if (t !== TAG_NAME && t !== TAG_VALUE) throw NOT_TAKEN;
+    const r = lengthAt(buf, q + 1, end);
+    q += 2 + (r & 3) + (r >>> 2);
+  }
+}
+
+/**
+ * Reads the Sample message buf[start, end) into ts[i] and vs[i]; a field
+ * seen twice counts once, the last, as protobuf says.
+ */
+function readSample(buf: Uint8Array, v: DataView, start: number, end: number, ts: Float64Array, vs: Float64Array, i: number): void {
+  let value = 0;
+  let t = 0;
+  let p = start;
+  while (p < end) {
+    const tag = buf[p++]!;
+    if (tag === TAG_SAMPLE_VALUE) {
+      if (p + 8 > end) throw NOT_TAKEN;
+      value = v.getFloat64(p, true);
+      p += 8;
+    } else if (tag === TAG_SAMPLE_TS) {
+      // Up to 7 bytes (49 bits, exact in a double); longer ones (negative timestamps) go to the full decoder.
+      let mul = 1;
+      t = 0;
+      for (let k = 0; ; k++) {
+        if (k === 7 || p >= end) throw NOT_TAKEN;
+        const b = buf[p++]!;
+        t += (b & 0x7f) * mul;
+        if (b < 0x80) break;
+        mul *= 128;
       }
+    } else {
+      throw NOT_TAKEN;
     }
-    if (this.ns === this.ts.length) this.growSamples();
-    this.ts[this.ns] = t;
-    this.vs[this.ns] = v;
-    this.ns++;
   }
+  ts[i] = t;
+  vs[i] = value;
+}
 
-  private growSeries(): void {
-    const cap = this.lblStart.length * 2;
-    const grow32 = <T extends Uint32Array | Int32Array>(a: T, make: (n: number) => T, n: number): T => {
-      const b = make(n);
-      b.set(a);
-      return b;
-    };
-    this.lblStart = grow32(this.lblStart, (k) => new Uint32Array(k), cap);
-    this.lblEnd = grow32(this.lblEnd, (k) => new Uint32Array(k), cap);
-    this.hash = grow32(this.hash, (k) => new Int32Array(k), cap);
-    this.sampleStart = grow32(this.sampleStart, (k) => new Uint32Array(k), cap + 1);
-  }
-
-  private growSamples(): void {
-    const cap = this.ts.length * 2;
-    const ts = new Float64Array(cap);
-    ts.set(this.ts);
-    const vs = new Float64Array(cap);
-    vs.set(this.vs);
-    this.ts = ts;
-    this.vs = vs;
-  }
+/** A copy of a in a new array of length n (> a.length). */
+function grownU32(a: Uint32Array, n: number): Uint32Array<ArrayBuffer> {
+  const b = new Uint32Array(n);
+  b.set(a);
+  return b;
 }
