@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { decodeCompactV1, hashBytes, hashView, type CompactV1 } from './ingest_decode.js';
+import { arenaScratch } from './ingest_pool.js';
 import { decodeLabelFields, decodeWriteRequest, type DecodedWriteRequest } from './write_request.js';
 import { encodeWriteRequest, type TestSeries } from '../../test/remote_write_proto.js';
 
@@ -143,6 +144,21 @@ test('bodies past the first guesses of series and samples grow the arrays and de
   for (const body of [many, empty, Buffer.concat([many, empty])]) {
     const c = decodeCompactV1(body);
     assert.ok(c !== null);
+    assertSame(c, decodeWriteRequest(body));
+  }
+});
+
+test('arrays given as scratch are filled, outgrown when too short, and decode as the full decoder decodes them', () => {
+  const body = encodeWriteRequest(Array.from({ length: 300 }, (_, i) => ({ labels: { __name__: 'm', i: String(i) }, samples: [[i, i / 2], [i + 1, -i]] })));
+  // Scratch memory holding stale values from an earlier body: capacities of 5 (outgrown) and of 1,000 series and samples.
+  for (const bytes of [5 * 32 + 8, 1000 * 32 + 8]) {
+    const arena = new SharedArrayBuffer(bytes);
+    new Uint8Array(arena).fill(0xa5);
+    const scratch = arenaScratch(arena, 0)!;
+    const c = decodeCompactV1(body, scratch);
+    assert.ok(c !== null);
+    assert.equal(c.ts.buffer === arena, bytes > 600 * 16, 'samples in the scratch arrays while they fit');
+    assert.equal(c.lblStart.buffer === arena, bytes > 300 * 16, 'series in the scratch arrays while they fit');
     assertSame(c, decodeWriteRequest(body));
   }
 });

@@ -29,10 +29,28 @@ export interface CompactV1 {
   readonly metadata: number;
 }
 
-/** The buffers of a CompactV1 to transfer between threads. */
+/**
+ * Arrays for decodeCompactV1 to fill before it allocates its own: sampleStart
+ * one longer than lblStart, lblEnd and hash; vs as long as ts.
+ */
+export interface CompactScratch {
+  readonly lblStart: Uint32Array;
+  readonly lblEnd: Uint32Array;
+  readonly hash: Int32Array;
+  readonly sampleStart: Uint32Array;
+  readonly ts: Float64Array;
+  readonly vs: Float64Array;
+}
+
+/** A first guess of the samples in a decoded body of this many bytes, which rarely regrows: a sample takes at least 13 bytes with both fields set. */
+export function sampleGuess(bodyBytes: number): number {
+  return Math.max(INITIAL_SERIES, Math.ceil(bodyBytes / 64));
+}
+
+/** The buffers of a CompactV1 to transfer between threads (shared ones are shared, not moved). */
 export function compactBuffers(c: CompactV1): ArrayBuffer[] {
   const out = new Set<ArrayBuffer>();
-  for (const a of [c.buf, c.lblStart, c.lblEnd, c.hash, c.sampleStart, c.ts, c.vs]) out.add(a.buffer as ArrayBuffer);
+  for (const a of [c.buf, c.lblStart, c.lblEnd, c.hash, c.sampleStart, c.ts, c.vs]) if (a.buffer instanceof ArrayBuffer) out.add(a.buffer);
   return [...out];
 }
 
@@ -196,11 +214,12 @@ function lengthAt(buf: Uint8Array, p: number, end: number): number {
 /**
  * Decodes a prometheus.WriteRequest into a CompactV1, or answers null when
  * the body holds anything but the common shapes (then use decodeWriteRequest).
- * The returned arrays are fresh (owned, transferable); buf is kept, not copied.
+ * The returned arrays are fresh (owned, transferable), or scratch's while
+ * they are long enough; buf is kept, not copied.
  */
-export function decodeCompactV1(buf: Uint8Array): CompactV1 | null {
+export function decodeCompactV1(buf: Uint8Array, scratch?: CompactScratch): CompactV1 | null {
   try {
-    return decode(buf);
+    return decode(buf, scratch);
   } catch (e) {
     if (e === NOT_TAKEN) return null;
     throw e;
@@ -212,17 +231,26 @@ export function decodeCompactV1(buf: Uint8Array): CompactV1 | null {
 // optimized code holds an instance's map only weakly, and when no instance is
 // alive at a full GC the map goes and the code is thrown away (seen at every
 // GC: about twice as slow until it is optimized again).
-function decode(buf: Uint8Array): CompactV1 {
+function decode(buf: Uint8Array, scratch: CompactScratch | undefined): CompactV1 {
   const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const end = buf.length;
-  let lblStart = new Uint32Array(INITIAL_SERIES);
-  let lblEnd = new Uint32Array(INITIAL_SERIES);
-  let hash = new Int32Array(INITIAL_SERIES);
-  let sampleStart = new Uint32Array(INITIAL_SERIES + 1);
-  // A sample takes at least 13 bytes with both fields set: a first guess that rarely regrows.
-  const guess = Math.max(INITIAL_SERIES, Math.ceil(end / 64));
-  let ts = new Float64Array(guess);
-  let vs = new Float64Array(guess);
+  let lblStart: Uint32Array;
+  let lblEnd: Uint32Array;
+  let hash: Int32Array;
+  let sampleStart: Uint32Array;
+  let ts: Float64Array;
+  let vs: Float64Array;
+  if (scratch !== undefined) {
+    ({ lblStart, lblEnd, hash, sampleStart, ts, vs } = scratch);
+  } else {
+    lblStart = new Uint32Array(INITIAL_SERIES);
+    lblEnd = new Uint32Array(INITIAL_SERIES);
+    hash = new Int32Array(INITIAL_SERIES);
+    sampleStart = new Uint32Array(INITIAL_SERIES + 1);
+    const guess = sampleGuess(end);
+    ts = new Float64Array(guess);
+    vs = new Float64Array(guess);
+  }
   let n = 0;
   let ns = 0;
   let metadata = 0;

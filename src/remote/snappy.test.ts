@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { compressSync, uncompressSync } from 'snappy';
-import { snappyDecode, SnappyError } from './snappy.js';
+import { snappyDeclaredLength, snappyDecode, SnappyError } from './snappy.js';
 
 /** Bytes with runs and repeats, so the compressor emits literals and back-references of every length. */
 const data = fc
@@ -76,4 +76,21 @@ test('literals of every length up to 70, last or followed by a copy, decode as t
       assert.deepEqual(snappyDecode(body, 1 << 16), uncompressSync(body), `literal ${lit} copies ${copies.length}`);
     }
   }
+});
+
+test('decodes into the buffer given when it is long enough, else into a new one; the declared length is read alone', () => {
+  const input = Buffer.from('remote write '.repeat(50));
+  const block = compressSync(input);
+  assert.equal(snappyDeclaredLength(block), input.length);
+  assert.equal(snappyDeclaredLength(Buffer.from([0x80, 0x80])), -1);
+  assert.equal(snappyDeclaredLength(Buffer.alloc(0)), -1);
+  const into = new Uint8Array(new SharedArrayBuffer(input.length + 10), 4);
+  const out = snappyDecode(block, 1 << 24, into);
+  assert.equal(out.buffer, into.buffer);
+  assert.equal(out.byteOffset, 4);
+  assert.deepEqual(Buffer.from(out), input);
+  const small = new Uint8Array(input.length - 1);
+  const out2 = snappyDecode(block, 1 << 24, small);
+  assert.notEqual(out2.buffer, small.buffer);
+  assert.deepEqual(out2, input);
 });

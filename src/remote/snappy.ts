@@ -13,8 +13,24 @@ export class SnappyError extends Error {
   override name = 'SnappyError';
 }
 
-/** Decodes a snappy block; throws SnappyError when corrupt or when it would exceed maxBytes. */
-export function snappyDecode(src: Uint8Array, maxBytes: number): Buffer {
+/** The decoded length a snappy block declares in its header, or -1 when the header is corrupt. */
+export function snappyDeclaredLength(src: Uint8Array): number {
+  let declared = 0;
+  // Indices are checked against src.length; a block never claims 2^32 bytes or more.
+  for (let pos = 0, shift = 0; pos < src.length && shift <= 28; shift += 7) {
+    const b = src[pos++]!;
+    declared += (b & 0x7f) * 2 ** shift;
+    if (b < 0x80) return declared > 0xffffffff ? -1 : declared;
+  }
+  return -1;
+}
+
+/**
+ * Decodes a snappy block; throws SnappyError when corrupt or when it would
+ * exceed maxBytes. With `into`, the output is its first bytes when they are
+ * enough (a reused buffer: no allocation), else a new buffer as without it.
+ */
+export function snappyDecode(src: Uint8Array, maxBytes: number, into?: Uint8Array): Buffer {
   // Every src[...]! below reads at an index checked against src.length just before it.
   let pos = 0;
   // Header: uncompressed length as a varint.
@@ -32,7 +48,7 @@ export function snappyDecode(src: Uint8Array, maxBytes: number): Buffer {
   // Worded as Prometheus's receiver (client_golang's remote API) words it.
   if (declared > maxBytes) throw new SnappyError(`decoded size exceeds the ${maxBytes} bytes limit`);
   // Not from Node's shared pool: the decode workers move this buffer to the main thread.
-  const dst = Buffer.allocUnsafeSlow(declared);
+  const dst = into !== undefined && into.length >= declared ? Buffer.from(into.buffer, into.byteOffset, declared) : Buffer.allocUnsafeSlow(declared);
   // Four-byte loads and stores; DataView checks every index against its view's bounds.
   const dv = new DataView(dst.buffer, dst.byteOffset, declared);
   const sv = new DataView(src.buffer, src.byteOffset, src.byteLength);

@@ -62,9 +62,9 @@ import { formatG } from '../gofmt/float.js';
 import { compareStrings } from '../gofmt/order.js';
 import { goQuote, goQuoteBytes } from '../gofmt/quote.js';
 import { PoolFullError } from '../workers/pool.js';
-import { snappyDecode, SnappyError } from './snappy.js';
+import { snappyDeclaredLength, snappyDecode, SnappyError } from './snappy.js';
 import { decodeCompactV1, hashBytes, type CompactV1 } from './ingest_decode.js';
-import { newIngestPool, type IngestPool, type IngestReply } from './ingest_pool.js';
+import { IngestArenas, newIngestPool, type IngestPool, type IngestReply } from './ingest_pool.js';
 import { SeriesCache } from './ingest_series_cache.js';
 import { decodeLabelFields, decodeWriteRequest, ProtobufError, type DecodedExemplar, type DecodedHistogram } from './write_request.js';
 import { decodeWriteV2Request, type DecodedV2Request } from './write_request_v2.js';
@@ -183,6 +183,12 @@ const DEFAULT_CACHE_ENTRIES = 1 << 20;
 /** Label bytes the series cache holds at most: a bound against senders with huge label sets. */
 const DEFAULT_CACHE_BYTES = 256 * 1024 * 1024;
 
+/**
+ * Arenas (ingest_pool.ts) per decode worker: the two jobs a worker holds and
+ * two more waiting or being written; requests past them allocate their buffers.
+ */
+const ARENAS_PER_WORKER = 4;
+
 /** Seconds a sender is asked to wait when the decode queue is full. */
 const RETRY_AFTER_SECONDS = 1;
 
@@ -249,6 +255,7 @@ export class RemoteWriteHandler {
   private readonly exemplarsRejected: Counter<'reason'>;
   private readonly cache: SeriesCache;
   private readonly pool: IngestPool | null;
+  private readonly arenas: IngestArenas;
   /** False once the storage's appender proved to lack appendByRef: then the compact decode is skipped. */
   private byRef = true;
   /** Scratch for a 2.0 series' cache key (v2Key); grows to the largest label set seen. */
@@ -258,6 +265,7 @@ export class RemoteWriteHandler {
     this.cache = new SeriesCache({ maxEntries: opts.seriesCacheEntries ?? DEFAULT_CACHE_ENTRIES, maxBytes: DEFAULT_CACHE_BYTES });
     const workers = opts.decodeWorkers ?? 0;
     this.pool = workers > 0 ? newIngestPool(workers, opts.decodeQueue) : null;
+    this.arenas = new IngestArenas(workers * ARENAS_PER_WORKER);
     this.storage = opts.storage;
     this.logger = opts.logger ?? nopLogger;
     this.maxDecodedBytes = opts.maxDecodedBytes ?? DEFAULT_MAX_DECODED_BYTES;
@@ -323,6 +331,15 @@ export class RemoteWriteHandler {
         this.set(cache.bytes);
       },
     });
+    const arenas = this.arenas;
+    new Gauge({
+      name: 'tsprom_remote_write_decode_arena_bytes',
+      help: 'Bytes of shared memory the remote write receiver holds for bodies being decoded (reused between requests).',
+      registers,
+      collect() {
+        this.set(arenas.bytes);
+      },
+    });
     const pool = this.pool;
     if (pool !== null) {
       new Gauge({
@@ -352,11 +369,22 @@ export class RemoteWriteHandler {
     const pool = this.pool;
     // A store without appendByRef (the agent's) needs the full decode, which runs on this thread.
     if (pool === null || !this.byRef || body.length < INLINE_MAX_BYTES || !this.isAcceptedV1(headers)) return this.handle(headers, body);
+    // The body goes in an arena when one is free; else a copy of its own moves to the worker: cheaper than
+    // cloning, and the body may share its memory with other buffers.
+    const arena = this.arenas.take(body, snappyDeclaredLength(body));
+    try {
+      return await this.decodeAndWrite(pool, arena ?? new Uint8Array(body), arena === null);
+    } finally {
+      // Nothing read from the arena outlives the request's synchronous writing.
+      if (arena !== null) this.arenas.give(arena);
+    }
+  }
+
+  /** handleAsync() past its checks: `job` is an arena's view or a copy to move to the worker. */
+  private async decodeAndWrite(pool: IngestPool, job: Uint8Array, move: boolean): Promise<RemoteWriteResponse> {
     let reply: IngestReply;
     try {
-      // A copy of its own moves to the worker: cheaper than cloning, and the body may share its memory with other buffers.
-      const copy = new Uint8Array(body);
-      reply = await pool.run({ body: copy, maxDecodedBytes: this.maxDecodedBytes }, [copy.buffer]);
+      reply = await pool.run({ body: job, maxDecodedBytes: this.maxDecodedBytes }, move ? [job.buffer as ArrayBuffer] : []);
     } catch (e) {
       if (e instanceof PoolFullError) {
         const res = this.finish({ status: 503, body: 'remote write receiver busy: too many requests waiting to be decoded; retry later' });

@@ -186,6 +186,32 @@ test('decode workers: answers as inline, including malformed bodies', async () =
   });
 });
 
+test('decode workers: bodies share reused arenas while they last, later ones allocate; answers and data as inline', async () => {
+  await withDB(async (db) => {
+    await withDB(async (db2) => {
+      const registry = new Registry();
+      // One worker: 4 arenas, so 6 bodies at once take both paths.
+      const hw = new RemoteWriteHandler({ storage: db, registry, now: () => NOW, decodeWorkers: 1 });
+      const hi = new RemoteWriteHandler({ storage: db2, registry: new Registry(), now: () => NOW });
+      const arenaBytes = async (): Promise<number> => (await registry.getSingleMetric('tsprom_remote_write_decode_arena_bytes')!.get()).values[0]!.value;
+      try {
+        let held = 0;
+        for (let round = 0; round < 3; round++) {
+          const bodies = [0, 1000, 2000, 3000, 4000, 5000].map((off) => bigBody(off, NOW + round * 1000));
+          const answers = await Promise.all(bodies.map((b) => hw.handleAsync(V1, b)));
+          for (let i = 0; i < bodies.length; i++) assert.deepEqual(sb(answers[i]!), sb(hi.handle(V1, bodies[i]!)));
+          if (round === 0) held = await arenaBytes();
+          else assert.equal(await arenaBytes(), held, 'arenas are reused, not added');
+        }
+        assert.equal(held, 4 << 20);
+        assert.deepEqual(dump(db), dump(db2));
+      } finally {
+        await hw.close();
+      }
+    });
+  });
+});
+
 test('decode workers: a full queue answers 503 with Retry-After; nothing of that request is stored', async () => {
   await withDB(async (db) => {
     // One worker holds two bodies at a time and nothing may wait: the third request is refused.
