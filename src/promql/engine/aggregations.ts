@@ -318,10 +318,12 @@ class Accumulators {
   }
 }
 
-// The fold functions take a cell below the accumulators' size.
+// The fold functions take a cell below the accumulators' size, and the sample as an array and an index
+// in it: a float argument of a call that is not inlined is boxed, one heap object per point folded.
 
-/** The first sample f of a cell. */
-function foldFirst(a: Accumulators, op: Op, c: number, f: number): void {
+/** The first sample (src[i]) of a cell. */
+function foldFirst(a: Accumulators, op: Op, c: number, src: Float64Array, i: number): void {
+  const f = src[i]!;
   a.value[c] = op === Op.Stddev || op === Op.Stdvar ? (f !== f || f === Infinity || f === -Infinity ? NaN : 0) : op === Op.Group ? 1 : f;
   a.mean[c] = f;
   a.comp[c] = 0;
@@ -329,8 +331,9 @@ function foldFirst(a: Accumulators, op: Op, c: number, f: number): void {
   a.incremental[c] = 0;
 }
 
-/** A further sample f of a cell (not for quantile, whose values are kept). */
-function foldNext(a: Accumulators, op: Op, c: number, f: number): void {
+/** A further sample (src[i]) of a cell (not for quantile, whose values are kept). */
+function foldNext(a: Accumulators, op: Op, c: number, src: Float64Array, i: number): void {
+  const f = src[i]!;
   const value = a.value;
   switch (op) {
     case Op.Sum: {
@@ -458,14 +461,13 @@ async function aggregateSeriesMajor(ev: EvalContext, op: Op, groups: Groups, m: 
         const k = Math.round((ts[off + c]! - start) / interval);
         if (k >= k1) break;
         const cell = base + k;
-        const f = vs[off + c]!;
         if (seen[cell] === 0) {
           seen[cell] = 1;
           drop[cell] = dn;
-          foldFirst(acc, op, cell, f);
+          foldFirst(acc, op, cell, vs, off + c);
         } else {
           if (dn === 1) drop[cell] = 1;
-          foldNext(acc, op, cell, f);
+          foldNext(acc, op, cell, vs, off + c);
         }
       }
       cursors[si] = c;
@@ -588,7 +590,7 @@ async function aggregate(ev: EvalContext, e: AggregateExpr, grouping: string[], 
       if (seen[g] === 0) {
         seen[g] = 1;
         dropName[g] = input.dropName(si) ? 1 : 0;
-        foldFirst(acc, op, g, f);
+        foldFirst(acc, op, g, vals, p);
         if (op === Op.Quantile) {
           qVals![qStart![g]!] = f;
           qLen![g] = 1;
@@ -601,7 +603,7 @@ async function aggregate(ev: EvalContext, e: AggregateExpr, grouping: string[], 
         qLen![g]!++;
         continue;
       }
-      foldNext(acc, op, g, f);
+      foldNext(acc, op, g, vals, p);
     }
     // g < G: the length of every per-group array; step < numSteps = params.values.length.
     for (let g = 0; g < G; g++) {

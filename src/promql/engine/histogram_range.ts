@@ -26,7 +26,7 @@ export type HistogramWindowFn = (ts: Float64Array, vs: Float64Array, hs: Histogr
  */
 export type HistogramKernel = (ts: Float64Array, vs: Float64Array, hs: Histograms, lo: number, hi: number, t: number, step: number, metric: Labels, sts: Float64Array | null) => number | FloatHistogram | null;
 
-export type FloatWindowFn = (ts: Float64Array, vs: Float64Array, lo: number, hi: number, t: number, step: number) => number | null;
+export type FloatWindowFn = (ts: Float64Array, vs: Float64Array, lo: number, hi: number, step: number) => number | null;
 
 /** Functions that ignore histogram samples in their window (with an info when there are floats too). */
 const FLOAT_ONLY = new Set([
@@ -110,7 +110,7 @@ export function histogramKernelFor(ev: EvalContext, e: Call, offset: number, ran
       }
       if (m === 0) return null;
       ann.add(annotations.histogramIgnoredInMixedRange(metric.get('__name__'), pos));
-      return floatFn(fts, fvs, 0, m, t, step);
+      return floatFn(fts, fvs, 0, m, step);
     };
   }
   if (anchoredOrSmoothed && (name === 'changes' || name === 'resets')) {

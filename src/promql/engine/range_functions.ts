@@ -20,8 +20,12 @@ import { Scratch } from './quantile.js';
 import { extrapolatedRateST, instantRateST, resetsST } from './start_timestamps.js';
 import { InstantColumns, MAX_PREALLOCATED_POINTS, Series, dropMetadata, sameMetadataAs, type Matrix } from './value.js';
 
-/** Computes one output value from the window [lo, hi) of ts/vs at step `step` (time t); null for none. */
-type WindowFn = (ts: Float64Array, vs: Float64Array, lo: number, hi: number, t: number, step: number) => number | null;
+/**
+ * Computes one output value from the window [lo, hi) of ts/vs at step `step`; null for none. It takes the
+ * step, not its time: a time is no small integer, so passing it to a call that is not inlined (the kernel
+ * differs by function) would box it, one heap object per step and series.
+ */
+type WindowFn = (ts: Float64Array, vs: Float64Array, lo: number, hi: number, step: number) => number | null;
 
 interface RangeSource {
   /** Moves to the next series; false after the last. */
@@ -55,6 +59,8 @@ function kernelFor(
   resets: k.ResetTracker | null,
 ): WindowFn {
   const { offset, range } = src;
+  const start = ev.start;
+  const interval = ev.interval;
   // The parser checked the arguments against the function's signature, and params holds numSteps values for each
   // scalar argument (null only for the range and string ones): params[i]! and their [step]! below are in range.
   switch (e.func.name) {
@@ -65,10 +71,21 @@ function kernelFor(
       const isRate = e.func.name === 'rate';
       if (src.anchored || src.smoothed) {
         const smoothed = src.smoothed;
-        return (ts, vs, lo, hi, t) => extendedRate(ts, vs, lo, hi, t - offset - range, t - offset, isCounter, isRate, smoothed);
+        return (ts, vs, lo, hi, step) => {
+          const t = start + step * interval;
+          return extendedRate(ts, vs, lo, hi, t - offset - range, t - offset, isCounter, isRate, smoothed);
+        };
       }
-      if (!isCounter || resets === null) return (ts, vs, lo, hi, t) => k.extrapolatedRate(ts, vs, lo, hi, t - offset - range, t - offset, isCounter, isRate);
-      return (ts, vs, lo, hi, t) => k.extrapolatedRate(ts, vs, lo, hi, t - offset - range, t - offset, true, isRate, resets.noneIn(vs, lo, hi));
+      if (!isCounter || resets === null) {
+        return (ts, vs, lo, hi, step) => {
+          const t = start + step * interval;
+          return k.extrapolatedRate(ts, vs, lo, hi, t - offset - range, t - offset, isCounter, isRate);
+        };
+      }
+      return (ts, vs, lo, hi, step) => {
+        const t = start + step * interval;
+        return k.extrapolatedRate(ts, vs, lo, hi, t - offset - range, t - offset, true, isRate, resets.noneIn(vs, lo, hi));
+      };
     }
     case 'irate':
       return (ts, vs, lo, hi) => k.instantDelta(ts, vs, lo, hi, true);
@@ -111,8 +128,8 @@ function kernelFor(
     case 'resets': {
       const f = e.func.name === 'changes' ? k.changes : k.resets;
       if (!src.anchored) return f;
-      return (ts, vs, lo, hi, t) => {
-        const first = anchoredFirst(ts, lo, hi, t - offset - range);
+      return (ts, vs, lo, hi, step) => {
+        const first = anchoredFirst(ts, lo, hi, start + step * interval - offset - range);
         return first < 0 ? null : f(ts, vs, first, hi);
       };
     }
@@ -122,7 +139,7 @@ function kernelFor(
       const qs = params[0]!;
       const pos = e.args[0]!.posRange;
       const scratch = new Scratch();
-      return (ts, vs, lo, hi, _t, step) => {
+      return (ts, vs, lo, hi, step) => {
         const q = qs[step]!;
         if (q !== q || q < 0 || q > 1) ev.q.annotations.add(annotations.invalidQuantile(q, pos));
         return k.quantileOverTime(q, ts, vs, lo, hi, scratch);
@@ -131,12 +148,12 @@ function kernelFor(
     case 'predict_linear': {
       const ds = params[1]!;
       const fit = new k.LinearFit();
-      return (ts, vs, lo, hi, t, step) => k.predictLinear(ts, vs, lo, hi, t, ds[step]!, fit);
+      return (ts, vs, lo, hi, step) => k.predictLinear(ts, vs, lo, hi, start + step * interval, ds[step]!, fit);
     }
     case 'double_exponential_smoothing': {
       const sfs = params[1]!;
       const tfs = params[2]!;
-      return (_ts, vs, lo, hi, _t, step) => {
+      return (_ts, vs, lo, hi, step) => {
         const sf = sfs[step]!;
         const tf = tfs[step]!;
         const err = k.smoothingFactorError(sf, tf);
@@ -386,7 +403,7 @@ export async function evalRangeFunction(ev: EvalContext, e: Call, matrixArg: num
       } else if (ST !== null) {
         v = stFn!(T, V, ST, lo, hi, t, inMetric);
       } else {
-        v = fn(T, V, lo, hi, t, step);
+        v = fn(T, V, lo, hi, step);
       }
       if (v === null) continue;
       if (cols !== null) {
