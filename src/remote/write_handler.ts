@@ -66,6 +66,7 @@ import { snappyDeclaredLength, snappyDecode, SnappyError } from './snappy.js';
 import { decodeCompactV1, hashBytes, type CompactV1 } from './ingest_decode.js';
 import { IngestArenas, newIngestPool, type IngestPool, type IngestReply } from './ingest_pool.js';
 import { SeriesCache } from './ingest_series_cache.js';
+import { RefTimes } from './ref_times.js';
 import { decodeLabelFields, decodeWriteRequest, ProtobufError, type DecodedExemplar, type DecodedHistogram } from './write_request.js';
 import { decodeWriteV2Request, type DecodedV2Request } from './write_request_v2.js';
 
@@ -258,6 +259,8 @@ export class RemoteWriteHandler {
   private readonly arenas: IngestArenas;
   /** False once the storage's appender proved to lack appendByRef: then the compact decode is skipped. */
   private byRef = true;
+  /** writeV1Compact's newest timestamp per series ref in the request (requests are written one at a time). */
+  private readonly newestByRef = new RefTimes();
   /** Scratch for a 2.0 series' cache key (v2Key); grows to the largest label set seen. */
   private keyBuf = Buffer.allocUnsafeSlow(1024);
 
@@ -584,7 +587,8 @@ export class RemoteWriteHandler {
     let appended = 0;
     let invalid = 0;
     /** Newest timestamp appended per series ref in this request (see writeV1's `newest`). */
-    const newest = new Map<number, number>();
+    const newest = this.newestByRef;
+    newest.clear();
     const { ts, vs, sampleStart, lblStart, lblEnd, hash } = c;
     try {
       // Every per-series array has at least c.series entries (sampleStart one more), and sample ranges lie within ts and vs.
@@ -1086,6 +1090,7 @@ function v1Problem(pairs: readonly string[], utf8: boolean): string | null {
     }
   }
   if (!hasName || !valid) return `invalid metric name or labels, got ${v1Text(pairs)}`;
+  if (v1Ascending(pairs)) return null;
   const order = v1Order(pairs);
   for (let k = 1; k < order.length; k++) {
     const name = pairs[order[k]!]!;
@@ -1095,7 +1100,21 @@ function v1Problem(pairs: readonly string[], utf8: boolean): string | null {
 }
 
 /** The label set to store of a series v1Problem passed (empty values dropped, as the storage drops them). */
+/** Whether the label names are strictly ascending, as senders write them: then no name repeats and the order is Labels' own. */
+function v1Ascending(pairs: readonly string[]): boolean {
+  // i - 2 >= 0 and i < pairs.length.
+  for (let i = 2; i < pairs.length; i += 2) if (compareStrings(pairs[i - 2]!, pairs[i]!) >= 0) return false;
+  return true;
+}
+
 function v1Labels(pairs: readonly string[]): Labels {
+  if (v1Ascending(pairs)) {
+    let empty = false;
+    // pairs has an even length: i + 1 is in range.
+    for (let i = 1; i < pairs.length; i += 2) if (pairs[i] === '') empty = true;
+    // What fromList would build from a sorted list without repeats or empty values.
+    if (!empty) return Labels.fromSortedPairs(pairs);
+  }
   const list: Label[] = [];
   for (let i = 0; i < pairs.length; i += 2) list.push({ name: pairs[i]!, value: pairs[i + 1]! });
   return Labels.fromList(list);

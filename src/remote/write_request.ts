@@ -348,6 +348,40 @@ function decodeExemplar(buf: Buffer, start: number, end: number): DecodedExempla
   return { labels, utf8, value, t };
 }
 
+/** Slots of the recent label strings (a power of two): more than the distinct names and common values of a request. */
+const RECENT_SLOTS = 4096;
+/** Longer strings are not remembered (the memo stays under 256 KiB of characters). */
+const RECENT_MAX_LENGTH = 64;
+/**
+ * Label strings decoded lately, by a hash of their bytes: names and many
+ * values repeat from series to series, and a repeat is found with one
+ * compare instead of decoding a string. Fixed size; a slot holds the last one.
+ */
+const recent: string[] = new Array<string>(RECENT_SLOTS).fill('');
+
+/** buf[start, end) as a string when it is ASCII (then also valid UTF-8), else null. */
+function asciiString(buf: Buffer, start: number, end: number): string | null {
+  const n = end - start;
+  let h = n;
+  // start <= i < end <= buf.length.
+  for (let i = start; i < end; i++) {
+    const b = buf[i]!;
+    if (b >= 0x80) return null;
+    h = Math.imul(h ^ b, 0x01000193);
+  }
+  if (n > RECENT_MAX_LENGTH) return buf.toString('latin1', start, end);
+  const slot = (h ^ (h >>> 15)) & (RECENT_SLOTS - 1);
+  const c = recent[slot]!;
+  if (c.length === n) {
+    let i = 0;
+    while (i < n && c.charCodeAt(i) === buf[start + i]) i++;
+    if (i === n) return c;
+  }
+  const str = buf.toString('latin1', start, end);
+  recent[slot] = str;
+  return str;
+}
+
 function decodeLabel(buf: Buffer, start: number, end: number, out: string[]): boolean {
   const r = new Reader(buf, start, end, 'Label');
   let name = '';
@@ -358,9 +392,12 @@ function decodeLabel(buf: Buffer, start: number, end: number, out: string[]): bo
     if (field === 1 || field === 2) {
       expectWire(field === 1 ? 'Name' : 'Value', wire, WIRE_LEN);
       const [s, e] = r.bytes();
-      const bytes = buf.subarray(s, e);
-      if (!isUtf8(bytes)) ok = false;
-      const str = bytes.toString('utf8');
+      let str = asciiString(buf, s, e);
+      if (str === null) {
+        const bytes = buf.subarray(s, e);
+        if (!isUtf8(bytes)) ok = false;
+        str = bytes.toString('utf8');
+      }
       if (field === 1) name = str;
       else value = str;
     } else {
