@@ -14,6 +14,21 @@ function bits(v: number): [number, number] {
 }
 
 describe('WAL records', () => {
+  test('series label strings are written as Encbuf.putString writes them: ASCII, not ASCII, around 128 characters', () => {
+    const strs = ['__name__', 'up', 'a'.repeat(127), 'b'.repeat(128), 'ünï', 'x\u007f', 'é'.repeat(70), '', 'z'.repeat(300), 'ok😀'];
+    const ids = Uint32Array.from(strs.map((_, i) => i));
+    const e = new RecordEncoder(16, 1 << 20);
+    e.startBatch(1);
+    e.seriesFromSymbols(7, strs.length / 2, strs, ids, 0);
+    const want = new Encbuf(16);
+    want.putByte(REC_BATCH);
+    want.putUvarint(1);
+    want.putUvarint(7);
+    want.putUvarint(strs.length / 2);
+    for (const x of strs) want.putString(x);
+    assert.deepEqual(Buffer.from(e.bytes()), Buffer.from(want.get()));
+  });
+
   test('batch and tombstone records round-trip', () => {
     const { h, c } = collector();
     const e = new RecordEncoder(16, 1 << 20);
