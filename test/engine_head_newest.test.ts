@@ -1,6 +1,7 @@
 // Instant selectors over the head take a series' newest sample without decoding its open chunk
-// (newestFloatAtOrBefore); the same queries over a MemoryStorage holding the same samples decode
-// every sample. Both must answer alike at every query time around the newest samples.
+// (newestFloatAtOrBefore), and range selectors read float runs in bulk (readFloats); the same
+// queries over a MemoryStorage holding the same samples decode every sample one by one. Both must
+// answer alike at every query time around the newest samples and over ranges.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -89,6 +90,19 @@ describe('instant selectors over the head (newest sample without decoding)', () 
         const a = await engine.newRangeQuery(db, q, END - 1, END + S - 2, S).exec();
         const b = await engine.newRangeQuery(mem, q, END - 1, END + S - 2, S).exec();
         assert.deepEqual(lines(a.value), lines(b.value), `${q} one step`);
+      }
+      // Range queries read the head's chunks in bulk (readFloats) with one iterator reused across series.
+      const ranges: Array<[string, number, number, number]> = [
+        ['{job="j"}', 0, END + LOOKBACK + S, S],
+        ['{job="j"}', S / 2, END, 7 * S],
+        ['count_over_time(counter[5m]) + sum_over_time(stale[2m])', 0, END, 3 * S],
+        ['rate(counter[1m]) + on() group_left sum(gauge)', 0, END, 2 * S],
+        ['{job="j"} offset 1m', 60 * S, END + LOOKBACK, 11 * S],
+      ];
+      for (const [q, start, end, step] of ranges) {
+        const a = await engine.newRangeQuery(db, q, start, end, step).exec();
+        const b = await engine.newRangeQuery(mem, q, start, end, step).exec();
+        assert.deepEqual(lines(a.value), lines(b.value), `${q} over [${start}, ${end}] step ${step}`);
       }
       // The newest samples as stored: -0 stays -0, the marker hides the series.
       const v = (await engine.newInstantQuery(db, '{job="j"}', END).exec()).value;

@@ -56,12 +56,32 @@ export interface SampleIterator {
    * cannot tell cheaply, leaving the iterator as it was (the caller then seeks and reads as usual).
    */
   newestFloatAtOrBefore?(t: number): boolean;
+  /**
+   * Optional bulk read of float samples, for decoding loops that would otherwise call t() and v() per
+   * sample. Starting at the current sample (the last next() or seek() said Float), appends each float
+   * sample with t <= to to run.t and run.v at run.n (staleness markers only with keepStale), advancing
+   * run.n and the iterator. Stops at the first sample past `to`, at the first non-float sample, at the
+   * end, or at a sample to keep when run.t is full (run.n = run.t.length; that sample stays current).
+   * Returns what the iterator holds then, as next() would have said.
+   */
+  readFloats?(to: number, keepStale: boolean, run: FloatRun): ValueType;
+}
+
+/** Where readFloats() appends: parallel timestamp and value arrays of equal length, n of them filled. */
+export interface FloatRun {
+  t: Float64Array;
+  v: Float64Array;
+  n: number;
 }
 
 export interface Series {
   readonly labels: Labels;
-  /** A fresh iterator over the series' samples (within the querier's time range). */
-  iterator(): SampleIterator;
+  /**
+   * An iterator over the series' samples (within the querier's time range). `reuse` is an iterator
+   * from an earlier call on a series of the same querier that the caller no longer reads: an
+   * implementation may reset and return it instead of making a new one.
+   */
+  iterator(reuse?: SampleIterator): SampleIterator;
 }
 
 /** A lazy sequence of series, sorted by labels when the caller asked for sorting. */

@@ -219,11 +219,13 @@ class BlockSeries implements Series {
     private readonly skipChunks: boolean,
   ) {}
 
-  iterator(): SampleIterator {
+  iterator(reuse?: SampleIterator): SampleIterator {
     if (this.skipChunks) return new EmptyIterator();
     const inRange = this.metas.filter((m) => m.maxt >= this.mint && m.mint <= this.maxt);
     const locs: ChunkLocation[] = [];
-    const cl = new ChunkList();
+    const reused = reuse instanceof ChunkSeriesIterator ? reuse : null;
+    const cl = reused?.chunks ?? new ChunkList();
+    cl.clear();
     try {
       const buf = this.block.chunks.readSeries(inRange, locs);
       // readSeries fills one location per meta: i < inRange.length = locs.length.
@@ -231,7 +233,9 @@ class BlockSeries implements Series {
     } catch (e) {
       return new ErrorIterator(e instanceof Error ? e : new Error(String(e)));
     }
-    return new ChunkSeriesIterator(cl, this.mint, this.maxt, this.del);
+    if (reused === null) return new ChunkSeriesIterator(cl, this.mint, this.maxt, this.del);
+    reused.restart(this.mint, this.maxt, this.del);
+    return reused;
   }
 }
 

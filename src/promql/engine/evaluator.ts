@@ -9,7 +9,7 @@
 import { CounterResetHint, FloatHistogram } from '../../model/histogram.js';
 import { Labels } from '../../model/labels.js';
 import { isStaleNaN } from '../../model/value.js';
-import { ValueType, type SampleIterator, type Series as StorageSeries, type SeriesSet } from '../../storage/interface.js';
+import { ValueType, type FloatRun, type SampleIterator, type Series as StorageSeries, type SeriesSet } from '../../storage/interface.js';
 import type { Expr, MatrixSelector, StepInvariantExpr, SubqueryExpr, UnaryExpr, VectorSelector } from '../parser/ast.js';
 import { evalAggregate } from './aggregations.js';
 import { evalBinary } from './binops.js';
@@ -43,9 +43,11 @@ const spareBuffers: DecodeBuffers[] = [];
  * Reusable decode buffers of one query. They start at 1024 samples (16 KiB,
  * a few hours of one series at 15s) and double up to the longest series read.
  */
-class DecodeBuffers {
+class DecodeBuffers implements FloatRun {
   t = new Float64Array(1024);
   v = new Float64Array(1024);
+  /** Samples filled, while an iterator's readFloats() appends (decodeRun keeps its own count otherwise). */
+  n = 0;
   /**
    * Native histograms of the last decode by position, or null when it had
    * none (set per decode, so float-only series cost nothing).
@@ -476,6 +478,21 @@ export class Evaluator implements EvalContext {
     const b = this.buffers;
     this.lastHistogram = null;
     let vt = it.seek(from);
+    if (it.readFloats !== undefined && !b.hasST) {
+      // Float runs in bulk: no call and no boxed timestamp per sample. What it stops at (a histogram,
+      // the end, a sample past `to`) the loop below takes as it would have.
+      while (vt === ValueType.Float) {
+        b.n = n;
+        vt = it.readFloats(to, keepStale, b);
+        n = b.n;
+        if (vt !== ValueType.Float || it.t() > to) break;
+        // Stopped at a sample to keep with the buffers full.
+        if (n >= limit) throw new TooManySamplesError();
+        b.grow();
+        this.q.memory.fixed += n * SAMPLE_BYTES;
+        this.q.memory.setSamples(this.currentSamples);
+      }
+    }
     while (vt !== ValueType.None) {
       const t = it.t();
       if (t > to) break;
@@ -614,12 +631,15 @@ export class Evaluator implements EvalContext {
     // The one step's reference time (end may lie a little after start with a single step).
     const ref0 = (at ?? this.start) - offset;
     const out: Matrix = [];
+    // Each series is decoded whole before the next: its iterator can serve the next one.
+    let it: SampleIterator | undefined;
     for (let ss = cursor.next(); ss !== null; ss = cursor.next()) {
+      it = ss.iterator(it);
       const n = sparse
-        ? this.decodeWindows(ss.iterator(), this.start - offset, lookback, this.interval, true)
+        ? this.decodeWindows(it, this.start - offset, lookback, this.interval, true)
         : this.numSteps === 1
-          ? this.decodeNewest(ss.iterator(), ref0 - lookback + 1, ref0)
-          : this.decode(ss.iterator(), mint, maxt, true);
+          ? this.decodeNewest(it, ref0 - lookback + 1, ref0)
+          : this.decode(it, mint, maxt, true);
       const T = this.bufT;
       const V = this.bufV;
       const H = this.bufH;

@@ -68,3 +68,51 @@ test('seek lands on the first sample at or after the target within the range, an
     { numRuns: 500 },
   );
 });
+
+test('readFloats appends what next() would give, stops past `to` and at a full run, and a restarted iterator reads anew', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.integer({ min: 1, max: 5000 }), { minLength: 1, maxLength: 200 }),
+      fc.integer({ min: 1, max: 40 }),
+      fc.integer({ min: 0, max: 300_000 }),
+      fc.integer({ min: 0, max: 600_000 }),
+      fc.integer({ min: 1, max: 64 }),
+      fc.boolean(),
+      (gaps, per, from, to, room, reuse) => {
+        const ts: number[] = [];
+        let t = 0;
+        for (const g of gaps) ts.push((t += g));
+        const want = ts.filter((x) => x >= from && x <= to);
+        let it = new ChunkSeriesIterator(build(ts, per), 0, 1e9, null);
+        if (reuse) {
+          // Used on other samples first, then refilled and restarted.
+          while (it.next() !== ValueType.None);
+          const fresh = build(ts, per);
+          it.chunks.clear();
+          for (let i = 0; i < fresh.n; i++) it.chunks.push(fresh.bufs[i]!, fresh.start(i), fresh.end(i), fresh.count(i), fresh.mint(i), fresh.maxt(i));
+          it.restart(0, 1e9, null);
+        }
+        const run = { t: new Float64Array(room), v: new Float64Array(room), n: 0 };
+        const got: number[] = [];
+        let vt = it.seek(from);
+        while (vt === ValueType.Float) {
+          vt = it.readFloats(to, true, run);
+          for (let i = 0; i < run.n; i++) {
+            got.push(run.t[i]!);
+            assert.equal(run.v[i], run.t[i]! / 1000 + 0.25);
+          }
+          if (vt !== ValueType.Float || it.t() > to) break;
+          // Full: the current sample is the next one to keep.
+          assert.equal(run.n, room);
+          run.n = 0;
+        }
+        assert.deepEqual(got, want);
+        if (vt === ValueType.Float) assert.equal(it.t(), ts.find((x) => x >= from && x > to));
+        else assert.equal(vt, ValueType.None);
+        it = new ChunkSeriesIterator(new ChunkList(), 0, 1, null);
+        assert.equal(it.seek(0), ValueType.None);
+      },
+    ),
+    { numRuns: 300 },
+  );
+});

@@ -4,7 +4,7 @@
 // series sets both the head and blocks return. Shared by tsdb/head and the root.
 import { isStaleNaN, STALE_NAN } from '../../model/value.js';
 import type { FloatHistogram, Histogram } from '../../model/histogram.js';
-import { ValueType, type SampleIterator, type Series, type SeriesSet } from '../../storage/interface.js';
+import { ValueType, type FloatRun, type SampleIterator, type Series, type SeriesSet } from '../../storage/interface.js';
 import { decodeFloatHistogramChunk, decodeHistogramChunk, ENC_HISTOGRAM } from '../chunkenc/histogram_chunk.js';
 import { ENC_XOR, XorIterator } from '../chunkenc/xor.js';
 
@@ -32,10 +32,25 @@ export class ChunkList {
     this.lastLo = lo;
   }
 
+  /** Empties the list for another series' chunks, keeping the arrays' room (entries past n are stale). */
+  clear(): void {
+    this.n = 0;
+    this.lastKnown = false;
+  }
+
   push(buf: Uint8Array, start: number, end: number, count: number, mint: number, maxt: number, enc = ENC_XOR): void {
-    this.bufs.push(buf);
-    this.meta.push(start, end, count, mint, maxt, enc);
-    this.n++;
+    const i = this.n;
+    const m = this.meta;
+    // Entries up to n are in use; writing at n extends the arrays by one entry at most.
+    this.bufs[i] = buf;
+    const k = i * META;
+    m[k] = start;
+    m[k + 1] = end;
+    m[k + 2] = count;
+    m[k + 3] = mint;
+    m[k + 4] = maxt;
+    m[k + 5] = enc;
+    this.n = i + 1;
   }
 
   // Accessors for chunk i < n: meta holds META entries per chunk.
@@ -134,10 +149,29 @@ export class ChunkSeriesIterator implements SampleIterator {
 
   constructor(
     private readonly cl: ChunkList,
-    private readonly mint: number,
-    private readonly maxt: number,
-    private readonly del: Float64Array | null,
+    private mint: number,
+    private maxt: number,
+    private del: Float64Array | null,
   ) {}
+
+  /** The chunk list this iterator reads: a caller reusing the iterator clears and refills it, then calls restart(). */
+  get chunks(): ChunkList {
+    return this.cl;
+  }
+
+  /** Starts over on what chunks() now holds, as a new iterator over (mint, maxt, del) would. */
+  restart(mint: number, maxt: number, del: Float64Array | null): void {
+    this.ci = -1;
+    this.kind = ValueType.Float;
+    this.loaded = false;
+    this.valid = false;
+    this.done = false;
+    this.di = 0;
+    this.error = null;
+    this.mint = mint;
+    this.maxt = maxt;
+    this.del = del;
+  }
 
   private finish(): ValueType {
     this.valid = false;
@@ -239,6 +273,30 @@ export class ChunkSeriesIterator implements SampleIterator {
     this.loaded = true;
     this.valid = true;
     return true;
+  }
+
+  readFloats(to: number, keepStale: boolean, run: FloatRun): ValueType {
+    const x = this.x;
+    const T = run.t;
+    const V = run.v;
+    let n = run.n;
+    let r: ValueType = this.kind;
+    // While r is Float the current sample is the float decoder's.
+    while (r === ValueType.Float) {
+      const t = x.ts;
+      if (t > to) break;
+      const v = x.v();
+      if (keepStale || !isStaleNaN(v)) {
+        if (n === T.length) break;
+        // n < T.length = V.length (FloatRun's arrays have equal lengths).
+        T[n] = t;
+        V[n] = v;
+        n++;
+      }
+      r = this.next();
+    }
+    run.n = n;
+    return r;
   }
 
   t(): number {
