@@ -65,6 +65,14 @@ export class SeriesTable {
   private allList: PostingsList | null = null;
   private readonly byHash = new NumMultiMap(1024);
   private readonly byRef = new NumMultiMap(1024);
+  /**
+   * A slot guess per ref, at ref & (length - 1): right when refOf says so (a
+   * live slot's ref is its own: no other live slot has it). Refs are handed
+   * out in order, so the series of one request sit side by side here, where
+   * byRef's hashing scatters them (a cache miss per lookup). Length: a power
+   * of two at least cap.
+   */
+  private slotHint = new Int32Array(1024);
   /** Extra refs that point at a slot (the same label set logged under several refs). */
   private readonly aliases = new Map<number, number[]>();
   numSeries = 0;
@@ -80,6 +88,14 @@ export class SeriesTable {
     this.lblOff = growU32(this.lblOff, n);
     this.lblLen = growU16(this.lblLen, n);
     this.cap = n;
+    if (this.slotHint.length < n) {
+      let len = this.slotHint.length;
+      while (len < n) len *= 2;
+      this.slotHint = new Int32Array(len);
+      const mask = len - 1;
+      // s < numSlots <= cap.
+      for (let s = 0; s < this.numSlots; s++) if (this.refOf[s] !== 0) this.slotHint[this.refOf[s]! & mask] = s;
+    }
   }
 
   // ---- lookup ----
@@ -109,6 +125,9 @@ export class SeriesTable {
 
   /** The slot of a series ref (or alias), or -1 when the series is gone. */
   slotByRef(ref: number): number {
+    // The mask keeps the index in range; a hint is below cap, the refOf's length.
+    const h = this.slotHint[ref & (this.slotHint.length - 1)]!;
+    if (this.refOf[h] === ref && ref !== 0) return h;
     return this.byRef.get(ref);
   }
 
@@ -198,6 +217,7 @@ export class SeriesTable {
     if (this.allList === null) this.allList = new PostingsList(slot);
     else this.allList.add(slot);
     this.refOf[slot] = ref;
+    this.slotHint[ref & (this.slotHint.length - 1)] = slot;
     this.hashOf[slot] = ls.hash();
     this.lblOff[slot] = off;
     this.lblLen[slot] = n;
@@ -404,7 +424,8 @@ export class SeriesTable {
       this.lblLen.byteLength +
       this.pool.byteLength +
       this.byHash.bytes() +
-      this.byRef.bytes()
+      this.byRef.bytes() +
+      this.slotHint.byteLength
     );
   }
 }
