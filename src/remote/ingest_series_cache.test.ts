@@ -69,3 +69,18 @@ test('many series: all found after growth of the table and pages', () => {
   assert.equal(c.size, 20_000);
   assert.ok(c.bytes > 0);
 });
+
+test('the entry after the last one found is checked by its bytes, not only its hash and length', () => {
+  const c = new SeriesCache({ maxEntries: 100, maxBytes: 1 << 20 });
+  // Same hash and length; they differ in the first word, a middle word or the last byte past the words.
+  const names = ['abcdefgh1', 'abcdefgh2', 'Xbcdefgh1', 'abcdXfgh1'];
+  names.forEach((n, i) => set(c, n, i + 1, 42));
+  for (let round = 0; round < 2; round++) {
+    // In order (each the entry after the last found), then backwards and skipping.
+    for (let i = 0; i < names.length; i++) assert.equal(get(c, names[i]!, 42), i + 1);
+    for (let i = names.length - 1; i >= 0; i -= 2) assert.equal(get(c, names[i]!, 42), i + 1);
+    assert.equal(get(c, 'abcdefgh1', 42), 1);
+    assert.equal(get(c, 'abcdefgh3', 42), 0, 'the next entry has the same hash and length, other bytes');
+    assert.equal(get(c, 'abcdefgh2', 42), 2);
+  }
+});

@@ -14,6 +14,8 @@ import type { SeriesRef } from '../storage/interface.js';
 /** Label bytes are stored in pages of this size: big enough that a page holds ~1,000 series, small enough to waste little. */
 const PAGE_BYTES = 256 * 1024;
 
+const EMPTY = new Uint8Array(0);
+
 /** Smallest hash table (slots); it doubles as entries come. */
 const MIN_SLOTS = 1024;
 
@@ -35,6 +37,8 @@ class Generation {
   off: Uint32Array;
   len: Uint32Array;
   readonly pages: Buffer[] = [];
+  /** A DataView of each page. */
+  private readonly views: DataView[] = [];
   private pageUsed = PAGE_BYTES;
   size = 0;
   bytes = 0;
@@ -49,8 +53,8 @@ class Generation {
     this.len = new Uint32Array(cap);
   }
 
-  /** The entry holding buf[start, end) with this hash, or -1. */
-  find(buf: Uint8Array, start: number, end: number, hash: number): number {
+  /** The entry holding buf[start, end) with this hash, or -1. `view` is a DataView of all of buf. */
+  find(buf: Uint8Array, view: DataView<ArrayBufferLike>, start: number, end: number, hash: number): number {
     const mask = this.slots.length - 1;
     const n = end - start;
     // The table is at most half full, so the probe meets an empty slot.
@@ -58,11 +62,22 @@ class Generation {
       const s = this.slots[i]!;
       if (s === 0) return -1;
       const e = s - 1;
-      if (this.hashes[e] !== hash || this.len[e] !== n) continue;
-      const o = this.off[e]!;
-      // Native memcmp: label runs are ~100-200 bytes, where a JS byte loop costs more than the call.
-      if (this.pages[this.page[e]!]!.compare(buf, start, end, o, o + n) === 0) return e;
+      if (this.is(e, buf, view, start, end, hash)) return e;
     }
+  }
+
+  /** Whether entry e (< size) holds buf[start, end) with this hash. */
+  is(e: number, buf: Uint8Array, view: DataView<ArrayBufferLike>, start: number, end: number, hash: number): boolean {
+    const n = end - start;
+    if (this.hashes[e] !== hash || this.len[e] !== n) return false;
+    const o = this.off[e]!;
+    const pv = this.views[this.page[e]!]!;
+    // Four bytes a step through DataViews (~1.5x a native compare call on label runs of ~100-200 bytes);
+    // entry e's bytes lie within its page and buf[start, end) within buf.
+    let i = 0;
+    for (; i + 4 <= n; i += 4) if (pv.getInt32(o + i) !== view.getInt32(start + i)) return false;
+    for (; i < n; i++) if (pv.getUint8(o + i) !== buf[start + i]) return false;
+    return true;
   }
 
   /** Adds an entry (not present); the caller checked the bounds. */
@@ -71,7 +86,9 @@ class Generation {
     if (this.size + 1 > this.hashes.length) this.growEntries();
     if (2 * (this.size + 1) > this.slots.length) this.rehash(this.slots.length * 2);
     if (this.pageUsed + n > PAGE_BYTES) {
-      this.pages.push(Buffer.allocUnsafeSlow(PAGE_BYTES));
+      const page = Buffer.allocUnsafeSlow(PAGE_BYTES);
+      this.pages.push(page);
+      this.views.push(new DataView(page.buffer, page.byteOffset, page.length));
       this.pageUsed = 0;
     }
     const e = this.size++;
@@ -125,6 +142,11 @@ export class SeriesCache {
   private readonly genBytes: number;
   private hitCount = 0;
   private missCount = 0;
+  /** The entry of cur found or added last (-1: none yet). */
+  private last = -1;
+  /** The buffer `view` views; dropped with the next one. */
+  private viewed: Uint8Array = EMPTY;
+  private view: DataView<ArrayBufferLike> = new DataView(EMPTY.buffer);
 
   constructor(opts: SeriesCacheOptions) {
     this.genEntries = Math.max(1, Math.floor(opts.maxEntries / 2));
@@ -151,13 +173,19 @@ export class SeriesCache {
 
   /** The ref cached for the label bytes buf[start, end) with hash `hash` (hashBytes), or 0. */
   get(buf: Uint8Array, start: number, end: number, hash: number): SeriesRef {
-    const e = this.cur.find(buf, start, end, hash);
+    const view = this.viewOf(buf);
+    const cur = this.cur;
+    // Senders repeat their series in the same order, and entries are added in the order first seen: the
+    // entry after the last one found is likely this one, and checking it first skips a hashed probe.
+    const next = this.last + 1;
+    const e = next < cur.size && cur.is(next, buf, view, start, end, hash) ? next : cur.find(buf, view, start, end, hash);
     if (e >= 0) {
       this.hitCount++;
-      return this.cur.refs[e]!;
+      this.last = e;
+      return cur.refs[e]!;
     }
     if (this.old !== null) {
-      const o = this.old.find(buf, start, end, hash);
+      const o = this.old.find(buf, view, start, end, hash);
       if (o >= 0) {
         this.hitCount++;
         const ref = this.old.refs[o]!;
@@ -172,7 +200,7 @@ export class SeriesCache {
   /** Caches (or updates) the ref of the label bytes buf[start, end). Label runs longer than a page are not cached. */
   set(buf: Uint8Array, start: number, end: number, hash: number, ref: SeriesRef): void {
     if (end - start > PAGE_BYTES) return;
-    const e = this.cur.find(buf, start, end, hash);
+    const e = this.cur.find(buf, this.viewOf(buf), start, end, hash);
     if (e >= 0) {
       this.cur.refs[e] = ref;
       return;
@@ -180,11 +208,21 @@ export class SeriesCache {
     this.add(buf, start, end, hash, ref);
   }
 
+  /** A DataView of buf, kept while the same buffer comes (a request's series share one). */
+  private viewOf(buf: Uint8Array): DataView<ArrayBufferLike> {
+    if (buf !== this.viewed) {
+      this.viewed = buf;
+      this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
+    return this.view;
+  }
+
   private add(buf: Uint8Array, start: number, end: number, hash: number, ref: SeriesRef): void {
     if (this.cur.size >= this.genEntries || this.cur.bytes + (end - start) > this.genBytes) {
       this.old = this.cur;
       this.cur = new Generation();
     }
+    this.last = this.cur.size;
     this.cur.add(buf, start, end, hash, ref);
   }
 }
