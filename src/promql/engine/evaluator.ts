@@ -740,8 +740,10 @@ export class Evaluator implements EvalContext {
     const lookback = this.q.lookbackDelta;
     const offset = vs.offset;
     const out: Matrix = [];
+    let it: SampleIterator | undefined;
     for (const ss of this.selected(vs)) {
-      const n = this.decode(ss.iterator(), this.start - offset - lookback + 1, this.end - offset + lookback, false);
+      it = ss.iterator(it);
+      const n = this.decode(it, this.start - offset - lookback + 1, this.end - offset + lookback, false);
       const T = this.bufT;
       const V = this.bufV;
       const H = this.bufH;
@@ -785,10 +787,12 @@ export class Evaluator implements EvalContext {
     const loadFrom = anchored || smoothed ? mint - lookback : mint;
     const loadTo = smoothed ? maxt + lookback : maxt;
     const out: Matrix = [];
+    let it: SampleIterator | undefined;
     for (const ss of this.selected(vs)) {
       // A plain range holds every sample it decodes, so the limit left applies as they are read.
       const limit = anchored || smoothed ? this.q.maxSamples : this.q.maxSamples - this.currentSamples;
-      const n = this.decode(ss.iterator(), loadFrom + 1, loadTo, false, limit);
+      it = ss.iterator(it);
+      const n = this.decode(it, loadFrom + 1, loadTo, false, limit);
       let ts: Float64Array = this.bufT.slice(0, n);
       let vals: Float64Array = this.bufV.slice(0, n);
       let count = n;

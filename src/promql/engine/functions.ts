@@ -10,6 +10,7 @@ import type { FloatHistogram } from '../../model/histogram.js';
 import { Labels, METRIC_NAME, isValidLabelName } from '../../model/labels.js';
 import { compileAnchoredRegex } from '../../model/matcher.js';
 import { isStaleNaN } from '../../model/value.js';
+import type { SampleIterator } from '../../storage/interface.js';
 import { expandTemplate } from '../../relabel/relabel.js';
 import type { Call, Expr, StringLiteral, VectorSelector } from '../parser/ast.js';
 import { absentLabels } from './absent.js';
@@ -269,8 +270,10 @@ async function timestampOfSelector(ev: EvalContext, e: Call, vs: VectorSelector)
   const offset = vs.offset;
   const mint = pinned !== null ? pinned - vs.originalOffset - lookback + 1 : ev.start - offset - lookback + 1;
   const maxt = pinned !== null ? pinned - vs.originalOffset : ev.end - offset;
+  let it: SampleIterator | undefined;
   for (const ss of list) {
-    const n = ev.decode(ss.iterator(), mint, maxt, true);
+    it = ss.iterator(it);
+    const n = ev.decode(it, mint, maxt, true);
     const T = ev.bufT;
     const V = ev.bufV;
     const ST = ev.bufST;

@@ -5,7 +5,7 @@
 // computes the value from the window [lo, hi) without copying it.
 import { CounterResetHint, type FloatHistogram } from '../../model/histogram.js';
 import type { Labels } from '../../model/labels.js';
-import type { Series as StorageSeries } from '../../storage/interface.js';
+import type { SampleIterator, Series as StorageSeries } from '../../storage/interface.js';
 import type { Call, Expr, PosRange, SubqueryExpr } from '../parser/ast.js';
 import { absentLabels } from './absent.js';
 import { annotations } from './annotations.js';
@@ -186,14 +186,16 @@ function storageSource(ev: EvalContext, arg: Expr): RangeSource {
   const firstEnd = ev.start - offset + (smoothed ? lookback : 0);
   // With one window, everything decoded is held at once and counts against the limit as it is read.
   const oneWindow = (fixed || ev.numSteps === 1) && !anchored && !smoothed;
+  // load() decodes a series whole: its iterator can serve the next series.
+  let it: SampleIterator | undefined;
   return {
     next: () => (cur = cursor.next()) !== null,
     metric: () => cur!.labels,
     dropName: () => false,
-    load: () =>
-      sparse
-        ? ev.decodeWindows(cur!.iterator(), firstEnd, width, ev.interval, false)
-        : ev.decode(cur!.iterator(), mint, maxt, false, oneWindow ? ev.q.maxSamples - ev.currentSamples : ev.q.maxSamples),
+    load: () => {
+      it = cur!.iterator(it);
+      return sparse ? ev.decodeWindows(it, firstEnd, width, ev.interval, false) : ev.decode(it, mint, maxt, false, oneWindow ? ev.q.maxSamples - ev.currentSamples : ev.q.maxSamples);
+    },
     ts: () => ev.bufT,
     vs: () => ev.bufV,
     hs: () => ev.bufH,
