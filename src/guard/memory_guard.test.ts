@@ -107,6 +107,14 @@ describe('MemoryGuard', () => {
     assert.equal(collected, 2, 'the heap is back near its size after the collection');
   });
 
+  it('asks whether the server is busy at every check under the soft limit, so its idle window is one check long', () => {
+    let asked = 0;
+    const ctx = setup({ gc: () => {}, busy: () => (asked++, true) });
+    ctx.guard.check();
+    ctx.guard.check();
+    assert.equal(asked, 2, 'asked though the heap has not grown');
+  });
+
   it('rejects inconsistent thresholds', () => {
     assert.throws(() => new MemoryGuard({ limit: { bytes: 1, source: 'flag' }, registry: new Registry(), softRatio: 0.5, recoverRatio: 0.6, gc: null }));
   });

@@ -46,7 +46,10 @@ export interface MemoryGuardOptions {
   sample?: () => MemorySample;
   /** A full garbage collection; null when none is available. Default: V8's, exposed at runtime. */
   gc?: (() => void) | null;
-  /** True while work that holds memory (a query) runs; collections wait for idle. */
+  /**
+   * True while the server is not idle (a query runs, or requests keep the event loop busy): the
+   * collection that hands memory back waits for idle. Asked at every check while under the soft limit.
+   */
   busy?: () => boolean;
   now?: () => number;
   /** Called on every state change. */
@@ -132,7 +135,7 @@ export class MemoryGuard {
       // Garbage counts as used until collected: look again before refusing work.
       s = this.sample();
       share = shareOf(s, this.o.limit.bytes, this.o.extraRss ?? 0);
-    } else if (share < this.soft && this.grown(s) && !(this.o.busy?.() ?? false)) {
+    } else if (share < this.soft && !(this.o.busy?.() ?? false) && this.grown(s)) {
       this.collect('idle');
     }
     this.lastShare = share;
