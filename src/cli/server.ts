@@ -128,7 +128,7 @@ const HEAVY_RULE_GROUP_MS = 100;
 const SHUTDOWN_GRACE_MS = 30_000;
 
 /** Event-loop use (0..1) under which the server counts as idle for the memory guard's collection. */
-const IDLE_LOOP_MAX_USE = 0.2;
+const IDLE_LOOP_MAX_USE = 0.1;
 
 export class TsPromServer {
   readonly logger: Logger;
