@@ -1,6 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ParseError } from '../parser/errors.js';
+import { parseExpr } from '../parser/parser.js';
+import { exprToString } from '../parser/printer.js';
 import { EvalError } from './errors.js';
 import type { QueryLogRecord } from './types.js';
 import { STALE, _, engine, instant, matrixLines, range, store, vectorLines } from './test_util.test.js';
@@ -164,5 +166,48 @@ describe('yielding', () => {
         assert.ok(turns >= 3, `${q} over [${start}, ${end}]: the event loop turned ${turns} times`);
       }
     }
+  });
+});
+
+describe('parsed expression cache', () => {
+  const db = store({
+    'x{a="1"}': [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+    'x{a="2"}': [10, 20, 30, 40, 50, 60, 70, 80, 90, 100],
+  });
+  // Preparation rewrites @ and offsets, wraps step-invariant parts and resolves durations: on its own copy.
+  const queries = [
+    'x @ 120 offset 1m',
+    'rate(x[2m] @ end())',
+    'max_over_time(rate(x[1m])[3m:1m] offset 1m)',
+    'sum by (a) (x offset -1m) + on(a) group_left x @ start()',
+    'x[2m:1m]',
+    'time() + 2 * 3 - vector(1)',
+  ];
+
+  test('a repeated query answers as a fresh engine does and its tree is never changed', async () => {
+    const ng = engine();
+    for (const q of queries) {
+      const printed = exprToString(parseExpr(q));
+      for (const t of [3 * M, 5 * M, 7 * M + 1]) {
+        const cached = ng.newInstantQuery(db, q, t);
+        const again = await cached.exec();
+        const fresh = await engine().newInstantQuery(db, q, t).exec();
+        assert.deepEqual(again.value, fresh.value, `${q} @ ${t}`);
+        assert.equal(exprToString(cached.statement), printed, q);
+      }
+      if (q !== 'x[2m:1m]') {
+        const a = await ng.newRangeQuery(db, q, 2 * M, 8 * M, M).exec();
+        const b = await engine().newRangeQuery(db, q, 2 * M, 8 * M, M).exec();
+        assert.deepEqual(a.value, b.value, `${q} range`);
+      }
+    }
+    // The same string gives the same (shared, unchanged) tree.
+    assert.equal(ng.newInstantQuery(db, queries[0]!, 0).statement, ng.newInstantQuery(db, queries[0]!, M).statement);
+  });
+
+  test('a query that fails to parse fails every time', () => {
+    const ng = engine();
+    assert.throws(() => ng.newInstantQuery(db, 'sum(', 0), ParseError);
+    assert.throws(() => ng.newInstantQuery(db, 'sum(', 0), ParseError);
   });
 });
