@@ -57,13 +57,28 @@ const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
  */
 export const INITIAL_OLD_SPACE_MIB = 64;
 
-/** The child's V8 flags: the heap limit, and the initial old-generation size unless the user set one. */
+/**
+ * Young-generation semi-space size in MiB (V8's default on 64-bit hosts is 16). A scavenge copies
+ * what is still alive, and a long query keeps its intermediate series alive while it runs: with 16
+ * MiB a scavenge during a 7,200-series range query paused 3-7 ms at the median and over 14 ms at
+ * p90, and remote writes landing in those pauses made the tail of their latency. With 4 MiB the
+ * pauses are 1-1.5 ms (p90 under 3 ms) for about the same total scavenge time, and the smaller young
+ * generation also leaves more slack under the old generation's limit (fewer mark-compacts started
+ * from a task, see INITIAL_OLD_SPACE_MIB); remote-write ingest throughput is unchanged.
+ */
+export const SEMI_SPACE_MIB = 4;
+
+/** Whether a V8 flag (given as a regex of its name) is among the node options or NODE_OPTIONS. */
+function flagGiven(re: RegExp, execArgv: readonly string[], nodeOptions: string | undefined): boolean {
+  return execArgv.some((a) => re.test(a)) || (nodeOptions ?? '').split(/\s+/).some((a) => re.test(a));
+}
+
+/** The child's V8 flags: the heap limit, and the initial old-generation and semi-space sizes unless the user set them. */
 export function heapFlags(heapMiB: number, execArgv: readonly string[], nodeOptions: string | undefined): string[] {
   const flags = [`--max-old-space-size=${heapMiB}`];
-  const re = /^--initial[-_]old[-_]space[-_]size(=|$)/;
-  const given = execArgv.some((a) => re.test(a)) || (nodeOptions ?? '').split(/\s+/).some((a) => re.test(a));
   const initial = Math.min(INITIAL_OLD_SPACE_MIB, Math.floor(heapMiB / 4));
-  if (!given && initial > 0) flags.push(`--initial-old-space-size=${initial}`);
+  if (!flagGiven(/^--initial[-_]old[-_]space[-_]size(=|$)/, execArgv, nodeOptions) && initial > 0) flags.push(`--initial-old-space-size=${initial}`);
+  if (!flagGiven(/^--(max|min)[-_]semi[-_]space[-_]size(=|$)/, execArgv, nodeOptions)) flags.push(`--max-semi-space-size=${SEMI_SPACE_MIB}`);
   return flags;
 }
 
