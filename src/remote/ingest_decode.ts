@@ -12,10 +12,11 @@
 // accept the body and see the same series and samples (property-tested).
 
 /** A decoded 1.0 request; the arrays may be longer than their counts. */
-export interface CompactV1 {
-  /** The decompressed body the ranges point into. */
-  readonly buf: Uint8Array;
-  readonly series: number;
+/**
+ * Arrays for decodeCompactV1 to fill before it allocates its own: sampleStart
+ * one longer than lblStart, lblEnd and hash; vs as long as ts.
+ */
+export interface CompactScratch {
   /** Series i's label fields (tags included) are buf[lblStart[i], lblEnd[i]). */
   readonly lblStart: Uint32Array;
   readonly lblEnd: Uint32Array;
@@ -25,21 +26,15 @@ export interface CompactV1 {
   readonly sampleStart: Uint32Array;
   readonly ts: Float64Array;
   readonly vs: Float64Array;
-  readonly samples: number;
-  readonly metadata: number;
 }
 
-/**
- * Arrays for decodeCompactV1 to fill before it allocates its own: sampleStart
- * one longer than lblStart, lblEnd and hash; vs as long as ts.
- */
-export interface CompactScratch {
-  readonly lblStart: Uint32Array;
-  readonly lblEnd: Uint32Array;
-  readonly hash: Int32Array;
-  readonly sampleStart: Uint32Array;
-  readonly ts: Float64Array;
-  readonly vs: Float64Array;
+/** A decoded body: its arrays (CompactScratch's, filled) and the counts that bound them. */
+export interface CompactV1 extends CompactScratch {
+  /** The decompressed body the ranges point into. */
+  readonly buf: Uint8Array;
+  readonly series: number;
+  readonly samples: number;
+  readonly metadata: number;
 }
 
 /** A first guess of the samples in a decoded body of this many bytes, which rarely regrows: a sample takes at least 13 bytes with both fields set. */

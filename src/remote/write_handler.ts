@@ -1099,7 +1099,6 @@ function v1Problem(pairs: readonly string[], utf8: boolean): string | null {
   return null;
 }
 
-/** The label set to store of a series v1Problem passed (empty values dropped, as the storage drops them). */
 /** Whether the label names are strictly ascending, as senders write them: then no name repeats and the order is Labels' own. */
 function v1Ascending(pairs: readonly string[]): boolean {
   // i - 2 >= 0 and i < pairs.length.
@@ -1107,6 +1106,7 @@ function v1Ascending(pairs: readonly string[]): boolean {
   return true;
 }
 
+/** The label set to store of a series v1Problem passed (empty values dropped, as the storage drops them). */
 function v1Labels(pairs: readonly string[]): Labels {
   if (v1Ascending(pairs)) {
     let empty = false;

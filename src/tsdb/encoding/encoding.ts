@@ -113,6 +113,26 @@ export class Encbuf {
 
   /** Uvarint length followed by UTF-8 bytes. */
   putString(s: string): void {
+    // ASCII under 128 characters (most label names and values) is copied here, without the two
+    // native calls (length, write) below; a non-ASCII character falls through and is written over.
+    const len = s.length;
+    if (len < 0x80) {
+      this.ensure(len + 1);
+      const b = this.buf;
+      const p = this.len + 1;
+      let k = 0;
+      // p + k < this.len + len + 1, ensured.
+      while (k < len) {
+        const c = s.charCodeAt(k);
+        if (c >= 0x80) break;
+        b[p + k++] = c;
+      }
+      if (k === len) {
+        b[p - 1] = len;
+        this.len = p + len;
+        return;
+      }
+    }
     const n = Buffer.byteLength(s, 'utf8');
     this.putUvarint(n);
     this.ensure(n);

@@ -95,8 +95,8 @@ export class RecordEncoder {
     e.putUvarint(ref);
     e.putUvarint(n);
     for (let i = 0; i < n; i++) {
-      putLabelString(e, labels.nameAt(i));
-      putLabelString(e, labels.valueAt(i));
+      e.putString(labels.nameAt(i));
+      e.putString(labels.valueAt(i));
     }
   }
 
@@ -106,7 +106,7 @@ export class RecordEncoder {
     e.putUvarint(ref);
     e.putUvarint(n);
     // off + 2n is within the pool: the head stores each label set whole.
-    for (let i = 0; i < 2 * n; i++) putLabelString(e, strs[ids[off + i]!]!);
+    for (let i = 0; i < 2 * n; i++) e.putString(strs[ids[off + i]!]!);
   }
 
   /** Starts the sample part of a batch: exactly n sample() calls follow. */
@@ -215,8 +215,8 @@ export class RecordEncoder {
     const n = labels.length;
     e.putUvarint(n);
     for (let i = 0; i < n; i++) {
-      putLabelString(e, labels.nameAt(i));
-      putLabelString(e, labels.valueAt(i));
+      e.putString(labels.nameAt(i));
+      e.putString(labels.valueAt(i));
     }
   }
 
@@ -443,32 +443,4 @@ function decodeHistograms(d: Decbuf, file: string, start: number): DecodedHistog
     out.push({ ref, t, seq, h: int ? new Histogram(init) : null, fh: int ? null : new FloatHistogram(init) });
   }
   return out;
-}
-
-/**
- * Encbuf.putString for a label name or value: ASCII under 128 characters (most
- * of them) is copied here, without the two native calls (length, write) a
- * string costs there; the bytes are the same.
- */
-function putLabelString(e: Encbuf, s: string): void {
-  const n = s.length;
-  if (n < 0x80) {
-    e.ensure(n + 1);
-    const b = e.buf;
-    const p = e.len + 1;
-    let k = 0;
-    // p + k < e.len + n + 1, ensured.
-    while (k < n) {
-      const c = s.charCodeAt(k);
-      if (c >= 0x80) break;
-      b[p + k++] = c;
-    }
-    if (k === n) {
-      b[p - 1] = n;
-      e.len = p + n;
-      return;
-    }
-  }
-  // Not ASCII (the bytes copied so far are written over) or long.
-  e.putString(s);
 }
