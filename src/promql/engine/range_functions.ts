@@ -9,7 +9,7 @@ import type { SampleIterator, Series as StorageSeries } from '../../storage/inte
 import type { Call, Expr, PosRange, SubqueryExpr } from '../parser/ast.js';
 import { absentLabels } from './absent.js';
 import { annotations } from './annotations.js';
-import { containsSameLabelset, DUPLICATE_LABELSET } from './collector.js';
+import { containsSameLabelset, DUPLICATE_LABELSET, LabelSetIndex } from './collector.js';
 import type { EvalContext } from './context.js';
 import { EvalError, TooManySamplesError } from './errors.js';
 import { ANCHORED_SAFE, SMOOTHED_SAFE, anchoredFirst, extendedRate } from './extended.js';
@@ -30,6 +30,8 @@ type WindowFn = (ts: Float64Array, vs: Float64Array, lo: number, hi: number, ste
 interface RangeSource {
   /** Moves to the next series; false after the last. */
   next(): boolean;
+  /** Makes next() start again at the first series (only for a source made to keep them, see storageSource). */
+  rewind(): void;
   metric(): Labels;
   dropName(): boolean;
   /** Loads the current series; its samples are then in ts()/vs() [0, n). */
@@ -165,7 +167,12 @@ function kernelFor(
   throw new EvalError(`function "${e.func.name}" is not supported`);
 }
 
-function storageSource(ev: EvalContext, arg: Expr): RangeSource {
+/**
+ * The series of a matrix selector, read as the cursor gives them. With `keep`
+ * the series read are kept (a reference each, their samples stay in storage)
+ * until rewind(), so that a pass can be abandoned and run again.
+ */
+function storageSource(ev: EvalContext, arg: Expr, keep: boolean): RangeSource {
   if (arg.type !== 'MatrixSelector') throw new EvalError('BUG: expected a matrix selector');
   const vs = arg.vectorSelector;
   const cursor = ev.streamSelected(vs);
@@ -188,8 +195,29 @@ function storageSource(ev: EvalContext, arg: Expr): RangeSource {
   const oneWindow = (fixed || ev.numSteps === 1) && !anchored && !smoothed;
   // load() decodes a series whole: its iterator can serve the next series.
   let it: SampleIterator | undefined;
+  let kept: StorageSeries[] | null = keep ? [] : null;
+  /** Position in `replay` while the kept series are read again. */
+  let replay: StorageSeries[] | null = null;
+  let at = 0;
   return {
-    next: () => (cur = cursor.next()) !== null,
+    next: () => {
+      if (replay !== null) {
+        if (at < replay.length) {
+          cur = replay[at++]!; // at < replay.length
+          return true;
+        }
+        replay = null;
+      }
+      cur = cursor.next();
+      if (cur !== null && kept !== null) kept.push(cur);
+      return cur !== null;
+    },
+    rewind: () => {
+      if (kept === null) throw new EvalError('BUG: rewind of a range source that keeps no series');
+      replay = kept;
+      at = 0;
+      kept = null;
+    },
     metric: () => cur!.labels,
     dropName: () => false,
     load: () => {
@@ -265,6 +293,9 @@ function subquerySource(ev: EvalContext, subq: SubqueryExpr, m: Matrix): RangeSo
       curHs = cur?.hs?.map(unknownResets) ?? null;
       return cur !== null;
     },
+    rewind: () => {
+      i = -1;
+    },
     metric: () => cur!.metric,
     dropName: () => cur!.dropName,
     load: () => cur!.n,
@@ -286,6 +317,14 @@ function subquerySource(ev: EvalContext, subq: SubqueryExpr, m: Matrix): RangeSo
 const COUNTER_SUFFIXES = ['_total', '_sum', '_count', '_bucket'];
 
 /**
+ * Takes the float points of one output series of a range function: its input
+ * labels (the name not yet removed), whether the name is to be removed, and
+ * steps[0..n) with values[0..n), steps ascending. The arrays are reused for
+ * the next series.
+ */
+export type SeriesSink = (metric: Labels, dropName: boolean, steps: Int32Array, values: Float64Array, n: number) => void;
+
+/**
  * Evaluates a function over a range vector. With `columns` (instant
  * evaluations only) the result is an InstantColumns, whose samples keep
  * their storage label sets and only flag the removal of the metric name.
@@ -293,6 +332,22 @@ const COUNTER_SUFFIXES = ['_total', '_sum', '_count', '_bucket'];
 export async function evalRangeFunction(ev: EvalContext, e: Call, matrixArg: number): Promise<Matrix>;
 export async function evalRangeFunction(ev: EvalContext, e: Call, matrixArg: number, columns: boolean): Promise<Matrix | InstantColumns>;
 export async function evalRangeFunction(ev: EvalContext, e: Call, matrixArg: number, columns = false): Promise<Matrix | InstantColumns> {
+  return (await rangeFunction(ev, e, matrixArg, columns, null))!;
+}
+
+/**
+ * Evaluates a function over a range vector handing each output series to
+ * `sink` instead of keeping it (not for absent_over_time), with statistics,
+ * limits and errors as evalRangeFunction's. Gives null when every series went
+ * to the sink. A native histogram met in a window makes it start again the
+ * unkept way and give the matrix: the series the sink was given are then void.
+ */
+export async function evalRangeFunctionInto(ev: EvalContext, e: Call, matrixArg: number, sink: SeriesSink): Promise<Matrix | null> {
+  if (e.func.name === 'absent_over_time') throw new EvalError('BUG: absent_over_time has no output series to hand on');
+  return (await rangeFunction(ev, e, matrixArg, false, sink)) as Matrix | null;
+}
+
+async function rangeFunction(ev: EvalContext, e: Call, matrixArg: number, columns: boolean, into: SeriesSink | null): Promise<Matrix | InstantColumns | null> {
   const name = e.func.name;
   const arg = e.args[matrixArg];
   if (arg === undefined) throw new EvalError(`BUG: ${name} has no argument ${matrixArg}`);
@@ -308,7 +363,7 @@ export async function evalRangeFunction(ev: EvalContext, e: Call, matrixArg: num
     for (const s of m) subquerySamples += s.n;
     src = subquerySource(ev, arg, m);
   } else {
-    src = storageSource(ev, arg);
+    src = storageSource(ev, arg, into !== null);
   }
 
   const params: Array<Float64Array | null> = [];
@@ -339,114 +394,162 @@ export async function evalRangeFunction(ev: EvalContext, e: Call, matrixArg: num
   const leftExtra = src.anchored || src.smoothed ? lookback : 0;
   const rightExtra = src.smoothed ? lookback : 0;
   const delayed = ev.q.delayedNameRemoval;
-  const out: Matrix = [];
   const numSteps = ev.numSteps;
   const cols = columns && numSteps === 1 ? new InstantColumns(ev.start) : null;
-  let peak = ev.currentSamples;
+  // The sink's points of the current series (null once it fell back) and, for the duplicate check, the input
+  // labels and name removal of the series it was given.
+  let sink = into;
+  let sinkSteps = sink !== null ? new Int32Array(numSteps) : null;
+  let sinkValues = sink !== null ? new Float64Array(numSteps) : null;
+  const handed: Labels[] = [];
+  let handedDrop = new Uint8Array(0);
+  // What a pass for the sink started from, to go back to when it falls back.
+  const stats0 = sink !== null ? ev.stats.snapshot() : null;
+  const samples0 = ev.currentSamples;
+  const out: Matrix = [];
+  let peak = 0;
   // Series that all carry the same name (and type and unit) cannot collide once it is removed.
   let firstMetric: Labels | null = null;
   let inputsShareName = true;
 
-  while (src.next()) {
-    const n = src.load();
-    resets.begin();
-    const T = src.ts();
-    const V = src.vs();
-    const H = src.hs();
-    const ST = stFn !== null ? src.sts() : null;
-    const inMetric = src.metric();
-    if (firstMetric === null) firstMetric = inMetric;
-    else if (inputsShareName && !sameMetadataAs(firstMetric, inMetric)) inputsShareName = false;
-    const dropName = dropNameByFunc || src.dropName();
-    let s: Series | null = null;
-    let produced = 0;
-    let lo = 0;
-    let hi = 0;
-    // Prometheus keeps the last window buffered until the next series starts.
-    let lastCount = 0;
-    // absent_over_time: Prometheus first builds (and counts) a 1 for every step with samples.
-    let coveredHere = 0;
-    // 0 <= lo <= hi <= n <= T.length: T is read at indices below n, and the read count at [lo, hi).
-    for (let step = 0; step < numSteps; step++) {
-      const t = ev.start + step * ev.interval;
-      if (step === 0 || !fixed) {
-        const maxt = t - offset + rightExtra;
-        const mint = t - offset - range - leftExtra;
-        while (hi < n && T[hi]! <= maxt) hi++;
-        while (lo < hi && T[lo]! <= mint) lo++;
-      }
-      // A histogram sample counts by its size, as Prometheus counts it.
-      const count = H === null ? hi - lo : weightedCount(H, lo, hi);
-      lastCount = count;
-      if (count === 0) continue;
-      ev.stats.incAtStep(step, count);
-      if (!fromSubquery && (step === 0 || !fixed)) {
-        // The first window is read whole; later ones add only samples newer than one step ago.
-        let read = count;
-        if (step > 0) {
-          const cutoff = t - offset + rightExtra - ev.interval;
-          read = 0;
-          for (let i = hi - 1; i >= lo && T[i]! > cutoff; i--) read += H === null ? 1 : weightedCount(H, i, i + 1);
+  passes: for (;;) {
+    peak = ev.currentSamples;
+    while (src.next()) {
+      const n = src.load();
+      resets.begin();
+      const T = src.ts();
+      const V = src.vs();
+      const H = src.hs();
+      const ST = stFn !== null ? src.sts() : null;
+      const inMetric = src.metric();
+      if (firstMetric === null) firstMetric = inMetric;
+      else if (inputsShareName && !sameMetadataAs(firstMetric, inMetric)) inputsShareName = false;
+      const dropName = dropNameByFunc || src.dropName();
+      let s: Series | null = null;
+      let produced = 0;
+      let lo = 0;
+      let hi = 0;
+      // Prometheus keeps the last window buffered until the next series starts.
+      let lastCount = 0;
+      // absent_over_time: Prometheus first builds (and counts) a 1 for every step with samples.
+      let coveredHere = 0;
+      // 0 <= lo <= hi <= n <= T.length: T is read at indices below n, and the read count at [lo, hi).
+      // produced <= step < numSteps = sinkSteps.length = sinkValues.length.
+      for (let step = 0; step < numSteps; step++) {
+        const t = ev.start + step * ev.interval;
+        if (step === 0 || !fixed) {
+          const maxt = t - offset + rightExtra;
+          const mint = t - offset - range - leftExtra;
+          while (hi < n && T[hi]! <= maxt) hi++;
+          while (lo < hi && T[lo]! <= mint) lo++;
         }
-        ev.stats.incReadAtStep(step, read);
+        // A histogram sample counts by its size, as Prometheus counts it.
+        const count = H === null ? hi - lo : weightedCount(H, lo, hi);
+        lastCount = count;
+        if (count === 0) continue;
+        ev.stats.incAtStep(step, count);
+        if (!fromSubquery && (step === 0 || !fixed)) {
+          // The first window is read whole; later ones add only samples newer than one step ago.
+          let read = count;
+          if (step > 0) {
+            const cutoff = t - offset + rightExtra - ev.interval;
+            read = 0;
+            for (let i = hi - 1; i >= lo && T[i]! > cutoff; i--) read += H === null ? 1 : weightedCount(H, i, i + 1);
+          }
+          ev.stats.incReadAtStep(step, read);
+        }
+        const held = ev.currentSamples + count;
+        if (held > ev.q.maxSamples) throw new TooManySamplesError();
+        if (held > peak) peak = held;
+        if (covered !== null) {
+          covered[step] = 1;
+          coveredHere++;
+          continue;
+        }
+        let v: number | FloatHistogram | null;
+        if (H !== null && hasHistogram(H, lo, hi)) {
+          if (sink !== null) {
+            // Histogram results take the consumer's histogram path, which needs the whole matrix: start again
+            // without the sink, from the first series and the statistics as they were.
+            ev.stats.restore(stats0!);
+            ev.currentSamples = samples0;
+            src.rewind();
+            sink = null;
+            sinkSteps = null;
+            sinkValues = null;
+            handed.length = 0;
+            firstMetric = null;
+            inputsShareName = true;
+            continue passes;
+          }
+          histFn ??= histogramKernelFor(ev, e, offset, range, src.pos, kernelFor(ev, e, src, params, null), src.anchored || src.smoothed);
+          v = histFn(T, V, H, lo, hi, t, step, inMetric, ST);
+        } else if (ST !== null) {
+          v = stFn!(T, V, ST, lo, hi, t, inMetric);
+        } else {
+          v = fn(T, V, lo, hi, step);
+        }
+        if (v === null) continue;
+        if (sinkSteps !== null) {
+          if (typeof v !== 'number') throw new EvalError('BUG: a histogram for a range function sink');
+          sinkSteps[produced] = step;
+          sinkValues![produced] = v;
+          produced++;
+          continue;
+        }
+        if (cols !== null) {
+          if (typeof v === 'number') cols.push(inMetric, dropName, v);
+          else cols.pushHistogram(inMetric, dropName, v);
+          produced = 1;
+          continue;
+        }
+        if (s === null) s = new Series(delayed || !dropName ? inMetric : dropMetadata(inMetric), dropName, Math.min(numSteps, MAX_PREALLOCATED_POINTS));
+        if (typeof v === 'number') s.push(t, v);
+        else s.pushHistogram(t, v);
       }
-      const held = ev.currentSamples + count;
-      if (held > ev.q.maxSamples) throw new TooManySamplesError();
-      if (held > peak) peak = held;
-      if (covered !== null) {
-        covered[step] = 1;
-        coveredHere++;
-        continue;
+      if (s !== null) {
+        s.trim();
+        out.push(s);
+        produced = s.n;
+      } else if (produced > 0 && sink !== null) {
+        sink(inMetric, dropName, sinkSteps!, sinkValues!, produced);
+        if (!delayed) {
+          // The duplicate check below needs the labels only when the name is removed now.
+          if (handed.length === handedDrop.length) {
+            const grown = new Uint8Array(Math.max(64, handedDrop.length * 2));
+            grown.set(handedDrop);
+            handedDrop = grown;
+          }
+          handedDrop[handed.length] = dropName ? 1 : 0;
+          handed.push(inMetric);
+        }
       }
-      let v: number | FloatHistogram | null;
-      if (H !== null && hasHistogram(H, lo, hi)) {
-        histFn ??= histogramKernelFor(ev, e, offset, range, src.pos, kernelFor(ev, e, src, params, null), src.anchored || src.smoothed);
-        v = histFn(T, V, H, lo, hi, t, step, inMetric, ST);
-      } else if (ST !== null) {
-        v = stFn!(T, V, ST, lo, hi, t, inMetric);
-      } else {
-        v = fn(T, V, lo, hi, step);
-      }
-      if (v === null) continue;
-      if (cols !== null) {
-        if (typeof v === 'number') cols.push(inMetric, dropName, v);
-        else cols.pushHistogram(inMetric, dropName, v);
-        produced = 1;
-        continue;
-      }
-      if (s === null) s = new Series(delayed || !dropName ? inMetric : dropMetadata(inMetric), dropName, Math.min(numSteps, MAX_PREALLOCATED_POINTS));
-      if (typeof v === 'number') s.push(t, v);
-      else s.pushHistogram(t, v);
-    }
-    if (s !== null) {
-      s.trim();
-      out.push(s);
-      produced = s.n;
-    }
-    if (produced > 0) {
-      ev.checkSamples(produced);
-      ev.currentSamples += produced;
-      if (ev.currentSamples + lastCount > peak) peak = ev.currentSamples + lastCount;
-      if (checkCounter) {
-        const metricName = inMetric.get('__name__');
-        if (metricName !== '') {
-          if (ev.q.typeAndUnitLabels) {
-            const type = inMetric.get('__type__');
-            if (type !== 'counter' && type !== 'histogram') {
-              ev.q.annotations.add(annotations.possibleNonCounterLabel(metricName, type, src.pos));
+      if (produced > 0) {
+        ev.checkSamples(produced);
+        ev.currentSamples += produced;
+        if (ev.currentSamples + lastCount > peak) peak = ev.currentSamples + lastCount;
+        if (checkCounter) {
+          const metricName = inMetric.get('__name__');
+          if (metricName !== '') {
+            if (ev.q.typeAndUnitLabels) {
+              const type = inMetric.get('__type__');
+              if (type !== 'counter' && type !== 'histogram') {
+                ev.q.annotations.add(annotations.possibleNonCounterLabel(metricName, type, src.pos));
+              }
+            } else if (!COUNTER_SUFFIXES.some((x) => metricName.endsWith(x))) {
+              ev.q.annotations.add(annotations.possibleNonCounter(metricName, src.pos));
             }
-          } else if (!COUNTER_SUFFIXES.some((x) => metricName.endsWith(x))) {
-            ev.q.annotations.add(annotations.possibleNonCounter(metricName, src.pos));
           }
         }
+      } else if (coveredHere > 0) {
+        ev.checkSamples(coveredHere);
+        ev.currentSamples += coveredHere;
+        if (ev.currentSamples + lastCount > peak) peak = ev.currentSamples + lastCount;
       }
-    } else if (coveredHere > 0) {
-      ev.checkSamples(coveredHere);
-      ev.currentSamples += coveredHere;
-      if (ev.currentSamples + lastCount > peak) peak = ev.currentSamples + lastCount;
+      const pending = ev.tick(numSteps + n);
+      if (pending !== null) await pending;
     }
-    const pending = ev.tick(numSteps + n);
-    if (pending !== null) await pending;
+    break;
   }
   ev.stats.updatePeak(Math.max(peak, ev.currentSamples));
   ev.currentSamples -= subquerySamples;
@@ -464,6 +567,18 @@ export async function evalRangeFunction(ev: EvalContext, e: Call, matrixArg: num
     if (!delayed && !inputsShareName && containsSameLabelset(cols.toMatrix(false))) throw new EvalError(DUPLICATE_LABELSET);
     return cols;
   }
+  if (sink !== null) {
+    if (!delayed && !inputsShareName && sameLabelsOnceDropped(handed, handedDrop)) throw new EvalError(DUPLICATE_LABELSET);
+    return null;
+  }
   if (!delayed && !inputsShareName && containsSameLabelset(out)) throw new EvalError(DUPLICATE_LABELSET);
   return out;
+}
+
+/** Whether two of the label sets are equal once those flagged in `drop` lose their metadata labels. */
+function sameLabelsOnceDropped(ls: readonly Labels[], drop: Uint8Array): boolean {
+  const seen = new LabelSetIndex();
+  // i < ls.length <= drop.length.
+  for (let i = 0; i < ls.length; i++) if (!seen.add(drop[i] === 1 ? dropMetadata(ls[i]!) : ls[i]!)) return true;
+  return false;
 }

@@ -4,6 +4,15 @@
 // peak number held in memory at once.
 import type { QuerySamples } from './types.js';
 
+/** A copy of a SampleStats' counts (see snapshot()). */
+export interface StatsSnapshot {
+  readonly totalSamples: number;
+  readonly samplesRead: number;
+  readonly peakSamples: number;
+  readonly perStep: Float64Array | null;
+  readonly readPerStep: Float64Array | null;
+}
+
 export class SampleStats {
   totalSamples = 0;
   samplesRead = 0;
@@ -94,6 +103,26 @@ export class SampleStats {
       if (outerRange > 0 && tk <= parentStart + step * parentInterval - outerRange) continue;
       this.incReadAtStep(step, n);
     }
+  }
+
+  /** The counts as they are now, for restore(). */
+  snapshot(): StatsSnapshot {
+    return {
+      totalSamples: this.totalSamples,
+      samplesRead: this.samplesRead,
+      peakSamples: this.peakSamples,
+      perStep: this.perStep === null ? null : this.perStep.slice(),
+      readPerStep: this.readPerStep === null ? null : this.readPerStep.slice(),
+    };
+  }
+
+  /** Goes back to a snapshot of these statistics: a pass that is abandoned and run again must not count twice. */
+  restore(s: StatsSnapshot): void {
+    this.totalSamples = s.totalSamples;
+    this.samplesRead = s.samplesRead;
+    this.peakSamples = s.peakSamples;
+    if (this.perStep !== null && s.perStep !== null) this.perStep.set(s.perStep);
+    if (this.readPerStep !== null && s.readPerStep !== null) this.readPerStep.set(s.readPerStep);
   }
 
   updatePeak(n: number): void {
