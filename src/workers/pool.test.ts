@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PoolClosedError, PoolFullError, WorkerCrashError, WorkerJobError, WorkerPool } from './pool.js';
+import { PoolClosedError, PoolFullError, WorkerCrashError, WorkerJobError, WorkerPool, workerRepliesWaiting } from './pool.js';
 import type { TestJob } from './pool_test_worker.js';
 
 const MODULE = new URL('./pool_test_worker.js', import.meta.url);
@@ -81,6 +81,28 @@ test('close lets queued jobs finish, then refuses new ones', async () => {
   assert.deepEqual(await Promise.all(jobs), [1, 2]);
   await closed;
   assert.equal(p.running + p.queued, 0);
+});
+
+test('a reply the main thread has not handled yet shows as waiting, until it is handled', async () => {
+  const p = pool(1, 10);
+  try {
+    await p.run({ op: 'echo', x: 0 });
+    assert.equal(p.repliesWaiting(), false);
+    const job = p.run({ op: 'echo', x: 7 });
+    // The main thread stays busy (as in a query's time slice) while the worker answers.
+    const until = Date.now() + 10_000;
+    while (!p.repliesWaiting() && Date.now() < until);
+    assert.equal(p.repliesWaiting(), true);
+    assert.equal(workerRepliesWaiting(), true);
+    assert.equal(await job, 7);
+    assert.equal(p.repliesWaiting(), false);
+    // Failures count as replies too.
+    await assert.rejects(p.run({ op: 'throw' }), WorkerJobError);
+    assert.equal(p.repliesWaiting(), false);
+  } finally {
+    await p.close();
+  }
+  assert.equal(workerRepliesWaiting(), false);
 });
 
 test('bad sizes are refused', () => {

@@ -8,9 +8,13 @@
 // PoolFullError, so callers can answer 503/429 instead of buffering. A worker
 // that crashes fails only the jobs it held and is replaced by the next
 // dispatch. close() lets queued and running jobs finish, then stops the workers.
+//
+// A worker also counts its replies in shared memory, so long synchronous work
+// on the main thread (a query's evaluation slice) can see that a reply waits
+// and yield at once (workerRepliesWaiting) instead of at the end of its slice.
 import { Worker } from 'node:worker_threads';
 import type { Transferable } from 'node:worker_threads';
-import type { JobReply, ToWorker } from './serve.js';
+import type { JobReply, PoolWorkerData, ToWorker } from './serve.js';
 
 /** The queue is full: the job was refused, not queued. */
 export class PoolFullError extends Error {
@@ -65,6 +69,19 @@ export interface WorkerPoolOptions {
   resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number };
 }
 
+/** Open pools, for workerRepliesWaiting(). */
+const openPools = new Set<WorkerPool<unknown, unknown>>();
+
+/**
+ * Whether a worker of any open pool has posted a reply the main thread has
+ * not handled yet. Cheap (one shared-memory read per pool): long loops call
+ * it to yield early, so a reply is not held up for a whole time slice.
+ */
+export function workerRepliesWaiting(): boolean {
+  for (const p of openPools) if (p.repliesWaiting()) return true;
+  return false;
+}
+
 interface Job<Res> {
   readonly id: number;
   readonly req: unknown;
@@ -97,6 +114,10 @@ export class WorkerPool<Req, Res> {
   private crashCount = 0;
   private completedCount = 0;
   private refusedCount = 0;
+  /** Replies posted by this pool's workers (they add 1 after each postMessage); wraps as an int32. */
+  private readonly posted = new Int32Array(new SharedArrayBuffer(4));
+  /** Replies handled here, wrapping as posted does. */
+  private handled = 0;
 
   constructor(private readonly opts: WorkerPoolOptions) {
     if (!Number.isInteger(opts.size) || opts.size < 1) throw new RangeError(`worker pool size must be an integer ≥ 1, got ${opts.size}`);
@@ -106,6 +127,13 @@ export class WorkerPool<Req, Res> {
     this.maxQueued = opts.maxQueued;
     this.perWorker = Math.max(1, opts.perWorker ?? 2);
     this.slots = Array.from({ length: opts.size }, () => ({ worker: null, jobs: new Map() }));
+    openPools.add(this as WorkerPool<unknown, unknown>);
+  }
+
+  /** Whether a worker has posted a reply that is not handled yet. */
+  repliesWaiting(): boolean {
+    // A worker counts after posting, so handled may run ahead of posted for a moment: that is not waiting.
+    return ((Atomics.load(this.posted, 0) - this.handled) | 0) > 0;
   }
 
   /** Jobs waiting for a worker. */
@@ -161,6 +189,7 @@ export class WorkerPool<Req, Res> {
   /** Refuses new jobs, lets queued and running ones finish, then stops the workers. */
   async close(): Promise<void> {
     this.closing = true;
+    openPools.delete(this as WorkerPool<unknown, unknown>);
     if (this.queued + this.running > 0) await new Promise<void>((r) => (this.drained = r));
     await Promise.all(
       this.slots.map(async (s) => {
@@ -229,13 +258,14 @@ export class WorkerPool<Req, Res> {
 
   private spawn(slot: Slot<Res>): Worker {
     const w = new Worker(this.opts.module, {
-      workerData: this.opts.workerData,
+      workerData: { data: this.opts.workerData, posted: this.posted } satisfies PoolWorkerData,
       name: this.name,
       ...(this.opts.resourceLimits !== undefined ? { resourceLimits: this.opts.resourceLimits } : {}),
     });
     slot.worker = w;
     w.unref();
     w.on('message', (m: JobReply<Res>) => {
+      this.handled = (this.handled + 1) | 0;
       const job = slot.jobs.get(m.id);
       if (job === undefined) return;
       slot.jobs.delete(m.id);
@@ -250,6 +280,8 @@ export class WorkerPool<Req, Res> {
       this.crashCount++;
       // The next dispatch starts a new worker in this slot.
       slot.worker = null;
+      // Replies it counted but never delivered would otherwise look as waiting for ever.
+      this.handled = Atomics.load(this.posted, 0);
       const jobs = [...slot.jobs.values()];
       slot.jobs.clear();
       const err = new WorkerCrashError(this.name, reason);

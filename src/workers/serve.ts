@@ -9,6 +9,12 @@ export interface ToWorker {
   readonly req: unknown;
 }
 
+/** What a pool gives its workers: the caller's workerData and the shared count of replies posted. */
+export interface PoolWorkerData {
+  readonly data: unknown;
+  readonly posted: Int32Array;
+}
+
 /** A reply as the worker posts it. */
 export type JobReply<Res> =
   | { readonly id: number; readonly ok: true; readonly value: Res }
@@ -28,16 +34,20 @@ export interface HandlerResult<Res> {
 export function serveJobs<Req, Res>(handle: (req: Req, data: unknown) => HandlerResult<Res> | Promise<HandlerResult<Res>>): void {
   const port = parentPort;
   if (port === null) throw new Error('serveJobs must run on a worker thread');
+  const { data, posted } = workerData as PoolWorkerData;
   port.on('message', (m: ToWorker) => {
+    // Counted after the post: the main thread then finds the message when it looks.
     const reply = (r: HandlerResult<Res>): void => {
       port.postMessage({ id: m.id, ok: true, value: r.value } satisfies JobReply<Res>, r.transfer ?? []);
+      Atomics.add(posted, 0, 1);
     };
     const failed = (e: unknown): void => {
       const err = e instanceof Error ? e : new Error(String(e));
       port.postMessage({ id: m.id, ok: false, errorName: err.name, message: err.message } satisfies JobReply<Res>);
+      Atomics.add(posted, 0, 1);
     };
     try {
-      const r = handle(m.req as Req, workerData);
+      const r = handle(m.req as Req, data);
       if (r instanceof Promise) r.then(reply, failed);
       else reply(r);
     } catch (e) {

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { QueryCanceledError, QueryQueueFullError, QueryTimeoutError } from './errors.js';
+import { WorkerPool } from '../../workers/pool.js';
+import type { TestJob } from '../../workers/pool_test_worker.js';
 import { Checkpoint, ConcurrencyGate } from './limits.js';
 
 test('checkpoint reports cancellation before the deadline', () => {
@@ -111,4 +113,27 @@ test('checkpoint reads the clock on every 16th call; a quantum of work is due at
     [0, 16],
   );
   assert.equal(cp.due(4096), true);
+});
+
+test('checkpoint yields early when a worker reply waits for the main thread', async () => {
+  const pool = new WorkerPool<TestJob, unknown>({ module: new URL('../../workers/pool_test_worker.js', import.meta.url), size: 1, maxQueued: 1, name: 'test' });
+  try {
+    const cp = new Checkpoint(performance.now() + 60_000, undefined, 60_000);
+    assert.equal(cp.due(1), false, 'the slice is not used up');
+    const job = pool.run({ op: 'echo', x: 1 });
+    // Busy, as an evaluation slice is, until the worker has answered.
+    const until = Date.now() + 10_000;
+    while (!pool.repliesWaiting() && Date.now() < until);
+    const due: boolean[] = [];
+    for (let i = 0; i < 16; i++) due.push(cp.due(1));
+    assert.ok(due.includes(true), 'due within one clock reading');
+    let handled = false;
+    void job.then(() => (handled = true));
+    await cp.pause();
+    // pause() yielded although its 60 s slice was not used up: the reply was handled.
+    await Promise.resolve();
+    assert.ok(handled);
+  } finally {
+    await pool.close();
+  }
 });

@@ -1,6 +1,7 @@
 // Limits that keep one query from hurting the server: a deadline, client
 // cancellation, cooperative yielding to the event loop, and a concurrency gate
 // with a bounded wait queue.
+import { workerRepliesWaiting } from '../../workers/pool.js';
 import { QueryCanceledError, QueryQueueFullError, QueryTimeoutError } from './errors.js';
 
 /**
@@ -56,7 +57,7 @@ export class Checkpoint {
     if (this.work >= WORK_QUANTUM) return true;
     // Calls with little work are cheap: the clock is read on every CLOCK_EVERY-th only.
     if (this.calls++ % CLOCK_EVERY !== 0) return false;
-    return performance.now() - this.lastYield >= this.yieldIntervalMs;
+    return performance.now() - this.lastYield >= this.yieldIntervalMs || workerRepliesWaiting();
   }
 
   /**
@@ -67,7 +68,8 @@ export class Checkpoint {
   async pause(check = true): Promise<void> {
     this.work = 0;
     const now = performance.now();
-    if (now - this.lastYield >= this.yieldIntervalMs) {
+    // A decoded remote write (or scrape) waiting for the main thread goes first: its sender is waiting too.
+    if (now - this.lastYield >= this.yieldIntervalMs || workerRepliesWaiting()) {
       await yieldNow();
       this.lastYield = performance.now();
     }
