@@ -44,17 +44,18 @@ function lines(v: QueryValue): string[] {
 interface Opts {
   maxSamples?: number;
   delayed?: boolean;
-  lookbackDeltaMs?: number;
+  typeAndUnit?: boolean;
 }
 
 async function run(db: MemoryStorage, q: string, start: number, end: number, step: number, fused: boolean, o: Opts = {}): Promise<Run> {
-  const features = new Set([PER_STEP, ...(o.delayed === true ? ['promql-delayed-name-removal'] : []), 'promql-experimental-functions']);
-  const engine = new Engine({
-    noStepSubqueryIntervalMs: M,
-    features,
-    ...(o.maxSamples !== undefined ? { maxSamples: o.maxSamples } : {}),
-    ...(o.lookbackDeltaMs !== undefined ? { lookbackDeltaMs: o.lookbackDeltaMs } : {}),
-  });
+  const features = new Set([
+    PER_STEP,
+    'promql-experimental-functions',
+    'promql-extended-range-selectors',
+    ...(o.delayed === true ? ['promql-delayed-name-removal'] : []),
+    ...(o.typeAndUnit === true ? ['type-and-unit-labels'] : []),
+  ]);
+  const engine = new Engine({ noStepSubqueryIntervalMs: M, features, ...(o.maxSamples !== undefined ? { maxSamples: o.maxSamples } : {}) });
   const query = engine.newRangeQuery(db, q, start, end, step, { perStepStats: true });
   const was = fusion.enabled;
   fusion.enabled = fused;
@@ -106,7 +107,7 @@ const FUNCS = [
   'quantile_over_time(0.3, ',
   'predict_linear(',
 ];
-const GROUPINGS = ['', 'by (job)', 'by (inst)', 'without (inst)', 'by (job, inst)', 'without ()', 'by (__name__)', 'without (job)', 'by (nope)'];
+const GROUPINGS = ['', 'by (job)', 'by (inst)', 'without (inst)', 'by (job, inst)', 'without ()', 'by (__name__)', 'without (job)', 'by (nope)', 'by (__type__, job)', 'without (__type__)'];
 const SELECTORS = ['c_total', 'g', '{__name__=~"c_total|g"}', 'g{job="a"}', '{__name__=~".+"}'];
 
 const value = fc.oneof(
@@ -120,6 +121,7 @@ const seriesArb = fc.record({
   name: fc.constantFrom('c_total', 'g'),
   job: fc.constantFrom('a', 'b'),
   inst: fc.constantFrom('1', '2', '3', '4'),
+  type: fc.constantFrom(null, null, 'counter', 'gauge'),
   gaps: fc.array(fc.integer({ min: 1, max: 120 }), { minLength: 0, maxLength: 60 }),
   values: fc.array(value, { minLength: 60, maxLength: 60 }),
 });
@@ -131,16 +133,21 @@ const queryArb = fc.record({
   sel: fc.constantFrom(...SELECTORS),
   range: fc.constantFrom('30s', '1m', '2m', '5m'),
   offset: fc.constantFrom('', ' offset 1m', ' offset -30s'),
+  modifier: fc.constantFrom('', '', '', ' anchored', ' smoothed'),
   subquery: fc.constantFrom('', '[3m:20s]', '[2m:]'),
   start: fc.integer({ min: 0, max: 30 }),
   steps: fc.integer({ min: 2, max: 120 }),
   step: fc.constantFrom(7, 15, 30, 60, 90, 400),
   delayed: fc.boolean(),
+  typeAndUnit: fc.boolean(),
   parens: fc.boolean(),
 });
 
 describe('fused aggregation over a range function', () => {
-  test('gives the unfused results, annotations and statistics (property)', async () => {
+  test('gives the unfused results, annotations, statistics and errors (property)', async () => {
+    // Runs with a non-empty result: most must have one, or the property would compare little.
+    let answered = 0;
+    const runs = 300;
     await fc.assert(
       fc.asyncProperty(fc.uniqueArray(seriesArb, { minLength: 1, maxLength: 8, selector: (s) => `${s.name} ${s.job} ${s.inst}` }), queryArb, async (series, p) => {
         const db = new MemoryStorage();
@@ -151,18 +158,21 @@ describe('fused aggregation over a range function', () => {
             t += g * S;
             pts.push([t, s.values[i]!]);
           });
-          add(db, Labels.fromPairs('__name__', s.name, 'inst', s.inst, 'job', s.job), pts);
+          const ls = Labels.fromPairs('__name__', s.name, 'inst', s.inst, 'job', s.job);
+          add(db, s.type === null ? ls : ls.builder().set('__type__', s.type).labels(), pts);
         }
         const args = p.fn.includes('(') ? p.fn : `${p.fn}(`;
         const tail = p.fn === 'predict_linear(' ? ', 60)' : ')';
-        const inner = p.subquery === '' ? `${p.sel}[${p.range}]${p.offset}` : `(${p.sel}${p.offset})${p.subquery}`;
+        const inner = p.subquery === '' ? `${p.sel}[${p.range}]${p.modifier}${p.offset}` : `(${p.sel}${p.offset})${p.subquery}`;
         const call = `${args}${inner}${tail}`;
         const q = `${p.op} ${p.grouping} (${p.parens ? `(${call})` : call})`;
         const start = p.start * 10 * S;
-        await same(db, q, start, start + (p.steps - 1) * p.step * S, p.step * S, { delayed: p.delayed });
+        const r = await same(db, q, start, start + (p.steps - 1) * p.step * S, p.step * S, { delayed: p.delayed, typeAndUnit: p.typeAndUnit });
+        if (r.lines.length > 0) answered++;
       }),
-      { numRuns: 300 },
+      { numRuns: runs },
     );
+    assert.ok(answered > runs / 2, `${answered} of ${runs} runs had a result`);
   });
 
   test('names and type labels: possible non-counter infos and delayed name removal', async () => {
