@@ -1,6 +1,8 @@
 // Aggregation operators. Input series are mapped to groups once; each step
 // then folds the samples present into per-group accumulators held in typed
-// arrays, in input order, exactly as Prometheus's aggregation() does.
+// arrays, in input order, exactly as Prometheus's aggregation() does. In a
+// range query, sum & co. of a range function fold its series as it produces
+// them, without holding its matrix (aggregateFused).
 import { HistogramError, type FloatHistogram } from '../../model/histogram.js';
 import { Labels, isValidLabelName } from '../../model/labels.js';
 import type { AggregateExpr, Call, PosRange } from '../parser/ast.js';
