@@ -52,9 +52,23 @@ export function extrapolatedRate(
   isRate: boolean,
   noResets = false,
 ): number | null {
+  return hi - lo < 2 ? null : extrapolatedRateOf(ts, vs, lo, hi, rangeStartMs, rangeEndMs, isCounter, isRate, noResets);
+}
+
+/** extrapolatedRate of a window of at least two samples (hi - lo >= 2). */
+export function extrapolatedRateOf(
+  ts: Float64Array,
+  vs: Float64Array,
+  lo: number,
+  hi: number,
+  rangeStartMs: number,
+  rangeEndMs: number,
+  isCounter: boolean,
+  isRate: boolean,
+  noResets: boolean,
+): number {
   const n = hi - lo;
-  if (n < 2) return null;
-  // lo and hi - 1 lie in the (non-empty) window.
+  // lo and hi - 1 lie in the window of at least two samples.
   const firstT = ts[lo]!;
   const lastT = ts[hi - 1]!;
   const firstV = vs[lo]!;
@@ -136,12 +150,13 @@ export class ResetTracker {
  * two samples or when the last two share a timestamp.
  */
 export function instantDelta(ts: Float64Array, vs: Float64Array, lo: number, hi: number, isRate: boolean): number | null {
-  if (hi - lo < 2) return null;
-  // hi - 2 >= lo: both samples lie in the window.
-  const t0 = ts[hi - 2]!;
-  const t1 = ts[hi - 1]!;
-  const interval = t1 - t0;
-  if (interval === 0) return null;
+  // hi - 2 >= lo once the first test passes: both samples lie in the window.
+  return hi - lo < 2 || ts[hi - 1] === ts[hi - 2] ? null : instantDeltaOf(ts, vs, hi, isRate);
+}
+
+/** instantDelta of a window whose last two samples (at hi - 2 and hi - 1) are in it, at different times. */
+export function instantDeltaOf(ts: Float64Array, vs: Float64Array, hi: number, isRate: boolean): number {
+  const interval = ts[hi - 1]! - ts[hi - 2]!;
   const v0 = vs[hi - 2]!;
   const v1 = vs[hi - 1]!;
   let result = v1;
