@@ -552,7 +552,10 @@ function fusableCall(e: AggregateExpr): Call | null {
   return x.args.some((a) => a.type === 'MatrixSelector' || a.type === 'SubqueryExpr') ? x : null;
 }
 
-/** The fused path's outcome: its result, or the range function's matrix when a native histogram made it fall back. */
+/**
+ * The fused path's outcome: its result, or the range function's matrix when it fell back (a native histogram, or
+ * input names that may collide once removed).
+ */
 type Fused = { done: true; result: Matrix } | { done: false; input: Matrix };
 
 /** Accumulators with room for `cells`, holding the cells of `a`. */

@@ -33,6 +33,8 @@ export interface QueryContext {
   readonly annotations: Annotations;
   /** Series sets selected during preparation, expanded on first use. */
   readonly selections: Map<VectorSelector, SeriesSet>;
+  /** Selects a selector's series again, as in preparation (null for one that was not selected then). */
+  readonly reselect: (vs: VectorSelector) => Promise<SeriesSet | null>;
   /** Selectors whose native histogram samples their consumers handle (see histogram_paths.ts). */
   readonly histogramSelectors: ReadonlySet<VectorSelector>;
   /** Selectors whose histograms are read as count and sum only (see histogramStatsSelectors). */
@@ -98,6 +100,8 @@ export interface EvalContext {
   selected(vs: VectorSelector): StorageSeries[];
   /** The storage series of a selector one at a time, none kept. */
   streamSelected(vs: VectorSelector): SeriesCursor;
+  /** The series of a selector read again from a new select, for a pass that abandoned its first reading of them. */
+  restreamSelected(vs: VectorSelector): Promise<SeriesCursor>;
   /** The value of each series at every step (`offset` earlier), or as of `at` at every step. */
   evalSeries(cursor: SeriesCursor, offset: number, recordOrigT: boolean, at?: number | null): Promise<Matrix>;
   /** Per step, the number of series of a plain selector with a value there, accounted as evaluating it is. */

@@ -320,27 +320,33 @@ class EngineQuery implements Query {
     }
     const querier: Querier = this.queryable.querier(mint, maxt);
     try {
-      const selections = new Map<VectorSelector, SeriesSet>();
-      visits.forEach((v, i) => {
-        const r = ranges[i]!; // ranges has an entry per visit
+      const selectVisit = (i: number): SeriesSet => {
+        const v = visits[i]!; // i indexes visits, and ranges has an entry per visit
+        const r = ranges[i]!;
         const g = groupingFromPath(v.path);
         const subStep = lastSubqueryStep(v.path, this.engine.noStepSubqueryIntervalMs);
-        selections.set(
-          v.vs,
-          querier.select(
-            false,
-            {
-              start: r.start,
-              end: r.end,
-              step: subStep !== 0 ? subStep : this.step,
-              range: v.rangeMs,
-              func: funcFromPath(v.path),
-              ...(g !== null ? { grouping: g.grouping, by: g.by } : {}),
-            },
-            ...v.vs.matchers,
-          ),
+        return querier.select(
+          false,
+          {
+            start: r.start,
+            end: r.end,
+            step: subStep !== 0 ? subStep : this.step,
+            range: v.rangeMs,
+            func: funcFromPath(v.path),
+            ...(g !== null ? { grouping: g.grouping, by: g.by } : {}),
+          },
+          ...v.vs.matchers,
         );
-      });
+      };
+      const selections = new Map<VectorSelector, SeriesSet>();
+      visits.forEach((v, i) => selections.set(v.vs, selectVisit(i)));
+      const reselect = async (vs: VectorSelector): Promise<SeriesSet | null> => {
+        const i = visits.findIndex((v) => v.vs === vs);
+        if (i < 0) return null;
+        const set = selectVisit(i);
+        if (querier.ready !== undefined) await querier.ready();
+        return set;
+      };
       // Remote-read queriers fetch during the selects above; evaluation reads synchronously.
       if (querier.ready !== undefined) await querier.ready();
       this.timings.queryPreparationTime = (performance.now() - tPrep) / 1000;
@@ -360,6 +366,7 @@ class EngineQuery implements Query {
         memory,
         annotations,
         selections,
+        reselect,
         histogramSelectors: histogramSelectors(this.expr),
         histogramStatsSelectors: histogramStatsSelectors(this.expr),
         logger: this.engine.logger,

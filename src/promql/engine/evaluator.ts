@@ -411,6 +411,19 @@ export class Evaluator implements EvalContext {
     };
   }
 
+  async restreamSelected(vs: VectorSelector): Promise<SeriesCursor> {
+    const set = await this.q.reselect(vs);
+    if (set === null) return listCursor([]);
+    // Their memory was accounted when they were first read.
+    return {
+      next: () => {
+        if (set.next()) return set.at();
+        this.finishSet(set);
+        return null;
+      },
+    };
+  }
+
   private finishSet(set: SeriesSet): void {
     const err = set.err();
     if (err !== null) throw new EvalError(`expanding series: ${err.message}`);

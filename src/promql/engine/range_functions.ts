@@ -30,8 +30,8 @@ type WindowFn = (ts: Float64Array, vs: Float64Array, lo: number, hi: number, ste
 interface RangeSource {
   /** Moves to the next series; false after the last. */
   next(): boolean;
-  /** Makes next() start again at the first series (only for a source made to keep them, see storageSource). */
-  rewind(): void;
+  /** Makes next() start again at the first series. */
+  rewind(): Promise<void>;
   metric(): Labels;
   dropName(): boolean;
   /** Loads the current series; its samples are then in ts()/vs() [0, n). */
@@ -219,14 +219,15 @@ function kernelFor(
 }
 
 /**
- * The series of a matrix selector, read as the cursor gives them. With `keep`
- * the series read are kept (a reference each, their samples stay in storage)
- * until rewind(), so that a pass can be abandoned and run again.
+ * The series of a matrix selector, read as the cursor gives them. rewind()
+ * selects them again instead of keeping those read: a pass that holds each
+ * series only while reading it (a fused aggregation) would otherwise keep
+ * thousands alive for the whole query, which every scavenge then copies.
  */
-function storageSource(ev: EvalContext, arg: Expr, keep: boolean): RangeSource {
+function storageSource(ev: EvalContext, arg: Expr): RangeSource {
   if (arg.type !== 'MatrixSelector') throw new EvalError('BUG: expected a matrix selector');
   const vs = arg.vectorSelector;
-  const cursor = ev.streamSelected(vs);
+  let cursor = ev.streamSelected(vs);
   let cur: StorageSeries | null = null;
   const offset = vs.offset;
   const range = arg.range;
@@ -246,28 +247,11 @@ function storageSource(ev: EvalContext, arg: Expr, keep: boolean): RangeSource {
   const oneWindow = (fixed || ev.numSteps === 1) && !anchored && !smoothed;
   // load() decodes a series whole: its iterator can serve the next series.
   let it: SampleIterator | undefined;
-  let kept: StorageSeries[] | null = keep ? [] : null;
-  /** Position in `replay` while the kept series are read again. */
-  let replay: StorageSeries[] | null = null;
-  let at = 0;
   return {
-    next: () => {
-      if (replay !== null) {
-        if (at < replay.length) {
-          cur = replay[at++]!; // at < replay.length
-          return true;
-        }
-        replay = null;
-      }
-      cur = cursor.next();
-      if (cur !== null && kept !== null) kept.push(cur);
-      return cur !== null;
-    },
-    rewind: () => {
-      if (kept === null) throw new EvalError('BUG: rewind of a range source that keeps no series');
-      replay = kept;
-      at = 0;
-      kept = null;
+    next: () => (cur = cursor.next()) !== null,
+    rewind: async () => {
+      cursor = await ev.restreamSelected(vs);
+      cur = null;
     },
     metric: () => cur!.labels,
     dropName: () => false,
@@ -346,6 +330,7 @@ function subquerySource(ev: EvalContext, subq: SubqueryExpr, m: Matrix): RangeSo
     },
     rewind: () => {
       i = -1;
+      return Promise.resolve();
     },
     metric: () => cur!.metric,
     dropName: () => cur!.dropName,
@@ -414,7 +399,7 @@ async function rangeFunction(ev: EvalContext, e: Call, matrixArg: number, column
     for (const s of m) subquerySamples += s.n;
     src = subquerySource(ev, arg, m);
   } else {
-    src = storageSource(ev, arg, into !== null);
+    src = storageSource(ev, arg);
   }
 
   const params: Array<Float64Array | null> = [];
@@ -448,13 +433,10 @@ async function rangeFunction(ev: EvalContext, e: Call, matrixArg: number, column
   const delayed = ev.q.delayedNameRemoval;
   const numSteps = ev.numSteps;
   const cols = columns && numSteps === 1 ? new InstantColumns(ev.start) : null;
-  // The sink's points of the current series (null once it fell back) and, for the duplicate check, the input
-  // labels and name removal of the series it was given.
+  // The sink's points of the current series (null once it fell back).
   let sink = into;
   let sinkSteps = sink !== null ? new Int32Array(numSteps) : null;
   let sinkValues = sink !== null ? new Float64Array(numSteps) : null;
-  const handed: Labels[] = [];
-  let handedDrop = new Uint8Array(0);
   // What a pass for the sink started from, to go back to when it falls back.
   const stats0 = sink !== null ? ev.stats.snapshot() : null;
   const samples0 = ev.currentSamples;
@@ -463,6 +445,9 @@ async function rangeFunction(ev: EvalContext, e: Call, matrixArg: number, column
   // Series that all carry the same name (and type and unit) cannot collide once it is removed.
   let firstMetric: Labels | null = null;
   let inputsShareName = true;
+
+  // Set when the sink cannot take this input: the pass stops and starts again without it.
+  let fallBack = false;
 
   passes: for (;;) {
     peak = ev.currentSamples;
@@ -475,7 +460,15 @@ async function rangeFunction(ev: EvalContext, e: Call, matrixArg: number, column
       const ST = stFn !== null ? src.sts() : null;
       const inMetric = src.metric();
       if (firstMetric === null) firstMetric = inMetric;
-      else if (inputsShareName && !sameMetadataAs(firstMetric, inMetric)) inputsShareName = false;
+      else if (inputsShareName && !sameMetadataAs(firstMetric, inMetric)) {
+        inputsShareName = false;
+        // Series of several names may collide once the name goes: the check needs them all, which only the
+        // unfused pass keeps. (Kept here, the label sets of every series would live as long as the query.)
+        if (sink !== null && !delayed) {
+          fallBack = true;
+          break;
+        }
+      }
       const dropName = dropNameByFunc || src.dropName();
       let s: Series | null = null;
       let produced = 0;
@@ -538,18 +531,9 @@ async function rangeFunction(ev: EvalContext, e: Call, matrixArg: number, column
         let v: number | FloatHistogram | null;
         if (H !== null && hasHistogram(H, lo, hi)) {
           if (sink !== null) {
-            // Histogram results take the consumer's histogram path, which needs the whole matrix: start again
-            // without the sink, from the first series and the statistics as they were.
-            ev.stats.restore(stats0!);
-            ev.currentSamples = samples0;
-            src.rewind();
-            sink = null;
-            sinkSteps = null;
-            sinkValues = null;
-            handed.length = 0;
-            firstMetric = null;
-            inputsShareName = true;
-            continue passes;
+            // Histogram results take the consumer's histogram path, which needs the whole matrix.
+            fallBack = true;
+            break;
           }
           histFn ??= histogramKernelFor(ev, e, offset, range, src.pos, kernelFor(ev, e, src, params, null), src.anchored || src.smoothed);
           v = histFn(T, V, H, lo, hi, t, step, inMetric, ST);
@@ -576,22 +560,13 @@ async function rangeFunction(ev: EvalContext, e: Call, matrixArg: number, column
         if (typeof v === 'number') s.push(t, v);
         else s.pushHistogram(t, v);
       }
+      if (fallBack) break;
       if (s !== null) {
         s.trim();
         out.push(s);
         produced = s.n;
       } else if (produced > 0 && sink !== null) {
         sink(inMetric, dropName, sinkSteps!, sinkValues!, produced);
-        if (!delayed) {
-          // The duplicate check below needs the labels only when the name is removed now.
-          if (handed.length === handedDrop.length) {
-            const grown = new Uint8Array(Math.max(64, handedDrop.length * 2));
-            grown.set(handedDrop);
-            handedDrop = grown;
-          }
-          handedDrop[handed.length] = dropName ? 1 : 0;
-          handed.push(inMetric);
-        }
       }
       if (produced > 0) {
         ev.checkSamples(produced);
@@ -618,7 +593,17 @@ async function rangeFunction(ev: EvalContext, e: Call, matrixArg: number, column
       const pending = ev.tick(numSteps + n);
       if (pending !== null) await pending;
     }
-    break;
+    if (!fallBack) break;
+    // Again without the sink, from the first series and the statistics as they were.
+    fallBack = false;
+    ev.stats.restore(stats0!);
+    ev.currentSamples = samples0;
+    await src.rewind();
+    sink = null;
+    sinkSteps = null;
+    sinkValues = null;
+    firstMetric = null;
+    inputsShareName = true;
   }
   ev.stats.updatePeak(Math.max(peak, ev.currentSamples));
   ev.currentSamples -= subquerySamples;
@@ -636,18 +621,10 @@ async function rangeFunction(ev: EvalContext, e: Call, matrixArg: number, column
     if (!delayed && !inputsShareName && containsSameLabelset(cols.toMatrix(false))) throw new EvalError(DUPLICATE_LABELSET);
     return cols;
   }
-  if (sink !== null) {
-    if (!delayed && !inputsShareName && sameLabelsOnceDropped(handed, handedDrop)) throw new EvalError(DUPLICATE_LABELSET);
-    return null;
-  }
+  // The sink was given series of one name only (or names are removed later): none can collide.
+  if (sink !== null) return null;
   if (!delayed && !inputsShareName && containsSameLabelset(out)) throw new EvalError(DUPLICATE_LABELSET);
   return out;
 }
 
-/** Whether two of the label sets are equal once those flagged in `drop` lose their metadata labels. */
-function sameLabelsOnceDropped(ls: readonly Labels[], drop: Uint8Array): boolean {
-  const seen = new LabelSetIndex();
-  // i < ls.length <= drop.length.
-  for (let i = 0; i < ls.length; i++) if (!seen.add(drop[i] === 1 ? dropMetadata(ls[i]!) : ls[i]!)) return true;
-  return false;
-}
+
