@@ -7,13 +7,13 @@ import { QueryCanceledError, QueryQueueFullError, QueryTimeoutError } from './er
 /**
  * Longest stretch (ms) an evaluation runs before it lets other work (scrapes,
  * HTTP requests such as remote writes, other queries) use the event loop.
- * A remote write waits for a running slice at least twice (its body arrives,
- * then its decode worker answers): with 5 ms slices a write's median went
- * from 6 to 13-15 ms during a long range query. 2 ms bounds that addition
- * near 4 ms, while a yield (one setImmediate round trip, ~5 µs of CPU) costs
- * about 0.25% of the evaluation.
+ * A remote write's body that arrives mid-slice waits for the slice's end (its
+ * decode worker's answer no longer does: see workerRepliesWaiting). At 1 ms
+ * the latency bench's writes had a p99 during the query of 15-25 ms (median
+ * 18) against 21-29 ms (median 24) at 2 ms, the query as fast; a yield (one
+ * setImmediate round trip, ~5 us of CPU) costs about 0.5% of the evaluation.
  */
-export const DEFAULT_YIELD_INTERVAL_MS = 2;
+export const DEFAULT_YIELD_INTERVAL_MS = 1;
 
 /**
  * Units of work (roughly: steps or samples touched) after which the caller is
