@@ -9,7 +9,7 @@ import type { SampleIterator, Series as StorageSeries } from '../../storage/inte
 import type { Call, Expr, PosRange, SubqueryExpr } from '../parser/ast.js';
 import { absentLabels } from './absent.js';
 import { annotations } from './annotations.js';
-import { containsSameLabelset, DUPLICATE_LABELSET, LabelSetIndex } from './collector.js';
+import { containsSameLabelset, DUPLICATE_LABELSET } from './collector.js';
 import type { EvalContext } from './context.js';
 import { EvalError, TooManySamplesError } from './errors.js';
 import { ANCHORED_SAFE, SMOOTHED_SAFE, anchoredFirst, extendedRate } from './extended.js';
@@ -375,8 +375,9 @@ export async function evalRangeFunction(ev: EvalContext, e: Call, matrixArg: num
  * Evaluates a function over a range vector handing each output series to
  * `sink` instead of keeping it (not for absent_over_time), with statistics,
  * limits and errors as evalRangeFunction's. Gives null when every series went
- * to the sink. A native histogram met in a window makes it start again the
- * unkept way and give the matrix: the series the sink was given are then void.
+ * to the sink. A native histogram met in a window, or inputs of several names
+ * (without delayed name removal), make it start again the unkept way and give
+ * the matrix: the series the sink was given are then void.
  */
 export async function evalRangeFunctionInto(ev: EvalContext, e: Call, matrixArg: number, sink: SeriesSink): Promise<Matrix | null> {
   if (e.func.name === 'absent_over_time') throw new EvalError('BUG: absent_over_time has no output series to hand on');
@@ -449,7 +450,7 @@ async function rangeFunction(ev: EvalContext, e: Call, matrixArg: number, column
   // Set when the sink cannot take this input: the pass stops and starts again without it.
   let fallBack = false;
 
-  passes: for (;;) {
+  for (;;) {
     peak = ev.currentSamples;
     while (src.next()) {
       const n = src.load();
