@@ -115,6 +115,16 @@ test('checkpoint reads the clock on every 16th call; a quantum of work is due at
   assert.equal(cp.due(4096), true);
 });
 
+test('a call carrying a series worth of work reads the clock every time', () => {
+  // Interval 0: every reading of the clock finds the slice used up.
+  const cp = new Checkpoint(performance.now() + 60_000, undefined, 0);
+  assert.equal(cp.due(1), true);
+  assert.equal(cp.due(1), false);
+  assert.equal(cp.due(255), false);
+  assert.equal(cp.due(256), true);
+  assert.equal(cp.due(900), true);
+});
+
 test('checkpoint yields early when a worker reply waits for the main thread', async () => {
   const pool = new WorkerPool<TestJob, unknown>({ module: new URL('../../workers/pool_test_worker.js', import.meta.url), size: 1, maxQueued: 1, name: 'test' });
   try {

@@ -2,8 +2,11 @@
 // encoded as bytes. Small answers come back as one Buffer; big query results
 // and series lists become a stream of chunks encoded a slice at a time, so a million-point
 // matrix neither sits in memory as one string nor blocks the event loop.
+import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { DEFAULT_YIELD_INTERVAL_MS } from '../../promql/engine/limits.js';
 import type { QueryValue } from '../../promql/engine/types.js';
+import { workerRepliesWaiting } from '../../workers/pool.js';
 import type { ApiError, ApiResult } from './types.js';
 import type { Labels } from '../../model/labels.js';
 import { JsonWriter, RawJSON, encodeJSON, jsonString, writeLabelSets, writeQueryResult } from './json.js';
@@ -42,16 +45,20 @@ export type BodyStream = AsyncIterable<Buffer>;
 
 /**
  * Answers up to this size are encoded in one go (under 2 ms) and sent with a
- * Content-Length; past it the rest is streamed.
+ * Content-Length; past it, or once encoding has taken YIELD_AFTER_MS (code the
+ * JIT has not compiled yet, as in a server's first big answer, encodes 20-40x
+ * slower), the rest is streamed.
  */
 const STREAM_AFTER_BYTES = 256 * 1024;
 
 /**
- * While streaming, the event loop gets a turn after every this many bytes
- * encoded: about 1-2 ms of work, so remote-write requests and scrapes on the
- * same loop wait no longer than that behind a big answer.
+ * While streaming, the event loop gets a turn once this long has passed
+ * since the last (checked per chunk of CHUNK_BYTES, ~0.3 ms of encoding), or
+ * at once when a decode worker's answer waits: as an evaluation's slices, so
+ * remote-write requests and scrapes on the same loop wait no longer behind a
+ * big answer than behind the query that made it.
  */
-const YIELD_EVERY_BYTES = 256 * 1024;
+const YIELD_AFTER_MS = DEFAULT_YIELD_INTERVAL_MS;
 
 function* envelope(w: JsonWriter, result: ApiResult): Generator<void, void, undefined> {
   w.ascii('{"status":"success","data":');
@@ -87,6 +94,7 @@ export function encodeApiSuccess(result: ApiResult): Buffer | BodyStream {
   const gen = envelope(w, result);
   const head: Buffer[] = [];
   let headBytes = 0;
+  const t0 = performance.now();
   for (;;) {
     let step: IteratorResult<void, void>;
     try {
@@ -105,24 +113,22 @@ export function encodeApiSuccess(result: ApiResult): Buffer | BodyStream {
       const [only] = head;
       return head.length === 1 && only !== undefined ? only : Buffer.concat(head);
     }
-    if (headBytes >= STREAM_AFTER_BYTES) return streamRest(w, gen, head);
+    if (headBytes >= STREAM_AFTER_BYTES || (headBytes > 0 && performance.now() - t0 >= YIELD_AFTER_MS)) return streamRest(w, gen, head, t0);
   }
 }
 
-async function* streamRest(w: JsonWriter, gen: Generator<void, void, undefined>, head: Buffer[]): BodyStream {
+/** The rest of an answer whose encoding began at `startedAt` (performance.now()). */
+async function* streamRest(w: JsonWriter, gen: Generator<void, void, undefined>, head: Buffer[], startedAt: number): BodyStream {
   try {
     yield* head;
-    let sinceYield = 0;
+    let lastYield = startedAt;
     for (;;) {
       const step = gen.next();
-      for (const c of step.done === true ? w.finish() : w.takeChunks()) {
-        sinceYield += c.length;
-        yield c;
-      }
+      for (const c of step.done === true ? w.finish() : w.takeChunks()) yield c;
       if (step.done === true) return;
-      if (sinceYield >= YIELD_EVERY_BYTES) {
-        sinceYield = 0;
+      if (performance.now() - lastYield >= YIELD_AFTER_MS || workerRepliesWaiting()) {
         await yieldToLoop();
+        lastYield = performance.now();
       }
     }
   } finally {
