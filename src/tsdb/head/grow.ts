@@ -3,8 +3,9 @@
 /** "No chunk" / "no slot" in Int32Array links. */
 export const NONE = -1;
 
-/** Capacity growth: doubling while small, then 1.5x to limit slack at scale. */
+/** Capacity growth: doubling while small, then 1.5x to limit slack at scale; an empty table gets room for one. */
 export function nextCap(cur: number): number {
+  if (cur < 1) return 1;
   return cur < 65536 ? cur * 2 : cur + (cur >>> 1);
 }
 

@@ -46,6 +46,16 @@ test('property: slotByRef finds live refs and aliases, never a removed or reused
   );
 });
 
+test('a table made with no slots grows on its first series', () => {
+  // Doubling a capacity of 0 left it at 0, and the first series was written past the arrays' end.
+  const t = new SeriesTable(0);
+  const s = t.create(Labels.fromPairs('__name__', 's', 'n', '0'), 23);
+  assert.equal(t.slotByRef(23), s);
+  t.remove(s);
+  t.freeSlot(s);
+  assert.equal(t.slotByRef(23), -1);
+});
+
 test('slotByRef across a grown table, with slots freed and reused under new refs', () => {
   const t = new SeriesTable(4);
   const slots: number[] = [];
