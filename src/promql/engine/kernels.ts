@@ -150,8 +150,13 @@ export class ResetTracker {
  * two samples or when the last two share a timestamp.
  */
 export function instantDelta(ts: Float64Array, vs: Float64Array, lo: number, hi: number, isRate: boolean): number | null {
+  return hasInstantDelta(ts, lo, hi) ? instantDeltaOf(ts, vs, hi, isRate) : null;
+}
+
+/** Whether the window [lo, hi) has an instant delta: two samples or more, the last two at different times. */
+export function hasInstantDelta(ts: Float64Array, lo: number, hi: number): boolean {
   // hi - 2 >= lo once the first test passes: both samples lie in the window.
-  return hi - lo < 2 || ts[hi - 1] === ts[hi - 2] ? null : instantDeltaOf(ts, vs, hi, isRate);
+  return hi - lo >= 2 && ts[hi - 1] !== ts[hi - 2];
 }
 
 /** instantDelta of a window whose last two samples (at hi - 2 and hi - 1) are in it, at different times. */

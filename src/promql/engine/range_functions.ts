@@ -89,13 +89,13 @@ function kernelIntoFor(ev: EvalContext, e: Call, src: RangeSource, resets: k.Res
       };
     case 'irate':
       return (ts, vs, lo, hi) => {
-        if (hi - lo < 2 || ts[hi - 1] === ts[hi - 2]) return false;
+        if (!k.hasInstantDelta(ts, lo, hi)) return false;
         windowValue[0] = k.instantDeltaOf(ts, vs, hi, true);
         return true;
       };
     case 'idelta':
       return (ts, vs, lo, hi) => {
-        if (hi - lo < 2 || ts[hi - 1] === ts[hi - 2]) return false;
+        if (!k.hasInstantDelta(ts, lo, hi)) return false;
         windowValue[0] = k.instantDeltaOf(ts, vs, hi, false);
         return true;
       };
