@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PoolClosedError, PoolFullError, WorkerCrashError, WorkerJobError, WorkerPool, workerRepliesWaiting } from './pool.js';
+import { PoolClosedError, PoolFullError, WorkerCrashError, WorkerJobError, WorkerPool, whenWorkersIdle, workerJobsRunning, workerRepliesWaiting } from './pool.js';
 import type { TestJob } from './pool_test_worker.js';
 
 const MODULE = new URL('./pool_test_worker.js', import.meta.url);
@@ -103,6 +103,42 @@ test('a reply the main thread has not handled yet shows as waiting, until it is 
     await p.close();
   }
   assert.equal(workerRepliesWaiting(), false);
+});
+
+test('whenWorkersIdle waits for the running jobs, after the work their replies feed', async () => {
+  const p = pool(1, 10);
+  try {
+    assert.equal(workerJobsRunning(), false);
+    await whenWorkersIdle(0);
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    const order: string[] = [];
+    const job = p.run({ op: 'block', flag, x: 1 }).then(() => order.push('reply handled'));
+    assert.equal(workerJobsRunning(), true);
+    const idle = whenWorkersIdle(60_000).then(() => order.push('idle'));
+    setTimeout(() => release(flag), 20);
+    await Promise.all([job, idle]);
+    assert.deepEqual(order, ['reply handled', 'idle']);
+    assert.equal(workerJobsRunning(), false);
+  } finally {
+    await p.close();
+  }
+});
+
+test('whenWorkersIdle gives up after its limit while a job runs on', async () => {
+  const p = pool(1, 10);
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  try {
+    const job = p.run({ op: 'block', flag, x: 2 });
+    const t = performance.now();
+    await whenWorkersIdle(30);
+    assert.ok(performance.now() - t >= 25, 'waited about its limit');
+    assert.equal(workerJobsRunning(), true);
+    release(flag);
+    assert.equal(await job, 2);
+  } finally {
+    release(flag);
+    await p.close();
+  }
 });
 
 test('bad sizes are refused', () => {

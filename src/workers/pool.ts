@@ -11,7 +11,9 @@
 //
 // A worker also counts its replies in shared memory, so long synchronous work
 // on the main thread (a query's evaluation slice) can see that a reply waits
-// and yield at once (workerRepliesWaiting) instead of at the end of its slice.
+// and yield at once (workerRepliesWaiting) instead of at the end of its slice,
+// and can stay off the CPU while a worker holds jobs (whenWorkersIdle), so the
+// worker is not left waiting for a core.
 import { Worker } from 'node:worker_threads';
 import type { Transferable } from 'node:worker_threads';
 import type { JobReply, PoolWorkerData, ToWorker } from './serve.js';
@@ -80,6 +82,41 @@ const openPools = new Set<WorkerPool<unknown, unknown>>();
 export function workerRepliesWaiting(): boolean {
   for (const p of openPools) if (p.repliesWaiting()) return true;
   return false;
+}
+
+/** Whether a worker of any open pool holds a job it has not answered. */
+export function workerJobsRunning(): boolean {
+  for (const p of openPools) if (p.running > 0) return true;
+  return false;
+}
+
+/** Callers of whenWorkersIdle waiting for the last running job to be answered. */
+const idleWaiters = new Set<() => void>();
+
+/**
+ * Resolves once no worker of an open pool holds a job, or after `maxMs`.
+ * Resolved from a macrotask, after the promise callbacks of the last reply
+ * have run: the work that reply feeds (writing a decoded batch) goes first.
+ */
+export function whenWorkersIdle(maxMs: number): Promise<void> {
+  if (!workerJobsRunning()) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      idleWaiters.delete(done);
+      resolve();
+    };
+    const timer = setTimeout(done, maxMs);
+    idleWaiters.add(done);
+  });
+}
+
+function wakeIdleWaiters(): void {
+  if (idleWaiters.size === 0 || workerJobsRunning()) return;
+  setImmediate(() => {
+    if (workerJobsRunning()) return;
+    for (const w of [...idleWaiters]) w();
+  });
 }
 
 interface Job<Res> {
@@ -190,6 +227,7 @@ export class WorkerPool<Req, Res> {
   async close(): Promise<void> {
     this.closing = true;
     openPools.delete(this as WorkerPool<unknown, unknown>);
+    wakeIdleWaiters();
     if (this.queued + this.running > 0) await new Promise<void>((r) => (this.drained = r));
     await Promise.all(
       this.slots.map(async (s) => {
@@ -274,6 +312,7 @@ export class WorkerPool<Req, Res> {
       if (m.ok) job.resolve(m.value);
       else job.reject(new WorkerJobError(m.errorName, m.message));
       this.dispatch();
+      wakeIdleWaiters();
     });
     const fail = (reason: string): void => {
       if (slot.worker !== w) return;
@@ -287,6 +326,7 @@ export class WorkerPool<Req, Res> {
       const err = new WorkerCrashError(this.name, reason);
       for (const j of jobs) j.reject(err);
       this.dispatch();
+      wakeIdleWaiters();
     };
     w.on('error', (e) => fail(e.message));
     w.on('exit', (code) => fail(`exited with code ${code}`));

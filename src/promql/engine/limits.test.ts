@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { QueryCanceledError, QueryQueueFullError, QueryTimeoutError } from './errors.js';
 import { WorkerPool } from '../../workers/pool.js';
 import type { TestJob } from '../../workers/pool_test_worker.js';
-import { Checkpoint, ConcurrencyGate } from './limits.js';
+import { Checkpoint, ConcurrencyGate, IngestCourtesy } from './limits.js';
 
 test('checkpoint reports cancellation before the deadline', () => {
   const ac = new AbortController();
@@ -144,6 +144,40 @@ test('checkpoint yields early when a worker reply waits for the main thread', as
     await Promise.resolve();
     assert.ok(handled);
   } finally {
+    await pool.close();
+  }
+});
+
+test('long work gives way to a worker decoding ingest, within half of its own time', async () => {
+  const pool = new WorkerPool<TestJob, unknown>({ module: new URL('../../workers/pool_test_worker.js', import.meta.url), size: 1, maxQueued: 1, name: 'test' });
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  const release = (): void => {
+    Atomics.store(flag, 0, 1);
+    Atomics.notify(flag, 0);
+  };
+  try {
+    // No time of its own yet: nothing to give, so it does not wait for the running job.
+    const fresh = new IngestCourtesy(60_000);
+    let answered = false;
+    const first = pool.run({ op: 'block', flag, x: 1 }).then(() => (answered = true));
+    await fresh.giveWay();
+    assert.equal(answered, false);
+    release();
+    await first;
+
+    // After 30 ms of its own work it waits until the job is answered.
+    Atomics.store(flag, 0, 0);
+    const busy = new IngestCourtesy(60_000);
+    const t0 = performance.now();
+    while (performance.now() - t0 < 30);
+    answered = false;
+    const second = pool.run({ op: 'block', flag, x: 2 }).then(() => (answered = true));
+    setTimeout(release, 5);
+    await busy.giveWay();
+    assert.equal(answered, true);
+    await second;
+  } finally {
+    release();
     await pool.close();
   }
 });

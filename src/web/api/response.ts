@@ -4,7 +4,7 @@
 // matrix neither sits in memory as one string nor blocks the event loop.
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { DEFAULT_YIELD_INTERVAL_MS } from '../../promql/engine/limits.js';
+import { DEFAULT_YIELD_INTERVAL_MS, IngestCourtesy } from '../../promql/engine/limits.js';
 import type { QueryValue } from '../../promql/engine/types.js';
 import { workerRepliesWaiting } from '../../workers/pool.js';
 import type { ApiError, ApiResult } from './types.js';
@@ -122,12 +122,14 @@ async function* streamRest(w: JsonWriter, gen: Generator<void, void, undefined>,
   try {
     yield* head;
     let lastYield = startedAt;
+    const courtesy = new IngestCourtesy();
     for (;;) {
       const step = gen.next();
       for (const c of step.done === true ? w.finish() : w.takeChunks()) yield c;
       if (step.done === true) return;
       if (performance.now() - lastYield >= YIELD_AFTER_MS || workerRepliesWaiting()) {
         await yieldToLoop();
+        await courtesy.giveWay();
         lastYield = performance.now();
       }
     }
