@@ -6,7 +6,10 @@
 // rounds 15 s apart. Then ~30 queries of the kinds issue 17 names, each as an instant query at
 // the last round and as a range query over the data (step 15 s), POSTed as forms as Grafana
 // sends them. After `warmups` untimed passes over all executions, each execution runs once more
-// per server, then `runs` times alternating tsprom, Prometheus, tsprom, ...; the figure is the median. Both must answer 200; a result
+// per server, then `runs` times, the two servers' order swapped every run (tsprom, Prometheus,
+// Prometheus, tsprom, ...); the figure is the median. The swap matters: after a large answer the
+// client itself is slower for a few requests (its JSON parsing's garbage), and a fixed order would
+// always measure the same server first. Both must answer 200; a result
 // size (series count) that differs between them is flagged in the table's last column.
 // The last line is one JSON object: geometric means, ratios and per-query times.
 import http from 'node:http';
@@ -97,7 +100,7 @@ async function measure(servers: Server[], execs: Execution[], runs: number, warm
     for (const e of execs) {
       const times = new Map<ServerName, number[]>(servers.map((s) => [s.name, []]));
       for (let run = -1; run < runs; run++) {
-        for (const s of servers) {
+        for (const s of run % 2 === 0 ? [...servers].reverse() : servers) {
           const r: QueryResult = await runQuery(agents.get(s.name)!, s.base, e.params);
           if (r.status !== 200) throw new BenchFailure(`${s.name}: ${e.name} answered ${r.status}: ${r.error ?? ''}`);
           e.size[s.name] = r.size;
