@@ -68,34 +68,24 @@ export const INITIAL_OLD_SPACE_MIB = 64;
  */
 export const SEMI_SPACE_MIB = 4;
 
-/**
- * V8's interrupt budget (bytes of bytecode a function runs between its checks for optimizing it):
- * a quarter of Node 20's default of 66 KiB. A query's own code paths (a function's kernel, `absent`,
- * `topk`) run a few times per query, so at the default they stay unoptimized for their first 10-20
- * runs on a server; with a quarter, those runs took 20-40% less. Long-running code is optimized
- * either way.
- */
-export const INTERRUPT_BUDGET_BYTES = 16_896;
-
 /** Whether a V8 flag (given as a regex of its name) is among the node options or NODE_OPTIONS. */
 function flagGiven(re: RegExp, execArgv: readonly string[], nodeOptions: string | undefined): boolean {
   return execArgv.some((a) => re.test(a)) || (nodeOptions ?? '').split(/\s+/).some((a) => re.test(a));
 }
 
-/** The child's V8 flags: the heap limit, and the initial old-generation and semi-space sizes and the interrupt budget unless the user set them. */
-export function v8Flags(heapMiB: number, execArgv: readonly string[], nodeOptions: string | undefined): string[] {
+/** The child's V8 flags: the heap limit, and the initial old-generation and semi-space sizes unless the user set them. */
+export function heapFlags(heapMiB: number, execArgv: readonly string[], nodeOptions: string | undefined): string[] {
   const flags = [`--max-old-space-size=${heapMiB}`];
   const initial = Math.min(INITIAL_OLD_SPACE_MIB, Math.floor(heapMiB / 4));
   if (!flagGiven(/^--initial[-_]old[-_]space[-_]size(=|$)/, execArgv, nodeOptions) && initial > 0) flags.push(`--initial-old-space-size=${initial}`);
   if (!flagGiven(/^--(max|min)[-_]semi[-_]space[-_]size(=|$)/, execArgv, nodeOptions)) flags.push(`--max-semi-space-size=${SEMI_SPACE_MIB}`);
-  if (!flagGiven(/^--interrupt[-_]budget(=|$)/, execArgv, nodeOptions)) flags.push(`--interrupt-budget=${INTERRUPT_BUDGET_BYTES}`);
   return flags;
 }
 
 /** Runs `script argv` in a child with the given heap limit; resolves with its exit code (re-raises a fatal signal). */
 export function runWithHeapLimit(script: string, argv: readonly string[], heapMiB: number): Promise<number> {
   const env: NodeJS.ProcessEnv = { ...MALLOC_ENV, ...allocatorEnv(process.env), ...process.env, [SUPERVISOR_ENV]: String(privateBytes()) };
-  const child = spawn(process.execPath, [...process.execArgv, ...v8Flags(heapMiB, process.execArgv, process.env['NODE_OPTIONS']), script, ...argv], {
+  const child = spawn(process.execPath, [...process.execArgv, ...heapFlags(heapMiB, process.execArgv, process.env['NODE_OPTIONS']), script, ...argv], {
     stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
     env,
   });
