@@ -160,7 +160,7 @@ test('long work gives way to a worker decoding ingest, within half of its own ti
     const fresh = new IngestCourtesy(60_000);
     let answered = false;
     const first = pool.run({ op: 'block', flag, x: 1 }).then(() => (answered = true));
-    await fresh.giveWay();
+    await fresh.yieldTurn();
     assert.equal(answered, false);
     release();
     await first;
@@ -173,7 +173,7 @@ test('long work gives way to a worker decoding ingest, within half of its own ti
     answered = false;
     const second = pool.run({ op: 'block', flag, x: 2 }).then(() => (answered = true));
     setTimeout(release, 5);
-    await busy.giveWay();
+    await busy.yieldTurn();
     assert.equal(answered, true);
     await second;
   } finally {

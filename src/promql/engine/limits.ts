@@ -53,8 +53,14 @@ export class IngestCourtesy {
 
   constructor(private readonly maxWaitMs = INGEST_WAIT_MAX_MS) {}
 
+  /** Lets the event loop turn (a write's body comes in and goes to a worker), then gives way to that worker. */
+  async yieldTurn(): Promise<void> {
+    await yieldNow();
+    await this.giveWay();
+  }
+
   /** Waits while a worker holds a job, within the budget. */
-  async giveWay(): Promise<void> {
+  private async giveWay(): Promise<void> {
     if (!workerJobsRunning()) return;
     const t = performance.now();
     if (this.waited >= t - this.started - this.waited) return;
@@ -107,9 +113,7 @@ export class Checkpoint {
     const now = performance.now();
     // A decoded remote write (or scrape) waiting for the main thread goes first: its sender is waiting too.
     if (now - this.lastYield >= this.yieldIntervalMs || workerRepliesWaiting()) {
-      // The turn of the loop lets a write's body in and off to a worker; then the query waits for its decode.
-      await yieldNow();
-      await this.courtesy.giveWay();
+      await this.courtesy.yieldTurn();
       this.lastYield = performance.now();
     }
     if (check) this.check();

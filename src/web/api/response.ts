@@ -3,7 +3,6 @@
 // and series lists become a stream of chunks encoded a slice at a time, so a million-point
 // matrix neither sits in memory as one string nor blocks the event loop.
 import { performance } from 'node:perf_hooks';
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { DEFAULT_YIELD_INTERVAL_MS, IngestCourtesy } from '../../promql/engine/limits.js';
 import type { QueryValue } from '../../promql/engine/types.js';
 import { workerRepliesWaiting } from '../../workers/pool.js';
@@ -128,8 +127,7 @@ async function* streamRest(w: JsonWriter, gen: Generator<void, void, undefined>,
       for (const c of step.done === true ? w.finish() : w.takeChunks()) yield c;
       if (step.done === true) return;
       if (performance.now() - lastYield >= YIELD_AFTER_MS || workerRepliesWaiting()) {
-        await yieldToLoop();
-        await courtesy.giveWay();
+        await courtesy.yieldTurn();
         lastYield = performance.now();
       }
     }
