@@ -82,6 +82,44 @@ test('query-string and form parameters: form values first, then the query string
   );
 });
 
+test('request bodies: in the headers\' packet, in later packets, chunked, and one after another on a kept-alive connection', async () => {
+  const bodies: string[] = [];
+  await withServer(
+    (w) =>
+      w.route('POST', '/b', (req) => {
+        bodies.push(req.body.toString('utf8'));
+        return text(200, `got ${req.body.length};`);
+      }),
+    async (port) => {
+      const s = connect(port, '127.0.0.1');
+      let got = '';
+      s.on('data', (c: Buffer) => (got += c.toString('latin1')));
+      const answered = async (n: number): Promise<void> => {
+        while ((got.match(/got \d+;/g) ?? []).length < n) await once(s, 'data');
+      };
+      const post = (body: string): string => `POST /b HTTP/1.1\r\nHost: a\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+      s.write(post('query=up'));
+      await answered(1);
+      // The headers alone first, the body later in two parts.
+      s.write('POST /b HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n');
+      await new Promise((r) => setTimeout(r, 20));
+      s.write('abcde');
+      await new Promise((r) => setTimeout(r, 20));
+      s.write('fghij');
+      await answered(2);
+      s.write('POST /b HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nxyz\r\n2\r\n12\r\n0\r\n\r\n');
+      await answered(3);
+      // Two requests in one packet: each gets its own body.
+      s.write(post('first') + post('ü'));
+      await answered(5);
+      s.write('POST /b HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n');
+      await answered(6);
+      s.destroy();
+      assert.deepEqual(bodies, ['query=up', 'abcdefghij', 'xyz12', 'first', 'ü', '']);
+    },
+  );
+});
+
 test('a client that goes away aborts its request\'s signal, also when the handler reads it only afterwards', async () => {
   let arrived!: () => void;
   const handlerStarted = new Promise<void>((r) => (arrived = r));

@@ -757,11 +757,29 @@ function discard(req: IncomingMessage): void {
   req.resume();
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? NaN);
+const NO_BODY = Buffer.alloc(0);
+
+/**
+ * The request's body, refused past `limit` bytes. A request without
+ * Content-Length or Transfer-Encoding has none (RFC 9112, 6.3). A small body
+ * usually shares the headers' packet: by the next microtask the parser has
+ * buffered it, and it is taken from there at once instead of through the
+ * stream's events (two more turns of the loop, ~20 us of a small query).
+ */
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const length = req.headers['content-length'];
+  const declared = Number(length ?? NaN);
   if (declared > limit) {
     discard(req);
-    return Promise.reject(new BodyTooLargeError());
+    throw new BodyTooLargeError();
+  }
+  if (declared === 0 || (length === undefined && req.headers['transfer-encoding'] === undefined)) return NO_BODY;
+  await null;
+  if (declared > 0 && req.readableLength === declared && !req.readableFlowing) {
+    const whole = req.read() as Buffer;
+    // Lets the stream end (and emit its events) as if read through.
+    req.resume();
+    return whole;
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
