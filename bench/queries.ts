@@ -1,4 +1,4 @@
-// `npm run bench -- queries [--sizes 101500] [--rounds 60] [--runs 5] [--warmups 2] [--only tsprom] [--filter name,...]`
+// `npm run bench -- queries [--sizes 101500] [--rounds 60] [--runs 15] [--warmups 2] [--only tsprom] [--noise] [--filter name,...]`
 //
 // PromQL through HTTP on tsprom and Debian's Prometheus 2.42, both real processes holding the
 // same data: the node_exporter fleet workload (bench/load_workload.ts, 101,500 series by
@@ -11,6 +11,8 @@
 // client itself is slower for a few requests (its JSON parsing's garbage), and a fixed order would
 // always measure the same server first. Both must answer 200; a result
 // size (series count) that differs between them is flagged in the table's last column.
+// `--noise` adds a second Prometheus with the same data to the rotation: its ratio to the
+// first is what the machine's noise alone makes of a comparison between two equal servers.
 // The last line is one JSON object: geometric means, ratios and per-query times.
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -60,13 +62,21 @@ const QUERIES: ReadonlyArray<readonly [string, string]> = [
 ];
 
 const SERVERS: readonly ServerName[] = ['tsprom', 'prometheus'];
+/** Who answers in the rotation: the two servers, and with --noise Prometheus's twin. */
+type Role = ServerName | 'twin';
+interface Member {
+  readonly role: Role;
+  readonly server: Server;
+}
 const RANGE_STEP_S = 15;
+/** The issue's limit on any one query's ratio, against which the noise run is counted. */
+const NOISE_LIMIT = 1.5;
 
 interface Execution {
   name: string;
   params: QueryParams;
-  ms: Partial<Record<ServerName, number>>;
-  size: Partial<Record<ServerName, number>>;
+  ms: Partial<Record<Role, number>>;
+  size: Partial<Record<Role, number>>;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -78,38 +88,37 @@ const median = (xs: number[]): number => {
 const geomean = (xs: number[]): number => Math.exp(xs.reduce((a, x) => a + Math.log(Math.max(x, 1e-3)), 0) / xs.length);
 const fmt = (v: number, d = 1): string => (Number.isFinite(v) ? v.toFixed(d) : 'n/a');
 
-async function ingestInto(s: Server, perClient: Buffer[][], samples: number): Promise<void> {
+async function ingestInto(role: Role, s: Server, perClient: Buffer[][], samples: number): Promise<void> {
   const r = await sendConcurrently(s.base, HEADERS['1.0'], perClient);
-  console.error(`  ${s.name}: ${samples} samples in ${fmt(r.wallS, 1)} s (${fmt(samples / r.wallS, 0)} samples/s)`);
+  console.error(`  ${role}: ${samples} samples in ${fmt(r.wallS, 1)} s (${fmt(samples / r.wallS, 0)} samples/s)`);
 }
 
-async function measure(servers: Server[], execs: Execution[], runs: number, warmups: number): Promise<void> {
-  const agents = new Map(servers.map((s) => [s.name, new http.Agent({ keepAlive: true, maxSockets: 1 })]));
+async function measure(members: Member[], execs: Execution[], runs: number, warmups: number): Promise<void> {
+  const agents = new Map(members.map((m) => [m.role, new http.Agent({ keepAlive: true, maxSockets: 1 })]));
+  const ask = async (m: Member, e: Execution): Promise<QueryResult> => {
+    const r = await runQuery(agents.get(m.role)!, m.server.base, e.params);
+    if (r.status !== 200) throw new BenchFailure(`${m.role}: ${e.name} answered ${r.status}: ${r.error ?? ''}`);
+    return r;
+  };
   try {
     // Whole passes over every execution before any is timed: a long-running server has run each code
     // path many times (tsprom's JIT has optimized it); the first queries after ingest would otherwise
     // pay for that alone.
     for (let pass = 0; pass < warmups; pass++) {
-      for (const e of execs) {
-        for (const s of servers) {
-          const r: QueryResult = await runQuery(agents.get(s.name)!, s.base, e.params);
-          if (r.status !== 200) throw new BenchFailure(`${s.name}: ${e.name} answered ${r.status}: ${r.error ?? ''}`);
-        }
-      }
+      for (const e of execs) for (const m of members) await ask(m, e);
     }
     for (const e of execs) {
-      const times = new Map<ServerName, number[]>(servers.map((s) => [s.name, []]));
+      const times = new Map<Role, number[]>(members.map((m) => [m.role, []]));
       for (let run = -1; run < runs; run++) {
-        for (const s of run % 2 === 0 ? [...servers].reverse() : servers) {
-          const r: QueryResult = await runQuery(agents.get(s.name)!, s.base, e.params);
-          if (r.status !== 200) throw new BenchFailure(`${s.name}: ${e.name} answered ${r.status}: ${r.error ?? ''}`);
-          e.size[s.name] = r.size;
+        for (const m of run % 2 === 0 ? [...members].reverse() : members) {
+          const r = await ask(m, e);
+          e.size[m.role] = r.size;
           // Run -1 warms caches and pools up.
-          if (run >= 0) times.get(s.name)!.push(r.ms);
+          if (run >= 0) times.get(m.role)!.push(r.ms);
         }
       }
-      for (const s of servers) e.ms[s.name] = median(times.get(s.name)!);
-      console.error(`  ${e.name}: ${servers.map((s) => `${s.name} ${fmt(e.ms[s.name]!)} ms`).join(', ')}`);
+      for (const m of members) e.ms[m.role] = median(times.get(m.role)!);
+      console.error(`  ${e.name}: ${members.map((m) => `${m.role} ${fmt(e.ms[m.role]!)} ms`).join(', ')}`);
     }
   } finally {
     for (const a of agents.values()) a.destroy();
@@ -120,16 +129,25 @@ async function measure(servers: Server[], execs: Execution[], runs: number, warm
 function report(size: number, key: string, execs: Execution[], json: Record<string, unknown>): { ratio: number; name: string } {
   const both = execs.every((e) => e.ms.tsprom !== undefined && e.ms.prometheus !== undefined);
   console.log(`queries over ${size} series (median of the runs, ms; machine shared: compare ratios)`);
-  console.log(`${'query'.padEnd(26)} ${'tsprom'.padStart(9)} ${'prometheus'.padStart(11)} ${'ratio'.padStart(6)}  series  check`);
+  const noise = execs.some((e) => e.ms.twin !== undefined);
+  console.log(`${'query'.padEnd(26)} ${'tsprom'.padStart(9)} ${'prometheus'.padStart(11)} ${'ratio'.padStart(6)}${noise ? ' twin/prom' : ''}  series  check`);
   let worst = { ratio: 0, name: '' };
+  let worstNoise = { ratio: 0, name: '' };
+  let noiseOver = 0;
   for (const e of execs) {
     const t = e.ms.tsprom ?? NaN;
     const p = e.ms.prometheus ?? NaN;
     const ratio = t / p;
     if (ratio > worst.ratio) worst = { ratio, name: e.name };
+    // Either way round: the twin is no more likely to be the slower one.
+    const twin = (e.ms.twin ?? NaN) / p;
+    const spread = Math.max(twin, 1 / twin);
+    if (spread > worstNoise.ratio) worstNoise = { ratio: spread, name: e.name };
+    if (spread > NOISE_LIMIT) noiseOver++;
     const agree = !both || e.size.tsprom === e.size.prometheus;
     const sizes = both ? `${e.size.tsprom}/${e.size.prometheus}` : String(e.size.tsprom ?? e.size.prometheus);
-    console.log(`${e.name.padEnd(26)} ${fmt(t).padStart(9)} ${fmt(p).padStart(11)} ${fmt(ratio, 2).padStart(6)}  ${sizes.padStart(6)}  ${agree ? '' : 'WARNING: result sizes differ'}`);
+    const twinCol = noise ? ` ${fmt(twin, 2).padStart(9)}` : '';
+    console.log(`${e.name.padEnd(26)} ${fmt(t).padStart(9)} ${fmt(p).padStart(11)} ${fmt(ratio, 2).padStart(6)}${twinCol}  ${sizes.padStart(6)}  ${agree ? '' : 'WARNING: result sizes differ'}`);
     const sfx = key === '100k' ? '' : `_${key}`;
     if (e.ms.tsprom !== undefined) json[`q_${e.name}_ms${sfx}`] = Number(t.toFixed(2));
     if (e.ms.prometheus !== undefined) json[`prometheus_q_${e.name}_ms${sfx}`] = Number(p.toFixed(2));
@@ -145,19 +163,27 @@ function report(size: number, key: string, execs: Execution[], json: Record<stri
   json[`query_max_ratio_vs_prometheus_${key}`] = num(worst.ratio, 3);
   json[`query_max_ratio_query_${key}`] = both ? worst.name : null;
   json[`query_size_mismatches_${key}`] = both ? mismatches : null;
+  if (noise) {
+    console.log(`noise (two Prometheus servers with the same data): widest spread ${fmt(worstNoise.ratio, 2)} (${worstNoise.name}); executions past ${NOISE_LIMIT}x: ${noiseOver} of ${execs.length}`);
+    json[`noise_max_ratio_${key}`] = num(worstNoise.ratio, 3);
+    json[`noise_executions_over_1_5x_${key}`] = noiseOver;
+  }
   return worst;
 }
 
 async function main(): Promise<void> {
   const sizes = listFlag('sizes', [101500]);
   const rounds = Math.round(numberFlag('rounds', 60));
-  const runs = Math.round(numberFlag('runs', 5));
+  const runs = Math.round(numberFlag('runs', 15));
   const warmups = Math.round(numberFlag('warmups', 2));
   const only = flagValue('only');
   if (only !== undefined && only !== 'tsprom' && only !== 'prometheus') throw new FlagError(`--only must be tsprom or prometheus, got ${JSON.stringify(only)}`);
   if (rounds < 25) throw new FlagError('--rounds must be at least 25: the range queries start 5 minutes into the data');
   const filter = flagValue('filter')?.split(',');
   const names: ServerName[] = only === undefined ? [...SERVERS] : [only];
+  const withNoise = process.argv.includes('--noise');
+  if (withNoise && !names.includes('prometheus')) throw new FlagError('--noise needs Prometheus in the run');
+  const roles: Role[] = withNoise ? [...names, 'twin'] : names;
   const queries = QUERIES.filter(([n]) => filter === undefined || filter.includes(n));
   if (queries.length === 0) throw new FlagError(`--filter matches no query; names: ${QUERIES.map(([n]) => n).join(', ')}`);
 
@@ -177,19 +203,19 @@ async function main(): Promise<void> {
       { name: `${name}_instant`, params: { query, time: end }, ms: {}, size: {} },
       { name: `${name}_range`, params: { query, start: t0 / 1000 + 300, end, step: RANGE_STEP_S }, ms: {}, size: {} },
     ]);
-    const servers: Server[] = [];
+    const members: Member[] = [];
     try {
-      // One server ingests at a time; both stay up for the queries.
-      for (const n of names) {
-        const s = await startServer(n);
-        servers.push(s);
-        await ingestInto(s, bodies.perClient, bodies.samples);
+      // One server ingests at a time; all stay up for the queries.
+      for (const role of roles) {
+        const server = await startServer(role === 'twin' ? 'prometheus' : role);
+        members.push({ role, server });
+        await ingestInto(role, server, bodies.perClient, bodies.samples);
       }
       bodies.perClient.length = 0;
       await sleep(2000);
-      await measure(servers, execs, runs, warmups);
+      await measure(members, execs, runs, warmups);
     } finally {
-      for (const s of servers) await s.stop();
+      for (const m of members) await m.server.stop();
     }
     const key = suffix(size);
     const w = report(size, key, execs, json);
