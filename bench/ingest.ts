@@ -16,8 +16,9 @@
 // the rounds) measures remote-write latency idle and while a heavy range query runs back to back
 // for at least 15 s (the same query and range on both servers): one run of it takes about a
 // second, too few requests for a p99, and 5 s (250 requests) leaves a p99 to the 3 slowest.
-// The idle phase's two halves get a p99 each: how far apart they are is the figure's own noise. The query runs on a worker thread of this process, so
-// parsing its answers does not delay the sender's timing. The last line is one JSON object with the figures.
+// The idle phase's two halves get a p99 each: how far apart they are is the figure's own noise.
+// The query runs on a worker thread of this process, so parsing its answers does not delay the
+// sender's timing. The last line is one JSON object with the figures.
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { BenchFailure, pacedSender, quantile, sendConcurrently } from './load_client.js';

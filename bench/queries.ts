@@ -139,14 +139,17 @@ function report(size: number, key: string, execs: Execution[], json: Record<stri
     const p = e.ms.prometheus ?? NaN;
     const ratio = t / p;
     if (ratio > worst.ratio) worst = { ratio, name: e.name };
-    // Either way round: the twin is no more likely to be the slower one.
-    const twin = (e.ms.twin ?? NaN) / p;
-    const spread = Math.max(twin, 1 / twin);
-    if (spread > worstNoise.ratio) worstNoise = { ratio: spread, name: e.name };
-    if (spread > NOISE_LIMIT) noiseOver++;
+    let twinCol = '';
+    if (noise) {
+      const twin = (e.ms.twin ?? NaN) / p;
+      // Either way round: the twin is no more likely to be the slower one.
+      const spread = Math.max(twin, 1 / twin);
+      if (spread > worstNoise.ratio) worstNoise = { ratio: spread, name: e.name };
+      if (spread > NOISE_LIMIT) noiseOver++;
+      twinCol = ` ${fmt(twin, 2).padStart(9)}`;
+    }
     const agree = !both || e.size.tsprom === e.size.prometheus;
     const sizes = both ? `${e.size.tsprom}/${e.size.prometheus}` : String(e.size.tsprom ?? e.size.prometheus);
-    const twinCol = noise ? ` ${fmt(twin, 2).padStart(9)}` : '';
     console.log(`${e.name.padEnd(26)} ${fmt(t).padStart(9)} ${fmt(p).padStart(11)} ${fmt(ratio, 2).padStart(6)}${twinCol}  ${sizes.padStart(6)}  ${agree ? '' : 'WARNING: result sizes differ'}`);
     const sfx = key === '100k' ? '' : `_${key}`;
     if (e.ms.tsprom !== undefined) json[`q_${e.name}_ms${sfx}`] = Number(t.toFixed(2));

@@ -775,7 +775,7 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   }
   if (declared === 0 || (length === undefined && req.headers['transfer-encoding'] === undefined)) return NO_BODY;
   await null;
-  if (declared > 0 && req.readableLength === declared && !req.readableFlowing) {
+  if (req.readableLength === declared) {
     const whole = req.read() as Buffer;
     // Lets the stream end (and emit its events) as if read through.
     req.resume();
